@@ -1,0 +1,55 @@
+/* vdtime.h — time has a type: nanoseconds in int64_t, TSC ticks kept apart (STYLE.md, 4). */
+#ifndef VMDELAY_VDTIME_H
+#define VMDELAY_VDTIME_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Nanoseconds since an epoch (CLOCK_REALTIME unless a name says otherwise), or a duration. */
+typedef int64_t vd_ns;
+
+/* "No value": a timestamp the kernel or hardware did not give. Printed empty / null. */
+#define VD_NS_NONE INT64_MIN
+#define VD_NS_PER_US INT64_C(1000)
+#define VD_NS_PER_MS INT64_C(1000000)
+#define VD_NS_PER_SEC INT64_C(1000000000)
+
+/* Raw time-stamp-counter ticks; a struct so they cannot be mixed with vd_ns by accident. */
+typedef struct {
+	uint64_t ticks;
+} vd_tsc;
+
+static inline int vd_ns_valid(vd_ns t)
+{
+	return t != VD_NS_NONE;
+}
+
+static inline vd_ns vd_ns_from_timespec(const struct timespec *ts)
+{
+	return (vd_ns)ts->tv_sec * VD_NS_PER_SEC + ts->tv_nsec;
+}
+
+static inline struct timespec vd_ns_to_timespec(vd_ns t)
+{
+	struct timespec ts = { .tv_sec = t / VD_NS_PER_SEC, .tv_nsec = t % VD_NS_PER_SEC };
+	if (ts.tv_nsec < 0) {
+		ts.tv_sec -= 1;
+		ts.tv_nsec += VD_NS_PER_SEC;
+	}
+	return ts;
+}
+
+/* b - a, or VD_NS_NONE when either is missing. */
+static inline vd_ns vd_ns_diff(vd_ns b, vd_ns a)
+{
+	return (vd_ns_valid(a) && vd_ns_valid(b)) ? b - a : VD_NS_NONE;
+}
+
+/* clock_gettime() wrappers. */
+vd_ns vd_now(clockid_t clock);
+
+/* Parses "0.25", "250ms", "100us", "10ns", "2s" (a bare number is seconds) into ns.
+ * Returns 0, or -1 on a malformed or negative value. */
+int vd_ns_parse_duration(const char *text, vd_ns *out);
+
+#endif

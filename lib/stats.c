@@ -1,0 +1,105 @@
+/* stats.c — order statistics, moments and RFC 3550 jitter over nanosecond samples. */
+#include "vmdelay/stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_ns(const void *a, const void *b)
+{
+	vd_ns x = *(const vd_ns *)a, y = *(const vd_ns *)b;
+	return (x > y) - (x < y);
+}
+
+void vd_sort_ns(vd_ns *vals, size_t n)
+{
+	if (n > 1)
+		qsort(vals, n, sizeof(*vals), cmp_ns);
+}
+
+vd_ns vd_percentile_sorted(const vd_ns *sorted, size_t n, double p)
+{
+	if (p <= 0 || n == 1)
+		return sorted[0];
+	if (p >= 100)
+		return sorted[n - 1];
+	double rank = p / 100.0 * (double)(n - 1);
+	size_t lo = (size_t)rank;
+	double frac = rank - (double)lo;
+	if (lo + 1 >= n)
+		return sorted[n - 1];
+	/* Interpolate on the difference so huge epoch values keep their precision. */
+	return sorted[lo] + (vd_ns)llround(frac * (double)(sorted[lo + 1] - sorted[lo]));
+}
+
+int vd_summarize(const vd_ns *vals, size_t n, struct vd_summary *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->min = out->median = out->p99 = out->max = VD_NS_NONE;
+	out->mean = out->sd = NAN;
+	vd_ns *v = malloc((n ? n : 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (vd_ns_valid(vals[i]))
+			v[k++] = vals[i];
+	out->n = k;
+	if (k) {
+		struct vd_running r;
+		vd_running_init(&r);
+		for (size_t i = 0; i < k; i++)
+			vd_running_add(&r, v[i]);
+		vd_sort_ns(v, k);
+		out->min = v[0];
+		out->max = v[k - 1];
+		out->median = vd_percentile_sorted(v, k, 50);
+		out->p99 = vd_percentile_sorted(v, k, 99);
+		out->mean = r.mean;
+		out->sd = vd_running_sd(&r);
+	}
+	free(v);
+	return 0;
+}
+
+void vd_jitter_add(struct vd_jitter *j, vd_ns transit)
+{
+	if (!vd_ns_valid(transit))
+		return;
+	if (j->have_prev) {
+		double d = fabs((double)(transit - j->prev));
+		j->jitter_ns += (d - j->jitter_ns) / 16.0;
+	}
+	j->prev = transit;
+	j->have_prev = 1;
+}
+
+void vd_running_init(struct vd_running *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->min = VD_NS_NONE;
+	r->max = VD_NS_NONE;
+}
+
+void vd_running_add(struct vd_running *r, vd_ns v)
+{
+	if (!vd_ns_valid(v))
+		return;
+	r->n++;
+	double d = (double)v - r->mean;
+	r->mean += d / (double)r->n;
+	r->m2 += d * ((double)v - r->mean);
+	if (r->n == 1 || v < r->min)
+		r->min = v;
+	if (r->n == 1 || v > r->max)
+		r->max = v;
+}
+
+double vd_running_sd(const struct vd_running *r)
+{
+	if (r->n == 0)
+		return NAN;
+	if (r->n == 1)
+		return 0;
+	return sqrt(r->m2 / (double)(r->n - 1));
+}

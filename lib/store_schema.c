@@ -1,0 +1,91 @@
+/* store_schema.c — the SQLite schema as a list of migrations (append-only: never edit one that
+ * has shipped; add the next). PRAGMA user_version holds the number applied. docs/schema.md. */
+#include "store_schema.h"
+
+#include <stddef.h>
+
+static const char *const migrations[] = {
+	/* 1: testbeds, runs, run metadata, probes, vantage points, results, transfers, events. */
+	"CREATE TABLE testbeds ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  created_ns INTEGER);"
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  testbed_id INTEGER NOT NULL REFERENCES testbeds(id),"
+	"  tool TEXT NOT NULL,"
+	"  tool_version TEXT NOT NULL,"
+	"  host TEXT,"
+	"  kernel_release TEXT,"
+	"  command_line TEXT,"
+	"  label TEXT,"
+	"  scenario TEXT,"
+	"  params TEXT,"
+	"  start_ns INTEGER,"
+	"  end_ns INTEGER,"
+	"  complete INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE run_meta ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT,"
+	"  PRIMARY KEY (run_id, key));"
+	"CREATE TABLE probes ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  idx INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  phase TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  user_tx_ns INTEGER, sched_tx_ns INTEGER, sched_tx_last_ns INTEGER, kernel_tx_ns INTEGER,"
+	"  hw_tx_ns INTEGER, kernel_rx_ns INTEGER, hw_rx_ns INTEGER, user_rx_ns INTEGER,"
+	"  size INTEGER, ttl INTEGER, icmp_type INTEGER, icmp_code INTEGER, cpu INTEGER,"
+	"  timer_late_ns INTEGER,"
+	"  PRIMARY KEY (run_id, idx));"
+	"CREATE TABLE vantage_points ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  clock TEXT,"
+	"  path TEXT,"
+	"  format TEXT,"
+	"  packets INTEGER,"
+	"  matched INTEGER,"
+	"  unmatched INTEGER,"
+	"  PRIMARY KEY (run_id, name));"
+	"CREATE TABLE results ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  vantage TEXT NOT NULL DEFAULT '',"
+	"  metric TEXT NOT NULL,"
+	"  phase TEXT NOT NULL DEFAULT '',"
+	"  direction TEXT NOT NULL DEFAULT '',"
+	"  stat TEXT NOT NULL,"
+	"  value REAL);"
+	"CREATE INDEX results_by_metric ON results(metric, stat);"
+	"CREATE TABLE transfers ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  idx INTEGER NOT NULL,"
+	"  bytes INTEGER NOT NULL,"
+	"  start_ns INTEGER, end_ns INTEGER,"
+	"  throughput_bps REAL,"
+	"  status TEXT NOT NULL,"
+	"  PRIMARY KEY (run_id, idx));"
+	"CREATE TABLE events ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  vantage TEXT NOT NULL,"
+	"  idx INTEGER NOT NULL,"
+	"  tsc INTEGER, real_ns INTEGER, mono_ns INTEGER, cpu INTEGER,"
+	"  layer TEXT, dir TEXT, proto INTEGER, ifindex INTEGER,"
+	"  src TEXT, dst TEXT, sport INTEGER, dport INTEGER,"
+	"  seq INTEGER, ack INTEGER, flags INTEGER, win INTEGER, payload_len INTEGER,"
+	"  icmp_type INTEGER, icmp_code INTEGER, icmp_id INTEGER, icmp_seq INTEGER,"
+	"  skb_len INTEGER, gso_segs INTEGER,"
+	"  PRIMARY KEY (run_id, vantage, idx));",
+};
+
+int vd_store_migration_count(void)
+{
+	return (int)(sizeof(migrations) / sizeof(migrations[0]));
+}
+
+const char *vd_store_migration(int i)
+{
+	return (i >= 0 && i < vd_store_migration_count()) ? migrations[i] : NULL;
+}

@@ -1,0 +1,9 @@
+/* store_schema.h — internal to store.c: the migration list. */
+#ifndef VMDELAY_STORE_SCHEMA_H
+#define VMDELAY_STORE_SCHEMA_H
+
+int vd_store_migration_count(void);
+/* SQL that takes user_version from i to i + 1, or NULL. */
+const char *vd_store_migration(int i);
+
+#endif

@@ -1,0 +1,87 @@
+/* Unit tests: summaries, percentiles and RFC 3550 jitter against values worked out by hand. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "vmdelay/stats.h"
+
+static void summary_of_known_values(void **state)
+{
+	/* 1..100 µs: median 50.5 µs, p99 = 99.01 µs, mean 50.5 µs, sample SD 29.011 µs. */
+	vd_ns v[101];
+	for (int i = 0; i < 100; i++)
+		v[i] = (vd_ns)(100 - i) * 1000;
+	v[100] = VD_NS_NONE; /* missing values are skipped */
+	struct vd_summary s;
+	assert_int_equal(vd_summarize(v, 101, &s), 0);
+	assert_int_equal(s.n, 100);
+	assert_int_equal(s.min, 1000);
+	assert_int_equal(s.max, 100000);
+	assert_int_equal(s.median, 50500);
+	assert_int_equal(s.p99, 99010);
+	assert_true(fabs(s.mean - 50500.0) < 1e-6);
+	assert_true(fabs(s.sd - 29011.49) < 0.01);
+	assert_int_equal(v[0], 100000); /* input untouched */
+}
+
+static void summary_of_nothing(void **state)
+{
+	vd_ns v[2] = { VD_NS_NONE, VD_NS_NONE };
+	struct vd_summary s;
+	assert_int_equal(vd_summarize(v, 2, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(s.median, VD_NS_NONE);
+	assert_true(isnan(s.mean));
+}
+
+static void percentile_keeps_epoch_precision(void **state)
+{
+	vd_ns v[2] = { INT64_C(1700000000123456789), INT64_C(1700000000123456791) };
+	assert_int_equal(vd_percentile_sorted(v, 2, 50), INT64_C(1700000000123456790));
+	assert_int_equal(vd_percentile_sorted(v, 2, 0), v[0]);
+	assert_int_equal(vd_percentile_sorted(v, 2, 100), v[1]);
+}
+
+static void jitter_follows_rfc3550(void **state)
+{
+	/* Transits 100, 116, 100: |D| = 16 then 16 -> J = 1, then 1 + (16 - 1)/16 = 1.9375. */
+	struct vd_jitter j = { 0 };
+	vd_jitter_add(&j, 100);
+	assert_true(j.jitter_ns == 0);
+	vd_jitter_add(&j, 116);
+	assert_true(fabs(j.jitter_ns - 1.0) < 1e-12);
+	vd_jitter_add(&j, VD_NS_NONE); /* a lost probe does not reset it */
+	vd_jitter_add(&j, 100);
+	assert_true(fabs(j.jitter_ns - 1.9375) < 1e-12);
+}
+
+static void duration_parsing(void **state)
+{
+	vd_ns t;
+	assert_int_equal(vd_ns_parse_duration("0.25", &t), 0);
+	assert_int_equal(t, 250000000);
+	assert_int_equal(vd_ns_parse_duration("100us", &t), 0);
+	assert_int_equal(t, 100000);
+	assert_int_equal(vd_ns_parse_duration("2ms", &t), 0);
+	assert_int_equal(t, 2000000);
+	assert_int_equal(vd_ns_parse_duration("-1", &t), -1);
+	assert_int_equal(vd_ns_parse_duration("1x", &t), -1);
+	assert_int_equal(vd_ns_parse_duration("", &t), -1);
+	assert_int_equal(vd_ns_parse_duration("nan", &t), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(summary_of_known_values),
+		cmocka_unit_test(summary_of_nothing),
+		cmocka_unit_test(percentile_keeps_epoch_precision),
+		cmocka_unit_test(jitter_follows_rfc3550),
+		cmocka_unit_test(duration_parsing),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
