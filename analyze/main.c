@@ -1,0 +1,21 @@
+/* vmdelay-analyze — entry point: dispatches to a subcommand (first argument) or runs the
+ * default per-layer delay analysis of the traces given. Each subcommand lives in its own file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static const struct analyze_command commands[] = {
+	/* { "name", cmd_function, "one-line summary" }, — keep sorted by name */
+	{ NULL, NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc > 1) {
+		for (const struct analyze_command *c = commands; c->name; c++)
+			if (strcmp(argv[1], c->name) == 0)
+				return c->run(argc - 1, argv + 1);
+	}
+	return cmd_delay(argc, argv, commands);
+}

@@ -1,0 +1,2 @@
+PROGS += vmdelay-analyze
+vmdelay-analyze_DIR := analyze
