@@ -103,10 +103,10 @@ static int gen(const char *dir, uint64_t n)
 	le32(h + 20, 1);
 	fwrite(h, 1, 24, a);
 	/* pcapng SHB (28 bytes) and IDB (20 bytes, default µs). */
-	static const uint8_t shb_idb[48] = { 0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a,
-					     1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-					     28, 0, 0, 0, 1, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0,
-					     0xff, 0xff, 0, 0, 20, 0, 0, 0 };
+	static const uint8_t shb_idb[48] = {
+	    0x0a, 0x0d, 0x0d, 0x0a, 28,	  0,	0,    0,    0x4d, 0x3c, 0x2b, 0x1a, 1,	0, 0, 0,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 28,	  0,	0,    0,    1,	0, 0, 0,
+	    20,	  0,	0,    0,    1,	  0,	0,    0,    0xff, 0xff, 0,    0,    20, 0, 0, 0};
 	fwrite(shb_idb, 1, sizeof(shb_idb), b);
 	uint8_t f[SNAP + 8];
 	for (uint64_t i = 0; i < n; i++) {

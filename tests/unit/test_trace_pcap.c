@@ -61,7 +61,7 @@ static void run(struct img *m, struct run *r)
 	memset(r, 0, sizeof(*r));
 	FILE *f = fmemopen(m->b, m->n, "rb");
 	struct vd_trace *tr;
-	struct vd_err err = { { 0 } };
+	struct vd_err err = {{0}};
 	r->open_rc = vd_trace_open_file(f, "mem.pcap", NULL, &tr, &err);
 	if (r->open_rc < 0) {
 		snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
@@ -71,7 +71,8 @@ static void run(struct img *m, struct run *r)
 	struct vd_pkt p;
 	while ((r->rc = vd_trace_next(tr, &p, &err)) == 1 && r->n < 4) {
 		r->pkt[r->n] = p;
-		snprintf(r->data[r->n], sizeof(r->data[0]), "%.*s", (int)p.caplen, (const char *)p.data);
+		snprintf(r->data[r->n], sizeof(r->data[0]), "%.*s", (int)p.caplen,
+			 (const char *)p.data);
 		r->n++;
 	}
 	if (r->rc < 0)
@@ -93,8 +94,10 @@ static void both_magics_both_orders(void **state)
 			if (r.rc != 0)
 				fail_msg("%s", r.msg);
 			assert_int_equal(r.n, 2);
-			assert_int_equal(r.pkt[0].ts, nano ? 1700000000123456789LL : 1700000000123456000LL);
-			assert_int_equal(r.pkt[1].ts, nano ? 1700000001999999999LL : 1700000001999999000LL);
+			assert_int_equal(r.pkt[0].ts,
+					 nano ? 1700000000123456789LL : 1700000000123456000LL);
+			assert_int_equal(r.pkt[1].ts,
+					 nano ? 1700000001999999999LL : 1700000001999999000LL);
 			assert_string_equal(r.data[0], "first");
 			assert_string_equal(r.data[1], "second");
 			assert_int_equal(r.pkt[0].linktype, 101);
@@ -118,39 +121,45 @@ static void errors_name_file_and_offset(void **state)
 		run(&m, &r);
 		assert_int_equal(r.n, 1);
 		assert_int_equal(r.rc, -1);
-		assert_non_null(strstr(r.msg, "mem.pcap: offset 44: packet 2: truncated dump file"));
+		assert_non_null(
+		    strstr(r.msg, "mem.pcap: offset 44: packet 2: truncated dump file"));
 
 		header(&m, big, 0, 1);
 		record(&m, 1, 0, "good");
 		record(&m, 2, 0x80000000u, "2^31 us");
 		run(&m, &r);
 		assert_int_equal(r.n, 1);
-		assert_non_null(strstr(r.msg, "mem.pcap: offset 44: packet 2: timestamp fraction 2147483648 out of range for a microsecond pcap"));
+		assert_non_null(strstr(r.msg, "mem.pcap: offset 44: packet 2: timestamp fraction "
+					      "2147483648 out of range for a microsecond pcap"));
 
 		header(&m, big, 1, 1);
 		record(&m, 2, 1000000000u, "1 s of ns");
 		run(&m, &r);
 		assert_int_equal(r.n, 0);
-		assert_non_null(strstr(r.msg, "mem.pcap: offset 24: packet 1: timestamp fraction 1000000000 out of range for a nanosecond pcap"));
+		assert_non_null(strstr(r.msg, "mem.pcap: offset 24: packet 1: timestamp fraction "
+					      "1000000000 out of range for a nanosecond pcap"));
 
 		header(&m, big, 0, 0x00300001);
 		run(&m, &r);
 		assert_int_equal(r.open_rc, -1);
-		assert_non_null(strstr(r.msg, "mem.pcap: offset 20: pcap link-type field has reserved bits set"));
+		assert_non_null(strstr(
+		    r.msg, "mem.pcap: offset 20: pcap link-type field has reserved bits set"));
 
 		header(&m, big, 0, 1);
 		m.n = 20; /* header cut short */
 		run(&m, &r);
 		assert_int_equal(r.open_rc, -1);
-		assert_non_null(strstr(r.msg, "mem.pcap: offset 0: file cut short in the middle of the pcap file header"));
+		assert_non_null(strstr(
+		    r.msg,
+		    "mem.pcap: offset 0: file cut short in the middle of the pcap file header"));
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(both_magics_both_orders),
-		cmocka_unit_test(errors_name_file_and_offset),
+	    cmocka_unit_test(both_magics_both_orders),
+	    cmocka_unit_test(errors_name_file_and_offset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
