@@ -84,28 +84,32 @@ static int erf_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err)
 	struct erf *e = tr->priv;
 	for (;;) {
 		uint64_t at = tr->off;
-		uint8_t h[ERF_HDR];
-		int rc = vd_trace_read(tr, h, sizeof(h), "an ERF record header", err);
-		if (rc <= 0)
-			return rc;
+		const uint8_t *h;
+		ssize_t got = vd_trace_peek(tr, ERF_HDR, &h, err);
+		if (got <= 0)
+			return (int)got;
+		if (got < ERF_HDR)
+			return vd_trace_fail(tr, err, at,
+					     "file cut short in the middle of an ERF record header "
+					     "(%zd of %d bytes)",
+					     got, ERF_HDR);
 		uint8_t type = h[8], flags = h[9];
 		uint16_t rlen = vd_be16(h + 10), wlen = vd_be16(h + 14);
 		if (rlen < ERF_HDR)
 			return vd_trace_fail(tr, err, at,
 					     "ERF record length %u below the %d-byte header", rlen,
 					     ERF_HDR);
-		if (tr->size >= 0 && at + rlen > (uint64_t)tr->size)
-			return vd_trace_fail(tr, err, at,
-					     "ERF record length %u runs past the end of the file "
-					     "(%lld bytes): cut short in the middle of a record",
-					     rlen, (long long)tr->size);
-		size_t body = rlen - ERF_HDR;
-		if (vd_trace_reserve(tr, body ? body : 1, err) < 0)
+		got = vd_trace_peek(tr, rlen, &h, err);
+		if (got < 0)
 			return -1;
-		if (body && vd_trace_read(tr, tr->buf, body, "an ERF record", err) != 1)
-			return vd_trace_fail(
-			    tr, err, at, "file cut short in the middle of an ERF record (rlen %u)",
-			    rlen);
+		if (got < rlen)
+			return vd_trace_fail(tr, err, at,
+					     "ERF record length %u runs past the end of the file: "
+					     "cut short in the middle of a record",
+					     rlen);
+		vd_trace_consume(tr, rlen);
+		const uint8_t *rec = h + ERF_HDR;
+		size_t body = rlen - ERF_HDR;
 		enum erf_kind kind = erf_kind(type);
 		if (kind == ERF_UNKNOWN)
 			return vd_trace_fail(tr, err, at, "unknown ERF record type %u",
@@ -116,7 +120,7 @@ static int erf_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err)
 				return vd_trace_fail(
 				    tr, err, at,
 				    "ERF extension headers run past the record length %u", rlen);
-			more = tr->buf[p] & ERF_EXT_BIT;
+			more = rec[p] & ERF_EXT_BIT;
 		}
 		if (kind == ERF_SKIP) {
 			tr->skipped++;
@@ -141,7 +145,7 @@ static int erf_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err)
 		pkt->linktype = kind == ERF_ETH	   ? VD_LINK_ETHERNET
 				: kind == ERF_IPV4 ? VD_LINK_IPV4
 						   : VD_LINK_IPV6;
-		pkt->data = tr->buf + p;
+		pkt->data = rec + p;
 		pkt->caplen = caplen;
 		pkt->wirelen = wlen;
 		pkt->offset = at;

@@ -17,11 +17,11 @@ struct pcapsrc {
 static int pcapsrc_open(struct vd_trace *tr, struct vd_err *err)
 {
 	uint8_t h[24];
-	int rc = vd_trace_read(tr, h, sizeof(h), "the pcap file header", err);
-	if (rc == 0)
-		return vd_trace_fail(tr, err, 0, "empty file");
-	if (rc < 0)
-		return -1;
+	size_t got = fread(h, 1, sizeof(h), tr->f);
+	if (got < sizeof(h))
+		return vd_trace_fail(
+		    tr, err, 0,
+		    "file cut short in the middle of the pcap file header (%zu of 24 bytes)", got);
 	uint32_t magic = vd_le32(h);
 	int big = magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1;
 	uint32_t lt = vd_ld32(h + 20, big);
