@@ -107,18 +107,14 @@ int vd_trace_open_file(FILE *f, const char *name, const char *format, struct vd_
 			tr->size = -1;
 	}
 
-	uint8_t head[64];
-	size_t n = fread(head, 1, sizeof(head), f);
-	if (ferror(f)) {
-		vd_err_set(err, "%s: %s", tr->name, strerror(errno));
+	/* The first bytes go into the read window, so pcapng and ERF can also come from a pipe. */
+	const uint8_t *head;
+	ssize_t got = vd_trace_peek(tr, 64, &head, err);
+	if (got < 0)
 		goto fail;
-	}
+	size_t n = (size_t)got;
 	if (n == 0) {
 		vd_err_set(err, "%s: empty file", tr->name);
-		goto fail;
-	}
-	if (fseeko(f, 0, SEEK_SET) != 0) {
-		vd_err_set(err, "%s: cannot seek back to the start: %s", tr->name, strerror(errno));
 		goto fail;
 	}
 	if (format) {
