@@ -2,7 +2,8 @@
  * COLOR / DSM / HASH variants) and raw IPv4 / IPv6 records become packets; extension headers
  * (type bit 0x80, chained by bit 0x80 of each 8-byte extension) are skipped; other known record
  * types (META provenance, PAD, ATM, HDLC...) are counted as skipped; an unknown type, an rlen
- * below what the headers need or past the end of the file is a damaged file. The interface is
+ * below what the headers need or past the end of the file, or a variable-length record padded by
+ * 8 bytes or more past its wlen is a damaged file. The interface is
  * the record's port (flags bits 0-1). */
 #include "erf.h"
 
@@ -15,6 +16,7 @@
 #define ERF_HDR 16
 #define ERF_EXT_BIT 0x80
 #define ERF_PORTS 4
+#define ERF_FLAG_VLEN 0x04
 
 enum erf_kind { ERF_UNKNOWN, ERF_SKIP, ERF_ETH, ERF_IPV4, ERF_IPV6 };
 
@@ -133,8 +135,14 @@ static int erf_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err)
 				    "ERF Ethernet record length %u too short for its header", rlen);
 			p += 2; /* offset and pad bytes before the frame */
 		}
-		/* What follows wlen is padding to the record length, not packet bytes. */
+		/* What follows wlen is padding to the record length, not packet bytes; a
+		 * variable-length record (flag 0x04) pads only to the next 8 bytes. */
 		uint32_t caplen = (uint32_t)(body - p);
+		if ((flags & ERF_FLAG_VLEN) && caplen >= (uint32_t)wlen + 8)
+			return vd_trace_fail(tr, err, at,
+					     "ERF variable-length record of %u bytes holds %u "
+					     "bytes past its wire length %u",
+					     rlen, caplen - wlen, wlen);
 		if (caplen > wlen)
 			caplen = wlen;
 		uint32_t port = flags & (ERF_PORTS - 1);
