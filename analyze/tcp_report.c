@@ -702,6 +702,8 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 		o = vd_out_create(out, c->mode);
 	}
 	FILE *hist_files[TCP_MAX_VANTAGE] = { 0 };
+	uint64_t noted[5] = { 0 };
+	char example[5][300];
 	/* Rows grouped by flow, the reference vantage point first. */
 	size_t n = vd_tcpan_flow_count(c->an);
 	for (uint32_t v = 0; v < c->nv; v++)
@@ -717,19 +719,12 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 				row_json(c, out, &r);
 			flow_results(&s, &r);
 			ackhist_plot(&s, hist_files, &r);
-			if (r.notes & (NOTE_MIDSTREAM | NOTE_ONE_SIDED | NOTE_NO_ACKS))
-				fprintf(stderr,
-					"vmdelay-analyze tcp: note: %s %s:%s%s%s\n", c->v[v].name,
-					r.label,
-					(r.notes & NOTE_MIDSTREAM)
-						? " no SYN seen (capture started mid-stream): RTT from"
-						  " the first data/ACK sample, bytes counted from the"
-						  " first ACK;"
-						: "",
-					(r.notes & NOTE_ONE_SIDED)
-						? " one-sided: packets in one direction only;"
-						: "",
-					(r.notes & NOTE_NO_ACKS) ? " no pure ACKs: no histogram;" : "");
+			for (int k = 0; k < 5; k++)
+				if (r.notes & (1u << k)) {
+					noted[k]++;
+					snprintf(example[k], sizeof(example[k]), "%s at %s", r.label,
+						 c->v[v].name);
+				}
 		}
 	for (uint32_t v = 0; v < TCP_MAX_VANTAGE; v++)
 		if (hist_files[v])
@@ -737,6 +732,20 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 	int werr = 0;
 	if (o)
 		werr = vd_out_destroy(o);
+	static const char *const why[5] = {
+		"no SYN seen (the capture started mid-stream): RTT from the first data/ACK sample,"
+		" acknowledged bytes counted from the first ACK seen",
+		"one-sided: packets in one direction only (throughput and RTT need both)",
+		"no pure ACKs: no ACK inter-arrival histogram",
+		"no data segments",
+		"no RTT (no handshake and no data/ACK sample): no RTT-timescale series",
+	};
+	for (int k = 0; k < 5; k++)
+		if (noted[k] == 1)
+			fprintf(stderr, "vmdelay-analyze tcp: note: %s: %s\n", example[k], why[k]);
+		else if (noted[k])
+			fprintf(stderr, "vmdelay-analyze tcp: note: %llu flows (e.g. %s): %s\n",
+				(unsigned long long)noted[k], example[k], why[k]);
 	/* CSV holds one table, the flows: the other reports go to --plot files and --db only. */
 	vantage_report(&s);
 	delay_reports(&s);
