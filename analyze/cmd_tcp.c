@@ -26,6 +26,8 @@ static const char usage[] =
 	"  --frame BYTES        frame size of one full segment (default 1500)\n"
 	"  --min-run N          gaps below the reference in a row that make an ACK-compression\n"
 	"                       event (default 2, i.e. 3 ACKs)\n"
+	"  --compress-factor F  two vantage points: an ACK pair is compressed when its spacing\n"
+	"                       shrank by more than F between them (Paxson; default 2)\n"
 	"  --interval DUR       long throughput timescale (default 1s)\n"
 	"  --rtt DUR            RTT timescale (default: per flow, handshake or first sample)\n"
 	"  --match-horizon DUR  how long a packet waits for its copy at another vantage point (1s)\n"
@@ -50,7 +52,7 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 }
 
 enum { O_BIN = 256, O_BOTTLENECK, O_FRAME, O_MINRUN, O_INTERVAL, O_RTT, O_HORIZON, O_MAXFLOWS,
-       O_TRANSFERS, O_RUN, O_CSV, O_JSON, O_DB, O_TESTBED, O_LABEL, O_PLOT };
+       O_TRANSFERS, O_RUN, O_FACTOR, O_CSV, O_JSON, O_DB, O_TESTBED, O_LABEL, O_PLOT };
 
 static int parse_dur(const char *opt, const char *arg, vd_ns *out)
 {
@@ -66,6 +68,7 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 		{ "bottleneck", required_argument, NULL, O_BOTTLENECK },
 		{ "frame", required_argument, NULL, O_FRAME },
 		{ "min-run", required_argument, NULL, O_MINRUN },
+		{ "compress-factor", required_argument, NULL, O_FACTOR },
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "rtt", required_argument, NULL, O_RTT },
 		{ "match-horizon", required_argument, NULL, O_HORIZON },
@@ -107,6 +110,12 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 			c->min_run = (unsigned)n;
 			break;
 		}
+		case O_FACTOR:
+			c->xc_factor = strtod(optarg, &end);
+			if (*end || !(c->xc_factor > 1) || c->xc_factor > 1000)
+				return usage_error("--compress-factor %s: expected a number > 1",
+						   optarg);
+			break;
 		case O_INTERVAL:
 			if ((rc = parse_dur("--interval", optarg, &c->interval)))
 				return rc;
@@ -240,11 +249,19 @@ static int advance(struct input *in, struct vd_err *err)
 	return 0;
 }
 
-static void on_match(void *ctx, uint32_t first, vd_ns t_first, uint32_t second, vd_ns t_second)
+static void on_match(void *ctx, uint32_t first, vd_ns t_first, uint32_t second, vd_ns t_second,
+		     const struct vd_decoded *d)
 {
 	struct tcp_ctx *c = ctx;
 	uint32_t k = first == 0 ? second : first;
 	vd_linhist_add(&c->delay[k][first == 0 ? 0 : 1], t_second - t_first, 0);
+	/* Paxson's two-point ACK compression, kept on the flow where the ACKs arrive. */
+	int dir;
+	struct vd_tcpan_flow *f;
+	if (vd_tcp_is_pure_ack(d) && (f = vd_tcpan_lookup(c->an, second, d, &dir))) {
+		f->d[dir].xc.other = first;
+		vd_ackcomp_add(&f->d[dir].xc, t_first, t_second);
+	}
 }
 
 /* Reads every trace once, in time order across them. */
@@ -303,6 +320,7 @@ int cmd_tcp(int argc, char **argv)
 	c.bottleneck_bps = 100e6;
 	c.frame_bytes = 1500;
 	c.min_run = 2;
+	c.xc_factor = 2;
 	c.interval = VD_NS_PER_SEC;
 	c.horizon = VD_NS_PER_SEC;
 	c.max_flows = 65536;
@@ -345,6 +363,7 @@ int cmd_tcp(int argc, char **argv)
 		goto out;
 	}
 	struct vd_tcpan_opts o = { .bin_ns = c.bin_ns, .ref_ns = c.ref_ns, .min_run = c.min_run,
+				   .xc_factor = c.xc_factor,
 				   .interval = c.interval, .rtt = c.rtt, .max_flows = c.max_flows,
 				   .ctx = &c };
 	/* Gaps up to 100 ms (or 10000 bins) are binned; longer ones are idle periods. */

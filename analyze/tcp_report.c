@@ -226,6 +226,10 @@ static void row_out(struct tcp_ctx *c, struct vd_out *o, const struct flow_row *
 	vd_out_ns(o, "ref_ns", c->ref_ns);
 	vd_out_dbl(o, "below_ref", vd_ackhist_fraction_below(&a->ah), 4);
 	vd_out_int(o, "compress_events", (int64_t)a->ah.events);
+	if (a->xc.pairs)
+		vd_out_int(o, "compress_2pt_events", (int64_t)a->xc.events);
+	else
+		vd_out_str(o, "compress_2pt_events", NULL);
 	vd_out_ns(o, "mode_ns", r->nmodes ? (vd_ns)r->modes[0] * c->bin_ns : VD_NS_NONE);
 	vd_out_ns(o, "mode_shift_ns", r->mode_shift);
 	vd_out_ns(o, "rtt_ns", r->f->rtt);
@@ -314,9 +318,22 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
 		(unsigned long long)ah->below_ref);
 	jnum(f, vd_ackhist_fraction_below(ah), 6);
 	fprintf(f, ",\"compression\":{\"definition\":\"run of >= %u gaps below ref_ns\","
-		   "\"min_run\":%u,\"events\":%llu,\"acks_in_events\":%llu}",
+		   "\"min_run\":%u,\"events\":%llu,\"acks_in_events\":%llu",
 		ah->min_run, ah->min_run, (unsigned long long)ah->events,
 		(unsigned long long)ah->event_acks);
+	const struct vd_ackcomp *xc = &a->xc;
+	if (xc->pairs) {
+		fputs(",\"two_point\":{\"upstream\":", f);
+		vd_json_string(f, c->v[xc->other].name);
+		fprintf(f, ",\"factor\":%g,\"min_run\":%u,\"pairs\":%llu,\"compressed\":%llu,"
+			   "\"fraction\":%.6f,\"events\":%llu}",
+			xc->factor, xc->min_run, (unsigned long long)xc->pairs,
+			(unsigned long long)xc->compressed,
+			(double)xc->compressed / (double)xc->pairs, (unsigned long long)xc->events);
+	} else {
+		fputs(",\"two_point\":null", f);
+	}
+	fputc('}', f);
 	fprintf(f, ",\"overflow_from_ns\":%lld,\"overflow\":%llu,\"negative\":%llu,\"modes\":[",
 		(long long)((vd_ns)ah->h.max_bins * ah->h.bin_ns), (unsigned long long)ah->h.overflow,
 		(unsigned long long)ah->h.underflow);
@@ -597,6 +614,11 @@ static void flow_results(struct sink *s, const struct flow_row *r)
 	store_result(s, vn, "ack_interarrival", r->label, "dups", (double)a->ah.dups);
 	store_result(s, vn, "ack_interarrival", r->label, "ref_ns", (double)s->c->ref_ns);
 	store_result(s, vn, "ack_compression", r->label, "events", (double)a->ah.events);
+	if (a->xc.pairs) {
+		store_result(s, vn, "ack_compression_2pt", r->label, "events", (double)a->xc.events);
+		store_result(s, vn, "ack_compression_2pt", r->label, "fraction",
+			     (double)a->xc.compressed / (double)a->xc.pairs);
+	}
 	if (r->nmodes)
 		store_result(s, vn, "ack_interarrival", r->label, "mode_ns",
 			     (double)((vd_ns)r->modes[0] * s->c->bin_ns));

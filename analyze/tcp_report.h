@@ -30,6 +30,7 @@ struct tcp_ctx {
 	double bottleneck_bps;
 	uint64_t frame_bytes;
 	unsigned min_run;
+	double xc_factor;
 	size_t max_flows;
 	enum vd_out_mode mode;
 	const char *plot_dir, *db_path, *testbed, *label, *transfers_path;

@@ -104,7 +104,7 @@ void vd_pktmatch_add(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts, const st
 		    (p->vantage != 0 && vantage != 0))
 			continue;
 		m->matched++;
-		m->fn(m->ctx, p->vantage, p->ts, vantage, ts);
+		m->fn(m->ctx, p->vantage, p->ts, vantage, ts, d);
 		/* The reference's copy stays for the other vantage points; theirs is used up. */
 		if (p->vantage != 0)
 			p->alive = 0;

@@ -166,6 +166,16 @@ void *vd_flowtab_get(struct vd_flowtab *t, uint32_t vantage, const struct vd_dec
 	return value;
 }
 
+void *vd_flowtab_peek(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir)
+{
+	int how;
+	size_t s = lookup(t, vantage, &d->src, d->sport, &d->dst, d->dport, &how);
+	if (!how)
+		return NULL;
+	*dir = how == 1 ? 0 : 1;
+	return t->entries[t->slots[s] - 1].value;
+}
+
 void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_flowkey *key,
 		      int *same_dir)
 {

@@ -35,7 +35,8 @@ void vd_linhist_add(struct vd_linhist *h, vd_ns v, int marked);
 uint64_t vd_linhist_count_below(const struct vd_linhist *h, vd_ns limit);
 
 /* The value below which a fraction p (0..1) of the samples lies, as the upper edge of the bin
- * where the cumulative count reaches p * total; VD_NS_NONE when empty. */
+ * where the cumulative count reaches p * total (at most the largest value); VD_NS_NONE when
+ * empty. */
 vd_ns vd_linhist_quantile(const struct vd_linhist *h, double p);
 
 /* Modes: bins whose count is larger than both neighbours' (a plateau counts once, at its first

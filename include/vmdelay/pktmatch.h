@@ -12,10 +12,10 @@
 #include "vmdelay/decode.h"
 #include "vmdelay/vdtime.h"
 
-/* A match: the packet was seen at vantage point `first` at t_first, then at `second` at
+/* A match: the packet d was seen at vantage point `first` at t_first, then at `second` at
  * t_second (one of the two is vantage point 0, the reference). */
 typedef void (*vd_pktmatch_fn)(void *ctx, uint32_t first, vd_ns t_first, uint32_t second,
-			       vd_ns t_second);
+			       vd_ns t_second, const struct vd_decoded *d);
 
 struct vd_pktmatch;
 

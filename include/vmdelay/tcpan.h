@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "vmdelay/ackcomp.h"
 #include "vmdelay/ackhist.h"
 #include "vmdelay/decode.h"
 #include "vmdelay/tcpflow.h"
@@ -25,6 +26,7 @@ struct vd_tcpan_opts {
 	size_t max_bins;      /* histogram bins kept per flow (gaps beyond: overflow) */
 	vd_ns ref_ns;         /* one full segment at the bottleneck rate */
 	unsigned min_run;     /* compressed gaps in a row for an ACK-compression event */
+	double xc_factor;     /* two-point compression: spacing shrunk by more than this (2) */
 	vd_ns interval;       /* the long throughput timescale (1 s) */
 	vd_ns rtt;            /* the RTT timescale; 0: per flow from the handshake or a sample */
 	size_t max_flows;
@@ -44,6 +46,7 @@ struct vd_tcpan_dir {
 	int syn, fin, have_seq;
 	uint32_t isn, fin_seq, seq_hi, seq_base;
 	struct vd_ackhist ah;         /* this endpoint's pure ACKs */
+	struct vd_ackcomp xc;         /* the same ACKs against another vantage point (Paxson) */
 	int have_ack;
 	uint32_t ack_hi, ack_base;
 	uint64_t acked_bytes;         /* bytes of the other side's data acknowledged */
@@ -87,6 +90,10 @@ struct vd_tcpan_flow *vd_tcpan_flow(struct vd_tcpan *an, size_t i);
 struct vd_tcpan_flow *vd_tcpan_find(struct vd_tcpan *an, uint32_t v, const struct vd_flowkey *k,
 				    int *same_dir);
 uint64_t vd_tcpan_refused(const struct vd_tcpan *an);
+
+/* The flow of packet d at vantage point v if it exists (never creates); *dir as in add. */
+struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const struct vd_decoded *d,
+				      int *dir);
 
 /* The endpoint that sent the most payload (its data is what the other side's ACKs clock). */
 int vd_tcpan_data_dir(const struct vd_tcpan_flow *f);
