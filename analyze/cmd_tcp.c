@@ -18,27 +18,27 @@
 #include "vmdelay/units.h"
 
 static const char usage[] =
-	"usage: vmdelay-analyze tcp [options] [NAME=]TRACE...\n"
-	"  Each TRACE (pcap, pcapng, ERF) is a vantage point (every pcapng interface its own);\n"
-	"  give the host NIC / tap / bridge first: the others are compared with it.\n"
-	"  --bin DUR            ACK inter-arrival histogram bin width (default 10us)\n"
-	"  --bottleneck RATE    bottleneck rate for the reference line (default 100Mbit)\n"
-	"  --frame BYTES        frame size of one full segment (default 1500)\n"
-	"  --min-run N          gaps below the reference in a row that make an ACK-compression\n"
-	"                       event (default 2, i.e. 3 ACKs)\n"
-	"  --compress-factor F  two vantage points: an ACK pair is compressed when its spacing\n"
-	"                       shrank by more than F between them (Paxson; default 2)\n"
-	"  --interval DUR       long throughput timescale (default 1s)\n"
-	"  --rtt DUR            RTT timescale (default: per flow, handshake or first sample)\n"
-	"  --match-horizon DUR  how long a packet waits for its copy at another vantage point (1s)\n"
-	"  --max-flows N        flows tracked per run (default 65536)\n"
-	"  --transfers FILE     tperf records (--csv file or SQLite store): throughput CDF\n"
-	"  --run ID             with a SQLite --transfers: that run only (default: every run)\n"
-	"  --csv, --json        output format (default: text tables)\n"
-	"  --db FILE            store the results (and vantage points) as a run in FILE\n"
-	"  --testbed NAME, --label TEXT   stored with --db\n"
-	"  --plot DIR           write histograms, series, seq/time data and CDFs as CSV + gnuplot\n"
-	"  -h, --help, -V, --version\n";
+    "usage: vmdelay-analyze tcp [options] [NAME=]TRACE...\n"
+    "  Each TRACE (pcap, pcapng, ERF) is a vantage point (every pcapng interface its own);\n"
+    "  give the host NIC / tap / bridge first: the others are compared with it.\n"
+    "  --bin DUR            ACK inter-arrival histogram bin width (default 10us)\n"
+    "  --bottleneck RATE    bottleneck rate for the reference line (default 100Mbit)\n"
+    "  --frame BYTES        frame size of one full segment (default 1500)\n"
+    "  --min-run N          gaps below the reference in a row that make an ACK-compression\n"
+    "                       event (default 2, i.e. 3 ACKs)\n"
+    "  --compress-factor F  two vantage points: an ACK pair is compressed when its spacing\n"
+    "                       shrank by more than F between them (Paxson; default 2)\n"
+    "  --interval DUR       long throughput timescale (default 1s)\n"
+    "  --rtt DUR            RTT timescale (default: per flow, handshake or first sample)\n"
+    "  --match-horizon DUR  how long a packet waits for its copy at another vantage point (1s)\n"
+    "  --max-flows N        flows tracked per run (default 65536)\n"
+    "  --transfers FILE     tperf records (--csv file or SQLite store): throughput CDF\n"
+    "  --run ID             with a SQLite --transfers: that run only (default: every run)\n"
+    "  --csv, --json        output format (default: text tables)\n"
+    "  --db FILE            store the results (and vantage points) as a run in FILE\n"
+    "  --testbed NAME, --label TEXT   stored with --db\n"
+    "  --plot DIR           write histograms, series, seq/time data and CDFs as CSV + gnuplot\n"
+    "  -h, --help, -V, --version\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -51,8 +51,25 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 	return VD_EXIT_USAGE;
 }
 
-enum { O_BIN = 256, O_BOTTLENECK, O_FRAME, O_MINRUN, O_INTERVAL, O_RTT, O_HORIZON, O_MAXFLOWS,
-       O_TRANSFERS, O_RUN, O_FACTOR, O_CSV, O_JSON, O_DB, O_TESTBED, O_LABEL, O_PLOT };
+enum {
+	O_BIN = 256,
+	O_BOTTLENECK,
+	O_FRAME,
+	O_MINRUN,
+	O_INTERVAL,
+	O_RTT,
+	O_HORIZON,
+	O_MAXFLOWS,
+	O_TRANSFERS,
+	O_RUN,
+	O_FACTOR,
+	O_CSV,
+	O_JSON,
+	O_DB,
+	O_TESTBED,
+	O_LABEL,
+	O_PLOT
+};
 
 static int parse_dur(const char *opt, const char *arg, vd_ns *out)
 {
@@ -64,26 +81,26 @@ static int parse_dur(const char *opt, const char *arg, vd_ns *out)
 static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 {
 	static const struct option opts[] = {
-		{ "bin", required_argument, NULL, O_BIN },
-		{ "bottleneck", required_argument, NULL, O_BOTTLENECK },
-		{ "frame", required_argument, NULL, O_FRAME },
-		{ "min-run", required_argument, NULL, O_MINRUN },
-		{ "compress-factor", required_argument, NULL, O_FACTOR },
-		{ "interval", required_argument, NULL, O_INTERVAL },
-		{ "rtt", required_argument, NULL, O_RTT },
-		{ "match-horizon", required_argument, NULL, O_HORIZON },
-		{ "max-flows", required_argument, NULL, O_MAXFLOWS },
-		{ "transfers", required_argument, NULL, O_TRANSFERS },
-		{ "run", required_argument, NULL, O_RUN },
-		{ "csv", no_argument, NULL, O_CSV },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "db", required_argument, NULL, O_DB },
-		{ "testbed", required_argument, NULL, O_TESTBED },
-		{ "label", required_argument, NULL, O_LABEL },
-		{ "plot", required_argument, NULL, O_PLOT },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	    {"bin", required_argument, NULL, O_BIN},
+	    {"bottleneck", required_argument, NULL, O_BOTTLENECK},
+	    {"frame", required_argument, NULL, O_FRAME},
+	    {"min-run", required_argument, NULL, O_MINRUN},
+	    {"compress-factor", required_argument, NULL, O_FACTOR},
+	    {"interval", required_argument, NULL, O_INTERVAL},
+	    {"rtt", required_argument, NULL, O_RTT},
+	    {"match-horizon", required_argument, NULL, O_HORIZON},
+	    {"max-flows", required_argument, NULL, O_MAXFLOWS},
+	    {"transfers", required_argument, NULL, O_TRANSFERS},
+	    {"run", required_argument, NULL, O_RUN},
+	    {"csv", no_argument, NULL, O_CSV},
+	    {"json", no_argument, NULL, O_JSON},
+	    {"db", required_argument, NULL, O_DB},
+	    {"testbed", required_argument, NULL, O_TESTBED},
+	    {"label", required_argument, NULL, O_LABEL},
+	    {"plot", required_argument, NULL, O_PLOT},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	int opt, rc;
 	optind = 1;
@@ -96,8 +113,8 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 			break;
 		case O_BOTTLENECK:
 			if (vd_units_parse_rate(optarg, &c->bottleneck_bps))
-				return usage_error("--bottleneck %s: expected a rate such as 100Mbit",
-						   optarg);
+				return usage_error(
+				    "--bottleneck %s: expected a rate such as 100Mbit", optarg);
 			break;
 		case O_FRAME:
 			if (vd_units_parse_bytes(optarg, &c->frame_bytes) || c->frame_bytes > 65536)
@@ -135,7 +152,9 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 			c->max_flows = (size_t)n;
 			break;
 		}
-		case O_TRANSFERS: c->transfers_path = optarg; break;
+		case O_TRANSFERS:
+			c->transfers_path = optarg;
+			break;
 		case O_RUN: {
 			long long n = strtoll(optarg, &end, 10);
 			if (*end || n < 1)
@@ -143,15 +162,32 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 			c->run_id_in = n;
 			break;
 		}
-		case O_CSV: c->mode = VD_OUT_CSV; break;
-		case O_JSON: c->mode = VD_OUT_JSON; break;
-		case O_DB: c->db_path = optarg; break;
-		case O_TESTBED: c->testbed = optarg; break;
-		case O_LABEL: c->label = optarg; break;
-		case O_PLOT: c->plot_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return -1;
-		case 'V': printf("vmdelay-analyze %s\n", VMDELAY_VERSION); return -1;
-		default: return usage_error("%s", "unknown option (see --help)");
+		case O_CSV:
+			c->mode = VD_OUT_CSV;
+			break;
+		case O_JSON:
+			c->mode = VD_OUT_JSON;
+			break;
+		case O_DB:
+			c->db_path = optarg;
+			break;
+		case O_TESTBED:
+			c->testbed = optarg;
+			break;
+		case O_LABEL:
+			c->label = optarg;
+			break;
+		case O_PLOT:
+			c->plot_dir = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return -1;
+		case 'V':
+			printf("vmdelay-analyze %s\n", VMDELAY_VERSION);
+			return -1;
+		default:
+			return usage_error("%s", "unknown option (see --help)");
 		}
 	}
 	if (c->run_id_in && !c->transfers_path)
@@ -170,17 +206,17 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 struct input {
 	const char *name, *path;
 	struct vd_trace *tr;
-	int have;               /* pkt/dec hold the next packet */
+	int have; /* pkt/dec hold the next packet */
 	struct vd_pkt pkt;
 	struct vd_decoded dec;
-	int decoded;            /* dec is valid */
+	int decoded;		   /* dec is valid */
 	int vidx[TCP_MAX_VANTAGE]; /* interface -> vantage, -1 unknown */
 };
 
 static int load_transfers(struct tcp_ctx *c, struct vd_err *err)
 {
 	FILE *f = fopen(c->transfers_path, "rb");
-	char magic[16] = { 0 };
+	char magic[16] = {0};
 	if (!f)
 		return vd_err_set(err, "--transfers %s: cannot open", c->transfers_path);
 	size_t got = fread(magic, 1, sizeof(magic), f);
@@ -362,10 +398,14 @@ int cmd_tcp(int argc, char **argv)
 		fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
 		goto out;
 	}
-	struct vd_tcpan_opts o = { .bin_ns = c.bin_ns, .ref_ns = c.ref_ns, .min_run = c.min_run,
-				   .xc_factor = c.xc_factor,
-				   .interval = c.interval, .rtt = c.rtt, .max_flows = c.max_flows,
-				   .ctx = &c };
+	struct vd_tcpan_opts o = {.bin_ns = c.bin_ns,
+				  .ref_ns = c.ref_ns,
+				  .min_run = c.min_run,
+				  .xc_factor = c.xc_factor,
+				  .interval = c.interval,
+				  .rtt = c.rtt,
+				  .max_flows = c.max_flows,
+				  .ctx = &c};
 	/* Gaps up to 100 ms (or 10000 bins) are binned; longer ones are idle periods. */
 	o.max_bins = (size_t)(100 * VD_NS_PER_MS / c.bin_ns);
 	if (o.max_bins > 100000)
@@ -398,7 +438,8 @@ int cmd_tcp(int argc, char **argv)
 	for (uint32_t v = 0; v < c.nv; v++)
 		if (!c.v[v].tcp_pkts)
 			fprintf(stderr,
-				"vmdelay-analyze tcp: note: %s: no TCP packets (%llu packets: %llu other"
+				"vmdelay-analyze tcp: note: %s: no TCP packets (%llu packets: %llu "
+				"other"
 				" protocols, %llu not IP): nothing to analyze there\n",
 				c.v[v].name, (unsigned long long)c.v[v].pkts,
 				(unsigned long long)c.v[v].not_tcp,
@@ -408,10 +449,11 @@ int cmd_tcp(int argc, char **argv)
 		goto out;
 	}
 	if (vd_tcpan_refused(c.an))
-		fprintf(stderr,
-			"vmdelay-analyze tcp: note: flow table full (--max-flows %zu): %llu packets of"
-			" later flows ignored\n",
-			c.max_flows, (unsigned long long)vd_tcpan_refused(c.an));
+		fprintf(
+		    stderr,
+		    "vmdelay-analyze tcp: note: flow table full (--max-flows %zu): %llu packets of"
+		    " later flows ignored\n",
+		    c.max_flows, (unsigned long long)vd_tcpan_refused(c.an));
 	ret = tcp_report(&c, stdout, &err) ? VD_EXIT_RUNTIME : VD_EXIT_OK;
 	if (ret)
 		fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);

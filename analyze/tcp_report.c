@@ -16,7 +16,7 @@
 /* A mode must hold at least this share of the gaps (filters single-count bumps). */
 #define MODE_MIN_SHARE 0.01
 
-static const char *const rtt_src_names[] = { "none", "handshake", "sample", "fixed" };
+static const char *const rtt_src_names[] = {"none", "handshake", "sample", "fixed"};
 
 void tcp_flow_label(const struct vd_tcpan_flow *f, char *buf, size_t n)
 {
@@ -105,8 +105,8 @@ void tcp_plot_series(void *ctx, const struct vd_tcpan_flow *f, int which, vd_ns 
 		(unsigned long long)bytes, (double)bytes * 8e9 / (double)len, partial);
 }
 
-void tcp_plot_seqpoint(void *ctx, const struct vd_tcpan_flow *f, vd_ns ts, char kind,
-		       uint32_t rel, uint32_t len)
+void tcp_plot_seqpoint(void *ctx, const struct vd_tcpan_flow *f, vd_ns ts, char kind, uint32_t rel,
+		       uint32_t len)
 {
 	struct tcp_vantage *tv = plot_vantage(ctx, f->key.vantage);
 	if (!tv->seq_f)
@@ -133,25 +133,30 @@ void tcp_plot_close(struct tcp_ctx *c)
 
 /* ---- per-flow results ---- */
 
-enum { NOTE_MIDSTREAM = 1, NOTE_ONE_SIDED = 2, NOTE_NO_ACKS = 4, NOTE_NO_DATA = 8,
-       NOTE_NO_RTT = 16 };
+enum {
+	NOTE_MIDSTREAM = 1,
+	NOTE_ONE_SIDED = 2,
+	NOTE_NO_ACKS = 4,
+	NOTE_NO_DATA = 8,
+	NOTE_NO_RTT = 16
+};
 
 struct flow_row {
 	struct vd_tcpan_flow *f;
-	int dd, ae;            /* data endpoint, ACK endpoint */
+	int dd, ae; /* data endpoint, ACK endpoint */
 	const struct vd_tcpan_dir *data, *acks;
 	char label[200];
 	unsigned notes;
 	size_t modes[MAX_MODES], nmodes;
-	vd_ns mode_shift;      /* primary mode here minus at the reference vantage point */
-	double agg_rate;       /* data packets at the reference / here */
+	vd_ns mode_shift; /* primary mode here minus at the reference vantage point */
+	double agg_rate;  /* data packets at the reference / here */
 	double tput_bps;
 };
 
 static void notes_text(unsigned notes, char *buf, size_t n)
 {
-	static const char *const names[] = { "mid-stream", "one-sided", "no-acks", "no-data",
-					      "no-rtt" };
+	static const char *const names[] = {"mid-stream", "one-sided", "no-acks", "no-data",
+					    "no-rtt"};
 	buf[0] = 0;
 	for (int i = 0; i < 5; i++)
 		if (notes & (1u << i)) {
@@ -206,8 +211,8 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 	}
 	vd_ns span = r->acks->last_adv_ts - r->acks->first_ack_ts;
 	r->tput_bps = r->acks->acked_bytes && span > 0
-			      ? (double)r->acks->acked_bytes * 8e9 / (double)span
-			      : NAN;
+			  ? (double)r->acks->acked_bytes * 8e9 / (double)span
+			  : NAN;
 }
 
 static void row_out(struct tcp_ctx *c, struct vd_out *o, const struct flow_row *r)
@@ -290,8 +295,8 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
 	fputs(",\"data_receiver\":", f);
 	vd_json_string(f, ep);
 	fputs(",\"notes\":[", f);
-	static const char *const names[] = { "mid-stream", "one-sided", "no-acks", "no-data",
-					      "no-rtt" };
+	static const char *const names[] = {"mid-stream", "one-sided", "no-acks", "no-data",
+					    "no-rtt"};
 	int first = 1;
 	for (int i = 0; i < 5; i++)
 		if (r->notes & (1u << i)) {
@@ -311,22 +316,25 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
 	jnum(f, r->agg_rate, 4);
 	fputs(",\"mode_shift_ns\":", f);
 	jns(f, r->mode_shift);
-	fprintf(f, ",\"ack_interarrival\":{\"bin_ns\":%lld,\"ref_ns\":%lld,\"acks\":%llu,"
-		   "\"gaps\":%llu,\"dups\":%llu,\"below_ref\":%llu,\"fraction_below_ref\":",
+	fprintf(f,
+		",\"ack_interarrival\":{\"bin_ns\":%lld,\"ref_ns\":%lld,\"acks\":%llu,"
+		"\"gaps\":%llu,\"dups\":%llu,\"below_ref\":%llu,\"fraction_below_ref\":",
 		(long long)c->bin_ns, (long long)c->ref_ns, (unsigned long long)ah->acks,
 		(unsigned long long)ah->gaps, (unsigned long long)ah->dups,
 		(unsigned long long)ah->below_ref);
 	jnum(f, vd_ackhist_fraction_below(ah), 6);
-	fprintf(f, ",\"compression\":{\"definition\":\"run of >= %u gaps below ref_ns\","
-		   "\"min_run\":%u,\"events\":%llu,\"acks_in_events\":%llu",
+	fprintf(f,
+		",\"compression\":{\"definition\":\"run of >= %u gaps below ref_ns\","
+		"\"min_run\":%u,\"events\":%llu,\"acks_in_events\":%llu",
 		ah->min_run, ah->min_run, (unsigned long long)ah->events,
 		(unsigned long long)ah->event_acks);
 	const struct vd_ackcomp *xc = &a->xc;
 	if (xc->pairs) {
 		fputs(",\"two_point\":{\"upstream\":", f);
 		vd_json_string(f, c->v[xc->other].name);
-		fprintf(f, ",\"factor\":%g,\"min_run\":%u,\"pairs\":%llu,\"compressed\":%llu,"
-			   "\"fraction\":%.6f,\"events\":%llu}",
+		fprintf(f,
+			",\"factor\":%g,\"min_run\":%u,\"pairs\":%llu,\"compressed\":%llu,"
+			"\"fraction\":%.6f,\"events\":%llu}",
 			xc->factor, xc->min_run, (unsigned long long)xc->pairs,
 			(unsigned long long)xc->compressed,
 			(double)xc->compressed / (double)xc->pairs, (unsigned long long)xc->events);
@@ -335,8 +343,8 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
 	}
 	fputc('}', f);
 	fprintf(f, ",\"overflow_from_ns\":%lld,\"overflow\":%llu,\"negative\":%llu,\"modes\":[",
-		(long long)((vd_ns)ah->h.max_bins * ah->h.bin_ns), (unsigned long long)ah->h.overflow,
-		(unsigned long long)ah->h.underflow);
+		(long long)((vd_ns)ah->h.max_bins * ah->h.bin_ns),
+		(unsigned long long)ah->h.overflow, (unsigned long long)ah->h.underflow);
 	for (size_t i = 0; i < r->nmodes; i++)
 		fprintf(f, "%s{\"lo_ns\":%lld,\"count\":%llu}", i ? "," : "",
 			(long long)r->modes[i] * c->bin_ns,
@@ -360,10 +368,10 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
 
 /* ---- CDFs ---- */
 
-static const double cdf_points[] = { 0, 10, 25, 50, 75, 90, 99, 100 };
+static const double cdf_points[] = {0, 10, 25, 50, 75, 90, 99, 100};
 #define NPOINTS (sizeof(cdf_points) / sizeof(cdf_points[0]))
-static const char *const cdf_keys[NPOINTS] = { "min", "p10", "p25", "p50", "p75", "p90", "p99",
-					       "max" };
+static const char *const cdf_keys[NPOINTS] = {"min", "p10", "p25", "p50",
+					      "p75", "p90", "p99", "max"};
 
 static vd_ns hist_point(const struct vd_linhist *h, double p)
 {
@@ -458,8 +466,8 @@ static void delay_reports(struct sink *s)
 				store_result(s, from_to, "pkt_delay", "", stat, (double)pts[i]);
 			}
 			if (c->plot_dir && !c->plot_failed) {
-				FILE *f = plot_file(c, "delay_cdf", from_to, "delay_ns,cum_fraction\n",
-						    s->err);
+				FILE *f = plot_file(c, "delay_cdf", from_to,
+						    "delay_ns,cum_fraction\n", s->err);
 				if (!f) {
 					s->failed = 1;
 					continue;
@@ -578,10 +586,11 @@ static void vantage_report(struct sink *s)
 		if (s->st && !s->failed) {
 			sqlite3_stmt *q;
 			sqlite3 *db = vd_store_db(s->st);
-			if (sqlite3_prepare_v2(db,
-					       "INSERT INTO vantage_points(run_id, name, path, format,"
-					       " packets) VALUES (?,?,?,?,?)",
-					       -1, &q, NULL) != SQLITE_OK) {
+			if (sqlite3_prepare_v2(
+				db,
+				"INSERT INTO vantage_points(run_id, name, path, format,"
+				" packets) VALUES (?,?,?,?,?)",
+				-1, &q, NULL) != SQLITE_OK) {
 				vd_err_set(s->err, "%s: vantage points: %s", c->db_path,
 					   sqlite3_errmsg(db));
 				s->failed = 1;
@@ -615,7 +624,8 @@ static void flow_results(struct sink *s, const struct flow_row *r)
 	store_result(s, vn, "ack_interarrival", r->label, "ref_ns", (double)s->c->ref_ns);
 	store_result(s, vn, "ack_compression", r->label, "events", (double)a->ah.events);
 	if (a->xc.pairs) {
-		store_result(s, vn, "ack_compression_2pt", r->label, "events", (double)a->xc.events);
+		store_result(s, vn, "ack_compression_2pt", r->label, "events",
+			     (double)a->xc.events);
 		store_result(s, vn, "ack_compression_2pt", r->label, "fraction",
 			     (double)a->xc.compressed / (double)a->xc.pairs);
 	}
@@ -671,43 +681,51 @@ static void gnuplot_script(struct sink *s)
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return;
-	fprintf(f, "# gnuplot script for the data files of `vmdelay-analyze tcp --plot`:\n"
-		   "#   cd %s && gnuplot tcp.gp   (writes PNGs)\n"
-		   "set datafile separator ','\nset key autotitle columnhead\n"
-		   "set terminal pngcairo size 900,500\n",
+	fprintf(f,
+		"# gnuplot script for the data files of `vmdelay-analyze tcp --plot`:\n"
+		"#   cd %s && gnuplot tcp.gp   (writes PNGs)\n"
+		"set datafile separator ','\nset key autotitle columnhead\n"
+		"set terminal pngcairo size 900,500\n",
 		c->plot_dir);
 	for (uint32_t v = 0; v < c->nv; v++) {
 		char safe[160];
 		file_safe(c->v[v].name, safe, sizeof(safe));
-		fprintf(f,
-			"set output 'ackhist_%s.png'; set xlabel 'ACK inter-arrival (us)';"
-			" set ylabel 'fraction'; set arrow 1 from %g,graph 0 to %g,graph 1 nohead;\n"
-			"plot 'ackhist_%s.csv' using ($2/1000):5 with impulses title 'ACK gaps at %s'\n"
-			"unset arrow 1\n",
-			safe, (double)c->ref_ns / 1000, (double)c->ref_ns / 1000, safe, safe);
-		fprintf(f,
-			"set output 'tput_%s.png'; set xlabel 'time (s)'; set ylabel 'Mbit/s'\n"
-			"plot 'tput_%s.csv' using ($3/1e9):(strcol(2) eq 'rtt' ? $6/1e6 : 1/0) with "
-			"steps title 'RTT timescale', '' using ($3/1e9):(strcol(2) eq 'long' ? $6/1e6 "
-			": 1/0) with steps title 'long timescale'\n",
-			safe, safe);
-		fprintf(f,
-			"set output 'seq_%s.png'; set xlabel 'time (s)'; set ylabel 'relative seq'\n"
-			"plot 'seq_%s.csv' using ($2/1e9):(strcol(3) eq 'D' ? $4 : 1/0) with dots title "
-			"'data', '' using ($2/1e9):(strcol(3) eq 'A' ? $4 : 1/0) with dots title 'ack'\n",
-			safe, safe);
+		fprintf(
+		    f,
+		    "set output 'ackhist_%s.png'; set xlabel 'ACK inter-arrival (us)';"
+		    " set ylabel 'fraction'; set arrow 1 from %g,graph 0 to %g,graph 1 nohead;\n"
+		    "plot 'ackhist_%s.csv' using ($2/1000):5 with impulses title 'ACK gaps at %s'\n"
+		    "unset arrow 1\n",
+		    safe, (double)c->ref_ns / 1000, (double)c->ref_ns / 1000, safe, safe);
+		fprintf(
+		    f,
+		    "set output 'tput_%s.png'; set xlabel 'time (s)'; set ylabel 'Mbit/s'\n"
+		    "plot 'tput_%s.csv' using ($3/1e9):(strcol(2) eq 'rtt' ? $6/1e6 : 1/0) with "
+		    "steps title 'RTT timescale', '' using ($3/1e9):(strcol(2) eq 'long' ? $6/1e6 "
+		    ": 1/0) with steps title 'long timescale'\n",
+		    safe, safe);
+		fprintf(
+		    f,
+		    "set output 'seq_%s.png'; set xlabel 'time (s)'; set ylabel 'relative seq'\n"
+		    "plot 'seq_%s.csv' using ($2/1e9):(strcol(3) eq 'D' ? $4 : 1/0) with dots "
+		    "title "
+		    "'data', '' using ($2/1e9):(strcol(3) eq 'A' ? $4 : 1/0) with dots title "
+		    "'ack'\n",
+		    safe, safe);
 	}
 	fclose(f);
 }
 
 int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 {
-	struct sink s = { .c = c, .out = out, .err = err };
+	struct sink s = {.c = c, .out = out, .err = err};
 	if (c->db_path) {
-		struct vd_run_info info = { .tool = "vmdelay-analyze", .testbed = c->testbed,
-					    .label = c->label, .scenario = "tcp",
-					    .command_line = c->command_line,
-					    .start_ns = vd_now(CLOCK_REALTIME) };
+		struct vd_run_info info = {.tool = "vmdelay-analyze",
+					   .testbed = c->testbed,
+					   .label = c->label,
+					   .scenario = "tcp",
+					   .command_line = c->command_line,
+					   .start_ns = vd_now(CLOCK_REALTIME)};
 		if (vd_store_open(c->db_path, &s.st, err) ||
 		    vd_store_begin_run(s.st, &info, &s.run, err)) {
 			vd_store_close(s.st);
@@ -717,14 +735,16 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 	struct vd_out *o = NULL;
 	if (c->mode != VD_OUT_JSON) {
 		if (c->mode == VD_OUT_TEXT && vd_tcpan_flow_count(c->an))
-			fprintf(out, "TCP flows (ACK gaps: bin %lld ns, reference %lld ns = one %llu-byte"
-				     " frame at %.0f bit/s)\n",
-				(long long)c->bin_ns, (long long)c->ref_ns,
-				(unsigned long long)c->frame_bytes, c->bottleneck_bps);
+			fprintf(
+			    out,
+			    "TCP flows (ACK gaps: bin %lld ns, reference %lld ns = one %llu-byte"
+			    " frame at %.0f bit/s)\n",
+			    (long long)c->bin_ns, (long long)c->ref_ns,
+			    (unsigned long long)c->frame_bytes, c->bottleneck_bps);
 		o = vd_out_create(out, c->mode);
 	}
-	FILE *hist_files[TCP_MAX_VANTAGE] = { 0 };
-	uint64_t noted[5] = { 0 };
+	FILE *hist_files[TCP_MAX_VANTAGE] = {0};
+	uint64_t noted[5] = {0};
 	char example[5][300];
 	/* Rows grouped by flow, the reference vantage point first. */
 	size_t n = vd_tcpan_flow_count(c->an);
@@ -744,8 +764,8 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 			for (int k = 0; k < 5; k++)
 				if (r.notes & (1u << k)) {
 					noted[k]++;
-					snprintf(example[k], sizeof(example[k]), "%s at %s", r.label,
-						 c->v[v].name);
+					snprintf(example[k], sizeof(example[k]), "%s at %s",
+						 r.label, c->v[v].name);
 				}
 		}
 	for (uint32_t v = 0; v < TCP_MAX_VANTAGE; v++)
@@ -755,12 +775,12 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 	if (o)
 		werr = vd_out_destroy(o);
 	static const char *const why[5] = {
-		"no SYN seen (the capture started mid-stream): RTT from the first data/ACK sample,"
-		" acknowledged bytes counted from the first ACK seen",
-		"one-sided: packets in one direction only (throughput and RTT need both)",
-		"no pure ACKs: no ACK inter-arrival histogram",
-		"no data segments",
-		"no RTT (no handshake and no data/ACK sample): no RTT-timescale series",
+	    "no SYN seen (the capture started mid-stream): RTT from the first data/ACK sample,"
+	    " acknowledged bytes counted from the first ACK seen",
+	    "one-sided: packets in one direction only (throughput and RTT need both)",
+	    "no pure ACKs: no ACK inter-arrival histogram",
+	    "no data segments",
+	    "no RTT (no handshake and no data/ACK sample): no RTT-timescale series",
 	};
 	for (int k = 0; k < 5; k++)
 		if (noted[k] == 1)

@@ -18,10 +18,10 @@ struct tcp_vantage {
 	char name[128];
 	const char *path;
 	const char *format;
-	int file;                 /* index of its trace */
+	int file; /* index of its trace */
 	uint32_t iface;
 	uint64_t pkts, tcp_pkts, not_tcp, undecodable;
-	FILE *tput_f, *seq_f;     /* --plot streams */
+	FILE *tput_f, *seq_f; /* --plot streams */
 };
 
 struct tcp_ctx {
@@ -53,8 +53,8 @@ void tcp_plot_close(struct tcp_ctx *c);
 /* tcpan callbacks writing those files. */
 void tcp_plot_series(void *ctx, const struct vd_tcpan_flow *f, int which, vd_ns start, vd_ns len,
 		     uint64_t bytes, int partial);
-void tcp_plot_seqpoint(void *ctx, const struct vd_tcpan_flow *f, vd_ns ts, char kind,
-		       uint32_t rel, uint32_t len);
+void tcp_plot_seqpoint(void *ctx, const struct vd_tcpan_flow *f, vd_ns ts, char kind, uint32_t rel,
+		       uint32_t len);
 
 /* "sender>receiver" of the flow's data, in buf. */
 void tcp_flow_label(const struct vd_tcpan_flow *f, char *buf, size_t n);

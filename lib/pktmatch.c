@@ -16,7 +16,7 @@ struct vd_pktmatch {
 	struct pending *ring; /* FIFO in arrival order: the oldest is at head */
 	size_t cap, head, n;
 	int32_t *bucket;
-	size_t nbuckets;      /* power of two */
+	size_t nbuckets; /* power of two */
 	vd_ns horizon;
 	vd_pktmatch_fn fn;
 	void *ctx;
@@ -73,8 +73,8 @@ static uint64_t key_hash(const struct vd_decoded *d)
 	}
 	h = mix(h, ((uint64_t)d->sport << 16) | d->dport | ((uint64_t)d->src.family << 32));
 	h = mix(h, ((uint64_t)d->tcp_seq << 32) | d->tcp_ack);
-	h = mix(h, ((uint64_t)d->tcp_payload_len << 32) | ((uint64_t)d->tcp_flags << 16) |
-			   d->tcp_win);
+	h = mix(h,
+		((uint64_t)d->tcp_payload_len << 32) | ((uint64_t)d->tcp_flags << 16) | d->tcp_win);
 	return mix(h, d->ip_id);
 }
 
@@ -116,8 +116,8 @@ void vd_pktmatch_add(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts, const st
 		pop_head(m);
 	}
 	size_t idx = (m->head + m->n) % m->cap;
-	m->ring[idx] = (struct pending){ .h = h, .ts = ts, .vantage = vantage,
-					 .next = m->bucket[b], .alive = 1 };
+	m->ring[idx] = (struct pending){
+	    .h = h, .ts = ts, .vantage = vantage, .next = m->bucket[b], .alive = 1};
 	m->bucket[b] = (int32_t)idx;
 	m->n++;
 }

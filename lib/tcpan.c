@@ -183,7 +183,8 @@ int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_deco
 		s->fin = 1;
 		s->fin_seq = d->tcp_seq + d->tcp_payload_len;
 	}
-	/* Handshake RTT: SYN to the ACK of the SYN-ACK spans one round trip at any vantage point. */
+	/* Handshake RTT: SYN to the ACK of the SYN-ACK spans one round trip at any vantage point.
+	 */
 	if (f->rtt_src == VD_RTT_NONE && vd_ns_valid(f->syn_ts) && f->synack_seen &&
 	    dir == f->syn_dir && !(fl & VD_TCP_SYN) && (fl & VD_TCP_ACK) && f->d[!dir].syn &&
 	    d->tcp_ack == f->d[!dir].isn + 1)

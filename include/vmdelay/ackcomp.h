@@ -12,13 +12,13 @@
 #include "vmdelay/vdtime.h"
 
 struct vd_ackcomp {
-	double factor;       /* up / down spacing above which a pair is compressed (2) */
-	unsigned min_run;    /* compressed pairs in a row that make an event (2) */
-	uint32_t other;      /* the upstream vantage point (for reports) */
+	double factor;	  /* up / down spacing above which a pair is compressed (2) */
+	unsigned min_run; /* compressed pairs in a row that make an event (2) */
+	uint32_t other;	  /* the upstream vantage point (for reports) */
 	uint64_t pairs, compressed, events;
 	unsigned run;
 	int have;
-	vd_ns up, down;      /* the previous ACK's times */
+	vd_ns up, down; /* the previous ACK's times */
 };
 
 void vd_ackcomp_init(struct vd_ackcomp *c, double factor, unsigned min_run);

@@ -11,16 +11,16 @@
 #include "vmdelay/vdtime.h"
 
 struct vd_linhist {
-	vd_ns bin_ns;       /* bin i holds [i * bin_ns, (i + 1) * bin_ns) */
-	size_t max_bins;    /* bins never grow past this */
-	size_t nbins;       /* bins allocated (grow on demand up to max_bins) */
+	vd_ns bin_ns;	 /* bin i holds [i * bin_ns, (i + 1) * bin_ns) */
+	size_t max_bins; /* bins never grow past this */
+	size_t nbins;	 /* bins allocated (grow on demand up to max_bins) */
 	uint64_t *count;
-	uint64_t *mark;     /* per bin: samples added with a mark (e.g. duplicate ACKs) */
-	uint64_t total;     /* every sample, underflow and overflow included */
+	uint64_t *mark;	    /* per bin: samples added with a mark (e.g. duplicate ACKs) */
+	uint64_t total;	    /* every sample, underflow and overflow included */
 	uint64_t underflow; /* negative values */
 	uint64_t overflow;  /* values >= max_bins * bin_ns */
-	vd_ns min, max;     /* VD_NS_NONE when empty */
-	int oom;            /* a growth failed: the sample went to overflow */
+	vd_ns min, max;	    /* VD_NS_NONE when empty */
+	int oom;	    /* a growth failed: the sample went to overflow */
 };
 
 /* bin_ns > 0, max_bins > 0. Allocates nothing until the first sample. */

@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 		return 1;
 	static uint8_t buf[1 << 16];
 	setvbuf(stdout, (char *)buf, _IOFBF, sizeof(buf));
-	uint8_t gh[24] = { 0 };
+	uint8_t gh[24] = {0};
 	uint32_t magic = 0xa1b2c3d4;
 	memcpy(gh, &magic, 4); /* native byte order, as libpcap writes */
 	uint16_t vmaj = 2, vmin = 4;
@@ -51,19 +51,44 @@ int main(int argc, char **argv)
 	for (unsigned long long i = 0; i < n; i++, t_us += 10) {
 		unsigned f = (unsigned)(i % nflows);
 		struct flow *s = &fl[f];
-		uint8_t p[54] = { 0 };
+		uint8_t p[54] = {0};
 		int from_client;
 		uint8_t flags;
 		uint32_t seq, ack, len = 0;
 		switch (s->step < 3 ? s->step : 3 + (s->step - 3) % 3) {
-		case 0: from_client = 1; flags = 0x02; seq = s->cseq = 1000; ack = 0; break;
-		case 1: from_client = 0; flags = 0x12; seq = s->sseq = 5000; ack = 1001; break;
-		case 2: from_client = 1; flags = 0x10; seq = ++s->cseq; ack = ++s->sseq; break;
-		case 3: case 4:
-			from_client = 1; flags = 0x10; seq = s->cseq; ack = s->sseq; len = 1448;
+		case 0:
+			from_client = 1;
+			flags = 0x02;
+			seq = s->cseq = 1000;
+			ack = 0;
+			break;
+		case 1:
+			from_client = 0;
+			flags = 0x12;
+			seq = s->sseq = 5000;
+			ack = 1001;
+			break;
+		case 2:
+			from_client = 1;
+			flags = 0x10;
+			seq = ++s->cseq;
+			ack = ++s->sseq;
+			break;
+		case 3:
+		case 4:
+			from_client = 1;
+			flags = 0x10;
+			seq = s->cseq;
+			ack = s->sseq;
+			len = 1448;
 			s->cseq += len;
 			break;
-		default: from_client = 0; flags = 0x10; seq = s->sseq; ack = s->cseq; break;
+		default:
+			from_client = 0;
+			flags = 0x10;
+			seq = s->sseq;
+			ack = s->cseq;
+			break;
 		}
 		s->step++;
 		memset(p, 0x02, 12);
@@ -75,7 +100,7 @@ int main(int argc, char **argv)
 		put16(ip + 2, 40 + len);
 		ip[8] = 64;
 		ip[9] = 6;
-		uint8_t a[4] = { 10, (uint8_t)(f >> 8), (uint8_t)f, 1 }, b[4] = { 10, 200, 0, 2 };
+		uint8_t a[4] = {10, (uint8_t)(f >> 8), (uint8_t)f, 1}, b[4] = {10, 200, 0, 2};
 		memcpy(ip + 12, from_client ? a : b, 4);
 		memcpy(ip + 16, from_client ? b : a, 4);
 		uint8_t *tcp = ip + 20;
@@ -86,8 +111,8 @@ int main(int argc, char **argv)
 		tcp[12] = 0x50;
 		tcp[13] = flags;
 		put16(tcp + 14, 512);
-		uint32_t rh[4] = { (uint32_t)(t_us / 1000000), (uint32_t)(t_us % 1000000), 54,
-				   14 + 40 + len };
+		uint32_t rh[4] = {(uint32_t)(t_us / 1000000), (uint32_t)(t_us % 1000000), 54,
+				  14 + 40 + len};
 		fwrite(rh, 4, 4, stdout);
 		fwrite(p, 1, 54, stdout);
 	}

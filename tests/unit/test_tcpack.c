@@ -64,7 +64,7 @@ static void uncompressed_then_compressed(void **state)
 {
 	struct vd_ackhist a;
 	vd_ackhist_init(&a, 10 * US, 10000, 120 * US, 2);
-	struct gen g = { .t = 1000 * VD_NS_PER_SEC, .ack = 1 };
+	struct gen g = {.t = 1000 * VD_NS_PER_SEC, .ack = 1};
 	feed(&a, &g, 0, 0);
 	/* 100 gaps of 240 µs (delayed ACKs at 100 Mbit/s): nothing below 120 µs. */
 	for (int i = 0; i < 100; i++)
@@ -106,7 +106,7 @@ static void runs_shorter_than_an_event_and_duplicates(void **state)
 {
 	struct vd_ackhist a;
 	vd_ackhist_init(&a, 10 * US, 100, 120 * US, 2);
-	struct gen g = { .t = 0, .ack = 1 };
+	struct gen g = {.t = 0, .ack = 1};
 	feed(&a, &g, 0, 0);
 	/* pairs: one compressed gap then a normal one -> below_ref counts, no event */
 	for (int i = 0; i < 10; i++) {
@@ -150,8 +150,8 @@ static struct vd_decoded seg(int from_client, uint32_t seq, uint32_t ack, uint8_
 	memset(&d, 0, sizeof(d));
 	d.l4 = VD_L4_TCP;
 	d.ip_proto = 6;
-	struct vd_addr c = { .family = AF_INET, .bytes = { 10, 0, 0, 1 } };
-	struct vd_addr s = { .family = AF_INET, .bytes = { 10, 0, 0, 2 } };
+	struct vd_addr c = {.family = AF_INET, .bytes = {10, 0, 0, 1}};
+	struct vd_addr s = {.family = AF_INET, .bytes = {10, 0, 0, 2}};
 	d.src = from_client ? c : s;
 	d.dst = from_client ? s : c;
 	d.sport = from_client ? 40000 : 5001;
@@ -168,10 +168,15 @@ static struct vd_decoded seg(int from_client, uint32_t seq, uint32_t ack, uint8_
  * counted as a byte, ACK histogram on the receiver's pure ACKs. */
 static void connection_through_tcpan(void **state)
 {
-	struct series_sum sum = { 0 };
-	struct vd_tcpan_opts o = { .bin_ns = 10 * US, .max_bins = 10000, .ref_ns = 120 * US,
-				   .min_run = 2, .interval = VD_NS_PER_SEC, .max_flows = 4,
-				   .series = on_series, .ctx = &sum };
+	struct series_sum sum = {0};
+	struct vd_tcpan_opts o = {.bin_ns = 10 * US,
+				  .max_bins = 10000,
+				  .ref_ns = 120 * US,
+				  .min_run = 2,
+				  .interval = VD_NS_PER_SEC,
+				  .max_flows = 4,
+				  .series = on_series,
+				  .ctx = &sum};
 	struct vd_tcpan *an = vd_tcpan_create(&o);
 	assert_non_null(an);
 	vd_ns t = 5 * VD_NS_PER_SEC;
@@ -218,8 +223,12 @@ static void connection_through_tcpan(void **state)
 
 static void mid_stream_flow_samples_rtt(void **state)
 {
-	struct vd_tcpan_opts o = { .bin_ns = 10 * US, .max_bins = 100, .ref_ns = 120 * US,
-				   .min_run = 2, .interval = VD_NS_PER_SEC, .max_flows = 1 };
+	struct vd_tcpan_opts o = {.bin_ns = 10 * US,
+				  .max_bins = 100,
+				  .ref_ns = 120 * US,
+				  .min_run = 2,
+				  .interval = VD_NS_PER_SEC,
+				  .max_flows = 1};
 	struct vd_tcpan *an = vd_tcpan_create(&o);
 	struct vd_decoded d = seg(1, 5000, 7, VD_TCP_ACK, 100);
 	assert_int_equal(vd_tcpan_add(an, 0, 1000, &d), 0);
@@ -290,7 +299,7 @@ static void on_match(void *ctx, uint32_t first, vd_ns t_first, uint32_t second, 
 
 static void packets_match_across_vantage_points(void **state)
 {
-	struct matches m = { 0 };
+	struct matches m = {0};
 	struct vd_pktmatch *pm = vd_pktmatch_create(64, VD_NS_PER_SEC, on_match, &m);
 	assert_non_null(pm);
 	/* 100 data segments: at the bridge (0) then 30 µs later in the guest (1) */
@@ -340,15 +349,15 @@ static void histogram_quantiles(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(units_rates_and_sizes),
-		cmocka_unit_test(uncompressed_then_compressed),
-		cmocka_unit_test(runs_shorter_than_an_event_and_duplicates),
-		cmocka_unit_test(connection_through_tcpan),
-		cmocka_unit_test(mid_stream_flow_samples_rtt),
-		cmocka_unit_test(tput_intervals),
-		cmocka_unit_test(two_point_batches),
-		cmocka_unit_test(packets_match_across_vantage_points),
-		cmocka_unit_test(histogram_quantiles),
+	    cmocka_unit_test(units_rates_and_sizes),
+	    cmocka_unit_test(uncompressed_then_compressed),
+	    cmocka_unit_test(runs_shorter_than_an_event_and_duplicates),
+	    cmocka_unit_test(connection_through_tcpan),
+	    cmocka_unit_test(mid_stream_flow_samples_rtt),
+	    cmocka_unit_test(tput_intervals),
+	    cmocka_unit_test(two_point_batches),
+	    cmocka_unit_test(packets_match_across_vantage_points),
+	    cmocka_unit_test(histogram_quantiles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

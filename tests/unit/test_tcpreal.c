@@ -27,7 +27,8 @@ static char path[1024];
 static int setup(void **state)
 {
 	const char *shared = getenv("VMDELAY_SHARED");
-	snprintf(path, sizeof(path), "%s/testdata/real/suricata-verify_mime-stream-depth_input.pcap",
+	snprintf(path, sizeof(path),
+		 "%s/testdata/real/suricata-verify_mime-stream-depth_input.pcap",
 		 shared ? shared : "../shared");
 	if (access(path, R_OK)) {
 		/* run from the checkout without the environment: try the default layout */
@@ -76,8 +77,12 @@ static void ack_gaps_equal_reference(void **state)
 	assert_int_equal(n, 1226);
 
 	/* vmdelay's path: trace reader, decoder, flow analysis; 1 µs bins. */
-	struct vd_tcpan_opts o = { .bin_ns = 1000, .max_bins = MAX_GAP_US, .ref_ns = 120000,
-				   .min_run = 2, .interval = 1000000000, .max_flows = 16 };
+	struct vd_tcpan_opts o = {.bin_ns = 1000,
+				  .max_bins = MAX_GAP_US,
+				  .ref_ns = 120000,
+				  .min_run = 2,
+				  .interval = 1000000000,
+				  .max_flows = 16};
 	struct vd_tcpan *an = vd_tcpan_create(&o);
 	assert_non_null(an);
 	struct vd_trace *tr;
@@ -116,8 +121,8 @@ static void ack_gaps_equal_reference(void **state)
 	for (size_t b = 0; b < MAX_GAP_US; b++) {
 		uint64_t got = b < ah->h.nbins ? ah->h.count[b] : 0;
 		if (got != want[b])
-			fail_msg("gap %zu us: vmdelay %llu, reference %u", b, (unsigned long long)got,
-				 want[b]);
+			fail_msg("gap %zu us: vmdelay %llu, reference %u", b,
+				 (unsigned long long)got, want[b]);
 		got_sum += (int64_t)got * (int64_t)b;
 	}
 	assert_int_equal(got_sum, sum);
@@ -129,7 +134,7 @@ static void ack_gaps_equal_reference(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(ack_gaps_equal_reference, setup),
+	    cmocka_unit_test_setup(ack_gaps_equal_reference, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,16 +52,22 @@ static void pick_port(int off)
 static void send_repeated_to_sink(void **state)
 {
 	pick_port(0);
-	sink_opts = (struct tperf_sink_opts){ .bind_addr = "127.0.0.1", .port = port,
-					      .max_conns = 3, .buf_size = 4096,
-					      .deadline = vd_now(CLOCK_MONOTONIC) + 20 * VD_NS_PER_SEC };
-	struct sink_run s = { 0 };
+	sink_opts =
+	    (struct tperf_sink_opts){.bind_addr = "127.0.0.1",
+				     .port = port,
+				     .max_conns = 3,
+				     .buf_size = 4096,
+				     .deadline = vd_now(CLOCK_MONOTONIC) + 20 * VD_NS_PER_SEC};
+	struct sink_run s = {0};
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, sink_thread, &s), 0);
 	usleep(200000);
-	struct tperf_send_opts o = { .host = "127.0.0.1", .port = port, .bytes = 100 * 1024,
-				     .count = 3, .msg_size = 1000,
-				     .deadline = vd_now(CLOCK_MONOTONIC) + 20 * VD_NS_PER_SEC };
+	struct tperf_send_opts o = {.host = "127.0.0.1",
+				    .port = port,
+				    .bytes = 100 * 1024,
+				    .count = 3,
+				    .msg_size = 1000,
+				    .deadline = vd_now(CLOCK_MONOTONIC) + 20 * VD_NS_PER_SEC};
 	struct vd_err err;
 	assert_int_equal(tperf_resolve(&o, &err), 0);
 	uint8_t *buf = calloc(1, o.msg_size);
@@ -88,12 +94,15 @@ static void send_repeated_to_sink(void **state)
 static void refused_is_reported(void **state)
 {
 	pick_port(1); /* nothing listens there */
-	struct tperf_send_opts o = { .host = "127.0.0.1", .port = port, .bytes = 10, .count = 1,
-				     .msg_size = 10,
-				     .deadline = vd_now(CLOCK_MONOTONIC) + 5 * VD_NS_PER_SEC };
+	struct tperf_send_opts o = {.host = "127.0.0.1",
+				    .port = port,
+				    .bytes = 10,
+				    .count = 1,
+				    .msg_size = 10,
+				    .deadline = vd_now(CLOCK_MONOTONIC) + 5 * VD_NS_PER_SEC};
 	struct vd_err err;
 	assert_int_equal(tperf_resolve(&o, &err), 0);
-	uint8_t buf[10] = { 0 };
+	uint8_t buf[10] = {0};
 	struct vd_transfer t;
 	assert_int_equal(tperf_send_one(&o, buf, 0, &t, &err), -1);
 	tperf_send_cleanup();
@@ -106,9 +115,11 @@ static void refused_is_reported(void **state)
 static void sink_stops_at_deadline(void **state)
 {
 	pick_port(2);
-	struct tperf_sink_opts so = { .bind_addr = "::1", .port = port, .buf_size = 1024,
-				      .deadline = vd_now(CLOCK_MONOTONIC) + 200 * VD_NS_PER_MS };
-	struct sink_run s = { 0 };
+	struct tperf_sink_opts so = {.bind_addr = "::1",
+				     .port = port,
+				     .buf_size = 1024,
+				     .deadline = vd_now(CLOCK_MONOTONIC) + 200 * VD_NS_PER_MS};
+	struct sink_run s = {0};
 	vd_ns t0 = vd_now(CLOCK_MONOTONIC);
 	int rc = tperf_sink_run(&so, on_conn, &s, &s.err);
 	if (rc && strstr(s.err.msg, "::1"))
@@ -126,12 +137,17 @@ static void records_through_csv_and_sqlite(void **state)
 	snprintf(csv, sizeof(csv), "%s/t.csv", dir);
 	snprintf(db, sizeof(db), "%s/t.db", dir);
 	struct vd_transfer in[3] = {
-		{ .idx = 0, .bytes = 102400, .start = 1000000000, .end = 1001000000,
-		  .status = VD_XFER_OK },
-		{ .idx = 1, .bytes = 102400, .start = 2000000000, .end = 2000500000,
-		  .status = VD_XFER_OK },
-		{ .idx = 2, .bytes = 5, .start = 3000000000, .end = VD_NS_NONE,
-		  .status = VD_XFER_RESET },
+	    {.idx = 0,
+	     .bytes = 102400,
+	     .start = 1000000000,
+	     .end = 1001000000,
+	     .status = VD_XFER_OK},
+	    {.idx = 1,
+	     .bytes = 102400,
+	     .start = 2000000000,
+	     .end = 2000500000,
+	     .status = VD_XFER_OK},
+	    {.idx = 2, .bytes = 5, .start = 3000000000, .end = VD_NS_NONE, .status = VD_XFER_RESET},
 	};
 	for (int i = 0; i < 3; i++)
 		vd_transfer_finish(&in[i]);
@@ -159,7 +175,7 @@ static void records_through_csv_and_sqlite(void **state)
 
 	struct vd_store *st;
 	assert_int_equal(vd_store_open(db, &st, &err), 0);
-	struct vd_run_info info = { .tool = "tperf", .testbed = "unit", .start_ns = 1 };
+	struct vd_run_info info = {.tool = "tperf", .testbed = "unit", .start_ns = 1};
 	int64_t run;
 	assert_int_equal(vd_store_begin_run(st, &info, &run, &err), 0);
 	for (int i = 0; i < 3; i++)
@@ -191,10 +207,10 @@ static void records_through_csv_and_sqlite(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(send_repeated_to_sink),
-		cmocka_unit_test(refused_is_reported),
-		cmocka_unit_test(sink_stops_at_deadline),
-		cmocka_unit_test(records_through_csv_and_sqlite),
+	    cmocka_unit_test(send_repeated_to_sink),
+	    cmocka_unit_test(refused_is_reported),
+	    cmocka_unit_test(sink_stops_at_deadline),
+	    cmocka_unit_test(records_through_csv_and_sqlite),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
