@@ -10,7 +10,8 @@
 #include "vmdelay/vdtime.h"
 
 /* One closed interval [start, start + len): bytes acknowledged in it. partial: the last interval
- * of the series, cut short by the end of the trace (len is then the part actually covered). */
+ * of the series, cut short by the end of the trace (len is then the part actually covered).
+ * Two or more empty intervals in a row come as one call (bytes 0, len = their total length). */
 typedef void (*vd_tput_emit_fn)(void *ctx, vd_ns start, vd_ns len, uint64_t bytes, int partial);
 
 struct vd_tput {

@@ -260,6 +260,37 @@ static void tput_intervals(void **state)
 	assert_true(t.max_bps == 1.6e9 && t.min_bps == 0);
 }
 
+struct rows {
+	int n;
+	uint64_t bytes;
+	vd_ns len;
+};
+
+static void count_rows(void *ctx, vd_ns start, vd_ns len, uint64_t bytes, int partial)
+{
+	struct rows *r = ctx;
+	r->n++;
+	r->bytes += bytes;
+	r->len += len;
+}
+
+/* An idle hour at a 50 µs timescale: one row for the empty stretch, statistics still per
+ * interval, and the series still integrates to the bytes. */
+static void tput_idle_stretch(void **state)
+{
+	struct rows r = { 0 };
+	struct vd_tput t;
+	vd_tput_init(&t, 50 * US, count_rows, &r);
+	vd_tput_add(&t, 0, 100);
+	vd_tput_add(&t, 3600 * VD_NS_PER_SEC + 10 * US, 200);
+	vd_tput_finish(&t);
+	assert_int_equal(r.n, 3); /* the first interval, the idle stretch, the last (partial) */
+	assert_int_equal(r.bytes, 300);
+	assert_int_equal(t.intervals, 3600 * 20000);
+	assert_true(t.min_bps == 0);
+	assert_true(t.max_bps == 100 * 8e9 / (50 * US));
+}
+
 /* Paxson's two-point definition: ACKs leave the host NIC 240 µs apart and reach the guest in
  * batches of 5 (5 µs apart) released every 1200 µs: 4 compressed pairs per batch. */
 static void two_point_batches(void **state)
@@ -355,6 +386,7 @@ int main(void)
 	    cmocka_unit_test(connection_through_tcpan),
 	    cmocka_unit_test(mid_stream_flow_samples_rtt),
 	    cmocka_unit_test(tput_intervals),
+	    cmocka_unit_test(tput_idle_stretch),
 	    cmocka_unit_test(two_point_batches),
 	    cmocka_unit_test(packets_match_across_vantage_points),
 	    cmocka_unit_test(histogram_quantiles),
