@@ -1,6 +1,7 @@
 /* tperf — TCP workload tool: `tperf sink` counts bytes per connection, `tperf send` runs bulk
  * transfers (one, or COUNTxSIZE each on a new connection) and records bytes, start, end and
  * throughput per transfer (docs/man/tperf.1, docs/formats/tcp.md). */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -116,11 +117,15 @@ static int parse(int argc, char **argv, struct cli *c)
 		case 'B':
 			c->bind_addr = optarg;
 			break;
-		case 'c':
-			if (vd_units_parse_bytes(optarg, &v) || v > MAX_TRANSFERS)
+		case 'c': {
+			char *end;
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno || *end || optarg[0] < '1' || optarg[0] > '9' || v > MAX_TRANSFERS)
 				return usage_error("-c %s: expected a positive count", optarg);
 			c->conns = v;
 			break;
+		}
 		case 'n':
 			if (vd_units_parse_bytes(optarg, &c->bytes))
 				return usage_error("-n %s: expected a size such as 100KB or 10M",

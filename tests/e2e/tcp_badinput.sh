@@ -54,4 +54,23 @@ grep '"type":"flow"' "$TMP/smtp.json" | grep -q '"ack_interarrival":{"bin_ns":10
 	fail "ack_interarrival: $(head -c 600 "$TMP/smtp.json")"
 grep -q '"fraction_below_ref":0.000000' "$TMP/smtp.json" || fail "fraction_below_ref"
 grep -q '"bins":\[{"lo_ns":130000,"count":196,"dups":0}' "$TMP/smtp.json" || fail "bins"
+# tperf usage errors name the option -> 2; --help and --version -> 0
+T="$BIN/tperf"
+tp() { # RC PATTERN ARGS...
+	local want=$1 pat=$2
+	shift 2
+	"$T" "$@" >"$TMP/out" 2>"$TMP/err"
+	local rc=$?
+	[ "$rc" = "$want" ] || fail "tperf $*: exit $rc, want $want"
+	grep -q -- "$pat" "$TMP/err" "$TMP/out" || fail "tperf $*: no '$pat': $(cat "$TMP/err")"
+}
+tp 2 "a subcommand is needed"
+tp 2 "unknown subcommand 'bogus'" bogus
+tp 2 "-n BYTES or -r COUNTxSIZE is needed" send 127.0.0.1
+tp 2 "-r 10: expected COUNTxSIZE" send 127.0.0.1 -r 10
+tp 2 "-p 70000: a port is 1..65535" send 127.0.0.1 -n 1K -p 70000
+tp 2 "-c 0: expected a positive count" sink -c 0
+tp 2 "--testbed and --label go with --db" send 127.0.0.1 -n 1K --label x
+tp 0 "usage: tperf sink" --help
+tp 0 "tperf 0.1.0" --version
 echo "tcp_badinput: notes and errors as documented"
