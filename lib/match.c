@@ -156,7 +156,17 @@ struct xprobe {
 	vd_ns ref;          /* request time on the first clock that saw it (coarsely aligned) */
 	int8_t phase;
 	size_t next;        /* bucket chain */
+	size_t src_v;       /* vantage point whose request/reply times are kept here */
+	vd_ns req_ts, rep_ts;
 };
+
+/* On one clock, the same probe's [request, reply] intervals at two vantage points nest (the
+ * inner one holds the outer one whichever side the prober is on): a probe that does not nest is
+ * another host's with the same seq. */
+static int nests(vd_ns aq, vd_ns ar, vd_ns bq, vd_ns br)
+{
+	return (aq <= bq && br <= ar) || (bq <= aq && ar <= br);
+}
 
 static int addr_eq(const struct vd_addr *a, const struct vd_addr *b)
 {
@@ -192,7 +202,8 @@ struct builder {
 	size_t *head;  /* 65536 buckets */
 };
 
-static int add_probe(struct builder *b, const struct vd_echo *req, vd_ns ref)
+static int add_probe(struct builder *b, const struct vd_echo *req, const struct vd_echo *rep,
+		     size_t v, vd_ns ref)
 {
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 256;
@@ -210,11 +221,14 @@ static int add_probe(struct builder *b, const struct vd_echo *req, vd_ns ref)
 	x->key = *req;
 	x->ref = ref;
 	x->phase = req->phase;
+	x->src_v = v;
+	x->req_ts = req->ts;
+	x->rep_ts = rep->ts;
 	size_t bucket = req->seq & 0xffff;
 	x->next = b->head[bucket];
 	b->head[bucket] = b->n;
-	for (size_t v = 0; v < b->nvp; v++)
-		b->cell[b->n * b->nvp + v] = -1;
+	for (size_t k = 0; k < b->nvp; k++)
+		b->cell[b->n * b->nvp + k] = -1;
 	b->n++;
 	return 0;
 }
@@ -224,22 +238,30 @@ static vd_ns absdiff(vd_ns a, vd_ns b)
 	return a > b ? a - b : b - a;
 }
 
-/* Median difference between v's request times and the probes' reference times over the pairs
- * that have exactly one compatible probe: the coarse offset between v's clock and the others. */
+/* The coarse offset between v's clock and the probes' reference times: the median difference
+ * over the pairs with exactly one compatible probe, or, when every pair is ambiguous (tping rows
+ * against a trace holding several flows), the densest 1 ms cluster of all candidate differences. */
 static int coarse_offset(struct builder *b, const struct vd_vantage *v, vd_ns *off)
 {
-	vd_ns *d = malloc((v->npairs ? v->npairs : 1) * sizeof(*d));
-	if (!d)
+	size_t cap = v->npairs ? v->npairs : 1, nd = 0, na = 0;
+	vd_ns *d = malloc(cap * sizeof(*d));
+	vd_ns *all = malloc(4 * cap * sizeof(*all));
+	if (!d || !all) {
+		free(d);
+		free(all);
 		return -1;
-	size_t nd = 0;
+	}
 	for (size_t i = 0; i < v->npairs; i++) {
 		const struct vd_echo *e = &v->ev[v->pairs[i].req];
 		size_t found = NONE, count = 0;
-		for (size_t q = b->head[e->seq & 0xffff]; q != NONE && count < 2; q = b->p[q].next)
-			if (compatible(&b->p[q].key, e)) {
-				found = q;
-				count++;
-			}
+		for (size_t q = b->head[e->seq & 0xffff]; q != NONE; q = b->p[q].next) {
+			if (!compatible(&b->p[q].key, e))
+				continue;
+			found = q;
+			if (na < 4 * cap && count < 4)
+				all[na++] = e->ts - b->p[q].ref;
+			count++;
+		}
 		if (count == 1)
 			d[nd++] = e->ts - b->p[found].ref;
 	}
@@ -247,8 +269,21 @@ static int coarse_offset(struct builder *b, const struct vd_vantage *v, vd_ns *o
 	if (nd) {
 		qsort(d, nd, sizeof(*d), cmp_ns);
 		*off = d[nd / 2];
+	} else if (na) {
+		qsort(all, na, sizeof(*all), cmp_ns);
+		size_t best = 0, best_n = 0;
+		for (size_t i = 0, j = 0; i < na; i++) {
+			while (all[i] - all[j] > VD_NS_PER_MS)
+				j++;
+			if (i - j + 1 > best_n) {
+				best_n = i - j + 1;
+				best = j;
+			}
+		}
+		*off = all[best + best_n / 2];
 	}
 	free(d);
+	free(all);
 	return 0;
 }
 
@@ -270,23 +305,35 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 	memset(map, 0, sizeof(*map));
 	vd_ns window = opts && opts->window > 0 ? opts->window : 10 * VD_NS_PER_SEC;
 	struct builder b = { .nvp = nvp };
+	vd_ns *offs = calloc(nvp ? nvp : 1, sizeof(*offs));
 	b.head = malloc(65536 * sizeof(*b.head));
-	if (!b.head)
+	if (!b.head || !offs)
 		goto oom;
 	for (size_t i = 0; i < 65536; i++)
 		b.head[i] = NONE;
 	for (size_t v = 0; v < nvp; v++) {
 		struct vd_vantage *vp = vps[v];
 		vp->stats.probes = 0;
-		vd_ns off = 0;
-		if (b.n && coarse_offset(&b, vp, &off) < 0)
+		/* Points on one clock label read one clock: only other labels need an offset. */
+		size_t u = 0;
+		while (u < v && strcmp(vps[u]->clock, vp->clock) != 0)
+			u++;
+		if (u < v)
+			offs[v] = offs[u];
+		else if (v && coarse_offset(&b, vp, &offs[v]) < 0)
 			goto oom;
+		vd_ns off = offs[v];
 		for (size_t i = 0; i < vp->npairs; i++) {
 			const struct vd_echo *e = &vp->ev[vp->pairs[i].req];
+			const struct vd_echo *r = &vp->ev[vp->pairs[i].rep];
 			size_t best = NONE;
 			vd_ns best_d = 0;
 			for (size_t q = b.head[e->seq & 0xffff]; q != NONE; q = b.p[q].next) {
-				if (!compatible(&b.p[q].key, e))
+				const struct xprobe *x = &b.p[q];
+				if (!compatible(&x->key, e))
+					continue;
+				if (strcmp(vps[x->src_v]->clock, vp->clock) == 0 &&
+				    !nests(x->req_ts, x->rep_ts, e->ts, r->ts))
 					continue;
 				vd_ns d = absdiff(e->ts - off, b.p[q].ref);
 				if (best == NONE || d < best_d) {
@@ -314,7 +361,7 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 				if (x->phase < 0)
 					x->phase = e->phase;
 			} else {
-				if (add_probe(&b, e, e->ts - off) < 0)
+				if (add_probe(&b, e, r, v, e->ts - off) < 0)
 					goto oom;
 				b.cell[(b.n - 1) * nvp + v] = (int64_t)i;
 			}
@@ -341,11 +388,13 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 	map->n = b.n;
 	map->nvp = nvp;
 	free(order);
+	free(offs);
 	free(b.p);
 	free(b.cell);
 	free(b.head);
 	return 0;
 oom:
+	free(offs);
 	free(b.p);
 	free(b.cell);
 	free(b.head);

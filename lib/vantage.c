@@ -63,6 +63,9 @@ int vd_vantage_spec_parse(const char *arg, struct vd_vantage_spec *spec, struct 
 	const char *path = arg;
 	if (!file_exists(arg)) {
 		const char *eq = strchr(arg, '=');
+		/* "dir/x.db#run=3": an '=' after a '/' or '#' belongs to the path or selector */
+		if (eq && (memchr(arg, '/', (size_t)(eq - arg)) || memchr(arg, '#', (size_t)(eq - arg))))
+			eq = NULL;
 		if (eq) {
 			const char *colon = memchr(arg, ':', (size_t)(eq - arg));
 			size_t nlen = colon ? (size_t)(colon - arg) : (size_t)(eq - arg);
