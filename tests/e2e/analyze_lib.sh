@@ -5,7 +5,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	exit 77
 fi
 set -u
-AN="${VMDELAY_BIN:-build/asan/bin}/vmdelay-analyze"
+AN="$(cd "${VMDELAY_BIN:-build/asan/bin}" 2>/dev/null && pwd)/vmdelay-analyze"
+[ -x "$AN" ] || { echo "no vmdelay-analyze in ${VMDELAY_BIN:-build/asan/bin}" >&2; exit 1; }
 REAL="${VMDELAY_SHARED:-../shared}/testdata/real"
 fails=0
 fail() {
