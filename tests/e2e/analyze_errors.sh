@@ -2,7 +2,7 @@
 # Bad input gives a clear error and the documented exit code, never a crash (sanitized binary):
 # missing, empty, truncated and non-ICMP files exit 1 naming the file; bad NAME=PATH specs and
 # options exit 2 naming them; --keep-going analyzes the rest and still exits 1.
-. "$(dirname "$0")/analyze_lib.sh"
+. "$(dirname "$0")/lib/analyze_lib.sh"
 need_real
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

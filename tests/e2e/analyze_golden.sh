@@ -3,7 +3,7 @@
 # `gen_probes DIR 40 3` from tests/golden/gen_probes.c, truth.csv removed) in, the JSON report
 # out, compared byte for byte with tests/golden/analyze_synth/expected.json.
 # GOLDEN_UPDATE=1 rewrites the expected file (review the diff before committing it).
-. "$(dirname "$0")/analyze_lib.sh"
+. "$(dirname "$0")/lib/analyze_lib.sh"
 dir="${VMDELAY_ROOT:-.}/tests/golden/analyze_synth"
 cd "$dir" || exit 1
 out=$(mktemp)

@@ -2,7 +2,7 @@
 # vmdelay-analyze on the shared real captures with ICMP echo: every pair and RTT equal to what
 # tshark gives in expected/ (frame numbers, id, seq, RTT to the microsecond) and the same counts
 # of requests, replies, unanswered requests and unmatched replies.
-. "$(dirname "$0")/analyze_lib.sh"
+. "$(dirname "$0")/lib/analyze_lib.sh"
 need_real
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

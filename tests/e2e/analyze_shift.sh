@@ -3,7 +3,7 @@
 # on two clock labels with a shifted copy, an alignment offset equal to the shift and Δ = 0; a
 # copy whose requests are 200 µs earlier and replies 300 µs later gives send 200, recv 300 and
 # Δ 500 µs on every probe.
-. "$(dirname "$0")/analyze_lib.sh"
+. "$(dirname "$0")/lib/analyze_lib.sh"
 need_real
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -1,7 +1,7 @@
 # timeout: 120
 # --db stores the run, its vantage points and results in SQLite (read back with sqlite3);
 # --plot writes the SVG charts; -o writes the report to a file.
-. "$(dirname "$0")/analyze_lib.sh"
+. "$(dirname "$0")/lib/analyze_lib.sh"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed" >&2; exit 77; }
 g="${VMDELAY_ROOT:-.}/tests/golden/analyze_synth"
 tmp=$(mktemp -d)

@@ -3,7 +3,7 @@
 # host: +1 ms, 20 ppm), guest kernel and user from tping CSV (clock vm: +3 ms, 50 ppm), heavy-tailed
 # delays during the load phase. Both estimators must recover the skews within 1 ppm and every
 # probe's per-layer send and receive delay within 20 µs; per-layer Δs add up to the total.
-. "$(dirname "$0")/analyze_lib.sh"
+. "$(dirname "$0")/lib/analyze_lib.sh"
 root="${VMDELAY_ROOT:-.}"
 command -v cc >/dev/null || { echo "no C compiler for the generator" >&2; exit 77; }
 tmp=$(mktemp -d)

@@ -1,9 +1,4 @@
-# analyze_lib.sh — helpers sourced by the analyze_*.sh end-to-end tests (not a test itself:
-# tests/run.sh runs analyze_*.sh, so this file skips when run alone).
-if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-	echo "helper library, not a test" >&2
-	exit 77
-fi
+# analyze_lib.sh — helpers sourced by the analyze_*.sh end-to-end tests.
 set -u
 AN="$(cd "${VMDELAY_BIN:-build/asan/bin}" 2>/dev/null && pwd)/vmdelay-analyze"
 [ -x "$AN" ] || { echo "no vmdelay-analyze in ${VMDELAY_BIN:-build/asan/bin}" >&2; exit 1; }
