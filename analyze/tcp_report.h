@@ -16,6 +16,7 @@
 
 struct tcp_vantage {
 	char name[128];
+	char clock[64];
 	const char *path;
 	const char *format;
 	int file; /* index of its trace */
