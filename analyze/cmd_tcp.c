@@ -40,7 +40,7 @@ static const char usage[] =
     "  --csv, --json        output format (default: text tables)\n"
     "  --db FILE            store the results (and vantage points) as a run in FILE\n"
     "  --testbed NAME, --label TEXT   stored with --db\n"
-    "  --plot DIR           write histograms, series, seq/time data and CDFs as CSV + gnuplot\n"
+    "  --plot DIR           SVG charts and CSV data: histograms, series, seq/time, CDFs\n"
     "  -h, --help, -V, --version\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -482,9 +482,10 @@ int cmd_tcp(int argc, char **argv)
 	vd_tcpan_finish(c.an);
 	for (int i = 0; i < nin; i++)
 		if (in[i].spec.select[0] && strcmp(in[i].spec.select, "*") && in[i].vidx[0] < 0)
-			fprintf(stderr,
-				"vmdelay-analyze tcp: note: %s: no packet on interface '%s' (#%s)\n",
-				in[i].spec.path, in[i].spec.select, in[i].spec.select);
+			fprintf(
+			    stderr,
+			    "vmdelay-analyze tcp: note: %s: no packet on interface '%s' (#%s)\n",
+			    in[i].spec.path, in[i].spec.select, in[i].spec.select);
 	for (uint32_t v = 0; v < c.nv; v++)
 		if (!c.v[v].tcp_pkts)
 			fprintf(stderr,
