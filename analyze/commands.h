@@ -12,4 +12,7 @@ struct analyze_command {
  * commands is the subcommand table, listed by --help. */
 int cmd_delay(int argc, char **argv, const struct analyze_command *commands);
 
+/* TCP: ACK inter-arrival, compression, throughput timescales, delay CDFs (cmd_tcp.c). */
+int cmd_tcp(int argc, char **argv);
+
 #endif

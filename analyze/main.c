@@ -7,6 +7,7 @@
 
 static const struct analyze_command commands[] = {
 	/* { "name", cmd_function, "one-line summary" }, — keep sorted by name */
+	{ "tcp", cmd_tcp, "ACK inter-arrival and compression, throughput timescales, TCP delay" },
 	{ NULL, NULL, NULL },
 };
 
