@@ -162,8 +162,8 @@ static void layer_rows(struct vd_out *t, const struct tping_report *rp, enum vd_
 		struct vd_summary s;
 		if (tping_report_layer(rp->recs, rp->n, ph, (enum tping_layer)l, &s))
 			continue;
-		if (l == TPING_LAYER_HW && s.n == 0)
-			continue; /* no hardware stamps: no row of dashes */
+		if (s.n == 0 && (l == TPING_LAYER_HW || ph != VD_PHASE__COUNT))
+			continue; /* no hardware stamps, or a phase not reached: no row of dashes */
 		char name[48];
 		snprintf(name, sizeof(name), "%s%s%s", tping_layer_name((enum tping_layer)l),
 			 ph == VD_PHASE__COUNT ? "" : "/", ph == VD_PHASE__COUNT ? "" : vd_phase_name(ph));
@@ -196,9 +196,13 @@ void tping_report_summary(struct tping_report *rp, const struct tping_run *r, FI
 		r->interrupted ? " (interrupted)" : "");
 	double ju = tping_report_jitter(rp->recs, rp->n, TPING_LAYER_USER);
 	double jk = tping_report_jitter(rp->recs, rp->n, TPING_LAYER_KERNEL);
-	fprintf(f, "jitter (RFC 3550): user %.3f ms, kernel %.3f ms\n", ju / 1e6, jk / 1e6);
+	if (!isnan(ju))
+		fprintf(f, "jitter (RFC 3550): user %.3f ms, kernel %.3f ms\n", ju / 1e6,
+			isnan(jk) ? NAN : jk / 1e6);
 	if (extra_lines)
 		fputs(extra_lines, f);
+	if (!c->received)
+		return; /* no reply: no table of dashes */
 	struct vd_out *t = vd_out_create(f, VD_OUT_TEXT);
 	if (!t)
 		return;

@@ -45,7 +45,8 @@ int tping_run_init(struct tping_run *r, const struct tping_opts *o, struct tping
 	r->state = calloc(r->total, sizeof(*r->state));
 	r->due = calloc(r->total, sizeof(*r->due));
 	r->key_idx = calloc(r->total, sizeof(*r->key_idx));
-	if (!r->probes || !r->state || !r->due || !r->key_idx) {
+	r->from = calloc(r->total, sizeof(*r->from));
+	if (!r->probes || !r->state || !r->due || !r->key_idx || !r->from) {
 		tping_run_free(r);
 		return vd_err_set(err, "out of memory for %zu probes", r->total);
 	}
@@ -63,6 +64,8 @@ void tping_run_free(struct tping_run *r)
 	free(r->state);
 	free(r->due);
 	free(r->key_idx);
+	free(r->from);
+	r->from = NULL;
 	r->probes = NULL;
 	r->state = NULL;
 	r->due = NULL;
@@ -147,7 +150,15 @@ static void send_probe(struct tping_run *r, size_t idx, uint8_t *pkt)
 		finish(r, idx, NULL);
 		return;
 	}
+	tping_run_sent(r, idx, now_mono);
+}
+
+void tping_run_sent(struct tping_run *r, size_t idx, vd_ns now_mono)
+{
 	r->c.sent++;
+	if (r->next < idx + 1)
+		r->next = idx + 1;
+	/* The kernel numbers timestamped sends of the socket 0, 1, 2...: the key of this one. */
 	if (r->s->tstamp)
 		r->key_idx[r->nkeys++] = (uint32_t)idx;
 	r->state[idx] = ST_WAIT_REPLY;
@@ -192,7 +203,7 @@ static void on_tx_record(struct tping_run *r, const struct vd_tstamp_cmsgs *c,
 			p->hw_tx = c->hw;
 	}
 	if (r->state[idx] == ST_WAIT_TX && tx_complete(r, p))
-		finish(r, idx, r->s->dst_str);
+		finish(r, idx, r->from[idx].s);
 }
 
 /* A reply or error for probe idx, or an extra record if it was already answered. */
@@ -227,6 +238,7 @@ static void on_answer(struct tping_run *r, size_t idx, const struct vd_icmp_msg 
 		}
 		r->state[idx] = ST_WAIT_TX;
 		r->due[idx] = vd_now(CLOCK_MONOTONIC) + r->o->tx_wait;
+		snprintf(r->from[idx].s, sizeof(r->from[idx].s), "%s", from ? from : "?");
 		if (tx_complete(r, p))
 			finish(r, idx, from);
 		return;
@@ -306,7 +318,7 @@ static int drain(struct tping_run *r, uint8_t *buf, struct vd_err *err)
 {
 	char ctrl[1024];
 	struct sockaddr_storage from;
-	for (int errq = 0; errq < 2; errq++) {
+	for (int errq = 1; errq >= 0; errq--) { /* TX records first: a reply then finishes at once */
 		for (int k = 0; k < 100000; k++) {
 			struct iovec iov = { .iov_base = buf, .iov_len = PKT_MAX };
 			struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
@@ -344,10 +356,15 @@ static void expire(struct tping_run *r, vd_ns now, int all)
 			continue;
 		if (r->state[i] == ST_WAIT_REPLY)
 			r->probes[i].status = VD_PROBE_LOST;
-		finish(r, i, r->probes[i].status == VD_PROBE_OK ? r->s->dst_str : NULL);
+		finish(r, i, r->state[i] == ST_WAIT_TX ? r->from[i].s : NULL);
 	}
 	while (r->first_open < r->next && r->state[r->first_open] == ST_DONE)
 		r->first_open++;
+}
+
+void tping_run_finish_all(struct tping_run *r)
+{
+	expire(r, 0, 1);
 }
 
 static vd_ns earliest_due(const struct tping_run *r)

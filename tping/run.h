@@ -56,6 +56,9 @@ struct tping_run {
 	uint8_t *state;
 	vd_ns *due;                    /* monotonic ns: when the probe's wait ends */
 	uint32_t *key_idx;             /* OPT_ID key -> probe index */
+	struct {
+		char s[46];            /* INET6_ADDRSTRLEN */
+	} *from;                       /* who answered, until the record is finished */
 	size_t nkeys;
 	size_t first_open;
 	int64_t max_replied;
@@ -70,6 +73,13 @@ void tping_run_free(struct tping_run *r);
 
 /* The phase of probe idx (0-based) in a run of rest + count + rest probes. */
 enum vd_phase tping_phase_of(size_t idx, long rest, long count);
+
+/* Books probe idx as sent (send_probe calls it after sendto; tests call it to replay a run):
+ * it takes the next OPT_ID key and starts waiting for its reply. */
+void tping_run_sent(struct tping_run *r, size_t idx, vd_ns now_mono);
+
+/* Finishes every open probe as it stands (lost if unanswered). */
+void tping_run_finish_all(struct tping_run *r);
 
 /* Feeds a received ICMP message (already read from the socket) into the run. Exposed so tests
  * can replay packets. with_ip: buf starts with an IPv4 header (raw IPv4 sockets). */

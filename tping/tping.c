@@ -43,18 +43,10 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-#define META_MAX 64
-struct meta {
-	size_t n;
-	char key[META_MAX][32];
-	char val[META_MAX][256];
-};
 
-static void meta_add(struct meta *m, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void meta_add(struct meta *m, const char *key, const char *fmt, ...)
+void tping_meta_add(struct tping_meta *m, const char *key, const char *fmt, ...)
 {
-	if (m->n >= META_MAX)
+	if (m->n >= TPING_META_MAX)
 		return;
 	snprintf(m->key[m->n], sizeof(m->key[0]), "%s", key);
 	va_list ap;
@@ -79,63 +71,63 @@ static void lateness(const struct tping_report *rp, struct vd_summary *s)
 	free(v);
 }
 
-static void collect_meta(struct meta *m, const struct tping_opts *o, const struct tping_sock *s,
+static void collect_meta(struct tping_meta *m, const struct tping_opts *o, const struct tping_sock *s,
 			 const struct tping_run *r, const struct tping_report *rp, vd_ns steal0,
 			 vd_ns steal1, const char *clocksource, vd_ns cpu_ns)
 {
 	char b[256];
 	const struct tping_counts *c = &r->c;
-	meta_add(m, "target", "%s", o->target);
-	meta_add(m, "target_addr", "%s", s->dst_str);
-	meta_add(m, "family", "%s", s->family == AF_INET6 ? "ipv6" : "ipv4");
-	meta_add(m, "socket", "%s", s->raw ? "raw" : "dgram");
-	meta_add(m, "icmp_id", "%u", s->id);
-	meta_add(m, "interface", "%s", s->ifname);
-	meta_add(m, "tstamp_asked", "%s", vd_tstamp_flags_str(s->ts_asked, b, sizeof(b)));
-	meta_add(m, "tstamp_granted", "%s", vd_tstamp_flags_str(s->ts_granted, b, sizeof(b)));
-	meta_add(m, "tstamp_asked_hex", "0x%x", s->ts_asked);
-	meta_add(m, "tstamp_granted_hex", "0x%x", s->ts_granted);
-	meta_add(m, "if_tstamp_caps", "%s", vd_tstamp_flags_str(s->if_caps, b, sizeof(b)));
-	meta_add(m, "phc_index", "%d", s->phc_index);
-	meta_add(m, "hw_tstamp", "%s", s->hw_note);
-	meta_add(m, "clocksource", "%s", clocksource);
+	tping_meta_add(m, "target", "%s", o->target);
+	tping_meta_add(m, "target_addr", "%s", s->dst_str);
+	tping_meta_add(m, "family", "%s", s->family == AF_INET6 ? "ipv6" : "ipv4");
+	tping_meta_add(m, "socket", "%s", s->raw ? "raw" : "dgram");
+	tping_meta_add(m, "icmp_id", "%u", s->id);
+	tping_meta_add(m, "interface", "%s", s->ifname);
+	tping_meta_add(m, "tstamp_asked", "%s", vd_tstamp_flags_str(s->ts_asked, b, sizeof(b)));
+	tping_meta_add(m, "tstamp_granted", "%s", vd_tstamp_flags_str(s->ts_granted, b, sizeof(b)));
+	tping_meta_add(m, "tstamp_asked_hex", "0x%x", s->ts_asked);
+	tping_meta_add(m, "tstamp_granted_hex", "0x%x", s->ts_granted);
+	tping_meta_add(m, "if_tstamp_caps", "%s", vd_tstamp_flags_str(s->if_caps, b, sizeof(b)));
+	tping_meta_add(m, "phc_index", "%d", s->phc_index);
+	tping_meta_add(m, "hw_tstamp", "%s", s->hw_note);
+	tping_meta_add(m, "clocksource", "%s", clocksource);
 	if (vd_ns_valid(steal0) && vd_ns_valid(steal1)) {
-		meta_add(m, "steal_before_ns", "%" PRId64, steal0);
-		meta_add(m, "steal_after_ns", "%" PRId64, steal1);
-		meta_add(m, "steal_ns", "%" PRId64, steal1 - steal0);
+		tping_meta_add(m, "steal_before_ns", "%" PRId64, steal0);
+		tping_meta_add(m, "steal_after_ns", "%" PRId64, steal1);
+		tping_meta_add(m, "steal_ns", "%" PRId64, steal1 - steal0);
 	}
-	meta_add(m, "sent", "%" PRIu64, c->sent + c->send_errors);
-	meta_add(m, "received", "%" PRIu64, c->received);
-	meta_add(m, "lost", "%" PRIu64, c->lost);
-	meta_add(m, "duplicates", "%" PRIu64, c->duplicates);
-	meta_add(m, "reordered", "%" PRIu64, c->reordered);
-	meta_add(m, "late", "%" PRIu64, c->late);
-	meta_add(m, "icmp_errors", "%" PRIu64, c->icmp_errors);
-	meta_add(m, "send_errors", "%" PRIu64, c->send_errors);
-	meta_add(m, "missing_sched", "%" PRIu64, c->missing_sched);
-	meta_add(m, "missing_snd", "%" PRIu64, c->missing_snd);
-	meta_add(m, "missing_hw_tx", "%" PRIu64, c->missing_hw_tx);
-	meta_add(m, "missing_rx", "%" PRIu64, c->missing_rx);
-	meta_add(m, "tx_after_window", "%" PRIu64, c->tx_after_window);
-	meta_add(m, "tx_unmatched", "%" PRIu64, c->tx_unmatched);
-	meta_add(m, "ctrunc", "%" PRIu64, c->ctrunc);
-	meta_add(m, "interrupted", "%d", r->interrupted);
+	tping_meta_add(m, "sent", "%" PRIu64, c->sent + c->send_errors);
+	tping_meta_add(m, "received", "%" PRIu64, c->received);
+	tping_meta_add(m, "lost", "%" PRIu64, c->lost);
+	tping_meta_add(m, "duplicates", "%" PRIu64, c->duplicates);
+	tping_meta_add(m, "reordered", "%" PRIu64, c->reordered);
+	tping_meta_add(m, "late", "%" PRIu64, c->late);
+	tping_meta_add(m, "icmp_errors", "%" PRIu64, c->icmp_errors);
+	tping_meta_add(m, "send_errors", "%" PRIu64, c->send_errors);
+	tping_meta_add(m, "missing_sched", "%" PRIu64, c->missing_sched);
+	tping_meta_add(m, "missing_snd", "%" PRIu64, c->missing_snd);
+	tping_meta_add(m, "missing_hw_tx", "%" PRIu64, c->missing_hw_tx);
+	tping_meta_add(m, "missing_rx", "%" PRIu64, c->missing_rx);
+	tping_meta_add(m, "tx_after_window", "%" PRIu64, c->tx_after_window);
+	tping_meta_add(m, "tx_unmatched", "%" PRIu64, c->tx_unmatched);
+	tping_meta_add(m, "ctrunc", "%" PRIu64, c->ctrunc);
+	tping_meta_add(m, "interrupted", "%d", r->interrupted);
 	double ju = tping_report_jitter(rp->recs, rp->n, TPING_LAYER_USER);
 	double jk = tping_report_jitter(rp->recs, rp->n, TPING_LAYER_KERNEL);
 	if (!isnan(ju))
-		meta_add(m, "jitter_user_ns", "%.0f", ju);
+		tping_meta_add(m, "jitter_user_ns", "%.0f", ju);
 	if (!isnan(jk))
-		meta_add(m, "jitter_kernel_ns", "%.0f", jk);
+		tping_meta_add(m, "jitter_kernel_ns", "%.0f", jk);
 	struct vd_summary late;
 	lateness(rp, &late);
 	if (late.n) {
-		meta_add(m, "timer_late_median_ns", "%" PRId64, late.median);
-		meta_add(m, "timer_late_p99_ns", "%" PRId64, late.p99);
-		meta_add(m, "timer_late_max_ns", "%" PRId64, late.max);
+		tping_meta_add(m, "timer_late_median_ns", "%" PRId64, late.median);
+		tping_meta_add(m, "timer_late_p99_ns", "%" PRId64, late.p99);
+		tping_meta_add(m, "timer_late_max_ns", "%" PRId64, late.max);
 	}
 	uint64_t sent = c->sent + c->send_errors;
 	if (sent)
-		meta_add(m, "cpu_ns_per_probe", "%.0f", (double)cpu_ns / (double)sent);
+		tping_meta_add(m, "cpu_ns_per_probe", "%.0f", (double)cpu_ns / (double)sent);
 }
 
 static vd_ns cpu_time(void)
@@ -176,8 +168,8 @@ static char *params_json(const struct tping_opts *o, const struct tping_sock *s)
 	return buf;
 }
 
-static int store_run(struct vd_store *st, const struct tping_opts *o, const struct tping_sock *s,
-		     const struct tping_run *r, const struct tping_report *rp, const struct meta *m,
+int tping_store_run(struct vd_store *st, const struct tping_opts *o, const struct tping_sock *s,
+		     const struct tping_run *r, const struct tping_report *rp, const struct tping_meta *m,
 		     struct vd_err *err)
 {
 	char *params = params_json(o, s);
@@ -323,7 +315,7 @@ int tping_main(int argc, char **argv)
 		exit_code = VD_EXIT_RUNTIME;
 	}
 	rows_f = NULL;
-	struct meta *m = calloc(1, sizeof(*m));
+	struct tping_meta *m = calloc(1, sizeof(*m));
 	if (m)
 		collect_meta(m, &o, &s, &r, &rp, steal0, steal1, clocksource, cpu_ns);
 	char extra[1024];
@@ -353,7 +345,7 @@ int tping_main(int argc, char **argv)
 		if (!m) {
 			fprintf(stderr, "tping: out of memory\n");
 			exit_code = VD_EXIT_RUNTIME;
-		} else if (store_run(st, &o, &s, &r, &rp, m, &err)) {
+		} else if (tping_store_run(st, &o, &s, &r, &rp, m, &err)) {
 			fprintf(stderr, "tping: --db: %s (the run is not stored)\n", err.msg);
 			exit_code = VD_EXIT_RUNTIME;
 		}
