@@ -49,9 +49,9 @@ check_csv() { # file expected_rows
 inS tcpdump -i "$SIF" -n -U --time-stamp-precision=nano -w "$tmp/s.pcap" icmp 2>"$tmp/tcpdump.err" &
 tcpdump_pid=$!
 for i in $(seq 100); do grep -q "listening on" "$tmp/tcpdump.err" && break; sleep 0.1; done
-grep -q "listening on" "$tmp/tcpdump.err" || fail "tcpdump did not start: $(cat "$tmp/tcpdump.err")"
+grep -q "listening on" "$tmp/tcpdump.err" || fail "tcpdump did not start: $(tail -5 "$tmp/tcpdump.err")"
 inS "$TP" -c 100 -i 0.01 --csv -o "$tmp/v4.csv" --db "$tmp/run.db" --testbed e2e --label v4 "$V4" \
-	>"$tmp/v4.out" 2>&1 || fail "tping v4 failed: $(cat "$tmp/v4.out")"
+	>"$tmp/v4.out" 2>&1 || fail "tping v4 failed: $(tail -5 "$tmp/v4.out")"
 sleep 0.3
 kill "$tcpdump_pid"
 wait "$tcpdump_pid" 2>/dev/null
@@ -59,7 +59,7 @@ tcpdump_pid=
 head -1 "$tmp/v4.csv" | grep -q '^seq,phase,status,user_tx_ns,sched_tx_ns,kernel_tx_ns,hw_tx_ns,kernel_rx_ns,hw_rx_ns,user_rx_ns,user_rtt_ns,kernel_rtt_ns,hw_rtt_ns,size,ttl\(,\|$\)' ||
 	fail "CSV header: $(head -1 "$tmp/v4.csv")"
 check_csv "$tmp/v4.csv" 100
-grep -q "100 probes sent, 100 received, 0 lost" "$tmp/v4.out" || fail "summary: $(cat "$tmp/v4.out")"
+grep -q "100 probes sent, 100 received, 0 lost" "$tmp/v4.out" || fail "summary: $(tail -5 "$tmp/v4.out")"
 grep -qE '^kernel +100 ' "$tmp/v4.out" || fail "no kernel row in the layer table"
 grep -qE '^dSched +100 ' "$tmp/v4.out" || fail "no dSched row in the layer table"
 
@@ -103,13 +103,13 @@ meta tstamp_granted | grep -q tx_sched || fail "granted flags: $(meta tstamp_gra
 # 2. The ICMP datagram socket, where ping_group_range allows it (set in this namespace only).
 inS sysctl -qw net.ipv4.ping_group_range="0 2147483647"
 inS "$TP" -c 20 -i 0.005 --csv -o "$tmp/dgram.csv" "$V4" >"$tmp/dgram.out" 2>&1 ||
-	fail "tping dgram failed: $(cat "$tmp/dgram.out")"
+	fail "tping dgram failed: $(tail -5 "$tmp/dgram.out")"
 grep -q "datagram socket" "$tmp/dgram.out" || fail "not a datagram socket: $(head -1 "$tmp/dgram.out")"
 check_csv "$tmp/dgram.csv" 20
 
 # 3. IPv6 (datagram socket here too), named with -6.
 inS "$TP" -6 -c 20 -i 0.005 --csv -o "$tmp/v6.csv" "$V6" >"$tmp/v6.out" 2>&1 ||
-	fail "tping -6 failed: $(cat "$tmp/v6.out")"
+	fail "tping -6 failed: $(tail -5 "$tmp/v6.out")"
 check_csv "$tmp/v6.csv" 20
 inS sysctl -qw net.ipv4.ping_group_range="1 0"
 
@@ -124,9 +124,9 @@ echo "1000 Hz: $rows probes, $lost not ok; $(grep 'timer lateness' "$tmp/khz.out
 # 5. Phases and --load: rest-pre / load / rest-post, and the load is gone afterwards.
 marker="vdtp-load-$$"
 inS "$TP" -c 10 -i 0.01 --rest 3 --load "exec -a $marker sleep 60" --csv -o "$tmp/ph.csv" "$V4" \
-	>"$tmp/ph.out" 2>&1 || fail "tping --rest --load failed: $(cat "$tmp/ph.out")"
+	>"$tmp/ph.out" 2>&1 || fail "tping --rest --load failed: $(tail -5 "$tmp/ph.out")"
 phases=$(tail -n +2 "$tmp/ph.csv" | cut -d, -f2 | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
 [ "$phases" = "rest-pre:3 load:10 rest-post:3 " ] || fail "phases: $phases"
 ! pgrep -f "$marker" >/dev/null || fail "the --load command still runs after tping"
-grep -qE '^kernel/rest-pre +3 ' "$tmp/ph.out" || fail "no per-phase rows: $(cat "$tmp/ph.out")"
+grep -qE '^kernel/rest-pre +3 ' "$tmp/ph.out" || fail "no per-phase rows: $(tail -5 "$tmp/ph.out")"
 echo "tping_netns: all checks passed"
