@@ -46,13 +46,13 @@ check_csv() { # file expected_rows
 
 # 1. IPv4 over the raw socket (ping_group_range is "1 0" in a new namespace), with a capture on
 #    the sender's veth, the run stored in SQLite.
-inS tcpdump -i "$SIF" -n -U --time-stamp-precision=nano -w "$tmp/s.pcap" icmp 2>"$tmp/tcpdump.err" &
+inS tcpdump -i "$SIF" -n -U --immediate-mode --time-stamp-precision=nano -w "$tmp/s.pcap" icmp 2>"$tmp/tcpdump.err" &
 tcpdump_pid=$!
 for i in $(seq 100); do grep -q "listening on" "$tmp/tcpdump.err" && break; sleep 0.1; done
 grep -q "listening on" "$tmp/tcpdump.err" || fail "tcpdump did not start: $(tail -5 "$tmp/tcpdump.err")"
 inS "$TP" -c 100 -i 0.01 --csv -o "$tmp/v4.csv" --db "$tmp/run.db" --testbed e2e --label v4 "$V4" \
 	>"$tmp/v4.out" 2>&1 || fail "tping v4 failed: $(tail -5 "$tmp/v4.out")"
-sleep 0.3
+sleep 0.5 # --immediate-mode: nothing waits in a half-filled ring block
 kill "$tcpdump_pid"
 wait "$tcpdump_pid" 2>/dev/null
 tcpdump_pid=
@@ -65,7 +65,7 @@ grep -qE '^dSched +100 ' "$tmp/v4.out" || fail "no dSched row in the layer table
 
 kmed=$(tail -n +2 "$tmp/v4.csv" | cut -d, -f"$(col "$tmp/v4.csv" kernel_rtt_ns)" | median)
 "$tmp/pcap_rtt" "$tmp/s.pcap" >"$tmp/pcap.rtt" || fail "pcap helper failed"
-[ "$(wc -l <"$tmp/pcap.rtt")" -ge 95 ] || fail "pcap: only $(wc -l <"$tmp/pcap.rtt") echo pairs"
+[ "$(wc -l <"$tmp/pcap.rtt")" -ge 95 ] || fail "pcap: only $(wc -l <"$tmp/pcap.rtt") echo pairs, seqs $(cut -d" " -f1 "$tmp/pcap.rtt" | head -3 | tr "\n" " ")...; tcpdump: $(tail -3 "$tmp/tcpdump.err")"
 pmed=$(cut -d' ' -f2 "$tmp/pcap.rtt" | median)
 diff=$((kmed > pmed ? kmed - pmed : pmed - kmed))
 echo "median kernel RTT $kmed ns, pcap $pmed ns, difference $diff ns"
