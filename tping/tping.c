@@ -90,6 +90,7 @@ static void collect_meta(struct tping_meta *m, const struct tping_opts *o, const
 	tping_meta_add(m, "if_tstamp_caps", "%s", vd_tstamp_flags_str(s->if_caps, b, sizeof(b)));
 	tping_meta_add(m, "phc_index", "%d", s->phc_index);
 	tping_meta_add(m, "hw_tstamp", "%s", s->hw_note);
+	tping_meta_add(m, "rx_tstamp_ready", "%d", s->rx_ready);
 	tping_meta_add(m, "clocksource", "%s", clocksource);
 	if (vd_ns_valid(steal0) && vd_ns_valid(steal1)) {
 		tping_meta_add(m, "steal_before_ns", "%" PRId64, steal0);

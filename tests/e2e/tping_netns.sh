@@ -50,31 +50,35 @@ inS tcpdump -i "$SIF" -n -U --immediate-mode --time-stamp-precision=nano -w "$tm
 tcpdump_pid=$!
 for i in $(seq 100); do grep -q "listening on" "$tmp/tcpdump.err" && break; sleep 0.1; done
 grep -q "listening on" "$tmp/tcpdump.err" || fail "tcpdump did not start: $(tail -5 "$tmp/tcpdump.err")"
-inS "$TP" -c 100 -i 0.01 --csv -o "$tmp/v4.csv" --db "$tmp/run.db" --testbed e2e --label v4 "$V4" \
+# iputils ping runs at the same time, so both see the same load on this shared machine.
+inS ping -c 200 -i 0.01 "$V4" >"$tmp/ping.out" 2>&1 &
+ping_pid=$!
+inS "$TP" -c 200 -i 0.01 --csv -o "$tmp/v4.csv" --db "$tmp/run.db" --testbed e2e --label v4 "$V4" \
 	>"$tmp/v4.out" 2>&1 || fail "tping v4 failed: $(tail -5 "$tmp/v4.out")"
+wait "$ping_pid" || fail "ping failed: $(tail -3 "$tmp/ping.out")"
 sleep 0.5 # --immediate-mode: nothing waits in a half-filled ring block
 kill "$tcpdump_pid"
 wait "$tcpdump_pid" 2>/dev/null
 tcpdump_pid=
 head -1 "$tmp/v4.csv" | grep -q '^seq,phase,status,user_tx_ns,sched_tx_ns,kernel_tx_ns,hw_tx_ns,kernel_rx_ns,hw_rx_ns,user_rx_ns,user_rtt_ns,kernel_rtt_ns,hw_rtt_ns,size,ttl\(,\|$\)' ||
 	fail "CSV header: $(head -1 "$tmp/v4.csv")"
-check_csv "$tmp/v4.csv" 100
-grep -q "100 probes sent, 100 received, 0 lost" "$tmp/v4.out" || fail "summary: $(tail -5 "$tmp/v4.out")"
-grep -qE '^kernel +100 ' "$tmp/v4.out" || fail "no kernel row in the layer table"
-grep -qE '^dSched +100 ' "$tmp/v4.out" || fail "no dSched row in the layer table"
+check_csv "$tmp/v4.csv" 200
+grep -q "200 probes sent, 200 received, 0 lost" "$tmp/v4.out" || fail "summary: $(tail -5 "$tmp/v4.out")"
+grep -qE '^kernel +200 ' "$tmp/v4.out" || fail "no kernel row in the layer table"
+grep -qE '^dSched +200 ' "$tmp/v4.out" || fail "no dSched row in the layer table"
 
 kmed=$(tail -n +2 "$tmp/v4.csv" | cut -d, -f"$(col "$tmp/v4.csv" kernel_rtt_ns)" | median)
-"$tmp/pcap_rtt" "$tmp/s.pcap" >"$tmp/pcap.rtt" || fail "pcap helper failed"
-[ "$(wc -l <"$tmp/pcap.rtt")" -ge 95 ] || fail "pcap: only $(wc -l <"$tmp/pcap.rtt") echo pairs, seqs $(cut -d" " -f1 "$tmp/pcap.rtt" | head -3 | tr "\n" " ")...; tcpdump: $(tail -3 "$tmp/tcpdump.err")"
+icmp_id=$(sqlite3 -batch -noheader "$tmp/run.db" "SELECT value FROM run_meta WHERE key = 'icmp_id'")
+"$tmp/pcap_rtt" "$tmp/s.pcap" "$icmp_id" >"$tmp/pcap.rtt" || fail "pcap helper failed"
+[ "$(wc -l <"$tmp/pcap.rtt")" -ge 190 ] || fail "pcap: only $(wc -l <"$tmp/pcap.rtt") echo pairs, seqs $(cut -d" " -f1 "$tmp/pcap.rtt" | head -3 | tr "\n" " ")...; tcpdump: $(tail -3 "$tmp/tcpdump.err")"
 pmed=$(cut -d' ' -f2 "$tmp/pcap.rtt" | median)
 diff=$((kmed > pmed ? kmed - pmed : pmed - kmed))
 echo "median kernel RTT $kmed ns, pcap $pmed ns, difference $diff ns"
 [ "$diff" -le 50000 ] || fail "kernel RTT $kmed ns vs pcap $pmed ns: more than 50 µs apart"
 
-# iputils ping in the same namespace pair. It stamps RX in the kernel (SO_TIMESTAMP) and TX in
-# user space, so its time= is compared with tping's kernel_rx - user_tx; tping's kernel RTT
-# (SND to RX) is printed beside it.
-inS ping -c 100 -i 0.01 "$V4" >"$tmp/ping.out" 2>&1 || fail "ping failed: $(tail -3 "$tmp/ping.out")"
+# iputils ping (run above, beside tping) stamps RX in the kernel (SO_TIMESTAMP) and TX in user
+# space, so its time= is compared with tping's kernel_rx - user_tx; tping's kernel RTT (SND to
+# RX) is printed beside it.
 ping_med=$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$tmp/ping.out" | awk '{ printf "%d\n", $1 * 1000000 }' | median)
 ur=$(col "$tmp/v4.csv" kernel_rx_ns)
 ut=$(col "$tmp/v4.csv" user_tx_ns)

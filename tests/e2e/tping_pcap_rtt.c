@@ -1,6 +1,8 @@
 /* tping_pcap_rtt — test helper: reads a nanosecond pcap (Ethernet) and prints, for each ICMP
- * or ICMPv6 echo request that has a reply, "seq rtt_ns" (reply time - request time). Built by
- * the e2e scripts with cc -lpcap; an independent check of tping's kernel RTTs. */
+ * or ICMPv6 echo request with identifier ID that has a reply, "seq rtt_ns" (reply time -
+ * request time). Built by the e2e scripts with cc -lpcap; an independent check of tping's
+ * kernel RTTs. */
+#include <stdlib.h>
 #include <pcap/pcap.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,10 +16,11 @@ static int have_req[MAXSEQ];
 int main(int argc, char **argv)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
-	if (argc != 2) {
-		fprintf(stderr, "usage: tping_pcap_rtt FILE.pcap\n");
+	if (argc != 3) {
+		fprintf(stderr, "usage: tping_pcap_rtt FILE.pcap ID\n");
 		return 2;
 	}
+	unsigned long want_id = strtoul(argv[2], NULL, 0);
 	pcap_t *p = pcap_open_offline_with_tstamp_precision(argv[1], PCAP_TSTAMP_PRECISION_NANO,
 							       errbuf);
 	if (!p) {
@@ -56,6 +59,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		(void)left;
+		if ((uint16_t)(ic[4] << 8 | ic[5]) != want_id)
+			continue; /* another pinger's (iputils ping runs beside tping) */
 		uint16_t seq = (uint16_t)(ic[6] << 8 | ic[7]);
 		if (req) {
 			req_ts[seq] = ts;
