@@ -110,6 +110,11 @@ inS "$TP" -c 20 -i 0.005 --csv -o "$tmp/dgram.csv" "$V4" >"$tmp/dgram.out" 2>&1 
 	fail "tping dgram failed: $(tail -5 "$tmp/dgram.out")"
 grep -q "datagram socket" "$tmp/dgram.out" || fail "not a datagram socket: $(head -1 "$tmp/dgram.out")"
 check_csv "$tmp/dgram.csv" 20
+# ... which is what lets a user without privileges use tping at all.
+command -v setpriv >/dev/null &&
+	{ inS setpriv --reuid=65534 --regid=65534 --clear-groups "$TP" -c 5 -i 0.005 --csv "$V4" \
+		>"$tmp/user.csv" 2>"$tmp/user.err" || fail "tping as nobody: $(tail -3 "$tmp/user.err")"; }
+[ ! -s "$tmp/user.csv" ] || check_csv "$tmp/user.csv" 5
 
 # 3. IPv6 (datagram socket here too), named with -6.
 inS "$TP" -6 -c 20 -i 0.005 --csv -o "$tmp/v6.csv" "$V6" >"$tmp/v6.out" 2>&1 ||
