@@ -75,7 +75,8 @@ $(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
 
 # A unit test may reach a program's internals by linking its non-main objects: list them in
 # tests/unit/test_NAME.deps as source paths (e.g. tping/options.c).
-$(BUILD)/tests/%: tests/unit/%.c $(LIBA)
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c $(LIBA) $$(shell cat tests/unit/$$*.deps 2>/dev/null)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell cat tests/unit/$*.deps 2>/dev/null) $(LIBA) -lcmocka $(LDLIBS)
 
