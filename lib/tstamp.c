@@ -111,11 +111,19 @@ int vd_tstamp_if_hw_enable(const char *ifname, struct vd_err *err)
 	return if_ioctl(ifname, SIOCSHWTSTAMP, &cfg, err, "SIOCSHWTSTAMP");
 }
 
-static vd_ns ts_or_none(int64_t sec, int64_t nsec)
+/* A zero timespec means "not stamped"; anything a kernel cannot produce (negative, a
+ * nanosecond field out of range, or a second count whose ns overflow int64) is an error. */
+static int ts_or_none(int64_t sec, int64_t nsec, vd_ns *out, struct vd_err *err)
 {
-	if (sec == 0 && nsec == 0)
-		return VD_NS_NONE;
-	return sec * VD_NS_PER_SEC + nsec;
+	if (sec == 0 && nsec == 0) {
+		*out = VD_NS_NONE;
+		return 0;
+	}
+	if (sec < 0 || sec >= INT64_MAX / VD_NS_PER_SEC || nsec < 0 || nsec >= VD_NS_PER_SEC)
+		return vd_err_set(err, "SCM_TIMESTAMPING: timestamp out of range (%lld s, %lld ns)",
+				  (long long)sec, (long long)nsec);
+	*out = sec * VD_NS_PER_SEC + nsec;
+	return 0;
 }
 
 /* struct scm_timestamping (time_t timespecs) and scm_timestamping64 (__kernel_timespec): on
@@ -129,9 +137,9 @@ static int parse_timestamping(const struct cmsghdr *c, size_t dlen, struct vd_ts
 	if (dlen < sizeof(v))
 		return vd_err_set(err, "SCM_TIMESTAMPING: %zu bytes, need %zu", dlen, sizeof(v));
 	memcpy(v, CMSG_DATA(c), sizeof(v));
+	if (ts_or_none(v[0], v[1], &out->sw, err) || ts_or_none(v[4], v[5], &out->hw, err))
+		return -1;
 	out->have_ts = 1;
-	out->sw = ts_or_none(v[0], v[1]);
-	out->hw = ts_or_none(v[4], v[5]);
 	return 0;
 }
 

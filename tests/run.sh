@@ -83,7 +83,7 @@ run_fuzz() {
 		fi
 		[ -d "tests/fuzz/$base.corpus" ] && cp tests/fuzz/"$base".corpus/* "$corpus/" 2>/dev/null
 		timeout $((FUZZ_SECONDS + 60)) "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
-			-max_len=65536 -print_final_stats=1 "$corpus" >"$log" 2>&1
+			-max_len=65536 -print_final_stats=1 -error_exitcode=1 -artifact_prefix="$log_dir/$base-" "$corpus" >"$log" 2>&1
 		record "$name" $? "$log"
 	done
 }

@@ -200,6 +200,14 @@ static void malformed_messages_are_errors(void **state)
 	ctl_init(&c);
 	memset(ctl_add(&c, SOL_IP, IP_RECVERR, 8), 0, 8);
 	assert_int_equal(vd_tstamp_parse(&c.msg, &out, &err), -1);
+	/* Timestamps no kernel makes (found by fuzz_tping_rx): they overflowed int64 ns. */
+	ctl_init(&c);
+	add_ts(&c, INT64_MAX / 4, 0, 0, 0);
+	assert_int_equal(vd_tstamp_parse(&c.msg, &out, &err), -1);
+	assert_non_null(strstr(err.msg, "out of range"));
+	ctl_init(&c);
+	add_ts(&c, 1, 0, 1, 1000000000);
+	assert_int_equal(vd_tstamp_parse(&c.msg, &out, &err), -1);
 	/* A TTL message without its int. */
 	ctl_init(&c);
 	ctl_add(&c, SOL_IPV6, IPV6_HOPLIMIT, 0);
