@@ -2,7 +2,8 @@
  * COLOR / DSM / HASH variants) and raw IPv4 / IPv6 records become packets; extension headers
  * (type bit 0x80, chained by bit 0x80 of each 8-byte extension) are skipped; other known record
  * types (META provenance, PAD, ATM, HDLC...) are counted as skipped; an unknown type, an rlen
- * below what the headers need or past the end of the file is a damaged file. The interface is
+ * below what the headers need or past the end of the file, or a variable-length record padded by
+ * 8 bytes or more past its wlen is a damaged file. The interface is
  * the record's port (flags bits 0-1). */
 #include "erf.h"
 
@@ -15,6 +16,7 @@
 #define ERF_HDR 16
 #define ERF_EXT_BIT 0x80
 #define ERF_PORTS 4
+#define ERF_FLAG_VLEN 0x04
 
 enum erf_kind { ERF_UNKNOWN, ERF_SKIP, ERF_ETH, ERF_IPV4, ERF_IPV6 };
 
@@ -84,28 +86,32 @@ static int erf_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err)
 	struct erf *e = tr->priv;
 	for (;;) {
 		uint64_t at = tr->off;
-		uint8_t h[ERF_HDR];
-		int rc = vd_trace_read(tr, h, sizeof(h), "an ERF record header", err);
-		if (rc <= 0)
-			return rc;
+		const uint8_t *h;
+		ssize_t got = vd_trace_peek(tr, ERF_HDR, &h, err);
+		if (got <= 0)
+			return (int)got;
+		if (got < ERF_HDR)
+			return vd_trace_fail(tr, err, at,
+					     "file cut short in the middle of an ERF record header "
+					     "(%zd of %d bytes)",
+					     got, ERF_HDR);
 		uint8_t type = h[8], flags = h[9];
 		uint16_t rlen = vd_be16(h + 10), wlen = vd_be16(h + 14);
 		if (rlen < ERF_HDR)
 			return vd_trace_fail(tr, err, at,
 					     "ERF record length %u below the %d-byte header", rlen,
 					     ERF_HDR);
-		if (tr->size >= 0 && at + rlen > (uint64_t)tr->size)
-			return vd_trace_fail(tr, err, at,
-					     "ERF record length %u runs past the end of the file "
-					     "(%lld bytes): cut short in the middle of a record",
-					     rlen, (long long)tr->size);
-		size_t body = rlen - ERF_HDR;
-		if (vd_trace_reserve(tr, body ? body : 1, err) < 0)
+		got = vd_trace_peek(tr, rlen, &h, err);
+		if (got < 0)
 			return -1;
-		if (body && vd_trace_read(tr, tr->buf, body, "an ERF record", err) != 1)
-			return vd_trace_fail(
-			    tr, err, at, "file cut short in the middle of an ERF record (rlen %u)",
-			    rlen);
+		if (got < rlen)
+			return vd_trace_fail(tr, err, at,
+					     "ERF record length %u runs past the end of the file: "
+					     "cut short in the middle of a record",
+					     rlen);
+		vd_trace_consume(tr, rlen);
+		const uint8_t *rec = h + ERF_HDR;
+		size_t body = rlen - ERF_HDR;
 		enum erf_kind kind = erf_kind(type);
 		if (kind == ERF_UNKNOWN)
 			return vd_trace_fail(tr, err, at, "unknown ERF record type %u",
@@ -116,7 +122,7 @@ static int erf_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err)
 				return vd_trace_fail(
 				    tr, err, at,
 				    "ERF extension headers run past the record length %u", rlen);
-			more = tr->buf[p] & ERF_EXT_BIT;
+			more = rec[p] & ERF_EXT_BIT;
 		}
 		if (kind == ERF_SKIP) {
 			tr->skipped++;
@@ -129,8 +135,14 @@ static int erf_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err)
 				    "ERF Ethernet record length %u too short for its header", rlen);
 			p += 2; /* offset and pad bytes before the frame */
 		}
-		/* What follows wlen is padding to the record length, not packet bytes. */
+		/* What follows wlen is padding to the record length, not packet bytes; a
+		 * variable-length record (flag 0x04) pads only to the next 8 bytes. */
 		uint32_t caplen = (uint32_t)(body - p);
+		if ((flags & ERF_FLAG_VLEN) && caplen >= (uint32_t)wlen + 8)
+			return vd_trace_fail(tr, err, at,
+					     "ERF variable-length record of %u bytes holds %u "
+					     "bytes past its wire length %u",
+					     rlen, caplen - wlen, wlen);
 		if (caplen > wlen)
 			caplen = wlen;
 		uint32_t port = flags & (ERF_PORTS - 1);
@@ -141,7 +153,7 @@ static int erf_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err)
 		pkt->linktype = kind == ERF_ETH	   ? VD_LINK_ETHERNET
 				: kind == ERF_IPV4 ? VD_LINK_IPV4
 						   : VD_LINK_IPV6;
-		pkt->data = tr->buf + p;
+		pkt->data = rec + p;
 		pkt->caplen = caplen;
 		pkt->wirelen = wlen;
 		pkt->offset = at;

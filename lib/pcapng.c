@@ -35,9 +35,10 @@ struct pcapng {
 	size_t sec_base; /* file-wide id of this section's interface 0 */
 	int big;
 	int in_section;
-	uint64_t block_at; /* offset and length of the block in tr->buf */
+	const uint8_t *block; /* the block read last, in the read window */
+	uint64_t block_at;    /* its offset and length */
 	uint32_t block_len;
-	int pending; /* tr->buf holds a packet block not yet returned */
+	int pending; /* s->block is a packet block not yet returned */
 	uint32_t pending_type;
 };
 
@@ -239,23 +240,21 @@ static int simple_packet(struct vd_trace *tr, struct vd_err *err, uint64_t at, s
 	return packet(tr, err, at, pkt, 0, 0, 0, b + 4, caplen, wirelen);
 }
 
-/* Reads and checks one block into tr->buf: 1 with its type, 0 at the end of the file, -1. */
+/* Reads and checks one block (s->block): 1 with its type, 0 at the end of the file, -1. */
 static int read_block(struct vd_trace *tr, struct vd_err *err, uint32_t *type_out)
 {
 	struct pcapng *s = tr->priv;
 	uint64_t at = tr->off;
-	uint8_t h[12];
-	int rc = vd_trace_read(tr, h, 8, "a pcapng block header", err);
-	if (rc <= 0)
-		return rc;
+	const uint8_t *h;
+	ssize_t got = vd_trace_peek(tr, 12, &h, err); /* the smallest block */
+	if (got <= 0)
+		return (int)got;
+	if (got < 12)
+		return vd_trace_fail(tr, err, at,
+				     "file cut short in a block header (%zd bytes left)", got);
 	uint32_t type = vd_ld32(h, s->big);
-	size_t have = 8;
 	if (vd_le32(h) == BT_SHB) {
 		type = BT_SHB;
-		if (vd_trace_read(tr, h + 8, 4, "a Section Header Block", err) != 1)
-			return vd_trace_fail(tr, err, at,
-					     "file cut short in a Section Header Block");
-		have = 12;
 		if (vd_be32(h + 8) == BOM)
 			s->big = 1;
 		else if (vd_le32(h + 8) == BOM)
@@ -268,7 +267,7 @@ static int read_block(struct vd_trace *tr, struct vd_err *err, uint32_t *type_ou
 		return vd_trace_fail(tr, err, at, "first block is not a Section Header Block");
 	}
 	uint32_t len = vd_ld32(h + 4, s->big);
-	if (len < 12 || len % 4 || len > MAX_BLOCK || len < have)
+	if (len < 12 || len % 4 || len > MAX_BLOCK)
 		return vd_trace_fail(tr, err, at, "bad block total length %u (block type 0x%08x)",
 				     len, type);
 	if (tr->size >= 0 && at + len > (uint64_t)tr->size)
@@ -276,18 +275,20 @@ static int read_block(struct vd_trace *tr, struct vd_err *err, uint32_t *type_ou
 				     "block total length %u runs past the end of the file (%lld "
 				     "bytes): cut short in the middle of a block",
 				     len, (long long)tr->size);
-	if (vd_trace_reserve(tr, len, err) < 0)
+	got = vd_trace_peek(tr, len, &h, err);
+	if (got < 0)
 		return -1;
-	memcpy(tr->buf, h, have);
-	if (vd_trace_read(tr, tr->buf + have, len - have, "a pcapng block", err) != 1)
+	if (got < len)
 		return vd_trace_fail(tr, err, at,
 				     "file cut short in the middle of a block of %u bytes", len);
-	uint32_t tail = vd_ld32(tr->buf + len - 4, s->big);
+	uint32_t tail = vd_ld32(h + len - 4, s->big);
 	if (tail != len)
 		return vd_trace_fail(
 		    tr, err, at,
 		    "block total length %u at the start but %u at the end (type 0x%08x)", len, tail,
 		    type);
+	vd_trace_consume(tr, len);
+	s->block = h;
 	s->block_at = at;
 	s->block_len = len;
 	*type_out = type;
@@ -299,12 +300,12 @@ static int is_packet_block(uint32_t type)
 	return type == BT_EPB || type == BT_OPB || type == BT_SPB;
 }
 
-/* Acts on the block in tr->buf: 1 with a packet, 0 for a block that is not one, -1. */
+/* Acts on the block read last: 1 with a packet, 0 for a block that is not one, -1. */
 static int handle_block(struct vd_trace *tr, struct vd_err *err, uint32_t type, struct vd_pkt *pkt)
 {
 	struct pcapng *s = tr->priv;
 	uint64_t at = s->block_at;
-	const uint8_t *b = tr->buf + 8;
+	const uint8_t *b = s->block + 8;
 	size_t n = s->block_len - 12;
 	switch (type) {
 	case BT_SHB:

@@ -1,10 +1,14 @@
 /* pcapsrc.c — classic pcap through libpcap (µs and ns magic, both byte orders), timestamps
  * always asked for in nanoseconds. We read the 24-byte file header ourselves first, for the
- * file's own LINKTYPE_ value (pcap_datalink() gives a DLT_ value) and to refuse reserved bits. */
+ * file's own LINKTYPE_ value (pcap_datalink() gives a DLT_ value) and to refuse reserved bits.
+ * A pipe works too (libpcap gets a stream replaying the bytes format detection read ahead). */
+#define _GNU_SOURCE /* fopencookie */
 #include "trace_ops.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bytes.h"
 
@@ -14,14 +18,74 @@ struct pcapsrc {
 	int nano; /* the file's own resolution */
 };
 
+/* A pipe cannot be rewound for libpcap: it gets a stream that replays what format detection
+ * read ahead (the read window), then the rest of the pipe. */
+struct replay {
+	FILE *f;
+	uint8_t *buf;
+	size_t n, pos;
+};
+
+static ssize_t replay_read(void *cookie, char *out, size_t len)
+{
+	struct replay *r = cookie;
+	if (r->pos < r->n) {
+		size_t k = r->n - r->pos < len ? r->n - r->pos : len;
+		memcpy(out, r->buf + r->pos, k);
+		r->pos += k;
+		return (ssize_t)k;
+	}
+	size_t got = fread(out, 1, len, r->f);
+	return got == 0 && ferror(r->f) ? -1 : (ssize_t)got;
+}
+
+static int replay_close(void *cookie)
+{
+	struct replay *r = cookie;
+	int rc = fclose(r->f);
+	free(r->buf);
+	free(r);
+	return rc;
+}
+
+/* The FILE libpcap should read from the start: tr->f rewound, or a replaying stream. */
+static FILE *from_start(struct vd_trace *tr, struct vd_err *err)
+{
+	FILE *f = tr->f;
+	if (fseeko(f, 0, SEEK_SET) == 0) {
+		tr->wpos = tr->wlen = 0;
+		tr->eof = 0;
+		return f;
+	}
+	struct replay *r = calloc(1, sizeof(*r));
+	if (!r) {
+		vd_err_set(err, "%s: out of memory", tr->name);
+		return NULL;
+	}
+	static const cookie_io_functions_t io = {.read = replay_read, .close = replay_close};
+	*r = (struct replay){.f = f, .buf = tr->buf, .n = tr->wlen};
+	FILE *rf = fopencookie(r, "rb", io);
+	if (!rf) {
+		free(r);
+		vd_err_set(err, "%s: %s", tr->name, strerror(errno));
+		return NULL;
+	}
+	tr->f = rf; /* owns the pipe and the window now */
+	tr->buf = NULL;
+	tr->bufcap = tr->wpos = tr->wlen = 0;
+	return rf;
+}
+
 static int pcapsrc_open(struct vd_trace *tr, struct vd_err *err)
 {
-	uint8_t h[24];
-	int rc = vd_trace_read(tr, h, sizeof(h), "the pcap file header", err);
-	if (rc == 0)
-		return vd_trace_fail(tr, err, 0, "empty file");
-	if (rc < 0)
+	const uint8_t *h;
+	ssize_t got = vd_trace_peek(tr, 24, &h, err);
+	if (got < 0)
 		return -1;
+	if (got < 24)
+		return vd_trace_fail(
+		    tr, err, 0,
+		    "file cut short in the middle of the pcap file header (%zd of 24 bytes)", got);
 	uint32_t magic = vd_le32(h);
 	int big = magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1;
 	uint32_t lt = vd_ld32(h + 20, big);
@@ -35,12 +99,13 @@ static int pcapsrc_open(struct vd_trace *tr, struct vd_err *err)
 		return vd_err_set(err, "%s: out of memory", tr->name);
 	s->linktype = (int)(lt & 0xffff);
 	s->nano = magic == 0xa1b23c4d || magic == 0x4d3cb2a1;
-	if (fseeko(tr->f, 0, SEEK_SET) != 0) {
+	FILE *f = from_start(tr, err);
+	if (!f) {
 		free(s);
-		return vd_trace_fail(tr, err, 0, "cannot seek back to the file header");
+		return -1;
 	}
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	s->p = pcap_fopen_offline_with_tstamp_precision(tr->f, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	s->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (!s->p) {
 		free(s);
 		return vd_err_set(err, "%s: libpcap: %s", tr->name, ebuf);

@@ -21,35 +21,43 @@ int vd_trace_fail(const struct vd_trace *tr, struct vd_err *err, uint64_t off, c
 	return vd_err_set(err, "%s: offset %llu: %s", tr->name, (unsigned long long)off, msg);
 }
 
-int vd_trace_read(struct vd_trace *tr, void *dst, size_t n, const char *what, struct vd_err *err)
+ssize_t vd_trace_peek(struct vd_trace *tr, size_t n, const uint8_t **p, struct vd_err *err)
 {
-	size_t got = fread(dst, 1, n, tr->f);
-	if (got == n) {
-		tr->off += n;
-		return 1;
+	size_t avail = tr->wlen - tr->wpos;
+	if (avail < n && !tr->eof) {
+		if (avail)
+			memmove(tr->buf, tr->buf + tr->wpos, avail);
+		tr->wpos = 0;
+		tr->wlen = avail;
+		size_t cap = n > VD_TRACE_CHUNK ? n : VD_TRACE_CHUNK;
+		if (cap > tr->bufcap) {
+			uint8_t *b = realloc(tr->buf, cap);
+			if (!b)
+				return vd_err_set(err, "%s: out of memory (%zu bytes)", tr->name,
+						  cap);
+			tr->buf = b;
+			tr->bufcap = cap;
+		}
+		while (tr->wlen < n && !tr->eof) {
+			size_t got = fread(tr->buf + tr->wlen, 1, tr->bufcap - tr->wlen, tr->f);
+			if (got == 0) {
+				if (ferror(tr->f))
+					return vd_trace_fail(tr, err, tr->off + tr->wlen,
+							     "read error: %s", strerror(errno));
+				tr->eof = 1;
+			}
+			tr->wlen += got;
+		}
+		avail = tr->wlen;
 	}
-	if (ferror(tr->f))
-		return vd_trace_fail(tr, err, tr->off + got, "reading %s: %s", what,
-				     strerror(errno));
-	if (got == 0)
-		return 0;
-	return vd_trace_fail(tr, err, tr->off,
-			     "file cut short in the middle of %s (%zu of %zu bytes)", what, got, n);
+	*p = tr->buf + tr->wpos;
+	return (ssize_t)(avail < n ? avail : n);
 }
 
-int vd_trace_reserve(struct vd_trace *tr, size_t n, struct vd_err *err)
+void vd_trace_consume(struct vd_trace *tr, size_t n)
 {
-	if (n <= tr->bufcap)
-		return 0;
-	size_t cap = tr->bufcap ? tr->bufcap : 4096;
-	while (cap < n)
-		cap *= 2;
-	uint8_t *b = realloc(tr->buf, cap);
-	if (!b)
-		return vd_err_set(err, "%s: out of memory (%zu bytes)", tr->name, cap);
-	tr->buf = b;
-	tr->bufcap = cap;
-	return 0;
+	tr->wpos += n;
+	tr->off += n;
 }
 
 /* pcapng starts with the Section Header Block type, classic pcap with its 4 magics (µs / ns,
@@ -99,18 +107,14 @@ int vd_trace_open_file(FILE *f, const char *name, const char *format, struct vd_
 			tr->size = -1;
 	}
 
-	uint8_t head[64];
-	size_t n = fread(head, 1, sizeof(head), f);
-	if (ferror(f)) {
-		vd_err_set(err, "%s: %s", tr->name, strerror(errno));
+	/* The first bytes go into the read window, so pcapng and ERF can also come from a pipe. */
+	const uint8_t *head;
+	ssize_t got = vd_trace_peek(tr, 64, &head, err);
+	if (got < 0)
 		goto fail;
-	}
+	size_t n = (size_t)got;
 	if (n == 0) {
 		vd_err_set(err, "%s: empty file", tr->name);
-		goto fail;
-	}
-	if (fseeko(f, 0, SEEK_SET) != 0) {
-		vd_err_set(err, "%s: cannot seek back to the start: %s", tr->name, strerror(errno));
 		goto fail;
 	}
 	if (format) {

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "vmdelay/trace.h"
 
@@ -26,22 +27,24 @@ struct vd_trace {
 	char *name;	  /* for messages */
 	FILE *f;	  /* NULL once handed to libpcap */
 	int64_t size;	  /* file size when seekable, else -1 */
-	uint64_t off;	  /* offset of the next unread byte (readers that use vd_trace_read) */
+	uint64_t off;	  /* file offset of the next unread byte, buf[wpos] (block readers) */
 	uint64_t npkts;	  /* packets returned so far */
 	uint64_t skipped; /* records read but not returned */
-	uint8_t *buf;	  /* record buffer of the block readers */
-	size_t bufcap;
+	uint8_t *buf;	  /* the read window: buf[wpos..wlen) is read but not consumed */
+	size_t bufcap, wpos, wlen;
+	int eof;
 	void *priv; /* the reader's own state */
 };
 
 extern const struct vd_trace_ops vd_pcapsrc_ops, vd_pcapng_ops, vd_erf_ops;
 
-/* Reads exactly n bytes at tr->off: 1 read, 0 clean end of file (nothing left), -1 short read
- * or I/O error (message names the file, the offset and what was being read). */
-int vd_trace_read(struct vd_trace *tr, void *dst, size_t n, const char *what, struct vd_err *err);
-
-/* Makes tr->buf hold at least n bytes. -1 on allocation failure. */
-int vd_trace_reserve(struct vd_trace *tr, size_t n, struct vd_err *err);
+/* The block readers read through a window of the file, refilled in large chunks, so a
+ * record is parsed where it lies: vd_trace_peek makes the next n bytes (at tr->off) readable at
+ * *p and returns how many there are (n, fewer only at the end of the file), -1 on a read error;
+ * *p stays valid until the next peek. vd_trace_consume moves past n of them. */
+#define VD_TRACE_CHUNK (256u << 10)
+ssize_t vd_trace_peek(struct vd_trace *tr, size_t n, const uint8_t **p, struct vd_err *err);
+void vd_trace_consume(struct vd_trace *tr, size_t n);
 
 /* "name: offset N: message". Returns -1. */
 int vd_trace_fail(const struct vd_trace *tr, struct vd_err *err, uint64_t off, const char *fmt, ...)

@@ -52,7 +52,7 @@ const char *vd_trace_interface_name(const struct vd_trace *tr, uint32_t iface);
 
 /* Added by the readers (append-only). */
 
-/* Like vd_trace_open on an open stream (fmemopen() for fuzzing, a pipe's fdopen...): takes
+/* Like vd_trace_open on an open stream (fmemopen() for fuzzing, a pipe: need not seek): takes
  * ownership of f, which is closed by vd_trace_close() or on failure. name is used in messages.
  * format NULL detects it from the magic number; "pcap", "pcapng" or "erf" forces a reader. */
 int vd_trace_open_file(FILE *f, const char *name, const char *format, struct vd_trace **out,

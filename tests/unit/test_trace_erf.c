@@ -190,6 +190,10 @@ static void damaged_records_name_file_and_offset(void **state)
 	m.b[at + 8] = 2;
 	expect_damage(&m, 1, "too short", at);
 
+	m.n = good; /* variable-length record with more than alignment padding past wlen */
+	at = rec(&m, 2ULL << 32, 22, 0x04, 0, "abcdefghijklmnop", 16, 4);
+	expect_damage(&m, 1, "holds 12 bytes past its wire length 4", at);
+
 	m.n = good; /* file ends inside a record header */
 	put(&m, "\1\2\3\4\5", 5);
 	expect_damage(&m, 1, "cut short", good);

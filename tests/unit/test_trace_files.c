@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -332,6 +334,58 @@ static void same_100_packets_in_four_formats(void **state)
 	assert_int_equal(ports[1], 54);
 }
 
+/* Through a pipe (not seekable): the same packets as from the file, in every format. */
+static void pipes_read_like_files(void **state)
+{
+	if (!realdata_dir())
+		skip();
+	const char *files[] = {"5-pings.pcap", "many_interfaces-1.pcapng", "5_packets.erf",
+			       "truncated_dns_2.pcap"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[1200];
+		realdata_path(path, sizeof(path), files[i]);
+		int fd[2];
+		assert_int_equal(pipe(fd), 0);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fd[0]);
+			FILE *in = fopen(path, "rb");
+			char b[4096];
+			size_t n;
+			while (in && (n = fread(b, 1, sizeof(b), in)) > 0)
+				if (write(fd[1], b, n) != (ssize_t)n)
+					_exit(1);
+			_exit(0);
+		}
+		close(fd[1]);
+		struct vd_trace *a, *b;
+		struct vd_err err;
+		assert_int_equal(vd_trace_open(path, &a, &err), 0);
+		if (vd_trace_open_file(fdopen(fd[0], "rb"), "pipe", NULL, &b, &err) < 0)
+			fail_msg("%s", err.msg);
+		assert_string_equal(vd_trace_format(a), vd_trace_format(b));
+		struct vd_pkt pa, pb;
+		int ra, rb;
+		do {
+			ra = vd_trace_next(a, &pa, &err);
+			rb = vd_trace_next(b, &pb, &err);
+			assert_int_equal(ra, rb);
+			if (ra == 1) {
+				assert_int_equal(pa.ts, pb.ts);
+				assert_int_equal(pa.iface, pb.iface);
+				assert_int_equal(pa.caplen, pb.caplen);
+				assert_memory_equal(pa.data, pb.data, pa.caplen);
+			}
+		} while (ra == 1);
+		assert_true(strstr(err.msg, "pipe") || ra == 0);
+		vd_trace_close(a);
+		vd_trace_close(b);
+		int st;
+		waitpid(pid, &st, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +394,7 @@ int main(void)
 	    cmocka_unit_test(multi_interface_pcapng),
 	    cmocka_unit_test(simple_packet_block_has_no_time),
 	    cmocka_unit_test(same_100_packets_in_four_formats),
+	    cmocka_unit_test(pipes_read_like_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
