@@ -337,6 +337,9 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 {
 	memset(map, 0, sizeof(*map));
 	vd_ns window = opts && opts->window > 0 ? opts->window : 10 * VD_NS_PER_SEC;
+	/* times < 2^62, |offset| <= 2^60, window <= 2^59: time - offset +- window cannot overflow */
+	if (window > VD_ECHO_TS_LIMIT / 8)
+		window = VD_ECHO_TS_LIMIT / 8;
 	struct builder b = {.nvp = nvp};
 	vd_ns *offs = calloc(nvp ? nvp : 1, sizeof(*offs));
 	size_t *clock_of = calloc(nvp ? nvp : 1, sizeof(*clock_of));
@@ -358,6 +361,8 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 			offs[v] = offs[u];
 		else if (v && coarse_offset(&b, vp, &offs[v]) < 0)
 			goto oom;
+		if (offs[v] > VD_ECHO_TS_LIMIT / 4 || offs[v] < -VD_ECHO_TS_LIMIT / 4)
+			offs[v] = 0; /* clocks 36 years apart: nonsense, not an offset */
 		vd_ns off = offs[v];
 		for (size_t i = 0; i < vp->npairs; i++) {
 			const struct vd_echo *e = &vp->ev[vp->pairs[i].req];
