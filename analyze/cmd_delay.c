@@ -110,8 +110,11 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 						   optarg);
 			break;
 		case OPT_WINDOW:
-			if (vd_ns_parse_duration(optarg, &dopts.window) < 0 || dopts.window <= 0)
-				return usage_error(prog, "--window: bad duration '%s'", optarg);
+			if (vd_ns_parse_duration(optarg, &dopts.window) < 0 || dopts.window <= 0 ||
+			    dopts.window > 86400 * VD_NS_PER_SEC)
+				return usage_error(prog,
+						   "--window: bad duration '%s' (more than 0, at most 1 day)",
+						   optarg);
 			break;
 		case OPT_CSV:
 		case OPT_JSON:

@@ -38,6 +38,7 @@ expect 2 "--align" --align best "$good"
 expect 2 "--rest" --rest 0 "$good"
 expect 2 "only one of" --csv --json "$good"
 expect 2 "--bogus" --bogus "$good"
+expect 2 "--window" --window 2d "$good"
 expect 2 "#SELECT" "x=$good#"
 # an interface that does not exist
 expect 1 "eth7" "$good#eth7"

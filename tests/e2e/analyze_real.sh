@@ -43,5 +43,19 @@ for exp in "$REAL"/expected/*.txt; do
 	checked=$((checked + 1))
 done
 [ "$checked" -ge 15 ] || fail "only $checked captures checked"
+
+# Interfaces as vantage points: fragtest.erf has the requests on ERF port 0 and the replies on
+# port 1 (a two-port DAG capture): whole, 4 pairs; split with #*, two points named after the
+# ports; one port picked by number under a NAME.
+f="$REAL/fragtest.erf"
+if [ -f "$f" ]; then
+	"$AN" -q --json "$f#*" >"$tmp/split.json" 2>/dev/null
+	grep -q '"name": "port0".*"requests": 6, "replies": 0' "$tmp/split.json" || fail "fragtest.erf#*: port0"
+	grep -q '"name": "port1".*"requests": 1, "replies": 6' "$tmp/split.json" || fail "fragtest.erf#*: port1"
+	"$AN" -q --json "dag=$f#1" >"$tmp/one.json" 2>/dev/null
+	grep -q '"name": "dag".*"select": "1".*"requests": 1, "replies": 6' "$tmp/one.json" || fail "dag=fragtest.erf#1"
+	"$AN" -q --json "$f" >"$tmp/whole.json"
+	grep -q '"name": "fragtest".*"pairs": 4,' "$tmp/whole.json" || fail "fragtest.erf whole: not 4 pairs"
+fi
 echo "checked $checked captures, $fails failures"
 [ "$fails" -eq 0 ]

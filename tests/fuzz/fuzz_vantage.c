@@ -1,6 +1,7 @@
-/* fuzz_tping.c — libFuzzer harness for the tping readers (CSV, JSON lines) in lib/vantage.c, and
- * behind them the matching, alignment and per-layer delay code on whatever the rows hold. The
- * input goes through a memfd, since the readers open paths. */
+/* fuzz_vantage.c — libFuzzer harness for vd_vantage_read (lib/vantage.c): format detection, the
+ * tping readers (CSV, JSON lines; corpus in fuzz_vantage.corpus) and the trace path (seeds: the
+ * shared ICMP captures), then matching, clock alignment and the per-layer summaries on whatever
+ * was read. The input goes through a memfd, since the readers open paths. */
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
@@ -13,7 +14,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int fd = memfd_create("fuzz_tping", 0);
+	int fd = memfd_create("fuzz_vantage", 0);
 	if (fd < 0)
 		return 0;
 	if (write(fd, data, size) != (ssize_t)size) {
