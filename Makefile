@@ -3,6 +3,7 @@
 #   make            build libvmdelay and every tool into build/release/
 #   make check      install missing deps, build with ASan+UBSan, run every test (unit, e2e, fuzz)
 #   make demo       install missing deps, build, run the default scenario, store it in ./vmdelay.db
+#   make fuzz       every fuzz harness for FUZZ_SECONDS (default 300) each
 #   make bench      benchmarks (ratios against baselines measured in the same run)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages that are missing (and only those)
@@ -53,7 +54,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all tests fuzzers check check-unit check-e2e check-fuzz check-testbeds demo bench install clean deps kmod help
+.PHONY: all tests fuzzers fuzz check check-unit check-e2e check-fuzz check-testbeds demo bench install clean deps kmod help
 all: $(LIBA) $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -103,6 +104,12 @@ check-unit check-e2e check-fuzz check-testbeds: deps
 	$(MAKE) VARIANT=asan all tests
 	$(if $(filter check-fuzz,$@),$(MAKE) VARIANT=fuzz fuzzers)
 	tests/run.sh $(@:check-%=%)
+
+# Longer fuzzing than check's 20 s per harness: make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	$(MAKE) VARIANT=fuzz fuzzers
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh fuzz
 
 kmod:
 	$(MAKE) -C kmod
