@@ -12,4 +12,7 @@ struct analyze_command {
  * commands is the subcommand table, listed by --help. */
 int cmd_delay(int argc, char **argv, const struct analyze_command *commands);
 
+/* vmdelay-analyze compare --db FILE [--by KEYS] ... (cmd_compare.c). */
+int cmd_compare(int argc, char **argv);
+
 #endif

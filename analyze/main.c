@@ -7,6 +7,7 @@
 
 static const struct analyze_command commands[] = {
 	/* { "name", cmd_function, "one-line summary" }, — keep sorted by name */
+	{ "compare", cmd_compare, "per-layer results of stored runs side by side across testbeds" },
 	{ NULL, NULL, NULL },
 };
 
