@@ -36,6 +36,10 @@ struct vd_decoded {
 	uint8_t tcp_flags;
 	uint16_t tcp_win;
 	uint32_t tcp_payload_len; /* from the IP length, so snaplen truncation does not change it */
+	/* Added by the readers (append-only). */
+	int l4_truncated;       /* IP decoded, but the capture ends inside the ICMP/TCP header */
+	uint32_t l4_offset;     /* offset of the ICMP/TCP header in pkt->data (0: none) */
+	int nmpls;              /* MPLS labels crossed (outermost first) */
 };
 
 /* Decodes pkt. 0: decoded (l4 may still be VD_L4_OTHER), -1: not IP or too short to say

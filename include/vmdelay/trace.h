@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vmdelay/err.h"
 #include "vmdelay/vdtime.h"
@@ -30,6 +31,7 @@ struct vd_pkt {
 	uint32_t caplen;       /* bytes in data */
 	uint32_t wirelen;      /* bytes on the wire */
 	uint64_t index;        /* 1-based packet number in the file (like tshark's frame.number) */
+	uint64_t offset;       /* byte offset of the packet's record / block in the file */
 };
 
 struct vd_trace;
@@ -47,5 +49,22 @@ const char *vd_trace_format(const struct vd_trace *tr); /* "pcap", "pcapng", "er
 size_t vd_trace_interface_count(const struct vd_trace *tr);
 /* Interface name (pcapng if_name, "port0" for ERF, NULL if none known). */
 const char *vd_trace_interface_name(const struct vd_trace *tr, uint32_t iface);
+
+/* Added by the readers (append-only). */
+
+/* Like vd_trace_open on an open stream (fmemopen() for fuzzing, a pipe's fdopen...): takes
+ * ownership of f, which is closed by vd_trace_close() or on failure. name is used in messages.
+ * format NULL detects it from the magic number; "pcap", "pcapng" or "erf" forces a reader. */
+int vd_trace_open_file(FILE *f, const char *name, const char *format, struct vd_trace **out,
+		       struct vd_err *err);
+
+/* LINKTYPE_* of an interface, -1 if iface is not known (yet). */
+int vd_trace_interface_linktype(const struct vd_trace *tr, uint32_t iface);
+
+/* The name given to vd_trace_open / vd_trace_open_file. */
+const char *vd_trace_name(const struct vd_trace *tr);
+
+/* Records read but not returned as packets (ERF META/PAD and other non-packet types). */
+uint64_t vd_trace_skipped(const struct vd_trace *tr);
 
 #endif

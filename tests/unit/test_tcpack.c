@@ -1,0 +1,263 @@
+/* Unit tests: ACK inter-arrival histogram, reference line, ACK-compression events and the
+ * throughput series, on synthetic ACK streams whose spacing the test sets (issue 4). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "vmdelay/ackhist.h"
+#include "vmdelay/linhist.h"
+#include "vmdelay/tcpan.h"
+#include "vmdelay/tput.h"
+#include "vmdelay/units.h"
+
+#define US VD_NS_PER_US
+
+static void units_rates_and_sizes(void **state)
+{
+	double bps;
+	assert_int_equal(vd_units_parse_rate("100Mbit", &bps), 0);
+	assert_true(bps == 100e6);
+	/* Rajasekaran et al.: 1500-byte frames at 100 Mbit/s take 0.12 ms. */
+	assert_int_equal(vd_units_tx_time(1500, bps), 120 * US);
+	assert_int_equal(vd_units_parse_rate("1Gbps", &bps), 0);
+	assert_true(bps == 1e9);
+	assert_int_equal(vd_units_parse_rate("fast", &bps), -1);
+	assert_int_equal(vd_units_parse_rate("-5M", &bps), -1);
+	uint64_t b, c;
+	assert_int_equal(vd_units_parse_bytes("100KB", &b), 0);
+	assert_int_equal(b, 102400);
+	assert_int_equal(vd_units_parse_bytes("1500", &b), 0);
+	assert_int_equal(b, 1500);
+	assert_int_equal(vd_units_parse_bytes("0", &b), -1);
+	assert_int_equal(vd_units_parse_bytes("12Q", &b), -1);
+	assert_int_equal(vd_units_parse_repeat("1000x100KB", &c, &b), 0);
+	assert_int_equal(c, 1000);
+	assert_int_equal(b, 102400);
+	assert_int_equal(vd_units_parse_repeat("x100KB", &c, &b), -1);
+	assert_int_equal(vd_units_parse_repeat("10", &c, &b), -1);
+}
+
+/* Generator: `plain` ACKs spaced `gap` apart, then `batches` batches of `per_batch` ACKs spaced
+ * `inner` apart, the batches `outer` apart. Every ACK advances by one segment. */
+struct gen {
+	vd_ns t;
+	uint32_t ack;
+};
+
+static void feed(struct vd_ackhist *a, struct gen *g, vd_ns gap, int dup)
+{
+	g->t += gap;
+	if (!dup)
+		g->ack += 1448;
+	vd_ackhist_add(a, g->t, g->ack, 512);
+}
+
+static void uncompressed_then_compressed(void **state)
+{
+	struct vd_ackhist a;
+	vd_ackhist_init(&a, 10 * US, 10000, 120 * US, 2);
+	struct gen g = { .t = 1000 * VD_NS_PER_SEC, .ack = 1 };
+	feed(&a, &g, 0, 0);
+	/* 100 gaps of 240 µs (delayed ACKs at 100 Mbit/s): nothing below 120 µs. */
+	for (int i = 0; i < 100; i++)
+		feed(&a, &g, 240 * US, 0);
+	assert_int_equal(a.gaps, 100);
+	assert_int_equal(a.below_ref, 0);
+	assert_int_equal(a.events, 0);
+	assert_int_equal(a.h.count[24], 100);
+	/* 20 batches of 5 ACKs 5 µs apart (4 compressed gaps each), batches 1000 µs apart. */
+	for (int b = 0; b < 20; b++) {
+		feed(&a, &g, 1000 * US, 0);
+		for (int i = 0; i < 4; i++)
+			feed(&a, &g, 5 * US, 0);
+	}
+	assert_int_equal(a.acks, 201);
+	assert_int_equal(a.gaps, 200);
+	assert_int_equal(a.below_ref, 80);
+	assert_true(fabs(vd_ackhist_fraction_below(&a) - 0.4) < 1e-12);
+	assert_int_equal(a.events, 20);
+	assert_int_equal(a.event_acks, 100);
+	assert_int_equal(a.h.count[0], 80);
+	assert_int_equal(a.h.count[24], 100);
+	assert_int_equal(a.h.count[100], 20);
+	uint64_t sum = 0;
+	for (size_t i = 0; i < a.h.nbins; i++)
+		sum += a.h.count[i];
+	assert_int_equal(sum, 200);
+	assert_int_equal(vd_linhist_count_below(&a.h, 120 * US), 80);
+	/* The modes: 240 µs (100) first, then 0 µs (80), then 1000 µs (20). */
+	size_t m[4];
+	assert_int_equal(vd_linhist_modes(&a.h, 0.01, m, 4), 3);
+	assert_int_equal(m[0], 24);
+	assert_int_equal(m[1], 0);
+	assert_int_equal(m[2], 100);
+	vd_ackhist_free(&a);
+}
+
+static void runs_shorter_than_an_event_and_duplicates(void **state)
+{
+	struct vd_ackhist a;
+	vd_ackhist_init(&a, 10 * US, 100, 120 * US, 2);
+	struct gen g = { .t = 0, .ack = 1 };
+	feed(&a, &g, 0, 0);
+	/* pairs: one compressed gap then a normal one -> below_ref counts, no event */
+	for (int i = 0; i < 10; i++) {
+		feed(&a, &g, 50 * US, 0);
+		feed(&a, &g, 300 * US, 0);
+	}
+	assert_int_equal(a.below_ref, 10);
+	assert_int_equal(a.events, 0);
+	/* three duplicates 20 µs apart: one event, marked as duplicates in bin 2 */
+	for (int i = 0; i < 3; i++)
+		feed(&a, &g, 20 * US, 1);
+	assert_int_equal(a.dups, 3);
+	assert_int_equal(a.events, 1);
+	assert_int_equal(a.h.mark[2], 3);
+	assert_int_equal(a.h.count[2], 3);
+	/* a gap past the last bin (100 bins of 10 µs = 1 ms) goes to overflow */
+	feed(&a, &g, 5 * VD_NS_PER_MS, 0);
+	assert_int_equal(a.h.overflow, 1);
+	assert_int_equal(a.h.total, a.gaps);
+	vd_ackhist_free(&a);
+}
+
+struct series_sum {
+	uint64_t bytes[2];
+	int rows[2], partial[2];
+};
+
+static void on_series(void *ctx, const struct vd_tcpan_flow *f, int which, vd_ns start, vd_ns len,
+		      uint64_t bytes, int partial)
+{
+	struct series_sum *s = ctx;
+	s->bytes[which] += bytes;
+	s->rows[which]++;
+	s->partial[which] += partial;
+}
+
+static struct vd_decoded seg(int from_client, uint32_t seq, uint32_t ack, uint8_t flags,
+			     uint32_t len)
+{
+	struct vd_decoded d;
+	memset(&d, 0, sizeof(d));
+	d.l4 = VD_L4_TCP;
+	d.ip_proto = 6;
+	struct vd_addr c = { .family = AF_INET, .bytes = { 10, 0, 0, 1 } };
+	struct vd_addr s = { .family = AF_INET, .bytes = { 10, 0, 0, 2 } };
+	d.src = from_client ? c : s;
+	d.dst = from_client ? s : c;
+	d.sport = from_client ? 40000 : 5001;
+	d.dport = from_client ? 5001 : 40000;
+	d.tcp_seq = seq;
+	d.tcp_ack = ack;
+	d.tcp_flags = flags;
+	d.tcp_win = 1000;
+	d.tcp_payload_len = len;
+	return d;
+}
+
+/* A whole connection through tcpan: handshake RTT, every ACK advance in the series, FIN not
+ * counted as a byte, ACK histogram on the receiver's pure ACKs. */
+static void connection_through_tcpan(void **state)
+{
+	struct series_sum sum = { 0 };
+	struct vd_tcpan_opts o = { .bin_ns = 10 * US, .max_bins = 10000, .ref_ns = 120 * US,
+				   .min_run = 2, .interval = VD_NS_PER_SEC, .max_flows = 4,
+				   .series = on_series, .ctx = &sum };
+	struct vd_tcpan *an = vd_tcpan_create(&o);
+	assert_non_null(an);
+	vd_ns t = 5 * VD_NS_PER_SEC;
+	uint32_t cisn = 1000, sisn = 90000;
+	struct vd_decoded d = seg(1, cisn, 0, VD_TCP_SYN, 0);
+	assert_int_equal(vd_tcpan_add(an, 0, t, &d), 0);
+	d = seg(0, sisn, cisn + 1, VD_TCP_SYN | VD_TCP_ACK, 0);
+	assert_int_equal(vd_tcpan_add(an, 0, t + 100 * US, &d), 0);
+	d = seg(1, cisn + 1, sisn + 1, VD_TCP_ACK, 0);
+	assert_int_equal(vd_tcpan_add(an, 0, t + 200 * US, &d), 0);
+	/* 1000 segments of 1000 bytes, each ACKed 100 µs later; 2 segments per ms. */
+	uint32_t seq = cisn + 1;
+	vd_ns ts = t + VD_NS_PER_MS;
+	for (int i = 0; i < 1000; i++) {
+		d = seg(1, seq, sisn + 1, VD_TCP_ACK, 1000);
+		assert_int_equal(vd_tcpan_add(an, 0, ts, &d), 0);
+		seq += 1000;
+		d = seg(0, sisn + 1, seq, VD_TCP_ACK, 0);
+		assert_int_equal(vd_tcpan_add(an, 0, ts + 100 * US, &d), 0);
+		ts += 500 * US;
+	}
+	d = seg(1, seq, sisn + 1, VD_TCP_ACK | VD_TCP_FIN, 0);
+	assert_int_equal(vd_tcpan_add(an, 0, ts, &d), 0);
+	d = seg(0, sisn + 1, seq + 1, VD_TCP_ACK | VD_TCP_FIN, 0);
+	assert_int_equal(vd_tcpan_add(an, 0, ts + 100 * US, &d), 0);
+	vd_tcpan_finish(an);
+	assert_int_equal(vd_tcpan_flow_count(an), 1);
+	struct vd_tcpan_flow *f = vd_tcpan_flow(an, 0);
+	assert_int_equal(vd_tcpan_data_dir(f), 0);
+	assert_int_equal(f->rtt_src, VD_RTT_HANDSHAKE);
+	assert_int_equal(f->rtt, 200 * US);
+	const struct vd_tcpan_dir *r = &f->d[1];
+	assert_int_equal(r->acked_bytes, 1000000);
+	assert_int_equal(sum.bytes[VD_TPUT_LONG], 1000000);
+	assert_int_equal(sum.bytes[VD_TPUT_RTT], 1000000);
+	assert_int_equal(sum.partial[VD_TPUT_LONG], 1);
+	/* 1000 pure ACKs (the FIN is not one), 999 gaps of 500 µs */
+	assert_int_equal(r->ah.acks, 1000);
+	assert_int_equal(r->ah.h.count[50], 999);
+	assert_int_equal(r->ah.below_ref, 0);
+	assert_int_equal(f->d[0].data_pkts, 1000);
+	vd_tcpan_destroy(an);
+}
+
+static void mid_stream_flow_samples_rtt(void **state)
+{
+	struct vd_tcpan_opts o = { .bin_ns = 10 * US, .max_bins = 100, .ref_ns = 120 * US,
+				   .min_run = 2, .interval = VD_NS_PER_SEC, .max_flows = 1 };
+	struct vd_tcpan *an = vd_tcpan_create(&o);
+	struct vd_decoded d = seg(1, 5000, 7, VD_TCP_ACK, 100);
+	assert_int_equal(vd_tcpan_add(an, 0, 1000, &d), 0);
+	d = seg(0, 7, 5100, VD_TCP_ACK, 0);
+	assert_int_equal(vd_tcpan_add(an, 0, 1000 + 3 * VD_NS_PER_MS, &d), 0);
+	struct vd_tcpan_flow *f = vd_tcpan_flow(an, 0);
+	assert_false(f->first_was_syn);
+	assert_int_equal(f->rtt_src, VD_RTT_SAMPLE);
+	assert_int_equal(f->rtt, 3 * VD_NS_PER_MS);
+	/* a second flow does not fit: refused, counted */
+	d = seg(1, 1, 1, VD_TCP_ACK, 0);
+	d.sport = 1;
+	assert_int_equal(vd_tcpan_add(an, 0, 2000, &d), -1);
+	assert_int_equal(vd_tcpan_refused(an), 1);
+	vd_tcpan_destroy(an);
+}
+
+static void tput_intervals(void **state)
+{
+	struct vd_tput t;
+	vd_tput_init(&t, 100, NULL, NULL);
+	vd_tput_add(&t, 1000, 10);
+	vd_tput_add(&t, 1050, 10);
+	vd_tput_add(&t, 1350, 30); /* closes [1000,1100) 20 B, [1100,1200) 0, [1200,1300) 0 */
+	assert_int_equal(t.intervals, 3);
+	assert_int_equal(t.total, 50);
+	/* 20 bytes in 100 ns = 1.6e9 bit/s; mean over three intervals */
+	assert_true(fabs(vd_tput_mean_bps(&t) - 1.6e9 / 3) < 1);
+	assert_true(t.max_bps == 1.6e9 && t.min_bps == 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(units_rates_and_sizes),
+		cmocka_unit_test(uncompressed_then_compressed),
+		cmocka_unit_test(runs_shorter_than_an_event_and_duplicates),
+		cmocka_unit_test(connection_through_tcpan),
+		cmocka_unit_test(mid_stream_flow_samples_rtt),
+		cmocka_unit_test(tput_intervals),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

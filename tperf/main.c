@@ -1,0 +1,342 @@
+/* tperf — TCP workload tool: `tperf sink` counts bytes per connection, `tperf send` runs bulk
+ * transfers (one, or COUNTxSIZE each on a new connection) and records bytes, start, end and
+ * throughput per transfer (docs/man/tperf.1, docs/formats/tcp.md). */
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tperf.h"
+#include "vmdelay/output.h"
+#include "vmdelay/store.h"
+#include "vmdelay/store_transfer.h"
+#include "vmdelay/units.h"
+
+static const char usage[] =
+	"usage: tperf sink [-p PORT] [-B ADDR] [-c N] [-t TIME] [--csv|--json] [-o FILE]\n"
+	"       tperf send HOST [-p PORT] (-n BYTES | -r COUNTxSIZE) [-m MSGSIZE] [--mss N]\n"
+	"                  [-t TIME] [--csv|--json] [-o FILE] [--db FILE --testbed NAME --label TEXT]\n"
+	"  -p, --port PORT      TCP port (default 5001)\n"
+	"  -B, --bind ADDR      sink: listen on ADDR (default: every IPv6 and IPv4 address)\n"
+	"  -c, --connections N  sink: exit after N connections\n"
+	"  -n, --bytes BYTES    send: one transfer of BYTES (K, M, G = 1024^n; e.g. 10M)\n"
+	"  -r, --repeat CxS     send: C transfers of S bytes, each on a new connection (1000x100KB)\n"
+	"  -m, --msg-size SIZE  send: bytes per send() call (default 128K)\n"
+	"      --mss N          send: TCP_MAXSEG hint\n"
+	"  -t, --time TIME      time limit of the whole run (default 60s send, 3600s sink)\n"
+	"      --csv, --json    output format (default: a text table)\n"
+	"  -o, --output FILE    write the rows to FILE instead of stdout\n"
+	"      --db FILE        send: store the run and its transfers in the SQLite FILE\n"
+	"      --testbed NAME   testbed name stored with the run (default \"default\")\n"
+	"      --label TEXT     free text stored with the run\n"
+	"  -h, --help, -V, --version\n"
+	"exit: 0 every transfer completed, 1 runtime error (refused, reset, timeout), 2 usage\n";
+
+#define MAX_TRANSFERS 100000000ULL
+#define MAX_BUF (UINT64_C(64) << 20)
+
+struct cli {
+	int is_sink;
+	const char *host, *port, *bind_addr, *out_path, *db_path, *testbed, *label;
+	uint64_t bytes, count, msg_size, conns;
+	int mss;
+	vd_ns limit;
+	enum vd_out_mode mode;
+};
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "tperf: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", usage);
+	return VD_EXIT_USAGE;
+}
+
+enum { OPT_CSV = 256, OPT_JSON, OPT_MSS, OPT_DB, OPT_TESTBED, OPT_LABEL };
+
+static int parse(int argc, char **argv, struct cli *c)
+{
+	static const struct option opts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "bind", required_argument, NULL, 'B' },
+		{ "connections", required_argument, NULL, 'c' },
+		{ "bytes", required_argument, NULL, 'n' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "msg-size", required_argument, NULL, 'm' },
+		{ "mss", required_argument, NULL, OPT_MSS },
+		{ "time", required_argument, NULL, 't' },
+		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "output", required_argument, NULL, 'o' },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "testbed", required_argument, NULL, OPT_TESTBED },
+		{ "label", required_argument, NULL, OPT_LABEL },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	memset(c, 0, sizeof(*c));
+	c->port = "5001";
+	c->msg_size = 128 * 1024;
+	c->limit = VD_NS_NONE;
+	if (argc < 2)
+		return usage_error("%s", "a subcommand is needed: sink or send");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(usage, stdout);
+		return -1;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("tperf %s\n", VMDELAY_VERSION);
+		return -1;
+	}
+	if (!strcmp(argv[1], "sink"))
+		c->is_sink = 1;
+	else if (strcmp(argv[1], "send"))
+		return usage_error("unknown subcommand '%s' (sink or send)", argv[1]);
+	argc--;
+	argv++;
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "p:B:c:n:r:m:t:o:hV", opts, NULL)) != -1) {
+		uint64_t v;
+		switch (opt) {
+		case 'p': {
+			char *end;
+			long p = strtol(optarg, &end, 10);
+			if (*end || p < 1 || p > 65535)
+				return usage_error("-p %s: a port is 1..65535", optarg);
+			c->port = optarg;
+			break;
+		}
+		case 'B': c->bind_addr = optarg; break;
+		case 'c':
+			if (vd_units_parse_bytes(optarg, &v) || v > MAX_TRANSFERS)
+				return usage_error("-c %s: expected a positive count", optarg);
+			c->conns = v;
+			break;
+		case 'n':
+			if (vd_units_parse_bytes(optarg, &c->bytes))
+				return usage_error("-n %s: expected a size such as 100KB or 10M", optarg);
+			c->count = 1;
+			break;
+		case 'r':
+			if (vd_units_parse_repeat(optarg, &c->count, &c->bytes))
+				return usage_error("-r %s: expected COUNTxSIZE, e.g. 1000x100KB", optarg);
+			break;
+		case 'm':
+			if (vd_units_parse_bytes(optarg, &c->msg_size) || c->msg_size > MAX_BUF)
+				return usage_error("-m %s: expected a size from 1 to 64M", optarg);
+			break;
+		case OPT_MSS: {
+			char *end;
+			long m = strtol(optarg, &end, 10);
+			if (*end || m < 88 || m > 65535)
+				return usage_error("--mss %s: expected 88..65535", optarg);
+			c->mss = (int)m;
+			break;
+		}
+		case 't':
+			if (vd_ns_parse_duration(optarg, &c->limit) || c->limit <= 0)
+				return usage_error("-t %s: expected a duration such as 30s", optarg);
+			break;
+		case OPT_CSV: c->mode = VD_OUT_CSV; break;
+		case OPT_JSON: c->mode = VD_OUT_JSON; break;
+		case 'o': c->out_path = optarg; break;
+		case OPT_DB: c->db_path = optarg; break;
+		case OPT_TESTBED: c->testbed = optarg; break;
+		case OPT_LABEL: c->label = optarg; break;
+		case 'h': fputs(usage, stdout); return -1;
+		case 'V': printf("tperf %s\n", VMDELAY_VERSION); return -1;
+		default: return usage_error("%s", "unknown option");
+		}
+	}
+	if (c->is_sink) {
+		if (optind < argc)
+			return usage_error("sink: unexpected argument '%s'", argv[optind]);
+		if (c->bytes || c->db_path)
+			return usage_error("%s", "sink: -n, -r and --db are sender options");
+		if (c->limit == VD_NS_NONE)
+			c->limit = 3600 * VD_NS_PER_SEC;
+		return 0;
+	}
+	if (optind >= argc)
+		return usage_error("%s", "send: HOST is missing");
+	c->host = argv[optind++];
+	if (optind < argc)
+		return usage_error("send: unexpected argument '%s'", argv[optind]);
+	if (!c->bytes)
+		return usage_error("%s", "send: -n BYTES or -r COUNTxSIZE is needed");
+	if (c->bind_addr || c->conns)
+		return usage_error("%s", "send: -B and -c are sink options");
+	if ((c->testbed || c->label) && !c->db_path)
+		return usage_error("%s", "--testbed and --label go with --db");
+	if (c->limit == VD_NS_NONE)
+		c->limit = 60 * VD_NS_PER_SEC;
+	return 0;
+}
+
+struct sink_ctx {
+	struct vd_out *out;
+	int text;
+};
+
+static void on_conn(void *ctx, const struct vd_transfer *t, const char *peer)
+{
+	struct sink_ctx *s = ctx;
+	vd_out_row_begin(s->out);
+	vd_out_int(s->out, "idx", (int64_t)t->idx);
+	vd_out_str(s->out, "peer", peer);
+	vd_out_int(s->out, "bytes", (int64_t)t->bytes);
+	vd_out_ns(s->out, "start_ns", t->start);
+	vd_out_ns(s->out, "end_ns", t->end);
+	vd_out_ns(s->out, "duration_ns", vd_ns_diff(t->end, t->start));
+	vd_out_dbl(s->out, "throughput_bps", t->throughput_bps, 0);
+	vd_out_str(s->out, "status", vd_transfer_status_name(t->status));
+	vd_out_row_end(s->out);
+	if (!s->text)
+		vd_out_flush(s->out);
+}
+
+static char *join_argv(int argc, char **argv)
+{
+	size_t n = 1;
+	for (int i = 0; i < argc; i++)
+		n += strlen(argv[i]) + 1;
+	char *s = malloc(n);
+	if (!s)
+		return NULL;
+	s[0] = 0;
+	for (int i = 0; i < argc; i++) {
+		strcat(s, argv[i]);
+		if (i + 1 < argc)
+			strcat(s, " ");
+	}
+	return s;
+}
+
+static int run_send(struct cli *c, struct vd_out *out, int argc, char **argv)
+{
+	struct vd_err err;
+	struct tperf_send_opts o = { .host = c->host, .port = c->port, .bytes = c->bytes,
+				     .count = c->count, .msg_size = c->msg_size, .mss = c->mss,
+				     .deadline = vd_now(CLOCK_MONOTONIC) + c->limit };
+	if (tperf_resolve(&o, &err)) {
+		fprintf(stderr, "tperf: %s\n", err.msg);
+		return VD_EXIT_RUNTIME;
+	}
+	uint8_t *buf = malloc(c->msg_size);
+	if (!buf) {
+		tperf_send_cleanup();
+		fprintf(stderr, "tperf: out of memory\n");
+		return VD_EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < c->msg_size; i++)
+		buf[i] = (uint8_t)(i * 131 + 7); /* not all zeros: no accidental compression */
+	struct vd_store *st = NULL;
+	int64_t run = 0;
+	char *cmdline = join_argv(argc, argv);
+	if (c->db_path) {
+		char params[256];
+		snprintf(params, sizeof(params),
+			 "{\"host\":\"%s\",\"port\":%s,\"bytes\":%llu,\"count\":%llu,\"msg_size\":%llu,"
+			 "\"mss\":%d}",
+			 strchr(c->host, '"') ? "?" : c->host, c->port, (unsigned long long)c->bytes,
+			 (unsigned long long)c->count, (unsigned long long)c->msg_size, c->mss);
+		struct vd_run_info info = { .tool = "tperf", .testbed = c->testbed,
+					    .label = c->label, .command_line = cmdline,
+					    .params_json = params,
+					    .start_ns = vd_now(CLOCK_REALTIME) };
+		if (vd_store_open(c->db_path, &st, &err) ||
+		    vd_store_begin_run(st, &info, &run, &err)) {
+			fprintf(stderr, "tperf: %s\n", err.msg);
+			vd_store_close(st);
+			free(buf);
+			free(cmdline);
+			tperf_send_cleanup();
+			return VD_EXIT_RUNTIME;
+		}
+	}
+	int rc = VD_EXIT_OK;
+	uint64_t done = 0, total = 0;
+	double sum_bps = 0;
+	for (uint64_t i = 0; i < c->count; i++) {
+		struct vd_transfer t;
+		int failed = tperf_send_one(&o, buf, i, &t, &err);
+		vd_transfer_out_row(out, &t);
+		if (c->mode != VD_OUT_TEXT)
+			vd_out_flush(out);
+		if (st && vd_store_add_transfer(st, run, &t, &err)) {
+			fprintf(stderr, "tperf: %s: %s\n", c->db_path, err.msg);
+			rc = VD_EXIT_RUNTIME;
+			break;
+		}
+		if (failed) {
+			fprintf(stderr, "tperf: %s\n", err.msg);
+			rc = VD_EXIT_RUNTIME;
+			break;
+		}
+		done++;
+		total += t.bytes;
+		sum_bps += t.throughput_bps;
+	}
+	if (st) {
+		if (vd_store_end_run(st, run, vd_now(CLOCK_REALTIME), &err)) {
+			fprintf(stderr, "tperf: %s\n", err.msg);
+			rc = VD_EXIT_RUNTIME;
+		}
+		vd_store_close(st);
+	}
+	if (c->mode == VD_OUT_TEXT) {
+		vd_out_flush(out);
+		fprintf(stderr, "tperf: %llu of %llu transfers complete, %llu bytes, mean %.1f Mbit/s\n",
+			(unsigned long long)done, (unsigned long long)c->count,
+			(unsigned long long)total, done ? sum_bps / (double)done / 1e6 : 0.0);
+	}
+	free(buf);
+	free(cmdline);
+	tperf_send_cleanup();
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	int rc = parse(argc, argv, &c);
+	if (rc)
+		return rc < 0 ? VD_EXIT_OK : rc;
+	signal(SIGPIPE, SIG_IGN);
+	FILE *f = stdout;
+	if (c.out_path && !(f = fopen(c.out_path, "w"))) {
+		perror(c.out_path);
+		return VD_EXIT_RUNTIME;
+	}
+	struct vd_out *out = vd_out_create(f, c.mode);
+	if (!out) {
+		fprintf(stderr, "tperf: out of memory\n");
+		return VD_EXIT_RUNTIME;
+	}
+	if (c.is_sink) {
+		struct sink_ctx s = { .out = out, .text = c.mode == VD_OUT_TEXT };
+		struct tperf_sink_opts o = { .bind_addr = c.bind_addr, .port = c.port,
+					     .max_conns = c.conns, .buf_size = 256 * 1024,
+					     .deadline = vd_now(CLOCK_MONOTONIC) + c.limit };
+		struct vd_err err;
+		rc = tperf_sink_run(&o, on_conn, &s, &err) ? VD_EXIT_RUNTIME : VD_EXIT_OK;
+		if (rc)
+			fprintf(stderr, "tperf: %s\n", err.msg);
+	} else {
+		rc = run_send(&c, out, argc, argv);
+	}
+	if (vd_out_destroy(out) && rc == VD_EXIT_OK) {
+		fprintf(stderr, "tperf: cannot write the output\n");
+		rc = VD_EXIT_RUNTIME;
+	}
+	if (f != stdout && fclose(f) && rc == VD_EXIT_OK)
+		rc = VD_EXIT_RUNTIME;
+	return rc;
+}

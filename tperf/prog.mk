@@ -1,0 +1,2 @@
+PROGS += tperf
+tperf_DIR := tperf
