@@ -74,8 +74,8 @@ scn_check_value() { # KEY VALUE
 		{ echo "busy_vms must be 'all' or an integer from 0 to 128"; return 1; } ;;
 	load_threads) scn_is_uint "$v" && ((10#$v >= 1 && 10#$v <= 64)) ||
 		{ echo "load_threads must be an integer from 1 to 64"; return 1; } ;;
-	probe_count) scn_is_uint "$v" && ((10#$v >= 1 && 10#$v <= 10000000)) ||
-		{ echo "probe_count must be an integer from 1 to 10000000"; return 1; } ;;
+	probe_count) scn_is_uint "$v" && ((10#$v <= 10000000)) ||
+		{ echo "probe_count must be an integer from 0 (no probes) to 10000000"; return 1; } ;;
 	probe_size) scn_is_uint "$v" && ((10#$v <= 65000)) ||
 		{ echo "probe_size must be an integer from 0 to 65000 (bytes)"; return 1; } ;;
 	probe_interval) scn_is_pos_num "$v" || { echo "probe_interval must be a positive number of seconds"; return 1; } ;;
@@ -201,6 +201,10 @@ scn_load() { # FILE FULL [KEY=VALUE...]
 	for k in "${SCN_KEYS[@]}"; do
 		[[ -n ${SCN[$k]+x} ]] || SCN[$k]=${SCN_DEFAULT[$k]}
 	done
+	if [[ ${SCN[probe_count]} == 0 && ${SCN[transfer]} == none ]]; then
+		scn_err "${SCN_LINE[probe_count]:-}" "probe_count = 0 and no transfer: nothing to run"
+		return 2
+	fi
 	# probe_rate wins over the default interval when given.
 	[ -n "${SCN[probe_rate]}" ] && [ -z "${SCN_LINE[probe_interval]:-}" ] && SCN[probe_interval]=
 	[ -n "${SCN[name]}" ] || SCN[name]=$(basename "$SCN_FILE" .scn)
