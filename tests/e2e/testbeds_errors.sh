@@ -82,7 +82,9 @@ assert_clean "$(runid_of "$tmp/late.err")" "$tmp/out4" "failing analysis"
 
 # 5. Ctrl-C in the middle of the probes.
 printf 'testbed = netns\nprobe_count = 400\nprobe_interval = 0.05\nrest = 2\nbackground_vms = 1\nload = cpu\n' >"$tmp/long.scn"
-"$run" --db "$tmp/x.db" --out "$tmp/out5" --bin "$bin" "$tmp/long.scn" >/dev/null 2>"$tmp/int.err" &
+# A background job of a script starts with SIGINT ignored; a terminal's Ctrl-C does not.
+env --default-signal=INT "$run" --db "$tmp/x.db" --out "$tmp/out5" --bin "$bin" "$tmp/long.scn" \
+	>/dev/null 2>"$tmp/int.err" &
 pid=$!
 for ((t = 0; t < 300; t++)); do
 	grep -q 'phase: ' "$tmp/int.err" && break
