@@ -32,7 +32,8 @@ OPT_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 LDFLAGS += -fsanitize=address,undefined
 else ifeq ($(VARIANT),fuzz)
 CC := clang
-OPT_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -DVMDELAY_FUZZ
+OPT_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -DVMDELAY_FUZZ \
+	-Wno-unknown-warning-option
 LDFLAGS += -fsanitize=fuzzer,address,undefined
 endif
 CFLAGS := $(BASE_CFLAGS) $(OPT_CFLAGS) $(EXTRA_CFLAGS)

@@ -1,13 +1,254 @@
-/* cmd_delay.c — placeholder until the per-layer analysis lands (issue 3). */
+/* cmd_delay.c — vmdelay-analyze's default command: per-layer delay of ICMP echo probes seen from
+ * several vantage points (issue 3; Whiteaker et al. sections 3.2 and 4, Dantas et al. III). */
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "report.h"
+#include "vmdelay/delay.h"
 #include "vmdelay/err.h"
+#include "vmdelay/vantage.h"
+
+#define MAX_VANTAGE 64
+
+static void usage(FILE *f, const char *prog, const struct analyze_command *commands)
+{
+	fprintf(f,
+		"usage: %s [options] VANTAGE...\n"
+		"       %s COMMAND [options] ...\n"
+		"Per-layer delay of ICMP echo probes seen from several vantage points, listed from the\n"
+		"outermost (wire) to the innermost (guest user space).\n"
+		"\n"
+		"VANTAGE is NAME[:CLOCK]=PATH[#SELECT] or a bare PATH (named after the file).\n"
+		"  PATH: pcap, pcapng, ERF, tping CSV / JSON lines / SQLite (found from the content).\n"
+		"  CLOCK: points with the same label read the same clock (default: all one clock).\n"
+		"  #SELECT: a trace's interface (name or number) or '*' for one point per interface;\n"
+		"           for tping files hw, kernel, user (comma list) and run=N.\n"
+		"\n"
+		"options:\n"
+		"  --rest N          the first and last N probes are at rest (default: tping's phase\n"
+		"                    column, else every probe) and calibrate the clocks\n"
+		"  --align METHOD    hull (default), lsq or none: clock offset + skew estimator\n"
+		"  --window DUR      farthest a vantage point's copy of a probe may be (default 10s)\n"
+		"  --csv             one row per probe per vantage point\n"
+		"  --json            one JSON document (docs/formats/analyze.md)\n"
+		"  --db FILE         store the run and its results in SQLite FILE\n"
+		"  --label TEXT      label of the stored run\n"
+		"  --plot DIR        write SVG plots (CDFs, send/recv PDFs, RTT over time) into DIR\n"
+		"  -o, --output FILE write the report to FILE instead of stdout\n"
+		"  -k, --keep-going  analyze the inputs that could be read; exit 1 afterwards\n"
+		"  -q, --quiet       no progress on stderr\n"
+		"  -h, --help        this help\n"
+		"  -V, --version     print the version\n",
+		prog, prog);
+	if (commands && commands->name) {
+		fprintf(f, "\ncommands:\n");
+		for (const struct analyze_command *c = commands; c->name; c++)
+			fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	}
+	fprintf(f, "\nexit status: 0 ok, 1 an input or output failed, 2 usage error\n");
+}
+
+__attribute__((format(printf, 2, 3))) static int usage_error(const char *prog, const char *fmt,
+								 ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	return VD_EXIT_USAGE;
+}
+
+enum { OPT_REST = 256, OPT_ALIGN, OPT_WINDOW, OPT_CSV, OPT_JSON, OPT_DB, OPT_LABEL, OPT_PLOT };
 
 int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 {
-	(void)argc;
-	(void)commands;
-	fprintf(stderr, "%s: the per-layer analysis is not built yet\n", argv[0]);
-	return VD_EXIT_RUNTIME;
+	static const struct option longopts[] = {
+		{ "rest", required_argument, NULL, OPT_REST },
+		{ "align", required_argument, NULL, OPT_ALIGN },
+		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "label", required_argument, NULL, OPT_LABEL },
+		{ "plot", required_argument, NULL, OPT_PLOT },
+		{ "output", required_argument, NULL, 'o' },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *prog = "vmdelay-analyze";
+	struct vd_delay_opts dopts = { .align = VD_ALIGN_HULL };
+	const char *db = NULL, *label = NULL, *plot = NULL, *outpath = NULL;
+	int mode = 0; /* 0 text, 1 csv, 2 json */
+	int keep_going = 0, quiet = 0, c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:kqhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_REST: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || n < 1 || n > 1000000)
+				return usage_error(prog, "--rest: '%s' is not a count of 1 or more",
+						   optarg);
+			dopts.rest = (size_t)n;
+			break;
+		}
+		case OPT_ALIGN:
+			if (vd_align_method_parse(optarg, &dopts.align) < 0)
+				return usage_error(prog, "--align: '%s' is not hull, lsq or none",
+						   optarg);
+			break;
+		case OPT_WINDOW:
+			if (vd_ns_parse_duration(optarg, &dopts.window) < 0 || dopts.window <= 0)
+				return usage_error(prog, "--window: bad duration '%s'", optarg);
+			break;
+		case OPT_CSV:
+		case OPT_JSON:
+			if (mode)
+				return usage_error(prog, "%s: only one of --csv and --json",
+						   c == OPT_CSV ? "--csv" : "--json");
+			mode = c == OPT_CSV ? 1 : 2;
+			break;
+		case OPT_DB:
+			db = optarg;
+			break;
+		case OPT_LABEL:
+			label = optarg;
+			break;
+		case OPT_PLOT:
+			plot = optarg;
+			break;
+		case 'o':
+			outpath = optarg;
+			break;
+		case 'k':
+			keep_going = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			usage(stdout, prog, commands);
+			return VD_EXIT_OK;
+		case 'V':
+			printf("%s %s\n", prog, VMDELAY_VERSION);
+			return VD_EXIT_OK;
+		case ':':
+			return usage_error(prog, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error(prog, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(prog, "%s", "no vantage point given (a trace or tping file)");
+	if (argc - optind > MAX_VANTAGE)
+		return usage_error(prog, "more than %d vantage points", MAX_VANTAGE);
+
+	/* parse every spec first: a typo is a usage error before any file is read */
+	int nspec = argc - optind;
+	struct vd_vantage_spec *specs = calloc((size_t)nspec, sizeof(*specs));
+	if (!specs)
+		return VD_EXIT_RUNTIME;
+	struct vd_err err = { { 0 } };
+	int rc = VD_EXIT_OK;
+	for (int i = 0; i < nspec; i++)
+		if (vd_vantage_spec_parse(argv[optind + i], &specs[i], &err) < 0) {
+			fprintf(stderr, "%s: %s\nTry '%s --help'.\n", prog, err.msg, prog);
+			rc = VD_EXIT_USAGE;
+			goto out_specs;
+		}
+
+	struct vd_vantage_set set = { 0 };
+	struct vd_vantage_read_opts ropts = { .progress = !quiet && isatty(STDERR_FILENO) };
+	int failed = 0;
+	for (int i = 0; i < nspec; i++) {
+		size_t before = set.n;
+		if (vd_vantage_read(&specs[i], &set, &ropts, &err) < 0) {
+			fprintf(stderr, "%s: %s\n", prog, err.msg);
+			failed = 1;
+			if (!keep_going) {
+				rc = VD_EXIT_RUNTIME;
+				goto out_set;
+			}
+			/* keep what was read before damage; drop points that saw nothing */
+			size_t k = before;
+			for (size_t j = before; j < set.n; j++) {
+				if (set.v[j]->n)
+					set.v[k++] = set.v[j];
+				else
+					vd_vantage_free(set.v[j]);
+			}
+			set.n = k;
+		}
+	}
+	if (!set.n) {
+		fprintf(stderr, "%s: no input could be read\n", prog);
+		rc = VD_EXIT_RUNTIME;
+		goto out_set;
+	}
+	if (set.n > MAX_VANTAGE) {
+		fprintf(stderr, "%s: %zu vantage points, at most %d\n", prog, set.n, MAX_VANTAGE);
+		rc = VD_EXIT_USAGE;
+		goto out_set;
+	}
+	vd_vantage_set_unique_names(&set);
+
+	struct vd_delay d;
+	int warn = 0;
+	if (vd_delay_analyze(set.v, set.n, &dopts, &d, &warn, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err.msg);
+		rc = VD_EXIT_RUNTIME;
+		goto out_set;
+	}
+	if (warn)
+		fprintf(stderr, "%s: warning: %s\n", prog, err.msg);
+	for (size_t v = 0; v < set.n; v++)
+		if (!set.v[v]->stats.pairs)
+			fprintf(stderr, "%s: warning: %s (%s): no request matched a reply\n", prog,
+				set.v[v]->name, set.v[v]->path);
+
+	FILE *out = stdout;
+	if (outpath && !(out = fopen(outpath, "w"))) {
+		perror(outpath);
+		rc = VD_EXIT_RUNTIME;
+		goto out_delay;
+	}
+	struct report_ctx ctx = { .d = &d, .align = dopts.align, .rest = dopts.rest };
+	int wr = mode == 1 ? report_csv(out, &ctx) : mode == 2 ? report_json(out, &ctx)
+							      : report_text(out, &ctx);
+	if (fflush(out) != 0 || ferror(out) || wr < 0) {
+		fprintf(stderr, "%s: %s: write error\n", prog, outpath ? outpath : "stdout");
+		rc = VD_EXIT_RUNTIME;
+	}
+	if (out != stdout && fclose(out) != 0)
+		rc = VD_EXIT_RUNTIME;
+	if (db && report_db(db, &ctx, argc, argv, label, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err.msg);
+		rc = VD_EXIT_RUNTIME;
+	}
+	if (plot && report_plots(plot, &ctx, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err.msg);
+		rc = VD_EXIT_RUNTIME;
+	}
+	if (failed)
+		rc = VD_EXIT_RUNTIME;
+out_delay:
+	vd_delay_free(&d);
+out_set:
+	vd_vantage_set_free(&set);
+out_specs:
+	for (int i = 0; i < nspec; i++)
+		vd_vantage_spec_free(&specs[i]);
+	free(specs);
+	return rc;
 }

@@ -1,0 +1,660 @@
+/* report.c — outputs of vmdelay-analyze's per-layer analysis: text tables (Whiteaker et al.
+ * Table 1 as median/p99 per Δ and phase, Dantas et al. Table 2 as min/median/max/mean/SD per
+ * vantage point), per-probe CSV, a JSON document, the SQLite store and SVG plots. Column and key
+ * names: docs/formats/analyze.md. */
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "vmdelay/output.h"
+#include "vmdelay/plot_svg.h"
+#include "vmdelay/store.h"
+
+const char *report_layer_name(const struct vd_delay *d, size_t layer)
+{
+	return layer ? d->vps[layer]->name : "total";
+}
+
+static size_t outer_of(const struct vd_delay *d, size_t layer)
+{
+	(void)d;
+	return layer ? layer - 1 : 0;
+}
+
+static size_t inner_of(const struct vd_delay *d, size_t layer)
+{
+	return layer ? layer : d->nvp - 1;
+}
+
+/* Layers reported: each adjacent pair, then the total when there are more than two points. */
+static size_t layer_list(const struct vd_delay *d, size_t *out)
+{
+	size_t k = 0;
+	for (size_t l = 1; l < d->nvp; l++)
+		out[k++] = l;
+	if (d->nvp > 2)
+		out[k++] = 0;
+	return k;
+}
+
+/* A direction is reported when its values can exist: send/recv need comparable clocks. */
+static int dir_possible(const struct vd_delay *d, size_t layer, enum vd_delay_dir dir)
+{
+	if (dir == VD_DIR_RTT)
+		return 1;
+	size_t o = outer_of(d, layer), i = inner_of(d, layer);
+	return strcmp(d->vps[o]->clock, d->vps[i]->clock) == 0 || (d->aligned[o] && d->aligned[i]);
+}
+
+static void out_summary(struct vd_out *o, const struct vd_summary *s)
+{
+	vd_out_int(o, "n", (int64_t)s->n);
+	vd_out_ns(o, "min_ns", s->min);
+	vd_out_ns(o, "median_ns", s->median);
+	vd_out_ns(o, "p99_ns", s->p99);
+	vd_out_ns(o, "max_ns", s->max);
+	vd_out_ns(o, "mean_ns", isnan(s->mean) ? VD_NS_NONE : (vd_ns)llround(s->mean));
+	vd_out_ns(o, "sd_ns", isnan(s->sd) ? VD_NS_NONE : (vd_ns)llround(s->sd));
+}
+
+static void vantage_rows(struct vd_out *o, const struct vd_delay *d)
+{
+	for (size_t v = 0; v < d->nvp; v++) {
+		const struct vd_vantage *vp = d->vps[v];
+		vd_out_row_begin(o);
+		vd_out_str(o, "vantage", vp->name);
+		vd_out_str(o, "clock", vp->clock);
+		vd_out_str(o, "format", vp->format);
+		vd_out_str(o, "path", vp->path);
+		vd_out_int(o, "records", (int64_t)vp->records);
+		vd_out_int(o, "requests", (int64_t)vp->stats.requests);
+		vd_out_int(o, "replies", (int64_t)vp->stats.replies);
+		vd_out_int(o, "pairs", (int64_t)vp->stats.pairs);
+		vd_out_int(o, "probes", (int64_t)vp->stats.probes);
+		vd_out_int(o, "unmatched_requests", (int64_t)vp->stats.unmatched_requests);
+		vd_out_int(o, "unmatched_replies", (int64_t)vp->stats.unmatched_replies);
+		vd_out_int(o, "duplicates", (int64_t)vp->stats.duplicates);
+		vd_out_row_end(o);
+	}
+}
+
+int report_text(FILE *f, const struct report_ctx *c)
+{
+	const struct vd_delay *d = c->d;
+	int rc = 0, phases[VD_PHASE__COUNT + 1];
+	size_t nph = vd_delay_phases(d, phases);
+	fprintf(f, "vantage points, outermost first (%zu probes)\n", d->map.n);
+	struct vd_out *o = vd_out_create(f, VD_OUT_TEXT);
+	if (!o)
+		return -1;
+	vantage_rows(o, d);
+	rc |= vd_out_destroy(o);
+	if (d->naligns) {
+		fprintf(f, "\nclock alignment (%s, theta = clock - reference clock '%s')\n",
+			vd_align_method_name(c->align), d->vps[0]->clock);
+		o = vd_out_create(f, VD_OUT_TEXT);
+		if (!o)
+			return -1;
+		for (size_t a = 0; a < d->naligns; a++) {
+			const struct vd_delay_align *al = &d->aligns[a];
+			vd_out_row_begin(o);
+			vd_out_str(o, "clock", d->vps[al->vantage]->clock);
+			vd_out_str(o, "vantage", d->vps[al->vantage]->name);
+			vd_out_str(o, "against", d->vps[al->against]->name);
+			vd_out_int(o, "n", (int64_t)al->fit.n);
+			vd_out_dbl(o, "skew_ppm", al->fit.skew * 1e6, 3);
+			vd_out_ns(o, "offset_ns", (vd_ns)llround(al->fit.offset_ns));
+			vd_out_ns(o, "residual_ns", (vd_ns)llround(al->fit.residual_ns));
+			vd_out_row_end(o);
+		}
+		rc |= vd_out_destroy(o);
+	}
+	fprintf(f, "\nRTT per vantage point\n");
+	o = vd_out_create(f, VD_OUT_TEXT);
+	if (!o)
+		return -1;
+	for (size_t v = 0; v < d->nvp; v++)
+		for (size_t k = 0; k < nph; k++) {
+			struct vd_summary s;
+			if (vd_delay_summary_rtt(d, v, phases[k], &s) < 0)
+				rc = -1;
+			vd_out_row_begin(o);
+			vd_out_str(o, "vantage", d->vps[v]->name);
+			vd_out_str(o, "phase", vd_delay_phase_name(phases[k]));
+			out_summary(o, &s);
+			vd_out_row_end(o);
+		}
+	rc |= vd_out_destroy(o);
+	if (d->nvp < 2)
+		return rc;
+	fprintf(f, "\ndelay per layer (rtt: RTT at inner - RTT at outer; send: outer request - "
+		   "inner request; recv: inner reply - outer reply)\n");
+	o = vd_out_create(f, VD_OUT_TEXT);
+	if (!o)
+		return -1;
+	size_t layers[64 + 1], nl = layer_list(d, layers);
+	for (size_t li = 0; li < nl; li++)
+		for (int dir = 0; dir < VD_DIR__COUNT; dir++) {
+			if (!dir_possible(d, layers[li], (enum vd_delay_dir)dir))
+				continue;
+			for (size_t k = 0; k < nph; k++) {
+				struct vd_summary s;
+				if (vd_delay_summary_layer(d, layers[li], (enum vd_delay_dir)dir,
+							   phases[k], &s) < 0)
+					rc = -1;
+				vd_out_row_begin(o);
+				vd_out_str(o, "layer", report_layer_name(d, layers[li]));
+				vd_out_str(o, "outer", d->vps[outer_of(d, layers[li])]->name);
+				vd_out_str(o, "inner", d->vps[inner_of(d, layers[li])]->name);
+				vd_out_str(o, "dir", vd_delay_dir_name((enum vd_delay_dir)dir));
+				vd_out_str(o, "phase", vd_delay_phase_name(phases[k]));
+				out_summary(o, &s);
+				vd_out_row_end(o);
+			}
+		}
+	rc |= vd_out_destroy(o);
+	return rc;
+}
+
+int report_csv(FILE *f, const struct report_ctx *c)
+{
+	const struct vd_delay *d = c->d;
+	struct vd_out *o = vd_out_create(f, VD_OUT_CSV);
+	if (!o)
+		return -1;
+	char sbuf[64], dbuf[64], ibuf[16];
+	for (size_t p = 0; p < d->map.n; p++)
+		for (size_t v = 0; v < d->nvp; v++) {
+			const struct vd_echo *q = vd_probe_req(&d->map, d->vps, p, v);
+			const struct vd_echo *r = vd_probe_rep(&d->map, d->vps, p, v);
+			if (!q)
+				continue;
+			snprintf(ibuf, sizeof(ibuf), "%u", (unsigned)q->id);
+			vd_out_row_begin(o);
+			vd_out_str(o, "vantage", d->vps[v]->name);
+			vd_out_str(o, "family", vd_echo_family_name(q));
+			vd_out_str(o, "id", q->has_id ? ibuf : NULL);
+			vd_out_int(o, "seq", q->seq);
+			vd_out_ns(o, "req_ns", q->ts);
+			vd_out_ns(o, "rep_ns", r->ts);
+			vd_out_ns(o, "rtt_ns", r->ts - q->ts);
+			vd_out_ns(o, "delta_ns", v ? vd_delay_layer(d, p, v, VD_DIR_RTT) : VD_NS_NONE);
+			vd_out_ns(o, "send_ns", v ? vd_delay_layer(d, p, v, VD_DIR_SEND) : VD_NS_NONE);
+			vd_out_ns(o, "recv_ns", v ? vd_delay_layer(d, p, v, VD_DIR_RECV) : VD_NS_NONE);
+			vd_out_int(o, "probe", (int64_t)p);
+			vd_out_str(o, "phase", d->phase[p] >= 0 ? vd_delay_phase_name(d->phase[p])
+							      : NULL);
+			vd_out_str(o, "clock", d->vps[v]->clock);
+			vd_out_str(o, "src", vd_addr_format(&q->src, sbuf, sizeof(sbuf)));
+			vd_out_str(o, "dst", vd_addr_format(&q->dst, dbuf, sizeof(dbuf)));
+			vd_out_int(o, "req_index", (int64_t)q->index);
+			vd_out_int(o, "rep_index", (int64_t)r->index);
+			vd_out_row_end(o);
+		}
+	return vd_out_destroy(o);
+}
+
+/* ---- JSON document ---- */
+
+static void json_ns(FILE *f, const char *key, vd_ns v, int comma)
+{
+	fprintf(f, "\"%s\": ", key);
+	if (vd_ns_valid(v))
+		fprintf(f, "%" PRId64, v);
+	else
+		fputs("null", f);
+	if (comma)
+		fputs(", ", f);
+}
+
+static void json_summary(FILE *f, const struct vd_summary *s)
+{
+	fprintf(f, "\"n\": %zu, ", s->n);
+	json_ns(f, "min_ns", s->min, 1);
+	json_ns(f, "median_ns", s->median, 1);
+	json_ns(f, "p99_ns", s->p99, 1);
+	json_ns(f, "max_ns", s->max, 1);
+	if (isnan(s->mean))
+		fputs("\"mean_ns\": null, \"sd_ns\": null", f);
+	else
+		fprintf(f, "\"mean_ns\": %.1f, \"sd_ns\": %.1f", s->mean, isnan(s->sd) ? 0 : s->sd);
+}
+
+static void json_key_str(FILE *f, const char *key, const char *val, int comma)
+{
+	fprintf(f, "\"%s\": ", key);
+	if (val)
+		vd_json_string(f, val);
+	else
+		fputs("null", f);
+	if (comma)
+		fputs(", ", f);
+}
+
+static int json_layers(FILE *f, const struct vd_delay *d, enum vd_delay_dir dir, const int *phases,
+		       size_t nph)
+{
+	size_t layers[65], nl = layer_list(d, layers);
+	int first = 1, rc = 0;
+	fputs("[", f);
+	for (size_t li = 0; li < nl; li++) {
+		if (!dir_possible(d, layers[li], dir))
+			continue;
+		for (size_t k = 0; k < nph; k++) {
+			struct vd_summary s;
+			if (vd_delay_summary_layer(d, layers[li], dir, phases[k], &s) < 0)
+				rc = -1;
+			fputs(first ? "\n    {" : ",\n    {", f);
+			first = 0;
+			json_key_str(f, "layer", report_layer_name(d, layers[li]), 1);
+			json_key_str(f, "outer", d->vps[outer_of(d, layers[li])]->name, 1);
+			json_key_str(f, "inner", d->vps[inner_of(d, layers[li])]->name, 1);
+			json_key_str(f, "phase", vd_delay_phase_name(phases[k]), 1);
+			json_summary(f, &s);
+			fputs("}", f);
+		}
+	}
+	fputs(first ? "]" : "\n  ]", f);
+	return rc;
+}
+
+int report_json(FILE *f, const struct report_ctx *c)
+{
+	const struct vd_delay *d = c->d;
+	int rc = 0, phases[VD_PHASE__COUNT + 1];
+	size_t nph = vd_delay_phases(d, phases);
+	fprintf(f, "{\n  \"tool\": \"vmdelay-analyze\",\n  \"probes\": %zu,\n", d->map.n);
+	fputs("  \"vantage_points\": [", f);
+	for (size_t v = 0; v < d->nvp; v++) {
+		const struct vd_vantage *vp = d->vps[v];
+		fputs(v ? ",\n    {" : "\n    {", f);
+		json_key_str(f, "name", vp->name, 1);
+		json_key_str(f, "clock", vp->clock, 1);
+		json_key_str(f, "path", vp->path, 1);
+		json_key_str(f, "format", vp->format, 1);
+		json_key_str(f, "select", vp->select[0] ? vp->select : NULL, 1);
+		fprintf(f, "\"records\": %" PRIu64 ", \"requests\": %zu, \"replies\": %zu, "
+			   "\"pairs\": %zu, \"probes\": %zu, \"unmatched_requests\": %zu, "
+			   "\"unmatched_replies\": %zu, \"duplicates\": %zu, \"aligned\": %s}",
+			vp->records, vp->stats.requests, vp->stats.replies, vp->stats.pairs,
+			vp->stats.probes, vp->stats.unmatched_requests, vp->stats.unmatched_replies,
+			vp->stats.duplicates, d->aligned[v] ? "true" : "false");
+	}
+	fputs("\n  ],\n", f);
+	fprintf(f, "  \"align_method\": \"%s\",\n  \"reference_clock\": ",
+		vd_align_method_name(c->align));
+	vd_json_string(f, d->vps[0]->clock);
+	fputs(",\n  \"align\": [", f);
+	for (size_t a = 0; a < d->naligns; a++) {
+		const struct vd_delay_align *al = &d->aligns[a];
+		fputs(a ? ",\n    {" : "\n    {", f);
+		json_key_str(f, "clock", d->vps[al->vantage]->clock, 1);
+		json_key_str(f, "vantage", d->vps[al->vantage]->name, 1);
+		json_key_str(f, "against", d->vps[al->against]->name, 1);
+		fprintf(f, "\"method\": \"%s\", \"n\": %zu, \"t0_ns\": %" PRId64 ", "
+			   "\"skew_ppm\": %.4f, \"offset_ns\": %.0f, \"residual_ns\": %.0f}",
+			vd_align_method_name(al->fit.method), al->fit.n, al->fit.t0,
+			al->fit.skew * 1e6, al->fit.offset_ns, al->fit.residual_ns);
+	}
+	fputs(d->naligns ? "\n  ],\n" : "],\n", f);
+	fputs("  \"rtt\": [", f);
+	int first = 1;
+	for (size_t v = 0; v < d->nvp; v++)
+		for (size_t k = 0; k < nph; k++) {
+			struct vd_summary s;
+			if (vd_delay_summary_rtt(d, v, phases[k], &s) < 0)
+				rc = -1;
+			fputs(first ? "\n    {" : ",\n    {", f);
+			first = 0;
+			json_key_str(f, "vantage", d->vps[v]->name, 1);
+			json_key_str(f, "phase", vd_delay_phase_name(phases[k]), 1);
+			json_summary(f, &s);
+			fputs("}", f);
+		}
+	fputs("\n  ],\n  \"deltas\": ", f);
+	rc |= json_layers(f, d, VD_DIR_RTT, phases, nph);
+	fputs(",\n  \"send\": ", f);
+	rc |= json_layers(f, d, VD_DIR_SEND, phases, nph);
+	fputs(",\n  \"recv\": ", f);
+	rc |= json_layers(f, d, VD_DIR_RECV, phases, nph);
+	fputs("\n}\n", f);
+	return rc;
+}
+
+/* ---- SQLite ---- */
+
+static int add_summary(struct vd_store *st, int64_t run, const char *vantage, const char *metric,
+		       const char *phase, const char *dir, const struct vd_summary *s,
+		       struct vd_err *err)
+{
+	const struct {
+		const char *stat;
+		double v;
+	} vals[] = {
+		{ "n", (double)s->n },
+		{ "min_ns", vd_ns_valid(s->min) ? (double)s->min : NAN },
+		{ "median_ns", vd_ns_valid(s->median) ? (double)s->median : NAN },
+		{ "p99_ns", vd_ns_valid(s->p99) ? (double)s->p99 : NAN },
+		{ "max_ns", vd_ns_valid(s->max) ? (double)s->max : NAN },
+		{ "mean_ns", s->mean },
+		{ "sd_ns", s->sd },
+	};
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		if (isnan(vals[i].v))
+			continue;
+		if (vd_store_add_result(st, run, vantage, metric, phase, dir, vals[i].stat, vals[i].v,
+					err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int db_vantage(struct vd_store *st, int64_t run, const struct vd_vantage *vp,
+		      struct vd_err *err)
+{
+	sqlite3 *db = vd_store_db(st);
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db,
+			       "INSERT INTO vantage_points (run_id, name, clock, path, format, packets,"
+			       " matched, unmatched) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return vd_err_set(err, "vantage_points: %s", sqlite3_errmsg(db));
+	sqlite3_bind_int64(s, 1, run);
+	sqlite3_bind_text(s, 2, vp->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, vp->clock, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 4, vp->path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 5, vp->format, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 6, (int64_t)vp->records);
+	sqlite3_bind_int64(s, 7, (int64_t)vp->stats.pairs);
+	sqlite3_bind_int64(s, 8,
+			   (int64_t)(vp->stats.unmatched_requests + vp->stats.unmatched_replies));
+	int r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (r != SQLITE_DONE)
+		return vd_err_set(err, "vantage_points: %s", sqlite3_errmsg(db));
+	return 0;
+}
+
+int report_db(const char *path, const struct report_ctx *c, int argc, char **argv,
+	      const char *label, struct vd_err *err)
+{
+	const struct vd_delay *d = c->d;
+	struct vd_store *st;
+	if (vd_store_open(path, &st, err) < 0)
+		return -1;
+	size_t len = 1;
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *cmd = calloc(1, len);
+	char params[128];
+	snprintf(params, sizeof(params), "{\"align\": \"%s\", \"rest\": %zu}",
+		 vd_align_method_name(c->align), c->rest);
+	if (!cmd) {
+		vd_store_close(st);
+		return vd_err_set(err, "out of memory");
+	}
+	for (int i = 0; i < argc; i++) {
+		strcat(cmd, argv[i]);
+		if (i + 1 < argc)
+			strcat(cmd, " ");
+	}
+	struct vd_run_info info = { .tool = "vmdelay-analyze", .label = label,
+				    .command_line = cmd, .params_json = params,
+				    .start_ns = vd_now(CLOCK_REALTIME) };
+	int64_t run;
+	int phases[VD_PHASE__COUNT + 1];
+	size_t nph = vd_delay_phases(d, phases);
+	if (vd_store_begin_run(st, &info, &run, err) < 0)
+		goto fail_nobegin;
+	for (size_t v = 0; v < d->nvp; v++) {
+		if (db_vantage(st, run, d->vps[v], err) < 0)
+			goto fail;
+		for (size_t k = 0; k < nph; k++) {
+			struct vd_summary s;
+			if (vd_delay_summary_rtt(d, v, phases[k], &s) < 0 ||
+			    add_summary(st, run, d->vps[v]->name, "rtt",
+					vd_delay_phase_name(phases[k]), "rtt", &s, err) < 0)
+				goto fail;
+		}
+	}
+	size_t layers[65], nl = layer_list(d, layers);
+	for (size_t li = 0; li < nl; li++)
+		for (int dir = 0; dir < VD_DIR__COUNT; dir++) {
+			if (!dir_possible(d, layers[li], (enum vd_delay_dir)dir))
+				continue;
+			for (size_t k = 0; k < nph; k++) {
+				struct vd_summary s;
+				if (vd_delay_summary_layer(d, layers[li], (enum vd_delay_dir)dir,
+							   phases[k], &s) < 0 ||
+				    add_summary(st, run, report_layer_name(d, layers[li]),
+						layers[li] ? "delta" : "total",
+						vd_delay_phase_name(phases[k]),
+						vd_delay_dir_name((enum vd_delay_dir)dir), &s, err) < 0)
+					goto fail;
+			}
+		}
+	for (size_t a = 0; a < d->naligns; a++) {
+		const struct vd_delay_align *al = &d->aligns[a];
+		const char *vn = d->vps[al->vantage]->name;
+		if (vd_store_add_result(st, run, vn, "align", "", "", "skew_ppm", al->fit.skew * 1e6,
+					err) < 0 ||
+		    vd_store_add_result(st, run, vn, "align", "", "", "offset_ns", al->fit.offset_ns,
+					err) < 0 ||
+		    vd_store_add_result(st, run, vn, "align", "", "", "residual_ns",
+					al->fit.residual_ns, err) < 0 ||
+		    vd_store_add_result(st, run, vn, "align", "", "", "n", (double)al->fit.n,
+					err) < 0)
+			goto fail;
+	}
+	if (vd_store_add_meta(st, run, "align", vd_align_method_name(c->align), err) < 0 ||
+	    vd_store_end_run(st, run, vd_now(CLOCK_REALTIME), err) < 0)
+		goto fail;
+	free(cmd);
+	vd_store_close(st);
+	return 0;
+fail:
+	vd_store_abort_run(st);
+fail_nobegin:
+	free(cmd);
+	vd_store_close(st);
+	return vd_err_prefix(err, "%s", path);
+}
+
+/* ---- plots ---- */
+
+struct series_buf {
+	double *x, *y;
+	size_t n;
+};
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Empirical CDF of vals (ns) in µs. */
+static int make_cdf(const vd_ns *vals, size_t n, struct series_buf *b)
+{
+	b->x = malloc((n ? n : 1) * sizeof(double));
+	b->y = malloc((n ? n : 1) * sizeof(double));
+	b->n = 0;
+	if (!b->x || !b->y)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (vd_ns_valid(vals[i]))
+			b->x[b->n++] = (double)vals[i] / 1e3;
+	qsort(b->x, b->n, sizeof(double), cmp_dbl);
+	for (size_t i = 0; i < b->n; i++)
+		b->y[i] = (double)(i + 1) / (double)b->n;
+	return 0;
+}
+
+/* Histogram density (per µs) of vals in µs, at bin centres. */
+static int make_pdf(const vd_ns *vals, size_t n, struct series_buf *b)
+{
+	struct series_buf c;
+	if (make_cdf(vals, n, &c) < 0) {
+		free(c.x);
+		free(c.y);
+		return -1;
+	}
+	size_t nb = c.n < 4 ? 1 : (size_t)sqrt((double)c.n);
+	if (nb > 60)
+		nb = 60;
+	b->x = calloc(nb, sizeof(double));
+	b->y = calloc(nb, sizeof(double));
+	b->n = c.n ? nb : 0;
+	if (!b->x || !b->y) {
+		free(c.x);
+		free(c.y);
+		return -1;
+	}
+	if (c.n) {
+		double lo = c.x[0], hi = c.x[c.n - 1], w = (hi - lo) / (double)nb;
+		if (w <= 0)
+			w = 1;
+		for (size_t i = 0; i < c.n; i++) {
+			size_t k = (size_t)((c.x[i] - lo) / w);
+			b->y[k < nb ? k : nb - 1] += 1;
+		}
+		for (size_t k = 0; k < nb; k++) {
+			b->x[k] = lo + w * ((double)k + 0.5);
+			b->y[k] /= (double)c.n * w;
+		}
+	}
+	free(c.x);
+	free(c.y);
+	return 0;
+}
+
+static void free_series(struct series_buf *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(b[i].x);
+		free(b[i].y);
+	}
+}
+
+int report_plots(const char *outdir, const struct report_ctx *c, struct vd_err *err)
+{
+	const struct vd_delay *d = c->d;
+	if (mkdir(outdir, 0777) < 0 && errno != EEXIST)
+		return vd_err_set(err, "%s: %s", outdir, strerror(errno));
+	size_t n = d->map.n, nvp = d->nvp;
+	size_t maxs = 2 * (nvp + 1) + 1;
+	struct series_buf *b = calloc(maxs, sizeof(*b));
+	struct vd_svg_series *s = calloc(maxs, sizeof(*s));
+	char (*labels)[128] = calloc(maxs, sizeof(*labels));
+	vd_ns *vals = malloc((n ? n : 1) * sizeof(*vals));
+	char path[4096];
+	int rc = -1;
+	size_t ns = 0;
+	if (!b || !s || !labels || !vals) {
+		vd_err_set(err, "out of memory");
+		goto out;
+	}
+	/* RTT CDF per vantage point */
+	for (size_t v = 0; v < nvp; v++, ns++) {
+		for (size_t p = 0; p < n; p++)
+			vals[p] = vd_delay_rtt(d, p, v);
+		if (make_cdf(vals, n, &b[ns]) < 0)
+			goto oom;
+		s[ns] = (struct vd_svg_series){ d->vps[v]->name, b[ns].x, b[ns].y, b[ns].n };
+	}
+	struct vd_svg_chart ch = { "RTT per vantage point", "RTT (us)", "CDF", 0 };
+	snprintf(path, sizeof(path), "%s/rtt_cdf.svg", outdir);
+	if (vd_svg_write(path, &ch, s, ns, err) < 0)
+		goto out;
+	free_series(b, ns);
+	memset(b, 0, maxs * sizeof(*b));
+	/* RTT over time */
+	ns = 0;
+	vd_ns t0 = VD_NS_NONE;
+	for (size_t v = 0; v < nvp && !vd_ns_valid(t0); v++)
+		for (size_t p = 0; p < n; p++) {
+			const struct vd_echo *q = vd_probe_req(&d->map, d->vps, p, v);
+			if (q && (!vd_ns_valid(t0) || q->ts < t0))
+				t0 = q->ts;
+		}
+	for (size_t v = 0; v < nvp; v++, ns++) {
+		b[ns].x = malloc((n ? n : 1) * sizeof(double));
+		b[ns].y = malloc((n ? n : 1) * sizeof(double));
+		if (!b[ns].x || !b[ns].y)
+			goto oom;
+		for (size_t p = 0; p < n; p++) {
+			const struct vd_echo *q = vd_probe_req(&d->map, d->vps, p, v);
+			if (!q)
+				continue;
+			/* each point on its own clock; the axis is seconds since the first probe */
+			vd_ns t = d->req[p * nvp + v];
+			if (!vd_ns_valid(t))
+				t = q->ts;
+			b[ns].x[b[ns].n] = (double)(t - t0) / 1e9;
+			b[ns].y[b[ns].n++] = (double)vd_delay_rtt(d, p, v) / 1e3;
+		}
+		s[ns] = (struct vd_svg_series){ d->vps[v]->name, b[ns].x, b[ns].y, b[ns].n };
+	}
+	ch = (struct vd_svg_chart){ "RTT over time", "time since the first probe (s)", "RTT (us)",
+				    1 };
+	snprintf(path, sizeof(path), "%s/rtt_time.svg", outdir);
+	if (vd_svg_write(path, &ch, s, ns, err) < 0)
+		goto out;
+	free_series(b, ns);
+	memset(b, 0, maxs * sizeof(*b));
+	if (nvp < 2) {
+		rc = 0;
+		goto out;
+	}
+	/* Δ CDF per layer, then send/recv PDFs per layer */
+	size_t layers[65], nl = layer_list(d, layers);
+	for (int kind = 0; kind < 2; kind++) {
+		ns = 0;
+		for (size_t li = 0; li < nl; li++)
+			for (int dir = kind ? VD_DIR_SEND : VD_DIR_RTT;
+			     dir <= (kind ? VD_DIR_RECV : VD_DIR_RTT); dir++) {
+				if (!dir_possible(d, layers[li], (enum vd_delay_dir)dir))
+					continue;
+				for (size_t p = 0; p < n; p++)
+					vals[p] = vd_delay_layer(d, p, layers[li],
+								 (enum vd_delay_dir)dir);
+				if ((kind ? make_pdf : make_cdf)(vals, n, &b[ns]) < 0)
+					goto oom;
+				snprintf(labels[ns], sizeof(labels[ns]), "%s %s",
+					 report_layer_name(d, layers[li]),
+					 vd_delay_dir_name((enum vd_delay_dir)dir));
+				s[ns] = (struct vd_svg_series){ labels[ns], b[ns].x, b[ns].y,
+								b[ns].n };
+				ns++;
+			}
+		if (kind)
+			ch = (struct vd_svg_chart){ "send and receive delay per layer", "delay (us)",
+						    "density (1/us)", 0 };
+		else
+			ch = (struct vd_svg_chart){ "RTT added per layer (delta RTT)", "delay (us)",
+						    "CDF", 0 };
+		snprintf(path, sizeof(path), "%s/%s", outdir, kind ? "send_recv_pdf.svg" : "delta_cdf.svg");
+		if (ns && vd_svg_write(path, &ch, s, ns, err) < 0)
+			goto out;
+		free_series(b, ns);
+		memset(b, 0, maxs * sizeof(*b));
+	}
+	rc = 0;
+	goto out;
+oom:
+	vd_err_set(err, "out of memory");
+out:
+	if (b)
+		free_series(b, maxs);
+	free(b);
+	free(s);
+	free(labels);
+	free(vals);
+	return rc;
+}

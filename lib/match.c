@@ -1,0 +1,424 @@
+/* match.c — ICMP echo request/reply matching within a vantage point (tshark's pairing rule) and
+ * probe matching across vantage points (issue 3; Whiteaker et al. section 3.2 compare the same
+ * probe's RTT at every vantage point). */
+#include "vmdelay/match.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- within a vantage point ---- */
+
+struct mkey {
+	uint32_t seq;
+	uint16_t id;
+	uint8_t fam, has_id;
+	uint8_t a[16], b[16]; /* request's src, dst */
+};
+
+struct slot {
+	struct mkey key;
+	size_t head, tail; /* FIFO of pending request indexes, linked through next[] */
+	size_t matched;
+	int used;
+};
+
+#define NONE ((size_t)-1)
+
+static void key_of(const struct vd_echo *e, struct mkey *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->seq = e->seq;
+	k->id = e->has_id ? e->id : 0;
+	k->has_id = e->has_id;
+	k->fam = e->src.family;
+	/* a reply travels the other way: key it by its request's direction */
+	const struct vd_addr *s = e->kind == VD_ECHO_REQUEST ? &e->src : &e->dst;
+	const struct vd_addr *d = e->kind == VD_ECHO_REQUEST ? &e->dst : &e->src;
+	memcpy(k->a, s->bytes, sizeof(k->a));
+	memcpy(k->b, d->bytes, sizeof(k->b));
+}
+
+static uint64_t key_hash(const struct mkey *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+static struct slot *lookup(struct slot *tab, size_t mask, const struct mkey *k, int insert)
+{
+	for (size_t i = key_hash(k) & mask;; i = (i + 1) & mask) {
+		if (!tab[i].used) {
+			if (!insert)
+				return NULL;
+			tab[i].used = 1;
+			tab[i].key = *k;
+			tab[i].head = tab[i].tail = NONE;
+			return &tab[i];
+		}
+		if (memcmp(&tab[i].key, k, sizeof(*k)) == 0)
+			return &tab[i];
+	}
+}
+
+static const struct vd_echo *sort_ev;
+
+static int cmp_pair_req(const void *a, const void *b)
+{
+	const struct vd_echo_pair *x = a, *y = b;
+	vd_ns tx = sort_ev[x->req].ts, ty = sort_ev[y->req].ts;
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	return x->req < y->req ? -1 : x->req > y->req;
+}
+
+int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
+{
+	memset(&v->stats, 0, sizeof(v->stats));
+	free(v->pairs);
+	v->pairs = NULL;
+	v->npairs = 0;
+	size_t nreq = 0;
+	for (size_t i = 0; i < v->n; i++)
+		nreq += v->ev[i].kind == VD_ECHO_REQUEST;
+	size_t size = 16;
+	while (size < 2 * nreq + 16)
+		size *= 2;
+	struct slot *tab = calloc(size, sizeof(*tab));
+	size_t *next = malloc((v->n ? v->n : 1) * sizeof(*next));
+	size_t npairs_max = nreq < v->n - nreq ? nreq : v->n - nreq;
+	v->pairs = malloc((npairs_max ? npairs_max : 1) * sizeof(*v->pairs));
+	if (!tab || !next || !v->pairs) {
+		free(tab);
+		free(next);
+		return vd_err_set(err, "%s: out of memory matching echo pairs", v->name);
+	}
+	struct vd_match_stats *st = &v->stats;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct vd_echo *e = &v->ev[i];
+		struct mkey k;
+		key_of(e, &k);
+		if (e->kind == VD_ECHO_REQUEST) {
+			st->requests++;
+			struct slot *s = lookup(tab, size - 1, &k, 1);
+			next[i] = NONE;
+			if (s->tail == NONE)
+				s->head = i;
+			else
+				next[s->tail] = i;
+			s->tail = i;
+			continue;
+		}
+		st->replies++;
+		struct slot *s = lookup(tab, size - 1, &k, 0);
+		if (!s || s->head == NONE) {
+			/* a second reply to an answered request is a duplicate, not a stray */
+			if (s && s->matched)
+				st->duplicates++;
+			else
+				st->unmatched_replies++;
+			continue;
+		}
+		size_t r = s->head;
+		s->head = next[r];
+		if (s->head == NONE)
+			s->tail = NONE;
+		s->matched++;
+		v->pairs[v->npairs++] = (struct vd_echo_pair){ .req = r, .rep = i };
+	}
+	/* Requests left over: a copy of an answered request (seen twice, or retransmitted) is a
+	 * duplicate; the others went unanswered here. */
+	for (size_t i = 0; i < size; i++) {
+		if (!tab[i].used)
+			continue;
+		for (size_t r = tab[i].head; r != NONE; r = next[r]) {
+			if (tab[i].matched)
+				st->duplicates++;
+			else
+				st->unmatched_requests++;
+		}
+	}
+	free(tab);
+	free(next);
+	sort_ev = v->ev;
+	qsort(v->pairs, v->npairs, sizeof(*v->pairs), cmp_pair_req);
+	sort_ev = NULL;
+	st->pairs = v->npairs;
+	return 0;
+}
+
+/* ---- across vantage points ---- */
+
+struct xprobe {
+	struct vd_echo key; /* request fields known so far */
+	vd_ns ref;          /* request time on the first clock that saw it (coarsely aligned) */
+	int8_t phase;
+	size_t next;        /* bucket chain */
+	size_t src_v;       /* vantage point whose request/reply times are kept here */
+	vd_ns req_ts, rep_ts;
+};
+
+/* On one clock, the same probe's [request, reply] intervals at two vantage points nest (the
+ * inner one holds the outer one whichever side the prober is on): a probe that does not nest is
+ * another host's with the same seq. */
+static int nests(vd_ns aq, vd_ns ar, vd_ns bq, vd_ns br)
+{
+	return (aq <= bq && br <= ar) || (bq <= aq && ar <= br);
+}
+
+static int addr_eq(const struct vd_addr *a, const struct vd_addr *b)
+{
+	return a->family == b->family && memcmp(a->bytes, b->bytes, sizeof(a->bytes)) == 0;
+}
+
+static int compatible(const struct vd_echo *p, const struct vd_echo *e)
+{
+	if ((p->seq & 0xffff) != (e->seq & 0xffff))
+		return 0;
+	if (p->src.family && e->src.family &&
+	    (!addr_eq(&p->src, &e->src) || !addr_eq(&p->dst, &e->dst)))
+		return 0;
+	if (p->has_id && e->has_id && p->id != e->id)
+		return 0;
+	/* two tping sources know the full seq */
+	if (!p->src.family && !e->src.family && p->seq != e->seq)
+		return 0;
+	return 1;
+}
+
+static int cmp_ns(const void *a, const void *b)
+{
+	vd_ns x = *(const vd_ns *)a, y = *(const vd_ns *)b;
+	return (x > y) - (x < y);
+}
+
+struct builder {
+	struct xprobe *p;
+	size_t n, cap;
+	int64_t *cell; /* cap * nvp */
+	size_t nvp;
+	size_t *head;  /* 65536 buckets */
+};
+
+static int add_probe(struct builder *b, const struct vd_echo *req, const struct vd_echo *rep,
+		     size_t v, vd_ns ref)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		struct xprobe *p = realloc(b->p, cap * sizeof(*p));
+		if (!p)
+			return -1;
+		b->p = p;
+		int64_t *c = realloc(b->cell, cap * b->nvp * sizeof(*c));
+		if (!c)
+			return -1;
+		b->cell = c;
+		b->cap = cap;
+	}
+	struct xprobe *x = &b->p[b->n];
+	x->key = *req;
+	x->ref = ref;
+	x->phase = req->phase;
+	x->src_v = v;
+	x->req_ts = req->ts;
+	x->rep_ts = rep->ts;
+	size_t bucket = req->seq & 0xffff;
+	x->next = b->head[bucket];
+	b->head[bucket] = b->n;
+	for (size_t k = 0; k < b->nvp; k++)
+		b->cell[b->n * b->nvp + k] = -1;
+	b->n++;
+	return 0;
+}
+
+static vd_ns absdiff(vd_ns a, vd_ns b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/* The coarse offset between v's clock and the probes' reference times: the median difference
+ * over the pairs with exactly one compatible probe, or, when every pair is ambiguous (tping rows
+ * against a trace holding several flows), the densest 1 ms cluster of all candidate differences. */
+static int coarse_offset(struct builder *b, const struct vd_vantage *v, vd_ns *off)
+{
+	size_t cap = v->npairs ? v->npairs : 1, nd = 0, na = 0;
+	vd_ns *d = malloc(cap * sizeof(*d));
+	vd_ns *all = malloc(4 * cap * sizeof(*all));
+	if (!d || !all) {
+		free(d);
+		free(all);
+		return -1;
+	}
+	for (size_t i = 0; i < v->npairs; i++) {
+		const struct vd_echo *e = &v->ev[v->pairs[i].req];
+		size_t found = NONE, count = 0;
+		for (size_t q = b->head[e->seq & 0xffff]; q != NONE; q = b->p[q].next) {
+			if (!compatible(&b->p[q].key, e))
+				continue;
+			found = q;
+			if (na < 4 * cap && count < 4)
+				all[na++] = e->ts - b->p[q].ref;
+			count++;
+		}
+		if (count == 1)
+			d[nd++] = e->ts - b->p[found].ref;
+	}
+	*off = 0;
+	if (nd) {
+		qsort(d, nd, sizeof(*d), cmp_ns);
+		*off = d[nd / 2];
+	} else if (na) {
+		qsort(all, na, sizeof(*all), cmp_ns);
+		size_t best = 0, best_n = 0;
+		for (size_t i = 0, j = 0; i < na; i++) {
+			while (all[i] - all[j] > VD_NS_PER_MS)
+				j++;
+			if (i - j + 1 > best_n) {
+				best_n = i - j + 1;
+				best = j;
+			}
+		}
+		*off = all[best + best_n / 2];
+	}
+	free(d);
+	free(all);
+	return 0;
+}
+
+static const struct xprobe *sort_probes;
+
+static int cmp_probe_idx(const void *a, const void *b)
+{
+	const struct xprobe *x = &sort_probes[*(const size_t *)a];
+	const struct xprobe *y = &sort_probes[*(const size_t *)b];
+	if (x->ref != y->ref)
+		return x->ref < y->ref ? -1 : 1;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	return (i > j) - (i < j);
+}
+
+int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_match_opts *opts,
+		    struct vd_probe_map *map, struct vd_err *err)
+{
+	memset(map, 0, sizeof(*map));
+	vd_ns window = opts && opts->window > 0 ? opts->window : 10 * VD_NS_PER_SEC;
+	struct builder b = { .nvp = nvp };
+	vd_ns *offs = calloc(nvp ? nvp : 1, sizeof(*offs));
+	b.head = malloc(65536 * sizeof(*b.head));
+	if (!b.head || !offs)
+		goto oom;
+	for (size_t i = 0; i < 65536; i++)
+		b.head[i] = NONE;
+	for (size_t v = 0; v < nvp; v++) {
+		struct vd_vantage *vp = vps[v];
+		vp->stats.probes = 0;
+		/* Points on one clock label read one clock: only other labels need an offset. */
+		size_t u = 0;
+		while (u < v && strcmp(vps[u]->clock, vp->clock) != 0)
+			u++;
+		if (u < v)
+			offs[v] = offs[u];
+		else if (v && coarse_offset(&b, vp, &offs[v]) < 0)
+			goto oom;
+		vd_ns off = offs[v];
+		for (size_t i = 0; i < vp->npairs; i++) {
+			const struct vd_echo *e = &vp->ev[vp->pairs[i].req];
+			const struct vd_echo *r = &vp->ev[vp->pairs[i].rep];
+			size_t best = NONE;
+			vd_ns best_d = 0;
+			for (size_t q = b.head[e->seq & 0xffff]; q != NONE; q = b.p[q].next) {
+				const struct xprobe *x = &b.p[q];
+				if (!compatible(&x->key, e))
+					continue;
+				if (strcmp(vps[x->src_v]->clock, vp->clock) == 0 &&
+				    !nests(x->req_ts, x->rep_ts, e->ts, r->ts))
+					continue;
+				vd_ns d = absdiff(e->ts - off, b.p[q].ref);
+				if (best == NONE || d < best_d) {
+					best = q;
+					best_d = d;
+				}
+			}
+			if (best != NONE && best_d <= window) {
+				int64_t *c = &b.cell[best * nvp + v];
+				if (*c >= 0) {
+					vp->stats.duplicates++;
+					continue;
+				}
+				*c = (int64_t)i;
+				struct xprobe *x = &b.p[best];
+				/* learn what the earlier sources did not know (tping: addresses, id) */
+				if (!x->key.src.family && e->src.family) {
+					x->key.src = e->src;
+					x->key.dst = e->dst;
+				}
+				if (!x->key.has_id && e->has_id) {
+					x->key.id = e->id;
+					x->key.has_id = 1;
+				}
+				if (x->phase < 0)
+					x->phase = e->phase;
+			} else {
+				if (add_probe(&b, e, r, v, e->ts - off) < 0)
+					goto oom;
+				b.cell[(b.n - 1) * nvp + v] = (int64_t)i;
+			}
+			vp->stats.probes++;
+		}
+	}
+	/* sort probes by time */
+	size_t *order = malloc((b.n ? b.n : 1) * sizeof(*order));
+	map->cell = malloc((b.n ? b.n : 1) * nvp * sizeof(*map->cell));
+	map->phase = malloc(b.n ? b.n : 1);
+	if (!order || !map->cell || !map->phase) {
+		free(order);
+		goto oom;
+	}
+	for (size_t i = 0; i < b.n; i++)
+		order[i] = i;
+	sort_probes = b.p;
+	qsort(order, b.n, sizeof(*order), cmp_probe_idx);
+	sort_probes = NULL;
+	for (size_t i = 0; i < b.n; i++) {
+		memcpy(&map->cell[i * nvp], &b.cell[order[i] * nvp], nvp * sizeof(*map->cell));
+		map->phase[i] = b.p[order[i]].phase;
+	}
+	map->n = b.n;
+	map->nvp = nvp;
+	free(order);
+	free(offs);
+	free(b.p);
+	free(b.cell);
+	free(b.head);
+	return 0;
+oom:
+	free(offs);
+	free(b.p);
+	free(b.cell);
+	free(b.head);
+	vd_probe_map_free(map);
+	return vd_err_set(err, "out of memory matching probes across vantage points");
+}
+
+void vd_probe_map_free(struct vd_probe_map *map)
+{
+	free(map->cell);
+	free(map->phase);
+	memset(map, 0, sizeof(*map));
+}
+
+const struct vd_echo *vd_probe_req(const struct vd_probe_map *m, struct vd_vantage *const *vps,
+				   size_t p, size_t v)
+{
+	int64_t c = m->cell[p * m->nvp + v];
+	return c < 0 ? NULL : &vps[v]->ev[vps[v]->pairs[c].req];
+}
+
+const struct vd_echo *vd_probe_rep(const struct vd_probe_map *m, struct vd_vantage *const *vps,
+				   size_t p, size_t v)
+{
+	int64_t c = m->cell[p * m->nvp + v];
+	return c < 0 ? NULL : &vps[v]->ev[vps[v]->pairs[c].rep];
+}

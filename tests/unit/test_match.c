@@ -1,0 +1,190 @@
+/* Unit tests: echo matching within a vantage point (loss, duplicates, retransmissions, reordering)
+ * and across vantage points (loss at one point, tping rows without addresses, clock offsets). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "vmdelay/match.h"
+
+#define MS INT64_C(1000000)
+#define T0 INT64_C(1700000000000000000)
+
+/* An echo between 10.0.0.c and 10.0.0.s; c == 0: a tping row (no addresses, no id). */
+static void add(struct vd_vantage *v, int kind, int c, int s, uint16_t id, uint32_t seq, vd_ns ts)
+{
+	struct vd_echo e = { .ts = ts, .seq = seq, .id = id, .kind = (uint8_t)kind, .phase = -1 };
+	if (c) {
+		e.has_id = 1;
+		e.src.family = e.dst.family = AF_INET;
+		uint8_t a[4] = { 10, 0, 0, (uint8_t)c }, b[4] = { 10, 0, 0, (uint8_t)s };
+		memcpy(e.src.bytes, kind == VD_ECHO_REQUEST ? a : b, 4);
+		memcpy(e.dst.bytes, kind == VD_ECHO_REQUEST ? b : a, 4);
+	}
+	e.index = v->n + 1;
+	assert_int_equal(vd_vantage_add(v, &e), 0);
+}
+
+static vd_ns rtt_of(const struct vd_vantage *v, size_t pair)
+{
+	return v->ev[v->pairs[pair].rep].ts - v->ev[v->pairs[pair].req].ts;
+}
+
+static void loss_and_strays(void **state)
+{
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	struct vd_err err;
+	add(v, VD_ECHO_REQUEST, 1, 2, 9, 1, T0);
+	add(v, VD_ECHO_REPLY, 1, 2, 9, 1, T0 + 2 * MS);
+	add(v, VD_ECHO_REQUEST, 1, 2, 9, 2, T0 + 1000 * MS); /* lost */
+	add(v, VD_ECHO_REPLY, 1, 2, 9, 7, T0 + 1100 * MS);   /* reply to nothing seen */
+	add(v, VD_ECHO_REPLY, 1, 2, 8, 1, T0 + 1200 * MS);   /* other id: not probe 1's */
+	add(v, VD_ECHO_REPLY, 2, 1, 9, 1, T0 + 1300 * MS);   /* addresses the other way round */
+	assert_int_equal(vd_match_pairs(v, &err), 0);
+	assert_int_equal(v->stats.requests, 2);
+	assert_int_equal(v->stats.replies, 4);
+	assert_int_equal(v->stats.pairs, 1);
+	assert_int_equal(v->stats.unmatched_requests, 1);
+	assert_int_equal(v->stats.unmatched_replies, 3);
+	assert_int_equal(v->stats.duplicates, 0);
+	assert_int_equal(rtt_of(v, 0), 2 * MS);
+	vd_vantage_free(v);
+}
+
+static void duplicates_and_retransmissions(void **state)
+{
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	struct vd_err err;
+	add(v, VD_ECHO_REQUEST, 1, 2, 9, 1, T0);
+	add(v, VD_ECHO_REPLY, 1, 2, 9, 1, T0 + 2 * MS);
+	add(v, VD_ECHO_REPLY, 1, 2, 9, 1, T0 + 3 * MS); /* duplicated reply */
+	add(v, VD_ECHO_REQUEST, 1, 2, 9, 2, T0 + 1000 * MS);
+	add(v, VD_ECHO_REQUEST, 1, 2, 9, 2, T0 + 1001 * MS); /* retransmitted request */
+	add(v, VD_ECHO_REPLY, 1, 2, 9, 2, T0 + 1004 * MS);
+	assert_int_equal(vd_match_pairs(v, &err), 0);
+	assert_int_equal(v->stats.pairs, 2);
+	assert_int_equal(v->stats.duplicates, 2);
+	assert_int_equal(v->stats.unmatched_requests, 0);
+	assert_int_equal(v->stats.unmatched_replies, 0);
+	/* the earliest request wins (tshark's rule) */
+	assert_int_equal(rtt_of(v, 0), 2 * MS);
+	assert_int_equal(rtt_of(v, 1), 4 * MS);
+	vd_vantage_free(v);
+}
+
+static void reordering(void **state)
+{
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	struct vd_err err;
+	/* 1000 probes/s with 3 ms RTTs: replies overtake requests; probe 2's reply before 1's */
+	add(v, VD_ECHO_REQUEST, 1, 2, 9, 1, T0);
+	add(v, VD_ECHO_REQUEST, 1, 2, 9, 2, T0 + 1 * MS);
+	add(v, VD_ECHO_REPLY, 1, 2, 9, 2, T0 + 3 * MS);
+	add(v, VD_ECHO_REQUEST, 1, 2, 9, 3, T0 + 2 * MS); /* written out of time order */
+	add(v, VD_ECHO_REPLY, 1, 2, 9, 1, T0 + 4 * MS);
+	add(v, VD_ECHO_REPLY, 1, 2, 9, 3, T0 + 5 * MS);
+	assert_int_equal(vd_match_pairs(v, &err), 0);
+	assert_int_equal(v->stats.pairs, 3);
+	/* pairs come sorted by request time */
+	assert_int_equal(v->ev[v->pairs[0].req].seq, 1);
+	assert_int_equal(rtt_of(v, 0), 4 * MS);
+	assert_int_equal(v->ev[v->pairs[1].req].seq, 2);
+	assert_int_equal(rtt_of(v, 1), 2 * MS);
+	assert_int_equal(v->ev[v->pairs[2].req].seq, 3);
+	assert_int_equal(rtt_of(v, 2), 3 * MS);
+	vd_vantage_free(v);
+}
+
+/* wire (outer, with addresses) misses probe 3; the tping "user" point (inner, seq counting past
+ * 65535) sees all; wire also carries someone else's pings with the same seqs 100 ms later. With
+ * one clock, the nearest in time whose [request, reply] interval nests wins; with another clock label 5 s ahead, the offset comes from
+ * the densest cluster of candidate differences (ours: 5 pairs, 1 lost; the stranger's: 6:
+ * the stranger is left out there). */
+static void across(int same_clock, int stranger)
+{
+	struct vd_vantage *w = vd_vantage_new("wire", "peer", "w", "test");
+	struct vd_vantage *u = vd_vantage_new("user", same_clock ? "peer" : "vm", "u", "test");
+	vd_ns shift = same_clock ? 0 : 5000 * MS;
+	struct vd_err err;
+	for (uint32_t k = 0; k < 6; k++) {
+		uint32_t seq = 65533 + k; /* tping's seq; the wire carries seq & 0xffff */
+		vd_ns t = T0 + (vd_ns)k * 250 * MS;
+		if (k != 3) {
+			add(w, VD_ECHO_REQUEST, 1, 2, 77, seq & 0xffff, t + 1 * MS);
+			add(w, VD_ECHO_REPLY, 1, 2, 77, seq & 0xffff, t + 2 * MS);
+		}
+		/* another host's ping with the same seq numbers, 100 ms later */
+		if (stranger) {
+			add(w, VD_ECHO_REQUEST, 5, 2, 300, seq & 0xffff, t + 100 * MS);
+			add(w, VD_ECHO_REPLY, 5, 2, 300, seq & 0xffff, t + 101 * MS);
+		}
+		vd_ns tu = t + shift;
+		add(u, VD_ECHO_REQUEST, 0, 0, 0, seq, tu);
+		add(u, VD_ECHO_REPLY, 0, 0, 0, seq, tu + 3 * MS + (vd_ns)k * 1000);
+	}
+	/* the same pair twice at the user point: a duplicate */
+	add(u, VD_ECHO_REQUEST, 0, 0, 0, 65533, T0 + shift + 10);
+	add(u, VD_ECHO_REPLY, 0, 0, 0, 65533, T0 + shift + 3 * MS + 10);
+	struct vd_vantage *vps[2] = { w, u };
+	assert_int_equal(vd_match_pairs(w, &err), 0);
+	assert_int_equal(vd_match_pairs(u, &err), 0);
+	assert_int_equal(w->stats.pairs, stranger ? 11 : 5);
+	assert_int_equal(u->stats.pairs, 7);
+	struct vd_probe_map m;
+	assert_int_equal(vd_match_probes(vps, 2, NULL, &m, &err), 0);
+	/* 5 of our probes on the wire + 6 strangers' + the one only the user point saw */
+	assert_int_equal(m.n, stranger ? 12 : 6);
+	assert_int_equal(u->stats.duplicates, 1);
+	assert_int_equal(u->stats.probes, 6);
+	size_t both = 0, only_user = 0;
+	for (size_t p = 0; p < m.n; p++) {
+		const struct vd_echo *wq = vd_probe_req(&m, vps, p, 0);
+		const struct vd_echo *uq = vd_probe_req(&m, vps, p, 1);
+		if (wq && uq) {
+			both++;
+			assert_int_equal(wq->id, 77); /* never the stranger's probe */
+			assert_int_equal(wq->seq, uq->seq & 0xffff);
+		} else if (uq) {
+			only_user++;
+			assert_int_equal(uq->seq, 65536); /* k == 3 */
+		}
+	}
+	assert_int_equal(both, 5);
+	assert_int_equal(only_user, 1);
+	/* sorted by time */
+	for (size_t p = 1; p < m.n; p++) {
+		const struct vd_echo *a = vd_probe_req(&m, vps, p - 1, 0);
+		const struct vd_echo *b = vd_probe_req(&m, vps, p, 0);
+		if (a && b)
+			assert_true(a->ts <= b->ts);
+	}
+	vd_probe_map_free(&m);
+	vd_vantage_free(w);
+	vd_vantage_free(u);
+}
+
+static void across_one_clock(void **state)
+{
+	across(1, 1);
+}
+
+static void across_two_clocks(void **state)
+{
+	across(0, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(loss_and_strays),
+		cmocka_unit_test(duplicates_and_retransmissions),
+		cmocka_unit_test(reordering),
+		cmocka_unit_test(across_one_clock),
+		cmocka_unit_test(across_two_clocks),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
