@@ -71,7 +71,7 @@ an=$(q "SELECT r.id FROM runs r JOIN testbeds t ON t.id = r.testbed_id
 # Every vantage point, outermost to innermost, saw and matched every probe.
 vps=$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM vantage_points WHERE run_id = $an ORDER BY rowid)")
 echo "vantage points: $vps"
-for want in wire bridge vif guest.kernel guest.user; do
+for want in wire bridge guest.kernel vif guest.user; do
 	[[ " $vps " == *" $want "* ]] || fail "vantage point $want missing (have: $vps)"
 done
 bad=$(q "SELECT name || ': matched ' || coalesce(matched, 'NULL') || ', unmatched ' || coalesce(unmatched, 'NULL')
@@ -86,33 +86,47 @@ neg=$(q "SELECT metric || '/' || vantage || '/' || phase || '/' || stat || ' = '
 	AND value < 0")
 [ -z "$neg" ] || fail "negative RTT results: $neg"
 
-# Per probe (the analysis' CSV over the kept traces): RTT grows from the outermost vantage point
-# inward, so each layer's Δ is >= 0, and the Δs add up to innermost - outermost.
+# Δs add up: the analysis' stored mean Δ per layer sums to its mean total (every probe was seen
+# at every vantage point, so means of per-probe differences add exactly).
+sum=$(q "SELECT sum(value) FROM results WHERE run_id = $an AND metric = 'delta' AND phase = 'all'
+	AND direction = 'rtt' AND stat = 'mean_ns'")
+tot=$(q "SELECT value FROM results WHERE run_id = $an AND metric = 'total' AND phase = 'all'
+	AND direction = 'rtt' AND stat = 'mean_ns'")
+[ -n "$sum" ] && [ -n "$tot" ] || fail "no mean delta/total results"
+awk -v a="$sum" -v b="$tot" 'BEGIN { d = a - b; exit !(d < 5 && d > -5) }' ||
+	fail "mean deltas ($sum ns) do not add up to the mean total ($tot ns)"
+
+# Per probe, from the analysis' CSV over the kept traces, in the runner's vantage order: every
+# layer's Δ is >= 0 (one clock, causal order), the Δs add up to innermost - outermost RTT, and
+# each layer's send + receive delay is its RTT Δ.
 dir=$(ls -d "$tmp"/runs/e2e-short-*)
-"$bin/vmdelay-analyze" --rest 5 --csv "wire=$dir/peer.pcap" "bridge=$dir/bridge.pcap" \
-	"vif=$dir/guest.pcap" "guest=$dir/tping.csv" >"$tmp/probes.csv" 2>"$tmp/an.err" ||
-	fail "vmdelay-analyze --csv: $(cat "$tmp/an.err")"
+"$bin/vmdelay-analyze" -q --rest 5 --csv "wire=$dir/peer.pcap" "bridge=$dir/bridge.pcap" \
+	"guest.kernel=$dir/tping.csv#kernel" "vif=$dir/guest.pcap" "guest.user=$dir/tping.csv#user" \
+	>"$tmp/probes.csv" 2>"$tmp/an.err" || fail "vmdelay-analyze --csv: $(cat "$tmp/an.err")"
 awk -F, '
-NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+BEGIN { split("vantage probe rtt_ns delta_ns send_ns recv_ns", w, " "); for (i in w) want[w[i]] = 1 }
+NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
+	for (c in want) if (!(c in col)) { print "CSV lacks column " c; bad = 1; exit } ; next }
 {
-	if (!("rtt_ns" in col) || !("vantage" in col) || !("seq" in col)) { print "no rtt_ns/vantage/seq columns"; bad = 1; exit }
-	rtt[$col["seq"], $col["vantage"]] = $col["rtt_ns"]
-	if (!($col["vantage"] in seen)) { seen[$col["vantage"]] = 1; order[nv++] = $col["vantage"] }
-	seqs[$col["seq"]] = 1
+	p = $col["probe"]; v = $col["vantage"]
+	if (!(v in vidx)) { vidx[v] = nv; name[nv++] = v }
+	rtt[p, vidx[v]] = $col["rtt_ns"]; delta[p, vidx[v]] = $col["delta_ns"]
+	snd[p, vidx[v]] = $col["send_ns"]; rcv[p, vidx[v]] = $col["recv_ns"]
+	probes[p] = 1
 }
 END {
 	if (bad) exit 1
-	if (nv < 5) { print "expected 5 vantage points in the CSV, got " nv; exit 1 }
+	if (nv != 5) { print "expected 5 vantage points in the CSV, got " nv; exit 1 }
 	n = 0
-	for (s in seqs) {
+	for (p in probes) {
 		total = 0
 		for (v = 1; v < nv; v++) {
-			d = rtt[s, order[v]] - rtt[s, order[v - 1]]
-			if (rtt[s, order[v]] == "" || rtt[s, order[v - 1]] == "") { print "seq " s ": missing at " order[v]; exit 1 }
-			if (d < 0) { print "seq " s ": negative delta " order[v - 1] " -> " order[v] ": " d; exit 1 }
-			total += d
+			if (rtt[p, v] == "" || delta[p, v] == "") { print "probe " p ": missing at " name[v]; exit 1 }
+			if (delta[p, v] < 0) { print "probe " p ": negative delta at " name[v] ": " delta[p, v]; exit 1 }
+			if (snd[p, v] + rcv[p, v] != delta[p, v]) { print "probe " p ": send + recv != delta at " name[v]; exit 1 }
+			total += delta[p, v]
 		}
-		if (total != rtt[s, order[nv - 1]] - rtt[s, order[0]]) { print "seq " s ": deltas do not add up"; exit 1 }
+		if (total != rtt[p, nv - 1] - rtt[p, 0]) { print "probe " p ": deltas do not add up"; exit 1 }
 		n++
 	}
 	if (n != 30) { print "expected 30 probes, got " n; exit 1 }
