@@ -191,6 +191,7 @@ qemu_testbed_run() { # DIR LABEL
 		echo "testbeds/run: building the initramfs failed: $(tail -n 3 "$dir/initramfs.log")" >&2
 		return 1
 	}
+	say "testbed qemu $CUR_RUNID: namespace vdtb-$CUR_RUNID, bridge $(vdq_bridge), ${RUN[background_vms]} background VM(s), MTU ${RUN[mtu]}"
 	vdq_env_create "vdtb-$CUR_RUNID" "$QEMU_SUBNET" || return 1
 	local disk=() pin=()
 	[[ ${RUN[load]} == hd || ${RUN[load]} == io ]] && disk=(--disk 64)
