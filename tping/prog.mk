@@ -1,0 +1,2 @@
+PROGS += tping
+tping_DIR := tping

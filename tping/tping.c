@@ -1,0 +1,380 @@
+/* tping.c — one tping run: socket, privilege drop, outputs, the prober loop, summary, run
+ * metadata and the SQLite store (issue 2; Whiteaker et al. section 3). */
+#define _GNU_SOURCE
+#include "tping.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "load.h"
+#include "options.h"
+#include "report.h"
+#include "run.h"
+#include "sock.h"
+#include "vmdelay/hostinfo.h"
+#include "vmdelay/store.h"
+#include "vmdelay/tstamp.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: poll and sleeps return EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+
+void tping_meta_add(struct tping_meta *m, const char *key, const char *fmt, ...)
+{
+	if (m->n >= TPING_META_MAX)
+		return;
+	snprintf(m->key[m->n], sizeof(m->key[0]), "%s", key);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m->val[m->n], sizeof(m->val[0]), fmt, ap);
+	va_end(ap);
+	m->n++;
+}
+
+/* Median / p99 / max of the send lateness against the absolute deadlines. */
+static void lateness(const struct tping_report *rp, struct vd_summary *s)
+{
+	vd_ns *v = malloc((rp->n ? rp->n : 1) * sizeof(*v));
+	size_t k = 0;
+	if (v)
+		for (size_t i = 0; i < rp->n; i++)
+			if (rp->recs[i].status != VD_PROBE_DUPLICATE &&
+			    rp->recs[i].status != VD_PROBE_LATE)
+				v[k++] = rp->recs[i].timer_late;
+	if (!v || vd_summarize(v, k, s))
+		memset(s, 0, sizeof(*s));
+	free(v);
+}
+
+static void collect_meta(struct tping_meta *m, const struct tping_opts *o, const struct tping_sock *s,
+			 const struct tping_run *r, const struct tping_report *rp, vd_ns steal0,
+			 vd_ns steal1, const char *clocksource, vd_ns cpu_ns)
+{
+	char b[256];
+	const struct tping_counts *c = &r->c;
+	tping_meta_add(m, "target", "%s", o->target);
+	tping_meta_add(m, "target_addr", "%s", s->dst_str);
+	tping_meta_add(m, "family", "%s", s->family == AF_INET6 ? "ipv6" : "ipv4");
+	tping_meta_add(m, "socket", "%s", s->raw ? "raw" : "dgram");
+	tping_meta_add(m, "icmp_id", "%u", s->id);
+	tping_meta_add(m, "interface", "%s", s->ifname);
+	tping_meta_add(m, "tstamp_asked", "%s", vd_tstamp_flags_str(s->ts_asked, b, sizeof(b)));
+	tping_meta_add(m, "tstamp_granted", "%s", vd_tstamp_flags_str(s->ts_granted, b, sizeof(b)));
+	tping_meta_add(m, "tstamp_asked_hex", "0x%x", s->ts_asked);
+	tping_meta_add(m, "tstamp_granted_hex", "0x%x", s->ts_granted);
+	tping_meta_add(m, "if_tstamp_caps", "%s", vd_tstamp_flags_str(s->if_caps, b, sizeof(b)));
+	tping_meta_add(m, "phc_index", "%d", s->phc_index);
+	tping_meta_add(m, "hw_tstamp", "%s", s->hw_note);
+	tping_meta_add(m, "clocksource", "%s", clocksource);
+	if (vd_ns_valid(steal0) && vd_ns_valid(steal1)) {
+		tping_meta_add(m, "steal_before_ns", "%" PRId64, steal0);
+		tping_meta_add(m, "steal_after_ns", "%" PRId64, steal1);
+		tping_meta_add(m, "steal_ns", "%" PRId64, steal1 - steal0);
+	}
+	tping_meta_add(m, "sent", "%" PRIu64, c->sent + c->send_errors);
+	tping_meta_add(m, "received", "%" PRIu64, c->received);
+	tping_meta_add(m, "lost", "%" PRIu64, c->lost);
+	tping_meta_add(m, "duplicates", "%" PRIu64, c->duplicates);
+	tping_meta_add(m, "reordered", "%" PRIu64, c->reordered);
+	tping_meta_add(m, "late", "%" PRIu64, c->late);
+	tping_meta_add(m, "icmp_errors", "%" PRIu64, c->icmp_errors);
+	tping_meta_add(m, "send_errors", "%" PRIu64, c->send_errors);
+	tping_meta_add(m, "missing_sched", "%" PRIu64, c->missing_sched);
+	tping_meta_add(m, "missing_snd", "%" PRIu64, c->missing_snd);
+	tping_meta_add(m, "missing_hw_tx", "%" PRIu64, c->missing_hw_tx);
+	tping_meta_add(m, "missing_rx", "%" PRIu64, c->missing_rx);
+	tping_meta_add(m, "tx_after_window", "%" PRIu64, c->tx_after_window);
+	tping_meta_add(m, "tx_unmatched", "%" PRIu64, c->tx_unmatched);
+	tping_meta_add(m, "ctrunc", "%" PRIu64, c->ctrunc);
+	tping_meta_add(m, "interrupted", "%d", r->interrupted);
+	double ju = tping_report_jitter(rp->recs, rp->n, TPING_LAYER_USER);
+	double jk = tping_report_jitter(rp->recs, rp->n, TPING_LAYER_KERNEL);
+	if (!isnan(ju))
+		tping_meta_add(m, "jitter_user_ns", "%.0f", ju);
+	if (!isnan(jk))
+		tping_meta_add(m, "jitter_kernel_ns", "%.0f", jk);
+	struct vd_summary late;
+	lateness(rp, &late);
+	if (late.n) {
+		tping_meta_add(m, "timer_late_median_ns", "%" PRId64, late.median);
+		tping_meta_add(m, "timer_late_p99_ns", "%" PRId64, late.p99);
+		tping_meta_add(m, "timer_late_max_ns", "%" PRId64, late.max);
+	}
+	uint64_t sent = c->sent + c->send_errors;
+	if (sent)
+		tping_meta_add(m, "cpu_ns_per_probe", "%.0f", (double)cpu_ns / (double)sent);
+}
+
+static vd_ns cpu_time(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return ((vd_ns)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * VD_NS_PER_SEC +
+	       ((vd_ns)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+}
+
+static char *params_json(const struct tping_opts *o, const struct tping_sock *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	fprintf(f, "{\"target\":");
+	vd_json_string(f, o->target);
+	fprintf(f, ",\"family\":\"%s\",\"count\":%ld,\"interval_ns\":%" PRId64
+		   ",\"size\":%zu,\"timeout_ns\":%" PRId64 ",\"deadline_ns\":%" PRId64
+		   ",\"rest\":%ld,\"tx_wait_ns\":%" PRId64 ",\"timestamping\":%s",
+		s->family == AF_INET6 ? "ipv6" : "ipv4", o->count, o->interval, o->size, o->timeout,
+		o->deadline, o->rest, o->tx_wait, o->no_tstamp ? "false" : "true");
+	fprintf(f, ",\"interface\":");
+	if (o->iface)
+		vd_json_string(f, o->iface);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"load\":");
+	if (o->load)
+		vd_json_string(f, o->load);
+	else
+		fputs("null", f);
+	fputc('}', f);
+	fclose(f);
+	return buf;
+}
+
+int tping_store_run(struct vd_store *st, const struct tping_opts *o, const struct tping_sock *s,
+		     const struct tping_run *r, const struct tping_report *rp, const struct tping_meta *m,
+		     struct vd_err *err)
+{
+	char *params = params_json(o, s);
+	struct vd_run_info info = { .tool = "tping", .testbed = o->testbed, .label = o->label,
+				    .scenario = NULL, .command_line = o->command_line,
+				    .params_json = params, .start_ns = r->start_real };
+	int64_t run_id;
+	int rc = vd_store_begin_run(st, &info, &run_id, err);
+	free(params);
+	if (rc)
+		return -1;
+	for (size_t i = 0; i < m->n; i++)
+		if (vd_store_add_meta(st, run_id, m->key[i], m->val[i], err))
+			goto fail;
+	for (size_t i = 0; i < rp->n; i++)
+		if (vd_store_add_probe(st, run_id, &rp->recs[i], err))
+			goto fail;
+	/* Per-layer summaries as results, for cross-run comparison without re-reading probes. */
+	static const struct {
+		const char *name;
+		size_t off;
+	} stats[] = { { "min_ns", offsetof(struct vd_summary, min) },
+		      { "median_ns", offsetof(struct vd_summary, median) },
+		      { "p99_ns", offsetof(struct vd_summary, p99) },
+		      { "max_ns", offsetof(struct vd_summary, max) } };
+	for (int ph = 0; ph <= VD_PHASE__COUNT; ph++) {
+		if (ph < VD_PHASE__COUNT && o->rest == 0)
+			continue;
+		for (int l = 0; l < TPING_LAYER__COUNT; l++) {
+			struct vd_summary sm;
+			if (tping_report_layer(rp->recs, rp->n, (enum vd_phase)ph, (enum tping_layer)l,
+					       &sm) || !sm.n)
+				continue;
+			const char *phn = ph == VD_PHASE__COUNT ? "" : vd_phase_name((enum vd_phase)ph);
+			const char *ln = tping_layer_name((enum tping_layer)l);
+			for (size_t k = 0; k < sizeof(stats) / sizeof(stats[0]); k++) {
+				vd_ns v = *(const vd_ns *)((const char *)&sm + stats[k].off);
+				if (vd_store_add_result(st, run_id, "tping", ln, phn, "rtt",
+							stats[k].name, (double)v, err))
+					goto fail;
+			}
+			if (vd_store_add_result(st, run_id, "tping", ln, phn, "rtt", "mean_ns", sm.mean,
+						err) ||
+			    vd_store_add_result(st, run_id, "tping", ln, phn, "rtt", "sd_ns", sm.sd,
+						err) ||
+			    vd_store_add_result(st, run_id, "tping", ln, phn, "rtt", "n",
+						(double)sm.n, err))
+				goto fail;
+		}
+	}
+	return vd_store_end_run(st, run_id, r->end_real, err);
+fail:
+	vd_store_abort_run(st);
+	return -1;
+}
+
+int tping_main(int argc, char **argv)
+{
+	struct tping_opts o;
+	struct vd_err err;
+	int prc = tping_options_parse(argc, argv, geteuid() == 0, &o, stdout, &err);
+	if (prc < 0) {
+		fprintf(stderr, "tping: %s\n", err.msg);
+		tping_options_free(&o);
+		return VD_EXIT_USAGE;
+	}
+	if (prc == TPING_OPTS_DONE) {
+		tping_options_free(&o);
+		return VD_EXIT_OK;
+	}
+	int exit_code = VD_EXIT_OK;
+	struct tping_sock s;
+	struct tping_load load = { 0 };
+	struct tping_run r;
+	struct tping_report rp = { 0 };
+	struct vd_store *st = NULL;
+	FILE *rows_f = NULL;
+	int have_run = 0;
+	memset(&r, 0, sizeof(r));
+	install_signals();
+	if (tping_sock_open(&o, &s, &err)) {
+		fprintf(stderr, "tping: %s\n", err.msg);
+		tping_options_free(&o);
+		return VD_EXIT_RUNTIME;
+	}
+	if (o.load && tping_load_prepare(o.load, &load, &err))
+		goto runtime_error;
+	if (tping_drop_privileges(&err))
+		goto runtime_error;
+	if (o.machine) {
+		rows_f = o.out_path ? fopen(o.out_path, "w") : stdout;
+		if (!rows_f) {
+			vd_err_set(&err, "option '-o': %s: %s", o.out_path, strerror(errno));
+			goto runtime_error;
+		}
+		rp.rows = vd_out_create(rows_f, o.out_mode);
+		if (!rp.rows) {
+			vd_err_set(&err, "out of memory");
+			goto runtime_error;
+		}
+	}
+	/* An unusable database is reported now, the run still happens and is printed. */
+	if (o.db && vd_store_open(o.db, &st, &err)) {
+		fprintf(stderr, "tping: --db: %s (the probes are printed but not stored)\n", err.msg);
+		exit_code = VD_EXIT_RUNTIME;
+	}
+	FILE *summary_f = (o.machine && !o.out_path) ? stderr : stdout;
+	rp.o = &o;
+	rp.s = &s;
+	rp.lines = (o.quiet || (o.machine && !o.out_path)) ? NULL : stdout;
+	if (tping_run_init(&r, &o, &s, &err))
+		goto runtime_error;
+	have_run = 1;
+	r.load = o.load ? &load : NULL;
+	r.emit = tping_report_emit;
+	r.warn = tping_report_warn;
+	r.ctx = &rp;
+	r.stop = &stop_flag;
+	char ts_names[256], clocksource[64];
+	vd_host_clocksource(clocksource, sizeof(clocksource));
+	fprintf(summary_f, "TPING %s (%s) %zu data bytes, %zu probes every %.6g s, %s socket, %s\n",
+		o.target, s.dst_str, o.size, r.total, (double)o.interval / 1e9,
+		s.raw ? "raw" : "datagram",
+		s.tstamp ? vd_tstamp_flags_str(s.ts_granted, ts_names, sizeof(ts_names))
+			 : "no timestamping");
+	fflush(summary_f);
+	vd_ns steal0 = vd_host_steal_ns(NULL);
+	vd_ns cpu0 = cpu_time();
+	int run_rc = tping_run_exec(&r, &err);
+	vd_ns cpu_ns = cpu_time() - cpu0;
+	vd_ns steal1 = vd_host_steal_ns(NULL);
+	if (run_rc) {
+		fprintf(stderr, "tping: %s\n", err.msg);
+		exit_code = VD_EXIT_RUNTIME;
+	}
+	if (rp.rows && vd_out_destroy(rp.rows)) {
+		fprintf(stderr, "tping: %s: write error\n", o.out_path ? o.out_path : "stdout");
+		exit_code = VD_EXIT_RUNTIME;
+	}
+	rp.rows = NULL;
+	if (rows_f && rows_f != stdout && fclose(rows_f)) {
+		fprintf(stderr, "tping: %s: %s\n", o.out_path, strerror(errno));
+		exit_code = VD_EXIT_RUNTIME;
+	}
+	rows_f = NULL;
+	struct tping_meta *m = calloc(1, sizeof(*m));
+	if (m)
+		collect_meta(m, &o, &s, &r, &rp, steal0, steal1, clocksource, cpu_ns);
+	char extra[1024];
+	struct vd_summary late;
+	lateness(&rp, &late);
+	int off = snprintf(extra, sizeof(extra),
+			   "timer lateness: median %.3f ms, p99 %.3f ms, max %.3f ms\n",
+			   late.n ? (double)late.median / 1e6 : 0, late.n ? (double)late.p99 / 1e6 : 0,
+			   late.n ? (double)late.max / 1e6 : 0);
+	if (s.tstamp)
+		off += snprintf(extra + off, sizeof(extra) - (size_t)off,
+				"timestamps missing: SCHED %" PRIu64 ", SND %" PRIu64
+				", hw TX %" PRIu64 ", RX %" PRIu64 "; after window %" PRIu64
+				", truncated control data %" PRIu64 "\n",
+				r.c.missing_sched, r.c.missing_snd, r.c.missing_hw_tx, r.c.missing_rx,
+				r.c.tx_after_window, r.c.ctrunc);
+	snprintf(extra + off, sizeof(extra) - (size_t)off,
+		 "clocksource %s, steal %.3f ms, cpu %.1f us/probe; %s\n", clocksource,
+		 vd_ns_valid(steal0) && vd_ns_valid(steal1) ? (double)(steal1 - steal0) / 1e6 : NAN,
+		 (r.c.sent + r.c.send_errors) ? (double)cpu_ns / 1e3 / (double)(r.c.sent + r.c.send_errors)
+					      : 0.0,
+		 s.hw_note);
+	tping_report_summary(&rp, &r, summary_f, extra);
+	if (load.status != -1 && o.load && WIFEXITED(load.status) && WEXITSTATUS(load.status) == 127)
+		fprintf(stderr, "tping: --load: %s: command not found\n", o.load);
+	if (st) {
+		if (!m) {
+			fprintf(stderr, "tping: out of memory\n");
+			exit_code = VD_EXIT_RUNTIME;
+		} else if (tping_store_run(st, &o, &s, &r, &rp, m, &err)) {
+			fprintf(stderr, "tping: --db: %s (the run is not stored)\n", err.msg);
+			exit_code = VD_EXIT_RUNTIME;
+		}
+	}
+	free(m);
+	if (rp.oom) {
+		fprintf(stderr, "tping: out of memory: some probes were not kept\n");
+		exit_code = VD_EXIT_RUNTIME;
+	}
+	if (r.c.received == 0 && exit_code == VD_EXIT_OK && !r.interrupted) {
+		fprintf(stderr, "tping: no reply from %s\n", o.target);
+		exit_code = VD_EXIT_RUNTIME;
+	}
+	goto out;
+runtime_error:
+	fprintf(stderr, "tping: %s\n", err.msg);
+	exit_code = VD_EXIT_RUNTIME;
+out:
+	if (o.load)
+		tping_load_stop(&load);
+	if (rp.rows)
+		vd_out_destroy(rp.rows);
+	if (rows_f && rows_f != stdout)
+		fclose(rows_f);
+	vd_store_close(st);
+	tping_report_free(&rp);
+	if (have_run)
+		tping_run_free(&r);
+	tping_sock_close(&s);
+	tping_options_free(&o);
+	return exit_code;
+}
