@@ -17,34 +17,36 @@
 
 static void usage(FILE *f, const char *prog, const struct analyze_command *commands)
 {
-	fprintf(f,
-		"usage: %s [options] VANTAGE...\n"
-		"       %s COMMAND [options] ...\n"
-		"Per-layer delay of ICMP echo probes seen from several vantage points, listed from the\n"
-		"outermost (wire) to the innermost (guest user space).\n"
-		"\n"
-		"VANTAGE is NAME[:CLOCK]=PATH[#SELECT] or a bare PATH (named after the file).\n"
-		"  PATH: pcap, pcapng, ERF, tping CSV / JSON lines / SQLite (found from the content).\n"
-		"  CLOCK: points with the same label read the same clock (default: all one clock).\n"
-		"  #SELECT: a trace's interface (name or number) or '*' for one point per interface;\n"
-		"           for tping files hw, kernel, user (comma list) and run=N.\n"
-		"\n"
-		"options:\n"
-		"  --rest N          the first and last N probes are at rest (default: tping's phase\n"
-		"                    column, else every probe) and calibrate the clocks\n"
-		"  --align METHOD    hull (default), lsq or none: clock offset + skew estimator\n"
-		"  --window DUR      farthest a vantage point's copy of a probe may be (default 10s)\n"
-		"  --csv             one row per probe per vantage point\n"
-		"  --json            one JSON document (docs/formats/analyze.md)\n"
-		"  --db FILE         store the run and its results in SQLite FILE\n"
-		"  --label TEXT      label of the stored run\n"
-		"  --plot DIR        write SVG plots (CDFs, send/recv PDFs, RTT over time) into DIR\n"
-		"  -o, --output FILE write the report to FILE instead of stdout\n"
-		"  -k, --keep-going  analyze the inputs that could be read; exit 1 afterwards\n"
-		"  -q, --quiet       no progress on stderr\n"
-		"  -h, --help        this help\n"
-		"  -V, --version     print the version\n",
-		prog, prog);
+	fprintf(
+	    f,
+	    "usage: %s [options] VANTAGE...\n"
+	    "       %s COMMAND [options] ...\n"
+	    "Per-layer delay of ICMP echo probes seen from several vantage points, listed from "
+	    "the\n"
+	    "outermost (wire) to the innermost (guest user space).\n"
+	    "\n"
+	    "VANTAGE is NAME[:CLOCK]=PATH[#SELECT] or a bare PATH (named after the file).\n"
+	    "  PATH: pcap, pcapng, ERF, tping CSV / JSON lines / SQLite (found from the content).\n"
+	    "  CLOCK: points with the same label read the same clock (default: all one clock).\n"
+	    "  #SELECT: a trace's interface (name or number) or '*' for one point per interface;\n"
+	    "           for tping files hw, kernel, user (comma list) and run=N.\n"
+	    "\n"
+	    "options:\n"
+	    "  --rest N          the first and last N probes are at rest (default: tping's phase\n"
+	    "                    column, else every probe) and calibrate the clocks\n"
+	    "  --align METHOD    hull (default), lsq or none: clock offset + skew estimator\n"
+	    "  --window DUR      farthest a vantage point's copy of a probe may be (default 10s)\n"
+	    "  --csv             one row per probe per vantage point\n"
+	    "  --json            one JSON document (docs/formats/analyze.md)\n"
+	    "  --db FILE         store the run and its results in SQLite FILE\n"
+	    "  --label TEXT      label of the stored run\n"
+	    "  --plot DIR        write SVG plots (CDFs, send/recv PDFs, RTT over time) into DIR\n"
+	    "  -o, --output FILE write the report to FILE instead of stdout\n"
+	    "  -k, --keep-going  analyze the inputs that could be read; exit 1 afterwards\n"
+	    "  -q, --quiet       no progress on stderr\n"
+	    "  -h, --help        this help\n"
+	    "  -V, --version     print the version\n",
+	    prog, prog);
 	if (commands && commands->name) {
 		fprintf(f, "\ncommands:\n");
 		for (const struct analyze_command *c = commands; c->name; c++)
@@ -53,8 +55,7 @@ static void usage(FILE *f, const char *prog, const struct analyze_command *comma
 	fprintf(f, "\nexit status: 0 ok, 1 an input or output failed, 2 usage error\n");
 }
 
-__attribute__((format(printf, 2, 3))) static int usage_error(const char *prog, const char *fmt,
-								 ...)
+__attribute__((format(printf, 2, 3))) static int usage_error(const char *prog, const char *fmt, ...)
 {
 	va_list ap;
 	fprintf(stderr, "%s: ", prog);
@@ -70,23 +71,23 @@ enum { OPT_REST = 256, OPT_ALIGN, OPT_WINDOW, OPT_CSV, OPT_JSON, OPT_DB, OPT_LAB
 int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 {
 	static const struct option longopts[] = {
-		{ "rest", required_argument, NULL, OPT_REST },
-		{ "align", required_argument, NULL, OPT_ALIGN },
-		{ "window", required_argument, NULL, OPT_WINDOW },
-		{ "csv", no_argument, NULL, OPT_CSV },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "label", required_argument, NULL, OPT_LABEL },
-		{ "plot", required_argument, NULL, OPT_PLOT },
-		{ "output", required_argument, NULL, 'o' },
-		{ "keep-going", no_argument, NULL, 'k' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	    {"rest", required_argument, NULL, OPT_REST},
+	    {"align", required_argument, NULL, OPT_ALIGN},
+	    {"window", required_argument, NULL, OPT_WINDOW},
+	    {"csv", no_argument, NULL, OPT_CSV},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"db", required_argument, NULL, OPT_DB},
+	    {"label", required_argument, NULL, OPT_LABEL},
+	    {"plot", required_argument, NULL, OPT_PLOT},
+	    {"output", required_argument, NULL, 'o'},
+	    {"keep-going", no_argument, NULL, 'k'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *prog = "vmdelay-analyze";
-	struct vd_delay_opts dopts = { .align = VD_ALIGN_HULL };
+	struct vd_delay_opts dopts = {.align = VD_ALIGN_HULL};
 	const char *db = NULL, *label = NULL, *plot = NULL, *outpath = NULL;
 	int mode = 0; /* 0 text, 1 csv, 2 json */
 	int keep_going = 0, quiet = 0, c;
@@ -159,7 +160,7 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	struct vd_vantage_spec *specs = calloc((size_t)nspec, sizeof(*specs));
 	if (!specs)
 		return VD_EXIT_RUNTIME;
-	struct vd_err err = { { 0 } };
+	struct vd_err err = {{0}};
 	int rc = VD_EXIT_OK;
 	for (int i = 0; i < nspec; i++)
 		if (vd_vantage_spec_parse(argv[optind + i], &specs[i], &err) < 0) {
@@ -168,8 +169,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 			goto out_specs;
 		}
 
-	struct vd_vantage_set set = { 0 };
-	struct vd_vantage_read_opts ropts = { .progress = !quiet && isatty(STDERR_FILENO) };
+	struct vd_vantage_set set = {0};
+	struct vd_vantage_read_opts ropts = {.progress = !quiet && isatty(STDERR_FILENO)};
 	int failed = 0;
 	for (int i = 0; i < nspec; i++) {
 		size_t before = set.n;
@@ -223,9 +224,10 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		rc = VD_EXIT_RUNTIME;
 		goto out_delay;
 	}
-	struct report_ctx ctx = { .d = &d, .align = dopts.align, .rest = dopts.rest };
-	int wr = mode == 1 ? report_csv(out, &ctx) : mode == 2 ? report_json(out, &ctx)
-							      : report_text(out, &ctx);
+	struct report_ctx ctx = {.d = &d, .align = dopts.align, .rest = dopts.rest};
+	int wr = mode == 1   ? report_csv(out, &ctx)
+		 : mode == 2 ? report_json(out, &ctx)
+			     : report_text(out, &ctx);
 	if (fflush(out) != 0 || ferror(out) || wr < 0) {
 		fprintf(stderr, "%s: %s: write error\n", prog, outpath ? outpath : "stdout");
 		rc = VD_EXIT_RUNTIME;

@@ -184,12 +184,15 @@ int report_csv(FILE *f, const struct report_ctx *c)
 			vd_out_ns(o, "req_ns", q->ts);
 			vd_out_ns(o, "rep_ns", r->ts);
 			vd_out_ns(o, "rtt_ns", r->ts - q->ts);
-			vd_out_ns(o, "delta_ns", v ? vd_delay_layer(d, p, v, VD_DIR_RTT) : VD_NS_NONE);
-			vd_out_ns(o, "send_ns", v ? vd_delay_layer(d, p, v, VD_DIR_SEND) : VD_NS_NONE);
-			vd_out_ns(o, "recv_ns", v ? vd_delay_layer(d, p, v, VD_DIR_RECV) : VD_NS_NONE);
+			vd_out_ns(o, "delta_ns",
+				  v ? vd_delay_layer(d, p, v, VD_DIR_RTT) : VD_NS_NONE);
+			vd_out_ns(o, "send_ns",
+				  v ? vd_delay_layer(d, p, v, VD_DIR_SEND) : VD_NS_NONE);
+			vd_out_ns(o, "recv_ns",
+				  v ? vd_delay_layer(d, p, v, VD_DIR_RECV) : VD_NS_NONE);
 			vd_out_int(o, "probe", (int64_t)p);
-			vd_out_str(o, "phase", d->phase[p] >= 0 ? vd_delay_phase_name(d->phase[p])
-							      : NULL);
+			vd_out_str(o, "phase",
+				   d->phase[p] >= 0 ? vd_delay_phase_name(d->phase[p]) : NULL);
 			vd_out_str(o, "clock", d->vps[v]->clock);
 			vd_out_str(o, "src", vd_addr_format(&q->src, sbuf, sizeof(sbuf)));
 			vd_out_str(o, "dst", vd_addr_format(&q->dst, dbuf, sizeof(dbuf)));
@@ -279,9 +282,10 @@ int report_json(FILE *f, const struct report_ctx *c)
 		json_key_str(f, "path", vp->path, 1);
 		json_key_str(f, "format", vp->format, 1);
 		json_key_str(f, "select", vp->select[0] ? vp->select : NULL, 1);
-		fprintf(f, "\"records\": %" PRIu64 ", \"requests\": %zu, \"replies\": %zu, "
-			   "\"pairs\": %zu, \"probes\": %zu, \"unmatched_requests\": %zu, "
-			   "\"unmatched_replies\": %zu, \"duplicates\": %zu, \"aligned\": %s}",
+		fprintf(f,
+			"\"records\": %" PRIu64 ", \"requests\": %zu, \"replies\": %zu, "
+			"\"pairs\": %zu, \"probes\": %zu, \"unmatched_requests\": %zu, "
+			"\"unmatched_replies\": %zu, \"duplicates\": %zu, \"aligned\": %s}",
 			vp->records, vp->stats.requests, vp->stats.replies, vp->stats.pairs,
 			vp->stats.probes, vp->stats.unmatched_requests, vp->stats.unmatched_replies,
 			vp->stats.duplicates, d->aligned[v] ? "true" : "false");
@@ -297,8 +301,9 @@ int report_json(FILE *f, const struct report_ctx *c)
 		json_key_str(f, "clock", d->vps[al->vantage]->clock, 1);
 		json_key_str(f, "vantage", d->vps[al->vantage]->name, 1);
 		json_key_str(f, "against", d->vps[al->against]->name, 1);
-		fprintf(f, "\"method\": \"%s\", \"n\": %zu, \"t0_ns\": %" PRId64 ", "
-			   "\"skew_ppm\": %.4f, \"offset_ns\": %.0f, \"residual_ns\": %.0f}",
+		fprintf(f,
+			"\"method\": \"%s\", \"n\": %zu, \"t0_ns\": %" PRId64 ", "
+			"\"skew_ppm\": %.4f, \"offset_ns\": %.0f, \"residual_ns\": %.0f}",
 			vd_align_method_name(al->fit.method), al->fit.n, al->fit.t0,
 			al->fit.skew * 1e6, al->fit.offset_ns, al->fit.residual_ns);
 	}
@@ -337,19 +342,19 @@ static int add_summary(struct vd_store *st, int64_t run, const char *vantage, co
 		const char *stat;
 		double v;
 	} vals[] = {
-		{ "n", (double)s->n },
-		{ "min_ns", vd_ns_valid(s->min) ? (double)s->min : NAN },
-		{ "median_ns", vd_ns_valid(s->median) ? (double)s->median : NAN },
-		{ "p99_ns", vd_ns_valid(s->p99) ? (double)s->p99 : NAN },
-		{ "max_ns", vd_ns_valid(s->max) ? (double)s->max : NAN },
-		{ "mean_ns", s->mean },
-		{ "sd_ns", s->sd },
+	    {"n", (double)s->n},
+	    {"min_ns", vd_ns_valid(s->min) ? (double)s->min : NAN},
+	    {"median_ns", vd_ns_valid(s->median) ? (double)s->median : NAN},
+	    {"p99_ns", vd_ns_valid(s->p99) ? (double)s->p99 : NAN},
+	    {"max_ns", vd_ns_valid(s->max) ? (double)s->max : NAN},
+	    {"mean_ns", s->mean},
+	    {"sd_ns", s->sd},
 	};
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
 		if (isnan(vals[i].v))
 			continue;
-		if (vd_store_add_result(st, run, vantage, metric, phase, dir, vals[i].stat, vals[i].v,
-					err) < 0)
+		if (vd_store_add_result(st, run, vantage, metric, phase, dir, vals[i].stat,
+					vals[i].v, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -360,10 +365,11 @@ static int db_vantage(struct vd_store *st, int64_t run, const struct vd_vantage 
 {
 	sqlite3 *db = vd_store_db(st);
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO vantage_points (run_id, name, clock, path, format, packets,"
-			       " matched, unmatched) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		db,
+		"INSERT INTO vantage_points (run_id, name, clock, path, format, packets,"
+		" matched, unmatched) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		-1, &s, NULL) != SQLITE_OK)
 		return vd_err_set(err, "vantage_points: %s", sqlite3_errmsg(db));
 	sqlite3_bind_int64(s, 1, run);
 	sqlite3_bind_text(s, 2, vp->name, -1, SQLITE_TRANSIENT);
@@ -404,9 +410,11 @@ int report_db(const char *path, const struct report_ctx *c, int argc, char **arg
 		if (i + 1 < argc)
 			strcat(cmd, " ");
 	}
-	struct vd_run_info info = { .tool = "vmdelay-analyze", .label = label,
-				    .command_line = cmd, .params_json = params,
-				    .start_ns = vd_now(CLOCK_REALTIME) };
+	struct vd_run_info info = {.tool = "vmdelay-analyze",
+				   .label = label,
+				   .command_line = cmd,
+				   .params_json = params,
+				   .start_ns = vd_now(CLOCK_REALTIME)};
 	int64_t run;
 	int phases[VD_PHASE__COUNT + 1];
 	size_t nph = vd_delay_phases(d, phases);
@@ -435,21 +443,22 @@ int report_db(const char *path, const struct report_ctx *c, int argc, char **arg
 				    add_summary(st, run, report_layer_name(d, layers[li]),
 						layers[li] ? "delta" : "total",
 						vd_delay_phase_name(phases[k]),
-						vd_delay_dir_name((enum vd_delay_dir)dir), &s, err) < 0)
+						vd_delay_dir_name((enum vd_delay_dir)dir), &s,
+						err) < 0)
 					goto fail;
 			}
 		}
 	for (size_t a = 0; a < d->naligns; a++) {
 		const struct vd_delay_align *al = &d->aligns[a];
 		const char *vn = d->vps[al->vantage]->name;
-		if (vd_store_add_result(st, run, vn, "align", "", "", "skew_ppm", al->fit.skew * 1e6,
-					err) < 0 ||
-		    vd_store_add_result(st, run, vn, "align", "", "", "offset_ns", al->fit.offset_ns,
-					err) < 0 ||
+		if (vd_store_add_result(st, run, vn, "align", "", "", "skew_ppm",
+					al->fit.skew * 1e6, err) < 0 ||
+		    vd_store_add_result(st, run, vn, "align", "", "", "offset_ns",
+					al->fit.offset_ns, err) < 0 ||
 		    vd_store_add_result(st, run, vn, "align", "", "", "residual_ns",
 					al->fit.residual_ns, err) < 0 ||
-		    vd_store_add_result(st, run, vn, "align", "", "", "n", (double)al->fit.n,
-					err) < 0)
+		    vd_store_add_result(st, run, vn, "align", "", "", "n", (double)al->fit.n, err) <
+			0)
 			goto fail;
 	}
 	if (vd_store_add_meta(st, run, "align", vd_align_method_name(c->align), err) < 0 ||
@@ -551,7 +560,7 @@ int report_plots(const char *outdir, const struct report_ctx *c, struct vd_err *
 	size_t maxs = 2 * (nvp + 1) + 1;
 	struct series_buf *b = calloc(maxs, sizeof(*b));
 	struct vd_svg_series *s = calloc(maxs, sizeof(*s));
-	char (*labels)[128] = calloc(maxs, sizeof(*labels));
+	char(*labels)[128] = calloc(maxs, sizeof(*labels));
 	vd_ns *vals = malloc((n ? n : 1) * sizeof(*vals));
 	char path[4096];
 	int rc = -1;
@@ -566,9 +575,9 @@ int report_plots(const char *outdir, const struct report_ctx *c, struct vd_err *
 			vals[p] = vd_delay_rtt(d, p, v);
 		if (make_cdf(vals, n, &b[ns]) < 0)
 			goto oom;
-		s[ns] = (struct vd_svg_series){ d->vps[v]->name, b[ns].x, b[ns].y, b[ns].n };
+		s[ns] = (struct vd_svg_series){d->vps[v]->name, b[ns].x, b[ns].y, b[ns].n};
 	}
-	struct vd_svg_chart ch = { "RTT per vantage point", "RTT (us)", "CDF", 0 };
+	struct vd_svg_chart ch = {"RTT per vantage point", "RTT (us)", "CDF", 0};
 	snprintf(path, sizeof(path), "%s/rtt_cdf.svg", outdir);
 	if (vd_svg_write(path, &ch, s, ns, err) < 0)
 		goto out;
@@ -599,10 +608,10 @@ int report_plots(const char *outdir, const struct report_ctx *c, struct vd_err *
 			b[ns].x[b[ns].n] = (double)(t - t0) / 1e9;
 			b[ns].y[b[ns].n++] = (double)vd_delay_rtt(d, p, v) / 1e3;
 		}
-		s[ns] = (struct vd_svg_series){ d->vps[v]->name, b[ns].x, b[ns].y, b[ns].n };
+		s[ns] = (struct vd_svg_series){d->vps[v]->name, b[ns].x, b[ns].y, b[ns].n};
 	}
-	ch = (struct vd_svg_chart){ "RTT over time", "time since the first probe (s)", "RTT (us)",
-				    1 };
+	ch =
+	    (struct vd_svg_chart){"RTT over time", "time since the first probe (s)", "RTT (us)", 1};
 	snprintf(path, sizeof(path), "%s/rtt_time.svg", outdir);
 	if (vd_svg_write(path, &ch, s, ns, err) < 0)
 		goto out;
@@ -629,17 +638,18 @@ int report_plots(const char *outdir, const struct report_ctx *c, struct vd_err *
 				snprintf(labels[ns], sizeof(labels[ns]), "%s %s",
 					 report_layer_name(d, layers[li]),
 					 vd_delay_dir_name((enum vd_delay_dir)dir));
-				s[ns] = (struct vd_svg_series){ labels[ns], b[ns].x, b[ns].y,
-								b[ns].n };
+				s[ns] =
+				    (struct vd_svg_series){labels[ns], b[ns].x, b[ns].y, b[ns].n};
 				ns++;
 			}
 		if (kind)
-			ch = (struct vd_svg_chart){ "send and receive delay per layer", "delay (us)",
-						    "density (1/us)", 0 };
+			ch = (struct vd_svg_chart){"send and receive delay per layer", "delay (us)",
+						   "density (1/us)", 0};
 		else
-			ch = (struct vd_svg_chart){ "RTT added per layer (delta RTT)", "delay (us)",
-						    "CDF", 0 };
-		snprintf(path, sizeof(path), "%s/%s", outdir, kind ? "send_recv_pdf.svg" : "delta_cdf.svg");
+			ch = (struct vd_svg_chart){"RTT added per layer (delta RTT)", "delay (us)",
+						   "CDF", 0};
+		snprintf(path, sizeof(path), "%s/%s", outdir,
+			 kind ? "send_recv_pdf.svg" : "delta_cdf.svg");
 		if (ns && vd_svg_write(path, &ch, s, ns, err) < 0)
 			goto out;
 		free_series(b, ns);

@@ -37,7 +37,7 @@ int vd_align_hull_line(const double *x, const double *y, size_t n, double *a, do
 	}
 	double mean = 0;
 	for (size_t i = 0; i < n; i++) {
-		p[i] = (struct pt){ x[i], y[i] };
+		p[i] = (struct pt){x[i], y[i]};
 		mean += x[i];
 	}
 	mean /= (double)n;
@@ -92,7 +92,7 @@ int vd_align_fit(enum vd_align_method method, const struct vd_align_sample *s, s
 		tr[i] = (double)(s[i].in_rep - t0);
 		xq[i] = (double)(s[i].in_req - s[i].out_req); /* theta - send delay */
 		yr[i] = (double)(s[i].in_rep - s[i].out_rep); /* theta + receive delay */
-		neg[i] = -xq[i];                                /* send delay - theta */
+		neg[i] = -xq[i];			      /* send delay - theta */
 	}
 	double skew = 0, off = 0;
 	if (method == VD_ALIGN_HULL) {
@@ -101,7 +101,8 @@ int vd_align_fit(enum vd_align_method method, const struct vd_align_sample *s, s
 		    vd_align_hull_line(tr, yr, n, &ar, &br) < 0)
 			goto out;
 		skew = (br - bs) / 2;
-		/* theta lies between the requests' bound (theta >= x) and the replies' (theta <= y) */
+		/* theta lies between the requests' bound (theta >= x) and the replies' (theta <= y)
+		 */
 		double lo = -INFINITY, hi = INFINITY;
 		for (size_t i = 0; i < n; i++) {
 			lo = fmax(lo, xq[i] - skew * tq[i]);
@@ -147,10 +148,15 @@ vd_ns vd_align_apply(const struct vd_clock_fit *f, vd_ns t)
 {
 	if (!vd_ns_valid(t))
 		return t;
-	return t - (vd_ns)llround(f->offset_ns + f->skew * (double)(t - f->t0));
+	/* event times are below 2^62 (vantage.h); a correction taking them out of that range is a
+	 * fit gone wild on nonsense input: no aligned time */
+	double c = f->offset_ns + f->skew * ((double)t - (double)f->t0);
+	if (!(fabs(c) < 0x1p61))
+		return VD_NS_NONE;
+	return t - (vd_ns)llround(c);
 }
 
-static const char *const method_names[] = { "none", "lsq", "hull" };
+static const char *const method_names[] = {"none", "lsq", "hull"};
 
 const char *vd_align_method_name(enum vd_align_method m)
 {

@@ -17,14 +17,21 @@ static inline const uint8_t *at(const struct vd_pkt *pkt, uint32_t off, uint32_t
 	return off <= pkt->caplen && len <= pkt->caplen - off ? pkt->data + off : NULL;
 }
 
-#define NEED(h, off, len)                          \
-	do {                                       \
-		if (!((h) = at(pkt, (off), (len)))) \
-			goto short_frame;          \
+#define NEED(h, off, len)                                                                          \
+	do {                                                                                       \
+		if (!((h) = at(pkt, (off), (len))))                                                \
+			goto short_frame;                                                          \
 	} while (0)
 
-enum { ET_IPV4 = 0x0800, ET_IPV6 = 0x86dd, ET_VLAN = 0x8100, ET_QINQ = 0x88a8, ET_QINQ_OLD = 0x9100,
-       ET_MPLS = 0x8847, ET_MPLS_MC = 0x8848 };
+enum {
+	ET_IPV4 = 0x0800,
+	ET_IPV6 = 0x86dd,
+	ET_VLAN = 0x8100,
+	ET_QINQ = 0x88a8,
+	ET_QINQ_OLD = 0x9100,
+	ET_MPLS = 0x8847,
+	ET_MPLS_MC = 0x8848
+};
 
 /* ICMP / ICMPv6 / TCP header at off; plen is the L4 length the IP header announces. */
 static void decode_l4(const struct vd_pkt *pkt, uint32_t off, uint32_t plen, struct vd_decoded *d)
@@ -94,7 +101,8 @@ static int decode_ipv4(const struct vd_pkt *pkt, uint32_t off, struct vd_decoded
 	decode_l4(pkt, off + hl, plen, d);
 	return 0;
 short_frame:
-	return vd_err_set(err, "frame cut short in the IPv4 header (%u bytes captured)", pkt->caplen);
+	return vd_err_set(err, "frame cut short in the IPv4 header (%u bytes captured)",
+			  pkt->caplen);
 }
 
 static int decode_ipv6(const struct vd_pkt *pkt, uint32_t off, struct vd_decoded *d,
@@ -143,10 +151,12 @@ static int decode_ipv6(const struct vd_pkt *pkt, uint32_t off, struct vd_decoded
 	decode_l4(pkt, off, plen, d);
 	return 0;
 short_frame:
-	return vd_err_set(err, "frame cut short in the IPv6 header (%u bytes captured)", pkt->caplen);
+	return vd_err_set(err, "frame cut short in the IPv6 header (%u bytes captured)",
+			  pkt->caplen);
 }
 
-static int decode_ip(const struct vd_pkt *pkt, uint32_t off, struct vd_decoded *d, struct vd_err *err)
+static int decode_ip(const struct vd_pkt *pkt, uint32_t off, struct vd_decoded *d,
+		     struct vd_err *err)
 {
 	const uint8_t *h;
 	NEED(h, off, 1);
@@ -190,7 +200,8 @@ static int decode_ethertype(const struct vd_pkt *pkt, uint32_t off, uint16_t typ
 			if (h[0] >> 4 == 4 || h[0] >> 4 == 6)
 				return decode_ip(pkt, off, d, err);
 			if (h[0] >> 4 != 0)
-				return vd_err_set(err, "unknown MPLS payload (first nibble %u)", h[0] >> 4);
+				return vd_err_set(err, "unknown MPLS payload (first nibble %u)",
+						  h[0] >> 4);
 			/* Ethernet pseudowire: 4-byte control word, then a whole Ethernet frame. */
 			NEED(h, off + 4, 14);
 			type = vd_be16(h + 12);

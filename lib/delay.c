@@ -1,6 +1,7 @@
 /* delay.c — per-layer delay: RTT per probe per vantage point, ΔRTT between adjacent vantage
  * points and one-way send/receive delays once the clocks are aligned (Whiteaker et al. sections
- * 3.2 and 4, Table 1, Figure 5; Dantas et al. Table 2's min/median/max/mean/SD per capture point). */
+ * 3.2 and 4, Table 1, Figure 5; Dantas et al. Table 2's min/median/max/mean/SD per capture point).
+ */
 #include "vmdelay/delay.h"
 
 #include <stdlib.h>
@@ -23,9 +24,9 @@ static void label_phases(struct vd_delay *d, const struct vd_delay_opts *o)
 	/* --rest N overrides tping's phases: the first and last N probes are at rest. */
 	if (o->rest) {
 		for (size_t p = 0; p < n; p++)
-			d->phase[p] = p < o->rest ? VD_PHASE_REST_PRE
+			d->phase[p] = p < o->rest	 ? VD_PHASE_REST_PRE
 				      : p + o->rest >= n ? VD_PHASE_REST_POST
-							   : VD_PHASE_LOAD;
+							 : VD_PHASE_LOAD;
 		d->have_phases = n > 0;
 	}
 }
@@ -60,7 +61,8 @@ static int align_clocks(struct vd_delay *d, const struct vd_delay_opts *o, int *
 			if (u < v) {
 				fit_of[v] = fit_of[u];
 			} else if (o->align != VD_ALIGN_NONE) {
-				/* against the nearest outer vantage point already on the reference */
+				/* against the nearest outer vantage point already on the reference
+				 */
 				size_t a = v;
 				while (a-- > 0 && !d->aligned[a])
 					;
@@ -72,10 +74,10 @@ static int align_clocks(struct vd_delay *d, const struct vd_delay_opts *o, int *
 					if (d->map.cell[ia] < 0 || d->map.cell[iv] < 0)
 						continue;
 					s[ns++] = (struct vd_align_sample){
-						.in_req = vd_probe_req(&d->map, d->vps, p, v)->ts,
-						.in_rep = vd_probe_rep(&d->map, d->vps, p, v)->ts,
-						.out_req = d->req[ia],
-						.out_rep = d->rep[ia],
+					    .in_req = vd_probe_req(&d->map, d->vps, p, v)->ts,
+					    .in_rep = vd_probe_rep(&d->map, d->vps, p, v)->ts,
+					    .out_req = d->req[ia],
+					    .out_rep = d->rep[ia],
 					};
 				}
 				struct vd_delay_align *al = &d->aligns[d->naligns];
@@ -87,11 +89,12 @@ static int align_clocks(struct vd_delay *d, const struct vd_delay_opts *o, int *
 						d->rest_probes = ns;
 				} else {
 					*warn = 1;
-					vd_err_set(err,
-						   "cannot align clock '%s' of %s with %s: no probe "
-						   "seen at both%s",
-						   clk, d->vps[v]->name, d->vps[a]->name,
-						   any_rest ? " at rest" : "");
+					vd_err_set(
+					    err,
+					    "cannot align clock '%s' of %s with %s: no probe "
+					    "seen at both%s",
+					    clk, d->vps[v]->name, d->vps[a]->name,
+					    any_rest ? " at rest" : "");
 				}
 			}
 		}
@@ -126,7 +129,7 @@ int vd_delay_analyze(struct vd_vantage *const *vps, size_t nvp, const struct vd_
 	for (size_t v = 0; v < nvp; v++)
 		if (vd_match_pairs(vps[v], err) < 0)
 			return -1;
-	struct vd_match_opts mo = { .window = opts->window };
+	struct vd_match_opts mo = {.window = opts->window};
 	if (vd_match_probes(vps, nvp, &mo, &d->map, err) < 0)
 		return -1;
 	size_t n = d->map.n;
@@ -241,6 +244,6 @@ const char *vd_delay_phase_name(int phase)
 
 const char *vd_delay_dir_name(enum vd_delay_dir dir)
 {
-	static const char *const names[VD_DIR__COUNT] = { "rtt", "send", "recv" };
+	static const char *const names[VD_DIR__COUNT] = {"rtt", "send", "recv"};
 	return (unsigned)dir < VD_DIR__COUNT ? names[dir] : "?";
 }

@@ -21,7 +21,7 @@ enum erf_kind { ERF_UNKNOWN, ERF_SKIP, ERF_ETH, ERF_IPV4, ERF_IPV6 };
 static enum erf_kind erf_kind(uint8_t type)
 {
 	switch (type & 0x7f) {
-	case 2:  /* ETH */
+	case 2:	 /* ETH */
 	case 11: /* COLOR_ETH */
 	case 16: /* DSM_COLOR_ETH */
 	case 20: /* COLOR_HASH_ETH */
@@ -68,7 +68,7 @@ struct erf {
 	uint32_t nports; /* highest port seen + 1 */
 };
 
-static const char *const port_names[ERF_PORTS] = { "port0", "port1", "port2", "port3" };
+static const char *const port_names[ERF_PORTS] = {"port0", "port1", "port2", "port3"};
 
 static int erf_open(struct vd_trace *tr, struct vd_err *err)
 {
@@ -91,26 +91,31 @@ static int erf_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err)
 		uint8_t type = h[8], flags = h[9];
 		uint16_t rlen = vd_be16(h + 10), wlen = vd_be16(h + 14);
 		if (rlen < ERF_HDR)
-			return vd_trace_fail(tr, err, at, "ERF record length %u below the %d-byte header",
-					     rlen, ERF_HDR);
+			return vd_trace_fail(tr, err, at,
+					     "ERF record length %u below the %d-byte header", rlen,
+					     ERF_HDR);
 		if (tr->size >= 0 && at + rlen > (uint64_t)tr->size)
 			return vd_trace_fail(tr, err, at,
-					     "ERF record length %u runs past the end of the file (%lld bytes): cut short in the middle of a record",
+					     "ERF record length %u runs past the end of the file "
+					     "(%lld bytes): cut short in the middle of a record",
 					     rlen, (long long)tr->size);
 		size_t body = rlen - ERF_HDR;
 		if (vd_trace_reserve(tr, body ? body : 1, err) < 0)
 			return -1;
 		if (body && vd_trace_read(tr, tr->buf, body, "an ERF record", err) != 1)
-			return vd_trace_fail(tr, err, at, "file cut short in the middle of an ERF record (rlen %u)",
-					     rlen);
+			return vd_trace_fail(
+			    tr, err, at, "file cut short in the middle of an ERF record (rlen %u)",
+			    rlen);
 		enum erf_kind kind = erf_kind(type);
 		if (kind == ERF_UNKNOWN)
-			return vd_trace_fail(tr, err, at, "unknown ERF record type %u", type & 0x7f);
+			return vd_trace_fail(tr, err, at, "unknown ERF record type %u",
+					     type & 0x7f);
 		size_t p = 0;
 		for (int more = type & ERF_EXT_BIT; more; p += 8) {
 			if (p + 8 > body)
-				return vd_trace_fail(tr, err, at,
-						     "ERF extension headers run past the record length %u", rlen);
+				return vd_trace_fail(
+				    tr, err, at,
+				    "ERF extension headers run past the record length %u", rlen);
 			more = tr->buf[p] & ERF_EXT_BIT;
 		}
 		if (kind == ERF_SKIP) {
@@ -119,8 +124,9 @@ static int erf_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err)
 		}
 		if (kind == ERF_ETH) {
 			if (p + 2 > body)
-				return vd_trace_fail(tr, err, at,
-						     "ERF Ethernet record length %u too short for its header", rlen);
+				return vd_trace_fail(
+				    tr, err, at,
+				    "ERF Ethernet record length %u too short for its header", rlen);
 			p += 2; /* offset and pad bytes before the frame */
 		}
 		/* What follows wlen is padding to the record length, not packet bytes. */
@@ -132,8 +138,9 @@ static int erf_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err)
 			e->nports = port + 1;
 		pkt->ts = vd_erf_ts_to_ns(vd_le64(h));
 		pkt->iface = port;
-		pkt->linktype = kind == ERF_ETH ? VD_LINK_ETHERNET : kind == ERF_IPV4 ? VD_LINK_IPV4
-										: VD_LINK_IPV6;
+		pkt->linktype = kind == ERF_ETH	   ? VD_LINK_ETHERNET
+				: kind == ERF_IPV4 ? VD_LINK_IPV4
+						   : VD_LINK_IPV6;
 		pkt->data = tr->buf + p;
 		pkt->caplen = caplen;
 		pkt->wirelen = wlen;
@@ -166,11 +173,11 @@ static int erf_iface_linktype(const struct vd_trace *tr, uint32_t iface)
 }
 
 const struct vd_trace_ops vd_erf_ops = {
-	.format = "erf",
-	.open = erf_open,
-	.next = erf_next,
-	.close = erf_close,
-	.iface_count = erf_iface_count,
-	.iface_name = erf_iface_name,
-	.iface_linktype = erf_iface_linktype,
+    .format = "erf",
+    .open = erf_open,
+    .next = erf_next,
+    .close = erf_close,
+    .iface_count = erf_iface_count,
+    .iface_name = erf_iface_name,
+    .iface_linktype = erf_iface_linktype,
 };

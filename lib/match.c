@@ -126,7 +126,7 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 		if (s->head == NONE)
 			s->tail = NONE;
 		s->matched++;
-		v->pairs[v->npairs++] = (struct vd_echo_pair){ .req = r, .rep = i };
+		v->pairs[v->npairs++] = (struct vd_echo_pair){.req = r, .rep = i};
 	}
 	/* Requests left over: a copy of an answered request (seen twice, or retransmitted) is a
 	 * duplicate; the others went unanswered here. */
@@ -153,10 +153,10 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 
 struct xprobe {
 	struct vd_echo key; /* request fields known so far */
-	vd_ns ref;          /* request time on the first clock that saw it (coarsely aligned) */
+	vd_ns ref;	    /* request time on the first clock that saw it (coarsely aligned) */
 	int8_t phase;
-	size_t next;        /* bucket chain */
-	size_t src_v;       /* vantage point whose request/reply times are kept here */
+	size_t next;  /* bucket chain */
+	size_t src_v; /* vantage point whose request/reply times are kept here */
 	vd_ns req_ts, rep_ts;
 };
 
@@ -199,7 +199,7 @@ struct builder {
 	size_t n, cap;
 	int64_t *cell; /* cap * nvp */
 	size_t nvp;
-	size_t *head;  /* 65536 buckets */
+	size_t *head; /* 65536 buckets */
 };
 
 static int add_probe(struct builder *b, const struct vd_echo *req, const struct vd_echo *rep,
@@ -304,7 +304,7 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 {
 	memset(map, 0, sizeof(*map));
 	vd_ns window = opts && opts->window > 0 ? opts->window : 10 * VD_NS_PER_SEC;
-	struct builder b = { .nvp = nvp };
+	struct builder b = {.nvp = nvp};
 	vd_ns *offs = calloc(nvp ? nvp : 1, sizeof(*offs));
 	b.head = malloc(65536 * sizeof(*b.head));
 	if (!b.head || !offs)
@@ -349,7 +349,8 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 				}
 				*c = (int64_t)i;
 				struct xprobe *x = &b.p[best];
-				/* learn what the earlier sources did not know (tping: addresses, id) */
+				/* learn what the earlier sources did not know (tping: addresses,
+				 * id) */
 				if (!x->key.src.family && e->src.family) {
 					x->key.src = e->src;
 					x->key.dst = e->dst;

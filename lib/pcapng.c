@@ -37,7 +37,7 @@ struct pcapng {
 	int in_section;
 	uint64_t block_at; /* offset and length of the block in tr->buf */
 	uint32_t block_len;
-	int pending;       /* tr->buf holds a packet block not yet returned */
+	int pending; /* tr->buf holds a packet block not yet returned */
 	uint32_t pending_type;
 };
 
@@ -79,8 +79,8 @@ int vd_pcapng_ts_to_ns(uint64_t units, uint8_t tsresol, int64_t tsoffset, vd_ns 
 
 /* Walks the options in p[0..n): 1 with the next option, 0 at opt_endofopt or the end, -1 when
  * an option header or value runs past n. */
-static int opt_next(const uint8_t *p, size_t n, size_t *pos, int big, uint16_t *code,
-		    uint16_t *len, const uint8_t **val)
+static int opt_next(const uint8_t *p, size_t n, size_t *pos, int big, uint16_t *code, uint16_t *len,
+		    const uint8_t **val)
 {
 	if (*pos == n)
 		return 0;
@@ -109,7 +109,8 @@ static int opts_check(struct vd_trace *tr, struct vd_err *err, uint64_t at, cons
 	while ((rc = opt_next(p, n, &pos, big, &code, &len, &val)) == 1)
 		;
 	if (rc < 0)
-		return vd_trace_fail(tr, err, at + pos, "%s option of length %u runs past the block", block,
+		return vd_trace_fail(tr, err, at + pos,
+				     "%s option of length %u runs past the block", block,
 				     n - pos >= 4 ? vd_ld16(p + pos + 2, big) : 0);
 	return 0;
 }
@@ -118,7 +119,8 @@ static int add_if(struct vd_trace *tr, struct vd_err *err, uint64_t at, const ui
 {
 	struct pcapng *s = tr->priv;
 	if (n < 8)
-		return vd_trace_fail(tr, err, at, "Interface Description Block too short (%zu bytes)", n);
+		return vd_trace_fail(tr, err, at,
+				     "Interface Description Block too short (%zu bytes)", n);
 	if (s->nifs == s->capifs) {
 		size_t cap = s->capifs ? 2 * s->capifs : 8;
 		struct pcapng_if *ifs = realloc(s->ifs, cap * sizeof(*ifs));
@@ -128,8 +130,8 @@ static int add_if(struct vd_trace *tr, struct vd_err *err, uint64_t at, const ui
 		s->capifs = cap;
 	}
 	struct pcapng_if *ifc = &s->ifs[s->nifs];
-	*ifc = (struct pcapng_if){ .linktype = vd_ld16(b, s->big), .snaplen = vd_ld32(b + 4, s->big),
-				   .tsresol = 6 };
+	*ifc = (struct pcapng_if){
+	    .linktype = vd_ld16(b, s->big), .snaplen = vd_ld32(b + 4, s->big), .tsresol = 6};
 	size_t pos = 0;
 	uint16_t code, len;
 	const uint8_t *val;
@@ -147,7 +149,8 @@ static int add_if(struct vd_trace *tr, struct vd_err *err, uint64_t at, const ui
 	}
 	s->nifs++; /* owns name from here, freed at close even on error */
 	if (rc < 0)
-		return vd_trace_fail(tr, err, at, "Interface Description Block option runs past the block");
+		return vd_trace_fail(tr, err, at,
+				     "Interface Description Block option runs past the block");
 	vd_ns probe;
 	if (vd_pcapng_ts_to_ns(0, ifc->tsresol, 0, &probe) < 0)
 		return vd_trace_fail(tr, err, at, "unsupported if_tsresol 0x%02x", ifc->tsresol);
@@ -177,9 +180,10 @@ static int packet(struct vd_trace *tr, struct vd_err *err, uint64_t at, struct v
 {
 	struct pcapng *s = tr->priv;
 	if (local >= s->nifs - s->sec_base)
-		return vd_trace_fail(tr, err, at,
-				     "packet on interface %u, but this section describes %zu interface(s)",
-				     local, s->nifs - s->sec_base);
+		return vd_trace_fail(
+		    tr, err, at,
+		    "packet on interface %u, but this section describes %zu interface(s)", local,
+		    s->nifs - s->sec_base);
 	const struct pcapng_if *ifc = &s->ifs[s->sec_base + local];
 	pkt->ts = VD_NS_NONE;
 	if (has_ts && vd_pcapng_ts_to_ns(ts, ifc->tsresol, ifc->tsoffset, &pkt->ts) < 0)
@@ -205,11 +209,13 @@ static int ts_packet(struct vd_trace *tr, struct vd_err *err, uint64_t at, struc
 	uint64_t ts = (uint64_t)vd_ld32(b + 4, s->big) << 32 | vd_ld32(b + 8, s->big);
 	uint32_t caplen = vd_ld32(b + 12, s->big), wirelen = vd_ld32(b + 16, s->big);
 	if (caplen > n - 20)
-		return vd_trace_fail(tr, err, at, "%s captured length %u runs past the block (%zu bytes)",
-				     what, caplen, n - 20);
+		return vd_trace_fail(tr, err, at,
+				     "%s captured length %u runs past the block (%zu bytes)", what,
+				     caplen, n - 20);
 	size_t opts = 20 + (((size_t)caplen + 3) & ~(size_t)3);
 	if (opts > n)
-		return vd_trace_fail(tr, err, at, "%s packet data padding runs past the block", what);
+		return vd_trace_fail(tr, err, at, "%s packet data padding runs past the block",
+				     what);
 	if (opts_check(tr, err, at + 8 + opts, what, b + opts, n - opts, s->big) < 0)
 		return -1;
 	return packet(tr, err, at, pkt, local, 1, ts, b + 20, caplen, wirelen);
@@ -247,35 +253,41 @@ static int read_block(struct vd_trace *tr, struct vd_err *err, uint32_t *type_ou
 	if (vd_le32(h) == BT_SHB) {
 		type = BT_SHB;
 		if (vd_trace_read(tr, h + 8, 4, "a Section Header Block", err) != 1)
-			return vd_trace_fail(tr, err, at, "file cut short in a Section Header Block");
+			return vd_trace_fail(tr, err, at,
+					     "file cut short in a Section Header Block");
 		have = 12;
 		if (vd_be32(h + 8) == BOM)
 			s->big = 1;
 		else if (vd_le32(h + 8) == BOM)
 			s->big = 0;
 		else
-			return vd_trace_fail(tr, err, at + 8, "bad pcapng byte-order magic %02x%02x%02x%02x",
-					     h[8], h[9], h[10], h[11]);
+			return vd_trace_fail(tr, err, at + 8,
+					     "bad pcapng byte-order magic %02x%02x%02x%02x", h[8],
+					     h[9], h[10], h[11]);
 	} else if (!s->in_section) {
 		return vd_trace_fail(tr, err, at, "first block is not a Section Header Block");
 	}
 	uint32_t len = vd_ld32(h + 4, s->big);
 	if (len < 12 || len % 4 || len > MAX_BLOCK || len < have)
-		return vd_trace_fail(tr, err, at, "bad block total length %u (block type 0x%08x)", len, type);
+		return vd_trace_fail(tr, err, at, "bad block total length %u (block type 0x%08x)",
+				     len, type);
 	if (tr->size >= 0 && at + len > (uint64_t)tr->size)
 		return vd_trace_fail(tr, err, at,
-				     "block total length %u runs past the end of the file (%lld bytes): cut short in the middle of a block",
+				     "block total length %u runs past the end of the file (%lld "
+				     "bytes): cut short in the middle of a block",
 				     len, (long long)tr->size);
 	if (vd_trace_reserve(tr, len, err) < 0)
 		return -1;
 	memcpy(tr->buf, h, have);
 	if (vd_trace_read(tr, tr->buf + have, len - have, "a pcapng block", err) != 1)
-		return vd_trace_fail(tr, err, at, "file cut short in the middle of a block of %u bytes", len);
+		return vd_trace_fail(tr, err, at,
+				     "file cut short in the middle of a block of %u bytes", len);
 	uint32_t tail = vd_ld32(tr->buf + len - 4, s->big);
 	if (tail != len)
-		return vd_trace_fail(tr, err, at,
-				     "block total length %u at the start but %u at the end (type 0x%08x)", len,
-				     tail, type);
+		return vd_trace_fail(
+		    tr, err, at,
+		    "block total length %u at the start but %u at the end (type 0x%08x)", len, tail,
+		    type);
 	s->block_at = at;
 	s->block_len = len;
 	*type_out = type;
@@ -383,11 +395,11 @@ static int pcapng_iface_linktype(const struct vd_trace *tr, uint32_t iface)
 }
 
 const struct vd_trace_ops vd_pcapng_ops = {
-	.format = "pcapng",
-	.open = pcapng_open,
-	.next = pcapng_next,
-	.close = pcapng_close,
-	.iface_count = pcapng_iface_count,
-	.iface_name = pcapng_iface_name,
-	.iface_linktype = pcapng_iface_linktype,
+    .format = "pcapng",
+    .open = pcapng_open,
+    .next = pcapng_next,
+    .close = pcapng_close,
+    .iface_count = pcapng_iface_count,
+    .iface_name = pcapng_iface_name,
+    .iface_linktype = pcapng_iface_linktype,
 };

@@ -27,8 +27,8 @@ static int pcapsrc_open(struct vd_trace *tr, struct vd_err *err)
 	uint32_t lt = vd_ld32(h + 20, big);
 	/* Bits 16-25 are reserved (bits 26-31 carry the FCS length): tshark refuses them too. */
 	if (lt & 0x03ff0000)
-		return vd_trace_fail(tr, err, 20, "pcap link-type field has reserved bits set (0x%08x)",
-				     lt);
+		return vd_trace_fail(tr, err, 20,
+				     "pcap link-type field has reserved bits set (0x%08x)", lt);
 
 	struct pcapsrc *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -67,10 +67,11 @@ static int pcapsrc_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *
 	long frac = (long)h->ts.tv_usec;
 	if (frac < 0 || frac >= 1000000000L) {
 		long raw = s->nano ? frac : frac / 1000;
-		return vd_trace_fail(tr, err, tr->off,
-				     "packet %llu: timestamp fraction %lu out of range for a %s pcap",
-				     (unsigned long long)tr->npkts + 1, (unsigned long)(uint32_t)raw,
-				     s->nano ? "nanosecond" : "microsecond");
+		return vd_trace_fail(
+		    tr, err, tr->off,
+		    "packet %llu: timestamp fraction %lu out of range for a %s pcap",
+		    (unsigned long long)tr->npkts + 1, (unsigned long)(uint32_t)raw,
+		    s->nano ? "nanosecond" : "microsecond");
 	}
 	pkt->ts = (vd_ns)(uint32_t)h->ts.tv_sec * VD_NS_PER_SEC + frac;
 	pkt->iface = 0;
@@ -109,11 +110,11 @@ static int pcapsrc_iface_linktype(const struct vd_trace *tr, uint32_t iface)
 }
 
 const struct vd_trace_ops vd_pcapsrc_ops = {
-	.format = "pcap",
-	.open = pcapsrc_open,
-	.next = pcapsrc_next,
-	.close = pcapsrc_close,
-	.iface_count = pcapsrc_iface_count,
-	.iface_name = pcapsrc_iface_name,
-	.iface_linktype = pcapsrc_iface_linktype,
+    .format = "pcap",
+    .open = pcapsrc_open,
+    .next = pcapsrc_next,
+    .close = pcapsrc_close,
+    .iface_count = pcapsrc_iface_count,
+    .iface_name = pcapsrc_iface_name,
+    .iface_linktype = pcapsrc_iface_linktype,
 };

@@ -14,18 +14,27 @@
 #define MT 40
 #define MB 60
 
-static const char *const palette[] = { "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-				       "#9467bd", "#8c564b", "#e377c2", "#17becf" };
+static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+				      "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
 static void xml_text(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			fputc(*s, f);
 		}
 	}
 }
@@ -68,46 +77,53 @@ int vd_svg_write(const char *path, const struct vd_svg_chart *c, const struct vd
 	if (!f)
 		return vd_err_set(err, "%s: %s", path, strerror(errno));
 	const double pw = W - ML - MR, ph = H - MT - MB;
-#define PX(x) (ML + ((x) - x0) / (x1 - x0) * pw)
-#define PY(y) (MT + ph - ((y) - y0) / (y1 - y0) * ph)
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		   "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
-		   "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+#define PX(x) (ML + ((x)-x0) / (x1 - x0) * pw)
+#define PY(y) (MT + ph - ((y)-y0) / (y1 - y0) * ph)
+	fprintf(f,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
 		W, H, W, H);
 	fprintf(f, "<text x=\"%d\" y=\"24\" font-size=\"15\">", ML);
 	xml_text(f, c->title);
-	fprintf(f, "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%g\" height=\"%g\" fill=\"none\" "
-		   "stroke=\"black\"/>\n",
+	fprintf(f,
+		"</text>\n<rect x=\"%d\" y=\"%d\" width=\"%g\" height=\"%g\" fill=\"none\" "
+		"stroke=\"black\"/>\n",
 		ML, MT, pw, ph);
 	double st = tick_step(x1 - x0);
 	for (double t = ceil(x0 / st) * st; t <= x1 + st * 1e-9; t += st)
-		fprintf(f, "<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"#ddd\"/>"
-			   "<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%g</text>\n",
+		fprintf(f,
+			"<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"#ddd\"/>"
+			"<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%g</text>\n",
 			PX(t), (double)MT, PX(t), MT + ph, PX(t), MT + ph + 16, t);
 	st = tick_step(y1 - y0);
 	for (double t = ceil(y0 / st) * st; t <= y1 + st * 1e-9; t += st)
-		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-			   "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
+		fprintf(f,
+			"<line x1=\"%d\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+			"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
 			ML, PY(t), ML + pw, PY(t), ML - 6, PY(t) + 4, t);
 	fprintf(f, "<text x=\"%g\" y=\"%d\" text-anchor=\"middle\">", ML + pw / 2, H - 16);
 	xml_text(f, c->xlabel);
-	fprintf(f, "</text>\n<text transform=\"translate(18,%g) rotate(-90)\" "
-		   "text-anchor=\"middle\">",
+	fprintf(f,
+		"</text>\n<text transform=\"translate(18,%g) rotate(-90)\" "
+		"text-anchor=\"middle\">",
 		MT + ph / 2);
 	xml_text(f, c->ylabel);
 	fputs("</text>\n", f);
 	for (size_t k = 0; k < ns; k++) {
 		const char *col = palette[k % (sizeof(palette) / sizeof(palette[0]))];
 		if (!c->points)
-			fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
-				   "points=\"",
+			fprintf(f,
+				"<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
+				"points=\"",
 				col);
 		for (size_t i = 0; i < s[k].n; i++) {
 			if (!isfinite(s[k].x[i]) || !isfinite(s[k].y[i]))
 				continue;
 			if (c->points)
-				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.8\" fill=\"%s\"/>\n",
+				fprintf(f,
+					"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.8\" fill=\"%s\"/>\n",
 					PX(s[k].x[i]), PY(s[k].y[i]), col);
 			else
 				fprintf(f, "%.1f,%.1f ", PX(s[k].x[i]), PY(s[k].y[i]));
@@ -115,8 +131,9 @@ int vd_svg_write(const char *path, const struct vd_svg_chart *c, const struct vd
 		if (!c->points)
 			fputs("\"/>\n", f);
 		double ly = MT + 10 + 18 * (double)k;
-		fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"14\" height=\"4\" fill=\"%s\"/>"
-			   "<text x=\"%g\" y=\"%g\">",
+		fprintf(f,
+			"<rect x=\"%g\" y=\"%g\" width=\"14\" height=\"4\" fill=\"%s\"/>"
+			"<text x=\"%g\" y=\"%g\">",
 			W - MR + 14.0, ly, col, W - MR + 34.0, ly + 6);
 		xml_text(f, s[k].label);
 		fputs("</text>\n", f);

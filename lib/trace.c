@@ -29,11 +29,12 @@ int vd_trace_read(struct vd_trace *tr, void *dst, size_t n, const char *what, st
 		return 1;
 	}
 	if (ferror(tr->f))
-		return vd_trace_fail(tr, err, tr->off + got, "reading %s: %s", what, strerror(errno));
+		return vd_trace_fail(tr, err, tr->off + got, "reading %s: %s", what,
+				     strerror(errno));
 	if (got == 0)
 		return 0;
-	return vd_trace_fail(tr, err, tr->off, "file cut short in the middle of %s (%zu of %zu bytes)",
-			     what, got, n);
+	return vd_trace_fail(tr, err, tr->off,
+			     "file cut short in the middle of %s (%zu of %zu bytes)", what, got, n);
 }
 
 int vd_trace_reserve(struct vd_trace *tr, size_t n, struct vd_err *err)
@@ -69,7 +70,8 @@ static const struct vd_trace_ops *detect(const uint8_t *b, size_t n)
 
 static const struct vd_trace_ops *by_name(const char *format)
 {
-	static const struct vd_trace_ops *const all[] = { &vd_pcapsrc_ops, &vd_pcapng_ops, &vd_erf_ops };
+	static const struct vd_trace_ops *const all[] = {&vd_pcapsrc_ops, &vd_pcapng_ops,
+							 &vd_erf_ops};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (strcmp(all[i]->format, format) == 0)
 			return all[i];
@@ -120,9 +122,11 @@ int vd_trace_open_file(FILE *f, const char *name, const char *format, struct vd_
 	} else {
 		tr->ops = detect(head, n);
 		if (!tr->ops) {
-			vd_err_set(err, "%s: not a pcap, pcapng or ERF file (first bytes %02x %02x %02x %02x)",
-				   tr->name, head[0], n > 1 ? head[1] : 0, n > 2 ? head[2] : 0,
-				   n > 3 ? head[3] : 0);
+			vd_err_set(
+			    err,
+			    "%s: not a pcap, pcapng or ERF file (first bytes %02x %02x %02x %02x)",
+			    tr->name, head[0], n > 1 ? head[1] : 0, n > 2 ? head[2] : 0,
+			    n > 3 ? head[3] : 0);
 			goto fail;
 		}
 	}

@@ -23,15 +23,15 @@ struct vd_trace_ops {
 
 struct vd_trace {
 	const struct vd_trace_ops *ops;
-	char *name;       /* for messages */
-	FILE *f;          /* NULL once handed to libpcap */
-	int64_t size;     /* file size when seekable, else -1 */
-	uint64_t off;     /* offset of the next unread byte (readers that use vd_trace_read) */
-	uint64_t npkts;   /* packets returned so far */
+	char *name;	  /* for messages */
+	FILE *f;	  /* NULL once handed to libpcap */
+	int64_t size;	  /* file size when seekable, else -1 */
+	uint64_t off;	  /* offset of the next unread byte (readers that use vd_trace_read) */
+	uint64_t npkts;	  /* packets returned so far */
 	uint64_t skipped; /* records read but not returned */
-	uint8_t *buf;     /* record buffer of the block readers */
+	uint8_t *buf;	  /* record buffer of the block readers */
 	size_t bufcap;
-	void *priv;       /* the reader's own state */
+	void *priv; /* the reader's own state */
 };
 
 extern const struct vd_trace_ops vd_pcapsrc_ops, vd_pcapng_ops, vd_erf_ops;
@@ -45,6 +45,6 @@ int vd_trace_reserve(struct vd_trace *tr, size_t n, struct vd_err *err);
 
 /* "name: offset N: message". Returns -1. */
 int vd_trace_fail(const struct vd_trace *tr, struct vd_err *err, uint64_t off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -64,31 +64,36 @@ int vd_vantage_spec_parse(const char *arg, struct vd_vantage_spec *spec, struct 
 	if (!file_exists(arg)) {
 		const char *eq = strchr(arg, '=');
 		/* "dir/x.db#run=3": an '=' after a '/' or '#' belongs to the path or selector */
-		if (eq && (memchr(arg, '/', (size_t)(eq - arg)) || memchr(arg, '#', (size_t)(eq - arg))))
+		if (eq &&
+		    (memchr(arg, '/', (size_t)(eq - arg)) || memchr(arg, '#', (size_t)(eq - arg))))
 			eq = NULL;
 		if (eq) {
 			const char *colon = memchr(arg, ':', (size_t)(eq - arg));
 			size_t nlen = colon ? (size_t)(colon - arg) : (size_t)(eq - arg);
 			if (!valid_label(arg, nlen))
-				return vd_err_set(err,
-						  "bad vantage point '%s': NAME must be letters, digits, "
-						  "'_', '.', '-' or '+' (NAME[:CLOCK]=PATH[#IFACE])",
-						  arg);
+				return vd_err_set(
+				    err,
+				    "bad vantage point '%s': NAME must be letters, digits, "
+				    "'_', '.', '-' or '+' (NAME[:CLOCK]=PATH[#IFACE])",
+				    arg);
 			if (nlen >= sizeof(spec->name))
-				return vd_err_set(err, "bad vantage point '%s': NAME too long", arg);
+				return vd_err_set(err, "bad vantage point '%s': NAME too long",
+						  arg);
 			memcpy(spec->name, arg, nlen);
 			if (colon) {
 				size_t clen = (size_t)(eq - colon - 1);
 				if (!valid_label(colon + 1, clen) || clen >= sizeof(spec->clock))
-					return vd_err_set(err,
-							  "bad vantage point '%s': CLOCK must be letters, "
-							  "digits, '_', '.', '-' or '+'",
-							  arg);
+					return vd_err_set(
+					    err,
+					    "bad vantage point '%s': CLOCK must be letters, "
+					    "digits, '_', '.', '-' or '+'",
+					    arg);
 				memcpy(spec->clock, colon + 1, clen);
 			}
 			path = eq + 1;
 			if (!*path)
-				return vd_err_set(err, "bad vantage point '%s': no PATH after '='", arg);
+				return vd_err_set(err, "bad vantage point '%s': no PATH after '='",
+						  arg);
 		}
 	}
 	spec->path = strdup(path);
@@ -98,7 +103,8 @@ int vd_vantage_spec_parse(const char *arg, struct vd_vantage_spec *spec, struct 
 	char *hash = strrchr(spec->path, '#');
 	if (hash && !file_exists(spec->path)) {
 		if (strlen(hash + 1) >= sizeof(spec->select) || !hash[1] || hash == spec->path) {
-			vd_err_set(err, "bad vantage point '%s': empty or too long PATH or #SELECT", arg);
+			vd_err_set(err, "bad vantage point '%s': empty or too long PATH or #SELECT",
+				   arg);
 			vd_vantage_spec_free(spec);
 			return -1;
 		}
@@ -219,7 +225,8 @@ static const char *detect_bytes(const unsigned char *b, size_t n)
 	if (n >= 16 && memcmp(b, sqlite_magic, 16) == 0)
 		return "tping-sqlite";
 	if (n >= 4) {
-		uint32_t m = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+		uint32_t m =
+		    (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 		if (m == 0xa1b2c3d4 || m == 0xd4c3b2a1 || m == 0xa1b23c4d || m == 0x4d3cb2a1)
 			return "pcap";
 		if (m == 0x0a0d0d0a)
@@ -299,7 +306,7 @@ static int parse_uint(const char *s, unsigned long *out)
 
 struct iface_map {
 	struct vd_vantage **v; /* by iface id */
-	int8_t *chosen;         /* -1 unknown yet, 0 no, 1 yes */
+	int8_t *chosen;	       /* -1 unknown yet, 0 no, 1 yes */
 	size_t n;
 };
 
@@ -335,9 +342,17 @@ static void iface_label(struct vd_trace *tr, uint32_t iface, char *buf, size_t l
 		snprintf(buf, len, "if%" PRIu32, iface);
 }
 
+static int ts_in_range(vd_ns t)
+{
+	return t >= 0 && t < VD_ECHO_TS_LIMIT;
+}
+
 static int echo_from_decoded(const struct vd_pkt *pkt, const struct vd_decoded *d,
 			     struct vd_echo *e)
 {
+	/* a pcapng Simple Packet Block has no time: it cannot time a probe */
+	if (!ts_in_range(pkt->ts))
+		return 0;
 	if (d->l4 != VD_L4_ICMP || d->is_fragment ||
 	    !(d->icmp_is_echo_request || d->icmp_is_echo_reply))
 		return 0;
@@ -373,8 +388,8 @@ static int read_trace(const struct vd_vantage_spec *spec, struct vd_vantage_set 
 
 	struct vd_vantage *single = NULL;
 	size_t first = set->n;
-	struct iface_map map = { 0 };
-	struct progress prog = { .on = opts && opts->progress, .path = spec->path };
+	struct iface_map map = {0};
+	struct progress prog = {.on = opts && opts->progress, .path = spec->path};
 	uint64_t records = 0, oom = 0;
 	int rc = 0;
 	if (!split) {
@@ -470,12 +485,14 @@ static int read_trace(const struct vd_vantage_spec *spec, struct vd_vantage_set 
 	for (size_t i = first; i < set->n; i++)
 		events += set->v[i]->n;
 	if (pick && records && events == 0 && single->n == 0)
-		return vd_err_set(err, "%s: no ICMP echo requests or replies on interface '%s' "
-				       "(%" PRIu64 " packets read)",
+		return vd_err_set(err,
+				  "%s: no ICMP echo requests or replies on interface '%s' "
+				  "(%" PRIu64 " packets read)",
 				  spec->path, spec->select, records);
 	if (events == 0)
-		return vd_err_set(err, "%s: no ICMP echo requests or replies (%" PRIu64
-				       " packets read, format %s)",
+		return vd_err_set(err,
+				  "%s: no ICMP echo requests or replies (%" PRIu64
+				  " packets read, format %s)",
 				  spec->path, records, fmt);
 	return 0;
 }
@@ -483,14 +500,14 @@ static int read_trace(const struct vd_vantage_spec *spec, struct vd_vantage_set 
 /* ---- tping files ---- */
 
 enum { PT_HW, PT_KERNEL, PT_USER, PT__COUNT };
-static const char *const point_names[PT__COUNT] = { "hw", "kernel", "user" };
+static const char *const point_names[PT__COUNT] = {"hw", "kernel", "user"};
 
 struct tping_reader {
 	const struct vd_vantage_spec *spec;
 	const char *fmt;
-	int want[PT__COUNT];     /* selected explicitly */
+	int want[PT__COUNT]; /* selected explicitly */
 	int any_selected;
-	long run;                /* SQLite run id, -1 default */
+	long run; /* SQLite run id, -1 default */
 	struct vd_vantage *pt[PT__COUNT];
 	uint64_t rows;
 };
@@ -518,23 +535,24 @@ static int tping_select(struct tping_reader *rd, struct vd_err *err)
 			found = 1;
 		}
 		if (!found)
-			return vd_err_set(err,
-					  "%s: bad selector '#%s' for a tping file (want hw, kernel, "
-					  "user or run=N, comma separated)",
-					  rd->spec->path, tok);
+			return vd_err_set(
+			    err,
+			    "%s: bad selector '#%s' for a tping file (want hw, kernel, "
+			    "user or run=N, comma separated)",
+			    rd->spec->path, tok);
 	}
 	return 0;
 }
 
 static int tping_emit(struct tping_reader *rd, const struct vd_probe *p)
 {
-	const vd_ns tx[PT__COUNT] = { p->hw_tx, p->kernel_tx, p->user_tx };
-	const vd_ns rx[PT__COUNT] = { p->hw_rx, p->kernel_rx, p->user_rx };
+	const vd_ns tx[PT__COUNT] = {p->hw_tx, p->kernel_tx, p->user_tx};
+	const vd_ns rx[PT__COUNT] = {p->hw_rx, p->kernel_rx, p->user_rx};
 	/* A duplicate or late row is a reply only: its request is the earlier row's. */
 	int reply_only = p->status == VD_PROBE_DUPLICATE || p->status == VD_PROBE_LATE;
 	rd->rows++;
 	for (int k = 0; k < PT__COUNT; k++) {
-		struct vd_echo e = { .seq = p->seq, .phase = (int8_t)p->phase, .index = rd->rows };
+		struct vd_echo e = {.seq = p->seq, .phase = (int8_t)p->phase, .index = rd->rows};
 		if (vd_ns_valid(tx[k]) && !reply_only) {
 			e.ts = tx[k];
 			e.kind = VD_ECHO_REQUEST;
@@ -553,12 +571,20 @@ static int tping_emit(struct tping_reader *rd, const struct vd_probe *p)
 
 /* Column names of issue 2's CSV and JSON lines that the analysis reads. */
 enum {
-	COL_SEQ, COL_PHASE, COL_STATUS, COL_USER_TX, COL_KERNEL_TX, COL_HW_TX, COL_KERNEL_RX,
-	COL_HW_RX, COL_USER_RX, COL__COUNT
+	COL_SEQ,
+	COL_PHASE,
+	COL_STATUS,
+	COL_USER_TX,
+	COL_KERNEL_TX,
+	COL_HW_TX,
+	COL_KERNEL_RX,
+	COL_HW_RX,
+	COL_USER_RX,
+	COL__COUNT
 };
 static const char *const col_names[COL__COUNT] = {
-	"seq", "phase", "status", "user_tx_ns", "kernel_tx_ns", "hw_tx_ns", "kernel_rx_ns",
-	"hw_rx_ns", "user_rx_ns",
+    "seq",	"phase",	"status",   "user_tx_ns", "kernel_tx_ns",
+    "hw_tx_ns", "kernel_rx_ns", "hw_rx_ns", "user_rx_ns",
 };
 
 static int col_index(const char *name)
@@ -599,10 +625,12 @@ static int probe_set(struct vd_probe *p, int c, const char *text)
 		p->seq = (uint32_t)v;
 		return 0;
 	}
+	if (!ts_in_range((vd_ns)v))
+		return -1;
 	vd_ns *t[COL__COUNT] = {
-		[COL_USER_TX] = &p->user_tx, [COL_KERNEL_TX] = &p->kernel_tx,
-		[COL_HW_TX] = &p->hw_tx,     [COL_KERNEL_RX] = &p->kernel_rx,
-		[COL_HW_RX] = &p->hw_rx,     [COL_USER_RX] = &p->user_rx,
+	    [COL_USER_TX] = &p->user_tx, [COL_KERNEL_TX] = &p->kernel_tx,
+	    [COL_HW_TX] = &p->hw_tx,	 [COL_KERNEL_RX] = &p->kernel_rx,
+	    [COL_HW_RX] = &p->hw_rx,	 [COL_USER_RX] = &p->user_rx,
 	};
 	*t[c] = (vd_ns)v;
 	return 0;
@@ -791,7 +819,7 @@ static int read_tping_sqlite(struct tping_reader *rd, struct vd_err *err)
 	int64_t run = rd->run;
 	if (run < 0) {
 		if (sqlite3_prepare_v2(db, "SELECT max(run_id) FROM probes", -1, &st, NULL) !=
-			    SQLITE_OK ||
+			SQLITE_OK ||
 		    sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL) {
 			vd_err_set(err, "%s: no tping probes in this database (%s)", path,
 				   sqlite3_errmsg(db));
@@ -845,7 +873,7 @@ out:
 static int read_tping(const struct vd_vantage_spec *spec, const char *fmt,
 		      struct vd_vantage_set *set, struct vd_err *err)
 {
-	struct tping_reader rd = { .spec = spec, .fmt = fmt };
+	struct tping_reader rd = {.spec = spec, .fmt = fmt};
 	int rc = tping_select(&rd, err);
 	if (rc < 0)
 		return -1;
@@ -882,7 +910,8 @@ static int read_tping(const struct vd_vantage_spec *spec, const char *fmt,
 		nchosen += chosen[k];
 	}
 	if (!nchosen) {
-		rc = vd_err_set(err, "%s: no probes with timestamps in this tping file", spec->path);
+		rc =
+		    vd_err_set(err, "%s: no probes with timestamps in this tping file", spec->path);
 		goto out;
 	}
 	for (int k = 0; k < PT__COUNT; k++) {

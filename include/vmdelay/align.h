@@ -22,9 +22,9 @@ struct vd_align_sample {
 /* theta(t) = inner clock - reference clock = offset_ns + skew * (t - t0), t on the inner clock. */
 struct vd_clock_fit {
 	enum vd_align_method method;
-	size_t n;           /* samples used */
-	vd_ns t0;           /* first sample's inner request time */
-	double skew;        /* dimensionless (1e-6 = 1 ppm): inner runs fast by this */
+	size_t n;	    /* samples used */
+	vd_ns t0;	    /* first sample's inner request time */
+	double skew;	    /* dimensionless (1e-6 = 1 ppm): inner runs fast by this */
 	double offset_ns;   /* theta(t0) */
 	double residual_ns; /* RMS of the per-probe midpoint offsets about the fitted line */
 };

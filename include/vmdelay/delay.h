@@ -16,9 +16,9 @@
 
 struct vd_delay_opts {
 	enum vd_align_method align;
-	size_t rest;   /* --rest N: the first and last N probes are at rest; 0: tping's phase
-			* column when present, else every probe calibrates */
-	vd_ns window;  /* vd_match_opts.window */
+	size_t rest;  /* --rest N: the first and last N probes are at rest; 0: tping's phase
+		       * column when present, else every probe calibrates */
+	vd_ns window; /* vd_match_opts.window */
 };
 
 /* The fit that brought vantage point `vantage`'s clock onto the reference (the outermost
@@ -37,14 +37,14 @@ struct vd_delay {
 	struct vd_vantage *const *vps;
 	size_t nvp;
 	struct vd_probe_map map; /* n probes */
-	int8_t *phase;           /* per probe, -1 when unknown */
+	int8_t *phase;		 /* per probe, -1 when unknown */
 	int have_phases;
-	int *aligned;            /* per vantage point: times comparable with the reference clock */
-	vd_ns *req, *rep;        /* n * nvp times on the reference clock (VD_NS_NONE: absent or
-				  * not aligned) */
+	int *aligned;	  /* per vantage point: times comparable with the reference clock */
+	vd_ns *req, *rep; /* n * nvp times on the reference clock (VD_NS_NONE: absent or
+			   * not aligned) */
 	struct vd_delay_align *aligns;
 	size_t naligns;
-	size_t rest_probes;      /* probes that calibrated the clocks */
+	size_t rest_probes; /* probes that calibrated the clocks */
 };
 
 /* Matches (vd_match_pairs on every vantage point, then vd_match_probes), labels phases, aligns
@@ -68,7 +68,7 @@ int vd_delay_summary_layer(const struct vd_delay *d, size_t layer, enum vd_delay
 			   struct vd_summary *s);
 /* Phases to report: VD_PHASE_ALL first, then each phase some probe has. Returns the count. */
 size_t vd_delay_phases(const struct vd_delay *d, int out[VD_PHASE__COUNT + 1]);
-const char *vd_delay_phase_name(int phase); /* "all", "rest-pre", "load", "rest-post" */
+const char *vd_delay_phase_name(int phase);	      /* "all", "rest-pre", "load", "rest-post" */
 const char *vd_delay_dir_name(enum vd_delay_dir dir); /* "rtt", "send", "recv" */
 
 #endif

@@ -14,16 +14,20 @@
 
 enum vd_echo_kind { VD_ECHO_REQUEST = 0, VD_ECHO_REPLY = 1 };
 
+/* Event times lie in [0, VD_ECHO_TS_LIMIT) (1970 to 2116), so that differences of two, and
+ * differences or sums of those, never overflow: readers skip (traces) or refuse (tping) others. */
+#define VD_ECHO_TS_LIMIT (INT64_C(1) << 62)
+
 /* One ICMP / ICMPv6 echo request or reply as a vantage point saw it. */
 struct vd_echo {
 	vd_ns ts;
 	struct vd_addr src, dst; /* family 0: the source does not know (tping rows) */
-	uint32_t seq;            /* ICMP sequence number, or tping's seq (may exceed 16 bits) */
+	uint32_t seq;		 /* ICMP sequence number, or tping's seq (may exceed 16 bits) */
 	uint16_t id;
-	uint8_t kind;            /* enum vd_echo_kind */
-	uint8_t has_id;          /* tping's id is chosen by the kernel: unknown */
-	int8_t phase;            /* enum vd_phase, or -1 when the source does not say */
-	uint64_t index;          /* 1-based packet number (tshark's frame.number) or data row */
+	uint8_t kind;	/* enum vd_echo_kind */
+	uint8_t has_id; /* tping's id is chosen by the kernel: unknown */
+	int8_t phase;	/* enum vd_phase, or -1 when the source does not say */
+	uint64_t index; /* 1-based packet number (tshark's frame.number) or data row */
 };
 
 /* An echo request matched with its reply within one vantage point (lib/match.c). */
@@ -37,8 +41,8 @@ struct vd_match_stats {
 	size_t pairs;
 	size_t unmatched_requests; /* no reply seen here (loss, or the reply took another path) */
 	size_t unmatched_replies;  /* a reply without an earlier unmatched request */
-	size_t duplicates;         /* a second copy of a pair already seen here (lib/match.c) */
-	size_t probes;             /* pairs that joined a probe across vantage points */
+	size_t duplicates;	   /* a second copy of a pair already seen here (lib/match.c) */
+	size_t probes;		   /* pairs that joined a probe across vantage points */
 };
 
 #define VD_VANTAGE_NAME_MAX 96
@@ -48,8 +52,9 @@ struct vd_match_stats {
 /* A parsed NAME[:CLOCK]=PATH[#SELECT] argument. */
 struct vd_vantage_spec {
 	char name[VD_VANTAGE_NAME_MAX]; /* "" for a bare path: named after the file */
-	char clock[VD_VANTAGE_CLOCK_MAX]; /* "" is the default clock every unlabelled point shares */
-	char *path;                     /* malloc'd */
+	char
+	    clock[VD_VANTAGE_CLOCK_MAX]; /* "" is the default clock every unlabelled point shares */
+	char *path;			 /* malloc'd */
 	char select[VD_VANTAGE_SELECT_MAX]; /* after '#': see vd_vantage_read */
 };
 
@@ -64,10 +69,10 @@ struct vd_vantage {
 	char name[VD_VANTAGE_NAME_MAX];
 	char clock[VD_VANTAGE_CLOCK_MAX];
 	char *path;
-	char format[24];   /* "pcap", "pcapng", "erf", "tping-csv", "tping-json", "tping-sqlite" */
+	char format[24]; /* "pcap", "pcapng", "erf", "tping-csv", "tping-json", "tping-sqlite" */
 	char select[VD_VANTAGE_SELECT_MAX];
-	uint64_t records;  /* packets or rows read */
-	int has_phase;     /* events carry tping's phase */
+	uint64_t records; /* packets or rows read */
+	int has_phase;	  /* events carry tping's phase */
 	struct vd_echo *ev;
 	size_t n, cap;
 	/* filled by vd_match_pairs */

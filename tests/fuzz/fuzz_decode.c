@@ -11,8 +11,16 @@
 #include "vmdelay/decode.h"
 #include "vmdelay/trace.h"
 
-static const int linktypes[] = { VD_LINK_ETHERNET, VD_LINK_NULL, VD_LINK_LOOP, VD_LINK_LINUX_SLL,
-				 VD_LINK_LINUX_SLL2, VD_LINK_RAW, VD_LINK_IPV4, VD_LINK_IPV6, 12, 107 };
+static const int linktypes[] = {VD_LINK_ETHERNET,
+				VD_LINK_NULL,
+				VD_LINK_LOOP,
+				VD_LINK_LINUX_SLL,
+				VD_LINK_LINUX_SLL2,
+				VD_LINK_RAW,
+				VD_LINK_IPV4,
+				VD_LINK_IPV6,
+				12,
+				107};
 #define NLT (sizeof(linktypes) / sizeof(linktypes[0]))
 
 static void decode_as(int linktype, const uint8_t *data, size_t n)
@@ -21,8 +29,8 @@ static void decode_as(int linktype, const uint8_t *data, size_t n)
 	if (!frame)
 		return;
 	memcpy(frame, data, n);
-	struct vd_pkt pkt = { .linktype = linktype, .data = frame, .caplen = (uint32_t)n,
-			      .wirelen = (uint32_t)n };
+	struct vd_pkt pkt = {
+	    .linktype = linktype, .data = frame, .caplen = (uint32_t)n, .wirelen = (uint32_t)n};
 	struct vd_decoded d;
 	struct vd_err err;
 	vd_decode(&pkt, &d, &err);
@@ -57,7 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t magic = (uint32_t)data[0] | (uint32_t)data[1] << 8 |
 			 (size >= 4 ? (uint32_t)data[2] << 16 | (uint32_t)data[3] << 24 : 0);
 	if ((magic == 0x0a0d0d0a || magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 ||
-	     magic == 0xa1b23c4d || magic == 0x4d3cb2a1) && as_capture(data, size))
+	     magic == 0xa1b23c4d || magic == 0x4d3cb2a1) &&
+	    as_capture(data, size))
 		return 0;
 	decode_as(linktypes[data[0] % NLT], data + 1, size - 1);
 	return 0;

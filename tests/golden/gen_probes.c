@@ -71,14 +71,14 @@ static uint16_t csum(const uint8_t *p, size_t n)
 
 static void le32(FILE *f, uint32_t v)
 {
-	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+	uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
 	fwrite(b, 1, 4, f);
 }
 
 static void pcap_header(FILE *f)
 {
 	le32(f, 0xa1b23c4d); /* nanosecond pcap */
-	uint8_t ver[4] = { 2, 0, 4, 0 };
+	uint8_t ver[4] = {2, 0, 4, 0};
 	fwrite(ver, 1, 4, f);
 	le32(f, 0);
 	le32(f, 0);
@@ -90,7 +90,7 @@ static void pcap_echo(FILE *f, ns ts, int reply, uint16_t id, uint16_t seq)
 {
 	uint8_t fr[14 + 20 + 8 + 56];
 	memset(fr, 0, sizeof(fr));
-	static const uint8_t guest_mac[6] = { 2, 0, 0, 0, 0, 2 }, peer_mac[6] = { 2, 0, 0, 0, 0, 1 };
+	static const uint8_t guest_mac[6] = {2, 0, 0, 0, 0, 2}, peer_mac[6] = {2, 0, 0, 0, 0, 1};
 	memcpy(fr, reply ? guest_mac : peer_mac, 6);
 	memcpy(fr + 6, reply ? peer_mac : guest_mac, 6);
 	put16(fr + 12, 0x0800);
@@ -100,7 +100,7 @@ static void pcap_echo(FILE *f, ns ts, int reply, uint16_t id, uint16_t seq)
 	put16(ip + 4, (uint16_t)(seq * 7 + reply));
 	ip[8] = 64;
 	ip[9] = 1;
-	const uint8_t guest[4] = { 10, 0, 0, 2 }, peer[4] = { 10, 0, 0, 1 };
+	const uint8_t guest[4] = {10, 0, 0, 2}, peer[4] = {10, 0, 0, 1};
 	memcpy(ip + 12, reply ? peer : guest, 4);
 	memcpy(ip + 16, reply ? guest : peer, 4);
 	put16(ip + 10, csum(ip, 20));
@@ -119,7 +119,8 @@ static void pcap_echo(FILE *f, ns ts, int reply, uint16_t id, uint16_t seq)
 }
 
 struct probe {
-	ns t_user_tx, t_kern_tx, t_bridge_tx, t_wire_tx, t_wire_rx, t_bridge_rx, t_kern_rx, t_user_rx;
+	ns t_user_tx, t_kern_tx, t_bridge_tx, t_wire_tx, t_wire_rx, t_bridge_rx, t_kern_rx,
+	    t_user_rx;
 	int phase; /* 0 rest-pre, 1 load, 2 rest-post */
 };
 
@@ -152,7 +153,7 @@ int main(int argc, char **argv)
 	struct probe *p = calloc((size_t)n, sizeof(*p));
 	if (!p)
 		return 1;
-	const char *phases[3] = { "rest-pre", "load", "rest-post" };
+	const char *phases[3] = {"rest-pre", "load", "rest-post"};
 	FILE *truth = open_out(argv[1], "truth.csv");
 	fprintf(truth, "seq,phase,bridge_send_ns,bridge_recv_ns,kernel_send_ns,kernel_recv_ns,"
 		       "user_send_ns,user_recv_ns,wire_rtt_ns\n");
@@ -180,9 +181,9 @@ int main(int argc, char **argv)
 		q->t_user_rx = q->t_kern_rx + user_r;
 		if (k == 50)
 			continue;
-		fprintf(truth, "%d,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n", k + 1, phases[q->phase],
-			(long long)br_s, (long long)br_r, (long long)kern_s, (long long)kern_r,
-			(long long)user_s, (long long)user_r, (long long)wire);
+		fprintf(truth, "%d,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n", k + 1,
+			phases[q->phase], (long long)br_s, (long long)br_r, (long long)kern_s,
+			(long long)kern_r, (long long)user_s, (long long)user_r, (long long)wire);
 	}
 	fclose(truth);
 
@@ -220,10 +221,10 @@ int main(int argc, char **argv)
 				continue;
 			ns tq = which ? clk_host(q->t_bridge_tx) : q->t_wire_tx;
 			ns tr = which ? clk_host(q->t_bridge_rx) : q->t_wire_rx;
-			ev[ne++] = (struct ev){ tq, 0, k };
-			ev[ne++] = (struct ev){ tr, 1, k };
+			ev[ne++] = (struct ev){tq, 0, k};
+			ev[ne++] = (struct ev){tr, 1, k};
 			if (!which && k == 80)
-				ev[ne++] = (struct ev){ tr + 1500, 1, k };
+				ev[ne++] = (struct ev){tr + 1500, 1, k};
 		}
 		/* insertion sort: nearly sorted already */
 		for (size_t i = 1; i < ne; i++)

@@ -55,10 +55,10 @@ static size_t make_samples(struct vd_align_sample *s, double outliers, uint64_t 
 			recv += 2000000 + (vd_ns)(uniform() * 8e6);
 		vd_ns out_req = t + send, out_rep = out_req + 100000;
 		s[n++] = (struct vd_align_sample){
-			.in_req = inner_clock(t),
-			.out_req = out_req,
-			.out_rep = out_rep,
-			.in_rep = inner_clock(out_rep + recv),
+		    .in_req = inner_clock(t),
+		    .out_req = out_req,
+		    .out_rep = out_rep,
+		    .in_rep = inner_clock(out_rep + recv),
 		};
 	}
 	return n;
@@ -67,7 +67,7 @@ static size_t make_samples(struct vd_align_sample *s, double outliers, uint64_t 
 static void both_estimators_recover_skew(void **state)
 {
 	struct vd_align_sample s[40];
-	double worst[3] = { 0 };
+	double worst[3] = {0};
 	for (uint64_t seed = 1; seed <= 20; seed++) {
 		size_t n = make_samples(s, 0, seed * 7919);
 		for (int m = VD_ALIGN_LSQ; m <= VD_ALIGN_HULL; m++) {
@@ -82,14 +82,15 @@ static void both_estimators_recover_skew(void **state)
 				worst[m] = err_ppm;
 		}
 	}
-	print_message("skew error, exponential noise, worst of 20 runs: lsq %.4f ppm, hull %.4f ppm\n",
-		      worst[VD_ALIGN_LSQ], worst[VD_ALIGN_HULL]);
+	print_message(
+	    "skew error, exponential noise, worst of 20 runs: lsq %.4f ppm, hull %.4f ppm\n",
+	    worst[VD_ALIGN_LSQ], worst[VD_ALIGN_HULL]);
 }
 
 static void hull_survives_outliers(void **state)
 {
 	struct vd_align_sample s[40];
-	double worst[3] = { 0 };
+	double worst[3] = {0};
 	for (uint64_t seed = 1; seed <= 20; seed++) {
 		size_t n = make_samples(s, 0.10, seed * 104729);
 		for (int m = VD_ALIGN_LSQ; m <= VD_ALIGN_HULL; m++) {
@@ -110,7 +111,7 @@ static void hull_survives_outliers(void **state)
 static void hull_line_is_moon_lp(void **state)
 {
 	/* Points above y = 1 + 2x except three on it: the LP's line is that one. */
-	double x[] = { 0, 1, 2, 3, 4, 5 }, y[] = { 1, 3.5, 5, 9, 9, 11 };
+	double x[] = {0, 1, 2, 3, 4, 5}, y[] = {1, 3.5, 5, 9, 9, 11};
 	double a, b;
 	assert_int_equal(vd_align_hull_line(x, y, 6, &a, &b), 0);
 	assert_true(fabs(b - 2) < 1e-12);
@@ -123,10 +124,11 @@ static void hull_line_is_moon_lp(void **state)
 
 static void apply_inverts_the_clock(void **state)
 {
-	struct vd_clock_fit f = { .t0 = inner_clock(T0), .skew = SKEW, .offset_ns = OFFSET };
+	struct vd_clock_fit f = {.t0 = inner_clock(T0), .skew = SKEW, .offset_ns = OFFSET};
 	vd_ns t = T0 + 40 * VD_NS_PER_SEC;
 	vd_ns back = vd_align_apply(&f, inner_clock(t));
-	/* theta is a line on the inner time axis: a skew-squared term (0.1 µs after 40 s) remains */
+	/* theta is a line on the inner time axis: a skew-squared term (0.1 µs after 40 s) remains
+	 */
 	assert_true(llabs(back - t) <= 200);
 	assert_int_equal(vd_align_apply(&f, VD_NS_NONE), VD_NS_NONE);
 	enum vd_align_method m;
@@ -148,7 +150,9 @@ static void one_way_split_within_20us(void **state)
 	enum { N = 200 };
 	vd_ns send[N], recv[N];
 	for (int k = 0; k < N; k++) {
-		int phase = k < 20 ? VD_PHASE_REST_PRE : k >= N - 20 ? VD_PHASE_REST_POST : VD_PHASE_LOAD;
+		int phase = k < 20	  ? VD_PHASE_REST_PRE
+			    : k >= N - 20 ? VD_PHASE_REST_POST
+					  : VD_PHASE_LOAD;
 		vd_ns t = T0 + (vd_ns)k * 250000000;
 		send[k] = 50000 + expo(10000);
 		recv[k] = 50000 + expo(10000);
@@ -157,7 +161,7 @@ static void one_way_split_within_20us(void **state)
 		if (phase == VD_PHASE_LOAD && uniform() < 0.2)
 			recv[k] += expo(5e6);
 		vd_ns wq = t + send[k], wr = wq + 100000 + expo(1000);
-		struct vd_echo e = { .seq = (uint32_t)k, .phase = (int8_t)phase };
+		struct vd_echo e = {.seq = (uint32_t)k, .phase = (int8_t)phase};
 		e.src.family = e.dst.family = 2;
 		e.src.bytes[0] = 10;
 		e.dst.bytes[0] = 11;
@@ -178,9 +182,9 @@ static void one_way_split_within_20us(void **state)
 		assert_int_equal(vd_vantage_add(guest, &e), 0);
 		assert_int_equal(vd_vantage_add(guest, &r), 0);
 	}
-	struct vd_vantage *vps[2] = { wire, guest };
+	struct vd_vantage *vps[2] = {wire, guest};
 	for (int m = VD_ALIGN_LSQ; m <= VD_ALIGN_HULL; m++) {
-		struct vd_delay_opts o = { .align = (enum vd_align_method)m };
+		struct vd_delay_opts o = {.align = (enum vd_align_method)m};
 		struct vd_delay d;
 		struct vd_err err;
 		int warn;
@@ -197,8 +201,8 @@ static void one_way_split_within_20us(void **state)
 			worst = llabs(er) > worst ? llabs(er) : worst;
 		}
 		print_message("%s: skew %.3f ppm, worst per-probe one-way error %.1f us\n",
-			      vd_align_method_name((enum vd_align_method)m), d.aligns[0].fit.skew * 1e6,
-			      (double)worst / 1e3);
+			      vd_align_method_name((enum vd_align_method)m),
+			      d.aligns[0].fit.skew * 1e6, (double)worst / 1e3);
 		assert_true(worst < 20000);
 		vd_delay_free(&d);
 	}
@@ -209,11 +213,11 @@ static void one_way_split_within_20us(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(both_estimators_recover_skew),
-		cmocka_unit_test(hull_survives_outliers),
-		cmocka_unit_test(hull_line_is_moon_lp),
-		cmocka_unit_test(apply_inverts_the_clock),
-		cmocka_unit_test(one_way_split_within_20us),
+	    cmocka_unit_test(both_estimators_recover_skew),
+	    cmocka_unit_test(hull_survives_outliers),
+	    cmocka_unit_test(hull_line_is_moon_lp),
+	    cmocka_unit_test(apply_inverts_the_clock),
+	    cmocka_unit_test(one_way_split_within_20us),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

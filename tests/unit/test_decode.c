@@ -46,7 +46,7 @@ static void put32(struct frame *f, uint32_t v)
 
 static void eth(struct frame *f, uint16_t type)
 {
-	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
+	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
 	put(f, macs, 12);
 	put16(f, type);
 }
@@ -107,7 +107,7 @@ static void tcp(struct frame *f, int opt, int payload)
 
 static int dec(const struct frame *f, int linktype, uint32_t caplen, struct vd_decoded *d)
 {
-	struct vd_pkt pkt = { .linktype = linktype, .data = f->b, .caplen = caplen, .wirelen = f->n };
+	struct vd_pkt pkt = {.linktype = linktype, .data = f->b, .caplen = caplen, .wirelen = f->n};
 	struct vd_err err;
 	return vd_decode(&pkt, d, &err);
 }
@@ -118,7 +118,8 @@ static void cut_everywhere(const struct frame *f, int linktype)
 	for (uint32_t len = 0; len <= f->n; len++) {
 		uint8_t *copy = malloc(len ? len : 1);
 		memcpy(copy, f->b, len);
-		struct vd_pkt pkt = { .linktype = linktype, .data = copy, .caplen = len, .wirelen = f->n };
+		struct vd_pkt pkt = {
+		    .linktype = linktype, .data = copy, .caplen = len, .wirelen = f->n};
 		struct vd_decoded d;
 		struct vd_err err;
 		int rc = vd_decode(&pkt, &d, &err);
@@ -131,7 +132,7 @@ static void cut_everywhere(const struct frame *f, int linktype)
 
 static void ethernet_ipv4_tcp_with_options(void **state)
 {
-	struct frame f = { .n = 0 };
+	struct frame f = {.n = 0};
 	eth(&f, 0x0800);
 	ipv4(&f, 6, 20 + 12 + 100, 8, 0x4000);
 	tcp(&f, 12, 100);
@@ -163,7 +164,7 @@ static void ethernet_ipv4_tcp_with_options(void **state)
 
 static void qinq_records_every_vlan(void **state)
 {
-	struct frame f = { .n = 0 };
+	struct frame f = {.n = 0};
 	eth(&f, 0x88a8);
 	put16(&f, 0x2000 | 100);
 	put16(&f, 0x8100);
@@ -186,7 +187,7 @@ static void qinq_records_every_vlan(void **state)
 
 static void mpls_then_ip_and_pseudowire(void **state)
 {
-	struct frame f = { .n = 0 };
+	struct frame f = {.n = 0};
 	eth(&f, 0x8847);
 	put32(&f, (16 << 12) | 0 << 8 | 64); /* label 16, not bottom */
 	put32(&f, (17 << 12) | 1 << 8 | 64); /* label 17, bottom of stack */
@@ -201,7 +202,7 @@ static void mpls_then_ip_and_pseudowire(void **state)
 	cut_everywhere(&f, VD_LINK_ETHERNET);
 
 	/* RFC 4448 Ethernet pseudowire: control word, inner Ethernet, 802.1Q VLAN 1. */
-	struct frame g = { .n = 0 };
+	struct frame g = {.n = 0};
 	eth(&g, 0x8847);
 	put32(&g, (20 << 12) | 1 << 8 | 255);
 	put32(&g, 0); /* control word */
@@ -221,7 +222,7 @@ static void mpls_then_ip_and_pseudowire(void **state)
 
 static void ipv6_extension_headers_to_icmpv6(void **state)
 {
-	struct frame f = { .n = 0 };
+	struct frame f = {.n = 0};
 	/* SLL v1: packet type, ARPHRD, address length, 8 address bytes, protocol. */
 	put16(&f, 0);
 	put16(&f, 1);
@@ -262,7 +263,7 @@ static void ipv6_extension_headers_to_icmpv6(void **state)
 	cut_everywhere(&f, VD_LINK_LINUX_SLL);
 
 	/* A later fragment: no L4 header to read. */
-	struct frame g = { .n = 0 };
+	struct frame g = {.n = 0};
 	ipv6(&g, 44, 8 + 8);
 	put8(&g, 58);
 	put8(&g, 0);
@@ -279,14 +280,14 @@ static void ipv6_extension_headers_to_icmpv6(void **state)
 
 static void ipv4_fragments(void **state)
 {
-	struct frame f = { .n = 0 };
+	struct frame f = {.n = 0};
 	ipv4(&f, 1, 8, 0, 0x2000); /* MF, offset 0: the first fragment has the ICMP header */
 	echo(&f, 8, 1, 1, 0);
 	struct vd_decoded d;
 	assert_int_equal(dec(&f, VD_LINK_IPV4, f.n, &d), 0);
 	assert_false(d.is_fragment);
 	assert_true(d.icmp_is_echo_request);
-	struct frame g = { .n = 0 };
+	struct frame g = {.n = 0};
 	ipv4(&g, 1, 8, 0, 0x0010); /* offset 128 bytes */
 	echo(&g, 8, 1, 1, 0);
 	assert_int_equal(dec(&g, VD_LINK_RAW, g.n, &d), 0);
@@ -298,15 +299,16 @@ static void ipv4_fragments(void **state)
 static void sll2_null_loop_and_raw(void **state)
 {
 	struct vd_decoded d;
-	struct frame ip4 = { .n = 0 };
+	struct frame ip4 = {.n = 0};
 	ipv4(&ip4, 6, 20, 0, 0);
 	tcp(&ip4, 0, 0);
-	struct frame ip6 = { .n = 0 };
+	struct frame ip6 = {.n = 0};
 	ipv6(&ip6, 58, 8);
 	echo(&ip6, 129, 3, 2, 0);
 
-	/* SLL2: protocol, reserved, ifindex, ARPHRD, packet type, address length, 8 address bytes. */
-	struct frame f = { .n = 0 };
+	/* SLL2: protocol, reserved, ifindex, ARPHRD, packet type, address length, 8 address bytes.
+	 */
+	struct frame f = {.n = 0};
 	put16(&f, 0x0800);
 	put16(&f, 0);
 	put32(&f, 1);
@@ -322,8 +324,8 @@ static void sll2_null_loop_and_raw(void **state)
 	cut_everywhere(&f, VD_LINK_LINUX_SLL2);
 
 	/* BSD null: host byte order; both orders must work. */
-	const uint8_t af_inet_le[4] = { 2, 0, 0, 0 }, af_inet6_be[4] = { 0, 0, 0, 30 };
-	struct frame n4 = { .n = 0 }, n6 = { .n = 0 };
+	const uint8_t af_inet_le[4] = {2, 0, 0, 0}, af_inet6_be[4] = {0, 0, 0, 30};
+	struct frame n4 = {.n = 0}, n6 = {.n = 0};
 	put(&n4, af_inet_le, 4);
 	put(&n4, ip4.b, ip4.n);
 	put(&n6, af_inet6_be, 4);
@@ -350,11 +352,11 @@ static void sll2_null_loop_and_raw(void **state)
 
 static void not_ip_is_an_error_with_a_reason(void **state)
 {
-	struct frame f = { .n = 0 };
+	struct frame f = {.n = 0};
 	eth(&f, 0x0806); /* ARP */
 	for (int i = 0; i < 28; i++)
 		put8(&f, 0);
-	struct vd_pkt pkt = { .linktype = VD_LINK_ETHERNET, .data = f.b, .caplen = f.n };
+	struct vd_pkt pkt = {.linktype = VD_LINK_ETHERNET, .data = f.b, .caplen = f.n};
 	struct vd_decoded d;
 	struct vd_err err;
 	assert_int_equal(vd_decode(&pkt, &d, &err), -1);
@@ -362,8 +364,9 @@ static void not_ip_is_an_error_with_a_reason(void **state)
 	pkt.linktype = 107; /* Frame Relay */
 	assert_int_equal(vd_decode(&pkt, &d, &err), -1);
 	assert_non_null(strstr(err.msg, "link type 107"));
-	/* An IPv4 total length of 0 (as in icmp-length-zero.pcapng): decoded from what was captured. */
-	struct frame g = { .n = 0 };
+	/* An IPv4 total length of 0 (as in icmp-length-zero.pcapng): decoded from what was
+	 * captured. */
+	struct frame g = {.n = 0};
 	ipv4(&g, 1, 8, 0, 0);
 	echo(&g, 8, 12931, 1, 4);
 	g.b[2] = g.b[3] = 0;
@@ -371,7 +374,7 @@ static void not_ip_is_an_error_with_a_reason(void **state)
 	assert_true(d.icmp_is_echo_request);
 	assert_int_equal(d.icmp_id, 12931);
 	/* A TCP data offset below 5 words is not trusted. */
-	struct frame h = { .n = 0 };
+	struct frame h = {.n = 0};
 	ipv4(&h, 6, 20, 0, 0);
 	tcp(&h, 0, 0);
 	h.b[20 + 12] = 0x40;
@@ -382,13 +385,13 @@ static void not_ip_is_an_error_with_a_reason(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ethernet_ipv4_tcp_with_options),
-		cmocka_unit_test(qinq_records_every_vlan),
-		cmocka_unit_test(mpls_then_ip_and_pseudowire),
-		cmocka_unit_test(ipv6_extension_headers_to_icmpv6),
-		cmocka_unit_test(ipv4_fragments),
-		cmocka_unit_test(sll2_null_loop_and_raw),
-		cmocka_unit_test(not_ip_is_an_error_with_a_reason),
+	    cmocka_unit_test(ethernet_ipv4_tcp_with_options),
+	    cmocka_unit_test(qinq_records_every_vlan),
+	    cmocka_unit_test(mpls_then_ip_and_pseudowire),
+	    cmocka_unit_test(ipv6_extension_headers_to_icmpv6),
+	    cmocka_unit_test(ipv4_fragments),
+	    cmocka_unit_test(sll2_null_loop_and_raw),
+	    cmocka_unit_test(not_ip_is_an_error_with_a_reason),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,7 @@
 
 static void add_pair(struct vd_vantage *v, uint32_t seq, vd_ns req, vd_ns rep, int phase)
 {
-	struct vd_echo e = { .ts = req, .seq = seq, .kind = VD_ECHO_REQUEST, .phase = (int8_t)phase };
+	struct vd_echo e = {.ts = req, .seq = seq, .kind = VD_ECHO_REQUEST, .phase = (int8_t)phase};
 	assert_int_equal(vd_vantage_add(v, &e), 0);
 	e.ts = rep;
 	e.kind = VD_ECHO_REPLY;
@@ -60,7 +60,7 @@ static void tables(void **state)
 	struct vd_delay d;
 	struct vd_err err;
 	int warn;
-	struct vd_delay_opts o = { .align = VD_ALIGN_HULL };
+	struct vd_delay_opts o = {.align = VD_ALIGN_HULL};
 	assert_int_equal(vd_delay_analyze(vp, 3, &o, &d, &warn, &err), 0);
 	assert_int_equal(d.map.n, 10);
 	assert_int_equal(d.naligns, 0); /* one clock */
@@ -89,7 +89,7 @@ static void tables(void **state)
 	assert_int_equal(s.sd, 0);
 	/* user layer: only where the kernel point saw the probe */
 	assert_int_equal(vd_delay_summary_layer(&d, 2, VD_DIR_RTT, VD_PHASE_LOAD, &s), 0);
-	assert_int_equal(s.n, 5); /* probes 3, 4, 6, 7, 8 */
+	assert_int_equal(s.n, 5);	     /* probes 3, 4, 6, 7, 8 */
 	assert_int_equal(s.median, 13 * US); /* 1 + 2 * 6 */
 	/* total (layer 0) = user RTT - wire RTT, for all 10 probes */
 	assert_int_equal(vd_delay_summary_layer(&d, 0, VD_DIR_RTT, VD_PHASE_ALL, &s), 0);
@@ -97,7 +97,8 @@ static void tables(void **state)
 	assert_int_equal(s.min, 18 * US);  /* 10 + 5 + 1 + 2 */
 	assert_int_equal(s.max, 126 * US); /* 100 + 5 + 1 + 20 */
 	for (size_t p = 0; p < d.map.n; p++) {
-		vd_ns sum = vd_delay_layer(&d, p, 0, VD_DIR_SEND) + vd_delay_layer(&d, p, 0, VD_DIR_RECV);
+		vd_ns sum =
+		    vd_delay_layer(&d, p, 0, VD_DIR_SEND) + vd_delay_layer(&d, p, 0, VD_DIR_RECV);
 		assert_int_equal(sum, vd_delay_layer(&d, p, 0, VD_DIR_RTT));
 	}
 	vd_delay_free(&d);
@@ -108,7 +109,7 @@ static void rest_option_relabels(void **state)
 	struct vd_delay d;
 	struct vd_err err;
 	int warn;
-	struct vd_delay_opts o = { .align = VD_ALIGN_HULL, .rest = 3 };
+	struct vd_delay_opts o = {.align = VD_ALIGN_HULL, .rest = 3};
 	assert_int_equal(vd_delay_analyze(vp, 3, &o, &d, &warn, &err), 0);
 	struct vd_summary s;
 	assert_int_equal(vd_delay_summary_rtt(&d, 0, VD_PHASE_REST_PRE, &s), 0);
@@ -129,7 +130,7 @@ static void other_clock_needs_alignment(void **state)
 	struct vd_delay d;
 	struct vd_err err;
 	int warn;
-	struct vd_delay_opts o = { .align = VD_ALIGN_NONE };
+	struct vd_delay_opts o = {.align = VD_ALIGN_NONE};
 	assert_int_equal(vd_delay_analyze(vp, 3, &o, &d, &warn, &err), 0);
 	assert_int_equal(d.map.n, 10);
 	assert_int_equal(vd_delay_layer(&d, 0, 2, VD_DIR_SEND), VD_NS_NONE);
@@ -153,9 +154,9 @@ static void other_clock_needs_alignment(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(tables),
-		cmocka_unit_test(rest_option_relabels),
-		cmocka_unit_test(other_clock_needs_alignment),
+	    cmocka_unit_test(tables),
+	    cmocka_unit_test(rest_option_relabels),
+	    cmocka_unit_test(other_clock_needs_alignment),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,11 +17,11 @@
 /* An echo between 10.0.0.c and 10.0.0.s; c == 0: a tping row (no addresses, no id). */
 static void add(struct vd_vantage *v, int kind, int c, int s, uint16_t id, uint32_t seq, vd_ns ts)
 {
-	struct vd_echo e = { .ts = ts, .seq = seq, .id = id, .kind = (uint8_t)kind, .phase = -1 };
+	struct vd_echo e = {.ts = ts, .seq = seq, .id = id, .kind = (uint8_t)kind, .phase = -1};
 	if (c) {
 		e.has_id = 1;
 		e.src.family = e.dst.family = AF_INET;
-		uint8_t a[4] = { 10, 0, 0, (uint8_t)c }, b[4] = { 10, 0, 0, (uint8_t)s };
+		uint8_t a[4] = {10, 0, 0, (uint8_t)c}, b[4] = {10, 0, 0, (uint8_t)s};
 		memcpy(e.src.bytes, kind == VD_ECHO_REQUEST ? a : b, 4);
 		memcpy(e.dst.bytes, kind == VD_ECHO_REQUEST ? b : a, 4);
 	}
@@ -101,9 +101,9 @@ static void reordering(void **state)
 
 /* wire (outer, with addresses) misses probe 3; the tping "user" point (inner, seq counting past
  * 65535) sees all; wire also carries someone else's pings with the same seqs 100 ms later. With
- * one clock, the nearest in time whose [request, reply] interval nests wins; with another clock label 5 s ahead, the offset comes from
- * the densest cluster of candidate differences (ours: 5 pairs, 1 lost; the stranger's: 6:
- * the stranger is left out there). */
+ * one clock, the nearest in time whose [request, reply] interval nests wins; with another clock
+ * label 5 s ahead, the offset comes from the densest cluster of candidate differences (ours: 5
+ * pairs, 1 lost; the stranger's: 6: the stranger is left out there). */
 static void across(int same_clock, int stranger)
 {
 	struct vd_vantage *w = vd_vantage_new("wire", "peer", "w", "test");
@@ -129,7 +129,7 @@ static void across(int same_clock, int stranger)
 	/* the same pair twice at the user point: a duplicate */
 	add(u, VD_ECHO_REQUEST, 0, 0, 0, 65533, T0 + shift + 10);
 	add(u, VD_ECHO_REPLY, 0, 0, 0, 65533, T0 + shift + 3 * MS + 10);
-	struct vd_vantage *vps[2] = { w, u };
+	struct vd_vantage *vps[2] = {w, u};
 	assert_int_equal(vd_match_pairs(w, &err), 0);
 	assert_int_equal(vd_match_pairs(u, &err), 0);
 	assert_int_equal(w->stats.pairs, stranger ? 11 : 5);
@@ -180,11 +180,9 @@ static void across_two_clocks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(loss_and_strays),
-		cmocka_unit_test(duplicates_and_retransmissions),
-		cmocka_unit_test(reordering),
-		cmocka_unit_test(across_one_clock),
-		cmocka_unit_test(across_two_clocks),
+	    cmocka_unit_test(loss_and_strays),	 cmocka_unit_test(duplicates_and_retransmissions),
+	    cmocka_unit_test(reordering),	 cmocka_unit_test(across_one_clock),
+	    cmocka_unit_test(across_two_clocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,8 +23,8 @@ static void timestamps_convert_exactly(void **state)
 	assert_int_equal(vd_erf_ts_to_ns(0x4b4d0d0166c29500ULL), 1263340801401406586LL);
 	assert_int_equal(vd_erf_ts_to_ns(0x4b4d0d017af3be00ULL), 1263340801480281711LL);
 	assert_int_equal(vd_erf_ts_to_ns(0x0000000180000000ULL), 1500000000LL); /* exactly 1.5 s */
-	assert_int_equal(vd_erf_ts_to_ns(0x0000000000000001ULL), 0);            /* 0.23 ns */
-	assert_int_equal(vd_erf_ts_to_ns(0x0000000000000003ULL), 1);            /* 0.70 ns */
+	assert_int_equal(vd_erf_ts_to_ns(0x0000000000000001ULL), 0);		/* 0.23 ns */
+	assert_int_equal(vd_erf_ts_to_ns(0x0000000000000003ULL), 1);		/* 0.70 ns */
 	assert_int_equal(vd_erf_ts_to_ns(0x00000001ffffffffULL), 2000000000LL); /* rounds up */
 	assert_int_equal(vd_erf_ts_to_ns(0xffffffffffffffffULL), 4294967296000000000LL);
 }
@@ -61,7 +61,7 @@ static size_t rec(struct img *m, uint64_t ts, uint8_t type, uint8_t flags, int n
 	h[15] = (uint8_t)wlen;
 	put(m, h, 16);
 	for (int i = 0; i < next; i++) {
-		uint8_t e[8] = { (uint8_t)(4 | (i + 1 < next ? 0x80 : 0)), 1, 2, 3, 4, 5, 6, 7 };
+		uint8_t e[8] = {(uint8_t)(4 | (i + 1 < next ? 0x80 : 0)), 1, 2, 3, 4, 5, 6, 7};
 		put(m, e, 8);
 	}
 	if (eth)
@@ -86,7 +86,7 @@ static void run(struct img *m, const char *format, struct run *r)
 	memset(r, 0, sizeof(*r));
 	FILE *f = fmemopen(m->b, m->n, "rb");
 	struct vd_trace *tr;
-	struct vd_err err = { { 0 } };
+	struct vd_err err = {{0}};
 	r->open_rc = vd_trace_open_file(f, "mem.erf", format, &tr, &err);
 	if (r->open_rc < 0) {
 		snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
@@ -97,7 +97,8 @@ static void run(struct img *m, const char *format, struct run *r)
 	while ((r->rc = vd_trace_next(tr, &p, &err)) == 1) {
 		assert_true(r->n < 8);
 		r->pkt[r->n] = p;
-		snprintf(r->data[r->n], sizeof(r->data[0]), "%.*s", (int)p.caplen, (const char *)p.data);
+		snprintf(r->data[r->n], sizeof(r->data[0]), "%.*s", (int)p.caplen,
+			 (const char *)p.data);
 		r->n++;
 	}
 	if (r->rc < 0)
@@ -109,14 +110,14 @@ static void run(struct img *m, const char *format, struct run *r)
 
 static void records_of_every_kind(void **state)
 {
-	struct img m = { .n = 0 };
-	rec(&m, 0x0000000580000000ULL, 2, 0, 2, "ethernet", 8, 8);  /* 2 extension headers */
-	rec(&m, 0x0000000600000000ULL, 27, 0, 0, "meta", 4, 0);     /* META: skipped */
-	rec(&m, 0x0000000700000000ULL, 22, 1, 0, "ipv4", 4, 4);     /* port 1 */
-	rec(&m, 0x0000000800000000ULL, 48, 0, 0, "pad", 3, 0);      /* PAD: skipped */
-	rec(&m, 0x0000000900000000ULL, 23, 2, 0, "ipv6", 4, 4);     /* port 2 */
+	struct img m = {.n = 0};
+	rec(&m, 0x0000000580000000ULL, 2, 0, 2, "ethernet", 8, 8); /* 2 extension headers */
+	rec(&m, 0x0000000600000000ULL, 27, 0, 0, "meta", 4, 0);	   /* META: skipped */
+	rec(&m, 0x0000000700000000ULL, 22, 1, 0, "ipv4", 4, 4);	   /* port 1 */
+	rec(&m, 0x0000000800000000ULL, 48, 0, 0, "pad", 3, 0);	   /* PAD: skipped */
+	rec(&m, 0x0000000900000000ULL, 23, 2, 0, "ipv6", 4, 4);	   /* port 2 */
 	rec(&m, 0x0000000a00000000ULL, 2, 3, 0, "snapped!123456", 14, 1500); /* snapped */
-	rec(&m, 0x0000000b00000000ULL, 11, 0, 0, "colorethXX", 10, 8); /* padding past wlen */
+	rec(&m, 0x0000000b00000000ULL, 11, 0, 0, "colorethXX", 10, 8);	     /* padding past wlen */
 	struct run r;
 	run(&m, NULL, &r); /* detected without a magic number */
 	assert_int_equal(r.open_rc, 0);
@@ -125,12 +126,13 @@ static void records_of_every_kind(void **state)
 	assert_int_equal(r.n, 5);
 	assert_int_equal(r.skipped, 2);
 	assert_int_equal(r.nifs, 4);
-	const char *data[5] = { "ethernet", "ipv4", "ipv6", "snapped!123456", "coloreth" };
-	const int lt[5] = { VD_LINK_ETHERNET, VD_LINK_IPV4, VD_LINK_IPV6, VD_LINK_ETHERNET,
-			    VD_LINK_ETHERNET };
-	const uint32_t port[5] = { 0, 1, 2, 3, 0 };
-	const vd_ns ts[5] = { 5500000000LL, 7000000000LL, 9000000000LL, 10000000000LL, 11000000000LL };
-	const size_t at[5] = { 0, 72, 120, 144, 176 };
+	const char *data[5] = {"ethernet", "ipv4", "ipv6", "snapped!123456", "coloreth"};
+	const int lt[5] = {VD_LINK_ETHERNET, VD_LINK_IPV4, VD_LINK_IPV6, VD_LINK_ETHERNET,
+			   VD_LINK_ETHERNET};
+	const uint32_t port[5] = {0, 1, 2, 3, 0};
+	const vd_ns ts[5] = {5500000000LL, 7000000000LL, 9000000000LL, 10000000000LL,
+			     11000000000LL};
+	const size_t at[5] = {0, 72, 120, 144, 176};
 	for (int i = 0; i < 5; i++) {
 		assert_string_equal(r.data[i], data[i]);
 		assert_int_equal(r.pkt[i].linktype, lt[i]);
@@ -158,7 +160,7 @@ static void expect_damage(struct img *m, int before, const char *says, size_t at
 
 static void damaged_records_name_file_and_offset(void **state)
 {
-	struct img m = { .n = 0 };
+	struct img m = {.n = 0};
 	size_t at;
 	rec(&m, 1ULL << 32, 2, 0, 0, "good", 4, 4);
 	size_t good = m.n;
@@ -217,10 +219,10 @@ static void detection_is_by_content(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(timestamps_convert_exactly),
-		cmocka_unit_test(records_of_every_kind),
-		cmocka_unit_test(damaged_records_name_file_and_offset),
-		cmocka_unit_test(detection_is_by_content),
+	    cmocka_unit_test(timestamps_convert_exactly),
+	    cmocka_unit_test(records_of_every_kind),
+	    cmocka_unit_test(damaged_records_name_file_and_offset),
+	    cmocka_unit_test(detection_is_by_content),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,7 +32,7 @@ static void read_all(const char *name, struct result *r)
 	realdata_path(path, sizeof(path), name);
 	memset(r, 0, sizeof(*r));
 	struct vd_trace *tr;
-	struct vd_err err = { { 0 } };
+	struct vd_err err = {{0}};
 	r->open_rc = vd_trace_open(path, &tr, &err);
 	if (r->open_rc < 0) {
 		snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
@@ -63,20 +63,20 @@ static const struct broken {
 	uint64_t n;
 	const char *says; /* part of the message */
 } broken[] = {
-	{ "provenance.erf", 0, 0, 0, NULL }, /* 100 META records, skipped */
-	{ "icmp-payload-trunc.pcap", 0, 0, 4, NULL },
-	{ "suricata-verify_http-mime-truncated_input.pcap", 0, 1, 2696, "truncated" },
-	{ "truncated_dns_2.pcap", 0, 1, 1, "truncated" },
-	{ "shb-option-too-long.pcapng", 1, 0, 0, "offset 0" },
-	{ "pcap-invalid-version-1.pcap", 1, 0, 0, "archaic" },
-	{ "pcapng-invalid-vers-1.pcapng", 1, 0, 0, "version 0.1" },
-	{ "linktype-reserved-field-not-zero.pcap", 1, 0, 0, "reserved" },
-	{ "timestamp_invalid_nano.pcap", 0, 1, 1, "fraction 1000000000 out of range" },
-	{ "timestamp_invalid_micro.pcap", 0, 1, 1, "fraction 1000000 out of range" },
-	{ "icmp-icmp_print-oobr-2.pcap", 0, 0, 3, NULL },
-	{ "empty.pcapng", 0, 0, 0, NULL },
-	{ "test202.pcapng", 0, 0, 8, NULL },
-	{ "icmp-length-zero.pcapng", 0, 0, 1, NULL },
+    {"provenance.erf", 0, 0, 0, NULL}, /* 100 META records, skipped */
+    {"icmp-payload-trunc.pcap", 0, 0, 4, NULL},
+    {"suricata-verify_http-mime-truncated_input.pcap", 0, 1, 2696, "truncated"},
+    {"truncated_dns_2.pcap", 0, 1, 1, "truncated"},
+    {"shb-option-too-long.pcapng", 1, 0, 0, "offset 0"},
+    {"pcap-invalid-version-1.pcap", 1, 0, 0, "archaic"},
+    {"pcapng-invalid-vers-1.pcapng", 1, 0, 0, "version 0.1"},
+    {"linktype-reserved-field-not-zero.pcap", 1, 0, 0, "reserved"},
+    {"timestamp_invalid_nano.pcap", 0, 1, 1, "fraction 1000000000 out of range"},
+    {"timestamp_invalid_micro.pcap", 0, 1, 1, "fraction 1000000 out of range"},
+    {"icmp-icmp_print-oobr-2.pcap", 0, 0, 3, NULL},
+    {"empty.pcapng", 0, 0, 0, NULL},
+    {"test202.pcapng", 0, 0, 8, NULL},
+    {"icmp-length-zero.pcapng", 0, 0, 1, NULL},
 };
 
 static const struct broken *find_broken(const char *file)
@@ -120,7 +120,8 @@ static void counts_equal_manifest(void **state)
 			assert_int_equal(r.read_rc, b->read_err ? -1 : 0);
 			assert_int_equal(r.n, b->n);
 			if (b->open_err || b->read_err) {
-				assert_non_null(strstr(r.msg, name)); /* the message names the file */
+				assert_non_null(
+				    strstr(r.msg, name)); /* the message names the file */
 				assert_non_null(strstr(r.msg, b->says));
 			}
 			if (b->read_err)
@@ -186,28 +187,29 @@ static void multi_interface_pcapng(void **state)
 {
 	if (!realdata_dir())
 		skip();
-	const struct ifexp many[] = { { "en0", 1, 62 },      { "awdl0", 1, 0 }, { "bridge0", 1, 0 },
-				      { "vboxnet0", 1, 0 }, { "utun0", 0, 0 }, { "en1", 1, 0 },
-				      { "vboxnet1", 1, 0 }, { "en2", 1, 0 },   { "p2p0", 12, 0 },
-				      { "vboxnet2", 1, 0 }, { "lo0", 0, 2 } };
+	const struct ifexp many[] = {{"en0", 1, 62},	 {"awdl0", 1, 0}, {"bridge0", 1, 0},
+				     {"vboxnet0", 1, 0}, {"utun0", 0, 0}, {"en1", 1, 0},
+				     {"vboxnet1", 1, 0}, {"en2", 1, 0},	  {"p2p0", 12, 0},
+				     {"vboxnet2", 1, 0}, {"lo0", 0, 2}};
 	check_interfaces("many_interfaces-1.pcapng", many, 11);
-	const struct ifexp example[] = { { "lo", 1, 59 }, { NULL, 113, 100 } };
+	const struct ifexp example[] = {{"lo", 1, 59}, {NULL, 113, 100}};
 	check_interfaces("pcapng-example.pcapng", example, 2);
-	const struct ifexp viber[] = { { NULL, 1, 451 }, { "wlx08beac0b176e", 1, 15 } };
+	const struct ifexp viber[] = {{NULL, 1, 451}, {"wlx08beac0b176e", 1, 15}};
 	check_interfaces("viber.pcap", viber, 2);
 	/* Three sections: big-endian (2 interfaces), little-endian (1), big-endian (2); ids restart
 	 * at 0 in each section and are renumbered file-wide. */
-	const struct ifexp t202[] = { { "eth0", 1, 2 },
-				      { "null1", 0, 1 },
-				      { "silly ethernet interface 2", 1, 4 },
-				      { "eth0", 1, 0 },
-				      { "null1", 0, 1 } };
+	const struct ifexp t202[] = {{"eth0", 1, 2},
+				     {"null1", 0, 1},
+				     {"silly ethernet interface 2", 1, 4},
+				     {"eth0", 1, 0},
+				     {"null1", 0, 1}};
 	check_interfaces("test202.pcapng", t202, 5);
 	/* Big-endian; 4 EPBs and one Simple Packet Block (interface 0, no timestamp). */
-	const struct ifexp complex[] = { { "eth0", 1, 3 }, { "null1", 0, 1 }, { "silly!\r\nethernet interface 2", 1, 1 } };
+	const struct ifexp complex[] = {
+	    {"eth0", 1, 3}, {"null1", 0, 1}, {"silly!\r\nethernet interface 2", 1, 1}};
 	check_interfaces("complex.pcapng", complex, 3);
-	const struct ifexp multi[] = { { "eth0", 1, 2 },
-				       { "\\Device\\NPF_{5AE6EDB4-EFF9-46B3-A3C2-EE50C688A9E6}", 1, 4 } };
+	const struct ifexp multi[] = {
+	    {"eth0", 1, 2}, {"\\Device\\NPF_{5AE6EDB4-EFF9-46B3-A3C2-EE50C688A9E6}", 1, 4}};
 	check_interfaces("pcapng-multi-interface.pcapng", multi, 2);
 }
 
@@ -219,7 +221,8 @@ static void simple_packet_block_has_no_time(void **state)
 	char path[1200];
 	struct vd_trace *tr;
 	struct vd_err err;
-	assert_int_equal(vd_trace_open(realdata_path(path, sizeof(path), "complex.pcapng"), &tr, &err), 0);
+	assert_int_equal(
+	    vd_trace_open(realdata_path(path, sizeof(path), "complex.pcapng"), &tr, &err), 0);
 	struct vd_pkt pkt;
 	int spb = 0;
 	while (vd_trace_next(tr, &pkt, &err) == 1) {
@@ -290,18 +293,20 @@ static void same_100_packets_in_four_formats(void **state)
 	read_100("100_packets.pcap", "pcap", pcap);
 	read_100("100_packetsns.pcap", "pcap", ns);
 	read_100("100_packets.pcapng", "pcapng", ng);
-	int tcp = 0, ports[2] = { 0, 0 }, exact = 0, same_time = 0;
+	int tcp = 0, ports[2] = {0, 0}, exact = 0, same_time = 0;
 	for (int i = 0; i < N100; i++) {
-		const struct p100 *o[3] = { &pcap[i], &ns[i], &ng[i] };
+		const struct p100 *o[3] = {&pcap[i], &ns[i], &ng[i]};
 		ports[erf[i].iface & 1]++;
 		assert_true(erf[i].iface < 2);
 		for (int k = 0; k < 3; k++) {
 			const struct vd_decoded *a = &erf[i].d, *b = &o[k]->d;
-			/* The converted files kept the time rounded to the µs, in pcap's seconds and
-			 * microseconds fields (where the 0x0d substitution happened too). */
+			/* The converted files kept the time rounded to the µs, in pcap's seconds
+			 * and microseconds fields (where the 0x0d substitution happened too). */
 			vd_ns us = (erf[i].ts + 500) / 1000;
-			assert_true(eq_cr((uint64_t)(us / 1000000), (uint64_t)(o[k]->ts / VD_NS_PER_SEC), 4));
-			assert_true(eq_cr((uint64_t)(us % 1000000), (uint64_t)(o[k]->ts % VD_NS_PER_SEC / 1000), 4));
+			assert_true(eq_cr((uint64_t)(us / 1000000),
+					  (uint64_t)(o[k]->ts / VD_NS_PER_SEC), 4));
+			assert_true(eq_cr((uint64_t)(us % 1000000),
+					  (uint64_t)(o[k]->ts % VD_NS_PER_SEC / 1000), 4));
 			same_time += us * 1000 == o[k]->ts;
 			assert_int_equal(o[k]->ts % 1000, 0);
 			assert_int_equal(a->ip_proto, b->ip_proto);
@@ -330,11 +335,11 @@ static void same_100_packets_in_four_formats(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(counts_equal_manifest),
-		cmocka_unit_test(provenance_skips_meta_records),
-		cmocka_unit_test(multi_interface_pcapng),
-		cmocka_unit_test(simple_packet_block_has_no_time),
-		cmocka_unit_test(same_100_packets_in_four_formats),
+	    cmocka_unit_test(counts_equal_manifest),
+	    cmocka_unit_test(provenance_skips_meta_records),
+	    cmocka_unit_test(multi_interface_pcapng),
+	    cmocka_unit_test(simple_packet_block_has_no_time),
+	    cmocka_unit_test(same_100_packets_in_four_formats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

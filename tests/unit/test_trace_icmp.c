@@ -65,7 +65,9 @@ static int read_expected(const char *path, struct pair *p, int *np, int counts[5
 	*np = 0;
 	while (fgets(line, sizeof(line), f)) {
 		if (strncmp(line, "# counts:", 9) == 0) {
-			sscanf(line, "# counts: requests=%d replies=%d pairs=%d unanswered_requests=%d unmatched_replies=%d",
+			sscanf(line,
+			       "# counts: requests=%d replies=%d pairs=%d unanswered_requests=%d "
+			       "unmatched_replies=%d",
 			       &counts[0], &counts[1], &counts[2], &counts[3], &counts[4]);
 			continue;
 		}
@@ -74,8 +76,8 @@ static int read_expected(const char *path, struct pair *p, int *np, int counts[5
 		struct pair *q = &p[*np];
 		char req[32], rep[32], rtt[32];
 		unsigned long long rf, pf;
-		if (sscanf(line, "%7s %u %u %llu %31s %llu %31s %31s %*s %*s %63s %63s", q->family, &q->id,
-			   &q->seq, &rf, req, &pf, rep, rtt, q->src, q->dst) != 10)
+		if (sscanf(line, "%7s %u %u %llu %31s %llu %31s %31s %*s %*s %63s %63s", q->family,
+			   &q->id, &q->seq, &rf, req, &pf, rep, rtt, q->src, q->dst) != 10)
 			continue;
 		q->req_frame = rf;
 		q->rep_frame = pf;
@@ -100,11 +102,11 @@ static void check_file(const char *name)
 	realdata_path(path, sizeof(path), name);
 	snprintf(exp_path, sizeof(exp_path), "%s/expected/%s.txt", realdata_dir(), name);
 	struct pair want[MAXP];
-	int nwant, counts[5] = { -1, -1, -1, -1, -1 };
+	int nwant, counts[5] = {-1, -1, -1, -1, -1};
 	assert_int_equal(read_expected(exp_path, want, &nwant, counts), 0);
 
 	struct vd_trace *tr;
-	struct vd_err err = { { 0 } };
+	struct vd_err err = {{0}};
 	if (vd_trace_open(path, &tr, &err) < 0)
 		fail_msg("%s: %s", name, err.msg);
 	static struct echo e[4096];
@@ -118,9 +120,14 @@ static void check_file(const char *name)
 		if (!d.icmp_is_echo_request && !d.icmp_is_echo_reply)
 			continue;
 		assert_true(ne < 4096);
-		e[ne++] = (struct echo){ .v6 = d.src.family == AF_INET6, .request = d.icmp_is_echo_request,
-					 .id = d.icmp_id, .seq = d.icmp_seq, .frame = pkt.index,
-					 .ts = pkt.ts, .src = d.src, .dst = d.dst };
+		e[ne++] = (struct echo){.v6 = d.src.family == AF_INET6,
+					.request = d.icmp_is_echo_request,
+					.id = d.icmp_id,
+					.seq = d.icmp_seq,
+					.frame = pkt.index,
+					.ts = pkt.ts,
+					.src = d.src,
+					.dst = d.dst};
 	}
 	if (rc < 0)
 		fail_msg("%s: %s", name, err.msg);
@@ -135,8 +142,9 @@ static void check_file(const char *name)
 		replies++;
 		int j;
 		for (j = 0; j < i; j++)
-			if (e[j].request && !e[j].used && e[j].v6 == e[i].v6 && e[j].id == e[i].id &&
-			    e[j].seq == e[i].seq && addr_eq(&e[j].src, &e[i].dst) && addr_eq(&e[j].dst, &e[i].src))
+			if (e[j].request && !e[j].used && e[j].v6 == e[i].v6 &&
+			    e[j].id == e[i].id && e[j].seq == e[i].seq &&
+			    addr_eq(&e[j].src, &e[i].dst) && addr_eq(&e[j].dst, &e[i].src))
 				break;
 		if (j == i) {
 			unmatched++;
@@ -196,7 +204,7 @@ static void echo_pairs_equal_tshark(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(echo_pairs_equal_tshark),
+	    cmocka_unit_test(echo_pairs_equal_tshark),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,7 @@ static void put(struct img *m, const void *p, size_t n)
 
 static void put16(struct img *m, uint16_t v)
 {
-	uint8_t b[2] = { m->big ? v >> 8 : v & 0xff, m->big ? v & 0xff : v >> 8 };
+	uint8_t b[2] = {m->big ? v >> 8 : v & 0xff, m->big ? v & 0xff : v >> 8};
 	put(m, b, 2);
 }
 
@@ -97,7 +97,7 @@ static void shb(struct img *m, int big)
 	put16(m, 0);
 	put64(m, UINT64_MAX);
 	opt(m, 4, "test", 4); /* shb_userappl */
-	put32(m, 0);          /* opt_endofopt */
+	put32(m, 0);	      /* opt_endofopt */
 	end(m);
 }
 
@@ -114,7 +114,7 @@ static void idb(struct img *m, uint16_t linktype, const char *name, int tsresol,
 		opt(m, 9, &r, 1);
 	}
 	if (tsoffset) {
-		struct img t = { .big = m->big };
+		struct img t = {.big = m->big};
 		put64(&t, (uint64_t)tsoffset);
 		opt(m, 14, t.b, 8);
 	}
@@ -162,7 +162,7 @@ static void run(struct img *m, struct run *r)
 	FILE *f = fmemopen(m->b, m->n, "rb");
 	assert_non_null(f);
 	struct vd_trace *tr;
-	struct vd_err err = { { 0 } };
+	struct vd_err err = {{0}};
 	r->open_rc = vd_trace_open_file(f, "mem.pcapng", NULL, &tr, &err);
 	if (r->open_rc < 0) {
 		snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
@@ -173,7 +173,8 @@ static void run(struct img *m, struct run *r)
 	while ((r->rc = vd_trace_next(tr, &p, &err)) == 1) {
 		assert_true(r->n < 16);
 		r->pkt[r->n] = p;
-		snprintf(r->data[r->n], sizeof(r->data[0]), "%.*s", (int)p.caplen, (const char *)p.data);
+		snprintf(r->data[r->n], sizeof(r->data[0]), "%.*s", (int)p.caplen,
+			 (const char *)p.data);
 		r->n++;
 	}
 	if (r->rc < 0)
@@ -225,14 +226,14 @@ static void timestamps_convert_exactly(void **state)
 static void sections_interfaces_and_packet_blocks(void **state)
 {
 	for (int big = 0; big <= 1; big++) {
-		struct img m = { .n = 0 };
+		struct img m = {.n = 0};
 		shb(&m, big);
 		idb(&m, 1, "eth0", 9, 0);
 		idb(&m, 113, NULL, 0x80 | 10, 1000); /* 2^-10 s, +1000 s */
-		skipped_block(&m, 4);                /* NRB */
+		skipped_block(&m, 4);		     /* NRB */
 		epb(&m, 1, 1024 * 5 + 512, "one");   /* 5.5 s + 1000 s */
 		epb(&m, 0, 1700000000000000001ULL, "two");
-		skipped_block(&m, 5);          /* ISB */
+		skipped_block(&m, 5);	       /* ISB */
 		skipped_block(&m, 0x40000bad); /* custom */
 		/* Obsolete Packet Block: 16-bit interface id and drops count. */
 		begin(&m, 2);
@@ -263,11 +264,11 @@ static void sections_interfaces_and_packet_blocks(void **state)
 		assert_string_equal(r.names[0], "eth0");
 		assert_string_equal(r.names[1], "-");
 		assert_string_equal(r.names[2], "raw");
-		const char *data[5] = { "one", "two", "three", "four", "five" };
-		const uint32_t iface[5] = { 1, 0, 0, 0, 2 };
-		const int lt[5] = { 113, 1, 1, 1, 101 };
-		const vd_ns ts[5] = { 1005500000000LL, 1700000000000000001LL, 7, /* eth0 counts ns */
-				      VD_NS_NONE, 2000000000LL };
+		const char *data[5] = {"one", "two", "three", "four", "five"};
+		const uint32_t iface[5] = {1, 0, 0, 0, 2};
+		const int lt[5] = {113, 1, 1, 1, 101};
+		const vd_ns ts[5] = {1005500000000LL, 1700000000000000001LL, 7, /* eth0 counts ns */
+				     VD_NS_NONE, 2000000000LL};
 		for (int i = 0; i < 5; i++) {
 			assert_string_equal(r.data[i], data[i]);
 			assert_int_equal(r.pkt[i].iface, iface[i]);
@@ -395,12 +396,13 @@ static void damaged_blocks_name_file_and_offset(void **state)
 
 static void forced_format_needs_a_section_header(void **state)
 {
-	uint8_t junk[32] = { 6, 0, 0, 0, 32, 0, 0, 0 };
+	uint8_t junk[32] = {6, 0, 0, 0, 32, 0, 0, 0};
 	FILE *f = fmemopen(junk, sizeof(junk), "rb");
 	struct vd_trace *tr;
 	struct vd_err err;
 	assert_int_equal(vd_trace_open_file(f, "junk", "pcapng", &tr, &err), -1);
-	assert_non_null(strstr(err.msg, "junk: offset 0: first block is not a Section Header Block"));
+	assert_non_null(
+	    strstr(err.msg, "junk: offset 0: first block is not a Section Header Block"));
 	f = fmemopen(junk, sizeof(junk), "rb");
 	assert_int_equal(vd_trace_open_file(f, "junk", "nope", &tr, &err), -1);
 	assert_non_null(strstr(err.msg, "unknown trace format"));
@@ -409,10 +411,10 @@ static void forced_format_needs_a_section_header(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(timestamps_convert_exactly),
-		cmocka_unit_test(sections_interfaces_and_packet_blocks),
-		cmocka_unit_test(damaged_blocks_name_file_and_offset),
-		cmocka_unit_test(forced_format_needs_a_section_header),
+	    cmocka_unit_test(timestamps_convert_exactly),
+	    cmocka_unit_test(sections_interfaces_and_packet_blocks),
+	    cmocka_unit_test(damaged_blocks_name_file_and_offset),
+	    cmocka_unit_test(forced_format_needs_a_section_header),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,8 +80,9 @@ static void spec_errors(void **state)
 {
 	struct vd_vantage_spec s;
 	struct vd_err err;
-	const char *bad[] = { "", "=x.pcap", "wi re=x.pcap", "wire:=x.pcap", "wire:a b=x.pcap",
-			      "wire=", "wire=x.pcap#", "w=#eth0" };
+	const char *bad[] = {
+	    "",	     "=x.pcap",	     "wi re=x.pcap", "wire:=x.pcap", "wire:a b=x.pcap",
+	    "wire=", "wire=x.pcap#", "w=#eth0"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(vd_vantage_spec_parse(bad[i], &s, &err), -1);
 		assert_non_null(strstr(err.msg, bad[i])); /* the message quotes the argument */
@@ -89,12 +90,12 @@ static void spec_errors(void **state)
 }
 
 static const char csv[] =
-	"seq,phase,status,user_tx_ns,sched_tx_ns,kernel_tx_ns,hw_tx_ns,kernel_rx_ns,hw_rx_ns,"
-	"user_rx_ns,user_rtt_ns,kernel_rtt_ns,hw_rtt_ns,size,ttl\n"
-	"1,rest-pre,ok,1000,1005,1010,,1900,,2000,1000,890,,64,64\n"
-	"2,load,lost,3000,3005,3010,,,,,,,,-1,-1\n"
-	"3,rest-post,ok,5000,5005,5010,,5900,,6000,1000,890,,64,64\n"
-	"3,rest-post,duplicate,,,,,,,6500,,,,64,64\n";
+    "seq,phase,status,user_tx_ns,sched_tx_ns,kernel_tx_ns,hw_tx_ns,kernel_rx_ns,hw_rx_ns,"
+    "user_rx_ns,user_rtt_ns,kernel_rtt_ns,hw_rtt_ns,size,ttl\n"
+    "1,rest-pre,ok,1000,1005,1010,,1900,,2000,1000,890,,64,64\n"
+    "2,load,lost,3000,3005,3010,,,,,,,,-1,-1\n"
+    "3,rest-post,ok,5000,5005,5010,,5900,,6000,1000,890,,64,64\n"
+    "3,rest-post,duplicate,,,,,,,6500,,,,64,64\n";
 
 static void check_tping(struct vd_vantage_set *set, const char *fmt)
 {
@@ -126,7 +127,7 @@ static void tping_csv(void **state)
 	struct vd_vantage_spec s;
 	assert_string_equal(vd_vantage_detect(tmp("run.csv"), &err), "tping-csv");
 	assert_int_equal(vd_vantage_spec_parse(tmp("run.csv"), &s, &err), 0);
-	struct vd_vantage_set set = { 0 };
+	struct vd_vantage_set set = {0};
 	assert_int_equal(vd_vantage_read(&s, &set, NULL, &err), 0);
 	check_tping(&set, "tping-csv");
 	vd_vantage_set_free(&set);
@@ -172,7 +173,7 @@ static void tping_csv_errors(void **state)
 	write_file(tmp("bad.csv"), "seq,phase,status,user_tx_ns,user_rx_ns\n1,load,ok,12x,40\n");
 	struct vd_err err;
 	struct vd_vantage_spec s;
-	struct vd_vantage_set set = { 0 };
+	struct vd_vantage_set set = {0};
 	assert_int_equal(vd_vantage_spec_parse(tmp("bad.csv"), &s, &err), 0);
 	assert_int_equal(vd_vantage_read(&s, &set, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "line 2"));
@@ -183,21 +184,22 @@ static void tping_csv_errors(void **state)
 
 static void tping_json(void **state)
 {
-	write_file(tmp("run.json"),
-		   "{\"seq\": 1, \"phase\": \"rest-pre\", \"status\": \"ok\", \"user_tx_ns\": 1000,"
-		   " \"sched_tx_ns\": 1005, \"kernel_tx_ns\": 1010, \"hw_tx_ns\": null,"
-		   " \"kernel_rx_ns\": 1900, \"hw_rx_ns\": null, \"user_rx_ns\": 2000, \"size\": 64}\n"
-		   "{\"seq\":2,\"phase\":\"load\",\"status\":\"lost\",\"user_tx_ns\":3000,"
-		   "\"kernel_tx_ns\":3010}\n"
-		   "\n"
-		   "{\"seq\":3,\"phase\":\"rest-post\",\"status\":\"ok\",\"user_tx_ns\":5000,"
-		   "\"kernel_tx_ns\":5010,\"kernel_rx_ns\":5900,\"user_rx_ns\":6000}\n"
-		   "{\"seq\":3,\"phase\":\"rest-post\",\"status\":\"duplicate\",\"user_rx_ns\":6500}\n");
+	write_file(
+	    tmp("run.json"),
+	    "{\"seq\": 1, \"phase\": \"rest-pre\", \"status\": \"ok\", \"user_tx_ns\": 1000,"
+	    " \"sched_tx_ns\": 1005, \"kernel_tx_ns\": 1010, \"hw_tx_ns\": null,"
+	    " \"kernel_rx_ns\": 1900, \"hw_rx_ns\": null, \"user_rx_ns\": 2000, \"size\": 64}\n"
+	    "{\"seq\":2,\"phase\":\"load\",\"status\":\"lost\",\"user_tx_ns\":3000,"
+	    "\"kernel_tx_ns\":3010}\n"
+	    "\n"
+	    "{\"seq\":3,\"phase\":\"rest-post\",\"status\":\"ok\",\"user_tx_ns\":5000,"
+	    "\"kernel_tx_ns\":5010,\"kernel_rx_ns\":5900,\"user_rx_ns\":6000}\n"
+	    "{\"seq\":3,\"phase\":\"rest-post\",\"status\":\"duplicate\",\"user_rx_ns\":6500}\n");
 	struct vd_err err;
 	struct vd_vantage_spec s;
 	assert_string_equal(vd_vantage_detect(tmp("run.json"), &err), "tping-json");
 	assert_int_equal(vd_vantage_spec_parse(tmp("run.json"), &s, &err), 0);
-	struct vd_vantage_set set = { 0 };
+	struct vd_vantage_set set = {0};
 	assert_int_equal(vd_vantage_read(&s, &set, NULL, &err), 0);
 	check_tping(&set, "tping-json");
 	vd_vantage_set_free(&set);
@@ -209,7 +211,7 @@ static void tping_sqlite(void **state)
 	struct vd_err err;
 	struct vd_store *st;
 	assert_int_equal(vd_store_open(tmp("runs.db"), &st, &err), 0);
-	struct vd_run_info info = { .tool = "tping", .command_line = "tping x" };
+	struct vd_run_info info = {.tool = "tping", .command_line = "tping x"};
 	int64_t run;
 	assert_int_equal(vd_store_begin_run(st, &info, &run, &err), 0);
 	static const struct {
@@ -218,11 +220,10 @@ static void tping_sqlite(void **state)
 		enum vd_probe_status stt;
 		vd_ns utx, ktx, krx, urx;
 	} rows[] = {
-		{ 1, VD_PHASE_REST_PRE, VD_PROBE_OK, 1000, 1010, 1900, 2000 },
-		{ 2, VD_PHASE_LOAD, VD_PROBE_LOST, 3000, 3010, VD_NS_NONE, VD_NS_NONE },
-		{ 3, VD_PHASE_REST_POST, VD_PROBE_OK, 5000, 5010, 5900, 6000 },
-		{ 3, VD_PHASE_REST_POST, VD_PROBE_DUPLICATE, VD_NS_NONE, VD_NS_NONE, VD_NS_NONE,
-		  6500 },
+	    {1, VD_PHASE_REST_PRE, VD_PROBE_OK, 1000, 1010, 1900, 2000},
+	    {2, VD_PHASE_LOAD, VD_PROBE_LOST, 3000, 3010, VD_NS_NONE, VD_NS_NONE},
+	    {3, VD_PHASE_REST_POST, VD_PROBE_OK, 5000, 5010, 5900, 6000},
+	    {3, VD_PHASE_REST_POST, VD_PROBE_DUPLICATE, VD_NS_NONE, VD_NS_NONE, VD_NS_NONE, 6500},
 	};
 	for (size_t i = 0; i < 4; i++) {
 		struct vd_probe p;
@@ -240,7 +241,7 @@ static void tping_sqlite(void **state)
 	assert_string_equal(vd_vantage_detect(tmp("runs.db"), &err), "tping-sqlite");
 	struct vd_vantage_spec s;
 	assert_int_equal(vd_vantage_spec_parse(tmp("runs.db"), &s, &err), 0);
-	struct vd_vantage_set set = { 0 };
+	struct vd_vantage_set set = {0};
 	if (vd_vantage_read(&s, &set, NULL, &err) < 0)
 		fail_msg("%s", err.msg);
 	check_tping(&set, "tping-sqlite");
@@ -262,7 +263,7 @@ static void detection_by_content(void **state)
 	/* a pcap magic in a file called .csv is a pcap */
 	FILE *f = fopen(tmp("trace.csv"), "wb");
 	assert_non_null(f);
-	const unsigned char magic[4] = { 0xd4, 0xc3, 0xb2, 0xa1 };
+	const unsigned char magic[4] = {0xd4, 0xc3, 0xb2, 0xa1};
 	fwrite(magic, 1, 4, f);
 	fclose(f);
 	assert_string_equal(vd_vantage_detect(tmp("trace.csv"), &err), "pcap");
@@ -274,10 +275,11 @@ static void detection_by_content(void **state)
 
 static void unique_names(void **state)
 {
-	struct vd_vantage_set set = { 0 };
-	const char *names[] = { "a", "a", "b", "a" };
+	struct vd_vantage_set set = {0};
+	const char *names[] = {"a", "a", "b", "a"};
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(vd_vantage_set_append(&set, vd_vantage_new(names[i], "", "", "")), 0);
+		assert_int_equal(vd_vantage_set_append(&set, vd_vantage_new(names[i], "", "", "")),
+				 0);
 	vd_vantage_set_unique_names(&set);
 	assert_string_equal(set.v[0]->name, "a");
 	assert_string_equal(set.v[1]->name, "a-2");
@@ -289,14 +291,14 @@ static void unique_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(spec_forms),
-		cmocka_unit_test(spec_errors),
-		cmocka_unit_test(tping_csv),
-		cmocka_unit_test(tping_csv_errors),
-		cmocka_unit_test(tping_json),
-		cmocka_unit_test(tping_sqlite),
-		cmocka_unit_test(detection_by_content),
-		cmocka_unit_test(unique_names),
+	    cmocka_unit_test(spec_forms),
+	    cmocka_unit_test(spec_errors),
+	    cmocka_unit_test(tping_csv),
+	    cmocka_unit_test(tping_csv_errors),
+	    cmocka_unit_test(tping_json),
+	    cmocka_unit_test(tping_sqlite),
+	    cmocka_unit_test(detection_by_content),
+	    cmocka_unit_test(unique_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,35 @@
+# analyze_lib.sh — helpers sourced by the analyze_*.sh end-to-end tests.
+set -u
+AN="$(cd "${VMDELAY_BIN:-build/asan/bin}" 2>/dev/null && pwd)/vmdelay-analyze"
+[ -x "$AN" ] || { echo "no vmdelay-analyze in ${VMDELAY_BIN:-build/asan/bin}" >&2; exit 1; }
+REAL="${VMDELAY_SHARED:-../shared}/testdata/real"
+fails=0
+fail() {
+	echo "FAIL: $*" >&2
+	fails=$((fails + 1))
+}
+need_real() {
+	[ -d "$REAL/expected" ] || { echo "no real captures in $REAL" >&2; exit 77; }
+}
+# JSON number after "key": in a one-key-per-match grep (first match).
+json_num() { # file key [nth]
+	grep -o "\"$2\": [-0-9.e]*" "$1" | sed -n "${3:-1}p" | sed 's/.*: //'
+}
+# Rewrites a classic microsecond pcap, adding $2 µs to requests' and $3 µs to replies' times
+# (ICMP type at Ethernet + IPv4 offset; only plain Ethernet/IPv4 files).
+pcap_shift() { # in req_us rep_us out
+	perl -e '
+		my ($in, $dq, $dr, $out) = @ARGV;
+		open(my $f, "<:raw", $in) or die "$in: $!"; local $/; my $b = <$f>; close $f;
+		my $o = substr($b, 0, 24); my $p = 24;
+		while ($p + 16 <= length($b)) {
+			my ($s, $u, $cl, $ol) = unpack("V4", substr($b, $p, 16));
+			my $data = substr($b, $p + 16, $cl);
+			my $type = ord(substr($data, 34, 1));
+			my $t = $s * 1000000 + $u + ($type == 8 ? $dq : $type == 0 ? $dr : 0);
+			$o .= pack("V4", int($t / 1000000), $t % 1000000, $cl, $ol) . $data;
+			$p += 16 + $cl;
+		}
+		open(my $g, ">:raw", $out) or die "$out: $!"; print $g $o; close $g;
+	' "$@"
+}
