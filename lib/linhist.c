@@ -89,8 +89,11 @@ vd_ns vd_linhist_quantile(const struct vd_linhist *h, double p)
 		return h->min;
 	for (size_t i = 0; i < h->nbins; i++) {
 		cum += (double)h->count[i];
-		if (h->count[i] && cum >= want)
-			return (vd_ns)(i + 1) * h->bin_ns;
+		if (h->count[i] && cum >= want) {
+			/* the bin's upper edge, but never past the largest value seen */
+			vd_ns edge = (vd_ns)(i + 1) * h->bin_ns;
+			return edge < h->max ? edge : h->max;
+		}
 	}
 	return h->max;
 }

@@ -26,8 +26,8 @@ int vd_store_add_transfer(struct vd_store *st, int64_t run_id, const struct vd_t
 	int rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return vd_err_set(err, "cannot insert transfer %llu: %s", (unsigned long long)t->idx,
-				  sqlite3_errmsg(db));
+		return vd_err_set(err, "cannot insert transfer %llu: %s",
+				  (unsigned long long)t->idx, sqlite3_errmsg(db));
 	return 0;
 }
 
@@ -50,7 +50,7 @@ int vd_store_load_transfers(struct vd_store *st, int64_t run_id, struct vd_trans
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct vd_transfer t = { 0 };
+		struct vd_transfer t = {0};
 		t.idx = (uint64_t)sqlite3_column_int64(s, 0);
 		t.bytes = (uint64_t)sqlite3_column_int64(s, 1);
 		t.start = sqlite3_column_type(s, 2) == SQLITE_NULL ? VD_NS_NONE

@@ -64,6 +64,7 @@ static void flow_init(struct vd_tcpan *an, struct vd_tcpan_flow *f, uint32_t v,
 	for (int e = 0; e < 2; e++) {
 		vd_ackhist_init(&f->d[e].ah, an->o.bin_ns, an->o.max_bins, an->o.ref_ns,
 				an->o.min_run);
+		vd_ackcomp_init(&f->d[e].xc, an->o.xc_factor, an->o.min_run);
 		vd_tput_init(&f->d[e].tp[VD_TPUT_RTT], an->o.rtt, emit_rtt, f);
 		vd_tput_init(&f->d[e].tp[VD_TPUT_LONG], an->o.interval, emit_long, f);
 		f->d[e].tp_rtt_on = an->o.rtt > 0;
@@ -182,7 +183,8 @@ int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_deco
 		s->fin = 1;
 		s->fin_seq = d->tcp_seq + d->tcp_payload_len;
 	}
-	/* Handshake RTT: SYN to the ACK of the SYN-ACK spans one round trip at any vantage point. */
+	/* Handshake RTT: SYN to the ACK of the SYN-ACK spans one round trip at any vantage point.
+	 */
 	if (f->rtt_src == VD_RTT_NONE && vd_ns_valid(f->syn_ts) && f->synack_seen &&
 	    dir == f->syn_dir && !(fl & VD_TCP_SYN) && (fl & VD_TCP_ACK) && f->d[!dir].syn &&
 	    d->tcp_ack == f->d[!dir].isn + 1)
@@ -222,6 +224,12 @@ struct vd_tcpan_flow *vd_tcpan_find(struct vd_tcpan *an, uint32_t v, const struc
 				    int *same_dir)
 {
 	return vd_flowtab_find(an->flows, v, k, same_dir);
+}
+
+struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const struct vd_decoded *d,
+				      int *dir)
+{
+	return vd_flowtab_peek(an->flows, v, d, dir);
 }
 
 uint64_t vd_tcpan_refused(const struct vd_tcpan *an)

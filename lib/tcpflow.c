@@ -16,8 +16,8 @@ struct vd_flowtab {
 	size_t max_flows, value_size;
 	struct entry *entries; /* insertion order */
 	size_t n, cap;
-	uint32_t *slots;       /* open addressing: entry index + 1, 0 = empty */
-	size_t nslots;         /* power of two, >= 2 * max used */
+	uint32_t *slots; /* open addressing: entry index + 1, 0 = empty */
+	size_t nslots;	 /* power of two, >= 2 * max used */
 	uint64_t refused;
 };
 
@@ -121,8 +121,8 @@ static int rehash(struct vd_flowtab *t)
 	for (size_t i = 0; i < t->n; i++) {
 		const struct vd_flowkey *k = &t->entries[i].key;
 		int how;
-		size_t s = lookup(t, k->vantage, &k->addr[0], k->port[0], &k->addr[1], k->port[1],
-				  &how);
+		size_t s =
+		    lookup(t, k->vantage, &k->addr[0], k->port[0], &k->addr[1], k->port[1], &how);
 		t->slots[s] = (uint32_t)(i + 1);
 	}
 	return 0;
@@ -166,12 +166,22 @@ void *vd_flowtab_get(struct vd_flowtab *t, uint32_t vantage, const struct vd_dec
 	return value;
 }
 
+void *vd_flowtab_peek(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir)
+{
+	int how;
+	size_t s = lookup(t, vantage, &d->src, d->sport, &d->dst, d->dport, &how);
+	if (!how)
+		return NULL;
+	*dir = how == 1 ? 0 : 1;
+	return t->entries[t->slots[s] - 1].value;
+}
+
 void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_flowkey *key,
 		      int *same_dir)
 {
 	int how;
-	size_t s = lookup(t, vantage, &key->addr[0], key->port[0], &key->addr[1], key->port[1],
-			  &how);
+	size_t s =
+	    lookup(t, vantage, &key->addr[0], key->port[0], &key->addr[1], key->port[1], &how);
 	if (!how)
 		return NULL;
 	*same_dir = how == 1;

@@ -28,6 +28,19 @@ static void close_interval(struct vd_tput *t)
 	t->cur_bytes = 0;
 }
 
+/* A stretch of n > 1 empty intervals: counted one by one in the statistics but handed to the
+ * callback as one row, so an idle hour at a 50 µs timescale is not 72 million calls. */
+static void skip_idle(struct vd_tput *t, int64_t n)
+{
+	if (!t->intervals)
+		t->max_bps = 0;
+	t->min_bps = 0;
+	t->intervals += (uint64_t)n;
+	if (t->emit)
+		t->emit(t->ctx, t->t0 + t->cur * t->interval, n * t->interval, 0, 0);
+	t->cur += n;
+}
+
 void vd_tput_add(struct vd_tput *t, vd_ns ts, uint64_t bytes)
 {
 	if (!t->started) {
@@ -36,8 +49,13 @@ void vd_tput_add(struct vd_tput *t, vd_ns ts, uint64_t bytes)
 		t->cur = 0;
 	}
 	int64_t idx = ts > t->t0 ? (ts - t->t0) / t->interval : 0;
-	while (t->cur < idx)
+	while (t->cur < idx) {
+		if (!t->cur_bytes && idx - t->cur > 1) {
+			skip_idle(t, idx - t->cur);
+			break;
+		}
 		close_interval(t);
+	}
 	t->cur_bytes += bytes;
 	t->total += bytes;
 	if (ts > t->last_ts)

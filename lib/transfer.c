@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const names[VD_XFER__COUNT] = { "ok", "refused", "reset", "timeout", "error" };
+static const char *const names[VD_XFER__COUNT] = {"ok", "refused", "reset", "timeout", "error"};
 
 const char *vd_transfer_status_name(enum vd_transfer_status s)
 {
@@ -28,8 +28,8 @@ void vd_transfer_finish(struct vd_transfer *t)
 {
 	vd_ns d = vd_ns_diff(t->end, t->start);
 	t->throughput_bps = (t->status == VD_XFER_OK && vd_ns_valid(d) && d > 0)
-				    ? (double)t->bytes * 8.0 * 1e9 / (double)d
-				    : NAN;
+				? (double)t->bytes * 8.0 * 1e9 / (double)d
+				: NAN;
 }
 
 void vd_transfer_out_row(struct vd_out *o, const struct vd_transfer *t)
@@ -77,8 +77,7 @@ static int parse_i64(const char *s, int64_t *v)
 	return 0;
 }
 
-int vd_transfer_load_csv(const char *path, struct vd_transfer **out, size_t *n,
-			 struct vd_err *err)
+int vd_transfer_load_csv(const char *path, struct vd_transfer **out, size_t *n, struct vd_err *err)
 {
 	*out = NULL;
 	*n = 0;
@@ -88,7 +87,7 @@ int vd_transfer_load_csv(const char *path, struct vd_transfer **out, size_t *n,
 	char line[1024];
 	char *cells[16];
 	enum { C_IDX, C_BYTES, C_START, C_END, C_STATUS, C__N };
-	static const char *const want[C__N] = { "idx", "bytes", "start_ns", "end_ns", "status" };
+	static const char *const want[C__N] = {"idx", "bytes", "start_ns", "end_ns", "status"};
 	int col[C__N];
 	if (!fgets(line, sizeof(line), f)) {
 		fclose(f);
@@ -102,7 +101,8 @@ int vd_transfer_load_csv(const char *path, struct vd_transfer **out, size_t *n,
 				col[k] = i;
 		if (col[k] < 0) {
 			fclose(f);
-			return vd_err_set(err, "%s: line 1: no column '%s' (not a tperf --csv file)",
+			return vd_err_set(err,
+					  "%s: line 1: no column '%s' (not a tperf --csv file)",
 					  path, want[k]);
 		}
 	}
@@ -113,17 +113,18 @@ int vd_transfer_load_csv(const char *path, struct vd_transfer **out, size_t *n,
 		if (line[0] == '\n' || line[0] == 0)
 			continue;
 		int m = split(line, cells, 16);
-		struct vd_transfer t = { 0 };
+		struct vd_transfer t = {0};
 		int64_t idx, bytes;
 		int bad = 0;
 		for (int k = 0; k < C__N; k++)
 			bad |= col[k] >= m;
 		if (!bad)
-			bad = parse_i64(cells[col[C_IDX]], &idx) || parse_i64(cells[col[C_BYTES]], &bytes) ||
+			bad = parse_i64(cells[col[C_IDX]], &idx) ||
+			      parse_i64(cells[col[C_BYTES]], &bytes) ||
 			      parse_i64(cells[col[C_START]], &t.start) ||
 			      parse_i64(cells[col[C_END]], &t.end) ||
-			      vd_transfer_status_parse(cells[col[C_STATUS]], &t.status) || idx < 0 ||
-			      bytes < 0;
+			      vd_transfer_status_parse(cells[col[C_STATUS]], &t.status) ||
+			      idx < 0 || bytes < 0;
 		if (bad) {
 			free(*out);
 			*out = NULL;

@@ -18,11 +18,25 @@ int vd_units_parse_rate(const char *text, double *bps)
 		return -1;
 	double mult = 1;
 	switch (*end) {
-	case 'k': case 'K': mult = 1e3; end++; break;
-	case 'M': mult = 1e6; end++; break;
-	case 'G': mult = 1e9; end++; break;
-	case 'T': mult = 1e12; end++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		mult = 1e3;
+		end++;
+		break;
+	case 'M':
+		mult = 1e6;
+		end++;
+		break;
+	case 'G':
+		mult = 1e9;
+		end++;
+		break;
+	case 'T':
+		mult = 1e12;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end && strcasecmp(end, "bit") && strcasecmp(end, "bps") && strcasecmp(end, "b") &&
 	    strcasecmp(end, "bit/s"))
@@ -42,10 +56,23 @@ int vd_units_parse_bytes(const char *text, uint64_t *bytes)
 		return -1;
 	uint64_t mult = 1;
 	switch (*end) {
-	case 'k': case 'K': mult = UINT64_C(1) << 10; end++; break;
-	case 'm': case 'M': mult = UINT64_C(1) << 20; end++; break;
-	case 'g': case 'G': mult = UINT64_C(1) << 30; end++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		mult = UINT64_C(1) << 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mult = UINT64_C(1) << 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mult = UINT64_C(1) << 30;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (mult > 1 && (*end == 'i' || *end == 'I'))
 		end++;

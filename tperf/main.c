@@ -1,6 +1,7 @@
 /* tperf — TCP workload tool: `tperf sink` counts bytes per connection, `tperf send` runs bulk
  * transfers (one, or COUNTxSIZE each on a new connection) and records bytes, start, end and
  * throughput per transfer (docs/man/tperf.1, docs/formats/tcp.md). */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,24 +16,24 @@
 #include "vmdelay/units.h"
 
 static const char usage[] =
-	"usage: tperf sink [-p PORT] [-B ADDR] [-c N] [-t TIME] [--csv|--json] [-o FILE]\n"
-	"       tperf send HOST [-p PORT] (-n BYTES | -r COUNTxSIZE) [-m MSGSIZE] [--mss N]\n"
-	"                  [-t TIME] [--csv|--json] [-o FILE] [--db FILE --testbed NAME --label TEXT]\n"
-	"  -p, --port PORT      TCP port (default 5001)\n"
-	"  -B, --bind ADDR      sink: listen on ADDR (default: every IPv6 and IPv4 address)\n"
-	"  -c, --connections N  sink: exit after N connections\n"
-	"  -n, --bytes BYTES    send: one transfer of BYTES (K, M, G = 1024^n; e.g. 10M)\n"
-	"  -r, --repeat CxS     send: C transfers of S bytes, each on a new connection (1000x100KB)\n"
-	"  -m, --msg-size SIZE  send: bytes per send() call (default 128K)\n"
-	"      --mss N          send: TCP_MAXSEG hint\n"
-	"  -t, --time TIME      time limit of the whole run (default 60s send, 3600s sink)\n"
-	"      --csv, --json    output format (default: a text table)\n"
-	"  -o, --output FILE    write the rows to FILE instead of stdout\n"
-	"      --db FILE        send: store the run and its transfers in the SQLite FILE\n"
-	"      --testbed NAME   testbed name stored with the run (default \"default\")\n"
-	"      --label TEXT     free text stored with the run\n"
-	"  -h, --help, -V, --version\n"
-	"exit: 0 every transfer completed, 1 runtime error (refused, reset, timeout), 2 usage\n";
+    "usage: tperf sink [-p PORT] [-B ADDR] [-c N] [-t TIME] [--csv|--json] [-o FILE]\n"
+    "       tperf send HOST [-p PORT] (-n BYTES | -r COUNTxSIZE) [-m MSGSIZE] [--mss N]\n"
+    "                  [-t TIME] [--csv|--json] [-o FILE] [--db FILE --testbed NAME --label TEXT]\n"
+    "  -p, --port PORT      TCP port (default 5001)\n"
+    "  -B, --bind ADDR      sink: listen on ADDR (default: every IPv6 and IPv4 address)\n"
+    "  -c, --connections N  sink: exit after N connections\n"
+    "  -n, --bytes BYTES    send: one transfer of BYTES (K, M, G = 1024^n; e.g. 10M)\n"
+    "  -r, --repeat CxS     send: C transfers of S bytes, each on a new connection (1000x100KB)\n"
+    "  -m, --msg-size SIZE  send: bytes per send() call (default 128K)\n"
+    "      --mss N          send: TCP_MAXSEG hint\n"
+    "  -t, --time TIME      time limit of the whole run (default 60s send, 3600s sink)\n"
+    "      --csv, --json    output format (default: a text table)\n"
+    "  -o, --output FILE    write the rows to FILE instead of stdout\n"
+    "      --db FILE        send: store the run and its transfers in the SQLite FILE\n"
+    "      --testbed NAME   testbed name stored with the run (default \"default\")\n"
+    "      --label TEXT     free text stored with the run\n"
+    "  -h, --help, -V, --version\n"
+    "exit: 0 every transfer completed, 1 runtime error (refused, reset, timeout), 2 usage\n";
 
 #define MAX_TRANSFERS 100000000ULL
 #define MAX_BUF (UINT64_C(64) << 20)
@@ -62,23 +63,23 @@ enum { OPT_CSV = 256, OPT_JSON, OPT_MSS, OPT_DB, OPT_TESTBED, OPT_LABEL };
 static int parse(int argc, char **argv, struct cli *c)
 {
 	static const struct option opts[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "bind", required_argument, NULL, 'B' },
-		{ "connections", required_argument, NULL, 'c' },
-		{ "bytes", required_argument, NULL, 'n' },
-		{ "repeat", required_argument, NULL, 'r' },
-		{ "msg-size", required_argument, NULL, 'm' },
-		{ "mss", required_argument, NULL, OPT_MSS },
-		{ "time", required_argument, NULL, 't' },
-		{ "csv", no_argument, NULL, OPT_CSV },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "output", required_argument, NULL, 'o' },
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "testbed", required_argument, NULL, OPT_TESTBED },
-		{ "label", required_argument, NULL, OPT_LABEL },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	    {"port", required_argument, NULL, 'p'},
+	    {"bind", required_argument, NULL, 'B'},
+	    {"connections", required_argument, NULL, 'c'},
+	    {"bytes", required_argument, NULL, 'n'},
+	    {"repeat", required_argument, NULL, 'r'},
+	    {"msg-size", required_argument, NULL, 'm'},
+	    {"mss", required_argument, NULL, OPT_MSS},
+	    {"time", required_argument, NULL, 't'},
+	    {"csv", no_argument, NULL, OPT_CSV},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"output", required_argument, NULL, 'o'},
+	    {"db", required_argument, NULL, OPT_DB},
+	    {"testbed", required_argument, NULL, OPT_TESTBED},
+	    {"label", required_argument, NULL, OPT_LABEL},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	memset(c, 0, sizeof(*c));
 	c->port = "5001";
@@ -113,20 +114,28 @@ static int parse(int argc, char **argv, struct cli *c)
 			c->port = optarg;
 			break;
 		}
-		case 'B': c->bind_addr = optarg; break;
-		case 'c':
-			if (vd_units_parse_bytes(optarg, &v) || v > MAX_TRANSFERS)
+		case 'B':
+			c->bind_addr = optarg;
+			break;
+		case 'c': {
+			char *end;
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno || *end || optarg[0] < '1' || optarg[0] > '9' || v > MAX_TRANSFERS)
 				return usage_error("-c %s: expected a positive count", optarg);
 			c->conns = v;
 			break;
+		}
 		case 'n':
 			if (vd_units_parse_bytes(optarg, &c->bytes))
-				return usage_error("-n %s: expected a size such as 100KB or 10M", optarg);
+				return usage_error("-n %s: expected a size such as 100KB or 10M",
+						   optarg);
 			c->count = 1;
 			break;
 		case 'r':
 			if (vd_units_parse_repeat(optarg, &c->count, &c->bytes))
-				return usage_error("-r %s: expected COUNTxSIZE, e.g. 1000x100KB", optarg);
+				return usage_error("-r %s: expected COUNTxSIZE, e.g. 1000x100KB",
+						   optarg);
 			break;
 		case 'm':
 			if (vd_units_parse_bytes(optarg, &c->msg_size) || c->msg_size > MAX_BUF)
@@ -142,17 +151,35 @@ static int parse(int argc, char **argv, struct cli *c)
 		}
 		case 't':
 			if (vd_ns_parse_duration(optarg, &c->limit) || c->limit <= 0)
-				return usage_error("-t %s: expected a duration such as 30s", optarg);
+				return usage_error("-t %s: expected a duration such as 30s",
+						   optarg);
 			break;
-		case OPT_CSV: c->mode = VD_OUT_CSV; break;
-		case OPT_JSON: c->mode = VD_OUT_JSON; break;
-		case 'o': c->out_path = optarg; break;
-		case OPT_DB: c->db_path = optarg; break;
-		case OPT_TESTBED: c->testbed = optarg; break;
-		case OPT_LABEL: c->label = optarg; break;
-		case 'h': fputs(usage, stdout); return -1;
-		case 'V': printf("tperf %s\n", VMDELAY_VERSION); return -1;
-		default: return usage_error("%s", "unknown option");
+		case OPT_CSV:
+			c->mode = VD_OUT_CSV;
+			break;
+		case OPT_JSON:
+			c->mode = VD_OUT_JSON;
+			break;
+		case 'o':
+			c->out_path = optarg;
+			break;
+		case OPT_DB:
+			c->db_path = optarg;
+			break;
+		case OPT_TESTBED:
+			c->testbed = optarg;
+			break;
+		case OPT_LABEL:
+			c->label = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return -1;
+		case 'V':
+			printf("tperf %s\n", VMDELAY_VERSION);
+			return -1;
+		default:
+			return usage_error("%s", "unknown option");
 		}
 	}
 	if (c->is_sink) {
@@ -222,9 +249,13 @@ static char *join_argv(int argc, char **argv)
 static int run_send(struct cli *c, struct vd_out *out, int argc, char **argv)
 {
 	struct vd_err err;
-	struct tperf_send_opts o = { .host = c->host, .port = c->port, .bytes = c->bytes,
-				     .count = c->count, .msg_size = c->msg_size, .mss = c->mss,
-				     .deadline = vd_now(CLOCK_MONOTONIC) + c->limit };
+	struct tperf_send_opts o = {.host = c->host,
+				    .port = c->port,
+				    .bytes = c->bytes,
+				    .count = c->count,
+				    .msg_size = c->msg_size,
+				    .mss = c->mss,
+				    .deadline = vd_now(CLOCK_MONOTONIC) + c->limit};
 	if (tperf_resolve(&o, &err)) {
 		fprintf(stderr, "tperf: %s\n", err.msg);
 		return VD_EXIT_RUNTIME;
@@ -242,15 +273,18 @@ static int run_send(struct cli *c, struct vd_out *out, int argc, char **argv)
 	char *cmdline = join_argv(argc, argv);
 	if (c->db_path) {
 		char params[256];
-		snprintf(params, sizeof(params),
-			 "{\"host\":\"%s\",\"port\":%s,\"bytes\":%llu,\"count\":%llu,\"msg_size\":%llu,"
-			 "\"mss\":%d}",
-			 strchr(c->host, '"') ? "?" : c->host, c->port, (unsigned long long)c->bytes,
-			 (unsigned long long)c->count, (unsigned long long)c->msg_size, c->mss);
-		struct vd_run_info info = { .tool = "tperf", .testbed = c->testbed,
-					    .label = c->label, .command_line = cmdline,
-					    .params_json = params,
-					    .start_ns = vd_now(CLOCK_REALTIME) };
+		snprintf(
+		    params, sizeof(params),
+		    "{\"host\":\"%s\",\"port\":%s,\"bytes\":%llu,\"count\":%llu,\"msg_size\":%llu,"
+		    "\"mss\":%d}",
+		    strchr(c->host, '"') ? "?" : c->host, c->port, (unsigned long long)c->bytes,
+		    (unsigned long long)c->count, (unsigned long long)c->msg_size, c->mss);
+		struct vd_run_info info = {.tool = "tperf",
+					   .testbed = c->testbed,
+					   .label = c->label,
+					   .command_line = cmdline,
+					   .params_json = params,
+					   .start_ns = vd_now(CLOCK_REALTIME)};
 		if (vd_store_open(c->db_path, &st, &err) ||
 		    vd_store_begin_run(st, &info, &run, &err)) {
 			fprintf(stderr, "tperf: %s\n", err.msg);
@@ -293,7 +327,8 @@ static int run_send(struct cli *c, struct vd_out *out, int argc, char **argv)
 	}
 	if (c->mode == VD_OUT_TEXT) {
 		vd_out_flush(out);
-		fprintf(stderr, "tperf: %llu of %llu transfers complete, %llu bytes, mean %.1f Mbit/s\n",
+		fprintf(stderr,
+			"tperf: %llu of %llu transfers complete, %llu bytes, mean %.1f Mbit/s\n",
 			(unsigned long long)done, (unsigned long long)c->count,
 			(unsigned long long)total, done ? sum_bps / (double)done / 1e6 : 0.0);
 	}
@@ -321,10 +356,12 @@ int main(int argc, char **argv)
 		return VD_EXIT_RUNTIME;
 	}
 	if (c.is_sink) {
-		struct sink_ctx s = { .out = out, .text = c.mode == VD_OUT_TEXT };
-		struct tperf_sink_opts o = { .bind_addr = c.bind_addr, .port = c.port,
-					     .max_conns = c.conns, .buf_size = 256 * 1024,
-					     .deadline = vd_now(CLOCK_MONOTONIC) + c.limit };
+		struct sink_ctx s = {.out = out, .text = c.mode == VD_OUT_TEXT};
+		struct tperf_sink_opts o = {.bind_addr = c.bind_addr,
+					    .port = c.port,
+					    .max_conns = c.conns,
+					    .buf_size = 256 * 1024,
+					    .deadline = vd_now(CLOCK_MONOTONIC) + c.limit};
 		struct vd_err err;
 		rc = tperf_sink_run(&o, on_conn, &s, &err) ? VD_EXIT_RUNTIME : VD_EXIT_OK;
 		if (rc)

@@ -16,7 +16,7 @@ static struct addrinfo *resolved;
 
 int tperf_resolve(const struct tperf_send_opts *o, struct vd_err *err)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 	int rc = getaddrinfo(o->host, o->port, &hints, &resolved);
 	if (rc)
 		return vd_err_set(err, "%s port %s: %s", o->host, o->port, gai_strerror(rc));
@@ -46,7 +46,7 @@ static int wait_fd(int fd, short events, vd_ns deadline)
 		int ms = ms_left(deadline);
 		if (!ms)
 			return 0;
-		struct pollfd p = { .fd = fd, .events = events };
+		struct pollfd p = {.fd = fd, .events = events};
 		int rc = poll(&p, 1, ms);
 		if (rc < 0 && errno == EINTR)
 			continue;
@@ -59,10 +59,15 @@ static int wait_fd(int fd, short events, vd_ns deadline)
 static enum vd_transfer_status status_of(int e)
 {
 	switch (e) {
-	case ECONNREFUSED: return VD_XFER_REFUSED;
-	case ECONNRESET: case EPIPE: return VD_XFER_RESET;
-	case ETIMEDOUT: return VD_XFER_TIMEOUT;
-	default: return VD_XFER_ERROR;
+	case ECONNREFUSED:
+		return VD_XFER_REFUSED;
+	case ECONNRESET:
+	case EPIPE:
+		return VD_XFER_RESET;
+	case ETIMEDOUT:
+		return VD_XFER_TIMEOUT;
+	default:
+		return VD_XFER_ERROR;
 	}
 }
 
@@ -73,19 +78,18 @@ static int fail(struct vd_transfer *t, int e, struct vd_err *err, const char *st
 	t->status = status_of(e);
 	t->end = vd_now(CLOCK_REALTIME);
 	vd_transfer_finish(t);
-	const char *what = t->status == VD_XFER_REFUSED ? "connection refused"
-			   : t->status == VD_XFER_RESET ? "connection reset by peer"
+	const char *what = t->status == VD_XFER_REFUSED	  ? "connection refused"
+			   : t->status == VD_XFER_RESET	  ? "connection reset by peer"
 			   : t->status == VD_XFER_TIMEOUT ? "timed out"
 							  : strerror(e);
 	return vd_err_set(err, "%s port %s: transfer %llu: %s: %s (after %llu bytes)", host, port,
 			  (unsigned long long)t->idx, step, what, (unsigned long long)t->bytes);
 }
 
-static int connect_one(const struct tperf_send_opts *o, const struct addrinfo *ai, int *fdp,
-		       int *e)
+static int connect_one(const struct tperf_send_opts *o, const struct addrinfo *ai, int *fdp, int *e)
 {
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			ai->ai_protocol);
+	int fd =
+	    socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
 	if (fd < 0) {
 		*e = errno;
 		return -1;

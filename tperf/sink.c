@@ -23,8 +23,9 @@ static int ms_left(vd_ns deadline)
 
 static int listen_on(const struct tperf_sink_opts *o, struct vd_err *err)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE | AI_NUMERICHOST };
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICHOST};
 	struct addrinfo *res;
 	const char *addr = o->bind_addr ? o->bind_addr : "::";
 	int rc = getaddrinfo(addr, o->port, &hints, &res);
@@ -93,7 +94,7 @@ static void drain(int fd, uint8_t *buf, size_t size, vd_ns deadline, struct vd_t
 			t->status = VD_XFER_TIMEOUT;
 			return;
 		}
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int rc = poll(&p, 1, ms);
 		if (rc < 0 && errno == EINTR)
 			continue;
@@ -112,8 +113,7 @@ static void drain(int fd, uint8_t *buf, size_t size, vd_ns deadline, struct vd_t
 	}
 }
 
-int tperf_sink_run(const struct tperf_sink_opts *o, tperf_conn_fn fn, void *ctx,
-		   struct vd_err *err)
+int tperf_sink_run(const struct tperf_sink_opts *o, tperf_conn_fn fn, void *ctx, struct vd_err *err)
 {
 	int lfd = listen_on(o, err);
 	if (lfd < 0)
@@ -129,7 +129,7 @@ int tperf_sink_run(const struct tperf_sink_opts *o, tperf_conn_fn fn, void *ctx,
 		int ms = ms_left(o->deadline);
 		if (!ms)
 			break;
-		struct pollfd p = { .fd = lfd, .events = POLLIN };
+		struct pollfd p = {.fd = lfd, .events = POLLIN};
 		int rc = poll(&p, 1, ms);
 		if (rc < 0 && errno == EINTR)
 			continue;
@@ -148,7 +148,7 @@ int tperf_sink_run(const struct tperf_sink_opts *o, tperf_conn_fn fn, void *ctx,
 			ret = vd_err_set(err, "accept: %s", strerror(errno));
 			break;
 		}
-		struct vd_transfer t = { .idx = conns, .start = vd_now(CLOCK_REALTIME) };
+		struct vd_transfer t = {.idx = conns, .start = vd_now(CLOCK_REALTIME)};
 		drain(fd, buf, o->buf_size, o->deadline, &t);
 		t.end = vd_now(CLOCK_REALTIME);
 		close(fd);

@@ -12,12 +12,12 @@
 
 struct tperf_send_opts {
 	const char *host;
-	const char *port;      /* "5001" */
-	uint64_t bytes;        /* per transfer */
-	uint64_t count;        /* transfers, each on a new connection */
-	size_t msg_size;       /* bytes per send() */
-	int mss;               /* TCP_MAXSEG hint, 0: the kernel's */
-	vd_ns deadline;        /* CLOCK_MONOTONIC: the whole run ends by then */
+	const char *port; /* "5001" */
+	uint64_t bytes;	  /* per transfer */
+	uint64_t count;	  /* transfers, each on a new connection */
+	size_t msg_size;  /* bytes per send() */
+	int mss;	  /* TCP_MAXSEG hint, 0: the kernel's */
+	vd_ns deadline;	  /* CLOCK_MONOTONIC: the whole run ends by then */
 };
 
 /* Resolves host/port (numeric or a name; both IPv4 and IPv6). -1 with a message. */
@@ -34,8 +34,8 @@ void tperf_send_cleanup(void);
 struct tperf_sink_opts {
 	const char *bind_addr; /* NULL: any (IPv6 dual-stack, else IPv4) */
 	const char *port;
-	uint64_t max_conns;    /* 0: no limit */
-	vd_ns deadline;        /* CLOCK_MONOTONIC */
+	uint64_t max_conns; /* 0: no limit */
+	vd_ns deadline;	    /* CLOCK_MONOTONIC */
 	size_t buf_size;
 };
 

@@ -12,17 +12,17 @@
 #include "vmdelay/vdtime.h"
 
 struct vd_ackhist {
-	struct vd_linhist h;  /* gaps; a gap ending in a duplicate ACK is marked */
-	vd_ns ref_ns;         /* one full segment at the bottleneck rate */
-	unsigned min_run;     /* compressed gaps in a row that make an event (2: three ACKs) */
-	uint64_t acks;        /* pure ACKs seen */
-	uint64_t dups;        /* of which duplicates: same ack number and window as the last */
-	uint64_t gaps;        /* acks - 1 */
-	uint64_t below_ref;   /* gaps < ref_ns */
-	uint64_t events;      /* ACK-compression events */
-	uint64_t event_acks;  /* ACKs inside events (an event of k gaps holds k + 1 ACKs) */
-	uint64_t backwards;   /* gaps < 0: the capture's clock stepped back */
-	unsigned run;         /* current run of compressed gaps */
+	struct vd_linhist h; /* gaps; a gap ending in a duplicate ACK is marked */
+	vd_ns ref_ns;	     /* one full segment at the bottleneck rate */
+	unsigned min_run;    /* compressed gaps in a row that make an event (2: three ACKs) */
+	uint64_t acks;	     /* pure ACKs seen */
+	uint64_t dups;	     /* of which duplicates: same ack number and window as the last */
+	uint64_t gaps;	     /* acks - 1 */
+	uint64_t below_ref;  /* gaps < ref_ns */
+	uint64_t events;     /* ACK-compression events */
+	uint64_t event_acks; /* ACKs inside events (an event of k gaps holds k + 1 ACKs) */
+	uint64_t backwards;  /* gaps < 0: the capture's clock stepped back */
+	unsigned run;	     /* current run of compressed gaps */
 	int have_last;
 	vd_ns last_ts;
 	uint32_t last_ack;

@@ -11,16 +11,16 @@
 #include "vmdelay/vdtime.h"
 
 struct vd_linhist {
-	vd_ns bin_ns;       /* bin i holds [i * bin_ns, (i + 1) * bin_ns) */
-	size_t max_bins;    /* bins never grow past this */
-	size_t nbins;       /* bins allocated (grow on demand up to max_bins) */
+	vd_ns bin_ns;	 /* bin i holds [i * bin_ns, (i + 1) * bin_ns) */
+	size_t max_bins; /* bins never grow past this */
+	size_t nbins;	 /* bins allocated (grow on demand up to max_bins) */
 	uint64_t *count;
-	uint64_t *mark;     /* per bin: samples added with a mark (e.g. duplicate ACKs) */
-	uint64_t total;     /* every sample, underflow and overflow included */
+	uint64_t *mark;	    /* per bin: samples added with a mark (e.g. duplicate ACKs) */
+	uint64_t total;	    /* every sample, underflow and overflow included */
 	uint64_t underflow; /* negative values */
 	uint64_t overflow;  /* values >= max_bins * bin_ns */
-	vd_ns min, max;     /* VD_NS_NONE when empty */
-	int oom;            /* a growth failed: the sample went to overflow */
+	vd_ns min, max;	    /* VD_NS_NONE when empty */
+	int oom;	    /* a growth failed: the sample went to overflow */
 };
 
 /* bin_ns > 0, max_bins > 0. Allocates nothing until the first sample. */
@@ -35,7 +35,8 @@ void vd_linhist_add(struct vd_linhist *h, vd_ns v, int marked);
 uint64_t vd_linhist_count_below(const struct vd_linhist *h, vd_ns limit);
 
 /* The value below which a fraction p (0..1) of the samples lies, as the upper edge of the bin
- * where the cumulative count reaches p * total; VD_NS_NONE when empty. */
+ * where the cumulative count reaches p * total (at most the largest value); VD_NS_NONE when
+ * empty. */
 vd_ns vd_linhist_quantile(const struct vd_linhist *h, double p);
 
 /* Modes: bins whose count is larger than both neighbours' (a plateau counts once, at its first

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "vmdelay/ackcomp.h"
 #include "vmdelay/ackhist.h"
 #include "vmdelay/decode.h"
 #include "vmdelay/tcpflow.h"
@@ -21,18 +22,20 @@ enum { VD_TPUT_RTT, VD_TPUT_LONG };
 struct vd_tcpan_flow;
 
 struct vd_tcpan_opts {
-	vd_ns bin_ns;         /* ACK histogram bin width (10 µs) */
-	size_t max_bins;      /* histogram bins kept per flow (gaps beyond: overflow) */
-	vd_ns ref_ns;         /* one full segment at the bottleneck rate */
-	unsigned min_run;     /* compressed gaps in a row for an ACK-compression event */
-	vd_ns interval;       /* the long throughput timescale (1 s) */
-	vd_ns rtt;            /* the RTT timescale; 0: per flow from the handshake or a sample */
+	vd_ns bin_ns;	  /* ACK histogram bin width (10 µs) */
+	size_t max_bins;  /* histogram bins kept per flow (gaps beyond: overflow) */
+	vd_ns ref_ns;	  /* one full segment at the bottleneck rate */
+	unsigned min_run; /* compressed gaps in a row for an ACK-compression event */
+	double xc_factor; /* two-point compression: spacing shrunk by more than this (2) */
+	vd_ns interval;	  /* the long throughput timescale (1 s) */
+	vd_ns rtt;	  /* the RTT timescale; 0: per flow from the handshake or a sample */
 	size_t max_flows;
 	/* Optional: every closed throughput interval of a flow's ACK stream. */
 	void (*series)(void *ctx, const struct vd_tcpan_flow *f, int which, vd_ns start, vd_ns len,
 		       uint64_t bytes, int partial);
 	/* Optional: every data segment and ACK (sequence/time graph data). kind 'D' data (value =
-	 * seq, len = payload), 'A' ACK (value = ack number), relative to the flow's first seq/ack. */
+	 * seq, len = payload), 'A' ACK (value = ack number), relative to the flow's first seq/ack.
+	 */
 	void (*seqpoint)(void *ctx, const struct vd_tcpan_flow *f, vd_ns ts, char kind,
 			 uint32_t rel, uint32_t len);
 	void *ctx;
@@ -43,19 +46,20 @@ struct vd_tcpan_dir {
 	uint64_t pkts, data_pkts, payload_bytes, retrans;
 	int syn, fin, have_seq;
 	uint32_t isn, fin_seq, seq_hi, seq_base;
-	struct vd_ackhist ah;         /* this endpoint's pure ACKs */
+	struct vd_ackhist ah; /* this endpoint's pure ACKs */
+	struct vd_ackcomp xc; /* the same ACKs against another vantage point (Paxson) */
 	int have_ack;
 	uint32_t ack_hi, ack_base;
-	uint64_t acked_bytes;         /* bytes of the other side's data acknowledged */
+	uint64_t acked_bytes; /* bytes of the other side's data acknowledged */
 	vd_ns first_ack_ts, last_adv_ts;
-	struct vd_tput tp[2];         /* VD_TPUT_RTT, VD_TPUT_LONG */
+	struct vd_tput tp[2]; /* VD_TPUT_RTT, VD_TPUT_LONG */
 	int tp_rtt_on;
 };
 
 struct vd_tcpan_flow {
 	struct vd_flowkey key;
 	struct vd_tcpan *an;
-	size_t idx;                   /* order of appearance */
+	size_t idx; /* order of appearance */
 	struct vd_tcpan_dir d[2];
 	vd_ns first_ts, last_ts;
 	int first_was_syn;
@@ -66,7 +70,7 @@ struct vd_tcpan_flow {
 	int probing, probe_dir;
 	uint32_t probe_end;
 	vd_ns probe_ts;
-	void *user;                   /* for the caller (e.g. open plot files) */
+	void *user; /* for the caller (e.g. open plot files) */
 };
 
 struct vd_tcpan;
@@ -87,6 +91,10 @@ struct vd_tcpan_flow *vd_tcpan_flow(struct vd_tcpan *an, size_t i);
 struct vd_tcpan_flow *vd_tcpan_find(struct vd_tcpan *an, uint32_t v, const struct vd_flowkey *k,
 				    int *same_dir);
 uint64_t vd_tcpan_refused(const struct vd_tcpan *an);
+
+/* The flow of packet d at vantage point v if it exists (never creates); *dir as in add. */
+struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const struct vd_decoded *d,
+				      int *dir);
 
 /* The endpoint that sent the most payload (its data is what the other side's ACKs clock). */
 int vd_tcpan_data_dir(const struct vd_tcpan_flow *f);

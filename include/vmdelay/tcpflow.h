@@ -45,6 +45,9 @@ void vd_flowtab_destroy(struct vd_flowtab *t);
  * counted in vd_flowtab_refused). *dir: 0 when d was sent by endpoint 0, else 1. */
 void *vd_flowtab_get(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir);
 
+/* The flow of packet d at vantage point v, or NULL (never creates). */
+void *vd_flowtab_peek(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir);
+
 /* The flow with this key at another vantage point (addresses in either order), or NULL;
  * *same_dir says whether its endpoint 0 is the same host as key's endpoint 0. */
 void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_flowkey *key,

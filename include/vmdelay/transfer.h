@@ -14,16 +14,16 @@
 enum vd_transfer_status {
 	VD_XFER_OK,
 	VD_XFER_REFUSED, /* connect() refused */
-	VD_XFER_RESET,   /* the peer reset the connection */
+	VD_XFER_RESET,	 /* the peer reset the connection */
 	VD_XFER_TIMEOUT, /* the time limit ran out */
-	VD_XFER_ERROR,   /* any other socket error */
+	VD_XFER_ERROR,	 /* any other socket error */
 	VD_XFER__COUNT
 };
 
 struct vd_transfer {
-	uint64_t idx;        /* 0-based, in the order run */
-	uint64_t bytes;      /* bytes the sender wrote and the peer read (ok), or sent so far */
-	vd_ns start, end;    /* CLOCK_REALTIME: before connect(), after the peer closed */
+	uint64_t idx;	       /* 0-based, in the order run */
+	uint64_t bytes;	       /* bytes the sender wrote and the peer read (ok), or sent so far */
+	vd_ns start, end;      /* CLOCK_REALTIME: before connect(), after the peer closed */
 	double throughput_bps; /* bytes * 8 / (end - start); NAN unless ok */
 	enum vd_transfer_status status;
 };
@@ -39,7 +39,6 @@ void vd_transfer_out_row(struct vd_out *o, const struct vd_transfer *t);
 
 /* Reads the rows of a tperf --csv file (header row first; columns found by name).
  * Malformed rows: -1 naming the file and line. */
-int vd_transfer_load_csv(const char *path, struct vd_transfer **out, size_t *n,
-			 struct vd_err *err);
+int vd_transfer_load_csv(const char *path, struct vd_transfer **out, size_t *n, struct vd_err *err);
 
 #endif

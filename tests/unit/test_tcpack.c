@@ -10,8 +10,10 @@
 
 #include <cmocka.h>
 
+#include "vmdelay/ackcomp.h"
 #include "vmdelay/ackhist.h"
 #include "vmdelay/linhist.h"
+#include "vmdelay/pktmatch.h"
 #include "vmdelay/tcpan.h"
 #include "vmdelay/tput.h"
 #include "vmdelay/units.h"
@@ -62,7 +64,7 @@ static void uncompressed_then_compressed(void **state)
 {
 	struct vd_ackhist a;
 	vd_ackhist_init(&a, 10 * US, 10000, 120 * US, 2);
-	struct gen g = { .t = 1000 * VD_NS_PER_SEC, .ack = 1 };
+	struct gen g = {.t = 1000 * VD_NS_PER_SEC, .ack = 1};
 	feed(&a, &g, 0, 0);
 	/* 100 gaps of 240 µs (delayed ACKs at 100 Mbit/s): nothing below 120 µs. */
 	for (int i = 0; i < 100; i++)
@@ -104,7 +106,7 @@ static void runs_shorter_than_an_event_and_duplicates(void **state)
 {
 	struct vd_ackhist a;
 	vd_ackhist_init(&a, 10 * US, 100, 120 * US, 2);
-	struct gen g = { .t = 0, .ack = 1 };
+	struct gen g = {.t = 0, .ack = 1};
 	feed(&a, &g, 0, 0);
 	/* pairs: one compressed gap then a normal one -> below_ref counts, no event */
 	for (int i = 0; i < 10; i++) {
@@ -148,8 +150,8 @@ static struct vd_decoded seg(int from_client, uint32_t seq, uint32_t ack, uint8_
 	memset(&d, 0, sizeof(d));
 	d.l4 = VD_L4_TCP;
 	d.ip_proto = 6;
-	struct vd_addr c = { .family = AF_INET, .bytes = { 10, 0, 0, 1 } };
-	struct vd_addr s = { .family = AF_INET, .bytes = { 10, 0, 0, 2 } };
+	struct vd_addr c = {.family = AF_INET, .bytes = {10, 0, 0, 1}};
+	struct vd_addr s = {.family = AF_INET, .bytes = {10, 0, 0, 2}};
 	d.src = from_client ? c : s;
 	d.dst = from_client ? s : c;
 	d.sport = from_client ? 40000 : 5001;
@@ -166,10 +168,15 @@ static struct vd_decoded seg(int from_client, uint32_t seq, uint32_t ack, uint8_
  * counted as a byte, ACK histogram on the receiver's pure ACKs. */
 static void connection_through_tcpan(void **state)
 {
-	struct series_sum sum = { 0 };
-	struct vd_tcpan_opts o = { .bin_ns = 10 * US, .max_bins = 10000, .ref_ns = 120 * US,
-				   .min_run = 2, .interval = VD_NS_PER_SEC, .max_flows = 4,
-				   .series = on_series, .ctx = &sum };
+	struct series_sum sum = {0};
+	struct vd_tcpan_opts o = {.bin_ns = 10 * US,
+				  .max_bins = 10000,
+				  .ref_ns = 120 * US,
+				  .min_run = 2,
+				  .interval = VD_NS_PER_SEC,
+				  .max_flows = 4,
+				  .series = on_series,
+				  .ctx = &sum};
 	struct vd_tcpan *an = vd_tcpan_create(&o);
 	assert_non_null(an);
 	vd_ns t = 5 * VD_NS_PER_SEC;
@@ -216,8 +223,12 @@ static void connection_through_tcpan(void **state)
 
 static void mid_stream_flow_samples_rtt(void **state)
 {
-	struct vd_tcpan_opts o = { .bin_ns = 10 * US, .max_bins = 100, .ref_ns = 120 * US,
-				   .min_run = 2, .interval = VD_NS_PER_SEC, .max_flows = 1 };
+	struct vd_tcpan_opts o = {.bin_ns = 10 * US,
+				  .max_bins = 100,
+				  .ref_ns = 120 * US,
+				  .min_run = 2,
+				  .interval = VD_NS_PER_SEC,
+				  .max_flows = 1};
 	struct vd_tcpan *an = vd_tcpan_create(&o);
 	struct vd_decoded d = seg(1, 5000, 7, VD_TCP_ACK, 100);
 	assert_int_equal(vd_tcpan_add(an, 0, 1000, &d), 0);
@@ -249,15 +260,136 @@ static void tput_intervals(void **state)
 	assert_true(t.max_bps == 1.6e9 && t.min_bps == 0);
 }
 
+struct rows {
+	int n;
+	uint64_t bytes;
+	vd_ns len;
+};
+
+static void count_rows(void *ctx, vd_ns start, vd_ns len, uint64_t bytes, int partial)
+{
+	struct rows *r = ctx;
+	r->n++;
+	r->bytes += bytes;
+	r->len += len;
+}
+
+/* An idle hour at a 50 µs timescale: one row for the empty stretch, statistics still per
+ * interval, and the series still integrates to the bytes. */
+static void tput_idle_stretch(void **state)
+{
+	struct rows r = { 0 };
+	struct vd_tput t;
+	vd_tput_init(&t, 50 * US, count_rows, &r);
+	vd_tput_add(&t, 0, 100);
+	vd_tput_add(&t, 3600 * VD_NS_PER_SEC + 10 * US, 200);
+	vd_tput_finish(&t);
+	assert_int_equal(r.n, 3); /* the first interval, the idle stretch, the last (partial) */
+	assert_int_equal(r.bytes, 300);
+	assert_int_equal(t.intervals, 3600 * 20000);
+	assert_true(t.min_bps == 0);
+	assert_true(t.max_bps == 100 * 8e9 / (50 * US));
+}
+
+/* Paxson's two-point definition: ACKs leave the host NIC 240 µs apart and reach the guest in
+ * batches of 5 (5 µs apart) released every 1200 µs: 4 compressed pairs per batch. */
+static void two_point_batches(void **state)
+{
+	struct vd_ackcomp c;
+	vd_ackcomp_init(&c, 2.0, 2);
+	for (int i = 0; i < 50; i++) {
+		vd_ns up = 1000000 + i * 240 * US;
+		vd_ns down = 5000000 + (i / 5) * 1200 * US + (i % 5) * 5 * US;
+		vd_ackcomp_add(&c, up, down);
+	}
+	assert_int_equal(c.pairs, 49);
+	assert_int_equal(c.compressed, 40);
+	assert_int_equal(c.events, 10);
+	/* the same stream delivered untouched: nothing compressed */
+	vd_ackcomp_init(&c, 2.0, 2);
+	for (int i = 0; i < 50; i++)
+		vd_ackcomp_add(&c, i * 240 * US, 30 * US + i * 240 * US);
+	assert_int_equal(c.compressed, 0);
+	assert_int_equal(c.events, 0);
+}
+
+struct matches {
+	int n;
+	vd_ns delay_sum;
+	uint32_t last_first;
+};
+
+static void on_match(void *ctx, uint32_t first, vd_ns t_first, uint32_t second, vd_ns t_second,
+		     const struct vd_decoded *d)
+{
+	struct matches *m = ctx;
+	m->n++;
+	m->delay_sum += t_second - t_first;
+	m->last_first = first;
+}
+
+static void packets_match_across_vantage_points(void **state)
+{
+	struct matches m = {0};
+	struct vd_pktmatch *pm = vd_pktmatch_create(64, VD_NS_PER_SEC, on_match, &m);
+	assert_non_null(pm);
+	/* 100 data segments: at the bridge (0) then 30 µs later in the guest (1) */
+	for (uint32_t i = 0; i < 100; i++) {
+		struct vd_decoded d = seg(1, 1 + i * 1000, 1, VD_TCP_ACK, 1000);
+		vd_pktmatch_add(pm, 0, i * 100 * US, &d);
+		vd_pktmatch_add(pm, 1, i * 100 * US + 30 * US, &d);
+	}
+	assert_int_equal(m.n, 100);
+	assert_int_equal(m.delay_sum, 100 * 30 * US);
+	/* an ACK from the guest is seen there first, then at the bridge */
+	struct vd_decoded a = seg(0, 1, 5000, VD_TCP_ACK, 0);
+	vd_pktmatch_add(pm, 1, 20 * VD_NS_PER_MS, &a);
+	vd_pktmatch_add(pm, 0, 20 * VD_NS_PER_MS + 7 * US, &a);
+	assert_int_equal(m.n, 101);
+	assert_int_equal(m.last_first, 1);
+	/* older than the horizon: no match */
+	struct vd_decoded late = seg(1, 777, 1, VD_TCP_ACK, 10);
+	vd_pktmatch_add(pm, 0, 30 * VD_NS_PER_MS, &late);
+	vd_pktmatch_add(pm, 1, 30 * VD_NS_PER_MS + 2 * VD_NS_PER_SEC, &late);
+	assert_int_equal(m.n, 101);
+	/* cap: 64 pending packets; the 65th pushes the oldest out */
+	for (uint32_t i = 0; i < 65; i++) {
+		struct vd_decoded d = seg(1, 900000 + i, 1, VD_TCP_ACK, 1);
+		vd_pktmatch_add(pm, 0, 3 * VD_NS_PER_SEC, &d);
+	}
+	assert_true(vd_pktmatch_evicted(pm) >= 1);
+	vd_pktmatch_destroy(pm);
+}
+
+static void histogram_quantiles(void **state)
+{
+	struct vd_linhist h;
+	vd_linhist_init(&h, 1000, 1000);
+	for (int i = 1; i <= 100; i++)
+		vd_linhist_add(&h, i * 1000 + 500, 0); /* 1.5 µs .. 100.5 µs */
+	assert_int_equal(vd_linhist_quantile(&h, 0.5), 51000);
+	assert_int_equal(vd_linhist_quantile(&h, 1.0), 100500); /* never past the maximum */
+	vd_linhist_add(&h, -5, 0);
+	vd_linhist_add(&h, 5 * VD_NS_PER_SEC, 0);
+	assert_int_equal(h.underflow, 1);
+	assert_int_equal(h.overflow, 1);
+	assert_int_equal(vd_linhist_count_below(&h, 11000), 1 + 10);
+	vd_linhist_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(units_rates_and_sizes),
-		cmocka_unit_test(uncompressed_then_compressed),
-		cmocka_unit_test(runs_shorter_than_an_event_and_duplicates),
-		cmocka_unit_test(connection_through_tcpan),
-		cmocka_unit_test(mid_stream_flow_samples_rtt),
-		cmocka_unit_test(tput_intervals),
+	    cmocka_unit_test(units_rates_and_sizes),
+	    cmocka_unit_test(uncompressed_then_compressed),
+	    cmocka_unit_test(runs_shorter_than_an_event_and_duplicates),
+	    cmocka_unit_test(connection_through_tcpan),
+	    cmocka_unit_test(mid_stream_flow_samples_rtt),
+	    cmocka_unit_test(tput_intervals),
+	    cmocka_unit_test(tput_idle_stretch),
+	    cmocka_unit_test(two_point_batches),
+	    cmocka_unit_test(packets_match_across_vantage_points),
+	    cmocka_unit_test(histogram_quantiles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

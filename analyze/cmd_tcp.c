@@ -1,0 +1,475 @@
+/* cmd_tcp.c — `vmdelay-analyze tcp`: TCP under virtualization from packet traces taken at one
+ * or more vantage points (issue 4): ACK inter-arrival histograms and ACK compression
+ * (Rajasekaran et al.), throughput at the RTT and 1 s timescales, sequence/time data,
+ * per-packet delay between vantage points and transfer throughput CDFs (Kangarlou et al.),
+ * the LRO/GRO aggregation rate (Oi and Nakajima). The traces are read once, merged by time. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "tcp_report.h"
+#include "vmdelay/decode.h"
+#include "vmdelay/store.h"
+#include "vmdelay/store_transfer.h"
+#include "vmdelay/trace.h"
+#include "vmdelay/units.h"
+
+static const char usage[] =
+    "usage: vmdelay-analyze tcp [options] [NAME=]TRACE...\n"
+    "  Each TRACE (pcap, pcapng, ERF) is a vantage point (every pcapng interface its own);\n"
+    "  give the host NIC / tap / bridge first: the others are compared with it.\n"
+    "  --bin DUR            ACK inter-arrival histogram bin width (default 10us)\n"
+    "  --bottleneck RATE    bottleneck rate for the reference line (default 100Mbit)\n"
+    "  --frame BYTES        frame size of one full segment (default 1500)\n"
+    "  --min-run N          gaps below the reference in a row that make an ACK-compression\n"
+    "                       event (default 2, i.e. 3 ACKs)\n"
+    "  --compress-factor F  two vantage points: an ACK pair is compressed when its spacing\n"
+    "                       shrank by more than F between them (Paxson; default 2)\n"
+    "  --interval DUR       long throughput timescale (default 1s)\n"
+    "  --rtt DUR            RTT timescale (default: per flow, handshake or first sample)\n"
+    "  --match-horizon DUR  how long a packet waits for its copy at another vantage point (1s)\n"
+    "  --max-flows N        flows tracked per run (default 65536)\n"
+    "  --transfers FILE     tperf records (--csv file or SQLite store): throughput CDF\n"
+    "  --run ID             with a SQLite --transfers: that run only (default: every run)\n"
+    "  --csv, --json        output format (default: text tables)\n"
+    "  --db FILE            store the results (and vantage points) as a run in FILE\n"
+    "  --testbed NAME, --label TEXT   stored with --db\n"
+    "  --plot DIR           write histograms, series, seq/time data and CDFs as CSV + gnuplot\n"
+    "  -h, --help, -V, --version\n";
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "vmdelay-analyze tcp: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", usage);
+	return VD_EXIT_USAGE;
+}
+
+enum {
+	O_BIN = 256,
+	O_BOTTLENECK,
+	O_FRAME,
+	O_MINRUN,
+	O_INTERVAL,
+	O_RTT,
+	O_HORIZON,
+	O_MAXFLOWS,
+	O_TRANSFERS,
+	O_RUN,
+	O_FACTOR,
+	O_CSV,
+	O_JSON,
+	O_DB,
+	O_TESTBED,
+	O_LABEL,
+	O_PLOT
+};
+
+static int parse_dur(const char *opt, const char *arg, vd_ns *out)
+{
+	if (vd_ns_parse_duration(arg, out) || *out <= 0)
+		return usage_error("%s %s: expected a positive duration such as 10us", opt, arg);
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
+{
+	static const struct option opts[] = {
+	    {"bin", required_argument, NULL, O_BIN},
+	    {"bottleneck", required_argument, NULL, O_BOTTLENECK},
+	    {"frame", required_argument, NULL, O_FRAME},
+	    {"min-run", required_argument, NULL, O_MINRUN},
+	    {"compress-factor", required_argument, NULL, O_FACTOR},
+	    {"interval", required_argument, NULL, O_INTERVAL},
+	    {"rtt", required_argument, NULL, O_RTT},
+	    {"match-horizon", required_argument, NULL, O_HORIZON},
+	    {"max-flows", required_argument, NULL, O_MAXFLOWS},
+	    {"transfers", required_argument, NULL, O_TRANSFERS},
+	    {"run", required_argument, NULL, O_RUN},
+	    {"csv", no_argument, NULL, O_CSV},
+	    {"json", no_argument, NULL, O_JSON},
+	    {"db", required_argument, NULL, O_DB},
+	    {"testbed", required_argument, NULL, O_TESTBED},
+	    {"label", required_argument, NULL, O_LABEL},
+	    {"plot", required_argument, NULL, O_PLOT},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	int opt, rc;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+		char *end;
+		switch (opt) {
+		case O_BIN:
+			if ((rc = parse_dur("--bin", optarg, &c->bin_ns)))
+				return rc;
+			break;
+		case O_BOTTLENECK:
+			if (vd_units_parse_rate(optarg, &c->bottleneck_bps))
+				return usage_error(
+				    "--bottleneck %s: expected a rate such as 100Mbit", optarg);
+			break;
+		case O_FRAME:
+			if (vd_units_parse_bytes(optarg, &c->frame_bytes) || c->frame_bytes > 65536)
+				return usage_error("--frame %s: expected 1..65536 bytes", optarg);
+			break;
+		case O_MINRUN: {
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 1000)
+				return usage_error("--min-run %s: expected 1..1000", optarg);
+			c->min_run = (unsigned)n;
+			break;
+		}
+		case O_FACTOR:
+			c->xc_factor = strtod(optarg, &end);
+			if (*end || !(c->xc_factor > 1) || c->xc_factor > 1000)
+				return usage_error("--compress-factor %s: expected a number > 1",
+						   optarg);
+			break;
+		case O_INTERVAL:
+			if ((rc = parse_dur("--interval", optarg, &c->interval)))
+				return rc;
+			break;
+		case O_RTT:
+			if ((rc = parse_dur("--rtt", optarg, &c->rtt)))
+				return rc;
+			break;
+		case O_HORIZON:
+			if ((rc = parse_dur("--match-horizon", optarg, &c->horizon)))
+				return rc;
+			break;
+		case O_MAXFLOWS: {
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 10000000)
+				return usage_error("--max-flows %s: expected 1..10000000", optarg);
+			c->max_flows = (size_t)n;
+			break;
+		}
+		case O_TRANSFERS:
+			c->transfers_path = optarg;
+			break;
+		case O_RUN: {
+			long long n = strtoll(optarg, &end, 10);
+			if (*end || n < 1)
+				return usage_error("--run %s: expected a run id", optarg);
+			c->run_id_in = n;
+			break;
+		}
+		case O_CSV:
+			c->mode = VD_OUT_CSV;
+			break;
+		case O_JSON:
+			c->mode = VD_OUT_JSON;
+			break;
+		case O_DB:
+			c->db_path = optarg;
+			break;
+		case O_TESTBED:
+			c->testbed = optarg;
+			break;
+		case O_LABEL:
+			c->label = optarg;
+			break;
+		case O_PLOT:
+			c->plot_dir = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return -1;
+		case 'V':
+			printf("vmdelay-analyze %s\n", VMDELAY_VERSION);
+			return -1;
+		default:
+			return usage_error("%s", "unknown option (see --help)");
+		}
+	}
+	if (c->run_id_in && !c->transfers_path)
+		return usage_error("%s", "--run goes with --transfers");
+	if ((c->testbed || c->label) && !c->db_path)
+		return usage_error("%s", "--testbed and --label go with --db");
+	if (optind >= argc && !c->transfers_path)
+		return usage_error("%s", "no trace given");
+	if (argc - optind > TCP_MAX_VANTAGE)
+		return usage_error("at most %d traces", TCP_MAX_VANTAGE);
+	*first_arg = optind;
+	return 0;
+}
+
+/* One input trace and its next packet, decoded (the merge keeps one per trace). */
+struct input {
+	const char *name, *path;
+	struct vd_trace *tr;
+	int have; /* pkt/dec hold the next packet */
+	struct vd_pkt pkt;
+	struct vd_decoded dec;
+	int decoded;		   /* dec is valid */
+	int vidx[TCP_MAX_VANTAGE]; /* interface -> vantage, -1 unknown */
+};
+
+static int load_transfers(struct tcp_ctx *c, struct vd_err *err)
+{
+	FILE *f = fopen(c->transfers_path, "rb");
+	char magic[16] = {0};
+	if (!f)
+		return vd_err_set(err, "--transfers %s: cannot open", c->transfers_path);
+	size_t got = fread(magic, 1, sizeof(magic), f);
+	fclose(f);
+	if (got == 16 && memcmp(magic, "SQLite format 3", 16) == 0) {
+		struct vd_store *st;
+		if (vd_store_open(c->transfers_path, &st, err))
+			return -1;
+		int rc = vd_store_load_transfers(st, c->run_id_in, &c->xfers, &c->nxfers, err);
+		vd_store_close(st);
+		if (rc)
+			return vd_err_prefix(err, "%s", c->transfers_path);
+		return 0;
+	}
+	if (c->run_id_in)
+		return vd_err_set(err, "--run: %s is a CSV file, not a SQLite store",
+				  c->transfers_path);
+	return vd_transfer_load_csv(c->transfers_path, &c->xfers, &c->nxfers, err);
+}
+
+static void vantage_name(struct tcp_ctx *c, struct input *in, uint32_t iface, char *buf, size_t n)
+{
+	size_t nif = vd_trace_interface_count(in->tr);
+	if (nif <= 1) {
+		snprintf(buf, n, "%s", in->name);
+		return;
+	}
+	const char *ifn = vd_trace_interface_name(in->tr, iface);
+	if (ifn && *ifn)
+		snprintf(buf, n, "%s:%s", in->name, ifn);
+	else
+		snprintf(buf, n, "%s:if%u", in->name, iface);
+}
+
+/* The vantage point of a packet: (trace, interface), registered on first sight. */
+static int vantage_of(struct tcp_ctx *c, struct input *in, int file, uint32_t iface,
+		      struct vd_err *err)
+{
+	uint32_t slot = iface < TCP_MAX_VANTAGE ? iface : TCP_MAX_VANTAGE - 1;
+	if (in->vidx[slot] >= 0)
+		return in->vidx[slot];
+	if (c->nv >= TCP_MAX_VANTAGE)
+		return vd_err_set(err, "%s: more than %d vantage points (interfaces)", in->path,
+				  TCP_MAX_VANTAGE);
+	struct tcp_vantage *v = &c->v[c->nv];
+	memset(v, 0, sizeof(*v));
+	vantage_name(c, in, iface, v->name, sizeof(v->name));
+	v->path = in->path;
+	v->format = vd_trace_format(in->tr);
+	v->file = file;
+	v->iface = iface;
+	in->vidx[slot] = (int)c->nv;
+	return (int)c->nv++;
+}
+
+static int advance(struct input *in, struct vd_err *err)
+{
+	int rc = vd_trace_next(in->tr, &in->pkt, err);
+	in->have = rc == 1;
+	if (rc < 0)
+		return -1;
+	if (in->have) {
+		struct vd_err derr;
+		in->decoded = vd_decode(&in->pkt, &in->dec, &derr) == 0;
+	}
+	return 0;
+}
+
+static void on_match(void *ctx, uint32_t first, vd_ns t_first, uint32_t second, vd_ns t_second,
+		     const struct vd_decoded *d)
+{
+	struct tcp_ctx *c = ctx;
+	uint32_t k = first == 0 ? second : first;
+	vd_linhist_add(&c->delay[k][first == 0 ? 0 : 1], t_second - t_first, 0);
+	/* Paxson's two-point ACK compression, kept on the flow where the ACKs arrive. */
+	int dir;
+	struct vd_tcpan_flow *f;
+	if (vd_tcp_is_pure_ack(d) && (f = vd_tcpan_lookup(c->an, second, d, &dir))) {
+		f->d[dir].xc.other = first;
+		vd_ackcomp_add(&f->d[dir].xc, t_first, t_second);
+	}
+}
+
+/* Reads every trace once, in time order across them. */
+static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_err *err)
+{
+	for (int i = 0; i < nin; i++)
+		if (advance(&in[i], err))
+			return -1;
+	for (;;) {
+		int best = -1;
+		for (int i = 0; i < nin; i++)
+			if (in[i].have && (best < 0 || in[i].pkt.ts < in[best].pkt.ts))
+				best = i;
+		if (best < 0)
+			return 0;
+		struct input *p = &in[best];
+		int v = vantage_of(c, p, best, p->pkt.iface, err);
+		if (v < 0)
+			return -1;
+		struct tcp_vantage *tv = &c->v[v];
+		tv->pkts++;
+		if (!p->decoded)
+			tv->undecodable++;
+		else if (p->dec.l4 != VD_L4_TCP || p->dec.is_fragment)
+			tv->not_tcp++;
+		else {
+			tv->tcp_pkts++;
+			vd_tcpan_add(c->an, (uint32_t)v, p->pkt.ts, &p->dec);
+			if (c->match)
+				vd_pktmatch_add(c->match, (uint32_t)v, p->pkt.ts, &p->dec);
+		}
+		if (advance(p, err))
+			return -1;
+	}
+}
+
+static char *join_argv(int argc, char **argv)
+{
+	size_t n = 1;
+	for (int i = 0; i < argc; i++)
+		n += strlen(argv[i]) + 1;
+	char *s = calloc(1, n);
+	for (int i = 0; s && i < argc; i++) {
+		strcat(s, argv[i]);
+		if (i + 1 < argc)
+			strcat(s, " ");
+	}
+	return s;
+}
+
+int cmd_tcp(int argc, char **argv)
+{
+	struct tcp_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.bin_ns = 10 * VD_NS_PER_US;
+	c.bottleneck_bps = 100e6;
+	c.frame_bytes = 1500;
+	c.min_run = 2;
+	c.xc_factor = 2;
+	c.interval = VD_NS_PER_SEC;
+	c.horizon = VD_NS_PER_SEC;
+	c.max_flows = 65536;
+	int first = argc, rc = parse_opts(argc, argv, &c, &first);
+	if (rc)
+		return rc < 0 ? VD_EXIT_OK : rc;
+	c.ref_ns = vd_units_tx_time(c.frame_bytes, c.bottleneck_bps);
+	int nin = argc - first;
+	struct input *in = calloc((size_t)(nin ? nin : 1), sizeof(*in));
+	struct vd_err err;
+	int ret = VD_EXIT_RUNTIME;
+	c.command_line = join_argv(argc, argv);
+	if (!in || !c.command_line) {
+		fprintf(stderr, "vmdelay-analyze tcp: out of memory\n");
+		goto out;
+	}
+	for (int i = 0; i < nin; i++) {
+		char *arg = argv[first + i];
+		char *eq = strchr(arg, '=');
+		in[i].path = eq ? eq + 1 : arg;
+		in[i].name = arg;
+		if (eq) {
+			*eq = 0;
+			if (!*arg || !*in[i].path) {
+				ret = usage_error("'%s=': expected NAME=TRACE", arg);
+				goto out;
+			}
+		} else {
+			const char *slash = strrchr(arg, '/');
+			in[i].name = slash ? slash + 1 : arg;
+		}
+		memset(in[i].vidx, 0xff, sizeof(in[i].vidx));
+		if (vd_trace_open(in[i].path, &in[i].tr, &err)) {
+			fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
+			goto out;
+		}
+	}
+	if (c.transfers_path && load_transfers(&c, &err)) {
+		fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
+		goto out;
+	}
+	struct vd_tcpan_opts o = {.bin_ns = c.bin_ns,
+				  .ref_ns = c.ref_ns,
+				  .min_run = c.min_run,
+				  .xc_factor = c.xc_factor,
+				  .interval = c.interval,
+				  .rtt = c.rtt,
+				  .max_flows = c.max_flows,
+				  .ctx = &c};
+	/* Gaps up to 100 ms (or 10000 bins) are binned; longer ones are idle periods. */
+	o.max_bins = (size_t)(100 * VD_NS_PER_MS / c.bin_ns);
+	if (o.max_bins > 100000)
+		o.max_bins = 100000;
+	if (o.max_bins < 16)
+		o.max_bins = 16;
+	if (c.plot_dir) {
+		if (tcp_plot_open(&c, &err)) {
+			fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
+			goto out;
+		}
+		o.series = tcp_plot_series;
+		o.seqpoint = tcp_plot_seqpoint;
+	}
+	c.an = vd_tcpan_create(&o);
+	if (nin > 1)
+		c.match = vd_pktmatch_create(1 << 18, c.horizon, on_match, &c);
+	for (int k = 0; k < TCP_MAX_VANTAGE; k++)
+		for (int j = 0; j < 2; j++)
+			vd_linhist_init(&c.delay[k][j], VD_NS_PER_US, 1000000);
+	if (!c.an || (nin > 1 && !c.match)) {
+		fprintf(stderr, "vmdelay-analyze tcp: out of memory\n");
+		goto out;
+	}
+	/* A damaged file: what came before the damage is reported, and the exit status is 1. */
+	int damaged = run_traces(&c, in, nin, &err);
+	if (damaged)
+		fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
+	vd_tcpan_finish(c.an);
+	for (uint32_t v = 0; v < c.nv; v++)
+		if (!c.v[v].tcp_pkts)
+			fprintf(stderr,
+				"vmdelay-analyze tcp: note: %s: no TCP packets (%llu packets: %llu "
+				"other"
+				" protocols, %llu not IP): nothing to analyze there\n",
+				c.v[v].name, (unsigned long long)c.v[v].pkts,
+				(unsigned long long)c.v[v].not_tcp,
+				(unsigned long long)c.v[v].undecodable);
+	if (nin && !vd_tcpan_flow_count(c.an) && !c.transfers_path) {
+		fprintf(stderr, "vmdelay-analyze tcp: no TCP flow in any trace\n");
+		goto out;
+	}
+	if (vd_tcpan_refused(c.an))
+		fprintf(
+		    stderr,
+		    "vmdelay-analyze tcp: note: flow table full (--max-flows %zu): %llu packets of"
+		    " later flows ignored\n",
+		    c.max_flows, (unsigned long long)vd_tcpan_refused(c.an));
+	ret = tcp_report(&c, stdout, &err) ? VD_EXIT_RUNTIME : VD_EXIT_OK;
+	if (ret)
+		fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
+	if (damaged)
+		ret = VD_EXIT_RUNTIME;
+out:
+	tcp_plot_close(&c);
+	for (int i = 0; in && i < nin; i++)
+		vd_trace_close(in[i].tr);
+	free(in);
+	vd_tcpan_destroy(c.an);
+	vd_pktmatch_destroy(c.match);
+	for (int k = 0; k < TCP_MAX_VANTAGE; k++)
+		for (int j = 0; j < 2; j++)
+			vd_linhist_free(&c.delay[k][j]);
+	free(c.xfers);
+	free(c.command_line);
+	return ret;
+}

@@ -1,0 +1,809 @@
+/* tcp_report.c — reports of `vmdelay-analyze tcp`: the per-flow, per-vantage-point table
+ * (text / CSV / JSON lines), vantage points, per-packet delay and transfer throughput CDFs,
+ * --db results and --plot files. Columns and JSON keys: docs/formats/tcp.md. */
+#include "tcp_report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "vmdelay/store.h"
+
+#define MAX_MODES 3
+/* A mode must hold at least this share of the gaps (filters single-count bumps). */
+#define MODE_MIN_SHARE 0.01
+
+static const char *const rtt_src_names[] = {"none", "handshake", "sample", "fixed"};
+
+void tcp_flow_label(const struct vd_tcpan_flow *f, char *buf, size_t n)
+{
+	int dd = vd_tcpan_data_dir(f);
+	char a[80], b[80];
+	vd_flowkey_endpoint(&f->key, dd, a, sizeof(a));
+	vd_flowkey_endpoint(&f->key, !dd, b, sizeof(b));
+	snprintf(buf, n, "%s>%s", a, b);
+}
+
+/* ---- --plot files ---- */
+
+static void file_safe(const char *in, char *out, size_t n)
+{
+	size_t i = 0;
+	for (; in[i] && i + 1 < n; i++) {
+		char ch = in[i];
+		int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			 (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+		out[i] = ok ? ch : '_';
+	}
+	out[i] = 0;
+}
+
+static FILE *plot_file(struct tcp_ctx *c, const char *kind, const char *name, const char *header,
+		       struct vd_err *err)
+{
+	char safe[160], path[4096];
+	file_safe(name, safe, sizeof(safe));
+	snprintf(path, sizeof(path), "%s/%s%s%s.csv", c->plot_dir, kind, *safe ? "_" : "", safe);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		vd_err_set(err, "--plot: %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	fputs(header, f);
+	return f;
+}
+
+int tcp_plot_open(struct tcp_ctx *c, struct vd_err *err)
+{
+	if (mkdir(c->plot_dir, 0777) && errno != EEXIST)
+		return vd_err_set(err, "--plot %s: %s", c->plot_dir, strerror(errno));
+	struct stat sb;
+	if (stat(c->plot_dir, &sb) || !S_ISDIR(sb.st_mode))
+		return vd_err_set(err, "--plot %s: not a directory", c->plot_dir);
+	return 0;
+}
+
+/* The streaming files of a vantage point open on first use: its name is known only then. */
+static struct tcp_vantage *plot_vantage(struct tcp_ctx *c, uint32_t v)
+{
+	struct tcp_vantage *tv = &c->v[v];
+	if (!tv->tput_f && !c->plot_failed) {
+		struct vd_err err;
+		tv->tput_f = plot_file(c, "tput", tv->name,
+				       "flow,timescale,start_ns,len_ns,bytes,bps,partial\n", &err);
+		tv->seq_f = plot_file(c, "seq", tv->name, "flow,t_ns,kind,rel,len\n", &err);
+		if (!tv->tput_f || !tv->seq_f) {
+			fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
+			c->plot_failed = 1;
+		}
+	}
+	return tv;
+}
+
+static const char *flow_name(const struct vd_tcpan_flow *f)
+{
+	struct vd_tcpan_flow *m = (struct vd_tcpan_flow *)f;
+	if (!m->user) {
+		m->user = malloc(200);
+		if (m->user)
+			tcp_flow_label(f, m->user, 200);
+	}
+	return m->user ? m->user : "?";
+}
+
+void tcp_plot_series(void *ctx, const struct vd_tcpan_flow *f, int which, vd_ns start, vd_ns len,
+		     uint64_t bytes, int partial)
+{
+	struct tcp_vantage *tv = plot_vantage(ctx, f->key.vantage);
+	if (!tv->tput_f)
+		return;
+	fprintf(tv->tput_f, "%s,%s,%lld,%lld,%llu,%.0f,%d\n", flow_name(f),
+		which == VD_TPUT_RTT ? "rtt" : "long", (long long)start, (long long)len,
+		(unsigned long long)bytes, (double)bytes * 8e9 / (double)len, partial);
+}
+
+void tcp_plot_seqpoint(void *ctx, const struct vd_tcpan_flow *f, vd_ns ts, char kind, uint32_t rel,
+		       uint32_t len)
+{
+	struct tcp_vantage *tv = plot_vantage(ctx, f->key.vantage);
+	if (!tv->seq_f)
+		return;
+	fprintf(tv->seq_f, "%s,%lld,%c,%u,%u\n", flow_name(f), (long long)ts, kind, rel, len);
+}
+
+void tcp_plot_close(struct tcp_ctx *c)
+{
+	for (uint32_t v = 0; v < c->nv; v++) {
+		if (c->v[v].tput_f)
+			fclose(c->v[v].tput_f);
+		if (c->v[v].seq_f)
+			fclose(c->v[v].seq_f);
+		c->v[v].tput_f = c->v[v].seq_f = NULL;
+	}
+	if (c->an)
+		for (size_t i = 0; i < vd_tcpan_flow_count(c->an); i++) {
+			struct vd_tcpan_flow *f = vd_tcpan_flow(c->an, i);
+			free(f->user);
+			f->user = NULL;
+		}
+}
+
+/* ---- per-flow results ---- */
+
+enum {
+	NOTE_MIDSTREAM = 1,
+	NOTE_ONE_SIDED = 2,
+	NOTE_NO_ACKS = 4,
+	NOTE_NO_DATA = 8,
+	NOTE_NO_RTT = 16
+};
+
+struct flow_row {
+	struct vd_tcpan_flow *f;
+	int dd, ae; /* data endpoint, ACK endpoint */
+	const struct vd_tcpan_dir *data, *acks;
+	char label[200];
+	unsigned notes;
+	size_t modes[MAX_MODES], nmodes;
+	vd_ns mode_shift; /* primary mode here minus at the reference vantage point */
+	double agg_rate;  /* data packets at the reference / here */
+	double tput_bps;
+};
+
+static void notes_text(unsigned notes, char *buf, size_t n)
+{
+	static const char *const names[] = {"mid-stream", "one-sided", "no-acks", "no-data",
+					    "no-rtt"};
+	buf[0] = 0;
+	for (int i = 0; i < 5; i++)
+		if (notes & (1u << i)) {
+			if (*buf)
+				strncat(buf, ";", n - strlen(buf) - 1);
+			strncat(buf, names[i], n - strlen(buf) - 1);
+		}
+}
+
+static vd_ns primary_mode(const struct vd_tcpan_dir *s)
+{
+	size_t m;
+	if (vd_linhist_modes(&s->ah.h, MODE_MIN_SHARE, &m, 1) != 1)
+		return VD_NS_NONE;
+	return (vd_ns)m * s->ah.h.bin_ns;
+}
+
+static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->f = f;
+	r->dd = vd_tcpan_data_dir(f);
+	r->ae = !r->dd;
+	r->data = &f->d[r->dd];
+	r->acks = &f->d[r->ae];
+	tcp_flow_label(f, r->label, sizeof(r->label));
+	if (!f->first_was_syn)
+		r->notes |= NOTE_MIDSTREAM;
+	if (!f->d[0].pkts || !f->d[1].pkts)
+		r->notes |= NOTE_ONE_SIDED;
+	if (!r->acks->ah.acks)
+		r->notes |= NOTE_NO_ACKS;
+	if (!r->data->data_pkts)
+		r->notes |= NOTE_NO_DATA;
+	if (f->rtt_src == VD_RTT_NONE)
+		r->notes |= NOTE_NO_RTT;
+	r->nmodes = vd_linhist_modes(&r->acks->ah.h, MODE_MIN_SHARE, r->modes, MAX_MODES);
+	r->mode_shift = VD_NS_NONE;
+	r->agg_rate = NAN;
+	if (f->key.vantage != 0) {
+		int same;
+		struct vd_tcpan_flow *g = vd_tcpan_find(c->an, 0, &f->key, &same);
+		if (g) {
+			const struct vd_tcpan_dir *gacks = &g->d[same ? r->ae : !r->ae];
+			const struct vd_tcpan_dir *gdata = &g->d[same ? r->dd : !r->dd];
+			vd_ns here = primary_mode(r->acks), there = primary_mode(gacks);
+			if (vd_ns_valid(here) && vd_ns_valid(there))
+				r->mode_shift = here - there;
+			if (r->data->data_pkts)
+				r->agg_rate = (double)gdata->data_pkts / (double)r->data->data_pkts;
+		}
+	}
+	vd_ns span = r->acks->last_adv_ts - r->acks->first_ack_ts;
+	r->tput_bps = r->acks->acked_bytes && span > 0
+			  ? (double)r->acks->acked_bytes * 8e9 / (double)span
+			  : NAN;
+}
+
+static void row_out(struct tcp_ctx *c, struct vd_out *o, const struct flow_row *r)
+{
+	const struct vd_tcpan_dir *a = r->acks;
+	char notes[96];
+	notes_text(r->notes, notes, sizeof(notes));
+	vd_out_row_begin(o);
+	vd_out_str(o, "vantage", c->v[r->f->key.vantage].name);
+	vd_out_str(o, "flow", r->label);
+	vd_out_int(o, "data_pkts", (int64_t)r->data->data_pkts);
+	vd_out_int(o, "data_bytes", (int64_t)r->data->payload_bytes);
+	vd_out_int(o, "retrans", (int64_t)r->data->retrans);
+	vd_out_int(o, "pure_acks", (int64_t)a->ah.acks);
+	vd_out_int(o, "dup_acks", (int64_t)a->ah.dups);
+	vd_out_ns(o, "ref_ns", c->ref_ns);
+	vd_out_dbl(o, "below_ref", vd_ackhist_fraction_below(&a->ah), 4);
+	vd_out_int(o, "compress_events", (int64_t)a->ah.events);
+	if (a->xc.pairs)
+		vd_out_int(o, "compress_2pt_events", (int64_t)a->xc.events);
+	else
+		vd_out_str(o, "compress_2pt_events", NULL);
+	vd_out_ns(o, "mode_ns", r->nmodes ? (vd_ns)r->modes[0] * c->bin_ns : VD_NS_NONE);
+	vd_out_ns(o, "mode_shift_ns", r->mode_shift);
+	vd_out_ns(o, "rtt_ns", r->f->rtt);
+	vd_out_int(o, "acked_bytes", (int64_t)a->acked_bytes);
+	vd_out_dbl(o, "tput_bps", r->tput_bps, 0);
+	vd_out_dbl(o, "tput_rtt_sd_bps", vd_tput_sd_bps(&a->tp[VD_TPUT_RTT]), 0);
+	vd_out_dbl(o, "tput_long_sd_bps", vd_tput_sd_bps(&a->tp[VD_TPUT_LONG]), 0);
+	vd_out_dbl(o, "agg_rate", r->agg_rate, 3);
+	vd_out_str(o, "notes", notes);
+	vd_out_row_end(o);
+}
+
+static void jnum(FILE *f, double v, int decimals)
+{
+	if (isnan(v) || isinf(v))
+		fputs("null", f);
+	else
+		fprintf(f, "%.*f", decimals, v);
+}
+
+static void jns(FILE *f, vd_ns v)
+{
+	if (vd_ns_valid(v))
+		fprintf(f, "%lld", (long long)v);
+	else
+		fputs("null", f);
+}
+
+static void json_tput(FILE *f, const char *key, const struct vd_tput *t, vd_ns interval)
+{
+	fprintf(f, "\"%s\":{\"interval_ns\":", key);
+	jns(f, interval);
+	fprintf(f, ",\"intervals\":%llu,\"bytes\":%llu,\"mean_bps\":",
+		(unsigned long long)t->intervals, (unsigned long long)t->total);
+	jnum(f, vd_tput_mean_bps(t), 0);
+	fputs(",\"sd_bps\":", f);
+	jnum(f, vd_tput_sd_bps(t), 0);
+	fputs(",\"min_bps\":", f);
+	jnum(f, t->intervals ? t->min_bps : NAN, 0);
+	fputs(",\"max_bps\":", f);
+	jnum(f, t->intervals ? t->max_bps : NAN, 0);
+	fputc('}', f);
+}
+
+static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
+{
+	const struct vd_tcpan_dir *a = r->acks;
+	const struct vd_ackhist *ah = &a->ah;
+	char ep[80];
+	fputs("{\"type\":\"flow\",\"vantage\":", f);
+	vd_json_string(f, c->v[r->f->key.vantage].name);
+	fputs(",\"flow\":", f);
+	vd_json_string(f, r->label);
+	vd_flowkey_endpoint(&r->f->key, r->dd, ep, sizeof(ep));
+	fputs(",\"data_sender\":", f);
+	vd_json_string(f, ep);
+	vd_flowkey_endpoint(&r->f->key, r->ae, ep, sizeof(ep));
+	fputs(",\"data_receiver\":", f);
+	vd_json_string(f, ep);
+	fputs(",\"notes\":[", f);
+	static const char *const names[] = {"mid-stream", "one-sided", "no-acks", "no-data",
+					    "no-rtt"};
+	int first = 1;
+	for (int i = 0; i < 5; i++)
+		if (r->notes & (1u << i)) {
+			fprintf(f, "%s\"%s\"", first ? "" : ",", names[i]);
+			first = 0;
+		}
+	fprintf(f, "],\"first_ns\":%lld,\"last_ns\":%lld", (long long)r->f->first_ts,
+		(long long)r->f->last_ts);
+	fprintf(f, ",\"data_pkts\":%llu,\"data_bytes\":%llu,\"retrans\":%llu,\"acked_bytes\":%llu",
+		(unsigned long long)r->data->data_pkts, (unsigned long long)r->data->payload_bytes,
+		(unsigned long long)r->data->retrans, (unsigned long long)a->acked_bytes);
+	fputs(",\"rtt_ns\":", f);
+	jns(f, r->f->rtt);
+	fprintf(f, ",\"rtt_source\":\"%s\",\"throughput_bps\":", rtt_src_names[r->f->rtt_src]);
+	jnum(f, r->tput_bps, 0);
+	fputs(",\"agg_rate\":", f);
+	jnum(f, r->agg_rate, 4);
+	fputs(",\"mode_shift_ns\":", f);
+	jns(f, r->mode_shift);
+	fprintf(f,
+		",\"ack_interarrival\":{\"bin_ns\":%lld,\"ref_ns\":%lld,\"acks\":%llu,"
+		"\"gaps\":%llu,\"dups\":%llu,\"below_ref\":%llu,\"fraction_below_ref\":",
+		(long long)c->bin_ns, (long long)c->ref_ns, (unsigned long long)ah->acks,
+		(unsigned long long)ah->gaps, (unsigned long long)ah->dups,
+		(unsigned long long)ah->below_ref);
+	jnum(f, vd_ackhist_fraction_below(ah), 6);
+	fprintf(f,
+		",\"compression\":{\"definition\":\"run of >= %u gaps below ref_ns\","
+		"\"min_run\":%u,\"events\":%llu,\"acks_in_events\":%llu",
+		ah->min_run, ah->min_run, (unsigned long long)ah->events,
+		(unsigned long long)ah->event_acks);
+	const struct vd_ackcomp *xc = &a->xc;
+	if (xc->pairs) {
+		fputs(",\"two_point\":{\"upstream\":", f);
+		vd_json_string(f, c->v[xc->other].name);
+		fprintf(f,
+			",\"factor\":%g,\"min_run\":%u,\"pairs\":%llu,\"compressed\":%llu,"
+			"\"fraction\":%.6f,\"events\":%llu}",
+			xc->factor, xc->min_run, (unsigned long long)xc->pairs,
+			(unsigned long long)xc->compressed,
+			(double)xc->compressed / (double)xc->pairs, (unsigned long long)xc->events);
+	} else {
+		fputs(",\"two_point\":null", f);
+	}
+	fputc('}', f);
+	fprintf(f, ",\"overflow_from_ns\":%lld,\"overflow\":%llu,\"negative\":%llu,\"modes\":[",
+		(long long)((vd_ns)ah->h.max_bins * ah->h.bin_ns),
+		(unsigned long long)ah->h.overflow, (unsigned long long)ah->h.underflow);
+	for (size_t i = 0; i < r->nmodes; i++)
+		fprintf(f, "%s{\"lo_ns\":%lld,\"count\":%llu}", i ? "," : "",
+			(long long)r->modes[i] * c->bin_ns,
+			(unsigned long long)ah->h.count[r->modes[i]]);
+	fputs("],\"bins\":[", f);
+	first = 1;
+	for (size_t i = 0; i < ah->h.nbins; i++) {
+		if (!ah->h.count[i])
+			continue;
+		fprintf(f, "%s{\"lo_ns\":%lld,\"count\":%llu,\"dups\":%llu}", first ? "" : ",",
+			(long long)i * c->bin_ns, (unsigned long long)ah->h.count[i],
+			(unsigned long long)ah->h.mark[i]);
+		first = 0;
+	}
+	fputs("]},\"throughput\":{", f);
+	json_tput(f, "rtt", &a->tp[VD_TPUT_RTT], r->f->rtt);
+	fputc(',', f);
+	json_tput(f, "long", &a->tp[VD_TPUT_LONG], c->interval);
+	fputs("}}\n", f);
+}
+
+/* ---- CDFs ---- */
+
+static const double cdf_points[] = {0, 10, 25, 50, 75, 90, 99, 100};
+#define NPOINTS (sizeof(cdf_points) / sizeof(cdf_points[0]))
+static const char *const cdf_keys[NPOINTS] = {"min", "p10", "p25", "p50",
+					      "p75", "p90", "p99", "max"};
+
+static vd_ns hist_point(const struct vd_linhist *h, double p)
+{
+	if (p <= 0)
+		return h->min;
+	if (p >= 100)
+		return h->max;
+	return vd_linhist_quantile(h, p / 100.0);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double dbl_point(const double *s, size_t n, double p)
+{
+	double rank = p / 100.0 * (double)(n - 1);
+	size_t lo = (size_t)rank;
+	if (lo + 1 >= n)
+		return s[n - 1];
+	return s[lo] + (rank - (double)lo) * (s[lo + 1] - s[lo]);
+}
+
+struct sink {
+	struct tcp_ctx *c;
+	FILE *out;
+	struct vd_store *st;
+	int64_t run;
+	int failed;
+	struct vd_err *err;
+};
+
+static void store_result(struct sink *s, const char *vantage, const char *metric,
+			 const char *direction, const char *stat, double value)
+{
+	if (!s->st || s->failed || isnan(value))
+		return;
+	if (vd_store_add_result(s->st, s->run, vantage, metric, NULL, direction, stat, value,
+				s->err))
+		s->failed = 1;
+}
+
+static void delay_reports(struct sink *s)
+{
+	struct tcp_ctx *c = s->c;
+	struct vd_out *o = NULL;
+	if (c->mode == VD_OUT_TEXT) {
+		int any = 0;
+		for (uint32_t k = 1; k < c->nv; k++)
+			any |= c->delay[k][0].total || c->delay[k][1].total;
+		if (!any)
+			return;
+		fputs("\nper-packet delay between vantage points (us)\n", s->out);
+		o = vd_out_create(s->out, VD_OUT_TEXT);
+	}
+	for (uint32_t k = 1; k < c->nv; k++)
+		for (int j = 0; j < 2; j++) {
+			const struct vd_linhist *h = &c->delay[k][j];
+			if (!h->total)
+				continue;
+			char from_to[300];
+			snprintf(from_to, sizeof(from_to), "%s>%s", j ? c->v[k].name : c->v[0].name,
+				 j ? c->v[0].name : c->v[k].name);
+			vd_ns pts[NPOINTS];
+			for (size_t i = 0; i < NPOINTS; i++)
+				pts[i] = hist_point(h, cdf_points[i]);
+			if (o) {
+				vd_out_row_begin(o);
+				vd_out_str(o, "path", from_to);
+				vd_out_int(o, "packets", (int64_t)h->total);
+				for (size_t i = 0; i < NPOINTS; i++) {
+					char key[16];
+					snprintf(key, sizeof(key), "%s_ns", cdf_keys[i]);
+					vd_out_ns(o, key, pts[i]);
+				}
+				vd_out_row_end(o);
+			} else if (c->mode == VD_OUT_JSON) {
+				fputs("{\"type\":\"delay_cdf\",\"path\":", s->out);
+				vd_json_string(s->out, from_to);
+				fprintf(s->out, ",\"packets\":%llu,\"resolution_ns\":%lld",
+					(unsigned long long)h->total, (long long)h->bin_ns);
+				for (size_t i = 0; i < NPOINTS; i++)
+					fprintf(s->out, ",\"%s_ns\":%lld", cdf_keys[i],
+						(long long)pts[i]);
+				fputs("}\n", s->out);
+			}
+			for (size_t i = 0; i < NPOINTS; i++) {
+				char stat[16];
+				snprintf(stat, sizeof(stat), "%s_ns", cdf_keys[i]);
+				store_result(s, from_to, "pkt_delay", "", stat, (double)pts[i]);
+			}
+			if (c->plot_dir && !c->plot_failed) {
+				FILE *f = plot_file(c, "delay_cdf", from_to,
+						    "delay_ns,cum_fraction\n", s->err);
+				if (!f) {
+					s->failed = 1;
+					continue;
+				}
+				uint64_t cum = h->underflow;
+				if (h->underflow)
+					fprintf(f, "%lld,%.6f\n", (long long)h->min,
+						(double)cum / (double)h->total);
+				for (size_t i = 0; i < h->nbins; i++) {
+					if (!h->count[i])
+						continue;
+					cum += h->count[i];
+					fprintf(f, "%lld,%.6f\n", (long long)(i + 1) * h->bin_ns,
+						(double)cum / (double)h->total);
+				}
+				if (h->overflow)
+					fprintf(f, "%lld,1.000000\n", (long long)h->max);
+				fclose(f);
+			}
+		}
+	if (o)
+		vd_out_destroy(o);
+}
+
+static void transfer_report(struct sink *s)
+{
+	struct tcp_ctx *c = s->c;
+	if (!c->transfers_path)
+		return;
+	size_t n = 0, failed = 0;
+	double *v = malloc((c->nxfers ? c->nxfers : 1) * sizeof(*v));
+	if (!v) {
+		s->failed = 1;
+		vd_err_set(s->err, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < c->nxfers; i++) {
+		if (c->xfers[i].status == VD_XFER_OK && !isnan(c->xfers[i].throughput_bps))
+			v[n++] = c->xfers[i].throughput_bps;
+		else
+			failed++;
+	}
+	qsort(v, n, sizeof(*v), cmp_dbl);
+	double pts[NPOINTS];
+	for (size_t i = 0; i < NPOINTS; i++)
+		pts[i] = n ? dbl_point(v, n, cdf_points[i]) : NAN;
+	if (c->mode == VD_OUT_TEXT) {
+		fputs("\nper-transfer throughput (bit/s)\n", s->out);
+		struct vd_out *o = vd_out_create(s->out, VD_OUT_TEXT);
+		vd_out_row_begin(o);
+		vd_out_int(o, "transfers", (int64_t)n);
+		vd_out_int(o, "failed", (int64_t)failed);
+		for (size_t i = 0; i < NPOINTS; i++)
+			vd_out_dbl(o, cdf_keys[i], pts[i], 0);
+		vd_out_row_end(o);
+		vd_out_destroy(o);
+	} else if (c->mode == VD_OUT_JSON) {
+		fprintf(s->out, "{\"type\":\"transfer_cdf\",\"transfers\":%zu,\"failed\":%zu", n,
+			failed);
+		for (size_t i = 0; i < NPOINTS; i++) {
+			fprintf(s->out, ",\"%s_bps\":", cdf_keys[i]);
+			jnum(s->out, pts[i], 0);
+		}
+		fputs("}\n", s->out);
+	}
+	for (size_t i = 0; i < NPOINTS; i++) {
+		char stat[16];
+		snprintf(stat, sizeof(stat), "%s_bps", cdf_keys[i]);
+		store_result(s, "", "transfer_throughput", "", stat, pts[i]);
+	}
+	if (c->plot_dir && !c->plot_failed) {
+		FILE *f = plot_file(c, "transfer_cdf", "", "throughput_bps,cum_fraction\n", s->err);
+		if (f) {
+			for (size_t i = 0; i < n; i++)
+				fprintf(f, "%.0f,%.6f\n", v[i], (double)(i + 1) / (double)n);
+			fclose(f);
+		} else {
+			s->failed = 1;
+		}
+	}
+	free(v);
+}
+
+static void vantage_report(struct sink *s)
+{
+	struct tcp_ctx *c = s->c;
+	struct vd_out *o = NULL;
+	if (c->mode == VD_OUT_TEXT) {
+		fputs("\nvantage points\n", s->out);
+		o = vd_out_create(s->out, VD_OUT_TEXT);
+	}
+	for (uint32_t v = 0; v < c->nv; v++) {
+		const struct tcp_vantage *tv = &c->v[v];
+		if (o) {
+			vd_out_row_begin(o);
+			vd_out_str(o, "vantage", tv->name);
+			vd_out_str(o, "file", tv->path);
+			vd_out_str(o, "format", tv->format);
+			vd_out_int(o, "packets", (int64_t)tv->pkts);
+			vd_out_int(o, "tcp", (int64_t)tv->tcp_pkts);
+			vd_out_int(o, "other", (int64_t)tv->not_tcp);
+			vd_out_int(o, "not_ip", (int64_t)tv->undecodable);
+			vd_out_row_end(o);
+		} else if (c->mode == VD_OUT_JSON) {
+			fputs("{\"type\":\"vantage\",\"vantage\":", s->out);
+			vd_json_string(s->out, tv->name);
+			fputs(",\"file\":", s->out);
+			vd_json_string(s->out, tv->path);
+			fprintf(s->out,
+				",\"format\":\"%s\",\"packets\":%llu,\"tcp\":%llu,\"other\":%llu,"
+				"\"not_ip\":%llu}\n",
+				tv->format, (unsigned long long)tv->pkts,
+				(unsigned long long)tv->tcp_pkts, (unsigned long long)tv->not_tcp,
+				(unsigned long long)tv->undecodable);
+		}
+		if (s->st && !s->failed) {
+			sqlite3_stmt *q;
+			sqlite3 *db = vd_store_db(s->st);
+			if (sqlite3_prepare_v2(
+				db,
+				"INSERT INTO vantage_points(run_id, name, path, format,"
+				" packets) VALUES (?,?,?,?,?)",
+				-1, &q, NULL) != SQLITE_OK) {
+				vd_err_set(s->err, "%s: vantage points: %s", c->db_path,
+					   sqlite3_errmsg(db));
+				s->failed = 1;
+				continue;
+			}
+			sqlite3_bind_int64(q, 1, s->run);
+			sqlite3_bind_text(q, 2, tv->name, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(q, 3, tv->path, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(q, 4, tv->format, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(q, 5, (sqlite3_int64)tv->pkts);
+			if (sqlite3_step(q) != SQLITE_DONE) {
+				vd_err_set(s->err, "%s: vantage points: %s", c->db_path,
+					   sqlite3_errmsg(db));
+				s->failed = 1;
+			}
+			sqlite3_finalize(q);
+		}
+	}
+	if (o)
+		vd_out_destroy(o);
+}
+
+static void flow_results(struct sink *s, const struct flow_row *r)
+{
+	const char *vn = s->c->v[r->f->key.vantage].name;
+	const struct vd_tcpan_dir *a = r->acks;
+	store_result(s, vn, "ack_interarrival", r->label, "fraction_below_ref",
+		     vd_ackhist_fraction_below(&a->ah));
+	store_result(s, vn, "ack_interarrival", r->label, "gaps", (double)a->ah.gaps);
+	store_result(s, vn, "ack_interarrival", r->label, "dups", (double)a->ah.dups);
+	store_result(s, vn, "ack_interarrival", r->label, "ref_ns", (double)s->c->ref_ns);
+	store_result(s, vn, "ack_compression", r->label, "events", (double)a->ah.events);
+	if (a->xc.pairs) {
+		store_result(s, vn, "ack_compression_2pt", r->label, "events",
+			     (double)a->xc.events);
+		store_result(s, vn, "ack_compression_2pt", r->label, "fraction",
+			     (double)a->xc.compressed / (double)a->xc.pairs);
+	}
+	if (r->nmodes)
+		store_result(s, vn, "ack_interarrival", r->label, "mode_ns",
+			     (double)((vd_ns)r->modes[0] * s->c->bin_ns));
+	if (vd_ns_valid(r->mode_shift))
+		store_result(s, vn, "ack_interarrival", r->label, "mode_shift_ns",
+			     (double)r->mode_shift);
+	if (vd_ns_valid(r->f->rtt))
+		store_result(s, vn, "rtt", r->label, "ns", (double)r->f->rtt);
+	store_result(s, vn, "throughput", r->label, "acked_bytes", (double)a->acked_bytes);
+	store_result(s, vn, "throughput", r->label, "mean_bps", r->tput_bps);
+	store_result(s, vn, "throughput_rtt", r->label, "mean_bps",
+		     vd_tput_mean_bps(&a->tp[VD_TPUT_RTT]));
+	store_result(s, vn, "throughput_rtt", r->label, "sd_bps",
+		     vd_tput_sd_bps(&a->tp[VD_TPUT_RTT]));
+	store_result(s, vn, "throughput_long", r->label, "mean_bps",
+		     vd_tput_mean_bps(&a->tp[VD_TPUT_LONG]));
+	store_result(s, vn, "throughput_long", r->label, "sd_bps",
+		     vd_tput_sd_bps(&a->tp[VD_TPUT_LONG]));
+	store_result(s, vn, "aggregation", r->label, "rate", r->agg_rate);
+}
+
+static void ackhist_plot(struct sink *s, FILE **files, const struct flow_row *r)
+{
+	struct tcp_ctx *c = s->c;
+	uint32_t v = r->f->key.vantage;
+	if (!c->plot_dir || c->plot_failed || s->failed)
+		return;
+	if (!files[v]) {
+		files[v] = plot_file(c, "ackhist", c->v[v].name, "flow,lo_ns,count,dups,fraction\n",
+				     s->err);
+		if (!files[v]) {
+			s->failed = 1;
+			return;
+		}
+	}
+	const struct vd_linhist *h = &r->acks->ah.h;
+	for (size_t i = 0; i < h->nbins; i++)
+		if (h->count[i])
+			fprintf(files[v], "%s,%lld,%llu,%llu,%.6f\n", r->label,
+				(long long)i * h->bin_ns, (unsigned long long)h->count[i],
+				(unsigned long long)h->mark[i],
+				(double)h->count[i] / (double)h->total);
+}
+
+static void gnuplot_script(struct sink *s)
+{
+	struct tcp_ctx *c = s->c;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/tcp.gp", c->plot_dir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f,
+		"# gnuplot script for the data files of `vmdelay-analyze tcp --plot`:\n"
+		"#   cd %s && gnuplot tcp.gp   (writes PNGs)\n"
+		"set datafile separator ','\nset key autotitle columnhead\n"
+		"set terminal pngcairo size 900,500\n",
+		c->plot_dir);
+	for (uint32_t v = 0; v < c->nv; v++) {
+		char safe[160];
+		file_safe(c->v[v].name, safe, sizeof(safe));
+		fprintf(
+		    f,
+		    "set output 'ackhist_%s.png'; set xlabel 'ACK inter-arrival (us)';"
+		    " set ylabel 'fraction'; set arrow 1 from %g,graph 0 to %g,graph 1 nohead;\n"
+		    "plot 'ackhist_%s.csv' using ($2/1000):5 with impulses title 'ACK gaps at %s'\n"
+		    "unset arrow 1\n",
+		    safe, (double)c->ref_ns / 1000, (double)c->ref_ns / 1000, safe, safe);
+		fprintf(
+		    f,
+		    "set output 'tput_%s.png'; set xlabel 'time (s)'; set ylabel 'Mbit/s'\n"
+		    "plot 'tput_%s.csv' using ($3/1e9):(strcol(2) eq 'rtt' ? $6/1e6 : 1/0) with "
+		    "steps title 'RTT timescale', '' using ($3/1e9):(strcol(2) eq 'long' ? $6/1e6 "
+		    ": 1/0) with steps title 'long timescale'\n",
+		    safe, safe);
+		fprintf(
+		    f,
+		    "set output 'seq_%s.png'; set xlabel 'time (s)'; set ylabel 'relative seq'\n"
+		    "plot 'seq_%s.csv' using ($2/1e9):(strcol(3) eq 'D' ? $4 : 1/0) with dots "
+		    "title "
+		    "'data', '' using ($2/1e9):(strcol(3) eq 'A' ? $4 : 1/0) with dots title "
+		    "'ack'\n",
+		    safe, safe);
+	}
+	fclose(f);
+}
+
+int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
+{
+	struct sink s = {.c = c, .out = out, .err = err};
+	if (c->db_path) {
+		struct vd_run_info info = {.tool = "vmdelay-analyze",
+					   .testbed = c->testbed,
+					   .label = c->label,
+					   .scenario = "tcp",
+					   .command_line = c->command_line,
+					   .start_ns = vd_now(CLOCK_REALTIME)};
+		if (vd_store_open(c->db_path, &s.st, err) ||
+		    vd_store_begin_run(s.st, &info, &s.run, err)) {
+			vd_store_close(s.st);
+			return -1;
+		}
+	}
+	struct vd_out *o = NULL;
+	if (c->mode != VD_OUT_JSON) {
+		if (c->mode == VD_OUT_TEXT && vd_tcpan_flow_count(c->an))
+			fprintf(
+			    out,
+			    "TCP flows (ACK gaps: bin %lld ns, reference %lld ns = one %llu-byte"
+			    " frame at %.0f bit/s)\n",
+			    (long long)c->bin_ns, (long long)c->ref_ns,
+			    (unsigned long long)c->frame_bytes, c->bottleneck_bps);
+		o = vd_out_create(out, c->mode);
+	}
+	FILE *hist_files[TCP_MAX_VANTAGE] = {0};
+	uint64_t noted[5] = {0};
+	char example[5][300];
+	/* Rows grouped by flow, the reference vantage point first. */
+	size_t n = vd_tcpan_flow_count(c->an);
+	for (uint32_t v = 0; v < c->nv; v++)
+		for (size_t i = 0; i < n; i++) {
+			struct vd_tcpan_flow *f = vd_tcpan_flow(c->an, i);
+			if (f->key.vantage != v)
+				continue;
+			struct flow_row r;
+			fill_row(c, f, &r);
+			if (o)
+				row_out(c, o, &r);
+			else
+				row_json(c, out, &r);
+			flow_results(&s, &r);
+			ackhist_plot(&s, hist_files, &r);
+			for (int k = 0; k < 5; k++)
+				if (r.notes & (1u << k)) {
+					noted[k]++;
+					snprintf(example[k], sizeof(example[k]), "%s at %s",
+						 r.label, c->v[v].name);
+				}
+		}
+	for (uint32_t v = 0; v < TCP_MAX_VANTAGE; v++)
+		if (hist_files[v])
+			fclose(hist_files[v]);
+	int werr = 0;
+	if (o)
+		werr = vd_out_destroy(o);
+	static const char *const why[5] = {
+	    "no SYN seen (the capture started mid-stream): RTT from the first data/ACK sample,"
+	    " acknowledged bytes counted from the first ACK seen",
+	    "one-sided: packets in one direction only (throughput and RTT need both)",
+	    "no pure ACKs: no ACK inter-arrival histogram",
+	    "no data segments",
+	    "no RTT (no handshake and no data/ACK sample): no RTT-timescale series",
+	};
+	for (int k = 0; k < 5; k++)
+		if (noted[k] == 1)
+			fprintf(stderr, "vmdelay-analyze tcp: note: %s: %s\n", example[k], why[k]);
+		else if (noted[k])
+			fprintf(stderr, "vmdelay-analyze tcp: note: %llu flows (e.g. %s): %s\n",
+				(unsigned long long)noted[k], example[k], why[k]);
+	/* CSV holds one table, the flows: the other reports go to --plot files and --db only. */
+	vantage_report(&s);
+	delay_reports(&s);
+	transfer_report(&s);
+	if (c->plot_dir && !c->plot_failed)
+		gnuplot_script(&s);
+	if (s.st) {
+		if (!s.failed && vd_store_end_run(s.st, s.run, vd_now(CLOCK_REALTIME), err))
+			s.failed = 1;
+		if (s.failed)
+			vd_err_prefix(err, "--db %s", c->db_path);
+		vd_store_close(s.st);
+	}
+	if (fflush(out) || werr) {
+		vd_err_set(err, "cannot write the output");
+		return -1;
+	}
+	return s.failed || c->plot_failed ? -1 : 0;
+}

@@ -1,0 +1,65 @@
+/* tcp_report.h — state and reports of `vmdelay-analyze tcp` (cmd_tcp.c): per-flow tables,
+ * JSON, SQLite results and --plot data files (docs/formats/tcp.md). */
+#ifndef VMDELAY_ANALYZE_TCP_REPORT_H
+#define VMDELAY_ANALYZE_TCP_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vmdelay/linhist.h"
+#include "vmdelay/output.h"
+#include "vmdelay/pktmatch.h"
+#include "vmdelay/tcpan.h"
+#include "vmdelay/transfer.h"
+
+#define TCP_MAX_VANTAGE 32
+
+struct tcp_vantage {
+	char name[128];
+	const char *path;
+	const char *format;
+	int file; /* index of its trace */
+	uint32_t iface;
+	uint64_t pkts, tcp_pkts, not_tcp, undecodable;
+	FILE *tput_f, *seq_f; /* --plot streams */
+};
+
+struct tcp_ctx {
+	/* options */
+	vd_ns bin_ns, ref_ns, interval, rtt, horizon;
+	double bottleneck_bps;
+	uint64_t frame_bytes;
+	unsigned min_run;
+	double xc_factor;
+	size_t max_flows;
+	enum vd_out_mode mode;
+	const char *plot_dir, *db_path, *testbed, *label, *transfers_path;
+	int64_t run_id_in;
+	char *command_line;
+	/* state */
+	struct tcp_vantage v[TCP_MAX_VANTAGE];
+	uint32_t nv;
+	struct vd_tcpan *an;
+	struct vd_pktmatch *match;
+	struct vd_linhist delay[TCP_MAX_VANTAGE][2]; /* [k][0]: first at v0, [1]: first at k */
+	struct vd_transfer *xfers;
+	size_t nxfers;
+	int plot_failed;
+};
+
+/* --plot: opens the streaming files of each vantage point (throughput series, seq/time). */
+int tcp_plot_open(struct tcp_ctx *c, struct vd_err *err);
+void tcp_plot_close(struct tcp_ctx *c);
+/* tcpan callbacks writing those files. */
+void tcp_plot_series(void *ctx, const struct vd_tcpan_flow *f, int which, vd_ns start, vd_ns len,
+		     uint64_t bytes, int partial);
+void tcp_plot_seqpoint(void *ctx, const struct vd_tcpan_flow *f, vd_ns ts, char kind, uint32_t rel,
+		       uint32_t len);
+
+/* "sender>receiver" of the flow's data, in buf. */
+void tcp_flow_label(const struct vd_tcpan_flow *f, char *buf, size_t n);
+
+/* Every report to out (text, CSV or JSON), the --plot histograms and CDFs, and --db. */
+int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err);
+
+#endif

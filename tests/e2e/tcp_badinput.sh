@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# timeout: 120
+# vmdelay-analyze tcp on awkward real captures (issue 4, "bad input"): a trace without TCP, a
+# capture that starts mid-stream with one-sided flows, a damaged file, a CSV that is not tperf's,
+# bad options. Each gets a clear note or error and the documented exit status, never a crash.
+set -u
+BIN=${VMDELAY_BIN:-build/asan/bin}
+REAL=${VMDELAY_SHARED:-../shared}/testdata/real
+fail() { echo "FAIL: $*" >&2; exit 1; }
+[ -f "$REAL/5-pings.pcap" ] || { echo "no shared captures at $REAL" >&2; exit 77; }
+TMP=$(mktemp -d /tmp/vd-tcp-bad.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+A="$BIN/vmdelay-analyze"
+
+# expect RC PATTERN(stderr) ARGS...
+expect() {
+	local want=$1 pat=$2
+	shift 2
+	"$A" tcp "$@" >"$TMP/out" 2>"$TMP/err"
+	local rc=$?
+	[ "$rc" = "$want" ] || fail "tcp $*: exit $rc, want $want: $(cat "$TMP/err")"
+	grep -q -- "$pat" "$TMP/err" || fail "tcp $*: stderr lacks '$pat': $(cat "$TMP/err")"
+}
+
+# ICMP only: a note naming the vantage point, then no flow at all -> 1
+expect 1 "5-pings.pcap: no TCP packets (10 packets" "$REAL/5-pings.pcap"
+grep -q "no TCP flow in any trace" "$TMP/err" || fail "no summary for a TCP-less trace"
+# one TCP trace and one without: the TCP one is analyzed, the other noted -> 0
+expect 0 "pings: no TCP packets" \
+	smtp="$REAL/suricata-verify_mime-stream-depth_input.pcap" pings="$REAL/5-pings.pcap"
+grep -q "10.9.18.101:49277>207.246.115.231:2525" "$TMP/out" || fail "flow missing from table"
+# mid-stream capture with one-sided flows: notes in the table and summarized on stderr -> 0
+expect 0 "no SYN seen (the capture started mid-stream)" --csv "$REAL/100_packets.pcap"
+grep -q "one-sided" "$TMP/err" || fail "one-sided flows not noted"
+grep -q ",mid-stream" "$TMP/out" || fail "mid-stream note not in the CSV"
+head -1 "$TMP/out" | grep -q '^vantage,flow,' || fail "CSV header"
+# damaged (cut short): reported up to the damage, error with file and offset -> 1
+expect 1 "suricata-verify_http-mime-truncated_input.pcap: offset 2715459" \
+	"$REAL/suricata-verify_http-mime-truncated_input.pcap"
+grep -q "194.32.78.251:80>1.8.31.101:49160" "$TMP/out" || fail "damaged trace: nothing reported"
+# a missing file, a CSV that is not tperf's
+expect 1 "$TMP/nope.pcap" "$TMP/nope.pcap"
+printf 'a,b\n1,2\n' >"$TMP/x.csv"
+expect 1 "no column 'idx'" --transfers "$TMP/x.csv"
+# usage errors name the option -> 2
+expect 2 "--bin 0us" --bin 0us "$REAL/5-pings.pcap"
+expect 2 "--bottleneck fast" --bottleneck fast "$REAL/5-pings.pcap"
+expect 2 "--run goes with --transfers" --run 3 "$REAL/5-pings.pcap"
+expect 2 "no trace given"
+# the real SMTP capture: the JSON has what docs/formats/tcp.md promises
+"$A" tcp --json --bottleneck 100Mbit "$REAL/suricata-verify_mime-stream-depth_input.pcap" \
+	>"$TMP/smtp.json" 2>/dev/null || fail "SMTP capture"
+grep '"type":"flow"' "$TMP/smtp.json" | grep -q '"ack_interarrival":{"bin_ns":10000,"ref_ns":120000,"acks":1226,"gaps":1225,' ||
+	fail "ack_interarrival: $(head -c 600 "$TMP/smtp.json")"
+grep -q '"fraction_below_ref":0.000000' "$TMP/smtp.json" || fail "fraction_below_ref"
+grep -q '"bins":\[{"lo_ns":130000,"count":196,"dups":0}' "$TMP/smtp.json" || fail "bins"
+# tperf usage errors name the option -> 2; --help and --version -> 0
+T="$BIN/tperf"
+tp() { # RC PATTERN ARGS...
+	local want=$1 pat=$2
+	shift 2
+	"$T" "$@" >"$TMP/out" 2>"$TMP/err"
+	local rc=$?
+	[ "$rc" = "$want" ] || fail "tperf $*: exit $rc, want $want"
+	grep -q -- "$pat" "$TMP/err" "$TMP/out" || fail "tperf $*: no '$pat': $(cat "$TMP/err")"
+}
+tp 2 "a subcommand is needed"
+tp 2 "unknown subcommand 'bogus'" bogus
+tp 2 "-n BYTES or -r COUNTxSIZE is needed" send 127.0.0.1
+tp 2 "-r 10: expected COUNTxSIZE" send 127.0.0.1 -r 10
+tp 2 "-p 70000: a port is 1..65535" send 127.0.0.1 -n 1K -p 70000
+tp 2 "-c 0: expected a positive count" sink -c 0
+tp 2 "--testbed and --label go with --db" send 127.0.0.1 -n 1K --label x
+tp 0 "usage: tperf sink" --help
+tp 0 "tperf 0.1.0" --version
+echo "tcp_badinput: notes and errors as documented"
