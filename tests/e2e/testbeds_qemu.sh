@@ -23,7 +23,11 @@ peer=$(vdq_peer_ip)
 pin=()
 [ "$(nproc)" -gt 1 ] && pin=(--cpu 1)
 # Both guests boot at once (2 cores): the background VM's boot overlaps the measurement VM's.
-vdq_guest_start m1 --nic e1000 "${pin[@]}" --no-wait || fail "start m1"
+# The measurement VM's initramfs carries a dynamically linked program (tcpdump): its shared
+# libraries must come along.
+"$root/testbeds/qemu/mkinitramfs.sh" -o "$work/m1.cpio.gz" -f "$(command -v tcpdump)" -f "$0:/data/test.sh" ||
+	fail "mkinitramfs"
+vdq_guest_start m1 --nic e1000 "${pin[@]}" --initrd "$work/m1.cpio.gz" --no-wait || fail "start m1"
 vdq_guest_start b1 --nic virtio --disk 64 --no-wait || fail "start b1"
 vdq_guest_wait m1 || fail "m1 did not boot"
 vdq_guest_wait b1 || fail "b1 did not boot"
@@ -38,6 +42,12 @@ m1ip=$(vdq_guest_info m1 ip)
 for dev in vdbr0 "$(vdq_guest_info m1 tap)" "$(vdq_guest_info b1 tap)"; do
 	ip -n "$ns" link show "$dev" >/dev/null 2>&1 || fail "no $dev in $ns"
 done
+
+vdq_exec m1 -- tcpdump --version >"$work/tcpdump-version.txt" 2>&1 || fail "tcpdump in the guest: $(cat "$work/tcpdump-version.txt")"
+grep -q libpcap "$work/tcpdump-version.txt" || fail "tcpdump --version in the guest: $(cat "$work/tcpdump-version.txt")"
+vdq_exec m1 -- cmp -s /data/test.sh /dev/null && fail "extra data file empty in the guest"
+[ "$(vdq_exec m1 -- md5sum /data/test.sh | cut -d' ' -f1)" = "$(md5sum <"$0" | cut -d' ' -f1)" ] ||
+	fail "extra data file differs in the guest"
 
 # Capture on m1's tap, the host vantage point closest to the guest.
 vdq_capture_start cap "$(vdq_guest_info m1 tap)" "$work/tap.pcap" icmp || fail "capture"
