@@ -104,7 +104,7 @@ dir=$(ls -d "$tmp"/runs/e2e-short-*)
 	"guest.kernel=$dir/tping.csv#kernel" "vif=$dir/guest.pcap" "guest.user=$dir/tping.csv#user" \
 	>"$tmp/probes.csv" 2>"$tmp/an.err" || fail "vmdelay-analyze --csv: $(cat "$tmp/an.err")"
 awk -F, '
-BEGIN { split("vantage probe rtt_ns delta_ns send_ns recv_ns", w, " "); for (i in w) want[w[i]] = 1 }
+BEGIN { nv = 0; split("vantage probe rtt_ns delta_ns send_ns recv_ns", w, " "); for (i in w) want[w[i]] = 1 }
 NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
 	for (c in want) if (!(c in col)) { print "CSV lacks column " c; bad = 1; exit } ; next }
 {
