@@ -85,20 +85,30 @@ vdq_accel() {
 	local boot cache
 	boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
 	cache=$VDQ_RUN/accel.$boot
-	if [ -s "$cache" ]; then
-		cat "$cache"
+	if [ "$(wc -l <"$cache" 2>/dev/null)" = 2 ]; then
+		head -n 1 "$cache"
 		return 0
 	fi
 	mkdir -p "$VDQ_RUN"
-	local accel=tcg
-	if [ -r /dev/kvm ] && [ -w /dev/kvm ] && vdq__probe_kvm; then
+	local accel=tcg why
+	if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
+		why="no usable /dev/kvm"
+	elif why=$(vdq__probe_kvm); then
 		accel=kvm
 	fi
-	echo "$accel" >"$cache"
+	vdq_log "acceleration: $accel ($why)"
+	printf '%s\n%s\n' "$accel" "$why" >"$cache.$$" && mv "$cache.$$" "$cache"
 	echo "$accel"
 }
 
+# Why vdq_accel chose what it chose (the probe's finding), for logs.
+vdq_accel_reason() {
+	vdq_accel >/dev/null || return 1
+	tail -n +2 "$VDQ_RUN/accel.$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)" 2>/dev/null
+}
+
 vdq__probe_kvm() { # boots the default initramfs under KVM without a NIC; ready in time = works
+	# Prints what it saw (one line).
 	local limit=${VDQ_KVM_PROBE_SECONDS:-10} d pid rfd line t0 ok=1
 	d=$(mktemp -d "$VDQ_RUN/kvmprobe.XXXXXX")
 	vdq__default_initrd "$d/initrd.gz" || { rm -rf "$d"; return 1; }
@@ -113,9 +123,11 @@ vdq__probe_kvm() { # boots the default initramfs under KVM without a NIC; ready 
 	exec {rfd}<>"$d/cmd.out"
 	if read -r -t "$limit" line <&"$rfd" && [[ $line == VD-READY* ]]; then
 		ok=0
-		vdq_log "KVM probe: guest ready in $(($(vdq__ms) - t0)) ms under KVM"
+		echo "KVM probe: guest ready in $(($(vdq__ms) - t0)) ms"
+	elif [ -s "$d/console.log" ]; then
+		echo "KVM probe: guest not ready within ${limit}s, console: $(tail -n 1 "$d/console.log" | tr -d '\r')"
 	else
-		vdq_log "KVM probe: no ready guest within ${limit}s under KVM: using TCG"
+		echo "KVM probe: guest not ready within ${limit}s, no console output at all"
 	fi
 	exec {rfd}<&-
 	vdq__kill "$pid" "$d" 1

@@ -33,7 +33,7 @@ vdq_guest_wait m1 || fail "m1 did not boot"
 vdq_guest_wait b1 || fail "b1 did not boot"
 accel=$(vdq_guest_info m1 accel)
 echo "boot: accel=$accel m1=$(vdq_guest_info m1 boot_ms) ms b1=$(vdq_guest_info b1 boot_ms) ms" \
-	"(KVM probe cache: $(cat "$VDQ_RUN"/accel.* 2>/dev/null))"
+	"($(vdq_accel_reason))"
 m1ip=$(vdq_guest_info m1 ip)
 [ "$(vdq_guest_info m1 net)" = up ] || fail "m1 network not up"
 [ "$(vdq_guest_info b1 net)" = up ] || fail "b1 network not up"
@@ -100,6 +100,17 @@ printf 'in\0bytes\n' >"$work/in.bin"
 VDQ_COPY=channel vdq_copy_in m1 "$work/in.bin" /tmp/in.bin || fail "copy-in (channel)"
 [ "$(vdq_exec m1 -- md5sum /tmp/in.bin | cut -d' ' -f1)" = "$(md5sum <"$work/in.bin" | cut -d' ' -f1)" ] ||
 	fail "copy-in content differs"
+
+# The same environment through the command-line face (for callers that are not bash).
+G=$root/testbeds/qemu/guest.sh
+[ "$("$G" --netns "$ns" exec m1 cat /tmp/hello.txt)" = "vmdelay qemu e2e $ns" ] || fail "guest.sh exec"
+[ "$("$G" --netns "$ns" info m1 ip)" = "$m1ip" ] || fail "guest.sh info"
+[ "$("$G" --netns "$ns" guests | tr '\n' ' ')" = "b1 m1 " ] || fail "guest.sh guests: $("$G" --netns "$ns" guests)"
+{ "$G" --netns "$ns" copy-out m1 /tmp/hello.txt "$work/hello2.txt" && cmp -s "$work/hello.txt" "$work/hello2.txt"; } ||
+	fail "guest.sh copy-out"
+"$G" --netns "$ns" exec m1 false && fail "guest.sh exec: exit code lost"
+"$G" --netns "$ns" bogus 2>/dev/null
+[ $? = 2 ] || fail "guest.sh: an unknown subcommand is not a usage error"
 
 # Exit codes and stderr travel back; a command past its limit is killed.
 out=$(vdq_exec m1 -- 'echo out; echo err >&2; exit 3' 2>"$work/err.txt")
