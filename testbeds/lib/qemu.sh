@@ -111,7 +111,7 @@ qemu_run_probes() { # DIR LABEL
 		# the connection's stdin is a FIFO held open by a sleeper, so it ends only when tping
 		# stops the load command (exec: the command is nc itself).
 		vdq_host_bg loadctl env QEMU_LOADCTL_NS="$VDQ_NETNS" QEMU_LOADCTL_GUESTS="$(qemu_busy_guests | tr '\n' ' ')" \
-			QEMU_LOADCTL_TYPE="${RUN[load]}" VDQ_RUN="$VDQ_RUN" \
+			QEMU_LOADCTL_TYPE="${RUN[load]}" VDQ_RUN="$VDQ_RUN" QEMU_LOADCTL_LOG="$dir/loadctl.log" \
 			busybox nc -ll -p "$QEMU_LOADCTL_PORT" -e "$here/lib/qemu-loadctl.sh" || return 1
 		vdq_exec m -- "mkfifo /run/vd-hold && (setsid sleep 1000000 >/run/vd-hold </dev/null 2>/dev/null &)" ||
 			return 1
@@ -225,7 +225,7 @@ qemu_testbed_run() { # DIR LABEL
 	fi
 	local t id
 	for t in vmdelay-analyze tperf; do
-		id=$(annotate_run "$t" "$dir") && say "stored $t run $id in $db (testbed '$testbed_db')"
+		id=$(annotate_run "$t" "$dir") && say "stored $t run(s) $id in $db (testbed '$testbed_db')"
 	done
 	return 0
 }

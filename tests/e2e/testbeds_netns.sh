@@ -60,7 +60,8 @@ tp=$(q "SELECT r.id FROM runs r JOIN testbeds t ON t.id = r.testbed_id
 
 # The analysis run, annotated by the runner.
 an=$(q "SELECT r.id FROM runs r JOIN testbeds t ON t.id = r.testbed_id
-	WHERE r.tool = 'vmdelay-analyze' AND t.name = 'e2e-netns' AND r.complete = 1")
+	WHERE r.tool = 'vmdelay-analyze' AND t.name = 'e2e-netns' AND r.complete = 1
+	AND EXISTS (SELECT 1 FROM results s WHERE s.run_id = r.id AND s.metric = 'total')")
 [ -n "$an" ] || fail "no complete vmdelay-analyze run"
 [ "$(q "SELECT scenario FROM runs WHERE id = $an")" = e2e-short ] || fail "scenario not recorded"
 [ "$(q "SELECT value FROM run_meta WHERE run_id = $an AND key = 'load'")" = cpu ] ||

@@ -71,7 +71,8 @@ dir=$(ls -d "$tmp"/runs/e2e-qemu-*)
 
 if ((probes)); then
 	an=$(q "SELECT r.id FROM runs r JOIN testbeds t ON t.id = r.testbed_id
-		WHERE r.tool = 'vmdelay-analyze' AND t.name = 'e2e-qemu' AND r.complete = 1")
+		WHERE r.tool = 'vmdelay-analyze' AND t.name = 'e2e-qemu' AND r.complete = 1
+		AND EXISTS (SELECT 1 FROM results s WHERE s.run_id = r.id AND s.metric = 'total')")
 	[ -n "$an" ] || fail "no complete vmdelay-analyze run"
 	bad=$(q "SELECT name || ': matched ' || coalesce(matched, 'NULL') || ', unmatched ' || coalesce(unmatched, 'NULL')
 		FROM vantage_points WHERE run_id = $an AND (coalesce(matched, 0) < 20 OR coalesce(unmatched, 1) != 0)")
@@ -81,6 +82,10 @@ if ((probes)); then
 	neg=$(q "SELECT vantage || ' ' || phase || ' ' || stat || ' = ' || value FROM results WHERE run_id = $an
 		AND metric IN ('delta', 'total', 'rtt') AND direction = 'rtt' AND stat IN ('min_ns', 'median_ns') AND value < 0")
 	[ -z "$neg" ] || fail "negative RTT results: $neg"
+	# The load ran in the background VM during the load phase only, driven from the guest.
+	cat "$dir/loadctl.log" 2>/dev/null
+	grep -q 'started cpu in b1' "$dir/loadctl.log" && grep -q 'stopped the load in b1' "$dir/loadctl.log" ||
+		fail "the load phase did not start and stop the load in b1"
 	sum=$(q "SELECT sum(value) FROM results WHERE run_id = $an AND metric = 'delta' AND phase = 'all'
 		AND direction = 'rtt' AND stat = 'mean_ns'")
 	tot=$(q "SELECT value FROM results WHERE run_id = $an AND metric = 'total' AND phase = 'all'
