@@ -41,5 +41,5 @@ fi
 dir=$(ls -td "$out"/demo-* 2>/dev/null | head -n 1)
 echo
 echo "demo: runs stored in $(cd "$(dirname "$db")" && pwd)/$(basename "$db")"
-echo "demo: traces, tables and plots in $(cd "$dir" && pwd)/ (plots/: gnuplot scripts and data; SVG when gnuplot is installed)"
+echo "demo: traces, tables and plots in $(cd "$dir" && pwd)/ (plots/*.svg: RTT and per-layer CDFs, send/receive PDFs, RTT over time)"
 echo "demo: compare stored runs with: $root/build/release/bin/vmdelay-analyze compare --db $db"
