@@ -2,13 +2,16 @@
 # load.sh — the stress cases of Whiteaker et al. (section 3.3, after the `stress` tool) and the
 # background loads of Dantas et al., run until stopped (SIGTERM/SIGINT) or for --max seconds.
 #
-#   load.sh TYPE [--threads N] [--ns NS1,NS2...] [--target ADDR] [--max SECONDS]
+#   load.sh TYPE [--threads N] [--ns NS1,NS2...] [--target ADDR] [--reverse NS@ADDR...]
+#           [--max SECONDS]
 #
 #   cpu      a busy loop per thread (stress -c)
 #   memory   allocate and free 64 MB, touching it, in a loop (stress -m)
 #   hd       write 16 MB to a file and unlink it, in a loop (stress -d)
 #   io       sync() in a loop (stress -i)
-#   network  TCP bulk to ADDR:5001 (a sink must listen there; testbeds/run starts it), as iperf
+#   network  TCP bulk to ADDR:5001 (a sink must listen there; testbeds/run starts it), as iperf;
+#            each --reverse NS@ADDR adds a stream the other way, from namespace NS to ADDR:5001
+#            (Whiteaker et al.: two connections, one in each direction)
 #   none     sleeps (a phase without load, same timing)
 #
 # With --ns the load runs inside each of the namespaces (the busy neighbour guests of the netns
@@ -16,13 +19,14 @@
 set -u
 type=${1:-}
 shift || true
-threads=1 nslist= target= max=3600
+threads=1 nslist='' target='' max=3600 reverse=()
 while (($#)); do
 	case $1 in
 	--threads) threads=$2; shift 2 ;;
 	--ns) nslist=$2; shift 2 ;;
 	--target) target=$2; shift 2 ;;
 	--max) max=$2; shift 2 ;;
+	--reverse) reverse+=("$2"); shift 2 ;;
 	*) echo "load.sh: unknown option '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -87,6 +91,11 @@ if [ -n "$nslist" ]; then
 	for ns in "${nss[@]}"; do start "$ns"; done
 else
 	start
+fi
+if [[ $type == network ]]; then
+	for r in "${reverse[@]}"; do
+		target=${r#*@} start "${r%@*}"
+	done
 fi
 sleep "$max" &
 pids+=($!)
