@@ -9,6 +9,8 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -213,4 +215,46 @@ int vd_tstamp_tx_record(const struct vd_tstamp_cmsgs *c, enum vd_tstamp_kind *ki
 	}
 	*key = c->ee_data;
 	return 1;
+}
+
+int vd_tstamp_wait_rx_ready(vd_ns max_wait)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr = { htonl(INADDR_LOOPBACK) } };
+	socklen_t alen = sizeof(a);
+	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+	int ready = 0;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &alen) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) < 0)
+		goto out;
+	vd_ns end = vd_now(CLOCK_MONOTONIC) + max_wait;
+	while (!ready && vd_now(CLOCK_MONOTONIC) < end) {
+		if (sendto(fd, "t", 1, 0, (struct sockaddr *)&a, sizeof(a)) != 1)
+			break; /* loopback down: nothing to learn here */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 10) <= 0)
+			continue;
+		char data[8];
+		union {
+			char buf[256];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+				      .msg_controllen = sizeof(ctl.buf) };
+		struct vd_tstamp_cmsgs c;
+		if (recvmsg(fd, &msg, MSG_DONTWAIT) >= 0 && vd_tstamp_parse(&msg, &c, NULL) == 0 &&
+		    vd_ns_valid(c.sw)) {
+			ready = 1;
+		} else {
+			struct timespec ts = { 0, 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+out:
+	close(fd);
+	return ready;
 }

@@ -137,7 +137,10 @@ int tping_options_parse(int argc, char **argv, int privileged, struct tping_opts
 	opterr = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, ":46c:i:s:W:w:I:qDo:hV", long_opts, NULL)) != -1) {
-		const char *as_written = argv[optind - 1];
+		/* The argv element holding the option: the one before its value if that was separate. */
+		const char *as_written = (optarg && optind >= 2 && optarg == argv[optind - 1])
+						 ? argv[optind - 2]
+						 : argv[optind - 1];
 		if (c == ':') {
 			opt_name(optopt, as_written, name, sizeof(name));
 			return vd_err_set(err, "option '%s' needs a value", name);

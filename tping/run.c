@@ -412,7 +412,9 @@ int tping_run_exec(struct tping_run *r, struct vd_err *err)
 				    r->load->pid)
 					tping_load_start(r->load);
 				struct timespec ts = vd_ns_to_timespec(dl);
-				while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+				/* Behind schedule: no sleep call at all (it would yield the CPU). */
+				while (dl > now &&
+				       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
 					       EINTR &&
 				       !*r->stop)
 					;

@@ -183,6 +183,7 @@ static int setup_tstamp(const struct tping_opts *o, struct tping_sock *s, struct
 		s->ts_granted &= ~hw;
 	s->hw = hw_ok && (s->ts_granted & SOF_TIMESTAMPING_TX_HARDWARE);
 	s->tstamp = 1;
+	s->rx_ready = vd_tstamp_wait_rx_ready(200 * VD_NS_PER_MS);
 	(void)o;
 	return 0;
 }

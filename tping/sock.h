@@ -23,6 +23,7 @@ struct tping_sock {
 	int tstamp;                 /* SO_TIMESTAMPING in use */
 	unsigned ts_asked, ts_granted;
 	int hw;                     /* hardware TX/RX stamps expected */
+	int rx_ready;               /* software RX stamping seen working before the first probe */
 	char ifname[IF_NAMESIZE];   /* interface toward the target ("" if unknown) */
 	unsigned if_caps;           /* its ETHTOOL_GET_TS_INFO so_timestamping */
 	int phc_index;

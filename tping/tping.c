@@ -90,6 +90,7 @@ static void collect_meta(struct tping_meta *m, const struct tping_opts *o, const
 	tping_meta_add(m, "if_tstamp_caps", "%s", vd_tstamp_flags_str(s->if_caps, b, sizeof(b)));
 	tping_meta_add(m, "phc_index", "%d", s->phc_index);
 	tping_meta_add(m, "hw_tstamp", "%s", s->hw_note);
+	tping_meta_add(m, "rx_tstamp_ready", "%d", s->rx_ready);
 	tping_meta_add(m, "clocksource", "%s", clocksource);
 	if (vd_ns_valid(steal0) && vd_ns_valid(steal1)) {
 		tping_meta_add(m, "steal_before_ns", "%" PRId64, steal0);
@@ -332,6 +333,13 @@ int tping_main(int argc, char **argv)
 				", truncated control data %" PRIu64 "\n",
 				r.c.missing_sched, r.c.missing_snd, r.c.missing_hw_tx, r.c.missing_rx,
 				r.c.tx_after_window, r.c.ctrunc);
+	if (s.tstamp && s.ts_asked != s.ts_granted) {
+		char a[256], g[256];
+		off += snprintf(extra + off, sizeof(extra) - (size_t)off,
+				"timestamping asked %s, granted %s\n",
+				vd_tstamp_flags_str(s.ts_asked, a, sizeof(a)),
+				vd_tstamp_flags_str(s.ts_granted, g, sizeof(g)));
+	}
 	snprintf(extra + off, sizeof(extra) - (size_t)off,
 		 "clocksource %s, steal %.3f ms, cpu %.1f us/probe; %s\n", clocksource,
 		 vd_ns_valid(steal0) && vd_ns_valid(steal1) ? (double)(steal1 - steal0) / 1e6 : NAN,

@@ -29,6 +29,12 @@ int vd_tstamp_if_caps(const char *ifname, unsigned *caps, int *phc_index, struct
 /* Turns hardware stamping on for ifname (SIOCSHWTSTAMP: TX on, RX all); needs CAP_NET_ADMIN. */
 int vd_tstamp_if_hw_enable(const char *ifname, struct vd_err *err);
 
+/* The kernel turns software RX stamping on for the whole system lazily (a deferred static key
+ * when the first socket asks), so the first packets after enabling may come unstamped. This
+ * loops a UDP datagram over loopback until it arrives stamped, for at most max_wait.
+ * 1: stamping is on; 0: not seen in time (or loopback unusable). */
+int vd_tstamp_wait_rx_ready(vd_ns max_wait);
+
 enum vd_tstamp_kind { VD_TSTAMP_NONE = -1, VD_TSTAMP_SND = 0, VD_TSTAMP_SCHED = 1, VD_TSTAMP_ACK = 2 };
 
 /* Everything tping reads from a message's control data. */
