@@ -135,11 +135,18 @@ int vd_delay_analyze(struct vd_vantage *const *vps, size_t nvp, const struct vd_
 	size_t n = d->map.n;
 	d->phase = malloc(n ? n : 1);
 	d->aligned = calloc(nvp ? nvp : 1, sizeof(*d->aligned));
+	d->clock_id = calloc(nvp ? nvp : 1, sizeof(*d->clock_id));
 	d->req = malloc((n ? n : 1) * nvp * sizeof(*d->req));
 	d->rep = malloc((n ? n : 1) * nvp * sizeof(*d->rep));
-	if (!d->phase || !d->aligned || !d->req || !d->rep) {
+	if (!d->phase || !d->aligned || !d->clock_id || !d->req || !d->rep) {
 		vd_delay_free(d);
 		return vd_err_set(err, "out of memory");
+	}
+	for (size_t v = 0; v < nvp; v++) {
+		size_t u = 0;
+		while (strcmp(vps[u]->clock, vps[v]->clock) != 0)
+			u++;
+		d->clock_id[v] = u;
 	}
 	label_phases(d, opts);
 	if (align_clocks(d, opts, warn, err) < 0) {
@@ -154,6 +161,7 @@ void vd_delay_free(struct vd_delay *d)
 	vd_probe_map_free(&d->map);
 	free(d->phase);
 	free(d->aligned);
+	free(d->clock_id);
 	free(d->req);
 	free(d->rep);
 	free(d->aligns);
@@ -179,7 +187,7 @@ vd_ns vd_delay_layer(const struct vd_delay *d, size_t probe, size_t layer, enum 
 	if (!oq || !iq)
 		return VD_NS_NONE;
 	vd_ns oreq, orep, ireq, irep;
-	if (strcmp(d->vps[o]->clock, d->vps[i]->clock) == 0) {
+	if (d->clock_id[o] == d->clock_id[i]) {
 		/* one clock: no alignment needed, even when it is not the reference */
 		oreq = oq->ts;
 		orep = vd_probe_rep(&d->map, d->vps, probe, o)->ts;

@@ -3,6 +3,8 @@
  * probe's RTT at every vantage point). */
 #include "vmdelay/match.h"
 
+#include "vmdelay/stats.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,29 +40,47 @@ static void key_of(const struct vd_echo *e, struct mkey *k)
 	memcpy(k->b, d->bytes, sizeof(k->b));
 }
 
+/* The flow (addresses, id) is mixed, the seq added as is: a flow's consecutive probes land in
+ * consecutive slots, so matching walks the table nearly in order instead of missing the cache. */
 static uint64_t key_hash(const struct mkey *k)
 {
-	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h ^ (h >> 29);
+	uint64_t w[sizeof(*k) / 8], h = 0;
+	memcpy(w, k, sizeof(w));
+	w[0] = k->id | (uint64_t)k->fam << 16 | (uint64_t)k->has_id << 24;
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
+	}
+	return h + k->seq;
 }
 
-static struct slot *lookup(struct slot *tab, size_t mask, const struct mkey *k, int insert)
+/* Open addressing, grown at half load: sized by the distinct keys (a flow's seqs), not by the
+ * packets, so a long capture touches little memory. */
+struct table {
+	struct slot *tab;
+	size_t size, used;
+};
+
+static struct slot *lookup(const struct table *t, const struct mkey *k, uint64_t h)
 {
-	for (size_t i = key_hash(k) & mask;; i = (i + 1) & mask) {
-		if (!tab[i].used) {
-			if (!insert)
-				return NULL;
-			tab[i].used = 1;
-			tab[i].key = *k;
-			tab[i].head = tab[i].tail = NONE;
-			return &tab[i];
-		}
-		if (memcmp(&tab[i].key, k, sizeof(*k)) == 0)
-			return &tab[i];
+	for (size_t i = h & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
+		if (!t->tab[i].used || memcmp(&t->tab[i].key, k, sizeof(*k)) == 0)
+			return &t->tab[i];
 	}
+}
+
+static int table_grow(struct table *t)
+{
+	struct table n = {.size = t->size ? t->size * 2 : 1024, .used = t->used};
+	n.tab = calloc(n.size, sizeof(*n.tab));
+	if (!n.tab)
+		return -1;
+	for (size_t i = 0; i < t->size; i++)
+		if (t->tab[i].used)
+			*lookup(&n, &t->tab[i].key, key_hash(&t->tab[i].key)) = t->tab[i];
+	free(t->tab);
+	*t = n;
+	return 0;
 }
 
 static const struct vd_echo *sort_ev;
@@ -83,15 +103,12 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 	size_t nreq = 0;
 	for (size_t i = 0; i < v->n; i++)
 		nreq += v->ev[i].kind == VD_ECHO_REQUEST;
-	size_t size = 16;
-	while (size < 2 * nreq + 16)
-		size *= 2;
-	struct slot *tab = calloc(size, sizeof(*tab));
+	struct table t = {0};
 	size_t *next = malloc((v->n ? v->n : 1) * sizeof(*next));
 	size_t npairs_max = nreq < v->n - nreq ? nreq : v->n - nreq;
 	v->pairs = malloc((npairs_max ? npairs_max : 1) * sizeof(*v->pairs));
-	if (!tab || !next || !v->pairs) {
-		free(tab);
+	if (table_grow(&t) < 0 || !next || !v->pairs) {
+		free(t.tab);
 		free(next);
 		return vd_err_set(err, "%s: out of memory matching echo pairs", v->name);
 	}
@@ -100,9 +117,22 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 		const struct vd_echo *e = &v->ev[i];
 		struct mkey k;
 		key_of(e, &k);
+		uint64_t h = key_hash(&k);
 		if (e->kind == VD_ECHO_REQUEST) {
 			st->requests++;
-			struct slot *s = lookup(tab, size - 1, &k, 1);
+			if (2 * (t.used + 1) > t.size && table_grow(&t) < 0) {
+				free(t.tab);
+				free(next);
+				return vd_err_set(err, "%s: out of memory matching echo pairs",
+						  v->name);
+			}
+			struct slot *s = lookup(&t, &k, h);
+			if (!s->used) {
+				s->used = 1;
+				s->key = k;
+				s->head = s->tail = NONE;
+				t.used++;
+			}
 			next[i] = NONE;
 			if (s->tail == NONE)
 				s->head = i;
@@ -112,10 +142,10 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 			continue;
 		}
 		st->replies++;
-		struct slot *s = lookup(tab, size - 1, &k, 0);
-		if (!s || s->head == NONE) {
+		struct slot *s = lookup(&t, &k, h);
+		if (!s->used || s->head == NONE) {
 			/* a second reply to an answered request is a duplicate, not a stray */
-			if (s && s->matched)
+			if (s->used && s->matched)
 				st->duplicates++;
 			else
 				st->unmatched_replies++;
@@ -130,20 +160,25 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 	}
 	/* Requests left over: a copy of an answered request (seen twice, or retransmitted) is a
 	 * duplicate; the others went unanswered here. */
-	for (size_t i = 0; i < size; i++) {
-		if (!tab[i].used)
+	for (size_t i = 0; i < t.size; i++) {
+		if (!t.tab[i].used)
 			continue;
-		for (size_t r = tab[i].head; r != NONE; r = next[r]) {
-			if (tab[i].matched)
+		for (size_t r = t.tab[i].head; r != NONE; r = next[r]) {
+			if (t.tab[i].matched)
 				st->duplicates++;
 			else
 				st->unmatched_requests++;
 		}
 	}
-	free(tab);
+	free(t.tab);
 	free(next);
+	/* replies come nearly in request order: sort only when they do not */
 	sort_ev = v->ev;
-	qsort(v->pairs, v->npairs, sizeof(*v->pairs), cmp_pair_req);
+	for (size_t i = 1; i < v->npairs; i++)
+		if (cmp_pair_req(&v->pairs[i - 1], &v->pairs[i]) > 0) {
+			qsort(v->pairs, v->npairs, sizeof(*v->pairs), cmp_pair_req);
+			break;
+		}
 	sort_ev = NULL;
 	st->pairs = v->npairs;
 	return 0;
@@ -152,8 +187,8 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 /* ---- across vantage points ---- */
 
 struct xprobe {
-	struct vd_echo key; /* request fields known so far */
-	vd_ns ref;	    /* request time on the first clock that saw it (coarsely aligned) */
+	const struct vd_echo *key; /* the request that says most (addresses, id) so far */
+	vd_ns ref; /* request time on the first clock that saw it (coarsely aligned) */
 	int8_t phase;
 	size_t next;  /* bucket chain */
 	size_t src_v; /* vantage point whose request/reply times are kept here */
@@ -188,12 +223,6 @@ static int compatible(const struct vd_echo *p, const struct vd_echo *e)
 	return 1;
 }
 
-static int cmp_ns(const void *a, const void *b)
-{
-	vd_ns x = *(const vd_ns *)a, y = *(const vd_ns *)b;
-	return (x > y) - (x < y);
-}
-
 struct builder {
 	struct xprobe *p;
 	size_t n, cap;
@@ -218,15 +247,19 @@ static int add_probe(struct builder *b, const struct vd_echo *req, const struct 
 		b->cap = cap;
 	}
 	struct xprobe *x = &b->p[b->n];
-	x->key = *req;
+	x->key = req;
 	x->ref = ref;
 	x->phase = req->phase;
 	x->src_v = v;
 	x->req_ts = req->ts;
 	x->rep_ts = rep->ts;
-	size_t bucket = req->seq & 0xffff;
-	x->next = b->head[bucket];
-	b->head[bucket] = b->n;
+	/* chains stay sorted newest first, so searches stop past the window; probes mostly come
+	 * in time order, so this is the head */
+	size_t *pp = &b->head[req->seq & 0xffff];
+	while (*pp != NONE && b->p[*pp].ref > ref)
+		pp = &b->p[*pp].next;
+	x->next = *pp;
+	*pp = b->n;
 	for (size_t k = 0; k < b->nvp; k++)
 		b->cell[b->n * b->nvp + k] = -1;
 	b->n++;
@@ -255,7 +288,7 @@ static int coarse_offset(struct builder *b, const struct vd_vantage *v, vd_ns *o
 		const struct vd_echo *e = &v->ev[v->pairs[i].req];
 		size_t found = NONE, count = 0;
 		for (size_t q = b->head[e->seq & 0xffff]; q != NONE; q = b->p[q].next) {
-			if (!compatible(&b->p[q].key, e))
+			if (!compatible(b->p[q].key, e))
 				continue;
 			found = q;
 			if (na < 4 * cap && count < 4)
@@ -267,10 +300,10 @@ static int coarse_offset(struct builder *b, const struct vd_vantage *v, vd_ns *o
 	}
 	*off = 0;
 	if (nd) {
-		qsort(d, nd, sizeof(*d), cmp_ns);
+		vd_sort_ns(d, nd);
 		*off = d[nd / 2];
 	} else if (na) {
-		qsort(all, na, sizeof(*all), cmp_ns);
+		vd_sort_ns(all, na);
 		size_t best = 0, best_n = 0;
 		for (size_t i = 0, j = 0; i < na; i++) {
 			while (all[i] - all[j] > VD_NS_PER_MS)
@@ -306,8 +339,10 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 	vd_ns window = opts && opts->window > 0 ? opts->window : 10 * VD_NS_PER_SEC;
 	struct builder b = {.nvp = nvp};
 	vd_ns *offs = calloc(nvp ? nvp : 1, sizeof(*offs));
+	size_t *clock_of = calloc(nvp ? nvp : 1, sizeof(*clock_of));
+	size_t *order = NULL;
 	b.head = malloc(65536 * sizeof(*b.head));
-	if (!b.head || !offs)
+	if (!b.head || !offs || !clock_of)
 		goto oom;
 	for (size_t i = 0; i < 65536; i++)
 		b.head[i] = NONE;
@@ -318,6 +353,7 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 		size_t u = 0;
 		while (u < v && strcmp(vps[u]->clock, vp->clock) != 0)
 			u++;
+		clock_of[v] = u; /* the first vantage point on this clock stands for it */
 		if (u < v)
 			offs[v] = offs[u];
 		else if (v && coarse_offset(&b, vp, &offs[v]) < 0)
@@ -330,9 +366,13 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 			vd_ns best_d = 0;
 			for (size_t q = b.head[e->seq & 0xffff]; q != NONE; q = b.p[q].next) {
 				const struct xprobe *x = &b.p[q];
-				if (!compatible(&x->key, e))
+				if (x->ref > e->ts - off + window)
 					continue;
-				if (strcmp(vps[x->src_v]->clock, vp->clock) == 0 &&
+				if (x->ref < e->ts - off - window)
+					break; /* the rest of the chain is older still */
+				if (!compatible(x->key, e))
+					continue;
+				if (clock_of[x->src_v] == clock_of[v] &&
 				    !nests(x->req_ts, x->rep_ts, e->ts, r->ts))
 					continue;
 				vd_ns d = absdiff(e->ts - off, b.p[q].ref);
@@ -351,14 +391,9 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 				struct xprobe *x = &b.p[best];
 				/* learn what the earlier sources did not know (tping: addresses,
 				 * id) */
-				if (!x->key.src.family && e->src.family) {
-					x->key.src = e->src;
-					x->key.dst = e->dst;
-				}
-				if (!x->key.has_id && e->has_id) {
-					x->key.id = e->id;
-					x->key.has_id = 1;
-				}
+				if ((!x->key->src.family && e->src.family) ||
+				    (!x->key->has_id && e->has_id))
+					x->key = e;
 				if (x->phase < 0)
 					x->phase = e->phase;
 			} else {
@@ -370,17 +405,19 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 		}
 	}
 	/* sort probes by time */
-	size_t *order = malloc((b.n ? b.n : 1) * sizeof(*order));
+	order = malloc((b.n ? b.n : 1) * sizeof(*order));
 	map->cell = malloc((b.n ? b.n : 1) * nvp * sizeof(*map->cell));
 	map->phase = malloc(b.n ? b.n : 1);
-	if (!order || !map->cell || !map->phase) {
-		free(order);
+	if (!order || !map->cell || !map->phase)
 		goto oom;
-	}
 	for (size_t i = 0; i < b.n; i++)
 		order[i] = i;
 	sort_probes = b.p;
-	qsort(order, b.n, sizeof(*order), cmp_probe_idx);
+	for (size_t i = 1; i < b.n; i++)
+		if (cmp_probe_idx(&order[i - 1], &order[i]) > 0) {
+			qsort(order, b.n, sizeof(*order), cmp_probe_idx);
+			break;
+		}
 	sort_probes = NULL;
 	for (size_t i = 0; i < b.n; i++) {
 		memcpy(&map->cell[i * nvp], &b.cell[order[i] * nvp], nvp * sizeof(*map->cell));
@@ -390,12 +427,15 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 	map->nvp = nvp;
 	free(order);
 	free(offs);
+	free(clock_of);
 	free(b.p);
 	free(b.cell);
 	free(b.head);
 	return 0;
 oom:
+	free(order);
 	free(offs);
+	free(clock_of);
 	free(b.p);
 	free(b.cell);
 	free(b.head);

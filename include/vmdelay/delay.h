@@ -40,6 +40,7 @@ struct vd_delay {
 	int8_t *phase;		 /* per probe, -1 when unknown */
 	int have_phases;
 	int *aligned;	  /* per vantage point: times comparable with the reference clock */
+	size_t *clock_id; /* per vantage point: the first vantage point on its clock */
 	vd_ns *req, *rep; /* n * nvp times on the reference clock (VD_NS_NONE: absent or
 			   * not aligned) */
 	struct vd_delay_align *aligns;
