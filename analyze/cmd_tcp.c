@@ -16,11 +16,14 @@
 #include "vmdelay/store_transfer.h"
 #include "vmdelay/trace.h"
 #include "vmdelay/units.h"
+#include "vmdelay/vantage.h"
 
 static const char usage[] =
-    "usage: vmdelay-analyze tcp [options] [NAME=]TRACE...\n"
-    "  Each TRACE (pcap, pcapng, ERF) is a vantage point (every pcapng interface its own);\n"
-    "  give the host NIC / tap / bridge first: the others are compared with it.\n"
+    "usage: vmdelay-analyze tcp [options] VANTAGE...\n"
+    "  VANTAGE is NAME[:CLOCK]=TRACE[#SELECT] or a bare TRACE (pcap, pcapng, ERF), as for the\n"
+    "  delay analysis: #SELECT an interface (name or number), '*' one point per interface.\n"
+    "  Give the host NIC / tap / bridge first: the others are compared with it; per-packet\n"
+    "  delays only between points of the same CLOCK.\n"
     "  --bin DUR            ACK inter-arrival histogram bin width (default 10us)\n"
     "  --bottleneck RATE    bottleneck rate for the reference line (default 100Mbit)\n"
     "  --frame BYTES        frame size of one full segment (default 1500)\n"
@@ -37,7 +40,7 @@ static const char usage[] =
     "  --csv, --json        output format (default: text tables)\n"
     "  --db FILE            store the results (and vantage points) as a run in FILE\n"
     "  --testbed NAME, --label TEXT   stored with --db\n"
-    "  --plot DIR           write histograms, series, seq/time data and CDFs as CSV + gnuplot\n"
+    "  --plot DIR           SVG charts and CSV data: histograms, series, seq/time, CDFs\n"
     "  -h, --help, -V, --version\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -204,13 +207,15 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 
 /* One input trace and its next packet, decoded (the merge keeps one per trace). */
 struct input {
-	const char *name, *path;
+	struct vd_vantage_spec spec; /* NAME[:CLOCK]=PATH[#SELECT], as the delay analysis */
+	char name[VD_VANTAGE_NAME_MAX];
 	struct vd_trace *tr;
 	int have; /* pkt/dec hold the next packet */
 	struct vd_pkt pkt;
 	struct vd_decoded dec;
 	int decoded;		   /* dec is valid */
-	int vidx[TCP_MAX_VANTAGE]; /* interface -> vantage, -1 unknown */
+	int vidx[TCP_MAX_VANTAGE]; /* interface (or 0 for the whole file) -> vantage, -1 unknown */
+	int skip[TCP_MAX_VANTAGE]; /* per interface: 0 not seen yet, 1 left out, 2 selected */
 };
 
 static int load_transfers(struct tcp_ctx *c, struct vd_err *err)
@@ -237,34 +242,72 @@ static int load_transfers(struct tcp_ctx *c, struct vd_err *err)
 	return vd_transfer_load_csv(c->transfers_path, &c->xfers, &c->nxfers, err);
 }
 
-static void vantage_name(struct tcp_ctx *c, struct input *in, uint32_t iface, char *buf, size_t n)
+/* A bare path is named after the file, without directory and extension (as vd_vantage). */
+static void default_name(const char *path, char *buf, size_t n)
 {
-	size_t nif = vd_trace_interface_count(in->tr);
-	if (nif <= 1) {
-		snprintf(buf, n, "%s", in->name);
-		return;
-	}
-	const char *ifn = vd_trace_interface_name(in->tr, iface);
-	if (ifn && *ifn)
-		snprintf(buf, n, "%s:%s", in->name, ifn);
-	else
-		snprintf(buf, n, "%s:if%u", in->name, iface);
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	snprintf(buf, n, "%s", base);
+	char *dot = strrchr(buf, '.');
+	if (dot && dot != buf)
+		*dot = 0;
 }
 
-/* The vantage point of a packet: (trace, interface), registered on first sight. */
+static void iface_label(struct input *in, uint32_t iface, char *buf, size_t n)
+{
+	const char *ifn = vd_trace_interface_name(in->tr, iface);
+	if (ifn && *ifn)
+		snprintf(buf, n, "%s", ifn);
+	else
+		snprintf(buf, n, "%u", iface);
+}
+
+/* Whether SELECT (an interface name or number) picks interface iface. */
+static int selected(struct input *in, uint32_t iface)
+{
+	const char *sel = in->spec.select;
+	if (!*sel || strcmp(sel, "*") == 0)
+		return 1;
+	char label[64], num[16];
+	iface_label(in, iface, label, sizeof(label));
+	snprintf(num, sizeof(num), "%u", iface);
+	return strcmp(sel, label) == 0 || strcmp(sel, num) == 0;
+}
+
+/* The vantage point of a packet, registered on first sight: the whole trace, or with SELECT
+ * "*" each interface (NAME.IFACE, or IFACE for a bare path). -2: a packet of an interface
+ * SELECT leaves out. */
 static int vantage_of(struct tcp_ctx *c, struct input *in, int file, uint32_t iface,
 		      struct vd_err *err)
 {
-	uint32_t slot = iface < TCP_MAX_VANTAGE ? iface : TCP_MAX_VANTAGE - 1;
+	int per_iface = strcmp(in->spec.select, "*") == 0;
+	uint32_t islot = iface < TCP_MAX_VANTAGE ? iface : TCP_MAX_VANTAGE - 1;
+	uint32_t slot = per_iface ? islot : 0;
+	if (in->skip[islot] == 1)
+		return -2;
+	if (!in->skip[islot])
+		in->skip[islot] = selected(in, iface) ? 2 : 1;
+	if (in->skip[islot] == 1)
+		return -2;
 	if (in->vidx[slot] >= 0)
 		return in->vidx[slot];
 	if (c->nv >= TCP_MAX_VANTAGE)
-		return vd_err_set(err, "%s: more than %d vantage points (interfaces)", in->path,
-				  TCP_MAX_VANTAGE);
+		return vd_err_set(err, "%s: more than %d vantage points (interfaces)",
+				  in->spec.path, TCP_MAX_VANTAGE);
 	struct tcp_vantage *v = &c->v[c->nv];
 	memset(v, 0, sizeof(*v));
-	vantage_name(c, in, iface, v->name, sizeof(v->name));
-	v->path = in->path;
+	if (per_iface) {
+		char label[64];
+		iface_label(in, iface, label, sizeof(label));
+		if (in->spec.name[0])
+			snprintf(v->name, sizeof(v->name), "%s.%s", in->name, label);
+		else
+			snprintf(v->name, sizeof(v->name), "%s", label);
+	} else {
+		snprintf(v->name, sizeof(v->name), "%s", in->name);
+	}
+	snprintf(v->clock, sizeof(v->clock), "%s", in->spec.clock);
+	v->path = in->spec.path;
 	v->format = vd_trace_format(in->tr);
 	v->file = file;
 	v->iface = iface;
@@ -290,7 +333,9 @@ static void on_match(void *ctx, uint32_t first, vd_ns t_first, uint32_t second, 
 {
 	struct tcp_ctx *c = ctx;
 	uint32_t k = first == 0 ? second : first;
-	vd_linhist_add(&c->delay[k][first == 0 ? 0 : 1], t_second - t_first, 0);
+	/* A delay between two clocks is not a delay: only points sharing a clock (CLOCK label). */
+	if (strcmp(c->v[first].clock, c->v[second].clock) == 0)
+		vd_linhist_add(&c->delay[k][first == 0 ? 0 : 1], t_second - t_first, 0);
 	/* Paxson's two-point ACK compression, kept on the flow where the ACKs arrive. */
 	int dir;
 	struct vd_tcpan_flow *f;
@@ -315,6 +360,11 @@ static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_er
 			return 0;
 		struct input *p = &in[best];
 		int v = vantage_of(c, p, best, p->pkt.iface, err);
+		if (v == -2) {
+			if (advance(p, err))
+				return -1;
+			continue;
+		}
 		if (v < 0)
 			return -1;
 		struct tcp_vantage *tv = &c->v[v];
@@ -373,23 +423,18 @@ int cmd_tcp(int argc, char **argv)
 		fprintf(stderr, "vmdelay-analyze tcp: out of memory\n");
 		goto out;
 	}
-	for (int i = 0; i < nin; i++) {
-		char *arg = argv[first + i];
-		char *eq = strchr(arg, '=');
-		in[i].path = eq ? eq + 1 : arg;
-		in[i].name = arg;
-		if (eq) {
-			*eq = 0;
-			if (!*arg || !*in[i].path) {
-				ret = usage_error("'%s=': expected NAME=TRACE", arg);
-				goto out;
-			}
-		} else {
-			const char *slash = strrchr(arg, '/');
-			in[i].name = slash ? slash + 1 : arg;
-		}
+	for (int i = 0; i < nin; i++)
 		memset(in[i].vidx, 0xff, sizeof(in[i].vidx));
-		if (vd_trace_open(in[i].path, &in[i].tr, &err)) {
+	for (int i = 0; i < nin; i++) {
+		if (vd_vantage_spec_parse(argv[first + i], &in[i].spec, &err)) {
+			ret = usage_error("%s", err.msg);
+			goto out;
+		}
+		if (in[i].spec.name[0])
+			snprintf(in[i].name, sizeof(in[i].name), "%s", in[i].spec.name);
+		else
+			default_name(in[i].spec.path, in[i].name, sizeof(in[i].name));
+		if (vd_trace_open(in[i].spec.path, &in[i].tr, &err)) {
 			fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
 			goto out;
 		}
@@ -435,6 +480,12 @@ int cmd_tcp(int argc, char **argv)
 	if (damaged)
 		fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
 	vd_tcpan_finish(c.an);
+	for (int i = 0; i < nin; i++)
+		if (in[i].spec.select[0] && strcmp(in[i].spec.select, "*") && in[i].vidx[0] < 0)
+			fprintf(
+			    stderr,
+			    "vmdelay-analyze tcp: note: %s: no packet on interface '%s' (#%s)\n",
+			    in[i].spec.path, in[i].spec.select, in[i].spec.select);
 	for (uint32_t v = 0; v < c.nv; v++)
 		if (!c.v[v].tcp_pkts)
 			fprintf(stderr,
@@ -461,8 +512,10 @@ int cmd_tcp(int argc, char **argv)
 		ret = VD_EXIT_RUNTIME;
 out:
 	tcp_plot_close(&c);
-	for (int i = 0; in && i < nin; i++)
+	for (int i = 0; in && i < nin; i++) {
 		vd_trace_close(in[i].tr);
+		vd_vantage_spec_free(&in[i].spec);
+	}
 	free(in);
 	vd_tcpan_destroy(c.an);
 	vd_pktmatch_destroy(c.match);

@@ -792,14 +792,17 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 	vantage_report(&s);
 	delay_reports(&s);
 	transfer_report(&s);
-	if (c->plot_dir && !c->plot_failed)
-		gnuplot_script(&s);
 	if (s.st) {
 		if (!s.failed && vd_store_end_run(s.st, s.run, vd_now(CLOCK_REALTIME), err))
 			s.failed = 1;
 		if (s.failed)
 			vd_err_prefix(err, "--db %s", c->db_path);
 		vd_store_close(s.st);
+	}
+	if (!s.failed && c->plot_dir && !c->plot_failed) {
+		gnuplot_script(&s);
+		if (tcp_svg_plots(c, err))
+			s.failed = 1;
 	}
 	if (fflush(out) || werr) {
 		vd_err_set(err, "cannot write the output");

@@ -16,6 +16,7 @@
 
 struct tcp_vantage {
 	char name[128];
+	char clock[64];
 	const char *path;
 	const char *format;
 	int file; /* index of its trace */
@@ -55,6 +56,9 @@ void tcp_plot_series(void *ctx, const struct vd_tcpan_flow *f, int which, vd_ns 
 		     uint64_t bytes, int partial);
 void tcp_plot_seqpoint(void *ctx, const struct vd_tcpan_flow *f, vd_ns ts, char kind, uint32_t rel,
 		       uint32_t len);
+
+/* --plot: SVG charts (tcp_svg.c), after the CSV files are written. */
+int tcp_svg_plots(struct tcp_ctx *c, struct vd_err *err);
 
 /* "sender>receiver" of the flow's data, in buf. */
 void tcp_flow_label(const struct vd_tcpan_flow *f, char *buf, size_t n);

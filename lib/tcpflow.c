@@ -58,13 +58,25 @@ static int addr_eq(const struct vd_addr *a, const struct vd_addr *b)
 	return a->family == b->family && memcmp(a->bytes, b->bytes, addr_len(a)) == 0;
 }
 
-/* FNV-1a over one endpoint. */
+/* One endpoint, a word at a time (this runs for every packet): multiply-xorshift mixing. */
+static uint64_t mix64(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
 static uint64_t hash_ep(uint64_t h, const struct vd_addr *a, uint16_t port)
 {
-	for (size_t i = 0; i < addr_len(a); i++)
-		h = (h ^ a->bytes[i]) * 0x100000001b3ULL;
-	h = (h ^ (port & 0xff)) * 0x100000001b3ULL;
-	return (h ^ (port >> 8)) * 0x100000001b3ULL;
+	if (a->family == AF_INET6) {
+		uint64_t w[2];
+		memcpy(w, a->bytes, 16);
+		h = mix64(mix64(h, w[0]), w[1]);
+	} else {
+		uint32_t w;
+		memcpy(&w, a->bytes, 4);
+		h = mix64(h, w);
+	}
+	return mix64(h, port);
 }
 
 /* Symmetric in the two endpoints, so both directions land on the same chain. */

@@ -23,7 +23,7 @@ expect() {
 }
 
 # ICMP only: a note naming the vantage point, then no flow at all -> 1
-expect 1 "5-pings.pcap: no TCP packets (10 packets" "$REAL/5-pings.pcap"
+expect 1 "5-pings: no TCP packets (10 packets" "$REAL/5-pings.pcap"
 grep -q "no TCP flow in any trace" "$TMP/err" || fail "no summary for a TCP-less trace"
 # one TCP trace and one without: the TCP one is analyzed, the other noted -> 0
 expect 0 "pings: no TCP packets" \
@@ -38,6 +38,11 @@ head -1 "$TMP/out" | grep -q '^vantage,flow,' || fail "CSV header"
 expect 1 "suricata-verify_http-mime-truncated_input.pcap: offset 2715459" \
 	"$REAL/suricata-verify_http-mime-truncated_input.pcap"
 grep -q "194.32.78.251:80>1.8.31.101:49160" "$TMP/out" || fail "damaged trace: nothing reported"
+# vantage point syntax shared with the delay analysis: an interface that is not there, a bad name
+expect 1 "no packet on interface '7'" "$REAL/100_packets.erf#7"
+expect 2 "bad vantage point 'bad name=" "bad name=$REAL/100_packets.erf"
+"$A" tcp --csv "x=$REAL/100_packets.erf#*" >"$TMP/out" 2>/dev/null || fail "#* on an ERF file"
+grep -q '^x.port0,' "$TMP/out" && grep -q '^x.port1,' "$TMP/out" || fail "#*: $(cat "$TMP/out")"
 # a missing file, a CSV that is not tperf's
 expect 1 "$TMP/nope.pcap" "$TMP/nope.pcap"
 printf 'a,b\n1,2\n' >"$TMP/x.csv"

@@ -126,7 +126,8 @@ if not x or x[0]["transfers"] != 100 or x[0]["failed"] != 0 or not x[0]["p50_bps
 sys.exit(bad)
 PY
 for f in ackhist_sender.csv tput_receiver.csv seq_sender.csv tcp.gp transfer_cdf.csv \
-	delay_cdf_sender_receiver.csv; do
+	delay_cdf_sender_receiver.csv ackhist.svg tput_sender.svg seq_receiver.svg delay_cdf.svg \
+	transfer_cdf.svg; do
 	[ -s "$TMP/plot/$f" ] || fail "--plot did not write $f"
 done
 n=$(sqlite3 "$TMP/run.db" "SELECT count(*) FROM results r JOIN runs u ON u.id = r.run_id WHERE
