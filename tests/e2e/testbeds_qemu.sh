@@ -32,7 +32,7 @@ vdq_guest_start b1 --nic virtio --disk 64 --no-wait || fail "start b1"
 vdq_guest_wait m1 || fail "m1 did not boot"
 vdq_guest_wait b1 || fail "b1 did not boot"
 accel=$(vdq_guest_info m1 accel)
-echo "boot: accel=$accel m1=$(vdq_guest_info m1 boot_ms) ms b1=$(vdq_guest_info b1 boot_ms) ms" \
+echo "boot: accel=$accel ($(vdq_guest_info m1 boot) entry) m1=$(vdq_guest_info m1 boot_ms) ms b1=$(vdq_guest_info b1 boot_ms) ms" \
 	"($(vdq_accel_reason))"
 m1ip=$(vdq_guest_info m1 ip)
 [ "$(vdq_guest_info m1 net)" = up ] || fail "m1 network not up"
