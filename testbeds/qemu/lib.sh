@@ -85,7 +85,7 @@ vdq_accel() {
 	local boot cache
 	boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
 	cache=$VDQ_RUN/accel.$boot
-	if [ "$(wc -l <"$cache" 2>/dev/null)" = 2 ]; then
+	if [ -s "$cache" ] && [ "$(wc -l <"$cache")" = 2 ]; then
 		head -n 1 "$cache"
 		return 0
 	fi
