@@ -186,11 +186,15 @@ vdq__default_initrd() { # OUT: the default initramfs, built once per run directo
 # ---------------------------------------------------------------------------------------------
 # Environment: a network namespace with bridge vdbr0 and the host peer address SUBNET.1/24.
 
+vdq_netns_exists() { # NETNS (exact name)
+	ip netns list | awk '{print $1}' | grep -qxF -- "$1"
+}
+
 vdq_env_create() { # NETNS [SUBNET (three octets, default 10.0.2)]
 	local ns=$1 subnet=${2:-10.0.2} e
 	[ -n "$ns" ] || { vdq_die "vdq_env_create: missing NETNS"; return 1; }
 	[[ $subnet =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { vdq_die "vdq_env_create: SUBNET '$subnet' is not three octets"; return 1; }
-	if ip netns list | grep -qw -- "$ns"; then
+	if vdq_netns_exists "$ns"; then
 		vdq_die "network namespace '$ns' exists already"
 		return 1
 	fi
@@ -296,7 +300,7 @@ vdq_env_destroy() { # [NETNS]: stop every guest and host process, delete namespa
 			vdq_host_bg_stop "${t%.pid}"
 		done
 	fi
-	if ip netns list | grep -qw -- "$ns"; then
+	if vdq_netns_exists "$ns"; then
 		# Anything still running in the namespace was started by us (through it).
 		for p in $(ip netns pids "$ns" 2>/dev/null); do
 			kill -KILL "$p" 2>/dev/null
