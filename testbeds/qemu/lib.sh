@@ -174,10 +174,14 @@ vdq__boot_image() { # KERNEL -> path
 	echo "$k"
 }
 
-vdq__default_initrd() { # OUT: the default initramfs, built once per run directory
-	local out=$1 cache=$VDQ_RUN/default-initrd.gz
-	if [ ! -s "$cache" ] || [ "$VDQ_HOME/mkinitramfs.sh" -nt "$cache" ] ||
-		[ -n "$(find "$VDQ_HOME/guest" -newer "$cache" 2>/dev/null)" ]; then
+vdq__default_initrd() { # OUT: the default initramfs, built once per content of its sources
+	local out=$1 key cache
+	# Keyed by the builder's and the guest files' content and the kernels installed, so worktrees
+	# with different guest files sharing $VDQ_RUN never boot each other's initramfs.
+	key=$(cat "$VDQ_HOME/mkinitramfs.sh" "$VDQ_HOME"/guest/* <(ls /lib/modules) | md5sum | cut -c1-12)
+	cache=$VDQ_RUN/default-initrd.$key.gz
+	if [ ! -s "$cache" ]; then
+		mkdir -p "$VDQ_RUN"
 		"$VDQ_HOME/mkinitramfs.sh" -o "$cache.$$" && mv "$cache.$$" "$cache" || return 1
 	fi
 	cp "$cache" "$out"
