@@ -32,9 +32,14 @@ vdq_guest_start b1 --nic virtio --disk 64 --no-wait || fail "start b1"
 vdq_guest_wait m1 || fail "m1 did not boot"
 vdq_guest_wait b1 || fail "b1 did not boot"
 accel=$(vdq_guest_info m1 accel)
-echo "boot: accel=$accel m1=$(vdq_guest_info m1 boot_ms) ms b1=$(vdq_guest_info b1 boot_ms) ms" \
+echo "boot: accel=$accel ($(vdq_guest_info m1 boot) entry) m1=$(vdq_guest_info m1 boot_ms) ms b1=$(vdq_guest_info b1 boot_ms) ms" \
 	"($(vdq_accel_reason))"
 m1ip=$(vdq_guest_info m1 ip)
+if [ -n "${pin[*]}" ]; then
+	aff=$(taskset -pc "$(vdq_guest_info m1 pid)" | sed 's/.*: *//')
+	[ "$aff" = 1 ] || fail "m1's qemu runs on CPUs '$aff', want 1"
+	echo "m1 pinned to CPU $aff"
+fi
 [ "$(vdq_guest_info m1 net)" = up ] || fail "m1 network not up"
 [ "$(vdq_guest_info b1 net)" = up ] || fail "b1 network not up"
 
@@ -140,7 +145,7 @@ vdq_load_stop b1 all || fail "stopping loads"
 # Teardown leaves nothing.
 state=$VDQ_RUN/$ns
 vdq_cleanup
-ip netns list | grep -qw "$ns" && fail "namespace $ns left"
+vdq_netns_exists "$ns" && fail "namespace $ns left"
 pgrep -f "$state" >/dev/null && fail "processes left: $(pgrep -af "$state")"
 [ -e "$state" ] && fail "state directory $state left"
 for dev in vdbr0 vdtap0 vdtap1; do

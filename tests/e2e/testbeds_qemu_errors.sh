@@ -65,7 +65,7 @@ pgrep -f "$env_dir/" >/dev/null && fail "processes left after stop: $(pgrep -af 
 check_gone() {
 	local i
 	for ((i = 0; i < $3 * 2; i++)); do
-		if ! ip netns list | grep -qw "$1" && ! pgrep -f "$2" >/dev/null; then
+		if ! vdq_netns_exists "$1" && ! pgrep -f "$2" >/dev/null; then
 			return 0
 		fi
 		sleep 0.5
