@@ -105,7 +105,8 @@ qemu_run_probes() { # DIR LABEL
 	if [[ ${RUN[load]} != none ]] && ((RUN[background_vms] == 0)); then
 		# The load runs in the measurement VM itself (the guest's command channel is busy with
 		# tping, so the host cannot start it): started and stopped by the load command.
-		loadcmd="vd-load start ${RUN[load]}; trap 'vd-load stop all; exit 0' TERM INT; while :; do sleep 1; done"
+		# (No single quotes: the command travels inside --load '...'.)
+		loadcmd="vd-load start ${RUN[load]}; trap \"vd-load stop all; exit 0\" TERM INT; while :; do sleep 1; done"
 	elif [[ ${RUN[load]} != none ]]; then
 		# The host-side listener starts the loads on connect and stops them at EOF. In the guest
 		# the connection's stdin is a FIFO held open by a sleeper, so it ends only when tping

@@ -96,4 +96,20 @@ fi
 
 ip netns list | grep -qw "vdtb-$id" && fail "namespace vdtb-$id left"
 pgrep -f "vdq/vdtb-$id/" >/dev/null && fail "qemu or helper processes left: $(pgrep -af "vdq/vdtb-$id/")"
+
+# No background VM: the load runs in the measurement VM itself, started and stopped by tping's
+# load command (the guest's command channel is busy with tping meanwhile).
+if ((probes)); then
+	"$root/testbeds/run" --db "$db" --out "$tmp/runs0" --bin "$gbin" --testbed e2e-qemu0 \
+		--set background_vms=0 --set transfer=none --set probe_count=8 --set rest=3 \
+		"$tmp/q.scn" >"$tmp/run0.out" 2>"$tmp/run0.err"
+	rc=$?
+	cat "$tmp/run0.err"
+	[ $rc -eq 0 ] || fail "no background VM, load in the measurement VM: exit $rc"
+	n=$(q "SELECT min(v.matched) FROM vantage_points v JOIN runs r ON r.id = v.run_id
+		JOIN testbeds t ON t.id = r.testbed_id WHERE t.name = 'e2e-qemu0'")
+	[ "$n" = 14 ] || fail "no background VM: expected 14 probes matched everywhere, got '$n'"
+	id0=$(runid_of "$tmp/run0.err")
+	ip netns list | grep -qw "vdtb-$id0" && fail "namespace vdtb-$id0 left"
+fi
 echo "qemu testbed: ok (run $id, probes: $probes)"
