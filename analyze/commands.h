@@ -12,6 +12,8 @@ struct analyze_command {
  * commands is the subcommand table, listed by --help. */
 int cmd_delay(int argc, char **argv, const struct analyze_command *commands);
 
+/* vmdelay-analyze compare --db FILE [--by KEYS] ... (cmd_compare.c). */
+int cmd_compare(int argc, char **argv);
 /* TCP: ACK inter-arrival, compression, throughput timescales, delay CDFs (cmd_tcp.c). */
 int cmd_tcp(int argc, char **argv);
 

@@ -7,6 +7,7 @@
 
 static const struct analyze_command commands[] = {
 	/* { "name", cmd_function, "one-line summary" }, — keep sorted by name */
+	{ "compare", cmd_compare, "per-layer results of stored runs side by side across testbeds" },
 	{ "tcp", cmd_tcp, "ACK inter-arrival and compression, throughput timescales, TCP delay" },
 	{ NULL, NULL, NULL },
 };
