@@ -220,8 +220,8 @@ vdq_env_create() { # NETNS [SUBNET (three octets, default 10.0.2)]
 	fi
 	# Backstop for a caller killed without running its traps: tear down when it is gone.
 	if [ -n "${VDQ_OWNER:-$$}" ] && [ "${VDQ_OWNER:-$$}" != 0 ]; then
-		setsid bash "$VDQ_HOME/watchdog.sh" "${VDQ_OWNER:-$$}" "$ns" "$VDQ_RUN" </dev/null >/dev/null 2>&1 &
-		echo $! >"$e/watchdog.pid"
+		(setsid bash "$VDQ_HOME/watchdog.sh" "${VDQ_OWNER:-$$}" "$ns" "$VDQ_RUN" </dev/null >/dev/null 2>&1 &
+			echo $! >"$e/watchdog.pid")
 	fi
 }
 
@@ -243,8 +243,8 @@ vdq_host_bg() { # TAG CMD...
 	e=$(vdq__env) || return 1
 	mkdir -p "$e/bg"
 	# The tag's directory on the command line lets vdq__ours recognise the process later.
-	ip netns exec "$VDQ_NETNS" setsid "$@" </dev/null >"$e/bg/$tag.log" 2>&1 &
-	echo $! >"$e/bg/$tag.pid"
+	(ip netns exec "$VDQ_NETNS" setsid "$@" </dev/null >"$e/bg/$tag.log" 2>&1 &
+		echo $! >"$e/bg/$tag.pid")
 	echo "$e/bg" >"$e/bg/$tag.dir"
 }
 
@@ -438,8 +438,10 @@ vdq_guest_start() { # NAME [options], see README.md
 	qc+=("${qargs[@]}")
 	vdq__ms >"$g/t0"
 	echo "${qc[*]}" >"$g/qemu.cmdline"
-	ip netns exec "$VDQ_NETNS" "${qc[@]}" </dev/null >"$g/qemu.log" 2>&1 &
-	echo $! >"$g/pid"
+	# Launched from a subshell: qemu (like every process the harness starts) is no child of the
+	# caller's shell, so a bare `wait` there does not wait for it.
+	(ip netns exec "$VDQ_NETNS" "${qc[@]}" </dev/null >"$g/qemu.log" 2>&1 &
+		echo $! >"$g/pid")
 	echo "$limit" >"$g/boot_timeout"
 	((wait)) || return 0
 	vdq_guest_wait "$name"

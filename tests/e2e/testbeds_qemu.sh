@@ -117,6 +117,15 @@ G=$root/testbeds/qemu/guest.sh
 "$G" --netns "$ns" bogus 2>/dev/null
 [ $? = 2 ] || fail "guest.sh: an unknown subcommand is not a usage error"
 
+# Callers in parallel on one guest each get their own answer (the channel is serialized), and
+# the harness leaves no jobs of its own in the caller's shell (a bare `wait` must not hang).
+[ -z "$(jobs -p)" ] || fail "the harness left jobs in the caller's shell: $(jobs -l)"
+for i in 1 2 3 4; do
+	(o=$("$G" --netns "$ns" exec m1 "sleep 0.$i; echo p$i"); [ "$o" = "p$i" ] || echo "p$i got '$o'" >>"$work/par.bad") &
+done
+wait
+[ -e "$work/par.bad" ] && fail "parallel exec: $(cat "$work/par.bad")"
+
 # Exit codes and stderr travel back; a command past its limit is killed.
 out=$(vdq_exec m1 -- 'echo out; echo err >&2; exit 3' 2>"$work/err.txt")
 rc=$?
