@@ -206,6 +206,8 @@ vdq_env_create() { # NETNS [SUBNET (three octets, default 10.0.2)]
 	rm -rf "$e"
 	mkdir -p "$e/guests"
 	echo "$subnet" >"$e/subnet"
+	# IPv6 beside it: fd00:0:0:C::/64, C being the third octet written as is (10.0.2 -> fd00:0:0:2).
+	echo "fd00:0:0:${subnet##*.}" >"$e/subnet6"
 	VDQ_NETNS=$ns
 	VDQ_ENVS+=("$ns")
 	ip netns add "$ns" || { rm -rf "$e"; vdq_die "ip netns add $ns failed"; return 1; }
@@ -213,6 +215,7 @@ vdq_env_create() { # NETNS [SUBNET (three octets, default 10.0.2)]
 	if ! { ip -n "$ns" link set lo up &&
 		ip -n "$ns" link add "$VDQ_BRIDGE" type bridge forward_delay 0 stp_state 0 &&
 		ip -n "$ns" addr add "$subnet.1/24" dev "$VDQ_BRIDGE" &&
+		ip -n "$ns" -6 addr add "fd00:0:0:${subnet##*.}::1/64" dev "$VDQ_BRIDGE" nodad &&
 		ip -n "$ns" link set "$VDQ_BRIDGE" up; }; then
 		vdq_env_destroy "$ns"
 		vdq_die "cannot set up bridge in $ns"
@@ -231,6 +234,7 @@ vdq_env_use() { # NETNS: make an existing environment current (e.g. from another
 }
 
 vdq_peer_ip() { local e; e=$(vdq__env) || return 1; echo "$(cat "$e/subnet").1"; }
+vdq_peer_ip6() { local e; e=$(vdq__env) || return 1; echo "$(cat "$e/subnet6")::1"; }
 vdq_bridge() { echo "$VDQ_BRIDGE"; }
 
 # Runs a command inside the environment's namespace (host side: tcpdump, sinks...).
@@ -382,12 +386,14 @@ vdq_guest_start() { # NAME [options], see README.md
 	mkdir -p "$g/share/.xfer"
 	hostpart=${hostpart:-$((10 + idx))}
 	mac=${mac:-$(printf '52:54:00:12:%02x:%02x' "$idx" "$hostpart")}
-	local subnet tap=vdtap$idx ip
+	local subnet tap=vdtap$idx ip ip6
 	subnet=$(cat "$e/subnet")
 	ip=$subnet.$hostpart
+	ip6=$(cat "$e/subnet6")::$hostpart
 	{
 		echo "name=$name"
 		echo "ip=$ip"
+		echo "ip6=$ip6"
 		echo "mac=$mac"
 		echo "tap=$tap"
 		echo "nic=$nic"
@@ -422,7 +428,7 @@ vdq_guest_start() { # NAME [options], see README.md
 	qc+=(qemu-system-x86_64 -name "vdq-$name" -accel "$accel" -m "$mem" -smp 1
 		-nodefaults -display none -no-reboot -pidfile "$g/qemu.pid"
 		-kernel "$image" -initrd "$initrd"
-		-append "console=ttyS0 panic=-1 vd.name=$name vd.ip=$ip/24 vd.peer=$subnet.1 ${mtu:+vd.mtu=$mtu }$append"
+		-append "console=ttyS0 panic=-1 vd.name=$name vd.ip=$ip/24 vd.ip6=$ip6/64 vd.peer=$subnet.1 ${mtu:+vd.mtu=$mtu }$append"
 		-serial "file:$g/console.log"
 		-chardev "pipe,id=vdcmd,path=$g/cmd" -device virtio-serial-pci
 		-device "virtserialport,chardev=vdcmd,name=vd.cmd"

@@ -67,6 +67,10 @@ bad=$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$work/ping4.txt" | awk '$1 <= 0 {
 [ "$bad" = 0 ] || fail "$bad RTTs not > 0"
 echo "4 Hz: $(tail -n 1 "$work/ping4.txt")"
 
+# IPv6 works from the start (addresses without DAD on both ends).
+vdq_exec m1 -t 30 -- "ping6 -c 2 -i 0.25 $(vdq_peer_ip6)" >"$work/ping6.txt" || fail "ping6: $(cat "$work/ping6.txt")"
+grep -q "from $(vdq_peer_ip6)" "$work/ping6.txt" || fail "ping6: no reply from $(vdq_peer_ip6): $(cat "$work/ping6.txt")"
+
 # 1000 Hz burst (busybox ping takes -i 0.001 as root).
 t0=$(vdq__ms)
 vdq_exec m1 -t 120 -- "ping -c 500 -i 0.001 -q $peer" >"$work/ping1k.txt" || fail "ping 1000 Hz: $(cat "$work/ping1k.txt")"
