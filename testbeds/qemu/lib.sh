@@ -37,8 +37,9 @@ vdq__gdir() { # NAME -> directory of that guest
 vdq__alive() { # PID: exists and is not a zombie
 	local st
 	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
-	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
-	[ -n "$st" ] && [ "$st" != Z ]
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) }
+	[ -n "$st" ] && [ "${st%% *}" != Z ]
 }
 
 vdq__ours() { # PID DIR
@@ -246,10 +247,17 @@ vdq_host_bg() { # TAG CMD...
 	shift
 	e=$(vdq__env) || return 1
 	mkdir -p "$e/bg"
-	# The tag's directory on the command line lets vdq__ours recognise the process later.
 	(ip netns exec "$VDQ_NETNS" setsid "$@" </dev/null >"$e/bg/$tag.log" 2>&1 &
 		echo $! >"$e/bg/$tag.pid")
-	echo "$e/bg" >"$e/bg/$tag.dir"
+	# Its start time, so that stop never signals a recycled pid.
+	vdq__starttime "$(cat "$e/bg/$tag.pid")" >"$e/bg/$tag.start"
+}
+
+vdq__starttime() { # PID -> start time in clock ticks since boot (empty if gone)
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	st=${st##*) }
+	echo "$st" | awk '{print $20}'
 }
 
 vdq_host_bg_stop() { # TAG: TERM (tcpdump flushes its file), then KILL after 3 s
@@ -257,7 +265,7 @@ vdq_host_bg_stop() { # TAG: TERM (tcpdump flushes its file), then KILL after 3 s
 	e=$(vdq__env) || return 1
 	[ -f "$e/bg/$tag.pid" ] || return 0
 	pid=$(cat "$e/bg/$tag.pid")
-	if [ -d "/proc/$pid" ]; then
+	if vdq__alive "$pid" && [ "$(vdq__starttime "$pid")" = "$(cat "$e/bg/$tag.start" 2>/dev/null)" ]; then
 		kill -TERM "$pid" 2>/dev/null
 		for ((i = 0; i < 30; i++)); do
 			vdq__alive "$pid" || break
@@ -266,7 +274,7 @@ vdq_host_bg_stop() { # TAG: TERM (tcpdump flushes its file), then KILL after 3 s
 		vdq__alive "$pid" && kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	fi
-	rm -f "$e/bg/$tag.pid"
+	rm -f "$e/bg/$tag.pid" "$e/bg/$tag.start"
 }
 
 # Packet capture in the namespace (a host vantage point: a tap, the bridge). Returns when
