@@ -60,6 +60,28 @@ echo "boot after failures: $(vdq_guest_info ok boot_ms) ms ($accel)"
 vdq_guest_stop ok
 pgrep -f "$env_dir/" >/dev/null && fail "processes left after stop: $(pgrep -af "$env_dir/")"
 
+# A caller running with `set -euo pipefail` can use every step, and its EXIT trap still tears
+# everything down (the harness keeps the caller's shell options out of its functions).
+strict_ns=vdts$$
+bash -c 'set -euo pipefail
+	. "$1/testbeds/qemu/lib.sh"
+	trap vdq_cleanup EXIT
+	vdq_env_create "$2" 10.0.7
+	vdq_guest_start s1 --nic e1000
+	[ "$(vdq_exec s1 -- echo alive)" = alive ]
+	vdq_capture_start c "$(vdq_bridge)" "$3/strict.pcap" icmp
+	vdq_exec s1 -- "ping -c 2 -i 0.2 $(vdq_peer_ip) >/dev/null"
+	vdq_capture_stop c
+	vdq_load_start s1 network
+	vdq_load_stop s1
+	vdq_copy_out s1 /etc/vd-modules "$3/strict.mods"
+	echo strict-ok' child "$root" "$strict_ns" "$work" >"$work/strict.out" 2>&1
+rc=$?
+grep -q strict-ok "$work/strict.out" || fail "set -euo pipefail caller: rc=$rc: $(tail -n 20 "$work/strict.out")"
+vdq_netns_exists "$strict_ns" && fail "set -euo pipefail caller: namespace left"
+pgrep -f "$VDQ_RUN/$strict_ns/" >/dev/null && fail "set -euo pipefail caller: processes left"
+echo "set -euo pipefail caller: ok, torn down"
+
 # A caller that dies by SIGKILL mid-run: the watchdog tears its environment down.
 # check_gone NETNS STATE_DIR SECONDS
 check_gone() {
