@@ -530,10 +530,13 @@ vdq_guest_wait() { # NAME: until the agent says ready; on failure the guest is s
 	done
 }
 
-vdq__tail() { # GDIR: last console and qemu lines, for error messages
+vdq__tail() { # GDIR: the console's telling lines and its last ones, qemu's last, for errors
 	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	{
-		tail -n 15 "$1/console.log" 2>/dev/null
+		grep -a -m 4 -E 'Kernel panic|Initramfs unpacking failed|Failed to execute|No working init|vd-init:.*(fail|no )' \
+			"$1/console.log" 2>/dev/null | tr -d '\r'
+		echo '...'
+		tail -n 12 "$1/console.log" 2>/dev/null
 		tail -n 5 "$1/qemu.log" 2>/dev/null
 	} | sed 's/^/    | /' >&2
 }

@@ -28,6 +28,7 @@ expect_boot_failure() {
 	rc=$?
 	secs=$((($(vdq__ms) - t0) / 1000))
 	echo "$label: exit $rc after ${secs}s: $(grep 'error' "$work/$label.err" | head -n 1)"
+	grep '^    |' "$work/$label.err" | grep -v '^    | *$' | head -n 3
 	[ "$rc" != 0 ] || fail "$label: the guest started"
 	[ "$secs" -le "$max" ] || fail "$label: took ${secs}s (limit ${max}s)"
 	grep -q "$pattern" "$work/$label.err" || fail "$label: no '$pattern' in: $(cat "$work/$label.err")"
@@ -46,10 +47,11 @@ expect_boot_failure nokernel 5 "kernel image '/nonexistent/vmlinuz' not found" -
 expect_boot_failure noinitrd 5 "initramfs '/nonexistent/initrd' not found" -- --initrd /nonexistent/initrd
 # No /init: the kernel panics, qemu exits (panic=-1, -no-reboot); reported long before the limit.
 expect_boot_failure panic 120 "qemu exited during boot" -- --append rdinit=/nonexistent --boot-timeout 170
-grep -q 'Kernel panic' "$work/panic.err" || fail "panic: console lines not shown: $(cat "$work/panic.err")"
+grep -q 'Kernel panic.*Unable to mount root' "$work/panic.err" || fail "panic: the reason is not shown: $(cat "$work/panic.err")"
 # Bogus initramfs (random bytes): the same, the console says why.
 head -c 300000 /dev/urandom >"$work/bogus.cpio.gz"
 expect_boot_failure bogus 120 "qemu exited during boot" -- --initrd "$work/bogus.cpio.gz" --boot-timeout 170
+grep -q 'Initramfs unpacking failed' "$work/bogus.err" || fail "bogus: the reason is not shown: $(cat "$work/bogus.err")"
 # A guest that runs but never becomes ready (a shell waiting on the console): the time limit.
 expect_boot_failure hang 45 "not ready within 25s" -- --append rdinit=/bin/sh --boot-timeout 25
 
