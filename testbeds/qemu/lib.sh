@@ -415,8 +415,11 @@ vdq_guest_start() { # NAME [options], see README.md
 
 	# Index: the guest's tap number, host part of its address and MAC.
 	local idx=0
-	while [ -e "$e/idx.$idx" ]; do idx=$((idx + 1)); done
-	touch "$e/idx.$idx"
+	# mkdir is atomic: guests started at once from several processes get distinct indexes.
+	while ! mkdir "$e/idx.$idx" 2>/dev/null; do
+		idx=$((idx + 1))
+		((idx < 200)) || { vdq_die "no free guest index in $VDQ_NETNS"; return 1; }
+	done
 	mkdir -p "$g/share/.xfer"
 	hostpart=${hostpart:-$((10 + idx))}
 	mac=${mac:-$(printf '52:54:00:12:%02x:%02x' "$idx" "$hostpart")}
@@ -572,7 +575,7 @@ vdq_guest_stop() { # NAME: kill qemu, delete its tap, keep nothing
 	vdq_host_bg_stop "sink-$name"
 	local idx
 	idx=$(sed -n 's/^idx=//p' "$g/info" 2>/dev/null)
-	[ -n "$idx" ] && rm -f "$e/idx.$idx"
+	[ -n "$idx" ] && rm -rf "$e/idx.$idx"
 	if [ -n "${VDQ_KEEP_LOGS:-}" ]; then
 		mkdir -p "$VDQ_KEEP_LOGS"
 		cp "$g/console.log" "$VDQ_KEEP_LOGS/$VDQ_NETNS-$name.console.log" 2>/dev/null
