@@ -20,12 +20,14 @@ vdq_die() { vdq_log "error: $*"; return 1; }
 vdq__ms() { local t; t=$(date +%s%N); echo $((t / 1000000)); }
 
 vdq__env() { # -> directory of the current environment
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	[ -n "$VDQ_NETNS" ] || { vdq_die "no environment: call vdq_env_create NETNS first"; return 1; }
 	[ -d "$VDQ_RUN/$VDQ_NETNS" ] || { vdq_die "no environment '$VDQ_NETNS' (no $VDQ_RUN/$VDQ_NETNS)"; return 1; }
 	echo "$VDQ_RUN/$VDQ_NETNS"
 }
 
 vdq__gdir() { # NAME -> directory of that guest
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local e
 	e=$(vdq__env) || return 1
 	[ -d "$e/guests/$1" ] || { vdq_die "no guest '$1' in $VDQ_NETNS"; return 1; }
@@ -35,19 +37,25 @@ vdq__gdir() { # NAME -> directory of that guest
 # A pid is ours and alive: it runs and its command line names our state directory (so a
 # recycled pid is never killed).
 vdq__alive() { # PID: exists and is not a zombie
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local st
 	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
-	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
-	[ -n "$st" ] && [ "$st" != Z ]
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) }
+	[ -n "$st" ] && [ "${st%% *}" != Z ]
 }
 
 vdq__ours() { # PID DIR
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local pid=$1 dir=$2
 	vdq__alive "$pid" || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir"
+	local cmdline
+	cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	[[ $cmdline == *"$dir"* ]]
 }
 
 vdq__kill() { # PID DIR [GRACE_SECONDS]: TERM, wait, KILL
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local pid=$1 dir=$2 grace=${3:-3} i
 	vdq__ours "$pid" "$dir" || return 0
 	kill -TERM "$pid" 2>/dev/null
@@ -56,12 +64,12 @@ vdq__kill() { # PID DIR [GRACE_SECONDS]: TERM, wait, KILL
 		sleep 0.1
 	done
 	vdq__ours "$pid" "$dir" && kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
 	return 0
 }
 
 # Prints why the harness cannot run here (and returns 1), for tests to skip with exit 77.
 vdq_require() {
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local t
 	[ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, taps)"; return 1; }
 	for t in qemu-system-x86_64 ip busybox cpio gzip flock taskset base64; do
@@ -77,6 +85,7 @@ vdq_require() {
 # otherwise TCG. VDQ_ACCEL=kvm|tcg forces it. The answer is cached per host boot.
 
 vdq_accel() {
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	case ${VDQ_ACCEL:-auto} in
 	kvm | tcg) echo "$VDQ_ACCEL"; return 0 ;;
 	auto) ;;
@@ -103,11 +112,13 @@ vdq_accel() {
 
 # Why vdq_accel chose what it chose (the probe's finding), for logs.
 vdq_accel_reason() {
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	vdq_accel >/dev/null || return 1
 	tail -n +2 "$VDQ_RUN/accel.$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)" 2>/dev/null
 }
 
 vdq__probe_kvm() { # boots the default initramfs under KVM without a NIC; ready in time = works
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	# Prints what it saw (one line).
 	local limit=${VDQ_KVM_PROBE_SECONDS:-10} d pid rfd line t0 ok=1
 	d=$(mktemp -d "$VDQ_RUN/kvmprobe.XXXXXX")
@@ -136,6 +147,7 @@ vdq__probe_kvm() { # boots the default initramfs under KVM without a NIC; ready 
 }
 
 vdq__kernel() { # newest installed Debian kernel image
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local k
 	k=$(find /boot -maxdepth 1 -name 'vmlinuz-*' 2>/dev/null | sort -V | tail -n 1)
 	[ -n "$k" ] || { vdq_die "no kernel image in /boot (install linux-image-amd64)"; return 1; }
@@ -147,6 +159,7 @@ vdq__kernel() { # newest installed Debian kernel image
 # (under TCG that takes 10-15 s of a 25-30 s boot). Falls back to the bzImage itself when the
 # payload cannot be extracted or VDQ_PVH=0.
 vdq__boot_image() { # KERNEL -> path
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local k=$1 out magic off tool
 	if [ "${VDQ_PVH:-1}" = 0 ]; then
 		echo "$k"
@@ -161,20 +174,21 @@ vdq__boot_image() { # KERNEL -> path
 	for magic in '\xfd7zXZ\x00:xz' '\x28\xb5\x2f\xfd:zstd' '\x1f\x8b\x08\x00:gzip'; do
 		tool=${magic##*:}
 		command -v "$tool" >/dev/null || continue
-		for off in $(LC_ALL=C grep -obUaP "${magic%:*}" "$k" 2>/dev/null | cut -d: -f1 | head -n 4); do
+		while read -r off; do
 			tail -c +$((off + 1)) "$k" | "$tool" -dc 2>/dev/null >"$out.$$"
 			if [ "$(head -c 4 "$out.$$" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then
 				mv "$out.$$" "$out"
 				echo "$out"
 				return 0
 			fi
-		done
-	done
+		done < <(LC_ALL=C grep -m 4 -obUaP "${magic%:*}" "$k" 2>/dev/null | cut -d: -f1)
+done
 	rm -f "$out.$$"
 	echo "$k"
 }
 
 vdq__default_initrd() { # OUT: the default initramfs, built once per content of its sources
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local out=$1 key cache
 	# Keyed by the builder's and the guest files' content and the kernels installed, so worktrees
 	# with different guest files sharing $VDQ_RUN never boot each other's initramfs.
@@ -191,10 +205,15 @@ vdq__default_initrd() { # OUT: the default initramfs, built once per content of 
 # Environment: a network namespace with bridge vdbr0 and the host peer address SUBNET.1/24.
 
 vdq_netns_exists() { # NETNS (exact name)
-	ip netns list | awk '{print $1}' | grep -qxF -- "$1"
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
+	# No `| grep -q`: it may end the pipe early, a failure for callers with pipefail set.
+	local names
+	names=$(ip netns list | awk '{print $1}')
+	[[ $'\n'$names$'\n' == *$'\n'"$1"$'\n'* ]]
 }
 
 vdq_env_create() { # NETNS [SUBNET (three octets, default 10.0.2)]
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local ns=$1 subnet=${2:-10.0.2} e
 	[ -n "$ns" ] || { vdq_die "vdq_env_create: missing NETNS"; return 1; }
 	[[ $subnet =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { vdq_die "vdq_env_create: SUBNET '$subnet' is not three octets"; return 1; }
@@ -206,6 +225,8 @@ vdq_env_create() { # NETNS [SUBNET (three octets, default 10.0.2)]
 	rm -rf "$e"
 	mkdir -p "$e/guests"
 	echo "$subnet" >"$e/subnet"
+	# IPv6 beside it: fd00:0:0:C::/64, C being the third octet written as is (10.0.2 -> fd00:0:0:2).
+	echo "fd00:0:0:${subnet##*.}" >"$e/subnet6"
 	VDQ_NETNS=$ns
 	VDQ_ENVS+=("$ns")
 	ip netns add "$ns" || { rm -rf "$e"; vdq_die "ip netns add $ns failed"; return 1; }
@@ -213,6 +234,7 @@ vdq_env_create() { # NETNS [SUBNET (three octets, default 10.0.2)]
 	if ! { ip -n "$ns" link set lo up &&
 		ip -n "$ns" link add "$VDQ_BRIDGE" type bridge forward_delay 0 stp_state 0 &&
 		ip -n "$ns" addr add "$subnet.1/24" dev "$VDQ_BRIDGE" &&
+		ip -n "$ns" -6 addr add "fd00:0:0:${subnet##*.}::1/64" dev "$VDQ_BRIDGE" nodad &&
 		ip -n "$ns" link set "$VDQ_BRIDGE" up; }; then
 		vdq_env_destroy "$ns"
 		vdq_die "cannot set up bridge in $ns"
@@ -220,17 +242,19 @@ vdq_env_create() { # NETNS [SUBNET (three octets, default 10.0.2)]
 	fi
 	# Backstop for a caller killed without running its traps: tear down when it is gone.
 	if [ -n "${VDQ_OWNER:-$$}" ] && [ "${VDQ_OWNER:-$$}" != 0 ]; then
-		setsid bash "$VDQ_HOME/watchdog.sh" "${VDQ_OWNER:-$$}" "$ns" "$VDQ_RUN" </dev/null >/dev/null 2>&1 &
-		echo $! >"$e/watchdog.pid"
+		(setsid bash "$VDQ_HOME/watchdog.sh" "${VDQ_OWNER:-$$}" "$ns" "$VDQ_RUN" </dev/null >/dev/null 2>&1 &
+			echo $! >"$e/watchdog.pid")
 	fi
 }
 
 vdq_env_use() { # NETNS: make an existing environment current (e.g. from another process)
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	VDQ_NETNS=$1
 	vdq__env >/dev/null
 }
 
 vdq_peer_ip() { local e; e=$(vdq__env) || return 1; echo "$(cat "$e/subnet").1"; }
+vdq_peer_ip6() { local e; e=$(vdq__env) || return 1; echo "$(cat "$e/subnet6")::1"; }
 vdq_bridge() { echo "$VDQ_BRIDGE"; }
 
 # Runs a command inside the environment's namespace (host side: tcpdump, sinks...).
@@ -238,36 +262,46 @@ vdq_netns_exec() { ip netns exec "$VDQ_NETNS" "$@"; }
 
 # Host-side background process in the namespace, killed by vdq_host_bg_stop or at teardown.
 vdq_host_bg() { # TAG CMD...
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local tag=$1 e
 	shift
 	e=$(vdq__env) || return 1
 	mkdir -p "$e/bg"
-	# The tag's directory on the command line lets vdq__ours recognise the process later.
-	ip netns exec "$VDQ_NETNS" setsid "$@" </dev/null >"$e/bg/$tag.log" 2>&1 &
-	echo $! >"$e/bg/$tag.pid"
-	echo "$e/bg" >"$e/bg/$tag.dir"
+	(ip netns exec "$VDQ_NETNS" setsid "$@" </dev/null >"$e/bg/$tag.log" 2>&1 &
+		echo $! >"$e/bg/$tag.pid")
+	# Its start time, so that stop never signals a recycled pid.
+	vdq__starttime "$(cat "$e/bg/$tag.pid")" >"$e/bg/$tag.start"
+}
+
+vdq__starttime() { # PID -> start time in clock ticks since boot (empty if gone)
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	st=${st##*) }
+	echo "$st" | awk '{print $20}'
 }
 
 vdq_host_bg_stop() { # TAG: TERM (tcpdump flushes its file), then KILL after 3 s
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local tag=$1 e pid i
 	e=$(vdq__env) || return 1
 	[ -f "$e/bg/$tag.pid" ] || return 0
 	pid=$(cat "$e/bg/$tag.pid")
-	if [ -d "/proc/$pid" ]; then
+	if vdq__alive "$pid" && [ "$(vdq__starttime "$pid")" = "$(cat "$e/bg/$tag.start" 2>/dev/null)" ]; then
 		kill -TERM "$pid" 2>/dev/null
 		for ((i = 0; i < 30; i++)); do
 			vdq__alive "$pid" || break
 			sleep 0.1
 		done
 		vdq__alive "$pid" && kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
 	fi
-	rm -f "$e/bg/$tag.pid"
+	rm -f "$e/bg/$tag.pid" "$e/bg/$tag.start"
 }
 
 # Packet capture in the namespace (a host vantage point: a tap, the bridge). Returns when
 # tcpdump is listening; stop lets it drain what the kernel already handed it, then stops it.
 vdq_capture_start() { # TAG IFACE FILE [FILTER...]
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local tag=$1 ifc=$2 file=$3 e i
 	shift 3
 	e=$(vdq__env) || return 1
@@ -282,6 +316,7 @@ vdq_capture_start() { # TAG IFACE FILE [FILTER...]
 }
 
 vdq_capture_stop() { # TAG: prints tcpdump's closing statistics on stderr
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local tag=$1 e
 	e=$(vdq__env) || return 1
 	sleep "${VDQ_CAPTURE_SETTLE:-1}"
@@ -290,6 +325,7 @@ vdq_capture_stop() { # TAG: prints tcpdump's closing statistics on stderr
 }
 
 vdq_env_destroy() { # [NETNS]: stop every guest and host process, delete namespace and state
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local ns=${1:-$VDQ_NETNS} e g t p
 	[ -n "$ns" ] || return 0
 	e=$VDQ_RUN/$ns
@@ -321,6 +357,7 @@ vdq_env_destroy() { # [NETNS]: stop every guest and host process, delete namespa
 
 # Destroys every environment this shell created: use it in the caller's EXIT trap.
 vdq_cleanup() {
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local ns
 	for ns in "${VDQ_ENVS[@]}"; do
 		vdq_env_destroy "$ns"
@@ -332,6 +369,7 @@ vdq_cleanup() {
 # Guests.
 
 vdq_guest_start() { # NAME [options], see README.md
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local name=$1
 	shift
 	local nic=virtio initrd='' kernel=${VDQ_KERNEL:-} mem=512M cpu='' limit='' disk=0 share=1
@@ -377,17 +415,22 @@ vdq_guest_start() { # NAME [options], see README.md
 
 	# Index: the guest's tap number, host part of its address and MAC.
 	local idx=0
-	while [ -e "$e/idx.$idx" ]; do idx=$((idx + 1)); done
-	touch "$e/idx.$idx"
+	# mkdir is atomic: guests started at once from several processes get distinct indexes.
+	while ! mkdir "$e/idx.$idx" 2>/dev/null; do
+		idx=$((idx + 1))
+		((idx < 200)) || { vdq_die "no free guest index in $VDQ_NETNS"; return 1; }
+	done
 	mkdir -p "$g/share/.xfer"
 	hostpart=${hostpart:-$((10 + idx))}
 	mac=${mac:-$(printf '52:54:00:12:%02x:%02x' "$idx" "$hostpart")}
-	local subnet tap=vdtap$idx ip
+	local subnet tap=vdtap$idx ip ip6
 	subnet=$(cat "$e/subnet")
 	ip=$subnet.$hostpart
+	ip6=$(cat "$e/subnet6")::$hostpart
 	{
 		echo "name=$name"
 		echo "ip=$ip"
+		echo "ip6=$ip6"
 		echo "mac=$mac"
 		echo "tap=$tap"
 		echo "nic=$nic"
@@ -422,7 +465,7 @@ vdq_guest_start() { # NAME [options], see README.md
 	qc+=(qemu-system-x86_64 -name "vdq-$name" -accel "$accel" -m "$mem" -smp 1
 		-nodefaults -display none -no-reboot -pidfile "$g/qemu.pid"
 		-kernel "$image" -initrd "$initrd"
-		-append "console=ttyS0 panic=-1 vd.name=$name vd.ip=$ip/24 vd.peer=$subnet.1 ${mtu:+vd.mtu=$mtu }$append"
+		-append "console=ttyS0 panic=-1 vd.name=$name vd.ip=$ip/24 vd.ip6=$ip6/64 vd.peer=$subnet.1 ${mtu:+vd.mtu=$mtu }$append"
 		-serial "file:$g/console.log"
 		-chardev "pipe,id=vdcmd,path=$g/cmd" -device virtio-serial-pci
 		-device "virtserialport,chardev=vdcmd,name=vd.cmd"
@@ -438,14 +481,17 @@ vdq_guest_start() { # NAME [options], see README.md
 	qc+=("${qargs[@]}")
 	vdq__ms >"$g/t0"
 	echo "${qc[*]}" >"$g/qemu.cmdline"
-	ip netns exec "$VDQ_NETNS" "${qc[@]}" </dev/null >"$g/qemu.log" 2>&1 &
-	echo $! >"$g/pid"
+	# Launched from a subshell: qemu (like every process the harness starts) is no child of the
+	# caller's shell, so a bare `wait` there does not wait for it.
+	(ip netns exec "$VDQ_NETNS" "${qc[@]}" </dev/null >"$g/qemu.log" 2>&1 &
+		echo $! >"$g/pid")
 	echo "$limit" >"$g/boot_timeout"
 	((wait)) || return 0
 	vdq_guest_wait "$name"
 }
 
 vdq_guest_wait() { # NAME: until the agent says ready; on failure the guest is stopped
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local name=$1 g limit pid t0 rfd line partial='' now deadline
 	g=$(vdq__gdir "$name") || return 1
 	limit=$(cat "$g/boot_timeout")
@@ -487,14 +533,19 @@ vdq_guest_wait() { # NAME: until the agent says ready; on failure the guest is s
 	done
 }
 
-vdq__tail() { # GDIR: last console and qemu lines, for error messages
+vdq__tail() { # GDIR: the console's telling lines and its last ones, qemu's last, for errors
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	{
-		tail -n 15 "$1/console.log" 2>/dev/null
+		grep -a -m 4 -E 'Kernel panic|Initramfs unpacking failed|Failed to execute|No working init|vd-init:.*(fail|no )' \
+			"$1/console.log" 2>/dev/null | tr -d '\r'
+		echo '...'
+		tail -n 12 "$1/console.log" 2>/dev/null
 		tail -n 5 "$1/qemu.log" 2>/dev/null
 	} | sed 's/^/    | /' >&2
 }
 
 vdq_guest_info() { # NAME KEY: ip mac tap nic accel cpu console boot_ms pid
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local g
 	g=$(vdq__gdir "$1") || return 1
 	case $2 in
@@ -504,6 +555,7 @@ vdq_guest_info() { # NAME KEY: ip mac tap nic accel cpu console boot_ms pid
 }
 
 vdq_guests() { # names of the current environment's guests
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local e g
 	e=$(vdq__env) || return 1
 	for g in "$e"/guests/*; do [ -d "$g" ] && echo "${g##*/}"; done
@@ -511,6 +563,7 @@ vdq_guests() { # names of the current environment's guests
 }
 
 vdq_guest_stop() { # NAME: kill qemu, delete its tap, keep nothing
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local name=$1 e g tap pid
 	e=$(vdq__env) || return 1
 	g=$e/guests/$name
@@ -522,7 +575,7 @@ vdq_guest_stop() { # NAME: kill qemu, delete its tap, keep nothing
 	vdq_host_bg_stop "sink-$name"
 	local idx
 	idx=$(sed -n 's/^idx=//p' "$g/info" 2>/dev/null)
-	[ -n "$idx" ] && rm -f "$e/idx.$idx"
+	[ -n "$idx" ] && rm -rf "$e/idx.$idx"
 	if [ -n "${VDQ_KEEP_LOGS:-}" ]; then
 		mkdir -p "$VDQ_KEEP_LOGS"
 		cp "$g/console.log" "$VDQ_KEEP_LOGS/$VDQ_NETNS-$name.console.log" 2>/dev/null
@@ -537,6 +590,7 @@ vdq_guest_stop() { # NAME: kill qemu, delete its tap, keep nothing
 # answer came in time, 125 when the guest or the channel failed.
 
 vdq_exec() {
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local name=$1 limit=${VDQ_EXEC_TIMEOUT:-60}
 	shift
 	[ "${1:-}" = -t ] && { limit=$2; shift 2; }
@@ -587,6 +641,7 @@ vdq_exec() {
 # Copies a guest file to the host: through the 9p share when the guest mounted it, else as
 # base64 over the command channel. Fails (and leaves no partial HOST_PATH) if the file is absent.
 vdq_copy_out() { # NAME GUEST_PATH HOST_PATH
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local name=$1 src=$2 dst=$3 g tmp
 	g=$(vdq__gdir "$name") || return 1
 	tmp=$(mktemp "$g/share/.xfer/out.XXXXXX")
@@ -608,6 +663,7 @@ vdq_copy_out() { # NAME GUEST_PATH HOST_PATH
 }
 
 vdq_copy_in() { # NAME HOST_PATH GUEST_PATH
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local name=$1 src=$2 dst=$3 g tmp
 	g=$(vdq__gdir "$name") || return 1
 	[ -r "$src" ] || { vdq_die "copy-in: cannot read $src"; return 1; }
@@ -630,6 +686,7 @@ vdq_copy_in() { # NAME HOST_PATH GUEST_PATH
 # sink on the peer address, port 5000 + guest index.
 
 vdq_load_start() { # NAME TYPE [ARGS]
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local name=$1 type=$2 port idx peer
 	shift 2
 	if [ "$type" = network ]; then
@@ -643,6 +700,7 @@ vdq_load_start() { # NAME TYPE [ARGS]
 }
 
 vdq_load_stop() { # NAME [TYPE|all]
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local name=$1 type=${2:-all}
 	vdq_exec "$name" -t 30 "vd-load stop $type" >/dev/null || return 1
 	if [ "$type" = network ] || [ "$type" = all ]; then

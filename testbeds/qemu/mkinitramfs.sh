@@ -130,7 +130,7 @@ for spec in "${files[@]}"; do
 	fi
 	mkdir -p "$root$(dirname "$dst")"
 	cp -L "$src" "$root$dst"
-	if [ -x "$src" ] && head -c 4 "$src" | grep -q 'ELF'; then
+	if [ -x "$src" ] && [ "$(head -c 4 "$src" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then
 		copy_libs "$src"
 	fi
 done

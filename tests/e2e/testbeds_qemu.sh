@@ -67,6 +67,10 @@ bad=$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$work/ping4.txt" | awk '$1 <= 0 {
 [ "$bad" = 0 ] || fail "$bad RTTs not > 0"
 echo "4 Hz: $(tail -n 1 "$work/ping4.txt")"
 
+# IPv6 works from the start (addresses without DAD on both ends).
+vdq_exec m1 -t 30 -- "ping6 -c 2 -i 0.25 $(vdq_peer_ip6)" >"$work/ping6.txt" || fail "ping6: $(cat "$work/ping6.txt")"
+grep -q "from $(vdq_peer_ip6)" "$work/ping6.txt" || fail "ping6: no reply from $(vdq_peer_ip6): $(cat "$work/ping6.txt")"
+
 # 1000 Hz burst (busybox ping takes -i 0.001 as root).
 t0=$(vdq__ms)
 vdq_exec m1 -t 120 -- "ping -c 500 -i 0.001 -q $peer" >"$work/ping1k.txt" || fail "ping 1000 Hz: $(cat "$work/ping1k.txt")"
@@ -116,6 +120,15 @@ G=$root/testbeds/qemu/guest.sh
 "$G" --netns "$ns" exec m1 false && fail "guest.sh exec: exit code lost"
 "$G" --netns "$ns" bogus 2>/dev/null
 [ $? = 2 ] || fail "guest.sh: an unknown subcommand is not a usage error"
+
+# Callers in parallel on one guest each get their own answer (the channel is serialized), and
+# the harness leaves no jobs of its own in the caller's shell (a bare `wait` must not hang).
+[ -z "$(jobs -p)" ] || fail "the harness left jobs in the caller's shell: $(jobs -l)"
+for i in 1 2 3 4; do
+	(o=$("$G" --netns "$ns" exec m1 "sleep 0.$i; echo p$i"); [ "$o" = "p$i" ] || echo "p$i got '$o'" >>"$work/par.bad") &
+done
+wait
+[ -e "$work/par.bad" ] && fail "parallel exec: $(cat "$work/par.bad")"
 
 # Exit codes and stderr travel back; a command past its limit is killed.
 out=$(vdq_exec m1 -- 'echo out; echo err >&2; exit 3' 2>"$work/err.txt")

@@ -28,6 +28,7 @@ expect_boot_failure() {
 	rc=$?
 	secs=$((($(vdq__ms) - t0) / 1000))
 	echo "$label: exit $rc after ${secs}s: $(grep 'error' "$work/$label.err" | head -n 1)"
+	grep '^    |' "$work/$label.err" | grep -v '^    | *$' | head -n 3
 	[ "$rc" != 0 ] || fail "$label: the guest started"
 	[ "$secs" -le "$max" ] || fail "$label: took ${secs}s (limit ${max}s)"
 	grep -q "$pattern" "$work/$label.err" || fail "$label: no '$pattern' in: $(cat "$work/$label.err")"
@@ -46,10 +47,11 @@ expect_boot_failure nokernel 5 "kernel image '/nonexistent/vmlinuz' not found" -
 expect_boot_failure noinitrd 5 "initramfs '/nonexistent/initrd' not found" -- --initrd /nonexistent/initrd
 # No /init: the kernel panics, qemu exits (panic=-1, -no-reboot); reported long before the limit.
 expect_boot_failure panic 120 "qemu exited during boot" -- --append rdinit=/nonexistent --boot-timeout 170
-grep -q 'Kernel panic' "$work/panic.err" || fail "panic: console lines not shown: $(cat "$work/panic.err")"
+grep -q 'Kernel panic.*Unable to mount root' "$work/panic.err" || fail "panic: the reason is not shown: $(cat "$work/panic.err")"
 # Bogus initramfs (random bytes): the same, the console says why.
 head -c 300000 /dev/urandom >"$work/bogus.cpio.gz"
 expect_boot_failure bogus 120 "qemu exited during boot" -- --initrd "$work/bogus.cpio.gz" --boot-timeout 170
+grep -q 'Initramfs unpacking failed' "$work/bogus.err" || fail "bogus: the reason is not shown: $(cat "$work/bogus.err")"
 # A guest that runs but never becomes ready (a shell waiting on the console): the time limit.
 expect_boot_failure hang 45 "not ready within 25s" -- --append rdinit=/bin/sh --boot-timeout 25
 
@@ -59,6 +61,28 @@ echo "boot after failures: $(vdq_guest_info ok boot_ms) ms ($accel)"
 [ "$(vdq_exec ok -- echo alive)" = alive ] || fail "exec after the failures"
 vdq_guest_stop ok
 pgrep -f "$env_dir/" >/dev/null && fail "processes left after stop: $(pgrep -af "$env_dir/")"
+
+# A caller running with `set -euo pipefail` can use every step, and its EXIT trap still tears
+# everything down (the harness keeps the caller's shell options out of its functions).
+strict_ns=vdts$$
+bash -c 'set -euo pipefail
+	. "$1/testbeds/qemu/lib.sh"
+	trap vdq_cleanup EXIT
+	vdq_env_create "$2" 10.0.7
+	vdq_guest_start s1 --nic e1000
+	[ "$(vdq_exec s1 -- echo alive)" = alive ]
+	vdq_capture_start c "$(vdq_bridge)" "$3/strict.pcap" icmp
+	vdq_exec s1 -- "ping -c 2 -i 0.2 $(vdq_peer_ip) >/dev/null"
+	vdq_capture_stop c
+	vdq_load_start s1 network
+	vdq_load_stop s1
+	vdq_copy_out s1 /etc/vd-modules "$3/strict.mods"
+	echo strict-ok' child "$root" "$strict_ns" "$work" >"$work/strict.out" 2>&1
+rc=$?
+grep -q strict-ok "$work/strict.out" || fail "set -euo pipefail caller: rc=$rc: $(tail -n 20 "$work/strict.out")"
+vdq_netns_exists "$strict_ns" && fail "set -euo pipefail caller: namespace left"
+pgrep -f "$VDQ_RUN/$strict_ns/" >/dev/null && fail "set -euo pipefail caller: processes left"
+echo "set -euo pipefail caller: ok, torn down"
 
 # A caller that dies by SIGKILL mid-run: the watchdog tears its environment down.
 # check_gone NETNS STATE_DIR SECONDS
@@ -75,7 +99,7 @@ check_gone() {
 child_ns=vdtk$$
 bash -c '. "$1/testbeds/qemu/lib.sh"; trap vdq_cleanup EXIT INT TERM
 	vdq_env_create "$2" 10.0.5 && vdq_guest_start k1 --no-wait && echo started >"$3/k.started"
-	sleep 300' child "$root" "$child_ns" "$work" &
+	exec sleep 300' child "$root" "$child_ns" "$work" &
 child=$!
 for _ in $(seq 100); do [ -e "$work/k.started" ] && break; sleep 0.2; done
 [ -e "$work/k.started" ] || fail "SIGKILL case: the child did not start a guest"
