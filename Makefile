@@ -16,6 +16,7 @@ VERSION := 0.1.0
 PREFIX ?= /usr/local
 DESTDIR ?=
 VARIANT ?= release
+MAKEFLAGS += --no-print-directory
 BUILD := build/$(VARIANT)
 
 PKG_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
@@ -39,6 +40,13 @@ LDFLAGS += -fsanitize=fuzzer,address,undefined
 endif
 CFLAGS := $(BASE_CFLAGS) $(OPT_CFLAGS) $(EXTRA_CFLAGS)
 
+# Quiet by default, like Kbuild: `make V=1` prints the full commands.
+ifeq ($(V),1)
+say :=
+else
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
 LIB_SRCS := $(sort $(wildcard lib/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBA := $(BUILD)/libvmdelay.a
@@ -59,18 +67,18 @@ all: $(LIBA) $(BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
 define PROG_RULE
 $(1)_SRCS := $$(sort $$(wildcard $$($(1)_DIR)/*.c))
 $(1)_OBJS := $$($(1)_SRCS:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/bin/$(1): $$($(1)_OBJS) $(LIBA)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+	$$(call say,LD,$$@)$$(CC) $$(LDFLAGS) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
 
@@ -79,11 +87,11 @@ $(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $(LIBA) $$(shell cat tests/unit/$$*.deps 2>/dev/null)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell cat tests/unit/$*.deps 2>/dev/null) $(LIBA) -lcmocka $(LDLIBS)
+	$(call say,TEST,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell cat tests/unit/$*.deps 2>/dev/null) $(LIBA) -lcmocka $(LDLIBS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+	$(call say,FUZZ,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
 tests: $(UNIT_BINS)
 fuzzers: $(FUZZ_BINS)
