@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tcpmon_hooks.c — where tcpmon.ko looks at packets (docs/formats/tcpmon.md, "Layers"):
+ *   device     tracepoints net:netif_receive_skb and net:net_dev_start_xmit. Not exported to
+ *              modules on 6.1, so found by name with for_each_kernel_tracepoint(); each probe's
+ *              prototype is checked at compile time against the kernel's register_trace_*().
+ *   IP         netfilter PRE_ROUTING, LOCAL_IN, LOCAL_OUT (first) and POST_ROUTING (last), IPv4
+ *              and IPv6, registered in every network namespace through pernet operations.
+ *   transport  kprobes: receive at tcp_v4_rcv/tcp_v6_rcv/icmp_rcv/icmpv6_rcv entry; transmit at
+ *              ip_queue_xmit/ip_build_and_send_pkt/ip6_xmit (TCP, header built, IP header not
+ *              yet: addresses from the socket or flow) and ip_send_skb/ip6_send_skb (ICMP echo,
+ *              replies and TCP resets: whole IP packet). No tracepoint covers these on 6.1, and
+ *              a kprobe needs no BTF/BPF. A function the kernel inlined is reported missing.
+ *   socket     queued: kprobe tcp_data_ready (tail of the receive queue, socket locked) and
+ *              sock_queue_rcv_skb_reason (raw and ping sockets); copied to user space:
+ *              tracepoint skb:skb_copy_datagram_iovec. */
+#include <linux/kprobes.h>
+#include <linux/netdevice.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/tracepoint.h>
+#include <net/flow.h>
+#include <net/inet_sock.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#include <trace/events/net.h>
+#include <trace/events/skb.h>
+#include <asm/msr.h>
+
+#include "tcpmon.h"
+
+u32 tcpmon_hooks_missing;
+
+static __always_inline bool tcpmon_on(u8 layer)
+{
+	return READ_ONCE(tcpmon_running) && (READ_ONCE(tcpmon_layers) & BIT(layer));
+}
+
+static void tcpmon_commit(struct tcpmon_record *r, u64 t0)
+{
+	const struct tcpmon_filter *f;
+	bool ok;
+
+	rcu_read_lock();
+	f = rcu_dereference(tcpmon_filter);
+	ok = tcpmon_filter_match(f, r);
+	rcu_read_unlock();
+	if (ok)
+		tcpmon_ring_put(r, t0);
+	else
+		tcpmon_ring_count_filtered();
+}
+
+/* A packet with its IP header at nhoff (relative to skb->data). */
+static void tcpmon_emit(const struct sk_buff *skb, int nhoff, u8 layer, u8 dir, int ifindex,
+			u8 rflags)
+{
+	u64 t0 = rdtsc_ordered();
+	struct tcpmon_record r;
+
+	memset(&r, 0, sizeof(r));
+	if (tcpmon_parse_ip(skb, nhoff, &r))
+		return;
+	r.layer = layer;
+	r.dir = dir;
+	r.ifindex = ifindex;
+	r.rflags = rflags;
+	tcpmon_commit(&r, t0);
+}
+
+static bool tcpmon_is_ip(const struct sk_buff *skb)
+{
+	return skb->protocol == htons(ETH_P_IP) || skb->protocol == htons(ETH_P_IPV6);
+}
+
+/* ---- tracepoints ---- */
+static void tcpmon_tp_rx(void *data, struct sk_buff *skb)
+{
+	if (tcpmon_on(TCPMON_L_DEV_RX) && tcpmon_is_ip(skb))
+		tcpmon_emit(skb, skb_network_offset(skb), TCPMON_L_DEV_RX, TCPMON_DIR_RX,
+			    skb->dev ? skb->dev->ifindex : 0, 0);
+}
+
+static void tcpmon_tp_tx(void *data, const struct sk_buff *skb, const struct net_device *dev)
+{
+	if (tcpmon_on(TCPMON_L_DEV_TX) && tcpmon_is_ip(skb) && skb_network_header_len(skb))
+		tcpmon_emit(skb, skb_network_offset(skb), TCPMON_L_DEV_TX, TCPMON_DIR_TX,
+			    dev->ifindex, 0);
+}
+
+static void tcpmon_tp_copy(void *data, const struct sk_buff *skb, int len)
+{
+	const struct sock *sk = skb->sk;
+
+	/* also fires for netlink, unix, ... sockets: only IP skbs owned by an inet socket */
+	if (tcpmon_on(TCPMON_L_SOCK_COPY) && sk && tcpmon_is_ip(skb) &&
+	    (sk->sk_family == AF_INET || sk->sk_family == AF_INET6))
+		tcpmon_emit(skb, skb_network_offset(skb), TCPMON_L_SOCK_COPY, TCPMON_DIR_RX,
+			    skb->skb_iif, 0);
+}
+
+/* The probes must have the prototypes the kernel's tracepoints call them with. */
+#define TCPMON_TP_CHECK(name, probe)                                                          \
+	static_assert(__builtin_types_compatible_p(typeof(&register_trace_##name),           \
+						   int (*)(typeof(&probe), void *)),          \
+		      "prototype of tracepoint " #name " changed")
+TCPMON_TP_CHECK(netif_receive_skb, tcpmon_tp_rx);
+TCPMON_TP_CHECK(net_dev_start_xmit, tcpmon_tp_tx);
+TCPMON_TP_CHECK(skb_copy_datagram_iovec, tcpmon_tp_copy);
+
+static struct tcpmon_tp {
+	const char *name;
+	void *probe;
+	u32 hook;
+	struct tracepoint *tp;
+	bool registered;
+} tcpmon_tps[] = {
+	{ "netif_receive_skb", tcpmon_tp_rx, TCPMON_H_TP_RX },
+	{ "net_dev_start_xmit", tcpmon_tp_tx, TCPMON_H_TP_TX },
+	{ "skb_copy_datagram_iovec", tcpmon_tp_copy, TCPMON_H_TP_COPY },
+};
+
+static void tcpmon_tp_lookup(struct tracepoint *tp, void *priv)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tcpmon_tps); i++)
+		if (!strcmp(tp->name, tcpmon_tps[i].name))
+			tcpmon_tps[i].tp = tp;
+}
+
+static void tcpmon_tps_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tcpmon_tps); i++) {
+		if (tcpmon_tps[i].registered)
+			tracepoint_probe_unregister(tcpmon_tps[i].tp, tcpmon_tps[i].probe, NULL);
+		tcpmon_tps[i].registered = false;
+	}
+	tracepoint_synchronize_unregister();
+}
+
+static int tcpmon_tps_init(void)
+{
+	unsigned int i;
+	int err;
+
+	for_each_kernel_tracepoint(tcpmon_tp_lookup, NULL);
+	for (i = 0; i < ARRAY_SIZE(tcpmon_tps); i++) {
+		struct tcpmon_tp *t = &tcpmon_tps[i];
+
+		if (!t->tp) {
+			pr_err("tracepoint %s not found\n", t->name);
+			err = -ENOENT;
+			goto err;
+		}
+		err = tracepoint_probe_register(t->tp, t->probe, NULL);
+		if (err) {
+			pr_err("tracepoint %s: register failed (%d)\n", t->name, err);
+			goto err;
+		}
+		t->registered = true;
+	}
+	return 0;
+err:
+	tcpmon_tps_exit();
+	return err;
+}
+
+/* ---- netfilter, per network namespace ---- */
+static unsigned int tcpmon_nf_hook(void *priv, struct sk_buff *skb,
+				   const struct nf_hook_state *state)
+{
+	u8 layer = (unsigned long)priv;
+
+	if (tcpmon_on(layer)) {
+		const struct net_device *dev = state->in ? state->in : state->out;
+
+		tcpmon_emit(skb, skb_network_offset(skb), layer,
+			    layer <= TCPMON_L_SOCK_COPY ? TCPMON_DIR_RX : TCPMON_DIR_TX,
+			    dev ? dev->ifindex : 0, 0);
+	}
+	return NF_ACCEPT;
+}
+
+#define TCPMON_NF(_pf, _hooknum, _layer, _prio)                                         \
+	{ .hook = tcpmon_nf_hook, .pf = _pf, .hooknum = _hooknum,                       \
+	  .priority = _prio, .priv = (void *)(unsigned long)(_layer) }
+static const struct nf_hook_ops tcpmon_nf_ops[] = {
+	TCPMON_NF(NFPROTO_IPV4, NF_INET_PRE_ROUTING, TCPMON_L_IP_PRE, NF_IP_PRI_FIRST),
+	TCPMON_NF(NFPROTO_IPV4, NF_INET_LOCAL_IN, TCPMON_L_IP_LOCAL_IN, NF_IP_PRI_FIRST),
+	TCPMON_NF(NFPROTO_IPV4, NF_INET_LOCAL_OUT, TCPMON_L_IP_LOCAL_OUT, NF_IP_PRI_FIRST),
+	TCPMON_NF(NFPROTO_IPV4, NF_INET_POST_ROUTING, TCPMON_L_IP_POST, NF_IP_PRI_LAST),
+	TCPMON_NF(NFPROTO_IPV6, NF_INET_PRE_ROUTING, TCPMON_L_IP_PRE, NF_IP6_PRI_FIRST),
+	TCPMON_NF(NFPROTO_IPV6, NF_INET_LOCAL_IN, TCPMON_L_IP_LOCAL_IN, NF_IP6_PRI_FIRST),
+	TCPMON_NF(NFPROTO_IPV6, NF_INET_LOCAL_OUT, TCPMON_L_IP_LOCAL_OUT, NF_IP6_PRI_FIRST),
+	TCPMON_NF(NFPROTO_IPV6, NF_INET_POST_ROUTING, TCPMON_L_IP_POST, NF_IP6_PRI_LAST),
+};
+
+static int __net_init tcpmon_net_init(struct net *net)
+{
+	return nf_register_net_hooks(net, tcpmon_nf_ops, ARRAY_SIZE(tcpmon_nf_ops));
+}
+
+static void __net_exit tcpmon_net_exit(struct net *net)
+{
+	nf_unregister_net_hooks(net, tcpmon_nf_ops, ARRAY_SIZE(tcpmon_nf_ops));
+}
+
+static struct pernet_operations tcpmon_net_ops = {
+	.init = tcpmon_net_init,
+	.exit = tcpmon_net_exit,
+};
+
+/* ---- kprobes: transport and socket-queue layers ---- */
+static struct sk_buff *tcpmon_arg_skb(struct pt_regs *regs, unsigned int n)
+{
+	return (struct sk_buff *)regs_get_kernel_argument(regs, n);
+}
+
+/* tcp_v4_rcv(skb), tcp_v6_rcv(skb), icmp_rcv(skb), icmpv6_rcv(skb) */
+static int tcpmon_kp_trans_rx(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sk_buff *skb = tcpmon_arg_skb(regs, 0);
+
+	if (tcpmon_on(TCPMON_L_TRANS_RX))
+		tcpmon_emit(skb, skb_network_offset(skb), TCPMON_L_TRANS_RX, TCPMON_DIR_RX,
+			    skb->skb_iif, 0);
+	return 0;
+}
+
+/* A TCP segment whose header is built but whose IP header is not (addresses given). */
+static void tcpmon_emit_l4(const struct sk_buff *skb, u8 family, const void *saddr,
+			   const void *daddr)
+{
+	u64 t0 = rdtsc_ordered();
+	struct tcpmon_record r;
+	int thoff = skb_transport_offset(skb);
+	unsigned int alen = family == AF_INET ? 4 : 16;
+
+	if (thoff < 0 || thoff >= skb->len)
+		return;
+	memset(&r, 0, sizeof(r));
+	if (tcpmon_parse_l4(skb, thoff, IPPROTO_TCP, skb->len - thoff, &r))
+		return;
+	r.family = family;
+	memcpy(r.saddr, saddr, alen);
+	memcpy(r.daddr, daddr, alen);
+	r.layer = TCPMON_L_TRANS_TX;
+	r.dir = TCPMON_DIR_TX;
+	r.rflags = TCPMON_RF_ADDR_FROM_SOCK;
+	tcpmon_commit(&r, t0);
+}
+
+static bool tcpmon_sk_is_tcp(const struct sock *sk)
+{
+	return sk && (!sk_fullsock(sk) || sk->sk_protocol == IPPROTO_TCP);
+}
+
+/* ip_queue_xmit(sk, skb, fl) */
+static int tcpmon_kp_ip_queue_xmit(struct kprobe *p, struct pt_regs *regs)
+{
+	const struct sock *sk = (const struct sock *)regs_get_kernel_argument(regs, 0);
+
+	if (tcpmon_on(TCPMON_L_TRANS_TX) && sk && sk_fullsock(sk) &&
+	    sk->sk_protocol == IPPROTO_TCP)
+		tcpmon_emit_l4(tcpmon_arg_skb(regs, 1), AF_INET, &sk->sk_rcv_saddr, &sk->sk_daddr);
+	return 0;
+}
+
+/* ip_build_and_send_pkt(skb, sk, saddr, daddr, opt, tos): SYN-ACKs */
+static int tcpmon_kp_ip_build_and_send(struct kprobe *p, struct pt_regs *regs)
+{
+	const struct sock *sk = (const struct sock *)regs_get_kernel_argument(regs, 1);
+	__be32 saddr = regs_get_kernel_argument(regs, 2);
+	__be32 daddr = regs_get_kernel_argument(regs, 3);
+
+	if (tcpmon_on(TCPMON_L_TRANS_TX) && tcpmon_sk_is_tcp(sk))
+		tcpmon_emit_l4(tcpmon_arg_skb(regs, 0), AF_INET, &saddr, &daddr);
+	return 0;
+}
+
+/* ip6_xmit(sk, skb, fl6, mark, opt, tclass, priority): TCP over IPv6 */
+static int tcpmon_kp_ip6_xmit(struct kprobe *p, struct pt_regs *regs)
+{
+	const struct flowi6 *fl6 = (const struct flowi6 *)regs_get_kernel_argument(regs, 2);
+
+	if (tcpmon_on(TCPMON_L_TRANS_TX) && fl6 && fl6->flowi6_proto == IPPROTO_TCP)
+		tcpmon_emit_l4(tcpmon_arg_skb(regs, 1), AF_INET6, &fl6->saddr, &fl6->daddr);
+	return 0;
+}
+
+/* ip_send_skb(net, skb), ip6_send_skb(skb): a whole IP packet (ICMP, TCP reset/ACK replies) */
+static int tcpmon_kp_ip_send_skb(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sk_buff *skb = tcpmon_arg_skb(regs, 1);
+
+	if (tcpmon_on(TCPMON_L_TRANS_TX))
+		tcpmon_emit(skb, skb_network_offset(skb), TCPMON_L_TRANS_TX, TCPMON_DIR_TX, 0, 0);
+	return 0;
+}
+
+static int tcpmon_kp_ip6_send_skb(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sk_buff *skb = tcpmon_arg_skb(regs, 0);
+
+	if (tcpmon_on(TCPMON_L_TRANS_TX))
+		tcpmon_emit(skb, skb_network_offset(skb), TCPMON_L_TRANS_TX, TCPMON_DIR_TX, 0, 0);
+	return 0;
+}
+
+/* tcp_data_ready(sk): called with the socket locked right after in-order data was queued; the
+ * tail skb may have absorbed earlier segments (coalescing), hence TCPMON_RF_COALESCED. */
+static int tcpmon_kp_tcp_data_ready(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
+	struct sk_buff *skb;
+
+	if (!tcpmon_on(TCPMON_L_SOCK_QUEUE) || !sk)
+		return 0;
+	skb = skb_peek_tail(&sk->sk_receive_queue);
+	if (skb && tcpmon_is_ip(skb))
+		tcpmon_emit(skb, skb_network_offset(skb), TCPMON_L_SOCK_QUEUE, TCPMON_DIR_RX,
+			    skb->skb_iif, TCPMON_RF_COALESCED);
+	return 0;
+}
+
+/* sock_queue_rcv_skb_reason(sk, skb, reason): raw and ping ICMP sockets */
+static int tcpmon_kp_sock_queue(struct kprobe *p, struct pt_regs *regs)
+{
+	const struct sock *sk = (const struct sock *)regs_get_kernel_argument(regs, 0);
+	struct sk_buff *skb = tcpmon_arg_skb(regs, 1);
+
+	if (tcpmon_on(TCPMON_L_SOCK_QUEUE) && sk && tcpmon_is_ip(skb) &&
+	    (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) &&
+	    (sk->sk_protocol == IPPROTO_ICMP || sk->sk_protocol == IPPROTO_ICMPV6))
+		tcpmon_emit(skb, skb_network_offset(skb), TCPMON_L_SOCK_QUEUE, TCPMON_DIR_RX,
+			    skb->skb_iif, 0);
+	return 0;
+}
+
+static struct tcpmon_kp {
+	struct kprobe kp;
+	u32 hook;
+	bool registered;
+} tcpmon_kps[] = {
+	{ { .symbol_name = "tcp_v4_rcv", .pre_handler = tcpmon_kp_trans_rx }, TCPMON_H_TCP_V4_RCV },
+	{ { .symbol_name = "tcp_v6_rcv", .pre_handler = tcpmon_kp_trans_rx }, TCPMON_H_TCP_V6_RCV },
+	{ { .symbol_name = "icmp_rcv", .pre_handler = tcpmon_kp_trans_rx }, TCPMON_H_ICMP_RCV },
+	{ { .symbol_name = "icmpv6_rcv", .pre_handler = tcpmon_kp_trans_rx }, TCPMON_H_ICMPV6_RCV },
+	{ { .symbol_name = "tcp_data_ready", .pre_handler = tcpmon_kp_tcp_data_ready },
+	  TCPMON_H_TCP_DATA_READY },
+	{ { .symbol_name = "sock_queue_rcv_skb_reason", .pre_handler = tcpmon_kp_sock_queue },
+	  TCPMON_H_SOCK_QUEUE_RCV },
+	{ { .symbol_name = "ip_queue_xmit", .pre_handler = tcpmon_kp_ip_queue_xmit },
+	  TCPMON_H_IP_QUEUE_XMIT },
+	{ { .symbol_name = "ip_build_and_send_pkt", .pre_handler = tcpmon_kp_ip_build_and_send },
+	  TCPMON_H_IP_BUILD_AND_SEND },
+	{ { .symbol_name = "ip6_xmit", .pre_handler = tcpmon_kp_ip6_xmit }, TCPMON_H_IP6_XMIT },
+	{ { .symbol_name = "ip_send_skb", .pre_handler = tcpmon_kp_ip_send_skb },
+	  TCPMON_H_IP_SEND_SKB },
+	{ { .symbol_name = "ip6_send_skb", .pre_handler = tcpmon_kp_ip6_send_skb },
+	  TCPMON_H_IP6_SEND_SKB },
+};
+
+static void tcpmon_kps_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tcpmon_kps); i++) {
+		if (tcpmon_kps[i].registered)
+			unregister_kprobe(&tcpmon_kps[i].kp);	/* waits for running handlers */
+		tcpmon_kps[i].registered = false;
+	}
+}
+
+/* A missing function (inlined or renamed in this kernel) costs one hook, not the module. */
+static void tcpmon_kps_init(void)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(tcpmon_kps); i++) {
+		struct tcpmon_kp *k = &tcpmon_kps[i];
+
+		err = register_kprobe(&k->kp);
+		if (err) {
+			pr_warn("kprobe %s: %d, layer incomplete\n", k->kp.symbol_name, err);
+			tcpmon_hooks_missing |= BIT(k->hook);
+			continue;
+		}
+		k->registered = true;
+	}
+}
+
+int tcpmon_hooks_init(void)
+{
+	int err;
+
+	err = tcpmon_tps_init();
+	if (err)
+		goto err_tps;
+	err = register_pernet_subsys(&tcpmon_net_ops);
+	if (err)
+		goto err_net;
+	tcpmon_kps_init();
+	return 0;
+
+err_net:
+	tcpmon_tps_exit();
+err_tps:
+	return err;
+}
+
+void tcpmon_hooks_exit(void)
+{
+	tcpmon_kps_exit();
+	unregister_pernet_subsys(&tcpmon_net_ops);
+	tcpmon_tps_exit();
+}
