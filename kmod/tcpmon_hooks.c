@@ -6,10 +6,12 @@
  *   IP         netfilter PRE_ROUTING, LOCAL_IN, LOCAL_OUT (first) and POST_ROUTING (last), IPv4
  *              and IPv6, registered in every network namespace through pernet operations.
  *   transport  kprobes: receive at tcp_v4_rcv/tcp_v6_rcv/icmp_rcv/icmpv6_rcv entry; transmit at
- *              ip_queue_xmit/ip_build_and_send_pkt/ip6_xmit (TCP, header built, IP header not
- *              yet: addresses from the socket or flow) and ip_send_skb/ip6_send_skb (ICMP echo,
- *              replies and TCP resets: whole IP packet). No tracepoint covers these on 6.1, and
- *              a kprobe needs no BTF/BPF. A function the kernel inlined is reported missing.
+ *              ip_queue_xmit/ip_build_and_send_pkt/ip6_xmit (TCP) and ip_push_pending_frames/
+ *              ip6_push_pending_frames (ICMP from raw/ping sockets and the kernel's replies):
+ *              transport header built, IP header not yet, addresses from the socket or flow.
+ *              (ip_send_skb looks like the place but is inlined into its caller on 6.1.) No
+ *              tracepoint covers these on 6.1, and a kprobe needs no BTF/BPF. A function the
+ *              kernel inlined away is reported missing (TCPMON_SA_HOOKS_MISSING).
  *   socket     queued: kprobe tcp_data_ready (tail of the receive queue, socket locked) and
  *              sock_queue_rcv_skb_reason (raw and ping sockets); copied to user space:
  *              tracepoint skb:skb_copy_datagram_iovec. */
@@ -230,8 +232,8 @@ static int tcpmon_kp_trans_rx(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-/* A TCP segment whose header is built but whose IP header is not (addresses given). */
-static void tcpmon_emit_l4(const struct sk_buff *skb, u8 family, const void *saddr,
+/* A segment whose transport header is built but whose IP header is not (addresses given). */
+static void tcpmon_emit_l4(const struct sk_buff *skb, u8 proto, u8 family, const void *saddr,
 			   const void *daddr)
 {
 	u64 t0 = rdtsc_ordered();
@@ -242,7 +244,7 @@ static void tcpmon_emit_l4(const struct sk_buff *skb, u8 family, const void *sad
 	if (thoff < 0 || thoff >= skb->len)
 		return;
 	memset(&r, 0, sizeof(r));
-	if (tcpmon_parse_l4(skb, thoff, IPPROTO_TCP, skb->len - thoff, &r))
+	if (tcpmon_parse_l4(skb, thoff, proto, skb->len - thoff, &r))
 		return;
 	r.family = family;
 	memcpy(r.saddr, saddr, alen);
@@ -265,7 +267,7 @@ static int tcpmon_kp_ip_queue_xmit(struct kprobe *p, struct pt_regs *regs)
 
 	if (tcpmon_on(TCPMON_L_TRANS_TX) && sk && sk_fullsock(sk) &&
 	    sk->sk_protocol == IPPROTO_TCP)
-		tcpmon_emit_l4(tcpmon_arg_skb(regs, 1), AF_INET, &sk->sk_rcv_saddr, &sk->sk_daddr);
+		tcpmon_emit_l4(tcpmon_arg_skb(regs, 1), IPPROTO_TCP, AF_INET, &sk->sk_rcv_saddr, &sk->sk_daddr);
 	return 0;
 }
 
@@ -277,7 +279,7 @@ static int tcpmon_kp_ip_build_and_send(struct kprobe *p, struct pt_regs *regs)
 	__be32 daddr = regs_get_kernel_argument(regs, 3);
 
 	if (tcpmon_on(TCPMON_L_TRANS_TX) && tcpmon_sk_is_tcp(sk))
-		tcpmon_emit_l4(tcpmon_arg_skb(regs, 0), AF_INET, &saddr, &daddr);
+		tcpmon_emit_l4(tcpmon_arg_skb(regs, 0), IPPROTO_TCP, AF_INET, &saddr, &daddr);
 	return 0;
 }
 
@@ -287,26 +289,44 @@ static int tcpmon_kp_ip6_xmit(struct kprobe *p, struct pt_regs *regs)
 	const struct flowi6 *fl6 = (const struct flowi6 *)regs_get_kernel_argument(regs, 2);
 
 	if (tcpmon_on(TCPMON_L_TRANS_TX) && fl6 && fl6->flowi6_proto == IPPROTO_TCP)
-		tcpmon_emit_l4(tcpmon_arg_skb(regs, 1), AF_INET6, &fl6->saddr, &fl6->daddr);
+		tcpmon_emit_l4(tcpmon_arg_skb(regs, 1), IPPROTO_TCP, AF_INET6, &fl6->saddr, &fl6->daddr);
 	return 0;
 }
 
-/* ip_send_skb(net, skb), ip6_send_skb(skb): a whole IP packet (ICMP, TCP reset/ACK replies) */
-static int tcpmon_kp_ip_send_skb(struct kprobe *p, struct pt_regs *regs)
+/* ip_push_pending_frames(sk, fl4), ip6_push_pending_frames(sk): ICMP echo requests from raw and
+ * ping sockets and the kernel's ICMP replies. The message waits on the socket's write queue with
+ * its ICMP header written; the IP header is built right after (ip_send_skb is inlined here). */
+static bool tcpmon_sk_is_icmp(const struct sock *sk, u8 proto)
 {
-	struct sk_buff *skb = tcpmon_arg_skb(regs, 1);
+	return sk && sk_fullsock(sk) && sk->sk_protocol == proto;
+}
 
-	if (tcpmon_on(TCPMON_L_TRANS_TX))
-		tcpmon_emit(skb, skb_network_offset(skb), TCPMON_L_TRANS_TX, TCPMON_DIR_TX, 0, 0);
+static int tcpmon_kp_ip_push_pending(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
+	const struct flowi4 *fl4 = (const struct flowi4 *)regs_get_kernel_argument(regs, 1);
+	struct sk_buff *skb;
+
+	if (!tcpmon_on(TCPMON_L_TRANS_TX) || !fl4 || !tcpmon_sk_is_icmp(sk, IPPROTO_ICMP))
+		return 0;
+	skb = skb_peek(&sk->sk_write_queue);
+	if (skb)
+		tcpmon_emit_l4(skb, IPPROTO_ICMP, AF_INET, &fl4->saddr, &fl4->daddr);
 	return 0;
 }
 
-static int tcpmon_kp_ip6_send_skb(struct kprobe *p, struct pt_regs *regs)
+static int tcpmon_kp_ip6_push_pending(struct kprobe *p, struct pt_regs *regs)
 {
-	struct sk_buff *skb = tcpmon_arg_skb(regs, 0);
+	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
+	const struct flowi6 *fl6;
+	struct sk_buff *skb;
 
-	if (tcpmon_on(TCPMON_L_TRANS_TX))
-		tcpmon_emit(skb, skb_network_offset(skb), TCPMON_L_TRANS_TX, TCPMON_DIR_TX, 0, 0);
+	if (!tcpmon_on(TCPMON_L_TRANS_TX) || !tcpmon_sk_is_icmp(sk, IPPROTO_ICMPV6))
+		return 0;
+	fl6 = &inet_sk(sk)->cork.fl.u.ip6;
+	skb = skb_peek(&sk->sk_write_queue);
+	if (skb)
+		tcpmon_emit_l4(skb, IPPROTO_ICMPV6, AF_INET6, &fl6->saddr, &fl6->daddr);
 	return 0;
 }
 
@@ -358,10 +378,10 @@ static struct tcpmon_kp {
 	{ { .symbol_name = "ip_build_and_send_pkt", .pre_handler = tcpmon_kp_ip_build_and_send },
 	  TCPMON_H_IP_BUILD_AND_SEND },
 	{ { .symbol_name = "ip6_xmit", .pre_handler = tcpmon_kp_ip6_xmit }, TCPMON_H_IP6_XMIT },
-	{ { .symbol_name = "ip_send_skb", .pre_handler = tcpmon_kp_ip_send_skb },
-	  TCPMON_H_IP_SEND_SKB },
-	{ { .symbol_name = "ip6_send_skb", .pre_handler = tcpmon_kp_ip6_send_skb },
-	  TCPMON_H_IP6_SEND_SKB },
+	{ { .symbol_name = "ip_push_pending_frames", .pre_handler = tcpmon_kp_ip_push_pending },
+	  TCPMON_H_IP_PUSH_PENDING },
+	{ { .symbol_name = "ip6_push_pending_frames",
+	    .pre_handler = tcpmon_kp_ip6_push_pending }, TCPMON_H_IP6_PUSH_PENDING },
 };
 
 static void tcpmon_kps_exit(void)

@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 	argv[optind] = (char *)"tcpmon";
 	argc -= optind;
 	argv += optind;
-	optind = 1;
+	optind = 0; /* 0: getopt re-initializes (ordering, state) */
 	while ((c = getopt_long(argc, argv, "hw:c:G:", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {

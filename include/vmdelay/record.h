@@ -83,8 +83,8 @@ enum tcpmon_layer {
 	TCPMON_L_TRANS_RX,     /* kprobe tcp_v4_rcv, tcp_v6_rcv, icmp_rcv, icmpv6_rcv */
 	TCPMON_L_SOCK_QUEUE,   /* kprobe tcp_data_ready (TCP), sock_queue_rcv_skb_reason (raw/ping) */
 	TCPMON_L_SOCK_COPY,    /* tracepoint skb:skb_copy_datagram_iovec (copy to user space) */
-	TCPMON_L_TRANS_TX,     /* kprobe ip_queue_xmit, ip_build_and_send_pkt, ip6_xmit,
-				* ip_send_skb, ip6_send_skb */
+	TCPMON_L_TRANS_TX,     /* kprobe ip_queue_xmit, ip_build_and_send_pkt, ip6_xmit (TCP),
+				* ip_push_pending_frames, ip6_push_pending_frames (ICMP) */
 	TCPMON_L_IP_LOCAL_OUT, /* netfilter NF_INET_LOCAL_OUT, first priority */
 	TCPMON_L_IP_POST,      /* netfilter NF_INET_POST_ROUTING, last priority */
 	TCPMON_L_DEV_TX,       /* tracepoint net:net_dev_start_xmit */
@@ -115,8 +115,8 @@ enum tcpmon_hook {
 	TCPMON_H_IP_QUEUE_XMIT,
 	TCPMON_H_IP_BUILD_AND_SEND,
 	TCPMON_H_IP6_XMIT,
-	TCPMON_H_IP_SEND_SKB,
-	TCPMON_H_IP6_SEND_SKB,
+	TCPMON_H_IP_PUSH_PENDING,
+	TCPMON_H_IP6_PUSH_PENDING,
 	__TCPMON_H_MAX
 };
 
