@@ -554,7 +554,7 @@ void tcmrec_clock_flags(uint32_t flags, char *buf, size_t len)
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (flags & (1u << i) && n < len)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", names[i]);
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "+" : "", names[i]);
 }
 
 void tcmrec_addr(const struct tcpmon_record *r, int dst, char *buf, size_t len)

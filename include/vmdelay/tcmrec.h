@@ -73,7 +73,7 @@ const char *tcmrec_dir_name(unsigned dir);       /* "rx", "tx" */
 const char *tcmrec_proto_name(unsigned proto);   /* "tcp", "icmp", "icmp6" */
 /* "SA" style TCP flags: F S R P A U E C in that order, "." when none. buf >= 9 bytes. */
 void tcmrec_tcp_flags(unsigned flags, char *buf);
-/* Comma-separated clock flag names into buf ("" when none). */
+/* Clock flag names joined by "+" into buf ("" when none). */
 void tcmrec_clock_flags(uint32_t flags, char *buf, size_t len);
 /* Address of a record side as text (inet_ntop). buf >= 46 bytes. */
 void tcmrec_addr(const struct tcpmon_record *r, int dst, char *buf, size_t len);

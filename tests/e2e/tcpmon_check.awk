@@ -1,0 +1,136 @@
+# tcpmon_check.awk — assertions of tests/e2e/tcpmon_qemu.sh on a guest recording and the host's
+# capture of the same traffic:
+#   awk -F, -v guest=10.0.2.10 -f tcpmon_check.awk records.csv pcap.txt
+# records.csv: `tcpmon dump --csv`; pcap.txt: `tcpdump -nn -S -tt -r tap.pcap`.
+# Checks: every packet of a probe/segment is seen at every layer, in stack order; TSC strictly
+# and ktime (real, mono) never decreasing along its path; the TSC-derived time within 2 ms of
+# ktime; seq/ack of every TCP segment and id/seq of every ICMP echo equal on both sides.
+# Prints one line per failure and a summary; exits 1 on any failure.
+function fail(msg) {
+	nfail++
+	if (nfail <= 40)
+		print "FAIL " msg
+}
+function u32diff(a, b) { return (a - b + 4294967296) % 4294967296 }
+BEGIN {
+	# stack order per direction and protocol (raw ICMP sockets are served before icmp_rcv:
+	# ip_local_deliver_finish -> raw_local_deliver, then the protocol handler)
+	order["tx"] = "trans-tx ip-local-out ip-post dev-tx"
+	order["rx-tcp"] = "dev-rx ip-pre ip-local-in trans-rx"
+	order["rx-icmp"] = "dev-rx ip-pre ip-local-in sock-queue trans-rx sock-copy"
+	order["rx-icmp6"] = order["rx-icmp"]
+}
+FNR == 1 { file++ }
+file == 1 && FNR == 1 {
+	for (i = 1; i <= NF; i++)
+		col[$i] = i
+	next
+}
+file == 1 {
+	n++
+	layer = $col["layer"]; dir = $col["dir"]; proto = $col["proto"]
+	if (proto == "tcp")
+		key = dir "|tcp|" $col["sport"] "|" $col["dport"] "|" $col["seq"] "|" $col["ack"] "|" $col["flags"]
+	else
+		key = dir "|" proto "|" $col["icmp_type"] "|" $col["icmp_id"] "|" $col["icmp_seq"]
+	if (!(key in kproto)) {
+		keys[++nkeys] = key
+		kproto[key] = proto; kdir[key] = dir
+	}
+	if ((key, layer) in tsc) {
+		dups++          # a retransmission or a second copy to user space: first one counts
+	} else {
+		tsc[key, layer] = $col["tsc"]; real[key, layer] = $col["real_ns"]
+		mono[key, layer] = $col["mono_ns"]
+		if (proto == "tcp")
+			tlen[key] = $col["len"]
+	}
+	d = $col["tsc_ns"] - $col["real_ns"]
+	if (d < 0) d = -d
+	if ($col["tsc_ns"] == "" || d > 2000000)
+		fail("record " n ": TSC-derived time " $col["tsc_ns"] " is " d " ns from ktime real " $col["real_ns"])
+	if (proto == "tcp" && (layer == "dev-tx" || layer == "dev-rx")) {
+		nd = ++ndev[dir]
+		dseq[dir, nd] = $col["seq"]; dack[dir, nd] = $col["ack"]
+		dlen[dir, nd] = $col["len"]; dfl[dir, nd] = $col["flags"]
+	}
+	if (proto == "icmp" && (layer == "dev-tx" || layer == "dev-rx"))
+		icmpdev[dir, $col["icmp_type"], $col["icmp_id"], $col["icmp_seq"]] = 1
+	next
+}
+# tcpdump lines: TIME IP SRC.PORT > DST.PORT: Flags [..], seq A[:B], ack C, ... length L
+file == 2 && / IP / {
+	split($0, w, " ")
+	src = w[3]; dir = (index(src, guest ".") == 1 || src == guest) ? "tx" : "rx"
+	if ($0 ~ /ICMP echo (request|reply)/) {
+		type = ($0 ~ /echo request/) ? 8 : 0
+		match($0, /id [0-9]+/); id = substr($0, RSTART + 3, RLENGTH - 3)
+		match($0, /seq [0-9]+/); sq = substr($0, RSTART + 4, RLENGTH - 4)
+		npi++
+		if (!((dir, type, id, sq) in icmpdev))
+			fail("pcap ICMP " dir " type " type " id " id " seq " sq " not recorded at the device layer")
+		next
+	}
+	if ($0 !~ /Flags \[/)
+		next
+	np++
+	# tcpdump prints no seq for a segment without payload, SYN, FIN or RST (a pure ACK)
+	s = ""
+	if (match($0, /seq [0-9]+/))
+		s = substr($0, RSTART + 4, RLENGTH - 4)
+	a = ""
+	if (match($0, /ack [0-9]+/))
+		a = substr($0, RSTART + 4, RLENGTH - 4)
+	ok = 0
+	for (i = 1; i <= ndev[dir] && !ok; i++) {
+		if (a != "" && dack[dir, i] + 0 != a + 0)
+			continue
+		if (s == "") {
+			ok = dlen[dir, i] == 0
+			continue
+		}
+		off = u32diff(s + 0, dseq[dir, i] + 0)
+		if (off == 0 || off < dlen[dir, i])
+			ok = 1
+	}
+	if (!ok)
+		fail("pcap TCP " dir " seq " s " ack " a " has no guest record with that seq and ack")
+	next
+}
+END {
+	for (i = 1; i <= nkeys; i++) {
+		k = keys[i]
+		o = kdir[k] == "tx" ? order["tx"] : order["rx-" kproto[k]]
+		nl = split(o, L, " ")
+		# a TCP segment the guest received without payload stops at the transport layer
+		prev = ""
+		for (j = 1; j <= nl; j++) {
+			if (!((k, L[j]) in tsc)) {
+				# resets and time-wait ACKs leave through ip_send_unicast_reply, which has
+				# no transport hook (docs/formats/tcpmon.md)
+				if (!(L[j] == "trans-tx" && k ~ /\|[A-Z]*R[A-Z]*$/))
+					fail(k ": not seen at layer " L[j])
+				continue
+			}
+			if (prev != "") {
+				if (tsc[k, L[j]] + 0 <= tsc[k, prev] + 0)
+					fail(k ": TSC at " L[j] " (" tsc[k, L[j]] ") not after " prev " (" tsc[k, prev] ")")
+				if (real[k, L[j]] + 0 < real[k, prev] + 0 || mono[k, L[j]] + 0 < mono[k, prev] + 0)
+					fail(k ": ktime at " L[j] " before " prev)
+			}
+			prev = L[j]
+		}
+		if (kproto[k] == "icmp")
+			nicmp[kdir[k]]++
+		else
+			ntcp[kdir[k]]++
+	}
+	printf "checked: %d records, %d packets (tcp tx %d rx %d, icmp tx %d rx %d), %d pcap tcp + %d icmp, %d duplicates\n",
+		n, nkeys, ntcp["tx"], ntcp["rx"], nicmp["tx"], nicmp["rx"], np, npi, dups
+	if (np < 10 || npi < 2 || ntcp["tx"] < 5 || nicmp["rx"] < 2) {
+		print "FAIL too little traffic to check"
+		nfail++
+	}
+	print (nfail ? "check: " nfail " failures" : "check: ok")
+	exit nfail ? 1 : 0
+}
