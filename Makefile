@@ -124,3 +124,10 @@ clean:
 
 help:
 	@sed -n '2,12p' Makefile
+
+# check-kmod: only tcpmon.ko's tests (tests/e2e/tcpmon_*.sh build the module against the guest
+# kernel's headers and boot it under qemu); `make check` runs them too.
+.PHONY: check-kmod
+check-kmod: deps
+	$(MAKE) VARIANT=release all
+	tests/run.sh tcpmon

@@ -418,18 +418,28 @@ static void cal_range(const struct tcmrec *rd, uint32_t cpu, size_t *lo, size_t 
 	}
 }
 
-/* a.mono + (tsc - a.tsc) * slope, slope from a..b or from tsc_khz. */
+/* An __int128 result as vd_ns, VD_NS_NONE when it does not fit (damaged pairs). */
+static vd_ns ns_clamp(__int128 v)
+{
+	return (v <= (__int128)INT64_MIN || v > (__int128)INT64_MAX) ? VD_NS_NONE : (vd_ns)v;
+}
+
+/* a.mono + (tsc - a.tsc) * slope, slope from a..b or from tsc_khz. Pairs further apart than
+ * 2^62 ns or ticks are not a clock (a damaged file): the product stays inside 128 bits. */
 static vd_ns cal_apply(const struct tcpmon_calib *a, const struct tcpmon_calib *b,
 		       uint64_t tsc, uint32_t khz)
 {
 	__int128 dt = (__int128)tsc - (__int128)a->tsc;
+	const __int128 lim = (__int128)1 << 62;
 
-	if (b && b->tsc > a->tsc && b->mono_ns > a->mono_ns)
-		return a->mono_ns +
-		       (vd_ns)(dt * (b->mono_ns - a->mono_ns) / (__int128)(b->tsc - a->tsc));
+	if (b && b->tsc > a->tsc && b->mono_ns > a->mono_ns) {
+		__int128 dm = (__int128)b->mono_ns - a->mono_ns, dtsc = (__int128)(b->tsc - a->tsc);
+		if (dm < lim && dtsc < lim)
+			return ns_clamp(a->mono_ns + dt * dm / dtsc);
+	}
 	if (!khz)
 		return VD_NS_NONE;
-	return a->mono_ns + (vd_ns)(dt * 1000000 / khz);
+	return ns_clamp(a->mono_ns + dt * 1000000 / khz);
 }
 
 static const struct tcpmon_calib *cal_nearest(const struct tcmrec *rd, uint32_t cpu,
@@ -482,7 +492,7 @@ vd_ns tcmrec_tsc_to_real(const struct tcmrec *rd, uint32_t cpu, uint64_t tsc)
 
 	if (!c || !vd_ns_valid(mono))
 		return VD_NS_NONE;
-	return mono + (c->real_ns - c->mono_ns);
+	return ns_clamp((__int128)mono + ((__int128)c->real_ns - c->mono_ns));
 }
 
 /* ---- names ---- */
