@@ -18,7 +18,14 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,17s/^# \{0,1\}//p' "$0"; exit "${1:-2}"; }
+usage() {
+	if [ "${1:-2}" = 0 ]; then
+		sed -n '2,17s/^# \{0,1\}//p' "$0"
+	else
+		sed -n '2,17s/^# \{0,1\}//p' "$0" >&2
+	fi
+	exit "${1:-2}"
+}
 
 if [ "${1:-}" = --netns ]; then
 	VDQ_NETNS=${2:-}

@@ -44,7 +44,7 @@ vdq__alive() { # PID: exists and is not a zombie
 vdq__ours() { # PID DIR
 	local pid=$1 dir=$2
 	vdq__alive "$pid" || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$dir"
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir"
 }
 
 vdq__kill() { # PID DIR [GRACE_SECONDS]: TERM, wait, KILL
@@ -57,6 +57,18 @@ vdq__kill() { # PID DIR [GRACE_SECONDS]: TERM, wait, KILL
 	done
 	vdq__ours "$pid" "$dir" && kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# Prints why the harness cannot run here (and returns 1), for tests to skip with exit 77.
+vdq_require() {
+	local t
+	[ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, taps)"; return 1; }
+	for t in qemu-system-x86_64 ip busybox cpio gzip flock taskset base64; do
+		command -v "$t" >/dev/null || { echo "$t not installed"; return 1; }
+	done
+	vdq__kernel >/dev/null 2>&1 || { echo "no /boot/vmlinuz-* (install linux-image-amd64)"; return 1; }
+	[ -c /dev/net/tun ] || { echo "no /dev/net/tun"; return 1; }
 	return 0
 }
 
@@ -73,20 +85,30 @@ vdq_accel() {
 	local boot cache
 	boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
 	cache=$VDQ_RUN/accel.$boot
-	if [ -s "$cache" ]; then
-		cat "$cache"
+	if [ "$(wc -l <"$cache" 2>/dev/null)" = 2 ]; then
+		head -n 1 "$cache"
 		return 0
 	fi
 	mkdir -p "$VDQ_RUN"
-	local accel=tcg
-	if [ -r /dev/kvm ] && [ -w /dev/kvm ] && vdq__probe_kvm; then
+	local accel=tcg why
+	if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
+		why="no usable /dev/kvm"
+	elif why=$(vdq__probe_kvm); then
 		accel=kvm
 	fi
-	echo "$accel" >"$cache"
+	vdq_log "acceleration: $accel ($why)"
+	printf '%s\n%s\n' "$accel" "$why" >"$cache.$$" && mv "$cache.$$" "$cache"
 	echo "$accel"
 }
 
+# Why vdq_accel chose what it chose (the probe's finding), for logs.
+vdq_accel_reason() {
+	vdq_accel >/dev/null || return 1
+	tail -n +2 "$VDQ_RUN/accel.$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)" 2>/dev/null
+}
+
 vdq__probe_kvm() { # boots the default initramfs under KVM without a NIC; ready in time = works
+	# Prints what it saw (one line).
 	local limit=${VDQ_KVM_PROBE_SECONDS:-10} d pid rfd line t0 ok=1
 	d=$(mktemp -d "$VDQ_RUN/kvmprobe.XXXXXX")
 	vdq__default_initrd "$d/initrd.gz" || { rm -rf "$d"; return 1; }
@@ -101,9 +123,11 @@ vdq__probe_kvm() { # boots the default initramfs under KVM without a NIC; ready 
 	exec {rfd}<>"$d/cmd.out"
 	if read -r -t "$limit" line <&"$rfd" && [[ $line == VD-READY* ]]; then
 		ok=0
-		vdq_log "KVM probe: guest ready in $(($(vdq__ms) - t0)) ms under KVM"
+		echo "KVM probe: guest ready in $(($(vdq__ms) - t0)) ms"
+	elif [ -s "$d/console.log" ]; then
+		echo "KVM probe: guest not ready within ${limit}s, console: $(tail -n 1 "$d/console.log" | tr -d '\r')"
 	else
-		vdq_log "KVM probe: no ready guest within ${limit}s under KVM: using TCG"
+		echo "KVM probe: guest not ready within ${limit}s, no console output at all"
 	fi
 	exec {rfd}<&-
 	vdq__kill "$pid" "$d" 1
@@ -199,6 +223,30 @@ vdq_host_bg_stop() { # TAG: TERM (tcpdump flushes its file), then KILL after 3 s
 		wait "$pid" 2>/dev/null
 	fi
 	rm -f "$e/bg/$tag.pid"
+}
+
+# Packet capture in the namespace (a host vantage point: a tap, the bridge). Returns when
+# tcpdump is listening; stop lets it drain what the kernel already handed it, then stops it.
+vdq_capture_start() { # TAG IFACE FILE [FILTER...]
+	local tag=$1 ifc=$2 file=$3 e i
+	shift 3
+	e=$(vdq__env) || return 1
+	vdq_host_bg "$tag" tcpdump -i "$ifc" --immediate-mode -B 8192 -s "${VDQ_SNAPLEN:-256}" -U -n -w "$file" "$@" || return 1
+	for ((i = 0; i < 100; i++)); do
+		grep -qs 'listening on' "$e/bg/$tag.log" && return 0
+		sleep 0.1
+	done
+	vdq_die "tcpdump on $ifc did not start: $(cat "$e/bg/$tag.log" 2>/dev/null)"
+	vdq_host_bg_stop "$tag"
+	return 1
+}
+
+vdq_capture_stop() { # TAG: prints tcpdump's closing statistics on stderr
+	local tag=$1 e
+	e=$(vdq__env) || return 1
+	sleep "${VDQ_CAPTURE_SETTLE:-1}"
+	vdq_host_bg_stop "$tag"
+	grep -E 'captured|received|dropped' "$e/bg/$tag.log" | sed "s/^/vdq: $tag: /" >&2
 }
 
 vdq_env_destroy() { # [NETNS]: stop every guest and host process, delete namespace and state

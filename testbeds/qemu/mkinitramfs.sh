@@ -4,27 +4,29 @@
 # dependencies read from modules.dep, in load order), and extra files: programs (their shared
 # libraries found by ldd come along), kernel modules (e.g. kmod/tcpmon.ko) and data.
 #
-#   mkinitramfs.sh -o OUT.cpio.gz [-k KVER] [-m MODULE]... [-f SRC[:DEST]]...
+#   mkinitramfs.sh -o OUT.cpio.gz [-k KVER] [-M] [-m MODULE]... [-f SRC[:DEST]]...
 #
 # Default destinations of -f: *.ko -> /lib/modules/vmdelay/NAME, executables ->
-# /usr/local/bin/NAME, anything else -> /data/NAME. Modules given with -m are loaded at boot
-# (the defaults: virtio_pci virtio_console virtio_net e1000 9pnet_virtio 9p virtio_blk ext4).
+# /usr/local/bin/NAME, anything else -> /data/NAME. Modules are loaded at boot: the defaults
+# (virtio_pci virtio_console virtio_net e1000 9pnet_virtio 9p virtio_blk crc32c_generic ext4;
+# -M drops them) and those given with -m (any module of the kernel, e.g. -m nf_conntrack).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-out='' kver='' mods=() files=()
-default_mods=(virtio_pci virtio_console virtio_net e1000 9pnet_virtio 9p virtio_blk ext4)
+out='' kver='' mods=() files=() defaults=1
+default_mods=(virtio_pci virtio_console virtio_net e1000 9pnet_virtio 9p virtio_blk crc32c_generic ext4)
 
 usage() {
-	sed -n '2,12s/^# \{0,1\}//p' "$0"
+	sed -n '2,13s/^# \{0,1\}//p' "$0"
 	exit "${1:-2}"
 }
 
-while getopts 'o:k:m:f:h' opt; do
+while getopts 'o:k:m:f:Mh' opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	k) kver=$OPTARG ;;
 	m) mods+=("$OPTARG") ;;
+	M) defaults=0 ;;
 	f) files+=("$OPTARG") ;;
 	h) usage 0 ;;
 	*) usage 2 ;;
@@ -43,7 +45,7 @@ if ldd "$busybox" >/dev/null 2>&1; then
 	echo "mkinitramfs.sh: $busybox is dynamically linked (install busybox-static)" >&2
 	exit 1
 fi
-((${#mods[@]})) || mods=("${default_mods[@]}")
+((defaults)) && mods=("${default_mods[@]}" "${mods[@]}")
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/vdq-initramfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
