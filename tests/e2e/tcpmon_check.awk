@@ -1,8 +1,10 @@
 # tcpmon_check.awk — assertions of tests/e2e/tcpmon_qemu.sh on a guest recording and the host's
 # capture of the same traffic:
-#   awk -F, -v guest=10.0.2.10 -f tcpmon_check.awk records.csv pcap.txt
+#   awk -F, -v guest=10.0.2.10 -v guest6=fd00:2::10 -f tcpmon_check.awk records.csv pcap.txt
 # records.csv: `tcpmon dump --csv`; pcap.txt: `tcpdump -nn -S -tt -r tap.pcap`.
-# Checks: every packet of a probe/segment is seen at every layer, in stack order; TSC strictly
+# Checks: every ICMP echo and TCP segment is seen at every layer, in stack order (other ICMP
+# messages, e.g. neighbour discovery, are sent and consumed by the kernel: only the order of the
+# layers they pass is checked); TSC strictly
 # and ktime (real, mono) never decreasing along its path; the TSC-derived time within 2 ms of
 # ktime; seq/ack of every TCP segment and id/seq of every ICMP echo equal on both sides.
 # Prints one line per failure and a summary; exits 1 on any failure.
@@ -29,21 +31,24 @@ file == 1 && FNR == 1 {
 file == 1 {
 	n++
 	layer = $col["layer"]; dir = $col["dir"]; proto = $col["proto"]
+	# TCP: no flags in the key, since software GSO below ip-post cuts a super-packet (flags PA)
+	# into segments (A ... PA) that reach dev-tx one by one
 	if (proto == "tcp")
-		key = dir "|tcp|" $col["sport"] "|" $col["dport"] "|" $col["seq"] "|" $col["ack"] "|" $col["flags"]
+		key = dir "|tcp|" $col["sport"] "|" $col["dport"] "|" $col["seq"] "|" $col["ack"]
 	else
 		key = dir "|" proto "|" $col["icmp_type"] "|" $col["icmp_id"] "|" $col["icmp_seq"]
 	if (!(key in kproto)) {
 		keys[++nkeys] = key
-		kproto[key] = proto; kdir[key] = dir
+		kproto[key] = proto; kdir[key] = dir; kflags[key] = $col["flags"]
+		kconn[key] = $col["sport"] "|" $col["dport"] "|" $col["ack"]; kseq[key] = $col["seq"]
 	}
 	if ((key, layer) in tsc) {
 		dups++          # a retransmission or a second copy to user space: first one counts
 	} else {
 		tsc[key, layer] = $col["tsc"]; real[key, layer] = $col["real_ns"]
 		mono[key, layer] = $col["mono_ns"]
-		if (proto == "tcp")
-			tlen[key] = $col["len"]
+		if (proto == "tcp" && $col["len"] + 0 > tlen[key] + 0)
+			tlen[key] = $col["len"]	# the super-packet's payload above dev-tx
 	}
 	d = $col["tsc_ns"] - $col["real_ns"]
 	if (d < 0) d = -d
@@ -54,14 +59,24 @@ file == 1 {
 		dseq[dir, nd] = $col["seq"]; dack[dir, nd] = $col["ack"]
 		dlen[dir, nd] = $col["len"]; dfl[dir, nd] = $col["flags"]
 	}
-	if (proto == "icmp" && (layer == "dev-tx" || layer == "dev-rx"))
+	if (proto != "tcp" && (layer == "dev-tx" || layer == "dev-rx"))
 		icmpdev[dir, $col["icmp_type"], $col["icmp_id"], $col["icmp_seq"]] = 1
 	next
 }
 # tcpdump lines: TIME IP SRC.PORT > DST.PORT: Flags [..], seq A[:B], ack C, ... length L
-file == 2 && / IP / {
+file == 2 && / IP6? / {
 	split($0, w, " ")
-	src = w[3]; dir = (index(src, guest ".") == 1 || src == guest) ? "tx" : "rx"
+	src = w[3]
+	dir = (index(src, guest ".") == 1 || src == guest || (guest6 != "" && (index(src, guest6 ".") == 1 || src == guest6))) ? "tx" : "rx"
+	if ($0 ~ /ICMP6, echo (request|reply)/) {
+		type = ($0 ~ /echo request/) ? 128 : 129
+		match($0, /id [0-9]+/); id = substr($0, RSTART + 3, RLENGTH - 3)
+		match($0, /seq [0-9]+/); sq = substr($0, RSTART + 4, RLENGTH - 4)
+		npi++
+		if (!((dir, type, id, sq) in icmpdev))
+			fail("pcap ICMP6 " dir " type " type " id " id " seq " sq " not recorded at the device layer")
+		next
+	}
 	if ($0 ~ /ICMP echo (request|reply)/) {
 		type = ($0 ~ /echo request/) ? 8 : 0
 		match($0, /id [0-9]+/); id = substr($0, RSTART + 3, RLENGTH - 3)
@@ -104,11 +119,33 @@ END {
 		nl = split(o, L, " ")
 		# a TCP segment the guest received without payload stops at the transport layer
 		prev = ""
+		split(k, kf, "|")
+		required = kproto[k] == "tcp" || kf[3] == 0 || kf[3] == 8 || kf[3] == 128 || kf[3] == 129
+		if (kproto[k] == "tcp" && kdir[k] == "tx" && ((k, "dev-tx") in tsc) &&
+		    !((k, "ip-post") in tsc) && !((k, "trans-tx") in tsc)) {
+			# a segment cut from a GSO super-packet: its parent is the packet of the same
+			# connection and ack whose payload covers its seq; it leaves after the parent
+			parent = ""
+			for (q = 1; q <= nkeys && parent == ""; q++) {
+				p = keys[q]
+				if (p != k && kdir[p] == "tx" && kconn[p] == kconn[k] && ((p, "ip-post") in tsc) &&
+				    u32diff(kseq[k] + 0, kseq[p] + 0) < tlen[p] + 0)
+					parent = p
+			}
+			if (parent == "")
+				fail(k ": at dev-tx only, and no super-packet covers it")
+			else if (tsc[k, "dev-tx"] + 0 <= tsc[parent, "ip-post"] + 0)
+				fail(k ": GSO segment leaves before its super-packet passed ip-post")
+			nseg++
+			continue
+		}
 		for (j = 1; j <= nl; j++) {
+			if (!((k, L[j]) in tsc) && !required)
+				continue
 			if (!((k, L[j]) in tsc)) {
 				# resets and time-wait ACKs leave through ip_send_unicast_reply, which has
 				# no transport hook (docs/formats/tcpmon.md)
-				if (!(L[j] == "trans-tx" && k ~ /\|[A-Z]*R[A-Z]*$/))
+				if (!(L[j] == "trans-tx" && kflags[k] ~ /R/))
 					fail(k ": not seen at layer " L[j])
 				continue
 			}
@@ -120,14 +157,16 @@ END {
 			}
 			prev = L[j]
 		}
-		if (kproto[k] == "icmp")
+		if (kproto[k] == "icmp6")
+			nicmp6[kdir[k]]++
+		else if (kproto[k] == "icmp")
 			nicmp[kdir[k]]++
 		else
 			ntcp[kdir[k]]++
 	}
-	printf "checked: %d records, %d packets (tcp tx %d rx %d, icmp tx %d rx %d), %d pcap tcp + %d icmp, %d duplicates\n",
-		n, nkeys, ntcp["tx"], ntcp["rx"], nicmp["tx"], nicmp["rx"], np, npi, dups
-	if (np < 10 || npi < 2 || ntcp["tx"] < 5 || nicmp["rx"] < 2) {
+	printf "checked: %d records, %d packets (tcp tx %d rx %d, icmp tx %d rx %d, icmp6 tx %d rx %d, %d GSO segments), %d pcap tcp + %d icmp, %d duplicates\n",
+		n, nkeys, ntcp["tx"], ntcp["rx"], nicmp["tx"], nicmp["rx"], nicmp6["tx"], nicmp6["rx"], nseg, np, npi, dups
+	if (np < 10 || npi < 2 || ntcp["tx"] < 5 || nicmp["rx"] < 2 || (guest6 != "" && nicmp6["rx"] < 2)) {
 		print "FAIL too little traffic to check"
 		nfail++
 	}

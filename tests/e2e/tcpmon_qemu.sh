@@ -64,14 +64,20 @@ out=$(g su nobody -s /bin/sh -c "'tcpmon stats'" 2>&1); rc=$?
 [ "$rc" = 1 ] && [[ $out == *CAP_NET_ADMIN* ]] || die "tcpmon as nobody: rc $rc, '$out'"
 echo "ok: errors without module and without CAP_NET_ADMIN"
 
-# --- recording ping + TCP against the host's capture
+# --- recording ping + TCP, IPv4 and IPv6, against the host's capture
+peer6=fd00:2::1 gip6=fd00:2::10
+vdq_netns_exec ip -6 addr add $peer6/64 dev "$(vdq_bridge)" nodad || die "host IPv6 address"
+g "ip -6 addr add $gip6/64 dev \$(ip -o -4 addr show | awk '/$gip/ {print \$2}')" || die "guest IPv6 address"
+g "for i in \$(seq 50); do ip -6 addr | grep -q tentative || break; sleep 0.2; done"  # busybox ip: no nodad
 vdq_host_bg sink busybox nc -ll -p 5001 -e sh -c 'exec cat >/dev/null' || die "sink"
 vdq_host_bg cap tcpdump -i vdtap0 -U -s 128 -w "$work/tap.pcap" || die "tcpdump"
 sleep 1
-g tcpmon start host "$peer" || die "tcpmon start"
+g tcpmon start || die "tcpmon start"
 g "setsid tcpmon record -w /tmp/r.tcm -G 100 </dev/null >/tmp/record.log 2>&1 &"
 g ping -c 5 -i 0.2 "$peer" >/dev/null || die "ping"
+g ping -6 -c 5 -i 0.2 "$peer6" >/dev/null || die "ping -6"
 g "dd if=/dev/zero bs=1k count=300 2>/dev/null | nc -w 3 $peer 5001" || die "TCP transfer"
+g "dd if=/dev/zero bs=1k count=100 2>/dev/null | nc -w 3 $peer6 5001" || die "TCP transfer over IPv6"
 sleep 1
 g "kill -INT \$(pidof tcpmon); for i in \$(seq 50); do pidof tcpmon >/dev/null || break; sleep 0.2; done; cat /tmp/record.log"
 g tcpmon stop
@@ -81,8 +87,8 @@ g tcpmon dump --header --csv /tmp/r.tcm >"$work/hdr.csv" || die "dump --header"
 cat "$work/hdr.csv"
 lost=$(awk -F, 'NR==1{for(i=1;i<=NF;i++)c[$i]=i} NR==2{print $c["lost"]}' "$work/hdr.csv")
 [ "$lost" = 0 ] || die "lost records at a moderate rate: '$lost'"
-vdq_netns_exec tcpdump -nn -S -tt -r "$work/tap.pcap" 'ip and (tcp or icmp)' >"$work/pcap.txt" 2>/dev/null
-awk -F, -v guest="$gip" -f tests/e2e/tcpmon_check.awk "$work/r.csv" "$work/pcap.txt" ||
+vdq_netns_exec tcpdump -nn -S -tt -r "$work/tap.pcap" 'tcp or icmp or icmp6' >"$work/pcap.txt" 2>/dev/null
+awk -F, -v guest="$gip" -v guest6="$gip6" -f tests/e2e/tcpmon_check.awk "$work/r.csv" "$work/pcap.txt" ||
 	{ head -5 "$work/r.csv"; die "records do not match the stack order or the pcap"; }
 g tcpmon stats --cost
 
