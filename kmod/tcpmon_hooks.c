@@ -54,20 +54,25 @@ static void tcpmon_commit(struct tcpmon_record *r, u64 t0)
 }
 
 /* A packet with its IP header at nhoff (relative to skb->data). */
+/* Preemption stays off from the TSC read to the ring, so the record's TSC and CPU belong
+ * together (a netfilter LOCAL_OUT hook may run in preemptible process context). */
 static void tcpmon_emit(const struct sk_buff *skb, int nhoff, u8 layer, u8 dir, int ifindex,
 			u8 rflags)
 {
-	u64 t0 = rdtsc_ordered();
 	struct tcpmon_record r;
+	u64 t0;
 
+	preempt_disable();
+	t0 = rdtsc_ordered();
 	memset(&r, 0, sizeof(r));
-	if (tcpmon_parse_ip(skb, nhoff, &r))
-		return;
-	r.layer = layer;
-	r.dir = dir;
-	r.ifindex = ifindex;
-	r.rflags = rflags;
-	tcpmon_commit(&r, t0);
+	if (!tcpmon_parse_ip(skb, nhoff, &r)) {
+		r.layer = layer;
+		r.dir = dir;
+		r.ifindex = ifindex;
+		r.rflags = rflags;
+		tcpmon_commit(&r, t0);
+	}
+	preempt_enable();
 }
 
 static bool tcpmon_is_ip(const struct sk_buff *skb)
@@ -236,23 +241,26 @@ static int tcpmon_kp_trans_rx(struct kprobe *p, struct pt_regs *regs)
 static void tcpmon_emit_l4(const struct sk_buff *skb, u8 proto, u8 family, const void *saddr,
 			   const void *daddr)
 {
-	u64 t0 = rdtsc_ordered();
-	struct tcpmon_record r;
 	int thoff = skb_transport_offset(skb);
 	unsigned int alen = family == AF_INET ? 4 : 16;
+	struct tcpmon_record r;
+	u64 t0;
 
 	if (thoff < 0 || thoff >= skb->len)
 		return;
+	preempt_disable();	/* callers are kprobes: already off, kept for symmetry */
+	t0 = rdtsc_ordered();
 	memset(&r, 0, sizeof(r));
-	if (tcpmon_parse_l4(skb, thoff, proto, skb->len - thoff, &r))
-		return;
-	r.family = family;
-	memcpy(r.saddr, saddr, alen);
-	memcpy(r.daddr, daddr, alen);
-	r.layer = TCPMON_L_TRANS_TX;
-	r.dir = TCPMON_DIR_TX;
-	r.rflags = TCPMON_RF_ADDR_FROM_SOCK;
-	tcpmon_commit(&r, t0);
+	if (!tcpmon_parse_l4(skb, thoff, proto, skb->len - thoff, &r)) {
+		r.family = family;
+		memcpy(r.saddr, saddr, alen);
+		memcpy(r.daddr, daddr, alen);
+		r.layer = TCPMON_L_TRANS_TX;
+		r.dir = TCPMON_DIR_TX;
+		r.rflags = TCPMON_RF_ADDR_FROM_SOCK;
+		tcpmon_commit(&r, t0);
+	}
+	preempt_enable();
 }
 
 static bool tcpmon_sk_is_tcp(const struct sock *sk)

@@ -105,12 +105,13 @@ void tcpmon_ring_put(struct tcpmon_record *rec, u64 t_entry)
 	unsigned int cpu;
 	u64 t_end;
 
+	/* one clock read: real time is the monotonic time plus the realtime offset */
+	rec->tsc = t_entry;
+	rec->mono_ns = ktime_get_ns();
+	rec->real_ns = ktime_to_ns(ktime_mono_to_real(ns_to_ktime(rec->mono_ns)));
 	local_irq_save(flags);
 	cpu = smp_processor_id();
 	r = tcpmon_rings[cpu];
-	rec->tsc = rdtsc_ordered();
-	rec->mono_ns = ktime_get_ns();
-	rec->real_ns = ktime_get_real_ns();
 	rec->cpu = cpu;
 	spin_lock(&r->lock);
 	rec->seqno = r->seqno++;

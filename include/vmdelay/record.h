@@ -137,9 +137,9 @@ enum tcpmon_clock_flags {
 /* ---- one record per packet per layer -------------------------------------------------------- */
 /* Little-endian, 112 bytes, no implicit padding. Network fields are converted to host order. */
 struct tcpmon_record {
-	__u64 tsc;          /* rdtsc_ordered() at the hook */
-	__s64 real_ns;      /* ktime_get_real_ns() */
-	__s64 mono_ns;      /* ktime_get_ns() */
+	__u64 tsc;          /* rdtsc_ordered() at hook entry */
+	__s64 real_ns;      /* CLOCK_REALTIME of mono_ns (ktime_mono_to_real) */
+	__s64 mono_ns;      /* ktime_get_ns(), read after the headers are parsed */
 	__u32 cpu;
 	__u8 layer;         /* enum tcpmon_layer */
 	__u8 dir;           /* enum tcpmon_dir */
