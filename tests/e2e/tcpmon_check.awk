@@ -42,14 +42,15 @@ file == 1 {
 		kproto[key] = proto; kdir[key] = dir; kflags[key] = $col["flags"]
 		kconn[key] = $col["sport"] "|" $col["dport"] "|" $col["ack"]; kseq[key] = $col["seq"]
 	}
-	if ((key, layer) in tsc) {
-		dups++          # a retransmission or a second copy to user space: first one counts
-	} else {
-		tsc[key, layer] = $col["tsc"]; real[key, layer] = $col["real_ns"]
-		mono[key, layer] = $col["mono_ns"]
-		if (proto == "tcp" && $col["len"] + 0 > tlen[key] + 0)
-			tlen[key] = $col["len"]	# the super-packet's payload above dev-tx
-	}
+	# A key seen twice at a layer: a retransmission (or a GSO segment of an earlier super-packet
+	# with the seq a retransmission starts at, or a second recvmsg copy). The last passage
+	# counts: it is the one that went through every layer last.
+	if ((key, layer) in tsc)
+		dups++
+	tsc[key, layer] = $col["tsc"]; real[key, layer] = $col["real_ns"]
+	mono[key, layer] = $col["mono_ns"]
+	if (proto == "tcp" && $col["len"] + 0 > tlen[key] + 0)
+		tlen[key] = $col["len"]	# the super-packet's payload above dev-tx
 	d = $col["tsc_ns"] - $col["real_ns"]
 	if (d < 0) d = -d
 	if ($col["tsc_ns"] == "" || d > 2000000)
