@@ -5,17 +5,18 @@
  *              prototype is checked at compile time against the kernel's register_trace_*().
  *   IP         netfilter PRE_ROUTING, LOCAL_IN, LOCAL_OUT (first) and POST_ROUTING (last), IPv4
  *              and IPv6, registered in every network namespace through pernet operations.
- *   transport  kprobes: receive at tcp_v4_rcv/tcp_v6_rcv/icmp_rcv/icmpv6_rcv entry; transmit at
+ *   transport  ftrace function-entry hooks (no kprobe, no BPF): receive at tcp_v4_rcv/tcp_v6_rcv/
+ *              icmp_rcv/icmpv6_rcv; transmit at
  *              ip_queue_xmit/ip_build_and_send_pkt/ip6_xmit (TCP) and ip_push_pending_frames/
  *              ip6_push_pending_frames (ICMP from raw/ping sockets and the kernel's replies):
  *              transport header built, IP header not yet, addresses from the socket or flow.
  *              (ip_send_skb looks like the place but is inlined into its caller on 6.1.) No
- *              tracepoint covers these on 6.1, and a kprobe needs no BTF/BPF. A function the
- *              kernel inlined away is reported missing (TCPMON_SA_HOOKS_MISSING).
- *   socket     queued: kprobe tcp_data_ready (tail of the receive queue, socket locked) and
+ *              tracepoint covers these on 6.1. A function the kernel inlined away is reported
+ *              missing (TCPMON_SA_HOOKS_MISSING).
+ *   socket     queued: ftrace hooks on tcp_data_ready (tail of the receive queue, socket locked) and
  *              sock_queue_rcv_skb_reason (raw and ping sockets); copied to user space:
  *              tracepoint skb:skb_copy_datagram_iovec. */
-#include <linux/kprobes.h>
+#include <linux/ftrace.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
@@ -220,21 +221,20 @@ static struct pernet_operations tcpmon_net_ops = {
 	.exit = tcpmon_net_exit,
 };
 
-/* ---- kprobes: transport and socket-queue layers ---- */
+/* ---- function-entry hooks (ftrace): transport and socket-queue layers ---- */
 static struct sk_buff *tcpmon_arg_skb(struct pt_regs *regs, unsigned int n)
 {
 	return (struct sk_buff *)regs_get_kernel_argument(regs, n);
 }
 
 /* tcp_v4_rcv(skb), tcp_v6_rcv(skb), icmp_rcv(skb), icmpv6_rcv(skb) */
-static int tcpmon_kp_trans_rx(struct kprobe *p, struct pt_regs *regs)
+static void tcpmon_fh_trans_rx(struct pt_regs *regs)
 {
 	struct sk_buff *skb = tcpmon_arg_skb(regs, 0);
 
 	if (tcpmon_on(TCPMON_L_TRANS_RX))
 		tcpmon_emit(skb, skb_network_offset(skb), TCPMON_L_TRANS_RX, TCPMON_DIR_RX,
 			    skb->skb_iif, 0);
-	return 0;
 }
 
 /* A segment whose transport header is built but whose IP header is not (addresses given). */
@@ -248,7 +248,7 @@ static void tcpmon_emit_l4(const struct sk_buff *skb, u8 proto, u8 family, const
 
 	if (thoff < 0 || thoff >= skb->len)
 		return;
-	preempt_disable();	/* callers are kprobes: already off, kept for symmetry */
+	preempt_disable();	/* ftrace handlers run with it off already; cheap to nest */
 	t0 = rdtsc_ordered();
 	memset(&r, 0, sizeof(r));
 	if (!tcpmon_parse_l4(skb, thoff, proto, skb->len - thoff, &r)) {
@@ -269,18 +269,17 @@ static bool tcpmon_sk_is_tcp(const struct sock *sk)
 }
 
 /* ip_queue_xmit(sk, skb, fl) */
-static int tcpmon_kp_ip_queue_xmit(struct kprobe *p, struct pt_regs *regs)
+static void tcpmon_fh_ip_queue_xmit(struct pt_regs *regs)
 {
 	const struct sock *sk = (const struct sock *)regs_get_kernel_argument(regs, 0);
 
 	if (tcpmon_on(TCPMON_L_TRANS_TX) && sk && sk_fullsock(sk) &&
 	    sk->sk_protocol == IPPROTO_TCP)
 		tcpmon_emit_l4(tcpmon_arg_skb(regs, 1), IPPROTO_TCP, AF_INET, &sk->sk_rcv_saddr, &sk->sk_daddr);
-	return 0;
 }
 
 /* ip_build_and_send_pkt(skb, sk, saddr, daddr, opt, tos): SYN-ACKs */
-static int tcpmon_kp_ip_build_and_send(struct kprobe *p, struct pt_regs *regs)
+static void tcpmon_fh_ip_build_and_send(struct pt_regs *regs)
 {
 	const struct sock *sk = (const struct sock *)regs_get_kernel_argument(regs, 1);
 	__be32 saddr = regs_get_kernel_argument(regs, 2);
@@ -288,17 +287,15 @@ static int tcpmon_kp_ip_build_and_send(struct kprobe *p, struct pt_regs *regs)
 
 	if (tcpmon_on(TCPMON_L_TRANS_TX) && tcpmon_sk_is_tcp(sk))
 		tcpmon_emit_l4(tcpmon_arg_skb(regs, 0), IPPROTO_TCP, AF_INET, &saddr, &daddr);
-	return 0;
 }
 
 /* ip6_xmit(sk, skb, fl6, mark, opt, tclass, priority): TCP over IPv6 */
-static int tcpmon_kp_ip6_xmit(struct kprobe *p, struct pt_regs *regs)
+static void tcpmon_fh_ip6_xmit(struct pt_regs *regs)
 {
 	const struct flowi6 *fl6 = (const struct flowi6 *)regs_get_kernel_argument(regs, 2);
 
 	if (tcpmon_on(TCPMON_L_TRANS_TX) && fl6 && fl6->flowi6_proto == IPPROTO_TCP)
 		tcpmon_emit_l4(tcpmon_arg_skb(regs, 1), IPPROTO_TCP, AF_INET6, &fl6->saddr, &fl6->daddr);
-	return 0;
 }
 
 /* ip_push_pending_frames(sk, fl4), ip6_push_pending_frames(sk): ICMP echo requests from raw and
@@ -309,53 +306,50 @@ static bool tcpmon_sk_is_icmp(const struct sock *sk, u8 proto)
 	return sk && sk_fullsock(sk) && sk->sk_protocol == proto;
 }
 
-static int tcpmon_kp_ip_push_pending(struct kprobe *p, struct pt_regs *regs)
+static void tcpmon_fh_ip_push_pending(struct pt_regs *regs)
 {
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
 	const struct flowi4 *fl4 = (const struct flowi4 *)regs_get_kernel_argument(regs, 1);
 	struct sk_buff *skb;
 
 	if (!tcpmon_on(TCPMON_L_TRANS_TX) || !fl4 || !tcpmon_sk_is_icmp(sk, IPPROTO_ICMP))
-		return 0;
+		return;
 	skb = skb_peek(&sk->sk_write_queue);
 	if (skb)
 		tcpmon_emit_l4(skb, IPPROTO_ICMP, AF_INET, &fl4->saddr, &fl4->daddr);
-	return 0;
 }
 
-static int tcpmon_kp_ip6_push_pending(struct kprobe *p, struct pt_regs *regs)
+static void tcpmon_fh_ip6_push_pending(struct pt_regs *regs)
 {
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
 	const struct flowi6 *fl6;
 	struct sk_buff *skb;
 
 	if (!tcpmon_on(TCPMON_L_TRANS_TX) || !tcpmon_sk_is_icmp(sk, IPPROTO_ICMPV6))
-		return 0;
+		return;
 	fl6 = &inet_sk(sk)->cork.fl.u.ip6;
 	skb = skb_peek(&sk->sk_write_queue);
 	if (skb)
 		tcpmon_emit_l4(skb, IPPROTO_ICMPV6, AF_INET6, &fl6->saddr, &fl6->daddr);
-	return 0;
 }
 
 /* tcp_data_ready(sk): called with the socket locked right after in-order data was queued; the
  * tail skb may have absorbed earlier segments (coalescing), hence TCPMON_RF_COALESCED. */
-static int tcpmon_kp_tcp_data_ready(struct kprobe *p, struct pt_regs *regs)
+static void tcpmon_fh_tcp_data_ready(struct pt_regs *regs)
 {
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
 	struct sk_buff *skb;
 
 	if (!tcpmon_on(TCPMON_L_SOCK_QUEUE) || !sk)
-		return 0;
+		return;
 	skb = skb_peek_tail(&sk->sk_receive_queue);
 	if (skb && tcpmon_is_ip(skb))
 		tcpmon_emit(skb, skb_network_offset(skb), TCPMON_L_SOCK_QUEUE, TCPMON_DIR_RX,
 			    skb->skb_iif, TCPMON_RF_COALESCED);
-	return 0;
 }
 
 /* sock_queue_rcv_skb_reason(sk, skb, reason): raw and ping ICMP sockets */
-static int tcpmon_kp_sock_queue(struct kprobe *p, struct pt_regs *regs)
+static void tcpmon_fh_sock_queue(struct pt_regs *regs)
 {
 	const struct sock *sk = (const struct sock *)regs_get_kernel_argument(regs, 0);
 	struct sk_buff *skb = tcpmon_arg_skb(regs, 1);
@@ -365,60 +359,77 @@ static int tcpmon_kp_sock_queue(struct kprobe *p, struct pt_regs *regs)
 	    (sk->sk_protocol == IPPROTO_ICMP || sk->sk_protocol == IPPROTO_ICMPV6))
 		tcpmon_emit(skb, skb_network_offset(skb), TCPMON_L_SOCK_QUEUE, TCPMON_DIR_RX,
 			    skb->skb_iif, 0);
-	return 0;
 }
 
-static struct tcpmon_kp {
-	struct kprobe kp;
+/* One ftrace_ops per function: ftrace calls our handler at the function's entry with the
+ * argument registers saved (DYNAMIC_FTRACE_WITH_ARGS), and its recursion guard is per context, so
+ * a softirq that interrupts a hook in process context is still seen. (A kprobe would be skipped
+ * there: kprobes do not nest, and the miss would be silent.) */
+static struct tcpmon_fh {
+	const char *name;
+	void (*fn)(struct pt_regs *regs);
 	u32 hook;
-	bool registered;
-} tcpmon_kps[] = {
-	{ { .symbol_name = "tcp_v4_rcv", .pre_handler = tcpmon_kp_trans_rx }, TCPMON_H_TCP_V4_RCV },
-	{ { .symbol_name = "tcp_v6_rcv", .pre_handler = tcpmon_kp_trans_rx }, TCPMON_H_TCP_V6_RCV },
-	{ { .symbol_name = "icmp_rcv", .pre_handler = tcpmon_kp_trans_rx }, TCPMON_H_ICMP_RCV },
-	{ { .symbol_name = "icmpv6_rcv", .pre_handler = tcpmon_kp_trans_rx }, TCPMON_H_ICMPV6_RCV },
-	{ { .symbol_name = "tcp_data_ready", .pre_handler = tcpmon_kp_tcp_data_ready },
-	  TCPMON_H_TCP_DATA_READY },
-	{ { .symbol_name = "sock_queue_rcv_skb_reason", .pre_handler = tcpmon_kp_sock_queue },
-	  TCPMON_H_SOCK_QUEUE_RCV },
-	{ { .symbol_name = "ip_queue_xmit", .pre_handler = tcpmon_kp_ip_queue_xmit },
-	  TCPMON_H_IP_QUEUE_XMIT },
-	{ { .symbol_name = "ip_build_and_send_pkt", .pre_handler = tcpmon_kp_ip_build_and_send },
-	  TCPMON_H_IP_BUILD_AND_SEND },
-	{ { .symbol_name = "ip6_xmit", .pre_handler = tcpmon_kp_ip6_xmit }, TCPMON_H_IP6_XMIT },
-	{ { .symbol_name = "ip_push_pending_frames", .pre_handler = tcpmon_kp_ip_push_pending },
-	  TCPMON_H_IP_PUSH_PENDING },
-	{ { .symbol_name = "ip6_push_pending_frames",
-	    .pre_handler = tcpmon_kp_ip6_push_pending }, TCPMON_H_IP6_PUSH_PENDING },
+	struct ftrace_ops ops;
+	bool filtered, registered;
+} tcpmon_fhs[] = {
+	{ "tcp_v4_rcv", tcpmon_fh_trans_rx, TCPMON_H_TCP_V4_RCV },
+	{ "tcp_v6_rcv", tcpmon_fh_trans_rx, TCPMON_H_TCP_V6_RCV },
+	{ "icmp_rcv", tcpmon_fh_trans_rx, TCPMON_H_ICMP_RCV },
+	{ "icmpv6_rcv", tcpmon_fh_trans_rx, TCPMON_H_ICMPV6_RCV },
+	{ "tcp_data_ready", tcpmon_fh_tcp_data_ready, TCPMON_H_TCP_DATA_READY },
+	{ "sock_queue_rcv_skb_reason", tcpmon_fh_sock_queue, TCPMON_H_SOCK_QUEUE_RCV },
+	{ "ip_queue_xmit", tcpmon_fh_ip_queue_xmit, TCPMON_H_IP_QUEUE_XMIT },
+	{ "ip_build_and_send_pkt", tcpmon_fh_ip_build_and_send, TCPMON_H_IP_BUILD_AND_SEND },
+	{ "ip6_xmit", tcpmon_fh_ip6_xmit, TCPMON_H_IP6_XMIT },
+	{ "ip_push_pending_frames", tcpmon_fh_ip_push_pending, TCPMON_H_IP_PUSH_PENDING },
+	{ "ip6_push_pending_frames", tcpmon_fh_ip6_push_pending, TCPMON_H_IP6_PUSH_PENDING },
 };
 
-static void tcpmon_kps_exit(void)
+static void notrace tcpmon_fh_entry(unsigned long ip, unsigned long parent_ip,
+				    struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	container_of(op, struct tcpmon_fh, ops)->fn(&fregs->regs);
+}
+
+static void tcpmon_fhs_exit(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(tcpmon_kps); i++) {
-		if (tcpmon_kps[i].registered)
-			unregister_kprobe(&tcpmon_kps[i].kp);	/* waits for running handlers */
-		tcpmon_kps[i].registered = false;
+	for (i = 0; i < ARRAY_SIZE(tcpmon_fhs); i++) {
+		struct tcpmon_fh *f = &tcpmon_fhs[i];
+
+		if (f->registered)
+			unregister_ftrace_function(&f->ops);	/* waits for running handlers */
+		if (f->filtered)
+			ftrace_free_filter(&f->ops);
+		f->registered = f->filtered = false;
 	}
 }
 
-/* A missing function (inlined or renamed in this kernel) costs one hook, not the module. */
-static void tcpmon_kps_init(void)
+/* A function this kernel inlined or does not trace costs one hook, not the module. */
+static void tcpmon_fhs_init(void)
 {
 	unsigned int i;
 	int err;
 
-	for (i = 0; i < ARRAY_SIZE(tcpmon_kps); i++) {
-		struct tcpmon_kp *k = &tcpmon_kps[i];
+	for (i = 0; i < ARRAY_SIZE(tcpmon_fhs); i++) {
+		struct tcpmon_fh *f = &tcpmon_fhs[i];
 
-		err = register_kprobe(&k->kp);
+		f->ops.func = tcpmon_fh_entry;
+		err = ftrace_set_filter(&f->ops, (unsigned char *)f->name, strlen(f->name), 1);
+		if (!err) {
+			f->filtered = true;
+			err = register_ftrace_function(&f->ops);
+		}
 		if (err) {
-			pr_warn("kprobe %s: %d, layer incomplete\n", k->kp.symbol_name, err);
-			tcpmon_hooks_missing |= BIT(k->hook);
+			pr_warn("ftrace hook %s: %d, layer incomplete\n", f->name, err);
+			tcpmon_hooks_missing |= BIT(f->hook);
+			if (f->filtered)
+				ftrace_free_filter(&f->ops);
+			f->filtered = false;
 			continue;
 		}
-		k->registered = true;
+		f->registered = true;
 	}
 }
 
@@ -432,7 +443,7 @@ int tcpmon_hooks_init(void)
 	err = register_pernet_subsys(&tcpmon_net_ops);
 	if (err)
 		goto err_net;
-	tcpmon_kps_init();
+	tcpmon_fhs_init();
 	return 0;
 
 err_net:
@@ -443,7 +454,7 @@ err_tps:
 
 void tcpmon_hooks_exit(void)
 {
-	tcpmon_kps_exit();
+	tcpmon_fhs_exit();
 	unregister_pernet_subsys(&tcpmon_net_ops);
 	tcpmon_tps_exit();
 }

@@ -80,10 +80,10 @@ enum tcpmon_layer {
 	TCPMON_L_DEV_RX,       /* tracepoint net:netif_receive_skb */
 	TCPMON_L_IP_PRE,       /* netfilter NF_INET_PRE_ROUTING, first priority */
 	TCPMON_L_IP_LOCAL_IN,  /* netfilter NF_INET_LOCAL_IN, first priority */
-	TCPMON_L_TRANS_RX,     /* kprobe tcp_v4_rcv, tcp_v6_rcv, icmp_rcv, icmpv6_rcv */
-	TCPMON_L_SOCK_QUEUE,   /* kprobe tcp_data_ready (TCP), sock_queue_rcv_skb_reason (raw/ping) */
+	TCPMON_L_TRANS_RX,     /* ftrace entry: tcp_v4_rcv, tcp_v6_rcv, icmp_rcv, icmpv6_rcv */
+	TCPMON_L_SOCK_QUEUE,   /* ftrace entry: tcp_data_ready, sock_queue_rcv_skb_reason (raw/ping) */
 	TCPMON_L_SOCK_COPY,    /* tracepoint skb:skb_copy_datagram_iovec (copy to user space) */
-	TCPMON_L_TRANS_TX,     /* kprobe ip_queue_xmit, ip_build_and_send_pkt, ip6_xmit (TCP),
+	TCPMON_L_TRANS_TX,     /* ftrace entry: ip_queue_xmit, ip_build_and_send_pkt, ip6_xmit (TCP),
 				* ip_push_pending_frames, ip6_push_pending_frames (ICMP) */
 	TCPMON_L_IP_LOCAL_OUT, /* netfilter NF_INET_LOCAL_OUT, first priority */
 	TCPMON_L_IP_POST,      /* netfilter NF_INET_POST_ROUTING, last priority */
@@ -100,7 +100,7 @@ enum tcpmon_dir {
 	__TCPMON_DIR_MAX
 };
 
-/* The module's attachment points; a kprobe on a function the running kernel inlined is missing. */
+/* The module's attachment points; a function the running kernel inlined cannot be hooked. */
 enum tcpmon_hook {
 	TCPMON_H_TP_RX,
 	TCPMON_H_TP_TX,

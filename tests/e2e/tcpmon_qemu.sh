@@ -101,6 +101,8 @@ g tcpmon stop
 st=$(g tcpmon stats --csv)
 echo "$st"
 rec=$(echo "$st" | awk -F, 'NR==1{for(i=1;i<=NF;i++)c[$i]=i} NR==2{print $c["recorded"] "/" $c["lost"]}')
+missing=$(echo "$st" | awk -F, 'NR==1{for(i=1;i<=NF;i++)c[$i]=i} NR==2{print $c["hooks_missing"]}')
+[ "$missing" = 0 ] || die "hooks not attached in $kver: mask $missing"
 ncpu=$(echo "$st" | awk -F, 'NR==1{for(i=1;i<=NF;i++)c[$i]=i} NR==2{print $c["ncpus"]}')
 [ "$ncpu" = 1 ] || die "the exact-loss check assumes one guest CPU (got $ncpu)"
 [ "$rec" = "16/84" ] || die "16-record ring: recorded/lost = $rec, expected 16/84"
