@@ -23,7 +23,7 @@ int tcpmon_ring_init(unsigned int records);
 void tcpmon_ring_exit(void);
 void tcpmon_ring_reset(void);
 /* Stamps r (tsc = t_entry, ktime, cpu, seqno) and stores it in this CPU's ring, or counts it
- * lost. Called with preemption off; t_entry is the TSC read at hook entry on this CPU, and the
+ * lost. Called with interrupts off; t_entry is the TSC read at hook entry on this CPU, and the
  * cycles from it to the record committed go to the layer's cost histogram. */
 void tcpmon_ring_put(struct tcpmon_record *r, u64 t_entry);
 void tcpmon_ring_count_filtered(void);

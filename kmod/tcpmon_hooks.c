@@ -55,15 +55,18 @@ static void tcpmon_commit(struct tcpmon_record *r, u64 t0)
 }
 
 /* A packet with its IP header at nhoff (relative to skb->data). */
-/* Preemption stays off from the TSC read to the ring, so the record's TSC and CPU belong
- * together (a netfilter LOCAL_OUT hook may run in preemptible process context). */
+/* Interrupts stay off from the TSC read to the ring: the record's TSC, ktime and CPU are read
+ * together (an interrupt in between, e.g. the NIC's softirq work in a process-context hook, once
+ * put milliseconds between them under TCG), and a netfilter LOCAL_OUT hook may otherwise be
+ * preempted and migrate. */
 static void tcpmon_emit(const struct sk_buff *skb, int nhoff, u8 layer, u8 dir, int ifindex,
 			u8 rflags)
 {
 	struct tcpmon_record r;
+	unsigned long flags;
 	u64 t0;
 
-	preempt_disable();
+	local_irq_save(flags);
 	t0 = rdtsc_ordered();
 	memset(&r, 0, sizeof(r));
 	if (!tcpmon_parse_ip(skb, nhoff, &r)) {
@@ -73,7 +76,7 @@ static void tcpmon_emit(const struct sk_buff *skb, int nhoff, u8 layer, u8 dir, 
 		r.rflags = rflags;
 		tcpmon_commit(&r, t0);
 	}
-	preempt_enable();
+	local_irq_restore(flags);
 }
 
 static bool tcpmon_is_ip(const struct sk_buff *skb)
@@ -244,11 +247,12 @@ static void tcpmon_emit_l4(const struct sk_buff *skb, u8 proto, u8 family, const
 	int thoff = skb_transport_offset(skb);
 	unsigned int alen = family == AF_INET ? 4 : 16;
 	struct tcpmon_record r;
+	unsigned long flags;
 	u64 t0;
 
 	if (thoff < 0 || thoff >= skb->len)
 		return;
-	preempt_disable();	/* ftrace handlers run with it off already; cheap to nest */
+	local_irq_save(flags);	/* as in tcpmon_emit */
 	t0 = rdtsc_ordered();
 	memset(&r, 0, sizeof(r));
 	if (!tcpmon_parse_l4(skb, thoff, proto, skb->len - thoff, &r)) {
@@ -260,7 +264,7 @@ static void tcpmon_emit_l4(const struct sk_buff *skb, u8 proto, u8 family, const
 		r.rflags = TCPMON_RF_ADDR_FROM_SOCK;
 		tcpmon_commit(&r, t0);
 	}
-	preempt_enable();
+	local_irq_restore(flags);
 }
 
 static bool tcpmon_sk_is_tcp(const struct sock *sk)

@@ -105,11 +105,11 @@ void tcpmon_ring_put(struct tcpmon_record *rec, u64 t_entry)
 	unsigned int cpu;
 	u64 t_end;
 
+	local_irq_save(flags);	/* the hooks have them off already: nests for free */
 	/* one clock read: real time is the monotonic time plus the realtime offset */
 	rec->tsc = t_entry;
 	rec->mono_ns = ktime_get_ns();
 	rec->real_ns = ktime_to_ns(ktime_mono_to_real(ns_to_ktime(rec->mono_ns)));
-	local_irq_save(flags);
 	cpu = smp_processor_id();
 	r = tcpmon_rings[cpu];
 	rec->cpu = cpu;

@@ -51,10 +51,16 @@ file == 1 {
 	mono[key, layer] = $col["mono_ns"]
 	if (proto == "tcp" && $col["len"] + 0 > tlen[key] + 0)
 		tlen[key] = $col["len"]	# the super-packet's payload above dev-tx
+	# The TSC converted through the calibration pairs against ktime read in the same hook with
+	# interrupts off. Not every record: a vCPU the host deschedules between the two reads (TCG
+	# on a loaded machine) really puts milliseconds between them; the bulk must agree.
+	if ($col["tsc_ns"] == "")
+		fail("record " n ": no TSC-derived time")
 	d = $col["tsc_ns"] - $col["real_ns"]
 	if (d < 0) d = -d
-	if ($col["tsc_ns"] == "" || d > 2000000)
-		fail("record " n ": TSC-derived time " $col["tsc_ns"] " is " d " ns from ktime real " $col["real_ns"])
+	if (d > 2000000)
+		nfar++
+	dev[n] = d
 	if (proto == "tcp" && (layer == "dev-tx" || layer == "dev-rx")) {
 		nd = ++ndev[dir]
 		dseq[dir, nd] = $col["seq"]; dack[dir, nd] = $col["ack"]
@@ -165,6 +171,21 @@ END {
 		else
 			ntcp[kdir[k]]++
 	}
+	nd = 0
+	for (i = 1; i <= n; i++)
+		sd[++nd] = dev[i]
+	# median by counting (no asort in mawk)
+	lo = 0; hi = 100000000
+	while (hi - lo > 1000) {
+		mid = int((lo + hi) / 2); c = 0
+		for (i = 1; i <= nd; i++) if (sd[i] <= mid) c++
+		if (c >= nd / 2) hi = mid; else lo = mid
+	}
+	printf "TSC-derived vs ktime: median |diff| <= %d ns, %d of %d records beyond 2 ms\n", hi, nfar, n
+	if (hi > 200000)
+		fail("TSC-derived times: median distance to ktime " hi " ns (> 200 us)")
+	if (nfar > n / 20)
+		fail("TSC-derived times: " nfar " of " n " records more than 2 ms from ktime")
 	printf "checked: %d records, %d packets (tcp tx %d rx %d, icmp tx %d rx %d, icmp6 tx %d rx %d, %d GSO segments), %d pcap tcp + %d icmp, %d duplicates\n",
 		n, nkeys, ntcp["tx"], ntcp["rx"], nicmp["tx"], nicmp["rx"], nicmp6["tx"], nicmp6["rx"], nseg, np, npi, dups
 	if (np < 10 || npi < 2 || ntcp["tx"] < 5 || nicmp["rx"] < 2 || (guest6 != "" && nicmp6["rx"] < 2)) {
