@@ -85,7 +85,7 @@ vdq_accel() {
 	local boot cache
 	boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
 	cache=$VDQ_RUN/accel.$boot
-	if [ "$(wc -l <"$cache" 2>/dev/null)" = 2 ]; then
+	if [ -s "$cache" ] && [ "$(wc -l <"$cache")" = 2 ]; then
 		head -n 1 "$cache"
 		return 0
 	fi
@@ -115,7 +115,7 @@ vdq__probe_kvm() { # boots the default initramfs under KVM without a NIC; ready 
 	mkfifo "$d/cmd.in" "$d/cmd.out"
 	t0=$(vdq__ms)
 	qemu-system-x86_64 -accel kvm -m 256M -smp 1 -nodefaults -display none -no-reboot \
-		-kernel "${VDQ_KERNEL:-$(vdq__kernel)}" -initrd "$d/initrd.gz" \
+		-kernel "$(vdq__boot_image "${VDQ_KERNEL:-$(vdq__kernel)}")" -initrd "$d/initrd.gz" \
 		-append "console=ttyS0 panic=-1 vd.name=kvmprobe" -serial "file:$d/console.log" \
 		-chardev "pipe,id=vdcmd,path=$d/cmd" -device virtio-serial-pci \
 		-device "virtserialport,chardev=vdcmd,name=vd.cmd" </dev/null >"$d/qemu.log" 2>&1 &
@@ -142,10 +142,46 @@ vdq__kernel() { # newest installed Debian kernel image
 	echo "$k"
 }
 
-vdq__default_initrd() { # OUT: the default initramfs, built once per run directory
-	local out=$1 cache=$VDQ_RUN/default-initrd.gz
-	if [ ! -s "$cache" ] || [ "$VDQ_HOME/mkinitramfs.sh" -nt "$cache" ] ||
-		[ -n "$(find "$VDQ_HOME/guest" -newer "$cache" 2>/dev/null)" ]; then
+# The image qemu boots: the ELF vmlinux inside the bzImage, extracted once and cached, so qemu
+# enters it through its PVH note and skips the real-mode setup and the in-guest decompression
+# (under TCG that takes 10-15 s of a 25-30 s boot). Falls back to the bzImage itself when the
+# payload cannot be extracted or VDQ_PVH=0.
+vdq__boot_image() { # KERNEL -> path
+	local k=$1 out magic off tool
+	if [ "${VDQ_PVH:-1}" = 0 ]; then
+		echo "$k"
+		return 0
+	fi
+	out=$VDQ_RUN/vmlinux.$(basename "$k").$(stat -c '%s.%Y' "$k" 2>/dev/null)
+	if [ -s "$out" ]; then
+		echo "$out"
+		return 0
+	fi
+	mkdir -p "$VDQ_RUN"
+	for magic in '\xfd7zXZ\x00:xz' '\x28\xb5\x2f\xfd:zstd' '\x1f\x8b\x08\x00:gzip'; do
+		tool=${magic##*:}
+		command -v "$tool" >/dev/null || continue
+		for off in $(LC_ALL=C grep -obUaP "${magic%:*}" "$k" 2>/dev/null | cut -d: -f1 | head -n 4); do
+			tail -c +$((off + 1)) "$k" | "$tool" -dc 2>/dev/null >"$out.$$"
+			if [ "$(head -c 4 "$out.$$" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then
+				mv "$out.$$" "$out"
+				echo "$out"
+				return 0
+			fi
+		done
+	done
+	rm -f "$out.$$"
+	echo "$k"
+}
+
+vdq__default_initrd() { # OUT: the default initramfs, built once per content of its sources
+	local out=$1 key cache
+	# Keyed by the builder's and the guest files' content and the kernels installed, so worktrees
+	# with different guest files sharing $VDQ_RUN never boot each other's initramfs.
+	key=$(cat "$VDQ_HOME/mkinitramfs.sh" "$VDQ_HOME"/guest/* <(ls /lib/modules) | md5sum | cut -c1-12)
+	cache=$VDQ_RUN/default-initrd.$key.gz
+	if [ ! -s "$cache" ]; then
+		mkdir -p "$VDQ_RUN"
 		"$VDQ_HOME/mkinitramfs.sh" -o "$cache.$$" && mv "$cache.$$" "$cache" || return 1
 	fi
 	cp "$cache" "$out"
@@ -154,11 +190,15 @@ vdq__default_initrd() { # OUT: the default initramfs, built once per run directo
 # ---------------------------------------------------------------------------------------------
 # Environment: a network namespace with bridge vdbr0 and the host peer address SUBNET.1/24.
 
+vdq_netns_exists() { # NETNS (exact name)
+	ip netns list | awk '{print $1}' | grep -qxF -- "$1"
+}
+
 vdq_env_create() { # NETNS [SUBNET (three octets, default 10.0.2)]
 	local ns=$1 subnet=${2:-10.0.2} e
 	[ -n "$ns" ] || { vdq_die "vdq_env_create: missing NETNS"; return 1; }
 	[[ $subnet =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { vdq_die "vdq_env_create: SUBNET '$subnet' is not three octets"; return 1; }
-	if ip netns list | grep -qw -- "$ns"; then
+	if vdq_netns_exists "$ns"; then
 		vdq_die "network namespace '$ns' exists already"
 		return 1
 	fi
@@ -166,6 +206,8 @@ vdq_env_create() { # NETNS [SUBNET (three octets, default 10.0.2)]
 	rm -rf "$e"
 	mkdir -p "$e/guests"
 	echo "$subnet" >"$e/subnet"
+	# IPv6 beside it: fd00:0:0:C::/64, C being the third octet written as is (10.0.2 -> fd00:0:0:2).
+	echo "fd00:0:0:${subnet##*.}" >"$e/subnet6"
 	VDQ_NETNS=$ns
 	VDQ_ENVS+=("$ns")
 	ip netns add "$ns" || { rm -rf "$e"; vdq_die "ip netns add $ns failed"; return 1; }
@@ -173,6 +215,7 @@ vdq_env_create() { # NETNS [SUBNET (three octets, default 10.0.2)]
 	if ! { ip -n "$ns" link set lo up &&
 		ip -n "$ns" link add "$VDQ_BRIDGE" type bridge forward_delay 0 stp_state 0 &&
 		ip -n "$ns" addr add "$subnet.1/24" dev "$VDQ_BRIDGE" &&
+		ip -n "$ns" -6 addr add "fd00:0:0:${subnet##*.}::1/64" dev "$VDQ_BRIDGE" nodad &&
 		ip -n "$ns" link set "$VDQ_BRIDGE" up; }; then
 		vdq_env_destroy "$ns"
 		vdq_die "cannot set up bridge in $ns"
@@ -180,8 +223,8 @@ vdq_env_create() { # NETNS [SUBNET (three octets, default 10.0.2)]
 	fi
 	# Backstop for a caller killed without running its traps: tear down when it is gone.
 	if [ -n "${VDQ_OWNER:-$$}" ] && [ "${VDQ_OWNER:-$$}" != 0 ]; then
-		setsid bash "$VDQ_HOME/watchdog.sh" "${VDQ_OWNER:-$$}" "$ns" "$VDQ_RUN" </dev/null >/dev/null 2>&1 &
-		echo $! >"$e/watchdog.pid"
+		(setsid bash "$VDQ_HOME/watchdog.sh" "${VDQ_OWNER:-$$}" "$ns" "$VDQ_RUN" </dev/null >/dev/null 2>&1 &
+			echo $! >"$e/watchdog.pid")
 	fi
 }
 
@@ -191,6 +234,7 @@ vdq_env_use() { # NETNS: make an existing environment current (e.g. from another
 }
 
 vdq_peer_ip() { local e; e=$(vdq__env) || return 1; echo "$(cat "$e/subnet").1"; }
+vdq_peer_ip6() { local e; e=$(vdq__env) || return 1; echo "$(cat "$e/subnet6")::1"; }
 vdq_bridge() { echo "$VDQ_BRIDGE"; }
 
 # Runs a command inside the environment's namespace (host side: tcpdump, sinks...).
@@ -203,8 +247,8 @@ vdq_host_bg() { # TAG CMD...
 	e=$(vdq__env) || return 1
 	mkdir -p "$e/bg"
 	# The tag's directory on the command line lets vdq__ours recognise the process later.
-	ip netns exec "$VDQ_NETNS" setsid "$@" </dev/null >"$e/bg/$tag.log" 2>&1 &
-	echo $! >"$e/bg/$tag.pid"
+	(ip netns exec "$VDQ_NETNS" setsid "$@" </dev/null >"$e/bg/$tag.log" 2>&1 &
+		echo $! >"$e/bg/$tag.pid")
 	echo "$e/bg" >"$e/bg/$tag.dir"
 }
 
@@ -264,7 +308,7 @@ vdq_env_destroy() { # [NETNS]: stop every guest and host process, delete namespa
 			vdq_host_bg_stop "${t%.pid}"
 		done
 	fi
-	if ip netns list | grep -qw -- "$ns"; then
+	if vdq_netns_exists "$ns"; then
 		# Anything still running in the namespace was started by us (through it).
 		for p in $(ip netns pids "$ns" 2>/dev/null); do
 			kill -KILL "$p" 2>/dev/null
@@ -342,12 +386,14 @@ vdq_guest_start() { # NAME [options], see README.md
 	mkdir -p "$g/share/.xfer"
 	hostpart=${hostpart:-$((10 + idx))}
 	mac=${mac:-$(printf '52:54:00:12:%02x:%02x' "$idx" "$hostpart")}
-	local subnet tap=vdtap$idx ip
+	local subnet tap=vdtap$idx ip ip6
 	subnet=$(cat "$e/subnet")
 	ip=$subnet.$hostpart
+	ip6=$(cat "$e/subnet6")::$hostpart
 	{
 		echo "name=$name"
 		echo "ip=$ip"
+		echo "ip6=$ip6"
 		echo "mac=$mac"
 		echo "tap=$tap"
 		echo "nic=$nic"
@@ -371,12 +417,18 @@ vdq_guest_start() { # NAME [options], see README.md
 	[ -n "$mtu" ] && ip -n "$VDQ_NETNS" link set "$tap" mtu "$mtu"
 	mkfifo "$g/cmd.in" "$g/cmd.out"
 
-	local qc=()
+	local qc=() image
+	image=$(vdq__boot_image "$kernel")
+	if [ "$image" = "$kernel" ]; then
+		echo "boot=bzimage" >>"$g/info"
+	else
+		echo "boot=pvh" >>"$g/info"
+	fi
 	[ -n "$cpu" ] && qc+=(taskset -c "$cpu")
 	qc+=(qemu-system-x86_64 -name "vdq-$name" -accel "$accel" -m "$mem" -smp 1
 		-nodefaults -display none -no-reboot -pidfile "$g/qemu.pid"
-		-kernel "$kernel" -initrd "$initrd"
-		-append "console=ttyS0 panic=-1 vd.name=$name vd.ip=$ip/24 vd.peer=$subnet.1 ${mtu:+vd.mtu=$mtu }$append"
+		-kernel "$image" -initrd "$initrd"
+		-append "console=ttyS0 panic=-1 vd.name=$name vd.ip=$ip/24 vd.ip6=$ip6/64 vd.peer=$subnet.1 ${mtu:+vd.mtu=$mtu }$append"
 		-serial "file:$g/console.log"
 		-chardev "pipe,id=vdcmd,path=$g/cmd" -device virtio-serial-pci
 		-device "virtserialport,chardev=vdcmd,name=vd.cmd"
@@ -392,8 +444,10 @@ vdq_guest_start() { # NAME [options], see README.md
 	qc+=("${qargs[@]}")
 	vdq__ms >"$g/t0"
 	echo "${qc[*]}" >"$g/qemu.cmdline"
-	ip netns exec "$VDQ_NETNS" "${qc[@]}" </dev/null >"$g/qemu.log" 2>&1 &
-	echo $! >"$g/pid"
+	# Launched from a subshell: qemu (like every process the harness starts) is no child of the
+	# caller's shell, so a bare `wait` there does not wait for it.
+	(ip netns exec "$VDQ_NETNS" "${qc[@]}" </dev/null >"$g/qemu.log" 2>&1 &
+		echo $! >"$g/pid")
 	echo "$limit" >"$g/boot_timeout"
 	((wait)) || return 0
 	vdq_guest_wait "$name"

@@ -32,9 +32,14 @@ vdq_guest_start b1 --nic virtio --disk 64 --no-wait || fail "start b1"
 vdq_guest_wait m1 || fail "m1 did not boot"
 vdq_guest_wait b1 || fail "b1 did not boot"
 accel=$(vdq_guest_info m1 accel)
-echo "boot: accel=$accel m1=$(vdq_guest_info m1 boot_ms) ms b1=$(vdq_guest_info b1 boot_ms) ms" \
+echo "boot: accel=$accel ($(vdq_guest_info m1 boot) entry) m1=$(vdq_guest_info m1 boot_ms) ms b1=$(vdq_guest_info b1 boot_ms) ms" \
 	"($(vdq_accel_reason))"
 m1ip=$(vdq_guest_info m1 ip)
+if [ -n "${pin[*]}" ]; then
+	aff=$(taskset -pc "$(vdq_guest_info m1 pid)" | sed 's/.*: *//')
+	[ "$aff" = 1 ] || fail "m1's qemu runs on CPUs '$aff', want 1"
+	echo "m1 pinned to CPU $aff"
+fi
 [ "$(vdq_guest_info m1 net)" = up ] || fail "m1 network not up"
 [ "$(vdq_guest_info b1 net)" = up ] || fail "b1 network not up"
 
@@ -61,6 +66,10 @@ n4=$(grep -c 'time=' "$work/ping4.txt")
 bad=$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$work/ping4.txt" | awk '$1 <= 0 {n++} END {print n + 0}')
 [ "$bad" = 0 ] || fail "$bad RTTs not > 0"
 echo "4 Hz: $(tail -n 1 "$work/ping4.txt")"
+
+# IPv6 works from the start (addresses without DAD on both ends).
+vdq_exec m1 -t 30 -- "ping6 -c 2 -i 0.25 $(vdq_peer_ip6)" >"$work/ping6.txt" || fail "ping6: $(cat "$work/ping6.txt")"
+grep -q "from $(vdq_peer_ip6)" "$work/ping6.txt" || fail "ping6: no reply from $(vdq_peer_ip6): $(cat "$work/ping6.txt")"
 
 # 1000 Hz burst (busybox ping takes -i 0.001 as root).
 t0=$(vdq__ms)
@@ -112,6 +121,15 @@ G=$root/testbeds/qemu/guest.sh
 "$G" --netns "$ns" bogus 2>/dev/null
 [ $? = 2 ] || fail "guest.sh: an unknown subcommand is not a usage error"
 
+# Callers in parallel on one guest each get their own answer (the channel is serialized), and
+# the harness leaves no jobs of its own in the caller's shell (a bare `wait` must not hang).
+[ -z "$(jobs -p)" ] || fail "the harness left jobs in the caller's shell: $(jobs -l)"
+for i in 1 2 3 4; do
+	(o=$("$G" --netns "$ns" exec m1 "sleep 0.$i; echo p$i"); [ "$o" = "p$i" ] || echo "p$i got '$o'" >>"$work/par.bad") &
+done
+wait
+[ -e "$work/par.bad" ] && fail "parallel exec: $(cat "$work/par.bad")"
+
 # Exit codes and stderr travel back; a command past its limit is killed.
 out=$(vdq_exec m1 -- 'echo out; echo err >&2; exit 3' 2>"$work/err.txt")
 rc=$?
@@ -140,7 +158,7 @@ vdq_load_stop b1 all || fail "stopping loads"
 # Teardown leaves nothing.
 state=$VDQ_RUN/$ns
 vdq_cleanup
-ip netns list | grep -qw "$ns" && fail "namespace $ns left"
+vdq_netns_exists "$ns" && fail "namespace $ns left"
 pgrep -f "$state" >/dev/null && fail "processes left: $(pgrep -af "$state")"
 [ -e "$state" ] && fail "state directory $state left"
 for dev in vdbr0 vdtap0 vdtap1; do

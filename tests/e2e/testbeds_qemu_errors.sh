@@ -65,7 +65,7 @@ pgrep -f "$env_dir/" >/dev/null && fail "processes left after stop: $(pgrep -af 
 check_gone() {
 	local i
 	for ((i = 0; i < $3 * 2; i++)); do
-		if ! ip netns list | grep -qw "$1" && ! pgrep -f "$2" >/dev/null; then
+		if ! vdq_netns_exists "$1" && ! pgrep -f "$2" >/dev/null; then
 			return 0
 		fi
 		sleep 0.5
@@ -75,7 +75,7 @@ check_gone() {
 child_ns=vdtk$$
 bash -c '. "$1/testbeds/qemu/lib.sh"; trap vdq_cleanup EXIT INT TERM
 	vdq_env_create "$2" 10.0.5 && vdq_guest_start k1 --no-wait && echo started >"$3/k.started"
-	sleep 300' child "$root" "$child_ns" "$work" &
+	exec sleep 300' child "$root" "$child_ns" "$work" &
 child=$!
 for _ in $(seq 100); do [ -e "$work/k.started" ] && break; sleep 0.2; done
 [ -e "$work/k.started" ] || fail "SIGKILL case: the child did not start a guest"
