@@ -65,10 +65,7 @@ out=$(g su nobody -s /bin/sh -c "'tcpmon stats'" 2>&1); rc=$?
 echo "ok: errors without module and without CAP_NET_ADMIN"
 
 # --- recording ping + TCP, IPv4 and IPv6, against the host's capture
-peer6=fd00:2::1 gip6=fd00:2::10
-vdq_netns_exec ip -6 addr add $peer6/64 dev "$(vdq_bridge)" nodad || die "host IPv6 address"
-g "ip -6 addr add $gip6/64 dev \$(ip -o -4 addr show | awk '/$gip/ {print \$2}')" || die "guest IPv6 address"
-g "for i in \$(seq 50); do ip -6 addr | grep -q tentative || break; sleep 0.2; done"  # busybox ip: no nodad
+peer6=$(vdq_peer_ip6) gip6=$(vdq_guest_info m1 ip6)
 vdq_host_bg sink busybox nc -ll -p 5001 -e sh -c 'exec cat >/dev/null' || die "sink"
 vdq_host_bg cap tcpdump -i vdtap0 -U -s 128 -w "$work/tap.pcap" || die "tcpdump"
 sleep 1
