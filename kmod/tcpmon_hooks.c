@@ -34,9 +34,11 @@
 
 u32 tcpmon_hooks_missing;
 
+/* Not in NMI (netpoll from a panic): the per-CPU ring's one producer runs with interrupts off,
+ * and an NMI would be a second one. */
 static __always_inline bool tcpmon_on(u8 layer)
 {
-	return READ_ONCE(tcpmon_running) && (READ_ONCE(tcpmon_layers) & BIT(layer));
+	return READ_ONCE(tcpmon_running) && (READ_ONCE(tcpmon_layers) & BIT(layer)) && !in_nmi();
 }
 
 static void tcpmon_commit(struct tcpmon_record *r, u64 t0)
