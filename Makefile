@@ -4,6 +4,7 @@
 #   make check      install missing deps, build with ASan+UBSan, run every test (unit, e2e, fuzz)
 #   make demo       install missing deps, build, run the default scenario, store it in ./vmdelay.db
 #   make bench      benchmarks (ratios against baselines measured in the same run)
+#   make check-kmod tcpmon.ko's tests only (builds it, boots it in a qemu guest)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages that are missing (and only those)
 #
