@@ -71,6 +71,8 @@ static int kernel_error(int e, const char *extack, struct vd_err *err)
 {
 	if (e == EPERM || e == EACCES)
 		return vd_err_set(err, "permission denied: tcpmon needs CAP_NET_ADMIN (run it as root)");
+	if (e == EPROTONOSUPPORT) /* the family went away after we resolved it */
+		return vd_err_set(err, "the tcpmon kernel module is not loaded any more (unloaded while tcpmon ran)");
 	return vd_err_set(err, "kernel: %s%s%s", strerror(e), *extack ? ": " : "", extack);
 }
 

@@ -119,12 +119,20 @@ dmesg_clean "malformed netlink requests"
 g "setsid ping -i 0.01 $peer </dev/null >/dev/null 2>&1 &"
 g "setsid sh -c 'while :; do dd if=/dev/zero bs=1k count=2000 2>/dev/null | nc -w 1 $peer 5001; done' </dev/null >/dev/null 2>&1 &"
 for i in 1 2 3; do
-	g rmmod tcpmon || die "rmmod under traffic ($i)"
-	g insmod $ko || die "insmod under traffic ($i)"
-	g tcpmon start || die "start under traffic ($i)"
+	g rmmod tcpmon || die "rmmod under traffic ($i): rc $?"
+	g insmod $ko || die "insmod under traffic ($i): rc $?"
+	g tcpmon start || die "start under traffic ($i): rc $?"
 	g "tcpmon record -w /tmp/t.tcm -G 1 2>&1" || die "record under traffic ($i)"
 done
-g rmmod tcpmon || die "final rmmod under traffic"
+# unloaded while `tcpmon record` reads: the reader stops with a clear error, its file stays valid
+g tcpmon start || die "start before unloading under a reader"
+g "setsid tcpmon record -w /tmp/u.tcm -G 100 </dev/null >/tmp/u.log 2>&1 &"
+sleep 2
+g "for i in \$(seq 20); do rmmod tcpmon && break; sleep 0.2; done" || die "rmmod with a reader"
+g "for i in \$(seq 50); do pidof tcpmon >/dev/null || break; sleep 0.2; done; ! pidof tcpmon" ||
+	die "tcpmon record still runs after the module went away"
+g cat /tmp/u.log | grep -q 'not loaded any more' || die "reader's error after unload: $(g cat /tmp/u.log)"
+g tcpmon dump --header /tmp/u.tcm || die "record file of an interrupted recording"
 dmesg_clean "insmod/rmmod under traffic"
 echo "ok: insmod/rmmod three times under traffic, dmesg clean"
 echo "tcpmon_qemu: all checks passed"
