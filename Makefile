@@ -5,6 +5,7 @@
 #   make demo       install missing deps, build, run the default scenario, store it in ./vmdelay.db
 #   make fuzz       every fuzz harness for FUZZ_SECONDS (default 300) each
 #   make bench      benchmarks (ratios against baselines measured in the same run)
+#   make check-kmod tcpmon.ko's tests only (builds it, boots it in a qemu guest)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages that are missing (and only those)
 #
@@ -141,3 +142,10 @@ clean:
 
 help:
 	@sed -n '2,12p' Makefile
+
+# check-kmod: only tcpmon.ko's tests (tests/e2e/tcpmon_*.sh build the module against the guest
+# kernel's headers and boot it under qemu); `make check` runs them too.
+.PHONY: check-kmod
+check-kmod: deps
+	$(MAKE) VARIANT=release all
+	tests/run.sh tcpmon

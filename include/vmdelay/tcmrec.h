@@ -1,0 +1,86 @@
+/* tcmrec.h — tcpmon record files (docs/formats/tcpmon.md): writing them while recording, reading
+ * them back bounds-checked, converting each record's TSC to nanoseconds from the per-CPU
+ * TSC/ktime calibration pairs, and printing them as text, CSV or JSON (issue 5). */
+#ifndef VMDELAY_TCMREC_H
+#define VMDELAY_TCMREC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vmdelay/err.h"
+#include "vmdelay/output.h"
+#include "vmdelay/record.h"
+#include "vmdelay/vdtime.h"
+
+/* The file header, decoded into host order. */
+struct tcmrec_info {
+	uint16_t version;
+	uint32_t record_size;
+	uint32_t tsc_khz;
+	uint32_t clock_flags;     /* enum tcpmon_clock_flags */
+	vd_ns realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
+	vd_ns start_real_ns;
+	uint32_t ncpus;
+	uint32_t layers;
+	char kernel_release[65];
+	char hostname[65];
+	char clocksource[32];
+	int has_stats;            /* a STATS block was read (the recording ended cleanly) */
+	struct tcpmon_file_stats stats;
+};
+
+/* ---- writer ---- */
+struct tcmrec_writer;
+int tcmrec_writer_open(const char *path, const struct tcmrec_info *info,
+		       struct tcmrec_writer **out, struct vd_err *err);
+int tcmrec_write_records(struct tcmrec_writer *w, const struct tcpmon_record *r, size_t n,
+			 struct vd_err *err);
+int tcmrec_write_calib(struct tcmrec_writer *w, const struct tcpmon_calib *c, size_t n,
+		       struct vd_err *err);
+int tcmrec_write_stats(struct tcmrec_writer *w, const struct tcpmon_file_stats *s,
+		       struct vd_err *err);
+/* Flushes and closes; -1 if any write failed. */
+int tcmrec_writer_close(struct tcmrec_writer *w, struct vd_err *err);
+
+/* ---- reader ---- */
+struct tcmrec;
+/* Parses a whole file image; every offset is checked. The message names name and the offset. */
+int tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcmrec **out,
+		 struct vd_err *err);
+int tcmrec_open(const char *path, struct tcmrec **out, struct vd_err *err);
+void tcmrec_free(struct tcmrec *rd);
+
+const struct tcmrec_info *tcmrec_info(const struct tcmrec *rd);
+size_t tcmrec_count(const struct tcmrec *rd);
+const struct tcpmon_record *tcmrec_get(const struct tcmrec *rd, size_t i);
+size_t tcmrec_calib_count(const struct tcmrec *rd);
+
+/* CLOCK_MONOTONIC / CLOCK_REALTIME ns of a TSC value read on cpu: interpolated between that
+ * CPU's calibration pairs (extrapolated with tsc_khz outside them). VD_NS_NONE without pairs. */
+vd_ns tcmrec_tsc_to_mono(const struct tcmrec *rd, uint32_t cpu, uint64_t tsc);
+vd_ns tcmrec_tsc_to_real(const struct tcmrec *rd, uint32_t cpu, uint64_t tsc);
+
+/* Decodes one little-endian record of size bytes (>= 112; extra bytes of newer versions are
+ * ignored). -1 if size is too small. Shared with the netlink parser. */
+int tcmrec_decode_record(const uint8_t *p, size_t size, struct tcpmon_record *r);
+int tcmrec_decode_calib(const uint8_t *p, size_t size, struct tcpmon_calib *c);
+
+/* ---- names ---- */
+const char *tcmrec_layer_name(unsigned layer);   /* "dev-rx", ... ; "?" when unknown */
+int tcmrec_layer_parse(const char *name);        /* enum value or -1 */
+const char *tcmrec_dir_name(unsigned dir);       /* "rx", "tx" */
+const char *tcmrec_proto_name(unsigned proto);   /* "tcp", "icmp", "icmp6" */
+/* "SA" style TCP flags: F S R P A U E C in that order, "." when none. buf >= 9 bytes. */
+void tcmrec_tcp_flags(unsigned flags, char *buf);
+/* Clock flag names joined by "+" into buf ("" when none). */
+void tcmrec_clock_flags(uint32_t flags, char *buf, size_t len);
+/* Address of a record side as text (inet_ntop). buf >= 46 bytes. */
+void tcmrec_addr(const struct tcpmon_record *r, int dst, char *buf, size_t len);
+
+/* One row per record: the columns of docs/formats/tcpmon.md. */
+void tcmrec_dump(const struct tcmrec *rd, struct vd_out *o);
+/* The header as one row. */
+void tcmrec_dump_info(const struct tcmrec *rd, struct vd_out *o);
+
+#endif

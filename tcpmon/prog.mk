@@ -1,0 +1,2 @@
+PROGS += tcpmon
+tcpmon_DIR := tcpmon
