@@ -48,6 +48,8 @@ fi
 ((defaults)) && mods=("${default_mods[@]}" "${mods[@]}")
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/vdq-initramfs.XXXXXX")
+# mktemp -d makes the directory 0700: it becomes the guest's /, which every user must traverse.
+chmod 0755 "$root"
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,mnt/host,mnt/disk,usr/bin,usr/sbin,usr/local/bin,data} \
 	"$root/lib/modules/vmdelay"
