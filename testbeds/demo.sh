@@ -39,6 +39,26 @@ if ((rc != 0)); then
 	exit "$rc"
 fi
 dir=$(ls -td "$out"/demo-* 2>/dev/null | head -n 1)
+
+# The headline, as in Whiteaker et al. Table 1: each layer's added RTT, median and p99 per
+# phase, from the analysis run just stored (the full tables are above).
+echo
+echo "Per-layer ΔRTT (µs), median / p99, from the stored run:"
+sqlite3 -column -header "$db" "
+  WITH r AS (SELECT rowid AS rid, * FROM results WHERE direction = 'rtt' AND metric IN ('delta', 'total')
+             AND run_id = (SELECT max(id) FROM runs WHERE tool = 'vmdelay-analyze' AND complete)),
+  cell(layer, phase, txt, ord) AS (
+    SELECT vantage, phase,
+           printf('%.1f / %.1f', max(CASE WHEN stat = 'median_ns' THEN value END) / 1e3,
+                                 max(CASE WHEN stat = 'p99_ns' THEN value END) / 1e3),
+           min(rid)
+    FROM r GROUP BY vantage, phase)
+  SELECT layer AS \"layer (inner vantage)\",
+         max(CASE WHEN phase = 'rest-pre' THEN txt END) AS \"at rest before\",
+         max(CASE WHEN phase = 'load' THEN txt END) AS \"under load\",
+         max(CASE WHEN phase = 'rest-post' THEN txt END) AS \"at rest after\"
+  FROM cell GROUP BY layer ORDER BY min(ord);" ||
+	echo "demo: could not read the stored results from $db" >&2
 echo
 echo "demo: runs stored in $(cd "$(dirname "$db")" && pwd)/$(basename "$db")"
 echo "demo: traces, tables and plots in $(cd "$dir" && pwd)/ (plots/*.svg: RTT and per-layer CDFs, send/receive PDFs, RTT over time)"
