@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmdelay/mem.h"
 #include "vmdelay/probe.h"
 
 static int is_rest(int phase)
@@ -136,8 +137,8 @@ int vd_delay_analyze(struct vd_vantage *const *vps, size_t nvp, const struct vd_
 	d->phase = malloc(n ? n : 1);
 	d->aligned = calloc(nvp ? nvp : 1, sizeof(*d->aligned));
 	d->clock_id = calloc(nvp ? nvp : 1, sizeof(*d->clock_id));
-	d->req = malloc((n ? n : 1) * nvp * sizeof(*d->req));
-	d->rep = malloc((n ? n : 1) * nvp * sizeof(*d->rep));
+	d->req = vd_mem_alloc(n * nvp, sizeof(*d->req));
+	d->rep = vd_mem_alloc(n * nvp, sizeof(*d->rep));
 	if (!d->phase || !d->aligned || !d->clock_id || !d->req || !d->rep) {
 		vd_delay_free(d);
 		return vd_err_set(err, "out of memory");
@@ -206,7 +207,7 @@ static int summarize_by(const struct vd_delay *d, int phase, size_t a, size_t b,
 			enum vd_delay_dir dir, struct vd_summary *s)
 {
 	size_t n = d->map.n;
-	vd_ns *vals = malloc((n ? n : 1) * sizeof(*vals));
+	vd_ns *vals = vd_mem_alloc(n, sizeof(*vals));
 	if (!vals)
 		return -1;
 	size_t k = 0;
@@ -215,7 +216,7 @@ static int summarize_by(const struct vd_delay *d, int phase, size_t a, size_t b,
 			continue;
 		vals[k++] = rtt ? vd_delay_rtt(d, p, a) : vd_delay_layer(d, p, b, dir);
 	}
-	int rc = vd_summarize(vals, k, s);
+	int rc = vd_summarize_inplace(vals, k, s);
 	free(vals);
 	return rc;
 }

@@ -3,6 +3,7 @@
  * probe's RTT at every vantage point). */
 #include "vmdelay/match.h"
 
+#include "vmdelay/mem.h"
 #include "vmdelay/stats.h"
 
 #include <stdlib.h>
@@ -41,16 +42,20 @@ static void key_of(const struct vd_echo *e, struct mkey *k)
 }
 
 /* The flow (addresses, id) is mixed, the seq added as is: a flow's consecutive probes land in
- * consecutive slots, so matching walks the table nearly in order instead of missing the cache. */
+ * consecutive slots, so matching walks the table nearly in order instead of missing the cache.
+ * The words are multiplied independently and mixed once: no chain of dependent multiplies on
+ * the per-packet path. */
 static uint64_t key_hash(const struct mkey *k)
 {
-	uint64_t w[sizeof(*k) / 8], h = 0;
+	uint64_t w[sizeof(*k) / 8];
 	memcpy(w, k, sizeof(w));
 	w[0] = k->id | (uint64_t)k->fam << 16 | (uint64_t)k->has_id << 24;
-	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 32;
-	}
+	uint64_t h = w[0] * 0x9e3779b97f4a7c15ull ^ w[1] * 0xc2b2ae3d27d4eb4full ^
+		     w[2] * 0x165667b19e3779f9ull ^ w[3] * 0xd6e8feb86659fd93ull ^
+		     w[4] * 0xff51afd7ed558ccdull;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
 	return h + k->seq;
 }
 
@@ -72,9 +77,10 @@ static struct slot *lookup(const struct table *t, const struct mkey *k, uint64_t
 static int table_grow(struct table *t)
 {
 	struct table n = {.size = t->size ? t->size * 2 : 1024, .used = t->used};
-	n.tab = calloc(n.size, sizeof(*n.tab));
+	n.tab = vd_mem_alloc(n.size, sizeof(*n.tab));
 	if (!n.tab)
 		return -1;
+	memset(n.tab, 0, n.size * sizeof(*n.tab));
 	for (size_t i = 0; i < t->size; i++)
 		if (t->tab[i].used)
 			*lookup(&n, &t->tab[i].key, key_hash(&t->tab[i].key)) = t->tab[i];
@@ -104,9 +110,9 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 	for (size_t i = 0; i < v->n; i++)
 		nreq += v->ev[i].kind == VD_ECHO_REQUEST;
 	struct table t = {0};
-	size_t *next = malloc((v->n ? v->n : 1) * sizeof(*next));
+	size_t *next = vd_mem_alloc(v->n, sizeof(*next));
 	size_t npairs_max = nreq < v->n - nreq ? nreq : v->n - nreq;
-	v->pairs = malloc((npairs_max ? npairs_max : 1) * sizeof(*v->pairs));
+	v->pairs = vd_mem_alloc(npairs_max, sizeof(*v->pairs));
 	if (table_grow(&t) < 0 || !next || !v->pairs) {
 		free(t.tab);
 		free(next);
@@ -235,15 +241,10 @@ static int add_probe(struct builder *b, const struct vd_echo *req, const struct 
 		     size_t v, vd_ns ref)
 {
 	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		struct xprobe *p = realloc(b->p, cap * sizeof(*p));
-		if (!p)
+		size_t cap = b->cap, ccap = b->cap;
+		if (vd_mem_reserve((void **)&b->cell, &ccap, b->n + 1, b->nvp * sizeof(*b->cell)) < 0 ||
+		    vd_mem_reserve((void **)&b->p, &cap, b->n + 1, sizeof(*b->p)) < 0)
 			return -1;
-		b->p = p;
-		int64_t *c = realloc(b->cell, cap * b->nvp * sizeof(*c));
-		if (!c)
-			return -1;
-		b->cell = c;
 		b->cap = cap;
 	}
 	struct xprobe *x = &b->p[b->n];
@@ -410,8 +411,8 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 		}
 	}
 	/* sort probes by time */
-	order = malloc((b.n ? b.n : 1) * sizeof(*order));
-	map->cell = malloc((b.n ? b.n : 1) * nvp * sizeof(*map->cell));
+	order = vd_mem_alloc(b.n, sizeof(*order));
+	map->cell = vd_mem_alloc(b.n * nvp, sizeof(*map->cell));
 	map->phase = malloc(b.n ? b.n : 1);
 	if (!order || !map->cell || !map->phase)
 		goto oom;

@@ -1,6 +1,8 @@
 /* stats.c — order statistics, moments and RFC 3550 jitter over nanosecond samples. */
 #include "vmdelay/stats.h"
 
+#include "vmdelay/mem.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,7 @@ static int cmp_ns(const void *a, const void *b)
  * memory. Long series (a million RTTs) sort about ten times faster than with qsort. */
 static int radix_sort_ns(vd_ns *vals, size_t n)
 {
-	uint64_t *a = (uint64_t *)vals, *b = malloc(n * sizeof(*b));
+	uint64_t *a = (uint64_t *)vals, *b = vd_mem_alloc(n, sizeof(*b));
 	if (!b)
 		return -1;
 	const uint64_t flip = UINT64_C(1) << 63;
@@ -75,34 +77,44 @@ vd_ns vd_percentile_sorted(const vd_ns *sorted, size_t n, double p)
 	return sorted[lo] + (vd_ns)llround(frac * (double)(sorted[lo + 1] - sorted[lo]));
 }
 
-int vd_summarize(const vd_ns *vals, size_t n, struct vd_summary *out)
+int vd_summarize_inplace(vd_ns *vals, size_t n, struct vd_summary *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->min = out->median = out->p99 = out->max = VD_NS_NONE;
 	out->mean = out->sd = NAN;
-	vd_ns *v = malloc((n ? n : 1) * sizeof(*v));
-	if (!v)
-		return -1;
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (vd_ns_valid(vals[i]))
-			v[k++] = vals[i];
+			vals[k++] = vals[i];
 	out->n = k;
-	if (k) {
-		struct vd_running r;
-		vd_running_init(&r);
-		for (size_t i = 0; i < k; i++)
-			vd_running_add(&r, v[i]);
-		vd_sort_ns(v, k);
-		out->min = v[0];
-		out->max = v[k - 1];
-		out->median = vd_percentile_sorted(v, k, 50);
-		out->p99 = vd_percentile_sorted(v, k, 99);
-		out->mean = r.mean;
-		out->sd = vd_running_sd(&r);
-	}
-	free(v);
+	if (!k)
+		return 0;
+	struct vd_running r;
+	vd_running_init(&r);
+	for (size_t i = 0; i < k; i++)
+		vd_running_add(&r, vals[i]);
+	vd_sort_ns(vals, k);
+	out->min = vals[0];
+	out->max = vals[k - 1];
+	out->median = vd_percentile_sorted(vals, k, 50);
+	out->p99 = vd_percentile_sorted(vals, k, 99);
+	out->mean = r.mean;
+	out->sd = vd_running_sd(&r);
 	return 0;
+}
+
+int vd_summarize(const vd_ns *vals, size_t n, struct vd_summary *out)
+{
+	vd_ns *v = vd_mem_alloc(n, sizeof(*v));
+	if (!v) {
+		vd_summarize_inplace(v, 0, out);
+		return -1;
+	}
+	if (n)
+		memcpy(v, vals, n * sizeof(*v));
+	int rc = vd_summarize_inplace(v, n, out);
+	free(v);
+	return rc;
 }
 
 void vd_jitter_add(struct vd_jitter *j, vd_ns transit)

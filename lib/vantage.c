@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vmdelay/mem.h"
 #include "vmdelay/probe.h"
 #include "vmdelay/trace.h"
 
@@ -141,14 +142,8 @@ struct vd_vantage *vd_vantage_new(const char *name, const char *clock, const cha
 
 int vd_vantage_add(struct vd_vantage *v, const struct vd_echo *e)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 256;
-		struct vd_echo *ev = realloc(v->ev, cap * sizeof(*ev));
-		if (!ev)
-			return -1;
-		v->ev = ev;
-		v->cap = cap;
-	}
+	if (v->n == v->cap && vd_mem_reserve((void **)&v->ev, &v->cap, v->n + 1, sizeof(*v->ev)) < 0)
+		return -1;
 	v->ev[v->n++] = *e;
 	return 0;
 }
