@@ -187,7 +187,7 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 			/* keep what was read before damage; drop points that saw nothing */
 			size_t k = before;
 			for (size_t j = before; j < set.n; j++) {
-				if (set.v[j]->n)
+				if (set.v[j]->echoes)
 					set.v[k++] = set.v[j];
 				else
 					vd_vantage_free(set.v[j]);

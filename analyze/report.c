@@ -172,7 +172,7 @@ int report_csv(FILE *f, const struct report_ctx *c)
 	for (size_t p = 0; p < d->map.n; p++)
 		for (size_t v = 0; v < d->nvp; v++) {
 			const struct vd_echo *q = vd_probe_req(&d->map, d->vps, p, v);
-			const struct vd_echo *r = vd_probe_rep(&d->map, d->vps, p, v);
+			const struct vd_echo_pair *r = vd_probe_pair(&d->map, d->vps, p, v);
 			if (!q)
 				continue;
 			snprintf(ibuf, sizeof(ibuf), "%u", (unsigned)q->id);
@@ -182,8 +182,8 @@ int report_csv(FILE *f, const struct report_ctx *c)
 			vd_out_str(o, "id", q->has_id ? ibuf : NULL);
 			vd_out_int(o, "seq", q->seq);
 			vd_out_ns(o, "req_ns", q->ts);
-			vd_out_ns(o, "rep_ns", r->ts);
-			vd_out_ns(o, "rtt_ns", r->ts - q->ts);
+			vd_out_ns(o, "rep_ns", r->rep_ts);
+			vd_out_ns(o, "rtt_ns", r->rep_ts - q->ts);
 			vd_out_ns(o, "delta_ns",
 				  v ? vd_delay_layer(d, p, v, VD_DIR_RTT) : VD_NS_NONE);
 			vd_out_ns(o, "send_ns",
@@ -197,7 +197,7 @@ int report_csv(FILE *f, const struct report_ctx *c)
 			vd_out_str(o, "src", vd_addr_format(&q->src, sbuf, sizeof(sbuf)));
 			vd_out_str(o, "dst", vd_addr_format(&q->dst, dbuf, sizeof(dbuf)));
 			vd_out_int(o, "req_index", (int64_t)q->index);
-			vd_out_int(o, "rep_index", (int64_t)r->index);
+			vd_out_int(o, "rep_index", (int64_t)r->rep_index);
 			vd_out_row_end(o);
 		}
 	return vd_out_destroy(o);

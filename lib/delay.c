@@ -76,7 +76,7 @@ static int align_clocks(struct vd_delay *d, const struct vd_delay_opts *o, int *
 						continue;
 					s[ns++] = (struct vd_align_sample){
 					    .in_req = vd_probe_req(&d->map, d->vps, p, v)->ts,
-					    .in_rep = vd_probe_rep(&d->map, d->vps, p, v)->ts,
+					    .in_rep = vd_probe_pair(&d->map, d->vps, p, v)->rep_ts,
 					    .out_req = d->req[ia],
 					    .out_rep = d->rep[ia],
 					};
@@ -106,7 +106,7 @@ static int align_clocks(struct vd_delay *d, const struct vd_delay_opts *o, int *
 			if (!d->aligned[v] || d->map.cell[i] < 0)
 				continue;
 			vd_ns rq = vd_probe_req(&d->map, d->vps, p, v)->ts;
-			vd_ns rp = vd_probe_rep(&d->map, d->vps, p, v)->ts;
+			vd_ns rp = vd_probe_pair(&d->map, d->vps, p, v)->rep_ts;
 			if (fit_of[v] >= 0) {
 				rq = vd_align_apply(&d->aligns[fit_of[v]].fit, rq);
 				rp = vd_align_apply(&d->aligns[fit_of[v]].fit, rp);
@@ -171,9 +171,11 @@ void vd_delay_free(struct vd_delay *d)
 
 vd_ns vd_delay_rtt(const struct vd_delay *d, size_t probe, size_t v)
 {
-	const struct vd_echo *q = vd_probe_req(&d->map, d->vps, probe, v);
-	const struct vd_echo *r = vd_probe_rep(&d->map, d->vps, probe, v);
-	return q && r ? r->ts - q->ts : VD_NS_NONE;
+	int64_t c = d->map.cell[probe * d->nvp + v];
+	if (c < 0)
+		return VD_NS_NONE;
+	const struct vd_echo_pair *pr = &d->vps[v]->pairs[c];
+	return pr->rep_ts - d->vps[v]->ev[pr->req].ts;
 }
 
 vd_ns vd_delay_layer(const struct vd_delay *d, size_t probe, size_t layer, enum vd_delay_dir dir)
@@ -191,9 +193,9 @@ vd_ns vd_delay_layer(const struct vd_delay *d, size_t probe, size_t layer, enum 
 	if (d->clock_id[o] == d->clock_id[i]) {
 		/* one clock: no alignment needed, even when it is not the reference */
 		oreq = oq->ts;
-		orep = vd_probe_rep(&d->map, d->vps, probe, o)->ts;
+		orep = vd_probe_pair(&d->map, d->vps, probe, o)->rep_ts;
 		ireq = iq->ts;
-		irep = vd_probe_rep(&d->map, d->vps, probe, i)->ts;
+		irep = vd_probe_pair(&d->map, d->vps, probe, i)->rep_ts;
 	} else {
 		oreq = d->req[probe * d->nvp + o];
 		orep = d->rep[probe * d->nvp + o];

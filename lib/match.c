@@ -20,7 +20,7 @@ struct mkey {
 
 struct slot {
 	struct mkey key;
-	size_t head, tail; /* FIFO of pending request indexes, linked through next[] */
+	size_t head, tail; /* FIFO of pending requests: nodes of the pool */
 	size_t matched;
 	int used;
 };
@@ -89,6 +89,108 @@ static int table_grow(struct table *t)
 	return 0;
 }
 
+/* A pending request: its index in v->ev and the next pending request with the same key. The
+ * pool holds only requests still waiting, so it is sized by the outstanding probes. */
+struct pnode {
+	size_t req, next;
+};
+
+struct vd_match_state {
+	struct table t;
+	struct pnode *pool;
+	size_t pool_cap, pool_used, free_list;
+	size_t requests, replies, unmatched_replies, dup_replies;
+};
+
+void vd_match_state_free(struct vd_match_state *s)
+{
+	if (!s)
+		return;
+	free(s->t.tab);
+	free(s->pool);
+	free(s);
+}
+
+static size_t node_new(struct vd_match_state *s, size_t req)
+{
+	size_t i = s->free_list;
+	if (i != NONE) {
+		s->free_list = s->pool[i].next;
+	} else {
+		if (vd_mem_reserve((void **)&s->pool, &s->pool_cap, s->pool_used + 1,
+				   sizeof(*s->pool)) < 0)
+			return NONE;
+		i = s->pool_used++;
+	}
+	s->pool[i] = (struct pnode){.req = req, .next = NONE};
+	return i;
+}
+
+int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
+{
+	struct vd_match_state *s = v->pending;
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -1;
+		s->free_list = NONE;
+		if (table_grow(&s->t) < 0) {
+			free(s);
+			return -1;
+		}
+		v->pending = s;
+	}
+	struct mkey k;
+	key_of(e, &k);
+	uint64_t h = key_hash(&k);
+	struct table *t = &s->t;
+	if (e->kind == VD_ECHO_REQUEST) {
+		if (2 * (t->used + 1) > t->size && table_grow(t) < 0)
+			return -1;
+		size_t nd = node_new(s, v->n - 1);
+		if (nd == NONE)
+			return -1;
+		struct slot *sl = lookup(t, &k, h);
+		if (!sl->used) {
+			sl->used = 1;
+			sl->key = k;
+			sl->head = sl->tail = NONE;
+			t->used++;
+		}
+		if (sl->tail == NONE)
+			sl->head = nd;
+		else
+			s->pool[sl->tail].next = nd;
+		sl->tail = nd;
+		s->requests++;
+		return 0;
+	}
+	struct slot *sl = lookup(t, &k, h);
+	if (!sl->used || sl->head == NONE) {
+		/* a second reply to an answered request is a duplicate, not a stray */
+		if (sl->used && sl->matched)
+			s->dup_replies++;
+		else
+			s->unmatched_replies++;
+		s->replies++;
+		return 0;
+	}
+	if (v->npairs == v->pairs_cap &&
+	    vd_mem_reserve((void **)&v->pairs, &v->pairs_cap, v->npairs + 1, sizeof(*v->pairs)) < 0)
+		return -1;
+	size_t nd = sl->head;
+	sl->head = s->pool[nd].next;
+	if (sl->head == NONE)
+		sl->tail = NONE;
+	sl->matched++;
+	v->pairs[v->npairs++] =
+	    (struct vd_echo_pair){.req = s->pool[nd].req, .rep_ts = e->ts, .rep_index = e->index};
+	s->pool[nd].next = s->free_list;
+	s->free_list = nd;
+	s->replies++;
+	return 0;
+}
+
 static const struct vd_echo *sort_ev;
 
 static int cmp_pair_req(const void *a, const void *b)
@@ -102,82 +204,29 @@ static int cmp_pair_req(const void *a, const void *b)
 
 int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 {
-	memset(&v->stats, 0, sizeof(v->stats));
-	free(v->pairs);
-	v->pairs = NULL;
-	v->npairs = 0;
-	size_t nreq = 0;
-	for (size_t i = 0; i < v->n; i++)
-		nreq += v->ev[i].kind == VD_ECHO_REQUEST;
-	struct table t = {0};
-	size_t *next = vd_mem_alloc(v->n, sizeof(*next));
-	size_t npairs_max = nreq < v->n - nreq ? nreq : v->n - nreq;
-	v->pairs = vd_mem_alloc(npairs_max, sizeof(*v->pairs));
-	if (table_grow(&t) < 0 || !next || !v->pairs) {
-		free(t.tab);
-		free(next);
-		return vd_err_set(err, "%s: out of memory matching echo pairs", v->name);
-	}
+	(void)err;
 	struct vd_match_stats *st = &v->stats;
-	for (size_t i = 0; i < v->n; i++) {
-		const struct vd_echo *e = &v->ev[i];
-		struct mkey k;
-		key_of(e, &k);
-		uint64_t h = key_hash(&k);
-		if (e->kind == VD_ECHO_REQUEST) {
-			st->requests++;
-			if (2 * (t.used + 1) > t.size && table_grow(&t) < 0) {
-				free(t.tab);
-				free(next);
-				return vd_err_set(err, "%s: out of memory matching echo pairs",
-						  v->name);
+	memset(st, 0, sizeof(*st));
+	const struct vd_match_state *s = v->pending;
+	if (s) {
+		st->requests = s->requests;
+		st->replies = s->replies;
+		st->unmatched_replies = s->unmatched_replies;
+		st->duplicates = s->dup_replies;
+		/* Requests left over: a copy of an answered request (seen twice, or retransmitted)
+		 * is a duplicate; the others went unanswered here. */
+		for (size_t i = 0; i < s->t.size; i++) {
+			const struct slot *sl = &s->t.tab[i];
+			if (!sl->used)
+				continue;
+			for (size_t r = sl->head; r != NONE; r = s->pool[r].next) {
+				if (sl->matched)
+					st->duplicates++;
+				else
+					st->unmatched_requests++;
 			}
-			struct slot *s = lookup(&t, &k, h);
-			if (!s->used) {
-				s->used = 1;
-				s->key = k;
-				s->head = s->tail = NONE;
-				t.used++;
-			}
-			next[i] = NONE;
-			if (s->tail == NONE)
-				s->head = i;
-			else
-				next[s->tail] = i;
-			s->tail = i;
-			continue;
-		}
-		st->replies++;
-		struct slot *s = lookup(&t, &k, h);
-		if (!s->used || s->head == NONE) {
-			/* a second reply to an answered request is a duplicate, not a stray */
-			if (s->used && s->matched)
-				st->duplicates++;
-			else
-				st->unmatched_replies++;
-			continue;
-		}
-		size_t r = s->head;
-		s->head = next[r];
-		if (s->head == NONE)
-			s->tail = NONE;
-		s->matched++;
-		v->pairs[v->npairs++] = (struct vd_echo_pair){.req = r, .rep = i};
-	}
-	/* Requests left over: a copy of an answered request (seen twice, or retransmitted) is a
-	 * duplicate; the others went unanswered here. */
-	for (size_t i = 0; i < t.size; i++) {
-		if (!t.tab[i].used)
-			continue;
-		for (size_t r = t.tab[i].head; r != NONE; r = next[r]) {
-			if (t.tab[i].matched)
-				st->duplicates++;
-			else
-				st->unmatched_requests++;
 		}
 	}
-	free(t.tab);
-	free(next);
 	/* replies come nearly in request order: sort only when they do not */
 	sort_ev = v->ev;
 	for (size_t i = 1; i < v->npairs; i++)
@@ -237,8 +286,8 @@ struct builder {
 	size_t *head; /* 65536 buckets */
 };
 
-static int add_probe(struct builder *b, const struct vd_echo *req, const struct vd_echo *rep,
-		     size_t v, vd_ns ref)
+static int add_probe(struct builder *b, const struct vd_echo *req, vd_ns rep_ts, size_t v,
+		     vd_ns ref)
 {
 	if (b->n == b->cap) {
 		size_t cap = b->cap, ccap = b->cap;
@@ -253,7 +302,7 @@ static int add_probe(struct builder *b, const struct vd_echo *req, const struct 
 	x->phase = req->phase;
 	x->src_v = v;
 	x->req_ts = req->ts;
-	x->rep_ts = rep->ts;
+	x->rep_ts = rep_ts;
 	/* chains stay sorted newest first, so searches stop past the window; probes mostly come
 	 * in time order, so this is the head */
 	size_t *pp = &b->head[req->seq & 0xffff];
@@ -367,7 +416,7 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 		vd_ns off = offs[v];
 		for (size_t i = 0; i < vp->npairs; i++) {
 			const struct vd_echo *e = &vp->ev[vp->pairs[i].req];
-			const struct vd_echo *r = &vp->ev[vp->pairs[i].rep];
+			vd_ns rep_ts = vp->pairs[i].rep_ts;
 			size_t best = NONE;
 			vd_ns best_d = 0;
 			for (size_t q = b.head[e->seq & 0xffff]; q != NONE; q = b.p[q].next) {
@@ -379,7 +428,7 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 				if (!compatible(x->key, e))
 					continue;
 				if (clock_of[x->src_v] == clock_of[v] &&
-				    !nests(x->req_ts, x->rep_ts, e->ts, r->ts))
+				    !nests(x->req_ts, x->rep_ts, e->ts, rep_ts))
 					continue;
 				vd_ns d = absdiff(e->ts - off, b.p[q].ref);
 				if (best == NONE || d < best_d) {
@@ -403,7 +452,7 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 				if (x->phase < 0)
 					x->phase = e->phase;
 			} else {
-				if (add_probe(&b, e, r, v, e->ts - off) < 0)
+				if (add_probe(&b, e, rep_ts, v, e->ts - off) < 0)
 					goto oom;
 				b.cell[(b.n - 1) * nvp + v] = (int64_t)i;
 			}
@@ -463,9 +512,9 @@ const struct vd_echo *vd_probe_req(const struct vd_probe_map *m, struct vd_vanta
 	return c < 0 ? NULL : &vps[v]->ev[vps[v]->pairs[c].req];
 }
 
-const struct vd_echo *vd_probe_rep(const struct vd_probe_map *m, struct vd_vantage *const *vps,
-				   size_t p, size_t v)
+const struct vd_echo_pair *vd_probe_pair(const struct vd_probe_map *m,
+					 struct vd_vantage *const *vps, size_t p, size_t v)
 {
 	int64_t c = m->cell[p * m->nvp + v];
-	return c < 0 ? NULL : &vps[v]->ev[vps[v]->pairs[c].rep];
+	return c < 0 ? NULL : &vps[v]->pairs[c];
 }

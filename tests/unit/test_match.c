@@ -25,13 +25,13 @@ static void add(struct vd_vantage *v, int kind, int c, int s, uint16_t id, uint3
 		memcpy(e.src.bytes, kind == VD_ECHO_REQUEST ? a : b, 4);
 		memcpy(e.dst.bytes, kind == VD_ECHO_REQUEST ? b : a, 4);
 	}
-	e.index = v->n + 1;
+	e.index = v->echoes + 1;
 	assert_int_equal(vd_vantage_add(v, &e), 0);
 }
 
 static vd_ns rtt_of(const struct vd_vantage *v, size_t pair)
 {
-	return v->ev[v->pairs[pair].rep].ts - v->ev[v->pairs[pair].req].ts;
+	return v->pairs[pair].rep_ts - v->ev[v->pairs[pair].req].ts;
 }
 
 static void loss_and_strays(void **state)
