@@ -105,8 +105,8 @@ static int align_clocks(struct vd_delay *d, const struct vd_delay_opts *o, int *
 			d->req[i] = d->rep[i] = VD_NS_NONE;
 			if (!d->aligned[v] || d->map.cell[i] < 0)
 				continue;
-			vd_ns rq = vd_probe_req(&d->map, d->vps, p, v)->ts;
-			vd_ns rp = vd_probe_pair(&d->map, d->vps, p, v)->rep_ts;
+			const struct vd_echo_pair *pr = &d->vps[v]->pairs[d->map.cell[i]];
+			vd_ns rq = d->vps[v]->ev[pr->req].ts, rp = pr->rep_ts;
 			if (fit_of[v] >= 0) {
 				rq = vd_align_apply(&d->aligns[fit_of[v]].fit, rq);
 				rp = vd_align_apply(&d->aligns[fit_of[v]].fit, rp);

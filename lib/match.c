@@ -11,11 +11,12 @@
 
 /* ---- within a vantage point ---- */
 
+/* The pairing key as five words: w[0] = seq | id << 32 | family << 48 | has_id << 56, then the
+ * request's source and destination addresses. Built from loads into registers and hashed from
+ * them: writing a byte-wise struct and reading it back as words stalls store forwarding on every
+ * packet. */
 struct mkey {
-	uint32_t seq;
-	uint16_t id;
-	uint8_t fam, has_id;
-	uint8_t a[16], b[16]; /* request's src, dst */
+	uint64_t w[5];
 };
 
 struct slot {
@@ -27,36 +28,45 @@ struct slot {
 
 #define NONE ((size_t)-1)
 
-static void key_of(const struct vd_echo *e, struct mkey *k)
+static inline uint64_t load64(const uint8_t *p)
 {
-	memset(k, 0, sizeof(*k));
-	k->seq = e->seq;
-	k->id = e->has_id ? e->id : 0;
-	k->has_id = e->has_id;
-	k->fam = e->src.family;
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void key_of(const struct vd_echo *e, struct mkey *k)
+{
 	/* a reply travels the other way: key it by its request's direction */
 	const struct vd_addr *s = e->kind == VD_ECHO_REQUEST ? &e->src : &e->dst;
 	const struct vd_addr *d = e->kind == VD_ECHO_REQUEST ? &e->dst : &e->src;
-	memcpy(k->a, s->bytes, sizeof(k->a));
-	memcpy(k->b, d->bytes, sizeof(k->b));
+	k->w[0] = (uint64_t)e->seq | (uint64_t)(e->has_id ? e->id : 0) << 32 |
+		  (uint64_t)e->src.family << 48 | (uint64_t)(e->has_id ? 1 : 0) << 56;
+	k->w[1] = load64(s->bytes);
+	k->w[2] = load64(s->bytes + 8);
+	k->w[3] = load64(d->bytes);
+	k->w[4] = load64(d->bytes + 8);
+}
+
+static inline int key_eq(const struct mkey *x, const struct mkey *y)
+{
+	return ((x->w[0] ^ y->w[0]) | (x->w[1] ^ y->w[1]) | (x->w[2] ^ y->w[2]) |
+		(x->w[3] ^ y->w[3]) | (x->w[4] ^ y->w[4])) == 0;
 }
 
 /* The flow (addresses, id) is mixed, the seq added as is: a flow's consecutive probes land in
  * consecutive slots, so matching walks the table nearly in order instead of missing the cache.
  * The words are multiplied independently and mixed once: no chain of dependent multiplies on
  * the per-packet path. */
-static uint64_t key_hash(const struct mkey *k)
+static inline uint64_t key_hash(const struct mkey *k)
 {
-	uint64_t w[sizeof(*k) / 8];
-	memcpy(w, k, sizeof(w));
-	w[0] = k->id | (uint64_t)k->fam << 16 | (uint64_t)k->has_id << 24;
-	uint64_t h = w[0] * 0x9e3779b97f4a7c15ull ^ w[1] * 0xc2b2ae3d27d4eb4full ^
-		     w[2] * 0x165667b19e3779f9ull ^ w[3] * 0xd6e8feb86659fd93ull ^
-		     w[4] * 0xff51afd7ed558ccdull;
+	uint64_t h = (k->w[0] >> 32) * 0x9e3779b97f4a7c15ull ^ k->w[1] * 0xc2b2ae3d27d4eb4full ^
+		     k->w[2] * 0x165667b19e3779f9ull ^ k->w[3] * 0xd6e8feb86659fd93ull ^
+		     k->w[4] * 0xff51afd7ed558ccdull;
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 32;
-	return h + k->seq;
+	return h + (uint32_t)k->w[0];
 }
 
 /* Open addressing, grown at half load: sized by the distinct keys (a flow's seqs), not by the
@@ -69,7 +79,7 @@ struct table {
 static struct slot *lookup(const struct table *t, const struct mkey *k, uint64_t h)
 {
 	for (size_t i = h & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
-		if (!t->tab[i].used || memcmp(&t->tab[i].key, k, sizeof(*k)) == 0)
+		if (!t->tab[i].used || key_eq(&t->tab[i].key, k))
 			return &t->tab[i];
 	}
 }
@@ -459,25 +469,37 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 			vp->stats.probes++;
 		}
 	}
-	/* sort probes by time */
-	order = vd_mem_alloc(b.n, sizeof(*order));
-	map->cell = vd_mem_alloc(b.n * nvp, sizeof(*map->cell));
-	map->phase = malloc(b.n ? b.n : 1);
-	if (!order || !map->cell || !map->phase)
-		goto oom;
-	for (size_t i = 0; i < b.n; i++)
-		order[i] = i;
+	/* sort probes by time; probes made in time order (one vantage point, or the usual
+	 * capture) keep the builder's cells as they are */
+	int sorted = 1;
 	sort_probes = b.p;
-	for (size_t i = 1; i < b.n; i++)
-		if (cmp_probe_idx(&order[i - 1], &order[i]) > 0) {
-			qsort(order, b.n, sizeof(*order), cmp_probe_idx);
-			break;
-		}
-	sort_probes = NULL;
-	for (size_t i = 0; i < b.n; i++) {
-		memcpy(&map->cell[i * nvp], &b.cell[order[i] * nvp], nvp * sizeof(*map->cell));
-		map->phase[i] = b.p[order[i]].phase;
+	for (size_t i = 1; i < b.n && sorted; i++) {
+		size_t x = i - 1, y = i;
+		sorted = cmp_probe_idx(&x, &y) <= 0;
 	}
+	map->phase = malloc(b.n ? b.n : 1);
+	if (!map->phase)
+		goto oom;
+	if (sorted) {
+		map->cell = b.cell;
+		b.cell = NULL;
+		for (size_t i = 0; i < b.n; i++)
+			map->phase[i] = b.p[i].phase;
+	} else {
+		order = vd_mem_alloc(b.n, sizeof(*order));
+		map->cell = vd_mem_alloc(b.n * nvp, sizeof(*map->cell));
+		if (!order || !map->cell)
+			goto oom;
+		for (size_t i = 0; i < b.n; i++)
+			order[i] = i;
+		qsort(order, b.n, sizeof(*order), cmp_probe_idx);
+		for (size_t i = 0; i < b.n; i++) {
+			memcpy(&map->cell[i * nvp], &b.cell[order[i] * nvp],
+			       nvp * sizeof(*map->cell));
+			map->phase[i] = b.p[order[i]].phase;
+		}
+	}
+	sort_probes = NULL;
 	map->n = b.n;
 	map->nvp = nvp;
 	free(order);

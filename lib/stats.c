@@ -22,24 +22,30 @@ static int radix_sort_ns(vd_ns *vals, size_t n)
 	if (!b)
 		return -1;
 	const uint64_t flip = UINT64_C(1) << 63;
+	/* the bytes where some value differs from the first: delays share their high bytes, so
+	 * usually only three of the eight are counted and sorted on */
+	uint64_t diff = 0;
+	for (size_t i = 1; i < n; i++)
+		diff |= a[i] ^ a[0];
+	int digit[8], nd = 0;
+	for (int d = 0; d < 8; d++)
+		if ((diff >> (8 * d)) & 0xff)
+			digit[nd++] = d;
 	size_t count[8][256];
 	memset(count, 0, sizeof(count));
 	for (size_t i = 0; i < n; i++) {
 		uint64_t u = a[i] ^ flip;
-		for (int d = 0; d < 8; d++)
-			count[d][(u >> (8 * d)) & 0xff]++;
+		for (int j = 0; j < nd; j++)
+			count[j][(u >> (8 * digit[j])) & 0xff]++;
 	}
 	uint64_t *src = a, *dst = b;
-	for (int d = 0; d < 8; d++) {
+	for (int j = 0; j < nd; j++) {
+		int d = digit[j];
 		size_t pos[256], sum = 0;
-		int skip = 0;
 		for (int k = 0; k < 256; k++) {
-			skip |= count[d][k] == n;
 			pos[k] = sum;
-			sum += count[d][k];
+			sum += count[j][k];
 		}
-		if (skip)
-			continue;
 		for (size_t i = 0; i < n; i++) {
 			uint64_t u = src[i] ^ flip;
 			dst[pos[(u >> (8 * d)) & 0xff]++] = src[i];
