@@ -19,11 +19,13 @@ struct mkey {
 	uint64_t w[5];
 };
 
+/* A key with requests waiting for their reply; h is its key_hash. Only such keys are in the
+ * table (a key leaves when its last pending request is answered), so the table is sized by the
+ * outstanding probes, not by the keys a capture ever held (tping's seqs do not wrap). */
 struct slot {
 	struct mkey key;
-	size_t head, tail; /* FIFO of pending requests: nodes of the pool */
-	size_t matched;
-	int used;
+	uint64_t h;
+	size_t head, tail; /* FIFO of pending requests: nodes of the pool; head NONE: empty slot */
 };
 
 #define NONE ((size_t)-1)
@@ -69,8 +71,8 @@ static inline uint64_t key_hash(const struct mkey *k)
 	return h + (uint32_t)k->w[0];
 }
 
-/* Open addressing, grown at half load: sized by the distinct keys (a flow's seqs), not by the
- * packets, so a long capture touches little memory. */
+/* Open addressing with linear probing, grown at half load; deletion shifts the following entries
+ * back (no tombstones). */
 struct table {
 	struct slot *tab;
 	size_t size, used;
@@ -79,23 +81,100 @@ struct table {
 static struct slot *lookup(const struct table *t, const struct mkey *k, uint64_t h)
 {
 	for (size_t i = h & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
-		if (!t->tab[i].used || key_eq(&t->tab[i].key, k))
+		if (t->tab[i].head == NONE || (t->tab[i].h == h && key_eq(&t->tab[i].key, k)))
 			return &t->tab[i];
 	}
 }
 
+static int table_alloc(struct table *t, size_t size)
+{
+	t->tab = vd_mem_alloc(size, sizeof(*t->tab));
+	if (!t->tab)
+		return -1;
+	t->size = size;
+	for (size_t i = 0; i < size; i++)
+		t->tab[i].head = NONE;
+	return 0;
+}
+
 static int table_grow(struct table *t)
 {
-	struct table n = {.size = t->size ? t->size * 2 : 1024, .used = t->used};
-	n.tab = vd_mem_alloc(n.size, sizeof(*n.tab));
-	if (!n.tab)
+	struct table n = {.used = t->used};
+	if (table_alloc(&n, t->size ? t->size * 2 : 1024) < 0)
 		return -1;
-	memset(n.tab, 0, n.size * sizeof(*n.tab));
 	for (size_t i = 0; i < t->size; i++)
-		if (t->tab[i].used)
-			*lookup(&n, &t->tab[i].key, key_hash(&t->tab[i].key)) = t->tab[i];
+		if (t->tab[i].head != NONE)
+			*lookup(&n, &t->tab[i].key, t->tab[i].h) = t->tab[i];
 	free(t->tab);
 	*t = n;
+	return 0;
+}
+
+static void table_delete(struct table *t, struct slot *sl)
+{
+	size_t mask = t->size - 1, i = (size_t)(sl - t->tab);
+	for (size_t j = (i + 1) & mask; t->tab[j].head != NONE; j = (j + 1) & mask) {
+		size_t k = t->tab[j].h & mask; /* where entry j would like to be */
+		/* entry j may move back to i unless its home lies cyclically in (i, j] */
+		int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+		if (!stays) {
+			t->tab[i] = t->tab[j];
+			i = j;
+		}
+	}
+	t->tab[i].head = NONE;
+	t->used--;
+}
+
+/* The keys answered at least once, as their 64-bit hashes (0 stands for empty): a reply or
+ * request left over on such a key is a duplicate, not a stray or a loss. A hash collision (odds
+ * about n / 2^64) would only move one count between those two columns. */
+struct hset {
+	uint64_t *tab;
+	size_t size, used;
+};
+
+static uint64_t hset_code(uint64_t h)
+{
+	h ^= h >> 31;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 29;
+	return h ? h : 1;
+}
+
+static size_t hset_find(const struct hset *s, uint64_t c)
+{
+	size_t i = (size_t)(c * 0x9e3779b97f4a7c15ull >> 20) & (s->size - 1);
+	while (s->tab[i] && s->tab[i] != c)
+		i = (i + 1) & (s->size - 1);
+	return i;
+}
+
+static int hset_has(const struct hset *s, uint64_t h)
+{
+	return s->size && s->tab[hset_find(s, hset_code(h))] != 0;
+}
+
+static int hset_add(struct hset *s, uint64_t h)
+{
+	uint64_t c = hset_code(h);
+	if (2 * (s->used + 1) > s->size) {
+		struct hset n = {.size = s->size ? s->size * 2 : 1024, .used = s->used};
+		n.tab = vd_mem_alloc(n.size, sizeof(*n.tab));
+		if (!n.tab)
+			return -1;
+		memset(n.tab, 0, n.size * sizeof(*n.tab));
+		for (size_t i = 0; i < s->size; i++)
+			if (s->tab[i])
+				n.tab[hset_find(&n, s->tab[i])] = s->tab[i];
+		free(s->tab);
+		*s = n;
+	}
+	size_t i = hset_find(s, c);
+	if (!s->tab[i]) {
+		s->tab[i] = c;
+		s->used++;
+	}
 	return 0;
 }
 
@@ -107,6 +186,7 @@ struct pnode {
 
 struct vd_match_state {
 	struct table t;
+	struct hset answered;
 	struct pnode *pool;
 	size_t pool_cap, pool_used, free_list;
 	size_t requests, replies, unmatched_replies, dup_replies;
@@ -117,6 +197,7 @@ void vd_match_state_free(struct vd_match_state *s)
 	if (!s)
 		return;
 	free(s->t.tab);
+	free(s->answered.tab);
 	free(s->pool);
 	free(s);
 }
@@ -161,43 +242,45 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 		if (nd == NONE)
 			return -1;
 		struct slot *sl = lookup(t, &k, h);
-		if (!sl->used) {
-			sl->used = 1;
+		if (sl->head == NONE) {
 			sl->key = k;
-			sl->head = sl->tail = NONE;
-			t->used++;
-		}
-		if (sl->tail == NONE)
+			sl->h = h;
 			sl->head = nd;
-		else
+			t->used++;
+		} else {
 			s->pool[sl->tail].next = nd;
+		}
 		sl->tail = nd;
 		s->requests++;
 		return 0;
 	}
+	s->replies++;
 	struct slot *sl = lookup(t, &k, h);
-	if (!sl->used || sl->head == NONE) {
+	if (sl->head == NONE) {
 		/* a second reply to an answered request is a duplicate, not a stray */
-		if (sl->used && sl->matched)
+		if (hset_has(&s->answered, h))
 			s->dup_replies++;
 		else
 			s->unmatched_replies++;
-		s->replies++;
 		return 0;
 	}
-	if (v->npairs == v->pairs_cap &&
-	    vd_mem_reserve((void **)&v->pairs, &v->pairs_cap, v->npairs + 1, sizeof(*v->pairs)) < 0)
+	if ((v->npairs == v->pairs_cap &&
+	     vd_mem_reserve((void **)&v->pairs, &v->pairs_cap, v->npairs + 1, sizeof(*v->pairs)) <
+		 0) ||
+	    hset_add(&s->answered, h) < 0) {
+		s->replies--;
 		return -1;
+	}
 	size_t nd = sl->head;
-	sl->head = s->pool[nd].next;
-	if (sl->head == NONE)
-		sl->tail = NONE;
-	sl->matched++;
 	v->pairs[v->npairs++] =
 	    (struct vd_echo_pair){.req = s->pool[nd].req, .rep_ts = e->ts, .rep_index = e->index};
+	sl->head = s->pool[nd].next;
+	if (sl->head == NONE) {
+		sl->head = nd; /* still in use while the table shifts entries back */
+		table_delete(t, sl);
+	}
 	s->pool[nd].next = s->free_list;
 	s->free_list = nd;
-	s->replies++;
 	return 0;
 }
 
@@ -227,10 +310,11 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 		 * is a duplicate; the others went unanswered here. */
 		for (size_t i = 0; i < s->t.size; i++) {
 			const struct slot *sl = &s->t.tab[i];
-			if (!sl->used)
+			if (sl->head == NONE)
 				continue;
+			int answered = hset_has(&s->answered, sl->h);
 			for (size_t r = sl->head; r != NONE; r = s->pool[r].next) {
-				if (sl->matched)
+				if (answered)
 					st->duplicates++;
 				else
 					st->unmatched_requests++;
