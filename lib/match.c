@@ -19,13 +19,16 @@ struct mkey {
 	uint64_t w[5];
 };
 
-/* A key with requests waiting for their reply; h is its key_hash. Only such keys are in the
- * table (a key leaves when its last pending request is answered), so the table is sized by the
- * outstanding probes, not by the keys a capture ever held (tping's seqs do not wrap). */
+/* A key seen in a request; h is its key_hash. Keys that have no request waiting any more leave
+ * the table when it fills up (table_sweep), remembered in the answered set: the table is sized by
+ * the outstanding probes, not by the keys a capture ever held (tping's seqs do not wrap), while a
+ * capture's keys that come back every 65536 probes stay and are found without that set. */
 struct slot {
 	struct mkey key;
 	uint64_t h;
-	size_t head, tail; /* FIFO of pending requests: nodes of the pool; head NONE: empty slot */
+	size_t head, tail; /* FIFO of pending requests: nodes of the pool (NONE: none waits) */
+	uint32_t used;
+	uint32_t answered; /* a reply matched a request of this key */
 };
 
 #define NONE ((size_t)-1)
@@ -71,8 +74,7 @@ static inline uint64_t key_hash(const struct mkey *k)
 	return h + (uint32_t)k->w[0];
 }
 
-/* Open addressing with linear probing, grown at half load; deletion shifts the following entries
- * back (no tombstones). */
+/* Open addressing with linear probing, at most half full. */
 struct table {
 	struct slot *tab;
 	size_t size, used;
@@ -81,49 +83,28 @@ struct table {
 static struct slot *lookup(const struct table *t, const struct mkey *k, uint64_t h)
 {
 	for (size_t i = h & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
-		if (t->tab[i].head == NONE || (t->tab[i].h == h && key_eq(&t->tab[i].key, k)))
+		if (!t->tab[i].used || (t->tab[i].h == h && key_eq(&t->tab[i].key, k)))
 			return &t->tab[i];
 	}
 }
 
-static int table_alloc(struct table *t, size_t size)
+/* Rehashes t into size slots, keeping the slots keep() accepts. */
+static int table_rehash(struct table *t, size_t size, int (*keep)(const struct slot *, void *),
+			void *arg)
 {
-	t->tab = vd_mem_alloc(size, sizeof(*t->tab));
-	if (!t->tab)
+	struct table n = {.size = size};
+	n.tab = vd_mem_alloc(size, sizeof(*n.tab));
+	if (!n.tab)
 		return -1;
-	t->size = size;
-	for (size_t i = 0; i < size; i++)
-		t->tab[i].head = NONE;
-	return 0;
-}
-
-static int table_grow(struct table *t)
-{
-	struct table n = {.used = t->used};
-	if (table_alloc(&n, t->size ? t->size * 2 : 1024) < 0)
-		return -1;
+	memset(n.tab, 0, size * sizeof(*n.tab));
 	for (size_t i = 0; i < t->size; i++)
-		if (t->tab[i].head != NONE)
+		if (t->tab[i].used && keep(&t->tab[i], arg)) {
 			*lookup(&n, &t->tab[i].key, t->tab[i].h) = t->tab[i];
+			n.used++;
+		}
 	free(t->tab);
 	*t = n;
 	return 0;
-}
-
-static void table_delete(struct table *t, struct slot *sl)
-{
-	size_t mask = t->size - 1, i = (size_t)(sl - t->tab);
-	for (size_t j = (i + 1) & mask; t->tab[j].head != NONE; j = (j + 1) & mask) {
-		size_t k = t->tab[j].h & mask; /* where entry j would like to be */
-		/* entry j may move back to i unless its home lies cyclically in (i, j] */
-		int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
-		if (!stays) {
-			t->tab[i] = t->tab[j];
-			i = j;
-		}
-	}
-	t->tab[i].head = NONE;
-	t->used--;
 }
 
 /* The keys answered at least once, as their 64-bit hashes (0 stands for empty): a reply or
@@ -155,27 +136,71 @@ static int hset_has(const struct hset *s, uint64_t h)
 	return s->size && s->tab[hset_find(s, hset_code(h))] != 0;
 }
 
+static int hset_reserve(struct hset *s, size_t more)
+{
+	if (2 * (s->used + more) <= s->size)
+		return 0;
+	struct hset n = {.size = s->size ? s->size : 1024, .used = s->used};
+	while (2 * (s->used + more) > n.size)
+		n.size *= 2;
+	n.tab = vd_mem_alloc(n.size, sizeof(*n.tab));
+	if (!n.tab)
+		return -1;
+	memset(n.tab, 0, n.size * sizeof(*n.tab));
+	for (size_t i = 0; i < s->size; i++)
+		if (s->tab[i])
+			n.tab[hset_find(&n, s->tab[i])] = s->tab[i];
+	free(s->tab);
+	*s = n;
+	return 0;
+}
+
 static int hset_add(struct hset *s, uint64_t h)
 {
+	if (hset_reserve(s, 1) < 0)
+		return -1;
 	uint64_t c = hset_code(h);
-	if (2 * (s->used + 1) > s->size) {
-		struct hset n = {.size = s->size ? s->size * 2 : 1024, .used = s->used};
-		n.tab = vd_mem_alloc(n.size, sizeof(*n.tab));
-		if (!n.tab)
-			return -1;
-		memset(n.tab, 0, n.size * sizeof(*n.tab));
-		for (size_t i = 0; i < s->size; i++)
-			if (s->tab[i])
-				n.tab[hset_find(&n, s->tab[i])] = s->tab[i];
-		free(s->tab);
-		*s = n;
-	}
 	size_t i = hset_find(s, c);
 	if (!s->tab[i]) {
 		s->tab[i] = c;
 		s->used++;
 	}
 	return 0;
+}
+
+static int keep_waiting(const struct slot *sl, void *arg)
+{
+	struct hset *answered = arg;
+	if (sl->head != NONE)
+		return 1;
+	/* an answered key with nothing waiting: remembered by its hash only (the allocation
+	 * cannot fail: the set was sized before) */
+	(void)hset_add(answered, sl->h);
+	return 0;
+}
+
+static int keep_all(const struct slot *sl, void *arg)
+{
+	(void)sl;
+	(void)arg;
+	return 1;
+}
+
+/* Makes room for one more key: drops the keys with nothing waiting into the answered set, then
+ * sizes the table so that it is at most a quarter full (each sweep is paid for by as many
+ * insertions as the table has slots). */
+static int table_sweep(struct table *t, struct hset *answered)
+{
+	size_t waiting = 0, idle = 0;
+	for (size_t i = 0; i < t->size; i++)
+		if (t->tab[i].used)
+			waiting += t->tab[i].head != NONE, idle += t->tab[i].head == NONE;
+	size_t size = t->size ? t->size : 1024;
+	while (4 * (waiting + 1) > size)
+		size *= 2;
+	if (hset_reserve(answered, idle) < 0)
+		return -1;
+	return table_rehash(t, size, keep_waiting, answered);
 }
 
 /* A pending request: its index in v->ev and the next pending request with the same key. The
@@ -225,7 +250,7 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 		if (!s)
 			return -1;
 		s->free_list = NONE;
-		if (table_grow(&s->t) < 0) {
+		if (table_rehash(&s->t, 1024, keep_all, NULL) < 0) {
 			free(s);
 			return -1;
 		}
@@ -236,38 +261,43 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 	uint64_t h = key_hash(&k);
 	struct table *t = &s->t;
 	if (e->kind == VD_ECHO_REQUEST) {
-		if (2 * (t->used + 1) > t->size && table_grow(t) < 0)
-			return -1;
+		struct slot *sl = lookup(t, &k, h);
+		if (!sl->used && 2 * (t->used + 1) > t->size) {
+			if (table_sweep(t, &s->answered) < 0)
+				return -1;
+			sl = lookup(t, &k, h);
+		}
 		size_t nd = node_new(s, v->n - 1);
 		if (nd == NONE)
 			return -1;
-		struct slot *sl = lookup(t, &k, h);
-		if (sl->head == NONE) {
+		if (!sl->used) {
+			sl->used = 1;
 			sl->key = k;
 			sl->h = h;
-			sl->head = nd;
+			sl->head = NONE;
+			sl->answered = 0;
 			t->used++;
-		} else {
-			s->pool[sl->tail].next = nd;
 		}
+		if (sl->head == NONE)
+			sl->head = nd;
+		else
+			s->pool[sl->tail].next = nd;
 		sl->tail = nd;
 		s->requests++;
 		return 0;
 	}
 	s->replies++;
 	struct slot *sl = lookup(t, &k, h);
-	if (sl->head == NONE) {
+	if (!sl->used || sl->head == NONE) {
 		/* a second reply to an answered request is a duplicate, not a stray */
-		if (hset_has(&s->answered, h))
+		if ((sl->used && sl->answered) || hset_has(&s->answered, h))
 			s->dup_replies++;
 		else
 			s->unmatched_replies++;
 		return 0;
 	}
-	if ((v->npairs == v->pairs_cap &&
-	     vd_mem_reserve((void **)&v->pairs, &v->pairs_cap, v->npairs + 1, sizeof(*v->pairs)) <
-		 0) ||
-	    hset_add(&s->answered, h) < 0) {
+	if (v->npairs == v->pairs_cap &&
+	    vd_mem_reserve((void **)&v->pairs, &v->pairs_cap, v->npairs + 1, sizeof(*v->pairs)) < 0) {
 		s->replies--;
 		return -1;
 	}
@@ -275,10 +305,7 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 	v->pairs[v->npairs++] =
 	    (struct vd_echo_pair){.req = s->pool[nd].req, .rep_ts = e->ts, .rep_index = e->index};
 	sl->head = s->pool[nd].next;
-	if (sl->head == NONE) {
-		sl->head = nd; /* still in use while the table shifts entries back */
-		table_delete(t, sl);
-	}
+	sl->answered = 1;
 	s->pool[nd].next = s->free_list;
 	s->free_list = nd;
 	return 0;
@@ -310,9 +337,9 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 		 * is a duplicate; the others went unanswered here. */
 		for (size_t i = 0; i < s->t.size; i++) {
 			const struct slot *sl = &s->t.tab[i];
-			if (sl->head == NONE)
+			if (!sl->used || sl->head == NONE)
 				continue;
-			int answered = hset_has(&s->answered, sl->h);
+			int answered = sl->answered || hset_has(&s->answered, sl->h);
 			for (size_t r = sl->head; r != NONE; r = s->pool[r].next) {
 				if (answered)
 					st->duplicates++;
