@@ -186,16 +186,22 @@ static int keep_all(const struct slot *sl, void *arg)
 	return 1;
 }
 
-/* Makes room for one more key: drops the keys with nothing waiting into the answered set, then
- * sizes the table so that it is at most a quarter full (each sweep is paid for by as many
- * insertions as the table has slots). */
+/* Keys kept whether or not a request waits, up to this many slots (18 MiB): the 65536 seqs of
+ * two flows. */
+#define TABLE_KEEP_ALL ((size_t)1 << 18)
+
+/* Makes room for one more key: a small table grows; a big one drops the keys with nothing
+ * waiting into the answered set and is sized so that it is at most a quarter full (each sweep is
+ * paid for by as many insertions as the table has slots). */
 static int table_sweep(struct table *t, struct hset *answered)
 {
+	if (t->size < TABLE_KEEP_ALL)
+		return table_rehash(t, t->size * 2, keep_all, NULL);
 	size_t waiting = 0, idle = 0;
 	for (size_t i = 0; i < t->size; i++)
 		if (t->tab[i].used)
 			waiting += t->tab[i].head != NONE, idle += t->tab[i].head == NONE;
-	size_t size = t->size ? t->size : 1024;
+	size_t size = t->size;
 	while (4 * (waiting + 1) > size)
 		size *= 2;
 	if (hset_reserve(answered, idle) < 0)
