@@ -4,6 +4,7 @@
 #include "vmdelay/mem.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +84,74 @@ vd_ns vd_percentile_sorted(const vd_ns *sorted, size_t n, double p)
 	return sorted[lo] + (vd_ns)llround(frac * (double)(sorted[lo + 1] - sorted[lo]));
 }
 
+static void swap_ns(vd_ns *a, vd_ns *b)
+{
+	vd_ns t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/* Moves the k-th smallest of a[0..n) to a[k], the smaller ones before it and the larger after
+ * (quickselect, Hoare partition around the median of three; a range that is still being split
+ * after 2 log2(n) rounds is sorted instead, so no input makes it quadratic). */
+static void select_nth(vd_ns *a, size_t n, size_t k)
+{
+	ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+	int budget = 8;
+	for (size_t m = n; m > 1; m >>= 1)
+		budget += 2;
+	while (hi > lo) {
+		if (hi - lo < 32 || budget-- == 0) {
+			vd_sort_ns(a + lo, (size_t)(hi - lo + 1));
+			return;
+		}
+		ptrdiff_t mid = lo + (hi - lo) / 2;
+		if (a[mid] < a[lo])
+			swap_ns(&a[mid], &a[lo]);
+		if (a[hi] < a[lo])
+			swap_ns(&a[hi], &a[lo]);
+		if (a[hi] < a[mid])
+			swap_ns(&a[hi], &a[mid]);
+		vd_ns p = a[mid];
+		ptrdiff_t i = lo, j = hi;
+		while (i <= j) {
+			while (a[i] < p)
+				i++;
+			while (a[j] > p)
+				j--;
+			if (i <= j)
+				swap_ns(&a[i++], &a[j--]);
+		}
+		/* a[lo..j] <= p, a[j+1..i-1] == p, a[i..hi] >= p */
+		if (kk <= j)
+			hi = j;
+		else if (kk >= i)
+			lo = i;
+		else
+			return;
+	}
+}
+
+/* vd_percentile_sorted's value without sorting: a[0..n) is reordered. */
+static vd_ns percentile_select(vd_ns *a, size_t n, double p, vd_ns min, vd_ns max)
+{
+	if (p <= 0 || n == 1)
+		return min;
+	if (p >= 100)
+		return max;
+	double rank = p / 100.0 * (double)(n - 1);
+	size_t lo = (size_t)rank;
+	double frac = rank - (double)lo;
+	if (lo + 1 >= n)
+		return max;
+	select_nth(a, n, lo);
+	vd_ns v0 = a[lo], v1 = a[lo + 1];
+	for (size_t i = lo + 2; i < n; i++)
+		if (a[i] < v1)
+			v1 = a[i];
+	return v0 + (vd_ns)llround(frac * (double)(v1 - v0));
+}
+
 int vd_summarize_inplace(vd_ns *vals, size_t n, struct vd_summary *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -99,11 +168,11 @@ int vd_summarize_inplace(vd_ns *vals, size_t n, struct vd_summary *out)
 	vd_running_init(&r);
 	for (size_t i = 0; i < k; i++)
 		vd_running_add(&r, vals[i]);
-	vd_sort_ns(vals, k);
-	out->min = vals[0];
-	out->max = vals[k - 1];
-	out->median = vd_percentile_sorted(vals, k, 50);
-	out->p99 = vd_percentile_sorted(vals, k, 99);
+	out->min = r.min;
+	out->max = r.max;
+	/* order statistics by selection, not a sort: O(n) for a million samples per summary */
+	out->median = percentile_select(vals, k, 50, r.min, r.max);
+	out->p99 = percentile_select(vals, k, 99, r.min, r.max);
 	out->mean = r.mean;
 	out->sd = vd_running_sd(&r);
 	return 0;
