@@ -371,7 +371,6 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 struct xprobe {
 	const struct vd_echo *key; /* the request that says most (addresses, id) so far */
 	vd_ns ref; /* request time on the first clock that saw it (coarsely aligned) */
-	int8_t phase;
 	size_t next;  /* bucket chain */
 	size_t src_v; /* vantage point whose request/reply times are kept here */
 	vd_ns req_ts, rep_ts;
@@ -409,6 +408,8 @@ struct builder {
 	struct xprobe *p;
 	size_t n, cap;
 	int64_t *cell; /* cap * nvp */
+	int8_t *phase; /* per probe: kept apart so the map takes it as it is */
+	int sorted;    /* probes were made in time order (ref, then creation) */
 	size_t nvp;
 	size_t *head; /* 65536 buckets */
 };
@@ -417,8 +418,9 @@ static int add_probe(struct builder *b, const struct vd_echo *req, vd_ns rep_ts,
 		     vd_ns ref)
 {
 	if (b->n == b->cap) {
-		size_t cap = b->cap, ccap = b->cap;
+		size_t cap = b->cap, ccap = b->cap, pcap = b->cap;
 		if (vd_mem_reserve((void **)&b->cell, &ccap, b->n + 1, b->nvp * sizeof(*b->cell)) < 0 ||
+		    vd_mem_reserve((void **)&b->phase, &pcap, b->n + 1, sizeof(*b->phase)) < 0 ||
 		    vd_mem_reserve((void **)&b->p, &cap, b->n + 1, sizeof(*b->p)) < 0)
 			return -1;
 		b->cap = cap;
@@ -426,7 +428,9 @@ static int add_probe(struct builder *b, const struct vd_echo *req, vd_ns rep_ts,
 	struct xprobe *x = &b->p[b->n];
 	x->key = req;
 	x->ref = ref;
-	x->phase = req->phase;
+	b->phase[b->n] = req->phase;
+	if (b->n && ref < b->p[b->n - 1].ref)
+		b->sorted = 0;
 	x->src_v = v;
 	x->req_ts = req->ts;
 	x->rep_ts = rep_ts;
@@ -517,7 +521,7 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 	/* times < 2^62, |offset| <= 2^60, window <= 2^59: time - offset +- window cannot overflow */
 	if (window > VD_ECHO_TS_LIMIT / 8)
 		window = VD_ECHO_TS_LIMIT / 8;
-	struct builder b = {.nvp = nvp};
+	struct builder b = {.nvp = nvp, .sorted = 1};
 	vd_ns *offs = calloc(nvp ? nvp : 1, sizeof(*offs));
 	size_t *clock_of = calloc(nvp ? nvp : 1, sizeof(*clock_of));
 	size_t *order = NULL;
@@ -576,8 +580,8 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 				if ((!x->key->src.family && e->src.family) ||
 				    (!x->key->has_id && e->has_id))
 					x->key = e;
-				if (x->phase < 0)
-					x->phase = e->phase;
+				if (b.phase[best] < 0)
+					b.phase[best] = e->phase;
 			} else {
 				if (add_probe(&b, e, rep_ts, v, e->ts - off) < 0)
 					goto oom;
@@ -588,24 +592,17 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 	}
 	/* sort probes by time; probes made in time order (one vantage point, or the usual
 	 * capture) keep the builder's cells as they are */
-	int sorted = 1;
 	sort_probes = b.p;
-	for (size_t i = 1; i < b.n && sorted; i++) {
-		size_t x = i - 1, y = i;
-		sorted = cmp_probe_idx(&x, &y) <= 0;
-	}
-	map->phase = malloc(b.n ? b.n : 1);
-	if (!map->phase)
-		goto oom;
-	if (sorted) {
+	if (b.sorted) {
 		map->cell = b.cell;
+		map->phase = b.phase;
 		b.cell = NULL;
-		for (size_t i = 0; i < b.n; i++)
-			map->phase[i] = b.p[i].phase;
+		b.phase = NULL;
 	} else {
 		order = vd_mem_alloc(b.n, sizeof(*order));
 		map->cell = vd_mem_alloc(b.n * nvp, sizeof(*map->cell));
-		if (!order || !map->cell)
+		map->phase = malloc(b.n ? b.n : 1);
+		if (!order || !map->cell || !map->phase)
 			goto oom;
 		for (size_t i = 0; i < b.n; i++)
 			order[i] = i;
@@ -613,7 +610,7 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 		for (size_t i = 0; i < b.n; i++) {
 			memcpy(&map->cell[i * nvp], &b.cell[order[i] * nvp],
 			       nvp * sizeof(*map->cell));
-			map->phase[i] = b.p[order[i]].phase;
+			map->phase[i] = b.phase[order[i]];
 		}
 	}
 	sort_probes = NULL;
@@ -624,6 +621,7 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 	free(clock_of);
 	free(b.p);
 	free(b.cell);
+	free(b.phase);
 	free(b.head);
 	return 0;
 oom:
@@ -632,6 +630,7 @@ oom:
 	free(clock_of);
 	free(b.p);
 	free(b.cell);
+	free(b.phase);
 	free(b.head);
 	vd_probe_map_free(map);
 	return vd_err_set(err, "out of memory matching probes across vantage points");
