@@ -372,8 +372,7 @@ struct xprobe {
 	const struct vd_echo *key; /* the request that says most (addresses, id) so far */
 	vd_ns ref; /* request time on the first clock that saw it (coarsely aligned) */
 	size_t next;  /* bucket chain */
-	size_t src_v; /* vantage point whose request/reply times are kept here */
-	vd_ns req_ts, rep_ts;
+	size_t src_v; /* the vantage point that made it (its pair is in the cell) */
 };
 
 /* On one clock, the same probe's [request, reply] intervals at two vantage points nest (the
@@ -414,8 +413,7 @@ struct builder {
 	size_t *head; /* 65536 buckets */
 };
 
-static int add_probe(struct builder *b, const struct vd_echo *req, vd_ns rep_ts, size_t v,
-		     vd_ns ref)
+static int add_probe(struct builder *b, const struct vd_echo *req, size_t v, vd_ns ref)
 {
 	if (b->n == b->cap) {
 		size_t cap = b->cap, ccap = b->cap, pcap = b->cap;
@@ -432,8 +430,6 @@ static int add_probe(struct builder *b, const struct vd_echo *req, vd_ns rep_ts,
 	if (b->n && ref < b->p[b->n - 1].ref)
 		b->sorted = 0;
 	x->src_v = v;
-	x->req_ts = req->ts;
-	x->rep_ts = rep_ts;
 	/* chains stay sorted newest first, so searches stop past the window; probes mostly come
 	 * in time order, so this is the head */
 	size_t *pp = &b->head[req->seq & 0xffff];
@@ -558,9 +554,13 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 					break; /* the rest of the chain is older still */
 				if (!compatible(x->key, e))
 					continue;
-				if (clock_of[x->src_v] == clock_of[v] &&
-				    !nests(x->req_ts, x->rep_ts, e->ts, rep_ts))
-					continue;
+				if (clock_of[x->src_v] == clock_of[v]) {
+					const struct vd_vantage *sv = vps[x->src_v];
+					const struct vd_echo_pair *xp =
+					    &sv->pairs[b.cell[q * nvp + x->src_v]];
+					if (!nests(sv->ev[xp->req].ts, xp->rep_ts, e->ts, rep_ts))
+						continue;
+				}
 				vd_ns d = absdiff(e->ts - off, b.p[q].ref);
 				if (best == NONE || d < best_d) {
 					best = q;
@@ -583,7 +583,7 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 				if (b.phase[best] < 0)
 					b.phase[best] = e->phase;
 			} else {
-				if (add_probe(&b, e, rep_ts, v, e->ts - off) < 0)
+				if (add_probe(&b, e, v, e->ts - off) < 0)
 					goto oom;
 				b.cell[(b.n - 1) * nvp + v] = (int64_t)i;
 			}
