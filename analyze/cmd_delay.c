@@ -40,7 +40,8 @@ static void usage(FILE *f, const char *prog, const struct analyze_command *comma
 	    "  --json            one JSON document (docs/formats/analyze.md)\n"
 	    "  --db FILE         store the run and its results in SQLite FILE\n"
 	    "  --label TEXT      label of the stored run\n"
-	    "  --plot DIR        write SVG plots (CDFs, send/recv PDFs, RTT over time) into DIR\n"
+	    "  --plot DIR        write plot data, a gnuplot script and SVG charts (CDFs, send/recv\n"
+	    "                    PDFs, RTT over time) into DIR; gnuplot draws them when installed\n"
 	    "  -o, --output FILE write the report to FILE instead of stdout\n"
 	    "  -k, --keep-going  analyze the inputs that could be read; exit 1 afterwards\n"
 	    "  -q, --quiet       no progress on stderr\n"
@@ -187,7 +188,7 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 			/* keep what was read before damage; drop points that saw nothing */
 			size_t k = before;
 			for (size_t j = before; j < set.n; j++) {
-				if (set.v[j]->n)
+				if (set.v[j]->echoes)
 					set.v[k++] = set.v[j];
 				else
 					vd_vantage_free(set.v[j]);

@@ -1,6 +1,6 @@
 /* report.c — outputs of vmdelay-analyze's per-layer analysis: text tables (Whiteaker et al.
  * Table 1 as median/p99 per Δ and phase, Dantas et al. Table 2 as min/median/max/mean/SD per
- * vantage point), per-probe CSV, a JSON document, the SQLite store and SVG plots. Column and key
+ * vantage point), per-probe CSV, a JSON document and the SQLite store (plots: report_plot.c). Column and key
  * names: docs/formats/analyze.md. */
 #include "report.h"
 
@@ -33,7 +33,7 @@ static size_t inner_of(const struct vd_delay *d, size_t layer)
 }
 
 /* Layers reported: each adjacent pair, then the total when there are more than two points. */
-static size_t layer_list(const struct vd_delay *d, size_t *out)
+size_t report_layers(const struct vd_delay *d, size_t *out)
 {
 	size_t k = 0;
 	for (size_t l = 1; l < d->nvp; l++)
@@ -44,7 +44,7 @@ static size_t layer_list(const struct vd_delay *d, size_t *out)
 }
 
 /* A direction is reported when its values can exist: send/recv need comparable clocks. */
-static int dir_possible(const struct vd_delay *d, size_t layer, enum vd_delay_dir dir)
+int report_dir_possible(const struct vd_delay *d, size_t layer, enum vd_delay_dir dir)
 {
 	if (dir == VD_DIR_RTT)
 		return 1;
@@ -138,10 +138,10 @@ int report_text(FILE *f, const struct report_ctx *c)
 	o = vd_out_create(f, VD_OUT_TEXT);
 	if (!o)
 		return -1;
-	size_t layers[64 + 1], nl = layer_list(d, layers);
+	size_t layers[64 + 1], nl = report_layers(d, layers);
 	for (size_t li = 0; li < nl; li++)
 		for (int dir = 0; dir < VD_DIR__COUNT; dir++) {
-			if (!dir_possible(d, layers[li], (enum vd_delay_dir)dir))
+			if (!report_dir_possible(d, layers[li], (enum vd_delay_dir)dir))
 				continue;
 			for (size_t k = 0; k < nph; k++) {
 				struct vd_summary s;
@@ -172,7 +172,7 @@ int report_csv(FILE *f, const struct report_ctx *c)
 	for (size_t p = 0; p < d->map.n; p++)
 		for (size_t v = 0; v < d->nvp; v++) {
 			const struct vd_echo *q = vd_probe_req(&d->map, d->vps, p, v);
-			const struct vd_echo *r = vd_probe_rep(&d->map, d->vps, p, v);
+			const struct vd_echo_pair *r = vd_probe_pair(&d->map, d->vps, p, v);
 			if (!q)
 				continue;
 			snprintf(ibuf, sizeof(ibuf), "%u", (unsigned)q->id);
@@ -182,8 +182,8 @@ int report_csv(FILE *f, const struct report_ctx *c)
 			vd_out_str(o, "id", q->has_id ? ibuf : NULL);
 			vd_out_int(o, "seq", q->seq);
 			vd_out_ns(o, "req_ns", q->ts);
-			vd_out_ns(o, "rep_ns", r->ts);
-			vd_out_ns(o, "rtt_ns", r->ts - q->ts);
+			vd_out_ns(o, "rep_ns", r->rep_ts);
+			vd_out_ns(o, "rtt_ns", r->rep_ts - q->ts);
 			vd_out_ns(o, "delta_ns",
 				  v ? vd_delay_layer(d, p, v, VD_DIR_RTT) : VD_NS_NONE);
 			vd_out_ns(o, "send_ns",
@@ -197,7 +197,7 @@ int report_csv(FILE *f, const struct report_ctx *c)
 			vd_out_str(o, "src", vd_addr_format(&q->src, sbuf, sizeof(sbuf)));
 			vd_out_str(o, "dst", vd_addr_format(&q->dst, dbuf, sizeof(dbuf)));
 			vd_out_int(o, "req_index", (int64_t)q->index);
-			vd_out_int(o, "rep_index", (int64_t)r->index);
+			vd_out_int(o, "rep_index", (int64_t)r->rep_index);
 			vd_out_row_end(o);
 		}
 	return vd_out_destroy(o);
@@ -243,11 +243,11 @@ static void json_key_str(FILE *f, const char *key, const char *val, int comma)
 static int json_layers(FILE *f, const struct vd_delay *d, enum vd_delay_dir dir, const int *phases,
 		       size_t nph)
 {
-	size_t layers[65], nl = layer_list(d, layers);
+	size_t layers[65], nl = report_layers(d, layers);
 	int first = 1, rc = 0;
 	fputs("[", f);
 	for (size_t li = 0; li < nl; li++) {
-		if (!dir_possible(d, layers[li], dir))
+		if (!report_dir_possible(d, layers[li], dir))
 			continue;
 		for (size_t k = 0; k < nph; k++) {
 			struct vd_summary s;
@@ -431,10 +431,10 @@ int report_db(const char *path, const struct report_ctx *c, int argc, char **arg
 				goto fail;
 		}
 	}
-	size_t layers[65], nl = layer_list(d, layers);
+	size_t layers[65], nl = report_layers(d, layers);
 	for (size_t li = 0; li < nl; li++)
 		for (int dir = 0; dir < VD_DIR__COUNT; dir++) {
-			if (!dir_possible(d, layers[li], (enum vd_delay_dir)dir))
+			if (!report_dir_possible(d, layers[li], (enum vd_delay_dir)dir))
 				continue;
 			for (size_t k = 0; k < nph; k++) {
 				struct vd_summary s;
@@ -473,198 +473,4 @@ fail_nobegin:
 	free(cmd);
 	vd_store_close(st);
 	return vd_err_prefix(err, "%s", path);
-}
-
-/* ---- plots ---- */
-
-struct series_buf {
-	double *x, *y;
-	size_t n;
-};
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* Empirical CDF of vals (ns) in µs. */
-static int make_cdf(const vd_ns *vals, size_t n, struct series_buf *b)
-{
-	b->x = malloc((n ? n : 1) * sizeof(double));
-	b->y = malloc((n ? n : 1) * sizeof(double));
-	b->n = 0;
-	if (!b->x || !b->y)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (vd_ns_valid(vals[i]))
-			b->x[b->n++] = (double)vals[i] / 1e3;
-	qsort(b->x, b->n, sizeof(double), cmp_dbl);
-	for (size_t i = 0; i < b->n; i++)
-		b->y[i] = (double)(i + 1) / (double)b->n;
-	return 0;
-}
-
-/* Histogram density (per µs) of vals in µs, at bin centres. */
-static int make_pdf(const vd_ns *vals, size_t n, struct series_buf *b)
-{
-	struct series_buf c;
-	if (make_cdf(vals, n, &c) < 0) {
-		free(c.x);
-		free(c.y);
-		return -1;
-	}
-	size_t nb = c.n < 4 ? 1 : (size_t)sqrt((double)c.n);
-	if (nb > 60)
-		nb = 60;
-	b->x = calloc(nb, sizeof(double));
-	b->y = calloc(nb, sizeof(double));
-	b->n = c.n ? nb : 0;
-	if (!b->x || !b->y) {
-		free(c.x);
-		free(c.y);
-		return -1;
-	}
-	if (c.n) {
-		double lo = c.x[0], hi = c.x[c.n - 1], w = (hi - lo) / (double)nb;
-		if (w <= 0)
-			w = 1;
-		for (size_t i = 0; i < c.n; i++) {
-			size_t k = (size_t)((c.x[i] - lo) / w);
-			b->y[k < nb ? k : nb - 1] += 1;
-		}
-		for (size_t k = 0; k < nb; k++) {
-			b->x[k] = lo + w * ((double)k + 0.5);
-			b->y[k] /= (double)c.n * w;
-		}
-	}
-	free(c.x);
-	free(c.y);
-	return 0;
-}
-
-static void free_series(struct series_buf *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(b[i].x);
-		free(b[i].y);
-	}
-}
-
-int report_plots(const char *outdir, const struct report_ctx *c, struct vd_err *err)
-{
-	const struct vd_delay *d = c->d;
-	if (mkdir(outdir, 0777) < 0 && errno != EEXIST)
-		return vd_err_set(err, "%s: %s", outdir, strerror(errno));
-	size_t n = d->map.n, nvp = d->nvp;
-	size_t maxs = 2 * (nvp + 1) + 1;
-	struct series_buf *b = calloc(maxs, sizeof(*b));
-	struct vd_svg_series *s = calloc(maxs, sizeof(*s));
-	char(*labels)[128] = calloc(maxs, sizeof(*labels));
-	vd_ns *vals = malloc((n ? n : 1) * sizeof(*vals));
-	char path[4096];
-	int rc = -1;
-	size_t ns = 0;
-	if (!b || !s || !labels || !vals) {
-		vd_err_set(err, "out of memory");
-		goto out;
-	}
-	/* RTT CDF per vantage point */
-	for (size_t v = 0; v < nvp; v++, ns++) {
-		for (size_t p = 0; p < n; p++)
-			vals[p] = vd_delay_rtt(d, p, v);
-		if (make_cdf(vals, n, &b[ns]) < 0)
-			goto oom;
-		s[ns] = (struct vd_svg_series){d->vps[v]->name, b[ns].x, b[ns].y, b[ns].n};
-	}
-	struct vd_svg_chart ch = {"RTT per vantage point", "RTT (us)", "CDF", 0};
-	snprintf(path, sizeof(path), "%s/rtt_cdf.svg", outdir);
-	if (vd_svg_write(path, &ch, s, ns, err) < 0)
-		goto out;
-	free_series(b, ns);
-	memset(b, 0, maxs * sizeof(*b));
-	/* RTT over time */
-	ns = 0;
-	vd_ns t0 = VD_NS_NONE;
-	for (size_t v = 0; v < nvp && !vd_ns_valid(t0); v++)
-		for (size_t p = 0; p < n; p++) {
-			const struct vd_echo *q = vd_probe_req(&d->map, d->vps, p, v);
-			if (q && (!vd_ns_valid(t0) || q->ts < t0))
-				t0 = q->ts;
-		}
-	for (size_t v = 0; v < nvp; v++, ns++) {
-		b[ns].x = malloc((n ? n : 1) * sizeof(double));
-		b[ns].y = malloc((n ? n : 1) * sizeof(double));
-		if (!b[ns].x || !b[ns].y)
-			goto oom;
-		for (size_t p = 0; p < n; p++) {
-			const struct vd_echo *q = vd_probe_req(&d->map, d->vps, p, v);
-			if (!q)
-				continue;
-			/* each point on its own clock; the axis is seconds since the first probe */
-			vd_ns t = d->req[p * nvp + v];
-			if (!vd_ns_valid(t))
-				t = q->ts;
-			b[ns].x[b[ns].n] = (double)(t - t0) / 1e9;
-			b[ns].y[b[ns].n++] = (double)vd_delay_rtt(d, p, v) / 1e3;
-		}
-		s[ns] = (struct vd_svg_series){d->vps[v]->name, b[ns].x, b[ns].y, b[ns].n};
-	}
-	ch =
-	    (struct vd_svg_chart){"RTT over time", "time since the first probe (s)", "RTT (us)", 1};
-	snprintf(path, sizeof(path), "%s/rtt_time.svg", outdir);
-	if (vd_svg_write(path, &ch, s, ns, err) < 0)
-		goto out;
-	free_series(b, ns);
-	memset(b, 0, maxs * sizeof(*b));
-	if (nvp < 2) {
-		rc = 0;
-		goto out;
-	}
-	/* Δ CDF per layer, then send/recv PDFs per layer */
-	size_t layers[65], nl = layer_list(d, layers);
-	for (int kind = 0; kind < 2; kind++) {
-		ns = 0;
-		for (size_t li = 0; li < nl; li++)
-			for (int dir = kind ? VD_DIR_SEND : VD_DIR_RTT;
-			     dir <= (kind ? VD_DIR_RECV : VD_DIR_RTT); dir++) {
-				if (!dir_possible(d, layers[li], (enum vd_delay_dir)dir))
-					continue;
-				for (size_t p = 0; p < n; p++)
-					vals[p] = vd_delay_layer(d, p, layers[li],
-								 (enum vd_delay_dir)dir);
-				if ((kind ? make_pdf : make_cdf)(vals, n, &b[ns]) < 0)
-					goto oom;
-				snprintf(labels[ns], sizeof(labels[ns]), "%s %s",
-					 report_layer_name(d, layers[li]),
-					 vd_delay_dir_name((enum vd_delay_dir)dir));
-				s[ns] =
-				    (struct vd_svg_series){labels[ns], b[ns].x, b[ns].y, b[ns].n};
-				ns++;
-			}
-		if (kind)
-			ch = (struct vd_svg_chart){"send and receive delay per layer", "delay (us)",
-						   "density (1/us)", 0};
-		else
-			ch = (struct vd_svg_chart){"RTT added per layer (delta RTT)", "delay (us)",
-						   "CDF", 0};
-		snprintf(path, sizeof(path), "%s/%s", outdir,
-			 kind ? "send_recv_pdf.svg" : "delta_cdf.svg");
-		if (ns && vd_svg_write(path, &ch, s, ns, err) < 0)
-			goto out;
-		free_series(b, ns);
-		memset(b, 0, maxs * sizeof(*b));
-	}
-	rc = 0;
-	goto out;
-oom:
-	vd_err_set(err, "out of memory");
-out:
-	if (b)
-		free_series(b, maxs);
-	free(b);
-	free(s);
-	free(labels);
-	free(vals);
-	return rc;
 }

@@ -20,10 +20,18 @@ int report_json(FILE *f, const struct report_ctx *c);
 /* Stores the run, its vantage points and results in the database at path. */
 int report_db(const char *path, const struct report_ctx *c, int argc, char **argv,
 	      const char *label, struct vd_err *err);
-/* Writes rtt_cdf.svg, delta_cdf.svg, send_recv_pdf.svg and rtt_time.svg into dir (created). */
+/* --plot DIR (report_plot.c): writes into dir (created) the data files and analyze.gp, a gnuplot
+ * script drawing rtt_cdf.svg, rtt_time.svg, delta_cdf.svg and send_recv_pdf.svg from them; runs
+ * gnuplot when installed, else writes the same charts with lib/plot_svg.c. The gnuplot program
+ * is $VMDELAY_GNUPLOT when set ("" or "none": never), else gnuplot in $PATH. */
 int report_plots(const char *dir, const struct report_ctx *c, struct vd_err *err);
 
 /* Layer names: "total", or the inner vantage point's name. */
 const char *report_layer_name(const struct vd_delay *d, size_t layer);
+/* Layers reported, into out (at least nvp entries): each adjacent pair 1..nvp-1, then the total
+ * (0) when there are more than two vantage points. Returns the count. */
+size_t report_layers(const struct vd_delay *d, size_t *out);
+/* A direction is reported when its values can exist: send/recv need comparable clocks. */
+int report_dir_possible(const struct vd_delay *d, size_t layer, enum vd_delay_dir dir);
 
 #endif

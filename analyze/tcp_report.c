@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "vmdelay/plot_svg.h"
 #include "vmdelay/store.h"
 
 #define MAX_MODES 3
@@ -29,23 +30,11 @@ void tcp_flow_label(const struct vd_tcpan_flow *f, char *buf, size_t n)
 
 /* ---- --plot files ---- */
 
-static void file_safe(const char *in, char *out, size_t n)
-{
-	size_t i = 0;
-	for (; in[i] && i + 1 < n; i++) {
-		char ch = in[i];
-		int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			 (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
-		out[i] = ok ? ch : '_';
-	}
-	out[i] = 0;
-}
-
 static FILE *plot_file(struct tcp_ctx *c, const char *kind, const char *name, const char *header,
 		       struct vd_err *err)
 {
 	char safe[160], path[4096];
-	file_safe(name, safe, sizeof(safe));
+	vd_plot_file_safe(name, safe, sizeof(safe));
 	snprintf(path, sizeof(path), "%s/%s%s%s.csv", c->plot_dir, kind, *safe ? "_" : "", safe);
 	FILE *f = fopen(path, "w");
 	if (!f) {
@@ -689,7 +678,7 @@ static void gnuplot_script(struct sink *s)
 		c->plot_dir);
 	for (uint32_t v = 0; v < c->nv; v++) {
 		char safe[160];
-		file_safe(c->v[v].name, safe, sizeof(safe));
+		vd_plot_file_safe(c->v[v].name, safe, sizeof(safe));
 		fprintf(
 		    f,
 		    "set output 'ackhist_%s.png'; set xlabel 'ACK inter-arrival (us)';"

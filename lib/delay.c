@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmdelay/mem.h"
 #include "vmdelay/probe.h"
 
 static int is_rest(int phase)
@@ -75,7 +76,7 @@ static int align_clocks(struct vd_delay *d, const struct vd_delay_opts *o, int *
 						continue;
 					s[ns++] = (struct vd_align_sample){
 					    .in_req = vd_probe_req(&d->map, d->vps, p, v)->ts,
-					    .in_rep = vd_probe_rep(&d->map, d->vps, p, v)->ts,
+					    .in_rep = vd_probe_pair(&d->map, d->vps, p, v)->rep_ts,
 					    .out_req = d->req[ia],
 					    .out_rep = d->rep[ia],
 					};
@@ -104,8 +105,8 @@ static int align_clocks(struct vd_delay *d, const struct vd_delay_opts *o, int *
 			d->req[i] = d->rep[i] = VD_NS_NONE;
 			if (!d->aligned[v] || d->map.cell[i] < 0)
 				continue;
-			vd_ns rq = vd_probe_req(&d->map, d->vps, p, v)->ts;
-			vd_ns rp = vd_probe_rep(&d->map, d->vps, p, v)->ts;
+			const struct vd_echo_pair *pr = &d->vps[v]->pairs[d->map.cell[i]];
+			vd_ns rq = d->vps[v]->ev[pr->req].ts, rp = pr->rep_ts;
 			if (fit_of[v] >= 0) {
 				rq = vd_align_apply(&d->aligns[fit_of[v]].fit, rq);
 				rp = vd_align_apply(&d->aligns[fit_of[v]].fit, rp);
@@ -136,8 +137,8 @@ int vd_delay_analyze(struct vd_vantage *const *vps, size_t nvp, const struct vd_
 	d->phase = malloc(n ? n : 1);
 	d->aligned = calloc(nvp ? nvp : 1, sizeof(*d->aligned));
 	d->clock_id = calloc(nvp ? nvp : 1, sizeof(*d->clock_id));
-	d->req = malloc((n ? n : 1) * nvp * sizeof(*d->req));
-	d->rep = malloc((n ? n : 1) * nvp * sizeof(*d->rep));
+	d->req = vd_mem_alloc(n * nvp, sizeof(*d->req));
+	d->rep = vd_mem_alloc(n * nvp, sizeof(*d->rep));
 	if (!d->phase || !d->aligned || !d->clock_id || !d->req || !d->rep) {
 		vd_delay_free(d);
 		return vd_err_set(err, "out of memory");
@@ -170,9 +171,11 @@ void vd_delay_free(struct vd_delay *d)
 
 vd_ns vd_delay_rtt(const struct vd_delay *d, size_t probe, size_t v)
 {
-	const struct vd_echo *q = vd_probe_req(&d->map, d->vps, probe, v);
-	const struct vd_echo *r = vd_probe_rep(&d->map, d->vps, probe, v);
-	return q && r ? r->ts - q->ts : VD_NS_NONE;
+	int64_t c = d->map.cell[probe * d->nvp + v];
+	if (c < 0)
+		return VD_NS_NONE;
+	const struct vd_echo_pair *pr = &d->vps[v]->pairs[c];
+	return pr->rep_ts - d->vps[v]->ev[pr->req].ts;
 }
 
 vd_ns vd_delay_layer(const struct vd_delay *d, size_t probe, size_t layer, enum vd_delay_dir dir)
@@ -190,9 +193,9 @@ vd_ns vd_delay_layer(const struct vd_delay *d, size_t probe, size_t layer, enum 
 	if (d->clock_id[o] == d->clock_id[i]) {
 		/* one clock: no alignment needed, even when it is not the reference */
 		oreq = oq->ts;
-		orep = vd_probe_rep(&d->map, d->vps, probe, o)->ts;
+		orep = vd_probe_pair(&d->map, d->vps, probe, o)->rep_ts;
 		ireq = iq->ts;
-		irep = vd_probe_rep(&d->map, d->vps, probe, i)->ts;
+		irep = vd_probe_pair(&d->map, d->vps, probe, i)->rep_ts;
 	} else {
 		oreq = d->req[probe * d->nvp + o];
 		orep = d->rep[probe * d->nvp + o];
@@ -206,7 +209,7 @@ static int summarize_by(const struct vd_delay *d, int phase, size_t a, size_t b,
 			enum vd_delay_dir dir, struct vd_summary *s)
 {
 	size_t n = d->map.n;
-	vd_ns *vals = malloc((n ? n : 1) * sizeof(*vals));
+	vd_ns *vals = vd_mem_alloc(n, sizeof(*vals));
 	if (!vals)
 		return -1;
 	size_t k = 0;
@@ -215,7 +218,7 @@ static int summarize_by(const struct vd_delay *d, int phase, size_t a, size_t b,
 			continue;
 		vals[k++] = rtt ? vd_delay_rtt(d, p, a) : vd_delay_layer(d, p, b, dir);
 	}
-	int rc = vd_summarize(vals, k, s);
+	int rc = vd_summarize_inplace(vals, k, s);
 	free(vals);
 	return rc;
 }

@@ -146,3 +146,16 @@ int vd_svg_write(const char *path, const struct vd_svg_chart *c, const struct vd
 		return vd_err_set(err, "%s: write error", path);
 	return 0;
 }
+
+void vd_plot_file_safe(const char *in, char *out, size_t n)
+{
+	size_t i = 0;
+	for (; in[i] && i + 1 < n; i++) {
+		char ch = in[i];
+		int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			 (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+		out[i] = ok ? ch : '_';
+	}
+	if (n)
+		out[i] = 0;
+}

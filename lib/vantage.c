@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vmdelay/match.h"
+#include "vmdelay/mem.h"
 #include "vmdelay/probe.h"
 #include "vmdelay/trace.h"
 
@@ -141,15 +143,17 @@ struct vd_vantage *vd_vantage_new(const char *name, const char *clock, const cha
 
 int vd_vantage_add(struct vd_vantage *v, const struct vd_echo *e)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 256;
-		struct vd_echo *ev = realloc(v->ev, cap * sizeof(*ev));
-		if (!ev)
+	if (e->kind == VD_ECHO_REQUEST) {
+		if (v->n == v->cap &&
+		    vd_mem_reserve((void **)&v->ev, &v->cap, v->n + 1, sizeof(*v->ev)) < 0)
 			return -1;
-		v->ev = ev;
-		v->cap = cap;
+		v->ev[v->n++] = *e;
 	}
-	v->ev[v->n++] = *e;
+	if (vd_match_add(v, e) < 0) {
+		v->n -= e->kind == VD_ECHO_REQUEST;
+		return -1;
+	}
+	v->echoes++;
 	return 0;
 }
 
@@ -160,6 +164,7 @@ void vd_vantage_free(struct vd_vantage *v)
 	free(v->path);
 	free(v->ev);
 	free(v->pairs);
+	vd_match_state_free(v->pending);
 	free(v);
 }
 
@@ -483,8 +488,8 @@ static int read_trace(const struct vd_vantage_spec *spec, struct vd_vantage_set 
 		return -1;
 	size_t events = 0;
 	for (size_t i = first; i < set->n; i++)
-		events += set->v[i]->n;
-	if (pick && records && events == 0 && single->n == 0)
+		events += set->v[i]->echoes;
+	if (pick && records && events == 0 && single->echoes == 0)
 		return vd_err_set(err,
 				  "%s: no ICMP echo requests or replies on interface '%s' "
 				  "(%" PRIu64 " packets read)",
@@ -901,8 +906,8 @@ static int read_tping(const struct vd_vantage_spec *spec, const char *fmt,
 		goto out;
 	int chosen[PT__COUNT], nchosen = 0;
 	for (int k = 0; k < PT__COUNT; k++) {
-		chosen[k] = rd.any_selected ? rd.want[k] : rd.pt[k]->n > 0;
-		if (chosen[k] && rd.pt[k]->n == 0) {
+		chosen[k] = rd.any_selected ? rd.want[k] : rd.pt[k]->echoes > 0;
+		if (chosen[k] && rd.pt[k]->echoes == 0) {
 			rc = vd_err_set(err, "%s: no %s timestamps in this tping file", spec->path,
 					point_names[k]);
 			goto out;

@@ -10,9 +10,16 @@
 #include "vmdelay/err.h"
 #include "vmdelay/vantage.h"
 
-/* Pairs v's replies with requests: a reply goes to the earliest still-unmatched earlier request
- * (file order) with the same family, id and seq and swapped addresses (tshark's rule). Fills
- * v->pairs (sorted by request time) and v->stats. Returns 0, or -1 out of memory. */
+/* Pairing is streamed: vd_vantage_add hands every echo to vd_match_add, which pairs a reply with
+ * the earliest still-unmatched earlier request (order added) with the same family, id and seq
+ * and swapped addresses (tshark's rule), appending to v->pairs. A request must already be in
+ * v->ev[v->n - 1]. Returns 0, or -1 out of memory. */
+int vd_match_add(struct vd_vantage *v, const struct vd_echo *e);
+void vd_match_state_free(struct vd_match_state *s);
+
+/* Completes v's pairing: sorts v->pairs by request time and fills v->stats (requests left
+ * without a reply, duplicates). May be called again after more events are added.
+ * Returns 0, or -1 out of memory. */
 int vd_match_pairs(struct vd_vantage *v, struct vd_err *err);
 
 struct vd_match_opts {
@@ -38,10 +45,11 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 		    struct vd_probe_map *map, struct vd_err *err);
 void vd_probe_map_free(struct vd_probe_map *map);
 
-/* The request / reply events of probe p at vantage point v, or NULL. */
+/* The request event of probe p at vantage point v, or NULL. */
 const struct vd_echo *vd_probe_req(const struct vd_probe_map *m, struct vd_vantage *const *vps,
 				   size_t p, size_t v);
-const struct vd_echo *vd_probe_rep(const struct vd_probe_map *m, struct vd_vantage *const *vps,
-				   size_t p, size_t v);
+/* The pair (the reply's time and index) of probe p at vantage point v, or NULL. */
+const struct vd_echo_pair *vd_probe_pair(const struct vd_probe_map *m,
+					 struct vd_vantage *const *vps, size_t p, size_t v);
 
 #endif

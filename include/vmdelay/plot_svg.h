@@ -23,4 +23,7 @@ struct vd_svg_chart {
 int vd_svg_write(const char *path, const struct vd_svg_chart *c, const struct vd_svg_series *s,
 		 size_t ns, struct vd_err *err);
 
+/* A name made safe for a file name: characters other than [A-Za-z0-9._-] become '_'. */
+void vd_plot_file_safe(const char *in, char *out, size_t n);
+
 #endif

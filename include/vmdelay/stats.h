@@ -20,6 +20,8 @@ struct vd_summary {
 /* Summarizes vals[0..n), skipping VD_NS_NONE entries. Does not modify vals.
  * Returns 0, or -1 when out of memory. */
 int vd_summarize(const vd_ns *vals, size_t n, struct vd_summary *out);
+/* The same on a scratch array: reorders (and overwrites) vals instead of copying it. */
+int vd_summarize_inplace(vd_ns *vals, size_t n, struct vd_summary *out);
 
 /* Percentile p in [0, 100] of sorted[0..n) (n > 0) by linear interpolation between the closest
  * ranks (numpy's default), rounded to the nearest ns: p = 50 is the usual median. */

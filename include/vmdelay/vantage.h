@@ -30,9 +30,12 @@ struct vd_echo {
 	uint64_t index; /* 1-based packet number (tshark's frame.number) or data row */
 };
 
-/* An echo request matched with its reply within one vantage point (lib/match.c). */
+/* An echo request matched with its reply within one vantage point (lib/match.c). The reply is
+ * kept only as its time and packet number: requests and replies are paired as they are read. */
 struct vd_echo_pair {
-	size_t req, rep; /* indexes into the vantage point's events */
+	size_t req;	    /* index into the vantage point's requests (ev) */
+	vd_ns rep_ts;	    /* the reply's time */
+	uint64_t rep_index; /* and packet number or data row */
 };
 
 /* What matching found at one vantage point. */
@@ -65,6 +68,8 @@ struct vd_vantage_spec {
 int vd_vantage_spec_parse(const char *arg, struct vd_vantage_spec *spec, struct vd_err *err);
 void vd_vantage_spec_free(struct vd_vantage_spec *spec);
 
+struct vd_match_state;
+
 struct vd_vantage {
 	char name[VD_VANTAGE_NAME_MAX];
 	char clock[VD_VANTAGE_CLOCK_MAX];
@@ -73,12 +78,16 @@ struct vd_vantage {
 	char select[VD_VANTAGE_SELECT_MAX];
 	uint64_t records; /* packets or rows read */
 	int has_phase;	  /* events carry tping's phase */
+	uint64_t echoes;  /* echo requests and replies added */
+	/* The echo requests in the order added. A reply is paired when it is added (tshark's rule,
+	 * lib/match.c) and not stored: the memory an analysis takes grows with the probes, not
+	 * with the packets, and the pending requests are found without a second pass. */
 	struct vd_echo *ev;
 	size_t n, cap;
-	/* filled by vd_match_pairs */
-	struct vd_echo_pair *pairs;
-	size_t npairs;
-	struct vd_match_stats stats;
+	struct vd_echo_pair *pairs; /* in the order the replies came; vd_match_pairs sorts them */
+	size_t npairs, pairs_cap;
+	struct vd_match_state *pending; /* lib/match.c: requests still waiting for a reply */
+	struct vd_match_stats stats;	/* filled by vd_match_pairs */
 };
 
 struct vd_vantage_set {
@@ -111,7 +120,8 @@ const char *vd_vantage_detect(const char *path, struct vd_err *err);
 /* Builds vantage points by hand (tests, generators). NULL when out of memory. */
 struct vd_vantage *vd_vantage_new(const char *name, const char *clock, const char *path,
 				  const char *format);
-int vd_vantage_add(struct vd_vantage *v, const struct vd_echo *e); /* 0, or -1 out of memory */
+/* Adds an echo request or reply (pairing a reply at once). 0, or -1 out of memory. */
+int vd_vantage_add(struct vd_vantage *v, const struct vd_echo *e);
 void vd_vantage_free(struct vd_vantage *v);
 
 int vd_vantage_set_append(struct vd_vantage_set *set, struct vd_vantage *v);

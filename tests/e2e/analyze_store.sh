@@ -1,13 +1,14 @@
 # timeout: 120
 # --db stores the run, its vantage points and results in SQLite (read back with sqlite3);
-# --plot writes the SVG charts; -o writes the report to a file.
+# --plot writes the SVG charts (our own writer: gnuplot is tested in analyze_plot.sh); -o writes
+# the report to a file.
 . "$(dirname "$0")/lib/analyze_lib.sh"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed" >&2; exit 77; }
 g="${VMDELAY_ROOT:-.}/tests/golden/analyze_synth"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 specs=("wire:peer=$g/wire.pcap" "bridge:host=$g/bridge.pcap" "guest:vm=$g/tping.csv")
-"$AN" -q --db "$tmp/runs.db" --label golden --plot "$tmp/plots" -o "$tmp/report.txt" "${specs[@]}" ||
+VMDELAY_GNUPLOT=none "$AN" -q --db "$tmp/runs.db" --label golden --plot "$tmp/plots" -o "$tmp/report.txt" "${specs[@]}" ||
 	fail "exit $?"
 grep -q '^guest.kernel ' "$tmp/report.txt" || fail "report file lacks the guest.kernel vantage point"
 q() { sqlite3 -batch -noheader "$tmp/runs.db" "$1"; }

@@ -12,6 +12,7 @@
 #include "vmdelay/match.h"
 
 #define MS INT64_C(1000000)
+#define US INT64_C(1000)
 #define T0 INT64_C(1700000000000000000)
 
 /* An echo between 10.0.0.c and 10.0.0.s; c == 0: a tping row (no addresses, no id). */
@@ -25,13 +26,13 @@ static void add(struct vd_vantage *v, int kind, int c, int s, uint16_t id, uint3
 		memcpy(e.src.bytes, kind == VD_ECHO_REQUEST ? a : b, 4);
 		memcpy(e.dst.bytes, kind == VD_ECHO_REQUEST ? b : a, 4);
 	}
-	e.index = v->n + 1;
+	e.index = v->echoes + 1;
 	assert_int_equal(vd_vantage_add(v, &e), 0);
 }
 
 static vd_ns rtt_of(const struct vd_vantage *v, size_t pair)
 {
-	return v->ev[v->pairs[pair].rep].ts - v->ev[v->pairs[pair].req].ts;
+	return v->pairs[pair].rep_ts - v->ev[v->pairs[pair].req].ts;
 }
 
 static void loss_and_strays(void **state)
@@ -73,6 +74,63 @@ static void duplicates_and_retransmissions(void **state)
 	/* the earliest request wins (tshark's rule) */
 	assert_int_equal(rtt_of(v, 0), 2 * MS);
 	assert_int_equal(rtt_of(v, 1), 4 * MS);
+	vd_vantage_free(v);
+}
+
+/* tping-like keys (no addresses, seqs that never wrap): up to 3000 requests wait at once and
+ * their replies come back scrambled; every 11th probe is lost, every 7th reply duplicated. The
+ * pending table fills up and sweeps the answered keys into the answered set several times. */
+static void many_outstanding(void **state)
+{
+	enum { N = 300000, W = 3000 }; /* more keys than the table keeps: sweeps */
+	struct vd_vantage *v = vd_vantage_new("u", "", "p", "test");
+	struct vd_err err;
+	static uint32_t order[W];
+	uint64_t rng = 88172645463325252ull;
+	size_t lost = 0, dups = 0, answered = 0;
+	for (uint32_t base = 1; base <= N; base += W) {
+		uint32_t m = N - base + 1 < W ? N - base + 1 : W;
+		for (uint32_t i = 0; i < m; i++) {
+			add(v, VD_ECHO_REQUEST, 0, 0, 0, base + i, T0 + (vd_ns)(base + i) * MS);
+			order[i] = base + i;
+		}
+		for (uint32_t i = m - 1; i > 0; i--) {
+			rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+			uint32_t j = (uint32_t)(rng % (i + 1)), t = order[i];
+			order[i] = order[j];
+			order[j] = t;
+		}
+		for (uint32_t i = 0; i < m; i++) {
+			uint32_t seq = order[i];
+			if (seq % 11 == 0) {
+				lost++;
+				continue;
+			}
+			vd_ns rep = T0 + (vd_ns)seq * MS + MS + (vd_ns)(seq % 97) * US;
+			add(v, VD_ECHO_REPLY, 0, 0, 0, seq, rep);
+			answered++;
+			if (seq % 7 == 0) {
+				add(v, VD_ECHO_REPLY, 0, 0, 0, seq, rep + US);
+				dups++;
+			}
+		}
+	}
+	/* long after the sweeps: a late copy of probe 2's reply, and a reply to nothing */
+	add(v, VD_ECHO_REPLY, 0, 0, 0, 2, T0 + (vd_ns)(N + 1) * MS);
+	dups++;
+	add(v, VD_ECHO_REPLY, 0, 0, 0, N + 5, T0 + (vd_ns)(N + 2) * MS);
+	assert_int_equal(vd_match_pairs(v, &err), 0);
+	assert_int_equal(v->stats.requests, N);
+	assert_int_equal(v->stats.pairs, answered);
+	assert_int_equal(v->stats.unmatched_requests, lost);
+	assert_int_equal(v->stats.duplicates, dups);
+	assert_int_equal(v->stats.unmatched_replies, 1);
+	for (size_t i = 0; i < v->npairs; i++) {
+		uint32_t seq = v->ev[v->pairs[i].req].seq;
+		assert_int_equal(rtt_of(v, i), MS + (vd_ns)(seq % 97) * US);
+		if (i)
+			assert_true(v->ev[v->pairs[i - 1].req].seq < seq);
+	}
 	vd_vantage_free(v);
 }
 
@@ -181,7 +239,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(loss_and_strays),	 cmocka_unit_test(duplicates_and_retransmissions),
-	    cmocka_unit_test(reordering),	 cmocka_unit_test(across_one_clock),
+	    cmocka_unit_test(reordering),	 cmocka_unit_test(many_outstanding),	 cmocka_unit_test(across_one_clock),
 	    cmocka_unit_test(across_two_clocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "vmdelay/match.h"
 #include "vmdelay/store.h"
 #include "vmdelay/vantage.h"
 
@@ -105,17 +106,23 @@ static void check_tping(struct vd_vantage_set *set, const char *fmt)
 	assert_string_equal(u->name, "user");
 	assert_string_equal(u->format, fmt);
 	assert_int_equal(u->records, 4);
-	assert_int_equal(u->n, 6); /* 3 requests, 3 replies (one a duplicate) */
-	assert_int_equal(k->n, 5);
+	assert_int_equal(u->echoes, 6); /* 3 requests, 3 replies (one a duplicate) */
+	assert_int_equal(k->echoes, 5);
+	assert_int_equal(u->n, 3); /* the requests are kept, the replies paired as read */
 	assert_int_equal(u->ev[0].kind, VD_ECHO_REQUEST);
 	assert_int_equal(u->ev[0].ts, 1000);
-	assert_int_equal(u->ev[1].kind, VD_ECHO_REPLY);
-	assert_int_equal(u->ev[1].ts, 2000);
-	assert_int_equal(u->ev[1].phase, 0);
+	assert_int_equal(u->ev[0].phase, 0);
+	assert_int_equal(u->npairs, 2);
+	assert_int_equal(u->ev[u->pairs[0].req].seq, 1);
+	assert_int_equal(u->pairs[0].rep_ts, 2000);
 	assert_int_equal(k->ev[0].ts, 1010);
-	assert_int_equal(k->ev[1].ts, 1900);
-	assert_int_equal(u->ev[5].ts, 6500);
-	assert_int_equal(u->ev[5].kind, VD_ECHO_REPLY);
+	assert_int_equal(k->pairs[0].rep_ts, 1900);
+	assert_int_equal(u->ev[u->pairs[1].req].seq, 3);
+	assert_int_equal(u->pairs[1].rep_ts, 6000);
+	struct vd_err err;
+	assert_int_equal(vd_match_pairs(u, &err), 0);
+	assert_int_equal(u->stats.duplicates, 1); /* the 6500 reply */
+	assert_int_equal(u->stats.unmatched_requests, 1); /* seq 2, lost */
 	assert_int_equal(u->ev[0].has_id, 0);
 	assert_int_equal(u->ev[0].src.family, 0);
 }
