@@ -1,9 +1,9 @@
 /* tcm_synth.c — synthetic tcpmon record files (see tcm_synth.h). The guest 10.0.0.2 (fd00::2)
  * pings 10.0.0.1: requests descend trans-tx .. dev-tx on CPU 0, replies climb dev-rx ..
  * sock-copy on CPU 1, whose TSC runs 5000 ticks ahead of CPU 0's; the TSC ticks at 1 GHz, so
- * the conversion through the calibration pairs is exact. Each record's real_ns is 777 ns off the
- * truth, so a reader that takes ktime instead of the TSC is caught (and the other way round for
- * an unstable TSC, whose values are garbage). Records are written CPU by CPU, not in time order. */
+ * the conversion through the calibration pairs is exact. Each record's real_ns is off the truth
+ * by 777 ns times its layer number, so a reader that takes ktime instead of the TSC is caught
+ * (and the other way round for an unstable TSC, whose values are garbage). Records are written CPU by CPU, not in time order. */
 #include "tcm_synth.h"
 
 #include <netinet/in.h>
@@ -65,7 +65,7 @@ static void fill(const struct tcm_synth_opts *o, struct tcpmon_record *r, int k,
 	r->tsc = (uint64_t)(t - REALOFF - MONO0) + TSC0 + (rx ? CPU1_AHEAD : 0);
 	if (o->unstable)
 		r->tsc = r->tsc * 3 + 12345; /* not a clock */
-	r->real_ns = t + (o->unstable ? 0 : KTIME_ERR);
+	r->real_ns = t + (o->unstable ? 0 : KTIME_ERR * (int64_t)layer);
 	r->mono_ns = r->real_ns - REALOFF;
 	r->layer = (uint8_t)layer;
 	r->dir = rx ? TCPMON_DIR_RX : TCPMON_DIR_TX;
