@@ -3,7 +3,8 @@
  * sock-copy on CPU 1, whose TSC runs 5000 ticks ahead of CPU 0's; the TSC ticks at 1 GHz, so
  * the conversion through the calibration pairs is exact. Each record's real_ns is off the truth
  * by 777 ns times its layer number, so a reader that takes ktime instead of the TSC is caught
- * (and the other way round for an unstable TSC, whose values are garbage). Records are written CPU by CPU, not in time order. */
+ * (and the other way round for an unstable TSC, whose values are garbage). Records are written
+ * CPU by CPU, not in time order. */
 #include "tcm_synth.h"
 
 #include <netinet/in.h>
