@@ -20,18 +20,19 @@
 
 struct tcm_level {
 	const char *name;
-	uint8_t tx, rx; /* enum tcpmon_layer */
+	uint8_t tx, rx;	   /* enum tcpmon_layer */
+	uint8_t shared_tx; /* tx is another level's: its records alone do not make this level */
 };
 
 /* Outermost first. The socket layers have no transmit twin: a socket-level RTT starts where
  * the transport hands the request down (trans-tx), so its Δ is receive delay only. */
 static const struct tcm_level levels[] = {
-	{"dev", TCPMON_L_DEV_TX, TCPMON_L_DEV_RX},
-	{"ip-route", TCPMON_L_IP_POST, TCPMON_L_IP_PRE},
-	{"ip-local", TCPMON_L_IP_LOCAL_OUT, TCPMON_L_IP_LOCAL_IN},
-	{"trans", TCPMON_L_TRANS_TX, TCPMON_L_TRANS_RX},
-	{"sock-queue", TCPMON_L_TRANS_TX, TCPMON_L_SOCK_QUEUE},
-	{"sock-copy", TCPMON_L_TRANS_TX, TCPMON_L_SOCK_COPY},
+    {"dev", TCPMON_L_DEV_TX, TCPMON_L_DEV_RX, 0},
+    {"ip-route", TCPMON_L_IP_POST, TCPMON_L_IP_PRE, 0},
+    {"ip-local", TCPMON_L_IP_LOCAL_OUT, TCPMON_L_IP_LOCAL_IN, 0},
+    {"trans", TCPMON_L_TRANS_TX, TCPMON_L_TRANS_RX, 0},
+    {"sock-queue", TCPMON_L_TRANS_TX, TCPMON_L_SOCK_QUEUE, 1},
+    {"sock-copy", TCPMON_L_TRANS_TX, TCPMON_L_SOCK_COPY, 1},
 };
 #define NLEVELS (sizeof(levels) / sizeof(levels[0]))
 
@@ -67,12 +68,13 @@ static int parse_select(const struct vd_vantage_spec *spec, int want[NLEVELS], i
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		int l = level_parse(tok);
 		if (l < 0)
-			return vd_err_set(err,
-					  "%s: bad selector '#%s' for a tcpmon record file (want '*', "
-					  "a level: dev, ip-route, ip-local, trans, sock-queue, "
-					  "sock-copy, or a layer as tcpmon dump names it: dev-tx, "
-					  "ip-local-in, ...; comma separated)",
-					  spec->path, tok);
+			return vd_err_set(
+			    err,
+			    "%s: bad selector '#%s' for a tcpmon record file (want '*', "
+			    "a level: dev, ip-route, ip-local, trans, sock-queue, "
+			    "sock-copy, or a layer as tcpmon dump names it: dev-tx, "
+			    "ip-local-in, ...; comma separated)",
+			    spec->path, tok);
 		want[l] = 1;
 	}
 	return 0;
@@ -83,7 +85,7 @@ static int echo_kind(const struct tcpmon_record *r)
 	if (r->proto == IPPROTO_ICMP && r->family == AF_INET)
 		return r->icmp_type == 8 ? VD_ECHO_REQUEST : r->icmp_type == 0 ? VD_ECHO_REPLY : -1;
 	if (r->proto == IPPROTO_ICMPV6 && r->family == AF_INET6)
-		return r->icmp_type == 128 ? VD_ECHO_REQUEST
+		return r->icmp_type == 128   ? VD_ECHO_REQUEST
 		       : r->icmp_type == 129 ? VD_ECHO_REPLY
 					     : -1;
 	return -1;
@@ -112,10 +114,11 @@ static void clock_notes(const struct tcmrec *rd, int use_tsc, uint64_t fallbacks
 	size_t n = 0;
 	buf[0] = '\0';
 	if (!use_tsc && (in->clock_flags & TCPMON_CLK_TSC_UNSTABLE))
-		n += (size_t)snprintf(buf, len,
-				      "TSC marked unstable (tsc-unstable): times are ktime real_ns");
+		n += (size_t)snprintf(
+		    buf, len, "TSC marked unstable (tsc-unstable): times are ktime real_ns");
 	else if (!use_tsc || (fallbacks && !tcmrec_calib_count(rd)))
-		n += (size_t)snprintf(buf, len, "no TSC calibration pairs: times are ktime real_ns");
+		n +=
+		    (size_t)snprintf(buf, len, "no TSC calibration pairs: times are ktime real_ns");
 	else if (fallbacks)
 		n += (size_t)snprintf(buf, len,
 				      "%" PRIu64 " records without a TSC conversion: ktime real_ns",
@@ -138,11 +141,12 @@ int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_se
 	int use_tsc = !(in->clock_flags & TCPMON_CLK_TSC_UNSTABLE) && tcmrec_calib_count(rd) > 0;
 	struct vd_vantage *v[NLEVELS] = {0};
 	uint64_t fallbacks = 0;
+	size_t own[NLEVELS] = {0}; /* events at the level's own layers */
 	size_t nrec = tcmrec_count(rd);
 	int rc = 0;
 	for (size_t l = 0; l < NLEVELS; l++) {
-		v[l] = vd_vantage_new(levels[l].name, spec->clock, spec->path,
-				      VD_VANTAGE_TCM_FORMAT);
+		v[l] =
+		    vd_vantage_new(levels[l].name, spec->clock, spec->path, VD_VANTAGE_TCM_FORMAT);
 		if (!v[l]) {
 			rc = vd_err_set(err, "%s: out of memory", spec->path);
 			goto out;
@@ -172,12 +176,14 @@ int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_se
 		addr_of(r, r->saddr, &e.src);
 		addr_of(r, r->daddr, &e.dst);
 		for (size_t l = 0; l < NLEVELS; l++) {
-			if ((!all && !want[l]) || (r->layer != levels[l].tx && r->layer != levels[l].rx))
+			if ((!all && !want[l]) ||
+			    (r->layer != levels[l].tx && r->layer != levels[l].rx))
 				continue;
 			if (vd_vantage_add(v[l], &e) < 0) {
 				rc = vd_err_set(err, "%s: out of memory", spec->path);
 				goto out;
 			}
+			own[l] += !levels[l].shared_tx || r->layer == levels[l].rx;
 		}
 	}
 	char notes[sizeof(v[0]->notes)];
@@ -185,25 +191,29 @@ int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_se
 	size_t nchosen = 0, nwant = 0;
 	for (size_t l = 0; l < NLEVELS; l++) {
 		nwant += (size_t)want[l];
-		if (want[l] && !v[l]->n) {
-			rc = vd_err_set(err,
-					"%s: no ICMP echo records at level %s (layers %s and %s; %zu "
-					"records read)",
-					spec->path, levels[l].name, tcmrec_layer_name(levels[l].tx),
-					tcmrec_layer_name(levels[l].rx), nrec);
+		if (want[l] && !own[l]) {
+			rc = vd_err_set(
+			    err,
+			    "%s: no ICMP echo records at level %s (layers %s and %s; %zu "
+			    "records read)",
+			    spec->path, levels[l].name, tcmrec_layer_name(levels[l].tx),
+			    tcmrec_layer_name(levels[l].rx), nrec);
 			goto out;
 		}
-		nchosen += v[l]->n > 0;
+		/* '*': a guest that only answers pings has no socket-level records */
+		nchosen += own[l] > 0;
 	}
 	if (!nchosen) {
-		rc = vd_err_set(err, "%s: no ICMP echo requests or replies (%zu tcpmon records read)",
+		rc = vd_err_set(err,
+				"%s: no ICMP echo requests or replies (%zu tcpmon records read)",
 				spec->path, nrec);
 		goto out;
 	}
 	for (size_t l = 0; l < NLEVELS; l++) {
-		if (!v[l]->n)
+		if (!own[l])
 			continue;
-		/* records come in per-CPU batches: matching wants each point's events in time order */
+		/* records come in per-CPU batches; matching wants each point's events in time order
+		 */
 		qsort(v[l]->ev, v[l]->n, sizeof(*v[l]->ev), cmp_echo);
 		if (spec->name[0] && (nwant == 1 || nchosen == 1))
 			snprintf(v[l]->name, sizeof(v[l]->name), "%s", spec->name);

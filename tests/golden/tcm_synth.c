@@ -31,6 +31,23 @@ int64_t tcm_synth_time(const struct tcm_synth_opts *o, int k, unsigned layer)
 			      [TCPMON_L_DEV_TX] = 3000 + 53 * k % 700};
 	int64_t dev_tx = t + tx[TCPMON_L_IP_LOCAL_OUT] + tx[TCPMON_L_IP_POST] + tx[TCPMON_L_DEV_TX];
 	int64_t at = t, d = 0;
+	if (o->responder) {
+		/* the request reaches dev-rx at t and climbs; the reply leaves trans-rx + 5 µs */
+		static const unsigned up[] = {TCPMON_L_DEV_RX, TCPMON_L_IP_PRE,
+					      TCPMON_L_IP_LOCAL_IN, TCPMON_L_TRANS_RX};
+		for (unsigned i = 0; i < 4; i++) {
+			at += i ? 300 + (int64_t)i * 17 * k : 0;
+			if (up[i] == layer)
+				return at;
+		}
+		at += 5000 + k;
+		for (unsigned l = TCPMON_L_TRANS_TX; l <= TCPMON_L_DEV_TX; l++) {
+			at += tx[l];
+			if (l == layer)
+				return at;
+		}
+		return 0;
+	}
 	switch (layer) {
 	case TCPMON_L_TRANS_TX:
 	case TCPMON_L_IP_LOCAL_OUT:
@@ -60,6 +77,7 @@ static void fill(const struct tcm_synth_opts *o, struct tcpmon_record *r, int k,
 		 uint32_t *seqno)
 {
 	int rx = layer <= TCPMON_L_SOCK_COPY;
+	int request = rx == o->responder; /* the prober's packets are requests */
 	int64_t t = tcm_synth_time(o, k, layer);
 	memset(r, 0, sizeof(*r));
 	r->cpu = rx;
@@ -82,7 +100,7 @@ static void fill(const struct tcm_synth_opts *o, struct tcpmon_record *r, int k,
 	}
 	memcpy(r->saddr, rx ? peer : me, 16);
 	memcpy(r->daddr, rx ? me : peer, 16);
-	r->icmp_type = o->ipv6 ? (rx ? 129 : 128) : (rx ? 0 : 8);
+	r->icmp_type = o->ipv6 ? (request ? 128 : 129) : (request ? 8 : 0);
 	r->icmp_id = TCM_SYNTH_ID;
 	r->icmp_seq = (uint16_t)(k + 1);
 	r->payload_len = 56;
@@ -127,7 +145,8 @@ int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *trut
 		size_t n = 0;
 		for (int k = 0; k < o->nprobes; k++) {
 			unsigned lo = cpu ? TCPMON_L_DEV_RX : TCPMON_L_TRANS_TX;
-			unsigned hi = cpu ? TCPMON_L_SOCK_COPY : TCPMON_L_DEV_TX;
+			unsigned hi = cpu ? (o->responder ? TCPMON_L_TRANS_RX : TCPMON_L_SOCK_COPY)
+					  : TCPMON_L_DEV_TX;
 			for (unsigned l = lo; l <= hi; l++)
 				fill(o, &r[n++], k, l, &seqno[cpu]);
 		}

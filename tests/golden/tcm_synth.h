@@ -10,6 +10,8 @@ struct tcm_synth_opts {
 	int nprobes;
 	int unstable; /* the file says tsc-unstable and the TSCs are garbage: times are real_ns */
 	int ipv6;
+	int responder; /* the guest answers 10.0.0.1's pings: requests climb dev-rx .. trans-rx,
+			* replies descend trans-tx .. dev-tx, no socket-layer records */
 };
 
 #define TCM_SYNTH_ID 0x1234

@@ -49,17 +49,20 @@ static int read_arg(const char *arg, struct vd_vantage_set *set, struct vd_err *
 	return rc;
 }
 
-static const char *const level_names[] = {"dev",   "ip-route",   "ip-local",
+static const char *const level_names[] = {"dev",   "ip-route",	 "ip-local",
 					  "trans", "sock-queue", "sock-copy"};
 static const unsigned level_tx[] = {TCPMON_L_DEV_TX,   TCPMON_L_IP_POST,  TCPMON_L_IP_LOCAL_OUT,
 				    TCPMON_L_TRANS_TX, TCPMON_L_TRANS_TX, TCPMON_L_TRANS_TX};
-static const unsigned level_rx[] = {TCPMON_L_DEV_RX,	 TCPMON_L_IP_PRE,	  TCPMON_L_IP_LOCAL_IN,
+static const unsigned level_rx[] = {TCPMON_L_DEV_RX,   TCPMON_L_IP_PRE,	    TCPMON_L_IP_LOCAL_IN,
 				    TCPMON_L_TRANS_RX, TCPMON_L_SOCK_QUEUE, TCPMON_L_SOCK_COPY};
 
-/* Every event of level l is probe k's request at the transmit layer or reply at the receive
- * layer, at the true time, in time order. */
+/* Every event of level l is probe k's request at the transmit layer and reply at the receive
+ * layer (the other way round when the guest answers), at the true time, in time order. */
 static void check_level(const struct tcm_synth_opts *o, const struct vd_vantage *v, int l)
 {
+	unsigned rq = o->responder ? level_rx[l] : level_tx[l];
+	unsigned rp = o->responder ? level_tx[l] : level_rx[l];
+	int ai = o->ipv6 ? 15 : 3, guest = o->responder ? 1 : 2;
 	assert_string_equal(v->format, "tcpmon");
 	assert_int_equal(v->n, 2 * (size_t)o->nprobes);
 	size_t req = 0, rep = 0;
@@ -74,12 +77,12 @@ static void check_level(const struct tcm_synth_opts *o, const struct vd_vantage 
 			assert_true(v->ev[i - 1].ts <= e->ts);
 		if (e->kind == VD_ECHO_REQUEST) {
 			req++;
-			assert_int_equal(e->ts, tcm_synth_time(o, k, level_tx[l]));
-			assert_int_equal(e->src.bytes[o->ipv6 ? 15 : 3], 2);
+			assert_int_equal(e->ts, tcm_synth_time(o, k, rq));
+			assert_int_equal(e->src.bytes[ai], guest);
 		} else {
 			rep++;
-			assert_int_equal(e->ts, tcm_synth_time(o, k, level_rx[l]));
-			assert_int_equal(e->dst.bytes[o->ipv6 ? 15 : 3], 2);
+			assert_int_equal(e->ts, tcm_synth_time(o, k, rp));
+			assert_int_equal(e->dst.bytes[ai], guest);
 		}
 	}
 	assert_int_equal(req, (size_t)o->nprobes);
@@ -89,8 +92,8 @@ static void check_level(const struct tcm_synth_opts *o, const struct vd_vantage 
 static void every_level(void **state)
 {
 	for (int variant = 0; variant < 3; variant++) {
-		struct tcm_synth_opts o = {.nprobes = 7, .unstable = variant == 1,
-					   .ipv6 = variant == 2};
+		struct tcm_synth_opts o = {
+		    .nprobes = 7, .unstable = variant == 1, .ipv6 = variant == 2};
 		/* the name says CSV: the content decides */
 		const char *path = tmp("guest.csv");
 		assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
@@ -124,6 +127,28 @@ static void every_level(void **state)
 		assert_string_equal(set.v[5]->name, "sock-copy");
 		vd_vantage_set_free(&set);
 	}
+}
+
+/* A guest that answers pings: requests on receive, replies on transmit, no socket levels. */
+static void responder(void **state)
+{
+	struct tcm_synth_opts o = {.nprobes = 5, .responder = 1};
+	const char *path = tmp("resp.tcm");
+	assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
+	struct vd_err err;
+	struct vd_vantage_set set = {0};
+	assert_int_equal(read_arg(path, &set, &err), 0);
+	assert_int_equal(set.n, 4);
+	for (int l = 0; l < 4; l++) {
+		assert_string_equal(set.v[l]->name, level_names[l]);
+		check_level(&o, set.v[l], l);
+	}
+	vd_vantage_set_free(&set);
+	char arg[300];
+	snprintf(arg, sizeof(arg), "%s#sock-queue", path);
+	assert_int_equal(read_arg(arg, &set, &err), -1);
+	assert_non_null(strstr(err.msg, "no ICMP echo records at level sock-queue"));
+	vd_vantage_set_free(&set);
 }
 
 static void selectors(void **state)
@@ -199,6 +224,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(every_level),
+	    cmocka_unit_test(responder),
 	    cmocka_unit_test(selectors),
 	    cmocka_unit_test(damaged),
 	};
