@@ -116,7 +116,7 @@ static void clock_notes(const struct tcmrec *rd, int use_tsc, uint64_t fallbacks
 	if (!use_tsc && (in->clock_flags & TCPMON_CLK_TSC_UNSTABLE))
 		n += (size_t)snprintf(
 		    buf, len, "TSC marked unstable (tsc-unstable): times are ktime real_ns");
-	else if (!use_tsc || (fallbacks && !tcmrec_calib_count(rd)))
+	else if (!use_tsc)
 		n +=
 		    (size_t)snprintf(buf, len, "no TSC calibration pairs: times are ktime real_ns");
 	else if (fallbacks)
