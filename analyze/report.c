@@ -95,6 +95,9 @@ int report_text(FILE *f, const struct report_ctx *c)
 		return -1;
 	vantage_rows(o, d);
 	rc |= vd_out_destroy(o);
+	for (size_t v = 0; v < d->nvp; v++)
+		if (d->vps[v]->notes[0])
+			fprintf(f, "note: %s: %s\n", d->vps[v]->name, d->vps[v]->notes);
 	if (d->naligns) {
 		fprintf(f, "\nclock alignment (%s, theta = clock - reference clock '%s')\n",
 			vd_align_method_name(c->align), d->vps[0]->clock);
@@ -282,6 +285,7 @@ int report_json(FILE *f, const struct report_ctx *c)
 		json_key_str(f, "path", vp->path, 1);
 		json_key_str(f, "format", vp->format, 1);
 		json_key_str(f, "select", vp->select[0] ? vp->select : NULL, 1);
+		json_key_str(f, "notes", vp->notes[0] ? vp->notes : NULL, 1);
 		fprintf(f,
 			"\"records\": %" PRIu64 ", \"requests\": %zu, \"replies\": %zu, "
 			"\"pairs\": %zu, \"probes\": %zu, \"unmatched_requests\": %zu, "

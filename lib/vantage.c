@@ -20,6 +20,7 @@
 #include "vmdelay/mem.h"
 #include "vmdelay/probe.h"
 #include "vmdelay/trace.h"
+#include "vantage_tcm.h"
 
 /* ---- specs ---- */
 
@@ -247,8 +248,9 @@ static const char *detect_bytes(const unsigned char *b, size_t n)
 		i++;
 	if (i < n && b[i] == '{' && memmem(b, n, "\"seq\"", 5))
 		return "tping-json";
-	/* tcpmon record files: detect their magic here once include/vmdelay/record.h exists (the
-	 * "kmod" helper owns the format) and add a reader below beside the tping ones. */
+	/* tcpmon record files: read by lib/vantage_tcm.c */
+	if (vd_vantage_tcm_is(b, n))
+		return VD_VANTAGE_TCM_FORMAT;
 	return NULL;
 }
 
@@ -952,6 +954,8 @@ int vd_vantage_read(const struct vd_vantage_spec *spec, struct vd_vantage_set *s
 		return -1;
 	if (strncmp(fmt, "tping-", 6) == 0)
 		return read_tping(spec, fmt, set, err);
+	if (strcmp(fmt, VD_VANTAGE_TCM_FORMAT) == 0)
+		return vd_vantage_tcm_read(spec, set, err);
 	/* Everything else goes to the trace readers, which know pcap, pcapng and ERF (ERF has no
 	 * magic number: vd_trace_open validates its records) and name the file when it is none. */
 	return read_trace(spec, set, opts, err);

@@ -74,8 +74,10 @@ struct vd_vantage {
 	char name[VD_VANTAGE_NAME_MAX];
 	char clock[VD_VANTAGE_CLOCK_MAX];
 	char *path;
-	char format[24]; /* "pcap", "pcapng", "erf", "tping-csv", "tping-json", "tping-sqlite" */
+	char format[24]; /* "pcap", "pcapng", "erf", "tping-csv", "tping-json", "tping-sqlite",
+			  * "tcpmon" */
 	char select[VD_VANTAGE_SELECT_MAX];
+	char notes[160]; /* what the reader wants the user to know ("" none), e.g. a fallback clock */
 	uint64_t records; /* packets or rows read */
 	int has_phase;	  /* events carry tping's phase */
 	uint64_t echoes;  /* echo requests and replies added */
@@ -108,6 +110,9 @@ struct vd_vantage_read_opts {
  *    left out). SELECT picks some: a comma list of hw, kernel, user, and run=N (SQLite run id;
  *    default: the last run holding probes). With NAME, a single point is named NAME and several
  *    NAME.kernel, NAME.user.
+ *  - a tcpmon record file (docs/formats/tcpmon.md) gives one point per stack level, device first,
+ *    socket last (lib/vantage_tcm.c): SELECT a comma list of levels or layer names, or "*" (the
+ *    default: every level holding echo records). With NAME, NAME or NAME.LEVEL.
  * On error returns -1 with a message naming the file (and the byte offset for damaged traces);
  * vantage points already appended keep the events read before the damage (--keep-going). */
 int vd_vantage_read(const struct vd_vantage_spec *spec, struct vd_vantage_set *set,

@@ -1,4 +1,5 @@
 /* fuzz_vantage.c — libFuzzer harness for vd_vantage_read (lib/vantage.c): format detection, the
+ * tcpmon record reader (lib/vantage_tcm.c; corpus guest.tcm, from tests/golden/gen_tcm.c), the
  * tping readers (CSV, JSON lines; corpus in fuzz_vantage.corpus) and the trace path (seeds: the
  * shared ICMP captures), then matching, clock alignment and the per-layer summaries on whatever
  * was read. The input goes through a memfd, since the readers open paths. */

@@ -1,0 +1,186 @@
+/* tcm_synth.c — synthetic tcpmon record files (see tcm_synth.h). The guest 10.0.0.2 (fd00::2)
+ * pings 10.0.0.1: requests descend trans-tx .. dev-tx on CPU 0, replies climb dev-rx ..
+ * sock-copy on CPU 1, whose TSC runs 5000 ticks ahead of CPU 0's; the TSC ticks at 1 GHz, so
+ * the conversion through the calibration pairs is exact. Each record's real_ns is off the truth
+ * by 777 ns times its layer number, so a reader that takes ktime instead of the TSC is caught
+ * (and the other way round for an unstable TSC, whose values are garbage). Records are written
+ * CPU by CPU, not in time order. */
+#include "tcm_synth.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "vmdelay/tcmrec.h"
+
+#define REALOFF INT64_C(1700000000000000000) /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+#define MONO0 INT64_C(1000000000000)
+#define TSC0 UINT64_C(5000000000000)
+#define CPU1_AHEAD 5000
+#define KTIME_ERR 777
+
+int64_t tcm_synth_time(const struct tcm_synth_opts *o, int k, unsigned layer)
+{
+	(void)o;
+	/* probe k leaves the transport at t; per-hop delays vary with k so every Δ differs */
+	int64_t t = REALOFF + MONO0 + INT64_C(1000000000) + (int64_t)k * 10000000;
+	const int64_t tx[] = {[TCPMON_L_TRANS_TX] = 0,
+			      [TCPMON_L_IP_LOCAL_OUT] = 1000 + 37 * k,
+			      [TCPMON_L_IP_POST] = 1500 + 41 * k,
+			      [TCPMON_L_DEV_TX] = 3000 + 53 * k % 700};
+	int64_t dev_tx = t + tx[TCPMON_L_IP_LOCAL_OUT] + tx[TCPMON_L_IP_POST] + tx[TCPMON_L_DEV_TX];
+	int64_t at = t, d = 0;
+	if (o->responder) {
+		/* the request reaches dev-rx at t and climbs; the reply leaves trans-rx + 5 µs */
+		static const unsigned up[] = {TCPMON_L_DEV_RX, TCPMON_L_IP_PRE,
+					      TCPMON_L_IP_LOCAL_IN, TCPMON_L_TRANS_RX};
+		for (unsigned i = 0; i < 4; i++) {
+			at += i ? 300 + (int64_t)i * 17 * k : 0;
+			if (up[i] == layer)
+				return at;
+		}
+		at += 5000 + k;
+		for (unsigned l = TCPMON_L_TRANS_TX; l <= TCPMON_L_DEV_TX; l++) {
+			at += tx[l];
+			if (l == layer)
+				return at;
+		}
+		return 0;
+	}
+	switch (layer) {
+	case TCPMON_L_TRANS_TX:
+	case TCPMON_L_IP_LOCAL_OUT:
+	case TCPMON_L_IP_POST:
+	case TCPMON_L_DEV_TX:
+		for (unsigned l = TCPMON_L_IP_LOCAL_OUT; l <= layer; l++)
+			at += tx[l];
+		return at;
+	case TCPMON_L_SOCK_COPY:
+		d += 4000 + 11 * k; /* fallthrough */
+	case TCPMON_L_SOCK_QUEUE:
+		d += 700 + 7 * k; /* fallthrough */
+	case TCPMON_L_TRANS_RX:
+		d += 900 + 13 * k; /* fallthrough */
+	case TCPMON_L_IP_LOCAL_IN:
+		d += 600 + 29 * k % 500; /* fallthrough */
+	case TCPMON_L_IP_PRE:
+		d += 400 + 3 * k; /* fallthrough */
+	case TCPMON_L_DEV_RX:
+		d += 200000 + 1000 * k; /* the wire and the peer */
+		return dev_tx + d;
+	}
+	return 0;
+}
+
+static void fill(const struct tcm_synth_opts *o, struct tcpmon_record *r, int k, unsigned layer,
+		 uint32_t *seqno)
+{
+	int rx = layer <= TCPMON_L_SOCK_COPY;
+	int request = rx == o->responder; /* the prober's packets are requests */
+	int64_t t = tcm_synth_time(o, k, layer);
+	memset(r, 0, sizeof(*r));
+	r->cpu = rx;
+	r->tsc = (uint64_t)(t - REALOFF - MONO0) + TSC0 + (rx ? CPU1_AHEAD : 0);
+	if (o->unstable)
+		r->tsc = r->tsc * 3 + 12345; /* not a clock */
+	r->real_ns = t + (o->unstable ? 0 : KTIME_ERR * (int64_t)layer);
+	r->mono_ns = r->real_ns - REALOFF;
+	r->layer = (uint8_t)layer;
+	r->dir = rx ? TCPMON_DIR_RX : TCPMON_DIR_TX;
+	r->family = o->ipv6 ? AF_INET6 : AF_INET;
+	r->proto = o->ipv6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	uint8_t me[16] = {10, 0, 0, 2}, peer[16] = {10, 0, 0, 1};
+	if (o->ipv6) {
+		memset(me, 0, 16);
+		memset(peer, 0, 16);
+		me[0] = peer[0] = 0xfd;
+		me[15] = 2;
+		peer[15] = 1;
+	}
+	memcpy(r->saddr, rx ? peer : me, 16);
+	memcpy(r->daddr, rx ? me : peer, 16);
+	r->icmp_type = o->ipv6 ? (request ? 128 : 129) : (request ? 8 : 0);
+	r->icmp_id = TCM_SYNTH_ID;
+	r->icmp_seq = (uint16_t)(k + 1);
+	r->payload_len = 56;
+	r->ifindex = layer == TCPMON_L_DEV_RX || layer == TCPMON_L_DEV_TX ? 2 : 0;
+	r->seqno = (*seqno)++;
+}
+
+int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *truth)
+{
+	struct tcmrec_info in = {.tsc_khz = 1000000,
+				 .clock_flags = TCPMON_CLK_CONSTANT_TSC | TCPMON_CLK_NONSTOP_TSC |
+						TCPMON_CLK_TSC_KNOWN_FREQ | TCPMON_CLK_HYPERVISOR,
+				 .realtime_offset_ns = REALOFF,
+				 .start_real_ns = REALOFF + MONO0,
+				 .ncpus = 2,
+				 .layers = TCPMON_LAYERS_ALL};
+	if (o->unstable)
+		in.clock_flags |= TCPMON_CLK_TSC_UNSTABLE;
+	snprintf(in.kernel_release, sizeof(in.kernel_release), "6.1.0-synth");
+	snprintf(in.hostname, sizeof(in.hostname), "synth");
+	snprintf(in.clocksource, sizeof(in.clocksource), "tsc");
+	struct tcmrec_writer *w;
+	struct vd_err err;
+	if (tcmrec_writer_open(path, &in, &w, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	struct tcpmon_calib cal[6];
+	for (int c = 0; c < 2; c++)
+		for (int j = 0; j < 3; j++) {
+			struct tcpmon_calib *p = &cal[c * 3 + j];
+			p->cpu = (uint32_t)c;
+			p->err_ns = 40;
+			p->tsc = TSC0 + (c ? CPU1_AHEAD : 0) + (uint64_t)j * 50000000000u;
+			p->mono_ns = MONO0 + (int64_t)j * 50000000000;
+			p->real_ns = p->mono_ns + REALOFF;
+		}
+	int rc = tcmrec_write_calib(w, cal, 3, &err); /* CPU 1's pairs come later */
+	struct tcpmon_record *r = calloc((size_t)o->nprobes * 6 + 2, sizeof(*r));
+	uint32_t seqno[2] = {0, 0};
+	for (int cpu = 0; cpu < 2 && r && rc == 0; cpu++) {
+		size_t n = 0;
+		for (int k = 0; k < o->nprobes; k++) {
+			unsigned lo = cpu ? TCPMON_L_DEV_RX : TCPMON_L_TRANS_TX;
+			unsigned hi = cpu ? (o->responder ? TCPMON_L_TRANS_RX : TCPMON_L_SOCK_COPY)
+					  : TCPMON_L_DEV_TX;
+			for (unsigned l = lo; l <= hi; l++)
+				fill(o, &r[n++], k, l, &seqno[cpu]);
+		}
+		/* not echoes: a TCP segment and an ICMP error at dev-rx, ignored by the reader */
+		fill(o, &r[n], 0, TCPMON_L_DEV_RX, &seqno[cpu]);
+		r[n].proto = IPPROTO_TCP;
+		r[n++].icmp_type = 0;
+		fill(o, &r[n], 1, TCPMON_L_DEV_RX, &seqno[cpu]);
+		r[n++].icmp_type = o->ipv6 ? 1 : 3;
+		rc = tcmrec_write_records(w, r, n, &err);
+	}
+	if (rc == 0)
+		rc = tcmrec_write_calib(w, cal + 3, 3, &err);
+	struct tcpmon_file_stats st = {.recorded = (uint64_t)o->nprobes * 10 + 4,
+				       .read = (uint64_t)o->nprobes * 10 + 4};
+	if (rc == 0)
+		rc = tcmrec_write_stats(w, &st, &err);
+	free(r);
+	if (tcmrec_writer_close(w, &err) < 0 || rc < 0 || !r) {
+		fprintf(stderr, "%s: %s\n", path, r ? err.msg : "out of memory");
+		return -1;
+	}
+	for (int k = 0; truth && k < o->nprobes; k++) {
+		int64_t ttx = tcm_synth_time(o, k, TCPMON_L_TRANS_TX);
+		fprintf(truth, "%d,%lld,%lld,%lld,%lld,%lld,%lld\n", k + 1,
+			(long long)(tcm_synth_time(o, k, TCPMON_L_DEV_RX) -
+				    tcm_synth_time(o, k, TCPMON_L_DEV_TX)),
+			(long long)(tcm_synth_time(o, k, TCPMON_L_IP_PRE) -
+				    tcm_synth_time(o, k, TCPMON_L_IP_POST)),
+			(long long)(tcm_synth_time(o, k, TCPMON_L_IP_LOCAL_IN) -
+				    tcm_synth_time(o, k, TCPMON_L_IP_LOCAL_OUT)),
+			(long long)(tcm_synth_time(o, k, TCPMON_L_TRANS_RX) - ttx),
+			(long long)(tcm_synth_time(o, k, TCPMON_L_SOCK_QUEUE) - ttx),
+			(long long)(tcm_synth_time(o, k, TCPMON_L_SOCK_COPY) - ttx));
+	}
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* tcm_synth.h — synthetic tcpmon record files with known times at every layer, written with
+ * lib/tcmrec's writer (unit test test_vantage_tcm, e2e analyze_tcm.sh through gen_tcm.c). */
+#ifndef TCM_SYNTH_H
+#define TCM_SYNTH_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct tcm_synth_opts {
+	int nprobes;
+	int unstable; /* the file says tsc-unstable and the TSCs are garbage: times are real_ns */
+	int ipv6;
+	int responder; /* the guest answers 10.0.0.1's pings: requests climb dev-rx .. trans-rx,
+			* replies descend trans-tx .. dev-tx, no socket-layer records */
+};
+
+#define TCM_SYNTH_ID 0x1234
+
+/* The true CLOCK_REALTIME ns at which probe k (seq k + 1) passes layer (enum tcpmon_layer). */
+int64_t tcm_synth_time(const struct tcm_synth_opts *o, int k, unsigned layer);
+/* Writes the file; with truth, one CSV row per probe: seq, then the RTT of each level
+ * (dev, ip-route, ip-local, trans, sock-queue, sock-copy). 0, or -1 with a message on stderr. */
+int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *truth);
+
+#endif

@@ -1,0 +1,232 @@
+/* Unit tests: tcpmon record files as vantage points (lib/vantage_tcm.c): one point per stack
+ * level in stack order, requests and replies at the right layers with the TSC-converted times
+ * (ktime real when the TSC is unstable), selectors, detection by content, damaged files. The
+ * files are written by lib/tcmrec's writer (tests/golden/tcm_synth.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../golden/tcm_synth.h"
+#include "vmdelay/record.h"
+#include "vmdelay/vantage.h"
+
+static char dir[] = "/tmp/vd_test_vtcmXXXXXX";
+
+static int setup(void **state)
+{
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *tmp(const char *name)
+{
+	static char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
+/* Reads "arg" into set; returns vd_vantage_read's result, err filled. */
+static int read_arg(const char *arg, struct vd_vantage_set *set, struct vd_err *err)
+{
+	struct vd_vantage_spec spec;
+	assert_int_equal(vd_vantage_spec_parse(arg, &spec, err), 0);
+	int rc = vd_vantage_read(&spec, set, NULL, err);
+	vd_vantage_spec_free(&spec);
+	return rc;
+}
+
+static const char *const level_names[] = {"dev",   "ip-route",	 "ip-local",
+					  "trans", "sock-queue", "sock-copy"};
+static const unsigned level_tx[] = {TCPMON_L_DEV_TX,   TCPMON_L_IP_POST,  TCPMON_L_IP_LOCAL_OUT,
+				    TCPMON_L_TRANS_TX, TCPMON_L_TRANS_TX, TCPMON_L_TRANS_TX};
+static const unsigned level_rx[] = {TCPMON_L_DEV_RX,   TCPMON_L_IP_PRE,	    TCPMON_L_IP_LOCAL_IN,
+				    TCPMON_L_TRANS_RX, TCPMON_L_SOCK_QUEUE, TCPMON_L_SOCK_COPY};
+
+/* Every event of level l is probe k's request at the transmit layer and reply at the receive
+ * layer (the other way round when the guest answers), at the true time, in time order. */
+static void check_level(const struct tcm_synth_opts *o, const struct vd_vantage *v, int l)
+{
+	unsigned rq = o->responder ? level_rx[l] : level_tx[l];
+	unsigned rp = o->responder ? level_tx[l] : level_rx[l];
+	int ai = o->ipv6 ? 15 : 3, guest = o->responder ? 1 : 2;
+	assert_string_equal(v->format, "tcpmon");
+	assert_int_equal(v->n, 2 * (size_t)o->nprobes);
+	size_t req = 0, rep = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct vd_echo *e = &v->ev[i];
+		int k = (int)e->seq - 1;
+		assert_true(k >= 0 && k < o->nprobes);
+		assert_int_equal(e->id, TCM_SYNTH_ID);
+		assert_true(e->has_id);
+		assert_int_equal(e->src.family, o->ipv6 ? AF_INET6 : AF_INET);
+		if (i)
+			assert_true(v->ev[i - 1].ts <= e->ts);
+		if (e->kind == VD_ECHO_REQUEST) {
+			req++;
+			assert_int_equal(e->ts, tcm_synth_time(o, k, rq));
+			assert_int_equal(e->src.bytes[ai], guest);
+		} else {
+			rep++;
+			assert_int_equal(e->ts, tcm_synth_time(o, k, rp));
+			assert_int_equal(e->dst.bytes[ai], guest);
+		}
+	}
+	assert_int_equal(req, (size_t)o->nprobes);
+	assert_int_equal(rep, (size_t)o->nprobes);
+}
+
+static void every_level(void **state)
+{
+	for (int variant = 0; variant < 3; variant++) {
+		struct tcm_synth_opts o = {
+		    .nprobes = 7, .unstable = variant == 1, .ipv6 = variant == 2};
+		/* the name says CSV: the content decides */
+		const char *path = tmp("guest.csv");
+		assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
+		struct vd_err err;
+		const char *fmt = vd_vantage_detect(path, &err);
+		assert_non_null(fmt);
+		assert_string_equal(fmt, "tcpmon");
+		char arg[300];
+		snprintf(arg, sizeof(arg), "g:vm=%s#*", path);
+		struct vd_vantage_set set = {0};
+		assert_int_equal(read_arg(arg, &set, &err), 0);
+		assert_int_equal(set.n, 6);
+		for (int l = 0; l < 6; l++) {
+			char name[64];
+			snprintf(name, sizeof(name), "g.%s", level_names[l]);
+			assert_string_equal(set.v[l]->name, name);
+			assert_string_equal(set.v[l]->clock, "vm");
+			assert_string_equal(set.v[l]->select, level_names[l]);
+			assert_int_equal(set.v[l]->records, 10 * o.nprobes + 4);
+			check_level(&o, set.v[l], l);
+			if (o.unstable)
+				assert_non_null(strstr(set.v[l]->notes, "unstable"));
+			else
+				assert_string_equal(set.v[l]->notes, "");
+		}
+		vd_vantage_set_free(&set);
+		/* a bare path is every level too, named after the levels */
+		assert_int_equal(read_arg(path, &set, &err), 0);
+		assert_int_equal(set.n, 6);
+		assert_string_equal(set.v[0]->name, "dev");
+		assert_string_equal(set.v[5]->name, "sock-copy");
+		vd_vantage_set_free(&set);
+	}
+}
+
+/* A guest that answers pings: requests on receive, replies on transmit, no socket levels. */
+static void responder(void **state)
+{
+	struct tcm_synth_opts o = {.nprobes = 5, .responder = 1};
+	const char *path = tmp("resp.tcm");
+	assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
+	struct vd_err err;
+	struct vd_vantage_set set = {0};
+	assert_int_equal(read_arg(path, &set, &err), 0);
+	assert_int_equal(set.n, 4);
+	for (int l = 0; l < 4; l++) {
+		assert_string_equal(set.v[l]->name, level_names[l]);
+		check_level(&o, set.v[l], l);
+	}
+	vd_vantage_set_free(&set);
+	char arg[300];
+	snprintf(arg, sizeof(arg), "%s#sock-queue", path);
+	assert_int_equal(read_arg(arg, &set, &err), -1);
+	assert_non_null(strstr(err.msg, "no ICMP echo records at level sock-queue"));
+	vd_vantage_set_free(&set);
+}
+
+static void selectors(void **state)
+{
+	struct tcm_synth_opts o = {.nprobes = 3};
+	const char *path = tmp("sel.tcm");
+	assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
+	struct vd_err err;
+	struct vd_vantage_set set = {0};
+	char arg[300];
+	/* a layer name picks its level: one point, named NAME */
+	snprintf(arg, sizeof(arg), "k=%s#ip-local-out", path);
+	assert_int_equal(read_arg(arg, &set, &err), 0);
+	assert_int_equal(set.n, 1);
+	assert_string_equal(set.v[0]->name, "k");
+	assert_string_equal(set.v[0]->select, "ip-local");
+	check_level(&o, set.v[0], 2);
+	vd_vantage_set_free(&set);
+	/* a list comes out in stack order whatever the order written */
+	snprintf(arg, sizeof(arg), "k=%s#trans-rx,dev-tx", path);
+	assert_int_equal(read_arg(arg, &set, &err), 0);
+	assert_int_equal(set.n, 2);
+	assert_string_equal(set.v[0]->name, "k.dev");
+	assert_string_equal(set.v[1]->name, "k.trans");
+	check_level(&o, set.v[0], 0);
+	check_level(&o, set.v[1], 3);
+	vd_vantage_set_free(&set);
+	snprintf(arg, sizeof(arg), "%s#sock-copy", path);
+	assert_int_equal(read_arg(arg, &set, &err), 0);
+	assert_int_equal(set.n, 1);
+	assert_string_equal(set.v[0]->name, "sock-copy");
+	check_level(&o, set.v[0], 5);
+	vd_vantage_set_free(&set);
+	snprintf(arg, sizeof(arg), "k=%s#ip-nowhere", path);
+	assert_int_equal(read_arg(arg, &set, &err), -1);
+	assert_non_null(strstr(err.msg, "ip-nowhere"));
+	assert_non_null(strstr(err.msg, path));
+	assert_int_equal(set.n, 0);
+}
+
+static void damaged(void **state)
+{
+	struct tcm_synth_opts o = {.nprobes = 4};
+	const char *path = tmp("cut.tcm");
+	assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	unsigned char buf[4096];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_true(n > 400);
+	/* cut inside the first records block (header 256 + calib block 8 + 96, then a block) */
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, 400, f), 400);
+	assert_int_equal(fclose(f), 0);
+	struct vd_err err;
+	struct vd_vantage_set set = {0};
+	assert_int_equal(read_arg(path, &set, &err), -1);
+	assert_non_null(strstr(err.msg, path));
+	assert_non_null(strstr(err.msg, "offset 360"));
+	assert_int_equal(set.n, 0);
+	/* only the magic: the header is short */
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, 8, f), 8);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(read_arg(path, &set, &err), -1);
+	assert_non_null(strstr(err.msg, "header"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(every_level),
+	    cmocka_unit_test(responder),
+	    cmocka_unit_test(selectors),
+	    cmocka_unit_test(damaged),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
