@@ -98,9 +98,16 @@ static void addr_of(const struct tcpmon_record *r, const uint8_t *bytes, struct 
 	memcpy(a->bytes, bytes, r->family == AF_INET ? 4 : 16);
 }
 
+/* An echo record and the layer it was stamped at, gathered before the levels see them. */
+struct layered_echo {
+	struct vd_echo e;
+	unsigned layer;
+};
+
 static int cmp_echo(const void *a, const void *b)
 {
-	const struct vd_echo *x = a, *y = b;
+	const struct vd_echo *x = &((const struct layered_echo *)a)->e;
+	const struct vd_echo *y = &((const struct layered_echo *)b)->e;
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
 	return (x->index > y->index) - (x->index < y->index);
@@ -152,6 +159,14 @@ int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_se
 			goto out;
 		}
 	}
+	/* Records come in per-CPU batches, but a vantage point pairs each reply as it is added
+	 * (lib/match.c), so the echoes are gathered and put in time order first. */
+	struct layered_echo *all_ev = malloc((nrec ? nrec : 1) * sizeof(*all_ev));
+	size_t nev = 0;
+	if (!all_ev) {
+		rc = vd_err_set(err, "%s: out of memory", spec->path);
+		goto out;
+	}
 	for (size_t i = 0; i < nrec; i++) {
 		const struct tcpmon_record *r = tcmrec_get(rd, i);
 		int kind = echo_kind(r);
@@ -164,7 +179,8 @@ int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_se
 			ts = r->real_ns;
 		if (ts < 0 || ts >= VD_ECHO_TS_LIMIT)
 			continue;
-		struct vd_echo e = {
+		struct layered_echo *le = &all_ev[nev++];
+		le->e = (struct vd_echo){
 		    .ts = ts,
 		    .seq = r->icmp_seq,
 		    .id = r->icmp_id,
@@ -173,19 +189,26 @@ int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_se
 		    .phase = -1,
 		    .index = i + 1,
 		};
-		addr_of(r, r->saddr, &e.src);
-		addr_of(r, r->daddr, &e.dst);
+		le->layer = r->layer;
+		addr_of(r, r->saddr, &le->e.src);
+		addr_of(r, r->daddr, &le->e.dst);
+	}
+	qsort(all_ev, nev, sizeof(*all_ev), cmp_echo);
+	for (size_t i = 0; i < nev; i++) {
+		const struct layered_echo *le = &all_ev[i];
 		for (size_t l = 0; l < NLEVELS; l++) {
 			if ((!all && !want[l]) ||
-			    (r->layer != levels[l].tx && r->layer != levels[l].rx))
+			    (le->layer != levels[l].tx && le->layer != levels[l].rx))
 				continue;
-			if (vd_vantage_add(v[l], &e) < 0) {
+			if (vd_vantage_add(v[l], &le->e) < 0) {
+				free(all_ev);
 				rc = vd_err_set(err, "%s: out of memory", spec->path);
 				goto out;
 			}
-			own[l] += !levels[l].shared_tx || r->layer == levels[l].rx;
+			own[l] += !levels[l].shared_tx || le->layer == levels[l].rx;
 		}
 	}
+	free(all_ev);
 	char notes[sizeof(v[0]->notes)];
 	clock_notes(rd, use_tsc, fallbacks, notes, sizeof(notes));
 	size_t nchosen = 0, nwant = 0;
@@ -212,9 +235,6 @@ int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_se
 	for (size_t l = 0; l < NLEVELS; l++) {
 		if (!own[l])
 			continue;
-		/* records come in per-CPU batches; matching wants each point's events in time order
-		 */
-		qsort(v[l]->ev, v[l]->n, sizeof(*v[l]->ev), cmp_echo);
 		if (spec->name[0] && (nwant == 1 || nchosen == 1))
 			snprintf(v[l]->name, sizeof(v[l]->name), "%s", spec->name);
 		else if (spec->name[0])

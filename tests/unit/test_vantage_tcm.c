@@ -64,8 +64,10 @@ static void check_level(const struct tcm_synth_opts *o, const struct vd_vantage 
 	unsigned rp = o->responder ? level_tx[l] : level_rx[l];
 	int ai = o->ipv6 ? 15 : 3, guest = o->responder ? 1 : 2;
 	assert_string_equal(v->format, "tcpmon");
-	assert_int_equal(v->n, 2 * (size_t)o->nprobes);
-	size_t req = 0, rep = 0;
+	/* Requests are kept in time order; each reply is paired as it is read (lib/match.c). */
+	assert_int_equal(v->echoes, 2 * (size_t)o->nprobes);
+	assert_int_equal(v->n, (size_t)o->nprobes);
+	assert_int_equal(v->npairs, (size_t)o->nprobes);
 	for (size_t i = 0; i < v->n; i++) {
 		const struct vd_echo *e = &v->ev[i];
 		int k = (int)e->seq - 1;
@@ -73,20 +75,18 @@ static void check_level(const struct tcm_synth_opts *o, const struct vd_vantage 
 		assert_int_equal(e->id, TCM_SYNTH_ID);
 		assert_true(e->has_id);
 		assert_int_equal(e->src.family, o->ipv6 ? AF_INET6 : AF_INET);
+		assert_int_equal(e->kind, VD_ECHO_REQUEST);
 		if (i)
 			assert_true(v->ev[i - 1].ts <= e->ts);
-		if (e->kind == VD_ECHO_REQUEST) {
-			req++;
-			assert_int_equal(e->ts, tcm_synth_time(o, k, rq));
-			assert_int_equal(e->src.bytes[ai], guest);
-		} else {
-			rep++;
-			assert_int_equal(e->ts, tcm_synth_time(o, k, rp));
-			assert_int_equal(e->dst.bytes[ai], guest);
-		}
+		assert_int_equal(e->ts, tcm_synth_time(o, k, rq));
+		assert_int_equal(e->src.bytes[ai], guest);
 	}
-	assert_int_equal(req, (size_t)o->nprobes);
-	assert_int_equal(rep, (size_t)o->nprobes);
+	for (size_t i = 0; i < v->npairs; i++) {
+		const struct vd_echo_pair *pr = &v->pairs[i];
+		assert_true(pr->req < v->n);
+		int k = (int)v->ev[pr->req].seq - 1;
+		assert_int_equal(pr->rep_ts, tcm_synth_time(o, k, rp));
+	}
 }
 
 static void every_level(void **state)
