@@ -14,6 +14,8 @@
 #include "vmdelay/decode.h"
 #include "vmdelay/store.h"
 #include "vmdelay/store_transfer.h"
+#include "vmdelay/tcmrec.h"
+#include "vmdelay/tcpagg.h"
 #include "vmdelay/trace.h"
 #include "vmdelay/units.h"
 #include "vmdelay/vantage.h"
@@ -22,6 +24,8 @@ static const char usage[] =
     "usage: vmdelay-analyze tcp [options] VANTAGE...\n"
     "  VANTAGE is NAME[:CLOCK]=TRACE[#SELECT] or a bare TRACE (pcap, pcapng, ERF), as for the\n"
     "  delay analysis: #SELECT an interface (name or number), '*' one point per interface.\n"
+    "  A tcpmon record file gives its TCP packets at trans-rx (delivered to TCP, GRO super-\n"
+    "  packets with their wire segments): the aggregation rate against the reference.\n"
     "  Give the host NIC / tap / bridge first: the others are compared with it; per-packet\n"
     "  delays only between points of the same CLOCK.\n"
     "  --bin DUR            ACK inter-arrival histogram bin width (default 10us)\n"
@@ -210,6 +214,7 @@ struct input {
 	struct vd_vantage_spec spec; /* NAME[:CLOCK]=PATH[#SELECT], as the delay analysis */
 	char name[VD_VANTAGE_NAME_MAX];
 	struct vd_trace *tr;
+	struct vd_tcpagg *tcm; /* a tcpmon record file instead of a trace (lib/tcpagg.c) */
 	int have; /* pkt/dec hold the next packet */
 	struct vd_pkt pkt;
 	struct vd_decoded dec;
@@ -308,7 +313,7 @@ static int vantage_of(struct tcp_ctx *c, struct input *in, int file, uint32_t if
 	}
 	snprintf(v->clock, sizeof(v->clock), "%s", in->spec.clock);
 	v->path = in->spec.path;
-	v->format = vd_trace_format(in->tr);
+	v->format = in->tcm ? VD_TCPAGG_FORMAT : vd_trace_format(in->tr);
 	v->file = file;
 	v->iface = iface;
 	in->vidx[slot] = (int)c->nv;
@@ -317,6 +322,10 @@ static int vantage_of(struct tcp_ctx *c, struct input *in, int file, uint32_t if
 
 static int advance(struct input *in, struct vd_err *err)
 {
+	if (in->tcm) {
+		in->have = in->decoded = vd_tcpagg_next(in->tcm, &in->pkt.ts, &in->dec);
+		return 0;
+	}
 	int rc = vd_trace_next(in->tr, &in->pkt, err);
 	in->have = rc == 1;
 	if (rc < 0)
@@ -348,6 +357,11 @@ static void on_match(void *ctx, uint32_t first, vd_ns t_first, uint32_t second, 
 /* Reads every trace once, in time order across them. */
 static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_err *err)
 {
+	/* The first trace given is the reference even when another one (on another clock, e.g.
+	 * a guest's tcpmon records) starts earlier; interfaces found in the trace come later. */
+	for (int i = 0; i < nin; i++)
+		if (!in[i].spec.select[0] && vantage_of(c, &in[i], i, 0, err) < 0)
+			return -1;
 	for (int i = 0; i < nin; i++)
 		if (advance(&in[i], err))
 			return -1;
@@ -376,7 +390,8 @@ static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_er
 		else {
 			tv->tcp_pkts++;
 			vd_tcpan_add(c->an, (uint32_t)v, p->pkt.ts, &p->dec);
-			if (c->match)
+			/* tcpmon records carry no IP id: they would never match a capture */
+			if (c->match && !p->tcm)
 				vd_pktmatch_add(c->match, (uint32_t)v, p->pkt.ts, &p->dec);
 		}
 		if (advance(p, err))
@@ -434,6 +449,26 @@ int cmd_tcp(int argc, char **argv)
 			snprintf(in[i].name, sizeof(in[i].name), "%s", in[i].spec.name);
 		else
 			default_name(in[i].spec.path, in[i].name, sizeof(in[i].name));
+		/* by content, never by name */
+		if (tcmrec_sniff(in[i].spec.path)) {
+			if (in[i].spec.select[0]) {
+				ret = usage_error("%s: a tcpmon record file has no interfaces to "
+						  "select (#%s): its TCP packets at trans-rx are used",
+						  in[i].spec.path, in[i].spec.select);
+				goto out;
+			}
+			if (vd_tcpagg_open(in[i].spec.path, &in[i].tcm, &err)) {
+				fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
+				goto out;
+			}
+			if (!vd_tcpagg_delivered(in[i].tcm))
+				fprintf(stderr,
+					"vmdelay-analyze tcp: note: %s: no TCP records at layer "
+					"trans-rx (%zu tcpmon records): no delivered packets, no "
+					"aggregation rate from it\n",
+					in[i].spec.path, vd_tcpagg_records(in[i].tcm));
+			continue;
+		}
 		if (vd_trace_open(in[i].spec.path, &in[i].tr, &err)) {
 			fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
 			goto out;
@@ -514,6 +549,7 @@ out:
 	tcp_plot_close(&c);
 	for (int i = 0; in && i < nin; i++) {
 		vd_trace_close(in[i].tr);
+		vd_tcpagg_close(in[i].tcm);
 		vd_vantage_spec_free(&in[i].spec);
 	}
 	free(in);

@@ -12,6 +12,7 @@
 
 #include "vmdelay/plot_svg.h"
 #include "vmdelay/store.h"
+#include "vmdelay/tcpagg.h"
 
 #define MAX_MODES 3
 /* A mode must hold at least this share of the gaps (filters single-count bumps). */
@@ -139,6 +140,7 @@ struct flow_row {
 	size_t modes[MAX_MODES], nmodes;
 	vd_ns mode_shift; /* primary mode here minus at the reference vantage point */
 	double agg_rate;  /* data packets at the reference / here */
+	double segs_per_pkt; /* wire segments per data packet here (tcpmon: gso_segs), or NaN */
 	double tput_bps;
 };
 
@@ -185,6 +187,10 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 	r->nmodes = vd_linhist_modes(&r->acks->ah.h, MODE_MIN_SHARE, r->modes, MAX_MODES);
 	r->mode_shift = VD_NS_NONE;
 	r->agg_rate = NAN;
+	r->segs_per_pkt = NAN;
+	/* Only tcpmon records say how many wire segments a GRO super-packet merged. */
+	if (strcmp(c->v[f->key.vantage].format, VD_TCPAGG_FORMAT) == 0 && r->data->data_pkts)
+		r->segs_per_pkt = (double)r->data->wire_segs / (double)r->data->data_pkts;
 	if (f->key.vantage != 0) {
 		int same;
 		struct vd_tcpan_flow *g = vd_tcpan_find(c->an, 0, &f->key, &same);
@@ -232,6 +238,7 @@ static void row_out(struct tcp_ctx *c, struct vd_out *o, const struct flow_row *
 	vd_out_dbl(o, "tput_rtt_sd_bps", vd_tput_sd_bps(&a->tp[VD_TPUT_RTT]), 0);
 	vd_out_dbl(o, "tput_long_sd_bps", vd_tput_sd_bps(&a->tp[VD_TPUT_LONG]), 0);
 	vd_out_dbl(o, "agg_rate", r->agg_rate, 3);
+	vd_out_dbl(o, "segs_per_pkt", r->segs_per_pkt, 3);
 	vd_out_str(o, "notes", notes);
 	vd_out_row_end(o);
 }
@@ -303,6 +310,15 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
 	jnum(f, r->tput_bps, 0);
 	fputs(",\"agg_rate\":", f);
 	jnum(f, r->agg_rate, 4);
+	if (isnan(r->segs_per_pkt))
+		fputs(",\"delivered\":null", f);
+	else
+		fprintf(f,
+			",\"delivered\":{\"layer\":\"trans-rx\",\"pkts\":%llu,\"wire_segs\":%llu,"
+			"\"segs_per_pkt\":%.4f,\"max_segs\":%u}",
+			(unsigned long long)r->data->data_pkts,
+			(unsigned long long)r->data->wire_segs, r->segs_per_pkt,
+			r->data->max_segs);
 	fputs(",\"mode_shift_ns\":", f);
 	jns(f, r->mode_shift);
 	fprintf(f,
@@ -637,6 +653,10 @@ static void flow_results(struct sink *s, const struct flow_row *r)
 	store_result(s, vn, "throughput_long", r->label, "sd_bps",
 		     vd_tput_sd_bps(&a->tp[VD_TPUT_LONG]));
 	store_result(s, vn, "aggregation", r->label, "rate", r->agg_rate);
+	store_result(s, vn, "aggregation", r->label, "segs_per_pkt", r->segs_per_pkt);
+	if (!isnan(r->segs_per_pkt))
+		store_result(s, vn, "aggregation", r->label, "wire_segs",
+			     (double)r->data->wire_segs);
 }
 
 static void ackhist_plot(struct sink *s, FILE **files, const struct flow_row *r)

@@ -495,6 +495,39 @@ vd_ns tcmrec_tsc_to_real(const struct tcmrec *rd, uint32_t cpu, uint64_t tsc)
 	return ns_clamp((__int128)mono + ((__int128)c->real_ns - c->mono_ns));
 }
 
+int tcmrec_use_tsc(const struct tcmrec *rd)
+{
+	return !(tcmrec_info(rd)->clock_flags & TCPMON_CLK_TSC_UNSTABLE) &&
+	       tcmrec_calib_count(rd) > 0;
+}
+
+vd_ns tcmrec_record_time(const struct tcmrec *rd, const struct tcpmon_record *r, int use_tsc,
+			 uint64_t *fallbacks)
+{
+	vd_ns ts = VD_NS_NONE;
+
+	if (use_tsc && !vd_ns_valid(ts = tcmrec_tsc_to_real(rd, r->cpu, r->tsc)) && fallbacks)
+		(*fallbacks)++;
+	return vd_ns_valid(ts) ? ts : r->real_ns;
+}
+
+int tcmrec_is(const unsigned char *b, size_t n)
+{
+	return n >= 8 && memcmp(b, TCPMON_FILE_MAGIC, 8) == 0;
+}
+
+int tcmrec_sniff(const char *path)
+{
+	unsigned char b[8];
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return 0;
+	size_t n = fread(b, 1, sizeof(b), f);
+	fclose(f);
+	return tcmrec_is(b, n);
+}
+
 /* ---- names ---- */
 static const char *const layer_names[__TCPMON_L_MAX] = {
 	[TCPMON_L_UNSPEC] = "?",

@@ -94,6 +94,10 @@ static void on_data(struct vd_tcpan_flow *f, int dir, vd_ns ts, const struct vd_
 	uint32_t end = d->tcp_seq + d->tcp_payload_len;
 	s->data_pkts++;
 	s->payload_bytes += d->tcp_payload_len;
+	uint32_t segs = d->gso_segs > 1 ? d->gso_segs : 1;
+	s->wire_segs += segs;
+	if (segs > s->max_segs)
+		s->max_segs = segs;
 	if (!s->have_seq) {
 		s->have_seq = 1;
 		s->seq_hi = end;

@@ -19,6 +19,7 @@
 #include "vmdelay/match.h"
 #include "vmdelay/mem.h"
 #include "vmdelay/probe.h"
+#include "vmdelay/tcmrec.h"
 #include "vmdelay/trace.h"
 #include "vantage_tcm.h"
 
@@ -249,7 +250,7 @@ static const char *detect_bytes(const unsigned char *b, size_t n)
 	if (i < n && b[i] == '{' && memmem(b, n, "\"seq\"", 5))
 		return "tping-json";
 	/* tcpmon record files: read by lib/vantage_tcm.c */
-	if (vd_vantage_tcm_is(b, n))
+	if (tcmrec_is(b, n))
 		return VD_VANTAGE_TCM_FORMAT;
 	return NULL;
 }

@@ -36,11 +36,6 @@ static const struct tcm_level levels[] = {
 };
 #define NLEVELS (sizeof(levels) / sizeof(levels[0]))
 
-int vd_vantage_tcm_is(const unsigned char *b, size_t n)
-{
-	return n >= 8 && memcmp(b, TCPMON_FILE_MAGIC, 8) == 0;
-}
-
 /* A level by its name, or by one of its layers' names (trans-tx is the transport level's). */
 static int level_parse(const char *s)
 {
@@ -144,8 +139,7 @@ int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_se
 	struct tcmrec *rd;
 	if (tcmrec_open(spec->path, &rd, err) < 0)
 		return -1;
-	const struct tcmrec_info *in = tcmrec_info(rd);
-	int use_tsc = !(in->clock_flags & TCPMON_CLK_TSC_UNSTABLE) && tcmrec_calib_count(rd) > 0;
+	int use_tsc = tcmrec_use_tsc(rd);
 	struct vd_vantage *v[NLEVELS] = {0};
 	uint64_t fallbacks = 0;
 	size_t own[NLEVELS] = {0}; /* events at the level's own layers */
@@ -172,11 +166,7 @@ int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_se
 		int kind = echo_kind(r);
 		if (kind < 0)
 			continue;
-		vd_ns ts = VD_NS_NONE;
-		if (use_tsc && !vd_ns_valid(ts = tcmrec_tsc_to_real(rd, r->cpu, r->tsc)))
-			fallbacks++;
-		if (!vd_ns_valid(ts))
-			ts = r->real_ns;
+		vd_ns ts = tcmrec_record_time(rd, r, use_tsc, &fallbacks);
 		if (ts < 0 || ts >= VD_ECHO_TS_LIMIT)
 			continue;
 		struct layered_echo *le = &all_ev[nev++];

@@ -10,9 +10,6 @@
 /* The format name vd_vantage_detect gives a tcpmon record file. */
 #define VD_VANTAGE_TCM_FORMAT "tcpmon"
 
-/* 1 when the first n bytes of a file start like a tcpmon record file (its magic). */
-int vd_vantage_tcm_is(const unsigned char *b, size_t n);
-
 /* Reads the tcpmon record file spec->path and appends one vantage point per selected stack
  * level, outermost (device) first. Errors name the file (and the byte offset when damaged). */
 int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_set *set,

@@ -40,6 +40,8 @@ struct vd_decoded {
 	int l4_truncated;       /* IP decoded, but the capture ends inside the ICMP/TCP header */
 	uint32_t l4_offset;     /* offset of the ICMP/TCP header in pkt->data (0: none) */
 	int nmpls;              /* MPLS labels crossed (outermost first) */
+	uint16_t gso_segs;      /* wire segments of a GRO/GSO super-packet (tcpmon records,
+				 * lib/tcpagg.c); 0 for a plain packet and from captures */
 };
 
 /* Decodes pkt. 0: decoded (l4 may still be VD_L4_OTHER), -1: not IP or too short to say

@@ -49,6 +49,11 @@ struct tcmrec;
 int tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcmrec **out,
 		 struct vd_err *err);
 int tcmrec_open(const char *path, struct tcmrec **out, struct vd_err *err);
+/* 1 when the first n bytes of a file start like a record file (its magic): detection by
+ * content, never by name. */
+int tcmrec_is(const unsigned char *b, size_t n);
+/* 1 when path is a readable file that starts like a record file. */
+int tcmrec_sniff(const char *path);
 void tcmrec_free(struct tcmrec *rd);
 
 const struct tcmrec_info *tcmrec_info(const struct tcmrec *rd);
@@ -60,6 +65,12 @@ size_t tcmrec_calib_count(const struct tcmrec *rd);
  * CPU's calibration pairs (extrapolated with tsc_khz outside them). VD_NS_NONE without pairs. */
 vd_ns tcmrec_tsc_to_mono(const struct tcmrec *rd, uint32_t cpu, uint64_t tsc);
 vd_ns tcmrec_tsc_to_real(const struct tcmrec *rd, uint32_t cpu, uint64_t tsc);
+/* Whether the records' TSCs give their times: not marked unstable and calibration pairs. */
+int tcmrec_use_tsc(const struct tcmrec *rd);
+/* A record's CLOCK_REALTIME ns: its TSC converted when use_tsc, else (or when that fails,
+ * counted in *fallbacks) the ktime real_ns read in the hook. */
+vd_ns tcmrec_record_time(const struct tcmrec *rd, const struct tcpmon_record *r, int use_tsc,
+			 uint64_t *fallbacks);
 
 /* Decodes one little-endian record of size bytes (>= 112; extra bytes of newer versions are
  * ignored). -1 if size is too small. Shared with the netlink parser. */

@@ -108,7 +108,10 @@ static void fill(const struct tcm_synth_opts *o, struct tcpmon_record *r, int k,
 	r->seqno = (*seqno)++;
 }
 
-int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *truth)
+/* Opens path with the synthetic header (1 GHz TSC, unstable if asked) and writes CPU 0's
+ * calibration pairs; CPU 1's (cal + 3) are for the caller to write later. */
+static int synth_open(const char *path, int unstable, struct tcpmon_calib cal[6],
+		      struct tcmrec_writer **w, struct vd_err *err)
 {
 	struct tcmrec_info in = {.tsc_khz = 1000000,
 				 .clock_flags = TCPMON_CLK_CONSTANT_TSC | TCPMON_CLK_NONSTOP_TSC |
@@ -117,18 +120,13 @@ int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *trut
 				 .start_real_ns = REALOFF + MONO0,
 				 .ncpus = 2,
 				 .layers = TCPMON_LAYERS_ALL};
-	if (o->unstable)
+	if (unstable)
 		in.clock_flags |= TCPMON_CLK_TSC_UNSTABLE;
 	snprintf(in.kernel_release, sizeof(in.kernel_release), "6.1.0-synth");
 	snprintf(in.hostname, sizeof(in.hostname), "synth");
 	snprintf(in.clocksource, sizeof(in.clocksource), "tsc");
-	struct tcmrec_writer *w;
-	struct vd_err err;
-	if (tcmrec_writer_open(path, &in, &w, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
+	if (tcmrec_writer_open(path, &in, w, err) < 0)
 		return -1;
-	}
-	struct tcpmon_calib cal[6];
 	for (int c = 0; c < 2; c++)
 		for (int j = 0; j < 3; j++) {
 			struct tcpmon_calib *p = &cal[c * 3 + j];
@@ -138,7 +136,19 @@ int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *trut
 			p->mono_ns = MONO0 + (int64_t)j * 50000000000;
 			p->real_ns = p->mono_ns + REALOFF;
 		}
-	int rc = tcmrec_write_calib(w, cal, 3, &err); /* CPU 1's pairs come later */
+	return tcmrec_write_calib(*w, cal, 3, err); /* CPU 1's pairs come later */
+}
+
+int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *truth)
+{
+	struct tcmrec_writer *w = NULL;
+	struct vd_err err;
+	struct tcpmon_calib cal[6];
+	int rc = synth_open(path, o->unstable, cal, &w, &err);
+	if (!w) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
 	struct tcpmon_record *r = calloc((size_t)o->nprobes * 6 + 2, sizeof(*r));
 	uint32_t seqno[2] = {0, 0};
 	for (int cpu = 0; cpu < 2 && r && rc == 0; cpu++) {
@@ -181,6 +191,81 @@ int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *trut
 			(long long)(tcm_synth_time(o, k, TCPMON_L_TRANS_RX) - ttx),
 			(long long)(tcm_synth_time(o, k, TCPMON_L_SOCK_QUEUE) - ttx),
 			(long long)(tcm_synth_time(o, k, TCPMON_L_SOCK_COPY) - ttx));
+	}
+	return 0;
+}
+
+int64_t tcm_synth_tcp_time(int i, unsigned layer)
+{
+	/* packet i reaches dev-rx at t; each layer up adds 1 µs, the ACK leaves trans-tx 5 µs on */
+	int64_t t = REALOFF + MONO0 + INT64_C(1000000000) + (int64_t)i * 100000;
+	return layer <= TCPMON_L_SOCK_COPY ? t + (int64_t)(layer - 1) * 1000
+					   : t + 8000 + (int64_t)(layer - TCPMON_L_TRANS_TX) * 1000;
+}
+
+/* Record of delivered packet i at layer (rx: the data; tx: the guest's ACK of it). */
+static void fill_tcp(struct tcpmon_record *r, int i, unsigned layer, uint32_t seq, uint32_t len,
+		     uint16_t segs, uint32_t *seqno)
+{
+	int rx = layer <= TCPMON_L_SOCK_COPY;
+	int64_t t = tcm_synth_tcp_time(i, layer);
+	uint8_t me[16] = {10, 0, 0, 2}, peer[16] = {10, 0, 0, 1};
+	memset(r, 0, sizeof(*r));
+	r->cpu = (uint32_t)(i % 2); /* two CPUs: the file is not in time order */
+	r->tsc = (uint64_t)(t - REALOFF - MONO0) + TSC0 + (r->cpu ? CPU1_AHEAD : 0);
+	r->real_ns = t + KTIME_ERR * (int64_t)layer;
+	r->mono_ns = r->real_ns - REALOFF;
+	r->layer = (uint8_t)layer;
+	r->dir = rx ? TCPMON_DIR_RX : TCPMON_DIR_TX;
+	r->family = AF_INET;
+	r->proto = IPPROTO_TCP;
+	memcpy(r->saddr, rx ? peer : me, 16);
+	memcpy(r->daddr, rx ? me : peer, 16);
+	r->sport = rx ? TCM_SYNTH_TCP_SPORT : TCM_SYNTH_TCP_DPORT;
+	r->dport = rx ? TCM_SYNTH_TCP_DPORT : TCM_SYNTH_TCP_SPORT;
+	r->seq = rx ? seq : TCM_SYNTH_TCP_ISN_GUEST + 1;
+	r->ack = rx ? TCM_SYNTH_TCP_ISN_GUEST + 1 : seq + len;
+	r->tcp_flags = 0x10;
+	r->window = 512;
+	r->payload_len = rx ? len : 0;
+	r->gso_segs = rx ? segs : 0;
+	r->skb_len = rx ? len + 20 : 0;
+	r->seqno = (*seqno)++;
+}
+
+int tcm_synth_write_tcp(const char *path, const uint16_t *segs, int npkts)
+{
+	struct tcmrec_writer *w = NULL;
+	struct vd_err err;
+	struct tcpmon_calib cal[6];
+	int rc = synth_open(path, 0, cal, &w, &err);
+	if (!w) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	static const unsigned layers[] = {TCPMON_L_DEV_RX, TCPMON_L_IP_PRE, TCPMON_L_IP_LOCAL_IN,
+					  TCPMON_L_TRANS_RX, TCPMON_L_SOCK_QUEUE,
+					  TCPMON_L_TRANS_TX, TCPMON_L_DEV_TX};
+	size_t nl = sizeof(layers) / sizeof(layers[0]);
+	struct tcpmon_record *r = calloc((size_t)npkts * nl + 1, sizeof(*r));
+	uint32_t seqno[2] = {0, 0};
+	for (int cpu = 0; cpu < 2 && r && rc == 0; cpu++) {
+		size_t n = 0;
+		uint32_t seq = TCM_SYNTH_TCP_ISN + 1;
+		for (int i = 0; i < npkts; i++) {
+			uint32_t len = (uint32_t)(segs[i] > 1 ? segs[i] : 1) * TCM_SYNTH_TCP_MSS;
+			for (size_t l = 0; i % 2 == cpu && l < nl; l++)
+				fill_tcp(&r[n++], i, layers[l], seq, len, segs[i], &seqno[cpu]);
+			seq += len;
+		}
+		rc = tcmrec_write_records(w, r, n, &err);
+	}
+	if (rc == 0)
+		rc = tcmrec_write_calib(w, cal + 3, 3, &err);
+	free(r);
+	if (tcmrec_writer_close(w, &err) < 0 || rc < 0 || !r) {
+		fprintf(stderr, "%s: %s\n", path, r ? err.msg : "out of memory");
+		return -1;
 	}
 	return 0;
 }

@@ -22,4 +22,19 @@ int64_t tcm_synth_time(const struct tcm_synth_opts *o, int k, unsigned layer);
  * (dev, ip-route, ip-local, trans, sock-queue, sock-copy). 0, or -1 with a message on stderr. */
 int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *truth);
 
+/* A TCP receive for the aggregation rate (vmdelay-analyze tcp, lib/tcpagg.c): 10.0.0.1:40000
+ * sends to the guest 10.0.0.2:5001 segments of TCM_SYNTH_TCP_MSS bytes from seq
+ * TCM_SYNTH_TCP_ISN + 1 on; GRO merged them into npkts packets, packet i carrying segs[i]
+ * segments (0: a plain packet, one segment). Each packet has records at dev-rx, ip-pre,
+ * ip-local-in, trans-rx and sock-queue (gso_segs = segs[i]), and the guest's pure ACK of it at
+ * trans-tx and dev-tx; packet i is on CPU i % 2. 0, or -1 with a message on stderr. */
+#define TCM_SYNTH_TCP_SPORT 40000
+#define TCM_SYNTH_TCP_DPORT 5001
+#define TCM_SYNTH_TCP_MSS 1000
+#define TCM_SYNTH_TCP_ISN 1000000u
+#define TCM_SYNTH_TCP_ISN_GUEST 7000000u
+int tcm_synth_write_tcp(const char *path, const uint16_t *segs, int npkts);
+/* The true CLOCK_REALTIME ns of packet i's record at layer. */
+int64_t tcm_synth_tcp_time(int i, unsigned layer);
+
 #endif
