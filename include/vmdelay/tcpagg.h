@@ -27,7 +27,7 @@ void vd_tcpagg_close(struct vd_tcpagg *a);
  * gso_segs); 0 after the last. */
 int vd_tcpagg_next(struct vd_tcpagg *a, vd_ns *ts, struct vd_decoded *d);
 
-size_t vd_tcpagg_records(const struct vd_tcpagg *a);  /* every record of the file */
+size_t vd_tcpagg_records(const struct vd_tcpagg *a);   /* every record of the file */
 size_t vd_tcpagg_delivered(const struct vd_tcpagg *a); /* TCP records at trans-rx */
 
 #endif
