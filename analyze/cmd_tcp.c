@@ -521,8 +521,9 @@ int cmd_tcp(int argc, char **argv)
 			    stderr,
 			    "vmdelay-analyze tcp: note: %s: no packet on interface '%s' (#%s)\n",
 			    in[i].spec.path, in[i].spec.select, in[i].spec.select);
+	/* (a tcpmon file without TCP got its own note when opened) */
 	for (uint32_t v = 0; v < c.nv; v++)
-		if (!c.v[v].tcp_pkts)
+		if (!c.v[v].tcp_pkts && strcmp(c.v[v].format, VD_TCPAGG_FORMAT))
 			fprintf(stderr,
 				"vmdelay-analyze tcp: note: %s: no TCP packets (%llu packets: %llu "
 				"other"
