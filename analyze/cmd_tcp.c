@@ -399,20 +399,6 @@ static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_er
 	}
 }
 
-static char *join_argv(int argc, char **argv)
-{
-	size_t n = 1;
-	for (int i = 0; i < argc; i++)
-		n += strlen(argv[i]) + 1;
-	char *s = calloc(1, n);
-	for (int i = 0; s && i < argc; i++) {
-		strcat(s, argv[i]);
-		if (i + 1 < argc)
-			strcat(s, " ");
-	}
-	return s;
-}
-
 int cmd_tcp(int argc, char **argv)
 {
 	struct tcp_ctx c;
@@ -430,10 +416,10 @@ int cmd_tcp(int argc, char **argv)
 		return rc < 0 ? VD_EXIT_OK : rc;
 	c.ref_ns = vd_units_tx_time(c.frame_bytes, c.bottleneck_bps);
 	int nin = argc - first;
-	struct input *in = calloc((size_t)(nin ? nin : 1), sizeof(*in));
+	struct input *in = calloc(nin > 0 ? (size_t)nin : 1, sizeof(*in));
 	struct vd_err err;
 	int ret = VD_EXIT_RUNTIME;
-	c.command_line = join_argv(argc, argv);
+	c.command_line = vd_store_command_line(argc, argv);
 	if (!in || !c.command_line) {
 		fprintf(stderr, "vmdelay-analyze tcp: out of memory\n");
 		goto out;

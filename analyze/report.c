@@ -398,21 +398,13 @@ int report_db(const char *path, const struct report_ctx *c, int argc, char **arg
 	struct vd_store *st;
 	if (vd_store_open(path, &st, err) < 0)
 		return -1;
-	size_t len = 1;
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	char *cmd = calloc(1, len);
+	char *cmd = vd_store_command_line(argc, argv);
 	char params[128];
 	snprintf(params, sizeof(params), "{\"align\": \"%s\", \"rest\": %zu}",
 		 vd_align_method_name(c->align), c->rest);
 	if (!cmd) {
 		vd_store_close(st);
 		return vd_err_set(err, "out of memory");
-	}
-	for (int i = 0; i < argc; i++) {
-		strcat(cmd, argv[i]);
-		if (i + 1 < argc)
-			strcat(cmd, " ");
 	}
 	struct vd_run_info info = {.tool = "vmdelay-analyze",
 				   .label = label,

@@ -143,6 +143,26 @@ static int step_done(struct vd_store *st, sqlite3_stmt *s, struct vd_err *err, c
 	return 0;
 }
 
+char *vd_store_command_line(int argc, char **argv)
+{
+	size_t len = 1;
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *s = malloc(len);
+	if (!s)
+		return NULL;
+	char *p = s;
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+		if (i)
+			*p++ = ' ';
+		memcpy(p, argv[i], n);
+		p += n;
+	}
+	*p = 0;
+	return s;
+}
+
 static int testbed_id(struct vd_store *st, const char *name, int64_t *id, struct vd_err *err)
 {
 	sqlite3_stmt *s;

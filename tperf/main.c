@@ -229,23 +229,6 @@ static void on_conn(void *ctx, const struct vd_transfer *t, const char *peer)
 		vd_out_flush(s->out);
 }
 
-static char *join_argv(int argc, char **argv)
-{
-	size_t n = 1;
-	for (int i = 0; i < argc; i++)
-		n += strlen(argv[i]) + 1;
-	char *s = malloc(n);
-	if (!s)
-		return NULL;
-	s[0] = 0;
-	for (int i = 0; i < argc; i++) {
-		strcat(s, argv[i]);
-		if (i + 1 < argc)
-			strcat(s, " ");
-	}
-	return s;
-}
-
 static int run_send(struct cli *c, struct vd_out *out, int argc, char **argv)
 {
 	struct vd_err err;
@@ -270,7 +253,7 @@ static int run_send(struct cli *c, struct vd_out *out, int argc, char **argv)
 		buf[i] = (uint8_t)(i * 131 + 7); /* not all zeros: no accidental compression */
 	struct vd_store *st = NULL;
 	int64_t run = 0;
-	char *cmdline = join_argv(argc, argv);
+	char *cmdline = vd_store_command_line(argc, argv);
 	if (c->db_path) {
 		char params[256];
 		snprintf(

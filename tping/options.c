@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "vmdelay/store.h"
 #include "vmdelay/icmp_echo.h"
 
 enum {
@@ -100,23 +101,6 @@ static int parse_long(const char *s, long min, long max, long *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-static char *join_args(int argc, char **argv)
-{
-	size_t len = 1;
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	char *s = malloc(len);
-	if (!s)
-		return NULL;
-	s[0] = 0;
-	for (int i = 0; i < argc; i++) {
-		if (i)
-			strcat(s, " ");
-		strcat(s, argv[i]);
-	}
-	return s;
 }
 
 int tping_options_parse(int argc, char **argv, int privileged, struct tping_opts *o, FILE *out,
@@ -247,7 +231,7 @@ int tping_options_parse(int argc, char **argv, int privileged, struct tping_opts
 	if (optind + 1 < argc)
 		return vd_err_set(err, "unexpected argument '%s' after HOST", argv[optind + 1]);
 	o->target = argv[optind];
-	o->command_line = join_args(argc, argv);
+	o->command_line = vd_store_command_line(argc, argv);
 	if (!o->command_line)
 		return vd_err_set(err, "out of memory");
 	return TPING_OPTS_RUN;

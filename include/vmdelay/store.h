@@ -33,6 +33,10 @@ struct vd_run_info {
 	vd_ns start_ns;
 };
 
+/* argv[0..argc) joined with single spaces, for vd_run_info.command_line (malloc'd; NULL when
+ * out of memory). */
+char *vd_store_command_line(int argc, char **argv);
+
 /* Begins the run's transaction and inserts the runs row (host, kernel release and tool version
  * filled in here). */
 int vd_store_begin_run(struct vd_store *st, const struct vd_run_info *info, int64_t *run_id,
