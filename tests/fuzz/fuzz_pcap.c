@@ -1,6 +1,6 @@
-/* fuzz_pcap.c — libFuzzer harness for the classic pcap path: libpcap through fmemopen
- * (lib/pcapsrc.c), every packet then through the decoder. The format is forced, so inputs need not
- * keep a valid magic. */
+/* fuzz_pcap.c — libFuzzer harness for the classic pcap path (lib/pcapsrc.c: our read window for
+ * version 2.4, libpcap otherwise) through fmemopen, every packet then through the decoder. The
+ * format is forced, so inputs need not keep a valid magic. */
 #include "fuzz_trace.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
