@@ -131,9 +131,12 @@ static int gen(const char *dir, uint64_t n)
 		fwrite(f, 1, (SNAP + 3) & ~3u, b);
 		le32(h, epb);
 		fwrite(h, 1, 4, b);
-		/* ERF: 16-byte header, 2 pad bytes, frame, rlen a multiple of 8. */
+		/* ERF: 16-byte header, 2 pad bytes, frame, rlen a multiple of 8; a variable-length
+		 * record pads only to the next 8 bytes past the frame, so a frame shorter than
+		 * SNAP gets a shorter record. */
 		uint64_t ts = (us / 1000000) << 32 | (((us % 1000000) << 32) / 1000000);
-		uint16_t rlen = (16 + 2 + SNAP + 7) & ~7u;
+		uint32_t kept = wire < SNAP ? wire : SNAP;
+		uint16_t rlen = (uint16_t)((16 + 2 + kept + 7) & ~7u);
 		le32(h, (uint32_t)ts);
 		le32(h + 4, (uint32_t)(ts >> 32));
 		h[8] = 2;
