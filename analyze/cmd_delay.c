@@ -11,6 +11,7 @@
 #include "report.h"
 #include "vmdelay/delay.h"
 #include "vmdelay/err.h"
+#include "vmdelay/units.h"
 #include "vmdelay/vantage.h"
 
 #define MAX_VANTAGE 64
@@ -100,9 +101,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	while ((c = getopt_long(argc, argv, ":o:kqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_REST: {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || end == optarg || n < 1 || n > 1000000)
+			long long n;
+			if (vd_units_parse_int(optarg, 1, 1000000, &n))
 				return usage_error(prog, "--rest: '%s' is not a count of 1 or more",
 						   optarg);
 			dopts.rest = (size_t)n;

@@ -4,6 +4,7 @@
  * per-packet delay between vantage points and transfer throughput CDFs (Kangarlou et al.),
  * the LRO/GRO aggregation rate (Oi and Nakajima). The traces are read once, merged by time. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,7 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		char *end;
+		long long n;
 		switch (opt) {
 		case O_BIN:
 			if ((rc = parse_dur("--bin", optarg, &c->bin_ns)))
@@ -127,13 +129,11 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 			if (vd_units_parse_bytes(optarg, &c->frame_bytes) || c->frame_bytes > 65536)
 				return usage_error("--frame %s: expected 1..65536 bytes", optarg);
 			break;
-		case O_MINRUN: {
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 1000)
+		case O_MINRUN:
+			if (vd_units_parse_int(optarg, 1, 1000, &n))
 				return usage_error("--min-run %s: expected 1..1000", optarg);
 			c->min_run = (unsigned)n;
 			break;
-		}
 		case O_FACTOR:
 			c->xc_factor = strtod(optarg, &end);
 			if (*end || !(c->xc_factor > 1) || c->xc_factor > 1000)
@@ -152,23 +152,19 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 			if ((rc = parse_dur("--match-horizon", optarg, &c->horizon)))
 				return rc;
 			break;
-		case O_MAXFLOWS: {
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 10000000)
+		case O_MAXFLOWS:
+			if (vd_units_parse_int(optarg, 1, 10000000, &n))
 				return usage_error("--max-flows %s: expected 1..10000000", optarg);
 			c->max_flows = (size_t)n;
 			break;
-		}
 		case O_TRANSFERS:
 			c->transfers_path = optarg;
 			break;
-		case O_RUN: {
-			long long n = strtoll(optarg, &end, 10);
-			if (*end || n < 1)
+		case O_RUN:
+			if (vd_units_parse_int(optarg, 1, LLONG_MAX, &n))
 				return usage_error("--run %s: expected a run id", optarg);
 			c->run_id_in = n;
 			break;
-		}
 		case O_CSV:
 			c->mode = VD_OUT_CSV;
 			break;

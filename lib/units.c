@@ -1,4 +1,5 @@
-/* units.c — rates ("100Mbit") and sizes ("100KB", "1000x100KB") from command lines. */
+/* units.c — counts ("5001"), rates ("100Mbit") and sizes ("100KB", "1000x100KB") from
+ * command lines. */
 #include "vmdelay/units.h"
 
 #include <errno.h>
@@ -6,6 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+int vd_units_parse_int(const char *text, long long min, long long max, long long *out)
+{
+	/* strtoll alone would take " 5", "+5" and "", which a count on a command line is not. */
+	if (!text || !(*text == '-' || (*text >= '0' && *text <= '9')))
+		return -1;
+	errno = 0;
+	char *end;
+	long long v = strtoll(text, &end, 10);
+	if (errno || end == text || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
 
 int vd_units_parse_rate(const char *text, double *bps)
 {
@@ -97,16 +112,10 @@ int vd_units_parse_repeat(const char *text, uint64_t *count, uint64_t *size)
 		return -1;
 	memcpy(num, text, n);
 	num[n] = 0;
-	for (size_t i = 0; i < n; i++)
-		if (num[i] < '0' || num[i] > '9')
-			return -1;
-	errno = 0;
-	unsigned long long c = strtoull(num, NULL, 10);
-	if (errno || c == 0 || c > 100000000ULL)
+	long long c;
+	if (vd_units_parse_int(num, 1, 100000000, &c) || vd_units_parse_bytes(x + 1, size))
 		return -1;
-	if (vd_units_parse_bytes(x + 1, size))
-		return -1;
-	*count = c;
+	*count = (uint64_t)c;
 	return 0;
 }
 

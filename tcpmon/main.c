@@ -1,6 +1,7 @@
 /* main.c — tcpmon: controls tcpmon.ko and reads its per-layer TSC records (issue 5). Thin: the
  * subcommands are in cmds.c, the formats in lib/tcmrec.c and lib/tcmnl.c. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "cmds.h"
 #include "vmdelay/err.h"
+#include "vmdelay/units.h"
 
 static void usage(FILE *f)
 {
@@ -89,7 +91,6 @@ int main(int argc, char **argv)
 	argv += optind;
 	optind = 0; /* 0: getopt re-initializes (ordering, state) */
 	while ((c = getopt_long(argc, argv, "hw:c:G:", opts, NULL)) != -1) {
-		char *end;
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -109,11 +110,13 @@ int main(int argc, char **argv)
 		case 'w':
 			wfile = optarg;
 			break;
-		case 'c':
-			count = strtoull(optarg, &end, 10);
-			if (*end || !*optarg || count == 0 || optarg[0] == '-')
+		case 'c': {
+			long long n;
+			if (vd_units_parse_int(optarg, 1, LLONG_MAX, &n))
 				return usage_error("-c: bad COUNT '%s'", optarg);
+			count = (uint64_t)n;
 			break;
+		}
 		case 'G':
 			if (vd_ns_parse_duration(optarg, &duration) || duration <= 0)
 				return usage_error("-G: bad SECONDS '%s'", optarg);

@@ -1,7 +1,6 @@
 /* tperf — TCP workload tool: `tperf sink` counts bytes per connection, `tperf send` runs bulk
  * transfers (one, or COUNTxSIZE each on a new connection) and records bytes, start, end and
  * throughput per transfer (docs/man/tperf.1, docs/formats/tcp.md). */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -35,7 +34,7 @@ static const char usage[] =
     "  -h, --help, -V, --version\n"
     "exit: 0 every transfer completed, 1 runtime error (refused, reset, timeout), 2 usage\n";
 
-#define MAX_TRANSFERS 100000000ULL
+#define MAX_TRANSFERS 100000000LL
 #define MAX_BUF (UINT64_C(64) << 20)
 
 struct cli {
@@ -104,28 +103,21 @@ static int parse(int argc, char **argv, struct cli *c)
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "p:B:c:n:r:m:t:o:hV", opts, NULL)) != -1) {
-		uint64_t v;
+		long long v;
 		switch (opt) {
-		case 'p': {
-			char *end;
-			long p = strtol(optarg, &end, 10);
-			if (*end || p < 1 || p > 65535)
+		case 'p':
+			if (vd_units_parse_int(optarg, 1, 65535, &v))
 				return usage_error("-p %s: a port is 1..65535", optarg);
 			c->port = optarg;
 			break;
-		}
 		case 'B':
 			c->bind_addr = optarg;
 			break;
-		case 'c': {
-			char *end;
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (errno || *end || optarg[0] < '1' || optarg[0] > '9' || v > MAX_TRANSFERS)
+		case 'c':
+			if (vd_units_parse_int(optarg, 1, MAX_TRANSFERS, &v))
 				return usage_error("-c %s: expected a positive count", optarg);
-			c->conns = v;
+			c->conns = (uint64_t)v;
 			break;
-		}
 		case 'n':
 			if (vd_units_parse_bytes(optarg, &c->bytes))
 				return usage_error("-n %s: expected a size such as 100KB or 10M",
@@ -141,14 +133,11 @@ static int parse(int argc, char **argv, struct cli *c)
 			if (vd_units_parse_bytes(optarg, &c->msg_size) || c->msg_size > MAX_BUF)
 				return usage_error("-m %s: expected a size from 1 to 64M", optarg);
 			break;
-		case OPT_MSS: {
-			char *end;
-			long m = strtol(optarg, &end, 10);
-			if (*end || m < 88 || m > 65535)
+		case OPT_MSS:
+			if (vd_units_parse_int(optarg, 88, 65535, &v))
 				return usage_error("--mss %s: expected 88..65535", optarg);
-			c->mss = (int)m;
+			c->mss = (int)v;
 			break;
-		}
 		case 't':
 			if (vd_ns_parse_duration(optarg, &c->limit) || c->limit <= 0)
 				return usage_error("-t %s: expected a duration such as 30s",

@@ -1,15 +1,14 @@
 /* options.c — tping's getopt_long parser and its checks (usage errors name the option). */
 #include "options.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "vmdelay/store.h"
 #include "vmdelay/icmp_echo.h"
+#include "vmdelay/units.h"
 
 enum {
 	OPT_REST = 256,
@@ -92,17 +91,6 @@ static void opt_name(int c, const char *as_written, char *buf, size_t n)
 	snprintf(buf, n, "-%c", c);
 }
 
-static int parse_long(const char *s, long min, long max, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int tping_options_parse(int argc, char **argv, int privileged, struct tping_opts *o, FILE *out,
 			struct vd_err *err)
 {
@@ -135,7 +123,7 @@ int tping_options_parse(int argc, char **argv, int privileged, struct tping_opts
 			return vd_err_set(err, "unknown option '%s'", as_written);
 		}
 		opt_name(c, as_written, name, sizeof(name));
-		long l;
+		long long l;
 		switch (c) {
 		case '4':
 		case '6':
@@ -144,10 +132,10 @@ int tping_options_parse(int argc, char **argv, int privileged, struct tping_opts
 			o->family = c == '4' ? AF_INET : AF_INET6;
 			break;
 		case 'c':
-			if (parse_long(optarg, 1, 100000000, &l))
+			if (vd_units_parse_int(optarg, 1, 100000000, &l))
 				return vd_err_set(err, "option '%s': '%s' is not a count in 1..100000000",
 						  name, optarg);
-			o->count = l;
+			o->count = (long)l;
 			break;
 		case 'i':
 			if (vd_ns_parse_duration(optarg, &o->interval) ||
@@ -160,7 +148,7 @@ int tping_options_parse(int argc, char **argv, int privileged, struct tping_opts
 						  name, optarg);
 			break;
 		case 's':
-			if (parse_long(optarg, 0, VD_ICMP_MAX_PAYLOAD, &l))
+			if (vd_units_parse_int(optarg, 0, VD_ICMP_MAX_PAYLOAD, &l))
 				return vd_err_set(err, "option '%s': '%s' is not a size in 0..%d bytes",
 						  name, optarg, VD_ICMP_MAX_PAYLOAD);
 			o->size = (size_t)l;
@@ -190,10 +178,10 @@ int tping_options_parse(int argc, char **argv, int privileged, struct tping_opts
 			o->out_path = optarg;
 			break;
 		case OPT_REST:
-			if (parse_long(optarg, 0, 10000000, &l))
+			if (vd_units_parse_int(optarg, 0, 10000000, &l))
 				return vd_err_set(err, "option '%s': '%s' is not a count in 0..10000000",
 						  name, optarg);
-			o->rest = l;
+			o->rest = (long)l;
 			break;
 		case OPT_LOAD:
 			if (!*optarg)

@@ -1,11 +1,15 @@
-/* units.h — parsing of the rates and sizes the TCP tools take on their command lines:
- * "100Mbit", "1Gbit", "100KB", "1000x100KB". */
+/* units.h — parsing of the numbers the tools take on their command lines: counts and ports
+ * ("5001"), rates and sizes ("100Mbit", "1Gbit", "100KB", "1000x100KB"). */
 #ifndef VMDELAY_UNITS_H
 #define VMDELAY_UNITS_H
 
 #include <stdint.h>
 
 #include "vmdelay/vdtime.h"
+
+/* A whole decimal number in [min, max]: an optional '-' then digits, nothing else (no blank,
+ * no '+', no suffix). Returns 0 and the value in *out, or -1 (malformed, out of range). */
+int vd_units_parse_int(const char *text, long long min, long long max, long long *out);
 
 /* A bit rate: a number with an optional SI prefix (k, M, G; powers of 1000) and an optional
  * "bit", "bps" or "b" suffix: "100Mbit", "1G", "2.5Gbps", "64000". Returns 0 and bits/s in

@@ -1,5 +1,6 @@
 /* Unit tests: ACK inter-arrival histogram, reference line, ACK-compression events and the
  * throughput series, on synthetic ACK streams whose spacing the test sets (issue 4). */
+#include <limits.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,6 +44,20 @@ static void units_rates_and_sizes(void **state)
 	assert_int_equal(b, 102400);
 	assert_int_equal(vd_units_parse_repeat("x100KB", &c, &b), -1);
 	assert_int_equal(vd_units_parse_repeat("10", &c, &b), -1);
+	assert_int_equal(vd_units_parse_repeat("-1x10", &c, &b), -1);
+	assert_int_equal(vd_units_parse_repeat("100000001x10", &c, &b), -1);
+	long long n;
+	assert_int_equal(vd_units_parse_int("5001", 1, 65535, &n), 0);
+	assert_int_equal(n, 5001);
+	assert_int_equal(vd_units_parse_int("-3", -5, 5, &n), 0);
+	assert_int_equal(n, -3);
+	assert_int_equal(vd_units_parse_int("0", 1, 65535, &n), -1);
+	assert_int_equal(vd_units_parse_int("65536", 1, 65535, &n), -1);
+	assert_int_equal(vd_units_parse_int("", 0, 9, &n), -1);
+	assert_int_equal(vd_units_parse_int(" 5", 0, 9, &n), -1);
+	assert_int_equal(vd_units_parse_int("+5", 0, 9, &n), -1);
+	assert_int_equal(vd_units_parse_int("5x", 0, 9, &n), -1);
+	assert_int_equal(vd_units_parse_int("99999999999999999999", 0, LLONG_MAX, &n), -1);
 }
 
 /* Generator: `plain` ACKs spaced `gap` apart, then `batches` batches of `per_batch` ACKs spaced
