@@ -47,18 +47,6 @@ static void pts_free(struct pts *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static void safe_name(const char *in, char *out, size_t n)
-{
-	size_t i = 0;
-	for (; in[i] && i + 1 < n; i++) {
-		char ch = in[i];
-		int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			 (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
-		out[i] = ok ? ch : '_';
-	}
-	out[i] = 0;
-}
-
 /* The flow with the most pure ACKs at the reference vantage point (or anywhere). */
 static struct vd_tcpan_flow *busiest(struct tcp_ctx *c)
 {
@@ -226,7 +214,7 @@ static int per_vantage_charts(struct tcp_ctx *c, const struct vd_tcpan_flow *ref
 			continue;
 		char label[200], safe[160], csv[4096], file[200], title[400];
 		tcp_flow_label(f, label, sizeof(label));
-		safe_name(c->v[v].name, safe, sizeof(safe));
+		vd_plot_file_safe(c->v[v].name, safe, sizeof(safe));
 		for (int kind = 0; kind < 2; kind++) {
 			struct series_ctx sc;
 			memset(&sc, 0, sizeof(sc));

@@ -521,6 +521,7 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 	vd_ns *offs = calloc(nvp ? nvp : 1, sizeof(*offs));
 	size_t *clock_of = calloc(nvp ? nvp : 1, sizeof(*clock_of));
 	size_t *order = NULL;
+	int rc = -1;
 	b.head = malloc(65536 * sizeof(*b.head));
 	if (!b.head || !offs || !clock_of)
 		goto oom;
@@ -613,9 +614,11 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 			map->phase[i] = b.phase[order[i]];
 		}
 	}
-	sort_probes = NULL;
 	map->n = b.n;
 	map->nvp = nvp;
+	rc = 0;
+oom: /* every failure above is an allocation: rc is still -1 */
+	sort_probes = NULL;
 	free(order);
 	free(offs);
 	free(clock_of);
@@ -623,17 +626,11 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 	free(b.cell);
 	free(b.phase);
 	free(b.head);
+	if (rc < 0) {
+		vd_probe_map_free(map);
+		return vd_err_set(err, "out of memory matching probes across vantage points");
+	}
 	return 0;
-oom:
-	free(order);
-	free(offs);
-	free(clock_of);
-	free(b.p);
-	free(b.cell);
-	free(b.phase);
-	free(b.head);
-	vd_probe_map_free(map);
-	return vd_err_set(err, "out of memory matching probes across vantage points");
 }
 
 void vd_probe_map_free(struct vd_probe_map *map)
