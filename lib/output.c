@@ -155,6 +155,14 @@ void vd_out_int(struct vd_out *o, const char *key, int64_t v)
 	fmt_plain_json(o, key, b, 0);
 }
 
+void vd_out_int_opt(struct vd_out *o, const char *key, int present, int64_t v)
+{
+	if (present)
+		vd_out_int(o, key, v);
+	else
+		vd_out_str(o, key, NULL);
+}
+
 void vd_out_dbl(struct vd_out *o, const char *key, double v, int decimals)
 {
 	char b[64];

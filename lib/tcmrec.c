@@ -609,14 +609,6 @@ void tcmrec_addr(const struct tcpmon_record *r, int dst, char *buf, size_t len)
 }
 
 /* An integer column that only some protocols have: empty / null for the others. */
-static void opt_int(struct vd_out *o, const char *key, int present, int64_t v)
-{
-	if (present)
-		vd_out_int(o, key, v);
-	else
-		vd_out_str(o, key, NULL);
-}
-
 void tcmrec_dump(const struct tcmrec *rd, struct vd_out *o)
 {
 	for (size_t i = 0; i < rd->nrecs; i++) {
@@ -640,16 +632,16 @@ void tcmrec_dump(const struct tcmrec *rd, struct vd_out *o)
 		vd_out_str(o, "proto", tcmrec_proto_name(r->proto));
 		vd_out_str(o, "src", src);
 		vd_out_str(o, "dst", dst);
-		opt_int(o, "sport", tcp, r->sport);
-		opt_int(o, "dport", tcp, r->dport);
-		opt_int(o, "seq", tcp, r->seq);
-		opt_int(o, "ack", tcp, r->ack);
+		vd_out_int_opt(o, "sport", tcp, r->sport);
+		vd_out_int_opt(o, "dport", tcp, r->dport);
+		vd_out_int_opt(o, "seq", tcp, r->seq);
+		vd_out_int_opt(o, "ack", tcp, r->ack);
 		vd_out_str(o, "flags", tcp ? fl : NULL);
-		opt_int(o, "win", tcp, r->window);
-		opt_int(o, "icmp_type", !tcp, r->icmp_type);
-		opt_int(o, "icmp_code", !tcp, r->icmp_code);
-		opt_int(o, "icmp_id", echo, r->icmp_id);
-		opt_int(o, "icmp_seq", echo, r->icmp_seq);
+		vd_out_int_opt(o, "win", tcp, r->window);
+		vd_out_int_opt(o, "icmp_type", !tcp, r->icmp_type);
+		vd_out_int_opt(o, "icmp_code", !tcp, r->icmp_code);
+		vd_out_int_opt(o, "icmp_id", echo, r->icmp_id);
+		vd_out_int_opt(o, "icmp_seq", echo, r->icmp_seq);
 		vd_out_int(o, "len", r->payload_len);
 		vd_out_int(o, "skb_len", r->skb_len);
 		vd_out_int(o, "gso_segs", r->gso_segs);
@@ -677,6 +669,6 @@ void tcmrec_dump_info(const struct tcmrec *rd, struct vd_out *o)
 	vd_out_int(o, "ncpus", in->ncpus);
 	vd_out_int(o, "records", (int64_t)rd->nrecs);
 	vd_out_int(o, "calib_pairs", (int64_t)rd->ncal);
-	opt_int(o, "lost", in->has_stats, (int64_t)in->stats.lost);
+	vd_out_int_opt(o, "lost", in->has_stats, (int64_t)in->stats.lost);
 	vd_out_row_end(o);
 }

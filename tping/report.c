@@ -27,14 +27,6 @@ vd_ns tping_layer_value(const struct vd_probe *p, enum tping_layer l)
 	}
 }
 
-static void out_int_or_empty(struct vd_out *o, const char *key, int32_t v)
-{
-	if (v >= 0)
-		vd_out_int(o, key, v);
-	else
-		vd_out_str(o, key, NULL);
-}
-
 void tping_report_row(struct vd_out *o, const struct vd_probe *p)
 {
 	vd_out_row_begin(o);
@@ -51,12 +43,12 @@ void tping_report_row(struct vd_out *o, const struct vd_probe *p)
 	vd_out_ns(o, "user_rtt_ns", vd_probe_user_rtt(p));
 	vd_out_ns(o, "kernel_rtt_ns", vd_probe_kernel_rtt(p));
 	vd_out_ns(o, "hw_rtt_ns", vd_probe_hw_rtt(p));
-	out_int_or_empty(o, "size", p->size);
-	out_int_or_empty(o, "ttl", p->ttl);
+	vd_out_int_opt(o, "size", p->size >= 0, p->size);
+	vd_out_int_opt(o, "ttl", p->ttl >= 0, p->ttl);
 	vd_out_ns(o, "sched_tx_last_ns", p->sched_tx_last);
-	out_int_or_empty(o, "icmp_type", p->icmp_type);
-	out_int_or_empty(o, "icmp_code", p->icmp_code);
-	out_int_or_empty(o, "cpu", p->cpu);
+	vd_out_int_opt(o, "icmp_type", p->icmp_type >= 0, p->icmp_type);
+	vd_out_int_opt(o, "icmp_code", p->icmp_code >= 0, p->icmp_code);
+	vd_out_int_opt(o, "cpu", p->cpu >= 0, p->cpu);
 	vd_out_ns(o, "timer_late_ns", p->timer_late);
 	vd_out_row_end(o);
 }

@@ -55,6 +55,28 @@ static void text_is_aligned_in_microseconds(void **state)
 	free(s);
 }
 
+/* An optional integer is the value, or the cell a NULL string makes. */
+static void optional_int_is_value_or_empty(void **state)
+{
+	for (int m = 0; m < 2; m++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		struct vd_out *o = vd_out_create(f, m ? VD_OUT_JSON : VD_OUT_CSV);
+		for (int r = 0; r < 2; r++) {
+			vd_out_row_begin(o);
+			vd_out_int_opt(o, "port", !r, 80);
+			vd_out_str(o, "s", NULL);
+			vd_out_row_end(o);
+		}
+		assert_int_equal(vd_out_destroy(o), 0);
+		fclose(f);
+		assert_string_equal(buf, m ? "{\"port\":80,\"s\":null}\n{\"port\":null,\"s\":null}\n"
+					   : "port,s\n80,\n,\n");
+		free(buf);
+	}
+}
+
 static void write_error_is_reported(void **state)
 {
 	FILE *f = fopen("/dev/full", "w");
@@ -76,6 +98,7 @@ int main(void)
 		cmocka_unit_test(csv_has_header_and_quotes),
 		cmocka_unit_test(json_lines_with_nulls),
 		cmocka_unit_test(text_is_aligned_in_microseconds),
+		cmocka_unit_test(optional_int_is_value_or_empty),
 		cmocka_unit_test(write_error_is_reported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
