@@ -14,34 +14,12 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "../golden/tcm_synth.h"
 #include "vmdelay/record.h"
 #include "vmdelay/tcmrec.h"
 #include "vmdelay/tcpagg.h"
 #include "vmdelay/tcpan.h"
-
-static char dir[] = "/tmp/vd_test_tcpaggXXXXXX";
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tmp(const char *name)
-{
-	static char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return path;
-}
 
 static const uint16_t segs[] = {0, 2, 4, 8, 5, 6, 4, 1, 3};
 #define NPKTS ((int)(sizeof(segs) / sizeof(segs[0])))
@@ -49,11 +27,11 @@ static const uint16_t segs[] = {0, 2, 4, 8, 5, 6, 4, 1, 3};
 static void delivered(void **state)
 {
 	(void)state;
-	assert_int_equal(tcm_synth_write_tcp(tmp("a.bin"), segs, NPKTS), 0);
-	assert_int_equal(tcmrec_sniff(tmp("a.bin")), 1);
+	assert_int_equal(tcm_synth_write_tcp(testutil_tmp("a.bin"), segs, NPKTS), 0);
+	assert_int_equal(tcmrec_sniff(testutil_tmp("a.bin")), 1);
 	struct vd_tcpagg *a;
 	struct vd_err err;
-	assert_int_equal(vd_tcpagg_open(tmp("a.bin"), &a, &err), 0);
+	assert_int_equal(vd_tcpagg_open(testutil_tmp("a.bin"), &a, &err), 0);
 	assert_int_equal(vd_tcpagg_records(a), (size_t)NPKTS * 7);
 	assert_int_equal(vd_tcpagg_delivered(a), NPKTS);
 	struct vd_tcpan_opts o = {.bin_ns = 10000,
@@ -103,10 +81,10 @@ static void no_tcp(void **state)
 {
 	(void)state;
 	struct tcm_synth_opts o = {.nprobes = 4};
-	assert_int_equal(tcm_synth_write(tmp("icmp.tcm"), &o, NULL), 0);
+	assert_int_equal(tcm_synth_write(testutil_tmp("icmp.tcm"), &o, NULL), 0);
 	struct vd_tcpagg *a;
 	struct vd_err err;
-	assert_int_equal(vd_tcpagg_open(tmp("icmp.tcm"), &a, &err), 0);
+	assert_int_equal(vd_tcpagg_open(testutil_tmp("icmp.tcm"), &a, &err), 0);
 	/* its one TCP record is at dev-rx: nothing was delivered */
 	assert_true(vd_tcpagg_records(a) > 0);
 	assert_int_equal(vd_tcpagg_delivered(a), 0);
@@ -123,18 +101,18 @@ static void detection(void **state)
 	assert_int_equal(tcmrec_is((const unsigned char *)TCPMON_FILE_MAGIC, 8), 1);
 	assert_int_equal(tcmrec_is((const unsigned char *)TCPMON_FILE_MAGIC, 7), 0);
 	assert_int_equal(tcmrec_is(pcap, sizeof(pcap)), 0);
-	FILE *f = fopen(tmp("x.tcm"), "wb");
+	FILE *f = fopen(testutil_tmp("x.tcm"), "wb");
 	assert_non_null(f);
 	fwrite(pcap, 1, sizeof(pcap), f);
 	fclose(f);
-	assert_int_equal(tcmrec_sniff(tmp("x.tcm")), 0); /* named .tcm, but not one */
-	assert_int_equal(tcmrec_sniff(tmp("missing")), 0);
+	assert_int_equal(tcmrec_sniff(testutil_tmp("x.tcm")), 0); /* named .tcm, but not one */
+	assert_int_equal(tcmrec_sniff(testutil_tmp("missing")), 0);
 	/* damaged: the error names the file */
-	assert_int_equal(tcm_synth_write_tcp(tmp("d.tcm"), segs, NPKTS), 0);
-	assert_int_equal(truncate(tmp("d.tcm"), 300), 0);
+	assert_int_equal(tcm_synth_write_tcp(testutil_tmp("d.tcm"), segs, NPKTS), 0);
+	assert_int_equal(truncate(testutil_tmp("d.tcm"), 300), 0);
 	struct vd_tcpagg *a;
 	struct vd_err err;
-	assert_int_equal(vd_tcpagg_open(tmp("d.tcm"), &a, &err), -1);
+	assert_int_equal(vd_tcpagg_open(testutil_tmp("d.tcm"), &a, &err), -1);
 	assert_non_null(strstr(err.msg, "d.tcm"));
 }
 
@@ -145,5 +123,5 @@ int main(void)
 	    cmocka_unit_test(no_tcp),
 	    cmocka_unit_test(detection),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "tracerun.h"
 #include "erf.h"
 #include "vmdelay/trace.h"
 
@@ -72,40 +73,9 @@ static size_t rec(struct img *m, uint64_t ts, uint8_t type, uint8_t flags, int n
 	return at;
 }
 
-struct run {
-	int open_rc, rc, n;
-	struct vd_pkt pkt[8];
-	char data[8][32];
-	uint64_t skipped;
-	size_t nifs;
-	char msg[512];
-};
-
-static void run(struct img *m, const char *format, struct run *r)
+static void run(struct img *m, const char *format, struct tracerun *r)
 {
-	memset(r, 0, sizeof(*r));
-	FILE *f = fmemopen(m->b, m->n, "rb");
-	struct vd_trace *tr;
-	struct vd_err err = {{0}};
-	r->open_rc = vd_trace_open_file(f, "mem.erf", format, &tr, &err);
-	if (r->open_rc < 0) {
-		snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
-		return;
-	}
-	assert_string_equal(vd_trace_format(tr), "erf");
-	struct vd_pkt p;
-	while ((r->rc = vd_trace_next(tr, &p, &err)) == 1) {
-		assert_true(r->n < 8);
-		r->pkt[r->n] = p;
-		snprintf(r->data[r->n], sizeof(r->data[0]), "%.*s", (int)p.caplen,
-			 (const char *)p.data);
-		r->n++;
-	}
-	if (r->rc < 0)
-		snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
-	r->skipped = vd_trace_skipped(tr);
-	r->nifs = vd_trace_interface_count(tr);
-	vd_trace_close(tr);
+	tracerun(m->b, m->n, "mem.erf", format, "erf", r);
 }
 
 static void records_of_every_kind(void **state)
@@ -118,7 +88,7 @@ static void records_of_every_kind(void **state)
 	rec(&m, 0x0000000900000000ULL, 23, 2, 0, "ipv6", 4, 4);	   /* port 2 */
 	rec(&m, 0x0000000a00000000ULL, 2, 3, 0, "snapped!123456", 14, 1500); /* snapped */
 	rec(&m, 0x0000000b00000000ULL, 11, 0, 0, "colorethXX", 10, 8);	     /* padding past wlen */
-	struct run r;
+	struct tracerun r;
 	run(&m, NULL, &r); /* detected without a magic number */
 	assert_int_equal(r.open_rc, 0);
 	if (r.rc != 0)
@@ -147,7 +117,7 @@ static void records_of_every_kind(void **state)
 
 static void expect_damage(struct img *m, int before, const char *says, size_t at)
 {
-	struct run r;
+	struct tracerun r;
 	run(m, "erf", &r);
 	assert_int_equal(r.open_rc, 0);
 	assert_int_equal(r.rc, -1);

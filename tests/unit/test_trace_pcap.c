@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "tracerun.h"
 #include "vmdelay/trace.h"
 
 struct img {
@@ -49,35 +50,9 @@ static void record(struct img *m, uint32_t sec, uint32_t frac, const char *data)
 	m->n += n;
 }
 
-struct run {
-	int open_rc, rc, n;
-	struct vd_pkt pkt[4];
-	char data[4][16];
-	char msg[512];
-};
-
-static void run(struct img *m, struct run *r)
+static void run(struct img *m, struct tracerun *r)
 {
-	memset(r, 0, sizeof(*r));
-	FILE *f = fmemopen(m->b, m->n, "rb");
-	struct vd_trace *tr;
-	struct vd_err err = {{0}};
-	r->open_rc = vd_trace_open_file(f, "mem.pcap", NULL, &tr, &err);
-	if (r->open_rc < 0) {
-		snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
-		return;
-	}
-	assert_string_equal(vd_trace_format(tr), "pcap");
-	struct vd_pkt p;
-	while ((r->rc = vd_trace_next(tr, &p, &err)) == 1 && r->n < 4) {
-		r->pkt[r->n] = p;
-		snprintf(r->data[r->n], sizeof(r->data[0]), "%.*s", (int)p.caplen,
-			 (const char *)p.data);
-		r->n++;
-	}
-	if (r->rc < 0)
-		snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
-	vd_trace_close(tr);
+	tracerun(m->b, m->n, "mem.pcap", NULL, "pcap", r);
 }
 
 static void both_magics_both_orders(void **state)
@@ -88,7 +63,7 @@ static void both_magics_both_orders(void **state)
 			header(&m, big, nano, 101);
 			record(&m, 1700000000, nano ? 123456789 : 123456, "first");
 			record(&m, 1700000001, nano ? 999999999 : 999999, "second");
-			struct run r;
+			struct tracerun r;
 			run(&m, &r);
 			assert_int_equal(r.open_rc, 0);
 			if (r.rc != 0)
@@ -113,7 +88,7 @@ static void errors_name_file_and_offset(void **state)
 {
 	for (int big = 0; big <= 1; big++) {
 		struct img m;
-		struct run r;
+		struct tracerun r;
 		header(&m, big, 0, 1);
 		record(&m, 1, 0, "good");
 		record(&m, 2, 0, "cut in the middle");

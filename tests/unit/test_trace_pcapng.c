@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "tracerun.h"
 #include "pcapng.h"
 #include "vmdelay/trace.h"
 
@@ -146,45 +147,9 @@ static void skipped_block(struct img *m, uint32_t type)
 }
 
 /* Opens the image; returns the packets read before the end or the error. */
-struct run {
-	int open_rc, rc;
-	int n;
-	struct vd_pkt pkt[16];
-	char data[16][32];
-	char names[8][32];
-	int nifs;
-	char msg[512];
-};
-
-static void run(struct img *m, struct run *r)
+static void run(struct img *m, struct tracerun *r)
 {
-	memset(r, 0, sizeof(*r));
-	FILE *f = fmemopen(m->b, m->n, "rb");
-	assert_non_null(f);
-	struct vd_trace *tr;
-	struct vd_err err = {{0}};
-	r->open_rc = vd_trace_open_file(f, "mem.pcapng", NULL, &tr, &err);
-	if (r->open_rc < 0) {
-		snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
-		return;
-	}
-	assert_string_equal(vd_trace_format(tr), "pcapng");
-	struct vd_pkt p;
-	while ((r->rc = vd_trace_next(tr, &p, &err)) == 1) {
-		assert_true(r->n < 16);
-		r->pkt[r->n] = p;
-		snprintf(r->data[r->n], sizeof(r->data[0]), "%.*s", (int)p.caplen,
-			 (const char *)p.data);
-		r->n++;
-	}
-	if (r->rc < 0)
-		snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
-	r->nifs = (int)vd_trace_interface_count(tr);
-	for (int i = 0; i < r->nifs && i < 8; i++) {
-		const char *nm = vd_trace_interface_name(tr, (uint32_t)i);
-		snprintf(r->names[i], sizeof(r->names[0]), "%s", nm ? nm : "-");
-	}
-	vd_trace_close(tr);
+	tracerun(m->b, m->n, "mem.pcapng", NULL, "pcapng", r);
 }
 
 static void timestamps_convert_exactly(void **state)
@@ -254,7 +219,7 @@ static void sections_interfaces_and_packet_blocks(void **state)
 		shb(&m, !big); /* the next section in the other byte order */
 		idb(&m, 101, "raw", -1, 0);
 		epb(&m, 0, 2000000, "five");
-		struct run r;
+		struct tracerun r;
 		run(&m, &r);
 		assert_int_equal(r.open_rc, 0);
 		if (r.rc != 0)
@@ -284,7 +249,7 @@ static void sections_interfaces_and_packet_blocks(void **state)
 /* Builds a good file, damages it with `how`, and checks the error names the file and `at`. */
 static void expect_damage(struct img *m, int packets_before, const char *says, size_t at)
 {
-	struct run r;
+	struct tracerun r;
 	run(m, &r);
 	assert_true(r.open_rc < 0 || r.rc < 0);
 	assert_int_equal(r.n, packets_before);

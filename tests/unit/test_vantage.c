@@ -11,30 +11,10 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "vmdelay/match.h"
 #include "vmdelay/store.h"
 #include "vmdelay/vantage.h"
-
-static char dir[] = "/tmp/vd_test_vantageXXXXXX";
-
-static int setup(void **state)
-{
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tmp(const char *name)
-{
-	static char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return path;
-}
 
 static void write_file(const char *path, const char *text)
 {
@@ -69,10 +49,10 @@ static void spec_forms(void **state)
 	vd_vantage_spec_free(&s);
 
 	/* an existing file whose name holds '=' and '#' is a bare path */
-	write_file(tmp("a=b#c"), "x");
-	assert_int_equal(vd_vantage_spec_parse(tmp("a=b#c"), &s, &err), 0);
+	write_file(testutil_tmp("a=b#c"), "x");
+	assert_int_equal(vd_vantage_spec_parse(testutil_tmp("a=b#c"), &s, &err), 0);
 	assert_string_equal(s.name, "");
-	assert_string_equal(s.path, tmp("a=b#c"));
+	assert_string_equal(s.path, testutil_tmp("a=b#c"));
 	assert_string_equal(s.select, "");
 	vd_vantage_spec_free(&s);
 }
@@ -129,11 +109,11 @@ static void check_tping(struct vd_vantage_set *set, const char *fmt)
 
 static void tping_csv(void **state)
 {
-	write_file(tmp("run.csv"), csv);
+	write_file(testutil_tmp("run.csv"), csv);
 	struct vd_err err;
 	struct vd_vantage_spec s;
-	assert_string_equal(vd_vantage_detect(tmp("run.csv"), &err), "tping-csv");
-	assert_int_equal(vd_vantage_spec_parse(tmp("run.csv"), &s, &err), 0);
+	assert_string_equal(vd_vantage_detect(testutil_tmp("run.csv"), &err), "tping-csv");
+	assert_int_equal(vd_vantage_spec_parse(testutil_tmp("run.csv"), &s, &err), 0);
 	struct vd_vantage_set set = {0};
 	assert_int_equal(vd_vantage_read(&s, &set, NULL, &err), 0);
 	check_tping(&set, "tping-csv");
@@ -142,7 +122,7 @@ static void tping_csv(void **state)
 
 	/* NAME with one selected point names it; with several, NAME.point */
 	char arg[300];
-	snprintf(arg, sizeof(arg), "guest:vm=%s#user", tmp("run.csv"));
+	snprintf(arg, sizeof(arg), "guest:vm=%s#user", testutil_tmp("run.csv"));
 	assert_int_equal(vd_vantage_spec_parse(arg, &s, &err), 0);
 	assert_int_equal(vd_vantage_read(&s, &set, NULL, &err), 0);
 	assert_int_equal(set.n, 1);
@@ -151,7 +131,7 @@ static void tping_csv(void **state)
 	vd_vantage_set_free(&set);
 	vd_vantage_spec_free(&s);
 
-	snprintf(arg, sizeof(arg), "g=%s", tmp("run.csv"));
+	snprintf(arg, sizeof(arg), "g=%s", testutil_tmp("run.csv"));
 	assert_int_equal(vd_vantage_spec_parse(arg, &s, &err), 0);
 	assert_int_equal(vd_vantage_read(&s, &set, NULL, &err), 0);
 	assert_int_equal(set.n, 2);
@@ -161,13 +141,13 @@ static void tping_csv(void **state)
 	vd_vantage_spec_free(&s);
 
 	/* hw asked for but absent; an unknown selector */
-	snprintf(arg, sizeof(arg), "%s#hw", tmp("run.csv"));
+	snprintf(arg, sizeof(arg), "%s#hw", testutil_tmp("run.csv"));
 	assert_int_equal(vd_vantage_spec_parse(arg, &s, &err), 0);
 	assert_int_equal(vd_vantage_read(&s, &set, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "no hw timestamps"));
 	vd_vantage_set_free(&set);
 	vd_vantage_spec_free(&s);
-	snprintf(arg, sizeof(arg), "%s#eth0", tmp("run.csv"));
+	snprintf(arg, sizeof(arg), "%s#eth0", testutil_tmp("run.csv"));
 	assert_int_equal(vd_vantage_spec_parse(arg, &s, &err), 0);
 	assert_int_equal(vd_vantage_read(&s, &set, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "bad selector"));
@@ -177,11 +157,11 @@ static void tping_csv(void **state)
 
 static void tping_csv_errors(void **state)
 {
-	write_file(tmp("bad.csv"), "seq,phase,status,user_tx_ns,user_rx_ns\n1,load,ok,12x,40\n");
+	write_file(testutil_tmp("bad.csv"), "seq,phase,status,user_tx_ns,user_rx_ns\n1,load,ok,12x,40\n");
 	struct vd_err err;
 	struct vd_vantage_spec s;
 	struct vd_vantage_set set = {0};
-	assert_int_equal(vd_vantage_spec_parse(tmp("bad.csv"), &s, &err), 0);
+	assert_int_equal(vd_vantage_spec_parse(testutil_tmp("bad.csv"), &s, &err), 0);
 	assert_int_equal(vd_vantage_read(&s, &set, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "line 2"));
 	assert_non_null(strstr(err.msg, "user_tx_ns"));
@@ -192,7 +172,7 @@ static void tping_csv_errors(void **state)
 static void tping_json(void **state)
 {
 	write_file(
-	    tmp("run.json"),
+	    testutil_tmp("run.json"),
 	    "{\"seq\": 1, \"phase\": \"rest-pre\", \"status\": \"ok\", \"user_tx_ns\": 1000,"
 	    " \"sched_tx_ns\": 1005, \"kernel_tx_ns\": 1010, \"hw_tx_ns\": null,"
 	    " \"kernel_rx_ns\": 1900, \"hw_rx_ns\": null, \"user_rx_ns\": 2000, \"size\": 64}\n"
@@ -204,8 +184,8 @@ static void tping_json(void **state)
 	    "{\"seq\":3,\"phase\":\"rest-post\",\"status\":\"duplicate\",\"user_rx_ns\":6500}\n");
 	struct vd_err err;
 	struct vd_vantage_spec s;
-	assert_string_equal(vd_vantage_detect(tmp("run.json"), &err), "tping-json");
-	assert_int_equal(vd_vantage_spec_parse(tmp("run.json"), &s, &err), 0);
+	assert_string_equal(vd_vantage_detect(testutil_tmp("run.json"), &err), "tping-json");
+	assert_int_equal(vd_vantage_spec_parse(testutil_tmp("run.json"), &s, &err), 0);
 	struct vd_vantage_set set = {0};
 	assert_int_equal(vd_vantage_read(&s, &set, NULL, &err), 0);
 	check_tping(&set, "tping-json");
@@ -217,7 +197,7 @@ static void tping_sqlite(void **state)
 {
 	struct vd_err err;
 	struct vd_store *st;
-	assert_int_equal(vd_store_open(tmp("runs.db"), &st, &err), 0);
+	assert_int_equal(vd_store_open(testutil_tmp("runs.db"), &st, &err), 0);
 	struct vd_run_info info = {.tool = "tping", .command_line = "tping x"};
 	int64_t run;
 	assert_int_equal(vd_store_begin_run(st, &info, &run, &err), 0);
@@ -245,9 +225,9 @@ static void tping_sqlite(void **state)
 	}
 	assert_int_equal(vd_store_end_run(st, run, 10, &err), 0);
 	vd_store_close(st);
-	assert_string_equal(vd_vantage_detect(tmp("runs.db"), &err), "tping-sqlite");
+	assert_string_equal(vd_vantage_detect(testutil_tmp("runs.db"), &err), "tping-sqlite");
 	struct vd_vantage_spec s;
-	assert_int_equal(vd_vantage_spec_parse(tmp("runs.db"), &s, &err), 0);
+	assert_int_equal(vd_vantage_spec_parse(testutil_tmp("runs.db"), &s, &err), 0);
 	struct vd_vantage_set set = {0};
 	if (vd_vantage_read(&s, &set, NULL, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -256,7 +236,7 @@ static void tping_sqlite(void **state)
 	vd_vantage_spec_free(&s);
 	/* a run that does not exist */
 	char arg[300];
-	snprintf(arg, sizeof(arg), "%s#run=99", tmp("runs.db"));
+	snprintf(arg, sizeof(arg), "%s#run=99", testutil_tmp("runs.db"));
 	assert_int_equal(vd_vantage_spec_parse(arg, &s, &err), 0);
 	assert_int_equal(vd_vantage_read(&s, &set, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "run 99 has no probes"));
@@ -268,15 +248,15 @@ static void detection_by_content(void **state)
 {
 	struct vd_err err;
 	/* a pcap magic in a file called .csv is a pcap */
-	FILE *f = fopen(tmp("trace.csv"), "wb");
+	FILE *f = fopen(testutil_tmp("trace.csv"), "wb");
 	assert_non_null(f);
 	const unsigned char magic[4] = {0xd4, 0xc3, 0xb2, 0xa1};
 	fwrite(magic, 1, 4, f);
 	fclose(f);
-	assert_string_equal(vd_vantage_detect(tmp("trace.csv"), &err), "pcap");
-	write_file(tmp("notes.pcap"), "hello\n");
-	assert_string_equal(vd_vantage_detect(tmp("notes.pcap"), &err), "unknown");
-	assert_null(vd_vantage_detect(tmp("missing"), &err));
+	assert_string_equal(vd_vantage_detect(testutil_tmp("trace.csv"), &err), "pcap");
+	write_file(testutil_tmp("notes.pcap"), "hello\n");
+	assert_string_equal(vd_vantage_detect(testutil_tmp("notes.pcap"), &err), "unknown");
+	assert_null(vd_vantage_detect(testutil_tmp("missing"), &err));
 	assert_non_null(strstr(err.msg, "missing"));
 }
 
@@ -307,5 +287,5 @@ int main(void)
 	    cmocka_unit_test(detection_by_content),
 	    cmocka_unit_test(unique_names),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }

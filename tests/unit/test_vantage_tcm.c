@@ -14,30 +14,10 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "../golden/tcm_synth.h"
 #include "vmdelay/record.h"
 #include "vmdelay/vantage.h"
-
-static char dir[] = "/tmp/vd_test_vtcmXXXXXX";
-
-static int setup(void **state)
-{
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tmp(const char *name)
-{
-	static char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return path;
-}
 
 /* Reads "arg" into set; returns vd_vantage_read's result, err filled. */
 static int read_arg(const char *arg, struct vd_vantage_set *set, struct vd_err *err)
@@ -95,7 +75,7 @@ static void every_level(void **state)
 		struct tcm_synth_opts o = {
 		    .nprobes = 7, .unstable = variant == 1, .ipv6 = variant == 2};
 		/* the name says CSV: the content decides */
-		const char *path = tmp("guest.csv");
+		const char *path = testutil_tmp("guest.csv");
 		assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
 		struct vd_err err;
 		const char *fmt = vd_vantage_detect(path, &err);
@@ -133,7 +113,7 @@ static void every_level(void **state)
 static void responder(void **state)
 {
 	struct tcm_synth_opts o = {.nprobes = 5, .responder = 1};
-	const char *path = tmp("resp.tcm");
+	const char *path = testutil_tmp("resp.tcm");
 	assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
 	struct vd_err err;
 	struct vd_vantage_set set = {0};
@@ -154,7 +134,7 @@ static void responder(void **state)
 static void selectors(void **state)
 {
 	struct tcm_synth_opts o = {.nprobes = 3};
-	const char *path = tmp("sel.tcm");
+	const char *path = testutil_tmp("sel.tcm");
 	assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
 	struct vd_err err;
 	struct vd_vantage_set set = {0};
@@ -192,7 +172,7 @@ static void selectors(void **state)
 static void damaged(void **state)
 {
 	struct tcm_synth_opts o = {.nprobes = 4};
-	const char *path = tmp("cut.tcm");
+	const char *path = testutil_tmp("cut.tcm");
 	assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
 	FILE *f = fopen(path, "rb");
 	assert_non_null(f);
@@ -228,5 +208,5 @@ int main(void)
 	    cmocka_unit_test(selectors),
 	    cmocka_unit_test(damaged),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }
