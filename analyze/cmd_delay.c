@@ -14,8 +14,6 @@
 #include "vmdelay/units.h"
 #include "vmdelay/vantage.h"
 
-#define MAX_VANTAGE 64
-
 static void usage(FILE *f, const char *prog, const struct analyze_command *commands)
 {
 	fprintf(
@@ -159,8 +157,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	}
 	if (optind >= argc)
 		return usage_error(prog, "%s", "no vantage point given (a trace or tping file)");
-	if (argc - optind > MAX_VANTAGE)
-		return usage_error(prog, "more than %d vantage points", MAX_VANTAGE);
+	if (argc - optind > REPORT_MAX_VANTAGE)
+		return usage_error(prog, "more than %d vantage points", REPORT_MAX_VANTAGE);
 
 	/* parse every spec first: a typo is a usage error before any file is read */
 	int nspec = argc - optind;
@@ -204,8 +202,9 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		rc = VD_EXIT_RUNTIME;
 		goto out_set;
 	}
-	if (set.n > MAX_VANTAGE) {
-		fprintf(stderr, "%s: %zu vantage points, at most %d\n", prog, set.n, MAX_VANTAGE);
+	if (set.n > REPORT_MAX_VANTAGE) {
+		fprintf(stderr, "%s: %zu vantage points, at most %d\n", prog, set.n,
+			REPORT_MAX_VANTAGE);
 		rc = VD_EXIT_USAGE;
 		goto out_set;
 	}

@@ -1,7 +1,7 @@
 /* report.c — outputs of vmdelay-analyze's per-layer analysis: text tables (Whiteaker et al.
  * Table 1 as median/p99 per Δ and phase, Dantas et al. Table 2 as min/median/max/mean/SD per
- * vantage point), per-probe CSV, a JSON document and the SQLite store (plots: report_plot.c). Column and key
- * names: docs/formats/analyze.md. */
+ * vantage point), per-probe CSV, a JSON document and the SQLite store (plots: report_plot.c).
+ * Column and key names: docs/formats/analyze.md. */
 #include "report.h"
 
 #include <errno.h>
@@ -21,9 +21,8 @@ const char *report_layer_name(const struct vd_delay *d, size_t layer)
 	return layer ? d->vps[layer]->name : "total";
 }
 
-static size_t outer_of(const struct vd_delay *d, size_t layer)
+static size_t outer_of(size_t layer)
 {
-	(void)d;
 	return layer ? layer - 1 : 0;
 }
 
@@ -48,7 +47,7 @@ int report_dir_possible(const struct vd_delay *d, size_t layer, enum vd_delay_di
 {
 	if (dir == VD_DIR_RTT)
 		return 1;
-	size_t o = outer_of(d, layer), i = inner_of(d, layer);
+	size_t o = outer_of(layer), i = inner_of(d, layer);
 	return strcmp(d->vps[o]->clock, d->vps[i]->clock) == 0 || (d->aligned[o] && d->aligned[i]);
 }
 
@@ -141,7 +140,7 @@ int report_text(FILE *f, const struct report_ctx *c)
 	o = vd_out_create(f, VD_OUT_TEXT);
 	if (!o)
 		return -1;
-	size_t layers[64 + 1], nl = report_layers(d, layers);
+	size_t layers[REPORT_MAX_VANTAGE], nl = report_layers(d, layers);
 	for (size_t li = 0; li < nl; li++)
 		for (int dir = 0; dir < VD_DIR__COUNT; dir++) {
 			if (!report_dir_possible(d, layers[li], (enum vd_delay_dir)dir))
@@ -153,7 +152,7 @@ int report_text(FILE *f, const struct report_ctx *c)
 					rc = -1;
 				vd_out_row_begin(o);
 				vd_out_str(o, "layer", report_layer_name(d, layers[li]));
-				vd_out_str(o, "outer", d->vps[outer_of(d, layers[li])]->name);
+				vd_out_str(o, "outer", d->vps[outer_of(layers[li])]->name);
 				vd_out_str(o, "inner", d->vps[inner_of(d, layers[li])]->name);
 				vd_out_str(o, "dir", vd_delay_dir_name((enum vd_delay_dir)dir));
 				vd_out_str(o, "phase", vd_delay_phase_name(phases[k]));
@@ -246,7 +245,7 @@ static void json_key_str(FILE *f, const char *key, const char *val, int comma)
 static int json_layers(FILE *f, const struct vd_delay *d, enum vd_delay_dir dir, const int *phases,
 		       size_t nph)
 {
-	size_t layers[65], nl = report_layers(d, layers);
+	size_t layers[REPORT_MAX_VANTAGE], nl = report_layers(d, layers);
 	int first = 1, rc = 0;
 	fputs("[", f);
 	for (size_t li = 0; li < nl; li++) {
@@ -259,7 +258,7 @@ static int json_layers(FILE *f, const struct vd_delay *d, enum vd_delay_dir dir,
 			fputs(first ? "\n    {" : ",\n    {", f);
 			first = 0;
 			json_key_str(f, "layer", report_layer_name(d, layers[li]), 1);
-			json_key_str(f, "outer", d->vps[outer_of(d, layers[li])]->name, 1);
+			json_key_str(f, "outer", d->vps[outer_of(layers[li])]->name, 1);
 			json_key_str(f, "inner", d->vps[inner_of(d, layers[li])]->name, 1);
 			json_key_str(f, "phase", vd_delay_phase_name(phases[k]), 1);
 			json_summary(f, &s);
@@ -427,7 +426,7 @@ int report_db(const char *path, const struct report_ctx *c, int argc, char **arg
 				goto fail;
 		}
 	}
-	size_t layers[65], nl = report_layers(d, layers);
+	size_t layers[REPORT_MAX_VANTAGE], nl = report_layers(d, layers);
 	for (size_t li = 0; li < nl; li++)
 		for (int dir = 0; dir < VD_DIR__COUNT; dir++) {
 			if (!report_dir_possible(d, layers[li], (enum vd_delay_dir)dir))

@@ -26,6 +26,9 @@ int report_db(const char *path, const struct report_ctx *c, int argc, char **arg
  * is $VMDELAY_GNUPLOT when set ("" or "none": never), else gnuplot in $PATH. */
 int report_plots(const char *dir, const struct report_ctx *c, struct vd_err *err);
 
+/* Vantage points one analysis takes (cmd_delay.c refuses more): bounds the layer arrays. */
+#define REPORT_MAX_VANTAGE 64
+
 /* Layer names: "total", or the inner vantage point's name. */
 const char *report_layer_name(const struct vd_delay *d, size_t layer);
 /* Layers reported, into out (at least nvp entries): each adjacent pair 1..nvp-1, then the total

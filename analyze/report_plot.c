@@ -352,7 +352,7 @@ static int fill_charts(struct plot *pl, struct chart *ch)
 	if (nvp < 2)
 		return 0;
 	/* per layer: CDFs of ΔRTT, send and receive delay; PDFs of send and receive delay */
-	size_t layers[65], nl = report_layers(d, layers);
+	size_t layers[REPORT_MAX_VANTAGE], nl = report_layers(d, layers);
 	for (size_t li = 0; li < nl; li++) {
 		size_t l = layers[li];
 		const char *lname = report_layer_name(d, l);
