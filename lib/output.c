@@ -296,16 +296,3 @@ void vd_csv_cell(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
-
-int vd_out_mode_parse(const char *name, enum vd_out_mode *mode)
-{
-	if (strcmp(name, "text") == 0)
-		*mode = VD_OUT_TEXT;
-	else if (strcmp(name, "csv") == 0)
-		*mode = VD_OUT_CSV;
-	else if (strcmp(name, "json") == 0)
-		*mode = VD_OUT_JSON;
-	else
-		return -1;
-	return 0;
-}

@@ -20,7 +20,7 @@ struct vd_pktmatch {
 	vd_ns horizon;
 	vd_pktmatch_fn fn;
 	void *ctx;
-	uint64_t evicted, matched;
+	uint64_t evicted;
 };
 
 struct vd_pktmatch *vd_pktmatch_create(size_t cap, vd_ns horizon, vd_pktmatch_fn fn, void *ctx)
@@ -103,7 +103,6 @@ void vd_pktmatch_add(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts, const st
 		if (!p->alive || p->h != h || p->vantage == vantage ||
 		    (p->vantage != 0 && vantage != 0))
 			continue;
-		m->matched++;
 		m->fn(m->ctx, p->vantage, p->ts, vantage, ts, d);
 		/* The reference's copy stays for the other vantage points; theirs is used up. */
 		if (p->vantage != 0)
@@ -125,9 +124,4 @@ void vd_pktmatch_add(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts, const st
 uint64_t vd_pktmatch_evicted(const struct vd_pktmatch *m)
 {
 	return m->evicted;
-}
-
-uint64_t vd_pktmatch_matched(const struct vd_pktmatch *m)
-{
-	return m->matched;
 }

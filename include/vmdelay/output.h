@@ -42,7 +42,4 @@ void vd_json_string(FILE *f, const char *s);
 /* Writes s as one CSV cell, quoted only when it must be (RFC 4180). */
 void vd_csv_cell(FILE *f, const char *s);
 
-/* Parses "text", "csv" or "json". Returns 0, or -1. */
-int vd_out_mode_parse(const char *name, enum vd_out_mode *mode);
-
 #endif

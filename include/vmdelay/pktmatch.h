@@ -26,6 +26,5 @@ void vd_pktmatch_destroy(struct vd_pktmatch *m);
 void vd_pktmatch_add(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts, const struct vd_decoded *d);
 
 uint64_t vd_pktmatch_evicted(const struct vd_pktmatch *m); /* pushed out by cap, not by age */
-uint64_t vd_pktmatch_matched(const struct vd_pktmatch *m);
 
 #endif
