@@ -56,6 +56,9 @@ int vd_units_parse_rate(const char *text, double *bps)
 	if (*end && strcasecmp(end, "bit") && strcasecmp(end, "bps") && strcasecmp(end, "b") &&
 	    strcasecmp(end, "bit/s"))
 		return -1;
+	/* Below 1 bit/s a frame's time overflows vd_ns ("1e-300" parses as a number). */
+	if (v * mult < 1)
+		return -1;
 	*bps = v * mult;
 	return 0;
 }

@@ -11,9 +11,9 @@
  * no '+', no suffix). Returns 0 and the value in *out, or -1 (malformed, out of range). */
 int vd_units_parse_int(const char *text, long long min, long long max, long long *out);
 
-/* A bit rate: a number with an optional SI prefix (k, M, G; powers of 1000) and an optional
- * "bit", "bps" or "b" suffix: "100Mbit", "1G", "2.5Gbps", "64000". Returns 0 and bits/s in
- * *bps (> 0), or -1. */
+/* A bit rate: a number with an optional SI prefix (k, M, G, T; powers of 1000) and an optional
+ * "bit", "bps", "bit/s" or "b" suffix: "100Mbit", "1G", "2.5Gbps", "64000". Returns 0 and
+ * bits/s in *bps (at least 1, so that vd_units_tx_time stays in range), or -1. */
 int vd_units_parse_rate(const char *text, double *bps);
 
 /* A size in bytes: a whole number with an optional K, M, G (powers of 1024, also written KB,

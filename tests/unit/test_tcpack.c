@@ -32,6 +32,10 @@ static void units_rates_and_sizes(void **state)
 	assert_true(bps == 1e9);
 	assert_int_equal(vd_units_parse_rate("fast", &bps), -1);
 	assert_int_equal(vd_units_parse_rate("-5M", &bps), -1);
+	/* a positive rate so small that one frame's time is no longer a vd_ns */
+	assert_int_equal(vd_units_parse_rate("1e-300", &bps), -1);
+	assert_int_equal(vd_units_parse_rate("1bit/s", &bps), 0);
+	assert_true(vd_units_tx_time(65536, bps) > 0);
 	uint64_t b, c;
 	assert_int_equal(vd_units_parse_bytes("100KB", &b), 0);
 	assert_int_equal(b, 102400);
