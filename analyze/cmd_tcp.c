@@ -282,16 +282,19 @@ static int vantage_of(struct tcp_ctx *c, struct input *in, int file, uint32_t if
 		      struct vd_err *err)
 {
 	int per_iface = strcmp(in->spec.select, "*") == 0;
-	uint32_t islot = iface < TCP_MAX_VANTAGE ? iface : TCP_MAX_VANTAGE - 1;
-	uint32_t slot = per_iface ? islot : 0;
-	if (in->skip[islot] == 1)
+	/* skip[] and vidx[] cache the answers for the first interfaces; a higher number is
+	 * answered each time, never from another interface's slot. */
+	int cached = iface < TCP_MAX_VANTAGE;
+	if (cached && !in->skip[iface])
+		in->skip[iface] = selected(in, iface) ? 2 : 1;
+	if (cached ? in->skip[iface] == 1 : !selected(in, iface))
 		return -2;
-	if (!in->skip[islot])
-		in->skip[islot] = selected(in, iface) ? 2 : 1;
-	if (in->skip[islot] == 1)
-		return -2;
-	if (in->vidx[slot] >= 0)
-		return in->vidx[slot];
+	int *vslot = !per_iface ? &in->vidx[0] : cached ? &in->vidx[iface] : NULL;
+	if (vslot && *vslot >= 0)
+		return *vslot;
+	for (size_t k = 0; !vslot && k < c->nv; k++)
+		if (c->v[k].file == file && c->v[k].iface == iface)
+			return (int)k;
 	if (c->nv >= TCP_MAX_VANTAGE)
 		return vd_err_set(err, "%s: more than %d vantage points (interfaces)",
 				  in->spec.path, TCP_MAX_VANTAGE);
@@ -312,7 +315,8 @@ static int vantage_of(struct tcp_ctx *c, struct input *in, int file, uint32_t if
 	v->format = in->tcm ? VD_TCPAGG_FORMAT : vd_trace_format(in->tr);
 	v->file = file;
 	v->iface = iface;
-	in->vidx[slot] = (int)c->nv;
+	if (vslot)
+		*vslot = (int)c->nv;
 	return (int)c->nv++;
 }
 
