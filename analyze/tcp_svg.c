@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tcp_report.h"
+#include "vmdelay/mem.h"
 #include "vmdelay/plot_svg.h"
 
 #define MAX_POINTS 20000
@@ -22,18 +23,10 @@ struct pts {
 
 static int pts_add(struct pts *p, double x, double y)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 256;
-		double *nx = realloc(p->x, cap * sizeof(*nx));
-		if (!nx)
-			return -1;
-		p->x = nx;
-		double *ny = realloc(p->y, cap * sizeof(*ny));
-		if (!ny)
-			return -1;
-		p->y = ny;
-		p->cap = cap;
-	}
+	size_t xcap = p->cap; /* y follows x's capacity */
+	if (vd_mem_reserve((void **)&p->x, &xcap, p->n + 1, sizeof(*p->x)) ||
+	    vd_mem_reserve((void **)&p->y, &p->cap, p->n + 1, sizeof(*p->y)))
+		return -1;
 	p->x[p->n] = x;
 	p->y[p->n] = y;
 	p->n++;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmdelay/mem.h"
 #include "vmdelay/stats.h"
 
 static const char *const key_names[VD_CMP__COUNT] = {
@@ -80,21 +81,6 @@ struct builder {
 	int64_t *last_run; /* per group: the last run counted, to count runs once */
 };
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap * 2 : 16;
-	while (n < need)
-		n *= 2;
-	void *p = realloc(*arr, n * elem);
-	if (!p)
-		return -1;
-	*arr = p;
-	*cap = n;
-	return 0;
-}
-
 static int str_eq(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "") == 0;
@@ -120,7 +106,7 @@ static int group_of(struct builder *b, sqlite3_stmt *s, size_t *g)
 			return 0;
 		}
 	}
-	if (grow((void **)&c->group_keys, &b->cap_groups, c->ngroups + 1, sizeof(char **)))
+	if (vd_mem_reserve((void **)&c->group_keys, &b->cap_groups, c->ngroups + 1, sizeof(char **)))
 		return -1;
 	/* The parallel arrays follow group_keys' capacity. */
 	size_t *runs = realloc(c->group_runs, b->cap_groups * sizeof(*runs));
@@ -161,7 +147,7 @@ static int row_of(struct builder *b, sqlite3_stmt *s, int base, size_t *r)
 			return 0;
 		}
 	}
-	if (grow((void **)&c->rows, &b->cap_rows, c->nrows + 1, sizeof(*c->rows)))
+	if (vd_mem_reserve((void **)&c->rows, &b->cap_rows, c->nrows + 1, sizeof(*c->rows)))
 		return -1;
 	struct vd_compare_row *row = &c->rows[c->nrows];
 	memset(row, 0, sizeof(*row));
@@ -253,7 +239,7 @@ int vd_compare_query(struct sqlite3 *db, const struct vd_compare_opts *opts, str
 		if (sqlite3_column_type(s, base + 5) == SQLITE_NULL)
 			continue;
 		if (group_of(&b, s, &g) || row_of(&b, s, base, &r) ||
-		    grow((void **)&b.samples, &b.cap_samples, b.nsamples + 1, sizeof(*b.samples)))
+		    vd_mem_reserve((void **)&b.samples, &b.cap_samples, b.nsamples + 1, sizeof(*b.samples)))
 			goto oom;
 		int64_t run = sqlite3_column_int64(s, 0);
 		if (b.last_run[g] != run) {

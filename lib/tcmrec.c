@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "vmdelay/mem.h"
+
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "tcmrec writes the kernel's little-endian structs as they are"
 #endif
@@ -182,26 +184,6 @@ struct tcmrec {
 	size_t ncal, capcal;
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t n = *cap ? *cap : 64;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need) {
-		if (n > SIZE_MAX / 2 / elem)
-			return -1;
-		n *= 2;
-	}
-	q = realloc(*p, n * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
 static int cal_cmp(const void *a, const void *b)
 {
 	const struct tcpmon_calib *x = a, *y = b;
@@ -287,7 +269,7 @@ int tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcmrec
 				goto fail;
 			}
 			n = blen / in->record_size;
-			if (grow((void **)&rd->recs, &rd->caprecs, rd->nrecs + n, sizeof(*rd->recs))) {
+			if (vd_mem_reserve((void **)&rd->recs, &rd->caprecs, rd->nrecs + n, sizeof(*rd->recs))) {
 				vd_err_set(err, "%s: out of memory", name);
 				goto fail;
 			}
@@ -302,7 +284,7 @@ int tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcmrec
 				goto fail;
 			}
 			n = blen / sizeof(struct tcpmon_calib);
-			if (grow((void **)&rd->cal, &rd->capcal, rd->ncal + n, sizeof(*rd->cal))) {
+			if (vd_mem_reserve((void **)&rd->cal, &rd->capcal, rd->ncal + n, sizeof(*rd->cal))) {
 				vd_err_set(err, "%s: out of memory", name);
 				goto fail;
 			}
@@ -346,7 +328,7 @@ int tcmrec_open(const char *path, struct tcmrec **out, struct vd_err *err)
 	if (!f)
 		return vd_err_set(err, "%s: %s", path, strerror(errno));
 	for (;;) {
-		if (grow((void **)&buf, &cap, len + 65536, 1)) {
+		if (vd_mem_reserve((void **)&buf, &cap, len + 65536, 1)) {
 			fclose(f);
 			free(buf);
 			return vd_err_set(err, "%s: out of memory", path);
