@@ -8,6 +8,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "vmdelay/mem.h"
+
 #include "store_schema.h"
 
 struct vd_store {
@@ -348,14 +350,9 @@ int vd_store_load_probes(struct vd_store *st, int64_t run_id, struct vd_probe **
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 256;
-			struct vd_probe *p = realloc(*probes, cap * sizeof(*p));
-			if (!p) {
-				sqlite3_finalize(s);
-				return vd_err_set(err, "%s: out of memory", st->path);
-			}
-			*probes = p;
+		if (vd_mem_reserve((void **)probes, &cap, *n + 1, sizeof(**probes))) {
+			sqlite3_finalize(s);
+			return vd_err_set(err, "%s: out of memory", st->path);
 		}
 		struct vd_probe *p = &(*probes)[(*n)++];
 		vd_probe_init(p, (uint32_t)sqlite3_column_int64(s, 0));

@@ -5,6 +5,8 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include "vmdelay/mem.h"
+
 int vd_store_add_transfer(struct vd_store *st, int64_t run_id, const struct vd_transfer *t,
 			  struct vd_err *err)
 {
@@ -61,14 +63,9 @@ int vd_store_load_transfers(struct vd_store *st, int64_t run_id, struct vd_trans
 		if (!stn || vd_transfer_status_parse(stn, &t.status))
 			t.status = VD_XFER_ERROR;
 		vd_transfer_finish(&t);
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct vd_transfer *p = realloc(*out, cap * sizeof(*p));
-			if (!p) {
-				sqlite3_finalize(s);
-				return vd_err_set(err, "out of memory reading transfers");
-			}
-			*out = p;
+		if (vd_mem_reserve((void **)out, &cap, *n + 1, sizeof(**out))) {
+			sqlite3_finalize(s);
+			return vd_err_set(err, "out of memory reading transfers");
 		}
 		(*out)[(*n)++] = t;
 	}

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmdelay/mem.h"
+
 static const char *const names[VD_XFER__COUNT] = {"ok", "refused", "reset", "timeout", "error"};
 
 const char *vd_transfer_status_name(enum vd_transfer_status s)
@@ -135,14 +137,9 @@ int vd_transfer_load_csv(const char *path, struct vd_transfer **out, size_t *n, 
 		t.idx = (uint64_t)idx;
 		t.bytes = (uint64_t)bytes;
 		vd_transfer_finish(&t);
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct vd_transfer *p = realloc(*out, cap * sizeof(*p));
-			if (!p) {
-				fclose(f);
-				return vd_err_set(err, "%s: out of memory", path);
-			}
-			*out = p;
+		if (vd_mem_reserve((void **)out, &cap, *n + 1, sizeof(**out))) {
+			fclose(f);
+			return vd_err_set(err, "%s: out of memory", path);
 		}
 		(*out)[(*n)++] = t;
 	}
