@@ -374,9 +374,16 @@ int tcmnl_layers_parse(const char *s, uint32_t *mask, struct vd_err *err)
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		int l = tcmrec_layer_parse(tok);
-		if (l < 0)
-			return vd_err_set(err, "layers: unknown layer '%s' (dev-rx, ip-pre, ip-local-in, trans-rx, sock-queue, sock-copy, trans-tx, ip-local-out, ip-post, dev-tx, all)",
-					  tok);
+		if (l < 0) {
+			/* the list from tcmrec's table, so a new layer shows up here too */
+			char known[256];
+			size_t k = 0;
+			for (unsigned i = 1; i < __TCPMON_L_MAX && k < sizeof(known); i++)
+				k += (size_t)snprintf(known + k, sizeof(known) - k, "%s, ",
+						      tcmrec_layer_name(i));
+			return vd_err_set(err, "layers: unknown layer '%s' (%sall)", tok,
+					  k < sizeof(known) ? known : "");
+		}
 		m |= 1u << l;
 	}
 	if (!m)

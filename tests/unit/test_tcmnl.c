@@ -254,6 +254,9 @@ static void filter_words(void **state)
 	assert_int_equal(tcmnl_filter_parse(4, bad3, &f, &err), -1);
 	assert_int_equal(tcmnl_filter_parse(2, bad4, &f, &err), -1);
 	assert_non_null(strstr(err.msg, "bogus"));
+	/* the message lists every layer a user may write, the first to the last */
+	assert_non_null(strstr(err.msg, "(dev-rx, ip-pre, ip-local-in, trans-rx, sock-queue, "
+					 "sock-copy, trans-tx, ip-local-out, ip-post, dev-tx, all)"));
 	assert_int_equal(tcmnl_filter_parse(1, bad5, &f, &err), -1);
 	assert_int_equal(tcmnl_filter_parse(5, ok6, &f, &err), 0);
 	assert_int_equal(f.proto, IPPROTO_ICMPV6);
