@@ -243,17 +243,6 @@ static int load_transfers(struct tcp_ctx *c, struct vd_err *err)
 	return vd_transfer_load_csv(c->transfers_path, &c->xfers, &c->nxfers, err);
 }
 
-/* A bare path is named after the file, without directory and extension (as vd_vantage). */
-static void default_name(const char *path, char *buf, size_t n)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	snprintf(buf, n, "%s", base);
-	char *dot = strrchr(buf, '.');
-	if (dot && dot != buf)
-		*dot = 0;
-}
-
 static void iface_label(struct input *in, uint32_t iface, char *buf, size_t n)
 {
 	const char *ifn = vd_trace_interface_name(in->tr, iface);
@@ -434,7 +423,7 @@ int cmd_tcp(int argc, char **argv)
 		if (in[i].spec.name[0])
 			snprintf(in[i].name, sizeof(in[i].name), "%s", in[i].spec.name);
 		else
-			default_name(in[i].spec.path, in[i].name, sizeof(in[i].name));
+			vd_vantage_name_from_path(in[i].spec.path, in[i].name, sizeof(in[i].name));
 		/* by content, never by name */
 		if (tcmrec_sniff(in[i].spec.path)) {
 			if (in[i].spec.select[0]) {

@@ -47,7 +47,7 @@ static int file_exists(const char *path)
 }
 
 /* The file's base name without directories and without its last extension. */
-static void name_from_path(const char *path, char *out, size_t len)
+void vd_vantage_name_from_path(const char *path, char *out, size_t len)
 {
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
@@ -392,7 +392,7 @@ static int read_trace(const struct vd_vantage_spec *spec, struct vd_vantage_set 
 	if (spec->name[0])
 		snprintf(name, sizeof(name), "%s", spec->name);
 	else
-		name_from_path(spec->path, name, sizeof(name));
+		vd_vantage_name_from_path(spec->path, name, sizeof(name));
 
 	struct vd_vantage *single = NULL;
 	size_t first = set->n;

@@ -66,6 +66,9 @@ struct vd_vantage_spec {
  * NAME and CLOCK are [A-Za-z0-9_.+-]+. Returns 0, or -1 with a message quoting arg.
  * Free with vd_vantage_spec_free. */
 int vd_vantage_spec_parse(const char *arg, struct vd_vantage_spec *spec, struct vd_err *err);
+
+/* The name of a bare path's vantage point: the file name without directory and extension. */
+void vd_vantage_name_from_path(const char *path, char *out, size_t len);
 void vd_vantage_spec_free(struct vd_vantage_spec *spec);
 
 struct vd_match_state;

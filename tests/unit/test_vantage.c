@@ -57,6 +57,18 @@ static void spec_forms(void **state)
 	vd_vantage_spec_free(&s);
 }
 
+/* A bare path's name (the TCP analysis names its traces the same way). */
+static void name_from_path(void **state)
+{
+	char n[16];
+	vd_vantage_name_from_path("/x/y/guest.pcapng", n, sizeof(n));
+	assert_string_equal(n, "guest");
+	vd_vantage_name_from_path("a.b.erf", n, sizeof(n));
+	assert_string_equal(n, "a.b");
+	vd_vantage_name_from_path(".hidden", n, sizeof(n));
+	assert_string_equal(n, ".hidden");
+}
+
 static void spec_errors(void **state)
 {
 	struct vd_vantage_spec s;
@@ -279,6 +291,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(spec_forms),
+	    cmocka_unit_test(name_from_path),
 	    cmocka_unit_test(spec_errors),
 	    cmocka_unit_test(tping_csv),
 	    cmocka_unit_test(tping_csv_errors),
