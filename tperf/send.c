@@ -30,20 +30,11 @@ void tperf_send_cleanup(void)
 	resolved = NULL;
 }
 
-/* Milliseconds left until the deadline (at least 0). */
-static int ms_left(vd_ns deadline)
-{
-	vd_ns left = deadline - vd_now(CLOCK_MONOTONIC);
-	if (left <= 0)
-		return 0;
-	return left / VD_NS_PER_MS > 1000000 ? 1000000 : (int)(left / VD_NS_PER_MS) + 1;
-}
-
 /* Waits for events on fd. 1 ready, 0 timed out, -1 error (errno). */
 static int wait_fd(int fd, short events, vd_ns deadline)
 {
 	for (;;) {
-		int ms = ms_left(deadline);
+		int ms = tperf_ms_left(deadline);
 		if (!ms)
 			return 0;
 		struct pollfd p = {.fd = fd, .events = events};

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int ms_left(vd_ns deadline)
+int tperf_ms_left(vd_ns deadline)
 {
 	vd_ns left = deadline - vd_now(CLOCK_MONOTONIC);
 	if (left <= 0)
@@ -89,7 +89,7 @@ static void peer_name(const struct sockaddr_storage *ss, char *buf, size_t n)
 static void drain(int fd, uint8_t *buf, size_t size, vd_ns deadline, struct vd_transfer *t)
 {
 	for (;;) {
-		int ms = ms_left(deadline);
+		int ms = tperf_ms_left(deadline);
 		if (!ms) {
 			t->status = VD_XFER_TIMEOUT;
 			return;
@@ -126,7 +126,7 @@ int tperf_sink_run(const struct tperf_sink_opts *o, tperf_conn_fn fn, void *ctx,
 	uint64_t conns = 0;
 	int ret = 0;
 	while (!o->max_conns || conns < o->max_conns) {
-		int ms = ms_left(o->deadline);
+		int ms = tperf_ms_left(o->deadline);
 		if (!ms)
 			break;
 		struct pollfd p = {.fd = lfd, .events = POLLIN};

@@ -20,6 +20,10 @@ struct tperf_send_opts {
 	vd_ns deadline;	  /* CLOCK_MONOTONIC: the whole run ends by then */
 };
 
+/* A poll() timeout for the CLOCK_MONOTONIC deadline: the ms left, rounded up so that the wait
+ * does not end just short of it, 0 once it has passed, at most 1000 s. */
+int tperf_ms_left(vd_ns deadline);
+
 /* Resolves host/port (numeric or a name; both IPv4 and IPv6). -1 with a message. */
 int tperf_resolve(const struct tperf_send_opts *o, struct vd_err *err);
 
