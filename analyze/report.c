@@ -51,6 +51,16 @@ int report_dir_possible(const struct vd_delay *d, size_t layer, enum vd_delay_di
 	return strcmp(d->vps[o]->clock, d->vps[i]->clock) == 0 || (d->aligned[o] && d->aligned[i]);
 }
 
+size_t report_cells(const struct vd_delay *d, struct report_cell *out)
+{
+	size_t layers[REPORT_MAX_VANTAGE], nl = report_layers(d, layers), n = 0;
+	for (size_t li = 0; li < nl; li++)
+		for (int dir = 0; dir < VD_DIR__COUNT; dir++)
+			if (report_dir_possible(d, layers[li], (enum vd_delay_dir)dir))
+				out[n++] = (struct report_cell){layers[li], (enum vd_delay_dir)dir};
+	return n;
+}
+
 static void out_summary(struct vd_out *o, const struct vd_summary *s)
 {
 	vd_out_int(o, "n", (int64_t)s->n);
@@ -140,26 +150,24 @@ int report_text(FILE *f, const struct report_ctx *c)
 	o = vd_out_create(f, VD_OUT_TEXT);
 	if (!o)
 		return -1;
-	size_t layers[REPORT_MAX_VANTAGE], nl = report_layers(d, layers);
-	for (size_t li = 0; li < nl; li++)
-		for (int dir = 0; dir < VD_DIR__COUNT; dir++) {
-			if (!report_dir_possible(d, layers[li], (enum vd_delay_dir)dir))
-				continue;
-			for (size_t k = 0; k < nph; k++) {
-				struct vd_summary s;
-				if (vd_delay_summary_layer(d, layers[li], (enum vd_delay_dir)dir,
-							   phases[k], &s) < 0)
-					rc = -1;
-				vd_out_row_begin(o);
-				vd_out_str(o, "layer", report_layer_name(d, layers[li]));
-				vd_out_str(o, "outer", d->vps[outer_of(layers[li])]->name);
-				vd_out_str(o, "inner", d->vps[inner_of(d, layers[li])]->name);
-				vd_out_str(o, "dir", vd_delay_dir_name((enum vd_delay_dir)dir));
-				vd_out_str(o, "phase", vd_delay_phase_name(phases[k]));
-				out_summary(o, &s);
-				vd_out_row_end(o);
-			}
+	struct report_cell cells[REPORT_MAX_CELLS];
+	size_t nc = report_cells(d, cells);
+	for (size_t ci = 0; ci < nc; ci++) {
+		size_t l = cells[ci].layer;
+		for (size_t k = 0; k < nph; k++) {
+			struct vd_summary s;
+			if (vd_delay_summary_layer(d, l, cells[ci].dir, phases[k], &s) < 0)
+				rc = -1;
+			vd_out_row_begin(o);
+			vd_out_str(o, "layer", report_layer_name(d, l));
+			vd_out_str(o, "outer", d->vps[outer_of(l)]->name);
+			vd_out_str(o, "inner", d->vps[inner_of(d, l)]->name);
+			vd_out_str(o, "dir", vd_delay_dir_name(cells[ci].dir));
+			vd_out_str(o, "phase", vd_delay_phase_name(phases[k]));
+			out_summary(o, &s);
+			vd_out_row_end(o);
 		}
+	}
 	rc |= vd_out_destroy(o);
 	return rc;
 }
@@ -426,23 +434,19 @@ int report_db(const char *path, const struct report_ctx *c, int argc, char **arg
 				goto fail;
 		}
 	}
-	size_t layers[REPORT_MAX_VANTAGE], nl = report_layers(d, layers);
-	for (size_t li = 0; li < nl; li++)
-		for (int dir = 0; dir < VD_DIR__COUNT; dir++) {
-			if (!report_dir_possible(d, layers[li], (enum vd_delay_dir)dir))
-				continue;
-			for (size_t k = 0; k < nph; k++) {
-				struct vd_summary s;
-				if (vd_delay_summary_layer(d, layers[li], (enum vd_delay_dir)dir,
-							   phases[k], &s) < 0 ||
-				    add_summary(st, run, report_layer_name(d, layers[li]),
-						layers[li] ? "delta" : "total",
-						vd_delay_phase_name(phases[k]),
-						vd_delay_dir_name((enum vd_delay_dir)dir), &s,
-						err) < 0)
-					goto fail;
-			}
+	struct report_cell cells[REPORT_MAX_CELLS];
+	size_t nc = report_cells(d, cells);
+	for (size_t ci = 0; ci < nc; ci++) {
+		size_t l = cells[ci].layer;
+		for (size_t k = 0; k < nph; k++) {
+			struct vd_summary s;
+			if (vd_delay_summary_layer(d, l, cells[ci].dir, phases[k], &s) < 0 ||
+			    add_summary(st, run, report_layer_name(d, l), l ? "delta" : "total",
+					vd_delay_phase_name(phases[k]),
+					vd_delay_dir_name(cells[ci].dir), &s, err) < 0)
+				goto fail;
 		}
+	}
 	for (size_t a = 0; a < d->naligns; a++) {
 		const struct vd_delay_align *al = &d->aligns[a];
 		const char *vn = d->vps[al->vantage]->name;

@@ -37,4 +37,14 @@ size_t report_layers(const struct vd_delay *d, size_t *out);
 /* A direction is reported when its values can exist: send/recv need comparable clocks. */
 int report_dir_possible(const struct vd_delay *d, size_t layer, enum vd_delay_dir dir);
 
+/* One row group of the per-layer tables: a layer and a direction it can have. */
+struct report_cell {
+	size_t layer;
+	enum vd_delay_dir dir;
+};
+#define REPORT_MAX_CELLS (REPORT_MAX_VANTAGE * VD_DIR__COUNT)
+/* The cells reported, into out (REPORT_MAX_CELLS entries): layer by layer in report_layers'
+ * order, each layer's possible directions in enum order. Returns the count. */
+size_t report_cells(const struct vd_delay *d, struct report_cell *out);
+
 #endif
