@@ -11,27 +11,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "testutil.h"
 #include "vmdelay/store.h"
-
-static char dir[] = "/tmp/vd-store-XXXXXX";
-
-static int setup(void **state)
-{
-	strcpy(dir, "/tmp/vd-store-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
-}
-
-static void path_in_dir(char *out, size_t n, const char *name)
-{
-	snprintf(out, n, "%s/%s", dir, name);
-}
 
 static int64_t count(struct vd_store *st, const char *sql)
 {
@@ -45,8 +26,7 @@ static int64_t count(struct vd_store *st, const char *sql)
 
 static void probes_round_trip(void **state)
 {
-	char path[256];
-	path_in_dir(path, sizeof(path), "rt.db");
+	const char *path = testutil_tmp("rt.db");
 	struct vd_err err;
 	struct vd_store *st;
 	assert_int_equal(vd_store_open(path, &st, &err), 0);
@@ -92,8 +72,7 @@ static void probes_round_trip(void **state)
 
 static void aborted_run_leaves_nothing(void **state)
 {
-	char path[256];
-	path_in_dir(path, sizeof(path), "abort.db");
+	const char *path = testutil_tmp("abort.db");
 	struct vd_err err;
 	struct vd_store *st;
 	assert_int_equal(vd_store_open(path, &st, &err), 0);
@@ -111,8 +90,7 @@ static void aborted_run_leaves_nothing(void **state)
 
 static void not_a_database_is_a_clear_error(void **state)
 {
-	char path[256];
-	path_in_dir(path, sizeof(path), "junk.db");
+	const char *path = testutil_tmp("junk.db");
 	FILE *f = fopen(path, "w");
 	for (int i = 0; i < 200; i++)
 		fputs("this is not sqlite at all\n", f);
@@ -140,5 +118,5 @@ int main(void)
 		cmocka_unit_test(not_a_database_is_a_clear_error),
 		cmocka_unit_test(unwritable_path_is_a_clear_error),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }
