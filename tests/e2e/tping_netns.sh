@@ -78,16 +78,31 @@ echo "median kernel RTT $kmed ns, pcap $pmed ns, difference $diff ns"
 
 # iputils ping (run above, beside tping) stamps RX in the kernel (SO_TIMESTAMP) and TX in user
 # space, so its time= is compared with tping's kernel_rx - user_tx; tping's kernel RTT (SND to
-# RX) is printed beside it.
-ping_med=$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$tmp/ping.out" | awk '{ printf "%d\n", $1 * 1000000 }' | median)
-ur=$(col "$tmp/v4.csv" kernel_rx_ns)
-ut=$(col "$tmp/v4.csv" user_tx_ns)
-tp_med=$(tail -n +2 "$tmp/v4.csv" | awk -F, -v a="$ur" -v b="$ut" '{ print $a - $b }' | median)
-echo "median RTT: ping $ping_med ns, tping kernel_rx - user_tx $tp_med ns, tping kernel RTT $kmed ns"
-# 20%, with a 10 µs floor: ping prints whole microseconds and RTTs here are tens of µs.
-tol=$((ping_med / 5 > 10000 ? ping_med / 5 : 10000))
-d2=$((tp_med > ping_med ? tp_med - ping_med : ping_med - tp_med))
-[ "$d2" -le "$tol" ] || fail "tping $tp_med ns vs ping $ping_med ns: more than 20% apart"
+# RX) is printed beside it. 20%, with a 10 µs floor: ping prints whole microseconds and RTTs
+# here are tens of µs.
+ping_vs_tping() { # ping.out tping.csv -> 0 when within tolerance; prints the figures
+	local ping_med tp_med ur ut tol d
+	ping_med=$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$1" | awk '{ printf "%d\n", $1 * 1000000 }' | median)
+	ur=$(col "$2" kernel_rx_ns)
+	ut=$(col "$2" user_tx_ns)
+	tp_med=$(tail -n +2 "$2" | awk -F, -v a="$ur" -v b="$ut" '{ print $a - $b }' | median)
+	tol=$((ping_med / 5 > 10000 ? ping_med / 5 : 10000))
+	d=$((tp_med > ping_med ? tp_med - ping_med : ping_med - tp_med))
+	echo "median RTT: ping $ping_med ns, tping kernel_rx - user_tx $tp_med ns (tolerance $tol ns)"
+	[ "$d" -le "$tol" ]
+}
+echo "tping kernel RTT median $kmed ns"
+if ! ping_vs_tping "$tmp/ping.out" "$tmp/v4.csv"; then
+	# A neighbour's burst on this shared machine can shift one pair of medians by a few µs:
+	# measure once more, side by side, and fail only if the second pair disagrees too.
+	echo "ping and tping disagree: measuring again"
+	inS ping -c 200 -i 0.01 "$V4" >"$tmp/ping2.out" 2>&1 &
+	ping_pid=$!
+	inS "$TP" -q -c 200 -i 0.01 --csv -o "$tmp/v4b.csv" "$V4" >/dev/null 2>&1 ||
+		fail "tping (second comparison) failed"
+	wait "$ping_pid" || fail "ping (second comparison) failed"
+	ping_vs_tping "$tmp/ping2.out" "$tmp/v4b.csv" || fail "tping vs ping: more than 20% apart twice"
+fi
 
 # --db stores exactly the probes printed.
 sqlite3 -batch -csv -noheader "$tmp/run.db" "SELECT seq, phase, status, user_tx_ns, sched_tx_ns,
