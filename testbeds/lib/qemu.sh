@@ -7,6 +7,8 @@
 # guest "m" (the measurement VM, 10.213.1.10 on vdtap0) and background guests b1..bN. Vantage
 # points, outermost to innermost: the bridge (host stack = the peer), m's tap, and tping's kernel
 # and user stamps in the guest (clock "vm": the guest's clock is aligned on the at-rest probes).
+# With tcpmon (scenario key, default yes) the guest kernel's stack levels from tcpmon.ko's
+# records (tcpmon.tcm) come between tping's kernel and user stamps, on the same clock.
 #
 # Load phase: tping's --load command in the guest connects to a control port on the host; a
 # listener there starts the loads in the busy guests and stops them when the connection closes.
@@ -111,6 +113,51 @@ qemu_capture_stop() { # DIR
 	done
 }
 
+# tcpmon.ko built against the guest kernel, once per testbeds/run (empty: not built, said why).
+QEMU_TCPMON_KO=
+QEMU_TCPMON_TRIED=0
+qemu_tcpmon_build() { # DIR: sets QEMU_TCPMON_KO
+	local kernel kver rc
+	((QEMU_TCPMON_TRIED)) && return 0
+	QEMU_TCPMON_TRIED=1
+	kernel=${VDQ_KERNEL:-$(vdq__kernel)} || return 1
+	kver=${kernel##*/vmlinuz-}
+	QEMU_TCPMON_KO=$(vdq_build_tcpmon "$kver" "$1")
+	rc=$?
+	if ((rc == 77)); then
+		say "note: no headers for the guest kernel '$kver' (/lib/modules/$kver/build; linux-headers-amd64): running without tcpmon"
+	elif ((rc)); then
+		echo "testbeds/run: building tcpmon.ko against $kver failed: $(tail -n 3 "$1/kbuild.log")" >&2
+		return 1
+	else
+		say "built tcpmon.ko against $kver"
+	fi
+	return 0
+}
+
+qemu_tcpmon_on() { [ -n "$QEMU_TCPMON_KO" ] && [[ ${RUN[tcpmon]} == yes ]]; }
+
+qemu_tcpmon_start() { # records ICMP to and from the peer at every layer, in the background
+	local ko=/lib/modules/vmdelay/${QEMU_TCPMON_KO##*/}
+	qemu_tcpmon_on || return 0
+	vdq_exec m -- "insmod $ko && tcpmon start icmp host $(vdq_peer_ip) layers all" &&
+		vdq_exec m -- "setsid tcpmon record -w /tmp/tcpmon.tcm </dev/null >/tmp/tcpmon.log 2>&1 &" || {
+		echo "testbeds/run: loading tcpmon in the measurement VM failed" >&2
+		return 1
+	}
+	say "tcpmon recording ICMP at every layer in VM m"
+}
+
+qemu_tcpmon_stop() { # DIR: stops the recording and copies the record file out
+	qemu_tcpmon_on || return 0
+	vdq_exec m -- "kill -INT \$(pidof tcpmon) 2>/dev/null; for i in \$(seq 50); do pidof tcpmon >/dev/null || break; sleep 0.2; done; tcpmon stop"
+	vdq_copy_out m /tmp/tcpmon.log "$1/tcpmon.log" 2>/dev/null
+	vdq_copy_out m /tmp/tcpmon.tcm "$1/tcpmon.tcm" || {
+		echo "testbeds/run: no tcpmon record file from the measurement VM: $(tail -n 3 "$1/tcpmon.log" 2>/dev/null)" >&2
+		return 1
+	}
+}
+
 qemu_run_probes() { # DIR LABEL
 	local dir=$1 lab=$2 peer total limit loadcmd=
 	peer=$(vdq_peer_ip)
@@ -136,8 +183,10 @@ qemu_run_probes() { # DIR LABEL
 	local cmd="tping -c ${RUN[probe_count]} -i ${RUN[probe_interval]} -s ${RUN[probe_size]} --rest ${RUN[rest]} -q --csv -o /tmp/tping.csv"
 	[ -n "$loadcmd" ] && cmd+=" --load '$loadcmd'"
 	cmd+=" $peer >/tmp/tping.out 2>/tmp/tping.err"
+	qemu_tcpmon_start || return 1
 	vdq_exec m -t "$limit" -- "$cmd"
 	local rc=$?
+	qemu_tcpmon_stop "$dir" || rc=1
 	vdq_copy_out m /tmp/tping.err "$dir/tping.err" 2>/dev/null
 	vdq_copy_out m /tmp/tping.out "$dir/tping.out" 2>/dev/null
 	[[ ${RUN[load]} != none ]] && ((RUN[background_vms] > 0)) && vdq_host_bg_stop loadctl
@@ -198,8 +247,17 @@ qemu_testbed_run() { # DIR LABEL
 	[ -n "${VMDELAY_KERNEL:-}" ] && export VDQ_KERNEL=$VMDELAY_KERNEL
 	export VDQ_OWNER=$$
 	CUR_KIND=qemu
-	say "building the guest initramfs (busybox, ${tping:+tping }${tperf:+tperf})"
-	local files=()
+	local files=() tcpmon=
+	if [ -n "$tping" ] && [[ ${RUN[tcpmon]} == yes ]]; then
+		tcpmon=$(need_tool tcpmon "the guest kernel's recorder (or tcpmon = no)") || return 1
+		qemu_tcpmon_build "$dir" || return 1
+		if [ -n "$QEMU_TCPMON_KO" ]; then
+			files+=(-f "$tcpmon" -f "$QEMU_TCPMON_KO")
+		else
+			tcpmon=
+		fi
+	fi
+	say "building the guest initramfs (busybox, ${tping:+tping }${tperf:+tperf }${tcpmon:+tcpmon tcpmon.ko})"
 	[ -n "$tping" ] && files+=(-f "$tping")
 	[ -n "$tperf" ] && files+=(-f "$tperf")
 	"$here/qemu/mkinitramfs.sh" -o "$dir/initrd.gz" "${files[@]}" >"$dir/initramfs.log" 2>&1 || {
@@ -232,8 +290,13 @@ qemu_testbed_run() { # DIR LABEL
 	qemu_run_transfers "$dir" "$lab" || return 1
 	qemu_capture_stop "$dir"
 	if [ -n "$tping" ]; then
+		local tcm=()
+		# Every level but sock-queue: for ICMP sockets it comes before trans-rx (tcpmon.md's
+		# order quirks), so it is no level between trans and sock-copy (its records stay in
+		# tcpmon.tcm).
+		qemu_tcpmon_on && tcm=("guest.tcpmon:vm=$dir/tcpmon.tcm#dev,ip-route,ip-local,trans,sock-copy")
 		analyze_run "$dir" "$lab" "bridge=$dir/bridge.pcap" "tap=$dir/tap.pcap" \
-			"guest.kernel:vm=$dir/tping.csv#kernel" "guest.user:vm=$dir/tping.csv#user" || return 1
+			"guest.kernel:vm=$dir/tping.csv#kernel" "${tcm[@]}" "guest.user:vm=$dir/tping.csv#user" || return 1
 	fi
 	if [[ ${RUN[transfer]} != none ]]; then
 		analyze_tcp "$dir" "$lab" "bridge=$dir/bridge.pcap" "tap=$dir/tap.pcap" || return 1

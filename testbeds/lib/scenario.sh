@@ -15,12 +15,13 @@ SCN_FILE=
 # Every key, its default and its kind (checked by scn_check_value). Order = documentation order.
 SCN_KEYS=(name paper description testbed nic background_vms busy_vms load load_threads
 	probe_count probe_interval probe_rate probe_size rest transfer transfer_dir message_size
-	mtu pinning guest_memory boot_timeout)
+	mtu pinning guest_memory boot_timeout tcpmon)
 declare -gA SCN_DEFAULT=(
 	[name]= [paper]= [description]= [testbed]=netns [nic]=virtio [background_vms]=0
 	[busy_vms]=all [load]=none [load_threads]=1 [probe_count]=200 [probe_interval]=0.25
 	[probe_rate]= [probe_size]=100 [rest]=20 [transfer]=none [transfer_dir]=send
 	[message_size]=65536 [mtu]=1500 [pinning]=no [guest_memory]=256 [boot_timeout]=120
+	[tcpmon]=yes
 )
 # Keys whose value may be a comma-separated list (a sweep).
 SCN_SWEEP=" testbed nic background_vms busy_vms load load_threads probe_count probe_interval "
@@ -101,6 +102,7 @@ scn_check_value() { # KEY VALUE
 		{ echo "guest_memory must be an integer from 64 to 65536 (MB)"; return 1; } ;;
 	boot_timeout) scn_is_uint "$v" && ((10#$v >= 1 && 10#$v <= 3600)) ||
 		{ echo "boot_timeout must be an integer from 1 to 3600 (seconds)"; return 1; } ;;
+	tcpmon) [[ $v == yes || $v == no ]] || { echo "tcpmon must be yes or no"; return 1; } ;;
 	*) echo "unknown key '$k'"; return 1 ;;
 	esac
 }

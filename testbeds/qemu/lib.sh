@@ -662,6 +662,21 @@ vdq_copy_out() { # NAME GUEST_PATH HOST_PATH
 	mv "$tmp" "$dst"
 }
 
+# Builds kmod/tcpmon.ko against KVER's headers in a private copy of the source under DIR (never
+# racing another build in kmod/), log in DIR/kbuild.log; prints the module's path. Exit 77 (no
+# build) when /lib/modules/KVER/build is missing, 1 when the build fails.
+vdq_build_tcpmon() { # KVER DIR
+	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
+	local kver=$1 d=$2/kmod src
+	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	[ -d "/lib/modules/$kver/build" ] || return 77
+	mkdir -p "$d/include/vmdelay" &&
+		cp "$src"/kmod/Kbuild "$src"/kmod/Makefile "$src"/kmod/*.c "$src"/kmod/*.h "$d/" &&
+		cp "$src/include/vmdelay/record.h" "$d/include/vmdelay/" || return 1
+	make -s -C "$d" KDIR="/lib/modules/$kver/build" >"$2/kbuild.log" 2>&1 || return 1
+	echo "$d/tcpmon.ko"
+}
+
 vdq_copy_in() { # NAME HOST_PATH GUEST_PATH
 	local -; set +e +u +o pipefail # the caller's errexit/nounset/pipefail stay outside
 	local name=$1 src=$2 dst=$3 g tmp

@@ -31,12 +31,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A private copy of the module source: building never races with another build in kmod/.
-mkdir -p "$work/kmod" && cp kmod/Kbuild kmod/Makefile kmod/*.c kmod/*.h "$work/kmod/"
-mkdir -p "$work/kmod/include/vmdelay" && cp include/vmdelay/record.h "$work/kmod/include/vmdelay/"
-make -s -C "$work/kmod" KDIR="/lib/modules/$kver/build" >"$work/kbuild.log" 2>&1 ||
+kofile=$(vdq_build_tcpmon "$kver" "$work") ||
 	{ cat "$work/kbuild.log"; die "module build against $kver failed"; }
-testbeds/qemu/mkinitramfs.sh -k "$kver" -o "$work/initrd.gz" -f "$work/kmod/tcpmon.ko" \
+testbeds/qemu/mkinitramfs.sh -k "$kver" -o "$work/initrd.gz" -f "$kofile" \
 	-f "$bin/tcpmon" >"$work/initramfs.log" 2>&1 || { cat "$work/initramfs.log"; die "initramfs"; }
 
 ns=vdkm$$

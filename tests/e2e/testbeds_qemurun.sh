@@ -2,7 +2,8 @@
 # The qemu testbed end to end through testbeds/run: a measurement VM and one CPU-busy background
 # VM (TCG when KVM does not work). With tping built: 10 probes and 5 at rest before and after,
 # from the guest to the host side of the bridge; every vantage point (bridge, tap, guest kernel,
-# guest user) matches every probe and RTT Δs are non-negative and add up. Always: 5 transfers of
+# guest user; with the guest kernel's headers also tcpmon's per-level points from tcpmon.ko
+# loaded in the guest) matches every probe and RTT Δs are non-negative and add up. Always: 5 transfers of
 # 100 KB into the guest, all stored. Then no namespace or qemu process of the run is left.
 set -u
 root=${VMDELAY_ROOT:-$(pwd)}
@@ -28,7 +29,10 @@ command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed (make deps)" 
 # The guest runs the release binaries (smaller initramfs, no sanitizer runtime in the guest).
 gbin=${VMDELAY_RELEASE_BIN:-$root/build/release/bin}
 [ -x "$gbin/tperf" ] && [ -x "$gbin/vmdelay-analyze" ] || { echo "release tperf/vmdelay-analyze not built" >&2; exit 77; }
-probes=0
+probes=0 tcm=0
+kver=$(find /boot -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n 1)
+kver=${VMDELAY_KERNEL:-$kver} kver=${kver##*/vmlinuz-}
+[ -d "/lib/modules/$kver/build" ] && [ -x "$gbin/tcpmon" ] && tcm=1
 if [ -x "$gbin/tping" ] && ! "$gbin/vmdelay-analyze" --help 2>&1 | grep -q 'not built yet'; then
 	probes=10
 fi
@@ -77,7 +81,19 @@ if ((probes)); then
 	bad=$(q "SELECT name || ': matched ' || coalesce(matched, 'NULL') || ', unmatched ' || coalesce(unmatched, 'NULL')
 		FROM vantage_points WHERE run_id = $an AND (coalesce(matched, 0) < 20 OR coalesce(unmatched, 1) != 0)")
 	[ -z "$bad" ] || fail "vantage points not fully matched: $bad"
-	[ "$(q "SELECT count(*) FROM vantage_points WHERE run_id = $an")" -eq 4 ] || fail "expected 4 vantage points"
+	[ "$(q "SELECT count(*) FROM vantage_points WHERE run_id = $an AND format != 'tcpmon'")" -eq 4 ] ||
+		fail "expected 4 vantage points besides tcpmon's"
+	if ((tcm)); then
+		# tcpmon.ko in the guest: one point per stack level (dev .. sock-copy), every probe
+		# matched at each (the generic check above: unmatched 0), on the guest's clock.
+		n=$(q "SELECT count(*) FROM vantage_points WHERE run_id = $an AND format = 'tcpmon'
+			AND matched = 20 AND clock = 'vm' AND name LIKE 'guest.tcpmon.%'")
+		((n >= 4)) || fail "expected tcpmon's per-level vantage points matching all 20 probes, got $n:
+$(q "SELECT name, format, clock, matched FROM vantage_points WHERE run_id = $an")"
+		[ -s "$dir/tcpmon.tcm" ] || fail "no tcpmon.tcm next to the traces in $dir"
+	else
+		grep -q 'running without tcpmon' "$tmp/run.err" || fail "no note that tcpmon was skipped"
+	fi
 	# RTT Δs need no clock alignment (each RTT is read on one clock): >= 0 for every layer.
 	neg=$(q "SELECT vantage || ' ' || phase || ' ' || stat || ' = ' || value FROM results WHERE run_id = $an
 		AND metric IN ('delta', 'total', 'rtt') AND direction = 'rtt' AND stat IN ('min_ns', 'median_ns') AND value < 0")
