@@ -48,7 +48,7 @@ else
 say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-LIB_SRCS := $(sort $(wildcard lib/*.c))
+LIB_SRCS := $(sort $(wildcard lib/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBA := $(BUILD)/libvmdelay.a
 
@@ -149,3 +149,11 @@ help:
 check-kmod: deps
 	$(MAKE) VARIANT=release all
 	tests/run.sh tcpmon
+
+# layers: lib/ includes point one way (lib/layers.txt) and form no cycle.
+.PHONY: layers
+layers:
+	@python3 mk/layers.py
+
+# Further targets, each in its own fragment (mk/*.mk).
+-include $(sort $(wildcard mk/*.mk))

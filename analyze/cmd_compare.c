@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "vmdelay/compare.h"
-#include "vmdelay/output.h"
-#include "vmdelay/store.h"
+#include "vmdelay/store/compare.h"
+#include "vmdelay/out/output.h"
+#include "vmdelay/store/store.h"
 
 extern char **environ;
 

@@ -9,10 +9,10 @@
 
 #include "commands.h"
 #include "report.h"
-#include "vmdelay/delay.h"
-#include "vmdelay/err.h"
-#include "vmdelay/units.h"
-#include "vmdelay/vantage.h"
+#include "vmdelay/delay/delay.h"
+#include "vmdelay/core/err.h"
+#include "vmdelay/core/units.h"
+#include "vmdelay/input/vantage.h"
 
 static void usage(FILE *f, const char *prog, const struct analyze_command *commands)
 {

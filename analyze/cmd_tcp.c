@@ -12,14 +12,14 @@
 
 #include "commands.h"
 #include "tcp_report.h"
-#include "vmdelay/decode.h"
-#include "vmdelay/store.h"
-#include "vmdelay/store_transfer.h"
-#include "vmdelay/tcmrec.h"
-#include "vmdelay/tcpagg.h"
-#include "vmdelay/trace.h"
-#include "vmdelay/units.h"
-#include "vmdelay/vantage.h"
+#include "vmdelay/input/decode.h"
+#include "vmdelay/store/store.h"
+#include "vmdelay/store/store_transfer.h"
+#include "vmdelay/input/tcmrec.h"
+#include "vmdelay/tcp/tcpagg.h"
+#include "vmdelay/input/trace.h"
+#include "vmdelay/core/units.h"
+#include "vmdelay/input/vantage.h"
 
 static const char usage[] =
     "usage: vmdelay-analyze tcp [options] VANTAGE...\n"
@@ -210,7 +210,7 @@ struct input {
 	struct vd_vantage_spec spec; /* NAME[:CLOCK]=PATH[#SELECT], as the delay analysis */
 	char name[VD_VANTAGE_NAME_MAX];
 	struct vd_trace *tr;
-	struct vd_tcpagg *tcm; /* a tcpmon record file instead of a trace (lib/tcpagg.c) */
+	struct vd_tcpagg *tcm; /* a tcpmon record file instead of a trace (lib/tcp/tcpagg.c) */
 	int have; /* pkt/dec hold the next packet */
 	struct vd_pkt pkt;
 	struct vd_decoded dec;
@@ -425,7 +425,7 @@ int cmd_tcp(int argc, char **argv)
 		else
 			vd_vantage_name_from_path(in[i].spec.path, in[i].name, sizeof(in[i].name));
 		/* by content, never by name */
-		if (tcmrec_sniff(in[i].spec.path)) {
+		if (vd_tcmrec_sniff(in[i].spec.path)) {
 			if (in[i].spec.select[0]) {
 				ret = usage_error("%s: a tcpmon record file has no interfaces to "
 						  "select (#%s): its TCP packets at trans-rx are used",

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "vmdelay/output.h"
-#include "vmdelay/plot_svg.h"
-#include "vmdelay/store.h"
+#include "vmdelay/out/output.h"
+#include "vmdelay/out/plot_svg.h"
+#include "vmdelay/store/store.h"
 
 const char *report_layer_name(const struct vd_delay *d, size_t layer)
 {

@@ -5,8 +5,8 @@
 
 #include <stdio.h>
 
-#include "vmdelay/delay.h"
-#include "vmdelay/err.h"
+#include "vmdelay/delay/delay.h"
+#include "vmdelay/core/err.h"
 
 struct report_ctx {
 	const struct vd_delay *d;
@@ -22,7 +22,7 @@ int report_db(const char *path, const struct report_ctx *c, int argc, char **arg
 	      const char *label, struct vd_err *err);
 /* --plot DIR (report_plot.c): writes into dir (created) the data files and analyze.gp, a gnuplot
  * script drawing rtt_cdf.svg, rtt_time.svg, delta_cdf.svg and send_recv_pdf.svg from them; runs
- * gnuplot when installed, else writes the same charts with lib/plot_svg.c. The gnuplot program
+ * gnuplot when installed, else writes the same charts with lib/out/plot_svg.c. The gnuplot program
  * is $VMDELAY_GNUPLOT when set ("" or "none": never), else gnuplot in $PATH. */
 int report_plots(const char *dir, const struct report_ctx *c, struct vd_err *err);
 

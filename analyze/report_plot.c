@@ -1,7 +1,7 @@
 /* report_plot.c — vmdelay-analyze --plot DIR (issue 3): the distributions behind Whiteaker et
  * al.'s Figure 5 (send and receive delay per layer) and the RTT per vantage point, as CSV data
  * files and a gnuplot script drawing SVG charts from them. gnuplot renders the charts when it is
- * installed; without it lib/plot_svg.c draws the same charts. Files and columns:
+ * installed; without it lib/out/plot_svg.c draws the same charts. Files and columns:
  * docs/formats/analyze.md, "Plots". */
 #include "report.h"
 
@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vmdelay/mem.h"
-#include "vmdelay/plot_svg.h"
+#include "vmdelay/core/mem.h"
+#include "vmdelay/out/plot_svg.h"
 
 enum chart_kind { CH_CDF, CH_PDF, CH_TIME };
 

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "vmdelay/plot_svg.h"
-#include "vmdelay/store.h"
-#include "vmdelay/tcpagg.h"
+#include "vmdelay/out/plot_svg.h"
+#include "vmdelay/store/store.h"
+#include "vmdelay/tcp/tcpagg.h"
 
 #define MAX_MODES 3
 /* A mode must hold at least this share of the gaps (filters single-count bumps). */

@@ -6,11 +6,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "vmdelay/linhist.h"
-#include "vmdelay/output.h"
-#include "vmdelay/pktmatch.h"
-#include "vmdelay/tcpan.h"
-#include "vmdelay/transfer.h"
+#include "vmdelay/core/linhist.h"
+#include "vmdelay/out/output.h"
+#include "vmdelay/match/pktmatch.h"
+#include "vmdelay/tcp/tcpan.h"
+#include "vmdelay/tcp/transfer.h"
 
 #define TCP_MAX_VANTAGE 32
 

@@ -1,4 +1,4 @@
-/* tcp_svg.c — the SVG charts of `vmdelay-analyze tcp --plot` (drawn with lib/plot_svg.c like
+/* tcp_svg.c — the SVG charts of `vmdelay-analyze tcp --plot` (drawn with lib/out/plot_svg.c like
  * the delay analysis' plots): for the flow with the most pure ACKs at the reference vantage
  * point, its ACK inter-arrival distribution at every vantage point with the reference line
  * (Rajasekaran et al., Figures 5-10), its throughput at both timescales (Figure 2) and its
@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "tcp_report.h"
-#include "vmdelay/mem.h"
-#include "vmdelay/plot_svg.h"
+#include "vmdelay/core/mem.h"
+#include "vmdelay/out/plot_svg.h"
 
 #define MAX_POINTS 20000
 

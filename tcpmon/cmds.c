@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "nl.h"
-#include "vmdelay/err.h"
-#include "vmdelay/tcmnl.h"
-#include "vmdelay/tcmrec.h"
+#include "vmdelay/core/err.h"
+#include "vmdelay/input/tcmnl.h"
+#include "vmdelay/input/tcmrec.h"
 
 static int fail(const struct vd_err *err)
 {
@@ -22,7 +22,7 @@ static int fail(const struct vd_err *err)
 	return VD_EXIT_RUNTIME;
 }
 
-static int control(uint8_t cmd, const struct tcmnl_filter *f)
+static int control(uint8_t cmd, const struct vd_tcmnl_filter *f)
 {
 	struct tcpmon_nl *nl;
 	struct vd_err err;
@@ -37,10 +37,10 @@ static int control(uint8_t cmd, const struct tcmnl_filter *f)
 
 int tcpmon_cmd_start(int argc, char *const *argv)
 {
-	struct tcmnl_filter f;
+	struct vd_tcmnl_filter f;
 	struct vd_err err;
 
-	if (tcmnl_filter_parse(argc, argv, &f, &err)) {
+	if (vd_tcmnl_filter_parse(argc, argv, &f, &err)) {
 		fprintf(stderr, "tcpmon: %s\n", err.msg);
 		return VD_EXIT_USAGE;
 	}
@@ -51,11 +51,11 @@ int tcpmon_cmd_start(int argc, char *const *argv)
 
 int tcpmon_cmd_filter(int argc, char *const *argv)
 {
-	struct tcmnl_filter f;
+	struct vd_tcmnl_filter f;
 	struct vd_err err;
 	int rc;
 
-	if (tcmnl_filter_parse(argc, argv, &f, &err)) {
+	if (vd_tcmnl_filter_parse(argc, argv, &f, &err)) {
 		fprintf(stderr, "tcpmon: %s\n", err.msg);
 		return VD_EXIT_USAGE;
 	}
@@ -71,14 +71,14 @@ int tcpmon_cmd_stop(void)
 	return control(TCPMON_CMD_STOP, NULL);
 }
 
-static int stats_cb(const struct tcmnl_msg *m, void *ctx, struct vd_err *err)
+static int stats_cb(const struct vd_tcmnl_msg *m, void *ctx, struct vd_err *err)
 {
 	if (m->has_stats)
-		*(struct tcmnl_stats *)ctx = m->stats;
+		*(struct vd_tcmnl_stats *)ctx = m->stats;
 	return 0;
 }
 
-static int get_stats(struct tcpmon_nl *nl, struct tcmnl_stats *s, struct vd_err *err)
+static int get_stats(struct tcpmon_nl *nl, struct vd_tcmnl_stats *s, struct vd_err *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->ncpus = UINT32_MAX;
@@ -92,7 +92,7 @@ static int get_stats(struct tcpmon_nl *nl, struct tcmnl_stats *s, struct vd_err 
 int tcpmon_cmd_stats(enum vd_out_mode mode, int cost)
 {
 	struct tcpmon_nl *nl;
-	struct tcmnl_stats s;
+	struct vd_tcmnl_stats s;
 	struct vd_err err;
 	struct vd_out *o;
 	char flags[160], layers[256] = "";
@@ -107,11 +107,11 @@ int tcpmon_cmd_stats(enum vd_out_mode mode, int cost)
 	o = vd_out_create(stdout, mode);
 	if (!o)
 		return VD_EXIT_RUNTIME;
-	tcmrec_clock_flags(s.clock_flags, flags, sizeof(flags));
+	vd_tcmrec_clock_flags(s.clock_flags, flags, sizeof(flags));
 	for (unsigned l = 1; l < __TCPMON_L_MAX; l++)
 		if (s.layers & (1u << l))
 			snprintf(layers + strlen(layers), sizeof(layers) - strlen(layers), "%s%s",
-				 *layers ? "," : "", tcmrec_layer_name(l));
+				 *layers ? "," : "", vd_tcmrec_layer_name(l));
 	if (!cost) {
 		vd_out_row_begin(o);
 		vd_out_str(o, "running", s.running ? "yes" : "no");
@@ -130,12 +130,12 @@ int tcpmon_cmd_stats(enum vd_out_mode mode, int cost)
 		/* per layer hook cost, cycles from hook entry to record committed */
 		for (unsigned l = 1; l < __TCPMON_L_MAX; l++) {
 			const uint32_t *h = s.cost[l];
-			uint64_t n = tcmnl_cost_count(h);
+			uint64_t n = vd_tcmnl_cost_count(h);
 			vd_out_row_begin(o);
-			vd_out_str(o, "layer", tcmrec_layer_name(l));
+			vd_out_str(o, "layer", vd_tcmrec_layer_name(l));
 			vd_out_int(o, "samples", (int64_t)n);
-			vd_out_dbl(o, "median_cycles", n ? tcmnl_cost_quantile(h, 0.5) : NAN, 0);
-			vd_out_dbl(o, "p99_cycles", n ? tcmnl_cost_quantile(h, 0.99) : NAN, 0);
+			vd_out_dbl(o, "median_cycles", n ? vd_tcmnl_cost_quantile(h, 0.5) : NAN, 0);
+			vd_out_dbl(o, "p99_cycles", n ? vd_tcmnl_cost_quantile(h, 0.99) : NAN, 0);
 			vd_out_row_end(o);
 		}
 	}
@@ -155,13 +155,13 @@ static void on_signal(int sig)
 }
 
 struct rec_ctx {
-	struct tcmrec_writer *w;
+	struct vd_tcmrec_writer *w;
 	uint64_t count, limit;
 	struct tcpmon_record *buf;
 	size_t cap;
 };
 
-static int records_cb(const struct tcmnl_msg *m, void *ctx, struct vd_err *err)
+static int records_cb(const struct vd_tcmnl_msg *m, void *ctx, struct vd_err *err)
 {
 	struct rec_ctx *c = ctx;
 	size_t n = m->nrecords;
@@ -178,12 +178,12 @@ static int records_cb(const struct tcmnl_msg *m, void *ctx, struct vd_err *err)
 			return vd_err_set(err, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++)
-		tcmrec_decode_record(m->records + i * m->record_size, m->record_size, &c->buf[i]);
+		vd_tcmrec_decode_record(m->records + i * m->record_size, m->record_size, &c->buf[i]);
 	c->count += n;
-	return tcmrec_write_records(c->w, c->buf, n, err);
+	return vd_tcmrec_write_records(c->w, c->buf, n, err);
 }
 
-static int calib_cb(const struct tcmnl_msg *m, void *ctx, struct vd_err *err)
+static int calib_cb(const struct vd_tcmnl_msg *m, void *ctx, struct vd_err *err)
 {
 	struct rec_ctx *c = ctx;
 	struct tcpmon_calib cal[256];
@@ -192,9 +192,9 @@ static int calib_cb(const struct tcmnl_msg *m, void *ctx, struct vd_err *err)
 	while (done < m->ncalib) {
 		size_t n = m->ncalib - done < 256 ? m->ncalib - done : 256;
 		for (size_t i = 0; i < n; i++)
-			tcmrec_decode_calib(m->calib + (done + i) * sizeof(struct tcpmon_calib),
+			vd_tcmrec_decode_calib(m->calib + (done + i) * sizeof(struct tcpmon_calib),
 					    sizeof(struct tcpmon_calib), &cal[i]);
-		if (tcmrec_write_calib(c->w, cal, n, err))
+		if (vd_tcmrec_write_calib(c->w, cal, n, err))
 			return -1;
 		done += n;
 	}
@@ -216,9 +216,9 @@ static void read_clocksource(char *buf, size_t len)
 int tcpmon_cmd_record(const char *path, uint64_t count, vd_ns duration)
 {
 	struct rec_ctx c = { .limit = count };
-	struct tcmrec_info info;
+	struct vd_tcmrec_info info;
 	struct tcpmon_nl *nl;
-	struct tcmnl_stats s;
+	struct vd_tcmnl_stats s;
 	struct vd_err err;
 	struct utsname un;
 	struct sigaction sa;
@@ -247,7 +247,7 @@ int tcpmon_cmd_record(const char *path, uint64_t count, vd_ns duration)
 	read_clocksource(info.clocksource, sizeof(info.clocksource));
 	if (!strcmp(info.clocksource, "tsc"))
 		info.clock_flags |= TCPMON_CLK_CLOCKSOURCE_TSC;
-	if (tcmrec_writer_open(path, &info, &c.w, &err)) {
+	if (vd_tcmrec_writer_open(path, &info, &c.w, &err)) {
 		tcpmon_nl_close(nl);
 		return fail(&err);
 	}
@@ -289,7 +289,7 @@ int tcpmon_cmd_record(const char *path, uint64_t count, vd_ns duration)
 		goto out_err;
 	{
 		struct tcpmon_file_stats fs = { s.recorded, s.lost, s.read, s.filtered };
-		if (tcmrec_write_stats(c.w, &fs, &err))
+		if (vd_tcmrec_write_stats(c.w, &fs, &err))
 			goto out_err;
 	}
 	fprintf(stderr, "tcpmon: %llu records written to %s; kernel: %llu recorded, %llu lost\n",
@@ -300,7 +300,7 @@ out_err:
 	fail(&err);
 	rc = VD_EXIT_RUNTIME;
 out:
-	if (tcmrec_writer_close(c.w, &err) && !rc)
+	if (vd_tcmrec_writer_close(c.w, &err) && !rc)
 		rc = fail(&err);
 	tcpmon_nl_close(nl);
 	free(c.buf);
@@ -314,19 +314,19 @@ int tcpmon_cmd_dump(const char *path, enum vd_out_mode mode, int header)
 	struct vd_out *o;
 	int rc;
 
-	if (tcmrec_open(path, &rd, &err))
+	if (vd_tcmrec_open(path, &rd, &err))
 		return fail(&err);
 	o = vd_out_create(stdout, mode);
 	if (!o) {
-		tcmrec_free(rd);
+		vd_tcmrec_free(rd);
 		return VD_EXIT_RUNTIME;
 	}
 	if (header)
-		tcmrec_dump_info(rd, o);
+		vd_tcmrec_dump_info(rd, o);
 	else
-		tcmrec_dump(rd, o);
+		vd_tcmrec_dump(rd, o);
 	rc = vd_out_destroy(o);
-	tcmrec_free(rd);
+	vd_tcmrec_free(rd);
 	if (rc) {
 		fprintf(stderr, "tcpmon: write error on standard output\n");
 		return VD_EXIT_RUNTIME;

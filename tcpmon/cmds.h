@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "vmdelay/output.h"
-#include "vmdelay/vdtime.h"
+#include "vmdelay/out/output.h"
+#include "vmdelay/core/vdtime.h"
 
 int tcpmon_cmd_start(int argc, char *const *argv);
 int tcpmon_cmd_filter(int argc, char *const *argv);

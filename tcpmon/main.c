@@ -1,5 +1,5 @@
 /* main.c — tcpmon: controls tcpmon.ko and reads its per-layer TSC records (issue 5). Thin: the
- * subcommands are in cmds.c, the formats in lib/tcmrec.c and lib/tcmnl.c. */
+ * subcommands are in cmds.c, the formats in lib/input/tcmrec.c and lib/input/tcmnl.c. */
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cmds.h"
-#include "vmdelay/err.h"
-#include "vmdelay/units.h"
+#include "vmdelay/core/err.h"
+#include "vmdelay/core/units.h"
 
 static void usage(FILE *f)
 {

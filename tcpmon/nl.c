@@ -100,10 +100,10 @@ int tcpmon_nl_call_raw(struct tcpmon_nl *nl, uint8_t *req, size_t len, tcpmon_nl
 			return vd_err_set(err, "netlink receive: %s", n < 0 ? nl_geterror(n) : "closed");
 		}
 		while (off < (size_t)n) {
-			struct tcmnl_msg m;
+			struct vd_tcmnl_msg m;
 			size_t used;
 
-			if (tcmnl_parse(buf + off, (size_t)n - off, &m, &used, err)) {
+			if (vd_tcmnl_parse(buf + off, (size_t)n - off, &m, &used, err)) {
 				free(buf);
 				return vd_err_prefix(err, "bad reply from the kernel");
 			}
@@ -111,27 +111,27 @@ int tcpmon_nl_call_raw(struct tcpmon_nl *nl, uint8_t *req, size_t len, tcpmon_nl
 			if (m.seq != seq)
 				continue; /* a late reply to an earlier request */
 			switch (m.kind) {
-			case TCMNL_ERROR:
+			case VD_TCMNL_ERROR:
 				free(buf);
 				if (kerr)
 					*kerr = -m.error;
 				return kernel_error(-m.error, m.extack, err);
-			case TCMNL_ACK:
+			case VD_TCMNL_ACK:
 				if (!dump) {
 					free(buf);
 					return 0;
 				}
 				break;
-			case TCMNL_DONE:
+			case VD_TCMNL_DONE:
 				free(buf);
 				return 0;
-			case TCMNL_DATA:
+			case VD_TCMNL_DATA:
 				if (cb && cb(&m, ctx, err)) {
 					free(buf);
 					return -1;
 				}
 				break;
-			case TCMNL_OTHER:
+			case VD_TCMNL_OTHER:
 				break;
 			}
 		}
@@ -139,11 +139,11 @@ int tcpmon_nl_call_raw(struct tcpmon_nl *nl, uint8_t *req, size_t len, tcpmon_nl
 	}
 }
 
-int tcpmon_nl_call(struct tcpmon_nl *nl, uint8_t cmd, int dump, const struct tcmnl_filter *f,
+int tcpmon_nl_call(struct tcpmon_nl *nl, uint8_t cmd, int dump, const struct vd_tcmnl_filter *f,
 		   tcpmon_nl_cb cb, void *ctx, int *kerr, struct vd_err *err)
 {
 	uint8_t req[512];
-	int len = tcmnl_build(req, sizeof(req), (uint16_t)nl->family, cmd,
+	int len = vd_tcmnl_build(req, sizeof(req), (uint16_t)nl->family, cmd,
 			      dump ? NLM_F_DUMP : NLM_F_ACK, 0, f);
 
 	if (len < 0)

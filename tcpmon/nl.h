@@ -1,13 +1,13 @@
 /* nl.h — tcpmon's generic netlink session: socket and family resolution through libnl-3, the
- * messages themselves built and parsed by lib/tcmnl.c. */
+ * messages themselves built and parsed by lib/input/tcmnl.c. */
 #ifndef TCPMON_NL_H
 #define TCPMON_NL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmdelay/err.h"
-#include "vmdelay/tcmnl.h"
+#include "vmdelay/core/err.h"
+#include "vmdelay/input/tcmnl.h"
 
 struct tcpmon_nl;
 
@@ -16,11 +16,11 @@ int tcpmon_nl_open(struct tcpmon_nl **out, struct vd_err *err);
 void tcpmon_nl_close(struct tcpmon_nl *nl);
 
 /* Called for every data message of a reply; returning -1 stops with that error. */
-typedef int (*tcpmon_nl_cb)(const struct tcmnl_msg *m, void *ctx, struct vd_err *err);
+typedef int (*tcpmon_nl_cb)(const struct vd_tcmnl_msg *m, void *ctx, struct vd_err *err);
 
 /* Sends cmd (a dump when dump is set) and reads the reply to its end (ACK, DONE or error).
  * A kernel error becomes -1 with its errno (*kerr, may be NULL) and explanation in err. */
-int tcpmon_nl_call(struct tcpmon_nl *nl, uint8_t cmd, int dump, const struct tcmnl_filter *f,
+int tcpmon_nl_call(struct tcpmon_nl *nl, uint8_t cmd, int dump, const struct vd_tcmnl_filter *f,
 		   tcpmon_nl_cb cb, void *ctx, int *kerr, struct vd_err *err);
 
 /* Sends raw request bytes (family id and sequence filled in) and reads to the end of the reply. */

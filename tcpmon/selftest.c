@@ -8,7 +8,7 @@
 
 #include "cmds.h"
 #include "nl.h"
-#include "vmdelay/tcmnl.h"
+#include "vmdelay/input/tcmnl.h"
 
 struct mb {
 	uint8_t b[512];
@@ -17,7 +17,7 @@ struct mb {
 
 static void mb_start(struct mb *m, const struct tcpmon_nl *nl, uint8_t cmd)
 {
-	int n = tcmnl_build(m->b, sizeof(m->b), tcpmon_nl_family(nl), cmd, NLM_F_ACK, 0, NULL);
+	int n = vd_tcmnl_build(m->b, sizeof(m->b), tcpmon_nl_family(nl), cmd, NLM_F_ACK, 0, NULL);
 	m->len = n > 0 ? (size_t)n : 0;
 }
 

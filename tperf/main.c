@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "tperf.h"
-#include "vmdelay/output.h"
-#include "vmdelay/store.h"
-#include "vmdelay/store_transfer.h"
-#include "vmdelay/units.h"
+#include "vmdelay/out/output.h"
+#include "vmdelay/store/store.h"
+#include "vmdelay/store/store_transfer.h"
+#include "vmdelay/core/units.h"
 
 static const char usage[] =
     "usage: tperf sink [-p PORT] [-B ADDR] [-c N] [-t TIME] [--csv|--json] [-o FILE]\n"

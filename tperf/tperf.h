@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmdelay/err.h"
-#include "vmdelay/transfer.h"
-#include "vmdelay/vdtime.h"
+#include "vmdelay/core/err.h"
+#include "vmdelay/tcp/transfer.h"
+#include "vmdelay/core/vdtime.h"
 
 struct tperf_send_opts {
 	const char *host;

@@ -5,7 +5,7 @@
 
 #include <sys/types.h>
 
-#include "vmdelay/err.h"
+#include "vmdelay/core/err.h"
 
 struct tping_load {
 	pid_t pid;  /* the shell, leader of its process group; 0 if none */

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "vmdelay/store.h"
-#include "vmdelay/icmp_echo.h"
-#include "vmdelay/units.h"
+#include "vmdelay/store/store.h"
+#include "vmdelay/net/icmp_echo.h"
+#include "vmdelay/core/units.h"
 
 enum {
 	OPT_REST = 256,

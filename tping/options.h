@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "vmdelay/err.h"
-#include "vmdelay/output.h"
-#include "vmdelay/vdtime.h"
+#include "vmdelay/core/err.h"
+#include "vmdelay/out/output.h"
+#include "vmdelay/core/vdtime.h"
 
 /* iputils refuses intervals below 2 ms to users who are not root. */
 #define TPING_MIN_USER_INTERVAL (2 * VD_NS_PER_MS)

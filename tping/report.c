@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmdelay/icmp_echo.h"
+#include "vmdelay/net/icmp_echo.h"
 
 const char *tping_layer_name(enum tping_layer l)
 {

@@ -8,9 +8,9 @@
 #include "options.h"
 #include "run.h"
 #include "sock.h"
-#include "vmdelay/output.h"
-#include "vmdelay/probe.h"
-#include "vmdelay/stats.h"
+#include "vmdelay/out/output.h"
+#include "vmdelay/input/probe.h"
+#include "vmdelay/core/stats.h"
 
 /* The summary's layers (Whiteaker et al., table 2: user, kernel; plus hardware and the
  * differences between them). */

@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "vmdelay/icmp_echo.h"
-#include "vmdelay/tstamp.h"
+#include "vmdelay/net/icmp_echo.h"
+#include "vmdelay/net/tstamp.h"
 
 enum { ST_UNSENT, ST_WAIT_REPLY, ST_WAIT_TX, ST_DONE };
 

@@ -12,7 +12,7 @@
 #include "load.h"
 #include "options.h"
 #include "sock.h"
-#include "vmdelay/probe.h"
+#include "vmdelay/input/probe.h"
 
 struct tping_counts {
 	uint64_t sent;          /* sendto() succeeded */

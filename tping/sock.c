@@ -17,7 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "vmdelay/tstamp.h"
+#include "vmdelay/net/tstamp.h"
 
 static int resolve(const struct tping_opts *o, struct tping_sock *s, struct vd_err *err)
 {

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 
 #include "options.h"
-#include "vmdelay/err.h"
+#include "vmdelay/core/err.h"
 
 struct tping_sock {
 	int fd;

@@ -21,9 +21,9 @@
 #include "report.h"
 #include "run.h"
 #include "sock.h"
-#include "vmdelay/hostinfo.h"
-#include "vmdelay/store.h"
-#include "vmdelay/tstamp.h"
+#include "vmdelay/core/hostinfo.h"
+#include "vmdelay/store/store.h"
+#include "vmdelay/net/tstamp.h"
 
 static volatile sig_atomic_t stop_flag;
 

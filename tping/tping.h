@@ -6,7 +6,7 @@
 #include "report.h"
 #include "run.h"
 #include "sock.h"
-#include "vmdelay/store.h"
+#include "vmdelay/store/store.h"
 
 /* Run metadata (run_meta rows): flags asked and granted, clocksource, steal time, counters. */
 #define TPING_META_MAX 64

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "vmdelay/decode.h"
-#include "vmdelay/trace.h"
+#include "vmdelay/input/decode.h"
+#include "vmdelay/input/trace.h"
 
 #define SNAP 74
 

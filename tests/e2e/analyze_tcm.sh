@@ -10,8 +10,8 @@ command -v cc >/dev/null || { echo "no C compiler for the generator" >&2; exit 7
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc -std=gnu11 -O1 -I"$root/include" -I"$root/tests/golden" -o "$tmp/gen" "$root/tests/golden/gen_tcm.c" \
-	"$root/tests/golden/tcm_synth.c" "$root/lib/tcmrec.c" "$root/lib/mem.c" "$root/lib/err.c" "$root/lib/output.c" \
-	"$root/lib/vdtime.c" -lm || { echo "cannot build gen_tcm" >&2; exit 1; }
+	"$root/tests/golden/tcm_synth.c" "$root/lib/input/tcmrec.c" "$root/lib/core/mem.c" "$root/lib/core/err.c" "$root/lib/out/output.c" \
+	"$root/lib/core/vdtime.c" -lm || { echo "cannot build gen_tcm" >&2; exit 1; }
 levels="dev ip-route ip-local trans sock-queue sock-copy"
 
 # check_csv FILE.csv truth.csv PREFIX: every row's rtt_ns and delta_ns against the truth

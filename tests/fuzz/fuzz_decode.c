@@ -1,4 +1,4 @@
-/* fuzz_decode.c — libFuzzer harness for the packet decoder (lib/decode.c). An input that is a
+/* fuzz_decode.c — libFuzzer harness for the packet decoder (lib/input/decode.c). An input that is a
  * capture (the seeds are) is read with the trace readers and each packet is decoded as every
  * link type; any other input is one frame whose first byte picks the link type. Frames are held
  * in buffers of exactly their size. */
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmdelay/decode.h"
-#include "vmdelay/trace.h"
+#include "vmdelay/input/decode.h"
+#include "vmdelay/input/trace.h"
 
 static const int linktypes[] = {VD_LINK_ETHERNET,
 				VD_LINK_NULL,

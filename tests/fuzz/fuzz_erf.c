@@ -1,4 +1,4 @@
-/* fuzz_erf.c — libFuzzer harness for the ERF reader (lib/erf.c), every packet then
+/* fuzz_erf.c — libFuzzer harness for the ERF reader (lib/input/erf.c), every packet then
  * through the decoder. The format is forced, so inputs need not keep a valid magic. */
 #include "fuzz_trace.h"
 

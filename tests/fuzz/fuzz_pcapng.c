@@ -1,4 +1,4 @@
-/* fuzz_pcapng.c — libFuzzer harness for the pcapng block reader (lib/pcapng.c), every packet then
+/* fuzz_pcapng.c — libFuzzer harness for the pcapng block reader (lib/input/pcapng.c), every packet then
  * through the decoder. The format is forced, so inputs need not keep a valid magic. */
 #include "fuzz_trace.h"
 

@@ -1,9 +1,9 @@
-/* Fuzz harness: tcpmon record files (lib/tcmrec.c) — parse, convert every TSC, dump as CSV. */
+/* Fuzz harness: tcpmon record files (lib/input/tcmrec.c) — parse, convert every TSC, dump as CSV. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "vmdelay/tcmrec.h"
+#include "vmdelay/input/tcmrec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -13,18 +13,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!null)
 		null = fopen("/dev/null", "w");
-	if (tcmrec_parse(data, size, "fuzz", &rd, &err))
+	if (vd_tcmrec_parse(data, size, "fuzz", &rd, &err))
 		return 0;
 	struct vd_out *o = vd_out_create(null, VD_OUT_CSV);
 	if (o) {
-		tcmrec_dump_info(rd, o);
+		vd_tcmrec_dump_info(rd, o);
 		vd_out_destroy(o);
 	}
 	o = vd_out_create(null, VD_OUT_JSON);
 	if (o) {
-		tcmrec_dump(rd, o);
+		vd_tcmrec_dump(rd, o);
 		vd_out_destroy(o);
 	}
-	tcmrec_free(rd);
+	vd_tcmrec_free(rd);
 	return 0;
 }

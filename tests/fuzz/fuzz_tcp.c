@@ -1,4 +1,4 @@
-/* fuzz_tcp.c — libFuzzer harness for the TCP analysis (lib/tcpan.c, ackhist.c, ackcomp.c,
+/* fuzz_tcp.c — libFuzzer harness for the TCP analysis (lib/tcp/tcpan.c, ackhist.c, ackcomp.c,
  * tput.c, tcpflow.c, pktmatch.c). An input that is a capture (the seeds are) is read with the
  * trace readers, decoded, and every TCP packet fed to both vantage points (the second shifted in
  * time); any other input is a list of 16-byte synthetic segments (vantage, time step, flags,
@@ -9,10 +9,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "vmdelay/decode.h"
-#include "vmdelay/pktmatch.h"
-#include "vmdelay/tcpan.h"
-#include "vmdelay/trace.h"
+#include "vmdelay/input/decode.h"
+#include "vmdelay/match/pktmatch.h"
+#include "vmdelay/tcp/tcpan.h"
+#include "vmdelay/input/trace.h"
 
 struct ctx {
 	struct vd_tcpan *an;

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "vmdelay/icmp_echo.h"
-#include "vmdelay/tstamp.h"
+#include "vmdelay/net/icmp_echo.h"
+#include "vmdelay/net/tstamp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmdelay/decode.h"
-#include "vmdelay/trace.h"
+#include "vmdelay/input/decode.h"
+#include "vmdelay/input/trace.h"
 
 static inline int fuzz_trace(const uint8_t *data, size_t size, const char *format)
 {

@@ -1,5 +1,5 @@
-/* fuzz_vantage.c — libFuzzer harness for vd_vantage_read (lib/vantage.c): format detection, the
- * tcpmon record reader (lib/vantage_tcm.c; corpus guest.tcm, from tests/golden/gen_tcm.c), the
+/* fuzz_vantage.c — libFuzzer harness for vd_vantage_read (lib/input/vantage.c): format detection, the
+ * tcpmon record reader (lib/input/vantage_tcm.c; corpus guest.tcm, from tests/golden/gen_tcm.c), the
  * tping readers (CSV, JSON lines; corpus in fuzz_vantage.corpus) and the trace path (seeds: the
  * shared ICMP captures), then matching, clock alignment and the per-layer summaries on whatever
  * was read. The input goes through a memfd, since the readers open paths. */
@@ -10,8 +10,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmdelay/delay.h"
-#include "vmdelay/vantage.h"
+#include "vmdelay/delay/delay.h"
+#include "vmdelay/input/vantage.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "vmdelay/tcmrec.h"
+#include "vmdelay/input/tcmrec.h"
 
 #define REALOFF INT64_C(1700000000000000000) /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 #define MONO0 INT64_C(1000000000000)
@@ -111,9 +111,9 @@ static void fill(const struct tcm_synth_opts *o, struct tcpmon_record *r, int k,
 /* Opens path with the synthetic header (1 GHz TSC, unstable if asked) and writes CPU 0's
  * calibration pairs; CPU 1's (cal + 3) are for the caller to write later. */
 static int synth_open(const char *path, int unstable, struct tcpmon_calib cal[6],
-		      struct tcmrec_writer **w, struct vd_err *err)
+		      struct vd_tcmrec_writer **w, struct vd_err *err)
 {
-	struct tcmrec_info in = {.tsc_khz = 1000000,
+	struct vd_tcmrec_info in = {.tsc_khz = 1000000,
 				 .clock_flags = TCPMON_CLK_CONSTANT_TSC | TCPMON_CLK_NONSTOP_TSC |
 						TCPMON_CLK_TSC_KNOWN_FREQ | TCPMON_CLK_HYPERVISOR,
 				 .realtime_offset_ns = REALOFF,
@@ -125,7 +125,7 @@ static int synth_open(const char *path, int unstable, struct tcpmon_calib cal[6]
 	snprintf(in.kernel_release, sizeof(in.kernel_release), "6.1.0-synth");
 	snprintf(in.hostname, sizeof(in.hostname), "synth");
 	snprintf(in.clocksource, sizeof(in.clocksource), "tsc");
-	if (tcmrec_writer_open(path, &in, w, err) < 0)
+	if (vd_tcmrec_writer_open(path, &in, w, err) < 0)
 		return -1;
 	for (int c = 0; c < 2; c++)
 		for (int j = 0; j < 3; j++) {
@@ -136,12 +136,12 @@ static int synth_open(const char *path, int unstable, struct tcpmon_calib cal[6]
 			p->mono_ns = MONO0 + (int64_t)j * 50000000000;
 			p->real_ns = p->mono_ns + REALOFF;
 		}
-	return tcmrec_write_calib(*w, cal, 3, err); /* CPU 1's pairs come later */
+	return vd_tcmrec_write_calib(*w, cal, 3, err); /* CPU 1's pairs come later */
 }
 
 int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *truth)
 {
-	struct tcmrec_writer *w = NULL;
+	struct vd_tcmrec_writer *w = NULL;
 	struct vd_err err;
 	struct tcpmon_calib cal[6];
 	int rc = synth_open(path, o->unstable, cal, &w, &err);
@@ -166,16 +166,16 @@ int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *trut
 		r[n++].icmp_type = 0;
 		fill(o, &r[n], 1, TCPMON_L_DEV_RX, &seqno[cpu]);
 		r[n++].icmp_type = o->ipv6 ? 1 : 3;
-		rc = tcmrec_write_records(w, r, n, &err);
+		rc = vd_tcmrec_write_records(w, r, n, &err);
 	}
 	if (rc == 0)
-		rc = tcmrec_write_calib(w, cal + 3, 3, &err);
+		rc = vd_tcmrec_write_calib(w, cal + 3, 3, &err);
 	struct tcpmon_file_stats st = {.recorded = (uint64_t)o->nprobes * 10 + 4,
 				       .read = (uint64_t)o->nprobes * 10 + 4};
 	if (rc == 0)
-		rc = tcmrec_write_stats(w, &st, &err);
+		rc = vd_tcmrec_write_stats(w, &st, &err);
 	free(r);
-	if (tcmrec_writer_close(w, &err) < 0 || rc < 0 || !r) {
+	if (vd_tcmrec_writer_close(w, &err) < 0 || rc < 0 || !r) {
 		fprintf(stderr, "%s: %s\n", path, r ? err.msg : "out of memory");
 		return -1;
 	}
@@ -235,7 +235,7 @@ static void fill_tcp(struct tcpmon_record *r, int i, unsigned layer, uint32_t se
 
 int tcm_synth_write_tcp(const char *path, const uint16_t *segs, int npkts)
 {
-	struct tcmrec_writer *w = NULL;
+	struct vd_tcmrec_writer *w = NULL;
 	struct vd_err err;
 	struct tcpmon_calib cal[6];
 	int rc = synth_open(path, 0, cal, &w, &err);
@@ -258,12 +258,12 @@ int tcm_synth_write_tcp(const char *path, const uint16_t *segs, int npkts)
 				fill_tcp(&r[n++], i, layers[l], seq, len, segs[i], &seqno[cpu]);
 			seq += len;
 		}
-		rc = tcmrec_write_records(w, r, n, &err);
+		rc = vd_tcmrec_write_records(w, r, n, &err);
 	}
 	if (rc == 0)
-		rc = tcmrec_write_calib(w, cal + 3, 3, &err);
+		rc = vd_tcmrec_write_calib(w, cal + 3, 3, &err);
 	free(r);
-	if (tcmrec_writer_close(w, &err) < 0 || rc < 0 || !r) {
+	if (vd_tcmrec_writer_close(w, &err) < 0 || rc < 0 || !r) {
 		fprintf(stderr, "%s: %s\n", path, r ? err.msg : "out of memory");
 		return -1;
 	}

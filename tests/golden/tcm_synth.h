@@ -22,7 +22,7 @@ int64_t tcm_synth_time(const struct tcm_synth_opts *o, int k, unsigned layer);
  * (dev, ip-route, ip-local, trans, sock-queue, sock-copy). 0, or -1 with a message on stderr. */
 int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *truth);
 
-/* A TCP receive for the aggregation rate (vmdelay-analyze tcp, lib/tcpagg.c): 10.0.0.1:40000
+/* A TCP receive for the aggregation rate (vmdelay-analyze tcp, lib/tcp/tcpagg.c): 10.0.0.1:40000
  * sends to the guest 10.0.0.2:5001 segments of TCM_SYNTH_TCP_MSS bytes from seq
  * TCM_SYNTH_TCP_ISN + 1 on; GRO merged them into npkts packets, packet i carrying segs[i]
  * segments (0: a plain packet, one segment). Each packet has records at dev-rx, ip-pre,

@@ -1,5 +1,5 @@
-/* Unit tests: clock alignment (lib/align.c) on synthetic probes with a known skew and offset and
- * one-sided exponential queueing noise, and the one-way split it enables (lib/delay.c). */
+/* Unit tests: clock alignment (lib/delay/align.c) on synthetic probes with a known skew and offset and
+ * one-sided exponential queueing noise, and the one-way split it enables (lib/delay/delay.c). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "vmdelay/align.h"
-#include "vmdelay/delay.h"
+#include "vmdelay/delay/align.h"
+#include "vmdelay/delay/delay.h"
 
 static uint64_t rng;
 

@@ -1,4 +1,4 @@
-/* Unit tests: lib/compare.c on a real SQLite file filled through the store — grouping by testbed,
+/* Unit tests: lib/store/compare.c on a real SQLite file filled through the store — grouping by testbed,
  * scenario and load, the median over runs, filters, incomplete runs ignored, bad --by. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,8 +12,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "vmdelay/compare.h"
-#include "vmdelay/store.h"
+#include "vmdelay/store/compare.h"
+#include "vmdelay/store/store.h"
 
 static char dir[] = "/tmp/vd-compare-XXXXXX";
 static char path[256];

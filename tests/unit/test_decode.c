@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "vmdelay/decode.h"
+#include "vmdelay/input/decode.h"
 
 struct frame {
 	uint8_t b[512];

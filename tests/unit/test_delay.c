@@ -1,4 +1,4 @@
-/* Unit tests: per-layer tables (lib/delay.c) — RTT per vantage point, ΔRTT per layer and total,
+/* Unit tests: per-layer tables (lib/delay/delay.c) — RTT per vantage point, ΔRTT per layer and total,
  * send + receive = Δ on one clock, phases from tping and from --rest, values worked by hand. */
 #include <math.h>
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "vmdelay/delay.h"
+#include "vmdelay/delay/delay.h"
 
 #define US INT64_C(1000)
 #define T0 INT64_C(1700000000000000000)

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "vmdelay/icmp_echo.h"
+#include "vmdelay/net/icmp_echo.h"
 
 #define COOKIE UINT64_C(0x1122334455667788)
 

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "vmdelay/match.h"
+#include "vmdelay/match/match.h"
 
 #define MS INT64_C(1000000)
 #define US INT64_C(1000)

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "vmdelay/output.h"
+#include "vmdelay/out/output.h"
 
 static char *render(enum vd_out_mode mode)
 {

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "vmdelay/stats.h"
+#include "vmdelay/core/stats.h"
 
 static int cmp(const void *a, const void *b)
 {

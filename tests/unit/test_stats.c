@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "vmdelay/stats.h"
+#include "vmdelay/core/stats.h"
 
 static void summary_of_known_values(void **state)
 {

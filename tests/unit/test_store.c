@@ -12,7 +12,7 @@
 #include <sqlite3.h>
 
 #include "testutil.h"
-#include "vmdelay/store.h"
+#include "vmdelay/store/store.h"
 
 static int64_t count(struct vd_store *st, const char *sql)
 {

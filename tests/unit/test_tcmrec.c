@@ -1,4 +1,4 @@
-/* Unit tests of lib/tcmrec.c: record file round trip, TSC -> ns from calibration pairs,
+/* Unit tests of lib/input/tcmrec.c: record file round trip, TSC -> ns from calibration pairs,
  * truncated and damaged files, the dump CSV. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "vmdelay/tcmrec.h"
+#include "vmdelay/input/tcmrec.h"
 
 static char path[64];
 
@@ -69,9 +69,9 @@ static struct tcpmon_record icmp_rec(void)
 	return r;
 }
 
-static struct tcmrec_info test_info(void)
+static struct vd_tcmrec_info test_info(void)
 {
-	struct tcmrec_info in;
+	struct vd_tcmrec_info in;
 	memset(&in, 0, sizeof(in));
 	in.tsc_khz = 2000000; /* 2 ticks per ns */
 	in.clock_flags = TCPMON_CLK_HYPERVISOR | TCPMON_CLK_CLOCKSOURCE_TSC;
@@ -88,8 +88,8 @@ static struct tcmrec_info test_info(void)
 /* Writes the reference file: calibration, two records, more calibration, stats. */
 static void write_ref(void)
 {
-	struct tcmrec_info in = test_info();
-	struct tcmrec_writer *w;
+	struct vd_tcmrec_info in = test_info();
+	struct vd_tcmrec_writer *w;
 	struct vd_err err;
 	struct tcpmon_record r[2] = { tcp_rec(), icmp_rec() };
 	/* cpu 0: 1000 ticks per 500 ns; cpu 1: the same rate, 100 ns later */
@@ -99,12 +99,12 @@ static void write_ref(void)
 				      { 1, 10, 5000, 3100, 1700000000000003100 } };
 	struct tcpmon_file_stats st = { 2, 5, 2, 1 };
 
-	assert_int_equal(tcmrec_writer_open(path, &in, &w, &err), 0);
-	assert_int_equal(tcmrec_write_calib(w, c1, 2, &err), 0);
-	assert_int_equal(tcmrec_write_records(w, r, 2, &err), 0);
-	assert_int_equal(tcmrec_write_calib(w, c2, 2, &err), 0);
-	assert_int_equal(tcmrec_write_stats(w, &st, &err), 0);
-	assert_int_equal(tcmrec_writer_close(w, &err), 0);
+	assert_int_equal(vd_tcmrec_writer_open(path, &in, &w, &err), 0);
+	assert_int_equal(vd_tcmrec_write_calib(w, c1, 2, &err), 0);
+	assert_int_equal(vd_tcmrec_write_records(w, r, 2, &err), 0);
+	assert_int_equal(vd_tcmrec_write_calib(w, c2, 2, &err), 0);
+	assert_int_equal(vd_tcmrec_write_stats(w, &st, &err), 0);
+	assert_int_equal(vd_tcmrec_writer_close(w, &err), 0);
 }
 
 static uint8_t *slurp(size_t *len)
@@ -136,8 +136,8 @@ static void round_trip(void **state)
 	struct vd_err err;
 	struct tcpmon_record a = tcp_rec(), b = icmp_rec();
 
-	assert_int_equal(tcmrec_open(path, &rd, &err), 0);
-	const struct tcmrec_info *in = tcmrec_info(rd);
+	assert_int_equal(vd_tcmrec_open(path, &rd, &err), 0);
+	const struct vd_tcmrec_info *in = vd_tcmrec_info(rd);
 	assert_int_equal(in->version, TCPMON_FILE_VERSION);
 	assert_int_equal(in->record_size, sizeof(struct tcpmon_record));
 	assert_int_equal(in->tsc_khz, 2000000);
@@ -147,12 +147,12 @@ static void round_trip(void **state)
 	assert_true(in->has_stats);
 	assert_int_equal(in->stats.lost, 5);
 	assert_int_equal(in->stats.filtered, 1);
-	assert_int_equal(tcmrec_count(rd), 2);
-	assert_int_equal(tcmrec_calib_count(rd), 4);
-	assert_memory_equal(tcmrec_get(rd, 0), &a, sizeof(a));
-	assert_memory_equal(tcmrec_get(rd, 1), &b, sizeof(b));
-	assert_null(tcmrec_get(rd, 2));
-	tcmrec_free(rd);
+	assert_int_equal(vd_tcmrec_count(rd), 2);
+	assert_int_equal(vd_tcmrec_calib_count(rd), 4);
+	assert_memory_equal(vd_tcmrec_get(rd, 0), &a, sizeof(a));
+	assert_memory_equal(vd_tcmrec_get(rd, 1), &b, sizeof(b));
+	assert_null(vd_tcmrec_get(rd, 2));
+	vd_tcmrec_free(rd);
 }
 
 static void tsc_conversion(void **state)
@@ -160,20 +160,20 @@ static void tsc_conversion(void **state)
 	struct tcmrec *rd;
 	struct vd_err err;
 
-	assert_int_equal(tcmrec_open(path, &rd, &err), 0);
+	assert_int_equal(vd_tcmrec_open(path, &rd, &err), 0);
 	/* cpu 0: interpolated between (1000, 1000 ns) and (3000, 2000 ns) */
-	assert_int_equal(tcmrec_tsc_to_mono(rd, 0, 2000), 1500);
-	assert_int_equal(tcmrec_tsc_to_mono(rd, 0, 1000), 1000);
+	assert_int_equal(vd_tcmrec_tsc_to_mono(rd, 0, 2000), 1500);
+	assert_int_equal(vd_tcmrec_tsc_to_mono(rd, 0, 1000), 1000);
 	/* outside the pairs: the slope of the nearest two */
-	assert_int_equal(tcmrec_tsc_to_mono(rd, 0, 5000), 3000);
-	assert_int_equal(tcmrec_tsc_to_mono(rd, 0, 0), 500);
+	assert_int_equal(vd_tcmrec_tsc_to_mono(rd, 0, 5000), 3000);
+	assert_int_equal(vd_tcmrec_tsc_to_mono(rd, 0, 0), 500);
 	/* cpu 1 has its own pairs */
-	assert_int_equal(tcmrec_tsc_to_mono(rd, 1, 3000), 2100);
+	assert_int_equal(vd_tcmrec_tsc_to_mono(rd, 1, 3000), 2100);
 	/* realtime: mono + the pair's offset */
-	assert_int_equal(tcmrec_tsc_to_real(rd, 0, 2000), 1700000000000001500);
+	assert_int_equal(vd_tcmrec_tsc_to_real(rd, 0, 2000), 1700000000000001500);
 	/* a CPU without pairs: nearest pair of another CPU, with tsc_khz (2 ticks/ns) */
-	assert_int_equal(tcmrec_tsc_to_mono(rd, 7, 3200), 2100);
-	tcmrec_free(rd);
+	assert_int_equal(vd_tcmrec_tsc_to_mono(rd, 7, 3200), 2100);
+	vd_tcmrec_free(rd);
 }
 
 static void truncated(void **state)
@@ -187,14 +187,14 @@ static void truncated(void **state)
 
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 		err.msg[0] = 0;
-		assert_int_equal(tcmrec_parse(buf, cuts[i], "f", &rd, &err), -1);
+		assert_int_equal(vd_tcmrec_parse(buf, cuts[i], "f", &rd, &err), -1);
 		assert_non_null(strstr(err.msg, "f: "));
 	}
 	assert_non_null(strstr(err.msg, "offset"));
 	/* at a block boundary the shorter file is valid */
-	assert_int_equal(tcmrec_parse(buf, 256 + 8 + 64, "f", &rd, &err), 0);
-	assert_int_equal(tcmrec_count(rd), 0);
-	tcmrec_free(rd);
+	assert_int_equal(vd_tcmrec_parse(buf, 256 + 8 + 64, "f", &rd, &err), 0);
+	assert_int_equal(vd_tcmrec_count(rd), 0);
+	vd_tcmrec_free(rd);
 	free(buf);
 }
 
@@ -206,28 +206,28 @@ static void bad_version_magic_size(void **state)
 	struct vd_err err;
 
 	buf[offsetof(struct tcpmon_file_header, version)] = 2;
-	assert_int_equal(tcmrec_parse(buf, len, "f", &rd, &err), -1);
+	assert_int_equal(vd_tcmrec_parse(buf, len, "f", &rd, &err), -1);
 	assert_non_null(strstr(err.msg, "unsupported version 2"));
 	buf[offsetof(struct tcpmon_file_header, version)] = 1;
 
 	buf[0] = 'X';
-	assert_int_equal(tcmrec_parse(buf, len, "f", &rd, &err), -1);
+	assert_int_equal(vd_tcmrec_parse(buf, len, "f", &rd, &err), -1);
 	assert_non_null(strstr(err.msg, "bad magic"));
 	buf[0] = 'V';
 
 	buf[offsetof(struct tcpmon_file_header, record_size)] = 100;
-	assert_int_equal(tcmrec_parse(buf, len, "f", &rd, &err), -1);
+	assert_int_equal(vd_tcmrec_parse(buf, len, "f", &rd, &err), -1);
 	assert_non_null(strstr(err.msg, "record size"));
 	buf[offsetof(struct tcpmon_file_header, record_size)] = sizeof(struct tcpmon_record);
 
 	/* a block claiming more bytes than the file has */
 	buf[256 + 4 + 3] = 0x7f;
-	assert_int_equal(tcmrec_parse(buf, len, "f", &rd, &err), -1);
+	assert_int_equal(vd_tcmrec_parse(buf, len, "f", &rd, &err), -1);
 	assert_non_null(strstr(err.msg, "runs past the end"));
 	buf[256 + 4 + 3] = 0;
 
-	assert_int_equal(tcmrec_parse(buf, len, "f", &rd, &err), 0);
-	tcmrec_free(rd);
+	assert_int_equal(vd_tcmrec_parse(buf, len, "f", &rd, &err), 0);
+	vd_tcmrec_free(rd);
 	free(buf);
 }
 
@@ -243,9 +243,9 @@ static void unknown_block_skipped(void **state)
 	memcpy(big, buf, 256);
 	memcpy(big + 256, blk, 12);
 	memcpy(big + 268, buf + 256, len - 256);
-	assert_int_equal(tcmrec_parse(big, len + 12, "f", &rd, &err), 0);
-	assert_int_equal(tcmrec_count(rd), 2);
-	tcmrec_free(rd);
+	assert_int_equal(vd_tcmrec_parse(big, len + 12, "f", &rd, &err), 0);
+	assert_int_equal(vd_tcmrec_count(rd), 2);
+	vd_tcmrec_free(rd);
 	free(big);
 	free(buf);
 }
@@ -259,8 +259,8 @@ static void dump_csv(void **state)
 	FILE *f = open_memstream(&out, &olen);
 	struct vd_out *o = vd_out_create(f, VD_OUT_CSV);
 
-	assert_int_equal(tcmrec_open(path, &rd, &err), 0);
-	tcmrec_dump(rd, o);
+	assert_int_equal(vd_tcmrec_open(path, &rd, &err), 0);
+	vd_tcmrec_dump(rd, o);
 	assert_int_equal(vd_out_destroy(o), 0);
 	fclose(f);
 	assert_string_equal(out,
@@ -271,22 +271,22 @@ static void dump_csv(void **state)
 		"4000,1700000000000002600,1700000000000002500,2500,1,sock-copy,rx,icmp6,fd00::1,fd00::10,"
 		",,,,,,129,0,146,3,56,104,0,0,0\n");
 	free(out);
-	tcmrec_free(rd);
+	vd_tcmrec_free(rd);
 }
 
 static void names(void **state)
 {
 	char buf[160];
 
-	assert_string_equal(tcmrec_layer_name(TCPMON_L_IP_LOCAL_IN), "ip-local-in");
-	assert_string_equal(tcmrec_layer_name(200), "?");
-	assert_int_equal(tcmrec_layer_parse("dev-tx"), TCPMON_L_DEV_TX);
-	assert_int_equal(tcmrec_layer_parse("nope"), -1);
-	tcmrec_tcp_flags(0x12, buf);
+	assert_string_equal(vd_tcmrec_layer_name(TCPMON_L_IP_LOCAL_IN), "ip-local-in");
+	assert_string_equal(vd_tcmrec_layer_name(200), "?");
+	assert_int_equal(vd_tcmrec_layer_parse("dev-tx"), TCPMON_L_DEV_TX);
+	assert_int_equal(vd_tcmrec_layer_parse("nope"), -1);
+	vd_tcmrec_tcp_flags(0x12, buf);
 	assert_string_equal(buf, "SA");
-	tcmrec_tcp_flags(0, buf);
+	vd_tcmrec_tcp_flags(0, buf);
 	assert_string_equal(buf, ".");
-	tcmrec_clock_flags(TCPMON_CLK_TSC_UNSTABLE | TCPMON_CLK_HYPERVISOR, buf, sizeof(buf));
+	vd_tcmrec_clock_flags(TCPMON_CLK_TSC_UNSTABLE | TCPMON_CLK_HYPERVISOR, buf, sizeof(buf));
 	assert_string_equal(buf, "tsc-unstable+hypervisor");
 }
 

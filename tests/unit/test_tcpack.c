@@ -11,13 +11,13 @@
 
 #include <cmocka.h>
 
-#include "vmdelay/ackcomp.h"
-#include "vmdelay/ackhist.h"
-#include "vmdelay/linhist.h"
-#include "vmdelay/pktmatch.h"
-#include "vmdelay/tcpan.h"
-#include "vmdelay/tput.h"
-#include "vmdelay/units.h"
+#include "vmdelay/tcp/ackcomp.h"
+#include "vmdelay/tcp/ackhist.h"
+#include "vmdelay/core/linhist.h"
+#include "vmdelay/match/pktmatch.h"
+#include "vmdelay/tcp/tcpan.h"
+#include "vmdelay/tcp/tput.h"
+#include "vmdelay/core/units.h"
 
 #define US VD_NS_PER_US
 

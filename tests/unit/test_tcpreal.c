@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "vmdelay/decode.h"
-#include "vmdelay/tcpan.h"
-#include "vmdelay/trace.h"
+#include "vmdelay/input/decode.h"
+#include "vmdelay/tcp/tcpan.h"
+#include "vmdelay/input/trace.h"
 
 #define SERVER_PORT 2525
 #define MAX_GAP_US 5000000 /* the capture lasts 3.2 s */

@@ -14,9 +14,9 @@
 #include <cmocka.h>
 
 #include "../../tperf/tperf.h"
-#include "vmdelay/output.h"
-#include "vmdelay/store.h"
-#include "vmdelay/store_transfer.h"
+#include "vmdelay/out/output.h"
+#include "vmdelay/store/store.h"
+#include "vmdelay/store/store_transfer.h"
 
 static char port[16];
 

@@ -22,7 +22,7 @@
 #include <sqlite3.h>
 
 #include "../../tping/tping.h"
-#include "vmdelay/icmp_echo.h"
+#include "vmdelay/net/icmp_echo.h"
 
 #define COOKIE UINT64_C(0xa5a5a5a5deadbeef)
 #define T0 INT64_C(1700000000000000000)

@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "tracerun.h"
-#include "erf.h"
-#include "vmdelay/trace.h"
+#include "input/erf.h"
+#include "vmdelay/input/trace.h"
 
 static void timestamps_convert_exactly(void **state)
 {

@@ -17,8 +17,8 @@
 #include <cmocka.h>
 
 #include "realdata.h"
-#include "vmdelay/decode.h"
-#include "vmdelay/trace.h"
+#include "vmdelay/input/decode.h"
+#include "vmdelay/input/trace.h"
 
 #define MAXP 64
 

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "tracerun.h"
-#include "vmdelay/trace.h"
+#include "vmdelay/input/trace.h"
 
 struct img {
 	uint8_t b[1024];

@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "tracerun.h"
-#include "pcapng.h"
-#include "vmdelay/trace.h"
+#include "input/pcapng.h"
+#include "vmdelay/input/trace.h"
 
 struct img {
 	uint8_t b[8192];

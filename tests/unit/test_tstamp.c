@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "vmdelay/tstamp.h"
+#include "vmdelay/net/tstamp.h"
 
 struct ctl {
 	union {

@@ -12,9 +12,9 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "vmdelay/match.h"
-#include "vmdelay/store.h"
-#include "vmdelay/vantage.h"
+#include "vmdelay/match/match.h"
+#include "vmdelay/store/store.h"
+#include "vmdelay/input/vantage.h"
 
 static void write_file(const char *path, const char *text)
 {

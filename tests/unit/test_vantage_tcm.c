@@ -1,4 +1,4 @@
-/* Unit tests: tcpmon record files as vantage points (lib/vantage_tcm.c): one point per stack
+/* Unit tests: tcpmon record files as vantage points (lib/input/vantage_tcm.c): one point per stack
  * level in stack order, requests and replies at the right layers with the TSC-converted times
  * (ktime real when the TSC is unstable), selectors, detection by content, damaged files. The
  * files are written by lib/tcmrec's writer (tests/golden/tcm_synth.c). */
@@ -17,7 +17,7 @@
 #include "testutil.h"
 #include "../golden/tcm_synth.h"
 #include "vmdelay/record.h"
-#include "vmdelay/vantage.h"
+#include "vmdelay/input/vantage.h"
 
 /* Reads "arg" into set; returns vd_vantage_read's result, err filled. */
 static int read_arg(const char *arg, struct vd_vantage_set *set, struct vd_err *err)
@@ -44,7 +44,7 @@ static void check_level(const struct tcm_synth_opts *o, const struct vd_vantage 
 	unsigned rp = o->responder ? level_tx[l] : level_rx[l];
 	int ai = o->ipv6 ? 15 : 3, guest = o->responder ? 1 : 2;
 	assert_string_equal(v->format, "tcpmon");
-	/* Requests are kept in time order; each reply is paired as it is read (lib/match.c). */
+	/* Requests are kept in time order; each reply is paired as it is read (lib/match/match.c). */
 	assert_int_equal(v->echoes, 2 * (size_t)o->nprobes);
 	assert_int_equal(v->n, (size_t)o->nprobes);
 	assert_int_equal(v->npairs, (size_t)o->nprobes);

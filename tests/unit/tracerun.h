@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmdelay/err.h"
-#include "vmdelay/trace.h"
+#include "vmdelay/core/err.h"
+#include "vmdelay/input/trace.h"
 
 #define TRACERUN_MAX_PKTS 16
 #define TRACERUN_MAX_IFS 8

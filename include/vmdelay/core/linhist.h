@@ -1,0 +1,47 @@
+/* linhist.h — a linear histogram of nanosecond values with a fixed bin width and a bounded
+ * number of bins (values past the last bin go to an overflow count, negatives to underflow),
+ * so its memory does not grow with the number of samples. Used for ACK inter-arrival times
+ * (Rajasekaran et al., Figures 5-10) and per-packet delay CDFs (Kangarlou et al.). */
+#ifndef VMDELAY_LINHIST_H
+#define VMDELAY_LINHIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmdelay/core/vdtime.h"
+
+struct vd_linhist {
+	vd_ns bin_ns;	 /* bin i holds [i * bin_ns, (i + 1) * bin_ns) */
+	size_t max_bins; /* bins never grow past this */
+	size_t nbins;	 /* bins allocated (grow on demand up to max_bins) */
+	uint64_t *count;
+	uint64_t *mark;	    /* per bin: samples added with a mark (e.g. duplicate ACKs) */
+	uint64_t total;	    /* every sample, underflow and overflow included */
+	uint64_t underflow; /* negative values */
+	uint64_t overflow;  /* values >= max_bins * bin_ns */
+	vd_ns min, max;	    /* VD_NS_NONE when empty */
+	int oom;	    /* a growth failed: the sample went to overflow */
+};
+
+/* bin_ns > 0, max_bins > 0. Allocates nothing until the first sample. */
+void vd_linhist_init(struct vd_linhist *h, vd_ns bin_ns, size_t max_bins);
+void vd_linhist_free(struct vd_linhist *h);
+
+/* Adds one value; marked != 0 also counts it in the bin's mark. */
+void vd_linhist_add(struct vd_linhist *h, vd_ns v, int marked);
+
+/* Number of values strictly below limit: exact when limit is a multiple of bin_ns, otherwise
+ * counted up to the bin holding limit (callers choose a bin width that divides it). */
+uint64_t vd_linhist_count_below(const struct vd_linhist *h, vd_ns limit);
+
+/* The value below which a fraction p (0..1) of the samples lies, as the upper edge of the bin
+ * where the cumulative count reaches p * total (at most the largest value); VD_NS_NONE when
+ * empty. */
+vd_ns vd_linhist_quantile(const struct vd_linhist *h, double p);
+
+/* Modes: bins whose count is larger than both neighbours' (a plateau counts once, at its first
+ * bin) and at least min_share of the samples. Writes up to max bin indexes, largest count first
+ * (ties: lower bin first); returns how many. */
+size_t vd_linhist_modes(const struct vd_linhist *h, double min_share, size_t *idx, size_t max);
+
+#endif

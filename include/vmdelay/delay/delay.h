@@ -1,0 +1,75 @@
+/* delay.h — per-layer delay from matched probes (issue 3): RTT per probe at every vantage point,
+ * ΔRTT between adjacent vantage points (Whiteaker et al. Table 1: ΔKern = kernel RTT - wire RTT,
+ * ...), and with aligned clocks the one-way send and receive delay of every layer (Figure 5). */
+#ifndef VMDELAY_DELAY_H
+#define VMDELAY_DELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmdelay/delay/align.h"
+#include "vmdelay/core/err.h"
+#include "vmdelay/match/match.h"
+#include "vmdelay/input/probe.h"
+#include "vmdelay/core/stats.h"
+#include "vmdelay/input/vantage.h"
+
+struct vd_delay_opts {
+	enum vd_align_method align;
+	size_t rest;  /* --rest N: the first and last N probes are at rest; 0: tping's phase
+		       * column when present, else every probe calibrates */
+	vd_ns window; /* vd_match_opts.window */
+};
+
+/* The fit that brought vantage point `vantage`'s clock onto the reference (the outermost
+ * vantage point's clock), against the nearest outer vantage point already aligned. */
+struct vd_delay_align {
+	size_t vantage, against;
+	struct vd_clock_fit fit;
+};
+
+enum vd_delay_dir { VD_DIR_RTT, VD_DIR_SEND, VD_DIR_RECV, VD_DIR__COUNT };
+
+/* Phase filter for summaries: a value of enum vd_phase, or VD_PHASE_ALL. */
+#define VD_PHASE_ALL (-1)
+
+struct vd_delay {
+	struct vd_vantage *const *vps;
+	size_t nvp;
+	struct vd_probe_map map; /* n probes */
+	int8_t *phase;		 /* per probe, -1 when unknown */
+	int have_phases;
+	int *aligned;	  /* per vantage point: times comparable with the reference clock */
+	size_t *clock_id; /* per vantage point: the first vantage point on its clock */
+	vd_ns *req, *rep; /* n * nvp times on the reference clock (VD_NS_NONE: absent or
+			   * not aligned) */
+	struct vd_delay_align *aligns;
+	size_t naligns;
+	size_t rest_probes; /* probes that calibrated the clocks */
+};
+
+/* Matches (vd_match_pairs on every vantage point, then vd_match_probes), labels phases, aligns
+ * clocks. Warnings (a clock that could not be aligned) go to err->msg with return 0 and
+ * warn set. Returns 0, or -1 on error. */
+int vd_delay_analyze(struct vd_vantage *const *vps, size_t nvp, const struct vd_delay_opts *opts,
+		     struct vd_delay *d, int *warn, struct vd_err *err);
+void vd_delay_free(struct vd_delay *d);
+
+/* Layers: 1..nvp-1 lie between vantage point L-1 (outer) and L (inner); layer 0 is the total,
+ * from the outermost (0) to the innermost (nvp-1). For a probe: RTT difference (inner - outer),
+ * send delay (outer request - inner request) or receive delay (inner reply - outer reply),
+ * VD_NS_NONE when a vantage point missed the probe or (send, receive) the clocks are not
+ * comparable: different labels without alignment. */
+vd_ns vd_delay_layer(const struct vd_delay *d, size_t probe, size_t layer, enum vd_delay_dir dir);
+vd_ns vd_delay_rtt(const struct vd_delay *d, size_t probe, size_t v);
+
+/* Summaries over the probes of a phase (or VD_PHASE_ALL). Return 0 or -1 (out of memory). */
+int vd_delay_summary_rtt(const struct vd_delay *d, size_t v, int phase, struct vd_summary *s);
+int vd_delay_summary_layer(const struct vd_delay *d, size_t layer, enum vd_delay_dir dir, int phase,
+			   struct vd_summary *s);
+/* Phases to report: VD_PHASE_ALL first, then each phase some probe has. Returns the count. */
+size_t vd_delay_phases(const struct vd_delay *d, int out[VD_PHASE__COUNT + 1]);
+const char *vd_delay_phase_name(int phase);	      /* "all", "rest-pre", "load", "rest-post" */
+const char *vd_delay_dir_name(enum vd_delay_dir dir); /* "rtt", "send", "recv" */
+
+#endif

@@ -1,0 +1,70 @@
+/* trace.h — packet trace readers behind one small ops table: classic pcap (µs and ns), pcapng
+ * (every interface its own vantage point, any if_tsresol / if_tsoffset), Endace DAG ERF.
+ * The format is found from the file's magic number, never its name. */
+#ifndef VMDELAY_TRACE_H
+#define VMDELAY_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vmdelay/core/err.h"
+#include "vmdelay/core/vdtime.h"
+
+/* LINKTYPE_* values (tcpdump.org/linktypes.html) used by the decoder. */
+enum {
+	VD_LINK_NULL = 0,
+	VD_LINK_ETHERNET = 1,
+	VD_LINK_RAW = 101,
+	VD_LINK_LOOP = 108,
+	VD_LINK_LINUX_SLL = 113,
+	VD_LINK_IPV4 = 228,
+	VD_LINK_IPV6 = 229,
+	VD_LINK_LINUX_SLL2 = 276,
+};
+
+struct vd_pkt {
+	vd_ns ts;              /* capture time, CLOCK_REALTIME-like epoch ns */
+	uint32_t iface;        /* pcapng interface id (per section, renumbered file-wide), ERF port */
+	int linktype;          /* LINKTYPE_* of this packet's interface */
+	const uint8_t *data;   /* valid until the next vd_trace_next() */
+	uint32_t caplen;       /* bytes in data */
+	uint32_t wirelen;      /* bytes on the wire */
+	uint64_t index;        /* 1-based packet number in the file (like tshark's frame.number) */
+	uint64_t offset;       /* byte offset of the packet's record / block in the file */
+};
+
+struct vd_trace;
+
+/* Opens path and detects the format. -1 with a message naming the file on failure. */
+int vd_trace_open(const char *path, struct vd_trace **out, struct vd_err *err);
+
+/* Next packet: 1, end of file: 0, damaged file: -1 with a message naming file and offset
+ * (packets before the damage were returned normally). */
+int vd_trace_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err);
+
+void vd_trace_close(struct vd_trace *tr);
+
+const char *vd_trace_format(const struct vd_trace *tr); /* "pcap", "pcapng", "erf" */
+size_t vd_trace_interface_count(const struct vd_trace *tr);
+/* Interface name (pcapng if_name, "port0" for ERF, NULL if none known). */
+const char *vd_trace_interface_name(const struct vd_trace *tr, uint32_t iface);
+
+/* Added by the readers (append-only). */
+
+/* Like vd_trace_open on an open stream (fmemopen() for fuzzing, a pipe: need not seek): takes
+ * ownership of f, which is closed by vd_trace_close() or on failure. name is used in messages.
+ * format NULL detects it from the magic number; "pcap", "pcapng" or "erf" forces a reader. */
+int vd_trace_open_file(FILE *f, const char *name, const char *format, struct vd_trace **out,
+		       struct vd_err *err);
+
+/* LINKTYPE_* of an interface, -1 if iface is not known (yet). */
+int vd_trace_interface_linktype(const struct vd_trace *tr, uint32_t iface);
+
+/* The name given to vd_trace_open / vd_trace_open_file. */
+const char *vd_trace_name(const struct vd_trace *tr);
+
+/* Records read but not returned as packets (ERF META/PAD and other non-packet types). */
+uint64_t vd_trace_skipped(const struct vd_trace *tr);
+
+#endif

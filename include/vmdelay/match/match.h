@@ -1,0 +1,55 @@
+/* match.h — ICMP echo matching (issue 3): requests with their replies within a vantage point, and
+ * the same probe across vantage points listed from the outermost to the innermost. Survives loss
+ * at one point, duplicates, retransmissions and reordering (docs/methodology.md, "Matching"). */
+#ifndef VMDELAY_MATCH_H
+#define VMDELAY_MATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmdelay/core/err.h"
+#include "vmdelay/input/vantage.h"
+
+/* Pairing is streamed: vd_vantage_add hands every echo to vd_match_add, which pairs a reply with
+ * the earliest still-unmatched earlier request (order added) with the same family, id and seq
+ * and swapped addresses (tshark's rule), appending to v->pairs. A request must already be in
+ * v->ev[v->n - 1]. Returns 0, or -1 out of memory. */
+int vd_match_add(struct vd_vantage *v, const struct vd_echo *e);
+void vd_match_state_free(struct vd_match_state *s);
+
+/* Completes v's pairing: sorts v->pairs by request time and fills v->stats (requests left
+ * without a reply, duplicates). May be called again after more events are added.
+ * Returns 0, or -1 out of memory. */
+int vd_match_pairs(struct vd_vantage *v, struct vd_err *err);
+
+struct vd_match_opts {
+	/* A pair joins the probe nearest in time (after a coarse clock offset) with a compatible
+	 * key, if no farther than this; 0: 10 s, well under the 65 s a 16-bit seq takes to wrap
+	 * at 1000 probes/s. */
+	vd_ns window;
+};
+
+/* Probes across vantage points: cell[p * nvp + v] is the index into vps[v]->pairs of probe p
+ * at vantage point v, or -1. Probes are sorted by time. */
+struct vd_probe_map {
+	size_t nvp, n;
+	int64_t *cell;
+	int8_t *phase; /* enum vd_phase from tping's phase column, or -1 */
+};
+
+/* Matches the pairs of every vantage point (vd_match_pairs must have run) into probes. Keys: the
+ * request's family, addresses, ICMP id and seq when both sides know them; a tping row knows only
+ * its seq, so it matches a trace's probe by seq (low 16 bits) and nearest time. A second pair on
+ * the same probe at one vantage point counts as a duplicate there. Returns 0 or -1. */
+int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_match_opts *opts,
+		    struct vd_probe_map *map, struct vd_err *err);
+void vd_probe_map_free(struct vd_probe_map *map);
+
+/* The request event of probe p at vantage point v, or NULL. */
+const struct vd_echo *vd_probe_req(const struct vd_probe_map *m, struct vd_vantage *const *vps,
+				   size_t p, size_t v);
+/* The pair (the reply's time and index) of probe p at vantage point v, or NULL. */
+const struct vd_echo_pair *vd_probe_pair(const struct vd_probe_map *m,
+					 struct vd_vantage *const *vps, size_t p, size_t v);
+
+#endif

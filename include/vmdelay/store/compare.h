@@ -1,0 +1,75 @@
+/* compare.h — cross-run comparison of stored results (issue 6): the per-layer Δ medians and 99th
+ * percentiles of the `results` table (docs/schema.md), grouped by testbed, scenario, load, label or
+ * run, side by side. Used by `vmdelay-analyze compare`. */
+#ifndef VMDELAY_COMPARE_H
+#define VMDELAY_COMPARE_H
+
+#include <stddef.h>
+
+#include "vmdelay/core/err.h"
+#include "vmdelay/core/vdtime.h"
+
+struct sqlite3;
+
+/* What a group of runs is keyed by (--by). */
+enum vd_compare_key {
+	VD_CMP_TESTBED,  /* testbeds.name */
+	VD_CMP_SCENARIO, /* runs.scenario */
+	VD_CMP_LOAD,     /* run_meta 'load' (set by testbeds/run), else params' "load" */
+	VD_CMP_LABEL,    /* runs.label */
+	VD_CMP_RUN,      /* runs.id: every run its own column */
+	VD_CMP__COUNT
+};
+
+#define VD_COMPARE_MAX_BY 5
+
+struct vd_compare_opts {
+	enum vd_compare_key by[VD_COMPARE_MAX_BY];
+	size_t nby;
+	const char *metric; /* GLOB on results.metric, NULL: every metric */
+	const char *phase;  /* exact results.phase, NULL: every phase */
+};
+
+/* One result row of the comparison: a metric at a vantage point, phase and direction. */
+struct vd_compare_row {
+	char *metric, *vantage, *phase, *direction;
+};
+
+/* The value of one row for one group: the median over the group's runs of each run's stored
+ * median_ns and p99_ns (VD_NS_NONE where no run of the group has that row). */
+struct vd_compare_cell {
+	size_t runs;
+	vd_ns median;
+	vd_ns p99;
+};
+
+struct vd_compare {
+	size_t ngroups;
+	char ***group_keys; /* [group][by index]: the key values naming each group */
+	size_t *group_runs; /* runs in each group (with at least one matching result) */
+	size_t nrows;
+	struct vd_compare_row *rows;  /* in the order first stored */
+	struct vd_compare_cell *cells; /* [row * ngroups + group] */
+	struct vd_compare_opts opts;
+};
+
+/* Parses "testbed,scenario,load" into opts->by. -1 with a message naming the bad word. */
+int vd_compare_parse_by(const char *spec, struct vd_compare_opts *opts, struct vd_err *err);
+
+/* "testbed", "scenario", ... */
+const char *vd_compare_key_name(enum vd_compare_key k);
+
+/* Reads every complete run's median_ns and p99_ns results from db and groups them. Groups are
+ * in the order of their first run; rows in the order first stored. */
+int vd_compare_query(struct sqlite3 *db, const struct vd_compare_opts *opts, struct vd_compare **out,
+		     struct vd_err *err);
+
+/* The cell of row r, group g. */
+const struct vd_compare_cell *vd_compare_cell(const struct vd_compare *c, size_t r, size_t g);
+
+/* A group's keys joined with '/', e.g. "netns/whiteaker/cpu", into buf. */
+void vd_compare_group_name(const struct vd_compare *c, size_t g, char *buf, size_t len);
+
+void vd_compare_free(struct vd_compare *c);
+
+#endif

@@ -1,0 +1,104 @@
+/* tcpan.h — per-flow TCP analysis at each vantage point, fed one decoded packet at a time:
+ * the pure-ACK inter-arrival histogram (ackhist.h), bytes acknowledged per interval at the RTT
+ * timescale and at a long interval (tput.h), handshake or sampled RTT, data and ACK counts.
+ * Memory: one state per flow and vantage point (tcpflow.h), independent of trace length.
+ * Papers: Rajasekaran et al. section 4 and Figure 2; Kangarlou et al. (sequence/time data). */
+#ifndef VMDELAY_TCPAN_H
+#define VMDELAY_TCPAN_H
+
+#include <stdint.h>
+
+#include "vmdelay/tcp/ackcomp.h"
+#include "vmdelay/tcp/ackhist.h"
+#include "vmdelay/input/decode.h"
+#include "vmdelay/tcp/tcpflow.h"
+#include "vmdelay/tcp/tput.h"
+
+enum vd_tcpan_rtt_src { VD_RTT_NONE, VD_RTT_HANDSHAKE, VD_RTT_SAMPLE, VD_RTT_FIXED };
+
+/* Which throughput series a sample belongs to. */
+enum { VD_TPUT_RTT, VD_TPUT_LONG };
+
+struct vd_tcpan_flow;
+
+struct vd_tcpan_opts {
+	vd_ns bin_ns;	  /* ACK histogram bin width (10 µs) */
+	size_t max_bins;  /* histogram bins kept per flow (gaps beyond: overflow) */
+	vd_ns ref_ns;	  /* one full segment at the bottleneck rate */
+	unsigned min_run; /* compressed gaps in a row for an ACK-compression event */
+	double xc_factor; /* two-point compression: spacing shrunk by more than this (2) */
+	vd_ns interval;	  /* the long throughput timescale (1 s) */
+	vd_ns rtt;	  /* the RTT timescale; 0: per flow from the handshake or a sample */
+	size_t max_flows;
+	/* Optional: every closed throughput interval of a flow's ACK stream. */
+	void (*series)(void *ctx, const struct vd_tcpan_flow *f, int which, vd_ns start, vd_ns len,
+		       uint64_t bytes, int partial);
+	/* Optional: every data segment and ACK (sequence/time graph data). kind 'D' data (value =
+	 * seq, len = payload), 'A' ACK (value = ack number), relative to the flow's first seq/ack.
+	 */
+	void (*seqpoint)(void *ctx, const struct vd_tcpan_flow *f, vd_ns ts, char kind,
+			 uint32_t rel, uint32_t len);
+	void *ctx;
+};
+
+/* One direction of a flow: what endpoint e sent. Its ACKs acknowledge the other endpoint. */
+struct vd_tcpan_dir {
+	uint64_t pkts, data_pkts, payload_bytes, retrans;
+	uint64_t wire_segs;  /* data segments on the wire: a super-packet counts its gso_segs */
+	uint32_t max_segs;   /* the most wire segments one data packet carried */
+	int syn, fin, have_seq;
+	uint32_t isn, fin_seq, seq_hi, seq_base;
+	struct vd_ackhist ah; /* this endpoint's pure ACKs */
+	struct vd_ackcomp xc; /* the same ACKs against another vantage point (Paxson) */
+	int have_ack;
+	uint32_t ack_hi, ack_base;
+	uint64_t acked_bytes; /* bytes of the other side's data acknowledged */
+	vd_ns first_ack_ts, last_adv_ts;
+	struct vd_tput tp[2]; /* VD_TPUT_RTT, VD_TPUT_LONG */
+	int tp_rtt_on;
+};
+
+struct vd_tcpan_flow {
+	struct vd_flowkey key;
+	struct vd_tcpan *an;
+	size_t idx; /* order of appearance */
+	struct vd_tcpan_dir d[2];
+	vd_ns first_ts, last_ts;
+	int first_was_syn;
+	vd_ns syn_ts;
+	int syn_dir, synack_seen;
+	vd_ns rtt;
+	enum vd_tcpan_rtt_src rtt_src;
+	int probing, probe_dir;
+	uint32_t probe_end;
+	vd_ns probe_ts;
+	void *user; /* for the caller (e.g. open plot files) */
+};
+
+struct vd_tcpan;
+
+struct vd_tcpan *vd_tcpan_create(const struct vd_tcpan_opts *o);
+void vd_tcpan_destroy(struct vd_tcpan *an);
+
+/* A TCP packet (d->l4 == VD_L4_TCP) seen at vantage point v. Returns 0, or -1 when the flow
+ * table is full (the packet is counted in vd_tcpan_refused and ignored). */
+int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d);
+
+/* Closes every open throughput interval (call once, at the end of the traces). */
+void vd_tcpan_finish(struct vd_tcpan *an);
+
+size_t vd_tcpan_flow_count(const struct vd_tcpan *an);
+struct vd_tcpan_flow *vd_tcpan_flow(struct vd_tcpan *an, size_t i);
+/* The same 4-tuple at vantage point v, or NULL; *same_dir: endpoint 0 is the same host. */
+struct vd_tcpan_flow *vd_tcpan_find(struct vd_tcpan *an, uint32_t v, const struct vd_flowkey *k,
+				    int *same_dir);
+uint64_t vd_tcpan_refused(const struct vd_tcpan *an);
+
+/* The flow of packet d at vantage point v if it exists (never creates); *dir as in add. */
+struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const struct vd_decoded *d,
+				      int *dir);
+
+/* The endpoint that sent the most payload (its data is what the other side's ACKs clock). */
+int vd_tcpan_data_dir(const struct vd_tcpan_flow *f);
+
+#endif

@@ -1,0 +1,64 @@
+/* tcpflow.h — TCP flows keyed by their 4-tuple (and a vantage point), in a table whose size
+ * is bounded: memory grows with the number of flows, never with the trace. Entries keep their
+ * insertion order, so reports list flows in the order they first appeared. */
+#ifndef VMDELAY_TCPFLOW_H
+#define VMDELAY_TCPFLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmdelay/input/decode.h"
+
+#define VD_TCP_FIN 0x01
+#define VD_TCP_SYN 0x02
+#define VD_TCP_RST 0x04
+#define VD_TCP_PSH 0x08
+#define VD_TCP_ACK 0x10
+
+/* Sequence-space comparison modulo 2^32 (RFC 9293 section 3.4). */
+static inline int vd_seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+/* A pure ACK: ACK set, no payload, no SYN, FIN or RST (the ACK stream of Rajasekaran et al.). */
+static inline int vd_tcp_is_pure_ack(const struct vd_decoded *d)
+{
+	return d->l4 == VD_L4_TCP && d->tcp_payload_len == 0 && (d->tcp_flags & VD_TCP_ACK) &&
+	       !(d->tcp_flags & (VD_TCP_SYN | VD_TCP_FIN | VD_TCP_RST));
+}
+
+/* Endpoint 0 is the sender of the first packet seen (the SYN's sender when the capture has it). */
+struct vd_flowkey {
+	uint32_t vantage;
+	struct vd_addr addr[2];
+	uint16_t port[2];
+};
+
+struct vd_flowtab;
+
+/* value_size bytes of zeroed state per flow; at most max_flows flows. NULL when out of memory. */
+struct vd_flowtab *vd_flowtab_create(size_t max_flows, size_t value_size);
+void vd_flowtab_destroy(struct vd_flowtab *t);
+
+/* The flow of TCP packet d at vantage point v, created if new (unless the table is full: NULL,
+ * counted in vd_flowtab_refused). *dir: 0 when d was sent by endpoint 0, else 1. */
+void *vd_flowtab_get(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir);
+
+/* The flow of packet d at vantage point v, or NULL (never creates). */
+void *vd_flowtab_peek(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir);
+
+/* The flow with this key at another vantage point (addresses in either order), or NULL;
+ * *same_dir says whether its endpoint 0 is the same host as key's endpoint 0. */
+void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_flowkey *key,
+		      int *same_dir);
+
+size_t vd_flowtab_count(const struct vd_flowtab *t);
+uint64_t vd_flowtab_refused(const struct vd_flowtab *t);
+void *vd_flowtab_value(struct vd_flowtab *t, size_t i); /* i-th flow in insertion order */
+const struct vd_flowkey *vd_flowtab_key(const struct vd_flowtab *t, size_t i);
+
+/* "addr:port" of endpoint e (IPv6 as [addr]:port) into buf. */
+void vd_flowkey_endpoint(const struct vd_flowkey *k, int e, char *buf, size_t n);
+
+#endif

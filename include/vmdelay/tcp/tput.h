@@ -1,0 +1,44 @@
+/* tput.h — a throughput series: bytes acknowledged per interval (Rajasekaran et al., Figure 2:
+ * the RTT timescale and 1 s). Streaming: each interval is handed to a callback when it closes,
+ * so memory does not grow with the trace; a running summary of the closed intervals is kept. */
+#ifndef VMDELAY_TPUT_H
+#define VMDELAY_TPUT_H
+
+#include <stdint.h>
+
+#include "vmdelay/core/stats.h"
+#include "vmdelay/core/vdtime.h"
+
+/* One closed interval [start, start + len): bytes acknowledged in it. partial: the last interval
+ * of the series, cut short by the end of the trace (len is then the part actually covered).
+ * Two or more empty intervals in a row come as one call (bytes 0, len = their total length). */
+typedef void (*vd_tput_emit_fn)(void *ctx, vd_ns start, vd_ns len, uint64_t bytes, int partial);
+
+struct vd_tput {
+	vd_ns interval;
+	vd_ns t0; /* start of the series: the first sample's time */
+	int started;
+	int64_t cur; /* index of the open interval */
+	uint64_t cur_bytes;
+	vd_ns last_ts;
+	uint64_t total;		  /* every byte added */
+	uint64_t intervals;	  /* closed full intervals */
+	double sum_bps, sum_bps2; /* over closed full intervals, for mean and SD */
+	double min_bps, max_bps;
+	vd_tput_emit_fn emit;
+	void *ctx;
+};
+
+void vd_tput_init(struct vd_tput *t, vd_ns interval, vd_tput_emit_fn emit, void *ctx);
+
+/* bytes newly acknowledged at ts (ts never earlier than the series start; earlier samples are
+ * counted in the first interval). */
+void vd_tput_add(struct vd_tput *t, vd_ns ts, uint64_t bytes);
+
+/* Closes the open interval (emitted as partial unless it ended exactly on a boundary). */
+void vd_tput_finish(struct vd_tput *t);
+
+double vd_tput_mean_bps(const struct vd_tput *t); /* NAN with no full interval */
+double vd_tput_sd_bps(const struct vd_tput *t);	  /* NAN with fewer than two */
+
+#endif

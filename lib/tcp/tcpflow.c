@@ -1,0 +1,232 @@
+/* tcpflow.c — bounded flow table keyed by vantage point and 4-tuple (see tcpflow.h). */
+#include "vmdelay/tcp/tcpflow.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct entry {
+	struct vd_flowkey key;
+	void *value;
+};
+
+struct vd_flowtab {
+	size_t max_flows, value_size;
+	struct entry *entries; /* insertion order */
+	size_t n, cap;
+	uint32_t *slots; /* open addressing: entry index + 1, 0 = empty */
+	size_t nslots;	 /* power of two, >= 2 * max used */
+	uint64_t refused;
+};
+
+struct vd_flowtab *vd_flowtab_create(size_t max_flows, size_t value_size)
+{
+	struct vd_flowtab *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->max_flows = max_flows ? max_flows : 1;
+	t->value_size = value_size;
+	t->nslots = 64;
+	t->slots = calloc(t->nslots, sizeof(*t->slots));
+	if (!t->slots) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void vd_flowtab_destroy(struct vd_flowtab *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		free(t->entries[i].value);
+	free(t->entries);
+	free(t->slots);
+	free(t);
+}
+
+static size_t addr_len(const struct vd_addr *a)
+{
+	return a->family == AF_INET6 ? 16 : 4;
+}
+
+static int addr_eq(const struct vd_addr *a, const struct vd_addr *b)
+{
+	return a->family == b->family && memcmp(a->bytes, b->bytes, addr_len(a)) == 0;
+}
+
+/* One endpoint, a word at a time (this runs for every packet): multiply-xorshift mixing. */
+static uint64_t mix64(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+static uint64_t hash_ep(uint64_t h, const struct vd_addr *a, uint16_t port)
+{
+	if (a->family == AF_INET6) {
+		uint64_t w[2];
+		memcpy(w, a->bytes, 16);
+		h = mix64(mix64(h, w[0]), w[1]);
+	} else {
+		uint32_t w;
+		memcpy(&w, a->bytes, 4);
+		h = mix64(h, w);
+	}
+	return mix64(h, port);
+}
+
+/* Symmetric in the two endpoints, so both directions land on the same chain. */
+static uint64_t hash_key(uint32_t vantage, const struct vd_addr *a0, uint16_t p0,
+			 const struct vd_addr *a1, uint16_t p1)
+{
+	uint64_t base = 0xcbf29ce484222325ULL ^ vantage;
+	return hash_ep(base, a0, p0) + hash_ep(base, a1, p1);
+}
+
+/* 1: same orientation, 2: reversed, 0: other flow. */
+static int key_match(const struct vd_flowkey *k, uint32_t vantage, const struct vd_addr *a0,
+		     uint16_t p0, const struct vd_addr *a1, uint16_t p1)
+{
+	if (k->vantage != vantage)
+		return 0;
+	if (k->port[0] == p0 && k->port[1] == p1 && addr_eq(&k->addr[0], a0) &&
+	    addr_eq(&k->addr[1], a1))
+		return 1;
+	if (k->port[0] == p1 && k->port[1] == p0 && addr_eq(&k->addr[0], a1) &&
+	    addr_eq(&k->addr[1], a0))
+		return 2;
+	return 0;
+}
+
+static size_t lookup(const struct vd_flowtab *t, uint32_t vantage, const struct vd_addr *a0,
+		     uint16_t p0, const struct vd_addr *a1, uint16_t p1, int *how)
+{
+	size_t mask = t->nslots - 1;
+	size_t s = (size_t)hash_key(vantage, a0, p0, a1, p1) & mask;
+	for (;; s = (s + 1) & mask) {
+		uint32_t e = t->slots[s];
+		if (!e) {
+			*how = 0;
+			return s;
+		}
+		int m = key_match(&t->entries[e - 1].key, vantage, a0, p0, a1, p1);
+		if (m) {
+			*how = m;
+			return s;
+		}
+	}
+}
+
+static int rehash(struct vd_flowtab *t)
+{
+	size_t nslots = t->nslots * 2;
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	if (!slots)
+		return -1;
+	free(t->slots);
+	t->slots = slots;
+	t->nslots = nslots;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct vd_flowkey *k = &t->entries[i].key;
+		int how;
+		size_t s =
+		    lookup(t, k->vantage, &k->addr[0], k->port[0], &k->addr[1], k->port[1], &how);
+		t->slots[s] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+void *vd_flowtab_get(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir)
+{
+	int how;
+	size_t s = lookup(t, vantage, &d->src, d->sport, &d->dst, d->dport, &how);
+	if (how) {
+		*dir = how == 1 ? 0 : 1;
+		return t->entries[t->slots[s] - 1].value;
+	}
+	if (t->n >= t->max_flows) {
+		t->refused++;
+		return NULL;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct entry *e = realloc(t->entries, cap * sizeof(*e));
+		if (!e)
+			return NULL;
+		t->entries = e;
+		t->cap = cap;
+	}
+	void *value = calloc(1, t->value_size ? t->value_size : 1);
+	if (!value)
+		return NULL;
+	struct entry *e = &t->entries[t->n];
+	memset(&e->key, 0, sizeof(e->key));
+	e->key.vantage = vantage;
+	e->key.addr[0] = d->src;
+	e->key.addr[1] = d->dst;
+	e->key.port[0] = d->sport;
+	e->key.port[1] = d->dport;
+	e->value = value;
+	t->slots[s] = (uint32_t)(++t->n);
+	if (t->n * 2 > t->nslots && rehash(t))
+		return NULL;
+	*dir = 0;
+	return value;
+}
+
+void *vd_flowtab_peek(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir)
+{
+	int how;
+	size_t s = lookup(t, vantage, &d->src, d->sport, &d->dst, d->dport, &how);
+	if (!how)
+		return NULL;
+	*dir = how == 1 ? 0 : 1;
+	return t->entries[t->slots[s] - 1].value;
+}
+
+void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_flowkey *key,
+		      int *same_dir)
+{
+	int how;
+	size_t s =
+	    lookup(t, vantage, &key->addr[0], key->port[0], &key->addr[1], key->port[1], &how);
+	if (!how)
+		return NULL;
+	*same_dir = how == 1;
+	return t->entries[t->slots[s] - 1].value;
+}
+
+size_t vd_flowtab_count(const struct vd_flowtab *t)
+{
+	return t->n;
+}
+
+uint64_t vd_flowtab_refused(const struct vd_flowtab *t)
+{
+	return t->refused;
+}
+
+void *vd_flowtab_value(struct vd_flowtab *t, size_t i)
+{
+	return i < t->n ? t->entries[i].value : NULL;
+}
+
+const struct vd_flowkey *vd_flowtab_key(const struct vd_flowtab *t, size_t i)
+{
+	return i < t->n ? &t->entries[i].key : NULL;
+}
+
+void vd_flowkey_endpoint(const struct vd_flowkey *k, int e, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	const struct vd_addr *ad = &k->addr[e ? 1 : 0];
+	inet_ntop(ad->family == AF_INET6 ? AF_INET6 : AF_INET, ad->bytes, a, sizeof(a));
+	if (ad->family == AF_INET6)
+		snprintf(buf, n, "[%s]:%u", a, k->port[e ? 1 : 0]);
+	else
+		snprintf(buf, n, "%s:%u", a, k->port[e ? 1 : 0]);
+}
