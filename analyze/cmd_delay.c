@@ -12,7 +12,7 @@
 #include "vmdelay/delay/delay.h"
 #include "vmdelay/core/err.h"
 #include "vmdelay/core/units.h"
-#include "vmdelay/input/vantage.h"
+#include "vmdelay/match/vantage.h"
 
 static void usage(FILE *f, const char *prog, const struct analyze_command *commands)
 {
@@ -175,7 +175,7 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		}
 
 	struct vd_vantage_set set = {0};
-	struct vd_vantage_read_opts ropts = {.progress = !quiet && isatty(STDERR_FILENO)};
+	struct vd_echo_read_opts ropts = {.progress = !quiet && isatty(STDERR_FILENO)};
 	int failed = 0;
 	for (int i = 0; i < nspec; i++) {
 		size_t before = set.n;

@@ -19,7 +19,7 @@
 #include "vmdelay/tcp/tcpagg.h"
 #include "vmdelay/input/trace.h"
 #include "vmdelay/core/units.h"
-#include "vmdelay/input/vantage.h"
+#include "vmdelay/match/vantage.h"
 
 static const char usage[] =
     "usage: vmdelay-analyze tcp [options] VANTAGE...\n"

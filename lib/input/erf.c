@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "bytes.h"
-#include "trace_ops.h"
+#include "trace_reader.h"
 
 #define ERF_HDR 16
 #define ERF_EXT_BIT 0x80

@@ -1,4 +1,4 @@
-/* erf.h — Endace DAG ERF helpers shared by the reader (erf.c), the format detection (trace.c)
+/* erf.h — Endace DAG ERF helpers shared by the reader (erf.c), the format detection (format.c)
  * and the tests. ERF: Endace "Extensible Record Format" (EDM11-01). */
 #ifndef VMDELAY_ERF_H
 #define VMDELAY_ERF_H

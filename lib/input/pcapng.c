@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "bytes.h"
-#include "trace_ops.h"
+#include "trace_reader.h"
 
 #define BT_SHB 0x0a0d0d0au
 #define BT_IDB 1u

@@ -6,7 +6,7 @@
  * vmdelay-analyze's time); anything older or rarer goes through libpcap itself, a pipe too
  * (libpcap gets a stream replaying the bytes format detection read ahead). */
 #define _GNU_SOURCE /* fopencookie */
-#include "trace_ops.h"
+#include "trace_reader.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>

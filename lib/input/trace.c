@@ -1,79 +1,28 @@
 /* trace.c — opens a packet trace, recognises its format from the first bytes (never from the
  * name) and dispatches to the reader's ops table: classic pcap (pcapsrc.c), pcapng (pcapng.c),
- * Endace ERF (erf.c). Also the bounded reads and error messages the block readers share. */
-#include "trace_ops.h"
+ * Endace ERF (erf.c). */
+#include "vmdelay/input/trace.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
-#include "erf.h"
+#include "trace_reader.h"
+#include "vmdelay/input/format.h"
 
-int vd_trace_fail(const struct vd_trace *tr, struct vd_err *err, uint64_t off, const char *fmt, ...)
-{
-	char msg[384];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return vd_err_set(err, "%s: offset %llu: %s", tr->name, (unsigned long long)off, msg);
-}
-
-ssize_t vd_trace_peek(struct vd_trace *tr, size_t n, const uint8_t **p, struct vd_err *err)
-{
-	size_t avail = tr->wlen - tr->wpos;
-	if (avail < n && !tr->eof) {
-		if (avail)
-			memmove(tr->buf, tr->buf + tr->wpos, avail);
-		tr->wpos = 0;
-		tr->wlen = avail;
-		size_t cap = n > VD_TRACE_CHUNK ? n : VD_TRACE_CHUNK;
-		if (cap > tr->bufcap) {
-			uint8_t *b = realloc(tr->buf, cap);
-			if (!b)
-				return vd_err_set(err, "%s: out of memory (%zu bytes)", tr->name,
-						  cap);
-			tr->buf = b;
-			tr->bufcap = cap;
-		}
-		while (tr->wlen < n && !tr->eof) {
-			size_t got = fread(tr->buf + tr->wlen, 1, tr->bufcap - tr->wlen, tr->f);
-			if (got == 0) {
-				if (ferror(tr->f))
-					return vd_trace_fail(tr, err, tr->off + tr->wlen,
-							     "read error: %s", strerror(errno));
-				tr->eof = 1;
-			}
-			tr->wlen += got;
-		}
-		avail = tr->wlen;
-	}
-	*p = tr->buf + tr->wpos;
-	return (ssize_t)(avail < n ? avail : n);
-}
-
-void vd_trace_consume(struct vd_trace *tr, size_t n)
-{
-	tr->wpos += n;
-	tr->off += n;
-}
-
-/* pcapng starts with the Section Header Block type, classic pcap with its 4 magics (µs / ns,
- * either byte order). ERF has no magic: erf.c checks the first record header is plausible. */
+/* The trace formats among those format.c recognises; NULL for anything else. */
 static const struct vd_trace_ops *detect(const uint8_t *b, size_t n)
 {
-	if (n >= 4) {
-		uint32_t m = vd_le32(b);
-		if (m == 0x0a0d0d0a)
-			return &vd_pcapng_ops;
-		if (m == 0xa1b2c3d4 || m == 0xd4c3b2a1 || m == 0xa1b23c4d || m == 0x4d3cb2a1)
-			return &vd_pcapsrc_ops;
-	}
-	if (vd_erf_looks_like(b, n))
+	switch (vd_format_detect(b, n)) {
+	case VD_FORMAT_PCAP:
+		return &vd_pcapsrc_ops;
+	case VD_FORMAT_PCAPNG:
+		return &vd_pcapng_ops;
+	case VD_FORMAT_ERF:
 		return &vd_erf_ops;
-	return NULL;
+	default:
+		return NULL;
+	}
 }
 
 static const struct vd_trace_ops *by_name(const char *format)
@@ -109,7 +58,7 @@ int vd_trace_open_file(FILE *f, const char *name, const char *format, struct vd_
 
 	/* The first bytes go into the read window, so pcapng and ERF can also come from a pipe. */
 	const uint8_t *head;
-	ssize_t got = vd_trace_peek(tr, 64, &head, err);
+	ssize_t got = vd_trace_peek(tr, VD_FORMAT_HEAD, &head, err);
 	if (got < 0)
 		goto fail;
 	size_t n = (size_t)got;

@@ -1,5 +1,5 @@
 /* vantage_tcm.c — tcpmon record files (docs/formats/tcpmon.md; issue 5) as vantage points of
- * vmdelay-analyze (issue 3). tcpmon stamps a packet once per layer, and a layer sees one
+ * vmdelay-analyze: the levels' ICMP echo events, handed to a sink (echo.h). tcpmon stamps a packet once per layer, and a layer sees one
  * direction only, so a vantage point is a stack level: a transmit layer paired with the receive
  * layer at the same depth, from the device (outermost) to the socket (innermost). A level's echo
  * requests and replies are the ICMP/ICMPv6 echo records at either of its two layers (the guest
@@ -130,8 +130,8 @@ static void clock_notes(const struct tcmrec *rd, int use_tsc, uint64_t fallbacks
 			 (uint64_t)in->stats.lost);
 }
 
-int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_set *set,
-			struct vd_err *err)
+int vd_echo_read_tcm(const struct vd_vantage_spec *spec, const struct vd_echo_sink *sink,
+		     struct vd_err *err)
 {
 	int want[NLEVELS], all;
 	if (parse_select(spec, want, &all, err) < 0)
@@ -140,21 +140,20 @@ int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_se
 	if (vd_tcmrec_open(spec->path, &rd, err) < 0)
 		return -1;
 	int use_tsc = vd_tcmrec_use_tsc(rd);
-	struct vd_vantage *v[NLEVELS] = {0};
+	struct vd_echo_point *v[NLEVELS] = {0};
 	uint64_t fallbacks = 0;
 	size_t own[NLEVELS] = {0}; /* events at the level's own layers */
 	size_t nrec = vd_tcmrec_count(rd);
 	int rc = 0;
 	for (size_t l = 0; l < NLEVELS; l++) {
-		v[l] =
-		    vd_vantage_new(levels[l].name, spec->clock, spec->path, VD_VANTAGE_TCM_FORMAT);
+		v[l] = vd_echo_point_open(sink, levels[l].name, spec, VD_VANTAGE_TCM_FORMAT);
 		if (!v[l]) {
 			rc = vd_err_set(err, "%s: out of memory", spec->path);
 			goto out;
 		}
 	}
 	/* Records come in per-CPU batches, but a vantage point pairs each reply as it is added
-	 * (lib/match/match.c), so the echoes are gathered and put in time order first. */
+	 * (lib/match), so the echoes are gathered and put in time order first. */
 	struct layered_echo *all_ev = malloc((nrec ? nrec : 1) * sizeof(*all_ev));
 	size_t nev = 0;
 	if (!all_ev) {
@@ -167,7 +166,7 @@ int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_se
 		if (kind < 0)
 			continue;
 		vd_ns ts = vd_tcmrec_record_time(rd, r, use_tsc, &fallbacks);
-		if (ts < 0 || ts >= VD_ECHO_TS_LIMIT)
+		if (!vd_echo_ts_ok(ts))
 			continue;
 		struct layered_echo *le = &all_ev[nev++];
 		le->e = (struct vd_echo){
@@ -190,7 +189,7 @@ int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_se
 			if ((!all && !want[l]) ||
 			    (le->layer != levels[l].tx && le->layer != levels[l].rx))
 				continue;
-			if (vd_vantage_add(v[l], &le->e) < 0) {
+			if (vd_echo_point_add(sink, v[l], &le->e) < 0) {
 				free(all_ev);
 				rc = vd_err_set(err, "%s: out of memory", spec->path);
 				goto out;
@@ -233,15 +232,16 @@ int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_se
 		snprintf(v[l]->select, sizeof(v[l]->select), "%s", levels[l].name);
 		snprintf(v[l]->notes, sizeof(v[l]->notes), "%s", notes);
 		v[l]->records = nrec;
-		if (vd_vantage_set_append(set, v[l]) < 0) {
+		int closed = vd_echo_point_close(sink, v[l], 1);
+		v[l] = NULL;
+		if (closed < 0) {
 			rc = vd_err_set(err, "%s: out of memory", spec->path);
 			goto out;
 		}
-		v[l] = NULL;
 	}
 out:
 	for (size_t l = 0; l < NLEVELS; l++)
-		vd_vantage_free(v[l]);
+		vd_echo_point_close(sink, v[l], 0);
 	vd_tcmrec_free(rd);
 	return rc;
 }

@@ -1,18 +1,16 @@
-/* vantage_tcm.h — tcpmon record files as vantage points (lib/input/vantage_tcm.c), called by
- * lib/input/vantage.c's format detection and vd_vantage_read. Internal to the library. */
+/* vantage_tcm.h — ICMP echo events from a tcpmon record file, one vantage point per stack
+ * level (lib/input/vantage_tcm.c). Internal to the library: vd_echo_read dispatches here. */
 #ifndef VMDELAY_VANTAGE_TCM_H
 #define VMDELAY_VANTAGE_TCM_H
 
-#include <stddef.h>
+#include "vmdelay/input/echo.h"
 
-#include "vmdelay/input/vantage.h"
-
-/* The format name vd_vantage_detect gives a tcpmon record file. */
+/* The format name a tcpmon record file's vantage points carry. */
 #define VD_VANTAGE_TCM_FORMAT "tcpmon"
 
-/* Reads the tcpmon record file spec->path and appends one vantage point per selected stack
- * level, outermost (device) first. Errors name the file (and the byte offset when damaged). */
-int vd_vantage_tcm_read(const struct vd_vantage_spec *spec, struct vd_vantage_set *set,
-			struct vd_err *err);
+/* Reads the tcpmon record file spec->path and opens one point per selected stack level on
+ * sink, outermost (device) first. Errors name the file (and the byte offset when damaged). */
+int vd_echo_read_tcm(const struct vd_vantage_spec *spec, const struct vd_echo_sink *sink,
+		     struct vd_err *err);
 
 #endif

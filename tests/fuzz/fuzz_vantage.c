@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "vmdelay/delay/delay.h"
-#include "vmdelay/input/vantage.h"
+#include "vmdelay/match/vantage.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

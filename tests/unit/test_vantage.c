@@ -14,7 +14,15 @@
 #include "testutil.h"
 #include "vmdelay/match/match.h"
 #include "vmdelay/store/store.h"
-#include "vmdelay/input/vantage.h"
+#include "vmdelay/input/format.h"
+#include "vmdelay/match/vantage.h"
+
+/* The format name format.c gives path, or NULL when it cannot be read. */
+static const char *detect(const char *path, struct vd_err *err)
+{
+	enum vd_format f;
+	return vd_format_detect_file(path, &f, err) < 0 ? NULL : vd_format_name(f);
+}
 
 static void write_file(const char *path, const char *text)
 {
@@ -124,7 +132,7 @@ static void tping_csv(void **state)
 	write_file(testutil_tmp("run.csv"), csv);
 	struct vd_err err;
 	struct vd_vantage_spec s;
-	assert_string_equal(vd_vantage_detect(testutil_tmp("run.csv"), &err), "tping-csv");
+	assert_string_equal(detect(testutil_tmp("run.csv"), &err), "tping-csv");
 	assert_int_equal(vd_vantage_spec_parse(testutil_tmp("run.csv"), &s, &err), 0);
 	struct vd_vantage_set set = {0};
 	assert_int_equal(vd_vantage_read(&s, &set, NULL, &err), 0);
@@ -196,7 +204,7 @@ static void tping_json(void **state)
 	    "{\"seq\":3,\"phase\":\"rest-post\",\"status\":\"duplicate\",\"user_rx_ns\":6500}\n");
 	struct vd_err err;
 	struct vd_vantage_spec s;
-	assert_string_equal(vd_vantage_detect(testutil_tmp("run.json"), &err), "tping-json");
+	assert_string_equal(detect(testutil_tmp("run.json"), &err), "tping-json");
 	assert_int_equal(vd_vantage_spec_parse(testutil_tmp("run.json"), &s, &err), 0);
 	struct vd_vantage_set set = {0};
 	assert_int_equal(vd_vantage_read(&s, &set, NULL, &err), 0);
@@ -237,7 +245,7 @@ static void tping_sqlite(void **state)
 	}
 	assert_int_equal(vd_store_end_run(st, run, 10, &err), 0);
 	vd_store_close(st);
-	assert_string_equal(vd_vantage_detect(testutil_tmp("runs.db"), &err), "tping-sqlite");
+	assert_string_equal(detect(testutil_tmp("runs.db"), &err), "tping-sqlite");
 	struct vd_vantage_spec s;
 	assert_int_equal(vd_vantage_spec_parse(testutil_tmp("runs.db"), &s, &err), 0);
 	struct vd_vantage_set set = {0};
@@ -265,10 +273,10 @@ static void detection_by_content(void **state)
 	const unsigned char magic[4] = {0xd4, 0xc3, 0xb2, 0xa1};
 	fwrite(magic, 1, 4, f);
 	fclose(f);
-	assert_string_equal(vd_vantage_detect(testutil_tmp("trace.csv"), &err), "pcap");
+	assert_string_equal(detect(testutil_tmp("trace.csv"), &err), "pcap");
 	write_file(testutil_tmp("notes.pcap"), "hello\n");
-	assert_string_equal(vd_vantage_detect(testutil_tmp("notes.pcap"), &err), "unknown");
-	assert_null(vd_vantage_detect(testutil_tmp("missing"), &err));
+	assert_string_equal(detect(testutil_tmp("notes.pcap"), &err), "unknown");
+	assert_null(detect(testutil_tmp("missing"), &err));
 	assert_non_null(strstr(err.msg, "missing"));
 }
 

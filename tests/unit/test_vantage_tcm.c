@@ -17,7 +17,15 @@
 #include "testutil.h"
 #include "../golden/tcm_synth.h"
 #include "vmdelay/record.h"
-#include "vmdelay/input/vantage.h"
+#include "vmdelay/input/format.h"
+#include "vmdelay/match/vantage.h"
+
+/* The format name format.c gives path, or NULL when it cannot be read. */
+static const char *detect(const char *path, struct vd_err *err)
+{
+	enum vd_format f;
+	return vd_format_detect_file(path, &f, err) < 0 ? NULL : vd_format_name(f);
+}
 
 /* Reads "arg" into set; returns vd_vantage_read's result, err filled. */
 static int read_arg(const char *arg, struct vd_vantage_set *set, struct vd_err *err)
@@ -78,7 +86,7 @@ static void every_level(void **state)
 		const char *path = testutil_tmp("guest.csv");
 		assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
 		struct vd_err err;
-		const char *fmt = vd_vantage_detect(path, &err);
+		const char *fmt = detect(path, &err);
 		assert_non_null(fmt);
 		assert_string_equal(fmt, "tcpmon");
 		char arg[300];

@@ -12,7 +12,7 @@
 #include "vmdelay/match/match.h"
 #include "vmdelay/input/probe.h"
 #include "vmdelay/core/stats.h"
-#include "vmdelay/input/vantage.h"
+#include "vmdelay/match/vantage.h"
 
 struct vd_delay_opts {
 	enum vd_align_method align;

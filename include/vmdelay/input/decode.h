@@ -5,7 +5,8 @@
 
 #include <stdint.h>
 
-#include "vmdelay/input/trace.h"
+#include "vmdelay/core/err.h"
+#include "vmdelay/input/packet.h"
 
 #define VD_MAX_VLANS 4
 

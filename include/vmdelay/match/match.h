@@ -8,14 +8,10 @@
 #include <stdint.h>
 
 #include "vmdelay/core/err.h"
-#include "vmdelay/input/vantage.h"
+#include "vmdelay/match/pairing.h"
+#include "vmdelay/match/vantage.h"
 
-/* Pairing is streamed: vd_vantage_add hands every echo to vd_match_add, which pairs a reply with
- * the earliest still-unmatched earlier request (order added) with the same family, id and seq
- * and swapped addresses (tshark's rule), appending to v->pairs. A request must already be in
- * v->ev[v->n - 1]. Returns 0, or -1 out of memory. */
-int vd_match_add(struct vd_vantage *v, const struct vd_echo *e);
-void vd_match_state_free(struct vd_match_state *s);
+/* Pairing is streamed: vd_vantage_add hands every echo to vd_match_add (pairing.h). */
 
 /* Completes v's pairing: sorts v->pairs by request time and fills v->stats (requests left
  * without a reply, duplicates). May be called again after more events are added.

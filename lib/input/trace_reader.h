@@ -1,15 +1,19 @@
-/* trace_ops.h — the small ops table behind struct vd_trace (private to lib/): each reader
- * (pcapsrc.c, pcapng.c, erf.c) fills one, trace.c dispatches, and the helpers here give every
- * reader the same bounded file reads and the same "file: offset N: ..." error messages. */
-#ifndef VMDELAY_TRACE_OPS_H
-#define VMDELAY_TRACE_OPS_H
+/* trace_reader.h — what a trace reader (pcapsrc.c, pcapng.c, erf.c) is made of, private to
+ * lib/input: the small ops table each reader fills, the state behind struct vd_trace, and the
+ * bounded file reads and "file: offset N: ..." error messages every reader shares
+ * (trace_reader.c). The dispatcher (trace.c) sits above the readers and picks one by format. */
+#ifndef VMDELAY_TRACE_READER_H
+#define VMDELAY_TRACE_READER_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "vmdelay/input/trace.h"
+#include "vmdelay/core/err.h"
+#include "vmdelay/input/packet.h"
+
+struct vd_trace;
 
 struct vd_trace_ops {
 	const char *format;

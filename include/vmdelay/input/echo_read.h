@@ -1,0 +1,32 @@
+/* echo_read.h — reads the input a vantage spec names and sends its ICMP echo events to a sink
+ * (echo.h). The format is found from the file's content (format.h), never from its name. */
+#ifndef VMDELAY_INPUT_ECHO_READ_H
+#define VMDELAY_INPUT_ECHO_READ_H
+
+#include "vmdelay/core/err.h"
+#include "vmdelay/input/echo.h"
+#include "vmdelay/input/vantage_spec.h"
+
+struct vd_echo_read_opts {
+	int progress; /* print progress on stderr (the CLI sets it when stderr is a terminal) */
+};
+
+/* Reads spec->path and opens its vantage point(s) on sink, kept in order from the outermost to
+ * the innermost:
+ *  - a packet trace is one vantage point; with SELECT an interface (vd_iface_selected) only
+ *    that interface's packets; with SELECT "*" every interface is its own vantage point, named
+ *    after the interface's label (NAME.LABEL when NAME is given).
+ *  - a tping file gives up to three: "hw", "kernel", "user" (points without any timestamp are
+ *    left out). SELECT picks some: a comma list of hw, kernel, user, and run=N (SQLite run id;
+ *    default: the last run holding probes). With NAME, a single point is named NAME and several
+ *    NAME.kernel, NAME.user.
+ *  - a tcpmon record file (docs/formats/tcpmon.md) gives one point per stack level, device
+ *    first, socket last (lib/input/vantage_tcm.c): SELECT a comma list of levels or layer
+ *    names, or "*" (the default: every level holding echo records). With NAME, NAME or
+ *    NAME.LEVEL.
+ * On error returns -1 with a message naming the file (and the byte offset for damaged traces);
+ * a damaged trace's points are kept with the events read before the damage (--keep-going). */
+int vd_echo_read(const struct vd_vantage_spec *spec, const struct vd_echo_sink *sink,
+		 const struct vd_echo_read_opts *opts, struct vd_err *err);
+
+#endif

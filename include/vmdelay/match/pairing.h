@@ -1,0 +1,18 @@
+/* pairing.h — the streaming step of ICMP echo matching within one vantage point, which a
+ * vantage point runs on every event it is given (lib/match/vantage.c). Implemented with the
+ * rest of matching in lib/match/match.c; its own header so that vantage points need not see
+ * the cross-vantage matching (match.h), which itself works on vantage points. */
+#ifndef VMDELAY_MATCH_PAIRING_H
+#define VMDELAY_MATCH_PAIRING_H
+
+struct vd_vantage;
+struct vd_echo;
+struct vd_match_state;
+
+/* Pairs a reply with the earliest still-unmatched earlier request (order added) with the same
+ * family, id and seq and swapped addresses (tshark's rule), appending to v->pairs. A request
+ * must already be in v->ev[v->n - 1]. Returns 0, or -1 out of memory. */
+int vd_match_add(struct vd_vantage *v, const struct vd_echo *e);
+void vd_match_state_free(struct vd_match_state *s);
+
+#endif

@@ -1,0 +1,82 @@
+/* vantage.h — vantage points (wire, bridge, tap, guest kernel, guest user space) as matching
+ * holds them: the echo requests each saw and the replies paired with them as they came. They
+ * are filled from any input by vd_vantage_read, which is the sink of lib/input's echo readers
+ * (vmdelay/input/echo_read.h). */
+#ifndef VMDELAY_MATCH_VANTAGE_H
+#define VMDELAY_MATCH_VANTAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmdelay/core/err.h"
+#include "vmdelay/core/vdtime.h"
+#include "vmdelay/input/echo.h"
+#include "vmdelay/input/echo_read.h"
+#include "vmdelay/input/vantage_spec.h"
+
+/* An echo request matched with its reply within one vantage point (lib/match/match.c). The reply is
+ * kept only as its time and packet number: requests and replies are paired as they are read. */
+struct vd_echo_pair {
+	size_t req;	    /* index into the vantage point's requests (ev) */
+	vd_ns rep_ts;	    /* the reply's time */
+	uint64_t rep_index; /* and packet number or data row */
+};
+
+/* What matching found at one vantage point. */
+struct vd_match_stats {
+	size_t requests, replies;
+	size_t pairs;
+	size_t unmatched_requests; /* no reply seen here (loss, or the reply took another path) */
+	size_t unmatched_replies;  /* a reply without an earlier unmatched request */
+	size_t duplicates;	   /* a second copy of a pair already seen here (lib/match/match.c) */
+	size_t probes;		   /* pairs that joined a probe across vantage points */
+};
+
+struct vd_match_state;
+
+struct vd_vantage {
+	char name[VD_VANTAGE_NAME_MAX];
+	char clock[VD_VANTAGE_CLOCK_MAX];
+	char *path;
+	char format[24]; /* "pcap", "pcapng", "erf", "tping-csv", "tping-json", "tping-sqlite",
+			  * "tcpmon" */
+	char select[VD_VANTAGE_SELECT_MAX];
+	char notes[160]; /* what the reader wants the user to know ("" none), e.g. a fallback clock */
+	uint64_t records; /* packets or rows read */
+	int has_phase;	  /* events carry tping's phase */
+	uint64_t echoes;  /* echo requests and replies added */
+	/* The echo requests in the order added. A reply is paired when it is added (tshark's rule,
+	 * lib/match/match.c) and not stored: the memory an analysis takes grows with the probes, not
+	 * with the packets, and the pending requests are found without a second pass. */
+	struct vd_echo *ev;
+	size_t n, cap;
+	struct vd_echo_pair *pairs; /* in the order the replies came; vd_match_pairs sorts them */
+	size_t npairs, pairs_cap;
+	struct vd_match_state *pending; /* lib/match/match.c: requests still waiting for a reply */
+	struct vd_match_stats stats;	/* filled by vd_match_pairs */
+};
+
+struct vd_vantage_set {
+	struct vd_vantage **v;
+	size_t n;
+};
+
+/* Reads the input spec names (vd_echo_read) and appends its vantage point(s) to set, in order
+ * from the outermost to the innermost. On error returns -1 with a message naming the file;
+ * vantage points already appended keep the events read before the damage (--keep-going). */
+int vd_vantage_read(const struct vd_vantage_spec *spec, struct vd_vantage_set *set,
+		    const struct vd_echo_read_opts *opts, struct vd_err *err);
+
+/* Builds vantage points by hand (tests, generators). NULL when out of memory. */
+struct vd_vantage *vd_vantage_new(const char *name, const char *clock, const char *path,
+				  const char *format);
+/* Adds an echo request or reply (pairing a reply at once). 0, or -1 out of memory. */
+int vd_vantage_add(struct vd_vantage *v, const struct vd_echo *e);
+void vd_vantage_free(struct vd_vantage *v);
+
+int vd_vantage_set_append(struct vd_vantage_set *set, struct vd_vantage *v);
+/* Renames duplicates ("a", "a" -> "a", "a-2") so every vantage point has its own name. */
+void vd_vantage_set_unique_names(struct vd_vantage_set *set);
+void vd_vantage_set_free(struct vd_vantage_set *set);
+
+#endif

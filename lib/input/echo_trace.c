@@ -1,0 +1,172 @@
+/* echo_trace.c — ICMP echo events from a packet trace through vd_trace and vd_decode
+ * (echo_trace.h). Packets are read once, in file order; a reply is handed on as it is read. */
+#include "echo_trace.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "progress.h"
+#include "vmdelay/input/trace.h"
+
+/* Per interface id: whether #SELECT picks it, and its own point under "#*". */
+struct iface_map {
+	struct vd_echo_point **pt;
+	int8_t *chosen; /* -1 unknown yet, 0 no, 1 yes */
+	size_t n;
+};
+
+static int iface_grow(struct iface_map *m, uint32_t iface)
+{
+	if (iface < m->n)
+		return 0;
+	if (iface > 1u << 20)
+		return -1;
+	size_t n = (size_t)iface + 1;
+	struct vd_echo_point **pt = realloc(m->pt, n * sizeof(*pt));
+	if (!pt)
+		return -1;
+	m->pt = pt;
+	int8_t *c = realloc(m->chosen, n);
+	if (!c)
+		return -1;
+	m->chosen = c;
+	for (size_t i = m->n; i < n; i++) {
+		m->pt[i] = NULL;
+		m->chosen[i] = -1;
+	}
+	m->n = n;
+	return 0;
+}
+
+static int echo_from_decoded(const struct vd_pkt *pkt, const struct vd_decoded *d,
+			     struct vd_echo *e)
+{
+	/* a pcapng Simple Packet Block has no time: it cannot time a probe */
+	if (!vd_echo_ts_ok(pkt->ts))
+		return 0;
+	if (d->l4 != VD_L4_ICMP || d->is_fragment ||
+	    !(d->icmp_is_echo_request || d->icmp_is_echo_reply))
+		return 0;
+	memset(e, 0, sizeof(*e));
+	e->ts = pkt->ts;
+	e->src = d->src;
+	e->dst = d->dst;
+	e->id = d->icmp_id;
+	e->has_id = 1;
+	e->seq = d->icmp_seq;
+	e->kind = d->icmp_is_echo_request ? VD_ECHO_REQUEST : VD_ECHO_REPLY;
+	e->phase = -1;
+	e->index = pkt->index;
+	return 1;
+}
+
+/* The point of interface iface under "#*", opened on its first echo. */
+static struct vd_echo_point *iface_point(struct vd_trace *tr, const struct vd_vantage_spec *spec,
+					 const struct vd_echo_sink *sink, struct iface_map *map,
+					 uint32_t iface)
+{
+	if (map->pt[iface])
+		return map->pt[iface];
+	char lbl[VD_VANTAGE_NAME_MAX], nm[VD_VANTAGE_NAME_MAX];
+	vd_iface_label(vd_trace_interface_name(tr, iface), iface, lbl, sizeof(lbl));
+	if (spec->name[0])
+		snprintf(nm, sizeof(nm), "%.40s.%.40s", spec->name, lbl);
+	else
+		snprintf(nm, sizeof(nm), "%s", lbl);
+	struct vd_echo_point *p = vd_echo_point_open(sink, nm, spec, vd_trace_format(tr));
+	if (p)
+		snprintf(p->select, sizeof(p->select), "%" PRIu32, iface);
+	return map->pt[iface] = p;
+}
+
+int vd_echo_read_trace(const struct vd_vantage_spec *spec, const struct vd_echo_sink *sink,
+		       int progress, struct vd_err *err)
+{
+	struct vd_trace *tr;
+	if (vd_trace_open(spec->path, &tr, err) < 0)
+		return -1;
+	const char *fmt = vd_trace_format(tr);
+	int split = strcmp(spec->select, "*") == 0;
+	int pick = spec->select[0] && !split;
+	char name[VD_VANTAGE_NAME_MAX];
+	vd_vantage_spec_name(spec, name, sizeof(name));
+
+	struct vd_echo_point *single = NULL;
+	struct iface_map map = {0};
+	struct vd_progress prog = {.on = progress, .path = spec->path};
+	uint64_t records = 0, events = 0;
+	int rc = 0, oom = 0;
+	if (!split) {
+		single = vd_echo_point_open(sink, name, spec, fmt);
+		if (!single) {
+			vd_trace_close(tr);
+			return vd_err_set(err, "out of memory");
+		}
+		snprintf(single->select, sizeof(single->select), "%s", spec->select);
+	}
+	for (;;) {
+		struct vd_pkt pkt;
+		int r = vd_trace_next(tr, &pkt, err);
+		if (r <= 0) {
+			rc = r;
+			break;
+		}
+		records++;
+		vd_progress_tick(&prog, records);
+		if (split || pick) {
+			if (iface_grow(&map, pkt.iface) < 0) {
+				oom = 1;
+				break;
+			}
+			if (map.chosen[pkt.iface] < 0)
+				map.chosen[pkt.iface] = (int8_t)vd_iface_selected(
+				    spec->select, vd_trace_interface_name(tr, pkt.iface), pkt.iface);
+			if (!map.chosen[pkt.iface])
+				continue;
+		}
+		struct vd_decoded d;
+		struct vd_err derr;
+		struct vd_echo e;
+		if (vd_decode(&pkt, &d, &derr) < 0 || !echo_from_decoded(&pkt, &d, &e))
+			continue;
+		struct vd_echo_point *p =
+		    split ? iface_point(tr, spec, sink, &map, pkt.iface) : single;
+		if (!p || vd_echo_point_add(sink, p, &e) < 0) {
+			oom = 1;
+			break;
+		}
+		events++;
+	}
+	vd_progress_done(&prog, records);
+	/* Kept even when the file is damaged: the events before the damage count. */
+	if (single) {
+		single->records = records;
+		oom |= vd_echo_point_close(sink, single, 1) < 0;
+	}
+	for (size_t i = 0; i < map.n; i++) { /* one point per interface, in interface order */
+		if (map.pt[i]) {
+			map.pt[i]->records = records;
+			oom |= vd_echo_point_close(sink, map.pt[i], 1) < 0;
+		}
+	}
+	free(map.pt);
+	free(map.chosen);
+	vd_trace_close(tr);
+	if (oom)
+		return vd_err_set(err, "%s: out of memory", spec->path);
+	if (rc < 0)
+		return -1;
+	if (pick && records && events == 0)
+		return vd_err_set(err,
+				  "%s: no ICMP echo requests or replies on interface '%s' "
+				  "(%" PRIu64 " packets read)",
+				  spec->path, spec->select, records);
+	if (events == 0)
+		return vd_err_set(err,
+				  "%s: no ICMP echo requests or replies (%" PRIu64
+				  " packets read, format %s)",
+				  spec->path, records, fmt);
+	return 0;
+}

@@ -1,0 +1,74 @@
+/* format.c — recognises every input format from its first bytes (format.h). */
+#define _GNU_SOURCE /* memmem */
+#include "vmdelay/input/format.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "erf.h"
+#include "vmdelay/input/tcmrec.h"
+
+enum vd_format vd_format_detect(const uint8_t *b, size_t n)
+{
+	static const char sqlite_magic[16] = "SQLite format 3";
+	if (n >= 16 && memcmp(b, sqlite_magic, 16) == 0)
+		return VD_FORMAT_SQLITE;
+	if (n >= 4) {
+		/* classic pcap: µs or ns magic, either byte order; pcapng: the Section Header
+		 * Block type, the same in both byte orders */
+		uint32_t m = vd_le32(b);
+		if (m == 0x0a0d0d0a)
+			return VD_FORMAT_PCAPNG;
+		if (m == 0xa1b2c3d4 || m == 0xd4c3b2a1 || m == 0xa1b23c4d || m == 0x4d3cb2a1)
+			return VD_FORMAT_PCAP;
+	}
+	/* tping text: a CSV header naming its columns, or JSON lines with its keys. */
+	size_t i = 0;
+	if (n >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf)
+		i = 3;
+	if (n - i >= 4 && memcmp(b + i, "seq,", 4) == 0 && memmem(b, n, "user_tx_ns", 10))
+		return VD_FORMAT_TPING_CSV;
+	while (i < n && isspace(b[i]))
+		i++;
+	if (i < n && b[i] == '{' && memmem(b, n, "\"seq\"", 5))
+		return VD_FORMAT_TPING_JSON;
+	if (vd_tcmrec_is(b, n))
+		return VD_FORMAT_TCPMON;
+	if (vd_erf_looks_like(b, n))
+		return VD_FORMAT_ERF;
+	return VD_FORMAT_UNKNOWN;
+}
+
+int vd_format_detect_file(const char *path, enum vd_format *out, struct vd_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return vd_err_set(err, "%s: %s", path, strerror(errno));
+	uint8_t b[VD_FORMAT_HEAD];
+	size_t n = fread(b, 1, sizeof(b), f);
+	int bad = ferror(f);
+	fclose(f);
+	if (bad)
+		return vd_err_set(err, "%s: read error", path);
+	*out = vd_format_detect(b, n);
+	return 0;
+}
+
+const char *vd_format_name(enum vd_format f)
+{
+	static const char *const names[] = {
+	    [VD_FORMAT_UNKNOWN] = "unknown",	    [VD_FORMAT_PCAP] = "pcap",
+	    [VD_FORMAT_PCAPNG] = "pcapng",	    [VD_FORMAT_ERF] = "erf",
+	    [VD_FORMAT_TCPMON] = "tcpmon",	    [VD_FORMAT_TPING_CSV] = "tping-csv",
+	    [VD_FORMAT_TPING_JSON] = "tping-json", [VD_FORMAT_SQLITE] = "tping-sqlite",
+	};
+	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "unknown";
+}
+
+int vd_format_is_trace(enum vd_format f)
+{
+	return f == VD_FORMAT_PCAP || f == VD_FORMAT_PCAPNG || f == VD_FORMAT_ERF;
+}

@@ -1,0 +1,172 @@
+/* tping_read.c — tping rows (tping_csv.c, tping_json.c, tping_sqlite.c) turned into echo
+ * events at the hw, kernel and user vantage points, and the #SELECT that picks them
+ * (tping_read.h). */
+#include "tping_read.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tping_csv.h"
+#include "tping_json.h"
+#include "tping_sqlite.h"
+
+enum { PT_HW, PT_KERNEL, PT_USER, PT__COUNT };
+static const char *const point_names[PT__COUNT] = {"hw", "kernel", "user"};
+
+struct tping_reader {
+	const struct vd_vantage_spec *spec;
+	const struct vd_echo_sink *sink;
+	int want[PT__COUNT]; /* selected explicitly */
+	int any_selected;
+	int64_t run; /* SQLite run id, -1 default */
+	struct vd_echo_point *pt[PT__COUNT];
+	uint64_t rows;
+};
+
+static int parse_run(const char *s, int64_t *out)
+{
+	if (!*s || strlen(s) > 18)
+		return -1;
+	int64_t n = 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		n = n * 10 + (*s - '0');
+	}
+	*out = n;
+	return 0;
+}
+
+static int tping_select(struct tping_reader *rd, struct vd_err *err)
+{
+	rd->run = -1;
+	if (!rd->spec->select[0])
+		return 0;
+	char buf[VD_VANTAGE_SELECT_MAX];
+	snprintf(buf, sizeof(buf), "%s", rd->spec->select);
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int found = 0;
+		for (int p = 0; p < PT__COUNT; p++)
+			if (strcmp(tok, point_names[p]) == 0) {
+				rd->want[p] = 1;
+				rd->any_selected = 1;
+				found = 1;
+			}
+		if (!found && strncmp(tok, "run=", 4) == 0 && parse_run(tok + 4, &rd->run) == 0)
+			found = 1;
+		if (!found)
+			return vd_err_set(
+			    err,
+			    "%s: bad selector '#%s' for a tping file (want hw, kernel, "
+			    "user or run=N, comma separated)",
+			    rd->spec->path, tok);
+	}
+	return 0;
+}
+
+static int add(struct tping_reader *rd, int k, const struct vd_echo *e)
+{
+	struct vd_echo_point *p = rd->pt[k];
+	if (e->kind == VD_ECHO_REQUEST && e->phase < 0)
+		p->has_phase = 0;
+	return vd_echo_point_add(rd->sink, p, e);
+}
+
+/* One row: at each point, its request and its reply, when timed. */
+static int tping_row(void *ctx, const struct vd_probe *p)
+{
+	struct tping_reader *rd = ctx;
+	const vd_ns tx[PT__COUNT] = {p->hw_tx, p->kernel_tx, p->user_tx};
+	const vd_ns rx[PT__COUNT] = {p->hw_rx, p->kernel_rx, p->user_rx};
+	/* A duplicate or late row is a reply only: its request is the earlier row's. */
+	int reply_only = p->status == VD_PROBE_DUPLICATE || p->status == VD_PROBE_LATE;
+	rd->rows++;
+	for (int k = 0; k < PT__COUNT; k++) {
+		struct vd_echo e = {.seq = p->seq, .phase = (int8_t)p->phase, .index = rd->rows};
+		if (vd_ns_valid(tx[k]) && !reply_only) {
+			e.ts = tx[k];
+			e.kind = VD_ECHO_REQUEST;
+			if (add(rd, k, &e) < 0)
+				return -1;
+		}
+		if (vd_ns_valid(rx[k])) {
+			e.ts = rx[k];
+			e.kind = VD_ECHO_REPLY;
+			if (add(rd, k, &e) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int read_rows(struct tping_reader *rd, enum vd_format format, struct vd_err *err)
+{
+	const char *path = rd->spec->path;
+	if (format == VD_FORMAT_SQLITE)
+		return vd_tping_sqlite_read(path, rd->run, tping_row, rd, err);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return vd_err_set(err, "%s: %s", path, strerror(errno));
+	int rc = format == VD_FORMAT_TPING_CSV ? vd_tping_csv_read(f, path, tping_row, rd, err)
+					       : vd_tping_json_read(f, path, tping_row, rd, err);
+	fclose(f);
+	return rc;
+}
+
+/* Which points the file gives: the selected ones (each must have timestamps), else every
+ * point with any. */
+static int choose(struct tping_reader *rd, int chosen[PT__COUNT], struct vd_err *err)
+{
+	int nchosen = 0;
+	for (int k = 0; k < PT__COUNT; k++) {
+		chosen[k] = rd->any_selected ? rd->want[k] : rd->pt[k]->echoes > 0;
+		if (chosen[k] && rd->pt[k]->echoes == 0)
+			return vd_err_set(err, "%s: no %s timestamps in this tping file",
+					  rd->spec->path, point_names[k]);
+		nchosen += chosen[k];
+	}
+	if (!nchosen)
+		return vd_err_set(err, "%s: no probes with timestamps in this tping file",
+				  rd->spec->path);
+	return nchosen;
+}
+
+int vd_echo_read_tping(const struct vd_vantage_spec *spec, enum vd_format format,
+		       const struct vd_echo_sink *sink, struct vd_err *err)
+{
+	struct tping_reader rd = {.spec = spec, .sink = sink};
+	if (tping_select(&rd, err) < 0)
+		return -1;
+	int rc = 0, chosen[PT__COUNT] = {0};
+	for (int k = 0; k < PT__COUNT && !rc; k++) {
+		rd.pt[k] = vd_echo_point_open(sink, point_names[k], spec, vd_format_name(format));
+		if (!rd.pt[k])
+			rc = vd_err_set(err, "out of memory");
+		else
+			rd.pt[k]->has_phase = 1;
+	}
+	int nchosen = rc ? -1 : read_rows(&rd, format, err);
+	if (nchosen == 0)
+		nchosen = choose(&rd, chosen, err);
+	rc = nchosen < 0 ? -1 : 0;
+	for (int k = 0; k < PT__COUNT; k++) {
+		struct vd_echo_point *p = rd.pt[k];
+		int keep = !rc && chosen[k];
+		if (keep) {
+			if (spec->name[0] && nchosen == 1)
+				snprintf(p->name, sizeof(p->name), "%s", spec->name);
+			else if (spec->name[0])
+				snprintf(p->name, sizeof(p->name), "%.60s.%s", spec->name,
+					 point_names[k]);
+			snprintf(p->select, sizeof(p->select), "%s", point_names[k]);
+			p->records = rd.rows;
+		}
+		if (vd_echo_point_close(sink, p, keep) < 0 && !rc)
+			rc = vd_err_set(err, "out of memory");
+	}
+	return rc;
+}

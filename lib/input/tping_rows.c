@@ -1,0 +1,61 @@
+/* tping_rows.c — tping's columns and cells (tping_rows.h). */
+#include "tping_rows.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmdelay/input/echo.h"
+
+const char *const vd_tping_col_names[VD_TPING_COL__COUNT] = {
+    "seq",	"phase",	"status",   "user_tx_ns", "kernel_tx_ns",
+    "hw_tx_ns", "kernel_rx_ns", "hw_rx_ns", "user_rx_ns",
+};
+
+int vd_tping_col_index(const char *name)
+{
+	for (int c = 0; c < VD_TPING_COL__COUNT; c++)
+		if (strcmp(name, vd_tping_col_names[c]) == 0)
+			return c;
+	return -1;
+}
+
+int vd_tping_cell_set(struct vd_probe *p, int c, const char *text)
+{
+	if (!text || !*text || strcmp(text, "null") == 0)
+		return c == VD_TPING_COL_SEQ ? -1 : 0;
+	if (c == VD_TPING_COL_PHASE) {
+		enum vd_phase ph;
+		if (vd_phase_parse(text, &ph) < 0)
+			return -1;
+		p->phase = ph;
+		return 0;
+	}
+	if (c == VD_TPING_COL_STATUS) {
+		enum vd_probe_status st;
+		if (vd_probe_status_parse(text, &st) < 0)
+			return -1;
+		p->status = st;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long long v = strtoll(text, &end, 10);
+	if (*end || errno || end == text)
+		return -1;
+	if (c == VD_TPING_COL_SEQ) {
+		if (v < 0 || v > UINT32_MAX)
+			return -1;
+		p->seq = (uint32_t)v;
+		return 0;
+	}
+	if (!vd_echo_ts_ok((vd_ns)v))
+		return -1;
+	vd_ns *t[VD_TPING_COL__COUNT] = {
+	    [VD_TPING_COL_USER_TX] = &p->user_tx,     [VD_TPING_COL_KERNEL_TX] = &p->kernel_tx,
+	    [VD_TPING_COL_HW_TX] = &p->hw_tx,	      [VD_TPING_COL_KERNEL_RX] = &p->kernel_rx,
+	    [VD_TPING_COL_HW_RX] = &p->hw_rx,	      [VD_TPING_COL_USER_RX] = &p->user_rx,
+	};
+	*t[c] = (vd_ns)v;
+	return 0;
+}

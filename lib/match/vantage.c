@@ -1,0 +1,136 @@
+/* vantage.c — vantage points filled from any input: the sink lib/input's echo readers hand
+ * their events to, each event paired as it comes (pairing.h), and sets of points. */
+#include "vmdelay/match/vantage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmdelay/core/mem.h"
+#include "vmdelay/match/pairing.h"
+
+struct vd_vantage *vd_vantage_new(const char *name, const char *clock, const char *path,
+				  const char *format)
+{
+	struct vd_vantage *v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	snprintf(v->name, sizeof(v->name), "%s", name ? name : "");
+	snprintf(v->clock, sizeof(v->clock), "%s", clock ? clock : "");
+	snprintf(v->format, sizeof(v->format), "%s", format ? format : "");
+	v->path = strdup(path ? path : "");
+	if (!v->path) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+int vd_vantage_add(struct vd_vantage *v, const struct vd_echo *e)
+{
+	if (e->kind == VD_ECHO_REQUEST) {
+		if (v->n == v->cap &&
+		    vd_mem_reserve((void **)&v->ev, &v->cap, v->n + 1, sizeof(*v->ev)) < 0)
+			return -1;
+		v->ev[v->n++] = *e;
+	}
+	if (vd_match_add(v, e) < 0) {
+		v->n -= e->kind == VD_ECHO_REQUEST;
+		return -1;
+	}
+	v->echoes++;
+	return 0;
+}
+
+void vd_vantage_free(struct vd_vantage *v)
+{
+	if (!v)
+		return;
+	free(v->path);
+	free(v->ev);
+	free(v->pairs);
+	vd_match_state_free(v->pending);
+	free(v);
+}
+
+int vd_vantage_set_append(struct vd_vantage_set *set, struct vd_vantage *v)
+{
+	struct vd_vantage **a = realloc(set->v, (set->n + 1) * sizeof(*a));
+	if (!a)
+		return -1;
+	set->v = a;
+	set->v[set->n++] = v;
+	return 0;
+}
+
+void vd_vantage_set_unique_names(struct vd_vantage_set *set)
+{
+	for (size_t i = 1; i < set->n; i++) {
+		char base[VD_VANTAGE_NAME_MAX];
+		snprintf(base, sizeof(base), "%s", set->v[i]->name);
+		for (int k = 2;; k++) {
+			int clash = 0;
+			for (size_t j = 0; j < i && !clash; j++)
+				clash = strcmp(set->v[j]->name, set->v[i]->name) == 0;
+			if (!clash)
+				break;
+			snprintf(set->v[i]->name, sizeof(set->v[i]->name), "%.80s-%d", base, k);
+		}
+	}
+}
+
+void vd_vantage_set_free(struct vd_vantage_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		vd_vantage_free(set->v[i]);
+	free(set->v);
+	set->v = NULL;
+	set->n = 0;
+}
+
+/* ---- the sink of the echo readers ---- */
+
+struct reading {
+	struct vd_vantage_set *set;
+};
+
+static int on_open(void *ctx, struct vd_echo_point *p)
+{
+	p->user = vd_vantage_new(p->name, p->clock, p->path, p->format);
+	return p->user ? 0 : -1;
+}
+
+static int on_echo(void *ctx, struct vd_echo_point *p, const struct vd_echo *e)
+{
+	return vd_vantage_add(p->user, e);
+}
+
+/* A kept point takes the reader's final word on its name, selector, notes and counts. */
+static int on_close(void *ctx, struct vd_echo_point *p, int keep)
+{
+	struct reading *r = ctx;
+	struct vd_vantage *v = p->user;
+	if (!keep) {
+		vd_vantage_free(v);
+		return 0;
+	}
+	snprintf(v->name, sizeof(v->name), "%s", p->name);
+	snprintf(v->select, sizeof(v->select), "%s", p->select);
+	snprintf(v->notes, sizeof(v->notes), "%s", p->notes);
+	v->records = p->records;
+	v->has_phase = p->has_phase;
+	if (vd_vantage_set_append(r->set, v) < 0) {
+		vd_vantage_free(v);
+		return -1;
+	}
+	return 0;
+}
+
+int vd_vantage_read(const struct vd_vantage_spec *spec, struct vd_vantage_set *set,
+		    const struct vd_echo_read_opts *opts, struct vd_err *err)
+{
+	struct reading r = {.set = set};
+	const struct vd_echo_sink sink = {
+	    .ctx = &r, .open = on_open, .echo = on_echo, .close = on_close};
+	return vd_echo_read(spec, &sink, opts, err);
+}
