@@ -15,9 +15,9 @@
 #include "vmdelay/input/decode.h"
 #include "vmdelay/store/store.h"
 #include "vmdelay/store/store_transfer.h"
-#include "vmdelay/input/tcmrec.h"
 #include "vmdelay/tcp/tcpagg.h"
-#include "vmdelay/input/trace.h"
+#include "vmdelay/input/format.h"
+#include "vmdelay/input/source.h"
 #include "vmdelay/core/units.h"
 #include "vmdelay/match/vantage.h"
 
@@ -205,18 +205,17 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 	return 0;
 }
 
-/* One input trace and its next packet, decoded (the merge keeps one per trace). */
+/* One input and its next packet, decoded (the merge keeps one per input). */
 struct input {
 	struct vd_vantage_spec spec; /* NAME[:CLOCK]=PATH[#SELECT], as the delay analysis */
 	char name[VD_VANTAGE_NAME_MAX];
-	struct vd_trace *tr;
-	struct vd_tcpagg *tcm; /* a tcpmon record file instead of a trace (lib/tcp/tcpagg.c) */
+	struct vd_source *src; /* a packet trace, read through lib/input's one reader */
+	struct vd_tcpagg *tcm; /* a tcpmon record file instead (lib/tcp/tcpagg.c) */
 	int have; /* pkt/dec hold the next packet */
 	struct vd_pkt pkt;
 	struct vd_decoded dec;
 	int decoded;		   /* dec is valid */
 	int vidx[TCP_MAX_VANTAGE]; /* interface (or 0 for the whole file) -> vantage, -1 unknown */
-	int skip[TCP_MAX_VANTAGE]; /* per interface: 0 not seen yet, 1 left out, 2 selected */
 };
 
 static int load_transfers(struct tcp_ctx *c, struct vd_err *err)
@@ -243,41 +242,16 @@ static int load_transfers(struct tcp_ctx *c, struct vd_err *err)
 	return vd_transfer_load_csv(c->transfers_path, &c->xfers, &c->nxfers, err);
 }
 
-static void iface_label(struct input *in, uint32_t iface, char *buf, size_t n)
-{
-	const char *ifn = vd_trace_interface_name(in->tr, iface);
-	if (ifn && *ifn)
-		snprintf(buf, n, "%s", ifn);
-	else
-		snprintf(buf, n, "%u", iface);
-}
-
-/* Whether SELECT (an interface name or number) picks interface iface. */
-static int selected(struct input *in, uint32_t iface)
-{
-	const char *sel = in->spec.select;
-	if (!*sel || strcmp(sel, "*") == 0)
-		return 1;
-	char label[64], num[16];
-	iface_label(in, iface, label, sizeof(label));
-	snprintf(num, sizeof(num), "%u", iface);
-	return strcmp(sel, label) == 0 || strcmp(sel, num) == 0;
-}
-
 /* The vantage point of a packet, registered on first sight: the whole trace, or with SELECT
- * "*" each interface (NAME.IFACE, or IFACE for a bare path). -2: a packet of an interface
- * SELECT leaves out. */
+ * "*" each interface (NAME.IFACE, or IFACE for a bare path). A SELECT naming one interface
+ * has left the others' packets out already (the source). */
 static int vantage_of(struct tcp_ctx *c, struct input *in, int file, uint32_t iface,
 		      struct vd_err *err)
 {
 	int per_iface = strcmp(in->spec.select, "*") == 0;
-	/* skip[] and vidx[] cache the answers for the first interfaces; a higher number is
-	 * answered each time, never from another interface's slot. */
+	/* vidx[] caches the answers for the first interfaces; a higher number is looked up each
+	 * time, never from another interface's slot. */
 	int cached = iface < TCP_MAX_VANTAGE;
-	if (cached && !in->skip[iface])
-		in->skip[iface] = selected(in, iface) ? 2 : 1;
-	if (cached ? in->skip[iface] == 1 : !selected(in, iface))
-		return -2;
 	int *vslot = !per_iface ? &in->vidx[0] : cached ? &in->vidx[iface] : NULL;
 	if (vslot && *vslot >= 0)
 		return *vslot;
@@ -291,7 +265,7 @@ static int vantage_of(struct tcp_ctx *c, struct input *in, int file, uint32_t if
 	memset(v, 0, sizeof(*v));
 	if (per_iface) {
 		char label[64];
-		iface_label(in, iface, label, sizeof(label));
+		vd_source_iface_label(in->src, iface, label, sizeof(label));
 		if (in->spec.name[0])
 			snprintf(v->name, sizeof(v->name), "%s.%s", in->name, label);
 		else
@@ -301,7 +275,7 @@ static int vantage_of(struct tcp_ctx *c, struct input *in, int file, uint32_t if
 	}
 	snprintf(v->clock, sizeof(v->clock), "%s", in->spec.clock);
 	v->path = in->spec.path;
-	v->format = in->tcm ? VD_TCPAGG_FORMAT : vd_trace_format(in->tr);
+	v->format = in->tcm ? VD_TCPAGG_FORMAT : vd_format_name(vd_source_format(in->src));
 	v->file = file;
 	v->iface = iface;
 	if (vslot)
@@ -315,10 +289,12 @@ static int advance(struct input *in, struct vd_err *err)
 		in->have = in->decoded = vd_tcpagg_next(in->tcm, &in->pkt.ts, &in->dec);
 		return 0;
 	}
-	int rc = vd_trace_next(in->tr, &in->pkt, err);
+	struct vd_item it;
+	int rc = vd_source_next(in->src, &it, err);
 	in->have = rc == 1;
 	if (rc < 0)
 		return -1;
+	in->pkt = it.pkt;
 	if (in->have) {
 		struct vd_err derr;
 		in->decoded = vd_decode(&in->pkt, &in->dec, &derr) == 0;
@@ -363,11 +339,6 @@ static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_er
 			return 0;
 		struct input *p = &in[best];
 		int v = vantage_of(c, p, best, p->pkt.iface, err);
-		if (v == -2) {
-			if (advance(p, err))
-				return -1;
-			continue;
-		}
 		if (v < 0)
 			return -1;
 		struct tcp_vantage *tv = &c->v[v];
@@ -425,7 +396,12 @@ int cmd_tcp(int argc, char **argv)
 		else
 			vd_vantage_name_from_path(in[i].spec.path, in[i].name, sizeof(in[i].name));
 		/* by content, never by name */
-		if (vd_tcmrec_sniff(in[i].spec.path)) {
+		enum vd_format fmt;
+		if (vd_format_detect_file(in[i].spec.path, &fmt, &err)) {
+			fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
+			goto out;
+		}
+		if (fmt == VD_FORMAT_TCPMON) {
 			if (in[i].spec.select[0]) {
 				ret = usage_error("%s: a tcpmon record file has no interfaces to "
 						  "select (#%s): its TCP packets at trans-rx are used",
@@ -444,7 +420,7 @@ int cmd_tcp(int argc, char **argv)
 					in[i].spec.path, vd_tcpagg_records(in[i].tcm));
 			continue;
 		}
-		if (vd_trace_open(in[i].spec.path, &in[i].tr, &err)) {
+		if (vd_source_open(&in[i].spec, VD_SOURCE_PACKETS, &in[i].src, &err)) {
 			fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
 			goto out;
 		}
@@ -524,7 +500,7 @@ int cmd_tcp(int argc, char **argv)
 out:
 	tcp_plot_close(&c);
 	for (int i = 0; in && i < nin; i++) {
-		vd_trace_close(in[i].tr);
+		vd_source_close(in[i].src);
 		vd_tcpagg_close(in[i].tcm);
 		vd_vantage_spec_free(&in[i].spec);
 	}

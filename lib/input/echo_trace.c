@@ -1,5 +1,6 @@
-/* echo_trace.c — ICMP echo events from a packet trace through vd_trace and vd_decode
- * (echo_trace.h). Packets are read once, in file order; a reply is handed on as it is read. */
+/* echo_trace.c — ICMP echo events from a packet trace, read through the source (source.h) and
+ * vd_decode (echo_trace.h). Packets are read once, in file order; each event is handed on as
+ * it is read. */
 #include "echo_trace.h"
 
 #include <inttypes.h>
@@ -8,16 +9,16 @@
 #include <string.h>
 
 #include "progress.h"
+#include "vmdelay/input/decode.h"
 #include "vmdelay/input/trace.h"
 
-/* Per interface id: whether #SELECT picks it, and its own point under "#*". */
-struct iface_map {
+/* Under "#*": each interface's own point, opened on its first echo. */
+struct iface_points {
 	struct vd_echo_point **pt;
-	int8_t *chosen; /* -1 unknown yet, 0 no, 1 yes */
 	size_t n;
 };
 
-static int iface_grow(struct iface_map *m, uint32_t iface)
+static int iface_grow(struct iface_points *m, uint32_t iface)
 {
 	if (iface < m->n)
 		return 0;
@@ -28,14 +29,8 @@ static int iface_grow(struct iface_map *m, uint32_t iface)
 	if (!pt)
 		return -1;
 	m->pt = pt;
-	int8_t *c = realloc(m->chosen, n);
-	if (!c)
-		return -1;
-	m->chosen = c;
-	for (size_t i = m->n; i < n; i++) {
+	for (size_t i = m->n; i < n; i++)
 		m->pt[i] = NULL;
-		m->chosen[i] = -1;
-	}
 	m->n = n;
 	return 0;
 }
@@ -63,82 +58,71 @@ static int echo_from_decoded(const struct vd_pkt *pkt, const struct vd_decoded *
 }
 
 /* The point of interface iface under "#*", opened on its first echo. */
-static struct vd_echo_point *iface_point(struct vd_trace *tr, const struct vd_vantage_spec *spec,
-					 const struct vd_echo_sink *sink, struct iface_map *map,
+static struct vd_echo_point *iface_point(struct vd_source *src, const struct vd_vantage_spec *spec,
+					 const struct vd_echo_sink *sink, struct iface_points *map,
 					 uint32_t iface)
 {
+	if (iface_grow(map, iface) < 0)
+		return NULL;
 	if (map->pt[iface])
 		return map->pt[iface];
 	char lbl[VD_VANTAGE_NAME_MAX], nm[VD_VANTAGE_NAME_MAX];
-	vd_iface_label(vd_trace_interface_name(tr, iface), iface, lbl, sizeof(lbl));
+	vd_source_iface_label(src, iface, lbl, sizeof(lbl));
 	if (spec->name[0])
 		snprintf(nm, sizeof(nm), "%.40s.%.40s", spec->name, lbl);
 	else
 		snprintf(nm, sizeof(nm), "%s", lbl);
-	struct vd_echo_point *p = vd_echo_point_open(sink, nm, spec, vd_trace_format(tr));
+	struct vd_echo_point *p = vd_echo_point_open(sink, nm, spec, vd_trace_format(vd_source_trace(src)));
 	if (p)
 		snprintf(p->select, sizeof(p->select), "%" PRIu32, iface);
 	return map->pt[iface] = p;
 }
 
-int vd_echo_read_trace(const struct vd_vantage_spec *spec, const struct vd_echo_sink *sink,
-		       int progress, struct vd_err *err)
+int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src,
+		       const struct vd_echo_sink *sink, int progress, struct vd_err *err)
 {
-	struct vd_trace *tr;
-	if (vd_trace_open(spec->path, &tr, err) < 0)
-		return -1;
-	const char *fmt = vd_trace_format(tr);
+	const char *fmt = vd_trace_format(vd_source_trace(src));
 	int split = strcmp(spec->select, "*") == 0;
 	int pick = spec->select[0] && !split;
 	char name[VD_VANTAGE_NAME_MAX];
 	vd_vantage_spec_name(spec, name, sizeof(name));
 
 	struct vd_echo_point *single = NULL;
-	struct iface_map map = {0};
+	struct iface_points map = {0};
 	struct vd_progress prog = {.on = progress, .path = spec->path};
 	uint64_t records = 0, events = 0;
 	int rc = 0, oom = 0;
 	if (!split) {
 		single = vd_echo_point_open(sink, name, spec, fmt);
-		if (!single) {
-			vd_trace_close(tr);
+		if (!single)
 			return vd_err_set(err, "out of memory");
-		}
 		snprintf(single->select, sizeof(single->select), "%s", spec->select);
 	}
+	/* #SELECT naming one interface: the source drops the others' packets */
 	for (;;) {
-		struct vd_pkt pkt;
-		int r = vd_trace_next(tr, &pkt, err);
+		struct vd_item it;
+		int r = vd_source_next(src, &it, err);
 		if (r <= 0) {
 			rc = r;
 			break;
 		}
-		records++;
+		records = vd_source_records(src);
 		vd_progress_tick(&prog, records);
-		if (split || pick) {
-			if (iface_grow(&map, pkt.iface) < 0) {
-				oom = 1;
-				break;
-			}
-			if (map.chosen[pkt.iface] < 0)
-				map.chosen[pkt.iface] = (int8_t)vd_iface_selected(
-				    spec->select, vd_trace_interface_name(tr, pkt.iface), pkt.iface);
-			if (!map.chosen[pkt.iface])
-				continue;
-		}
+		const struct vd_pkt pkt = it.pkt;
 		struct vd_decoded d;
 		struct vd_err derr;
 		struct vd_echo e;
 		if (vd_decode(&pkt, &d, &derr) < 0 || !echo_from_decoded(&pkt, &d, &e))
 			continue;
 		struct vd_echo_point *p =
-		    split ? iface_point(tr, spec, sink, &map, pkt.iface) : single;
+		    split ? iface_point(src, spec, sink, &map, pkt.iface) : single;
 		if (!p || vd_echo_point_add(sink, p, &e) < 0) {
 			oom = 1;
 			break;
 		}
 		events++;
 	}
+	records = vd_source_records(src);
 	vd_progress_done(&prog, records);
 	/* Kept even when the file is damaged: the events before the damage count. */
 	if (single) {
@@ -152,8 +136,6 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, const struct vd_echo_
 		}
 	}
 	free(map.pt);
-	free(map.chosen);
-	vd_trace_close(tr);
 	if (oom)
 		return vd_err_set(err, "%s: out of memory", spec->path);
 	if (rc < 0)

@@ -4,8 +4,11 @@
 #define VMDELAY_INPUT_ECHO_TRACE_H
 
 #include "vmdelay/input/echo.h"
+#include "vmdelay/input/source.h"
 
-int vd_echo_read_trace(const struct vd_vantage_spec *spec, const struct vd_echo_sink *sink,
-		       int progress, struct vd_err *err);
+/* Reads the packets of src (a packet trace opened on spec) and sends their events to sink
+ * (echo_read.h). */
+int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src,
+		       const struct vd_echo_sink *sink, int progress, struct vd_err *err);
 
 #endif

@@ -1,9 +1,21 @@
-/* tping_csv.c — tping's CSV rows (tping_csv.h). */
+/* tping_csv.c — tping's CSV rows, one line at a time (tping_csv.h). */
 #define _GNU_SOURCE /* strsep */
 #include "tping_csv.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+struct csv_rows {
+	struct vd_tping_rows base;
+	FILE *f;
+	char *line;
+	size_t cap;
+	unsigned long lineno;
+	int map[64]; /* column -> VD_TPING_COL_*, or -1 */
+	int ncols, have_phase;
+};
 
 static void chomp(char *s)
 {
@@ -12,62 +24,77 @@ static void chomp(char *s)
 		s[--n] = '\0';
 }
 
-int vd_tping_csv_read(FILE *f, const char *path, vd_tping_row_fn row, void *ctx,
-		      struct vd_err *err)
+static void header(struct csv_rows *r, char *s)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	int map[64];
-	int ncols = 0, rc = 0, have_phase = 0;
-	unsigned long lineno = 0;
-	while (getline(&line, &cap, f) >= 0) {
-		lineno++;
-		chomp(line);
-		char *s = line;
-		if (lineno == 1 && (unsigned char)s[0] == 0xef)
+	char *save = NULL;
+	int col = 0;
+	for (char *tok = strtok_r(s, ",", &save); tok && col < 64;
+	     tok = strtok_r(NULL, ",", &save)) {
+		r->map[col] = vd_tping_col_index(tok);
+		r->have_phase |= r->map[col] == VD_TPING_COL_PHASE;
+		col++;
+	}
+	r->ncols = col;
+}
+
+static int csv_next(struct vd_tping_rows *base, struct vd_probe *p, struct vd_err *err)
+{
+	struct csv_rows *r = (struct csv_rows *)base;
+	const char *path = base->path;
+	while (getline(&r->line, &r->cap, r->f) >= 0) {
+		r->lineno++;
+		chomp(r->line);
+		char *s = r->line;
+		if (r->lineno == 1 && (unsigned char)s[0] == 0xef)
 			s += 3;
 		if (!*s)
 			continue;
-		char *save = NULL;
-		int col = 0;
-		if (!ncols) {
-			for (char *tok = strtok_r(s, ",", &save); tok && col < 64;
-			     tok = strtok_r(NULL, ",", &save)) {
-				map[col] = vd_tping_col_index(tok);
-				have_phase |= map[col] == VD_TPING_COL_PHASE;
-				col++;
-			}
-			ncols = col;
+		if (!r->ncols) {
+			header(r, s);
 			continue;
 		}
-		struct vd_probe p;
-		vd_probe_init(&p, 0);
-		int seen_seq = 0;
+		vd_probe_init(p, 0);
+		int seen_seq = 0, col = 0;
 		/* strsep keeps empty cells, which are missing timestamps */
-		for (char *tok; (tok = strsep(&s, ",")) != NULL && col < ncols; col++) {
-			if (map[col] < 0)
+		for (char *tok; (tok = strsep(&s, ",")) != NULL && col < r->ncols; col++) {
+			int c = r->map[col];
+			if (c < 0)
 				continue;
-			seen_seq |= map[col] == VD_TPING_COL_SEQ;
-			if (vd_tping_cell_set(&p, map[col], tok) < 0) {
-				rc = vd_err_set(err, "%s: line %lu: bad value '%s' in column %s",
-						path, lineno, tok, vd_tping_col_names[map[col]]);
-				goto out;
-			}
+			seen_seq |= c == VD_TPING_COL_SEQ;
+			if (vd_tping_cell_set(p, c, tok) < 0)
+				return vd_err_set(err, "%s: line %lu: bad value '%s' in column %s",
+						  path, r->lineno, tok, vd_tping_col_names[c]);
 		}
-		if (!seen_seq) {
-			rc = vd_err_set(err, "%s: line %lu: no seq", path, lineno);
-			goto out;
-		}
-		if (!have_phase)
-			p.phase = (enum vd_phase) - 1;
-		if (row(ctx, &p) < 0) {
-			rc = vd_err_set(err, "%s: out of memory", path);
-			goto out;
-		}
+		if (!seen_seq)
+			return vd_err_set(err, "%s: line %lu: no seq", path, r->lineno);
+		if (!r->have_phase)
+			p->phase = (enum vd_phase) - 1;
+		return 1;
 	}
-	if (ferror(f))
-		rc = vd_err_set(err, "%s: read error", path);
-out:
-	free(line);
-	return rc;
+	if (ferror(r->f))
+		return vd_err_set(err, "%s: read error", path);
+	return 0;
+}
+
+static void csv_close(struct vd_tping_rows *base)
+{
+	struct csv_rows *r = (struct csv_rows *)base;
+	fclose(r->f);
+	free(r->line);
+	free(r);
+}
+
+int vd_tping_csv_open(const char *path, struct vd_tping_rows **out, struct vd_err *err)
+{
+	struct csv_rows *r = calloc(1, sizeof(*r));
+	if (!r)
+		return vd_err_set(err, "%s: out of memory", path);
+	r->f = fopen(path, "r");
+	if (!r->f) {
+		free(r);
+		return vd_err_set(err, "%s: %s", path, strerror(errno));
+	}
+	r->base = (struct vd_tping_rows){.next = csv_next, .close = csv_close, .path = path};
+	*out = &r->base;
+	return 0;
 }

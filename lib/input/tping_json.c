@@ -1,14 +1,24 @@
-/* tping_json.c — tping's JSON lines through jansson (tping_json.h). */
+/* tping_json.c — tping's JSON lines through jansson, one line at a time (tping_json.h). */
 #include "tping_json.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+struct json_rows {
+	struct vd_tping_rows base;
+	FILE *f;
+	char *line;
+	size_t cap;
+	unsigned long lineno;
+};
 
 static int blank(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!strchr(" \t\r\n", s[i]))
+		if (!memchr(" \t\r\n", s[i], 4))
 			return 0;
 	return 1;
 }
@@ -26,15 +36,16 @@ static int probe_from_object(json_t *obj, struct vd_probe *p, int *have_phase, i
 			continue;
 		char num[32];
 		const char *text;
-		if (json_is_string(val))
+		if (json_is_string(val)) {
 			text = json_string_value(val);
-		else if (json_is_integer(val)) {
+		} else if (json_is_integer(val)) {
 			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(val));
 			text = num;
-		} else if (json_is_null(val))
+		} else if (json_is_null(val)) {
 			text = NULL;
-		else
+		} else {
 			return -1;
+		}
 		if (vd_tping_cell_set(p, c, text) < 0)
 			return -1;
 		*have_phase |= c == VD_TPING_COL_PHASE;
@@ -43,40 +54,61 @@ static int probe_from_object(json_t *obj, struct vd_probe *p, int *have_phase, i
 	return 0;
 }
 
-int vd_tping_json_read(FILE *f, const char *path, vd_tping_row_fn row, void *ctx,
-		       struct vd_err *err)
+int vd_tping_json_line(const char *line, size_t len, struct vd_probe *p)
 {
-	char *line = NULL;
-	size_t cap = 0;
+	if (blank(line, len))
+		return 0;
+	vd_probe_init(p, 0);
+	int have_phase = 0, have_seq = 0;
+	json_error_t jerr;
+	json_t *obj = json_loadb(line, len, 0, &jerr);
+	int bad = !json_is_object(obj) || probe_from_object(obj, p, &have_phase, &have_seq) < 0 ||
+		  !have_seq;
+	json_decref(obj);
+	if (bad)
+		return -1;
+	if (!have_phase)
+		p->phase = (enum vd_phase) - 1;
+	return 1;
+}
+
+static int json_next(struct vd_tping_rows *base, struct vd_probe *p, struct vd_err *err)
+{
+	struct json_rows *r = (struct json_rows *)base;
 	ssize_t len;
-	int rc = 0;
-	unsigned long lineno = 0;
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		if (blank(line, (size_t)len))
-			continue;
-		struct vd_probe p;
-		vd_probe_init(&p, 0);
-		int have_phase = 0, have_seq = 0;
-		json_error_t jerr;
-		json_t *obj = json_loadb(line, (size_t)len, 0, &jerr);
-		int bad = !json_is_object(obj) ||
-			  probe_from_object(obj, &p, &have_phase, &have_seq) < 0 || !have_seq;
-		json_decref(obj);
-		if (bad) {
-			rc = vd_err_set(err, "%s: line %lu: not a tping JSON object with a seq",
-					path, lineno);
-			break;
-		}
-		if (!have_phase)
-			p.phase = (enum vd_phase) - 1;
-		if (row(ctx, &p) < 0) {
-			rc = vd_err_set(err, "%s: out of memory", path);
-			break;
-		}
+	while ((len = getline(&r->line, &r->cap, r->f)) >= 0) {
+		r->lineno++;
+		int rc = vd_tping_json_line(r->line, (size_t)len, p);
+		if (rc < 0)
+			return vd_err_set(err, "%s: line %lu: not a tping JSON object with a seq",
+					  base->path, r->lineno);
+		if (rc > 0)
+			return 1;
 	}
-	if (!rc && ferror(f))
-		rc = vd_err_set(err, "%s: read error", path);
-	free(line);
-	return rc;
+	if (ferror(r->f))
+		return vd_err_set(err, "%s: read error", base->path);
+	return 0;
+}
+
+static void json_close(struct vd_tping_rows *base)
+{
+	struct json_rows *r = (struct json_rows *)base;
+	fclose(r->f);
+	free(r->line);
+	free(r);
+}
+
+int vd_tping_json_open(const char *path, struct vd_tping_rows **out, struct vd_err *err)
+{
+	struct json_rows *r = calloc(1, sizeof(*r));
+	if (!r)
+		return vd_err_set(err, "%s: out of memory", path);
+	r->f = fopen(path, "r");
+	if (!r->f) {
+		free(r);
+		return vd_err_set(err, "%s: %s", path, strerror(errno));
+	}
+	r->base = (struct vd_tping_rows){.next = json_next, .close = json_close, .path = path};
+	*out = &r->base;
+	return 0;
 }

@@ -1,17 +1,15 @@
 /* tping_read.c — tping rows (tping_csv.c, tping_json.c, tping_sqlite.c) turned into echo
  * events at the hw, kernel and user vantage points, and the #SELECT that picks them
- * (tping_read.h). */
+ * (tping_read.h). The rows come from the source (source.h), one at a time. */
 #include "tping_read.h"
 
-#include <errno.h>
+#include "tping_rows.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tping_csv.h"
-#include "tping_json.h"
-#include "tping_sqlite.h"
 
 enum { PT_HW, PT_KERNEL, PT_USER, PT__COUNT };
 static const char *const point_names[PT__COUNT] = {"hw", "kernel", "user"};
@@ -21,28 +19,12 @@ struct tping_reader {
 	const struct vd_echo_sink *sink;
 	int want[PT__COUNT]; /* selected explicitly */
 	int any_selected;
-	int64_t run; /* SQLite run id, -1 default */
 	struct vd_echo_point *pt[PT__COUNT];
 	uint64_t rows;
 };
 
-static int parse_run(const char *s, int64_t *out)
-{
-	if (!*s || strlen(s) > 18)
-		return -1;
-	int64_t n = 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		n = n * 10 + (*s - '0');
-	}
-	*out = n;
-	return 0;
-}
-
 static int tping_select(struct tping_reader *rd, struct vd_err *err)
 {
-	rd->run = -1;
 	if (!rd->spec->select[0])
 		return 0;
 	char buf[VD_VANTAGE_SELECT_MAX];
@@ -56,7 +38,8 @@ static int tping_select(struct tping_reader *rd, struct vd_err *err)
 				rd->any_selected = 1;
 				found = 1;
 			}
-		if (!found && strncmp(tok, "run=", 4) == 0 && parse_run(tok + 4, &rd->run) == 0)
+		/* run=N is the source's: it picks the SQLite run (source.c) */
+		if (!found && strncmp(tok, "run=", 4) == 0 && vd_tping_run_parse(tok + 4) >= 0)
 			found = 1;
 		if (!found)
 			return vd_err_set(
@@ -77,9 +60,8 @@ static int add(struct tping_reader *rd, int k, const struct vd_echo *e)
 }
 
 /* One row: at each point, its request and its reply, when timed. */
-static int tping_row(void *ctx, const struct vd_probe *p)
+static int tping_row(struct tping_reader *rd, const struct vd_probe *p)
 {
-	struct tping_reader *rd = ctx;
 	const vd_ns tx[PT__COUNT] = {p->hw_tx, p->kernel_tx, p->user_tx};
 	const vd_ns rx[PT__COUNT] = {p->hw_rx, p->kernel_rx, p->user_rx};
 	/* A duplicate or late row is a reply only: its request is the earlier row's. */
@@ -103,18 +85,14 @@ static int tping_row(void *ctx, const struct vd_probe *p)
 	return 0;
 }
 
-static int read_rows(struct tping_reader *rd, enum vd_format format, struct vd_err *err)
+static int read_rows(struct tping_reader *rd, struct vd_source *src, struct vd_err *err)
 {
-	const char *path = rd->spec->path;
-	if (format == VD_FORMAT_SQLITE)
-		return vd_tping_sqlite_read(path, rd->run, tping_row, rd, err);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return vd_err_set(err, "%s: %s", path, strerror(errno));
-	int rc = format == VD_FORMAT_TPING_CSV ? vd_tping_csv_read(f, path, tping_row, rd, err)
-					       : vd_tping_json_read(f, path, tping_row, rd, err);
-	fclose(f);
-	return rc;
+	struct vd_item it;
+	int r;
+	while ((r = vd_source_next(src, &it, err)) > 0)
+		if (tping_row(rd, &it.probe) < 0)
+			return vd_err_set(err, "%s: out of memory", rd->spec->path);
+	return r;
 }
 
 /* Which points the file gives: the selected ones (each must have timestamps), else every
@@ -135,7 +113,7 @@ static int choose(struct tping_reader *rd, int chosen[PT__COUNT], struct vd_err 
 	return nchosen;
 }
 
-int vd_echo_read_tping(const struct vd_vantage_spec *spec, enum vd_format format,
+int vd_echo_read_tping(const struct vd_vantage_spec *spec, struct vd_source *src,
 		       const struct vd_echo_sink *sink, struct vd_err *err)
 {
 	struct tping_reader rd = {.spec = spec, .sink = sink};
@@ -143,13 +121,14 @@ int vd_echo_read_tping(const struct vd_vantage_spec *spec, enum vd_format format
 		return -1;
 	int rc = 0, chosen[PT__COUNT] = {0};
 	for (int k = 0; k < PT__COUNT && !rc; k++) {
-		rd.pt[k] = vd_echo_point_open(sink, point_names[k], spec, vd_format_name(format));
+		rd.pt[k] = vd_echo_point_open(sink, point_names[k], spec,
+					      vd_format_name(vd_source_format(src)));
 		if (!rd.pt[k])
 			rc = vd_err_set(err, "out of memory");
 		else
 			rd.pt[k]->has_phase = 1;
 	}
-	int nchosen = rc ? -1 : read_rows(&rd, format, err);
+	int nchosen = rc ? -1 : read_rows(&rd, src, err);
 	if (nchosen == 0)
 		nchosen = choose(&rd, chosen, err);
 	rc = nchosen < 0 ? -1 : 0;

@@ -4,9 +4,10 @@
 #define VMDELAY_INPUT_TPING_READ_H
 
 #include "vmdelay/input/echo.h"
-#include "vmdelay/input/format.h"
+#include "vmdelay/input/source.h"
 
-int vd_echo_read_tping(const struct vd_vantage_spec *spec, enum vd_format format,
+/* Reads the rows of src (opened on spec) and sends their events to sink (echo_read.h). */
+int vd_echo_read_tping(const struct vd_vantage_spec *spec, struct vd_source *src,
 		       const struct vd_echo_sink *sink, struct vd_err *err);
 
 #endif

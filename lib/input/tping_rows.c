@@ -59,3 +59,34 @@ int vd_tping_cell_set(struct vd_probe *p, int c, const char *text)
 	*t[c] = (vd_ns)v;
 	return 0;
 }
+
+int64_t vd_tping_run_parse(const char *s)
+{
+	if (!*s || strlen(s) > 18)
+		return -1;
+	int64_t n = 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		n = n * 10 + (*s - '0');
+	}
+	return n;
+}
+
+int64_t vd_tping_select_run(const char *select)
+{
+	int64_t run = -1;
+	for (const char *s = select; s && *s;) {
+		const char *end = strchr(s, ',');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		char tok[32];
+		if (len > 4 && len < sizeof(tok) && strncmp(s, "run=", 4) == 0) {
+			memcpy(tok, s + 4, len - 4);
+			tok[len - 4] = '\0';
+			if (vd_tping_run_parse(tok) >= 0)
+				run = vd_tping_run_parse(tok);
+		}
+		s = end ? end + 1 : NULL;
+	}
+	return run;
+}

@@ -1,9 +1,12 @@
 /* tping_rows.h — tping's probe rows as the analysis reads them from any of tping's files
  * (docs/formats/tping.md): the columns it uses, a cell's text into a struct vd_probe, and the
- * callback each file reader (tping_csv.c, tping_json.c, tping_sqlite.c) hands rows to. */
+ * row iterator each file reader (tping_csv.c, tping_json.c, tping_sqlite.c) implements. */
 #ifndef VMDELAY_INPUT_TPING_ROWS_H
 #define VMDELAY_INPUT_TPING_ROWS_H
 
+#include <stdint.h>
+
+#include "vmdelay/core/err.h"
 #include "vmdelay/input/probe.h"
 
 /* The columns of tping's CSV, JSON lines and SQLite probes table that the analysis reads. */
@@ -29,8 +32,18 @@ int vd_tping_col_index(const char *name);
  * Returns 0, or -1 on a malformed value or a time outside [0, VD_ECHO_TS_LIMIT). */
 int vd_tping_cell_set(struct vd_probe *p, int c, const char *text);
 
-/* A row read, in file order; phase is -1 when the file has no phase. 0, or -1 to stop
- * (out of memory: the reader returns -1 with err naming the file). */
-typedef int (*vd_tping_row_fn)(void *ctx, const struct vd_probe *p);
+/* A tping file read one probe row at a time, in file order (tping_csv.c, tping_json.c,
+ * tping_sqlite.c): next gives 1 with *p (phase -1 when the file has none), 0 at the end, or -1
+ * with a message naming the file and line (or run). close frees it. */
+struct vd_tping_rows {
+	int (*next)(struct vd_tping_rows *r, struct vd_probe *p, struct vd_err *err);
+	void (*close)(struct vd_tping_rows *r);
+	const char *path;
+};
+
+/* A run id: digits only; -1 for anything else. */
+int64_t vd_tping_run_parse(const char *s);
+/* The SQLite run a tping #SELECT names with run=N (comma list), or -1 when it names none. */
+int64_t vd_tping_select_run(const char *select);
 
 #endif

@@ -130,15 +130,13 @@ static void clock_notes(const struct tcmrec *rd, int use_tsc, uint64_t fallbacks
 			 (uint64_t)in->stats.lost);
 }
 
-int vd_echo_read_tcm(const struct vd_vantage_spec *spec, const struct vd_echo_sink *sink,
-		     struct vd_err *err)
+int vd_echo_read_tcm(const struct vd_vantage_spec *spec, struct vd_source *src,
+		     const struct vd_echo_sink *sink, struct vd_err *err)
 {
 	int want[NLEVELS], all;
 	if (parse_select(spec, want, &all, err) < 0)
 		return -1;
-	struct tcmrec *rd;
-	if (vd_tcmrec_open(spec->path, &rd, err) < 0)
-		return -1;
+	struct tcmrec *rd = vd_source_tcmrec(src);
 	int use_tsc = vd_tcmrec_use_tsc(rd);
 	struct vd_echo_point *v[NLEVELS] = {0};
 	uint64_t fallbacks = 0;
@@ -160,8 +158,9 @@ int vd_echo_read_tcm(const struct vd_vantage_spec *spec, const struct vd_echo_si
 		rc = vd_err_set(err, "%s: out of memory", spec->path);
 		goto out;
 	}
-	for (size_t i = 0; i < nrec; i++) {
-		const struct tcpmon_record *r = vd_tcmrec_get(rd, i);
+	struct vd_item it;
+	while (vd_source_next(src, &it, err) > 0) {
+		const struct tcpmon_record *r = it.rec;
 		int kind = echo_kind(r);
 		if (kind < 0)
 			continue;
@@ -176,7 +175,7 @@ int vd_echo_read_tcm(const struct vd_vantage_spec *spec, const struct vd_echo_si
 		    .kind = (uint8_t)kind,
 		    .has_id = 1,
 		    .phase = -1,
-		    .index = i + 1,
+		    .index = it.index,
 		};
 		le->layer = r->layer;
 		addr_of(r, r->saddr, &le->e.src);
@@ -242,6 +241,5 @@ int vd_echo_read_tcm(const struct vd_vantage_spec *spec, const struct vd_echo_si
 out:
 	for (size_t l = 0; l < NLEVELS; l++)
 		vd_echo_point_close(sink, v[l], 0);
-	vd_tcmrec_free(rd);
 	return rc;
 }

@@ -1,0 +1,160 @@
+/* source.c — every input behind one pull iterator (source.h): the format detected once, then
+ * items from the trace readers, the tcpmon record file or a tping file's rows. */
+#include "vmdelay/input/source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tping_csv.h"
+#include "tping_json.h"
+#include "tping_sqlite.h"
+#include "vmdelay/input/tcmrec.h"
+#include "vmdelay/input/trace.h"
+
+struct vd_source {
+	const struct vd_vantage_spec *spec;
+	enum vd_format format;
+	uint64_t records;
+	struct vd_trace *tr;
+	int pick; /* a trace whose #SELECT names one interface */
+	int8_t *chosen; /* per interface: -1 not seen yet, 0 dropped, 1 kept */
+	size_t nchosen;
+	struct tcmrec *tcm;
+	size_t next_rec;
+	struct vd_tping_rows *rows;
+};
+
+static int open_rows(struct vd_source *s, struct vd_err *err)
+{
+	const char *path = s->spec->path;
+	switch (s->format) {
+	case VD_FORMAT_TPING_CSV:
+		return vd_tping_csv_open(path, &s->rows, err);
+	case VD_FORMAT_TPING_JSON:
+		return vd_tping_json_open(path, &s->rows, err);
+	default:
+		return vd_tping_sqlite_open(path, vd_tping_select_run(s->spec->select), &s->rows,
+					    err);
+	}
+}
+
+int vd_source_open(const struct vd_vantage_spec *spec, unsigned want, struct vd_source **out,
+		   struct vd_err *err)
+{
+	*out = NULL;
+	struct vd_source *s = calloc(1, sizeof(*s));
+	if (!s)
+		return vd_err_set(err, "%s: out of memory", spec->path);
+	s->spec = spec;
+	int rc;
+	if (vd_format_detect_file(spec->path, &s->format, err) < 0)
+		rc = -1;
+	else if (s->format == VD_FORMAT_TCPMON && (want & VD_SOURCE_TCPMON))
+		rc = vd_tcmrec_open(spec->path, &s->tcm, err);
+	else if ((s->format == VD_FORMAT_TPING_CSV || s->format == VD_FORMAT_TPING_JSON ||
+		  s->format == VD_FORMAT_SQLITE) &&
+		 (want & VD_SOURCE_PROBES))
+		rc = open_rows(s, err);
+	else /* the trace readers name the file when it is no trace at all */
+		rc = vd_trace_open(spec->path, &s->tr, err);
+	if (rc < 0) {
+		vd_source_close(s);
+		return -1;
+	}
+	s->pick = s->tr && spec->select[0] && strcmp(spec->select, "*") != 0;
+	*out = s;
+	return 0;
+}
+
+/* Whether #SELECT keeps interface iface, asked once per interface. */
+static int kept(struct vd_source *s, uint32_t iface, struct vd_err *err)
+{
+	if (iface >= s->nchosen) {
+		if (iface > 1u << 20) /* a sane bound on interfaces; beyond it, asked each time */
+			return vd_iface_selected(s->spec->select,
+						 vd_trace_interface_name(s->tr, iface), iface);
+		size_t n = (size_t)iface + 1;
+		int8_t *c = realloc(s->chosen, n);
+		if (!c)
+			return vd_err_set(err, "%s: out of memory", s->spec->path);
+		memset(c + s->nchosen, -1, n - s->nchosen);
+		s->chosen = c;
+		s->nchosen = n;
+	}
+	if (s->chosen[iface] < 0)
+		s->chosen[iface] = (int8_t)vd_iface_selected(
+		    s->spec->select, vd_trace_interface_name(s->tr, iface), iface);
+	return s->chosen[iface];
+}
+
+int vd_source_next(struct vd_source *s, struct vd_item *it, struct vd_err *err)
+{
+	if (s->tr) {
+		for (;;) {
+			int r = vd_trace_next(s->tr, &it->pkt, err);
+			if (r <= 0)
+				return r;
+			s->records++;
+			int keep = s->pick ? kept(s, it->pkt.iface, err) : 1;
+			if (keep < 0)
+				return -1;
+			if (keep) {
+				it->kind = VD_ITEM_PACKET;
+				it->index = it->pkt.index;
+				return 1;
+			}
+		}
+	}
+	if (s->tcm) {
+		if (s->next_rec >= vd_tcmrec_count(s->tcm))
+			return 0;
+		it->kind = VD_ITEM_TCPMON;
+		it->rec = vd_tcmrec_get(s->tcm, s->next_rec++);
+		it->index = ++s->records;
+		return 1;
+	}
+	int r = s->rows->next(s->rows, &it->probe, err);
+	if (r == 1) {
+		it->kind = VD_ITEM_PROBE;
+		it->index = ++s->records;
+	}
+	return r;
+}
+
+void vd_source_close(struct vd_source *s)
+{
+	if (!s)
+		return;
+	vd_trace_close(s->tr);
+	vd_tcmrec_free(s->tcm);
+	if (s->rows)
+		s->rows->close(s->rows);
+	free(s->chosen);
+	free(s);
+}
+
+enum vd_format vd_source_format(const struct vd_source *s)
+{
+	return s->format;
+}
+
+uint64_t vd_source_records(const struct vd_source *s)
+{
+	return s->records;
+}
+
+struct vd_trace *vd_source_trace(const struct vd_source *s)
+{
+	return s->tr;
+}
+
+struct tcmrec *vd_source_tcmrec(const struct vd_source *s)
+{
+	return s->tcm;
+}
+
+void vd_source_iface_label(const struct vd_source *s, uint32_t iface, char *buf, size_t len)
+{
+	vd_iface_label(s->tr ? vd_trace_interface_name(s->tr, iface) : NULL, iface, buf, len);
+}
