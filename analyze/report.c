@@ -215,47 +215,44 @@ int report_csv(FILE *f, const struct report_ctx *c)
 
 /* ---- JSON document ---- */
 
-static void json_ns(FILE *f, const char *key, vd_ns v, int comma)
+static void json_ns(struct vd_json *j, const char *key, vd_ns v)
 {
-	fprintf(f, "\"%s\": ", key);
+	vd_json_key(j, key);
 	if (vd_ns_valid(v))
-		fprintf(f, "%" PRId64, v);
+		vd_json_int(j, v);
 	else
-		fputs("null", f);
-	if (comma)
-		fputs(", ", f);
+		vd_json_null(j);
 }
 
-static void json_summary(FILE *f, const struct vd_summary *s)
+static void json_summary(struct vd_json *j, const struct vd_summary *s)
 {
-	fprintf(f, "\"n\": %zu, ", s->n);
-	json_ns(f, "min_ns", s->min, 1);
-	json_ns(f, "median_ns", s->median, 1);
-	json_ns(f, "p99_ns", s->p99, 1);
-	json_ns(f, "max_ns", s->max, 1);
+	vd_json_key(j, "n");
+	vd_json_uint(j, s->n);
+	json_ns(j, "min_ns", s->min);
+	json_ns(j, "median_ns", s->median);
+	json_ns(j, "p99_ns", s->p99);
+	json_ns(j, "max_ns", s->max);
+	vd_json_key(j, "mean_ns");
+	vd_json_dbl(j, s->mean, 1);
+	vd_json_key(j, "sd_ns");
 	if (isnan(s->mean))
-		fputs("\"mean_ns\": null, \"sd_ns\": null", f);
+		vd_json_null(j);
 	else
-		fprintf(f, "\"mean_ns\": %.1f, \"sd_ns\": %.1f", s->mean, isnan(s->sd) ? 0 : s->sd);
+		vd_json_dbl(j, isnan(s->sd) ? 0 : s->sd, 1);
 }
 
-static void json_key_str(FILE *f, const char *key, const char *val, int comma)
+static void json_key_str(struct vd_json *j, const char *key, const char *val)
 {
-	fprintf(f, "\"%s\": ", key);
-	if (val)
-		vd_json_string(f, val);
-	else
-		fputs("null", f);
-	if (comma)
-		fputs(", ", f);
+	vd_json_key(j, key);
+	vd_json_str(j, val);
 }
 
-static int json_layers(FILE *f, const struct vd_delay *d, enum vd_delay_dir dir, const int *phases,
-		       size_t nph)
+static int json_layers(struct vd_json *j, const struct vd_delay *d, enum vd_delay_dir dir,
+		       const int *phases, size_t nph)
 {
 	size_t layers[REPORT_MAX_VANTAGE], nl = report_layers(d, layers);
-	int first = 1, rc = 0;
-	fputs("[", f);
+	int rc = 0;
+	vd_json_begin_array(j, VD_JSON_LINES);
 	for (size_t li = 0; li < nl; li++) {
 		if (!report_dir_possible(d, layers[li], dir))
 			continue;
@@ -263,17 +260,16 @@ static int json_layers(FILE *f, const struct vd_delay *d, enum vd_delay_dir dir,
 			struct vd_summary s;
 			if (vd_delay_summary_layer(d, layers[li], dir, phases[k], &s) < 0)
 				rc = -1;
-			fputs(first ? "\n    {" : ",\n    {", f);
-			first = 0;
-			json_key_str(f, "layer", report_layer_name(d, layers[li]), 1);
-			json_key_str(f, "outer", d->vps[outer_of(layers[li])]->name, 1);
-			json_key_str(f, "inner", d->vps[inner_of(d, layers[li])]->name, 1);
-			json_key_str(f, "phase", vd_delay_phase_name(phases[k]), 1);
-			json_summary(f, &s);
-			fputs("}", f);
+			vd_json_begin_object(j, VD_JSON_SPACED);
+			json_key_str(j, "layer", report_layer_name(d, layers[li]));
+			json_key_str(j, "outer", d->vps[outer_of(layers[li])]->name);
+			json_key_str(j, "inner", d->vps[inner_of(d, layers[li])]->name);
+			json_key_str(j, "phase", vd_delay_phase_name(phases[k]));
+			json_summary(j, &s);
+			vd_json_end_object(j);
 		}
 	}
-	fputs(first ? "]" : "\n  ]", f);
+	vd_json_end_array(j);
 	return rc;
 }
 
@@ -282,64 +278,91 @@ int report_json(FILE *f, const struct report_ctx *c)
 	const struct vd_delay *d = c->d;
 	int rc = 0, phases[VD_PHASE__COUNT + 1];
 	size_t nph = vd_delay_phases(d, phases);
-	fprintf(f, "{\n  \"tool\": \"vmdelay-analyze\",\n  \"probes\": %zu,\n", d->map.n);
-	fputs("  \"vantage_points\": [", f);
+	struct vd_json jw, *j = &jw;
+	vd_json_init(j, f);
+	vd_json_begin_object(j, VD_JSON_LINES);
+	json_key_str(j, "tool", "vmdelay-analyze");
+	vd_json_key(j, "probes");
+	vd_json_uint(j, d->map.n);
+	vd_json_key(j, "vantage_points");
+	vd_json_begin_array(j, VD_JSON_LINES);
 	for (size_t v = 0; v < d->nvp; v++) {
 		const struct vd_vantage *vp = d->vps[v];
-		fputs(v ? ",\n    {" : "\n    {", f);
-		json_key_str(f, "name", vp->name, 1);
-		json_key_str(f, "clock", vp->clock, 1);
-		json_key_str(f, "path", vp->path, 1);
-		json_key_str(f, "format", vp->format, 1);
-		json_key_str(f, "select", vp->select[0] ? vp->select : NULL, 1);
-		json_key_str(f, "notes", vp->notes[0] ? vp->notes : NULL, 1);
-		fprintf(f,
-			"\"records\": %" PRIu64 ", \"requests\": %zu, \"replies\": %zu, "
-			"\"pairs\": %zu, \"probes\": %zu, \"unmatched_requests\": %zu, "
-			"\"unmatched_replies\": %zu, \"duplicates\": %zu, \"aligned\": %s}",
-			vp->records, vp->stats.requests, vp->stats.replies, vp->stats.pairs,
-			vp->stats.probes, vp->stats.unmatched_requests, vp->stats.unmatched_replies,
-			vp->stats.duplicates, d->aligned[v] ? "true" : "false");
+		vd_json_begin_object(j, VD_JSON_SPACED);
+		json_key_str(j, "name", vp->name);
+		json_key_str(j, "clock", vp->clock);
+		json_key_str(j, "path", vp->path);
+		json_key_str(j, "format", vp->format);
+		json_key_str(j, "select", vp->select[0] ? vp->select : NULL);
+		json_key_str(j, "notes", vp->notes[0] ? vp->notes : NULL);
+		const struct {
+			const char *key;
+			uint64_t v;
+		} counts[] = {
+		    {"records", vp->records},
+		    {"requests", vp->stats.requests},
+		    {"replies", vp->stats.replies},
+		    {"pairs", vp->stats.pairs},
+		    {"probes", vp->stats.probes},
+		    {"unmatched_requests", vp->stats.unmatched_requests},
+		    {"unmatched_replies", vp->stats.unmatched_replies},
+		    {"duplicates", vp->stats.duplicates},
+		};
+		for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+			vd_json_key(j, counts[i].key);
+			vd_json_uint(j, counts[i].v);
+		}
+		vd_json_key(j, "aligned");
+		vd_json_bool(j, d->aligned[v]);
+		vd_json_end_object(j);
 	}
-	fputs("\n  ],\n", f);
-	fprintf(f, "  \"align_method\": \"%s\",\n  \"reference_clock\": ",
-		vd_align_method_name(c->align));
-	vd_json_string(f, d->vps[0]->clock);
-	fputs(",\n  \"align\": [", f);
+	vd_json_end_array(j);
+	json_key_str(j, "align_method", vd_align_method_name(c->align));
+	json_key_str(j, "reference_clock", d->vps[0]->clock);
+	vd_json_key(j, "align");
+	vd_json_begin_array(j, VD_JSON_LINES);
 	for (size_t a = 0; a < d->naligns; a++) {
 		const struct vd_delay_align *al = &d->aligns[a];
-		fputs(a ? ",\n    {" : "\n    {", f);
-		json_key_str(f, "clock", d->vps[al->vantage]->clock, 1);
-		json_key_str(f, "vantage", d->vps[al->vantage]->name, 1);
-		json_key_str(f, "against", d->vps[al->against]->name, 1);
-		fprintf(f,
-			"\"method\": \"%s\", \"n\": %zu, \"t0_ns\": %" PRId64 ", "
-			"\"skew_ppm\": %.4f, \"offset_ns\": %.0f, \"residual_ns\": %.0f}",
-			vd_align_method_name(al->fit.method), al->fit.n, al->fit.t0,
-			al->fit.skew * 1e6, al->fit.offset_ns, al->fit.residual_ns);
+		vd_json_begin_object(j, VD_JSON_SPACED);
+		json_key_str(j, "clock", d->vps[al->vantage]->clock);
+		json_key_str(j, "vantage", d->vps[al->vantage]->name);
+		json_key_str(j, "against", d->vps[al->against]->name);
+		json_key_str(j, "method", vd_align_method_name(al->fit.method));
+		vd_json_key(j, "n");
+		vd_json_uint(j, al->fit.n);
+		vd_json_key(j, "t0_ns");
+		vd_json_int(j, al->fit.t0);
+		vd_json_key(j, "skew_ppm");
+		vd_json_dbl(j, al->fit.skew * 1e6, 4);
+		vd_json_key(j, "offset_ns");
+		vd_json_dbl(j, al->fit.offset_ns, 0);
+		vd_json_key(j, "residual_ns");
+		vd_json_dbl(j, al->fit.residual_ns, 0);
+		vd_json_end_object(j);
 	}
-	fputs(d->naligns ? "\n  ],\n" : "],\n", f);
-	fputs("  \"rtt\": [", f);
-	int first = 1;
+	vd_json_end_array(j);
+	vd_json_key(j, "rtt");
+	vd_json_begin_array(j, VD_JSON_LINES);
 	for (size_t v = 0; v < d->nvp; v++)
 		for (size_t k = 0; k < nph; k++) {
 			struct vd_summary s;
 			if (vd_delay_summary_rtt(d, v, phases[k], &s) < 0)
 				rc = -1;
-			fputs(first ? "\n    {" : ",\n    {", f);
-			first = 0;
-			json_key_str(f, "vantage", d->vps[v]->name, 1);
-			json_key_str(f, "phase", vd_delay_phase_name(phases[k]), 1);
-			json_summary(f, &s);
-			fputs("}", f);
+			vd_json_begin_object(j, VD_JSON_SPACED);
+			json_key_str(j, "vantage", d->vps[v]->name);
+			json_key_str(j, "phase", vd_delay_phase_name(phases[k]));
+			json_summary(j, &s);
+			vd_json_end_object(j);
 		}
-	fputs("\n  ],\n  \"deltas\": ", f);
-	rc |= json_layers(f, d, VD_DIR_RTT, phases, nph);
-	fputs(",\n  \"send\": ", f);
-	rc |= json_layers(f, d, VD_DIR_SEND, phases, nph);
-	fputs(",\n  \"recv\": ", f);
-	rc |= json_layers(f, d, VD_DIR_RECV, phases, nph);
-	fputs("\n}\n", f);
+	vd_json_end_array(j);
+	vd_json_key(j, "deltas");
+	rc |= json_layers(j, d, VD_DIR_RTT, phases, nph);
+	vd_json_key(j, "send");
+	rc |= json_layers(j, d, VD_DIR_SEND, phases, nph);
+	vd_json_key(j, "recv");
+	rc |= json_layers(j, d, VD_DIR_RECV, phases, nph);
+	vd_json_end_object(j);
+	vd_json_newline(j);
 	return rc;
 }
 
@@ -406,10 +429,21 @@ int report_db(const char *path, const struct report_ctx *c, int argc, char **arg
 	if (vd_store_open(path, &st, err) < 0)
 		return -1;
 	char *cmd = vd_store_command_line(argc, argv);
-	char params[128];
-	snprintf(params, sizeof(params), "{\"align\": \"%s\", \"rest\": %zu}",
-		 vd_align_method_name(c->align), c->rest);
-	if (!cmd) {
+	/* the run's parameters as a JSON object, written by the JSON writer into a buffer */
+	char params[128] = "";
+	FILE *pf = fmemopen(params, sizeof(params) - 1, "w");
+	if (pf) {
+		struct vd_json j;
+		vd_json_init(&j, pf);
+		vd_json_begin_object(&j, VD_JSON_SPACED);
+		json_key_str(&j, "align", vd_align_method_name(c->align));
+		vd_json_key(&j, "rest");
+		vd_json_uint(&j, c->rest);
+		vd_json_end_object(&j);
+		fclose(pf);
+	}
+	if (!cmd || !pf) {
+		free(cmd);
 		vd_store_close(st);
 		return vd_err_set(err, "out of memory");
 	}

@@ -1,4 +1,5 @@
-/* output.c — text / CSV / JSON-lines row writer shared by every tool. */
+/* output.c — text / CSV / JSON-lines row writer shared by every tool; JSON lines go through the
+ * streaming JSON writer (json.c). */
 #include "vmdelay/out/output.h"
 
 #include <inttypes.h>
@@ -28,6 +29,7 @@ struct vd_out {
 	FILE *first_row;
 	char *first_row_buf;
 	size_t first_row_len;
+	struct vd_json json; /* JSON lines: one compact object per row */
 };
 
 static FILE *sink(struct vd_out *o)
@@ -42,6 +44,7 @@ struct vd_out *vd_out_create(FILE *f, enum vd_out_mode mode)
 		return NULL;
 	o->f = f;
 	o->mode = mode;
+	vd_json_init(&o->json, f);
 	return o;
 }
 
@@ -81,30 +84,31 @@ static struct cell *text_cell(struct vd_out *o)
 	return &o->cells[idx];
 }
 
-/* One field: value already rendered for text/CSV (plain) and JSON (json). */
-static void put_field(struct vd_out *o, const char *key, const char *plain, const char *json)
+/* Starts field key of the current row: 0 when the row is longer than the first (the field is
+ * ignored rather than misaligned). JSON: the key is written, the caller writes the value. */
+static int field_begin(struct vd_out *o, const char *key)
 {
 	if (o->first_row_done && o->col >= o->ncols)
-		return; /* a row longer than the first: ignored rather than misaligned */
+		return 0;
 	remember_key(o, key);
-	switch (o->mode) {
-	case VD_OUT_TEXT: {
+	if (o->mode == VD_OUT_JSON)
+		vd_json_key(&o->json, key);
+	return 1;
+}
+
+/* One text or CSV field, its value already rendered. */
+static void put_field(struct vd_out *o, const char *key, const char *plain)
+{
+	if (!field_begin(o, key))
+		return;
+	if (o->mode == VD_OUT_TEXT) {
 		struct cell *c = text_cell(o);
 		if (c)
 			snprintf(c->text, sizeof(c->text), "%s", plain);
-		break;
-	}
-	case VD_OUT_CSV:
+	} else {
 		if (o->col)
 			fputc(',', sink(o));
 		vd_csv_cell(sink(o), plain);
-		break;
-	case VD_OUT_JSON:
-		fputs(o->col ? "," : "{", o->f);
-		vd_json_string(o->f, key);
-		fputc(':', o->f);
-		fputs(json, o->f);
-		break;
 	}
 	o->col++;
 }
@@ -112,6 +116,8 @@ static void put_field(struct vd_out *o, const char *key, const char *plain, cons
 void vd_out_row_begin(struct vd_out *o)
 {
 	o->col = 0;
+	if (o->mode == VD_OUT_JSON)
+		vd_json_begin_object(&o->json, VD_JSON_COMPACT);
 	if (o->mode == VD_OUT_CSV && !o->first_row_done) {
 		o->first_row = open_memstream(&o->first_row_buf, &o->first_row_len);
 		if (!o->first_row)
@@ -122,7 +128,8 @@ void vd_out_row_begin(struct vd_out *o)
 void vd_out_row_end(struct vd_out *o)
 {
 	if (o->mode == VD_OUT_JSON) {
-		fputs(o->col ? "}\n" : "{}\n", o->f);
+		vd_json_end_object(&o->json);
+		vd_json_newline(&o->json);
 	} else if (o->mode == VD_OUT_CSV) {
 		if (o->first_row) {
 			fclose(o->first_row);
@@ -143,16 +150,18 @@ void vd_out_row_end(struct vd_out *o)
 	o->rows++;
 }
 
-static void fmt_plain_json(struct vd_out *o, const char *key, const char *plain, int is_null)
-{
-	put_field(o, key, plain, is_null ? "null" : plain);
-}
-
 void vd_out_int(struct vd_out *o, const char *key, int64_t v)
 {
+	if (o->mode == VD_OUT_JSON) {
+		if (field_begin(o, key)) {
+			vd_json_int(&o->json, v);
+			o->col++;
+		}
+		return;
+	}
 	char b[32];
 	snprintf(b, sizeof(b), "%" PRId64, v);
-	fmt_plain_json(o, key, b, 0);
+	put_field(o, key, b);
 }
 
 void vd_out_int_opt(struct vd_out *o, const char *key, int present, int64_t v)
@@ -165,18 +174,31 @@ void vd_out_int_opt(struct vd_out *o, const char *key, int present, int64_t v)
 
 void vd_out_dbl(struct vd_out *o, const char *key, double v, int decimals)
 {
-	char b[64];
-	if (isnan(v) || isinf(v)) {
-		fmt_plain_json(o, key, o->mode == VD_OUT_TEXT ? "-" : "", 1);
+	if (o->mode == VD_OUT_JSON) {
+		if (field_begin(o, key)) {
+			vd_json_dbl(&o->json, v, decimals); /* NaN, inf: null */
+			o->col++;
+		}
 		return;
 	}
-	snprintf(b, sizeof(b), "%.*f", decimals, v);
-	fmt_plain_json(o, key, b, 0);
+	char b[64];
+	if (isnan(v) || isinf(v))
+		snprintf(b, sizeof(b), "%s", o->mode == VD_OUT_TEXT ? "-" : "");
+	else
+		snprintf(b, sizeof(b), "%.*f", decimals, v);
+	put_field(o, key, b);
 }
 
 void vd_out_ns(struct vd_out *o, const char *key, vd_ns v)
 {
 	char b[40];
+	if (o->mode == VD_OUT_JSON) {
+		if (!vd_ns_valid(v))
+			vd_out_str(o, key, NULL);
+		else
+			vd_out_int(o, key, v);
+		return;
+	}
 	if (o->mode == VD_OUT_TEXT) {
 		char k[CELL_MAX];
 		size_t n = strlen(key);
@@ -187,33 +209,26 @@ void vd_out_ns(struct vd_out *o, const char *key, vd_ns v)
 			snprintf(b, sizeof(b), "-");
 		else
 			snprintf(b, sizeof(b), "%.3f", (double)v / 1e3);
-		put_field(o, k, b, b);
+		put_field(o, k, b);
 		return;
 	}
-	if (!vd_ns_valid(v)) {
-		fmt_plain_json(o, key, "", 1);
-		return;
-	}
-	snprintf(b, sizeof(b), "%" PRId64, v);
-	fmt_plain_json(o, key, b, 0);
+	if (!vd_ns_valid(v))
+		b[0] = '\0';
+	else
+		snprintf(b, sizeof(b), "%" PRId64, v);
+	put_field(o, key, b);
 }
 
 void vd_out_str(struct vd_out *o, const char *key, const char *s)
 {
-	if (o->mode != VD_OUT_JSON) {
-		put_field(o, key, s ? s : (o->mode == VD_OUT_TEXT ? "-" : ""), NULL);
+	if (o->mode == VD_OUT_JSON) {
+		if (field_begin(o, key)) {
+			vd_json_str(&o->json, s); /* NULL: null */
+			o->col++;
+		}
 		return;
 	}
-	/* JSON: render the escaped string into a buffer first. */
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = s ? open_memstream(&buf, &len) : NULL;
-	if (m) {
-		vd_json_string(m, s);
-		fclose(m);
-	}
-	put_field(o, key, "", buf ? buf : "null");
-	free(buf);
+	put_field(o, key, s ? s : (o->mode == VD_OUT_TEXT ? "-" : ""));
 }
 
 void vd_out_flush(struct vd_out *o)
@@ -260,26 +275,6 @@ int vd_out_destroy(struct vd_out *o)
 	free(o->cells);
 	free(o);
 	return rc;
-}
-
-void vd_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
 }
 
 void vd_csv_cell(FILE *f, const char *s)

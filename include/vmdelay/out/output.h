@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "vmdelay/core/vdtime.h"
+#include "vmdelay/out/json.h"
 
 enum vd_out_mode { VD_OUT_TEXT, VD_OUT_CSV, VD_OUT_JSON };
 
@@ -35,9 +36,6 @@ void vd_out_dbl(struct vd_out *o, const char *key, double v, int decimals); /* N
 /* A time or duration: integer ns in CSV/JSON; in text, µs with 3 decimals under a header whose
  * "_ns" suffix becomes "_us". VD_NS_NONE prints empty (CSV, text "-") or null (JSON). */
 void vd_out_ns(struct vd_out *o, const char *key, vd_ns v);
-
-/* Writes s as a JSON string literal (with quotes), escaping as RFC 8259 requires. */
-void vd_json_string(FILE *f, const char *s);
 
 /* Writes s as one CSV cell, quoted only when it must be (RFC 4180). */
 void vd_csv_cell(FILE *f, const char *s);

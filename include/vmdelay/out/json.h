@@ -1,0 +1,55 @@
+/* json.h — the one JSON writer of every tool: a streaming writer on a FILE that keeps track of
+ * nesting and separators, so no caller writes a brace, comma or quote itself. Each container
+ * has a layout, which keeps the tools' output as it always was:
+ *   VD_JSON_COMPACT  {"a":1,"b":2}                      (JSON lines)
+ *   VD_JSON_SPACED   {"a": 1, "b": 2}                   (one line, readable)
+ *   VD_JSON_LINES    every member on its own line, indented two spaces per level
+ * Numbers: integers as they are; doubles with a fixed number of decimals ("%.*f") or, with
+ * decimals < 0, as "%g"; NaN and infinities are null. */
+#ifndef VMDELAY_OUT_JSON_H
+#define VMDELAY_OUT_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum vd_json_layout { VD_JSON_COMPACT, VD_JSON_SPACED, VD_JSON_LINES };
+
+#define VD_JSON_MAX_DEPTH 16
+
+struct vd_json {
+	FILE *f;
+	int depth;	 /* open containers */
+	int after_key;	 /* a key was written: the value follows without a separator */
+	int overflow;	 /* containers nested deeper than VD_JSON_MAX_DEPTH (a caller's bug) */
+	struct {
+		uint8_t layout;
+		size_t members;
+	} level[VD_JSON_MAX_DEPTH];
+};
+
+void vd_json_init(struct vd_json *j, FILE *f);
+
+void vd_json_begin_object(struct vd_json *j, enum vd_json_layout layout);
+void vd_json_end_object(struct vd_json *j);
+void vd_json_begin_array(struct vd_json *j, enum vd_json_layout layout);
+void vd_json_end_array(struct vd_json *j);
+
+/* The key of the next member of the current object. */
+void vd_json_key(struct vd_json *j, const char *key);
+
+void vd_json_str(struct vd_json *j, const char *s); /* NULL: null */
+void vd_json_int(struct vd_json *j, int64_t v);
+void vd_json_uint(struct vd_json *j, uint64_t v);
+void vd_json_dbl(struct vd_json *j, double v, int decimals);
+void vd_json_bool(struct vd_json *j, int v);
+void vd_json_null(struct vd_json *j);
+
+/* Ends a top-level value with a newline (one document, or one JSON line). */
+void vd_json_newline(struct vd_json *j);
+
+/* Writes s as a JSON string literal (with quotes), escaping as RFC 8259 requires: the
+ * writer's own escaping, for the rare caller that builds a string outside a document. */
+void vd_json_string(FILE *f, const char *s);
+
+#endif

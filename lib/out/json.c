@@ -1,0 +1,157 @@
+/* json.c — the streaming JSON writer (json.h). */
+#include "vmdelay/out/json.h"
+
+#include <inttypes.h>
+#include <math.h>
+
+void vd_json_init(struct vd_json *j, FILE *f)
+{
+	*j = (struct vd_json){.f = f};
+}
+
+/* Before a value or a key: the separator the enclosing container's layout wants. */
+static void separate(struct vd_json *j)
+{
+	if (j->after_key) {
+		j->after_key = 0;
+		return;
+	}
+	if (j->depth == 0 || j->depth > VD_JSON_MAX_DEPTH)
+		return;
+	int d = j->depth - 1;
+	size_t n = j->level[d].members++;
+	switch (j->level[d].layout) {
+	case VD_JSON_COMPACT:
+		if (n)
+			fputc(',', j->f);
+		break;
+	case VD_JSON_SPACED:
+		if (n)
+			fputs(", ", j->f);
+		break;
+	case VD_JSON_LINES:
+		fprintf(j->f, "%s\n%*s", n ? "," : "", 2 * j->depth, "");
+		break;
+	}
+}
+
+static void begin(struct vd_json *j, enum vd_json_layout layout, char open)
+{
+	separate(j);
+	fputc(open, j->f);
+	if (j->depth < VD_JSON_MAX_DEPTH)
+		j->level[j->depth] = (typeof(j->level[0])){.layout = (uint8_t)layout};
+	else
+		j->overflow = 1;
+	j->depth++;
+}
+
+static void end(struct vd_json *j, char close)
+{
+	if (j->depth == 0)
+		return;
+	j->depth--;
+	if (j->depth < VD_JSON_MAX_DEPTH && j->level[j->depth].layout == VD_JSON_LINES &&
+	    j->level[j->depth].members)
+		fprintf(j->f, "\n%*s", 2 * j->depth, "");
+	fputc(close, j->f);
+}
+
+void vd_json_begin_object(struct vd_json *j, enum vd_json_layout layout)
+{
+	begin(j, layout, '{');
+}
+
+void vd_json_end_object(struct vd_json *j)
+{
+	end(j, '}');
+}
+
+void vd_json_begin_array(struct vd_json *j, enum vd_json_layout layout)
+{
+	begin(j, layout, '[');
+}
+
+void vd_json_end_array(struct vd_json *j)
+{
+	end(j, ']');
+}
+
+void vd_json_key(struct vd_json *j, const char *key)
+{
+	separate(j);
+	vd_json_string(j->f, key);
+	int compact = j->depth > 0 && j->depth <= VD_JSON_MAX_DEPTH &&
+		      j->level[j->depth - 1].layout == VD_JSON_COMPACT;
+	fputs(compact ? ":" : ": ", j->f);
+	j->after_key = 1;
+}
+
+void vd_json_str(struct vd_json *j, const char *s)
+{
+	separate(j);
+	if (s)
+		vd_json_string(j->f, s);
+	else
+		fputs("null", j->f);
+}
+
+void vd_json_int(struct vd_json *j, int64_t v)
+{
+	separate(j);
+	fprintf(j->f, "%" PRId64, v);
+}
+
+void vd_json_uint(struct vd_json *j, uint64_t v)
+{
+	separate(j);
+	fprintf(j->f, "%" PRIu64, v);
+}
+
+void vd_json_dbl(struct vd_json *j, double v, int decimals)
+{
+	separate(j);
+	if (isnan(v) || isinf(v))
+		fputs("null", j->f);
+	else if (decimals < 0)
+		fprintf(j->f, "%g", v);
+	else
+		fprintf(j->f, "%.*f", decimals, v);
+}
+
+void vd_json_bool(struct vd_json *j, int v)
+{
+	separate(j);
+	fputs(v ? "true" : "false", j->f);
+}
+
+void vd_json_null(struct vd_json *j)
+{
+	separate(j);
+	fputs("null", j->f);
+}
+
+void vd_json_newline(struct vd_json *j)
+{
+	fputc('\n', j->f);
+}
+
+void vd_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (*p < 0x20)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
