@@ -243,132 +243,170 @@ static void row_out(struct tcp_ctx *c, struct vd_out *o, const struct flow_row *
 	vd_out_row_end(o);
 }
 
-static void jnum(FILE *f, double v, int decimals)
+static void jns(struct vd_json *j, const char *key, vd_ns v)
 {
-	if (isnan(v) || isinf(v))
-		fputs("null", f);
-	else
-		fprintf(f, "%.*f", decimals, v);
-}
-
-static void jns(FILE *f, vd_ns v)
-{
+	vd_json_key(j, key);
 	if (vd_ns_valid(v))
-		fprintf(f, "%lld", (long long)v);
+		vd_json_int(j, v);
 	else
-		fputs("null", f);
+		vd_json_null(j);
 }
 
-static void json_tput(FILE *f, const char *key, const struct vd_tput *t, vd_ns interval)
+static void jkey_u(struct vd_json *j, const char *key, uint64_t v)
 {
-	fprintf(f, "\"%s\":{\"interval_ns\":", key);
-	jns(f, interval);
-	fprintf(f, ",\"intervals\":%llu,\"bytes\":%llu,\"mean_bps\":",
-		(unsigned long long)t->intervals, (unsigned long long)t->total);
-	jnum(f, vd_tput_mean_bps(t), 0);
-	fputs(",\"sd_bps\":", f);
-	jnum(f, vd_tput_sd_bps(t), 0);
-	fputs(",\"min_bps\":", f);
-	jnum(f, t->intervals ? t->min_bps : NAN, 0);
-	fputs(",\"max_bps\":", f);
-	jnum(f, t->intervals ? t->max_bps : NAN, 0);
-	fputc('}', f);
+	vd_json_key(j, key);
+	vd_json_uint(j, v);
+}
+
+static void jkey_i(struct vd_json *j, const char *key, int64_t v)
+{
+	vd_json_key(j, key);
+	vd_json_int(j, v);
+}
+
+static void jkey_str(struct vd_json *j, const char *key, const char *v)
+{
+	vd_json_key(j, key);
+	vd_json_str(j, v);
+}
+
+static void jkey_dbl(struct vd_json *j, const char *key, double v, int decimals)
+{
+	vd_json_key(j, key);
+	vd_json_dbl(j, v, decimals);
+}
+
+static void json_tput(struct vd_json *j, const char *key, const struct vd_tput *t, vd_ns interval)
+{
+	vd_json_key(j, key);
+	vd_json_begin_object(j, VD_JSON_COMPACT);
+	jns(j, "interval_ns", interval);
+	jkey_u(j, "intervals", t->intervals);
+	jkey_u(j, "bytes", t->total);
+	jkey_dbl(j, "mean_bps", vd_tput_mean_bps(t), 0);
+	jkey_dbl(j, "sd_bps", vd_tput_sd_bps(t), 0);
+	jkey_dbl(j, "min_bps", t->intervals ? t->min_bps : NAN, 0);
+	jkey_dbl(j, "max_bps", t->intervals ? t->max_bps : NAN, 0);
+	vd_json_end_object(j);
+}
+
+static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const struct flow_row *r)
+{
+	const struct vd_tcpan_dir *a = r->acks;
+	const struct vd_ackhist *ah = &a->ah;
+	vd_json_key(j, "ack_interarrival");
+	vd_json_begin_object(j, VD_JSON_COMPACT);
+	jkey_i(j, "bin_ns", c->bin_ns);
+	jkey_i(j, "ref_ns", c->ref_ns);
+	jkey_u(j, "acks", ah->acks);
+	jkey_u(j, "gaps", ah->gaps);
+	jkey_u(j, "dups", ah->dups);
+	jkey_u(j, "below_ref", ah->below_ref);
+	jkey_dbl(j, "fraction_below_ref", vd_ackhist_fraction_below(ah), 6);
+	vd_json_key(j, "compression");
+	vd_json_begin_object(j, VD_JSON_COMPACT);
+	char def[64];
+	snprintf(def, sizeof(def), "run of >= %u gaps below ref_ns", ah->min_run);
+	jkey_str(j, "definition", def);
+	jkey_u(j, "min_run", ah->min_run);
+	jkey_u(j, "events", ah->events);
+	jkey_u(j, "acks_in_events", ah->event_acks);
+	const struct vd_ackcomp *xc = &a->xc;
+	vd_json_key(j, "two_point");
+	if (xc->pairs) {
+		vd_json_begin_object(j, VD_JSON_COMPACT);
+		jkey_str(j, "upstream", c->v[xc->other].name);
+		jkey_dbl(j, "factor", xc->factor, -1);
+		jkey_u(j, "min_run", xc->min_run);
+		jkey_u(j, "pairs", xc->pairs);
+		jkey_u(j, "compressed", xc->compressed);
+		jkey_dbl(j, "fraction", (double)xc->compressed / (double)xc->pairs, 6);
+		jkey_u(j, "events", xc->events);
+		vd_json_end_object(j);
+	} else {
+		vd_json_null(j);
+	}
+	vd_json_end_object(j);
+	jkey_i(j, "overflow_from_ns", (vd_ns)ah->h.max_bins * ah->h.bin_ns);
+	jkey_u(j, "overflow", ah->h.overflow);
+	jkey_u(j, "negative", ah->h.underflow);
+	vd_json_key(j, "modes");
+	vd_json_begin_array(j, VD_JSON_COMPACT);
+	for (size_t i = 0; i < r->nmodes; i++) {
+		vd_json_begin_object(j, VD_JSON_COMPACT);
+		jkey_i(j, "lo_ns", (vd_ns)r->modes[i] * c->bin_ns);
+		jkey_u(j, "count", ah->h.count[r->modes[i]]);
+		vd_json_end_object(j);
+	}
+	vd_json_end_array(j);
+	vd_json_key(j, "bins");
+	vd_json_begin_array(j, VD_JSON_COMPACT);
+	for (size_t i = 0; i < ah->h.nbins; i++) {
+		if (!ah->h.count[i])
+			continue;
+		vd_json_begin_object(j, VD_JSON_COMPACT);
+		jkey_i(j, "lo_ns", (vd_ns)i * c->bin_ns);
+		jkey_u(j, "count", ah->h.count[i]);
+		jkey_u(j, "dups", ah->h.mark[i]);
+		vd_json_end_object(j);
+	}
+	vd_json_end_array(j);
+	vd_json_end_object(j);
 }
 
 static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
 {
 	const struct vd_tcpan_dir *a = r->acks;
-	const struct vd_ackhist *ah = &a->ah;
 	char ep[80];
-	fputs("{\"type\":\"flow\",\"vantage\":", f);
-	vd_json_string(f, c->v[r->f->key.vantage].name);
-	fputs(",\"flow\":", f);
-	vd_json_string(f, r->label);
+	struct vd_json jw, *j = &jw;
+	vd_json_init(j, f);
+	vd_json_begin_object(j, VD_JSON_COMPACT);
+	jkey_str(j, "type", "flow");
+	jkey_str(j, "vantage", c->v[r->f->key.vantage].name);
+	jkey_str(j, "flow", r->label);
 	vd_flowkey_endpoint(&r->f->key, r->dd, ep, sizeof(ep));
-	fputs(",\"data_sender\":", f);
-	vd_json_string(f, ep);
+	jkey_str(j, "data_sender", ep);
 	vd_flowkey_endpoint(&r->f->key, r->ae, ep, sizeof(ep));
-	fputs(",\"data_receiver\":", f);
-	vd_json_string(f, ep);
-	fputs(",\"notes\":[", f);
+	jkey_str(j, "data_receiver", ep);
+	vd_json_key(j, "notes");
+	vd_json_begin_array(j, VD_JSON_COMPACT);
 	static const char *const names[] = {"mid-stream", "one-sided", "no-acks", "no-data",
 					    "no-rtt"};
-	int first = 1;
 	for (int i = 0; i < 5; i++)
-		if (r->notes & (1u << i)) {
-			fprintf(f, "%s\"%s\"", first ? "" : ",", names[i]);
-			first = 0;
-		}
-	fprintf(f, "],\"first_ns\":%lld,\"last_ns\":%lld", (long long)r->f->first_ts,
-		(long long)r->f->last_ts);
-	fprintf(f, ",\"data_pkts\":%llu,\"data_bytes\":%llu,\"retrans\":%llu,\"acked_bytes\":%llu",
-		(unsigned long long)r->data->data_pkts, (unsigned long long)r->data->payload_bytes,
-		(unsigned long long)r->data->retrans, (unsigned long long)a->acked_bytes);
-	fputs(",\"rtt_ns\":", f);
-	jns(f, r->f->rtt);
-	fprintf(f, ",\"rtt_source\":\"%s\",\"throughput_bps\":", rtt_src_names[r->f->rtt_src]);
-	jnum(f, r->tput_bps, 0);
-	fputs(",\"agg_rate\":", f);
-	jnum(f, r->agg_rate, 4);
-	if (isnan(r->segs_per_pkt))
-		fputs(",\"delivered\":null", f);
-	else
-		fprintf(f,
-			",\"delivered\":{\"layer\":\"trans-rx\",\"pkts\":%llu,\"wire_segs\":%llu,"
-			"\"segs_per_pkt\":%.4f,\"max_segs\":%u}",
-			(unsigned long long)r->data->data_pkts,
-			(unsigned long long)r->data->wire_segs, r->segs_per_pkt,
-			r->data->max_segs);
-	fputs(",\"mode_shift_ns\":", f);
-	jns(f, r->mode_shift);
-	fprintf(f,
-		",\"ack_interarrival\":{\"bin_ns\":%lld,\"ref_ns\":%lld,\"acks\":%llu,"
-		"\"gaps\":%llu,\"dups\":%llu,\"below_ref\":%llu,\"fraction_below_ref\":",
-		(long long)c->bin_ns, (long long)c->ref_ns, (unsigned long long)ah->acks,
-		(unsigned long long)ah->gaps, (unsigned long long)ah->dups,
-		(unsigned long long)ah->below_ref);
-	jnum(f, vd_ackhist_fraction_below(ah), 6);
-	fprintf(f,
-		",\"compression\":{\"definition\":\"run of >= %u gaps below ref_ns\","
-		"\"min_run\":%u,\"events\":%llu,\"acks_in_events\":%llu",
-		ah->min_run, ah->min_run, (unsigned long long)ah->events,
-		(unsigned long long)ah->event_acks);
-	const struct vd_ackcomp *xc = &a->xc;
-	if (xc->pairs) {
-		fputs(",\"two_point\":{\"upstream\":", f);
-		vd_json_string(f, c->v[xc->other].name);
-		fprintf(f,
-			",\"factor\":%g,\"min_run\":%u,\"pairs\":%llu,\"compressed\":%llu,"
-			"\"fraction\":%.6f,\"events\":%llu}",
-			xc->factor, xc->min_run, (unsigned long long)xc->pairs,
-			(unsigned long long)xc->compressed,
-			(double)xc->compressed / (double)xc->pairs, (unsigned long long)xc->events);
+		if (r->notes & (1u << i))
+			vd_json_str(j, names[i]);
+	vd_json_end_array(j);
+	jkey_i(j, "first_ns", r->f->first_ts);
+	jkey_i(j, "last_ns", r->f->last_ts);
+	jkey_u(j, "data_pkts", r->data->data_pkts);
+	jkey_u(j, "data_bytes", r->data->payload_bytes);
+	jkey_u(j, "retrans", r->data->retrans);
+	jkey_u(j, "acked_bytes", a->acked_bytes);
+	jns(j, "rtt_ns", r->f->rtt);
+	jkey_str(j, "rtt_source", rtt_src_names[r->f->rtt_src]);
+	jkey_dbl(j, "throughput_bps", r->tput_bps, 0);
+	jkey_dbl(j, "agg_rate", r->agg_rate, 4);
+	vd_json_key(j, "delivered");
+	if (isnan(r->segs_per_pkt)) {
+		vd_json_null(j);
 	} else {
-		fputs(",\"two_point\":null", f);
+		vd_json_begin_object(j, VD_JSON_COMPACT);
+		jkey_str(j, "layer", "trans-rx");
+		jkey_u(j, "pkts", r->data->data_pkts);
+		jkey_u(j, "wire_segs", r->data->wire_segs);
+		jkey_dbl(j, "segs_per_pkt", r->segs_per_pkt, 4);
+		jkey_u(j, "max_segs", r->data->max_segs);
+		vd_json_end_object(j);
 	}
-	fputc('}', f);
-	fprintf(f, ",\"overflow_from_ns\":%lld,\"overflow\":%llu,\"negative\":%llu,\"modes\":[",
-		(long long)((vd_ns)ah->h.max_bins * ah->h.bin_ns),
-		(unsigned long long)ah->h.overflow, (unsigned long long)ah->h.underflow);
-	for (size_t i = 0; i < r->nmodes; i++)
-		fprintf(f, "%s{\"lo_ns\":%lld,\"count\":%llu}", i ? "," : "",
-			(long long)r->modes[i] * c->bin_ns,
-			(unsigned long long)ah->h.count[r->modes[i]]);
-	fputs("],\"bins\":[", f);
-	first = 1;
-	for (size_t i = 0; i < ah->h.nbins; i++) {
-		if (!ah->h.count[i])
-			continue;
-		fprintf(f, "%s{\"lo_ns\":%lld,\"count\":%llu,\"dups\":%llu}", first ? "" : ",",
-			(long long)i * c->bin_ns, (unsigned long long)ah->h.count[i],
-			(unsigned long long)ah->h.mark[i]);
-		first = 0;
-	}
-	fputs("]},\"throughput\":{", f);
-	json_tput(f, "rtt", &a->tp[VD_TPUT_RTT], r->f->rtt);
-	fputc(',', f);
-	json_tput(f, "long", &a->tp[VD_TPUT_LONG], c->interval);
-	fputs("}}\n", f);
+	jns(j, "mode_shift_ns", r->mode_shift);
+	json_ack_interarrival(c, j, r);
+	vd_json_key(j, "throughput");
+	vd_json_begin_object(j, VD_JSON_COMPACT);
+	json_tput(j, "rtt", &a->tp[VD_TPUT_RTT], r->f->rtt);
+	json_tput(j, "long", &a->tp[VD_TPUT_LONG], c->interval);
+	vd_json_end_object(j);
+	vd_json_end_object(j);
+	vd_json_newline(j);
 }
 
 /* ---- CDFs ---- */
@@ -456,14 +494,20 @@ static void delay_reports(struct sink *s)
 				}
 				vd_out_row_end(o);
 			} else if (c->mode == VD_OUT_JSON) {
-				fputs("{\"type\":\"delay_cdf\",\"path\":", s->out);
-				vd_json_string(s->out, from_to);
-				fprintf(s->out, ",\"packets\":%llu,\"resolution_ns\":%lld",
-					(unsigned long long)h->total, (long long)h->bin_ns);
-				for (size_t i = 0; i < NPOINTS; i++)
-					fprintf(s->out, ",\"%s_ns\":%lld", cdf_keys[i],
-						(long long)pts[i]);
-				fputs("}\n", s->out);
+				struct vd_json jw;
+				vd_json_init(&jw, s->out);
+				vd_json_begin_object(&jw, VD_JSON_COMPACT);
+				jkey_str(&jw, "type", "delay_cdf");
+				jkey_str(&jw, "path", from_to);
+				jkey_u(&jw, "packets", h->total);
+				jkey_i(&jw, "resolution_ns", h->bin_ns);
+				for (size_t i = 0; i < NPOINTS; i++) {
+					char key[16];
+					snprintf(key, sizeof(key), "%s_ns", cdf_keys[i]);
+					jkey_i(&jw, key, pts[i]);
+				}
+				vd_json_end_object(&jw);
+				vd_json_newline(&jw);
 			}
 			for (size_t i = 0; i < NPOINTS; i++) {
 				char stat[16];
@@ -530,13 +574,19 @@ static void transfer_report(struct sink *s)
 		vd_out_row_end(o);
 		vd_out_destroy(o);
 	} else if (c->mode == VD_OUT_JSON) {
-		fprintf(s->out, "{\"type\":\"transfer_cdf\",\"transfers\":%zu,\"failed\":%zu", n,
-			failed);
+		struct vd_json j;
+		vd_json_init(&j, s->out);
+		vd_json_begin_object(&j, VD_JSON_COMPACT);
+		jkey_str(&j, "type", "transfer_cdf");
+		jkey_u(&j, "transfers", n);
+		jkey_u(&j, "failed", failed);
 		for (size_t i = 0; i < NPOINTS; i++) {
-			fprintf(s->out, ",\"%s_bps\":", cdf_keys[i]);
-			jnum(s->out, pts[i], 0);
+			char key[16];
+			snprintf(key, sizeof(key), "%s_bps", cdf_keys[i]);
+			jkey_dbl(&j, key, pts[i], 0);
 		}
-		fputs("}\n", s->out);
+		vd_json_end_object(&j);
+		vd_json_newline(&j);
 	}
 	for (size_t i = 0; i < NPOINTS; i++) {
 		char stat[16];
@@ -577,16 +627,19 @@ static void vantage_report(struct sink *s)
 			vd_out_int(o, "not_ip", (int64_t)tv->undecodable);
 			vd_out_row_end(o);
 		} else if (c->mode == VD_OUT_JSON) {
-			fputs("{\"type\":\"vantage\",\"vantage\":", s->out);
-			vd_json_string(s->out, tv->name);
-			fputs(",\"file\":", s->out);
-			vd_json_string(s->out, tv->path);
-			fprintf(s->out,
-				",\"format\":\"%s\",\"packets\":%llu,\"tcp\":%llu,\"other\":%llu,"
-				"\"not_ip\":%llu}\n",
-				tv->format, (unsigned long long)tv->pkts,
-				(unsigned long long)tv->tcp_pkts, (unsigned long long)tv->not_tcp,
-				(unsigned long long)tv->undecodable);
+			struct vd_json j;
+			vd_json_init(&j, s->out);
+			vd_json_begin_object(&j, VD_JSON_COMPACT);
+			jkey_str(&j, "type", "vantage");
+			jkey_str(&j, "vantage", tv->name);
+			jkey_str(&j, "file", tv->path);
+			jkey_str(&j, "format", tv->format);
+			jkey_u(&j, "packets", tv->pkts);
+			jkey_u(&j, "tcp", tv->tcp_pkts);
+			jkey_u(&j, "other", tv->not_tcp);
+			jkey_u(&j, "not_ip", tv->undecodable);
+			vd_json_end_object(&j);
+			vd_json_newline(&j);
 		}
 		if (s->st && !s->failed) {
 			sqlite3_stmt *q;

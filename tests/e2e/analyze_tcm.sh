@@ -10,7 +10,7 @@ command -v cc >/dev/null || { echo "no C compiler for the generator" >&2; exit 7
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc -std=gnu11 -O1 -I"$root/include" -I"$root/tests/golden" -o "$tmp/gen" "$root/tests/golden/gen_tcm.c" \
-	"$root/tests/golden/tcm_synth.c" "$root/lib/input/tcmrec.c" "$root/lib/core/mem.c" "$root/lib/core/err.c" "$root/lib/out/output.c" \
+	"$root/tests/golden/tcm_synth.c" "$root/lib/input/tcmrec.c" "$root/lib/core/mem.c" "$root/lib/core/err.c" "$root/lib/out/output.c" "$root/lib/out/json.c" \
 	"$root/lib/core/vdtime.c" -lm || { echo "cannot build gen_tcm" >&2; exit 1; }
 levels="dev ip-route ip-local trans sock-queue sock-copy"
 

@@ -18,7 +18,7 @@ tmp=$(mktemp -d /tmp/vd-tcpagg.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cc -std=gnu11 -O1 -I"$root/include" -I"$root/tests/golden" -o "$tmp/gen" \
 	"$root/tests/golden/gen_tcpagg.c" "$root/tests/golden/tcm_synth.c" "$root/lib/input/tcmrec.c" \
-	"$root/lib/core/mem.c" "$root/lib/core/err.c" "$root/lib/out/output.c" "$root/lib/core/vdtime.c" -lpcap -lm ||
+	"$root/lib/core/mem.c" "$root/lib/core/err.c" "$root/lib/out/output.c" "$root/lib/out/json.c" "$root/lib/core/vdtime.c" -lpcap -lm ||
 	fail "cannot build gen_tcpagg"
 # named .dat: found by content
 read -r M N WIRE MAXSEGS < <("$tmp/gen" "$tmp/guest.dat" "$tmp/tap.pcap") || fail "gen_tcpagg"
