@@ -22,6 +22,7 @@
 #include "run.h"
 #include "sock.h"
 #include "vmdelay/core/hostinfo.h"
+#include "vmdelay/out/json.h"
 #include "vmdelay/store/store.h"
 #include "vmdelay/net/tstamp.h"
 
@@ -147,24 +148,34 @@ static char *params_json(const struct tping_opts *o, const struct tping_sock *s)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	fprintf(f, "{\"target\":");
-	vd_json_string(f, o->target);
-	fprintf(f, ",\"family\":\"%s\",\"count\":%ld,\"interval_ns\":%" PRId64
-		   ",\"size\":%zu,\"timeout_ns\":%" PRId64 ",\"deadline_ns\":%" PRId64
-		   ",\"rest\":%ld,\"tx_wait_ns\":%" PRId64 ",\"timestamping\":%s",
-		s->family == AF_INET6 ? "ipv6" : "ipv4", o->count, o->interval, o->size, o->timeout,
-		o->deadline, o->rest, o->tx_wait, o->no_tstamp ? "false" : "true");
-	fprintf(f, ",\"interface\":");
-	if (o->iface)
-		vd_json_string(f, o->iface);
-	else
-		fputs("null", f);
-	fprintf(f, ",\"load\":");
-	if (o->load)
-		vd_json_string(f, o->load);
-	else
-		fputs("null", f);
-	fputc('}', f);
+	struct vd_json j;
+	vd_json_init(&j, f);
+	vd_json_begin_object(&j, VD_JSON_COMPACT);
+	vd_json_key(&j, "target");
+	vd_json_str(&j, o->target);
+	vd_json_key(&j, "family");
+	vd_json_str(&j, s->family == AF_INET6 ? "ipv6" : "ipv4");
+	vd_json_key(&j, "count");
+	vd_json_int(&j, o->count);
+	vd_json_key(&j, "interval_ns");
+	vd_json_int(&j, o->interval);
+	vd_json_key(&j, "size");
+	vd_json_uint(&j, o->size);
+	vd_json_key(&j, "timeout_ns");
+	vd_json_int(&j, o->timeout);
+	vd_json_key(&j, "deadline_ns");
+	vd_json_int(&j, o->deadline);
+	vd_json_key(&j, "rest");
+	vd_json_int(&j, o->rest);
+	vd_json_key(&j, "tx_wait_ns");
+	vd_json_int(&j, o->tx_wait);
+	vd_json_key(&j, "timestamping");
+	vd_json_bool(&j, !o->no_tstamp);
+	vd_json_key(&j, "interface");
+	vd_json_str(&j, o->iface); /* NULL: null */
+	vd_json_key(&j, "load");
+	vd_json_str(&j, o->load);
+	vd_json_end_object(&j);
 	fclose(f);
 	return buf;
 }
