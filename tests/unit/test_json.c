@@ -1,0 +1,169 @@
+/* Unit tests: the streaming JSON writer (lib/out/json.c) — the three layouts as the tools print
+ * them, nesting, escaping and number formats. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vmdelay/out/json.h"
+
+struct capture {
+	char *buf;
+	size_t len;
+	FILE *f;
+	struct vd_json j;
+};
+
+static struct vd_json *capture_open(struct capture *c)
+{
+	c->buf = NULL;
+	c->f = open_memstream(&c->buf, &c->len);
+	assert_non_null(c->f);
+	vd_json_init(&c->j, c->f);
+	return &c->j;
+}
+
+static char *capture_close(struct capture *c)
+{
+	fclose(c->f);
+	return c->buf;
+}
+
+static void compact_line_with_nesting(void **state)
+{
+	struct capture c;
+	struct vd_json *j = capture_open(&c);
+	vd_json_begin_object(j, VD_JSON_COMPACT);
+	vd_json_key(j, "type");
+	vd_json_str(j, "flow");
+	vd_json_key(j, "notes");
+	vd_json_begin_array(j, VD_JSON_COMPACT);
+	vd_json_str(j, "mid-stream");
+	vd_json_str(j, "one-sided");
+	vd_json_end_array(j);
+	vd_json_key(j, "empty");
+	vd_json_begin_array(j, VD_JSON_COMPACT);
+	vd_json_end_array(j);
+	vd_json_key(j, "inner");
+	vd_json_begin_object(j, VD_JSON_COMPACT);
+	vd_json_key(j, "n");
+	vd_json_int(j, -3);
+	vd_json_key(j, "u");
+	vd_json_uint(j, UINT64_MAX);
+	vd_json_end_object(j);
+	vd_json_key(j, "none");
+	vd_json_null(j);
+	vd_json_end_object(j);
+	vd_json_newline(j);
+	char *s = capture_close(&c);
+	assert_string_equal(s, "{\"type\":\"flow\",\"notes\":[\"mid-stream\",\"one-sided\"],"
+			       "\"empty\":[],\"inner\":{\"n\":-3,\"u\":18446744073709551615},"
+			       "\"none\":null}\n");
+	free(s);
+}
+
+/* The delay report's layout: members on their own lines, arrays of one-line objects. */
+static void lines_and_spaced_document(void **state)
+{
+	struct capture c;
+	struct vd_json *j = capture_open(&c);
+	vd_json_begin_object(j, VD_JSON_LINES);
+	vd_json_key(j, "tool");
+	vd_json_str(j, "vmdelay-analyze");
+	vd_json_key(j, "points");
+	vd_json_begin_array(j, VD_JSON_LINES);
+	for (int i = 0; i < 2; i++) {
+		vd_json_begin_object(j, VD_JSON_SPACED);
+		vd_json_key(j, "name");
+		vd_json_str(j, i ? "b" : "a");
+		vd_json_key(j, "aligned");
+		vd_json_bool(j, i);
+		vd_json_end_object(j);
+	}
+	vd_json_end_array(j);
+	vd_json_key(j, "align");
+	vd_json_begin_array(j, VD_JSON_LINES);
+	vd_json_end_array(j);
+	vd_json_end_object(j);
+	vd_json_newline(j);
+	char *s = capture_close(&c);
+	assert_string_equal(s, "{\n"
+			       "  \"tool\": \"vmdelay-analyze\",\n"
+			       "  \"points\": [\n"
+			       "    {\"name\": \"a\", \"aligned\": false},\n"
+			       "    {\"name\": \"b\", \"aligned\": true}\n"
+			       "  ],\n"
+			       "  \"align\": []\n"
+			       "}\n");
+	free(s);
+}
+
+static void strings_are_escaped(void **state)
+{
+	struct capture c;
+	struct vd_json *j = capture_open(&c);
+	vd_json_begin_array(j, VD_JSON_COMPACT);
+	vd_json_str(j, "q\"b\\n\nt\tc\x01 é");
+	vd_json_str(j, NULL);
+	vd_json_end_array(j);
+	char *s = capture_close(&c);
+	assert_string_equal(s, "[\"q\\\"b\\\\n\\nt\\tc\\u0001 é\",null]");
+	free(s);
+}
+
+static void doubles_keep_the_tools_formats(void **state)
+{
+	struct capture c;
+	struct vd_json *j = capture_open(&c);
+	vd_json_begin_array(j, VD_JSON_SPACED);
+	vd_json_dbl(j, 2.0 / 3, 4);
+	vd_json_dbl(j, 1234.5, 0);
+	vd_json_dbl(j, 1.5, -1);
+	vd_json_dbl(j, NAN, 1);
+	vd_json_dbl(j, INFINITY, -1);
+	vd_json_dbl(j, -0.25, 1);
+	vd_json_end_array(j);
+	char *s = capture_close(&c);
+	assert_string_equal(s, "[0.6667, 1234, 1.5, null, null, -0.2]");
+	free(s);
+}
+
+/* Nesting deeper than the writer tracks still closes every bracket it opened. */
+static void deep_nesting_stays_balanced(void **state)
+{
+	struct capture c;
+	struct vd_json *j = capture_open(&c);
+	for (int i = 0; i < VD_JSON_MAX_DEPTH + 3; i++)
+		vd_json_begin_array(j, VD_JSON_COMPACT);
+	for (int i = 0; i < VD_JSON_MAX_DEPTH + 3; i++)
+		vd_json_end_array(j);
+	vd_json_end_array(j); /* one too many: ignored */
+	char *s = capture_close(&c);
+	size_t open = 0, close = 0;
+	for (const char *p = s; *p; p++) {
+		open += *p == '[';
+		close += *p == ']';
+	}
+	assert_int_equal(open, VD_JSON_MAX_DEPTH + 3);
+	assert_int_equal(close, VD_JSON_MAX_DEPTH + 3);
+	assert_true(c.j.overflow);
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(compact_line_with_nesting),
+	    cmocka_unit_test(lines_and_spaced_document),
+	    cmocka_unit_test(strings_are_escaped),
+	    cmocka_unit_test(doubles_keep_the_tools_formats),
+	    cmocka_unit_test(deep_nesting_stays_balanced),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
