@@ -215,36 +215,16 @@ int report_csv(FILE *f, const struct report_ctx *c)
 
 /* ---- JSON document ---- */
 
-static void json_ns(struct vd_json *j, const char *key, vd_ns v)
-{
-	vd_json_key(j, key);
-	if (vd_ns_valid(v))
-		vd_json_int(j, v);
-	else
-		vd_json_null(j);
-}
-
 static void json_summary(struct vd_json *j, const struct vd_summary *s)
 {
-	vd_json_key(j, "n");
-	vd_json_uint(j, s->n);
-	json_ns(j, "min_ns", s->min);
-	json_ns(j, "median_ns", s->median);
-	json_ns(j, "p99_ns", s->p99);
-	json_ns(j, "max_ns", s->max);
-	vd_json_key(j, "mean_ns");
-	vd_json_dbl(j, s->mean, 1);
-	vd_json_key(j, "sd_ns");
-	if (isnan(s->mean))
-		vd_json_null(j);
-	else
-		vd_json_dbl(j, isnan(s->sd) ? 0 : s->sd, 1);
-}
-
-static void json_key_str(struct vd_json *j, const char *key, const char *val)
-{
-	vd_json_key(j, key);
-	vd_json_str(j, val);
+	vd_json_kv_uint(j, "n", s->n);
+	vd_json_kv_ns(j, "min_ns", s->min);
+	vd_json_kv_ns(j, "median_ns", s->median);
+	vd_json_kv_ns(j, "p99_ns", s->p99);
+	vd_json_kv_ns(j, "max_ns", s->max);
+	vd_json_kv_dbl(j, "mean_ns", s->mean, 1);
+	/* no mean, no sd; one sample: sd 0 */
+	vd_json_kv_dbl(j, "sd_ns", isnan(s->mean) ? NAN : isnan(s->sd) ? 0 : s->sd, 1);
 }
 
 static int json_layers(struct vd_json *j, const struct vd_delay *d, enum vd_delay_dir dir,
@@ -261,10 +241,10 @@ static int json_layers(struct vd_json *j, const struct vd_delay *d, enum vd_dela
 			if (vd_delay_summary_layer(d, layers[li], dir, phases[k], &s) < 0)
 				rc = -1;
 			vd_json_begin_object(j, VD_JSON_SPACED);
-			json_key_str(j, "layer", report_layer_name(d, layers[li]));
-			json_key_str(j, "outer", d->vps[outer_of(layers[li])]->name);
-			json_key_str(j, "inner", d->vps[inner_of(d, layers[li])]->name);
-			json_key_str(j, "phase", vd_delay_phase_name(phases[k]));
+			vd_json_kv_str(j, "layer", report_layer_name(d, layers[li]));
+			vd_json_kv_str(j, "outer", d->vps[outer_of(layers[li])]->name);
+			vd_json_kv_str(j, "inner", d->vps[inner_of(d, layers[li])]->name);
+			vd_json_kv_str(j, "phase", vd_delay_phase_name(phases[k]));
 			json_summary(j, &s);
 			vd_json_end_object(j);
 		}
@@ -281,20 +261,19 @@ int report_json(FILE *f, const struct report_ctx *c)
 	struct vd_json jw, *j = &jw;
 	vd_json_init(j, f);
 	vd_json_begin_object(j, VD_JSON_LINES);
-	json_key_str(j, "tool", "vmdelay-analyze");
-	vd_json_key(j, "probes");
-	vd_json_uint(j, d->map.n);
+	vd_json_kv_str(j, "tool", "vmdelay-analyze");
+	vd_json_kv_uint(j, "probes", d->map.n);
 	vd_json_key(j, "vantage_points");
 	vd_json_begin_array(j, VD_JSON_LINES);
 	for (size_t v = 0; v < d->nvp; v++) {
 		const struct vd_vantage *vp = d->vps[v];
 		vd_json_begin_object(j, VD_JSON_SPACED);
-		json_key_str(j, "name", vp->name);
-		json_key_str(j, "clock", vp->clock);
-		json_key_str(j, "path", vp->path);
-		json_key_str(j, "format", vp->format);
-		json_key_str(j, "select", vp->select[0] ? vp->select : NULL);
-		json_key_str(j, "notes", vp->notes[0] ? vp->notes : NULL);
+		vd_json_kv_str(j, "name", vp->name);
+		vd_json_kv_str(j, "clock", vp->clock);
+		vd_json_kv_str(j, "path", vp->path);
+		vd_json_kv_str(j, "format", vp->format);
+		vd_json_kv_str(j, "select", vp->select[0] ? vp->select : NULL);
+		vd_json_kv_str(j, "notes", vp->notes[0] ? vp->notes : NULL);
 		const struct {
 			const char *key;
 			uint64_t v;
@@ -309,35 +288,28 @@ int report_json(FILE *f, const struct report_ctx *c)
 		    {"duplicates", vp->stats.duplicates},
 		};
 		for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-			vd_json_key(j, counts[i].key);
-			vd_json_uint(j, counts[i].v);
+			vd_json_kv_uint(j, counts[i].key, counts[i].v);
 		}
-		vd_json_key(j, "aligned");
-		vd_json_bool(j, d->aligned[v]);
+		vd_json_kv_bool(j, "aligned", d->aligned[v]);
 		vd_json_end_object(j);
 	}
 	vd_json_end_array(j);
-	json_key_str(j, "align_method", vd_align_method_name(c->align));
-	json_key_str(j, "reference_clock", d->vps[0]->clock);
+	vd_json_kv_str(j, "align_method", vd_align_method_name(c->align));
+	vd_json_kv_str(j, "reference_clock", d->vps[0]->clock);
 	vd_json_key(j, "align");
 	vd_json_begin_array(j, VD_JSON_LINES);
 	for (size_t a = 0; a < d->naligns; a++) {
 		const struct vd_delay_align *al = &d->aligns[a];
 		vd_json_begin_object(j, VD_JSON_SPACED);
-		json_key_str(j, "clock", d->vps[al->vantage]->clock);
-		json_key_str(j, "vantage", d->vps[al->vantage]->name);
-		json_key_str(j, "against", d->vps[al->against]->name);
-		json_key_str(j, "method", vd_align_method_name(al->fit.method));
-		vd_json_key(j, "n");
-		vd_json_uint(j, al->fit.n);
-		vd_json_key(j, "t0_ns");
-		vd_json_int(j, al->fit.t0);
-		vd_json_key(j, "skew_ppm");
-		vd_json_dbl(j, al->fit.skew * 1e6, 4);
-		vd_json_key(j, "offset_ns");
-		vd_json_dbl(j, al->fit.offset_ns, 0);
-		vd_json_key(j, "residual_ns");
-		vd_json_dbl(j, al->fit.residual_ns, 0);
+		vd_json_kv_str(j, "clock", d->vps[al->vantage]->clock);
+		vd_json_kv_str(j, "vantage", d->vps[al->vantage]->name);
+		vd_json_kv_str(j, "against", d->vps[al->against]->name);
+		vd_json_kv_str(j, "method", vd_align_method_name(al->fit.method));
+		vd_json_kv_uint(j, "n", al->fit.n);
+		vd_json_kv_int(j, "t0_ns", al->fit.t0);
+		vd_json_kv_dbl(j, "skew_ppm", al->fit.skew * 1e6, 4);
+		vd_json_kv_dbl(j, "offset_ns", al->fit.offset_ns, 0);
+		vd_json_kv_dbl(j, "residual_ns", al->fit.residual_ns, 0);
 		vd_json_end_object(j);
 	}
 	vd_json_end_array(j);
@@ -349,8 +321,8 @@ int report_json(FILE *f, const struct report_ctx *c)
 			if (vd_delay_summary_rtt(d, v, phases[k], &s) < 0)
 				rc = -1;
 			vd_json_begin_object(j, VD_JSON_SPACED);
-			json_key_str(j, "vantage", d->vps[v]->name);
-			json_key_str(j, "phase", vd_delay_phase_name(phases[k]));
+			vd_json_kv_str(j, "vantage", d->vps[v]->name);
+			vd_json_kv_str(j, "phase", vd_delay_phase_name(phases[k]));
 			json_summary(j, &s);
 			vd_json_end_object(j);
 		}
@@ -436,9 +408,8 @@ int report_db(const char *path, const struct report_ctx *c, int argc, char **arg
 		struct vd_json j;
 		vd_json_init(&j, pf);
 		vd_json_begin_object(&j, VD_JSON_SPACED);
-		json_key_str(&j, "align", vd_align_method_name(c->align));
-		vd_json_key(&j, "rest");
-		vd_json_uint(&j, c->rest);
+		vd_json_kv_str(&j, "align", vd_align_method_name(c->align));
+		vd_json_kv_uint(&j, "rest", c->rest);
 		vd_json_end_object(&j);
 		fclose(pf);
 	}

@@ -243,50 +243,17 @@ static void row_out(struct tcp_ctx *c, struct vd_out *o, const struct flow_row *
 	vd_out_row_end(o);
 }
 
-static void jns(struct vd_json *j, const char *key, vd_ns v)
-{
-	vd_json_key(j, key);
-	if (vd_ns_valid(v))
-		vd_json_int(j, v);
-	else
-		vd_json_null(j);
-}
-
-static void jkey_u(struct vd_json *j, const char *key, uint64_t v)
-{
-	vd_json_key(j, key);
-	vd_json_uint(j, v);
-}
-
-static void jkey_i(struct vd_json *j, const char *key, int64_t v)
-{
-	vd_json_key(j, key);
-	vd_json_int(j, v);
-}
-
-static void jkey_str(struct vd_json *j, const char *key, const char *v)
-{
-	vd_json_key(j, key);
-	vd_json_str(j, v);
-}
-
-static void jkey_dbl(struct vd_json *j, const char *key, double v, int decimals)
-{
-	vd_json_key(j, key);
-	vd_json_dbl(j, v, decimals);
-}
-
 static void json_tput(struct vd_json *j, const char *key, const struct vd_tput *t, vd_ns interval)
 {
 	vd_json_key(j, key);
 	vd_json_begin_object(j, VD_JSON_COMPACT);
-	jns(j, "interval_ns", interval);
-	jkey_u(j, "intervals", t->intervals);
-	jkey_u(j, "bytes", t->total);
-	jkey_dbl(j, "mean_bps", vd_tput_mean_bps(t), 0);
-	jkey_dbl(j, "sd_bps", vd_tput_sd_bps(t), 0);
-	jkey_dbl(j, "min_bps", t->intervals ? t->min_bps : NAN, 0);
-	jkey_dbl(j, "max_bps", t->intervals ? t->max_bps : NAN, 0);
+	vd_json_kv_ns(j, "interval_ns", interval);
+	vd_json_kv_uint(j, "intervals", t->intervals);
+	vd_json_kv_uint(j, "bytes", t->total);
+	vd_json_kv_dbl(j, "mean_bps", vd_tput_mean_bps(t), 0);
+	vd_json_kv_dbl(j, "sd_bps", vd_tput_sd_bps(t), 0);
+	vd_json_kv_dbl(j, "min_bps", t->intervals ? t->min_bps : NAN, 0);
+	vd_json_kv_dbl(j, "max_bps", t->intervals ? t->max_bps : NAN, 0);
 	vd_json_end_object(j);
 }
 
@@ -296,46 +263,46 @@ static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const st
 	const struct vd_ackhist *ah = &a->ah;
 	vd_json_key(j, "ack_interarrival");
 	vd_json_begin_object(j, VD_JSON_COMPACT);
-	jkey_i(j, "bin_ns", c->bin_ns);
-	jkey_i(j, "ref_ns", c->ref_ns);
-	jkey_u(j, "acks", ah->acks);
-	jkey_u(j, "gaps", ah->gaps);
-	jkey_u(j, "dups", ah->dups);
-	jkey_u(j, "below_ref", ah->below_ref);
-	jkey_dbl(j, "fraction_below_ref", vd_ackhist_fraction_below(ah), 6);
+	vd_json_kv_int(j, "bin_ns", c->bin_ns);
+	vd_json_kv_int(j, "ref_ns", c->ref_ns);
+	vd_json_kv_uint(j, "acks", ah->acks);
+	vd_json_kv_uint(j, "gaps", ah->gaps);
+	vd_json_kv_uint(j, "dups", ah->dups);
+	vd_json_kv_uint(j, "below_ref", ah->below_ref);
+	vd_json_kv_dbl(j, "fraction_below_ref", vd_ackhist_fraction_below(ah), 6);
 	vd_json_key(j, "compression");
 	vd_json_begin_object(j, VD_JSON_COMPACT);
 	char def[64];
 	snprintf(def, sizeof(def), "run of >= %u gaps below ref_ns", ah->min_run);
-	jkey_str(j, "definition", def);
-	jkey_u(j, "min_run", ah->min_run);
-	jkey_u(j, "events", ah->events);
-	jkey_u(j, "acks_in_events", ah->event_acks);
+	vd_json_kv_str(j, "definition", def);
+	vd_json_kv_uint(j, "min_run", ah->min_run);
+	vd_json_kv_uint(j, "events", ah->events);
+	vd_json_kv_uint(j, "acks_in_events", ah->event_acks);
 	const struct vd_ackcomp *xc = &a->xc;
 	vd_json_key(j, "two_point");
 	if (xc->pairs) {
 		vd_json_begin_object(j, VD_JSON_COMPACT);
-		jkey_str(j, "upstream", c->v[xc->other].name);
-		jkey_dbl(j, "factor", xc->factor, -1);
-		jkey_u(j, "min_run", xc->min_run);
-		jkey_u(j, "pairs", xc->pairs);
-		jkey_u(j, "compressed", xc->compressed);
-		jkey_dbl(j, "fraction", (double)xc->compressed / (double)xc->pairs, 6);
-		jkey_u(j, "events", xc->events);
+		vd_json_kv_str(j, "upstream", c->v[xc->other].name);
+		vd_json_kv_dbl(j, "factor", xc->factor, -1);
+		vd_json_kv_uint(j, "min_run", xc->min_run);
+		vd_json_kv_uint(j, "pairs", xc->pairs);
+		vd_json_kv_uint(j, "compressed", xc->compressed);
+		vd_json_kv_dbl(j, "fraction", (double)xc->compressed / (double)xc->pairs, 6);
+		vd_json_kv_uint(j, "events", xc->events);
 		vd_json_end_object(j);
 	} else {
 		vd_json_null(j);
 	}
 	vd_json_end_object(j);
-	jkey_i(j, "overflow_from_ns", (vd_ns)ah->h.max_bins * ah->h.bin_ns);
-	jkey_u(j, "overflow", ah->h.overflow);
-	jkey_u(j, "negative", ah->h.underflow);
+	vd_json_kv_int(j, "overflow_from_ns", (vd_ns)ah->h.max_bins * ah->h.bin_ns);
+	vd_json_kv_uint(j, "overflow", ah->h.overflow);
+	vd_json_kv_uint(j, "negative", ah->h.underflow);
 	vd_json_key(j, "modes");
 	vd_json_begin_array(j, VD_JSON_COMPACT);
 	for (size_t i = 0; i < r->nmodes; i++) {
 		vd_json_begin_object(j, VD_JSON_COMPACT);
-		jkey_i(j, "lo_ns", (vd_ns)r->modes[i] * c->bin_ns);
-		jkey_u(j, "count", ah->h.count[r->modes[i]]);
+		vd_json_kv_int(j, "lo_ns", (vd_ns)r->modes[i] * c->bin_ns);
+		vd_json_kv_uint(j, "count", ah->h.count[r->modes[i]]);
 		vd_json_end_object(j);
 	}
 	vd_json_end_array(j);
@@ -345,9 +312,9 @@ static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const st
 		if (!ah->h.count[i])
 			continue;
 		vd_json_begin_object(j, VD_JSON_COMPACT);
-		jkey_i(j, "lo_ns", (vd_ns)i * c->bin_ns);
-		jkey_u(j, "count", ah->h.count[i]);
-		jkey_u(j, "dups", ah->h.mark[i]);
+		vd_json_kv_int(j, "lo_ns", (vd_ns)i * c->bin_ns);
+		vd_json_kv_uint(j, "count", ah->h.count[i]);
+		vd_json_kv_uint(j, "dups", ah->h.mark[i]);
 		vd_json_end_object(j);
 	}
 	vd_json_end_array(j);
@@ -361,13 +328,13 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
 	struct vd_json jw, *j = &jw;
 	vd_json_init(j, f);
 	vd_json_begin_object(j, VD_JSON_COMPACT);
-	jkey_str(j, "type", "flow");
-	jkey_str(j, "vantage", c->v[r->f->key.vantage].name);
-	jkey_str(j, "flow", r->label);
+	vd_json_kv_str(j, "type", "flow");
+	vd_json_kv_str(j, "vantage", c->v[r->f->key.vantage].name);
+	vd_json_kv_str(j, "flow", r->label);
 	vd_flowkey_endpoint(&r->f->key, r->dd, ep, sizeof(ep));
-	jkey_str(j, "data_sender", ep);
+	vd_json_kv_str(j, "data_sender", ep);
 	vd_flowkey_endpoint(&r->f->key, r->ae, ep, sizeof(ep));
-	jkey_str(j, "data_receiver", ep);
+	vd_json_kv_str(j, "data_receiver", ep);
 	vd_json_key(j, "notes");
 	vd_json_begin_array(j, VD_JSON_COMPACT);
 	static const char *const names[] = {"mid-stream", "one-sided", "no-acks", "no-data",
@@ -376,29 +343,29 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
 		if (r->notes & (1u << i))
 			vd_json_str(j, names[i]);
 	vd_json_end_array(j);
-	jkey_i(j, "first_ns", r->f->first_ts);
-	jkey_i(j, "last_ns", r->f->last_ts);
-	jkey_u(j, "data_pkts", r->data->data_pkts);
-	jkey_u(j, "data_bytes", r->data->payload_bytes);
-	jkey_u(j, "retrans", r->data->retrans);
-	jkey_u(j, "acked_bytes", a->acked_bytes);
-	jns(j, "rtt_ns", r->f->rtt);
-	jkey_str(j, "rtt_source", rtt_src_names[r->f->rtt_src]);
-	jkey_dbl(j, "throughput_bps", r->tput_bps, 0);
-	jkey_dbl(j, "agg_rate", r->agg_rate, 4);
+	vd_json_kv_int(j, "first_ns", r->f->first_ts);
+	vd_json_kv_int(j, "last_ns", r->f->last_ts);
+	vd_json_kv_uint(j, "data_pkts", r->data->data_pkts);
+	vd_json_kv_uint(j, "data_bytes", r->data->payload_bytes);
+	vd_json_kv_uint(j, "retrans", r->data->retrans);
+	vd_json_kv_uint(j, "acked_bytes", a->acked_bytes);
+	vd_json_kv_ns(j, "rtt_ns", r->f->rtt);
+	vd_json_kv_str(j, "rtt_source", rtt_src_names[r->f->rtt_src]);
+	vd_json_kv_dbl(j, "throughput_bps", r->tput_bps, 0);
+	vd_json_kv_dbl(j, "agg_rate", r->agg_rate, 4);
 	vd_json_key(j, "delivered");
 	if (isnan(r->segs_per_pkt)) {
 		vd_json_null(j);
 	} else {
 		vd_json_begin_object(j, VD_JSON_COMPACT);
-		jkey_str(j, "layer", "trans-rx");
-		jkey_u(j, "pkts", r->data->data_pkts);
-		jkey_u(j, "wire_segs", r->data->wire_segs);
-		jkey_dbl(j, "segs_per_pkt", r->segs_per_pkt, 4);
-		jkey_u(j, "max_segs", r->data->max_segs);
+		vd_json_kv_str(j, "layer", "trans-rx");
+		vd_json_kv_uint(j, "pkts", r->data->data_pkts);
+		vd_json_kv_uint(j, "wire_segs", r->data->wire_segs);
+		vd_json_kv_dbl(j, "segs_per_pkt", r->segs_per_pkt, 4);
+		vd_json_kv_uint(j, "max_segs", r->data->max_segs);
 		vd_json_end_object(j);
 	}
-	jns(j, "mode_shift_ns", r->mode_shift);
+	vd_json_kv_ns(j, "mode_shift_ns", r->mode_shift);
 	json_ack_interarrival(c, j, r);
 	vd_json_key(j, "throughput");
 	vd_json_begin_object(j, VD_JSON_COMPACT);
@@ -497,14 +464,14 @@ static void delay_reports(struct sink *s)
 				struct vd_json jw;
 				vd_json_init(&jw, s->out);
 				vd_json_begin_object(&jw, VD_JSON_COMPACT);
-				jkey_str(&jw, "type", "delay_cdf");
-				jkey_str(&jw, "path", from_to);
-				jkey_u(&jw, "packets", h->total);
-				jkey_i(&jw, "resolution_ns", h->bin_ns);
+				vd_json_kv_str(&jw, "type", "delay_cdf");
+				vd_json_kv_str(&jw, "path", from_to);
+				vd_json_kv_uint(&jw, "packets", h->total);
+				vd_json_kv_int(&jw, "resolution_ns", h->bin_ns);
 				for (size_t i = 0; i < NPOINTS; i++) {
 					char key[16];
 					snprintf(key, sizeof(key), "%s_ns", cdf_keys[i]);
-					jkey_i(&jw, key, pts[i]);
+					vd_json_kv_int(&jw, key, pts[i]);
 				}
 				vd_json_end_object(&jw);
 				vd_json_newline(&jw);
@@ -577,13 +544,13 @@ static void transfer_report(struct sink *s)
 		struct vd_json j;
 		vd_json_init(&j, s->out);
 		vd_json_begin_object(&j, VD_JSON_COMPACT);
-		jkey_str(&j, "type", "transfer_cdf");
-		jkey_u(&j, "transfers", n);
-		jkey_u(&j, "failed", failed);
+		vd_json_kv_str(&j, "type", "transfer_cdf");
+		vd_json_kv_uint(&j, "transfers", n);
+		vd_json_kv_uint(&j, "failed", failed);
 		for (size_t i = 0; i < NPOINTS; i++) {
 			char key[16];
 			snprintf(key, sizeof(key), "%s_bps", cdf_keys[i]);
-			jkey_dbl(&j, key, pts[i], 0);
+			vd_json_kv_dbl(&j, key, pts[i], 0);
 		}
 		vd_json_end_object(&j);
 		vd_json_newline(&j);
@@ -630,14 +597,14 @@ static void vantage_report(struct sink *s)
 			struct vd_json j;
 			vd_json_init(&j, s->out);
 			vd_json_begin_object(&j, VD_JSON_COMPACT);
-			jkey_str(&j, "type", "vantage");
-			jkey_str(&j, "vantage", tv->name);
-			jkey_str(&j, "file", tv->path);
-			jkey_str(&j, "format", tv->format);
-			jkey_u(&j, "packets", tv->pkts);
-			jkey_u(&j, "tcp", tv->tcp_pkts);
-			jkey_u(&j, "other", tv->not_tcp);
-			jkey_u(&j, "not_ip", tv->undecodable);
+			vd_json_kv_str(&j, "type", "vantage");
+			vd_json_kv_str(&j, "vantage", tv->name);
+			vd_json_kv_str(&j, "file", tv->path);
+			vd_json_kv_str(&j, "format", tv->format);
+			vd_json_kv_uint(&j, "packets", tv->pkts);
+			vd_json_kv_uint(&j, "tcp", tv->tcp_pkts);
+			vd_json_kv_uint(&j, "other", tv->not_tcp);
+			vd_json_kv_uint(&j, "not_ip", tv->undecodable);
 			vd_json_end_object(&j);
 			vd_json_newline(&j);
 		}

@@ -2,17 +2,10 @@
 #define _GNU_SOURCE /* strsep */
 #include "tping_csv.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 struct csv_rows {
-	struct vd_tping_rows base;
-	FILE *f;
-	char *line;
-	size_t cap;
-	unsigned long lineno;
+	struct vd_tping_lines l;
 	int map[64]; /* column -> VD_TPING_COL_*, or -1 */
 	int ncols, have_phase;
 };
@@ -41,11 +34,11 @@ static int csv_next(struct vd_tping_rows *base, struct vd_probe *p, struct vd_er
 {
 	struct csv_rows *r = (struct csv_rows *)base;
 	const char *path = base->path;
-	while (getline(&r->line, &r->cap, r->f) >= 0) {
-		r->lineno++;
-		chomp(r->line);
-		char *s = r->line;
-		if (r->lineno == 1 && (unsigned char)s[0] == 0xef)
+	int failed;
+	while (vd_tping_lines_next(&r->l, &failed, err) >= 0) {
+		chomp(r->l.line);
+		char *s = r->l.line;
+		if (r->l.lineno == 1 && (unsigned char)s[0] == 0xef)
 			s += 3;
 		if (!*s)
 			continue;
@@ -63,38 +56,18 @@ static int csv_next(struct vd_tping_rows *base, struct vd_probe *p, struct vd_er
 			seen_seq |= c == VD_TPING_COL_SEQ;
 			if (vd_tping_cell_set(p, c, tok) < 0)
 				return vd_err_set(err, "%s: line %lu: bad value '%s' in column %s",
-						  path, r->lineno, tok, vd_tping_col_names[c]);
+						  path, r->l.lineno, tok, vd_tping_col_names[c]);
 		}
 		if (!seen_seq)
-			return vd_err_set(err, "%s: line %lu: no seq", path, r->lineno);
+			return vd_err_set(err, "%s: line %lu: no seq", path, r->l.lineno);
 		if (!r->have_phase)
 			p->phase = (enum vd_phase) - 1;
 		return 1;
 	}
-	if (ferror(r->f))
-		return vd_err_set(err, "%s: read error", path);
-	return 0;
-}
-
-static void csv_close(struct vd_tping_rows *base)
-{
-	struct csv_rows *r = (struct csv_rows *)base;
-	fclose(r->f);
-	free(r->line);
-	free(r);
+	return failed ? -1 : 0;
 }
 
 int vd_tping_csv_open(const char *path, struct vd_tping_rows **out, struct vd_err *err)
 {
-	struct csv_rows *r = calloc(1, sizeof(*r));
-	if (!r)
-		return vd_err_set(err, "%s: out of memory", path);
-	r->f = fopen(path, "r");
-	if (!r->f) {
-		free(r);
-		return vd_err_set(err, "%s: %s", path, strerror(errno));
-	}
-	r->base = (struct vd_tping_rows){.next = csv_next, .close = csv_close, .path = path};
-	*out = &r->base;
-	return 0;
+	return vd_tping_lines_open(path, sizeof(struct csv_rows), csv_next, out, err);
 }

@@ -1,19 +1,10 @@
 /* tping_json.c — tping's JSON lines through jansson, one line at a time (tping_json.h). */
 #include "tping_json.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct json_rows {
-	struct vd_tping_rows base;
-	FILE *f;
-	char *line;
-	size_t cap;
-	unsigned long lineno;
-};
 
 static int blank(const char *s, size_t n)
 {
@@ -74,41 +65,21 @@ int vd_tping_json_line(const char *line, size_t len, struct vd_probe *p)
 
 static int json_next(struct vd_tping_rows *base, struct vd_probe *p, struct vd_err *err)
 {
-	struct json_rows *r = (struct json_rows *)base;
+	struct vd_tping_lines *l = (struct vd_tping_lines *)base;
 	ssize_t len;
-	while ((len = getline(&r->line, &r->cap, r->f)) >= 0) {
-		r->lineno++;
-		int rc = vd_tping_json_line(r->line, (size_t)len, p);
+	int failed;
+	while ((len = vd_tping_lines_next(l, &failed, err)) >= 0) {
+		int rc = vd_tping_json_line(l->line, (size_t)len, p);
 		if (rc < 0)
 			return vd_err_set(err, "%s: line %lu: not a tping JSON object with a seq",
-					  base->path, r->lineno);
+					  base->path, l->lineno);
 		if (rc > 0)
 			return 1;
 	}
-	if (ferror(r->f))
-		return vd_err_set(err, "%s: read error", base->path);
-	return 0;
-}
-
-static void json_close(struct vd_tping_rows *base)
-{
-	struct json_rows *r = (struct json_rows *)base;
-	fclose(r->f);
-	free(r->line);
-	free(r);
+	return failed ? -1 : 0;
 }
 
 int vd_tping_json_open(const char *path, struct vd_tping_rows **out, struct vd_err *err)
 {
-	struct json_rows *r = calloc(1, sizeof(*r));
-	if (!r)
-		return vd_err_set(err, "%s: out of memory", path);
-	r->f = fopen(path, "r");
-	if (!r->f) {
-		free(r);
-		return vd_err_set(err, "%s: %s", path, strerror(errno));
-	}
-	r->base = (struct vd_tping_rows){.next = json_next, .close = json_close, .path = path};
-	*out = &r->base;
-	return 0;
+	return vd_tping_lines_open(path, sizeof(struct vd_tping_lines), json_next, out, err);
 }

@@ -2,6 +2,7 @@
 #include "tping_rows.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,4 +90,44 @@ int64_t vd_tping_select_run(const char *select)
 		s = end ? end + 1 : NULL;
 	}
 	return run;
+}
+
+static void lines_close(struct vd_tping_rows *base)
+{
+	struct vd_tping_lines *l = (struct vd_tping_lines *)base;
+	fclose(l->f);
+	free(l->line);
+	free(l);
+}
+
+int vd_tping_lines_open(const char *path, size_t size,
+			int (*next)(struct vd_tping_rows *r, struct vd_probe *p, struct vd_err *err),
+			struct vd_tping_rows **out, struct vd_err *err)
+{
+	struct vd_tping_lines *l = calloc(1, size);
+	if (!l)
+		return vd_err_set(err, "%s: out of memory", path);
+	l->f = fopen(path, "r");
+	if (!l->f) {
+		free(l);
+		return vd_err_set(err, "%s: %s", path, strerror(errno));
+	}
+	l->base = (struct vd_tping_rows){.next = next, .close = lines_close, .path = path};
+	*out = &l->base;
+	return 0;
+}
+
+ssize_t vd_tping_lines_next(struct vd_tping_lines *l, int *failed, struct vd_err *err)
+{
+	ssize_t n = getline(&l->line, &l->cap, l->f);
+	*failed = 0;
+	if (n >= 0) {
+		l->lineno++;
+		return n;
+	}
+	if (ferror(l->f)) {
+		*failed = 1;
+		vd_err_set(err, "%s: read error", l->base.path);
+	}
+	return -1;
 }

@@ -5,6 +5,8 @@
 #define VMDELAY_INPUT_TPING_ROWS_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "vmdelay/core/err.h"
 #include "vmdelay/input/probe.h"
@@ -40,6 +42,24 @@ struct vd_tping_rows {
 	void (*close)(struct vd_tping_rows *r);
 	const char *path;
 };
+
+/* The text readers' common part (CSV, JSON lines): the file and its current line. A reader's
+ * state starts with it; vd_tping_lines_open allocates size bytes of it (zeroed) and opens path,
+ * its close frees it all. */
+struct vd_tping_lines {
+	struct vd_tping_rows base;
+	FILE *f;
+	char *line;
+	size_t cap;
+	unsigned long lineno; /* 1-based number of the line in l->line */
+};
+
+int vd_tping_lines_open(const char *path, size_t size,
+			int (*next)(struct vd_tping_rows *r, struct vd_probe *p, struct vd_err *err),
+			struct vd_tping_rows **out, struct vd_err *err);
+/* The next line into l->line: its length; -1 at the end of the file, or on a read error with
+ * *failed set and err naming the file. */
+ssize_t vd_tping_lines_next(struct vd_tping_lines *l, int *failed, struct vd_err *err);
 
 /* A run id: digits only; -1 for anything else. */
 int64_t vd_tping_run_parse(const char *s);

@@ -131,6 +131,45 @@ void vd_json_null(struct vd_json *j)
 	fputs("null", j->f);
 }
 
+void vd_json_kv_str(struct vd_json *j, const char *key, const char *s)
+{
+	vd_json_key(j, key);
+	vd_json_str(j, s);
+}
+
+void vd_json_kv_int(struct vd_json *j, const char *key, int64_t v)
+{
+	vd_json_key(j, key);
+	vd_json_int(j, v);
+}
+
+void vd_json_kv_uint(struct vd_json *j, const char *key, uint64_t v)
+{
+	vd_json_key(j, key);
+	vd_json_uint(j, v);
+}
+
+void vd_json_kv_dbl(struct vd_json *j, const char *key, double v, int decimals)
+{
+	vd_json_key(j, key);
+	vd_json_dbl(j, v, decimals);
+}
+
+void vd_json_kv_bool(struct vd_json *j, const char *key, int v)
+{
+	vd_json_key(j, key);
+	vd_json_bool(j, v);
+}
+
+void vd_json_kv_ns(struct vd_json *j, const char *key, vd_ns v)
+{
+	vd_json_key(j, key);
+	if (vd_ns_valid(v))
+		vd_json_int(j, v);
+	else
+		vd_json_null(j);
+}
+
 void vd_json_newline(struct vd_json *j)
 {
 	fputc('\n', j->f);

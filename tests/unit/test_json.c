@@ -134,6 +134,25 @@ static void doubles_keep_the_tools_formats(void **state)
 	free(s);
 }
 
+static void key_value_members(void **state)
+{
+	struct capture c;
+	struct vd_json *j = capture_open(&c);
+	vd_json_begin_object(j, VD_JSON_SPACED);
+	vd_json_kv_str(j, "s", "x");
+	vd_json_kv_int(j, "i", -1);
+	vd_json_kv_uint(j, "u", 2);
+	vd_json_kv_dbl(j, "d", 0.125, 2);
+	vd_json_kv_bool(j, "b", 1);
+	vd_json_kv_ns(j, "t_ns", 1500);
+	vd_json_kv_ns(j, "none_ns", VD_NS_NONE);
+	vd_json_end_object(j);
+	char *s = capture_close(&c);
+	assert_string_equal(s, "{\"s\": \"x\", \"i\": -1, \"u\": 2, \"d\": 0.12, \"b\": true, "
+			       "\"t_ns\": 1500, \"none_ns\": null}");
+	free(s);
+}
+
 /* Nesting deeper than the writer tracks still closes every bracket it opened. */
 static void deep_nesting_stays_balanced(void **state)
 {
@@ -163,6 +182,7 @@ int main(void)
 	    cmocka_unit_test(lines_and_spaced_document),
 	    cmocka_unit_test(strings_are_escaped),
 	    cmocka_unit_test(doubles_keep_the_tools_formats),
+	    cmocka_unit_test(key_value_members),
 	    cmocka_unit_test(deep_nesting_stays_balanced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "vmdelay/core/vdtime.h"
+
 enum vd_json_layout { VD_JSON_COMPACT, VD_JSON_SPACED, VD_JSON_LINES };
 
 #define VD_JSON_MAX_DEPTH 16
@@ -44,6 +46,15 @@ void vd_json_uint(struct vd_json *j, uint64_t v);
 void vd_json_dbl(struct vd_json *j, double v, int decimals);
 void vd_json_bool(struct vd_json *j, int v);
 void vd_json_null(struct vd_json *j);
+
+/* A member of the current object: its key and value in one call. vd_json_kv_ns writes a time
+ * or duration as integer ns, null when it is VD_NS_NONE (or not valid). */
+void vd_json_kv_str(struct vd_json *j, const char *key, const char *s);
+void vd_json_kv_int(struct vd_json *j, const char *key, int64_t v);
+void vd_json_kv_uint(struct vd_json *j, const char *key, uint64_t v);
+void vd_json_kv_dbl(struct vd_json *j, const char *key, double v, int decimals);
+void vd_json_kv_bool(struct vd_json *j, const char *key, int v);
+void vd_json_kv_ns(struct vd_json *j, const char *key, vd_ns v);
 
 /* Ends a top-level value with a newline (one document, or one JSON line). */
 void vd_json_newline(struct vd_json *j);
