@@ -72,7 +72,8 @@ static struct vd_echo_point *iface_point(struct vd_source *src, const struct vd_
 		snprintf(nm, sizeof(nm), "%.40s.%.40s", spec->name, lbl);
 	else
 		snprintf(nm, sizeof(nm), "%s", lbl);
-	struct vd_echo_point *p = vd_echo_point_open(sink, nm, spec, vd_trace_format(vd_source_trace(src)));
+	struct vd_echo_point *p =
+	    vd_echo_point_open(sink, nm, spec, vd_trace_format(vd_source_trace(src)));
 	if (p)
 		snprintf(p->select, sizeof(p->select), "%" PRIu32, iface);
 	return map->pt[iface] = p;

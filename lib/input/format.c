@@ -60,9 +60,9 @@ int vd_format_detect_file(const char *path, enum vd_format *out, struct vd_err *
 const char *vd_format_name(enum vd_format f)
 {
 	static const char *const names[] = {
-	    [VD_FORMAT_UNKNOWN] = "unknown",	    [VD_FORMAT_PCAP] = "pcap",
-	    [VD_FORMAT_PCAPNG] = "pcapng",	    [VD_FORMAT_ERF] = "erf",
-	    [VD_FORMAT_TCPMON] = "tcpmon",	    [VD_FORMAT_TPING_CSV] = "tping-csv",
+	    [VD_FORMAT_UNKNOWN] = "unknown",	   [VD_FORMAT_PCAP] = "pcap",
+	    [VD_FORMAT_PCAPNG] = "pcapng",	   [VD_FORMAT_ERF] = "erf",
+	    [VD_FORMAT_TCPMON] = "tcpmon",	   [VD_FORMAT_TPING_CSV] = "tping-csv",
 	    [VD_FORMAT_TPING_JSON] = "tping-json", [VD_FORMAT_SQLITE] = "tping-sqlite",
 	};
 	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "unknown";

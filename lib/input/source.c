@@ -17,7 +17,7 @@ struct vd_source {
 	enum vd_format format;
 	uint64_t records;
 	struct vd_trace *tr;
-	int pick; /* a trace whose #SELECT names one interface */
+	int pick;	/* a trace whose #SELECT names one interface */
 	int8_t *chosen; /* per interface: -1 not seen yet, 0 dropped, 1 kept */
 	size_t nchosen;
 	struct tcmrec *tcm;

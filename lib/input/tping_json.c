@@ -30,7 +30,8 @@ static int probe_from_object(json_t *obj, struct vd_probe *p, int *have_phase, i
 		if (json_is_string(val)) {
 			text = json_string_value(val);
 		} else if (json_is_integer(val)) {
-			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(val));
+			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+				 json_integer_value(val));
 			text = num;
 		} else if (json_is_null(val)) {
 			text = NULL;

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 enum { PT_HW, PT_KERNEL, PT_USER, PT__COUNT };
 static const char *const point_names[PT__COUNT] = {"hw", "kernel", "user"};
 

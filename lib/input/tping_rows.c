@@ -53,9 +53,9 @@ int vd_tping_cell_set(struct vd_probe *p, int c, const char *text)
 	if (!vd_echo_ts_ok((vd_ns)v))
 		return -1;
 	vd_ns *t[VD_TPING_COL__COUNT] = {
-	    [VD_TPING_COL_USER_TX] = &p->user_tx,     [VD_TPING_COL_KERNEL_TX] = &p->kernel_tx,
-	    [VD_TPING_COL_HW_TX] = &p->hw_tx,	      [VD_TPING_COL_KERNEL_RX] = &p->kernel_rx,
-	    [VD_TPING_COL_HW_RX] = &p->hw_rx,	      [VD_TPING_COL_USER_RX] = &p->user_rx,
+	    [VD_TPING_COL_USER_TX] = &p->user_tx, [VD_TPING_COL_KERNEL_TX] = &p->kernel_tx,
+	    [VD_TPING_COL_HW_TX] = &p->hw_tx,	  [VD_TPING_COL_KERNEL_RX] = &p->kernel_rx,
+	    [VD_TPING_COL_HW_RX] = &p->hw_rx,	  [VD_TPING_COL_USER_RX] = &p->user_rx,
 	};
 	*t[c] = (vd_ns)v;
 	return 0;
@@ -101,7 +101,8 @@ static void lines_close(struct vd_tping_rows *base)
 }
 
 int vd_tping_lines_open(const char *path, size_t size,
-			int (*next)(struct vd_tping_rows *r, struct vd_probe *p, struct vd_err *err),
+			int (*next)(struct vd_tping_rows *r, struct vd_probe *p,
+				    struct vd_err *err),
 			struct vd_tping_rows **out, struct vd_err *err)
 {
 	struct vd_tping_lines *l = calloc(1, size);

@@ -55,7 +55,8 @@ struct vd_tping_lines {
 };
 
 int vd_tping_lines_open(const char *path, size_t size,
-			int (*next)(struct vd_tping_rows *r, struct vd_probe *p, struct vd_err *err),
+			int (*next)(struct vd_tping_rows *r, struct vd_probe *p,
+				    struct vd_err *err),
 			struct vd_tping_rows **out, struct vd_err *err);
 /* The next line into l->line: its length; -1 at the end of the file, or on a read error with
  * *failed set and err naming the file. */

@@ -49,8 +49,7 @@ static int on_echo(void *ctx, struct vd_echo_point *p, const struct vd_echo *e)
 static int on_close(void *ctx, struct vd_echo_point *p, int keep)
 {
 	say(ctx, "%s %s sel=%s rec=%llu ev=%llu phase=%d;", keep ? "keep" : "drop", p->name,
-	    p->select, (unsigned long long)p->records, (unsigned long long)p->echoes,
-	    p->has_phase);
+	    p->select, (unsigned long long)p->records, (unsigned long long)p->echoes, p->has_phase);
 	return 0;
 }
 
@@ -59,8 +58,8 @@ static int read_arg(const char *arg, struct log *l, struct vd_err *err)
 	struct vd_vantage_spec spec;
 	if (vd_vantage_spec_parse(arg, &spec, err) < 0)
 		return -1;
-	const struct vd_echo_sink sink = {.ctx = l, .open = on_open, .echo = on_echo,
-					  .close = on_close};
+	const struct vd_echo_sink sink = {
+	    .ctx = l, .open = on_open, .echo = on_echo, .close = on_close};
 	int rc = vd_echo_read(&spec, &sink, NULL, err);
 	vd_vantage_spec_free(&spec);
 	return rc;
@@ -79,12 +78,11 @@ static void tping_points_named_and_chosen(void **state)
 	char arg[300];
 	snprintf(arg, sizeof(arg), "g=%s", testutil_tmp("run.csv"));
 	assert_int_equal(read_arg(arg, &l, &err), 0);
-	assert_string_equal(l.text,
-			    "open hw tping-csv;open kernel tping-csv;open user tping-csv;"
-			    "kernel:q1;kernel:r1;user:q1;user:r1;user:r2;"
-			    "drop hw sel= rec=0 ev=0 phase=1;"
-			    "keep g.kernel sel=kernel rec=2 ev=2 phase=1;"
-			    "keep g.user sel=user rec=2 ev=3 phase=1;");
+	assert_string_equal(l.text, "open hw tping-csv;open kernel tping-csv;open user tping-csv;"
+				    "kernel:q1;kernel:r1;user:q1;user:r1;user:r2;"
+				    "drop hw sel= rec=0 ev=0 phase=1;"
+				    "keep g.kernel sel=kernel rec=2 ev=2 phase=1;"
+				    "keep g.user sel=user rec=2 ev=3 phase=1;");
 	/* a point selected without timestamps: every point dropped, the file named */
 	memset(&l, 0, sizeof(l));
 	snprintf(arg, sizeof(arg), "%s#hw", testutil_tmp("run.csv"));

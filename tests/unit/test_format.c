@@ -69,13 +69,11 @@ static void files_by_content(void **state)
 	struct vd_err err;
 	if (!realdata_dir())
 		skip();
-	assert_int_equal(vd_format_detect_file(realdata_path(p, sizeof(p), "100_packets.erf"), &f,
-					       &err),
-			 0);
+	assert_int_equal(
+	    vd_format_detect_file(realdata_path(p, sizeof(p), "100_packets.erf"), &f, &err), 0);
 	assert_int_equal(f, VD_FORMAT_ERF);
-	assert_int_equal(vd_format_detect_file(realdata_path(p, sizeof(p), "test008.pcapng"), &f,
-					       &err),
-			 0);
+	assert_int_equal(
+	    vd_format_detect_file(realdata_path(p, sizeof(p), "test008.pcapng"), &f, &err), 0);
 	assert_int_equal(f, VD_FORMAT_PCAPNG);
 }
 

@@ -68,8 +68,8 @@ static void trace_packets_and_select(void **state)
 		const char *select;
 		size_t n;
 		uint32_t ifaces;
-	} cases[] = {{"1", 4, 2}, {"if1", 4, 2}, {"eth0", 2, 1}, {"0", 2, 1}, {"*", 6, 3},
-		     {"7", 0, 0}};
+	} cases[] = {{"1", 4, 2}, {"if1", 4, 2}, {"eth0", 2, 1},
+		     {"0", 2, 1}, {"*", 6, 3},	 {"7", 0, 0}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(arg, sizeof(arg), "x=%s#%s", p, cases[i].select);
 		assert_int_equal(read_all(arg, VD_SOURCE_PACKETS, &t, &err), 0);

@@ -28,8 +28,8 @@ enum vd_item_kind { VD_ITEM_PACKET, VD_ITEM_TCPMON, VD_ITEM_PROBE };
 
 struct vd_item {
 	enum vd_item_kind kind;
-	uint64_t index; /* 1-based: packet number in the file, record number, or data row */
-	struct vd_pkt pkt;		 /* VD_ITEM_PACKET; pkt.data valid until the next call */
+	uint64_t index;	   /* 1-based: packet number in the file, record number, or data row */
+	struct vd_pkt pkt; /* VD_ITEM_PACKET; pkt.data valid until the next call */
 	const struct tcpmon_record *rec; /* VD_ITEM_TCPMON; valid until vd_source_close */
 	struct vd_probe probe;		 /* VD_ITEM_PROBE; phase -1 when the file has none */
 };

@@ -28,8 +28,8 @@ struct vd_match_stats {
 	size_t pairs;
 	size_t unmatched_requests; /* no reply seen here (loss, or the reply took another path) */
 	size_t unmatched_replies;  /* a reply without an earlier unmatched request */
-	size_t duplicates;	   /* a second copy of a pair already seen here (lib/match/match.c) */
-	size_t probes;		   /* pairs that joined a probe across vantage points */
+	size_t duplicates; /* a second copy of a pair already seen here (lib/match/match.c) */
+	size_t probes;	   /* pairs that joined a probe across vantage points */
 };
 
 struct vd_match_state;
@@ -41,13 +41,14 @@ struct vd_vantage {
 	char format[24]; /* "pcap", "pcapng", "erf", "tping-csv", "tping-json", "tping-sqlite",
 			  * "tcpmon" */
 	char select[VD_VANTAGE_SELECT_MAX];
-	char notes[160]; /* what the reader wants the user to know ("" none), e.g. a fallback clock */
+	char notes[160];  /* what the reader wants the user to know ("" none), e.g. a fallback clock
+			   */
 	uint64_t records; /* packets or rows read */
 	int has_phase;	  /* events carry tping's phase */
 	uint64_t echoes;  /* echo requests and replies added */
 	/* The echo requests in the order added. A reply is paired when it is added (tshark's rule,
-	 * lib/match/match.c) and not stored: the memory an analysis takes grows with the probes, not
-	 * with the packets, and the pending requests are found without a second pass. */
+	 * lib/match/match.c) and not stored: the memory an analysis takes grows with the probes,
+	 * not with the packets, and the pending requests are found without a second pass. */
 	struct vd_echo *ev;
 	size_t n, cap;
 	struct vd_echo_pair *pairs; /* in the order the replies came; vd_match_pairs sorts them */

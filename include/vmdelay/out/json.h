@@ -21,9 +21,9 @@ enum vd_json_layout { VD_JSON_COMPACT, VD_JSON_SPACED, VD_JSON_LINES };
 
 struct vd_json {
 	FILE *f;
-	int depth;	 /* open containers */
-	int after_key;	 /* a key was written: the value follows without a separator */
-	int overflow;	 /* containers nested deeper than VD_JSON_MAX_DEPTH (a caller's bug) */
+	int depth;     /* open containers */
+	int after_key; /* a key was written: the value follows without a separator */
+	int overflow;  /* containers nested deeper than VD_JSON_MAX_DEPTH (a caller's bug) */
 	struct {
 		uint8_t layout;
 		size_t members;
