@@ -220,13 +220,10 @@ struct input {
 
 static int load_transfers(struct tcp_ctx *c, struct vd_err *err)
 {
-	FILE *f = fopen(c->transfers_path, "rb");
-	char magic[16] = {0};
-	if (!f)
+	enum vd_format fmt;
+	if (vd_format_detect_file(c->transfers_path, &fmt, err) < 0)
 		return vd_err_set(err, "--transfers %s: cannot open", c->transfers_path);
-	size_t got = fread(magic, 1, sizeof(magic), f);
-	fclose(f);
-	if (got == 16 && memcmp(magic, "SQLite format 3", 16) == 0) {
+	if (fmt == VD_FORMAT_SQLITE) {
 		struct vd_store *st;
 		if (vd_store_open(c->transfers_path, &st, err))
 			return -1;

@@ -498,18 +498,6 @@ int vd_tcmrec_is(const unsigned char *b, size_t n)
 	return n >= 8 && memcmp(b, TCPMON_FILE_MAGIC, 8) == 0;
 }
 
-int vd_tcmrec_sniff(const char *path)
-{
-	unsigned char b[8];
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return 0;
-	size_t n = fread(b, 1, sizeof(b), f);
-	fclose(f);
-	return vd_tcmrec_is(b, n);
-}
-
 /* ---- names ---- */
 static const char *const layer_names[__TCPMON_L_MAX] = {
 	[TCPMON_L_UNSPEC] = "?",

@@ -1,7 +1,7 @@
 /* Unit tests: tcpmon TCP trans-rx records as delivered packets (lib/tcp/tcpagg.c) and the feed into
  * the per-flow analysis (lib/tcp/tcpan.c): only trans-rx TCP records, in time order across CPUs,
  * at their TSC-converted times, with the gso_segs and payload written; tcpan counts the wire
- * segments; a file without TCP gives none; detection by content (vd_tcmrec_is / vd_tcmrec_sniff).
+ * segments; a file without TCP gives none; detection by content (vd_format_detect_file).
  * The files are written by lib/tcmrec's writer (tests/golden/tcm_synth.c). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +17,7 @@
 #include "testutil.h"
 #include "../golden/tcm_synth.h"
 #include "vmdelay/record.h"
+#include "vmdelay/input/format.h"
 #include "vmdelay/input/tcmrec.h"
 #include "vmdelay/tcp/tcpagg.h"
 #include "vmdelay/tcp/tcpan.h"
@@ -24,11 +25,21 @@
 static const uint16_t segs[] = {0, 2, 4, 8, 5, 6, 4, 1, 3};
 #define NPKTS ((int)(sizeof(segs) / sizeof(segs[0])))
 
+/* The format detector's answer for path: 1 a tcpmon record file, 0 anything else, -1 unreadable. */
+static int is_tcpmon(const char *path)
+{
+	enum vd_format f;
+	struct vd_err err;
+	if (vd_format_detect_file(path, &f, &err) < 0)
+		return -1;
+	return f == VD_FORMAT_TCPMON;
+}
+
 static void delivered(void **state)
 {
 	(void)state;
 	assert_int_equal(tcm_synth_write_tcp(testutil_tmp("a.bin"), segs, NPKTS), 0);
-	assert_int_equal(vd_tcmrec_sniff(testutil_tmp("a.bin")), 1);
+	assert_int_equal(is_tcpmon(testutil_tmp("a.bin")), 1);
 	struct vd_tcpagg *a;
 	struct vd_err err;
 	assert_int_equal(vd_tcpagg_open(testutil_tmp("a.bin"), &a, &err), 0);
@@ -105,8 +116,8 @@ static void detection(void **state)
 	assert_non_null(f);
 	fwrite(pcap, 1, sizeof(pcap), f);
 	fclose(f);
-	assert_int_equal(vd_tcmrec_sniff(testutil_tmp("x.tcm")), 0); /* named .tcm, but not one */
-	assert_int_equal(vd_tcmrec_sniff(testutil_tmp("missing")), 0);
+	assert_int_equal(is_tcpmon(testutil_tmp("x.tcm")), 0); /* named .tcm, but not one */
+	assert_int_equal(is_tcpmon(testutil_tmp("missing")), -1);
 	/* damaged: the error names the file */
 	assert_int_equal(tcm_synth_write_tcp(testutil_tmp("d.tcm"), segs, NPKTS), 0);
 	assert_int_equal(truncate(testutil_tmp("d.tcm"), 300), 0);

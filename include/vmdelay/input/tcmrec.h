@@ -49,11 +49,9 @@ struct tcmrec;
 int vd_tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcmrec **out,
 		 struct vd_err *err);
 int vd_tcmrec_open(const char *path, struct tcmrec **out, struct vd_err *err);
-/* 1 when the first n bytes of a file start like a record file (its magic): detection by
- * content, never by name. */
+/* 1 when the first n bytes of a file start like a record file (its magic): what the format
+ * detector (format.h) asks, never the name. */
 int vd_tcmrec_is(const unsigned char *b, size_t n);
-/* 1 when path is a readable file that starts like a record file. */
-int vd_tcmrec_sniff(const char *path);
 void vd_tcmrec_free(struct tcmrec *rd);
 
 const struct vd_tcmrec_info *vd_tcmrec_info(const struct tcmrec *rd);
