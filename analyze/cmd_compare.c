@@ -4,7 +4,6 @@
  * --plot DIR: a gnuplot script and its data, rendered to SVG when gnuplot is installed. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <spawn.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -15,32 +14,30 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "vmdelay/core/cli.h"
 #include "vmdelay/store/compare.h"
 #include "vmdelay/out/output.h"
 #include "vmdelay/store/store.h"
 
 extern char **environ;
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: vmdelay-analyze compare --db FILE [--by KEYS] [--metric GLOB] [--phase PHASE]\n"
-		"                               [--csv | --json] [-o FILE] [--plot DIR]\n"
-		"\n"
-		"Per-layer delay results (median and p99) of the runs stored in FILE, side by side.\n"
-		"\n"
-		"  --db FILE       the SQLite store written by tping, vmdelay-analyze and testbeds/run\n"
-		"  --by KEYS       group runs by these keys, comma-separated, from testbed, scenario,\n"
-		"                  load, label, run (default testbed,scenario,load); a group's value is\n"
-		"                  the median over its runs\n"
-		"  --metric GLOB   only metrics matching GLOB (e.g. 'delta_*')\n"
-		"  --phase PHASE   only results of this phase (rest-pre, load, rest-post, ...)\n"
-		"  --csv, --json   one row per group and result instead of the side-by-side table\n"
-		"  -o FILE         write there instead of stdout\n"
-		"  --plot DIR      write compare.dat and compare.gp there (and compare.svg with gnuplot)\n"
-		"  -h, --help      this text\n"
-		"      --version   version\n");
-}
+static const char usage[] =
+    "usage: vmdelay-analyze compare --db FILE [--by KEYS] [--metric GLOB] [--phase PHASE]\n"
+    "                               [--csv | --json] [-o FILE] [--plot DIR]\n"
+    "\n"
+    "Per-layer delay results (median and p99) of the runs stored in FILE, side by side.\n"
+    "\n"
+    "  --db FILE       the SQLite store written by tping, vmdelay-analyze and testbeds/run\n"
+    "  --by KEYS       group runs by these keys, comma-separated, from testbed, scenario,\n"
+    "                  load, label, run (default testbed,scenario,load); a group's value is\n"
+    "                  the median over its runs\n"
+    "  --metric GLOB   only metrics matching GLOB (e.g. 'delta_*')\n"
+    "  --phase PHASE   only results of this phase (rest-pre, load, rest-post, ...)\n"
+    "  --csv, --json   one row per group and result instead of the side-by-side table\n"
+    "  -o FILE         write there instead of stdout\n"
+    "  --plot DIR      write compare.dat and compare.gp there (and compare.svg with gnuplot)\n"
+    "  -h, --help      this text\n"
+    "      --version   version\n";
 
 static void print_text(struct vd_out *o, const struct vd_compare *c)
 {
@@ -184,35 +181,30 @@ int cmd_compare(int argc, char **argv)
 	enum vd_out_mode mode = VD_OUT_TEXT;
 	struct vd_compare_opts opts = { 0 };
 	struct vd_err err;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+	struct vd_cli cli;
+	int c, csv = 0, json = 0;
+	vd_cli_init(&cli, "vmdelay-analyze compare", usage, argc, argv, "ho:", longopts);
+	while ((c = vd_cli_next(&cli)) != VD_CLI_END) {
 		switch (c) {
-		case 'd': db_path = optarg; break;
-		case 'b': by = optarg; break;
-		case 'm': opts.metric = optarg; break;
-		case 'p': opts.phase = optarg; break;
-		case 'C': mode = VD_OUT_CSV; break;
-		case 'J': mode = VD_OUT_JSON; break;
-		case 'P': plot = optarg; break;
-		case 'o': out_path = optarg; break;
-		case 'h': usage(stdout); return VD_EXIT_OK;
-		case 'V': printf("vmdelay-analyze compare %s\n", VMDELAY_VERSION); return VD_EXIT_OK;
-		default: usage(stderr); return VD_EXIT_USAGE;
+		case VD_CLI_EXIT: return cli.status;
+		case 'd': db_path = cli.arg; break;
+		case 'b': by = cli.arg; break;
+		case 'm': opts.metric = cli.arg; break;
+		case 'p': opts.phase = cli.arg; break;
+		case 'C': csv = 1; mode = VD_OUT_CSV; break;
+		case 'J': json = 1; mode = VD_OUT_JSON; break;
+		case 'P': plot = cli.arg; break;
+		case 'o': out_path = cli.arg; break;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "vmdelay-analyze compare: unexpected argument '%s'\n", argv[optind]);
-		return VD_EXIT_USAGE;
-	}
-	if (!db_path) {
-		fprintf(stderr, "vmdelay-analyze compare: --db FILE is required\n");
-		return VD_EXIT_USAGE;
-	}
-	if (vd_compare_parse_by(by, &opts, &err)) {
-		fprintf(stderr, "vmdelay-analyze compare: %s\n", err.msg);
-		return VD_EXIT_USAGE;
-	}
+	if (vd_cli_exclusive(&cli, "--csv", csv, "--json", json))
+		return cli.status;
+	if (optind < argc)
+		return vd_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
+	if (!db_path)
+		return vd_cli_usage_error(&cli, "--db FILE is required");
+	if (vd_compare_parse_by(by, &opts, &err))
+		return vd_cli_usage_error(&cli, "%s", err.msg);
 	/* Comparing never creates a database: a missing file is a mistyped path. */
 	if (access(db_path, F_OK)) {
 		fprintf(stderr, "vmdelay-analyze compare: --db %s: %s\n", db_path, strerror(errno));
@@ -250,15 +242,15 @@ int cmd_compare(int argc, char **argv)
 			print_text(o, cmp);
 		else
 			print_long(o, cmp);
+		/* a write error names the file: below for -o, in vd_cli_exit for stdout */
 		if (vd_out_destroy(o)) {
-			fprintf(stderr, "vmdelay-analyze compare: write error\n");
+			if (!ferror(f))
+				fprintf(stderr, "vmdelay-analyze compare: out of memory\n");
 			rc = VD_EXIT_RUNTIME;
 		}
 	}
-	if (f != stdout && fclose(f)) {
-		fprintf(stderr, "vmdelay-analyze compare: -o %s: write error\n", out_path);
+	if (f != stdout && vd_cli_close_file("vmdelay-analyze compare", f, out_path))
 		rc = VD_EXIT_RUNTIME;
-	}
 	if (rc == VD_EXIT_OK && plot && write_plot(plot, cmp))
 		rc = VD_EXIT_RUNTIME;
 	vd_compare_free(cmp);

@@ -1,7 +1,6 @@
 /* cmd_delay.c — vmdelay-analyze's default command: per-layer delay of ICMP echo probes seen from
  * several vantage points (issue 3; Whiteaker et al. sections 3.2 and 4, Dantas et al. III). */
-#include <getopt.h>
-#include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +9,7 @@
 #include "commands.h"
 #include "report.h"
 #include "vmdelay/delay/delay.h"
-#include "vmdelay/core/err.h"
+#include "vmdelay/core/cli.h"
 #include "vmdelay/core/units.h"
 #include "vmdelay/match/vantage.h"
 
@@ -58,17 +57,6 @@ static void usage(FILE *f, const char *prog, const struct analyze_command *comma
 	fprintf(f, "\nexit status: 0 ok, 1 an input or output failed, 2 usage error\n");
 }
 
-__attribute__((format(printf, 2, 3))) static int usage_error(const char *prog, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", prog);
-	return VD_EXIT_USAGE;
-}
-
 enum { OPT_REST = 256, OPT_ALIGN, OPT_WINDOW, OPT_CSV, OPT_JSON, OPT_DB, OPT_LABEL, OPT_PLOT };
 
 int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
@@ -94,48 +82,52 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	const char *db = NULL, *label = NULL, *plot = NULL, *outpath = NULL;
 	int mode = 0; /* 0 text, 1 csv, 2 json */
 	int keep_going = 0, quiet = 0, c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:kqhV", longopts, NULL)) != -1) {
+	struct vd_cli cli;
+	/* no help text: --help lists the subcommands (usage()) */
+	vd_cli_init(&cli, prog, NULL, argc, argv, "o:kqhV", longopts);
+	while ((c = vd_cli_next(&cli)) != VD_CLI_END) {
+		const char *arg = cli.arg;
 		switch (c) {
+		case VD_CLI_EXIT:
+			return cli.status;
 		case OPT_REST: {
 			long long n;
-			if (vd_units_parse_int(optarg, 1, 1000000, &n))
-				return usage_error(prog, "--rest: '%s' is not a count of 1 or more",
-						   optarg);
+			if (vd_units_parse_int(arg, 1, 1000000, &n))
+				return vd_cli_usage_error(
+				    &cli, "--rest: '%s' is not a count of 1 or more", arg);
 			dopts.rest = (size_t)n;
 			break;
 		}
 		case OPT_ALIGN:
-			if (vd_align_method_parse(optarg, &dopts.align) < 0)
-				return usage_error(prog, "--align: '%s' is not hull, lsq or none",
-						   optarg);
+			if (vd_align_method_parse(arg, &dopts.align) < 0)
+				return vd_cli_usage_error(
+				    &cli, "--align: '%s' is not hull, lsq or none", arg);
 			break;
 		case OPT_WINDOW:
-			if (vd_ns_parse_duration(optarg, &dopts.window) < 0 || dopts.window <= 0 ||
+			if (vd_units_parse_duration(arg, &dopts.window) < 0 || dopts.window <= 0 ||
 			    dopts.window > 86400 * VD_NS_PER_SEC)
-				return usage_error(prog,
-						   "--window: bad duration '%s' (more than 0, at most 1 day)",
-						   optarg);
+				return vd_cli_usage_error(
+				    &cli, "--window: bad duration '%s' (more than 0, at most 1 day)",
+				    arg);
 			break;
 		case OPT_CSV:
 		case OPT_JSON:
-			if (mode)
-				return usage_error(prog, "%s: only one of --csv and --json",
-						   c == OPT_CSV ? "--csv" : "--json");
+			if (vd_cli_exclusive(&cli, "--csv", mode == 1 || c == OPT_CSV, "--json",
+					     mode == 2 || c == OPT_JSON))
+				return cli.status;
 			mode = c == OPT_CSV ? 1 : 2;
 			break;
 		case OPT_DB:
-			db = optarg;
+			db = arg;
 			break;
 		case OPT_LABEL:
-			label = optarg;
+			label = arg;
 			break;
 		case OPT_PLOT:
-			plot = optarg;
+			plot = arg;
 			break;
 		case 'o':
-			outpath = optarg;
+			outpath = arg;
 			break;
 		case 'k':
 			keep_going = 1;
@@ -146,31 +138,26 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		case 'h':
 			usage(stdout, prog, commands);
 			return VD_EXIT_OK;
-		case 'V':
-			printf("%s %s\n", prog, VMDELAY_VERSION);
-			return VD_EXIT_OK;
-		case ':':
-			return usage_error(prog, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error(prog, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (vd_cli_needs(&cli, "--label", label != NULL, "--db", db != NULL))
+		return cli.status;
 	if (optind >= argc)
-		return usage_error(prog, "%s", "no vantage point given (a trace or tping file)");
+		return vd_cli_usage_error(&cli, "%s",
+					  "no vantage point given (a trace or tping file)");
 	if (argc - optind > REPORT_MAX_VANTAGE)
-		return usage_error(prog, "more than %d vantage points", REPORT_MAX_VANTAGE);
+		return vd_cli_usage_error(&cli, "more than %d vantage points", REPORT_MAX_VANTAGE);
 
 	/* parse every spec first: a typo is a usage error before any file is read */
 	int nspec = argc - optind;
 	struct vd_vantage_spec *specs = calloc((size_t)nspec, sizeof(*specs));
 	if (!specs)
 		return VD_EXIT_RUNTIME;
-	struct vd_err err = {{0}};
+	struct vd_err err = {0};
 	int rc = VD_EXIT_OK;
 	for (int i = 0; i < nspec; i++)
 		if (vd_vantage_spec_parse(argv[optind + i], &specs[i], &err) < 0) {
-			fprintf(stderr, "%s: %s\nTry '%s --help'.\n", prog, err.msg, prog);
-			rc = VD_EXIT_USAGE;
+			rc = vd_cli_usage_error(&cli, "%s", err.msg);
 			goto out_specs;
 		}
 
@@ -180,6 +167,11 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	for (int i = 0; i < nspec; i++) {
 		size_t before = set.n;
 		if (vd_vantage_read(&specs[i], &set, &ropts, &err) < 0) {
+			/* a selector that does not fit its file is the command line's fault */
+			if (err.usage) {
+				rc = vd_cli_usage_error(&cli, "%s", err.msg);
+				goto out_set;
+			}
 			fprintf(stderr, "%s: %s\n", prog, err.msg);
 			failed = 1;
 			if (!keep_going) {
@@ -226,7 +218,7 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 
 	FILE *out = stdout;
 	if (outpath && !(out = fopen(outpath, "w"))) {
-		perror(outpath);
+		fprintf(stderr, "%s: -o %s: %s\n", prog, outpath, strerror(errno));
 		rc = VD_EXIT_RUNTIME;
 		goto out_delay;
 	}
@@ -234,11 +226,12 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	int wr = mode == 1   ? report_csv(out, &ctx)
 		 : mode == 2 ? report_json(out, &ctx)
 			     : report_text(out, &ctx);
-	if (fflush(out) != 0 || ferror(out) || wr < 0) {
-		fprintf(stderr, "%s: %s: write error\n", prog, outpath ? outpath : "stdout");
+	/* a write error names the file: here for -o, in vd_cli_exit (main) for stdout */
+	if (wr < 0 && !ferror(out))
+		fprintf(stderr, "%s: out of memory while writing the report\n", prog);
+	if (wr < 0 || ferror(out))
 		rc = VD_EXIT_RUNTIME;
-	}
-	if (out != stdout && fclose(out) != 0)
+	if (out != stdout && vd_cli_close_file(prog, out, outpath))
 		rc = VD_EXIT_RUNTIME;
 	if (db && report_db(db, &ctx, argc, argv, label, &err) < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err.msg);

@@ -3,15 +3,14 @@
  * (Rajasekaran et al.), throughput at the RTT and 1 s timescales, sequence/time data,
  * per-packet delay between vantage points and transfer throughput CDFs (Kangarlou et al.),
  * the LRO/GRO aggregation rate (Oi and Nakajima). The traces are read once, merged by time. */
-#include <getopt.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "tcp_report.h"
+#include "vmdelay/core/cli.h"
 #include "vmdelay/input/decode.h"
 #include "vmdelay/store/store.h"
 #include "vmdelay/store/store_transfer.h"
@@ -48,17 +47,6 @@ static const char usage[] =
     "  --plot DIR           SVG charts and CSV data: histograms, series, seq/time, CDFs\n"
     "  -h, --help, -V, --version\n";
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "vmdelay-analyze tcp: ");
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%s", usage);
-	return VD_EXIT_USAGE;
-}
-
 enum {
 	O_BIN = 256,
 	O_BOTTLENECK,
@@ -79,14 +67,16 @@ enum {
 	O_PLOT
 };
 
-static int parse_dur(const char *opt, const char *arg, vd_ns *out)
+static int parse_dur(struct vd_cli *cli, vd_ns *out)
 {
-	if (vd_ns_parse_duration(arg, out) || *out <= 0)
-		return usage_error("%s %s: expected a positive duration such as 10us", opt, arg);
+	if (vd_units_parse_duration(cli->arg, out) || *out <= 0)
+		return vd_cli_usage_error(cli, "%s %s: expected a positive duration such as 10us",
+					  cli->opt, cli->arg);
 	return 0;
 }
 
-static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
+/* Returns 0 to run; otherwise cmd_tcp exits with cli->status (--help, --version, usage error). */
+static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx *c)
 {
 	static const struct option opts[] = {
 	    {"bin", required_argument, NULL, O_BIN},
@@ -110,98 +100,97 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	int opt, rc;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-		char *end;
+	int opt, csv = 0, json = 0;
+	vd_cli_init(cli, "vmdelay-analyze tcp", usage, argc, argv, "hV", opts);
+	while ((opt = vd_cli_next(cli)) != VD_CLI_END) {
+		const char *arg = cli->arg;
 		long long n;
 		switch (opt) {
+		case VD_CLI_EXIT:
+			return -1;
 		case O_BIN:
-			if ((rc = parse_dur("--bin", optarg, &c->bin_ns)))
-				return rc;
+			if (parse_dur(cli, &c->bin_ns))
+				return -1;
 			break;
 		case O_BOTTLENECK:
-			if (vd_units_parse_rate(optarg, &c->bottleneck_bps))
-				return usage_error(
-				    "--bottleneck %s: expected a rate such as 100Mbit", optarg);
+			if (vd_units_parse_rate(arg, &c->bottleneck_bps))
+				return vd_cli_usage_error(
+				    cli, "--bottleneck %s: expected a rate such as 100Mbit", arg);
 			break;
 		case O_FRAME:
-			if (vd_units_parse_bytes(optarg, &c->frame_bytes) || c->frame_bytes > 65536)
-				return usage_error("--frame %s: expected 1..65536 bytes", optarg);
+			if (vd_units_parse_bytes(arg, &c->frame_bytes) || c->frame_bytes > 65536)
+				return vd_cli_usage_error(cli, "--frame %s: expected 1..65536 bytes",
+							  arg);
 			break;
 		case O_MINRUN:
-			if (vd_units_parse_int(optarg, 1, 1000, &n))
-				return usage_error("--min-run %s: expected 1..1000", optarg);
+			if (vd_units_parse_int(arg, 1, 1000, &n))
+				return vd_cli_usage_error(cli, "--min-run %s: expected 1..1000", arg);
 			c->min_run = (unsigned)n;
 			break;
 		case O_FACTOR:
-			c->xc_factor = strtod(optarg, &end);
-			if (*end || !(c->xc_factor > 1) || c->xc_factor > 1000)
-				return usage_error("--compress-factor %s: expected a number > 1",
-						   optarg);
+			if (vd_units_parse_decimal(arg, &c->xc_factor) || !(c->xc_factor > 1) ||
+			    c->xc_factor > 1000)
+				return vd_cli_usage_error(
+				    cli, "--compress-factor %s: expected a number > 1", arg);
 			break;
 		case O_INTERVAL:
-			if ((rc = parse_dur("--interval", optarg, &c->interval)))
-				return rc;
+			if (parse_dur(cli, &c->interval))
+				return -1;
 			break;
 		case O_RTT:
-			if ((rc = parse_dur("--rtt", optarg, &c->rtt)))
-				return rc;
+			if (parse_dur(cli, &c->rtt))
+				return -1;
 			break;
 		case O_HORIZON:
-			if ((rc = parse_dur("--match-horizon", optarg, &c->horizon)))
-				return rc;
+			if (parse_dur(cli, &c->horizon))
+				return -1;
 			break;
 		case O_MAXFLOWS:
-			if (vd_units_parse_int(optarg, 1, 10000000, &n))
-				return usage_error("--max-flows %s: expected 1..10000000", optarg);
+			if (vd_units_parse_int(arg, 1, 10000000, &n))
+				return vd_cli_usage_error(cli, "--max-flows %s: expected 1..10000000",
+							  arg);
 			c->max_flows = (size_t)n;
 			break;
 		case O_TRANSFERS:
-			c->transfers_path = optarg;
+			c->transfers_path = arg;
 			break;
 		case O_RUN:
-			if (vd_units_parse_int(optarg, 1, LLONG_MAX, &n))
-				return usage_error("--run %s: expected a run id", optarg);
+			if (vd_units_parse_int(arg, 1, LLONG_MAX, &n))
+				return vd_cli_usage_error(cli, "--run %s: expected a run id", arg);
 			c->run_id_in = n;
 			break;
 		case O_CSV:
+			csv = 1;
 			c->mode = VD_OUT_CSV;
 			break;
 		case O_JSON:
+			json = 1;
 			c->mode = VD_OUT_JSON;
 			break;
 		case O_DB:
-			c->db_path = optarg;
+			c->db_path = arg;
 			break;
 		case O_TESTBED:
-			c->testbed = optarg;
+			c->testbed = arg;
 			break;
 		case O_LABEL:
-			c->label = optarg;
+			c->label = arg;
 			break;
 		case O_PLOT:
-			c->plot_dir = optarg;
+			c->plot_dir = arg;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return -1;
-		case 'V':
-			printf("vmdelay-analyze %s\n", VMDELAY_VERSION);
-			return -1;
-		default:
-			return usage_error("%s", "unknown option (see --help)");
 		}
 	}
+	if (vd_cli_exclusive(cli, "--csv", csv, "--json", json))
+		return -1;
 	if (c->run_id_in && !c->transfers_path)
-		return usage_error("%s", "--run goes with --transfers");
+		return vd_cli_usage_error(cli, "%s", "--run goes with --transfers");
 	if ((c->testbed || c->label) && !c->db_path)
-		return usage_error("%s", "--testbed and --label go with --db");
+		return vd_cli_usage_error(cli, "%s", "--testbed and --label go with --db");
 	if (optind >= argc && !c->transfers_path)
-		return usage_error("%s", "no trace given");
+		return vd_cli_usage_error(cli, "%s", "no trace given");
 	if (argc - optind > TCP_MAX_VANTAGE)
-		return usage_error("at most %d traces", TCP_MAX_VANTAGE);
-	*first_arg = optind;
+		return vd_cli_usage_error(cli, "at most %d traces", TCP_MAX_VANTAGE);
 	return 0;
 }
 
@@ -368,9 +357,10 @@ int cmd_tcp(int argc, char **argv)
 	c.interval = VD_NS_PER_SEC;
 	c.horizon = VD_NS_PER_SEC;
 	c.max_flows = 65536;
-	int first = argc, rc = parse_opts(argc, argv, &c, &first);
-	if (rc)
-		return rc < 0 ? VD_EXIT_OK : rc;
+	struct vd_cli cli;
+	if (parse_opts(&cli, argc, argv, &c))
+		return cli.status;
+	int first = optind;
 	c.ref_ns = vd_units_tx_time(c.frame_bytes, c.bottleneck_bps);
 	int nin = argc - first;
 	struct input *in = calloc(nin > 0 ? (size_t)nin : 1, sizeof(*in));
@@ -385,7 +375,7 @@ int cmd_tcp(int argc, char **argv)
 		memset(in[i].vidx, 0xff, sizeof(in[i].vidx));
 	for (int i = 0; i < nin; i++) {
 		if (vd_vantage_spec_parse(argv[first + i], &in[i].spec, &err)) {
-			ret = usage_error("%s", err.msg);
+			ret = vd_cli_usage_error(&cli, "%s", err.msg);
 			goto out;
 		}
 		if (in[i].spec.name[0])
@@ -400,9 +390,11 @@ int cmd_tcp(int argc, char **argv)
 		}
 		if (fmt == VD_FORMAT_TCPMON) {
 			if (in[i].spec.select[0]) {
-				ret = usage_error("%s: a tcpmon record file has no interfaces to "
-						  "select (#%s): its TCP packets at trans-rx are used",
-						  in[i].spec.path, in[i].spec.select);
+				ret = vd_cli_usage_error(
+				    &cli,
+				    "%s: a tcpmon record file has no interfaces to select (#%s): "
+				    "its TCP packets at trans-rx are used",
+				    in[i].spec.path, in[i].spec.select);
 				goto out;
 			}
 			if (vd_tcpagg_open(in[i].spec.path, &in[i].tcm, &err)) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "vmdelay/core/cli.h"
 
 static const struct analyze_command commands[] = {
 	/* { "name", cmd_function, "one-line summary" }, — keep sorted by name */
@@ -12,7 +13,7 @@ static const struct analyze_command commands[] = {
 	{ NULL, NULL, NULL },
 };
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	if (argc > 1) {
 		for (const struct analyze_command *c = commands; c->name; c++)
@@ -20,4 +21,9 @@ int main(int argc, char **argv)
 				return c->run(argc - 1, argv + 1);
 	}
 	return cmd_delay(argc, argv, commands);
+}
+
+int main(int argc, char **argv)
+{
+	return vd_cli_exit("vmdelay-analyze", run(argc, argv));
 }

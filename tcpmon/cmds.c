@@ -35,30 +35,20 @@ static int control(uint8_t cmd, const struct vd_tcmnl_filter *f)
 	return rc ? fail(&err) : 0;
 }
 
-int tcpmon_cmd_start(int argc, char *const *argv)
+int tcpmon_cmd_start(const struct vd_tcmnl_filter *filter)
 {
-	struct vd_tcmnl_filter f;
-	struct vd_err err;
+	struct vd_tcmnl_filter f = *filter;
 
-	if (vd_tcmnl_filter_parse(argc, argv, &f, &err)) {
-		fprintf(stderr, "tcpmon: %s\n", err.msg);
-		return VD_EXIT_USAGE;
-	}
 	/* START without filter words clears the filter: send an empty nest */
 	f.has_filter = 1;
 	return control(TCPMON_CMD_START, &f);
 }
 
-int tcpmon_cmd_filter(int argc, char *const *argv)
+int tcpmon_cmd_filter(const struct vd_tcmnl_filter *filter)
 {
-	struct vd_tcmnl_filter f;
-	struct vd_err err;
+	struct vd_tcmnl_filter f = *filter;
 	int rc;
 
-	if (vd_tcmnl_filter_parse(argc, argv, &f, &err)) {
-		fprintf(stderr, "tcpmon: %s\n", err.msg);
-		return VD_EXIT_USAGE;
-	}
 	f.has_filter = 1;
 	rc = control(TCPMON_CMD_SET_FILTER, &f);
 	if (!rc && f.has_layers)
@@ -327,9 +317,6 @@ int tcpmon_cmd_dump(const char *path, enum vd_out_mode mode, int header)
 		vd_tcmrec_dump(rd, o);
 	rc = vd_out_destroy(o);
 	vd_tcmrec_free(rd);
-	if (rc) {
-		fprintf(stderr, "tcpmon: write error on standard output\n");
-		return VD_EXIT_RUNTIME;
-	}
-	return 0;
+	/* a write error on stdout is reported by vd_cli_exit, when main returns */
+	return rc ? VD_EXIT_RUNTIME : 0;
 }

@@ -1,47 +1,40 @@
-/* main.c — tcpmon: controls tcpmon.ko and reads its per-layer TSC records (issue 5). Thin: the
- * subcommands are in cmds.c, the formats in lib/input/tcmrec.c and lib/input/tcmnl.c. */
-#include <getopt.h>
+/* main.c — tcpmon: controls tcpmon.ko and reads its per-layer TSC records. Thin: the command
+ * line is read here, the subcommands are in cmds.c, the formats in lib/input/tcmrec.c and
+ * lib/input/tcmnl.c. */
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmds.h"
-#include "vmdelay/core/err.h"
+#include "vmdelay/core/cli.h"
 #include "vmdelay/core/units.h"
+#include "vmdelay/input/tcmnl.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: tcpmon start [FILTER...]       clear the buffers and start recording\n"
-		"       tcpmon filter [FILTER...]      change the filter (and layers) while recording\n"
-		"       tcpmon record -w FILE [-c COUNT] [-G SECONDS]\n"
-		"                                      write the records to FILE until COUNT records,\n"
-		"                                      SECONDS, or SIGINT/SIGTERM\n"
-		"       tcpmon stop                    stop recording\n"
-		"       tcpmon stats [--cost] [--csv|--json]\n"
-		"       tcpmon dump FILE [--header] [--csv|--json]\n"
-		"FILTER words: tcp | icmp | icmp6 | ip | ip6 | host ADDR [host ADDR] |\n"
-		"              port N [port N] | layers all|LAYER,LAYER...\n"
-		"LAYERs: dev-rx ip-pre ip-local-in trans-rx sock-queue sock-copy\n"
-		"        trans-tx ip-local-out ip-post dev-tx\n"
-		"Options: -h/--help, -V/--version. Needs CAP_NET_ADMIN and tcpmon.ko loaded\n"
-		"(except dump). Exit: 0 ok, 1 runtime error, 2 usage error.\n");
-}
+static const char usage[] =
+	"usage: tcpmon start [FILTER...]       clear the buffers and start recording\n"
+	"       tcpmon filter [FILTER...]      change the filter (and layers) while recording\n"
+	"       tcpmon record -w FILE [-c COUNT] [-G SECONDS]\n"
+	"                                      write the records to FILE until COUNT records,\n"
+	"                                      SECONDS, or SIGINT/SIGTERM\n"
+	"       tcpmon stop                    stop recording\n"
+	"       tcpmon stats [--cost] [--csv|--json]\n"
+	"       tcpmon dump FILE [--header] [--csv|--json]\n"
+	"FILTER words: tcp | icmp | icmp6 | ip | ip6 | host ADDR [host ADDR] |\n"
+	"              port N [port N] | layers all|LAYER,LAYER...\n"
+	"LAYERs: dev-rx ip-pre ip-local-in trans-rx sock-queue sock-copy\n"
+	"        trans-tx ip-local-out ip-post dev-tx\n"
+	"Options: -h/--help, -V/--version. Needs CAP_NET_ADMIN and tcpmon.ko loaded\n"
+	"(except dump). Exit: 0 ok, 1 runtime error (also output), 2 usage error.\n";
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	fprintf(stderr, "tcpmon: ");
-	va_list ap;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see tcpmon --help)\n");
-	return VD_EXIT_USAGE;
-}
+/* Which subcommand takes which option ("" none); the others are refused by name. */
+static const struct {
+	const char *cmd, *opts;
+} cmd_opts[] = {
+	{ "record", "wcG" }, { "stats", "KCJ" }, { "dump", "HCJ" }, { "stop", "" },
+};
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },   { "version", no_argument, NULL, 'V' },
@@ -52,53 +45,57 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct vd_cli cli;
+	struct vd_tcmnl_filter f;
+	struct vd_err err;
 	enum vd_out_mode mode = VD_OUT_TEXT;
 	const char *wfile = NULL, *cmd;
 	uint64_t count = 0;
 	vd_ns duration = VD_NS_NONE;
-	int c, cost = 0, header = 0;
+	int c, cost = 0, header = 0, csv = 0, json = 0;
 
-	/* "+": options end at the subcommand's first non-option (filter words) */
-	while ((c = getopt_long(argc, argv, "+hVw:c:G:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("tcpmon %s\n", VMDELAY_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return VD_EXIT_USAGE;
-		}
+	/* "+": options end at the subcommand; its own options and filter words follow it */
+	vd_cli_init(&cli, "tcpmon", usage, argc, argv, "+hV", opts);
+	while ((c = vd_cli_next(&cli)) != VD_CLI_END) {
+		if (c == VD_CLI_EXIT)
+			return cli.status;
+		return vd_cli_usage_error(&cli, "option '%s' goes after the subcommand", cli.opt);
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return VD_EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return vd_cli_usage_error(&cli, "no subcommand (usage: tcpmon start|filter|record|"
+					  "stop|stats|dump ...)");
 	cmd = argv[optind++];
-	if (!strcmp(cmd, "start"))
-		return tcpmon_cmd_start(argc - optind, argv + optind);
-	if (!strcmp(cmd, "filter"))
-		return tcpmon_cmd_filter(argc - optind, argv + optind);
+	if (!strcmp(cmd, "start") || !strcmp(cmd, "filter")) {
+		if (vd_tcmnl_filter_parse(argc - optind, argv + optind, &f, &err))
+			return vd_cli_usage_error(&cli, "%s", err.msg);
+		return cmd[0] == 's' ? tcpmon_cmd_start(&f) : tcpmon_cmd_filter(&f);
+	}
 	if (!strcmp(cmd, "selftest-netlink"))
 		return tcpmon_cmd_selftest_netlink();
 
-	/* the other subcommands take options after their name */
-	optind--;
-	argv[optind] = (char *)"tcpmon";
-	argc -= optind;
-	argv += optind;
-	optind = 0; /* 0: getopt re-initializes (ordering, state) */
-	while ((c = getopt_long(argc, argv, "hw:c:G:", opts, NULL)) != -1) {
+	const char *allowed = NULL;
+	for (size_t i = 0; i < sizeof(cmd_opts) / sizeof(cmd_opts[0]); i++)
+		if (!strcmp(cmd, cmd_opts[i].cmd))
+			allowed = cmd_opts[i].opts;
+	if (!allowed)
+		return vd_cli_usage_error(&cli, "unknown subcommand '%s'", cmd);
+	/* the subcommand's options: argv[0] is its name */
+	vd_cli_init(&cli, "tcpmon", usage, argc - optind + 1, argv + optind - 1, "hVw:c:G:", opts);
+	argc = cli.argc;
+	argv = cli.argv;
+	while ((c = vd_cli_next(&cli)) != VD_CLI_END) {
+		if (c == VD_CLI_EXIT)
+			return cli.status;
+		if (!strchr(allowed, c))
+			return vd_cli_usage_error(&cli, "%s: option '%s' is not one of its options",
+						  cmd, cli.opt);
 		switch (c) {
-		case 'h':
-			usage(stdout);
-			return 0;
 		case 'C':
+			csv = 1;
 			mode = VD_OUT_CSV;
 			break;
 		case 'J':
+			json = 1;
 			mode = VD_OUT_JSON;
 			break;
 		case 'K':
@@ -108,40 +105,41 @@ int main(int argc, char **argv)
 			header = 1;
 			break;
 		case 'w':
-			wfile = optarg;
+			wfile = cli.arg;
 			break;
 		case 'c': {
 			long long n;
-			if (vd_units_parse_int(optarg, 1, LLONG_MAX, &n))
-				return usage_error("-c: bad COUNT '%s'", optarg);
+			if (vd_units_parse_int(cli.arg, 1, LLONG_MAX, &n))
+				return vd_cli_usage_error(&cli, "-c: bad COUNT '%s'", cli.arg);
 			count = (uint64_t)n;
 			break;
 		}
 		case 'G':
-			if (vd_ns_parse_duration(optarg, &duration) || duration <= 0)
-				return usage_error("-G: bad SECONDS '%s'", optarg);
+			if (vd_units_parse_duration(cli.arg, &duration) || duration <= 0)
+				return vd_cli_usage_error(&cli, "-G: bad SECONDS '%s'", cli.arg);
 			break;
-		default:
-			usage(stderr);
-			return VD_EXIT_USAGE;
 		}
 	}
+	if (vd_cli_exclusive(&cli, "--csv", csv, "--json", json))
+		return cli.status;
 	if (!strcmp(cmd, "stop") || !strcmp(cmd, "stats")) {
 		if (optind < argc)
-			return usage_error("unexpected argument '%s'", argv[optind]);
+			return vd_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
 		return cmd[3] == 'p' ? tcpmon_cmd_stop() : tcpmon_cmd_stats(mode, cost);
 	}
 	if (!strcmp(cmd, "record")) {
 		if (!wfile)
-			return usage_error("%s: -w FILE is required", "record");
+			return vd_cli_usage_error(&cli, "%s: -w FILE is required", "record");
 		if (optind < argc)
-			return usage_error("unexpected argument '%s'", argv[optind]);
+			return vd_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
 		return tcpmon_cmd_record(wfile, count, duration);
 	}
-	if (!strcmp(cmd, "dump")) {
-		if (optind + 1 != argc)
-			return usage_error("%s: needs exactly one FILE", "dump");
-		return tcpmon_cmd_dump(argv[optind], mode, header);
-	}
-	return usage_error("unknown subcommand '%s'", cmd);
+	if (optind + 1 != argc)
+		return vd_cli_usage_error(&cli, "%s: needs exactly one FILE", "dump");
+	return tcpmon_cmd_dump(argv[optind], mode, header);
+}
+
+int main(int argc, char **argv)
+{
+	return vd_cli_exit("tcpmon", run(argc, argv));
 }

@@ -1,14 +1,14 @@
 /* tperf — TCP workload tool: `tperf sink` counts bytes per connection, `tperf send` runs bulk
  * transfers (one, or COUNTxSIZE each on a new connection) and records bytes, start, end and
  * throughput per transfer (docs/man/tperf.1, docs/formats/tcp.md). */
-#include <getopt.h>
+#include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tperf.h"
+#include "vmdelay/core/cli.h"
 #include "vmdelay/out/output.h"
 #include "vmdelay/store/store.h"
 #include "vmdelay/store/store_transfer.h"
@@ -37,7 +37,7 @@ static const char usage[] =
 #define MAX_TRANSFERS 100000000LL
 #define MAX_BUF (UINT64_C(64) << 20)
 
-struct cli {
+struct args {
 	int is_sink;
 	const char *host, *port, *bind_addr, *out_path, *db_path, *testbed, *label;
 	uint64_t bytes, count, msg_size, conns;
@@ -46,20 +46,21 @@ struct cli {
 	enum vd_out_mode mode;
 };
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "tperf: ");
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%s", usage);
-	return VD_EXIT_USAGE;
-}
-
 enum { OPT_CSV = 256, OPT_JSON, OPT_MSS, OPT_DB, OPT_TESTBED, OPT_LABEL };
 
-static int parse(int argc, char **argv, struct cli *c)
+/* The options only one side takes: refused by name on the other. */
+static const struct {
+	int val;
+	int sink; /* 1: a sink option, 0: a sender option */
+} side_opts[] = {
+	{ 'B', 1 },    { 'c', 1 },    { 'n', 0 },	   { 'r', 0 },	       { 'm', 0 },
+	{ OPT_MSS, 0 }, { OPT_DB, 0 }, { OPT_TESTBED, 0 }, { OPT_LABEL, 0 },
+};
+
+enum { PARSE_RUN = -1 };
+
+/* Returns PARSE_RUN, or the exit status after --help, --version or a usage error. */
+static int parse(int argc, char **argv, struct args *c)
 {
 	static const struct option opts[] = {
 	    {"port", required_argument, NULL, 'p'},
@@ -80,120 +81,127 @@ static int parse(int argc, char **argv, struct cli *c)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct vd_cli cli;
+	int opt, bytes = 0, repeat = 0, csv = 0, json = 0;
 	memset(c, 0, sizeof(*c));
 	c->port = "5001";
 	c->msg_size = 128 * 1024;
 	c->limit = VD_NS_NONE;
-	if (argc < 2)
-		return usage_error("%s", "a subcommand is needed: sink or send");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fputs(usage, stdout);
-		return -1;
+	/* "+": options end at the subcommand; only --help and --version come before it */
+	vd_cli_init(&cli, "tperf", usage, argc, argv, "+hV", opts);
+	while ((opt = vd_cli_next(&cli)) != VD_CLI_END) {
+		if (opt == VD_CLI_EXIT)
+			return cli.status;
+		return vd_cli_usage_error(&cli, "option '%s' goes after the subcommand", cli.opt);
 	}
-	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
-		printf("tperf %s\n", VMDELAY_VERSION);
-		return -1;
-	}
-	if (!strcmp(argv[1], "sink"))
+	if (optind >= argc)
+		return vd_cli_usage_error(&cli, "%s", "a subcommand is needed: sink or send");
+	const char *sub = argv[optind];
+	if (!strcmp(sub, "sink"))
 		c->is_sink = 1;
-	else if (strcmp(argv[1], "send"))
-		return usage_error("unknown subcommand '%s' (sink or send)", argv[1]);
-	argc--;
-	argv++;
-	int opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "p:B:c:n:r:m:t:o:hV", opts, NULL)) != -1) {
+	else if (strcmp(sub, "send"))
+		return vd_cli_usage_error(&cli, "unknown subcommand '%s' (sink or send)", sub);
+	/* the subcommand's options: argv[0] is its name */
+	vd_cli_init(&cli, "tperf", usage, argc - optind, argv + optind, "p:B:c:n:r:m:t:o:hV",
+		    opts);
+	argc = cli.argc;
+	argv = cli.argv;
+	while ((opt = vd_cli_next(&cli)) != VD_CLI_END) {
+		const char *arg = cli.arg;
 		long long v;
+		for (size_t i = 0; i < sizeof(side_opts) / sizeof(side_opts[0]); i++)
+			if (side_opts[i].val == opt && side_opts[i].sink != c->is_sink)
+				return vd_cli_usage_error(&cli, "%s: '%s' is a %s option", sub,
+							  cli.opt,
+							  side_opts[i].sink ? "sink" : "sender");
 		switch (opt) {
+		case VD_CLI_EXIT:
+			return cli.status;
 		case 'p':
-			if (vd_units_parse_int(optarg, 1, 65535, &v))
-				return usage_error("-p %s: a port is 1..65535", optarg);
-			c->port = optarg;
+			if (vd_units_parse_int(arg, 1, 65535, &v))
+				return vd_cli_usage_error(&cli, "-p %s: a port is 1..65535", arg);
+			c->port = arg;
 			break;
 		case 'B':
-			c->bind_addr = optarg;
+			c->bind_addr = arg;
 			break;
 		case 'c':
-			if (vd_units_parse_int(optarg, 1, MAX_TRANSFERS, &v))
-				return usage_error("-c %s: expected a positive count", optarg);
+			if (vd_units_parse_int(arg, 1, MAX_TRANSFERS, &v))
+				return vd_cli_usage_error(&cli, "-c %s: expected a positive count", arg);
 			c->conns = (uint64_t)v;
 			break;
 		case 'n':
-			if (vd_units_parse_bytes(optarg, &c->bytes))
-				return usage_error("-n %s: expected a size such as 100KB or 10M",
-						   optarg);
+			if (vd_units_parse_bytes(arg, &c->bytes))
+				return vd_cli_usage_error(
+				    &cli, "-n %s: expected a size such as 100KB or 10M", arg);
 			c->count = 1;
+			bytes = 1;
 			break;
 		case 'r':
-			if (vd_units_parse_repeat(optarg, &c->count, &c->bytes))
-				return usage_error("-r %s: expected COUNTxSIZE, e.g. 1000x100KB",
-						   optarg);
+			if (vd_units_parse_repeat(arg, &c->count, &c->bytes))
+				return vd_cli_usage_error(
+				    &cli, "-r %s: expected COUNTxSIZE, e.g. 1000x100KB", arg);
+			repeat = 1;
 			break;
 		case 'm':
-			if (vd_units_parse_bytes(optarg, &c->msg_size) || c->msg_size > MAX_BUF)
-				return usage_error("-m %s: expected a size from 1 to 64M", optarg);
+			if (vd_units_parse_bytes(arg, &c->msg_size) || c->msg_size > MAX_BUF)
+				return vd_cli_usage_error(&cli, "-m %s: expected a size from 1 to 64M",
+							  arg);
 			break;
 		case OPT_MSS:
-			if (vd_units_parse_int(optarg, 88, 65535, &v))
-				return usage_error("--mss %s: expected 88..65535", optarg);
+			if (vd_units_parse_int(arg, 88, 65535, &v))
+				return vd_cli_usage_error(&cli, "--mss %s: expected 88..65535", arg);
 			c->mss = (int)v;
 			break;
 		case 't':
-			if (vd_ns_parse_duration(optarg, &c->limit) || c->limit <= 0)
-				return usage_error("-t %s: expected a duration such as 30s",
-						   optarg);
+			if (vd_units_parse_duration(arg, &c->limit) || c->limit <= 0)
+				return vd_cli_usage_error(
+				    &cli, "-t %s: expected a duration such as 30s", arg);
 			break;
 		case OPT_CSV:
+			csv = 1;
 			c->mode = VD_OUT_CSV;
 			break;
 		case OPT_JSON:
+			json = 1;
 			c->mode = VD_OUT_JSON;
 			break;
 		case 'o':
-			c->out_path = optarg;
+			c->out_path = arg;
 			break;
 		case OPT_DB:
-			c->db_path = optarg;
+			c->db_path = arg;
 			break;
 		case OPT_TESTBED:
-			c->testbed = optarg;
+			c->testbed = arg;
 			break;
 		case OPT_LABEL:
-			c->label = optarg;
+			c->label = arg;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return -1;
-		case 'V':
-			printf("tperf %s\n", VMDELAY_VERSION);
-			return -1;
-		default:
-			return usage_error("%s", "unknown option");
 		}
 	}
+	if (vd_cli_exclusive(&cli, "--csv", csv, "--json", json) ||
+	    vd_cli_exclusive(&cli, "-n", bytes, "-r", repeat))
+		return cli.status;
 	if (c->is_sink) {
 		if (optind < argc)
-			return usage_error("sink: unexpected argument '%s'", argv[optind]);
-		if (c->bytes || c->db_path)
-			return usage_error("%s", "sink: -n, -r and --db are sender options");
+			return vd_cli_usage_error(&cli, "sink: unexpected argument '%s'", argv[optind]);
 		if (c->limit == VD_NS_NONE)
 			c->limit = 3600 * VD_NS_PER_SEC;
-		return 0;
+		return PARSE_RUN;
 	}
 	if (optind >= argc)
-		return usage_error("%s", "send: HOST is missing");
+		return vd_cli_usage_error(&cli, "%s", "send: HOST is missing");
 	c->host = argv[optind++];
 	if (optind < argc)
-		return usage_error("send: unexpected argument '%s'", argv[optind]);
+		return vd_cli_usage_error(&cli, "send: unexpected argument '%s'", argv[optind]);
 	if (!c->bytes)
-		return usage_error("%s", "send: -n BYTES or -r COUNTxSIZE is needed");
-	if (c->bind_addr || c->conns)
-		return usage_error("%s", "send: -B and -c are sink options");
+		return vd_cli_usage_error(&cli, "%s", "send: -n BYTES or -r COUNTxSIZE is needed");
 	if ((c->testbed || c->label) && !c->db_path)
-		return usage_error("%s", "--testbed and --label go with --db");
+		return vd_cli_usage_error(&cli, "%s", "--testbed and --label go with --db");
 	if (c->limit == VD_NS_NONE)
 		c->limit = 60 * VD_NS_PER_SEC;
-	return 0;
+	return PARSE_RUN;
 }
 
 struct sink_ctx {
@@ -218,7 +226,7 @@ static void on_conn(void *ctx, const struct vd_transfer *t, const char *peer)
 		vd_out_flush(s->out);
 }
 
-static int run_send(struct cli *c, struct vd_out *out, int argc, char **argv)
+static int run_send(struct args *c, struct vd_out *out, int argc, char **argv)
 {
 	struct vd_err err;
 	struct tperf_send_opts o = {.host = c->host,
@@ -310,21 +318,23 @@ static int run_send(struct cli *c, struct vd_out *out, int argc, char **argv)
 	return rc;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
-	struct cli c;
+	struct args c;
 	int rc = parse(argc, argv, &c);
-	if (rc)
-		return rc < 0 ? VD_EXIT_OK : rc;
+	if (rc != PARSE_RUN)
+		return rc;
 	signal(SIGPIPE, SIG_IGN);
 	FILE *f = stdout;
 	if (c.out_path && !(f = fopen(c.out_path, "w"))) {
-		perror(c.out_path);
+		fprintf(stderr, "tperf: -o %s: %s\n", c.out_path, strerror(errno));
 		return VD_EXIT_RUNTIME;
 	}
 	struct vd_out *out = vd_out_create(f, c.mode);
 	if (!out) {
 		fprintf(stderr, "tperf: out of memory\n");
+		if (f != stdout)
+			fclose(f);
 		return VD_EXIT_RUNTIME;
 	}
 	if (c.is_sink) {
@@ -341,11 +351,18 @@ int main(int argc, char **argv)
 	} else {
 		rc = run_send(&c, out, argc, argv);
 	}
-	if (vd_out_destroy(out) && rc == VD_EXIT_OK) {
-		fprintf(stderr, "tperf: cannot write the output\n");
+	/* A write error is reported with the file's name: here for -o, by vd_cli_exit for stdout. */
+	if (vd_out_destroy(out)) {
+		if (!ferror(f))
+			fprintf(stderr, "tperf: out of memory: rows were lost\n");
 		rc = VD_EXIT_RUNTIME;
 	}
-	if (f != stdout && fclose(f) && rc == VD_EXIT_OK)
+	if (f != stdout && vd_cli_close_file("tperf", f, c.out_path))
 		rc = VD_EXIT_RUNTIME;
 	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	return vd_cli_exit("tperf", run(argc, argv));
 }

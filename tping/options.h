@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "vmdelay/core/err.h"
+#include "vmdelay/core/cli.h"
 #include "vmdelay/out/output.h"
 #include "vmdelay/core/vdtime.h"
 
@@ -36,14 +36,14 @@ struct tping_opts {
 	char *command_line;    /* argv joined by spaces (malloc'd) */
 };
 
-enum { TPING_OPTS_RUN = 0, TPING_OPTS_DONE = 1 };
+enum { TPING_OPTS_RUN = 0, TPING_OPTS_EXIT = 1 };
 
-/* Parses argv. privileged: the caller may use intervals below TPING_MIN_USER_INTERVAL.
- * Returns TPING_OPTS_RUN, TPING_OPTS_DONE (--help / --version printed to out), or -1 with a
- * message naming the option at fault (exit code 2). */
-int tping_options_parse(int argc, char **argv, int privileged, struct tping_opts *o, FILE *out,
-			struct vd_err *err);
+/* Parses argv through cli (which it initializes). privileged: the caller may use intervals
+ * below TPING_MIN_USER_INTERVAL. Returns TPING_OPTS_RUN, or TPING_OPTS_EXIT when tping should
+ * exit with cli->status: --help or --version printed (0), a usage error naming the option at
+ * fault printed and kept in cli->msg (2). Free o with tping_options_free in both cases. */
+int tping_options_parse(struct vd_cli *cli, int argc, char **argv, int privileged,
+			struct tping_opts *o);
 void tping_options_free(struct tping_opts *o);
-void tping_usage(FILE *f);
 
 #endif

@@ -230,15 +230,10 @@ int tping_main(int argc, char **argv)
 {
 	struct tping_opts o;
 	struct vd_err err;
-	int prc = tping_options_parse(argc, argv, geteuid() == 0, &o, stdout, &err);
-	if (prc < 0) {
-		fprintf(stderr, "tping: %s\n", err.msg);
+	struct vd_cli cli;
+	if (tping_options_parse(&cli, argc, argv, geteuid() == 0, &o) == TPING_OPTS_EXIT) {
 		tping_options_free(&o);
-		return VD_EXIT_USAGE;
-	}
-	if (prc == TPING_OPTS_DONE) {
-		tping_options_free(&o);
-		return VD_EXIT_OK;
+		return cli.status;
 	}
 	int exit_code = VD_EXIT_OK;
 	struct tping_sock s;
@@ -305,15 +300,14 @@ int tping_main(int argc, char **argv)
 		fprintf(stderr, "tping: %s\n", err.msg);
 		exit_code = VD_EXIT_RUNTIME;
 	}
-	if (rp.rows && vd_out_destroy(rp.rows)) {
-		fprintf(stderr, "tping: %s: write error\n", o.out_path ? o.out_path : "stdout");
+	/* A write error on stdout is reported once, by vd_cli_exit in main. */
+	if (rp.rows && vd_out_destroy(rp.rows) && !ferror(rows_f)) {
+		fprintf(stderr, "tping: out of memory: some rows were not written\n");
 		exit_code = VD_EXIT_RUNTIME;
 	}
 	rp.rows = NULL;
-	if (rows_f && rows_f != stdout && fclose(rows_f)) {
-		fprintf(stderr, "tping: %s: %s\n", o.out_path, strerror(errno));
+	if (rows_f && rows_f != stdout && vd_cli_close_file("tping", rows_f, o.out_path))
 		exit_code = VD_EXIT_RUNTIME;
-	}
 	rows_f = NULL;
 	struct tping_meta *m = calloc(1, sizeof(*m));
 	if (m)

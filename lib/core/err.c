@@ -5,13 +5,30 @@
 #include <stdio.h>
 #include <string.h>
 
+static void set(struct vd_err *err, int usage, const char *fmt, va_list ap)
+{
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	err->usage = usage;
+}
+
 int vd_err_set(struct vd_err *err, const char *fmt, ...)
 {
 	if (!err)
 		return -1;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	set(err, 0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int vd_err_usage(struct vd_err *err, const char *fmt, ...)
+{
+	if (!err)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	set(err, 1, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -29,4 +46,9 @@ int vd_err_prefix(struct vd_err *err, const char *fmt, ...)
 	memcpy(old, err->msg, sizeof(old));
 	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
 	return -1;
+}
+
+int vd_err_exit_code(const struct vd_err *err)
+{
+	return err->usage ? VD_EXIT_USAGE : VD_EXIT_RUNTIME;
 }

@@ -1,5 +1,5 @@
-/* units.c — counts ("5001"), rates ("100Mbit") and sizes ("100KB", "1000x100KB") from
- * command lines. */
+/* units.c — counts ("5001"), decimals, durations ("250ms"), rates ("100Mbit") and sizes
+ * ("100KB", "1000x100KB") from command lines, read strictly (units.h). */
 #include "vmdelay/core/units.h"
 
 #include <errno.h>
@@ -8,10 +8,15 @@
 #include <string.h>
 #include <strings.h>
 
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
 int vd_units_parse_int(const char *text, long long min, long long max, long long *out)
 {
 	/* strtoll alone would take " 5", "+5" and "", which a count on a command line is not. */
-	if (!text || !(*text == '-' || (*text >= '0' && *text <= '9')))
+	if (!text || !(*text == '-' || is_digit(*text)))
 		return -1;
 	errno = 0;
 	char *end;
@@ -22,15 +27,80 @@ int vd_units_parse_int(const char *text, long long min, long long max, long long
 	return 0;
 }
 
-int vd_units_parse_rate(const char *text, double *bps)
+/* Reads a plain decimal at the start of text: digits with an optional fraction (at least one
+ * digit in all), then an optional exponent. Returns how many characters it took, with the value
+ * in *out, or 0 when text does not start with one or the value is out of range. strtod alone
+ * would also take blanks, signs, hex floats ("0x1p-3"), "inf" and "nan". */
+static size_t decimal_prefix(const char *text, double *out)
 {
-	if (!text || !*text)
-		return -1;
+	size_t i = 0, digits = 0;
+	for (; is_digit(text[i]); i++)
+		digits++;
+	if (text[i] == '.')
+		for (i++; is_digit(text[i]); i++)
+			digits++;
+	if (!digits)
+		return 0;
+	if (text[i] == 'e' || text[i] == 'E') {
+		size_t j = i + 1;
+		if (text[j] == '+' || text[j] == '-')
+			j++;
+		if (is_digit(text[j])) {
+			while (is_digit(text[j]))
+				j++;
+			i = j;
+		}
+	}
+	/* The syntax is checked; strtod converts exactly those characters, or the value is out of
+	 * range (ERANGE: overflow to infinity, or underflow). */
 	errno = 0;
 	char *end;
 	double v = strtod(text, &end);
-	if (errno || end == text || !isfinite(v) || v <= 0)
+	if (end != text + i || errno || !isfinite(v))
+		return 0;
+	*out = v;
+	return i;
+}
+
+int vd_units_parse_decimal(const char *text, double *out)
+{
+	double v;
+	size_t n = text ? decimal_prefix(text, &v) : 0;
+	if (!n || text[n])
 		return -1;
+	*out = v;
+	return 0;
+}
+
+int vd_units_parse_duration(const char *text, vd_ns *out)
+{
+	static const struct {
+		const char *suffix;
+		double scale;
+	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "", 1e9 } };
+	double v;
+	size_t n = text ? decimal_prefix(text, &v) : 0;
+	if (!n)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(text + n, units[i].suffix) == 0) {
+			double ns = v * units[i].scale;
+			if (ns > 9.2e18) /* INT64_MAX is 9.22e18 */
+				return -1;
+			*out = (vd_ns)llround(ns);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int vd_units_parse_rate(const char *text, double *bps)
+{
+	double v;
+	size_t n = text ? decimal_prefix(text, &v) : 0;
+	if (!n || v <= 0)
+		return -1;
+	const char *end = text + n;
 	double mult = 1;
 	switch (*end) {
 	case 'k':
@@ -56,8 +126,9 @@ int vd_units_parse_rate(const char *text, double *bps)
 	if (*end && strcasecmp(end, "bit") && strcasecmp(end, "bps") && strcasecmp(end, "b") &&
 	    strcasecmp(end, "bit/s"))
 		return -1;
-	/* Below 1 bit/s a frame's time overflows vd_ns ("1e-300" parses as a number). */
-	if (v * mult < 1)
+	/* Below 1 bit/s a frame's time overflows vd_ns ("1e-300" parses as a number); above 1e18
+	 * a rate is no link's. */
+	if (v * mult < 1 || v * mult > 1e18)
 		return -1;
 	*bps = v * mult;
 	return 0;
@@ -65,7 +136,7 @@ int vd_units_parse_rate(const char *text, double *bps)
 
 int vd_units_parse_bytes(const char *text, uint64_t *bytes)
 {
-	if (!text || *text < '0' || *text > '9')
+	if (!text || !is_digit(*text))
 		return -1;
 	errno = 0;
 	char *end;

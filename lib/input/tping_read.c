@@ -41,7 +41,7 @@ static int tping_select(struct tping_reader *rd, struct vd_err *err)
 		if (!found && strncmp(tok, "run=", 4) == 0 && vd_tping_run_parse(tok + 4) >= 0)
 			found = 1;
 		if (!found)
-			return vd_err_set(
+			return vd_err_usage(
 			    err,
 			    "%s: bad selector '#%s' for a tping file (want hw, kernel, "
 			    "user or run=N, comma separated)",

@@ -63,7 +63,7 @@ static int parse_select(const struct vd_vantage_spec *spec, int want[NLEVELS], i
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		int l = level_parse(tok);
 		if (l < 0)
-			return vd_err_set(
+			return vd_err_usage(
 			    err,
 			    "%s: bad selector '#%s' for a tcpmon record file (want '*', "
 			    "a level: dev, ip-route, ip-local, trans, sock-queue, "

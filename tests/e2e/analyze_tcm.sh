@@ -3,7 +3,8 @@
 # with lib/tcmrec's writer) with known times at every layer. `#*` gives one vantage point per
 # stack level, device first; every probe's RTT and Δ per level equal what was written, to the ns
 # (TSC-converted times; ktime when the file says the TSC is unstable, which the notes say); a
-# truncated file is an error naming the file and the offset, exit 1.
+# truncated file is an error naming the file and the offset, exit 1; a selector that names no
+# level is a usage error, exit 2.
 . "$(dirname "$0")/lib/analyze_lib.sh"
 root="${VMDELAY_ROOT:-.}"
 command -v cc >/dev/null || { echo "no C compiler for the generator" >&2; exit 77; }
@@ -86,5 +87,5 @@ rc=$?
 [ "$rc" = 1 ] && grep -q "$tmp/magic.tcm: .*tcpmon header" "$tmp/err" || fail "magic only: exit $rc, '$(cat "$tmp/err")'"
 "$AN" -q "g=$tmp/stable.tcm#nowhere" >/dev/null 2>"$tmp/err"
 rc=$?
-[ "$rc" = 1 ] && grep -q "bad selector '#nowhere'" "$tmp/err" || fail "bad selector: exit $rc, '$(cat "$tmp/err")'"
+[ "$rc" = 2 ] && grep -q "bad selector '#nowhere'" "$tmp/err" || fail "bad selector: exit $rc, '$(cat "$tmp/err")'"
 [ "$fails" = 0 ] || exit 1

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # timeout: 120
-# vmdelay-analyze tcp on awkward real captures (issue 4, "bad input"): a trace without TCP, a
-# capture that starts mid-stream with one-sided flows, a damaged file, a CSV that is not tperf's,
-# bad options. Each gets a clear note or error and the documented exit status, never a crash.
+# vmdelay-analyze tcp and tperf on bad input: a trace without TCP, a capture that starts
+# mid-stream with one-sided flows, a damaged file, a CSV that is not tperf's, bad options and
+# numbers, flags that exclude each other, output to a full device. Each gets a clear note or
+# error and the documented exit status, never a crash.
 set -u
 BIN=${VMDELAY_BIN:-build/asan/bin}
 REAL=${VMDELAY_SHARED:-../shared}/testdata/real
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -f "$REAL/5-pings.pcap" ] || { echo "no shared captures at $REAL" >&2; exit 77; }
 TMP=$(mktemp -d /tmp/vd-tcp-bad.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+sink=
+trap '[ -n "$sink" ] && kill "$sink" 2>/dev/null; rm -rf "$TMP"' EXIT
 A="$BIN/vmdelay-analyze"
 
 # expect RC PATTERN(stderr) ARGS...
@@ -52,6 +54,19 @@ expect 2 "--bin 0us" --bin 0us "$REAL/5-pings.pcap"
 expect 2 "--bottleneck fast" --bottleneck fast "$REAL/5-pings.pcap"
 expect 2 "--run goes with --transfers" --run 3 "$REAL/5-pings.pcap"
 expect 2 "no trace given"
+expect 2 "^Try 'vmdelay-analyze tcp --help'" --bogus "$REAL/5-pings.pcap"
+expect 2 "unknown option '-x'" -xq "$REAL/5-pings.pcap"
+# numbers are plain decimals: no hex float, no inf
+expect 2 "--bin 0x1p-3" --bin 0x1p-3 "$REAL/5-pings.pcap"
+expect 2 "--compress-factor 0x1p1" --compress-factor 0x1p1 "$REAL/5-pings.pcap"
+expect 2 "--compress-factor inf" --compress-factor inf "$REAL/5-pings.pcap"
+expect 2 "--bottleneck 0x1p20" --bottleneck 0x1p20 "$REAL/5-pings.pcap"
+# flags that exclude each other
+expect 2 "only one of '--csv' and '--json'" --csv --json "$REAL/5-pings.pcap"
+# tables that cannot be written: exit 1 naming stdout
+"$A" tcp "$REAL/100_packets.pcap" >/dev/full 2>"$TMP/err"
+rc=$?
+[ "$rc" = 1 ] && grep -q "stdout: write error" "$TMP/err" || fail "tcp to /dev/full: exit $rc: $(tail -2 "$TMP/err")"
 # the real SMTP capture: the JSON has what docs/formats/tcp.md promises
 "$A" tcp --json --bottleneck 100Mbit "$REAL/suricata-verify_mime-stream-depth_input.pcap" \
 	>"$TMP/smtp.json" 2>/dev/null || fail "SMTP capture"
@@ -78,4 +93,29 @@ tp 2 "-c 0: expected a positive count" sink -c 0
 tp 2 "--testbed and --label go with --db" send 127.0.0.1 -n 1K --label x
 tp 0 "usage: tperf sink" --help
 tp 0 "tperf 0.1.0" --version
+tp 2 "^Try 'tperf --help'" send 127.0.0.1 -n 1K --bogus
+tp 2 "unknown option '-x'" send 127.0.0.1 -xq
+tp 2 "-t 0x1p4: expected a duration" send 127.0.0.1 -n 1K -t 0x1p4
+tp 2 "-t inf: expected a duration" sink -t inf
+# flags that exclude each other, options of the other side
+tp 2 "only one of '--csv' and '--json'" send 127.0.0.1 -n 1K --csv --json
+tp 2 "only one of '-n' and '-r'" send 127.0.0.1 -n 1K -r 2x1K
+tp 2 "sink: '--label' is a sender option" sink --label x
+tp 2 "sink: '--mss' is a sender option" sink --mss 1000
+tp 2 "send: '-B' is a sink option" send 127.0.0.1 -n 1K -B ::1
+# output that cannot be written (a transfer over loopback): exit 1 naming stdout or the file
+port=$((20000 + $$ % 20000))
+"$T" sink -p "$port" -B 127.0.0.1 -c 2 -t 20s >/dev/full 2>"$TMP/sink.err" &
+sink=$!
+for _ in $(seq 50); do ss -Htln "sport = :$port" | grep -q . && break; sleep 0.1; done
+"$T" send 127.0.0.1 -p "$port" -n 64K >/dev/full 2>"$TMP/err"
+rc=$?
+[ "$rc" = 1 ] && grep -q "^tperf: stdout: write error" "$TMP/err" || fail "send to /dev/full: exit $rc: $(cat "$TMP/err")"
+"$T" send 127.0.0.1 -p "$port" -n 64K --csv -o /dev/full >/dev/null 2>"$TMP/err"
+rc=$?
+[ "$rc" = 1 ] && grep -q "^tperf: /dev/full: write error" "$TMP/err" || fail "send -o /dev/full: exit $rc: $(cat "$TMP/err")"
+wait "$sink"
+rc=$?
+sink=
+[ "$rc" = 1 ] && grep -q "^tperf: stdout: write error" "$TMP/sink.err" || fail "sink to /dev/full: exit $rc: $(cat "$TMP/sink.err")"
 echo "tcp_badinput: notes and errors as documented"

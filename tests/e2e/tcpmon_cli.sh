@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # timeout: 60
-# tcpmon's command line without the module (issue 5): usage errors exit 2 and name the option
-# or word; the control commands say the module is not loaded (exit 1); dump prints a record file
-# in text, CSV and JSON, and a damaged file is an error naming the file and the offset (exit 1).
+# tcpmon's command line without the module: usage errors exit 2 and name the option or word, in
+# one format ("tcpmon: MESSAGE" then "Try 'tcpmon --help'."), also for flags that exclude each
+# other or belong to another subcommand; the control commands say the module is not loaded
+# (exit 1); dump prints a record file in text, CSV and JSON, and a damaged file is an error naming
+# the file and the offset (exit 1); output to a full device is an error naming stdout (exit 1).
 set -u
 root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 bin=${VMDELAY_BIN:-$root/build/asan/bin}
@@ -34,6 +36,19 @@ expect 2 "unknown word 'udp'" "$t" start udp
 expect 2 "bad port '70000'" "$t" start port 70000
 expect 2 "unknown layer 'nic'" "$t" start layers nic
 expect 2 'dump: needs exactly one FILE' "$t" dump
+expect 2 "^Try 'tcpmon --help'" "$t" dump --bogus x
+expect 2 "unknown option '-x'" "$t" -xq
+expect 2 "unknown option '-x'" "$t" dump -xq x
+expect 2 "option '--csv' goes after the subcommand" "$t" --csv dump x
+expect 2 "-G: bad SECONDS '0x1p3'" "$t" record -w "$work/x" -G 0x1p3
+expect 2 "-G: bad SECONDS 'inf'" "$t" record -w "$work/x" -G inf
+expect 2 "only one of '--csv' and '--json'" "$t" dump --csv --json x
+expect 2 "only one of '--csv' and '--json'" "$t" stats --csv --json
+expect 2 "dump: option '--cost' is not one of its options" "$t" dump --cost x
+expect 2 "stats: option '--header' is not one of its options" "$t" stats --header
+expect 2 "stop: option '--csv' is not one of its options" "$t" stop --csv
+expect 2 "record: option '--json' is not one of its options" "$t" record -w "$work/x" --json
+expect 2 "^Try 'tcpmon --help'" "$t" start udp
 # the host may have no tcpmon.ko (or no module support at all)
 if ! grep -qw vd_tcpmon /proc/net/genetlink 2>/dev/null && ! lsmod 2>/dev/null | grep -qw tcpmon; then
 	expect 1 'module is not loaded' "$t" stats
@@ -52,6 +67,17 @@ expect 1 'cut.tcm: offset 296: truncated block header' "$t" dump "$work/cut.tcm"
 cp "$corpus" "$work/bad.tcm" && printf 'X' | dd of="$work/bad.tcm" bs=1 seek=0 conv=notrunc 2>/dev/null
 expect 1 'bad.tcm: offset 0: not a tcpmon record file' "$t" dump "$work/bad.tcm"
 expect 1 'nope.tcm: No such file' "$t" dump "$work/nope.tcm"
+
+# a dump that cannot be written, and --help: exit 1 naming stdout
+for args in "dump $corpus" "dump --csv $corpus" "--help"; do
+	# shellcheck disable=SC2086
+	"$t" $args >/dev/full 2>"$work/err"
+	rc=$?
+	if [ "$rc" != 1 ] || ! grep -q "^tcpmon: stdout: write error" "$work/err"; then
+		echo "FAIL: tcpmon $args >/dev/full -> rc $rc: $(cat "$work/err")"
+		fails=$((fails + 1))
+	fi
+done
 
 ((fails == 0)) || { echo "tcpmon_cli: $fails failures"; exit 1; }
 echo "tcpmon_cli: all passed"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # timeout: 300
-# tping on bad input: invalid options (exit 2 naming the option), an unknown host (a namespace
-# without routes or DNS), an address answered by ICMP errors, no usable ICMP socket, an
-# unwritable or corrupt --db (error, probes still printed, exit 1), SIGINT (summary and store).
+# tping on bad input: invalid options, numbers and flags that exclude each other (exit 2 naming
+# the option), an unknown host (a namespace without routes or DNS), an address answered by ICMP
+# errors, no usable ICMP socket, an unwritable or corrupt --db (error, probes still printed,
+# exit 1), output to a full device (exit 1 naming stdout or the file), SIGINT (summary and store).
 set -u
 . "$VMDELAY_ROOT/tests/e2e/lib/tping_topo.bash"
 topo_need sqlite3 setpriv
@@ -28,7 +29,10 @@ expect_exit() { # code description command...
 
 # Invalid options: exit 2 and the message names the option.
 for c in "--bogus|--bogus" "-c abc|'-c'" "--count=0|'--count'" "-s 99999|'-s'" "-W nope|'-W'" \
-	"--csv --json|--json" "-o x.csv|'-o'" "--label x|'--label'" "-4 -6|'-6'" "-x|'-x'"; do
+	"--csv --json|--json" "-o x.csv|'-o'" "--label x|'--label'" "-4 -6|'-6'" "-x|'-x'" \
+	"-xq|unknown option '-x'" "-i 0x1p-3|'-i'" "-i 0x10|'-i'" "--interval=inf|'--interval'" \
+	"-W nan|'-W'" "-w 1e400|'-w'" "--no-timestamps --tx-wait 1|'--tx-wait'" \
+	"--bogus|Try 'tping --help'."; do
 	args=${c%%|*}
 	want=${c#*|}
 	# shellcheck disable=SC2086
@@ -43,6 +47,18 @@ expect_exit 0 "--version" "$TP" --version
 # Below 2 ms only for root.
 expect_exit 2 "-i 0.001 as a user" setpriv --reuid=65534 --regid=65534 --clear-groups "$TP" -i 0.001 127.0.0.1
 grep -q "'-i'" "$tmp/err" || fail "-i as user: $(tail -5 "$tmp/err")"
+
+# Output that cannot be written: the per-probe lines, the rows to stdout, the rows to -o.
+for args in "" "--csv" "--json -o /dev/full"; do
+	# shellcheck disable=SC2086
+	inS "$TP" -c 2 -i 0.01 $args "$V4" >/dev/full 2>"$tmp/err"
+	rc=$?
+	case $args in *-o*) want=/dev/full ;; *) want=stdout ;; esac
+	[ "$rc" = 1 ] || fail "tping $args >/dev/full: exit $rc, expected 1: $(tail -3 "$tmp/err")"
+	grep -q "^tping: $want: write error" "$tmp/err" || fail "tping $args >/dev/full: no message naming $want: $(tail -3 "$tmp/err")"
+done
+inS "$TP" --help >/dev/full 2>"$tmp/err"
+[ $? = 1 ] || fail "tping --help >/dev/full: not exit 1"
 
 # Unknown host: a namespace with no routes and an empty resolv.conf; no hang, exit 1.
 ip netns add "$U"

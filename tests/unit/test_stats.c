@@ -92,21 +92,6 @@ static void jitter_follows_rfc3550(void **state)
 	assert_true(fabs(j.jitter_ns - 1.9375) < 1e-12);
 }
 
-static void duration_parsing(void **state)
-{
-	vd_ns t;
-	assert_int_equal(vd_ns_parse_duration("0.25", &t), 0);
-	assert_int_equal(t, 250000000);
-	assert_int_equal(vd_ns_parse_duration("100us", &t), 0);
-	assert_int_equal(t, 100000);
-	assert_int_equal(vd_ns_parse_duration("2ms", &t), 0);
-	assert_int_equal(t, 2000000);
-	assert_int_equal(vd_ns_parse_duration("-1", &t), -1);
-	assert_int_equal(vd_ns_parse_duration("1x", &t), -1);
-	assert_int_equal(vd_ns_parse_duration("", &t), -1);
-	assert_int_equal(vd_ns_parse_duration("nan", &t), -1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -115,7 +100,6 @@ int main(void)
 		cmocka_unit_test(summary_of_nothing),
 		cmocka_unit_test(percentile_keeps_epoch_precision),
 		cmocka_unit_test(jitter_follows_rfc3550),
-		cmocka_unit_test(duration_parsing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

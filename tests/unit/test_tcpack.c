@@ -1,6 +1,5 @@
 /* Unit tests: ACK inter-arrival histogram, reference line, ACK-compression events and the
  * throughput series, on synthetic ACK streams whose spacing the test sets (issue 4). */
-#include <limits.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,52 +16,8 @@
 #include "vmdelay/match/pktmatch.h"
 #include "vmdelay/tcp/tcpan.h"
 #include "vmdelay/tcp/tput.h"
-#include "vmdelay/core/units.h"
 
 #define US VD_NS_PER_US
-
-static void units_rates_and_sizes(void **state)
-{
-	double bps;
-	assert_int_equal(vd_units_parse_rate("100Mbit", &bps), 0);
-	assert_true(bps == 100e6);
-	/* Rajasekaran et al.: 1500-byte frames at 100 Mbit/s take 0.12 ms. */
-	assert_int_equal(vd_units_tx_time(1500, bps), 120 * US);
-	assert_int_equal(vd_units_parse_rate("1Gbps", &bps), 0);
-	assert_true(bps == 1e9);
-	assert_int_equal(vd_units_parse_rate("fast", &bps), -1);
-	assert_int_equal(vd_units_parse_rate("-5M", &bps), -1);
-	/* a positive rate so small that one frame's time is no longer a vd_ns */
-	assert_int_equal(vd_units_parse_rate("1e-300", &bps), -1);
-	assert_int_equal(vd_units_parse_rate("1bit/s", &bps), 0);
-	assert_true(vd_units_tx_time(65536, bps) > 0);
-	uint64_t b, c;
-	assert_int_equal(vd_units_parse_bytes("100KB", &b), 0);
-	assert_int_equal(b, 102400);
-	assert_int_equal(vd_units_parse_bytes("1500", &b), 0);
-	assert_int_equal(b, 1500);
-	assert_int_equal(vd_units_parse_bytes("0", &b), -1);
-	assert_int_equal(vd_units_parse_bytes("12Q", &b), -1);
-	assert_int_equal(vd_units_parse_repeat("1000x100KB", &c, &b), 0);
-	assert_int_equal(c, 1000);
-	assert_int_equal(b, 102400);
-	assert_int_equal(vd_units_parse_repeat("x100KB", &c, &b), -1);
-	assert_int_equal(vd_units_parse_repeat("10", &c, &b), -1);
-	assert_int_equal(vd_units_parse_repeat("-1x10", &c, &b), -1);
-	assert_int_equal(vd_units_parse_repeat("100000001x10", &c, &b), -1);
-	long long n;
-	assert_int_equal(vd_units_parse_int("5001", 1, 65535, &n), 0);
-	assert_int_equal(n, 5001);
-	assert_int_equal(vd_units_parse_int("-3", -5, 5, &n), 0);
-	assert_int_equal(n, -3);
-	assert_int_equal(vd_units_parse_int("0", 1, 65535, &n), -1);
-	assert_int_equal(vd_units_parse_int("65536", 1, 65535, &n), -1);
-	assert_int_equal(vd_units_parse_int("", 0, 9, &n), -1);
-	assert_int_equal(vd_units_parse_int(" 5", 0, 9, &n), -1);
-	assert_int_equal(vd_units_parse_int("+5", 0, 9, &n), -1);
-	assert_int_equal(vd_units_parse_int("5x", 0, 9, &n), -1);
-	assert_int_equal(vd_units_parse_int("99999999999999999999", 0, LLONG_MAX, &n), -1);
-}
 
 /* Generator: `plain` ACKs spaced `gap` apart, then `batches` batches of `per_batch` ACKs spaced
  * `inner` apart, the batches `outer` apart. Every ACK advances by one segment. */
@@ -399,7 +354,6 @@ static void histogram_quantiles(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(units_rates_and_sizes),
 	    cmocka_unit_test(uncompressed_then_compressed),
 	    cmocka_unit_test(runs_shorter_than_an_event_and_duplicates),
 	    cmocka_unit_test(connection_through_tcpan),

@@ -12,6 +12,7 @@
 
 #include "../../tping/options.h"
 
+/* Parses tping ARGS...; the usage error's message, if any, is left in err. */
 static int parse(int privileged, struct tping_opts *o, struct vd_err *err, ...)
 {
 	char *argv[64];
@@ -23,18 +24,24 @@ static int parse(int privileged, struct tping_opts *o, struct vd_err *err, ...)
 		argv[argc++] = a;
 	va_end(ap);
 	argv[argc] = NULL;
+	/* --help, --version and the messages go to /dev/null: the test reads cli.msg */
 	FILE *devnull = fopen("/dev/null", "w");
-	err->msg[0] = 0;
-	int rc = tping_options_parse(argc, argv, privileged, o, devnull, err);
+	FILE *saved_out = stdout, *saved_err = stderr;
+	stdout = stderr = devnull;
+	struct vd_cli cli;
+	int rc = tping_options_parse(&cli, argc, argv, privileged, o);
+	stdout = saved_out;
+	stderr = saved_err;
 	fclose(devnull);
-	return rc;
+	*err = cli.msg;
+	return rc == TPING_OPTS_RUN ? 0 : cli.status == 0 ? 1 : -1;
 }
 
 static void defaults_are_the_papers(void **state)
 {
 	struct tping_opts o;
 	struct vd_err err;
-	assert_int_equal(parse(0, &o, &err, "10.0.0.1", NULL), TPING_OPTS_RUN);
+	assert_int_equal(parse(0, &o, &err, "10.0.0.1", NULL), 0);
 	/* Whiteaker et al.: 200 probes, 100 bytes, 250 ms apart. */
 	assert_int_equal(o.count, 200);
 	assert_int_equal(o.interval, 250 * VD_NS_PER_MS);
@@ -57,9 +64,9 @@ static void every_option(void **state)
 	assert_int_equal(parse(1, &o, &err, "-6", "-c", "7", "-i", "0.001", "-s", "56", "-W", "2",
 			       "-w", "30", "-I", "eth0", "-q", "-D", "--rest", "3", "--load",
 			       "yes >/dev/null", "--json", "-o", "out.json", "--db", "x.db",
-			       "--testbed", "tb", "--label", "run 1", "--tx-wait", "10ms",
-			       "--no-timestamps", "fd00::1", NULL),
-			 TPING_OPTS_RUN);
+			       "--testbed", "tb", "--label", "run 1", "--tx-wait", "10ms", "fd00::1",
+			       NULL),
+			 0);
 	assert_int_equal(o.family, AF_INET6);
 	assert_int_equal(o.count, 7);
 	assert_int_equal(o.interval, VD_NS_PER_MS);
@@ -67,7 +74,7 @@ static void every_option(void **state)
 	assert_int_equal(o.timeout, 2 * VD_NS_PER_SEC);
 	assert_int_equal(o.deadline, 30 * VD_NS_PER_SEC);
 	assert_string_equal(o.iface, "eth0");
-	assert_true(o.quiet && o.print_time && o.no_tstamp && o.machine);
+	assert_true(o.quiet && o.print_time && o.machine);
 	assert_int_equal(o.rest, 3);
 	assert_string_equal(o.load, "yes >/dev/null");
 	assert_int_equal(o.out_mode, VD_OUT_JSON);
@@ -82,11 +89,15 @@ static void every_option(void **state)
 	/* Long forms with '=', options after the host, --csv. */
 	assert_int_equal(parse(0, &o, &err, "host", "--count=3", "--interval=0.5", "--csv", "-4",
 			       NULL),
-			 TPING_OPTS_RUN);
+			 0);
 	assert_int_equal(o.count, 3);
 	assert_int_equal(o.interval, 500 * VD_NS_PER_MS);
 	assert_int_equal(o.out_mode, VD_OUT_CSV);
 	assert_int_equal(o.family, AF_INET);
+	tping_options_free(&o);
+
+	assert_int_equal(parse(0, &o, &err, "--no-timestamps", "host", NULL), 0);
+	assert_true(o.no_tstamp);
 	tping_options_free(&o);
 }
 
@@ -94,9 +105,9 @@ static void help_and_version_stop_the_run(void **state)
 {
 	struct tping_opts o;
 	struct vd_err err;
-	assert_int_equal(parse(0, &o, &err, "--help", NULL), TPING_OPTS_DONE);
+	assert_int_equal(parse(0, &o, &err, "--help", NULL), 1);
 	tping_options_free(&o);
-	assert_int_equal(parse(0, &o, &err, "-V", NULL), TPING_OPTS_DONE);
+	assert_int_equal(parse(0, &o, &err, "-V", NULL), 1);
 	tping_options_free(&o);
 }
 
@@ -128,6 +139,24 @@ static void usage_errors_name_the_option(void **state)
 		{ { "-4", "-6", "h" }, "'-4' and '-6'" },
 		{ { "-q" }, "missing HOST" },
 		{ { "h", "extra" }, "'extra'" },
+		/* a short option refused inside a cluster is named, not the argument before it */
+		{ { "-xq", "h" }, "unknown option '-x'" },
+		{ { "--csv", "-qx", "h" }, "unknown option '-x'" },
+		{ { "--csv=1", "h" }, "option '--csv' takes no value" },
+		{ { "--t", "h" }, "'--t' is ambiguous" },
+		{ { "--bogus=3", "h" }, "unknown option '--bogus'" },
+		/* numbers are plain decimals: no hex float, infinity, blank or sign */
+		{ { "-i", "0x1p-3", "h" }, "'-i'" },
+		{ { "-i", "0x10", "h" }, "'-i'" },
+		{ { "--interval", "inf", "h" }, "'--interval'" },
+		{ { "-W", "nan", "h" }, "'-W'" },
+		{ { "-w", " 5", "h" }, "'-w'" },
+		{ { "-w", "+5", "h" }, "'-w'" },
+		{ { "-w", "5 s", "h" }, "'-w'" },
+		{ { "-W", "1e400", "h" }, "'-W'" },
+		{ { "-c", "99999999999999999999", "h" }, "'-c'" },
+		{ { "--tx-wait", "0x1p-3", "h" }, "'--tx-wait'" },
+		{ { "--no-timestamps", "--tx-wait", "1", "h" }, "'--no-timestamps' and '--tx-wait'" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct tping_opts o;
@@ -145,10 +174,10 @@ static void root_may_go_below_2ms(void **state)
 {
 	struct tping_opts o;
 	struct vd_err err;
-	assert_int_equal(parse(1, &o, &err, "-i", "0", "h", NULL), TPING_OPTS_RUN);
+	assert_int_equal(parse(1, &o, &err, "-i", "0", "h", NULL), 0);
 	assert_int_equal(o.interval, 0);
 	tping_options_free(&o);
-	assert_int_equal(parse(0, &o, &err, "-i", "0.002", "h", NULL), TPING_OPTS_RUN);
+	assert_int_equal(parse(0, &o, &err, "-i", "0.002", "h", NULL), 0);
 	tping_options_free(&o);
 }
 

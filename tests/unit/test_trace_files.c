@@ -34,7 +34,7 @@ static void read_all(const char *name, struct result *r)
 	realdata_path(path, sizeof(path), name);
 	memset(r, 0, sizeof(*r));
 	struct vd_trace *tr;
-	struct vd_err err = {{0}};
+	struct vd_err err = {0};
 	r->open_rc = vd_trace_open(path, &tr, &err);
 	if (r->open_rc < 0) {
 		snprintf(r->msg, sizeof(r->msg), "%s", err.msg);

@@ -106,7 +106,7 @@ static void check_file(const char *name)
 	assert_int_equal(read_expected(exp_path, want, &nwant, counts), 0);
 
 	struct vd_trace *tr;
-	struct vd_err err = {{0}};
+	struct vd_err err = {0};
 	if (vd_trace_open(path, &tr, &err) < 0)
 		fail_msg("%s: %s", name, err.msg);
 	static struct echo e[4096];

@@ -33,7 +33,7 @@ static inline void tracerun(const void *b, size_t len, const char *name, const c
 	FILE *f = fmemopen((void *)b, len, "rb");
 	assert_non_null(f);
 	struct vd_trace *tr;
-	struct vd_err err = {{0}};
+	struct vd_err err = {0};
 	r->open_rc = vd_trace_open_file(f, name, format, &tr, &err);
 	if (r->open_rc < 0) {
 		snprintf(r->msg, sizeof(r->msg), "%s", err.msg);

@@ -48,8 +48,4 @@ static inline vd_ns vd_ns_diff(vd_ns b, vd_ns a)
 /* clock_gettime() wrappers. */
 vd_ns vd_now(clockid_t clock);
 
-/* Parses "0.25", "250ms", "100us", "10ns", "2s" (a bare number is seconds) into ns.
- * Returns 0, or -1 on a malformed or negative value. */
-int vd_ns_parse_duration(const char *text, vd_ns *out);
-
 #endif
