@@ -1,5 +1,5 @@
 /* cmd_compare.c — `vmdelay-analyze compare`: the per-layer Δ table (median and p99) side by side
- * across the runs and testbeds stored in one SQLite file (issue 6). Text: one column pair per
+ * across the runs and testbeds stored in one SQLite file. Text: one column pair per
  * group; --csv / --json: one row per group and result (long format, easier to load elsewhere);
  * --plot DIR: a gnuplot script and its data, rendered to SVG when gnuplot is installed. */
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* cmd_delay.c — vmdelay-analyze's default command: per-layer delay of ICMP echo probes seen from
- * several vantage points (issue 3; Whiteaker et al. sections 3.2 and 4, Dantas et al. III). */
+ * several vantage points (Whiteaker et al. sections 3.2 and 4, Dantas et al. III). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

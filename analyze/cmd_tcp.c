@@ -1,5 +1,5 @@
 /* cmd_tcp.c — `vmdelay-analyze tcp`: TCP under virtualization from packet traces taken at one
- * or more vantage points (issue 4): ACK inter-arrival histograms and ACK compression
+ * or more vantage points: ACK inter-arrival histograms and ACK compression
  * (Rajasekaran et al.), throughput at the RTT and 1 s timescales, sequence/time data,
  * per-packet delay between vantage points and transfer throughput CDFs (Kangarlou et al.),
  * the LRO/GRO aggregation rate (Oi and Nakajima). The traces are read once, merged by time. */

@@ -1,4 +1,4 @@
-/* report_plot.c — vmdelay-analyze --plot DIR (issue 3): the distributions behind Whiteaker et
+/* report_plot.c — vmdelay-analyze --plot DIR: the distributions behind Whiteaker et
  * al.'s Figure 5 (send and receive delay per layer) and the RTT per vantage point, as CSV data
  * files and a gnuplot script drawing SVG charts from them. gnuplot renders the charts when it is
  * installed; without it lib/out/plot_svg.c draws the same charts. Files and columns:

@@ -1,5 +1,5 @@
-/* tperf.h — the TCP workload tool's parts: a bulk sender and a counting sink (issue 4;
- * the 1000 x 100 KB transfers of Kangarlou et al., message sizes of Oi and Nakajima). */
+/* tperf.h — the TCP workload tool's parts: a bulk sender and a counting sink (the
+ * 1000 x 100 KB transfers of Kangarlou et al., message sizes of Oi and Nakajima). */
 #ifndef VMDELAY_TPERF_H
 #define VMDELAY_TPERF_H
 

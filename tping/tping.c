@@ -1,5 +1,5 @@
 /* tping.c — one tping run: socket, privilege drop, outputs, the prober loop, summary, run
- * metadata and the SQLite store (issue 2; Whiteaker et al. section 3). */
+ * metadata and the SQLite store (Whiteaker et al. section 3). */
 #define _GNU_SOURCE
 #include "tping.h"
 

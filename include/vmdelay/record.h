@@ -1,4 +1,4 @@
-/* record.h — the tcpmon contract between tcpmon.ko and user space (issue 5; Rajasekaran et al.,
+/* record.h — the tcpmon contract between tcpmon.ko and user space (Rajasekaran et al.,
  * "tcpmon", extended to every layer of the stack): the generic netlink family, its commands and
  * attributes, the per-packet record, the per-CPU TSC/ktime calibration pair, and the record file
  * header. Included by kmod/ and by user space; fixed-width types only; every enum runs from

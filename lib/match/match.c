@@ -1,5 +1,5 @@
 /* match.c — ICMP echo request/reply matching within a vantage point (tshark's pairing rule) and
- * probe matching across vantage points (issue 3; Whiteaker et al. section 3.2 compare the same
+ * probe matching across vantage points (Whiteaker et al. section 3.2 compare the same
  * probe's RTT at every vantage point). */
 #include "vmdelay/match/match.h"
 

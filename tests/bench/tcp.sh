@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (issue 4): `vmdelay-analyze tcp` on a synthetic 5-million-packet TCP trace against a
+# Benchmark: `vmdelay-analyze tcp` on a synthetic 5-million-packet TCP trace against a
 # bare libpcap read loop over the same file (packets/s and their ratio), and peak RSS at 1M and
 # 5M packets, which must not grow with the trace length (memory is per flow, not per packet).
 set -u

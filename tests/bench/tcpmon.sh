@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of tcpmon.ko in a Debian guest under qemu (issue 5): the cost of each hook in TSC
+# Benchmark of tcpmon.ko in a Debian guest under qemu: the cost of each hook in TSC
 # cycles (median, p99; measured by the module around its own hook body) and the guest's TCP
 # throughput and ping RTT with recording on (all layers, `tcpmon record` draining the rings)
 # against the module not loaded, alternating in the same run. Prints the accelerator: under TCG

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # timeout: 120
-# Aggregation (LRO/GRO) rate from tcpmon records (issue 4): a synthetic .tcm (written with
+# Aggregation (LRO/GRO) rate from tcpmon records: a synthetic .tcm (written with
 # lib/tcmrec's writer, tests/golden/tcm_synth.c) where TCP got N packets of one flow at trans-rx
 # with known gso_segs, and a pcap of the tap (written with libpcap's pcap_dump) with that flow's
 # M wire data segments. agg_rate is exactly M/N in the text table, --csv, --json and --db, the

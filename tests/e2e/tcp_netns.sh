@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # timeout: 400
-# End to end (issue 4): tperf across a veth pair and a Linux bridge in network namespaces,
+# End to end: tperf across a veth pair and a Linux bridge in network namespaces,
 # tcpdump at both ends; 100 transfers of 100 KB all complete; vmdelay-analyze tcp finds the
 # 100 flows at both vantage points, each flow's throughput series (RTT and 1 s timescales)
 # integrates to the 102400 bytes moved, the per-packet delay sender>receiver is measured;

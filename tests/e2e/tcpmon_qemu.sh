@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # timeout: 900
-# tcpmon.ko in a real Debian kernel under qemu (issue 5), through the shared harness
+# tcpmon.ko in a real Debian kernel under qemu, through the shared harness
 # testbeds/qemu/lib.sh: the guest pings the host side of its tap and sends it a TCP stream while
 # tcpmon records every layer; the host captures its tap. Asserts (tcpmon_check.awk): every
 # enabled layer seen per probe/segment in stack order, TSC and ktime increasing along each path,

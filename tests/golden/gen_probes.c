@@ -1,5 +1,5 @@
 /* gen_probes.c — synthetic multi-vantage ICMP probe run with known truth, for the golden and
- * end-to-end tests of vmdelay-analyze (issue 3, "Synthetic traces from a generator").
+ * end-to-end tests of vmdelay-analyze.
  *
  * A prober in a guest sends N probes 250 ms apart (Whiteaker et al.'s tping run: rest, load,
  * rest). Each probe crosses user -> kernel -> bridge -> wire -> target and back. Vantage points:

@@ -1,5 +1,5 @@
 /* Unit tests: ACK inter-arrival histogram, reference line, ACK-compression events and the
- * throughput series, on synthetic ACK streams whose spacing the test sets (issue 4). */
+ * throughput series, on synthetic ACK streams whose spacing the test sets. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit test on a real capture (issue 4): the ACK inter-arrival times vmdelay computes for the
+/* Unit test on a real capture: the ACK inter-arrival times vmdelay computes for the
  * server's pure ACKs of suricata-verify_mime-stream-depth_input.pcap (SMTP upload, server port
  * 2525) equal, to the microsecond, the differences of those ACKs' timestamps read here with
  * libpcap and parsed by hand — what tshark's tcp.time_delta gives on the ACK-only stream.

@@ -1,4 +1,4 @@
-/* cli.h — the command line every vmdelay tool shares (HACKING.md, "Errors and exit codes"):
+/* cli.h — the command line every vmdelay tool shares (HACKING.md, "Command lines"):
  * options read with getopt_long and named as the user wrote them, one format for usage errors
  * ("PROG: MESSAGE" then "Try 'PROG --help'.", exit 2), --help and --version (stdout, exit 0),
  * flags that exclude or need each other, and the closing of stdout and of -o files, whose

@@ -1,4 +1,5 @@
-/* vdtime.h — time has a type: nanoseconds in int64_t, TSC ticks kept apart (STYLE.md, 4). */
+/* vdtime.h — time has a type: nanoseconds in int64_t, TSC ticks kept apart (HACKING.md,
+ * "Time"). */
 #ifndef VMDELAY_VDTIME_H
 #define VMDELAY_VDTIME_H
 

@@ -1,4 +1,4 @@
-/* delay.h — per-layer delay from matched probes (issue 3): RTT per probe at every vantage point,
+/* delay.h — per-layer delay from matched probes: RTT per probe at every vantage point,
  * ΔRTT between adjacent vantage points (Whiteaker et al. Table 1: ΔKern = kernel RTT - wire RTT,
  * ...), and with aligned clocks the one-way send and receive delay of every layer (Figure 5). */
 #ifndef VMDELAY_DELAY_H

@@ -1,6 +1,6 @@
 /* tcmrec.h — tcpmon record files (docs/formats/tcpmon.md): writing them while recording, reading
  * them back bounds-checked, converting each record's TSC to nanoseconds from the per-CPU
- * TSC/ktime calibration pairs, and printing them as text, CSV or JSON (issue 5). */
+ * TSC/ktime calibration pairs, and printing them as text, CSV or JSON. */
 #ifndef VMDELAY_TCMREC_H
 #define VMDELAY_TCMREC_H
 

@@ -1,4 +1,4 @@
-/* match.h — ICMP echo matching (issue 3): requests with their replies within a vantage point, and
+/* match.h — ICMP echo matching: requests with their replies within a vantage point, and
  * the same probe across vantage points listed from the outermost to the innermost. Survives loss
  * at one point, duplicates, retransmissions and reordering (docs/methodology.md, "Matching"). */
 #ifndef VMDELAY_MATCH_H

@@ -1,5 +1,6 @@
 /* output.h — every table a tool prints goes through here: text (aligned columns), CSV with a
- * header row, or JSON lines, so a new field appears in all three at once (STYLE.md, 7). */
+ * header row, or JSON lines, so a new field appears in all three at once (HACKING.md,
+ * "Outputs"). */
 #ifndef VMDELAY_OUTPUT_H
 #define VMDELAY_OUTPUT_H
 

@@ -1,4 +1,4 @@
-/* compare.h — cross-run comparison of stored results (issue 6): the per-layer Δ medians and 99th
+/* compare.h — cross-run comparison of stored results: the per-layer Δ medians and 99th
  * percentiles of the `results` table (docs/schema.md), grouped by testbed, scenario, load, label or
  * run, side by side. Used by `vmdelay-analyze compare`. */
 #ifndef VMDELAY_COMPARE_H
