@@ -56,17 +56,12 @@ static int run(int argc, char **argv)
 
 	/* "+": options end at the subcommand; its own options and filter words follow it */
 	vd_cli_init(&cli, "tcpmon", usage, argc, argv, "+hV", opts);
-	while ((c = vd_cli_next(&cli)) != VD_CLI_END) {
-		if (c == VD_CLI_EXIT)
-			return cli.status;
-		return vd_cli_usage_error(&cli, "option '%s' goes after the subcommand", cli.opt);
-	}
-	if (optind >= argc)
-		return vd_cli_usage_error(&cli, "no subcommand (usage: tcpmon start|filter|record|"
-					  "stop|stats|dump ...)");
-	cmd = argv[optind++];
+	int sub = vd_cli_subcommand(&cli, "start, filter, record, stop, stats or dump");
+	if (sub < 0)
+		return cli.status;
+	cmd = argv[sub];
 	if (!strcmp(cmd, "start") || !strcmp(cmd, "filter")) {
-		if (vd_tcmnl_filter_parse(argc - optind, argv + optind, &f, &err))
+		if (vd_tcmnl_filter_parse(argc - sub - 1, argv + sub + 1, &f, &err))
 			return vd_cli_usage_error(&cli, "%s", err.msg);
 		return cmd[0] == 's' ? tcpmon_cmd_start(&f) : tcpmon_cmd_filter(&f);
 	}
@@ -80,7 +75,7 @@ static int run(int argc, char **argv)
 	if (!allowed)
 		return vd_cli_usage_error(&cli, "unknown subcommand '%s'", cmd);
 	/* the subcommand's options: argv[0] is its name */
-	vd_cli_init(&cli, "tcpmon", usage, argc - optind + 1, argv + optind - 1, "hVw:c:G:", opts);
+	vd_cli_init(&cli, "tcpmon", usage, argc - sub, argv + sub, "hVw:c:G:", opts);
 	argc = cli.argc;
 	argv = cli.argv;
 	while ((c = vd_cli_next(&cli)) != VD_CLI_END) {

@@ -89,21 +89,16 @@ static int parse(int argc, char **argv, struct args *c)
 	c->limit = VD_NS_NONE;
 	/* "+": options end at the subcommand; only --help and --version come before it */
 	vd_cli_init(&cli, "tperf", usage, argc, argv, "+hV", opts);
-	while ((opt = vd_cli_next(&cli)) != VD_CLI_END) {
-		if (opt == VD_CLI_EXIT)
-			return cli.status;
-		return vd_cli_usage_error(&cli, "option '%s' goes after the subcommand", cli.opt);
-	}
-	if (optind >= argc)
-		return vd_cli_usage_error(&cli, "%s", "a subcommand is needed: sink or send");
-	const char *sub = argv[optind];
+	int at = vd_cli_subcommand(&cli, "sink or send");
+	if (at < 0)
+		return cli.status;
+	const char *sub = argv[at];
 	if (!strcmp(sub, "sink"))
 		c->is_sink = 1;
 	else if (strcmp(sub, "send"))
 		return vd_cli_usage_error(&cli, "unknown subcommand '%s' (sink or send)", sub);
 	/* the subcommand's options: argv[0] is its name */
-	vd_cli_init(&cli, "tperf", usage, argc - optind, argv + optind, "p:B:c:n:r:m:t:o:hV",
-		    opts);
+	vd_cli_init(&cli, "tperf", usage, argc - at, argv + at, "p:B:c:n:r:m:t:o:hV", opts);
 	argc = cli.argc;
 	argv = cli.argv;
 	while ((opt = vd_cli_next(&cli)) != VD_CLI_END) {

@@ -120,6 +120,21 @@ int vd_cli_next(struct vd_cli *cli)
 	return c;
 }
 
+int vd_cli_subcommand(struct vd_cli *cli, const char *list)
+{
+	int c;
+	while ((c = vd_cli_next(cli)) != VD_CLI_END) {
+		if (c != VD_CLI_EXIT)
+			vd_cli_usage_error(cli, "option '%s' goes after the subcommand", cli->opt);
+		return -1;
+	}
+	if (optind >= cli->argc) {
+		vd_cli_usage_error(cli, "a subcommand is needed: %s", list);
+		return -1;
+	}
+	return optind;
+}
+
 int vd_cli_exclusive(struct vd_cli *cli, const char *a, int a_given, const char *b, int b_given)
 {
 	if (a_given && b_given)

@@ -77,7 +77,7 @@ int vd_units_parse_duration(const char *text, vd_ns *out)
 	static const struct {
 		const char *suffix;
 		double scale;
-	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "", 1e9 } };
+	} units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"", 1e9}};
 	double v;
 	size_t n = text ? decimal_prefix(text, &v) : 0;
 	if (!n)

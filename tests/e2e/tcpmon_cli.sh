@@ -27,7 +27,7 @@ expect() { # RC PATTERN CMD...: exit code RC and PATTERN in stdout+stderr
 
 expect 0 'usage: tcpmon start' "$t" --help
 expect 0 '^tcpmon [0-9]' "$t" --version
-expect 2 'usage' "$t"
+expect 2 'a subcommand is needed: start, filter, record, stop, stats or dump' "$t"
 expect 2 "unknown subcommand 'frob'" "$t" frob
 expect 2 'record: -w FILE is required' "$t" record
 expect 2 "-c: bad COUNT 'x'" "$t" record -w "$work/x" -c x

@@ -19,12 +19,15 @@
 enum { OPT_CSV = 256, OPT_JSON, OPT_TIMEOUT, OPT_TIMESTAMP };
 
 static const struct option longopts[] = {
-	{ "count", required_argument, NULL, 'c' }, { "quiet", no_argument, NULL, 'q' },
-	{ "csv", no_argument, NULL, OPT_CSV },	   { "json", no_argument, NULL, OPT_JSON },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "timestamp", no_argument, NULL, OPT_TIMESTAMP },
-	{ "help", no_argument, NULL, 'h' },	   { "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+    {"count", required_argument, NULL, 'c'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"csv", no_argument, NULL, OPT_CSV},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"timestamp", no_argument, NULL, OPT_TIMESTAMP},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 struct run {
@@ -79,18 +82,18 @@ static void refused_options(void **state)
 		const char *args[4];
 		const char *msg;
 	} cases[] = {
-		/* inside a cluster: the option, not the argument before it */
-		{ { "-xq" }, "unknown option '-x'" },
-		{ { "--csv", "-qx" }, "unknown option '-x'" },
-		{ { "--quiet", "-x" }, "unknown option '-x'" },
-		{ { "host", "-xq" }, "unknown option '-x'" },
-		{ { "--bogus" }, "unknown option '--bogus'" },
-		{ { "--bogus=1", "-q" }, "unknown option '--bogus'" },
-		{ { "-c" }, "option '-c' needs a value" },
-		{ { "-qc" }, "option '-c' needs a value" },
-		{ { "--count" }, "option '--count' needs a value" },
-		{ { "--quiet=1", "-q" }, "option '--quiet' takes no value" },
-		{ { "--t", "1" }, "option '--t' is ambiguous (--timeout, --timestamp)" },
+	    /* inside a cluster: the option, not the argument before it */
+	    {{"-xq"}, "unknown option '-x'"},
+	    {{"--csv", "-qx"}, "unknown option '-x'"},
+	    {{"--quiet", "-x"}, "unknown option '-x'"},
+	    {{"host", "-xq"}, "unknown option '-x'"},
+	    {{"--bogus"}, "unknown option '--bogus'"},
+	    {{"--bogus=1", "-q"}, "unknown option '--bogus'"},
+	    {{"-c"}, "option '-c' needs a value"},
+	    {{"-qc"}, "option '-c' needs a value"},
+	    {{"--count"}, "option '--count' needs a value"},
+	    {{"--quiet=1", "-q"}, "option '--quiet' takes no value"},
+	    {{"--t", "1"}, "option '--t' is ambiguous (--timeout, --timestamp)"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct run r;
@@ -98,10 +101,10 @@ static void refused_options(void **state)
 		run(&r, a[0], a[1], a[2], a[3], NULL);
 		char want[256];
 		snprintf(want, sizeof(want), "prog: %s\nTry 'prog --help'.\n", cases[i].msg);
-		if (r.last != VD_CLI_EXIT || r.cli.status != VD_EXIT_USAGE ||
-		    strcmp(r.err, want) || strcmp(r.cli.msg.msg, cases[i].msg))
-			fail_msg("case %zu: answer %d, status %d, stderr '%s', want '%s'", i, r.last,
-				 r.cli.status, r.err, want);
+		if (r.last != VD_CLI_EXIT || r.cli.status != VD_EXIT_USAGE || strcmp(r.err, want) ||
+		    strcmp(r.cli.msg.msg, cases[i].msg))
+			fail_msg("case %zu: answer %d, status %d, stderr '%s', want '%s'", i,
+				 r.last, r.cli.status, r.err, want);
 	}
 }
 
@@ -132,6 +135,27 @@ static void excluded_and_needed_flags(void **state)
 	assert_string_equal(r.cli.msg.msg, "option '--label' needs '--db'");
 	assert_int_equal(r.cli.status, VD_EXIT_USAGE);
 	fclose(r.cli.err);
+}
+
+static void subcommands(void **state)
+{
+	char *ok[] = {"prog", "send", "-x", "host", NULL};
+	char *none[] = {"prog", NULL};
+	char *early[] = {"prog", "--csv", "send", NULL};
+	struct vd_cli cli;
+	vd_cli_init(&cli, "prog", "usage\n", 4, ok, "+hV", longopts);
+	assert_int_equal(vd_cli_subcommand(&cli, "send or sink"), 1);
+	vd_cli_init(&cli, "prog", "usage\n", 1, none, "+hV", longopts);
+	cli.err = fopen("/dev/null", "w");
+	assert_int_equal(vd_cli_subcommand(&cli, "send or sink"), -1);
+	assert_string_equal(cli.msg.msg, "a subcommand is needed: send or sink");
+	fclose(cli.err);
+	vd_cli_init(&cli, "prog", "usage\n", 3, early, "+hV", longopts);
+	cli.err = fopen("/dev/null", "w");
+	assert_int_equal(vd_cli_subcommand(&cli, "send or sink"), -1);
+	assert_int_equal(cli.status, VD_EXIT_USAGE);
+	assert_string_equal(cli.msg.msg, "option '--csv' goes after the subcommand");
+	fclose(cli.err);
 }
 
 /* Runs body in a child whose stdout is /dev/full and whose stderr is captured into err. */
@@ -214,12 +238,13 @@ static void full_output_file_names_it(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(options_are_named_as_written),
-		cmocka_unit_test(refused_options),
-		cmocka_unit_test(help_and_version),
-		cmocka_unit_test(excluded_and_needed_flags),
-		cmocka_unit_test(full_stdout_is_a_runtime_error),
-		cmocka_unit_test(full_output_file_names_it),
+	    cmocka_unit_test(options_are_named_as_written),
+	    cmocka_unit_test(refused_options),
+	    cmocka_unit_test(help_and_version),
+	    cmocka_unit_test(excluded_and_needed_flags),
+	    cmocka_unit_test(subcommands),
+	    cmocka_unit_test(full_stdout_is_a_runtime_error),
+	    cmocka_unit_test(full_output_file_names_it),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

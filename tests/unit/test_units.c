@@ -12,9 +12,8 @@
 
 /* Texts strtod would take (and some it would not) that no number option should. */
 static const char *const not_decimal[] = {
-	"",	 " 5",	 "5 ",	  "+5",	  "-5",	  "0x10", "0x1p-3", "0X1P3", "inf", "INF",
-	"infinity", "nan", "NAN(1)", ".",    "e5",   "1e",   "1.2.3", "1,5",  "5x",  "1e400",
-	"1e-400", "٣",
+    "",	   " 5",     "5 ", "+5", "-5", "0x10",	"0x1p-3", "0X1P3", "inf",   "INF",    "infinity",
+    "nan", "NAN(1)", ".",  "e5", "1e", "1.2.3", "1,5",	  "5x",	   "1e400", "1e-400", "٣",
 };
 
 static void whole_numbers(void **state)
@@ -152,9 +151,9 @@ static void sizes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(whole_numbers), cmocka_unit_test(decimals),
-		cmocka_unit_test(durations),	 cmocka_unit_test(rates),
-		cmocka_unit_test(sizes),
+	    cmocka_unit_test(whole_numbers), cmocka_unit_test(decimals),
+	    cmocka_unit_test(durations),     cmocka_unit_test(rates),
+	    cmocka_unit_test(sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

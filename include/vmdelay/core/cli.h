@@ -15,17 +15,17 @@
 enum { VD_CLI_END = -1, VD_CLI_EXIT = -2 };
 
 struct vd_cli {
-	const char *prog; /* starts every message and names the help: "tping", "vmdelay-analyze tcp" */
+	const char *prog; /* starts every message: "tping", "vmdelay-analyze tcp" */
 	const char *help; /* the --help text; NULL: vd_cli_next returns 'h' to the caller */
 	int argc;
 	char **argv;
-	FILE *out;	  /* --help and --version (stdout; tests change it) */
-	FILE *err;	  /* usage errors (stderr; tests change it) */
+	FILE *out;	   /* --help and --version (stdout; tests change it) */
+	FILE *err;	   /* usage errors (stderr; tests change it) */
 	struct vd_err msg; /* the last usage error's MESSAGE, for tests */
-	int status;	  /* exit status once vd_cli_next said VD_CLI_EXIT or after a usage error */
+	int status; /* exit status once vd_cli_next said VD_CLI_EXIT or after a usage error */
 	/* The option vd_cli_next returned last: */
-	char opt[64];	  /* as the user wrote it: "-c" or "--count" (never an abbreviation) */
-	const char *arg;  /* its value, NULL if none */
+	char opt[64];	 /* as the user wrote it: "-c" or "--count" (never an abbreviation) */
+	const char *arg; /* its value, NULL if none */
 	/* getopt_long's arguments, kept for the next call: */
 	char shortopts[128];
 	const struct option *longopts;
@@ -43,6 +43,14 @@ void vd_cli_init(struct vd_cli *cli, const char *prog, const char *help, int arg
  * with cli->status: after printing --help or --version (0), or an unknown option, an ambiguous
  * abbreviation, a missing or unwanted value (a usage error printed, 2). */
 int vd_cli_next(struct vd_cli *cli);
+
+/* For a tool whose first operand is a subcommand (tcpmon, tperf), after vd_cli_init with
+ * shortopts "+hV": reads the options before the subcommand (--help and --version; any other is
+ * a usage error saying it goes after the subcommand). Returns the subcommand's index in argv, or
+ * -1 when the tool should exit with cli->status (also when none is given: "a subcommand is
+ * needed: LIST"). The subcommand's own options are read with a second vd_cli_init on
+ * argc - index, argv + index. */
+int vd_cli_subcommand(struct vd_cli *cli, const char *list);
 
 /* Prints "PROG: MESSAGE\nTry 'PROG --help'.\n" to cli->err, keeps MESSAGE in cli->msg, sets
  * cli->status and returns VD_EXIT_USAGE (2), so a parser can `return vd_cli_usage_error(...)`. */
