@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* tcpmon_main.c — tcpmon.ko: TSC-stamps every TCP/ICMP packet at every layer of the stack
- * (Rajasekaran et al., "tcpmon", extended per layer; vmdelay issue 5). Parts start in order
+ * (Rajasekaran et al., "tcpmon", extended per layer). Parts start in order
  * (rings, netlink family, hooks) and stop in reverse; the hooks go first on unload and each
  * unregistration waits for running handlers, so unloading under traffic is safe. */
 #include <linux/module.h>

@@ -1,4 +1,4 @@
-/* tcmrec.c — tcpmon record files (docs/formats/tcpmon.md; issue 5): writer, bounds-checked
+/* tcmrec.c — tcpmon record files (docs/formats/tcpmon.md): writer, bounds-checked
  * reader, TSC -> ns conversion from the per-CPU calibration pairs, and the dump rows. The file
  * is the kernel's little-endian layout; the reader decodes every field through get_le*() after
  * checking the bytes are there, so a damaged file gives an error naming the offset. */

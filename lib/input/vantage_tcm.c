@@ -1,4 +1,4 @@
-/* vantage_tcm.c — tcpmon record files (docs/formats/tcpmon.md; issue 5) as vantage points of
+/* vantage_tcm.c — tcpmon record files (docs/formats/tcpmon.md) as vantage points of
  * vmdelay-analyze: the levels' ICMP echo events, handed to a sink (echo.h). tcpmon stamps a packet once per layer, and a layer sees one
  * direction only, so a vantage point is a stack level: a transmit layer paired with the receive
  * layer at the same depth, from the device (outermost) to the socket (innermost). A level's echo

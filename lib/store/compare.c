@@ -1,5 +1,5 @@
 /* compare.c — groups the stored per-layer results of many runs for side-by-side comparison
- * across testbeds (issue 6; the results table of docs/schema.md). A group's value for a row is
+ * across testbeds (the results table of docs/schema.md). A group's value for a row is
  * the median over its runs of each run's stored median_ns (and p99_ns): one noisy run does not
  * move a group with several. */
 #include "vmdelay/store/compare.h"
