@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static void set(struct vd_err *err, int usage, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void set(struct vd_err *err, int usage,
+						      const char *fmt, va_list ap)
 {
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	err->usage = usage;
