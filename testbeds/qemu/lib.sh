@@ -1,8 +1,13 @@
-# shellcheck shell=bash
-# qemu testbed harness (issue 5 and 6): Debian's kernel booted in qemu with the initramfs of
-# mkinitramfs.sh, NIC (e1000 or virtio-net) on a tap in a bridge inside a network namespace,
-# a command channel on a virtio-serial port, background loads, and a teardown that leaves
-# nothing behind. Source it from bash; the interface is documented in README.md next to it.
+#!/usr/bin/env bash
+# lib.sh — the qemu library, sourced from bash. Two parts:
+#   vdq_*            the guest harness: Debian's kernel booted in qemu with the initramfs of
+#                    mkinitramfs.sh, NIC (e1000 or virtio-net) on a tap in a bridge inside a
+#                    network namespace, a command channel on a virtio-serial port, background
+#                    loads, and a teardown that leaves nothing behind (README.md next to it);
+#                    used by testbeds/run and the kernel module's tests and benchmarks.
+#   qemu_testbed_*   the qemu testbed of testbeds/run (at the end of this file).
+# The functions work under the caller's set -euo pipefail: a failure they expect is handled
+# where it happens, and a function's status says whether it did its job.
 #
 # State lives in $VDQ_RUN/<netns>/ (default /tmp/vdq): one directory per environment (netns,
 # bridge, peer address) with one directory per guest (pid, FIFOs, console log, share).
@@ -719,6 +724,7 @@ vdq_load_stop() { # NAME [TYPE|all]
 # listener there (loadctl.sh) starts the loads in the busy guests and stops them when the
 # connection closes.
 
+declare -gA RUN # set by testbeds/run
 QEMU_SUBNET=10.213.1
 QEMU_LOADCTL_PORT=7000
 
@@ -934,14 +940,13 @@ qemu_testbed_transfers() { # DIR LABEL
 }
 
 qemu_testbed_run() { # DIR LABEL
-	local dir=$1 lab=$2 tping= tperf= k
+	local dir=$1 lab=$2 tping='' tperf='' k
 	qemu_testbed_preflight || return 1
 	((RUN[probe_count] > 0)) && { tping=$(need_tool tping "the prober, run in the guest") || return 1; }
 	[[ ${RUN[transfer]} != none ]] && { tperf=$(need_tool tperf "the transfer workload") || return 1; }
 	((RUN[probe_count] > 0)) && { need_tool vmdelay-analyze "the per-layer analysis" >/dev/null || return 1; }
 	if [ -n "${VMDELAY_KERNEL:-}" ]; then export VDQ_KERNEL=$VMDELAY_KERNEL; fi
 	export VDQ_OWNER=$$
-	CUR_KIND=qemu
 	local files=() tcpmon=
 	if [ -n "$tping" ] && [[ ${RUN[tcpmon]} == yes ]]; then
 		tcpmon=$(need_tool tcpmon "the guest kernel's recorder (or tcpmon = no)") || return 1
@@ -955,7 +960,7 @@ qemu_testbed_run() { # DIR LABEL
 	say "building the guest initramfs (busybox, ${tping:+tping }${tperf:+tperf }${tcpmon:+tcpmon tcpmon.ko})"
 	[ -n "$tping" ] && files+=(-f "$tping")
 	[ -n "$tperf" ] && files+=(-f "$tperf")
-	"$here/qemu/mkinitramfs.sh" -o "$dir/initrd.gz" "${files[@]}" >"$dir/initramfs.log" 2>&1 || {
+	"$VDQ_HOME/mkinitramfs.sh" -o "$dir/initrd.gz" "${files[@]}" >"$dir/initramfs.log" 2>&1 || {
 		echo "testbeds/run: building the initramfs failed: $(tail -n 3 "$dir/initramfs.log")" >&2
 		return 1
 	}
@@ -985,17 +990,16 @@ qemu_testbed_run() { # DIR LABEL
 	qemu_testbed_transfers "$dir" "$lab" || return 1
 	qemu_testbed_capture_stop "$dir"
 	if [ -n "$tping" ]; then
-		local tcm=()
+		local tcm_vantage=()
 		# Every level but sock-queue: for ICMP sockets it comes before trans-rx (tcpmon.md's
 		# order quirks), so it is no level between trans and sock-copy (its records stay in
 		# tcpmon.tcm).
-		qemu_testbed_tcpmon_on && tcm=("guest.tcpmon:vm=$dir/tcpmon.tcm#dev,ip-route,ip-local,trans,sock-copy")
+		qemu_testbed_tcpmon_on && tcm_vantage=("guest.tcpmon:vm=$dir/tcpmon.tcm#dev,ip-route,ip-local,trans,sock-copy")
 		analyze_run "$dir" "$lab" "bridge=$dir/bridge.pcap" "tap=$dir/tap.pcap" \
-			"guest.kernel:vm=$dir/tping.csv#kernel" "${tcm[@]}" "guest.user:vm=$dir/tping.csv#user" || return 1
+			"guest.kernel:vm=$dir/tping.csv#kernel" "${tcm_vantage[@]}" "guest.user:vm=$dir/tping.csv#user" || return 1
 	fi
 	if [[ ${RUN[transfer]} != none ]]; then
 		analyze_tcp "$dir" "$lab" "bridge=$dir/bridge.pcap" "tap=$dir/tap.pcap" || return 1
 	fi
-	say "stored in $db (testbed '$testbed_db', label '$lab')"
 	return 0
 }

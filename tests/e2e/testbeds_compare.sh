@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 120
 # vmdelay-analyze compare as a user runs it: a store with runs of two testbeds (filled with the
 # sqlite3 CLI after vmdelay made the schema), the side-by-side table, CSV, JSON and --plot; bad

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 400
 # The netns testbed end to end through testbeds/run: a short scenario (20 probes under CPU load in
 # a neighbour, 5 at rest before and after), then what a user checks in the store: the tping run

@@ -1,5 +1,5 @@
+#!/usr/bin/env bash
 # timeout: 120
-# shellcheck shell=bash
 # mkinitramfs.sh (qemu testbed): modules come with their dependencies from modules.dep, each
 # after what it needs; programs come with the shared libraries ldd lists; a module that does
 # not exist, a missing extra file or a missing -o are clear errors. No guest is booted here.

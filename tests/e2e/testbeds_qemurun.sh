@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 900
 # The qemu testbed end to end through testbeds/run: a measurement VM and one CPU-busy background
 # VM (TCG when KVM does not work). With tping built: 10 probes and 5 at rest before and after,
@@ -7,7 +8,6 @@
 # 100 KB into the guest, all stored. Then no namespace or qemu process of the run is left.
 set -u
 root=${VMDELAY_ROOT:-$(pwd)}
-bin=${VMDELAY_BIN:-$root/build/asan/bin}
 tmp=$(mktemp -d)
 fail() { echo "FAIL: $*" >&2; exit 1; }
 runid_of() { sed -n 's/.*testbed qemu \([a-z0-9]*\):.*/\1/p' "$1" | head -n 1; }

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 120
 # The scenario parser (testbeds/lib/scenario.sh) through `testbeds/run --dry-run`: defaults, sweeps
 # (one run per combination), full.* under --full, --set; and the errors: unknown key (file and
