@@ -45,6 +45,8 @@ static const char usage[] =
     "  --csv, --json        output format (default: text tables)\n"
     "  --db FILE            store the results (and vantage points) as a run in FILE\n"
     "  --testbed NAME, --label TEXT   stored with --db\n"
+    "  --scenario NAME      stored with --db (default \"tcp\")\n"
+    "  --meta KEY=VALUE     stored with --db (repeatable; compare --by KEY groups on it)\n"
     "  --plot DIR           SVG charts and CSV data: histograms, series, seq/time, CDFs\n"
     "  -h, --help, -V, --version\n";
 
@@ -76,6 +78,8 @@ enum {
 	O_DB,
 	O_TESTBED,
 	O_LABEL,
+	O_SCENARIO,
+	O_META,
 	O_PLOT
 };
 
@@ -105,6 +109,8 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 	    {"db", required_argument, NULL, O_DB},
 	    {"testbed", required_argument, NULL, O_TESTBED},
 	    {"label", required_argument, NULL, O_LABEL},
+	    {"scenario", required_argument, NULL, O_SCENARIO},
+	    {"meta", required_argument, NULL, O_META},
 	    {"plot", required_argument, NULL, O_PLOT},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -180,6 +186,15 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 		case O_LABEL:
 			c->label = optarg;
 			break;
+		case O_SCENARIO:
+			c->scenario = optarg;
+			break;
+		case O_META: {
+			struct vd_err err;
+			if (vd_meta_list_add(&c->meta, optarg, &err))
+				return usage_error("%s", err.msg);
+			break;
+		}
 		case O_PLOT:
 			c->plot_dir = optarg;
 			break;
@@ -197,6 +212,8 @@ static int parse_opts(int argc, char **argv, struct tcp_ctx *c, int *first_arg)
 		return usage_error("%s", "--run goes with --transfers");
 	if ((c->testbed || c->label) && !c->db_path)
 		return usage_error("%s", "--testbed and --label go with --db");
+	if ((c->scenario || c->meta.n) && !c->db_path)
+		return usage_error("%s", "--scenario and --meta go with --db");
 	if (optind >= argc && !c->transfers_path)
 		return usage_error("%s", "no trace given");
 	if (argc - optind > TCP_MAX_VANTAGE)

@@ -17,7 +17,8 @@
 static const char usage[] =
     "usage: tperf sink [-p PORT] [-B ADDR] [-c N] [-t TIME] [--csv|--json] [-o FILE]\n"
     "       tperf send HOST [-p PORT] (-n BYTES | -r COUNTxSIZE) [-m MSGSIZE] [--mss N]\n"
-    "                  [-t TIME] [--csv|--json] [-o FILE] [--db FILE --testbed NAME --label TEXT]\n"
+    "                  [-t TIME] [--csv|--json] [-o FILE] [--db FILE --testbed NAME --label TEXT\n"
+    "                  --scenario NAME --meta KEY=VALUE...]\n"
     "  -p, --port PORT      TCP port (default 5001)\n"
     "  -B, --bind ADDR      sink: listen on ADDR (default: every IPv6 and IPv4 address)\n"
     "  -c, --connections N  sink: exit after N connections\n"
@@ -31,6 +32,8 @@ static const char usage[] =
     "      --db FILE        send: store the run and its transfers in the SQLite FILE\n"
     "      --testbed NAME   testbed name stored with the run (default \"default\")\n"
     "      --label TEXT     free text stored with the run\n"
+    "      --scenario NAME  scenario name stored with the run\n"
+    "      --meta KEY=VALUE stored with the run (repeatable)\n"
     "  -h, --help, -V, --version\n"
     "exit: 0 every transfer completed, 1 runtime error (refused, reset, timeout), 2 usage\n";
 
@@ -39,7 +42,8 @@ static const char usage[] =
 
 struct cli {
 	int is_sink;
-	const char *host, *port, *bind_addr, *out_path, *db_path, *testbed, *label;
+	const char *host, *port, *bind_addr, *out_path, *db_path, *testbed, *label, *scenario;
+	struct vd_meta_list meta;
 	uint64_t bytes, count, msg_size, conns;
 	int mss;
 	vd_ns limit;
@@ -57,7 +61,7 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 	return VD_EXIT_USAGE;
 }
 
-enum { OPT_CSV = 256, OPT_JSON, OPT_MSS, OPT_DB, OPT_TESTBED, OPT_LABEL };
+enum { OPT_CSV = 256, OPT_JSON, OPT_MSS, OPT_DB, OPT_TESTBED, OPT_LABEL, OPT_SCENARIO, OPT_META };
 
 static int parse(int argc, char **argv, struct cli *c)
 {
@@ -76,6 +80,8 @@ static int parse(int argc, char **argv, struct cli *c)
 	    {"db", required_argument, NULL, OPT_DB},
 	    {"testbed", required_argument, NULL, OPT_TESTBED},
 	    {"label", required_argument, NULL, OPT_LABEL},
+	    {"scenario", required_argument, NULL, OPT_SCENARIO},
+	    {"meta", required_argument, NULL, OPT_META},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -161,6 +167,15 @@ static int parse(int argc, char **argv, struct cli *c)
 		case OPT_LABEL:
 			c->label = optarg;
 			break;
+		case OPT_SCENARIO:
+			c->scenario = optarg;
+			break;
+		case OPT_META: {
+			struct vd_err err;
+			if (vd_meta_list_add(&c->meta, optarg, &err))
+				return usage_error("%s", err.msg);
+			break;
+		}
 		case 'h':
 			fputs(usage, stdout);
 			return -1;
@@ -191,6 +206,8 @@ static int parse(int argc, char **argv, struct cli *c)
 		return usage_error("%s", "send: -B and -c are sink options");
 	if ((c->testbed || c->label) && !c->db_path)
 		return usage_error("%s", "--testbed and --label go with --db");
+	if ((c->scenario || c->meta.n) && !c->db_path)
+		return usage_error("%s", "--scenario and --meta go with --db");
 	if (c->limit == VD_NS_NONE)
 		c->limit = 60 * VD_NS_PER_SEC;
 	return 0;
@@ -254,6 +271,8 @@ static int run_send(struct cli *c, struct vd_out *out, int argc, char **argv)
 		struct vd_run_info info = {.tool = "tperf",
 					   .testbed = c->testbed,
 					   .label = c->label,
+					   .scenario = c->scenario,
+					   .meta = &c->meta,
 					   .command_line = cmdline,
 					   .params_json = params,
 					   .start_ns = vd_now(CLOCK_REALTIME)};

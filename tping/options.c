@@ -18,6 +18,8 @@ enum {
 	OPT_DB,
 	OPT_TESTBED,
 	OPT_LABEL,
+	OPT_SCENARIO,
+	OPT_META,
 	OPT_NO_TSTAMP,
 	OPT_TX_WAIT,
 };
@@ -39,6 +41,8 @@ static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "testbed", required_argument, NULL, OPT_TESTBED },
 	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "scenario", required_argument, NULL, OPT_SCENARIO },
+	{ "meta", required_argument, NULL, OPT_META },
 	{ "no-timestamps", no_argument, NULL, OPT_NO_TSTAMP },
 	{ "tx-wait", required_argument, NULL, OPT_TX_WAIT },
 	{ "help", no_argument, NULL, 'h' },
@@ -68,6 +72,8 @@ void tping_usage(FILE *f)
 	      "      --db FILE        store the run in this SQLite database\n"
 	      "      --testbed NAME   testbed the run belongs to (with --db)\n"
 	      "      --label TEXT     free-text label of the run (with --db)\n"
+	      "      --scenario NAME  scenario the run belongs to (with --db)\n"
+	      "      --meta KEY=VALUE store this with the run (with --db; repeatable)\n"
 	      "      --tx-wait SEC    wait for TX timestamps after a reply (default 0.05)\n"
 	      "      --no-timestamps  no SO_TIMESTAMPING (to measure its cost)\n"
 	      "  -h, --help           this help\n"
@@ -197,6 +203,15 @@ int tping_options_parse(int argc, char **argv, int privileged, struct tping_opts
 				return vd_err_set(err, "option '%s': empty value", name);
 			*(c == OPT_DB ? &o->db : c == OPT_TESTBED ? &o->testbed : &o->label) = optarg;
 			break;
+		case OPT_SCENARIO:
+			if (!*optarg)
+				return vd_err_set(err, "option '%s': empty value", name);
+			o->scenario = optarg;
+			break;
+		case OPT_META:
+			if (vd_meta_list_add(&o->meta, optarg, err))
+				return -1;
+			break;
 		case OPT_NO_TSTAMP: o->no_tstamp = 1; break;
 		case 'h':
 			tping_usage(out);
@@ -212,8 +227,10 @@ int tping_options_parse(int argc, char **argv, int privileged, struct tping_opts
 	o->out_mode = csv ? VD_OUT_CSV : json ? VD_OUT_JSON : VD_OUT_TEXT;
 	if (o->out_path && !o->machine)
 		return vd_err_set(err, "option '-o' needs '--csv' or '--json'");
-	if ((o->testbed || o->label) && !o->db)
-		return vd_err_set(err, "option '%s' needs '--db'", o->testbed ? "--testbed" : "--label");
+	if ((o->testbed || o->label || o->scenario || o->meta.n) && !o->db)
+		return vd_err_set(err, "option '%s' needs '--db'",
+				  o->testbed ? "--testbed" : o->label ? "--label" :
+				  o->scenario ? "--scenario" : "--meta");
 	if (optind >= argc)
 		return vd_err_set(err, "missing HOST (try 'tping --help')");
 	if (optind + 1 < argc)
