@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # timeout: 120
-# The scenario parser (testbeds/lib/scenario.sh) through `testbeds/run --dry-run`: defaults, sweeps
+# The scenario parser (testbeds/scenario.py) through `testbeds/run --dry-run`: defaults, sweeps
 # (one run per combination), full.* under --full, --set; and the errors: unknown key (file and
 # line, exit 2), bad values, a missing file, a duplicate key, rate and interval both given.
 # Every shipped scenario parses.
@@ -44,6 +44,24 @@ expect 0 '' --full "$tmp/ok.scn"
 grep -q 'probe_count=5000 ' "$tmp/out" || fail "--full: full.probe_count not applied"
 expect 0 '' --set probe_count=7 --set testbed=qemu "$tmp/ok.scn"
 grep -q 'probe_count=7 ' "$tmp/out" && grep -q 'testbed=qemu ' "$tmp/out" || fail "--set"
+
+# What the runner reads (testbeds/scenario.py, one KEY<TAB>VALUE line per field, a blank line
+# after each run): the sweep's values and the --set overrides make the label; values come back
+# verbatim and are never evaluated.
+printf 'load = cpu, io\ndescription = $(touch %s/pwned) `touch %s/pwned` ; x\n' "$tmp" "$tmp" >"$tmp/label.scn"
+"$root/testbeds/scenario.py" --set probe_size=64 --set rest=3 "$tmp/label.scn" >"$tmp/blocks" ||
+	fail "scenario.py: exit $?"
+[ "$(grep -c '^name'$'\t''label$' "$tmp/blocks")" -eq 2 ] || fail "scenario.py: expected 2 runs"
+[ "$(grep -c '^$' "$tmp/blocks")" -eq 2 ] || fail "scenario.py: expected a blank line after each run"
+grep -qx $'label_values\tload=io probe_size=64 rest=3' "$tmp/blocks" ||
+	fail "scenario.py: --set overrides not in the label: $(grep label_values "$tmp/blocks")"
+grep -qxF "description	\$(touch $tmp/pwned) \`touch $tmp/pwned\` ; x" "$tmp/blocks" ||
+	fail "scenario.py: description not verbatim: $(grep description "$tmp/blocks")"
+grep -qx $'transfer_count\t0' "$tmp/blocks" && grep -qx $'message_bytes\t65536' "$tmp/blocks" ||
+	fail "scenario.py: derived sizes"
+expect 0 '' "$tmp/label.scn"
+[ -e "$tmp/pwned" ] && fail "text from a scenario was executed"
+expect 2 "--set description: the value has a line break" --set $'description=a\nb' "$tmp/label.scn"
 
 # Errors: the file and line, exit 2.
 printf 'load = cpu\n\nfrobnicate = 3\n' >"$tmp/unknown.scn"
