@@ -70,6 +70,8 @@ tp=$(q "SELECT r.id FROM runs r JOIN testbeds t ON t.id = r.testbed_id
 [ "$(q "SELECT value FROM run_meta WHERE run_id = $tp AND key = 'load'")" = cpu ] || fail "load not recorded"
 [ "$(q "SELECT value FROM run_meta WHERE run_id = $tp AND key = 'scenario.background_vms'")" = 1 ] ||
 	fail "background VMs not recorded"
+[ "$(q "SELECT scenario || ' / ' || label FROM runs WHERE id = $tp")" = "e2e-qemu / e2e-qemu" ] ||
+	fail "scenario and label not recorded: $(q "SELECT scenario || ' / ' || label FROM runs WHERE id = $tp")"
 dir=$(ls -d "$tmp"/runs/e2e-qemu-*)
 [ "$(tcpdump -r "$dir/tap.pcap" -n tcp 2>/dev/null | wc -l)" -gt 50 ] || fail "the tap capture has no transfer"
 
