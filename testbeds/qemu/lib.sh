@@ -144,11 +144,10 @@ vdq__probe_kvm() { # boots the default initramfs under KVM without a NIC; ready 
 	return $ok
 }
 
-vdq__kernel() { # newest installed Debian kernel image
-	local k
-	k=$(find /boot -maxdepth 1 -name 'vmlinuz-*' 2>/dev/null | sort -V | tail -n 1)
-	[ -n "$k" ] || { vdq_error "no kernel image in /boot (install linux-image-amd64)"; return 1; }
-	echo "$k"
+vdq__kernel() { # the guests' default kernel image (kernel.sh says which)
+	local v
+	v=$("$VDQ_HOME/kernel.sh") || return 1
+	echo "/boot/vmlinuz-$v"
 }
 
 # The image qemu boots: the ELF vmlinux inside the bzImage, extracted once and cached, so qemu
@@ -188,7 +187,8 @@ vdq__default_initrd() { # OUT: the default initramfs, built once per content of 
 	local out=$1 key cache
 	# Keyed by the builder's and the guest files' content and the kernels installed, so worktrees
 	# with different guest files sharing $VDQ_RUN never boot each other's initramfs.
-	key=$(cat "$VDQ_HOME/mkinitramfs.sh" "$VDQ_HOME"/guest/* <(ls /lib/modules) | md5sum | cut -c1-12)
+	key=$(cat "$VDQ_HOME/mkinitramfs.sh" "$VDQ_HOME"/guest/* <(ls /lib/modules) \
+		<("$VDQ_HOME/kernel.sh" 2>&1) | md5sum | cut -c1-12)
 	cache=$VDQ_RUN/default-initrd.$key.gz
 	if [ ! -s "$cache" ]; then
 		mkdir -p "$VDQ_RUN"

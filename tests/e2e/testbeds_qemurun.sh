@@ -30,8 +30,7 @@ command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed (make deps)" 
 gbin=${VMDELAY_RELEASE_BIN:-$root/build/release/bin}
 [ -x "$gbin/tperf" ] && [ -x "$gbin/vmdelay-analyze" ] || { echo "release tperf/vmdelay-analyze not built" >&2; exit 77; }
 probes=0 tcm=0
-kver=$(find /boot -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n 1)
-kver=${VMDELAY_KERNEL:-$kver} kver=${kver##*/vmlinuz-}
+kver=$(VDQ_KERNEL=${VMDELAY_KERNEL:-} "$root/testbeds/qemu/kernel.sh")
 [ -d "/lib/modules/$kver/build" ] && [ -x "$gbin/tcpmon" ] && tcm=1
 if [ -x "$gbin/tping" ] && ! "$gbin/vmdelay-analyze" --help 2>&1 | grep -q 'not built yet'; then
 	probes=10
