@@ -23,9 +23,9 @@ int vd_meta_list_add(struct vd_meta_list *list, const char *arg, struct vd_err *
 		return vd_err_set(err, "--meta: expected KEY=VALUE, got '%s'", arg);
 	size_t len = (size_t)(eq - arg);
 	if (!vd_meta_key_valid(arg, len))
-		return vd_err_set(err,
-				  "--meta: bad key '%.*s' (1 to %d letters, digits, '.', '_' or '-')",
-				  (int)len, arg, VD_META_KEY_MAX - 1);
+		return vd_err_set(
+		    err, "--meta: bad key '%.*s' (1 to %d letters, digits, '.', '_' or '-')",
+		    (int)len, arg, VD_META_KEY_MAX - 1);
 	for (size_t i = 0; i < list->n; i++)
 		if (strlen(list->item[i].key) == len && memcmp(list->item[i].key, arg, len) == 0)
 			return vd_err_set(err, "--meta: key '%.*s' given twice", (int)len, arg);

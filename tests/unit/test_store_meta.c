@@ -33,7 +33,7 @@ static const char *text_of(struct vd_store *st, const char *sql)
 
 static void parses_key_value(void **state)
 {
-	struct vd_meta_list l = { .n = 0 };
+	struct vd_meta_list l = {.n = 0};
 	struct vd_err err;
 	assert_int_equal(vd_meta_list_add(&l, "scenario.nic=e1000", &err), 0);
 	assert_int_equal(vd_meta_list_add(&l, "note=a=b c", &err), 0); /* '=' in the value */
@@ -48,7 +48,7 @@ static void parses_key_value(void **state)
 
 static void refuses_bad_keys(void **state)
 {
-	struct vd_meta_list l = { .n = 0 };
+	struct vd_meta_list l = {.n = 0};
 	struct vd_err err;
 	assert_int_equal(vd_meta_list_add(&l, "novalue", &err), -1);
 	assert_non_null(strstr(err.msg, "--meta"));
@@ -71,7 +71,7 @@ static void refuses_bad_keys(void **state)
 
 static void refuses_too_many(void **state)
 {
-	struct vd_meta_list l = { .n = 0 };
+	struct vd_meta_list l = {.n = 0};
 	struct vd_err err;
 	static char args[VD_META_MAX + 1][16];
 	for (int i = 0; i < VD_META_MAX; i++) {
@@ -87,16 +87,20 @@ static void refuses_too_many(void **state)
 static int64_t store_run(struct vd_store *st, const char *tb, const char *const *meta, size_t n,
 			 double median)
 {
-	struct vd_meta_list l = { .n = 0 };
+	struct vd_meta_list l = {.n = 0};
 	struct vd_err err;
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(vd_meta_list_add(&l, meta[i], &err), 0);
-	struct vd_run_info info = { .tool = "vmdelay-analyze", .testbed = tb, .scenario = "unit",
-				    .meta = &l, .start_ns = 1 };
+	struct vd_run_info info = {.tool = "vmdelay-analyze",
+				   .testbed = tb,
+				   .scenario = "unit",
+				   .meta = &l,
+				   .start_ns = 1};
 	int64_t run;
 	assert_int_equal(vd_store_begin_run(st, &info, &run, &err), 0);
 	assert_int_equal(vd_store_add_result(st, run, "guest", "delta", "load", "rtt", "median_ns",
-					     median, &err), 0);
+					     median, &err),
+			 0);
 	assert_int_equal(vd_store_end_run(st, run, 2, &err), 0);
 	return run;
 }
@@ -107,12 +111,12 @@ static void stored_with_the_run(void **state)
 	struct vd_err err;
 	struct vd_store *st;
 	assert_int_equal(vd_store_open(path, &st, &err), 0);
-	const char *const meta[] = { "scenario.nic=e1000", "note=a=b", "clocksource=user" };
+	const char *const meta[] = {"scenario.nic=e1000", "note=a=b", "clocksource=user"};
 	int64_t run = store_run(st, "tb", meta, 3, 10);
 	/* A key the tool stores itself wins over the user's. */
-	struct vd_run_info info = { .tool = "tping", .meta = NULL };
+	struct vd_run_info info = {.tool = "tping", .meta = NULL};
 	int64_t run2;
-	struct vd_meta_list l = { .n = 0 };
+	struct vd_meta_list l = {.n = 0};
 	assert_int_equal(vd_meta_list_add(&l, "clocksource=user", &err), 0);
 	info.meta = &l;
 	assert_int_equal(vd_store_begin_run(st, &info, &run2, &err), 0);
@@ -126,16 +130,21 @@ static void stored_with_the_run(void **state)
 
 	assert_int_equal(vd_store_open(path, &st, &err), 0); /* as another process would see it */
 	char sql[200];
-	snprintf(sql, sizeof(sql), "SELECT value FROM run_meta WHERE run_id = %lld AND key = "
-		 "'scenario.nic'", (long long)run);
-	assert_string_equal(text_of(st, sql), "e1000");
-	snprintf(sql, sizeof(sql), "SELECT value FROM run_meta WHERE run_id = %lld AND key = 'note'",
+	snprintf(sql, sizeof(sql),
+		 "SELECT value FROM run_meta WHERE run_id = %lld AND key = "
+		 "'scenario.nic'",
 		 (long long)run);
+	assert_string_equal(text_of(st, sql), "e1000");
+	snprintf(sql, sizeof(sql),
+		 "SELECT value FROM run_meta WHERE run_id = %lld AND key = 'note'", (long long)run);
 	assert_string_equal(text_of(st, sql), "a=b");
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM run_meta WHERE run_id = %lld", (long long)run);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM run_meta WHERE run_id = %lld",
+		 (long long)run);
 	assert_string_equal(text_of(st, sql), "3");
-	snprintf(sql, sizeof(sql), "SELECT value FROM run_meta WHERE run_id = %lld AND key = "
-		 "'clocksource'", (long long)run2);
+	snprintf(sql, sizeof(sql),
+		 "SELECT value FROM run_meta WHERE run_id = %lld AND key = "
+		 "'clocksource'",
+		 (long long)run2);
 	assert_string_equal(text_of(st, sql), "tsc");
 	assert_string_equal(text_of(st, "SELECT count(*) FROM runs"), "2");
 	assert_string_equal(text_of(st, "SELECT count(DISTINCT run_id) FROM run_meta"), "2");
@@ -148,13 +157,14 @@ static void compare_groups_by_a_meta_key(void **state)
 	struct vd_err err;
 	struct vd_store *st;
 	assert_int_equal(vd_store_open(path, &st, &err), 0);
-	const char *const e1000[] = { "scenario.nic=e1000" }, *const virtio[] = { "scenario.nic=virtio" };
+	const char *const e1000[] = {"scenario.nic=e1000"}, *const virtio[] = {
+								"scenario.nic=virtio"};
 	store_run(st, "tb", e1000, 1, 10);
 	store_run(st, "tb", virtio, 1, 100);
 	store_run(st, "tb", e1000, 1, 30);
 	store_run(st, "tb", NULL, 0, 1000); /* no such key: its own group, named '' */
 
-	struct vd_compare_opts opts = { 0 };
+	struct vd_compare_opts opts = {0};
 	assert_int_equal(vd_compare_parse_by("testbed,scenario.nic", &opts, &err), 0);
 	assert_int_equal(opts.by[1], VD_CMP_META);
 	assert_string_equal(vd_compare_by_name(&opts, 1), "scenario.nic");
@@ -188,11 +198,11 @@ static void compare_groups_by_a_meta_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parses_key_value),
-		cmocka_unit_test(refuses_bad_keys),
-		cmocka_unit_test(refuses_too_many),
-		cmocka_unit_test(stored_with_the_run),
-		cmocka_unit_test(compare_groups_by_a_meta_key),
+	    cmocka_unit_test(parses_key_value),
+	    cmocka_unit_test(refuses_bad_keys),
+	    cmocka_unit_test(refuses_too_many),
+	    cmocka_unit_test(stored_with_the_run),
+	    cmocka_unit_test(compare_groups_by_a_meta_key),
 	};
 	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }

@@ -8,7 +8,7 @@
 
 #include "vmdelay/core/err.h"
 
-#define VD_META_MAX 64     /* --meta options per run */
+#define VD_META_MAX 64	   /* --meta options per run */
 #define VD_META_KEY_MAX 64 /* bytes of a key, with its NUL */
 
 struct vd_meta {
