@@ -92,6 +92,23 @@ expect 2 "no scenario given"
 expect 2 "unknown.scn:3" "$tmp/ok.scn" "$tmp/unknown.scn"
 [ -s "$tmp/out" ] && fail "runs were printed although a scenario is bad"
 
+# Garbage in (random bytes, and shipped scenarios with random bytes spliced in): a message and
+# exit 1 or 2, or a valid parse; never a Python traceback.
+ship=("$root"/testbeds/scenarios/*.scn)
+for ((i = 0; i < 40; i++)); do
+	if ((i % 2)); then
+		head -c $((RANDOM % 600)) /dev/urandom >"$tmp/rand.scn"
+	else
+		f=${ship[i % ${#ship[@]}]}
+		{ head -c $((RANDOM % 300)) "$f"; head -c $((RANDOM % 40)) /dev/urandom; tail -c +$((RANDOM % 300)) "$f"; } >"$tmp/rand.scn"
+	fi
+	"$root/testbeds/scenario.py" "$tmp/rand.scn" >/dev/null 2>"$tmp/rand.err"
+	rc=$?
+	{ ((rc <= 2)) && ! grep -q Traceback "$tmp/rand.err"; } ||
+		{ cp "$tmp/rand.scn" "${TMPDIR:-/tmp}/scenario-crash.scn"; fail "scenario.py crashed (exit $rc) on ${TMPDIR:-/tmp}/scenario-crash.scn: $(tail -n 3 "$tmp/rand.err")"; }
+	((rc == 0)) || [ -s "$tmp/rand.err" ] || fail "scenario.py: exit $rc without a message"
+done
+
 # Every shipped scenario parses, at both sizes.
 n=0
 for s in "$root"/testbeds/scenarios/*.scn; do
