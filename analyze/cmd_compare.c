@@ -29,8 +29,10 @@ static const char usage[] =
     "\n"
     "  --db FILE       the SQLite store written by tping, vmdelay-analyze and testbeds/run\n"
     "  --by KEYS       group runs by these keys, comma-separated, from testbed, scenario,\n"
-    "                  load, label, run (default testbed,scenario,load); a group's value is\n"
-    "                  the median over its runs\n"
+    "                  load, label, run or any run metadata key (--meta KEY=VALUE of the\n"
+    "                  tools; testbeds/run stores scenario.KEY for every scenario key)\n"
+    "                  (default testbed,scenario,load); a group's value is the median over\n"
+    "                  its runs\n"
     "  --metric GLOB   only metrics matching GLOB (e.g. 'delta_*')\n"
     "  --phase PHASE   only results of this phase (rest-pre, load, rest-post, ...)\n"
     "  --csv, --json   one row per group and result instead of the side-by-side table\n"
@@ -71,7 +73,7 @@ static void print_long(struct vd_out *o, const struct vd_compare *c)
 				continue;
 			vd_out_row_begin(o);
 			for (size_t k = 0; k < c->opts.nby; k++)
-				vd_out_str(o, vd_compare_key_name(c->opts.by[k]), c->group_keys[g][k]);
+				vd_out_str(o, vd_compare_by_name(&c->opts, k), c->group_keys[g][k]);
 			vd_out_str(o, "metric", row->metric);
 			vd_out_str(o, "vantage", row->vantage);
 			vd_out_str(o, "phase", row->phase);
@@ -214,6 +216,11 @@ int cmd_compare(int argc, char **argv)
 	if (vd_store_open(db_path, &st, &err)) {
 		fprintf(stderr, "vmdelay-analyze compare: %s\n", err.msg);
 		return VD_EXIT_RUNTIME;
+	}
+	/* a --by key no run has is a usage error, in the format of the others */
+	if (vd_compare_check_by(vd_store_db(st), &opts, &err)) {
+		vd_store_close(st);
+		return vd_cli_usage_error(&cli, "%s", err.msg);
 	}
 	struct vd_compare *cmp;
 	if (vd_compare_query(vd_store_db(st), &opts, &cmp, &err)) {

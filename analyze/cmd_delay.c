@@ -40,7 +40,10 @@ static void usage(FILE *f, const char *prog, const struct analyze_command *comma
 	    "  --csv             one row per probe per vantage point\n"
 	    "  --json            one JSON document (docs/formats/analyze.md)\n"
 	    "  --db FILE         store the run and its results in SQLite FILE\n"
+	    "  --testbed NAME    testbed of the stored run (default \"default\")\n"
 	    "  --label TEXT      label of the stored run\n"
+	    "  --scenario NAME   scenario of the stored run\n"
+	    "  --meta KEY=VALUE  stored with the run (repeatable; compare --by KEY groups on it)\n"
 	    "  --plot DIR        write plot data, a gnuplot script and SVG charts (CDFs, send/recv\n"
 	    "                    PDFs, RTT over time) into DIR; gnuplot draws them when installed\n"
 	    "  -o, --output FILE write the report to FILE instead of stdout\n"
@@ -57,7 +60,19 @@ static void usage(FILE *f, const char *prog, const struct analyze_command *comma
 	fprintf(f, "\nexit status: 0 ok, 1 an input or output failed, 2 usage error\n");
 }
 
-enum { OPT_REST = 256, OPT_ALIGN, OPT_WINDOW, OPT_CSV, OPT_JSON, OPT_DB, OPT_LABEL, OPT_PLOT };
+enum {
+	OPT_REST = 256,
+	OPT_ALIGN,
+	OPT_WINDOW,
+	OPT_CSV,
+	OPT_JSON,
+	OPT_DB,
+	OPT_TESTBED,
+	OPT_LABEL,
+	OPT_SCENARIO,
+	OPT_META,
+	OPT_PLOT
+};
 
 int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 {
@@ -68,7 +83,10 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	    {"csv", no_argument, NULL, OPT_CSV},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"db", required_argument, NULL, OPT_DB},
+	    {"testbed", required_argument, NULL, OPT_TESTBED},
 	    {"label", required_argument, NULL, OPT_LABEL},
+	    {"scenario", required_argument, NULL, OPT_SCENARIO},
+	    {"meta", required_argument, NULL, OPT_META},
 	    {"plot", required_argument, NULL, OPT_PLOT},
 	    {"output", required_argument, NULL, 'o'},
 	    {"keep-going", no_argument, NULL, 'k'},
@@ -79,7 +97,10 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	};
 	const char *prog = "vmdelay-analyze";
 	struct vd_delay_opts dopts = {.align = VD_ALIGN_HULL};
-	const char *db = NULL, *label = NULL, *plot = NULL, *outpath = NULL;
+	const char *db = NULL, *plot = NULL, *outpath = NULL;
+	struct vd_meta_list meta = {.n = 0};
+	struct vd_run_info labels = {.meta = &meta};
+	struct vd_err err = {0};
 	int mode = 0; /* 0 text, 1 csv, 2 json */
 	int keep_going = 0, quiet = 0, c;
 	struct vd_cli cli;
@@ -120,8 +141,18 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		case OPT_DB:
 			db = arg;
 			break;
+		case OPT_TESTBED:
+			labels.testbed = arg;
+			break;
 		case OPT_LABEL:
-			label = arg;
+			labels.label = arg;
+			break;
+		case OPT_SCENARIO:
+			labels.scenario = arg;
+			break;
+		case OPT_META:
+			if (vd_meta_list_add(&meta, arg, &err))
+				return vd_cli_usage_error(&cli, "%s", err.msg);
 			break;
 		case OPT_PLOT:
 			plot = arg;
@@ -140,7 +171,10 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 			return VD_EXIT_OK;
 		}
 	}
-	if (vd_cli_needs(&cli, "--label", label != NULL, "--db", db != NULL))
+	if (vd_cli_needs(&cli, "--testbed", labels.testbed != NULL, "--db", db != NULL) ||
+	    vd_cli_needs(&cli, "--label", labels.label != NULL, "--db", db != NULL) ||
+	    vd_cli_needs(&cli, "--scenario", labels.scenario != NULL, "--db", db != NULL) ||
+	    vd_cli_needs(&cli, "--meta", meta.n != 0, "--db", db != NULL))
 		return cli.status;
 	if (optind >= argc)
 		return vd_cli_usage_error(&cli, "%s",
@@ -153,7 +187,6 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	struct vd_vantage_spec *specs = calloc((size_t)nspec, sizeof(*specs));
 	if (!specs)
 		return VD_EXIT_RUNTIME;
-	struct vd_err err = {0};
 	int rc = VD_EXIT_OK;
 	for (int i = 0; i < nspec; i++)
 		if (vd_vantage_spec_parse(argv[optind + i], &specs[i], &err) < 0) {
@@ -233,7 +266,7 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		rc = VD_EXIT_RUNTIME;
 	if (out != stdout && vd_cli_close_file(prog, out, outpath))
 		rc = VD_EXIT_RUNTIME;
-	if (db && report_db(db, &ctx, argc, argv, label, &err) < 0) {
+	if (db && report_db(db, &ctx, argc, argv, &labels, &err) < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err.msg);
 		rc = VD_EXIT_RUNTIME;
 	}

@@ -44,6 +44,8 @@ static const char usage[] =
     "  --csv, --json        output format (default: text tables)\n"
     "  --db FILE            store the results (and vantage points) as a run in FILE\n"
     "  --testbed NAME, --label TEXT   stored with --db\n"
+    "  --scenario NAME      stored with --db (default \"tcp\")\n"
+    "  --meta KEY=VALUE     stored with --db (repeatable; compare --by KEY groups on it)\n"
     "  --plot DIR           SVG charts and CSV data: histograms, series, seq/time, CDFs\n"
     "  -h, --help, -V, --version\n";
 
@@ -64,6 +66,8 @@ enum {
 	O_DB,
 	O_TESTBED,
 	O_LABEL,
+	O_SCENARIO,
+	O_META,
 	O_PLOT
 };
 
@@ -95,6 +99,8 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 	    {"db", required_argument, NULL, O_DB},
 	    {"testbed", required_argument, NULL, O_TESTBED},
 	    {"label", required_argument, NULL, O_LABEL},
+	    {"scenario", required_argument, NULL, O_SCENARIO},
+	    {"meta", required_argument, NULL, O_META},
 	    {"plot", required_argument, NULL, O_PLOT},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -176,6 +182,15 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 		case O_LABEL:
 			c->label = arg;
 			break;
+		case O_SCENARIO:
+			c->scenario = arg;
+			break;
+		case O_META: {
+			struct vd_err err;
+			if (vd_meta_list_add(&c->meta, arg, &err))
+				return vd_cli_usage_error(cli, "%s", err.msg);
+			break;
+		}
 		case O_PLOT:
 			c->plot_dir = arg;
 			break;
@@ -185,8 +200,11 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 		return -1;
 	if (c->run_id_in && !c->transfers_path)
 		return vd_cli_usage_error(cli, "%s", "--run goes with --transfers");
-	if ((c->testbed || c->label) && !c->db_path)
-		return vd_cli_usage_error(cli, "%s", "--testbed and --label go with --db");
+	if (vd_cli_needs(cli, "--testbed", c->testbed != NULL, "--db", c->db_path != NULL) ||
+	    vd_cli_needs(cli, "--label", c->label != NULL, "--db", c->db_path != NULL) ||
+	    vd_cli_needs(cli, "--scenario", c->scenario != NULL, "--db", c->db_path != NULL) ||
+	    vd_cli_needs(cli, "--meta", c->meta.n != 0, "--db", c->db_path != NULL))
+		return -1;
 	if (optind >= argc && !c->transfers_path)
 		return vd_cli_usage_error(cli, "%s", "no trace given");
 	if (argc - optind > TCP_MAX_VANTAGE)

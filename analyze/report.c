@@ -394,7 +394,7 @@ static int db_vantage(struct vd_store *st, int64_t run, const struct vd_vantage 
 }
 
 int report_db(const char *path, const struct report_ctx *c, int argc, char **argv,
-	      const char *label, struct vd_err *err)
+	      const struct vd_run_info *labels, struct vd_err *err)
 {
 	const struct vd_delay *d = c->d;
 	struct vd_store *st;
@@ -418,11 +418,11 @@ int report_db(const char *path, const struct report_ctx *c, int argc, char **arg
 		vd_store_close(st);
 		return vd_err_set(err, "out of memory");
 	}
-	struct vd_run_info info = {.tool = "vmdelay-analyze",
-				   .label = label,
-				   .command_line = cmd,
-				   .params_json = params,
-				   .start_ns = vd_now(CLOCK_REALTIME)};
+	struct vd_run_info info = *labels;
+	info.tool = "vmdelay-analyze";
+	info.command_line = cmd;
+	info.params_json = params;
+	info.start_ns = vd_now(CLOCK_REALTIME);
 	int64_t run;
 	int phases[VD_PHASE__COUNT + 1];
 	size_t nph = vd_delay_phases(d, phases);

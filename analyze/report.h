@@ -7,6 +7,7 @@
 
 #include "vmdelay/delay/delay.h"
 #include "vmdelay/core/err.h"
+#include "vmdelay/store/store.h"
 
 struct report_ctx {
 	const struct vd_delay *d;
@@ -17,9 +18,10 @@ struct report_ctx {
 int report_text(FILE *f, const struct report_ctx *c);
 int report_csv(FILE *f, const struct report_ctx *c);
 int report_json(FILE *f, const struct report_ctx *c);
-/* Stores the run, its vantage points and results in the database at path. */
+/* Stores the run, its vantage points and results in the database at path, labelled with
+ * labels' testbed, label, scenario and meta (its other fields are filled in here). */
 int report_db(const char *path, const struct report_ctx *c, int argc, char **argv,
-	      const char *label, struct vd_err *err);
+	      const struct vd_run_info *labels, struct vd_err *err);
 /* --plot DIR (report_plot.c): writes into dir (created) the data files and analyze.gp, a gnuplot
  * script drawing rtt_cdf.svg, rtt_time.svg, delta_cdf.svg and send_recv_pdf.svg from them; runs
  * gnuplot when installed, else writes the same charts with lib/out/plot_svg.c. The gnuplot program

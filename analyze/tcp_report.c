@@ -752,7 +752,8 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 		struct vd_run_info info = {.tool = "vmdelay-analyze",
 					   .testbed = c->testbed,
 					   .label = c->label,
-					   .scenario = "tcp",
+					   .scenario = c->scenario ? c->scenario : "tcp",
+					   .meta = &c->meta,
 					   .command_line = c->command_line,
 					   .start_ns = vd_now(CLOCK_REALTIME)};
 		if (vd_store_open(c->db_path, &s.st, err) ||

@@ -11,6 +11,7 @@
 #include "vmdelay/match/pktmatch.h"
 #include "vmdelay/tcp/tcpan.h"
 #include "vmdelay/tcp/transfer.h"
+#include "vmdelay/store/run_meta.h"
 
 #define TCP_MAX_VANTAGE 32
 
@@ -34,7 +35,8 @@ struct tcp_ctx {
 	double xc_factor;
 	size_t max_flows;
 	enum vd_out_mode mode;
-	const char *plot_dir, *db_path, *testbed, *label, *transfers_path;
+	const char *plot_dir, *db_path, *testbed, *label, *scenario, *transfers_path;
+	struct vd_meta_list meta; /* --meta KEY=VALUE */
 	int64_t run_id_in;
 	char *command_line;
 	/* state */

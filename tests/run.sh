@@ -10,7 +10,7 @@
 # VMDELAY_SHARED (../shared), VMDELAY_ROOT (the checkout).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 export VMDELAY_ROOT="$root"
 export VMDELAY_BIN="${VMDELAY_BIN:-$root/build/asan/bin}"
 export VMDELAY_RELEASE_BIN="${VMDELAY_RELEASE_BIN:-$root/build/release/bin}"
@@ -45,7 +45,8 @@ run_unit() {
 	local t
 	for t in build/asan/tests/test_*; do
 		[ -x "$t" ] || continue
-		local name="unit/$(basename "$t")" log="$log_dir/$(basename "$t").log"
+		local name log
+		name="unit/$(basename "$t")" log="$log_dir/$(basename "$t").log"
 		timeout 300 "$t" >"$log" 2>&1
 		record "$name" $? "$log"
 	done
@@ -55,7 +56,8 @@ run_e2e() { # glob
 	local t
 	for t in tests/e2e/$1; do
 		[ -f "$t" ] || continue
-		local name="e2e/$(basename "$t" .sh)" log="$log_dir/e2e-$(basename "$t" .sh).log"
+		local name log
+		name="e2e/$(basename "$t" .sh)" log="$log_dir/e2e-$(basename "$t" .sh).log"
 		local limit=600
 		grep -q '^# timeout:' "$t" && limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t")
 		timeout --kill-after=10 "$limit" bash "$t" >"$log" 2>&1

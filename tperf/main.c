@@ -17,7 +17,8 @@
 static const char usage[] =
     "usage: tperf sink [-p PORT] [-B ADDR] [-c N] [-t TIME] [--csv|--json] [-o FILE]\n"
     "       tperf send HOST [-p PORT] (-n BYTES | -r COUNTxSIZE) [-m MSGSIZE] [--mss N]\n"
-    "                  [-t TIME] [--csv|--json] [-o FILE] [--db FILE --testbed NAME --label TEXT]\n"
+    "                  [-t TIME] [--csv|--json] [-o FILE] [--db FILE --testbed NAME --label TEXT\n"
+    "                  --scenario NAME --meta KEY=VALUE...]\n"
     "  -p, --port PORT      TCP port (default 5001)\n"
     "  -B, --bind ADDR      sink: listen on ADDR (default: every IPv6 and IPv4 address)\n"
     "  -c, --connections N  sink: exit after N connections\n"
@@ -31,6 +32,8 @@ static const char usage[] =
     "      --db FILE        send: store the run and its transfers in the SQLite FILE\n"
     "      --testbed NAME   testbed name stored with the run (default \"default\")\n"
     "      --label TEXT     free text stored with the run\n"
+    "      --scenario NAME  scenario name stored with the run\n"
+    "      --meta KEY=VALUE stored with the run (repeatable)\n"
     "  -h, --help, -V, --version\n"
     "exit: 0 every transfer completed, 1 runtime error (refused, reset, timeout), 2 usage\n";
 
@@ -39,14 +42,15 @@ static const char usage[] =
 
 struct args {
 	int is_sink;
-	const char *host, *port, *bind_addr, *out_path, *db_path, *testbed, *label;
+	const char *host, *port, *bind_addr, *out_path, *db_path, *testbed, *label, *scenario;
+	struct vd_meta_list meta;
 	uint64_t bytes, count, msg_size, conns;
 	int mss;
 	vd_ns limit;
 	enum vd_out_mode mode;
 };
 
-enum { OPT_CSV = 256, OPT_JSON, OPT_MSS, OPT_DB, OPT_TESTBED, OPT_LABEL };
+enum { OPT_CSV = 256, OPT_JSON, OPT_MSS, OPT_DB, OPT_TESTBED, OPT_LABEL, OPT_SCENARIO, OPT_META };
 
 /* The options only one side takes: refused by name on the other. */
 static const struct {
@@ -54,7 +58,8 @@ static const struct {
 	int sink; /* 1: a sink option, 0: a sender option */
 } side_opts[] = {
 	{ 'B', 1 },    { 'c', 1 },    { 'n', 0 },	   { 'r', 0 },	       { 'm', 0 },
-	{ OPT_MSS, 0 }, { OPT_DB, 0 }, { OPT_TESTBED, 0 }, { OPT_LABEL, 0 },
+	{ OPT_MSS, 0 }, { OPT_DB, 0 }, { OPT_TESTBED, 0 }, { OPT_LABEL, 0 }, { OPT_SCENARIO, 0 },
+	{ OPT_META, 0 },
 };
 
 enum { PARSE_RUN = -1 };
@@ -77,6 +82,8 @@ static int parse(int argc, char **argv, struct args *c)
 	    {"db", required_argument, NULL, OPT_DB},
 	    {"testbed", required_argument, NULL, OPT_TESTBED},
 	    {"label", required_argument, NULL, OPT_LABEL},
+	    {"scenario", required_argument, NULL, OPT_SCENARIO},
+	    {"meta", required_argument, NULL, OPT_META},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -173,6 +180,15 @@ static int parse(int argc, char **argv, struct args *c)
 		case OPT_LABEL:
 			c->label = arg;
 			break;
+		case OPT_SCENARIO:
+			c->scenario = arg;
+			break;
+		case OPT_META: {
+			struct vd_err err;
+			if (vd_meta_list_add(&c->meta, arg, &err))
+				return vd_cli_usage_error(&cli, "%s", err.msg);
+			break;
+		}
 		}
 	}
 	if (vd_cli_exclusive(&cli, "--csv", csv, "--json", json) ||
@@ -192,8 +208,11 @@ static int parse(int argc, char **argv, struct args *c)
 		return vd_cli_usage_error(&cli, "send: unexpected argument '%s'", argv[optind]);
 	if (!c->bytes)
 		return vd_cli_usage_error(&cli, "%s", "send: -n BYTES or -r COUNTxSIZE is needed");
-	if ((c->testbed || c->label) && !c->db_path)
-		return vd_cli_usage_error(&cli, "%s", "--testbed and --label go with --db");
+	if (vd_cli_needs(&cli, "--testbed", c->testbed != NULL, "--db", c->db_path != NULL) ||
+	    vd_cli_needs(&cli, "--label", c->label != NULL, "--db", c->db_path != NULL) ||
+	    vd_cli_needs(&cli, "--scenario", c->scenario != NULL, "--db", c->db_path != NULL) ||
+	    vd_cli_needs(&cli, "--meta", c->meta.n != 0, "--db", c->db_path != NULL))
+		return cli.status;
 	if (c->limit == VD_NS_NONE)
 		c->limit = 60 * VD_NS_PER_SEC;
 	return PARSE_RUN;
@@ -257,6 +276,8 @@ static int run_send(struct args *c, struct vd_out *out, int argc, char **argv)
 		struct vd_run_info info = {.tool = "tperf",
 					   .testbed = c->testbed,
 					   .label = c->label,
+					   .scenario = c->scenario,
+					   .meta = &c->meta,
 					   .command_line = cmdline,
 					   .params_json = params,
 					   .start_ns = vd_now(CLOCK_REALTIME)};

@@ -17,6 +17,8 @@ enum {
 	OPT_DB,
 	OPT_TESTBED,
 	OPT_LABEL,
+	OPT_SCENARIO,
+	OPT_META,
 	OPT_NO_TSTAMP,
 	OPT_TX_WAIT,
 };
@@ -38,6 +40,8 @@ static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "testbed", required_argument, NULL, OPT_TESTBED },
 	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "scenario", required_argument, NULL, OPT_SCENARIO },
+	{ "meta", required_argument, NULL, OPT_META },
 	{ "no-timestamps", no_argument, NULL, OPT_NO_TSTAMP },
 	{ "tx-wait", required_argument, NULL, OPT_TX_WAIT },
 	{ "help", no_argument, NULL, 'h' },
@@ -66,6 +70,8 @@ static const char usage[] =
     "      --db FILE        store the run in this SQLite database\n"
     "      --testbed NAME   testbed the run belongs to (with --db)\n"
     "      --label TEXT     free-text label of the run (with --db)\n"
+    "      --scenario NAME  scenario the run belongs to (with --db)\n"
+    "      --meta KEY=VALUE store this with the run (with --db; repeatable)\n"
     "      --tx-wait SEC    wait for TX timestamps after a reply (default 0.05)\n"
     "      --no-timestamps  no SO_TIMESTAMPING (to measure its cost)\n"
     "  -h, --help           this help\n"
@@ -179,6 +185,17 @@ int tping_options_parse(struct vd_cli *cli, int argc, char **argv, int privilege
 		case OPT_NO_TSTAMP:
 			o->no_tstamp = 1;
 			break;
+		case OPT_SCENARIO:
+			if (!*arg)
+				return bad(cli, "option '%s': empty value", name);
+			o->scenario = arg;
+			break;
+		case OPT_META: {
+			struct vd_err err;
+			if (vd_meta_list_add(&o->meta, arg, &err))
+				return bad(cli, "%s", err.msg);
+			break;
+		}
 		}
 	}
 	if (vd_cli_exclusive(cli, "-4", four, "-6", six) ||
@@ -186,7 +203,9 @@ int tping_options_parse(struct vd_cli *cli, int argc, char **argv, int privilege
 	    /* without timestamps there is none to wait for */
 	    vd_cli_exclusive(cli, "--no-timestamps", o->no_tstamp, "--tx-wait", tx_wait) ||
 	    vd_cli_needs(cli, "--testbed", o->testbed != NULL, "--db", o->db != NULL) ||
-	    vd_cli_needs(cli, "--label", o->label != NULL, "--db", o->db != NULL))
+	    vd_cli_needs(cli, "--label", o->label != NULL, "--db", o->db != NULL) ||
+	    vd_cli_needs(cli, "--scenario", o->scenario != NULL, "--db", o->db != NULL) ||
+	    vd_cli_needs(cli, "--meta", o->meta.n != 0, "--db", o->db != NULL))
 		return TPING_OPTS_EXIT;
 	o->machine = csv || json;
 	o->out_mode = csv ? VD_OUT_CSV : json ? VD_OUT_JSON : VD_OUT_TEXT;

@@ -8,6 +8,7 @@
 #include "vmdelay/core/cli.h"
 #include "vmdelay/out/output.h"
 #include "vmdelay/core/vdtime.h"
+#include "vmdelay/store/run_meta.h"
 
 /* iputils refuses intervals below 2 ms to users who are not root. */
 #define TPING_MIN_USER_INTERVAL (2 * VD_NS_PER_MS)
@@ -31,6 +32,8 @@ struct tping_opts {
 	const char *db;        /* --db */
 	const char *testbed;   /* --testbed */
 	const char *label;     /* --label */
+	const char *scenario;  /* --scenario */
+	struct vd_meta_list meta; /* --meta KEY=VALUE, repeatable */
 	int no_tstamp;         /* --no-timestamps: plain sockets, to measure what stamping costs */
 	vd_ns tx_wait;         /* --tx-wait: how long to wait for TX timestamps after a reply */
 	char *command_line;    /* argv joined by spaces (malloc'd) */

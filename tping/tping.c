@@ -174,7 +174,8 @@ int tping_store_run(struct vd_store *st, const struct tping_opts *o, const struc
 {
 	char *params = params_json(o, s);
 	struct vd_run_info info = { .tool = "tping", .testbed = o->testbed, .label = o->label,
-				    .scenario = NULL, .command_line = o->command_line,
+				    .scenario = o->scenario, .meta = &o->meta,
+				    .command_line = o->command_line,
 				    .params_json = params, .start_ns = r->start_real };
 	int64_t run_id;
 	int rc = vd_store_begin_run(st, &info, &run_id, err);

@@ -16,7 +16,7 @@
 
 static const char *const key_names[VD_CMP__COUNT] = {
 	[VD_CMP_TESTBED] = "testbed", [VD_CMP_SCENARIO] = "scenario", [VD_CMP_LOAD] = "load",
-	[VD_CMP_LABEL] = "label",     [VD_CMP_RUN] = "run",
+	[VD_CMP_LABEL] = "label",     [VD_CMP_RUN] = "run",         [VD_CMP_META] = "meta",
 };
 
 /* The SQL expression giving each key's value for run r (testbed t). */
@@ -28,11 +28,17 @@ static const char *const key_sql[VD_CMP__COUNT] = {
 			" THEN json_extract(r.params, '$.load') END, '')",
 	[VD_CMP_LABEL] = "COALESCE(r.label, '')",
 	[VD_CMP_RUN] = "CAST(r.id AS TEXT)",
+	[VD_CMP_META] = NULL, /* meta_sql */
 };
 
 const char *vd_compare_key_name(enum vd_compare_key k)
 {
 	return (k >= 0 && k < VD_CMP__COUNT) ? key_names[k] : "?";
+}
+
+const char *vd_compare_by_name(const struct vd_compare_opts *opts, size_t i)
+{
+	return opts->by[i] == VD_CMP_META ? opts->meta_key[i] : vd_compare_key_name(opts->by[i]);
 }
 
 int vd_compare_parse_by(const char *spec, struct vd_compare_opts *opts, struct vd_err *err)
@@ -42,18 +48,29 @@ int vd_compare_parse_by(const char *spec, struct vd_compare_opts *opts, struct v
 	while (*p) {
 		size_t len = strcspn(p, ",");
 		int found = -1;
-		for (int k = 0; k < VD_CMP__COUNT; k++)
+		for (int k = 0; k < VD_CMP_META; k++)
 			if (strlen(key_names[k]) == len && strncmp(p, key_names[k], len) == 0)
 				found = k;
-		if (found < 0)
-			return vd_err_set(err,
-					  "--by: unknown key '%.*s' (testbed, scenario, load, label, run)",
-					  (int)len, p);
+		if (found < 0) {
+			if (!vd_meta_key_valid(p, len))
+				return vd_err_set(err,
+						  "--by: bad key '%.*s' (testbed, scenario, load, label, run or "
+						  "a metadata key: letters, digits, '.', '_', '-')",
+						  (int)len, p);
+			found = VD_CMP_META;
+		}
 		for (size_t i = 0; i < opts->nby; i++)
-			if (opts->by[i] == (enum vd_compare_key)found)
-				return vd_err_set(err, "--by: '%s' given twice", key_names[found]);
+			if (opts->by[i] == (enum vd_compare_key)found &&
+			    (found != VD_CMP_META || (strlen(opts->meta_key[i]) == len &&
+						      strncmp(opts->meta_key[i], p, len) == 0)))
+				return vd_err_set(err, "--by: '%.*s' given twice", (int)len, p);
 		if (opts->nby == VD_COMPARE_MAX_BY)
 			return vd_err_set(err, "--by: at most %d keys", VD_COMPARE_MAX_BY);
+		opts->meta_key[opts->nby][0] = '\0';
+		if (found == VD_CMP_META) {
+			memcpy(opts->meta_key[opts->nby], p, len);
+			opts->meta_key[opts->nby][len] = '\0';
+		}
 		opts->by[opts->nby++] = (enum vd_compare_key)found;
 		p += len;
 		if (*p == ',') {
@@ -197,17 +214,56 @@ static int aggregate(struct builder *b)
 	return 0;
 }
 
+/* A --by metadata key some stored run has; -1 with a message otherwise. */
+static int meta_key_stored(struct sqlite3 *db, const char *key, struct vd_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM run_meta WHERE key = ? LIMIT 1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return vd_err_set(err, "%s: not a vmdelay database: %s",
+				  sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return vd_err_set(err, "%s: cannot read run metadata: %s",
+				  sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
+	return vd_err_set(err,
+			  "--by: no stored run has the key '%s' (testbed, scenario, load, label, run or "
+			  "a --meta key)",
+			  key);
+}
+
+int vd_compare_check_by(struct sqlite3 *db, const struct vd_compare_opts *opts, struct vd_err *err)
+{
+	for (size_t k = 0; k < opts->nby; k++)
+		if (opts->by[k] == VD_CMP_META && meta_key_stored(db, opts->meta_key[k], err))
+			return -1;
+	return 0;
+}
+
 int vd_compare_query(struct sqlite3 *db, const struct vd_compare_opts *opts, struct vd_compare **out,
 		     struct vd_err *err)
 {
 	*out = NULL;
 	if (opts->nby == 0 || opts->nby > VD_COMPARE_MAX_BY)
 		return vd_err_set(err, "compare: between 1 and %d grouping keys", VD_COMPARE_MAX_BY);
-	char sql[2048];
+	char sql[4096];
 	size_t len = (size_t)snprintf(sql, sizeof(sql), "SELECT r.id");
-	for (size_t k = 0; k < opts->nby; k++)
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", %s", key_sql[opts->by[k]]);
-	len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+	for (size_t k = 0; k < opts->nby && len < sizeof(sql); k++) {
+		if (opts->by[k] == VD_CMP_META) /* the key is bound as parameter 3 + k */
+			len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+						", COALESCE((SELECT m.value FROM run_meta m WHERE"
+						" m.run_id = r.id AND m.key = ?%zu), '')",
+						3 + k);
+		else
+			len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", %s",
+						key_sql[opts->by[k]]);
+	}
+	if (len < sizeof(sql))
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
 				", res.metric, res.vantage, res.phase, res.direction, res.stat,"
 				" res.value FROM results res JOIN runs r ON r.id = res.run_id"
 				" JOIN testbeds t ON t.id = r.testbed_id"
@@ -225,6 +281,9 @@ int vd_compare_query(struct sqlite3 *db, const struct vd_compare_opts *opts, str
 		sqlite3_bind_text(s, 1, opts->metric, -1, SQLITE_STATIC);
 	if (opts->phase)
 		sqlite3_bind_text(s, 2, opts->phase, -1, SQLITE_STATIC);
+	for (size_t k = 0; k < opts->nby; k++)
+		if (opts->by[k] == VD_CMP_META)
+			sqlite3_bind_text(s, 3 + (int)k, opts->meta_key[k], -1, SQLITE_STATIC);
 
 	struct builder b = { 0 };
 	b.c = calloc(1, sizeof(*b.c));

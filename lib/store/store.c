@@ -224,6 +224,10 @@ int vd_store_begin_run(struct vd_store *st, const struct vd_run_info *info, int6
 	if (step_done(st, s, err, "cannot insert run"))
 		goto fail;
 	*run_id = sqlite3_last_insert_rowid(st->db);
+	for (size_t i = 0; info->meta && i < info->meta->n; i++)
+		if (vd_store_add_meta(st, *run_id, info->meta->item[i].key, info->meta->item[i].value,
+				      err))
+			goto fail;
 	return 0;
 fail:
 	vd_store_abort_run(st);

@@ -34,8 +34,8 @@ while getopts 'o:k:m:f:Mh' opt; do
 done
 [ -n "$out" ] || { echo "mkinitramfs.sh: missing -o OUT.cpio.gz" >&2; exit 2; }
 if [ -z "$kver" ]; then
-	# The newest installed Debian kernel (the host's own kernel may have no modules at all).
-	kver=$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort -V | tail -n 1)
+	# The guests' kernel (the host's own kernel may have no modules at all).
+	kver=$("$here/kernel.sh") || exit 1
 fi
 moddir=/lib/modules/$kver
 [ -f "$moddir/modules.dep" ] || { echo "mkinitramfs.sh: no $moddir/modules.dep (kernel '$kver')" >&2; exit 1; }

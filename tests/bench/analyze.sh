@@ -18,7 +18,7 @@ ${CC:-cc} -O2 -o "$tmp/gen" "$root/tests/golden/gen_probes.c" -lm
 ${CC:-cc} -std=gnu11 -O2 -I"$root/include" -o "$tmp/readers_bench" "$root/tests/bench/readers_bench.c" \
 	"$lib" -lpcap
 "$tmp/gen" "$tmp" "$probes" 1
-pkts=$(("$tmp/readers_bench" libpcap "$tmp/wire.pcap") | cut -d' ' -f1)
+pkts=$( ("$tmp/readers_bench" libpcap "$tmp/wire.pcap") | cut -d' ' -f1)
 
 # best of $runs: "cpu_seconds wall_seconds maxrss_kb" (cpu = user + sys: on a shared machine
 # the wall clock mostly measures the neighbours)
@@ -39,7 +39,7 @@ read -r base_c base_w base_rss <<<"$(timed "$tmp/readers_bench" libpcap "$tmp/wi
 read -r one_c one_w one_rss <<<"$(timed "$bin/vmdelay-analyze" -q --json "$tmp/wire.pcap")"
 read -r four_c four_w four_rss <<<"$(timed "$bin/vmdelay-analyze" -q --json wire:peer="$tmp/wire.pcap" \
 	bridge:host="$tmp/bridge.pcap" kernel:vm="$tmp/tping.csv#kernel" user:vm="$tmp/tping.csv#user")"
-all4=$((pkts + $(("$tmp/readers_bench" libpcap "$tmp/bridge.pcap") | cut -d' ' -f1) + 2 * probes))
+all4=$((pkts + $( ("$tmp/readers_bench" libpcap "$tmp/bridge.pcap") | cut -d' ' -f1) + 2 * probes))
 base=$(pps "$pkts" "$base_c")
 printf '%-48s %12s %8s %12s %10s\n' "($pkts packets, best of $runs)" "packets/cpu-s" "ratio" "packets/s" "peak RSS"
 row() { # name records cpu wall rss_kb

@@ -11,9 +11,7 @@ cd "$root" || exit 1
 rounds=${1:-3} kb=${2:-2048}
 skip() { echo "tcpmon bench: skipped: $*"; exit 0; }
 command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64"
-kver=$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort -V | while read -r v; do
-	[ -r "/boot/vmlinuz-$v" ] && [ -d "/lib/modules/$v/build" ] && echo "$v"; done | tail -n 1)
-[ -n "$kver" ] || skip "no kernel image with headers"
+kver=$(testbeds/qemu/kernel.sh --headers 2>/dev/null) || skip "no kernel image with headers"
 export VDQ_KERNEL=/boot/vmlinuz-$kver
 bin=${VMDELAY_BIN:-$root/build/release/bin}
 [ -x "$bin/tcpmon" ] || skip "no $bin/tcpmon (make)"

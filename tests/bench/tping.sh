@@ -50,7 +50,7 @@ awk -v a="$best" -v b="$ping_rate" 'BEGIN { printf "ratio tping / ping -f: %.2f\
 # Cost of timestamping: CPU time per probe at the same rate, stamps on and off (3 runs each,
 # the median kept).
 cpu_per_probe() { # extra args...
-	for k in 1 2 3; do
+	for _ in 1 2 3; do
 		ip netns exec "$S" "$TP" -q -c "$N" -i 100us -W 1 "$@" "$V4" 2>&1 |
 			sed -n 's/.*cpu \([0-9.]*\) us\/probe.*/\1/p'
 	done | sort -n | sed -n 2p

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 120
 # Bad input gives a clear error and the documented exit code, never a crash (sanitized binary):
 # missing, empty, truncated and non-ICMP files exit 1 naming the file; bad NAME=PATH specs and

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 60
 # Golden test: a synthetic four-vantage-point run (tests/golden/analyze_synth, made by
 # `gen_probes DIR 40 3` from tests/golden/gen_probes.c, truth.csv removed) in, the JSON report

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 180
 # --plot DIR: the data files hold the same numbers as --csv (per vantage point: probe, request
 # time, RTT; per layer: the sorted ΔRTT / send / receive delays as CDFs; send/receive histograms

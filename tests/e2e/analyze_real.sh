@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 300
 # vmdelay-analyze on the shared real captures with ICMP echo: every pair and RTT equal to what
 # tshark gives in expected/ (frame numbers, id, seq, RTT to the microsecond) and the same counts

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 120
 # Two vantage points built from one real capture: the same file twice gives Δ = 0 on one clock and,
 # on two clock labels with a shifted copy, an alignment offset equal to the shift and Δ = 0; a

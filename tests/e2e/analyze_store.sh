@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 120
 # --db stores the run, its vantage points and results in SQLite (read back with sqlite3);
 # --plot writes the SVG charts (our own writer: gnuplot is tested in analyze_plot.sh); -o writes

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 300
 # Synthetic run from tests/golden/gen_probes.c with known truth: wire (clock peer), bridge (clock
 # host: +1 ms, 20 ppm), guest kernel and user from tping CSV (clock vm: +3 ms, 50 ppm), heavy-tailed

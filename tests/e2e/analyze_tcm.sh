@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 300
 # tcpmon record files as vantage points: a synthetic .tcm (tests/golden/tcm_synth.c, written
 # with lib/tcmrec's writer) with known times at every layer. `#*` gives one vantage point per

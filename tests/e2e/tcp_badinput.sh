@@ -90,7 +90,9 @@ tp 2 "-n BYTES or -r COUNTxSIZE is needed" send 127.0.0.1
 tp 2 "-r 10: expected COUNTxSIZE" send 127.0.0.1 -r 10
 tp 2 "-p 70000: a port is 1..65535" send 127.0.0.1 -n 1K -p 70000
 tp 2 "-c 0: expected a positive count" sink -c 0
-tp 2 "--testbed and --label go with --db" send 127.0.0.1 -n 1K --label x
+tp 2 "option '--label' needs '--db'" send 127.0.0.1 -n 1K --label x
+tp 2 "option '--meta' needs '--db'" send 127.0.0.1 -n 1K --meta k=v
+tp 2 "sink: '--scenario' is a sender option" sink --scenario s
 tp 0 "usage: tperf sink" --help
 tp 0 "tperf 0.1.0" --version
 tp 2 "^Try 'tperf --help'" send 127.0.0.1 -n 1K --bogus

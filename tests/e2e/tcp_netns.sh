@@ -63,7 +63,7 @@ wait_for "$TMP/tdb.err" "listening on" 10 || fail "tcpdump (receiver side) did n
 
 ip netns exec "$B" "$BIN/tperf" sink -p 5001 -c 100 -t 120 --csv -o "$TMP/sink.csv" 2>"$TMP/sink.err" &
 sink=$!
-pids+=($sink)
+pids+=("$sink")
 wait_for "$TMP/sink.err" "listening on" 10 || fail "sink did not start: $(cat "$TMP/sink.err")"
 
 ip netns exec "$A" "$BIN/tperf" send 10.99.0.2 -p 5001 -r 100x100KB -m 16K -t 120 --csv \
@@ -137,7 +137,7 @@ n=$(sqlite3 "$TMP/run.db" "SELECT count(*) FROM results r JOIN runs u ON u.id = 
 # IPv6
 ip netns exec "$B" "$BIN/tperf" sink -B fd00:99::2 -p 5002 -c 1 -t 30 2>"$TMP/sink6.err" >/dev/null &
 sink=$!
-pids+=($sink)
+pids+=("$sink")
 wait_for "$TMP/sink6.err" "listening on" 10 || fail "IPv6 sink did not start"
 ip netns exec "$A" "$BIN/tperf" send fd00:99::2 -p 5002 -n 1M --json -t 30 >"$TMP/send6.json" \
 	2>"$TMP/send6.err" || fail "IPv6 transfer failed: $(cat "$TMP/send6.err")"
@@ -154,7 +154,7 @@ grep -q "connection refused" "$TMP/refused.err" || fail "refused: message: $(cat
 # reset: the sink is killed (SIGKILL) in the middle of a long transfer
 ip netns exec "$B" "$BIN/tperf" sink -p 5003 -c 1 -t 30 2>"$TMP/sink7.err" >/dev/null &
 sink=$!
-pids+=($sink)
+pids+=("$sink")
 wait_for "$TMP/sink7.err" "listening on" 10 || fail "sink (reset) did not start"
 (sleep 0.5; kill -9 "$sink") &
 ip netns exec "$A" "$BIN/tperf" send 10.99.0.2 -p 5003 -n 16G -t 30 >/dev/null 2>"$TMP/reset.err"

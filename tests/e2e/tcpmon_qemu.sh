@@ -15,9 +15,7 @@ skip() { echo "tcpmon_qemu: SKIP: $*" >&2; exit 77; }
 die() { echo "tcpmon_qemu: FAIL: $*" >&2; exit 1; }
 
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed (qemu-system-x86)"
-kver=$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort -V | while read -r v; do
-	[ -r "/boot/vmlinuz-$v" ] && [ -d "/lib/modules/$v/build" ] && echo "$v"; done | tail -n 1)
-[ -n "$kver" ] || skip "no kernel image /boot/vmlinuz-V with headers /lib/modules/V/build (linux-image-amd64, linux-headers-amd64)"
+kver=$(testbeds/qemu/kernel.sh --headers 2>/dev/null) || skip "no kernel image /boot/vmlinuz-V with headers /lib/modules/V/build (linux-image-amd64, linux-headers-amd64)"
 export VDQ_KERNEL=/boot/vmlinuz-$kver
 bin=${VMDELAY_RELEASE_BIN:-$root/build/release/bin}
 [ -x "$bin/tcpmon" ] || bin=${VMDELAY_BIN:-$root/build/asan/bin}

@@ -1,7 +1,9 @@
+#!/usr/bin/env bash
 # timeout: 120
 # vmdelay-analyze compare as a user runs it: a store with runs of two testbeds (filled with the
 # sqlite3 CLI after vmdelay made the schema), the side-by-side table, CSV, JSON and --plot; bad
-# --by, a missing database and one that is not SQLite.
+# --by, a missing database and one that is not SQLite; runs labelled with --testbed, --scenario and
+# --meta and compared by a metadata key.
 set -u
 bin=${VMDELAY_BIN:-build/asan/bin}
 an=$bin/vmdelay-analyze
@@ -54,9 +56,44 @@ fi
 [ -s "$tmp/plots/compare.dat" ] && [ -s "$tmp/plots/compare.gp" ] || fail "plot: no data or script"
 grep -q 'netns/whiteaker/cpu' "$tmp/plots/compare.dat" || fail "plot data: no group names"
 
+# A key no stored run has (a typo) and a malformed one: usage errors naming the key.
 "$an" compare --db "$db" --by testbed,flavour >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] || fail "bad --by: exit code"
 grep -q "flavour" "$tmp/err" || fail "bad --by: message does not name the key"
+"$an" compare --db "$db" --by 'test bed' >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "test bed" "$tmp/err" || fail "malformed --by key: $(cat "$tmp/err")"
+
+# Runs labelled by the tool itself (--testbed, --scenario, --meta), grouped by a metadata key.
+g=${VMDELAY_ROOT:-.}/tests/golden/analyze_synth
+specs=("wire:peer=$g/wire.pcap" "bridge:host=$g/bridge.pcap" "guest:vm=$g/tping.csv")
+for nic in e1000 virtio e1000; do
+	"$an" -q --db "$tmp/m.db" --testbed lab --scenario synth --label "nic $nic" \
+		--meta "scenario.nic=$nic" --meta note=x=y "${specs[@]}" >/dev/null 2>"$tmp/err" ||
+		fail "analyze --meta: exit $? $(cat "$tmp/err")"
+done
+[ "$(sqlite3 -batch -noheader "$tmp/m.db" "SELECT group_concat(t.name || '/' || r.scenario || '/' ||
+	(SELECT value FROM run_meta WHERE run_id = r.id AND key = 'scenario.nic') || '/' ||
+	(SELECT value FROM run_meta WHERE run_id = r.id AND key = 'note'), ' ')
+	FROM runs r JOIN testbeds t ON t.id = r.testbed_id")" = "lab/synth/e1000/x=y lab/synth/virtio/x=y lab/synth/e1000/x=y" ] ||
+	fail "analyze --testbed/--scenario/--meta not stored"
+"$an" compare --db "$tmp/m.db" --by scenario.nic --csv >"$tmp/nic.csv" || fail "compare --by scenario.nic: exit $?"
+head -n 1 "$tmp/nic.csv" | grep -q '^scenario.nic,metric,' || fail "compare --by scenario.nic: header"
+[ "$(cut -d, -f1 "$tmp/nic.csv" | sed 1d | sort -u | tr '\n' ' ')" = "e1000 virtio " ] ||
+	fail "compare --by scenario.nic: groups $(cut -d, -f1 "$tmp/nic.csv" | sort -u | tr '\n' ' ')"
+grep -q '^e1000,total,.*,2,' "$tmp/nic.csv" || fail "compare --by scenario.nic: e1000 has 2 runs"
+rm -f "$tmp/m.db"
+"$an" -q --db "$tmp/m.db" --meta run=1 >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] || fail "--meta without a vantage point: exit code"
+"$an" -q --meta flavour=a "$tmp/x.pcap" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q -- '--db' "$tmp/err" || fail "--meta without --db: $(cat "$tmp/err")"
+"$an" -q --db "$tmp/m.db" --meta novalue "$tmp/x.pcap" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q -- "--meta: expected KEY=VALUE, got 'novalue'" "$tmp/err" ||
+	fail "--meta without '=': $(cat "$tmp/err")"
+[ -e "$tmp/m.db" ] && fail "a bad --meta created the store"
+"$bin/tping" --meta a=b 127.0.0.1 >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q -- "'--meta' needs '--db'" "$tmp/err" || fail "tping --meta without --db: $(cat "$tmp/err")"
+"$bin/tperf" send 127.0.0.1 -n 1K --meta 'a b=c' --db "$tmp/m.db" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q -- "--meta: bad key 'a b'" "$tmp/err" || fail "tperf bad --meta key: $(cat "$tmp/err")"
 "$an" compare >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] && grep -q -- '--db' "$tmp/err" || fail "no --db: exit 2 naming --db"
 "$an" compare --db "$tmp/nope.db" >/dev/null 2>"$tmp/err"

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 450
 # testbeds/run when things go wrong: a scenario with an unknown key (file and line, exit 2, nothing
 # created), a missing tool, a qemu scenario without its harness or kernel image, a tool failing

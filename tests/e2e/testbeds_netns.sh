@@ -1,9 +1,12 @@
+#!/usr/bin/env bash
 # timeout: 400
 # The netns testbed end to end through testbeds/run: a short scenario (20 probes under CPU load in
 # a neighbour, 5 at rest before and after), then what a user checks in the store: the tping run
 # with every probe answered, the analysis run with the scenario and load recorded, every vantage
 # point (wire, bridge, guest NIC, guest kernel, guest user) matching every probe, per-layer RTT
-# Δs non-negative and adding up to the total; and no namespace, link or process left behind.
+# Δs non-negative and adding up to the total; every stored run labelled by the runner through the
+# tools' options (testbed, label with the --set override, scenario, run_meta rows of every scenario
+# key), `compare --by` on such a key; and no namespace, link or process left behind.
 set -u
 root=${VMDELAY_ROOT:-$(pwd)}
 bin=${VMDELAY_BIN:-$root/build/asan/bin}
@@ -38,7 +41,7 @@ rest = 5
 EOF
 db=$tmp/v.db
 "$root/testbeds/run" --db "$db" --out "$tmp/runs" --bin "$bin" --testbed e2e-netns \
-	"$tmp/short.scn" >"$tmp/run.out" 2>"$tmp/run.err"
+	--set probe_size=64 "$tmp/short.scn" >"$tmp/run.out" 2>"$tmp/run.err"
 rc=$?
 cat "$tmp/run.err" "$tmp/run.out"
 [ $rc -eq 0 ] || fail "testbeds/run exit $rc"
@@ -68,6 +71,21 @@ an=$(q "SELECT r.id FROM runs r JOIN testbeds t ON t.id = r.testbed_id
 	fail "load not recorded"
 [ "$(q "SELECT value FROM run_meta WHERE run_id = $an AND key = 'testbed.run_id'")" = "$id" ] ||
 	fail "testbed run id not recorded"
+# Both runs carry the scenario's values (the --set override included) and its label.
+for run in $tp $an; do
+	meta() { q "SELECT value FROM run_meta WHERE run_id = $run AND key = '$1'"; }
+	[ "$(meta scenario.probe_size)" = 64 ] || fail "run $run: scenario.probe_size = '$(meta scenario.probe_size)'"
+	[ "$(meta scenario.probe_count)" = 20 ] || fail "run $run: scenario.probe_count not stored"
+	[ "$(meta scenario.background_vms)" = 1 ] || fail "run $run: scenario.background_vms not stored"
+	[ "$(meta scenario.file)" = "$tmp/short.scn" ] || fail "run $run: scenario.file not stored"
+	[ "$(q "SELECT label FROM runs WHERE id = $run")" = "e2e-short [probe_size=64]" ] ||
+		fail "run $run: label '$(q "SELECT label FROM runs WHERE id = $run")'"
+	[ "$(q "SELECT scenario FROM runs WHERE id = $run")" = e2e-short ] || fail "run $run: scenario"
+done
+[ "$(q "SELECT count(*) FROM runs")" = 2 ] || fail "expected the tping and the analysis run only"
+# The runner writes no SQL: the tools store and label the runs.
+grep -nE 'sqlite3|INSERT|UPDATE ' "$root/testbeds/run" "$root/testbeds/qemu/lib.sh" &&
+	fail "SQL in the testbed scripts"
 
 # Every vantage point, outermost to innermost, saw and matched every probe.
 vps=$(q "SELECT group_concat(name, ' ') FROM (SELECT name FROM vantage_points WHERE run_id = $an ORDER BY rowid)")
@@ -141,4 +159,10 @@ pgrep -f "$tmp/runs" >/dev/null && fail "processes left: $(pgrep -af "$tmp/runs"
 # compare sees the run under its testbed and load.
 "$bin/vmdelay-analyze" compare --db "$db" --csv >"$tmp/cmp.csv" || fail "compare failed"
 grep -q '^e2e-netns,e2e-short,cpu,' "$tmp/cmp.csv" || fail "compare: no e2e-netns/e2e-short/cpu rows"
+# ... and groups on any stored metadata key.
+"$bin/vmdelay-analyze" compare --db "$db" --by scenario.probe_size,load --csv >"$tmp/cmp2.csv" ||
+	fail "compare --by scenario.probe_size failed"
+head -n 1 "$tmp/cmp2.csv" | grep -q '^scenario.probe_size,load,metric,' ||
+	fail "compare --by scenario.probe_size: header $(head -n 1 "$tmp/cmp2.csv")"
+grep -q '^64,cpu,total,' "$tmp/cmp2.csv" || fail "compare --by scenario.probe_size: no 64/cpu rows"
 echo "netns testbed: ok (run $id)"

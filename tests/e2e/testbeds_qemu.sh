@@ -1,5 +1,5 @@
+#!/usr/bin/env bash
 # timeout: 600
-# shellcheck shell=bash
 # qemu testbed end to end (issue 6): a measurement VM (e1000, pinned) and a background VM
 # (virtio, running loads) on one bridge in a namespace. The measurement VM pings the host peer at
 # 4 Hz and in a 1000 Hz burst; a pcap on the host tap must hold its echo requests; a file

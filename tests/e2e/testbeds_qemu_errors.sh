@@ -1,5 +1,5 @@
+#!/usr/bin/env bash
 # timeout: 600
-# shellcheck shell=bash
 # qemu testbed failures (issue 6): a missing kernel image, a guest that panics at boot, a bogus
 # initramfs and a guest that never becomes ready each give a clear error within the time limit
 # and leave no qemu, tap or state behind; a caller killed by SIGKILL (its traps never run) or

@@ -1,5 +1,5 @@
+#!/usr/bin/env bash
 # timeout: 120
-# shellcheck shell=bash
 # mkinitramfs.sh (qemu testbed): modules come with their dependencies from modules.dep, each
 # after what it needs; programs come with the shared libraries ldd lists; a module that does
 # not exist, a missing extra file or a missing -o are clear errors. No guest is booted here.
@@ -9,9 +9,9 @@ mk=$root/testbeds/qemu/mkinitramfs.sh
 for t in busybox cpio gzip; do
 	command -v "$t" >/dev/null || { echo "skip: $t not installed" >&2; exit 77; }
 done
-kver=$(find /lib/modules -mindepth 2 -maxdepth 2 -name modules.dep -printf '%h\n' 2>/dev/null | sort -V | tail -n 1)
-kver=${kver##*/}
-[ -n "$kver" ] || { echo "skip: no /lib/modules/*/modules.dep (install linux-image-amd64)" >&2; exit 77; }
+# The guests' kernel (several flavours may be installed; their modules differ).
+kver=$("$root/testbeds/qemu/kernel.sh" 2>/dev/null) ||
+	{ echo "skip: no kernel image with modules (install linux-image-amd64)" >&2; exit 77; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/vdti.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }

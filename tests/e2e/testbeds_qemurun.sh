@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 900
 # The qemu testbed end to end through testbeds/run: a measurement VM and one CPU-busy background
 # VM (TCG when KVM does not work). With tping built: 10 probes and 5 at rest before and after,
@@ -7,7 +8,6 @@
 # 100 KB into the guest, all stored. Then no namespace or qemu process of the run is left.
 set -u
 root=${VMDELAY_ROOT:-$(pwd)}
-bin=${VMDELAY_BIN:-$root/build/asan/bin}
 tmp=$(mktemp -d)
 fail() { echo "FAIL: $*" >&2; exit 1; }
 runid_of() { sed -n 's/.*testbed qemu \([a-z0-9]*\):.*/\1/p' "$1" | head -n 1; }
@@ -30,8 +30,7 @@ command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed (make deps)" 
 gbin=${VMDELAY_RELEASE_BIN:-$root/build/release/bin}
 [ -x "$gbin/tperf" ] && [ -x "$gbin/vmdelay-analyze" ] || { echo "release tperf/vmdelay-analyze not built" >&2; exit 77; }
 probes=0 tcm=0
-kver=$(find /boot -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n 1)
-kver=${VMDELAY_KERNEL:-$kver} kver=${kver##*/vmlinuz-}
+kver=$(VDQ_KERNEL=${VMDELAY_KERNEL:-} "$root/testbeds/qemu/kernel.sh")
 [ -d "/lib/modules/$kver/build" ] && [ -x "$gbin/tcpmon" ] && tcm=1
 if [ -x "$gbin/tping" ] && ! "$gbin/vmdelay-analyze" --help 2>&1 | grep -q 'not built yet'; then
 	probes=10
@@ -70,6 +69,8 @@ tp=$(q "SELECT r.id FROM runs r JOIN testbeds t ON t.id = r.testbed_id
 [ "$(q "SELECT value FROM run_meta WHERE run_id = $tp AND key = 'load'")" = cpu ] || fail "load not recorded"
 [ "$(q "SELECT value FROM run_meta WHERE run_id = $tp AND key = 'scenario.background_vms'")" = 1 ] ||
 	fail "background VMs not recorded"
+[ "$(q "SELECT scenario || ' / ' || label FROM runs WHERE id = $tp")" = "e2e-qemu / e2e-qemu" ] ||
+	fail "scenario and label not recorded: $(q "SELECT scenario || ' / ' || label FROM runs WHERE id = $tp")"
 dir=$(ls -d "$tmp"/runs/e2e-qemu-*)
 [ "$(tcpdump -r "$dir/tap.pcap" -n tcp 2>/dev/null | wc -l)" -gt 50 ] || fail "the tap capture has no transfer"
 

@@ -1,5 +1,6 @@
+#!/usr/bin/env bash
 # timeout: 120
-# The scenario parser (testbeds/lib/scenario.sh) through `testbeds/run --dry-run`: defaults, sweeps
+# The scenario parser (testbeds/scenario.py) through `testbeds/run --dry-run`: defaults, sweeps
 # (one run per combination), full.* under --full, --set; and the errors: unknown key (file and
 # line, exit 2), bad values, a missing file, a duplicate key, rate and interval both given.
 # Every shipped scenario parses.
@@ -44,6 +45,24 @@ grep -q 'probe_count=5000 ' "$tmp/out" || fail "--full: full.probe_count not app
 expect 0 '' --set probe_count=7 --set testbed=qemu "$tmp/ok.scn"
 grep -q 'probe_count=7 ' "$tmp/out" && grep -q 'testbed=qemu ' "$tmp/out" || fail "--set"
 
+# What the runner reads (testbeds/scenario.py, one KEY<TAB>VALUE line per field, a blank line
+# after each run): the sweep's values and the --set overrides make the label; values come back
+# verbatim and are never evaluated.
+printf 'load = cpu, io\ndescription = $(touch %s/pwned) `touch %s/pwned` ; x\n' "$tmp" "$tmp" >"$tmp/label.scn"
+"$root/testbeds/scenario.py" --set probe_size=64 --set rest=3 "$tmp/label.scn" >"$tmp/blocks" ||
+	fail "scenario.py: exit $?"
+[ "$(grep -c '^name'$'\t''label$' "$tmp/blocks")" -eq 2 ] || fail "scenario.py: expected 2 runs"
+[ "$(grep -c '^$' "$tmp/blocks")" -eq 2 ] || fail "scenario.py: expected a blank line after each run"
+grep -qx $'label_values\tload=io probe_size=64 rest=3' "$tmp/blocks" ||
+	fail "scenario.py: --set overrides not in the label: $(grep label_values "$tmp/blocks")"
+grep -qxF "description	\$(touch $tmp/pwned) \`touch $tmp/pwned\` ; x" "$tmp/blocks" ||
+	fail "scenario.py: description not verbatim: $(grep description "$tmp/blocks")"
+grep -qx $'transfer_count\t0' "$tmp/blocks" && grep -qx $'message_bytes\t65536' "$tmp/blocks" ||
+	fail "scenario.py: derived sizes"
+expect 0 '' "$tmp/label.scn"
+[ -e "$tmp/pwned" ] && fail "text from a scenario was executed"
+expect 2 "--set description: the value has a line break" --set $'description=a\nb' "$tmp/label.scn"
+
 # Errors: the file and line, exit 2.
 printf 'load = cpu\n\nfrobnicate = 3\n' >"$tmp/unknown.scn"
 expect 2 "unknown.scn:3: unknown key 'frobnicate'" "$tmp/unknown.scn"
@@ -72,6 +91,23 @@ expect 2 "no scenario given"
 # A scenario with an error stops the whole invocation before anything runs.
 expect 2 "unknown.scn:3" "$tmp/ok.scn" "$tmp/unknown.scn"
 [ -s "$tmp/out" ] && fail "runs were printed although a scenario is bad"
+
+# Garbage in (random bytes, and shipped scenarios with random bytes spliced in): a message and
+# exit 1 or 2, or a valid parse; never a Python traceback.
+ship=("$root"/testbeds/scenarios/*.scn)
+for ((i = 0; i < 40; i++)); do
+	if ((i % 2)); then
+		head -c $((RANDOM % 600)) /dev/urandom >"$tmp/rand.scn"
+	else
+		f=${ship[i % ${#ship[@]}]}
+		{ head -c $((RANDOM % 300)) "$f"; head -c $((RANDOM % 40)) /dev/urandom; tail -c +$((RANDOM % 300)) "$f"; } >"$tmp/rand.scn"
+	fi
+	"$root/testbeds/scenario.py" "$tmp/rand.scn" >/dev/null 2>"$tmp/rand.err"
+	rc=$?
+	{ ((rc <= 2)) && ! grep -q Traceback "$tmp/rand.err"; } ||
+		{ cp "$tmp/rand.scn" "${TMPDIR:-/tmp}/scenario-crash.scn"; fail "scenario.py crashed (exit $rc) on ${TMPDIR:-/tmp}/scenario-crash.scn: $(tail -n 3 "$tmp/rand.err")"; }
+	((rc == 0)) || [ -s "$tmp/rand.err" ] || fail "scenario.py: exit $rc without a message"
+done
 
 # Every shipped scenario parses, at both sizes.
 n=0

@@ -48,7 +48,7 @@ check_csv() { # file expected_rows
 #    the sender's veth, the run stored in SQLite.
 inS tcpdump -i "$SIF" -n -U --immediate-mode --time-stamp-precision=nano -w "$tmp/s.pcap" icmp 2>"$tmp/tcpdump.err" &
 tcpdump_pid=$!
-for i in $(seq 100); do grep -q "listening on" "$tmp/tcpdump.err" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q "listening on" "$tmp/tcpdump.err" && break; sleep 0.1; done
 grep -q "listening on" "$tmp/tcpdump.err" || fail "tcpdump did not start: $(tail -5 "$tmp/tcpdump.err")"
 # iputils ping runs at the same time, so both see the same load on this shared machine.
 inS ping -c 200 -i 0.01 "$V4" >"$tmp/ping.out" 2>&1 &

@@ -177,8 +177,8 @@ static void bad_by(void **state)
 {
 	struct vd_err err;
 	struct vd_compare_opts opts = { 0 };
-	assert_int_equal(vd_compare_parse_by("testbed,bogus", &opts, &err), -1);
-	assert_non_null(strstr(err.msg, "bogus"));
+	assert_int_equal(vd_compare_parse_by("testbed,bo gus", &opts, &err), -1);
+	assert_non_null(strstr(err.msg, "bo gus"));
 	assert_int_equal(vd_compare_parse_by("testbed,testbed", &opts, &err), -1);
 	assert_non_null(strstr(err.msg, "twice"));
 	assert_int_equal(vd_compare_parse_by("", &opts, &err), -1);

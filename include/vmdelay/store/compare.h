@@ -8,6 +8,7 @@
 
 #include "vmdelay/core/err.h"
 #include "vmdelay/core/vdtime.h"
+#include "vmdelay/store/run_meta.h"
 
 struct sqlite3;
 
@@ -18,6 +19,7 @@ enum vd_compare_key {
 	VD_CMP_LOAD,     /* run_meta 'load' (set by testbeds/run), else params' "load" */
 	VD_CMP_LABEL,    /* runs.label */
 	VD_CMP_RUN,      /* runs.id: every run its own column */
+	VD_CMP_META,     /* any other word: that run_meta key (e.g. scenario.nic, from --meta) */
 	VD_CMP__COUNT
 };
 
@@ -25,6 +27,7 @@ enum vd_compare_key {
 
 struct vd_compare_opts {
 	enum vd_compare_key by[VD_COMPARE_MAX_BY];
+	char meta_key[VD_COMPARE_MAX_BY][VD_META_KEY_MAX]; /* the key of each VD_CMP_META */
 	size_t nby;
 	const char *metric; /* GLOB on results.metric, NULL: every metric */
 	const char *phase;  /* exact results.phase, NULL: every phase */
@@ -53,11 +56,19 @@ struct vd_compare {
 	struct vd_compare_opts opts;
 };
 
-/* Parses "testbed,scenario,load" into opts->by. -1 with a message naming the bad word. */
+/* Parses "testbed,scenario,load" into opts->by; a word that is no built-in key is a run_meta
+ * key. -1 with a message naming the bad word. */
 int vd_compare_parse_by(const char *spec, struct vd_compare_opts *opts, struct vd_err *err);
 
-/* "testbed", "scenario", ... */
+/* "testbed", "scenario", ... ("meta" for VD_CMP_META; its key is in opts->meta_key). */
 const char *vd_compare_key_name(enum vd_compare_key k);
+
+/* The name of grouping key i of opts: the built-in key's name or the metadata key. */
+const char *vd_compare_by_name(const struct vd_compare_opts *opts, size_t i);
+
+/* Every metadata key of opts->by is stored for some run of db: -1 with a message naming the
+ * first that is not (a typo would otherwise put every run in one group). */
+int vd_compare_check_by(struct sqlite3 *db, const struct vd_compare_opts *opts, struct vd_err *err);
 
 /* Reads every complete run's median_ns and p99_ns results from db and groups them. Groups are
  * in the order of their first run; rows in the order first stored. */

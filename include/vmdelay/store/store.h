@@ -8,6 +8,7 @@
 #include "vmdelay/core/err.h"
 #include "vmdelay/input/probe.h"
 #include "vmdelay/core/vdtime.h"
+#include "vmdelay/store/run_meta.h"
 
 struct sqlite3;
 struct vd_store;
@@ -30,6 +31,7 @@ struct vd_run_info {
 	const char *scenario;     /* may be NULL */
 	const char *command_line; /* the full argv joined with spaces */
 	const char *params_json;  /* the run's parameters as a JSON object, may be NULL */
+	const struct vd_meta_list *meta; /* the user's --meta labels (run_meta rows), may be NULL */
 	vd_ns start_ns;
 };
 
@@ -38,7 +40,8 @@ struct vd_run_info {
 char *vd_store_command_line(int argc, char **argv);
 
 /* Begins the run's transaction and inserts the runs row (host, kernel release and tool version
- * filled in here). */
+ * filled in here) and info->meta's run_meta rows. A key the tool stores itself later
+ * (vd_store_add_meta) replaces the user's value of that key. */
 int vd_store_begin_run(struct vd_store *st, const struct vd_run_info *info, int64_t *run_id,
 		       struct vd_err *err);
 int vd_store_add_meta(struct vd_store *st, int64_t run_id, const char *key, const char *value,

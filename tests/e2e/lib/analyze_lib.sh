@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # analyze_lib.sh — helpers sourced by the analyze_*.sh end-to-end tests.
 set -u
 AN="$(cd "${VMDELAY_BIN:-build/asan/bin}" 2>/dev/null && pwd)/vmdelay-analyze"

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # Sourced by tests/e2e/tping_*.sh: a two-namespace testbed named after the test's PID.
 #   S (sender): bridge b$id with 10.$o.1.1/24 and fd00:$o::1/64, its port veth s$id
 #   R (peer):   veth r$id with 10.$o.1.2/24 and fd00:$o::2/64; routes 10.$o.9.0/24 and
@@ -14,7 +15,9 @@ RIF=r$id
 BR=b$id
 V4=10.$o.1.2
 V6=fd00:$o::2
+# shellcheck disable=SC2034 # for the tests that source this file
 V4_UNREACH=10.$o.9.9
+# shellcheck disable=SC2034 # for the tests that source this file
 V6_UNREACH=fd00:$o:9::9
 
 skip() {
@@ -59,8 +62,8 @@ topo_up() {
 	ip -n "$S" route add "10.$o.9.0/24" via "$V4"
 	ip -n "$S" -6 route add "fd00:$o:9::/64" via "$V6"
 	# The bridge forwards once its port is up; wait (bounded) until the peer answers.
-	local i
-	for i in $(seq 50); do
+	local _
+	for _ in $(seq 50); do
 		ip netns exec "$S" ping -c 1 -W 0.2 "$V4" >/dev/null 2>&1 &&
 			ip netns exec "$S" ping -6 -c 1 -W 0.2 "$V6" >/dev/null 2>&1 && return 0
 		sleep 0.1

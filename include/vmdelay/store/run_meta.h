@@ -1,0 +1,31 @@
+/* run_meta.h — the key=value labels a user gives a stored run (--meta KEY=VALUE of tping, tperf
+ * and vmdelay-analyze; testbeds/run passes its scenario's values this way). Stored in the
+ * run_meta table beside the tools' own keys; `vmdelay-analyze compare --by KEY` groups on them. */
+#ifndef VMDELAY_STORE_RUN_META_H
+#define VMDELAY_STORE_RUN_META_H
+
+#include <stddef.h>
+
+#include "vmdelay/core/err.h"
+
+#define VD_META_MAX 64	   /* --meta options per run */
+#define VD_META_KEY_MAX 64 /* bytes of a key, with its NUL */
+
+struct vd_meta {
+	char key[VD_META_KEY_MAX];
+	const char *value; /* points into the argument parsed (argv outlives the run) */
+};
+
+struct vd_meta_list {
+	struct vd_meta item[VD_META_MAX];
+	size_t n;
+};
+
+/* A key is 1 to VD_META_KEY_MAX-1 letters, digits, '.', '_' or '-'. */
+int vd_meta_key_valid(const char *key, size_t len);
+
+/* Parses "KEY=VALUE" (VALUE may be empty and may hold '=') and appends it. A bad or repeated
+ * key, or more than VD_META_MAX: -1 with a message naming the option "--meta". */
+int vd_meta_list_add(struct vd_meta_list *list, const char *arg, struct vd_err *err);
+
+#endif
