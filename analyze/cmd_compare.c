@@ -211,7 +211,7 @@ int cmd_compare(int argc, char **argv)
 		return VD_EXIT_RUNTIME;
 	}
 	struct vd_store *st;
-	if (vd_store_open(db_path, &st, &err)) {
+	if (vd_store_open_readonly(db_path, &st, &err)) {
 		fprintf(stderr, "vmdelay-analyze compare: %s\n", err.msg);
 		return VD_EXIT_RUNTIME;
 	}

@@ -214,7 +214,7 @@ static int load_transfers(struct tcp_ctx *c, struct vd_err *err)
 		return vd_err_set(err, "--transfers %s: cannot open", c->transfers_path);
 	if (fmt == VD_FORMAT_SQLITE) {
 		struct vd_store *st;
-		if (vd_store_open(c->transfers_path, &st, err))
+		if (vd_store_open_readonly(c->transfers_path, &st, err))
 			return -1;
 		int rc = vd_store_load_transfers(st, c->run_id_in, &c->xfers, &c->nxfers, err);
 		vd_store_close(st);

@@ -371,6 +371,8 @@ static int db_vantage(struct vd_store *st, int64_t run, const struct vd_vantage 
 {
 	sqlite3 *db = vd_store_db(st);
 	sqlite3_stmt *s;
+	if (vd_store_batch(st, err))
+		return -1;
 	if (sqlite3_prepare_v2(
 		db,
 		"INSERT INTO vantage_points (run_id, name, clock, path, format, packets,"

@@ -611,6 +611,10 @@ static void vantage_report(struct sink *s)
 		if (s->st && !s->failed) {
 			sqlite3_stmt *q;
 			sqlite3 *db = vd_store_db(s->st);
+			if (vd_store_batch(s->st, s->err)) {
+				s->failed = 1;
+				continue;
+			}
 			if (sqlite3_prepare_v2(
 				db,
 				"INSERT INTO vantage_points(run_id, name, path, format,"

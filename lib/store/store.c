@@ -1,4 +1,5 @@
-/* store.c — opening, migrating and writing runs to the SQLite store. */
+/* store.c — writing runs to the store: the runs row at once, then its rows in batches committed
+ * about every second, so a killed writer loses at most the last batch. */
 #include "vmdelay/store/store.h"
 
 #include <sqlite3.h>
@@ -10,114 +11,7 @@
 
 #include "vmdelay/core/mem.h"
 
-#include "store_schema.h"
-
-struct vd_store {
-	sqlite3 *db;
-	char *path;
-	int in_run;
-	int64_t probe_idx;
-};
-
-int vd_store_schema_version(void)
-{
-	return vd_store_migration_count();
-}
-
-static int db_fail(struct vd_store *st, struct vd_err *err, const char *what)
-{
-	return vd_err_set(err, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
-}
-
-static int exec_sql(struct vd_store *st, const char *sql, struct vd_err *err, const char *what)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		vd_err_set(err, "%s: %s: %s", st->path, what, msg ? msg : sqlite3_errmsg(st->db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
-static int user_version(struct vd_store *st, int *v, struct vd_err *err)
-{
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
-		return db_fail(st, err, "not a vmdelay database (cannot read its schema version)");
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(s);
-		return db_fail(st, err, "not a vmdelay database (cannot read its schema version)");
-	}
-	*v = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	return 0;
-}
-
-static int migrate(struct vd_store *st, struct vd_err *err)
-{
-	int v = 0;
-	if (user_version(st, &v, err))
-		return -1;
-	int target = vd_store_migration_count();
-	if (v > target)
-		return vd_err_set(err, "%s: schema version %d is newer than this build's %d", st->path,
-				  v, target);
-	for (; v < target; v++) {
-		char bump[64];
-		snprintf(bump, sizeof(bump), "PRAGMA user_version = %d;", v + 1);
-		if (exec_sql(st, "BEGIN IMMEDIATE", err, "migration") ||
-		    exec_sql(st, vd_store_migration(v), err, "migration") ||
-		    exec_sql(st, bump, err, "migration") || exec_sql(st, "COMMIT", err, "migration")) {
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-int vd_store_open(const char *path, struct vd_store **out, struct vd_err *err)
-{
-	*out = NULL;
-	struct vd_store *st = calloc(1, sizeof(*st));
-	if (!st || !(st->path = strdup(path))) {
-		free(st);
-		return vd_err_set(err, "%s: out of memory", path);
-	}
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
-		db_fail(st, err, "cannot open database");
-		vd_store_close(st);
-		return -1;
-	}
-	sqlite3_busy_timeout(st->db, 5000);
-	/* journal_mode is the first statement that touches the file: it finds non-SQLite files. */
-	if (exec_sql(st, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;", err,
-		     "cannot use database") ||
-	    migrate(st, err)) {
-		vd_store_close(st);
-		return -1;
-	}
-	*out = st;
-	return 0;
-}
-
-void vd_store_close(struct vd_store *st)
-{
-	if (!st)
-		return;
-	if (st->in_run)
-		vd_store_abort_run(st);
-	sqlite3_close(st->db);
-	free(st->path);
-	free(st);
-}
-
-struct sqlite3 *vd_store_db(struct vd_store *st)
-{
-	return st->db;
-}
+#include "store_impl.h"
 
 static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
 {
@@ -141,7 +35,7 @@ static int step_done(struct vd_store *st, sqlite3_stmt *s, struct vd_err *err, c
 	int rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, err, what);
+		return vd_store_fail(st, err, what);
 	return 0;
 }
 
@@ -172,30 +66,104 @@ static int testbed_id(struct vd_store *st, const char *name, int64_t *id, struct
 			       "INSERT INTO testbeds(name, created_ns) VALUES (?, ?) "
 			       "ON CONFLICT(name) DO NOTHING",
 			       -1, &s, NULL) != SQLITE_OK)
-		return db_fail(st, err, "testbed");
+		return vd_store_fail(st, err, "testbed");
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, vd_now(CLOCK_REALTIME));
 	if (step_done(st, s, err, "testbed"))
 		return -1;
 	if (sqlite3_prepare_v2(st->db, "SELECT id FROM testbeds WHERE name = ?", -1, &s, NULL) !=
 	    SQLITE_OK)
-		return db_fail(st, err, "testbed");
+		return vd_store_fail(st, err, "testbed");
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : db_fail(st, err, "testbed");
+	return rc == SQLITE_ROW ? 0 : vd_store_fail(st, err, "testbed");
+}
+
+/* Opens the batch transaction if none is open. */
+static int batch_open(struct vd_store *st, struct vd_err *err)
+{
+	if (st->in_txn)
+		return 0;
+	if (vd_store_exec(st, "BEGIN IMMEDIATE", err, "cannot start a transaction"))
+		return -1;
+	st->in_txn = 1;
+	st->txn_start = vd_now(CLOCK_MONOTONIC);
+	return 0;
+}
+
+static int batch_commit(struct vd_store *st, struct vd_err *err)
+{
+	if (!st->in_txn)
+		return 0;
+	st->in_txn = 0;
+	if (vd_store_exec(st, "COMMIT", err, "cannot commit")) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Commits the batch once it is batch_ns old, so other writers get their turn and a kill loses
+ * at most that much. */
+static int batch_maybe_commit(struct vd_store *st, struct vd_err *err)
+{
+	if (st->in_txn && vd_now(CLOCK_MONOTONIC) - st->txn_start >= st->batch_ns)
+		return batch_commit(st, err);
+	return 0;
+}
+
+int vd_store_batch(struct vd_store *st, struct vd_err *err)
+{
+	if (st->readonly)
+		return vd_err_set(err, "%s: opened read-only", st->path);
+	return batch_open(st, err);
+}
+
+int vd_store_flush(struct vd_store *st, struct vd_err *err)
+{
+	return batch_commit(st, err);
+}
+
+void vd_store_set_batch_interval(struct vd_store *st, vd_ns ns)
+{
+	st->batch_ns = ns;
+}
+
+/* The statement in *cache, prepared on first use and reset for reuse after. */
+static sqlite3_stmt *cached(struct vd_store *st, sqlite3_stmt **cache, const char *sql)
+{
+	if (*cache) {
+		sqlite3_reset(*cache);
+		sqlite3_clear_bindings(*cache);
+	} else if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, cache, NULL) !=
+		   SQLITE_OK) {
+		*cache = NULL;
+	}
+	return *cache;
+}
+
+/* Steps a cached statement once; -1 with a message unless it is done. */
+static int step_cached(struct vd_store *st, sqlite3_stmt *s, struct vd_err *err, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return vd_store_fail(st, err, what);
+	return 0;
 }
 
 int vd_store_begin_run(struct vd_store *st, const struct vd_run_info *info, int64_t *run_id,
 		       struct vd_err *err)
 {
+	if (st->readonly)
+		return vd_err_set(err, "%s: opened read-only", st->path);
 	if (st->in_run)
 		return vd_err_set(err, "%s: a run is already open", st->path);
-	if (exec_sql(st, "BEGIN IMMEDIATE", err, "cannot start a transaction"))
+	if (batch_commit(st, err) || batch_open(st, err))
 		return -1;
-	st->in_run = 1;
 	st->probe_idx = 0;
 	int64_t tb = 0;
 	if (testbed_id(st, info->testbed ? info->testbed : "default", &tb, err))
@@ -205,10 +173,10 @@ int vd_store_begin_run(struct vd_store *st, const struct vd_run_info *info, int6
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db,
 			       "INSERT INTO runs(testbed_id, tool, tool_version, host, kernel_release,"
-			       " command_line, label, scenario, params, start_ns)"
-			       " VALUES (?,?,?,?,?,?,?,?,?,?)",
+			       " command_line, label, scenario, params, start_ns, status)"
+			       " VALUES (?,?,?,?,?,?,?,?,?,?,'running')",
 			       -1, &s, NULL) != SQLITE_OK) {
-		db_fail(st, err, "run");
+		vd_store_fail(st, err, "run");
 		goto fail;
 	}
 	sqlite3_bind_int64(s, 1, tb);
@@ -224,23 +192,32 @@ int vd_store_begin_run(struct vd_store *st, const struct vd_run_info *info, int6
 	if (step_done(st, s, err, "cannot insert run"))
 		goto fail;
 	*run_id = sqlite3_last_insert_rowid(st->db);
+	/* The run is visible (status 'running') from now on, whatever happens to this process. */
+	if (batch_commit(st, err))
+		return -1;
+	st->in_run = 1;
+	st->run_id = *run_id;
 	return 0;
 fail:
-	vd_store_abort_run(st);
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_txn = 0;
 	return -1;
 }
 
 int vd_store_add_meta(struct vd_store *st, int64_t run_id, const char *key, const char *value,
 		      struct vd_err *err)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO run_meta VALUES (?,?,?)", -1, &s,
-			       NULL) != SQLITE_OK)
-		return db_fail(st, err, "run metadata");
+	if (batch_open(st, err))
+		return -1;
+	sqlite3_stmt *s = cached(st, &st->ins_meta, "INSERT OR REPLACE INTO run_meta VALUES (?,?,?)");
+	if (!s)
+		return vd_store_fail(st, err, "run metadata");
 	sqlite3_bind_int64(s, 1, run_id);
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
 	bind_text_or_null(s, 3, value);
-	return step_done(st, s, err, "cannot insert run metadata");
+	if (step_cached(st, s, err, "cannot insert run metadata"))
+		return -1;
+	return batch_maybe_commit(st, err);
 }
 
 static void bind_int_or_null(sqlite3_stmt *s, int i, int32_t v)
@@ -254,11 +231,12 @@ static void bind_int_or_null(sqlite3_stmt *s, int i, int32_t v)
 int vd_store_add_probe(struct vd_store *st, int64_t run_id, const struct vd_probe *p,
 		       struct vd_err *err)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO probes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			       -1, &s, NULL) != SQLITE_OK)
-		return db_fail(st, err, "probe");
+	if (batch_open(st, err))
+		return -1;
+	sqlite3_stmt *s = cached(st, &st->ins_probe,
+				 "INSERT INTO probes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	if (!s)
+		return vd_store_fail(st, err, "probe");
 	int i = 1;
 	sqlite3_bind_int64(s, i++, run_id);
 	sqlite3_bind_int64(s, i++, st->probe_idx);
@@ -273,20 +251,21 @@ int vd_store_add_probe(struct vd_store *st, int64_t run_id, const struct vd_prob
 	for (size_t k = 0; k < sizeof(ints) / sizeof(ints[0]); k++)
 		bind_int_or_null(s, i++, ints[k]);
 	bind_ns(s, i++, p->timer_late);
-	if (step_done(st, s, err, "cannot insert probe"))
+	if (step_cached(st, s, err, "cannot insert probe"))
 		return -1;
 	st->probe_idx++;
-	return 0;
+	return batch_maybe_commit(st, err);
 }
 
 int vd_store_add_result(struct vd_store *st, int64_t run_id, const char *vantage, const char *metric,
 			const char *phase, const char *direction, const char *stat, double value,
 			struct vd_err *err)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO results VALUES (?,?,?,?,?,?,?)", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return db_fail(st, err, "result");
+	if (batch_open(st, err))
+		return -1;
+	sqlite3_stmt *s = cached(st, &st->ins_result, "INSERT INTO results VALUES (?,?,?,?,?,?,?)");
+	if (!s)
+		return vd_store_fail(st, err, "result");
 	sqlite3_bind_int64(s, 1, run_id);
 	sqlite3_bind_text(s, 2, vantage ? vantage : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, metric, -1, SQLITE_TRANSIENT);
@@ -294,21 +273,40 @@ int vd_store_add_result(struct vd_store *st, int64_t run_id, const char *vantage
 	sqlite3_bind_text(s, 5, direction ? direction : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 6, stat, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_double(s, 7, value);
-	return step_done(st, s, err, "cannot insert result");
+	if (step_cached(st, s, err, "cannot insert result"))
+		return -1;
+	return batch_maybe_commit(st, err);
 }
 
-int vd_store_end_run(struct vd_store *st, int64_t run_id, vd_ns end_ns, struct vd_err *err)
+static const char *const status_names[VD_RUN__COUNT] = {
+	[VD_RUN_RUNNING] = "running",
+	[VD_RUN_COMPLETE] = "complete",
+	[VD_RUN_INTERRUPTED] = "interrupted",
+	[VD_RUN_FAILED] = "failed",
+};
+
+const char *vd_run_status_name(enum vd_run_status s)
+{
+	return (s >= 0 && s < VD_RUN__COUNT) ? status_names[s] : "?";
+}
+
+int vd_store_finish_run(struct vd_store *st, int64_t run_id, vd_ns end_ns,
+			enum vd_run_status status, struct vd_err *err)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, "UPDATE runs SET end_ns = ?, complete = 1 WHERE id = ?", -1,
-			       &s, NULL) != SQLITE_OK) {
-		db_fail(st, err, "run");
+	if (batch_open(st, err))
+		goto fail;
+	if (sqlite3_prepare_v2(st->db,
+			       "UPDATE runs SET end_ns = ?, status = ?, complete = ? WHERE id = ?",
+			       -1, &s, NULL) != SQLITE_OK) {
+		vd_store_fail(st, err, "run");
 		goto fail;
 	}
 	bind_ns(s, 1, end_ns);
-	sqlite3_bind_int64(s, 2, run_id);
-	if (step_done(st, s, err, "cannot finish run") ||
-	    exec_sql(st, "COMMIT", err, "cannot commit run"))
+	sqlite3_bind_text(s, 2, vd_run_status_name(status), -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, status == VD_RUN_COMPLETE);
+	sqlite3_bind_int64(s, 4, run_id);
+	if (step_done(st, s, err, "cannot finish run") || batch_commit(st, err))
 		goto fail;
 	st->in_run = 0;
 	return 0;
@@ -317,10 +315,27 @@ fail:
 	return -1;
 }
 
+int vd_store_end_run(struct vd_store *st, int64_t run_id, vd_ns end_ns, struct vd_err *err)
+{
+	return vd_store_finish_run(st, run_id, end_ns, VD_RUN_COMPLETE, err);
+}
+
 void vd_store_abort_run(struct vd_store *st)
 {
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (st->in_txn) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		st->in_txn = 0;
+	}
+	if (!st->in_run)
+		return;
 	st->in_run = 0;
+	/* The batches already committed go with the run (foreign keys cascade). */
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM runs WHERE id = ?", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, st->run_id);
+		sqlite3_step(s);
+		sqlite3_finalize(s);
+	}
 }
 
 static vd_ns column_ns(sqlite3_stmt *s, int i)
@@ -345,7 +360,7 @@ int vd_store_load_probes(struct vd_store *st, int64_t run_id, struct vd_probe **
 			       " icmp_type, icmp_code, cpu, timer_late_ns"
 			       " FROM probes WHERE run_id = ? ORDER BY idx",
 			       -1, &s, NULL) != SQLITE_OK)
-		return db_fail(st, err, "cannot read probes");
+		return vd_store_fail(st, err, "cannot read probes");
 	sqlite3_bind_int64(s, 1, run_id);
 	size_t cap = 0;
 	int rc;
@@ -376,6 +391,6 @@ int vd_store_load_probes(struct vd_store *st, int64_t run_id, struct vd_probe **
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, err, "cannot read probes");
+		return vd_store_fail(st, err, "cannot read probes");
 	return 0;
 }

@@ -78,6 +78,10 @@ static const char *const migrations[] = {
 	"  icmp_type INTEGER, icmp_code INTEGER, icmp_id INTEGER, icmp_seq INTEGER,"
 	"  skb_len INTEGER, gso_segs INTEGER,"
 	"  PRIMARY KEY (run_id, vantage, idx));",
+	/* 2: runs are written as they go: their status (docs/schema.md). Runs stored before were
+	 * written in one transaction, so they are complete. */
+	"ALTER TABLE runs ADD COLUMN status TEXT NOT NULL DEFAULT 'running';"
+	"UPDATE runs SET status = CASE WHEN complete THEN 'complete' ELSE 'failed' END;",
 };
 
 int vd_store_migration_count(void)

@@ -12,6 +12,8 @@ int vd_store_add_transfer(struct vd_store *st, int64_t run_id, const struct vd_t
 {
 	sqlite3 *db = vd_store_db(st);
 	sqlite3_stmt *s;
+	if (vd_store_batch(st, err))
+		return -1;
 	if (sqlite3_prepare_v2(db, "INSERT INTO transfers VALUES (?,?,?,?,?,?,?)", -1, &s, NULL) !=
 	    SQLITE_OK)
 		return vd_err_set(err, "transfers: %s", sqlite3_errmsg(db));
