@@ -110,6 +110,12 @@ void tping_report_emit(void *ctx, const struct vd_probe *p, const char *from)
 	}
 	if (rp->n < rp->cap)
 		rp->recs[rp->n++] = *p;
+	if (rp->st && !rp->store_failed &&
+	    vd_store_add_probe(rp->st, rp->run_id, p, &rp->store_err)) {
+		rp->store_failed = 1;
+		fprintf(stderr, "tping: --db: %s (the rest of the run is not stored)\n",
+			rp->store_err.msg);
+	}
 	if (rp->rows)
 		tping_report_row(rp->rows, p);
 	if (rp->lines) {

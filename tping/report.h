@@ -11,6 +11,7 @@
 #include "vmdelay/out/output.h"
 #include "vmdelay/input/probe.h"
 #include "vmdelay/core/stats.h"
+#include "vmdelay/store/store.h"
 
 /* The summary's layers (Whiteaker et al., table 2: user, kernel; plus hardware and the
  * differences between them). */
@@ -33,6 +34,11 @@ struct tping_report {
 	struct vd_probe *recs; /* every record emitted, in order (what --db stores) */
 	size_t n, cap;
 	int oom;
+	/* --db: each record is stored as it is emitted (the store commits about every second). */
+	struct vd_store *st;
+	int64_t run_id;
+	int store_failed;
+	struct vd_err store_err;
 };
 
 /* tping_emit_fn / tping_warn_fn for struct tping_run. */

@@ -168,25 +168,30 @@ static char *params_json(const struct tping_opts *o, const struct tping_sock *s)
 	return buf;
 }
 
-int tping_store_run(struct vd_store *st, const struct tping_opts *o, const struct tping_sock *s,
-		     const struct tping_run *r, const struct tping_report *rp, const struct tping_meta *m,
-		     struct vd_err *err)
+int tping_store_begin(struct vd_store *st, const struct tping_opts *o, const struct tping_sock *s,
+		      vd_ns start_ns, int64_t *run_id, struct vd_err *err)
 {
 	char *params = params_json(o, s);
 	struct vd_run_info info = { .tool = "tping", .testbed = o->testbed, .label = o->label,
 				    .scenario = NULL, .command_line = o->command_line,
-				    .params_json = params, .start_ns = r->start_real };
-	int64_t run_id;
-	int rc = vd_store_begin_run(st, &info, &run_id, err);
+				    .params_json = params, .start_ns = start_ns };
+	int rc = vd_store_begin_run(st, &info, run_id, err);
 	free(params);
-	if (rc)
-		return -1;
+	return rc;
+}
+
+enum vd_run_status tping_run_status(const struct tping_run *r, int run_rc)
+{
+	return run_rc ? VD_RUN_FAILED : r->interrupted ? VD_RUN_INTERRUPTED : VD_RUN_COMPLETE;
+}
+
+int tping_store_finish(struct vd_store *st, int64_t run_id, const struct tping_opts *o,
+		       const struct tping_run *r, const struct tping_report *rp,
+		       const struct tping_meta *m, enum vd_run_status status, struct vd_err *err)
+{
 	for (size_t i = 0; i < m->n; i++)
 		if (vd_store_add_meta(st, run_id, m->key[i], m->val[i], err))
-			goto fail;
-	for (size_t i = 0; i < rp->n; i++)
-		if (vd_store_add_probe(st, run_id, &rp->recs[i], err))
-			goto fail;
+			return -1;
 	/* Per-layer summaries as results, for cross-run comparison without re-reading probes. */
 	static const struct {
 		const char *name;
@@ -209,7 +214,7 @@ int tping_store_run(struct vd_store *st, const struct tping_opts *o, const struc
 				vd_ns v = *(const vd_ns *)((const char *)&sm + stats[k].off);
 				if (vd_store_add_result(st, run_id, "tping", ln, phn, "rtt",
 							stats[k].name, (double)v, err))
-					goto fail;
+					return -1;
 			}
 			if (vd_store_add_result(st, run_id, "tping", ln, phn, "rtt", "mean_ns", sm.mean,
 						err) ||
@@ -217,10 +222,25 @@ int tping_store_run(struct vd_store *st, const struct tping_opts *o, const struc
 						err) ||
 			    vd_store_add_result(st, run_id, "tping", ln, phn, "rtt", "n",
 						(double)sm.n, err))
-				goto fail;
+				return -1;
 		}
 	}
-	return vd_store_end_run(st, run_id, r->end_real, err);
+	return vd_store_finish_run(st, run_id, r->end_real, status, err);
+}
+
+int tping_store_run(struct vd_store *st, const struct tping_opts *o, const struct tping_sock *s,
+		    const struct tping_run *r, const struct tping_report *rp, const struct tping_meta *m,
+		    struct vd_err *err)
+{
+	int64_t run_id;
+	if (tping_store_begin(st, o, s, r->start_real, &run_id, err))
+		return -1;
+	for (size_t i = 0; i < rp->n; i++)
+		if (vd_store_add_probe(st, run_id, &rp->recs[i], err))
+			goto fail;
+	if (tping_store_finish(st, run_id, o, r, rp, m, tping_run_status(r, 0), err))
+		goto fail;
+	return 0;
 fail:
 	vd_store_abort_run(st);
 	return -1;
@@ -293,6 +313,13 @@ int tping_main(int argc, char **argv)
 	fflush(summary_f);
 	vd_ns steal0 = vd_host_steal_ns(NULL);
 	vd_ns cpu0 = cpu_time();
+	if (st && tping_store_begin(st, &o, &s, vd_now(CLOCK_REALTIME), &rp.run_id, &err)) {
+		fprintf(stderr, "tping: --db: %s (the probes are printed but not stored)\n", err.msg);
+		exit_code = VD_EXIT_RUNTIME;
+		vd_store_close(st);
+		st = NULL;
+	}
+	rp.st = st;
 	int run_rc = tping_run_exec(&r, &err);
 	vd_ns cpu_ns = cpu_time() - cpu0;
 	vd_ns steal1 = vd_host_steal_ns(NULL);
@@ -346,8 +373,12 @@ int tping_main(int argc, char **argv)
 		if (!m) {
 			fprintf(stderr, "tping: out of memory\n");
 			exit_code = VD_EXIT_RUNTIME;
-		} else if (tping_store_run(st, &o, &s, &r, &rp, m, &err)) {
-			fprintf(stderr, "tping: --db: %s (the run is not stored)\n", err.msg);
+		} else if (rp.store_failed) {
+			exit_code = VD_EXIT_RUNTIME;
+		} else if (tping_store_finish(st, rp.run_id, &o, &r, &rp, m,
+					      tping_run_status(&r, run_rc), &err)) {
+			fprintf(stderr, "tping: --db: %s (the run stays marked incomplete)\n",
+				err.msg);
 			exit_code = VD_EXIT_RUNTIME;
 		}
 	}
