@@ -203,6 +203,14 @@ int vd_compare_query(struct sqlite3 *db, const struct vd_compare_opts *opts, str
 	*out = NULL;
 	if (opts->nby == 0 || opts->nby > VD_COMPARE_MAX_BY)
 		return vd_err_set(err, "compare: between 1 and %d grouping keys", VD_COMPARE_MAX_BY);
+	/* A new store nobody wrote to yet (readers do not create the schema) has nothing. */
+	if (sqlite3_table_column_metadata(db, "main", "results", NULL, NULL, NULL, NULL, NULL,
+					  NULL) != SQLITE_OK) {
+		if (!(*out = calloc(1, sizeof(**out))))
+			return vd_err_set(err, "compare: out of memory");
+		(*out)->opts = *opts;
+		return 0;
+	}
 	char sql[2048];
 	size_t len = (size_t)snprintf(sql, sizeof(sql), "SELECT r.id");
 	for (size_t k = 0; k < opts->nby; k++)

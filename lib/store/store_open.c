@@ -313,8 +313,12 @@ void vd_store_close(struct vd_store *st)
 {
 	if (!st)
 		return;
-	if (st->in_run)
-		vd_store_abort_run(st);
+	if (st->in_run) {
+		/* Closed without finishing (an error on the writer's side): what was written is
+		 * kept, the run marked failed. */
+		struct vd_err ignored;
+		vd_store_finish_run(st, st->run_id, VD_NS_NONE, VD_RUN_FAILED, &ignored);
+	}
 	sqlite3_finalize(st->ins_probe);
 	sqlite3_finalize(st->ins_result);
 	sqlite3_finalize(st->ins_meta);

@@ -25,6 +25,7 @@ int vd_store_open(const char *path, struct vd_store **out, struct vd_err *err);
 /* Opens an existing store for reading only: never creates, migrates or writes (works on a
  * read-only file or directory). The same refusals as vd_store_open. */
 int vd_store_open_readonly(const char *path, struct vd_store **out, struct vd_err *err);
+/* Closing with a run still open keeps what it wrote and marks it failed. */
 void vd_store_close(struct vd_store *st);
 
 /* The raw handle, for modules that add rows to their own tables within the open run. */
