@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "vmdelay/core/mem.h"
 #include "vmdelay/out/plot_svg.h"
 #include "vmdelay/store/store.h"
 #include "vmdelay/tcp/tcpagg.h"
@@ -31,19 +32,61 @@ void tcp_flow_label(const struct vd_tcpan_flow *f, char *buf, size_t n)
 
 /* ---- --plot files ---- */
 
+/* Opens DIR/name under a temporary name (committed by plot_done or tcp_plot_commit). */
+static FILE *plot_path_open(struct tcp_ctx *c, const char *name, const char *header,
+			    struct vd_err *err)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", c->plot_dir, name);
+	if (vd_mem_reserve((void **)&c->plot_files, &c->cap_plot_files, c->nplot_files + 1,
+			   sizeof(*c->plot_files))) {
+		vd_err_set(err, "--plot: %s: out of memory", path);
+		return NULL;
+	}
+	struct vd_afile *af = &c->plot_files[c->nplot_files];
+	if (vd_afile_open(af, path, err)) {
+		vd_err_prefix(err, "--plot");
+		return NULL;
+	}
+	c->nplot_files++;
+	fputs(header, af->f);
+	return af->f;
+}
+
 static FILE *plot_file(struct tcp_ctx *c, const char *kind, const char *name, const char *header,
 		       struct vd_err *err)
 {
-	char safe[160], path[4096];
+	char safe[160], file[256];
 	vd_plot_file_safe(name, safe, sizeof(safe));
-	snprintf(path, sizeof(path), "%s/%s%s%s.csv", c->plot_dir, kind, *safe ? "_" : "", safe);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		vd_err_set(err, "--plot: %s: %s", path, strerror(errno));
-		return NULL;
+	snprintf(file, sizeof(file), "%s%s%s.csv", kind, *safe ? "_" : "", safe);
+	return plot_path_open(c, file, header, err);
+}
+
+/* Commits the --plot file written through f. */
+static int plot_done(struct tcp_ctx *c, FILE *f, struct vd_err *err)
+{
+	for (size_t i = 0; i < c->nplot_files; i++)
+		if (c->plot_files[i].f == f) {
+			int rc = vd_afile_commit(&c->plot_files[i], err);
+			c->plot_files[i] = c->plot_files[--c->nplot_files];
+			return rc ? vd_err_prefix(err, "--plot") : 0;
+		}
+	return 0;
+}
+
+int tcp_plot_commit(struct tcp_ctx *c, struct vd_err *err)
+{
+	for (uint32_t v = 0; v < c->nv; v++)
+		c->v[v].tput_f = c->v[v].seq_f = NULL;
+	int rc = 0;
+	while (c->nplot_files) {
+		struct vd_err e;
+		if (vd_afile_commit(&c->plot_files[--c->nplot_files], &e) && rc == 0) {
+			rc = -1;
+			vd_err_set(err, "--plot: %s", e.msg);
+		}
 	}
-	fputs(header, f);
-	return f;
+	return rc;
 }
 
 int tcp_plot_open(struct tcp_ctx *c, struct vd_err *err)
@@ -106,13 +149,13 @@ void tcp_plot_seqpoint(void *ctx, const struct vd_tcpan_flow *f, vd_ns ts, char 
 
 void tcp_plot_close(struct tcp_ctx *c)
 {
-	for (uint32_t v = 0; v < c->nv; v++) {
-		if (c->v[v].tput_f)
-			fclose(c->v[v].tput_f);
-		if (c->v[v].seq_f)
-			fclose(c->v[v].seq_f);
+	for (uint32_t v = 0; v < c->nv; v++)
 		c->v[v].tput_f = c->v[v].seq_f = NULL;
-	}
+	while (c->nplot_files)
+		vd_afile_discard(&c->plot_files[--c->nplot_files]);
+	free(c->plot_files);
+	c->plot_files = NULL;
+	c->cap_plot_files = 0;
 	if (c->an)
 		for (size_t i = 0; i < vd_tcpan_flow_count(c->an); i++) {
 			struct vd_tcpan_flow *f = vd_tcpan_flow(c->an, i);
@@ -501,7 +544,8 @@ static void delay_reports(struct sink *s)
 				}
 				if (h->overflow)
 					fprintf(f, "%lld,1.000000\n", (long long)h->max);
-				fclose(f);
+				if (plot_done(c, f, s->err))
+					s->failed = 1;
 			}
 		}
 	if (o)
@@ -565,7 +609,8 @@ static void transfer_report(struct sink *s)
 		if (f) {
 			for (size_t i = 0; i < n; i++)
 				fprintf(f, "%.0f,%.6f\n", v[i], (double)(i + 1) / (double)n);
-			fclose(f);
+			if (plot_done(c, f, s->err))
+				s->failed = 1;
 		} else {
 			s->failed = 1;
 		}
@@ -709,11 +754,11 @@ static void ackhist_plot(struct sink *s, FILE **files, const struct flow_row *r)
 static void gnuplot_script(struct sink *s)
 {
 	struct tcp_ctx *c = s->c;
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/tcp.gp", c->plot_dir);
-	FILE *f = fopen(path, "w");
-	if (!f)
+	FILE *f = plot_path_open(c, "tcp.gp", "", s->err);
+	if (!f) {
+		s->failed = 1;
 		return;
+	}
 	fprintf(f,
 		"# gnuplot script for the data files of `vmdelay-analyze tcp --plot`:\n"
 		"#   cd %s && gnuplot tcp.gp   (writes PNGs)\n"
@@ -746,7 +791,8 @@ static void gnuplot_script(struct sink *s)
 		    "'ack'\n",
 		    safe, safe);
 	}
-	fclose(f);
+	if (plot_done(c, f, s->err))
+		s->failed = 1;
 }
 
 int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
@@ -802,8 +848,8 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 				}
 		}
 	for (uint32_t v = 0; v < TCP_MAX_VANTAGE; v++)
-		if (hist_files[v])
-			fclose(hist_files[v]);
+		if (hist_files[v] && plot_done(c, hist_files[v], err))
+			s.failed = 1;
 	int werr = 0;
 	if (o)
 		werr = vd_out_destroy(o);
@@ -828,13 +874,16 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 	if (s.st) {
 		if (!s.failed && vd_store_end_run(s.st, s.run, vd_now(CLOCK_REALTIME), err))
 			s.failed = 1;
-		if (s.failed)
+		if (s.failed) {
+			vd_store_abort_run(s.st);
 			vd_err_prefix(err, "--db %s", c->db_path);
+		}
 		vd_store_close(s.st);
 	}
 	if (!s.failed && c->plot_dir && !c->plot_failed) {
 		gnuplot_script(&s);
-		if (tcp_svg_plots(c, err))
+		/* The streaming files under their names first: the charts read them back. */
+		if (s.failed || tcp_plot_commit(c, err) || tcp_svg_plots(c, err))
 			s.failed = 1;
 	}
 	/* A write error on stdout is reported, naming it, by vd_cli_exit when main returns. */

@@ -22,6 +22,7 @@
 #include "run.h"
 #include "sock.h"
 #include "vmdelay/core/hostinfo.h"
+#include "vmdelay/out/afile.h"
 #include "vmdelay/out/json.h"
 #include "vmdelay/store/store.h"
 #include "vmdelay/net/tstamp.h"
@@ -262,6 +263,7 @@ int tping_main(int argc, char **argv)
 	struct tping_report rp = { 0 };
 	struct vd_store *st = NULL;
 	FILE *rows_f = NULL;
+	struct vd_afile rows_af = { 0 };
 	int have_run = 0;
 	memset(&r, 0, sizeof(r));
 	install_signals();
@@ -275,10 +277,13 @@ int tping_main(int argc, char **argv)
 	if (tping_drop_privileges(&err))
 		goto runtime_error;
 	if (o.machine) {
-		rows_f = o.out_path ? fopen(o.out_path, "w") : stdout;
-		if (!rows_f) {
-			vd_err_set(&err, "option '-o': %s: %s", o.out_path, strerror(errno));
-			goto runtime_error;
+		rows_f = stdout;
+		if (o.out_path) {
+			if (vd_afile_open(&rows_af, o.out_path, &err)) {
+				vd_err_prefix(&err, "option '-o'");
+				goto runtime_error;
+			}
+			rows_f = rows_af.f;
 		}
 		rp.rows = vd_out_create(rows_f, o.out_mode);
 		if (!rp.rows) {
@@ -327,14 +332,20 @@ int tping_main(int argc, char **argv)
 		fprintf(stderr, "tping: %s\n", err.msg);
 		exit_code = VD_EXIT_RUNTIME;
 	}
-	/* A write error on stdout is reported once, by vd_cli_exit in main. */
-	if (rp.rows && vd_out_destroy(rp.rows) && !ferror(rows_f)) {
+	/* A write error on stdout is reported once, by vd_cli_exit in main; -o names its file and
+	 * the reason, and the file appears under its name once complete (interrupted included). */
+	int rows_err = rp.rows && vd_out_destroy(rp.rows);
+	if (rows_err && !ferror(rows_f))
 		fprintf(stderr, "tping: out of memory: some rows were not written\n");
+	if (rows_err)
+		exit_code = VD_EXIT_RUNTIME;
+	rp.rows = NULL;
+	int rows_io_err = rows_af.f && ferror(rows_af.f);
+	if (rows_af.f && vd_afile_finish(&rows_af, rows_err, &err)) {
+		if (rows_io_err || !rows_err)
+			fprintf(stderr, "tping: -o %s\n", err.msg);
 		exit_code = VD_EXIT_RUNTIME;
 	}
-	rp.rows = NULL;
-	if (rows_f && rows_f != stdout && vd_cli_close_file("tping", rows_f, o.out_path))
-		exit_code = VD_EXIT_RUNTIME;
 	rows_f = NULL;
 	struct tping_meta *m = calloc(1, sizeof(*m));
 	if (m)
@@ -400,8 +411,8 @@ out:
 		tping_load_stop(&load);
 	if (rp.rows)
 		vd_out_destroy(rp.rows);
-	if (rows_f && rows_f != stdout)
-		fclose(rows_f);
+	if (rows_af.f)
+		vd_afile_discard(&rows_af);
 	vd_store_close(st);
 	tping_report_free(&rp);
 	if (have_run)

@@ -12,6 +12,7 @@ tmp=$(mktemp -d)
 tp_pid=
 cleanup() {
 	[ -n "$tp_pid" ] && kill -9 "$tp_pid" 2>/dev/null
+	umount "$tmp/full" 2>/dev/null
 	topo_cleanup
 	chmod -R u+w "$tmp" 2>/dev/null
 	rm -rf "$tmp"
@@ -115,4 +116,17 @@ for f in other newer; do
 done
 grep -q "application_id 0x0000002a" "$tmp/other.out" || fail "other.db: $(cat "$tmp/other.out")"
 grep -q "schema version 999 is newer" "$tmp/newer.cmp" || fail "newer.db: $(cat "$tmp/newer.cmp")"
+
+# 6. tping -o on a full disk: exit 1, the message names the file and the reason, no file left.
+mkdir "$tmp/full"
+mount -t tmpfs -o size=64k tmpfs "$tmp/full" || fail "cannot mount a tmpfs"
+dd if=/dev/zero of="$tmp/full/fill" bs=4k 2>/dev/null
+ip netns exec "$S" "$TP" -q -c 20 -i 0.01 --csv -o "$tmp/full/rows.csv" "$V4" >"$tmp/full.out" 2>&1
+rc=$?
+left=$(ls -A "$tmp/full")
+umount "$tmp/full"
+[ "$left" = fill ] || fail "tping -o on a full disk left: $left"
+[ "$rc" = 1 ] || fail "tping -o on a full disk: exit $rc"
+grep -q "$tmp/full/rows.csv: No space left on device" "$tmp/full.out" ||
+	fail "tping -o on a full disk: $(cat "$tmp/full.out")"
 echo "store e2e: ok"
