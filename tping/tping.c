@@ -252,7 +252,8 @@ int tping_main(int argc, char **argv)
 	struct tping_opts o;
 	struct vd_err err;
 	struct vd_cli cli;
-	if (tping_options_parse(&cli, argc, argv, geteuid() == 0, &o) == TPING_OPTS_EXIT) {
+	/* The real uid: a setuid-root install gives every user euid 0. */
+	if (tping_options_parse(&cli, argc, argv, getuid() == 0, &o) == TPING_OPTS_EXIT) {
 		tping_options_free(&o);
 		return cli.status;
 	}
