@@ -471,6 +471,12 @@ int cmd_tcp(int argc, char **argv)
 				c.v[v].name, (unsigned long long)c.v[v].pkts,
 				(unsigned long long)c.v[v].not_tcp,
 				(unsigned long long)c.v[v].undecodable);
+	if (vd_tcpan_untimed(c.an))
+		fprintf(stderr,
+			"vmdelay-analyze tcp: note: %llu TCP packets without a usable timestamp"
+			" (none, as in pcapng Simple Packet Blocks, or beyond the years 1824-2116)"
+			" not analyzed\n",
+			(unsigned long long)vd_tcpan_untimed(c.an));
 	if (nin && !vd_tcpan_flow_count(c.an) && !c.transfers_path) {
 		fprintf(stderr, "vmdelay-analyze tcp: no TCP flow in any trace\n");
 		goto out;

@@ -242,12 +242,12 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 			const struct vd_tcpan_dir *gdata = &g->d[same ? r->dd : !r->dd];
 			vd_ns here = primary_mode(r->acks), there = primary_mode(gacks);
 			if (vd_ns_valid(here) && vd_ns_valid(there))
-				r->mode_shift = here - there;
+				r->mode_shift = vd_ns_sub_sat(here, there);
 			if (r->data->data_pkts)
 				r->agg_rate = (double)gdata->data_pkts / (double)r->data->data_pkts;
 		}
 	}
-	vd_ns span = r->acks->last_adv_ts - r->acks->first_ack_ts;
+	vd_ns span = vd_ns_sub_sat(r->acks->last_adv_ts, r->acks->first_ack_ts);
 	r->tput_bps = r->acks->acked_bytes && span > 0
 			  ? (double)r->acks->acked_bytes * 8e9 / (double)span
 			  : NAN;
