@@ -117,7 +117,14 @@ done
 grep -q "application_id 0x0000002a" "$tmp/other.out" || fail "other.db: $(cat "$tmp/other.out")"
 grep -q "schema version 999 is newer" "$tmp/newer.cmp" || fail "newer.db: $(cat "$tmp/newer.cmp")"
 
-# 6. tping -o on a full disk: exit 1, the message names the file and the reason, no file left.
+# 6. A run longer than tping's ring of probes in flight (65536): every probe stored once, in
+#    order (the slots are reused as the run goes).
+ip netns exec "$S" "$TP" -q -c 70000 -i 0.00002 --db "$tmp/long.db" "$V4" >"$tmp/long.out" 2>&1 ||
+	fail "70000 probes: $(tail -3 "$tmp/long.out")"
+[ "$(q "$tmp/long.db" "SELECT count(*) || ' ' || count(DISTINCT seq) || ' ' || max(seq) || ' ' || sum(idx = seq - 1) FROM probes")" = "70000 70000 70000 70000" ] ||
+	fail "70000 probes stored as: $(q "$tmp/long.db" "SELECT count(*), count(DISTINCT seq), max(seq) FROM probes")"
+
+# 7. tping -o on a full disk: exit 1, the message names the file and the reason, no file left.
 mkdir "$tmp/full"
 mount -t tmpfs -o size=64k tmpfs "$tmp/full" || fail "cannot mount a tmpfs"
 dd if=/dev/zero of="$tmp/full/fill" bs=4k 2>/dev/null
