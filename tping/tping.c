@@ -58,21 +58,6 @@ void tping_meta_add(struct tping_meta *m, const char *key, const char *fmt, ...)
 	m->n++;
 }
 
-/* Median / p99 / max of the send lateness against the absolute deadlines. */
-static void lateness(const struct tping_report *rp, struct vd_summary *s)
-{
-	vd_ns *v = malloc((rp->n ? rp->n : 1) * sizeof(*v));
-	size_t k = 0;
-	if (v)
-		for (size_t i = 0; i < rp->n; i++)
-			if (rp->recs[i].status != VD_PROBE_DUPLICATE &&
-			    rp->recs[i].status != VD_PROBE_LATE)
-				v[k++] = rp->recs[i].timer_late;
-	if (!v || vd_summarize(v, k, s))
-		memset(s, 0, sizeof(*s));
-	free(v);
-}
-
 static void collect_meta(struct tping_meta *m, const struct tping_opts *o, const struct tping_sock *s,
 			 const struct tping_run *r, const struct tping_report *rp, vd_ns steal0,
 			 vd_ns steal1, const char *clocksource, vd_ns cpu_ns)
@@ -115,14 +100,14 @@ static void collect_meta(struct tping_meta *m, const struct tping_opts *o, const
 	tping_meta_add(m, "tx_unmatched", "%" PRIu64, c->tx_unmatched);
 	tping_meta_add(m, "ctrunc", "%" PRIu64, c->ctrunc);
 	tping_meta_add(m, "interrupted", "%d", r->interrupted);
-	double ju = tping_report_jitter(rp->recs, rp->n, TPING_LAYER_USER);
-	double jk = tping_report_jitter(rp->recs, rp->n, TPING_LAYER_KERNEL);
+	double ju = tping_report_layer_jitter(rp, TPING_LAYER_USER);
+	double jk = tping_report_layer_jitter(rp, TPING_LAYER_KERNEL);
 	if (!isnan(ju))
 		tping_meta_add(m, "jitter_user_ns", "%.0f", ju);
 	if (!isnan(jk))
 		tping_meta_add(m, "jitter_kernel_ns", "%.0f", jk);
 	struct vd_summary late;
-	lateness(rp, &late);
+	tping_report_lateness(rp, &late);
 	if (late.n) {
 		tping_meta_add(m, "timer_late_median_ns", "%" PRId64, late.median);
 		tping_meta_add(m, "timer_late_p99_ns", "%" PRId64, late.p99);
@@ -206,8 +191,8 @@ int tping_store_finish(struct vd_store *st, int64_t run_id, const struct tping_o
 			continue;
 		for (int l = 0; l < TPING_LAYER__COUNT; l++) {
 			struct vd_summary sm;
-			if (tping_report_layer(rp->recs, rp->n, (enum vd_phase)ph, (enum tping_layer)l,
-					       &sm) || !sm.n)
+			tping_report_layer_summary(rp, (enum vd_phase)ph, (enum tping_layer)l, &sm);
+			if (!sm.n)
 				continue;
 			const char *phn = ph == VD_PHASE__COUNT ? "" : vd_phase_name((enum vd_phase)ph);
 			const char *ln = tping_layer_name((enum tping_layer)l);
@@ -353,7 +338,7 @@ int tping_main(int argc, char **argv)
 		collect_meta(m, &o, &s, &r, &rp, steal0, steal1, clocksource, cpu_ns);
 	char extra[1024];
 	struct vd_summary late;
-	lateness(&rp, &late);
+	tping_report_lateness(&rp, &late);
 	int off = snprintf(extra, sizeof(extra),
 			   "timer lateness: median %.3f ms, p99 %.3f ms, max %.3f ms\n",
 			   late.n ? (double)late.median / 1e6 : 0, late.n ? (double)late.p99 / 1e6 : 0,
