@@ -103,7 +103,7 @@ static vd_ns percentile(const struct vd_qhist *h, uint64_t n, double p)
 		return v0;
 	/* in double: v1 - v0 may not fit in vd_ns */
 	double v = (double)v0 + round(frac * ((double)v1 - (double)v0));
-	return v <= (double)h->run.min ? h->run.min
+	return v <= (double)h->run.min	 ? h->run.min
 	       : v >= (double)h->run.max ? h->run.max
 					 : (vd_ns)v;
 }

@@ -46,7 +46,7 @@ static int sink_close(void *cookie)
 	return rc;
 }
 
-static const cookie_io_functions_t sink_io = { .write = sink_write, .close = sink_close };
+static const cookie_io_functions_t sink_io = {.write = sink_write, .close = sink_close};
 
 /* f over fd, recording write errors in a->sink. */
 static int afile_stream(struct vd_afile *a, int fd)

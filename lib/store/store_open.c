@@ -102,9 +102,11 @@ static int inspect(struct vd_store *st, struct store_kind *k, struct vd_err *err
 	}
 	if (rc != SQLITE_ROW) {
 		if (sqlite3_errcode(st->db) == SQLITE_NOTADB)
-			return vd_err_set(err, "%s: not a vmdelay store: not an SQLite database"
-					  " (no 'SQLite format 3' header); the file is left as it is",
-					  st->path);
+			return vd_err_set(
+			    err,
+			    "%s: not a vmdelay store: not an SQLite database"
+			    " (no 'SQLite format 3' header); the file is left as it is",
+			    st->path);
 		return vd_store_fail(st, err, "cannot read the database");
 	}
 	uint32_t app = (uint32_t)sqlite3_column_int64(s, 0);
@@ -121,16 +123,18 @@ static int inspect(struct vd_store *st, struct store_kind *k, struct vd_err *err
 				  st->path, app, VD_STORE_APPLICATION_ID);
 	/* application_id 0: a new file, or a store made before vmdelay set one. */
 	if (app == 0 && !(version == 0 && objects == 0) && !(version > 0 && has_runs))
-		return vd_err_set(err,
-				  "%s: not a vmdelay store: an SQLite database with %d schema objects"
-				  " and no vmdelay 'runs' table (application_id 0, user_version %d);"
-				  " the file is left as it is",
-				  st->path, objects, version);
+		return vd_err_set(
+		    err,
+		    "%s: not a vmdelay store: an SQLite database with %d schema objects"
+		    " and no vmdelay 'runs' table (application_id 0, user_version %d);"
+		    " the file is left as it is",
+		    st->path, objects, version);
 	if (version > ours)
-		return vd_err_set(err,
-				  "%s: schema version %d is newer than this build's %d (vmdelay %s):"
-				  " use a newer vmdelay; the file is left as it is",
-				  st->path, version, ours, VMDELAY_VERSION);
+		return vd_err_set(
+		    err,
+		    "%s: schema version %d is newer than this build's %d (vmdelay %s):"
+		    " use a newer vmdelay; the file is left as it is",
+		    st->path, version, ours, VMDELAY_VERSION);
 	k->version = version;
 	k->needs_app_id = app == 0;
 	return 0;

@@ -56,7 +56,7 @@ static int bench_vd(const char *db, long n)
 {
 	struct vd_err err;
 	struct vd_store *st;
-	struct vd_run_info info = { .tool = "bench" };
+	struct vd_run_info info = {.tool = "bench"};
 	int64_t run;
 	if (vd_store_open(db, &st, &err) || vd_store_begin_run(st, &info, &run, &err)) {
 		fprintf(stderr, "store_bench: %s\n", err.msg);
@@ -91,16 +91,18 @@ static int bench_sqlite(const char *db, long n)
 	sqlite3 *h;
 	sqlite3_stmt *s;
 	if (sqlite3_open(db, &h) != SQLITE_OK ||
-	    sqlite3_exec(h,
-			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-			 "CREATE TABLE probes (run_id INTEGER, idx INTEGER, seq INTEGER, phase TEXT,"
-			 " status TEXT, user_tx_ns INTEGER, sched_tx_ns INTEGER, sched_tx_last_ns"
-			 " INTEGER, kernel_tx_ns INTEGER, hw_tx_ns INTEGER, kernel_rx_ns INTEGER,"
-			 " hw_rx_ns INTEGER, user_rx_ns INTEGER, size INTEGER, ttl INTEGER,"
-			 " icmp_type INTEGER, icmp_code INTEGER, cpu INTEGER, timer_late_ns INTEGER,"
-			 " PRIMARY KEY (run_id, idx)); BEGIN",
-			 NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(h, "INSERT INTO probes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    sqlite3_exec(
+		h,
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+		"CREATE TABLE probes (run_id INTEGER, idx INTEGER, seq INTEGER, phase TEXT,"
+		" status TEXT, user_tx_ns INTEGER, sched_tx_ns INTEGER, sched_tx_last_ns"
+		" INTEGER, kernel_tx_ns INTEGER, hw_tx_ns INTEGER, kernel_rx_ns INTEGER,"
+		" hw_rx_ns INTEGER, user_rx_ns INTEGER, size INTEGER, ttl INTEGER,"
+		" icmp_type INTEGER, icmp_code INTEGER, cpu INTEGER, timer_late_ns INTEGER,"
+		" PRIMARY KEY (run_id, idx)); BEGIN",
+		NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h,
+			       "INSERT INTO probes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       -1, &s, NULL) != SQLITE_OK) {
 		fprintf(stderr, "store_bench: %s\n", sqlite3_errmsg(h));
 		return 1;
@@ -114,11 +116,11 @@ static int bench_sqlite(const char *db, long n)
 		sqlite3_bind_int64(s, k++, p.seq);
 		sqlite3_bind_text(s, k++, vd_phase_name(p.phase), -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, k++, vd_probe_status_name(p.status), -1, SQLITE_STATIC);
-		const vd_ns t[] = { p.user_tx, p.sched_tx, p.sched_tx_last, p.kernel_tx,
-				    p.hw_tx,   p.kernel_rx, p.hw_rx,        p.user_rx };
+		const vd_ns t[] = {p.user_tx, p.sched_tx,  p.sched_tx_last, p.kernel_tx,
+				   p.hw_tx,   p.kernel_rx, p.hw_rx,	    p.user_rx};
 		for (int j = 0; j < 8; j++)
 			bind_ns(s, k++, t[j]);
-		const int32_t v[] = { p.size, p.ttl, p.icmp_type, p.icmp_code, p.cpu };
+		const int32_t v[] = {p.size, p.ttl, p.icmp_type, p.icmp_code, p.cpu};
 		for (int j = 0; j < 5; j++)
 			v[j] >= 0 ? sqlite3_bind_int(s, k++, v[j]) : sqlite3_bind_null(s, k++);
 		bind_ns(s, k++, p.timer_late);

@@ -66,7 +66,7 @@ static void large_values_within_precision(void **state)
 static void extremes_and_empty(void **state)
 {
 	(void)state;
-	vd_ns v[] = { INT64_MAX, INT64_MIN + 1, 0, -1, 1 };
+	vd_ns v[] = {INT64_MAX, INT64_MIN + 1, 0, -1, 1};
 	struct vd_summary e, a;
 	summarize_both(v, 5, &e, &a);
 	assert_int_equal(a.median, e.median);
@@ -83,9 +83,9 @@ static void extremes_and_empty(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(small_values_are_exact),
-		cmocka_unit_test(large_values_within_precision),
-		cmocka_unit_test(extremes_and_empty),
+	    cmocka_unit_test(small_values_are_exact),
+	    cmocka_unit_test(large_values_within_precision),
+	    cmocka_unit_test(extremes_and_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "../../lib/store/store_schema.h"
+#include "storeutil.h"
 #include "testutil.h"
 #include "vmdelay/store/store.h"
 
@@ -47,19 +48,6 @@ static void make_sqlite(const char *path, const char *sql)
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-}
-
-static int64_t query(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	int64_t v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
 }
 
 /* Both opens refuse path, the message holding the path and `found`, and leave it as it was. */
@@ -137,13 +125,14 @@ static void make_v1_store(const char *path)
 	unlink(path);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, vd_store_migration(0), NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-				      "PRAGMA journal_mode=WAL;"
-				      "INSERT INTO testbeds VALUES (1, 'old', 0);"
-				      "INSERT INTO runs(id, testbed_id, tool, tool_version, complete)"
-				      " VALUES (1, 1, 'tping', '0.1', 1);",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db,
+			 "PRAGMA journal_mode=WAL;"
+			 "INSERT INTO testbeds VALUES (1, 'old', 0);"
+			 "INSERT INTO runs(id, testbed_id, tool, tool_version, complete)"
+			 " VALUES (1, 1, 'tping', '0.1', 1);",
+			 NULL, NULL, NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
@@ -159,7 +148,7 @@ static void reader_never_migrates_writer_does(void **state)
 	struct vd_err err;
 	struct vd_store *st;
 	assert_int_equal(vd_store_open_readonly(p, &st, &err), 0);
-	struct vd_run_info info = { .tool = "tping" };
+	struct vd_run_info info = {.tool = "tping"};
 	int64_t run;
 	assert_int_equal(vd_store_begin_run(st, &info, &run, &err), -1);
 	assert_non_null(strstr(err.msg, "read-only"));
@@ -169,13 +158,14 @@ static void reader_never_migrates_writer_does(void **state)
 	assert_memory_equal(before, after, n0);
 	free(before);
 	free(after);
-	assert_int_equal(query(p, "PRAGMA user_version"), 1);
+	assert_int_equal(storeutil_query(p, "PRAGMA user_version"), 1);
 
 	assert_int_equal(vd_store_open(p, &st, &err), 0);
 	vd_store_close(st);
-	assert_int_equal(query(p, "PRAGMA user_version"), vd_store_schema_version());
-	assert_int_equal(query(p, "PRAGMA application_id"), 0x766d444c);
-	assert_int_equal(query(p, "SELECT count(*) FROM runs WHERE status = 'complete'"), 1);
+	assert_int_equal(storeutil_query(p, "PRAGMA user_version"), vd_store_schema_version());
+	assert_int_equal(storeutil_query(p, "PRAGMA application_id"), 0x766d444c);
+	assert_int_equal(storeutil_query(p, "SELECT count(*) FROM runs WHERE status = 'complete'"),
+			 1);
 }
 
 static void new_store_has_application_id(void **state)
@@ -187,8 +177,8 @@ static void new_store_has_application_id(void **state)
 	struct vd_store *st;
 	assert_int_equal(vd_store_open(p, &st, &err), 0);
 	vd_store_close(st);
-	assert_int_equal(query(p, "PRAGMA application_id"), 0x766d444c);
-	assert_int_equal(query(p, "PRAGMA user_version"), vd_store_schema_version());
+	assert_int_equal(storeutil_query(p, "PRAGMA application_id"), 0x766d444c);
+	assert_int_equal(storeutil_query(p, "PRAGMA user_version"), vd_store_schema_version());
 	/* Opening again is not a refusal, and a reader opens it too. */
 	assert_int_equal(vd_store_open(p, &st, &err), 0);
 	vd_store_close(st);
@@ -204,11 +194,11 @@ static void new_store_has_application_id(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(newer_schema_is_refused_untouched),
-		cmocka_unit_test(other_programs_sqlite_is_refused_untouched),
-		cmocka_unit_test(not_sqlite_is_refused_untouched),
-		cmocka_unit_test(reader_never_migrates_writer_does),
-		cmocka_unit_test(new_store_has_application_id),
+	    cmocka_unit_test(newer_schema_is_refused_untouched),
+	    cmocka_unit_test(other_programs_sqlite_is_refused_untouched),
+	    cmocka_unit_test(not_sqlite_is_refused_untouched),
+	    cmocka_unit_test(reader_never_migrates_writer_does),
+	    cmocka_unit_test(new_store_has_application_id),
 	};
 	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }

@@ -13,24 +13,12 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "storeutil.h"
 #include "testutil.h"
 #include "vmdelay/store/store.h"
 
 #define WRITERS 8
 #define PROBES 300
-
-static int64_t query(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	int64_t v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
 
 /* One writer process: a whole run, committing small batches so writers interleave. Exit 0 on
  * success; the message on stderr otherwise. */
@@ -40,7 +28,7 @@ static void writer(const char *path, int who)
 	struct vd_store *st;
 	char label[32];
 	snprintf(label, sizeof(label), "writer-%d", who);
-	struct vd_run_info info = { .tool = "tping", .testbed = "unit", .label = label };
+	struct vd_run_info info = {.tool = "tping", .testbed = "unit", .label = label};
 	int64_t run;
 	if (vd_store_open(path, &st, &err) || vd_store_begin_run(st, &info, &run, &err)) {
 		fprintf(stderr, "writer %d: %s\n", who, err.msg);
@@ -90,13 +78,15 @@ static void eight_writers_into_new_then_existing_store(void **state)
 	char p[256];
 	snprintf(p, sizeof(p), "%s", testutil_tmp("many.db"));
 	run_writers(p);
-	assert_int_equal(query(p, "SELECT count(*) FROM runs WHERE complete = 1"), WRITERS);
-	assert_int_equal(query(p, "SELECT count(DISTINCT label) FROM runs"), WRITERS);
-	assert_int_equal(query(p, "SELECT count(*) FROM probes"), WRITERS * PROBES);
+	assert_int_equal(storeutil_query(p, "SELECT count(*) FROM runs WHERE complete = 1"),
+			 WRITERS);
+	assert_int_equal(storeutil_query(p, "SELECT count(DISTINCT label) FROM runs"), WRITERS);
+	assert_int_equal(storeutil_query(p, "SELECT count(*) FROM probes"), WRITERS * PROBES);
 	run_writers(p);
-	assert_int_equal(query(p, "SELECT count(*) FROM runs WHERE complete = 1"), 2 * WRITERS);
-	assert_int_equal(query(p, "SELECT count(*) FROM probes"), 2 * WRITERS * PROBES);
-	assert_int_equal(query(p, "SELECT count(*) FROM testbeds"), 1);
+	assert_int_equal(storeutil_query(p, "SELECT count(*) FROM runs WHERE complete = 1"),
+			 2 * WRITERS);
+	assert_int_equal(storeutil_query(p, "SELECT count(*) FROM probes"), 2 * WRITERS * PROBES);
+	assert_int_equal(storeutil_query(p, "SELECT count(*) FROM testbeds"), 1);
 }
 
 /* Holds the store's write lock for `seconds` in this process while a child writes a run; the
@@ -113,10 +103,11 @@ static int write_while_locked(const char *path, int seconds, const char *wait_li
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		sqlite3_close_v2(db); /* not used in the child; closing does not unlock the parent */
+		sqlite3_close_v2(
+		    db); /* not used in the child; closing does not unlock the parent */
 		if (wait_limit)
 			setenv("VMDELAY_STORE_WAIT_S", wait_limit, 1);
-		struct vd_run_info info = { .tool = "tping" };
+		struct vd_run_info info = {.tool = "tping"};
 		int64_t run;
 		if (vd_store_open(path, &st, &err) || vd_store_begin_run(st, &info, &run, &err) ||
 		    vd_store_end_run(st, run, 1, &err)) {
@@ -141,7 +132,7 @@ static void writer_waits_more_than_five_seconds(void **state)
 	char p[256];
 	snprintf(p, sizeof(p), "%s", testutil_tmp("wait.db"));
 	assert_int_equal(write_while_locked(p, 7, NULL), 0);
-	assert_int_equal(query(p, "SELECT count(*) FROM runs WHERE complete = 1"), 1);
+	assert_int_equal(storeutil_query(p, "SELECT count(*) FROM runs WHERE complete = 1"), 1);
 }
 
 static void writer_gives_up_at_its_limit_with_a_message(void **state)
@@ -150,15 +141,15 @@ static void writer_gives_up_at_its_limit_with_a_message(void **state)
 	char p[256];
 	snprintf(p, sizeof(p), "%s", testutil_tmp("giveup.db"));
 	assert_int_equal(write_while_locked(p, 3, "1"), 3);
-	assert_int_equal(query(p, "SELECT count(*) FROM runs"), 0);
+	assert_int_equal(storeutil_query(p, "SELECT count(*) FROM runs"), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(eight_writers_into_new_then_existing_store),
-		cmocka_unit_test(writer_waits_more_than_five_seconds),
-		cmocka_unit_test(writer_gives_up_at_its_limit_with_a_message),
+	    cmocka_unit_test(eight_writers_into_new_then_existing_store),
+	    cmocka_unit_test(writer_waits_more_than_five_seconds),
+	    cmocka_unit_test(writer_gives_up_at_its_limit_with_a_message),
 	};
 	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }

@@ -41,8 +41,8 @@ static inline struct timespec vd_ns_to_timespec(vd_ns t)
 }
 
 /* Times an analysis can compute with: present and within ±(2^62 - 1) ns of the epoch (years
- * 1824 to 2116), so the difference of any two fits in vd_ns. A capture's missing time (a pcapng Simple
- * Packet Block) or a corrupt one is not. */
+ * 1824 to 2116), so the difference of any two fits in vd_ns. A capture's missing time (a pcapng
+ * Simple Packet Block) or a corrupt one is not. */
 #define VD_NS_TIMED_MAX ((INT64_C(1) << 62) - 1)
 static inline int vd_ns_timed(vd_ns t)
 {
