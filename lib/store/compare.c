@@ -203,9 +203,15 @@ int vd_compare_query(struct sqlite3 *db, const struct vd_compare_opts *opts, str
 	*out = NULL;
 	if (opts->nby == 0 || opts->nby > VD_COMPARE_MAX_BY)
 		return vd_err_set(err, "compare: between 1 and %d grouping keys", VD_COMPARE_MAX_BY);
-	/* A new store nobody wrote to yet (readers do not create the schema) has nothing. */
-	if (sqlite3_table_column_metadata(db, "main", "results", NULL, NULL, NULL, NULL, NULL,
-					  NULL) != SQLITE_OK) {
+	/* A new store nobody wrote to yet (readers do not create the schema) has nothing; a
+	 * database with tables but not ours is an error below. */
+	sqlite3_stmt *q;
+	int objects = -1;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		objects = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (objects == 0) {
 		if (!(*out = calloc(1, sizeof(**out))))
 			return vd_err_set(err, "compare: out of memory");
 		(*out)->opts = *opts;
