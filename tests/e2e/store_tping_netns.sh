@@ -62,24 +62,26 @@ n=$(q "$tmp/kill.db" "SELECT count(*) FROM probes")
 [ "$(q "$tmp/kill.db" "SELECT count(*) FROM probes WHERE idx != seq - 1")" = 0 ] ||
 	fail "the stored probes are not the first ones in order"
 
-# 3. SIGINT: tping stops sending, finishes what is in flight, stores every probe it printed
-#    and marks the run interrupted (not complete).
-ip netns exec "$S" "$TP" -c 2000 -i 0.01 --csv -o "$tmp/int.csv" --db "$tmp/int.db" --label int "$V4" \
-	>"$tmp/int.out" 2>&1 &
-tp_pid=$!
-sleep 2.5
-kill -INT "$tp_pid"
-wait "$tp_pid"
-rc=$?
-tp_pid=
-[ "$rc" = 0 ] || fail "SIGINT: exit $rc: $(tail -3 "$tmp/int.out")"
-row=$(q "$tmp/int.db" "SELECT status || ' ' || complete || ' ' || (end_ns IS NOT NULL) FROM runs")
-[ "$row" = "interrupted 0 1" ] || fail "interrupted run: '$row'"
-rows=$(($(wc -l <"$tmp/int.csv") - 1))
-n=$(q "$tmp/int.db" "SELECT count(*) FROM probes")
-[ "$rows" -gt 100 ] && [ "$n" = "$rows" ] || fail "SIGINT: $rows rows printed, $n stored"
-[ "$(q "$tmp/int.db" "SELECT value FROM run_meta WHERE key = 'interrupted'")" = 1 ] ||
-	fail "SIGINT: run_meta interrupted not 1"
+# 3. SIGINT and SIGTERM: tping stops sending, finishes what is in flight, stores every probe it
+#    printed and marks the run interrupted (not complete).
+for sig in INT TERM; do
+	ip netns exec "$S" "$TP" -c 2000 -i 0.01 --csv -o "$tmp/$sig.csv" --db "$tmp/$sig.db" \
+		--label "$sig" "$V4" >"$tmp/$sig.out" 2>&1 &
+	tp_pid=$!
+	sleep 2.5
+	kill -"$sig" "$tp_pid"
+	wait "$tp_pid"
+	rc=$?
+	tp_pid=
+	[ "$rc" = 0 ] || fail "SIG$sig: exit $rc: $(tail -3 "$tmp/$sig.out")"
+	row=$(q "$tmp/$sig.db" "SELECT status || ' ' || complete || ' ' || (end_ns IS NOT NULL) FROM runs")
+	[ "$row" = "interrupted 0 1" ] || fail "SIG$sig: run '$row'"
+	rows=$(($(wc -l <"$tmp/$sig.csv") - 1))
+	n=$(q "$tmp/$sig.db" "SELECT count(*) FROM probes")
+	[ "$rows" -gt 100 ] && [ "$n" = "$rows" ] || fail "SIG$sig: $rows rows printed, $n stored"
+	[ "$(q "$tmp/$sig.db" "SELECT value FROM run_meta WHERE key = 'interrupted'")" = 1 ] ||
+		fail "SIG$sig: run_meta interrupted not 1"
+done
 
 # 4. A read-only store (0444 file in a 0555 directory, WAL mode) compared by another user:
 #    read, not written, nothing created next to it.
