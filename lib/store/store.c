@@ -1,43 +1,14 @@
-/* store.c — writing runs to the store: the runs row at once, then its rows in batches committed
- * about every second, so a killed writer loses at most the last batch. */
+/* store.c — writing runs to the store, whatever the backend: the runs row at once, then its rows
+ * in batches committed about every second (so other writers get their turn and a killed writer
+ * loses at most the last batch), the status last. */
 #include "vmdelay/store/store.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <unistd.h>
-
-#include "vmdelay/core/mem.h"
 
 #include "store_impl.h"
-
-static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
-{
-	if (t)
-		sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
-}
-
-static void bind_ns(sqlite3_stmt *s, int i, vd_ns t)
-{
-	if (vd_ns_valid(t))
-		sqlite3_bind_int64(s, i, t);
-	else
-		sqlite3_bind_null(s, i);
-}
-
-/* Runs one prepared statement to completion; -1 with a message on failure. */
-static int step_done(struct vd_store *st, sqlite3_stmt *s, struct vd_err *err, const char *what)
-{
-	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return vd_store_fail(st, err, what);
-	return 0;
-}
 
 char *vd_store_command_line(int argc, char **argv)
 {
@@ -59,35 +30,12 @@ char *vd_store_command_line(int argc, char **argv)
 	return s;
 }
 
-static int testbed_id(struct vd_store *st, const char *name, int64_t *id, struct vd_err *err)
-{
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO testbeds(name, created_ns) VALUES (?, ?) "
-			       "ON CONFLICT(name) DO NOTHING",
-			       -1, &s, NULL) != SQLITE_OK)
-		return vd_store_fail(st, err, "testbed");
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, vd_now(CLOCK_REALTIME));
-	if (step_done(st, s, err, "testbed"))
-		return -1;
-	if (sqlite3_prepare_v2(st->db, "SELECT id FROM testbeds WHERE name = ?", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return vd_store_fail(st, err, "testbed");
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : vd_store_fail(st, err, "testbed");
-}
-
 /* Opens the batch transaction if none is open. */
 static int batch_open(struct vd_store *st, struct vd_err *err)
 {
 	if (st->in_txn)
 		return 0;
-	if (vd_store_exec(st, "BEGIN IMMEDIATE", err, "cannot start a transaction"))
+	if (st->ops->begin(st, err))
 		return -1;
 	st->in_txn = 1;
 	st->txn_start = vd_now(CLOCK_MONOTONIC);
@@ -99,15 +47,10 @@ static int batch_commit(struct vd_store *st, struct vd_err *err)
 	if (!st->in_txn)
 		return 0;
 	st->in_txn = 0;
-	if (vd_store_exec(st, "COMMIT", err, "cannot commit")) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	return 0;
+	return st->ops->commit(st, err);
 }
 
-/* Commits the batch once it is batch_ns old, so other writers get their turn and a kill loses
- * at most that much. */
+/* Commits the batch once it is batch_ns old. */
 static int batch_maybe_commit(struct vd_store *st, struct vd_err *err)
 {
 	if (st->in_txn && vd_now(CLOCK_MONOTONIC) - st->txn_start >= st->batch_ns)
@@ -119,6 +62,8 @@ int vd_store_batch(struct vd_store *st, struct vd_err *err)
 {
 	if (st->readonly)
 		return vd_err_set(err, "%s: opened read-only", st->path);
+	if (!st->db)
+		return vd_err_set(err, "%s: this table is written to SQLite stores only", st->path);
 	return batch_open(st, err);
 }
 
@@ -132,29 +77,6 @@ void vd_store_set_batch_interval(struct vd_store *st, vd_ns ns)
 	st->batch_ns = ns;
 }
 
-/* The statement in *cache, prepared on first use and reset for reuse after. */
-static sqlite3_stmt *cached(struct vd_store *st, sqlite3_stmt **cache, const char *sql)
-{
-	if (*cache) {
-		sqlite3_reset(*cache);
-		sqlite3_clear_bindings(*cache);
-	} else if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, cache, NULL) !=
-		   SQLITE_OK) {
-		*cache = NULL;
-	}
-	return *cache;
-}
-
-/* Steps a cached statement once; -1 with a message unless it is done. */
-static int step_cached(struct vd_store *st, sqlite3_stmt *s, struct vd_err *err, const char *what)
-{
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return vd_store_fail(st, err, what);
-	return 0;
-}
-
 int vd_store_begin_run(struct vd_store *st, const struct vd_run_info *info, int64_t *run_id,
 		       struct vd_err *err)
 {
@@ -162,96 +84,32 @@ int vd_store_begin_run(struct vd_store *st, const struct vd_run_info *info, int6
 		return vd_err_set(err, "%s: opened read-only", st->path);
 	if (st->in_run)
 		return vd_err_set(err, "%s: a run is already open", st->path);
-	if (batch_commit(st, err) || batch_open(st, err))
+	if (batch_commit(st, err))
 		return -1;
-	st->probe_idx = 0;
-	int64_t tb = 0;
-	if (testbed_id(st, info->testbed ? info->testbed : "default", &tb, err))
-		goto fail;
 	struct utsname u;
 	int have_uname = uname(&u) == 0;
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO runs(testbed_id, tool, tool_version, host, kernel_release,"
-			       " command_line, label, scenario, params, start_ns, status)"
-			       " VALUES (?,?,?,?,?,?,?,?,?,?,'running')",
-			       -1, &s, NULL) != SQLITE_OK) {
-		vd_store_fail(st, err, "run");
-		goto fail;
-	}
-	sqlite3_bind_int64(s, 1, tb);
-	sqlite3_bind_text(s, 2, info->tool, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 3, VMDELAY_VERSION, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 4, have_uname ? u.nodename : NULL);
-	bind_text_or_null(s, 5, have_uname ? u.release : NULL);
-	bind_text_or_null(s, 6, info->command_line);
-	bind_text_or_null(s, 7, info->label);
-	bind_text_or_null(s, 8, info->scenario);
-	bind_text_or_null(s, 9, info->params_json);
-	bind_ns(s, 10, info->start_ns);
-	if (step_done(st, s, err, "cannot insert run"))
-		goto fail;
-	*run_id = sqlite3_last_insert_rowid(st->db);
 	/* The run is visible (status 'running') from now on, whatever happens to this process. */
-	if (batch_commit(st, err))
+	if (st->ops->begin_run(st, info, have_uname ? u.nodename : NULL,
+			       have_uname ? u.release : NULL, run_id, err))
 		return -1;
 	st->in_run = 1;
 	st->run_id = *run_id;
+	st->probe_idx = 0;
 	return 0;
-fail:
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	st->in_txn = 0;
-	return -1;
 }
 
 int vd_store_add_meta(struct vd_store *st, int64_t run_id, const char *key, const char *value,
 		      struct vd_err *err)
 {
-	if (batch_open(st, err))
-		return -1;
-	sqlite3_stmt *s = cached(st, &st->ins_meta, "INSERT OR REPLACE INTO run_meta VALUES (?,?,?)");
-	if (!s)
-		return vd_store_fail(st, err, "run metadata");
-	sqlite3_bind_int64(s, 1, run_id);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
-	bind_text_or_null(s, 3, value);
-	if (step_cached(st, s, err, "cannot insert run metadata"))
+	if (batch_open(st, err) || st->ops->add_meta(st, run_id, key, value, err))
 		return -1;
 	return batch_maybe_commit(st, err);
-}
-
-static void bind_int_or_null(sqlite3_stmt *s, int i, int32_t v)
-{
-	if (v >= 0)
-		sqlite3_bind_int(s, i, v);
-	else
-		sqlite3_bind_null(s, i);
 }
 
 int vd_store_add_probe(struct vd_store *st, int64_t run_id, const struct vd_probe *p,
 		       struct vd_err *err)
 {
-	if (batch_open(st, err))
-		return -1;
-	sqlite3_stmt *s = cached(st, &st->ins_probe,
-				 "INSERT INTO probes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-	if (!s)
-		return vd_store_fail(st, err, "probe");
-	int i = 1;
-	sqlite3_bind_int64(s, i++, run_id);
-	sqlite3_bind_int64(s, i++, st->probe_idx);
-	sqlite3_bind_int64(s, i++, p->seq);
-	sqlite3_bind_text(s, i++, vd_phase_name(p->phase), -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, i++, vd_probe_status_name(p->status), -1, SQLITE_STATIC);
-	const vd_ns times[] = { p->user_tx, p->sched_tx, p->sched_tx_last, p->kernel_tx,
-				p->hw_tx,   p->kernel_rx, p->hw_rx,       p->user_rx };
-	for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++)
-		bind_ns(s, i++, times[k]);
-	const int32_t ints[] = { p->size, p->ttl, p->icmp_type, p->icmp_code, p->cpu };
-	for (size_t k = 0; k < sizeof(ints) / sizeof(ints[0]); k++)
-		bind_int_or_null(s, i++, ints[k]);
-	bind_ns(s, i++, p->timer_late);
-	if (step_cached(st, s, err, "cannot insert probe"))
+	if (batch_open(st, err) || st->ops->add_probe(st, run_id, st->probe_idx, p, err))
 		return -1;
 	st->probe_idx++;
 	return batch_maybe_commit(st, err);
@@ -261,19 +119,8 @@ int vd_store_add_result(struct vd_store *st, int64_t run_id, const char *vantage
 			const char *phase, const char *direction, const char *stat, double value,
 			struct vd_err *err)
 {
-	if (batch_open(st, err))
-		return -1;
-	sqlite3_stmt *s = cached(st, &st->ins_result, "INSERT INTO results VALUES (?,?,?,?,?,?,?)");
-	if (!s)
-		return vd_store_fail(st, err, "result");
-	sqlite3_bind_int64(s, 1, run_id);
-	sqlite3_bind_text(s, 2, vantage ? vantage : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 3, metric, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 4, phase ? phase : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 5, direction ? direction : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 6, stat, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(s, 7, value);
-	if (step_cached(st, s, err, "cannot insert result"))
+	if (batch_open(st, err) ||
+	    st->ops->add_result(st, run_id, vantage, metric, phase, direction, stat, value, err))
 		return -1;
 	return batch_maybe_commit(st, err);
 }
@@ -293,26 +140,13 @@ const char *vd_run_status_name(enum vd_run_status s)
 int vd_store_finish_run(struct vd_store *st, int64_t run_id, vd_ns end_ns,
 			enum vd_run_status status, struct vd_err *err)
 {
-	sqlite3_stmt *s;
-	if (batch_open(st, err))
-		goto fail;
-	if (sqlite3_prepare_v2(st->db,
-			       "UPDATE runs SET end_ns = ?, status = ?, complete = ? WHERE id = ?",
-			       -1, &s, NULL) != SQLITE_OK) {
-		vd_store_fail(st, err, "run");
-		goto fail;
+	if (batch_open(st, err) || st->ops->finish_run(st, run_id, end_ns, status, err) ||
+	    batch_commit(st, err)) {
+		vd_store_abort_run(st);
+		return -1;
 	}
-	bind_ns(s, 1, end_ns);
-	sqlite3_bind_text(s, 2, vd_run_status_name(status), -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, status == VD_RUN_COMPLETE);
-	sqlite3_bind_int64(s, 4, run_id);
-	if (step_done(st, s, err, "cannot finish run") || batch_commit(st, err))
-		goto fail;
 	st->in_run = 0;
 	return 0;
-fail:
-	vd_store_abort_run(st);
-	return -1;
 }
 
 int vd_store_end_run(struct vd_store *st, int64_t run_id, vd_ns end_ns, struct vd_err *err)
@@ -323,29 +157,13 @@ int vd_store_end_run(struct vd_store *st, int64_t run_id, vd_ns end_ns, struct v
 void vd_store_abort_run(struct vd_store *st)
 {
 	if (st->in_txn) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		st->ops->rollback(st);
 		st->in_txn = 0;
 	}
 	if (!st->in_run)
 		return;
 	st->in_run = 0;
-	/* The batches already committed go with the run (foreign keys cascade). */
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM runs WHERE id = ?", -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, st->run_id);
-		sqlite3_step(s);
-		sqlite3_finalize(s);
-	}
-}
-
-static vd_ns column_ns(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? VD_NS_NONE : sqlite3_column_int64(s, i);
-}
-
-static int32_t column_int(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_int(s, i);
+	st->ops->delete_run(st, st->run_id);
 }
 
 int vd_store_load_probes(struct vd_store *st, int64_t run_id, struct vd_probe **probes, size_t *n,
@@ -353,44 +171,5 @@ int vd_store_load_probes(struct vd_store *st, int64_t run_id, struct vd_probe **
 {
 	*probes = NULL;
 	*n = 0;
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT seq, phase, status, user_tx_ns, sched_tx_ns, sched_tx_last_ns,"
-			       " kernel_tx_ns, hw_tx_ns, kernel_rx_ns, hw_rx_ns, user_rx_ns, size, ttl,"
-			       " icmp_type, icmp_code, cpu, timer_late_ns"
-			       " FROM probes WHERE run_id = ? ORDER BY idx",
-			       -1, &s, NULL) != SQLITE_OK)
-		return vd_store_fail(st, err, "cannot read probes");
-	sqlite3_bind_int64(s, 1, run_id);
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (vd_mem_reserve((void **)probes, &cap, *n + 1, sizeof(**probes))) {
-			sqlite3_finalize(s);
-			return vd_err_set(err, "%s: out of memory", st->path);
-		}
-		struct vd_probe *p = &(*probes)[(*n)++];
-		vd_probe_init(p, (uint32_t)sqlite3_column_int64(s, 0));
-		const char *ph = (const char *)sqlite3_column_text(s, 1);
-		const char *stn = (const char *)sqlite3_column_text(s, 2);
-		if (!ph || vd_phase_parse(ph, &p->phase) || !stn ||
-		    vd_probe_status_parse(stn, &p->status)) {
-			sqlite3_finalize(s);
-			return vd_err_set(err, "%s: run %lld: bad phase or status in probe %zu",
-					  st->path, (long long)run_id, *n - 1);
-		}
-		vd_ns *times[] = { &p->user_tx, &p->sched_tx,  &p->sched_tx_last, &p->kernel_tx,
-				   &p->hw_tx,   &p->kernel_rx, &p->hw_rx,         &p->user_rx };
-		int col = 3;
-		for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++)
-			*times[k] = column_ns(s, col++);
-		int32_t *ints[] = { &p->size, &p->ttl, &p->icmp_type, &p->icmp_code, &p->cpu };
-		for (size_t k = 0; k < sizeof(ints) / sizeof(ints[0]); k++)
-			*ints[k] = column_int(s, col++);
-		p->timer_late = column_ns(s, col);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return vd_store_fail(st, err, "cannot read probes");
-	return 0;
+	return st->ops->load_probes(st, run_id, probes, n, err);
 }

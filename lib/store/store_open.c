@@ -140,7 +140,12 @@ static int inspect(struct vd_store *st, struct store_kind *k, struct vd_err *err
 	return 0;
 }
 
-static struct vd_store *store_new(const char *path, struct vd_err *err)
+int vd_store_is_pg(const char *path)
+{
+	return strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0;
+}
+
+struct vd_store *vd_store_new(const char *path, struct vd_err *err)
 {
 	struct vd_store *st = calloc(1, sizeof(*st));
 	if (!st || !(st->path = strdup(path))) {
@@ -148,6 +153,7 @@ static struct vd_store *store_new(const char *path, struct vd_err *err)
 		vd_err_set(err, "%s: out of memory", path);
 		return NULL;
 	}
+	st->ops = &vd_store_sqlite_ops;
 	st->busy_limit = wait_limit();
 	st->batch_ns = VD_NS_PER_SEC;
 	return st;
@@ -195,10 +201,15 @@ static void close_db(struct vd_store *st)
 int vd_store_open_readonly(const char *path, struct vd_store **out, struct vd_err *err)
 {
 	*out = NULL;
-	struct vd_store *st = store_new(path, err);
+	struct vd_store *st = vd_store_new(path, err);
 	if (!st)
 		return -1;
 	st->readonly = 1;
+	if (vd_store_is_pg(path)) {
+		vd_err_set(err, "%s: reading (compare, --transfers) takes SQLite stores only",
+			   path);
+		goto fail;
+	}
 	if (access(path, R_OK)) {
 		vd_err_set(err, "%s: %s", path, strerror(errno));
 		goto fail;
@@ -282,9 +293,15 @@ fail:
 int vd_store_open(const char *path, struct vd_store **out, struct vd_err *err)
 {
 	*out = NULL;
-	struct vd_store *st = store_new(path, err);
+	struct vd_store *st = vd_store_new(path, err);
 	if (!st)
 		return -1;
+	if (vd_store_is_pg(path)) {
+		if (vd_store_pg_open(st, err))
+			goto fail;
+		*out = st;
+		return 0;
+	}
 	struct stat sb;
 	struct store_kind k;
 	/* An existing file is looked at through a read-only connection first: nothing (WAL mode
@@ -323,10 +340,7 @@ void vd_store_close(struct vd_store *st)
 		struct vd_err ignored;
 		vd_store_finish_run(st, st->run_id, VD_NS_NONE, VD_RUN_FAILED, &ignored);
 	}
-	sqlite3_finalize(st->ins_probe);
-	sqlite3_finalize(st->ins_result);
-	sqlite3_finalize(st->ins_meta);
-	sqlite3_close_v2(st->db);
+	st->ops->close(st);
 	free(st->path);
 	free(st);
 }

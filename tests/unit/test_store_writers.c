@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "storeutil.h"
@@ -144,12 +145,58 @@ static void writer_gives_up_at_its_limit_with_a_message(void **state)
 	assert_int_equal(storeutil_query(p, "SELECT count(*) FROM runs"), 0);
 }
 
+/* The first value of sql on the PostgreSQL database url. */
+static int64_t pg_query(const char *url, const char *sql)
+{
+	PGconn *c = PQconnectdb(url);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PGresult *r = PQexec(c, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+/* The same eight writers into a PostgreSQL database (VMDELAY_TEST_PG, an empty database on a
+ * server tests/e2e/store_pg_netns.sh starts); skipped without it. */
+static void eight_writers_into_postgresql(void **state)
+{
+	(void)state;
+	const char *url = getenv("VMDELAY_TEST_PG");
+	if (!url)
+		skip();
+	run_writers(url);
+	assert_int_equal(pg_query(url, "SELECT count(*) FROM runs WHERE complete = 1"), WRITERS);
+	assert_int_equal(pg_query(url, "SELECT count(*) FROM probes"), WRITERS * PROBES);
+	run_writers(url);
+	assert_int_equal(pg_query(url, "SELECT count(*) FROM runs WHERE complete = 1"), 2 * WRITERS);
+	assert_int_equal(pg_query(url, "SELECT count(*) FROM probes"), 2 * WRITERS * PROBES);
+	assert_int_equal(pg_query(url, "SELECT count(*) FROM testbeds"), 1);
+	/* The probes come back as written. */
+	struct vd_err err;
+	struct vd_store *st;
+	assert_int_equal(vd_store_open(url, &st, &err), 0);
+	struct vd_probe *p;
+	size_t n;
+	assert_int_equal(vd_store_load_probes(st, 1, &p, &n, &err), 0);
+	assert_int_equal(n, PROBES);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(p[i].seq, i);
+		assert_int_equal(p[i].user_tx, (vd_ns)i);
+		assert_int_equal(p[i].kernel_rx, VD_NS_NONE);
+	}
+	free(p);
+	vd_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(eight_writers_into_new_then_existing_store),
 	    cmocka_unit_test(writer_waits_more_than_five_seconds),
 	    cmocka_unit_test(writer_gives_up_at_its_limit_with_a_message),
+	    cmocka_unit_test(eight_writers_into_postgresql),
 	};
 	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }
