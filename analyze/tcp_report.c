@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -654,33 +653,14 @@ static void vantage_report(struct sink *s)
 			vd_json_newline(&j);
 		}
 		if (s->st && !s->failed) {
-			sqlite3_stmt *q;
-			sqlite3 *db = vd_store_db(s->st);
-			if (vd_store_batch(s->st, s->err)) {
+			static const char *const cols[] = { "run_id", "name", "path", "format",
+							    "packets" };
+			char id[24], packets[24];
+			snprintf(id, sizeof(id), "%lld", (long long)s->run);
+			snprintf(packets, sizeof(packets), "%llu", (unsigned long long)tv->pkts);
+			const char *vals[] = { id, tv->name, tv->path, tv->format, packets };
+			if (vd_store_add_row(s->st, "vantage_points", 5, cols, vals, s->err))
 				s->failed = 1;
-				continue;
-			}
-			if (sqlite3_prepare_v2(
-				db,
-				"INSERT INTO vantage_points(run_id, name, path, format,"
-				" packets) VALUES (?,?,?,?,?)",
-				-1, &q, NULL) != SQLITE_OK) {
-				vd_err_set(s->err, "%s: vantage points: %s", c->db_path,
-					   sqlite3_errmsg(db));
-				s->failed = 1;
-				continue;
-			}
-			sqlite3_bind_int64(q, 1, s->run);
-			sqlite3_bind_text(q, 2, tv->name, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(q, 3, tv->path, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(q, 4, tv->format, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(q, 5, (sqlite3_int64)tv->pkts);
-			if (sqlite3_step(q) != SQLITE_DONE) {
-				vd_err_set(s->err, "%s: vantage points: %s", c->db_path,
-					   sqlite3_errmsg(db));
-				s->failed = 1;
-			}
-			sqlite3_finalize(q);
 		}
 	}
 	if (o)

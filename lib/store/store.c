@@ -125,6 +125,16 @@ int vd_store_add_result(struct vd_store *st, int64_t run_id, const char *vantage
 	return batch_maybe_commit(st, err);
 }
 
+int vd_store_add_row(struct vd_store *st, const char *table, size_t n, const char *const *cols,
+		     const char *const *vals, struct vd_err *err)
+{
+	if (st->readonly)
+		return vd_err_set(err, "%s: opened read-only", st->path);
+	if (batch_open(st, err) || st->ops->add_row(st, table, n, cols, vals, err))
+		return -1;
+	return batch_maybe_commit(st, err);
+}
+
 static const char *const status_names[VD_RUN__COUNT] = {
 	[VD_RUN_RUNNING] = "running",
 	[VD_RUN_COMPLETE] = "complete",

@@ -24,6 +24,9 @@ struct vd_store_ops {
 	int (*add_result)(struct vd_store *st, int64_t run_id, const char *vantage,
 			  const char *metric, const char *phase, const char *direction,
 			  const char *stat, double value, struct vd_err *err);
+	/* One row of table: cols[i] = vals[i] (text, NULL for NULL; the column's type converts). */
+	int (*add_row)(struct vd_store *st, const char *table, size_t n, const char *const *cols,
+		       const char *const *vals, struct vd_err *err);
 	int (*finish_run)(struct vd_store *st, int64_t run_id, vd_ns end_ns,
 			  enum vd_run_status status, struct vd_err *err);
 	void (*delete_run)(struct vd_store *st, int64_t run_id); /* with its rows */
@@ -62,6 +65,10 @@ struct vd_store *vd_store_new(const char *path, struct vd_err *err);
 /* Whether path names a PostgreSQL database (postgresql:// or postgres://). */
 int vd_store_is_pg(const char *path);
 int vd_store_pg_open(struct vd_store *st, struct vd_err *err);
+
+/* "INSERT INTO table(cols...) VALUES (?, ...)" ($1, ... with dollar) into b; -1 if too long. */
+int vd_store_insert_sql(char *b, size_t len, const char *table, size_t n, const char *const *cols,
+			int dollar);
 
 /* "PATH: what: sqlite's message" (plus how long it waited when a lock never came). */
 int vd_store_fail(struct vd_store *st, struct vd_err *err, const char *what);

@@ -224,6 +224,18 @@ static int pg_add_result(struct vd_store *st, int64_t run_id, const char *vantag
 		       : 0;
 }
 
+static int pg_add_row(struct vd_store *st, const char *table, size_t n, const char *const *cols,
+		      const char *const *vals, struct vd_err *err)
+{
+	char sql[1024];
+	if (vd_store_insert_sql(sql, sizeof(sql), table, n, cols, 1))
+		return vd_err_set(err, "%s: %s: too many columns", st->pg->shown, table);
+	return copy_end(st, err) ||
+			       pg_exec(st, sql, (int)n, vals, PGRES_COMMAND_OK, NULL, err, table)
+		       ? -1
+		       : 0;
+}
+
 static int pg_finish_run(struct vd_store *st, int64_t run_id, vd_ns end_ns,
 			 enum vd_run_status status, struct vd_err *err)
 {
@@ -318,6 +330,7 @@ const struct vd_store_ops vd_store_pg_ops = {
 	.add_meta = pg_add_meta,
 	.add_probe = pg_add_probe,
 	.add_result = pg_add_result,
+	.add_row = pg_add_row,
 	.finish_run = pg_finish_run,
 	.delete_run = pg_delete_run,
 	.load_probes = pg_load_probes,

@@ -200,6 +200,37 @@ static int sq_add_result(struct vd_store *st, int64_t run_id, const char *vantag
 	return step_cached(st, s, err, "cannot insert result");
 }
 
+/* "INSERT INTO table(c1, ...) VALUES (?, ...)" into b; -1 if it does not fit. */
+int vd_store_insert_sql(char *b, size_t len, const char *table, size_t n, const char *const *cols,
+			int dollar)
+{
+	size_t k = (size_t)snprintf(b, len, "INSERT INTO %s(", table);
+	for (size_t i = 0; i < n && k < len; i++)
+		k += (size_t)snprintf(b + k, len - k, "%s%s", i ? ", " : "", cols[i]);
+	if (k < len)
+		k += (size_t)snprintf(b + k, len - k, ") VALUES (");
+	for (size_t i = 0; i < n && k < len; i++)
+		k += dollar ? (size_t)snprintf(b + k, len - k, "%s$%zu", i ? ", " : "", i + 1)
+			    : (size_t)snprintf(b + k, len - k, "%s?", i ? ", " : "");
+	if (k < len)
+		k += (size_t)snprintf(b + k, len - k, ")");
+	return k < len ? 0 : -1;
+}
+
+static int sq_add_row(struct vd_store *st, const char *table, size_t n, const char *const *cols,
+		      const char *const *vals, struct vd_err *err)
+{
+	char sql[1024];
+	sqlite3_stmt *s;
+	if (vd_store_insert_sql(sql, sizeof(sql), table, n, cols, 0))
+		return vd_err_set(err, "%s: %s: too many columns", st->path, table);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return vd_store_fail(st, err, table);
+	for (size_t i = 0; i < n; i++)
+		bind_text_or_null(s, (int)i + 1, vals[i]);
+	return step_done(st, s, err, table);
+}
+
 static int sq_finish_run(struct vd_store *st, int64_t run_id, vd_ns end_ns,
 			 enum vd_run_status status, struct vd_err *err)
 {
@@ -300,6 +331,7 @@ const struct vd_store_ops vd_store_sqlite_ops = {
 	.add_meta = sq_add_meta,
 	.add_probe = sq_add_probe,
 	.add_result = sq_add_result,
+	.add_row = sq_add_row,
 	.finish_run = sq_finish_run,
 	.delete_run = sq_delete_run,
 	.load_probes = sq_load_probes,

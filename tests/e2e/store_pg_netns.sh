@@ -46,6 +46,17 @@ bad=$(pgq "SELECT r.label || ':' || count(p.idx) FROM runs r LEFT JOIN probes p 
 [ -z "$bad" ] || fail "runs without their 30 probes: $bad"
 [ "$(pgq "SELECT count(*) FROM results WHERE stat = 'median_ns'")" -gt 0 ] || fail "no results stored"
 
+# vmdelay-analyze --db: the run, its vantage points and results, as in SQLite (analyze_store).
+g="$VMDELAY_ROOT/tests/golden/analyze_synth"
+"$VMDELAY_BIN/vmdelay-analyze" -q --db "$PG_URL" --label golden "wire:peer=$g/wire.pcap" \
+	"bridge:host=$g/bridge.pcap" "guest:vm=$g/tping.csv" >"$tmp/an.out" 2>&1 ||
+	fail "vmdelay-analyze --db: $(tail -3 "$tmp/an.out")"
+[ "$(pgq "SELECT string_agg(v.name || ':' || v.clock || ':' || v.matched, ' ' ORDER BY v.name) FROM vantage_points v JOIN runs r ON r.id = v.run_id WHERE r.label = 'golden' AND r.complete = 1")" = \
+	"bridge:host:40 guest.kernel:vm:40 guest.user:vm:40 wire:peer:40" ] ||
+	fail "analyze vantage points: $(pgq 'SELECT * FROM vantage_points')"
+[ "$(pgq "SELECT count(*) FROM results s JOIN runs r ON r.id = s.run_id WHERE r.label = 'golden' AND s.metric = 'delta' AND s.stat = 'median_ns' AND s.direction IN ('rtt', 'send', 'recv')")" = 36 ] ||
+	fail "analyze results on PostgreSQL"
+
 # kill -9 mid-run: the committed batches are there, the run stays 'running'.
 ip netns exec "$S" "$TP" -q -c 2000 -i 0.01 --db "$PG_URL" --label killed "$V4" >"$tmp/kill.out" 2>&1 &
 tp_pid=$!

@@ -59,6 +59,11 @@ int vd_store_add_result(struct vd_store *st, int64_t run_id, const char *vantage
 			const char *phase, const char *direction, const char *stat, double value,
 			struct vd_err *err);
 
+/* One row of another table of the run (vantage_points, transfers, events): column cols[i] gets
+ * vals[i], given as text (NULL: NULL) and converted to the column's type. */
+int vd_store_add_row(struct vd_store *st, const char *table, size_t n, const char *const *cols,
+		     const char *const *vals, struct vd_err *err);
+
 /* runs.status; only VD_RUN_COMPLETE sets runs.complete = 1. A run left 'running' by a process
  * that is gone was killed. */
 enum vd_run_status {
