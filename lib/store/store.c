@@ -115,9 +115,9 @@ int vd_store_add_probe(struct vd_store *st, int64_t run_id, const struct vd_prob
 	return batch_maybe_commit(st, err);
 }
 
-int vd_store_add_result(struct vd_store *st, int64_t run_id, const char *vantage, const char *metric,
-			const char *phase, const char *direction, const char *stat, double value,
-			struct vd_err *err)
+int vd_store_add_result(struct vd_store *st, int64_t run_id, const char *vantage,
+			const char *metric, const char *phase, const char *direction,
+			const char *stat, double value, struct vd_err *err)
 {
 	if (batch_open(st, err) ||
 	    st->ops->add_result(st, run_id, vantage, metric, phase, direction, stat, value, err))
@@ -136,10 +136,10 @@ int vd_store_add_row(struct vd_store *st, const char *table, size_t n, const cha
 }
 
 static const char *const status_names[VD_RUN__COUNT] = {
-	[VD_RUN_RUNNING] = "running",
-	[VD_RUN_COMPLETE] = "complete",
-	[VD_RUN_INTERRUPTED] = "interrupted",
-	[VD_RUN_FAILED] = "failed",
+    [VD_RUN_RUNNING] = "running",
+    [VD_RUN_COMPLETE] = "complete",
+    [VD_RUN_INTERRUPTED] = "interrupted",
+    [VD_RUN_FAILED] = "failed",
 };
 
 const char *vd_run_status_name(enum vd_run_status s)

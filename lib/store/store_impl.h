@@ -40,8 +40,8 @@ extern const struct vd_store_ops vd_store_pg_ops;
 
 struct vd_store {
 	const struct vd_store_ops *ops;
-	sqlite3 *db;            /* SQLite backend; NULL for PostgreSQL */
-	struct vd_pg *pg;       /* PostgreSQL backend */
+	sqlite3 *db;	  /* SQLite backend; NULL for PostgreSQL */
+	struct vd_pg *pg; /* PostgreSQL backend */
 	char *path;
 	int readonly;
 	/* The run being written: rows go into a transaction committed about every batch_ns. */

@@ -206,8 +206,8 @@ int vd_store_open_readonly(const char *path, struct vd_store **out, struct vd_er
 		return -1;
 	st->readonly = 1;
 	if (vd_store_is_pg(path)) {
-		vd_err_set(err, "%s: reading (compare, --transfers) takes SQLite stores only",
-			   path);
+		vd_err_set(err, "--db: reading (compare, --transfers) takes SQLite store files only,"
+			   " not PostgreSQL");
 		goto fail;
 	}
 	if (access(path, R_OK)) {

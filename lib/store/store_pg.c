@@ -22,14 +22,18 @@ struct vd_pg {
 /* The URL with any password replaced, for messages. */
 static char *shown_url(const char *url)
 {
-	char *s = strdup(url);
+	size_t len = strlen(url);
+	char *s = malloc(len + 4); /* room for "***" in place of a shorter password */
 	if (!s)
 		return NULL;
+	memcpy(s, url, len + 1);
 	char *scheme = strstr(s, "://");
 	char *at = scheme ? strchr(scheme + 3, '@') : NULL;
 	char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
-	if (colon)
-		memmove(colon + 1 + 3, at, strlen(at) + 1), memcpy(colon + 1, "***", 3);
+	if (colon) {
+		memmove(colon + 4, at, strlen(at) + 1);
+		memcpy(colon + 1, "***", 3);
+	}
 	return s;
 }
 
@@ -122,10 +126,10 @@ static int pg_begin_run(struct vd_store *st, const struct vd_run_info *info, con
 	const char *tb = info->testbed ? info->testbed : "default", *startp;
 	snprintf(now, sizeof(now), "%" PRId64, vd_now(CLOCK_REALTIME));
 	fmt_ns(start, sizeof(start), info->start_ns, &startp);
-	const char *tbv[] = { tb, now };
-	const char *rv[] = { tb,	 info->tool,	    VMDELAY_VERSION, host,
-			     kernel,	 info->command_line, info->label,     info->scenario,
-			     info->params_json, startp };
+	const char *tbv[] = {tb, now};
+	const char *rv[] = {
+	    tb,		 info->tool,	 VMDELAY_VERSION,   host,  kernel, info->command_line,
+	    info->label, info->scenario, info->params_json, startp};
 	PGresult *r = NULL;
 	if (pg_begin(st, err))
 		return -1;
@@ -153,14 +157,14 @@ static int pg_add_meta(struct vd_store *st, int64_t run_id, const char *key, con
 {
 	char id[24];
 	snprintf(id, sizeof(id), "%" PRId64, run_id);
-	const char *v[] = { id, key, value };
+	const char *v[] = {id, key, value};
 	return copy_end(st, err) ||
-			       pg_exec(st,
-				       "INSERT INTO run_meta VALUES ($1, $2, $3) ON CONFLICT (run_id, key)"
-				       " DO UPDATE SET value = EXCLUDED.value",
-				       3, v, PGRES_COMMAND_OK, NULL, err, "cannot insert run metadata")
-		       ? -1
-		       : 0;
+		       pg_exec(st,
+			       "INSERT INTO run_meta VALUES ($1, $2, $3) ON CONFLICT (run_id, key)"
+			       " DO UPDATE SET value = EXCLUDED.value",
+			       3, v, PGRES_COMMAND_OK, NULL, err, "cannot insert run metadata")
+		   ? -1
+		   : 0;
 }
 
 /* A COPY text field: \N for NULL, the characters COPY gives a meaning escaped. */
@@ -187,22 +191,23 @@ static int pg_add_probe(struct vd_store *st, int64_t run_id, int64_t idx, const 
 		st->pg->copying = 1;
 	}
 	char line[512];
-	size_t n = (size_t)sprintf(line, "%" PRId64 "\t%" PRId64 "\t%" PRIu32 "\t", run_id, idx,
-				   p->seq);
+	size_t n =
+	    (size_t)sprintf(line, "%" PRId64 "\t%" PRId64 "\t%" PRIu32 "\t", run_id, idx, p->seq);
 	n += copy_field(line + n, vd_phase_name(p->phase));
 	line[n++] = '\t';
 	n += copy_field(line + n, vd_probe_status_name(p->status));
-	const vd_ns times[] = { p->user_tx, p->sched_tx, p->sched_tx_last, p->kernel_tx,
-				p->hw_tx,   p->kernel_rx, p->hw_rx,	      p->user_rx };
+	const vd_ns times[] = {p->user_tx, p->sched_tx,	 p->sched_tx_last, p->kernel_tx,
+			       p->hw_tx,   p->kernel_rx, p->hw_rx,	   p->user_rx};
 	for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++)
 		n += vd_ns_valid(times[k]) ? (size_t)sprintf(line + n, "\t%" PRId64, times[k])
 					   : (size_t)sprintf(line + n, "\t\\N");
-	const int32_t ints[] = { p->size, p->ttl, p->icmp_type, p->icmp_code, p->cpu };
+	const int32_t ints[] = {p->size, p->ttl, p->icmp_type, p->icmp_code, p->cpu};
 	for (size_t k = 0; k < sizeof(ints) / sizeof(ints[0]); k++)
 		n += ints[k] >= 0 ? (size_t)sprintf(line + n, "\t%" PRId32, ints[k])
 				  : (size_t)sprintf(line + n, "\t\\N");
-	n += vd_ns_valid(p->timer_late) ? (size_t)sprintf(line + n, "\t%" PRId64 "\n", p->timer_late)
-					: (size_t)sprintf(line + n, "\t\\N\n");
+	n += vd_ns_valid(p->timer_late)
+		 ? (size_t)sprintf(line + n, "\t%" PRId64 "\n", p->timer_late)
+		 : (size_t)sprintf(line + n, "\t\\N\n");
 	if (PQputCopyData(st->pg->c, line, (int)n) != 1)
 		return pg_fail(st, err, "cannot store probes");
 	return 0;
@@ -215,13 +220,18 @@ static int pg_add_result(struct vd_store *st, int64_t run_id, const char *vantag
 	char id[24], val[40];
 	snprintf(id, sizeof(id), "%" PRId64, run_id);
 	snprintf(val, sizeof(val), "%.17g", value);
-	const char *v[] = { id,	  vantage ? vantage : "", metric, phase ? phase : "",
-			    direction ? direction : "", stat, val };
-	return copy_end(st, err) || pg_exec(st, "INSERT INTO results VALUES ($1,$2,$3,$4,$5,$6,$7)",
-					    7, v, PGRES_COMMAND_OK, NULL, err,
-					    "cannot insert result")
-		       ? -1
-		       : 0;
+	const char *v[] = {id,
+			   vantage ? vantage : "",
+			   metric,
+			   phase ? phase : "",
+			   direction ? direction : "",
+			   stat,
+			   val};
+	return copy_end(st, err) ||
+		       pg_exec(st, "INSERT INTO results VALUES ($1,$2,$3,$4,$5,$6,$7)", 7, v,
+			       PGRES_COMMAND_OK, NULL, err, "cannot insert result")
+		   ? -1
+		   : 0;
 }
 
 static int pg_add_row(struct vd_store *st, const char *table, size_t n, const char *const *cols,
@@ -231,9 +241,9 @@ static int pg_add_row(struct vd_store *st, const char *table, size_t n, const ch
 	if (vd_store_insert_sql(sql, sizeof(sql), table, n, cols, 1))
 		return vd_err_set(err, "%s: %s: too many columns", st->pg->shown, table);
 	return copy_end(st, err) ||
-			       pg_exec(st, sql, (int)n, vals, PGRES_COMMAND_OK, NULL, err, table)
-		       ? -1
-		       : 0;
+		       pg_exec(st, sql, (int)n, vals, PGRES_COMMAND_OK, NULL, err, table)
+		   ? -1
+		   : 0;
 }
 
 static int pg_finish_run(struct vd_store *st, int64_t run_id, vd_ns end_ns,
@@ -243,21 +253,22 @@ static int pg_finish_run(struct vd_store *st, int64_t run_id, vd_ns end_ns,
 	const char *endp;
 	snprintf(id, sizeof(id), "%" PRId64, run_id);
 	fmt_ns(end, sizeof(end), end_ns, &endp);
-	const char *v[] = { endp, vd_run_status_name(status), status == VD_RUN_COMPLETE ? "1" : "0",
-			    id };
+	const char *v[] = {endp, vd_run_status_name(status), status == VD_RUN_COMPLETE ? "1" : "0",
+			   id};
 	return copy_end(st, err) ||
-			       pg_exec(st,
-				       "UPDATE runs SET end_ns = $1, status = $2, complete = $3 WHERE id = $4",
-				       4, v, PGRES_COMMAND_OK, NULL, err, "cannot finish run")
-		       ? -1
-		       : 0;
+		       pg_exec(
+			   st,
+			   "UPDATE runs SET end_ns = $1, status = $2, complete = $3 WHERE id = $4",
+			   4, v, PGRES_COMMAND_OK, NULL, err, "cannot finish run")
+		   ? -1
+		   : 0;
 }
 
 static void pg_delete_run(struct vd_store *st, int64_t run_id)
 {
 	char id[24];
 	snprintf(id, sizeof(id), "%" PRId64, run_id);
-	const char *v[] = { id };
+	const char *v[] = {id};
 	struct vd_err ignored;
 	pg_exec(st, "DELETE FROM runs WHERE id = $1", 1, v, PGRES_COMMAND_OK, NULL, &ignored, "");
 }
@@ -267,12 +278,12 @@ static vd_ns value_ns(const PGresult *r, int row, int col)
 	return PQgetisnull(r, row, col) ? VD_NS_NONE : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
-static int pg_load_probes(struct vd_store *st, int64_t run_id, struct vd_probe **probes,
-			  size_t *n, struct vd_err *err)
+static int pg_load_probes(struct vd_store *st, int64_t run_id, struct vd_probe **probes, size_t *n,
+			  struct vd_err *err)
 {
 	char id[24];
 	snprintf(id, sizeof(id), "%" PRId64, run_id);
-	const char *v[] = { id };
+	const char *v[] = {id};
 	PGresult *r;
 	if (copy_end(st, err) ||
 	    pg_exec(st,
@@ -297,14 +308,15 @@ static int pg_load_probes(struct vd_store *st, int64_t run_id, struct vd_probe *
 			return vd_err_set(err, "%s: run %s: bad phase or status in probe %d",
 					  st->pg->shown, id, i);
 		}
-		vd_ns *times[] = { &p->user_tx, &p->sched_tx,  &p->sched_tx_last, &p->kernel_tx,
-				   &p->hw_tx,	&p->kernel_rx, &p->hw_rx,	  &p->user_rx };
+		vd_ns *times[] = {&p->user_tx, &p->sched_tx,  &p->sched_tx_last, &p->kernel_tx,
+				  &p->hw_tx,   &p->kernel_rx, &p->hw_rx,	 &p->user_rx};
 		int col = 3;
 		for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++)
 			*times[k] = value_ns(r, i, col++);
-		int32_t *ints[] = { &p->size, &p->ttl, &p->icmp_type, &p->icmp_code, &p->cpu };
+		int32_t *ints[] = {&p->size, &p->ttl, &p->icmp_type, &p->icmp_code, &p->cpu};
 		for (size_t k = 0; k < sizeof(ints) / sizeof(ints[0]); k++, col++)
-			*ints[k] = PQgetisnull(r, i, col) ? -1 : (int32_t)atoi(PQgetvalue(r, i, col));
+			*ints[k] =
+			    PQgetisnull(r, i, col) ? -1 : (int32_t)atoi(PQgetvalue(r, i, col));
 		p->timer_late = value_ns(r, i, col);
 	}
 	*n = (size_t)rows;
@@ -323,18 +335,18 @@ static void pg_close(struct vd_store *st)
 }
 
 const struct vd_store_ops vd_store_pg_ops = {
-	.begin = pg_begin,
-	.commit = pg_commit,
-	.rollback = pg_rollback,
-	.begin_run = pg_begin_run,
-	.add_meta = pg_add_meta,
-	.add_probe = pg_add_probe,
-	.add_result = pg_add_result,
-	.add_row = pg_add_row,
-	.finish_run = pg_finish_run,
-	.delete_run = pg_delete_run,
-	.load_probes = pg_load_probes,
-	.close = pg_close,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .begin_run = pg_begin_run,
+    .add_meta = pg_add_meta,
+    .add_probe = pg_add_probe,
+    .add_result = pg_add_result,
+    .add_row = pg_add_row,
+    .finish_run = pg_finish_run,
+    .delete_run = pg_delete_run,
+    .load_probes = pg_load_probes,
+    .close = pg_close,
 };
 
 /* The schema version, 0 for an empty database; refuses another program's database or a newer
@@ -364,11 +376,11 @@ static int pg_version(struct vd_store *st, int *version, struct vd_err *err)
 	*version = PQgetisnull(r, 0, 0) ? 0 : atoi(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	if (*version > vd_store_migration_count())
-		return vd_err_set(err,
-				  "%s: schema version %d is newer than this build's %d (vmdelay %s):"
-				  " use a newer vmdelay; the database is left as it is",
-				  st->pg->shown, *version, vd_store_migration_count(),
-				  VMDELAY_VERSION);
+		return vd_err_set(
+		    err,
+		    "%s: schema version %d is newer than this build's %d (vmdelay %s):"
+		    " use a newer vmdelay; the database is left as it is",
+		    st->pg->shown, *version, vd_store_migration_count(), VMDELAY_VERSION);
 	return 0;
 }
 
