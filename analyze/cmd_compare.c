@@ -258,7 +258,7 @@ int cmd_compare(int argc, char **argv)
 		int io_err = ferror(f), was_ok = rc == VD_EXIT_OK;
 		if (vd_afile_finish(&af, !was_ok, &err)) {
 			if (io_err || was_ok)
-				fprintf(stderr, "vmdelay-analyze compare: -o %s\n", err.msg);
+				fprintf(stderr, "vmdelay-analyze compare: %s\n", err.msg);
 			rc = VD_EXIT_RUNTIME;
 		}
 	}

@@ -237,7 +237,7 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	if (wr < 0 || ferror(out))
 		rc = VD_EXIT_RUNTIME;
 	if (outpath && vd_afile_finish(&af, wr < 0, &err)) {
-		fprintf(stderr, "%s: -o %s\n", prog, err.msg);
+		fprintf(stderr, "%s: %s\n", prog, err.msg);
 		rc = VD_EXIT_RUNTIME;
 	}
 	if (db && report_db(db, &ctx, argc, argv, label, &err) < 0) {

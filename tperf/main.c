@@ -364,7 +364,7 @@ static int run(int argc, char **argv)
 		int io_err = ferror(f);
 		if (vd_afile_finish(&af, werr, &err)) {
 			if (io_err || !werr)
-				fprintf(stderr, "tperf: -o %s\n", err.msg);
+				fprintf(stderr, "tperf: %s\n", err.msg);
 			rc = VD_EXIT_RUNTIME;
 		}
 	}

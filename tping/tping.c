@@ -329,7 +329,7 @@ int tping_main(int argc, char **argv)
 	int rows_io_err = rows_af.f && ferror(rows_af.f);
 	if (rows_af.f && vd_afile_finish(&rows_af, rows_err, &err)) {
 		if (rows_io_err || !rows_err)
-			fprintf(stderr, "tping: -o %s\n", err.msg);
+			fprintf(stderr, "tping: %s\n", err.msg);
 		exit_code = VD_EXIT_RUNTIME;
 	}
 	rows_f = NULL;

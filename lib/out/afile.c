@@ -145,7 +145,7 @@ int vd_afile_commit(struct vd_afile *a, struct vd_err *err)
 	if (!e && a->tmp && rename(a->tmp, a->path))
 		e = errno;
 	if (e) {
-		vd_err_set(err, "%s: %s", a->path, strerror(e));
+		vd_err_set(err, "%s: write error: %s", a->path, strerror(e));
 		if (a->tmp)
 			unlink(a->tmp);
 	}
@@ -169,7 +169,7 @@ int vd_afile_finish(struct vd_afile *a, int writer_failed, struct vd_err *err)
 	/* Flushing first: the reason may be in what stdio still holds. */
 	fflush(a->f);
 	int e = vd_afile_error(a);
-	vd_err_set(err, "%s: %s", a->path, e ? strerror(e) : "write error");
+	vd_err_set(err, "%s: write error%s%s", a->path, e ? ": " : "", e ? strerror(e) : "");
 	vd_afile_discard(a);
 	return -1;
 }

@@ -45,7 +45,7 @@ for what in report plot compare compare-plot tcp-plot; do
 	cmds "$mnt" "$what" >"$tmp/full.out" 2>&1
 	rc=$?
 	[ "$rc" = 1 ] || fail "$what on a full disk: exit $rc"
-	grep -q "$mnt/.*No space left on device" "$tmp/full.out" ||
+	grep -q "$mnt/.*: write error: No space left on device" "$tmp/full.out" ||
 		fail "$what on a full disk: message names no file or reason: $(tail -3 "$tmp/full.out")"
 	files=$(find "$mnt" -type f -not -name fill)
 	[ -z "$files" ] || fail "$what on a full disk left files: $files"

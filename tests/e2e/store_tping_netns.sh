@@ -148,6 +148,6 @@ left=$(ls -A "$tmp/full")
 umount "$tmp/full"
 [ "$left" = fill ] || fail "tping -o on a full disk left: $left"
 [ "$rc" = 1 ] || fail "tping -o on a full disk: exit $rc"
-grep -q "$tmp/full/rows.csv: No space left on device" "$tmp/full.out" ||
+grep -q "^tping: $tmp/full/rows.csv: write error: No space left on device" "$tmp/full.out" ||
 	fail "tping -o on a full disk: $(cat "$tmp/full.out")"
 echo "store e2e: ok"

@@ -22,7 +22,7 @@ struct vd_afile {
 int vd_afile_open(struct vd_afile *a, const char *path, struct vd_err *err);
 
 /* Flushes, syncs and closes the file and renames it onto its name. On any error (ENOSPC
- * included) the temporary file is removed and the message names path: -1. */
+ * included) the temporary file is removed: -1 with "PATH: write error: REASON". */
 int vd_afile_commit(struct vd_afile *a, struct vd_err *err);
 
 /* vd_afile_commit, or when the caller's writer failed (writer_failed), vd_afile_discard with
