@@ -7,7 +7,9 @@
 
 #include "vmdelay/core/err.h"
 #include "vmdelay/core/vdtime.h"
-#include "vmdelay/store/store.h"
+
+struct vd_probe;
+struct vd_run_info;
 
 /* What a backend (SQLite, PostgreSQL) does; store.c runs the batches and the run's life. */
 struct vd_store_ops {
@@ -28,7 +30,7 @@ struct vd_store_ops {
 	int (*add_row)(struct vd_store *st, const char *table, size_t n, const char *const *cols,
 		       const char *const *vals, struct vd_err *err);
 	int (*finish_run)(struct vd_store *st, int64_t run_id, vd_ns end_ns,
-			  enum vd_run_status status, struct vd_err *err);
+			  int status /* enum vd_run_status */, struct vd_err *err);
 	void (*delete_run)(struct vd_store *st, int64_t run_id); /* with its rows */
 	int (*load_probes)(struct vd_store *st, int64_t run_id, struct vd_probe **probes, size_t *n,
 			   struct vd_err *err);

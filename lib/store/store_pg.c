@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmdelay/store/store.h"
+
 #include "store_impl.h"
 #include "store_schema.h"
 
@@ -247,7 +249,7 @@ static int pg_add_row(struct vd_store *st, const char *table, size_t n, const ch
 }
 
 static int pg_finish_run(struct vd_store *st, int64_t run_id, vd_ns end_ns,
-			 enum vd_run_status status, struct vd_err *err)
+			 int status, struct vd_err *err)
 {
 	char id[24], end[24];
 	const char *endp;

@@ -232,7 +232,7 @@ static int sq_add_row(struct vd_store *st, const char *table, size_t n, const ch
 }
 
 static int sq_finish_run(struct vd_store *st, int64_t run_id, vd_ns end_ns,
-			 enum vd_run_status status, struct vd_err *err)
+			 int status, struct vd_err *err)
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db,
