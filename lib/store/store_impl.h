@@ -58,6 +58,7 @@ struct vd_store {
 	vd_ns busy_since;
 	vd_ns busy_limit;
 	int busy_gave_up;
+	uint32_t jitter; /* state of the backoff's jitter */
 };
 
 struct vd_pg;

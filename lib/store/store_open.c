@@ -66,7 +66,13 @@ static int on_busy(void *arg, int count)
 	long us = 1000L << (count < 7 ? count : 7);
 	if (us > 100000)
 		us = 100000;
-	usleep((useconds_t)(us / 2 + rand() % (us / 2 + 1)));
+	/* xorshift, seeded per process: writers forked from one parent do not share a sequence */
+	if (!st->jitter)
+		st->jitter = (uint32_t)getpid() * 2654435761u | 1;
+	st->jitter ^= st->jitter << 13;
+	st->jitter ^= st->jitter >> 17;
+	st->jitter ^= st->jitter << 5;
+	usleep((useconds_t)(us / 2 + (long)(st->jitter % (uint32_t)(us / 2 + 1))));
 	return 1;
 }
 
