@@ -20,8 +20,8 @@ VARIANT ?= release
 MAKEFLAGS += --no-print-directory
 BUILD := build/$(VARIANT)
 
-PKG_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 jansson 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs libnl-genl-3.0 jansson 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 jansson libpq 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs libnl-genl-3.0 jansson libpq 2>/dev/null)
 
 CC ?= cc
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wno-format-truncation

@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "vmdelay/core/cli.h"
+#include "vmdelay/out/afile.h"
 #include "vmdelay/store/compare.h"
 #include "vmdelay/out/output.h"
 #include "vmdelay/store/store.h"
@@ -95,11 +96,13 @@ static int write_plot(const char *dir, const struct vd_compare *c)
 	}
 	char path[4096], name[256];
 	snprintf(path, sizeof(path), "%s/compare.dat", dir);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "vmdelay-analyze compare: %s: %s\n", path, strerror(errno));
+	struct vd_afile af;
+	struct vd_err err;
+	if (vd_afile_open(&af, path, &err)) {
+		fprintf(stderr, "vmdelay-analyze compare: --plot: %s\n", err.msg);
 		return -1;
 	}
+	FILE *f = af.f;
 	fprintf(f, "# row");
 	for (size_t g = 0; g < c->ngroups; g++) {
 		vd_compare_group_name(c, g, name, sizeof(name));
@@ -118,15 +121,12 @@ static int write_plot(const char *dir, const struct vd_compare *c)
 		}
 		fprintf(f, "\n");
 	}
-	int bad = ferror(f) | fclose(f);
 	snprintf(path, sizeof(path), "%s/compare.gp", dir);
-	f = fopen(path, "w");
-	if (bad || !f) {
-		fprintf(stderr, "vmdelay-analyze compare: cannot write %s\n", path);
-		if (f)
-			fclose(f);
+	if (vd_afile_commit(&af, &err) || vd_afile_open(&af, path, &err)) {
+		fprintf(stderr, "vmdelay-analyze compare: --plot: %s\n", err.msg);
 		return -1;
 	}
+	f = af.f;
 	fprintf(f,
 		"# Median per result and group, in microseconds (vmdelay-analyze compare).\n"
 		"set terminal svg size 1200,600 dynamic\n"
@@ -145,9 +145,8 @@ static int write_plot(const char *dir, const struct vd_compare *c)
 	if (c->ngroups == 0)
 		fprintf(f, "0 notitle");
 	fprintf(f, "\n");
-	bad = ferror(f) | fclose(f);
-	if (bad) {
-		fprintf(stderr, "vmdelay-analyze compare: cannot write %s\n", path);
+	if (vd_afile_commit(&af, &err)) {
+		fprintf(stderr, "vmdelay-analyze compare: --plot: %s\n", err.msg);
 		return -1;
 	}
 	/* gnuplot is optional: without it the script and data are the plot. */
@@ -213,7 +212,7 @@ int cmd_compare(int argc, char **argv)
 		return VD_EXIT_RUNTIME;
 	}
 	struct vd_store *st;
-	if (vd_store_open(db_path, &st, &err)) {
+	if (vd_store_open_readonly(db_path, &st, &err)) {
 		fprintf(stderr, "vmdelay-analyze compare: %s\n", err.msg);
 		return VD_EXIT_RUNTIME;
 	}
@@ -235,12 +234,17 @@ int cmd_compare(int argc, char **argv)
 			opts.metric ? " for metric " : "", opts.metric ? opts.metric : "",
 			opts.phase ? " in phase " : "", opts.phase ? opts.phase : "");
 	FILE *f = stdout;
-	if (out_path && !(f = fopen(out_path, "w"))) {
-		fprintf(stderr, "vmdelay-analyze compare: -o %s: %s\n", out_path, strerror(errno));
-		vd_compare_free(cmp);
-		return VD_EXIT_RUNTIME;
+	struct vd_afile af;
+	if (out_path) {
+		if (vd_afile_open(&af, out_path, &err)) {
+			fprintf(stderr, "vmdelay-analyze compare: -o %s\n", err.msg);
+			vd_compare_free(cmp);
+			return VD_EXIT_RUNTIME;
+		}
+		f = af.f;
 	}
 	struct vd_out *o = vd_out_create(f, mode);
+	int werr = 0;
 	if (!o) {
 		fprintf(stderr, "vmdelay-analyze compare: out of memory\n");
 		rc = VD_EXIT_RUNTIME;
@@ -250,14 +254,21 @@ int cmd_compare(int argc, char **argv)
 		else
 			print_long(o, cmp);
 		/* a write error names the file: below for -o, in vd_cli_exit for stdout */
-		if (vd_out_destroy(o)) {
-			if (!ferror(f))
-				fprintf(stderr, "vmdelay-analyze compare: out of memory\n");
+		werr = vd_out_destroy(o);
+		if (werr && !ferror(f))
+			fprintf(stderr, "vmdelay-analyze compare: out of memory\n");
+		if (werr)
+			rc = VD_EXIT_RUNTIME;
+	}
+	if (out_path) {
+		/* the reason of a failed write (ENOSPC...) is named; out of memory was said above */
+		int io_err = ferror(f), was_ok = rc == VD_EXIT_OK;
+		if (vd_afile_finish(&af, !was_ok, &err)) {
+			if (io_err || was_ok)
+				fprintf(stderr, "vmdelay-analyze compare: %s\n", err.msg);
 			rc = VD_EXIT_RUNTIME;
 		}
 	}
-	if (f != stdout && vd_cli_close_file("vmdelay-analyze compare", f, out_path))
-		rc = VD_EXIT_RUNTIME;
 	if (rc == VD_EXIT_OK && plot && write_plot(plot, cmp))
 		rc = VD_EXIT_RUNTIME;
 	vd_compare_free(cmp);

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "report.h"
+#include "vmdelay/out/afile.h"
 #include "vmdelay/delay/delay.h"
 #include "vmdelay/core/cli.h"
 #include "vmdelay/core/units.h"
@@ -250,10 +251,14 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 				set.v[v]->name, set.v[v]->path);
 
 	FILE *out = stdout;
-	if (outpath && !(out = fopen(outpath, "w"))) {
-		fprintf(stderr, "%s: -o %s: %s\n", prog, outpath, strerror(errno));
-		rc = VD_EXIT_RUNTIME;
-		goto out_delay;
+	struct vd_afile af;
+	if (outpath) {
+		if (vd_afile_open(&af, outpath, &err)) {
+			fprintf(stderr, "%s: -o %s\n", prog, err.msg);
+			rc = VD_EXIT_RUNTIME;
+			goto out_delay;
+		}
+		out = af.f;
 	}
 	struct report_ctx ctx = {.d = &d, .align = dopts.align, .rest = dopts.rest};
 	int wr = mode == 1   ? report_csv(out, &ctx)
@@ -264,8 +269,10 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		fprintf(stderr, "%s: out of memory while writing the report\n", prog);
 	if (wr < 0 || ferror(out))
 		rc = VD_EXIT_RUNTIME;
-	if (out != stdout && vd_cli_close_file(prog, out, outpath))
+	if (outpath && vd_afile_finish(&af, wr < 0, &err)) {
+		fprintf(stderr, "%s: %s\n", prog, err.msg);
 		rc = VD_EXIT_RUNTIME;
+	}
 	if (db && report_db(db, &ctx, argc, argv, &labels, &err) < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err.msg);
 		rc = VD_EXIT_RUNTIME;

@@ -232,7 +232,7 @@ static int load_transfers(struct tcp_ctx *c, struct vd_err *err)
 		return vd_err_set(err, "--transfers %s: cannot open", c->transfers_path);
 	if (fmt == VD_FORMAT_SQLITE) {
 		struct vd_store *st;
-		if (vd_store_open(c->transfers_path, &st, err))
+		if (vd_store_open_readonly(c->transfers_path, &st, err))
 			return -1;
 		int rc = vd_store_load_transfers(st, c->run_id_in, &c->xfers, &c->nxfers, err);
 		vd_store_close(st);
@@ -489,6 +489,12 @@ int cmd_tcp(int argc, char **argv)
 				c.v[v].name, (unsigned long long)c.v[v].pkts,
 				(unsigned long long)c.v[v].not_tcp,
 				(unsigned long long)c.v[v].undecodable);
+	if (vd_tcpan_untimed(c.an))
+		fprintf(stderr,
+			"vmdelay-analyze tcp: note: %llu TCP packets without a usable timestamp"
+			" (none, as in pcapng Simple Packet Blocks, or beyond the years 1824-2116)"
+			" not analyzed\n",
+			(unsigned long long)vd_tcpan_untimed(c.an));
 	if (nin && !vd_tcpan_flow_count(c.an) && !c.transfers_path) {
 		fprintf(stderr, "vmdelay-analyze tcp: no TCP flow in any trace\n");
 		goto out;

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -369,28 +368,17 @@ static int add_summary(struct vd_store *st, int64_t run, const char *vantage, co
 static int db_vantage(struct vd_store *st, int64_t run, const struct vd_vantage *vp,
 		      struct vd_err *err)
 {
-	sqlite3 *db = vd_store_db(st);
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(
-		db,
-		"INSERT INTO vantage_points (run_id, name, clock, path, format, packets,"
-		" matched, unmatched) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		-1, &s, NULL) != SQLITE_OK)
-		return vd_err_set(err, "vantage_points: %s", sqlite3_errmsg(db));
-	sqlite3_bind_int64(s, 1, run);
-	sqlite3_bind_text(s, 2, vp->name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 3, vp->clock, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 4, vp->path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 5, vp->format, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 6, (int64_t)vp->records);
-	sqlite3_bind_int64(s, 7, (int64_t)vp->stats.pairs);
-	sqlite3_bind_int64(s, 8,
-			   (int64_t)(vp->stats.unmatched_requests + vp->stats.unmatched_replies));
-	int r = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (r != SQLITE_DONE)
-		return vd_err_set(err, "vantage_points: %s", sqlite3_errmsg(db));
-	return 0;
+	static const char *const cols[] = { "run_id", "name",	 "clock",   "path",
+					    "format", "packets", "matched", "unmatched" };
+	char id[24], packets[24], matched[24], unmatched[24];
+	snprintf(id, sizeof(id), "%lld", (long long)run);
+	snprintf(packets, sizeof(packets), "%llu", (unsigned long long)vp->records);
+	snprintf(matched, sizeof(matched), "%llu", (unsigned long long)vp->stats.pairs);
+	snprintf(unmatched, sizeof(unmatched), "%llu",
+		 (unsigned long long)(vp->stats.unmatched_requests + vp->stats.unmatched_replies));
+	const char *vals[] = { id, vp->name, vp->clock, vp->path, vp->format, packets, matched,
+			       unmatched };
+	return vd_store_add_row(st, "vantage_points", 8, cols, vals, err);
 }
 
 int report_db(const char *path, const struct report_ctx *c, int argc, char **argv,

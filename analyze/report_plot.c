@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vmdelay/core/mem.h"
+#include "vmdelay/out/afile.h"
 #include "vmdelay/out/plot_svg.h"
 
 enum chart_kind { CH_CDF, CH_PDF, CH_TIME };
@@ -40,24 +41,14 @@ struct plot {
 	struct vd_err *err;
 };
 
-static FILE *data_open(struct plot *pl, const char *file, const char *header)
+static FILE *data_open(struct plot *pl, struct vd_afile *af, const char *file, const char *header)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", pl->dir, file);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		vd_err_set(pl->err, "%s: %s", path, strerror(errno));
+	if (vd_afile_open(af, path, pl->err))
 		return NULL;
-	}
-	fprintf(f, "# %s\n", header);
-	return f;
-}
-
-static int data_close(struct plot *pl, FILE *f, const char *file)
-{
-	if (ferror(f) | (fclose(f) != 0))
-		return vd_err_set(pl->err, "%s/%s: write error", pl->dir, file);
-	return 0;
+	fprintf(af->f, "# %s\n", header);
+	return af->f;
 }
 
 static struct series *series_add(struct chart *c, const char *label, const char *file, size_t n)
@@ -98,7 +89,8 @@ static int write_cdf(struct plot *pl, struct chart *c, const char *label, const 
 		return vd_err_set(pl->err, "out of memory");
 	char header[64];
 	snprintf(header, sizeof(header), "%s,cdf", column);
-	FILE *f = data_open(pl, file, header);
+	struct vd_afile af;
+	FILE *f = data_open(pl, &af, file, header);
 	if (!f)
 		return -1;
 	for (size_t i = 0; i < k; i++) {
@@ -107,7 +99,7 @@ static int write_cdf(struct plot *pl, struct chart *c, const char *label, const 
 		s->x[s->n] = (double)pl->vals[i] / 1e3;
 		s->y[s->n++] = y;
 	}
-	return data_close(pl, f, file);
+	return vd_afile_commit(&af, pl->err);
 }
 
 /* Histogram with whole-nanosecond bins: about sqrt(count) of them (at most 60) of equal width
@@ -131,7 +123,8 @@ static int write_pdf(struct plot *pl, struct chart *c, const char *label, const 
 	struct series *s = series_add(c, label, file, nb);
 	if (!s)
 		return vd_err_set(pl->err, "out of memory");
-	FILE *f = data_open(pl, file, "lo_ns,hi_ns,count,density_per_us");
+	struct vd_afile af;
+	FILE *f = data_open(pl, &af, file, "lo_ns,hi_ns,count,density_per_us");
 	if (!f)
 		return -1;
 	for (size_t b = 0, i = 0; b < nb; b++) {
@@ -144,7 +137,7 @@ static int write_pdf(struct plot *pl, struct chart *c, const char *label, const 
 		s->x[s->n] = ((double)blo + (double)w / 2) / 1e3;
 		s->y[s->n++] = dens;
 	}
-	return data_close(pl, f, file);
+	return vd_afile_commit(&af, pl->err);
 }
 
 /* RTT over time at vantage point v: "probe,req_ns,t_s,rtt_ns" for every probe seen there;
@@ -157,7 +150,8 @@ static int write_time(struct plot *pl, struct chart *c, size_t v, vd_ns t0, cons
 	struct series *s = series_add(c, d->vps[v]->name, file, n);
 	if (!s)
 		return vd_err_set(pl->err, "out of memory");
-	FILE *f = data_open(pl, file, "probe,req_ns,t_s,rtt_ns");
+	struct vd_afile af;
+	FILE *f = data_open(pl, &af, file, "probe,req_ns,t_s,rtt_ns");
 	if (!f)
 		return -1;
 	for (size_t p = 0; p < n; p++) {
@@ -173,7 +167,7 @@ static int write_time(struct plot *pl, struct chart *c, size_t v, vd_ns t0, cons
 		s->x[s->n] = ts;
 		s->y[s->n++] = (double)rtt / 1e3;
 	}
-	return data_close(pl, f, file);
+	return vd_afile_commit(&af, pl->err);
 }
 
 /* A gnuplot single-quoted string: quotes doubled. */
@@ -223,9 +217,10 @@ static int write_script(struct plot *pl, const struct chart *charts, size_t nc)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/analyze.gp", pl->dir);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return vd_err_set(pl->err, "%s: %s", path, strerror(errno));
+	struct vd_afile af;
+	if (vd_afile_open(&af, path, pl->err))
+		return -1;
+	FILE *f = af.f;
 	fprintf(f, "# gnuplot script for the data files of `vmdelay-analyze --plot`\n"
 		   "# (docs/formats/analyze.md): cd to this directory, then `gnuplot analyze.gp`\n"
 		   "set datafile separator ','\n"
@@ -234,9 +229,7 @@ static int write_script(struct plot *pl, const struct chart *charts, size_t nc)
 		   "set grid\n");
 	for (size_t i = 0; i < nc; i++)
 		gp_chart(f, &charts[i]);
-	if (ferror(f) | (fclose(f) != 0))
-		return vd_err_set(pl->err, "%s: write error", path);
-	return 0;
+	return vd_afile_commit(&af, pl->err);
 }
 
 /* The gnuplot to run into path, or 0: $VMDELAY_GNUPLOT ("" or "none": none), else gnuplot in

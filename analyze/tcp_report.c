@@ -5,11 +5,11 @@
 
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "vmdelay/core/mem.h"
 #include "vmdelay/out/plot_svg.h"
 #include "vmdelay/store/store.h"
 #include "vmdelay/tcp/tcpagg.h"
@@ -31,19 +31,61 @@ void tcp_flow_label(const struct vd_tcpan_flow *f, char *buf, size_t n)
 
 /* ---- --plot files ---- */
 
+/* Opens DIR/name under a temporary name (committed by plot_done or tcp_plot_commit). */
+static FILE *plot_path_open(struct tcp_ctx *c, const char *name, const char *header,
+			    struct vd_err *err)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", c->plot_dir, name);
+	if (vd_mem_reserve((void **)&c->plot_files, &c->cap_plot_files, c->nplot_files + 1,
+			   sizeof(*c->plot_files))) {
+		vd_err_set(err, "--plot: %s: out of memory", path);
+		return NULL;
+	}
+	struct vd_afile *af = &c->plot_files[c->nplot_files];
+	if (vd_afile_open(af, path, err)) {
+		vd_err_prefix(err, "--plot");
+		return NULL;
+	}
+	c->nplot_files++;
+	fputs(header, af->f);
+	return af->f;
+}
+
 static FILE *plot_file(struct tcp_ctx *c, const char *kind, const char *name, const char *header,
 		       struct vd_err *err)
 {
-	char safe[160], path[4096];
+	char safe[160], file[256];
 	vd_plot_file_safe(name, safe, sizeof(safe));
-	snprintf(path, sizeof(path), "%s/%s%s%s.csv", c->plot_dir, kind, *safe ? "_" : "", safe);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		vd_err_set(err, "--plot: %s: %s", path, strerror(errno));
-		return NULL;
+	snprintf(file, sizeof(file), "%s%s%s.csv", kind, *safe ? "_" : "", safe);
+	return plot_path_open(c, file, header, err);
+}
+
+/* Commits the --plot file written through f. */
+static int plot_done(struct tcp_ctx *c, FILE *f, struct vd_err *err)
+{
+	for (size_t i = 0; i < c->nplot_files; i++)
+		if (c->plot_files[i].f == f) {
+			int rc = vd_afile_commit(&c->plot_files[i], err);
+			c->plot_files[i] = c->plot_files[--c->nplot_files];
+			return rc ? vd_err_prefix(err, "--plot") : 0;
+		}
+	return 0;
+}
+
+int tcp_plot_commit(struct tcp_ctx *c, struct vd_err *err)
+{
+	for (uint32_t v = 0; v < c->nv; v++)
+		c->v[v].tput_f = c->v[v].seq_f = NULL;
+	int rc = 0;
+	while (c->nplot_files) {
+		struct vd_err e;
+		if (vd_afile_commit(&c->plot_files[--c->nplot_files], &e) && rc == 0) {
+			rc = -1;
+			vd_err_set(err, "--plot: %s", e.msg);
+		}
 	}
-	fputs(header, f);
-	return f;
+	return rc;
 }
 
 int tcp_plot_open(struct tcp_ctx *c, struct vd_err *err)
@@ -106,13 +148,13 @@ void tcp_plot_seqpoint(void *ctx, const struct vd_tcpan_flow *f, vd_ns ts, char 
 
 void tcp_plot_close(struct tcp_ctx *c)
 {
-	for (uint32_t v = 0; v < c->nv; v++) {
-		if (c->v[v].tput_f)
-			fclose(c->v[v].tput_f);
-		if (c->v[v].seq_f)
-			fclose(c->v[v].seq_f);
+	for (uint32_t v = 0; v < c->nv; v++)
 		c->v[v].tput_f = c->v[v].seq_f = NULL;
-	}
+	while (c->nplot_files)
+		vd_afile_discard(&c->plot_files[--c->nplot_files]);
+	free(c->plot_files);
+	c->plot_files = NULL;
+	c->cap_plot_files = 0;
 	if (c->an)
 		for (size_t i = 0; i < vd_tcpan_flow_count(c->an); i++) {
 			struct vd_tcpan_flow *f = vd_tcpan_flow(c->an, i);
@@ -199,12 +241,12 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 			const struct vd_tcpan_dir *gdata = &g->d[same ? r->dd : !r->dd];
 			vd_ns here = primary_mode(r->acks), there = primary_mode(gacks);
 			if (vd_ns_valid(here) && vd_ns_valid(there))
-				r->mode_shift = here - there;
+				r->mode_shift = vd_ns_sub_sat(here, there);
 			if (r->data->data_pkts)
 				r->agg_rate = (double)gdata->data_pkts / (double)r->data->data_pkts;
 		}
 	}
-	vd_ns span = r->acks->last_adv_ts - r->acks->first_ack_ts;
+	vd_ns span = vd_ns_sub_sat(r->acks->last_adv_ts, r->acks->first_ack_ts);
 	r->tput_bps = r->acks->acked_bytes && span > 0
 			  ? (double)r->acks->acked_bytes * 8e9 / (double)span
 			  : NAN;
@@ -501,7 +543,8 @@ static void delay_reports(struct sink *s)
 				}
 				if (h->overflow)
 					fprintf(f, "%lld,1.000000\n", (long long)h->max);
-				fclose(f);
+				if (plot_done(c, f, s->err))
+					s->failed = 1;
 			}
 		}
 	if (o)
@@ -565,7 +608,8 @@ static void transfer_report(struct sink *s)
 		if (f) {
 			for (size_t i = 0; i < n; i++)
 				fprintf(f, "%.0f,%.6f\n", v[i], (double)(i + 1) / (double)n);
-			fclose(f);
+			if (plot_done(c, f, s->err))
+				s->failed = 1;
 		} else {
 			s->failed = 1;
 		}
@@ -609,29 +653,14 @@ static void vantage_report(struct sink *s)
 			vd_json_newline(&j);
 		}
 		if (s->st && !s->failed) {
-			sqlite3_stmt *q;
-			sqlite3 *db = vd_store_db(s->st);
-			if (sqlite3_prepare_v2(
-				db,
-				"INSERT INTO vantage_points(run_id, name, path, format,"
-				" packets) VALUES (?,?,?,?,?)",
-				-1, &q, NULL) != SQLITE_OK) {
-				vd_err_set(s->err, "%s: vantage points: %s", c->db_path,
-					   sqlite3_errmsg(db));
+			static const char *const cols[] = { "run_id", "name", "path", "format",
+							    "packets" };
+			char id[24], packets[24];
+			snprintf(id, sizeof(id), "%lld", (long long)s->run);
+			snprintf(packets, sizeof(packets), "%llu", (unsigned long long)tv->pkts);
+			const char *vals[] = { id, tv->name, tv->path, tv->format, packets };
+			if (vd_store_add_row(s->st, "vantage_points", 5, cols, vals, s->err))
 				s->failed = 1;
-				continue;
-			}
-			sqlite3_bind_int64(q, 1, s->run);
-			sqlite3_bind_text(q, 2, tv->name, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(q, 3, tv->path, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(q, 4, tv->format, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(q, 5, (sqlite3_int64)tv->pkts);
-			if (sqlite3_step(q) != SQLITE_DONE) {
-				vd_err_set(s->err, "%s: vantage points: %s", c->db_path,
-					   sqlite3_errmsg(db));
-				s->failed = 1;
-			}
-			sqlite3_finalize(q);
 		}
 	}
 	if (o)
@@ -705,11 +734,11 @@ static void ackhist_plot(struct sink *s, FILE **files, const struct flow_row *r)
 static void gnuplot_script(struct sink *s)
 {
 	struct tcp_ctx *c = s->c;
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/tcp.gp", c->plot_dir);
-	FILE *f = fopen(path, "w");
-	if (!f)
+	FILE *f = plot_path_open(c, "tcp.gp", "", s->err);
+	if (!f) {
+		s->failed = 1;
 		return;
+	}
 	fprintf(f,
 		"# gnuplot script for the data files of `vmdelay-analyze tcp --plot`:\n"
 		"#   cd %s && gnuplot tcp.gp   (writes PNGs)\n"
@@ -742,7 +771,8 @@ static void gnuplot_script(struct sink *s)
 		    "'ack'\n",
 		    safe, safe);
 	}
-	fclose(f);
+	if (plot_done(c, f, s->err))
+		s->failed = 1;
 }
 
 int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
@@ -799,8 +829,8 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 				}
 		}
 	for (uint32_t v = 0; v < TCP_MAX_VANTAGE; v++)
-		if (hist_files[v])
-			fclose(hist_files[v]);
+		if (hist_files[v] && plot_done(c, hist_files[v], err))
+			s.failed = 1;
 	int werr = 0;
 	if (o)
 		werr = vd_out_destroy(o);
@@ -825,13 +855,16 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 	if (s.st) {
 		if (!s.failed && vd_store_end_run(s.st, s.run, vd_now(CLOCK_REALTIME), err))
 			s.failed = 1;
-		if (s.failed)
+		if (s.failed) {
+			vd_store_abort_run(s.st);
 			vd_err_prefix(err, "--db %s", c->db_path);
+		}
 		vd_store_close(s.st);
 	}
 	if (!s.failed && c->plot_dir && !c->plot_failed) {
 		gnuplot_script(&s);
-		if (tcp_svg_plots(c, err))
+		/* The streaming files under their names first: the charts read them back. */
+		if (s.failed || tcp_plot_commit(c, err) || tcp_svg_plots(c, err))
 			s.failed = 1;
 	}
 	/* A write error on stdout is reported, naming it, by vd_cli_exit when main returns. */

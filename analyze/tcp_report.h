@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "vmdelay/core/linhist.h"
+#include "vmdelay/out/afile.h"
 #include "vmdelay/out/output.h"
 #include "vmdelay/match/pktmatch.h"
 #include "vmdelay/tcp/tcpan.h"
@@ -48,10 +49,16 @@ struct tcp_ctx {
 	struct vd_transfer *xfers;
 	size_t nxfers;
 	int plot_failed;
+	/* --plot files being written (under temporary names until committed). */
+	struct vd_afile *plot_files;
+	size_t nplot_files, cap_plot_files;
 };
 
 /* --plot: opens the streaming files of each vantage point (throughput series, seq/time). */
 int tcp_plot_open(struct tcp_ctx *c, struct vd_err *err);
+/* Renames every --plot file written so far onto its name (-1: one could not be written). */
+int tcp_plot_commit(struct tcp_ctx *c, struct vd_err *err);
+/* Removes the --plot files not committed (a run that failed) and frees the rest. */
 void tcp_plot_close(struct tcp_ctx *c);
 /* tcpan callbacks writing those files. */
 void tcp_plot_series(void *ctx, const struct vd_tcpan_flow *f, int which, vd_ns start, vd_ns len,

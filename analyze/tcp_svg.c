@@ -321,12 +321,6 @@ static int transfer_chart(struct tcp_ctx *c, struct vd_err *err)
 
 int tcp_svg_plots(struct tcp_ctx *c, struct vd_err *err)
 {
-	for (uint32_t v = 0; v < c->nv; v++) {
-		if (c->v[v].tput_f)
-			fflush(c->v[v].tput_f);
-		if (c->v[v].seq_f)
-			fflush(c->v[v].seq_f);
-	}
 	const struct vd_tcpan_flow *ref = busiest(c);
 	if (ref) {
 		char label[200];

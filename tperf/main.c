@@ -9,6 +9,7 @@
 
 #include "tperf.h"
 #include "vmdelay/core/cli.h"
+#include "vmdelay/out/afile.h"
 #include "vmdelay/out/output.h"
 #include "vmdelay/store/store.h"
 #include "vmdelay/store/store_transfer.h"
@@ -342,9 +343,14 @@ static int run(int argc, char **argv)
 		return rc;
 	signal(SIGPIPE, SIG_IGN);
 	FILE *f = stdout;
-	if (c.out_path && !(f = fopen(c.out_path, "w"))) {
-		fprintf(stderr, "tperf: -o %s: %s\n", c.out_path, strerror(errno));
-		return VD_EXIT_RUNTIME;
+	struct vd_afile af;
+	if (c.out_path) {
+		struct vd_err err;
+		if (vd_afile_open(&af, c.out_path, &err)) {
+			fprintf(stderr, "tperf: -o %s\n", err.msg);
+			return VD_EXIT_RUNTIME;
+		}
+		f = af.f;
 	}
 	struct vd_out *out = vd_out_create(f, c.mode);
 	if (!out) {
@@ -367,14 +373,22 @@ static int run(int argc, char **argv)
 	} else {
 		rc = run_send(&c, out, argc, argv);
 	}
-	/* A write error is reported with the file's name: here for -o, by vd_cli_exit for stdout. */
-	if (vd_out_destroy(out)) {
-		if (!ferror(f))
-			fprintf(stderr, "tperf: out of memory: rows were lost\n");
+	/* A write error is reported with the file's name: here for -o, by vd_cli_exit for stdout;
+	 * -o keeps the rows written so far (renamed onto its name) unless writing failed. */
+	int werr = vd_out_destroy(out);
+	if (werr && !ferror(f))
+		fprintf(stderr, "tperf: out of memory: rows were lost\n");
+	if (werr)
 		rc = VD_EXIT_RUNTIME;
+	if (c.out_path) {
+		struct vd_err err;
+		int io_err = ferror(f);
+		if (vd_afile_finish(&af, werr, &err)) {
+			if (io_err || !werr)
+				fprintf(stderr, "tperf: %s\n", err.msg);
+			rc = VD_EXIT_RUNTIME;
+		}
 	}
-	if (f != stdout && vd_cli_close_file("tperf", f, c.out_path))
-		rc = VD_EXIT_RUNTIME;
 	return rc;
 }
 

@@ -5,11 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "sock.h"
 
 int tping_load_prepare(const char *cmd, struct tping_load *l, struct vd_err *err)
 {
@@ -32,9 +35,13 @@ int tping_load_prepare(const char *cmd, struct tping_load *l, struct vd_err *err
 		char b;
 		if (read(p[0], &b, 1) != 1)
 			_exit(0); /* cancelled */
-		/* A setuid tping must not run the user's command with its privileges. */
-		if (geteuid() != getuid() && setresuid(getuid(), getuid(), getuid()) < 0)
+		/* A setuid / setgid tping must not run the user's command with any of its
+		 * privileges: groups, saved IDs and capabilities go before exec. */
+		struct vd_err perr;
+		if (tping_setid_install() && tping_drop_privileges(&perr)) {
+			dprintf(2, "tping: --load: %s\n", perr.msg);
 			_exit(126);
+		}
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);

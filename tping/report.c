@@ -95,10 +95,55 @@ static void print_line(struct tping_report *rp, const struct vd_probe *p, const 
 	fputc('\n', f);
 }
 
+static void sums_add(struct tping_report *rp, const struct vd_probe *p)
+{
+	if (!rp->sums_ready) {
+		for (int ph = 0; ph <= VD_PHASE__COUNT; ph++)
+			for (int l = 0; l < TPING_LAYER__COUNT; l++)
+				vd_qhist_init(&rp->layer[ph][l]);
+		vd_qhist_init(&rp->late);
+		memset(rp->jitter, 0, sizeof(rp->jitter));
+		rp->sums_ready = 1;
+	}
+	int bad = 0;
+	if (p->status == VD_PROBE_OK)
+		for (int l = 0; l < TPING_LAYER__COUNT; l++) {
+			vd_ns v = tping_layer_value(p, (enum tping_layer)l);
+			bad |= vd_qhist_add(&rp->layer[p->phase][l], v);
+			bad |= vd_qhist_add(&rp->layer[VD_PHASE__COUNT][l], v);
+			vd_jitter_add(&rp->jitter[l], v);
+		}
+	if (p->status != VD_PROBE_DUPLICATE && p->status != VD_PROBE_LATE)
+		bad |= vd_qhist_add(&rp->late, p->timer_late);
+	if (bad)
+		rp->oom = 1;
+}
+
+void tping_report_layer_summary(const struct tping_report *rp, enum vd_phase ph,
+				enum tping_layer l, struct vd_summary *out)
+{
+	struct vd_qhist empty;
+	vd_qhist_init(&empty);
+	vd_qhist_summary(rp->sums_ready ? &rp->layer[ph][l] : &empty, out);
+}
+
+double tping_report_layer_jitter(const struct tping_report *rp, enum tping_layer l)
+{
+	return rp->sums_ready && rp->jitter[l].have_prev ? rp->jitter[l].jitter_ns : NAN;
+}
+
+void tping_report_lateness(const struct tping_report *rp, struct vd_summary *out)
+{
+	struct vd_qhist empty;
+	vd_qhist_init(&empty);
+	vd_qhist_summary(rp->sums_ready ? &rp->late : &empty, out);
+}
+
 void tping_report_emit(void *ctx, const struct vd_probe *p, const char *from)
 {
 	struct tping_report *rp = ctx;
-	if (rp->n == rp->cap) {
+	sums_add(rp, p);
+	if (rp->keep_recs && rp->n == rp->cap) {
 		size_t cap = rp->cap ? rp->cap * 2 : 256;
 		struct vd_probe *r = realloc(rp->recs, cap * sizeof(*r));
 		if (!r) {
@@ -108,8 +153,14 @@ void tping_report_emit(void *ctx, const struct vd_probe *p, const char *from)
 			rp->cap = cap;
 		}
 	}
-	if (rp->n < rp->cap)
+	if (rp->keep_recs && rp->n < rp->cap)
 		rp->recs[rp->n++] = *p;
+	if (rp->st && !rp->store_failed &&
+	    vd_store_add_probe(rp->st, rp->run_id, p, &rp->store_err)) {
+		rp->store_failed = 1;
+		fprintf(stderr, "tping: --db: %s (the rest of the run is not stored)\n",
+			rp->store_err.msg);
+	}
 	if (rp->rows)
 		tping_report_row(rp->rows, p);
 	if (rp->lines) {
@@ -152,8 +203,7 @@ static void layer_rows(struct vd_out *t, const struct tping_report *rp, enum vd_
 {
 	for (int l = 0; l < TPING_LAYER__COUNT; l++) {
 		struct vd_summary s;
-		if (tping_report_layer(rp->recs, rp->n, ph, (enum tping_layer)l, &s))
-			continue;
+		tping_report_layer_summary(rp, ph, (enum tping_layer)l, &s);
 		if (s.n == 0 && (l == TPING_LAYER_HW || ph != VD_PHASE__COUNT))
 			continue; /* no hardware stamps, or a phase not reached: no row of dashes */
 		char name[48];
@@ -186,8 +236,8 @@ void tping_report_summary(struct tping_report *rp, const struct tping_run *r, FI
 		attempted, c->received, c->lost, loss, c->duplicates, c->reordered, c->late,
 		c->icmp_errors, (double)(r->end_real - r->start_real) / 1e6,
 		r->interrupted ? " (interrupted)" : "");
-	double ju = tping_report_jitter(rp->recs, rp->n, TPING_LAYER_USER);
-	double jk = tping_report_jitter(rp->recs, rp->n, TPING_LAYER_KERNEL);
+	double ju = tping_report_layer_jitter(rp, TPING_LAYER_USER);
+	double jk = tping_report_layer_jitter(rp, TPING_LAYER_KERNEL);
 	if (!isnan(ju))
 		fprintf(f, "jitter (RFC 3550): user %.3f ms, kernel %.3f ms\n", ju / 1e6,
 			isnan(jk) ? NAN : jk / 1e6);
@@ -207,6 +257,13 @@ void tping_report_summary(struct tping_report *rp, const struct tping_run *r, FI
 
 void tping_report_free(struct tping_report *rp)
 {
+	if (rp->sums_ready) {
+		for (int ph = 0; ph <= VD_PHASE__COUNT; ph++)
+			for (int l = 0; l < TPING_LAYER__COUNT; l++)
+				vd_qhist_free(&rp->layer[ph][l]);
+		vd_qhist_free(&rp->late);
+		rp->sums_ready = 0;
+	}
 	free(rp->recs);
 	rp->recs = NULL;
 	rp->n = rp->cap = 0;

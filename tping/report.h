@@ -10,7 +10,9 @@
 #include "sock.h"
 #include "vmdelay/out/output.h"
 #include "vmdelay/input/probe.h"
+#include "vmdelay/core/qhist.h"
 #include "vmdelay/core/stats.h"
+#include "vmdelay/store/store.h"
 
 /* The summary's layers (Whiteaker et al., table 2: user, kernel; plus hardware and the
  * differences between them). */
@@ -30,9 +32,23 @@ struct tping_report {
 	const struct tping_sock *s;
 	FILE *lines;          /* one line per record; NULL: -q, or rows on stdout */
 	struct vd_out *rows;  /* --csv / --json; NULL otherwise */
-	struct vd_probe *recs; /* every record emitted, in order (what --db stores) */
+	/* Summaries of every record emitted, in memory that does not grow with the run:
+	 * [phase or VD_PHASE__COUNT for all][layer] over the OK records, the send lateness of
+	 * the probes, RFC 3550 jitter per layer. */
+	struct vd_qhist layer[VD_PHASE__COUNT + 1][TPING_LAYER__COUNT];
+	struct vd_qhist late;
+	struct vd_jitter jitter[TPING_LAYER__COUNT];
+	int sums_ready;
+	/* keep_recs (tests, replays): every record emitted is also kept, in order. */
+	int keep_recs;
+	struct vd_probe *recs;
 	size_t n, cap;
 	int oom;
+	/* --db: each record is stored as it is emitted (the store commits about every second). */
+	struct vd_store *st;
+	int64_t run_id;
+	int store_failed;
+	struct vd_err store_err;
 };
 
 /* tping_emit_fn / tping_warn_fn for struct tping_run. */
@@ -43,7 +59,16 @@ void tping_report_warn(void *ctx, const char *msg);
  * icmp_code, cpu, timer_late_ns. */
 void tping_report_row(struct vd_out *o, const struct vd_probe *p);
 
-/* Summaries of one layer over the OK records of phase ph (VD_PHASE__COUNT: all phases). */
+/* The run's summary of one layer over the OK records of phase ph (VD_PHASE__COUNT: all). */
+void tping_report_layer_summary(const struct tping_report *rp, enum vd_phase ph,
+				enum tping_layer l, struct vd_summary *out);
+/* The run's RFC 3550 jitter of a layer (NAN before two values). */
+double tping_report_layer_jitter(const struct tping_report *rp, enum tping_layer l);
+/* The run's send lateness against the deadlines (probes, not extra records). */
+void tping_report_lateness(const struct tping_report *rp, struct vd_summary *out);
+
+/* The exact summary of one layer over the OK records recs[0..n) of phase ph (VD_PHASE__COUNT:
+ * all phases): for kept records. */
 int tping_report_layer(const struct vd_probe *recs, size_t n, enum vd_phase ph, enum tping_layer l,
 		       struct vd_summary *out);
 

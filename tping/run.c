@@ -34,6 +34,33 @@ enum vd_phase tping_phase_of(size_t idx, long rest, long count)
 	return VD_PHASE_REST_POST;
 }
 
+/* The slot of probe idx in the ring. */
+static size_t slot(const struct tping_run *r, size_t idx)
+{
+	return idx & (r->ring - 1);
+}
+
+/* Makes probe idx's slot its own: the probe that had it, idx - ring, is finished first (lost if
+ * still unanswered: its 16-bit sequence number is being reused anyway). */
+static void finish(struct tping_run *r, size_t idx, const char *from);
+static void claim(struct tping_run *r, size_t idx)
+{
+	size_t k = slot(r, idx);
+	if (idx < r->ring)
+		return; /* set up by tping_run_init */
+	size_t old = idx - r->ring;
+	if (r->state[k] == ST_WAIT_REPLY || r->state[k] == ST_WAIT_TX) {
+		if (r->state[k] == ST_WAIT_REPLY)
+			r->probes[k].status = VD_PROBE_LOST;
+		finish(r, old, r->state[k] == ST_WAIT_TX ? r->from[k].s : NULL);
+	}
+	while (r->first_open <= old)
+		r->first_open++;
+	vd_probe_init(&r->probes[k], (uint32_t)(idx + 1));
+	r->probes[k].phase = tping_phase_of(idx, r->o->rest, r->o->count);
+	r->state[k] = ST_UNSENT;
+}
+
 int tping_run_init(struct tping_run *r, const struct tping_opts *o, struct tping_sock *s,
 		   struct vd_err *err)
 {
@@ -41,16 +68,21 @@ int tping_run_init(struct tping_run *r, const struct tping_opts *o, struct tping
 	r->o = o;
 	r->s = s;
 	r->total = (size_t)o->count + 2 * (size_t)o->rest;
-	r->probes = calloc(r->total, sizeof(*r->probes));
-	r->state = calloc(r->total, sizeof(*r->state));
-	r->due = calloc(r->total, sizeof(*r->due));
-	r->key_idx = calloc(r->total, sizeof(*r->key_idx));
-	r->from = calloc(r->total, sizeof(*r->from));
+	/* Memory does not grow with the run: a ring as long as the sequence numbers can tell
+	 * probes apart (2^16), shorter for a shorter run. */
+	r->ring = 1;
+	while (r->ring < r->total && r->ring < TPING_RING_MAX)
+		r->ring <<= 1;
+	r->probes = calloc(r->ring, sizeof(*r->probes));
+	r->state = calloc(r->ring, sizeof(*r->state));
+	r->due = calloc(r->ring, sizeof(*r->due));
+	r->key_idx = calloc(r->ring, sizeof(*r->key_idx));
+	r->from = calloc(r->ring, sizeof(*r->from));
 	if (!r->probes || !r->state || !r->due || !r->key_idx || !r->from) {
 		tping_run_free(r);
-		return vd_err_set(err, "out of memory for %zu probes", r->total);
+		return vd_err_set(err, "out of memory for %zu probes", r->ring);
 	}
-	for (size_t i = 0; i < r->total; i++) {
+	for (size_t i = 0; i < r->ring; i++) {
 		vd_probe_init(&r->probes[i], (uint32_t)(i + 1));
 		r->probes[i].phase = tping_phase_of(i, o->rest, o->count);
 	}
@@ -91,8 +123,8 @@ static void warn(struct tping_run *r, const char *fmt, ...)
 
 static void finish(struct tping_run *r, size_t idx, const char *from)
 {
-	struct vd_probe *p = &r->probes[idx];
-	r->state[idx] = ST_DONE;
+	struct vd_probe *p = &r->probes[slot(r, idx)];
+	r->state[slot(r, idx)] = ST_DONE;
 	if (r->s->tstamp && vd_ns_valid(p->user_tx)) {
 		r->c.missing_sched += !vd_ns_valid(p->sched_tx);
 		r->c.missing_snd += !vd_ns_valid(p->kernel_tx);
@@ -130,7 +162,8 @@ static long idx_of_seq(const struct tping_run *r, uint16_t seq16)
 
 static void send_probe(struct tping_run *r, size_t idx, uint8_t *pkt)
 {
-	struct vd_probe *p = &r->probes[idx];
+	claim(r, idx);
+	struct vd_probe *p = &r->probes[slot(r, idx)];
 	uint16_t seq16 = (uint16_t)(idx + 1);
 	size_t len = vd_icmp_echo_build(pkt, PKT_MAX, r->s->family, r->s->id, seq16, r->o->size,
 					r->s->cookie);
@@ -160,9 +193,9 @@ void tping_run_sent(struct tping_run *r, size_t idx, vd_ns now_mono)
 		r->next = idx + 1;
 	/* The kernel numbers timestamped sends of the socket 0, 1, 2...: the key of this one. */
 	if (r->s->tstamp)
-		r->key_idx[r->nkeys++] = (uint32_t)idx;
-	r->state[idx] = ST_WAIT_REPLY;
-	r->due[idx] = now_mono + r->o->timeout;
+		r->key_idx[r->nkeys++ & (r->ring - 1)] = idx;
+	r->state[slot(r, idx)] = ST_WAIT_REPLY;
+	r->due[slot(r, idx)] = now_mono + r->o->timeout;
 }
 
 static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t n)
@@ -184,9 +217,14 @@ static void on_tx_record(struct tping_run *r, const struct vd_tstamp_cmsgs *c,
 		r->c.tx_unmatched++;
 		return;
 	}
-	size_t idx = r->key_idx[key];
-	struct vd_probe *p = &r->probes[idx];
-	if (r->state[idx] == ST_DONE) {
+	/* A key a whole ring old belongs to a probe finished long ago. */
+	if (r->nkeys - key > r->ring) {
+		r->c.tx_after_window++;
+		return;
+	}
+	size_t idx = r->key_idx[key & (r->ring - 1)];
+	struct vd_probe *p = &r->probes[slot(r, idx)];
+	if (r->state[slot(r, idx)] == ST_DONE) {
 		r->c.tx_after_window++;
 		return;
 	}
@@ -202,19 +240,20 @@ static void on_tx_record(struct tping_run *r, const struct vd_tstamp_cmsgs *c,
 		if (vd_ns_valid(c->hw))
 			p->hw_tx = c->hw;
 	}
-	if (r->state[idx] == ST_WAIT_TX && tx_complete(r, p))
-		finish(r, idx, r->from[idx].s);
+	if (r->state[slot(r, idx)] == ST_WAIT_TX && tx_complete(r, p))
+		finish(r, idx, r->from[slot(r, idx)].s);
 }
 
 /* A reply or error for probe idx, or an extra record if it was already answered. */
 static void on_answer(struct tping_run *r, size_t idx, const struct vd_icmp_msg *m,
 		      const struct vd_tstamp_cmsgs *c, vd_ns user_rx, const char *from)
 {
-	struct vd_probe *p = &r->probes[idx];
+	size_t k = slot(r, idx);
+	struct vd_probe *p = &r->probes[k];
 	int is_err = m->kind == VD_ICMP_ERROR || m->kind == VD_ICMP_ECHO_REQUEST;
 	struct vd_probe extra;
 	struct vd_probe *t = p;
-	if (r->state[idx] != ST_WAIT_REPLY) {
+	if (r->state[k] != ST_WAIT_REPLY) {
 		extra = *p;
 		t = &extra;
 	}
@@ -236,9 +275,9 @@ static void on_answer(struct tping_run *r, size_t idx, const struct vd_icmp_msg 
 			else
 				r->max_replied = (int64_t)idx;
 		}
-		r->state[idx] = ST_WAIT_TX;
-		r->due[idx] = vd_now(CLOCK_MONOTONIC) + r->o->tx_wait;
-		snprintf(r->from[idx].s, sizeof(r->from[idx].s), "%s", from ? from : "?");
+		r->state[k] = ST_WAIT_TX;
+		r->due[k] = vd_now(CLOCK_MONOTONIC) + r->o->tx_wait;
+		snprintf(r->from[k].s, sizeof(r->from[k].s), "%s", from ? from : "?");
 		if (tx_complete(r, p))
 			finish(r, idx, from);
 		return;
@@ -298,7 +337,7 @@ void tping_run_rx(struct tping_run *r, const uint8_t *buf, size_t len, int with_
 		return;
 	}
 	long idx = idx_of_seq(r, m.seq);
-	if (idx < 0 || r->state[idx] == ST_UNSENT) {
+	if (idx < 0 || r->state[slot(r, (size_t)idx)] == ST_UNSENT) {
 		r->c.foreign++;
 		return;
 	}
@@ -350,15 +389,16 @@ static int drain(struct tping_run *r, uint8_t *buf, struct vd_err *err)
 static void expire(struct tping_run *r, vd_ns now, int all)
 {
 	for (size_t i = r->first_open; i < r->next; i++) {
-		if (r->state[i] == ST_DONE || r->state[i] == ST_UNSENT)
+		size_t k = slot(r, i);
+		if (r->state[k] == ST_DONE || r->state[k] == ST_UNSENT)
 			continue;
-		if (!all && now < r->due[i])
+		if (!all && now < r->due[k])
 			continue;
-		if (r->state[i] == ST_WAIT_REPLY)
-			r->probes[i].status = VD_PROBE_LOST;
-		finish(r, i, r->state[i] == ST_WAIT_TX ? r->from[i].s : NULL);
+		if (r->state[k] == ST_WAIT_REPLY)
+			r->probes[k].status = VD_PROBE_LOST;
+		finish(r, i, r->state[k] == ST_WAIT_TX ? r->from[k].s : NULL);
 	}
-	while (r->first_open < r->next && r->state[r->first_open] == ST_DONE)
+	while (r->first_open < r->next && r->state[slot(r, r->first_open)] == ST_DONE)
 		r->first_open++;
 }
 
@@ -370,9 +410,11 @@ void tping_run_finish_all(struct tping_run *r)
 static vd_ns earliest_due(const struct tping_run *r)
 {
 	vd_ns m = INT64_MAX;
-	for (size_t i = r->first_open; i < r->next; i++)
-		if ((r->state[i] == ST_WAIT_REPLY || r->state[i] == ST_WAIT_TX) && r->due[i] < m)
-			m = r->due[i];
+	for (size_t i = r->first_open; i < r->next; i++) {
+		size_t k = slot(r, i);
+		if ((r->state[k] == ST_WAIT_REPLY || r->state[k] == ST_WAIT_TX) && r->due[k] < m)
+			m = r->due[k];
+	}
 	return m;
 }
 

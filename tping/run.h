@@ -38,6 +38,9 @@ typedef void (*tping_emit_fn)(void *ctx, const struct vd_probe *p, const char *f
 /* Reports a runtime problem worth a line (send errors, MSG_CTRUNC). */
 typedef void (*tping_warn_fn)(void *ctx, const char *msg);
 
+/* Probes tracked at once at most: as many as 16-bit sequence numbers tell apart. */
+#define TPING_RING_MAX ((size_t)1 << 16)
+
 struct tping_run {
 	const struct tping_opts *o;
 	struct tping_sock *s;
@@ -51,11 +54,12 @@ struct tping_run {
 	size_t next;                   /* probes sent (attempted) so far */
 	vd_ns start_real, end_real;
 	int interrupted;
-	/* private */
+	/* private: rings of `ring` slots, probe idx in slot idx % ring */
+	size_t ring;
 	struct vd_probe *probes;
 	uint8_t *state;
 	vd_ns *due;                    /* monotonic ns: when the probe's wait ends */
-	uint32_t *key_idx;             /* OPT_ID key -> probe index */
+	size_t *key_idx;               /* OPT_ID key (modulo ring) -> probe index */
 	struct {
 		char s[46];            /* INET6_ADDRSTRLEN */
 	} *from;                       /* who answered, until the record is finished */

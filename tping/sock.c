@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <ifaddrs.h>
 #include <linux/capability.h>
 #include <linux/icmp.h>
@@ -246,18 +247,35 @@ void tping_sock_close(struct tping_sock *s)
 	s->fd = -1;
 }
 
+int tping_setid_install(void)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+	if (getresuid(&ru, &eu, &su) || getresgid(&rg, &eg, &sg))
+		return 1;
+	return ru != eu || ru != su || rg != eg || rg != sg;
+}
+
 int tping_drop_privileges(struct vd_err *err)
 {
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-	if (getegid() != gid && setresgid(gid, gid, gid) < 0)
+	uid_t uid = getuid(), ru, eu, su;
+	gid_t gid = getgid(), rg, eg, sg;
+	/* Groups first, while a setuid-root tping may still change them: the caller's own
+	 * supplementary groups are replaced by none (root's would be kept otherwise). */
+	if (geteuid() == 0 && uid != 0 && setgroups(0, NULL) < 0)
+		return vd_err_set(err, "setgroups: %s", strerror(errno));
+	/* All three IDs, the saved one included: it would let the process take them back. */
+	if (setresgid(gid, gid, gid) < 0)
 		return vd_err_set(err, "setresgid: %s", strerror(errno));
-	if (geteuid() != uid && setresuid(uid, uid, uid) < 0)
+	if (setresuid(uid, uid, uid) < 0)
 		return vd_err_set(err, "setresuid: %s", strerror(errno));
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct d[2];
 	memset(d, 0, sizeof(d));
 	if (syscall(SYS_capset, &h, d) < 0)
 		return vd_err_set(err, "capset: %s", strerror(errno));
+	if (getresuid(&ru, &eu, &su) || getresgid(&rg, &eg, &sg) || eu != uid || su != uid ||
+	    eg != gid || sg != gid)
+		return vd_err_set(err, "privileges still held after dropping them");
 	return 0;
 }

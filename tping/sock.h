@@ -35,8 +35,13 @@ struct tping_sock {
 int tping_sock_open(const struct tping_opts *o, struct tping_sock *s, struct vd_err *err);
 void tping_sock_close(struct tping_sock *s);
 
-/* Gives up what the socket needed: back to the real uid/gid (setuid installs) and no
- * capabilities left (root, file capabilities). */
+/* Gives up what the socket needed: real, effective and saved uid and gid all back to the real
+ * ones (setuid / setgid installs; supplementary groups cleared when it was setuid root), and
+ * no capabilities left (root, file capabilities). Checked afterwards: -1 if any remains. */
 int tping_drop_privileges(struct vd_err *err);
+
+/* Whether this process runs from a setuid / setgid install: its effective or saved uid or gid
+ * differs from the real one (privileges that are not the user's own). */
+int tping_setid_install(void);
 
 #endif

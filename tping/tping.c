@@ -22,6 +22,7 @@
 #include "run.h"
 #include "sock.h"
 #include "vmdelay/core/hostinfo.h"
+#include "vmdelay/out/afile.h"
 #include "vmdelay/out/json.h"
 #include "vmdelay/store/store.h"
 #include "vmdelay/net/tstamp.h"
@@ -55,21 +56,6 @@ void tping_meta_add(struct tping_meta *m, const char *key, const char *fmt, ...)
 	vsnprintf(m->val[m->n], sizeof(m->val[0]), fmt, ap);
 	va_end(ap);
 	m->n++;
-}
-
-/* Median / p99 / max of the send lateness against the absolute deadlines. */
-static void lateness(const struct tping_report *rp, struct vd_summary *s)
-{
-	vd_ns *v = malloc((rp->n ? rp->n : 1) * sizeof(*v));
-	size_t k = 0;
-	if (v)
-		for (size_t i = 0; i < rp->n; i++)
-			if (rp->recs[i].status != VD_PROBE_DUPLICATE &&
-			    rp->recs[i].status != VD_PROBE_LATE)
-				v[k++] = rp->recs[i].timer_late;
-	if (!v || vd_summarize(v, k, s))
-		memset(s, 0, sizeof(*s));
-	free(v);
 }
 
 static void collect_meta(struct tping_meta *m, const struct tping_opts *o, const struct tping_sock *s,
@@ -114,14 +100,14 @@ static void collect_meta(struct tping_meta *m, const struct tping_opts *o, const
 	tping_meta_add(m, "tx_unmatched", "%" PRIu64, c->tx_unmatched);
 	tping_meta_add(m, "ctrunc", "%" PRIu64, c->ctrunc);
 	tping_meta_add(m, "interrupted", "%d", r->interrupted);
-	double ju = tping_report_jitter(rp->recs, rp->n, TPING_LAYER_USER);
-	double jk = tping_report_jitter(rp->recs, rp->n, TPING_LAYER_KERNEL);
+	double ju = tping_report_layer_jitter(rp, TPING_LAYER_USER);
+	double jk = tping_report_layer_jitter(rp, TPING_LAYER_KERNEL);
 	if (!isnan(ju))
 		tping_meta_add(m, "jitter_user_ns", "%.0f", ju);
 	if (!isnan(jk))
 		tping_meta_add(m, "jitter_kernel_ns", "%.0f", jk);
 	struct vd_summary late;
-	lateness(rp, &late);
+	tping_report_lateness(rp, &late);
 	if (late.n) {
 		tping_meta_add(m, "timer_late_median_ns", "%" PRId64, late.median);
 		tping_meta_add(m, "timer_late_p99_ns", "%" PRId64, late.p99);
@@ -168,26 +154,31 @@ static char *params_json(const struct tping_opts *o, const struct tping_sock *s)
 	return buf;
 }
 
-int tping_store_run(struct vd_store *st, const struct tping_opts *o, const struct tping_sock *s,
-		     const struct tping_run *r, const struct tping_report *rp, const struct tping_meta *m,
-		     struct vd_err *err)
+int tping_store_begin(struct vd_store *st, const struct tping_opts *o, const struct tping_sock *s,
+		      vd_ns start_ns, int64_t *run_id, struct vd_err *err)
 {
 	char *params = params_json(o, s);
 	struct vd_run_info info = { .tool = "tping", .testbed = o->testbed, .label = o->label,
 				    .scenario = o->scenario, .meta = &o->meta,
 				    .command_line = o->command_line,
-				    .params_json = params, .start_ns = r->start_real };
-	int64_t run_id;
-	int rc = vd_store_begin_run(st, &info, &run_id, err);
+				    .params_json = params, .start_ns = start_ns };
+	int rc = vd_store_begin_run(st, &info, run_id, err);
 	free(params);
-	if (rc)
-		return -1;
+	return rc;
+}
+
+enum vd_run_status tping_run_status(const struct tping_run *r, int run_rc)
+{
+	return run_rc ? VD_RUN_FAILED : r->interrupted ? VD_RUN_INTERRUPTED : VD_RUN_COMPLETE;
+}
+
+int tping_store_finish(struct vd_store *st, int64_t run_id, const struct tping_opts *o,
+		       const struct tping_run *r, const struct tping_report *rp,
+		       const struct tping_meta *m, enum vd_run_status status, struct vd_err *err)
+{
 	for (size_t i = 0; i < m->n; i++)
 		if (vd_store_add_meta(st, run_id, m->key[i], m->val[i], err))
-			goto fail;
-	for (size_t i = 0; i < rp->n; i++)
-		if (vd_store_add_probe(st, run_id, &rp->recs[i], err))
-			goto fail;
+			return -1;
 	/* Per-layer summaries as results, for cross-run comparison without re-reading probes. */
 	static const struct {
 		const char *name;
@@ -201,8 +192,8 @@ int tping_store_run(struct vd_store *st, const struct tping_opts *o, const struc
 			continue;
 		for (int l = 0; l < TPING_LAYER__COUNT; l++) {
 			struct vd_summary sm;
-			if (tping_report_layer(rp->recs, rp->n, (enum vd_phase)ph, (enum tping_layer)l,
-					       &sm) || !sm.n)
+			tping_report_layer_summary(rp, (enum vd_phase)ph, (enum tping_layer)l, &sm);
+			if (!sm.n)
 				continue;
 			const char *phn = ph == VD_PHASE__COUNT ? "" : vd_phase_name((enum vd_phase)ph);
 			const char *ln = tping_layer_name((enum tping_layer)l);
@@ -210,7 +201,7 @@ int tping_store_run(struct vd_store *st, const struct tping_opts *o, const struc
 				vd_ns v = *(const vd_ns *)((const char *)&sm + stats[k].off);
 				if (vd_store_add_result(st, run_id, "tping", ln, phn, "rtt",
 							stats[k].name, (double)v, err))
-					goto fail;
+					return -1;
 			}
 			if (vd_store_add_result(st, run_id, "tping", ln, phn, "rtt", "mean_ns", sm.mean,
 						err) ||
@@ -218,10 +209,25 @@ int tping_store_run(struct vd_store *st, const struct tping_opts *o, const struc
 						err) ||
 			    vd_store_add_result(st, run_id, "tping", ln, phn, "rtt", "n",
 						(double)sm.n, err))
-				goto fail;
+				return -1;
 		}
 	}
-	return vd_store_end_run(st, run_id, r->end_real, err);
+	return vd_store_finish_run(st, run_id, r->end_real, status, err);
+}
+
+int tping_store_run(struct vd_store *st, const struct tping_opts *o, const struct tping_sock *s,
+		    const struct tping_run *r, const struct tping_report *rp, const struct tping_meta *m,
+		    struct vd_err *err)
+{
+	int64_t run_id;
+	if (tping_store_begin(st, o, s, r->start_real, &run_id, err))
+		return -1;
+	for (size_t i = 0; i < rp->n; i++)
+		if (vd_store_add_probe(st, run_id, &rp->recs[i], err))
+			goto fail;
+	if (tping_store_finish(st, run_id, o, r, rp, m, tping_run_status(r, 0), err))
+		goto fail;
+	return 0;
 fail:
 	vd_store_abort_run(st);
 	return -1;
@@ -232,7 +238,8 @@ int tping_main(int argc, char **argv)
 	struct tping_opts o;
 	struct vd_err err;
 	struct vd_cli cli;
-	if (tping_options_parse(&cli, argc, argv, geteuid() == 0, &o) == TPING_OPTS_EXIT) {
+	/* The real uid: a setuid-root install gives every user euid 0. */
+	if (tping_options_parse(&cli, argc, argv, getuid() == 0, &o) == TPING_OPTS_EXIT) {
 		tping_options_free(&o);
 		return cli.status;
 	}
@@ -243,6 +250,7 @@ int tping_main(int argc, char **argv)
 	struct tping_report rp = { 0 };
 	struct vd_store *st = NULL;
 	FILE *rows_f = NULL;
+	struct vd_afile rows_af = { 0 };
 	int have_run = 0;
 	memset(&r, 0, sizeof(r));
 	install_signals();
@@ -256,10 +264,13 @@ int tping_main(int argc, char **argv)
 	if (tping_drop_privileges(&err))
 		goto runtime_error;
 	if (o.machine) {
-		rows_f = o.out_path ? fopen(o.out_path, "w") : stdout;
-		if (!rows_f) {
-			vd_err_set(&err, "option '-o': %s: %s", o.out_path, strerror(errno));
-			goto runtime_error;
+		rows_f = stdout;
+		if (o.out_path) {
+			if (vd_afile_open(&rows_af, o.out_path, &err)) {
+				vd_err_prefix(&err, "option '-o'");
+				goto runtime_error;
+			}
+			rows_f = rows_af.f;
 		}
 		rp.rows = vd_out_create(rows_f, o.out_mode);
 		if (!rp.rows) {
@@ -294,6 +305,13 @@ int tping_main(int argc, char **argv)
 	fflush(summary_f);
 	vd_ns steal0 = vd_host_steal_ns(NULL);
 	vd_ns cpu0 = cpu_time();
+	if (st && tping_store_begin(st, &o, &s, vd_now(CLOCK_REALTIME), &rp.run_id, &err)) {
+		fprintf(stderr, "tping: --db: %s (the probes are printed but not stored)\n", err.msg);
+		exit_code = VD_EXIT_RUNTIME;
+		vd_store_close(st);
+		st = NULL;
+	}
+	rp.st = st;
 	int run_rc = tping_run_exec(&r, &err);
 	vd_ns cpu_ns = cpu_time() - cpu0;
 	vd_ns steal1 = vd_host_steal_ns(NULL);
@@ -301,21 +319,27 @@ int tping_main(int argc, char **argv)
 		fprintf(stderr, "tping: %s\n", err.msg);
 		exit_code = VD_EXIT_RUNTIME;
 	}
-	/* A write error on stdout is reported once, by vd_cli_exit in main. */
-	if (rp.rows && vd_out_destroy(rp.rows) && !ferror(rows_f)) {
+	/* A write error on stdout is reported once, by vd_cli_exit in main; -o names its file and
+	 * the reason, and the file appears under its name once complete (interrupted included). */
+	int rows_err = rp.rows && vd_out_destroy(rp.rows);
+	if (rows_err && !ferror(rows_f))
 		fprintf(stderr, "tping: out of memory: some rows were not written\n");
+	if (rows_err)
+		exit_code = VD_EXIT_RUNTIME;
+	rp.rows = NULL;
+	int rows_io_err = rows_af.f && ferror(rows_af.f);
+	if (rows_af.f && vd_afile_finish(&rows_af, rows_err, &err)) {
+		if (rows_io_err || !rows_err)
+			fprintf(stderr, "tping: %s\n", err.msg);
 		exit_code = VD_EXIT_RUNTIME;
 	}
-	rp.rows = NULL;
-	if (rows_f && rows_f != stdout && vd_cli_close_file("tping", rows_f, o.out_path))
-		exit_code = VD_EXIT_RUNTIME;
 	rows_f = NULL;
 	struct tping_meta *m = calloc(1, sizeof(*m));
 	if (m)
 		collect_meta(m, &o, &s, &r, &rp, steal0, steal1, clocksource, cpu_ns);
 	char extra[1024];
 	struct vd_summary late;
-	lateness(&rp, &late);
+	tping_report_lateness(&rp, &late);
 	int off = snprintf(extra, sizeof(extra),
 			   "timer lateness: median %.3f ms, p99 %.3f ms, max %.3f ms\n",
 			   late.n ? (double)late.median / 1e6 : 0, late.n ? (double)late.p99 / 1e6 : 0,
@@ -347,8 +371,12 @@ int tping_main(int argc, char **argv)
 		if (!m) {
 			fprintf(stderr, "tping: out of memory\n");
 			exit_code = VD_EXIT_RUNTIME;
-		} else if (tping_store_run(st, &o, &s, &r, &rp, m, &err)) {
-			fprintf(stderr, "tping: --db: %s (the run is not stored)\n", err.msg);
+		} else if (rp.store_failed) {
+			exit_code = VD_EXIT_RUNTIME;
+		} else if (tping_store_finish(st, rp.run_id, &o, &r, &rp, m,
+					      tping_run_status(&r, run_rc), &err)) {
+			fprintf(stderr, "tping: --db: %s (the run stays marked incomplete)\n",
+				err.msg);
 			exit_code = VD_EXIT_RUNTIME;
 		}
 	}
@@ -370,8 +398,8 @@ out:
 		tping_load_stop(&load);
 	if (rp.rows)
 		vd_out_destroy(rp.rows);
-	if (rows_f && rows_f != stdout)
-		fclose(rows_f);
+	if (rows_af.f)
+		vd_afile_discard(&rows_af);
 	vd_store_close(st);
 	tping_report_free(&rp);
 	if (have_run)

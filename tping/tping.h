@@ -18,8 +18,17 @@ struct tping_meta {
 void tping_meta_add(struct tping_meta *m, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Stores the run in one transaction: the runs row, its metadata, every record in the order
- * it was printed, and per-layer results. */
+/* Stores the runs row (status 'running') before the probes start; start_ns: CLOCK_REALTIME. */
+int tping_store_begin(struct vd_store *st, const struct tping_opts *o, const struct tping_sock *s,
+		      vd_ns start_ns, int64_t *run_id, struct vd_err *err);
+/* The run's status: complete, interrupted when a signal stopped it, failed on a socket error. */
+enum vd_run_status tping_run_status(const struct tping_run *r, int run_rc);
+/* Stores the run's metadata, per-layer results and status. The records are stored as they are
+ * emitted (tping_report). */
+int tping_store_finish(struct vd_store *st, int64_t run_id, const struct tping_opts *o,
+		       const struct tping_run *r, const struct tping_report *rp,
+		       const struct tping_meta *m, enum vd_run_status status, struct vd_err *err);
+/* The whole run at once (begin, every record in the order printed, finish): for replays. */
 int tping_store_run(struct vd_store *st, const struct tping_opts *o, const struct tping_sock *s,
 		    const struct tping_run *r, const struct tping_report *rp,
 		    const struct tping_meta *m, struct vd_err *err);

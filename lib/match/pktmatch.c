@@ -94,7 +94,10 @@ static void pop_head(struct vd_pktmatch *m)
 
 void vd_pktmatch_add(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts, const struct vd_decoded *d)
 {
-	while (m->n && m->ring[m->head].ts < ts - m->horizon)
+	if (!vd_ns_timed(ts))
+		return;
+	vd_ns oldest = vd_ns_sub_sat(ts, m->horizon);
+	while (m->n && m->ring[m->head].ts < oldest)
 		pop_head(m);
 	uint64_t h = key_hash(d);
 	size_t b = h & (m->nbuckets - 1);

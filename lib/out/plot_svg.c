@@ -2,6 +2,8 @@
  * --plot needs no plotting package. */
 #include "vmdelay/out/plot_svg.h"
 
+#include "vmdelay/out/afile.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -73,9 +75,10 @@ int vd_svg_write(const char *path, const struct vd_svg_chart *c, const struct vd
 		y0 -= 1;
 		y1 += 1;
 	}
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return vd_err_set(err, "%s: %s", path, strerror(errno));
+	struct vd_afile af;
+	if (vd_afile_open(&af, path, err))
+		return -1;
+	FILE *f = af.f;
 	const double pw = W - ML - MR, ph = H - MT - MB;
 #define PX(x) (ML + ((x)-x0) / (x1 - x0) * pw)
 #define PY(y) (MT + ph - ((y)-y0) / (y1 - y0) * ph)
@@ -141,10 +144,7 @@ int vd_svg_write(const char *path, const struct vd_svg_chart *c, const struct vd
 #undef PX
 #undef PY
 	fputs("</svg>\n", f);
-	int bad = ferror(f);
-	if (fclose(f) != 0 || bad)
-		return vd_err_set(err, "%s: write error", path);
-	return 0;
+	return vd_afile_commit(&af, err);
 }
 
 void vd_plot_file_safe(const char *in, char *out, size_t n)

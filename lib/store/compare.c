@@ -214,17 +214,32 @@ static int aggregate(struct builder *b)
 	return 0;
 }
 
+/* Whether db has no table at all: a store nobody wrote to yet. */
+static int store_is_empty(struct sqlite3 *db)
+{
+	sqlite3_stmt *q;
+	int objects = -1;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		objects = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return objects == 0;
+}
+
 /* A --by metadata key some stored run has; -1 with a message otherwise. */
 static int meta_key_stored(struct sqlite3 *db, const char *key, struct vd_err *err)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM run_meta WHERE key = ? LIMIT 1", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return vd_err_set(err, "%s: not a vmdelay database: %s",
-				  sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	int rc = SQLITE_DONE; /* an empty store has no key */
+	if (!store_is_empty(db)) {
+		sqlite3_stmt *s;
+		if (sqlite3_prepare_v2(db, "SELECT 1 FROM run_meta WHERE key = ? LIMIT 1", -1, &s,
+				       NULL) != SQLITE_OK)
+			return vd_err_set(err, "%s: not a vmdelay database: %s",
+					  sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
+		sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+	}
 	if (rc == SQLITE_ROW)
 		return 0;
 	if (rc != SQLITE_DONE)
@@ -250,6 +265,14 @@ int vd_compare_query(struct sqlite3 *db, const struct vd_compare_opts *opts, str
 	*out = NULL;
 	if (opts->nby == 0 || opts->nby > VD_COMPARE_MAX_BY)
 		return vd_err_set(err, "compare: between 1 and %d grouping keys", VD_COMPARE_MAX_BY);
+	/* A new store nobody wrote to yet (readers do not create the schema) has nothing; a
+	 * database with tables but not ours is an error below. */
+	if (store_is_empty(db)) {
+		if (!(*out = calloc(1, sizeof(**out))))
+			return vd_err_set(err, "compare: out of memory");
+		(*out)->opts = *opts;
+		return 0;
+	}
 	char sql[4096];
 	size_t len = (size_t)snprintf(sql, sizeof(sql), "SELECT r.id");
 	for (size_t k = 0; k < opts->nby && len < sizeof(sql); k++) {

@@ -5,5 +5,7 @@
 int vd_store_migration_count(void);
 /* SQL that takes user_version from i to i + 1, or NULL. */
 const char *vd_store_migration(int i);
+/* The same migration for PostgreSQL. */
+const char *vd_store_pg_migration(int i);
 
 #endif

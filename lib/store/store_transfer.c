@@ -10,27 +10,23 @@
 int vd_store_add_transfer(struct vd_store *st, int64_t run_id, const struct vd_transfer *t,
 			  struct vd_err *err)
 {
-	sqlite3 *db = vd_store_db(st);
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db, "INSERT INTO transfers VALUES (?,?,?,?,?,?,?)", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return vd_err_set(err, "transfers: %s", sqlite3_errmsg(db));
-	sqlite3_bind_int64(s, 1, run_id);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)t->idx);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)t->bytes);
-	if (vd_ns_valid(t->start))
-		sqlite3_bind_int64(s, 4, t->start);
-	if (vd_ns_valid(t->end))
-		sqlite3_bind_int64(s, 5, t->end);
-	if (!isnan(t->throughput_bps))
-		sqlite3_bind_double(s, 6, t->throughput_bps);
-	sqlite3_bind_text(s, 7, vd_transfer_status_name(t->status), -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return vd_err_set(err, "cannot insert transfer %llu: %s",
-				  (unsigned long long)t->idx, sqlite3_errmsg(db));
-	return 0;
+	static const char *const cols[] = { "run_id", "idx",	       "bytes", "start_ns",
+					    "end_ns", "throughput_bps", "status" };
+	char id[24], idx[24], bytes[24], start[24], end[24], bps[40];
+	snprintf(id, sizeof(id), "%lld", (long long)run_id);
+	snprintf(idx, sizeof(idx), "%llu", (unsigned long long)t->idx);
+	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)t->bytes);
+	snprintf(start, sizeof(start), "%lld", (long long)t->start);
+	snprintf(end, sizeof(end), "%lld", (long long)t->end);
+	snprintf(bps, sizeof(bps), "%.17g", t->throughput_bps);
+	const char *vals[] = { id,
+			       idx,
+			       bytes,
+			       vd_ns_valid(t->start) ? start : NULL,
+			       vd_ns_valid(t->end) ? end : NULL,
+			       isnan(t->throughput_bps) ? NULL : bps,
+			       vd_transfer_status_name(t->status) };
+	return vd_store_add_row(st, "transfers", 7, cols, vals, err);
 }
 
 int vd_store_load_transfers(struct vd_store *st, int64_t run_id, struct vd_transfer **out,

@@ -7,6 +7,7 @@
 struct vd_tcpan {
 	struct vd_tcpan_opts o;
 	struct vd_flowtab *flows;
+	uint64_t untimed; /* packets without a computable time, ignored */
 };
 
 /* An acknowledgment that jumps further than this is not a plausible advance (a wrapped or
@@ -159,6 +160,11 @@ static void on_ack(struct vd_tcpan_flow *f, int dir, vd_ns ts, const struct vd_d
 
 int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d)
 {
+	/* Every RTT, gap and interval below is a difference of two times: only computable ones. */
+	if (!vd_ns_timed(ts)) {
+		an->untimed++;
+		return 0;
+	}
 	int dir;
 	size_t before = vd_flowtab_count(an->flows);
 	struct vd_tcpan_flow *f = vd_flowtab_get(an->flows, v, d, &dir);
@@ -234,6 +240,11 @@ struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const str
 				      int *dir)
 {
 	return vd_flowtab_peek(an->flows, v, d, dir);
+}
+
+uint64_t vd_tcpan_untimed(const struct vd_tcpan *an)
+{
+	return an->untimed;
 }
 
 uint64_t vd_tcpan_refused(const struct vd_tcpan *an)

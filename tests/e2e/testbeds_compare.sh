@@ -14,9 +14,14 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 db=$tmp/v.db
-: >"$db" # an empty file is a new SQLite database: compare migrates it and finds nothing
+: >"$db" # an empty file is a new SQLite database: compare (read-only) finds nothing in it
 "$an" compare --db "$db" >"$tmp/out" 2>"$tmp/err" || fail "empty store: exit $?"
 grep -q 'no stored results' "$tmp/err" || fail "empty store: no note: $(cat "$tmp/err")"
+[ ! -s "$db" ] || fail "compare wrote into the empty store"
+# vmdelay makes the schema (a writer), the run it stored is then removed
+g="${VMDELAY_ROOT:-.}/tests/golden/analyze_synth"
+"$an" -q --db "$db" "wire:peer=$g/wire.pcap" "guest:vm=$g/tping.csv" >/dev/null || fail "creating the store"
+sqlite3 "$db" "PRAGMA foreign_keys = ON; DELETE FROM runs; DELETE FROM testbeds;" || fail "emptying the store"
 
 sqlite3 "$db" <<'EOF' || fail "filling the store"
 INSERT INTO testbeds(id, name) VALUES (1, 'netns'), (2, 'qemu');

@@ -56,6 +56,7 @@ static struct fixture *setup_run(long count, long rest)
 	struct vd_err err;
 	assert_int_equal(tping_run_init(&f->r, &f->o, &f->s, &err), 0);
 	f->rp.o = &f->o;
+	f->rp.keep_recs = 1;
 	f->rp.s = &f->s;
 	f->r.emit = tping_report_emit;
 	f->r.ctx = &f->rp;

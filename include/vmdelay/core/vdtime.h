@@ -40,6 +40,33 @@ static inline struct timespec vd_ns_to_timespec(vd_ns t)
 	return ts;
 }
 
+/* Times an analysis can compute with: present and within ±(2^62 - 1) ns of the epoch (years
+ * 1824 to 2116), so the difference of any two fits in vd_ns. A capture's missing time (a pcapng
+ * Simple Packet Block) or a corrupt one is not. */
+#define VD_NS_TIMED_MAX ((INT64_C(1) << 62) - 1)
+static inline int vd_ns_timed(vd_ns t)
+{
+	return t >= -VD_NS_TIMED_MAX && t <= VD_NS_TIMED_MAX;
+}
+
+/* a + b and a - b clamped to the vd_ns range (never VD_NS_NONE), for bounds and horizons
+ * derived from timestamps. */
+static inline vd_ns vd_ns_add_sat(vd_ns a, vd_ns b)
+{
+	vd_ns r;
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN + 1;
+	return r == VD_NS_NONE ? INT64_MIN + 1 : r;
+}
+
+static inline vd_ns vd_ns_sub_sat(vd_ns a, vd_ns b)
+{
+	vd_ns r;
+	if (__builtin_sub_overflow(a, b, &r))
+		return b < 0 ? INT64_MAX : INT64_MIN + 1;
+	return r == VD_NS_NONE ? INT64_MIN + 1 : r;
+}
+
 /* b - a, or VD_NS_NONE when either is missing. */
 static inline vd_ns vd_ns_diff(vd_ns b, vd_ns a)
 {

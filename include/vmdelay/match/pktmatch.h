@@ -22,7 +22,8 @@ struct vd_pktmatch;
 struct vd_pktmatch *vd_pktmatch_create(size_t cap, vd_ns horizon, vd_pktmatch_fn fn, void *ctx);
 void vd_pktmatch_destroy(struct vd_pktmatch *m);
 
-/* Packets must come in time order across vantage points (a merge of the traces). */
+/* Packets must come in time order across vantage points (a merge of the traces). A packet whose
+ * time is missing or out of range (!vd_ns_timed) is ignored. */
 void vd_pktmatch_add(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts, const struct vd_decoded *d);
 
 uint64_t vd_pktmatch_evicted(const struct vd_pktmatch *m); /* pushed out by cap, not by age */

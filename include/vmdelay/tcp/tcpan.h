@@ -81,7 +81,8 @@ struct vd_tcpan *vd_tcpan_create(const struct vd_tcpan_opts *o);
 void vd_tcpan_destroy(struct vd_tcpan *an);
 
 /* A TCP packet (d->l4 == VD_L4_TCP) seen at vantage point v. Returns 0, or -1 when the flow
- * table is full (the packet is counted in vd_tcpan_refused and ignored). */
+ * table is full (the packet is counted in vd_tcpan_refused and ignored). A packet whose time is
+ * missing or out of range (!vd_ns_timed) is counted in vd_tcpan_untimed and ignored. */
 int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d);
 
 /* Closes every open throughput interval (call once, at the end of the traces). */
@@ -93,6 +94,7 @@ struct vd_tcpan_flow *vd_tcpan_flow(struct vd_tcpan *an, size_t i);
 struct vd_tcpan_flow *vd_tcpan_find(struct vd_tcpan *an, uint32_t v, const struct vd_flowkey *k,
 				    int *same_dir);
 uint64_t vd_tcpan_refused(const struct vd_tcpan *an);
+uint64_t vd_tcpan_untimed(const struct vd_tcpan *an);
 
 /* The flow of packet d at vantage point v if it exists (never creates); *dir as in add. */
 struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const struct vd_decoded *d,
