@@ -2,9 +2,10 @@
 # timeout: 300
 # The store on PostgreSQL (a real PostgreSQL 15 cluster this test starts as nobody, unix socket
 # only): tping --db postgresql://… from 8 processes at once into a new database and again into
-# the same one (all runs there with all their probes, the schema migrated once), a run killed
-# with kill -9 keeps its committed probes and stays 'running', another program's database is
-# refused and left as it was, and the store unit tests against the same server.
+# the same one (all runs there with all their probes and --scenario/--meta labels, the schema
+# migrated once), vmdelay-analyze --db with --testbed/--meta, a run killed with kill -9 keeps
+# its committed probes and stays 'running', another program's database is refused and left as
+# it was, and the store unit tests against the same server.
 set -u
 . "$VMDELAY_ROOT/tests/e2e/lib/tping_topo.bash"
 . "$VMDELAY_ROOT/tests/e2e/lib/pg_cluster.bash"
@@ -28,7 +29,8 @@ writers() { # round
 	local pids=() i
 	for i in $(seq 8); do
 		ip netns exec "$S" "$TP" -q -c 30 -i 0.01 --db "$PG_URL" --testbed e2e \
-			--label "r$1w$i" "$V4" >"$tmp/w$1.$i.out" 2>&1 &
+			--label "r$1w$i" --scenario "round$1" --meta "writer=w$i" \
+			--meta clocksource=user "$V4" >"$tmp/w$1.$i.out" 2>&1 &
 		pids+=($!)
 	done
 	for i in $(seq 8); do
@@ -45,10 +47,16 @@ writers 2
 bad=$(pgq "SELECT r.label || ':' || count(p.idx) FROM runs r LEFT JOIN probes p ON p.run_id = r.id GROUP BY r.id, r.label HAVING count(p.idx) != 30")
 [ -z "$bad" ] || fail "runs without their 30 probes: $bad"
 [ "$(pgq "SELECT count(*) FROM results WHERE stat = 'median_ns'")" -gt 0 ] || fail "no results stored"
+# --scenario and --meta on PostgreSQL: every run has its labels; tping's own clocksource wins.
+bad=$(pgq "SELECT r.label FROM runs r LEFT JOIN run_meta m ON m.run_id = r.id AND m.key = 'writer' WHERE r.label LIKE 'r_w%' AND (m.value IS NULL OR r.label NOT LIKE '%' || m.value OR r.scenario IS DISTINCT FROM 'round' || substr(r.label, 2, 1))")
+[ -z "$bad" ] || fail "runs without their --scenario/--meta labels: $bad"
+[ "$(pgq "SELECT count(*) FROM run_meta WHERE key = 'clocksource' AND value = 'user'")" = 0 ] ||
+	fail "--meta clocksource=user replaced tping's own clocksource"
 
 # vmdelay-analyze --db: the run, its vantage points and results, as in SQLite (analyze_store).
 g="$VMDELAY_ROOT/tests/golden/analyze_synth"
-"$VMDELAY_BIN/vmdelay-analyze" -q --db "$PG_URL" --label golden "wire:peer=$g/wire.pcap" \
+"$VMDELAY_BIN/vmdelay-analyze" -q --db "$PG_URL" --label golden --testbed lab \
+	--meta scenario.nic=e1000 --meta "note=a=b" "wire:peer=$g/wire.pcap" \
 	"bridge:host=$g/bridge.pcap" "guest:vm=$g/tping.csv" >"$tmp/an.out" 2>&1 ||
 	fail "vmdelay-analyze --db: $(tail -3 "$tmp/an.out")"
 [ "$(pgq "SELECT string_agg(v.name || ':' || v.clock || ':' || v.matched, ' ' ORDER BY v.name) FROM vantage_points v JOIN runs r ON r.id = v.run_id WHERE r.label = 'golden' AND r.complete = 1")" = \
@@ -56,6 +64,9 @@ g="$VMDELAY_ROOT/tests/golden/analyze_synth"
 	fail "analyze vantage points: $(pgq 'SELECT * FROM vantage_points')"
 [ "$(pgq "SELECT count(*) FROM results s JOIN runs r ON r.id = s.run_id WHERE r.label = 'golden' AND s.metric = 'delta' AND s.stat = 'median_ns' AND s.direction IN ('rtt', 'send', 'recv')")" = 36 ] ||
 	fail "analyze results on PostgreSQL"
+[ "$(pgq "SELECT t.name || ' ' || string_agg(m.key || '=' || m.value, ' ' ORDER BY m.key) FROM runs r JOIN testbeds t ON t.id = r.testbed_id JOIN run_meta m ON m.run_id = r.id WHERE r.label = 'golden' AND m.key IN ('note', 'scenario.nic') GROUP BY t.name")" = \
+	"lab note=a=b scenario.nic=e1000" ] ||
+	fail "analyze --testbed/--meta on PostgreSQL: $(pgq "SELECT * FROM run_meta m JOIN runs r ON r.id = m.run_id WHERE r.label = 'golden'")"
 
 # kill -9 mid-run: the committed batches are there, the run stays 'running'.
 ip netns exec "$S" "$TP" -q -c 2000 -i 0.01 --db "$PG_URL" --label killed "$V4" >"$tmp/kill.out" 2>&1 &
