@@ -47,7 +47,7 @@ expect 2 "only one of '--csv' and '--json'" "$t" stats --csv --json
 expect 2 "dump: option '--cost' is not one of its options" "$t" dump --cost x
 expect 2 "stats: option '--header' is not one of its options" "$t" stats --header
 expect 2 "stop: option '--csv' is not one of its options" "$t" stop --csv
-expect 2 "record: option '--json' is not one of its options" "$t" record -w "$work/x" --json
+expect 2 "option '--json' needs '--stats-every'" "$t" record -w "$work/x" --json
 expect 2 "^Try 'tcpmon --help'" "$t" start udp
 expect 2 "--backend: 'foo' is not kmod, bpf or auto" "$t" --backend foo stats
 expect 2 'stop: the bpf backend has no separate start/stop' "$t" --backend bpf stop
