@@ -1,27 +1,23 @@
 /* bpf_backend.c — tcpmon's eBPF backend (see bpf_backend.h): the skeleton generated at build time
  * from tcpmon/bpf/tcpmon.bpf.c, loaded with libbpf (CO-RE against the running kernel's BTF). */
-#define _GNU_SOURCE /* setns() */
 #include "bpf_backend.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "bpf_netns.h"
+#include "bpf_reader.h"
 #include "cmds.h"
 #include "live.h"
 #include "prom.h"
@@ -30,13 +26,6 @@
 
 #include "tcpmon_bpf.h"
 #include "tcpmon.skel.h"
-
-/* Newer than Debian's UAPI headers and libbpf 1.1: the netfilter program and link. */
-#define VD_BPF_PROG_TYPE_NETFILTER 32
-#define VD_BPF_NETFILTER 45
-#define VD_NFPROTO_IPV4 2
-#define VD_NFPROTO_IPV6 10
-enum { VD_NF_PRE_ROUTING, VD_NF_LOCAL_IN, VD_NF_FORWARD, VD_NF_LOCAL_OUT, VD_NF_POST_ROUTING };
 
 /* One tracepoint program: the layer it records and the tracepoint it needs. */
 struct tp_prog {
@@ -124,164 +113,6 @@ int tcpmon_bpf_usable(struct vd_err *err)
 	return 0;
 }
 
-/* ---- netfilter links, one per program, protocol family and network namespace ---- */
-struct nf_links {
-	int *fd;
-	size_t n, cap;
-	size_t netns;
-};
-
-/* BPF_LINK_CREATE's netfilter attributes (kernel >= 6.4), laid out as union bpf_attr. */
-struct vd_nf_link_attr {
-	uint32_t prog_fd, target_fd, attach_type, flags;
-	uint32_t pf, hooknum;
-	int32_t priority;
-	uint32_t nf_flags;
-};
-
-static int nf_link_create(int prog_fd, uint32_t pf, uint32_t hook, int32_t prio)
-{
-	struct vd_nf_link_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.prog_fd = (uint32_t)prog_fd;
-	a.attach_type = VD_BPF_NETFILTER;
-	a.pf = pf;
-	a.hooknum = hook;
-	a.priority = prio;
-	return (int)syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
-}
-
-static int nf_attach_here(struct tcpmon_bpf *s, uint32_t layers, struct nf_links *l,
-			  struct vd_err *err)
-{
-	static const uint32_t pfs[] = {VD_NFPROTO_IPV4, VD_NFPROTO_IPV6};
-
-	for (size_t i = 0; i < NNF; i++) {
-		if (!(layers & (1u << nf_progs[i].layer)))
-			continue;
-		for (size_t p = 0; p < 2; p++) {
-			int fd = nf_link_create(bpf_program__fd(nf_progs[i].prog(s)), pfs[p],
-						nf_progs[i].hook, nf_progs[i].priority);
-			if (fd < 0)
-				return vd_err_set(err, "netfilter link for %s (%s): %s",
-						  vd_tcmrec_layer_name(nf_progs[i].layer),
-						  p ? "IPv6" : "IPv4", strerror(errno));
-			if (l->n == l->cap) {
-				size_t cap = l->cap ? l->cap * 2 : 16;
-				int *nfd = realloc(l->fd, cap * sizeof(*nfd));
-				if (!nfd) {
-					close(fd);
-					return vd_err_set(err, "out of memory");
-				}
-				l->fd = nfd;
-				l->cap = cap;
-			}
-			l->fd[l->n++] = fd;
-		}
-	}
-	return 0;
-}
-
-/* Network namespaces are told apart by their nsfs inode. */
-struct ns_seen {
-	dev_t dev[1024];
-	ino_t ino[1024];
-	size_t n;
-};
-
-static int ns_new(struct ns_seen *seen, int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st))
-		return 0;
-	for (size_t i = 0; i < seen->n; i++)
-		if (seen->dev[i] == st.st_dev && seen->ino[i] == st.st_ino)
-			return 0;
-	if (seen->n == sizeof(seen->ino) / sizeof(seen->ino[0]))
-		return 0;
-	seen->dev[seen->n] = st.st_dev;
-	seen->ino[seen->n++] = st.st_ino;
-	return 1;
-}
-
-static int nf_attach_ns(struct tcpmon_bpf *s, uint32_t layers, struct nf_links *l, int home,
-			struct ns_seen *seen, const char *path, struct vd_err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return 0; /* the process or namespace went away meanwhile */
-	if (!ns_new(seen, fd)) {
-		close(fd);
-		return 0;
-	}
-	if (setns(fd, CLONE_NEWNET)) {
-		rc = vd_err_set(err, "%s: setns: %s", path, strerror(errno));
-		close(fd);
-		return rc;
-	}
-	close(fd);
-	rc = nf_attach_here(s, layers, l, err);
-	if (rc)
-		vd_err_prefix(err, "network namespace %s", path);
-	l->netns++;
-	if (setns(home, CLONE_NEWNET))
-		return vd_err_set(err, "cannot return to tcpmon's network namespace: %s",
-				  strerror(errno));
-	return rc;
-}
-
-/* Netfilter links belong to one network namespace: attach in every namespace that exists now
- * (those of running processes, and the named ones of `ip netns`). Namespaces created later are
- * not seen: docs/formats/tcpmon.md says so. */
-static int nf_attach_all(struct tcpmon_bpf *s, uint32_t layers, struct nf_links *l,
-			 struct vd_err *err)
-{
-	struct ns_seen *seen = calloc(1, sizeof(*seen));
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int home, rc = 0;
-
-	if (!seen)
-		return vd_err_set(err, "out of memory");
-	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (home < 0) {
-		free(seen);
-		return vd_err_set(err, "/proc/self/ns/net: %s", strerror(errno));
-	}
-	rc = nf_attach_ns(s, layers, l, home, seen, "/proc/self/ns/net", err);
-	if (!rc && (d = opendir("/run/netns"))) {
-		while (!rc && (de = readdir(d)))
-			if (de->d_name[0] != '.') {
-				snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
-				rc = nf_attach_ns(s, layers, l, home, seen, path, err);
-			}
-		closedir(d);
-	}
-	if (!rc && (d = opendir("/proc"))) {
-		while (!rc && (de = readdir(d)))
-			if (de->d_name[0] >= '1' && de->d_name[0] <= '9') {
-				snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
-				rc = nf_attach_ns(s, layers, l, home, seen, path, err);
-			}
-		closedir(d);
-	}
-	close(home);
-	free(seen);
-	return rc;
-}
-
-static void nf_detach_all(struct nf_links *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		close(l->fd[i]);
-	free(l->fd);
-	memset(l, 0, sizeof(*l));
-}
-
 /* ---- the tracepoints this kernel has ---- */
 static int kernel_has_tracepoint(const struct btf *vmlinux, const char *name)
 {
@@ -291,124 +122,7 @@ static int kernel_has_tracepoint(const struct btf *vmlinux, const char *name)
 	return btf__find_by_name_kind(vmlinux, t, BTF_KIND_TYPEDEF) > 0;
 }
 
-/* ---- reading the ring buffer ---- */
-#define BATCH 4096
 #define POLL_NS (5 * 1000 * 1000) /* an idle ring is looked at every 5 ms */
-
-/* A CPU's seqnos: the next one expected, and the gaps seen (lost records). */
-struct cpu_seq {
-	int seen;
-	uint32_t next;
-	vd_ns last_mono;
-};
-
-struct reader {
-	struct vd_tcmrec_writer *w;
-	struct tcpmon_record batch[BATCH];
-	size_t nbatch;
-	uint64_t count, limit;
-	vd_ns real_offset; /* CLOCK_REALTIME - CLOCK_MONOTONIC, refreshed while reading */
-	struct cpu_seq *cpu;
-	uint64_t *cpu_lost;
-	unsigned ncpu;
-	struct tcpmon_file_loss *loss;
-	size_t nloss, caploss;
-	struct tcpmon_live *live; /* NULL: no live statistics asked for */
-	int failed;
-	struct vd_err err;
-};
-
-static vd_ns realtime_offset(void)
-{
-	/* the two reads closest together of three tries */
-	vd_ns best = 0, span = INT64_MAX;
-
-	for (int i = 0; i < 3; i++) {
-		vd_ns m0 = vd_now(CLOCK_MONOTONIC), r = vd_now(CLOCK_REALTIME),
-		      m1 = vd_now(CLOCK_MONOTONIC);
-		if (m1 - m0 < span) {
-			span = m1 - m0;
-			best = r - (m0 + (m1 - m0) / 2);
-		}
-	}
-	return best;
-}
-
-static int add_loss(struct reader *rd, uint32_t cpu, uint64_t lost, vd_ns after, vd_ns before)
-{
-	if (rd->nloss == rd->caploss) {
-		size_t cap = rd->caploss ? rd->caploss * 2 : 16;
-		struct tcpmon_file_loss *n = realloc(rd->loss, cap * sizeof(*n));
-		if (!n)
-			return -1;
-		rd->loss = n;
-		rd->caploss = cap;
-	}
-	rd->loss[rd->nloss++] = (struct tcpmon_file_loss){
-	    .cpu = cpu, .lost = lost, .after_mono_ns = after, .before_mono_ns = before};
-	return 0;
-}
-
-/* Programs that interrupt each other on one CPU may commit their records out of seqno order: a
- * record older than the next expected one fills the latest gap of its CPU instead. */
-static void track_seqno(struct reader *rd, const struct tcpmon_record *r)
-{
-	struct cpu_seq *c;
-
-	if (r->cpu >= rd->ncpu)
-		return;
-	c = &rd->cpu[r->cpu];
-	if (!c->seen) {
-		c->seen = 1;
-		if (r->seqno && add_loss(rd, r->cpu, r->seqno, 0, r->mono_ns))
-			rd->failed = 1;
-	} else if ((int32_t)(r->seqno - c->next) > 0) {
-		if (add_loss(rd, r->cpu, r->seqno - c->next, c->last_mono, r->mono_ns))
-			rd->failed = 1;
-	} else if ((int32_t)(r->seqno - c->next) < 0) {
-		for (size_t i = rd->nloss; i-- > 0;)
-			if (rd->loss[i].cpu == r->cpu && rd->loss[i].lost) {
-				rd->loss[i].lost--;
-				break;
-			}
-		return;
-	}
-	c->next = r->seqno + 1;
-	c->last_mono = r->mono_ns;
-}
-
-static int flush_batch(struct reader *rd)
-{
-	if (rd->nbatch && vd_tcmrec_write_records(rd->w, rd->batch, rd->nbatch, &rd->err))
-		rd->failed = 1;
-	rd->nbatch = 0;
-	return rd->failed ? -1 : 0;
-}
-
-static int on_record(void *ctx, void *data, size_t size)
-{
-	struct reader *rd = ctx;
-	struct tcpmon_record *r;
-
-	if (rd->failed || (rd->limit && rd->count >= rd->limit))
-		return 0;
-	if (size < sizeof(*r)) {
-		vd_err_set(&rd->err, "ring buffer record of %zu bytes, expected %zu", size,
-			   sizeof(*r));
-		rd->failed = 1;
-		return -1;
-	}
-	r = &rd->batch[rd->nbatch++];
-	memcpy(r, data, sizeof(*r));
-	r->real_ns = r->mono_ns + rd->real_offset;
-	track_seqno(rd, r);
-	if (rd->live)
-		tcpmon_live_add(rd->live, r);
-	rd->count++;
-	if (rd->nbatch == BATCH)
-		return flush_batch(rd);
-	return 0;
-}
 
 /* ---- counters ---- */
 /* Sums over the CPUs into out; cpu_lost (may be NULL): each CPU's lost records. */
@@ -467,7 +181,7 @@ static int set_config(struct tcpmon_bpf *s, const struct tcpmon_bpf_config *c, s
 struct session {
 	struct tcpmon_bpf *skel;
 	struct bpf_link *tp_link[NTP];
-	struct nf_links nf;
+	struct tcpmon_nf_links nf;
 	struct ring_buffer *rb;
 	uint32_t layers, missing;
 };
@@ -475,7 +189,7 @@ struct session {
 static void session_close(struct session *se)
 {
 	ring_buffer__free(se->rb);
-	nf_detach_all(&se->nf);
+	tcpmon_nf_detach_all(&se->nf);
 	for (size_t i = 0; i < NTP; i++)
 		bpf_link__destroy(se->tp_link[i]);
 	tcpmon_bpf__destroy(se->skel);
@@ -484,8 +198,8 @@ static void session_close(struct session *se)
 
 /* Opens, loads and attaches the programs of the wanted layers (running = 0 until the caller
  * sets the configuration). */
-static int session_open(struct session *se, uint32_t want, uint32_t ring_bytes, struct reader *rd,
-			struct vd_err *err)
+static int session_open(struct session *se, uint32_t want, uint32_t ring_bytes,
+			struct tcpmon_reader *rd, struct vd_err *err)
 {
 	struct btf *vmlinux;
 	int rc;
@@ -536,48 +250,26 @@ static int session_open(struct session *se, uint32_t want, uint32_t ring_bytes, 
 			return vd_err_set(err, "attaching to tracepoint %s: %s",
 					  tp_progs[i].tracepoint, strerror(errno));
 	}
-	if (nf_attach_all(se->skel, se->layers, &se->nf, err))
+	struct tcpmon_nf_hook hooks[NNF];
+	size_t nhooks = 0;
+	for (size_t i = 0; i < NNF; i++)
+		if ((se->layers >> nf_progs[i].layer) & 1)
+			hooks[nhooks++] = (struct tcpmon_nf_hook){
+			    .prog_fd = bpf_program__fd(nf_progs[i].prog(se->skel)),
+			    .hook = nf_progs[i].hook,
+			    .priority = nf_progs[i].priority,
+			    .name = vd_tcmrec_layer_name(nf_progs[i].layer)};
+	if (tcpmon_nf_attach_all(hooks, nhooks, &se->nf, err))
 		return -1;
-	se->rb = ring_buffer__new(bpf_map__fd(se->skel->maps.tcpmon_records), on_record, rd, NULL);
+	se->rb = ring_buffer__new(bpf_map__fd(se->skel->maps.tcpmon_records),
+				  tcpmon_reader_on_record, rd, NULL);
 	if (!se->rb)
 		return vd_err_set(err, "ring buffer: %s", strerror(errno));
 	return 0;
 }
 
-/* The STATS and LOSS blocks. A CPU's losses after its last record leave no gap in the seqnos:
- * the per-CPU counter says how many, the window runs from that record to the end. */
-static int write_end(struct reader *rd, const uint64_t c[__TCPMON_BPF_C_MAX],
-		     const uint64_t *cpu_lost)
-{
-	struct tcpmon_file_stats fs = {
-	    .recorded = c[TCPMON_BPF_C_SEQNO] - c[TCPMON_BPF_C_LOST],
-	    .lost = c[TCPMON_BPF_C_LOST],
-	    .read = rd->count,
-	    .filtered = c[TCPMON_BPF_C_FILTERED],
-	};
-	size_t n = 0, ngaps;
-
-	for (size_t i = 0; i < rd->nloss; i++) /* gaps that late records filled */
-		if (rd->loss[i].lost)
-			rd->loss[n++] = rd->loss[i];
-	rd->nloss = ngaps = n;
-	for (unsigned cpu = 0; cpu < rd->ncpu; cpu++) {
-		uint64_t in_gaps = 0;
-		for (size_t i = 0; i < ngaps; i++)
-			if (rd->loss[i].cpu == cpu)
-				in_gaps += rd->loss[i].lost;
-		if (cpu_lost[cpu] > in_gaps &&
-		    add_loss(rd, cpu, cpu_lost[cpu] - in_gaps, rd->cpu[cpu].last_mono, 0))
-			return vd_err_set(&rd->err, "out of memory");
-	}
-	if (vd_tcmrec_write_loss(rd->w, rd->loss, rd->nloss, &rd->err) ||
-	    vd_tcmrec_write_stats(rd->w, &fs, &rd->err))
-		return -1;
-	return 0;
-}
-
 struct scrape {
-	struct reader *rd;
+	struct tcpmon_reader *rd;
 	struct tcpmon_bpf *skel;
 };
 
@@ -585,7 +277,7 @@ struct scrape {
 static void metrics(FILE *f, void *ctx)
 {
 	struct scrape *sc = ctx;
-	struct reader *rd = sc->rd;
+	struct tcpmon_reader *rd = sc->rd;
 	uint64_t c[__TCPMON_BPF_C_MAX];
 	struct vd_err err;
 
@@ -615,7 +307,7 @@ static void metrics(FILE *f, void *ctx)
 }
 
 /* Said while recording, once a second at most, so an operator sees loss when it happens. */
-static void warn_new_loss(struct session *se, struct reader *rd, uint64_t *seen)
+static void warn_new_loss(struct session *se, struct tcpmon_reader *rd, uint64_t *seen)
 {
 	uint64_t c[__TCPMON_BPF_C_MAX];
 	struct vd_err err;
@@ -635,7 +327,7 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 	struct tcpmon_bpf_config cfg;
 	struct vd_tcmrec_info info;
 	struct session se;
-	struct reader *rd;
+	struct tcpmon_reader *rd;
 	struct vd_err err;
 	uint64_t c[__TCPMON_BPF_C_MAX];
 	uint32_t want = o->filter && o->filter->has_layers ? o->filter->layers : TCPMON_LAYERS_ALL;
@@ -674,7 +366,7 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 		free(rd);
 		return VD_EXIT_RUNTIME;
 	}
-	rd->real_offset = realtime_offset();
+	rd->real_offset = tcpmon_realtime_offset();
 
 	tcpmon_catch_signals();
 	if (session_open(&se, want, o->ring_bytes, rd, &err))
@@ -723,7 +415,7 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 		if (vd_ns_valid(o->duration) && now - start >= o->duration)
 			break;
 		if (now - last_off >= VD_NS_PER_SEC) {
-			rd->real_offset = realtime_offset();
+			rd->real_offset = tcpmon_realtime_offset();
 			last_off = now;
 			warn_new_loss(&se, rd, &lost_seen);
 		}
@@ -744,8 +436,10 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 		err = rd->err;
 		goto fail_writer;
 	}
-	if (flush_batch(rd) || read_counters(se.skel, (unsigned)ncpu, c, rd->cpu_lost, &rd->err) ||
-	    write_end(rd, c, rd->cpu_lost)) {
+	if (tcpmon_reader_flush(rd) ||
+	    read_counters(se.skel, (unsigned)ncpu, c, rd->cpu_lost, &rd->err) ||
+	    tcpmon_reader_write_end(rd, c[TCPMON_BPF_C_SEQNO] - c[TCPMON_BPF_C_LOST],
+				    c[TCPMON_BPF_C_LOST], c[TCPMON_BPF_C_FILTERED], rd->cpu_lost)) {
 		err = rd->err;
 		goto fail_writer;
 	}
