@@ -8,13 +8,14 @@
 #                               ($rec_pid), stderr in FILE.log; returns once it is attached
 #   rec_stop                    SIGINT, waits; returns tcpmon's exit code
 # The caller sets bin (the directory of tcpmon) and defines die.
+# shellcheck disable=SC2154 # bin is the caller's
 
 bpf_need() {
 	[ "$(id -u)" = 0 ] || { echo "needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN)" >&2; exit 77; }
 	[ -r /sys/kernel/btf/vmlinux ] || { echo "no kernel BTF (/sys/kernel/btf/vmlinux)" >&2; exit 77; }
 }
 
-veth_a= veth_b=
+veth_a='' veth_b=''
 veth_up() {
 	local net=$3 n3
 	n3=${net##*.}
@@ -31,7 +32,7 @@ veth_up() {
 veth_down() {
 	[ -n "$veth_a" ] && ip netns del "$veth_a" 2>/dev/null
 	[ -n "$veth_b" ] && ip netns del "$veth_b" 2>/dev/null
-	veth_a= veth_b=
+	veth_a='' veth_b=''
 }
 
 rec_pid=
