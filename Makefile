@@ -79,7 +79,7 @@ $(1)_SRCS := $$(sort $$(wildcard $$($(1)_DIR)/*.c))
 $(1)_OBJS := $$($(1)_SRCS:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/bin/$(1): $$($(1)_OBJS) $(LIBA)
 	@mkdir -p $$(@D)
-	$$(call say,LD,$$@)$$(CC) $$(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+	$$(call say,LD,$$@)$$(CC) $$(LDFLAGS) -o $$@ $$^ $(LDLIBS) $$($(1)_LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
 

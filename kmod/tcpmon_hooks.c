@@ -391,10 +391,18 @@ static struct tcpmon_fh {
 	{ "ip6_push_pending_frames", tcpmon_fh_ip6_push_pending, TCPMON_H_IP6_PUSH_PENDING },
 };
 
+/* The saved argument registers: 6.12 made struct ftrace_regs opaque (arch_ftrace_regs() reaches
+ * the pt_regs inside); 6.1 has the pt_regs as its member. */
+#ifdef arch_ftrace_regs
+#define TCPMON_FREGS_PT(fregs) (&arch_ftrace_regs(fregs)->regs)
+#else
+#define TCPMON_FREGS_PT(fregs) (&(fregs)->regs)
+#endif
+
 static void notrace tcpmon_fh_entry(unsigned long ip, unsigned long parent_ip,
 				    struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
-	container_of(op, struct tcpmon_fh, ops)->fn(&fregs->regs);
+	container_of(op, struct tcpmon_fh, ops)->fn(TCPMON_FREGS_PT(fregs));
 }
 
 static void tcpmon_fhs_exit(void)

@@ -12,7 +12,11 @@
 #include <linux/tcp.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
+#if __has_include(<linux/unaligned.h>) /* moved there in 6.12 */
+#include <linux/unaligned.h>
+#else
 #include <asm/unaligned.h>
+#endif
 
 #include "tcpmon.h"
 

@@ -144,6 +144,21 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
+void tcpmon_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int tcpmon_stop_requested(void)
+{
+	return stop_flag;
+}
+
 struct rec_ctx {
 	struct vd_tcmrec_writer *w;
 	uint64_t count, limit;
@@ -203,6 +218,21 @@ static void read_clocksource(char *buf, size_t len)
 	fclose(f);
 }
 
+void tcpmon_host_info(struct vd_tcmrec_info *info)
+{
+	struct utsname un;
+
+	info->start_real_ns = vd_now(CLOCK_REALTIME);
+	info->realtime_offset_ns = info->start_real_ns - vd_now(CLOCK_MONOTONIC);
+	if (uname(&un) == 0) {
+		snprintf(info->kernel_release, sizeof(info->kernel_release), "%s", un.release);
+		snprintf(info->hostname, sizeof(info->hostname), "%s", un.nodename);
+	}
+	read_clocksource(info->clocksource, sizeof(info->clocksource));
+	if (!strcmp(info->clocksource, "tsc"))
+		info->clock_flags |= TCPMON_CLK_CLOCKSOURCE_TSC;
+}
+
 int tcpmon_cmd_record(const char *path, uint64_t count, vd_ns duration)
 {
 	struct rec_ctx c = { .limit = count };
@@ -210,8 +240,6 @@ int tcpmon_cmd_record(const char *path, uint64_t count, vd_ns duration)
 	struct tcpmon_nl *nl;
 	struct vd_tcmnl_stats s;
 	struct vd_err err;
-	struct utsname un;
-	struct sigaction sa;
 	vd_ns start, last_cal;
 	int rc = 0;
 
@@ -228,23 +256,12 @@ int tcpmon_cmd_record(const char *path, uint64_t count, vd_ns duration)
 	info.clock_flags = s.clock_flags;
 	info.ncpus = s.ncpus;
 	info.layers = s.layers;
-	info.start_real_ns = vd_now(CLOCK_REALTIME);
-	info.realtime_offset_ns = info.start_real_ns - vd_now(CLOCK_MONOTONIC);
-	if (uname(&un) == 0) {
-		snprintf(info.kernel_release, sizeof(info.kernel_release), "%s", un.release);
-		snprintf(info.hostname, sizeof(info.hostname), "%s", un.nodename);
-	}
-	read_clocksource(info.clocksource, sizeof(info.clocksource));
-	if (!strcmp(info.clocksource, "tsc"))
-		info.clock_flags |= TCPMON_CLK_CLOCKSOURCE_TSC;
+	tcpmon_host_info(&info);
 	if (vd_tcmrec_writer_open(path, &info, &c.w, &err)) {
 		tcpmon_nl_close(nl);
 		return fail(&err);
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	tcpmon_catch_signals();
 
 	start = last_cal = vd_now(CLOCK_MONOTONIC);
 	if (tcpmon_nl_call(nl, TCPMON_CMD_CALIBRATE, 0, NULL, calib_cb, &c, NULL, &err))
@@ -297,7 +314,7 @@ out:
 	return rc;
 }
 
-int tcpmon_cmd_dump(const char *path, enum vd_out_mode mode, int header)
+int tcpmon_cmd_dump(const char *path, enum vd_out_mode mode, enum tcpmon_dump_what what)
 {
 	struct tcmrec *rd;
 	struct vd_err err;
@@ -311,8 +328,10 @@ int tcpmon_cmd_dump(const char *path, enum vd_out_mode mode, int header)
 		vd_tcmrec_free(rd);
 		return VD_EXIT_RUNTIME;
 	}
-	if (header)
+	if (what == TCPMON_DUMP_HEADER)
 		vd_tcmrec_dump_info(rd, o);
+	else if (what == TCPMON_DUMP_LOSS)
+		vd_tcmrec_dump_loss(rd, o);
 	else
 		vd_tcmrec_dump(rd, o);
 	rc = vd_out_destroy(o);

@@ -1,38 +1,101 @@
-/* main.c — tcpmon: controls tcpmon.ko and reads its per-layer TSC records. Thin: the command
- * line is read here, the subcommands are in cmds.c, the formats in lib/input/tcmrec.c and
- * lib/input/tcmnl.c. */
+/* main.c — tcpmon: per-layer records of the network stack from tcpmon.ko or from eBPF programs.
+ * Thin: the command line is read here, the subcommands are in cmds.c (module) and
+ * bpf_backend.c (eBPF), the formats in lib/input/tcmrec.c and lib/input/tcmnl.c. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf_backend.h"
 #include "cmds.h"
+#include "nl.h"
+#include "prom.h"
 #include "vmdelay/core/cli.h"
 #include "vmdelay/core/units.h"
 #include "vmdelay/input/tcmnl.h"
 
 static const char usage[] =
-	"usage: tcpmon start [FILTER...]       clear the buffers and start recording\n"
-	"       tcpmon filter [FILTER...]      change the filter (and layers) while recording\n"
-	"       tcpmon record -w FILE [-c COUNT] [-G SECONDS]\n"
+	"usage: tcpmon [--backend kmod|bpf|auto] SUBCOMMAND ...\n"
+	"       tcpmon start [FILTER...]       clear the buffers and start recording (kmod)\n"
+	"       tcpmon filter [FILTER...]      change the filter (and layers) while recording (kmod)\n"
+	"       tcpmon record -w FILE [-c COUNT] [-G SECONDS] [FILTER...]\n"
+	"                     [--ring-mb N] [--stats-every DUR [--csv|--json]] [--prometheus [ADDR:]PORT]\n"
 	"                                      write the records to FILE until COUNT records,\n"
-	"                                      SECONDS, or SIGINT/SIGTERM\n"
-	"       tcpmon stop                    stop recording\n"
-	"       tcpmon stats [--cost] [--csv|--json]\n"
-	"       tcpmon dump FILE [--header] [--csv|--json]\n"
+	"                                      SECONDS, or SIGINT/SIGTERM; FILTER, --ring-mb,\n"
+	"                                      --stats-every (per-layer delay percentiles on\n"
+	"                                      stdout) and --prometheus (metrics over HTTP,\n"
+	"                                      ADDR 127.0.0.1 by default): bpf backend only\n"
+	"       tcpmon stop                    stop recording (kmod)\n"
+	"       tcpmon stats [--cost] [--csv|--json]   (kmod)\n"
+	"       tcpmon dump FILE [--header|--loss] [--csv|--json]\n"
+	"Backends: kmod (tcpmon.ko: start, record, stop), bpf (eBPF programs loaded by\n"
+	"  `tcpmon record` itself and removed when it ends; needs the kernel's BTF), auto\n"
+	"  (default: the module when it is loaded, else bpf).\n"
 	"FILTER words: tcp | icmp | icmp6 | ip | ip6 | host ADDR [host ADDR] |\n"
 	"              port N [port N] | layers all|LAYER,LAYER...\n"
 	"LAYERs: dev-rx ip-pre ip-local-in trans-rx sock-queue sock-copy\n"
-	"        trans-tx ip-local-out ip-post dev-tx\n"
-	"Options: -h/--help, -V/--version. Needs CAP_NET_ADMIN and tcpmon.ko loaded\n"
-	"(except dump). Exit: 0 ok, 1 runtime error (also output), 2 usage error.\n";
+	"        trans-tx ip-local-out ip-post dev-tx dev-queue sock-send\n"
+	"        (docs/formats/tcpmon.md: which backend sees which)\n"
+	"Options: -h/--help, -V/--version. Needs CAP_NET_ADMIN (kmod) or CAP_BPF and\n"
+	"CAP_PERFMON (bpf) except dump. Exit: 0 ok, 1 runtime error (also output), 2 usage error.\n";
 
 /* Which subcommand takes which option ("" none); the others are refused by name. */
 static const struct {
 	const char *cmd, *opts;
 } cmd_opts[] = {
-	{ "record", "wcG" }, { "stats", "KCJ" }, { "dump", "HCJ" }, { "stop", "" },
+	{ "record", "wcGRSPCJ" }, { "stats", "KCJ" }, { "dump", "HLCJ" }, { "stop", "" },
 };
+
+enum backend { BACKEND_AUTO, BACKEND_KMOD, BACKEND_BPF };
+
+/* --backend is the one option before the subcommand (it says what the subcommand talks to):
+ * taken out of argv here, before the shared command line reader sees it. 0, or a usage error. */
+static int take_backend(struct vd_cli *cli, int *argc, char **argv, enum backend *b)
+{
+	const char *v = NULL;
+	int n = 0;
+
+	if (*argc > 1 && !strncmp(argv[1], "--backend=", 10))
+		v = argv[1] + 10, n = 1;
+	else if (*argc > 1 && !strcmp(argv[1], "--backend"))
+		v = *argc > 2 ? argv[2] : "", n = 2;
+	if (!n)
+		return 0;
+	if (!strcmp(v, "kmod"))
+		*b = BACKEND_KMOD;
+	else if (!strcmp(v, "bpf"))
+		*b = BACKEND_BPF;
+	else if (!strcmp(v, "auto"))
+		*b = BACKEND_AUTO;
+	else
+		return vd_cli_usage_error(cli, "--backend: '%s' is not kmod, bpf or auto", v);
+	memmove(argv + 1, argv + 1 + n, (size_t)(*argc - 1 - n + 1) * sizeof(*argv));
+	*argc -= n;
+	return 0;
+}
+
+static int module_loaded(void)
+{
+	struct tcpmon_nl *nl;
+	struct vd_err err;
+
+	if (tcpmon_nl_open(&nl, &err))
+		return 0;
+	tcpmon_nl_close(nl);
+	return 1;
+}
+
+/* auto: the module when it is loaded (its `start` configured it), else bpf when usable. */
+static enum backend resolve_backend(enum backend b)
+{
+	struct vd_err err;
+
+	if (b != BACKEND_AUTO)
+		return b;
+	if (module_loaded())
+		return BACKEND_KMOD;
+	return tcpmon_bpf_usable(&err) ? BACKEND_KMOD : BACKEND_BPF;
+}
 
 static int run(int argc, char **argv)
 {
@@ -43,8 +106,17 @@ static int run(int argc, char **argv)
 		{ "write", required_argument, NULL, 'w' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "seconds", required_argument, NULL, 'G' },
+		{ "loss", no_argument, NULL, 'L' },
+		{ "ring-mb", required_argument, NULL, 'R' },
+		{ "stats-every", required_argument, NULL, 'S' },
+		{ "prometheus", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
+	enum backend backend = BACKEND_AUTO;
+	enum tcpmon_dump_what what = TCPMON_DUMP_RECORDS;
+	long long ring_mb = 64;
+	vd_ns stats_every = VD_NS_NONE;
+	const char *prometheus = NULL;
 	struct vd_cli cli;
 	struct vd_tcmnl_filter f;
 	struct vd_err err;
@@ -52,14 +124,23 @@ static int run(int argc, char **argv)
 	const char *wfile = NULL, *cmd;
 	uint64_t count = 0;
 	vd_ns duration = VD_NS_NONE;
-	int c, cost = 0, header = 0, csv = 0, json = 0;
+	int c, cost = 0, csv = 0, json = 0;
 
 	/* "+": options end at the subcommand; its own options and filter words follow it */
+	vd_cli_init(&cli, "tcpmon", usage, argc, argv, "+hV", opts);
+	if (take_backend(&cli, &argc, argv, &backend))
+		return cli.status;
 	vd_cli_init(&cli, "tcpmon", usage, argc, argv, "+hV", opts);
 	int sub = vd_cli_subcommand(&cli, "start, filter, record, stop, stats or dump");
 	if (sub < 0)
 		return cli.status;
 	cmd = argv[sub];
+	if (strcmp(cmd, "dump") && strcmp(cmd, "record") && backend == BACKEND_BPF)
+		return vd_cli_usage_error(&cli,
+					  "%s: the bpf backend has no separate start/stop/filter/stats: "
+					  "`tcpmon --backend bpf record -w FILE [FILTER...]` loads the "
+					  "programs, records, and removes them when it ends",
+					  cmd);
 	if (!strcmp(cmd, "start") || !strcmp(cmd, "filter")) {
 		if (vd_tcmnl_filter_parse(argc - sub - 1, argv + sub + 1, &f, &err))
 			return vd_cli_usage_error(&cli, "%s", err.msg);
@@ -97,7 +178,24 @@ static int run(int argc, char **argv)
 			cost = 1;
 			break;
 		case 'H':
-			header = 1;
+			what = TCPMON_DUMP_HEADER;
+			break;
+		case 'L':
+			what = TCPMON_DUMP_LOSS;
+			break;
+		case 'R':
+			if (vd_units_parse_int(cli.arg, 1, 2048, &ring_mb) || (ring_mb & (ring_mb - 1)))
+				return vd_cli_usage_error(
+				    &cli, "--ring-mb: '%s' is not a power of two from 1 to 2048", cli.arg);
+			break;
+		case 'S':
+			if (vd_units_parse_duration(cli.arg, &stats_every) ||
+			    stats_every < VD_NS_PER_SEC / 100)
+				return vd_cli_usage_error(
+				    &cli, "--stats-every: bad DURATION '%s' (10ms at least)", cli.arg);
+			break;
+		case 'P':
+			prometheus = cli.arg;
 			break;
 		case 'w':
 			wfile = cli.arg;
@@ -115,7 +213,8 @@ static int run(int argc, char **argv)
 			break;
 		}
 	}
-	if (vd_cli_exclusive(&cli, "--csv", csv, "--json", json))
+	if (vd_cli_exclusive(&cli, "--csv", csv, "--json", json) ||
+	    vd_cli_exclusive(&cli, "--header", what == TCPMON_DUMP_HEADER, "--loss", what == TCPMON_DUMP_LOSS))
 		return cli.status;
 	if (!strcmp(cmd, "stop") || !strcmp(cmd, "stats")) {
 		if (optind < argc)
@@ -125,13 +224,34 @@ static int run(int argc, char **argv)
 	if (!strcmp(cmd, "record")) {
 		if (!wfile)
 			return vd_cli_usage_error(&cli, "%s: -w FILE is required", "record");
+		if (vd_cli_needs(&cli, csv ? "--csv" : "--json", csv || json, "--stats-every",
+				 vd_ns_valid(stats_every)))
+			return cli.status;
+		if (resolve_backend(backend) == BACKEND_BPF) {
+			struct tcpmon_bpf_opts o = { .path = wfile, .count = count, .duration = duration,
+						     .filter = &f, .ring_bytes = (uint32_t)(ring_mb << 20),
+						     .stats_every = stats_every, .mode = mode,
+						     .prometheus = prometheus };
+			struct sockaddr_storage sa;
+			socklen_t salen;
+
+			if (vd_tcmnl_filter_parse(argc - optind, argv + optind, &f, &err) ||
+			    (prometheus && tcpmon_prom_parse(prometheus, &sa, &salen, &err)))
+				return vd_cli_usage_error(&cli, "%s", err.msg);
+			return tcpmon_bpf_record(&o);
+		}
+		if (vd_ns_valid(stats_every) || prometheus)
+			return vd_cli_usage_error(&cli, "--stats-every and --prometheus need the bpf backend");
 		if (optind < argc)
-			return vd_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
+			return vd_cli_usage_error(&cli,
+						  "unexpected argument '%s' (with tcpmon.ko the filter is set "
+						  "by `tcpmon start FILTER...`)",
+						  argv[optind]);
 		return tcpmon_cmd_record(wfile, count, duration);
 	}
 	if (optind + 1 != argc)
 		return vd_cli_usage_error(&cli, "%s: needs exactly one FILE", "dump");
-	return tcpmon_cmd_dump(argv[optind], mode, header);
+	return tcpmon_cmd_dump(argv[optind], mode, what);
 }
 
 int main(int argc, char **argv)

@@ -88,6 +88,11 @@ enum tcpmon_layer {
 	TCPMON_L_IP_LOCAL_OUT, /* netfilter NF_INET_LOCAL_OUT, first priority */
 	TCPMON_L_IP_POST,      /* netfilter NF_INET_POST_ROUTING, last priority */
 	TCPMON_L_DEV_TX,       /* tracepoint net:net_dev_start_xmit */
+	/* Appended later, so out of stack order (tcmrec_layer_rank() gives the order): */
+	TCPMON_L_DEV_QUEUE,    /* tracepoint net:net_dev_queue (dev_queue_xmit, before the qdisc);
+				* bpf backend only */
+	TCPMON_L_SOCK_SEND,    /* tracepoint tcp:tcp_sendmsg_locked (data handed to TCP, from the
+				* socket: no header yet); bpf backend only */
 	__TCPMON_L_MAX
 };
 #define TCPMON_L_MAX (__TCPMON_L_MAX - 1)
@@ -129,6 +134,8 @@ enum tcpmon_clock_flags {
 	TCPMON_CLK_TSC_KNOWN_FREQ = 1u << 4, /* frequency from CPUID/MSR, not calibrated */
 	TCPMON_CLK_HYPERVISOR = 1u << 5,     /* running as a guest */
 	TCPMON_CLK_CLOCKSOURCE_TSC = 1u << 6, /* current clocksource is "tsc" (set by user space) */
+	TCPMON_CLK_KTIME_ONLY = 1u << 7,     /* records carry no TSC (tsc = 0; the bpf backend):
+					      * their times are mono_ns/real_ns only */
 };
 
 /* Hook cost histogram: log-linear buckets (8 per power of two, 12.5 % wide). */
@@ -215,6 +222,7 @@ enum tcpmon_block_type {
 	TCPMON_B_RECORDS, /* N * record_size bytes */
 	TCPMON_B_CALIB,   /* N * struct tcpmon_calib */
 	TCPMON_B_STATS,   /* struct tcpmon_file_stats, written when recording ends */
+	TCPMON_B_LOSS,    /* N * struct tcpmon_file_loss */
 	__TCPMON_B_MAX
 };
 
@@ -223,6 +231,18 @@ struct tcpmon_file_stats {
 	__u64 lost;
 	__u64 read;
 	__u64 filtered;
+};
+
+/* TCPMON_B_LOSS: where records were lost, so a reader can flag the time windows with loss. One
+ * entry per gap in a CPU's record seqnos: how many records are missing there, the mono_ns of
+ * the last record kept before the gap and of the first one after it (0: the gap is at the start
+ * or the end of the recording). Written when recording ends. */
+struct tcpmon_file_loss {
+	__u32 cpu;
+	__u32 pad;
+	__u64 lost;
+	__s64 after_mono_ns;
+	__s64 before_mono_ns;
 };
 
 #endif

@@ -480,6 +480,18 @@ static void cost_bucket_range(unsigned b, double *lo, double *width)
 	*width = (double)((uint64_t)1 << (e - 3));
 }
 
+unsigned vd_tcmnl_cost_bucket(uint64_t v)
+{
+	unsigned e = 63 - (unsigned)__builtin_clzll(v | 1);
+
+	if (v < 16)
+		return (unsigned)v;
+	if (e > 32)
+		return TCPMON_COST_BUCKETS - 1;
+	unsigned b = 16 + (e - 4) * 8 + (unsigned)((v >> (e - 3)) & 7);
+	return b < TCPMON_COST_BUCKETS ? b : TCPMON_COST_BUCKETS - 1;
+}
+
 uint64_t vd_tcmnl_cost_count(const uint32_t *hist)
 {
 	uint64_t n = 0;

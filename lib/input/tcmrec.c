@@ -164,6 +164,12 @@ int vd_tcmrec_write_stats(struct vd_tcmrec_writer *w, const struct tcpmon_file_s
 	return w_block(w, TCPMON_B_STATS, s, sizeof(*s), err);
 }
 
+int vd_tcmrec_write_loss(struct vd_tcmrec_writer *w, const struct tcpmon_file_loss *l, size_t n,
+			 struct vd_err *err)
+{
+	return n ? w_block(w, TCPMON_B_LOSS, l, n * sizeof(*l), err) : 0;
+}
+
 int vd_tcmrec_writer_close(struct vd_tcmrec_writer *w, struct vd_err *err)
 {
 	int rc = w->failed ? -1 : 0;
@@ -182,6 +188,8 @@ struct tcmrec {
 	size_t nrecs, caprecs;
 	struct tcpmon_calib *cal;   /* sorted by (cpu, tsc) after parsing */
 	size_t ncal, capcal;
+	struct tcpmon_file_loss *loss; /* in file order */
+	size_t nloss, caploss;
 };
 
 static int cal_cmp(const void *a, const void *b)
@@ -292,6 +300,27 @@ int vd_tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcm
 				vd_tcmrec_decode_calib(p + i * sizeof(struct tcpmon_calib),
 						    sizeof(struct tcpmon_calib), &rd->cal[rd->ncal++]);
 			break;
+		case TCPMON_B_LOSS:
+			if (blen % sizeof(struct tcpmon_file_loss)) {
+				vd_err_set(err, "%s: offset %zu: loss block of %u bytes is not a multiple of %zu",
+					   name, off, blen, sizeof(struct tcpmon_file_loss));
+				goto fail;
+			}
+			n = blen / sizeof(struct tcpmon_file_loss);
+			if (vd_mem_reserve((void **)&rd->loss, &rd->caploss, rd->nloss + n, sizeof(*rd->loss))) {
+				vd_err_set(err, "%s: out of memory", name);
+				goto fail;
+			}
+			for (i = 0; i < n; i++) {
+				const uint8_t *q = p + i * sizeof(struct tcpmon_file_loss);
+				struct tcpmon_file_loss *l = &rd->loss[rd->nloss++];
+				l->cpu = get_le32(q);
+				l->pad = 0;
+				l->lost = get_le64(q + 8);
+				l->after_mono_ns = (int64_t)get_le64(q + 16);
+				l->before_mono_ns = (int64_t)get_le64(q + 24);
+			}
+			break;
 		case TCPMON_B_STATS:
 			if (blen < sizeof(struct tcpmon_file_stats)) {
 				vd_err_set(err, "%s: offset %zu: stats block of %u bytes too short", name,
@@ -354,6 +383,7 @@ void vd_tcmrec_free(struct tcmrec *rd)
 		return;
 	free(rd->recs);
 	free(rd->cal);
+	free(rd->loss);
 	free(rd);
 }
 
@@ -479,8 +509,18 @@ vd_ns vd_tcmrec_tsc_to_real(const struct tcmrec *rd, uint32_t cpu, uint64_t tsc)
 
 int vd_tcmrec_use_tsc(const struct tcmrec *rd)
 {
-	return !(vd_tcmrec_info(rd)->clock_flags & TCPMON_CLK_TSC_UNSTABLE) &&
+	return !(vd_tcmrec_info(rd)->clock_flags & (TCPMON_CLK_TSC_UNSTABLE | TCPMON_CLK_KTIME_ONLY)) &&
 	       vd_tcmrec_calib_count(rd) > 0;
+}
+
+size_t vd_tcmrec_loss_count(const struct tcmrec *rd)
+{
+	return rd->nloss;
+}
+
+const struct tcpmon_file_loss *vd_tcmrec_loss_get(const struct tcmrec *rd, size_t i)
+{
+	return i < rd->nloss ? &rd->loss[i] : NULL;
 }
 
 vd_ns vd_tcmrec_record_time(const struct tcmrec *rd, const struct tcpmon_record *r, int use_tsc,
@@ -511,6 +551,8 @@ static const char *const layer_names[__TCPMON_L_MAX] = {
 	[TCPMON_L_IP_LOCAL_OUT] = "ip-local-out",
 	[TCPMON_L_IP_POST] = "ip-post",
 	[TCPMON_L_DEV_TX] = "dev-tx",
+	[TCPMON_L_DEV_QUEUE] = "dev-queue",
+	[TCPMON_L_SOCK_SEND] = "sock-send",
 };
 
 const char *vd_tcmrec_layer_name(unsigned layer)
@@ -561,7 +603,7 @@ void vd_tcmrec_clock_flags(uint32_t flags, char *buf, size_t len)
 {
 	static const char *const names[] = { "tsc-unstable", "constant-tsc", "nonstop-tsc",
 					     "tsc-reliable", "tsc-known-freq", "hypervisor",
-					     "clocksource-tsc" };
+					     "clocksource-tsc", "ktime-only" };
 	size_t n = 0;
 
 	buf[0] = '\0';
@@ -641,4 +683,18 @@ void vd_tcmrec_dump_info(const struct tcmrec *rd, struct vd_out *o)
 	vd_out_int(o, "calib_pairs", (int64_t)rd->ncal);
 	vd_out_int_opt(o, "lost", in->has_stats, (int64_t)in->stats.lost);
 	vd_out_row_end(o);
+}
+
+void vd_tcmrec_dump_loss(const struct tcmrec *rd, struct vd_out *o)
+{
+	for (size_t i = 0; i < rd->nloss; i++) {
+		const struct tcpmon_file_loss *l = &rd->loss[i];
+
+		vd_out_row_begin(o);
+		vd_out_int(o, "cpu", l->cpu);
+		vd_out_int(o, "lost", (int64_t)l->lost);
+		vd_out_ns(o, "after_mono_ns", l->after_mono_ns ? l->after_mono_ns : VD_NS_NONE);
+		vd_out_ns(o, "before_mono_ns", l->before_mono_ns ? l->before_mono_ns : VD_NS_NONE);
+		vd_out_row_end(o);
+	}
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "tcm_loss.h"
 #include "vmdelay/record.h"
 #include "vmdelay/input/tcmrec.h"
 
@@ -97,7 +98,73 @@ static void addr_of(const struct tcpmon_record *r, const uint8_t *bytes, struct 
 struct layered_echo {
 	struct vd_echo e;
 	unsigned layer;
+	vd_ns mono;	/* the record's ktime, the clock of the loss windows */
+	int left_out;	/* an unanswered request that lost records may have robbed of its reply */
 };
+
+/* ---- records tcpmon lost: never read as packets the network lost ---- */
+
+/* The echo's identity seen from its request: (id, seq, request's source and destination,
+ * layer), hashed (FNV-1a). A reply's key uses its own layer and swapped addresses. */
+static uint64_t echo_key(const struct vd_echo *e, int reply, unsigned layer)
+{
+	const struct vd_addr *a = reply ? &e->dst : &e->src, *b = reply ? &e->src : &e->dst;
+	uint64_t h = 1469598103934665603ull;
+	uint8_t buf[4 + 4 + 32 + 2];
+	size_t alen = a->family == AF_INET ? 4 : 16;
+
+	memcpy(buf, &e->id, 2);
+	memcpy(buf + 2, &e->seq, 4);
+	buf[6] = (uint8_t)layer;
+	buf[7] = (uint8_t)a->family;
+	memcpy(buf + 8, a->bytes, alen);
+	memcpy(buf + 8 + alen, b->bytes, alen);
+	for (size_t i = 0; i < 8 + 2 * alen; i++)
+		h = (h ^ buf[i]) * 1099511628211ull;
+	return h;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int has_key(const uint64_t *keys, size_t n, uint64_t k)
+{
+	return bsearch(&k, keys, n, sizeof(*keys), cmp_u64) != NULL;
+}
+
+/* A request recorded before the end of the last loss window whose reply is missing at one of
+ * its levels' twin layers may have lost the reply's record, not the reply: left out. */
+static int leave_out_unanswered(struct layered_echo *ev, size_t nev, vd_ns loss_end,
+				size_t *left_out)
+{
+	uint64_t *keys = malloc((nev ? nev : 1) * sizeof(*keys));
+	size_t nkeys = 0;
+
+	if (!keys)
+		return -1;
+	for (size_t i = 0; i < nev; i++)
+		if (ev[i].e.kind == VD_ECHO_REPLY)
+			keys[nkeys++] = echo_key(&ev[i].e, 1, ev[i].layer);
+	qsort(keys, nkeys, sizeof(*keys), cmp_u64);
+	for (size_t i = 0; i < nev; i++) {
+		struct layered_echo *le = &ev[i];
+		if (le->e.kind != VD_ECHO_REQUEST || le->mono > loss_end)
+			continue;
+		for (size_t l = 0; l < NLEVELS && !le->left_out; l++) {
+			unsigned twin = levels[l].tx == le->layer   ? levels[l].rx
+					: levels[l].rx == le->layer ? levels[l].tx
+								    : 0;
+			if (twin && !has_key(keys, nkeys, echo_key(&le->e, 0, twin)))
+				le->left_out = 1;
+		}
+		*left_out += (size_t)le->left_out;
+	}
+	free(keys);
+	return 0;
+}
 
 static int cmp_echo(const void *a, const void *b)
 {
@@ -109,13 +176,16 @@ static int cmp_echo(const void *a, const void *b)
 }
 
 /* Why the times are not all TSC-based, into notes ("" when they are). */
-static void clock_notes(const struct tcmrec *rd, int use_tsc, uint64_t fallbacks, char *buf,
+static void clock_notes(const struct tcmrec *rd, int use_tsc, uint64_t fallbacks,
+			const struct vd_tcm_loss *loss, size_t in_loss, size_t unanswered, char *buf,
 			size_t len)
 {
 	const struct vd_tcmrec_info *in = vd_tcmrec_info(rd);
 	size_t n = 0;
 	buf[0] = '\0';
-	if (!use_tsc && (in->clock_flags & TCPMON_CLK_TSC_UNSTABLE))
+	if (in->clock_flags & TCPMON_CLK_KTIME_ONLY)
+		n += (size_t)snprintf(buf, len, "bpf backend: times are ktime real_ns");
+	else if (!use_tsc && (in->clock_flags & TCPMON_CLK_TSC_UNSTABLE))
 		n += (size_t)snprintf(
 		    buf, len, "TSC marked unstable (tsc-unstable): times are ktime real_ns");
 	else if (!use_tsc)
@@ -125,9 +195,11 @@ static void clock_notes(const struct tcmrec *rd, int use_tsc, uint64_t fallbacks
 		n += (size_t)snprintf(buf, len,
 				      "%" PRIu64 " records without a TSC conversion: ktime real_ns",
 				      fallbacks);
-	if (in->has_stats && in->stats.lost && n < len)
-		snprintf(buf + n, len - n, "%s%" PRIu64 " records lost by tcpmon", n ? "; " : "",
-			 (uint64_t)in->stats.lost);
+	if (loss->lost && n < len)
+		snprintf(buf + n, len - n,
+			 "%swarning: %" PRIu64 " records lost by tcpmon in %zu windows: %zu echo "
+			 "records inside them and %zu unanswered requests before them left out",
+			 n ? "; " : "", loss->lost, loss->n, in_loss, unanswered);
 }
 
 int vd_echo_read_tcm(const struct vd_vantage_spec *spec, struct vd_source *src,
@@ -138,6 +210,10 @@ int vd_echo_read_tcm(const struct vd_vantage_spec *spec, struct vd_source *src,
 		return -1;
 	struct tcmrec *rd = vd_source_tcmrec(src);
 	int use_tsc = vd_tcmrec_use_tsc(rd);
+	struct vd_tcm_loss loss;
+	if (vd_tcm_loss_init(&loss, rd, err) < 0)
+		return vd_err_prefix(err, "%s", spec->path);
+	size_t in_loss = 0, unanswered = 0;
 	struct vd_echo_point *v[NLEVELS] = {0};
 	uint64_t fallbacks = 0;
 	size_t own[NLEVELS] = {0}; /* events at the level's own layers */
@@ -164,6 +240,10 @@ int vd_echo_read_tcm(const struct vd_vantage_spec *spec, struct vd_source *src,
 		int kind = echo_kind(r);
 		if (kind < 0)
 			continue;
+		if (loss.n && vd_tcm_loss_covers(&loss, r->mono_ns)) {
+			in_loss++;
+			continue;
+		}
 		vd_ns ts = vd_tcmrec_record_time(rd, r, use_tsc, &fallbacks);
 		if (!vd_echo_ts_ok(ts))
 			continue;
@@ -178,13 +258,20 @@ int vd_echo_read_tcm(const struct vd_vantage_spec *spec, struct vd_source *src,
 		    .index = it.index,
 		};
 		le->layer = r->layer;
+		le->mono = r->mono_ns;
+		le->left_out = 0;
 		addr_of(r, r->saddr, &le->e.src);
 		addr_of(r, r->daddr, &le->e.dst);
+	}
+	if (loss.n && leave_out_unanswered(all_ev, nev, vd_tcm_loss_end(&loss), &unanswered) < 0) {
+		free(all_ev);
+		rc = vd_err_set(err, "%s: out of memory", spec->path);
+		goto out;
 	}
 	qsort(all_ev, nev, sizeof(*all_ev), cmp_echo);
 	for (size_t i = 0; i < nev; i++) {
 		const struct layered_echo *le = &all_ev[i];
-		for (size_t l = 0; l < NLEVELS; l++) {
+		for (size_t l = 0; l < NLEVELS && !le->left_out; l++) {
 			if ((!all && !want[l]) ||
 			    (le->layer != levels[l].tx && le->layer != levels[l].rx))
 				continue;
@@ -198,7 +285,7 @@ int vd_echo_read_tcm(const struct vd_vantage_spec *spec, struct vd_source *src,
 	}
 	free(all_ev);
 	char notes[sizeof(v[0]->notes)];
-	clock_notes(rd, use_tsc, fallbacks, notes, sizeof(notes));
+	clock_notes(rd, use_tsc, fallbacks, &loss, in_loss, unanswered, notes, sizeof(notes));
 	size_t nchosen = 0, nwant = 0;
 	for (size_t l = 0; l < NLEVELS; l++) {
 		nwant += (size_t)want[l];
@@ -241,5 +328,6 @@ int vd_echo_read_tcm(const struct vd_vantage_spec *spec, struct vd_source *src,
 out:
 	for (size_t l = 0; l < NLEVELS; l++)
 		vd_echo_point_close(sink, v[l], 0);
+	vd_tcm_loss_free(&loss);
 	return rc;
 }

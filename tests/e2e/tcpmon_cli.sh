@@ -25,7 +25,7 @@ expect() { # RC PATTERN CMD...: exit code RC and PATTERN in stdout+stderr
 	fi
 }
 
-expect 0 'usage: tcpmon start' "$t" --help
+expect 0 'tcpmon start \[FILTER' "$t" --help
 expect 0 '^tcpmon [0-9]' "$t" --version
 expect 2 'a subcommand is needed: start, filter, record, stop, stats or dump' "$t"
 expect 2 "unknown subcommand 'frob'" "$t" frob
@@ -47,8 +47,13 @@ expect 2 "only one of '--csv' and '--json'" "$t" stats --csv --json
 expect 2 "dump: option '--cost' is not one of its options" "$t" dump --cost x
 expect 2 "stats: option '--header' is not one of its options" "$t" stats --header
 expect 2 "stop: option '--csv' is not one of its options" "$t" stop --csv
-expect 2 "record: option '--json' is not one of its options" "$t" record -w "$work/x" --json
+expect 2 "option '--json' needs '--stats-every'" "$t" record -w "$work/x" --json
 expect 2 "^Try 'tcpmon --help'" "$t" start udp
+expect 2 "--backend: 'foo' is not kmod, bpf or auto" "$t" --backend foo stats
+expect 2 'stop: the bpf backend has no separate start/stop' "$t" --backend bpf stop
+expect 2 "--ring-mb: '3' is not a power of two" "$t" --backend bpf record -w "$work/x" --ring-mb 3
+expect 2 '--stats-every and --prometheus need the bpf backend' "$t" --backend kmod record -w "$work/x" --prometheus 9464
+expect 2 "unexpected argument 'icmp' \(with tcpmon.ko the filter is set by" "$t" --backend kmod record -w "$work/x" icmp
 # the host may have no tcpmon.ko (or no module support at all)
 if ! grep -qw vd_tcpmon /proc/net/genetlink 2>/dev/null && ! lsmod 2>/dev/null | grep -qw tcpmon; then
 	expect 1 'module is not loaded' "$t" stats
@@ -61,6 +66,10 @@ expect 0 '^tsc,tsc_ns,real_ns,mono_ns,cpu,layer,dir,proto,src,dst,sport,dport,se
 expect 0 '"layer":"ip-pre"' "$t" dump --json "$corpus"
 expect 0 '^1,m1,6.1.0-56-amd64,2000000,tsc' "$t" dump --header --csv "$corpus"
 [ "$("$t" dump --csv "$corpus" | wc -l)" = 4 ] || { echo "FAIL: dump --csv rows"; fails=$((fails + 1)); }
+# a bpf backend file: ktime-only, with loss windows
+bpfc=$root/tests/fuzz/fuzz_tcmrec.corpus/bpf-ktime-loss.tcm
+expect 0 'clocksource-tsc\+ktime-only' "$t" dump --header --csv "$bpfc"
+expect 0 '^1,2,5000,$' "$t" dump --loss --csv "$bpfc"
 
 head -c 300 "$corpus" >"$work/cut.tcm"
 expect 1 'cut.tcm: offset 296: truncated block header' "$t" dump "$work/cut.tcm"

@@ -8,6 +8,9 @@
 # with 16-record rings; clear errors without the module or without CAP_NET_ADMIN; malformed
 # netlink requests refused; insmod/rmmod three times under traffic; no BUG/Oops/WARNING in dmesg.
 # Skips (77) only when qemu, a kernel image or its headers are missing.
+# The kernel: testbeds/qemu/kernel.sh's (VDQ_KERNEL, else Debian's linux-image-amd64: 6.1);
+# tcpmon_qemu_6_12.sh runs this test on Debian's 6.12 (linux-image-6.12-amd64), so make check
+# runs the module on both.
 set -u
 root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 1
@@ -16,6 +19,7 @@ die() { echo "tcpmon_qemu: FAIL: $*" >&2; exit 1; }
 
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed (qemu-system-x86)"
 kver=$(testbeds/qemu/kernel.sh --headers 2>/dev/null) || skip "no kernel image /boot/vmlinuz-V with headers /lib/modules/V/build (linux-image-amd64, linux-headers-amd64)"
+echo "kernel $kver"
 export VDQ_KERNEL=/boot/vmlinuz-$kver
 bin=${VMDELAY_RELEASE_BIN:-$root/build/release/bin}
 [ -x "$bin/tcpmon" ] || bin=${VMDELAY_BIN:-$root/build/asan/bin}

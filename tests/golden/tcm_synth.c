@@ -151,27 +151,34 @@ int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *trut
 	}
 	struct tcpmon_record *r = calloc((size_t)o->nprobes * 6 + 2, sizeof(*r));
 	uint32_t seqno[2] = {0, 0};
+	uint64_t lost = 0;
 	for (int cpu = 0; cpu < 2 && r && rc == 0; cpu++) {
 		size_t n = 0;
 		for (int k = 0; k < o->nprobes; k++) {
 			unsigned lo = cpu ? TCPMON_L_DEV_RX : TCPMON_L_TRANS_TX;
 			unsigned hi = cpu ? (o->responder ? TCPMON_L_TRANS_RX : TCPMON_L_SOCK_COPY)
 					  : TCPMON_L_DEV_TX;
-			for (unsigned l = lo; l <= hi; l++)
+			for (unsigned l = lo; l <= hi; l++) {
 				fill(o, &r[n++], k, l, &seqno[cpu]);
+				if (cpu == 1 && k + 1 == o->lose) /* numbered, never stored */
+					n--, lost++;
+			}
 		}
 		/* not echoes: a TCP segment and an ICMP error at dev-rx, ignored by the reader */
 		fill(o, &r[n], 0, TCPMON_L_DEV_RX, &seqno[cpu]);
+		r[n].cpu = (uint32_t)cpu; /* numbered by this CPU */
 		r[n].proto = IPPROTO_TCP;
 		r[n++].icmp_type = 0;
 		fill(o, &r[n], 1, TCPMON_L_DEV_RX, &seqno[cpu]);
+		r[n].cpu = (uint32_t)cpu;
 		r[n++].icmp_type = o->ipv6 ? 1 : 3;
 		rc = vd_tcmrec_write_records(w, r, n, &err);
 	}
 	if (rc == 0)
 		rc = vd_tcmrec_write_calib(w, cal + 3, 3, &err);
-	struct tcpmon_file_stats st = {.recorded = (uint64_t)o->nprobes * 10 + 4,
-				       .read = (uint64_t)o->nprobes * 10 + 4};
+	struct tcpmon_file_stats st = {.recorded = (uint64_t)o->nprobes * 10 + 4 - lost,
+				       .lost = lost,
+				       .read = (uint64_t)o->nprobes * 10 + 4 - lost};
 	if (rc == 0)
 		rc = vd_tcmrec_write_stats(w, &st, &err);
 	free(r);

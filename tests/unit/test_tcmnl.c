@@ -256,7 +256,8 @@ static void filter_words(void **state)
 	assert_non_null(strstr(err.msg, "bogus"));
 	/* the message lists every layer a user may write, the first to the last */
 	assert_non_null(strstr(err.msg, "(dev-rx, ip-pre, ip-local-in, trans-rx, sock-queue, "
-					 "sock-copy, trans-tx, ip-local-out, ip-post, dev-tx, all)"));
+					 "sock-copy, trans-tx, ip-local-out, ip-post, dev-tx, dev-queue, "
+					 "sock-send, all)"));
 	assert_int_equal(vd_tcmnl_filter_parse(1, bad5, &f, &err), -1);
 	assert_int_equal(vd_tcmnl_filter_parse(5, ok6, &f, &err), 0);
 	assert_int_equal(f.proto, IPPROTO_ICMPV6);

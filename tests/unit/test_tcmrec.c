@@ -287,13 +287,58 @@ static void names(void **state)
 	vd_tcmrec_tcp_flags(0, buf);
 	assert_string_equal(buf, ".");
 	vd_tcmrec_clock_flags(TCPMON_CLK_TSC_UNSTABLE | TCPMON_CLK_HYPERVISOR, buf, sizeof(buf));
-	assert_string_equal(buf, "tsc-unstable+hypervisor");
+	assert_string_equal(buf, "tsc-unstable+hypervisor");	vd_tcmrec_clock_flags(TCPMON_CLK_KTIME_ONLY, buf, sizeof(buf));
+	assert_string_equal(buf, "ktime-only");
+	assert_string_equal(vd_tcmrec_layer_name(TCPMON_L_DEV_QUEUE), "dev-queue");
+	assert_int_equal(vd_tcmrec_layer_parse("sock-send"), TCPMON_L_SOCK_SEND);
+}
+
+/* The bpf backend's files: ktime-only records (no TSC to trust, whatever the calibration) and
+ * loss windows, read back as written; a loss block that is not whole entries is an error
+ * naming its offset. */
+static void ktime_only_and_loss(void **state)
+{
+	char p2[96];
+	struct vd_tcmrec_info in = test_info();
+	struct vd_tcmrec_writer *w;
+	struct vd_err err;
+	struct tcpmon_record r = icmp_rec();
+	struct tcpmon_calib c = { 0, 10, 1000, 1000, 1700000000000001000 };
+	struct tcpmon_file_loss l[2] = { { 0, 0, 7, 1000, 2000 }, { 1, 0, 3, 5000, 0 } };
+	struct tcmrec *rd;
+
+	snprintf(p2, sizeof(p2), "%s.ktime", path);
+	in.clock_flags |= TCPMON_CLK_KTIME_ONLY;
+	assert_int_equal(vd_tcmrec_writer_open(p2, &in, &w, &err), 0);
+	assert_int_equal(vd_tcmrec_write_calib(w, &c, 1, &err), 0);
+	assert_int_equal(vd_tcmrec_write_records(w, &r, 1, &err), 0);
+	assert_int_equal(vd_tcmrec_write_loss(w, l, 2, &err), 0);
+	assert_int_equal(vd_tcmrec_writer_close(w, &err), 0);
+	assert_int_equal(vd_tcmrec_open(p2, &rd, &err), 0);
+	assert_false(vd_tcmrec_use_tsc(rd));
+	assert_int_equal(vd_tcmrec_loss_count(rd), 2);
+	assert_memory_equal(vd_tcmrec_loss_get(rd, 0), &l[0], sizeof(l[0]));
+	assert_memory_equal(vd_tcmrec_loss_get(rd, 1), &l[1], sizeof(l[1]));
+	assert_null(vd_tcmrec_loss_get(rd, 2));
+	vd_tcmrec_free(rd);
+
+	FILE *f = fopen(p2, "r+b"); /* the loss block's length, less one byte */
+	uint32_t len = 2 * sizeof(l[0]) - 1;
+	long at = (long)(sizeof(struct tcpmon_file_header) + 8 + sizeof(c) + 8 + sizeof(r) + 4);
+	assert_non_null(f);
+	assert_int_equal(fseek(f, at, SEEK_SET), 0);
+	assert_int_equal(fwrite(&len, 4, 1, f), 1);
+	fclose(f);
+	assert_int_equal(vd_tcmrec_open(p2, &rd, &err), -1);
+	assert_non_null(strstr(err.msg, "loss block of 63 bytes is not a multiple of 32"));
+	unlink(p2);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(ktime_only_and_loss),
 		cmocka_unit_test(tsc_conversion),
 		cmocka_unit_test(truncated),
 		cmocka_unit_test(bad_version_magic_size),

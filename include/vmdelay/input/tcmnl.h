@@ -67,6 +67,9 @@ int vd_tcmnl_build(uint8_t *buf, size_t cap, uint16_t family, uint8_t cmd, uint1
 
 
 /* Hook cost histograms (TCPMON_SA_COST, one row of TCPMON_COST_BUCKETS per layer). */
+/* The bucket of value v, as tcpmon.ko's tcpmon_cost_bucket() puts it (exact below 16, then 8
+ * buckets per power of two, the last one open): for histograms of other values (ns) too. */
+unsigned vd_tcmnl_cost_bucket(uint64_t v);
 uint64_t vd_tcmnl_cost_count(const uint32_t *hist);
 /* Cycles at quantile q (0..1), linear inside a bucket; -1 for an empty histogram. */
 double vd_tcmnl_cost_quantile(const uint32_t *hist, double q);

@@ -38,6 +38,9 @@ int vd_tcmrec_write_records(struct vd_tcmrec_writer *w, const struct tcpmon_reco
 			 struct vd_err *err);
 int vd_tcmrec_write_calib(struct vd_tcmrec_writer *w, const struct tcpmon_calib *c, size_t n,
 		       struct vd_err *err);
+/* Where records were lost (TCPMON_B_LOSS), written when recording ends. */
+int vd_tcmrec_write_loss(struct vd_tcmrec_writer *w, const struct tcpmon_file_loss *l, size_t n,
+			 struct vd_err *err);
 int vd_tcmrec_write_stats(struct vd_tcmrec_writer *w, const struct tcpmon_file_stats *s,
 		       struct vd_err *err);
 /* Flushes and closes; -1 if any write failed. */
@@ -63,8 +66,11 @@ size_t vd_tcmrec_calib_count(const struct tcmrec *rd);
  * CPU's calibration pairs (extrapolated with tsc_khz outside them). VD_NS_NONE without pairs. */
 vd_ns vd_tcmrec_tsc_to_mono(const struct tcmrec *rd, uint32_t cpu, uint64_t tsc);
 vd_ns vd_tcmrec_tsc_to_real(const struct tcmrec *rd, uint32_t cpu, uint64_t tsc);
-/* Whether the records' TSCs give their times: not marked unstable and calibration pairs. */
+/* Whether the records' TSCs give their times: not unstable, not ktime-only, calibration pairs. */
 int vd_tcmrec_use_tsc(const struct tcmrec *rd);
+/* The loss windows of the file (TCPMON_B_LOSS), in file order. */
+size_t vd_tcmrec_loss_count(const struct tcmrec *rd);
+const struct tcpmon_file_loss *vd_tcmrec_loss_get(const struct tcmrec *rd, size_t i);
 /* A record's CLOCK_REALTIME ns: its TSC converted when use_tsc, else (or when that fails,
  * counted in *fallbacks) the ktime real_ns read in the hook. */
 vd_ns vd_tcmrec_record_time(const struct tcmrec *rd, const struct tcpmon_record *r, int use_tsc,
@@ -89,6 +95,8 @@ void vd_tcmrec_addr(const struct tcpmon_record *r, int dst, char *buf, size_t le
 
 /* One row per record: the columns of docs/formats/tcpmon.md. */
 void vd_tcmrec_dump(const struct tcmrec *rd, struct vd_out *o);
+/* The loss windows (TCPMON_B_LOSS), one row each: cpu, lost, after_mono_ns, before_mono_ns. */
+void vd_tcmrec_dump_loss(const struct tcmrec *rd, struct vd_out *o);
 /* The header as one row. */
 void vd_tcmrec_dump_info(const struct tcmrec *rd, struct vd_out *o);
 

@@ -41,7 +41,7 @@ struct vd_vantage {
 	char format[24]; /* "pcap", "pcapng", "erf", "tping-csv", "tping-json", "tping-sqlite",
 			  * "tcpmon" */
 	char select[VD_VANTAGE_SELECT_MAX];
-	char notes[160];  /* what the reader wants the user to know ("" none), e.g. a fallback clock
+	char notes[320];  /* what the reader wants the user to know ("" none), e.g. a fallback clock
 			   */
 	uint64_t records; /* packets or rows read */
 	int has_phase;	  /* events carry tping's phase */

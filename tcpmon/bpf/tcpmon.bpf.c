@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tcpmon.bpf.c — tcpmon's eBPF backend: the records of tcpmon.ko (vmdelay/record.h) from the
+ * attach points a kernel without module support still offers (docs/formats/tcpmon.md, "Layers
+ * by backend"): BTF tracepoints for the device, transport and socket layers, netfilter BPF links
+ * for the IP layers. Each record carries bpf_ktime_get_ns() taken at program entry (no TSC).
+ * Records go to one ring buffer without waking the reader (BPF_RB_NO_WAKEUP: a wakeup costs
+ * microseconds per event); the reader polls with a timeout. A failed reservation is counted per
+ * CPU, and every record offered takes a per-CPU seqno, so the reader knows exactly how many
+ * records it lost and between which records. CO-RE: compiled against the vmlinux.h of the build
+ * machine, relocated against the running kernel's BTF when loaded. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#define _LINUX_TYPES_H /* record.h's fixed-width types come from vmlinux.h here */
+#include "vmdelay/record.h"
+
+#include "tcpmon_bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define VD_AF_INET 2
+#define VD_AF_INET6 10
+#define VD_ETH_P_IP 0x0800
+#define VD_ETH_P_IPV6 0x86DD
+#define VD_IPPROTO_ICMP 1
+#define VD_IPPROTO_TCP 6
+#define VD_IPPROTO_ICMPV6 58
+
+/* The loader sizes it (bpf_map__set_max_entries) before loading. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} tcpmon_records SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tcpmon_bpf_config);
+} tcpmon_config SEC(".maps");
+
+struct tcpmon_bpf_counters {
+	__u64 c[__TCPMON_BPF_C_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tcpmon_bpf_counters);
+} tcpmon_counters SEC(".maps");
+
+static __always_inline const struct tcpmon_bpf_config *tcpmon_on(__u8 layer)
+{
+	__u32 k = 0;
+	const struct tcpmon_bpf_config *c = bpf_map_lookup_elem(&tcpmon_config, &k);
+
+	if (!c || !c->running || !(c->layers & (1u << layer)))
+		return 0;
+	return c;
+}
+
+static __always_inline __u16 be16(const __u8 *p)
+{
+	return (__u16)(p[0] << 8 | p[1]);
+}
+
+static __always_inline __u32 be32(const __u8 *p)
+{
+	return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
+}
+
+static __always_inline int proto_wanted(__u8 p)
+{
+	return p == VD_IPPROTO_TCP || p == VD_IPPROTO_ICMP || p == VD_IPPROTO_ICMPV6;
+}
+
+/* The TCP (20 bytes) or ICMP (8 bytes) header already copied to b; l4len: bytes of transport
+ * header and payload. */
+static __always_inline int parse_l4_buf(const __u8 *b, __u8 proto, __u32 l4len,
+					struct tcpmon_record *r)
+{
+	r->proto = proto;
+	if (proto == VD_IPPROTO_TCP) {
+		__u32 hl = (b[12] >> 4) * 4;
+
+		if (hl < 20)
+			return -1;
+		r->sport = be16(b);
+		r->dport = be16(b + 2);
+		r->seq = be32(b + 4);
+		r->ack = be32(b + 8);
+		r->tcp_flags = b[13];
+		r->window = be16(b + 14);
+		r->payload_len = l4len > hl ? l4len - hl : 0;
+		return 0;
+	}
+	r->icmp_type = b[0];
+	r->icmp_code = b[1];
+	/* id and sequence only mean something in echo messages */
+	if ((proto == VD_IPPROTO_ICMP && (b[0] == 8 || b[0] == 0)) ||
+	    (proto == VD_IPPROTO_ICMPV6 && (b[0] == 128 || b[0] == 129))) {
+		r->icmp_id = be16(b + 4);
+		r->icmp_seq = be16(b + 6);
+	}
+	r->payload_len = l4len > 8 ? l4len - 8 : 0;
+	return 0;
+}
+
+/* The same with the header at h (a kernel address). */
+static __always_inline int parse_l4(const void *h, __u8 proto, __u32 l4len, struct tcpmon_record *r)
+{
+	__u8 b[20];
+
+	if (bpf_probe_read_kernel(b, proto == VD_IPPROTO_TCP ? 20 : 8, h))
+		return -1;
+	return parse_l4_buf(b, proto, l4len, r);
+}
+
+/* IPv6 (its header copied to ip6) with up to four extension headers (hop-by-hop, routing,
+ * destination, first fragment). */
+static __always_inline int parse_v6(const __u8 *nh, const __u8 *ip6, struct tcpmon_record *r)
+{
+	__u8 eh[4];
+	__u32 off = 40, plen;
+	__u8 next;
+
+	r->family = VD_AF_INET6;
+	__builtin_memcpy(r->saddr, ip6 + 8, 16);
+	__builtin_memcpy(r->daddr, ip6 + 24, 16);
+	plen = be16(ip6 + 4);
+	next = ip6[6];
+	if (proto_wanted(next)) /* the usual case: the transport header is in the first read */
+		return parse_l4_buf(ip6 + 40, next, plen, r);
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		__u32 len;
+
+		if (next != 0 && next != 43 && next != 60 && next != 44)
+			break;
+		if (bpf_probe_read_kernel(eh, 4, nh + off))
+			return -1;
+		if (next == 44) {
+			if (be16(eh + 2) & ~7)
+				return -1; /* not the first fragment: no transport header */
+			len = 8;
+		} else {
+			len = (eh[1] + 1) * 8;
+		}
+		next = eh[0];
+		off += len;
+		plen = plen > len ? plen - len : 0;
+	}
+	if (!proto_wanted(next))
+		return -1;
+	return parse_l4(nh + off, next, plen, r);
+}
+
+/* The IP packet at nh (a kernel address, the headers in the skb's linear area). 0 for
+ * TCP/ICMP/ICMPv6 with its transport header. One read of HDR_READ bytes holds the IP and
+ * transport headers of nearly every packet (IPv4 without options, IPv6 without extension
+ * headers): each bpf_probe_read_kernel() costs tens of ns. The bytes past a short packet are the
+ * skb's own (its shared info follows the data), read but never used. */
+#define HDR_READ 64
+static __always_inline int parse_ip(const __u8 *nh, struct tcpmon_record *r)
+{
+	__u8 ip[HDR_READ];
+	__u32 ihl, tot;
+
+	if (bpf_probe_read_kernel(ip, HDR_READ, nh) && bpf_probe_read_kernel(ip, 40, nh))
+		return -1;
+	if ((ip[0] >> 4) == 6)
+		return parse_v6(nh, ip, r);
+	ihl = (ip[0] & 15) * 4;
+	if ((ip[0] >> 4) != 4 || ihl < 20 || !proto_wanted(ip[9]))
+		return -1;
+	if (be16(ip + 6) & 0x1fff)
+		return -1; /* not the first fragment */
+	tot = be16(ip + 2);
+	r->family = VD_AF_INET;
+	__builtin_memcpy(r->saddr, ip + 12, 4);
+	__builtin_memcpy(r->daddr, ip + 16, 4);
+	if (ihl == 20)
+		return parse_l4_buf(ip + 20, ip[9], tot > ihl ? tot - ihl : 0, r);
+	return parse_l4(nh + ihl, ip[9], tot > ihl ? tot - ihl : 0, r);
+}
+
+static __always_inline int addr_is(const struct tcpmon_record *r, const __u8 *side, const __u8 *a,
+				   __u8 len)
+{
+	/* 32-bit words: the record's and the filter's addresses are 4-byte aligned only */
+	const __u32 *x = (const __u32 *)side, *y = (const __u32 *)a;
+
+	if (len == 4)
+		return r->family == VD_AF_INET && x[0] == y[0];
+	return r->family == VD_AF_INET6 && x[0] == y[0] && x[1] == y[1] && x[2] == y[2] &&
+	       x[3] == y[3];
+}
+
+/* The module's tcpmon_filter_match(): addresses and ports match either side. */
+static __always_inline int filter_match(const struct tcpmon_bpf_config *f,
+					const struct tcpmon_record *r)
+{
+	if (f->proto && f->proto != r->proto)
+		return 0;
+	if (f->family && f->family != r->family)
+		return 0;
+	if (f->addr_len) {
+		int s = addr_is(r, r->saddr, f->addr, f->addr_len);
+		int d = addr_is(r, r->daddr, f->addr, f->addr_len);
+
+		if (!s && !d)
+			return 0;
+		if (f->addr2_len && !((s && addr_is(r, r->daddr, f->addr2, f->addr2_len)) ||
+				      (d && addr_is(r, r->saddr, f->addr2, f->addr2_len))))
+			return 0;
+	}
+	if (f->has_port) {
+		int s = r->proto == VD_IPPROTO_TCP && r->sport == f->port;
+		int d = r->proto == VD_IPPROTO_TCP && r->dport == f->port;
+
+		if (!s && !d)
+			return 0;
+		if (f->has_port2 && !((s && r->dport == f->port2) || (d && r->sport == f->port2)))
+			return 0;
+	}
+	return 1;
+}
+
+/* Filters r, numbers it and hands it to the ring buffer, or counts it lost. */
+static __always_inline void commit(const struct tcpmon_bpf_config *cfg, struct tcpmon_record *r)
+{
+	__u32 k = 0;
+	struct tcpmon_bpf_counters *c = bpf_map_lookup_elem(&tcpmon_counters, &k);
+
+	if (!c)
+		return;
+	/* Atomic although per CPU: a softirq program may interrupt one in process context. */
+	if (!filter_match(cfg, r)) {
+		__sync_fetch_and_add(&c->c[TCPMON_BPF_C_FILTERED], 1);
+		return;
+	}
+	r->cpu = bpf_get_smp_processor_id();
+	r->seqno = (__u32)__sync_fetch_and_add(&c->c[TCPMON_BPF_C_SEQNO], 1);
+	/* kept records are seqno - lost: one atomic operation per record, not two */
+	if (bpf_ringbuf_output(&tcpmon_records, r, sizeof(*r), BPF_RB_NO_WAKEUP))
+		__sync_fetch_and_add(&c->c[TCPMON_BPF_C_LOST], 1);
+}
+
+static __always_inline int skb_is_ip(const struct sk_buff *skb)
+{
+	__u16 p = bpf_ntohs(skb->protocol);
+
+	return p == VD_ETH_P_IP || p == VD_ETH_P_IPV6;
+}
+
+/* gso_size and gso_segs are neighbours: one read for both. */
+static __always_inline __u16 skb_gso_segs(const struct sk_buff *skb)
+{
+	const struct skb_shared_info *si = (const void *)(skb->head + skb->end);
+	__u16 g[2] = {};
+
+	if (bpf_core_field_offset(struct skb_shared_info, gso_segs) ==
+	    bpf_core_field_offset(struct skb_shared_info, gso_size) + 2) {
+		bpf_core_read(g, sizeof(g), &si->gso_size);
+	} else {
+		bpf_core_read(&g[0], sizeof(g[0]), &si->gso_size);
+		bpf_core_read(&g[1], sizeof(g[1]), &si->gso_segs);
+	}
+	return g[0] ? g[1] : 0;
+}
+
+/* A packet with its IP header at nh. */
+static __always_inline void emit(const struct tcpmon_bpf_config *cfg, const struct sk_buff *skb,
+				 const __u8 *nh, __u8 layer, __u8 dir, __u32 ifindex, __u64 t0)
+{
+	struct tcpmon_record r = {};
+
+	if (parse_ip(nh, &r))
+		return;
+	r.mono_ns = (__s64)t0;
+	r.layer = layer;
+	r.dir = dir;
+	r.ifindex = ifindex;
+	r.skb_len = skb->len;
+	r.gso_segs = skb_gso_segs(skb);
+	commit(cfg, &r);
+}
+
+static __always_inline const __u8 *skb_nh(const struct sk_buff *skb)
+{
+	return skb->head + skb->network_header;
+}
+
+/* ---- device layers: BTF tracepoints ---- */
+
+/* net:netif_receive_skb fires before __netif_receive_skb_core resets the network header:
+ * skb->data is the IP header there (eth_type_trans pulled the link header). */
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(tcpmon_dev_rx, struct sk_buff *skb)
+{
+	__u64 t0 = bpf_ktime_get_ns();
+	const struct tcpmon_bpf_config *cfg = tcpmon_on(TCPMON_L_DEV_RX);
+
+	if (cfg && skb_is_ip(skb))
+		emit(cfg, skb, skb->data, TCPMON_L_DEV_RX, TCPMON_DIR_RX,
+		     skb->dev ? skb->dev->ifindex : 0, t0);
+	return 0;
+}
+
+/* net:net_dev_queue: dev_queue_xmit(), before the qdisc. */
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(tcpmon_dev_queue, struct sk_buff *skb)
+{
+	__u64 t0 = bpf_ktime_get_ns();
+	const struct tcpmon_bpf_config *cfg = tcpmon_on(TCPMON_L_DEV_QUEUE);
+
+	if (cfg && skb_is_ip(skb) && skb->transport_header != skb->network_header)
+		emit(cfg, skb, skb_nh(skb), TCPMON_L_DEV_QUEUE, TCPMON_DIR_TX,
+		     skb->dev ? skb->dev->ifindex : 0, t0);
+	return 0;
+}
+
+/* net:net_dev_start_xmit: the driver's turn (after the qdisc). */
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(tcpmon_dev_tx, const struct sk_buff *skb, const struct net_device *dev)
+{
+	__u64 t0 = bpf_ktime_get_ns();
+	const struct tcpmon_bpf_config *cfg = tcpmon_on(TCPMON_L_DEV_TX);
+
+	if (cfg && skb_is_ip(skb) && skb->transport_header != skb->network_header)
+		emit(cfg, skb, skb_nh(skb), TCPMON_L_DEV_TX, TCPMON_DIR_TX, dev->ifindex, t0);
+	return 0;
+}
+
+/* ---- transport and socket layers ---- */
+
+/* tcp:tcp_probe at the top of tcp_rcv_established(): an established connection's segment,
+ * socket found, headers still in place. (SYN and SYN-ACK take other paths: not seen.) */
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(tcpmon_trans_rx, struct sock *sk, const struct sk_buff *skb)
+{
+	__u64 t0 = bpf_ktime_get_ns();
+	const struct tcpmon_bpf_config *cfg = tcpmon_on(TCPMON_L_TRANS_RX);
+
+	if (cfg && skb_is_ip(skb))
+		emit(cfg, skb, skb_nh(skb), TCPMON_L_TRANS_RX, TCPMON_DIR_RX, skb->skb_iif, t0);
+	return 0;
+}
+
+/* skb:skb_copy_datagram_iovec: data copied to user space (fires for every kind of socket:
+ * only IP skbs of inet sockets). */
+SEC("tp_btf/skb_copy_datagram_iovec")
+int BPF_PROG(tcpmon_sock_copy, const struct sk_buff *skb, int len)
+{
+	__u64 t0 = bpf_ktime_get_ns();
+	const struct tcpmon_bpf_config *cfg = tcpmon_on(TCPMON_L_SOCK_COPY);
+	const struct sock *sk;
+	__u16 fam;
+
+	if (!cfg || !skb_is_ip(skb))
+		return 0;
+	sk = skb->sk;
+	if (!sk)
+		return 0;
+	fam = sk->__sk_common.skc_family;
+	if (fam == VD_AF_INET || fam == VD_AF_INET6)
+		emit(cfg, skb, skb_nh(skb), TCPMON_L_SOCK_COPY, TCPMON_DIR_RX, skb->skb_iif, t0);
+	return 0;
+}
+
+/* tcp:tcp_sendmsg_locked: the application's data handed to TCP, before any header exists. The
+ * record comes from the socket: its addresses and ports, seq = the sequence number the next byte
+ * queued gets (write_seq), payload_len = bytes of the sendmsg() not yet queued. */
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(tcpmon_sock_send, const struct sock *sk, const struct msghdr *msg,
+	     const struct sk_buff *skb, int size_goal)
+{
+	__u64 t0 = bpf_ktime_get_ns();
+	const struct tcpmon_bpf_config *cfg = tcpmon_on(TCPMON_L_SOCK_SEND);
+	struct tcpmon_record r = {};
+	__u16 fam;
+
+	if (!cfg)
+		return 0;
+	fam = sk->__sk_common.skc_family;
+	if (fam == VD_AF_INET) {
+		__builtin_memcpy(r.saddr, &sk->__sk_common.skc_rcv_saddr, 4);
+		__builtin_memcpy(r.daddr, &sk->__sk_common.skc_daddr, 4);
+	} else if (fam == VD_AF_INET6) {
+		bpf_core_read(r.saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(r.daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	} else {
+		return 0;
+	}
+	r.family = (__u8)fam;
+	r.proto = VD_IPPROTO_TCP;
+	r.sport = sk->__sk_common.skc_num;
+	r.dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	r.seq = BPF_CORE_READ((const struct tcp_sock *)sk, write_seq);
+	r.payload_len = (__u32)BPF_CORE_READ(msg, msg_iter.count);
+	r.skb_len = skb ? skb->len : 0;
+	r.mono_ns = (__s64)t0;
+	r.layer = TCPMON_L_SOCK_SEND;
+	r.dir = TCPMON_DIR_TX;
+	r.rflags = TCPMON_RF_ADDR_FROM_SOCK;
+	commit(cfg, &r);
+	return 0;
+}
+
+/* ---- IP layers: netfilter BPF links (the loader attaches each program for IPv4 and IPv6 in
+ * every network namespace, first priority on input, last on output) ---- */
+static __always_inline int nf_emit(struct bpf_nf_ctx *ctx, __u8 layer, __u8 dir)
+{
+	__u64 t0 = bpf_ktime_get_ns();
+	const struct tcpmon_bpf_config *cfg = tcpmon_on(layer);
+	const struct sk_buff *skb = ctx->skb;
+	const struct nf_hook_state *st = ctx->state;
+	const struct net_device *dev;
+
+	if (!cfg)
+		return TCPMON_BPF_NF_ACCEPT;
+	dev = st->in ? st->in : st->out;
+	emit(cfg, skb, skb_nh(skb), layer, dir, dev ? dev->ifindex : 0, t0);
+	return TCPMON_BPF_NF_ACCEPT;
+}
+
+/* libbpf 1.1 does not know netfilter programs by section name: the loader sets the type. */
+SEC("vd_netfilter")
+int tcpmon_ip_pre(struct bpf_nf_ctx *ctx)
+{
+	return nf_emit(ctx, TCPMON_L_IP_PRE, TCPMON_DIR_RX);
+}
+
+SEC("vd_netfilter")
+int tcpmon_ip_local_in(struct bpf_nf_ctx *ctx)
+{
+	return nf_emit(ctx, TCPMON_L_IP_LOCAL_IN, TCPMON_DIR_RX);
+}
+
+SEC("vd_netfilter")
+int tcpmon_ip_local_out(struct bpf_nf_ctx *ctx)
+{
+	return nf_emit(ctx, TCPMON_L_IP_LOCAL_OUT, TCPMON_DIR_TX);
+}
+
+SEC("vd_netfilter")
+int tcpmon_ip_post(struct bpf_nf_ctx *ctx)
+{
+	return nf_emit(ctx, TCPMON_L_IP_POST, TCPMON_DIR_TX);
+}

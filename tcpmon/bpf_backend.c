@@ -1,0 +1,487 @@
+/* bpf_backend.c — tcpmon's eBPF backend (see bpf_backend.h): the skeleton generated at build time
+ * from tcpmon/bpf/tcpmon.bpf.c, loaded with libbpf (CO-RE against the running kernel's BTF). */
+#include "bpf_backend.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "bpf_netns.h"
+#include "bpf_reader.h"
+#include "cmds.h"
+#include "live.h"
+#include "prom.h"
+#include "vmdelay/record.h"
+#include "vmdelay/input/tcmrec.h"
+
+#include "tcpmon_bpf.h"
+#include "tcpmon.skel.h"
+
+/* One tracepoint program: the layer it records and the tracepoint it needs. */
+struct tp_prog {
+	uint8_t layer;
+	const char *tracepoint;
+	struct bpf_program *(*prog)(struct tcpmon_bpf *s);
+};
+
+#define TP_GETTER(name)                                                                            \
+	static struct bpf_program *get_##name(struct tcpmon_bpf *s)                                \
+	{                                                                                          \
+		return s->progs.name;                                                              \
+	}
+TP_GETTER(tcpmon_dev_rx)
+TP_GETTER(tcpmon_dev_queue)
+TP_GETTER(tcpmon_dev_tx)
+TP_GETTER(tcpmon_trans_rx)
+TP_GETTER(tcpmon_sock_copy)
+TP_GETTER(tcpmon_sock_send)
+TP_GETTER(tcpmon_ip_pre)
+TP_GETTER(tcpmon_ip_local_in)
+TP_GETTER(tcpmon_ip_local_out)
+TP_GETTER(tcpmon_ip_post)
+
+static const struct tp_prog tp_progs[] = {
+    {TCPMON_L_DEV_RX, "netif_receive_skb", get_tcpmon_dev_rx},
+    {TCPMON_L_DEV_QUEUE, "net_dev_queue", get_tcpmon_dev_queue},
+    {TCPMON_L_DEV_TX, "net_dev_start_xmit", get_tcpmon_dev_tx},
+    {TCPMON_L_TRANS_RX, "tcp_probe", get_tcpmon_trans_rx},
+    {TCPMON_L_SOCK_COPY, "skb_copy_datagram_iovec", get_tcpmon_sock_copy},
+    {TCPMON_L_SOCK_SEND, "tcp_sendmsg_locked", get_tcpmon_sock_send},
+};
+
+/* The IP layers: netfilter hooks, first priority on the way in and out of the host's IP code,
+ * last after routing on output (NF_IP_PRI_FIRST/LAST themselves are refused for BPF links). */
+static const struct nf_prog {
+	uint8_t layer;
+	uint32_t hook;
+	int32_t priority;
+	struct bpf_program *(*prog)(struct tcpmon_bpf *s);
+} nf_progs[] = {
+    {TCPMON_L_IP_PRE, VD_NF_PRE_ROUTING, INT_MIN + 1, get_tcpmon_ip_pre},
+    {TCPMON_L_IP_LOCAL_IN, VD_NF_LOCAL_IN, INT_MIN + 1, get_tcpmon_ip_local_in},
+    {TCPMON_L_IP_LOCAL_OUT, VD_NF_LOCAL_OUT, INT_MIN + 1, get_tcpmon_ip_local_out},
+    {TCPMON_L_IP_POST, VD_NF_POST_ROUTING, INT_MAX - 1, get_tcpmon_ip_post},
+};
+#define NTP (sizeof(tp_progs) / sizeof(tp_progs[0]))
+#define NNF (sizeof(nf_progs) / sizeof(nf_progs[0]))
+
+uint32_t tcpmon_bpf_layers(void)
+{
+	uint32_t m = 0;
+
+	for (size_t i = 0; i < NTP; i++)
+		m |= 1u << tp_progs[i].layer;
+	for (size_t i = 0; i < NNF; i++)
+		m |= 1u << nf_progs[i].layer;
+	return m;
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* warnings carry the verifier's log when a load fails */
+	if (level != LIBBPF_WARN)
+		return 0;
+	fprintf(stderr, "tcpmon: ");
+	return vfprintf(stderr, fmt, ap);
+}
+
+int tcpmon_bpf_usable(struct vd_err *err)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	int fd;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return vd_err_set(
+		    err, "the bpf backend needs the kernel's BTF (/sys/kernel/btf/vmlinux: %s)",
+		    strerror(errno));
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vd_probe", 4, 4, 1, &o);
+	if (fd < 0)
+		return vd_err_set(
+		    err, "the bpf backend cannot use the bpf() system call: %s%s", strerror(errno),
+		    errno == EPERM ? " (needs CAP_BPF and CAP_PERFMON: run it as root)" : "");
+	close(fd);
+	return 0;
+}
+
+/* ---- the tracepoints this kernel has ---- */
+static int kernel_has_tracepoint(const struct btf *vmlinux, const char *name)
+{
+	char t[128];
+
+	snprintf(t, sizeof(t), "btf_trace_%s", name);
+	return btf__find_by_name_kind(vmlinux, t, BTF_KIND_TYPEDEF) > 0;
+}
+
+#define POLL_NS (5 * 1000 * 1000) /* an idle ring is looked at every 5 ms */
+
+/* ---- counters ---- */
+/* Sums over the CPUs into out; cpu_lost (may be NULL): each CPU's lost records. */
+static int read_counters(struct tcpmon_bpf *s, unsigned ncpu, uint64_t out[__TCPMON_BPF_C_MAX],
+			 uint64_t *cpu_lost, struct vd_err *err)
+{
+	uint64_t *v = calloc(ncpu, sizeof(uint64_t) * __TCPMON_BPF_C_MAX);
+	uint32_t k = 0;
+
+	if (!v)
+		return vd_err_set(err, "out of memory");
+	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.tcpmon_counters), &k, v)) {
+		free(v);
+		return vd_err_set(err, "reading the counters: %s", strerror(errno));
+	}
+	memset(out, 0, sizeof(uint64_t) * __TCPMON_BPF_C_MAX);
+	for (unsigned c = 0; c < ncpu; c++) {
+		for (unsigned i = 0; i < __TCPMON_BPF_C_MAX; i++)
+			out[i] += v[c * __TCPMON_BPF_C_MAX + i];
+		if (cpu_lost)
+			cpu_lost[c] = v[c * __TCPMON_BPF_C_MAX + TCPMON_BPF_C_LOST];
+	}
+	free(v);
+	return 0;
+}
+
+static void config_from_filter(const struct vd_tcmnl_filter *f, uint32_t layers,
+			       struct tcpmon_bpf_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->layers = layers;
+	if (!f)
+		return;
+	c->proto = f->proto;
+	c->family = f->family;
+	c->addr_len = f->addr_len;
+	c->addr2_len = f->addr2_len;
+	memcpy(c->addr, f->addr, sizeof(c->addr));
+	memcpy(c->addr2, f->addr2, sizeof(c->addr2));
+	c->has_port = (uint8_t)f->has_port;
+	c->has_port2 = (uint8_t)f->has_port2;
+	c->port = f->port;
+	c->port2 = f->port2;
+}
+
+static int set_config(struct tcpmon_bpf *s, const struct tcpmon_bpf_config *c, struct vd_err *err)
+{
+	uint32_t k = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.tcpmon_config), &k, c, BPF_ANY))
+		return vd_err_set(err, "writing the configuration map: %s", strerror(errno));
+	return 0;
+}
+
+/* ---- recording ---- */
+struct session {
+	struct tcpmon_bpf *skel;
+	struct bpf_link *tp_link[NTP];
+	struct tcpmon_nf_links nf;
+	struct ring_buffer *rb;
+	uint32_t layers, missing;
+};
+
+static void session_close(struct session *se)
+{
+	ring_buffer__free(se->rb);
+	tcpmon_nf_detach_all(&se->nf);
+	for (size_t i = 0; i < NTP; i++)
+		bpf_link__destroy(se->tp_link[i]);
+	tcpmon_bpf__destroy(se->skel);
+	memset(se, 0, sizeof(*se));
+}
+
+/* Opens, loads and attaches the programs of the wanted layers (running = 0 until the caller
+ * sets the configuration). */
+static int session_open(struct session *se, uint32_t want, uint32_t ring_bytes,
+			struct tcpmon_reader *rd, struct vd_err *err)
+{
+	struct btf *vmlinux;
+	int rc;
+
+	memset(se, 0, sizeof(*se));
+	libbpf_set_print(libbpf_quiet);
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return vd_err_set(err, "cannot read the kernel's BTF: %s", strerror(errno));
+	se->skel = tcpmon_bpf__open();
+	if (!se->skel) {
+		btf__free(vmlinux);
+		return vd_err_set(err, "opening the BPF object: %s", strerror(errno));
+	}
+	if (bpf_map__set_max_entries(se->skel->maps.tcpmon_records, ring_bytes)) {
+		btf__free(vmlinux);
+		return vd_err_set(err, "ring buffer of %u bytes refused", ring_bytes);
+	}
+	for (size_t i = 0; i < NTP; i++) {
+		int on = (want >> tp_progs[i].layer) & 1;
+		if (on && !kernel_has_tracepoint(vmlinux, tp_progs[i].tracepoint)) {
+			fprintf(stderr,
+				"tcpmon: warning: this kernel has no tracepoint %s: layer %s not "
+				"recorded\n",
+				tp_progs[i].tracepoint, vd_tcmrec_layer_name(tp_progs[i].layer));
+			se->missing |= 1u << tp_progs[i].layer;
+			on = 0;
+		}
+		bpf_program__set_autoload(tp_progs[i].prog(se->skel), on);
+	}
+	btf__free(vmlinux);
+	for (size_t i = 0; i < NNF; i++) {
+		struct bpf_program *p = nf_progs[i].prog(se->skel);
+		bpf_program__set_autoload(p, (want >> nf_progs[i].layer) & 1);
+		bpf_program__set_type(p, VD_BPF_PROG_TYPE_NETFILTER);
+		bpf_program__set_expected_attach_type(p, VD_BPF_NETFILTER);
+	}
+	rc = tcpmon_bpf__load(se->skel);
+	if (rc)
+		return vd_err_set(err, "loading the BPF programs: %s (libbpf's messages above)",
+				  strerror(-rc));
+	se->layers = want & ~se->missing;
+	for (size_t i = 0; i < NTP; i++) {
+		if (!((se->layers >> tp_progs[i].layer) & 1))
+			continue;
+		se->tp_link[i] = bpf_program__attach(tp_progs[i].prog(se->skel));
+		if (!se->tp_link[i])
+			return vd_err_set(err, "attaching to tracepoint %s: %s",
+					  tp_progs[i].tracepoint, strerror(errno));
+	}
+	struct tcpmon_nf_hook hooks[NNF];
+	size_t nhooks = 0;
+	for (size_t i = 0; i < NNF; i++)
+		if ((se->layers >> nf_progs[i].layer) & 1)
+			hooks[nhooks++] = (struct tcpmon_nf_hook){
+			    .prog_fd = bpf_program__fd(nf_progs[i].prog(se->skel)),
+			    .hook = nf_progs[i].hook,
+			    .priority = nf_progs[i].priority,
+			    .name = vd_tcmrec_layer_name(nf_progs[i].layer)};
+	if (tcpmon_nf_attach_all(hooks, nhooks, &se->nf, err))
+		return -1;
+	se->rb = ring_buffer__new(bpf_map__fd(se->skel->maps.tcpmon_records),
+				  tcpmon_reader_on_record, rd, NULL);
+	if (!se->rb)
+		return vd_err_set(err, "ring buffer: %s", strerror(errno));
+	return 0;
+}
+
+struct scrape {
+	struct tcpmon_reader *rd;
+	struct tcpmon_bpf *skel;
+};
+
+/* The Prometheus exposition: the live delay histograms, then the counters read at this moment. */
+static void metrics(FILE *f, void *ctx)
+{
+	struct scrape *sc = ctx;
+	struct tcpmon_reader *rd = sc->rd;
+	uint64_t c[__TCPMON_BPF_C_MAX];
+	struct vd_err err;
+
+	tcpmon_live_prometheus(rd->live, f);
+	if (read_counters(sc->skel, rd->ncpu, c, rd->cpu_lost, &err))
+		return;
+	fprintf(f,
+		"# HELP tcpmon_records_total Records the programs put in the ring buffer.\n"
+		"# TYPE tcpmon_records_total counter\n"
+		"tcpmon_records_total %llu\n",
+		(unsigned long long)(c[TCPMON_BPF_C_SEQNO] - c[TCPMON_BPF_C_LOST]));
+	fprintf(f,
+		"# HELP tcpmon_records_read_total Records tcpmon read from the ring buffer.\n"
+		"# TYPE tcpmon_records_read_total counter\n"
+		"tcpmon_records_read_total %llu\n",
+		(unsigned long long)rd->count);
+	fprintf(f, "# HELP tcpmon_records_lost_total Records dropped: the ring buffer was full.\n"
+		   "# TYPE tcpmon_records_lost_total counter\n");
+	for (unsigned cpu = 0; cpu < rd->ncpu; cpu++)
+		fprintf(f, "tcpmon_records_lost_total{cpu=\"%u\"} %llu\n", cpu,
+			(unsigned long long)rd->cpu_lost[cpu]);
+	fprintf(f,
+		"# HELP tcpmon_packets_filtered_total TCP/ICMP packets the filter left out.\n"
+		"# TYPE tcpmon_packets_filtered_total counter\n"
+		"tcpmon_packets_filtered_total %llu\n",
+		(unsigned long long)c[TCPMON_BPF_C_FILTERED]);
+}
+
+/* Said while recording, once a second at most, so an operator sees loss when it happens. */
+static void warn_new_loss(struct session *se, struct tcpmon_reader *rd, uint64_t *seen)
+{
+	uint64_t c[__TCPMON_BPF_C_MAX];
+	struct vd_err err;
+
+	if (read_counters(se->skel, rd->ncpu, c, rd->cpu_lost, &err) ||
+	    c[TCPMON_BPF_C_LOST] == *seen)
+		return;
+	fprintf(
+	    stderr,
+	    "tcpmon: warning: %llu records lost in the last second (ring buffer full: --ring-mb)\n",
+	    (unsigned long long)(c[TCPMON_BPF_C_LOST] - *seen));
+	*seen = c[TCPMON_BPF_C_LOST];
+}
+
+int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
+{
+	struct tcpmon_bpf_config cfg;
+	struct vd_tcmrec_info info;
+	struct session se;
+	struct tcpmon_reader *rd;
+	struct vd_err err;
+	uint64_t c[__TCPMON_BPF_C_MAX];
+	uint32_t want = o->filter && o->filter->has_layers ? o->filter->layers : TCPMON_LAYERS_ALL;
+	vd_ns start, last_off, last_stats;
+	uint64_t lost_seen = 0;
+	struct tcpmon_prom *prom = NULL;
+	struct vd_out *out = NULL;
+	struct scrape sc;
+	int ncpu, rc = 0;
+
+	want &= tcpmon_bpf_layers();
+	if (!want) {
+		fprintf(stderr, "tcpmon: none of the chosen layers exists in the bpf backend\n");
+		return VD_EXIT_USAGE;
+	}
+	if (tcpmon_bpf_usable(&err)) {
+		fprintf(stderr, "tcpmon: %s\n", err.msg);
+		return VD_EXIT_RUNTIME;
+	}
+	ncpu = libbpf_num_possible_cpus();
+	rd = calloc(1, sizeof(*rd));
+	if (!rd || ncpu <= 0 || !(rd->cpu = calloc((size_t)ncpu, sizeof(*rd->cpu))) ||
+	    !(rd->cpu_lost = calloc((size_t)ncpu, sizeof(*rd->cpu_lost)))) {
+		if (rd)
+			free(rd->cpu);
+		free(rd);
+		fprintf(stderr, "tcpmon: out of memory\n");
+		return VD_EXIT_RUNTIME;
+	}
+	rd->ncpu = (unsigned)ncpu;
+	rd->limit = o->count;
+	if ((vd_ns_valid(o->stats_every) || o->prometheus) && !(rd->live = tcpmon_live_new())) {
+		fprintf(stderr, "tcpmon: out of memory\n");
+		free(rd->cpu);
+		free(rd->cpu_lost);
+		free(rd);
+		return VD_EXIT_RUNTIME;
+	}
+	rd->real_offset = tcpmon_realtime_offset();
+
+	tcpmon_catch_signals();
+	if (session_open(&se, want, o->ring_bytes, rd, &err))
+		goto fail_session;
+	memset(&info, 0, sizeof(info));
+	tcpmon_host_info(&info);
+	info.tsc_khz = 0;
+	info.clock_flags |= TCPMON_CLK_KTIME_ONLY;
+	info.ncpus = (uint32_t)ncpu;
+	info.layers = se.layers;
+	if (vd_tcmrec_writer_open(o->path, &info, &rd->w, &err))
+		goto fail_session;
+	if (o->prometheus && tcpmon_prom_open(o->prometheus, &prom, &err))
+		goto fail_writer;
+	if (vd_ns_valid(o->stats_every) && !(out = vd_out_create(stdout, o->mode))) {
+		vd_err_set(&err, "out of memory");
+		goto fail_writer;
+	}
+	sc = (struct scrape){rd, se.skel};
+	config_from_filter(o->filter, se.layers, &cfg);
+	cfg.running = 1;
+	if (set_config(se.skel, &cfg, &err))
+		goto fail_writer;
+	fprintf(stderr,
+		"tcpmon: bpf backend recording (%zu netfilter links in %zu network namespaces)\n",
+		se.nf.n, se.nf.netns);
+
+	start = last_off = last_stats = vd_now(CLOCK_MONOTONIC);
+	while (!tcpmon_stop_requested() && !rd->failed) {
+		vd_ns now;
+		/* The programs never wake us (BPF_RB_NO_WAKEUP): epoll would not fire, so the ring
+		 * is drained on a timer, sleeping only when it was empty. */
+		int n = ring_buffer__consume(se.rb);
+
+		if (n < 0 && n != -EINTR) {
+			vd_err_set(&err, "reading the ring buffer: %s", strerror(-n));
+			goto fail_writer;
+		}
+		if (n == 0) {
+			struct timespec ts = {0, POLL_NS};
+			nanosleep(&ts, NULL);
+		}
+		if (rd->limit && rd->count >= rd->limit)
+			break;
+		now = vd_now(CLOCK_MONOTONIC);
+		if (vd_ns_valid(o->duration) && now - start >= o->duration)
+			break;
+		if (now - last_off >= VD_NS_PER_SEC) {
+			rd->real_offset = tcpmon_realtime_offset();
+			last_off = now;
+			warn_new_loss(&se, rd, &lost_seen);
+		}
+		if (out && now - last_stats >= o->stats_every) {
+			tcpmon_live_print(rd->live, out, now - start);
+			vd_out_flush(out);
+			fflush(stdout);
+			last_stats = now;
+		}
+		tcpmon_prom_serve(prom, metrics, &sc);
+	}
+	/* stop the programs, then take what they left in the ring */
+	cfg.running = 0;
+	if (set_config(se.skel, &cfg, &err))
+		goto fail_writer;
+	ring_buffer__consume(se.rb);
+	if (rd->failed) {
+		err = rd->err;
+		goto fail_writer;
+	}
+	if (tcpmon_reader_flush(rd) ||
+	    read_counters(se.skel, (unsigned)ncpu, c, rd->cpu_lost, &rd->err) ||
+	    tcpmon_reader_write_end(rd, c[TCPMON_BPF_C_SEQNO] - c[TCPMON_BPF_C_LOST],
+				    c[TCPMON_BPF_C_LOST], c[TCPMON_BPF_C_FILTERED], rd->cpu_lost)) {
+		err = rd->err;
+		goto fail_writer;
+	}
+	fprintf(
+	    stderr,
+	    "tcpmon: %llu records written to %s; bpf: %llu recorded, %llu lost, %llu filtered\n",
+	    (unsigned long long)rd->count, o->path,
+	    (unsigned long long)(c[TCPMON_BPF_C_SEQNO] - c[TCPMON_BPF_C_LOST]),
+	    (unsigned long long)c[TCPMON_BPF_C_LOST], (unsigned long long)c[TCPMON_BPF_C_FILTERED]);
+	if (c[TCPMON_BPF_C_LOST])
+		fprintf(stderr,
+			"tcpmon: warning: %llu records lost (ring buffer full): enlarge it with "
+			"--ring-mb\n",
+			(unsigned long long)c[TCPMON_BPF_C_LOST]);
+	goto out;
+
+fail_writer:
+	rc = VD_EXIT_RUNTIME;
+	fprintf(stderr, "tcpmon: %s\n", err.msg);
+	vd_tcmrec_writer_close(rd->w, &err);
+	rd->w = NULL;
+	goto close;
+fail_session:
+	fprintf(stderr, "tcpmon: %s\n", err.msg);
+	rc = VD_EXIT_RUNTIME;
+	goto close;
+out:
+	if (vd_tcmrec_writer_close(rd->w, &err)) {
+		fprintf(stderr, "tcpmon: %s\n", err.msg);
+		rc = VD_EXIT_RUNTIME;
+	}
+close:
+	if (out && vd_out_destroy(out) && !rc) {
+		fprintf(stderr, "tcpmon: write error on standard output\n");
+		rc = VD_EXIT_RUNTIME;
+	}
+	tcpmon_prom_close(prom);
+	tcpmon_live_free(rd->live);
+	session_close(&se);
+	free(rd->loss);
+	free(rd->cpu);
+	free(rd->cpu_lost);
+	free(rd);
+	return rc;
+}

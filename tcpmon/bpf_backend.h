@@ -1,0 +1,35 @@
+/* bpf_backend.h — tcpmon's eBPF backend (tcpmon/bpf/tcpmon.bpf.c): loads the programs into the
+ * running kernel, attaches them for the chosen layers, writes their records to a .tcm file and
+ * detaches everything when recording ends. One process owns every program, link and map: when
+ * it exits, however it exits, the kernel frees them. */
+#ifndef TCPMON_BPF_BACKEND_H
+#define TCPMON_BPF_BACKEND_H
+
+#include <stdint.h>
+
+#include "vmdelay/core/err.h"
+#include "vmdelay/input/tcmnl.h"
+#include "vmdelay/core/vdtime.h"
+#include "vmdelay/out/output.h"
+
+/* Layers the bpf backend can hook (1 << enum tcpmon_layer). */
+uint32_t tcpmon_bpf_layers(void);
+
+/* 0 when this kernel and this process can run the bpf backend; else -1 and why. */
+int tcpmon_bpf_usable(struct vd_err *err);
+
+struct tcpmon_bpf_opts {
+	const char *path; /* the .tcm file */
+	uint64_t count;	  /* stop after this many records (0: no limit) */
+	vd_ns duration;	  /* stop after this long (VD_NS_NONE: no limit) */
+	const struct vd_tcmnl_filter *filter;
+	uint32_t ring_bytes; /* ring buffer size, a power of two */
+	vd_ns stats_every;   /* print per-layer delay percentiles this often (VD_NS_NONE: never) */
+	enum vd_out_mode mode;	/* of those rows, on standard output */
+	const char *prometheus; /* [ADDR:]PORT to serve metrics on while recording (NULL: none) */
+};
+
+/* Records until opts' limits, SIGINT or SIGTERM. Returns an exit code. */
+int tcpmon_bpf_record(const struct tcpmon_bpf_opts *opts);
+
+#endif

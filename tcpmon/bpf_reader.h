@@ -1,0 +1,53 @@
+/* bpf_reader.h — the consumer side of tcpmon's bpf backend: records from the ring buffer are
+ * given their CLOCK_REALTIME, written to the .tcm file in batches, fed to the live statistics,
+ * and their per-CPU seqnos checked, so the file's loss block says where records were lost. */
+#ifndef TCPMON_BPF_READER_H
+#define TCPMON_BPF_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "live.h"
+#include "vmdelay/core/err.h"
+#include "vmdelay/core/vdtime.h"
+#include "vmdelay/input/tcmrec.h"
+#include "vmdelay/record.h"
+
+#define TCPMON_READER_BATCH 4096 /* records per block written */
+
+/* A CPU's seqnos: the next one expected, and the gaps seen (lost records). */
+struct tcpmon_cpu_seq {
+	int seen;
+	uint32_t next;
+	vd_ns last_mono;
+};
+
+/* Zeroed, then the caller sets w, limit, ncpu, cpu and cpu_lost (ncpu entries each), live. */
+struct tcpmon_reader {
+	struct vd_tcmrec_writer *w;
+	struct tcpmon_record batch[TCPMON_READER_BATCH];
+	size_t nbatch;
+	uint64_t count, limit;
+	vd_ns real_offset; /* CLOCK_REALTIME - CLOCK_MONOTONIC, refreshed while reading */
+	struct tcpmon_cpu_seq *cpu;
+	uint64_t *cpu_lost;
+	unsigned ncpu;
+	struct tcpmon_file_loss *loss;
+	size_t nloss, caploss;
+	struct tcpmon_live *live; /* NULL: no live statistics asked for */
+	int failed;
+	struct vd_err err;
+};
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC, from the closest of three read pairs. */
+vd_ns tcpmon_realtime_offset(void);
+/* libbpf's ring_buffer callback (ctx: the reader). */
+int tcpmon_reader_on_record(void *ctx, void *data, size_t size);
+/* Writes the batched records. -1 (rd->err) on a write error. */
+int tcpmon_reader_flush(struct tcpmon_reader *rd);
+/* The LOSS and STATS blocks from the programs' counters: records put in the ring, lost,
+ * filtered out, and each CPU's losses. */
+int tcpmon_reader_write_end(struct tcpmon_reader *rd, uint64_t recorded, uint64_t lost,
+			    uint64_t filtered, const uint64_t *cpu_lost);
+
+#endif

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# timeout: 300
+# tcpmon's bpf backend on the running kernel (not a guest): two network namespaces joined by a
+# veth pair, both ends recorded at once (tcpmon_bpf_check.awk):
+#   1. ICMP and ICMPv6 echoes: every layer of both paths (TX ip-local-out -> ip-post -> dev-queue
+#      -> dev-tx, RX dev-rx -> ip-pre -> ip-local-in [-> sock-copy]) exactly once, in order.
+#   2. A 1 MiB TCP transfer (tperf): every segment's layers in order, trans-rx for data,
+#      sock-copy after trans-rx, sock-send at the first data byte, the payload bytes counted.
+#   3. A ping flood: no record lost (per-CPU counters and seqnos), every echo complete; prints
+#      the packet rate reached.
+#   4. Loss counted exactly: a 1 MiB ring whose reader is stopped; kept + lost == offered, and
+#      the loss windows in the file hold every lost record.
+#   5. After each recording no program, link or map of tcpmon is left (bpftool).
+# Skips (77) when not root, without BTF or bpftool, or when the kernel refuses bpf().
+set -u
+root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$root" || exit 1
+skip() { echo "tcpmon_bpf: SKIP: $*" >&2; exit 77; }
+die() { echo "tcpmon_bpf: FAIL: $*" >&2; exit 1; }
+
+bin=${VMDELAY_BIN:-$root/build/asan/bin}
+. tests/e2e/lib/tcpmon_bpf.bash
+bpf_need
+command -v bpftool >/dev/null || skip "bpftool not installed"
+[ -x "$bin/tcpmon" ] || die "no tcpmon binary in $bin (make)"
+
+work=$(mktemp -d /dev/shm/tcpmon_bpf.XXXXXX) || work=$(mktemp -d) || exit 1
+cleanup() {
+	[ -n "$rec_pid" ] && rec_stop
+	veth_down
+	rm -rf "$work"
+}
+trap cleanup EXIT
+veth_up vdbpa$$ vdbpb$$ 10.201.1 || die "veth pair"
+inA() { ip netns exec "$veth_a" "$@"; }
+inB() { ip netns exec "$veth_b" "$@"; }
+
+# The ids of tcpmon's programs, maps and links while it records (bpftool), to check afterwards
+# that every one is gone. Other users' BPF objects on this machine are left out.
+ours() {
+	local progs
+	progs=$(bpftool prog show | sed -n 's/^\([0-9]*\): .* name \(tcpmon_[a-z_]*\) .*/\1/p')
+	for p in $progs; do echo "prog $p"; done
+	bpftool map show | sed -n 's/^\([0-9]*\): .* name \(tcpmon_[a-z_]*\) .*/map \1/p'
+	for p in $progs; do bpftool link show | sed -n "s/^\([0-9]*\): .* prog $p *\$/link \1/p"; done
+}
+# Starts a recording in the background: record FILE FILTER...; notes its BPF objects.
+record() {
+	rec_start "$@"
+	local out=$1
+	ours | sort >"$out.ours"
+	grep -q '^prog' "$out.ours" && grep -q '^map' "$out.ours" && grep -q '^link' "$out.ours" ||
+		{ cat "$out.ours"; die "bpftool does not show tcpmon's programs, maps and links while recording"; }
+}
+stop() { # FILE: ends the recording, checks its exit and that nothing is left
+	local out=$1 rc left
+	rec_stop
+	rc=$?
+	cat "$out.log"
+	[ "$rc" = 0 ] || die "tcpmon record exited $rc"
+	# the kernel frees programs and maps after an RCU grace period: give it 10 s at most
+	for _ in $(seq 100); do
+		left=$(ours | sort | comm -12 - "$out.ours")
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	[ -z "$left" ] || die "left behind 10 s after tcpmon record ended: $left"
+	echo "nothing left: $(wc -l <"$out.ours") programs, maps and links gone"
+}
+# records, lost and the first lines of the header as key=value
+header() { "$bin/tcpmon" dump --header --csv "$1" | awk -F, 'NR==1{for(i=1;i<=NF;i++)c[$i]=i} NR==2{print "records=" $c["records"] " lost=" $c["lost"] " flags=" $c["clock_flags"]}'; }
+
+# --- usage errors
+"$bin/tcpmon" --backend bpf record -w "$work/x.tcm" port 99999 2>/dev/null; [ $? = 2 ] || die "bad filter word: not a usage error"
+"$bin/tcpmon" --backend bpf start 2>/dev/null; [ $? = 2 ] || die "bpf start: not a usage error"
+"$bin/tcpmon" --backend bpf record -w "$work/x.tcm" --ring-mb 3 2>/dev/null; [ $? = 2 ] || die "--ring-mb 3 accepted"
+
+# --- 1. ICMP and ICMPv6 echoes
+echo "== ICMP"
+record "$work/icmp.tcm" host 10.201.1.1
+inA ping -q -c 5 -i 0.05 10.201.1.2 >/dev/null || die "ping"
+stop "$work/icmp.tcm"
+"$bin/tcpmon" dump --csv "$work/icmp.tcm" >"$work/icmp.csv" || die "dump"
+awk -F, -v mode=icmp -v echoes=5 -f tests/e2e/tcpmon_bpf_check.awk "$work/icmp.csv" || die "ICMP layers"
+h=$(header "$work/icmp.tcm"); echo "$h"
+[[ $h == *"lost=0"* && $h == *ktime-only* ]] || die "header: $h"
+
+record "$work/icmp6.tcm" icmp6 host fd20:1::1
+inA ping -6 -q -c 3 -i 0.05 fd20:1::2 >/dev/null || die "ping -6"
+stop "$work/icmp6.tcm"
+"$bin/tcpmon" dump --csv "$work/icmp6.tcm" >"$work/icmp6.csv" || die "dump"
+awk -F, -v mode=icmp -v echoes=3 -f tests/e2e/tcpmon_bpf_check.awk "$work/icmp6.csv" || die "ICMPv6 layers"
+
+# --- 2. TCP
+echo "== TCP"
+tperf=${bin%/*}/tperf
+[ -x "$tperf" ] || tperf=$root/build/release/bin/tperf
+[ -x "$tperf" ] || die "no tperf binary"
+inB "$tperf" sink -p 5301 -c 1 -t 60s >"$work/sink.out" 2>&1 &
+sink=$!
+sleep 0.3
+record "$work/tcp.tcm" tcp port 5301
+inA "$tperf" send 10.201.1.2 -p 5301 -n 1M -t 30s >"$work/send.out" 2>&1 || { cat "$work/send.out"; die "tperf send"; }
+wait "$sink"
+stop "$work/tcp.tcm"
+"$bin/tcpmon" dump --csv "$work/tcp.tcm" >"$work/tcp.csv" || die "dump"
+awk -F, -v mode=tcp -v bytes=1048576 -f tests/e2e/tcpmon_bpf_check.awk "$work/tcp.csv" || die "TCP layers"
+
+# --- 3. a ping flood: no loss
+echo "== ping flood"
+n=50000
+record "$work/flood.tcm" icmp host 10.201.1.1 layers all
+t0=$(date +%s%N)
+inA ping -f -l 16 -c $n -q 10.201.1.2 >"$work/flood.out" 2>&1 || { cat "$work/flood.out"; die "ping -f"; }
+t1=$(date +%s%N)
+stop "$work/flood.tcm"
+h=$(header "$work/flood.tcm"); echo "$h"
+[[ $h == *"records=$((15 * n)) lost=0"* ]] || die "flood: $h, expected $((15 * n)) records, none lost"
+"$bin/tcpmon" dump --csv "$work/flood.tcm" >"$work/flood.csv" || die "dump"
+awk -F, -v mode=icmp -v echoes=$n -f tests/e2e/tcpmon_bpf_check.awk "$work/flood.csv" | tail -n 3 || die "flood layers"
+awk -v n=$n -v t0="$t0" -v t1="$t1" 'BEGIN { printf "flood: %d echo packets in %.2f s = %.0f packets/s, %.0f records/s recorded without loss\n", 2 * n, (t1 - t0) / 1e9, 2 * n / ((t1 - t0) / 1e9), 15 * n / ((t1 - t0) / 1e9) }'
+
+# --- 4. loss counted exactly: a 1 MiB ring the reader does not drain fast enough
+echo "== loss"
+record "$work/loss.tcm" icmp host 10.201.1.1 --ring-mb 1
+kill -STOP "$rec_pid" # the reader sleeps: the ring fills
+inA ping -f -l 16 -c 20000 -q 10.201.1.2 >/dev/null 2>&1
+kill -CONT "$rec_pid"
+stop "$work/loss.tcm" >"$work/loss.out"; cat "$work/loss.out"
+h=$(header "$work/loss.tcm"); echo "$h"
+rec=$(echo "$h" | sed -n 's/.*records=\([0-9]*\).*/\1/p') lost=$(echo "$h" | sed -n 's/.*lost=\([0-9]*\).*/\1/p')
+[ -n "$lost" ] && [ "$lost" -gt 0 ] || die "a stopped reader lost nothing: $h"
+[ $((rec + lost)) = $((15 * 20000)) ] || die "records $rec + lost $lost != $((15 * 20000)) offered"
+grep -q "warning: $lost records lost" "$work/loss.out" || die "tcpmon did not warn about the loss"
+"$bin/tcpmon" dump --loss --csv "$work/loss.tcm" >"$work/loss.csv" || die "dump --loss"
+inwin=$(awk -F, 'NR==1{for(i=1;i<=NF;i++)c[$i]=i; next} {s += $c["lost"]} END {print s + 0}' "$work/loss.csv")
+[ "$inwin" = "$lost" ] || die "loss windows hold $inwin records, the counters $lost"
+echo "loss: $rec records kept, $lost lost, all $lost placed in $(($(wc -l <"$work/loss.csv") - 1)) windows"
+echo "tcpmon_bpf: PASS"
