@@ -8,7 +8,8 @@
 #include "vmdelay/input/vantage_spec.h"
 
 struct vd_echo_read_opts {
-	int progress; /* print progress on stderr (the CLI sets it when stderr is a terminal) */
+	int progress; /* progress on stderr: 0 none, 1 when stderr is a terminal (the CLI's
+		       * default), VD_PROGRESS_FORCED (--progress) also when it is not */
 };
 
 /* Reads spec->path and opens its vantage point(s) on sink, kept in order from the outermost to
