@@ -15,8 +15,7 @@
  * mixing hash of the whole flow key, and each flow has its own table of seqs, so that no other
  * flow's keys come between a flow's seqs: how flows interleave in a capture does not
  * change the probe sequences (tests/unit/test_match.c checks their longest length on adversarial
- * key sets). A flow's table is small (2 MiB at most for the 65536 seqs of an ICMP id), so the
- * seqs are spread over it rather than kept in order. */
+ * key sets). */
 
 /* The flow key as five words: w[0] = id | family << 16 | has_id << 24, then the request's source
  * and destination addresses. Built from loads into registers and hashed from them: writing a
@@ -99,14 +98,26 @@ static inline uint64_t key_hash(uint64_t fh, uint32_t seq)
 	return fmix64(fh ^ ((uint64_t)seq + 1) * 0x9e3779b97f4a7c15ull);
 }
 
-/* Home slot of seq in a table of size (a power of two) slots: Fibonacci hashing, the top bits
- * of seq times 2^64 / golden ratio. Consecutive seqs spread evenly over the table (never two in
- * one slot while they fit), and so do seqs at any power-of-two stride (the multiplier keeps at
- * least 32 significant bits after the shift) and seqs wrapping past 65535. */
+/* Seqs are placed in groups of 8 consecutive ones (two cache lines of slots): a flow's next
+ * probes are matched in memory its previous ones brought in. */
+#define SEQ_GROUP_BITS 3
+
+/* The top bits of x times 2^64 / golden ratio (Fibonacci hashing): consecutive x spread evenly
+ * over the 2^bits values, and so do x at any power-of-two stride (the multiplier keeps at least
+ * 32 significant bits after the shift). bits may be 0. */
+static inline uint64_t fib_hash(uint64_t x, uint32_t bits)
+{
+	return (x * 0x9e3779b97f4a7c15ull) >> (63 - bits) >> 1;
+}
+
+/* Home slot of seq in a table of size (a power of two, at least 8) slots: its group of 8 by
+ * Fibonacci hashing, so that strides of a power of two and seqs wrapping past 65535 spread
+ * instead of piling up, its place in the group by its low bits. */
 static inline uint32_t seq_home(uint32_t seq, uint32_t size)
 {
-	uint32_t bits = (uint32_t)__builtin_ctz(size);
-	return (uint32_t)(((uint64_t)seq * 0x9e3779b97f4a7c15ull) >> (63 - bits) >> 1);
+	uint32_t bits = (uint32_t)__builtin_ctz(size) - SEQ_GROUP_BITS;
+	return (uint32_t)(fib_hash(seq >> SEQ_GROUP_BITS, bits) << SEQ_GROUP_BITS) |
+	       (seq & ((1u << SEQ_GROUP_BITS) - 1));
 }
 
 static struct sslot *seq_lookup(const struct flow *f, uint32_t seq)
@@ -509,7 +520,7 @@ struct xprobe {
 	vd_ns ref; /* request time on the first clock that saw it (coarsely aligned) */
 	vd_ns rtt; /* at the vantage point that made it: its [request, reply] is [ref, ref + rtt]
 		    * on that point's clock, after its offset */
-	uint64_t kh;	   /* key_hash16 of the request that made it, 0: it knows only its seq */
+	uint64_t kh;	   /* probe_key of the request that made it, 0: it knows only its seq */
 	uint32_t next_seq; /* chain by seq */
 	uint32_t next_key; /* chain by key (kh != 0) or by seq among seq-only probes */
 	uint32_t src_v;	   /* the vantage point that made it (its pair is in the cell) */
@@ -517,15 +528,23 @@ struct xprobe {
 
 #define XNONE UINT32_MAX
 
-/* The key of a request as the probe table hashes it: family, addresses, id and the low 16
- * bits of the seq (what two traces both see); 0 when the request lacks addresses or id. */
-static uint64_t key_hash16(const struct vd_echo *e)
+/* The key of a request as the probe table knows it: family, addresses, id and the low 16 bits
+ * of the seq (what two traces both see) as a 64-bit hash, 0 when the request lacks addresses
+ * or id; *bucket its chain among mask + 1, the key's group of 8 seqs placed by a hash, the seq
+ * within it by its low bits, so that a flow's consecutive probes share cache lines. */
+static uint64_t probe_key(const struct vd_echo *e, size_t mask, size_t *bucket)
 {
+	uint32_t seq = e->seq & 0xffff;
+	*bucket = seq & mask;
 	if (!e->src.family || !e->has_id)
 		return 0;
 	struct fkey k;
 	key_of(e, &k);
-	uint64_t h = key_hash(flow_hash(&k), e->seq & 0xffff);
+	uint64_t fh = flow_hash(&k);
+	*bucket = ((size_t)fmix64(fh ^ (seq >> SEQ_GROUP_BITS)) << SEQ_GROUP_BITS |
+		   (seq & ((1u << SEQ_GROUP_BITS) - 1))) &
+		  mask;
+	uint64_t h = key_hash(fh, seq);
 	return h ? h : 1;
 }
 
@@ -567,6 +586,7 @@ struct builder {
 	uint32_t *by_seq;     /* 65536 chains through next_seq: every probe */
 	uint32_t *by_seqonly; /* 65536 chains through next_key: probes that know only a seq */
 	uint32_t *by_key;     /* key_mask + 1 chains through next_key: probes with a key */
+	size_t n_seqonly;     /* probes in by_seqonly */
 	size_t key_mask;
 };
 
@@ -597,13 +617,15 @@ static int add_probe(struct builder *b, const struct vd_echo *req, vd_ns rtt, si
 	x->key = req;
 	x->ref = ref;
 	x->rtt = rtt;
-	x->kh = key_hash16(req);
+	size_t bucket;
+	x->kh = probe_key(req, b->key_mask, &bucket);
 	b->phase[i] = req->phase;
 	if (i && ref < b->p[i - 1].ref)
 		b->sorted = 0;
 	x->src_v = (uint32_t)v;
 	chain_insert(b, &b->by_seq[req->seq & 0xffff], offsetof(struct xprobe, next_seq), i);
-	chain_insert(b, x->kh ? &b->by_key[x->kh & b->key_mask] : &b->by_seqonly[req->seq & 0xffff],
+	b->n_seqonly += !x->kh;
+	chain_insert(b, x->kh ? &b->by_key[bucket] : &b->by_seqonly[req->seq & 0xffff],
 		     offsetof(struct xprobe, next_key), i);
 	for (size_t k = 0; k < b->nvp; k++)
 		b->cell[i * b->nvp + k] = -1;
@@ -619,12 +641,13 @@ struct chains {
 	size_t n;
 };
 
-static void chains_of(const struct builder *b, const struct vd_echo *e, struct chains *c)
+static uint64_t chains_of(const struct builder *b, const struct vd_echo *e, struct chains *c)
 {
-	uint64_t kh = key_hash16(e);
+	size_t bucket;
+	uint64_t kh = probe_key(e, b->key_mask, &bucket);
 	if (kh) {
-		c->head[0] = b->by_key[kh & b->key_mask];
-		c->head[1] = b->by_seqonly[e->seq & 0xffff];
+		c->head[0] = b->by_key[bucket];
+		c->head[1] = b->n_seqonly ? b->by_seqonly[e->seq & 0xffff] : XNONE;
 		c->off = offsetof(struct xprobe, next_key);
 		c->n = 2;
 	} else {
@@ -632,6 +655,7 @@ static void chains_of(const struct builder *b, const struct vd_echo *e, struct c
 		c->off = offsetof(struct xprobe, next_seq);
 		c->n = 1;
 	}
+	return kh;
 }
 
 static inline uint32_t chain_next(const struct builder *b, uint32_t q, size_t off)
@@ -669,9 +693,8 @@ static int coarse_offset(struct builder *b, const struct vd_vantage *v, vd_ns *o
 	}
 	for (size_t i = 0; i < v->npairs; i++) {
 		const struct vd_echo *e = &v->ev[v->pairs[i].req];
-		uint64_t kh = key_hash16(e);
 		struct chains c;
-		chains_of(b, e, &c);
+		uint64_t kh = chains_of(b, e, &c);
 		uint32_t found = XNONE;
 		size_t count = 0;
 		for (size_t ch = 0; ch < c.n; ch++)
@@ -720,10 +743,43 @@ static int cmp_probe_idx(const void *a, const void *b)
 	return (i > j) - (i < j);
 }
 
+/* One vantage point whose pairs (sorted by request time) have strictly increasing request and
+ * reply times: no two [request, reply] intervals nest, so no pair can join another's probe and
+ * every pair is a probe of its own, in order. Saves the probe table on the usual capture. */
+static int single_point_probes(struct vd_vantage *v, struct vd_probe_map *map)
+{
+	for (size_t i = 1; i < v->npairs; i++)
+		if (v->ev[v->pairs[i].req].ts <= v->ev[v->pairs[i - 1].req].ts ||
+		    v->pairs[i].rep_ts <= v->pairs[i - 1].rep_ts)
+			return 0;
+	size_t n = v->npairs;
+	map->cell = vd_mem_alloc(n ? n : 1, sizeof(*map->cell));
+	map->phase = malloc(n ? n : 1);
+	if (!map->cell || !map->phase) {
+		vd_probe_map_free(map);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		map->cell[i] = (int64_t)i;
+		map->phase[i] = v->ev[v->pairs[i].req].phase;
+	}
+	map->n = n;
+	map->nvp = 1;
+	v->stats.probes = n;
+	return 1;
+}
+
 int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_match_opts *opts,
 		    struct vd_probe_map *map, struct vd_err *err)
 {
 	memset(map, 0, sizeof(*map));
+	if (nvp == 1) {
+		int r = single_point_probes(vps[0], map);
+		if (r < 0)
+			return vd_err_set(err, "out of memory matching probes");
+		if (r > 0)
+			return 0;
+	}
 	vd_ns window = opts && opts->window > 0 ? opts->window : 10 * VD_NS_PER_SEC;
 	/* times < 2^62, |offset| <= 2^60, window <= 2^59: time - offset +- window cannot overflow */
 	if (window > VD_ECHO_TS_LIMIT / 8)
@@ -772,9 +828,8 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 		for (size_t i = 0; i < vp->npairs; i++) {
 			const struct vd_echo *e = &vp->ev[vp->pairs[i].req];
 			vd_ns rep_ts = vp->pairs[i].rep_ts;
-			uint64_t kh = key_hash16(e);
 			struct chains ch;
-			chains_of(&b, e, &ch);
+			uint64_t kh = chains_of(&b, e, &ch);
 			uint32_t best = XNONE;
 			vd_ns best_d = 0, t = e->ts - off;
 			for (size_t c = 0; c < ch.n; c++)
