@@ -14,6 +14,8 @@ int vd_echo_read(const struct vd_vantage_spec *spec, const struct vd_echo_sink *
 	struct vd_source *src;
 	if (vd_source_open(spec, VD_SOURCE_ANY, &src, err) < 0)
 		return -1;
+	if (opts && opts->filter)
+		vd_source_set_filter(src, opts->filter);
 	int rc;
 	switch (vd_source_format(src)) {
 	case VD_FORMAT_TPING_CSV:
