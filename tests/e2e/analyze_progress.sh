@@ -8,7 +8,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc -O2 -o "$tmp/icmpgen" "${VMDELAY_ROOT:-.}/tests/bench/icmpgen.c" || exit 1
 cc -O2 -o "$tmp/tcpgen" "${VMDELAY_ROOT:-.}/tests/bench/tcpgen.c" || exit 1
-"$tmp/icmpgen" 1000000 50 rr >"$tmp/icmp.pcap" || exit 1
+"$tmp/icmpgen" 4000000 50 rr >"$tmp/icmp.pcap" || exit 1
 "$tmp/tcpgen" 4000000 100 >"$tmp/tcp.pcap" || exit 1
 
 check() { # label file args...: piped, --progress, pty, pty -q
