@@ -1,6 +1,6 @@
 /* icmpgen.c — writes a synthetic ICMP echo capture for the matching benchmark (tests/bench/match.sh)
  * and the matching tests: classic pcap, Ethernet / IPv4 / ICMP, 42 bytes kept of 98.
- *   usage: icmpgen PACKETS FLOWS ORDER > trace.pcap
+ *   usage: icmpgen PACKETS FLOWS ORDER [LAYER] > trace.pcap
  * FLOWS hosts (10.H.H.1) ping 10.200.0.2, each with its own seq counter; ICMP ids repeat every
  * 16 hosts (several hosts use the same id, as two Linux boxes' pings do). ORDER says which host
  * sends the next request:
@@ -9,7 +9,10 @@
  *   random  a host drawn at random (fixed seed: the same file every run)
  *   wrap    round robin, each host starting at its own seq near 65535 so every host wraps
  * Replies come 32 requests later (32 probes in flight), one request in 1000 is never answered.
- * Packets are 1 µs apart. */
+ * Packets are 1 µs apart (nanosecond pcap). LAYER k (default 0) writes the same probes as seen
+ * k vantage points further in, nearer the prober: requests k * 50 ns earlier, replies k * 50 ns
+ * later, so that the captures of layers 0, 1, 2... nest as a wire's, a bridge's and a guest's
+ * would (each layer adds 100 ns of RTT). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +43,8 @@ static uint64_t next_rand(void)
 	return rng;
 }
 
-static uint64_t t_us = 1700000000ULL * 1000000;
+static uint64_t t_ns = 1700000000ULL * 1000000000;
+static unsigned layer;
 
 static void emit(const struct probe *p, int reply)
 {
@@ -62,22 +66,25 @@ static void emit(const struct probe *p, int reply)
 	icmp[0] = reply ? 0 : 8;
 	put16(icmp + 4, 0x4000 + p->host % 16);
 	put16(icmp + 6, p->seq);
-	uint32_t rh[4] = {(uint32_t)(t_us / 1000000), (uint32_t)(t_us % 1000000), SNAP, 98};
-	t_us++;
+	uint64_t t = reply ? t_ns + 50 * layer : t_ns - 50 * layer;
+	uint32_t rh[4] = {(uint32_t)(t / 1000000000), (uint32_t)(t % 1000000000), SNAP, 98};
+	t_ns += 1000;
 	fwrite(rh, 4, 4, stdout);
 	fwrite(f, 1, SNAP, stdout);
 }
 
 int main(int argc, char **argv)
 {
-	if (argc != 4)
-		return fprintf(stderr, "usage: icmpgen PACKETS FLOWS rr|burst|random|wrap\n"), 2;
+	if (argc != 4 && argc != 5)
+		return fprintf(stderr, "usage: icmpgen PACKETS FLOWS rr|burst|random|wrap [LAYER]\n"),
+		       2;
+	layer = argc == 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 0;
 	unsigned long long n = strtoull(argv[1], NULL, 10);
 	unsigned long nflows = strtoul(argv[2], NULL, 10);
 	const char *order = argv[3];
 	int rr = !strcmp(order, "rr"), burst = !strcmp(order, "burst"),
 	    rnd = !strcmp(order, "random"), wrap = !strcmp(order, "wrap");
-	if (!n || !nflows || nflows > 65535 || !(rr || burst || rnd || wrap))
+	if (!n || !nflows || nflows > 65535 || !(rr || burst || rnd || wrap) || layer > 100)
 		return fprintf(stderr, "icmpgen: bad arguments\n"), 2;
 	uint16_t *seq = calloc(nflows, sizeof(*seq));
 	if (!seq)
@@ -88,7 +95,7 @@ int main(int argc, char **argv)
 	static uint8_t buf[1 << 16];
 	setvbuf(stdout, (char *)buf, _IOFBF, sizeof(buf));
 	uint8_t gh[24] = {0};
-	uint32_t magic = 0xa1b2c3d4, snap = SNAP, link = 1;
+	uint32_t magic = 0xa1b23c4d, snap = SNAP, link = 1; /* nanosecond pcap */
 	uint16_t vmaj = 2, vmin = 4;
 	memcpy(gh, &magic, 4); /* native byte order, as libpcap writes */
 	memcpy(gh + 4, &vmaj, 2);
