@@ -39,7 +39,8 @@ static int cmp_wanted(const void *a, const void *b)
 
 static int is_trace(const struct vd_vantage *v)
 {
-	return !strcmp(v->format, "pcap") || !strcmp(v->format, "pcapng") || !strcmp(v->format, "erf");
+	return !strcmp(v->format, "pcap") || !strcmp(v->format, "pcapng") ||
+	       !strcmp(v->format, "erf");
 }
 
 /* The packets of v's pairs (requests and replies), sorted by packet number. */
@@ -69,7 +70,7 @@ static int advance(struct pass *ps, struct vd_err *err)
 		if (r < 0)
 			return -1;
 		if (r == 0)
-				return vd_err_set(err, "%s: packet %" PRIu64 " is gone (the file changed?)",
+			return vd_err_set(err, "%s: packet %" PRIu64 " is gone (the file changed?)",
 					  ps->path, ps->w[ps->next].index);
 		if (ps->pkt.index == ps->w[ps->next].index) {
 			ps->have = 1;

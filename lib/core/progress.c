@@ -26,7 +26,8 @@ static void print_line(struct vd_progress *p, uint64_t records, uint64_t bytes, 
 	double s = (double)(now - p->start) / VD_NS_PER_SEC;
 	fprintf(p->out, "%s%s: %" PRIu64 " records", p->tty ? "\r" : "", p->what, records);
 	if (p->total_bytes && bytes <= p->total_bytes)
-		fprintf(p->out, ", %.0f%% of %.1f MB", 100.0 * (double)bytes / (double)p->total_bytes,
+		fprintf(p->out, ", %.0f%% of %.1f MB",
+			100.0 * (double)bytes / (double)p->total_bytes,
 			(double)p->total_bytes / 1e6);
 	fprintf(p->out, ", %.1f s%s", s, end);
 	fflush(p->out);

@@ -43,7 +43,8 @@ static int compile(struct vd_filter *f, int linktype, struct compiled *c, struct
 	/* 262144: libpcap's largest snap length, so no expression is cut short by it */
 	pcap_t *dead = pcap_open_dead(dlt_of(linktype), 262144);
 	if (!dead)
-		return vd_err_set(err, "filter '%s': link type %d: out of memory", f->expr, linktype);
+		return vd_err_set(err, "filter '%s': link type %d: out of memory", f->expr,
+				  linktype);
 	if (pcap_compile(dead, &c->prog, f->expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 		vd_err_set(err, "filter '%s': %s (link type %d)", f->expr, pcap_geterr(dead),
 			   linktype);

@@ -393,7 +393,9 @@ static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struc
 	struct sslot *sl = f ? seq_lookup(f, e->seq) : NULL;
 	if (!sl || !sl->used || sl->head == NIL) {
 		/* a second reply to an answered request is a duplicate, not a stray */
-		if (sl && ((sl->used && sl->answered) || hset_has(&s->answered, key_hash(f->h, e->seq))))
+		int answered = sl && ((sl->used && sl->answered) ||
+				      hset_has(&s->answered, key_hash(f->h, e->seq)));
+		if (answered)
 			s->dup_replies++;
 		else
 			s->unmatched_replies++;
@@ -606,7 +608,8 @@ static int add_probe(struct builder *b, const struct vd_echo *req, vd_ns rtt, si
 	if (b->n == b->cap) {
 		size_t cap = b->cap, ccap = b->cap, pcap = b->cap;
 		if (b->n >= XNONE - 1 ||
-		    vd_mem_reserve((void **)&b->cell, &ccap, b->n + 1, b->nvp * sizeof(*b->cell)) < 0 ||
+		    vd_mem_reserve((void **)&b->cell, &ccap, b->n + 1, b->nvp * sizeof(*b->cell)) <
+			0 ||
 		    vd_mem_reserve((void **)&b->phase, &pcap, b->n + 1, sizeof(*b->phase)) < 0 ||
 		    vd_mem_reserve((void **)&b->p, &cap, b->n + 1, sizeof(*b->p)) < 0)
 			return -1;
@@ -833,7 +836,8 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 			uint32_t best = XNONE;
 			vd_ns best_d = 0, t = e->ts - off;
 			for (size_t c = 0; c < ch.n; c++)
-				for (uint32_t q = ch.head[c]; q != XNONE; q = chain_next(&b, q, ch.off)) {
+				for (uint32_t q = ch.head[c]; q != XNONE;
+				     q = chain_next(&b, q, ch.off)) {
 					const struct xprobe *x = &b.p[q];
 					if (x->ref > t + window)
 						continue;
@@ -841,8 +845,9 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 						break; /* the rest of the chain is older still */
 					if (!may_join(x, kh, e))
 						continue;
+					vd_ns rtt = rep_ts - e->ts;
 					if (clock_of[x->src_v] == clock_of[v] &&
-					    !nests(x->ref, x->ref + x->rtt, t, t + (rep_ts - e->ts)))
+					    !nests(x->ref, x->ref + x->rtt, t, t + rtt))
 						continue;
 					vd_ns d = absdiff(t, x->ref);
 					if (best == XNONE || d < best_d) {

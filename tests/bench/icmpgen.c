@@ -1,11 +1,9 @@
-/* icmpgen.c — writes a synthetic ICMP echo capture for the matching benchmark (tests/bench/match.sh)
- * and the matching tests: classic pcap, Ethernet / IPv4 / ICMP, 42 bytes kept of 98.
- *   usage: icmpgen PACKETS FLOWS ORDER [LAYER] > trace.pcap
- * FLOWS hosts (10.H.H.1) ping 10.200.0.2, each with its own seq counter; ICMP ids repeat every
- * 16 hosts (several hosts use the same id, as two Linux boxes' pings do). ORDER says which host
- * sends the next request:
- *   rr      round robin over the hosts
- *   burst   each host sends 64 requests in a row, then the next host
+/* icmpgen.c — writes a synthetic ICMP echo capture for the matching benchmark
+ * (tests/bench/match.sh) and the matching tests: classic pcap, Ethernet / IPv4 / ICMP, 42 bytes
+ * kept of 98. usage: icmpgen PACKETS FLOWS ORDER [LAYER] > trace.pcap FLOWS hosts (10.H.H.1)
+ * ping 10.200.0.2, each with its own seq counter; ICMP ids repeat every 16 hosts (several hosts use
+ * the same id, as two Linux boxes' pings do). ORDER says which host sends the next request: rr
+ * round robin over the hosts burst   each host sends 64 requests in a row, then the next host
  *   random  a host drawn at random (fixed seed: the same file every run)
  *   wrap    round robin, each host starting at its own seq near 65535 so every host wraps
  * Replies come 32 requests later (32 probes in flight), one request in 1000 is never answered.
@@ -76,7 +74,8 @@ static void emit(const struct probe *p, int reply)
 int main(int argc, char **argv)
 {
 	if (argc != 4 && argc != 5)
-		return fprintf(stderr, "usage: icmpgen PACKETS FLOWS rr|burst|random|wrap [LAYER]\n"),
+		return fprintf(stderr,
+			       "usage: icmpgen PACKETS FLOWS rr|burst|random|wrap [LAYER]\n"),
 		       2;
 	layer = argc == 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 0;
 	unsigned long long n = strtoull(argv[1], NULL, 10);
@@ -106,14 +105,17 @@ int main(int argc, char **argv)
 	struct probe ring[INFLIGHT];
 	unsigned long long written = 0, k = 0;
 	while (written < n) {
-		unsigned long host = rnd ? next_rand() % nflows : burst ? (k / 64) % nflows : k % nflows;
+		unsigned long host = rnd     ? next_rand() % nflows
+				     : burst ? (k / 64) % nflows
+					     : k % nflows;
 		struct probe *slot = &ring[k % INFLIGHT];
 		if (k >= INFLIGHT && !slot->lost) { /* the reply of the request INFLIGHT ago */
 			emit(slot, 1);
 			if (++written == n)
 				break;
 		}
-		*slot = (struct probe){.host = (uint32_t)host, .seq = seq[host]++, .lost = k % 1000 == 999};
+		*slot = (struct probe){
+		    .host = (uint32_t)host, .seq = seq[host]++, .lost = k % 1000 == 999};
 		emit(slot, 0);
 		written++;
 		k++;

@@ -68,12 +68,19 @@ static void same_as_tcpdump(void **state)
 {
 	if (!realdata_dir())
 		skip();
-	static const char *files[] = {"100_packets.pcap", "100_packets.pcapng", "100_packets.erf",
-				      "dns_icmp.pcap",	  "icmp6-ping.pcap",	"VlanPackets.pcap",
-				      "icmp_dot1q.pcap",  "linux_dlt_sll2.pcap", "sll.pcap",
-				      "pcapng-multi-interface.pcapng"};
-	static const char *exprs[] = {"tcp", "icmp", "icmp6", "udp port 53", "ip6",
-				      "vlan and icmp", "tcp[tcpflags] & tcp-syn != 0", "len > 100",
+	static const char *files[] = {"100_packets.pcap", "100_packets.pcapng",
+				      "100_packets.erf",  "dns_icmp.pcap",
+				      "icmp6-ping.pcap",  "VlanPackets.pcap",
+				      "icmp_dot1q.pcap",  "linux_dlt_sll2.pcap",
+				      "sll.pcap",	  "pcapng-multi-interface.pcapng"};
+	static const char *exprs[] = {"tcp",
+				      "icmp",
+				      "icmp6",
+				      "udp port 53",
+				      "ip6",
+				      "vlan and icmp",
+				      "tcp[tcpflags] & tcp-syn != 0",
+				      "len > 100",
 				      "not arp"};
 	int compared = 0;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -127,7 +134,8 @@ static void wrong_link_type(void **state)
 	struct vd_err err;
 	assert_int_equal(vd_filter_new("ether host 02:00:00:00:00:01", &f, &err), 0);
 	uint8_t ip[20] = {0x45};
-	struct vd_pkt pkt = {.linktype = VD_LINK_RAW, .data = ip, .caplen = 20, .wirelen = 20, .index = 7};
+	struct vd_pkt pkt = {
+	    .linktype = VD_LINK_RAW, .data = ip, .caplen = 20, .wirelen = 20, .index = 7};
 	assert_int_equal(vd_filter_match(f, &pkt, &err), -1);
 	assert_non_null(strstr(err.msg, "link type 101"));
 	assert_non_null(strstr(err.msg, "packet 7"));

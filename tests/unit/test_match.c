@@ -243,7 +243,8 @@ static void add_host(struct vd_vantage *v, int kind, uint32_t h, uint16_t id, ui
 	struct vd_echo e = {.ts = ts, .seq = seq, .id = id, .kind = (uint8_t)kind, .phase = -1,
 			    .has_id = 1};
 	e.src.family = e.dst.family = AF_INET;
-	uint8_t a[4] = {10, (uint8_t)(h >> 16), (uint8_t)(h >> 8), (uint8_t)h}, b[4] = {10, 200, 0, 2};
+	uint8_t a[4] = {10, (uint8_t)(h >> 16), (uint8_t)(h >> 8), (uint8_t)h};
+	uint8_t b[4] = {10, 200, 0, 2};
 	memcpy(e.src.bytes, kind == VD_ECHO_REQUEST ? a : b, 4);
 	memcpy(e.dst.bytes, kind == VD_ECHO_REQUEST ? b : a, 4);
 	e.index = v->echoes + 1;
@@ -349,8 +350,9 @@ static void across_many_flows(void **state)
 		for (uint32_t s = 0; s < SEQS; s++)
 			for (uint32_t h = 0; h < FLOWS; h++, t += 10 * US) {
 				/* the tap is inside the wire: later request, earlier reply */
-				add_host(vp[k], VD_ECHO_REQUEST, h, (uint16_t)(h % 8), s, t + k * US);
-				add_host(vp[k], VD_ECHO_REPLY, h, (uint16_t)(h % 8), s, t + 5 * US - k * US);
+				uint16_t id = (uint16_t)(h % 8);
+				add_host(vp[k], VD_ECHO_REQUEST, h, id, s, t + k * US);
+				add_host(vp[k], VD_ECHO_REPLY, h, id, s, t + 5 * US - k * US);
 			}
 		assert_int_equal(vd_match_pairs(vp[k], &err), 0);
 	}
@@ -358,7 +360,8 @@ static void across_many_flows(void **state)
 	assert_int_equal(vd_match_probes(vp, 2, NULL, &m, &err), 0);
 	assert_int_equal(m.n, (size_t)FLOWS * SEQS);
 	for (size_t p = 0; p < m.n; p++) {
-		const struct vd_echo *a = vd_probe_req(&m, vp, p, 0), *b = vd_probe_req(&m, vp, p, 1);
+		const struct vd_echo *a = vd_probe_req(&m, vp, p, 0);
+		const struct vd_echo *b = vd_probe_req(&m, vp, p, 1);
 		assert_non_null(a);
 		assert_non_null(b);
 		assert_memory_equal(a->src.bytes, b->src.bytes, 4);

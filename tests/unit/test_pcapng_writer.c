@@ -31,9 +31,11 @@ static void write_sample(const char *path)
 	uint8_t frame[61];
 	for (int i = 0; i < 61; i++)
 		frame[i] = (uint8_t)i;
-	assert_int_equal(vd_pcapng_writer_packet(w, a, T0, frame, 61, 98, "first, on wire", &err), 0);
+	assert_int_equal(vd_pcapng_writer_packet(w, a, T0, frame, 61, 98, "first, on wire", &err),
+			 0);
 	assert_int_equal(vd_pcapng_writer_packet(w, b, T0 + 1001, frame, 60, 60, NULL, &err), 0);
-	assert_int_equal(vd_pcapng_writer_packet(w, b, T0 + 2002, frame, 3, 3, "ΔRTT +1.5 us", &err), 0);
+	assert_int_equal(
+	    vd_pcapng_writer_packet(w, b, T0 + 2002, frame, 3, 3, "ΔRTT +1.5 us", &err), 0);
 	assert_int_equal(vd_pcapng_writer_packet(w, 2, T0, frame, 3, 3, NULL, &err), -1);
 	assert_int_equal(vd_pcapng_writer_close(w, &err), 0);
 }
@@ -80,9 +82,10 @@ static void reads_back(void **state)
 	assert_int_equal(n, 3);
 	/* tshark reads the comments back */
 	char cmd[512], line[256];
-	snprintf(cmd, sizeof(cmd),
-		 "command -v tshark >/dev/null && tshark -r '%s' -T fields -e frame.comment 2>/dev/null",
-		 path);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "command -v tshark >/dev/null && tshark -r '%s' -T fields -e frame.comment 2>/dev/null",
+	    path);
 	FILE *t = popen(cmd, "r");
 	assert_non_null(t);
 	int got = 0;
