@@ -42,6 +42,7 @@ struct flow {
 	uint64_t h;	   /* flow_hash of key; 0: free slot */
 	struct sslot *tab; /* size slots, a power of two */
 	uint32_t size, used;
+	uint64_t *swept; /* 16-bit seqs: a bit per seq answered and swept out of tab (or NULL) */
 };
 
 static inline uint64_t load64(const uint8_t *p)
@@ -188,9 +189,23 @@ static void hset_add(struct hset *s, uint64_t h)
 	}
 }
 
-/* A flow's seqs are all kept, waiting or not, up to this many slots (2 MiB): the 65536 seqs of
- * an ICMP flow at half load. Only seqs that never wrap (tping's) grow a table past it. */
+/* A flow's seqs are all kept, waiting or not, up to this many slots; then the seqs with nothing
+ * waiting are swept out, remembered as answered: an ICMP flow's (16-bit seqs) in a bitmap of
+ * its own (8 KiB), other flows' (tping's 32-bit seqs, which never wrap) in the answered set.
+ * The table then holds what is in flight, not every seq a long capture went through. */
+#define FLOW_KEEP_ALL_16 ((uint32_t)1 << 10)
 #define FLOW_KEEP_ALL ((uint32_t)1 << 17)
+
+/* Does the flow's seq fit 16 bits (ICMP ids and seqs from a trace)? */
+static int flow_seq16(const struct flow *f)
+{
+	return (f->key.w[0] >> 24 & 1) != 0;
+}
+
+static int swept_has(const struct flow *f, uint32_t seq)
+{
+	return f->swept && seq < 65536 && (f->swept[seq >> 6] >> (seq & 63) & 1);
+}
 #define FLOW_FIRST_SIZE 8
 
 /* Rehashes f into size slots; with answered, keys with nothing waiting go into that set instead
@@ -210,7 +225,10 @@ static int flow_rehash(struct flow *f, uint32_t size, struct hset *answered)
 		if (!s->used)
 			continue;
 		if (answered && s->head == NIL) {
-			hset_add(answered, key_hash(f->h, s->seq));
+			if (f->swept && s->seq < 65536)
+				f->swept[s->seq >> 6] |= UINT64_C(1) << (s->seq & 63);
+			else
+				hset_add(answered, key_hash(f->h, s->seq));
 			continue;
 		}
 		*seq_lookup(&n, s->seq) = *s;
@@ -226,8 +244,11 @@ static int flow_rehash(struct flow *f, uint32_t size, struct hset *answered)
  * is paid for by as many insertions as the table has slots). */
 static int flow_make_room(struct flow *f, struct hset *answered)
 {
-	if (f->size < FLOW_KEEP_ALL)
+	int seq16 = flow_seq16(f);
+	if (f->size < (seq16 ? FLOW_KEEP_ALL_16 : FLOW_KEEP_ALL))
 		return flow_rehash(f, f->size * 2, NULL);
+	if (seq16 && !f->swept && !(f->swept = calloc(65536 / 64, sizeof(*f->swept))))
+		return -1;
 	uint32_t waiting = 0, idle = 0;
 	for (uint32_t i = 0; i < f->size; i++)
 		if (f->tab[i].used)
@@ -235,7 +256,7 @@ static int flow_make_room(struct flow *f, struct hset *answered)
 	uint64_t size = f->size;
 	while (4 * ((uint64_t)waiting + 1) > size)
 		size *= 2;
-	if (size > (uint64_t)1 << 31 || hset_reserve(answered, idle) < 0)
+	if (size > (uint64_t)1 << 31 || (!seq16 && hset_reserve(answered, idle) < 0))
 		return -1;
 	return flow_rehash(f, (uint32_t)size, answered);
 }
@@ -291,8 +312,10 @@ void vd_match_state_free(struct vd_match_state *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->flows.size; i++)
+	for (size_t i = 0; i < s->flows.size; i++) {
 		free(s->flows.tab[i].tab);
+		free(s->flows.tab[i].swept);
+	}
 	free(s->flows.tab);
 	free(s->answered.tab);
 	free(s->pool);
@@ -351,6 +374,7 @@ static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, int 
 		f->h = h;
 		f->size = FLOW_FIRST_SIZE;
 		f->used = 0;
+		f->swept = NULL;
 		s->flows.used++;
 	}
 	s->last = f;
@@ -393,7 +417,7 @@ static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struc
 	struct sslot *sl = f ? seq_lookup(f, e->seq) : NULL;
 	if (!sl || !sl->used || sl->head == NIL) {
 		/* a second reply to an answered request is a duplicate, not a stray */
-		int answered = sl && ((sl->used && sl->answered) ||
+		int answered = sl && ((sl->used && sl->answered) || swept_has(f, e->seq) ||
 				      hset_has(&s->answered, key_hash(f->h, e->seq)));
 		if (answered)
 			s->dup_replies++;
@@ -486,7 +510,7 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 				const struct sslot *sl = &f->tab[j];
 				if (!sl->used || sl->head == NIL)
 					continue;
-				int answered = sl->answered ||
+				int answered = sl->answered || swept_has(f, sl->seq) ||
 					       hset_has(&s->answered, key_hash(f->h, sl->seq));
 				for (uint32_t r = sl->head; r != NIL; r = s->pool[r].next) {
 					if (answered)

@@ -373,6 +373,36 @@ static void across_many_flows(void **state)
 	vd_vantage_free(vp[1]);
 }
 
+/* One ICMP flow through three wraps of its 16-bit seq, 8 probes in flight: the table keeps what
+ * is in flight (the answered seqs are swept into the flow's bitmap), and a late copy of a reply,
+ * or a request repeating an answered key, still counts as a duplicate. */
+static void long_flow_stays_small(void **state)
+{
+	enum { N = 3 * 65536 + 100, INFLIGHT = 8 };
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	vd_ns t = T0;
+	for (uint32_t i = 0; i < N + INFLIGHT; i++) {
+		if (i < N)
+			add_host(v, VD_ECHO_REQUEST, 1, 7, i & 0xffff, t++);
+		if (i >= INFLIGHT)
+			add_host(v, VD_ECHO_REPLY, 1, 7, (i - INFLIGHT) & 0xffff, t++);
+	}
+	struct vd_match_table_stats st;
+	vd_match_table_stats(v, &st);
+	if (st.slots > 4096)
+		fail_msg("%zu slots for %d probes in flight", st.slots, INFLIGHT);
+	add_host(v, VD_ECHO_REPLY, 1, 7, 5, t++);     /* a late copy: answered long ago */
+	add_host(v, VD_ECHO_REQUEST, 1, 7, 9, t++);   /* a repeated request, never answered again */
+	add_host(v, VD_ECHO_REPLY, 1, 8, 5, t++);     /* another id: a stray */
+	struct vd_err err;
+	assert_int_equal(vd_match_pairs(v, &err), 0);
+	assert_int_equal(v->stats.pairs, N);
+	assert_int_equal(v->stats.duplicates, 2);
+	assert_int_equal(v->stats.unmatched_replies, 1);
+	assert_int_equal(v->stats.unmatched_requests, 0);
+	vd_vantage_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +413,7 @@ int main(void)
 	    cmocka_unit_test(probes_short_strides),
 	    cmocka_unit_test(probes_short_shared_ids_wrap),
 	    cmocka_unit_test(across_many_flows),
+	    cmocka_unit_test(long_flow_stays_small),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
