@@ -34,7 +34,8 @@ struct sslot {
 	uint32_t seq;
 	uint32_t head, tail; /* FIFO of pending requests: nodes of the pool (NIL: none waits) */
 	uint8_t used;
-	uint8_t answered; /* a reply matched a request of this key */
+	uint8_t answered;      /* a reply matched a request of this key */
+	uint32_t answered_ord; /* the flow's request count of the last request a reply matched */
 };
 
 struct flow {
@@ -42,7 +43,9 @@ struct flow {
 	uint64_t h;	   /* flow_hash of key; 0: free slot */
 	struct sslot *tab; /* size slots, a power of two */
 	uint32_t size, used;
-	uint64_t *swept; /* 16-bit seqs: a bit per seq answered and swept out of tab (or NULL) */
+	uint64_t *swept; /* 16-bit seqs: a bit per seq answered within the last half wrap and swept
+			  * out of tab (or NULL) */
+	uint32_t nreq;	 /* requests of the flow so far */
 };
 
 static inline uint64_t load64(const uint8_t *p)
@@ -296,6 +299,7 @@ static int ftable_grow(struct ftable *t)
 struct pnode {
 	size_t req;
 	uint32_t next;
+	uint32_t ord; /* the flow's request count when it came (wrap_stale) */
 };
 
 struct vd_match_state {
@@ -306,6 +310,7 @@ struct vd_match_state {
 	size_t pool_cap;
 	uint32_t pool_used, free_list;
 	size_t requests, replies, unmatched_replies, dup_replies;
+	size_t stale_unmatched, stale_dups; /* requests wrap_stale dropped */
 };
 
 void vd_match_state_free(struct vd_match_state *s)
@@ -381,6 +386,37 @@ static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, int 
 	return f;
 }
 
+/* A 16-bit seq comes back after the flow has sent 65536 requests: a request still waiting on it
+ * when its flow has sent half that many since was lost (its reply never came) and must not take
+ * the reply of the request that reuses its key a wrap later (tshark's earliest-request rule
+ * would pair them 65536 probes apart, and every later probe of that seq one wrap late). A copy
+ * of a request (retransmitted, seen twice) comes long before that. */
+#define WRAP_STALE 32768
+
+/* Is a request left waiting (ord: its flow's request count) a copy of an answered one? A copy
+ * comes after the request that was answered; on a 16-bit seq, within the same wrap of it. */
+static int leftover_is_copy(const struct vd_match_state *s, const struct flow *f,
+			    const struct sslot *sl, uint32_t ord)
+{
+	if (flow_seq16(f))
+		return sl->answered ? ord - sl->answered_ord < WRAP_STALE : swept_has(f, sl->seq);
+	return sl->answered || hset_has(&s->answered, key_hash(f->h, sl->seq));
+}
+
+static void wrap_stale(struct vd_match_state *s, struct flow *f, struct sslot *sl)
+{
+	while (sl->head != NIL && f->nreq - s->pool[sl->head].ord >= WRAP_STALE) {
+		uint32_t nd = sl->head;
+		if (leftover_is_copy(s, f, sl, s->pool[nd].ord))
+			s->stale_dups++;
+		else
+			s->stale_unmatched++;
+		sl->head = s->pool[nd].next;
+		s->pool[nd].next = s->free_list;
+		s->free_list = nd;
+	}
+}
+
 static int add_request(struct vd_match_state *s, struct vd_vantage *v, const struct fkey *k,
 		       uint32_t seq)
 {
@@ -396,9 +432,17 @@ static int add_request(struct vd_match_state *s, struct vd_vantage *v, const str
 	uint32_t nd = node_new(s, v->n - 1);
 	if (nd == NIL)
 		return -1;
+	s->pool[nd].ord = f->nreq++;
+	/* the swept bits say "answered within the last half wrap": forget the seq half a wrap
+	 * away, which comes next after this one */
+	if (f->swept)
+		f->swept[((seq + WRAP_STALE) & 0xffff) >> 6] &=
+		    ~(UINT64_C(1) << ((seq + WRAP_STALE) & 63));
 	if (!sl->used) {
 		*sl = (struct sslot){.seq = seq, .head = NIL, .tail = NIL, .used = 1};
 		f->used++;
+	} else if (sl->head != NIL && flow_seq16(f)) {
+		wrap_stale(s, f, sl);
 	}
 	if (sl->head == NIL)
 		sl->head = nd;
@@ -435,6 +479,7 @@ static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struc
 	    (struct vd_echo_pair){.req = s->pool[nd].req, .rep_ts = e->ts, .rep_index = e->index};
 	sl->head = s->pool[nd].next;
 	sl->answered = 1;
+	sl->answered_ord = s->pool[nd].ord;
 	s->pool[nd].next = s->free_list;
 	s->free_list = nd;
 	return 0;
@@ -501,7 +546,8 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 		st->requests = s->requests;
 		st->replies = s->replies;
 		st->unmatched_replies = s->unmatched_replies;
-		st->duplicates = s->dup_replies;
+		st->duplicates = s->dup_replies + s->stale_dups;
+		st->unmatched_requests = s->stale_unmatched;
 		/* Requests left over: a copy of an answered request (seen twice, or retransmitted)
 		 * is a duplicate; the others went unanswered here. */
 		for (size_t i = 0; i < s->flows.size; i++) {
@@ -510,10 +556,8 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 				const struct sslot *sl = &f->tab[j];
 				if (!sl->used || sl->head == NIL)
 					continue;
-				int answered = sl->answered || swept_has(f, sl->seq) ||
-					       hset_has(&s->answered, key_hash(f->h, sl->seq));
 				for (uint32_t r = sl->head; r != NIL; r = s->pool[r].next) {
-					if (answered)
+					if (leftover_is_copy(s, f, sl, s->pool[r].ord))
 						st->duplicates++;
 					else
 						st->unmatched_requests++;

@@ -403,6 +403,31 @@ static void long_flow_stays_small(void **state)
 	vd_vantage_free(v);
 }
 
+/* A lost reply does not poison its seq: after the seq wraps, the new request on that key gets
+ * its own reply (not the one a wrap late), and the lost one counts as unmatched once. A request
+ * repeated soon after (a retransmission) still waits for the reply in order. */
+static void lost_reply_across_wraps(void **state)
+{
+	enum { N = 2 * 65536 + 50 };
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	vd_ns t = T0;
+	for (uint32_t i = 0; i < N; i++, t += 10 * US) {
+		add_host(v, VD_ECHO_REQUEST, 1, 7, i & 0xffff, t);
+		if (i == 3)
+			add_host(v, VD_ECHO_REQUEST, 1, 7, i & 0xffff, t + US); /* retransmitted */
+		if (i != 5) /* the reply of probe 5 is lost */
+			add_host(v, VD_ECHO_REPLY, 1, 7, i & 0xffff, t + 5 * US);
+	}
+	struct vd_err err;
+	assert_int_equal(vd_match_pairs(v, &err), 0);
+	assert_int_equal(v->stats.pairs, N - 1);
+	assert_int_equal(v->stats.unmatched_requests, 1);
+	assert_int_equal(v->stats.duplicates, 1); /* the retransmission's copy */
+	for (size_t i = 0; i < v->npairs; i++)
+		assert_int_equal(rtt_of(v, i), 5 * US);
+	vd_vantage_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +439,7 @@ int main(void)
 	    cmocka_unit_test(probes_short_shared_ids_wrap),
 	    cmocka_unit_test(across_many_flows),
 	    cmocka_unit_test(long_flow_stays_small),
+	    cmocka_unit_test(lost_reply_across_wraps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
