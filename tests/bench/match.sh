@@ -20,18 +20,7 @@ cc -O2 -o "$tmp/icmpgen" "$root/tests/bench/icmpgen.c"
 cc -O2 -o "$tmp/tcpgen" "$root/tests/bench/tcpgen.c"
 cc -O2 -o "$tmp/pcaploop" "$root/tests/bench/pcaploop.c" -lpcap
 
-# best of $runs: "cpu_seconds maxrss_kb"
-timed() {
-	local best="" i out
-	for ((i = 0; i < runs; i++)); do
-		/usr/bin/time -o "$tmp/time" -f '%U %S %M' "$@" >/dev/null 2>"$tmp/err" ||
-			{ echo "bench match: $* failed: $(tail -n 3 "$tmp/err")" >&2; exit 1; }
-		out=$(tail -n 1 "$tmp/time" | awk '{ print $1 + $2, $3 }')
-		best=$(printf '%s\n%s\n' "$best" "$out" |
-			awk 'NF == 2 && (b == "" || $1 < b) { b = $1; m = $2 } END { print b, m }')
-	done
-	echo "$best"
-}
+. "$root/tests/bench/timed.bash"
 mpps() { awk -v n="$n" -v s="$1" 'BEGIN { printf "%.2f", (s > 0 ? n / s / 1e6 : 0) }'; }
 
 printf '%-34s %10s %10s %7s %10s\n' "shape ($n packets, best of $runs)" "loop Mp/s" "ours Mp/s" ratio "peak RSS"

@@ -16,17 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 cc -O2 -o "$tmp/icmpgen" "$root/tests/bench/icmpgen.c"
 cc -O2 -o "$tmp/pcaploop" "$root/tests/bench/pcaploop.c" -lpcap
 
-timed() { # best of $runs: "cpu_seconds maxrss_kb"
-	local best="" i out
-	for ((i = 0; i < runs; i++)); do
-		/usr/bin/time -o "$tmp/time" -f '%U %S %M' "$@" >/dev/null 2>"$tmp/err" ||
-			{ echo "bench vantage: $* failed: $(tail -n 3 "$tmp/err")" >&2; exit 1; }
-		out=$(tail -n 1 "$tmp/time" | awk '{ print $1 + $2, $3 }')
-		best=$(printf '%s\n%s\n' "$best" "$out" |
-			awk 'NF == 2 && (b == "" || $1 < b) { b = $1; m = $2 } END { print b, m }')
-	done
-	echo "$best"
-}
+. "$root/tests/bench/timed.bash"
 loop_all() { for f in "$@"; do "$tmp/pcaploop" "$f" || return 1; done; }
 export -f loop_all
 export tmp
