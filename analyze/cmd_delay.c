@@ -7,11 +7,14 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "pcapng_out.h"
 #include "report.h"
 #include "vmdelay/out/afile.h"
 #include "vmdelay/delay/delay.h"
 #include "vmdelay/core/cli.h"
+#include "vmdelay/core/progress.h"
 #include "vmdelay/core/units.h"
+#include "vmdelay/input/filter.h"
 #include "vmdelay/match/vantage.h"
 
 static void usage(FILE *f, const char *prog, const struct analyze_command *commands)
@@ -49,7 +52,13 @@ static void usage(FILE *f, const char *prog, const struct analyze_command *comma
 	    "                    PDFs, RTT over time) into DIR; gnuplot draws them when installed\n"
 	    "  -o, --output FILE write the report to FILE instead of stdout\n"
 	    "  -k, --keep-going  analyze the inputs that could be read; exit 1 afterwards\n"
-	    "  -q, --quiet       no progress on stderr\n"
+	    "  -f, --filter EXPR keep only the packets of traces that pass the pcap-filter\n"
+	    "                    expression EXPR (tcpdump's syntax), at every vantage point\n"
+	    "  --pcapng-out FILE the matched packets of every trace in one pcapng: one interface\n"
+	    "                    per vantage point, each packet commented with its layer, pair\n"
+	    "                    key and the delta RTT it contributes\n"
+	    "  --progress        progress on stderr even when it is not a terminal\n"
+	    "  -q, --quiet       no progress on stderr (default: shown on a terminal)\n"
 	    "  -h, --help        this help\n"
 	    "  -V, --version     print the version\n",
 	    prog, prog);
@@ -72,7 +81,9 @@ enum {
 	OPT_LABEL,
 	OPT_SCENARIO,
 	OPT_META,
-	OPT_PLOT
+	OPT_PLOT,
+	OPT_PROGRESS,
+	OPT_PCAPNG_OUT
 };
 
 int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
@@ -92,6 +103,9 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	    {"output", required_argument, NULL, 'o'},
 	    {"keep-going", no_argument, NULL, 'k'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"filter", required_argument, NULL, 'f'},
+	    {"progress", no_argument, NULL, OPT_PROGRESS},
+	    {"pcapng-out", required_argument, NULL, OPT_PCAPNG_OUT},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -102,11 +116,12 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	struct vd_meta_list meta = {.n = 0};
 	struct vd_run_info labels = {.meta = &meta};
 	struct vd_err err = {0};
+	const char *filter_expr = NULL, *pcapng_out = NULL;
 	int mode = 0; /* 0 text, 1 csv, 2 json */
-	int keep_going = 0, quiet = 0, c;
+	int keep_going = 0, quiet = 0, progress = 0, c;
 	struct vd_cli cli;
 	/* no help text: --help lists the subcommands (usage()) */
-	vd_cli_init(&cli, prog, NULL, argc, argv, "o:kqhV", longopts);
+	vd_cli_init(&cli, prog, NULL, argc, argv, "o:f:kqhV", longopts);
 	while ((c = vd_cli_next(&cli)) != VD_CLI_END) {
 		const char *arg = cli.arg;
 		switch (c) {
@@ -167,6 +182,15 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'f':
+			filter_expr = arg;
+			break;
+		case OPT_PROGRESS:
+			progress = 1;
+			break;
+		case OPT_PCAPNG_OUT:
+			pcapng_out = arg;
+			break;
 		case 'h':
 			usage(stdout, prog, commands);
 			return VD_EXIT_OK;
@@ -189,14 +213,21 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	if (!specs)
 		return VD_EXIT_RUNTIME;
 	int rc = VD_EXIT_OK;
+	struct vd_filter *filter = NULL;
 	for (int i = 0; i < nspec; i++)
 		if (vd_vantage_spec_parse(argv[optind + i], &specs[i], &err) < 0) {
 			rc = vd_cli_usage_error(&cli, "%s", err.msg);
 			goto out_specs;
 		}
+	if (filter_expr && vd_filter_new(filter_expr, &filter, &err) < 0) {
+		rc = vd_cli_usage_error(&cli, "-f: %s", err.msg);
+		goto out_specs;
+	}
 
 	struct vd_vantage_set set = {0};
-	struct vd_echo_read_opts ropts = {.progress = !quiet && isatty(STDERR_FILENO)};
+	struct vd_echo_read_opts ropts = {
+	    .progress = progress ? VD_PROGRESS_FORCED : !quiet && isatty(STDERR_FILENO),
+	    .filter = filter};
 	int failed = 0;
 	for (int i = 0; i < nspec; i++) {
 		size_t before = set.n;
@@ -277,6 +308,10 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		fprintf(stderr, "%s: %s\n", prog, err.msg);
 		rc = VD_EXIT_RUNTIME;
 	}
+	if (pcapng_out && pcapng_out_write(pcapng_out, &d, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err.msg);
+		rc = VD_EXIT_RUNTIME;
+	}
 	if (plot && report_plots(plot, &ctx, &err) < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err.msg);
 		rc = VD_EXIT_RUNTIME;
@@ -288,6 +323,7 @@ out_delay:
 out_set:
 	vd_vantage_set_free(&set);
 out_specs:
+	vd_filter_free(filter);
 	for (int i = 0; i < nspec; i++)
 		vd_vantage_spec_free(&specs[i]);
 	free(specs);

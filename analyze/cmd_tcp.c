@@ -17,7 +17,9 @@
 #include "vmdelay/tcp/tcpagg.h"
 #include "vmdelay/input/format.h"
 #include "vmdelay/input/source.h"
+#include "vmdelay/core/progress.h"
 #include "vmdelay/core/units.h"
+#include "vmdelay/input/filter.h"
 #include "vmdelay/match/vantage.h"
 
 static const char usage[] =
@@ -47,6 +49,10 @@ static const char usage[] =
     "  --scenario NAME      stored with --db (default \"tcp\")\n"
     "  --meta KEY=VALUE     stored with --db (repeatable; compare --by KEY groups on it)\n"
     "  --plot DIR           SVG charts and CSV data: histograms, series, seq/time, CDFs\n"
+    "  -f, --filter EXPR    keep only the packets that pass the pcap-filter expression EXPR\n"
+    "                       (tcpdump's syntax) at every vantage point\n"
+    "  --progress           progress on stderr even when it is not a terminal\n"
+    "  -q, --quiet          no progress on stderr (default: shown on a terminal)\n"
     "  -h, --help, -V, --version\n";
 
 enum {
@@ -68,7 +74,8 @@ enum {
 	O_LABEL,
 	O_SCENARIO,
 	O_META,
-	O_PLOT
+	O_PLOT,
+	O_PROGRESS
 };
 
 static int parse_dur(struct vd_cli *cli, vd_ns *out)
@@ -102,12 +109,15 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 	    {"scenario", required_argument, NULL, O_SCENARIO},
 	    {"meta", required_argument, NULL, O_META},
 	    {"plot", required_argument, NULL, O_PLOT},
+	    {"progress", no_argument, NULL, O_PROGRESS},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"filter", required_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	int opt, csv = 0, json = 0;
-	vd_cli_init(cli, "vmdelay-analyze tcp", usage, argc, argv, "hV", opts);
+	vd_cli_init(cli, "vmdelay-analyze tcp", usage, argc, argv, "hVqf:", opts);
 	while ((opt = vd_cli_next(cli)) != VD_CLI_END) {
 		const char *arg = cli->arg;
 		long long n;
@@ -194,6 +204,21 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 		case O_PLOT:
 			c->plot_dir = arg;
 			break;
+		case O_PROGRESS:
+			c->progress = 1;
+			break;
+		case 'q':
+			c->quiet = 1;
+			break;
+		case 'f': {
+			struct vd_err err;
+			if (c->filter)
+				return vd_cli_usage_error(
+				    cli, "%s", "-f: given twice (join the expressions with 'and')");
+			if (vd_filter_new(arg, &c->filter, &err))
+				return vd_cli_usage_error(cli, "-f: %s", err.msg);
+			break;
+		}
 		}
 	}
 	if (vd_cli_exclusive(cli, "--csv", csv, "--json", json))
@@ -334,13 +359,29 @@ static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_er
 	for (int i = 0; i < nin; i++)
 		if (advance(&in[i], err))
 			return -1;
+	struct vd_progress prog;
+	uint64_t total = 0, records = 0;
+	for (int i = 0; i < nin; i++)
+		total += vd_progress_file_size(in[i].spec.path);
+	vd_progress_init(&prog, "vmdelay-analyze tcp", c->progress, c->quiet, total);
 	for (;;) {
 		int best = -1;
 		for (int i = 0; i < nin; i++)
 			if (in[i].have && (best < 0 || in[i].pkt.ts < in[best].pkt.ts))
 				best = i;
-		if (best < 0)
-			return 0;
+		if (vd_progress_due(&prog, ++records) || best < 0) {
+			uint64_t done = 0;
+			for (int i = 0; i < nin; i++) {
+				int reading = in[i].have && !in[i].tcm;
+				done += reading ? in[i].pkt.offset
+						: vd_progress_file_size(in[i].spec.path);
+			}
+			if (best < 0) {
+				vd_progress_done(&prog, records - 1, done);
+				return 0;
+			}
+			vd_progress_update(&prog, records, done);
+		}
 		struct input *p = &in[best];
 		int v = vantage_of(c, p, best, p->pkt.iface, err);
 		if (v < 0)
@@ -376,8 +417,10 @@ int cmd_tcp(int argc, char **argv)
 	c.horizon = VD_NS_PER_SEC;
 	c.max_flows = 65536;
 	struct vd_cli cli;
-	if (parse_opts(&cli, argc, argv, &c))
+	if (parse_opts(&cli, argc, argv, &c)) {
+		vd_filter_free(c.filter);
 		return cli.status;
+	}
 	int first = optind;
 	c.ref_ns = vd_units_tx_time(c.frame_bytes, c.bottleneck_bps);
 	int nin = argc - first;
@@ -431,6 +474,8 @@ int cmd_tcp(int argc, char **argv)
 			fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
 			goto out;
 		}
+		if (c.filter)
+			vd_source_set_filter(in[i].src, c.filter);
 	}
 	if (c.transfers_path && load_transfers(&c, &err)) {
 		fprintf(stderr, "vmdelay-analyze tcp: %s\n", err.msg);
@@ -520,6 +565,7 @@ out:
 	free(in);
 	vd_tcpan_destroy(c.an);
 	vd_pktmatch_destroy(c.match);
+	vd_filter_free(c.filter);
 	for (int k = 0; k < TCP_MAX_VANTAGE; k++)
 		for (int j = 0; j < 2; j++)
 			vd_linhist_free(&c.delay[k][j]);

@@ -39,6 +39,8 @@ struct tcp_ctx {
 	const char *plot_dir, *db_path, *testbed, *label, *scenario, *transfers_path;
 	struct vd_meta_list meta; /* --meta KEY=VALUE */
 	int64_t run_id_in;
+	int progress, quiet;	  /* --progress, -q */
+	struct vd_filter *filter; /* -f */
 	char *command_line;
 	/* state */
 	struct tcp_vantage v[TCP_MAX_VANTAGE];

@@ -14,6 +14,8 @@ int vd_echo_read(const struct vd_vantage_spec *spec, const struct vd_echo_sink *
 	struct vd_source *src;
 	if (vd_source_open(spec, VD_SOURCE_ANY, &src, err) < 0)
 		return -1;
+	if (opts && opts->filter)
+		vd_source_set_filter(src, opts->filter);
 	int rc;
 	switch (vd_source_format(src)) {
 	case VD_FORMAT_TPING_CSV:
@@ -25,7 +27,7 @@ int vd_echo_read(const struct vd_vantage_spec *spec, const struct vd_echo_sink *
 		rc = vd_echo_read_tcm(spec, src, sink, err);
 		break;
 	default:
-		rc = vd_echo_read_trace(spec, src, sink, opts && opts->progress, err);
+		rc = vd_echo_read_trace(spec, src, sink, opts ? opts->progress : 0, err);
 		break;
 	}
 	vd_source_close(src);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "progress.h"
+#include "vmdelay/core/progress.h"
 #include "vmdelay/input/decode.h"
 #include "vmdelay/input/trace.h"
 
@@ -90,7 +90,9 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 
 	struct vd_echo_point *single = NULL;
 	struct iface_points map = {0};
-	struct vd_progress prog = {.on = progress, .path = spec->path};
+	struct vd_progress prog;
+	uint64_t size = vd_progress_file_size(spec->path);
+	vd_progress_init(&prog, spec->path, progress == VD_PROGRESS_FORCED, progress == 0, size);
 	uint64_t records = 0, events = 0;
 	int rc = 0, oom = 0;
 	if (!split) {
@@ -108,7 +110,8 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 			break;
 		}
 		records = vd_source_records(src);
-		vd_progress_tick(&prog, records);
+		if (vd_progress_due(&prog, records))
+			vd_progress_update(&prog, records, it.pkt.offset);
 		const struct vd_pkt pkt = it.pkt;
 		struct vd_decoded d;
 		struct vd_err derr;
@@ -124,7 +127,7 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 		events++;
 	}
 	records = vd_source_records(src);
-	vd_progress_done(&prog, records);
+	vd_progress_done(&prog, records, size);
 	/* Kept even when the file is damaged: the events before the damage count. */
 	if (single) {
 		single->records = records;

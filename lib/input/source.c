@@ -2,6 +2,8 @@
  * items from the trace readers, the tcpmon record file or a tping file's rows. */
 #include "vmdelay/input/source.h"
 
+#include "vmdelay/input/filter.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@ struct vd_source {
 	struct tcmrec *tcm;
 	size_t next_rec;
 	struct vd_tping_rows *rows;
+	struct vd_filter *filter; /* packets that fail it are dropped (not owned) */
 };
 
 static int open_rows(struct vd_source *s, struct vd_err *err)
@@ -97,6 +100,8 @@ int vd_source_next(struct vd_source *s, struct vd_item *it, struct vd_err *err)
 				return r;
 			s->records++;
 			int keep = s->pick ? kept(s, it->pkt.iface, err) : 1;
+			if (keep > 0 && s->filter)
+				keep = vd_filter_match(s->filter, &it->pkt, err);
 			if (keep < 0)
 				return -1;
 			if (keep) {
@@ -120,6 +125,11 @@ int vd_source_next(struct vd_source *s, struct vd_item *it, struct vd_err *err)
 		it->index = ++s->records;
 	}
 	return r;
+}
+
+void vd_source_set_filter(struct vd_source *s, struct vd_filter *f)
+{
+	s->filter = f;
 }
 
 void vd_source_close(struct vd_source *s)

@@ -2,22 +2,27 @@
 #include "vmdelay/tcp/tcpflow.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-struct entry {
+/* A flow's key and state in one block: a lookup that finds the key has brought in the start of
+ * the state its packet updates next (with many concurrent flows every packet misses the cache). */
+struct node {
 	struct vd_flowkey key;
-	void *value;
+	_Alignas(max_align_t) unsigned char value[];
 };
 
 struct vd_flowtab {
 	size_t max_flows, value_size;
-	struct entry *entries; /* insertion order */
+	struct node **entries; /* insertion order */
 	size_t n, cap;
-	uint32_t *slots; /* open addressing: entry index + 1, 0 = empty */
-	size_t nslots;	 /* power of two, >= 2 * max used */
+	/* open addressing: entry index + 1 in the low 32 bits (0 = empty), the high 32 bits of
+	 * the key's hash above them, so that probing past other flows reads no other node */
+	uint64_t *slots;
+	size_t nslots; /* power of two, >= 2 * max used */
 	uint64_t refused;
 };
 
@@ -42,7 +47,7 @@ void vd_flowtab_destroy(struct vd_flowtab *t)
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->n; i++)
-		free(t->entries[i].value);
+		free(t->entries[i]);
 	free(t->entries);
 	free(t->slots);
 	free(t);
@@ -106,14 +111,18 @@ static size_t lookup(const struct vd_flowtab *t, uint32_t vantage, const struct 
 		     uint16_t p0, const struct vd_addr *a1, uint16_t p1, int *how)
 {
 	size_t mask = t->nslots - 1;
-	size_t s = (size_t)hash_key(vantage, a0, p0, a1, p1) & mask;
+	uint64_t h = hash_key(vantage, a0, p0, a1, p1);
+	uint64_t tag = h & ~(uint64_t)UINT32_MAX;
+	size_t s = (size_t)h & mask;
 	for (;; s = (s + 1) & mask) {
-		uint32_t e = t->slots[s];
+		uint64_t e = t->slots[s];
 		if (!e) {
 			*how = 0;
 			return s;
 		}
-		int m = key_match(&t->entries[e - 1].key, vantage, a0, p0, a1, p1);
+		if ((e & ~(uint64_t)UINT32_MAX) != tag)
+			continue;
+		int m = key_match(&t->entries[(uint32_t)e - 1]->key, vantage, a0, p0, a1, p1);
 		if (m) {
 			*how = m;
 			return s;
@@ -121,21 +130,27 @@ static size_t lookup(const struct vd_flowtab *t, uint32_t vantage, const struct 
 	}
 }
 
+static uint64_t slot_of(const struct vd_flowkey *k, size_t i)
+{
+	uint64_t h = hash_key(k->vantage, &k->addr[0], k->port[0], &k->addr[1], k->port[1]);
+	return (h & ~(uint64_t)UINT32_MAX) | (uint64_t)(i + 1);
+}
+
 static int rehash(struct vd_flowtab *t)
 {
 	size_t nslots = t->nslots * 2;
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	uint64_t *slots = calloc(nslots, sizeof(*slots));
 	if (!slots)
 		return -1;
 	free(t->slots);
 	t->slots = slots;
 	t->nslots = nslots;
 	for (size_t i = 0; i < t->n; i++) {
-		const struct vd_flowkey *k = &t->entries[i].key;
+		const struct vd_flowkey *k = &t->entries[i]->key;
 		int how;
 		size_t s =
 		    lookup(t, k->vantage, &k->addr[0], k->port[0], &k->addr[1], k->port[1], &how);
-		t->slots[s] = (uint32_t)(i + 1);
+		t->slots[s] = slot_of(k, i);
 	}
 	return 0;
 }
@@ -146,7 +161,7 @@ void *vd_flowtab_get(struct vd_flowtab *t, uint32_t vantage, const struct vd_dec
 	size_t s = lookup(t, vantage, &d->src, d->sport, &d->dst, d->dport, &how);
 	if (how) {
 		*dir = how == 1 ? 0 : 1;
-		return t->entries[t->slots[s] - 1].value;
+		return t->entries[(uint32_t)t->slots[s] - 1]->value;
 	}
 	if (t->n >= t->max_flows) {
 		t->refused++;
@@ -154,28 +169,29 @@ void *vd_flowtab_get(struct vd_flowtab *t, uint32_t vantage, const struct vd_dec
 	}
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
-		struct entry *e = realloc(t->entries, cap * sizeof(*e));
+		struct node **e = realloc(t->entries, cap * sizeof(*e));
 		if (!e)
 			return NULL;
 		t->entries = e;
 		t->cap = cap;
 	}
-	void *value = calloc(1, t->value_size ? t->value_size : 1);
-	if (!value)
+	if (t->n >= UINT32_MAX - 1)
 		return NULL;
-	struct entry *e = &t->entries[t->n];
-	memset(&e->key, 0, sizeof(e->key));
+	struct node *e = calloc(1, sizeof(*e) + (t->value_size ? t->value_size : 1));
+	if (!e)
+		return NULL;
 	e->key.vantage = vantage;
 	e->key.addr[0] = d->src;
 	e->key.addr[1] = d->dst;
 	e->key.port[0] = d->sport;
 	e->key.port[1] = d->dport;
-	e->value = value;
-	t->slots[s] = (uint32_t)(++t->n);
+	t->entries[t->n] = e;
+	t->slots[s] = slot_of(&e->key, t->n);
+	t->n++;
 	if (t->n * 2 > t->nslots && rehash(t))
 		return NULL;
 	*dir = 0;
-	return value;
+	return e->value;
 }
 
 void *vd_flowtab_peek(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir)
@@ -185,7 +201,7 @@ void *vd_flowtab_peek(struct vd_flowtab *t, uint32_t vantage, const struct vd_de
 	if (!how)
 		return NULL;
 	*dir = how == 1 ? 0 : 1;
-	return t->entries[t->slots[s] - 1].value;
+	return t->entries[(uint32_t)t->slots[s] - 1]->value;
 }
 
 void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_flowkey *key,
@@ -197,7 +213,7 @@ void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_fl
 	if (!how)
 		return NULL;
 	*same_dir = how == 1;
-	return t->entries[t->slots[s] - 1].value;
+	return t->entries[(uint32_t)t->slots[s] - 1]->value;
 }
 
 size_t vd_flowtab_count(const struct vd_flowtab *t)
@@ -212,12 +228,12 @@ uint64_t vd_flowtab_refused(const struct vd_flowtab *t)
 
 void *vd_flowtab_value(struct vd_flowtab *t, size_t i)
 {
-	return i < t->n ? t->entries[i].value : NULL;
+	return i < t->n ? t->entries[i]->value : NULL;
 }
 
 const struct vd_flowkey *vd_flowtab_key(const struct vd_flowtab *t, size_t i)
 {
-	return i < t->n ? &t->entries[i].key : NULL;
+	return i < t->n ? &t->entries[i]->key : NULL;
 }
 
 void vd_flowkey_endpoint(const struct vd_flowkey *k, int e, char *buf, size_t n)

@@ -48,7 +48,10 @@ void vd_tput_add(struct vd_tput *t, vd_ns ts, uint64_t bytes)
 		t->t0 = ts;
 		t->cur = 0;
 	}
-	int64_t idx = ts > t->t0 ? (ts - t->t0) / t->interval : 0;
+	/* most samples fall in the open interval: no division for them */
+	int64_t idx = ts < t->t0 + (t->cur + 1) * t->interval ? t->cur
+		      : ts > t->t0			       ? (ts - t->t0) / t->interval
+							       : 0;
 	while (t->cur < idx) {
 		if (!t->cur_bytes && idx - t->cur > 1) {
 			skip_idle(t, idx - t->cur);

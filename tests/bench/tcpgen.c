@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 		return fprintf(stderr, "usage: tcpgen PACKETS FLOWS\n"), 2;
 	unsigned long long n = strtoull(argv[1], NULL, 10);
 	unsigned nflows = (unsigned)strtoul(argv[2], NULL, 10);
-	if (!n || !nflows || nflows > 60000)
+	if (!n || !nflows || nflows > 65535)
 		return fprintf(stderr, "tcpgen: bad arguments\n"), 2;
 	struct flow *fl = calloc(nflows, sizeof(*fl));
 	if (!fl)

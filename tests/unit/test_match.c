@@ -235,12 +235,211 @@ static void across_two_clocks(void **state)
 	across(0, 0);
 }
 
+/* An echo of host h (10.0.h>>8.h&255 -> 10.200.0.2) with ICMP id: the adversarial key sets
+ * below need more hosts than add() can name. */
+static void add_host(struct vd_vantage *v, int kind, uint32_t h, uint16_t id, uint32_t seq,
+		     vd_ns ts)
+{
+	struct vd_echo e = {.ts = ts, .seq = seq, .id = id, .kind = (uint8_t)kind, .phase = -1,
+			    .has_id = 1};
+	e.src.family = e.dst.family = AF_INET;
+	uint8_t a[4] = {10, (uint8_t)(h >> 16), (uint8_t)(h >> 8), (uint8_t)h};
+	uint8_t b[4] = {10, 200, 0, 2};
+	memcpy(e.src.bytes, kind == VD_ECHO_REQUEST ? a : b, 4);
+	memcpy(e.dst.bytes, kind == VD_ECHO_REQUEST ? b : a, 4);
+	e.index = v->echoes + 1;
+	assert_int_equal(vd_vantage_add(v, &e), 0);
+}
+
+/* Longest probe sequence allowed: a table at most half full with a hash that spreads the keys
+ * has probe sequences of a few slots; the old scheme (flow hash + seq, one table) reached
+ * thousands on the first key set. */
+#define PROBE_BOUND 32
+
+static void check_table(struct vd_vantage *v, size_t keys)
+{
+	struct vd_match_table_stats st;
+	vd_match_table_stats(v, &st);
+	assert_int_equal(st.keys, keys);
+	if (st.longest_probe > PROBE_BOUND)
+		fail_msg("longest probe sequence %zu over %zu keys in %zu flows", st.longest_probe,
+			 st.keys, st.flows);
+	struct vd_err err;
+	assert_int_equal(vd_match_pairs(v, &err), 0);
+	assert_int_equal(v->stats.pairs, keys);
+	assert_int_equal(v->stats.unmatched_requests + v->stats.unmatched_replies, 0);
+}
+
+/* Many flows with consecutive seqs, interleaved round robin: each flow's run of seqs landed
+ * next to the others' and the runs merged into long clusters. */
+static void probes_short_interleaved_flows(void **state)
+{
+	enum { FLOWS = 4000, SEQS = 64 };
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	vd_ns t = T0;
+	for (uint32_t s = 0; s < SEQS; s++)
+		for (uint32_t h = 0; h < FLOWS; h++) {
+			add_host(v, VD_ECHO_REQUEST, h, (uint16_t)(h % 16), s, t++);
+			add_host(v, VD_ECHO_REPLY, h, (uint16_t)(h % 16), s, t++);
+		}
+	check_table(v, (size_t)FLOWS * SEQS);
+	vd_vantage_free(v);
+}
+
+/* Key i of a stride: 16-bit seqs i * stride, shifted by one each time they come round (all
+ * distinct, all agreeing in their low bits); past 16 bits, tping's 32-bit seqs i * stride. */
+static uint32_t stride_seq(uint32_t i, uint32_t stride)
+{
+	if (stride >= 65536)
+		return i * stride;
+	uint32_t per_round = 65536 / stride;
+	return (i % per_round) * stride + i / per_round;
+}
+
+/* One flow's seqs at strides of powers of two: they agree in their low bits. */
+static void probes_short_strides(void **state)
+{
+	static const uint32_t strides[] = {64, 1024, 4096, 65536, 1u << 20};
+	for (size_t k = 0; k < sizeof(strides) / sizeof(strides[0]); k++) {
+		struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+		int trace = strides[k] < 65536; /* else tping rows (no addresses, 32-bit seqs) */
+		uint32_t n = trace ? 4 * 65536 / strides[k] : 2000;
+		vd_ns t = T0;
+		for (uint32_t i = 0; i < n; i++)
+			add(v, VD_ECHO_REQUEST, trace, 2, 7, stride_seq(i, strides[k]), t++);
+		for (uint32_t i = 0; i < n; i++)
+			add(v, VD_ECHO_REPLY, trace, 2, 7, stride_seq(i, strides[k]), t++);
+		struct vd_match_table_stats st;
+		vd_match_table_stats(v, &st);
+		if (st.longest_probe > PROBE_BOUND)
+			fail_msg("stride %u: longest probe sequence %zu over %zu keys", strides[k],
+				 st.longest_probe, st.keys);
+		struct vd_err err;
+		assert_int_equal(vd_match_pairs(v, &err), 0);
+		assert_int_equal(v->stats.pairs, n);
+		vd_vantage_free(v);
+	}
+}
+
+/* Hosts that reuse one id, every host's seq wrapping past 65535 at its own point. */
+static void probes_short_shared_ids_wrap(void **state)
+{
+	enum { HOSTS = 512, SEQS = 300 };
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	vd_ns t = T0;
+	for (uint32_t s = 0; s < SEQS; s++)
+		for (uint32_t h = 0; h < HOSTS; h++) {
+			uint32_t seq = (65536 - 150 - h + s) & 0xffff;
+			add_host(v, VD_ECHO_REQUEST, h, 1, seq, t++);
+			add_host(v, VD_ECHO_REPLY, h, 1, seq, t++);
+		}
+	check_table(v, (size_t)HOSTS * SEQS);
+	vd_vantage_free(v);
+}
+
+/* The same 2000 flows at two vantage points: every pair joins its own flow's probe, however many
+ * flows share the seq. */
+static void across_many_flows(void **state)
+{
+	enum { FLOWS = 2000, SEQS = 20 };
+	struct vd_vantage *vp[2] = {vd_vantage_new("wire", "", "a", "test"),
+				    vd_vantage_new("tap", "", "b", "test")};
+	struct vd_err err;
+	for (int k = 0; k < 2; k++) {
+		vd_ns t = T0;
+		for (uint32_t s = 0; s < SEQS; s++)
+			for (uint32_t h = 0; h < FLOWS; h++, t += 10 * US) {
+				/* the tap is inside the wire: later request, earlier reply */
+				uint16_t id = (uint16_t)(h % 8);
+				add_host(vp[k], VD_ECHO_REQUEST, h, id, s, t + k * US);
+				add_host(vp[k], VD_ECHO_REPLY, h, id, s, t + 5 * US - k * US);
+			}
+		assert_int_equal(vd_match_pairs(vp[k], &err), 0);
+	}
+	struct vd_probe_map m;
+	assert_int_equal(vd_match_probes(vp, 2, NULL, &m, &err), 0);
+	assert_int_equal(m.n, (size_t)FLOWS * SEQS);
+	for (size_t p = 0; p < m.n; p++) {
+		const struct vd_echo *a = vd_probe_req(&m, vp, p, 0);
+		const struct vd_echo *b = vd_probe_req(&m, vp, p, 1);
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_memory_equal(a->src.bytes, b->src.bytes, 4);
+		assert_int_equal(a->seq, b->seq);
+		assert_int_equal(b->ts - a->ts, US);
+	}
+	vd_probe_map_free(&m);
+	vd_vantage_free(vp[0]);
+	vd_vantage_free(vp[1]);
+}
+
+/* One ICMP flow through three wraps of its 16-bit seq, 8 probes in flight: the table keeps what
+ * is in flight (the answered seqs are swept into the flow's bitmap), and a late copy of a reply,
+ * or a request repeating an answered key, still counts as a duplicate. */
+static void long_flow_stays_small(void **state)
+{
+	enum { N = 3 * 65536 + 100, INFLIGHT = 8 };
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	vd_ns t = T0;
+	for (uint32_t i = 0; i < N + INFLIGHT; i++) {
+		if (i < N)
+			add_host(v, VD_ECHO_REQUEST, 1, 7, i & 0xffff, t++);
+		if (i >= INFLIGHT)
+			add_host(v, VD_ECHO_REPLY, 1, 7, (i - INFLIGHT) & 0xffff, t++);
+	}
+	struct vd_match_table_stats st;
+	vd_match_table_stats(v, &st);
+	if (st.slots > 4096)
+		fail_msg("%zu slots for %d probes in flight", st.slots, INFLIGHT);
+	add_host(v, VD_ECHO_REPLY, 1, 7, 5, t++);     /* a late copy: answered long ago */
+	add_host(v, VD_ECHO_REQUEST, 1, 7, 9, t++);   /* a repeated request, never answered again */
+	add_host(v, VD_ECHO_REPLY, 1, 8, 5, t++);     /* another id: a stray */
+	struct vd_err err;
+	assert_int_equal(vd_match_pairs(v, &err), 0);
+	assert_int_equal(v->stats.pairs, N);
+	assert_int_equal(v->stats.duplicates, 2);
+	assert_int_equal(v->stats.unmatched_replies, 1);
+	assert_int_equal(v->stats.unmatched_requests, 0);
+	vd_vantage_free(v);
+}
+
+/* A lost reply does not poison its seq: after the seq wraps, the new request on that key gets
+ * its own reply (not the one a wrap late), and the lost one counts as unmatched once. A request
+ * repeated soon after (a retransmission) still waits for the reply in order. */
+static void lost_reply_across_wraps(void **state)
+{
+	enum { N = 2 * 65536 + 50 };
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	vd_ns t = T0;
+	for (uint32_t i = 0; i < N; i++, t += 10 * US) {
+		add_host(v, VD_ECHO_REQUEST, 1, 7, i & 0xffff, t);
+		if (i == 3)
+			add_host(v, VD_ECHO_REQUEST, 1, 7, i & 0xffff, t + US); /* retransmitted */
+		if (i != 5) /* the reply of probe 5 is lost */
+			add_host(v, VD_ECHO_REPLY, 1, 7, i & 0xffff, t + 5 * US);
+	}
+	struct vd_err err;
+	assert_int_equal(vd_match_pairs(v, &err), 0);
+	assert_int_equal(v->stats.pairs, N - 1);
+	assert_int_equal(v->stats.unmatched_requests, 1);
+	assert_int_equal(v->stats.duplicates, 1); /* the retransmission's copy */
+	for (size_t i = 0; i < v->npairs; i++)
+		assert_int_equal(rtt_of(v, i), 5 * US);
+	vd_vantage_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(loss_and_strays),	 cmocka_unit_test(duplicates_and_retransmissions),
 	    cmocka_unit_test(reordering),	 cmocka_unit_test(many_outstanding),	 cmocka_unit_test(across_one_clock),
 	    cmocka_unit_test(across_two_clocks),
+	    cmocka_unit_test(probes_short_interleaved_flows),
+	    cmocka_unit_test(probes_short_strides),
+	    cmocka_unit_test(probes_short_shared_ids_wrap),
+	    cmocka_unit_test(across_many_flows),
+	    cmocka_unit_test(long_flow_stays_small),
+	    cmocka_unit_test(lost_reply_across_wraps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

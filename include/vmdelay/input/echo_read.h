@@ -7,8 +7,12 @@
 #include "vmdelay/input/echo.h"
 #include "vmdelay/input/vantage_spec.h"
 
+struct vd_filter;
+
 struct vd_echo_read_opts {
-	int progress; /* print progress on stderr (the CLI sets it when stderr is a terminal) */
+	int progress; /* progress on stderr: 0 none, 1 when stderr is a terminal (the CLI's
+		       * default), VD_PROGRESS_FORCED (--progress) also when it is not */
+	struct vd_filter *filter; /* packets of traces that fail it are skipped (filter.h) */
 };
 
 /* Reads spec->path and opens its vantage point(s) on sink, kept in order from the outermost to

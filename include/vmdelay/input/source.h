@@ -56,6 +56,12 @@ int vd_source_next(struct vd_source *s, struct vd_item *it, struct vd_err *err);
 
 void vd_source_close(struct vd_source *s);
 
+struct vd_filter;
+/* Drops the packets of a trace that f (filter.h, a pcap-filter expression) rejects, as they are
+ * read; they still count in vd_source_records. f is not owned and must outlive s. Records of
+ * tcpmon files and tping rows are not packets: a filter does not apply to them. */
+void vd_source_set_filter(struct vd_source *s, struct vd_filter *f);
+
 enum vd_format vd_source_format(const struct vd_source *s);
 /* Items read from the file, including packets #SELECT dropped. */
 uint64_t vd_source_records(const struct vd_source *s);

@@ -13,6 +13,14 @@
 
 /* Pairing is streamed: vd_vantage_add hands every echo to vd_match_add (pairing.h). */
 
+/* The shape of v's pending-request tables: flows, keys kept, slots, and the longest probe
+ * sequence (slots examined to find a key that is there), which must stay small however the
+ * flows interleave. */
+struct vd_match_table_stats {
+	size_t flows, keys, slots, longest_probe;
+};
+void vd_match_table_stats(const struct vd_vantage *v, struct vd_match_table_stats *st);
+
 /* Completes v's pairing: sorts v->pairs by request time and fills v->stats (requests left
  * without a reply, duplicates). May be called again after more events are added.
  * Returns 0, or -1 out of memory. */

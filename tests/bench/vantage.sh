@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Many vantage points: `vmdelay-analyze` over 1, 2, 4 and 8 captures of the same probes (ICMP,
+# 50 hosts round robin, BENCH_PACKETS (2000000) packets each, tests/bench/icmpgen.c LAYER k: each
+# capture one layer further in) against a bare libpcap loop reading all of them, in the same run;
+# packets per CPU second, the ratio, and peak RSS, which should not grow with the trace length
+# (a second row per count at half the packets shows whether it does). Best of BENCH_RUNS (3).
+# Never fails on speed.
+set -eu
+root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+bin=${VMDELAY_BIN:-$root/build/release/bin}
+n=${BENCH_PACKETS:-2000000}
+runs=${BENCH_RUNS:-3}
+[ -x "$bin/vmdelay-analyze" ] || make -C "$root" VARIANT=release all >/dev/null
+tmp=$(mktemp -d /tmp/vd-bench-vantage.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+cc -O2 -o "$tmp/icmpgen" "$root/tests/bench/icmpgen.c"
+cc -O2 -o "$tmp/pcaploop" "$root/tests/bench/pcaploop.c" -lpcap
+
+. "$root/tests/bench/timed.bash"
+loop_all() { for f in "$@"; do "$tmp/pcaploop" "$f" || return 1; done; }
+export -f loop_all
+export tmp
+
+printf '%-28s %10s %10s %7s %10s\n' "vantage points (best of $runs)" "loop Mp/s" "ours Mp/s" ratio "peak RSS"
+for pk in "$n" $((n / 2)); do
+	for k in 0 1 2 3 4 5 6 7; do
+		"$tmp/icmpgen" "$pk" 50 rr "$k" >"$tmp/v$k.pcap"
+	done
+	for count in 1 2 4 8; do
+		files=() specs=()
+		for ((k = 0; k < count; k++)); do
+			files+=("$tmp/v$k.pcap")
+			specs+=("l$k=$tmp/v$k.pcap")
+		done
+		read -r base_c _ <<<"$(timed bash -c 'loop_all "$@"' _ "${files[@]}")"
+		read -r ours_c ours_rss <<<"$(timed "$bin/vmdelay-analyze" -q --json "${specs[@]}")"
+		total=$((pk * count))
+		printf '%-28s %10.2f %10.2f %7.2f %10s\n' "$count x $pk packets" \
+			"$(awk -v n="$total" -v s="$base_c" 'BEGIN { print (s > 0 ? n / s / 1e6 : 0) }')" \
+			"$(awk -v n="$total" -v s="$ours_c" 'BEGIN { print (s > 0 ? n / s / 1e6 : 0) }')" \
+			"$(awk -v a="$base_c" -v b="$ours_c" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
+			"$((ours_rss / 1024)) MiB"
+	done
+done
