@@ -37,6 +37,10 @@ static void usage(FILE *f, const char *prog, const struct analyze_command *comma
 	    "                    column, else every probe) and calibrate the clocks\n"
 	    "  --align METHOD    hull (default), lsq or none: clock offset + skew estimator\n"
 	    "  --window DUR      farthest a vantage point's copy of a probe may be (default 10s)\n"
+	    "  --outer           match on the outermost headers (default: the innermost, through\n"
+	    "                    VXLAN, Geneve, GRE, ERSPAN, IP in IP and GTP-U tunnels)\n"
+	    "  --tunnel ID       only frames that crossed this tunnel: vni=N, key=N, teid=N or\n"
+	    "                    session=N (VXLAN/Geneve VNI, GRE key, GTP-U TEID, ERSPAN session)\n"
 	    "  --csv             one row per probe per vantage point\n"
 	    "  --json            one JSON document (docs/formats/analyze.md)\n"
 	    "  --db FILE         store the run and its results in SQLite FILE\n"
@@ -71,7 +75,9 @@ enum {
 	OPT_LABEL,
 	OPT_SCENARIO,
 	OPT_META,
-	OPT_PLOT
+	OPT_PLOT,
+	OPT_OUTER,
+	OPT_TUNNEL
 };
 
 int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
@@ -88,6 +94,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	    {"scenario", required_argument, NULL, OPT_SCENARIO},
 	    {"meta", required_argument, NULL, OPT_META},
 	    {"plot", required_argument, NULL, OPT_PLOT},
+	    {"outer", no_argument, NULL, OPT_OUTER},
+	    {"tunnel", required_argument, NULL, OPT_TUNNEL},
 	    {"output", required_argument, NULL, 'o'},
 	    {"keep-going", no_argument, NULL, 'k'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -103,6 +111,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	struct vd_err err = {0};
 	int mode = 0; /* 0 text, 1 csv, 2 json */
 	int keep_going = 0, quiet = 0, c;
+	struct vd_decode_opts decode = {0};
+	struct vd_err oerr;
 	struct vd_cli cli;
 	/* no help text: --help lists the subcommands (usage()) */
 	vd_cli_init(&cli, prog, NULL, argc, argv, "o:kqhV", longopts);
@@ -157,6 +167,13 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		case OPT_PLOT:
 			plot = arg;
 			break;
+		case OPT_OUTER:
+			decode.outer = 1;
+			break;
+		case OPT_TUNNEL:
+			if (vd_tunnel_filter_parse(arg, &decode.tunnel, &oerr) < 0)
+				return vd_cli_usage_error(&cli, "%s", oerr.msg);
+			break;
 		case 'o':
 			outpath = arg;
 			break;
@@ -195,7 +212,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		}
 
 	struct vd_vantage_set set = {0};
-	struct vd_echo_read_opts ropts = {.progress = !quiet && isatty(STDERR_FILENO)};
+	struct vd_echo_read_opts ropts = {.progress = !quiet && isatty(STDERR_FILENO),
+					  .decode = decode};
 	int failed = 0;
 	for (int i = 0; i < nspec; i++) {
 		size_t before = set.n;

@@ -38,6 +38,7 @@ struct vd_trace {
 	size_t bufcap, wpos, wlen;
 	int eof;
 	void *priv; /* the reader's own state */
+	struct vd_zstream *z; /* f decompresses a gzip / zstd file (zstream.h), else NULL */
 };
 
 extern const struct vd_trace_ops vd_pcapsrc_ops, vd_pcapng_ops, vd_erf_ops;
