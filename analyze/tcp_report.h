@@ -25,7 +25,7 @@ struct tcp_vantage {
 	uint32_t iface;
 	uint64_t pkts, tcp_pkts, not_tcp, undecodable;
 	struct vd_encap_summary encap; /* tunnels crossed; frames with a bad IP length */
-	FILE *tput_f, *seq_f; /* --plot streams */
+	FILE *tput_f, *seq_f;	       /* --plot streams */
 };
 
 struct tcp_ctx {

@@ -126,8 +126,8 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 		struct vd_echo e;
 		int drc = vd_decode_with(&pkt, decode, &d, &derr);
 		if (d.bad >= VD_BAD_TUNNEL) {
-			vd_err_set(err, "%s: frame %" PRIu64 " (offset %" PRIu64 "): %s", spec->path,
-				   pkt.index, pkt.offset, derr.msg);
+			vd_err_set(err, "%s: frame %" PRIu64 " (offset %" PRIu64 "): %s",
+				   spec->path, pkt.index, pkt.offset, derr.msg);
 			rc = -1;
 			break;
 		}

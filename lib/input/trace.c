@@ -96,12 +96,12 @@ int vd_trace_open_file(FILE *f, const char *name, const char *format, struct vd_
 	} else {
 		tr->ops = detect(head, n);
 		if (!tr->ops) {
-			vd_err_set(
-			    err,
-			    "%s: not a pcap, pcapng or ERF file%s%s (first bytes %02x %02x %02x %02x)",
-			    tr->name, tr->z ? " inside its " : "",
-			    tr->z ? vd_zstream_kind_name(zk) : "", head[0], n > 1 ? head[1] : 0,
-			    n > 2 ? head[2] : 0, n > 3 ? head[3] : 0);
+			vd_err_set(err,
+				   "%s: not a pcap, pcapng or ERF file%s%s (first bytes %02x %02x "
+				   "%02x %02x)",
+				   tr->name, tr->z ? " inside its " : "",
+				   tr->z ? vd_zstream_kind_name(zk) : "", head[0],
+				   n > 1 ? head[1] : 0, n > 2 ? head[2] : 0, n > 3 ? head[3] : 0);
 			goto fail;
 		}
 	}

@@ -43,7 +43,8 @@ ssize_t vd_trace_peek(struct vd_trace *tr, size_t n, const uint8_t **p, struct v
 					return vd_err_set(err,
 							  "%s: frame %llu (offset %llu of the "
 							  "decompressed data): %s",
-							  tr->name, (unsigned long long)tr->npkts + 1,
+							  tr->name,
+							  (unsigned long long)tr->npkts + 1,
 							  (unsigned long long)(tr->off + tr->wlen),
 							  vd_zstream_error(tr->z));
 				if (ferror(tr->f))
