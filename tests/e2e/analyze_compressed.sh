@@ -54,5 +54,10 @@ zstd -q -c "$REAL/vlan.pcap" | head -c 20000 >"$tmp/cut.zst"
 "$AN" -q "$tmp/bomb.zst" >/dev/null 2>"$tmp/err"
 [ $? = 1 ] && grep -q "bomb.zst: frame [0-9]* (offset [0-9]* of the decompressed data): decompression bomb" "$tmp/err" ||
 	fail "bomb: $(cat "$tmp/err")"
+# and a gzip one (deflate packs zeros about 1030 to 1)
+{ head -c 24 "$REAL/5-pings.pcap"; head -c $((300 << 20)) /dev/zero; } | gzip -9 >"$tmp/bomb.gz"
+"$AN" -q "$tmp/bomb.gz" >/dev/null 2>"$tmp/err"
+[ $? = 1 ] && grep -q "bomb.gz: frame [0-9]* (offset [0-9]* of the decompressed data): decompression bomb" "$tmp/err" ||
+	fail "gzip bomb: $(cat "$tmp/err")"
 echo "$n captures compared, $fails failures"
 [ "$fails" -eq 0 ]
