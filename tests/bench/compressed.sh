@@ -19,7 +19,7 @@ ${CC:-cc} -O2 -o "$tmp/pcaploop" "$root/tests/bench/pcaploop.c" -lpcap
 "$tmp/gen" "$tmp" "$probes" 1
 gzip -6 -c "$tmp/wire.pcap" >"$tmp/wire.pcap.gz"
 zstd -q -3 -c "$tmp/wire.pcap" >"$tmp/wire.pcap.zst"
-pkts=$(("$tmp/pcaploop" "$tmp/wire.pcap") | cut -d' ' -f1)
+pkts=$("$tmp/pcaploop" "$tmp/wire.pcap" | cut -d" " -f1)
 
 cpu() { # best user+sys seconds (children included) of $runs runs of the shell command
 	local best="" i

@@ -31,7 +31,7 @@ cpu() { # best user+sys seconds of $runs runs of the command
 	done
 	echo "$best"
 }
-pkts=$(("$tmp/readers_bench" libpcap "$tmp/vxlan.pcap") | cut -d' ' -f1)
+pkts=$( ("$tmp/readers_bench" libpcap "$tmp/vxlan.pcap") | cut -d" " -f1)
 printf '%-44s %12s %8s\n' "($pkts packets, best of $runs)" "packets/cpu-s" "ratio"
 for shape in wire vxlan; do
 	base=$(cpu "$tmp/readers_bench" libpcap "$tmp/$shape.pcap")

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 300
 # Compressed captures: every shared real capture with ICMP echo, gzipped and zstd-compressed, gives
 # the same pairs and RTTs as the plain file; a TCP capture the same flows; gzip data is not

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 300
 # The overlay testbed (testbeds/netns/overlay.sh): a guest namespace behind a real Linux VXLAN
 # device pings across the overlay; the uplink capture holds the pings inside VXLAN. Every probe

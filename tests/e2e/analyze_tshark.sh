@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 900
 # Differential test against tshark (the oracle, installed by make check; never a dependency of
 # the tools): for every shared real capture and every capture generated here (tunnels of every

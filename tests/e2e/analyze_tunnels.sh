@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 300
 # vmdelay-analyze through tunnels, on captures crafted by lib/gen_tunnels.py: the summary of the
 # tunnels in the notes and JSON, --tunnel picking one VNI, --outer matching on the outer headers,
