@@ -26,7 +26,7 @@ PKG_LIBS := $(shell pkg-config --libs libnl-genl-3.0 jansson libpq 2>/dev/null)
 CC ?= cc
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wno-format-truncation
 BASE_CFLAGS := -std=gnu11 -g $(WARN) -Iinclude -Ilib $(PKG_CFLAGS) -DVMDELAY_VERSION='"$(VERSION)"' -MMD -MP
-LDLIBS := $(PKG_LIBS) -lpcap -lsqlite3 -lm
+LDLIBS := $(PKG_LIBS) -lpcap -lsqlite3 -lz -lzstd -lm
 
 ifeq ($(VARIANT),release)
 OPT_CFLAGS := -O2 -D_FORTIFY_SOURCE=2

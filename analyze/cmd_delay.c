@@ -41,6 +41,10 @@ static void usage(FILE *f, const char *prog, const struct analyze_command *comma
 	    "                    column, else every probe) and calibrate the clocks\n"
 	    "  --align METHOD    hull (default), lsq or none: clock offset + skew estimator\n"
 	    "  --window DUR      farthest a vantage point's copy of a probe may be (default 10s)\n"
+	    "  --outer           match on the outermost headers (default: the innermost, through\n"
+	    "                    VXLAN, Geneve, GRE, ERSPAN, IP in IP and GTP-U tunnels)\n"
+	    "  --tunnel ID       only frames that crossed this tunnel: vni=N, key=N, teid=N or\n"
+	    "                    session=N (VXLAN/Geneve VNI, GRE key, GTP-U TEID, ERSPAN session)\n"
 	    "  --csv             one row per probe per vantage point\n"
 	    "  --json            one JSON document (docs/formats/analyze.md)\n"
 	    "  --db FILE         store the run and its results in SQLite FILE\n"
@@ -83,7 +87,9 @@ enum {
 	OPT_META,
 	OPT_PLOT,
 	OPT_PROGRESS,
-	OPT_PCAPNG_OUT
+	OPT_PCAPNG_OUT,
+	OPT_OUTER,
+	OPT_TUNNEL
 };
 
 int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
@@ -100,6 +106,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	    {"scenario", required_argument, NULL, OPT_SCENARIO},
 	    {"meta", required_argument, NULL, OPT_META},
 	    {"plot", required_argument, NULL, OPT_PLOT},
+	    {"outer", no_argument, NULL, OPT_OUTER},
+	    {"tunnel", required_argument, NULL, OPT_TUNNEL},
 	    {"output", required_argument, NULL, 'o'},
 	    {"keep-going", no_argument, NULL, 'k'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -119,6 +127,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	const char *filter_expr = NULL, *pcapng_out = NULL;
 	int mode = 0; /* 0 text, 1 csv, 2 json */
 	int keep_going = 0, quiet = 0, progress = 0, c;
+	struct vd_decode_opts decode = {0};
+	struct vd_err oerr;
 	struct vd_cli cli;
 	/* no help text: --help lists the subcommands (usage()) */
 	vd_cli_init(&cli, prog, NULL, argc, argv, "o:f:kqhV", longopts);
@@ -172,6 +182,13 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 			break;
 		case OPT_PLOT:
 			plot = arg;
+			break;
+		case OPT_OUTER:
+			decode.outer = 1;
+			break;
+		case OPT_TUNNEL:
+			if (vd_tunnel_filter_parse(arg, &decode.tunnel, &oerr) < 0)
+				return vd_cli_usage_error(&cli, "%s", oerr.msg);
 			break;
 		case 'o':
 			outpath = arg;
@@ -227,7 +244,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	struct vd_vantage_set set = {0};
 	struct vd_echo_read_opts ropts = {
 	    .progress = progress ? VD_PROGRESS_FORCED : !quiet && isatty(STDERR_FILENO),
-	    .filter = filter};
+	    .filter = filter,
+	    .decode = decode};
 	int failed = 0;
 	for (int i = 0; i < nspec; i++) {
 		size_t before = set.n;

@@ -43,6 +43,9 @@ static const char usage[] =
     "  --max-flows N        flows tracked per run (default 65536)\n"
     "  --transfers FILE     tperf records (--csv file or SQLite store): throughput CDF\n"
     "  --run ID             with a SQLite --transfers: that run only (default: every run)\n"
+    "  --outer              decode the outermost headers only (default: the innermost,\n"
+    "                       through VXLAN, Geneve, GRE, ERSPAN, IP in IP and GTP-U)\n"
+    "  --tunnel ID          only frames through one tunnel: vni=N, key=N, teid=N, session=N\n"
     "  --csv, --json        output format (default: text tables)\n"
     "  --db FILE            store the results (and vantage points) as a run in FILE\n"
     "  --testbed NAME, --label TEXT   stored with --db\n"
@@ -75,7 +78,9 @@ enum {
 	O_SCENARIO,
 	O_META,
 	O_PLOT,
-	O_PROGRESS
+	O_PROGRESS,
+	O_OUTER,
+	O_TUNNEL
 };
 
 static int parse_dur(struct vd_cli *cli, vd_ns *out)
@@ -112,6 +117,8 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 	    {"progress", no_argument, NULL, O_PROGRESS},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"filter", required_argument, NULL, 'f'},
+	    {"outer", no_argument, NULL, O_OUTER},
+	    {"tunnel", required_argument, NULL, O_TUNNEL},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -219,6 +226,15 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 				return vd_cli_usage_error(cli, "-f: %s", err.msg);
 			break;
 		}
+		case O_OUTER:
+			c->decode.outer = 1;
+			break;
+		case O_TUNNEL: {
+			struct vd_err e;
+			if (vd_tunnel_filter_parse(arg, &c->decode.tunnel, &e))
+				return vd_cli_usage_error(cli, "%s", e.msg);
+			break;
+		}
 		}
 	}
 	if (vd_cli_exclusive(cli, "--csv", csv, "--json", json))
@@ -247,6 +263,7 @@ struct input {
 	struct vd_pkt pkt;
 	struct vd_decoded dec;
 	int decoded;		   /* dec is valid */
+	const struct vd_decode_opts *decode;
 	int vidx[TCP_MAX_VANTAGE]; /* interface (or 0 for the whole file) -> vantage, -1 unknown */
 };
 
@@ -326,7 +343,13 @@ static int advance(struct input *in, struct vd_err *err)
 	in->pkt = it.pkt;
 	if (in->have) {
 		struct vd_err derr;
-		in->decoded = vd_decode(&in->pkt, &in->dec, &derr) == 0;
+		in->decoded = vd_decode_with(&in->pkt, in->decode, &in->dec, &derr) == 0;
+		if (in->dec.bad >= VD_BAD_TUNNEL) {
+			in->have = 0;
+			return vd_err_set(err, "%s: frame %llu (offset %llu): %s", in->spec.path,
+					  (unsigned long long)in->pkt.index,
+					  (unsigned long long)in->pkt.offset, derr.msg);
+		}
 	}
 	return 0;
 }
@@ -388,6 +411,11 @@ static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_er
 			return -1;
 		struct tcp_vantage *tv = &c->v[v];
 		tv->pkts++;
+		if (!p->tcm) {
+			if (p->dec.nencap)
+				vd_encap_summary_add(&tv->encap, p->dec.encap, p->dec.nencap);
+			tv->encap.bad_ip_len += p->dec.bad == VD_BAD_IP_LEN;
+		}
 		if (!p->decoded)
 			tv->undecodable++;
 		else if (p->dec.l4 != VD_L4_TCP || p->dec.is_fragment)
@@ -432,8 +460,10 @@ int cmd_tcp(int argc, char **argv)
 		fprintf(stderr, "vmdelay-analyze tcp: out of memory\n");
 		goto out;
 	}
-	for (int i = 0; i < nin; i++)
+	for (int i = 0; i < nin; i++) {
 		memset(in[i].vidx, 0xff, sizeof(in[i].vidx));
+		in[i].decode = &c.decode;
+	}
 	for (int i = 0; i < nin; i++) {
 		if (vd_vantage_spec_parse(argv[first + i], &in[i].spec, &err)) {
 			ret = vd_cli_usage_error(&cli, "%s", err.msg);

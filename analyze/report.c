@@ -226,6 +226,34 @@ static void json_summary(struct vd_json *j, const struct vd_summary *s)
 	vd_json_kv_dbl(j, "sd_ns", isnan(s->mean) ? NAN : isnan(s->sd) ? 0 : s->sd, 1);
 }
 
+/* "tunnels": [{"layers": [{"kind": "vxlan", "id": 42}, ...], "frames": N}, ...], "bad_ip_len": N */
+static void json_tunnels(struct vd_json *j, const struct vd_encap_summary *s)
+{
+	vd_json_key(j, "tunnels");
+	vd_json_begin_array(j, VD_JSON_SPACED);
+	for (int c = 0; c < s->nchains; c++) {
+		vd_json_begin_object(j, VD_JSON_SPACED);
+		vd_json_key(j, "layers");
+		vd_json_begin_array(j, VD_JSON_SPACED);
+		for (int i = 0; i < s->chain[c].n; i++) {
+			const struct vd_encap *e = &s->chain[c].layer[i];
+			vd_json_begin_object(j, VD_JSON_SPACED);
+			vd_json_kv_str(j, "kind", vd_encap_kind_name(e->kind));
+			vd_json_key(j, "id");
+			if (e->has_id)
+				vd_json_uint(j, e->id);
+			else
+				vd_json_null(j);
+			vd_json_end_object(j);
+		}
+		vd_json_end_array(j);
+		vd_json_kv_uint(j, "frames", s->chain[c].frames);
+		vd_json_end_object(j);
+	}
+	vd_json_end_array(j);
+	vd_json_kv_uint(j, "bad_ip_len", s->bad_ip_len);
+}
+
 static int json_layers(struct vd_json *j, const struct vd_delay *d, enum vd_delay_dir dir,
 		       const int *phases, size_t nph)
 {
@@ -273,6 +301,7 @@ int report_json(FILE *f, const struct report_ctx *c)
 		vd_json_kv_str(j, "format", vp->format);
 		vd_json_kv_str(j, "select", vp->select[0] ? vp->select : NULL);
 		vd_json_kv_str(j, "notes", vp->notes[0] ? vp->notes : NULL);
+		json_tunnels(j, &vp->encap);
 		const struct {
 			const char *key;
 			uint64_t v;

@@ -627,6 +627,10 @@ static void vantage_report(struct sink *s)
 	}
 	for (uint32_t v = 0; v < c->nv; v++) {
 		const struct tcp_vantage *tv = &c->v[v];
+		struct vd_encap_summary chains = tv->encap;
+		char tunnels[400];
+		chains.bad_ip_len = 0; /* its own column */
+		vd_encap_summary_format(&chains, tunnels, sizeof(tunnels));
 		if (o) {
 			vd_out_row_begin(o);
 			vd_out_str(o, "vantage", tv->name);
@@ -636,6 +640,8 @@ static void vantage_report(struct sink *s)
 			vd_out_int(o, "tcp", (int64_t)tv->tcp_pkts);
 			vd_out_int(o, "other", (int64_t)tv->not_tcp);
 			vd_out_int(o, "not_ip", (int64_t)tv->undecodable);
+			vd_out_int(o, "bad_ip_len", (int64_t)tv->encap.bad_ip_len);
+			vd_out_str(o, "tunnels", tunnels);
 			vd_out_row_end(o);
 		} else if (c->mode == VD_OUT_JSON) {
 			struct vd_json j;
@@ -649,6 +655,8 @@ static void vantage_report(struct sink *s)
 			vd_json_kv_uint(&j, "tcp", tv->tcp_pkts);
 			vd_json_kv_uint(&j, "other", tv->not_tcp);
 			vd_json_kv_uint(&j, "not_ip", tv->undecodable);
+			vd_json_kv_uint(&j, "bad_ip_len", tv->encap.bad_ip_len);
+			vd_json_kv_str(&j, "tunnels", tunnels);
 			vd_json_end_object(&j);
 			vd_json_newline(&j);
 		}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "vmdelay/core/linhist.h"
+#include "vmdelay/input/decode.h"
 #include "vmdelay/out/afile.h"
 #include "vmdelay/out/output.h"
 #include "vmdelay/match/pktmatch.h"
@@ -24,7 +25,8 @@ struct tcp_vantage {
 	int file; /* index of its trace */
 	uint32_t iface;
 	uint64_t pkts, tcp_pkts, not_tcp, undecodable;
-	FILE *tput_f, *seq_f; /* --plot streams */
+	struct vd_encap_summary encap; /* tunnels crossed; frames with a bad IP length */
+	FILE *tput_f, *seq_f;	       /* --plot streams */
 };
 
 struct tcp_ctx {
@@ -39,8 +41,9 @@ struct tcp_ctx {
 	const char *plot_dir, *db_path, *testbed, *label, *scenario, *transfers_path;
 	struct vd_meta_list meta; /* --meta KEY=VALUE */
 	int64_t run_id_in;
-	int progress, quiet;	  /* --progress, -q */
-	struct vd_filter *filter; /* -f */
+	int progress, quiet;	      /* --progress, -q */
+	struct vd_filter *filter;     /* -f */
+	struct vd_decode_opts decode; /* --outer, --tunnel */
 	char *command_line;
 	/* state */
 	struct tcp_vantage v[TCP_MAX_VANTAGE];

@@ -27,7 +27,8 @@ int vd_echo_read(const struct vd_vantage_spec *spec, const struct vd_echo_sink *
 		rc = vd_echo_read_tcm(spec, src, sink, err);
 		break;
 	default:
-		rc = vd_echo_read_trace(spec, src, sink, opts ? opts->progress : 0, err);
+		rc = vd_echo_read_trace(spec, src, sink, opts ? opts->progress : 0,
+					opts ? &opts->decode : NULL, err);
 		break;
 	}
 	vd_source_close(src);

@@ -12,7 +12,7 @@
 #include "vmdelay/input/decode.h"
 #include "vmdelay/input/trace.h"
 
-/* Under "#*": each interface's own point, opened on its first echo. */
+/* Under "#*": each interface's own point, opened on its first frame. */
 struct iface_points {
 	struct vd_echo_point **pt;
 	size_t n;
@@ -57,7 +57,8 @@ static int echo_from_decoded(const struct vd_pkt *pkt, const struct vd_decoded *
 	return 1;
 }
 
-/* The point of interface iface under "#*", opened on its first echo. */
+/* The point of interface iface under "#*", opened on its first frame (for the tunnel summary),
+ * kept if an echo came. */
 static struct vd_echo_point *iface_point(struct vd_source *src, const struct vd_vantage_spec *spec,
 					 const struct vd_echo_sink *sink, struct iface_points *map,
 					 uint32_t iface)
@@ -79,8 +80,18 @@ static struct vd_echo_point *iface_point(struct vd_source *src, const struct vd_
 	return map->pt[iface] = p;
 }
 
+/* The notes of a point: the compression and the tunnels seen. */
+static void point_notes(struct vd_echo_point *p, const char *z)
+{
+	char tunnels[sizeof(p->notes)];
+	vd_encap_summary_format(&p->encap, tunnels, sizeof(tunnels));
+	snprintf(p->notes, sizeof(p->notes), "%s%s%s%s", z ? z : "", z ? "-compressed" : "",
+		 z && tunnels[0] ? "; " : "", tunnels);
+}
+
 int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src,
-		       const struct vd_echo_sink *sink, int progress, struct vd_err *err)
+		       const struct vd_echo_sink *sink, int progress,
+		       const struct vd_decode_opts *decode, struct vd_err *err)
 {
 	const char *fmt = vd_trace_format(vd_source_trace(src));
 	int split = strcmp(spec->select, "*") == 0;
@@ -116,11 +127,25 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 		struct vd_decoded d;
 		struct vd_err derr;
 		struct vd_echo e;
-		if (vd_decode(&pkt, &d, &derr) < 0 || !echo_from_decoded(&pkt, &d, &e))
-			continue;
+		int drc = vd_decode_with(&pkt, decode, &d, &derr);
+		if (d.bad >= VD_BAD_TUNNEL) {
+			vd_err_set(err, "%s: frame %" PRIu64 " (offset %" PRIu64 "): %s",
+				   spec->path, pkt.index, pkt.offset, derr.msg);
+			rc = -1;
+			break;
+		}
 		struct vd_echo_point *p =
 		    split ? iface_point(src, spec, sink, &map, pkt.iface) : single;
-		if (!p || vd_echo_point_add(sink, p, &e) < 0) {
+		if (!p) {
+			oom = 1;
+			break;
+		}
+		if (d.nencap)
+			vd_encap_summary_add(&p->encap, d.encap, d.nencap);
+		p->encap.bad_ip_len += d.bad == VD_BAD_IP_LEN;
+		if (drc < 0 || !echo_from_decoded(&pkt, &d, &e))
+			continue;
+		if (vd_echo_point_add(sink, p, &e) < 0) {
 			oom = 1;
 			break;
 		}
@@ -129,14 +154,18 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 	records = vd_source_records(src);
 	vd_progress_done(&prog, records, size);
 	/* Kept even when the file is damaged: the events before the damage count. */
+	const char *z = vd_trace_compression(vd_source_trace(src));
 	if (single) {
 		single->records = records;
+		point_notes(single, z);
 		oom |= vd_echo_point_close(sink, single, 1) < 0;
 	}
 	for (size_t i = 0; i < map.n; i++) { /* one point per interface, in interface order */
 		if (map.pt[i]) {
 			map.pt[i]->records = records;
-			oom |= vd_echo_point_close(sink, map.pt[i], 1) < 0;
+			point_notes(map.pt[i], z);
+			/* opened on the interface's first frame: kept when it had an echo */
+			oom |= vd_echo_point_close(sink, map.pt[i], map.pt[i]->echoes > 0) < 0;
 		}
 	}
 	free(map.pt);

@@ -58,11 +58,13 @@ static int erf_plausible(const uint8_t *h)
 
 int vd_erf_looks_like(const uint8_t *b, size_t n)
 {
-	if (n < ERF_HDR || !erf_plausible(b))
+	/* ERF has no magic: every record header that starts in the first n bytes must have a
+	 * known type and a length that covers its headers. */
+	if (n < ERF_HDR)
 		return 0;
-	size_t rlen = vd_be16(b + 10);
-	if (n >= rlen + ERF_HDR && !erf_plausible(b + rlen))
-		return 0;
+	for (size_t off = 0; off + ERF_HDR <= n; off += vd_be16(b + off + 10))
+		if (!erf_plausible(b + off))
+			return 0;
 	return 1;
 }
 

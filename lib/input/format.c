@@ -10,6 +10,7 @@
 #include "bytes.h"
 #include "erf.h"
 #include "vmdelay/input/tcmrec.h"
+#include "vmdelay/input/zstream.h"
 
 enum vd_format vd_format_detect(const uint8_t *b, size_t n)
 {
@@ -50,10 +51,25 @@ int vd_format_detect_file(const char *path, enum vd_format *out, struct vd_err *
 	uint8_t b[VD_FORMAT_HEAD];
 	size_t n = fread(b, 1, sizeof(b), f);
 	int bad = ferror(f);
-	fclose(f);
-	if (bad)
-		return vd_err_set(err, "%s: read error", path);
+	enum vd_zkind zk = bad ? VD_Z_NONE : vd_zstream_detect(b, n);
+	if (zk == VD_Z_NONE) {
+		fclose(f);
+		if (bad)
+			return vd_err_set(err, "%s: read error", path);
+		*out = vd_format_detect(b, n);
+		return 0;
+	}
+	/* gzip or zstd first: the format is the one inside, and only traces are read that way
+	 * (a truncated or corrupt stream is for the trace reader to report, with its frame) */
+	struct vd_zstream *zs;
+	FILE *zf = vd_zstream_open(f, zk, b, n, &zs, err);
+	if (!zf)
+		return vd_err_prefix(err, "%s", path);
+	n = fread(b, 1, sizeof(b), zf);
+	fclose(zf);
 	*out = vd_format_detect(b, n);
+	if (!vd_format_is_trace(*out))
+		*out = VD_FORMAT_UNKNOWN;
 	return 0;
 }
 

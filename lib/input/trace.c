@@ -9,6 +9,7 @@
 
 #include "trace_reader.h"
 #include "vmdelay/input/format.h"
+#include "vmdelay/input/zstream.h"
 
 /* The trace formats among those format.c recognises; NULL for anything else. */
 static const struct vd_trace_ops *detect(const uint8_t *b, size_t n)
@@ -66,6 +67,26 @@ int vd_trace_open_file(FILE *f, const char *name, const char *format, struct vd_
 		vd_err_set(err, "%s: empty file", tr->name);
 		goto fail;
 	}
+	/* Detection order: gzip, zstd, then the formats inside (pcap, pcapng, ERF). */
+	enum vd_zkind zk = vd_zstream_detect(head, n);
+	if (zk != VD_Z_NONE) {
+		FILE *zf = vd_zstream_open(tr->f, zk, tr->buf + tr->wpos, tr->wlen - tr->wpos,
+					   &tr->z, err);
+		tr->f = zf;
+		if (!zf) {
+			vd_err_prefix(err, "%s", tr->name);
+			goto fail;
+		}
+		tr->wpos = tr->wlen = 0;
+		tr->eof = 0;
+		tr->size = -1;
+		if ((got = vd_trace_peek(tr, VD_FORMAT_HEAD, &head, err)) < 0)
+			goto fail;
+		if ((n = (size_t)got) == 0) {
+			vd_err_set(err, "%s: empty %s data", tr->name, vd_zstream_kind_name(zk));
+			goto fail;
+		}
+	}
 	if (format) {
 		tr->ops = by_name(format);
 		if (!tr->ops) {
@@ -75,11 +96,12 @@ int vd_trace_open_file(FILE *f, const char *name, const char *format, struct vd_
 	} else {
 		tr->ops = detect(head, n);
 		if (!tr->ops) {
-			vd_err_set(
-			    err,
-			    "%s: not a pcap, pcapng or ERF file (first bytes %02x %02x %02x %02x)",
-			    tr->name, head[0], n > 1 ? head[1] : 0, n > 2 ? head[2] : 0,
-			    n > 3 ? head[3] : 0);
+			vd_err_set(err,
+				   "%s: not a pcap, pcapng or ERF file%s%s (first bytes %02x %02x "
+				   "%02x %02x)",
+				   tr->name, tr->z ? " inside its " : "",
+				   tr->z ? vd_zstream_kind_name(zk) : "", head[0],
+				   n > 1 ? head[1] : 0, n > 2 ? head[2] : 0, n > 3 ? head[3] : 0);
 			goto fail;
 		}
 	}
@@ -140,6 +162,11 @@ const char *vd_trace_interface_name(const struct vd_trace *tr, uint32_t iface)
 int vd_trace_interface_linktype(const struct vd_trace *tr, uint32_t iface)
 {
 	return tr->ops->iface_linktype(tr, iface);
+}
+
+const char *vd_trace_compression(const struct vd_trace *tr)
+{
+	return tr->z ? vd_zstream_kind_name(vd_zstream_kind(tr->z)) : NULL;
 }
 
 const char *vd_trace_name(const struct vd_trace *tr)

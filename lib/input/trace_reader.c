@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmdelay/input/zstream.h"
+
 int vd_trace_fail(const struct vd_trace *tr, struct vd_err *err, uint64_t off, const char *fmt, ...)
 {
 	char msg[384];
@@ -37,6 +39,14 @@ ssize_t vd_trace_peek(struct vd_trace *tr, size_t n, const uint8_t **p, struct v
 		while (tr->wlen < n && !tr->eof) {
 			size_t got = fread(tr->buf + tr->wlen, 1, tr->bufcap - tr->wlen, tr->f);
 			if (got == 0) {
+				if (ferror(tr->f) && vd_zstream_error(tr->z))
+					return vd_err_set(err,
+							  "%s: frame %llu (offset %llu of the "
+							  "decompressed data): %s",
+							  tr->name,
+							  (unsigned long long)tr->npkts + 1,
+							  (unsigned long long)(tr->off + tr->wlen),
+							  vd_zstream_error(tr->z));
 				if (ferror(tr->f))
 					return vd_trace_fail(tr, err, tr->off + tr->wlen,
 							     "read error: %s", strerror(errno));

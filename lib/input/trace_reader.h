@@ -37,7 +37,8 @@ struct vd_trace {
 	uint8_t *buf;	  /* the read window: buf[wpos..wlen) is read but not consumed */
 	size_t bufcap, wpos, wlen;
 	int eof;
-	void *priv; /* the reader's own state */
+	void *priv;	      /* the reader's own state */
+	struct vd_zstream *z; /* f decompresses a gzip / zstd file (zstream.h), else NULL */
 };
 
 extern const struct vd_trace_ops vd_pcapsrc_ops, vd_pcapng_ops, vd_erf_ops;

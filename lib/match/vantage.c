@@ -117,6 +117,7 @@ static int on_close(void *ctx, struct vd_echo_point *p, int keep)
 	snprintf(v->name, sizeof(v->name), "%s", p->name);
 	snprintf(v->select, sizeof(v->select), "%s", p->select);
 	snprintf(v->notes, sizeof(v->notes), "%s", p->notes);
+	v->encap = p->encap;
 	v->records = p->records;
 	v->has_phase = p->has_phase;
 	if (vd_vantage_set_append(r->set, v) < 0) {

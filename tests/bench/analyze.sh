@@ -16,7 +16,7 @@ tmp=$(mktemp -d /tmp/vd-bench-analyze.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 ${CC:-cc} -O2 -o "$tmp/gen" "$root/tests/golden/gen_probes.c" -lm
 ${CC:-cc} -std=gnu11 -O2 -I"$root/include" -o "$tmp/readers_bench" "$root/tests/bench/readers_bench.c" \
-	"$lib" -lpcap
+	"$lib" -lpcap -lz -lzstd
 "$tmp/gen" "$tmp" "$probes" 1
 pkts=$( ("$tmp/readers_bench" libpcap "$tmp/wire.pcap") | cut -d' ' -f1)
 

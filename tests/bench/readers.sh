@@ -12,7 +12,7 @@ lib="$root/build/release/libvmdelay.a"
 tmp=$(mktemp -d /tmp/vd-bench-readers.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 ${CC:-cc} -std=gnu11 -O2 -I"$root/include" -o "$tmp/readers_bench" "$root/tests/bench/readers_bench.c" \
-	"$lib" -lpcap
+	"$lib" -lpcap -lz -lzstd
 "$tmp/readers_bench" gen "$tmp" "$n"
 
 best() { # what file -> best packets/s of $runs runs (checks the packet count)

@@ -46,11 +46,12 @@ struct vd_echo_point {
 	char format[24]; /* "pcap", "pcapng", "erf", "tping-csv", "tping-json", "tping-sqlite",
 			  * "tcpmon" */
 	char select[VD_VANTAGE_SELECT_MAX];
-	char notes[320];  /* what the reader wants the user to know ("" none) */
-	uint64_t records; /* packets or rows read */
-	int has_phase;	  /* every request carries tping's phase */
-	uint64_t echoes;  /* events sent to the sink */
-	void *user;	  /* the sink's own object for this point */
+	char notes[400];	       /* what the reader wants the user to know ("" none) */
+	uint64_t records;	       /* packets or rows read */
+	int has_phase;		       /* every request carries tping's phase */
+	uint64_t echoes;	       /* events sent to the sink */
+	void *user;		       /* the sink's own object for this point */
+	struct vd_encap_summary encap; /* packet traces: tunnels crossed, bad IP lengths */
 };
 
 /* Where events go. Each callback returns 0, or -1 when out of memory. */

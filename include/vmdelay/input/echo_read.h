@@ -4,6 +4,7 @@
 #define VMDELAY_INPUT_ECHO_READ_H
 
 #include "vmdelay/core/err.h"
+#include "vmdelay/input/decode.h"
 #include "vmdelay/input/echo.h"
 #include "vmdelay/input/vantage_spec.h"
 
@@ -13,6 +14,7 @@ struct vd_echo_read_opts {
 	int progress; /* progress on stderr: 0 none, 1 when stderr is a terminal (the CLI's
 		       * default), VD_PROGRESS_FORCED (--progress) also when it is not */
 	struct vd_filter *filter; /* packets of traces that fail it are skipped (filter.h) */
+	struct vd_decode_opts decode; /* packet traces: --outer, --tunnel (decode.h) */
 };
 
 /* Reads spec->path and opens its vantage point(s) on sink, kept in order from the outermost to
@@ -28,6 +30,8 @@ struct vd_echo_read_opts {
  *    first, socket last (lib/input/vantage_tcm.c): SELECT a comma list of levels or layer
  *    names, or "*" (the default: every level holding echo records). With NAME, NAME or
  *    NAME.LEVEL.
+ * Frames are decoded through their tunnels (opts->decode); a tunnel header that claims more
+ * than its packet holds, or tunnels nested too deep, is damaged input naming the frame.
  * On error returns -1 with a message naming the file (and the byte offset for damaged traces);
  * a damaged trace's points are kept with the events read before the damage (--keep-going). */
 int vd_echo_read(const struct vd_vantage_spec *spec, const struct vd_echo_sink *sink,

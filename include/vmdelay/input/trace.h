@@ -42,6 +42,9 @@ int vd_trace_interface_linktype(const struct vd_trace *tr, uint32_t iface);
 /* The name given to vd_trace_open / vd_trace_open_file. */
 const char *vd_trace_name(const struct vd_trace *tr);
 
+/* "gzip" or "zstd" when the file is compressed (read through zstream.h), else NULL. */
+const char *vd_trace_compression(const struct vd_trace *tr);
+
 /* Records read but not returned as packets (ERF META/PAD and other non-packet types). */
 uint64_t vd_trace_skipped(const struct vd_trace *tr);
 

@@ -41,8 +41,8 @@ struct vd_vantage {
 	char format[24]; /* "pcap", "pcapng", "erf", "tping-csv", "tping-json", "tping-sqlite",
 			  * "tcpmon" */
 	char select[VD_VANTAGE_SELECT_MAX];
-	char notes[320];  /* what the reader wants the user to know ("" none), e.g. a fallback clock
-			   */
+	char notes[400];  /* what the reader wants the user to know ("" none), e.g. a fallback clock
+			   * or the tunnels the frames came through */
 	uint64_t records; /* packets or rows read */
 	int has_phase;	  /* events carry tping's phase */
 	uint64_t echoes;  /* echo requests and replies added */
@@ -55,6 +55,7 @@ struct vd_vantage {
 	size_t npairs, pairs_cap;
 	struct vd_match_state *pending; /* lib/match/match.c: requests still waiting for a reply */
 	struct vd_match_stats stats;	/* filled by vd_match_pairs */
+	struct vd_encap_summary encap;	/* packet traces: tunnels crossed, bad IP lengths */
 };
 
 struct vd_vantage_set {
