@@ -2,6 +2,7 @@
 # timed CMD...: runs CMD $runs times (stdout discarded) and prints the best "cpu_seconds
 # maxrss_kb", CPU time being user + sys (on a shared machine the wall clock mostly measures the
 # neighbours). Needs $tmp and $runs; exits when CMD fails.
+# shellcheck shell=bash disable=SC2154 # runs and tmp come from the sourcing benchmark
 timed() {
 	local best="" i out
 	for ((i = 0; i < runs; i++)); do

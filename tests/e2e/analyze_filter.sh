@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 300
 # -f EXPR (pcap-filter) at every vantage point: on real captures, the delay analysis and the tcp
 # command with -f report exactly what they report on the packets tcpdump -r FILE -w OUT EXPR

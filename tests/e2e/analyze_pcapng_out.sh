@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 300
 # --pcapng-out FILE: the matched packets of every trace vantage point in one pcapng, read back
 # with tshark: one interface per trace vantage point (named after it, outermost first), two

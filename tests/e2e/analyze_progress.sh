@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # timeout: 300
 # Progress on stderr: shown while long inputs are read when stderr is a terminal (a pty made by
 # script(1)) or with --progress, never when stderr is a pipe or with -q; for the delay analysis
