@@ -53,7 +53,8 @@ static const char usage[] =
     "  --meta KEY=VALUE     stored with --db (repeatable; compare --by KEY groups on it)\n"
     "  --plot DIR           SVG charts and CSV data: histograms, series, seq/time, CDFs\n"
     "  -f, --filter EXPR    keep only the packets that pass the pcap-filter expression EXPR\n"
-    "                       (tcpdump's syntax) at every vantage point\n"
+    "                       (tcpdump's syntax) at every vantage point; it reads the\n"
+    "                       outer headers, --outer/--tunnel then apply to what it kept\n"
     "  --progress           progress on stderr even when it is not a terminal\n"
     "  -q, --quiet          no progress on stderr (default: shown on a terminal)\n"
     "  -h, --help, -V, --version\n";

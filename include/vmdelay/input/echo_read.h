@@ -13,7 +13,7 @@ struct vd_filter;
 struct vd_echo_read_opts {
 	int progress; /* progress on stderr: 0 none, 1 when stderr is a terminal (the CLI's
 		       * default), VD_PROGRESS_FORCED (--progress) also when it is not */
-	struct vd_filter *filter; /* packets of traces that fail it are skipped (filter.h) */
+	struct vd_filter *filter;     /* packets of traces that fail it are skipped (filter.h) */
 	struct vd_decode_opts decode; /* packet traces: --outer, --tunnel (decode.h) */
 };
 
