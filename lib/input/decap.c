@@ -399,4 +399,6 @@ void vd_encap_summary_format(const struct vd_encap_summary *s, char *buf, size_t
 		       " frames",
 		       used ? "; " : "", s->bad_ip_len);
 #undef APPEND
+	if (used >= len && len > 3) /* cut short: say so rather than end mid-word */
+		memcpy(buf + len - 4, "...", 4);
 }

@@ -84,7 +84,9 @@ static struct vd_echo_point *iface_point(struct vd_source *src, const struct vd_
 static void point_notes(struct vd_echo_point *p, const char *z)
 {
 	char tunnels[sizeof(p->notes)];
-	vd_encap_summary_format(&p->encap, tunnels, sizeof(tunnels));
+	/* the room the compression leaves, so that a long summary ends in its own "..." */
+	size_t room = sizeof(tunnels) - (z ? strlen(z) + strlen("-compressed; ") : 0);
+	vd_encap_summary_format(&p->encap, tunnels, room);
 	snprintf(p->notes, sizeof(p->notes), "%s%s%s%s", z ? z : "", z ? "-compressed" : "",
 		 z && tunnels[0] ? "; " : "", tunnels);
 }

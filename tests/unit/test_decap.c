@@ -500,6 +500,7 @@ static void summary_counts_chains(void **state)
 	char tiny[10];
 	vd_encap_summary_format(&s, tiny, sizeof(tiny));
 	assert_int_equal(strlen(tiny), 9);
+	assert_string_equal(tiny + 6, "...");
 	for (uint32_t i = 0; i < 20; i++) {
 		struct vd_encap e = {.kind = VD_ENCAP_GTPU, .has_id = 1, .id = i};
 		vd_encap_summary_add(&s, &e, 1);

@@ -101,7 +101,7 @@ struct vd_encap_summary {
 void vd_encap_summary_add(struct vd_encap_summary *s, const struct vd_encap *layers, int n);
 
 /* "vxlan vni=42: 1200 frames; gre key=7 / ipip: 3 frames" into buf ("" when no tunnel was seen);
- * followed by the bad IP length count when there is one. */
+ * followed by the bad IP length count when there is one. Text that does not fit ends in "...". */
 void vd_encap_summary_format(const struct vd_encap_summary *s, char *buf, size_t len);
 
 #endif
