@@ -214,10 +214,7 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 			return VD_EXIT_OK;
 		}
 	}
-	if (vd_cli_needs(&cli, "--testbed", labels.testbed != NULL, "--db", db != NULL) ||
-	    vd_cli_needs(&cli, "--label", labels.label != NULL, "--db", db != NULL) ||
-	    vd_cli_needs(&cli, "--scenario", labels.scenario != NULL, "--db", db != NULL) ||
-	    vd_cli_needs(&cli, "--meta", meta.n != 0, "--db", db != NULL))
+	if (vd_meta_labels_need_db(&cli, labels.testbed, labels.label, labels.scenario, &meta, db != NULL))
 		return cli.status;
 	if (optind >= argc)
 		return vd_cli_usage_error(&cli, "%s",

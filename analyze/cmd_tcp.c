@@ -242,10 +242,7 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 		return -1;
 	if (c->run_id_in && !c->transfers_path)
 		return vd_cli_usage_error(cli, "%s", "--run goes with --transfers");
-	if (vd_cli_needs(cli, "--testbed", c->testbed != NULL, "--db", c->db_path != NULL) ||
-	    vd_cli_needs(cli, "--label", c->label != NULL, "--db", c->db_path != NULL) ||
-	    vd_cli_needs(cli, "--scenario", c->scenario != NULL, "--db", c->db_path != NULL) ||
-	    vd_cli_needs(cli, "--meta", c->meta.n != 0, "--db", c->db_path != NULL))
+	if (vd_meta_labels_need_db(cli, c->testbed, c->label, c->scenario, &c->meta, c->db_path != NULL))
 		return -1;
 	if (optind >= argc && !c->transfers_path)
 		return vd_cli_usage_error(cli, "%s", "no trace given");

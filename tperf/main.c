@@ -209,10 +209,7 @@ static int parse(int argc, char **argv, struct args *c)
 		return vd_cli_usage_error(&cli, "send: unexpected argument '%s'", argv[optind]);
 	if (!c->bytes)
 		return vd_cli_usage_error(&cli, "%s", "send: -n BYTES or -r COUNTxSIZE is needed");
-	if (vd_cli_needs(&cli, "--testbed", c->testbed != NULL, "--db", c->db_path != NULL) ||
-	    vd_cli_needs(&cli, "--label", c->label != NULL, "--db", c->db_path != NULL) ||
-	    vd_cli_needs(&cli, "--scenario", c->scenario != NULL, "--db", c->db_path != NULL) ||
-	    vd_cli_needs(&cli, "--meta", c->meta.n != 0, "--db", c->db_path != NULL))
+	if (vd_meta_labels_need_db(&cli, c->testbed, c->label, c->scenario, &c->meta, c->db_path != NULL))
 		return cli.status;
 	if (c->limit == VD_NS_NONE)
 		c->limit = 60 * VD_NS_PER_SEC;

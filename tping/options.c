@@ -202,10 +202,7 @@ int tping_options_parse(struct vd_cli *cli, int argc, char **argv, int privilege
 	    vd_cli_exclusive(cli, "--csv", csv, "--json", json) ||
 	    /* without timestamps there is none to wait for */
 	    vd_cli_exclusive(cli, "--no-timestamps", o->no_tstamp, "--tx-wait", tx_wait) ||
-	    vd_cli_needs(cli, "--testbed", o->testbed != NULL, "--db", o->db != NULL) ||
-	    vd_cli_needs(cli, "--label", o->label != NULL, "--db", o->db != NULL) ||
-	    vd_cli_needs(cli, "--scenario", o->scenario != NULL, "--db", o->db != NULL) ||
-	    vd_cli_needs(cli, "--meta", o->meta.n != 0, "--db", o->db != NULL))
+	    vd_meta_labels_need_db(cli, o->testbed, o->label, o->scenario, &o->meta, o->db != NULL))
 		return TPING_OPTS_EXIT;
 	o->machine = csv || json;
 	o->out_mode = csv ? VD_OUT_CSV : json ? VD_OUT_JSON : VD_OUT_TEXT;

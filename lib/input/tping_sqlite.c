@@ -1,5 +1,6 @@
 /* tping_sqlite.c — tping's probes from a SQLite store, one row at a time (tping_sqlite.h). */
 #include "tping_sqlite.h"
+#include "vmdelay/input/sqlite_file.h"
 
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -51,7 +52,7 @@ int vd_tping_sqlite_open(const char *path, int64_t run, struct vd_tping_rows **o
 	if (!r)
 		return vd_err_set(err, "%s: out of memory", path);
 	r->base = (struct vd_tping_rows){.next = sqlite_next, .close = sqlite_close, .path = path};
-	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	if (vd_sqlite_open_readonly(path, &r->db) != SQLITE_OK) {
 		vd_err_set(err, "%s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
 		goto fail;
 	}

@@ -37,3 +37,14 @@ int vd_meta_list_add(struct vd_meta_list *list, const char *arg, struct vd_err *
 	m->value = eq + 1;
 	return 0;
 }
+
+int vd_meta_labels_need_db(struct vd_cli *cli, const char *testbed, const char *label,
+			   const char *scenario, const struct vd_meta_list *meta, int have_db)
+{
+	if (vd_cli_needs(cli, "--testbed", testbed != NULL, "--db", have_db) ||
+	    vd_cli_needs(cli, "--label", label != NULL, "--db", have_db) ||
+	    vd_cli_needs(cli, "--scenario", scenario != NULL, "--db", have_db) ||
+	    vd_cli_needs(cli, "--meta", meta->n != 0, "--db", have_db))
+		return -1;
+	return 0;
+}

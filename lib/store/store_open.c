@@ -3,6 +3,7 @@
  * re-reads the version (so concurrent first openers agree), readers open read-only and never
  * migrate, and every lock is waited for with backoff up to a generous limit. */
 #include "vmdelay/store/store.h"
+#include "vmdelay/input/sqlite_file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -165,29 +166,11 @@ struct vd_store *vd_store_new(const char *path, struct vd_err *err)
 	return st;
 }
 
-/* "file:PATH?QUERY" with the characters a URI path cannot hold escaped. */
-static char *file_uri(const char *path, const char *query)
-{
-	size_t n = strlen(path);
-	char *u = malloc(5 + 3 * n + 1 + strlen(query) + 1);
-	if (!u)
-		return NULL;
-	char *p = u + sprintf(u, "file:");
-	for (const char *c = path; *c; c++) {
-		if (*c == '%' || *c == '?' || *c == '#')
-			p += sprintf(p, "%%%02X", (unsigned char)*c);
-		else
-			*p++ = *c;
-	}
-	sprintf(p, "?%s", query);
-	return u;
-}
-
 /* A read-only connection (no file is created or written). immutable: for a WAL store on a
  * read-only medium, where the shared-memory index cannot be made. */
 static int open_ro(struct vd_store *st, int immutable, struct vd_err *err)
 {
-	char *uri = file_uri(st->path, immutable ? "mode=ro&immutable=1" : "mode=ro");
+	char *uri = vd_sqlite_file_uri(st->path, immutable ? "mode=ro&immutable=1" : "mode=ro");
 	if (!uri)
 		return vd_err_set(err, "%s: out of memory", st->path);
 	int rc = sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);

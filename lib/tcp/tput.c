@@ -41,6 +41,17 @@ static void skip_idle(struct vd_tput *t, int64_t n)
 	t->cur += n;
 }
 
+/* The interval TS falls in. Most samples fall in the open one: no division for them. The end
+ * of the open interval is computed with overflow checks, since timestamps may be extreme. */
+static int64_t interval_index(const struct vd_tput *t, vd_ns ts)
+{
+	vd_ns open_end;
+	if (!__builtin_mul_overflow(t->cur + 1, t->interval, &open_end) &&
+	    !__builtin_add_overflow(open_end, t->t0, &open_end) && ts < open_end)
+		return t->cur;
+	return ts > t->t0 ? vd_ns_sub_sat(ts, t->t0) / t->interval : 0;
+}
+
 void vd_tput_add(struct vd_tput *t, vd_ns ts, uint64_t bytes)
 {
 	if (!t->started) {
@@ -48,10 +59,7 @@ void vd_tput_add(struct vd_tput *t, vd_ns ts, uint64_t bytes)
 		t->t0 = ts;
 		t->cur = 0;
 	}
-	/* most samples fall in the open interval: no division for them */
-	int64_t idx = ts < t->t0 + (t->cur + 1) * t->interval ? t->cur
-		      : ts > t->t0			       ? (ts - t->t0) / t->interval
-							       : 0;
+	int64_t idx = interval_index(t, ts);
 	while (t->cur < idx) {
 		if (!t->cur_bytes && idx - t->cur > 1) {
 			skip_idle(t, idx - t->cur);

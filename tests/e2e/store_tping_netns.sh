@@ -96,6 +96,12 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups "$AN" compare --db "$tmp/r
 grep -q r1w1 "$tmp/cmp.out" || fail "compare output lacks run r1w1: $(head -5 "$tmp/cmp.out")"
 [ "$(sha256sum <"$tmp/ro/runs.db")" = "$sum" ] || fail "compare changed the read-only store"
 [ "$(ls "$tmp/ro")" = runs.db ] || fail "compare created files: $(ls "$tmp/ro")"
+# the same store read as a tping vantage point by the analyzer
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$AN" --csv "user:vm=$tmp/ro/runs.db" \
+	>"$tmp/an-ro.out" 2>&1 || fail "analyze of a read-only tping store: $(tail -3 "$tmp/an-ro.out")"
+grep -q '^user.kernel,' "$tmp/an-ro.out" || fail "analyze of a read-only store printed no vantage row: $(head -3 "$tmp/an-ro.out")"
+[ "$(sha256sum <"$tmp/ro/runs.db")" = "$sum" ] || fail "analyze changed the read-only store"
+[ "$(ls "$tmp/ro")" = runs.db ] || fail "analyze created files: $(ls "$tmp/ro")"
 # the 0444 file in a writable directory, same user
 chmod 0777 "$tmp/ro"
 setpriv --reuid=nobody --regid=nogroup --clear-groups "$AN" compare --db "$tmp/ro/runs.db" \

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "vmdelay/core/cli.h"
 #include "vmdelay/core/err.h"
 
 #define VD_META_MAX 64	   /* --meta options per run */
@@ -27,5 +28,10 @@ int vd_meta_key_valid(const char *key, size_t len);
 /* Parses "KEY=VALUE" (VALUE may be empty and may hold '=') and appends it. A bad or repeated
  * key, or more than VD_META_MAX: -1 with a message naming the option "--meta". */
 int vd_meta_list_add(struct vd_meta_list *list, const char *arg, struct vd_err *err);
+
+/* The run labels (--testbed, --label, --scenario, --meta) only mean something with a store:
+ * a usage error naming the first label given without --db, else 0. */
+int vd_meta_labels_need_db(struct vd_cli *cli, const char *testbed, const char *label,
+			   const char *scenario, const struct vd_meta_list *meta, int have_db);
 
 #endif
