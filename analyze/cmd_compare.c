@@ -1,11 +1,10 @@
 /* cmd_compare.c — `vmdelay-analyze compare`: the per-layer Δ table (median and p99) side by side
- * across the runs and testbeds stored in one SQLite file. Text: one column pair per
+ * across the runs and testbeds stored in one store (an SQLite file or a PostgreSQL database). Text: one column pair per
  * group; --csv / --json: one row per group and result (long format, easier to load elsewhere);
  * --plot DIR: a gnuplot script and its data, rendered to SVG when gnuplot is installed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +22,13 @@
 extern char **environ;
 
 static const char usage[] =
-    "usage: vmdelay-analyze compare --db FILE [--by KEYS] [--metric GLOB] [--phase PHASE]\n"
+    "usage: vmdelay-analyze compare --db STORE [--by KEYS] [--metric GLOB] [--phase PHASE]\n"
     "                               [--csv | --json] [-o FILE] [--plot DIR]\n"
     "\n"
-    "Per-layer delay results (median and p99) of the runs stored in FILE, side by side.\n"
+    "Per-layer delay results (median and p99) of the runs stored in STORE, side by side.\n"
     "\n"
-    "  --db FILE       the SQLite store written by tping, vmdelay-analyze and testbeds/run\n"
+    "  --db STORE      the store written by tping, vmdelay-analyze and testbeds/run: an\n"
+    "                  SQLite file or a postgresql:// URL (read only, never migrated)\n"
     "  --by KEYS       group runs by these keys, comma-separated, from testbed, scenario,\n"
     "                  load, label, run or any run metadata key (--meta KEY=VALUE of the\n"
     "                  tools; testbeds/run stores scenario.KEY for every scenario key)\n"
@@ -203,11 +203,11 @@ int cmd_compare(int argc, char **argv)
 	if (optind < argc)
 		return vd_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
 	if (!db_path)
-		return vd_cli_usage_error(&cli, "--db FILE is required");
+		return vd_cli_usage_error(&cli, "--db STORE is required");
 	if (vd_compare_parse_by(by, &opts, &err))
 		return vd_cli_usage_error(&cli, "%s", err.msg);
 	/* Comparing never creates a database: a missing file is a mistyped path. */
-	if (access(db_path, F_OK)) {
+	if (!vd_store_path_is_pg(db_path) && access(db_path, F_OK)) {
 		fprintf(stderr, "vmdelay-analyze compare: --db %s: %s\n", db_path, strerror(errno));
 		return VD_EXIT_RUNTIME;
 	}
@@ -217,22 +217,23 @@ int cmd_compare(int argc, char **argv)
 		return VD_EXIT_RUNTIME;
 	}
 	/* a --by key no run has is a usage error, in the format of the others */
-	if (vd_compare_check_by(vd_store_db(st), &opts, &err)) {
+	if (vd_compare_check_by(st, &opts, &err)) {
 		vd_store_close(st);
 		return vd_cli_usage_error(&cli, "%s", err.msg);
 	}
 	struct vd_compare *cmp;
-	if (vd_compare_query(vd_store_db(st), &opts, &cmp, &err)) {
+	if (vd_compare_query(st, &opts, &cmp, &err)) {
 		fprintf(stderr, "vmdelay-analyze compare: %s\n", err.msg);
 		vd_store_close(st);
 		return VD_EXIT_RUNTIME;
 	}
-	vd_store_close(st);
 	int rc = VD_EXIT_OK;
 	if (cmp->nrows == 0)
-		fprintf(stderr, "vmdelay-analyze compare: %s: no stored results%s%s%s%s\n", db_path,
-			opts.metric ? " for metric " : "", opts.metric ? opts.metric : "",
-			opts.phase ? " in phase " : "", opts.phase ? opts.phase : "");
+		fprintf(stderr, "vmdelay-analyze compare: %s: no stored results%s%s%s%s\n",
+			vd_store_name(st), opts.metric ? " for metric " : "",
+			opts.metric ? opts.metric : "", opts.phase ? " in phase " : "",
+			opts.phase ? opts.phase : "");
+	vd_store_close(st);
 	FILE *f = stdout;
 	struct vd_afile af;
 	if (out_path) {

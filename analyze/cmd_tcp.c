@@ -41,8 +41,9 @@ static const char usage[] =
     "  --rtt DUR            RTT timescale (default: per flow, handshake or first sample)\n"
     "  --match-horizon DUR  how long a packet waits for its copy at another vantage point (1s)\n"
     "  --max-flows N        flows tracked per run (default 65536)\n"
-    "  --transfers FILE     tperf records (--csv file or SQLite store): throughput CDF\n"
-    "  --run ID             with a SQLite --transfers: that run only (default: every run)\n"
+    "  --transfers FILE     tperf records (--csv file, SQLite store or postgresql:// URL):\n"
+    "                       throughput CDF\n"
+    "  --run ID             with a store as --transfers: that run only (default: every run)\n"
     "  --outer              decode the outermost headers only (default: the innermost,\n"
     "                       through VXLAN, Geneve, GRE, ERSPAN, IP in IP and GTP-U)\n"
     "  --tunnel ID          only frames through one tunnel: vni=N, key=N, teid=N, session=N\n"
@@ -267,8 +268,9 @@ struct input {
 
 static int load_transfers(struct tcp_ctx *c, struct vd_err *err)
 {
-	enum vd_format fmt;
-	if (vd_format_detect_file(c->transfers_path, &fmt, err) < 0)
+	enum vd_format fmt = VD_FORMAT_SQLITE; /* a postgresql:// URL is a store too */
+	if (!vd_store_path_is_pg(c->transfers_path) &&
+	    vd_format_detect_file(c->transfers_path, &fmt, err) < 0)
 		return vd_err_set(err, "--transfers %s: cannot open", c->transfers_path);
 	if (fmt == VD_FORMAT_SQLITE) {
 		struct vd_store *st;
@@ -277,7 +279,7 @@ static int load_transfers(struct tcp_ctx *c, struct vd_err *err)
 		int rc = vd_store_load_transfers(st, c->run_id_in, &c->xfers, &c->nxfers, err);
 		vd_store_close(st);
 		if (rc)
-			return vd_err_prefix(err, "%s", c->transfers_path);
+			return vd_err_prefix(err, "--transfers");
 		return 0;
 	}
 	if (c->run_id_in)

@@ -4,8 +4,9 @@
  * move a group with several. */
 #include "vmdelay/store/compare.h"
 
+#include <fnmatch.h>
+#include <jansson.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,22 +14,26 @@
 
 #include "vmdelay/core/mem.h"
 #include "vmdelay/core/stats.h"
+#include "vmdelay/store/store.h"
+
+#include "store_impl.h"
 
 static const char *const key_names[VD_CMP__COUNT] = {
 	[VD_CMP_TESTBED] = "testbed", [VD_CMP_SCENARIO] = "scenario", [VD_CMP_LOAD] = "load",
 	[VD_CMP_LABEL] = "label",     [VD_CMP_RUN] = "run",         [VD_CMP_META] = "meta",
 };
 
-/* The SQL expression giving each key's value for run r (testbed t). */
+/* The SQL expression giving each key's value for run r (testbed t), in the dialect SQLite and
+ * PostgreSQL share. The load key's fallback on params' "load" is read in C (load_of): the
+ * two dialects have no JSON function in common. */
 static const char *const key_sql[VD_CMP__COUNT] = {
 	[VD_CMP_TESTBED] = "t.name",
 	[VD_CMP_SCENARIO] = "COALESCE(r.scenario, '')",
-	[VD_CMP_LOAD] = "COALESCE((SELECT m.value FROM run_meta m WHERE m.run_id = r.id"
-			" AND m.key = 'load'), CASE WHEN json_valid(r.params)"
-			" THEN json_extract(r.params, '$.load') END, '')",
+	[VD_CMP_LOAD] = "(SELECT m.value FROM run_meta m WHERE m.run_id = r.id AND m.key = 'load')",
 	[VD_CMP_LABEL] = "COALESCE(r.label, '')",
 	[VD_CMP_RUN] = "CAST(r.id AS TEXT)",
-	[VD_CMP_META] = NULL, /* meta_sql */
+	[VD_CMP_META] = "COALESCE((SELECT m.value FROM run_meta m WHERE m.run_id = r.id"
+			" AND m.key = ?), '')", /* the key bound in --by order */
 };
 
 const char *vd_compare_key_name(enum vd_compare_key k)
@@ -103,20 +108,19 @@ static int str_eq(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "") == 0;
 }
 
-static char *dup_text(sqlite3_stmt *s, int col)
+static char *dup_str(const char *t)
 {
-	const unsigned char *t = sqlite3_column_text(s, col);
-	return strdup(t ? (const char *)t : "");
+	return strdup(t ? t : "");
 }
 
-/* Finds or adds the group of the current statement row (key columns 1..nby). */
-static int group_of(struct builder *b, sqlite3_stmt *s, size_t *g)
+/* Finds or adds the group of the key values keys[0..nby). */
+static int group_of(struct builder *b, const char *const *keys, size_t *g)
 {
 	struct vd_compare *c = b->c;
 	size_t nby = c->opts.nby;
 	for (size_t i = 0; i < c->ngroups; i++) {
 		size_t k = 0;
-		while (k < nby && str_eq(c->group_keys[i][k], (const char *)sqlite3_column_text(s, 1 + (int)k)))
+		while (k < nby && str_eq(c->group_keys[i][k], keys[k]))
 			k++;
 		if (k == nby) {
 			*g = i;
@@ -134,28 +138,28 @@ static int group_of(struct builder *b, sqlite3_stmt *s, size_t *g)
 	if (!last)
 		return -1;
 	b->last_run = last;
-	char **keys = calloc(nby ? nby : 1, sizeof(*keys));
-	if (!keys)
+	char **gk = calloc(nby ? nby : 1, sizeof(*gk));
+	if (!gk)
 		return -1;
-	c->group_keys[c->ngroups] = keys;
+	c->group_keys[c->ngroups] = gk;
 	c->group_runs[c->ngroups] = 0;
 	b->last_run[c->ngroups] = INT64_MIN;
 	c->ngroups++;
 	for (size_t k = 0; k < nby; k++)
-		if (!(keys[k] = dup_text(s, 1 + (int)k)))
+		if (!(gk[k] = dup_str(keys[k])))
 			return -1;
 	*g = c->ngroups - 1;
 	return 0;
 }
 
 /* Finds or adds the row (metric, vantage, phase, direction) at columns base..base+3. */
-static int row_of(struct builder *b, sqlite3_stmt *s, int base, size_t *r)
+static int row_of(struct builder *b, const struct vd_store_row *s, int base, size_t *r)
 {
 	struct vd_compare *c = b->c;
-	const char *m = (const char *)sqlite3_column_text(s, base);
-	const char *v = (const char *)sqlite3_column_text(s, base + 1);
-	const char *ph = (const char *)sqlite3_column_text(s, base + 2);
-	const char *d = (const char *)sqlite3_column_text(s, base + 3);
+	const char *m = vd_row_text(s, base);
+	const char *v = vd_row_text(s, base + 1);
+	const char *ph = vd_row_text(s, base + 2);
+	const char *d = vd_row_text(s, base + 3);
 	for (size_t i = 0; i < c->nrows; i++) {
 		const struct vd_compare_row *row = &c->rows[i];
 		if (str_eq(row->metric, m) && str_eq(row->vantage, v) && str_eq(row->phase, ph) &&
@@ -169,8 +173,8 @@ static int row_of(struct builder *b, sqlite3_stmt *s, int base, size_t *r)
 	struct vd_compare_row *row = &c->rows[c->nrows];
 	memset(row, 0, sizeof(*row));
 	c->nrows++;
-	if (!(row->metric = dup_text(s, base)) || !(row->vantage = dup_text(s, base + 1)) ||
-	    !(row->phase = dup_text(s, base + 2)) || !(row->direction = dup_text(s, base + 3)))
+	if (!(row->metric = dup_str(m)) || !(row->vantage = dup_str(v)) ||
+	    !(row->phase = dup_str(ph)) || !(row->direction = dup_str(d)))
 		return -1;
 	*r = c->nrows - 1;
 	return 0;
@@ -214,149 +218,189 @@ static int aggregate(struct builder *b)
 	return 0;
 }
 
-/* Whether db has no table at all: a store nobody wrote to yet. */
-static int store_is_empty(struct sqlite3 *db)
+/* Stops a select at its first row. */
+static int found_row(void *arg, const struct vd_store_row *row)
 {
-	sqlite3_stmt *q;
-	int objects = -1;
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW)
-		objects = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
-	return objects == 0;
+	(void)row;
+	*(int *)arg = 1;
+	return 1;
 }
 
 /* A --by metadata key some stored run has; -1 with a message otherwise. */
-static int meta_key_stored(struct sqlite3 *db, const char *key, struct vd_err *err)
+static int meta_key_stored(struct vd_store *st, const char *key, struct vd_err *err)
 {
-	int rc = SQLITE_DONE; /* an empty store has no key */
-	if (!store_is_empty(db)) {
-		sqlite3_stmt *s;
-		if (sqlite3_prepare_v2(db, "SELECT 1 FROM run_meta WHERE key = ? LIMIT 1", -1, &s,
-				       NULL) != SQLITE_OK)
-			return vd_err_set(err, "%s: not a vmdelay database: %s",
-					  sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
-		sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-		rc = sqlite3_step(s);
-		sqlite3_finalize(s);
+	int found = 0;
+	/* An empty store (readers do not create the schema) has no key. */
+	if (st->version > 0) {
+		const char *params[] = { key };
+		int rc = st->ops->select(st, "SELECT 1 FROM run_meta WHERE key = ? LIMIT 1", 1,
+					 params, found_row, &found, err);
+		if (rc < 0)
+			return -1;
 	}
-	if (rc == SQLITE_ROW)
+	if (found)
 		return 0;
-	if (rc != SQLITE_DONE)
-		return vd_err_set(err, "%s: cannot read run metadata: %s",
-				  sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
 	return vd_err_set(err,
 			  "--by: no stored run has the key '%s' (testbed, scenario, load, label, run or "
 			  "a --meta key)",
 			  key);
 }
 
-int vd_compare_check_by(struct sqlite3 *db, const struct vd_compare_opts *opts, struct vd_err *err)
+int vd_compare_check_by(struct vd_store *st, const struct vd_compare_opts *opts,
+			struct vd_err *err)
 {
 	for (size_t k = 0; k < opts->nby; k++)
-		if (opts->by[k] == VD_CMP_META && meta_key_stored(db, opts->meta_key[k], err))
+		if (opts->by[k] == VD_CMP_META && meta_key_stored(st, opts->meta_key[k], err))
 			return -1;
 	return 0;
 }
 
-int vd_compare_query(struct sqlite3 *db, const struct vd_compare_opts *opts, struct vd_compare **out,
-		     struct vd_err *err)
+/* The "load" of a run's params JSON, as SQLite's json_extract gave it before this was read in
+ * C: a string as it is, a number or boolean as SQL prints it; NULL when none. malloc'd into
+ * *out. */
+static int load_of(const char *params, char **out)
+{
+	*out = NULL;
+	json_t *j = params ? json_loads(params, JSON_DECODE_ANY, NULL) : NULL;
+	json_t *v = json_is_object(j) ? json_object_get(j, "load") : NULL;
+	char buf[64];
+	const char *t = NULL;
+	char *dumped = NULL;
+	if (json_is_string(v)) {
+		t = json_string_value(v);
+	} else if (json_is_integer(v)) {
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		t = buf;
+	} else if (json_is_real(v)) {
+		/* SQLite prints a REAL with 15 digits and always a '.' or exponent */
+		snprintf(buf, sizeof(buf), "%.15g", json_real_value(v));
+		if (!strpbrk(buf, ".eni"))
+			strcat(buf, ".0");
+		t = buf;
+	} else if (json_is_boolean(v)) {
+		t = json_is_true(v) ? "1" : "0";
+	} else if (json_is_array(v) || json_is_object(v)) {
+		t = dumped = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	}
+	int rc = t && !(*out = strdup(t)) ? -1 : 0;
+	free(dumped);
+	json_decref(j);
+	return rc;
+}
+
+/* The state of the results select: the builder, the filter and the first error. */
+struct scan {
+	struct builder b;
+	const struct vd_compare_opts *opts;
+	struct vd_err *err;
+};
+
+/* One stored result (columns: run id, the nby keys, metric, vantage, phase, direction, stat,
+ * value, params). */
+static int scan_row(void *arg, const struct vd_store_row *s)
+{
+	struct scan *sc = arg;
+	struct builder *b = &sc->b;
+	size_t nby = sc->opts->nby;
+	int base = 1 + (int)nby;
+	if (vd_row_null(s, base + 5))
+		return 0;
+	/* SQLite's GLOB: *, ?, [...] and no escape character (the same on both backends) */
+	const char *metric = vd_row_text(s, base);
+	if (sc->opts->metric && fnmatch(sc->opts->metric, metric ? metric : "", FNM_NOESCAPE))
+		return 0;
+	const char *keys[VD_COMPARE_MAX_BY];
+	char *load = NULL;
+	for (size_t k = 0; k < nby; k++) {
+		keys[k] = vd_row_text(s, 1 + (int)k);
+		if (sc->opts->by[k] == VD_CMP_LOAD && !keys[k]) {
+			if (load_of(vd_row_text(s, base + 6), &load))
+				goto oom;
+			keys[k] = load;
+		}
+	}
+	size_t g, r;
+	int failed = group_of(b, keys, &g) || row_of(b, s, base, &r) ||
+		     vd_mem_reserve((void **)&b->samples, &b->cap_samples, b->nsamples + 1,
+				    sizeof(*b->samples));
+	free(load);
+	if (failed)
+		goto oom;
+	int64_t run = vd_row_int64(s, 0);
+	if (b->last_run[g] != run) {
+		b->last_run[g] = run;
+		b->c->group_runs[g]++;
+	}
+	const char *stat = vd_row_text(s, base + 4);
+	b->samples[b->nsamples++] = (struct sample){
+		.group = g,
+		.row = r,
+		.is_p99 = stat && strcmp(stat, "p99_ns") == 0,
+		.value = vd_row_double(s, base + 5),
+	};
+	return 0;
+oom:
+	vd_err_set(sc->err, "compare: out of memory");
+	return -1;
+}
+
+int vd_compare_query(struct vd_store *st, const struct vd_compare_opts *opts,
+		     struct vd_compare **out, struct vd_err *err)
 {
 	*out = NULL;
 	if (opts->nby == 0 || opts->nby > VD_COMPARE_MAX_BY)
 		return vd_err_set(err, "compare: between 1 and %d grouping keys", VD_COMPARE_MAX_BY);
-	/* A new store nobody wrote to yet (readers do not create the schema) has nothing; a
-	 * database with tables but not ours is an error below. */
-	if (store_is_empty(db)) {
-		if (!(*out = calloc(1, sizeof(**out))))
-			return vd_err_set(err, "compare: out of memory");
-		(*out)->opts = *opts;
+	struct scan sc = { .opts = opts, .err = err };
+	if (!(sc.b.c = calloc(1, sizeof(*sc.b.c))))
+		return vd_err_set(err, "compare: out of memory");
+	sc.b.c->opts = *opts;
+	/* A new store nobody wrote to yet (readers do not create the schema) has nothing. */
+	if (st->version == 0) {
+		*out = sc.b.c;
 		return 0;
 	}
+	/* One query for both backends; the keys' values and the phase are parameters in the
+	 * order of their '?'. */
+	const char *params[VD_COMPARE_MAX_BY + 1];
+	size_t np = 0;
+	int needs_params = 0;
 	char sql[4096];
 	size_t len = (size_t)snprintf(sql, sizeof(sql), "SELECT r.id");
 	for (size_t k = 0; k < opts->nby && len < sizeof(sql); k++) {
-		if (opts->by[k] == VD_CMP_META) /* the key is bound as parameter 3 + k */
-			len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-						", COALESCE((SELECT m.value FROM run_meta m WHERE"
-						" m.run_id = r.id AND m.key = ?%zu), '')",
-						3 + k);
-		else
-			len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", %s",
-						key_sql[opts->by[k]]);
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", %s", key_sql[opts->by[k]]);
+		if (opts->by[k] == VD_CMP_META)
+			params[np++] = opts->meta_key[k];
+		needs_params |= opts->by[k] == VD_CMP_LOAD;
 	}
 	if (len < sizeof(sql))
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-				", res.metric, res.vantage, res.phase, res.direction, res.stat,"
-				" res.value FROM results res JOIN runs r ON r.id = res.run_id"
-				" JOIN testbeds t ON t.id = r.testbed_id"
-				" WHERE r.complete = 1 AND res.stat IN ('median_ns', 'p99_ns')"
-				" AND (?1 IS NULL OR res.metric GLOB ?1)"
-				" AND (?2 IS NULL OR res.phase = ?2)"
-				" ORDER BY r.id, res.rowid");
-	if (len >= sizeof(sql))
-		return vd_err_set(err, "compare: query too long");
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return vd_err_set(err, "%s: not a vmdelay database with results: %s",
-				  sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
-	if (opts->metric)
-		sqlite3_bind_text(s, 1, opts->metric, -1, SQLITE_STATIC);
+		len += (size_t)snprintf(
+		    sql + len, sizeof(sql) - len,
+		    ", res.metric, res.vantage, res.phase, res.direction, res.stat, res.value, %s"
+		    " FROM results res JOIN runs r ON r.id = res.run_id"
+		    " JOIN testbeds t ON t.id = r.testbed_id"
+		    " WHERE r.complete = 1 AND res.stat IN ('median_ns', 'p99_ns')%s"
+		    " ORDER BY r.id, res.%s",
+		    needs_params ? "r.params" : "NULL", opts->phase ? " AND res.phase = ?" : "",
+		    st->ops->insert_order);
 	if (opts->phase)
-		sqlite3_bind_text(s, 2, opts->phase, -1, SQLITE_STATIC);
-	for (size_t k = 0; k < opts->nby; k++)
-		if (opts->by[k] == VD_CMP_META)
-			sqlite3_bind_text(s, 3 + (int)k, opts->meta_key[k], -1, SQLITE_STATIC);
-
-	struct builder b = { 0 };
-	b.c = calloc(1, sizeof(*b.c));
-	if (!b.c) {
-		sqlite3_finalize(s);
-		return vd_err_set(err, "compare: out of memory");
+		params[np++] = opts->phase;
+	if (len >= sizeof(sql)) {
+		vd_compare_free(sc.b.c);
+		return vd_err_set(err, "compare: query too long");
 	}
-	b.c->opts = *opts;
-	int base = 1 + (int)opts->nby, rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		size_t g, r;
-		if (sqlite3_column_type(s, base + 5) == SQLITE_NULL)
-			continue;
-		if (group_of(&b, s, &g) || row_of(&b, s, base, &r) ||
-		    vd_mem_reserve((void **)&b.samples, &b.cap_samples, b.nsamples + 1, sizeof(*b.samples)))
-			goto oom;
-		int64_t run = sqlite3_column_int64(s, 0);
-		if (b.last_run[g] != run) {
-			b.last_run[g] = run;
-			b.c->group_runs[g]++;
-		}
-		const char *stat = (const char *)sqlite3_column_text(s, base + 4);
-		b.samples[b.nsamples++] = (struct sample){
-			.group = g,
-			.row = r,
-			.is_p99 = stat && strcmp(stat, "p99_ns") == 0,
-			.value = sqlite3_column_double(s, base + 5),
-		};
+	int rc = st->ops->select(st, sql, np, params, scan_row, &sc, err);
+	if (rc == 0 && aggregate(&sc.b))
+		rc = vd_err_set(err, "compare: out of memory");
+	if (rc) {
+		free(sc.b.samples);
+		free(sc.b.last_run);
+		vd_compare_free(sc.b.c);
+		return -1;
 	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if (rc != SQLITE_DONE) {
-		vd_err_set(err, "%s: cannot read results: %s", sqlite3_db_filename(db, "main"),
-			   sqlite3_errmsg(db));
-		goto fail;
-	}
-	if (aggregate(&b))
-		goto oom;
-	free(b.samples);
-	free(b.last_run);
-	*out = b.c;
+	free(sc.b.samples);
+	free(sc.b.last_run);
+	*out = sc.b.c;
 	return 0;
-oom:
-	vd_err_set(err, "compare: out of memory");
-fail:
-	sqlite3_finalize(s);
-	free(b.samples);
-	free(b.last_run);
-	vd_compare_free(b.c);
-	return -1;
 }
 
 const struct vd_compare_cell *vd_compare_cell(const struct vd_compare *c, size_t r, size_t g)

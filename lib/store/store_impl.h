@@ -4,12 +4,24 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include <stddef.h>
 
 #include "vmdelay/core/err.h"
 #include "vmdelay/core/vdtime.h"
 
 struct vd_probe;
 struct vd_run_info;
+struct vd_store;
+
+/* One row of a select, read through its backend's column accessors. */
+struct vd_store_row {
+	const struct vd_store_ops *ops;
+	void *res; /* SQLite: the statement; PostgreSQL: the PGresult */
+	int row;   /* PostgreSQL: the row number in res */
+};
+
+/* Called for each row of a select; non-zero stops the select and is returned. */
+typedef int (*vd_store_row_fn)(void *arg, const struct vd_store_row *row);
 
 /* What a backend (SQLite, PostgreSQL) does; store.c runs the batches and the run's life. */
 struct vd_store_ops {
@@ -35,7 +47,38 @@ struct vd_store_ops {
 	int (*load_probes)(struct vd_store *st, int64_t run_id, struct vd_probe **probes, size_t *n,
 			   struct vd_err *err);
 	void (*close)(struct vd_store *st);
+
+	/* Reading (any session, read-only included). sql is in the dialect both backends share
+	 * (docs/schema.md): '?' placeholders, numbered $1, $2... in order for PostgreSQL;
+	 * params[i] text (NULL for NULL), converted by the column compared with. */
+	int (*select)(struct vd_store *st, const char *sql, size_t n, const char *const *params,
+		      vd_store_row_fn fn, void *arg, struct vd_err *err);
+	int (*col_null)(const struct vd_store_row *r, int col);
+	const char *(*col_text)(const struct vd_store_row *r, int col); /* NULL for NULL */
+	int64_t (*col_int64)(const struct vd_store_row *r, int col);
+	double (*col_double)(const struct vd_store_row *r, int col);
+	/* A table's rows in insertion order: ORDER BY this column (SQLite's rowid; PostgreSQL's
+	 * ctid, the heap position, which is insertion order for an appended table). */
+	const char *insert_order;
 };
+
+/* The column accessors of a select's row. */
+static inline int vd_row_null(const struct vd_store_row *r, int col)
+{
+	return r->ops->col_null(r, col);
+}
+static inline const char *vd_row_text(const struct vd_store_row *r, int col)
+{
+	return r->ops->col_text(r, col);
+}
+static inline int64_t vd_row_int64(const struct vd_store_row *r, int col)
+{
+	return r->ops->col_int64(r, col);
+}
+static inline double vd_row_double(const struct vd_store_row *r, int col)
+{
+	return r->ops->col_double(r, col);
+}
 
 extern const struct vd_store_ops vd_store_sqlite_ops;
 extern const struct vd_store_ops vd_store_pg_ops;
@@ -46,6 +89,7 @@ struct vd_store {
 	struct vd_pg *pg; /* PostgreSQL backend */
 	char *path;
 	int readonly;
+	int version; /* the schema version found on opening; 0: an empty database */
 	/* The run being written: rows go into a transaction committed about every batch_ns. */
 	int in_run;
 	int in_txn;
@@ -68,6 +112,10 @@ struct vd_store *vd_store_new(const char *path, struct vd_err *err);
 /* Whether path names a PostgreSQL database (postgresql:// or postgres://). */
 int vd_store_is_pg(const char *path);
 int vd_store_pg_open(struct vd_store *st, struct vd_err *err);
+/* A read-only session (default_transaction_read_only): never migrates; the same refusals. */
+int vd_store_pg_open_readonly(struct vd_store *st, struct vd_err *err);
+/* The path or URL for messages (a PostgreSQL password masked). */
+const char *vd_store_shown(const struct vd_store *st);
 
 /* "INSERT INTO table(cols...) VALUES (?, ...)" ($1, ... with dollar) into b; -1 if too long. */
 int vd_store_insert_sql(char *b, size_t len, const char *table, size_t n, const char *const *cols,

@@ -195,9 +195,10 @@ int vd_store_open_readonly(const char *path, struct vd_store **out, struct vd_er
 		return -1;
 	st->readonly = 1;
 	if (vd_store_is_pg(path)) {
-		vd_err_set(err, "--db: reading (compare, --transfers) takes SQLite store files only,"
-			   " not PostgreSQL");
-		goto fail;
+		if (vd_store_pg_open_readonly(st, err))
+			goto fail;
+		*out = st;
+		return 0;
 	}
 	if (access(path, R_OK)) {
 		vd_err_set(err, "%s: %s", path, strerror(errno));
@@ -205,6 +206,7 @@ int vd_store_open_readonly(const char *path, struct vd_store **out, struct vd_er
 	}
 	struct store_kind k;
 	if (open_ro(st, 0, err) == 0 && inspect(st, &k, err) == 0) {
+		st->version = k.version;
 		*out = st;
 		return 0;
 	}
@@ -216,6 +218,7 @@ int vd_store_open_readonly(const char *path, struct vd_store **out, struct vd_er
 		goto fail;
 	if (open_ro(st, 1, err) || inspect(st, &k, err))
 		goto fail;
+	st->version = k.version;
 	*out = st;
 	return 0;
 fail:
@@ -312,6 +315,7 @@ int vd_store_open(const char *path, struct vd_store **out, struct vd_err *err)
 	    vd_store_exec(st, "PRAGMA synchronous=NORMAL", err, "cannot use database") ||
 	    migrate(st, err))
 		goto fail;
+	st->version = vd_store_migration_count();
 	*out = st;
 	return 0;
 fail:
@@ -332,6 +336,11 @@ void vd_store_close(struct vd_store *st)
 	st->ops->close(st);
 	free(st->path);
 	free(st);
+}
+
+int vd_store_path_is_pg(const char *path)
+{
+	return vd_store_is_pg(path);
 }
 
 struct sqlite3 *vd_store_db(struct vd_store *st)

@@ -21,11 +21,11 @@ struct vd_pg {
 	char *shown; /* the connection string for messages, password hidden */
 };
 
-/* The URL with any password replaced, for messages. */
+/* The URL with any password (user:PASSWORD@ or a password= parameter) replaced, for messages. */
 static char *shown_url(const char *url)
 {
 	size_t len = strlen(url);
-	char *s = malloc(len + 4); /* room for "***" in place of a shorter password */
+	char *s = malloc(len + 7); /* room for "***" in place of two shorter passwords */
 	if (!s)
 		return NULL;
 	memcpy(s, url, len + 1);
@@ -36,6 +36,12 @@ static char *shown_url(const char *url)
 		memmove(colon + 4, at, strlen(at) + 1);
 		memcpy(colon + 1, "***", 3);
 	}
+	for (char *p = strchr(s, '?'); p; p = strchr(p + 1, '&'))
+		if (strncmp(p + 1, "password=", 9) == 0) {
+			char *v = p + 10, *end = v + strcspn(v, "&");
+			memmove(v + 3, end, strlen(end) + 1);
+			memcpy(v, "***", 3);
+		}
 	return s;
 }
 
@@ -326,6 +332,72 @@ static int pg_load_probes(struct vd_store *st, int64_t run_id, struct vd_probe *
 	return 0;
 }
 
+/* sql with its '?' placeholders numbered $1, $2... in order (not inside '...' literals);
+ * malloc'd, NULL when out of memory. Each '?' becomes at most 11 bytes. */
+static char *dollar_sql(const char *sql)
+{
+	size_t len = strlen(sql), marks = 0;
+	for (size_t i = 0; i < len; i++)
+		marks += sql[i] == '?';
+	char *out = malloc(len + marks * 10 + 1);
+	if (!out)
+		return NULL;
+	size_t o = 0, n = 0;
+	int literal = 0;
+	for (size_t i = 0; i < len; i++) {
+		literal ^= sql[i] == '\'';
+		if (sql[i] == '?' && !literal)
+			o += (size_t)sprintf(out + o, "$%zu", ++n);
+		else
+			out[o++] = sql[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int pg_select(struct vd_store *st, const char *sql, size_t n, const char *const *params,
+		     vd_store_row_fn fn, void *arg, struct vd_err *err)
+{
+	char *q = dollar_sql(sql);
+	if (!q)
+		return vd_err_set(err, "%s: out of memory", st->pg->shown);
+	PGresult *r;
+	int rc = copy_end(st, err) || pg_exec(st, q, (int)n, params, PGRES_TUPLES_OK, &r, err,
+					      "cannot read the store");
+	free(q);
+	if (rc)
+		return -1;
+	struct vd_store_row row = {.ops = st->ops, .res = r};
+	for (int i = 0, rows = PQntuples(r); i < rows && !rc; i++) {
+		row.row = i;
+		rc = fn(arg, &row);
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int pg_col_null(const struct vd_store_row *r, int col)
+{
+	return PQgetisnull(r->res, r->row, col);
+}
+
+static const char *pg_col_text(const struct vd_store_row *r, int col)
+{
+	return PQgetisnull(r->res, r->row, col) ? NULL : PQgetvalue(r->res, r->row, col);
+}
+
+static int64_t pg_col_int64(const struct vd_store_row *r, int col)
+{
+	return strtoll(PQgetvalue(r->res, r->row, col), NULL, 10);
+}
+
+/* float8 comes as the shortest text that reads back to the same double (PostgreSQL 12 on,
+ * extra_float_digits 1): strtod gives what SQLite's sqlite3_column_double does. */
+static double pg_col_double(const struct vd_store_row *r, int col)
+{
+	return strtod(PQgetvalue(r->res, r->row, col), NULL);
+}
+
 static void pg_close(struct vd_store *st)
 {
 	if (!st->pg)
@@ -349,6 +421,12 @@ const struct vd_store_ops vd_store_pg_ops = {
     .delete_run = pg_delete_run,
     .load_probes = pg_load_probes,
     .close = pg_close,
+    .select = pg_select,
+    .col_null = pg_col_null,
+    .col_text = pg_col_text,
+    .col_int64 = pg_col_int64,
+    .col_double = pg_col_double,
+    .insert_order = "ctid",
 };
 
 /* The schema version, 0 for an empty database; refuses another program's database or a newer
@@ -386,7 +464,8 @@ static int pg_version(struct vd_store *st, int *version, struct vd_err *err)
 	return 0;
 }
 
-int vd_store_pg_open(struct vd_store *st, struct vd_err *err)
+/* Connects; a read-only session refuses every write (a reader never migrates). */
+static int pg_connect(struct vd_store *st, int readonly, struct vd_err *err)
 {
 	st->ops = &vd_store_pg_ops;
 	if (!(st->pg = calloc(1, sizeof(*st->pg))) || !(st->pg->shown = shown_url(st->path)))
@@ -394,10 +473,28 @@ int vd_store_pg_open(struct vd_store *st, struct vd_err *err)
 	st->pg->c = PQconnectdb(st->path);
 	if (PQstatus(st->pg->c) != CONNECTION_OK)
 		return pg_fail(st, err, "cannot connect");
-	int v;
 	if (pg_cmd(st, "SET client_min_messages = warning", err, "cannot use database") ||
-	    pg_version(st, &v, err))
+	    (readonly && pg_cmd(st, "SET default_transaction_read_only = on", err,
+				"cannot use database")))
 		return -1;
+	return pg_version(st, &st->version, err);
+}
+
+int vd_store_pg_open_readonly(struct vd_store *st, struct vd_err *err)
+{
+	return pg_connect(st, 1, err);
+}
+
+const char *vd_store_name(const struct vd_store *st)
+{
+	return st->pg ? st->pg->shown : st->path;
+}
+
+int vd_store_pg_open(struct vd_store *st, struct vd_err *err)
+{
+	if (pg_connect(st, 0, err))
+		return -1;
+	int v = st->version;
 	if (v == vd_store_migration_count())
 		return 0;
 	/* One migrating writer at a time; the version is read again under the lock. */
@@ -425,6 +522,7 @@ int vd_store_pg_open(struct vd_store *st, struct vd_err *err)
 		if (pg_cmd(st, bump, err, "migration"))
 			goto fail;
 	}
+	st->version = v;
 	return pg_commit(st, err);
 fail:
 	pg_rollback(st);

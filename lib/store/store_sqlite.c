@@ -323,6 +323,44 @@ static int sq_load_probes(struct vd_store *st, int64_t run_id, struct vd_probe *
 	return 0;
 }
 
+static int sq_select(struct vd_store *st, const char *sql, size_t n, const char *const *params,
+		     vd_store_row_fn fn, void *arg, struct vd_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return vd_store_fail(st, err, "cannot read the store");
+	for (size_t i = 0; i < n; i++)
+		bind_text_or_null(s, (int)i + 1, params[i]);
+	struct vd_store_row row = { .ops = st->ops, .res = s };
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		stop = fn(arg, &row);
+	sqlite3_finalize(s);
+	if (stop)
+		return stop;
+	return rc == SQLITE_DONE ? 0 : vd_store_fail(st, err, "cannot read the store");
+}
+
+static int sq_col_null(const struct vd_store_row *r, int col)
+{
+	return sqlite3_column_type(r->res, col) == SQLITE_NULL;
+}
+
+static const char *sq_col_text(const struct vd_store_row *r, int col)
+{
+	return (const char *)sqlite3_column_text(r->res, col);
+}
+
+static int64_t sq_col_int64(const struct vd_store_row *r, int col)
+{
+	return sqlite3_column_int64(r->res, col);
+}
+
+static double sq_col_double(const struct vd_store_row *r, int col)
+{
+	return sqlite3_column_double(r->res, col);
+}
+
 const struct vd_store_ops vd_store_sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
@@ -336,4 +374,10 @@ const struct vd_store_ops vd_store_sqlite_ops = {
 	.delete_run = sq_delete_run,
 	.load_probes = sq_load_probes,
 	.close = sq_close,
+	.select = sq_select,
+	.col_null = sq_col_null,
+	.col_text = sq_col_text,
+	.col_int64 = sq_col_int64,
+	.col_double = sq_col_double,
+	.insert_order = "rowid",
 };

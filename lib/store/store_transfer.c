@@ -2,10 +2,12 @@
 #include "vmdelay/store/store_transfer.h"
 
 #include <math.h>
-#include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "vmdelay/core/mem.h"
+
+#include "store_impl.h"
 
 int vd_store_add_transfer(struct vd_store *st, int64_t run_id, const struct vd_transfer *t,
 			  struct vd_err *err)
@@ -29,44 +31,54 @@ int vd_store_add_transfer(struct vd_store *st, int64_t run_id, const struct vd_t
 	return vd_store_add_row(st, "transfers", 7, cols, vals, err);
 }
 
+/* The transfers read so far and the first error. */
+struct transfer_scan {
+	struct vd_transfer **out;
+	size_t *n, cap;
+	struct vd_err *err;
+};
+
+/* One transfers row (idx, bytes, start_ns, end_ns, status). */
+static int transfer_row(void *arg, const struct vd_store_row *s)
+{
+	struct transfer_scan *sc = arg;
+	struct vd_transfer t = {0};
+	t.idx = (uint64_t)vd_row_int64(s, 0);
+	t.bytes = (uint64_t)vd_row_int64(s, 1);
+	t.start = vd_row_null(s, 2) ? VD_NS_NONE : vd_row_int64(s, 2);
+	t.end = vd_row_null(s, 3) ? VD_NS_NONE : vd_row_int64(s, 3);
+	const char *stn = vd_row_text(s, 4);
+	if (!stn || vd_transfer_status_parse(stn, &t.status))
+		t.status = VD_XFER_ERROR;
+	vd_transfer_finish(&t);
+	if (vd_mem_reserve((void **)sc->out, &sc->cap, *sc->n + 1, sizeof(**sc->out)))
+		return vd_err_set(sc->err, "out of memory reading transfers");
+	(*sc->out)[(*sc->n)++] = t;
+	return 0;
+}
+
 int vd_store_load_transfers(struct vd_store *st, int64_t run_id, struct vd_transfer **out,
 			    size_t *n, struct vd_err *err)
 {
 	*out = NULL;
 	*n = 0;
-	sqlite3 *db = vd_store_db(st);
-	sqlite3_stmt *s;
+	/* An empty store (a reader does not make the schema) has no transfers. */
+	if (st->version == 0)
+		return 0;
+	char id[24];
+	snprintf(id, sizeof(id), "%lld", (long long)run_id);
+	const char *params[] = { id };
 	const char *sql = run_id > 0 ? "SELECT idx, bytes, start_ns, end_ns, status FROM transfers"
 				       " WHERE run_id = ? ORDER BY idx"
 				     : "SELECT t.idx, t.bytes, t.start_ns, t.end_ns, t.status FROM"
 				       " transfers t JOIN runs r ON r.id = t.run_id WHERE"
 				       " r.complete = 1 ORDER BY t.run_id, t.idx";
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return vd_err_set(err, "cannot read transfers: %s", sqlite3_errmsg(db));
-	if (run_id > 0)
-		sqlite3_bind_int64(s, 1, run_id);
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct vd_transfer t = {0};
-		t.idx = (uint64_t)sqlite3_column_int64(s, 0);
-		t.bytes = (uint64_t)sqlite3_column_int64(s, 1);
-		t.start = sqlite3_column_type(s, 2) == SQLITE_NULL ? VD_NS_NONE
-								   : sqlite3_column_int64(s, 2);
-		t.end = sqlite3_column_type(s, 3) == SQLITE_NULL ? VD_NS_NONE
-								 : sqlite3_column_int64(s, 3);
-		const char *stn = (const char *)sqlite3_column_text(s, 4);
-		if (!stn || vd_transfer_status_parse(stn, &t.status))
-			t.status = VD_XFER_ERROR;
-		vd_transfer_finish(&t);
-		if (vd_mem_reserve((void **)out, &cap, *n + 1, sizeof(**out))) {
-			sqlite3_finalize(s);
-			return vd_err_set(err, "out of memory reading transfers");
-		}
-		(*out)[(*n)++] = t;
+	struct transfer_scan sc = { .out = out, .n = n, .err = err };
+	if (st->ops->select(st, sql, run_id > 0 ? 1 : 0, params, transfer_row, &sc, err)) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return -1;
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return vd_err_set(err, "cannot read transfers: %s", sqlite3_errmsg(db));
 	return 0;
 }

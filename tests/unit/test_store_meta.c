@@ -169,9 +169,9 @@ static void compare_groups_by_a_meta_key(void **state)
 	assert_int_equal(opts.by[1], VD_CMP_META);
 	assert_string_equal(vd_compare_by_name(&opts, 1), "scenario.nic");
 	assert_string_equal(vd_compare_by_name(&opts, 0), "testbed");
-	assert_int_equal(vd_compare_check_by(vd_store_db(st), &opts, &err), 0);
+	assert_int_equal(vd_compare_check_by(st, &opts, &err), 0);
 	struct vd_compare *c;
-	assert_int_equal(vd_compare_query(vd_store_db(st), &opts, &c, &err), 0);
+	assert_int_equal(vd_compare_query(st, &opts, &c, &err), 0);
 	assert_int_equal(c->ngroups, 3);
 	assert_int_equal(c->nrows, 1);
 	char name[64];
@@ -188,7 +188,7 @@ static void compare_groups_by_a_meta_key(void **state)
 
 	/* A key no run has is named; the same key twice is refused. */
 	assert_int_equal(vd_compare_parse_by("scenario.nik", &opts, &err), 0);
-	assert_int_equal(vd_compare_check_by(vd_store_db(st), &opts, &err), -1);
+	assert_int_equal(vd_compare_check_by(st, &opts, &err), -1);
 	assert_non_null(strstr(err.msg, "scenario.nik"));
 	assert_int_equal(vd_compare_parse_by("scenario.nic,load,scenario.nic", &opts, &err), -1);
 	assert_non_null(strstr(err.msg, "twice"));

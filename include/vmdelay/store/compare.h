@@ -10,7 +10,7 @@
 #include "vmdelay/core/vdtime.h"
 #include "vmdelay/store/run_meta.h"
 
-struct sqlite3;
+struct vd_store;
 
 /* What a group of runs is keyed by (--by). */
 enum vd_compare_key {
@@ -29,7 +29,7 @@ struct vd_compare_opts {
 	enum vd_compare_key by[VD_COMPARE_MAX_BY];
 	char meta_key[VD_COMPARE_MAX_BY][VD_META_KEY_MAX]; /* the key of each VD_CMP_META */
 	size_t nby;
-	const char *metric; /* GLOB on results.metric, NULL: every metric */
+	const char *metric; /* glob (fnmatch, no escapes) on results.metric, NULL: every metric */
 	const char *phase;  /* exact results.phase, NULL: every phase */
 };
 
@@ -66,14 +66,16 @@ const char *vd_compare_key_name(enum vd_compare_key k);
 /* The name of grouping key i of opts: the built-in key's name or the metadata key. */
 const char *vd_compare_by_name(const struct vd_compare_opts *opts, size_t i);
 
-/* Every metadata key of opts->by is stored for some run of db: -1 with a message naming the
+/* Every metadata key of opts->by is stored for some run of st: -1 with a message naming the
  * first that is not (a typo would otherwise put every run in one group). */
-int vd_compare_check_by(struct sqlite3 *db, const struct vd_compare_opts *opts, struct vd_err *err);
+int vd_compare_check_by(struct vd_store *st, const struct vd_compare_opts *opts,
+			struct vd_err *err);
 
-/* Reads every complete run's median_ns and p99_ns results from db and groups them. Groups are
- * in the order of their first run; rows in the order first stored. */
-int vd_compare_query(struct sqlite3 *db, const struct vd_compare_opts *opts, struct vd_compare **out,
-		     struct vd_err *err);
+/* Reads every complete run's median_ns and p99_ns results from st (any backend, opened
+ * read-only or not) and groups them. Groups are in the order of their first run; rows in the
+ * order first stored. An empty store gives an empty comparison. */
+int vd_compare_query(struct vd_store *st, const struct vd_compare_opts *opts,
+		     struct vd_compare **out, struct vd_err *err);
 
 /* The cell of row r, group g. */
 const struct vd_compare_cell *vd_compare_cell(const struct vd_compare *c, size_t r, size_t g);

@@ -24,12 +24,18 @@ int vd_store_schema_version(void);
  * left byte-identical. Waits for other writers' locks (VMDELAY_STORE_WAIT_S, default 600 s). */
 int vd_store_open(const char *path, struct vd_store **out, struct vd_err *err);
 /* Opens an existing store for reading only: never creates, migrates or writes (works on a
- * read-only file or directory). The same refusals as vd_store_open. */
+ * read-only file or directory; on PostgreSQL a read-only session). The same refusals as
+ * vd_store_open; a database with no table at all is an empty store. */
 int vd_store_open_readonly(const char *path, struct vd_store **out, struct vd_err *err);
+/* Whether path is a PostgreSQL URL (postgresql:// or postgres://) rather than a file. */
+int vd_store_path_is_pg(const char *path);
+/* The store's path or URL for messages (a PostgreSQL password masked as ***). */
+const char *vd_store_name(const struct vd_store *st);
 /* Closing with a run still open keeps what it wrote and marks it failed. */
 void vd_store_close(struct vd_store *st);
 
-/* The raw handle, for modules that add rows to their own tables within the open run. */
+/* The raw handle, for modules that add rows to their own tables within the open run (SQLite
+ * only: NULL for PostgreSQL). */
 struct sqlite3 *vd_store_db(struct vd_store *st);
 
 struct vd_run_info {
