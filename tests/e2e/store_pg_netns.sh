@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# timeout: 300
+# timeout: 480
 # The store on PostgreSQL (a real PostgreSQL 15 cluster this test starts as nobody, unix socket
 # only): tping --db postgresql://… from 8 processes at once into a new database and again into
 # the same one (all runs there with all their probes and --scenario/--meta labels, the schema
 # migrated once), vmdelay-analyze --db with --testbed/--meta, a run killed with kill -9 keeps
 # its committed probes and stays 'running', another program's database is refused and left as
-# it was, and the store unit tests against the same server.
+# it was, and the store unit tests against the same server. Reading: the same runs stored into
+# SQLite and into PostgreSQL give byte-identical `compare` outputs (text, CSV, JSON, --plot data,
+# every kind of --by) and `tcp --transfers`; an empty database compares as empty and stays
+# empty, another program's database, a newer schema and a missing database are refused (exit 1)
+# with the URL named and its password masked.
 set -u
 . "$VMDELAY_ROOT/tests/e2e/lib/tping_topo.bash"
 . "$VMDELAY_ROOT/tests/e2e/lib/pg_cluster.bash"
@@ -92,10 +96,106 @@ grep -q "not a vmdelay store" "$tmp/other.out" || fail "another program's databa
 after=$(psql -X -At -h "$PG_SOCK" -U vmdelay -d other -c "SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 'public'")
 [ "$before" = "$after" ] || fail "another program's database changed: $before -> $after"
 
+# Reading from PostgreSQL: the same runs into an SQLite file and a database of their own.
+AN=$VMDELAY_BIN/vmdelay-analyze
+pgurl() { echo "postgresql:///$1?host=$PG_SOCK&user=vmdelay"; }
+for d in cmp empty newer; do pgq "CREATE DATABASE $d" >/dev/null; done
+CMP=$(pgurl cmp)
+# four runs: two testbeds, labels, scenarios, --meta keys (load among them), vantage sets
+i=0
+for run in "lab a s1 e1000 cpu" "lab b s1 virtio io" "lab2 a s2 e1000 cpu" "lab2 b s2 virtio cpu"; do
+	read -r tb label sc nic load <<<"$run"
+	i=$((i + 1))
+	vps=("wire:peer=$g/wire.pcap" "guest:vm=$g/tping.csv")
+	[ $((i % 2)) = 1 ] && vps+=("bridge:host=$g/bridge.pcap")
+	for db in "$tmp/cmp.db" "$CMP"; do
+		"$VMDELAY_BIN/vmdelay-analyze" -q --db "$db" --testbed "$tb" --label "$label" \
+			--scenario "$sc" --meta "scenario.nic=$nic" --meta "load=$load" "${vps[@]}" \
+			>"$tmp/an.out" 2>&1 || fail "storing run $i into $db: $(tail -3 "$tmp/an.out")"
+	done
+done
+# The same transfers (tperf's table) in both, as a user's SQL client would add them.
+xfers="INSERT INTO transfers VALUES (1, 0, 102400, 1000000, 9000000, 102400000.5, 'ok'),
+ (1, 1, 102400, 2000000, 4000000, 409600000, 'ok'), (1, 2, 0, NULL, NULL, NULL, 'refused'),
+ (3, 0, 5000, 10, 20000010, 2000, 'short'), (3, 1, 102400, 30, 1000030, 819200000.25, 'ok')"
+sqlite3 "$tmp/cmp.db" "$xfers" || fail "transfers into SQLite"
+psql -X -q -h "$PG_SOCK" -U vmdelay -d cmp -c "$xfers" || fail "transfers into PostgreSQL"
+pg_tables_of() { psql -X -At -h "$PG_SOCK" -U vmdelay -d "$1" -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"; }
+tables_before=$(pg_tables_of cmp)
+same() { # name, then the arguments after the store: both outputs byte-identical, exit 0
+	local name=$1 db
+	shift
+	for db in sqlite pg; do
+		local where=$tmp/cmp.db
+		[ $db = pg ] && where=$CMP
+		"$AN" "${@:1:1}" "${@:2:1}" "$where" "${@:3}" >"$tmp/$name.$db" 2>"$tmp/$name.$db.err" ||
+			fail "$name from $db: exit $? $(cat "$tmp/$name.$db.err")"
+	done
+	[ -s "$tmp/$name.sqlite" ] || fail "$name: empty output"
+	cmp -s "$tmp/$name.sqlite" "$tmp/$name.pg" ||
+		fail "$name: PostgreSQL differs from SQLite: $(diff "$tmp/$name.sqlite" "$tmp/$name.pg" | head -5)"
+}
+same text compare --db
+same csv compare --db --csv
+same json compare --db --json
+for by in testbed label scenario scenario.nic load run testbed,scenario.nic,label; do
+	same "by-$by" compare --db --by "$by" --csv
+	same "by-$by-text" compare --db --by "$by"
+done
+same filtered compare --db --by label --metric 'delta*' --phase load --json
+grep -q '^lab,s1,cpu,delta,bridge,' "$tmp/csv.pg" || fail "compare from PostgreSQL: no lab/s1/cpu bridge row: $(head -3 "$tmp/csv.pg")"
+grep -q '^e1000,total,.*,2,' "$tmp/by-scenario.nic.pg" || fail "compare --by scenario.nic from PostgreSQL: e1000 has 2 runs"
+for db in sqlite pg; do
+	where=$tmp/cmp.db
+	[ $db = pg ] && where=$CMP
+	mkdir -p "$tmp/plot.$db"
+	"$AN" compare --db "$where" --by scenario.nic --plot "$tmp/plot.$db" >/dev/null 2>&1 ||
+		fail "--plot from $db"
+done
+cmp -s "$tmp/plot.sqlite/compare.dat" "$tmp/plot.pg/compare.dat" || fail "--plot data differ"
+same xfers tcp --transfers --json
+same xfers-run tcp --transfers --run 3
+grep -q '"transfers":3,"failed":2,' "$tmp/xfers.pg" || fail "tcp --transfers from PostgreSQL: $(head -c 300 "$tmp/xfers.pg")"
+# a key no run has: the same usage error on both
+"$AN" compare --db "$CMP" --by flavour >/dev/null 2>"$tmp/err"
+[ $? = 2 ] && grep -q flavour "$tmp/err" || fail "compare --by flavour on PostgreSQL: $(cat "$tmp/err")"
+[ "$(pg_tables_of cmp)" = "$tables_before" ] || fail "reading changed the tables of the database"
+
+# An empty database: no stored results, and still no table afterwards (readers never migrate).
+"$AN" compare --db "$(pgurl empty)" >"$tmp/empty.out" 2>"$tmp/empty.err" ||
+	fail "empty database: exit $? $(cat "$tmp/empty.err")"
+grep -q 'no stored results' "$tmp/empty.err" || fail "empty database: $(cat "$tmp/empty.err")"
+"$AN" tcp --transfers "$(pgurl empty)" --json >"$tmp/empty.x" 2>"$tmp/empty.err" ||
+	fail "tcp --transfers of an empty database: exit $? $(cat "$tmp/empty.err")"
+[ "$(pg_tables_of empty)" = 0 ] || fail "compare made tables in an empty database"
+# Another program's database, with a password in the URL (both ways of giving it): exit 1,
+# the URL named with the password masked, nothing changed.
+for url in "postgresql://vmdelay:s3cret@/other?host=$PG_SOCK" "$(pgurl other)&password=s3cret"; do
+	for how in "compare --db" "tcp --transfers"; do
+		# shellcheck disable=SC2086 # $how is two words
+		"$AN" $how "$url" >/dev/null 2>"$tmp/err"
+		rc=$?
+		[ "$rc" = 1 ] || fail "$how another program's database: exit $rc $(cat "$tmp/err")"
+		grep -q 'not a vmdelay store' "$tmp/err" && grep -q '/other?host=' "$tmp/err" ||
+			fail "$how another program's database: $(cat "$tmp/err")"
+		grep -q s3cret "$tmp/err" && fail "$how: the password shown: $(cat "$tmp/err")"
+		grep -q '\*\*\*' "$tmp/err" || fail "$how: no masked password: $(cat "$tmp/err")"
+	done
+done
+after=$(psql -X -At -h "$PG_SOCK" -U vmdelay -d other -c "SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 'public'")
+[ "$before" = "$after" ] || fail "reading another program's database changed it: $before -> $after"
+# A newer schema than this build's, and a database that does not exist: exit 1, named.
+psql -X -q -h "$PG_SOCK" -U vmdelay -d newer -c "CREATE TABLE vmdelay_schema (version INTEGER NOT NULL); INSERT INTO vmdelay_schema VALUES (1), (99)"
+"$AN" compare --db "$(pgurl newer)" >/dev/null 2>"$tmp/err"
+[ $? = 1 ] && grep -q 'schema version 99 is newer' "$tmp/err" || fail "newer schema: $(cat "$tmp/err")"
+"$AN" compare --db "$(pgurl nosuch)" >/dev/null 2>"$tmp/err"
+[ $? = 1 ] && grep -q '/nosuch?host=.*cannot connect' "$tmp/err" || fail "missing database: $(cat "$tmp/err")"
+
 # The store's unit tests on this server (the tests that take VMDELAY_TEST_PG).
 pgq "CREATE DATABASE unit" >/dev/null
 VMDELAY_TEST_PG="postgresql:///unit?host=$PG_SOCK&user=vmdelay" \
 	"$VMDELAY_ROOT/build/asan/tests/test_store_writers" >"$tmp/unit.out" 2>&1 ||
 	fail "unit tests on PostgreSQL: $(tail -5 "$tmp/unit.out")"
 grep -q 'OK.*postgresql' "$tmp/unit.out" || fail "the PostgreSQL unit tests did not run"
+head -n 3 "$tmp/text.pg" "$tmp/by-testbed,scenario.nic,label.pg"
 echo "store on PostgreSQL: ok"
