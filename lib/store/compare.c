@@ -272,10 +272,14 @@ static int load_of(const char *params, char **out)
 		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		t = buf;
 	} else if (json_is_real(v)) {
-		/* SQLite prints a REAL with 15 digits and always a '.' or exponent */
-		snprintf(buf, sizeof(buf), "%.15g", json_real_value(v));
-		if (!strpbrk(buf, ".eni"))
-			strcat(buf, ".0");
+		/* SQLite prints a REAL with 15 digits and always a '.': "2.5", "3.0", "1.0e+20" */
+		char num[40];
+		snprintf(num, sizeof(num), "%.15g", json_real_value(v));
+		size_t mant = strcspn(num, "e");
+		if (strchr(num, '.') || strpbrk(num, "ni"))
+			snprintf(buf, sizeof(buf), "%s", num);
+		else
+			snprintf(buf, sizeof(buf), "%.*s.0%s", (int)mant, num, num + mant);
 		t = buf;
 	} else if (json_is_boolean(v)) {
 		t = json_is_true(v) ? "1" : "0";

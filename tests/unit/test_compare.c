@@ -167,6 +167,15 @@ static void filters(void **state)
 	assert_int_equal(c->nrows, 1);
 	assert_string_equal(c->rows[0].phase, "rest-pre");
 	vd_compare_free(c);
+	/* SQLite's GLOB classes and '?' (now matched in C for both backends) */
+	c = query("run", "delta_[k]er?", NULL);
+	assert_int_equal(c->nrows, 1);
+	assert_string_equal(c->rows[0].metric, "delta_kern");
+	vd_compare_free(c);
+	c = query("testbed", "delta_[^k]*", NULL);
+	assert_int_equal(c->nrows, 2);
+	assert_string_equal(c->rows[0].metric, "delta_user");
+	vd_compare_free(c);
 	c = query("testbed", "no_such_metric", NULL);
 	assert_int_equal(c->nrows, 0);
 	assert_int_equal(c->ngroups, 0);
@@ -205,6 +214,57 @@ static void not_a_vmdelay_db(void **state)
 	assert_non_null(strstr(err.msg, "not a vmdelay store"));
 }
 
+/* The load key of a run without a 'load' row falls back on params' "load", read in C: the same
+ * text as SQLite's json_extract gives (asked of SQLite itself here), whatever the JSON holds. */
+static void load_from_params(void **state)
+{
+	static const char *const params[] = {
+		"{\"load\":\"mem\"}", "{\"load\":3}",	  "{\"load\":2.5}", "{\"load\":1e20}",
+		"{\"load\":-0.125}", "{\"load\":true}",  "{\"load\":false}", "{\"load\":null}",
+		"{\"load\":[1,\"a\"]}", "{\"load\":{\"x\":1}}", "{oops", "[1]", "{\"other\":1}",
+	};
+	const size_t n = sizeof(params) / sizeof(params[0]);
+	char p2[300];
+	snprintf(p2, sizeof(p2), "%s/params.db", dir);
+	struct vd_err err;
+	struct vd_store *st;
+	assert_int_equal(vd_store_open(p2, &st, &err), 0);
+	for (size_t i = 0; i <= n; i++) {
+		struct vd_run_info info = { .tool = "t", .start_ns = 1,
+					    .params_json = i < n ? params[i] : NULL };
+		int64_t run;
+		assert_int_equal(vd_store_begin_run(st, &info, &run, &err), 0);
+		assert_int_equal(vd_store_add_result(st, run, "v", "m", "p", "rtt", "median_ns", 1,
+						     &err), 0);
+		assert_int_equal(vd_store_end_run(st, run, 2, &err), 0);
+	}
+	vd_store_close(st);
+	struct vd_compare_opts opts = { 0 };
+	assert_int_equal(vd_compare_parse_by("run,load", &opts, &err), 0);
+	struct vd_compare *c;
+	assert_int_equal(vd_store_open_readonly(p2, &st, &err), 0);
+	assert_int_equal(vd_compare_query(st, &opts, &c, &err), 0);
+	vd_store_close(st);
+	assert_int_equal(c->ngroups, n + 1);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open_v2(p2, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	for (size_t g = 0; g < c->ngroups; g++) {
+		sqlite3_stmt *s;
+		assert_int_equal(sqlite3_prepare_v2(db,
+						    "SELECT COALESCE(CASE WHEN json_valid(params) THEN"
+						    " json_extract(params, '$.load') END, '')"
+						    " FROM runs WHERE id = ?",
+						    -1, &s, NULL),
+				 SQLITE_OK);
+		sqlite3_bind_text(s, 1, c->group_keys[g][0], -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		assert_string_equal(c->group_keys[g][1], (const char *)sqlite3_column_text(s, 0));
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	vd_compare_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +272,7 @@ int main(void)
 		cmocka_unit_test(groups_by_testbed_only),
 		cmocka_unit_test(filters),
 		cmocka_unit_test(bad_by),
+		cmocka_unit_test(load_from_params),
 		cmocka_unit_test(not_a_vmdelay_db),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
