@@ -58,7 +58,8 @@ struct vd_store_ops {
 	int64_t (*col_int64)(const struct vd_store_row *r, int col);
 	double (*col_double)(const struct vd_store_row *r, int col);
 	/* A table's rows in insertion order: ORDER BY this column (SQLite's rowid; PostgreSQL's
-	 * ctid, the heap position, which is insertion order for an appended table). */
+	 * ctid, the heap position: insertion order for a table appended to, unless freed space
+	 * or concurrent writers put later rows on earlier pages; docs/schema.md). */
 	const char *insert_order;
 };
 
