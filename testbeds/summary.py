@@ -199,9 +199,26 @@ def rajasekaran(store, name):
     return cols, rows, ("busy background VMs", "fraction of ACK inter-arrival gaps", series, None)
 
 
+def rx_delay(store, rid):
+    """p50 / p90 of the tap -> guest socket delay that rxdelay.py wrote into the run's
+    directory (rxdelay.txt), or a dash."""
+    path = store.vantage_path(rid, "tap")
+    f = os.path.join(os.path.dirname(path or ""), "rxdelay.txt")
+    try:
+        with open(f) as fh:
+            for line in fh:
+                w = line.split()
+                if w and w[0] == "sock-queue" and len(w) >= 5:
+                    return f"{w[3]} / {w[4]}"
+    except OSError:
+        pass
+    return "—"
+
+
 def vsnoop(store, name):
     cols = ["VMs on the core", "ping RTT median (ms)", "ping RTT p99 (ms)",
-            "transfers p10 (Mbit/s)", "median (Mbit/s)", "p90 (Mbit/s)"]
+            "transfers p10 (Mbit/s)", "median (Mbit/s)", "p90 (Mbit/s)",
+            "tap → guest socket p50 / p90 (ms above min)"]
     rows, series = [], {}
     rtt = {}
     for rid, meta in store.analysis_runs(name, "delay"):
@@ -215,7 +232,7 @@ def vsnoop(store, name):
         p = {s: store.value(rid, "", "transfer_throughput", f"{s}_bps") for s in ("p10", "p50", "p90")}
         med, p99 = rtt.get(vms, (None, None))
         rows.append([str(vms), fmt(med, 1e6, 3), fmt(p99, 1e6, 3), fmt(p["p10"], 1e6, 1),
-                     fmt(p["p50"], 1e6, 1), fmt(p["p90"], 1e6, 1)])
+                     fmt(p["p50"], 1e6, 1), fmt(p["p90"], 1e6, 1), rx_delay(store, rid)])
         if p["p50"] is not None:
             series.setdefault("median transfer throughput (Mbit/s)", []).append((vms, p["p50"] / 1e6))
         if med is not None:

@@ -1051,6 +1051,17 @@ qemu_testbed_run() { # DIR LABEL
 		local hostvp=("bridge=$dir/bridge.pcap" "tap=$dir/tap.pcap")
 		[[ ${RUN[transfer_dir]} == recv ]] && hostvp=("tap=$dir/tap.pcap" "bridge=$dir/bridge.pcap")
 		analyze_tcp "$dir" "$lab" "${hostvp[@]}" "${tcm_tcp[@]}" || return 1
+		# Received data: the per-packet delay from the tap to the guest's driver and socket
+		# (vSnoop's Figure 1b), which analyze tcp does not match for tcpmon records.
+		if [[ ${RUN[transfer_dir]} == recv ]] && ((${#tcm_tcp[@]})); then
+			if "$VDQ_HOME/../rxdelay.py" --tap "$dir/tap.pcap" --tcm "$dir/tcpmon-tcp.tcm" \
+				--tcpmon "$(tool tcpmon)" --csv "$dir/plots/rx_delay_cdf.csv" \
+				--svg "$dir/plots/rx_delay_cdf.svg" >"$dir/rxdelay.txt" 2>&1; then
+				cat "$dir/rxdelay.txt"
+			else
+				say "note: no per-packet delay tap -> guest: $(tail -n 1 "$dir/rxdelay.txt")"
+			fi
+		fi
 	fi
 	return 0
 }
