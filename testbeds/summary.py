@@ -2,14 +2,14 @@
 """summary.py — one paper's result across the runs of its scenario, read back from the store.
 
     testbeds/summary.py --db FILE --scenario NAME [--svg FILE] [--md FILE] [--seconds N]
-                        [--page FILE]
+                        [--page FILE [--block NAME]]
 
 Reads the analysis runs that testbeds/run stored for scenario NAME (the latest run of each
 combination of swept values), prints the paper's headline quantity per run as a Markdown table
 and, with --svg, draws it against the swept key (one line per other swept value). --md writes the
 table (and the time the scenario took, --seconds) to FILE; --page replaces the block between
 "<!-- results NAME -->" and "<!-- /results NAME -->" in FILE (docs/reproductions.md) with the
-same text and a link to the SVG. What is
+same text and a link to the SVG (--block: the markers' NAME instead of the scenario's). What is
 shown depends on the paper, found from the scenario name:
 
   whiteaker*    ΔKern (tap to guest kernel) and ΔUser (guest kernel to user) p99 per load
@@ -32,7 +32,7 @@ from collections import OrderedDict
 
 def usage(msg):
     sys.stderr.write(f"summary.py: {msg}\nusage: testbeds/summary.py --db FILE --scenario NAME"
-                     " [--svg FILE] [--md FILE] [--seconds N] [--page FILE]\n")
+                     " [--svg FILE] [--md FILE] [--seconds N] [--page FILE [--block NAME]]\n")
     return 2
 
 
@@ -334,7 +334,7 @@ def markdown(cols, rows):
 
 def main(argv):
     opts = {"--db": None, "--scenario": None, "--svg": None, "--md": None, "--seconds": None,
-            "--page": None}
+            "--page": None, "--block": None}
     it = iter(argv)
     for a in it:
         if a in ("-h", "--help"):
@@ -367,19 +367,20 @@ def main(argv):
         return 1
     table = markdown(cols, rows)
     sys.stdout.write(table)
-    if opts["--svg"]:
-        svg = svg_chart(name, xl, yl, series, ticks)
-        if svg:
-            with open(opts["--svg"], "w") as f:
-                f.write(svg)
     text = table
     if opts["--seconds"]:
         text = f"Scenario `{name}`: {len(rows)} run(s) in {opts['--seconds']} s.\n\n" + table
-    if opts["--md"]:
-        with open(opts["--md"], "w") as f:
-            f.write(text)
+    svg = svg_chart(name, xl, yl, series, ticks) if opts["--svg"] else None
+    for path, content in ((opts["--svg"], svg), (opts["--md"], text)):
+        if path and content:
+            try:
+                with open(path, "w") as f:
+                    f.write(content)
+            except OSError as e:
+                sys.stderr.write(f"summary.py: cannot write {path}: {e.strerror}\n")
+                return 1
     if opts["--page"]:
-        return replace_block(opts["--page"], name, text, opts["--svg"])
+        return replace_block(opts["--page"], opts["--block"] or name, text, opts["--svg"])
     return 0
 
 
