@@ -18,12 +18,14 @@ shown depends on the paper, found from the scenario name:
                 and at the guest's TCP layer (tcpmon), per busy VMs; throughput at the RTT
                 timescale and at 1 s
   vsnoop*       per-transfer throughput p10/p50/p90 and the TCP RTT, per VMs sharing a core
+  oi-msgsize    throughput against the message size, per MTU (netns)
   oi*           throughput, GRO segments per packet delivered at the guest's TCP, per MTU/GRO
 
 Python 3 standard library only (sqlite3). Exit 1 when the store has no run of NAME, 2 on usage.
 """
 
 import csv
+import math
 import os
 import sqlite3
 import sys
@@ -261,8 +263,29 @@ def oi(store, name):
     return cols, rows, ("MTU (bytes)", "segments per packet at the guest's TCP", series, None)
 
 
+def oi_msgsize(store, name):
+    cols = ["MTU", "message", "Mbit/s"]
+    rows, series = [], {}
+    runs = store.analysis_runs(name, "tcp")
+    size = {}
+    for rid, meta in runs:
+        msg = meta.get("scenario.message_size", "?")
+        b = msg.upper().rstrip("B")
+        mult = {"K": 1 << 10, "M": 1 << 20}.get(b[-1:], 1)
+        size[rid] = int(b.rstrip("KM") or 0) * mult
+    runs.sort(key=lambda r: (num(r[1], "scenario.mtu"), size[r[0]]))
+    for rid, meta in runs:
+        mtu = meta.get("scenario.mtu", "?")
+        bps = store.value(rid, "", "transfer_throughput", "p50_bps")
+        rows.append([mtu, meta.get("scenario.message_size", "?"), fmt(bps, 1e6, 0)])
+        if bps is not None and size[rid] > 0:
+            series.setdefault(f"MTU {mtu}", []).append((math.log2(size[rid]), bps / 1e6))
+    return cols, rows, ("log2 of the message size (bytes)", "throughput (Mbit/s)", series, None)
+
+
+# First match wins: oi-msgsize before oi.
 PAPERS = [("whiteaker", whiteaker), ("dantas", dantas), ("rajasekaran", rajasekaran),
-          ("vsnoop", vsnoop), ("oi", oi)]
+          ("vsnoop", vsnoop), ("oi-msgsize", oi_msgsize), ("oi", oi)]
 
 
 # --- a small SVG line chart -------------------------------------------------------------------
