@@ -55,6 +55,8 @@ def tap_segments(path, port):
         ihl = (pkt[14] & 15) * 4
         tot = struct.unpack(">H", pkt[16:18])[0]
         t = 14 + ihl
+        if len(pkt) < t + 13:
+            continue  # options longer than the snapshot: no TCP header to read
         sport, dport, seq = struct.unpack(">HHI", pkt[t:t + 8])
         doff = (pkt[t + 12] >> 4) * 4
         plen = tot - ihl - doff
