@@ -28,13 +28,14 @@ DEFAULTS = {
     "probe_count": "200", "probe_interval": "0.25", "probe_rate": "", "probe_size": "100",
     "rest": "20", "transfer": "none", "transfer_dir": "send", "message_size": "65536",
     "mtu": "1500", "pinning": "no", "guest_memory": "256", "boot_timeout": "120",
-    "tcpmon": "yes",
+    "tcpmon": "yes", "gro": "on", "guest_tso": "on",
+    "colocate": "no",
 }
 KEYS = list(DEFAULTS)
 # Keys whose value may be a comma-separated list (a sweep).
 SWEPT = {"testbed", "nic", "background_vms", "busy_vms", "load", "load_threads", "probe_count",
          "probe_interval", "probe_rate", "probe_size", "rest", "transfer", "transfer_dir",
-         "message_size", "mtu", "pinning"}
+         "message_size", "mtu", "pinning", "gro", "guest_tso", "colocate"}
 # Keys that may be empty.
 MAY_BE_EMPTY = {"paper", "description", "probe_rate"}
 SPACE = " \t\r\n\v\f"
@@ -123,8 +124,10 @@ def value_problem(key, v):
             "message_size must be a size from 1 to 16M (e.g. 64KB)"
     if key == "mtu":
         return None if is_uint(v, 68, 65535) else "mtu must be an integer from 68 to 65535"
-    if key in ("pinning", "tcpmon"):
+    if key in ("pinning", "tcpmon", "colocate"):
         return one_of("yes", "no")
+    if key in ("gro", "guest_tso"):
+        return one_of("on", "off")
     if key == "guest_memory":
         return None if is_uint(v, 64, 65536) else \
             "guest_memory must be an integer from 64 to 65536 (MB)"

@@ -358,7 +358,7 @@ vdq_guest_start() { # NAME [options], see README.md
 	local name=$1
 	shift
 	local nic=virtio initrd='' kernel=${VDQ_KERNEL:-} mem=512M cpu='' limit='' disk=0 share=1
-	local wait=1 append='' mtu='' hostpart='' mac='' qargs=() e g
+	local wait=1 append='' mtu='' hostpart='' mac='' nicopts='' qargs=() e g
 	while (($#)); do
 		case $1 in
 		--no-share | --no-wait) ;;
@@ -378,6 +378,7 @@ vdq_guest_start() { # NAME [options], see README.md
 		--mtu) mtu=$2; shift ;;
 		--host) hostpart=$2; shift ;;
 		--mac) mac=$2; shift ;;
+		--nic-opts) nicopts=$2; shift ;;
 		--qemu-arg) qargs+=("$2"); shift ;;
 		*) vdq_error "vdq_guest_start: unknown option '$1'"; return 2 ;;
 		esac
@@ -463,7 +464,7 @@ vdq_guest_start() { # NAME [options], see README.md
 		-chardev "pipe,id=vdcmd,path=$g/cmd" -device virtio-serial-pci
 		-device "virtserialport,chardev=vdcmd,name=vd.cmd"
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no"
-		-device "$nic,netdev=n0,mac=$mac")
+		-device "$nic,netdev=n0,mac=$mac${nicopts:+,$nicopts}")
 	if ((share)); then
 		qc+=(-virtfs "local,path=$g/share,mount_tag=vdshare,security_model=none,id=vdshare")
 	fi
@@ -754,14 +755,12 @@ qemu_testbed_down() {
 	vdq_cleanup
 }
 
-# The busy guests (the measurement guest itself when there are no background guests).
+# The busy guests: background guests only. The measurement guest is never loaded, so a run
+# with 0 background guests is the idle baseline (Dantas et al.'s Table 2, Rajasekaran et al.'s
+# no-VM run).
 qemu_testbed_busy_guests() {
 	local k
 	[[ ${RUN[load]} == none ]] && return 0
-	if ((RUN[background_vms] == 0)); then
-		echo m
-		return 0
-	fi
 	for ((k = 1; k <= RUN[busy_vms]; k++)); do echo "b$k"; done
 }
 
@@ -775,6 +774,19 @@ qemu_testbed_loads() { # start|stop
 		fi
 	done
 	return 0
+}
+
+# GRO of the measurement guest's NIC as the scenario says (Oi and Nakajima: LRO on/off); the
+# NIC's offloads as the guest sees them go to DIR/offloads.txt.
+qemu_testbed_offloads() { # DIR
+	if [[ ${RUN[gro]} == off ]]; then
+		vdq_exec m -- "ethtool -K eth0 gro off" || {
+			echo "testbeds/run: cannot switch GRO off in VM m" >&2
+			return 1
+		}
+		say "GRO off on eth0 of VM m"
+	fi
+	vdq_exec m -- "ethtool -k eth0" >"$1/offloads.txt" 2>&1 || true
 }
 
 qemu_testbed_capture_start() { # DIR
@@ -850,14 +862,34 @@ qemu_testbed_tcpmon_start() { # records ICMP to and from the peer at every layer
 	say "tcpmon recording ICMP at every layer in VM m"
 }
 
-qemu_testbed_tcpmon_stop() { # DIR: stops the recording and copies the record file out
+# TCP around the transfers (Rajasekaran et al.'s tcpmon in vm1): the receive layers of the
+# transfer's connections, port 5201, into tcpmon-tcp.tcm. `vmdelay-analyze tcp` reads its
+# trans-rx records as the vantage point "delivered at the guest's TCP layer": the ACKs the
+# sending guest's TCP sees, or the (GRO-merged) data segments a receiving guest's TCP sees.
+qemu_testbed_tcpmon_tcp_start() {
+	local ko=/lib/modules/vmdelay/${QEMU_TCPMON_KO##*/}
 	qemu_testbed_tcpmon_on || return 0
-	vdq_exec m -- "kill -INT \$(pidof tcpmon) 2>/dev/null; for i in \$(seq 50); do pidof tcpmon >/dev/null || break; sleep 0.2; done; tcpmon stop" || true
-	vdq_copy_out m /tmp/tcpmon.log "$1/tcpmon.log" 2>/dev/null || true
-	vdq_copy_out m /tmp/tcpmon.tcm "$1/tcpmon.tcm" || {
-		echo "testbeds/run: no tcpmon record file from the measurement VM: $(tail -n 3 "$1/tcpmon.log" 2>/dev/null)" >&2
+	vdq_exec m -- "grep -q '^tcpmon ' /proc/modules || insmod $ko; tcpmon start tcp port 5201 layers dev-rx,trans-rx,sock-queue" &&
+		vdq_exec m -- "setsid tcpmon record -w /tmp/tcpmon-tcp.tcm </dev/null >/tmp/tcpmon-tcp.log 2>&1 &" || {
+		echo "testbeds/run: starting tcpmon (TCP) in the measurement VM failed" >&2
 		return 1
 	}
+	say "tcpmon recording TCP port 5201 (dev-rx, trans-rx, sock-queue) in VM m"
+}
+
+qemu_testbed_tcpmon_stop() { # DIR [NAME]: stops the recording, copies NAME.tcm (default tcpmon) out
+	local name=${2:-tcpmon}
+	qemu_testbed_tcpmon_on || return 0
+	vdq_exec m -- "kill -INT \$(pidof tcpmon) 2>/dev/null; for i in \$(seq 50); do pidof tcpmon >/dev/null || break; sleep 0.2; done; tcpmon stop" || true
+	vdq_copy_out m "/tmp/$name.log" "$1/$name.log" 2>/dev/null || true
+	vdq_copy_out m "/tmp/$name.tcm" "$1/$name.tcm" || {
+		echo "testbeds/run: no tcpmon record file $name.tcm from the measurement VM: $(tail -n 3 "$1/$name.log" 2>/dev/null)" >&2
+		return 1
+	}
+	local summary
+	summary=$(grep -m 1 'records written' "$1/$name.log" 2>/dev/null)
+	[ -n "$summary" ] && say "${summary/#tcpmon: /tcpmon: }"
+	return 0
 }
 
 qemu_testbed_probes() { # DIR LABEL
@@ -865,12 +897,7 @@ qemu_testbed_probes() { # DIR LABEL
 	peer=$(vdq_peer_ip)
 	total=$((RUN[probe_count] + 2 * RUN[rest]))
 	limit=$(awk -v n="$total" -v i="${RUN[probe_interval]}" 'BEGIN { printf "%d", n * i + 120 }')
-	if [[ ${RUN[load]} != none ]] && ((RUN[background_vms] == 0)); then
-		# The load runs in the measurement VM itself (the guest's command channel is busy with
-		# tping, so the host cannot start it): started and stopped by the load command.
-		# (No single quotes: the command travels inside --load '...'.)
-		loadcmd="vd-load start ${RUN[load]}; trap \"vd-load stop all; exit 0\" TERM INT; while :; do sleep 1; done"
-	elif [[ ${RUN[load]} != none ]]; then
+	if [ -n "$(qemu_testbed_busy_guests)" ]; then
 		# The host-side listener starts the loads on connect and stops them at EOF. In the guest
 		# the connection's stdin is a FIFO held open by a sleeper, so it ends only when tping
 		# stops the load command (exec: the command is nc itself).
@@ -891,7 +918,7 @@ qemu_testbed_probes() { # DIR LABEL
 	qemu_testbed_tcpmon_stop "$dir" || rc=1
 	vdq_copy_out m /tmp/tping.err "$dir/tping.err" 2>/dev/null || true
 	vdq_copy_out m /tmp/tping.out "$dir/tping.out" 2>/dev/null || true
-	if [[ ${RUN[load]} != none ]] && ((RUN[background_vms] > 0)); then vdq_host_bg_stop loadctl; fi
+	if [ -n "$(qemu_testbed_busy_guests)" ]; then vdq_host_bg_stop loadctl; fi
 	if ((rc != 0)); then
 		echo "testbeds/run: tping in the measurement VM failed (exit $rc):" >&2
 		tail -n 5 "$dir/tping.err" >&2 2>/dev/null
@@ -911,6 +938,7 @@ qemu_testbed_transfers() { # DIR LABEL
 	peer=$(vdq_peer_ip)
 	guest_ip=$(vdq_guest_info m ip)
 	qemu_testbed_loads start || return 1
+	qemu_testbed_tcpmon_tcp_start || return 1
 	say "phase: transfers ($count x $size bytes, messages of $msg bytes, guest ${RUN[transfer_dir]}s) under load '${RUN[load]}'"
 	local rc=0
 	if [[ ${RUN[transfer_dir]} == send ]]; then
@@ -930,6 +958,7 @@ qemu_testbed_transfers() { # DIR LABEL
 		((rc)) || vdq_netns_exec "$tperf" send "$guest_ip" -p 5201 $what -m "$msg" -t 600 --csv \
 			-o "$dir/transfers.csv" "${STORE_ARGS[@]}" >"$dir/tperf.out" 2>"$dir/tperf.err" || rc=1
 	fi
+	qemu_testbed_tcpmon_stop "$dir" tcpmon-tcp || rc=1
 	qemu_testbed_loads stop || true
 	if ((rc)); then
 		echo "testbeds/run: the transfers failed:" >&2
@@ -948,7 +977,7 @@ qemu_testbed_run() { # DIR LABEL
 	if [ -n "${VMDELAY_KERNEL:-}" ]; then export VDQ_KERNEL=$VMDELAY_KERNEL; fi
 	export VDQ_OWNER=$$
 	local files=() tcpmon=
-	if [ -n "$tping" ] && [[ ${RUN[tcpmon]} == yes ]]; then
+	if [[ -n $tping || -n $tperf ]] && [[ ${RUN[tcpmon]} == yes ]]; then
 		tcpmon=$(need_tool tcpmon "the guest kernel's recorder (or tcpmon = no)") || return 1
 		qemu_testbed_tcpmon_build "$dir" || return 1
 		if [ -n "$QEMU_TCPMON_KO" ]; then
@@ -960,6 +989,15 @@ qemu_testbed_run() { # DIR LABEL
 	say "building the guest initramfs (busybox, ${tping:+tping }${tperf:+tperf }${tcpmon:+tcpmon tcpmon.ko})"
 	[ -n "$tping" ] && files+=(-f "$tping")
 	[ -n "$tperf" ] && files+=(-f "$tperf")
+	# ethtool switches GRO off (scenario key gro) and says what the NIC offloads.
+	local ethtool
+	ethtool=$(command -v ethtool || true)
+	if [ -n "$ethtool" ]; then
+		files+=(-f "$ethtool")
+	elif [[ ${RUN[gro]} == off ]]; then
+		echo "testbeds/run: gro = off needs ethtool in the guest: install ethtool ('make deps')" >&2
+		return 1
+	fi
 	"$VDQ_HOME/mkinitramfs.sh" -o "$dir/initrd.gz" "${files[@]}" >"$dir/initramfs.log" 2>&1 || {
 		echo "testbeds/run: building the initramfs failed: $(tail -n 3 "$dir/initramfs.log")" >&2
 		return 1
@@ -969,17 +1007,24 @@ qemu_testbed_run() { # DIR LABEL
 	local disk=() pin=()
 	[[ ${RUN[load]} == hd || ${RUN[load]} == io ]] && disk=(--disk 64)
 	# Pinning (Dantas' CPU reservation): the measurement VM alone on CPU 0, the others on CPU 1+.
-	[[ ${RUN[pinning]} == yes ]] && pin=(--cpu 0)
+	# colocate (vSnoop: VMs sharing one core): every guest on CPU 0.
+	[[ ${RUN[pinning]} == yes || ${RUN[colocate]} == yes ]] && pin=(--cpu 0)
 	local common=(--nic "${RUN[nic]}" --mem "${RUN[guest_memory]}M" --mtu "${RUN[mtu]}"
 		--boot-timeout "${RUN[boot_timeout]}" --initrd "$dir/initrd.gz")
+	# guest_tso = off: qemu makes the host segment to the MTU before the guest's virtio-net
+	# receives (as a physical NIC receives wire frames), so GRO in the guest is the only
+	# aggregation between the tap and the guest's TCP (Oi and Nakajima).
+	local mopts=()
+	[[ ${RUN[guest_tso]} == off && ${RUN[nic]} == virtio ]] &&
+		mopts=(--nic-opts "guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off")
 	say "booting VM m (measurement, nic ${RUN[nic]}, accel $(vdq_accel))"
-	local mdisk=()
-	((RUN[background_vms] == 0)) && mdisk=("${disk[@]}")
-	vdq_guest_start m "${common[@]}" "${pin[@]}" "${mdisk[@]}" || return 1
+	vdq_guest_start m "${common[@]}" "${pin[@]}" "${mopts[@]}" || return 1
 	say "VM m up in $(vdq_guest_info m boot_ms) ms at $(vdq_guest_info m ip)"
+	qemu_testbed_offloads "$dir" || return 1
 	for ((k = 1; k <= RUN[background_vms]; k++)); do
 		local bpin=()
 		[[ ${RUN[pinning]} == yes ]] && (($(nproc) > 1)) && bpin=(--cpu $((1 + (k - 1) % ($(nproc) - 1))))
+		[[ ${RUN[colocate]} == yes ]] && bpin=(--cpu 0)
 		say "booting background VM b$k ($k of ${RUN[background_vms]})"
 		vdq_guest_start "b$k" "${common[@]}" "${bpin[@]}" "${disk[@]}" || return 1
 	done
@@ -999,7 +1044,24 @@ qemu_testbed_run() { # DIR LABEL
 			"guest.kernel:vm=$dir/tping.csv#kernel" "${tcm_vantage[@]}" "guest.user:vm=$dir/tping.csv#user" || return 1
 	fi
 	if [[ ${RUN[transfer]} != none ]]; then
-		analyze_tcp "$dir" "$lab" "bridge=$dir/bridge.pcap" "tap=$dir/tap.pcap" || return 1
+		local tcm_tcp=()
+		[ -s "$dir/tcpmon-tcp.tcm" ] && tcm_tcp=("guest.tcp:vm=$dir/tcpmon-tcp.tcm")
+		# The reference is the first: the tap when the guest receives (wire-size frames when the
+		# host segments; the bridge sees the sender's GSO packets), else the bridge.
+		local hostvp=("bridge=$dir/bridge.pcap" "tap=$dir/tap.pcap")
+		[[ ${RUN[transfer_dir]} == recv ]] && hostvp=("tap=$dir/tap.pcap" "bridge=$dir/bridge.pcap")
+		analyze_tcp "$dir" "$lab" "${hostvp[@]}" "${tcm_tcp[@]}" || return 1
+		# Received data: the per-packet delay from the tap to the guest's driver and socket
+		# (vSnoop's Figure 1b), which analyze tcp does not match for tcpmon records.
+		if [[ ${RUN[transfer_dir]} == recv ]] && ((${#tcm_tcp[@]})); then
+			if "$VDQ_HOME/../rxdelay.py" --tap "$dir/tap.pcap" --tcm "$dir/tcpmon-tcp.tcm" \
+				--tcpmon "$(tool tcpmon)" --csv "$dir/plots/rx_delay_cdf.csv" \
+				--svg "$dir/plots/rx_delay_cdf.svg" >"$dir/rxdelay.txt" 2>&1; then
+				cat "$dir/rxdelay.txt"
+			else
+				say "note: no per-packet delay tap -> guest: $(tail -n 1 "$dir/rxdelay.txt")"
+			fi
+		fi
 	fi
 	return 0
 }
