@@ -32,8 +32,8 @@ static const char *const key_sql[VD_CMP__COUNT] = {
 	[VD_CMP_LOAD] = "(SELECT m.value FROM run_meta m WHERE m.run_id = r.id AND m.key = 'load')",
 	[VD_CMP_LABEL] = "COALESCE(r.label, '')",
 	[VD_CMP_RUN] = "CAST(r.id AS TEXT)",
-	[VD_CMP_META] = "COALESCE((SELECT m.value FROM run_meta m WHERE m.run_id = r.id"
-			" AND m.key = ?), '')", /* the key bound in --by order */
+	[VD_CMP_META] = ("COALESCE((SELECT m.value FROM run_meta m WHERE m.run_id = r.id"
+		     " AND m.key = ?), '')"), /* the key bound in --by order */
 };
 
 const char *vd_compare_key_name(enum vd_compare_key k)
