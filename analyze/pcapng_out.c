@@ -94,7 +94,8 @@ static void comment(const struct vd_delay *d, const struct pass *ps, const struc
 		    char *buf, size_t n)
 {
 	size_t v = ps->v;
-	const struct vd_echo *q = vd_probe_req(&d->map, d->vps, w->probe, v);
+	struct vd_echo qbuf, *q = &qbuf;
+	vd_probe_echo(&d->map, d->vps, w->probe, v, q); /* (the pass holds only v's probes) */
 	char src[64], dst[64], rtt[32], delta[32], layer[2 * VD_VANTAGE_NAME_MAX + 8];
 	vd_addr_format(&q->src, src, sizeof(src));
 	vd_addr_format(&q->dst, dst, sizeof(dst));

@@ -180,10 +180,10 @@ int report_csv(FILE *f, const struct report_ctx *c)
 	char sbuf[64], dbuf[64], ibuf[16];
 	for (size_t p = 0; p < d->map.n; p++)
 		for (size_t v = 0; v < d->nvp; v++) {
-			const struct vd_echo *q = vd_probe_req(&d->map, d->vps, p, v);
-			const struct vd_echo_pair *r = vd_probe_pair(&d->map, d->vps, p, v);
-			if (!q)
+			struct vd_echo qbuf, *q = &qbuf;
+			if (vd_probe_echo(&d->map, d->vps, p, v, q) < 0)
 				continue;
+			const struct vd_echo_pair *r = vd_probe_pair(&d->map, d->vps, p, v);
 			snprintf(ibuf, sizeof(ibuf), "%u", (unsigned)q->id);
 			vd_out_row_begin(o);
 			vd_out_str(o, "vantage", d->vps[v]->name);

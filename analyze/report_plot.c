@@ -155,7 +155,7 @@ static int write_time(struct plot *pl, struct chart *c, size_t v, vd_ns t0, cons
 	if (!f)
 		return -1;
 	for (size_t p = 0; p < n; p++) {
-		const struct vd_echo *q = vd_probe_req(&d->map, d->vps, p, v);
+		const struct vd_echo_req *q = vd_probe_req(&d->map, d->vps, p, v);
 		if (!q)
 			continue;
 		vd_ns t = d->req[p * nvp + v];
@@ -324,7 +324,7 @@ static int fill_charts(struct plot *pl, struct chart *ch)
 	vd_ns t0 = VD_NS_NONE;
 	for (size_t v = 0; v < nvp && !vd_ns_valid(t0); v++)
 		for (size_t p = 0; p < n; p++) {
-			const struct vd_echo *q = vd_probe_req(&d->map, d->vps, p, v);
+			const struct vd_echo_req *q = vd_probe_req(&d->map, d->vps, p, v);
 			vd_ns t = q ? d->req[p * nvp + v] : VD_NS_NONE;
 			if (q && !vd_ns_valid(t))
 				t = q->ts;

@@ -185,8 +185,8 @@ vd_ns vd_delay_layer(const struct vd_delay *d, size_t probe, size_t layer, enum 
 	size_t o = layer ? layer - 1 : 0, i = layer ? layer : d->nvp - 1;
 	if (dir == VD_DIR_RTT)
 		return vd_ns_diff(vd_delay_rtt(d, probe, i), vd_delay_rtt(d, probe, o));
-	const struct vd_echo *oq = vd_probe_req(&d->map, d->vps, probe, o);
-	const struct vd_echo *iq = vd_probe_req(&d->map, d->vps, probe, i);
+	const struct vd_echo_req *oq = vd_probe_req(&d->map, d->vps, probe, o);
+	const struct vd_echo_req *iq = vd_probe_req(&d->map, d->vps, probe, i);
 	if (!oq || !iq)
 		return VD_NS_NONE;
 	vd_ns oreq, orep, ireq, irep;

@@ -32,7 +32,9 @@ int vd_vantage_add(struct vd_vantage *v, const struct vd_echo *e)
 		if (v->n == v->cap &&
 		    vd_mem_reserve((void **)&v->ev, &v->cap, v->n + 1, sizeof(*v->ev)) < 0)
 			return -1;
-		v->ev[v->n++] = *e;
+		/* the flow is filled in by matching, which finds it */
+		v->ev[v->n++] = (struct vd_echo_req){
+		    .ts = e->ts, .index = e->index, .seq = e->seq, .phase = e->phase};
 	}
 	if (vd_match_add(v, e) < 0) {
 		v->n -= e->kind == VD_ECHO_REQUEST;
@@ -42,12 +44,28 @@ int vd_vantage_add(struct vd_vantage *v, const struct vd_echo *e)
 	return 0;
 }
 
+void vd_vantage_echo(const struct vd_vantage *v, size_t i, struct vd_echo *e)
+{
+	const struct vd_echo_req *q = &v->ev[i];
+	const struct vd_echo_flow *f = &v->flows[q->flow];
+	*e = (struct vd_echo){.ts = q->ts,
+			     .src = f->src,
+			     .dst = f->dst,
+			     .seq = q->seq,
+			     .id = f->id,
+			     .kind = VD_ECHO_REQUEST,
+			     .has_id = f->has_id,
+			     .phase = q->phase,
+			     .index = q->index};
+}
+
 void vd_vantage_free(struct vd_vantage *v)
 {
 	if (!v)
 		return;
 	free(v->path);
 	free(v->ev);
+	free(v->flows);
 	free(v->pairs);
 	vd_match_state_free(v->pending);
 	free(v);

@@ -200,8 +200,10 @@ static void across(int same_clock, int stranger)
 	assert_int_equal(u->stats.probes, 6);
 	size_t both = 0, only_user = 0;
 	for (size_t p = 0; p < m.n; p++) {
-		const struct vd_echo *wq = vd_probe_req(&m, vps, p, 0);
-		const struct vd_echo *uq = vd_probe_req(&m, vps, p, 1);
+		struct vd_echo wbuf, *wq = &wbuf;
+		const struct vd_echo_req *uq = vd_probe_req(&m, vps, p, 1);
+		if (vd_probe_echo(&m, vps, p, 0, wq) < 0)
+			wq = NULL;
 		if (wq && uq) {
 			both++;
 			assert_int_equal(wq->id, 77); /* never the stranger's probe */
@@ -215,8 +217,8 @@ static void across(int same_clock, int stranger)
 	assert_int_equal(only_user, 1);
 	/* sorted by time */
 	for (size_t p = 1; p < m.n; p++) {
-		const struct vd_echo *a = vd_probe_req(&m, vps, p - 1, 0);
-		const struct vd_echo *b = vd_probe_req(&m, vps, p, 0);
+		const struct vd_echo_req *a = vd_probe_req(&m, vps, p - 1, 0);
+		const struct vd_echo_req *b = vd_probe_req(&m, vps, p, 0);
 		if (a && b)
 			assert_true(a->ts <= b->ts);
 	}
@@ -360,13 +362,12 @@ static void across_many_flows(void **state)
 	assert_int_equal(vd_match_probes(vp, 2, NULL, &m, &err), 0);
 	assert_int_equal(m.n, (size_t)FLOWS * SEQS);
 	for (size_t p = 0; p < m.n; p++) {
-		const struct vd_echo *a = vd_probe_req(&m, vp, p, 0);
-		const struct vd_echo *b = vd_probe_req(&m, vp, p, 1);
-		assert_non_null(a);
-		assert_non_null(b);
-		assert_memory_equal(a->src.bytes, b->src.bytes, 4);
-		assert_int_equal(a->seq, b->seq);
-		assert_int_equal(b->ts - a->ts, US);
+		struct vd_echo a, b;
+		assert_int_equal(vd_probe_echo(&m, vp, p, 0, &a), 0);
+		assert_int_equal(vd_probe_echo(&m, vp, p, 1, &b), 0);
+		assert_memory_equal(a.src.bytes, b.src.bytes, 4);
+		assert_int_equal(a.seq, b.seq);
+		assert_int_equal(b.ts - a.ts, US);
 	}
 	vd_probe_map_free(&m);
 	vd_vantage_free(vp[0]);

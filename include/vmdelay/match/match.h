@@ -49,9 +49,12 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 		    struct vd_probe_map *map, struct vd_err *err);
 void vd_probe_map_free(struct vd_probe_map *map);
 
-/* The request event of probe p at vantage point v, or NULL. */
-const struct vd_echo *vd_probe_req(const struct vd_probe_map *m, struct vd_vantage *const *vps,
-				   size_t p, size_t v);
+/* The request of probe p at vantage point v, or NULL. */
+const struct vd_echo_req *vd_probe_req(const struct vd_probe_map *m,
+				       struct vd_vantage *const *vps, size_t p, size_t v);
+/* The same request as a whole event (addresses, id) in *e: 0, or -1 when v missed probe p. */
+int vd_probe_echo(const struct vd_probe_map *m, struct vd_vantage *const *vps, size_t p, size_t v,
+		  struct vd_echo *e);
 /* The pair (the reply's time and index) of probe p at vantage point v, or NULL. */
 const struct vd_echo_pair *vd_probe_pair(const struct vd_probe_map *m,
 					 struct vd_vantage *const *vps, size_t p, size_t v);

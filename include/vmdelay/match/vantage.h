@@ -14,6 +14,25 @@
 #include "vmdelay/input/echo_read.h"
 #include "vmdelay/input/vantage_spec.h"
 
+/* An echo request as a vantage point keeps it: what it shares with the other requests of its
+ * flow (family, addresses, id) is kept once per flow (struct vd_echo_flow), so that a request
+ * takes 32 bytes, not the 64 of a whole event: the requests are most of an analysis' memory. */
+struct vd_echo_req {
+	vd_ns ts;
+	uint64_t index; /* 1-based packet number or data row */
+	uint32_t seq;
+	uint32_t flow; /* index into the vantage point's flows */
+	int8_t phase;  /* enum vd_phase, or -1 */
+};
+
+/* The flow of a request: what every request of one pending-request flow (lib/match/match.c)
+ * has in common. id is the first request's when !has_id (nobody reads it then). */
+struct vd_echo_flow {
+	struct vd_addr src, dst;
+	uint16_t id;
+	uint8_t has_id;
+};
+
 /* An echo request matched with its reply within one vantage point (lib/match/match.c). The reply is
  * kept only as its time and packet number: requests and replies are paired as they are read. */
 struct vd_echo_pair {
@@ -49,8 +68,10 @@ struct vd_vantage {
 	/* The echo requests in the order added. A reply is paired when it is added (tshark's rule,
 	 * lib/match/match.c) and not stored: the memory an analysis takes grows with the probes,
 	 * not with the packets, and the pending requests are found without a second pass. */
-	struct vd_echo *ev;
+	struct vd_echo_req *ev;
 	size_t n, cap;
+	struct vd_echo_flow *flows; /* filled by matching as a request opens a new flow */
+	size_t nflows, flows_cap;
 	struct vd_echo_pair *pairs; /* in the order the replies came; vd_match_pairs sorts them */
 	size_t npairs, pairs_cap;
 	struct vd_match_state *pending; /* lib/match/match.c: requests still waiting for a reply */
@@ -74,6 +95,8 @@ struct vd_vantage *vd_vantage_new(const char *name, const char *clock, const cha
 				  const char *format);
 /* Adds an echo request or reply (pairing a reply at once). 0, or -1 out of memory. */
 int vd_vantage_add(struct vd_vantage *v, const struct vd_echo *e);
+/* Request i of v (an index into v->ev) as a whole event. */
+void vd_vantage_echo(const struct vd_vantage *v, size_t i, struct vd_echo *e);
 void vd_vantage_free(struct vd_vantage *v);
 
 int vd_vantage_set_append(struct vd_vantage_set *set, struct vd_vantage *v);
