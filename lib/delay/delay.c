@@ -171,7 +171,7 @@ void vd_delay_free(struct vd_delay *d)
 
 vd_ns vd_delay_rtt(const struct vd_delay *d, size_t probe, size_t v)
 {
-	int64_t c = d->map.cell[probe * d->nvp + v];
+	int32_t c = d->map.cell[probe * d->nvp + v];
 	if (c < 0)
 		return VD_NS_NONE;
 	const struct vd_echo_pair *pr = &d->vps[v]->pairs[c];

@@ -669,7 +669,7 @@ struct builder {
 	struct vd_vantage *const *vps;
 	struct xprobe *p;
 	size_t n, cap;
-	int64_t *cell; /* cap * nvp */
+	int32_t *cell; /* cap * nvp */
 	int8_t *phase; /* per probe: kept apart so the map takes it as it is */
 	int sorted;    /* probes were made in time order (ref, then creation) */
 	size_t nvp;
@@ -858,7 +858,7 @@ static int single_point_probes(struct vd_vantage *v, struct vd_probe_map *map)
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		map->cell[i] = (int64_t)i;
+		map->cell[i] = (int32_t)i;
 		map->phase[i] = v->ev[v->pairs[i].req].phase;
 	}
 	map->n = n;
@@ -871,6 +871,10 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 		    struct vd_probe_map *map, struct vd_err *err)
 {
 	memset(map, 0, sizeof(*map));
+	for (size_t v = 0; v < nvp; v++)
+		if (vps[v]->npairs > INT32_MAX) /* cells are 32-bit: half the memory of 64 */
+			return vd_err_set(err, "vantage point %s: more than %d echo pairs",
+					  vps[v]->name, INT32_MAX);
 	if (nvp == 1) {
 		int r = single_point_probes(vps[0], map);
 		if (r < 0)
@@ -887,11 +891,16 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 	size_t *clock_of = calloc(nvp ? nvp : 1, sizeof(*clock_of));
 	size_t *order = NULL;
 	int rc = -1;
-	size_t total = 0;
-	for (size_t v = 0; v < nvp; v++)
+	size_t total = 0, most = 0;
+	for (size_t v = 0; v < nvp; v++) {
 		total += vps[v]->npairs;
+		most = vps[v]->npairs > most ? vps[v]->npairs : most;
+	}
+	/* Chains by key for twice the pairs of the busiest vantage point: the probes are about
+	 * as many when the points saw the same probes (the case that matters), and a few to a
+	 * chain when they did not. Sized by the total, the table was a quarter of the memory. */
 	b.key_mask = 1023;
-	while (b.key_mask < 2 * total && b.key_mask < ((size_t)1 << 31))
+	while (b.key_mask < 2 * most && b.key_mask < ((size_t)1 << 31))
 		b.key_mask = 2 * b.key_mask + 1;
 	b.by_seq = vd_mem_alloc(65536, sizeof(*b.by_seq));
 	b.by_seqonly = vd_mem_alloc(65536, sizeof(*b.by_seqonly));
@@ -955,12 +964,12 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 						break;
 				}
 			if (best != XNONE && best_d <= window) {
-				int64_t *c = &b.cell[best * nvp + v];
+				int32_t *c = &b.cell[best * nvp + v];
 				if (*c >= 0) {
 					vp->stats.duplicates++;
 					continue;
 				}
-				*c = (int64_t)i;
+				*c = (int32_t)i;
 				struct xprobe *x = &b.p[best];
 				/* learn what the earlier sources did not know (tping: addresses,
 				 * id) */
@@ -979,7 +988,7 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 				if (add_probe(&b, e, vp->pairs[i].req, rep_ts - e->ts, v,
 					      e->ts - off) < 0)
 					goto oom;
-				b.cell[(b.n - 1) * nvp + v] = (int64_t)i;
+				b.cell[(b.n - 1) * nvp + v] = (int32_t)i;
 			}
 			vp->stats.probes++;
 		}
@@ -1038,14 +1047,14 @@ void vd_probe_map_free(struct vd_probe_map *map)
 const struct vd_echo_req *vd_probe_req(const struct vd_probe_map *m,
 				       struct vd_vantage *const *vps, size_t p, size_t v)
 {
-	int64_t c = m->cell[p * m->nvp + v];
+	int32_t c = m->cell[p * m->nvp + v];
 	return c < 0 ? NULL : &vps[v]->ev[vps[v]->pairs[c].req];
 }
 
 int vd_probe_echo(const struct vd_probe_map *m, struct vd_vantage *const *vps, size_t p, size_t v,
 		  struct vd_echo *e)
 {
-	int64_t c = m->cell[p * m->nvp + v];
+	int32_t c = m->cell[p * m->nvp + v];
 	if (c < 0)
 		return -1;
 	vd_vantage_echo(vps[v], vps[v]->pairs[c].req, e);
@@ -1055,6 +1064,6 @@ int vd_probe_echo(const struct vd_probe_map *m, struct vd_vantage *const *vps, s
 const struct vd_echo_pair *vd_probe_pair(const struct vd_probe_map *m,
 					 struct vd_vantage *const *vps, size_t p, size_t v)
 {
-	int64_t c = m->cell[p * m->nvp + v];
+	int32_t c = m->cell[p * m->nvp + v];
 	return c < 0 ? NULL : &vps[v]->pairs[c];
 }

@@ -34,10 +34,11 @@ struct vd_match_opts {
 };
 
 /* Probes across vantage points: cell[p * nvp + v] is the index into vps[v]->pairs of probe p
- * at vantage point v, or -1. Probes are sorted by time. */
+ * at vantage point v, or -1 (a vantage point holds at most INT32_MAX pairs). Probes are
+ * sorted by time. */
 struct vd_probe_map {
 	size_t nvp, n;
-	int64_t *cell;
+	int32_t *cell;
 	int8_t *phase; /* enum vd_phase from tping's phase column, or -1 */
 };
 
