@@ -206,7 +206,7 @@ int report_csv(FILE *f, const struct report_ctx *c)
 			vd_out_str(o, "src", vd_addr_format(&q->src, sbuf, sizeof(sbuf)));
 			vd_out_str(o, "dst", vd_addr_format(&q->dst, dbuf, sizeof(dbuf)));
 			vd_out_int(o, "req_index", (int64_t)q->index);
-			vd_out_int(o, "rep_index", (int64_t)r->rep_index);
+			vd_out_int(o, "rep_index", (int64_t)vd_pair_rep_index(d->vps[v], r));
 			vd_out_row_end(o);
 		}
 	return vd_out_destroy(o);

@@ -493,8 +493,19 @@ static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struc
 		return -1;
 	}
 	uint32_t nd = sl->head;
+	size_t req = s->pool[nd].req;
+	int64_t after = (int64_t)e->index - (int64_t)v->ev[req].index;
+	if (after <= VD_PAIR_FAR || after > INT32_MAX) {
+		if (vd_mem_reserve((void **)&v->far_reps, &v->far_cap, v->nfar + 1,
+				   sizeof(*v->far_reps)) < 0) {
+			s->replies--;
+			return -1;
+		}
+		v->far_reps[v->nfar++] = (struct vd_far_rep){.req = req, .rep_index = e->index};
+		after = VD_PAIR_FAR;
+	}
 	v->pairs[v->npairs++] =
-	    (struct vd_echo_pair){.req = s->pool[nd].req, .rep_ts = e->ts, .rep_index = e->index};
+	    (struct vd_echo_pair){.rep_ts = e->ts, .req = (uint32_t)req, .rep_after = (int32_t)after};
 	sl->head = s->pool[nd].next;
 	sl->answered = 1;
 	sl->answered_ord = s->pool[nd].ord;
@@ -583,6 +594,7 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 			}
 		}
 	}
+	vd_vantage_far_sort(v);
 	/* replies come nearly in request order: sort only when they do not */
 	sort_ev = v->ev;
 	for (size_t i = 1; i < v->npairs; i++)
@@ -604,15 +616,15 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
  * searches (it cannot tell flows apart: the nearest compatible probe in time wins). Chains stay
  * sorted newest first, so searches stop past the window. */
 struct xprobe {
-	size_t key_req; /* the request that says most (addresses, id) so far: vps[key_v]->ev[key_req] */
 	vd_ns ref; /* request time on the first clock that saw it (coarsely aligned) */
 	vd_ns rtt; /* at the vantage point that made it: its [request, reply] is [ref, ref + rtt]
 		    * on that point's clock, after its offset */
 	uint64_t kh;	   /* probe_key of the request that made it, 0: it knows only its seq */
 	uint32_t next_seq; /* chain by seq */
 	uint32_t next_key; /* chain by key (kh != 0) or by seq among seq-only probes */
-	uint32_t src_v;	   /* the vantage point that made it (its pair is in the cell) */
-	uint32_t key_v;
+	uint32_t key_req;  /* the request that says most (addresses, id) so far: */
+	uint16_t key_v;	   /* vps[key_v]->ev[key_req] */
+	uint16_t src_v;	   /* the vantage point that made it (its pair is in the cell) */
 };
 
 #define XNONE UINT32_MAX
@@ -707,8 +719,8 @@ static int add_probe(struct builder *b, const struct vd_echo *req, size_t ri, vd
 	}
 	uint32_t i = (uint32_t)b->n;
 	struct xprobe *x = &b->p[i];
-	x->key_req = ri;
-	x->key_v = (uint32_t)v;
+	x->key_req = (uint32_t)ri;
+	x->key_v = (uint16_t)v;
 	x->ref = ref;
 	x->rtt = rtt;
 	size_t bucket;
@@ -716,7 +728,7 @@ static int add_probe(struct builder *b, const struct vd_echo *req, size_t ri, vd
 	b->phase[i] = req->phase;
 	if (i && ref < b->p[i - 1].ref)
 		b->sorted = 0;
-	x->src_v = (uint32_t)v;
+	x->src_v = (uint16_t)v;
 	chain_insert(b, &b->by_seq[req->seq & 0xffff], offsetof(struct xprobe, next_seq), i);
 	b->n_seqonly += !x->kh;
 	chain_insert(b, x->kh ? &b->by_key[bucket] : &b->by_seqonly[req->seq & 0xffff],
@@ -871,6 +883,8 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 		    struct vd_probe_map *map, struct vd_err *err)
 {
 	memset(map, 0, sizeof(*map));
+	if (nvp > UINT16_MAX) /* probes name their vantage point in 16 bits */
+		return vd_err_set(err, "more than %d vantage points", UINT16_MAX);
 	for (size_t v = 0; v < nvp; v++)
 		if (vps[v]->npairs > INT32_MAX) /* cells are 32-bit: half the memory of 64 */
 			return vd_err_set(err, "vantage point %s: more than %d echo pairs",
@@ -979,7 +993,7 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 					if ((!key.src.family && e->src.family) ||
 					    (!key.has_id && e->has_id)) {
 						x->key_req = vp->pairs[i].req;
-						x->key_v = (uint32_t)v;
+						x->key_v = (uint16_t)v;
 					}
 				}
 				if (b.phase[best] < 0)

@@ -28,6 +28,9 @@ struct vd_vantage *vd_vantage_new(const char *name, const char *clock, const cha
 
 int vd_vantage_add(struct vd_vantage *v, const struct vd_echo *e)
 {
+	if (e->index >= VD_VANTAGE_INDEX_LIMIT ||
+	    (e->kind == VD_ECHO_REQUEST && v->n >= VD_VANTAGE_REQ_LIMIT))
+		return -1; /* (beyond any memory: see the limits) */
 	if (e->kind == VD_ECHO_REQUEST) {
 		if (v->n == v->cap &&
 		    vd_mem_reserve((void **)&v->ev, &v->cap, v->n + 1, sizeof(*v->ev)) < 0)
@@ -59,6 +62,29 @@ void vd_vantage_echo(const struct vd_vantage *v, size_t i, struct vd_echo *e)
 			     .index = q->index};
 }
 
+static int cmp_far_req(const void *a, const void *b)
+{
+	const struct vd_far_rep *x = a, *y = b;
+	return (x->req > y->req) - (x->req < y->req);
+}
+
+uint64_t vd_pair_rep_index(const struct vd_vantage *v, const struct vd_echo_pair *p)
+{
+	if (p->rep_after != VD_PAIR_FAR)
+		return (uint64_t)((int64_t)v->ev[p->req].index + p->rep_after);
+	const struct vd_far_rep key = {.req = p->req};
+	const struct vd_far_rep *f =
+	    v->nfar ? bsearch(&key, v->far_reps, v->nfar, sizeof(*v->far_reps), cmp_far_req)
+		    : NULL;
+	return f ? f->rep_index : 0;
+}
+
+void vd_vantage_far_sort(struct vd_vantage *v)
+{
+	if (v->nfar > 1)
+		qsort(v->far_reps, v->nfar, sizeof(*v->far_reps), cmp_far_req);
+}
+
 void vd_vantage_free(struct vd_vantage *v)
 {
 	if (!v)
@@ -66,6 +92,7 @@ void vd_vantage_free(struct vd_vantage *v)
 	free(v->path);
 	free(v->ev);
 	free(v->flows);
+	free(v->far_reps);
 	free(v->pairs);
 	vd_match_state_free(v->pending);
 	free(v);
