@@ -55,7 +55,8 @@ static int collect(const struct vd_delay *d, struct pass *ps)
 		if (!pr)
 			continue;
 		ps->w[ps->n++] = (struct wanted){.index = v->ev[pr->req].index, .probe = p};
-		ps->w[ps->n++] = (struct wanted){.index = vd_pair_rep_index(v, pr), .probe = p, .reply = 1};
+		ps->w[ps->n++] =
+		    (struct wanted){.index = vd_pair_rep_index(v, pr), .probe = p, .reply = 1};
 	}
 	qsort(ps->w, ps->n, sizeof(*ps->w), cmp_wanted);
 	return 0;

@@ -424,11 +424,11 @@ static int vantage_flow(struct vd_vantage *v, struct flow *f, const struct vd_ec
 {
 	if (f->vflow != NIL)
 		return 0;
-	if (v->nflows >= NIL - 1 || vd_mem_reserve((void **)&v->flows, &v->flows_cap,
-						   v->nflows + 1, sizeof(*v->flows)) < 0)
+	if (v->nflows >= NIL - 1 ||
+	    vd_mem_reserve((void **)&v->flows, &v->flows_cap, v->nflows + 1, sizeof(*v->flows)) < 0)
 		return -1;
-	v->flows[v->nflows] = (struct vd_echo_flow){
-	    .src = e->src, .dst = e->dst, .id = e->id, .has_id = e->has_id};
+	v->flows[v->nflows] =
+	    (struct vd_echo_flow){.src = e->src, .dst = e->dst, .id = e->id, .has_id = e->has_id};
 	f->vflow = (uint32_t)v->nflows++;
 	return 0;
 }
@@ -504,8 +504,8 @@ static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struc
 		v->far_reps[v->nfar++] = (struct vd_far_rep){.req = req, .rep_index = e->index};
 		after = VD_PAIR_FAR;
 	}
-	v->pairs[v->npairs++] =
-	    (struct vd_echo_pair){.rep_ts = e->ts, .req = (uint32_t)req, .rep_after = (int32_t)after};
+	v->pairs[v->npairs++] = (struct vd_echo_pair){
+	    .rep_ts = e->ts, .req = (uint32_t)req, .rep_after = (int32_t)after};
 	sl->head = s->pool[nd].next;
 	sl->answered = 1;
 	sl->answered_ord = s->pool[nd].ord;
@@ -1058,8 +1058,8 @@ void vd_probe_map_free(struct vd_probe_map *map)
 	memset(map, 0, sizeof(*map));
 }
 
-const struct vd_echo_req *vd_probe_req(const struct vd_probe_map *m,
-				       struct vd_vantage *const *vps, size_t p, size_t v)
+const struct vd_echo_req *vd_probe_req(const struct vd_probe_map *m, struct vd_vantage *const *vps,
+				       size_t p, size_t v)
 {
 	int32_t c = m->cell[p * m->nvp + v];
 	return c < 0 ? NULL : &vps[v]->ev[vps[v]->pairs[c].req];

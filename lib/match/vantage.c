@@ -52,14 +52,14 @@ void vd_vantage_echo(const struct vd_vantage *v, size_t i, struct vd_echo *e)
 	const struct vd_echo_req *q = &v->ev[i];
 	const struct vd_echo_flow *f = &v->flows[q->flow];
 	*e = (struct vd_echo){.ts = q->ts,
-			     .src = f->src,
-			     .dst = f->dst,
-			     .seq = q->seq,
-			     .id = f->id,
-			     .kind = VD_ECHO_REQUEST,
-			     .has_id = f->has_id,
-			     .phase = q->phase,
-			     .index = q->index};
+			      .src = f->src,
+			      .dst = f->dst,
+			      .seq = q->seq,
+			      .id = f->id,
+			      .kind = VD_ECHO_REQUEST,
+			      .has_id = f->has_id,
+			      .phase = q->phase,
+			      .index = q->index};
 }
 
 static int cmp_far_req(const void *a, const void *b)
@@ -74,8 +74,7 @@ uint64_t vd_pair_rep_index(const struct vd_vantage *v, const struct vd_echo_pair
 		return (uint64_t)((int64_t)v->ev[p->req].index + p->rep_after);
 	const struct vd_far_rep key = {.req = p->req};
 	const struct vd_far_rep *f =
-	    v->nfar ? bsearch(&key, v->far_reps, v->nfar, sizeof(*v->far_reps), cmp_far_req)
-		    : NULL;
+	    v->nfar ? bsearch(&key, v->far_reps, v->nfar, sizeof(*v->far_reps), cmp_far_req) : NULL;
 	return f ? f->rep_index : 0;
 }
 

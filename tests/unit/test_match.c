@@ -479,8 +479,13 @@ static void memory_per_probe(void **state)
 static void far_reply_index(void **state)
 {
 	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
-	struct vd_echo e = {.ts = T0, .seq = 1, .id = 7, .kind = VD_ECHO_REQUEST, .phase = -1,
-			    .has_id = 1, .index = 3};
+	struct vd_echo e = {.ts = T0,
+			    .seq = 1,
+			    .id = 7,
+			    .kind = VD_ECHO_REQUEST,
+			    .phase = -1,
+			    .has_id = 1,
+			    .index = 3};
 	e.src.family = e.dst.family = AF_INET;
 	e.src.bytes[0] = 10, e.dst.bytes[0] = 11;
 	assert_int_equal(vd_vantage_add(v, &e), 0);
@@ -507,8 +512,11 @@ static void far_reply_index(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(loss_and_strays),	 cmocka_unit_test(duplicates_and_retransmissions),
-	    cmocka_unit_test(reordering),	 cmocka_unit_test(many_outstanding),	 cmocka_unit_test(across_one_clock),
+	    cmocka_unit_test(loss_and_strays),
+	    cmocka_unit_test(duplicates_and_retransmissions),
+	    cmocka_unit_test(reordering),
+	    cmocka_unit_test(many_outstanding),
+	    cmocka_unit_test(across_one_clock),
 	    cmocka_unit_test(across_two_clocks),
 	    cmocka_unit_test(probes_short_interleaved_flows),
 	    cmocka_unit_test(probes_short_strides),

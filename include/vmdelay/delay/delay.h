@@ -41,8 +41,8 @@ struct vd_delay {
 	int have_phases;
 	int *aligned;	  /* per vantage point: times comparable with the reference clock */
 	size_t *clock_id; /* per vantage point: the first vantage point on its clock */
-	int *fit_of; /* per vantage point: -1 on the reference clock, -2 not aligned, else the
-		      * index in aligns of the fit that brings it there (vd_delay_req_ref) */
+	int *fit_of;	  /* per vantage point: -1 on the reference clock, -2 not aligned, else the
+			   * index in aligns of the fit that brings it there (vd_delay_req_ref) */
 	struct vd_delay_align *aligns;
 	size_t naligns;
 	size_t rest_probes; /* probes that calibrated the clocks */

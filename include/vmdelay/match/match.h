@@ -51,8 +51,8 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 void vd_probe_map_free(struct vd_probe_map *map);
 
 /* The request of probe p at vantage point v, or NULL. */
-const struct vd_echo_req *vd_probe_req(const struct vd_probe_map *m,
-				       struct vd_vantage *const *vps, size_t p, size_t v);
+const struct vd_echo_req *vd_probe_req(const struct vd_probe_map *m, struct vd_vantage *const *vps,
+				       size_t p, size_t v);
 /* The same request as a whole event (addresses, id) in *e: 0, or -1 when v missed probe p. */
 int vd_probe_echo(const struct vd_probe_map *m, struct vd_vantage *const *vps, size_t p, size_t v,
 		  struct vd_echo *e);
