@@ -55,7 +55,8 @@ static int collect(const struct vd_delay *d, struct pass *ps)
 		if (!pr)
 			continue;
 		ps->w[ps->n++] = (struct wanted){.index = v->ev[pr->req].index, .probe = p};
-		ps->w[ps->n++] = (struct wanted){.index = pr->rep_index, .probe = p, .reply = 1};
+		ps->w[ps->n++] =
+		    (struct wanted){.index = vd_pair_rep_index(v, pr), .probe = p, .reply = 1};
 	}
 	qsort(ps->w, ps->n, sizeof(*ps->w), cmp_wanted);
 	return 0;
@@ -94,7 +95,8 @@ static void comment(const struct vd_delay *d, const struct pass *ps, const struc
 		    char *buf, size_t n)
 {
 	size_t v = ps->v;
-	const struct vd_echo *q = vd_probe_req(&d->map, d->vps, w->probe, v);
+	struct vd_echo qbuf, *q = &qbuf;
+	vd_probe_echo(&d->map, d->vps, w->probe, v, q); /* (the pass holds only v's probes) */
 	char src[64], dst[64], rtt[32], delta[32], layer[2 * VD_VANTAGE_NAME_MAX + 8];
 	vd_addr_format(&q->src, src, sizeof(src));
 	vd_addr_format(&q->dst, dst, sizeof(dst));

@@ -180,10 +180,10 @@ int report_csv(FILE *f, const struct report_ctx *c)
 	char sbuf[64], dbuf[64], ibuf[16];
 	for (size_t p = 0; p < d->map.n; p++)
 		for (size_t v = 0; v < d->nvp; v++) {
-			const struct vd_echo *q = vd_probe_req(&d->map, d->vps, p, v);
-			const struct vd_echo_pair *r = vd_probe_pair(&d->map, d->vps, p, v);
-			if (!q)
+			struct vd_echo qbuf, *q = &qbuf;
+			if (vd_probe_echo(&d->map, d->vps, p, v, q) < 0)
 				continue;
+			const struct vd_echo_pair *r = vd_probe_pair(&d->map, d->vps, p, v);
 			snprintf(ibuf, sizeof(ibuf), "%u", (unsigned)q->id);
 			vd_out_row_begin(o);
 			vd_out_str(o, "vantage", d->vps[v]->name);
@@ -206,7 +206,7 @@ int report_csv(FILE *f, const struct report_ctx *c)
 			vd_out_str(o, "src", vd_addr_format(&q->src, sbuf, sizeof(sbuf)));
 			vd_out_str(o, "dst", vd_addr_format(&q->dst, dbuf, sizeof(dbuf)));
 			vd_out_int(o, "req_index", (int64_t)q->index);
-			vd_out_int(o, "rep_index", (int64_t)r->rep_index);
+			vd_out_int(o, "rep_index", (int64_t)vd_pair_rep_index(d->vps[v], r));
 			vd_out_row_end(o);
 		}
 	return vd_out_destroy(o);

@@ -146,7 +146,7 @@ static int write_pdf(struct plot *pl, struct chart *c, const char *label, const 
 static int write_time(struct plot *pl, struct chart *c, size_t v, vd_ns t0, const char *file)
 {
 	const struct vd_delay *d = pl->d;
-	size_t n = d->map.n, nvp = d->nvp;
+	size_t n = d->map.n;
 	struct series *s = series_add(c, d->vps[v]->name, file, n);
 	if (!s)
 		return vd_err_set(pl->err, "out of memory");
@@ -155,10 +155,10 @@ static int write_time(struct plot *pl, struct chart *c, size_t v, vd_ns t0, cons
 	if (!f)
 		return -1;
 	for (size_t p = 0; p < n; p++) {
-		const struct vd_echo *q = vd_probe_req(&d->map, d->vps, p, v);
+		const struct vd_echo_req *q = vd_probe_req(&d->map, d->vps, p, v);
 		if (!q)
 			continue;
-		vd_ns t = d->req[p * nvp + v];
+		vd_ns t = vd_delay_req_ref(d, p, v);
 		if (!vd_ns_valid(t))
 			t = q->ts;
 		vd_ns rtt = vd_delay_rtt(d, p, v);
@@ -324,8 +324,8 @@ static int fill_charts(struct plot *pl, struct chart *ch)
 	vd_ns t0 = VD_NS_NONE;
 	for (size_t v = 0; v < nvp && !vd_ns_valid(t0); v++)
 		for (size_t p = 0; p < n; p++) {
-			const struct vd_echo *q = vd_probe_req(&d->map, d->vps, p, v);
-			vd_ns t = q ? d->req[p * nvp + v] : VD_NS_NONE;
+			const struct vd_echo_req *q = vd_probe_req(&d->map, d->vps, p, v);
+			vd_ns t = q ? vd_delay_req_ref(d, p, v) : VD_NS_NONE;
 			if (q && !vd_ns_valid(t))
 				t = q->ts;
 			if (q && (!vd_ns_valid(t0) || t < t0))

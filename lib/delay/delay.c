@@ -45,11 +45,7 @@ static int align_clocks(struct vd_delay *d, const struct vd_delay_opts *o, int *
 		free(s);
 		return vd_err_set(err, "out of memory");
 	}
-	int *fit_of = malloc(nvp * sizeof(*fit_of)); /* -1 reference clock, -2 none, else index */
-	if (!fit_of) {
-		free(s);
-		return vd_err_set(err, "out of memory");
-	}
+	int *fit_of = d->fit_of;
 	for (size_t v = 0; v < nvp; v++) {
 		const char *clk = d->vps[v]->clock;
 		fit_of[v] = -2;
@@ -77,8 +73,8 @@ static int align_clocks(struct vd_delay *d, const struct vd_delay_opts *o, int *
 					s[ns++] = (struct vd_align_sample){
 					    .in_req = vd_probe_req(&d->map, d->vps, p, v)->ts,
 					    .in_rep = vd_probe_pair(&d->map, d->vps, p, v)->rep_ts,
-					    .out_req = d->req[ia],
-					    .out_rep = d->rep[ia],
+					    .out_req = vd_delay_req_ref(d, p, a),
+					    .out_rep = vd_delay_rep_ref(d, p, a),
 					};
 				}
 				struct vd_delay_align *al = &d->aligns[d->naligns];
@@ -100,22 +96,7 @@ static int align_clocks(struct vd_delay *d, const struct vd_delay_opts *o, int *
 			}
 		}
 		d->aligned[v] = fit_of[v] != -2;
-		for (size_t p = 0; p < n; p++) {
-			size_t i = p * nvp + v;
-			d->req[i] = d->rep[i] = VD_NS_NONE;
-			if (!d->aligned[v] || d->map.cell[i] < 0)
-				continue;
-			const struct vd_echo_pair *pr = &d->vps[v]->pairs[d->map.cell[i]];
-			vd_ns rq = d->vps[v]->ev[pr->req].ts, rp = pr->rep_ts;
-			if (fit_of[v] >= 0) {
-				rq = vd_align_apply(&d->aligns[fit_of[v]].fit, rq);
-				rp = vd_align_apply(&d->aligns[fit_of[v]].fit, rp);
-			}
-			d->req[i] = rq;
-			d->rep[i] = rp;
-		}
 	}
-	free(fit_of);
 	free(s);
 	return 0;
 }
@@ -137,9 +118,8 @@ int vd_delay_analyze(struct vd_vantage *const *vps, size_t nvp, const struct vd_
 	d->phase = malloc(n ? n : 1);
 	d->aligned = calloc(nvp ? nvp : 1, sizeof(*d->aligned));
 	d->clock_id = calloc(nvp ? nvp : 1, sizeof(*d->clock_id));
-	d->req = vd_mem_alloc(n * nvp, sizeof(*d->req));
-	d->rep = vd_mem_alloc(n * nvp, sizeof(*d->rep));
-	if (!d->phase || !d->aligned || !d->clock_id || !d->req || !d->rep) {
+	d->fit_of = malloc((nvp ? nvp : 1) * sizeof(*d->fit_of));
+	if (!d->phase || !d->aligned || !d->clock_id || !d->fit_of) {
 		vd_delay_free(d);
 		return vd_err_set(err, "out of memory");
 	}
@@ -163,19 +143,38 @@ void vd_delay_free(struct vd_delay *d)
 	free(d->phase);
 	free(d->aligned);
 	free(d->clock_id);
-	free(d->req);
-	free(d->rep);
+	free(d->fit_of);
 	free(d->aligns);
 	memset(d, 0, sizeof(*d));
 }
 
 vd_ns vd_delay_rtt(const struct vd_delay *d, size_t probe, size_t v)
 {
-	int64_t c = d->map.cell[probe * d->nvp + v];
+	int32_t c = d->map.cell[probe * d->nvp + v];
 	if (c < 0)
 		return VD_NS_NONE;
 	const struct vd_echo_pair *pr = &d->vps[v]->pairs[c];
 	return pr->rep_ts - d->vps[v]->ev[pr->req].ts;
+}
+
+/* A time of vantage point v on the reference clock. */
+static vd_ns on_ref(const struct vd_delay *d, size_t v, vd_ns t)
+{
+	if (!d->aligned[v])
+		return VD_NS_NONE;
+	return d->fit_of[v] >= 0 ? vd_align_apply(&d->aligns[d->fit_of[v]].fit, t) : t;
+}
+
+vd_ns vd_delay_req_ref(const struct vd_delay *d, size_t probe, size_t v)
+{
+	const struct vd_echo_req *q = vd_probe_req(&d->map, d->vps, probe, v);
+	return q ? on_ref(d, v, q->ts) : VD_NS_NONE;
+}
+
+vd_ns vd_delay_rep_ref(const struct vd_delay *d, size_t probe, size_t v)
+{
+	const struct vd_echo_pair *r = vd_probe_pair(&d->map, d->vps, probe, v);
+	return r ? on_ref(d, v, r->rep_ts) : VD_NS_NONE;
 }
 
 vd_ns vd_delay_layer(const struct vd_delay *d, size_t probe, size_t layer, enum vd_delay_dir dir)
@@ -185,8 +184,8 @@ vd_ns vd_delay_layer(const struct vd_delay *d, size_t probe, size_t layer, enum 
 	size_t o = layer ? layer - 1 : 0, i = layer ? layer : d->nvp - 1;
 	if (dir == VD_DIR_RTT)
 		return vd_ns_diff(vd_delay_rtt(d, probe, i), vd_delay_rtt(d, probe, o));
-	const struct vd_echo *oq = vd_probe_req(&d->map, d->vps, probe, o);
-	const struct vd_echo *iq = vd_probe_req(&d->map, d->vps, probe, i);
+	const struct vd_echo_req *oq = vd_probe_req(&d->map, d->vps, probe, o);
+	const struct vd_echo_req *iq = vd_probe_req(&d->map, d->vps, probe, i);
 	if (!oq || !iq)
 		return VD_NS_NONE;
 	vd_ns oreq, orep, ireq, irep;
@@ -197,10 +196,10 @@ vd_ns vd_delay_layer(const struct vd_delay *d, size_t probe, size_t layer, enum 
 		ireq = iq->ts;
 		irep = vd_probe_pair(&d->map, d->vps, probe, i)->rep_ts;
 	} else {
-		oreq = d->req[probe * d->nvp + o];
-		orep = d->rep[probe * d->nvp + o];
-		ireq = d->req[probe * d->nvp + i];
-		irep = d->rep[probe * d->nvp + i];
+		oreq = vd_delay_req_ref(d, probe, o);
+		orep = vd_delay_rep_ref(d, probe, o);
+		ireq = vd_delay_req_ref(d, probe, i);
+		irep = vd_delay_rep_ref(d, probe, i);
 	}
 	return dir == VD_DIR_SEND ? vd_ns_diff(oreq, ireq) : vd_ns_diff(irep, orep);
 }

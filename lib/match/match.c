@@ -46,6 +46,7 @@ struct flow {
 	uint64_t *swept; /* 16-bit seqs: a bit per seq answered within the last half wrap and swept
 			  * out of tab (or NULL) */
 	uint32_t nreq;	 /* requests of the flow so far */
+	uint32_t vflow;	 /* its index in the vantage point's flows (NIL: not yet there) */
 };
 
 static inline uint64_t load64(const uint8_t *p)
@@ -380,6 +381,7 @@ static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, int 
 		f->size = FLOW_FIRST_SIZE;
 		f->used = 0;
 		f->swept = NULL;
+		f->vflow = NIL;
 		s->flows.used++;
 	}
 	s->last = f;
@@ -417,12 +419,28 @@ static void wrap_stale(struct vd_match_state *s, struct flow *f, struct sslot *s
 	}
 }
 
-static int add_request(struct vd_match_state *s, struct vd_vantage *v, const struct fkey *k,
-		       uint32_t seq)
+/* The request's flow in v's flows, added when it is new. */
+static int vantage_flow(struct vd_vantage *v, struct flow *f, const struct vd_echo *e)
 {
-	struct flow *f = flow_of(s, k, 1);
-	if (!f)
+	if (f->vflow != NIL)
+		return 0;
+	if (v->nflows >= NIL - 1 ||
+	    vd_mem_reserve((void **)&v->flows, &v->flows_cap, v->nflows + 1, sizeof(*v->flows)) < 0)
 		return -1;
+	v->flows[v->nflows] =
+	    (struct vd_echo_flow){.src = e->src, .dst = e->dst, .id = e->id, .has_id = e->has_id};
+	f->vflow = (uint32_t)v->nflows++;
+	return 0;
+}
+
+static int add_request(struct vd_match_state *s, struct vd_vantage *v, const struct fkey *k,
+		       const struct vd_echo *e)
+{
+	uint32_t seq = e->seq;
+	struct flow *f = flow_of(s, k, 1);
+	if (!f || vantage_flow(v, f, e) < 0)
+		return -1;
+	v->ev[v->n - 1].flow = f->vflow;
 	struct sslot *sl = seq_lookup(f, seq);
 	if (!sl->used && 2 * (f->used + 1) > f->size) {
 		if (flow_make_room(f, &s->answered) < 0)
@@ -475,8 +493,19 @@ static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struc
 		return -1;
 	}
 	uint32_t nd = sl->head;
-	v->pairs[v->npairs++] =
-	    (struct vd_echo_pair){.req = s->pool[nd].req, .rep_ts = e->ts, .rep_index = e->index};
+	size_t req = s->pool[nd].req;
+	int64_t after = (int64_t)e->index - (int64_t)v->ev[req].index;
+	if (after <= VD_PAIR_FAR || after > INT32_MAX) {
+		if (vd_mem_reserve((void **)&v->far_reps, &v->far_cap, v->nfar + 1,
+				   sizeof(*v->far_reps)) < 0) {
+			s->replies--;
+			return -1;
+		}
+		v->far_reps[v->nfar++] = (struct vd_far_rep){.req = req, .rep_index = e->index};
+		after = VD_PAIR_FAR;
+	}
+	v->pairs[v->npairs++] = (struct vd_echo_pair){
+	    .rep_ts = e->ts, .req = (uint32_t)req, .rep_after = (int32_t)after};
 	sl->head = s->pool[nd].next;
 	sl->answered = 1;
 	sl->answered_ord = s->pool[nd].ord;
@@ -492,7 +521,7 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 		return -1;
 	struct fkey k;
 	key_of(e, &k);
-	return e->kind == VD_ECHO_REQUEST ? add_request(s, v, &k, e->seq) : add_reply(s, v, &k, e);
+	return e->kind == VD_ECHO_REQUEST ? add_request(s, v, &k, e) : add_reply(s, v, &k, e);
 }
 
 void vd_match_table_stats(const struct vd_vantage *v, struct vd_match_table_stats *st)
@@ -525,7 +554,7 @@ void vd_match_table_stats(const struct vd_vantage *v, struct vd_match_table_stat
 		st->slots += t->tab[i].h ? t->tab[i].size : 0;
 }
 
-static const struct vd_echo *sort_ev;
+static const struct vd_echo_req *sort_ev;
 
 static int cmp_pair_req(const void *a, const void *b)
 {
@@ -565,6 +594,7 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 			}
 		}
 	}
+	vd_vantage_far_sort(v);
 	/* replies come nearly in request order: sort only when they do not */
 	sort_ev = v->ev;
 	for (size_t i = 1; i < v->npairs; i++)
@@ -586,14 +616,15 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
  * searches (it cannot tell flows apart: the nearest compatible probe in time wins). Chains stay
  * sorted newest first, so searches stop past the window. */
 struct xprobe {
-	const struct vd_echo *key; /* the request that says most (addresses, id) so far */
 	vd_ns ref; /* request time on the first clock that saw it (coarsely aligned) */
 	vd_ns rtt; /* at the vantage point that made it: its [request, reply] is [ref, ref + rtt]
 		    * on that point's clock, after its offset */
 	uint64_t kh;	   /* probe_key of the request that made it, 0: it knows only its seq */
 	uint32_t next_seq; /* chain by seq */
 	uint32_t next_key; /* chain by key (kh != 0) or by seq among seq-only probes */
-	uint32_t src_v;	   /* the vantage point that made it (its pair is in the cell) */
+	uint32_t key_req;  /* the request that says most (addresses, id) so far: */
+	uint16_t key_v;	   /* vps[key_v]->ev[key_req] */
+	uint16_t src_v;	   /* the vantage point that made it (its pair is in the cell) */
 };
 
 #define XNONE UINT32_MAX
@@ -647,9 +678,10 @@ static int compatible(const struct vd_echo *p, const struct vd_echo *e)
 }
 
 struct builder {
+	struct vd_vantage *const *vps;
 	struct xprobe *p;
 	size_t n, cap;
-	int64_t *cell; /* cap * nvp */
+	int32_t *cell; /* cap * nvp */
 	int8_t *phase; /* per probe: kept apart so the map takes it as it is */
 	int sorted;    /* probes were made in time order (ref, then creation) */
 	size_t nvp;
@@ -671,7 +703,9 @@ static void chain_insert(struct builder *b, uint32_t *pp, size_t off, uint32_t i
 	*pp = i;
 }
 
-static int add_probe(struct builder *b, const struct vd_echo *req, vd_ns rtt, size_t v, vd_ns ref)
+/* req is request `ri` of vantage point v, expanded. */
+static int add_probe(struct builder *b, const struct vd_echo *req, size_t ri, vd_ns rtt, size_t v,
+		     vd_ns ref)
 {
 	if (b->n == b->cap) {
 		size_t cap = b->cap, ccap = b->cap, pcap = b->cap;
@@ -685,7 +719,8 @@ static int add_probe(struct builder *b, const struct vd_echo *req, vd_ns rtt, si
 	}
 	uint32_t i = (uint32_t)b->n;
 	struct xprobe *x = &b->p[i];
-	x->key = req;
+	x->key_req = (uint32_t)ri;
+	x->key_v = (uint16_t)v;
 	x->ref = ref;
 	x->rtt = rtt;
 	size_t bucket;
@@ -693,7 +728,7 @@ static int add_probe(struct builder *b, const struct vd_echo *req, vd_ns rtt, si
 	b->phase[i] = req->phase;
 	if (i && ref < b->p[i - 1].ref)
 		b->sorted = 0;
-	x->src_v = (uint32_t)v;
+	x->src_v = (uint16_t)v;
 	chain_insert(b, &b->by_seq[req->seq & 0xffff], offsetof(struct xprobe, next_seq), i);
 	b->n_seqonly += !x->kh;
 	chain_insert(b, x->kh ? &b->by_key[bucket] : &b->by_seqonly[req->seq & 0xffff],
@@ -735,13 +770,16 @@ static inline uint32_t chain_next(const struct builder *b, uint32_t q, size_t of
 }
 
 /* Can request e (known by its key hash kh, 0 if none) join probe x? */
-static inline int may_join(const struct xprobe *x, uint64_t kh, const struct vd_echo *e)
+static inline int may_join(const struct builder *b, const struct xprobe *x, uint64_t kh,
+			   const struct vd_echo *e)
 {
 	/* Both keys known: equal 64-bit hashes are the same key (odds of a collision about
 	 * 2^-64 a pair), and the request need not be read: it is far back in memory. */
 	if (kh && x->kh)
 		return x->kh == kh;
-	return compatible(x->key, e);
+	struct vd_echo key;
+	vd_vantage_echo(b->vps[x->key_v], x->key_req, &key);
+	return compatible(&key, e);
 }
 
 static vd_ns absdiff(vd_ns a, vd_ns b)
@@ -763,14 +801,15 @@ static int coarse_offset(struct builder *b, const struct vd_vantage *v, vd_ns *o
 		return -1;
 	}
 	for (size_t i = 0; i < v->npairs; i++) {
-		const struct vd_echo *e = &v->ev[v->pairs[i].req];
+		struct vd_echo ebuf, *e = &ebuf;
+		vd_vantage_echo(v, v->pairs[i].req, e);
 		struct chains c;
 		uint64_t kh = chains_of(b, e, &c);
 		uint32_t found = XNONE;
 		size_t count = 0;
 		for (size_t ch = 0; ch < c.n; ch++)
 			for (uint32_t q = c.head[ch]; q != XNONE; q = chain_next(b, q, c.off)) {
-				if (!may_join(&b->p[q], kh, e))
+				if (!may_join(b, &b->p[q], kh, e))
 					continue;
 				found = q;
 				if (na < 4 * cap && count < 4)
@@ -831,7 +870,7 @@ static int single_point_probes(struct vd_vantage *v, struct vd_probe_map *map)
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		map->cell[i] = (int64_t)i;
+		map->cell[i] = (int32_t)i;
 		map->phase[i] = v->ev[v->pairs[i].req].phase;
 	}
 	map->n = n;
@@ -844,6 +883,12 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 		    struct vd_probe_map *map, struct vd_err *err)
 {
 	memset(map, 0, sizeof(*map));
+	if (nvp > UINT16_MAX) /* probes name their vantage point in 16 bits */
+		return vd_err_set(err, "more than %d vantage points", UINT16_MAX);
+	for (size_t v = 0; v < nvp; v++)
+		if (vps[v]->npairs > INT32_MAX) /* cells are 32-bit: half the memory of 64 */
+			return vd_err_set(err, "vantage point %s: more than %d echo pairs",
+					  vps[v]->name, INT32_MAX);
 	if (nvp == 1) {
 		int r = single_point_probes(vps[0], map);
 		if (r < 0)
@@ -855,16 +900,21 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 	/* times < 2^62, |offset| <= 2^60, window <= 2^59: time - offset +- window cannot overflow */
 	if (window > VD_ECHO_TS_LIMIT / 8)
 		window = VD_ECHO_TS_LIMIT / 8;
-	struct builder b = {.nvp = nvp, .sorted = 1};
+	struct builder b = {.vps = vps, .nvp = nvp, .sorted = 1};
 	vd_ns *offs = calloc(nvp ? nvp : 1, sizeof(*offs));
 	size_t *clock_of = calloc(nvp ? nvp : 1, sizeof(*clock_of));
 	size_t *order = NULL;
 	int rc = -1;
-	size_t total = 0;
-	for (size_t v = 0; v < nvp; v++)
+	size_t total = 0, most = 0;
+	for (size_t v = 0; v < nvp; v++) {
 		total += vps[v]->npairs;
+		most = vps[v]->npairs > most ? vps[v]->npairs : most;
+	}
+	/* Chains by key for twice the pairs of the busiest vantage point: the probes are about
+	 * as many when the points saw the same probes (the case that matters), and a few to a
+	 * chain when they did not. Sized by the total, the table was a quarter of the memory. */
 	b.key_mask = 1023;
-	while (b.key_mask < 2 * total && b.key_mask < ((size_t)1 << 31))
+	while (b.key_mask < 2 * most && b.key_mask < ((size_t)1 << 31))
 		b.key_mask = 2 * b.key_mask + 1;
 	b.by_seq = vd_mem_alloc(65536, sizeof(*b.by_seq));
 	b.by_seqonly = vd_mem_alloc(65536, sizeof(*b.by_seqonly));
@@ -897,7 +947,8 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 			offs[v] = 0; /* clocks 36 years apart: nonsense, not an offset */
 		vd_ns off = offs[v];
 		for (size_t i = 0; i < vp->npairs; i++) {
-			const struct vd_echo *e = &vp->ev[vp->pairs[i].req];
+			struct vd_echo ebuf, *e = &ebuf;
+			vd_vantage_echo(vp, vp->pairs[i].req, e);
 			vd_ns rep_ts = vp->pairs[i].rep_ts;
 			struct chains ch;
 			uint64_t kh = chains_of(&b, e, &ch);
@@ -911,7 +962,7 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 						continue;
 					if (x->ref < t - window)
 						break; /* the rest of the chain is older still */
-					if (!may_join(x, kh, e))
+					if (!may_join(&b, x, kh, e))
 						continue;
 					vd_ns rtt = rep_ts - e->ts;
 					if (clock_of[x->src_v] == clock_of[v] &&
@@ -927,24 +978,31 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 						break;
 				}
 			if (best != XNONE && best_d <= window) {
-				int64_t *c = &b.cell[best * nvp + v];
+				int32_t *c = &b.cell[best * nvp + v];
 				if (*c >= 0) {
 					vp->stats.duplicates++;
 					continue;
 				}
-				*c = (int64_t)i;
+				*c = (int32_t)i;
 				struct xprobe *x = &b.p[best];
 				/* learn what the earlier sources did not know (tping: addresses,
 				 * id) */
-				if ((!x->key->src.family && e->src.family) ||
-				    (!x->key->has_id && e->has_id))
-					x->key = e;
+				if (!x->kh) { /* (a probe with a key hash knows both) */
+					struct vd_echo key;
+					vd_vantage_echo(b.vps[x->key_v], x->key_req, &key);
+					if ((!key.src.family && e->src.family) ||
+					    (!key.has_id && e->has_id)) {
+						x->key_req = vp->pairs[i].req;
+						x->key_v = (uint16_t)v;
+					}
+				}
 				if (b.phase[best] < 0)
 					b.phase[best] = e->phase;
 			} else {
-				if (add_probe(&b, e, rep_ts - e->ts, v, e->ts - off) < 0)
+				if (add_probe(&b, e, vp->pairs[i].req, rep_ts - e->ts, v,
+					      e->ts - off) < 0)
 					goto oom;
-				b.cell[(b.n - 1) * nvp + v] = (int64_t)i;
+				b.cell[(b.n - 1) * nvp + v] = (int32_t)i;
 			}
 			vp->stats.probes++;
 		}
@@ -1000,16 +1058,26 @@ void vd_probe_map_free(struct vd_probe_map *map)
 	memset(map, 0, sizeof(*map));
 }
 
-const struct vd_echo *vd_probe_req(const struct vd_probe_map *m, struct vd_vantage *const *vps,
-				   size_t p, size_t v)
+const struct vd_echo_req *vd_probe_req(const struct vd_probe_map *m, struct vd_vantage *const *vps,
+				       size_t p, size_t v)
 {
-	int64_t c = m->cell[p * m->nvp + v];
+	int32_t c = m->cell[p * m->nvp + v];
 	return c < 0 ? NULL : &vps[v]->ev[vps[v]->pairs[c].req];
+}
+
+int vd_probe_echo(const struct vd_probe_map *m, struct vd_vantage *const *vps, size_t p, size_t v,
+		  struct vd_echo *e)
+{
+	int32_t c = m->cell[p * m->nvp + v];
+	if (c < 0)
+		return -1;
+	vd_vantage_echo(vps[v], vps[v]->pairs[c].req, e);
+	return 0;
 }
 
 const struct vd_echo_pair *vd_probe_pair(const struct vd_probe_map *m,
 					 struct vd_vantage *const *vps, size_t p, size_t v)
 {
-	int64_t c = m->cell[p * m->nvp + v];
+	int32_t c = m->cell[p * m->nvp + v];
 	return c < 0 ? NULL : &vps[v]->pairs[c];
 }

@@ -28,11 +28,16 @@ struct vd_vantage *vd_vantage_new(const char *name, const char *clock, const cha
 
 int vd_vantage_add(struct vd_vantage *v, const struct vd_echo *e)
 {
+	if (e->index >= VD_VANTAGE_INDEX_LIMIT ||
+	    (e->kind == VD_ECHO_REQUEST && v->n >= VD_VANTAGE_REQ_LIMIT))
+		return -1; /* (beyond any memory: see the limits) */
 	if (e->kind == VD_ECHO_REQUEST) {
 		if (v->n == v->cap &&
 		    vd_mem_reserve((void **)&v->ev, &v->cap, v->n + 1, sizeof(*v->ev)) < 0)
 			return -1;
-		v->ev[v->n++] = *e;
+		/* the flow is filled in by matching, which finds it */
+		v->ev[v->n++] = (struct vd_echo_req){
+		    .ts = e->ts, .index = e->index, .seq = e->seq, .phase = e->phase};
 	}
 	if (vd_match_add(v, e) < 0) {
 		v->n -= e->kind == VD_ECHO_REQUEST;
@@ -42,12 +47,51 @@ int vd_vantage_add(struct vd_vantage *v, const struct vd_echo *e)
 	return 0;
 }
 
+void vd_vantage_echo(const struct vd_vantage *v, size_t i, struct vd_echo *e)
+{
+	const struct vd_echo_req *q = &v->ev[i];
+	const struct vd_echo_flow *f = &v->flows[q->flow];
+	*e = (struct vd_echo){.ts = q->ts,
+			      .src = f->src,
+			      .dst = f->dst,
+			      .seq = q->seq,
+			      .id = f->id,
+			      .kind = VD_ECHO_REQUEST,
+			      .has_id = f->has_id,
+			      .phase = q->phase,
+			      .index = q->index};
+}
+
+static int cmp_far_req(const void *a, const void *b)
+{
+	const struct vd_far_rep *x = a, *y = b;
+	return (x->req > y->req) - (x->req < y->req);
+}
+
+uint64_t vd_pair_rep_index(const struct vd_vantage *v, const struct vd_echo_pair *p)
+{
+	if (p->rep_after != VD_PAIR_FAR)
+		return (uint64_t)((int64_t)v->ev[p->req].index + p->rep_after);
+	const struct vd_far_rep key = {.req = p->req};
+	const struct vd_far_rep *f =
+	    v->nfar ? bsearch(&key, v->far_reps, v->nfar, sizeof(*v->far_reps), cmp_far_req) : NULL;
+	return f ? f->rep_index : 0;
+}
+
+void vd_vantage_far_sort(struct vd_vantage *v)
+{
+	if (v->nfar > 1)
+		qsort(v->far_reps, v->nfar, sizeof(*v->far_reps), cmp_far_req);
+}
+
 void vd_vantage_free(struct vd_vantage *v)
 {
 	if (!v)
 		return;
 	free(v->path);
 	free(v->ev);
+	free(v->flows);
+	free(v->far_reps);
 	free(v->pairs);
 	vd_match_state_free(v->pending);
 	free(v);

@@ -200,8 +200,10 @@ static void across(int same_clock, int stranger)
 	assert_int_equal(u->stats.probes, 6);
 	size_t both = 0, only_user = 0;
 	for (size_t p = 0; p < m.n; p++) {
-		const struct vd_echo *wq = vd_probe_req(&m, vps, p, 0);
-		const struct vd_echo *uq = vd_probe_req(&m, vps, p, 1);
+		struct vd_echo wbuf, *wq = &wbuf;
+		const struct vd_echo_req *uq = vd_probe_req(&m, vps, p, 1);
+		if (vd_probe_echo(&m, vps, p, 0, wq) < 0)
+			wq = NULL;
 		if (wq && uq) {
 			both++;
 			assert_int_equal(wq->id, 77); /* never the stranger's probe */
@@ -215,8 +217,8 @@ static void across(int same_clock, int stranger)
 	assert_int_equal(only_user, 1);
 	/* sorted by time */
 	for (size_t p = 1; p < m.n; p++) {
-		const struct vd_echo *a = vd_probe_req(&m, vps, p - 1, 0);
-		const struct vd_echo *b = vd_probe_req(&m, vps, p, 0);
+		const struct vd_echo_req *a = vd_probe_req(&m, vps, p - 1, 0);
+		const struct vd_echo_req *b = vd_probe_req(&m, vps, p, 0);
 		if (a && b)
 			assert_true(a->ts <= b->ts);
 	}
@@ -360,13 +362,12 @@ static void across_many_flows(void **state)
 	assert_int_equal(vd_match_probes(vp, 2, NULL, &m, &err), 0);
 	assert_int_equal(m.n, (size_t)FLOWS * SEQS);
 	for (size_t p = 0; p < m.n; p++) {
-		const struct vd_echo *a = vd_probe_req(&m, vp, p, 0);
-		const struct vd_echo *b = vd_probe_req(&m, vp, p, 1);
-		assert_non_null(a);
-		assert_non_null(b);
-		assert_memory_equal(a->src.bytes, b->src.bytes, 4);
-		assert_int_equal(a->seq, b->seq);
-		assert_int_equal(b->ts - a->ts, US);
+		struct vd_echo a, b;
+		assert_int_equal(vd_probe_echo(&m, vp, p, 0, &a), 0);
+		assert_int_equal(vd_probe_echo(&m, vp, p, 1, &b), 0);
+		assert_memory_equal(a.src.bytes, b.src.bytes, 4);
+		assert_int_equal(a.seq, b.seq);
+		assert_int_equal(b.ts - a.ts, US);
 	}
 	vd_probe_map_free(&m);
 	vd_vantage_free(vp[0]);
@@ -428,11 +429,94 @@ static void lost_reply_across_wraps(void **state)
 	vd_vantage_free(v);
 }
 
+/* Bytes a vantage point keeps for its completed probes: requests, pairs and flows as stored
+ * (not as allocated: arrays grow by doubling). */
+static size_t kept_bytes(const struct vd_vantage *v)
+{
+	return v->n * sizeof(*v->ev) + v->npairs * sizeof(*v->pairs) +
+	       v->nflows * sizeof(*v->flows) + v->nfar * sizeof(*v->far_reps);
+}
+
+/* What an analysis keeps grows by a fixed, small amount per completed probe: a 24-byte request
+ * and a 16-byte pair (the addresses and id once per flow, not per request), while the
+ * pending-request tables stay the size of what is in flight however many probes completed. */
+static void memory_per_probe(void **state)
+{
+	enum { FLOWS = 50, ROUNDS = 8000, INFLIGHT = 2 };
+	assert_int_equal(sizeof(struct vd_echo_req), 24);
+	assert_int_equal(sizeof(struct vd_echo_pair), 16);
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	vd_ns t = T0;
+	size_t slots_at_quarter = 0, bytes_at_quarter = 0;
+	for (uint32_t r = 0; r < ROUNDS + INFLIGHT; r++) {
+		for (uint32_t h = 0; h < FLOWS && r < ROUNDS; h++)
+			add_host(v, VD_ECHO_REQUEST, h, 7, r & 0xffff, t++);
+		for (uint32_t h = 0; h < FLOWS && r >= INFLIGHT; h++)
+			add_host(v, VD_ECHO_REPLY, h, 7, (r - INFLIGHT) & 0xffff, t++);
+		if (r == ROUNDS / 4) {
+			struct vd_match_table_stats st;
+			vd_match_table_stats(v, &st);
+			slots_at_quarter = st.slots;
+			bytes_at_quarter = kept_bytes(v);
+		}
+	}
+	struct vd_match_table_stats st;
+	vd_match_table_stats(v, &st);
+	assert_int_equal(v->nflows, FLOWS);
+	assert_int_equal(v->npairs, (size_t)FLOWS * ROUNDS);
+	/* four times the probes: the same tables (a flow's table keeps up to 1024 seqs before it
+	 * sweeps the answered ones out, so the quarter point is past that) */
+	assert_true(ROUNDS / 4 > 1024);
+	assert_int_equal(st.slots, slots_at_quarter);
+	size_t per_probe =
+	    (kept_bytes(v) - bytes_at_quarter) / ((size_t)FLOWS * (ROUNDS - ROUNDS / 4));
+	if (per_probe > 40)
+		fail_msg("%zu bytes kept per completed probe", per_probe);
+	vd_vantage_free(v);
+}
+
+/* A reply farther than 2^31 packets from its request keeps its exact packet number. */
+static void far_reply_index(void **state)
+{
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	struct vd_echo e = {.ts = T0,
+			    .seq = 1,
+			    .id = 7,
+			    .kind = VD_ECHO_REQUEST,
+			    .phase = -1,
+			    .has_id = 1,
+			    .index = 3};
+	e.src.family = e.dst.family = AF_INET;
+	e.src.bytes[0] = 10, e.dst.bytes[0] = 11;
+	assert_int_equal(vd_vantage_add(v, &e), 0);
+	e.seq = 2, e.index = 4;
+	assert_int_equal(vd_vantage_add(v, &e), 0);
+	struct vd_echo r = e;
+	r.kind = VD_ECHO_REPLY, r.src = e.dst, r.dst = e.src;
+	r.seq = 2, r.index = (UINT64_C(1) << 40) + 5, r.ts = T0 + MS;
+	assert_int_equal(vd_vantage_add(v, &r), 0);
+	r.seq = 1, r.index = 9, r.ts = T0 + 2 * MS;
+	assert_int_equal(vd_vantage_add(v, &r), 0);
+	r.index = UINT64_C(1) << 56; /* beyond the packet numbers kept: refused, not cut */
+	assert_int_equal(vd_vantage_add(v, &r), -1);
+	struct vd_err err;
+	assert_int_equal(vd_match_pairs(v, &err), 0);
+	assert_int_equal(v->npairs, 2);
+	assert_int_equal(v->nfar, 1);
+	assert_int_equal(v->ev[v->pairs[0].req].index, 3);
+	assert_int_equal(vd_pair_rep_index(v, &v->pairs[0]), 9);
+	assert_int_equal(vd_pair_rep_index(v, &v->pairs[1]), (UINT64_C(1) << 40) + 5);
+	vd_vantage_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(loss_and_strays),	 cmocka_unit_test(duplicates_and_retransmissions),
-	    cmocka_unit_test(reordering),	 cmocka_unit_test(many_outstanding),	 cmocka_unit_test(across_one_clock),
+	    cmocka_unit_test(loss_and_strays),
+	    cmocka_unit_test(duplicates_and_retransmissions),
+	    cmocka_unit_test(reordering),
+	    cmocka_unit_test(many_outstanding),
+	    cmocka_unit_test(across_one_clock),
 	    cmocka_unit_test(across_two_clocks),
 	    cmocka_unit_test(probes_short_interleaved_flows),
 	    cmocka_unit_test(probes_short_strides),
@@ -440,6 +524,8 @@ int main(void)
 	    cmocka_unit_test(across_many_flows),
 	    cmocka_unit_test(long_flow_stays_small),
 	    cmocka_unit_test(lost_reply_across_wraps),
+	    cmocka_unit_test(memory_per_probe),
+	    cmocka_unit_test(far_reply_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,8 @@ static void check_level(const struct tcm_synth_opts *o, const struct vd_vantage 
 	assert_int_equal(v->n, (size_t)o->nprobes);
 	assert_int_equal(v->npairs, (size_t)o->nprobes);
 	for (size_t i = 0; i < v->n; i++) {
-		const struct vd_echo *e = &v->ev[i];
+		struct vd_echo ebuf, *e = &ebuf;
+		vd_vantage_echo(v, i, e);
 		int k = (int)e->seq - 1;
 		assert_true(k >= 0 && k < o->nprobes);
 		assert_int_equal(e->id, TCM_SYNTH_ID);

@@ -41,8 +41,8 @@ struct vd_delay {
 	int have_phases;
 	int *aligned;	  /* per vantage point: times comparable with the reference clock */
 	size_t *clock_id; /* per vantage point: the first vantage point on its clock */
-	vd_ns *req, *rep; /* n * nvp times on the reference clock (VD_NS_NONE: absent or
-			   * not aligned) */
+	int *fit_of;	  /* per vantage point: -1 on the reference clock, -2 not aligned, else the
+			   * index in aligns of the fit that brings it there (vd_delay_req_ref) */
 	struct vd_delay_align *aligns;
 	size_t naligns;
 	size_t rest_probes; /* probes that calibrated the clocks */
@@ -62,6 +62,11 @@ void vd_delay_free(struct vd_delay *d);
  * comparable: different labels without alignment. */
 vd_ns vd_delay_layer(const struct vd_delay *d, size_t probe, size_t layer, enum vd_delay_dir dir);
 vd_ns vd_delay_rtt(const struct vd_delay *d, size_t probe, size_t v);
+/* The request (reply) time of a probe at vantage point v on the reference clock, VD_NS_NONE
+ * when v missed it or its clock is not aligned. Computed when asked from the pair and the fit:
+ * kept for every probe they took 16 bytes per probe and vantage point. */
+vd_ns vd_delay_req_ref(const struct vd_delay *d, size_t probe, size_t v);
+vd_ns vd_delay_rep_ref(const struct vd_delay *d, size_t probe, size_t v);
 
 /* Summaries over the probes of a phase (or VD_PHASE_ALL). Return 0 or -1 (out of memory). */
 int vd_delay_summary_rtt(const struct vd_delay *d, size_t v, int phase, struct vd_summary *s);

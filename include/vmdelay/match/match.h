@@ -34,10 +34,11 @@ struct vd_match_opts {
 };
 
 /* Probes across vantage points: cell[p * nvp + v] is the index into vps[v]->pairs of probe p
- * at vantage point v, or -1. Probes are sorted by time. */
+ * at vantage point v, or -1 (a vantage point holds at most INT32_MAX pairs). Probes are
+ * sorted by time. */
 struct vd_probe_map {
 	size_t nvp, n;
-	int64_t *cell;
+	int32_t *cell;
 	int8_t *phase; /* enum vd_phase from tping's phase column, or -1 */
 };
 
@@ -49,9 +50,12 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 		    struct vd_probe_map *map, struct vd_err *err);
 void vd_probe_map_free(struct vd_probe_map *map);
 
-/* The request event of probe p at vantage point v, or NULL. */
-const struct vd_echo *vd_probe_req(const struct vd_probe_map *m, struct vd_vantage *const *vps,
-				   size_t p, size_t v);
+/* The request of probe p at vantage point v, or NULL. */
+const struct vd_echo_req *vd_probe_req(const struct vd_probe_map *m, struct vd_vantage *const *vps,
+				       size_t p, size_t v);
+/* The same request as a whole event (addresses, id) in *e: 0, or -1 when v missed probe p. */
+int vd_probe_echo(const struct vd_probe_map *m, struct vd_vantage *const *vps, size_t p, size_t v,
+		  struct vd_echo *e);
 /* The pair (the reply's time and index) of probe p at vantage point v, or NULL. */
 const struct vd_echo_pair *vd_probe_pair(const struct vd_probe_map *m,
 					 struct vd_vantage *const *vps, size_t p, size_t v);

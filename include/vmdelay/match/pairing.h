@@ -14,5 +14,7 @@ struct vd_match_state;
  * must already be in v->ev[v->n - 1]. Returns 0, or -1 out of memory. */
 int vd_match_add(struct vd_vantage *v, const struct vd_echo *e);
 void vd_match_state_free(struct vd_match_state *s);
+/* Sorts v's far_reps by request, for vd_pair_rep_index (lib/match/vantage.c). */
+void vd_vantage_far_sort(struct vd_vantage *v);
 
 #endif
