@@ -1,6 +1,7 @@
 /* cmd_compare.c — `vmdelay-analyze compare`: the per-layer Δ table (median and p99) side by side
- * across the runs and testbeds stored in one store (an SQLite file or a PostgreSQL database). Text: one column pair per
- * group; --csv / --json: one row per group and result (long format, easier to load elsewhere);
+ * across the runs and testbeds stored in one store (an SQLite file or a PostgreSQL database). Text:
+ * one column pair per group; --csv / --json: one row per group and result (long format, easier to
+ * load elsewhere);
  * --plot DIR: a gnuplot script and its data, rendered to SVG when gnuplot is installed. */
 #include <errno.h>
 #include <fcntl.h>
@@ -111,7 +112,8 @@ static int write_plot(const char *dir, const struct vd_compare *c)
 	fprintf(f, "\n");
 	for (size_t r = 0; r < c->nrows; r++) {
 		const struct vd_compare_row *row = &c->rows[r];
-		fprintf(f, "\"%s %s %s %s\"", row->metric, row->vantage, row->phase, row->direction);
+		fprintf(f, "\"%s %s %s %s\"", row->metric, row->vantage, row->phase,
+			row->direction);
 		for (size_t g = 0; g < c->ngroups; g++) {
 			const struct vd_compare_cell *cell = vd_compare_cell(c, r, g);
 			if (vd_ns_valid(cell->median))
@@ -127,17 +129,16 @@ static int write_plot(const char *dir, const struct vd_compare *c)
 		return -1;
 	}
 	f = af.f;
-	fprintf(f,
-		"# Median per result and group, in microseconds (vmdelay-analyze compare).\n"
-		"set terminal svg size 1200,600 dynamic\n"
-		"set output 'compare.svg'\n"
-		"set style data histograms\n"
-		"set style histogram clustered gap 1\n"
-		"set style fill solid 0.8 border -1\n"
-		"set ylabel 'median (us)'\n"
-		"set xtics rotate by -30\n"
-		"set key outside top center horizontal\n"
-		"set datafile missing 'NaN'\n");
+	fprintf(f, "# Median per result and group, in microseconds (vmdelay-analyze compare).\n"
+		   "set terminal svg size 1200,600 dynamic\n"
+		   "set output 'compare.svg'\n"
+		   "set style data histograms\n"
+		   "set style histogram clustered gap 1\n"
+		   "set style fill solid 0.8 border -1\n"
+		   "set ylabel 'median (us)'\n"
+		   "set xtics rotate by -30\n"
+		   "set key outside top center horizontal\n"
+		   "set datafile missing 'NaN'\n");
 	fprintf(f, "plot ");
 	for (size_t g = 0; g < c->ngroups; g++)
 		fprintf(f, "%s'compare.dat' using %zu:xtic(1) title columnhead(%zu)", g ? ", " : "",
@@ -154,8 +155,9 @@ static int write_plot(const char *dir, const struct vd_compare *c)
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	char *argv[] = { "sh", "-c", "cd \"$0\" && command -v gnuplot >/dev/null && gnuplot compare.gp",
-			 (char *)dir, NULL };
+	char *argv[] = {"sh", "-c",
+			"cd \"$0\" && command -v gnuplot >/dev/null && gnuplot compare.gp",
+			(char *)dir, NULL};
 	int rc = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	int status = 0;
@@ -172,30 +174,49 @@ static int write_plot(const char *dir, const struct vd_compare *c)
 int cmd_compare(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },	  { "by", required_argument, NULL, 'b' },
-		{ "metric", required_argument, NULL, 'm' }, { "phase", required_argument, NULL, 'p' },
-		{ "csv", no_argument, NULL, 'C' },	  { "json", no_argument, NULL, 'J' },
-		{ "plot", required_argument, NULL, 'P' },  { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },	  { NULL, 0, NULL, 0 },
+	    {"db", required_argument, NULL, 'd'},     {"by", required_argument, NULL, 'b'},
+	    {"metric", required_argument, NULL, 'm'}, {"phase", required_argument, NULL, 'p'},
+	    {"csv", no_argument, NULL, 'C'},	      {"json", no_argument, NULL, 'J'},
+	    {"plot", required_argument, NULL, 'P'},   {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	const char *db_path = NULL, *by = "testbed,scenario,load", *plot = NULL, *out_path = NULL;
 	enum vd_out_mode mode = VD_OUT_TEXT;
-	struct vd_compare_opts opts = { 0 };
+	struct vd_compare_opts opts = {0};
 	struct vd_err err;
 	struct vd_cli cli;
 	int c, csv = 0, json = 0;
 	vd_cli_init(&cli, "vmdelay-analyze compare", usage, argc, argv, "ho:", longopts);
 	while ((c = vd_cli_next(&cli)) != VD_CLI_END) {
 		switch (c) {
-		case VD_CLI_EXIT: return cli.status;
-		case 'd': db_path = cli.arg; break;
-		case 'b': by = cli.arg; break;
-		case 'm': opts.metric = cli.arg; break;
-		case 'p': opts.phase = cli.arg; break;
-		case 'C': csv = 1; mode = VD_OUT_CSV; break;
-		case 'J': json = 1; mode = VD_OUT_JSON; break;
-		case 'P': plot = cli.arg; break;
-		case 'o': out_path = cli.arg; break;
+		case VD_CLI_EXIT:
+			return cli.status;
+		case 'd':
+			db_path = cli.arg;
+			break;
+		case 'b':
+			by = cli.arg;
+			break;
+		case 'm':
+			opts.metric = cli.arg;
+			break;
+		case 'p':
+			opts.phase = cli.arg;
+			break;
+		case 'C':
+			csv = 1;
+			mode = VD_OUT_CSV;
+			break;
+		case 'J':
+			json = 1;
+			mode = VD_OUT_JSON;
+			break;
+		case 'P':
+			plot = cli.arg;
+			break;
+		case 'o':
+			out_path = cli.arg;
+			break;
 		}
 	}
 	if (vd_cli_exclusive(&cli, "--csv", csv, "--json", json))
@@ -262,7 +283,8 @@ int cmd_compare(int argc, char **argv)
 			rc = VD_EXIT_RUNTIME;
 	}
 	if (out_path) {
-		/* the reason of a failed write (ENOSPC...) is named; out of memory was said above */
+		/* the reason of a failed write (ENOSPC...) is named; out of memory was said above
+		 */
 		int io_err = ferror(f), was_ok = rc == VD_EXIT_OK;
 		if (vd_afile_finish(&af, !was_ok, &err)) {
 			if (io_err || was_ok)

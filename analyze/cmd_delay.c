@@ -44,7 +44,8 @@ static void usage(FILE *f, const char *prog, const struct analyze_command *comma
 	    "  --outer           match on the outermost headers (default: the innermost, through\n"
 	    "                    VXLAN, Geneve, GRE, ERSPAN, IP in IP and GTP-U tunnels)\n"
 	    "  --tunnel ID       only frames that crossed this tunnel: vni=N, key=N, teid=N or\n"
-	    "                    session=N (VXLAN/Geneve VNI, GRE key, GTP-U TEID, ERSPAN session)\n"
+	    "                    session=N (VXLAN/Geneve VNI, GRE key, GTP-U TEID, ERSPAN "
+	    "session)\n"
 	    "  --csv             one row per probe per vantage point\n"
 	    "  --json            one JSON document (docs/formats/analyze.md)\n"
 	    "  --db FILE         store the run and its results in SQLite FILE\n"
@@ -52,7 +53,8 @@ static void usage(FILE *f, const char *prog, const struct analyze_command *comma
 	    "  --label TEXT      label of the stored run\n"
 	    "  --scenario NAME   scenario of the stored run\n"
 	    "  --meta KEY=VALUE  stored with the run (repeatable; compare --by KEY groups on it)\n"
-	    "  --plot DIR        write plot data, a gnuplot script and SVG charts (CDFs, send/recv\n"
+	    "  --plot DIR        write plot data, a gnuplot script and SVG charts (CDFs, "
+	    "send/recv\n"
 	    "                    PDFs, RTT over time) into DIR; gnuplot draws them when installed\n"
 	    "  -o, --output FILE write the report to FILE instead of stdout\n"
 	    "  -k, --keep-going  analyze the inputs that could be read; exit 1 afterwards\n"
@@ -155,7 +157,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 			if (vd_units_parse_duration(arg, &dopts.window) < 0 || dopts.window <= 0 ||
 			    dopts.window > 86400 * VD_NS_PER_SEC)
 				return vd_cli_usage_error(
-				    &cli, "--window: bad duration '%s' (more than 0, at most 1 day)",
+				    &cli,
+				    "--window: bad duration '%s' (more than 0, at most 1 day)",
 				    arg);
 			break;
 		case OPT_CSV:
@@ -214,7 +217,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 			return VD_EXIT_OK;
 		}
 	}
-	if (vd_meta_labels_need_db(&cli, labels.testbed, labels.label, labels.scenario, &meta, db != NULL))
+	if (vd_meta_labels_need_db(&cli, labels.testbed, labels.label, labels.scenario, &meta,
+				   db != NULL))
 		return cli.status;
 	if (optind >= argc)
 		return vd_cli_usage_error(&cli, "%s",
@@ -240,10 +244,10 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	}
 
 	struct vd_vantage_set set = {0};
-	struct vd_echo_read_opts ropts = {
-	    .progress = progress ? VD_PROGRESS_FORCED : !quiet && isatty(STDERR_FILENO),
-	    .filter = filter,
-	    .decode = decode};
+	struct vd_echo_read_opts ropts = {.progress = progress ? VD_PROGRESS_FORCED
+							       : !quiet && isatty(STDERR_FILENO),
+					  .filter = filter,
+					  .decode = decode};
 	int failed = 0;
 	for (int i = 0; i < nspec; i++) {
 		size_t before = set.n;

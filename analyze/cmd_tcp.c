@@ -144,12 +144,13 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 			break;
 		case O_FRAME:
 			if (vd_units_parse_bytes(arg, &c->frame_bytes) || c->frame_bytes > 65536)
-				return vd_cli_usage_error(cli, "--frame %s: expected 1..65536 bytes",
-							  arg);
+				return vd_cli_usage_error(
+				    cli, "--frame %s: expected 1..65536 bytes", arg);
 			break;
 		case O_MINRUN:
 			if (vd_units_parse_int(arg, 1, 1000, &n))
-				return vd_cli_usage_error(cli, "--min-run %s: expected 1..1000", arg);
+				return vd_cli_usage_error(cli, "--min-run %s: expected 1..1000",
+							  arg);
 			c->min_run = (unsigned)n;
 			break;
 		case O_FACTOR:
@@ -172,8 +173,8 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 			break;
 		case O_MAXFLOWS:
 			if (vd_units_parse_int(arg, 1, 10000000, &n))
-				return vd_cli_usage_error(cli, "--max-flows %s: expected 1..10000000",
-							  arg);
+				return vd_cli_usage_error(
+				    cli, "--max-flows %s: expected 1..10000000", arg);
 			c->max_flows = (size_t)n;
 			break;
 		case O_TRANSFERS:
@@ -243,7 +244,8 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 		return -1;
 	if (c->run_id_in && !c->transfers_path)
 		return vd_cli_usage_error(cli, "%s", "--run goes with --transfers");
-	if (vd_meta_labels_need_db(cli, c->testbed, c->label, c->scenario, &c->meta, c->db_path != NULL))
+	if (vd_meta_labels_need_db(cli, c->testbed, c->label, c->scenario, &c->meta,
+				   c->db_path != NULL))
 		return -1;
 	if (optind >= argc && !c->transfers_path)
 		return vd_cli_usage_error(cli, "%s", "no trace given");
@@ -258,10 +260,10 @@ struct input {
 	char name[VD_VANTAGE_NAME_MAX];
 	struct vd_source *src; /* a packet trace, read through lib/input's one reader */
 	struct vd_tcpagg *tcm; /* a tcpmon record file instead (lib/tcp/tcpagg.c) */
-	int have; /* pkt/dec hold the next packet */
+	int have;	       /* pkt/dec hold the next packet */
 	struct vd_pkt pkt;
 	struct vd_decoded dec;
-	int decoded;		   /* dec is valid */
+	int decoded; /* dec is valid */
 	const struct vd_decode_opts *decode;
 	int vidx[TCP_MAX_VANTAGE]; /* interface (or 0 for the whole file) -> vantage, -1 unknown */
 };

@@ -7,10 +7,10 @@
 #include "vmdelay/core/cli.h"
 
 static const struct analyze_command commands[] = {
-	/* { "name", cmd_function, "one-line summary" }, — keep sorted by name */
-	{ "compare", cmd_compare, "per-layer results of stored runs side by side across testbeds" },
-	{ "tcp", cmd_tcp, "ACK inter-arrival and compression, throughput timescales, TCP delay" },
-	{ NULL, NULL, NULL },
+    /* { "name", cmd_function, "one-line summary" }, — keep sorted by name */
+    {"compare", cmd_compare, "per-layer results of stored runs side by side across testbeds"},
+    {"tcp", cmd_tcp, "ACK inter-arrival and compression, throughput timescales, TCP delay"},
+    {NULL, NULL, NULL},
 };
 
 static int run(int argc, char **argv)

@@ -397,16 +397,16 @@ static int add_summary(struct vd_store *st, int64_t run, const char *vantage, co
 static int db_vantage(struct vd_store *st, int64_t run, const struct vd_vantage *vp,
 		      struct vd_err *err)
 {
-	static const char *const cols[] = { "run_id", "name",	 "clock",   "path",
-					    "format", "packets", "matched", "unmatched" };
+	static const char *const cols[] = {"run_id", "name",	"clock",   "path",
+					   "format", "packets", "matched", "unmatched"};
 	char id[24], packets[24], matched[24], unmatched[24];
 	snprintf(id, sizeof(id), "%lld", (long long)run);
 	snprintf(packets, sizeof(packets), "%llu", (unsigned long long)vp->records);
 	snprintf(matched, sizeof(matched), "%llu", (unsigned long long)vp->stats.pairs);
 	snprintf(unmatched, sizeof(unmatched), "%llu",
 		 (unsigned long long)(vp->stats.unmatched_requests + vp->stats.unmatched_replies));
-	const char *vals[] = { id, vp->name, vp->clock, vp->path, vp->format, packets, matched,
-			       unmatched };
+	const char *vals[] = {id,	  vp->name, vp->clock, vp->path,
+			      vp->format, packets,  matched,   unmatched};
 	return vd_store_add_row(st, "vantage_points", 8, cols, vals, err);
 }
 

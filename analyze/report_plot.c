@@ -302,8 +302,8 @@ static int svg_charts(struct plot *pl, const struct chart *charts, size_t nc)
 		if (!s)
 			return vd_err_set(pl->err, "out of memory");
 		for (size_t k = 0; k < c->ns; k++)
-			s[k] = (struct vd_svg_series){c->s[k].label, c->s[k].x, c->s[k].y,
-						      c->s[k].n};
+			s[k] =
+			    (struct vd_svg_series){c->s[k].label, c->s[k].x, c->s[k].y, c->s[k].n};
 		struct vd_svg_chart ch = {c->title, c->xlabel, c->ylabel, c->kind == CH_TIME};
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s", pl->dir, c->svg);
@@ -353,7 +353,8 @@ static int fill_charts(struct plot *pl, struct chart *ch)
 		for (int dir = VD_DIR_RTT; dir < VD_DIR__COUNT; dir++) {
 			if (!report_dir_possible(d, l, (enum vd_delay_dir)dir))
 				continue;
-			const char *dn = dir == VD_DIR_RTT ? "delta" : vd_delay_dir_name((enum vd_delay_dir)dir);
+			const char *dn =
+			    dir == VD_DIR_RTT ? "delta" : vd_delay_dir_name((enum vd_delay_dir)dir);
 			snprintf(label, sizeof(label), "%s %s", lname, dn);
 			for (size_t p = 0; p < n; p++)
 				pl->vals[p] = vd_delay_layer(d, p, l, (enum vd_delay_dir)dir);
@@ -380,10 +381,10 @@ int report_plots(const char *outdir, const struct report_ctx *c, struct vd_err *
 	struct plot pl = {.dir = outdir, .d = c->d, .err = err};
 	struct chart ch[] = {
 	    {"rtt_cdf.svg", "RTT per vantage point", "RTT (us)", "CDF", CH_CDF, NULL, 0},
-	    {"rtt_time.svg", "RTT over time", "time since the first probe (s)", "RTT (us)",
-	     CH_TIME, NULL, 0},
-	    {"delta_cdf.svg", "RTT added per layer (delta RTT)", "delay (us)", "CDF", CH_CDF,
+	    {"rtt_time.svg", "RTT over time", "time since the first probe (s)", "RTT (us)", CH_TIME,
 	     NULL, 0},
+	    {"delta_cdf.svg", "RTT added per layer (delta RTT)", "delay (us)", "CDF", CH_CDF, NULL,
+	     0},
 	    {"send_recv_pdf.svg", "send and receive delay per layer", "delay (us)",
 	     "density (1/us)", CH_PDF, NULL, 0},
 	    {"send_recv_cdf.svg", "send and receive delay per layer", "delay (us)", "CDF", CH_CDF,

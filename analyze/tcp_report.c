@@ -180,8 +180,8 @@ struct flow_row {
 	char label[200];
 	unsigned notes;
 	size_t modes[MAX_MODES], nmodes;
-	vd_ns mode_shift; /* primary mode here minus at the reference vantage point */
-	double agg_rate;  /* data packets at the reference / here */
+	vd_ns mode_shift;    /* primary mode here minus at the reference vantage point */
+	double agg_rate;     /* data packets at the reference / here */
 	double segs_per_pkt; /* wire segments per data packet here (tcpmon: gso_segs), or NaN */
 	double tput_bps;
 };
@@ -661,12 +661,12 @@ static void vantage_report(struct sink *s)
 			vd_json_newline(&j);
 		}
 		if (s->st && !s->failed) {
-			static const char *const cols[] = { "run_id", "name", "path", "format",
-							    "packets" };
+			static const char *const cols[] = {"run_id", "name", "path", "format",
+							   "packets"};
 			char id[24], packets[24];
 			snprintf(id, sizeof(id), "%lld", (long long)s->run);
 			snprintf(packets, sizeof(packets), "%llu", (unsigned long long)tv->pkts);
-			const char *vals[] = { id, tv->name, tv->path, tv->format, packets };
+			const char *vals[] = {id, tv->name, tv->path, tv->format, packets};
 			if (vd_store_add_row(s->st, "vantage_points", 5, cols, vals, s->err))
 				s->failed = 1;
 		}

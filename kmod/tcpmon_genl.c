@@ -16,23 +16,20 @@
 #include "tcpmon.h"
 
 static const struct nla_policy tcpmon_filter_policy[TCPMON_FA_MAX + 1] = {
-	[TCPMON_FA_PROTO] = { .type = NLA_U8 },
-	[TCPMON_FA_FAMILY] = { .type = NLA_U8 },
-	[TCPMON_FA_ADDR] = NLA_POLICY_MIN_LEN(4),
-	[TCPMON_FA_ADDR2] = NLA_POLICY_MIN_LEN(4),
-	[TCPMON_FA_PORT] = { .type = NLA_U16 },
-	[TCPMON_FA_PORT2] = { .type = NLA_U16 },
+    [TCPMON_FA_PROTO] = {.type = NLA_U8},     [TCPMON_FA_FAMILY] = {.type = NLA_U8},
+    [TCPMON_FA_ADDR] = NLA_POLICY_MIN_LEN(4), [TCPMON_FA_ADDR2] = NLA_POLICY_MIN_LEN(4),
+    [TCPMON_FA_PORT] = {.type = NLA_U16},     [TCPMON_FA_PORT2] = {.type = NLA_U16},
 };
 
 static const struct nla_policy tcpmon_policy[TCPMON_A_MAX + 1] = {
-	[TCPMON_A_LAYERS] = NLA_POLICY_MASK(NLA_U32, TCPMON_LAYERS_ALL),
-	[TCPMON_A_FILTER] = NLA_POLICY_NESTED(tcpmon_filter_policy),
-	[TCPMON_A_CPU] = { .type = NLA_REJECT },
-	[TCPMON_A_RECORDS] = { .type = NLA_REJECT },
-	[TCPMON_A_CALIB] = { .type = NLA_REJECT },
-	[TCPMON_A_STATS] = { .type = NLA_REJECT },
-	[TCPMON_A_RECORD_SIZE] = { .type = NLA_REJECT },
-	[TCPMON_A_PAD] = { .type = NLA_REJECT },
+    [TCPMON_A_LAYERS] = NLA_POLICY_MASK(NLA_U32, TCPMON_LAYERS_ALL),
+    [TCPMON_A_FILTER] = NLA_POLICY_NESTED(tcpmon_filter_policy),
+    [TCPMON_A_CPU] = {.type = NLA_REJECT},
+    [TCPMON_A_RECORDS] = {.type = NLA_REJECT},
+    [TCPMON_A_CALIB] = {.type = NLA_REJECT},
+    [TCPMON_A_STATS] = {.type = NLA_REJECT},
+    [TCPMON_A_RECORD_SIZE] = {.type = NLA_REJECT},
+    [TCPMON_A_PAD] = {.type = NLA_REJECT},
 };
 
 static struct genl_family tcpmon_family;
@@ -93,14 +90,16 @@ static int tcpmon_filter_parse(const struct nlattr *nest, struct tcpmon_filter *
 		f->proto = nla_get_u8(tb[TCPMON_FA_PROTO]);
 		if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_ICMP &&
 		    f->proto != IPPROTO_ICMPV6) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[TCPMON_FA_PROTO], "protocol must be TCP, ICMP or ICMPv6");
+			NL_SET_ERR_MSG_ATTR(extack, tb[TCPMON_FA_PROTO],
+					    "protocol must be TCP, ICMP or ICMPv6");
 			goto err;
 		}
 	}
 	if (tb[TCPMON_FA_FAMILY]) {
 		f->family = nla_get_u8(tb[TCPMON_FA_FAMILY]);
 		if (f->family != AF_INET && f->family != AF_INET6) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[TCPMON_FA_FAMILY], "family must be AF_INET or AF_INET6");
+			NL_SET_ERR_MSG_ATTR(extack, tb[TCPMON_FA_FAMILY],
+					    "family must be AF_INET or AF_INET6");
 			goto err;
 		}
 	}
@@ -119,7 +118,8 @@ static int tcpmon_filter_parse(const struct nlattr *nest, struct tcpmon_filter *
 	    tcpmon_addr_attr(tb[TCPMON_FA_ADDR2], f->addr2, &f->addr2_len, f->family, extack))
 		goto err;
 	if (f->addr2_len && f->addr2_len != f->addr_len) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[TCPMON_FA_ADDR2], "ADDR and ADDR2 of different families");
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCPMON_FA_ADDR2],
+				    "ADDR and ADDR2 of different families");
 		goto err;
 	}
 	if (tb[TCPMON_FA_PORT]) {
@@ -158,7 +158,8 @@ static int tcpmon_apply(struct genl_info *info, bool need_filter, bool need_laye
 	if (need_layers && GENL_REQ_ATTR_CHECK(info, TCPMON_A_LAYERS))
 		return -EINVAL;
 	if (info->attrs[TCPMON_A_LAYERS] && !nla_get_u32(info->attrs[TCPMON_A_LAYERS])) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TCPMON_A_LAYERS], "no layer selected");
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TCPMON_A_LAYERS],
+				    "no layer selected");
 		return -EINVAL;
 	}
 	if (info->attrs[TCPMON_A_FILTER]) {
@@ -180,7 +181,7 @@ static int tcpmon_cmd_start(struct sk_buff *skb, struct genl_info *info)
 	err = tcpmon_apply(info, false, false);
 	if (!err) {
 		WRITE_ONCE(tcpmon_running, false);
-		synchronize_rcu();	/* hooks that saw running=true have finished */
+		synchronize_rcu(); /* hooks that saw running=true have finished */
 		tcpmon_ring_reset();
 		WRITE_ONCE(tcpmon_running, true);
 	}
@@ -233,8 +234,7 @@ static int tcpmon_cmd_get_stats(struct sk_buff *skb, struct genl_info *info)
 		goto nospace;
 	tcpmon_ring_totals(&t);
 	nest = nla_nest_start(msg, TCPMON_A_STATS);
-	if (!nest ||
-	    nla_put_u8(msg, TCPMON_SA_RUNNING, READ_ONCE(tcpmon_running)) ||
+	if (!nest || nla_put_u8(msg, TCPMON_SA_RUNNING, READ_ONCE(tcpmon_running)) ||
 	    nla_put_u32(msg, TCPMON_SA_LAYERS, READ_ONCE(tcpmon_layers)) ||
 	    nla_put_u32(msg, TCPMON_SA_RING_RECORDS, tcpmon_ring_records) ||
 	    nla_put_u32(msg, TCPMON_SA_NCPUS, num_possible_cpus()) ||
@@ -302,8 +302,7 @@ static int tcpmon_cmd_calibrate(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	}
 	out = nla_data(a);
-	for_each_online_cpu(cpu)
-		out[n++] = all[cpu];
+	for_each_online_cpu(cpu) out[n++] = all[cpu];
 	genlmsg_end(msg, hdr);
 	err = genlmsg_reply(msg, info);
 out:
@@ -341,14 +340,15 @@ static int tcpmon_read_dump(struct sk_buff *skb, struct netlink_callback *cb)
 					  &tcpmon_family, NLM_F_MULTI, TCPMON_CMD_READ);
 			if (!hdr)
 				goto full;
-			a = nla_put_u32(skb, TCPMON_A_CPU, cpu) ? NULL :
-				nla_reserve(skb, TCPMON_A_RECORDS, room * rsz);
+			a = nla_put_u32(skb, TCPMON_A_CPU, cpu)
+				? NULL
+				: nla_reserve(skb, TCPMON_A_RECORDS, room * rsz);
 			if (!a) {
 				genlmsg_cancel(skb, hdr);
 				goto full;
 			}
 			n = tcpmon_ring_take(cpu, nla_data(a), room);
-			if (!n) {	/* drained by a concurrent reader */
+			if (!n) { /* drained by a concurrent reader */
 				genlmsg_cancel(skb, hdr);
 				break;
 			}
@@ -367,25 +367,25 @@ full:
 }
 
 static const struct genl_ops tcpmon_ops[] = {
-	{ .cmd = TCPMON_CMD_START, .doit = tcpmon_cmd_start, .flags = GENL_ADMIN_PERM },
-	{ .cmd = TCPMON_CMD_STOP, .doit = tcpmon_cmd_stop, .flags = GENL_ADMIN_PERM },
-	{ .cmd = TCPMON_CMD_SET_FILTER, .doit = tcpmon_cmd_set_filter, .flags = GENL_ADMIN_PERM },
-	{ .cmd = TCPMON_CMD_SET_LAYERS, .doit = tcpmon_cmd_set_layers, .flags = GENL_ADMIN_PERM },
-	{ .cmd = TCPMON_CMD_GET_STATS, .doit = tcpmon_cmd_get_stats, .flags = GENL_ADMIN_PERM },
-	{ .cmd = TCPMON_CMD_READ, .dumpit = tcpmon_read_dump, .flags = GENL_ADMIN_PERM },
-	{ .cmd = TCPMON_CMD_CALIBRATE, .doit = tcpmon_cmd_calibrate, .flags = GENL_ADMIN_PERM },
+    {.cmd = TCPMON_CMD_START, .doit = tcpmon_cmd_start, .flags = GENL_ADMIN_PERM},
+    {.cmd = TCPMON_CMD_STOP, .doit = tcpmon_cmd_stop, .flags = GENL_ADMIN_PERM},
+    {.cmd = TCPMON_CMD_SET_FILTER, .doit = tcpmon_cmd_set_filter, .flags = GENL_ADMIN_PERM},
+    {.cmd = TCPMON_CMD_SET_LAYERS, .doit = tcpmon_cmd_set_layers, .flags = GENL_ADMIN_PERM},
+    {.cmd = TCPMON_CMD_GET_STATS, .doit = tcpmon_cmd_get_stats, .flags = GENL_ADMIN_PERM},
+    {.cmd = TCPMON_CMD_READ, .dumpit = tcpmon_read_dump, .flags = GENL_ADMIN_PERM},
+    {.cmd = TCPMON_CMD_CALIBRATE, .doit = tcpmon_cmd_calibrate, .flags = GENL_ADMIN_PERM},
 };
 
 static struct genl_family tcpmon_family __ro_after_init = {
-	.name = TCPMON_GENL_NAME,
-	.version = TCPMON_GENL_VERSION,
-	.maxattr = TCPMON_A_MAX,
-	.policy = tcpmon_policy,
-	.netnsok = true,
-	.module = THIS_MODULE,
-	.ops = tcpmon_ops,
-	.n_ops = ARRAY_SIZE(tcpmon_ops),
-	.resv_start_op = 0,	/* new family: strict header and attribute validation */
+    .name = TCPMON_GENL_NAME,
+    .version = TCPMON_GENL_VERSION,
+    .maxattr = TCPMON_A_MAX,
+    .policy = tcpmon_policy,
+    .netnsok = true,
+    .module = THIS_MODULE,
+    .ops = tcpmon_ops,
+    .n_ops = ARRAY_SIZE(tcpmon_ops),
+    .resv_start_op = 0, /* new family: strict header and attribute validation */
 };
 
 int tcpmon_genl_init(void)

@@ -13,9 +13,9 @@
  *              (ip_send_skb looks like the place but is inlined into its caller on 6.1.) No
  *              tracepoint covers these on 6.1. A function the kernel inlined away is reported
  *              missing (TCPMON_SA_HOOKS_MISSING).
- *   socket     queued: ftrace hooks on tcp_data_ready (tail of the receive queue, socket locked) and
- *              sock_queue_rcv_skb_reason (raw and ping sockets); copied to user space:
- *              tracepoint skb:skb_copy_datagram_iovec. */
+ *   socket     queued: ftrace hooks on tcp_data_ready (tail of the receive queue, socket locked)
+ * and sock_queue_rcv_skb_reason (raw and ping sockets); copied to user space: tracepoint
+ * skb:skb_copy_datagram_iovec. */
 #include <linux/ftrace.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
@@ -113,9 +113,9 @@ static void tcpmon_tp_copy(void *data, const struct sk_buff *skb, int len)
 }
 
 /* The probes must have the prototypes the kernel's tracepoints call them with. */
-#define TCPMON_TP_CHECK(name, probe)                                                          \
-	static_assert(__builtin_types_compatible_p(typeof(&register_trace_##name),           \
-						   int (*)(typeof(&probe), void *)),          \
+#define TCPMON_TP_CHECK(name, probe)                                                               \
+	static_assert(__builtin_types_compatible_p(typeof(&register_trace_##name),                 \
+						   int (*)(typeof(&probe), void *)),               \
 		      "prototype of tracepoint " #name " changed")
 TCPMON_TP_CHECK(netif_receive_skb, tcpmon_tp_rx);
 TCPMON_TP_CHECK(net_dev_start_xmit, tcpmon_tp_tx);
@@ -128,9 +128,9 @@ static struct tcpmon_tp {
 	struct tracepoint *tp;
 	bool registered;
 } tcpmon_tps[] = {
-	{ "netif_receive_skb", tcpmon_tp_rx, TCPMON_H_TP_RX },
-	{ "net_dev_start_xmit", tcpmon_tp_tx, TCPMON_H_TP_TX },
-	{ "skb_copy_datagram_iovec", tcpmon_tp_copy, TCPMON_H_TP_COPY },
+    {"netif_receive_skb", tcpmon_tp_rx, TCPMON_H_TP_RX},
+    {"net_dev_start_xmit", tcpmon_tp_tx, TCPMON_H_TP_TX},
+    {"skb_copy_datagram_iovec", tcpmon_tp_copy, TCPMON_H_TP_COPY},
 };
 
 static void tcpmon_tp_lookup(struct tracepoint *tp, void *priv)
@@ -197,18 +197,20 @@ static unsigned int tcpmon_nf_hook(void *priv, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
-#define TCPMON_NF(_pf, _hooknum, _layer, _prio)                                         \
-	{ .hook = tcpmon_nf_hook, .pf = _pf, .hooknum = _hooknum,                       \
-	  .priority = _prio, .priv = (void *)(unsigned long)(_layer) }
+#define TCPMON_NF(_pf, _hooknum, _layer, _prio)                                                    \
+	{                                                                                          \
+		.hook = tcpmon_nf_hook, .pf = _pf, .hooknum = _hooknum, .priority = _prio,         \
+		.priv = (void *)(unsigned long)(_layer)                                            \
+	}
 static const struct nf_hook_ops tcpmon_nf_ops[] = {
-	TCPMON_NF(NFPROTO_IPV4, NF_INET_PRE_ROUTING, TCPMON_L_IP_PRE, NF_IP_PRI_FIRST),
-	TCPMON_NF(NFPROTO_IPV4, NF_INET_LOCAL_IN, TCPMON_L_IP_LOCAL_IN, NF_IP_PRI_FIRST),
-	TCPMON_NF(NFPROTO_IPV4, NF_INET_LOCAL_OUT, TCPMON_L_IP_LOCAL_OUT, NF_IP_PRI_FIRST),
-	TCPMON_NF(NFPROTO_IPV4, NF_INET_POST_ROUTING, TCPMON_L_IP_POST, NF_IP_PRI_LAST),
-	TCPMON_NF(NFPROTO_IPV6, NF_INET_PRE_ROUTING, TCPMON_L_IP_PRE, NF_IP6_PRI_FIRST),
-	TCPMON_NF(NFPROTO_IPV6, NF_INET_LOCAL_IN, TCPMON_L_IP_LOCAL_IN, NF_IP6_PRI_FIRST),
-	TCPMON_NF(NFPROTO_IPV6, NF_INET_LOCAL_OUT, TCPMON_L_IP_LOCAL_OUT, NF_IP6_PRI_FIRST),
-	TCPMON_NF(NFPROTO_IPV6, NF_INET_POST_ROUTING, TCPMON_L_IP_POST, NF_IP6_PRI_LAST),
+    TCPMON_NF(NFPROTO_IPV4, NF_INET_PRE_ROUTING, TCPMON_L_IP_PRE, NF_IP_PRI_FIRST),
+    TCPMON_NF(NFPROTO_IPV4, NF_INET_LOCAL_IN, TCPMON_L_IP_LOCAL_IN, NF_IP_PRI_FIRST),
+    TCPMON_NF(NFPROTO_IPV4, NF_INET_LOCAL_OUT, TCPMON_L_IP_LOCAL_OUT, NF_IP_PRI_FIRST),
+    TCPMON_NF(NFPROTO_IPV4, NF_INET_POST_ROUTING, TCPMON_L_IP_POST, NF_IP_PRI_LAST),
+    TCPMON_NF(NFPROTO_IPV6, NF_INET_PRE_ROUTING, TCPMON_L_IP_PRE, NF_IP6_PRI_FIRST),
+    TCPMON_NF(NFPROTO_IPV6, NF_INET_LOCAL_IN, TCPMON_L_IP_LOCAL_IN, NF_IP6_PRI_FIRST),
+    TCPMON_NF(NFPROTO_IPV6, NF_INET_LOCAL_OUT, TCPMON_L_IP_LOCAL_OUT, NF_IP6_PRI_FIRST),
+    TCPMON_NF(NFPROTO_IPV6, NF_INET_POST_ROUTING, TCPMON_L_IP_POST, NF_IP6_PRI_LAST),
 };
 
 static int __net_init tcpmon_net_init(struct net *net)
@@ -222,8 +224,8 @@ static void __net_exit tcpmon_net_exit(struct net *net)
 }
 
 static struct pernet_operations tcpmon_net_ops = {
-	.init = tcpmon_net_init,
-	.exit = tcpmon_net_exit,
+    .init = tcpmon_net_init,
+    .exit = tcpmon_net_exit,
 };
 
 /* ---- function-entry hooks (ftrace): transport and socket-queue layers ---- */
@@ -254,7 +256,7 @@ static void tcpmon_emit_l4(const struct sk_buff *skb, u8 proto, u8 family, const
 
 	if (thoff < 0 || thoff >= skb->len)
 		return;
-	local_irq_save(flags);	/* as in tcpmon_emit */
+	local_irq_save(flags); /* as in tcpmon_emit */
 	t0 = rdtsc_ordered();
 	memset(&r, 0, sizeof(r));
 	if (!tcpmon_parse_l4(skb, thoff, proto, skb->len - thoff, &r)) {
@@ -279,9 +281,9 @@ static void tcpmon_fh_ip_queue_xmit(struct pt_regs *regs)
 {
 	const struct sock *sk = (const struct sock *)regs_get_kernel_argument(regs, 0);
 
-	if (tcpmon_on(TCPMON_L_TRANS_TX) && sk && sk_fullsock(sk) &&
-	    sk->sk_protocol == IPPROTO_TCP)
-		tcpmon_emit_l4(tcpmon_arg_skb(regs, 1), IPPROTO_TCP, AF_INET, &sk->sk_rcv_saddr, &sk->sk_daddr);
+	if (tcpmon_on(TCPMON_L_TRANS_TX) && sk && sk_fullsock(sk) && sk->sk_protocol == IPPROTO_TCP)
+		tcpmon_emit_l4(tcpmon_arg_skb(regs, 1), IPPROTO_TCP, AF_INET, &sk->sk_rcv_saddr,
+			       &sk->sk_daddr);
 }
 
 /* ip_build_and_send_pkt(skb, sk, saddr, daddr, opt, tos): SYN-ACKs */
@@ -301,7 +303,8 @@ static void tcpmon_fh_ip6_xmit(struct pt_regs *regs)
 	const struct flowi6 *fl6 = (const struct flowi6 *)regs_get_kernel_argument(regs, 2);
 
 	if (tcpmon_on(TCPMON_L_TRANS_TX) && fl6 && fl6->flowi6_proto == IPPROTO_TCP)
-		tcpmon_emit_l4(tcpmon_arg_skb(regs, 1), IPPROTO_TCP, AF_INET6, &fl6->saddr, &fl6->daddr);
+		tcpmon_emit_l4(tcpmon_arg_skb(regs, 1), IPPROTO_TCP, AF_INET6, &fl6->saddr,
+			       &fl6->daddr);
 }
 
 /* ip_push_pending_frames(sk, fl4), ip6_push_pending_frames(sk): ICMP echo requests from raw and
@@ -378,17 +381,17 @@ static struct tcpmon_fh {
 	struct ftrace_ops ops;
 	bool filtered, registered;
 } tcpmon_fhs[] = {
-	{ "tcp_v4_rcv", tcpmon_fh_trans_rx, TCPMON_H_TCP_V4_RCV },
-	{ "tcp_v6_rcv", tcpmon_fh_trans_rx, TCPMON_H_TCP_V6_RCV },
-	{ "icmp_rcv", tcpmon_fh_trans_rx, TCPMON_H_ICMP_RCV },
-	{ "icmpv6_rcv", tcpmon_fh_trans_rx, TCPMON_H_ICMPV6_RCV },
-	{ "tcp_data_ready", tcpmon_fh_tcp_data_ready, TCPMON_H_TCP_DATA_READY },
-	{ "sock_queue_rcv_skb_reason", tcpmon_fh_sock_queue, TCPMON_H_SOCK_QUEUE_RCV },
-	{ "ip_queue_xmit", tcpmon_fh_ip_queue_xmit, TCPMON_H_IP_QUEUE_XMIT },
-	{ "ip_build_and_send_pkt", tcpmon_fh_ip_build_and_send, TCPMON_H_IP_BUILD_AND_SEND },
-	{ "ip6_xmit", tcpmon_fh_ip6_xmit, TCPMON_H_IP6_XMIT },
-	{ "ip_push_pending_frames", tcpmon_fh_ip_push_pending, TCPMON_H_IP_PUSH_PENDING },
-	{ "ip6_push_pending_frames", tcpmon_fh_ip6_push_pending, TCPMON_H_IP6_PUSH_PENDING },
+    {"tcp_v4_rcv", tcpmon_fh_trans_rx, TCPMON_H_TCP_V4_RCV},
+    {"tcp_v6_rcv", tcpmon_fh_trans_rx, TCPMON_H_TCP_V6_RCV},
+    {"icmp_rcv", tcpmon_fh_trans_rx, TCPMON_H_ICMP_RCV},
+    {"icmpv6_rcv", tcpmon_fh_trans_rx, TCPMON_H_ICMPV6_RCV},
+    {"tcp_data_ready", tcpmon_fh_tcp_data_ready, TCPMON_H_TCP_DATA_READY},
+    {"sock_queue_rcv_skb_reason", tcpmon_fh_sock_queue, TCPMON_H_SOCK_QUEUE_RCV},
+    {"ip_queue_xmit", tcpmon_fh_ip_queue_xmit, TCPMON_H_IP_QUEUE_XMIT},
+    {"ip_build_and_send_pkt", tcpmon_fh_ip_build_and_send, TCPMON_H_IP_BUILD_AND_SEND},
+    {"ip6_xmit", tcpmon_fh_ip6_xmit, TCPMON_H_IP6_XMIT},
+    {"ip_push_pending_frames", tcpmon_fh_ip_push_pending, TCPMON_H_IP_PUSH_PENDING},
+    {"ip6_push_pending_frames", tcpmon_fh_ip6_push_pending, TCPMON_H_IP6_PUSH_PENDING},
 };
 
 /* The saved argument registers: 6.12 made struct ftrace_regs opaque (arch_ftrace_regs() reaches
@@ -413,7 +416,7 @@ static void tcpmon_fhs_exit(void)
 		struct tcpmon_fh *f = &tcpmon_fhs[i];
 
 		if (f->registered)
-			unregister_ftrace_function(&f->ops);	/* waits for running handlers */
+			unregister_ftrace_function(&f->ops); /* waits for running handlers */
 		if (f->filtered)
 			ftrace_free_filter(&f->ops);
 		f->registered = f->filtered = false;

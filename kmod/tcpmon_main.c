@@ -11,7 +11,8 @@
 
 unsigned int tcpmon_ring_records = 4096;
 module_param_named(ring_records, tcpmon_ring_records, uint, 0444);
-MODULE_PARM_DESC(ring_records, "records per per-CPU ring (rounded up to a power of two, 16..1048576)");
+MODULE_PARM_DESC(ring_records,
+		 "records per per-CPU ring (rounded up to a power of two, 16..1048576)");
 
 bool tcpmon_running;
 u32 tcpmon_layers = TCPMON_LAYERS_ALL;
@@ -49,8 +50,8 @@ err_ring:
 static void __exit tcpmon_exit(void)
 {
 	WRITE_ONCE(tcpmon_running, false);
-	tcpmon_hooks_exit();	/* waits for every hook handler in flight */
-	tcpmon_genl_exit();	/* waits for netlink callbacks */
+	tcpmon_hooks_exit(); /* waits for every hook handler in flight */
+	tcpmon_genl_exit();  /* waits for netlink callbacks */
 	tcpmon_ring_exit();
 	pr_info("unloaded\n");
 }

@@ -94,7 +94,7 @@ static int tcpmon_parse_v6(const struct sk_buff *skb, int nhoff, struct tcpmon_r
 	memcpy(r->saddr, &ip6->saddr, 16);
 	memcpy(r->daddr, &ip6->daddr, 16);
 	plen = ntohs(ip6->payload_len);
-	if (!plen)	/* jumbogram / BIG TCP: trust the skb */
+	if (!plen) /* jumbogram / BIG TCP: trust the skb */
 		plen = skb->len > off ? skb->len - off : 0;
 	nexthdr = ip6->nexthdr;
 	/* Extension headers: a bounded walk, never more than 8 */
@@ -114,7 +114,7 @@ static int tcpmon_parse_v6(const struct sk_buff *skb, int nhoff, struct tcpmon_r
 			const __be16 *fo = tcpmon_hp(skb, off + 2, sizeof(_fo), &_fo);
 
 			if (!fo || (ntohs(*fo) & ~7))
-				return -1;	/* not the first fragment: no L4 header */
+				return -1; /* not the first fragment: no L4 header */
 			len = 8;
 		} else {
 			len = (eh[1] + 1) * 8;
@@ -141,7 +141,7 @@ int tcpmon_parse_ip(const struct sk_buff *skb, int nhoff, struct tcpmon_record *
 	if (iph->version != 4 || iph->ihl < 5 || !tcpmon_proto_wanted(iph->protocol))
 		return -1;
 	if (ntohs(iph->frag_off) & IP_OFFSET)
-		return -1;	/* not the first fragment: no L4 header */
+		return -1; /* not the first fragment: no L4 header */
 	ihl = iph->ihl * 4;
 	tot = ntohs(iph->tot_len);
 	r->family = AF_INET;
@@ -169,9 +169,8 @@ bool tcpmon_filter_match(const struct tcpmon_filter *f, const struct tcpmon_reco
 
 		if (!s && !d)
 			return false;
-		if (f->addr2_len &&
-		    !((s && tcpmon_addr_is(r, r->daddr, f->addr2, f->addr2_len)) ||
-		      (d && tcpmon_addr_is(r, r->saddr, f->addr2, f->addr2_len))))
+		if (f->addr2_len && !((s && tcpmon_addr_is(r, r->daddr, f->addr2, f->addr2_len)) ||
+				      (d && tcpmon_addr_is(r, r->saddr, f->addr2, f->addr2_len))))
 			return false;
 	}
 	if (f->has_port) {

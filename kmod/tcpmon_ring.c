@@ -16,17 +16,17 @@
 #include "tcpmon.h"
 
 struct tcpmon_ring {
-	u32 head;	/* next slot to write (free-running); producer */
-	u32 seqno;	/* records offered since reset, kept or lost; producer */
-	u64 recorded, lost, filtered;	/* producer; others read them with READ_ONCE */
+	u32 head;		      /* next slot to write (free-running); producer */
+	u32 seqno;		      /* records offered since reset, kept or lost; producer */
+	u64 recorded, lost, filtered; /* producer; others read them with READ_ONCE */
 	struct tcpmon_record *buf;
-	u32 cost[__TCPMON_L_MAX][TCPMON_COST_BUCKETS];	/* producer */
-	u32 tail ____cacheline_aligned;	/* next slot to read (free-running); consumer */
-	u64 read;	/* consumer */
+	u32 cost[__TCPMON_L_MAX][TCPMON_COST_BUCKETS]; /* producer */
+	u32 tail ____cacheline_aligned; /* next slot to read (free-running); consumer */
+	u64 read;			/* consumer */
 };
 
 static struct tcpmon_ring **tcpmon_rings;
-static DEFINE_MUTEX(tcpmon_read_lock);	/* one consumer at a time, and reset */
+static DEFINE_MUTEX(tcpmon_read_lock); /* one consumer at a time, and reset */
 static u32 tcpmon_ring_mask;
 
 /* Log-linear bucket: exact below 16, then 8 buckets per power of two. */
@@ -36,7 +36,7 @@ static unsigned int tcpmon_cost_bucket(u64 v)
 
 	if (v < 16)
 		return v;
-	e = fls64(v) - 1;	/* >= 4 */
+	e = fls64(v) - 1; /* >= 4 */
 	if (e > 32)
 		return TCPMON_COST_BUCKETS - 1;
 	return min_t(unsigned int, 16 + (e - 4) * 8 + ((v >> (e - 3)) & 7),
@@ -53,7 +53,8 @@ int tcpmon_ring_init(unsigned int records)
 	tcpmon_rings = kcalloc(nr_cpu_ids, sizeof(*tcpmon_rings), GFP_KERNEL);
 	if (!tcpmon_rings)
 		return -ENOMEM;
-	for_each_possible_cpu(cpu) {
+	for_each_possible_cpu(cpu)
+	{
 		struct tcpmon_ring *r = kvzalloc(sizeof(*r), GFP_KERNEL);
 
 		if (!r)
@@ -75,7 +76,8 @@ void tcpmon_ring_exit(void)
 
 	if (!tcpmon_rings)
 		return;
-	for_each_possible_cpu(cpu) {
+	for_each_possible_cpu(cpu)
+	{
 		if (!tcpmon_rings[cpu])
 			continue;
 		vfree(tcpmon_rings[cpu]->buf);
@@ -91,7 +93,8 @@ void tcpmon_ring_reset(void)
 	unsigned int cpu;
 
 	mutex_lock(&tcpmon_read_lock);
-	for_each_possible_cpu(cpu) {
+	for_each_possible_cpu(cpu)
+	{
 		struct tcpmon_ring *r = tcpmon_rings[cpu];
 
 		r->seqno = 0;
@@ -167,7 +170,8 @@ void tcpmon_ring_totals(struct tcpmon_totals *t)
 	unsigned int cpu;
 
 	memset(t, 0, sizeof(*t));
-	for_each_possible_cpu(cpu) {
+	for_each_possible_cpu(cpu)
+	{
 		struct tcpmon_ring *r = tcpmon_rings[cpu];
 
 		t->recorded += READ_ONCE(r->recorded);
@@ -184,7 +188,8 @@ void tcpmon_ring_cost(u32 *out)
 	unsigned int cpu, i;
 
 	memset(out, 0, sizeof(u32) * __TCPMON_L_MAX * TCPMON_COST_BUCKETS);
-	for_each_possible_cpu(cpu) {
+	for_each_possible_cpu(cpu)
+	{
 		const u32 *c = &tcpmon_rings[cpu]->cost[0][0];
 
 		for (i = 0; i < __TCPMON_L_MAX * TCPMON_COST_BUCKETS; i++)

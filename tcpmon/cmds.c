@@ -130,7 +130,9 @@ int tcpmon_cmd_stats(enum vd_out_mode mode, int cost)
 		}
 	}
 	if (s.hooks_missing)
-		fprintf(stderr, "tcpmon: warning: hooks missing in this kernel (mask 0x%x), their layers are incomplete\n",
+		fprintf(stderr,
+			"tcpmon: warning: hooks missing in this kernel (mask 0x%x), their layers "
+			"are incomplete\n",
 			s.hooks_missing);
 	return vd_out_destroy(o) ? VD_EXIT_RUNTIME : 0;
 }
@@ -183,7 +185,8 @@ static int records_cb(const struct vd_tcmnl_msg *m, void *ctx, struct vd_err *er
 			return vd_err_set(err, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++)
-		vd_tcmrec_decode_record(m->records + i * m->record_size, m->record_size, &c->buf[i]);
+		vd_tcmrec_decode_record(m->records + i * m->record_size, m->record_size,
+					&c->buf[i]);
 	c->count += n;
 	return vd_tcmrec_write_records(c->w, c->buf, n, err);
 }
@@ -198,7 +201,7 @@ static int calib_cb(const struct vd_tcmnl_msg *m, void *ctx, struct vd_err *err)
 		size_t n = m->ncalib - done < 256 ? m->ncalib - done : 256;
 		for (size_t i = 0; i < n; i++)
 			vd_tcmrec_decode_calib(m->calib + (done + i) * sizeof(struct tcpmon_calib),
-					    sizeof(struct tcpmon_calib), &cal[i]);
+					       sizeof(struct tcpmon_calib), &cal[i]);
 		if (vd_tcmrec_write_calib(c->w, cal, n, err))
 			return -1;
 		done += n;
@@ -235,7 +238,7 @@ void tcpmon_host_info(struct vd_tcmrec_info *info)
 
 int tcpmon_cmd_record(const char *path, uint64_t count, vd_ns duration)
 {
-	struct rec_ctx c = { .limit = count };
+	struct rec_ctx c = {.limit = count};
 	struct vd_tcmrec_info info;
 	struct tcpmon_nl *nl;
 	struct vd_tcmnl_stats s;
@@ -250,7 +253,8 @@ int tcpmon_cmd_record(const char *path, uint64_t count, vd_ns duration)
 		return fail(&err);
 	}
 	if (!s.running)
-		fprintf(stderr, "tcpmon: note: recording is not started (tcpmon start); reading what is buffered\n");
+		fprintf(stderr, "tcpmon: note: recording is not started (tcpmon start); reading "
+				"what is buffered\n");
 	memset(&info, 0, sizeof(info));
 	info.tsc_khz = s.tsc_khz;
 	info.clock_flags = s.clock_flags;
@@ -278,12 +282,13 @@ int tcpmon_cmd_record(const char *path, uint64_t count, vd_ns duration)
 		if (vd_ns_valid(duration) && now - start >= duration)
 			break;
 		if (now - last_cal >= VD_NS_PER_SEC) {
-			if (tcpmon_nl_call(nl, TCPMON_CMD_CALIBRATE, 0, NULL, calib_cb, &c, NULL, &err))
+			if (tcpmon_nl_call(nl, TCPMON_CMD_CALIBRATE, 0, NULL, calib_cb, &c, NULL,
+					   &err))
 				goto out_err;
 			last_cal = now;
 		}
 		if (c.count == before) {
-			struct timespec ts = { 0, 20 * 1000 * 1000 };
+			struct timespec ts = {0, 20 * 1000 * 1000};
 			nanosleep(&ts, NULL);
 		}
 	}
@@ -295,7 +300,7 @@ int tcpmon_cmd_record(const char *path, uint64_t count, vd_ns duration)
 	    get_stats(nl, &s, &err))
 		goto out_err;
 	{
-		struct tcpmon_file_stats fs = { s.recorded, s.lost, s.read, s.filtered };
+		struct tcpmon_file_stats fs = {s.recorded, s.lost, s.read, s.filtered};
 		if (vd_tcmrec_write_stats(c.w, &fs, &err))
 			goto out_err;
 	}

@@ -15,35 +15,39 @@
 #include "vmdelay/input/tcmnl.h"
 
 static const char usage[] =
-	"usage: tcpmon [--backend kmod|bpf|auto] SUBCOMMAND ...\n"
-	"       tcpmon start [FILTER...]       clear the buffers and start recording (kmod)\n"
-	"       tcpmon filter [FILTER...]      change the filter (and layers) while recording (kmod)\n"
-	"       tcpmon record -w FILE [-c COUNT] [-G SECONDS] [FILTER...]\n"
-	"                     [--ring-mb N] [--stats-every DUR [--csv|--json]] [--prometheus [ADDR:]PORT]\n"
-	"                                      write the records to FILE until COUNT records,\n"
-	"                                      SECONDS, or SIGINT/SIGTERM; FILTER, --ring-mb,\n"
-	"                                      --stats-every (per-layer delay percentiles on\n"
-	"                                      stdout) and --prometheus (metrics over HTTP,\n"
-	"                                      ADDR 127.0.0.1 by default): bpf backend only\n"
-	"       tcpmon stop                    stop recording (kmod)\n"
-	"       tcpmon stats [--cost] [--csv|--json]   (kmod)\n"
-	"       tcpmon dump FILE [--header|--loss] [--csv|--json]\n"
-	"Backends: kmod (tcpmon.ko: start, record, stop), bpf (eBPF programs loaded by\n"
-	"  `tcpmon record` itself and removed when it ends; needs the kernel's BTF), auto\n"
-	"  (default: the module when it is loaded, else bpf).\n"
-	"FILTER words: tcp | icmp | icmp6 | ip | ip6 | host ADDR [host ADDR] |\n"
-	"              port N [port N] | layers all|LAYER,LAYER...\n"
-	"LAYERs: dev-rx ip-pre ip-local-in trans-rx sock-queue sock-copy\n"
-	"        trans-tx ip-local-out ip-post dev-tx dev-queue sock-send\n"
-	"        (docs/formats/tcpmon.md: which backend sees which)\n"
-	"Options: -h/--help, -V/--version. Needs CAP_NET_ADMIN (kmod) or CAP_BPF and\n"
-	"CAP_PERFMON (bpf) except dump. Exit: 0 ok, 1 runtime error (also output), 2 usage error.\n";
+    "usage: tcpmon [--backend kmod|bpf|auto] SUBCOMMAND ...\n"
+    "       tcpmon start [FILTER...]       clear the buffers and start recording (kmod)\n"
+    "       tcpmon filter [FILTER...]      change the filter (and layers) while recording (kmod)\n"
+    "       tcpmon record -w FILE [-c COUNT] [-G SECONDS] [FILTER...]\n"
+    "                     [--ring-mb N] [--stats-every DUR [--csv|--json]] [--prometheus "
+    "[ADDR:]PORT]\n"
+    "                                      write the records to FILE until COUNT records,\n"
+    "                                      SECONDS, or SIGINT/SIGTERM; FILTER, --ring-mb,\n"
+    "                                      --stats-every (per-layer delay percentiles on\n"
+    "                                      stdout) and --prometheus (metrics over HTTP,\n"
+    "                                      ADDR 127.0.0.1 by default): bpf backend only\n"
+    "       tcpmon stop                    stop recording (kmod)\n"
+    "       tcpmon stats [--cost] [--csv|--json]   (kmod)\n"
+    "       tcpmon dump FILE [--header|--loss] [--csv|--json]\n"
+    "Backends: kmod (tcpmon.ko: start, record, stop), bpf (eBPF programs loaded by\n"
+    "  `tcpmon record` itself and removed when it ends; needs the kernel's BTF), auto\n"
+    "  (default: the module when it is loaded, else bpf).\n"
+    "FILTER words: tcp | icmp | icmp6 | ip | ip6 | host ADDR [host ADDR] |\n"
+    "              port N [port N] | layers all|LAYER,LAYER...\n"
+    "LAYERs: dev-rx ip-pre ip-local-in trans-rx sock-queue sock-copy\n"
+    "        trans-tx ip-local-out ip-post dev-tx dev-queue sock-send\n"
+    "        (docs/formats/tcpmon.md: which backend sees which)\n"
+    "Options: -h/--help, -V/--version. Needs CAP_NET_ADMIN (kmod) or CAP_BPF and\n"
+    "CAP_PERFMON (bpf) except dump. Exit: 0 ok, 1 runtime error (also output), 2 usage error.\n";
 
 /* Which subcommand takes which option ("" none); the others are refused by name. */
 static const struct {
 	const char *cmd, *opts;
 } cmd_opts[] = {
-	{ "record", "wcGRSPCJ" }, { "stats", "KCJ" }, { "dump", "HLCJ" }, { "stop", "" },
+    {"record", "wcGRSPCJ"},
+    {"stats", "KCJ"},
+    {"dump", "HLCJ"},
+    {"stop", ""},
 };
 
 enum backend { BACKEND_AUTO, BACKEND_KMOD, BACKEND_BPF };
@@ -100,17 +104,20 @@ static enum backend resolve_backend(enum backend b)
 static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },   { "version", no_argument, NULL, 'V' },
-		{ "csv", no_argument, NULL, 'C' },    { "json", no_argument, NULL, 'J' },
-		{ "cost", no_argument, NULL, 'K' },   { "header", no_argument, NULL, 'H' },
-		{ "write", required_argument, NULL, 'w' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "seconds", required_argument, NULL, 'G' },
-		{ "loss", no_argument, NULL, 'L' },
-		{ "ring-mb", required_argument, NULL, 'R' },
-		{ "stats-every", required_argument, NULL, 'S' },
-		{ "prometheus", required_argument, NULL, 'P' },
-		{ NULL, 0, NULL, 0 },
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"csv", no_argument, NULL, 'C'},
+	    {"json", no_argument, NULL, 'J'},
+	    {"cost", no_argument, NULL, 'K'},
+	    {"header", no_argument, NULL, 'H'},
+	    {"write", required_argument, NULL, 'w'},
+	    {"count", required_argument, NULL, 'c'},
+	    {"seconds", required_argument, NULL, 'G'},
+	    {"loss", no_argument, NULL, 'L'},
+	    {"ring-mb", required_argument, NULL, 'R'},
+	    {"stats-every", required_argument, NULL, 'S'},
+	    {"prometheus", required_argument, NULL, 'P'},
+	    {NULL, 0, NULL, 0},
 	};
 	enum backend backend = BACKEND_AUTO;
 	enum tcpmon_dump_what what = TCPMON_DUMP_RECORDS;
@@ -136,11 +143,12 @@ static int run(int argc, char **argv)
 		return cli.status;
 	cmd = argv[sub];
 	if (strcmp(cmd, "dump") && strcmp(cmd, "record") && backend == BACKEND_BPF)
-		return vd_cli_usage_error(&cli,
-					  "%s: the bpf backend has no separate start/stop/filter/stats: "
-					  "`tcpmon --backend bpf record -w FILE [FILTER...]` loads the "
-					  "programs, records, and removes them when it ends",
-					  cmd);
+		return vd_cli_usage_error(
+		    &cli,
+		    "%s: the bpf backend has no separate start/stop/filter/stats: "
+		    "`tcpmon --backend bpf record -w FILE [FILTER...]` loads the "
+		    "programs, records, and removes them when it ends",
+		    cmd);
 	if (!strcmp(cmd, "start") || !strcmp(cmd, "filter")) {
 		if (vd_tcmnl_filter_parse(argc - sub - 1, argv + sub + 1, &f, &err))
 			return vd_cli_usage_error(&cli, "%s", err.msg);
@@ -184,15 +192,18 @@ static int run(int argc, char **argv)
 			what = TCPMON_DUMP_LOSS;
 			break;
 		case 'R':
-			if (vd_units_parse_int(cli.arg, 1, 2048, &ring_mb) || (ring_mb & (ring_mb - 1)))
+			if (vd_units_parse_int(cli.arg, 1, 2048, &ring_mb) ||
+			    (ring_mb & (ring_mb - 1)))
 				return vd_cli_usage_error(
-				    &cli, "--ring-mb: '%s' is not a power of two from 1 to 2048", cli.arg);
+				    &cli, "--ring-mb: '%s' is not a power of two from 1 to 2048",
+				    cli.arg);
 			break;
 		case 'S':
 			if (vd_units_parse_duration(cli.arg, &stats_every) ||
 			    stats_every < VD_NS_PER_SEC / 100)
 				return vd_cli_usage_error(
-				    &cli, "--stats-every: bad DURATION '%s' (10ms at least)", cli.arg);
+				    &cli, "--stats-every: bad DURATION '%s' (10ms at least)",
+				    cli.arg);
 			break;
 		case 'P':
 			prometheus = cli.arg;
@@ -214,7 +225,8 @@ static int run(int argc, char **argv)
 		}
 	}
 	if (vd_cli_exclusive(&cli, "--csv", csv, "--json", json) ||
-	    vd_cli_exclusive(&cli, "--header", what == TCPMON_DUMP_HEADER, "--loss", what == TCPMON_DUMP_LOSS))
+	    vd_cli_exclusive(&cli, "--header", what == TCPMON_DUMP_HEADER, "--loss",
+			     what == TCPMON_DUMP_LOSS))
 		return cli.status;
 	if (!strcmp(cmd, "stop") || !strcmp(cmd, "stats")) {
 		if (optind < argc)
@@ -228,10 +240,14 @@ static int run(int argc, char **argv)
 				 vd_ns_valid(stats_every)))
 			return cli.status;
 		if (resolve_backend(backend) == BACKEND_BPF) {
-			struct tcpmon_bpf_opts o = { .path = wfile, .count = count, .duration = duration,
-						     .filter = &f, .ring_bytes = (uint32_t)(ring_mb << 20),
-						     .stats_every = stats_every, .mode = mode,
-						     .prometheus = prometheus };
+			struct tcpmon_bpf_opts o = {.path = wfile,
+						    .count = count,
+						    .duration = duration,
+						    .filter = &f,
+						    .ring_bytes = (uint32_t)(ring_mb << 20),
+						    .stats_every = stats_every,
+						    .mode = mode,
+						    .prometheus = prometheus};
 			struct sockaddr_storage sa;
 			socklen_t salen;
 
@@ -241,12 +257,14 @@ static int run(int argc, char **argv)
 			return tcpmon_bpf_record(&o);
 		}
 		if (vd_ns_valid(stats_every) || prometheus)
-			return vd_cli_usage_error(&cli, "--stats-every and --prometheus need the bpf backend");
+			return vd_cli_usage_error(
+			    &cli, "--stats-every and --prometheus need the bpf backend");
 		if (optind < argc)
-			return vd_cli_usage_error(&cli,
-						  "unexpected argument '%s' (with tcpmon.ko the filter is set "
-						  "by `tcpmon start FILTER...`)",
-						  argv[optind]);
+			return vd_cli_usage_error(
+			    &cli,
+			    "unexpected argument '%s' (with tcpmon.ko the filter is set "
+			    "by `tcpmon start FILTER...`)",
+			    argv[optind]);
 		return tcpmon_cmd_record(wfile, count, duration);
 	}
 	if (optind + 1 != argc)

@@ -41,8 +41,11 @@ int tcpmon_nl_open(struct tcpmon_nl **out, struct vd_err *err)
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	nl->family = genl_ctrl_resolve(nl->sk, TCPMON_GENL_NAME);
 	if (nl->family < 0) {
-		vd_err_set(err, "the tcpmon kernel module is not loaded (no generic netlink family '%s'): "
-			   "load it with 'insmod tcpmon.ko' or 'modprobe tcpmon'", TCPMON_GENL_NAME);
+		vd_err_set(
+		    err,
+		    "the tcpmon kernel module is not loaded (no generic netlink family '%s'): "
+		    "load it with 'insmod tcpmon.ko' or 'modprobe tcpmon'",
+		    TCPMON_GENL_NAME);
 		goto fail;
 	}
 	nl->seq = 1;
@@ -70,14 +73,17 @@ uint16_t tcpmon_nl_family(const struct tcpmon_nl *nl)
 static int kernel_error(int e, const char *extack, struct vd_err *err)
 {
 	if (e == EPERM || e == EACCES)
-		return vd_err_set(err, "permission denied: tcpmon needs CAP_NET_ADMIN (run it as root)");
+		return vd_err_set(err,
+				  "permission denied: tcpmon needs CAP_NET_ADMIN (run it as root)");
 	if (e == EPROTONOSUPPORT) /* the family went away after we resolved it */
-		return vd_err_set(err, "the tcpmon kernel module is not loaded any more (unloaded while tcpmon ran)");
+		return vd_err_set(
+		    err,
+		    "the tcpmon kernel module is not loaded any more (unloaded while tcpmon ran)");
 	return vd_err_set(err, "kernel: %s%s%s", strerror(e), *extack ? ": " : "", extack);
 }
 
-int tcpmon_nl_call_raw(struct tcpmon_nl *nl, uint8_t *req, size_t len, tcpmon_nl_cb cb,
-		       void *ctx, int *kerr, struct vd_err *err)
+int tcpmon_nl_call_raw(struct tcpmon_nl *nl, uint8_t *req, size_t len, tcpmon_nl_cb cb, void *ctx,
+		       int *kerr, struct vd_err *err)
 {
 	struct nlmsghdr *h = (struct nlmsghdr *)(void *)req;
 	uint32_t seq = ++nl->seq;
@@ -97,7 +103,8 @@ int tcpmon_nl_call_raw(struct tcpmon_nl *nl, uint8_t *req, size_t len, tcpmon_nl
 
 		if (n <= 0) {
 			free(buf);
-			return vd_err_set(err, "netlink receive: %s", n < 0 ? nl_geterror(n) : "closed");
+			return vd_err_set(err, "netlink receive: %s",
+					  n < 0 ? nl_geterror(n) : "closed");
 		}
 		while (off < (size_t)n) {
 			struct vd_tcmnl_msg m;
@@ -144,7 +151,7 @@ int tcpmon_nl_call(struct tcpmon_nl *nl, uint8_t cmd, int dump, const struct vd_
 {
 	uint8_t req[512];
 	int len = vd_tcmnl_build(req, sizeof(req), (uint16_t)nl->family, cmd,
-			      dump ? NLM_F_DUMP : NLM_F_ACK, 0, f);
+				 dump ? NLM_F_DUMP : NLM_F_ACK, 0, f);
 
 	if (len < 0)
 		return vd_err_set(err, "request too large");

@@ -24,8 +24,8 @@ int tcpmon_nl_call(struct tcpmon_nl *nl, uint8_t cmd, int dump, const struct vd_
 		   tcpmon_nl_cb cb, void *ctx, int *kerr, struct vd_err *err);
 
 /* Sends raw request bytes (family id and sequence filled in) and reads to the end of the reply. */
-int tcpmon_nl_call_raw(struct tcpmon_nl *nl, uint8_t *req, size_t len, tcpmon_nl_cb cb,
-		       void *ctx, int *kerr, struct vd_err *err);
+int tcpmon_nl_call_raw(struct tcpmon_nl *nl, uint8_t *req, size_t len, tcpmon_nl_cb cb, void *ctx,
+		       int *kerr, struct vd_err *err);
 
 uint16_t tcpmon_nl_family(const struct tcpmon_nl *nl);
 

@@ -37,7 +37,7 @@ static void mb_raw(struct mb *m, const void *d, size_t n)
 static void mb_attr(struct mb *m, uint16_t type, const void *d, uint16_t n)
 {
 	uint16_t l = (uint16_t)(NLA_HDRLEN + n);
-	uint8_t a[256] = { 0 };
+	uint8_t a[256] = {0};
 
 	memcpy(a, &l, 2);
 	memcpy(a + 2, &type, 2);
@@ -48,7 +48,7 @@ static void mb_attr(struct mb *m, uint16_t type, const void *d, uint16_t n)
 /* A FILTER nest holding one attribute. */
 static void mb_filter(struct mb *m, uint16_t type, const void *d, uint16_t n, int nested_flag)
 {
-	uint8_t inner[64] = { 0 };
+	uint8_t inner[64] = {0};
 	uint16_t l = (uint16_t)(NLA_HDRLEN + n);
 
 	memcpy(inner, &l, 2);
@@ -80,7 +80,7 @@ int tcpmon_cmd_selftest_netlink(void)
 	int bad = 0;
 	uint32_t u32;
 	uint16_t u16 = 5;
-	uint8_t u8, addr5[5] = { 10, 0, 0, 1, 9 };
+	uint8_t u8, addr5[5] = {10, 0, 0, 1, 9};
 
 	if (tcpmon_nl_open(&nl, &err)) {
 		fprintf(stderr, "tcpmon: %s\n", err.msg);
@@ -132,14 +132,14 @@ int tcpmon_cmd_selftest_netlink(void)
 
 	mb_start(&m, nl, TCPMON_CMD_START);
 	{
-		uint8_t rec[sizeof(struct tcpmon_record)] = { 0 };
+		uint8_t rec[sizeof(struct tcpmon_record)] = {0};
 		mb_attr(&m, TCPMON_A_RECORDS, rec, sizeof(rec));
 	}
 	bad += expect_error(nl, "kernel-only attribute from user space", &m);
 
 	mb_start(&m, nl, TCPMON_CMD_START);
 	{
-		uint8_t a[8] = { 200, 0, TCPMON_A_LAYERS, 0, 1, 0, 0, 0 }; /* length past the end */
+		uint8_t a[8] = {200, 0, TCPMON_A_LAYERS, 0, 1, 0, 0, 0}; /* length past the end */
 		mb_raw(&m, a, sizeof(a));
 	}
 	bad += expect_error(nl, "attribute longer than the message", &m);

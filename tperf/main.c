@@ -58,9 +58,8 @@ static const struct {
 	int val;
 	int sink; /* 1: a sink option, 0: a sender option */
 } side_opts[] = {
-	{ 'B', 1 },    { 'c', 1 },    { 'n', 0 },	   { 'r', 0 },	       { 'm', 0 },
-	{ OPT_MSS, 0 }, { OPT_DB, 0 }, { OPT_TESTBED, 0 }, { OPT_LABEL, 0 }, { OPT_SCENARIO, 0 },
-	{ OPT_META, 0 },
+    {'B', 1},	 {'c', 1},	   {'n', 0},	   {'r', 0},	      {'m', 0},	     {OPT_MSS, 0},
+    {OPT_DB, 0}, {OPT_TESTBED, 0}, {OPT_LABEL, 0}, {OPT_SCENARIO, 0}, {OPT_META, 0},
 };
 
 enum { PARSE_RUN = -1 };
@@ -130,7 +129,8 @@ static int parse(int argc, char **argv, struct args *c)
 			break;
 		case 'c':
 			if (vd_units_parse_int(arg, 1, MAX_TRANSFERS, &v))
-				return vd_cli_usage_error(&cli, "-c %s: expected a positive count", arg);
+				return vd_cli_usage_error(&cli, "-c %s: expected a positive count",
+							  arg);
 			c->conns = (uint64_t)v;
 			break;
 		case 'n':
@@ -148,12 +148,13 @@ static int parse(int argc, char **argv, struct args *c)
 			break;
 		case 'm':
 			if (vd_units_parse_bytes(arg, &c->msg_size) || c->msg_size > MAX_BUF)
-				return vd_cli_usage_error(&cli, "-m %s: expected a size from 1 to 64M",
-							  arg);
+				return vd_cli_usage_error(
+				    &cli, "-m %s: expected a size from 1 to 64M", arg);
 			break;
 		case OPT_MSS:
 			if (vd_units_parse_int(arg, 88, 65535, &v))
-				return vd_cli_usage_error(&cli, "--mss %s: expected 88..65535", arg);
+				return vd_cli_usage_error(&cli, "--mss %s: expected 88..65535",
+							  arg);
 			c->mss = (int)v;
 			break;
 		case 't':
@@ -197,7 +198,8 @@ static int parse(int argc, char **argv, struct args *c)
 		return cli.status;
 	if (c->is_sink) {
 		if (optind < argc)
-			return vd_cli_usage_error(&cli, "sink: unexpected argument '%s'", argv[optind]);
+			return vd_cli_usage_error(&cli, "sink: unexpected argument '%s'",
+						  argv[optind]);
 		if (c->limit == VD_NS_NONE)
 			c->limit = 3600 * VD_NS_PER_SEC;
 		return PARSE_RUN;
@@ -209,7 +211,8 @@ static int parse(int argc, char **argv, struct args *c)
 		return vd_cli_usage_error(&cli, "send: unexpected argument '%s'", argv[optind]);
 	if (!c->bytes)
 		return vd_cli_usage_error(&cli, "%s", "send: -n BYTES or -r COUNTxSIZE is needed");
-	if (vd_meta_labels_need_db(&cli, c->testbed, c->label, c->scenario, &c->meta, c->db_path != NULL))
+	if (vd_meta_labels_need_db(&cli, c->testbed, c->label, c->scenario, &c->meta,
+				   c->db_path != NULL))
 		return cli.status;
 	if (c->limit == VD_NS_NONE)
 		c->limit = 60 * VD_NS_PER_SEC;

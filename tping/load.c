@@ -78,7 +78,7 @@ void tping_load_stop(struct tping_load *l)
 	int st = 0;
 	pid_t r = 0;
 	for (int i = 0; i < 100 && (r = waitpid(l->pid, &st, WNOHANG)) == 0; i++) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		struct timespec ts = {0, 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
 	kill(-l->pid, SIGKILL); /* stragglers of the group, or a shell that ignored SIGTERM */

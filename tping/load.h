@@ -8,8 +8,8 @@
 #include "vmdelay/core/err.h"
 
 struct tping_load {
-	pid_t pid;  /* the shell, leader of its process group; 0 if none */
-	int go_fd;  /* writing a byte here starts it */
+	pid_t pid; /* the shell, leader of its process group; 0 if none */
+	int go_fd; /* writing a byte here starts it */
 	int running;
 	int status; /* wait status once stopped, -1 before */
 };

@@ -24,29 +24,29 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{ "count", required_argument, NULL, 'c' },
-	{ "interval", required_argument, NULL, 'i' },
-	{ "size", required_argument, NULL, 's' },
-	{ "timeout", required_argument, NULL, 'W' },
-	{ "deadline", required_argument, NULL, 'w' },
-	{ "interface", required_argument, NULL, 'I' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "timestamp", no_argument, NULL, 'D' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "rest", required_argument, NULL, OPT_REST },
-	{ "load", required_argument, NULL, OPT_LOAD },
-	{ "csv", no_argument, NULL, OPT_CSV },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "db", required_argument, NULL, OPT_DB },
-	{ "testbed", required_argument, NULL, OPT_TESTBED },
-	{ "label", required_argument, NULL, OPT_LABEL },
-	{ "scenario", required_argument, NULL, OPT_SCENARIO },
-	{ "meta", required_argument, NULL, OPT_META },
-	{ "no-timestamps", no_argument, NULL, OPT_NO_TSTAMP },
-	{ "tx-wait", required_argument, NULL, OPT_TX_WAIT },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+    {"count", required_argument, NULL, 'c'},
+    {"interval", required_argument, NULL, 'i'},
+    {"size", required_argument, NULL, 's'},
+    {"timeout", required_argument, NULL, 'W'},
+    {"deadline", required_argument, NULL, 'w'},
+    {"interface", required_argument, NULL, 'I'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"timestamp", no_argument, NULL, 'D'},
+    {"output", required_argument, NULL, 'o'},
+    {"rest", required_argument, NULL, OPT_REST},
+    {"load", required_argument, NULL, OPT_LOAD},
+    {"csv", no_argument, NULL, OPT_CSV},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"db", required_argument, NULL, OPT_DB},
+    {"testbed", required_argument, NULL, OPT_TESTBED},
+    {"label", required_argument, NULL, OPT_LABEL},
+    {"scenario", required_argument, NULL, OPT_SCENARIO},
+    {"meta", required_argument, NULL, OPT_META},
+    {"no-timestamps", no_argument, NULL, OPT_NO_TSTAMP},
+    {"tx-wait", required_argument, NULL, OPT_TX_WAIT},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 static const char usage[] =
@@ -56,7 +56,8 @@ static const char usage[] =
     "\n"
     "  -4, -6               IPv4 / IPv6 only\n"
     "  -c, --count N        probes in the main phase (default 200)\n"
-    "  -i, --interval SEC   between probes, absolute schedule (default 0.25; below 0.002 root only)\n"
+    "  -i, --interval SEC   between probes, absolute schedule (default 0.25; below 0.002 root "
+    "only)\n"
     "  -s, --size BYTES     payload bytes (default 100)\n"
     "  -W, --timeout SEC    wait this long for each reply (default 10)\n"
     "  -w, --deadline SEC   stop the whole run after this long\n"
@@ -85,13 +86,13 @@ int tping_options_parse(struct vd_cli *cli, int argc, char **argv, int privilege
 			struct tping_opts *o)
 {
 	*o = (struct tping_opts){
-		.family = AF_UNSPEC,
-		.count = 200,
-		.interval = 250 * VD_NS_PER_MS,
-		.size = 100,
-		.timeout = 10 * VD_NS_PER_SEC,
-		.out_mode = VD_OUT_TEXT,
-		.tx_wait = 50 * VD_NS_PER_MS,
+	    .family = AF_UNSPEC,
+	    .count = 200,
+	    .interval = 250 * VD_NS_PER_MS,
+	    .size = 100,
+	    .timeout = 10 * VD_NS_PER_SEC,
+	    .out_mode = VD_OUT_TEXT,
+	    .tx_wait = 50 * VD_NS_PER_MS,
 	};
 	int csv = 0, json = 0, four = 0, six = 0, tx_wait = 0;
 	vd_cli_init(cli, "tping", usage, argc, argv, "46c:i:s:W:w:I:qDo:hV", long_opts);
@@ -119,14 +120,14 @@ int tping_options_parse(struct vd_cli *cli, int argc, char **argv, int privilege
 				return bad(cli, "option '%s': '%s' is not an interval in seconds",
 					   name, arg);
 			if (o->interval < TPING_MIN_USER_INTERVAL && !privileged)
-				return bad(cli,
-					   "option '%s': intervals below 0.002 s need root (got %s)",
-					   name, arg);
+				return bad(
+				    cli, "option '%s': intervals below 0.002 s need root (got %s)",
+				    name, arg);
 			break;
 		case 's':
 			if (vd_units_parse_int(arg, 0, VD_ICMP_MAX_PAYLOAD, &l))
-				return bad(cli, "option '%s': '%s' is not a size in 0..%d bytes", name,
-					   arg, VD_ICMP_MAX_PAYLOAD);
+				return bad(cli, "option '%s': '%s' is not a size in 0..%d bytes",
+					   name, arg, VD_ICMP_MAX_PAYLOAD);
 			o->size = (size_t)l;
 			break;
 		case 'W':
@@ -135,7 +136,8 @@ int tping_options_parse(struct vd_cli *cli, int argc, char **argv, int privilege
 			vd_ns v;
 			if (vd_units_parse_duration(arg, &v) || (v == 0 && c != OPT_TX_WAIT) ||
 			    v > 1000000 * VD_NS_PER_SEC)
-				return bad(cli, "option '%s': '%s' is not a positive time in seconds",
+				return bad(cli,
+					   "option '%s': '%s' is not a positive time in seconds",
 					   name, arg);
 			*(c == 'W' ? &o->timeout : c == 'w' ? &o->deadline : &o->tx_wait) = v;
 			tx_wait |= c == OPT_TX_WAIT;
@@ -160,8 +162,8 @@ int tping_options_parse(struct vd_cli *cli, int argc, char **argv, int privilege
 			break;
 		case OPT_REST:
 			if (vd_units_parse_int(arg, 0, 10000000, &l))
-				return bad(cli, "option '%s': '%s' is not a count in 0..10000000", name,
-					   arg);
+				return bad(cli, "option '%s': '%s' is not a count in 0..10000000",
+					   name, arg);
 			o->rest = (long)l;
 			break;
 		case OPT_LOAD:

@@ -15,28 +15,28 @@
 
 struct tping_opts {
 	const char *target;
-	int family;            /* AF_UNSPEC (-4/-6 not given), AF_INET, AF_INET6 */
-	long count;            /* probes of the main phase (-c) */
-	vd_ns interval;        /* -i */
-	size_t size;           /* payload bytes (-s) */
-	vd_ns timeout;         /* reply timeout (-W) */
-	vd_ns deadline;        /* whole run (-w), 0: none */
-	const char *iface;     /* -I: interface name or source address */
-	int quiet;             /* -q */
-	int print_time;        /* -D */
-	long rest;             /* --rest: probes at rest before and after the main phase */
-	const char *load;      /* --load: shell command run during the main phase */
-	int machine;           /* --csv or --json given */
+	int family;	   /* AF_UNSPEC (-4/-6 not given), AF_INET, AF_INET6 */
+	long count;	   /* probes of the main phase (-c) */
+	vd_ns interval;	   /* -i */
+	size_t size;	   /* payload bytes (-s) */
+	vd_ns timeout;	   /* reply timeout (-W) */
+	vd_ns deadline;	   /* whole run (-w), 0: none */
+	const char *iface; /* -I: interface name or source address */
+	int quiet;	   /* -q */
+	int print_time;	   /* -D */
+	long rest;	   /* --rest: probes at rest before and after the main phase */
+	const char *load;  /* --load: shell command run during the main phase */
+	int machine;	   /* --csv or --json given */
 	enum vd_out_mode out_mode;
-	const char *out_path;  /* -o, NULL: stdout */
-	const char *db;        /* --db */
-	const char *testbed;   /* --testbed */
-	const char *label;     /* --label */
-	const char *scenario;  /* --scenario */
+	const char *out_path;	  /* -o, NULL: stdout */
+	const char *db;		  /* --db */
+	const char *testbed;	  /* --testbed */
+	const char *label;	  /* --label */
+	const char *scenario;	  /* --scenario */
 	struct vd_meta_list meta; /* --meta KEY=VALUE, repeatable */
-	int no_tstamp;         /* --no-timestamps: plain sockets, to measure what stamping costs */
-	vd_ns tx_wait;         /* --tx-wait: how long to wait for TX timestamps after a reply */
-	char *command_line;    /* argv joined by spaces (malloc'd) */
+	int no_tstamp;	    /* --no-timestamps: plain sockets, to measure what stamping costs */
+	vd_ns tx_wait;	    /* --tx-wait: how long to wait for TX timestamps after a reply */
+	char *command_line; /* argv joined by spaces (malloc'd) */
 };
 
 enum { TPING_OPTS_RUN = 0, TPING_OPTS_EXIT = 1 };

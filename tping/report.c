@@ -10,20 +10,26 @@
 
 const char *tping_layer_name(enum tping_layer l)
 {
-	static const char *const names[TPING_LAYER__COUNT] = { "user", "kernel", "hardware",
-								 "dUser", "dSched" };
+	static const char *const names[TPING_LAYER__COUNT] = {"user", "kernel", "hardware", "dUser",
+							      "dSched"};
 	return (unsigned)l < TPING_LAYER__COUNT ? names[l] : "?";
 }
 
 vd_ns tping_layer_value(const struct vd_probe *p, enum tping_layer l)
 {
 	switch (l) {
-	case TPING_LAYER_USER: return vd_probe_user_rtt(p);
-	case TPING_LAYER_KERNEL: return vd_probe_kernel_rtt(p);
-	case TPING_LAYER_HW: return vd_probe_hw_rtt(p);
-	case TPING_LAYER_DUSER: return vd_ns_diff(vd_probe_user_rtt(p), vd_probe_kernel_rtt(p));
-	case TPING_LAYER_DSCHED: return vd_ns_diff(p->kernel_tx, p->sched_tx);
-	default: return VD_NS_NONE;
+	case TPING_LAYER_USER:
+		return vd_probe_user_rtt(p);
+	case TPING_LAYER_KERNEL:
+		return vd_probe_kernel_rtt(p);
+	case TPING_LAYER_HW:
+		return vd_probe_hw_rtt(p);
+	case TPING_LAYER_DUSER:
+		return vd_ns_diff(vd_probe_user_rtt(p), vd_probe_kernel_rtt(p));
+	case TPING_LAYER_DSCHED:
+		return vd_ns_diff(p->kernel_tx, p->sched_tx);
+	default:
+		return VD_NS_NONE;
 	}
 }
 
@@ -119,8 +125,8 @@ static void sums_add(struct tping_report *rp, const struct vd_probe *p)
 		rp->oom = 1;
 }
 
-void tping_report_layer_summary(const struct tping_report *rp, enum vd_phase ph,
-				enum tping_layer l, struct vd_summary *out)
+void tping_report_layer_summary(const struct tping_report *rp, enum vd_phase ph, enum tping_layer l,
+				struct vd_summary *out)
 {
 	struct vd_qhist empty;
 	vd_qhist_init(&empty);
@@ -192,7 +198,7 @@ int tping_report_layer(const struct vd_probe *recs, size_t n, enum vd_phase ph, 
 
 double tping_report_jitter(const struct vd_probe *recs, size_t n, enum tping_layer l)
 {
-	struct vd_jitter j = { 0 };
+	struct vd_jitter j = {0};
 	for (size_t i = 0; i < n; i++)
 		if (recs[i].status == VD_PROBE_OK)
 			vd_jitter_add(&j, tping_layer_value(&recs[i], l));
@@ -208,7 +214,8 @@ static void layer_rows(struct vd_out *t, const struct tping_report *rp, enum vd_
 			continue; /* no hardware stamps, or a phase not reached: no row of dashes */
 		char name[48];
 		snprintf(name, sizeof(name), "%s%s%s", tping_layer_name((enum tping_layer)l),
-			 ph == VD_PHASE__COUNT ? "" : "/", ph == VD_PHASE__COUNT ? "" : vd_phase_name(ph));
+			 ph == VD_PHASE__COUNT ? "" : "/",
+			 ph == VD_PHASE__COUNT ? "" : vd_phase_name(ph));
 		vd_out_row_begin(t);
 		vd_out_str(t, "layer", name);
 		vd_out_int(t, "n", (int64_t)s.n);

@@ -19,7 +19,7 @@
 enum tping_layer {
 	TPING_LAYER_USER,   /* user RTT */
 	TPING_LAYER_KERNEL, /* kernel RTT: RX - SND */
-	TPING_LAYER_HW,     /* hardware RTT */
+	TPING_LAYER_HW,	    /* hardware RTT */
 	TPING_LAYER_DUSER,  /* ΔUser = user RTT - kernel RTT */
 	TPING_LAYER_DSCHED, /* ΔSched = SND - first SCHED */
 	TPING_LAYER__COUNT
@@ -30,8 +30,8 @@ vd_ns tping_layer_value(const struct vd_probe *p, enum tping_layer l);
 struct tping_report {
 	const struct tping_opts *o;
 	const struct tping_sock *s;
-	FILE *lines;          /* one line per record; NULL: -q, or rows on stdout */
-	struct vd_out *rows;  /* --csv / --json; NULL otherwise */
+	FILE *lines;	     /* one line per record; NULL: -q, or rows on stdout */
+	struct vd_out *rows; /* --csv / --json; NULL otherwise */
 	/* Summaries of every record emitted, in memory that does not grow with the run:
 	 * [phase or VD_PHASE__COUNT for all][layer] over the OK records, the send lateness of
 	 * the probes, RFC 3550 jitter per layer. */
@@ -60,8 +60,8 @@ void tping_report_warn(void *ctx, const char *msg);
 void tping_report_row(struct vd_out *o, const struct vd_probe *p);
 
 /* The run's summary of one layer over the OK records of phase ph (VD_PHASE__COUNT: all). */
-void tping_report_layer_summary(const struct tping_report *rp, enum vd_phase ph,
-				enum tping_layer l, struct vd_summary *out);
+void tping_report_layer_summary(const struct tping_report *rp, enum vd_phase ph, enum tping_layer l,
+				struct vd_summary *out);
 /* The run's RFC 3550 jitter of a layer (NAN before two values). */
 double tping_report_layer_jitter(const struct tping_report *rp, enum tping_layer l);
 /* The run's send lateness against the deadlines (probes, not extra records). */

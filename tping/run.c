@@ -202,8 +202,8 @@ static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t
 {
 	if (ss->ss_family != AF_INET && ss->ss_family != AF_INET6)
 		return NULL;
-	socklen_t len = ss->ss_family == AF_INET ? sizeof(struct sockaddr_in)
-						 : sizeof(struct sockaddr_in6);
+	socklen_t len =
+	    ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	if (getnameinfo((const struct sockaddr *)ss, len, buf, (socklen_t)n, NULL, 0,
 			NI_NUMERICHOST))
 		return NULL;
@@ -357,14 +357,19 @@ static int drain(struct tping_run *r, uint8_t *buf, struct vd_err *err)
 {
 	char ctrl[1024];
 	struct sockaddr_storage from;
-	for (int errq = 1; errq >= 0; errq--) { /* TX records first: a reply then finishes at once */
+	for (int errq = 1; errq >= 0;
+	     errq--) { /* TX records first: a reply then finishes at once */
 		for (int k = 0; k < 100000; k++) {
-			struct iovec iov = { .iov_base = buf, .iov_len = PKT_MAX };
-			struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
-					      .msg_iov = &iov, .msg_iovlen = 1,
-					      .msg_control = ctrl, .msg_controllen = sizeof(ctrl) };
+			struct iovec iov = {.iov_base = buf, .iov_len = PKT_MAX};
+			struct msghdr msg = {.msg_name = &from,
+					     .msg_namelen = sizeof(from),
+					     .msg_iov = &iov,
+					     .msg_iovlen = 1,
+					     .msg_control = ctrl,
+					     .msg_controllen = sizeof(ctrl)};
 			memset(&from, 0, sizeof(from));
-			ssize_t n = recvmsg(r->s->fd, &msg, MSG_DONTWAIT | (errq ? MSG_ERRQUEUE : 0));
+			ssize_t n =
+			    recvmsg(r->s->fd, &msg, MSG_DONTWAIT | (errq ? MSG_ERRQUEUE : 0));
 			vd_ns user_rx = vd_now(CLOCK_REALTIME);
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -375,8 +380,8 @@ static int drain(struct tping_run *r, uint8_t *buf, struct vd_err *err)
 					      errno == ECONNREFUSED || errno == EACCES ||
 					      errno == EPROTO || errno == EMSGSIZE))
 					continue;
-				return vd_err_set(err, "recvmsg%s: %s", errq ? " (error queue)" : "",
-						  strerror(errno));
+				return vd_err_set(err, "recvmsg%s: %s",
+						  errq ? " (error queue)" : "", strerror(errno));
 			}
 			tping_run_rx(r, buf, (size_t)n, r->s->raw && r->s->family == AF_INET, &msg,
 				     user_rx, errq);
@@ -454,16 +459,18 @@ int tping_run_exec(struct tping_run *r, struct vd_err *err)
 				    r->load->pid)
 					tping_load_start(r->load);
 				struct timespec ts = vd_ns_to_timespec(dl);
-				/* Behind schedule: no sleep call at all (it would yield the CPU). */
+				/* Behind schedule: no sleep call at all (it would yield the CPU).
+				 */
 				while (dl > now &&
 				       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-					       EINTR &&
+					   EINTR &&
 				       !*r->stop)
 					;
 				if (*r->stop)
 					continue;
 				send_probe(r, r->next, pkt);
-				/* Stamps and replies for a burst of late sends are read in between. */
+				/* Stamps and replies for a burst of late sends are read in between.
+				 */
 				if (drain(r, buf, err)) {
 					rc = -1;
 					break;
@@ -482,7 +489,7 @@ int tping_run_exec(struct tping_run *r, struct vd_err *err)
 		if (r->load && r->load->running && r->next >= load_end &&
 		    deadline_of(r, load_end) < wake)
 			wake = deadline_of(r, load_end);
-		struct pollfd pfd = { .fd = r->s->fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = r->s->fd, .events = POLLIN};
 		vd_ns wait = wake - now;
 		if (wait < 0)
 			wait = 0;

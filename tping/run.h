@@ -15,22 +15,22 @@
 #include "vmdelay/input/probe.h"
 
 struct tping_counts {
-	uint64_t sent;          /* sendto() succeeded */
-	uint64_t send_errors;   /* sendto() failed (the probe is recorded as lost) */
-	uint64_t received;      /* probes answered in time */
-	uint64_t lost;          /* probes without an answer in time (late ones included) */
+	uint64_t sent;	      /* sendto() succeeded */
+	uint64_t send_errors; /* sendto() failed (the probe is recorded as lost) */
+	uint64_t received;    /* probes answered in time */
+	uint64_t lost;	      /* probes without an answer in time (late ones included) */
 	uint64_t duplicates;
 	uint64_t late;
 	uint64_t icmp_errors;
-	uint64_t reordered;     /* a reply older than one already received */
+	uint64_t reordered;	/* a reply older than one already received */
 	uint64_t missing_sched; /* sent probes without a SCHED / SND / hardware TX stamp */
 	uint64_t missing_snd;
 	uint64_t missing_hw_tx;
-	uint64_t missing_rx;    /* replies without a kernel RX stamp */
+	uint64_t missing_rx;	  /* replies without a kernel RX stamp */
 	uint64_t tx_after_window; /* TX records that came after their probe was finished */
-	uint64_t tx_unmatched;  /* TX records whose key matches no probe */
-	uint64_t ctrunc;        /* messages whose control data was truncated */
-	uint64_t foreign;       /* packets that were not ours */
+	uint64_t tx_unmatched;	  /* TX records whose key matches no probe */
+	uint64_t ctrunc;	  /* messages whose control data was truncated */
+	uint64_t foreign;	  /* packets that were not ours */
 };
 
 /* Called for each finished record; from is the address the answer came from (NULL if none). */
@@ -44,25 +44,25 @@ typedef void (*tping_warn_fn)(void *ctx, const char *msg);
 struct tping_run {
 	const struct tping_opts *o;
 	struct tping_sock *s;
-	struct tping_load *load;       /* NULL without --load */
+	struct tping_load *load; /* NULL without --load */
 	tping_emit_fn emit;
 	tping_warn_fn warn;
 	void *ctx;
-	volatile sig_atomic_t *stop;   /* set by SIGINT: stop sending, finish what is in flight */
+	volatile sig_atomic_t *stop; /* set by SIGINT: stop sending, finish what is in flight */
 	struct tping_counts c;
-	size_t total;                  /* probes planned: rest + count + rest */
-	size_t next;                   /* probes sent (attempted) so far */
+	size_t total; /* probes planned: rest + count + rest */
+	size_t next;  /* probes sent (attempted) so far */
 	vd_ns start_real, end_real;
 	int interrupted;
 	/* private: rings of `ring` slots, probe idx in slot idx % ring */
 	size_t ring;
 	struct vd_probe *probes;
 	uint8_t *state;
-	vd_ns *due;                    /* monotonic ns: when the probe's wait ends */
-	size_t *key_idx;               /* OPT_ID key (modulo ring) -> probe index */
+	vd_ns *due;	 /* monotonic ns: when the probe's wait ends */
+	size_t *key_idx; /* OPT_ID key (modulo ring) -> probe index */
 	struct {
-		char s[46];            /* INET6_ADDRSTRLEN */
-	} *from;                       /* who answered, until the record is finished */
+		char s[46]; /* INET6_ADDRSTRLEN */
+	} * from;	    /* who answered, until the record is finished */
 	size_t nkeys;
 	size_t first_open;
 	int64_t max_replied;

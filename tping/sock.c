@@ -22,7 +22,7 @@
 
 static int resolve(const struct tping_opts *o, struct tping_sock *s, struct vd_err *err)
 {
-	struct addrinfo hints = { .ai_family = o->family, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo hints = {.ai_family = o->family, .ai_socktype = SOCK_DGRAM};
 	struct addrinfo *res = NULL;
 	int rc = getaddrinfo(o->target, NULL, &hints, &res);
 	if (rc)
@@ -48,17 +48,17 @@ static int resolve(const struct tping_opts *o, struct tping_sock *s, struct vd_e
 static int set_raw_filter(struct tping_sock *s, struct vd_err *err)
 {
 	if (s->family == AF_INET) {
-		struct icmp_filter f = { .data = ~((1u << ICMP_ECHOREPLY) | (1u << ICMP_DEST_UNREACH) |
-						   (1u << ICMP_SOURCE_QUENCH) | (1u << ICMP_REDIRECT) |
-						   (1u << ICMP_TIME_EXCEEDED) |
-						   (1u << ICMP_PARAMETERPROB)) };
+		struct icmp_filter f = {
+		    .data = ~((1u << ICMP_ECHOREPLY) | (1u << ICMP_DEST_UNREACH) |
+			      (1u << ICMP_SOURCE_QUENCH) | (1u << ICMP_REDIRECT) |
+			      (1u << ICMP_TIME_EXCEEDED) | (1u << ICMP_PARAMETERPROB))};
 		if (setsockopt(s->fd, SOL_RAW, ICMP_FILTER, &f, sizeof(f)) < 0)
 			return vd_err_set(err, "ICMP_FILTER: %s", strerror(errno));
 	} else {
 		struct icmp6_filter f;
 		memset(&f, 0xff, sizeof(f)); /* a set bit blocks */
-		const int pass[] = { ICMPV6_ECHO_REPLY, ICMPV6_DEST_UNREACH, ICMPV6_PKT_TOOBIG,
-				     ICMPV6_TIME_EXCEED, ICMPV6_PARAMPROB };
+		const int pass[] = {ICMPV6_ECHO_REPLY, ICMPV6_DEST_UNREACH, ICMPV6_PKT_TOOBIG,
+				    ICMPV6_TIME_EXCEED, ICMPV6_PARAMPROB};
 		for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++)
 			f.data[pass[i] >> 5] &= ~(1u << (pass[i] & 31));
 		if (setsockopt(s->fd, IPPROTO_ICMPV6, ICMPV6_FILTER, &f, sizeof(f)) < 0)
@@ -92,7 +92,8 @@ static int bind_source(const struct tping_opts *o, struct tping_sock *s, struct 
 	}
 	if (o->iface && !is_addr) {
 		if (strlen(o->iface) >= IF_NAMESIZE || !if_nametoindex(o->iface))
-			return vd_err_set(err, "option '-I': no interface or address '%s'", o->iface);
+			return vd_err_set(err, "option '-I': no interface or address '%s'",
+					  o->iface);
 		if (setsockopt(s->fd, SOL_SOCKET, SO_BINDTODEVICE, o->iface,
 			       (socklen_t)strlen(o->iface)) < 0)
 			return vd_err_set(err, "option '-I': %s: %s", o->iface, strerror(errno));
@@ -136,12 +137,13 @@ static void find_ifname(struct tping_sock *s)
 			for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
 				if (!i->ifa_addr || i->ifa_addr->sa_family != s->family)
 					continue;
-				int same = s->family == AF_INET
-						   ? ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr ==
-							     ((struct sockaddr_in *)&local)->sin_addr.s_addr
-						   : memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
-							    &((struct sockaddr_in6 *)&local)->sin6_addr,
-							    16) == 0;
+				int same =
+				    s->family == AF_INET
+					? ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr ==
+					      ((struct sockaddr_in *)&local)->sin_addr.s_addr
+					: memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+						 &((struct sockaddr_in6 *)&local)->sin6_addr,
+						 16) == 0;
 				if (same) {
 					snprintf(s->ifname, sizeof(s->ifname), "%s", i->ifa_name);
 					break;
@@ -174,8 +176,8 @@ static int setup_tstamp(const struct tping_opts *o, struct tping_sock *s, struct
 			snprintf(s->hw_note, sizeof(s->hw_note), "%s", e2.msg);
 		else {
 			hw_ok = 1;
-			snprintf(s->hw_note, sizeof(s->hw_note), "%s: hardware timestamping on (phc %d)",
-				 s->ifname, s->phc_index);
+			snprintf(s->hw_note, sizeof(s->hw_note),
+				 "%s: hardware timestamping on (phc %d)", s->ifname, s->phc_index);
 		}
 	}
 	if (vd_tstamp_enable(s->fd, s->ts_asked, &s->ts_granted, err))
@@ -202,13 +204,15 @@ int tping_sock_open(const struct tping_opts *o, struct tping_sock *s, struct vd_
 		s->raw = 1;
 		s->fd = socket(s->family, SOCK_RAW | SOCK_CLOEXEC, proto);
 		if (s->fd < 0)
-			return vd_err_set(err,
-					  "cannot open an ICMP socket: datagram socket: %s (gid %u not in "
-					  "net.ipv4.ping_group_range?), raw socket: %s (needs CAP_NET_RAW)",
-					  strerror(dgram_errno), (unsigned)getgid(), strerror(errno));
+			return vd_err_set(
+			    err,
+			    "cannot open an ICMP socket: datagram socket: %s (gid %u not in "
+			    "net.ipv4.ping_group_range?), raw socket: %s (needs CAP_NET_RAW)",
+			    strerror(dgram_errno), (unsigned)getgid(), strerror(errno));
 	}
 	if (getrandom(&s->cookie, sizeof(s->cookie), 0) != sizeof(s->cookie))
-		s->cookie = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)vd_now(CLOCK_MONOTONIC);
+		s->cookie =
+		    (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)vd_now(CLOCK_MONOTONIC);
 	if (s->raw)
 		s->id = (uint16_t)(s->cookie >> 48);
 	int v4 = s->family == AF_INET;
@@ -216,7 +220,8 @@ int tping_sock_open(const struct tping_opts *o, struct tping_sock *s, struct vd_
 		goto fail;
 	/* Errors of a datagram socket arrive on its error queue; a raw socket reads them as
 	 * packets (with IP_RECVERR it would get each twice). */
-	if (!s->raw && setopt_int(s->fd, v4 ? SOL_IP : SOL_IPV6, v4 ? IP_RECVERR : IPV6_RECVERR, 1)) {
+	if (!s->raw &&
+	    setopt_int(s->fd, v4 ? SOL_IP : SOL_IPV6, v4 ? IP_RECVERR : IPV6_RECVERR, 1)) {
 		vd_err_set(err, "IP_RECVERR: %s", strerror(errno));
 		goto fail;
 	}
@@ -269,7 +274,7 @@ int tping_drop_privileges(struct vd_err *err)
 		return vd_err_set(err, "setresgid: %s", strerror(errno));
 	if (setresuid(uid, uid, uid) < 0)
 		return vd_err_set(err, "setresuid: %s", strerror(errno));
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct d[2];
 	memset(d, 0, sizeof(d));
 	if (syscall(SYS_capset, &h, d) < 0)

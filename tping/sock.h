@@ -14,20 +14,20 @@
 struct tping_sock {
 	int fd;
 	int family;
-	int raw;                    /* 1: raw socket (CAP_NET_RAW), 0: ICMP datagram socket */
-	uint16_t id;                /* echo identifier (a datagram socket's is the kernel's) */
-	uint64_t cookie;            /* first payload bytes, to recognise our replies */
+	int raw;	 /* 1: raw socket (CAP_NET_RAW), 0: ICMP datagram socket */
+	uint16_t id;	 /* echo identifier (a datagram socket's is the kernel's) */
+	uint64_t cookie; /* first payload bytes, to recognise our replies */
 	struct sockaddr_storage dst;
 	socklen_t dst_len;
 	char dst_str[INET6_ADDRSTRLEN];
-	int tstamp;                 /* SO_TIMESTAMPING in use */
+	int tstamp; /* SO_TIMESTAMPING in use */
 	unsigned ts_asked, ts_granted;
-	int hw;                     /* hardware TX/RX stamps expected */
-	int rx_ready;               /* software RX stamping seen working before the first probe */
-	char ifname[IF_NAMESIZE];   /* interface toward the target ("" if unknown) */
-	unsigned if_caps;           /* its ETHTOOL_GET_TS_INFO so_timestamping */
+	int hw;			  /* hardware TX/RX stamps expected */
+	int rx_ready;		  /* software RX stamping seen working before the first probe */
+	char ifname[IF_NAMESIZE]; /* interface toward the target ("" if unknown) */
+	unsigned if_caps;	  /* its ETHTOOL_GET_TS_INFO so_timestamping */
 	int phc_index;
-	char hw_note[160];          /* why hardware stamping is or is not used */
+	char hw_note[160]; /* why hardware stamping is or is not used */
 };
 
 /* Resolves o->target with getaddrinfo (honouring -4/-6) and opens the socket. Errors name the

@@ -45,7 +45,6 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-
 void tping_meta_add(struct tping_meta *m, const char *key, const char *fmt, ...)
 {
 	if (m->n >= TPING_META_MAX)
@@ -58,9 +57,10 @@ void tping_meta_add(struct tping_meta *m, const char *key, const char *fmt, ...)
 	m->n++;
 }
 
-static void collect_meta(struct tping_meta *m, const struct tping_opts *o, const struct tping_sock *s,
-			 const struct tping_run *r, const struct tping_report *rp, vd_ns steal0,
-			 vd_ns steal1, const char *clocksource, vd_ns cpu_ns)
+static void collect_meta(struct tping_meta *m, const struct tping_opts *o,
+			 const struct tping_sock *s, const struct tping_run *r,
+			 const struct tping_report *rp, vd_ns steal0, vd_ns steal1,
+			 const char *clocksource, vd_ns cpu_ns)
 {
 	char b[256];
 	const struct tping_counts *c = &r->c;
@@ -158,10 +158,14 @@ int tping_store_begin(struct vd_store *st, const struct tping_opts *o, const str
 		      vd_ns start_ns, int64_t *run_id, struct vd_err *err)
 {
 	char *params = params_json(o, s);
-	struct vd_run_info info = { .tool = "tping", .testbed = o->testbed, .label = o->label,
-				    .scenario = o->scenario, .meta = &o->meta,
-				    .command_line = o->command_line,
-				    .params_json = params, .start_ns = start_ns };
+	struct vd_run_info info = {.tool = "tping",
+				   .testbed = o->testbed,
+				   .label = o->label,
+				   .scenario = o->scenario,
+				   .meta = &o->meta,
+				   .command_line = o->command_line,
+				   .params_json = params,
+				   .start_ns = start_ns};
 	int rc = vd_store_begin_run(st, &info, run_id, err);
 	free(params);
 	return rc;
@@ -183,10 +187,10 @@ int tping_store_finish(struct vd_store *st, int64_t run_id, const struct tping_o
 	static const struct {
 		const char *name;
 		size_t off;
-	} stats[] = { { "min_ns", offsetof(struct vd_summary, min) },
-		      { "median_ns", offsetof(struct vd_summary, median) },
-		      { "p99_ns", offsetof(struct vd_summary, p99) },
-		      { "max_ns", offsetof(struct vd_summary, max) } };
+	} stats[] = {{"min_ns", offsetof(struct vd_summary, min)},
+		     {"median_ns", offsetof(struct vd_summary, median)},
+		     {"p99_ns", offsetof(struct vd_summary, p99)},
+		     {"max_ns", offsetof(struct vd_summary, max)}};
 	for (int ph = 0; ph <= VD_PHASE__COUNT; ph++) {
 		if (ph < VD_PHASE__COUNT && o->rest == 0)
 			continue;
@@ -195,7 +199,8 @@ int tping_store_finish(struct vd_store *st, int64_t run_id, const struct tping_o
 			tping_report_layer_summary(rp, (enum vd_phase)ph, (enum tping_layer)l, &sm);
 			if (!sm.n)
 				continue;
-			const char *phn = ph == VD_PHASE__COUNT ? "" : vd_phase_name((enum vd_phase)ph);
+			const char *phn =
+			    ph == VD_PHASE__COUNT ? "" : vd_phase_name((enum vd_phase)ph);
 			const char *ln = tping_layer_name((enum tping_layer)l);
 			for (size_t k = 0; k < sizeof(stats) / sizeof(stats[0]); k++) {
 				vd_ns v = *(const vd_ns *)((const char *)&sm + stats[k].off);
@@ -203,8 +208,8 @@ int tping_store_finish(struct vd_store *st, int64_t run_id, const struct tping_o
 							stats[k].name, (double)v, err))
 					return -1;
 			}
-			if (vd_store_add_result(st, run_id, "tping", ln, phn, "rtt", "mean_ns", sm.mean,
-						err) ||
+			if (vd_store_add_result(st, run_id, "tping", ln, phn, "rtt", "mean_ns",
+						sm.mean, err) ||
 			    vd_store_add_result(st, run_id, "tping", ln, phn, "rtt", "sd_ns", sm.sd,
 						err) ||
 			    vd_store_add_result(st, run_id, "tping", ln, phn, "rtt", "n",
@@ -216,8 +221,8 @@ int tping_store_finish(struct vd_store *st, int64_t run_id, const struct tping_o
 }
 
 int tping_store_run(struct vd_store *st, const struct tping_opts *o, const struct tping_sock *s,
-		    const struct tping_run *r, const struct tping_report *rp, const struct tping_meta *m,
-		    struct vd_err *err)
+		    const struct tping_run *r, const struct tping_report *rp,
+		    const struct tping_meta *m, struct vd_err *err)
 {
 	int64_t run_id;
 	if (tping_store_begin(st, o, s, r->start_real, &run_id, err))
@@ -245,12 +250,12 @@ int tping_main(int argc, char **argv)
 	}
 	int exit_code = VD_EXIT_OK;
 	struct tping_sock s;
-	struct tping_load load = { 0 };
+	struct tping_load load = {0};
 	struct tping_run r;
-	struct tping_report rp = { 0 };
+	struct tping_report rp = {0};
 	struct vd_store *st = NULL;
 	FILE *rows_f = NULL;
-	struct vd_afile rows_af = { 0 };
+	struct vd_afile rows_af = {0};
 	int have_run = 0;
 	memset(&r, 0, sizeof(r));
 	install_signals();
@@ -280,7 +285,8 @@ int tping_main(int argc, char **argv)
 	}
 	/* An unusable database is reported now, the run still happens and is printed. */
 	if (o.db && vd_store_open(o.db, &st, &err)) {
-		fprintf(stderr, "tping: --db: %s (the probes are printed but not stored)\n", err.msg);
+		fprintf(stderr, "tping: --db: %s (the probes are printed but not stored)\n",
+			err.msg);
 		exit_code = VD_EXIT_RUNTIME;
 	}
 	FILE *summary_f = (o.machine && !o.out_path) ? stderr : stdout;
@@ -306,7 +312,8 @@ int tping_main(int argc, char **argv)
 	vd_ns steal0 = vd_host_steal_ns(NULL);
 	vd_ns cpu0 = cpu_time();
 	if (st && tping_store_begin(st, &o, &s, vd_now(CLOCK_REALTIME), &rp.run_id, &err)) {
-		fprintf(stderr, "tping: --db: %s (the probes are printed but not stored)\n", err.msg);
+		fprintf(stderr, "tping: --db: %s (the probes are printed but not stored)\n",
+			err.msg);
 		exit_code = VD_EXIT_RUNTIME;
 		vd_store_close(st);
 		st = NULL;
@@ -340,17 +347,17 @@ int tping_main(int argc, char **argv)
 	char extra[1024];
 	struct vd_summary late;
 	tping_report_lateness(&rp, &late);
-	int off = snprintf(extra, sizeof(extra),
-			   "timer lateness: median %.3f ms, p99 %.3f ms, max %.3f ms\n",
-			   late.n ? (double)late.median / 1e6 : 0, late.n ? (double)late.p99 / 1e6 : 0,
-			   late.n ? (double)late.max / 1e6 : 0);
+	int off = snprintf(
+	    extra, sizeof(extra), "timer lateness: median %.3f ms, p99 %.3f ms, max %.3f ms\n",
+	    late.n ? (double)late.median / 1e6 : 0, late.n ? (double)late.p99 / 1e6 : 0,
+	    late.n ? (double)late.max / 1e6 : 0);
 	if (s.tstamp)
 		off += snprintf(extra + off, sizeof(extra) - (size_t)off,
 				"timestamps missing: SCHED %" PRIu64 ", SND %" PRIu64
 				", hw TX %" PRIu64 ", RX %" PRIu64 "; after window %" PRIu64
 				", truncated control data %" PRIu64 "\n",
-				r.c.missing_sched, r.c.missing_snd, r.c.missing_hw_tx, r.c.missing_rx,
-				r.c.tx_after_window, r.c.ctrunc);
+				r.c.missing_sched, r.c.missing_snd, r.c.missing_hw_tx,
+				r.c.missing_rx, r.c.tx_after_window, r.c.ctrunc);
 	if (s.tstamp && s.ts_asked != s.ts_granted) {
 		char a[256], g[256];
 		off += snprintf(extra + off, sizeof(extra) - (size_t)off,
@@ -361,11 +368,13 @@ int tping_main(int argc, char **argv)
 	snprintf(extra + off, sizeof(extra) - (size_t)off,
 		 "clocksource %s, steal %.3f ms, cpu %.1f us/probe; %s\n", clocksource,
 		 vd_ns_valid(steal0) && vd_ns_valid(steal1) ? (double)(steal1 - steal0) / 1e6 : NAN,
-		 (r.c.sent + r.c.send_errors) ? (double)cpu_ns / 1e3 / (double)(r.c.sent + r.c.send_errors)
-					      : 0.0,
+		 (r.c.sent + r.c.send_errors)
+		     ? (double)cpu_ns / 1e3 / (double)(r.c.sent + r.c.send_errors)
+		     : 0.0,
 		 s.hw_note);
 	tping_report_summary(&rp, &r, summary_f, extra);
-	if (load.status != -1 && o.load && WIFEXITED(load.status) && WEXITSTATUS(load.status) == 127)
+	if (load.status != -1 && o.load && WIFEXITED(load.status) &&
+	    WEXITSTATUS(load.status) == 127)
 		fprintf(stderr, "tping: --load: %s: command not found\n", o.load);
 	if (st) {
 		if (!m) {

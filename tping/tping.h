@@ -16,7 +16,7 @@ struct tping_meta {
 	char val[TPING_META_MAX][256];
 };
 void tping_meta_add(struct tping_meta *m, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Stores the runs row (status 'running') before the probes start; start_ns: CLOCK_REALTIME. */
 int tping_store_begin(struct vd_store *st, const struct tping_opts *o, const struct tping_sock *s,

@@ -31,8 +31,9 @@ vd_ns vd_host_steal_ns(const char *path)
 		uint64_t v[8];
 		if (strncmp(line, "cpu ", 4) != 0)
 			continue;
-		int k = sscanf(line + 4, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
-				" %" SCNu64 " %" SCNu64 " %" SCNu64,
+		int k = sscanf(line + 4,
+			       "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+			       " %" SCNu64 " %" SCNu64 " %" SCNu64,
 			       &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
 		long hz = sysconf(_SC_CLK_TCK);
 		if (k == 8 && hz > 0)

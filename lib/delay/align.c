@@ -148,8 +148,8 @@ vd_ns vd_align_apply(const struct vd_clock_fit *f, vd_ns t)
 {
 	if (!vd_ns_valid(t))
 		return t;
-	/* event times are below 2^62 (VD_ECHO_TS_LIMIT, vmdelay/input/echo.h); a correction taking them out of that range is a
-	 * fit gone wild on nonsense input: no aligned time */
+	/* event times are below 2^62 (VD_ECHO_TS_LIMIT, vmdelay/input/echo.h); a correction taking
+	 * them out of that range is a fit gone wild on nonsense input: no aligned time */
 	double c = f->offset_ns + f->skew * ((double)t - (double)f->t0);
 	if (!(fabs(c) < 0x1p61))
 		return VD_NS_NONE;

@@ -110,7 +110,8 @@ static int pcapsrc_open(struct vd_trace *tr, struct vd_err *err)
 	s->nano = magic == 0xa1b23c4d || magic == 0x4d3cb2a1;
 	s->big = big;
 	uint32_t snaplen = vd_ld32(h + 16, big);
-	s->snapshot = (int32_t)snaplen <= 0 || snaplen > PCAP_MAX_SNAPLEN ? PCAP_MAX_SNAPLEN : snaplen;
+	s->snapshot =
+	    (int32_t)snaplen <= 0 || snaplen > PCAP_MAX_SNAPLEN ? PCAP_MAX_SNAPLEN : snaplen;
 	if (vd_ld16(h + 4, big) == 2 && vd_ld16(h + 6, big) == 4 && s->linktype != 231 &&
 	    s->linktype != 249 && s->linktype != 279) {
 		vd_trace_consume(tr, 24);
@@ -157,10 +158,11 @@ static int window_next(struct vd_trace *tr, struct pcapsrc *s, struct vd_pkt *pk
 	uint32_t caplen = vd_ld32(h + 8, s->big), len = vd_ld32(h + 12, s->big);
 	if (caplen > PCAP_MAX_SNAPLEN) {
 		if (caplen > s->snapshot)
-			return vd_trace_fail(tr, err, tr->off,
-					     "packet %llu: invalid packet capture length %u, bigger "
-					     "than snaplen of %u",
-					     (unsigned long long)tr->npkts + 1, caplen, s->snapshot);
+			return vd_trace_fail(
+			    tr, err, tr->off,
+			    "packet %llu: invalid packet capture length %u, bigger "
+			    "than snaplen of %u",
+			    (unsigned long long)tr->npkts + 1, caplen, s->snapshot);
 		return vd_trace_fail(tr, err, tr->off,
 				     "packet %llu: invalid packet capture length %u, bigger than "
 				     "maximum of %u",

@@ -3,30 +3,30 @@
 
 #include <string.h>
 
-static const char *const phase_names[VD_PHASE__COUNT] = { "rest-pre", "load", "rest-post" };
-static const char *const status_names[VD_PROBE_STATUS__COUNT] = { "ok", "lost", "duplicate", "late",
-								  "icmp-error" };
+static const char *const phase_names[VD_PHASE__COUNT] = {"rest-pre", "load", "rest-post"};
+static const char *const status_names[VD_PROBE_STATUS__COUNT] = {"ok", "lost", "duplicate", "late",
+								 "icmp-error"};
 
 void vd_probe_init(struct vd_probe *p, uint32_t seq)
 {
 	*p = (struct vd_probe){
-		.seq = seq,
-		.phase = VD_PHASE_LOAD,
-		.status = VD_PROBE_OK,
-		.user_tx = VD_NS_NONE,
-		.sched_tx = VD_NS_NONE,
-		.sched_tx_last = VD_NS_NONE,
-		.kernel_tx = VD_NS_NONE,
-		.hw_tx = VD_NS_NONE,
-		.kernel_rx = VD_NS_NONE,
-		.hw_rx = VD_NS_NONE,
-		.user_rx = VD_NS_NONE,
-		.size = -1,
-		.ttl = -1,
-		.icmp_type = -1,
-		.icmp_code = -1,
-		.cpu = -1,
-		.timer_late = VD_NS_NONE,
+	    .seq = seq,
+	    .phase = VD_PHASE_LOAD,
+	    .status = VD_PROBE_OK,
+	    .user_tx = VD_NS_NONE,
+	    .sched_tx = VD_NS_NONE,
+	    .sched_tx_last = VD_NS_NONE,
+	    .kernel_tx = VD_NS_NONE,
+	    .hw_tx = VD_NS_NONE,
+	    .kernel_rx = VD_NS_NONE,
+	    .hw_rx = VD_NS_NONE,
+	    .user_rx = VD_NS_NONE,
+	    .size = -1,
+	    .ttl = -1,
+	    .icmp_type = -1,
+	    .icmp_code = -1,
+	    .cpu = -1,
+	    .timer_late = VD_NS_NONE,
 	};
 }
 

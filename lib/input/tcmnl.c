@@ -56,8 +56,9 @@ static int nla_next(struct nla_iter *it, uint16_t *type, const uint8_t **data, s
 				  it->base, it->left);
 	l = rd16(it->p);
 	if (l < NLA_HDRLEN || l > it->left)
-		return vd_err_set(err, "netlink offset %zu: attribute length %u out of bounds (%zu left)",
-				  it->base, l, it->left);
+		return vd_err_set(
+		    err, "netlink offset %zu: attribute length %u out of bounds (%zu left)",
+		    it->base, l, it->left);
 	*type = rd16(it->p + 2) & NLA_TYPE_MASK;
 	*data = it->p + NLA_HDRLEN;
 	*len = l - NLA_HDRLEN;
@@ -72,7 +73,8 @@ static int nla_next(struct nla_iter *it, uint16_t *type, const uint8_t **data, s
 static int want_len(uint16_t type, size_t len, size_t need, size_t at, struct vd_err *err)
 {
 	if (len != need)
-		return vd_err_set(err, "netlink offset %zu: attribute %u has %zu bytes, expected %zu",
+		return vd_err_set(err,
+				  "netlink offset %zu: attribute %u has %zu bytes, expected %zu",
 				  at, type, len, need);
 	return 0;
 }
@@ -80,7 +82,7 @@ static int want_len(uint16_t type, size_t len, size_t need, size_t at, struct vd
 static int parse_stats(const uint8_t *p, size_t len, size_t base, struct vd_tcmnl_stats *s,
 		       struct vd_err *err)
 {
-	struct nla_iter it = { p, len, base };
+	struct nla_iter it = {p, len, base};
 	const uint8_t *d;
 	uint16_t t;
 	size_t l, at;
@@ -159,9 +161,10 @@ static int parse_genl(const uint8_t *p, size_t len, size_t base, struct vd_tcmnl
 	int r;
 
 	if (len < GENL_HDRLEN)
-		return vd_err_set(err, "netlink offset %zu: %zu bytes, no genetlink header", base, len);
+		return vd_err_set(err, "netlink offset %zu: %zu bytes, no genetlink header", base,
+				  len);
 	m->cmd = p[0];
-	it = (struct nla_iter){ p + GENL_HDRLEN, len - GENL_HDRLEN, base + GENL_HDRLEN };
+	it = (struct nla_iter){p + GENL_HDRLEN, len - GENL_HDRLEN, base + GENL_HDRLEN};
 	const uint8_t *recs = NULL;
 	size_t recs_len = 0, recs_at = 0;
 	while ((r = nla_next(&it, &t, &d, &l, &at, err)) > 0) {
@@ -184,7 +187,9 @@ static int parse_genl(const uint8_t *p, size_t len, size_t base, struct vd_tcmnl
 			break;
 		case TCPMON_A_CALIB:
 			if (l % sizeof(struct tcpmon_calib))
-				return vd_err_set(err, "netlink offset %zu: calibration of %zu bytes is not a multiple of %zu",
+				return vd_err_set(err,
+						  "netlink offset %zu: calibration of %zu bytes is "
+						  "not a multiple of %zu",
 						  at, l, sizeof(struct tcpmon_calib));
 			m->calib = d;
 			m->ncalib = l / sizeof(struct tcpmon_calib);
@@ -205,8 +210,9 @@ static int parse_genl(const uint8_t *p, size_t len, size_t base, struct vd_tcmnl
 		if (!m->record_size)
 			m->record_size = sizeof(struct tcpmon_record);
 		if (m->record_size < sizeof(struct tcpmon_record) || recs_len % m->record_size)
-			return vd_err_set(err, "netlink offset %zu: %zu bytes of records, not a multiple of %u",
-					  recs_at, recs_len, m->record_size);
+			return vd_err_set(
+			    err, "netlink offset %zu: %zu bytes of records, not a multiple of %u",
+			    recs_at, recs_len, m->record_size);
 		m->records = recs;
 		m->nrecords = recs_len / m->record_size;
 	}
@@ -214,16 +220,18 @@ static int parse_genl(const uint8_t *p, size_t len, size_t base, struct vd_tcmnl
 }
 
 int vd_tcmnl_parse(const uint8_t *buf, size_t len, struct vd_tcmnl_msg *m, size_t *used,
-		struct vd_err *err)
+		   struct vd_err *err)
 {
 	uint32_t nlen;
 
 	memset(m, 0, sizeof(*m));
 	if (len < NLMSG_HDRLEN)
-		return vd_err_set(err, "netlink offset 0: %zu bytes, shorter than a message header", len);
+		return vd_err_set(err, "netlink offset 0: %zu bytes, shorter than a message header",
+				  len);
 	nlen = rd32(buf);
 	if (nlen < NLMSG_HDRLEN || nlen > len)
-		return vd_err_set(err, "netlink offset 0: message length %u out of bounds (%zu bytes)",
+		return vd_err_set(err,
+				  "netlink offset 0: message length %u out of bounds (%zu bytes)",
 				  nlen, len);
 	m->type = rd16(buf + 4);
 	m->flags = rd16(buf + 6);
@@ -243,7 +251,8 @@ int vd_tcmnl_parse(const uint8_t *buf, size_t len, struct vd_tcmnl_msg *m, size_
 		int r;
 
 		if (plen < sizeof(struct nlmsgerr))
-			return vd_err_set(err, "netlink offset %u: error message of %zu bytes too short",
+			return vd_err_set(err,
+					  "netlink offset %u: error message of %zu bytes too short",
 					  NLMSG_HDRLEN, plen);
 		m->error = (int)rd32(p);
 		m->kind = m->error ? VD_TCMNL_ERROR : VD_TCMNL_ACK;
@@ -254,13 +263,15 @@ int vd_tcmnl_parse(const uint8_t *buf, size_t len, struct vd_tcmnl_msg *m, size_
 		if (!(m->flags & NLM_F_CAPPED)) {
 			uint32_t ol = rd32(p + 4);
 			if (ol < NLMSG_HDRLEN || ol - NLMSG_HDRLEN > plen - skip)
-				return vd_err_set(err, "netlink offset %u: echoed request of %u bytes out of bounds",
-						  NLMSG_HDRLEN + 4, ol);
+				return vd_err_set(
+				    err,
+				    "netlink offset %u: echoed request of %u bytes out of bounds",
+				    NLMSG_HDRLEN + 4, ol);
 			skip += ALIGN4(ol - NLMSG_HDRLEN);
 			if (skip > plen)
 				skip = plen;
 		}
-		it = (struct nla_iter){ p + skip, plen - skip, NLMSG_HDRLEN + skip };
+		it = (struct nla_iter){p + skip, plen - skip, NLMSG_HDRLEN + skip};
 		while ((r = nla_next(&it, &t, &d, &l, &at, err)) > 0) {
 			if (t == NLMSGERR_ATTR_MSG && l > 0) {
 				size_t n = strnlen((const char *)d, l);
@@ -314,9 +325,9 @@ static void wattr(struct wbuf *w, uint16_t type, const void *data, size_t n)
 }
 
 int vd_tcmnl_build(uint8_t *buf, size_t cap, uint16_t family, uint8_t cmd, uint16_t flags,
-		uint32_t seq, const struct vd_tcmnl_filter *f)
+		   uint32_t seq, const struct vd_tcmnl_filter *f)
 {
-	struct wbuf w = { buf, cap, 0, 0 };
+	struct wbuf w = {buf, cap, 0, 0};
 	struct nlmsghdr *nh;
 	uint8_t *q = wput(&w, NLMSG_HDRLEN + GENL_HDRLEN);
 
@@ -405,7 +416,8 @@ static int parse_addr(const char *s, uint8_t *a, uint8_t *len, struct vd_err *er
 	return vd_err_set(err, "host: '%s' is not an IPv4 or IPv6 address", s);
 }
 
-int vd_tcmnl_filter_parse(int argc, char *const *argv, struct vd_tcmnl_filter *f, struct vd_err *err)
+int vd_tcmnl_filter_parse(int argc, char *const *argv, struct vd_tcmnl_filter *f,
+			  struct vd_err *err)
 {
 	memset(f, 0, sizeof(*f));
 	for (int i = 0; i < argc; i++) {
@@ -413,7 +425,9 @@ int vd_tcmnl_filter_parse(int argc, char *const *argv, struct vd_tcmnl_filter *f
 		const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(w, "tcp") || !strcmp(w, "icmp") || !strcmp(w, "icmp6")) {
-			uint8_t p = w[0] == 't' ? IPPROTO_TCP : w[4] ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+			uint8_t p = w[0] == 't' ? IPPROTO_TCP
+				    : w[4]	? IPPROTO_ICMPV6
+						: IPPROTO_ICMP;
 			if (f->proto && f->proto != p)
 				return vd_err_set(err, "filter: two protocols ('%s')", w);
 			f->proto = p;

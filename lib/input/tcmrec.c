@@ -92,7 +92,7 @@ struct vd_tcmrec_writer {
 static int w_block(struct vd_tcmrec_writer *w, uint32_t type, const void *data, size_t len,
 		   struct vd_err *err)
 {
-	struct tcpmon_block b = { .type = type, .len = (uint32_t)len };
+	struct tcpmon_block b = {.type = type, .len = (uint32_t)len};
 
 	if (len > UINT32_MAX)
 		return vd_err_set(err, "%s: block of %zu bytes too large", w->path, len);
@@ -105,7 +105,7 @@ static int w_block(struct vd_tcmrec_writer *w, uint32_t type, const void *data, 
 }
 
 int vd_tcmrec_writer_open(const char *path, const struct vd_tcmrec_info *info,
-		       struct vd_tcmrec_writer **out, struct vd_err *err)
+			  struct vd_tcmrec_writer **out, struct vd_err *err)
 {
 	struct tcpmon_file_header h;
 	struct vd_tcmrec_writer *w = calloc(1, sizeof(*w));
@@ -147,19 +147,19 @@ int vd_tcmrec_writer_open(const char *path, const struct vd_tcmrec_info *info,
 }
 
 int vd_tcmrec_write_records(struct vd_tcmrec_writer *w, const struct tcpmon_record *r, size_t n,
-			 struct vd_err *err)
+			    struct vd_err *err)
 {
 	return n ? w_block(w, TCPMON_B_RECORDS, r, n * sizeof(*r), err) : 0;
 }
 
 int vd_tcmrec_write_calib(struct vd_tcmrec_writer *w, const struct tcpmon_calib *c, size_t n,
-		       struct vd_err *err)
+			  struct vd_err *err)
 {
 	return n ? w_block(w, TCPMON_B_CALIB, c, n * sizeof(*c), err) : 0;
 }
 
 int vd_tcmrec_write_stats(struct vd_tcmrec_writer *w, const struct tcpmon_file_stats *s,
-		       struct vd_err *err)
+			  struct vd_err *err)
 {
 	return w_block(w, TCPMON_B_STATS, s, sizeof(*s), err);
 }
@@ -186,7 +186,7 @@ struct tcmrec {
 	struct vd_tcmrec_info info;
 	struct tcpmon_record *recs;
 	size_t nrecs, caprecs;
-	struct tcpmon_calib *cal;   /* sorted by (cpu, tsc) after parsing */
+	struct tcpmon_calib *cal; /* sorted by (cpu, tsc) after parsing */
 	size_t ncal, capcal;
 	struct tcpmon_file_loss *loss; /* in file order */
 	size_t nloss, caploss;
@@ -210,15 +210,15 @@ static void cstr(char *dst, size_t cap, const uint8_t *src)
 #define HOFF(f) offsetof(struct tcpmon_file_header, f)
 
 int vd_tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcmrec **out,
-		 struct vd_err *err)
+		    struct vd_err *err)
 {
 	struct tcmrec *rd;
 	struct vd_tcmrec_info *in;
 	size_t off, hlen;
 
 	if (len < sizeof(struct tcpmon_file_header))
-		return vd_err_set(err, "%s: %zu bytes, shorter than the %zu-byte tcpmon header", name,
-				  len, sizeof(struct tcpmon_file_header));
+		return vd_err_set(err, "%s: %zu bytes, shorter than the %zu-byte tcpmon header",
+				  name, len, sizeof(struct tcpmon_file_header));
 	if (memcmp(buf, TCPMON_FILE_MAGIC, 8))
 		return vd_err_set(err, "%s: offset 0: not a tcpmon record file (bad magic)", name);
 	rd = calloc(1, sizeof(*rd));
@@ -229,12 +229,13 @@ int vd_tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcm
 	hlen = get_le16(buf + HOFF(header_len));
 	in->record_size = get_le32(buf + HOFF(record_size));
 	if (in->version != TCPMON_FILE_VERSION) {
-		vd_err_set(err, "%s: offset %zu: unsupported version %u (this reader knows %u)", name,
-			   HOFF(version), in->version, TCPMON_FILE_VERSION);
+		vd_err_set(err, "%s: offset %zu: unsupported version %u (this reader knows %u)",
+			   name, HOFF(version), in->version, TCPMON_FILE_VERSION);
 		goto fail;
 	}
 	if (hlen < sizeof(struct tcpmon_file_header) || hlen > len) {
-		vd_err_set(err, "%s: offset %zu: bad header length %zu", name, HOFF(header_len), hlen);
+		vd_err_set(err, "%s: offset %zu: bad header length %zu", name, HOFF(header_len),
+			   hlen);
 		goto fail;
 	}
 	if (in->record_size < sizeof(struct tcpmon_record) || in->record_size > 65536) {
@@ -272,42 +273,52 @@ int vd_tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcm
 		switch (type) {
 		case TCPMON_B_RECORDS:
 			if (blen % in->record_size) {
-				vd_err_set(err, "%s: offset %zu: records block of %u bytes is not a multiple of %u",
+				vd_err_set(err,
+					   "%s: offset %zu: records block of %u bytes is not a "
+					   "multiple of %u",
 					   name, off, blen, in->record_size);
 				goto fail;
 			}
 			n = blen / in->record_size;
-			if (vd_mem_reserve((void **)&rd->recs, &rd->caprecs, rd->nrecs + n, sizeof(*rd->recs))) {
+			if (vd_mem_reserve((void **)&rd->recs, &rd->caprecs, rd->nrecs + n,
+					   sizeof(*rd->recs))) {
 				vd_err_set(err, "%s: out of memory", name);
 				goto fail;
 			}
 			for (i = 0; i < n; i++)
 				vd_tcmrec_decode_record(p + i * in->record_size, in->record_size,
-						     &rd->recs[rd->nrecs++]);
+							&rd->recs[rd->nrecs++]);
 			break;
 		case TCPMON_B_CALIB:
 			if (blen % sizeof(struct tcpmon_calib)) {
-				vd_err_set(err, "%s: offset %zu: calibration block of %u bytes is not a multiple of %zu",
+				vd_err_set(err,
+					   "%s: offset %zu: calibration block of %u bytes is not a "
+					   "multiple of %zu",
 					   name, off, blen, sizeof(struct tcpmon_calib));
 				goto fail;
 			}
 			n = blen / sizeof(struct tcpmon_calib);
-			if (vd_mem_reserve((void **)&rd->cal, &rd->capcal, rd->ncal + n, sizeof(*rd->cal))) {
+			if (vd_mem_reserve((void **)&rd->cal, &rd->capcal, rd->ncal + n,
+					   sizeof(*rd->cal))) {
 				vd_err_set(err, "%s: out of memory", name);
 				goto fail;
 			}
 			for (i = 0; i < n; i++)
 				vd_tcmrec_decode_calib(p + i * sizeof(struct tcpmon_calib),
-						    sizeof(struct tcpmon_calib), &rd->cal[rd->ncal++]);
+						       sizeof(struct tcpmon_calib),
+						       &rd->cal[rd->ncal++]);
 			break;
 		case TCPMON_B_LOSS:
 			if (blen % sizeof(struct tcpmon_file_loss)) {
-				vd_err_set(err, "%s: offset %zu: loss block of %u bytes is not a multiple of %zu",
+				vd_err_set(err,
+					   "%s: offset %zu: loss block of %u bytes is not a "
+					   "multiple of %zu",
 					   name, off, blen, sizeof(struct tcpmon_file_loss));
 				goto fail;
 			}
 			n = blen / sizeof(struct tcpmon_file_loss);
-			if (vd_mem_reserve((void **)&rd->loss, &rd->caploss, rd->nloss + n, sizeof(*rd->loss))) {
+			if (vd_mem_reserve((void **)&rd->loss, &rd->caploss, rd->nloss + n,
+					   sizeof(*rd->loss))) {
 				vd_err_set(err, "%s: out of memory", name);
 				goto fail;
 			}
@@ -323,8 +334,8 @@ int vd_tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcm
 			break;
 		case TCPMON_B_STATS:
 			if (blen < sizeof(struct tcpmon_file_stats)) {
-				vd_err_set(err, "%s: offset %zu: stats block of %u bytes too short", name,
-					   off, blen);
+				vd_err_set(err, "%s: offset %zu: stats block of %u bytes too short",
+					   name, off, blen);
 				goto fail;
 			}
 			in->has_stats = 1;
@@ -438,8 +449,8 @@ static vd_ns ns_clamp(__int128 v)
 
 /* a.mono + (tsc - a.tsc) * slope, slope from a..b or from tsc_khz. Pairs further apart than
  * 2^62 ns or ticks are not a clock (a damaged file): the product stays inside 128 bits. */
-static vd_ns cal_apply(const struct tcpmon_calib *a, const struct tcpmon_calib *b,
-		       uint64_t tsc, uint32_t khz)
+static vd_ns cal_apply(const struct tcpmon_calib *a, const struct tcpmon_calib *b, uint64_t tsc,
+		       uint32_t khz)
 {
 	__int128 dt = (__int128)tsc - (__int128)a->tsc;
 	const __int128 lim = (__int128)1 << 62;
@@ -454,8 +465,8 @@ static vd_ns cal_apply(const struct tcpmon_calib *a, const struct tcpmon_calib *
 	return ns_clamp(a->mono_ns + dt * 1000000 / khz);
 }
 
-static const struct tcpmon_calib *cal_nearest(const struct tcmrec *rd, uint32_t cpu,
-					      uint64_t tsc, vd_ns *mono)
+static const struct tcpmon_calib *cal_nearest(const struct tcmrec *rd, uint32_t cpu, uint64_t tsc,
+					      vd_ns *mono)
 {
 	size_t lo, hi, i;
 
@@ -466,7 +477,8 @@ static const struct tcpmon_calib *cal_nearest(const struct tcmrec *rd, uint32_t 
 		/* other CPUs' pairs: only the nearest one in TSC, with tsc_khz */
 		const struct tcpmon_calib *best = &rd->cal[0];
 		for (i = 1; i < rd->ncal; i++) {
-			uint64_t d = rd->cal[i].tsc > tsc ? rd->cal[i].tsc - tsc : tsc - rd->cal[i].tsc;
+			uint64_t d =
+			    rd->cal[i].tsc > tsc ? rd->cal[i].tsc - tsc : tsc - rd->cal[i].tsc;
 			uint64_t e = best->tsc > tsc ? best->tsc - tsc : tsc - best->tsc;
 			if (d < e)
 				best = &rd->cal[i];
@@ -509,7 +521,8 @@ vd_ns vd_tcmrec_tsc_to_real(const struct tcmrec *rd, uint32_t cpu, uint64_t tsc)
 
 int vd_tcmrec_use_tsc(const struct tcmrec *rd)
 {
-	return !(vd_tcmrec_info(rd)->clock_flags & (TCPMON_CLK_TSC_UNSTABLE | TCPMON_CLK_KTIME_ONLY)) &&
+	return !(vd_tcmrec_info(rd)->clock_flags &
+		 (TCPMON_CLK_TSC_UNSTABLE | TCPMON_CLK_KTIME_ONLY)) &&
 	       vd_tcmrec_calib_count(rd) > 0;
 }
 
@@ -524,7 +537,7 @@ const struct tcpmon_file_loss *vd_tcmrec_loss_get(const struct tcmrec *rd, size_
 }
 
 vd_ns vd_tcmrec_record_time(const struct tcmrec *rd, const struct tcpmon_record *r, int use_tsc,
-			 uint64_t *fallbacks)
+			    uint64_t *fallbacks)
 {
 	vd_ns ts = VD_NS_NONE;
 
@@ -540,19 +553,19 @@ int vd_tcmrec_is(const unsigned char *b, size_t n)
 
 /* ---- names ---- */
 static const char *const layer_names[__TCPMON_L_MAX] = {
-	[TCPMON_L_UNSPEC] = "?",
-	[TCPMON_L_DEV_RX] = "dev-rx",
-	[TCPMON_L_IP_PRE] = "ip-pre",
-	[TCPMON_L_IP_LOCAL_IN] = "ip-local-in",
-	[TCPMON_L_TRANS_RX] = "trans-rx",
-	[TCPMON_L_SOCK_QUEUE] = "sock-queue",
-	[TCPMON_L_SOCK_COPY] = "sock-copy",
-	[TCPMON_L_TRANS_TX] = "trans-tx",
-	[TCPMON_L_IP_LOCAL_OUT] = "ip-local-out",
-	[TCPMON_L_IP_POST] = "ip-post",
-	[TCPMON_L_DEV_TX] = "dev-tx",
-	[TCPMON_L_DEV_QUEUE] = "dev-queue",
-	[TCPMON_L_SOCK_SEND] = "sock-send",
+    [TCPMON_L_UNSPEC] = "?",
+    [TCPMON_L_DEV_RX] = "dev-rx",
+    [TCPMON_L_IP_PRE] = "ip-pre",
+    [TCPMON_L_IP_LOCAL_IN] = "ip-local-in",
+    [TCPMON_L_TRANS_RX] = "trans-rx",
+    [TCPMON_L_SOCK_QUEUE] = "sock-queue",
+    [TCPMON_L_SOCK_COPY] = "sock-copy",
+    [TCPMON_L_TRANS_TX] = "trans-tx",
+    [TCPMON_L_IP_LOCAL_OUT] = "ip-local-out",
+    [TCPMON_L_IP_POST] = "ip-post",
+    [TCPMON_L_DEV_TX] = "dev-tx",
+    [TCPMON_L_DEV_QUEUE] = "dev-queue",
+    [TCPMON_L_SOCK_SEND] = "sock-send",
 };
 
 const char *vd_tcmrec_layer_name(unsigned layer)
@@ -601,9 +614,9 @@ void vd_tcmrec_tcp_flags(unsigned flags, char *buf)
 
 void vd_tcmrec_clock_flags(uint32_t flags, char *buf, size_t len)
 {
-	static const char *const names[] = { "tsc-unstable", "constant-tsc", "nonstop-tsc",
-					     "tsc-reliable", "tsc-known-freq", "hypervisor",
-					     "clocksource-tsc", "ktime-only" };
+	static const char *const names[] = {"tsc-unstable",    "constant-tsc",	 "nonstop-tsc",
+					    "tsc-reliable",    "tsc-known-freq", "hypervisor",
+					    "clocksource-tsc", "ktime-only"};
 	size_t n = 0;
 
 	buf[0] = '\0';
@@ -627,8 +640,9 @@ void vd_tcmrec_dump(const struct tcmrec *rd, struct vd_out *o)
 		const struct tcpmon_record *r = &rd->recs[i];
 		char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], fl[9];
 		int tcp = r->proto == IPPROTO_TCP;
-		int echo = !tcp && (r->icmp_id || r->icmp_seq || r->icmp_type == 0 ||
-				    r->icmp_type == 8 || r->icmp_type == 128 || r->icmp_type == 129);
+		int echo =
+		    !tcp && (r->icmp_id || r->icmp_seq || r->icmp_type == 0 || r->icmp_type == 8 ||
+			     r->icmp_type == 128 || r->icmp_type == 129);
 
 		vd_tcmrec_addr(r, 0, src, sizeof(src));
 		vd_tcmrec_addr(r, 1, dst, sizeof(dst));

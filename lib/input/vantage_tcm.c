@@ -1,11 +1,12 @@
 /* vantage_tcm.c — tcpmon record files (docs/formats/tcpmon.md) as vantage points of
- * vmdelay-analyze: the levels' ICMP echo events, handed to a sink (echo.h). tcpmon stamps a packet once per layer, and a layer sees one
- * direction only, so a vantage point is a stack level: a transmit layer paired with the receive
- * layer at the same depth, from the device (outermost) to the socket (innermost). A level's echo
- * requests and replies are the ICMP/ICMPv6 echo records at either of its two layers (the guest
- * probing: request on transmit, reply on receive; the guest answering: the other way round).
- * Times are the record's TSC converted to CLOCK_REALTIME ns through the file's calibration pairs
- * (lib/input/tcmrec.c), or ktime real when the TSC cannot be trusted, which the vantage's notes say. */
+ * vmdelay-analyze: the levels' ICMP echo events, handed to a sink (echo.h). tcpmon stamps a packet
+ * once per layer, and a layer sees one direction only, so a vantage point is a stack level: a
+ * transmit layer paired with the receive layer at the same depth, from the device (outermost) to
+ * the socket (innermost). A level's echo requests and replies are the ICMP/ICMPv6 echo records at
+ * either of its two layers (the guest probing: request on transmit, reply on receive; the guest
+ * answering: the other way round). Times are the record's TSC converted to CLOCK_REALTIME ns
+ * through the file's calibration pairs (lib/input/tcmrec.c), or ktime real when the TSC cannot be
+ * trusted, which the vantage's notes say. */
 #include "vantage_tcm.h"
 
 #include <inttypes.h>
@@ -98,8 +99,8 @@ static void addr_of(const struct tcpmon_record *r, const uint8_t *bytes, struct 
 struct layered_echo {
 	struct vd_echo e;
 	unsigned layer;
-	vd_ns mono;	/* the record's ktime, the clock of the loss windows */
-	int left_out;	/* an unanswered request that lost records may have robbed of its reply */
+	vd_ns mono;   /* the record's ktime, the clock of the loss windows */
+	int left_out; /* an unanswered request that lost records may have robbed of its reply */
 };
 
 /* ---- records tcpmon lost: never read as packets the network lost ---- */
@@ -177,8 +178,8 @@ static int cmp_echo(const void *a, const void *b)
 
 /* Why the times are not all TSC-based, into notes ("" when they are). */
 static void clock_notes(const struct tcmrec *rd, int use_tsc, uint64_t fallbacks,
-			const struct vd_tcm_loss *loss, size_t in_loss, size_t unanswered, char *buf,
-			size_t len)
+			const struct vd_tcm_loss *loss, size_t in_loss, size_t unanswered,
+			char *buf, size_t len)
 {
 	const struct vd_tcmrec_info *in = vd_tcmrec_info(rd);
 	size_t n = 0;

@@ -487,8 +487,8 @@ static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struc
 			s->unmatched_replies++;
 		return 0;
 	}
-	if (v->npairs == v->pairs_cap &&
-	    vd_mem_reserve((void **)&v->pairs, &v->pairs_cap, v->npairs + 1, sizeof(*v->pairs)) < 0) {
+	if (v->npairs == v->pairs_cap && vd_mem_reserve((void **)&v->pairs, &v->pairs_cap,
+							v->npairs + 1, sizeof(*v->pairs)) < 0) {
 		s->replies--;
 		return -1;
 	}
@@ -616,10 +616,10 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
  * searches (it cannot tell flows apart: the nearest compatible probe in time wins). Chains stay
  * sorted newest first, so searches stop past the window. */
 struct xprobe {
-	vd_ns ref; /* request time on the first clock that saw it (coarsely aligned) */
-	vd_ns rtt; /* at the vantage point that made it: its [request, reply] is [ref, ref + rtt]
-		    * on that point's clock, after its offset */
-	uint64_t kh;	   /* probe_key of the request that made it, 0: it knows only its seq */
+	vd_ns ref;   /* request time on the first clock that saw it (coarsely aligned) */
+	vd_ns rtt;   /* at the vantage point that made it: its [request, reply] is [ref, ref + rtt]
+		      * on that point's clock, after its offset */
+	uint64_t kh; /* probe_key of the request that made it, 0: it knows only its seq */
 	uint32_t next_seq; /* chain by seq */
 	uint32_t next_key; /* chain by key (kh != 0) or by seq among seq-only probes */
 	uint32_t key_req;  /* the request that says most (addresses, id) so far: */
@@ -897,7 +897,8 @@ int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_m
 			return 0;
 	}
 	vd_ns window = opts && opts->window > 0 ? opts->window : 10 * VD_NS_PER_SEC;
-	/* times < 2^62, |offset| <= 2^60, window <= 2^59: time - offset +- window cannot overflow */
+	/* times < 2^62, |offset| <= 2^60, window <= 2^59: time - offset +- window cannot overflow
+	 */
 	if (window > VD_ECHO_TS_LIMIT / 8)
 		window = VD_ECHO_TS_LIMIT / 8;
 	struct builder b = {.vps = vps, .nvp = nvp, .sorted = 1};

@@ -126,7 +126,7 @@ int vd_icmp_echo_parse(const uint8_t *buf, size_t len, int family, int with_ip_h
 	if (out->type == (v6 ? ICMP6_ECHO_REPLY : ICMP4_ECHO_REPLY) ||
 	    out->type == (v6 ? ICMP6_ECHO : ICMP4_ECHO)) {
 		out->kind = out->type == (v6 ? ICMP6_ECHO : ICMP4_ECHO) ? VD_ICMP_ECHO_REQUEST
-									 : VD_ICMP_ECHO_REPLY;
+									: VD_ICMP_ECHO_REPLY;
 		out->id = get16(buf + 4);
 		out->seq = get16(buf + 6);
 		if (len >= VD_ICMP_HDR_LEN + VD_ICMP_COOKIE_LEN) {
@@ -146,22 +146,36 @@ int vd_icmp_echo_parse(const uint8_t *buf, size_t len, int family, int with_ip_h
 const char *vd_icmp_error_str(int family, int type, int code, char *buf, size_t n)
 {
 	static const char *const unreach4[] = {
-		"Destination Net Unreachable", "Destination Host Unreachable",
-		"Destination Protocol Unreachable", "Destination Port Unreachable",
-		"Frag needed and DF set", "Source Route Failed", "Destination Net Unknown",
-		"Destination Host Unknown", "Source Host Isolated", "Destination Net Prohibited",
-		"Destination Host Prohibited", "Destination Net Unreachable for Type of Service",
-		"Destination Host Unreachable for Type of Service", "Packet filtered",
-		"Precedence Violation", "Precedence Cutoff",
+	    "Destination Net Unreachable",
+	    "Destination Host Unreachable",
+	    "Destination Protocol Unreachable",
+	    "Destination Port Unreachable",
+	    "Frag needed and DF set",
+	    "Source Route Failed",
+	    "Destination Net Unknown",
+	    "Destination Host Unknown",
+	    "Source Host Isolated",
+	    "Destination Net Prohibited",
+	    "Destination Host Prohibited",
+	    "Destination Net Unreachable for Type of Service",
+	    "Destination Host Unreachable for Type of Service",
+	    "Packet filtered",
+	    "Precedence Violation",
+	    "Precedence Cutoff",
 	};
 	static const char *const unreach6[] = {
-		"No route", "Administratively prohibited", "Beyond scope of source address",
-		"Address unreachable", "Port unreachable", "Source address failed ingress/egress policy",
-		"Reject route to destination",
+	    "No route",
+	    "Administratively prohibited",
+	    "Beyond scope of source address",
+	    "Address unreachable",
+	    "Port unreachable",
+	    "Source address failed ingress/egress policy",
+	    "Reject route to destination",
 	};
 	const char *s = NULL;
 	if (family == AF_INET6) {
-		if (type == ICMP6_UNREACH && code >= 0 && code < (int)(sizeof(unreach6) / sizeof(*unreach6)))
+		if (type == ICMP6_UNREACH && code >= 0 &&
+		    code < (int)(sizeof(unreach6) / sizeof(*unreach6)))
 			s = unreach6[code];
 		else if (type == ICMP6_TOO_BIG)
 			s = "Packet too big";
@@ -170,7 +184,8 @@ const char *vd_icmp_error_str(int family, int type, int code, char *buf, size_t 
 		else if (type == ICMP6_PARAMPROB)
 			s = "Parameter problem";
 	} else {
-		if (type == ICMP4_UNREACH && code >= 0 && code < (int)(sizeof(unreach4) / sizeof(*unreach4)))
+		if (type == ICMP4_UNREACH && code >= 0 &&
+		    code < (int)(sizeof(unreach4) / sizeof(*unreach4)))
 			s = unreach4[code];
 		else if (type == ICMP4_TIME_EXCEEDED)
 			s = code ? "Frag reassembly time exceeded" : "Time to live exceeded";

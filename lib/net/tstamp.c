@@ -45,9 +45,9 @@ int vd_tstamp_enable(int fd, unsigned asked, unsigned *granted, struct vd_err *e
 const char *vd_tstamp_flags_str(unsigned flags, char *buf, size_t n)
 {
 	static const char *const names[] = {
-		"tx_hardware", "tx_software", "rx_hardware", "rx_software", "software",
-		"sys_hardware", "raw_hardware", "opt_id", "tx_sched", "tx_ack", "opt_cmsg",
-		"opt_tsonly", "opt_stats", "opt_pktinfo", "opt_tx_swhw", "bind_phc",
+	    "tx_hardware",  "tx_software", "rx_hardware", "rx_software", "software", "sys_hardware",
+	    "raw_hardware", "opt_id",	   "tx_sched",	  "tx_ack",	 "opt_cmsg", "opt_tsonly",
+	    "opt_stats",    "opt_pktinfo", "opt_tx_swhw", "bind_phc",
 	};
 	size_t off = 0;
 	buf[0] = 0;
@@ -106,8 +106,8 @@ int vd_tstamp_if_caps(const char *ifname, unsigned *caps, int *phc_index, struct
 
 int vd_tstamp_if_hw_enable(const char *ifname, struct vd_err *err)
 {
-	struct hwtstamp_config cfg = { .flags = 0, .tx_type = HWTSTAMP_TX_ON,
-				       .rx_filter = HWTSTAMP_FILTER_ALL };
+	struct hwtstamp_config cfg = {
+	    .flags = 0, .tx_type = HWTSTAMP_TX_ON, .rx_filter = HWTSTAMP_FILTER_ALL};
 	return if_ioctl(ifname, SIOCSHWTSTAMP, &cfg, err, "SIOCSHWTSTAMP");
 }
 
@@ -216,10 +216,17 @@ int vd_tstamp_tx_record(const struct vd_tstamp_cmsgs *c, enum vd_tstamp_kind *ki
 	if (!c->have_ee || c->ee_origin != SO_EE_ORIGIN_TIMESTAMPING || c->ee_errno != ENOMSG)
 		return 0;
 	switch (c->ee_info) {
-	case SCM_TSTAMP_SND: *kind = VD_TSTAMP_SND; break;
-	case SCM_TSTAMP_SCHED: *kind = VD_TSTAMP_SCHED; break;
-	case SCM_TSTAMP_ACK: *kind = VD_TSTAMP_ACK; break;
-	default: return 0;
+	case SCM_TSTAMP_SND:
+		*kind = VD_TSTAMP_SND;
+		break;
+	case SCM_TSTAMP_SCHED:
+		*kind = VD_TSTAMP_SCHED;
+		break;
+	case SCM_TSTAMP_ACK:
+		*kind = VD_TSTAMP_ACK;
+		break;
+	default:
+		return 0;
 	}
 	*key = c->ee_data;
 	return 1;
@@ -230,7 +237,7 @@ int vd_tstamp_wait_rx_ready(vd_ns max_wait)
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr = { htonl(INADDR_LOOPBACK) } };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr = {htonl(INADDR_LOOPBACK)}};
 	socklen_t alen = sizeof(a);
 	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
 	int ready = 0;
@@ -242,7 +249,7 @@ int vd_tstamp_wait_rx_ready(vd_ns max_wait)
 	while (!ready && vd_now(CLOCK_MONOTONIC) < end) {
 		if (sendto(fd, "t", 1, 0, (struct sockaddr *)&a, sizeof(a)) != 1)
 			break; /* loopback down: nothing to learn here */
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, 10) <= 0)
 			continue;
 		char data[8];
@@ -250,15 +257,17 @@ int vd_tstamp_wait_rx_ready(vd_ns max_wait)
 			char buf[256];
 			struct cmsghdr align;
 		} ctl;
-		struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-				      .msg_controllen = sizeof(ctl.buf) };
+		struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+		struct msghdr msg = {.msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctl.buf,
+				     .msg_controllen = sizeof(ctl.buf)};
 		struct vd_tstamp_cmsgs c;
 		if (recvmsg(fd, &msg, MSG_DONTWAIT) >= 0 && vd_tstamp_parse(&msg, &c, NULL) == 0 &&
 		    vd_ns_valid(c.sw)) {
 			ready = 1;
 		} else {
-			struct timespec ts = { 0, 1000 * 1000 };
+			struct timespec ts = {0, 1000 * 1000};
 			nanosleep(&ts, NULL);
 		}
 	}

@@ -16,11 +16,11 @@ struct cell {
 struct vd_out {
 	FILE *f;
 	enum vd_out_mode mode;
-	size_t ncols;        /* fixed by the first row */
-	char **keys;         /* first row's keys (text and CSV headers) */
-	size_t col;          /* field index within the current row */
-	size_t rows;         /* rows finished */
-	struct cell *cells;  /* text mode: rows * ncols cells, plus the row being built */
+	size_t ncols;	    /* fixed by the first row */
+	char **keys;	    /* first row's keys (text and CSV headers) */
+	size_t col;	    /* field index within the current row */
+	size_t rows;	    /* rows finished */
+	struct cell *cells; /* text mode: rows * ncols cells, plus the row being built */
 	size_t cells_cap;
 	int first_row_done;
 	int oom;
@@ -252,7 +252,8 @@ void vd_out_flush(struct vd_out *o)
 	fputc('\n', o->f);
 	for (size_t r = 0; r < o->rows; r++) {
 		for (size_t c = 0; c < o->ncols; c++)
-			fprintf(o->f, c ? "  %*s" : "%-*s", (int)w[c], o->cells[r * o->ncols + c].text);
+			fprintf(o->f, c ? "  %*s" : "%-*s", (int)w[c],
+				o->cells[r * o->ncols + c].text);
 		fputc('\n', o->f);
 	}
 	free(w);

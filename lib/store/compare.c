@@ -19,20 +19,20 @@
 #include "store_impl.h"
 
 static const char *const key_names[VD_CMP__COUNT] = {
-	[VD_CMP_TESTBED] = "testbed", [VD_CMP_SCENARIO] = "scenario", [VD_CMP_LOAD] = "load",
-	[VD_CMP_LABEL] = "label",     [VD_CMP_RUN] = "run",         [VD_CMP_META] = "meta",
+    [VD_CMP_TESTBED] = "testbed", [VD_CMP_SCENARIO] = "scenario", [VD_CMP_LOAD] = "load",
+    [VD_CMP_LABEL] = "label",	  [VD_CMP_RUN] = "run",		  [VD_CMP_META] = "meta",
 };
 
 /* The SQL expression giving each key's value for run r (testbed t), in the dialect SQLite and
  * PostgreSQL share. The load key's fallback on params' "load" is read in C (load_of): the
  * two dialects have no JSON function in common. */
 static const char *const key_sql[VD_CMP__COUNT] = {
-	[VD_CMP_TESTBED] = "t.name",
-	[VD_CMP_SCENARIO] = "COALESCE(r.scenario, '')",
-	[VD_CMP_LOAD] = "(SELECT m.value FROM run_meta m WHERE m.run_id = r.id AND m.key = 'load')",
-	[VD_CMP_LABEL] = "COALESCE(r.label, '')",
-	[VD_CMP_RUN] = "CAST(r.id AS TEXT)",
-	[VD_CMP_META] = ("COALESCE((SELECT m.value FROM run_meta m WHERE m.run_id = r.id"
+    [VD_CMP_TESTBED] = "t.name",
+    [VD_CMP_SCENARIO] = "COALESCE(r.scenario, '')",
+    [VD_CMP_LOAD] = "(SELECT m.value FROM run_meta m WHERE m.run_id = r.id AND m.key = 'load')",
+    [VD_CMP_LABEL] = "COALESCE(r.label, '')",
+    [VD_CMP_RUN] = "CAST(r.id AS TEXT)",
+    [VD_CMP_META] = ("COALESCE((SELECT m.value FROM run_meta m WHERE m.run_id = r.id"
 		     " AND m.key = ?), '')"), /* the key bound in --by order */
 };
 
@@ -58,10 +58,11 @@ int vd_compare_parse_by(const char *spec, struct vd_compare_opts *opts, struct v
 				found = k;
 		if (found < 0) {
 			if (!vd_meta_key_valid(p, len))
-				return vd_err_set(err,
-						  "--by: bad key '%.*s' (testbed, scenario, load, label, run or "
-						  "a metadata key: letters, digits, '.', '_', '-')",
-						  (int)len, p);
+				return vd_err_set(
+				    err,
+				    "--by: bad key '%.*s' (testbed, scenario, load, label, run or "
+				    "a metadata key: letters, digits, '.', '_', '-')",
+				    (int)len, p);
 			found = VD_CMP_META;
 		}
 		for (size_t i = 0; i < opts->nby; i++)
@@ -127,7 +128,8 @@ static int group_of(struct builder *b, const char *const *keys, size_t *g)
 			return 0;
 		}
 	}
-	if (vd_mem_reserve((void **)&c->group_keys, &b->cap_groups, c->ngroups + 1, sizeof(char **)))
+	if (vd_mem_reserve((void **)&c->group_keys, &b->cap_groups, c->ngroups + 1,
+			   sizeof(char **)))
 		return -1;
 	/* The parallel arrays follow group_keys' capacity. */
 	size_t *runs = realloc(c->group_runs, b->cap_groups * sizeof(*runs));
@@ -211,7 +213,8 @@ static int aggregate(struct builder *b)
 		for (size_t g = 0; g < c->ngroups; g++) {
 			struct vd_compare_cell *cell = &c->cells[r * c->ngroups + g];
 			cell->runs = 0;
-			cell->median = median_of(b->samples, b->nsamples, g, r, 0, buf, &cell->runs);
+			cell->median =
+			    median_of(b->samples, b->nsamples, g, r, 0, buf, &cell->runs);
 			cell->p99 = median_of(b->samples, b->nsamples, g, r, 1, buf, &cell->runs);
 		}
 	free(buf);
@@ -232,7 +235,7 @@ static int meta_key_stored(struct vd_store *st, const char *key, struct vd_err *
 	int found = 0;
 	/* An empty store (readers do not create the schema) has no key. */
 	if (st->version > 0) {
-		const char *params[] = { key };
+		const char *params[] = {key};
 		int rc = st->ops->select(st, "SELECT 1 FROM run_meta WHERE key = ? LIMIT 1", 1,
 					 params, found_row, &found, err);
 		if (rc < 0)
@@ -240,14 +243,14 @@ static int meta_key_stored(struct vd_store *st, const char *key, struct vd_err *
 	}
 	if (found)
 		return 0;
-	return vd_err_set(err,
-			  "--by: no stored run has the key '%s' (testbed, scenario, load, label, run or "
-			  "a --meta key)",
-			  key);
+	return vd_err_set(
+	    err,
+	    "--by: no stored run has the key '%s' (testbed, scenario, load, label, run or "
+	    "a --meta key)",
+	    key);
 }
 
-int vd_compare_check_by(struct vd_store *st, const struct vd_compare_opts *opts,
-			struct vd_err *err)
+int vd_compare_check_by(struct vd_store *st, const struct vd_compare_opts *opts, struct vd_err *err)
 {
 	for (size_t k = 0; k < opts->nby; k++)
 		if (opts->by[k] == VD_CMP_META && meta_key_stored(st, opts->meta_key[k], err))
@@ -337,10 +340,10 @@ static int scan_row(void *arg, const struct vd_store_row *s)
 	}
 	const char *stat = vd_row_text(s, base + 4);
 	b->samples[b->nsamples++] = (struct sample){
-		.group = g,
-		.row = r,
-		.is_p99 = stat && strcmp(stat, "p99_ns") == 0,
-		.value = vd_row_double(s, base + 5),
+	    .group = g,
+	    .row = r,
+	    .is_p99 = stat && strcmp(stat, "p99_ns") == 0,
+	    .value = vd_row_double(s, base + 5),
 	};
 	return 0;
 oom:
@@ -353,8 +356,9 @@ int vd_compare_query(struct vd_store *st, const struct vd_compare_opts *opts,
 {
 	*out = NULL;
 	if (opts->nby == 0 || opts->nby > VD_COMPARE_MAX_BY)
-		return vd_err_set(err, "compare: between 1 and %d grouping keys", VD_COMPARE_MAX_BY);
-	struct scan sc = { .opts = opts, .err = err };
+		return vd_err_set(err, "compare: between 1 and %d grouping keys",
+				  VD_COMPARE_MAX_BY);
+	struct scan sc = {.opts = opts, .err = err};
 	if (!(sc.b.c = calloc(1, sizeof(*sc.b.c))))
 		return vd_err_set(err, "compare: out of memory");
 	sc.b.c->opts = *opts;

@@ -98,8 +98,8 @@ int vd_store_begin_run(struct vd_store *st, const struct vd_run_info *info, int6
 	/* The user's labels go in the run's first batch, whatever the backend; a run that cannot
 	 * have them is not kept. */
 	for (size_t i = 0; info->meta && i < info->meta->n; i++)
-		if (vd_store_add_meta(st, *run_id, info->meta->item[i].key, info->meta->item[i].value,
-				      err)) {
+		if (vd_store_add_meta(st, *run_id, info->meta->item[i].key,
+				      info->meta->item[i].value, err)) {
 			vd_store_abort_run(st);
 			return -1;
 		}

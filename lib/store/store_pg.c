@@ -254,8 +254,8 @@ static int pg_add_row(struct vd_store *st, const char *table, size_t n, const ch
 		   : 0;
 }
 
-static int pg_finish_run(struct vd_store *st, int64_t run_id, vd_ns end_ns,
-			 int status, struct vd_err *err)
+static int pg_finish_run(struct vd_store *st, int64_t run_id, vd_ns end_ns, int status,
+			 struct vd_err *err)
 {
 	char id[24], end[24];
 	const char *endp;
@@ -362,8 +362,8 @@ static int pg_select(struct vd_store *st, const char *sql, size_t n, const char 
 	if (!q)
 		return vd_err_set(err, "%s: out of memory", st->pg->shown);
 	PGresult *r;
-	int rc = copy_end(st, err) || pg_exec(st, q, (int)n, params, PGRES_TUPLES_OK, &r, err,
-					      "cannot read the store");
+	int rc = copy_end(st, err) ||
+		 pg_exec(st, q, (int)n, params, PGRES_TUPLES_OK, &r, err, "cannot read the store");
 	free(q);
 	if (rc)
 		return -1;
@@ -474,8 +474,8 @@ static int pg_connect(struct vd_store *st, int readonly, struct vd_err *err)
 	if (PQstatus(st->pg->c) != CONNECTION_OK)
 		return pg_fail(st, err, "cannot connect");
 	if (pg_cmd(st, "SET client_min_messages = warning", err, "cannot use database") ||
-	    (readonly && pg_cmd(st, "SET default_transaction_read_only = on", err,
-				"cannot use database")))
+	    (readonly &&
+	     pg_cmd(st, "SET default_transaction_read_only = on", err, "cannot use database")))
 		return -1;
 	return pg_version(st, &st->version, err);
 }

@@ -112,11 +112,12 @@ static int sq_begin_run(struct vd_store *st, const struct vd_run_info *info, con
 	if (testbed_id(st, info->testbed ? info->testbed : "default", &tb, err))
 		goto fail;
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO runs(testbed_id, tool, tool_version, host, kernel_release,"
-			       " command_line, label, scenario, params, start_ns, status)"
-			       " VALUES (?,?,?,?,?,?,?,?,?,?,'running')",
-			       -1, &s, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(
+		st->db,
+		"INSERT INTO runs(testbed_id, tool, tool_version, host, kernel_release,"
+		" command_line, label, scenario, params, start_ns, status)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,'running')",
+		-1, &s, NULL) != SQLITE_OK) {
 		vd_store_fail(st, err, "run");
 		goto fail;
 	}
@@ -142,7 +143,8 @@ fail:
 static int sq_add_meta(struct vd_store *st, int64_t run_id, const char *key, const char *value,
 		       struct vd_err *err)
 {
-	sqlite3_stmt *s = cached(st, &st->ins_meta, "INSERT OR REPLACE INTO run_meta VALUES (?,?,?)");
+	sqlite3_stmt *s =
+	    cached(st, &st->ins_meta, "INSERT OR REPLACE INTO run_meta VALUES (?,?,?)");
 	if (!s)
 		return vd_store_fail(st, err, "run metadata");
 	sqlite3_bind_int64(s, 1, run_id);
@@ -162,8 +164,9 @@ static void bind_int_or_null(sqlite3_stmt *s, int i, int32_t v)
 static int sq_add_probe(struct vd_store *st, int64_t run_id, int64_t idx, const struct vd_probe *p,
 			struct vd_err *err)
 {
-	sqlite3_stmt *s = cached(st, &st->ins_probe,
-				 "INSERT INTO probes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	sqlite3_stmt *s =
+	    cached(st, &st->ins_probe,
+		   "INSERT INTO probes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (!s)
 		return vd_store_fail(st, err, "probe");
 	int i = 1;
@@ -172,11 +175,11 @@ static int sq_add_probe(struct vd_store *st, int64_t run_id, int64_t idx, const 
 	sqlite3_bind_int64(s, i++, p->seq);
 	sqlite3_bind_text(s, i++, vd_phase_name(p->phase), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, i++, vd_probe_status_name(p->status), -1, SQLITE_STATIC);
-	const vd_ns times[] = { p->user_tx, p->sched_tx, p->sched_tx_last, p->kernel_tx,
-				p->hw_tx,   p->kernel_rx, p->hw_rx,       p->user_rx };
+	const vd_ns times[] = {p->user_tx, p->sched_tx,	 p->sched_tx_last, p->kernel_tx,
+			       p->hw_tx,   p->kernel_rx, p->hw_rx,	   p->user_rx};
 	for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++)
 		bind_ns(s, i++, times[k]);
-	const int32_t ints[] = { p->size, p->ttl, p->icmp_type, p->icmp_code, p->cpu };
+	const int32_t ints[] = {p->size, p->ttl, p->icmp_type, p->icmp_code, p->cpu};
 	for (size_t k = 0; k < sizeof(ints) / sizeof(ints[0]); k++)
 		bind_int_or_null(s, i++, ints[k]);
 	bind_ns(s, i++, p->timer_late);
@@ -231,8 +234,8 @@ static int sq_add_row(struct vd_store *st, const char *table, size_t n, const ch
 	return step_done(st, s, err, table);
 }
 
-static int sq_finish_run(struct vd_store *st, int64_t run_id, vd_ns end_ns,
-			 int status, struct vd_err *err)
+static int sq_finish_run(struct vd_store *st, int64_t run_id, vd_ns end_ns, int status,
+			 struct vd_err *err)
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db,
@@ -250,7 +253,8 @@ static int sq_finish_run(struct vd_store *st, int64_t run_id, vd_ns end_ns,
 static void sq_delete_run(struct vd_store *st, int64_t run_id)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM runs WHERE id = ?", -1, &s, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM runs WHERE id = ?", -1, &s, NULL) ==
+	    SQLITE_OK) {
 		sqlite3_bind_int64(s, 1, run_id);
 		sqlite3_step(s);
 		sqlite3_finalize(s);
@@ -276,18 +280,19 @@ static int32_t column_int(sqlite3_stmt *s, int i)
 	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_int(s, i);
 }
 
-static int sq_load_probes(struct vd_store *st, int64_t run_id, struct vd_probe **probes,
-			  size_t *n, struct vd_err *err)
+static int sq_load_probes(struct vd_store *st, int64_t run_id, struct vd_probe **probes, size_t *n,
+			  struct vd_err *err)
 {
 	*probes = NULL;
 	*n = 0;
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT seq, phase, status, user_tx_ns, sched_tx_ns, sched_tx_last_ns,"
-			       " kernel_tx_ns, hw_tx_ns, kernel_rx_ns, hw_rx_ns, user_rx_ns, size, ttl,"
-			       " icmp_type, icmp_code, cpu, timer_late_ns"
-			       " FROM probes WHERE run_id = ? ORDER BY idx",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		st->db,
+		"SELECT seq, phase, status, user_tx_ns, sched_tx_ns, sched_tx_last_ns,"
+		" kernel_tx_ns, hw_tx_ns, kernel_rx_ns, hw_rx_ns, user_rx_ns, size, ttl,"
+		" icmp_type, icmp_code, cpu, timer_late_ns"
+		" FROM probes WHERE run_id = ? ORDER BY idx",
+		-1, &s, NULL) != SQLITE_OK)
 		return vd_store_fail(st, err, "cannot read probes");
 	sqlite3_bind_int64(s, 1, run_id);
 	size_t cap = 0;
@@ -307,12 +312,12 @@ static int sq_load_probes(struct vd_store *st, int64_t run_id, struct vd_probe *
 			return vd_err_set(err, "%s: run %lld: bad phase or status in probe %zu",
 					  st->path, (long long)run_id, *n - 1);
 		}
-		vd_ns *times[] = { &p->user_tx, &p->sched_tx,  &p->sched_tx_last, &p->kernel_tx,
-				   &p->hw_tx,   &p->kernel_rx, &p->hw_rx,         &p->user_rx };
+		vd_ns *times[] = {&p->user_tx, &p->sched_tx,  &p->sched_tx_last, &p->kernel_tx,
+				  &p->hw_tx,   &p->kernel_rx, &p->hw_rx,	 &p->user_rx};
 		int col = 3;
 		for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++)
 			*times[k] = column_ns(s, col++);
-		int32_t *ints[] = { &p->size, &p->ttl, &p->icmp_type, &p->icmp_code, &p->cpu };
+		int32_t *ints[] = {&p->size, &p->ttl, &p->icmp_type, &p->icmp_code, &p->cpu};
 		for (size_t k = 0; k < sizeof(ints) / sizeof(ints[0]); k++)
 			*ints[k] = column_int(s, col++);
 		p->timer_late = column_ns(s, col);
@@ -331,7 +336,7 @@ static int sq_select(struct vd_store *st, const char *sql, size_t n, const char 
 		return vd_store_fail(st, err, "cannot read the store");
 	for (size_t i = 0; i < n; i++)
 		bind_text_or_null(s, (int)i + 1, params[i]);
-	struct vd_store_row row = { .ops = st->ops, .res = s };
+	struct vd_store_row row = {.ops = st->ops, .res = s};
 	int rc, stop = 0;
 	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		stop = fn(arg, &row);
@@ -362,22 +367,22 @@ static double sq_col_double(const struct vd_store_row *r, int col)
 }
 
 const struct vd_store_ops vd_store_sqlite_ops = {
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.begin_run = sq_begin_run,
-	.add_meta = sq_add_meta,
-	.add_probe = sq_add_probe,
-	.add_result = sq_add_result,
-	.add_row = sq_add_row,
-	.finish_run = sq_finish_run,
-	.delete_run = sq_delete_run,
-	.load_probes = sq_load_probes,
-	.close = sq_close,
-	.select = sq_select,
-	.col_null = sq_col_null,
-	.col_text = sq_col_text,
-	.col_int64 = sq_col_int64,
-	.col_double = sq_col_double,
-	.insert_order = "rowid",
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .begin_run = sq_begin_run,
+    .add_meta = sq_add_meta,
+    .add_probe = sq_add_probe,
+    .add_result = sq_add_result,
+    .add_row = sq_add_row,
+    .finish_run = sq_finish_run,
+    .delete_run = sq_delete_run,
+    .load_probes = sq_load_probes,
+    .close = sq_close,
+    .select = sq_select,
+    .col_null = sq_col_null,
+    .col_text = sq_col_text,
+    .col_int64 = sq_col_int64,
+    .col_double = sq_col_double,
+    .insert_order = "rowid",
 };

@@ -12,8 +12,8 @@
 int vd_store_add_transfer(struct vd_store *st, int64_t run_id, const struct vd_transfer *t,
 			  struct vd_err *err)
 {
-	static const char *const cols[] = { "run_id", "idx",	       "bytes", "start_ns",
-					    "end_ns", "throughput_bps", "status" };
+	static const char *const cols[] = {"run_id",	     "idx",   "bytes", "start_ns", "end_ns",
+					   "throughput_bps", "status"};
 	char id[24], idx[24], bytes[24], start[24], end[24], bps[40];
 	snprintf(id, sizeof(id), "%lld", (long long)run_id);
 	snprintf(idx, sizeof(idx), "%llu", (unsigned long long)t->idx);
@@ -21,13 +21,13 @@ int vd_store_add_transfer(struct vd_store *st, int64_t run_id, const struct vd_t
 	snprintf(start, sizeof(start), "%lld", (long long)t->start);
 	snprintf(end, sizeof(end), "%lld", (long long)t->end);
 	snprintf(bps, sizeof(bps), "%.17g", t->throughput_bps);
-	const char *vals[] = { id,
-			       idx,
-			       bytes,
-			       vd_ns_valid(t->start) ? start : NULL,
-			       vd_ns_valid(t->end) ? end : NULL,
-			       isnan(t->throughput_bps) ? NULL : bps,
-			       vd_transfer_status_name(t->status) };
+	const char *vals[] = {id,
+			      idx,
+			      bytes,
+			      vd_ns_valid(t->start) ? start : NULL,
+			      vd_ns_valid(t->end) ? end : NULL,
+			      isnan(t->throughput_bps) ? NULL : bps,
+			      vd_transfer_status_name(t->status)};
 	return vd_store_add_row(st, "transfers", 7, cols, vals, err);
 }
 
@@ -67,13 +67,13 @@ int vd_store_load_transfers(struct vd_store *st, int64_t run_id, struct vd_trans
 		return 0;
 	char id[24];
 	snprintf(id, sizeof(id), "%lld", (long long)run_id);
-	const char *params[] = { id };
+	const char *params[] = {id};
 	const char *sql = run_id > 0 ? "SELECT idx, bytes, start_ns, end_ns, status FROM transfers"
 				       " WHERE run_id = ? ORDER BY idx"
 				     : "SELECT t.idx, t.bytes, t.start_ns, t.end_ns, t.status FROM"
 				       " transfers t JOIN runs r ON r.id = t.run_id WHERE"
 				       " r.complete = 1 ORDER BY t.run_id, t.idx";
-	struct transfer_scan sc = { .out = out, .n = n, .err = err };
+	struct transfer_scan sc = {.out = out, .n = n, .err = err};
 	if (st->ops->select(st, sql, run_id > 0 ? 1 : 0, params, transfer_row, &sc, err)) {
 		free(*out);
 		*out = NULL;

@@ -1,6 +1,6 @@
 /* tcpagg.c — tcpmon's TCP trans-rx records as delivered packets (see tcpagg.h). The reader
- * (lib/input/tcmrec.c) holds the whole file; this keeps the indices of the records wanted, sorted by
- * time, since records come in per-CPU batches and the analysis reads each flow in time order. */
+ * (lib/input/tcmrec.c) holds the whole file; this keeps the indices of the records wanted, sorted
+ * by time, since records come in per-CPU batches and the analysis reads each flow in time order. */
 #include "vmdelay/tcp/tcpagg.h"
 
 #include <netinet/in.h>

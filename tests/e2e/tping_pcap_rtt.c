@@ -21,8 +21,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	unsigned long want_id = strtoul(argv[2], NULL, 0);
-	pcap_t *p = pcap_open_offline_with_tstamp_precision(argv[1], PCAP_TSTAMP_PRECISION_NANO,
-							       errbuf);
+	pcap_t *p =
+	    pcap_open_offline_with_tstamp_precision(argv[1], PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!p) {
 		fprintf(stderr, "%s: %s\n", argv[1], errbuf);
 		return 1;

@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memcpy(ctl, data, clen);
 	memcpy(pkt, data + clen, size - clen);
-	struct msghdr msg = { .msg_control = clen ? ctl : NULL, .msg_controllen = clen };
+	struct msghdr msg = {.msg_control = clen ? ctl : NULL, .msg_controllen = clen};
 	struct vd_tstamp_cmsgs c;
 	if (vd_tstamp_parse(&msg, &c, NULL) == 0) {
 		enum vd_tstamp_kind k;

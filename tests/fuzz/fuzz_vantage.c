@@ -1,8 +1,9 @@
-/* fuzz_vantage.c — libFuzzer harness for vd_vantage_read (lib/match/vantage.c on lib/input/echo_read.c): format detection, the
- * tcpmon record reader (lib/input/vantage_tcm.c; corpus guest.tcm, from tests/golden/gen_tcm.c), the
- * tping readers (CSV, JSON lines; corpus in fuzz_vantage.corpus) and the trace path (seeds: the
- * shared ICMP captures), then matching, clock alignment and the per-layer summaries on whatever
- * was read. The input goes through a memfd, since the readers open paths. */
+/* fuzz_vantage.c — libFuzzer harness for vd_vantage_read (lib/match/vantage.c on
+ * lib/input/echo_read.c): format detection, the tcpmon record reader (lib/input/vantage_tcm.c;
+ * corpus guest.tcm, from tests/golden/gen_tcm.c), the tping readers (CSV, JSON lines; corpus in
+ * fuzz_vantage.corpus) and the trace path (seeds: the shared ICMP captures), then matching, clock
+ * alignment and the per-layer summaries on whatever was read. The input goes through a memfd, since
+ * the readers open paths. */
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>

@@ -114,12 +114,13 @@ static int synth_open(const char *path, int unstable, struct tcpmon_calib cal[6]
 		      struct vd_tcmrec_writer **w, struct vd_err *err)
 {
 	struct vd_tcmrec_info in = {.tsc_khz = 1000000,
-				 .clock_flags = TCPMON_CLK_CONSTANT_TSC | TCPMON_CLK_NONSTOP_TSC |
-						TCPMON_CLK_TSC_KNOWN_FREQ | TCPMON_CLK_HYPERVISOR,
-				 .realtime_offset_ns = REALOFF,
-				 .start_real_ns = REALOFF + MONO0,
-				 .ncpus = 2,
-				 .layers = TCPMON_LAYERS_ALL};
+				    .clock_flags =
+					TCPMON_CLK_CONSTANT_TSC | TCPMON_CLK_NONSTOP_TSC |
+					TCPMON_CLK_TSC_KNOWN_FREQ | TCPMON_CLK_HYPERVISOR,
+				    .realtime_offset_ns = REALOFF,
+				    .start_real_ns = REALOFF + MONO0,
+				    .ncpus = 2,
+				    .layers = TCPMON_LAYERS_ALL};
 	if (unstable)
 		in.clock_flags |= TCPMON_CLK_TSC_UNSTABLE;
 	snprintf(in.kernel_release, sizeof(in.kernel_release), "6.1.0-synth");
@@ -250,9 +251,9 @@ int tcm_synth_write_tcp(const char *path, const uint16_t *segs, int npkts)
 		fprintf(stderr, "%s\n", err.msg);
 		return -1;
 	}
-	static const unsigned layers[] = {TCPMON_L_DEV_RX, TCPMON_L_IP_PRE, TCPMON_L_IP_LOCAL_IN,
-					  TCPMON_L_TRANS_RX, TCPMON_L_SOCK_QUEUE,
-					  TCPMON_L_TRANS_TX, TCPMON_L_DEV_TX};
+	static const unsigned layers[] = {
+	    TCPMON_L_DEV_RX,	 TCPMON_L_IP_PRE,   TCPMON_L_IP_LOCAL_IN, TCPMON_L_TRANS_RX,
+	    TCPMON_L_SOCK_QUEUE, TCPMON_L_TRANS_TX, TCPMON_L_DEV_TX};
 	size_t nl = sizeof(layers) / sizeof(layers[0]);
 	struct tcpmon_record *r = calloc((size_t)npkts * nl + 1, sizeof(*r));
 	uint32_t seqno[2] = {0, 0};

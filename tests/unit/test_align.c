@@ -1,5 +1,6 @@
-/* Unit tests: clock alignment (lib/delay/align.c) on synthetic probes with a known skew and offset and
- * one-sided exponential queueing noise, and the one-way split it enables (lib/delay/delay.c). */
+/* Unit tests: clock alignment (lib/delay/align.c) on synthetic probes with a known skew and offset
+ * and one-sided exponential queueing noise, and the one-way split it enables (lib/delay/delay.c).
+ */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

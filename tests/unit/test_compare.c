@@ -1,5 +1,5 @@
-/* Unit tests: lib/store/compare.c on a real SQLite file filled through the store — grouping by testbed,
- * scenario and load, the median over runs, filters, incomplete runs ignored, bad --by. */
+/* Unit tests: lib/store/compare.c on a real SQLite file filled through the store — grouping by
+ * testbed, scenario and load, the median over runs, filters, incomplete runs ignored, bad --by. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,29 +19,39 @@ static char dir[] = "/tmp/vd-compare-XXXXXX";
 static char path[256];
 
 /* Stores one complete run with delta_kern and delta_user results (median m, p99 p). */
-static void add_run(struct vd_store *st, const char *testbed, const char *scenario, const char *load,
-		    double m_kern, double p_kern, double m_user, double p_user, int complete)
+static void add_run(struct vd_store *st, const char *testbed, const char *scenario,
+		    const char *load, double m_kern, double p_kern, double m_user, double p_user,
+		    int complete)
 {
 	struct vd_err err;
-	struct vd_run_info info = { .tool = "vmdelay-analyze", .testbed = testbed,
-				    .scenario = scenario, .label = "unit", .start_ns = 1 };
+	struct vd_run_info info = {.tool = "vmdelay-analyze",
+				   .testbed = testbed,
+				   .scenario = scenario,
+				   .label = "unit",
+				   .start_ns = 1};
 	int64_t run;
 	assert_int_equal(vd_store_begin_run(st, &info, &run, &err), 0);
 	if (load)
 		assert_int_equal(vd_store_add_meta(st, run, "load", load, &err), 0);
 	assert_int_equal(vd_store_add_result(st, run, "guest", "delta_kern", "load", "rtt",
-					     "median_ns", m_kern, &err), 0);
-	assert_int_equal(vd_store_add_result(st, run, "guest", "delta_kern", "load", "rtt", "p99_ns",
-					     p_kern, &err), 0);
+					     "median_ns", m_kern, &err),
+			 0);
+	assert_int_equal(vd_store_add_result(st, run, "guest", "delta_kern", "load", "rtt",
+					     "p99_ns", p_kern, &err),
+			 0);
 	/* Not a median or p99: never in the comparison. */
-	assert_int_equal(vd_store_add_result(st, run, "guest", "delta_kern", "load", "rtt", "mean_ns",
-					     1e9, &err), 0);
+	assert_int_equal(vd_store_add_result(st, run, "guest", "delta_kern", "load", "rtt",
+					     "mean_ns", 1e9, &err),
+			 0);
 	assert_int_equal(vd_store_add_result(st, run, "tping", "delta_user", "load", "rtt",
-					     "median_ns", m_user, &err), 0);
-	assert_int_equal(vd_store_add_result(st, run, "tping", "delta_user", "load", "rtt", "p99_ns",
-					     p_user, &err), 0);
+					     "median_ns", m_user, &err),
+			 0);
+	assert_int_equal(vd_store_add_result(st, run, "tping", "delta_user", "load", "rtt",
+					     "p99_ns", p_user, &err),
+			 0);
 	assert_int_equal(vd_store_add_result(st, run, "tping", "delta_user", "rest-pre", "rtt",
-					     "median_ns", 5, &err), 0);
+					     "median_ns", 5, &err),
+			 0);
 	if (complete)
 		assert_int_equal(vd_store_end_run(st, run, 2, &err), 0);
 	else
@@ -84,7 +94,7 @@ static int teardown(void **state)
 static struct vd_compare *query(const char *by, const char *metric, const char *phase)
 {
 	struct vd_err err;
-	struct vd_compare_opts opts = { .metric = metric, .phase = phase };
+	struct vd_compare_opts opts = {.metric = metric, .phase = phase};
 	assert_int_equal(vd_compare_parse_by(by, &opts, &err), 0);
 	struct vd_store *st;
 	assert_int_equal(vd_store_open_readonly(path, &st, &err), 0);
@@ -111,9 +121,9 @@ static void groups_by_testbed_scenario_load(void **state)
 	struct vd_compare *c = query("testbed,scenario,load", NULL, NULL);
 	assert_int_equal(c->ngroups, 4);
 	char name[128];
-	const char *want[] = { "netns/whiteaker/cpu", "netns/whiteaker/io", "qemu/whiteaker/cpu",
-			       "qemu/dantas/-" };
-	const size_t runs[] = { 3, 1, 2, 1 };
+	const char *want[] = {"netns/whiteaker/cpu", "netns/whiteaker/io", "qemu/whiteaker/cpu",
+			      "qemu/dantas/-"};
+	const size_t runs[] = {3, 1, 2, 1};
 	for (size_t g = 0; g < 4; g++) {
 		vd_compare_group_name(c, g, name, sizeof(name));
 		assert_string_equal(name, want[g]);
@@ -185,7 +195,7 @@ static void filters(void **state)
 static void bad_by(void **state)
 {
 	struct vd_err err;
-	struct vd_compare_opts opts = { 0 };
+	struct vd_compare_opts opts = {0};
 	assert_int_equal(vd_compare_parse_by("testbed,bo gus", &opts, &err), -1);
 	assert_non_null(strstr(err.msg, "bo gus"));
 	assert_int_equal(vd_compare_parse_by("testbed,testbed", &opts, &err), -1);
@@ -219,9 +229,19 @@ static void not_a_vmdelay_db(void **state)
 static void load_from_params(void **state)
 {
 	static const char *const params[] = {
-		"{\"load\":\"mem\"}", "{\"load\":3}",	  "{\"load\":2.5}", "{\"load\":1e20}",
-		"{\"load\":-0.125}", "{\"load\":true}",  "{\"load\":false}", "{\"load\":null}",
-		"{\"load\":[1,\"a\"]}", "{\"load\":{\"x\":1}}", "{oops", "[1]", "{\"other\":1}",
+	    "{\"load\":\"mem\"}",
+	    "{\"load\":3}",
+	    "{\"load\":2.5}",
+	    "{\"load\":1e20}",
+	    "{\"load\":-0.125}",
+	    "{\"load\":true}",
+	    "{\"load\":false}",
+	    "{\"load\":null}",
+	    "{\"load\":[1,\"a\"]}",
+	    "{\"load\":{\"x\":1}}",
+	    "{oops",
+	    "[1]",
+	    "{\"other\":1}",
 	};
 	const size_t n = sizeof(params) / sizeof(params[0]);
 	char p2[300];
@@ -230,16 +250,16 @@ static void load_from_params(void **state)
 	struct vd_store *st;
 	assert_int_equal(vd_store_open(p2, &st, &err), 0);
 	for (size_t i = 0; i <= n; i++) {
-		struct vd_run_info info = { .tool = "t", .start_ns = 1,
-					    .params_json = i < n ? params[i] : NULL };
+		struct vd_run_info info = {
+		    .tool = "t", .start_ns = 1, .params_json = i < n ? params[i] : NULL};
 		int64_t run;
 		assert_int_equal(vd_store_begin_run(st, &info, &run, &err), 0);
-		assert_int_equal(vd_store_add_result(st, run, "v", "m", "p", "rtt", "median_ns", 1,
-						     &err), 0);
+		assert_int_equal(
+		    vd_store_add_result(st, run, "v", "m", "p", "rtt", "median_ns", 1, &err), 0);
 		assert_int_equal(vd_store_end_run(st, run, 2, &err), 0);
 	}
 	vd_store_close(st);
-	struct vd_compare_opts opts = { 0 };
+	struct vd_compare_opts opts = {0};
 	assert_int_equal(vd_compare_parse_by("run,load", &opts, &err), 0);
 	struct vd_compare *c;
 	assert_int_equal(vd_store_open_readonly(p2, &st, &err), 0);
@@ -250,12 +270,13 @@ static void load_from_params(void **state)
 	assert_int_equal(sqlite3_open_v2(p2, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	for (size_t g = 0; g < c->ngroups; g++) {
 		sqlite3_stmt *s;
-		assert_int_equal(sqlite3_prepare_v2(db,
-						    "SELECT COALESCE(CASE WHEN json_valid(params) THEN"
-						    " json_extract(params, '$.load') END, '')"
-						    " FROM runs WHERE id = ?",
-						    -1, &s, NULL),
-				 SQLITE_OK);
+		assert_int_equal(
+		    sqlite3_prepare_v2(db,
+				       "SELECT COALESCE(CASE WHEN json_valid(params) THEN"
+				       " json_extract(params, '$.load') END, '')"
+				       " FROM runs WHERE id = ?",
+				       -1, &s, NULL),
+		    SQLITE_OK);
 		sqlite3_bind_text(s, 1, c->group_keys[g][0], -1, SQLITE_STATIC);
 		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 		assert_string_equal(c->group_keys[g][1], (const char *)sqlite3_column_text(s, 0));
@@ -268,12 +289,12 @@ static void load_from_params(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(groups_by_testbed_scenario_load),
-		cmocka_unit_test(groups_by_testbed_only),
-		cmocka_unit_test(filters),
-		cmocka_unit_test(bad_by),
-		cmocka_unit_test(load_from_params),
-		cmocka_unit_test(not_a_vmdelay_db),
+	    cmocka_unit_test(groups_by_testbed_scenario_load),
+	    cmocka_unit_test(groups_by_testbed_only),
+	    cmocka_unit_test(filters),
+	    cmocka_unit_test(bad_by),
+	    cmocka_unit_test(load_from_params),
+	    cmocka_unit_test(not_a_vmdelay_db),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,5 +1,6 @@
-/* Unit tests: per-layer tables (lib/delay/delay.c) — RTT per vantage point, ΔRTT per layer and total,
- * send + receive = Δ on one clock, phases from tping and from --rest, values worked by hand. */
+/* Unit tests: per-layer tables (lib/delay/delay.c) — RTT per vantage point, ΔRTT per layer and
+ * total, send + receive = Δ on one clock, phases from tping and from --rest, values worked by hand.
+ */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

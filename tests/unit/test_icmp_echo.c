@@ -35,7 +35,7 @@ static void build_v4_has_valid_checksum(void **state)
 	assert_int_equal(vd_icmp_echo_build(b, sizeof(b), AF_INET6, 1, 1, 0, COOKIE), 8);
 	assert_int_equal(b[0], 128);
 	/* RFC 1071 example: 0x0001 f203 f4f5 f6f7 sums to 0xddf2, checksum 0x220d. */
-	const uint8_t ex[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	const uint8_t ex[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
 	assert_int_equal(vd_icmp_checksum(ex, sizeof(ex)), 0x220d);
 }
 
@@ -134,10 +134,10 @@ static void foreign_packets_are_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(build_v4_has_valid_checksum),
-		cmocka_unit_test(reply_roundtrip),
-		cmocka_unit_test(errors_quote_the_request),
-		cmocka_unit_test(foreign_packets_are_refused),
+	    cmocka_unit_test(build_v4_has_valid_checksum),
+	    cmocka_unit_test(reply_roundtrip),
+	    cmocka_unit_test(errors_quote_the_request),
+	    cmocka_unit_test(foreign_packets_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -242,8 +242,8 @@ static void across_two_clocks(void **state)
 static void add_host(struct vd_vantage *v, int kind, uint32_t h, uint16_t id, uint32_t seq,
 		     vd_ns ts)
 {
-	struct vd_echo e = {.ts = ts, .seq = seq, .id = id, .kind = (uint8_t)kind, .phase = -1,
-			    .has_id = 1};
+	struct vd_echo e = {
+	    .ts = ts, .seq = seq, .id = id, .kind = (uint8_t)kind, .phase = -1, .has_id = 1};
 	e.src.family = e.dst.family = AF_INET;
 	uint8_t a[4] = {10, (uint8_t)(h >> 16), (uint8_t)(h >> 8), (uint8_t)h};
 	uint8_t b[4] = {10, 200, 0, 2};
@@ -392,9 +392,9 @@ static void long_flow_stays_small(void **state)
 	vd_match_table_stats(v, &st);
 	if (st.slots > 4096)
 		fail_msg("%zu slots for %d probes in flight", st.slots, INFLIGHT);
-	add_host(v, VD_ECHO_REPLY, 1, 7, 5, t++);     /* a late copy: answered long ago */
-	add_host(v, VD_ECHO_REQUEST, 1, 7, 9, t++);   /* a repeated request, never answered again */
-	add_host(v, VD_ECHO_REPLY, 1, 8, 5, t++);     /* another id: a stray */
+	add_host(v, VD_ECHO_REPLY, 1, 7, 5, t++);   /* a late copy: answered long ago */
+	add_host(v, VD_ECHO_REQUEST, 1, 7, 9, t++); /* a repeated request, never answered again */
+	add_host(v, VD_ECHO_REPLY, 1, 8, 5, t++);   /* another id: a stray */
 	struct vd_err err;
 	assert_int_equal(vd_match_pairs(v, &err), 0);
 	assert_int_equal(v->stats.pairs, N);

@@ -71,8 +71,9 @@ static void optional_int_is_value_or_empty(void **state)
 		}
 		assert_int_equal(vd_out_destroy(o), 0);
 		fclose(f);
-		assert_string_equal(buf, m ? "{\"port\":80,\"s\":null}\n{\"port\":null,\"s\":null}\n"
-					   : "port,s\n80,\n,\n");
+		assert_string_equal(buf,
+				    m ? "{\"port\":80,\"s\":null}\n{\"port\":null,\"s\":null}\n"
+				      : "port,s\n80,\n,\n");
 		free(buf);
 	}
 }
@@ -95,11 +96,11 @@ static void write_error_is_reported(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(csv_has_header_and_quotes),
-		cmocka_unit_test(json_lines_with_nulls),
-		cmocka_unit_test(text_is_aligned_in_microseconds),
-		cmocka_unit_test(optional_int_is_value_or_empty),
-		cmocka_unit_test(write_error_is_reported),
+	    cmocka_unit_test(csv_has_header_and_quotes),
+	    cmocka_unit_test(json_lines_with_nulls),
+	    cmocka_unit_test(text_is_aligned_in_microseconds),
+	    cmocka_unit_test(optional_int_is_value_or_empty),
+	    cmocka_unit_test(write_error_is_reported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

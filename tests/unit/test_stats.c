@@ -63,7 +63,7 @@ static void summary_matches_sorting(void **state)
 
 static void summary_of_nothing(void **state)
 {
-	vd_ns v[2] = { VD_NS_NONE, VD_NS_NONE };
+	vd_ns v[2] = {VD_NS_NONE, VD_NS_NONE};
 	struct vd_summary s;
 	assert_int_equal(vd_summarize(v, 2, &s), 0);
 	assert_int_equal(s.n, 0);
@@ -73,7 +73,7 @@ static void summary_of_nothing(void **state)
 
 static void percentile_keeps_epoch_precision(void **state)
 {
-	vd_ns v[2] = { INT64_C(1700000000123456789), INT64_C(1700000000123456791) };
+	vd_ns v[2] = {INT64_C(1700000000123456789), INT64_C(1700000000123456791)};
 	assert_int_equal(vd_percentile_sorted(v, 2, 50), INT64_C(1700000000123456790));
 	assert_int_equal(vd_percentile_sorted(v, 2, 0), v[0]);
 	assert_int_equal(vd_percentile_sorted(v, 2, 100), v[1]);
@@ -82,7 +82,7 @@ static void percentile_keeps_epoch_precision(void **state)
 static void jitter_follows_rfc3550(void **state)
 {
 	/* Transits 100, 116, 100: |D| = 16 then 16 -> J = 1, then 1 + (16 - 1)/16 = 1.9375. */
-	struct vd_jitter j = { 0 };
+	struct vd_jitter j = {0};
 	vd_jitter_add(&j, 100);
 	assert_true(j.jitter_ns == 0);
 	vd_jitter_add(&j, 116);
@@ -95,11 +95,11 @@ static void jitter_follows_rfc3550(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(summary_of_known_values),
-		cmocka_unit_test(summary_matches_sorting),
-		cmocka_unit_test(summary_of_nothing),
-		cmocka_unit_test(percentile_keeps_epoch_precision),
-		cmocka_unit_test(jitter_follows_rfc3550),
+	    cmocka_unit_test(summary_of_known_values),
+	    cmocka_unit_test(summary_matches_sorting),
+	    cmocka_unit_test(summary_of_nothing),
+	    cmocka_unit_test(percentile_keeps_epoch_precision),
+	    cmocka_unit_test(jitter_follows_rfc3550),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

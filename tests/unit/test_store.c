@@ -30,8 +30,11 @@ static void probes_round_trip(void **state)
 	struct vd_err err;
 	struct vd_store *st;
 	assert_int_equal(vd_store_open(path, &st, &err), 0);
-	struct vd_run_info info = { .tool = "tping", .testbed = "unit", .label = "x",
-				    .command_line = "tping -c 3", .start_ns = 1 };
+	struct vd_run_info info = {.tool = "tping",
+				   .testbed = "unit",
+				   .label = "x",
+				   .command_line = "tping -c 3",
+				   .start_ns = 1};
 	int64_t run;
 	assert_int_equal(vd_store_begin_run(st, &info, &run, &err), 0);
 	struct vd_probe in[3];
@@ -76,7 +79,7 @@ static void aborted_run_leaves_nothing(void **state)
 	struct vd_err err;
 	struct vd_store *st;
 	assert_int_equal(vd_store_open(path, &st, &err), 0);
-	struct vd_run_info info = { .tool = "tping" };
+	struct vd_run_info info = {.tool = "tping"};
 	int64_t run;
 	assert_int_equal(vd_store_begin_run(st, &info, &run, &err), 0);
 	struct vd_probe p;
@@ -113,10 +116,10 @@ static void unwritable_path_is_a_clear_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(probes_round_trip),
-		cmocka_unit_test(aborted_run_leaves_nothing),
-		cmocka_unit_test(not_a_database_is_a_clear_error),
-		cmocka_unit_test(unwritable_path_is_a_clear_error),
+	    cmocka_unit_test(probes_round_trip),
+	    cmocka_unit_test(aborted_run_leaves_nothing),
+	    cmocka_unit_test(not_a_database_is_a_clear_error),
+	    cmocka_unit_test(unwritable_path_is_a_clear_error),
 	};
 	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }

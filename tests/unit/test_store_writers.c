@@ -170,7 +170,8 @@ static void eight_writers_into_postgresql(void **state)
 	assert_int_equal(pg_query(url, "SELECT count(*) FROM runs WHERE complete = 1"), WRITERS);
 	assert_int_equal(pg_query(url, "SELECT count(*) FROM probes"), WRITERS * PROBES);
 	run_writers(url);
-	assert_int_equal(pg_query(url, "SELECT count(*) FROM runs WHERE complete = 1"), 2 * WRITERS);
+	assert_int_equal(pg_query(url, "SELECT count(*) FROM runs WHERE complete = 1"),
+			 2 * WRITERS);
 	assert_int_equal(pg_query(url, "SELECT count(*) FROM probes"), 2 * WRITERS * PROBES);
 	assert_int_equal(pg_query(url, "SELECT count(*) FROM testbeds"), 1);
 	/* The probes come back as written. */

@@ -26,7 +26,7 @@ struct msg {
 static void m_start(struct msg *m, uint16_t type, uint8_t cmd)
 {
 	memset(m, 0, sizeof(*m));
-	struct nlmsghdr h = { .nlmsg_type = type, .nlmsg_seq = 42 };
+	struct nlmsghdr h = {.nlmsg_type = type, .nlmsg_seq = 42};
 	memcpy(m->b, &h, sizeof(h));
 	m->b[NLMSG_HDRLEN] = cmd;
 	m->b[NLMSG_HDRLEN + 1] = 1;
@@ -85,7 +85,8 @@ static void read_records(void **state)
 	assert_true(out.has_cpu);
 	assert_int_equal(out.cpu, 1);
 	assert_int_equal(out.nrecords, 2);
-	assert_int_equal(vd_tcmrec_decode_record(out.records + out.record_size, out.record_size, &back), 0);
+	assert_int_equal(
+	    vd_tcmrec_decode_record(out.records + out.record_size, out.record_size, &back), 0);
 	assert_int_equal(back.tsc, 222);
 	assert_int_equal(back.icmp_seq, 9);
 	vd_tcmrec_decode_record(out.records, out.record_size, &back);
@@ -142,12 +143,12 @@ static void errors_and_done(void **state)
 	struct vd_tcmnl_msg out;
 	struct vd_err err;
 	size_t used;
-	struct nlmsghdr h = { .nlmsg_len = sizeof(h) + 4 + sizeof(struct nlmsghdr),
-			      .nlmsg_type = NLMSG_ERROR,
-			      .nlmsg_flags = NLM_F_CAPPED | NLM_F_ACK_TLVS,
-			      .nlmsg_seq = 5 };
+	struct nlmsghdr h = {.nlmsg_len = sizeof(h) + 4 + sizeof(struct nlmsghdr),
+			     .nlmsg_type = NLMSG_ERROR,
+			     .nlmsg_flags = NLM_F_CAPPED | NLM_F_ACK_TLVS,
+			     .nlmsg_seq = 5};
 	int32_t e = -22;
-	struct nlmsghdr orig = { .nlmsg_len = 100, .nlmsg_type = 0x20 };
+	struct nlmsghdr orig = {.nlmsg_len = 100, .nlmsg_type = 0x20};
 	const char text[] = "no layer selected";
 
 	memset(&m, 0, sizeof(m));
@@ -167,8 +168,8 @@ static void errors_and_done(void **state)
 	assert_int_equal(vd_tcmnl_parse(m.b, m.len, &out, &used, &err), 0);
 	assert_int_equal(out.kind, VD_TCMNL_ACK);
 
-	struct nlmsghdr done = { .nlmsg_len = NLMSG_HDRLEN + 4, .nlmsg_type = NLMSG_DONE };
-	uint8_t db[20] = { 0 };
+	struct nlmsghdr done = {.nlmsg_len = NLMSG_HDRLEN + 4, .nlmsg_type = NLMSG_DONE};
+	uint8_t db[20] = {0};
 	memcpy(db, &done, sizeof(done));
 	assert_int_equal(vd_tcmnl_parse(db, sizeof(db), &out, &used, &err), 0);
 	assert_int_equal(out.kind, VD_TCMNL_DONE);
@@ -217,7 +218,7 @@ static void build_request(void **state)
 	struct vd_tcmnl_filter f;
 	struct vd_err err;
 	uint8_t buf[256];
-	char *words[] = { "tcp", "host", "10.0.2.1", "port", "5001", "layers", "dev-rx,dev-tx" };
+	char *words[] = {"tcp", "host", "10.0.2.1", "port", "5001", "layers", "dev-rx,dev-tx"};
 	int n;
 
 	assert_int_equal(vd_tcmnl_filter_parse(7, words, &f, &err), 0);
@@ -241,12 +242,12 @@ static void filter_words(void **state)
 {
 	struct vd_tcmnl_filter f;
 	struct vd_err err;
-	char *bad1[] = { "udp" };
-	char *bad2[] = { "port", "70000" };
-	char *bad3[] = { "host", "10.0.0.1", "host", "fd00::1" };
-	char *bad4[] = { "layers", "dev-rx,bogus" };
-	char *bad5[] = { "host" };
-	char *ok6[] = { "icmp6", "host", "fd00::1", "host", "fd00::2" };
+	char *bad1[] = {"udp"};
+	char *bad2[] = {"port", "70000"};
+	char *bad3[] = {"host", "10.0.0.1", "host", "fd00::1"};
+	char *bad4[] = {"layers", "dev-rx,bogus"};
+	char *bad5[] = {"host"};
+	char *ok6[] = {"icmp6", "host", "fd00::1", "host", "fd00::2"};
 
 	assert_int_equal(vd_tcmnl_filter_parse(1, bad1, &f, &err), -1);
 	assert_non_null(strstr(err.msg, "unknown word 'udp'"));
@@ -255,9 +256,10 @@ static void filter_words(void **state)
 	assert_int_equal(vd_tcmnl_filter_parse(2, bad4, &f, &err), -1);
 	assert_non_null(strstr(err.msg, "bogus"));
 	/* the message lists every layer a user may write, the first to the last */
-	assert_non_null(strstr(err.msg, "(dev-rx, ip-pre, ip-local-in, trans-rx, sock-queue, "
-					 "sock-copy, trans-tx, ip-local-out, ip-post, dev-tx, dev-queue, "
-					 "sock-send, all)"));
+	assert_non_null(strstr(err.msg,
+			       "(dev-rx, ip-pre, ip-local-in, trans-rx, sock-queue, "
+			       "sock-copy, trans-tx, ip-local-out, ip-post, dev-tx, dev-queue, "
+			       "sock-send, all)"));
 	assert_int_equal(vd_tcmnl_filter_parse(1, bad5, &f, &err), -1);
 	assert_int_equal(vd_tcmnl_filter_parse(5, ok6, &f, &err), 0);
 	assert_int_equal(f.proto, IPPROTO_ICMPV6);
@@ -271,22 +273,22 @@ static void cost_quantiles(void **state)
 	static uint32_t h[TCPMON_COST_BUCKETS];
 
 	assert_true(vd_tcmnl_cost_quantile(h, 0.5) < 0);
-	h[10] = 50;  /* exactly 10 cycles */
-	h[16] = 50;  /* [16, 18) */
+	h[10] = 50; /* exactly 10 cycles */
+	h[16] = 50; /* [16, 18) */
 	assert_int_equal(vd_tcmnl_cost_count(h), 100);
 	assert_true(vd_tcmnl_cost_quantile(h, 0.25) >= 10 && vd_tcmnl_cost_quantile(h, 0.25) <= 11);
 	assert_true(vd_tcmnl_cost_quantile(h, 0.99) >= 16 && vd_tcmnl_cost_quantile(h, 0.99) <= 18);
-	h[16 + 8 * 3] = 1;  /* 2^7 = 128 cycles */
+	h[16 + 8 * 3] = 1; /* 2^7 = 128 cycles */
 	assert_true(vd_tcmnl_cost_quantile(h, 1.0) >= 128 && vd_tcmnl_cost_quantile(h, 1.0) <= 144);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(read_records), cmocka_unit_test(stats),
-		cmocka_unit_test(errors_and_done), cmocka_unit_test(malformed),
-		cmocka_unit_test(build_request), cmocka_unit_test(filter_words),
-		cmocka_unit_test(cost_quantiles),
+	    cmocka_unit_test(read_records),    cmocka_unit_test(stats),
+	    cmocka_unit_test(errors_and_done), cmocka_unit_test(malformed),
+	    cmocka_unit_test(build_request),   cmocka_unit_test(filter_words),
+	    cmocka_unit_test(cost_quantiles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,13 +91,13 @@ static void write_ref(void)
 	struct vd_tcmrec_info in = test_info();
 	struct vd_tcmrec_writer *w;
 	struct vd_err err;
-	struct tcpmon_record r[2] = { tcp_rec(), icmp_rec() };
+	struct tcpmon_record r[2] = {tcp_rec(), icmp_rec()};
 	/* cpu 0: 1000 ticks per 500 ns; cpu 1: the same rate, 100 ns later */
-	struct tcpmon_calib c1[2] = { { 0, 10, 1000, 1000, 1700000000000001000 },
-				      { 1, 10, 1000, 1100, 1700000000000001100 } };
-	struct tcpmon_calib c2[2] = { { 0, 10, 3000, 2000, 1700000000000002000 },
-				      { 1, 10, 5000, 3100, 1700000000000003100 } };
-	struct tcpmon_file_stats st = { 2, 5, 2, 1 };
+	struct tcpmon_calib c1[2] = {{0, 10, 1000, 1000, 1700000000000001000},
+				     {1, 10, 1000, 1100, 1700000000000001100}};
+	struct tcpmon_calib c2[2] = {{0, 10, 3000, 2000, 1700000000000002000},
+				     {1, 10, 5000, 3100, 1700000000000003100}};
+	struct tcpmon_file_stats st = {2, 5, 2, 1};
 
 	assert_int_equal(vd_tcmrec_writer_open(path, &in, &w, &err), 0);
 	assert_int_equal(vd_tcmrec_write_calib(w, c1, 2, &err), 0);
@@ -183,7 +183,7 @@ static void truncated(void **state)
 	struct tcmrec *rd;
 	struct vd_err err;
 	/* inside the header, inside a block header, inside the records block, inside stats */
-	size_t cuts[] = { 0, 7, 100, 255, 258, 256 + 8 + 64 + 3, 256 + 8 + 64 + 8 + 150, len - 1 };
+	size_t cuts[] = {0, 7, 100, 255, 258, 256 + 8 + 64 + 3, 256 + 8 + 64 + 8 + 150, len - 1};
 
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 		err.msg[0] = 0;
@@ -238,7 +238,7 @@ static void unknown_block_skipped(void **state)
 	uint8_t *big = malloc(len + 12);
 	struct tcmrec *rd;
 	struct vd_err err;
-	uint32_t blk[3] = { 99, 4, 0xdeadbeef };
+	uint32_t blk[3] = {99, 4, 0xdeadbeef};
 
 	memcpy(big, buf, 256);
 	memcpy(big + 256, blk, 12);
@@ -263,13 +263,15 @@ static void dump_csv(void **state)
 	vd_tcmrec_dump(rd, o);
 	assert_int_equal(vd_out_destroy(o), 0);
 	fclose(f);
-	assert_string_equal(out,
-		"tsc,tsc_ns,real_ns,mono_ns,cpu,layer,dir,proto,src,dst,sport,dport,seq,ack,flags,win,"
-		"icmp_type,icmp_code,icmp_id,icmp_seq,len,skb_len,gso_segs,ifindex,seqno\n"
-		"2000,1700000000000001500,1700000000000001500,1500,0,dev-tx,tx,tcp,10.0.2.10,10.0.2.1,"
-		"38558,5001,3280754807,933247139,PA,502,,,,,1448,1514,1,2,7\n"
-		"4000,1700000000000002600,1700000000000002500,2500,1,sock-copy,rx,icmp6,fd00::1,fd00::10,"
-		",,,,,,129,0,146,3,56,104,0,0,0\n");
+	assert_string_equal(
+	    out,
+	    "tsc,tsc_ns,real_ns,mono_ns,cpu,layer,dir,proto,src,dst,sport,dport,seq,ack,flags,win,"
+	    "icmp_type,icmp_code,icmp_id,icmp_seq,len,skb_len,gso_segs,ifindex,seqno\n"
+	    "2000,1700000000000001500,1700000000000001500,1500,0,dev-tx,tx,tcp,10.0.2.10,10.0.2.1,"
+	    "38558,5001,3280754807,933247139,PA,502,,,,,1448,1514,1,2,7\n"
+	    "4000,1700000000000002600,1700000000000002500,2500,1,sock-copy,rx,icmp6,fd00::1,fd00::"
+	    "10,"
+	    ",,,,,,129,0,146,3,56,104,0,0,0\n");
 	free(out);
 	vd_tcmrec_free(rd);
 }
@@ -287,7 +289,8 @@ static void names(void **state)
 	vd_tcmrec_tcp_flags(0, buf);
 	assert_string_equal(buf, ".");
 	vd_tcmrec_clock_flags(TCPMON_CLK_TSC_UNSTABLE | TCPMON_CLK_HYPERVISOR, buf, sizeof(buf));
-	assert_string_equal(buf, "tsc-unstable+hypervisor");	vd_tcmrec_clock_flags(TCPMON_CLK_KTIME_ONLY, buf, sizeof(buf));
+	assert_string_equal(buf, "tsc-unstable+hypervisor");
+	vd_tcmrec_clock_flags(TCPMON_CLK_KTIME_ONLY, buf, sizeof(buf));
 	assert_string_equal(buf, "ktime-only");
 	assert_string_equal(vd_tcmrec_layer_name(TCPMON_L_DEV_QUEUE), "dev-queue");
 	assert_int_equal(vd_tcmrec_layer_parse("sock-send"), TCPMON_L_SOCK_SEND);
@@ -303,8 +306,8 @@ static void ktime_only_and_loss(void **state)
 	struct vd_tcmrec_writer *w;
 	struct vd_err err;
 	struct tcpmon_record r = icmp_rec();
-	struct tcpmon_calib c = { 0, 10, 1000, 1000, 1700000000000001000 };
-	struct tcpmon_file_loss l[2] = { { 0, 0, 7, 1000, 2000 }, { 1, 0, 3, 5000, 0 } };
+	struct tcpmon_calib c = {0, 10, 1000, 1000, 1700000000000001000};
+	struct tcpmon_file_loss l[2] = {{0, 0, 7, 1000, 2000}, {1, 0, 3, 5000, 0}};
 	struct tcmrec *rd;
 
 	snprintf(p2, sizeof(p2), "%s.ktime", path);
@@ -337,14 +340,14 @@ static void ktime_only_and_loss(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(round_trip),
-		cmocka_unit_test(ktime_only_and_loss),
-		cmocka_unit_test(tsc_conversion),
-		cmocka_unit_test(truncated),
-		cmocka_unit_test(bad_version_magic_size),
-		cmocka_unit_test(unknown_block_skipped),
-		cmocka_unit_test(dump_csv),
-		cmocka_unit_test(names),
+	    cmocka_unit_test(round_trip),
+	    cmocka_unit_test(ktime_only_and_loss),
+	    cmocka_unit_test(tsc_conversion),
+	    cmocka_unit_test(truncated),
+	    cmocka_unit_test(bad_version_magic_size),
+	    cmocka_unit_test(unknown_block_skipped),
+	    cmocka_unit_test(dump_csv),
+	    cmocka_unit_test(names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

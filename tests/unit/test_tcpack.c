@@ -252,7 +252,7 @@ static void count_rows(void *ctx, vd_ns start, vd_ns len, uint64_t bytes, int pa
  * interval, and the series still integrates to the bytes. */
 static void tput_idle_stretch(void **state)
 {
-	struct rows r = { 0 };
+	struct rows r = {0};
 	struct vd_tput t;
 	vd_tput_init(&t, 50 * US, count_rows, &r);
 	vd_tput_add(&t, 0, 100);

@@ -64,8 +64,8 @@ static void every_option(void **state)
 	assert_int_equal(parse(1, &o, &err, "-6", "-c", "7", "-i", "0.001", "-s", "56", "-W", "2",
 			       "-w", "30", "-I", "eth0", "-q", "-D", "--rest", "3", "--load",
 			       "yes >/dev/null", "--json", "-o", "out.json", "--db", "x.db",
-			       "--testbed", "tb", "--label", "run 1", "--tx-wait", "10ms", "fd00::1",
-			       NULL),
+			       "--testbed", "tb", "--label", "run 1", "--tx-wait", "10ms",
+			       "fd00::1", NULL),
 			 0);
 	assert_int_equal(o.family, AF_INET6);
 	assert_int_equal(o.count, 7);
@@ -87,9 +87,8 @@ static void every_option(void **state)
 	tping_options_free(&o);
 
 	/* Long forms with '=', options after the host, --csv. */
-	assert_int_equal(parse(0, &o, &err, "host", "--count=3", "--interval=0.5", "--csv", "-4",
-			       NULL),
-			 0);
+	assert_int_equal(
+	    parse(0, &o, &err, "host", "--count=3", "--interval=0.5", "--csv", "-4", NULL), 0);
 	assert_int_equal(o.count, 3);
 	assert_int_equal(o.interval, 500 * VD_NS_PER_MS);
 	assert_int_equal(o.out_mode, VD_OUT_CSV);
@@ -118,45 +117,45 @@ static void usage_errors_name_the_option(void **state)
 		const char *args[6];
 		const char *expect;
 	} cases[] = {
-		{ { "--bogus", "h" }, "'--bogus'" },
-		{ { "-z", "h" }, "'-z'" },
-		{ { "h", "-c" }, "'-c' needs a value" },
-		{ { "h", "--db" }, "'--db' needs a value" },
-		{ { "-c", "0", "h" }, "'-c'" },
-		{ { "-c", "12x", "h" }, "'-c'" },
-		{ { "--count", "-5", "h" }, "'--count'" },
-		{ { "-i", "0.001", "h" }, "'-i': intervals below 0.002 s need root" },
-		{ { "-i", "fast", "h" }, "'-i'" },
-		{ { "-s", "70000", "h" }, "'-s'" },
-		{ { "-W", "0", "h" }, "'-W'" },
-		{ { "-w", "-1", "h" }, "'-w'" },
-		{ { "--rest", "x", "h" }, "'--rest'" },
-		{ { "--load", "", "h" }, "'--load'" },
-		{ { "--csv", "--json", "h" }, "'--csv' and '--json'" },
-		{ { "-o", "f", "h" }, "'-o' needs '--csv' or '--json'" },
-		{ { "--label", "x", "h" }, "'--label' needs '--db'" },
-		{ { "--testbed", "x", "h" }, "'--testbed' needs '--db'" },
-		{ { "-4", "-6", "h" }, "'-4' and '-6'" },
-		{ { "-q" }, "missing HOST" },
-		{ { "h", "extra" }, "'extra'" },
-		/* a short option refused inside a cluster is named, not the argument before it */
-		{ { "-xq", "h" }, "unknown option '-x'" },
-		{ { "--csv", "-qx", "h" }, "unknown option '-x'" },
-		{ { "--csv=1", "h" }, "option '--csv' takes no value" },
-		{ { "--t", "h" }, "'--t' is ambiguous" },
-		{ { "--bogus=3", "h" }, "unknown option '--bogus'" },
-		/* numbers are plain decimals: no hex float, infinity, blank or sign */
-		{ { "-i", "0x1p-3", "h" }, "'-i'" },
-		{ { "-i", "0x10", "h" }, "'-i'" },
-		{ { "--interval", "inf", "h" }, "'--interval'" },
-		{ { "-W", "nan", "h" }, "'-W'" },
-		{ { "-w", " 5", "h" }, "'-w'" },
-		{ { "-w", "+5", "h" }, "'-w'" },
-		{ { "-w", "5 s", "h" }, "'-w'" },
-		{ { "-W", "1e400", "h" }, "'-W'" },
-		{ { "-c", "99999999999999999999", "h" }, "'-c'" },
-		{ { "--tx-wait", "0x1p-3", "h" }, "'--tx-wait'" },
-		{ { "--no-timestamps", "--tx-wait", "1", "h" }, "'--no-timestamps' and '--tx-wait'" },
+	    {{"--bogus", "h"}, "'--bogus'"},
+	    {{"-z", "h"}, "'-z'"},
+	    {{"h", "-c"}, "'-c' needs a value"},
+	    {{"h", "--db"}, "'--db' needs a value"},
+	    {{"-c", "0", "h"}, "'-c'"},
+	    {{"-c", "12x", "h"}, "'-c'"},
+	    {{"--count", "-5", "h"}, "'--count'"},
+	    {{"-i", "0.001", "h"}, "'-i': intervals below 0.002 s need root"},
+	    {{"-i", "fast", "h"}, "'-i'"},
+	    {{"-s", "70000", "h"}, "'-s'"},
+	    {{"-W", "0", "h"}, "'-W'"},
+	    {{"-w", "-1", "h"}, "'-w'"},
+	    {{"--rest", "x", "h"}, "'--rest'"},
+	    {{"--load", "", "h"}, "'--load'"},
+	    {{"--csv", "--json", "h"}, "'--csv' and '--json'"},
+	    {{"-o", "f", "h"}, "'-o' needs '--csv' or '--json'"},
+	    {{"--label", "x", "h"}, "'--label' needs '--db'"},
+	    {{"--testbed", "x", "h"}, "'--testbed' needs '--db'"},
+	    {{"-4", "-6", "h"}, "'-4' and '-6'"},
+	    {{"-q"}, "missing HOST"},
+	    {{"h", "extra"}, "'extra'"},
+	    /* a short option refused inside a cluster is named, not the argument before it */
+	    {{"-xq", "h"}, "unknown option '-x'"},
+	    {{"--csv", "-qx", "h"}, "unknown option '-x'"},
+	    {{"--csv=1", "h"}, "option '--csv' takes no value"},
+	    {{"--t", "h"}, "'--t' is ambiguous"},
+	    {{"--bogus=3", "h"}, "unknown option '--bogus'"},
+	    /* numbers are plain decimals: no hex float, infinity, blank or sign */
+	    {{"-i", "0x1p-3", "h"}, "'-i'"},
+	    {{"-i", "0x10", "h"}, "'-i'"},
+	    {{"--interval", "inf", "h"}, "'--interval'"},
+	    {{"-W", "nan", "h"}, "'-W'"},
+	    {{"-w", " 5", "h"}, "'-w'"},
+	    {{"-w", "+5", "h"}, "'-w'"},
+	    {{"-w", "5 s", "h"}, "'-w'"},
+	    {{"-W", "1e400", "h"}, "'-W'"},
+	    {{"-c", "99999999999999999999", "h"}, "'-c'"},
+	    {{"--tx-wait", "0x1p-3", "h"}, "'--tx-wait'"},
+	    {{"--no-timestamps", "--tx-wait", "1", "h"}, "'--no-timestamps' and '--tx-wait'"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct tping_opts o;
@@ -184,11 +183,11 @@ static void root_may_go_below_2ms(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(defaults_are_the_papers),
-		cmocka_unit_test(every_option),
-		cmocka_unit_test(help_and_version_stop_the_run),
-		cmocka_unit_test(usage_errors_name_the_option),
-		cmocka_unit_test(root_may_go_below_2ms),
+	    cmocka_unit_test(defaults_are_the_papers),
+	    cmocka_unit_test(every_option),
+	    cmocka_unit_test(help_and_version_stop_the_run),
+	    cmocka_unit_test(usage_errors_name_the_option),
+	    cmocka_unit_test(root_may_go_below_2ms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,8 +116,10 @@ static void tx(struct fixture *f, uint32_t key, uint32_t scm_kind, vd_ns t)
 	struct ctl c;
 	ctl_init(&c);
 	ctl_ts(&c, t);
-	struct sock_extended_err ee = { .ee_errno = ENOMSG, .ee_origin = SO_EE_ORIGIN_TIMESTAMPING,
-					.ee_info = scm_kind, .ee_data = key };
+	struct sock_extended_err ee = {.ee_errno = ENOMSG,
+				       .ee_origin = SO_EE_ORIGIN_TIMESTAMPING,
+				       .ee_info = scm_kind,
+				       .ee_data = key};
 	memcpy(ctl_add(&c, SOL_IP, IP_RECVERR, sizeof(ee)), &ee, sizeof(ee));
 	tping_run_rx(&f->r, NULL, 0, 0, &c.msg, VD_NS_NONE, 1);
 }
@@ -214,16 +216,18 @@ static void duplicates_late_lost_and_errors(void **state)
 	struct {
 		struct sock_extended_err ee;
 		struct sockaddr_in off;
-	} e = { .ee = { .ee_errno = EHOSTUNREACH, .ee_origin = SO_EE_ORIGIN_ICMP, .ee_type = 3,
-			.ee_code = 1 },
-		.off = { .sin_family = AF_INET, .sin_addr = { htonl(0x0a000001) } } };
+	} e = {.ee = {.ee_errno = EHOSTUNREACH,
+		      .ee_origin = SO_EE_ORIGIN_ICMP,
+		      .ee_type = 3,
+		      .ee_code = 1},
+	       .off = {.sin_family = AF_INET, .sin_addr = {htonl(0x0a000001)}}};
 	memcpy(ctl_add(&c, SOL_IP, IP_RECVERR, sizeof(e)), &e, sizeof(e));
 	tping_run_rx(&f->r, q, qn, 0, &c.msg, T0 + 2 * VD_NS_PER_MS + 11000, 1);
 	/* Probes 5 and 6 unanswered: the timeout declares them lost; then 5 answers late. */
 	tping_run_finish_all(&f->r);
 	reply(f, 5, T0 + 4 * VD_NS_PER_MS + 900000, T0 + 4 * VD_NS_PER_MS + 950000);
 	assert_int_equal(f->rp.n, 8);
-	int seen[VD_PROBE_STATUS__COUNT] = { 0 };
+	int seen[VD_PROBE_STATUS__COUNT] = {0};
 	for (size_t i = 0; i < f->rp.n; i++)
 		seen[f->rp.recs[i].status]++;
 	assert_int_equal(seen[VD_PROBE_OK], 3);
@@ -300,8 +304,8 @@ static void layer_statistics(void **state)
 		reply(f, (uint16_t)(i + 1), t + 3000 + krtt, t + 3000 + krtt + 2000);
 	}
 	struct vd_summary s;
-	assert_int_equal(tping_report_layer(f->rp.recs, f->rp.n, VD_PHASE__COUNT,
-					    TPING_LAYER_KERNEL, &s), 0);
+	assert_int_equal(
+	    tping_report_layer(f->rp.recs, f->rp.n, VD_PHASE__COUNT, TPING_LAYER_KERNEL, &s), 0);
 	assert_int_equal(s.n, 5);
 	assert_int_equal(s.min, 10000);
 	assert_int_equal(s.median, 30000);
@@ -309,15 +313,15 @@ static void layer_statistics(void **state)
 	assert_int_equal(s.p99, 49600);
 	assert_true(fabs(s.mean - 30000) < 1e-6);
 	assert_true(fabs(s.sd - 15811.388) < 0.01);
-	assert_int_equal(tping_report_layer(f->rp.recs, f->rp.n, VD_PHASE__COUNT,
-					    TPING_LAYER_DUSER, &s), 0);
+	assert_int_equal(
+	    tping_report_layer(f->rp.recs, f->rp.n, VD_PHASE__COUNT, TPING_LAYER_DUSER, &s), 0);
 	assert_int_equal(s.min, 5000);
 	assert_int_equal(s.max, 5000);
-	assert_int_equal(tping_report_layer(f->rp.recs, f->rp.n, VD_PHASE__COUNT,
-					    TPING_LAYER_DSCHED, &s), 0);
+	assert_int_equal(
+	    tping_report_layer(f->rp.recs, f->rp.n, VD_PHASE__COUNT, TPING_LAYER_DSCHED, &s), 0);
 	assert_int_equal(s.median, 2000);
-	assert_int_equal(tping_report_layer(f->rp.recs, f->rp.n, VD_PHASE__COUNT, TPING_LAYER_HW,
-					    &s), 0);
+	assert_int_equal(
+	    tping_report_layer(f->rp.recs, f->rp.n, VD_PHASE__COUNT, TPING_LAYER_HW, &s), 0);
 	assert_int_equal(s.n, 0);
 	/* RFC 3550: every step is 10 µs, J converges towards it: J_k = 10000 (1 - (15/16)^k). */
 	double j = tping_report_jitter(f->rp.recs, f->rp.n, TPING_LAYER_KERNEL);
@@ -348,7 +352,7 @@ static void sqlite_round_trip(void **state)
 	tping_run_finish_all(&f->r);
 	f->r.start_real = T0;
 	f->r.end_real = T0 + VD_NS_PER_SEC;
-	struct tping_meta m = { 0 };
+	struct tping_meta m = {0};
 	tping_meta_add(&m, "clocksource", "%s", "tsc");
 	tping_meta_add(&m, "tstamp_granted", "%s", "tx_sched");
 	struct vd_store *st;
@@ -380,20 +384,22 @@ static void sqlite_round_trip(void **state)
 	free(back);
 	sqlite3 *db = vd_store_db(st);
 	sqlite3_stmt *s;
-	assert_int_equal(sqlite3_prepare_v2(db,
-					    "SELECT r.label, t.name, r.complete, r.command_line,"
-					    " (SELECT value FROM run_meta WHERE run_id = r.id AND key ="
-					    " 'clocksource'),"
-					    " (SELECT value FROM results WHERE run_id = r.id AND metric ="
-					    " 'kernel' AND phase = '' AND stat = 'median_ns')"
-					    " FROM runs r JOIN testbeds t ON t.id = r.testbed_id",
-					    -1, &s, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db,
+			       "SELECT r.label, t.name, r.complete, r.command_line,"
+			       " (SELECT value FROM run_meta WHERE run_id = r.id AND key ="
+			       " 'clocksource'),"
+			       " (SELECT value FROM results WHERE run_id = r.id AND metric ="
+			       " 'kernel' AND phase = '' AND stat = 'median_ns')"
+			       " FROM runs r JOIN testbeds t ON t.id = r.testbed_id",
+			       -1, &s, NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(s, 0), "round trip");
 	assert_string_equal((const char *)sqlite3_column_text(s, 1), "unit");
 	assert_int_equal(sqlite3_column_int(s, 2), 1);
-	assert_string_equal((const char *)sqlite3_column_text(s, 3), "tping -c 4 --rest 1 10.9.9.9");
+	assert_string_equal((const char *)sqlite3_column_text(s, 3),
+			    "tping -c 4 --rest 1 10.9.9.9");
 	assert_string_equal((const char *)sqlite3_column_text(s, 4), "tsc");
 	assert_true(fabs(sqlite3_column_double(s, 5) - 27000) < 1e-6);
 	sqlite3_finalize(s);
@@ -407,11 +413,11 @@ static void sqlite_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(tx_stamps_matched_by_key_not_order),
-		cmocka_unit_test(duplicates_late_lost_and_errors),
-		cmocka_unit_test(foreign_replies_are_ignored),
-		cmocka_unit_test(layer_statistics),
-		cmocka_unit_test(sqlite_round_trip),
+	    cmocka_unit_test(tx_stamps_matched_by_key_not_order),
+	    cmocka_unit_test(duplicates_late_lost_and_errors),
+	    cmocka_unit_test(foreign_replies_are_ignored),
+	    cmocka_unit_test(layer_statistics),
+	    cmocka_unit_test(sqlite_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

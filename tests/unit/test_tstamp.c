@@ -59,8 +59,12 @@ static void add_ts(struct ctl *c, int64_t sw_sec, int64_t sw_nsec, int64_t hw_se
 static void add_ee(struct ctl *c, int level, uint8_t origin, uint32_t eerrno, uint32_t info,
 		   uint32_t data, const struct sockaddr_in *offender)
 {
-	struct sock_extended_err ee = { .ee_errno = eerrno, .ee_origin = origin, .ee_type = 3,
-					.ee_code = 1, .ee_info = info, .ee_data = data };
+	struct sock_extended_err ee = {.ee_errno = eerrno,
+				       .ee_origin = origin,
+				       .ee_type = 3,
+				       .ee_code = 1,
+				       .ee_info = info,
+				       .ee_data = data};
 	size_t len = sizeof(ee) + (offender ? sizeof(*offender) : 0);
 	uint8_t *d = ctl_add(c, level, level == SOL_IP ? IP_RECVERR : IPV6_RECVERR, len);
 	memcpy(d, &ee, sizeof(ee));
@@ -93,9 +97,9 @@ static void tx_records_carry_kind_and_key(void **state)
 	static const struct {
 		uint32_t info;
 		enum vd_tstamp_kind kind;
-	} kinds[] = { { SCM_TSTAMP_SCHED, VD_TSTAMP_SCHED },
-		      { SCM_TSTAMP_SND, VD_TSTAMP_SND },
-		      { SCM_TSTAMP_ACK, VD_TSTAMP_ACK } };
+	} kinds[] = {{SCM_TSTAMP_SCHED, VD_TSTAMP_SCHED},
+		     {SCM_TSTAMP_SND, VD_TSTAMP_SND},
+		     {SCM_TSTAMP_ACK, VD_TSTAMP_ACK}};
 	for (size_t i = 0; i < 3; i++) {
 		struct ctl c;
 		ctl_init(&c);
@@ -124,7 +128,7 @@ static void icmp_error_is_not_a_tx_record(void **state)
 {
 	struct ctl c;
 	ctl_init(&c);
-	struct sockaddr_in off = { .sin_family = AF_INET };
+	struct sockaddr_in off = {.sin_family = AF_INET};
 	inet_pton(AF_INET, "10.1.2.3", &off.sin_addr);
 	add_ee(&c, SOL_IP, SO_EE_ORIGIN_ICMP, EHOSTUNREACH, 0, 0, &off);
 	add_ts(&c, 9, 9, 0, 0);
@@ -223,20 +227,21 @@ static void flag_names(void **state)
 	assert_string_equal(vd_tstamp_flags_str(vd_tstamp_hw_flags() | (1u << 30), b, sizeof(b)),
 			    "tx_hardware|rx_hardware|raw_hardware|bit30");
 	char small[8];
-	vd_tstamp_flags_str(vd_tstamp_sw_flags(), small, sizeof(small)); /* truncates, no overflow */
+	vd_tstamp_flags_str(vd_tstamp_sw_flags(), small,
+			    sizeof(small)); /* truncates, no overflow */
 	assert_true(strlen(small) < sizeof(small));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(rx_timestamp_and_ttl),
-		cmocka_unit_test(tx_records_carry_kind_and_key),
-		cmocka_unit_test(icmp_error_is_not_a_tx_record),
-		cmocka_unit_test(unknown_messages_are_skipped),
-		cmocka_unit_test(ctrunc_is_an_error),
-		cmocka_unit_test(malformed_messages_are_errors),
-		cmocka_unit_test(flag_names),
+	    cmocka_unit_test(rx_timestamp_and_ttl),
+	    cmocka_unit_test(tx_records_carry_kind_and_key),
+	    cmocka_unit_test(icmp_error_is_not_a_tx_record),
+	    cmocka_unit_test(unknown_messages_are_skipped),
+	    cmocka_unit_test(ctrunc_is_an_error),
+	    cmocka_unit_test(malformed_messages_are_errors),
+	    cmocka_unit_test(flag_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,7 +120,7 @@ static void check_tping(struct vd_vantage_set *set, const char *fmt)
 	assert_int_equal(u->pairs[1].rep_ts, 6000);
 	struct vd_err err;
 	assert_int_equal(vd_match_pairs(u, &err), 0);
-	assert_int_equal(u->stats.duplicates, 1); /* the 6500 reply */
+	assert_int_equal(u->stats.duplicates, 1);	  /* the 6500 reply */
 	assert_int_equal(u->stats.unmatched_requests, 1); /* seq 2, lost */
 	struct vd_echo e;
 	vd_vantage_echo(u, 0, &e);
@@ -179,7 +179,8 @@ static void tping_csv(void **state)
 
 static void tping_csv_errors(void **state)
 {
-	write_file(testutil_tmp("bad.csv"), "seq,phase,status,user_tx_ns,user_rx_ns\n1,load,ok,12x,40\n");
+	write_file(testutil_tmp("bad.csv"),
+		   "seq,phase,status,user_tx_ns,user_rx_ns\n1,load,ok,12x,40\n");
 	struct vd_err err;
 	struct vd_vantage_spec s;
 	struct vd_vantage_set set = {0};
@@ -300,14 +301,10 @@ static void unique_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(spec_forms),
-	    cmocka_unit_test(name_from_path),
-	    cmocka_unit_test(spec_errors),
-	    cmocka_unit_test(tping_csv),
-	    cmocka_unit_test(tping_csv_errors),
-	    cmocka_unit_test(tping_json),
-	    cmocka_unit_test(tping_sqlite),
-	    cmocka_unit_test(detection_by_content),
+	    cmocka_unit_test(spec_forms),	cmocka_unit_test(name_from_path),
+	    cmocka_unit_test(spec_errors),	cmocka_unit_test(tping_csv),
+	    cmocka_unit_test(tping_csv_errors), cmocka_unit_test(tping_json),
+	    cmocka_unit_test(tping_sqlite),	cmocka_unit_test(detection_by_content),
 	    cmocka_unit_test(unique_names),
 	};
 	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);

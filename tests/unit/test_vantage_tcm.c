@@ -52,7 +52,8 @@ static void check_level(const struct tcm_synth_opts *o, const struct vd_vantage 
 	unsigned rp = o->responder ? level_tx[l] : level_rx[l];
 	int ai = o->ipv6 ? 15 : 3, guest = o->responder ? 1 : 2;
 	assert_string_equal(v->format, "tcpmon");
-	/* Requests are kept in time order; each reply is paired as it is read (lib/match/match.c). */
+	/* Requests are kept in time order; each reply is paired as it is read (lib/match/match.c).
+	 */
 	assert_int_equal(v->echoes, 2 * (size_t)o->nprobes);
 	assert_int_equal(v->n, (size_t)o->nprobes);
 	assert_int_equal(v->npairs, (size_t)o->nprobes);
@@ -236,10 +237,8 @@ static void lost_records(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(every_level),
-	    cmocka_unit_test(responder),
-	    cmocka_unit_test(selectors),
-	    cmocka_unit_test(damaged),
+	    cmocka_unit_test(every_level),  cmocka_unit_test(responder),
+	    cmocka_unit_test(selectors),    cmocka_unit_test(damaged),
 	    cmocka_unit_test(lost_records),
 	};
 	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);

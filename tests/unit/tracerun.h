@@ -17,7 +17,7 @@
 struct tracerun {
 	int open_rc, rc, n;
 	struct vd_pkt pkt[TRACERUN_MAX_PKTS];
-	char data[TRACERUN_MAX_PKTS][32];	 /* each packet's bytes as a string */
+	char data[TRACERUN_MAX_PKTS][32]; /* each packet's bytes as a string */
 	char names[TRACERUN_MAX_IFS][32]; /* interface names, "-" when it has none */
 	uint64_t skipped;
 	size_t nifs;

@@ -8,8 +8,8 @@
 #include "vmdelay/core/vdtime.h"
 
 struct vd_summary {
-	size_t n;    /* samples that had a value */
-	vd_ns min;   /* all VD_NS_NONE when n == 0 */
+	size_t n;  /* samples that had a value */
+	vd_ns min; /* all VD_NS_NONE when n == 0 */
 	vd_ns median;
 	vd_ns p99;
 	vd_ns max;

@@ -32,7 +32,7 @@ static inline vd_ns vd_ns_from_timespec(const struct timespec *ts)
 
 static inline struct timespec vd_ns_to_timespec(vd_ns t)
 {
-	struct timespec ts = { .tv_sec = t / VD_NS_PER_SEC, .tv_nsec = t % VD_NS_PER_SEC };
+	struct timespec ts = {.tv_sec = t / VD_NS_PER_SEC, .tv_nsec = t % VD_NS_PER_SEC};
 	if (ts.tv_nsec < 0) {
 		ts.tv_sec -= 1;
 		ts.tv_nsec += VD_NS_PER_SEC;

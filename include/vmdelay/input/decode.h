@@ -24,11 +24,11 @@ struct vd_decoded {
 	int nvlans;
 	uint16_t vlan[VD_MAX_VLANS];
 	struct vd_addr src, dst;
-	uint8_t ip_proto;       /* 1 ICMP, 6 TCP, 58 ICMPv6, ... */
-	uint16_t ip_id;         /* IPv4 identification, 0 for IPv6 */
-	uint8_t ttl;            /* TTL / hop limit */
-	uint32_t ip_len;        /* IP total length from the header */
-	int is_fragment;        /* a non-first fragment: no L4 header */
+	uint8_t ip_proto; /* 1 ICMP, 6 TCP, 58 ICMPv6, ... */
+	uint16_t ip_id;	  /* IPv4 identification, 0 for IPv6 */
+	uint8_t ttl;	  /* TTL / hop limit */
+	uint32_t ip_len;  /* IP total length from the header */
+	int is_fragment;  /* a non-first fragment: no L4 header */
 	enum vd_l4 l4;
 	/* ICMP / ICMPv6 */
 	uint8_t icmp_type, icmp_code;
@@ -42,12 +42,12 @@ struct vd_decoded {
 	uint32_t tcp_payload_len; /* from the IP length, so snaplen truncation does not change it,
 				   * bounded by the original length (0 when bad == VD_BAD_IP_LEN) */
 	/* Added by the readers (append-only). */
-	int l4_truncated;       /* IP decoded, but the capture ends inside the ICMP/TCP header */
-	uint32_t l4_offset;     /* offset of the ICMP/TCP header in pkt->data (0: none) */
-	int nmpls;              /* MPLS labels crossed (outermost first) */
-	uint16_t gso_segs;      /* wire segments of a GRO/GSO super-packet (tcpmon records,
-				 * lib/tcp/tcpagg.c); 0 for a plain packet and from captures */
-	int bad; /* enum vd_decode_bad */
+	int l4_truncated;   /* IP decoded, but the capture ends inside the ICMP/TCP header */
+	uint32_t l4_offset; /* offset of the ICMP/TCP header in pkt->data (0: none) */
+	int nmpls;	    /* MPLS labels crossed (outermost first) */
+	uint16_t gso_segs;  /* wire segments of a GRO/GSO super-packet (tcpmon records,
+			     * lib/tcp/tcpagg.c); 0 for a plain packet and from captures */
+	int bad;	    /* enum vd_decode_bad */
 	/* Tunnels crossed to reach the headers above, outermost first (decap.h); encap[i] is
 	 * valid for i < nencap only. */
 	int nencap;
@@ -66,7 +66,7 @@ enum vd_decode_bad {
 };
 
 struct vd_decode_opts {
-	int outer; /* stop at the outermost IP header: no decapsulation */
+	int outer;			/* stop at the outermost IP header: no decapsulation */
 	struct vd_tunnel_filter tunnel; /* only frames that crossed this tunnel (else -1) */
 };
 

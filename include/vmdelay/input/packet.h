@@ -20,14 +20,14 @@ enum {
 };
 
 struct vd_pkt {
-	vd_ns ts;              /* capture time, CLOCK_REALTIME-like epoch ns */
-	uint32_t iface;        /* pcapng interface id (per section, renumbered file-wide), ERF port */
-	int linktype;          /* LINKTYPE_* of this packet's interface */
-	const uint8_t *data;   /* valid until the next vd_trace_next() */
-	uint32_t caplen;       /* bytes in data */
-	uint32_t wirelen;      /* bytes on the wire */
-	uint64_t index;        /* 1-based packet number in the file (like tshark's frame.number) */
-	uint64_t offset;       /* byte offset of the packet's record / block in the file */
+	vd_ns ts;	     /* capture time, CLOCK_REALTIME-like epoch ns */
+	uint32_t iface;	     /* pcapng interface id (per section, renumbered file-wide), ERF port */
+	int linktype;	     /* LINKTYPE_* of this packet's interface */
+	const uint8_t *data; /* valid until the next vd_trace_next() */
+	uint32_t caplen;     /* bytes in data */
+	uint32_t wirelen;    /* bytes on the wire */
+	uint64_t index;	     /* 1-based packet number in the file (like tshark's frame.number) */
+	uint64_t offset;     /* byte offset of the packet's record / block in the file */
 };
 
 #endif

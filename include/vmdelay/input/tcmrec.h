@@ -18,7 +18,7 @@ struct vd_tcmrec_info {
 	uint16_t version;
 	uint32_t record_size;
 	uint32_t tsc_khz;
-	uint32_t clock_flags;     /* enum tcpmon_clock_flags */
+	uint32_t clock_flags;	  /* enum tcpmon_clock_flags */
 	vd_ns realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
 	vd_ns start_real_ns;
 	uint32_t ncpus;
@@ -26,23 +26,23 @@ struct vd_tcmrec_info {
 	char kernel_release[65];
 	char hostname[65];
 	char clocksource[32];
-	int has_stats;            /* a STATS block was read (the recording ended cleanly) */
+	int has_stats; /* a STATS block was read (the recording ended cleanly) */
 	struct tcpmon_file_stats stats;
 };
 
 /* ---- writer ---- */
 struct vd_tcmrec_writer;
 int vd_tcmrec_writer_open(const char *path, const struct vd_tcmrec_info *info,
-		       struct vd_tcmrec_writer **out, struct vd_err *err);
+			  struct vd_tcmrec_writer **out, struct vd_err *err);
 int vd_tcmrec_write_records(struct vd_tcmrec_writer *w, const struct tcpmon_record *r, size_t n,
-			 struct vd_err *err);
+			    struct vd_err *err);
 int vd_tcmrec_write_calib(struct vd_tcmrec_writer *w, const struct tcpmon_calib *c, size_t n,
-		       struct vd_err *err);
+			  struct vd_err *err);
 /* Where records were lost (TCPMON_B_LOSS), written when recording ends. */
 int vd_tcmrec_write_loss(struct vd_tcmrec_writer *w, const struct tcpmon_file_loss *l, size_t n,
 			 struct vd_err *err);
 int vd_tcmrec_write_stats(struct vd_tcmrec_writer *w, const struct tcpmon_file_stats *s,
-		       struct vd_err *err);
+			  struct vd_err *err);
 /* Flushes and closes; -1 if any write failed. */
 int vd_tcmrec_writer_close(struct vd_tcmrec_writer *w, struct vd_err *err);
 
@@ -50,7 +50,7 @@ int vd_tcmrec_writer_close(struct vd_tcmrec_writer *w, struct vd_err *err);
 struct tcmrec;
 /* Parses a whole file image; every offset is checked. The message names name and the offset. */
 int vd_tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcmrec **out,
-		 struct vd_err *err);
+		    struct vd_err *err);
 int vd_tcmrec_open(const char *path, struct tcmrec **out, struct vd_err *err);
 /* 1 when the first n bytes of a file start like a record file (its magic): what the format
  * detector (format.h) asks, never the name. */
@@ -74,7 +74,7 @@ const struct tcpmon_file_loss *vd_tcmrec_loss_get(const struct tcmrec *rd, size_
 /* A record's CLOCK_REALTIME ns: its TSC converted when use_tsc, else (or when that fails,
  * counted in *fallbacks) the ktime real_ns read in the hook. */
 vd_ns vd_tcmrec_record_time(const struct tcmrec *rd, const struct tcpmon_record *r, int use_tsc,
-			 uint64_t *fallbacks);
+			    uint64_t *fallbacks);
 
 /* Decodes one little-endian record of size bytes (>= 112; extra bytes of newer versions are
  * ignored). -1 if size is too small. Shared with the netlink parser. */
@@ -82,10 +82,10 @@ int vd_tcmrec_decode_record(const uint8_t *p, size_t size, struct tcpmon_record 
 int vd_tcmrec_decode_calib(const uint8_t *p, size_t size, struct tcpmon_calib *c);
 
 /* ---- names ---- */
-const char *vd_tcmrec_layer_name(unsigned layer);   /* "dev-rx", ... ; "?" when unknown */
-int vd_tcmrec_layer_parse(const char *name);        /* enum value or -1 */
-const char *vd_tcmrec_dir_name(unsigned dir);       /* "rx", "tx" */
-const char *vd_tcmrec_proto_name(unsigned proto);   /* "tcp", "icmp", "icmp6" */
+const char *vd_tcmrec_layer_name(unsigned layer); /* "dev-rx", ... ; "?" when unknown */
+int vd_tcmrec_layer_parse(const char *name);	  /* enum value or -1 */
+const char *vd_tcmrec_dir_name(unsigned dir);	  /* "rx", "tx" */
+const char *vd_tcmrec_proto_name(unsigned proto); /* "tcp", "icmp", "icmp6" */
 /* "SA" style TCP flags: F S R P A U E C in that order, "." when none. buf >= 9 bytes. */
 void vd_tcmrec_tcp_flags(unsigned flags, char *buf);
 /* Clock flag names joined by "+" into buf ("" when none). */

@@ -17,17 +17,18 @@
 
 enum vd_icmp_kind {
 	VD_ICMP_ECHO_REPLY,
-	VD_ICMP_ECHO_REQUEST, /* e.g. our own request, quoted back from a ping socket's error queue */
-	VD_ICMP_ERROR,        /* an error quoting one of our echo requests */
+	VD_ICMP_ECHO_REQUEST, /* e.g. our own request, quoted back from a ping socket's error queue
+			       */
+	VD_ICMP_ERROR,	      /* an error quoting one of our echo requests */
 };
 
 struct vd_icmp_msg {
 	enum vd_icmp_kind kind;
-	uint8_t type, code;   /* of the outer message */
-	uint16_t id, seq;     /* of the echo (for errors: of the quoted request) */
-	size_t icmp_len;      /* ICMP header + data bytes of the outer message */
-	int ttl;              /* from the IPv4 header when present, else -1 */
-	int cookie_ok;        /* 1 payload starts with the cookie, 0 it does not, -1 too short */
+	uint8_t type, code; /* of the outer message */
+	uint16_t id, seq;   /* of the echo (for errors: of the quoted request) */
+	size_t icmp_len;    /* ICMP header + data bytes of the outer message */
+	int ttl;	    /* from the IPv4 header when present, else -1 */
+	int cookie_ok;	    /* 1 payload starts with the cookie, 0 it does not, -1 too short */
 };
 
 /* Writes an echo request (type 8 or 128) with payload_len bytes of payload into buf: the

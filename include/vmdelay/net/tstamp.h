@@ -35,21 +35,26 @@ int vd_tstamp_if_hw_enable(const char *ifname, struct vd_err *err);
  * 1: stamping is on; 0: not seen in time (or loopback unusable). */
 int vd_tstamp_wait_rx_ready(vd_ns max_wait);
 
-enum vd_tstamp_kind { VD_TSTAMP_NONE = -1, VD_TSTAMP_SND = 0, VD_TSTAMP_SCHED = 1, VD_TSTAMP_ACK = 2 };
+enum vd_tstamp_kind {
+	VD_TSTAMP_NONE = -1,
+	VD_TSTAMP_SND = 0,
+	VD_TSTAMP_SCHED = 1,
+	VD_TSTAMP_ACK = 2
+};
 
 /* Everything tping reads from a message's control data. */
 struct vd_tstamp_cmsgs {
-	int have_ts;       /* an SCM_TIMESTAMPING message was present */
-	vd_ns sw;          /* its ts[0] (software), VD_NS_NONE when zero */
-	vd_ns hw;          /* its ts[2] (raw hardware), VD_NS_NONE when zero */
-	int have_ee;       /* an IP_RECVERR / IPV6_RECVERR extended error was present */
+	int have_ts; /* an SCM_TIMESTAMPING message was present */
+	vd_ns sw;    /* its ts[0] (software), VD_NS_NONE when zero */
+	vd_ns hw;    /* its ts[2] (raw hardware), VD_NS_NONE when zero */
+	int have_ee; /* an IP_RECVERR / IPV6_RECVERR extended error was present */
 	uint32_t ee_errno;
 	uint8_t ee_origin; /* SO_EE_ORIGIN_* */
 	uint8_t ee_type, ee_code;
-	uint32_t ee_info;  /* timestamps: SCM_TSTAMP_* */
-	uint32_t ee_data;  /* timestamps: the OPT_ID key */
+	uint32_t ee_info;		  /* timestamps: SCM_TSTAMP_* */
+	uint32_t ee_data;		  /* timestamps: the OPT_ID key */
 	struct sockaddr_storage offender; /* ICMP errors: who sent it (ss_family 0 if none) */
-	int ttl;           /* IP_TTL / IPV6_HOPLIMIT, -1 if absent */
+	int ttl;			  /* IP_TTL / IPV6_HOPLIMIT, -1 if absent */
 };
 
 /* Parses msg's control data. A truncated control buffer (MSG_CTRUNC) or a malformed

@@ -32,7 +32,7 @@ void vd_out_int(struct vd_out *o, const char *key, int64_t v);
 /* v when present, else the empty / null cell of vd_out_str(o, key, NULL): a field some rows
  * do not have (TCP ports of an ICMP record, the TTL of a lost probe). */
 void vd_out_int_opt(struct vd_out *o, const char *key, int present, int64_t v);
-void vd_out_str(struct vd_out *o, const char *key, const char *s); /* NULL: empty / null */
+void vd_out_str(struct vd_out *o, const char *key, const char *s);	    /* NULL: empty / null */
 void vd_out_dbl(struct vd_out *o, const char *key, double v, int decimals); /* NAN: empty */
 /* A time or duration: integer ns in CSV/JSON; in text, µs with 3 decimals under a header whose
  * "_ns" suffix becomes "_us". VD_NS_NONE prints empty (CSV, text "-") or null (JSON). */

@@ -14,12 +14,12 @@ struct vd_store;
 
 /* What a group of runs is keyed by (--by). */
 enum vd_compare_key {
-	VD_CMP_TESTBED,  /* testbeds.name */
+	VD_CMP_TESTBED,	 /* testbeds.name */
 	VD_CMP_SCENARIO, /* runs.scenario */
-	VD_CMP_LOAD,     /* run_meta 'load' (set by testbeds/run), else params' "load" */
-	VD_CMP_LABEL,    /* runs.label */
-	VD_CMP_RUN,      /* runs.id: every run its own column */
-	VD_CMP_META,     /* any other word: that run_meta key (e.g. scenario.nic, from --meta) */
+	VD_CMP_LOAD,	 /* run_meta 'load' (set by testbeds/run), else params' "load" */
+	VD_CMP_LABEL,	 /* runs.label */
+	VD_CMP_RUN,	 /* runs.id: every run its own column */
+	VD_CMP_META,	 /* any other word: that run_meta key (e.g. scenario.nic, from --meta) */
 	VD_CMP__COUNT
 };
 
@@ -51,7 +51,7 @@ struct vd_compare {
 	char ***group_keys; /* [group][by index]: the key values naming each group */
 	size_t *group_runs; /* runs in each group (with at least one matching result) */
 	size_t nrows;
-	struct vd_compare_row *rows;  /* in the order first stored */
+	struct vd_compare_row *rows;   /* in the order first stored */
 	struct vd_compare_cell *cells; /* [row * ngroups + group] */
 	struct vd_compare_opts opts;
 };

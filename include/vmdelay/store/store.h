@@ -39,12 +39,12 @@ void vd_store_close(struct vd_store *st);
 struct sqlite3 *vd_store_db(struct vd_store *st);
 
 struct vd_run_info {
-	const char *tool;         /* "tping", "vmdelay-analyze", ... */
-	const char *testbed;      /* created in `testbeds` if new; NULL: "default" */
-	const char *label;        /* free text, may be NULL */
-	const char *scenario;     /* may be NULL */
-	const char *command_line; /* the full argv joined with spaces */
-	const char *params_json;  /* the run's parameters as a JSON object, may be NULL */
+	const char *tool;		 /* "tping", "vmdelay-analyze", ... */
+	const char *testbed;		 /* created in `testbeds` if new; NULL: "default" */
+	const char *label;		 /* free text, may be NULL */
+	const char *scenario;		 /* may be NULL */
+	const char *command_line;	 /* the full argv joined with spaces */
+	const char *params_json;	 /* the run's parameters as a JSON object, may be NULL */
 	const struct vd_meta_list *meta; /* the user's --meta labels (run_meta rows), may be NULL */
 	vd_ns start_ns;
 };
@@ -65,9 +65,9 @@ int vd_store_add_probe(struct vd_store *st, int64_t run_id, const struct vd_prob
 		       struct vd_err *err);
 /* One result value (long format): e.g. vantage "guest", metric "delta_kern", phase "load",
  * direction "rtt", stat "median_ns". NULL strings are stored as ''. */
-int vd_store_add_result(struct vd_store *st, int64_t run_id, const char *vantage, const char *metric,
-			const char *phase, const char *direction, const char *stat, double value,
-			struct vd_err *err);
+int vd_store_add_result(struct vd_store *st, int64_t run_id, const char *vantage,
+			const char *metric, const char *phase, const char *direction,
+			const char *stat, double value, struct vd_err *err);
 
 /* One row of another table of the run (vantage_points, transfers, events): column cols[i] gets
  * vals[i], given as text (NULL: NULL) and converted to the column's type. */
@@ -77,10 +77,10 @@ int vd_store_add_row(struct vd_store *st, const char *table, size_t n, const cha
 /* runs.status; only VD_RUN_COMPLETE sets runs.complete = 1. A run left 'running' by a process
  * that is gone was killed. */
 enum vd_run_status {
-	VD_RUN_RUNNING,     /* begun, not finished (or its writer was killed) */
+	VD_RUN_RUNNING,	    /* begun, not finished (or its writer was killed) */
 	VD_RUN_COMPLETE,    /* ran to its end as asked */
 	VD_RUN_INTERRUPTED, /* stopped early by SIGINT / SIGTERM: what was done is stored */
-	VD_RUN_FAILED,      /* stopped by an error */
+	VD_RUN_FAILED,	    /* stopped by an error */
 	VD_RUN__COUNT
 };
 const char *vd_run_status_name(enum vd_run_status s);

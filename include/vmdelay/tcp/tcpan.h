@@ -44,8 +44,8 @@ struct vd_tcpan_opts {
 /* One direction of a flow: what endpoint e sent. Its ACKs acknowledge the other endpoint. */
 struct vd_tcpan_dir {
 	uint64_t pkts, data_pkts, payload_bytes, retrans;
-	uint64_t wire_segs;  /* data segments on the wire: a super-packet counts its gso_segs */
-	uint32_t max_segs;   /* the most wire segments one data packet carried */
+	uint64_t wire_segs; /* data segments on the wire: a super-packet counts its gso_segs */
+	uint32_t max_segs;  /* the most wire segments one data packet carried */
 	int syn, fin, have_seq;
 	uint32_t isn, fin_seq, seq_hi, seq_base;
 	struct vd_ackhist ah; /* this endpoint's pure ACKs */
