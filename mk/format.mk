@@ -1,5 +1,5 @@
 # format-check: every C file as clang-format (.clang-format at the root) would write it.
-# `make format` rewrites them in place.
+# `make format` rewrites them in place. make check runs format-check.
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
 .PHONY: format format-check
@@ -11,3 +11,5 @@ format-check:
 		clang-format "$$f" | cmp -s - "$$f" || { echo "format-check: $$f differs from clang-format's layout (make format)"; bad=1; }; \
 	done; \
 	[ $$bad = 0 ] && echo "format-check: $(words $(FORMAT_FILES)) files formatted"
+
+check: format-check
