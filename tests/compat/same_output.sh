@@ -128,10 +128,15 @@ need_base_src() {
 make_generated() {
 	local g=$inputs/gen s=$base_src
 	mkdir -p "$g" || return 1
-	local lib=("$s/lib/tcmrec.c" "$s/lib/mem.c" "$s/lib/err.c" "$s/lib/output.c" "$s/lib/vdtime.c")
-	cc -std=gnu11 -O1 -I"$s/include" -I"$s/tests/golden" -o "$work/gen_tcm" "$s/tests/golden/gen_tcm.c" \
+	# The library files they need, wherever BASE keeps them (lib/ was flat, then in layers).
+	local lib=() name file
+	for name in tcmrec mem err output vdtime json; do
+		file=$(find "$s/lib" -name "$name.c" | head -n 1)
+		[ -n "$file" ] && lib+=("$file")
+	done
+	cc -std=gnu11 -O1 -I"$s/include" -I"$s/lib" -I"$s/tests/golden" -o "$work/gen_tcm" "$s/tests/golden/gen_tcm.c" \
 		"$s/tests/golden/tcm_synth.c" "${lib[@]}" -lm || return 1
-	cc -std=gnu11 -O1 -I"$s/include" -I"$s/tests/golden" -o "$work/gen_tcpagg" \
+	cc -std=gnu11 -O1 -I"$s/include" -I"$s/lib" -I"$s/tests/golden" -o "$work/gen_tcpagg" \
 		"$s/tests/golden/gen_tcpagg.c" "$s/tests/golden/tcm_synth.c" "${lib[@]}" -lpcap -lm || return 1
 	cc -O2 -o "$work/gen_probes" "$s/tests/golden/gen_probes.c" -lm || return 1
 	"$work/gen_tcm" "$g/stable.tcm" 51 >"$g/stable.truth" &&
