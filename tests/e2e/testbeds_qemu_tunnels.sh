@@ -33,6 +33,9 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+# stopped by tests/run.sh's timeout: leave through the EXIT trap, after the current command
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # The guest's part (busybox sh, which runs its own applets before anything on PATH: iproute2's
 # ip, for netns, gre and geneve, is called by its path in the initramfs).
