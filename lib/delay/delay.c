@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vmdelay/core/mem.h"
+#include "vmdelay/core/qhist.h"
 #include "vmdelay/input/probe.h"
 
 static int is_rest(int phase)
@@ -36,10 +37,13 @@ static int align_clocks(struct vd_delay *d, const struct vd_delay_opts *o, int *
 			struct vd_err *err)
 {
 	size_t nvp = d->nvp, n = d->map.n;
-	int any_rest = 0;
+	size_t nrest = 0;
 	for (size_t p = 0; p < n; p++)
-		any_rest |= is_rest(d->phase[p]);
-	struct vd_align_sample *s = malloc((n ? n : 1) * sizeof(*s));
+		nrest += is_rest(d->phase[p]);
+	int any_rest = nrest > 0;
+	/* only the probes that calibrate: with --rest N, 2N of them, whatever the trace length */
+	size_t cap = any_rest ? nrest : n;
+	struct vd_align_sample *s = malloc((cap ? cap : 1) * sizeof(*s));
 	d->aligns = calloc(nvp, sizeof(*d->aligns));
 	if (!s || !d->aligns) {
 		free(s);
@@ -108,6 +112,7 @@ int vd_delay_analyze(struct vd_vantage *const *vps, size_t nvp, const struct vd_
 	*warn = 0;
 	d->vps = vps;
 	d->nvp = nvp;
+	d->exact_max = opts->exact_max ? opts->exact_max : VD_DELAY_EXACT_MAX;
 	for (size_t v = 0; v < nvp; v++)
 		if (vd_match_pairs(vps[v], err) < 0)
 			return -1;
@@ -204,10 +209,34 @@ vd_ns vd_delay_layer(const struct vd_delay *d, size_t probe, size_t layer, enum 
 	return dir == VD_DIR_SEND ? vd_ns_diff(oreq, ireq) : vd_ns_diff(irep, orep);
 }
 
+static vd_ns value_of(const struct vd_delay *d, size_t p, size_t a, size_t b, int rtt,
+		      enum vd_delay_dir dir)
+{
+	return rtt ? vd_delay_rtt(d, p, a) : vd_delay_layer(d, p, b, dir);
+}
+
+/* Past exact_max probes: a sketch whose size does not depend on the number of probes. */
+static int summarize_sketch(const struct vd_delay *d, int phase, size_t a, size_t b, int rtt,
+			    enum vd_delay_dir dir, struct vd_summary *s)
+{
+	struct vd_qhist h;
+	vd_qhist_init(&h);
+	for (size_t p = 0; p < d->map.n; p++)
+		if (phase == VD_PHASE_ALL || d->phase[p] == phase)
+			vd_qhist_add(&h, value_of(d, p, a, b, rtt, dir));
+	int oom = h.oom;
+	if (!oom)
+		vd_qhist_summary(&h, s);
+	vd_qhist_free(&h);
+	return oom ? -1 : 0;
+}
+
 static int summarize_by(const struct vd_delay *d, int phase, size_t a, size_t b, int rtt,
 			enum vd_delay_dir dir, struct vd_summary *s)
 {
 	size_t n = d->map.n;
+	if (n > d->exact_max)
+		return summarize_sketch(d, phase, a, b, rtt, dir, s);
 	vd_ns *vals = vd_mem_alloc(n, sizeof(*vals));
 	if (!vals)
 		return -1;
@@ -215,7 +244,7 @@ static int summarize_by(const struct vd_delay *d, int phase, size_t a, size_t b,
 	for (size_t p = 0; p < n; p++) {
 		if (phase != VD_PHASE_ALL && d->phase[p] != phase)
 			continue;
-		vals[k++] = rtt ? vd_delay_rtt(d, p, a) : vd_delay_layer(d, p, b, dir);
+		vals[k++] = value_of(d, p, a, b, rtt, dir);
 	}
 	int rc = vd_summarize_inplace(vals, k, s);
 	free(vals);

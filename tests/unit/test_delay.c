@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -105,6 +106,35 @@ static void tables(void **state)
 	vd_delay_free(&d);
 }
 
+/* Past exact_max probes the summaries come from the bounded sketch: the same n, min and max,
+ * median and p99 within its 2^-12 relative bound of the exact ones. */
+static void sketch_past_exact_max(void **state)
+{
+	struct vd_delay exact, sketch;
+	struct vd_err err;
+	int warn;
+	struct vd_delay_opts o = {.align = VD_ALIGN_HULL};
+	assert_int_equal(vd_delay_analyze(vp, 3, &o, &exact, &warn, &err), 0);
+	o.exact_max = 4;
+	assert_int_equal(vd_delay_analyze(vp, 3, &o, &sketch, &warn, &err), 0);
+	for (size_t l = 0; l < 3; l++)
+		for (int dir = 0; dir < VD_DIR__COUNT; dir++) {
+			struct vd_summary a, b;
+			assert_int_equal(vd_delay_summary_layer(&exact, l, dir, VD_PHASE_ALL, &a),
+					 0);
+			assert_int_equal(vd_delay_summary_layer(&sketch, l, dir, VD_PHASE_ALL, &b),
+					 0);
+			assert_int_equal(a.n, b.n);
+			assert_int_equal(a.min, b.min);
+			assert_int_equal(a.max, b.max);
+			assert_true(llabs(a.median - b.median) <= a.median / 4096 + 1);
+			assert_true(llabs(a.p99 - b.p99) <= a.p99 / 4096 + 1);
+			assert_true(fabs(a.mean - b.mean) < 1e-6 * fabs(a.mean) + 1e-6);
+		}
+	vd_delay_free(&exact);
+	vd_delay_free(&sketch);
+}
+
 static void rest_option_relabels(void **state)
 {
 	struct vd_delay d;
@@ -163,6 +193,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(tables),
+	    cmocka_unit_test(sketch_past_exact_max),
 	    cmocka_unit_test(rest_option_relabels),
 	    cmocka_unit_test(other_clock_needs_alignment),
 	};

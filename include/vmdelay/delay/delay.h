@@ -16,10 +16,17 @@
 
 struct vd_delay_opts {
 	enum vd_align_method align;
-	size_t rest;  /* --rest N: the first and last N probes are at rest; 0: tping's phase
-		       * column when present, else every probe calibrates */
-	vd_ns window; /* vd_match_opts.window */
+	size_t rest;	  /* --rest N: the first and last N probes are at rest; 0: tping's phase
+			   * column when present, else every probe calibrates */
+	vd_ns window;	  /* vd_match_opts.window */
+	size_t exact_max; /* summaries of more probes than this come from a bounded sketch
+			   * (vd_qhist); 0: VD_DELAY_EXACT_MAX */
 };
+
+/* Up to this many probes, medians and percentiles are exact (8 bytes per probe, one summary at
+ * a time); past it, from vd_qhist: bounded memory, exact below 8192 ns, within 2^-12 of the
+ * value above. Far beyond every test, golden file and real capture. */
+#define VD_DELAY_EXACT_MAX ((size_t)1 << 20)
 
 /* The fit that brought vantage point `vantage`'s clock onto the reference (the outermost
  * vantage point's clock), against the nearest outer vantage point already aligned. */
@@ -46,6 +53,7 @@ struct vd_delay {
 	struct vd_delay_align *aligns;
 	size_t naligns;
 	size_t rest_probes; /* probes that calibrated the clocks */
+	size_t exact_max;   /* vd_delay_opts.exact_max, resolved */
 };
 
 /* Matches (vd_match_pairs on every vantage point, then vd_match_probes), labels phases, aligns
