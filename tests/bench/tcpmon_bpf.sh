@@ -45,7 +45,7 @@ xfer() { # one transfer; prints its throughput in bit/s (the sink's view)
 
 # --- 1. cost per event
 sysctl -qw kernel.bpf_stats_enabled=1
-start_rec "$work/cost.tcm" --ring-mb 256
+start_rec "$work/cost.tcm" --ring-mb "${TCPMON_BENCH_RING_MB:-256}"
 ip netns exec "$a" ping -f -l 16 -c 20000 -q 10.202.0.2 >/dev/null
 xfer >/dev/null
 bpftool prog show >"$work/progs.txt"
