@@ -378,8 +378,13 @@ int BPF_PROG(tcpmon_sock_send, const struct sock *sk, const struct msghdr *msg,
 		__builtin_memcpy(r.saddr, &sk->__sk_common.skc_rcv_saddr, 4);
 		__builtin_memcpy(r.daddr, &sk->__sk_common.skc_daddr, 4);
 	} else if (fam == VD_AF_INET6) {
-		bpf_core_read(r.saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(r.daddr, 16, &sk->__sk_common.skc_v6_daddr);
+		__u32 *sa = (__u32 *)r.saddr, *da = (__u32 *)r.daddr;
+
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			sa[i] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			da[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
+		}
 	} else {
 		return 0;
 	}
@@ -387,8 +392,9 @@ int BPF_PROG(tcpmon_sock_send, const struct sock *sk, const struct msghdr *msg,
 	r.proto = VD_IPPROTO_TCP;
 	r.sport = sk->__sk_common.skc_num;
 	r.dport = bpf_ntohs(sk->__sk_common.skc_dport);
-	r.seq = BPF_CORE_READ((const struct tcp_sock *)sk, write_seq);
-	r.payload_len = (__u32)BPF_CORE_READ(msg, msg_iter.count);
+	/* sk's BTF type is struct sock: the cast lets the verifier see the tcp_sock around it */
+	r.seq = KCAST(struct tcp_sock, sk)->write_seq;
+	r.payload_len = (__u32)msg->msg_iter.count;
 	r.skb_len = skb ? skb->len : 0;
 	r.mono_ns = (__s64)t0;
 	r.layer = TCPMON_L_SOCK_SEND;
