@@ -86,7 +86,8 @@ for p in 1 2 4; do
 	got=$(cat "$work"/ping* | sed -n 's/.* \([0-9]*\) received.*/\1/p' | awk '{ n += $1 } END { print n }')
 	rm -f "$work"/ping*
 	rec=$(sed -n 's/.* \([0-9]*\) recorded, \([0-9]*\) lost.*/\1 \2/p' "$work/flood.tcm.log")
-	rm -f "$work/flood.tcm"
+	# rec_start waits for "recording" in this log: an old one would let the pings start early
+	rm -f "$work/flood.tcm" "$work/flood.tcm.log"
 	awk -v p="$p" -v t=$((t1 - t0)) -v got="$got" -v rec="$rec" 'BEGIN {
 		split(rec, r, " ")
 		printf "    %d x ping -f -l 16 -c 20000: %d echo replies, %.0f packets/s; %d records stored, %d lost\n", p, got, 2 * got / (t / 1e9), r[1], r[2] }'
