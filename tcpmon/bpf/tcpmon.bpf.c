@@ -68,8 +68,8 @@ static __always_inline const struct tcpmon_bpf_config *tcpmon_on(__u8 layer)
  * into a load that cannot fault (a bad address reads as 0), without the tens of ns a
  * bpf_probe_read_kernel() call costs. */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-#define KCAST(type, addr) \
-	((const type *)bpf_rdonly_cast((const void *)(unsigned long)(addr), \
+#define KCAST(type, addr)                                                                          \
+	((const type *)bpf_rdonly_cast((const void *)(unsigned long)(addr),                        \
 				       bpf_core_type_id_kernel(type)))
 
 static __always_inline int proto_wanted(__u8 p)
@@ -255,7 +255,7 @@ static __always_inline int skb_is_ip(const struct sk_buff *skb)
 static __always_inline __u16 skb_gso_segs(const struct sk_buff *skb)
 {
 	const struct skb_shared_info *si =
-		KCAST(struct skb_shared_info, (unsigned long)skb->head + skb->end);
+	    KCAST(struct skb_shared_info, (unsigned long)skb->head + skb->end);
 
 	return si->gso_size ? si->gso_segs : 0;
 }
