@@ -261,20 +261,52 @@ static __always_inline __u16 skb_gso_segs(const struct sk_buff *skb)
 }
 
 /* A packet with its IP header at nh. */
+/* Fills the zeroed r from a packet with its IP header at nh: 0 for TCP/ICMP/ICMPv6. */
+static __always_inline int fill(struct tcpmon_record *r, const struct sk_buff *skb,
+				unsigned long nh, __u8 layer, __u8 dir, __u32 ifindex, __u64 t0)
+{
+	if (parse_ip(nh, r))
+		return -1;
+	r->mono_ns = (__s64)t0;
+	r->layer = layer;
+	r->dir = dir;
+	r->ifindex = ifindex;
+	r->skb_len = skb->len;
+	r->gso_segs = skb_gso_segs(skb);
+	return 0;
+}
+
+/* The record is written straight into a ring reservation (no copy from the stack), discarded
+ * when the packet is not wanted. Without room, the stack and commit() decide whether a wanted
+ * record was lost. */
 static __always_inline void emit(const struct tcpmon_bpf_config *cfg, const struct sk_buff *skb,
 				 unsigned long nh, __u8 layer, __u8 dir, __u32 ifindex, __u64 t0)
 {
-	struct tcpmon_record r = {};
+	struct tcpmon_record *r = bpf_ringbuf_reserve(&tcpmon_records, sizeof(*r), 0);
+	struct tcpmon_bpf_counters *c;
+	__u32 k = 0;
 
-	if (parse_ip(nh, &r))
+	if (!r) {
+		struct tcpmon_record s = {};
+
+		if (!fill(&s, skb, nh, layer, dir, ifindex, t0))
+			commit(cfg, &s);
 		return;
-	r.mono_ns = (__s64)t0;
-	r.layer = layer;
-	r.dir = dir;
-	r.ifindex = ifindex;
-	r.skb_len = skb->len;
-	r.gso_segs = skb_gso_segs(skb);
-	commit(cfg, &r);
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	c = bpf_map_lookup_elem(&tcpmon_counters, &k);
+	if (!c || fill(r, skb, nh, layer, dir, ifindex, t0)) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	if (!filter_match(cfg, r)) {
+		__sync_fetch_and_add(&c->c[TCPMON_BPF_C_FILTERED], 1);
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	r->cpu = bpf_get_smp_processor_id();
+	r->seqno = (__u32)__sync_fetch_and_add(&c->c[TCPMON_BPF_C_SEQNO], 1);
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline unsigned long skb_nh(const struct sk_buff *skb)
