@@ -64,94 +64,93 @@ static __always_inline const struct tcpmon_bpf_config *tcpmon_on(__u8 layer)
 	return c;
 }
 
-static __always_inline __u16 be16(const __u8 *p)
-{
-	return (__u16)(p[0] << 8 | p[1]);
-}
-
-static __always_inline __u32 be32(const __u8 *p)
-{
-	return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
-}
+/* Packet headers are read with direct loads through bpf_rdonly_cast(): the verifier turns each
+ * into a load that cannot fault (a bad address reads as 0), without the tens of ns a
+ * bpf_probe_read_kernel() call costs. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define KCAST(type, addr)                                                                          \
+	((const type *)bpf_rdonly_cast((const void *)(unsigned long)(addr),                        \
+				       bpf_core_type_id_kernel(type)))
 
 static __always_inline int proto_wanted(__u8 p)
 {
 	return p == VD_IPPROTO_TCP || p == VD_IPPROTO_ICMP || p == VD_IPPROTO_ICMPV6;
 }
 
-/* The TCP (20 bytes) or ICMP (8 bytes) header already copied to b; l4len: bytes of transport
- * header and payload. */
-static __always_inline int parse_l4_buf(const __u8 *b, __u8 proto, __u32 l4len,
-					struct tcpmon_record *r)
+/* The TCP or ICMP header at h (a kernel address); l4len: bytes of transport header and
+ * payload. */
+static __always_inline int parse_l4(unsigned long h, __u8 proto, __u32 l4len,
+				    struct tcpmon_record *r)
 {
 	r->proto = proto;
 	if (proto == VD_IPPROTO_TCP) {
-		__u32 hl = (b[12] >> 4) * 4;
+		const struct tcphdr *th = KCAST(struct tcphdr, h);
+		/* data offset and flags are bit fields: their bytes */
+		const __u8 *tb = (const __u8 *)th;
+		__u32 hl = (tb[12] >> 4) * 4;
 
 		if (hl < 20)
 			return -1;
-		r->sport = be16(b);
-		r->dport = be16(b + 2);
-		r->seq = be32(b + 4);
-		r->ack = be32(b + 8);
-		r->tcp_flags = b[13];
-		r->window = be16(b + 14);
+		r->sport = bpf_ntohs(th->source);
+		r->dport = bpf_ntohs(th->dest);
+		r->seq = bpf_ntohl(th->seq);
+		r->ack = bpf_ntohl(th->ack_seq);
+		r->tcp_flags = tb[13];
+		r->window = bpf_ntohs(th->window);
 		r->payload_len = l4len > hl ? l4len - hl : 0;
 		return 0;
 	}
-	r->icmp_type = b[0];
-	r->icmp_code = b[1];
+	/* ICMP and ICMPv6 share the first 8 bytes: type, code, checksum, echo id and sequence */
+	const struct icmphdr *ih = KCAST(struct icmphdr, h);
+	__u8 type = ih->type;
+
+	r->icmp_type = type;
+	r->icmp_code = ih->code;
 	/* id and sequence only mean something in echo messages */
-	if ((proto == VD_IPPROTO_ICMP && (b[0] == 8 || b[0] == 0)) ||
-	    (proto == VD_IPPROTO_ICMPV6 && (b[0] == 128 || b[0] == 129))) {
-		r->icmp_id = be16(b + 4);
-		r->icmp_seq = be16(b + 6);
+	if ((proto == VD_IPPROTO_ICMP && (type == 8 || type == 0)) ||
+	    (proto == VD_IPPROTO_ICMPV6 && (type == 128 || type == 129))) {
+		r->icmp_id = bpf_ntohs(ih->un.echo.id);
+		r->icmp_seq = bpf_ntohs(ih->un.echo.sequence);
 	}
 	r->payload_len = l4len > 8 ? l4len - 8 : 0;
 	return 0;
 }
 
-/* The same with the header at h (a kernel address). */
-static __always_inline int parse_l4(const void *h, __u8 proto, __u32 l4len, struct tcpmon_record *r)
+/* IPv6 at nh with up to four extension headers (hop-by-hop, routing, destination, first
+ * fragment). */
+static __always_inline int parse_v6(unsigned long nh, struct tcpmon_record *r)
 {
-	__u8 b[20];
-
-	if (bpf_probe_read_kernel(b, proto == VD_IPPROTO_TCP ? 20 : 8, h))
-		return -1;
-	return parse_l4_buf(b, proto, l4len, r);
-}
-
-/* IPv6 (its header copied to ip6) with up to four extension headers (hop-by-hop, routing,
- * destination, first fragment). */
-static __always_inline int parse_v6(const __u8 *nh, const __u8 *ip6, struct tcpmon_record *r)
-{
-	__u8 eh[4];
+	const struct ipv6hdr *ip6 = KCAST(struct ipv6hdr, nh);
+	__u32 *sa = (__u32 *)r->saddr, *da = (__u32 *)r->daddr;
 	__u32 off = 40, plen;
 	__u8 next;
 
 	r->family = VD_AF_INET6;
-	__builtin_memcpy(r->saddr, ip6 + 8, 16);
-	__builtin_memcpy(r->daddr, ip6 + 24, 16);
-	plen = be16(ip6 + 4);
-	next = ip6[6];
-	if (proto_wanted(next)) /* the usual case: the transport header is in the first read */
-		return parse_l4_buf(ip6 + 40, next, plen, r);
 #pragma unroll
 	for (int i = 0; i < 4; i++) {
+		sa[i] = ip6->saddr.in6_u.u6_addr32[i];
+		da[i] = ip6->daddr.in6_u.u6_addr32[i];
+	}
+	plen = bpf_ntohs(ip6->payload_len);
+	next = ip6->nexthdr;
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		/* every extension header starts with next header and length; a fragment
+		 * header's length byte is reserved, its offset follows */
+		const struct frag_hdr *eh;
 		__u32 len;
 
 		if (next != 0 && next != 43 && next != 60 && next != 44)
 			break;
-		if (bpf_probe_read_kernel(eh, 4, nh + off))
-			return -1;
+		eh = KCAST(struct frag_hdr, nh + off);
 		if (next == 44) {
-			if (be16(eh + 2) & ~7)
+			if (bpf_ntohs(eh->frag_off) & ~7)
 				return -1; /* not the first fragment: no transport header */
 			len = 8;
 		} else {
-			len = (eh[1] + 1) * 8;
+			len = (eh->reserved + 1) * 8;
 		}
-		next = eh[0];
+		next = eh->nexthdr;
 		off += len;
 		plen = plen > len ? plen - len : 0;
 	}
@@ -161,32 +160,27 @@ static __always_inline int parse_v6(const __u8 *nh, const __u8 *ip6, struct tcpm
 }
 
 /* The IP packet at nh (a kernel address, the headers in the skb's linear area). 0 for
- * TCP/ICMP/ICMPv6 with its transport header. One read of HDR_READ bytes holds the IP and
- * transport headers of nearly every packet (IPv4 without options, IPv6 without extension
- * headers): each bpf_probe_read_kernel() costs tens of ns. The bytes past a short packet are the
- * skb's own (its shared info follows the data), read but never used. */
-#define HDR_READ 64
-static __always_inline int parse_ip(const __u8 *nh, struct tcpmon_record *r)
+ * TCP/ICMP/ICMPv6 with its transport header. */
+static __always_inline int parse_ip(unsigned long nh, struct tcpmon_record *r)
 {
-	__u8 ip[HDR_READ];
+	const struct iphdr *ip = KCAST(struct iphdr, nh);
+	__u8 vihl = *(const __u8 *)ip; /* version and header length are bit fields */
 	__u32 ihl, tot;
+	__u8 proto;
 
-	if (bpf_probe_read_kernel(ip, HDR_READ, nh) && bpf_probe_read_kernel(ip, 40, nh))
+	if ((vihl >> 4) == 6)
+		return parse_v6(nh, r);
+	ihl = (vihl & 15) * 4;
+	proto = ip->protocol;
+	if ((vihl >> 4) != 4 || ihl < 20 || !proto_wanted(proto))
 		return -1;
-	if ((ip[0] >> 4) == 6)
-		return parse_v6(nh, ip, r);
-	ihl = (ip[0] & 15) * 4;
-	if ((ip[0] >> 4) != 4 || ihl < 20 || !proto_wanted(ip[9]))
-		return -1;
-	if (be16(ip + 6) & 0x1fff)
+	if (bpf_ntohs(ip->frag_off) & 0x1fff)
 		return -1; /* not the first fragment */
-	tot = be16(ip + 2);
+	tot = bpf_ntohs(ip->tot_len);
 	r->family = VD_AF_INET;
-	__builtin_memcpy(r->saddr, ip + 12, 4);
-	__builtin_memcpy(r->daddr, ip + 16, 4);
-	if (ihl == 20)
-		return parse_l4_buf(ip + 20, ip[9], tot > ihl ? tot - ihl : 0, r);
-	return parse_l4(nh + ihl, ip[9], tot > ihl ? tot - ihl : 0, r);
+	*(__u32 *)r->saddr = ip->saddr;
+	*(__u32 *)r->daddr = ip->daddr;
+	return parse_l4(nh + ihl, proto, tot > ihl ? tot - ihl : 0, r);
 }
 
 static __always_inline int addr_is(const struct tcpmon_record *r, const __u8 *side, const __u8 *a,
@@ -258,42 +252,66 @@ static __always_inline int skb_is_ip(const struct sk_buff *skb)
 	return p == VD_ETH_P_IP || p == VD_ETH_P_IPV6;
 }
 
-/* gso_size and gso_segs are neighbours: one read for both. */
 static __always_inline __u16 skb_gso_segs(const struct sk_buff *skb)
 {
-	const struct skb_shared_info *si = (const void *)(skb->head + skb->end);
-	__u16 g[2] = {};
+	const struct skb_shared_info *si =
+	    KCAST(struct skb_shared_info, (unsigned long)skb->head + skb->end);
 
-	if (bpf_core_field_offset(struct skb_shared_info, gso_segs) ==
-	    bpf_core_field_offset(struct skb_shared_info, gso_size) + 2) {
-		bpf_core_read(g, sizeof(g), &si->gso_size);
-	} else {
-		bpf_core_read(&g[0], sizeof(g[0]), &si->gso_size);
-		bpf_core_read(&g[1], sizeof(g[1]), &si->gso_segs);
-	}
-	return g[0] ? g[1] : 0;
+	return si->gso_size ? si->gso_segs : 0;
 }
 
 /* A packet with its IP header at nh. */
-static __always_inline void emit(const struct tcpmon_bpf_config *cfg, const struct sk_buff *skb,
-				 const __u8 *nh, __u8 layer, __u8 dir, __u32 ifindex, __u64 t0)
+/* Fills the zeroed r from a packet with its IP header at nh: 0 for TCP/ICMP/ICMPv6. */
+static __always_inline int fill(struct tcpmon_record *r, const struct sk_buff *skb,
+				unsigned long nh, __u8 layer, __u8 dir, __u32 ifindex, __u64 t0)
 {
-	struct tcpmon_record r = {};
-
-	if (parse_ip(nh, &r))
-		return;
-	r.mono_ns = (__s64)t0;
-	r.layer = layer;
-	r.dir = dir;
-	r.ifindex = ifindex;
-	r.skb_len = skb->len;
-	r.gso_segs = skb_gso_segs(skb);
-	commit(cfg, &r);
+	if (parse_ip(nh, r))
+		return -1;
+	r->mono_ns = (__s64)t0;
+	r->layer = layer;
+	r->dir = dir;
+	r->ifindex = ifindex;
+	r->skb_len = skb->len;
+	r->gso_segs = skb_gso_segs(skb);
+	return 0;
 }
 
-static __always_inline const __u8 *skb_nh(const struct sk_buff *skb)
+/* The record is written straight into a ring reservation (no copy from the stack), discarded
+ * when the packet is not wanted. Without room, the stack and commit() decide whether a wanted
+ * record was lost. */
+static __always_inline void emit(const struct tcpmon_bpf_config *cfg, const struct sk_buff *skb,
+				 unsigned long nh, __u8 layer, __u8 dir, __u32 ifindex, __u64 t0)
 {
-	return skb->head + skb->network_header;
+	struct tcpmon_record *r = bpf_ringbuf_reserve(&tcpmon_records, sizeof(*r), 0);
+	struct tcpmon_bpf_counters *c;
+	__u32 k = 0;
+
+	if (!r) {
+		struct tcpmon_record s = {};
+
+		if (!fill(&s, skb, nh, layer, dir, ifindex, t0))
+			commit(cfg, &s);
+		return;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	c = bpf_map_lookup_elem(&tcpmon_counters, &k);
+	if (!c || fill(r, skb, nh, layer, dir, ifindex, t0)) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	if (!filter_match(cfg, r)) {
+		__sync_fetch_and_add(&c->c[TCPMON_BPF_C_FILTERED], 1);
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	r->cpu = bpf_get_smp_processor_id();
+	r->seqno = (__u32)__sync_fetch_and_add(&c->c[TCPMON_BPF_C_SEQNO], 1);
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline unsigned long skb_nh(const struct sk_buff *skb)
+{
+	return (unsigned long)skb->head + skb->network_header;
 }
 
 /* ---- device layers: BTF tracepoints ---- */
@@ -307,7 +325,7 @@ int BPF_PROG(tcpmon_dev_rx, struct sk_buff *skb)
 	const struct tcpmon_bpf_config *cfg = tcpmon_on(TCPMON_L_DEV_RX);
 
 	if (cfg && skb_is_ip(skb))
-		emit(cfg, skb, skb->data, TCPMON_L_DEV_RX, TCPMON_DIR_RX,
+		emit(cfg, skb, (unsigned long)skb->data, TCPMON_L_DEV_RX, TCPMON_DIR_RX,
 		     skb->dev ? skb->dev->ifindex : 0, t0);
 	return 0;
 }
@@ -392,8 +410,13 @@ int BPF_PROG(tcpmon_sock_send, const struct sock *sk, const struct msghdr *msg,
 		__builtin_memcpy(r.saddr, &sk->__sk_common.skc_rcv_saddr, 4);
 		__builtin_memcpy(r.daddr, &sk->__sk_common.skc_daddr, 4);
 	} else if (fam == VD_AF_INET6) {
-		bpf_core_read(r.saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(r.daddr, 16, &sk->__sk_common.skc_v6_daddr);
+		__u32 *sa = (__u32 *)r.saddr, *da = (__u32 *)r.daddr;
+
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			sa[i] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			da[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
+		}
 	} else {
 		return 0;
 	}
@@ -401,8 +424,9 @@ int BPF_PROG(tcpmon_sock_send, const struct sock *sk, const struct msghdr *msg,
 	r.proto = VD_IPPROTO_TCP;
 	r.sport = sk->__sk_common.skc_num;
 	r.dport = bpf_ntohs(sk->__sk_common.skc_dport);
-	r.seq = BPF_CORE_READ((const struct tcp_sock *)sk, write_seq);
-	r.payload_len = (__u32)BPF_CORE_READ(msg, msg_iter.count);
+	/* sk's BTF type is struct sock: the cast lets the verifier see the tcp_sock around it */
+	r.seq = KCAST(struct tcp_sock, sk)->write_seq;
+	r.payload_len = (__u32)msg->msg_iter.count;
 	r.skb_len = skb ? skb->len : 0;
 	r.mono_ns = (__s64)t0;
 	r.layer = TCPMON_L_SOCK_SEND;

@@ -6,7 +6,8 @@
 #      run_time_ns / run_cnt of each program from `bpftool prog show`, and all programs' time
 #      divided by the records stored (the cost of one stored record, filtered-out and non-IP
 #      events included). Means: bpftool gives no distribution.
-#   2. TCP throughput (tperf) with recording (every layer, the connection's port) against
+#   2. the packet rate recorded without loss: 1, 2 and 4 ping floods in parallel.
+#   3. TCP throughput (tperf) with recording (every layer, the connection's port) against
 #      without, alternating, ROUNDS each; medians and their ratio. Statistics off here.
 #   tests/bench/tcpmon_bpf.sh [ROUNDS] [BYTES]      (defaults 5 rounds, 1G per transfer)
 set -u
@@ -45,7 +46,7 @@ xfer() { # one transfer; prints its throughput in bit/s (the sink's view)
 
 # --- 1. cost per event
 sysctl -qw kernel.bpf_stats_enabled=1
-start_rec "$work/cost.tcm" --ring-mb 256
+start_rec "$work/cost.tcm" --ring-mb "${TCPMON_BENCH_RING_MB:-256}"
 ip netns exec "$a" ping -f -l 16 -c 20000 -q 10.202.0.2 >/dev/null
 xfer >/dev/null
 bpftool prog show >"$work/progs.txt"
@@ -69,7 +70,30 @@ awk -v rec="$recorded" '
 		printf "    all programs           %9d events  %6.0f ns/event; %d records stored: %.0f ns per stored record\n", cc, cc ? tt / cc : 0, rec, rec ? tt / rec : 0
 	}' "$work/progs.txt"
 
-# --- 2. TCP throughput with and without recording
+# --- 2. packet rate recorded without loss: P parallel ping floods (every layer, the default
+# ring), the packets per second they reached and the records lost
+echo "  ping floods over veth, every layer recorded (default --ring-mb):"
+for p in 1 2 4; do
+	start_rec "$work/flood.tcm"
+	t0=$(date +%s%N)
+	for ((j = 0; j < p; j++)); do
+		ip netns exec "$a" ping -f -l 16 -c 20000 -q 10.202.0.2 >"$work/ping$j" 2>&1 &
+		pings[j]=$!
+	done
+	for ((j = 0; j < p; j++)); do wait "${pings[j]}" || die "ping -f: $(cat "$work/ping$j")"; done
+	t1=$(date +%s%N)
+	rec_stop
+	got=$(cat "$work"/ping* | sed -n 's/.* \([0-9]*\) received.*/\1/p' | awk '{ n += $1 } END { print n }')
+	rm -f "$work"/ping*
+	rec=$(sed -n 's/.* \([0-9]*\) recorded, \([0-9]*\) lost.*/\1 \2/p' "$work/flood.tcm.log")
+	# rec_start waits for "recording" in this log: an old one would let the pings start early
+	rm -f "$work/flood.tcm" "$work/flood.tcm.log"
+	awk -v p="$p" -v t=$((t1 - t0)) -v got="$got" -v rec="$rec" 'BEGIN {
+		split(rec, r, " ")
+		printf "    %d x ping -f -l 16 -c 20000: %d echo replies, %.0f packets/s; %d records stored, %d lost\n", p, got, 2 * got / (t / 1e9), r[1], r[2] }'
+done
+
+# --- 3. TCP throughput with and without recording
 : >"$work/tput"
 for ((i = 0; i < rounds; i++)); do
 	echo "off $(xfer)" >>"$work/tput"
