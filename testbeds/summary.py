@@ -3,6 +3,7 @@
 
     testbeds/summary.py --db FILE --scenario NAME [--svg FILE] [--md FILE] [--seconds N]
                         [--page FILE [--block NAME]]
+    testbeds/summary.py --has NAME     exit 0 when NAME is a paper's scenario with a summary
 
 Reads the analysis runs that testbeds/run stored for scenario NAME (the latest run of each
 combination of swept values), prints the paper's headline quantity per run as a Markdown table
@@ -355,9 +356,16 @@ def markdown(cols, rows):
     return "\n".join(lines) + "\n"
 
 
+def paper_summary(name):
+    """The summary function of the paper whose scenario NAME is, or None."""
+    return next((f for prefix, f in PAPERS if name.startswith(prefix)), None)
+
+
 def main(argv):
     opts = {"--db": None, "--scenario": None, "--svg": None, "--md": None, "--seconds": None,
             "--page": None, "--block": None}
+    if len(argv) == 2 and argv[0] == "--has":
+        return 0 if paper_summary(argv[1]) else 1
     it = iter(argv)
     for a in it:
         if a in ("-h", "--help"):
@@ -375,7 +383,7 @@ def main(argv):
         sys.stderr.write(f"summary.py: {opts['--db']}: no such store\n")
         return 1
     name = opts["--scenario"]
-    fn = next((f for prefix, f in PAPERS if name.startswith(prefix)), None)
+    fn = paper_summary(name)
     if fn is None:
         sys.stderr.write(f"summary.py: no summary for scenario '{name}' "
                          f"(known: {', '.join(p for p, _ in PAPERS)})\n")
