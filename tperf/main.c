@@ -10,6 +10,7 @@
 #include "tperf.h"
 #include "vmdelay/core/cli.h"
 #include "vmdelay/out/afile.h"
+#include "vmdelay/out/json.h"
 #include "vmdelay/out/output.h"
 #include "vmdelay/store/store.h"
 #include "vmdelay/store/store_transfer.h"
@@ -241,6 +242,32 @@ static void on_conn(void *ctx, const struct vd_transfer *t, const char *peer)
 		vd_out_flush(s->out);
 }
 
+/* The run's parameters as the store keeps them (runs.params), through the JSON writer; malloc'd,
+ * NULL when out of memory (the run is then stored without them). */
+static char *params_json(const struct args *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	struct vd_json j;
+	vd_json_init(&j, f);
+	vd_json_begin_object(&j, VD_JSON_COMPACT);
+	vd_json_kv_str(&j, "host", c->host);
+	vd_json_kv_int(&j, "port", strtol(c->port, NULL, 10)); /* checked: 1..65535 */
+	vd_json_kv_uint(&j, "bytes", c->bytes);
+	vd_json_kv_uint(&j, "count", c->count);
+	vd_json_kv_uint(&j, "msg_size", c->msg_size);
+	vd_json_kv_int(&j, "mss", c->mss);
+	vd_json_end_object(&j);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 static int run_send(struct args *c, struct vd_out *out, int argc, char **argv)
 {
 	struct vd_err err;
@@ -267,13 +294,7 @@ static int run_send(struct args *c, struct vd_out *out, int argc, char **argv)
 	int64_t run = 0;
 	char *cmdline = vd_store_command_line(argc, argv);
 	if (c->db_path) {
-		char params[256];
-		snprintf(
-		    params, sizeof(params),
-		    "{\"host\":\"%s\",\"port\":%s,\"bytes\":%llu,\"count\":%llu,\"msg_size\":%llu,"
-		    "\"mss\":%d}",
-		    strchr(c->host, '"') ? "?" : c->host, c->port, (unsigned long long)c->bytes,
-		    (unsigned long long)c->count, (unsigned long long)c->msg_size, c->mss);
+		char *params = params_json(c);
 		struct vd_run_info info = {.tool = "tperf",
 					   .testbed = c->testbed,
 					   .label = c->label,
@@ -284,6 +305,7 @@ static int run_send(struct args *c, struct vd_out *out, int argc, char **argv)
 					   .start_ns = vd_now(CLOCK_REALTIME)};
 		if (vd_store_open(c->db_path, &st, &err) ||
 		    vd_store_begin_run(st, &info, &run, &err)) {
+			free(params);
 			fprintf(stderr, "tperf: %s\n", err.msg);
 			vd_store_close(st);
 			free(buf);
@@ -291,6 +313,7 @@ static int run_send(struct args *c, struct vd_out *out, int argc, char **argv)
 			tperf_send_cleanup();
 			return VD_EXIT_RUNTIME;
 		}
+		free(params);
 	}
 	int rc = VD_EXIT_OK;
 	uint64_t done = 0, total = 0;
