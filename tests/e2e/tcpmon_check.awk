@@ -156,6 +156,10 @@ END {
 					fail(k ": not seen at layer " L[j])
 				continue
 			}
+			# A raw ICMP socket's reader can copy the packet out on another CPU as soon as it
+			# is queued, before icmp_rcv (trans-rx) runs here: sock-copy follows sock-queue.
+			if (L[j] == "sock-copy" && ((k, "sock-queue") in tsc))
+				prev = "sock-queue"
 			if (prev != "") {
 				# raw TSCs compare on one CPU only (a guest's TSCs may be unsynchronized:
 				# TCG marks them unstable); across CPUs ktime orders the layers
