@@ -116,9 +116,15 @@ dmesg_clean "malformed netlink requests"
 # --- unload under traffic, three times
 g "setsid ping -i 0.01 $peer </dev/null >/dev/null 2>&1 &"
 g "setsid sh -c 'while :; do dd if=/dev/zero bs=1k count=2000 2>/dev/null | nc -w 1 $peer 5001; done' </dev/null >/dev/null 2>&1 &"
+# Unloading waits for the hooks in flight (RCU grace periods, ftrace's RCU-tasks), which under
+# TCG with both vCPUs busy has taken over 120 s: a longer limit, and the guest's log if it fails.
+unload_failed() { # STEP RC
+	g dmesg | tail -n 40
+	die "$1 under traffic: rc $2"
+}
 for i in 1 2 3; do
-	g rmmod tcpmon || die "rmmod under traffic ($i): rc $?"
-	g insmod $ko || die "insmod under traffic ($i): rc $?"
+	T=400 g rmmod tcpmon || unload_failed "rmmod ($i)" $?
+	T=400 g insmod $ko || unload_failed "insmod ($i)" $?
 	g tcpmon start || die "start under traffic ($i): rc $?"
 	g "tcpmon record -w /tmp/t.tcm -G 1 2>&1" || die "record under traffic ($i)"
 done
