@@ -116,8 +116,9 @@ dmesg_clean "malformed netlink requests"
 # --- unload under traffic, three times
 g "setsid ping -i 0.01 $peer </dev/null >/dev/null 2>&1 &"
 g "setsid sh -c 'while :; do dd if=/dev/zero bs=1k count=2000 2>/dev/null | nc -w 1 $peer 5001; done' </dev/null >/dev/null 2>&1 &"
-# Unloading waits for the hooks in flight (RCU grace periods, ftrace's RCU-tasks), which under
-# TCG with both vCPUs busy has taken over 120 s: a longer limit, and the guest's log if it fails.
+# Loading, starting and unloading register or unregister 11 ftrace_ops one by one, each waiting
+# for RCU grace periods; under TCG with both vCPUs busy one such step hit the 120 s limit: these
+# steps get 400 s, and the guest's log is printed when one fails.
 unload_failed() { # STEP RC
 	g dmesg | tail -n 40
 	die "$1 under traffic: rc $2"
@@ -125,8 +126,8 @@ unload_failed() { # STEP RC
 for i in 1 2 3; do
 	T=400 g rmmod tcpmon || unload_failed "rmmod ($i)" $?
 	T=400 g insmod $ko || unload_failed "insmod ($i)" $?
-	g tcpmon start || die "start under traffic ($i): rc $?"
-	g "tcpmon record -w /tmp/t.tcm -G 1 2>&1" || die "record under traffic ($i)"
+	T=400 g tcpmon start || unload_failed "start ($i)" $?
+	T=400 g "tcpmon record -w /tmp/t.tcm -G 1 2>&1" || unload_failed "record ($i)" $?
 done
 # unloaded while `tcpmon record` reads: the reader stops with a clear error, its file stays valid
 g tcpmon start || die "start before unloading under a reader"
