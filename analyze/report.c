@@ -418,20 +418,17 @@ int report_db(const char *path, const struct report_ctx *c, int argc, char **arg
 	if (vd_store_open(path, &st, err) < 0)
 		return -1;
 	char *cmd = vd_store_command_line(argc, argv);
-	/* the run's parameters as a JSON object, written by the JSON writer into a buffer */
-	char params[128] = "";
-	FILE *pf = fmemopen(params, sizeof(params) - 1, "w");
-	if (pf) {
-		struct vd_json j;
-		vd_json_init(&j, pf);
-		vd_json_begin_object(&j, VD_JSON_SPACED);
-		vd_json_kv_str(&j, "align", vd_align_method_name(c->align));
-		vd_json_kv_uint(&j, "rest", c->rest);
-		vd_json_end_object(&j);
-		fclose(pf);
+	/* the run's parameters as a JSON object */
+	struct vd_json_mem m;
+	char *params = NULL;
+	if (vd_json_mem_begin(&m, VD_JSON_SPACED) == 0) {
+		vd_json_kv_str(&m.j, "align", vd_align_method_name(c->align));
+		vd_json_kv_uint(&m.j, "rest", c->rest);
+		params = vd_json_mem_end(&m);
 	}
-	if (!cmd || !pf) {
+	if (!cmd || !params) {
 		free(cmd);
+		free(params);
 		vd_store_close(st);
 		return vd_err_set(err, "out of memory");
 	}
@@ -486,12 +483,14 @@ int report_db(const char *path, const struct report_ctx *c, int argc, char **arg
 	    vd_store_end_run(st, run, vd_now(CLOCK_REALTIME), err) < 0)
 		goto fail;
 	free(cmd);
+	free(params);
 	vd_store_close(st);
 	return 0;
 fail:
 	vd_store_abort_run(st);
 fail_nobegin:
 	free(cmd);
+	free(params);
 	vd_store_close(st);
 	return vd_err_prefix(err, "%s", path);
 }

@@ -246,26 +246,16 @@ static void on_conn(void *ctx, const struct vd_transfer *t, const char *peer)
  * NULL when out of memory (the run is then stored without them). */
 static char *params_json(const struct args *c)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
+	struct vd_json_mem m;
+	if (vd_json_mem_begin(&m, VD_JSON_COMPACT))
 		return NULL;
-	struct vd_json j;
-	vd_json_init(&j, f);
-	vd_json_begin_object(&j, VD_JSON_COMPACT);
-	vd_json_kv_str(&j, "host", c->host);
-	vd_json_kv_int(&j, "port", strtol(c->port, NULL, 10)); /* checked: 1..65535 */
-	vd_json_kv_uint(&j, "bytes", c->bytes);
-	vd_json_kv_uint(&j, "count", c->count);
-	vd_json_kv_uint(&j, "msg_size", c->msg_size);
-	vd_json_kv_int(&j, "mss", c->mss);
-	vd_json_end_object(&j);
-	if (fclose(f)) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	vd_json_kv_str(&m.j, "host", c->host);
+	vd_json_kv_int(&m.j, "port", strtol(c->port, NULL, 10)); /* checked: 1..65535 */
+	vd_json_kv_uint(&m.j, "bytes", c->bytes);
+	vd_json_kv_uint(&m.j, "count", c->count);
+	vd_json_kv_uint(&m.j, "msg_size", c->msg_size);
+	vd_json_kv_int(&m.j, "mss", c->mss);
+	return vd_json_mem_end(&m);
 }
 
 static int run_send(struct args *c, struct vd_out *out, int argc, char **argv)

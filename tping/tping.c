@@ -129,29 +129,23 @@ static vd_ns cpu_time(void)
 
 static char *params_json(const struct tping_opts *o, const struct tping_sock *s)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
+	struct vd_json_mem m;
+	if (vd_json_mem_begin(&m, VD_JSON_COMPACT))
 		return NULL;
-	struct vd_json j;
-	vd_json_init(&j, f);
-	vd_json_begin_object(&j, VD_JSON_COMPACT);
-	vd_json_kv_str(&j, "target", o->target);
-	vd_json_kv_str(&j, "family", s->family == AF_INET6 ? "ipv6" : "ipv4");
-	vd_json_kv_int(&j, "count", o->count);
-	vd_json_kv_int(&j, "interval_ns", o->interval);
-	vd_json_kv_uint(&j, "size", o->size);
-	vd_json_kv_int(&j, "timeout_ns", o->timeout);
-	vd_json_kv_int(&j, "deadline_ns", o->deadline);
-	vd_json_kv_int(&j, "rest", o->rest);
-	vd_json_kv_int(&j, "tx_wait_ns", o->tx_wait);
-	vd_json_kv_bool(&j, "timestamping", !o->no_tstamp);
-	vd_json_kv_str(&j, "interface", o->iface); /* NULL: null */
-	vd_json_kv_str(&j, "load", o->load);
-	vd_json_end_object(&j);
-	fclose(f);
-	return buf;
+	struct vd_json *j = &m.j;
+	vd_json_kv_str(j, "target", o->target);
+	vd_json_kv_str(j, "family", s->family == AF_INET6 ? "ipv6" : "ipv4");
+	vd_json_kv_int(j, "count", o->count);
+	vd_json_kv_int(j, "interval_ns", o->interval);
+	vd_json_kv_uint(j, "size", o->size);
+	vd_json_kv_int(j, "timeout_ns", o->timeout);
+	vd_json_kv_int(j, "deadline_ns", o->deadline);
+	vd_json_kv_int(j, "rest", o->rest);
+	vd_json_kv_int(j, "tx_wait_ns", o->tx_wait);
+	vd_json_kv_bool(j, "timestamping", !o->no_tstamp);
+	vd_json_kv_str(j, "interface", o->iface); /* NULL: null */
+	vd_json_kv_str(j, "load", o->load);
+	return vd_json_mem_end(&m);
 }
 
 int tping_store_begin(struct vd_store *st, const struct tping_opts *o, const struct tping_sock *s,

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 
 void vd_json_init(struct vd_json *j, FILE *f)
 {
@@ -203,4 +204,25 @@ void vd_json_string(FILE *f, const char *s)
 		}
 	}
 	fputc('"', f);
+}
+
+int vd_json_mem_begin(struct vd_json_mem *m, enum vd_json_layout layout)
+{
+	*m = (struct vd_json_mem){0};
+	FILE *f = open_memstream(&m->buf, &m->len);
+	if (!f)
+		return -1;
+	vd_json_init(&m->j, f);
+	vd_json_begin_object(&m->j, layout);
+	return 0;
+}
+
+char *vd_json_mem_end(struct vd_json_mem *m)
+{
+	vd_json_end_object(&m->j);
+	if (fclose(m->j.f)) {
+		free(m->buf);
+		return NULL;
+	}
+	return m->buf;
 }

@@ -175,6 +175,31 @@ static void deep_nesting_stays_balanced(void **state)
 	free(s);
 }
 
+/* An object written into memory keeps the layout and grows past any fixed buffer (analyze's
+ * stored parameters once went through a 128-byte one, cut short without a word). */
+static void object_in_memory(void **state)
+{
+	(void)state;
+	struct vd_json_mem m;
+	assert_int_equal(vd_json_mem_begin(&m, VD_JSON_SPACED), 0);
+	vd_json_kv_str(&m.j, "align", "hull");
+	vd_json_kv_uint(&m.j, "rest", 20);
+	char *text = vd_json_mem_end(&m);
+	assert_non_null(text);
+	assert_string_equal(text, "{\"align\": \"hull\", \"rest\": 20}");
+	free(text);
+
+	char big[300];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	assert_int_equal(vd_json_mem_begin(&m, VD_JSON_COMPACT), 0);
+	vd_json_kv_str(&m.j, "s", big);
+	text = vd_json_mem_end(&m);
+	assert_non_null(text);
+	assert_int_equal(strlen(text), strlen(big) + 8); /* {"s":"…"} */
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +209,7 @@ int main(void)
 	    cmocka_unit_test(doubles_keep_the_tools_formats),
 	    cmocka_unit_test(key_value_members),
 	    cmocka_unit_test(deep_nesting_stays_balanced),
+	    cmocka_unit_test(object_in_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

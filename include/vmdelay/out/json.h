@@ -59,6 +59,17 @@ void vd_json_kv_ns(struct vd_json *j, const char *key, vd_ns v);
 /* Ends a top-level value with a newline (one document, or one JSON line). */
 void vd_json_newline(struct vd_json *j);
 
+/* A JSON object written into memory, for a value stored as text (a run's parameters):
+ * vd_json_mem_begin opens the object with LAYOUT, the caller adds members through m->j,
+ * vd_json_mem_end closes it and returns the malloc'd text (NULL when out of memory). */
+struct vd_json_mem {
+	struct vd_json j;
+	char *buf;
+	size_t len;
+};
+int vd_json_mem_begin(struct vd_json_mem *m, enum vd_json_layout layout);
+char *vd_json_mem_end(struct vd_json_mem *m);
+
 /* Writes s as a JSON string literal (with quotes), escaping as RFC 8259 requires: the
  * writer's own escaping, for the rare caller that builds a string outside a document. */
 void vd_json_string(FILE *f, const char *s);
