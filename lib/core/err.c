@@ -48,8 +48,3 @@ int vd_err_prefix(struct vd_err *err, const char *fmt, ...)
 	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
 	return -1;
 }
-
-int vd_err_exit_code(const struct vd_err *err)
-{
-	return err->usage ? VD_EXIT_USAGE : VD_EXIT_RUNTIME;
-}

@@ -105,11 +105,6 @@ int vd_filter_match(struct vd_filter *f, const struct vd_pkt *pkt, struct vd_err
 	return pcap_offline_filter(&c->prog, &h, pkt->data) != 0;
 }
 
-const char *vd_filter_expr(const struct vd_filter *f)
-{
-	return f->expr;
-}
-
 void vd_filter_free(struct vd_filter *f)
 {
 	if (!f)

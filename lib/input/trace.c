@@ -169,11 +169,6 @@ const char *vd_trace_compression(const struct vd_trace *tr)
 	return tr->z ? vd_zstream_kind_name(vd_zstream_kind(tr->z)) : NULL;
 }
 
-const char *vd_trace_name(const struct vd_trace *tr)
-{
-	return tr->name;
-}
-
 uint64_t vd_trace_skipped(const struct vd_trace *tr)
 {
 	return tr->skipped;

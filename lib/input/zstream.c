@@ -236,9 +236,3 @@ const char *vd_zstream_error(const struct vd_zstream *zs)
 {
 	return zs && zs->failed ? zs->msg : NULL;
 }
-
-void vd_zstream_stats(const struct vd_zstream *zs, uint64_t *in, uint64_t *out)
-{
-	*in = zs->in_total;
-	*out = zs->out_total;
-}

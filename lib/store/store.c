@@ -58,20 +58,6 @@ static int batch_maybe_commit(struct vd_store *st, struct vd_err *err)
 	return 0;
 }
 
-int vd_store_batch(struct vd_store *st, struct vd_err *err)
-{
-	if (st->readonly)
-		return vd_err_set(err, "%s: opened read-only", st->path);
-	if (!st->db)
-		return vd_err_set(err, "%s: this table is written to SQLite stores only", st->path);
-	return batch_open(st, err);
-}
-
-int vd_store_flush(struct vd_store *st, struct vd_err *err)
-{
-	return batch_commit(st, err);
-}
-
 void vd_store_set_batch_interval(struct vd_store *st, vd_ns ns)
 {
 	st->batch_ns = ns;

@@ -23,7 +23,4 @@ int vd_err_usage(struct vd_err *err, const char *fmt, ...) __attribute__((format
 /* Prefixes an existing message: "prefix: old message". Returns -1. */
 int vd_err_prefix(struct vd_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The exit code an error calls for: VD_EXIT_USAGE after vd_err_usage, else VD_EXIT_RUNTIME. */
-int vd_err_exit_code(const struct vd_err *err);
-
 #endif

@@ -19,7 +19,6 @@ int vd_filter_new(const char *expr, struct vd_filter **out, struct vd_err *err);
  * the link type: e.g. "ether host" on a raw IP trace). */
 int vd_filter_match(struct vd_filter *f, const struct vd_pkt *pkt, struct vd_err *err);
 
-const char *vd_filter_expr(const struct vd_filter *f);
 void vd_filter_free(struct vd_filter *f);
 
 #endif

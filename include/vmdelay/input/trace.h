@@ -39,9 +39,6 @@ int vd_trace_open_file(FILE *f, const char *name, const char *format, struct vd_
 /* LINKTYPE_* of an interface, -1 if iface is not known (yet). */
 int vd_trace_interface_linktype(const struct vd_trace *tr, uint32_t iface);
 
-/* The name given to vd_trace_open / vd_trace_open_file. */
-const char *vd_trace_name(const struct vd_trace *tr);
-
 /* "gzip" or "zstd" when the file is compressed (read through zstream.h), else NULL. */
 const char *vd_trace_compression(const struct vd_trace *tr);
 

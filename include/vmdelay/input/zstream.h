@@ -42,7 +42,4 @@ enum vd_zkind vd_zstream_kind(const struct vd_zstream *zs);
 /* "gzip" or "zstd". */
 const char *vd_zstream_kind_name(enum vd_zkind kind);
 
-/* Compressed bytes read and decompressed bytes returned so far. */
-void vd_zstream_stats(const struct vd_zstream *zs, uint64_t *in, uint64_t *out);
-
 #endif

@@ -55,7 +55,7 @@ char *vd_store_command_line(int argc, char **argv);
 
 /* Inserts and commits the runs row, status 'running' (host, kernel release and tool version
  * filled in here), then adds info->meta's run_meta rows. The rows added after the runs row are
- * committed in batches (vd_store_flush). A key the tool stores itself later (vd_store_add_meta)
+ * committed in batches. A key the tool stores itself later (vd_store_add_meta)
  * replaces the user's value of that key. */
 int vd_store_begin_run(struct vd_store *st, const struct vd_run_info *info, int64_t *run_id,
 		       struct vd_err *err);
@@ -93,10 +93,6 @@ int vd_store_end_run(struct vd_store *st, int64_t run_id, vd_ns end_ns, struct v
 /* Removes the open run and its rows (for a run that must not be kept half-written). */
 void vd_store_abort_run(struct vd_store *st);
 
-/* Opens the batch transaction, for modules writing their own rows through vd_store_db. */
-int vd_store_batch(struct vd_store *st, struct vd_err *err);
-/* Commits the rows added so far (the add functions do it themselves about every second). */
-int vd_store_flush(struct vd_store *st, struct vd_err *err);
 /* How old a batch gets before it is committed (default 1 s). */
 void vd_store_set_batch_interval(struct vd_store *st, vd_ns ns);
 
