@@ -6,17 +6,11 @@
 # tping kernel + user). Best of BENCH_RUNS (3) wall-clock runs; peak RSS from /usr/bin/time.
 # Never fails on speed.
 set -eu
-root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-bin=${VMDELAY_BIN:-$root/build/release/bin}
+. "$(dirname "$0")/common.bash"
+bench_setup analyze
 probes=${BENCH_PROBES:-1000000}
-runs=${BENCH_RUNS:-3}
-lib="$root/build/release/libvmdelay.a"
-[ -f "$lib" ] && [ -x "$bin/vmdelay-analyze" ] || make -C "$root" VARIANT=release all >/dev/null
-tmp=$(mktemp -d /tmp/vd-bench-analyze.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
 ${CC:-cc} -O2 -o "$tmp/gen" "$root/tests/golden/gen_probes.c" -lm
-${CC:-cc} -std=gnu11 -O2 -I"$root/include" -o "$tmp/readers_bench" "$root/tests/bench/readers_bench.c" \
-	"$lib" -lpcap -lz -lzstd
+bench_cc_readers
 "$tmp/gen" "$tmp" "$probes" 1
 pkts=$( ("$tmp/readers_bench" libpcap "$tmp/wire.pcap") | cut -d' ' -f1)
 

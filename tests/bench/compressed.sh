@@ -6,16 +6,12 @@
 # file against pcaploop on it, for reference. Best of BENCH_RUNS (3) CPU times. Never fails on
 # speed.
 set -eu
-root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-bin=${VMDELAY_BIN:-$root/build/release/bin}
-probes=${BENCH_PROBES:-1000000}
-runs=${BENCH_RUNS:-3}
-[ -x "$bin/vmdelay-analyze" ] || make -C "$root" VARIANT=release all >/dev/null
 command -v zstd >/dev/null || { echo "bench compressed: zstd not installed, skipped"; exit 0; }
-tmp=$(mktemp -d /tmp/vd-bench-compressed.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/common.bash"
+bench_setup compressed
+probes=${BENCH_PROBES:-1000000}
 ${CC:-cc} -O2 -o "$tmp/gen" "$root/tests/golden/gen_probes.c" -lm
-${CC:-cc} -O2 -o "$tmp/pcaploop" "$root/tests/bench/pcaploop.c" -lpcap
+bench_cc pcaploop -lpcap
 "$tmp/gen" "$tmp" "$probes" 1
 gzip -6 -c "$tmp/wire.pcap" >"$tmp/wire.pcap.gz"
 zstd -q -3 -c "$tmp/wire.pcap" >"$tmp/wire.pcap.zst"

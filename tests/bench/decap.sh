@@ -5,18 +5,12 @@
 # the plain capture against its own loop, in the same run. Target: the VXLAN ratio >= 0.4, the
 # plain ratio as in analyze.sh. Best of BENCH_RUNS (3) CPU times. Never fails on speed.
 set -eu
-root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-bin=${VMDELAY_BIN:-$root/build/release/bin}
+. "$(dirname "$0")/common.bash"
+bench_setup decap
 probes=${BENCH_PROBES:-1000000}
-runs=${BENCH_RUNS:-3}
-lib="$root/build/release/libvmdelay.a"
-[ -f "$lib" ] && [ -x "$bin/vmdelay-analyze" ] || make -C "$root" VARIANT=release all >/dev/null
-tmp=$(mktemp -d /tmp/vd-bench-decap.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
 ${CC:-cc} -O2 -o "$tmp/gen" "$root/tests/golden/gen_probes.c" -lm
-${CC:-cc} -O2 -o "$tmp/vxlanwrap" "$root/tests/bench/vxlanwrap.c"
-${CC:-cc} -std=gnu11 -O2 -I"$root/include" -o "$tmp/readers_bench" "$root/tests/bench/readers_bench.c" \
-	"$lib" -lpcap -lz -lzstd
+bench_cc vxlanwrap
+bench_cc_readers
 "$tmp/gen" "$tmp" "$probes" 1
 "$tmp/vxlanwrap" "$tmp/wire.pcap" "$tmp/vxlan.pcap"
 

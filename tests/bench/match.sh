@@ -9,16 +9,12 @@
 # measures the neighbours), best of BENCH_RUNS (3); BENCH_PACKETS (2000000) per capture.
 # Prints Mpkt/s, the ratio to the bare loop and peak RSS per shape. Never fails on speed.
 set -eu
-root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-bin=${VMDELAY_BIN:-$root/build/release/bin}
+. "$(dirname "$0")/common.bash"
+bench_setup match
 n=${BENCH_PACKETS:-2000000}
-runs=${BENCH_RUNS:-3}
-[ -x "$bin/vmdelay-analyze" ] || make -C "$root" VARIANT=release all >/dev/null
-tmp=$(mktemp -d /tmp/vd-bench-match.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-cc -O2 -o "$tmp/icmpgen" "$root/tests/bench/icmpgen.c"
-cc -O2 -o "$tmp/tcpgen" "$root/tests/bench/tcpgen.c"
-cc -O2 -o "$tmp/pcaploop" "$root/tests/bench/pcaploop.c" -lpcap
+bench_cc icmpgen
+bench_cc tcpgen
+bench_cc pcaploop -lpcap
 
 . "$root/tests/bench/timed.bash"
 mpps() { awk -v n="$n" -v s="$1" 'BEGIN { printf "%.2f", (s > 0 ? n / s / 1e6 : 0) }'; }

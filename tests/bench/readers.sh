@@ -4,15 +4,10 @@
 # and ERF readers over the same packets. Best of BENCH_RUNS (3) runs each; ratios to the
 # baseline measured in this run. Never fails on speed, only if a reader fails.
 set -eu
-root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/common.bash"
+bench_setup readers
 n=${BENCH_PACKETS:-2000000}
-runs=${BENCH_RUNS:-3}
-lib="$root/build/release/libvmdelay.a"
-[ -f "$lib" ] || make -C "$root" VARIANT=release all >/dev/null
-tmp=$(mktemp -d /tmp/vd-bench-readers.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-${CC:-cc} -std=gnu11 -O2 -I"$root/include" -o "$tmp/readers_bench" "$root/tests/bench/readers_bench.c" \
-	"$lib" -lpcap -lz -lzstd
+bench_cc_readers
 "$tmp/readers_bench" gen "$tmp" "$n"
 
 best() { # what file -> best packets/s of $runs runs (checks the packet count)

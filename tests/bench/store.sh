@@ -8,12 +8,9 @@
 # Beside it, rows/s into PostgreSQL (probes sent with COPY) on a throw-away PostgreSQL 15
 # cluster run by nobody on a unix socket (tests/e2e/lib/pg_cluster.bash), when run as root.
 set -eu
-root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/common.bash"
+bench_setup store
 n=${BENCH_ROWS:-1000000}
-runs=${BENCH_RUNS:-3}
-lib="$root/build/release/libvmdelay.a"
-[ -f "$lib" ] || make -C "$root" VARIANT=release all >/dev/null
-tmp=$(mktemp -d /tmp/vd-bench-store.XXXXXX)
 . "$root/tests/e2e/lib/pg_cluster.bash"
 trap 'pg_cluster_cleanup; rm -rf "$tmp"' EXIT
 read -ra pq_libs <<<"$(pkg-config --libs libpq)"

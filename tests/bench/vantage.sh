@@ -6,15 +6,11 @@
 # (a second row per count at half the packets shows whether it does). Best of BENCH_RUNS (3).
 # Never fails on speed.
 set -eu
-root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-bin=${VMDELAY_BIN:-$root/build/release/bin}
+. "$(dirname "$0")/common.bash"
+bench_setup vantage
 n=${BENCH_PACKETS:-2000000}
-runs=${BENCH_RUNS:-3}
-[ -x "$bin/vmdelay-analyze" ] || make -C "$root" VARIANT=release all >/dev/null
-tmp=$(mktemp -d /tmp/vd-bench-vantage.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-cc -O2 -o "$tmp/icmpgen" "$root/tests/bench/icmpgen.c"
-cc -O2 -o "$tmp/pcaploop" "$root/tests/bench/pcaploop.c" -lpcap
+bench_cc icmpgen
+bench_cc pcaploop -lpcap
 
 . "$root/tests/bench/timed.bash"
 loop_all() { for f in "$@"; do "$tmp/pcaploop" "$f" || return 1; done; }

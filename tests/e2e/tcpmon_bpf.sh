@@ -13,24 +13,8 @@
 #   5. After each recording no program, link or map of tcpmon is left (bpftool).
 # Skips (77) when not root, without BTF or bpftool, or when the kernel refuses bpf().
 set -u
-root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-cd "$root" || exit 1
-skip() { echo "tcpmon_bpf: SKIP: $*" >&2; exit 77; }
-die() { echo "tcpmon_bpf: FAIL: $*" >&2; exit 1; }
-
-bin=${VMDELAY_BIN:-$root/build/asan/bin}
-. tests/e2e/lib/tcpmon_bpf.bash
-bpf_need
-command -v bpftool >/dev/null || skip "bpftool not installed"
-[ -x "$bin/tcpmon" ] || die "no tcpmon binary in $bin (make)"
-
-work=$(mktemp -d /dev/shm/tcpmon_bpf.XXXXXX) || work=$(mktemp -d) || exit 1
-cleanup() {
-	[ -n "$rec_pid" ] && rec_stop
-	veth_down
-	rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib/tcpmon_bpf.bash"
+bpf_test_setup tcpmon_bpf bpftool
 veth_up vdbpa$$ vdbpb$$ 10.201.1 || die "veth pair"
 inA() { ip netns exec "$veth_a" "$@"; }
 inB() { ip netns exec "$veth_b" "$@"; }

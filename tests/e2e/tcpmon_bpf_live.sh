@@ -8,23 +8,8 @@
 # the file's, no loss; 404 and 405 for other paths and methods; the endpoint is on 127.0.0.1
 # when no address is given. Skips (77) when not root, without BTF or python3.
 set -u
-root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-cd "$root" || exit 1
-skip() { echo "tcpmon_bpf_live: SKIP: $*" >&2; exit 77; }
-die() { echo "tcpmon_bpf_live: FAIL: $*" >&2; exit 1; }
-bin=${VMDELAY_BIN:-$root/build/asan/bin}
-. tests/e2e/lib/tcpmon_bpf.bash
-bpf_need
-command -v python3 >/dev/null || skip "no python3"
-[ -x "$bin/tcpmon" ] || die "no tcpmon in $bin"
-
-work=$(mktemp -d) || exit 1
-cleanup() {
-	[ -n "$rec_pid" ] && rec_stop
-	veth_down
-	rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib/tcpmon_bpf.bash"
+bpf_test_setup tcpmon_bpf_live python3
 veth_up vdlva$$ vdlvb$$ 10.203.0 || die "veth pair"
 
 "$bin/tcpmon" --backend bpf record -w "$work/x.tcm" --prometheus 127.0.0.1:99999 2>"$work/bad.err"

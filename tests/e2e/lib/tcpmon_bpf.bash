@@ -7,7 +7,11 @@
 #   rec_start FILE ARGS...      tcpmon --backend bpf record -w FILE ARGS... in the background
 #                               ($rec_pid), stderr in FILE.log; returns once it is attached
 #   rec_stop                    SIGINT, waits; returns tcpmon's exit code
-# The caller sets bin (the directory of tcpmon) and defines die.
+#   bpf_test_setup NAME TOOL    the e2e tests' start: root (cd there), skip/die prefixed with
+#                               NAME, bin (asan by default), bpf_need, skip without TOOL, die
+#                               without tcpmon, $work (in /dev/shm when it can) removed on exit
+#                               after stopping the recorder and deleting the namespaces
+# The caller sets bin (the directory of tcpmon) and defines die (bpf_test_setup does both).
 # shellcheck disable=SC2154 # bin is the caller's
 
 bpf_need() {
@@ -39,10 +43,11 @@ rec_pid=
 rec_start() {
 	local out=$1
 	shift
+	rm -f "$out.log" # an old log saying "recording" would end the wait below at once
 	"$bin/tcpmon" --backend bpf record -w "$out" "$@" 2>"$out.log" &
 	rec_pid=$!
 	for _ in $(seq 100); do
-		grep -q "recording" "$out.log" && return 0
+		grep -qs "recording" "$out.log" && return 0
 		kill -0 "$rec_pid" 2>/dev/null || { cat "$out.log"; die "tcpmon record exited early"; }
 		sleep 0.1
 	done
@@ -57,4 +62,24 @@ rec_stop() {
 	rc=$?
 	rec_pid=
 	return $rc
+}
+
+bpf_test_setup() {
+	bpf_test_name=$1
+	# defined here, not at load: tests/bench/tcpmon_bpf.sh sources this file after its own
+	skip() { echo "$bpf_test_name: SKIP: $*" >&2; exit 77; }
+	die() { echo "$bpf_test_name: FAIL: $*" >&2; exit 1; }
+	root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+	cd "$root" || exit 1
+	bin=${VMDELAY_BIN:-$root/build/asan/bin}
+	bpf_need
+	command -v "$2" >/dev/null || skip "$2 not installed"
+	[ -x "$bin/tcpmon" ] || die "no tcpmon binary in $bin (make)"
+	work=$(mktemp -d "/dev/shm/$bpf_test_name.XXXXXX") || work=$(mktemp -d) || exit 1
+	trap bpf_test_cleanup EXIT
+}
+bpf_test_cleanup() {
+	[ -n "$rec_pid" ] && rec_stop
+	veth_down
+	rm -rf "$work"
 }
