@@ -77,7 +77,7 @@ awk -F, -v mode=icmp -v echoes=3 -f tests/e2e/tcpmon_bpf_check.awk "$work/icmp6.
 
 # --- 2. TCP
 echo "== TCP"
-tperf=${bin%/*}/tperf
+tperf=$bin/tperf
 [ -x "$tperf" ] || tperf=$root/build/release/bin/tperf
 [ -x "$tperf" ] || die "no tperf binary"
 inB "$tperf" sink -p 5301 -c 1 -t 60s >"$work/sink.out" 2>&1 &
