@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "vmdelay/match/match.h"
+#include "vmdelay/match/probes.h"
 
 #define MS INT64_C(1000000)
 #define US INT64_C(1000)

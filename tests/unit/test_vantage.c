@@ -13,6 +13,7 @@
 
 #include "testutil.h"
 #include "vmdelay/match/match.h"
+#include "vmdelay/match/probes.h"
 #include "vmdelay/store/store.h"
 #include "vmdelay/input/format.h"
 #include "vmdelay/match/vantage.h"

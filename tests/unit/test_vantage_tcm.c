@@ -52,7 +52,8 @@ static void check_level(const struct tcm_synth_opts *o, const struct vd_vantage 
 	unsigned rp = o->responder ? level_tx[l] : level_rx[l];
 	int ai = o->ipv6 ? 15 : 3, guest = o->responder ? 1 : 2;
 	assert_string_equal(v->format, "tcpmon");
-	/* Requests are kept in time order; each reply is paired as it is read (lib/match/match.c).
+	/* Requests are kept in time order; each reply is paired as it is read
+	 * (lib/match/match.c).
 	 */
 	assert_int_equal(v->echoes, 2 * (size_t)o->nprobes);
 	assert_int_equal(v->n, (size_t)o->nprobes);

@@ -10,6 +10,7 @@
 #include "vmdelay/delay/align.h"
 #include "vmdelay/core/err.h"
 #include "vmdelay/match/match.h"
+#include "vmdelay/match/probes.h"
 #include "vmdelay/input/probe.h"
 #include "vmdelay/core/stats.h"
 #include "vmdelay/match/vantage.h"

@@ -1,6 +1,6 @@
-/* match.h — ICMP echo matching: requests with their replies within a vantage point, and
- * the same probe across vantage points listed from the outermost to the innermost. Survives loss
- * at one point, duplicates, retransmissions and reordering (docs/methodology.md, "Matching"). */
+/* match.h — ICMP echo matching within a vantage point: requests with their replies, completed
+ * after the last event. Survives duplicates, retransmissions and reordering (docs/methodology.md,
+ * "Matching"). The same probe across vantage points is probes.h. */
 #ifndef VMDELAY_MATCH_H
 #define VMDELAY_MATCH_H
 
@@ -25,39 +25,5 @@ void vd_match_table_stats(const struct vd_vantage *v, struct vd_match_table_stat
  * without a reply, duplicates). May be called again after more events are added.
  * Returns 0, or -1 out of memory. */
 int vd_match_pairs(struct vd_vantage *v, struct vd_err *err);
-
-struct vd_match_opts {
-	/* A pair joins the probe nearest in time (after a coarse clock offset) with a compatible
-	 * key, if no farther than this; 0: 10 s, well under the 65 s a 16-bit seq takes to wrap
-	 * at 1000 probes/s. */
-	vd_ns window;
-};
-
-/* Probes across vantage points: cell[p * nvp + v] is the index into vps[v]->pairs of probe p
- * at vantage point v, or -1 (a vantage point holds at most INT32_MAX pairs). Probes are
- * sorted by time. */
-struct vd_probe_map {
-	size_t nvp, n;
-	int32_t *cell;
-	int8_t *phase; /* enum vd_phase from tping's phase column, or -1 */
-};
-
-/* Matches the pairs of every vantage point (vd_match_pairs must have run) into probes. Keys: the
- * request's family, addresses, ICMP id and seq when both sides know them; a tping row knows only
- * its seq, so it matches a trace's probe by seq (low 16 bits) and nearest time. A second pair on
- * the same probe at one vantage point counts as a duplicate there. Returns 0 or -1. */
-int vd_match_probes(struct vd_vantage *const *vps, size_t nvp, const struct vd_match_opts *opts,
-		    struct vd_probe_map *map, struct vd_err *err);
-void vd_probe_map_free(struct vd_probe_map *map);
-
-/* The request of probe p at vantage point v, or NULL. */
-const struct vd_echo_req *vd_probe_req(const struct vd_probe_map *m, struct vd_vantage *const *vps,
-				       size_t p, size_t v);
-/* The same request as a whole event (addresses, id) in *e: 0, or -1 when v missed probe p. */
-int vd_probe_echo(const struct vd_probe_map *m, struct vd_vantage *const *vps, size_t p, size_t v,
-		  struct vd_echo *e);
-/* The pair (the reply's time and index) of probe p at vantage point v, or NULL. */
-const struct vd_echo_pair *vd_probe_pair(const struct vd_probe_map *m,
-					 struct vd_vantage *const *vps, size_t p, size_t v);
 
 #endif

@@ -1,6 +1,6 @@
 /* pairing.h — the streaming step of ICMP echo matching within one vantage point, which a
- * vantage point runs on every event it is given (lib/match/vantage.c). Implemented with the
- * rest of matching in lib/match/match.c; its own header so that vantage points need not see
+ * vantage point runs on every event it is given (lib/match/vantage.c). Implemented in
+ * lib/match/match.c; its own header so that vantage points need not see
  * the cross-vantage matching (match.h), which itself works on vantage points. */
 #ifndef VMDELAY_MATCH_PAIRING_H
 #define VMDELAY_MATCH_PAIRING_H

@@ -39,10 +39,10 @@ struct vd_echo_flow {
 	uint8_t has_id;
 };
 
-/* An echo request matched with its reply within one vantage point (lib/match/match.c). The reply is
- * kept only as its time and packet number: requests and replies are paired as they are read.
- * The packet number is kept as its distance from the request's (vd_pair_rep_index): a reply
- * comes a few packets after its request, and the pair takes 16 bytes instead of 24. */
+/* An echo request matched with its reply within one vantage point (lib/match/match.c). The reply
+ * is kept only as its time and packet number: requests and replies are paired as they are read. The
+ * packet number is kept as its distance from the request's (vd_pair_rep_index): a reply comes a few
+ * packets after its request, and the pair takes 16 bytes instead of 24. */
 struct vd_echo_pair {
 	vd_ns rep_ts;	   /* the reply's time */
 	uint32_t req;	   /* index into the vantage point's requests (ev) */
