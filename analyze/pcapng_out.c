@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmdelay/input/format.h"
 #include "vmdelay/input/trace.h"
 #include "vmdelay/out/pcapng_writer.h"
 
@@ -132,6 +133,14 @@ int pcapng_out_write(const char *path, const struct vd_delay *d, struct vd_err *
 		p->path = d->vps[v]->path;
 		if (collect(d, p) < 0) {
 			vd_err_set(err, "out of memory");
+			goto out;
+		}
+		if (vd_format_is_stream(p->path)) {
+			vd_err_set(
+			    err,
+			    "--pcapng-out %s: %s is a pipe, read once already: the export reads "
+			    "its traces a second time, so give it as a file",
+			    path, p->path);
 			goto out;
 		}
 		if (vd_trace_open(d->vps[v]->path, &p->tr, err) < 0 || advance(p, err) < 0)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bytes.h"
 #include "erf.h"
@@ -43,8 +44,21 @@ enum vd_format vd_format_detect(const uint8_t *b, size_t n)
 	return VD_FORMAT_UNKNOWN;
 }
 
+int vd_format_is_stream(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 &&
+	       (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode));
+}
+
 int vd_format_detect_file(const char *path, enum vd_format *out, struct vd_err *err)
 {
+	/* A pipe's first bytes, once read here, would be gone for the reader that opens it next:
+	 * streams are left to the trace reader, which detects from its own read window. */
+	if (vd_format_is_stream(path)) {
+		*out = VD_FORMAT_UNKNOWN;
+		return 0;
+	}
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return vd_err_set(err, "%s: %s", path, strerror(errno));

@@ -42,6 +42,15 @@ static int open_rows(struct vd_source *s, struct vd_err *err)
 	}
 }
 
+static enum vd_format trace_format(const struct vd_trace *tr)
+{
+	static const enum vd_format traces[] = {VD_FORMAT_PCAP, VD_FORMAT_PCAPNG, VD_FORMAT_ERF};
+	for (size_t i = 0; i < sizeof(traces) / sizeof(traces[0]); i++)
+		if (strcmp(vd_format_name(traces[i]), vd_trace_format(tr)) == 0)
+			return traces[i];
+	return VD_FORMAT_UNKNOWN;
+}
+
 int vd_source_open(const struct vd_vantage_spec *spec, unsigned want, struct vd_source **out,
 		   struct vd_err *err)
 {
@@ -61,6 +70,16 @@ int vd_source_open(const struct vd_vantage_spec *spec, unsigned want, struct vd_
 		rc = open_rows(s, err);
 	else /* the trace readers name the file when it is no trace at all */
 		rc = vd_trace_open(spec->path, &s->tr, err);
+	if (rc == 0 && s->tr)
+		s->format = trace_format(s->tr); /* a pipe's format is known only now */
+	if (rc < 0 && err && s->format == VD_FORMAT_UNKNOWN && vd_format_is_stream(spec->path)) {
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		vd_err_set(err,
+			   "%s (a pipe is read as a packet trace only: name tping and tcpmon files "
+			   "as files)",
+			   why);
+	}
 	if (rc < 0) {
 		vd_source_close(s);
 		return -1;

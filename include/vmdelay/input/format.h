@@ -28,8 +28,13 @@ enum vd_format {
 enum vd_format vd_format_detect(const uint8_t *b, size_t n);
 
 /* Reads the first bytes of path and detects its format: 0, or -1 with a message naming the
- * file when it cannot be read. */
+ * file when it cannot be read. A pipe, socket or character device (/dev/stdin fed by a pipe) is
+ * not read: its bytes come only once, so it is VD_FORMAT_UNKNOWN here and left to the trace
+ * reader (trace.h), which detects the format from the bytes it keeps. */
 int vd_format_detect_file(const char *path, enum vd_format *out, struct vd_err *err);
+
+/* Is path a pipe, socket or character device, whose bytes can be read only once? */
+int vd_format_is_stream(const char *path);
 
 /* The name the tools print: "pcap", "pcapng", "erf", "tcpmon", "tping-csv", "tping-json",
  * "tping-sqlite", "unknown". */
