@@ -26,7 +26,7 @@ struct vd_zstream {
 	uint64_t in_total, out_total;
 	z_stream z;
 	ZSTD_DStream *zd;
-	char msg[200];
+	char msg[256];
 };
 
 enum vd_zkind vd_zstream_detect(const uint8_t *b, size_t n)
@@ -164,8 +164,20 @@ static ssize_t zs_read(void *cookie, char *buf, size_t size)
 		if (!more) { /* no input left and nothing more came out */
 			if (zs->at_end)
 				return 0;
-			return fail(zs, "%s data cut short after %" PRIu64 " compressed bytes",
-				    vd_zstream_kind_name(zs->kind), zs->in_total);
+			/* deflate gives out all it got; zstd decodes a block only once it has
+			 * all of it, so a cut inside the first block leaves nothing to read */
+			if (zs->kind == VD_Z_ZSTD)
+				return fail(
+				    zs,
+				    "zstd data cut short after %" PRIu64
+				    " compressed bytes: the file is truncated (zstd decodes "
+				    "only whole blocks, up to 128 KiB each: nothing after "
+				    "decompressed byte %" PRIu64 " can be read)",
+				    zs->in_total, zs->out_total);
+			return fail(zs,
+				    "gzip data cut short after %" PRIu64
+				    " compressed bytes: the file is truncated",
+				    zs->in_total);
 		}
 	}
 }
