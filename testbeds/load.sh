@@ -39,20 +39,24 @@ if [[ $type == network && -z $target ]]; then
 	exit 2
 fi
 
-pids=()
+pids=() tmpdir=''
 stop() {
-	trap - TERM INT EXIT
+	# Ignored, not reset: tping stops its load with TERM to the process group, the testbed's
+	# teardown may add its own, and a second TERM must not cut this short.
+	trap '' TERM INT HUP
+	trap - EXIT
 	local p c
 	for p in "${pids[@]}"; do
 		# The loop's current child (dd, sync, cat) first, then the loop itself.
 		for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do kill -TERM "$c" 2>/dev/null; done
 		kill -TERM "$p" 2>/dev/null
 	done
+	# before waiting: tping sends KILL one second after its TERM
+	[ -n "$tmpdir" ] && rm -rf "$tmpdir"
 	wait 2>/dev/null
-	rm -rf "${tmpdir:-}"
 	exit 0
 }
-trap stop TERM INT EXIT
+trap stop TERM INT HUP EXIT
 
 tmpdir=$(mktemp -d "${TMPDIR:-/var/tmp}/vdload.XXXXXX")
 

@@ -39,7 +39,8 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	for ns in "$G" "$H1" "$H2"; do ip netns del "$ns" 2>/dev/null; done
 }
-trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../on_exit.sh"
+vd_on_exit cleanup
 log() { printf '[overlay %s] %s\n' "$(date +%T)" "$*" >&2; }
 
 ip netns add "$G" && ip netns add "$H1" && ip netns add "$H2" || skip "cannot create namespaces"

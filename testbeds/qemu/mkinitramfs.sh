@@ -50,7 +50,8 @@ fi
 root=$(mktemp -d "${TMPDIR:-/tmp}/vdq-initramfs.XXXXXX")
 # mktemp -d makes the directory 0700: it becomes the guest's /, which every user must traverse.
 chmod 0755 "$root"
-trap 'rm -rf "$root"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/../on_exit.sh"
+vd_on_exit 'rm -rf "$root"'
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,mnt/host,mnt/disk,usr/bin,usr/sbin,usr/local/bin,data} \
 	"$root/lib/modules/vmdelay"
 cp "$busybox" "$root/bin/busybox"

@@ -21,7 +21,8 @@ cleanup() {
 	ip netns del "$S" 2>/dev/null
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
+. "$(dirname "$0")/../../testbeds/on_exit.sh"
+vd_on_exit cleanup
 ip netns add "$C" && ip netns add "$R" && ip netns add "$S" || { echo "cannot create namespaces" >&2; exit 77; }
 ip -n "$C" link add ac$$ type veth peer name ar$$ netns "$R" || { echo "cannot create veth" >&2; exit 77; }
 ip -n "$R" link add bs$$ type veth peer name bt$$ netns "$S"

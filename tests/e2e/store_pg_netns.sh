@@ -23,7 +23,8 @@ cleanup() {
 	topo_cleanup
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
+. "$VMDELAY_ROOT/testbeds/on_exit.sh"
+vd_on_exit cleanup
 topo_up
 chmod 0755 "$tmp" # nobody runs the cluster below it
 pg_cluster_up "$tmp/pg"

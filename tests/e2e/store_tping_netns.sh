@@ -18,7 +18,8 @@ cleanup() {
 	chmod -R u+w "$tmp" 2>/dev/null
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
+. "$VMDELAY_ROOT/testbeds/on_exit.sh"
+vd_on_exit cleanup
 topo_up
 TP=$VMDELAY_BIN/tping
 AN=$VMDELAY_BIN/vmdelay-analyze

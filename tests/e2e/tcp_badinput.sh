@@ -11,7 +11,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -f "$REAL/5-pings.pcap" ] || { echo "no shared captures at $REAL" >&2; exit 77; }
 TMP=$(mktemp -d /tmp/vd-tcp-bad.XXXXXX)
 sink=
-trap '[ -n "$sink" ] && kill "$sink" 2>/dev/null; rm -rf "$TMP"' EXIT
+. "$(dirname "$0")/../../testbeds/on_exit.sh"
+vd_on_exit '[ -n "$sink" ] && kill "$sink" 2>/dev/null; rm -rf "$TMP"'
 A="$BIN/vmdelay-analyze"
 
 # expect RC PATTERN(stderr) ARGS...

@@ -28,7 +28,8 @@ cleanup() {
 	ip netns del "$R" 2>/dev/null
 	[ -n "${VD_KEEP:-}" ] || rm -rf "$TMP"
 }
-trap cleanup EXIT
+. "$(dirname "$0")/../../testbeds/on_exit.sh"
+vd_on_exit cleanup
 
 # sender (A) -- veth -- bridge (R) -- veth -- sink (B)
 ip netns add "$A" && ip netns add "$B" && ip netns add "$R" || fail "netns"

@@ -31,7 +31,8 @@ cleanup() {
 	vdq_cleanup
 	rm -rf "$work"
 }
-trap cleanup EXIT
+. "$root/testbeds/on_exit.sh"
+vd_on_exit cleanup
 
 kofile=$(vdq_build_tcpmon "$kver" "$work") ||
 	{ cat "$work/kbuild.log"; die "module build against $kver failed"; }

@@ -21,7 +21,8 @@ cleanup() {
 	done
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
+. "$root/testbeds/on_exit.sh"
+vd_on_exit cleanup
 ((EUID == 0)) || { echo "needs root for network namespaces" >&2; exit 77; }
 
 # No vdtb namespace or vd<id> link of run ID, and no process working in DIR.

@@ -19,7 +19,8 @@ cleanup() {
 	[ -n "$id" ] && "$root/testbeds/netns/netns.sh" down "$id"
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
+. "$root/testbeds/on_exit.sh"
+vd_on_exit cleanup
 ((EUID == 0)) || { echo "needs root for network namespaces" >&2; exit 77; }
 command -v tcpdump >/dev/null || { echo "tcpdump not installed (make deps)" >&2; exit 77; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed (make deps)" >&2; exit 77; }

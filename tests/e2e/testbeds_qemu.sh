@@ -15,7 +15,8 @@ command -v tcpdump >/dev/null || { echo "skip: tcpdump not installed" >&2; exit 
 
 ns=vdtq$$
 work=$(mktemp -d "${TMPDIR:-/tmp}/vdtq.XXXXXX")
-trap 'vdq_cleanup; rm -rf "$work"' EXIT
+. "$root/testbeds/on_exit.sh"
+vd_on_exit 'vdq_cleanup; rm -rf "$work"'
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 vdq_env_create "$ns" 10.0.2 || fail "environment"

@@ -13,7 +13,8 @@ why=$(vdq_require) || { echo "skip: $why" >&2; exit 77; }
 
 ns=vdte$$
 work=$(mktemp -d "${TMPDIR:-/tmp}/vdte.XXXXXX")
-trap 'vdq_cleanup; rm -rf "$work"' EXIT
+. "$root/testbeds/on_exit.sh"
+vd_on_exit 'vdq_cleanup; rm -rf "$work"'
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 vdq_env_create "$ns" 10.0.2 || fail "environment"

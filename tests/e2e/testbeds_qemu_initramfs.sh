@@ -13,7 +13,8 @@ done
 kver=$("$root/testbeds/qemu/kernel.sh" 2>/dev/null) ||
 	{ echo "skip: no kernel image with modules (install linux-image-amd64)" >&2; exit 77; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/vdti.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+. "$root/testbeds/on_exit.sh"
+vd_on_exit 'rm -rf "$work"'
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 printf 'data\n' >"$work/note.txt"

@@ -32,10 +32,8 @@ cleanup() {
 	vdq_cleanup
 	rm -rf "$work"
 }
-trap cleanup EXIT
-# stopped by tests/run.sh's timeout: leave through the EXIT trap, after the current command
-trap 'exit 143' TERM
-trap 'exit 130' INT
+. "$root/testbeds/on_exit.sh"
+vd_on_exit cleanup
 
 # The guest's part (busybox sh, which runs its own applets before anything on PATH: iproute2's
 # ip, for netns, gre and geneve, is called by its path in the initramfs).

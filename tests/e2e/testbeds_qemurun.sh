@@ -19,7 +19,8 @@ cleanup() {
 	fi
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
+. "$root/testbeds/on_exit.sh"
+vd_on_exit cleanup
 ((EUID == 0)) || { echo "needs root for network namespaces and taps" >&2; exit 77; }
 [ -f "$root/testbeds/qemu/lib.sh" ] || { echo "the qemu guest harness (testbeds/qemu/) is not here" >&2; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86 not installed (make deps)" >&2; exit 77; }

@@ -8,7 +8,8 @@ set -u
 root=${VMDELAY_ROOT:-$(pwd)}
 run=$root/testbeds/run
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$root/testbeds/on_exit.sh"
+vd_on_exit 'rm -rf "$tmp"'
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 expect() { # EXIT-CODE STDERR-REGEX ARGS... : runs --dry-run ARGS and checks both

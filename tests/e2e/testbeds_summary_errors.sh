@@ -8,7 +8,8 @@ root=${VMDELAY_ROOT:-$(pwd)}
 command -v python3 >/dev/null || { echo "python3 not installed (make deps)" >&2; exit 77; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed (make deps)" >&2; exit 77; }
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$root/testbeds/on_exit.sh"
+vd_on_exit 'rm -rf "$tmp"'
 fails=0
 expect() { # RC WHAT_IN_STDERR COMMAND...
 	local want=$1 msg=$2 rc

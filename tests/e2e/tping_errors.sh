@@ -14,7 +14,8 @@ cleanup() {
 	ip netns del "$U" 2>/dev/null
 	rm -rf "/etc/netns/$U" "$tmp"
 }
-trap cleanup EXIT
+. "$VMDELAY_ROOT/testbeds/on_exit.sh"
+vd_on_exit cleanup
 topo_up
 TP=$VMDELAY_BIN/tping
 inS() { ip netns exec "$S" "$@"; }

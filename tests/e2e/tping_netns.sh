@@ -14,7 +14,8 @@ cleanup() {
 	topo_cleanup
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
+. "$VMDELAY_ROOT/testbeds/on_exit.sh"
+vd_on_exit cleanup
 topo_up
 TP=$VMDELAY_BIN/tping
 inS() { ip netns exec "$S" "$@"; }

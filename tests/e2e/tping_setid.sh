@@ -15,7 +15,8 @@ cleanup() {
 	topo_cleanup
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
+. "$VMDELAY_ROOT/testbeds/on_exit.sh"
+vd_on_exit cleanup
 topo_up
 chmod 0755 "$tmp"
 mkdir -m 0777 "$tmp/out"

@@ -35,7 +35,8 @@ repro_cleanup() {
 	done
 	rm -rf "$tmp"
 }
-trap repro_cleanup EXIT
+. "$root/testbeds/on_exit.sh"
+vd_on_exit repro_cleanup
 
 need_qemu() {
 	command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86 not installed (make deps)" >&2; exit 77; }
