@@ -17,6 +17,7 @@
 #include "vmdelay/store/store.h"
 
 #include "store_impl.h"
+#include "store_schema.h"
 
 static const char *const key_names[VD_CMP__COUNT] = {
     [VD_CMP_TESTBED] = "testbed", [VD_CMP_SCENARIO] = "scenario", [VD_CMP_LOAD] = "load",
@@ -389,7 +390,7 @@ int vd_compare_query(struct vd_store *st, const struct vd_compare_opts *opts,
 		    " WHERE r.complete = 1 AND res.stat IN ('median_ns', 'p99_ns')%s"
 		    " ORDER BY r.id, res.%s",
 		    needs_params ? "r.params" : "NULL", opts->phase ? " AND res.phase = ?" : "",
-		    st->ops->insert_order);
+		    st->version >= VD_STORE_RESULTS_IDX ? "idx" : st->ops->insert_order);
 	if (opts->phase)
 		params[np++] = opts->phase;
 	if (len >= sizeof(sql)) {

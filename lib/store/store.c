@@ -81,6 +81,8 @@ int vd_store_begin_run(struct vd_store *st, const struct vd_run_info *info, int6
 	st->in_run = 1;
 	st->run_id = *run_id;
 	st->probe_idx = 0;
+	st->result_run = *run_id;
+	st->result_idx = 0;
 	/* The user's labels go in the run's first batch, whatever the backend; a run that cannot
 	 * have them is not kept. */
 	for (size_t i = 0; info->meta && i < info->meta->n; i++)
@@ -113,9 +115,14 @@ int vd_store_add_result(struct vd_store *st, int64_t run_id, const char *vantage
 			const char *metric, const char *phase, const char *direction,
 			const char *stat, double value, struct vd_err *err)
 {
-	if (batch_open(st, err) ||
-	    st->ops->add_result(st, run_id, vantage, metric, phase, direction, stat, value, err))
+	if (run_id != st->result_run) {
+		st->result_run = run_id;
+		st->result_idx = 0;
+	}
+	if (batch_open(st, err) || st->ops->add_result(st, run_id, st->result_idx, vantage, metric,
+						       phase, direction, stat, value, err))
 		return -1;
+	st->result_idx++;
 	return batch_maybe_commit(st, err);
 }
 

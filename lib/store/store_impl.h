@@ -35,7 +35,7 @@ struct vd_store_ops {
 			struct vd_err *err);
 	int (*add_probe)(struct vd_store *st, int64_t run_id, int64_t idx, const struct vd_probe *p,
 			 struct vd_err *err);
-	int (*add_result)(struct vd_store *st, int64_t run_id, const char *vantage,
+	int (*add_result)(struct vd_store *st, int64_t run_id, int64_t idx, const char *vantage,
 			  const char *metric, const char *phase, const char *direction,
 			  const char *stat, double value, struct vd_err *err);
 	/* One row of table: cols[i] = vals[i] (text, NULL for NULL; the column's type converts). */
@@ -98,6 +98,7 @@ struct vd_store {
 	vd_ns batch_ns;
 	int64_t run_id;
 	int64_t probe_idx;
+	int64_t result_run, result_idx; /* the next results row's idx in run result_run */
 	sqlite3_stmt *ins_probe, *ins_result, *ins_meta;
 	/* Busy handler state: when the current wait began, how long to wait at most, gave up. */
 	vd_ns busy_since;

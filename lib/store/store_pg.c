@@ -221,12 +221,13 @@ static int pg_add_probe(struct vd_store *st, int64_t run_id, int64_t idx, const 
 	return 0;
 }
 
-static int pg_add_result(struct vd_store *st, int64_t run_id, const char *vantage,
+static int pg_add_result(struct vd_store *st, int64_t run_id, int64_t idx, const char *vantage,
 			 const char *metric, const char *phase, const char *direction,
 			 const char *stat, double value, struct vd_err *err)
 {
-	char id[24], val[40];
+	char id[24], val[40], ix[24];
 	snprintf(id, sizeof(id), "%" PRId64, run_id);
+	snprintf(ix, sizeof(ix), "%" PRId64, idx);
 	snprintf(val, sizeof(val), "%.17g", value);
 	const char *v[] = {id,
 			   vantage ? vantage : "",
@@ -234,10 +235,13 @@ static int pg_add_result(struct vd_store *st, int64_t run_id, const char *vantag
 			   phase ? phase : "",
 			   direction ? direction : "",
 			   stat,
-			   val};
+			   val,
+			   ix};
 	return copy_end(st, err) ||
-		       pg_exec(st, "INSERT INTO results VALUES ($1,$2,$3,$4,$5,$6,$7)", 7, v,
-			       PGRES_COMMAND_OK, NULL, err, "cannot insert result")
+		       pg_exec(st,
+			       "INSERT INTO results(run_id, vantage, metric, phase, direction,"
+			       " stat, value, idx) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+			       8, v, PGRES_COMMAND_OK, NULL, err, "cannot insert result")
 		   ? -1
 		   : 0;
 }

@@ -82,6 +82,13 @@ static const char *const migrations[] = {
      * written in one transaction, so they are complete. */
     "ALTER TABLE runs ADD COLUMN status TEXT NOT NULL DEFAULT 'running';"
     "UPDATE runs SET status = CASE WHEN complete THEN 'complete' ELSE 'failed' END;",
+    /* 3: each result's index within its run (the order written), so both backends list a
+     * run's results in that order; rows stored before are numbered in rowid order. */
+    "ALTER TABLE results ADD COLUMN idx INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE results SET idx = w.n FROM (SELECT rowid AS rid, row_number() OVER"
+    "  (PARTITION BY run_id ORDER BY rowid) - 1 AS n FROM results) AS w"
+    "  WHERE results.rowid = w.rid;"
+    "CREATE UNIQUE INDEX results_by_run ON results(run_id, idx);",
 };
 
 /* The same migrations for PostgreSQL, one for one: PostgreSQL's types (BIGSERIAL ids, BIGINT
@@ -163,6 +170,12 @@ static const char *const pg_migrations[] = {
     /* 2 */
     "ALTER TABLE runs ADD COLUMN status TEXT NOT NULL DEFAULT 'running';"
     "UPDATE runs SET status = CASE WHEN complete = 1 THEN 'complete' ELSE 'failed' END;",
+    /* 3: rows stored before are numbered in ctid order, the best order they have */
+    "ALTER TABLE results ADD COLUMN idx BIGINT NOT NULL DEFAULT 0;"
+    "UPDATE results SET idx = w.n FROM (SELECT ctid AS c, row_number() OVER"
+    "  (PARTITION BY run_id ORDER BY ctid) - 1 AS n FROM results) AS w"
+    "  WHERE results.ctid = w.c;"
+    "CREATE UNIQUE INDEX results_by_run ON results(run_id, idx);",
 };
 
 _Static_assert(sizeof(pg_migrations) == sizeof(migrations),

@@ -186,11 +186,14 @@ static int sq_add_probe(struct vd_store *st, int64_t run_id, int64_t idx, const 
 	return step_cached(st, s, err, "cannot insert probe");
 }
 
-static int sq_add_result(struct vd_store *st, int64_t run_id, const char *vantage,
+static int sq_add_result(struct vd_store *st, int64_t run_id, int64_t idx, const char *vantage,
 			 const char *metric, const char *phase, const char *direction,
 			 const char *stat, double value, struct vd_err *err)
 {
-	sqlite3_stmt *s = cached(st, &st->ins_result, "INSERT INTO results VALUES (?,?,?,?,?,?,?)");
+	sqlite3_stmt *s =
+	    cached(st, &st->ins_result,
+		   "INSERT INTO results(run_id, vantage, metric, phase, direction, stat,"
+		   " value, idx) VALUES (?,?,?,?,?,?,?,?)");
 	if (!s)
 		return vd_store_fail(st, err, "result");
 	sqlite3_bind_int64(s, 1, run_id);
@@ -200,6 +203,7 @@ static int sq_add_result(struct vd_store *st, int64_t run_id, const char *vantag
 	sqlite3_bind_text(s, 5, direction ? direction : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 6, stat, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_double(s, 7, value);
+	sqlite3_bind_int64(s, 8, idx);
 	return step_cached(st, s, err, "cannot insert result");
 }
 

@@ -7,7 +7,8 @@
 # its committed probes and stays 'running', another program's database is refused and left as
 # it was, and the store unit tests against the same server. Reading: the same runs stored into
 # SQLite and into PostgreSQL give byte-identical `compare` outputs (text, CSV, JSON, --plot data,
-# every kind of --by) and `tcp --transfers`; an empty database compares as empty and stays
+# every kind of --by, and after old runs were deleted and VACUUM freed their space for new rows)
+# and `tcp --transfers`; an empty database compares as empty and stays
 # empty, another program's database, a newer schema and a missing database are refused (exit 1)
 # with the URL named and its password masked.
 set -u
@@ -45,7 +46,7 @@ writers() { # round
 writers 1
 [ "$(pgq "SELECT count(*) FROM runs WHERE complete = 1 AND status = 'complete'")" = 8 ] ||
 	fail "new database: $(pgq 'SELECT id, label, status FROM runs')"
-[ "$(pgq "SELECT string_agg(version::text, ',' ORDER BY version) FROM vmdelay_schema")" = 1,2 ] ||
+[ "$(pgq "SELECT string_agg(version::text, ',' ORDER BY version) FROM vmdelay_schema")" = 1,2,3 ] ||
 	fail "migrations: $(pgq 'SELECT * FROM vmdelay_schema')"
 writers 2
 [ "$(pgq "SELECT count(*) FROM runs WHERE complete = 1")" = 16 ] || fail "existing database"
@@ -161,6 +162,36 @@ grep -q '"transfers":3,"failed":2,' "$tmp/xfers.pg" || fail "tcp --transfers fro
 "$AN" compare --db "$CMP" --by flavour >/dev/null 2>"$tmp/err"
 [ $? = 2 ] && grep -q flavour "$tmp/err" || fail "compare --by flavour on PostgreSQL: $(cat "$tmp/err")"
 [ "$(pg_tables_of cmp)" = "$tables_before" ] || fail "reading changed the tables of the database"
+
+# Old runs deleted, the space VACUUM freed, then new rows: PostgreSQL puts a run's later rows on
+# the freed (earlier) pages, so the order rows were stored (ctid) is no longer the order written;
+# compare lists results by their index within the run (results.idx, migration 3). Run 5, a copy
+# of run 4, is written half before (at the table's end) and half after the other runs were
+# deleted and VACUUMed (into their pages); compare then shows run 5 alone, its rows in the order
+# written. The same statements on SQLite; both outputs must stay byte-identical.
+both() { # SQL...: each statement in its own session / transaction, on both stores
+	local q
+	for q in "$@"; do
+		sqlite3 "$tmp/cmp.db" "$q" || fail "SQLite: $q"
+		psql -X -q -h "$PG_SOCK" -U vmdelay -d cmp -c "$q" || fail "PostgreSQL: $q"
+	done
+}
+half=$(sqlite3 "$tmp/cmp.db" "SELECT count(*) / 2 FROM results WHERE run_id = 4")
+runs_cols="testbed_id, tool, tool_version, host, kernel_release, command_line, label, scenario, params, start_ns, end_ns, complete, status"
+res_cols="vantage, metric, phase, direction, stat, value"
+both "CREATE TABLE run4 AS SELECT $res_cols, idx FROM results WHERE run_id = 4" \
+	"INSERT INTO runs SELECT 5, $runs_cols FROM runs WHERE id = 4" \
+	"INSERT INTO run_meta SELECT 5, key, value FROM run_meta WHERE run_id = 4" \
+	"INSERT INTO results SELECT 5, $res_cols, idx FROM run4 WHERE idx < $half ORDER BY idx" \
+	"DELETE FROM runs WHERE id < 5" "VACUUM" \
+	"INSERT INTO results SELECT 5, $res_cols, idx FROM run4 WHERE idx >= $half ORDER BY idx" \
+	"DROP TABLE run4"
+moved=$(psql -X -At -h "$PG_SOCK" -U vmdelay -d cmp -c "SELECT count(*) FROM (SELECT idx, lag(idx) OVER (ORDER BY ctid) AS prev FROM results WHERE run_id = 5) AS w WHERE prev > idx")
+[ "${moved:-0}" -gt 0 ] || fail "after DELETE + VACUUM, run 5's rows are still in ctid order: the case is not made"
+same reused-text compare --db
+same reused-csv compare --db --csv
+same reused-by-run compare --db --by run --csv
+grep -q '^5,' "$tmp/reused-by-run.pg" || fail "compare --by run: no run 5 after the VACUUM: $(head -3 "$tmp/reused-by-run.pg")"
 
 # An empty database: no stored results, and still no table afterwards (readers never migrate).
 "$AN" compare --db "$(pgurl empty)" >"$tmp/empty.out" 2>"$tmp/empty.err" ||

@@ -29,11 +29,11 @@ INSERT INTO runs(id, testbed_id, tool, tool_version, scenario, complete) VALUES
  (1, 1, 'vmdelay-analyze', 't', 'whiteaker', 1), (2, 1, 'vmdelay-analyze', 't', 'whiteaker', 1),
  (3, 2, 'vmdelay-analyze', 't', 'whiteaker', 1), (4, 2, 'vmdelay-analyze', 't', 'whiteaker', 0);
 INSERT INTO run_meta VALUES (1, 'load', 'cpu'), (2, 'load', 'io'), (3, 'load', 'cpu'), (4, 'load', 'cpu');
-INSERT INTO results VALUES
- (1, 'vif', 'delta_bridge', 'load', 'rtt', 'median_ns', 12000), (1, 'vif', 'delta_bridge', 'load', 'rtt', 'p99_ns', 34000),
- (2, 'vif', 'delta_bridge', 'load', 'rtt', 'median_ns', 15000), (2, 'vif', 'delta_bridge', 'load', 'rtt', 'p99_ns', 45000),
- (3, 'vif', 'delta_bridge', 'load', 'rtt', 'median_ns', 250000), (3, 'vif', 'delta_bridge', 'load', 'rtt', 'p99_ns', 900000),
- (4, 'vif', 'delta_bridge', 'load', 'rtt', 'median_ns', 1), (4, 'vif', 'delta_bridge', 'load', 'rtt', 'p99_ns', 1);
+INSERT INTO results(run_id, vantage, metric, phase, direction, stat, value, idx) VALUES
+ (1, 'vif', 'delta_bridge', 'load', 'rtt', 'median_ns', 12000, 0), (1, 'vif', 'delta_bridge', 'load', 'rtt', 'p99_ns', 34000, 1),
+ (2, 'vif', 'delta_bridge', 'load', 'rtt', 'median_ns', 15000, 0), (2, 'vif', 'delta_bridge', 'load', 'rtt', 'p99_ns', 45000, 1),
+ (3, 'vif', 'delta_bridge', 'load', 'rtt', 'median_ns', 250000, 0), (3, 'vif', 'delta_bridge', 'load', 'rtt', 'p99_ns', 900000, 1),
+ (4, 'vif', 'delta_bridge', 'load', 'rtt', 'median_ns', 1, 0), (4, 'vif', 'delta_bridge', 'load', 'rtt', 'p99_ns', 1, 1);
 EOF
 
 "$an" compare --db "$db" >"$tmp/text" 2>"$tmp/err" || fail "text: exit $? $(cat "$tmp/err")"

@@ -116,7 +116,8 @@ static void not_sqlite_is_refused_untouched(void **state)
 	assert_refused_untouched(p, "not an SQLite database");
 }
 
-/* A store as version 1 of the schema left it (no application_id, no runs.status). */
+/* A store as version 1 of the schema left it (no application_id, no runs.status, no
+ * results.idx; two runs' results written interleaved). */
 static void make_v1_store(const char *path)
 {
 	char sql[64];
@@ -130,7 +131,10 @@ static void make_v1_store(const char *path)
 			 "PRAGMA journal_mode=WAL;"
 			 "INSERT INTO testbeds VALUES (1, 'old', 0);"
 			 "INSERT INTO runs(id, testbed_id, tool, tool_version, complete)"
-			 " VALUES (1, 1, 'tping', '0.1', 1);",
+			 " VALUES (1, 1, 'tping', '0.1', 1), (2, 1, 'vmdelay-analyze', '0.1', 1);"
+			 "INSERT INTO results VALUES (2, 'a', 'rtt', '', '', 'n', 1),"
+			 " (1, 'a', 'rtt', '', '', 'n', 2), (2, 'b', 'rtt', '', '', 'n', 3),"
+			 " (2, 'c', 'rtt', '', '', 'n', 4), (1, 'b', 'rtt', '', '', 'n', 5);",
 			 NULL, NULL, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
@@ -165,7 +169,14 @@ static void reader_never_migrates_writer_does(void **state)
 	assert_int_equal(storeutil_query(p, "PRAGMA user_version"), vd_store_schema_version());
 	assert_int_equal(storeutil_query(p, "PRAGMA application_id"), 0x766d444c);
 	assert_int_equal(storeutil_query(p, "SELECT count(*) FROM runs WHERE status = 'complete'"),
-			 1);
+			 2);
+	/* results numbered within their run in the order they were stored: 0, 1, 2 and 0, 1 */
+	assert_int_equal(
+	    storeutil_query(p, "SELECT sum(idx * value) FROM results WHERE run_id = 2"),
+	    0 * 1 + 1 * 3 + 2 * 4);
+	assert_int_equal(
+	    storeutil_query(p, "SELECT sum(idx * value) FROM results WHERE run_id = 1"),
+	    0 * 2 + 1 * 5);
 }
 
 static void new_store_has_application_id(void **state)
