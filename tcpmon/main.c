@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bpf_backend.h"
+#include "bpf_empty.h"
 #include "cmds.h"
 #include "nl.h"
 #include "prom.h"
@@ -156,6 +157,8 @@ static int run(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "selftest-netlink"))
 		return tcpmon_cmd_selftest_netlink();
+	if (!strcmp(cmd, "bench-empty-bpf"))
+		return tcpmon_cmd_bench_empty_bpf();
 
 	const char *allowed = NULL;
 	for (size_t i = 0; i < sizeof(cmd_opts) / sizeof(cmd_opts[0]); i++)

@@ -5,15 +5,23 @@
 #      turns on) while recording every layer during a ping flood and a TCP transfer, then
 #      run_time_ns / run_cnt of each program from `bpftool prog show`, and all programs' time
 #      divided by the records stored (the cost of one stored record, filtered-out and non-IP
-#      events included). Means: bpftool gives no distribution.
+#      events included); beside them the floor, programs that only read the clock at the same
+#      attach points (tcpmon bench-empty-bpf) with the same traffic. Each figure is a mean
+#      (bpftool gives no distribution); the rounds give median and range. A program in process
+#      context is charged for the interrupts and softirqs that run inside it (sock-send,
+#      sock-copy, trans-rx when the socket's backlog is processed).
 #   2. the packet rate recorded without loss: 1, 2 and 4 ping floods in parallel.
 #   3. TCP throughput (tperf) with recording (every layer, the connection's port) against
-#      without, alternating, ROUNDS each; medians and their ratio. Statistics off here.
+#      without and against recording with the reader stopped, interleaved, ROUNDS each; medians,
+#      ranges, each round's ratio, the reader's CPU time. Statistics off here.
 #   tests/bench/tcpmon_bpf.sh [ROUNDS] [BYTES]      (defaults 5 rounds, 1G per transfer)
+# TCPMON_BENCH_PARTS (default "cost flood tput") picks the parts, TCPMON_BENCH_COST_ROUNDS (3) the
+# rounds of part 1.
 set -u
 root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 1
 rounds=${1:-5} size=${2:-1G}
+parts=" ${TCPMON_BENCH_PARTS:-cost flood tput} "
 skip() { echo "tcpmon_bpf bench: skipped: $*"; exit 0; }
 bin=${VMDELAY_BIN:-$root/build/release/bin}
 die() { echo "tcpmon_bpf bench: $*"; exit 1; }
@@ -24,8 +32,10 @@ command -v bpftool >/dev/null || skip "no bpftool"
 
 work=$(mktemp -d /dev/shm/tcpmon_bpf_bench.XXXXXX) || exit 1
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+empty_pid=
 cleanup() {
 	[ -n "$rec_pid" ] && rec_stop
+	[ -n "$empty_pid" ] && kill -INT "$empty_pid" && wait "$empty_pid"
 	sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 	veth_down
 	rm -rf "$work"
@@ -44,36 +54,63 @@ xfer() { # one transfer; prints its throughput in bit/s (the sink's view)
 	awk -F, 'NR == 2 { print $7 }' "$work/sink.csv"
 }
 
-# --- 1. cost per event
+echo "tcpmon bpf bench (kernel $(uname -r), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+
+# --- 1. cost per event, against the floor: the programs of tcpmon bench-empty-bpf, which only
+# read the clock, at the same attach points with the same traffic; alternating, COST_ROUNDS each
+traffic() {
+	ip netns exec "$a" ping -f -l 16 -c 20000 -q 10.202.0.2 >/dev/null
+	xfer >/dev/null
+}
+cost_rounds=${TCPMON_BENCH_COST_ROUNDS:-3}
+[[ $parts == *" cost "* ]] || cost_rounds=0
 sysctl -qw kernel.bpf_stats_enabled=1
-start_rec "$work/cost.tcm" --ring-mb "${TCPMON_BENCH_RING_MB:-256}"
-ip netns exec "$a" ping -f -l 16 -c 20000 -q 10.202.0.2 >/dev/null
-xfer >/dev/null
-bpftool prog show >"$work/progs.txt"
-stop_rec "$work/cost.tcm"
+for ((i = 0; i < cost_rounds; i++)); do
+	"$bin/tcpmon" bench-empty-bpf 2>"$work/empty.log" &
+	empty_pid=$!
+	for _ in $(seq 100); do grep -qs attached "$work/empty.log" && break; sleep 0.1; done
+	grep -qs attached "$work/empty.log" || die "tcpmon bench-empty-bpf: $(cat "$work/empty.log")"
+	traffic
+	bpftool prog show | sed 's/ name vd_empty_/ name floor_/' >"$work/progs.$i"
+	kill -INT "$empty_pid"
+	wait "$empty_pid" || die "tcpmon bench-empty-bpf failed"
+	empty_pid=
+	start_rec "$work/cost.tcm" --ring-mb "${TCPMON_BENCH_RING_MB:-256}"
+	traffic
+	bpftool prog show >>"$work/progs.$i"
+	stop_rec "$work/cost.tcm"
+	echo "stored $(sed -n 's/.* \([0-9]*\) recorded, .*/\1/p' "$work/cost.tcm.log")" >>"$work/progs.$i"
+done
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
-recorded=$(sed -n 's/.* \([0-9]*\) recorded, .*/\1/p' "$work/cost.tcm.log")
-echo "tcpmon bpf bench (kernel $(uname -r), $(nproc) CPUs)"
-echo "  cost per event (kernel.bpf_stats_enabled; ping -f 20000 echoes + one $size TCP transfer, every layer):"
-awk -v rec="$recorded" '
-	/ name tcpmon_/ {
+[ "$cost_rounds" -gt 0 ] && echo "  cost per event (kernel.bpf_stats_enabled: run_time_ns/run_cnt; ping -f 20000 echoes + one $size"
+[ "$cost_rounds" -gt 0 ] && echo "  TCP transfer, every layer; median [min-max] of $cost_rounds rounds; floor: a program that only"
+[ "$cost_rounds" -gt 0 ] && echo "  reads the clock at the same attach point, floor_ip at all four netfilter hooks):"
+[ "$cost_rounds" -gt 0 ] && cat "$work"/progs.* | awk -v rounds="$cost_rounds" '
+	function med(name, n,   i, j, t, v) { # median of the values of name
+		n = cnt[name]
+		for (i = 1; i <= n; i++) v[i] = val[name, i]
+		for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+		return sprintf("%5.0f [%.0f-%.0f]", v[int((n + 1) / 2)], v[1], v[n])
+	}
+	function add(name, x) { val[name, ++cnt[name]] = x; if (!(name in seen)) { seen[name] = 1; order[++norder] = name } }
+	/ name (tcpmon|floor)_/ {
 		t = c = 0
 		for (i = 1; i <= NF; i++) {
 			if ($i == "name") name = $(i + 1)
 			if ($i == "run_time_ns") t = $(i + 1)
 			if ($i == "run_cnt") c = $(i + 1)
 		}
-		printf "    %-22s %9d events  %6.0f ns/event\n", name, c, c ? t / c : 0
-		tt += t; cc += c
+		add(name, c ? t / c : 0)
+		if (name ~ /^tcpmon_/) { tt += t; cc += c } else { ft += t; fc += c }
 	}
-	END {
-		printf "    all programs           %9d events  %6.0f ns/event; %d records stored: %.0f ns per stored record\n", cc, cc ? tt / cc : 0, rec, rec ? tt / rec : 0
-	}' "$work/progs.txt"
+	/^stored / { add("all tcpmon programs", cc ? tt / cc : 0); add("per stored record", $2 ? tt / $2 : 0)
+		add("all floor programs", fc ? ft / fc : 0); tt = cc = ft = fc = 0 }
+	END { for (k = 1; k <= norder; k++) printf "    %-22s %s ns/event\n", order[k], med(order[k]) }'
 
 # --- 2. packet rate recorded without loss: P parallel ping floods (every layer, the default
 # ring), the packets per second they reached and the records lost
-echo "  ping floods over veth, every layer recorded (default --ring-mb):"
-for p in 1 2 4; do
+[[ $parts == *" flood "* ]] && echo "  ping floods over veth, every layer recorded (default --ring-mb):"
+[[ $parts == *" flood "* ]] && for p in 1 2 4; do
 	start_rec "$work/flood.tcm"
 	t0=$(date +%s%N)
 	for ((j = 0; j < p; j++)); do
@@ -93,16 +130,40 @@ for p in 1 2 4; do
 		printf "    %d x ping -f -l 16 -c 20000: %d echo replies, %.0f packets/s; %d records stored, %d lost\n", p, got, 2 * got / (t / 1e9), r[1], r[2] }'
 done
 
-# --- 3. TCP throughput with and without recording
+# --- 3. TCP throughput with and without recording, interleaved: off (no programs), on
+# (recording), held (recording with the reader stopped by SIGSTOP: the programs' cost alone, the
+# ring holds the records of one transfer); each round's on/off ratio, and the reader's CPU time
+# (utime + stime) during the "on" transfer
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+[[ $parts == *" tput "* ]] || rounds=0
 : >"$work/tput"
 for ((i = 0; i < rounds; i++)); do
-	echo "off $(xfer)" >>"$work/tput"
+	off=$(xfer)
 	start_rec "$work/tput.tcm" tcp port 5402
-	echo "on $(xfer)" >>"$work/tput"
+	c0=$(cpu_ticks "$rec_pid")
+	on=$(xfer)
+	c1=$(cpu_ticks "$rec_pid")
 	stop_rec "$work/tput.tcm"
+	start_rec "$work/tput.tcm" tcp port 5402
+	kill -STOP "$rec_pid"
+	held=$(xfer)
+	kill -CONT "$rec_pid"
+	stop_rec "$work/tput.tcm"
+	echo "$off $on $held $(((c1 - c0) * 1000 / $(getconf CLK_TCK)))" >>"$work/tput"
 done
-med() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "nan" }'; }
-off=$(awk '$1 == "off" { print $2 }' "$work/tput" | med)
-on=$(awk '$1 == "on" { print $2 }' "$work/tput" | med)
-awk -v a="$off" -v b="$on" -v r="$rounds" -v s="$size" 'BEGIN {
-	printf "  TCP throughput over veth (%d rounds of %s, medians): %.2f Gbit/s without recording, %.2f Gbit/s recording, ratio %.3f\n", r, s, a / 1e9, b / 1e9, b / a }'
+[ "$rounds" -gt 0 ] && awk -v r="$rounds" -v s="$size" '
+	function stat(col,   n, i, j, t, v) { # "median [min-max]" of column col
+		for (i = 1; i <= NR; i++) v[i] = x[i, col]
+		for (i = 2; i <= NR; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+		return sprintf(fmt[col], v[int((NR + 1) / 2)], v[1], v[NR])
+	}
+	{ x[NR, 1] = $1 / 1e9; x[NR, 2] = $2 / 1e9; x[NR, 3] = $3 / 1e9; x[NR, 4] = $2 / $1; x[NR, 5] = $3 / $1; x[NR, 6] = $4 }
+	END {
+		for (c = 1; c <= 3; c++) fmt[c] = "%.2f [%.2f-%.2f] Gbit/s"
+		fmt[4] = fmt[5] = "%.3f [%.3f-%.3f]"; fmt[6] = "%.0f [%.0f-%.0f] ms"
+		printf "  TCP throughput over veth, %d interleaved rounds of %s (median [min-max]):\n", r, s
+		printf "    without recording          %s\n", stat(1)
+		printf "    recording (tcp port)       %s, ratio to the same round without: %s\n", stat(2), stat(4)
+		printf "    recording, reader stopped  %s, ratio: %s\n", stat(3), stat(5)
+		printf "    the reader'"'"'s CPU time during a recorded transfer: %s\n", stat(6)
+	}' "$work/tput"
