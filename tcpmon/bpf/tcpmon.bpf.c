@@ -276,37 +276,16 @@ static __always_inline int fill(struct tcpmon_record *r, const struct sk_buff *s
 	return 0;
 }
 
-/* The record is written straight into a ring reservation (no copy from the stack), discarded
- * when the packet is not wanted. Without room, the stack and commit() decide whether a wanted
- * record was lost. */
+/* The record is built on the stack and copied into the ring only when the filter keeps it: a
+ * packet the filter rejects (or that is not TCP/ICMP) never takes the ring's lock. One helper
+ * call (reserve, copy, commit) instead of reserve and submit, and no discard. */
 static __always_inline void emit(const struct tcpmon_bpf_config *cfg, const struct sk_buff *skb,
 				 unsigned long nh, __u8 layer, __u8 dir, __u32 ifindex, __u64 t0)
 {
-	struct tcpmon_record *r = bpf_ringbuf_reserve(&tcpmon_records, sizeof(*r), 0);
-	struct tcpmon_bpf_counters *c;
-	__u32 k = 0;
+	struct tcpmon_record r = {};
 
-	if (!r) {
-		struct tcpmon_record s = {};
-
-		if (!fill(&s, skb, nh, layer, dir, ifindex, t0))
-			commit(cfg, &s);
-		return;
-	}
-	__builtin_memset(r, 0, sizeof(*r));
-	c = bpf_map_lookup_elem(&tcpmon_counters, &k);
-	if (!c || fill(r, skb, nh, layer, dir, ifindex, t0)) {
-		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
-		return;
-	}
-	if (!filter_match(cfg, r)) {
-		__sync_fetch_and_add(&c->c[TCPMON_BPF_C_FILTERED], 1);
-		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
-		return;
-	}
-	r->cpu = bpf_get_smp_processor_id();
-	r->seqno = (__u32)__sync_fetch_and_add(&c->c[TCPMON_BPF_C_SEQNO], 1);
-	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	if (!fill(&r, skb, nh, layer, dir, ifindex, t0))
+		commit(cfg, &r);
 }
 
 static __always_inline unsigned long skb_nh(const struct sk_buff *skb)

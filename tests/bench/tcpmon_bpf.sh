@@ -79,12 +79,19 @@ for ((i = 0; i < cost_rounds; i++)); do
 	traffic
 	bpftool prog show >>"$work/progs.$i"
 	stop_rec "$work/cost.tcm"
-	echo "stored $(sed -n 's/.* \([0-9]*\) recorded, .*/\1/p' "$work/cost.tcm.log")" >>"$work/progs.$i"
+	stored=$(sed -n 's/.* \([0-9]*\) recorded, .*/\1/p' "$work/cost.tcm.log")
+	# the same with a filter no packet matches: the cost of a packet left out
+	start_rec "$work/cost.tcm" host 192.0.2.1
+	traffic
+	bpftool prog show | sed 's/ name tcpmon_/ name rejecting_/' >>"$work/progs.$i"
+	stop_rec "$work/cost.tcm"
+	echo "stored $stored" >>"$work/progs.$i"
 done
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 [ "$cost_rounds" -gt 0 ] && echo "  cost per event (kernel.bpf_stats_enabled: run_time_ns/run_cnt; ping -f 20000 echoes + one $size"
 [ "$cost_rounds" -gt 0 ] && echo "  TCP transfer, every layer; median [min-max] of $cost_rounds rounds; floor: a program that only"
-[ "$cost_rounds" -gt 0 ] && echo "  reads the clock at the same attach point, floor_ip at all four netfilter hooks):"
+[ "$cost_rounds" -gt 0 ] && echo "  reads the clock at the same attach point, floor_ip at all four netfilter hooks; rejecting:"
+[ "$cost_rounds" -gt 0 ] && echo "  tcpmon recording with a filter no packet matches, host 192.0.2.1):"
 [ "$cost_rounds" -gt 0 ] && cat "$work"/progs.* | awk -v rounds="$cost_rounds" '
 	function med(name, n,   i, j, t, v) { # median of the values of name
 		n = cnt[name]
@@ -93,7 +100,7 @@ sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 		return sprintf("%5.0f [%.0f-%.0f]", v[int((n + 1) / 2)], v[1], v[n])
 	}
 	function add(name, x) { val[name, ++cnt[name]] = x; if (!(name in seen)) { seen[name] = 1; order[++norder] = name } }
-	/ name (tcpmon|floor)_/ {
+	/ name (tcpmon|floor|rejecting)_/ {
 		t = c = 0
 		for (i = 1; i <= NF; i++) {
 			if ($i == "name") name = $(i + 1)
@@ -101,10 +108,11 @@ sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 			if ($i == "run_cnt") c = $(i + 1)
 		}
 		add(name, c ? t / c : 0)
-		if (name ~ /^tcpmon_/) { tt += t; cc += c } else { ft += t; fc += c }
+		if (name ~ /^tcpmon_/) { tt += t; cc += c } else if (name ~ /^floor_/) { ft += t; fc += c } else { rt += t; rc += c }
 	}
 	/^stored / { add("all tcpmon programs", cc ? tt / cc : 0); add("per stored record", $2 ? tt / $2 : 0)
-		add("all floor programs", fc ? ft / fc : 0); tt = cc = ft = fc = 0 }
+		add("all floor programs", fc ? ft / fc : 0); add("all rejecting programs", rc ? rt / rc : 0)
+		tt = cc = ft = fc = rt = rc = 0 }
 	END { for (k = 1; k <= norder; k++) printf "    %-22s %s ns/event\n", order[k], med(order[k]) }'
 
 # --- 2. packet rate recorded without loss: P parallel ping floods (every layer, the default
