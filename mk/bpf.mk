@@ -25,4 +25,5 @@ $(BPF_GEN)/%.skel.h: $(BPF_GEN)/%.bpf.o
 $(BUILD)/obj/tcpmon/bpf_backend.o: $(BPF_GEN)/tcpmon.skel.h
 $(BUILD)/obj/tcpmon/bpf_empty.o: $(BPF_GEN)/empty.skel.h
 $(BUILD)/obj/tcpmon/bpf_backend.o $(BUILD)/obj/tcpmon/bpf_empty.o: CFLAGS += -I$(BPF_GEN) -Itcpmon/bpf
+$(BUILD)/obj/tcpmon/bpf_reader.o $(BUILD)/obj/tcpmon/bpf_slots.o: CFLAGS += -Itcpmon/bpf
 tcpmon_LDLIBS := -lbpf

@@ -18,6 +18,7 @@
 
 #include "bpf_netns.h"
 #include "bpf_reader.h"
+#include "bpf_slots.h"
 #include "cmds.h"
 #include "live.h"
 #include "prom.h"
@@ -182,13 +183,14 @@ struct session {
 	struct tcpmon_bpf *skel;
 	struct bpf_link *tp_link[NTP];
 	struct tcpmon_nf_links nf;
-	struct ring_buffer *rb;
+	struct tcpmon_slots rings;
+	uint32_t slot_bits;
 	uint32_t layers, missing;
 };
 
 static void session_close(struct session *se)
 {
-	ring_buffer__free(se->rb);
+	tcpmon_slots_close(&se->rings);
 	tcpmon_nf_detach_all(&se->nf);
 	for (size_t i = 0; i < NTP; i++)
 		bpf_link__destroy(se->tp_link[i]);
@@ -198,10 +200,10 @@ static void session_close(struct session *se)
 
 /* Opens, loads and attaches the programs of the wanted layers (running = 0 until the caller
  * sets the configuration). */
-static int session_open(struct session *se, uint32_t want, uint32_t ring_bytes,
-			struct tcpmon_reader *rd, struct vd_err *err)
+static int session_open(struct session *se, uint32_t want, uint32_t ring_bytes, struct vd_err *err)
 {
 	struct btf *vmlinux;
+	unsigned ncpu;
 	int rc;
 
 	memset(se, 0, sizeof(*se));
@@ -214,9 +216,13 @@ static int session_open(struct session *se, uint32_t want, uint32_t ring_bytes,
 		btf__free(vmlinux);
 		return vd_err_set(err, "opening the BPF object: %s", strerror(errno));
 	}
-	if (bpf_map__set_max_entries(se->skel->maps.tcpmon_records, ring_bytes)) {
+	ncpu = (unsigned)libbpf_num_possible_cpus();
+	se->slot_bits = tcpmon_slots_bits(ring_bytes, ncpu);
+	if (bpf_map__set_max_entries(se->skel->maps.tcpmon_slots, ncpu << se->slot_bits) ||
+	    bpf_map__set_max_entries(se->skel->maps.tcpmon_tails, ncpu)) {
 		btf__free(vmlinux);
-		return vd_err_set(err, "ring buffer of %u bytes refused", ring_bytes);
+		return vd_err_set(err, "rings of %u records for %u CPUs refused",
+				  1u << se->slot_bits, ncpu);
 	}
 	for (size_t i = 0; i < NTP; i++) {
 		int on = (want >> tp_progs[i].layer) & 1;
@@ -261,11 +267,9 @@ static int session_open(struct session *se, uint32_t want, uint32_t ring_bytes,
 			    .name = vd_tcmrec_layer_name(nf_progs[i].layer)};
 	if (tcpmon_nf_attach_all(hooks, nhooks, &se->nf, err))
 		return -1;
-	se->rb = ring_buffer__new(bpf_map__fd(se->skel->maps.tcpmon_records),
-				  tcpmon_reader_on_record, rd, NULL);
-	if (!se->rb)
-		return vd_err_set(err, "ring buffer: %s", strerror(errno));
-	return 0;
+	return tcpmon_slots_open(&se->rings, bpf_map__fd(se->skel->maps.tcpmon_slots),
+				 bpf_map__fd(se->skel->maps.tcpmon_tails), ncpu, se->slot_bits,
+				 err);
 }
 
 struct scrape {
@@ -294,7 +298,7 @@ static void metrics(FILE *f, void *ctx)
 		"# TYPE tcpmon_records_read_total counter\n"
 		"tcpmon_records_read_total %llu\n",
 		(unsigned long long)rd->count);
-	fprintf(f, "# HELP tcpmon_records_lost_total Records dropped: the ring buffer was full.\n"
+	fprintf(f, "# HELP tcpmon_records_lost_total Records dropped: the CPU's ring was full.\n"
 		   "# TYPE tcpmon_records_lost_total counter\n");
 	for (unsigned cpu = 0; cpu < rd->ncpu; cpu++)
 		fprintf(f, "tcpmon_records_lost_total{cpu=\"%u\"} %llu\n", cpu,
@@ -315,10 +319,9 @@ static void warn_new_loss(struct session *se, struct tcpmon_reader *rd, uint64_t
 	if (read_counters(se->skel, rd->ncpu, c, rd->cpu_lost, &err) ||
 	    c[TCPMON_BPF_C_LOST] == *seen)
 		return;
-	fprintf(
-	    stderr,
-	    "tcpmon: warning: %llu records lost in the last second (ring buffer full: --ring-mb)\n",
-	    (unsigned long long)(c[TCPMON_BPF_C_LOST] - *seen));
+	fprintf(stderr,
+		"tcpmon: warning: %llu records lost in the last second (ring full: --ring-mb)\n",
+		(unsigned long long)(c[TCPMON_BPF_C_LOST] - *seen));
 	*seen = c[TCPMON_BPF_C_LOST];
 }
 
@@ -369,7 +372,7 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 	rd->real_offset = tcpmon_realtime_offset();
 
 	tcpmon_catch_signals();
-	if (session_open(&se, want, o->ring_bytes, rd, &err))
+	if (session_open(&se, want, o->ring_bytes, &err))
 		goto fail_session;
 	memset(&info, 0, sizeof(info));
 	tcpmon_host_info(&info);
@@ -387,6 +390,7 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 	}
 	sc = (struct scrape){rd, se.skel};
 	config_from_filter(o->filter, se.layers, &cfg);
+	cfg.slot_bits = se.slot_bits;
 	cfg.running = 1;
 	if (set_config(se.skel, &cfg, &err))
 		goto fail_writer;
@@ -397,14 +401,10 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 	start = last_off = last_stats = vd_now(CLOCK_MONOTONIC);
 	while (!tcpmon_stop_requested() && !rd->failed) {
 		vd_ns now;
-		/* The programs never wake us (BPF_RB_NO_WAKEUP): epoll would not fire, so the ring
-		 * is drained on a timer, sleeping only when it was empty. */
-		int n = ring_buffer__consume(se.rb);
+		/* The programs never wake us (a wakeup costs microseconds per record): the rings
+		 * are drained on a timer, sleeping only when they were empty. */
+		int n = tcpmon_slots_drain(&se.rings, tcpmon_reader_on_record, rd);
 
-		if (n < 0 && n != -EINTR) {
-			vd_err_set(&err, "reading the ring buffer: %s", strerror(-n));
-			goto fail_writer;
-		}
 		if (n == 0) {
 			struct timespec ts = {0, POLL_NS};
 			nanosleep(&ts, NULL);
@@ -431,7 +431,7 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 	cfg.running = 0;
 	if (set_config(se.skel, &cfg, &err))
 		goto fail_writer;
-	ring_buffer__consume(se.rb);
+	tcpmon_slots_drain(&se.rings, tcpmon_reader_on_record, rd);
 	if (rd->failed) {
 		err = rd->err;
 		goto fail_writer;
@@ -451,7 +451,7 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 	    (unsigned long long)c[TCPMON_BPF_C_LOST], (unsigned long long)c[TCPMON_BPF_C_FILTERED]);
 	if (c[TCPMON_BPF_C_LOST])
 		fprintf(stderr,
-			"tcpmon: warning: %llu records lost (ring buffer full): enlarge it with "
+			"tcpmon: warning: %llu records lost (ring full): enlarge it with "
 			"--ring-mb\n",
 			(unsigned long long)c[TCPMON_BPF_C_LOST]);
 	goto out;

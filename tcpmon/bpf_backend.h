@@ -23,7 +23,7 @@ struct tcpmon_bpf_opts {
 	uint64_t count;	  /* stop after this many records (0: no limit) */
 	vd_ns duration;	  /* stop after this long (VD_NS_NONE: no limit) */
 	const struct vd_tcmnl_filter *filter;
-	uint32_t ring_bytes; /* ring buffer size, a power of two */
+	uint32_t ring_bytes; /* memory of all CPUs' rings */
 	vd_ns stats_every;   /* print per-layer delay percentiles this often (VD_NS_NONE: never) */
 	enum vd_out_mode mode;	/* of those rows, on standard output */
 	const char *prometheus; /* [ADDR:]PORT to serve metrics on while recording (NULL: none) */

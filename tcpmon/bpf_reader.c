@@ -1,4 +1,4 @@
-/* bpf_reader.c — what tcpmon's bpf backend does with each record it takes from the ring buffer
+/* bpf_reader.c — what tcpmon's bpf backend does with each record it takes from the rings
  * (see bpf_reader.h). */
 #include "bpf_reader.h"
 
@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "tcpmon_bpf.h"
 
 vd_ns tcpmon_realtime_offset(void)
 {
@@ -83,13 +85,13 @@ int tcpmon_reader_on_record(void *ctx, void *data, size_t size)
 	if (rd->failed || (rd->limit && rd->count >= rd->limit))
 		return 0;
 	if (size < sizeof(*r)) {
-		vd_err_set(&rd->err, "ring buffer record of %zu bytes, expected %zu", size,
-			   sizeof(*r));
+		vd_err_set(&rd->err, "ring record of %zu bytes, expected %zu", size, sizeof(*r));
 		rd->failed = 1;
 		return -1;
 	}
 	r = &rd->batch[rd->nbatch++];
 	memcpy(r, data, sizeof(*r));
+	TCPMON_BPF_COMMIT(r) = 0; /* the rings' commit word, not part of the file's record */
 	r->real_ns = r->mono_ns + rd->real_offset;
 	track_seqno(rd, r);
 	if (rd->live)

@@ -1,4 +1,4 @@
-/* bpf_reader.h — the consumer side of tcpmon's bpf backend: records from the ring buffer are
+/* bpf_reader.h — the consumer side of tcpmon's bpf backend: records from the rings are
  * given their CLOCK_REALTIME, written to the .tcm file in batches, fed to the live statistics,
  * and their per-CPU seqnos checked, so the file's loss block says where records were lost. */
 #ifndef TCPMON_BPF_READER_H
@@ -41,7 +41,7 @@ struct tcpmon_reader {
 
 /* CLOCK_REALTIME - CLOCK_MONOTONIC, from the closest of three read pairs. */
 vd_ns tcpmon_realtime_offset(void);
-/* libbpf's ring_buffer callback (ctx: the reader). */
+/* Called for each record read (ctx: the reader), the ring_buffer callback's signature. */
 int tcpmon_reader_on_record(void *ctx, void *data, size_t size);
 /* Writes the batched records. -1 (rd->err) on a write error. */
 int tcpmon_reader_flush(struct tcpmon_reader *rd);

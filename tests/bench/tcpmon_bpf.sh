@@ -44,7 +44,7 @@ trap cleanup EXIT
 veth_up vdbba$$ vdbbb$$ 10.202.0 || die "veth pair"
 a=$veth_a b=$veth_b
 start_rec() { rec_start "$@"; }
-stop_rec() { rec_stop; rm -f "$1"; }
+stop_rec() { rec_stop || die "tcpmon record failed: $(cat "$1.log")"; rm -f "$1"; }
 xfer() { # one transfer; prints its throughput in bit/s (the sink's view)
 	ip netns exec "$b" "$bin/tperf" sink -p 5402 -c 1 -t 60s --csv -o "$work/sink.csv" 2>/dev/null &
 	local s=$!
