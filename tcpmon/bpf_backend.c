@@ -17,6 +17,7 @@
 #include <linux/bpf.h>
 
 #include "bpf_netns.h"
+#include "bpf_pin.h"
 #include "bpf_reader.h"
 #include "bpf_slots.h"
 #include "cmds.h"
@@ -126,25 +127,37 @@ static int kernel_has_tracepoint(const struct btf *vmlinux, const char *name)
 #define POLL_NS (5 * 1000 * 1000) /* an idle ring is looked at every 5 ms */
 
 /* ---- counters ---- */
-/* Sums over the CPUs into out; cpu_lost (may be NULL): each CPU's lost records. */
-static int read_counters(struct tcpmon_bpf *s, unsigned ncpu, uint64_t out[__TCPMON_BPF_C_MAX],
-			 uint64_t *cpu_lost, struct vd_err *err)
+/* Each CPU's counters: v[cpu * __TCPMON_BPF_C_MAX + counter] (ncpu rows). */
+static int read_percpu(int fd, uint64_t *v, struct vd_err *err)
+{
+	uint32_t k = 0;
+
+	if (bpf_map_lookup_elem(fd, &k, v))
+		return vd_err_set(err, "reading the counters: %s", strerror(errno));
+	return 0;
+}
+
+/* Sums over the CPUs into out, less base (per CPU as read_percpu's, may be NULL: the counters
+ * when this recording began); cpu_lost (may be NULL): each CPU's lost records. */
+static int read_counters(int fd, unsigned ncpu, const uint64_t *base,
+			 uint64_t out[__TCPMON_BPF_C_MAX], uint64_t *cpu_lost, struct vd_err *err)
 {
 	uint64_t *v = calloc(ncpu, sizeof(uint64_t) * __TCPMON_BPF_C_MAX);
-	uint32_t k = 0;
 
 	if (!v)
 		return vd_err_set(err, "out of memory");
-	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.tcpmon_counters), &k, v)) {
+	if (read_percpu(fd, v, err)) {
 		free(v);
-		return vd_err_set(err, "reading the counters: %s", strerror(errno));
+		return -1;
 	}
 	memset(out, 0, sizeof(uint64_t) * __TCPMON_BPF_C_MAX);
 	for (unsigned c = 0; c < ncpu; c++) {
 		for (unsigned i = 0; i < __TCPMON_BPF_C_MAX; i++)
-			out[i] += v[c * __TCPMON_BPF_C_MAX + i];
+			out[i] += v[c * __TCPMON_BPF_C_MAX + i] -
+				  (base ? base[c * __TCPMON_BPF_C_MAX + i] : 0);
 		if (cpu_lost)
-			cpu_lost[c] = v[c * __TCPMON_BPF_C_MAX + TCPMON_BPF_C_LOST];
+			cpu_lost[c] = v[c * __TCPMON_BPF_C_MAX + TCPMON_BPF_C_LOST] -
+				      (base ? base[c * __TCPMON_BPF_C_MAX + TCPMON_BPF_C_LOST] : 0);
 	}
 	free(v);
 	return 0;
@@ -169,20 +182,33 @@ static void config_from_filter(const struct vd_tcmnl_filter *f, uint32_t layers,
 	c->port2 = f->port2;
 }
 
-static int set_config(struct tcpmon_bpf *s, const struct tcpmon_bpf_config *c, struct vd_err *err)
+static int set_config(int fd, const struct tcpmon_bpf_config *c, struct vd_err *err)
 {
 	uint32_t k = 0;
 
-	if (bpf_map_update_elem(bpf_map__fd(s->maps.tcpmon_config), &k, c, BPF_ANY))
+	if (bpf_map_update_elem(fd, &k, c, BPF_ANY))
 		return vd_err_set(err, "writing the configuration map: %s", strerror(errno));
 	return 0;
 }
 
+static int get_config(int fd, struct tcpmon_bpf_config *c, struct vd_err *err)
+{
+	uint32_t k = 0;
+
+	if (bpf_map_lookup_elem(fd, &k, c))
+		return vd_err_set(err, "reading the configuration map: %s", strerror(errno));
+	return 0;
+}
+
 /* ---- recording ---- */
+/* The programs this process loaded (skel), or those a `start` left pinned (attached). */
 struct session {
 	struct tcpmon_bpf *skel;
 	struct bpf_link *tp_link[NTP];
 	struct tcpmon_nf_links nf;
+	int map_fd[TCPMON_PIN_NMAPS]; /* the skeleton's, or opened from the pins (attached) */
+	int attached;
+	unsigned ncpu;
 	struct tcpmon_slots rings;
 	uint32_t slot_bits;
 	uint32_t layers, missing;
@@ -191,6 +217,8 @@ struct session {
 static void session_close(struct session *se)
 {
 	tcpmon_slots_close(&se->rings);
+	for (int i = 0; se->attached && i < TCPMON_PIN_NMAPS; i++)
+		close(se->map_fd[i]);
 	tcpmon_nf_detach_all(&se->nf);
 	for (size_t i = 0; i < NTP; i++)
 		bpf_link__destroy(se->tp_link[i]);
@@ -216,7 +244,7 @@ static int session_open(struct session *se, uint32_t want, uint32_t ring_bytes, 
 		btf__free(vmlinux);
 		return vd_err_set(err, "opening the BPF object: %s", strerror(errno));
 	}
-	ncpu = (unsigned)libbpf_num_possible_cpus();
+	ncpu = se->ncpu = (unsigned)libbpf_num_possible_cpus();
 	se->slot_bits = tcpmon_slots_bits(ring_bytes, ncpu);
 	if (bpf_map__set_max_entries(se->skel->maps.tcpmon_slots, ncpu << se->slot_bits) ||
 	    bpf_map__set_max_entries(se->skel->maps.tcpmon_tails, ncpu)) {
@@ -248,6 +276,10 @@ static int session_open(struct session *se, uint32_t want, uint32_t ring_bytes, 
 		return vd_err_set(err, "loading the BPF programs: %s (libbpf's messages above)",
 				  strerror(-rc));
 	se->layers = want & ~se->missing;
+	se->map_fd[TCPMON_PIN_CONFIG] = bpf_map__fd(se->skel->maps.tcpmon_config);
+	se->map_fd[TCPMON_PIN_COUNTERS] = bpf_map__fd(se->skel->maps.tcpmon_counters);
+	se->map_fd[TCPMON_PIN_SLOTS] = bpf_map__fd(se->skel->maps.tcpmon_slots);
+	se->map_fd[TCPMON_PIN_TAILS] = bpf_map__fd(se->skel->maps.tcpmon_tails);
 	for (size_t i = 0; i < NTP; i++) {
 		if (!((se->layers >> tp_progs[i].layer) & 1))
 			continue;
@@ -267,14 +299,52 @@ static int session_open(struct session *se, uint32_t want, uint32_t ring_bytes, 
 			    .name = vd_tcmrec_layer_name(nf_progs[i].layer)};
 	if (tcpmon_nf_attach_all(hooks, nhooks, &se->nf, err))
 		return -1;
-	return tcpmon_slots_open(&se->rings, bpf_map__fd(se->skel->maps.tcpmon_slots),
-				 bpf_map__fd(se->skel->maps.tcpmon_tails), ncpu, se->slot_bits,
-				 err);
+	return tcpmon_slots_open(&se->rings, se->map_fd[TCPMON_PIN_SLOTS],
+				 se->map_fd[TCPMON_PIN_TAILS], ncpu, se->slot_bits, err);
+}
+
+/* The maps of the programs a `start` left running (cfg: their configuration). */
+static int session_attach(struct session *se, struct tcpmon_bpf_config *cfg, struct vd_err *err)
+{
+	memset(se, 0, sizeof(*se));
+	if (tcpmon_pin_open(se->map_fd, err))
+		return -1;
+	se->attached = 1;
+	se->ncpu = (unsigned)libbpf_num_possible_cpus();
+	if (get_config(se->map_fd[TCPMON_PIN_CONFIG], cfg, err))
+		return -1;
+	se->slot_bits = cfg->slot_bits;
+	se->layers = cfg->layers;
+	return tcpmon_slots_open(&se->rings, se->map_fd[TCPMON_PIN_SLOTS],
+				 se->map_fd[TCPMON_PIN_TAILS], se->ncpu, se->slot_bits, err);
+}
+
+/* A reader attached to running programs starts at the first record not yet read on each CPU:
+ * its seqno, and the records lost before it (seqno - slot), are where this recording's counts
+ * begin (0 for the first reader after `start`). base: per CPU as read_percpu's. */
+static int attach_base(struct session *se, struct tcpmon_reader *rd, uint64_t *base,
+		       struct vd_err *err)
+{
+	if (read_percpu(se->map_fd[TCPMON_PIN_COUNTERS], base, err))
+		return -1;
+	for (unsigned c = 0; c < se->ncpu; c++) {
+		uint64_t *b = base + c * __TCPMON_BPF_C_MAX, slot = se->rings.next[c];
+		uint32_t seqno;
+
+		if (tcpmon_slots_peek(&se->rings, c, &seqno)) {
+			/* the counters have moved on since that record: back to it */
+			b[TCPMON_BPF_C_SEQNO] -= (uint32_t)(b[TCPMON_BPF_C_SEQNO] - seqno);
+			b[TCPMON_BPF_C_LOST] = b[TCPMON_BPF_C_SEQNO] - slot;
+		}
+		rd->cpu[c].seen = 1;
+		rd->cpu[c].next = (uint32_t)b[TCPMON_BPF_C_SEQNO];
+	}
+	return 0;
 }
 
 struct scrape {
 	struct tcpmon_reader *rd;
-	struct tcpmon_bpf *skel;
+	int counters_fd;
 };
 
 /* The Prometheus exposition: the live delay histograms, then the counters read at this moment. */
@@ -286,7 +356,7 @@ static void metrics(FILE *f, void *ctx)
 	struct vd_err err;
 
 	tcpmon_live_prometheus(rd->live, f);
-	if (read_counters(sc->skel, rd->ncpu, c, rd->cpu_lost, &err))
+	if (read_counters(sc->counters_fd, rd->ncpu, NULL, c, rd->cpu_lost, &err))
 		return;
 	fprintf(f,
 		"# HELP tcpmon_records_total Records the programs put in the ring buffer.\n"
@@ -316,7 +386,7 @@ static void warn_new_loss(struct session *se, struct tcpmon_reader *rd, uint64_t
 	uint64_t c[__TCPMON_BPF_C_MAX];
 	struct vd_err err;
 
-	if (read_counters(se->skel, rd->ncpu, c, rd->cpu_lost, &err) ||
+	if (read_counters(se->map_fd[TCPMON_PIN_COUNTERS], rd->ncpu, NULL, c, rd->cpu_lost, &err) ||
 	    c[TCPMON_BPF_C_LOST] == *seen)
 		return;
 	fprintf(stderr,
@@ -339,6 +409,7 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 	struct tcpmon_prom *prom = NULL;
 	struct vd_out *out = NULL;
 	struct scrape sc;
+	uint64_t *base = NULL; /* attached: the counters where this recording begins */
 	int ncpu, rc = 0;
 
 	want &= tcpmon_bpf_layers();
@@ -372,8 +443,18 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 	rd->real_offset = tcpmon_realtime_offset();
 
 	tcpmon_catch_signals();
-	if (session_open(&se, want, o->ring_bytes, &err))
+	if (tcpmon_pin_exists()) {
+		if (session_attach(&se, &cfg, &err))
+			goto fail_session;
+		if (!(base = calloc((size_t)ncpu, sizeof(uint64_t) * __TCPMON_BPF_C_MAX))) {
+			vd_err_set(&err, "out of memory");
+			goto fail_session;
+		}
+		if (attach_base(&se, rd, base, &err))
+			goto fail_session;
+	} else if (session_open(&se, want, o->ring_bytes, &err)) {
 		goto fail_session;
+	}
 	memset(&info, 0, sizeof(info));
 	tcpmon_host_info(&info);
 	info.tsc_khz = 0;
@@ -388,15 +469,26 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 		vd_err_set(&err, "out of memory");
 		goto fail_writer;
 	}
-	sc = (struct scrape){rd, se.skel};
-	config_from_filter(o->filter, se.layers, &cfg);
-	cfg.slot_bits = se.slot_bits;
-	cfg.running = 1;
-	if (set_config(se.skel, &cfg, &err))
+	sc = (struct scrape){rd, se.map_fd[TCPMON_PIN_COUNTERS]};
+	if (se.attached) {
+		fprintf(stderr,
+			"tcpmon: bpf backend recording from the programs `tcpmon start` left in "
+			"%s%s\n",
+			TCPMON_PIN_DIR, cfg.running ? "" : " (stopped: reading what they left)");
+	} else {
+		config_from_filter(o->filter, se.layers, &cfg);
+		cfg.slot_bits = se.slot_bits;
+		cfg.running = 1;
+		if (set_config(se.map_fd[TCPMON_PIN_CONFIG], &cfg, &err))
+			goto fail_writer;
+		fprintf(stderr,
+			"tcpmon: bpf backend recording (%zu netfilter links in %zu network "
+			"namespaces)\n",
+			se.nf.n, se.nf.netns);
+	}
+	if (read_counters(se.map_fd[TCPMON_PIN_COUNTERS], rd->ncpu, NULL, c, NULL, &err))
 		goto fail_writer;
-	fprintf(stderr,
-		"tcpmon: bpf backend recording (%zu netfilter links in %zu network namespaces)\n",
-		se.nf.n, se.nf.netns);
+	lost_seen = c[TCPMON_BPF_C_LOST];
 
 	start = last_off = last_stats = vd_now(CLOCK_MONOTONIC);
 	while (!tcpmon_stop_requested() && !rd->failed) {
@@ -418,6 +510,10 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 			rd->real_offset = tcpmon_realtime_offset();
 			last_off = now;
 			warn_new_loss(&se, rd, &lost_seen);
+			/* `tcpmon stop` ended the programs: what they left is read below */
+			if (se.attached &&
+			    (get_config(se.map_fd[TCPMON_PIN_CONFIG], &cfg, &err) || !cfg.running))
+				break;
 		}
 		if (out && now - last_stats >= o->stats_every) {
 			tcpmon_live_print(rd->live, out, now - start);
@@ -427,9 +523,9 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 		}
 		tcpmon_prom_serve(prom, metrics, &sc);
 	}
-	/* stop the programs, then take what they left in the ring */
+	/* stop our own programs (a `start`'s run on), then take what they left in the rings */
 	cfg.running = 0;
-	if (set_config(se.skel, &cfg, &err))
+	if (!se.attached && set_config(se.map_fd[TCPMON_PIN_CONFIG], &cfg, &err))
 		goto fail_writer;
 	tcpmon_slots_drain(&se.rings, tcpmon_reader_on_record, rd);
 	if (rd->failed) {
@@ -437,7 +533,8 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 		goto fail_writer;
 	}
 	if (tcpmon_reader_flush(rd) ||
-	    read_counters(se.skel, (unsigned)ncpu, c, rd->cpu_lost, &rd->err) ||
+	    read_counters(se.map_fd[TCPMON_PIN_COUNTERS], (unsigned)ncpu, base, c, rd->cpu_lost,
+			  &rd->err) ||
 	    tcpmon_reader_write_end(rd, c[TCPMON_BPF_C_SEQNO] - c[TCPMON_BPF_C_LOST],
 				    c[TCPMON_BPF_C_LOST], c[TCPMON_BPF_C_FILTERED], rd->cpu_lost)) {
 		err = rd->err;
@@ -479,9 +576,125 @@ close:
 	tcpmon_prom_close(prom);
 	tcpmon_live_free(rd->live);
 	session_close(&se);
+	free(base);
 	free(rd->loss);
 	free(rd->cpu);
 	free(rd->cpu_lost);
 	free(rd);
+	return rc;
+}
+
+/* ---- start and stop: the programs left running, pinned in bpffs ---- */
+
+/* Stops the pinned programs and removes the pins; says what they recorded unless quiet. */
+static int stop_pinned(int quiet)
+{
+	int fd[TCPMON_PIN_NMAPS];
+	struct tcpmon_bpf_config cfg;
+	uint64_t c[__TCPMON_BPF_C_MAX];
+	struct vd_err err;
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (tcpmon_pin_open(fd, &err)) {
+		/* a broken start: its pins go all the same */
+		fprintf(stderr, "tcpmon: %s\n", err.msg);
+		if (tcpmon_pin_remove(&err))
+			fprintf(stderr, "tcpmon: %s\n", err.msg);
+		return VD_EXIT_RUNTIME;
+	}
+	/* a `record` still reading sees running = 0, reads what is left and ends */
+	if (!get_config(fd[TCPMON_PIN_CONFIG], &cfg, &err)) {
+		cfg.running = 0;
+		set_config(fd[TCPMON_PIN_CONFIG], &cfg, &err);
+	}
+	if (!quiet && ncpu > 0 &&
+	    !read_counters(fd[TCPMON_PIN_COUNTERS], (unsigned)ncpu, NULL, c, NULL, &err)) {
+		fprintf(stderr,
+			"tcpmon: stopped; bpf since start: %llu recorded, %llu lost, %llu "
+			"filtered\n",
+			(unsigned long long)(c[TCPMON_BPF_C_SEQNO] - c[TCPMON_BPF_C_LOST]),
+			(unsigned long long)c[TCPMON_BPF_C_LOST],
+			(unsigned long long)c[TCPMON_BPF_C_FILTERED]);
+		if (c[TCPMON_BPF_C_LOST])
+			fprintf(stderr,
+				"tcpmon: warning: %llu records lost (a ring was full: read them "
+				"sooner, or start with a larger --ring-mb)\n",
+				(unsigned long long)c[TCPMON_BPF_C_LOST]);
+	}
+	for (int i = 0; i < TCPMON_PIN_NMAPS; i++)
+		close(fd[i]);
+	if (tcpmon_pin_remove(&err)) {
+		fprintf(stderr, "tcpmon: %s\n", err.msg);
+		return VD_EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+int tcpmon_bpf_stop(void)
+{
+	if (!tcpmon_pin_exists()) {
+		fprintf(stderr, "tcpmon: the bpf backend is not started (no %s)\n", TCPMON_PIN_DIR);
+		return VD_EXIT_RUNTIME;
+	}
+	return stop_pinned(0);
+}
+
+int tcpmon_bpf_started(void)
+{
+	return tcpmon_pin_exists();
+}
+
+int tcpmon_bpf_start(const struct vd_tcmnl_filter *f, uint32_t ring_bytes)
+{
+	uint32_t want = f->has_layers ? f->layers : TCPMON_LAYERS_ALL;
+	int *link_fd = NULL;
+	struct tcpmon_bpf_config cfg;
+	struct session se;
+	struct vd_err err;
+	size_t nlinks = 0;
+	int rc = 0;
+
+	want &= tcpmon_bpf_layers();
+	if (!want) {
+		fprintf(stderr, "tcpmon: none of the chosen layers exists in the bpf backend\n");
+		return VD_EXIT_USAGE;
+	}
+	if (tcpmon_bpf_usable(&err)) {
+		fprintf(stderr, "tcpmon: %s\n", err.msg);
+		return VD_EXIT_RUNTIME;
+	}
+	/* like the module's start: what an earlier start recorded is cleared */
+	if (tcpmon_pin_exists() && stop_pinned(1))
+		return VD_EXIT_RUNTIME;
+	if (session_open(&se, want, ring_bytes, &err))
+		goto fail;
+	config_from_filter(f, se.layers, &cfg);
+	cfg.slot_bits = se.slot_bits;
+	cfg.running = 1;
+	if (set_config(se.map_fd[TCPMON_PIN_CONFIG], &cfg, &err))
+		goto fail;
+	if (!(link_fd = malloc((NTP + se.nf.n) * sizeof(*link_fd)))) {
+		vd_err_set(&err, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < NTP; i++)
+		if (se.tp_link[i])
+			link_fd[nlinks++] = bpf_link__fd(se.tp_link[i]);
+	for (size_t i = 0; i < se.nf.n; i++)
+		link_fd[nlinks++] = se.nf.fd[i];
+	if (tcpmon_pin_save(se.map_fd, link_fd, nlinks, &err))
+		goto fail;
+	fprintf(stderr,
+		"tcpmon: bpf backend started (%zu netfilter links in %zu network namespaces), "
+		"pinned in %s: `tcpmon record -w FILE` reads it, `tcpmon --backend bpf stop` "
+		"removes it\n",
+		se.nf.n, se.nf.netns, TCPMON_PIN_DIR);
+	goto out;
+fail:
+	fprintf(stderr, "tcpmon: %s\n", err.msg);
+	rc = VD_EXIT_RUNTIME;
+out:
+	session_close(&se); /* the pins hold what the kernel keeps */
+	free(link_fd);
 	return rc;
 }

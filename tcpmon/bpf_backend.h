@@ -1,7 +1,7 @@
 /* bpf_backend.h — tcpmon's eBPF backend (tcpmon/bpf/tcpmon.bpf.c): loads the programs into the
  * running kernel, attaches them for the chosen layers, writes their records to a .tcm file and
- * detaches everything when recording ends. One process owns every program, link and map: when
- * it exits, however it exits, the kernel frees them. */
+ * detaches everything when recording ends; or, after `start`, reads programs pinned in bpffs
+ * until `stop` removes them. A recording's own programs die with its process, however it exits. */
 #ifndef TCPMON_BPF_BACKEND_H
 #define TCPMON_BPF_BACKEND_H
 
@@ -29,7 +29,18 @@ struct tcpmon_bpf_opts {
 	const char *prometheus; /* [ADDR:]PORT to serve metrics on while recording (NULL: none) */
 };
 
-/* Records until opts' limits, SIGINT or SIGTERM. Returns an exit code. */
+/* Records until opts' limits, SIGINT or SIGTERM, or `stop` when attached. With programs a
+ * `start` left running (bpf_pin.h) it reads theirs (opts' filter and ring size are theirs), else
+ * it loads its own and removes them when it ends. Returns an exit code. */
 int tcpmon_bpf_record(const struct tcpmon_bpf_opts *opts);
+
+/* `tcpmon --backend bpf start [FILTER]`: loads and attaches the programs, pins them and their
+ * maps in bpffs and returns; an earlier start's are removed first. Returns an exit code. */
+int tcpmon_bpf_start(const struct vd_tcmnl_filter *filter, uint32_t ring_bytes);
+/* 1 when a start's programs are pinned. */
+int tcpmon_bpf_started(void);
+/* `tcpmon --backend bpf stop`: stops the pinned programs, says what they recorded and lost,
+ * removes the pins (the kernel frees everything once no reader holds it). */
+int tcpmon_bpf_stop(void);
 
 #endif

@@ -59,23 +59,37 @@ int tcpmon_slots_open(struct tcpmon_slots *s, int slots_fd, int tails_fd, unsign
 	return 0;
 }
 
+static const struct tcpmon_record *committed(const struct tcpmon_slots *s, unsigned cpu, uint64_t i)
+{
+	const struct tcpmon_record *r =
+	    s->rec + ((size_t)cpu << s->bits) + (i & ((1ull << s->bits) - 1));
+
+	/* a slot taken but not yet written (its program was interrupted) stops the reading of
+	 * this CPU until the next drain */
+	return __atomic_load_n(&TCPMON_BPF_COMMIT(r), __ATOMIC_ACQUIRE) == (uint32_t)(i + 1) ? r
+											     : NULL;
+}
+
+int tcpmon_slots_peek(const struct tcpmon_slots *s, unsigned cpu, uint32_t *seqno)
+{
+	const struct tcpmon_record *r = committed(s, cpu, s->next[cpu]);
+
+	if (r)
+		*seqno = r->seqno;
+	return r != NULL;
+}
+
 int tcpmon_slots_drain(struct tcpmon_slots *s, int (*fn)(void *ctx, void *rec, size_t size),
 		       void *ctx)
 {
-	uint64_t mask = (1ull << s->bits) - 1;
 	int n = 0;
 
 	for (unsigned c = 0; c < s->ncpu; c++) {
-		const struct tcpmon_record *ring = s->rec + ((size_t)c << s->bits);
-		uint64_t i = s->next[c], stop = i + mask + 1;
+		uint64_t i = s->next[c], stop = i + (1ull << s->bits);
+		const struct tcpmon_record *r;
 
-		while (i != stop) { /* one ring's worth at most: writers may keep up */
-			const struct tcpmon_record *r = &ring[i & mask];
-			/* a slot taken but not yet written (its program was interrupted) stops
-			 * the reading of this CPU until the next drain */
-			if (__atomic_load_n(&TCPMON_BPF_COMMIT(r), __ATOMIC_ACQUIRE) !=
-			    (uint32_t)(i + 1))
-				break;
+		/* one ring's worth at most: the writers may keep up */
+		while (i != stop && (r = committed(s, c, i))) {
 			int rc = fn(ctx, (void *)r, sizeof(*r));
 			if (rc < 0)
 				return rc;

@@ -33,6 +33,8 @@ int tcpmon_slots_open(struct tcpmon_slots *s, int slots_fd, int tails_fd, unsign
  * order, then frees their slots. Returns the number of records, or fn's negative result. */
 int tcpmon_slots_drain(struct tcpmon_slots *s, int (*fn)(void *ctx, void *rec, size_t size),
 		       void *ctx);
+/* 1 and the record's seqno when CPU cpu's next slot holds a committed record, else 0. */
+int tcpmon_slots_peek(const struct tcpmon_slots *s, unsigned cpu, uint32_t *seqno);
 void tcpmon_slots_close(struct tcpmon_slots *s);
 
 #endif

@@ -17,7 +17,7 @@
 
 static const char usage[] =
     "usage: tcpmon [--backend kmod|bpf|auto] SUBCOMMAND ...\n"
-    "       tcpmon start [FILTER...]       clear the buffers and start recording (kmod)\n"
+    "       tcpmon start [FILTER...]       clear the buffers and start recording\n"
     "       tcpmon filter [FILTER...]      change the filter (and layers) while recording (kmod)\n"
     "       tcpmon record -w FILE [-c COUNT] [-G SECONDS] [FILTER...]\n"
     "                     [--ring-mb N] [--stats-every DUR [--csv|--json]] [--prometheus "
@@ -27,12 +27,14 @@ static const char usage[] =
     "                                      --stats-every (per-layer delay percentiles on\n"
     "                                      stdout) and --prometheus (metrics over HTTP,\n"
     "                                      ADDR 127.0.0.1 by default): bpf backend only\n"
-    "       tcpmon stop                    stop recording (kmod)\n"
+    "       tcpmon stop                    stop recording (bpf: and remove the programs)\n"
     "       tcpmon stats [--cost] [--csv|--json]   (kmod)\n"
     "       tcpmon dump FILE [--header|--loss] [--csv|--json]\n"
-    "Backends: kmod (tcpmon.ko: start, record, stop), bpf (eBPF programs loaded by\n"
-    "  `tcpmon record` itself and removed when it ends; needs the kernel's BTF), auto\n"
-    "  (default: the module when it is loaded, else bpf).\n"
+    "Backends: kmod (tcpmon.ko: start, record, stop), bpf (eBPF programs, needs the\n"
+    "  kernel's BTF: loaded by `tcpmon record` itself and removed when it ends, or by\n"
+    "  `start`, pinned in /sys/fs/bpf/vmdelay/tcpmon, read by `record`, removed by\n"
+    "  `stop`), auto (default: the module when it is loaded, else bpf; start and stop\n"
+    "  without --backend bpf are the module's).\n"
     "FILTER words: tcp | icmp | icmp6 | ip | ip6 | host ADDR [host ADDR] |\n"
     "              port N [port N] | layers all|LAYER,LAYER...\n"
     "LAYERs: dev-rx ip-pre ip-local-in trans-rx sock-queue sock-copy\n"
@@ -143,16 +145,17 @@ static int run(int argc, char **argv)
 	if (sub < 0)
 		return cli.status;
 	cmd = argv[sub];
-	if (strcmp(cmd, "dump") && strcmp(cmd, "record") && backend == BACKEND_BPF)
+	if ((!strcmp(cmd, "filter") || !strcmp(cmd, "stats")) && backend == BACKEND_BPF)
 		return vd_cli_usage_error(
 		    &cli,
-		    "%s: the bpf backend has no separate start/stop/filter/stats: "
-		    "`tcpmon --backend bpf record -w FILE [FILTER...]` loads the "
-		    "programs, records, and removes them when it ends",
-		    cmd);
+		    "%s: the bpf backend has no %s: `tcpmon --backend bpf start [FILTER...]` "
+		    "sets the filter, `tcpmon --backend bpf stop` says what was recorded",
+		    cmd, cmd);
 	if (!strcmp(cmd, "start") || !strcmp(cmd, "filter")) {
 		if (vd_tcmnl_filter_parse(argc - sub - 1, argv + sub + 1, &f, &err))
 			return vd_cli_usage_error(&cli, "%s", err.msg);
+		if (backend == BACKEND_BPF)
+			return tcpmon_bpf_start(&f, 64u << 20);
 		return cmd[0] == 's' ? tcpmon_cmd_start(&f) : tcpmon_cmd_filter(&f);
 	}
 	if (!strcmp(cmd, "selftest-netlink"))
@@ -234,7 +237,9 @@ static int run(int argc, char **argv)
 	if (!strcmp(cmd, "stop") || !strcmp(cmd, "stats")) {
 		if (optind < argc)
 			return vd_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
-		return cmd[3] == 'p' ? tcpmon_cmd_stop() : tcpmon_cmd_stats(mode, cost);
+		if (cmd[3] == 'p')
+			return backend == BACKEND_BPF ? tcpmon_bpf_stop() : tcpmon_cmd_stop();
+		return tcpmon_cmd_stats(mode, cost);
 	}
 	if (!strcmp(cmd, "record")) {
 		if (!wfile)
@@ -254,6 +259,12 @@ static int run(int argc, char **argv)
 			struct sockaddr_storage sa;
 			socklen_t salen;
 
+			if (optind < argc && tcpmon_bpf_started())
+				return vd_cli_usage_error(
+				    &cli,
+				    "unexpected argument '%s' (the programs `tcpmon --backend bpf "
+				    "start` left running have its filter)",
+				    argv[optind]);
 			if (vd_tcmnl_filter_parse(argc - optind, argv + optind, &f, &err) ||
 			    (prometheus && tcpmon_prom_parse(prometheus, &sa, &salen, &err)))
 				return vd_cli_usage_error(&cli, "%s", err.msg);

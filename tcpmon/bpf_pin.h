@@ -1,0 +1,28 @@
+/* bpf_pin.h — a started bpf backend lives in bpffs: `tcpmon --backend bpf start` pins its maps
+ * and links under TCPMON_PIN_DIR and exits, `record` opens the maps there, `stop` removes the
+ * directory (the kernel frees each object once nothing holds it). bpffs is mounted on
+ * /sys/fs/bpf first when it is not there. */
+#ifndef TCPMON_BPF_PIN_H
+#define TCPMON_BPF_PIN_H
+
+#include <stddef.h>
+
+#include "vmdelay/core/err.h"
+
+#define TCPMON_PIN_DIR "/sys/fs/bpf/vmdelay/tcpmon"
+
+/* The maps a reader needs, in this order in the arrays below. */
+enum tcpmon_pin_map { TCPMON_PIN_CONFIG, TCPMON_PIN_COUNTERS, TCPMON_PIN_SLOTS, TCPMON_PIN_TAILS };
+#define TCPMON_PIN_NMAPS 4
+
+/* 1 when a started backend is pinned. */
+int tcpmon_pin_exists(void);
+/* Pins the maps and the links (which hold the programs): all of them or none (-1 and why). */
+int tcpmon_pin_save(const int map_fd[TCPMON_PIN_NMAPS], const int *link_fd, size_t nlinks,
+		    struct vd_err *err);
+/* Opens the pinned maps. 0, or -1 and why (nothing left open). */
+int tcpmon_pin_open(int map_fd[TCPMON_PIN_NMAPS], struct vd_err *err);
+/* Removes the pins. 0, or -1 and why. */
+int tcpmon_pin_remove(struct vd_err *err);
+
+#endif
