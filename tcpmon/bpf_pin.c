@@ -73,7 +73,8 @@ int tcpmon_pin_save(const int map_fd[TCPMON_PIN_NMAPS], const int *link_fd, size
 	if (mkdir(PIN_PARENT, 0700) && errno != EEXIST)
 		return vd_err_set(err, "creating %s: %s", PIN_PARENT, strerror(errno));
 	/* pinned under a temporary name, then renamed: a reader sees all or nothing */
-	snprintf(tmp, sizeof(tmp), "%s_new_%ld", TCPMON_PIN_DIR, (long)getpid()); /* bpffs: no dots */
+	snprintf(tmp, sizeof(tmp), "%s_new_%ld", TCPMON_PIN_DIR,
+		 (long)getpid()); /* bpffs: no dots */
 	if (mkdir(tmp, 0700))
 		return vd_err_set(err, "creating %s: %s", tmp, strerror(errno));
 	for (size_t i = 0; i < TCPMON_PIN_NMAPS + nlinks; i++) {

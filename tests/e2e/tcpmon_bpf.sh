@@ -11,6 +11,9 @@
 #   4. Loss counted exactly: a 1 MiB ring whose reader is stopped; kept + lost == offered, and
 #      the loss windows in the file hold every lost record.
 #   5. After each recording no program, link or map of tcpmon is left (bpftool).
+#   6. start, record, stop: the programs pinned in bpffs by start record while no reader runs;
+#      two records in a row read every echo once with no loss; stop reports the counts and
+#      leaves nothing (pins, programs, maps, links), also when a test dies after start (trap).
 # Skips (77) when not root, without BTF or bpftool, or when the kernel refuses bpf().
 set -u
 . "$(dirname "$0")/lib/tcpmon_bpf.bash"
@@ -56,7 +59,9 @@ header() { "$bin/tcpmon" dump --header --csv "$1" | awk -F, 'NR==1{for(i=1;i<=NF
 
 # --- usage errors
 "$bin/tcpmon" --backend bpf record -w "$work/x.tcm" port 99999 2>/dev/null; [ $? = 2 ] || die "bad filter word: not a usage error"
-"$bin/tcpmon" --backend bpf start 2>/dev/null; [ $? = 2 ] || die "bpf start: not a usage error"
+"$bin/tcpmon" --backend bpf stats 2>/dev/null; [ $? = 2 ] || die "bpf stats: not a usage error"
+"$bin/tcpmon" --backend bpf start port 99999 2>/dev/null; [ $? = 2 ] || die "bpf start, bad filter word: not a usage error"
+"$bin/tcpmon" --backend bpf stop 2>"$work/stop.err"; [ $? = 1 ] && grep -q "not started" "$work/stop.err" || die "bpf stop without start: $(cat "$work/stop.err")"
 "$bin/tcpmon" --backend bpf record -w "$work/x.tcm" --ring-mb 3 2>/dev/null; [ $? = 2 ] || die "--ring-mb 3 accepted"
 
 # --- 1. ICMP and ICMPv6 echoes
@@ -120,4 +125,53 @@ grep -q "warning: $lost records lost" "$work/loss.out" || die "tcpmon did not wa
 inwin=$(awk -F, 'NR==1{for(i=1;i<=NF;i++)c[$i]=i; next} {s += $c["lost"]} END {print s + 0}' "$work/loss.csv")
 [ "$inwin" = "$lost" ] || die "loss windows hold $inwin records, the counters $lost"
 echo "loss: $rec records kept, $lost lost, all $lost placed in $(($(wc -l <"$work/loss.csv") - 1)) windows"
+# --- 6. start, record, stop
+echo "== start / record / stop"
+# waits up to 10 s (RCU) until none of the objects listed in FILE exists, or dies
+gone() {
+	local left
+	for _ in $(seq 100); do
+		left=$(ours | sort | comm -12 - "$1")
+		[ -z "$left" ] && [ ! -e /sys/fs/bpf/vmdelay/tcpmon ] && return 0
+		sleep 0.1
+	done
+	die "left behind 10 s after $2: $left $(ls /sys/fs/bpf/vmdelay 2>&1)"
+}
+bpf_start icmp host 10.201.1.1 || die "bpf start: $(cat "$work/start.log")"
+ours | sort >"$work/started.ours"
+grep -q '^link' "$work/started.ours" && [ -e /sys/fs/bpf/vmdelay/tcpmon/config ] ||
+	die "start left no programs or pins: $(cat "$work/started.ours") $(ls /sys/fs/bpf/vmdelay/tcpmon 2>&1)"
+inA ping -q -c 3 -i 0.05 10.201.1.2 >/dev/null || die "ping"  # no reader yet: the rings keep them
+"$bin/tcpmon" --backend bpf record -w "$work/x.tcm" tcp 2>/dev/null; [ $? = 2 ] || die "record with a filter after start: not a usage error"
+rec_start "$work/s1.tcm"
+grep -q "programs .tcpmon start. left" "$work/s1.tcm.log" || die "record did not read the started programs: $(cat "$work/s1.tcm.log")"
+inA ping -q -c 2 -i 0.05 10.201.1.2 >/dev/null || die "ping"
+rec_stop || die "record after start: $(cat "$work/s1.tcm.log")"
+rec_start "$work/s2.tcm"
+inA ping -q -c 4 -i 0.05 10.201.1.2 >/dev/null || die "ping"
+rec_stop || die "second record after start: $(cat "$work/s2.tcm.log")"
+for f in s1:5 s2:4; do
+	"$bin/tcpmon" dump --csv "$work/${f%:*}.tcm" >"$work/${f%:*}.csv" || die "dump ${f%:*}"
+	awk -F, -v mode=icmp -v echoes="${f#*:}" -f tests/e2e/tcpmon_bpf_check.awk "$work/${f%:*}.csv" || die "${f%:*}: layers"
+	h=$(header "$work/${f%:*}.tcm"); echo "${f%:*}: $h"
+	[[ $h == *"records=$((15 * ${f#*:})) lost=0"* ]] || die "${f%:*}: $h, expected $((15 * ${f#*:})) records, none lost"
+done
+bpf_stop 2>"$work/stop.log" || die "bpf stop: $(cat "$work/stop.log")"
+cat "$work/stop.log"
+grep -q "bpf since start: 135 recorded, 0 lost" "$work/stop.log" || die "stop did not count the 9 echoes' 135 records"
+gone "$work/started.ours" "tcpmon --backend bpf stop"
+echo "stop: nothing left ($(wc -l <"$work/started.ours") programs, maps and links, and the pins)"
+
+# a test that dies after start: its trap removes what start pinned
+dying=$work/dying.ours
+(
+	trap bpf_test_cleanup EXIT
+	work=$(mktemp -d "$work/dying.XXXXXX") veth_a='' veth_b=''
+	bpf_start icmp || exit 3
+	ours | sort >"$dying"
+	exit 1
+)
+[ $? = 1 ] && grep -q '^link' "$dying" || die "the dying test could not start"
+gone "$dying" "a test that died after start"
+echo "a test that dies after start leaves nothing"
 echo "tcpmon_bpf: PASS"

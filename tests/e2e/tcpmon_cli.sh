@@ -50,7 +50,7 @@ expect 2 "stop: option '--csv' is not one of its options" "$t" stop --csv
 expect 2 "option '--json' needs '--stats-every'" "$t" record -w "$work/x" --json
 expect 2 "^Try 'tcpmon --help'" "$t" start udp
 expect 2 "--backend: 'foo' is not kmod, bpf or auto" "$t" --backend foo stats
-expect 2 'stop: the bpf backend has no separate start/stop' "$t" --backend bpf stop
+expect 2 'stats: the bpf backend has no stats' "$t" --backend bpf stats
 expect 2 "--ring-mb: '3' is not a power of two" "$t" --backend bpf record -w "$work/x" --ring-mb 3
 expect 2 '--stats-every and --prometheus need the bpf backend' "$t" --backend kmod record -w "$work/x" --prometheus 9464
 expect 2 "unexpected argument 'icmp' \(with tcpmon.ko the filter is set by" "$t" --backend kmod record -w "$work/x" icmp

@@ -7,10 +7,14 @@
 #   rec_start FILE ARGS...      tcpmon --backend bpf record -w FILE ARGS... in the background
 #                               ($rec_pid), stderr in FILE.log; returns once it is attached
 #   rec_stop                    SIGINT, waits; returns tcpmon's exit code
+#   bpf_start ARGS...           tcpmon --backend bpf start ARGS... (stderr in $work/start.log);
+#                               the programs it pins are removed on exit (bpf_test_cleanup)
+#   bpf_stop                    tcpmon --backend bpf stop; returns its exit code
 #   bpf_test_setup NAME TOOL    the e2e tests' start: root (cd there), skip/die prefixed with
 #                               NAME, bin (asan by default), bpf_need, skip without TOOL, die
 #                               without tcpmon, $work (in /dev/shm when it can) removed on exit
-#                               after stopping the recorder and deleting the namespaces
+#                               after stopping the recorder, removing what bpf_start pinned and
+#                               deleting the namespaces
 # The caller sets bin (the directory of tcpmon) and defines die (bpf_test_setup does both).
 # shellcheck disable=SC2154 # bin is the caller's
 
@@ -64,6 +68,16 @@ rec_stop() {
 	return $rc
 }
 
+bpf_started=
+bpf_start() {
+	bpf_started=1
+	"$bin/tcpmon" --backend bpf start "$@" 2>"$work/start.log"
+}
+bpf_stop() {
+	bpf_started=
+	"$bin/tcpmon" --backend bpf stop
+}
+
 bpf_test_setup() {
 	bpf_test_name=$1
 	# defined here, not at load: tests/bench/tcpmon_bpf.sh sources this file after its own
@@ -80,6 +94,7 @@ bpf_test_setup() {
 }
 bpf_test_cleanup() {
 	[ -n "$rec_pid" ] && rec_stop
+	[ -n "$bpf_started" ] && bpf_stop
 	veth_down
 	rm -rf "$work"
 }
