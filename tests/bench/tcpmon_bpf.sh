@@ -12,7 +12,8 @@
 #      sock-copy, trans-rx when the socket's backlog is processed).
 #   2. the packet rate recorded without loss: 1, 2 and 4 ping floods in parallel.
 #   3. TCP throughput (tperf) with recording (every layer, the connection's port) against
-#      without and against recording with the reader stopped, interleaved, ROUNDS each; medians,
+#      without and against recording with the reader stopped, interleaved (the order reversed
+#      every other round), ROUNDS each; medians,
 #      ranges, each round's ratio, the reader's CPU time. Statistics off here.
 #   tests/bench/tcpmon_bpf.sh [ROUNDS] [BYTES]      (defaults 5 rounds, 1G per transfer)
 # TCPMON_BENCH_PARTS (default "cost flood tput") picks the parts, TCPMON_BENCH_COST_ROUNDS (3) the
@@ -68,7 +69,7 @@ sysctl -qw kernel.bpf_stats_enabled=1
 for ((i = 0; i < cost_rounds; i++)); do
 	"$bin/tcpmon" bench-empty-bpf 2>"$work/empty.log" &
 	empty_pid=$!
-	for _ in $(seq 100); do grep -qs attached "$work/empty.log" && break; sleep 0.1; done
+	for _ in $(seq 300); do grep -qs attached "$work/empty.log" && break; sleep 0.1; done
 	grep -qs attached "$work/empty.log" || die "tcpmon bench-empty-bpf: $(cat "$work/empty.log")"
 	traffic
 	bpftool prog show | sed 's/ name vd_empty_/ name floor_/' >"$work/progs.$i"
@@ -117,9 +118,9 @@ sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 
 # --- 2. packet rate recorded without loss: P parallel ping floods (every layer, the default
 # ring), the packets per second they reached and the records lost
-[[ $parts == *" flood "* ]] && echo "  ping floods over veth, every layer recorded (default --ring-mb):"
+[[ $parts == *" flood "* ]] && echo "  ping floods over veth, every layer recorded (icmp host 10.202.0.1, default --ring-mb):"
 [[ $parts == *" flood "* ]] && for p in 1 2 4; do
-	start_rec "$work/flood.tcm"
+	start_rec "$work/flood.tcm" icmp host 10.202.0.1 layers all
 	t0=$(date +%s%N)
 	for ((j = 0; j < p; j++)); do
 		ip netns exec "$a" ping -f -l 16 -c 20000 -q 10.202.0.2 >"$work/ping$j" 2>&1 &
@@ -145,18 +146,24 @@ done
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 [[ $parts == *" tput "* ]] || rounds=0
 : >"$work/tput"
-for ((i = 0; i < rounds; i++)); do
-	off=$(xfer)
+xfer_off() { off=$(xfer); }
+xfer_on() {
 	start_rec "$work/tput.tcm" tcp port 5402
 	c0=$(cpu_ticks "$rec_pid")
 	on=$(xfer)
 	c1=$(cpu_ticks "$rec_pid")
 	stop_rec "$work/tput.tcm"
+}
+xfer_held() {
 	start_rec "$work/tput.tcm" tcp port 5402
 	kill -STOP "$rec_pid"
 	held=$(xfer)
 	kill -CONT "$rec_pid"
 	stop_rec "$work/tput.tcm"
+}
+for ((i = 0; i < rounds; i++)); do
+	# the order turns round every other round: no variant always goes first
+	if ((i % 2)); then xfer_held; xfer_on; xfer_off; else xfer_off; xfer_on; xfer_held; fi
 	echo "$off $on $held $(((c1 - c0) * 1000 / $(getconf CLK_TCK)))" >>"$work/tput"
 done
 [ "$rounds" -gt 0 ] && awk -v r="$rounds" -v s="$size" '
