@@ -42,7 +42,8 @@ cleanup() {
 	veth_down
 	rm -rf "$work"
 }
-trap cleanup EXIT
+. testbeds/on_exit.sh
+vd_on_exit cleanup # also on INT, TERM, HUP
 veth_up vdbba$$ vdbbb$$ 10.202.0 || die "veth pair"
 a=$veth_a b=$veth_b
 start_rec() { rec_start "$@"; }

@@ -90,7 +90,8 @@ bpf_test_setup() {
 	command -v "$2" >/dev/null || skip "$2 not installed"
 	[ -x "$bin/tcpmon" ] || die "no tcpmon binary in $bin (make)"
 	work=$(mktemp -d "/dev/shm/$bpf_test_name.XXXXXX") || work=$(mktemp -d) || exit 1
-	trap bpf_test_cleanup EXIT
+	. "$root/testbeds/on_exit.sh"
+	vd_on_exit bpf_test_cleanup # also on INT, TERM, HUP
 }
 bpf_test_cleanup() {
 	[ -n "$rec_pid" ] && rec_stop
