@@ -200,6 +200,24 @@ static int get_config(int fd, struct tcpmon_bpf_config *c, struct vd_err *err)
 	return 0;
 }
 
+/* The layers of want this backend has (want narrowed to them), and whether it can load its
+ * programs here: 0, or the exit code after saying why not. */
+static int can_load(uint32_t *want)
+{
+	struct vd_err err;
+
+	*want &= tcpmon_bpf_layers();
+	if (!*want) {
+		fprintf(stderr, "tcpmon: none of the chosen layers exists in the bpf backend\n");
+		return VD_EXIT_USAGE;
+	}
+	if (tcpmon_bpf_usable(&err)) {
+		fprintf(stderr, "tcpmon: %s\n", err.msg);
+		return VD_EXIT_RUNTIME;
+	}
+	return 0;
+}
+
 /* ---- recording ---- */
 /* The programs this process loaded (skel), or those a `start` left pinned (attached). */
 struct session {
@@ -412,15 +430,8 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 	uint64_t *base = NULL; /* attached: the counters where this recording begins */
 	int ncpu, rc = 0;
 
-	want &= tcpmon_bpf_layers();
-	if (!want) {
-		fprintf(stderr, "tcpmon: none of the chosen layers exists in the bpf backend\n");
-		return VD_EXIT_USAGE;
-	}
-	if (tcpmon_bpf_usable(&err)) {
-		fprintf(stderr, "tcpmon: %s\n", err.msg);
-		return VD_EXIT_RUNTIME;
-	}
+	if ((rc = can_load(&want)))
+		return rc;
 	ncpu = libbpf_num_possible_cpus();
 	rd = calloc(1, sizeof(*rd));
 	if (!rd || ncpu <= 0 || !(rd->cpu = calloc((size_t)ncpu, sizeof(*rd->cpu))) ||
@@ -654,15 +665,8 @@ int tcpmon_bpf_start(const struct vd_tcmnl_filter *f, uint32_t ring_bytes)
 	size_t nlinks = 0;
 	int rc = 0;
 
-	want &= tcpmon_bpf_layers();
-	if (!want) {
-		fprintf(stderr, "tcpmon: none of the chosen layers exists in the bpf backend\n");
-		return VD_EXIT_USAGE;
-	}
-	if (tcpmon_bpf_usable(&err)) {
-		fprintf(stderr, "tcpmon: %s\n", err.msg);
-		return VD_EXIT_RUNTIME;
-	}
+	if ((rc = can_load(&want)))
+		return rc;
 	/* like the module's start: what an earlier start recorded is cleared */
 	if (tcpmon_pin_exists() && stop_pinned(1))
 		return VD_EXIT_RUNTIME;
