@@ -16,7 +16,6 @@
  * change the probe sequences (tests/unit/test_match.c checks their longest length on adversarial
  * key sets). */
 
-
 #define NIL UINT32_MAX /* no pool node */
 
 /* A seq seen in a request of the flow. Keys that have no request waiting any more leave a big
@@ -41,7 +40,6 @@ struct flow {
 	uint32_t nreq;	 /* requests of the flow so far */
 	uint32_t vflow;	 /* its index in the vantage point's flows (NIL: not yet there) */
 };
-
 
 /* The top bits of x times 2^64 / golden ratio (Fibonacci hashing): consecutive x spread evenly
  * over the 2^bits values, and so do x at any power-of-two stride (the multiplier keeps at least
@@ -239,7 +237,28 @@ struct pnode {
 	uint32_t ord; /* the flow's request count when it came (wrap_stale) */
 };
 
+/* An echo waiting its turn in the lookahead queue (vd_match_add): its key and flow hash, and
+ * for a request its index in v->ev. */
+struct queued_echo {
+	struct vd_echo e;
+	struct fkey k;
+	uint64_t fh;
+	size_t req;
+};
+
+/* Many flows: the flow records and seq slots an echo needs are rarely cached, and a miss costs
+ * as much as all the rest of an echo's work. Echoes are paired LOOKAHEAD echoes after they come:
+ * the flow record of each is prefetched when it comes, its seq slot SEQ_AHEAD echoes before its
+ * turn (the flow record is cached by then), so that the misses of many echoes overlap instead
+ * of being waited for one by one. With few flows all is cached: echoes are paired as they come
+ * until the vantage point has LOOKAHEAD_FLOWS flows. */
+#define LOOKAHEAD 16 /* a power of two */
+#define SEQ_AHEAD 8
+#define LOOKAHEAD_FLOWS 256
+
 struct vd_match_state {
+	struct queued_echo queue[LOOKAHEAD]; /* a ring: qlen echoes from qhead */
+	uint32_t qhead, qlen;
 	struct ftable flows;
 	struct flow *last; /* the flow of the previous echo: captures come in runs of one flow */
 	struct hset answered;
@@ -293,12 +312,11 @@ static struct vd_match_state *state_new(void)
 	return s;
 }
 
-/* The flow of key k; a request makes it when it is new, a reply gets NULL. */
-static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, int make)
+/* The flow of key k (flow_hash h); a request makes it when it is new, a reply gets NULL. */
+static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, uint64_t h, int make)
 {
 	if (s->last && key_eq(&s->last->key, k))
 		return s->last;
-	uint64_t h = flow_hash(k);
 	struct flow *f = flow_lookup(&s->flows, k, h);
 	if (!f->h) {
 		if (!make)
@@ -369,21 +387,21 @@ static int vantage_flow(struct vd_vantage *v, struct flow *f, const struct vd_ec
 	return 0;
 }
 
-static int add_request(struct vd_match_state *s, struct vd_vantage *v, const struct fkey *k,
-		       const struct vd_echo *e)
+static int add_request(struct vd_match_state *s, struct vd_vantage *v, const struct queued_echo *q)
 {
+	const struct vd_echo *e = &q->e;
 	uint32_t seq = e->seq;
-	struct flow *f = flow_of(s, k, 1);
+	struct flow *f = flow_of(s, &q->k, q->fh, 1);
 	if (!f || vantage_flow(v, f, e) < 0)
 		return -1;
-	v->ev[v->n - 1].flow = f->vflow;
+	v->ev[q->req].flow = f->vflow;
 	struct sslot *sl = seq_lookup(f, seq);
 	if (!sl->used && 2 * (f->used + 1) > f->size) {
 		if (flow_make_room(f, &s->answered) < 0)
 			return -1;
 		sl = seq_lookup(f, seq);
 	}
-	uint32_t nd = node_new(s, v->n - 1);
+	uint32_t nd = node_new(s, q->req);
 	if (nd == NIL)
 		return -1;
 	s->pool[nd].ord = f->nreq++;
@@ -407,11 +425,11 @@ static int add_request(struct vd_match_state *s, struct vd_vantage *v, const str
 	return 0;
 }
 
-static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struct fkey *k,
-		     const struct vd_echo *e)
+static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struct queued_echo *q)
 {
+	const struct vd_echo *e = &q->e;
 	s->replies++;
-	struct flow *f = flow_of(s, k, 0);
+	struct flow *f = flow_of(s, &q->k, q->fh, 0);
 	struct sslot *sl = f ? seq_lookup(f, e->seq) : NULL;
 	if (!sl || !sl->used || sl->head == NIL) {
 		/* a second reply to an answered request is a duplicate, not a stray */
@@ -450,22 +468,71 @@ static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struc
 	return 0;
 }
 
+static int pair_echo(struct vd_match_state *s, struct vd_vantage *v, const struct queued_echo *q)
+{
+	return q->e.kind == VD_ECHO_REQUEST ? add_request(s, v, q) : add_reply(s, v, q);
+}
+
+/* Read-only: where the flow of key k would be, for a prefetch (NULL: not there yet). */
+static const struct flow *flow_peek(const struct vd_match_state *s, const struct queued_echo *q)
+{
+	if (s->last && key_eq(&s->last->key, &q->k))
+		return s->last;
+	const struct flow *f = flow_lookup(&s->flows, &q->k, q->fh);
+	return f->h ? f : NULL;
+}
+
+static int pair_oldest(struct vd_match_state *s, struct vd_vantage *v)
+{
+	const struct queued_echo *q = &s->queue[s->qhead];
+	s->qhead = (s->qhead + 1) & (LOOKAHEAD - 1);
+	s->qlen--;
+	return pair_echo(s, v, q);
+}
+
 int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 {
 	struct vd_match_state *s = v->pending;
 	if (!s && !(s = v->pending = state_new()))
 		return -1;
-	struct fkey k;
-	key_of(e, &k);
-	return e->kind == VD_ECHO_REQUEST ? add_request(s, v, &k, e) : add_reply(s, v, &k, e);
+	if (s->qlen == LOOKAHEAD && pair_oldest(s, v) < 0)
+		return -1;
+	struct queued_echo *q = &s->queue[(s->qhead + s->qlen) & (LOOKAHEAD - 1)];
+	q->e = *e;
+	key_of(e, &q->k);
+	q->fh = flow_hash(&q->k);
+	q->req = v->n - 1;
+	if (s->qlen == 0 && s->flows.used < LOOKAHEAD_FLOWS)
+		return pair_echo(s, v, q);
+	__builtin_prefetch(&s->flows.tab[q->fh & (s->flows.size - 1)]);
+	s->qlen++;
+	if (s->qlen > SEQ_AHEAD) {
+		const struct queued_echo *a =
+		    &s->queue[(s->qhead + s->qlen - 1 - SEQ_AHEAD) & (LOOKAHEAD - 1)];
+		const struct flow *f = flow_peek(s, a);
+		if (f)
+			__builtin_prefetch(&f->tab[seq_home(a->e.seq, f->size)]);
+	}
+	return 0;
 }
 
-void vd_match_table_stats(const struct vd_vantage *v, struct vd_match_table_stats *st)
+int vd_match_flush(struct vd_vantage *v)
+{
+	struct vd_match_state *s = v->pending;
+	while (s && s->qlen)
+		if (pair_oldest(s, v) < 0)
+			return -1;
+	return 0;
+}
+
+int vd_match_table_stats(struct vd_vantage *v, struct vd_match_table_stats *st)
 {
 	memset(st, 0, sizeof(*st));
+	if (vd_match_flush(v) < 0)
+		return -1;
 	const struct vd_match_state *s = v->pending;
 	if (!s)
-		return;
+		return 0;
 	const struct ftable *t = &s->flows;
 	for (size_t i = 0; i < t->size; i++) {
 		const struct flow *f = &t->tab[i];
@@ -488,6 +555,7 @@ void vd_match_table_stats(const struct vd_vantage *v, struct vd_match_table_stat
 	st->slots = t->size;
 	for (size_t i = 0; i < t->size; i++)
 		st->slots += t->tab[i].h ? t->tab[i].size : 0;
+	return 0;
 }
 
 static const struct vd_echo_req *sort_ev;
@@ -503,7 +571,8 @@ static int cmp_pair_req(const void *a, const void *b)
 
 int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 {
-	(void)err;
+	if (vd_match_flush(v) < 0)
+		return vd_err_set(err, "%s: out of memory pairing echoes", v->path);
 	struct vd_match_stats *st = &v->stats;
 	memset(st, 0, sizeof(*st));
 	const struct vd_match_state *s = v->pending;
@@ -542,4 +611,3 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 	st->pairs = v->npairs;
 	return 0;
 }
-
