@@ -3,12 +3,14 @@
 #include "vmdelay/match/match.h"
 
 #include "echo_key.h"
+#include "slab.h"
 
 #include "vmdelay/core/mem.h"
 #include "vmdelay/core/stats.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Requests are kept per flow: the flow table (family, addresses, id) is open addressing with a
  * mixing hash of the whole flow key, and each flow has its own table of seqs, so that no other
@@ -22,24 +24,47 @@
  * table when it fills up (flow_sweep), remembered in the answered set: the table is sized by the
  * outstanding probes, not by the keys a capture ever held (tping's seqs do not wrap), while a
  * capture's keys that come back every 65536 probes stay and are found without that set. */
+/* 16 bytes: four to a cache line. */
 struct sslot {
 	uint32_t seq;
-	uint32_t head, tail; /* FIFO of pending requests: nodes of the pool (NIL: none waits) */
-	uint8_t used;
-	uint8_t answered;      /* a reply matched a request of this key */
+	uint32_t head;	       /* FIFO of pending requests: nodes of the pool (NIL: none waits) */
 	uint32_t answered_ord; /* the flow's request count of the last request a reply matched */
+	uint8_t used;
+	uint8_t answered; /* a reply matched a request of this key */
 };
 
+/* A flow record is one cache line (64 bytes, the table 64-byte aligned): the line a packet of
+ * the flow touches besides its seq slot. The flow's hash is not kept (computed again on the
+ * rare paths that need it); free records and flows with a swept bitmap are told by flag bits in
+ * the key's first word, above the key's own bits. */
 struct flow {
-	struct fkey key;
-	uint64_t h;	   /* flow_hash of key; 0: free slot */
+	struct fkey key;   /* w[0] | FLOW_LIVE (| FLOW_SWEPT) */
 	struct sslot *tab; /* size slots, a power of two */
 	uint32_t size, used;
-	uint64_t *swept; /* 16-bit seqs: a bit per seq answered within the last half wrap and swept
-			  * out of tab (or NULL) */
-	uint32_t nreq;	 /* requests of the flow so far */
-	uint32_t vflow;	 /* its index in the vantage point's flows (NIL: not yet there) */
+	uint32_t nreq;	/* requests of the flow so far */
+	uint32_t vflow; /* its index in the vantage point's flows (NIL: not yet there) */
 };
+
+_Static_assert(sizeof(struct flow) == 64, "a flow record is a cache line");
+_Static_assert(sizeof(struct sslot) == 16, "four seq slots to a cache line");
+
+#define FLOW_LIVE (UINT64_C(1) << 63)  /* the record holds a flow */
+#define FLOW_SWEPT (UINT64_C(1) << 62) /* the flow has a swept bitmap (struct vd_match_state) */
+
+/* Is f the flow of k (a key with FLOW_LIVE set)? */
+static inline int flow_is(const struct flow *f, const struct fkey *k)
+{
+	return (((f->key.w[0] & ~FLOW_SWEPT) ^ k->w[0]) | (f->key.w[1] ^ k->w[1]) |
+		(f->key.w[2] ^ k->w[2]) | (f->key.w[3] ^ k->w[3]) | (f->key.w[4] ^ k->w[4])) == 0;
+}
+
+/* The flow_hash of f's key. */
+static uint64_t flow_hash_of(const struct flow *f)
+{
+	struct fkey k = f->key;
+	k.w[0] &= ~(FLOW_LIVE | FLOW_SWEPT);
+	return flow_hash(&k);
+}
 
 /* The top bits of x times 2^64 / golden ratio (Fibonacci hashing): consecutive x spread evenly
  * over the 2^bits values, and so do x at any power-of-two stride (the multiplier keeps at least
@@ -133,70 +158,12 @@ static void hset_add(struct hset *s, uint64_t h)
  * The table then holds what is in flight, not every seq a long capture went through. */
 #define FLOW_KEEP_ALL_16 ((uint32_t)1 << 10)
 #define FLOW_KEEP_ALL ((uint32_t)1 << 17)
+#define FLOW_FIRST_SIZE 8
 
 /* Does the flow's seq fit 16 bits (ICMP ids and seqs from a trace)? */
 static int flow_seq16(const struct flow *f)
 {
 	return (f->key.w[0] >> 24 & 1) != 0;
-}
-
-static int swept_has(const struct flow *f, uint32_t seq)
-{
-	return f->swept && seq < 65536 && (f->swept[seq >> 6] >> (seq & 63) & 1);
-}
-#define FLOW_FIRST_SIZE 8
-
-/* Rehashes f into size slots; with answered, keys with nothing waiting go into that set instead
- * (it was reserved for them). */
-static int flow_rehash(struct flow *f, uint32_t size, struct hset *answered)
-{
-	struct sslot *tab = vd_mem_alloc(size, sizeof(*tab));
-	if (!tab)
-		return -1;
-	memset(tab, 0, (size_t)size * sizeof(*tab));
-	struct flow n = *f;
-	n.tab = tab;
-	n.size = size;
-	n.used = 0;
-	for (uint32_t i = 0; i < f->size; i++) {
-		const struct sslot *s = &f->tab[i];
-		if (!s->used)
-			continue;
-		if (answered && s->head == NIL) {
-			if (f->swept && s->seq < 65536)
-				f->swept[s->seq >> 6] |= UINT64_C(1) << (s->seq & 63);
-			else
-				hset_add(answered, key_hash(f->h, s->seq));
-			continue;
-		}
-		*seq_lookup(&n, s->seq) = *s;
-		n.used++;
-	}
-	free(f->tab);
-	*f = n;
-	return 0;
-}
-
-/* Makes room for one more seq: a small table doubles; a big one drops the seqs with nothing
- * waiting into the answered set and is sized so that it is at most a quarter full (each sweep
- * is paid for by as many insertions as the table has slots). */
-static int flow_make_room(struct flow *f, struct hset *answered)
-{
-	int seq16 = flow_seq16(f);
-	if (f->size < (seq16 ? FLOW_KEEP_ALL_16 : FLOW_KEEP_ALL))
-		return flow_rehash(f, f->size * 2, NULL);
-	if (seq16 && !f->swept && !(f->swept = calloc(65536 / 64, sizeof(*f->swept))))
-		return -1;
-	uint32_t waiting = 0, idle = 0;
-	for (uint32_t i = 0; i < f->size; i++)
-		if (f->tab[i].used)
-			waiting += f->tab[i].head != NIL, idle += f->tab[i].head == NIL;
-	uint64_t size = f->size;
-	while (4 * ((uint64_t)waiting + 1) > size)
-		size *= 2;
-	if (size > (uint64_t)1 << 31 || (!seq16 && hset_reserve(answered, idle) < 0))
-		return -1;
-	return flow_rehash(f, (uint32_t)size, answered);
 }
 
 /* The flows of a vantage point: open addressing, linear probing, at most half full. */
@@ -205,40 +172,17 @@ struct ftable {
 	size_t size, used;
 };
 
-static struct flow *flow_lookup(const struct ftable *t, const struct fkey *k, uint64_t h)
-{
-	for (size_t i = h & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
-		struct flow *f = &t->tab[i];
-		if (!f->h || (f->h == h && key_eq(&f->key, k)))
-			return f;
-	}
-}
-
-static int ftable_grow(struct ftable *t)
-{
-	struct ftable n = {.size = t->size ? 2 * t->size : 64, .used = t->used};
-	n.tab = vd_mem_alloc(n.size, sizeof(*n.tab));
-	if (!n.tab)
-		return -1;
-	memset(n.tab, 0, n.size * sizeof(*n.tab));
-	for (size_t i = 0; i < t->size; i++)
-		if (t->tab[i].h)
-			*flow_lookup(&n, &t->tab[i].key, t->tab[i].h) = t->tab[i];
-	free(t->tab);
-	*t = n;
-	return 0;
-}
-
 /* A pending request: its index in v->ev and the next pending request with the same key. The
  * pool holds only requests still waiting, so it is sized by the outstanding probes. */
 struct pnode {
 	size_t req;
 	uint32_t next;
-	uint32_t ord; /* the flow's request count when it came (wrap_stale) */
+	uint32_t ord;  /* the flow's request count when it came (wrap_stale) */
+	uint32_t tail; /* in the first node of a FIFO: its last node */
 };
 
-/* An echo waiting its turn in the lookahead queue (vd_match_add): its key and flow hash, and
- * for a request its index in v->ev. */
+/* An echo waiting its turn in the lookahead queue (vd_match_add): its key (FLOW_LIVE set) and
+ * flow hash, and for a request its index in v->ev. */
 struct queued_echo {
 	struct vd_echo e;
 	struct fkey k;
@@ -252,8 +196,8 @@ struct queued_echo {
  * turn (the flow record is cached by then), so that the misses of many echoes overlap instead
  * of being waited for one by one. With few flows all is cached: echoes are paired as they come
  * until the vantage point has LOOKAHEAD_FLOWS flows. */
-#define LOOKAHEAD 16 /* a power of two */
-#define SEQ_AHEAD 8
+#define LOOKAHEAD 32 /* a power of two */
+#define SEQ_AHEAD 16
 #define LOOKAHEAD_FLOWS 256
 
 struct vd_match_state {
@@ -262,6 +206,11 @@ struct vd_match_state {
 	struct ftable flows;
 	struct flow *last; /* the flow of the previous echo: captures come in runs of one flow */
 	struct hset answered;
+	struct vd_slab seqtabs; /* the flows' seq tables */
+	/* by a flow's vflow, when FLOW_SWEPT: 16-bit seqs, a bit per seq answered within the last
+	 * half wrap and swept out of its table */
+	uint64_t **swept;
+	size_t swept_cap;
 	struct pnode *pool;
 	size_t pool_cap;
 	uint32_t pool_used, free_list;
@@ -269,14 +218,144 @@ struct vd_match_state {
 	size_t stale_unmatched, stale_dups; /* requests wrap_stale dropped */
 };
 
+static uint64_t *swept_of(const struct vd_match_state *s, const struct flow *f)
+{
+	return f->key.w[0] & FLOW_SWEPT ? s->swept[f->vflow] : NULL;
+}
+
+static int swept_has(const struct vd_match_state *s, const struct flow *f, uint32_t seq)
+{
+	const uint64_t *b = swept_of(s, f);
+	return b && seq < 65536 && (b[seq >> 6] >> (seq & 63) & 1);
+}
+
+/* Gives f its swept bitmap (all clear). */
+static int swept_make(struct vd_match_state *s, struct flow *f)
+{
+	if (f->vflow >= s->swept_cap) {
+		size_t cap = s->swept_cap;
+		if (vd_mem_reserve((void **)&s->swept, &cap, (size_t)f->vflow + 1,
+				   sizeof(*s->swept)) < 0)
+			return -1;
+		memset(s->swept + s->swept_cap, 0, (cap - s->swept_cap) * sizeof(*s->swept));
+		s->swept_cap = cap;
+	}
+	if (!(s->swept[f->vflow] = calloc(65536 / 64, sizeof(uint64_t))))
+		return -1;
+	f->key.w[0] |= FLOW_SWEPT;
+	return 0;
+}
+
+/* Rehashes f into size slots; with sweep, keys with nothing waiting go into its swept bitmap
+ * or the answered set instead (reserved for them). */
+static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, int sweep)
+{
+	struct sslot *tab = vd_slab_alloc(&s->seqtabs, (unsigned)__builtin_ctz(size));
+	if (!tab)
+		return -1;
+	struct flow n = *f;
+	n.tab = tab;
+	n.size = size;
+	n.used = 0;
+	uint64_t *swept = swept_of(s, f);
+	uint64_t fh = sweep && !swept ? flow_hash_of(f) : 0;
+	for (uint32_t i = 0; i < f->size; i++) {
+		const struct sslot *sl = &f->tab[i];
+		if (!sl->used)
+			continue;
+		if (sweep && sl->head == NIL) {
+			if (swept && sl->seq < 65536)
+				swept[sl->seq >> 6] |= UINT64_C(1) << (sl->seq & 63);
+			else
+				hset_add(&s->answered, key_hash(fh, sl->seq));
+			continue;
+		}
+		*seq_lookup(&n, sl->seq) = *sl;
+		n.used++;
+	}
+	vd_slab_free(&s->seqtabs, f->tab, (unsigned)__builtin_ctz(f->size));
+	*f = n;
+	return 0;
+}
+
+/* Makes room for one more seq: a small table doubles; a big one drops the seqs with nothing
+ * waiting into the answered set and is sized so that it is at most a quarter full (each sweep
+ * is paid for by as many insertions as the table has slots). */
+static int flow_make_room(struct vd_match_state *s, struct flow *f)
+{
+	int seq16 = flow_seq16(f);
+	if (f->size < (seq16 ? FLOW_KEEP_ALL_16 : FLOW_KEEP_ALL))
+		return flow_rehash(s, f, f->size * 2, 0);
+	if (seq16 && !swept_of(s, f) && swept_make(s, f) < 0)
+		return -1;
+	uint32_t waiting = 0, idle = 0;
+	for (uint32_t i = 0; i < f->size; i++)
+		if (f->tab[i].used)
+			waiting += f->tab[i].head != NIL, idle += f->tab[i].head == NIL;
+	uint64_t size = f->size;
+	while (4 * ((uint64_t)waiting + 1) > size)
+		size *= 2;
+	if (size > (uint64_t)1 << 31 || (!seq16 && hset_reserve(&s->answered, idle) < 0))
+		return -1;
+	return flow_rehash(s, f, (uint32_t)size, 1);
+}
+
+/* The record of the flow of k (FLOW_LIVE set; hash h), or the free one where it would go. */
+static struct flow *flow_lookup(const struct ftable *t, const struct fkey *k, uint64_t h)
+{
+	for (size_t i = h & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
+		struct flow *f = &t->tab[i];
+		if (!(f->key.w[0] & FLOW_LIVE) || flow_is(f, k))
+			return f;
+	}
+}
+
+/* A table of size zeroed flow records, 64-byte aligned (a record is a line), huge pages
+ * advised when big. */
+static struct flow *flow_records(size_t size)
+{
+	size_t bytes = size * sizeof(struct flow);
+	struct flow *t = aligned_alloc(bytes >= (8u << 20) ? (2u << 20) : 64, bytes);
+	if (!t)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	if (bytes >= (8u << 20))
+		(void)madvise(t, bytes, MADV_HUGEPAGE); /* best effort */
+#endif
+	return memset(t, 0, bytes);
+}
+
+static int ftable_grow(struct ftable *t)
+{
+	struct ftable n = {.size = t->size ? 2 * t->size : 64, .used = t->used};
+	if (n.size > SIZE_MAX / 2 / sizeof(*n.tab) || !(n.tab = flow_records(n.size)))
+		return -1;
+	for (size_t i = 0; i < t->size; i++) {
+		const struct flow *f = &t->tab[i];
+		if (f->key.w[0] & FLOW_LIVE) {
+			struct fkey k = f->key;
+			k.w[0] &= ~FLOW_SWEPT;
+			*flow_lookup(&n, &k, flow_hash_of(f)) = *f;
+		}
+	}
+	free(t->tab);
+	*t = n;
+	return 0;
+}
+
 void vd_match_state_free(struct vd_match_state *s)
 {
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->flows.size; i++) {
-		free(s->flows.tab[i].tab);
-		free(s->flows.tab[i].swept);
+		const struct flow *f = &s->flows.tab[i];
+		if (f->key.w[0] & FLOW_LIVE)
+			vd_slab_free(&s->seqtabs, f->tab, (unsigned)__builtin_ctz(f->size));
 	}
+	for (size_t i = 0; i < s->swept_cap; i++)
+		free(s->swept[i]);
+	free(s->swept);
+	vd_slab_destroy(&s->seqtabs);
 	free(s->flows.tab);
 	free(s->answered.tab);
 	free(s->pool);
@@ -305,6 +384,7 @@ static struct vd_match_state *state_new(void)
 	if (!s)
 		return NULL;
 	s->free_list = NIL;
+	vd_slab_init(&s->seqtabs, sizeof(struct sslot));
 	if (ftable_grow(&s->flows) < 0) {
 		free(s);
 		return NULL;
@@ -312,13 +392,14 @@ static struct vd_match_state *state_new(void)
 	return s;
 }
 
-/* The flow of key k (flow_hash h); a request makes it when it is new, a reply gets NULL. */
+/* The flow of key k (FLOW_LIVE set; flow_hash h); a request makes it when it is new, a reply
+ * gets NULL. */
 static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, uint64_t h, int make)
 {
-	if (s->last && key_eq(&s->last->key, k))
+	if (s->last && flow_is(s->last, k))
 		return s->last;
 	struct flow *f = flow_lookup(&s->flows, k, h);
-	if (!f->h) {
+	if (!(f->key.w[0] & FLOW_LIVE)) {
 		if (!make)
 			return NULL;
 		if (2 * (s->flows.used + 1) > s->flows.size) {
@@ -326,16 +407,11 @@ static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, uint
 				return NULL;
 			f = flow_lookup(&s->flows, k, h);
 		}
-		f->tab = vd_mem_alloc(FLOW_FIRST_SIZE, sizeof(*f->tab));
-		if (!f->tab)
+		struct sslot *tab =
+		    vd_slab_alloc(&s->seqtabs, (unsigned)__builtin_ctz(FLOW_FIRST_SIZE));
+		if (!tab)
 			return NULL;
-		memset(f->tab, 0, FLOW_FIRST_SIZE * sizeof(*f->tab));
-		f->key = *k;
-		f->h = h;
-		f->size = FLOW_FIRST_SIZE;
-		f->used = 0;
-		f->swept = NULL;
-		f->vflow = NIL;
+		*f = (struct flow){.key = *k, .tab = tab, .size = FLOW_FIRST_SIZE, .vflow = NIL};
 		s->flows.used++;
 	}
 	s->last = f;
@@ -355,8 +431,25 @@ static int leftover_is_copy(const struct vd_match_state *s, const struct flow *f
 			    const struct sslot *sl, uint32_t ord)
 {
 	if (flow_seq16(f))
-		return sl->answered ? ord - sl->answered_ord < WRAP_STALE : swept_has(f, sl->seq);
-	return sl->answered || hset_has(&s->answered, key_hash(f->h, sl->seq));
+		return sl->answered ? ord - sl->answered_ord < WRAP_STALE
+				    : swept_has(s, f, sl->seq);
+	return sl->answered || hset_has(&s->answered, key_hash(flow_hash_of(f), sl->seq));
+}
+
+/* Takes the first pending request off sl's FIFO (not empty); returns its node. */
+static uint32_t fifo_pop(struct vd_match_state *s, struct sslot *sl)
+{
+	uint32_t nd = sl->head, next = s->pool[nd].next;
+	if (next != NIL)
+		s->pool[next].tail = s->pool[nd].tail;
+	sl->head = next;
+	return nd;
+}
+
+static void node_free(struct vd_match_state *s, uint32_t nd)
+{
+	s->pool[nd].next = s->free_list;
+	s->free_list = nd;
 }
 
 static void wrap_stale(struct vd_match_state *s, struct flow *f, struct sslot *sl)
@@ -367,9 +460,7 @@ static void wrap_stale(struct vd_match_state *s, struct flow *f, struct sslot *s
 			s->stale_dups++;
 		else
 			s->stale_unmatched++;
-		sl->head = s->pool[nd].next;
-		s->pool[nd].next = s->free_list;
-		s->free_list = nd;
+		node_free(s, fifo_pop(s, sl));
 	}
 }
 
@@ -397,7 +488,7 @@ static int add_request(struct vd_match_state *s, struct vd_vantage *v, const str
 	v->ev[q->req].flow = f->vflow;
 	struct sslot *sl = seq_lookup(f, seq);
 	if (!sl->used && 2 * (f->used + 1) > f->size) {
-		if (flow_make_room(f, &s->answered) < 0)
+		if (flow_make_room(s, f) < 0)
 			return -1;
 		sl = seq_lookup(f, seq);
 	}
@@ -407,20 +498,23 @@ static int add_request(struct vd_match_state *s, struct vd_vantage *v, const str
 	s->pool[nd].ord = f->nreq++;
 	/* the swept bits say "answered within the last half wrap": forget the seq half a wrap
 	 * away, which comes next after this one */
-	if (f->swept)
-		f->swept[((seq + WRAP_STALE) & 0xffff) >> 6] &=
+	uint64_t *swept = swept_of(s, f);
+	if (swept)
+		swept[((seq + WRAP_STALE) & 0xffff) >> 6] &=
 		    ~(UINT64_C(1) << ((seq + WRAP_STALE) & 63));
 	if (!sl->used) {
-		*sl = (struct sslot){.seq = seq, .head = NIL, .tail = NIL, .used = 1};
+		*sl = (struct sslot){.seq = seq, .head = NIL, .used = 1};
 		f->used++;
 	} else if (sl->head != NIL && flow_seq16(f)) {
 		wrap_stale(s, f, sl);
 	}
-	if (sl->head == NIL)
+	if (sl->head == NIL) {
 		sl->head = nd;
-	else
-		s->pool[sl->tail].next = nd;
-	sl->tail = nd;
+	} else {
+		struct pnode *first = &s->pool[sl->head];
+		s->pool[first->tail].next = nd;
+	}
+	s->pool[sl->head].tail = nd;
 	s->requests++;
 	return 0;
 }
@@ -433,8 +527,8 @@ static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struc
 	struct sslot *sl = f ? seq_lookup(f, e->seq) : NULL;
 	if (!sl || !sl->used || sl->head == NIL) {
 		/* a second reply to an answered request is a duplicate, not a stray */
-		int answered = sl && ((sl->used && sl->answered) || swept_has(f, e->seq) ||
-				      hset_has(&s->answered, key_hash(f->h, e->seq)));
+		int answered = sl && ((sl->used && sl->answered) || swept_has(s, f, e->seq) ||
+				      hset_has(&s->answered, key_hash(flow_hash_of(f), e->seq)));
 		if (answered)
 			s->dup_replies++;
 		else
@@ -460,11 +554,10 @@ static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struc
 	}
 	v->pairs[v->npairs++] = (struct vd_echo_pair){
 	    .rep_ts = e->ts, .req = (uint32_t)req, .rep_after = (int32_t)after};
-	sl->head = s->pool[nd].next;
+	fifo_pop(s, sl);
 	sl->answered = 1;
 	sl->answered_ord = s->pool[nd].ord;
-	s->pool[nd].next = s->free_list;
-	s->free_list = nd;
+	node_free(s, nd);
 	return 0;
 }
 
@@ -476,10 +569,10 @@ static int pair_echo(struct vd_match_state *s, struct vd_vantage *v, const struc
 /* Read-only: where the flow of key k would be, for a prefetch (NULL: not there yet). */
 static const struct flow *flow_peek(const struct vd_match_state *s, const struct queued_echo *q)
 {
-	if (s->last && key_eq(&s->last->key, &q->k))
+	if (s->last && flow_is(s->last, &q->k))
 		return s->last;
 	const struct flow *f = flow_lookup(&s->flows, &q->k, q->fh);
-	return f->h ? f : NULL;
+	return f->key.w[0] & FLOW_LIVE ? f : NULL;
 }
 
 static int pair_oldest(struct vd_match_state *s, struct vd_vantage *v)
@@ -501,6 +594,7 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 	q->e = *e;
 	key_of(e, &q->k);
 	q->fh = flow_hash(&q->k);
+	q->k.w[0] |= FLOW_LIVE;
 	q->req = v->n - 1;
 	if (s->qlen == 0 && s->flows.used < LOOKAHEAD_FLOWS)
 		return pair_echo(s, v, q);
@@ -536,10 +630,10 @@ int vd_match_table_stats(struct vd_vantage *v, struct vd_match_table_stats *st)
 	const struct ftable *t = &s->flows;
 	for (size_t i = 0; i < t->size; i++) {
 		const struct flow *f = &t->tab[i];
-		if (!f->h)
+		if (!(f->key.w[0] & FLOW_LIVE))
 			continue;
 		st->flows++;
-		size_t probe = ((i - f->h) & (t->size - 1)) + 1;
+		size_t probe = ((i - flow_hash_of(f)) & (t->size - 1)) + 1;
 		if (probe > st->longest_probe)
 			st->longest_probe = probe;
 		for (uint32_t j = 0; j < f->size; j++) {
@@ -554,7 +648,7 @@ int vd_match_table_stats(struct vd_vantage *v, struct vd_match_table_stats *st)
 	}
 	st->slots = t->size;
 	for (size_t i = 0; i < t->size; i++)
-		st->slots += t->tab[i].h ? t->tab[i].size : 0;
+		st->slots += t->tab[i].key.w[0] & FLOW_LIVE ? t->tab[i].size : 0;
 	return 0;
 }
 
@@ -586,7 +680,7 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 		 * is a duplicate; the others went unanswered here. */
 		for (size_t i = 0; i < s->flows.size; i++) {
 			const struct flow *f = &s->flows.tab[i];
-			for (uint32_t j = 0; f->h && j < f->size; j++) {
+			for (uint32_t j = 0; (f->key.w[0] & FLOW_LIVE) && j < f->size; j++) {
 				const struct sslot *sl = &f->tab[j];
 				if (!sl->used || sl->head == NIL)
 					continue;
