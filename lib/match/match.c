@@ -166,7 +166,9 @@ static int flow_seq16(const struct flow *f)
 	return (f->key.w[0] >> 24 & 1) != 0;
 }
 
-/* The flows of a vantage point: open addressing, linear probing, at most half full. */
+/* The flows of a vantage point: open addressing, linear probing, at most a quarter full (a
+ * record is a line: a probe past the home record is another miss; the next one is prefetched
+ * too). */
 struct ftable {
 	struct flow *tab;
 	size_t size, used;
@@ -402,7 +404,7 @@ static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, uint
 	if (!(f->key.w[0] & FLOW_LIVE)) {
 		if (!make)
 			return NULL;
-		if (2 * (s->flows.used + 1) > s->flows.size) {
+		if (4 * (s->flows.used + 1) > s->flows.size) {
 			if (ftable_grow(&s->flows) < 0)
 				return NULL;
 			f = flow_lookup(&s->flows, k, h);
@@ -598,7 +600,10 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 	q->req = v->n - 1;
 	if (s->qlen == 0 && s->flows.used < LOOKAHEAD_FLOWS)
 		return pair_echo(s, v, q);
-	__builtin_prefetch(&s->flows.tab[q->fh & (s->flows.size - 1)]);
+	/* the home record, and the next for when the home one is taken (linear probing) */
+	size_t home = q->fh & (s->flows.size - 1);
+	__builtin_prefetch(&s->flows.tab[home]);
+	__builtin_prefetch(&s->flows.tab[(home + 1) & (s->flows.size - 1)]);
 	s->qlen++;
 	if (s->qlen > SEQ_AHEAD) {
 		const struct queued_echo *a =

@@ -43,7 +43,8 @@ void *vd_slab_alloc(struct vd_slab *s, unsigned log2)
 	} else {
 		size_t need = (bytes + 63) & ~(size_t)63;
 		if (s->left < need && new_chunk(s) < 0)
-			return NULL; /* (the rest of the old chunk is left unused: at most a block) */
+			return NULL; /* (the rest of the old chunk is left unused: at most a block)
+				      */
 		p = s->bump;
 		s->bump += need;
 		s->left -= need;

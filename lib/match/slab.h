@@ -12,9 +12,9 @@
 #define VD_SLAB_MAX_LOG2 11
 
 struct vd_slab {
-	size_t slot;			       /* bytes per slot */
-	void *free[VD_SLAB_MAX_LOG2 + 1];      /* freed blocks by log2 of their slots, linked */
-	uint8_t *bump;			       /* the unused rest of the newest chunk */
+	size_t slot;			  /* bytes per slot */
+	void *free[VD_SLAB_MAX_LOG2 + 1]; /* freed blocks by log2 of their slots, linked */
+	uint8_t *bump;			  /* the unused rest of the newest chunk */
 	size_t left;
 	void **chunks;
 	size_t nchunks;
