@@ -668,6 +668,37 @@ static int cmp_pair_req(const void *a, const void *b)
 	return x->req < y->req ? -1 : x->req > y->req;
 }
 
+/* Requests left over: a copy of an answered request (seen twice, or retransmitted) is a
+ * duplicate; the others went unanswered here. They are the pool nodes not on the free list:
+ * each is found through its request's flow and seq, not by going through every slot of every
+ * flow (with many flows, most of the memory matching holds). */
+static int count_leftovers(const struct vd_match_state *s, struct vd_vantage *v)
+{
+	uint8_t *idle = calloc(s->pool_used ? s->pool_used : 1, 1);
+	if (!idle)
+		return -1;
+	for (uint32_t r = s->free_list; r != NIL; r = s->pool[r].next)
+		idle[r] = 1;
+	struct vd_match_stats *st = &v->stats;
+	for (uint32_t r = 0; r < s->pool_used; r++) {
+		if (idle[r])
+			continue;
+		struct vd_echo e;
+		vd_vantage_echo(v, s->pool[r].req, &e);
+		struct fkey k;
+		key_of(&e, &k);
+		uint64_t h = flow_hash(&k);
+		k.w[0] |= FLOW_LIVE;
+		const struct flow *f = flow_lookup(&s->flows, &k, h);
+		if (leftover_is_copy(s, f, seq_lookup(f, e.seq), s->pool[r].ord))
+			st->duplicates++;
+		else
+			st->unmatched_requests++;
+	}
+	free(idle);
+	return 0;
+}
+
 int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 {
 	if (vd_match_flush(v) < 0)
@@ -681,22 +712,8 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 		st->unmatched_replies = s->unmatched_replies;
 		st->duplicates = s->dup_replies + s->stale_dups;
 		st->unmatched_requests = s->stale_unmatched;
-		/* Requests left over: a copy of an answered request (seen twice, or retransmitted)
-		 * is a duplicate; the others went unanswered here. */
-		for (size_t i = 0; i < s->flows.size; i++) {
-			const struct flow *f = &s->flows.tab[i];
-			for (uint32_t j = 0; (f->key.w[0] & FLOW_LIVE) && j < f->size; j++) {
-				const struct sslot *sl = &f->tab[j];
-				if (!sl->used || sl->head == NIL)
-					continue;
-				for (uint32_t r = sl->head; r != NIL; r = s->pool[r].next) {
-					if (leftover_is_copy(s, f, sl, s->pool[r].ord))
-						st->duplicates++;
-					else
-						st->unmatched_requests++;
-				}
-			}
-		}
+		if (count_leftovers(s, v) < 0)
+			return vd_err_set(err, "%s: out of memory pairing echoes", v->path);
 	}
 	vd_vantage_far_sort(v);
 	/* replies come nearly in request order: sort only when they do not */
