@@ -1,7 +1,9 @@
 /* slab.h — blocks of 2^k equal slots for the many small per-flow tables of matching
  * (match.c): carved from big huge-page chunks and recycled by size, so that tens of thousands
  * of flows neither pay malloc and free each time a table grows nor scatter their tables over
- * so many small pages that every lookup misses the TLB. Internal to lib/match. */
+ * so many small pages that every lookup misses the TLB. Freed blocks are kept for blocks of
+ * their own size, not merged: merging (a buddy system) touched the buddy's line on every free
+ * and cost more time than the memory it saved (tests/bench/match.sh). Internal to lib/match. */
 #ifndef VMDELAY_LIB_MATCH_SLAB_H
 #define VMDELAY_LIB_MATCH_SLAB_H
 
