@@ -196,11 +196,12 @@ struct queued_echo {
  * as much as all the rest of an echo's work. Echoes are paired LOOKAHEAD echoes after they come:
  * the flow record of each is prefetched when it comes, its seq slot SEQ_AHEAD echoes before its
  * turn (the flow record is cached by then), so that the misses of many echoes overlap instead
- * of being waited for one by one. With few flows all is cached: echoes are paired as they come
- * until the vantage point has LOOKAHEAD_FLOWS flows. */
+ * of being waited for one by one. With a few flows all is cached: echoes are paired as they
+ * come until the vantage point has LOOKAHEAD_FLOWS flows (from 50 flows on, random order, the
+ * lookahead was faster: tests/bench/match.sh). */
 #define LOOKAHEAD 32 /* a power of two */
 #define SEQ_AHEAD 16
-#define LOOKAHEAD_FLOWS 256
+#define LOOKAHEAD_FLOWS 32
 
 struct vd_match_state {
 	struct queued_echo queue[LOOKAHEAD]; /* a ring: qlen echoes from qhead */
@@ -394,12 +395,17 @@ static struct vd_match_state *state_new(void)
 	return s;
 }
 
-/* The flow of key k (FLOW_LIVE set; flow_hash h); a request makes it when it is new, a reply
- * gets NULL. */
+/* The flow of key k (FLOW_LIVE set; flow_hash h, 0 if not computed yet); a request makes it
+ * when it is new, a reply gets NULL. */
 static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, uint64_t h, int make)
 {
 	if (s->last && flow_is(s->last, k))
 		return s->last;
+	if (!h) {
+		struct fkey bare = *k;
+		bare.w[0] &= ~FLOW_LIVE;
+		h = flow_hash(&bare);
+	}
 	struct flow *f = flow_lookup(&s->flows, k, h);
 	if (!(f->key.w[0] & FLOW_LIVE)) {
 		if (!make)
@@ -480,21 +486,23 @@ static int vantage_flow(struct vd_vantage *v, struct flow *f, const struct vd_ec
 	return 0;
 }
 
-static int add_request(struct vd_match_state *s, struct vd_vantage *v, const struct queued_echo *q)
+/* The pairing of one echo e: its key k (FLOW_LIVE set), its flow_hash fh (0: not computed yet)
+ * and for a request its index in v->ev. */
+static int add_request(struct vd_match_state *s, struct vd_vantage *v, const struct vd_echo *e,
+		       const struct fkey *k, uint64_t fh, size_t req)
 {
-	const struct vd_echo *e = &q->e;
 	uint32_t seq = e->seq;
-	struct flow *f = flow_of(s, &q->k, q->fh, 1);
+	struct flow *f = flow_of(s, k, fh, 1);
 	if (!f || vantage_flow(v, f, e) < 0)
 		return -1;
-	v->ev[q->req].flow = f->vflow;
+	v->ev[req].flow = f->vflow;
 	struct sslot *sl = seq_lookup(f, seq);
 	if (!sl->used && 2 * (f->used + 1) > f->size) {
 		if (flow_make_room(s, f) < 0)
 			return -1;
 		sl = seq_lookup(f, seq);
 	}
-	uint32_t nd = node_new(s, q->req);
+	uint32_t nd = node_new(s, req);
 	if (nd == NIL)
 		return -1;
 	s->pool[nd].ord = f->nreq++;
@@ -521,11 +529,11 @@ static int add_request(struct vd_match_state *s, struct vd_vantage *v, const str
 	return 0;
 }
 
-static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struct queued_echo *q)
+static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struct vd_echo *e,
+		     const struct fkey *k, uint64_t fh)
 {
-	const struct vd_echo *e = &q->e;
 	s->replies++;
-	struct flow *f = flow_of(s, &q->k, q->fh, 0);
+	struct flow *f = flow_of(s, k, fh, 0);
 	struct sslot *sl = f ? seq_lookup(f, e->seq) : NULL;
 	if (!sl || !sl->used || sl->head == NIL) {
 		/* a second reply to an answered request is a duplicate, not a stray */
@@ -565,7 +573,8 @@ static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struc
 
 static int pair_echo(struct vd_match_state *s, struct vd_vantage *v, const struct queued_echo *q)
 {
-	return q->e.kind == VD_ECHO_REQUEST ? add_request(s, v, q) : add_reply(s, v, q);
+	return q->e.kind == VD_ECHO_REQUEST ? add_request(s, v, &q->e, &q->k, q->fh, q->req)
+					    : add_reply(s, v, &q->e, &q->k, q->fh);
 }
 
 /* Read-only: where the flow of key k would be, for a prefetch (NULL: not there yet). */
@@ -592,14 +601,20 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 		return -1;
 	if (s->qlen == LOOKAHEAD && pair_oldest(s, v) < 0)
 		return -1;
+	if (s->qlen == 0 && s->flows.used < LOOKAHEAD_FLOWS) {
+		/* no copy, and the flow hash only if the echo is not of the last echo's flow */
+		struct fkey k;
+		key_of(e, &k);
+		k.w[0] |= FLOW_LIVE;
+		return e->kind == VD_ECHO_REQUEST ? add_request(s, v, e, &k, 0, v->n - 1)
+						  : add_reply(s, v, e, &k, 0);
+	}
 	struct queued_echo *q = &s->queue[(s->qhead + s->qlen) & (LOOKAHEAD - 1)];
 	q->e = *e;
 	key_of(e, &q->k);
 	q->fh = flow_hash(&q->k);
 	q->k.w[0] |= FLOW_LIVE;
 	q->req = v->n - 1;
-	if (s->qlen == 0 && s->flows.used < LOOKAHEAD_FLOWS)
-		return pair_echo(s, v, q);
 	/* the home record, and the next for when the home one is taken (linear probing) */
 	size_t home = q->fh & (s->flows.size - 1);
 	__builtin_prefetch(&s->flows.tab[home]);

@@ -56,7 +56,8 @@ static void blocks_are_zeroed_aligned_and_apart(void **state)
 	}
 	for (size_t i = 0; i < LIVE; i++)
 		if (live[i].p) {
-			assert_true(all_bytes(live[i].p, (size_t)SLOT << live[i].log2, live[i].mark));
+			assert_true(
+			    all_bytes(live[i].p, (size_t)SLOT << live[i].log2, live[i].mark));
 			vd_slab_free(&s, live[i].p, live[i].log2);
 			live[i].p = NULL;
 		}
