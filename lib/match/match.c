@@ -23,8 +23,8 @@
 /* A seq seen in a request of the flow. Keys that have no request waiting any more leave a big
  * table when it fills up (flow_sweep), remembered in the answered set: the table is sized by the
  * outstanding probes, not by the keys a capture ever held (tping's seqs do not wrap), while a
- * capture's keys that come back every 65536 probes stay and are found without that set. */
-/* 16 bytes: four to a cache line. */
+ * capture's keys that come back every 65536 probes stay and are found without that set.
+ * 16 bytes, four to a cache line (a FIFO's tail is kept in its first pool node). */
 struct sslot {
 	uint32_t seq;
 	uint32_t head;	       /* FIFO of pending requests: nodes of the pool (NIL: none waits) */
@@ -172,6 +172,7 @@ static int flow_seq16(const struct flow *f)
 struct ftable {
 	struct flow *tab;
 	size_t size, used;
+	uint64_t gen; /* times grown: records move only then */
 };
 
 /* A pending request: its index in v->ev and the next pending request with the same key. The
@@ -184,12 +185,15 @@ struct pnode {
 };
 
 /* An echo waiting its turn in the lookahead queue (vd_match_add): its key (FLOW_LIVE set) and
- * flow hash, and for a request its index in v->ev. */
+ * flow hash, for a request its index in v->ev, and its flow's record when the prefetch found
+ * it (valid while the flow table's gen is found_gen: no second lookup). */
 struct queued_echo {
 	struct vd_echo e;
 	struct fkey k;
 	uint64_t fh;
 	size_t req;
+	struct flow *found;
+	uint64_t found_gen;
 };
 
 /* Many flows: the flow records and seq slots an echo needs are rarely cached, and a miss costs
@@ -330,7 +334,7 @@ static struct flow *flow_records(size_t size)
 
 static int ftable_grow(struct ftable *t)
 {
-	struct ftable n = {.size = t->size ? 2 * t->size : 64, .used = t->used};
+	struct ftable n = {.size = t->size ? 2 * t->size : 64, .used = t->used, .gen = t->gen + 1};
 	if (n.size > SIZE_MAX / 2 / sizeof(*n.tab) || !(n.tab = flow_records(n.size)))
 		return -1;
 	for (size_t i = 0; i < t->size; i++) {
@@ -395,10 +399,13 @@ static struct vd_match_state *state_new(void)
 	return s;
 }
 
-/* The flow of key k (FLOW_LIVE set; flow_hash h, 0 if not computed yet); a request makes it
- * when it is new, a reply gets NULL. */
-static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, uint64_t h, int make)
+/* The flow of key k (FLOW_LIVE set; flow_hash h, 0 if not computed yet; its record found, or
+ * NULL if not known); a request makes it when it is new, a reply gets NULL. */
+static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, uint64_t h,
+			    struct flow *found, int make)
 {
+	if (found)
+		return s->last = found;
 	if (s->last && flow_is(s->last, k))
 		return s->last;
 	if (!h) {
@@ -486,13 +493,13 @@ static int vantage_flow(struct vd_vantage *v, struct flow *f, const struct vd_ec
 	return 0;
 }
 
-/* The pairing of one echo e: its key k (FLOW_LIVE set), its flow_hash fh (0: not computed yet)
- * and for a request its index in v->ev. */
+/* The pairing of one echo e: its key k (FLOW_LIVE set), its flow_hash fh (0: not computed yet),
+ * its flow's record if known (flow_of) and for a request its index in v->ev. */
 static int add_request(struct vd_match_state *s, struct vd_vantage *v, const struct vd_echo *e,
-		       const struct fkey *k, uint64_t fh, size_t req)
+		       const struct fkey *k, uint64_t fh, struct flow *found, size_t req)
 {
 	uint32_t seq = e->seq;
-	struct flow *f = flow_of(s, k, fh, 1);
+	struct flow *f = flow_of(s, k, fh, found, 1);
 	if (!f || vantage_flow(v, f, e) < 0)
 		return -1;
 	v->ev[req].flow = f->vflow;
@@ -530,10 +537,10 @@ static int add_request(struct vd_match_state *s, struct vd_vantage *v, const str
 }
 
 static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struct vd_echo *e,
-		     const struct fkey *k, uint64_t fh)
+		     const struct fkey *k, uint64_t fh, struct flow *found)
 {
 	s->replies++;
-	struct flow *f = flow_of(s, k, fh, 0);
+	struct flow *f = flow_of(s, k, fh, found, 0);
 	struct sslot *sl = f ? seq_lookup(f, e->seq) : NULL;
 	if (!sl || !sl->used || sl->head == NIL) {
 		/* a second reply to an answered request is a duplicate, not a stray */
@@ -573,16 +580,17 @@ static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struc
 
 static int pair_echo(struct vd_match_state *s, struct vd_vantage *v, const struct queued_echo *q)
 {
-	return q->e.kind == VD_ECHO_REQUEST ? add_request(s, v, &q->e, &q->k, q->fh, q->req)
-					    : add_reply(s, v, &q->e, &q->k, q->fh);
+	struct flow *found = q->found_gen == s->flows.gen ? q->found : NULL;
+	return q->e.kind == VD_ECHO_REQUEST ? add_request(s, v, &q->e, &q->k, q->fh, found, q->req)
+					    : add_reply(s, v, &q->e, &q->k, q->fh, found);
 }
 
 /* Read-only: where the flow of key k would be, for a prefetch (NULL: not there yet). */
-static const struct flow *flow_peek(const struct vd_match_state *s, const struct queued_echo *q)
+static struct flow *flow_peek(const struct vd_match_state *s, const struct queued_echo *q)
 {
 	if (s->last && flow_is(s->last, &q->k))
 		return s->last;
-	const struct flow *f = flow_lookup(&s->flows, &q->k, q->fh);
+	struct flow *f = flow_lookup(&s->flows, &q->k, q->fh);
 	return f->key.w[0] & FLOW_LIVE ? f : NULL;
 }
 
@@ -606,8 +614,8 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 		struct fkey k;
 		key_of(e, &k);
 		k.w[0] |= FLOW_LIVE;
-		return e->kind == VD_ECHO_REQUEST ? add_request(s, v, e, &k, 0, v->n - 1)
-						  : add_reply(s, v, e, &k, 0);
+		return e->kind == VD_ECHO_REQUEST ? add_request(s, v, e, &k, 0, NULL, v->n - 1)
+						  : add_reply(s, v, e, &k, 0, NULL);
 	}
 	struct queued_echo *q = &s->queue[(s->qhead + s->qlen) & (LOOKAHEAD - 1)];
 	q->e = *e;
@@ -615,17 +623,21 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 	q->fh = flow_hash(&q->k);
 	q->k.w[0] |= FLOW_LIVE;
 	q->req = v->n - 1;
+	q->found = NULL;
 	/* the home record, and the next for when the home one is taken (linear probing) */
 	size_t home = q->fh & (s->flows.size - 1);
 	__builtin_prefetch(&s->flows.tab[home]);
 	__builtin_prefetch(&s->flows.tab[(home + 1) & (s->flows.size - 1)]);
 	s->qlen++;
 	if (s->qlen > SEQ_AHEAD) {
-		const struct queued_echo *a =
+		struct queued_echo *a =
 		    &s->queue[(s->qhead + s->qlen - 1 - SEQ_AHEAD) & (LOOKAHEAD - 1)];
-		const struct flow *f = flow_peek(s, a);
-		if (f)
+		struct flow *f = flow_peek(s, a);
+		if (f) {
 			__builtin_prefetch(&f->tab[seq_home(a->e.seq, f->size)]);
+			a->found = f;
+			a->found_gen = s->flows.gen;
+		}
 	}
 	return 0;
 }
