@@ -33,12 +33,12 @@ struct sslot {
 	uint8_t answered; /* a reply matched a request of this key */
 };
 
-/* A flow record is one cache line (64 bytes, the table 64-byte aligned): the line a packet of
- * the flow touches besides its seq slot. The flow's hash is not kept (computed again on the
- * rare paths that need it); free records and flows with a swept bitmap are told by flag bits in
- * the key's first word, above the key's own bits. */
+/* A flow record is one cache line (64 bytes, 64-byte aligned): the line a packet of the flow
+ * touches besides its seq slot. The flow's hash is not kept (computed again on the rare paths
+ * that need it); a flow with a swept bitmap is told by a flag bit in the key's first word, above
+ * the key's own bits. */
 struct flow {
-	struct fkey key;   /* w[0] | FLOW_LIVE (| FLOW_SWEPT) */
+	struct fkey key;   /* w[0] (| FLOW_SWEPT) */
 	struct sslot *tab; /* size slots, a power of two */
 	uint32_t size, used;
 	uint32_t nreq;	/* requests of the flow so far */
@@ -48,10 +48,9 @@ struct flow {
 _Static_assert(sizeof(struct flow) == 64, "a flow record is a cache line");
 _Static_assert(sizeof(struct sslot) == 16, "four seq slots to a cache line");
 
-#define FLOW_LIVE (UINT64_C(1) << 63)  /* the record holds a flow */
 #define FLOW_SWEPT (UINT64_C(1) << 62) /* the flow has a swept bitmap (struct vd_match_state) */
 
-/* Is f the flow of k (a key with FLOW_LIVE set)? */
+/* Is f the flow of k? */
 static inline int flow_is(const struct flow *f, const struct fkey *k)
 {
 	return (((f->key.w[0] & ~FLOW_SWEPT) ^ k->w[0]) | (f->key.w[1] ^ k->w[1]) |
@@ -62,7 +61,7 @@ static inline int flow_is(const struct flow *f, const struct fkey *k)
 static uint64_t flow_hash_of(const struct flow *f)
 {
 	struct fkey k = f->key;
-	k.w[0] &= ~(FLOW_LIVE | FLOW_SWEPT);
+	k.w[0] &= ~FLOW_SWEPT;
 	return flow_hash(&k);
 }
 
@@ -166,14 +165,20 @@ static int flow_seq16(const struct flow *f)
 	return (f->key.w[0] >> 24 & 1) != 0;
 }
 
-/* The flows of a vantage point: open addressing, linear probing, at most a quarter full (a
- * record is a line: a probe past the home record is another miss; the next one is prefetched
- * too). */
+/* The flows of a vantage point: their records numbered in the order they came, in pages that
+ * never move (a record found stays valid), and an index of 8-byte entries, open addressing with
+ * linear probing at most half full: (low 32 bits of the flow hash) << 32 | (record number + 1),
+ * 0 free. Growing rewrites the small index, not the records, and the index of 65535 flows
+ * (1 MiB) stays mostly cached: a flow costs one record line, which is prefetched. */
 struct ftable {
-	struct flow *tab;
-	size_t size, used;
-	uint64_t gen; /* times grown: records move only then */
+	uint64_t *idx;
+	size_t size, n; /* index entries, records */
+	struct flow **pages;
+	size_t npages;
 };
+
+#define REC_PAGE_BITS 15 /* 32768 records: 2 MiB, a huge page */
+#define REC_NUM_MASK UINT64_C(0xffffffff)
 
 /* A pending request: its index in v->ev and the next pending request with the same key. The
  * pool holds only requests still waiting, so it is sized by the outstanding probes. */
@@ -184,27 +189,28 @@ struct pnode {
 	uint32_t tail; /* in the first node of a FIFO: its last node */
 };
 
-/* An echo waiting its turn in the lookahead queue (vd_match_add): its key (FLOW_LIVE set) and
- * flow hash, for a request its index in v->ev, and its flow's record when the prefetch found
- * it (valid while the flow table's gen is found_gen: no second lookup). */
+/* An echo waiting its turn in the lookahead queue (vd_match_add): its key and flow hash, for a
+ * request its index in v->ev, the record number its hash points to in the index (+ 1, 0: none) and
+ * its flow's record once that is confirmed (no second lookup). */
 struct queued_echo {
 	struct vd_echo e;
 	struct fkey k;
 	uint64_t fh;
 	size_t req;
+	uint64_t candidate;
 	struct flow *found;
-	uint64_t found_gen;
 };
 
 /* Many flows: the flow records and seq slots an echo needs are rarely cached, and a miss costs
  * as much as all the rest of an echo's work. Echoes are paired LOOKAHEAD echoes after they come:
- * the flow record of each is prefetched when it comes, its seq slot SEQ_AHEAD echoes before its
- * turn (the flow record is cached by then), so that the misses of many echoes overlap instead
- * of being waited for one by one. With a few flows all is cached: echoes are paired as they
- * come until the vantage point has LOOKAHEAD_FLOWS flows (from 50 flows on, random order, the
- * lookahead was faster: tests/bench/match.sh). */
+ * the index entry of each is prefetched when it comes, the record it points to RECORD_AGE echoes
+ * later, its seq slot SEQ_AGE echoes later (each time the line before is cached by then), so
+ * that the misses of many echoes overlap instead of being waited for one by one. With a few flows
+ * all is cached: echoes are paired as they come until the vantage point has LOOKAHEAD_FLOWS flows
+ * (from 50 flows on, random order, the lookahead was faster: tests/bench/match.sh). */
 #define LOOKAHEAD 32 /* a power of two */
-#define SEQ_AHEAD 16
+#define RECORD_AGE 8
+#define SEQ_AGE 16
 #define LOOKAHEAD_FLOWS 32
 
 struct vd_match_state {
@@ -307,63 +313,95 @@ static int flow_make_room(struct vd_match_state *s, struct flow *f)
 	return flow_rehash(s, f, (uint32_t)size, 1);
 }
 
-/* The record of the flow of k (FLOW_LIVE set; hash h), or the free one where it would go. */
+static struct flow *record(const struct ftable *t, uint64_t num)
+{
+	return &t->pages[num >> REC_PAGE_BITS][num & ((1u << REC_PAGE_BITS) - 1)];
+}
+
+/* The index entry of the flow of k (hash h), or the free one where it would go. */
+static uint64_t *index_slot(const struct ftable *t, const struct fkey *k, uint64_t h)
+{
+	uint64_t tag = h << 32;
+	for (size_t i = h & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
+		uint64_t e = t->idx[i];
+		if (!e ||
+		    ((e & ~REC_NUM_MASK) == tag && flow_is(record(t, (e & REC_NUM_MASK) - 1), k)))
+			return &t->idx[i];
+	}
+}
+
+/* The record of the flow of k (hash h), NULL if there is none. */
 static struct flow *flow_lookup(const struct ftable *t, const struct fkey *k, uint64_t h)
 {
-	for (size_t i = h & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
-		struct flow *f = &t->tab[i];
-		if (!(f->key.w[0] & FLOW_LIVE) || flow_is(f, k))
-			return f;
-	}
+	uint64_t e = *index_slot(t, k, h);
+	return e ? record(t, (e & REC_NUM_MASK) - 1) : NULL;
 }
 
-/* A table of size zeroed flow records, 64-byte aligned (a record is a line), huge pages
- * advised when big. */
-static struct flow *flow_records(size_t size)
+static int index_grow(struct ftable *t)
 {
-	size_t bytes = size * sizeof(struct flow);
-	struct flow *t = aligned_alloc(bytes >= (8u << 20) ? (2u << 20) : 64, bytes);
-	if (!t)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	if (bytes >= (8u << 20))
-		(void)madvise(t, bytes, MADV_HUGEPAGE); /* best effort */
-#endif
-	return memset(t, 0, bytes);
-}
-
-static int ftable_grow(struct ftable *t)
-{
-	struct ftable n = {.size = t->size ? 2 * t->size : 64, .used = t->used, .gen = t->gen + 1};
-	if (n.size > SIZE_MAX / 2 / sizeof(*n.tab) || !(n.tab = flow_records(n.size)))
+	size_t size = t->size ? 2 * t->size : 64;
+	uint64_t *idx = vd_mem_alloc(size, sizeof(*idx));
+	if (!idx)
 		return -1;
+	memset(idx, 0, size * sizeof(*idx));
 	for (size_t i = 0; i < t->size; i++) {
-		const struct flow *f = &t->tab[i];
-		if (f->key.w[0] & FLOW_LIVE) {
-			struct fkey k = f->key;
-			k.w[0] &= ~FLOW_SWEPT;
-			*flow_lookup(&n, &k, flow_hash_of(f)) = *f;
-		}
+		uint64_t e = t->idx[i];
+		if (!e)
+			continue;
+		size_t j = (e >> 32) & (size - 1);
+		while (idx[j])
+			j = (j + 1) & (size - 1);
+		idx[j] = e;
 	}
-	free(t->tab);
-	*t = n;
+	free(t->idx);
+	t->idx = idx;
+	t->size = size;
 	return 0;
+}
+
+/* A new record for the flow of k (not in t; hash h), its seq table tab. */
+static struct flow *flow_add(struct ftable *t, const struct fkey *k, uint64_t h, struct sslot *tab)
+{
+	if (t->n >= REC_NUM_MASK - 1 || (2 * (t->n + 1) > t->size && index_grow(t) < 0))
+		return NULL;
+	if (t->n >> REC_PAGE_BITS == t->npages) {
+		size_t bytes = sizeof(struct flow) << REC_PAGE_BITS;
+		struct flow **pages = realloc(t->pages, (t->npages + 1) * sizeof(*pages));
+		if (!pages)
+			return NULL;
+		t->pages = pages;
+		if (!(pages[t->npages] = aligned_alloc(bytes, bytes)))
+			return NULL;
+#ifdef MADV_HUGEPAGE
+		if (t->npages) /* (the first page is touched a record at a time) */
+			(void)madvise(pages[t->npages], bytes, MADV_HUGEPAGE); /* best effort */
+#endif
+		t->npages++;
+	}
+	uint64_t *slot = index_slot(t, k, h);
+	struct flow *f = record(t, t->n);
+	*f = (struct flow){.key = *k, .tab = tab, .size = FLOW_FIRST_SIZE, .vflow = NIL};
+	*slot = h << 32 | (t->n + 1);
+	t->n++;
+	return f;
 }
 
 void vd_match_state_free(struct vd_match_state *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->flows.size; i++) {
-		const struct flow *f = &s->flows.tab[i];
-		if (f->key.w[0] & FLOW_LIVE)
-			vd_slab_free(&s->seqtabs, f->tab, (unsigned)__builtin_ctz(f->size));
+	for (size_t i = 0; i < s->flows.n; i++) {
+		const struct flow *f = record(&s->flows, i);
+		vd_slab_free(&s->seqtabs, f->tab, (unsigned)__builtin_ctz(f->size));
 	}
+	for (size_t i = 0; i < s->flows.npages; i++)
+		free(s->flows.pages[i]);
+	free(s->flows.pages);
 	for (size_t i = 0; i < s->swept_cap; i++)
 		free(s->swept[i]);
 	free(s->swept);
 	vd_slab_destroy(&s->seqtabs);
-	free(s->flows.tab);
+	free(s->flows.idx);
 	free(s->answered.tab);
 	free(s->pool);
 	free(s);
@@ -392,15 +430,15 @@ static struct vd_match_state *state_new(void)
 		return NULL;
 	s->free_list = NIL;
 	vd_slab_init(&s->seqtabs, sizeof(struct sslot));
-	if (ftable_grow(&s->flows) < 0) {
+	if (index_grow(&s->flows) < 0) {
 		free(s);
 		return NULL;
 	}
 	return s;
 }
 
-/* The flow of key k (FLOW_LIVE set; flow_hash h, 0 if not computed yet; its record found, or
- * NULL if not known); a request makes it when it is new, a reply gets NULL. */
+/* The flow of key k (flow_hash h, 0 if not computed yet; its record found, or NULL if not
+ * known); a request makes it when it is new, a reply gets NULL. */
 static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, uint64_t h,
 			    struct flow *found, int make)
 {
@@ -408,26 +446,20 @@ static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, uint
 		return s->last = found;
 	if (s->last && flow_is(s->last, k))
 		return s->last;
-	if (!h) {
-		struct fkey bare = *k;
-		bare.w[0] &= ~FLOW_LIVE;
-		h = flow_hash(&bare);
-	}
+	if (!h)
+		h = flow_hash(k);
 	struct flow *f = flow_lookup(&s->flows, k, h);
-	if (!(f->key.w[0] & FLOW_LIVE)) {
+	if (!f) {
 		if (!make)
 			return NULL;
-		if (4 * (s->flows.used + 1) > s->flows.size) {
-			if (ftable_grow(&s->flows) < 0)
-				return NULL;
-			f = flow_lookup(&s->flows, k, h);
-		}
 		struct sslot *tab =
 		    vd_slab_alloc(&s->seqtabs, (unsigned)__builtin_ctz(FLOW_FIRST_SIZE));
 		if (!tab)
 			return NULL;
-		*f = (struct flow){.key = *k, .tab = tab, .size = FLOW_FIRST_SIZE, .vflow = NIL};
-		s->flows.used++;
+		if (!(f = flow_add(&s->flows, k, h, tab))) {
+			vd_slab_free(&s->seqtabs, tab, (unsigned)__builtin_ctz(FLOW_FIRST_SIZE));
+			return NULL;
+		}
 	}
 	s->last = f;
 	return f;
@@ -493,7 +525,7 @@ static int vantage_flow(struct vd_vantage *v, struct flow *f, const struct vd_ec
 	return 0;
 }
 
-/* The pairing of one echo e: its key k (FLOW_LIVE set), its flow_hash fh (0: not computed yet),
+/* The pairing of one echo e: its key k, its flow_hash fh (0: not computed yet),
  * its flow's record if known (flow_of) and for a request its index in v->ev. */
 static int add_request(struct vd_match_state *s, struct vd_vantage *v, const struct vd_echo *e,
 		       const struct fkey *k, uint64_t fh, struct flow *found, size_t req)
@@ -580,18 +612,21 @@ static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struc
 
 static int pair_echo(struct vd_match_state *s, struct vd_vantage *v, const struct queued_echo *q)
 {
-	struct flow *found = q->found_gen == s->flows.gen ? q->found : NULL;
-	return q->e.kind == VD_ECHO_REQUEST ? add_request(s, v, &q->e, &q->k, q->fh, found, q->req)
-					    : add_reply(s, v, &q->e, &q->k, q->fh, found);
+	return q->e.kind == VD_ECHO_REQUEST
+		   ? add_request(s, v, &q->e, &q->k, q->fh, q->found, q->req)
+		   : add_reply(s, v, &q->e, &q->k, q->fh, q->found);
 }
 
-/* Read-only: where the flow of key k would be, for a prefetch (NULL: not there yet). */
-static struct flow *flow_peek(const struct vd_match_state *s, const struct queued_echo *q)
+/* The record number + 1 the index holds for q's hash (0: none): by the hash alone, without
+ * reading any record, so that the record can be prefetched before it is compared. */
+static uint64_t index_candidate(const struct ftable *t, const struct queued_echo *q)
 {
-	if (s->last && flow_is(s->last, &q->k))
-		return s->last;
-	struct flow *f = flow_lookup(&s->flows, &q->k, q->fh);
-	return f->key.w[0] & FLOW_LIVE ? f : NULL;
+	uint64_t tag = q->fh << 32;
+	for (size_t i = q->fh & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
+		uint64_t e = t->idx[i];
+		if (!e || (e & ~REC_NUM_MASK) == tag)
+			return e & REC_NUM_MASK;
+	}
 }
 
 static int pair_oldest(struct vd_match_state *s, struct vd_vantage *v)
@@ -609,11 +644,10 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 		return -1;
 	if (s->qlen == LOOKAHEAD && pair_oldest(s, v) < 0)
 		return -1;
-	if (s->qlen == 0 && s->flows.used < LOOKAHEAD_FLOWS) {
+	if (s->qlen == 0 && s->flows.n < LOOKAHEAD_FLOWS) {
 		/* no copy, and the flow hash only if the echo is not of the last echo's flow */
 		struct fkey k;
 		key_of(e, &k);
-		k.w[0] |= FLOW_LIVE;
 		return e->kind == VD_ECHO_REQUEST ? add_request(s, v, e, &k, 0, NULL, v->n - 1)
 						  : add_reply(s, v, e, &k, 0, NULL);
 	}
@@ -621,22 +655,25 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 	q->e = *e;
 	key_of(e, &q->k);
 	q->fh = flow_hash(&q->k);
-	q->k.w[0] |= FLOW_LIVE;
 	q->req = v->n - 1;
+	q->candidate = 0;
 	q->found = NULL;
-	/* the home record, and the next for when the home one is taken (linear probing) */
-	size_t home = q->fh & (s->flows.size - 1);
-	__builtin_prefetch(&s->flows.tab[home]);
-	__builtin_prefetch(&s->flows.tab[(home + 1) & (s->flows.size - 1)]);
+	__builtin_prefetch(&s->flows.idx[q->fh & (s->flows.size - 1)]);
 	s->qlen++;
-	if (s->qlen > SEQ_AHEAD) {
+	/* RECORD_AGE echoes later: the record the index points to; SEQ_AGE: the seq slot */
+	if (s->qlen > RECORD_AGE) {
 		struct queued_echo *a =
-		    &s->queue[(s->qhead + s->qlen - 1 - SEQ_AHEAD) & (LOOKAHEAD - 1)];
-		struct flow *f = flow_peek(s, a);
-		if (f) {
+		    &s->queue[(s->qhead + s->qlen - 1 - RECORD_AGE) & (LOOKAHEAD - 1)];
+		if ((a->candidate = index_candidate(&s->flows, a)))
+			__builtin_prefetch(record(&s->flows, a->candidate - 1));
+	}
+	if (s->qlen > SEQ_AGE) {
+		struct queued_echo *a =
+		    &s->queue[(s->qhead + s->qlen - 1 - SEQ_AGE) & (LOOKAHEAD - 1)];
+		struct flow *f = a->candidate ? record(&s->flows, a->candidate - 1) : NULL;
+		if (f && flow_is(f, &a->k)) {
 			__builtin_prefetch(&f->tab[seq_home(a->e.seq, f->size)]);
 			a->found = f;
-			a->found_gen = s->flows.gen;
 		}
 	}
 	return 0;
@@ -660,27 +697,28 @@ int vd_match_table_stats(struct vd_vantage *v, struct vd_match_table_stats *st)
 	if (!s)
 		return 0;
 	const struct ftable *t = &s->flows;
+	st->slots = t->size;
 	for (size_t i = 0; i < t->size; i++) {
-		const struct flow *f = &t->tab[i];
-		if (!(f->key.w[0] & FLOW_LIVE))
+		if (!t->idx[i])
 			continue;
-		st->flows++;
-		size_t probe = ((i - flow_hash_of(f)) & (t->size - 1)) + 1;
+		size_t probe = ((i - (t->idx[i] >> 32)) & (t->size - 1)) + 1;
 		if (probe > st->longest_probe)
 			st->longest_probe = probe;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		const struct flow *f = record(t, i);
+		st->flows++;
+		st->slots += f->size;
 		for (uint32_t j = 0; j < f->size; j++) {
 			const struct sslot *sl = &f->tab[j];
 			if (!sl->used)
 				continue;
 			st->keys++;
-			probe = ((j - seq_home(sl->seq, f->size)) & (f->size - 1)) + 1;
+			size_t probe = ((j - seq_home(sl->seq, f->size)) & (f->size - 1)) + 1;
 			if (probe > st->longest_probe)
 				st->longest_probe = probe;
 		}
 	}
-	st->slots = t->size;
-	for (size_t i = 0; i < t->size; i++)
-		st->slots += t->tab[i].key.w[0] & FLOW_LIVE ? t->tab[i].size : 0;
 	return 0;
 }
 
@@ -715,8 +753,7 @@ static int count_leftovers(const struct vd_match_state *s, struct vd_vantage *v)
 		struct fkey k;
 		key_of(&e, &k);
 		uint64_t h = flow_hash(&k);
-		k.w[0] |= FLOW_LIVE;
-		const struct flow *f = flow_lookup(&s->flows, &k, h);
+		const struct flow *f = flow_lookup(&s->flows, &k, h); /* (its request made it) */
 		if (leftover_is_copy(s, f, seq_lookup(f, e.seq), s->pool[r].ord))
 			st->duplicates++;
 		else
