@@ -13,7 +13,7 @@ struct vd_match_state;
  * family, id and seq and swapped addresses (tshark's rule), appending to v->pairs. A request
  * must already be in v->ev[v->n - 1]. Returns 0, or -1 out of memory. */
 int vd_match_add(struct vd_vantage *v, const struct vd_echo *e);
-/* With many flows an echo is paired up to 16 echoes after vd_match_add took it (its table
+/* From 32 flows on an echo is paired up to 32 echoes after vd_match_add took it (its table
  * lines are prefetched meanwhile): vd_match_flush pairs those still queued. Whoever reads
  * v->pairs, v->flows or the flow of v->ev before vd_match_pairs (which flushes) calls it first.
  * Returns 0, or -1 out of memory. */
