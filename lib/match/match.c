@@ -3,12 +3,14 @@
 #include "vmdelay/match/match.h"
 
 #include "echo_key.h"
+#include "slab.h"
 
 #include "vmdelay/core/mem.h"
 #include "vmdelay/core/stats.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Requests are kept per flow: the flow table (family, addresses, id) is open addressing with a
  * mixing hash of the whole flow key, and each flow has its own table of seqs, so that no other
@@ -16,32 +18,52 @@
  * change the probe sequences (tests/unit/test_match.c checks their longest length on adversarial
  * key sets). */
 
-
 #define NIL UINT32_MAX /* no pool node */
 
 /* A seq seen in a request of the flow. Keys that have no request waiting any more leave a big
  * table when it fills up (flow_sweep), remembered in the answered set: the table is sized by the
  * outstanding probes, not by the keys a capture ever held (tping's seqs do not wrap), while a
- * capture's keys that come back every 65536 probes stay and are found without that set. */
+ * capture's keys that come back every 65536 probes stay and are found without that set.
+ * 16 bytes, four to a cache line (a FIFO's tail is kept in its first pool node). */
 struct sslot {
 	uint32_t seq;
-	uint32_t head, tail; /* FIFO of pending requests: nodes of the pool (NIL: none waits) */
-	uint8_t used;
-	uint8_t answered;      /* a reply matched a request of this key */
+	uint32_t head;	       /* FIFO of pending requests: nodes of the pool (NIL: none waits) */
 	uint32_t answered_ord; /* the flow's request count of the last request a reply matched */
+	uint8_t used;
+	uint8_t answered; /* a reply matched a request of this key */
 };
 
+/* A flow record is one cache line (64 bytes, 64-byte aligned): the line a packet of the flow
+ * touches besides its seq slot. The flow's hash is not kept (computed again on the rare paths
+ * that need it); a flow with a swept bitmap is told by a flag bit in the key's first word, above
+ * the key's own bits. */
 struct flow {
-	struct fkey key;
-	uint64_t h;	   /* flow_hash of key; 0: free slot */
+	struct fkey key;   /* w[0] (| FLOW_SWEPT) */
 	struct sslot *tab; /* size slots, a power of two */
 	uint32_t size, used;
-	uint64_t *swept; /* 16-bit seqs: a bit per seq answered within the last half wrap and swept
-			  * out of tab (or NULL) */
-	uint32_t nreq;	 /* requests of the flow so far */
-	uint32_t vflow;	 /* its index in the vantage point's flows (NIL: not yet there) */
+	uint32_t nreq;	/* requests of the flow so far */
+	uint32_t vflow; /* its index in the vantage point's flows (NIL: not yet there) */
 };
 
+_Static_assert(sizeof(struct flow) == 64, "a flow record is a cache line");
+_Static_assert(sizeof(struct sslot) == 16, "four seq slots to a cache line");
+
+#define FLOW_SWEPT (UINT64_C(1) << 62) /* the flow has a swept bitmap (struct vd_match_state) */
+
+/* Is f the flow of k? */
+static inline int flow_is(const struct flow *f, const struct fkey *k)
+{
+	return (((f->key.w[0] & ~FLOW_SWEPT) ^ k->w[0]) | (f->key.w[1] ^ k->w[1]) |
+		(f->key.w[2] ^ k->w[2]) | (f->key.w[3] ^ k->w[3]) | (f->key.w[4] ^ k->w[4])) == 0;
+}
+
+/* The flow_hash of f's key. */
+static uint64_t flow_hash_of(const struct flow *f)
+{
+	struct fkey k = f->key;
+	k.w[0] &= ~FLOW_SWEPT;
+	return flow_hash(&k);
+}
 
 /* The top bits of x times 2^64 / golden ratio (Fibonacci hashing): consecutive x spread evenly
  * over the 2^bits values, and so do x at any power-of-two stride (the multiplier keeps at least
@@ -135,6 +157,7 @@ static void hset_add(struct hset *s, uint64_t h)
  * The table then holds what is in flight, not every seq a long capture went through. */
 #define FLOW_KEEP_ALL_16 ((uint32_t)1 << 10)
 #define FLOW_KEEP_ALL ((uint32_t)1 << 17)
+#define FLOW_FIRST_SIZE 8
 
 /* Does the flow's seq fit 16 bits (ICMP ids and seqs from a trace)? */
 static int flow_seq16(const struct flow *f)
@@ -142,39 +165,128 @@ static int flow_seq16(const struct flow *f)
 	return (f->key.w[0] >> 24 & 1) != 0;
 }
 
-static int swept_has(const struct flow *f, uint32_t seq)
-{
-	return f->swept && seq < 65536 && (f->swept[seq >> 6] >> (seq & 63) & 1);
-}
-#define FLOW_FIRST_SIZE 8
+/* The flows of a vantage point: their records numbered in the order they came, in pages that
+ * never move (a record found stays valid), and an index of 8-byte entries, open addressing with
+ * linear probing at most half full: (low 32 bits of the flow hash) << 32 | (record number + 1),
+ * 0 free. Growing rewrites the small index, not the records, and the index of 65535 flows
+ * (1 MiB) stays mostly cached: a flow costs one record line, which is prefetched. */
+struct ftable {
+	uint64_t *idx;
+	size_t size, n; /* index entries, records */
+	struct flow **pages;
+	size_t npages;
+};
 
-/* Rehashes f into size slots; with answered, keys with nothing waiting go into that set instead
- * (it was reserved for them). */
-static int flow_rehash(struct flow *f, uint32_t size, struct hset *answered)
+#define REC_PAGE_BITS 15 /* 32768 records: 2 MiB, a huge page */
+#define REC_NUM_MASK UINT64_C(0xffffffff)
+
+/* A pending request: its index in v->ev and the next pending request with the same key. The
+ * pool holds only requests still waiting, so it is sized by the outstanding probes. */
+struct pnode {
+	size_t req;
+	uint32_t next;
+	uint32_t ord;  /* the flow's request count when it came (wrap_stale) */
+	uint32_t tail; /* in the first node of a FIFO: its last node */
+};
+
+/* An echo waiting its turn in the lookahead queue (vd_match_add): its key and flow hash, for a
+ * request its index in v->ev, the record number its hash points to in the index (+ 1, 0: none) and
+ * its flow's record once that is confirmed (no second lookup). */
+struct queued_echo {
+	struct vd_echo e;
+	struct fkey k;
+	uint64_t fh;
+	size_t req;
+	uint64_t candidate;
+	struct flow *found;
+};
+
+/* Many flows: the flow records and seq slots an echo needs are rarely cached, and a miss costs
+ * as much as all the rest of an echo's work. Echoes are paired LOOKAHEAD echoes after they come:
+ * the index entry of each is prefetched when it comes, the record it points to RECORD_AGE echoes
+ * later, its seq slot SEQ_AGE echoes later (each time the line before is cached by then), so
+ * that the misses of many echoes overlap instead of being waited for one by one. With a few flows
+ * all is cached: echoes are paired as they come until the vantage point has LOOKAHEAD_FLOWS flows
+ * (from 50 flows on, random order, the lookahead was faster: tests/bench/match.sh). */
+#define LOOKAHEAD 32 /* a power of two */
+#define RECORD_AGE 8
+#define SEQ_AGE 16
+#define LOOKAHEAD_FLOWS 32
+
+struct vd_match_state {
+	struct queued_echo queue[LOOKAHEAD]; /* a ring: qlen echoes from qhead */
+	uint32_t qhead, qlen;
+	struct ftable flows;
+	struct flow *last; /* the flow of the previous echo: captures come in runs of one flow */
+	struct hset answered;
+	struct vd_slab seqtabs; /* the flows' seq tables */
+	/* by a flow's vflow, when FLOW_SWEPT: 16-bit seqs, a bit per seq answered within the last
+	 * half wrap and swept out of its table */
+	uint64_t **swept;
+	size_t swept_cap;
+	struct pnode *pool;
+	size_t pool_cap;
+	uint32_t pool_used, free_list;
+	size_t requests, replies, unmatched_replies, dup_replies;
+	size_t stale_unmatched, stale_dups; /* requests wrap_stale dropped */
+};
+
+static uint64_t *swept_of(const struct vd_match_state *s, const struct flow *f)
 {
-	struct sslot *tab = vd_mem_alloc(size, sizeof(*tab));
+	return f->key.w[0] & FLOW_SWEPT ? s->swept[f->vflow] : NULL;
+}
+
+static int swept_has(const struct vd_match_state *s, const struct flow *f, uint32_t seq)
+{
+	const uint64_t *b = swept_of(s, f);
+	return b && seq < 65536 && (b[seq >> 6] >> (seq & 63) & 1);
+}
+
+/* Gives f its swept bitmap (all clear). */
+static int swept_make(struct vd_match_state *s, struct flow *f)
+{
+	if (f->vflow >= s->swept_cap) {
+		size_t cap = s->swept_cap;
+		if (vd_mem_reserve((void **)&s->swept, &cap, (size_t)f->vflow + 1,
+				   sizeof(*s->swept)) < 0)
+			return -1;
+		memset(s->swept + s->swept_cap, 0, (cap - s->swept_cap) * sizeof(*s->swept));
+		s->swept_cap = cap;
+	}
+	if (!(s->swept[f->vflow] = calloc(65536 / 64, sizeof(uint64_t))))
+		return -1;
+	f->key.w[0] |= FLOW_SWEPT;
+	return 0;
+}
+
+/* Rehashes f into size slots; with sweep, keys with nothing waiting go into its swept bitmap
+ * or the answered set instead (reserved for them). */
+static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, int sweep)
+{
+	struct sslot *tab = vd_slab_alloc(&s->seqtabs, (unsigned)__builtin_ctz(size));
 	if (!tab)
 		return -1;
-	memset(tab, 0, (size_t)size * sizeof(*tab));
 	struct flow n = *f;
 	n.tab = tab;
 	n.size = size;
 	n.used = 0;
+	uint64_t *swept = swept_of(s, f);
+	uint64_t fh = sweep && !swept ? flow_hash_of(f) : 0;
 	for (uint32_t i = 0; i < f->size; i++) {
-		const struct sslot *s = &f->tab[i];
-		if (!s->used)
+		const struct sslot *sl = &f->tab[i];
+		if (!sl->used)
 			continue;
-		if (answered && s->head == NIL) {
-			if (f->swept && s->seq < 65536)
-				f->swept[s->seq >> 6] |= UINT64_C(1) << (s->seq & 63);
+		if (sweep && sl->head == NIL) {
+			if (swept && sl->seq < 65536)
+				swept[sl->seq >> 6] |= UINT64_C(1) << (sl->seq & 63);
 			else
-				hset_add(answered, key_hash(f->h, s->seq));
+				hset_add(&s->answered, key_hash(fh, sl->seq));
 			continue;
 		}
-		*seq_lookup(&n, s->seq) = *s;
+		*seq_lookup(&n, sl->seq) = *sl;
 		n.used++;
 	}
-	free(f->tab);
+	vd_slab_free(&s->seqtabs, f->tab, (unsigned)__builtin_ctz(f->size));
 	*f = n;
 	return 0;
 }
@@ -182,12 +294,12 @@ static int flow_rehash(struct flow *f, uint32_t size, struct hset *answered)
 /* Makes room for one more seq: a small table doubles; a big one drops the seqs with nothing
  * waiting into the answered set and is sized so that it is at most a quarter full (each sweep
  * is paid for by as many insertions as the table has slots). */
-static int flow_make_room(struct flow *f, struct hset *answered)
+static int flow_make_room(struct vd_match_state *s, struct flow *f)
 {
 	int seq16 = flow_seq16(f);
 	if (f->size < (seq16 ? FLOW_KEEP_ALL_16 : FLOW_KEEP_ALL))
-		return flow_rehash(f, f->size * 2, NULL);
-	if (seq16 && !f->swept && !(f->swept = calloc(65536 / 64, sizeof(*f->swept))))
+		return flow_rehash(s, f, f->size * 2, 0);
+	if (seq16 && !swept_of(s, f) && swept_make(s, f) < 0)
 		return -1;
 	uint32_t waiting = 0, idle = 0;
 	for (uint32_t i = 0; i < f->size; i++)
@@ -196,69 +308,100 @@ static int flow_make_room(struct flow *f, struct hset *answered)
 	uint64_t size = f->size;
 	while (4 * ((uint64_t)waiting + 1) > size)
 		size *= 2;
-	if (size > (uint64_t)1 << 31 || (!seq16 && hset_reserve(answered, idle) < 0))
+	if (size > (uint64_t)1 << 31 || (!seq16 && hset_reserve(&s->answered, idle) < 0))
 		return -1;
-	return flow_rehash(f, (uint32_t)size, answered);
+	return flow_rehash(s, f, (uint32_t)size, 1);
 }
 
-/* The flows of a vantage point: open addressing, linear probing, at most half full. */
-struct ftable {
-	struct flow *tab;
-	size_t size, used;
-};
-
-static struct flow *flow_lookup(const struct ftable *t, const struct fkey *k, uint64_t h)
+static struct flow *record(const struct ftable *t, uint64_t num)
 {
+	return &t->pages[num >> REC_PAGE_BITS][num & ((1u << REC_PAGE_BITS) - 1)];
+}
+
+/* The index entry of the flow of k (hash h), or the free one where it would go. */
+static uint64_t *index_slot(const struct ftable *t, const struct fkey *k, uint64_t h)
+{
+	uint64_t tag = h << 32;
 	for (size_t i = h & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
-		struct flow *f = &t->tab[i];
-		if (!f->h || (f->h == h && key_eq(&f->key, k)))
-			return f;
+		uint64_t e = t->idx[i];
+		if (!e ||
+		    ((e & ~REC_NUM_MASK) == tag && flow_is(record(t, (e & REC_NUM_MASK) - 1), k)))
+			return &t->idx[i];
 	}
 }
 
-static int ftable_grow(struct ftable *t)
+/* The record of the flow of k (hash h), NULL if there is none. */
+static struct flow *flow_lookup(const struct ftable *t, const struct fkey *k, uint64_t h)
 {
-	struct ftable n = {.size = t->size ? 2 * t->size : 64, .used = t->used};
-	n.tab = vd_mem_alloc(n.size, sizeof(*n.tab));
-	if (!n.tab)
+	uint64_t e = *index_slot(t, k, h);
+	return e ? record(t, (e & REC_NUM_MASK) - 1) : NULL;
+}
+
+static int index_grow(struct ftable *t)
+{
+	size_t size = t->size ? 2 * t->size : 64;
+	uint64_t *idx = vd_mem_alloc(size, sizeof(*idx));
+	if (!idx)
 		return -1;
-	memset(n.tab, 0, n.size * sizeof(*n.tab));
-	for (size_t i = 0; i < t->size; i++)
-		if (t->tab[i].h)
-			*flow_lookup(&n, &t->tab[i].key, t->tab[i].h) = t->tab[i];
-	free(t->tab);
-	*t = n;
+	memset(idx, 0, size * sizeof(*idx));
+	for (size_t i = 0; i < t->size; i++) {
+		uint64_t e = t->idx[i];
+		if (!e)
+			continue;
+		size_t j = (e >> 32) & (size - 1);
+		while (idx[j])
+			j = (j + 1) & (size - 1);
+		idx[j] = e;
+	}
+	free(t->idx);
+	t->idx = idx;
+	t->size = size;
 	return 0;
 }
 
-/* A pending request: its index in v->ev and the next pending request with the same key. The
- * pool holds only requests still waiting, so it is sized by the outstanding probes. */
-struct pnode {
-	size_t req;
-	uint32_t next;
-	uint32_t ord; /* the flow's request count when it came (wrap_stale) */
-};
-
-struct vd_match_state {
-	struct ftable flows;
-	struct flow *last; /* the flow of the previous echo: captures come in runs of one flow */
-	struct hset answered;
-	struct pnode *pool;
-	size_t pool_cap;
-	uint32_t pool_used, free_list;
-	size_t requests, replies, unmatched_replies, dup_replies;
-	size_t stale_unmatched, stale_dups; /* requests wrap_stale dropped */
-};
+/* A new record for the flow of k (not in t; hash h), its seq table tab. */
+static struct flow *flow_add(struct ftable *t, const struct fkey *k, uint64_t h, struct sslot *tab)
+{
+	if (t->n >= REC_NUM_MASK - 1 || (2 * (t->n + 1) > t->size && index_grow(t) < 0))
+		return NULL;
+	if (t->n >> REC_PAGE_BITS == t->npages) {
+		size_t bytes = sizeof(struct flow) << REC_PAGE_BITS;
+		struct flow **pages = realloc(t->pages, (t->npages + 1) * sizeof(*pages));
+		if (!pages)
+			return NULL;
+		t->pages = pages;
+		if (!(pages[t->npages] = aligned_alloc(bytes, bytes)))
+			return NULL;
+#ifdef MADV_HUGEPAGE
+		if (t->npages) /* (the first page is touched a record at a time) */
+			(void)madvise(pages[t->npages], bytes, MADV_HUGEPAGE); /* best effort */
+#endif
+		t->npages++;
+	}
+	uint64_t *slot = index_slot(t, k, h);
+	struct flow *f = record(t, t->n);
+	*f = (struct flow){.key = *k, .tab = tab, .size = FLOW_FIRST_SIZE, .vflow = NIL};
+	*slot = h << 32 | (t->n + 1);
+	t->n++;
+	return f;
+}
 
 void vd_match_state_free(struct vd_match_state *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->flows.size; i++) {
-		free(s->flows.tab[i].tab);
-		free(s->flows.tab[i].swept);
+	for (size_t i = 0; i < s->flows.n; i++) {
+		const struct flow *f = record(&s->flows, i);
+		vd_slab_free(&s->seqtabs, f->tab, (unsigned)__builtin_ctz(f->size));
 	}
-	free(s->flows.tab);
+	for (size_t i = 0; i < s->flows.npages; i++)
+		free(s->flows.pages[i]);
+	free(s->flows.pages);
+	for (size_t i = 0; i < s->swept_cap; i++)
+		free(s->swept[i]);
+	free(s->swept);
+	vd_slab_destroy(&s->seqtabs);
+	free(s->flows.idx);
 	free(s->answered.tab);
 	free(s->pool);
 	free(s);
@@ -286,39 +429,37 @@ static struct vd_match_state *state_new(void)
 	if (!s)
 		return NULL;
 	s->free_list = NIL;
-	if (ftable_grow(&s->flows) < 0) {
+	vd_slab_init(&s->seqtabs, sizeof(struct sslot));
+	if (index_grow(&s->flows) < 0) {
 		free(s);
 		return NULL;
 	}
 	return s;
 }
 
-/* The flow of key k; a request makes it when it is new, a reply gets NULL. */
-static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, int make)
+/* The flow of key k (flow_hash h, 0 if not computed yet; its record found, or NULL if not
+ * known); a request makes it when it is new, a reply gets NULL. */
+static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, uint64_t h,
+			    struct flow *found, int make)
 {
-	if (s->last && key_eq(&s->last->key, k))
+	if (found)
+		return s->last = found;
+	if (s->last && flow_is(s->last, k))
 		return s->last;
-	uint64_t h = flow_hash(k);
+	if (!h)
+		h = flow_hash(k);
 	struct flow *f = flow_lookup(&s->flows, k, h);
-	if (!f->h) {
+	if (!f) {
 		if (!make)
 			return NULL;
-		if (2 * (s->flows.used + 1) > s->flows.size) {
-			if (ftable_grow(&s->flows) < 0)
-				return NULL;
-			f = flow_lookup(&s->flows, k, h);
-		}
-		f->tab = vd_mem_alloc(FLOW_FIRST_SIZE, sizeof(*f->tab));
-		if (!f->tab)
+		struct sslot *tab =
+		    vd_slab_alloc(&s->seqtabs, (unsigned)__builtin_ctz(FLOW_FIRST_SIZE));
+		if (!tab)
 			return NULL;
-		memset(f->tab, 0, FLOW_FIRST_SIZE * sizeof(*f->tab));
-		f->key = *k;
-		f->h = h;
-		f->size = FLOW_FIRST_SIZE;
-		f->used = 0;
-		f->swept = NULL;
-		f->vflow = NIL;
-		s->flows.used++;
+		if (!(f = flow_add(&s->flows, k, h, tab))) {
+			vd_slab_free(&s->seqtabs, tab, (unsigned)__builtin_ctz(FLOW_FIRST_SIZE));
+			return NULL;
+		}
 	}
 	s->last = f;
 	return f;
@@ -337,8 +478,25 @@ static int leftover_is_copy(const struct vd_match_state *s, const struct flow *f
 			    const struct sslot *sl, uint32_t ord)
 {
 	if (flow_seq16(f))
-		return sl->answered ? ord - sl->answered_ord < WRAP_STALE : swept_has(f, sl->seq);
-	return sl->answered || hset_has(&s->answered, key_hash(f->h, sl->seq));
+		return sl->answered ? ord - sl->answered_ord < WRAP_STALE
+				    : swept_has(s, f, sl->seq);
+	return sl->answered || hset_has(&s->answered, key_hash(flow_hash_of(f), sl->seq));
+}
+
+/* Takes the first pending request off sl's FIFO (not empty); returns its node. */
+static uint32_t fifo_pop(struct vd_match_state *s, struct sslot *sl)
+{
+	uint32_t nd = sl->head, next = s->pool[nd].next;
+	if (next != NIL)
+		s->pool[next].tail = s->pool[nd].tail;
+	sl->head = next;
+	return nd;
+}
+
+static void node_free(struct vd_match_state *s, uint32_t nd)
+{
+	s->pool[nd].next = s->free_list;
+	s->free_list = nd;
 }
 
 static void wrap_stale(struct vd_match_state *s, struct flow *f, struct sslot *sl)
@@ -349,9 +507,7 @@ static void wrap_stale(struct vd_match_state *s, struct flow *f, struct sslot *s
 			s->stale_dups++;
 		else
 			s->stale_unmatched++;
-		sl->head = s->pool[nd].next;
-		s->pool[nd].next = s->free_list;
-		s->free_list = nd;
+		node_free(s, fifo_pop(s, sl));
 	}
 }
 
@@ -369,54 +525,59 @@ static int vantage_flow(struct vd_vantage *v, struct flow *f, const struct vd_ec
 	return 0;
 }
 
-static int add_request(struct vd_match_state *s, struct vd_vantage *v, const struct fkey *k,
-		       const struct vd_echo *e)
+/* The pairing of one echo e: its key k, its flow_hash fh (0: not computed yet),
+ * its flow's record if known (flow_of) and for a request its index in v->ev. */
+static int add_request(struct vd_match_state *s, struct vd_vantage *v, const struct vd_echo *e,
+		       const struct fkey *k, uint64_t fh, struct flow *found, size_t req)
 {
 	uint32_t seq = e->seq;
-	struct flow *f = flow_of(s, k, 1);
+	struct flow *f = flow_of(s, k, fh, found, 1);
 	if (!f || vantage_flow(v, f, e) < 0)
 		return -1;
-	v->ev[v->n - 1].flow = f->vflow;
+	v->ev[req].flow = f->vflow;
 	struct sslot *sl = seq_lookup(f, seq);
 	if (!sl->used && 2 * (f->used + 1) > f->size) {
-		if (flow_make_room(f, &s->answered) < 0)
+		if (flow_make_room(s, f) < 0)
 			return -1;
 		sl = seq_lookup(f, seq);
 	}
-	uint32_t nd = node_new(s, v->n - 1);
+	uint32_t nd = node_new(s, req);
 	if (nd == NIL)
 		return -1;
 	s->pool[nd].ord = f->nreq++;
 	/* the swept bits say "answered within the last half wrap": forget the seq half a wrap
 	 * away, which comes next after this one */
-	if (f->swept)
-		f->swept[((seq + WRAP_STALE) & 0xffff) >> 6] &=
+	uint64_t *swept = swept_of(s, f);
+	if (swept)
+		swept[((seq + WRAP_STALE) & 0xffff) >> 6] &=
 		    ~(UINT64_C(1) << ((seq + WRAP_STALE) & 63));
 	if (!sl->used) {
-		*sl = (struct sslot){.seq = seq, .head = NIL, .tail = NIL, .used = 1};
+		*sl = (struct sslot){.seq = seq, .head = NIL, .used = 1};
 		f->used++;
 	} else if (sl->head != NIL && flow_seq16(f)) {
 		wrap_stale(s, f, sl);
 	}
-	if (sl->head == NIL)
+	if (sl->head == NIL) {
 		sl->head = nd;
-	else
-		s->pool[sl->tail].next = nd;
-	sl->tail = nd;
+	} else {
+		struct pnode *first = &s->pool[sl->head];
+		s->pool[first->tail].next = nd;
+	}
+	s->pool[sl->head].tail = nd;
 	s->requests++;
 	return 0;
 }
 
-static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struct fkey *k,
-		     const struct vd_echo *e)
+static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struct vd_echo *e,
+		     const struct fkey *k, uint64_t fh, struct flow *found)
 {
 	s->replies++;
-	struct flow *f = flow_of(s, k, 0);
+	struct flow *f = flow_of(s, k, fh, found, 0);
 	struct sslot *sl = f ? seq_lookup(f, e->seq) : NULL;
 	if (!sl || !sl->used || sl->head == NIL) {
 		/* a second reply to an answered request is a duplicate, not a stray */
-		int answered = sl && ((sl->used && sl->answered) || swept_has(f, e->seq) ||
-				      hset_has(&s->answered, key_hash(f->h, e->seq)));
+		int answered = sl && ((sl->used && sl->answered) || swept_has(s, f, e->seq) ||
+				      hset_has(&s->answered, key_hash(flow_hash_of(f), e->seq)));
 		if (answered)
 			s->dup_replies++;
 		else
@@ -442,12 +603,38 @@ static int add_reply(struct vd_match_state *s, struct vd_vantage *v, const struc
 	}
 	v->pairs[v->npairs++] = (struct vd_echo_pair){
 	    .rep_ts = e->ts, .req = (uint32_t)req, .rep_after = (int32_t)after};
-	sl->head = s->pool[nd].next;
+	fifo_pop(s, sl);
 	sl->answered = 1;
 	sl->answered_ord = s->pool[nd].ord;
-	s->pool[nd].next = s->free_list;
-	s->free_list = nd;
+	node_free(s, nd);
 	return 0;
+}
+
+static int pair_echo(struct vd_match_state *s, struct vd_vantage *v, const struct queued_echo *q)
+{
+	return q->e.kind == VD_ECHO_REQUEST
+		   ? add_request(s, v, &q->e, &q->k, q->fh, q->found, q->req)
+		   : add_reply(s, v, &q->e, &q->k, q->fh, q->found);
+}
+
+/* The record number + 1 the index holds for q's hash (0: none): by the hash alone, without
+ * reading any record, so that the record can be prefetched before it is compared. */
+static uint64_t index_candidate(const struct ftable *t, const struct queued_echo *q)
+{
+	uint64_t tag = q->fh << 32;
+	for (size_t i = q->fh & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
+		uint64_t e = t->idx[i];
+		if (!e || (e & ~REC_NUM_MASK) == tag)
+			return e & REC_NUM_MASK;
+	}
+}
+
+static int pair_oldest(struct vd_match_state *s, struct vd_vantage *v)
+{
+	const struct queued_echo *q = &s->queue[s->qhead];
+	s->qhead = (s->qhead + 1) & (LOOKAHEAD - 1);
+	s->qlen--;
+	return pair_echo(s, v, q);
 }
 
 int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
@@ -455,39 +642,84 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 	struct vd_match_state *s = v->pending;
 	if (!s && !(s = v->pending = state_new()))
 		return -1;
-	struct fkey k;
-	key_of(e, &k);
-	return e->kind == VD_ECHO_REQUEST ? add_request(s, v, &k, e) : add_reply(s, v, &k, e);
+	if (s->qlen == LOOKAHEAD && pair_oldest(s, v) < 0)
+		return -1;
+	if (s->qlen == 0 && s->flows.n < LOOKAHEAD_FLOWS) {
+		/* no copy, and the flow hash only if the echo is not of the last echo's flow */
+		struct fkey k;
+		key_of(e, &k);
+		return e->kind == VD_ECHO_REQUEST ? add_request(s, v, e, &k, 0, NULL, v->n - 1)
+						  : add_reply(s, v, e, &k, 0, NULL);
+	}
+	struct queued_echo *q = &s->queue[(s->qhead + s->qlen) & (LOOKAHEAD - 1)];
+	q->e = *e;
+	key_of(e, &q->k);
+	q->fh = flow_hash(&q->k);
+	q->req = v->n - 1;
+	q->candidate = 0;
+	q->found = NULL;
+	__builtin_prefetch(&s->flows.idx[q->fh & (s->flows.size - 1)]);
+	s->qlen++;
+	/* RECORD_AGE echoes later: the record the index points to; SEQ_AGE: the seq slot */
+	if (s->qlen > RECORD_AGE) {
+		struct queued_echo *a =
+		    &s->queue[(s->qhead + s->qlen - 1 - RECORD_AGE) & (LOOKAHEAD - 1)];
+		if ((a->candidate = index_candidate(&s->flows, a)))
+			__builtin_prefetch(record(&s->flows, a->candidate - 1));
+	}
+	if (s->qlen > SEQ_AGE) {
+		struct queued_echo *a =
+		    &s->queue[(s->qhead + s->qlen - 1 - SEQ_AGE) & (LOOKAHEAD - 1)];
+		struct flow *f = a->candidate ? record(&s->flows, a->candidate - 1) : NULL;
+		if (f && flow_is(f, &a->k)) {
+			__builtin_prefetch(&f->tab[seq_home(a->e.seq, f->size)]);
+			a->found = f;
+		}
+	}
+	return 0;
 }
 
-void vd_match_table_stats(const struct vd_vantage *v, struct vd_match_table_stats *st)
+int vd_match_flush(struct vd_vantage *v)
+{
+	struct vd_match_state *s = v->pending;
+	while (s && s->qlen)
+		if (pair_oldest(s, v) < 0)
+			return -1;
+	return 0;
+}
+
+int vd_match_table_stats(struct vd_vantage *v, struct vd_match_table_stats *st)
 {
 	memset(st, 0, sizeof(*st));
+	if (vd_match_flush(v) < 0)
+		return -1;
 	const struct vd_match_state *s = v->pending;
 	if (!s)
-		return;
+		return 0;
 	const struct ftable *t = &s->flows;
+	st->slots = t->size;
 	for (size_t i = 0; i < t->size; i++) {
-		const struct flow *f = &t->tab[i];
-		if (!f->h)
+		if (!t->idx[i])
 			continue;
-		st->flows++;
-		size_t probe = ((i - f->h) & (t->size - 1)) + 1;
+		size_t probe = ((i - (t->idx[i] >> 32)) & (t->size - 1)) + 1;
 		if (probe > st->longest_probe)
 			st->longest_probe = probe;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		const struct flow *f = record(t, i);
+		st->flows++;
+		st->slots += f->size;
 		for (uint32_t j = 0; j < f->size; j++) {
 			const struct sslot *sl = &f->tab[j];
 			if (!sl->used)
 				continue;
 			st->keys++;
-			probe = ((j - seq_home(sl->seq, f->size)) & (f->size - 1)) + 1;
+			size_t probe = ((j - seq_home(sl->seq, f->size)) & (f->size - 1)) + 1;
 			if (probe > st->longest_probe)
 				st->longest_probe = probe;
 		}
 	}
-	st->slots = t->size;
-	for (size_t i = 0; i < t->size; i++)
-		st->slots += t->tab[i].h ? t->tab[i].size : 0;
+	return 0;
 }
 
 static const struct vd_echo_req *sort_ev;
@@ -501,9 +733,40 @@ static int cmp_pair_req(const void *a, const void *b)
 	return x->req < y->req ? -1 : x->req > y->req;
 }
 
+/* Requests left over: a copy of an answered request (seen twice, or retransmitted) is a
+ * duplicate; the others went unanswered here. They are the pool nodes not on the free list:
+ * each is found through its request's flow and seq, not by going through every slot of every
+ * flow (with many flows, most of the memory matching holds). */
+static int count_leftovers(const struct vd_match_state *s, struct vd_vantage *v)
+{
+	uint8_t *idle = calloc(s->pool_used ? s->pool_used : 1, 1);
+	if (!idle)
+		return -1;
+	for (uint32_t r = s->free_list; r != NIL; r = s->pool[r].next)
+		idle[r] = 1;
+	struct vd_match_stats *st = &v->stats;
+	for (uint32_t r = 0; r < s->pool_used; r++) {
+		if (idle[r])
+			continue;
+		struct vd_echo e;
+		vd_vantage_echo(v, s->pool[r].req, &e);
+		struct fkey k;
+		key_of(&e, &k);
+		uint64_t h = flow_hash(&k);
+		const struct flow *f = flow_lookup(&s->flows, &k, h); /* (its request made it) */
+		if (leftover_is_copy(s, f, seq_lookup(f, e.seq), s->pool[r].ord))
+			st->duplicates++;
+		else
+			st->unmatched_requests++;
+	}
+	free(idle);
+	return 0;
+}
+
 int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 {
-	(void)err;
+	if (vd_match_flush(v) < 0)
+		return vd_err_set(err, "%s: out of memory pairing echoes", v->path);
 	struct vd_match_stats *st = &v->stats;
 	memset(st, 0, sizeof(*st));
 	const struct vd_match_state *s = v->pending;
@@ -513,22 +776,8 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 		st->unmatched_replies = s->unmatched_replies;
 		st->duplicates = s->dup_replies + s->stale_dups;
 		st->unmatched_requests = s->stale_unmatched;
-		/* Requests left over: a copy of an answered request (seen twice, or retransmitted)
-		 * is a duplicate; the others went unanswered here. */
-		for (size_t i = 0; i < s->flows.size; i++) {
-			const struct flow *f = &s->flows.tab[i];
-			for (uint32_t j = 0; f->h && j < f->size; j++) {
-				const struct sslot *sl = &f->tab[j];
-				if (!sl->used || sl->head == NIL)
-					continue;
-				for (uint32_t r = sl->head; r != NIL; r = s->pool[r].next) {
-					if (leftover_is_copy(s, f, sl, s->pool[r].ord))
-						st->duplicates++;
-					else
-						st->unmatched_requests++;
-				}
-			}
-		}
+		if (count_leftovers(s, v) < 0)
+			return vd_err_set(err, "%s: out of memory pairing echoes", v->path);
 	}
 	vd_vantage_far_sort(v);
 	/* replies come nearly in request order: sort only when they do not */
@@ -542,4 +791,3 @@ int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 	st->pairs = v->npairs;
 	return 0;
 }
-

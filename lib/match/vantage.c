@@ -158,6 +158,10 @@ static int on_close(void *ctx, struct vd_echo_point *p, int keep)
 		vd_vantage_free(v);
 		return 0;
 	}
+	if (vd_match_flush(v) < 0) {
+		vd_vantage_free(v);
+		return -1;
+	}
 	snprintf(v->name, sizeof(v->name), "%s", p->name);
 	snprintf(v->select, sizeof(v->select), "%s", p->select);
 	snprintf(v->notes, sizeof(v->notes), "%s", p->notes);

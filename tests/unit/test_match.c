@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "vmdelay/match/match.h"
+#include "vmdelay/match/pairing.h"
 #include "vmdelay/match/probes.h"
 
 #define MS INT64_C(1000000)
@@ -340,6 +341,63 @@ static void probes_short_shared_ids_wrap(void **state)
 	vd_vantage_free(v);
 }
 
+/* As a capture from a box with 65535 pinging hosts: hosts drawn at random, ids shared by every
+ * 16th host (as two Linux boxes' pings share ids), each reply 32 requests after its request. The
+ * flow records (a quarter full at most) and seq tables keep short probe sequences, and every
+ * request finds its reply through the lookahead that many flows turn on. */
+static void probes_short_many_hosts_random(void **state)
+{
+	enum { HOSTS = 65535, REQUESTS = 200000, INFLIGHT = 32 };
+	static uint16_t next_seq[HOSTS];
+	static uint32_t ring_host[INFLIGHT];
+	static uint16_t ring_seq[INFLIGHT];
+	memset(next_seq, 0, sizeof(next_seq));
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	vd_ns t = T0;
+	for (uint32_t k = 0; k < REQUESTS + INFLIGHT; k++) {
+		uint32_t slot = k % INFLIGHT;
+		if (k >= INFLIGHT)
+			add_host(v, VD_ECHO_REPLY, ring_host[slot],
+				 (uint16_t)(0x4000 + ring_host[slot] % 16), ring_seq[slot], t++);
+		if (k >= REQUESTS)
+			continue;
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		uint32_t h = (uint32_t)(rng % HOSTS);
+		ring_host[slot] = h;
+		ring_seq[slot] = next_seq[h]++;
+		add_host(v, VD_ECHO_REQUEST, h, (uint16_t)(0x4000 + h % 16), ring_seq[slot], t++);
+	}
+	check_table(v, REQUESTS);
+	vd_vantage_free(v);
+}
+
+/* With many flows an echo is paired a few echoes after it came (the lookahead): vd_match_flush
+ * pairs the ones still queued, so that what a reader sees after it is all that came. */
+static void flush_pairs_what_came(void **state)
+{
+	enum { FLOWS = 3000 };
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	vd_ns t = T0;
+	for (uint32_t h = 0; h < FLOWS; h++) {
+		add_host(v, VD_ECHO_REQUEST, h, 7, 1, t++);
+		add_host(v, VD_ECHO_REPLY, h, 7, 1, t++);
+		if (h % 97 == 0) {
+			assert_int_equal(vd_match_flush(v), 0);
+			assert_int_equal(v->npairs, h + 1);
+			assert_int_equal(v->nflows, h + 1);
+			assert_int_equal(v->ev[h].flow, h);
+		}
+	}
+	assert_int_equal(vd_match_flush(v), 0);
+	assert_int_equal(v->npairs, FLOWS);
+	struct vd_err err;
+	assert_int_equal(vd_match_pairs(v, &err), 0);
+	assert_int_equal(v->stats.pairs, FLOWS);
+	assert_int_equal(v->stats.unmatched_requests + v->stats.unmatched_replies, 0);
+	vd_vantage_free(v);
+}
+
 /* The same 2000 flows at two vantage points: every pair joins its own flow's probe, however many
  * flows share the seq. */
 static void across_many_flows(void **state)
@@ -523,6 +581,8 @@ int main(void)
 	    cmocka_unit_test(probes_short_strides),
 	    cmocka_unit_test(probes_short_shared_ids_wrap),
 	    cmocka_unit_test(across_many_flows),
+	    cmocka_unit_test(probes_short_many_hosts_random),
+	    cmocka_unit_test(flush_pairs_what_came),
 	    cmocka_unit_test(long_flow_stays_small),
 	    cmocka_unit_test(lost_reply_across_wraps),
 	    cmocka_unit_test(memory_per_probe),

@@ -15,11 +15,11 @@
 
 /* The shape of v's pending-request tables: flows, keys kept, slots, and the longest probe
  * sequence (slots examined to find a key that is there), which must stay small however the
- * flows interleave. */
+ * flows interleave. Pairs the echoes still queued first (vd_match_flush); -1 out of memory. */
 struct vd_match_table_stats {
 	size_t flows, keys, slots, longest_probe;
 };
-void vd_match_table_stats(const struct vd_vantage *v, struct vd_match_table_stats *st);
+int vd_match_table_stats(struct vd_vantage *v, struct vd_match_table_stats *st);
 
 /* Completes v's pairing: sorts v->pairs by request time and fills v->stats (requests left
  * without a reply, duplicates). May be called again after more events are added.

@@ -13,6 +13,11 @@ struct vd_match_state;
  * family, id and seq and swapped addresses (tshark's rule), appending to v->pairs. A request
  * must already be in v->ev[v->n - 1]. Returns 0, or -1 out of memory. */
 int vd_match_add(struct vd_vantage *v, const struct vd_echo *e);
+/* From 32 flows on an echo is paired up to 32 echoes after vd_match_add took it (its table
+ * lines are prefetched meanwhile): vd_match_flush pairs those still queued. Whoever reads
+ * v->pairs, v->flows or the flow of v->ev before vd_match_pairs (which flushes) calls it first.
+ * Returns 0, or -1 out of memory. */
+int vd_match_flush(struct vd_vantage *v);
 void vd_match_state_free(struct vd_match_state *s);
 /* Sorts v's far_reps by request, for vd_pair_rep_index (lib/match/vantage.c). */
 void vd_vantage_far_sort(struct vd_vantage *v);

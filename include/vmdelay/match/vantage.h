@@ -83,7 +83,7 @@ struct vd_vantage {
 	uint64_t records; /* packets or rows read */
 	int has_phase;	  /* events carry tping's phase */
 	uint64_t echoes;  /* echo requests and replies added */
-	/* The echo requests in the order added. A reply is paired when it is added (tshark's rule,
+	/* The echo requests in the order added. A reply is paired as it is added (tshark's rule,
 	 * lib/match/match.c) and not stored: the memory an analysis takes grows with the probes,
 	 * not with the packets, and the pending requests are found without a second pass. */
 	struct vd_echo_req *ev;
