@@ -42,9 +42,8 @@ testbeds/qemu/mkinitramfs.sh -k "$kver" -o "$work/initrd.gz" -f "$kofile" \
 ns=vdkm$$
 vdq_env_create "$ns" 10.0.2 || die "netns environment"
 peer=$(vdq_peer_ip)
-# two vCPUs: per-CPU rings, per-CPU calibration, packets whose path changes CPU (the harness
-# boots -smp 1; a later -smp wins)
-vdq_guest_start m1 --nic e1000 --initrd "$work/initrd.gz" --qemu-arg -smp --qemu-arg 2 ||
+# two vCPUs: per-CPU rings, per-CPU calibration, packets whose path changes CPU
+vdq_guest_start m1 --nic e1000 --initrd "$work/initrd.gz" --smp 2 ||
 	die "guest did not boot"
 gip=$(vdq_guest_info m1 ip)
 echo "guest $gip up in $(vdq_guest_info m1 boot_ms) ms ($(vdq_guest_info m1 accel))"
