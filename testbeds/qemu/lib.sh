@@ -463,7 +463,7 @@ vdq_guest_start() { # NAME [options], see README.md
 	# (ftrace or static keys loading or unloading a module under traffic): the int3 of the patch,
 	# gone from memory, trapped forever and the guest locked up.
 	local accel_opt=$accel
-	[ "$accel" = tcg ] && ((smp > 1)) && accel_opt=tcg,thread=single
+	if [ "$accel" = tcg ] && ((smp > 1)); then accel_opt=tcg,thread=single; fi
 	qc+=(qemu-system-x86_64 -name "vdq-$name" -accel "$accel_opt" -m "$mem" -smp "$smp"
 		-nodefaults -display none -no-reboot -pidfile "$g/qemu.pid"
 		-kernel "$image" -initrd "$initrd"
