@@ -370,16 +370,19 @@ static void tcpmon_fh_sock_queue(struct pt_regs *regs)
 			    skb->skb_iif, 0);
 }
 
-/* One ftrace_ops per function: ftrace calls our handler at the function's entry with the
+/* One ftrace_ops for all these functions: ftrace calls our handler at a function's entry with the
  * argument registers saved (DYNAMIC_FTRACE_WITH_ARGS), and its recursion guard is per context, so
  * a softirq that interrupts a hook in process context is still seen. (A kprobe would be skipped
- * there: kprobes do not nest, and the miss would be silent.) */
+ * there: kprobes do not nest, and the miss would be silent.) One ops, not one per function:
+ * registering an ops patches the kernel's text, and unregistering one that lives in a module waits
+ * for RCU-tasks grace periods (every task through a voluntary context switch). Under TCG with
+ * busy vCPUs each such wait took seconds, and one ops per function multiplied them by eleven on
+ * every insmod and rmmod. */
 static struct tcpmon_fh {
 	const char *name;
 	void (*fn)(struct pt_regs *regs);
 	u32 hook;
-	struct ftrace_ops ops;
-	bool filtered, registered;
+	unsigned long ip; /* the function's ftrace location, learnt at its first call */
 } tcpmon_fhs[] = {
     {"tcp_v4_rcv", tcpmon_fh_trans_rx, TCPMON_H_TCP_V4_RCV},
     {"tcp_v6_rcv", tcpmon_fh_trans_rx, TCPMON_H_TCP_V6_RCV},
@@ -394,6 +397,34 @@ static struct tcpmon_fh {
     {"ip6_push_pending_frames", tcpmon_fh_ip6_push_pending, TCPMON_H_IP6_PUSH_PENDING},
 };
 
+static struct ftrace_ops tcpmon_fh_ops;
+static bool tcpmon_fh_filtered, tcpmon_fh_registered;
+
+/* ftrace tells the handler the address it was called from, not the function's name, and the
+ * module cannot look names up (kallsyms_lookup_name is not exported): the first call of each
+ * function finds its name with %ps (a lock-free kallsyms lookup, safe in any context but NMI,
+ * which the hooks skip) and keeps the address, every later call compares addresses. A name too
+ * long for the buffer is cut and matches none of ours, whose names are shorter. */
+static const struct tcpmon_fh *tcpmon_fh_find(unsigned long ip)
+{
+	char sym[64];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tcpmon_fhs); i++)
+		if (READ_ONCE(tcpmon_fhs[i].ip) == ip)
+			return &tcpmon_fhs[i];
+	if (in_nmi())
+		return NULL;
+	snprintf(sym, sizeof(sym), "%ps", (void *)ip);
+	for (i = 0; i < ARRAY_SIZE(tcpmon_fhs); i++) {
+		if (strcmp(sym, tcpmon_fhs[i].name))
+			continue;
+		WRITE_ONCE(tcpmon_fhs[i].ip, ip); /* every CPU that races here writes the same */
+		return &tcpmon_fhs[i];
+	}
+	return NULL;
+}
+
 /* The saved argument registers: 6.12 made struct ftrace_regs opaque (arch_ftrace_regs() reaches
  * the pt_regs inside); 6.1 has the pt_regs as its member. */
 #ifdef arch_ftrace_regs
@@ -405,49 +436,55 @@ static struct tcpmon_fh {
 static void notrace tcpmon_fh_entry(unsigned long ip, unsigned long parent_ip,
 				    struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
-	container_of(op, struct tcpmon_fh, ops)->fn(TCPMON_FREGS_PT(fregs));
+	const struct tcpmon_fh *f = tcpmon_fh_find(ip);
+
+	if (f)
+		f->fn(TCPMON_FREGS_PT(fregs));
 }
 
 static void tcpmon_fhs_exit(void)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(tcpmon_fhs); i++) {
-		struct tcpmon_fh *f = &tcpmon_fhs[i];
-
-		if (f->registered)
-			unregister_ftrace_function(&f->ops); /* waits for running handlers */
-		if (f->filtered)
-			ftrace_free_filter(&f->ops);
-		f->registered = f->filtered = false;
-	}
+	if (tcpmon_fh_registered)
+		unregister_ftrace_function(&tcpmon_fh_ops); /* waits for running handlers */
+	if (tcpmon_fh_filtered)
+		ftrace_free_filter(&tcpmon_fh_ops);
+	tcpmon_fh_registered = tcpmon_fh_filtered = false;
 }
 
-/* A function this kernel inlined or does not trace costs one hook, not the module. */
+/* A function this kernel inlined or does not trace costs one hook, not the module. The ops is
+ * registered only with at least one function in its filter: an empty filter traces them all. */
 static void tcpmon_fhs_init(void)
 {
+	u32 filtered = 0;
 	unsigned int i;
 	int err;
 
+	tcpmon_fh_ops.func = tcpmon_fh_entry;
 	for (i = 0; i < ARRAY_SIZE(tcpmon_fhs); i++) {
 		struct tcpmon_fh *f = &tcpmon_fhs[i];
 
-		f->ops.func = tcpmon_fh_entry;
-		err = ftrace_set_filter(&f->ops, (unsigned char *)f->name, strlen(f->name), 1);
-		if (!err) {
-			f->filtered = true;
-			err = register_ftrace_function(&f->ops);
-		}
+		tcpmon_fh_filtered = true; /* the filter exists once we tried to set it */
+		err =
+		    ftrace_set_filter(&tcpmon_fh_ops, (unsigned char *)f->name, strlen(f->name), 0);
 		if (err) {
 			pr_warn("ftrace hook %s: %d, layer incomplete\n", f->name, err);
 			tcpmon_hooks_missing |= BIT(f->hook);
-			if (f->filtered)
-				ftrace_free_filter(&f->ops);
-			f->filtered = false;
 			continue;
 		}
-		f->registered = true;
+		filtered |= BIT(f->hook);
 	}
+	if (!filtered) {
+		tcpmon_fhs_exit();
+		return;
+	}
+	err = register_ftrace_function(&tcpmon_fh_ops);
+	if (err) {
+		pr_warn("ftrace hooks: %d, transport and socket-queue layers incomplete\n", err);
+		tcpmon_hooks_missing |= filtered;
+		tcpmon_fhs_exit();
+		return;
+	}
+	tcpmon_fh_registered = true;
 }
 
 int tcpmon_hooks_init(void)

@@ -357,7 +357,7 @@ vdq_cleanup() {
 vdq_guest_start() { # NAME [options], see README.md
 	local name=$1
 	shift
-	local nic=virtio initrd='' kernel=${VDQ_KERNEL:-} mem=512M cpu='' limit='' disk=0 share=1
+	local nic=virtio initrd='' kernel=${VDQ_KERNEL:-} mem=512M cpu='' limit='' disk=0 share=1 smp=1
 	local wait=1 append='' mtu='' hostpart='' mac='' nicopts='' qargs=() e g
 	while (($#)); do
 		case $1 in
@@ -370,6 +370,7 @@ vdq_guest_start() { # NAME [options], see README.md
 		--kernel) kernel=$2; shift ;;
 		--mem) mem=$2; shift ;;
 		--cpu) cpu=$2; shift ;;
+		--smp) smp=$2; shift ;;
 		--boot-timeout) limit=$2; shift ;;
 		--disk) disk=$2; shift ;;
 		--no-share) share=0 ;;
@@ -385,6 +386,7 @@ vdq_guest_start() { # NAME [options], see README.md
 		shift
 	done
 	[[ $name =~ ^[A-Za-z0-9_.-]+$ ]] || { vdq_error "vdq_guest_start: bad guest name '$name'"; return 2; }
+	[[ $smp =~ ^[1-9][0-9]*$ ]] || { vdq_error "vdq_guest_start: --smp must be a number of vCPUs (got '$smp')"; return 2; }
 	case $nic in
 	e1000) nic=e1000 ;;
 	virtio | virtio-net | virtio-net-pci) nic=virtio-net-pci ;;
@@ -456,7 +458,13 @@ vdq_guest_start() { # NAME [options], see README.md
 		echo "boot=pvh" >>"$g/info"
 	fi
 	[ -n "$cpu" ] && qc+=(taskset -c "$cpu")
-	qc+=(qemu-system-x86_64 -name "vdq-$name" -accel "$accel" -m "$mem" -smp 1
+	# Several vCPUs under TCG run in one host thread: with a thread per vCPU (MTTCG), qemu 7.2
+	# sometimes went on executing its translation of kernel text another vCPU had just patched
+	# (ftrace or static keys loading or unloading a module under traffic): the int3 of the patch,
+	# gone from memory, trapped forever and the guest locked up.
+	local accel_opt=$accel
+	if [ "$accel" = tcg ] && ((smp > 1)); then accel_opt=tcg,thread=single; fi
+	qc+=(qemu-system-x86_64 -name "vdq-$name" -accel "$accel_opt" -m "$mem" -smp "$smp"
 		-nodefaults -display none -no-reboot -pidfile "$g/qemu.pid"
 		-kernel "$image" -initrd "$initrd"
 		-append "console=ttyS0 panic=-1 vd.name=$name vd.ip=$ip/24 vd.ip6=$ip6/64 vd.peer=$subnet.1 ${mtu:+vd.mtu=$mtu }$append"
