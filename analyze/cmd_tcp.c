@@ -254,19 +254,47 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 	return 0;
 }
 
-/* One input and its next packet, decoded (the merge keeps one per input). */
+/* Packets are read this many ahead of the one analysed, and the state each will update is
+ * fetched meanwhile, in three steps (table slot, flow, the lines its packet updates) at these
+ * distances: with thousands of concurrent connections that state is out of the cache, and the
+ * steps let the fetches of several packets overlap with the work on earlier ones. */
+#define AHEAD 16
+#define AHEAD_FLOW 10
+#define AHEAD_STATE 5
+/* Below this many flows their states stay in the cache: the steps would only cost time. */
+#define PREFETCH_MIN_FLOWS 256
+
+/* A packet read ahead, decoded. */
+struct ahead {
+	struct vd_pkt pkt;
+	struct vd_decoded dec;
+	int decoded; /* dec is valid */
+	int hinted;  /* a TCP packet of a known vantage point v: the hashes are set */
+	int fetch;   /* and its flow state is fetched ahead */
+	uint32_t v;
+	uint64_t flow_hash, match_hash;
+};
+
+/* One input and its next packets (the merge takes the earliest head of all inputs). */
 struct input {
 	struct vd_vantage_spec spec; /* NAME[:CLOCK]=PATH[#SELECT], as the delay analysis */
 	char name[VD_VANTAGE_NAME_MAX];
 	struct vd_source *src; /* a packet trace, read through lib/input's one reader */
 	struct vd_tcpagg *tcm; /* a tcpmon record file instead (lib/tcp/tcpagg.c) */
-	int have;	       /* pkt/dec hold the next packet */
-	struct vd_pkt pkt;
-	struct vd_decoded dec;
-	int decoded; /* dec is valid */
 	const struct vd_decode_opts *decode;
 	int vidx[TCP_MAX_VANTAGE]; /* interface (or 0 for the whole file) -> vantage, -1 unknown */
+	int per_iface;		   /* SELECT is '*': one vantage point per interface */
+	struct ahead q[AHEAD];	   /* ring: q[qhead] is the next packet */
+	unsigned qhead, qlen;
+	int ended;  /* nothing more to read: the end, or damage (failed) */
+	int failed; /* after the queued packets comes damage, ferr says which */
+	struct vd_err ferr;
 };
+
+static struct ahead *head(struct input *in)
+{
+	return &in->q[in->qhead];
+}
 
 static int load_transfers(struct tcp_ctx *c, struct vd_err *err)
 {
@@ -331,27 +359,94 @@ static int vantage_of(struct tcp_ctx *c, struct input *in, int file, uint32_t if
 	return (int)c->nv++;
 }
 
-static int advance(struct input *in, struct vd_err *err)
+/* Reads one packet into a: 1, 0 at the end, -1 on damage (err). */
+static int read_one(struct input *in, struct ahead *a, struct vd_err *err)
 {
-	if (in->tcm) {
-		in->have = in->decoded = vd_tcpagg_next(in->tcm, &in->pkt.ts, &in->dec);
-		return 0;
-	}
+	if (in->tcm)
+		return a->decoded = vd_tcpagg_next(in->tcm, &a->pkt.ts, &a->dec);
 	struct vd_item it;
 	int rc = vd_source_next(in->src, &it, err);
-	in->have = rc == 1;
-	if (rc < 0)
-		return -1;
-	in->pkt = it.pkt;
-	if (in->have) {
-		struct vd_err derr;
-		in->decoded = vd_decode_with(&in->pkt, in->decode, &in->dec, &derr) == 0;
-		if (in->dec.bad >= VD_BAD_TUNNEL) {
-			in->have = 0;
-			return vd_err_set(err, "%s: frame %llu (offset %llu): %s", in->spec.path,
-					  (unsigned long long)in->pkt.index,
-					  (unsigned long long)in->pkt.offset, derr.msg);
+	if (rc <= 0)
+		return rc < 0 ? -1 : 0;
+	a->pkt = it.pkt;
+	struct vd_err derr;
+	a->decoded = vd_decode_with(&a->pkt, in->decode, &a->dec, &derr) == 0;
+	if (a->dec.bad >= VD_BAD_TUNNEL)
+		return vd_err_set(err, "%s: frame %llu (offset %llu): %s", in->spec.path,
+				  (unsigned long long)a->pkt.index,
+				  (unsigned long long)a->pkt.offset, derr.msg);
+	return 1;
+}
+
+/* The vantage point of a packet if it is registered already (vantage_of registers them in the
+ * merged order, which reading ahead must not change), or -1. */
+static int known_vantage(const struct input *in, uint32_t iface)
+{
+	if (!in->per_iface)
+		return in->vidx[0];
+	return iface < TCP_MAX_VANTAGE ? in->vidx[iface] : -1;
+}
+
+/* First prefetch step for a packet just read: hashes, table slots. fetch: whether to go on
+ * with the flow's state. */
+static void hint(struct tcp_ctx *c, struct input *in, struct ahead *a, int fetch)
+{
+	a->hinted = 0;
+	if (!a->decoded || a->dec.l4 != VD_L4_TCP || a->dec.is_fragment)
+		return;
+	int v = known_vantage(in, a->pkt.iface);
+	if (v < 0)
+		return;
+	a->hinted = 1;
+	a->v = (uint32_t)v;
+	a->flow_hash = vd_tcpan_prefetch(c->an, a->v, &a->dec);
+	a->fetch = fetch;
+	if (c->match && !in->tcm)
+		a->match_hash = vd_pktmatch_prefetch(c->match, &a->dec);
+}
+
+static void fill(struct tcp_ctx *c, struct input *in)
+{
+	int fetch = vd_tcpan_flow_count(c->an) >= PREFETCH_MIN_FLOWS;
+	while (in->qlen < AHEAD && !in->ended) {
+		struct ahead *a = &in->q[(in->qhead + in->qlen) % AHEAD];
+		int rc = read_one(in, a, &in->ferr);
+		if (rc <= 0) {
+			in->ended = 1;
+			in->failed = rc < 0;
+			break;
 		}
+		in->qlen++;
+		hint(c, in, a, fetch);
+	}
+}
+
+/* Drops the head packet, reads the next, moves the prefetch steps along. Returns -1 (err) when
+ * what comes next is the damage the reader stopped at. */
+static int advance(struct tcp_ctx *c, struct input *in, struct vd_err *err)
+{
+	if (in->qlen) {
+		in->qhead = (in->qhead + 1) % AHEAD;
+		in->qlen--;
+	}
+	fill(c, in);
+	if (in->qlen > AHEAD_FLOW) {
+		struct ahead *a = &in->q[(in->qhead + AHEAD_FLOW) % AHEAD];
+		if (a->hinted) {
+			if (a->fetch)
+				vd_tcpan_prefetch_flow(c->an, a->flow_hash);
+			if (c->match && !in->tcm)
+				vd_pktmatch_prefetch_chain(c->match, a->match_hash);
+		}
+	}
+	if (in->qlen > AHEAD_STATE) {
+		struct ahead *a = &in->q[(in->qhead + AHEAD_STATE) % AHEAD];
+		if (a->hinted && a->fetch)
+			vd_tcpan_prefetch_state(c->an, a->flow_hash, &a->dec);
+	}
+	if (!in->qlen && in->failed) {
+		*err = in->ferr;
+		return -1;
 	}
 	return 0;
 }
@@ -381,9 +476,13 @@ static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_er
 	for (int i = 0; i < nin; i++)
 		if (!in[i].spec.select[0] && vantage_of(c, &in[i], i, 0, err) < 0)
 			return -1;
-	for (int i = 0; i < nin; i++)
-		if (advance(&in[i], err))
+	for (int i = 0; i < nin; i++) {
+		fill(c, &in[i]);
+		if (!in[i].qlen && in[i].failed) {
+			*err = in[i].ferr;
 			return -1;
+		}
+	}
 	struct vd_progress prog;
 	uint64_t total = 0, records = 0;
 	for (int i = 0; i < nin; i++)
@@ -392,13 +491,14 @@ static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_er
 	for (;;) {
 		int best = -1;
 		for (int i = 0; i < nin; i++)
-			if (in[i].have && (best < 0 || in[i].pkt.ts < in[best].pkt.ts))
+			if (in[i].qlen &&
+			    (best < 0 || head(&in[i])->pkt.ts < head(&in[best])->pkt.ts))
 				best = i;
 		if (vd_progress_due(&prog, ++records) || best < 0) {
 			uint64_t done = 0;
 			for (int i = 0; i < nin; i++) {
-				int reading = in[i].have && !in[i].tcm;
-				done += reading ? in[i].pkt.offset
+				int reading = in[i].qlen && !in[i].tcm;
+				done += reading ? head(&in[i])->pkt.offset
 						: vd_progress_file_size(in[i].spec.path);
 			}
 			if (best < 0) {
@@ -408,28 +508,39 @@ static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_er
 			vd_progress_update(&prog, records, done);
 		}
 		struct input *p = &in[best];
-		int v = vantage_of(c, p, best, p->pkt.iface, err);
+		struct ahead *a = head(p);
+		int v = vantage_of(c, p, best, a->pkt.iface, err);
 		if (v < 0)
 			return -1;
 		struct tcp_vantage *tv = &c->v[v];
 		tv->pkts++;
 		if (!p->tcm) {
-			if (p->dec.nencap)
-				vd_encap_summary_add(&tv->encap, p->dec.encap, p->dec.nencap);
-			tv->encap.bad_ip_len += p->dec.bad == VD_BAD_IP_LEN;
+			if (a->dec.nencap)
+				vd_encap_summary_add(&tv->encap, a->dec.encap, a->dec.nencap);
+			tv->encap.bad_ip_len += a->dec.bad == VD_BAD_IP_LEN;
 		}
-		if (!p->decoded)
+		if (!a->decoded)
 			tv->undecodable++;
-		else if (p->dec.l4 != VD_L4_TCP || p->dec.is_fragment)
+		else if (a->dec.l4 != VD_L4_TCP || a->dec.is_fragment)
 			tv->not_tcp++;
 		else {
 			tv->tcp_pkts++;
-			vd_tcpan_add(c->an, (uint32_t)v, p->pkt.ts, &p->dec);
+			int hinted = a->hinted && a->v == (uint32_t)v;
+			if (hinted)
+				vd_tcpan_add_hashed(c->an, (uint32_t)v, a->pkt.ts, &a->dec,
+						    a->flow_hash);
+			else
+				vd_tcpan_add(c->an, (uint32_t)v, a->pkt.ts, &a->dec);
 			/* tcpmon records carry no IP id: they would never match a capture */
-			if (c->match && !p->tcm)
-				vd_pktmatch_add(c->match, (uint32_t)v, p->pkt.ts, &p->dec);
+			if (c->match && !p->tcm) {
+				if (hinted)
+					vd_pktmatch_add_hashed(c->match, (uint32_t)v, a->pkt.ts,
+							       &a->dec, a->match_hash);
+				else
+					vd_pktmatch_add(c->match, (uint32_t)v, a->pkt.ts, &a->dec);
+			}
 		}
-		if (advance(p, err))
+		if (advance(c, p, err))
 			return -1;
 	}
 }
@@ -471,6 +582,7 @@ int cmd_tcp(int argc, char **argv)
 			ret = vd_cli_usage_error(&cli, "%s", err.msg);
 			goto out;
 		}
+		in[i].per_iface = strcmp(in[i].spec.select, "*") == 0;
 		if (in[i].spec.name[0])
 			snprintf(in[i].name, sizeof(in[i].name), "%s", in[i].spec.name);
 		else

@@ -4,23 +4,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Pending packets live in a ring in arrival order; serial s is at ring[s % cap]. Bucket chains
+ * link serials from the newest to the oldest, so the entries that left the ring (serial below
+ * the head's) are a chain's tail: a walk stops at the first one, and leaving the ring is only
+ * moving the head, with no chain to unlink (no random access per expired packet). */
 struct pending {
 	uint64_t h;
 	vd_ns ts;
+	uint64_t next; /* the next older serial + 1 in the bucket chain, 0: end */
 	uint32_t vantage;
-	int32_t next; /* bucket chain */
 	int alive;
 };
 
 struct vd_pktmatch {
-	struct pending *ring; /* FIFO in arrival order: the oldest is at head */
-	size_t cap, head, n;
-	int32_t *bucket;
-	size_t nbuckets; /* power of two */
+	struct pending *ring;
+	size_t cap;
+	uint64_t head, tail; /* serials of the oldest pending entry and of the next one */
+	uint64_t *bucket;    /* newest serial + 1 of the chain, 0: empty */
+	size_t nbuckets;     /* power of two */
 	vd_ns horizon;
 	vd_pktmatch_fn fn;
 	void *ctx;
 	uint64_t evicted;
+	size_t longest_walk;
 };
 
 struct vd_pktmatch *vd_pktmatch_create(size_t cap, vd_ns horizon, vd_pktmatch_fn fn, void *ctx)
@@ -33,12 +39,11 @@ struct vd_pktmatch *vd_pktmatch_create(size_t cap, vd_ns horizon, vd_pktmatch_fn
 	while (m->nbuckets < 2 * m->cap)
 		m->nbuckets *= 2;
 	m->ring = calloc(m->cap, sizeof(*m->ring));
-	m->bucket = malloc(m->nbuckets * sizeof(*m->bucket));
+	m->bucket = calloc(m->nbuckets, sizeof(*m->bucket));
 	if (!m->ring || !m->bucket) {
 		vd_pktmatch_destroy(m);
 		return NULL;
 	}
-	memset(m->bucket, 0xff, m->nbuckets * sizeof(*m->bucket)); /* -1: empty */
 	m->horizon = horizon;
 	m->fn = fn;
 	m->ctx = ctx;
@@ -61,7 +66,9 @@ static uint64_t mix(uint64_t h, uint64_t v)
 }
 
 /* 64 bits of the packet's identity: a collision between two packets pending at the same time
- * is a 2^-64 event per pair. */
+ * is a 2^-64 event per pair. The last step spreads every input bit over the low bits that pick
+ * the bucket (without it, successive segments of one connection, which differ in the seq only,
+ * all fell in one bucket): a bijection, so equal hashes stay exactly the equal ones. */
 static uint64_t key_hash(const struct vd_decoded *d)
 {
 	uint64_t h = 0x243f6a8885a308d3ULL;
@@ -75,53 +82,75 @@ static uint64_t key_hash(const struct vd_decoded *d)
 	h = mix(h, ((uint64_t)d->tcp_seq << 32) | d->tcp_ack);
 	h = mix(h,
 		((uint64_t)d->tcp_payload_len << 32) | ((uint64_t)d->tcp_flags << 16) | d->tcp_win);
-	return mix(h, d->ip_id);
+	h = mix(h, d->ip_id);
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
 }
 
-/* Removes the ring's oldest entry from its bucket chain. */
-static void pop_head(struct vd_pktmatch *m)
+uint64_t vd_pktmatch_prefetch(const struct vd_pktmatch *m, const struct vd_decoded *d)
 {
-	int32_t idx = (int32_t)m->head;
-	struct pending *p = &m->ring[idx];
-	int32_t *link = &m->bucket[p->h & (m->nbuckets - 1)];
-	while (*link >= 0 && *link != idx)
-		link = &m->ring[*link].next;
-	if (*link == idx)
-		*link = p->next;
-	m->head = (m->head + 1) % m->cap;
-	m->n--;
+	uint64_t h = key_hash(d);
+	__builtin_prefetch(&m->bucket[h & (m->nbuckets - 1)]);
+	return h;
+}
+
+void vd_pktmatch_prefetch_chain(const struct vd_pktmatch *m, uint64_t hash)
+{
+	uint64_t s1 = m->bucket[hash & (m->nbuckets - 1)];
+	if (s1 > m->head)
+		__builtin_prefetch(&m->ring[(s1 - 1) % m->cap]);
 }
 
 void vd_pktmatch_add(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts, const struct vd_decoded *d)
 {
+	vd_pktmatch_add_hashed(m, vantage, ts, d, key_hash(d));
+}
+
+void vd_pktmatch_add_hashed(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts,
+			    const struct vd_decoded *d, uint64_t h)
+{
 	if (!vd_ns_timed(ts))
 		return;
 	vd_ns oldest = vd_ns_sub_sat(ts, m->horizon);
-	while (m->n && m->ring[m->head].ts < oldest)
-		pop_head(m);
-	uint64_t h = key_hash(d);
-	size_t b = h & (m->nbuckets - 1);
-	for (int32_t i = m->bucket[b]; i >= 0; i = m->ring[i].next) {
-		struct pending *p = &m->ring[i];
+	while (m->head < m->tail && m->ring[m->head % m->cap].ts < oldest)
+		m->head++;
+	uint64_t *chain = &m->bucket[h & (m->nbuckets - 1)];
+	size_t walk = 0;
+	for (uint64_t s1 = *chain; s1 > m->head; s1 = m->ring[(s1 - 1) % m->cap].next) {
+		struct pending *p = &m->ring[(s1 - 1) % m->cap];
+		walk++;
 		if (!p->alive || p->h != h || p->vantage == vantage ||
 		    (p->vantage != 0 && vantage != 0))
 			continue;
+		if (walk > m->longest_walk)
+			m->longest_walk = walk;
 		m->fn(m->ctx, p->vantage, p->ts, vantage, ts, d);
 		/* The reference's copy stays for the other vantage points; theirs is used up. */
 		if (p->vantage != 0)
 			p->alive = 0;
 		return;
 	}
-	if (m->n == m->cap) {
-		if (m->ring[m->head].alive)
+	if (walk > m->longest_walk)
+		m->longest_walk = walk;
+	if (m->tail - m->head == m->cap) {
+		if (m->ring[m->head % m->cap].alive)
 			m->evicted++;
-		pop_head(m);
+		m->head++;
 	}
-	size_t idx = (m->head + m->n) % m->cap;
-	m->ring[idx] = (struct pending){
-	    .h = h, .ts = ts, .vantage = vantage, .next = m->bucket[b], .alive = 1};
-	m->bucket[b] = (int32_t)idx;
-	m->n++;
+	m->ring[m->tail % m->cap] =
+	    (struct pending){.h = h, .ts = ts, .vantage = vantage, .next = *chain, .alive = 1};
+	*chain = ++m->tail;
+}
+
+size_t vd_pktmatch_pending(const struct vd_pktmatch *m)
+{
+	return (size_t)(m->tail - m->head);
+}
+
+size_t vd_pktmatch_longest_walk(const struct vd_pktmatch *m)
+{
+	return m->longest_walk;
 }
 
 uint64_t vd_pktmatch_evicted(const struct vd_pktmatch *m)

@@ -141,7 +141,7 @@ static void on_ack(struct vd_tcpan_flow *f, int dir, vd_ns ts, const struct vd_d
 			s->ack_hi = s->ack_base = ack;
 		} else {
 			/* A FIN takes one sequence number but carries no byte. */
-			if (other->fin && vd_seq_lt(other->fin_seq, ack) &&
+			if ((f->fins & (1u << !dir)) && vd_seq_lt(other->fin_seq, ack) &&
 			    !vd_seq_lt(other->fin_seq, s->ack_hi))
 				delta--;
 			s->ack_hi = ack;
@@ -158,7 +158,44 @@ static void on_ack(struct vd_tcpan_flow *f, int dir, vd_ns ts, const struct vd_d
 		f->an->o.seqpoint(f->an->o.ctx, f, ts, 'A', ack - s->ack_base, 0);
 }
 
+/* The lines of one direction's state that a packet updates, asked for at once so that their
+ * misses overlap (with thousands of concurrent flows the state is out of the cache). */
+static void prefetch_dir(struct vd_tcpan_flow *f, int dir)
+{
+	struct vd_tcpan_dir *s = &f->d[dir];
+	__builtin_prefetch(f, 1);
+	__builtin_prefetch(&s->pkts, 1);
+	__builtin_prefetch(&s->last_adv_ts, 1);
+	__builtin_prefetch(&s->tp[0], 1);
+	__builtin_prefetch(&s->tp[1], 1);
+	__builtin_prefetch(&s->ah, 1);
+	__builtin_prefetch(&s->ah.h, 1);
+}
+
+uint64_t vd_tcpan_prefetch(struct vd_tcpan *an, uint32_t v, const struct vd_decoded *d)
+{
+	return vd_flowtab_hash(an->flows, v, d);
+}
+
+void vd_tcpan_prefetch_flow(struct vd_tcpan *an, uint64_t hash)
+{
+	vd_flowtab_guess(an->flows, hash);
+}
+
+void vd_tcpan_prefetch_state(struct vd_tcpan *an, uint64_t hash, const struct vd_decoded *d)
+{
+	struct vd_tcpan_flow *f = vd_flowtab_guess(an->flows, hash);
+	if (f)
+		prefetch_dir(f, vd_flowtab_guess_dir(f, d));
+}
+
 int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d)
+{
+	return vd_tcpan_add_hashed(an, v, ts, d, vd_flowtab_hash(an->flows, v, d));
+}
+
+int vd_tcpan_add_hashed(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d,
+			uint64_t hash)
 {
 	/* Every RTT, gap and interval below is a difference of two times: only computable ones. */
 	if (!vd_ns_timed(ts)) {
@@ -167,19 +204,13 @@ int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_deco
 	}
 	int dir;
 	size_t before = vd_flowtab_count(an->flows);
-	struct vd_tcpan_flow *f = vd_flowtab_get(an->flows, v, d, &dir);
+	struct vd_tcpan_flow *f = vd_flowtab_get_hashed(an->flows, hash, v, d, &dir);
 	if (!f)
 		return -1;
 	if (vd_flowtab_count(an->flows) != before)
 		flow_init(an, f, v, d);
+	prefetch_dir(f, dir);
 	struct vd_tcpan_dir *s = &f->d[dir];
-	/* With thousands of concurrent flows the state of this one is out of the cache: ask for
-	 * the lines this packet updates at once, so that their misses overlap. */
-	__builtin_prefetch(s, 1);
-	__builtin_prefetch(&s->ah, 1);
-	__builtin_prefetch(&s->tp[0], 1);
-	__builtin_prefetch(&s->tp[1], 1);
-	__builtin_prefetch(&f->first_ts, 1);
 	s->pkts++;
 	if (!vd_ns_valid(f->first_ts) || ts < f->first_ts)
 		f->first_ts = ts;
@@ -198,6 +229,7 @@ int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_deco
 	}
 	if (fl & VD_TCP_FIN) {
 		s->fin = 1;
+		f->fins |= 1u << dir;
 		s->fin_seq = d->tcp_seq + d->tcp_payload_len;
 	}
 	/* Handshake RTT: SYN to the ACK of the SYN-ACK spans one round trip at any vantage point.

@@ -8,11 +8,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* A flow's key and state in one block: a lookup that finds the key has brought in the start of
- * the state its packet updates next (with many concurrent flows every packet misses the cache). */
+/* A flow's key and state in one block, on a cache line boundary: a lookup that finds the key has
+ * brought in the start of the state its packet updates next (with many concurrent flows every
+ * packet misses the cache), and a state laid out for it touches as few lines as it can. */
+#define LINE 64
 struct node {
 	struct vd_flowkey key;
-	_Alignas(max_align_t) unsigned char value[];
+	_Alignas(LINE) unsigned char value[];
 };
 
 struct vd_flowtab {
@@ -53,14 +55,14 @@ void vd_flowtab_destroy(struct vd_flowtab *t)
 	free(t);
 }
 
-static size_t addr_len(const struct vd_addr *a)
-{
-	return a->family == AF_INET6 ? 16 : 4;
-}
-
+/* Constant lengths: the compiler compares in registers instead of calling memcmp. */
 static int addr_eq(const struct vd_addr *a, const struct vd_addr *b)
 {
-	return a->family == b->family && memcmp(a->bytes, b->bytes, addr_len(a)) == 0;
+	if (a->family != b->family)
+		return 0;
+	if (a->family == AF_INET6)
+		return memcmp(a->bytes, b->bytes, 16) == 0;
+	return memcmp(a->bytes, b->bytes, 4) == 0;
 }
 
 /* One endpoint, a word at a time (this runs for every packet): multiply-xorshift mixing. */
@@ -107,11 +109,11 @@ static int key_match(const struct vd_flowkey *k, uint32_t vantage, const struct 
 	return 0;
 }
 
-static size_t lookup(const struct vd_flowtab *t, uint32_t vantage, const struct vd_addr *a0,
-		     uint16_t p0, const struct vd_addr *a1, uint16_t p1, int *how)
+static size_t lookup_hashed(const struct vd_flowtab *t, uint64_t h, uint32_t vantage,
+			    const struct vd_addr *a0, uint16_t p0, const struct vd_addr *a1,
+			    uint16_t p1, int *how)
 {
 	size_t mask = t->nslots - 1;
-	uint64_t h = hash_key(vantage, a0, p0, a1, p1);
 	uint64_t tag = h & ~(uint64_t)UINT32_MAX;
 	size_t s = (size_t)h & mask;
 	for (;; s = (s + 1) & mask) {
@@ -128,6 +130,12 @@ static size_t lookup(const struct vd_flowtab *t, uint32_t vantage, const struct 
 			return s;
 		}
 	}
+}
+
+static size_t lookup(const struct vd_flowtab *t, uint32_t vantage, const struct vd_addr *a0,
+		     uint16_t p0, const struct vd_addr *a1, uint16_t p1, int *how)
+{
+	return lookup_hashed(t, hash_key(vantage, a0, p0, a1, p1), vantage, a0, p0, a1, p1, how);
 }
 
 static uint64_t slot_of(const struct vd_flowkey *k, size_t i)
@@ -155,10 +163,41 @@ static int rehash(struct vd_flowtab *t)
 	return 0;
 }
 
+uint64_t vd_flowtab_hash(const struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d)
+{
+	uint64_t h = hash_key(vantage, &d->src, d->sport, &d->dst, d->dport);
+	__builtin_prefetch(&t->slots[(size_t)h & (t->nslots - 1)]);
+	return h;
+}
+
+void *vd_flowtab_guess(const struct vd_flowtab *t, uint64_t h)
+{
+	uint64_t e = t->slots[(size_t)h & (t->nslots - 1)];
+	if (!e || (e & ~(uint64_t)UINT32_MAX) != (h & ~(uint64_t)UINT32_MAX))
+		return NULL;
+	struct node *n = t->entries[(uint32_t)e - 1];
+	__builtin_prefetch(n);
+	return n->value;
+}
+
+int vd_flowtab_guess_dir(const void *value, const struct vd_decoded *d)
+{
+	const struct node *n =
+	    (const struct node *)((const unsigned char *)value - offsetof(struct node, value));
+	return !(n->key.port[0] == d->sport && addr_eq(&n->key.addr[0], &d->src));
+}
+
 void *vd_flowtab_get(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir)
 {
+	return vd_flowtab_get_hashed(t, hash_key(vantage, &d->src, d->sport, &d->dst, d->dport),
+				     vantage, d, dir);
+}
+
+void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t h, uint32_t vantage,
+			    const struct vd_decoded *d, int *dir)
+{
 	int how;
-	size_t s = lookup(t, vantage, &d->src, d->sport, &d->dst, d->dport, &how);
+	size_t s = lookup_hashed(t, h, vantage, &d->src, d->sport, &d->dst, d->dport, &how);
 	if (how) {
 		*dir = how == 1 ? 0 : 1;
 		return t->entries[(uint32_t)t->slots[s] - 1]->value;
@@ -177,9 +216,12 @@ void *vd_flowtab_get(struct vd_flowtab *t, uint32_t vantage, const struct vd_dec
 	}
 	if (t->n >= UINT32_MAX - 1)
 		return NULL;
-	struct node *e = calloc(1, sizeof(*e) + (t->value_size ? t->value_size : 1));
+	size_t size =
+	    (sizeof(struct node) + (t->value_size ? t->value_size : 1) + LINE - 1) / LINE * LINE;
+	struct node *e = aligned_alloc(LINE, size);
 	if (!e)
 		return NULL;
+	memset(e, 0, size);
 	e->key.vantage = vantage;
 	e->key.addr[0] = d->src;
 	e->key.addr[1] = d->dst;

@@ -1,7 +1,9 @@
 /* tcpgen.c — writes a synthetic TCP trace for the benchmark (tests/bench/tcp.sh): classic pcap,
  * Ethernet / IPv4 / TCP headers (snap length 54, the IP length says 1448 bytes of payload),
  * FLOWS bulk transfers interleaved, each: handshake, then two data segments and one pure ACK,
- * repeated; packets 10 µs apart.   usage: tcpgen PACKETS FLOWS > trace.pcap */
+ * repeated; packets 10 µs apart. SHIFT_US (default 0) delays every timestamp: the same packets
+ * seen at a second vantage point further along the path, to analyse the two together.
+ *   usage: tcpgen PACKETS FLOWS [SHIFT_US] > trace.pcap */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,10 +28,11 @@ struct flow {
 
 int main(int argc, char **argv)
 {
-	if (argc != 3)
-		return fprintf(stderr, "usage: tcpgen PACKETS FLOWS\n"), 2;
+	if (argc != 3 && argc != 4)
+		return fprintf(stderr, "usage: tcpgen PACKETS FLOWS [SHIFT_US]\n"), 2;
 	unsigned long long n = strtoull(argv[1], NULL, 10);
 	unsigned nflows = (unsigned)strtoul(argv[2], NULL, 10);
+	unsigned long long shift_us = argc == 4 ? strtoull(argv[3], NULL, 10) : 0;
 	if (!n || !nflows || nflows > 65535)
 		return fprintf(stderr, "tcpgen: bad arguments\n"), 2;
 	struct flow *fl = calloc(nflows, sizeof(*fl));
@@ -47,7 +50,7 @@ int main(int argc, char **argv)
 	memcpy(gh + 16, &snap, 4);
 	memcpy(gh + 20, &link, 4);
 	fwrite(gh, 1, 24, stdout);
-	uint64_t t_us = 1700000000ULL * 1000000;
+	uint64_t t_us = 1700000000ULL * 1000000 + shift_us;
 	for (unsigned long long i = 0; i < n; i++, t_us += 10) {
 		unsigned f = (unsigned)(i % nflows);
 		struct flow *s = &fl[f];

@@ -17,9 +17,9 @@ struct vd_linhist {
 	uint64_t *count;
 	uint64_t *mark;	    /* per bin: samples added with a mark (e.g. duplicate ACKs) */
 	uint64_t total;	    /* every sample, underflow and overflow included */
-	uint64_t underflow; /* negative values */
-	uint64_t overflow;  /* values >= max_bins * bin_ns */
 	vd_ns min, max;	    /* VD_NS_NONE when empty */
+	uint64_t underflow; /* negative values (the fields above fill one cache line: each */
+	uint64_t overflow;  /* values >= max_bins * bin_ns          sample reads them all) */
 	int oom;	    /* a growth failed: the sample went to overflow */
 };
 

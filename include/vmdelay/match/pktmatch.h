@@ -26,6 +26,19 @@ void vd_pktmatch_destroy(struct vd_pktmatch *m);
  * time is missing or out of range (!vd_ns_timed) is ignored. */
 void vd_pktmatch_add(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts, const struct vd_decoded *d);
 
+/* For a caller that reads packets a few ahead (pending packets of thousands of connections are
+ * out of the cache): the hash of packet d (its bucket fetched meanwhile), a few packets later
+ * vd_pktmatch_prefetch_chain fetches the bucket's newest entry, then vd_pktmatch_add_hashed is
+ * vd_pktmatch_add without hashing again. */
+uint64_t vd_pktmatch_prefetch(const struct vd_pktmatch *m, const struct vd_decoded *d);
+void vd_pktmatch_prefetch_chain(const struct vd_pktmatch *m, uint64_t hash);
+void vd_pktmatch_add_hashed(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts,
+			    const struct vd_decoded *d, uint64_t hash);
+
 uint64_t vd_pktmatch_evicted(const struct vd_pktmatch *m); /* pushed out by cap, not by age */
+/* Bounds, for tests: packets waiting now (at most cap), and the most pending entries one packet
+ * ever had to look at (its bucket's chain: small unless the key hash clusters). */
+size_t vd_pktmatch_pending(const struct vd_pktmatch *m);
+size_t vd_pktmatch_longest_walk(const struct vd_pktmatch *m);
 
 #endif

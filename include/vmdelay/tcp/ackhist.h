@@ -11,22 +11,24 @@
 #include "vmdelay/core/linhist.h"
 #include "vmdelay/core/vdtime.h"
 
+/* On cache lines of its own, what every ACK updates first, then the histogram (tcpan.h keeps
+ * many of these, and with many flows each line an ACK touches is a miss). */
 struct vd_ackhist {
+	_Alignas(64) vd_ns last_ts;
+	vd_ns ref_ns;	    /* one full segment at the bottleneck rate */
+	uint64_t acks;	    /* pure ACKs seen */
+	uint64_t gaps;	    /* acks - 1 */
+	uint64_t below_ref; /* gaps < ref_ns */
+	unsigned run;	    /* current run of compressed gaps */
+	unsigned min_run;   /* compressed gaps in a row that make an event (2: three ACKs) */
+	int have_last;
+	uint32_t last_ack;
+	uint16_t last_win;
 	struct vd_linhist h; /* gaps; a gap ending in a duplicate ACK is marked */
-	vd_ns ref_ns;	     /* one full segment at the bottleneck rate */
-	unsigned min_run;    /* compressed gaps in a row that make an event (2: three ACKs) */
-	uint64_t acks;	     /* pure ACKs seen */
 	uint64_t dups;	     /* of which duplicates: same ack number and window as the last */
-	uint64_t gaps;	     /* acks - 1 */
-	uint64_t below_ref;  /* gaps < ref_ns */
 	uint64_t events;     /* ACK-compression events */
 	uint64_t event_acks; /* ACKs inside events (an event of k gaps holds k + 1 ACKs) */
 	uint64_t backwards;  /* gaps < 0: the capture's clock stepped back */
-	unsigned run;	     /* current run of compressed gaps */
-	int have_last;
-	vd_ns last_ts;
-	uint32_t last_ack;
-	uint16_t last_win;
 };
 
 void vd_ackhist_init(struct vd_ackhist *a, vd_ns bin_ns, size_t max_bins, vd_ns ref_ns,

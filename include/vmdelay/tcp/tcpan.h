@@ -41,37 +41,43 @@ struct vd_tcpan_opts {
 	void *ctx;
 };
 
-/* One direction of a flow: what endpoint e sent. Its ACKs acknowledge the other endpoint. */
+/* One direction of a flow: what endpoint e sent. Its ACKs acknowledge the other endpoint.
+ * Laid out in cache lines by use (with thousands of concurrent flows each line a packet touches
+ * is a miss): the first line is what every data segment and ACK updates, the second what some
+ * do; then each throughput series and the ACK histogram begin a line with their own hot part. */
 struct vd_tcpan_dir {
-	uint64_t pkts, data_pkts, payload_bytes, retrans;
-	uint64_t wire_segs; /* data segments on the wire: a super-packet counts its gso_segs */
-	uint32_t max_segs;  /* the most wire segments one data packet carried */
-	int syn, fin, have_seq;
-	uint32_t isn, fin_seq, seq_hi, seq_base;
+	_Alignas(64) uint64_t pkts;
+	uint64_t data_pkts, payload_bytes;
+	uint64_t wire_segs;   /* data segments on the wire: a super-packet counts its gso_segs */
+	uint64_t acked_bytes; /* bytes of the other side's data acknowledged */
+	uint32_t seq_hi, ack_hi;
+	int have_seq, have_ack, tp_rtt_on;
+	uint32_t max_segs; /* the most wire segments one data packet carried */
+	_Alignas(64) vd_ns last_adv_ts;
+	vd_ns first_ack_ts;
+	uint64_t retrans;
+	int syn, fin;
+	uint32_t isn, fin_seq, seq_base, ack_base;
+	struct vd_tput tp[2]; /* VD_TPUT_RTT, VD_TPUT_LONG */
 	struct vd_ackhist ah; /* this endpoint's pure ACKs */
 	struct vd_ackcomp xc; /* the same ACKs against another vantage point (Paxson) */
-	int have_ack;
-	uint32_t ack_hi, ack_base;
-	uint64_t acked_bytes; /* bytes of the other side's data acknowledged */
-	vd_ns first_ack_ts, last_adv_ts;
-	struct vd_tput tp[2]; /* VD_TPUT_RTT, VD_TPUT_LONG */
-	int tp_rtt_on;
 };
 
 struct vd_tcpan_flow {
-	struct vd_flowkey key;
+	/* the first line: what every packet reads or updates */
+	_Alignas(64) vd_ns first_ts;
+	vd_ns last_ts, syn_ts, probe_ts;
 	struct vd_tcpan *an;
-	size_t idx; /* order of appearance */
-	struct vd_tcpan_dir d[2];
-	vd_ns first_ts, last_ts;
-	int first_was_syn;
-	vd_ns syn_ts;
-	int syn_dir, synack_seen;
-	vd_ns rtt;
 	enum vd_tcpan_rtt_src rtt_src;
 	int probing, probe_dir;
 	uint32_t probe_end;
-	vd_ns probe_ts;
+	unsigned fins; /* bit e: endpoint e sent a FIN (d[e].fin, read here by the other side) */
+	struct vd_tcpan_dir d[2];
+	int syn_dir, synack_seen;
+	struct vd_flowkey key;
+	size_t idx; /* order of appearance */
+	int first_was_syn;
+	vd_ns rtt;
 	void *user; /* for the caller (e.g. open plot files) */
 };
 
@@ -84,6 +90,18 @@ void vd_tcpan_destroy(struct vd_tcpan *an);
  * table is full (the packet is counted in vd_tcpan_refused and ignored). A packet whose time is
  * missing or out of range (!vd_ns_timed) is counted in vd_tcpan_untimed and ignored. */
 int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d);
+
+/* For a caller that reads packets a few ahead: with thousands of concurrent flows their states
+ * are out of the cache, and fetching them while earlier packets are analysed hides the wait.
+ * For a packet d coming at vantage point v: vd_tcpan_prefetch gives its hash (and fetches the
+ * table slot), a few packets later vd_tcpan_prefetch_flow(hash) fetches the flow's first line,
+ * later still vd_tcpan_prefetch_state the lines its packet will update; then
+ * vd_tcpan_add_hashed is vd_tcpan_add without hashing again. Any step may be skipped. */
+uint64_t vd_tcpan_prefetch(struct vd_tcpan *an, uint32_t v, const struct vd_decoded *d);
+void vd_tcpan_prefetch_flow(struct vd_tcpan *an, uint64_t hash);
+void vd_tcpan_prefetch_state(struct vd_tcpan *an, uint64_t hash, const struct vd_decoded *d);
+int vd_tcpan_add_hashed(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d,
+			uint64_t hash);
 
 /* Closes every open throughput interval (call once, at the end of the traces). */
 void vd_tcpan_finish(struct vd_tcpan *an);

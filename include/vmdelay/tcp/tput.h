@@ -14,14 +14,15 @@
  * Two or more empty intervals in a row come as one call (bytes 0, len = their total length). */
 typedef void (*vd_tput_emit_fn)(void *ctx, vd_ns start, vd_ns len, uint64_t bytes, int partial);
 
+/* On its own cache lines, what each sample updates in the first (tcpan.h keeps many). */
 struct vd_tput {
-	vd_ns interval;
-	vd_ns t0; /* start of the series: the first sample's time */
-	int started;
+	_Alignas(64) vd_ns interval;
+	vd_ns t0;    /* start of the series: the first sample's time */
 	int64_t cur; /* index of the open interval */
 	uint64_t cur_bytes;
 	vd_ns last_ts;
-	uint64_t total;		  /* every byte added */
+	uint64_t total; /* every byte added */
+	int started;
 	uint64_t intervals;	  /* closed full intervals */
 	double sum_bps, sum_bps2; /* over closed full intervals, for mean and SD */
 	double min_bps, max_bps;
