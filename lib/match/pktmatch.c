@@ -34,7 +34,10 @@ struct vd_pktmatch *vd_pktmatch_create(size_t cap, vd_ns horizon, vd_pktmatch_fn
 	struct vd_pktmatch *m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
-	m->cap = cap ? cap : 1;
+	/* powers of two: the ring and bucket indexes are masks, not divisions */
+	m->cap = 1;
+	while (m->cap < cap)
+		m->cap *= 2;
 	m->nbuckets = 1;
 	while (m->nbuckets < 2 * m->cap)
 		m->nbuckets *= 2;
@@ -99,7 +102,7 @@ void vd_pktmatch_prefetch_chain(const struct vd_pktmatch *m, uint64_t hash)
 {
 	uint64_t s1 = m->bucket[hash & (m->nbuckets - 1)];
 	if (s1 > m->head)
-		__builtin_prefetch(&m->ring[(s1 - 1) % m->cap]);
+		__builtin_prefetch(&m->ring[(s1 - 1) & (m->cap - 1)]);
 }
 
 void vd_pktmatch_add(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts, const struct vd_decoded *d)
@@ -113,12 +116,12 @@ void vd_pktmatch_add_hashed(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts,
 	if (!vd_ns_timed(ts))
 		return;
 	vd_ns oldest = vd_ns_sub_sat(ts, m->horizon);
-	while (m->head < m->tail && m->ring[m->head % m->cap].ts < oldest)
+	while (m->head < m->tail && m->ring[m->head & (m->cap - 1)].ts < oldest)
 		m->head++;
 	uint64_t *chain = &m->bucket[h & (m->nbuckets - 1)];
 	size_t walk = 0;
-	for (uint64_t s1 = *chain; s1 > m->head; s1 = m->ring[(s1 - 1) % m->cap].next) {
-		struct pending *p = &m->ring[(s1 - 1) % m->cap];
+	for (uint64_t s1 = *chain; s1 > m->head; s1 = m->ring[(s1 - 1) & (m->cap - 1)].next) {
+		struct pending *p = &m->ring[(s1 - 1) & (m->cap - 1)];
 		walk++;
 		if (!p->alive || p->h != h || p->vantage == vantage ||
 		    (p->vantage != 0 && vantage != 0))
@@ -134,11 +137,11 @@ void vd_pktmatch_add_hashed(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts,
 	if (walk > m->longest_walk)
 		m->longest_walk = walk;
 	if (m->tail - m->head == m->cap) {
-		if (m->ring[m->head % m->cap].alive)
+		if (m->ring[m->head & (m->cap - 1)].alive)
 			m->evicted++;
 		m->head++;
 	}
-	m->ring[m->tail % m->cap] =
+	m->ring[m->tail & (m->cap - 1)] =
 	    (struct pending){.h = h, .ts = ts, .vantage = vantage, .next = *chain, .alive = 1};
 	*chain = ++m->tail;
 }

@@ -166,8 +166,11 @@ static void prefetch_dir(struct vd_tcpan_flow *f, int dir)
 	__builtin_prefetch(f, 1);
 	__builtin_prefetch(&s->pkts, 1);
 	__builtin_prefetch(&s->last_adv_ts, 1);
-	__builtin_prefetch(&s->tp[0], 1);
-	__builtin_prefetch(&s->tp[1], 1);
+	/* with many flows an interval closes at almost every sample: both lines of each series */
+	for (int k = 0; k < 2; k++) {
+		__builtin_prefetch(&s->tp[k], 1);
+		__builtin_prefetch((const char *)&s->tp[k] + 64, 1);
+	}
 	__builtin_prefetch(&s->ah, 1);
 	__builtin_prefetch(&s->ah.h, 1);
 }

@@ -15,11 +15,12 @@ struct vd_linhist {
 	size_t max_bins; /* bins never grow past this */
 	size_t nbins;	 /* bins allocated (grow on demand up to max_bins) */
 	uint64_t *count;
-	uint64_t *mark;	    /* per bin: samples added with a mark (e.g. duplicate ACKs) */
 	uint64_t total;	    /* every sample, underflow and overflow included */
 	vd_ns min, max;	    /* VD_NS_NONE when empty */
-	uint64_t underflow; /* negative values (the fields above fill one cache line: each */
-	uint64_t overflow;  /* values >= max_bins * bin_ns          sample reads them all) */
+	uint64_t overflow;  /* values >= max_bins * bin_ns (the fields so far fill one cache
+			     * line: a sample reads them, a marked one mark too) */
+	uint64_t *mark;	    /* per bin: samples added with a mark (e.g. duplicate ACKs) */
+	uint64_t underflow; /* negative values */
 	int oom;	    /* a growth failed: the sample went to overflow */
 };
 

@@ -2,7 +2,8 @@
  * guest kernel) to measure its delay between them (Kangarlou et al., per-packet RX/TX path
  * delay as a CDF). A packet is identified by its 4-tuple and direction, seq, ack, payload
  * length, flags, window and IPv4 id. Pending packets wait at most `horizon` of trace time and
- * at most `cap` of them are kept, so memory is bounded by the window in flight. */
+ * at most `cap` (rounded up to a power of two) of them are kept, so memory is bounded by the window
+ * in flight. */
 #ifndef VMDELAY_PKTMATCH_H
 #define VMDELAY_PKTMATCH_H
 
