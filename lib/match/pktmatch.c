@@ -118,6 +118,8 @@ void vd_pktmatch_add_hashed(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts,
 	vd_ns oldest = vd_ns_sub_sat(ts, m->horizon);
 	while (m->head < m->tail && m->ring[m->head & (m->cap - 1)].ts < oldest)
 		m->head++;
+	/* the entries that expire next, long out of the cache: a few lines ahead of the head */
+	__builtin_prefetch(&m->ring[(m->head + 16) & (m->cap - 1)]);
 	uint64_t *chain = &m->bucket[h & (m->nbuckets - 1)];
 	size_t walk = 0;
 	for (uint64_t s1 = *chain; s1 > m->head; s1 = m->ring[(s1 - 1) & (m->cap - 1)].next) {

@@ -158,38 +158,9 @@ static void on_ack(struct vd_tcpan_flow *f, int dir, vd_ns ts, const struct vd_d
 		f->an->o.seqpoint(f->an->o.ctx, f, ts, 'A', ack - s->ack_base, 0);
 }
 
-/* The lines of one direction's state that a packet updates, asked for at once so that their
- * misses overlap (with thousands of concurrent flows the state is out of the cache). */
-static void prefetch_dir(struct vd_tcpan_flow *f, int dir)
-{
-	struct vd_tcpan_dir *s = &f->d[dir];
-	__builtin_prefetch(f, 1);
-	__builtin_prefetch(&s->pkts, 1);
-	__builtin_prefetch(&s->last_adv_ts, 1);
-	/* with many flows an interval closes at almost every sample: both lines of each series */
-	for (int k = 0; k < 2; k++) {
-		__builtin_prefetch(&s->tp[k], 1);
-		__builtin_prefetch((const char *)&s->tp[k] + 64, 1);
-	}
-	__builtin_prefetch(&s->ah, 1);
-	__builtin_prefetch(&s->ah.h, 1);
-}
-
 uint64_t vd_tcpan_prefetch(struct vd_tcpan *an, uint32_t v, const struct vd_decoded *d)
 {
 	return vd_flowtab_hash(an->flows, v, d);
-}
-
-void vd_tcpan_prefetch_flow(struct vd_tcpan *an, uint64_t hash)
-{
-	vd_flowtab_guess(an->flows, hash);
-}
-
-void vd_tcpan_prefetch_state(struct vd_tcpan *an, uint64_t hash, const struct vd_decoded *d)
-{
-	struct vd_tcpan_flow *f = vd_flowtab_guess(an->flows, hash);
-	if (f)
-		prefetch_dir(f, vd_flowtab_guess_dir(f, d));
 }
 
 int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d)
@@ -212,8 +183,16 @@ int vd_tcpan_add_hashed(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct 
 		return -1;
 	if (vd_flowtab_count(an->flows) != before)
 		flow_init(an, f, v, d);
-	prefetch_dir(f, dir);
 	struct vd_tcpan_dir *s = &f->d[dir];
+	/* With thousands of concurrent flows this state is out of the cache: a pure ACK's lines
+	 * asked for at once, so that their misses overlap (only these four: more, and the
+	 * processor drops software prefetches it cannot track; measured) */
+	if (vd_tcp_is_pure_ack(d)) {
+		__builtin_prefetch(&s->tp[0], 1);
+		__builtin_prefetch(&s->tp[1], 1);
+		__builtin_prefetch(&s->ah, 1);
+		__builtin_prefetch(&s->ah.h, 1);
+	}
 	s->pkts++;
 	if (!vd_ns_valid(f->first_ts) || ts < f->first_ts)
 		f->first_ts = ts;

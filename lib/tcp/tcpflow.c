@@ -170,23 +170,6 @@ uint64_t vd_flowtab_hash(const struct vd_flowtab *t, uint32_t vantage, const str
 	return h;
 }
 
-void *vd_flowtab_guess(const struct vd_flowtab *t, uint64_t h)
-{
-	uint64_t e = t->slots[(size_t)h & (t->nslots - 1)];
-	if (!e || (e & ~(uint64_t)UINT32_MAX) != (h & ~(uint64_t)UINT32_MAX))
-		return NULL;
-	struct node *n = t->entries[(uint32_t)e - 1];
-	__builtin_prefetch(n);
-	return n->value;
-}
-
-int vd_flowtab_guess_dir(const void *value, const struct vd_decoded *d)
-{
-	const struct node *n =
-	    (const struct node *)((const unsigned char *)value - offsetof(struct node, value));
-	return !(n->key.port[0] == d->sport && addr_eq(&n->key.addr[0], &d->src));
-}
-
 void *vd_flowtab_get(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir)
 {
 	return vd_flowtab_get_hashed(t, hash_key(vantage, &d->src, d->sport, &d->dst, d->dport),

@@ -91,15 +91,10 @@ void vd_tcpan_destroy(struct vd_tcpan *an);
  * missing or out of range (!vd_ns_timed) is counted in vd_tcpan_untimed and ignored. */
 int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d);
 
-/* For a caller that reads packets a few ahead: with thousands of concurrent flows their states
- * are out of the cache, and fetching them while earlier packets are analysed hides the wait.
- * For a packet d coming at vantage point v: vd_tcpan_prefetch gives its hash (and fetches the
- * table slot), a few packets later vd_tcpan_prefetch_flow(hash) fetches the flow's first line,
- * later still vd_tcpan_prefetch_state the lines its packet will update; then
- * vd_tcpan_add_hashed is vd_tcpan_add without hashing again. Any step may be skipped. */
+/* For a caller that reads packets a few ahead (with thousands of concurrent flows the table is
+ * out of the cache): the hash of packet d's flow at vantage point v, its table slot fetched
+ * meanwhile; vd_tcpan_add_hashed is then vd_tcpan_add without hashing again. */
 uint64_t vd_tcpan_prefetch(struct vd_tcpan *an, uint32_t v, const struct vd_decoded *d);
-void vd_tcpan_prefetch_flow(struct vd_tcpan *an, uint64_t hash);
-void vd_tcpan_prefetch_state(struct vd_tcpan *an, uint64_t hash, const struct vd_decoded *d);
 int vd_tcpan_add_hashed(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d,
 			uint64_t hash);
 

@@ -45,17 +45,10 @@ void vd_flowtab_destroy(struct vd_flowtab *t);
  * counted in vd_flowtab_refused). *dir: 0 when d was sent by endpoint 0, else 1. */
 void *vd_flowtab_get(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir);
 
-/* For a caller that sees packets a few ahead (with thousands of concurrent flows, the table
- * and the states are out of the cache): the hash of packet d's flow at vantage point v, its
- * slot fetched meanwhile; a few packets later vd_flowtab_guess(t, hash) reads that slot and
- * starts fetching the flow there, whose state is returned (NULL when the slot holds no flow with
- * that hash: the flow is new, or further along the probe sequence), to prefetch more of it;
- * then vd_flowtab_get_hashed is vd_flowtab_get without hashing again. */
+/* For a caller that sees packets a few ahead (with thousands of concurrent flows the table is
+ * out of the cache): the hash of packet d's flow at vantage point v, its slot fetched meanwhile;
+ * vd_flowtab_get_hashed is then vd_flowtab_get without hashing again. */
 uint64_t vd_flowtab_hash(const struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d);
-void *vd_flowtab_guess(const struct vd_flowtab *t, uint64_t hash);
-/* The direction of d in the flow vd_flowtab_guess returned, if it is d's flow (later, when
- * the flow's first line has come in). */
-int vd_flowtab_guess_dir(const void *value, const struct vd_decoded *d);
 void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t hash, uint32_t vantage,
 			    const struct vd_decoded *d, int *dir);
 
