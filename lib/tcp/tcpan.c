@@ -263,6 +263,22 @@ struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const str
 	return vd_flowtab_peek(an->flows, v, d, dir);
 }
 
+size_t vd_tcpan_bytes(const struct vd_tcpan *an)
+{
+	size_t bytes = sizeof(*an) + vd_flowtab_bytes(an->flows);
+	for (size_t i = 0; i < vd_flowtab_count(an->flows); i++) {
+		const struct vd_tcpan_flow *f = vd_flowtab_value(an->flows, i);
+		for (int e = 0; e < 2; e++) /* the ACK histogram's count and mark arrays */
+			bytes += f->d[e].ah.h.nbins * 2 * sizeof(uint64_t);
+	}
+	return bytes;
+}
+
+size_t vd_tcpan_longest_probe(const struct vd_tcpan *an)
+{
+	return vd_flowtab_longest_probe(an->flows);
+}
+
 uint64_t vd_tcpan_untimed(const struct vd_tcpan *an)
 {
 	return an->untimed;

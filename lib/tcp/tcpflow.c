@@ -241,6 +241,31 @@ void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_fl
 	return t->entries[(uint32_t)t->slots[s] - 1]->value;
 }
 
+size_t vd_flowtab_bytes(const struct vd_flowtab *t)
+{
+	size_t node =
+	    (sizeof(struct node) + (t->value_size ? t->value_size : 1) + LINE - 1) / LINE * LINE;
+	return sizeof(*t) + t->n * node + t->cap * sizeof(*t->entries) +
+	       t->nslots * sizeof(*t->slots);
+}
+
+size_t vd_flowtab_longest_probe(const struct vd_flowtab *t)
+{
+	size_t mask = t->nslots - 1, longest = 0;
+	for (size_t s = 0; s < t->nslots; s++) {
+		if (!t->slots[s])
+			continue;
+		const struct vd_flowkey *k = &t->entries[(uint32_t)t->slots[s] - 1]->key;
+		size_t home =
+		    (size_t)hash_key(k->vantage, &k->addr[0], k->port[0], &k->addr[1], k->port[1]) &
+		    mask;
+		size_t probes = ((s - home) & mask) + 1;
+		if (probes > longest)
+			longest = probes;
+	}
+	return longest;
+}
+
 size_t vd_flowtab_count(const struct vd_flowtab *t)
 {
 	return t->n;

@@ -108,6 +108,10 @@ struct vd_tcpan_flow *vd_tcpan_find(struct vd_tcpan *an, uint32_t v, const struc
 				    int *same_dir);
 uint64_t vd_tcpan_refused(const struct vd_tcpan *an);
 uint64_t vd_tcpan_untimed(const struct vd_tcpan *an);
+/* Bounds, for tests: bytes held (per flow, never per packet), and the longest probe of the flow
+ * table (tcpflow.h). */
+size_t vd_tcpan_bytes(const struct vd_tcpan *an);
+size_t vd_tcpan_longest_probe(const struct vd_tcpan *an);
 
 /* The flow of packet d at vantage point v if it exists (never creates); *dir as in add. */
 struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const struct vd_decoded *d,

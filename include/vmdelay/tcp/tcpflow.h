@@ -61,6 +61,10 @@ void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_fl
 		      int *same_dir);
 
 size_t vd_flowtab_count(const struct vd_flowtab *t);
+/* Bounds, for tests: bytes the table holds (flows' states included), and the most slots a
+ * lookup of one of its flows reads (linear probing: small unless the hash clusters keys). */
+size_t vd_flowtab_bytes(const struct vd_flowtab *t);
+size_t vd_flowtab_longest_probe(const struct vd_flowtab *t);
 uint64_t vd_flowtab_refused(const struct vd_flowtab *t);
 void *vd_flowtab_value(struct vd_flowtab *t, size_t i); /* i-th flow in insertion order */
 const struct vd_flowkey *vd_flowtab_key(const struct vd_flowtab *t, size_t i);

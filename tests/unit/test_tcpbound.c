@@ -1,0 +1,197 @@
+/* Unit tests: what keeps `vmdelay-analyze tcp` bounded at capture scale. Its memory is per
+ * connection, never per packet (ten times the packets, the same bytes); its flow table's probe
+ * sequences stay short on the keys real captures hold (consecutive addresses and ports); the
+ * packets waiting for their copy at another vantage point are at most a horizon's worth, and
+ * finding one reads a short chain even when every segment is of one connection. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "vmdelay/match/pktmatch.h"
+#include "vmdelay/tcp/tcpan.h"
+
+#define US VD_NS_PER_US
+
+/* A segment of connection `conn` (client 10.H.L.1:port, server 10.200.0.2:5001). */
+static struct vd_decoded seg(unsigned conn, int from_client, uint32_t seq, uint32_t ack,
+			     uint8_t flags, uint32_t len)
+{
+	struct vd_decoded d;
+	memset(&d, 0, sizeof(d));
+	d.l4 = VD_L4_TCP;
+	d.ip_proto = 6;
+	uint8_t client[4] = {10, (uint8_t)(conn >> 8), (uint8_t)conn, 1};
+	uint8_t server[4] = {10, 200, 0, 2};
+	uint16_t cport = (uint16_t)(40000 + (conn >> 16));
+	d.src.family = d.dst.family = AF_INET;
+	memcpy(d.src.bytes, from_client ? client : server, 4);
+	memcpy(d.dst.bytes, from_client ? server : client, 4);
+	d.sport = from_client ? cport : 5001;
+	d.dport = from_client ? 5001 : cport;
+	d.tcp_seq = seq;
+	d.tcp_ack = ack;
+	d.tcp_flags = flags;
+	d.tcp_win = 512;
+	d.tcp_payload_len = len;
+	return d;
+}
+
+/* Bulk transfers, interleaved: a handshake each, then rounds of two data segments and one ACK
+ * per connection, packets 10 µs apart. */
+struct bulk {
+	unsigned conns;
+	vd_ns t;
+	uint32_t cseq, sseq;
+};
+
+static void bulk_handshakes(struct vd_tcpan *an, struct bulk *b)
+{
+	b->cseq = 1001;
+	b->sseq = 5001;
+	for (unsigned c = 0; c < b->conns; c++) {
+		struct vd_decoded d = seg(c, 1, 1000, 0, VD_TCP_SYN, 0);
+		assert_int_equal(vd_tcpan_add(an, 0, b->t += 10 * US, &d), 0);
+	}
+	for (unsigned c = 0; c < b->conns; c++) {
+		struct vd_decoded d = seg(c, 0, 5000, 1001, VD_TCP_SYN | VD_TCP_ACK, 0);
+		assert_int_equal(vd_tcpan_add(an, 0, b->t += 10 * US, &d), 0);
+	}
+}
+
+static void bulk_rounds(struct vd_tcpan *an, struct bulk *b, unsigned rounds)
+{
+	for (unsigned r = 0; r < rounds; r++) {
+		for (int k = 0; k < 2; k++) {
+			for (unsigned c = 0; c < b->conns; c++) {
+				struct vd_decoded d = seg(c, 1, b->cseq, b->sseq, VD_TCP_ACK, 1448);
+				assert_int_equal(vd_tcpan_add(an, 0, b->t += 10 * US, &d), 0);
+			}
+			b->cseq += 1448;
+		}
+		for (unsigned c = 0; c < b->conns; c++) {
+			struct vd_decoded d = seg(c, 0, b->sseq, b->cseq, VD_TCP_ACK, 0);
+			assert_int_equal(vd_tcpan_add(an, 0, b->t += 10 * US, &d), 0);
+		}
+	}
+}
+
+static struct vd_tcpan *analysis(void)
+{
+	struct vd_tcpan_opts o = {.bin_ns = 10 * US,
+				  .max_bins = 10000,
+				  .ref_ns = 120 * US,
+				  .min_run = 2,
+				  .xc_factor = 2,
+				  .interval = VD_NS_PER_SEC,
+				  .max_flows = 200000};
+	struct vd_tcpan *an = vd_tcpan_create(&o);
+	assert_non_null(an);
+	return an;
+}
+
+static void memory_per_connection_not_per_packet(void **state)
+{
+	(void)state;
+	struct vd_tcpan *an = analysis();
+	/* 200 connections: each one's ACKs 6 ms apart, in the histogram's bins */
+	struct bulk b = {.conns = 200, .t = VD_NS_PER_SEC};
+	bulk_handshakes(an, &b);
+	bulk_rounds(an, &b, 10);
+	size_t bytes = vd_tcpan_bytes(an);
+	assert_int_equal(vd_tcpan_flow_count(an), 200);
+	/* a state and the histogram bins up to the gaps seen: tens of kB per connection */
+	print_message("%zu bytes per connection\n", bytes / 200);
+	assert_true(bytes / 200 < 64 * 1024);
+	/* ten times the packets (6000 -> 60000 data segments and ACKs): not one byte more */
+	bulk_rounds(an, &b, 100);
+	assert_int_equal(vd_tcpan_bytes(an), bytes);
+	assert_int_equal(vd_tcpan_flow_count(an), 200);
+	vd_tcpan_destroy(an);
+}
+
+static void flow_table_probes_stay_short(void **state)
+{
+	(void)state;
+	struct vd_tcpan *an = analysis();
+	/* 65535 connections whose keys differ in consecutive address bytes and ports only, seen
+	 * from both sides, and at a second vantage point */
+	for (unsigned c = 0; c < 65535; c++) {
+		struct vd_decoded d = seg(c, 1, 1000, 0, VD_TCP_SYN, 0);
+		assert_int_equal(vd_tcpan_add(an, 0, VD_NS_PER_SEC + c, &d), 0);
+		assert_int_equal(vd_tcpan_add(an, 1, VD_NS_PER_SEC + c, &d), 0);
+		d = seg(c, 0, 5000, 1001, VD_TCP_SYN | VD_TCP_ACK, 0);
+		assert_int_equal(vd_tcpan_add(an, 0, VD_NS_PER_SEC + c, &d), 0);
+	}
+	assert_int_equal(vd_tcpan_flow_count(an), 2 * 65535);
+	/* a random hash at load <= 1/2 gives a longest probe of a few dozen at this size; a hash
+	 * that clusters such keys gives thousands */
+	size_t longest = vd_tcpan_longest_probe(an);
+	print_message("longest probe over %u flows: %zu\n", 2 * 65535, longest);
+	assert_true(longest <= 64);
+	vd_tcpan_destroy(an);
+}
+
+struct counted {
+	uint64_t matches;
+	size_t most_pending;
+	struct vd_pktmatch *m;
+};
+
+static void count_match(void *ctx, uint32_t first, vd_ns t_first, uint32_t second, vd_ns t_second,
+			const struct vd_decoded *d)
+{
+	(void)first, (void)t_first, (void)second, (void)t_second, (void)d;
+	struct counted *c = ctx;
+	c->matches++;
+}
+
+static void one_connection_pending_bounded_chains_short(void **state)
+{
+	(void)state;
+	struct counted c = {0};
+	/* 10 ms horizon, packets 10 µs apart at each point: about 1000 wait at any time */
+	c.m = vd_pktmatch_create(1 << 16, 10 * VD_NS_PER_MS, count_match, &c);
+	assert_non_null(c.m);
+	vd_ns t = VD_NS_PER_SEC;
+	const unsigned n = 200000;
+	/* one connection's data: only the seq differs from one segment to the next; the copies
+	 * at the second point come 3 ms later (300 segments behind) */
+	for (unsigned i = 0; i < n + 300; i++, t += 10 * US) {
+		if (i < n) {
+			struct vd_decoded d = seg(0, 1, 1001 + i * 1448, 5001, VD_TCP_ACK, 1448);
+			vd_pktmatch_add(c.m, 0, t, &d);
+		}
+		if (i >= 300) {
+			struct vd_decoded d =
+			    seg(0, 1, 1001 + (i - 300) * 1448, 5001, VD_TCP_ACK, 1448);
+			vd_pktmatch_add(c.m, 1, t, &d);
+		}
+		size_t p = vd_pktmatch_pending(c.m);
+		if (p > c.most_pending)
+			c.most_pending = p;
+	}
+	assert_int_equal(c.matches, n);
+	assert_int_equal(vd_pktmatch_evicted(c.m), 0);
+	/* a horizon's worth (10 ms / 10 µs), whatever the trace length */
+	assert_true(c.most_pending <= 1002);
+	/* before the key hash was finalized, every segment of a connection shared a bucket: each
+	 * lookup read every pending segment (~1000) */
+	print_message("longest chain walk: %zu\n", vd_pktmatch_longest_walk(c.m));
+	assert_true(vd_pktmatch_longest_walk(c.m) <= 8);
+	vd_pktmatch_destroy(c.m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(memory_per_connection_not_per_packet),
+	    cmocka_unit_test(flow_table_probes_stay_short),
+	    cmocka_unit_test(one_connection_pending_bounded_chains_short),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
