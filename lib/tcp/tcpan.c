@@ -1,6 +1,7 @@
 /* tcpan.c — per-flow, per-vantage-point TCP analysis (see tcpan.h). */
 #include "vmdelay/tcp/tcpan.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,8 @@ struct vd_tcpan *vd_tcpan_create(const struct vd_tcpan_opts *o)
 	if (!an)
 		return NULL;
 	an->o = *o;
-	an->flows = vd_flowtab_create(o->max_flows, sizeof(struct vd_tcpan_flow));
+	an->flows = vd_flowtab_create(o->max_flows, sizeof(struct vd_tcpan_flow),
+				      offsetof(struct vd_tcpan_flow, key));
 	if (!an->flows) {
 		free(an);
 		return NULL;
@@ -59,15 +61,17 @@ static void flow_init(struct vd_tcpan *an, struct vd_tcpan_flow *f, uint32_t v,
 		      const struct vd_decoded *d)
 {
 	f->an = an;
-	f->idx = vd_flowtab_count(an->flows) - 1;
-	f->key = *vd_flowtab_key(an->flows, f->idx);
-	f->key.vantage = v;
+	f->idx = vd_flowtab_count(an->flows) - 1; /* the table wrote f->key */
 	for (int e = 0; e < 2; e++) {
 		vd_ackhist_init(&f->d[e].ah, an->o.bin_ns, an->o.max_bins, an->o.ref_ns,
 				an->o.min_run);
 		vd_ackcomp_init(&f->d[e].xc, an->o.xc_factor, an->o.min_run);
-		vd_tput_init(&f->d[e].tp[VD_TPUT_RTT], an->o.rtt, emit_rtt, f);
-		vd_tput_init(&f->d[e].tp[VD_TPUT_LONG], an->o.interval, emit_long, f);
+		/* without a series callback, none per interval (it would read the flow's far end)
+		 */
+		vd_tput_init(&f->d[e].tp[VD_TPUT_RTT], an->o.rtt, an->o.series ? emit_rtt : NULL,
+			     f);
+		vd_tput_init(&f->d[e].tp[VD_TPUT_LONG], an->o.interval,
+			     an->o.series ? emit_long : NULL, f);
 		f->d[e].tp_rtt_on = an->o.rtt > 0;
 	}
 	f->first_was_syn = (d->tcp_flags & (VD_TCP_SYN | VD_TCP_ACK)) == VD_TCP_SYN;
@@ -84,12 +88,13 @@ static void set_rtt(struct vd_tcpan_flow *f, vd_ns rtt, enum vd_tcpan_rtt_src sr
 	f->rtt = rtt;
 	f->rtt_src = src;
 	for (int e = 0; e < 2; e++) {
-		vd_tput_init(&f->d[e].tp[VD_TPUT_RTT], rtt, emit_rtt, f);
+		vd_tput_init(&f->d[e].tp[VD_TPUT_RTT], rtt, f->an->o.series ? emit_rtt : NULL, f);
 		f->d[e].tp_rtt_on = 1;
 	}
 }
 
-static void on_data(struct vd_tcpan_flow *f, int dir, vd_ns ts, const struct vd_decoded *d)
+static void on_data(const struct vd_tcpan *an, struct vd_tcpan_flow *f, int dir, vd_ns ts,
+		    const struct vd_decoded *d)
 {
 	struct vd_tcpan_dir *s = &f->d[dir];
 	uint32_t end = d->tcp_seq + d->tcp_payload_len;
@@ -117,12 +122,12 @@ static void on_data(struct vd_tcpan_flow *f, int dir, vd_ns ts, const struct vd_
 		f->probe_end = end;
 		f->probe_ts = ts;
 	}
-	if (f->an->o.seqpoint)
-		f->an->o.seqpoint(f->an->o.ctx, f, ts, 'D', d->tcp_seq - s->seq_base,
-				  d->tcp_payload_len);
+	if (an->o.seqpoint)
+		an->o.seqpoint(an->o.ctx, f, ts, 'D', d->tcp_seq - s->seq_base, d->tcp_payload_len);
 }
 
-static void on_ack(struct vd_tcpan_flow *f, int dir, vd_ns ts, const struct vd_decoded *d)
+static void on_ack(const struct vd_tcpan *an, struct vd_tcpan_flow *f, int dir, vd_ns ts,
+		   const struct vd_decoded *d)
 {
 	struct vd_tcpan_dir *s = &f->d[dir];
 	const struct vd_tcpan_dir *other = &f->d[!dir];
@@ -154,8 +159,8 @@ static void on_ack(struct vd_tcpan_flow *f, int dir, vd_ns ts, const struct vd_d
 			}
 		}
 	}
-	if (f->an->o.seqpoint)
-		f->an->o.seqpoint(f->an->o.ctx, f, ts, 'A', ack - s->ack_base, 0);
+	if (an->o.seqpoint)
+		an->o.seqpoint(an->o.ctx, f, ts, 'A', ack - s->ack_base, 0);
 }
 
 uint64_t vd_tcpan_prefetch(struct vd_tcpan *an, uint32_t v, const struct vd_decoded *d)
@@ -221,9 +226,9 @@ int vd_tcpan_add_hashed(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct 
 	    d->tcp_ack == f->d[!dir].isn + 1)
 		set_rtt(f, ts - f->syn_ts, VD_RTT_HANDSHAKE);
 	if (d->tcp_payload_len)
-		on_data(f, dir, ts, d);
+		on_data(an, f, dir, ts, d);
 	if (fl & VD_TCP_ACK)
-		on_ack(f, dir, ts, d);
+		on_ack(an, f, dir, ts, d);
 	if (vd_tcp_is_pure_ack(d))
 		vd_ackhist_add(&s->ah, ts, d->tcp_ack, d->tcp_win);
 	return 0;

@@ -8,18 +8,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* A flow's key and state in one block, on a cache line boundary: a lookup that finds the key has
- * brought in the start of the state its packet updates next (with many concurrent flows every
- * packet misses the cache), and a state laid out for it touches as few lines as it can. */
+/* A flow's state holds its key and starts on a cache line boundary: a lookup that finds the key
+ * has brought in the line around it, which a state laid out for it makes the line its packet
+ * updates first (with many concurrent flows every packet misses the cache). */
 #define LINE 64
-struct node {
-	struct vd_flowkey key;
-	_Alignas(LINE) unsigned char value[];
-};
 
 struct vd_flowtab {
-	size_t max_flows, value_size;
-	struct node **entries; /* insertion order */
+	size_t max_flows, value_size, key_offset;
+	unsigned char **entries; /* the states, in insertion order */
 	size_t n, cap;
 	/* open addressing: entry index + 1 in the low 32 bits (0 = empty), the high 32 bits of
 	 * the key's hash above them, so that probing past other flows reads no other node */
@@ -28,13 +24,27 @@ struct vd_flowtab {
 	uint64_t refused;
 };
 
-struct vd_flowtab *vd_flowtab_create(size_t max_flows, size_t value_size)
+static struct vd_flowkey *key_of(const struct vd_flowtab *t, size_t i)
 {
+	return (struct vd_flowkey *)(t->entries[i] + t->key_offset);
+}
+
+/* A state's size, whole cache lines. */
+static size_t state_size(const struct vd_flowtab *t)
+{
+	return (t->value_size + LINE - 1) / LINE * LINE;
+}
+
+struct vd_flowtab *vd_flowtab_create(size_t max_flows, size_t value_size, size_t key_offset)
+{
+	if (key_offset + sizeof(struct vd_flowkey) > value_size)
+		return NULL;
 	struct vd_flowtab *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
 	t->max_flows = max_flows ? max_flows : 1;
 	t->value_size = value_size;
+	t->key_offset = key_offset;
 	t->nslots = 64;
 	t->slots = calloc(t->nslots, sizeof(*t->slots));
 	if (!t->slots) {
@@ -124,7 +134,7 @@ static size_t lookup_hashed(const struct vd_flowtab *t, uint64_t h, uint32_t van
 		}
 		if ((e & ~(uint64_t)UINT32_MAX) != tag)
 			continue;
-		int m = key_match(&t->entries[(uint32_t)e - 1]->key, vantage, a0, p0, a1, p1);
+		int m = key_match(key_of(t, (uint32_t)e - 1), vantage, a0, p0, a1, p1);
 		if (m) {
 			*how = m;
 			return s;
@@ -154,7 +164,7 @@ static int rehash(struct vd_flowtab *t)
 	t->slots = slots;
 	t->nslots = nslots;
 	for (size_t i = 0; i < t->n; i++) {
-		const struct vd_flowkey *k = &t->entries[i]->key;
+		const struct vd_flowkey *k = key_of(t, i);
 		int how;
 		size_t s =
 		    lookup(t, k->vantage, &k->addr[0], k->port[0], &k->addr[1], k->port[1], &how);
@@ -183,7 +193,7 @@ void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t h, uint32_t vantage,
 	size_t s = lookup_hashed(t, h, vantage, &d->src, d->sport, &d->dst, d->dport, &how);
 	if (how) {
 		*dir = how == 1 ? 0 : 1;
-		return t->entries[(uint32_t)t->slots[s] - 1]->value;
+		return t->entries[(uint32_t)t->slots[s] - 1];
 	}
 	if (t->n >= t->max_flows) {
 		t->refused++;
@@ -191,7 +201,7 @@ void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t h, uint32_t vantage,
 	}
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
-		struct node **e = realloc(t->entries, cap * sizeof(*e));
+		unsigned char **e = realloc(t->entries, cap * sizeof(*e));
 		if (!e)
 			return NULL;
 		t->entries = e;
@@ -199,24 +209,24 @@ void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t h, uint32_t vantage,
 	}
 	if (t->n >= UINT32_MAX - 1)
 		return NULL;
-	size_t size =
-	    (sizeof(struct node) + (t->value_size ? t->value_size : 1) + LINE - 1) / LINE * LINE;
-	struct node *e = aligned_alloc(LINE, size);
+	size_t size = state_size(t);
+	unsigned char *e = aligned_alloc(LINE, size);
 	if (!e)
 		return NULL;
 	memset(e, 0, size);
-	e->key.vantage = vantage;
-	e->key.addr[0] = d->src;
-	e->key.addr[1] = d->dst;
-	e->key.port[0] = d->sport;
-	e->key.port[1] = d->dport;
+	struct vd_flowkey *k = (struct vd_flowkey *)(e + t->key_offset);
+	k->vantage = vantage;
+	k->addr[0] = d->src;
+	k->addr[1] = d->dst;
+	k->port[0] = d->sport;
+	k->port[1] = d->dport;
 	t->entries[t->n] = e;
-	t->slots[s] = slot_of(&e->key, t->n);
+	t->slots[s] = slot_of(k, t->n);
 	t->n++;
 	if (t->n * 2 > t->nslots && rehash(t))
 		return NULL;
 	*dir = 0;
-	return e->value;
+	return e;
 }
 
 void *vd_flowtab_peek(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir)
@@ -226,7 +236,7 @@ void *vd_flowtab_peek(struct vd_flowtab *t, uint32_t vantage, const struct vd_de
 	if (!how)
 		return NULL;
 	*dir = how == 1 ? 0 : 1;
-	return t->entries[(uint32_t)t->slots[s] - 1]->value;
+	return t->entries[(uint32_t)t->slots[s] - 1];
 }
 
 void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_flowkey *key,
@@ -238,14 +248,12 @@ void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_fl
 	if (!how)
 		return NULL;
 	*same_dir = how == 1;
-	return t->entries[(uint32_t)t->slots[s] - 1]->value;
+	return t->entries[(uint32_t)t->slots[s] - 1];
 }
 
 size_t vd_flowtab_bytes(const struct vd_flowtab *t)
 {
-	size_t node =
-	    (sizeof(struct node) + (t->value_size ? t->value_size : 1) + LINE - 1) / LINE * LINE;
-	return sizeof(*t) + t->n * node + t->cap * sizeof(*t->entries) +
+	return sizeof(*t) + t->n * state_size(t) + t->cap * sizeof(*t->entries) +
 	       t->nslots * sizeof(*t->slots);
 }
 
@@ -255,7 +263,7 @@ size_t vd_flowtab_longest_probe(const struct vd_flowtab *t)
 	for (size_t s = 0; s < t->nslots; s++) {
 		if (!t->slots[s])
 			continue;
-		const struct vd_flowkey *k = &t->entries[(uint32_t)t->slots[s] - 1]->key;
+		const struct vd_flowkey *k = key_of(t, (uint32_t)t->slots[s] - 1);
 		size_t home =
 		    (size_t)hash_key(k->vantage, &k->addr[0], k->port[0], &k->addr[1], k->port[1]) &
 		    mask;
@@ -278,12 +286,12 @@ uint64_t vd_flowtab_refused(const struct vd_flowtab *t)
 
 void *vd_flowtab_value(struct vd_flowtab *t, size_t i)
 {
-	return i < t->n ? t->entries[i]->value : NULL;
+	return i < t->n ? t->entries[i] : NULL;
 }
 
 const struct vd_flowkey *vd_flowtab_key(const struct vd_flowtab *t, size_t i)
 {
-	return i < t->n ? &t->entries[i]->key : NULL;
+	return i < t->n ? key_of(t, i) : NULL;
 }
 
 void vd_flowkey_endpoint(const struct vd_flowkey *k, int e, char *buf, size_t n)

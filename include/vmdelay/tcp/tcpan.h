@@ -64,17 +64,18 @@ struct vd_tcpan_dir {
 };
 
 struct vd_tcpan_flow {
-	/* the first line: what every packet reads or updates */
-	_Alignas(64) vd_ns first_ts;
-	vd_ns last_ts, syn_ts, probe_ts;
-	struct vd_tcpan *an;
-	enum vd_tcpan_rtt_src rtt_src;
-	int probing, probe_dir;
-	uint32_t probe_end;
-	unsigned fins; /* bit e: endpoint e sent a FIN (d[e].fin, read here by the other side) */
+	/* The first cache line: what every packet reads, the key included (the flow table
+	 * compares it in place, so a lookup that finds the flow has brought this line in). */
+	_Alignas(64) struct vd_flowkey key;
+	uint8_t rtt_src; /* enum vd_tcpan_rtt_src */
+	uint8_t probing, probe_dir;
+	uint8_t fins; /* bit e: endpoint e sent a FIN (d[e].fin, read here by the other side) */
+	vd_ns first_ts, last_ts;
 	struct vd_tcpan_dir d[2];
+	struct vd_tcpan *an;
+	vd_ns syn_ts, probe_ts;
+	uint32_t probe_end;
 	int syn_dir, synack_seen;
-	struct vd_flowkey key;
 	size_t idx; /* order of appearance */
 	int first_was_syn;
 	vd_ns rtt;

@@ -37,8 +37,11 @@ struct vd_flowkey {
 
 struct vd_flowtab;
 
-/* value_size bytes of zeroed state per flow; at most max_flows flows. NULL when out of memory. */
-struct vd_flowtab *vd_flowtab_create(size_t max_flows, size_t value_size);
+/* value_size bytes of zeroed state per flow, on a cache line boundary, holding the flow's key
+ * (struct vd_flowkey, written by the table) at key_offset: the table compares it in place, so the
+ * state's line around it is the one a lookup reads. At most max_flows flows. NULL when out of
+ * memory or when the key does not fit in the state. */
+struct vd_flowtab *vd_flowtab_create(size_t max_flows, size_t value_size, size_t key_offset);
 void vd_flowtab_destroy(struct vd_flowtab *t);
 
 /* The flow of TCP packet d at vantage point v, created if new (unless the table is full: NULL,
