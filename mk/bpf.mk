@@ -1,7 +1,8 @@
 # tcpmon's eBPF backend (tcpmon/bpf/, docs/formats/tcpmon.md): vmlinux.h dumped from the build
 # machine's kernel BTF, the BPF objects compiled with clang -target bpf (CO-RE: libbpf relocates
 # them against the running kernel's BTF when loading), and their libbpf skeletons from bpftool,
-# which tcpmon/bpf_*.c include. Packages: clang, bpftool, libbpf-dev (mk/debian-packages.txt).
+# which tcpmon/bpf_load.c and bpf_empty.c include. Packages: clang, bpftool, libbpf-dev
+# (mk/debian-packages.txt).
 BPF_GEN := $(BUILD)/gen/tcpmon
 BPF_BTF ?= /sys/kernel/btf/vmlinux
 BPF_CLANG ?= clang
@@ -22,8 +23,9 @@ $(BPF_GEN)/%.bpf.o: tcpmon/bpf/%.bpf.c tcpmon/bpf/tcpmon_bpf.h include/vmdelay/r
 $(BPF_GEN)/%.skel.h: $(BPF_GEN)/%.bpf.o
 	$(call say,SKEL,$@)$(BPFTOOL) gen skeleton $< name $*_bpf >$@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/tcpmon/bpf_backend.o: $(BPF_GEN)/tcpmon.skel.h
+# Only the loaders include a skeleton; any tcpmon file may include tcpmon/bpf/tcpmon_bpf.h.
+$(BUILD)/obj/tcpmon/bpf_load.o: $(BPF_GEN)/tcpmon.skel.h
 $(BUILD)/obj/tcpmon/bpf_empty.o: $(BPF_GEN)/empty.skel.h
-$(BUILD)/obj/tcpmon/bpf_backend.o $(BUILD)/obj/tcpmon/bpf_empty.o: CFLAGS += -I$(BPF_GEN) -Itcpmon/bpf
-$(BUILD)/obj/tcpmon/bpf_reader.o $(BUILD)/obj/tcpmon/bpf_slots.o: CFLAGS += -Itcpmon/bpf
+$(BUILD)/obj/tcpmon/bpf_load.o $(BUILD)/obj/tcpmon/bpf_empty.o: CFLAGS += -I$(BPF_GEN)
+$(BUILD)/obj/tcpmon/%.o: CFLAGS += -Itcpmon/bpf
 tcpmon_LDLIBS := -lbpf

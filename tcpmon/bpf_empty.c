@@ -2,7 +2,6 @@
 #include "bpf_empty.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -17,16 +16,12 @@
 
 int tcpmon_cmd_bench_empty_bpf(void)
 {
-	static const struct tcpmon_nf_hook hook_of[] = {
-	    {0, VD_NF_PRE_ROUTING, INT_MIN + 1, "ip-pre"},
-	    {0, VD_NF_LOCAL_IN, INT_MIN + 1, "ip-local-in"},
-	    {0, VD_NF_LOCAL_OUT, INT_MIN + 1, "ip-local-out"},
-	    {0, VD_NF_POST_ROUTING, INT_MAX - 1, "ip-post"},
-	};
-	struct tcpmon_nf_hook hooks[4];
+	struct tcpmon_nf_hook hooks[TCPMON_NF_NPLACES];
+	int prog_fd[TCPMON_NF_NPLACES];
 	struct tcpmon_nf_links nf = {0};
 	struct empty_bpf *s;
 	struct vd_err err;
+	size_t nhooks;
 	int rc = VD_EXIT_RUNTIME;
 
 	tcpmon_catch_signals();
@@ -35,18 +30,17 @@ int tcpmon_cmd_bench_empty_bpf(void)
 		fprintf(stderr, "tcpmon: opening the empty BPF object: %s\n", strerror(errno));
 		return VD_EXIT_RUNTIME;
 	}
-	bpf_program__set_type(s->progs.vd_empty_ip, VD_BPF_PROG_TYPE_NETFILTER);
-	bpf_program__set_expected_attach_type(s->progs.vd_empty_ip, VD_BPF_NETFILTER);
+	tcpmon_nf_set_prog_type(s->progs.vd_empty_ip);
 	if (empty_bpf__load(s) || empty_bpf__attach(s)) {
 		fprintf(stderr, "tcpmon: loading or attaching the empty programs: %s\n",
 			strerror(errno));
 		goto out;
 	}
-	for (size_t i = 0; i < 4; i++) {
-		hooks[i] = hook_of[i];
-		hooks[i].prog_fd = bpf_program__fd(s->progs.vd_empty_ip);
-	}
-	if (tcpmon_nf_attach_all(hooks, 4, &nf, &err)) {
+	/* one program at every place tcpmon's IP layers are hooked */
+	for (size_t i = 0; i < TCPMON_NF_NPLACES; i++)
+		prog_fd[i] = bpf_program__fd(s->progs.vd_empty_ip);
+	nhooks = tcpmon_nf_hooks(~0u, prog_fd, hooks);
+	if (tcpmon_nf_attach_all(hooks, nhooks, &nf, &err)) {
 		fprintf(stderr, "tcpmon: %s\n", err.msg);
 		goto out;
 	}

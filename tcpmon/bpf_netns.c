@@ -14,7 +14,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
 #include <linux/bpf.h>
+
+#include "vmdelay/input/tcmrec.h"
+#include "vmdelay/record.h"
 
 #define VD_NFPROTO_IPV4 2
 #define VD_NFPROTO_IPV6 10
@@ -26,6 +30,35 @@ struct vd_nf_link_attr {
 	int32_t priority;
 	uint32_t nf_flags;
 };
+
+/* NF_IP_PRI_FIRST and NF_IP_PRI_LAST themselves are refused to BPF links: one step inside. */
+const struct tcpmon_nf_place tcpmon_nf_places[TCPMON_NF_NPLACES] = {
+    {TCPMON_L_IP_PRE, VD_NF_PRE_ROUTING, INT_MIN + 1},
+    {TCPMON_L_IP_LOCAL_IN, VD_NF_LOCAL_IN, INT_MIN + 1},
+    {TCPMON_L_IP_LOCAL_OUT, VD_NF_LOCAL_OUT, INT_MIN + 1},
+    {TCPMON_L_IP_POST, VD_NF_POST_ROUTING, INT_MAX - 1},
+};
+
+size_t tcpmon_nf_hooks(uint32_t layers, const int prog_fd[TCPMON_NF_NPLACES],
+		       struct tcpmon_nf_hook hooks[TCPMON_NF_NPLACES])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < TCPMON_NF_NPLACES; i++)
+		if ((layers >> tcpmon_nf_places[i].layer) & 1)
+			hooks[n++] = (struct tcpmon_nf_hook){
+			    .prog_fd = prog_fd[i],
+			    .hook = tcpmon_nf_places[i].hook,
+			    .priority = tcpmon_nf_places[i].priority,
+			    .name = vd_tcmrec_layer_name(tcpmon_nf_places[i].layer)};
+	return n;
+}
+
+void tcpmon_nf_set_prog_type(struct bpf_program *p)
+{
+	bpf_program__set_type(p, VD_BPF_PROG_TYPE_NETFILTER);
+	bpf_program__set_expected_attach_type(p, VD_BPF_NETFILTER);
+}
 
 static int nf_link_create(int prog_fd, uint32_t pf, uint32_t hook, int32_t prio)
 {

@@ -23,6 +23,25 @@ struct tcpmon_nf_hook {
 	const char *name; /* for messages */
 };
 
+/* Where tcpmon's IP layers are hooked: first priority on the way in and out of the host's IP
+ * code, last after routing on output. The bench's empty program attaches at the same places. */
+struct tcpmon_nf_place {
+	uint8_t layer; /* enum tcpmon_layer */
+	uint32_t hook; /* VD_NF_* */
+	int32_t priority;
+};
+#define TCPMON_NF_NPLACES 4
+extern const struct tcpmon_nf_place tcpmon_nf_places[TCPMON_NF_NPLACES];
+
+/* Fills hooks with the places whose layer is in layers (1 << enum tcpmon_layer), each with the
+ * program prog_fd[its index in tcpmon_nf_places]. Returns how many. */
+size_t tcpmon_nf_hooks(uint32_t layers, const int prog_fd[TCPMON_NF_NPLACES],
+		       struct tcpmon_nf_hook hooks[TCPMON_NF_NPLACES]);
+
+struct bpf_program;
+/* Before loading: p is a netfilter program (libbpf 1.1 knows no section name for the type). */
+void tcpmon_nf_set_prog_type(struct bpf_program *p);
+
 struct tcpmon_nf_links {
 	int *fd;
 	size_t n, cap;

@@ -16,7 +16,7 @@
 #define PIN_PARENT BPFFS "/vmdelay"
 #define BPFFS_MAGIC 0xcafe4a11 /* linux/magic.h BPF_FS_MAGIC */
 
-static const char *const map_name[TCPMON_PIN_NMAPS] = {"config", "counters", "slots", "tails"};
+static const char *const map_name[TCPMON_NMAPS] = {"config", "counters", "slots", "tails"};
 
 int tcpmon_pin_exists(void)
 {
@@ -62,7 +62,7 @@ static int remove_dir(const char *dir, struct vd_err *err)
 	return 0;
 }
 
-int tcpmon_pin_save(const int map_fd[TCPMON_PIN_NMAPS], const int *link_fd, size_t nlinks,
+int tcpmon_pin_save(const int map_fd[TCPMON_NMAPS], const int *link_fd, size_t nlinks,
 		    struct vd_err *err)
 {
 	char tmp[256], p[320];
@@ -77,13 +77,13 @@ int tcpmon_pin_save(const int map_fd[TCPMON_PIN_NMAPS], const int *link_fd, size
 		 (long)getpid()); /* bpffs: no dots */
 	if (mkdir(tmp, 0700))
 		return vd_err_set(err, "creating %s: %s", tmp, strerror(errno));
-	for (size_t i = 0; i < TCPMON_PIN_NMAPS + nlinks; i++) {
-		int fd = i < TCPMON_PIN_NMAPS ? map_fd[i] : link_fd[i - TCPMON_PIN_NMAPS];
+	for (size_t i = 0; i < TCPMON_NMAPS + nlinks; i++) {
+		int fd = i < TCPMON_NMAPS ? map_fd[i] : link_fd[i - TCPMON_NMAPS];
 
-		if (i < TCPMON_PIN_NMAPS)
+		if (i < TCPMON_NMAPS)
 			snprintf(p, sizeof(p), "%s/%s", tmp, map_name[i]);
 		else
-			snprintf(p, sizeof(p), "%s/link%zu", tmp, i - TCPMON_PIN_NMAPS);
+			snprintf(p, sizeof(p), "%s/link%zu", tmp, i - TCPMON_NMAPS);
 		if (bpf_obj_pin(fd, p)) {
 			vd_err_set(err, "pinning %s: %s", p, strerror(errno));
 			remove_dir(tmp, &ignored);
@@ -98,11 +98,11 @@ int tcpmon_pin_save(const int map_fd[TCPMON_PIN_NMAPS], const int *link_fd, size
 	return 0;
 }
 
-int tcpmon_pin_open(int map_fd[TCPMON_PIN_NMAPS], struct vd_err *err)
+int tcpmon_pin_open(int map_fd[TCPMON_NMAPS], struct vd_err *err)
 {
 	char p[320];
 
-	for (size_t i = 0; i < TCPMON_PIN_NMAPS; i++) {
+	for (size_t i = 0; i < TCPMON_NMAPS; i++) {
 		snprintf(p, sizeof(p), "%s/%s", TCPMON_PIN_DIR, map_name[i]);
 		map_fd[i] = bpf_obj_get(p);
 		if (map_fd[i] < 0) {

@@ -7,21 +7,18 @@
 
 #include <stddef.h>
 
+#include "bpf_maps.h"
 #include "vmdelay/core/err.h"
 
 #define TCPMON_PIN_DIR "/sys/fs/bpf/vmdelay/tcpmon"
 
-/* The maps a reader needs, in this order in the arrays below. */
-enum tcpmon_pin_map { TCPMON_PIN_CONFIG, TCPMON_PIN_COUNTERS, TCPMON_PIN_SLOTS, TCPMON_PIN_TAILS };
-#define TCPMON_PIN_NMAPS 4
-
 /* 1 when a started backend is pinned. */
 int tcpmon_pin_exists(void);
 /* Pins the maps and the links (which hold the programs): all of them or none (-1 and why). */
-int tcpmon_pin_save(const int map_fd[TCPMON_PIN_NMAPS], const int *link_fd, size_t nlinks,
+int tcpmon_pin_save(const int map_fd[TCPMON_NMAPS], const int *link_fd, size_t nlinks,
 		    struct vd_err *err);
-/* Opens the pinned maps. 0, or -1 and why (nothing left open). */
-int tcpmon_pin_open(int map_fd[TCPMON_PIN_NMAPS], struct vd_err *err);
+/* Opens the pinned maps (in bpf_maps.h's order). 0, or -1 and why (nothing left open). */
+int tcpmon_pin_open(int map_fd[TCPMON_NMAPS], struct vd_err *err);
 /* Removes the pins. 0, or -1 and why. */
 int tcpmon_pin_remove(struct vd_err *err);
 

@@ -25,6 +25,37 @@ vd_ns tcpmon_realtime_offset(void)
 	return best;
 }
 
+struct tcpmon_reader *tcpmon_reader_new(unsigned ncpu, uint64_t limit, int live)
+{
+	struct tcpmon_reader *rd = calloc(1, sizeof(*rd));
+
+	if (!rd)
+		return NULL;
+	rd->ncpu = ncpu;
+	rd->limit = limit;
+	rd->cpu = calloc(ncpu, sizeof(*rd->cpu));
+	rd->cpu_lost = calloc(ncpu, sizeof(*rd->cpu_lost));
+	if (live)
+		rd->live = tcpmon_live_new();
+	if (!rd->cpu || !rd->cpu_lost || (live && !rd->live)) {
+		tcpmon_reader_free(rd);
+		return NULL;
+	}
+	rd->real_offset = tcpmon_realtime_offset();
+	return rd;
+}
+
+void tcpmon_reader_free(struct tcpmon_reader *rd)
+{
+	if (!rd)
+		return;
+	tcpmon_live_free(rd->live);
+	free(rd->loss);
+	free(rd->cpu);
+	free(rd->cpu_lost);
+	free(rd);
+}
+
 static int add_loss(struct tcpmon_reader *rd, uint32_t cpu, uint64_t lost, vd_ns after,
 		    vd_ns before)
 {

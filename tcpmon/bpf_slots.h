@@ -29,8 +29,8 @@ uint32_t tcpmon_slots_bits(uint64_t bytes, unsigned ncpu);
  * tails say. 0, or -1 and why. */
 int tcpmon_slots_open(struct tcpmon_slots *s, int slots_fd, int tails_fd, unsigned ncpu,
 		      uint32_t bits, struct vd_err *err);
-/* Gives each committed record to fn (the ring_buffer callback signature), CPU by CPU in slot
- * order, then frees their slots. Returns the number of records, or fn's negative result. */
+/* Gives each committed record to fn, CPU by CPU in slot order, then frees their slots. Returns
+ * the number of records, or fn's negative result. */
 int tcpmon_slots_drain(struct tcpmon_slots *s, int (*fn)(void *ctx, void *rec, size_t size),
 		       void *ctx);
 /* 1 and the record's seqno when CPU cpu's next slot holds a committed record, else 0. */

@@ -1,13 +1,15 @@
 /* main.c — tcpmon: per-layer records of the network stack from tcpmon.ko or from eBPF programs.
- * Thin: the command line is read here, the subcommands are in cmds.c (module) and
- * bpf_backend.c (eBPF), the formats in lib/input/tcmrec.c and lib/input/tcmnl.c. */
+ * Thin: the command line is read here, the subcommands are in cmds.c (module), bpf_record.c and
+ * bpf_startstop.c (eBPF), the formats in lib/input/tcmrec.c and lib/input/tcmnl.c. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf_backend.h"
 #include "bpf_empty.h"
+#include "bpf_load.h"
+#include "bpf_record.h"
+#include "bpf_startstop.h"
 #include "cmds.h"
 #include "nl.h"
 #include "prom.h"
@@ -54,6 +56,8 @@ static const struct {
 };
 
 enum backend { BACKEND_AUTO, BACKEND_KMOD, BACKEND_BPF };
+
+#define RING_MB_DEFAULT 64 /* the bpf backend's rings, all CPUs together (--ring-mb) */
 
 /* --backend is the one option before the subcommand (it says what the subcommand talks to):
  * taken out of argv here, before the shared command line reader sees it. 0, or a usage error. */
@@ -124,7 +128,7 @@ static int run(int argc, char **argv)
 	};
 	enum backend backend = BACKEND_AUTO;
 	enum tcpmon_dump_what what = TCPMON_DUMP_RECORDS;
-	long long ring_mb = 64;
+	long long ring_mb = RING_MB_DEFAULT;
 	vd_ns stats_every = VD_NS_NONE;
 	const char *prometheus = NULL;
 	struct vd_cli cli;
@@ -140,7 +144,7 @@ static int run(int argc, char **argv)
 	vd_cli_init(&cli, "tcpmon", usage, argc, argv, "+hV", opts);
 	if (take_backend(&cli, &argc, argv, &backend))
 		return cli.status;
-	vd_cli_init(&cli, "tcpmon", usage, argc, argv, "+hV", opts);
+	vd_cli_init(&cli, "tcpmon", usage, argc, argv, "+hV", opts); /* argv without --backend */
 	int sub = vd_cli_subcommand(&cli, "start, filter, record, stop, stats or dump");
 	if (sub < 0)
 		return cli.status;
@@ -154,9 +158,9 @@ static int run(int argc, char **argv)
 	if (!strcmp(cmd, "start") || !strcmp(cmd, "filter")) {
 		if (vd_tcmnl_filter_parse(argc - sub - 1, argv + sub + 1, &f, &err))
 			return vd_cli_usage_error(&cli, "%s", err.msg);
-		if (backend == BACKEND_BPF)
-			return tcpmon_bpf_start(&f, 64u << 20);
-		return cmd[0] == 's' ? tcpmon_cmd_start(&f) : tcpmon_cmd_filter(&f);
+		if (backend == BACKEND_BPF) /* start: `filter` was refused above */
+			return tcpmon_bpf_start(&f, RING_MB_DEFAULT << 20);
+		return !strcmp(cmd, "start") ? tcpmon_cmd_start(&f) : tcpmon_cmd_filter(&f);
 	}
 	if (!strcmp(cmd, "selftest-netlink"))
 		return tcpmon_cmd_selftest_netlink();
@@ -237,7 +241,7 @@ static int run(int argc, char **argv)
 	if (!strcmp(cmd, "stop") || !strcmp(cmd, "stats")) {
 		if (optind < argc)
 			return vd_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
-		if (cmd[3] == 'p')
+		if (!strcmp(cmd, "stop"))
 			return backend == BACKEND_BPF ? tcpmon_bpf_stop() : tcpmon_cmd_stop();
 		return tcpmon_cmd_stats(mode, cost);
 	}

@@ -1,6 +1,7 @@
-/* tcpmon_bpf.h — what tcpmon's BPF programs (tcpmon.bpf.c) and their loader (tcpmon/bpf_backend.c)
- * share: the configuration the loader writes into a one-entry array map, and the per-CPU counters
- * the programs keep. The records themselves are struct tcpmon_record (vmdelay/record.h). */
+/* tcpmon_bpf.h — what tcpmon's BPF programs (tcpmon.bpf.c) and user space (tcpmon/bpf_maps.c,
+ * bpf_slots.c) share: the configuration tcpmon writes into a one-entry array map, and the per-CPU
+ * counters the programs keep. The records themselves are struct tcpmon_record (vmdelay/record.h).
+ */
 #ifndef TCPMON_BPF_H
 #define TCPMON_BPF_H
 
