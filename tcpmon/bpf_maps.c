@@ -85,8 +85,7 @@ int tcpmon_counters_sum(int fd, unsigned ncpu, const uint64_t *base,
 		for (unsigned i = 0; i < __TCPMON_BPF_C_MAX; i++)
 			out[i] += row[i] - (from ? from[i] : 0);
 		if (cpu_lost)
-			cpu_lost[c] =
-			    row[TCPMON_BPF_C_LOST] - (from ? from[TCPMON_BPF_C_LOST] : 0);
+			cpu_lost[c] = row[TCPMON_BPF_C_LOST] - (from ? from[TCPMON_BPF_C_LOST] : 0);
 	}
 	free(v);
 	return 0;

@@ -109,7 +109,8 @@ static int source_begin(struct source *src, const struct vd_tcmnl_filter *filter
 		fprintf(stderr,
 			"tcpmon: bpf backend recording from the programs `tcpmon start` left in "
 			"%s%s\n",
-			TCPMON_PIN_DIR, src->cfg.running ? "" : " (stopped: reading what they left)");
+			TCPMON_PIN_DIR,
+			src->cfg.running ? "" : " (stopped: reading what they left)");
 		return 0;
 	}
 	if (tcpmon_config_run(src->map_fd[TCPMON_MAP_CONFIG], filter, src->layers,
@@ -203,8 +204,8 @@ static int record_loop(const struct tcpmon_bpf_opts *o, struct source *src,
 
 /* Stops our own programs (a `start`'s run on), takes what they left in the rings, writes the
  * file's loss and stats blocks and says what was recorded. */
-static int record_end(const struct tcpmon_bpf_opts *o, struct source *src,
-		      struct tcpmon_reader *rd, struct vd_err *err)
+static int record_end(const struct tcpmon_bpf_opts *o, struct source *src, struct tcpmon_reader *rd,
+		      struct vd_err *err)
 {
 	uint64_t c[__TCPMON_BPF_C_MAX];
 
