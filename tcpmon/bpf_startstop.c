@@ -39,10 +39,12 @@ static int stop_pinned(int quiet)
 			(unsigned long long)c[TCPMON_BPF_C_LOST],
 			(unsigned long long)c[TCPMON_BPF_C_FILTERED]);
 		if (c[TCPMON_BPF_C_LOST])
-			fprintf(stderr,
-				"tcpmon: warning: %llu records lost (a ring was full: read them "
-				"sooner, or start with a larger --ring-mb)\n",
-				(unsigned long long)c[TCPMON_BPF_C_LOST]);
+			fprintf(
+			    stderr,
+			    "tcpmon: warning: %llu records lost (a ring was full: keep `tcpmon "
+			    "record` reading while started, or use `tcpmon --backend bpf record "
+			    "--ring-mb N` alone)\n",
+			    (unsigned long long)c[TCPMON_BPF_C_LOST]);
 	}
 	for (int i = 0; i < TCPMON_NMAPS; i++)
 		close(fd[i]);
