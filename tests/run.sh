@@ -4,7 +4,8 @@
 #   tests/run.sh unit       cmocka unit tests (build/asan/tests/test_*)
 #   tests/run.sh e2e        end-to-end scripts (tests/e2e/*.sh)
 #   tests/run.sh fuzz       fuzz harnesses, FUZZ_SECONDS each (default 20) from their seed corpus
-#   tests/run.sh PREFIX     e2e scripts named tests/e2e/PREFIX_*.sh (e.g. testbeds, tcpmon)
+#   tests/run.sh NAME       e2e scripts tests/e2e/NAME.sh and tests/e2e/NAME_*.sh (e.g. testbeds,
+#                           tcpmon_bpf)
 # An e2e script exits 0 (pass), 77 (skip: says why on stderr) or anything else (fail).
 # Environment for the scripts: VMDELAY_BIN (sanitized tools), VMDELAY_RELEASE_BIN,
 # VMDELAY_SHARED (../shared), VMDELAY_ROOT (the checkout).
@@ -52,9 +53,11 @@ run_unit() {
 	done
 }
 
-run_e2e() { # glob
+run_e2e() { # glob...
 	local t
-	for t in tests/e2e/$1; do
+	local globs=("${@/#/tests/e2e/}")
+	# shellcheck disable=SC2068 # the patterns are globs, expanded here on purpose
+	for t in ${globs[@]}; do
 		[ -f "$t" ] || continue
 		local name log
 		name="e2e/$(basename "$t" .sh)" log="$log_dir/e2e-$(basename "$t" .sh).log"
@@ -95,7 +98,7 @@ all) run_unit; run_e2e '*.sh'; run_fuzz ;;
 unit) run_unit ;;
 e2e) run_e2e '*.sh' ;;
 fuzz) run_fuzz ;;
-*) run_e2e "${what}_*.sh" ;;
+*) run_e2e "${what}.sh" "${what}_*.sh" ;;
 esac
 
 echo
