@@ -10,6 +10,7 @@
 
 #include "vmdelay/core/progress.h"
 #include "vmdelay/input/decode.h"
+#include "vmdelay/input/echo_pull.h"
 #include "vmdelay/input/trace.h"
 
 /* Under "#*": each interface's own point, opened on its first frame. */
@@ -91,6 +92,41 @@ static void point_notes(struct vd_echo_point *p, const char *z)
 		 z && tunnels[0] ? "; " : "", tunnels);
 }
 
+/* Packet pkt as an event of point p: its tunnels counted on p, 1 with *e an echo, 0 not an echo,
+ * -1 a damaged tunnel (err names the frame). */
+static int packet_echo(const struct vd_vantage_spec *spec, const struct vd_decode_opts *decode,
+		       const struct vd_pkt *pkt, struct vd_echo_point *p, struct vd_echo *e,
+		       struct vd_err *err)
+{
+	struct vd_decoded d;
+	struct vd_err derr;
+	int drc = vd_decode_with(pkt, decode, &d, &derr);
+	if (d.bad >= VD_BAD_TUNNEL)
+		return vd_err_set(err, "%s: frame %" PRIu64 " (offset %" PRIu64 "): %s", spec->path,
+				  pkt->index, pkt->offset, derr.msg);
+	if (d.nencap)
+		vd_encap_summary_add(&p->encap, d.encap, d.nencap);
+	p->encap.bad_ip_len += d.bad == VD_BAD_IP_LEN;
+	return drc >= 0 && echo_from_decoded(pkt, &d, e);
+}
+
+/* A read that gave no echo at all is an error naming the file (and the interface picked). */
+static int check_some_echo(const struct vd_vantage_spec *spec, int pick, uint64_t records,
+			   uint64_t events, const char *fmt, struct vd_err *err)
+{
+	if (pick && records && events == 0)
+		return vd_err_set(err,
+				  "%s: no ICMP echo requests or replies on interface '%s' "
+				  "(%" PRIu64 " packets read)",
+				  spec->path, spec->select, records);
+	if (events == 0)
+		return vd_err_set(err,
+				  "%s: no ICMP echo requests or replies (%" PRIu64
+				  " packets read, format %s)",
+				  spec->path, records, fmt);
+	return 0;
+}
+
 int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src,
 		       const struct vd_echo_sink *sink, int progress,
 		       const struct vd_decode_opts *decode, struct vd_err *err)
@@ -125,27 +161,19 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 		records = vd_source_records(src);
 		if (vd_progress_due(&prog, records))
 			vd_progress_update(&prog, records, it.pkt.offset);
-		const struct vd_pkt pkt = it.pkt;
-		struct vd_decoded d;
-		struct vd_err derr;
-		struct vd_echo e;
-		int drc = vd_decode_with(&pkt, decode, &d, &derr);
-		if (d.bad >= VD_BAD_TUNNEL) {
-			vd_err_set(err, "%s: frame %" PRIu64 " (offset %" PRIu64 "): %s",
-				   spec->path, pkt.index, pkt.offset, derr.msg);
-			rc = -1;
-			break;
-		}
 		struct vd_echo_point *p =
-		    split ? iface_point(src, spec, sink, &map, pkt.iface) : single;
+		    split ? iface_point(src, spec, sink, &map, it.pkt.iface) : single;
 		if (!p) {
 			oom = 1;
 			break;
 		}
-		if (d.nencap)
-			vd_encap_summary_add(&p->encap, d.encap, d.nencap);
-		p->encap.bad_ip_len += d.bad == VD_BAD_IP_LEN;
-		if (drc < 0 || !echo_from_decoded(&pkt, &d, &e))
+		struct vd_echo e;
+		int er = packet_echo(spec, decode, &it.pkt, p, &e, err);
+		if (er < 0) {
+			rc = -1;
+			break;
+		}
+		if (!er)
 			continue;
 		if (vd_echo_point_add(sink, p, &e) < 0) {
 			oom = 1;
@@ -175,15 +203,91 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 		return vd_err_set(err, "%s: out of memory", spec->path);
 	if (rc < 0)
 		return -1;
-	if (pick && records && events == 0)
-		return vd_err_set(err,
-				  "%s: no ICMP echo requests or replies on interface '%s' "
-				  "(%" PRIu64 " packets read)",
-				  spec->path, spec->select, records);
-	if (events == 0)
-		return vd_err_set(err,
-				  "%s: no ICMP echo requests or replies (%" PRIu64
-				  " packets read, format %s)",
-				  spec->path, records, fmt);
+	return check_some_echo(spec, pick, records, events, fmt, err);
+}
+
+/* ---- one trace's events pulled one at a time (echo_pull.h) ---- */
+
+struct vd_echo_pull {
+	const struct vd_vantage_spec *spec;
+	struct vd_source *src;
+	struct vd_decode_opts decode;
+	struct vd_progress prog;
+	uint64_t size;
+	struct vd_echo_point pt; /* what the push reader would close the point with */
+};
+
+int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_read_opts *opts,
+		      struct vd_echo_pull **out, struct vd_err *err)
+{
+	*out = NULL;
+	struct vd_echo_pull *p = calloc(1, sizeof(*p));
+	if (!p)
+		return vd_err_set(err, "out of memory");
+	if (vd_source_open(spec, VD_SOURCE_ANY, &p->src, err) < 0) {
+		free(p);
+		return -1;
+	}
+	enum vd_format f = vd_source_format(p->src);
+	if (f == VD_FORMAT_TPING_CSV || f == VD_FORMAT_TPING_JSON || f == VD_FORMAT_SQLITE ||
+	    f == VD_FORMAT_TCPMON || strcmp(spec->select, "*") == 0) {
+		vd_source_close(p->src);
+		free(p);
+		return 1;
+	}
+	if (opts && opts->filter)
+		vd_source_set_filter(p->src, opts->filter);
+	p->spec = spec;
+	if (opts)
+		p->decode = opts->decode;
+	int progress = opts ? opts->progress : 0;
+	p->size = vd_progress_file_size(spec->path);
+	vd_progress_init(&p->prog, spec->path, progress == VD_PROGRESS_FORCED, progress == 0,
+			 p->size);
+	vd_vantage_spec_name(spec, p->pt.name, sizeof(p->pt.name));
+	snprintf(p->pt.clock, sizeof(p->pt.clock), "%s", spec->clock);
+	snprintf(p->pt.format, sizeof(p->pt.format), "%s",
+		 vd_trace_format(vd_source_trace(p->src)));
+	snprintf(p->pt.select, sizeof(p->pt.select), "%s", spec->select);
+	p->pt.path = spec->path;
+	*out = p;
 	return 0;
+}
+
+int vd_echo_pull_next(struct vd_echo_pull *p, struct vd_echo *e, struct vd_err *err)
+{
+	for (;;) {
+		struct vd_item it;
+		int r = vd_source_next(p->src, &it, err);
+		if (r <= 0)
+			return r;
+		uint64_t records = vd_source_records(p->src);
+		if (vd_progress_due(&p->prog, records))
+			vd_progress_update(&p->prog, records, it.pkt.offset);
+		int er = packet_echo(p->spec, &p->decode, &it.pkt, &p->pt, e, err);
+		if (er < 0)
+			return -1;
+		if (er) {
+			p->pt.echoes++;
+			return 1;
+		}
+	}
+}
+
+int vd_echo_pull_finish(struct vd_echo_pull *p, struct vd_echo_point *pt, struct vd_err *err)
+{
+	p->pt.records = vd_source_records(p->src);
+	vd_progress_done(&p->prog, p->pt.records, p->size);
+	point_notes(&p->pt, vd_trace_compression(vd_source_trace(p->src)));
+	*pt = p->pt;
+	return check_some_echo(p->spec, p->spec->select[0] != 0, p->pt.records, p->pt.echoes,
+			       p->pt.format, err);
+}
+
+void vd_echo_pull_close(struct vd_echo_pull *p)
+{
+	if (!p)
+		return;
+	vd_source_close(p->src);
+	free(p);
 }

@@ -41,6 +41,8 @@ enum vd_delay_dir { VD_DIR_RTT, VD_DIR_SEND, VD_DIR_RECV, VD_DIR__COUNT };
 /* Phase filter for summaries: a value of enum vd_phase, or VD_PHASE_ALL. */
 #define VD_PHASE_ALL (-1)
 
+struct vd_delay_sums;
+
 struct vd_delay {
 	struct vd_vantage *const *vps;
 	size_t nvp;
@@ -55,6 +57,9 @@ struct vd_delay {
 	size_t naligns;
 	size_t rest_probes; /* probes that calibrated the clocks */
 	size_t exact_max;   /* vd_delay_opts.exact_max, resolved */
+	/* Streamed (delay_stream.h): the summaries, computed as the probes went by; map holds
+	 * only the count (map.n) and no probe can be asked for (phase and cells are NULL). */
+	struct vd_delay_sums *sums;
 };
 
 /* Matches (vd_match_pairs on every vantage point, then vd_match_probes), labels phases, aligns
