@@ -89,8 +89,7 @@ static int pair_before(const struct spair *a, const struct spair *b)
 static int pair_push(struct point *pt, const struct spair *x)
 {
 	if (pt->nheap == pt->heap_cap &&
-	    vd_mem_reserve((void **)&pt->heap, &pt->heap_cap, pt->nheap + 1, sizeof(*pt->heap)) <
-		0)
+	    vd_mem_reserve((void **)&pt->heap, &pt->heap_cap, pt->nheap + 1, sizeof(*pt->heap)) < 0)
 		return -1;
 	size_t i = pt->nheap++;
 	while (i && pair_before(x, &pt->heap[(i - 1) / 2])) {
@@ -354,8 +353,7 @@ static int take_pair(struct vd_probe_stream *s, size_t v, const struct spair *sp
  * reply later than the window after its request comes out of order). */
 static vd_ns horizon(const struct vd_probe_stream *s, const struct point *pt)
 {
-	return pt->next_ts == VD_STREAM_END ? VD_STREAM_END
-					    : vd_ns_sub_sat(pt->next_ts, s->window);
+	return pt->next_ts == VD_STREAM_END ? VD_STREAM_END : vd_ns_sub_sat(pt->next_ts, s->window);
 }
 
 /* Every pair of point v with a request before this has been taken. */
@@ -512,9 +510,9 @@ static int pump(struct vd_probe_stream *s)
 
 /* ---- the interface ---- */
 
-int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp,
-			const struct vd_match_opts *opts, vd_probe_emit_fn emit, void *ctx,
-			struct vd_probe_stream **out, struct vd_err *err)
+int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct vd_match_opts *opts,
+			vd_probe_emit_fn emit, void *ctx, struct vd_probe_stream **out,
+			struct vd_err *err)
 {
 	*out = NULL;
 	if (!nvp || nvp > UINT16_MAX)
@@ -556,8 +554,8 @@ static int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_er
 	return 0;
 }
 
-int vd_probe_stream_add(struct vd_probe_stream *s, size_t v, const struct vd_echo *e,
-			vd_ns next_ts, struct vd_err *err)
+int vd_probe_stream_add(struct vd_probe_stream *s, size_t v, const struct vd_echo *e, vd_ns next_ts,
+			struct vd_err *err)
 {
 	if (vd_vantage_add(s->pt[v].v, e) < 0)
 		return vd_err_set(err, "%s: out of memory", s->pt[v].v->name);
@@ -565,8 +563,7 @@ int vd_probe_stream_add(struct vd_probe_stream *s, size_t v, const struct vd_ech
 	return step(s, v, next_ts, err);
 }
 
-int vd_probe_stream_advance(struct vd_probe_stream *s, size_t v, vd_ns next_ts,
-			    struct vd_err *err)
+int vd_probe_stream_advance(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err)
 {
 	return step(s, v, next_ts, err);
 }

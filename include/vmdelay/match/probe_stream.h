@@ -39,17 +39,16 @@ struct vd_probe_stream;
 /* Matches the echoes of vps[0..nvp) (outermost first, all on one clock label, made with
  * vd_vantage_new and given no event yet) into probes handed to emit. -1 with err when the
  * points are on several clocks or out of memory. */
-int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp,
-			const struct vd_match_opts *opts, vd_probe_emit_fn emit, void *ctx,
-			struct vd_probe_stream **out, struct vd_err *err);
+int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct vd_match_opts *opts,
+			vd_probe_emit_fn emit, void *ctx, struct vd_probe_stream **out,
+			struct vd_err *err);
 /* Adds an echo of vantage point v; next_ts is the time of v's next echo (VD_STREAM_END when v has
  * no more): events of every point come in time order, so that what is older than the window
  * before every point's next event can be matched and handed on. 0, or -1 (err). */
-int vd_probe_stream_add(struct vd_probe_stream *s, size_t v, const struct vd_echo *e,
-			vd_ns next_ts, struct vd_err *err);
+int vd_probe_stream_add(struct vd_probe_stream *s, size_t v, const struct vd_echo *e, vd_ns next_ts,
+			struct vd_err *err);
 /* Sets v's next echo time without an echo (before the first one, or VD_STREAM_END at its end). */
-int vd_probe_stream_advance(struct vd_probe_stream *s, size_t v, vd_ns next_ts,
-			    struct vd_err *err);
+int vd_probe_stream_advance(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err);
 /* After every point's end: hands on every probe left and fills each point's stats as
  * vd_match_pairs and vd_match_probes do. 0, or -1 (err). */
 int vd_probe_stream_finish(struct vd_probe_stream *s, struct vd_err *err);
