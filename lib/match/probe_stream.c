@@ -47,10 +47,12 @@ struct spair {
 
 struct point {
 	struct vd_vantage *v;
-	struct spair *heap; /* completed pairs, by request time then packet number */
-	size_t nheap, heap_cap;
-	struct spair *q; /* released pairs, a ring in request order */
-	size_t qhead, qn, qcap;
+	/* completed pairs in request order (time, then packet number), a ring: the first nrel
+	 * are released (their place in the point's order is known), the others wait for every
+	 * earlier pair to have come. Replies come nearly in request order, so a pair is inserted
+	 * at or near the end. */
+	struct spair *q;
+	size_t qhead, qn, qcap, nrel;
 	vd_ns next_ts;	   /* the point's next event: nothing earlier comes */
 	uint64_t released; /* pairs released so far */
 	size_t kept;	   /* requests v->ev kept at the last compaction */
@@ -79,44 +81,39 @@ struct vd_probe_stream {
 /* Chains by key: the probes held are those of a few windows, whatever the trace length. */
 #define KEY_BUCKETS ((size_t)1 << 18)
 
-/* ---- heaps ---- */
+/* ---- pairs in request order, probes in the order they leave ---- */
 
 static int pair_before(const struct spair *a, const struct spair *b)
 {
 	return a->req_ts != b->req_ts ? a->req_ts < b->req_ts : a->req_index < b->req_index;
 }
 
-static int pair_push(struct point *pt, const struct spair *x)
+static struct spair *qat(struct point *pt, size_t i)
 {
-	if (pt->nheap == pt->heap_cap &&
-	    vd_mem_reserve((void **)&pt->heap, &pt->heap_cap, pt->nheap + 1, sizeof(*pt->heap)) < 0)
-		return -1;
-	size_t i = pt->nheap++;
-	while (i && pair_before(x, &pt->heap[(i - 1) / 2])) {
-		pt->heap[i] = pt->heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	pt->heap[i] = *x;
-	return 0;
+	return &pt->q[(pt->qhead + i) & (pt->qcap - 1)];
 }
 
-static void pair_pop(struct point *pt)
+/* Inserts a completed pair in request order, after the pairs already released: one that
+ * comes after them (a reply later than the window) is taken out of order. */
+static int pair_insert(struct point *pt, const struct spair *x)
 {
-	struct spair last = pt->heap[--pt->nheap];
-	size_t i = 0, n = pt->nheap;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= n)
-			break;
-		if (c + 1 < n && pair_before(&pt->heap[c + 1], &pt->heap[c]))
-			c++;
-		if (!pair_before(&pt->heap[c], &last))
-			break;
-		pt->heap[i] = pt->heap[c];
-		i = c;
+	if (pt->qn == pt->qcap) {
+		size_t cap = pt->qcap ? 2 * pt->qcap : 1024;
+		struct spair *q = vd_mem_alloc(cap, sizeof(*q));
+		if (!q)
+			return -1;
+		for (size_t i = 0; i < pt->qn; i++)
+			q[i] = *qat(pt, i);
+		free(pt->q);
+		pt->q = q;
+		pt->qcap = cap;
+		pt->qhead = 0;
 	}
-	if (n)
-		pt->heap[i] = last;
+	size_t i = pt->qn++;
+	for (; i > pt->nrel && pair_before(x, qat(pt, i - 1)); i--)
+		*qat(pt, i) = *qat(pt, i - 1);
+	*qat(pt, i) = *x;
+	return 0;
 }
 
 /* The order vd_match_probes sorts probes in: time, then the order it made them (outer points'
@@ -359,7 +356,7 @@ static vd_ns horizon(const struct vd_probe_stream *s, const struct point *pt)
 /* Every pair of point v with a request before this has been taken. */
 static vd_ns taken_to(const struct vd_probe_stream *s, const struct point *pt)
 {
-	return pt->qn ? pt->q[pt->qhead].req_ts : horizon(s, pt);
+	return pt->nrel ? pt->q[pt->qhead].req_ts : horizon(s, pt);
 }
 
 /* The pair match.c just made, moved out of v with its request. */
@@ -379,7 +376,7 @@ static int drain(struct point *pt)
 				   .seq = q->seq,
 				   .flow = q->flow,
 				   .phase = (int8_t)q->phase};
-		if (pair_push(pt, &sp) < 0)
+		if (pair_insert(pt, &sp) < 0)
 			return -1;
 		pt->pairs++;
 	}
@@ -422,7 +419,7 @@ static size_t new_place(void *ctx, size_t req)
 static int compact(struct point *pt)
 {
 	struct vd_vantage *v = pt->v;
-	if (v->n < 2 * pt->kept + 4096)
+	if (v->n < 2 * pt->kept + 16384)
 		return 0;
 	struct remap r = {0};
 	vd_match_pending_remap(v, note_pending, &r);
@@ -440,28 +437,11 @@ static int compact(struct point *pt)
 	return 0;
 }
 
-static int release(struct vd_probe_stream *s, struct point *pt)
+static void release(struct vd_probe_stream *s, struct point *pt)
 {
 	vd_ns h = horizon(s, pt);
-	while (pt->nheap && (h == VD_STREAM_END || pt->heap[0].req_ts < h)) {
-		if (pt->qn == pt->qcap) {
-			size_t cap = pt->qcap ? 2 * pt->qcap : 1024;
-			struct spair *q = malloc(cap * sizeof(*q));
-			if (!q)
-				return -1;
-			for (size_t i = 0; i < pt->qn; i++)
-				q[i] = pt->q[(pt->qhead + i) % pt->qcap];
-			free(pt->q);
-			pt->q = q;
-			pt->qcap = cap;
-			pt->qhead = 0;
-		}
-		struct spair sp = pt->heap[0];
-		pair_pop(pt);
-		sp.ord = pt->released++;
-		pt->q[(pt->qhead + pt->qn++) % pt->qcap] = sp;
-	}
-	return 0;
+	while (pt->nrel < pt->qn && (h == VD_STREAM_END || qat(pt, pt->nrel)->req_ts < h))
+		qat(pt, pt->nrel++)->ord = pt->released++;
 }
 
 /* Takes every pair whose turn has come, point by point from the outermost, then hands on the
@@ -470,7 +450,7 @@ static int pump(struct vd_probe_stream *s)
 {
 	for (size_t v = 0; v < s->nvp; v++) {
 		struct point *pt = &s->pt[v];
-		while (pt->qn) {
+		while (pt->nrel) {
 			const struct spair *sp = &pt->q[pt->qhead];
 			vd_ns rtt = sp->rep_ts - sp->req_ts;
 			vd_ns need = vd_ns_add_sat(sp->req_ts, rtt < s->window ? rtt : s->window);
@@ -480,8 +460,9 @@ static int pump(struct vd_probe_stream *s)
 			if (u < v)
 				break;
 			struct spair x = *sp;
-			pt->qhead = (pt->qhead + 1) % pt->qcap;
+			pt->qhead = (pt->qhead + 1) & (pt->qcap - 1);
 			pt->qn--;
+			pt->nrel--;
 			if (take_pair(s, v, &x) < 0)
 				return -1;
 		}
@@ -549,7 +530,10 @@ static int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_er
 {
 	struct point *pt = &s->pt[v];
 	pt->next_ts = next_ts;
-	if (drain(pt) < 0 || compact(pt) < 0 || release(s, pt) < 0 || pump(s) < 0)
+	if (drain(pt) < 0 || compact(pt) < 0)
+		return vd_err_set(err, "out of memory matching probes across vantage points");
+	release(s, pt);
+	if (pump(s) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	return 0;
 }
@@ -589,7 +573,6 @@ void vd_probe_stream_free(struct vd_probe_stream *s)
 	if (!s)
 		return;
 	for (size_t v = 0; s->pt && v < s->nvp; v++) {
-		free(s->pt[v].heap);
 		free(s->pt[v].q);
 	}
 	free(s->pt);
@@ -606,7 +589,7 @@ void vd_probe_stream_held(const struct vd_probe_stream *s, struct vd_probe_strea
 	memset(h, 0, sizeof(*h));
 	h->probes = s->live;
 	for (size_t v = 0; v < s->nvp; v++) {
-		h->pairs += s->pt[v].nheap + s->pt[v].qn;
+		h->pairs += s->pt[v].qn;
 		h->requests += s->pt[v].v->n;
 	}
 }
