@@ -76,10 +76,12 @@ struct vd_probe_stream {
 	struct link by_seq[65536], by_seqonly[65536];
 	struct link *by_key;
 	size_t key_mask, n_seqonly;
+	size_t quiet; /* steps without a pump */
 };
 
-/* Chains by key: the probes held are those of a few windows, whatever the trace length. */
-#define KEY_BUCKETS ((size_t)1 << 18)
+/* Chains by key: a probe is held only until no pair still to come can nest with it (a few
+ * RTTs, at most the window), so few are held at once; a small table stays in cache. */
+#define KEY_BUCKETS ((size_t)1 << 12)
 
 /* ---- pairs in request order, probes in the order they leave ---- */
 
@@ -440,8 +442,11 @@ static int compact(struct point *pt)
 static void release(struct vd_probe_stream *s, struct point *pt)
 {
 	vd_ns h = horizon(s, pt);
-	while (pt->nrel < pt->qn && (h == VD_STREAM_END || qat(pt, pt->nrel)->req_ts < h))
+	while (pt->nrel < pt->qn && (h == VD_STREAM_END || qat(pt, pt->nrel)->req_ts < h)) {
+		/* a pair is released a window after it came: long out of cache */
+		__builtin_prefetch(qat(pt, pt->nrel + 8));
 		qat(pt, pt->nrel++)->ord = pt->released++;
+	}
 }
 
 /* Takes every pair whose turn has come, point by point from the outermost, then hands on the
@@ -532,8 +537,13 @@ static int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_er
 	pt->next_ts = next_ts;
 	if (drain(pt) < 0 || compact(pt) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
+	/* Taking pairs later than their turn changes nothing (every condition only gets truer as
+	 * the points go on): pump when a pair was released, else now and then so that the outer
+	 * points' probes leave. */
+	size_t before = pt->released;
 	release(s, pt);
-	if (pump(s) < 0)
+	if ((pt->released != before || ++s->quiet % 64 == 0 || next_ts == VD_STREAM_END) &&
+	    pump(s) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	return 0;
 }
