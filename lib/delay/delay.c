@@ -11,8 +11,6 @@
 #include "vmdelay/core/qhist.h"
 #include "vmdelay/input/probe.h"
 
-#include "delay_sums.h"
-
 static int is_rest(int phase)
 {
 	return phase == VD_PHASE_REST_PRE || phase == VD_PHASE_REST_POST;
@@ -147,7 +145,8 @@ int vd_delay_analyze(struct vd_vantage *const *vps, size_t nvp, const struct vd_
 void vd_delay_free(struct vd_delay *d)
 {
 	vd_probe_map_free(&d->map);
-	vd_delay_sums_free(d->sums);
+	free(d->sums);
+	free(d->sums_have);
 	free(d->phase);
 	free(d->aligned);
 	free(d->clock_id);
@@ -265,10 +264,21 @@ static int summarize_by(const struct vd_delay *d, int phase, size_t a, size_t b,
 	return rc;
 }
 
+/* A summary the streamed analysis computed (delay_stream.h). */
+static int streamed_summary(const struct vd_delay *d, size_t series, int phase,
+			    struct vd_summary *s)
+{
+	size_t k = vd_delay_sum_index(series, phase);
+	if (series >= d->nvp * (1 + VD_DIR__COUNT) || !d->sums_have[k])
+		return -1;
+	*s = d->sums[k];
+	return 0;
+}
+
 int vd_delay_summary_rtt(const struct vd_delay *d, size_t v, int phase, struct vd_summary *s)
 {
 	if (d->sums)
-		return vd_delay_sums_get(d->sums, vd_delay_series_rtt(v), phase, s);
+		return streamed_summary(d, v, phase, s);
 	return summarize_by(d, phase, v, 0, 1, VD_DIR_RTT, s);
 }
 
@@ -276,8 +286,7 @@ int vd_delay_summary_layer(const struct vd_delay *d, size_t layer, enum vd_delay
 			   struct vd_summary *s)
 {
 	if (d->sums)
-		return vd_delay_sums_get(d->sums, vd_delay_series_layer(d->nvp, layer, dir), phase,
-					 s);
+		return streamed_summary(d, d->nvp + layer * VD_DIR__COUNT + (size_t)dir, phase, s);
 	return summarize_by(d, phase, 0, layer, 0, dir, s);
 }
 
@@ -286,7 +295,7 @@ size_t vd_delay_phases(const struct vd_delay *d, int out[VD_PHASE__COUNT + 1])
 	size_t k = 0;
 	out[k++] = VD_PHASE_ALL;
 	for (int ph = 0; ph < VD_PHASE__COUNT; ph++) {
-		int seen = d->sums && vd_delay_sums_has_phase(d->sums, ph);
+		int seen = d->sums && d->phase_seen[ph];
 		for (size_t p = 0; !d->sums && p < d->map.n && !seen; p++)
 			seen = d->phase[p] == ph;
 		if (seen)

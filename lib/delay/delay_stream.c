@@ -156,11 +156,8 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 		v->records = pt.records;
 		v->has_phase = pt.has_phase;
 	}
-	if (vd_probe_stream_finish(ps, err) < 0 || vd_delay_sums_finish(feed.sums) < 0)
+	if (vd_probe_stream_finish(ps, err) < 0 || vd_delay_sums_finish(feed.sums, d) < 0)
 		goto oom;
-	d->map.n = vd_delay_sums_count(feed.sums);
-	d->sums = feed.sums;
-	feed.sums = NULL;
 	rc = 0;
 	goto done;
 oom:

@@ -8,7 +8,7 @@
 #include "vmdelay/core/qhist.h"
 #include "vmdelay/input/probe.h"
 
-#define SLOTS (1 + VD_PHASE__COUNT) /* VD_PHASE_ALL, then each phase */
+#define SLOTS VD_DELAY_SUM_SLOTS /* VD_PHASE_ALL, then each phase */
 
 struct vd_delay_sums {
 	const struct vd_delay *d;
@@ -147,7 +147,7 @@ static int summarize(struct vd_delay_sums *s, size_t k, int slot, vd_ns *vals)
 	return vd_summarize_inplace(vals, m, out);
 }
 
-int vd_delay_sums_finish(struct vd_delay_sums *s)
+int vd_delay_sums_finish(struct vd_delay_sums *s, struct vd_delay *d)
 {
 	for (; s->held_n; s->held_n--) {
 		int8_t ph = s->n < s->rest ? VD_PHASE_REST_PRE : VD_PHASE_REST_POST;
@@ -155,8 +155,10 @@ int vd_delay_sums_finish(struct vd_delay_sums *s)
 			return -1;
 		s->held_first = (s->held_first + 1) % s->rest;
 	}
-	s->sum = calloc(s->nseries * SLOTS, sizeof(*s->sum));
-	s->have = calloc(s->nseries * SLOTS, 1);
+	/* the series of every layer, even with one point (never asked for then) */
+	size_t all = d->nvp * (1 + VD_DIR__COUNT) * SLOTS;
+	s->sum = calloc(all, sizeof(*s->sum));
+	s->have = calloc(all, 1);
 	vd_ns *vals = s->sketch ? NULL : vd_mem_alloc(s->n ? s->n : 1, sizeof(*vals));
 	if (!s->sum || !s->have || (!s->sketch && !vals)) {
 		free(vals);
@@ -171,26 +173,14 @@ int vd_delay_sums_finish(struct vd_delay_sums *s)
 			s->have[k * SLOTS + (size_t)slot] = rc == 0;
 		}
 	free(vals);
-	return rc;
-}
-
-size_t vd_delay_sums_count(const struct vd_delay_sums *s)
-{
-	return s->n + s->held_n;
-}
-
-int vd_delay_sums_has_phase(const struct vd_delay_sums *s, int phase)
-{
-	return phase >= 0 && phase < VD_PHASE__COUNT && s->seen[phase];
-}
-
-int vd_delay_sums_get(const struct vd_delay_sums *s, size_t series, int phase,
-		      struct vd_summary *out)
-{
-	size_t slot = phase == VD_PHASE_ALL ? 0 : (size_t)phase + 1;
-	if (!s->sum || series >= s->nseries || slot >= SLOTS || !s->have[series * SLOTS + slot])
+	if (rc < 0)
 		return -1;
-	*out = s->sum[series * SLOTS + slot];
+	d->sums = s->sum;
+	d->sums_have = s->have;
+	s->sum = NULL;
+	s->have = NULL;
+	memcpy(d->phase_seen, s->seen, sizeof(d->phase_seen));
+	d->map.n = s->n;
 	return 0;
 }
 

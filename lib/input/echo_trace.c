@@ -10,7 +10,6 @@
 
 #include "vmdelay/core/progress.h"
 #include "vmdelay/input/decode.h"
-#include "vmdelay/input/echo_pull.h"
 #include "vmdelay/input/trace.h"
 
 /* Under "#*": each interface's own point, opened on its first frame. */
@@ -81,8 +80,7 @@ static struct vd_echo_point *iface_point(struct vd_source *src, const struct vd_
 	return map->pt[iface] = p;
 }
 
-/* The notes of a point: the compression and the tunnels seen. */
-static void point_notes(struct vd_echo_point *p, const char *z)
+void vd_echo_trace_notes(struct vd_echo_point *p, const char *z)
 {
 	char tunnels[sizeof(p->notes)];
 	/* the room the compression leaves, so that a long summary ends in its own "..." */
@@ -92,11 +90,9 @@ static void point_notes(struct vd_echo_point *p, const char *z)
 		 z && tunnels[0] ? "; " : "", tunnels);
 }
 
-/* Packet pkt as an event of point p: its tunnels counted on p, 1 with *e an echo, 0 not an echo,
- * -1 a damaged tunnel (err names the frame). */
-static int packet_echo(const struct vd_vantage_spec *spec, const struct vd_decode_opts *decode,
-		       const struct vd_pkt *pkt, struct vd_echo_point *p, struct vd_echo *e,
-		       struct vd_err *err)
+int vd_echo_trace_packet(const struct vd_vantage_spec *spec, const struct vd_decode_opts *decode,
+			 const struct vd_pkt *pkt, struct vd_echo_point *p, struct vd_echo *e,
+			 struct vd_err *err)
 {
 	struct vd_decoded d;
 	struct vd_err derr;
@@ -110,9 +106,8 @@ static int packet_echo(const struct vd_vantage_spec *spec, const struct vd_decod
 	return drc >= 0 && echo_from_decoded(pkt, &d, e);
 }
 
-/* A read that gave no echo at all is an error naming the file (and the interface picked). */
-static int check_some_echo(const struct vd_vantage_spec *spec, int pick, uint64_t records,
-			   uint64_t events, const char *fmt, struct vd_err *err)
+int vd_echo_trace_check(const struct vd_vantage_spec *spec, int pick, uint64_t records,
+			uint64_t events, const char *fmt, struct vd_err *err)
 {
 	if (pick && records && events == 0)
 		return vd_err_set(err,
@@ -168,7 +163,7 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 			break;
 		}
 		struct vd_echo e;
-		int er = packet_echo(spec, decode, &it.pkt, p, &e, err);
+		int er = vd_echo_trace_packet(spec, decode, &it.pkt, p, &e, err);
 		if (er < 0) {
 			rc = -1;
 			break;
@@ -187,13 +182,13 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 	const char *z = vd_trace_compression(vd_source_trace(src));
 	if (single) {
 		single->records = records;
-		point_notes(single, z);
+		vd_echo_trace_notes(single, z);
 		oom |= vd_echo_point_close(sink, single, 1) < 0;
 	}
 	for (size_t i = 0; i < map.n; i++) { /* one point per interface, in interface order */
 		if (map.pt[i]) {
 			map.pt[i]->records = records;
-			point_notes(map.pt[i], z);
+			vd_echo_trace_notes(map.pt[i], z);
 			/* opened on the interface's first frame: kept when it had an echo */
 			oom |= vd_echo_point_close(sink, map.pt[i], map.pt[i]->echoes > 0) < 0;
 		}
@@ -203,91 +198,5 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 		return vd_err_set(err, "%s: out of memory", spec->path);
 	if (rc < 0)
 		return -1;
-	return check_some_echo(spec, pick, records, events, fmt, err);
-}
-
-/* ---- one trace's events pulled one at a time (echo_pull.h) ---- */
-
-struct vd_echo_pull {
-	const struct vd_vantage_spec *spec;
-	struct vd_source *src;
-	struct vd_decode_opts decode;
-	struct vd_progress prog;
-	uint64_t size;
-	struct vd_echo_point pt; /* what the push reader would close the point with */
-};
-
-int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_read_opts *opts,
-		      struct vd_echo_pull **out, struct vd_err *err)
-{
-	*out = NULL;
-	struct vd_echo_pull *p = calloc(1, sizeof(*p));
-	if (!p)
-		return vd_err_set(err, "out of memory");
-	if (vd_source_open(spec, VD_SOURCE_ANY, &p->src, err) < 0) {
-		free(p);
-		return -1;
-	}
-	enum vd_format f = vd_source_format(p->src);
-	if (f == VD_FORMAT_TPING_CSV || f == VD_FORMAT_TPING_JSON || f == VD_FORMAT_SQLITE ||
-	    f == VD_FORMAT_TCPMON || strcmp(spec->select, "*") == 0) {
-		vd_source_close(p->src);
-		free(p);
-		return 1;
-	}
-	if (opts && opts->filter)
-		vd_source_set_filter(p->src, opts->filter);
-	p->spec = spec;
-	if (opts)
-		p->decode = opts->decode;
-	int progress = opts ? opts->progress : 0;
-	p->size = vd_progress_file_size(spec->path);
-	vd_progress_init(&p->prog, spec->path, progress == VD_PROGRESS_FORCED, progress == 0,
-			 p->size);
-	vd_vantage_spec_name(spec, p->pt.name, sizeof(p->pt.name));
-	snprintf(p->pt.clock, sizeof(p->pt.clock), "%s", spec->clock);
-	snprintf(p->pt.format, sizeof(p->pt.format), "%s",
-		 vd_trace_format(vd_source_trace(p->src)));
-	snprintf(p->pt.select, sizeof(p->pt.select), "%s", spec->select);
-	p->pt.path = spec->path;
-	*out = p;
-	return 0;
-}
-
-int vd_echo_pull_next(struct vd_echo_pull *p, struct vd_echo *e, struct vd_err *err)
-{
-	for (;;) {
-		struct vd_item it;
-		int r = vd_source_next(p->src, &it, err);
-		if (r <= 0)
-			return r;
-		uint64_t records = vd_source_records(p->src);
-		if (vd_progress_due(&p->prog, records))
-			vd_progress_update(&p->prog, records, it.pkt.offset);
-		int er = packet_echo(p->spec, &p->decode, &it.pkt, &p->pt, e, err);
-		if (er < 0)
-			return -1;
-		if (er) {
-			p->pt.echoes++;
-			return 1;
-		}
-	}
-}
-
-int vd_echo_pull_finish(struct vd_echo_pull *p, struct vd_echo_point *pt, struct vd_err *err)
-{
-	p->pt.records = vd_source_records(p->src);
-	vd_progress_done(&p->prog, p->pt.records, p->size);
-	point_notes(&p->pt, vd_trace_compression(vd_source_trace(p->src)));
-	*pt = p->pt;
-	return check_some_echo(p->spec, p->spec->select[0] != 0, p->pt.records, p->pt.echoes,
-			       p->pt.format, err);
-}
-
-void vd_echo_pull_close(struct vd_echo_pull *p)
-{
-	if (!p)
-		return;
-	vd_source_close(p->src);
-	free(p);
+	return vd_echo_trace_check(spec, pick, records, events, fmt, err);
 }

@@ -76,8 +76,9 @@ static void emit(const struct probe *p, int reply)
 int main(int argc, char **argv)
 {
 	if (argc < 4 || argc > 6)
-		return fprintf(stderr,
-			       "usage: icmpgen PACKETS FLOWS rr|burst|random|wrap [LAYER [GAP_NS]]\n"),
+		return fprintf(
+			   stderr,
+			   "usage: icmpgen PACKETS FLOWS rr|burst|random|wrap [LAYER [GAP_NS]]\n"),
 		       2;
 	layer = argc >= 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 0;
 	gap_ns = argc == 6 ? strtoull(argv[5], NULL, 10) : 1000;
@@ -86,8 +87,8 @@ int main(int argc, char **argv)
 	const char *order = argv[3];
 	int rr = !strcmp(order, "rr"), burst = !strcmp(order, "burst"),
 	    rnd = !strcmp(order, "random"), wrap = !strcmp(order, "wrap");
-	if (!n || !nflows || nflows > 65535 || !(rr || burst || rnd || wrap) || layer > 100 || !gap_ns ||
-	    gap_ns > 1000000000)
+	if (!n || !nflows || nflows > 65535 || !(rr || burst || rnd || wrap) || layer > 100 ||
+	    !gap_ns || gap_ns > 1000000000)
 		return fprintf(stderr, "icmpgen: bad arguments\n"), 2;
 	uint16_t *seq = calloc(nflows, sizeof(*seq));
 	if (!seq)
