@@ -538,12 +538,9 @@ static int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_er
 	if (drain(pt) < 0 || compact(pt) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	/* Taking pairs later than their turn changes nothing (every condition only gets truer as
-	 * the points go on): pump when a pair was released, else now and then so that the outer
-	 * points' probes leave. */
-	size_t before = pt->released;
+	 * the points go on): pump every 64 events, so that each pump has work for every point. */
 	release(s, pt);
-	if ((pt->released != before || ++s->quiet % 64 == 0 || next_ts == VD_STREAM_END) &&
-	    pump(s) < 0)
+	if ((++s->quiet % 64 == 0 || next_ts == VD_STREAM_END) && pump(s) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	return 0;
 }
