@@ -83,7 +83,7 @@ int vd_echo_pull_finish(struct vd_echo_pull *p, struct vd_echo_point *pt, struct
 	vd_echo_trace_notes(&p->pt, vd_trace_compression(vd_source_trace(p->src)));
 	*pt = p->pt;
 	return vd_echo_trace_check(p->spec, p->spec->select[0] != 0, p->pt.records, p->pt.echoes,
-			       p->pt.format, err);
+				   p->pt.format, err);
 }
 
 void vd_echo_pull_close(struct vd_echo_pull *p)

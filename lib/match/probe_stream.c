@@ -9,6 +9,7 @@
  *    is when vd_match_probes takes the points one after the other;
  *  - a probe leaves when no pair still to come can nest with it, in time order.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include "vmdelay/match/probe_stream.h"
 
 #include "probe_key.h"
@@ -79,8 +80,9 @@ struct vd_probe_stream {
 	size_t quiet; /* steps without a pump */
 };
 
-/* Chains by key: a probe is held only until no pair still to come can nest with it (a few
- * RTTs, at most the window), so few are held at once; a small table stays in cache. */
+/* Chains by key to begin with: a probe is held only until no pair still to come can nest with
+ * it (a few RTTs, at most the window), so few are held at once and a small table stays in
+ * cache; it grows when more are held (grow_keys). */
 #define KEY_BUCKETS ((size_t)1 << 12)
 
 /* ---- pairs in request order, probes in the order they leave ---- */
@@ -449,29 +451,10 @@ static void release(struct vd_probe_stream *s, struct point *pt)
 	}
 }
 
-/* Takes every pair whose turn has come, point by point from the outermost, then hands on the
- * probes no pair still to come can join. */
-static int pump(struct vd_probe_stream *s)
+/* Hands on, in order, the probes no pair still to come can nest with: every pair not yet
+ * taken has its request at or after the earliest taken_to. */
+static int emit_ready(struct vd_probe_stream *s)
 {
-	for (size_t v = 0; v < s->nvp; v++) {
-		struct point *pt = &s->pt[v];
-		while (pt->nrel) {
-			const struct spair *sp = &pt->q[pt->qhead];
-			vd_ns rtt = sp->rep_ts - sp->req_ts;
-			vd_ns need = vd_ns_add_sat(sp->req_ts, rtt < s->window ? rtt : s->window);
-			size_t u = 0;
-			while (u < v && taken_to(s, &s->pt[u]) > need)
-				u++;
-			if (u < v)
-				break;
-			struct spair x = *sp;
-			pt->qhead = (pt->qhead + 1) & (pt->qcap - 1);
-			pt->qn--;
-			pt->nrel--;
-			if (take_pair(s, v, &x) < 0)
-				return -1;
-		}
-	}
 	vd_ns low = VD_STREAM_END;
 	for (size_t v = 0; v < s->nvp; v++) {
 		vd_ns d = taken_to(s, &s->pt[v]);
@@ -492,6 +475,86 @@ static int pump(struct vd_probe_stream *s)
 		s->live--;
 	}
 	return 0;
+}
+
+static int cmp_age(const void *a, const void *b, void *ctx)
+{
+	const struct sprobe *p = ctx, *x = &p[*(const uint32_t *)a], *y = &p[*(const uint32_t *)b];
+	if (x->ref != y->ref)
+		return x->ref < y->ref ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* More probes held than chains by key (a window holding many probes, long RTTs): four times
+ * the chains, rebuilt oldest first so that each stays newest first as chain_insert keeps it. */
+static int grow_keys(struct vd_probe_stream *s)
+{
+	size_t n = (s->key_mask + 1) * 4;
+	struct link *t = calloc(n, sizeof(*t));
+	uint32_t *order = vd_mem_alloc(s->nout ? s->nout : 1, sizeof(*order));
+	if (!t || !order) {
+		free(t);
+		free(order);
+		return -1;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < s->nout; i++)
+		if (s->p[s->out[i]].kh)
+			order[k++] = s->out[i];
+	qsort_r(order, k, sizeof(*order), cmp_age, s->p);
+	free(s->by_key);
+	s->by_key = t;
+	s->key_mask = n - 1;
+	for (size_t i = 0; i < k; i++) {
+		struct sprobe *x = &s->p[order[i]];
+		struct vd_echo e;
+		size_t bucket;
+		cell_echo(s, x->src_v, &cells_of(s, order[i])[x->src_v], &e);
+		probe_key(&e, s->key_mask, &bucket);
+		chain_insert(s, &s->by_key[bucket], 1, order[i]);
+	}
+	free(order);
+	return 0;
+}
+
+/* Takes the pairs whose turn has come, a few at a time from each point in turn (outermost
+ * first), handing on the probes that are done between rounds, so that a point with many pairs
+ * waiting (at the end, or after a gap) does not make every probe wait. */
+#define ROUND 256
+
+static int pump(struct vd_probe_stream *s)
+{
+	for (;;) {
+		size_t taken = 0;
+		for (size_t v = 0; v < s->nvp; v++) {
+			struct point *pt = &s->pt[v];
+			for (size_t k = 0; k < ROUND && pt->nrel; k++) {
+				const struct spair *sp = &pt->q[pt->qhead];
+				vd_ns rtt = sp->rep_ts - sp->req_ts;
+				vd_ns need =
+				    vd_ns_add_sat(sp->req_ts, rtt < s->window ? rtt : s->window);
+				size_t u = 0;
+				while (u < v && taken_to(s, &s->pt[u]) > need)
+					u++;
+				if (u < v)
+					break;
+				struct spair x = *sp;
+				pt->qhead = (pt->qhead + 1) & (pt->qcap - 1);
+				pt->qn--;
+				pt->nrel--;
+				if (take_pair(s, v, &x) < 0)
+					return -1;
+				taken++;
+			}
+		}
+		if (emit_ready(s) < 0)
+			return -1;
+		if (s->live > 2 * (s->key_mask + 1) && s->key_mask < ((size_t)1 << 30) &&
+		    grow_keys(s) < 0)
+			return -1;
+		if (!taken)
+			return 0;
+	}
 }
 
 /* ---- the interface ---- */
@@ -518,7 +581,7 @@ int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct 
 		s->window = VD_ECHO_TS_LIMIT / 8;
 	s->key_mask = KEY_BUCKETS - 1;
 	s->pt = calloc(nvp, sizeof(*s->pt));
-	s->by_key = calloc(KEY_BUCKETS, sizeof(*s->by_key));
+	s->by_key = calloc(KEY_BUCKETS, sizeof(*s->by_key)); /* id 0: no probe */
 	if (!s->pt || !s->by_key) {
 		vd_probe_stream_free(s);
 		return vd_err_set(err, "out of memory");

@@ -62,6 +62,8 @@ static int cmp_ev(const void *a, const void *b)
  * further in: its request earlier, its reply later), RTTs of 100 µs to 3 ms so that replies
  * overtake one another; some requests and replies lost at one point, some replies seen twice,
  * ids shared by several hosts. The events of all points, sorted by time. */
+static vd_ns rtt_base = 100 * US, rtt_spread_us = 2900;
+
 static struct ev *scenario(size_t nprobe, uint32_t flows, vd_ns gap, size_t nvp, size_t *n)
 {
 	struct ev *ev = malloc(nprobe * nvp * 3 * sizeof(*ev));
@@ -73,7 +75,7 @@ static struct ev *scenario(size_t nprobe, uint32_t flows, vd_ns gap, size_t nvp,
 		uint32_t host = (uint32_t)(p % flows);
 		uint16_t id = (uint16_t)(100 + host % 16);
 		uint32_t s = seq[host]++;
-		vd_ns t = T0 + (vd_ns)p * gap, rtt = 100 * US + rnd(2900) * US;
+		vd_ns t = T0 + (vd_ns)p * gap, rtt = rtt_base + rnd((uint32_t)rtt_spread_us) * US;
 		for (size_t v = 0; v < nvp; v++) {
 			vd_ns in = (vd_ns)v * 50;
 			uint32_t fate = rnd(1000);
@@ -169,13 +171,12 @@ static void stream(const struct ev *ev, size_t n, size_t nvp, vd_ns window, stru
 	free(after);
 }
 
-static void same_as_after_reading(void **state)
+static void same_as_reading(size_t nprobe, vd_ns gap)
 {
-	(void)state;
-	const size_t nvp = 3, nprobe = 30000;
+	const size_t nvp = 3;
 	size_t n;
 	rng = 0x9e3779b97f4a7c15ull;
-	struct ev *ev = scenario(nprobe, 40, 200 * US, nvp, &n);
+	struct ev *ev = scenario(nprobe, 40, gap, nvp, &n);
 	struct vd_vantage *b[3], *sv[3];
 	struct vd_err err;
 	for (size_t v = 0; v < nvp; v++)
@@ -212,6 +213,24 @@ static void same_as_after_reading(void **state)
 	vd_probe_map_free(&map);
 	free(s.cells);
 	free(ev);
+}
+
+static void same_as_after_reading(void **state)
+{
+	(void)state;
+	same_as_reading(30000, 200 * US);
+}
+
+/* RTTs of 1 to 2 s, a probe every 50 µs: 30000 probes held at once, more than the chains by
+ * key the stream starts with (it grows them) */
+static void same_with_many_held(void **state)
+{
+	(void)state;
+	rtt_base = 1000 * MS;
+	rtt_spread_us = 1000000;
+	same_as_reading(60000, 50 * US);
+	rtt_base = 100 * US;
+	rtt_spread_us = 2900;
 }
 
 /* The most the stream holds at once over a trace of nprobe probes. */
@@ -295,6 +314,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(same_as_after_reading),
+	    cmocka_unit_test(same_with_many_held),
 	    cmocka_unit_test(held_bounded_by_window),
 	    cmocka_unit_test(sums_hold_at_most_exact_max),
 	};
