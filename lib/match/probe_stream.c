@@ -1,8 +1,8 @@
 /* probe_stream.c — the same probe across vantage points on one clock, matched as the points are
  * read side by side (probe_stream.h). The rules are vd_match_probes' (probe_key.h); what differs
  * is when each pair is taken, so that only a window of the trace is held:
- *  - a point's pairs leave it in request order once every point is past their request by the
- *    window (a reply later than that would come out of order);
+ *  - a point's pairs leave it in request order once it is past their request by the window
+ *    (at least 10 s: a reply later than that would come out of order);
  *  - point v takes a pair [t, t + rtt] once every outer point has taken its pairs up to
  *    t + min(rtt, window): on one clock a probe only joins a probe whose interval nests with
  *    its own, so none later than that can be its match, and every one before is there, as it
@@ -64,6 +64,7 @@ struct vd_probe_stream {
 	struct point *pt;
 	size_t nvp;
 	vd_ns window;
+	vd_ns reply_wait; /* how long a request may wait for its reply: the window, at least 10 s */
 	vd_probe_emit_fn emit;
 	void *ctx;
 	struct sprobe *p;
@@ -350,11 +351,12 @@ static int take_pair(struct vd_probe_stream *s, size_t v, const struct spair *sp
 
 /* ---- pairs within a point ---- */
 
-/* Nothing of point v older than this is still to come: its next event less the window (a
- * reply later than the window after its request comes out of order). */
+/* Nothing of point v older than this is still to come: its next event less the time a reply
+ * may take (one later than that comes out of order). */
 static vd_ns horizon(const struct vd_probe_stream *s, const struct point *pt)
 {
-	return pt->next_ts == VD_STREAM_END ? VD_STREAM_END : vd_ns_sub_sat(pt->next_ts, s->window);
+	return pt->next_ts == VD_STREAM_END ? VD_STREAM_END
+					    : vd_ns_sub_sat(pt->next_ts, s->reply_wait);
 }
 
 /* Every pair of point v with a request before this has been taken. */
@@ -579,6 +581,8 @@ int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct 
 	s->window = opts && opts->window > 0 ? opts->window : 10 * VD_NS_PER_SEC;
 	if (s->window > VD_ECHO_TS_LIMIT / 8)
 		s->window = VD_ECHO_TS_LIMIT / 8;
+	/* a small window narrows the matching, not the replies' delay */
+	s->reply_wait = s->window > 10 * VD_NS_PER_SEC ? s->window : 10 * VD_NS_PER_SEC;
 	s->key_mask = KEY_BUCKETS - 1;
 	s->pt = calloc(nvp, sizeof(*s->pt));
 	s->by_key = calloc(KEY_BUCKETS, sizeof(*s->by_key)); /* id 0: no probe */
