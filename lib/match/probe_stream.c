@@ -189,16 +189,12 @@ static void chain_insert(struct vd_probe_stream *s, struct link *pp, int by_key,
 static void cell_echo(const struct vd_probe_stream *s, size_t v, const struct vd_stream_cell *c,
 		      struct vd_echo *e)
 {
-	const struct vd_echo_flow *f = &s->pt[v].v->flows[c->flow];
-	*e = (struct vd_echo){.ts = c->req_ts,
-			      .src = f->src,
-			      .dst = f->dst,
-			      .seq = c->seq,
-			      .id = f->id,
-			      .kind = VD_ECHO_REQUEST,
-			      .has_id = f->has_id,
-			      .phase = c->phase,
-			      .index = c->req_index};
+	const struct vd_echo_req q = {.ts = c->req_ts,
+				      .index = c->req_index,
+				      .phase = c->phase,
+				      .seq = c->seq,
+				      .flow = c->flow};
+	vd_vantage_req_echo(s->pt[v].v, &q, e);
 }
 
 static struct vd_stream_cell *cells_of(const struct vd_probe_stream *s, uint32_t slot)
