@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <string.h>
 
-
 /* The flow key as five words: w[0] = id | family << 16 | has_id << 24, then the request's source
  * and destination addresses. Built from loads into registers and hashed from them: writing a
  * byte-wise struct and reading it back as words stalls store forwarding on every packet. */

@@ -57,6 +57,7 @@ struct point {
 	vd_ns next_ts;	   /* the point's next event: nothing earlier comes */
 	uint64_t released; /* pairs released so far */
 	size_t kept;	   /* requests v->ev kept at the last compaction */
+	vd_ns flushed;	   /* next_ts when match.c's queue was last flushed */
 	size_t pairs, probes, dups;
 };
 
@@ -423,16 +424,21 @@ static int compact(struct point *pt)
 	struct vd_vantage *v = pt->v;
 	if (v->n < 2 * pt->kept + 16384)
 		return 0;
+	/* the echoes match.c still queues hold indices too: pair them and take their pairs */
+	if (vd_match_flush(v) < 0 || drain(pt) < 0)
+		return -1;
 	struct remap r = {0};
-	vd_match_pending_remap(v, note_pending, &r);
-	if (r.oom) {
+	if (vd_match_pending_remap(v, note_pending, &r) < 0 || r.oom) {
 		free(r.idx);
 		return -1;
 	}
 	qsort(r.idx, r.n, sizeof(*r.idx), cmp_size);
 	for (size_t i = 0; i < r.n; i++)
 		v->ev[i] = v->ev[r.idx[i]];
-	vd_match_pending_remap(v, new_place, &r);
+	if (vd_match_pending_remap(v, new_place, &r) < 0) { /* (nothing queued now) */
+		free(r.idx);
+		return -1;
+	}
 	v->n = r.n;
 	pt->kept = r.n;
 	free(r.idx);
@@ -598,6 +604,13 @@ static int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_er
 {
 	struct point *pt = &s->pt[v];
 	pt->next_ts = next_ts;
+	/* match.c pairs an echo up to 32 echoes after it came (from 32 flows on): flushed at the
+	 * end and every second of the trace, so that no pair comes later than that */
+	if ((next_ts == VD_STREAM_END || vd_ns_sub_sat(next_ts, pt->flushed) > VD_NS_PER_SEC) &&
+	    vd_match_flush(pt->v) < 0)
+		return vd_err_set(err, "out of memory matching probes across vantage points");
+	if (next_ts != VD_STREAM_END && vd_ns_sub_sat(next_ts, pt->flushed) > VD_NS_PER_SEC)
+		pt->flushed = next_ts;
 	if (drain(pt) < 0 || compact(pt) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	/* Taking pairs later than their turn changes nothing (every condition only gets truer as
