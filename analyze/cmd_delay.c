@@ -11,6 +11,7 @@
 #include "report.h"
 #include "vmdelay/out/afile.h"
 #include "vmdelay/delay/delay.h"
+#include "vmdelay/delay/delay_stream.h"
 #include "vmdelay/core/cli.h"
 #include "vmdelay/core/progress.h"
 #include "vmdelay/core/units.h"
@@ -249,7 +250,20 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 					  .filter = filter,
 					  .decode = decode};
 	int failed = 0;
-	for (int i = 0; i < nspec; i++) {
+	struct vd_delay d;
+	/* The tables stream in bounded memory; the per-probe outputs (--csv, --plot,
+	 * --pcapng-out) still need every probe at the end. */
+	int streamed = 0;
+	if (mode != 1 && !plot && !pcapng_out) {
+		int s = vd_delay_stream(specs, (size_t)nspec, &ropts, &dopts, &set, &d, &err);
+		if (s < 0) {
+			fprintf(stderr, "%s: %s\n", prog, err.msg);
+			rc = VD_EXIT_RUNTIME;
+			goto out_set;
+		}
+		streamed = s == 0;
+	}
+	for (int i = 0; i < nspec && !streamed; i++) {
 		size_t before = set.n;
 		if (vd_vantage_read(&specs[i], &set, &ropts, &err) < 0) {
 			/* a selector that does not fit its file is the command line's fault */
@@ -287,9 +301,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	}
 	vd_vantage_set_unique_names(&set);
 
-	struct vd_delay d;
 	int warn = 0;
-	if (vd_delay_analyze(set.v, set.n, &dopts, &d, &warn, &err) < 0) {
+	if (!streamed && vd_delay_analyze(set.v, set.n, &dopts, &d, &warn, &err) < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err.msg);
 		rc = VD_EXIT_RUNTIME;
 		goto out_set;

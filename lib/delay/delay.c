@@ -145,6 +145,8 @@ int vd_delay_analyze(struct vd_vantage *const *vps, size_t nvp, const struct vd_
 void vd_delay_free(struct vd_delay *d)
 {
 	vd_probe_map_free(&d->map);
+	free(d->sums);
+	free(d->sums_have);
 	free(d->phase);
 	free(d->aligned);
 	free(d->clock_id);
@@ -182,31 +184,42 @@ vd_ns vd_delay_rep_ref(const struct vd_delay *d, size_t probe, size_t v)
 	return r ? on_ref(d, v, r->rep_ts) : VD_NS_NONE;
 }
 
+vd_ns vd_delay_layer_from(const struct vd_delay *d, size_t layer, enum vd_delay_dir dir,
+			  const struct vd_delay_times *o, const struct vd_delay_times *i)
+{
+	size_t ov = layer ? layer - 1 : 0, iv = layer ? layer : d->nvp - 1;
+	if (dir == VD_DIR_RTT)
+		return vd_ns_diff(vd_ns_valid(i->req) ? i->rep - i->req : VD_NS_NONE,
+				  vd_ns_valid(o->req) ? o->rep - o->req : VD_NS_NONE);
+	if (!vd_ns_valid(o->req) || !vd_ns_valid(i->req))
+		return VD_NS_NONE;
+	vd_ns oreq = o->req, orep = o->rep, ireq = i->req, irep = i->rep;
+	if (d->clock_id[ov] != d->clock_id[iv]) {
+		/* on one clock no alignment is needed, even when it is not the reference */
+		oreq = on_ref(d, ov, oreq);
+		orep = on_ref(d, ov, orep);
+		ireq = on_ref(d, iv, ireq);
+		irep = on_ref(d, iv, irep);
+	}
+	return dir == VD_DIR_SEND ? vd_ns_diff(oreq, ireq) : vd_ns_diff(irep, orep);
+}
+
+/* Probe p's times at vantage point v (VD_NS_NONE when v missed it). */
+static struct vd_delay_times times_at(const struct vd_delay *d, size_t p, size_t v)
+{
+	const struct vd_echo_req *q = vd_probe_req(&d->map, d->vps, p, v);
+	if (!q)
+		return (struct vd_delay_times){VD_NS_NONE, VD_NS_NONE};
+	return (struct vd_delay_times){q->ts, vd_probe_pair(&d->map, d->vps, p, v)->rep_ts};
+}
+
 vd_ns vd_delay_layer(const struct vd_delay *d, size_t probe, size_t layer, enum vd_delay_dir dir)
 {
 	if (d->nvp < 2 || layer >= d->nvp)
 		return VD_NS_NONE;
 	size_t o = layer ? layer - 1 : 0, i = layer ? layer : d->nvp - 1;
-	if (dir == VD_DIR_RTT)
-		return vd_ns_diff(vd_delay_rtt(d, probe, i), vd_delay_rtt(d, probe, o));
-	const struct vd_echo_req *oq = vd_probe_req(&d->map, d->vps, probe, o);
-	const struct vd_echo_req *iq = vd_probe_req(&d->map, d->vps, probe, i);
-	if (!oq || !iq)
-		return VD_NS_NONE;
-	vd_ns oreq, orep, ireq, irep;
-	if (d->clock_id[o] == d->clock_id[i]) {
-		/* one clock: no alignment needed, even when it is not the reference */
-		oreq = oq->ts;
-		orep = vd_probe_pair(&d->map, d->vps, probe, o)->rep_ts;
-		ireq = iq->ts;
-		irep = vd_probe_pair(&d->map, d->vps, probe, i)->rep_ts;
-	} else {
-		oreq = vd_delay_req_ref(d, probe, o);
-		orep = vd_delay_rep_ref(d, probe, o);
-		ireq = vd_delay_req_ref(d, probe, i);
-		irep = vd_delay_rep_ref(d, probe, i);
-	}
-	return dir == VD_DIR_SEND ? vd_ns_diff(oreq, ireq) : vd_ns_diff(irep, orep);
+	struct vd_delay_times to = times_at(d, probe, o), ti = times_at(d, probe, i);
+	return vd_delay_layer_from(d, layer, dir, &to, &ti);
 }
 
 static vd_ns value_of(const struct vd_delay *d, size_t p, size_t a, size_t b, int rtt,
@@ -251,14 +264,29 @@ static int summarize_by(const struct vd_delay *d, int phase, size_t a, size_t b,
 	return rc;
 }
 
+/* A summary the streamed analysis computed (delay_stream.h). */
+static int streamed_summary(const struct vd_delay *d, size_t series, int phase,
+			    struct vd_summary *s)
+{
+	size_t k = vd_delay_sum_index(series, phase);
+	if (series >= d->nvp * (1 + VD_DIR__COUNT) || !d->sums_have[k])
+		return -1;
+	*s = d->sums[k];
+	return 0;
+}
+
 int vd_delay_summary_rtt(const struct vd_delay *d, size_t v, int phase, struct vd_summary *s)
 {
+	if (d->sums)
+		return streamed_summary(d, v, phase, s);
 	return summarize_by(d, phase, v, 0, 1, VD_DIR_RTT, s);
 }
 
 int vd_delay_summary_layer(const struct vd_delay *d, size_t layer, enum vd_delay_dir dir, int phase,
 			   struct vd_summary *s)
 {
+	if (d->sums)
+		return streamed_summary(d, d->nvp + layer * VD_DIR__COUNT + (size_t)dir, phase, s);
 	return summarize_by(d, phase, 0, layer, 0, dir, s);
 }
 
@@ -267,8 +295,8 @@ size_t vd_delay_phases(const struct vd_delay *d, int out[VD_PHASE__COUNT + 1])
 	size_t k = 0;
 	out[k++] = VD_PHASE_ALL;
 	for (int ph = 0; ph < VD_PHASE__COUNT; ph++) {
-		int seen = 0;
-		for (size_t p = 0; p < d->map.n && !seen; p++)
+		int seen = d->sums && d->phase_seen[ph];
+		for (size_t p = 0; !d->sums && p < d->map.n && !seen; p++)
 			seen = d->phase[p] == ph;
 		if (seen)
 			out[k++] = ph;

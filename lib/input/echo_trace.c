@@ -80,8 +80,7 @@ static struct vd_echo_point *iface_point(struct vd_source *src, const struct vd_
 	return map->pt[iface] = p;
 }
 
-/* The notes of a point: the compression and the tunnels seen. */
-static void point_notes(struct vd_echo_point *p, const char *z)
+void vd_echo_trace_notes(struct vd_echo_point *p, const char *z)
 {
 	char tunnels[sizeof(p->notes)];
 	/* the room the compression leaves, so that a long summary ends in its own "..." */
@@ -89,6 +88,38 @@ static void point_notes(struct vd_echo_point *p, const char *z)
 	vd_encap_summary_format(&p->encap, tunnels, room);
 	snprintf(p->notes, sizeof(p->notes), "%s%s%s%s", z ? z : "", z ? "-compressed" : "",
 		 z && tunnels[0] ? "; " : "", tunnels);
+}
+
+int vd_echo_trace_packet(const struct vd_vantage_spec *spec, const struct vd_decode_opts *decode,
+			 const struct vd_pkt *pkt, struct vd_echo_point *p, struct vd_echo *e,
+			 struct vd_err *err)
+{
+	struct vd_decoded d;
+	struct vd_err derr;
+	int drc = vd_decode_with(pkt, decode, &d, &derr);
+	if (d.bad >= VD_BAD_TUNNEL)
+		return vd_err_set(err, "%s: frame %" PRIu64 " (offset %" PRIu64 "): %s", spec->path,
+				  pkt->index, pkt->offset, derr.msg);
+	if (d.nencap)
+		vd_encap_summary_add(&p->encap, d.encap, d.nencap);
+	p->encap.bad_ip_len += d.bad == VD_BAD_IP_LEN;
+	return drc >= 0 && echo_from_decoded(pkt, &d, e);
+}
+
+int vd_echo_trace_check(const struct vd_vantage_spec *spec, int pick, uint64_t records,
+			uint64_t events, const char *fmt, struct vd_err *err)
+{
+	if (pick && records && events == 0)
+		return vd_err_set(err,
+				  "%s: no ICMP echo requests or replies on interface '%s' "
+				  "(%" PRIu64 " packets read)",
+				  spec->path, spec->select, records);
+	if (events == 0)
+		return vd_err_set(err,
+				  "%s: no ICMP echo requests or replies (%" PRIu64
+				  " packets read, format %s)",
+				  spec->path, records, fmt);
+	return 0;
 }
 
 int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src,
@@ -125,27 +156,19 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 		records = vd_source_records(src);
 		if (vd_progress_due(&prog, records))
 			vd_progress_update(&prog, records, it.pkt.offset);
-		const struct vd_pkt pkt = it.pkt;
-		struct vd_decoded d;
-		struct vd_err derr;
-		struct vd_echo e;
-		int drc = vd_decode_with(&pkt, decode, &d, &derr);
-		if (d.bad >= VD_BAD_TUNNEL) {
-			vd_err_set(err, "%s: frame %" PRIu64 " (offset %" PRIu64 "): %s",
-				   spec->path, pkt.index, pkt.offset, derr.msg);
-			rc = -1;
-			break;
-		}
 		struct vd_echo_point *p =
-		    split ? iface_point(src, spec, sink, &map, pkt.iface) : single;
+		    split ? iface_point(src, spec, sink, &map, it.pkt.iface) : single;
 		if (!p) {
 			oom = 1;
 			break;
 		}
-		if (d.nencap)
-			vd_encap_summary_add(&p->encap, d.encap, d.nencap);
-		p->encap.bad_ip_len += d.bad == VD_BAD_IP_LEN;
-		if (drc < 0 || !echo_from_decoded(&pkt, &d, &e))
+		struct vd_echo e;
+		int er = vd_echo_trace_packet(spec, decode, &it.pkt, p, &e, err);
+		if (er < 0) {
+			rc = -1;
+			break;
+		}
+		if (!er)
 			continue;
 		if (vd_echo_point_add(sink, p, &e) < 0) {
 			oom = 1;
@@ -159,13 +182,13 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 	const char *z = vd_trace_compression(vd_source_trace(src));
 	if (single) {
 		single->records = records;
-		point_notes(single, z);
+		vd_echo_trace_notes(single, z);
 		oom |= vd_echo_point_close(sink, single, 1) < 0;
 	}
 	for (size_t i = 0; i < map.n; i++) { /* one point per interface, in interface order */
 		if (map.pt[i]) {
 			map.pt[i]->records = records;
-			point_notes(map.pt[i], z);
+			vd_echo_trace_notes(map.pt[i], z);
 			/* opened on the interface's first frame: kept when it had an echo */
 			oom |= vd_echo_point_close(sink, map.pt[i], map.pt[i]->echoes > 0) < 0;
 		}
@@ -175,15 +198,5 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 		return vd_err_set(err, "%s: out of memory", spec->path);
 	if (rc < 0)
 		return -1;
-	if (pick && records && events == 0)
-		return vd_err_set(err,
-				  "%s: no ICMP echo requests or replies on interface '%s' "
-				  "(%" PRIu64 " packets read)",
-				  spec->path, spec->select, records);
-	if (events == 0)
-		return vd_err_set(err,
-				  "%s: no ICMP echo requests or replies (%" PRIu64
-				  " packets read, format %s)",
-				  spec->path, records, fmt);
-	return 0;
+	return vd_echo_trace_check(spec, pick, records, events, fmt, err);
 }

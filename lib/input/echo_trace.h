@@ -15,4 +15,16 @@ int vd_echo_read_trace(const struct vd_vantage_spec *spec, struct vd_source *src
 		       const struct vd_echo_sink *sink, int progress,
 		       const struct vd_decode_opts *decode, struct vd_err *err);
 
+/* The steps the push reader above and the pull reader (echo_pull.c) share:
+ * - packet pkt of spec as an event of point p: its tunnels counted on p; 1 with *e an echo, 0
+ *   not an echo, -1 a damaged tunnel (err names the frame);
+ * - a point's notes: the compression z (NULL: none) and the tunnels its frames crossed;
+ * - a read that gave no echo is an error naming the file (and the interface picked). */
+int vd_echo_trace_packet(const struct vd_vantage_spec *spec, const struct vd_decode_opts *decode,
+			 const struct vd_pkt *pkt, struct vd_echo_point *p, struct vd_echo *e,
+			 struct vd_err *err);
+void vd_echo_trace_notes(struct vd_echo_point *p, const char *z);
+int vd_echo_trace_check(const struct vd_vantage_spec *spec, int pick, uint64_t records,
+			uint64_t events, const char *fmt, struct vd_err *err);
+
 #endif

@@ -763,6 +763,25 @@ static int count_leftovers(const struct vd_match_state *s, struct vd_vantage *v)
 	return 0;
 }
 
+int vd_match_pending_remap(struct vd_vantage *v, size_t (*fn)(void *ctx, size_t req), void *ctx)
+{
+	struct vd_match_state *s = v->pending;
+	if (!s)
+		return 0;
+	if (vd_match_flush(v) < 0) /* the queued echoes hold indices into v->ev too */
+		return -1;
+	uint8_t *idle = calloc(s->pool_used ? s->pool_used : 1, 1);
+	if (!idle)
+		return -1;
+	for (uint32_t r = s->free_list; r != NIL; r = s->pool[r].next)
+		idle[r] = 1;
+	for (uint32_t r = 0; r < s->pool_used; r++)
+		if (!idle[r])
+			s->pool[r].req = fn(ctx, s->pool[r].req);
+	free(idle);
+	return 0;
+}
+
 int vd_match_pairs(struct vd_vantage *v, struct vd_err *err)
 {
 	if (vd_match_flush(v) < 0)

@@ -49,7 +49,11 @@ int vd_vantage_add(struct vd_vantage *v, const struct vd_echo *e)
 
 void vd_vantage_echo(const struct vd_vantage *v, size_t i, struct vd_echo *e)
 {
-	const struct vd_echo_req *q = &v->ev[i];
+	vd_vantage_req_echo(v, &v->ev[i], e);
+}
+
+void vd_vantage_req_echo(const struct vd_vantage *v, const struct vd_echo_req *q, struct vd_echo *e)
+{
 	const struct vd_echo_flow *f = &v->flows[q->flow];
 	*e = (struct vd_echo){.ts = q->ts,
 			      .src = f->src,

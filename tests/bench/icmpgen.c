@@ -10,7 +10,8 @@
  * Packets are 1 µs apart (nanosecond pcap). LAYER k (default 0) writes the same probes as seen
  * k vantage points further in, nearer the prober: requests k * 50 ns earlier, replies k * 50 ns
  * later, so that the captures of layers 0, 1, 2... nest as a wire's, a bridge's and a guest's
- * would (each layer adds 100 ns of RTT). */
+ * would (each layer adds 100 ns of RTT). GAP_NS (default 1000) sets the time between packets:
+ * tests/bench/vantage.sh uses 100 µs, a realistic ping rate for 50 hosts (5000 probes/s). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@ static uint64_t next_rand(void)
 
 static uint64_t t_ns = 1700000000ULL * 1000000000;
 static unsigned layer;
+static uint64_t gap_ns = 1000;
 
 static void emit(const struct probe *p, int reply)
 {
@@ -66,24 +68,27 @@ static void emit(const struct probe *p, int reply)
 	put16(icmp + 6, p->seq);
 	uint64_t t = reply ? t_ns + 50 * layer : t_ns - 50 * layer;
 	uint32_t rh[4] = {(uint32_t)(t / 1000000000), (uint32_t)(t % 1000000000), SNAP, 98};
-	t_ns += 1000;
+	t_ns += gap_ns;
 	fwrite(rh, 4, 4, stdout);
 	fwrite(f, 1, SNAP, stdout);
 }
 
 int main(int argc, char **argv)
 {
-	if (argc != 4 && argc != 5)
-		return fprintf(stderr,
-			       "usage: icmpgen PACKETS FLOWS rr|burst|random|wrap [LAYER]\n"),
+	if (argc < 4 || argc > 6)
+		return fprintf(
+			   stderr,
+			   "usage: icmpgen PACKETS FLOWS rr|burst|random|wrap [LAYER [GAP_NS]]\n"),
 		       2;
-	layer = argc == 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 0;
+	layer = argc >= 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 0;
+	gap_ns = argc == 6 ? strtoull(argv[5], NULL, 10) : 1000;
 	unsigned long long n = strtoull(argv[1], NULL, 10);
 	unsigned long nflows = strtoul(argv[2], NULL, 10);
 	const char *order = argv[3];
 	int rr = !strcmp(order, "rr"), burst = !strcmp(order, "burst"),
 	    rnd = !strcmp(order, "random"), wrap = !strcmp(order, "wrap");
-	if (!n || !nflows || nflows > 65535 || !(rr || burst || rnd || wrap) || layer > 100)
+	if (!n || !nflows || nflows > 65535 || !(rr || burst || rnd || wrap) || layer > 100 ||
+	    !gap_ns || gap_ns > 1000000000)
 		return fprintf(stderr, "icmpgen: bad arguments\n"), 2;
 	uint16_t *seq = calloc(nflows, sizeof(*seq));
 	if (!seq)

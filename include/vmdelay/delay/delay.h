@@ -55,7 +55,32 @@ struct vd_delay {
 	size_t naligns;
 	size_t rest_probes; /* probes that calibrated the clocks */
 	size_t exact_max;   /* vd_delay_opts.exact_max, resolved */
+	/* Streamed (delay_stream.h): every summary, computed as the probes went by, indexed by
+	 * vd_delay_sum_index; map holds only the count (map.n) and no probe can be asked for
+	 * (phase and cells are NULL). NULL after reading. */
+	struct vd_summary *sums;
+	uint8_t *sums_have; /* which sums were computed */
+	uint8_t phase_seen[VD_PHASE__COUNT];
 };
+
+/* A probe's request and reply time at one vantage point, VD_NS_NONE when it missed it. */
+struct vd_delay_times {
+	vd_ns req, rep;
+};
+
+/* The value of layer `layer` (as vd_delay_layer) from a probe's times at the layer's outer and
+ * inner vantage point. */
+vd_ns vd_delay_layer_from(const struct vd_delay *d, size_t layer, enum vd_delay_dir dir,
+			  const struct vd_delay_times *o, const struct vd_delay_times *i);
+
+/* Where a streamed summary is in d->sums: series are the RTT at each vantage point v (v), then
+ * each layer's directions (nvp + layer * VD_DIR__COUNT + dir); each has a slot for
+ * VD_PHASE_ALL and one per phase. */
+#define VD_DELAY_SUM_SLOTS (1 + VD_PHASE__COUNT)
+static inline size_t vd_delay_sum_index(size_t series, int phase)
+{
+	return series * VD_DELAY_SUM_SLOTS + (phase == VD_PHASE_ALL ? 0 : (size_t)phase + 1);
+}
 
 /* Matches (vd_match_pairs on every vantage point, then vd_match_probes), labels phases, aligns
  * clocks. Warnings (a clock that could not be aligned) go to err->msg with return 0 and

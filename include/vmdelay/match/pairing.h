@@ -5,6 +5,8 @@
 #ifndef VMDELAY_MATCH_PAIRING_H
 #define VMDELAY_MATCH_PAIRING_H
 
+#include <stddef.h>
+
 struct vd_vantage;
 struct vd_echo;
 struct vd_match_state;
@@ -19,6 +21,11 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e);
  * Returns 0, or -1 out of memory. */
 int vd_match_flush(struct vd_vantage *v);
 void vd_match_state_free(struct vd_match_state *s);
+/* Pairs the queued echoes (vd_match_flush), then calls fn on the index in v->ev of every
+ * request still waiting for a reply and keeps what it returns as the request's new index: lets
+ * a streaming owner drop the answered requests from v->ev (lib/match/probe_stream.c) so that it
+ * holds only those still waiting. Returns 0, or -1 out of memory. */
+int vd_match_pending_remap(struct vd_vantage *v, size_t (*fn)(void *ctx, size_t req), void *ctx);
 /* Sorts v's far_reps by request, for vd_pair_rep_index (lib/match/vantage.c). */
 void vd_vantage_far_sort(struct vd_vantage *v);
 

@@ -117,6 +117,9 @@ struct vd_vantage *vd_vantage_new(const char *name, const char *clock, const cha
 int vd_vantage_add(struct vd_vantage *v, const struct vd_echo *e);
 /* Request i of v (an index into v->ev) as a whole event. */
 void vd_vantage_echo(const struct vd_vantage *v, size_t i, struct vd_echo *e);
+/* A request of v's flows (one v->ev held, or one kept elsewhere) as a whole event. */
+void vd_vantage_req_echo(const struct vd_vantage *v, const struct vd_echo_req *q,
+			 struct vd_echo *e);
 /* The reply's packet number or data row of pair p of v (vd_match_pairs must have run). */
 uint64_t vd_pair_rep_index(const struct vd_vantage *v, const struct vd_echo_pair *p);
 void vd_vantage_free(struct vd_vantage *v);

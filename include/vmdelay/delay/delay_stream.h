@@ -1,0 +1,33 @@
+/* delay_stream.h — the per-layer delay analysis of vd_delay_analyze, streamed: the packet traces
+ * are read side by side in time order (a merge of their events, each reader pulled when its
+ * next event is the earliest), paired and matched across vantage points as they go
+ * (vmdelay/match/probe_stream.h), and each probe handed to the summaries as it leaves the
+ * matching window. Memory follows the probes within the window and at most VD_DELAY_EXACT_MAX
+ * probes' times (the exact medians), not the length of the traces (docs/methodology.md,
+ * "Memory"). The tables are those of vd_delay_analyze; the probes themselves are not kept. */
+#ifndef VMDELAY_DELAY_STREAM_H
+#define VMDELAY_DELAY_STREAM_H
+
+#include <stddef.h>
+
+#include "vmdelay/core/err.h"
+#include "vmdelay/delay/delay.h"
+#include "vmdelay/input/echo_read.h"
+#include "vmdelay/input/vantage_spec.h"
+#include "vmdelay/match/vantage.h"
+
+/* Which inputs stream: every spec a regular file holding a packet trace that gives one vantage
+ * point (no "#*"), all on one clock label. Others (tping and tcpmon files, several clocks,
+ * which need the clock fit over every probe at rest, pipes) are read with vd_vantage_read and
+ * analysed with vd_delay_analyze. */
+int vd_delay_stream_possible(const struct vd_vantage_spec *specs, size_t n);
+
+/* Reads specs[0..n) streamed and fills set (one point per spec, in order) and d (summaries and
+ * counts only: d->sums). 0 on success; 1 when the inputs cannot be streamed or a reader failed
+ * (a damaged or empty trace): nothing is kept and the caller reads them the usual way, which
+ * reports the damage as it always has; -1 out of memory (err). */
+int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
+		    const struct vd_echo_read_opts *ropts, const struct vd_delay_opts *opts,
+		    struct vd_vantage_set *set, struct vd_delay *d, struct vd_err *err);
+
+#endif

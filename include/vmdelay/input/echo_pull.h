@@ -1,0 +1,27 @@
+/* echo_pull.h — the ICMP echo events of one packet trace (pcap, pcapng, ERF) pulled one at a
+ * time, so that a consumer can read several traces side by side in time order (the streaming
+ * delay analysis, vmdelay/delay/delay_stream.h) instead of one after the other. The events,
+ * notes and errors are those vd_echo_read gives for the same spec (echo_read.h). */
+#ifndef VMDELAY_INPUT_ECHO_PULL_H
+#define VMDELAY_INPUT_ECHO_PULL_H
+
+#include "vmdelay/core/err.h"
+#include "vmdelay/input/echo.h"
+#include "vmdelay/input/echo_read.h"
+#include "vmdelay/input/vantage_spec.h"
+
+struct vd_echo_pull;
+
+/* Opens spec's trace. 0 with *out; 1 when spec is not one packet trace giving one vantage
+ * point (a tping or tcpmon file, or "#*"): read it with vd_echo_read; -1 with a message naming
+ * the file when it cannot be opened. spec and opts must outlive *out. */
+int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_read_opts *opts,
+		      struct vd_echo_pull **out, struct vd_err *err);
+/* The next echo in file order: 1, end: 0, damaged input: -1 naming the file and frame. */
+int vd_echo_pull_next(struct vd_echo_pull *p, struct vd_echo *e, struct vd_err *err);
+/* After the end: the point as vd_echo_read closes it (name, select, notes, records, echoes,
+ * tunnels) in *pt, and 0, or -1 when the trace held no echo (the message vd_echo_read gives). */
+int vd_echo_pull_finish(struct vd_echo_pull *p, struct vd_echo_point *pt, struct vd_err *err);
+void vd_echo_pull_close(struct vd_echo_pull *p);
+
+#endif

@@ -1,0 +1,64 @@
+/* probe_stream.h — the same ICMP echo probe across vantage points on one clock, matched while
+ * the points are read side by side in time order, in memory that does not grow with the trace:
+ * pairs are kept until no earlier pair of their point can still come (--window after their
+ * request, at least 10 s), probes until no pair can still join them, and each probe is handed on as
+ * it leaves, in the order vd_match_probes sorts its probes (docs/methodology.md, "Memory"). Gives
+ * the probes and counts of vd_match_pairs + vd_match_probes (probes.h) whenever every reply comes
+ * within max(window, 10 s) of its request and each file is in time order. */
+#ifndef VMDELAY_MATCH_PROBE_STREAM_H
+#define VMDELAY_MATCH_PROBE_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmdelay/core/err.h"
+#include "vmdelay/core/vdtime.h"
+#include "vmdelay/input/echo.h"
+#include "vmdelay/match/probes.h"
+#include "vmdelay/match/vantage.h"
+
+/* A probe at one vantage point as it leaves: the request (its flow in the point's flows) and
+ * the reply's time and packet number. present 0: the point missed the probe. */
+struct vd_stream_cell {
+	vd_ns req_ts, rep_ts;
+	uint64_t req_index, rep_index;
+	uint32_t seq, flow;
+	int8_t phase;
+	uint8_t present;
+};
+
+/* Receives each probe as it leaves: cell[v] for every vantage point, the probe's phase (the
+ * request's that made it, enum vd_phase, or -1). Returns 0, or -1 to stop (out of memory). */
+typedef int (*vd_probe_emit_fn)(void *ctx, const struct vd_stream_cell *cell, int8_t phase);
+
+struct vd_probe_stream;
+
+/* The next-event time of a point that has no more events. */
+#define VD_STREAM_END INT64_MAX
+
+/* Matches the echoes of vps[0..nvp) (outermost first, all on one clock label, made with
+ * vd_vantage_new and given no event yet) into probes handed to emit. -1 with err when the
+ * points are on several clocks or out of memory. */
+int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct vd_match_opts *opts,
+			vd_probe_emit_fn emit, void *ctx, struct vd_probe_stream **out,
+			struct vd_err *err);
+/* Adds an echo of vantage point v; next_ts is the time of v's next echo (VD_STREAM_END when v has
+ * no more): events of every point come in time order, so that what is older than the window
+ * before every point's next event can be matched and handed on. 0, or -1 (err). */
+int vd_probe_stream_add(struct vd_probe_stream *s, size_t v, const struct vd_echo *e, vd_ns next_ts,
+			struct vd_err *err);
+/* Sets v's next echo time without an echo (before the first one, or VD_STREAM_END at its end). */
+int vd_probe_stream_advance(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err);
+/* After every point's end: hands on every probe left and fills each point's stats as
+ * vd_match_pairs and vd_match_probes do. 0, or -1 (err). */
+int vd_probe_stream_finish(struct vd_probe_stream *s, struct vd_err *err);
+void vd_probe_stream_free(struct vd_probe_stream *s);
+
+/* What the stream holds now, for tests and benchmarks: probes not yet handed on, pairs waiting
+ * for their turn, requests kept by the points (still waiting for a reply, or not yet dropped). */
+struct vd_probe_stream_held {
+	size_t probes, pairs, requests;
+};
+void vd_probe_stream_held(const struct vd_probe_stream *s, struct vd_probe_stream_held *h);
+
+#endif

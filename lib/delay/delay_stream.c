@@ -1,0 +1,178 @@
+/* delay_stream.c — the streamed delay analysis (delay_stream.h): a merge of the traces' events
+ * by time feeding the probe stream, whose probes feed the summaries. */
+#include "vmdelay/delay/delay_stream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "delay_sums.h"
+#include "vmdelay/input/echo_pull.h"
+#include "vmdelay/input/format.h"
+#include "vmdelay/match/probe_stream.h"
+
+int vd_delay_stream_possible(const struct vd_vantage_spec *specs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		/* read again the usual way when a reader fails: a pipe cannot be */
+		if (strcmp(specs[i].clock, specs[0].clock) != 0 ||
+		    strcmp(specs[i].select, "*") == 0 || stat(specs[i].path, &st) < 0 ||
+		    !S_ISREG(st.st_mode))
+			return 0;
+	}
+	return n > 0;
+}
+
+/* One trace being read: its next event, read ahead. */
+struct reader {
+	struct vd_echo_pull *pull;
+	struct vd_echo next;
+	int has_next;
+};
+
+struct feed {
+	struct vd_delay_sums *sums;
+	size_t nvp;
+	struct vd_delay_times *t;
+};
+
+static int on_probe(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
+{
+	struct feed *f = ctx;
+	for (size_t v = 0; v < f->nvp; v++)
+		f->t[v] = cell[v].present ? (struct vd_delay_times){cell[v].req_ts, cell[v].rep_ts}
+					  : (struct vd_delay_times){VD_NS_NONE, VD_NS_NONE};
+	return vd_delay_sums_add(f->sums, f->t, phase);
+}
+
+/* The reader's next event: 1, end: 0, a failure: -1. */
+static int read_ahead(struct reader *r, struct vd_err *err)
+{
+	int rc = vd_echo_pull_next(r->pull, &r->next, err);
+	r->has_next = rc > 0;
+	return rc;
+}
+
+/* d's clocks for the summaries: one label, the reference. */
+static int delay_init(struct vd_delay *d, struct vd_vantage *const *vps, size_t nvp,
+		      const struct vd_delay_opts *opts)
+{
+	memset(d, 0, sizeof(*d));
+	d->vps = vps;
+	d->nvp = nvp;
+	d->exact_max = opts->exact_max ? opts->exact_max : VD_DELAY_EXACT_MAX;
+	d->aligned = calloc(nvp, sizeof(*d->aligned));
+	d->clock_id = calloc(nvp, sizeof(*d->clock_id));
+	d->fit_of = malloc(nvp * sizeof(*d->fit_of));
+	d->aligns = calloc(1, sizeof(*d->aligns));
+	if (!d->aligned || !d->clock_id || !d->fit_of || !d->aligns)
+		return -1;
+	for (size_t v = 0; v < nvp; v++) {
+		d->aligned[v] = 1;
+		d->fit_of[v] = -1;
+	}
+	d->map.nvp = nvp;
+	return 0;
+}
+
+/* The merge: the reader whose next event is earliest gives it. 0 done, 1 a reader failed. */
+static int merge(struct reader *r, size_t n, struct vd_probe_stream *ps, struct vd_err *err)
+{
+	for (;;) {
+		size_t best = n;
+		for (size_t i = 0; i < n; i++)
+			if (r[i].has_next && (best == n || r[i].next.ts < r[best].next.ts))
+				best = i;
+		if (best == n)
+			return 0;
+		struct vd_echo e = r[best].next;
+		int rc = read_ahead(&r[best], err);
+		if (rc < 0)
+			return 1;
+		if (vd_probe_stream_add(ps, best, &e, rc ? r[best].next.ts : VD_STREAM_END, err) <
+		    0)
+			return -1;
+	}
+}
+
+int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
+		    const struct vd_echo_read_opts *ropts, const struct vd_delay_opts *opts,
+		    struct vd_vantage_set *set, struct vd_delay *d, struct vd_err *err)
+{
+	memset(d, 0, sizeof(*d));
+	if (!vd_delay_stream_possible(specs, n))
+		return 1;
+	struct reader *r = calloc(n, sizeof(*r));
+	struct vd_probe_stream *ps = NULL;
+	struct feed feed = {.nvp = n};
+	struct vd_err rerr;
+	int rc = 1;
+	if (!r)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		int o = vd_echo_pull_open(&specs[i], ropts, &r[i].pull, &rerr);
+		if (o != 0)
+			goto out; /* not a trace, or it fails: the usual way says why */
+		char name[VD_VANTAGE_NAME_MAX];
+		vd_vantage_spec_name(&specs[i], name, sizeof(name));
+		struct vd_vantage *v = vd_vantage_new(name, specs[i].clock, specs[i].path, "");
+		if (!v || vd_vantage_set_append(set, v) < 0) {
+			vd_vantage_free(v);
+			goto oom;
+		}
+	}
+	if (delay_init(d, set->v, n, opts) < 0 || !(feed.sums = vd_delay_sums_new(d, opts->rest)))
+		goto oom;
+	feed.t = calloc(n, sizeof(*feed.t));
+	struct vd_match_opts mo = {.window = opts->window};
+	if (!feed.t || vd_probe_stream_new(set->v, n, &mo, on_probe, &feed, &ps, err) < 0)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		int a = read_ahead(&r[i], &rerr);
+		if (a <= 0) /* damaged, or no echo at all */
+			goto out;
+		if (vd_probe_stream_advance(ps, i, r[i].next.ts, err) < 0)
+			goto oom;
+	}
+	int m = merge(r, n, ps, &rerr);
+	if (m < 0) {
+		*err = rerr;
+		goto fail;
+	}
+	if (m > 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct vd_echo_point pt;
+		if (vd_echo_pull_finish(r[i].pull, &pt, &rerr) < 0)
+			goto out;
+		struct vd_vantage *v = set->v[i];
+		snprintf(v->name, sizeof(v->name), "%s", pt.name);
+		snprintf(v->select, sizeof(v->select), "%s", pt.select);
+		snprintf(v->notes, sizeof(v->notes), "%s", pt.notes);
+		snprintf(v->format, sizeof(v->format), "%s", pt.format);
+		v->encap = pt.encap;
+		v->records = pt.records;
+		v->has_phase = pt.has_phase;
+	}
+	if (vd_probe_stream_finish(ps, err) < 0 || vd_delay_sums_finish(feed.sums, d) < 0)
+		goto oom;
+	rc = 0;
+	goto done;
+oom:
+	vd_err_set(err, "out of memory");
+fail:
+	rc = -1;
+out:
+	vd_delay_free(d);
+	vd_vantage_set_free(set);
+done:
+	vd_probe_stream_free(ps);
+	vd_delay_sums_free(feed.sums);
+	free(feed.t);
+	for (size_t i = 0; r && i < n; i++)
+		vd_echo_pull_close(r[i].pull);
+	free(r);
+	return rc;
+}

@@ -1,0 +1,207 @@
+/* delay_sums.c — the summaries of a streamed analysis, probe by probe (delay_sums.h). */
+#include "delay_sums.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmdelay/core/mem.h"
+#include "vmdelay/core/qhist.h"
+#include "vmdelay/input/probe.h"
+
+#define SLOTS VD_DELAY_SUM_SLOTS /* VD_PHASE_ALL, then each phase */
+
+struct vd_delay_sums {
+	const struct vd_delay *d;
+	size_t nvp, nseries, rest;
+	size_t n; /* probes committed */
+	/* exact: the times of every probe committed (n * nvp) and its phase */
+	struct vd_delay_times *t;
+	int8_t *phase;
+	size_t cap;
+	/* past exact_max: one sketch per series and slot */
+	struct vd_qhist *sketch;
+	/* --rest N: the last N probes wait here, their phase unknown until the end */
+	struct vd_delay_times *held;
+	int8_t *held_phase;
+	size_t held_first, held_n;
+	uint8_t seen[VD_PHASE__COUNT];
+	struct vd_summary *sum; /* nseries * SLOTS, after finish */
+	uint8_t *have;		/* which of sum were computed */
+};
+
+struct vd_delay_sums *vd_delay_sums_new(const struct vd_delay *d, size_t rest)
+{
+	struct vd_delay_sums *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->d = d;
+	s->nvp = d->nvp;
+	/* with one vantage point there is no layer */
+	s->nseries = d->nvp + (d->nvp > 1 ? d->nvp * VD_DIR__COUNT : 0);
+	s->rest = rest;
+	if (rest) {
+		s->held = vd_mem_alloc(rest * s->nvp, sizeof(*s->held));
+		s->held_phase = malloc(rest);
+		if (!s->held || !s->held_phase) {
+			vd_delay_sums_free(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+/* Value of series k for a probe with times t. */
+static vd_ns value_of(const struct vd_delay_sums *s, size_t k, const struct vd_delay_times *t)
+{
+	if (k < s->nvp)
+		return vd_ns_valid(t[k].req) ? t[k].rep - t[k].req : VD_NS_NONE;
+	size_t layer = (k - s->nvp) / VD_DIR__COUNT;
+	enum vd_delay_dir dir = (enum vd_delay_dir)((k - s->nvp) % VD_DIR__COUNT);
+	size_t o = layer ? layer - 1 : 0, i = layer ? layer : s->nvp - 1;
+	return vd_delay_layer_from(s->d, layer, dir, &t[o], &t[i]);
+}
+
+static int sketch_add(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase)
+{
+	for (size_t k = 0; k < s->nseries; k++) {
+		vd_ns v = value_of(s, k, t);
+		vd_qhist_add(&s->sketch[k * SLOTS], v);
+		if (phase >= 0)
+			vd_qhist_add(&s->sketch[k * SLOTS + 1 + phase], v);
+	}
+	return 0;
+}
+
+/* Past exact_max probes: the values kept go into sketches, in probe order, and are freed. */
+static int to_sketch(struct vd_delay_sums *s)
+{
+	s->sketch = vd_mem_alloc(s->nseries * SLOTS, sizeof(*s->sketch));
+	if (!s->sketch)
+		return -1;
+	for (size_t k = 0; k < s->nseries * SLOTS; k++)
+		vd_qhist_init(&s->sketch[k]);
+	for (size_t p = 0; p < s->n; p++)
+		sketch_add(s, &s->t[p * s->nvp], s->phase[p]);
+	free(s->t);
+	free(s->phase);
+	s->t = NULL;
+	s->phase = NULL;
+	return 0;
+}
+
+/* A probe whose phase is final. */
+static int commit(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase)
+{
+	if (phase >= 0 && phase < VD_PHASE__COUNT)
+		s->seen[phase] = 1;
+	if (!s->sketch && s->n + 1 > s->d->exact_max && to_sketch(s) < 0)
+		return -1;
+	if (s->sketch) {
+		s->n++;
+		return sketch_add(s, t, phase);
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap, pcap = s->cap;
+		if (vd_mem_reserve((void **)&s->t, &cap, s->n + 1, s->nvp * sizeof(*s->t)) < 0 ||
+		    vd_mem_reserve((void **)&s->phase, &pcap, s->n + 1, sizeof(*s->phase)) < 0)
+			return -1;
+		s->cap = cap < pcap ? cap : pcap;
+	}
+	memcpy(&s->t[s->n * s->nvp], t, s->nvp * sizeof(*t));
+	s->phase[s->n++] = phase;
+	return 0;
+}
+
+int vd_delay_sums_add(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase)
+{
+	if (!s->rest)
+		return commit(s, t, phase);
+	/* --rest N: the first N probes are rest-pre, the last N rest-post (known at the end) */
+	if (s->held_n == s->rest) {
+		size_t p = s->n;
+		int8_t ph = p < s->rest ? VD_PHASE_REST_PRE : VD_PHASE_LOAD;
+		if (commit(s, &s->held[s->held_first * s->nvp], ph) < 0)
+			return -1;
+		s->held_first = (s->held_first + 1) % s->rest;
+		s->held_n--;
+	}
+	size_t at = (s->held_first + s->held_n++) % s->rest;
+	memcpy(&s->held[at * s->nvp], t, s->nvp * sizeof(*t));
+	s->held_phase[at] = phase;
+	return 0;
+}
+
+static int summarize(struct vd_delay_sums *s, size_t k, int slot, vd_ns *vals)
+{
+	struct vd_summary *out = &s->sum[k * SLOTS + (size_t)slot];
+	if (s->sketch) {
+		if (s->sketch[k * SLOTS + (size_t)slot].oom)
+			return -1;
+		vd_qhist_summary(&s->sketch[k * SLOTS + (size_t)slot], out);
+		return 0;
+	}
+	size_t m = 0;
+	for (size_t p = 0; p < s->n; p++)
+		if (slot == 0 || s->phase[p] == slot - 1)
+			vals[m++] = value_of(s, k, &s->t[p * s->nvp]);
+	return vd_summarize_inplace(vals, m, out);
+}
+
+int vd_delay_sums_finish(struct vd_delay_sums *s, struct vd_delay *d)
+{
+	for (; s->held_n; s->held_n--) {
+		int8_t ph = s->n < s->rest ? VD_PHASE_REST_PRE : VD_PHASE_REST_POST;
+		if (commit(s, &s->held[s->held_first * s->nvp], ph) < 0)
+			return -1;
+		s->held_first = (s->held_first + 1) % s->rest;
+	}
+	/* the series of every layer, even with one point (never asked for then) */
+	size_t all = d->nvp * (1 + VD_DIR__COUNT) * SLOTS;
+	s->sum = calloc(all, sizeof(*s->sum));
+	s->have = calloc(all, 1);
+	vd_ns *vals = s->sketch ? NULL : vd_mem_alloc(s->n ? s->n : 1, sizeof(*vals));
+	if (!s->sum || !s->have || (!s->sketch && !vals)) {
+		free(vals);
+		return -1;
+	}
+	int rc = 0;
+	for (size_t k = 0; k < s->nseries && rc == 0; k++)
+		for (int slot = 0; slot < SLOTS && rc == 0; slot++) {
+			if (slot && !s->seen[slot - 1])
+				continue;
+			rc = summarize(s, k, slot, vals);
+			s->have[k * SLOTS + (size_t)slot] = rc == 0;
+		}
+	free(vals);
+	if (rc < 0)
+		return -1;
+	d->sums = s->sum;
+	d->sums_have = s->have;
+	s->sum = NULL;
+	s->have = NULL;
+	memcpy(d->phase_seen, s->seen, sizeof(d->phase_seen));
+	d->map.n = s->n;
+	return 0;
+}
+
+size_t vd_delay_sums_held(const struct vd_delay_sums *s)
+{
+	return (s->sketch ? 0 : s->n) + s->held_n;
+}
+
+void vd_delay_sums_free(struct vd_delay_sums *s)
+{
+	if (!s)
+		return;
+	if (s->sketch)
+		for (size_t k = 0; k < s->nseries * SLOTS; k++)
+			vd_qhist_free(&s->sketch[k]);
+	free(s->sketch);
+	free(s->t);
+	free(s->phase);
+	free(s->held);
+	free(s->held_phase);
+	free(s->sum);
+	free(s->have);
+	free(s);
+}

@@ -1,0 +1,29 @@
+/* delay_sums.h — the per-layer summaries of a streamed analysis (delay_stream.h), fed one probe
+ * at a time as probes leave the matching window, in probe order: the values are kept while the
+ * probes are at most exact_max, so that medians and percentiles are exact as vd_delay_summary_*
+ * gives them; past it they go into bounded sketches (vd_qhist), as vd_delay_summary_* does.
+ * Internal to lib/delay. */
+#ifndef VMDELAY_LIB_DELAY_SUMS_H
+#define VMDELAY_LIB_DELAY_SUMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmdelay/delay/delay.h"
+
+struct vd_delay_sums;
+
+/* Summaries for d's vantage points and clocks (d->nvp, clock_id, aligned, exact_max), with
+ * --rest N (0: the probes' own phases). NULL when out of memory. d must outlive them. */
+struct vd_delay_sums *vd_delay_sums_new(const struct vd_delay *d, size_t rest);
+/* The next probe: t[v] for every vantage point, its phase (enum vd_phase or -1). 0 or -1. */
+int vd_delay_sums_add(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase);
+/* After the last probe: computes every summary (of each series, over all probes and over each
+ * phase some probe has) into d->sums (vd_delay_sum_index), d->sums_have and d->phase_seen,
+ * and the probe count into d->map.n. 0, or -1 out of memory. */
+int vd_delay_sums_finish(struct vd_delay_sums *s, struct vd_delay *d);
+/* Probes whose values are held (at most max(exact_max, rest N) + rest N), for tests. */
+size_t vd_delay_sums_held(const struct vd_delay_sums *s);
+void vd_delay_sums_free(struct vd_delay_sums *s);
+
+#endif

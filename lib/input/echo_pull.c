@@ -1,0 +1,95 @@
+/* echo_pull.c — one packet trace's ICMP echoes pulled one at a time (echo_pull.h), through the
+ * same steps as the push reader of echo_trace.c. */
+#include "vmdelay/input/echo_pull.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "echo_trace.h"
+#include "vmdelay/core/progress.h"
+#include "vmdelay/input/source.h"
+#include "vmdelay/input/trace.h"
+
+struct vd_echo_pull {
+	const struct vd_vantage_spec *spec;
+	struct vd_source *src;
+	struct vd_decode_opts decode;
+	struct vd_progress prog;
+	uint64_t size;
+	struct vd_echo_point pt; /* what the push reader would close the point with */
+};
+
+int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_read_opts *opts,
+		      struct vd_echo_pull **out, struct vd_err *err)
+{
+	*out = NULL;
+	struct vd_echo_pull *p = calloc(1, sizeof(*p));
+	if (!p)
+		return vd_err_set(err, "out of memory");
+	if (vd_source_open(spec, VD_SOURCE_ANY, &p->src, err) < 0) {
+		free(p);
+		return -1;
+	}
+	enum vd_format f = vd_source_format(p->src);
+	if (f == VD_FORMAT_TPING_CSV || f == VD_FORMAT_TPING_JSON || f == VD_FORMAT_SQLITE ||
+	    f == VD_FORMAT_TCPMON || strcmp(spec->select, "*") == 0) {
+		vd_source_close(p->src);
+		free(p);
+		return 1;
+	}
+	if (opts && opts->filter)
+		vd_source_set_filter(p->src, opts->filter);
+	p->spec = spec;
+	if (opts)
+		p->decode = opts->decode;
+	int progress = opts ? opts->progress : 0;
+	p->size = vd_progress_file_size(spec->path);
+	vd_progress_init(&p->prog, spec->path, progress == VD_PROGRESS_FORCED, progress == 0,
+			 p->size);
+	vd_vantage_spec_name(spec, p->pt.name, sizeof(p->pt.name));
+	snprintf(p->pt.clock, sizeof(p->pt.clock), "%s", spec->clock);
+	snprintf(p->pt.format, sizeof(p->pt.format), "%s",
+		 vd_trace_format(vd_source_trace(p->src)));
+	snprintf(p->pt.select, sizeof(p->pt.select), "%s", spec->select);
+	p->pt.path = spec->path;
+	*out = p;
+	return 0;
+}
+
+int vd_echo_pull_next(struct vd_echo_pull *p, struct vd_echo *e, struct vd_err *err)
+{
+	for (;;) {
+		struct vd_item it;
+		int r = vd_source_next(p->src, &it, err);
+		if (r <= 0)
+			return r;
+		uint64_t records = vd_source_records(p->src);
+		if (vd_progress_due(&p->prog, records))
+			vd_progress_update(&p->prog, records, it.pkt.offset);
+		int er = vd_echo_trace_packet(p->spec, &p->decode, &it.pkt, &p->pt, e, err);
+		if (er < 0)
+			return -1;
+		if (er) {
+			p->pt.echoes++;
+			return 1;
+		}
+	}
+}
+
+int vd_echo_pull_finish(struct vd_echo_pull *p, struct vd_echo_point *pt, struct vd_err *err)
+{
+	p->pt.records = vd_source_records(p->src);
+	vd_progress_done(&p->prog, p->pt.records, p->size);
+	vd_echo_trace_notes(&p->pt, vd_trace_compression(vd_source_trace(p->src)));
+	*pt = p->pt;
+	return vd_echo_trace_check(p->spec, p->spec->select[0] != 0, p->pt.records, p->pt.echoes,
+				   p->pt.format, err);
+}
+
+void vd_echo_pull_close(struct vd_echo_pull *p)
+{
+	if (!p)
+		return;
+	vd_source_close(p->src);
+	free(p);
+}

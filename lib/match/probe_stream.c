@@ -1,0 +1,678 @@
+/* probe_stream.c — the same probe across vantage points on one clock, matched as the points are
+ * read side by side (probe_stream.h). The rules are vd_match_probes' (probe_key.h); what differs
+ * is when each pair is taken, so that only a window of the trace is held:
+ *  - a point's pairs leave it in request order once it is past their request by the window
+ *    (at least 10 s: a reply later than that would come out of order);
+ *  - point v takes a pair [t, t + rtt] once every outer point has taken its pairs up to
+ *    t + min(rtt, window): on one clock a probe only joins a probe whose interval nests with
+ *    its own, so none later than that can be its match, and every one before is there, as it
+ *    is when vd_match_probes takes the points one after the other;
+ *  - a probe leaves when no pair still to come can nest with it, in time order.
+ */
+#define _GNU_SOURCE /* qsort_r */
+#include "vmdelay/match/probe_stream.h"
+
+#include "probe_key.h"
+
+#include "vmdelay/core/mem.h"
+#include "vmdelay/match/match.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A link to a probe: its slot and its id, so that a slot reused by a newer probe ends a chain
+ * (a probe that left took every older one of its chains with it). id 0: none. */
+struct link {
+	uint64_t id;
+	uint32_t slot;
+};
+
+struct sprobe {
+	vd_ns ref, rtt; /* request time and RTT of the pair that made it */
+	uint64_t kh;	/* probe_key, 0: it knows only its seq */
+	uint64_t id;	/* 0: a free slot */
+	uint64_t ord;	/* the making pair's place among its point's pairs */
+	struct link next_seq, next_key;
+	uint16_t src_v, key_v; /* the point that made it; the one whose request says most */
+	int8_t phase;
+};
+
+/* A pair within a point, as it waits for its turn. */
+struct spair {
+	vd_ns req_ts, rep_ts;
+	uint64_t req_index, rep_index;
+	uint64_t ord;
+	uint32_t seq, flow;
+	int8_t phase;
+};
+
+struct point {
+	struct vd_vantage *v;
+	/* completed pairs in request order (time, then packet number), a ring: the first nrel
+	 * are released (their place in the point's order is known), the others wait for every
+	 * earlier pair to have come. Replies come nearly in request order, so a pair is inserted
+	 * at or near the end. */
+	struct spair *q;
+	size_t qhead, qn, qcap, nrel;
+	vd_ns next_ts;	   /* the point's next event: nothing earlier comes */
+	uint64_t released; /* pairs released so far */
+	size_t kept;	   /* requests v->ev kept at the last compaction */
+	vd_ns flushed;	   /* next_ts when match.c's queue was last flushed */
+	size_t pairs, probes, dups;
+};
+
+struct vd_probe_stream {
+	struct point *pt;
+	size_t nvp;
+	vd_ns window;
+	vd_ns reply_wait; /* how long a request may wait for its reply: the window, at least 10 s */
+	vd_probe_emit_fn emit;
+	void *ctx;
+	struct sprobe *p;
+	struct vd_stream_cell *cell; /* cap * nvp */
+	size_t cap, live;
+	uint32_t *free_slots;
+	size_t nfree;
+	uint64_t next_id;
+	uint32_t *out; /* live probes, a heap in the order they leave */
+	size_t nout;
+	struct link by_seq[65536], by_seqonly[65536];
+	struct link *by_key;
+	size_t key_mask, n_seqonly;
+	size_t quiet; /* steps without a pump */
+};
+
+/* Chains by key to begin with: a probe is held only until no pair still to come can nest with
+ * it (a few RTTs, at most the window), so few are held at once and a small table stays in
+ * cache; it grows when more are held (grow_keys). */
+#define KEY_BUCKETS ((size_t)1 << 12)
+
+/* ---- pairs in request order, probes in the order they leave ---- */
+
+static int pair_before(const struct spair *a, const struct spair *b)
+{
+	return a->req_ts != b->req_ts ? a->req_ts < b->req_ts : a->req_index < b->req_index;
+}
+
+static struct spair *qat(struct point *pt, size_t i)
+{
+	return &pt->q[(pt->qhead + i) & (pt->qcap - 1)];
+}
+
+/* Inserts a completed pair in request order, after the pairs already released: one that
+ * comes after them (a reply later than the window) is taken out of order. */
+static int pair_insert(struct point *pt, const struct spair *x)
+{
+	if (pt->qn == pt->qcap) {
+		size_t cap = pt->qcap ? 2 * pt->qcap : 1024;
+		struct spair *q = vd_mem_alloc(cap, sizeof(*q));
+		if (!q)
+			return -1;
+		for (size_t i = 0; i < pt->qn; i++)
+			q[i] = *qat(pt, i);
+		free(pt->q);
+		pt->q = q;
+		pt->qcap = cap;
+		pt->qhead = 0;
+	}
+	size_t i = pt->qn++;
+	for (; i > pt->nrel && pair_before(x, qat(pt, i - 1)); i--)
+		*qat(pt, i) = *qat(pt, i - 1);
+	*qat(pt, i) = *x;
+	return 0;
+}
+
+/* The order vd_match_probes sorts probes in: time, then the order it made them (outer points'
+ * first, each point's in request order). */
+static int probe_before(const struct vd_probe_stream *s, uint32_t a, uint32_t b)
+{
+	const struct sprobe *x = &s->p[a], *y = &s->p[b];
+	if (x->ref != y->ref)
+		return x->ref < y->ref;
+	if (x->src_v != y->src_v)
+		return x->src_v < y->src_v;
+	return x->ord < y->ord;
+}
+
+static void out_push(struct vd_probe_stream *s, uint32_t slot)
+{
+	size_t i = s->nout++;
+	while (i && probe_before(s, slot, s->out[(i - 1) / 2])) {
+		s->out[i] = s->out[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	s->out[i] = slot;
+}
+
+static void out_pop(struct vd_probe_stream *s)
+{
+	uint32_t last = s->out[--s->nout];
+	size_t i = 0, n = s->nout;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && probe_before(s, s->out[c + 1], s->out[c]))
+			c++;
+		if (!probe_before(s, s->out[c], last))
+			break;
+		s->out[i] = s->out[c];
+		i = c;
+	}
+	if (n)
+		s->out[i] = last;
+}
+
+/* ---- the probe table ---- */
+
+static int alive(const struct vd_probe_stream *s, struct link l)
+{
+	return l.id && s->p[l.slot].id == l.id;
+}
+
+static struct link *link_at(struct vd_probe_stream *s, uint32_t slot, int by_key)
+{
+	return by_key ? &s->p[slot].next_key : &s->p[slot].next_seq;
+}
+
+/* Inserts slot into the chain at *pp, kept newest first (probes mostly come in time order, so
+ * this is the head). */
+static void chain_insert(struct vd_probe_stream *s, struct link *pp, int by_key, uint32_t slot)
+{
+	vd_ns ref = s->p[slot].ref;
+	while (alive(s, *pp) && s->p[pp->slot].ref > ref)
+		pp = link_at(s, pp->slot, by_key);
+	*link_at(s, slot, by_key) = *pp;
+	*pp = (struct link){.id = s->p[slot].id, .slot = slot};
+}
+
+/* The request of cell c of point v as a whole event. */
+static void cell_echo(const struct vd_probe_stream *s, size_t v, const struct vd_stream_cell *c,
+		      struct vd_echo *e)
+{
+	const struct vd_echo_req q = {.ts = c->req_ts,
+				      .index = c->req_index,
+				      .phase = c->phase,
+				      .seq = c->seq,
+				      .flow = c->flow};
+	vd_vantage_req_echo(s->pt[v].v, &q, e);
+}
+
+static struct vd_stream_cell *cells_of(const struct vd_probe_stream *s, uint32_t slot)
+{
+	return &s->cell[(size_t)slot * s->nvp];
+}
+
+static int may_join(const struct vd_probe_stream *s, const struct sprobe *x, uint64_t kh,
+		    const struct vd_echo *e)
+{
+	if (kh && x->kh)
+		return x->kh == kh;
+	struct vd_echo key;
+	cell_echo(s, x->key_v, &cells_of(s, (uint32_t)(x - s->p))[x->key_v], &key);
+	return compatible(&key, e);
+}
+
+static int slot_new(struct vd_probe_stream *s, uint32_t *slot)
+{
+	if (s->nfree) {
+		*slot = s->free_slots[--s->nfree];
+		return 0;
+	}
+	if (s->cap >= UINT32_MAX / 2)
+		return -1;
+	size_t cap = s->cap ? 2 * s->cap : 4096;
+	struct sprobe *p = realloc(s->p, cap * sizeof(*p));
+	if (!p)
+		return -1;
+	s->p = p;
+	struct vd_stream_cell *c = realloc(s->cell, cap * s->nvp * sizeof(*c));
+	if (!c)
+		return -1;
+	s->cell = c;
+	uint32_t *fs = realloc(s->free_slots, cap * sizeof(*fs));
+	uint32_t *out = fs ? realloc(s->out, cap * sizeof(*out)) : NULL;
+	if (!fs || !out) {
+		if (fs)
+			s->free_slots = fs;
+		return -1;
+	}
+	s->free_slots = fs;
+	s->out = out;
+	for (size_t i = cap; i-- > s->cap + 1;)
+		s->free_slots[s->nfree++] = (uint32_t)i;
+	memset(&s->p[s->cap], 0, (cap - s->cap) * sizeof(*s->p));
+	*slot = (uint32_t)s->cap;
+	s->cap = cap;
+	return 0;
+}
+
+static int probe_new(struct vd_probe_stream *s, size_t v, const struct vd_echo *e,
+		     const struct spair *sp, struct vd_stream_cell *cell)
+{
+	uint32_t i;
+	if (slot_new(s, &i) < 0)
+		return -1;
+	struct sprobe *x = &s->p[i];
+	size_t bucket;
+	*x = (struct sprobe){.ref = sp->req_ts,
+			     .rtt = sp->rep_ts - sp->req_ts,
+			     .kh = probe_key(e, s->key_mask, &bucket),
+			     .id = s->next_id++,
+			     .ord = sp->ord,
+			     .src_v = (uint16_t)v,
+			     .key_v = (uint16_t)v,
+			     .phase = e->phase};
+	struct vd_stream_cell *c = cells_of(s, i);
+	memset(c, 0, s->nvp * sizeof(*c));
+	c[v] = *cell;
+	chain_insert(s, &s->by_seq[e->seq & 0xffff], 0, i);
+	s->n_seqonly += !x->kh;
+	chain_insert(s, x->kh ? &s->by_key[bucket] : &s->by_seqonly[e->seq & 0xffff], 1, i);
+	out_push(s, i);
+	s->live++;
+	return 0;
+}
+
+/* Pair sp of point v joins the nearest compatible probe within the window whose interval nests
+ * with its own, or makes a probe (vd_match_probes' loop, on one clock). */
+static int take_pair(struct vd_probe_stream *s, size_t v, const struct spair *sp)
+{
+	struct point *pt = &s->pt[v];
+	struct vd_stream_cell cell = {.req_ts = sp->req_ts,
+				      .rep_ts = sp->rep_ts,
+				      .req_index = sp->req_index,
+				      .rep_index = sp->rep_index,
+				      .seq = sp->seq,
+				      .flow = sp->flow,
+				      .phase = sp->phase,
+				      .present = 1};
+	struct vd_echo e;
+	cell_echo(s, v, &cell, &e);
+	size_t bucket;
+	uint64_t kh = probe_key(&e, s->key_mask, &bucket);
+	struct link head[2];
+	size_t nch = 0;
+	int by_key = kh != 0;
+	if (kh) {
+		head[nch++] = s->by_key[bucket];
+		if (s->n_seqonly)
+			head[nch++] = s->by_seqonly[e.seq & 0xffff];
+	} else {
+		head[nch++] = s->by_seq[e.seq & 0xffff];
+	}
+	vd_ns t = sp->req_ts, rtt = sp->rep_ts - sp->req_ts, window = s->window;
+	uint32_t best = UINT32_MAX;
+	vd_ns best_d = 0;
+	for (size_t c = 0; c < nch; c++)
+		for (struct link l = head[c]; alive(s, l); l = *link_at(s, l.slot, by_key)) {
+			const struct sprobe *x = &s->p[l.slot];
+			if (x->ref > t + window)
+				continue;
+			if (x->ref < t - window)
+				break; /* the rest of the chain is older still */
+			if (!may_join(s, x, kh, &e) || !nests(x->ref, x->ref + x->rtt, t, t + rtt))
+				continue;
+			vd_ns d = absdiff(t, x->ref);
+			if (best == UINT32_MAX || d < best_d) {
+				best = l.slot;
+				best_d = d;
+			}
+			if (x->ref <= t)
+				break; /* older probes in this chain are farther still */
+		}
+	if (best == UINT32_MAX || best_d > window) {
+		if (probe_new(s, v, &e, sp, &cell) < 0)
+			return -1;
+		pt->probes++;
+		return 0;
+	}
+	struct vd_stream_cell *c = cells_of(s, best);
+	if (c[v].present) {
+		pt->dups++;
+		return 0;
+	}
+	c[v] = cell;
+	struct sprobe *x = &s->p[best];
+	if (!x->kh) { /* learn what the earlier sources did not know (tping: addresses, id) */
+		struct vd_echo key;
+		cell_echo(s, x->key_v, &c[x->key_v], &key);
+		if ((!key.src.family && e.src.family) || (!key.has_id && e.has_id))
+			x->key_v = (uint16_t)v;
+	}
+	if (x->phase < 0)
+		x->phase = e.phase;
+	pt->probes++;
+	return 0;
+}
+
+/* ---- pairs within a point ---- */
+
+/* Nothing of point v older than this is still to come: its next event less the time a reply
+ * may take (one later than that comes out of order). */
+static vd_ns horizon(const struct vd_probe_stream *s, const struct point *pt)
+{
+	return pt->next_ts == VD_STREAM_END ? VD_STREAM_END
+					    : vd_ns_sub_sat(pt->next_ts, s->reply_wait);
+}
+
+/* Every pair of point v with a request before this has been taken. */
+static vd_ns taken_to(const struct vd_probe_stream *s, const struct point *pt)
+{
+	return pt->nrel ? pt->q[pt->qhead].req_ts : horizon(s, pt);
+}
+
+/* The pair match.c just made, moved out of v with its request. */
+static int drain(struct point *pt)
+{
+	struct vd_vantage *v = pt->v;
+	for (size_t i = 0; i < v->npairs; i++) {
+		const struct vd_echo_pair *pr = &v->pairs[i];
+		const struct vd_echo_req *q = &v->ev[pr->req];
+		uint64_t rep_index = pr->rep_after != VD_PAIR_FAR
+					 ? (uint64_t)((int64_t)q->index + pr->rep_after)
+					 : v->far_reps[v->nfar - 1].rep_index;
+		struct spair sp = {.req_ts = q->ts,
+				   .rep_ts = pr->rep_ts,
+				   .req_index = q->index,
+				   .rep_index = rep_index,
+				   .seq = q->seq,
+				   .flow = q->flow,
+				   .phase = (int8_t)q->phase};
+		if (pair_insert(pt, &sp) < 0)
+			return -1;
+		pt->pairs++;
+	}
+	v->npairs = 0;
+	v->nfar = 0;
+	return 0;
+}
+
+struct remap {
+	size_t *idx;
+	size_t n, cap;
+	int oom;
+};
+
+static size_t note_pending(void *ctx, size_t req)
+{
+	struct remap *r = ctx;
+	if (r->n == r->cap && vd_mem_reserve((void **)&r->idx, &r->cap, r->n + 1, sizeof(*r->idx)))
+		r->oom = 1;
+	else
+		r->idx[r->n++] = req;
+	return req;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return (x > y) - (x < y);
+}
+
+static size_t new_place(void *ctx, size_t req)
+{
+	const struct remap *r = ctx;
+	const size_t *at = bsearch(&req, r->idx, r->n, sizeof(*r->idx), cmp_size);
+	return (size_t)(at - r->idx);
+}
+
+/* Keeps in v->ev only the requests still waiting for a reply: the answered ones were moved out
+ * with their pairs. Run when the kept requests have doubled, so it costs O(1) a request. */
+static int compact(struct point *pt)
+{
+	struct vd_vantage *v = pt->v;
+	if (v->n < 2 * pt->kept + 16384)
+		return 0;
+	/* the echoes match.c still queues hold indices too: pair them and take their pairs */
+	if (vd_match_flush(v) < 0 || drain(pt) < 0)
+		return -1;
+	struct remap r = {0};
+	if (vd_match_pending_remap(v, note_pending, &r) < 0 || r.oom) {
+		free(r.idx);
+		return -1;
+	}
+	qsort(r.idx, r.n, sizeof(*r.idx), cmp_size);
+	for (size_t i = 0; i < r.n; i++)
+		v->ev[i] = v->ev[r.idx[i]];
+	if (vd_match_pending_remap(v, new_place, &r) < 0) { /* (nothing queued now) */
+		free(r.idx);
+		return -1;
+	}
+	v->n = r.n;
+	pt->kept = r.n;
+	free(r.idx);
+	return 0;
+}
+
+static void release(struct vd_probe_stream *s, struct point *pt)
+{
+	vd_ns h = horizon(s, pt);
+	while (pt->nrel < pt->qn && (h == VD_STREAM_END || qat(pt, pt->nrel)->req_ts < h)) {
+		/* a pair is released a window after it came: long out of cache */
+		__builtin_prefetch(qat(pt, pt->nrel + 8));
+		qat(pt, pt->nrel++)->ord = pt->released++;
+	}
+}
+
+/* Hands on, in order, the probes no pair still to come can nest with: every pair not yet
+ * taken has its request at or after the earliest taken_to. */
+static int emit_ready(struct vd_probe_stream *s)
+{
+	vd_ns low = VD_STREAM_END;
+	for (size_t v = 0; v < s->nvp; v++) {
+		vd_ns d = taken_to(s, &s->pt[v]);
+		low = d < low ? d : low;
+	}
+	while (s->nout) {
+		uint32_t i = s->out[0];
+		struct sprobe *x = &s->p[i];
+		vd_ns last = vd_ns_add_sat(x->ref, x->rtt < s->window ? x->rtt : s->window);
+		if (low != VD_STREAM_END && last >= low)
+			break;
+		out_pop(s);
+		if (s->emit(s->ctx, cells_of(s, i), x->phase) < 0)
+			return -1;
+		s->n_seqonly -= !x->kh;
+		x->id = 0;
+		s->free_slots[s->nfree++] = i;
+		s->live--;
+	}
+	return 0;
+}
+
+static int cmp_age(const void *a, const void *b, void *ctx)
+{
+	const struct sprobe *p = ctx, *x = &p[*(const uint32_t *)a], *y = &p[*(const uint32_t *)b];
+	if (x->ref != y->ref)
+		return x->ref < y->ref ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* More probes held than chains by key (a window holding many probes, long RTTs): four times
+ * the chains, rebuilt oldest first so that each stays newest first as chain_insert keeps it. */
+static int grow_keys(struct vd_probe_stream *s)
+{
+	size_t n = (s->key_mask + 1) * 4;
+	struct link *t = calloc(n, sizeof(*t));
+	uint32_t *order = vd_mem_alloc(s->nout ? s->nout : 1, sizeof(*order));
+	if (!t || !order) {
+		free(t);
+		free(order);
+		return -1;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < s->nout; i++)
+		if (s->p[s->out[i]].kh)
+			order[k++] = s->out[i];
+	qsort_r(order, k, sizeof(*order), cmp_age, s->p);
+	free(s->by_key);
+	s->by_key = t;
+	s->key_mask = n - 1;
+	for (size_t i = 0; i < k; i++) {
+		struct sprobe *x = &s->p[order[i]];
+		struct vd_echo e;
+		size_t bucket;
+		cell_echo(s, x->src_v, &cells_of(s, order[i])[x->src_v], &e);
+		probe_key(&e, s->key_mask, &bucket);
+		chain_insert(s, &s->by_key[bucket], 1, order[i]);
+	}
+	free(order);
+	return 0;
+}
+
+/* Takes the pairs whose turn has come, a few at a time from each point in turn (outermost
+ * first), handing on the probes that are done between rounds, so that a point with many pairs
+ * waiting (at the end, or after a gap) does not make every probe wait. */
+#define ROUND 256
+
+static int pump(struct vd_probe_stream *s)
+{
+	for (;;) {
+		size_t taken = 0;
+		for (size_t v = 0; v < s->nvp; v++) {
+			struct point *pt = &s->pt[v];
+			for (size_t k = 0; k < ROUND && pt->nrel; k++) {
+				const struct spair *sp = &pt->q[pt->qhead];
+				vd_ns rtt = sp->rep_ts - sp->req_ts;
+				vd_ns need =
+				    vd_ns_add_sat(sp->req_ts, rtt < s->window ? rtt : s->window);
+				size_t u = 0;
+				while (u < v && taken_to(s, &s->pt[u]) > need)
+					u++;
+				if (u < v)
+					break;
+				struct spair x = *sp;
+				pt->qhead = (pt->qhead + 1) & (pt->qcap - 1);
+				pt->qn--;
+				pt->nrel--;
+				if (take_pair(s, v, &x) < 0)
+					return -1;
+				taken++;
+			}
+		}
+		if (emit_ready(s) < 0)
+			return -1;
+		if (s->live > 2 * (s->key_mask + 1) && s->key_mask < ((size_t)1 << 30) &&
+		    grow_keys(s) < 0)
+			return -1;
+		if (!taken)
+			return 0;
+	}
+}
+
+/* ---- the interface ---- */
+
+int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct vd_match_opts *opts,
+			vd_probe_emit_fn emit, void *ctx, struct vd_probe_stream **out,
+			struct vd_err *err)
+{
+	*out = NULL;
+	if (!nvp || nvp > UINT16_MAX)
+		return vd_err_set(err, "streaming match: %zu vantage points", nvp);
+	for (size_t v = 1; v < nvp; v++)
+		if (strcmp(vps[v]->clock, vps[0]->clock) != 0)
+			return vd_err_set(err, "streaming match: vantage points on several clocks");
+	struct vd_probe_stream *s = calloc(1, sizeof(*s));
+	if (!s)
+		return vd_err_set(err, "out of memory");
+	s->nvp = nvp;
+	s->emit = emit;
+	s->ctx = ctx;
+	s->next_id = 1;
+	s->window = opts && opts->window > 0 ? opts->window : 10 * VD_NS_PER_SEC;
+	if (s->window > VD_ECHO_TS_LIMIT / 8)
+		s->window = VD_ECHO_TS_LIMIT / 8;
+	/* a small window narrows the matching, not the replies' delay */
+	s->reply_wait = s->window > 10 * VD_NS_PER_SEC ? s->window : 10 * VD_NS_PER_SEC;
+	s->key_mask = KEY_BUCKETS - 1;
+	s->pt = calloc(nvp, sizeof(*s->pt));
+	s->by_key = calloc(KEY_BUCKETS, sizeof(*s->by_key)); /* id 0: no probe */
+	if (!s->pt || !s->by_key) {
+		vd_probe_stream_free(s);
+		return vd_err_set(err, "out of memory");
+	}
+	for (size_t v = 0; v < nvp; v++) {
+		s->pt[v].v = vps[v];
+		s->pt[v].next_ts = INT64_MIN + 1; /* nothing known yet */
+	}
+	*out = s;
+	return 0;
+}
+
+static int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err)
+{
+	struct point *pt = &s->pt[v];
+	pt->next_ts = next_ts;
+	/* match.c pairs an echo up to 32 echoes after it came (from 32 flows on): flushed at the
+	 * end and every second of the trace, so that no pair comes later than that */
+	if ((next_ts == VD_STREAM_END || vd_ns_sub_sat(next_ts, pt->flushed) > VD_NS_PER_SEC) &&
+	    vd_match_flush(pt->v) < 0)
+		return vd_err_set(err, "out of memory matching probes across vantage points");
+	if (next_ts != VD_STREAM_END && vd_ns_sub_sat(next_ts, pt->flushed) > VD_NS_PER_SEC)
+		pt->flushed = next_ts;
+	if (drain(pt) < 0 || compact(pt) < 0)
+		return vd_err_set(err, "out of memory matching probes across vantage points");
+	/* Taking pairs later than their turn changes nothing (every condition only gets truer as
+	 * the points go on): pump every 64 events, so that each pump has work for every point. */
+	release(s, pt);
+	if ((++s->quiet % 64 == 0 || next_ts == VD_STREAM_END) && pump(s) < 0)
+		return vd_err_set(err, "out of memory matching probes across vantage points");
+	return 0;
+}
+
+int vd_probe_stream_add(struct vd_probe_stream *s, size_t v, const struct vd_echo *e, vd_ns next_ts,
+			struct vd_err *err)
+{
+	if (vd_vantage_add(s->pt[v].v, e) < 0)
+		return vd_err_set(err, "%s: out of memory", s->pt[v].v->name);
+	/* most events release nothing: pump only when this point's horizon moved on a pair */
+	return step(s, v, next_ts, err);
+}
+
+int vd_probe_stream_advance(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err)
+{
+	return step(s, v, next_ts, err);
+}
+
+int vd_probe_stream_finish(struct vd_probe_stream *s, struct vd_err *err)
+{
+	for (size_t v = 0; v < s->nvp; v++)
+		if (step(s, v, VD_STREAM_END, err) < 0)
+			return -1;
+	for (size_t v = 0; v < s->nvp; v++) {
+		struct point *pt = &s->pt[v];
+		if (vd_match_pairs(pt->v, err) < 0)
+			return -1;
+		pt->v->stats.pairs = pt->pairs;
+		pt->v->stats.probes = pt->probes;
+		pt->v->stats.duplicates += pt->dups;
+	}
+	return 0;
+}
+
+void vd_probe_stream_free(struct vd_probe_stream *s)
+{
+	if (!s)
+		return;
+	for (size_t v = 0; s->pt && v < s->nvp; v++) {
+		free(s->pt[v].q);
+	}
+	free(s->pt);
+	free(s->p);
+	free(s->cell);
+	free(s->free_slots);
+	free(s->out);
+	free(s->by_key);
+	free(s);
+}
+
+void vd_probe_stream_held(const struct vd_probe_stream *s, struct vd_probe_stream_held *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->probes = s->live;
+	for (size_t v = 0; v < s->nvp; v++) {
+		h->pairs += s->pt[v].qn;
+		h->requests += s->pt[v].v->n;
+	}
+}

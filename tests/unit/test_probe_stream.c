@@ -1,0 +1,322 @@
+/* Unit tests: probes matched while the vantage points are read side by side
+ * (vmdelay/match/probe_stream.h) are those vd_match_pairs + vd_match_probes find after reading
+ * everything, in the same order with the same counts; and what the stream holds stays bounded by
+ * the window as the trace grows (the property that keeps vmdelay-analyze's memory flat). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "delay/delay_sums.h"
+#include "vmdelay/match/match.h"
+#include "vmdelay/match/probe_stream.h"
+#include "vmdelay/match/probes.h"
+
+#define US INT64_C(1000)
+#define MS INT64_C(1000000)
+#define T0 INT64_C(1700000000000000000)
+
+struct ev {
+	struct vd_echo e;
+	size_t v;
+};
+
+static uint64_t rng;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+static struct vd_echo echo(int kind, uint32_t host, uint16_t id, uint32_t seq, vd_ns ts)
+{
+	struct vd_echo e = {.ts = ts, .seq = seq & 0xffff, .id = id, .kind = (uint8_t)kind};
+	e.has_id = 1;
+	e.phase = -1;
+	e.src.family = e.dst.family = AF_INET;
+	uint8_t a[4] = {10, (uint8_t)(host >> 8), (uint8_t)host, 1}, b[4] = {10, 200, 0, 2};
+	memcpy(e.src.bytes, kind == VD_ECHO_REQUEST ? a : b, 4);
+	memcpy(e.dst.bytes, kind == VD_ECHO_REQUEST ? b : a, 4);
+	return e;
+}
+
+static int cmp_ev(const void *a, const void *b)
+{
+	const struct ev *x = a, *y = b;
+	if (x->e.ts != y->e.ts)
+		return x->e.ts < y->e.ts ? -1 : 1;
+	if (x->v != y->v)
+		return x->v < y->v ? -1 : 1;
+	return x->e.index < y->e.index ? -1 : x->e.index > y->e.index;
+}
+
+/* nprobe probes of `flows` hosts round robin, `gap` apart, seen at nvp points (each one 50 ns
+ * further in: its request earlier, its reply later), RTTs of 100 µs to 3 ms so that replies
+ * overtake one another; some requests and replies lost at one point, some replies seen twice,
+ * ids shared by several hosts. The events of all points, sorted by time. */
+static vd_ns rtt_base = 100 * US, rtt_spread_us = 2900;
+
+static struct ev *scenario(size_t nprobe, uint32_t flows, vd_ns gap, size_t nvp, size_t *n)
+{
+	struct ev *ev = malloc(nprobe * nvp * 3 * sizeof(*ev));
+	assert_non_null(ev);
+	uint32_t *seq = calloc(flows, sizeof(*seq));
+	assert_non_null(seq);
+	size_t k = 0;
+	for (size_t p = 0; p < nprobe; p++) {
+		uint32_t host = (uint32_t)(p % flows);
+		uint16_t id = (uint16_t)(100 + host % 16);
+		uint32_t s = seq[host]++;
+		vd_ns t = T0 + (vd_ns)p * gap, rtt = rtt_base + rnd((uint32_t)rtt_spread_us) * US;
+		for (size_t v = 0; v < nvp; v++) {
+			vd_ns in = (vd_ns)v * 50;
+			uint32_t fate = rnd(1000);
+			if (fate != 0) /* else this point missed the request */
+				ev[k++] =
+				    (struct ev){echo(VD_ECHO_REQUEST, host, id, s, t - in), v};
+			if (fate != 1) /* else it missed the reply */
+				ev[k++] =
+				    (struct ev){echo(VD_ECHO_REPLY, host, id, s, t + rtt + in), v};
+			if (fate == 2) /* a reply seen twice */
+				ev[k++] = (struct ev){
+				    echo(VD_ECHO_REPLY, host, id, s, t + rtt + in + 10 * US), v};
+		}
+	}
+	free(seq);
+	qsort(ev, k, sizeof(*ev), cmp_ev);
+	uint64_t *idx = calloc(nvp, sizeof(*idx));
+	assert_non_null(idx);
+	for (size_t i = 0; i < k; i++)
+		ev[i].e.index = ++idx[ev[i].v];
+	free(idx);
+	*n = k;
+	return ev;
+}
+
+/* What the stream handed on, and the most it held at once. */
+struct seen {
+	size_t nvp, n, cap;
+	struct vd_stream_cell *cells; /* NULL: not kept */
+	int keep;
+	struct vd_probe_stream *ps;
+	struct vd_probe_stream_held most;
+};
+
+static int on_probe(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
+{
+	struct seen *s = ctx;
+	(void)phase;
+	if (s->keep) {
+		if (s->n == s->cap) {
+			s->cap = s->cap ? 2 * s->cap : 1024;
+			s->cells = realloc(s->cells, s->cap * s->nvp * sizeof(*s->cells));
+			assert_non_null(s->cells);
+		}
+		memcpy(&s->cells[s->n * s->nvp], cell, s->nvp * sizeof(*cell));
+	}
+	s->n++;
+	return 0;
+}
+
+static void note_held(struct seen *s)
+{
+	struct vd_probe_stream_held h;
+	vd_probe_stream_held(s->ps, &h);
+	if (h.probes > s->most.probes)
+		s->most.probes = h.probes;
+	if (h.pairs > s->most.pairs)
+		s->most.pairs = h.pairs;
+	if (h.requests > s->most.requests)
+		s->most.requests = h.requests;
+}
+
+/* Feeds ev to a stream over nvp fresh points, noting the most it held. */
+static void stream(const struct ev *ev, size_t n, size_t nvp, vd_ns window, struct vd_vantage **vps,
+		   struct seen *s)
+{
+	struct vd_err err;
+	for (size_t v = 0; v < nvp; v++)
+		assert_non_null(vps[v] = vd_vantage_new("p", "", "x", "test"));
+	struct vd_match_opts mo = {.window = window};
+	s->nvp = nvp;
+	assert_int_equal(vd_probe_stream_new(vps, nvp, &mo, on_probe, s, &s->ps, &err), 0);
+	/* each point's next event, found from the end */
+	vd_ns *next = malloc(n * sizeof(*next)), *after = malloc(nvp * sizeof(*after));
+	assert_non_null(next);
+	assert_non_null(after);
+	for (size_t v = 0; v < nvp; v++)
+		after[v] = VD_STREAM_END;
+	for (size_t i = n; i-- > 0;) {
+		next[i] = after[ev[i].v];
+		after[ev[i].v] = ev[i].e.ts;
+	}
+	for (size_t v = 0; v < nvp; v++)
+		assert_int_equal(vd_probe_stream_advance(s->ps, v, after[v], &err), 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(vd_probe_stream_add(s->ps, ev[i].v, &ev[i].e, next[i], &err), 0);
+		if (i % 64 == 0)
+			note_held(s);
+	}
+	assert_int_equal(vd_probe_stream_finish(s->ps, &err), 0);
+	vd_probe_stream_free(s->ps);
+	free(next);
+	free(after);
+}
+
+static void same_as_reading(size_t nprobe, vd_ns gap)
+{
+	const size_t nvp = 3;
+	size_t n;
+	rng = 0x9e3779b97f4a7c15ull;
+	struct ev *ev = scenario(nprobe, 40, gap, nvp, &n);
+	struct vd_vantage *b[3], *sv[3];
+	struct vd_err err;
+	for (size_t v = 0; v < nvp; v++)
+		assert_non_null(b[v] = vd_vantage_new("p", "", "x", "test"));
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(vd_vantage_add(b[ev[i].v], &ev[i].e), 0);
+	for (size_t v = 0; v < nvp; v++)
+		assert_int_equal(vd_match_pairs(b[v], &err), 0);
+	struct vd_probe_map map;
+	assert_int_equal(vd_match_probes(b, nvp, NULL, &map, &err), 0);
+
+	struct seen s = {.keep = 1};
+	stream(ev, n, nvp, 0, sv, &s);
+	assert_int_equal(s.n, map.n);
+	for (size_t p = 0; p < map.n; p++)
+		for (size_t v = 0; v < nvp; v++) {
+			const struct vd_stream_cell *c = &s.cells[p * nvp + v];
+			const struct vd_echo_req *q = vd_probe_req(&map, b, p, v);
+			assert_int_equal(c->present, q != NULL);
+			if (!q)
+				continue;
+			assert_int_equal(c->req_ts, q->ts);
+			assert_int_equal(c->req_index, q->index);
+			const struct vd_echo_pair *r = vd_probe_pair(&map, b, p, v);
+			assert_int_equal(c->rep_ts, r->rep_ts);
+			assert_int_equal(c->rep_index, vd_pair_rep_index(b[v], r));
+		}
+	for (size_t v = 0; v < nvp; v++) {
+		assert_memory_equal(&sv[v]->stats, &b[v]->stats, sizeof(b[v]->stats));
+		assert_true(b[v]->stats.duplicates > 0 && b[v]->stats.unmatched_requests > 0);
+		vd_vantage_free(b[v]);
+		vd_vantage_free(sv[v]);
+	}
+	vd_probe_map_free(&map);
+	free(s.cells);
+	free(ev);
+}
+
+static void same_as_after_reading(void **state)
+{
+	(void)state;
+	same_as_reading(30000, 200 * US);
+}
+
+/* RTTs of 1 to 2 s, a probe every 50 µs: 30000 probes held at once, more than the chains by
+ * key the stream starts with (it grows them) */
+static void same_with_many_held(void **state)
+{
+	(void)state;
+	rtt_base = 1000 * MS;
+	rtt_spread_us = 1000000;
+	same_as_reading(60000, 50 * US);
+	rtt_base = 100 * US;
+	rtt_spread_us = 2900;
+}
+
+/* The most the stream holds at once over a trace of nprobe probes. */
+static struct vd_probe_stream_held most_held(size_t nprobe)
+{
+	const size_t nvp = 4;
+	size_t n;
+	rng = 0x2545f4914f6cdd1dull;
+	/* 1000 probes a second: replies are waited for 10 s, about 10000 pairs a point */
+	struct ev *ev = scenario(nprobe, 50, 1000 * US, nvp, &n);
+	struct vd_vantage *vps[4];
+	struct seen s = {.keep = 0};
+	stream(ev, n, nvp, 1000 * MS, vps, &s);
+	assert_true(s.n >= nprobe - nprobe / 100); /* every probe left, but those lost everywhere */
+	for (size_t v = 0; v < nvp; v++)
+		vd_vantage_free(vps[v]);
+	free(ev);
+	return s.most;
+}
+
+static void held_bounded_by_window(void **state)
+{
+	(void)state;
+	struct vd_probe_stream_held a = most_held(25000), b = most_held(100000);
+	/* four times the trace, not more held: a few windows' worth at most */
+	print_message("held at 25k probes: %zu probes, %zu pairs, %zu requests; at 100k: %zu, "
+		      "%zu, %zu\n",
+		      a.probes, a.pairs, a.requests, b.probes, b.pairs, b.requests);
+	assert_true(b.probes <= a.probes + a.probes / 8 + 64);
+	assert_true(b.pairs <= a.pairs + a.pairs / 8 + 64);
+	/* requests: those still waiting (lost replies, 1 in 1000), and the answered ones until the
+	 * next compaction (every 16384 requests of a point) */
+	assert_true(b.requests <= 4 * (2 * 16384 + 100000 / 500));
+	assert_true(b.probes < 4 * 1000);
+	assert_true(b.pairs < 4 * 11000);
+}
+
+/* Past exact_max probes the summaries keep no probe's values (only the sketches). */
+static void sums_hold_at_most_exact_max(void **state)
+{
+	(void)state;
+	struct vd_vantage *vps[2];
+	size_t clock_id[2] = {0, 0};
+	int aligned[2] = {1, 1}, fit_of[2] = {-1, -1};
+	struct vd_delay d = {.vps = vps,
+			     .nvp = 2,
+			     .clock_id = clock_id,
+			     .aligned = aligned,
+			     .fit_of = fit_of,
+			     .exact_max = 1000};
+	struct vd_delay_sums *s = vd_delay_sums_new(&d, 10);
+	assert_non_null(s);
+	size_t most = 0;
+	for (size_t p = 0; p < 20000; p++) {
+		vd_ns t = T0 + (vd_ns)p * MS;
+		struct vd_delay_times tm[2] = {{t, t + 100 * US + (vd_ns)(p % 7) * US},
+					       {t - 50, t + 100 * US + 50}};
+		assert_int_equal(vd_delay_sums_add(s, tm, -1), 0);
+		size_t h = vd_delay_sums_held(s);
+		most = h > most ? h : most;
+	}
+	assert_true(most <= 1000 + 10);
+	assert_int_equal(vd_delay_sums_finish(s, &d), 0);
+	assert_int_equal(d.map.n, 20000);
+	struct vd_summary sum;
+	assert_int_equal(vd_delay_summary_rtt(&d, 0, VD_PHASE_ALL, &sum), 0);
+	assert_int_equal(sum.n, 20000);
+	assert_int_equal(sum.min, 100 * US);
+	assert_int_equal(sum.max, 106 * US);
+	/* --rest 10: 10 rest-pre, 10 rest-post */
+	assert_int_equal(vd_delay_summary_rtt(&d, 1, VD_PHASE_REST_POST, &sum), 0);
+	assert_int_equal(sum.n, 10);
+	int phases[VD_PHASE__COUNT + 1];
+	assert_int_equal(vd_delay_phases(&d, phases), 4); /* all, rest-pre, load, rest-post */
+	free(d.sums);
+	free(d.sums_have);
+	vd_delay_sums_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(same_as_after_reading),
+	    cmocka_unit_test(same_with_many_held),
+	    cmocka_unit_test(held_bounded_by_window),
+	    cmocka_unit_test(sums_hold_at_most_exact_max),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
