@@ -40,11 +40,16 @@ struct sprobe {
 /* A pair within a point, as it waits for its turn. */
 struct spair {
 	vd_ns req_ts, rep_ts;
-	uint64_t req_index, rep_index;
-	uint64_t ord;
+	uint64_t req_index : 56; /* (< VD_VANTAGE_INDEX_LIMIT) */
+	int64_t phase : 8;
+	uint64_t rep_index;
 	uint32_t seq, flow;
-	int8_t phase;
 };
+
+/* A point holds every pair of the last reply wait (10 s: millions at a high probe rate): each
+ * byte of a pair is a byte of fresh memory the kernel zeroes, as much as the rest of the pair's
+ * work (tests/bench/match.sh). */
+_Static_assert(sizeof(struct spair) == 40, "a pair in 40 bytes");
 
 struct point {
 	struct vd_vantage *v;
@@ -54,8 +59,8 @@ struct point {
 	 * at or near the end. */
 	struct spair *q;
 	size_t qhead, qn, qcap, nrel;
-	vd_ns next_ts;	   /* the point's next event: nothing earlier comes */
-	uint64_t released; /* pairs released so far */
+	vd_ns next_ts;	/* the point's next event: nothing earlier comes */
+	uint64_t taken; /* pairs taken so far: a pair's place in the point's order */
 	size_t kept;	   /* requests v->ev kept at the last compaction */
 	vd_ns flushed;	   /* next_ts when match.c's queue was last flushed */
 	size_t pairs, probes, dups;
@@ -104,16 +109,15 @@ static struct spair *qat(struct point *pt, size_t i)
 static int pair_insert(struct point *pt, const struct spair *x)
 {
 	if (pt->qn == pt->qcap) {
-		size_t cap = pt->qcap ? 2 * pt->qcap : 1024;
-		struct spair *q = vd_mem_alloc(cap, sizeof(*q));
-		if (!q)
+		/* grown in place (realloc moves a big block's pages, not its bytes): a copy would
+		 * fault in twice the memory; then the ring's wrapped part, the first qhead pairs
+		 * (fewer than the room added: the capacity at least doubles), goes after the old
+		 * end */
+		size_t old = pt->qcap, cap = pt->qcap;
+		if (vd_mem_reserve((void **)&pt->q, &cap, old + 1, sizeof(*pt->q)) < 0)
 			return -1;
-		for (size_t i = 0; i < pt->qn; i++)
-			q[i] = *qat(pt, i);
-		free(pt->q);
-		pt->q = q;
+		memcpy(pt->q + old, pt->q, pt->qhead * sizeof(*pt->q));
 		pt->qcap = cap;
-		pt->qhead = 0;
 	}
 	size_t i = pt->qn++;
 	for (; i > pt->nrel && pair_before(x, qat(pt, i - 1)); i--)
@@ -259,7 +263,7 @@ static int probe_new(struct vd_probe_stream *s, size_t v, const struct vd_echo *
 			     .rtt = sp->rep_ts - sp->req_ts,
 			     .kh = probe_key(e, s->key_mask, &bucket),
 			     .id = s->next_id++,
-			     .ord = sp->ord,
+			     .ord = s->pt[v].taken - 1,
 			     .src_v = (uint16_t)v,
 			     .key_v = (uint16_t)v,
 			     .phase = e->phase};
@@ -376,9 +380,9 @@ static int drain(struct point *pt)
 				   .rep_ts = pr->rep_ts,
 				   .req_index = q->index,
 				   .rep_index = rep_index,
+				   .phase = q->phase,
 				   .seq = q->seq,
-				   .flow = q->flow,
-				   .phase = (int8_t)q->phase};
+				   .flow = q->flow};
 		if (pair_insert(pt, &sp) < 0)
 			return -1;
 		pt->pairs++;
@@ -451,7 +455,7 @@ static void release(struct vd_probe_stream *s, struct point *pt)
 	while (pt->nrel < pt->qn && (h == VD_STREAM_END || qat(pt, pt->nrel)->req_ts < h)) {
 		/* a pair is released a window after it came: long out of cache */
 		__builtin_prefetch(qat(pt, pt->nrel + 8));
-		qat(pt, pt->nrel++)->ord = pt->released++;
+		pt->nrel++;
 	}
 }
 
@@ -546,6 +550,7 @@ static int pump(struct vd_probe_stream *s)
 				pt->qhead = (pt->qhead + 1) & (pt->qcap - 1);
 				pt->qn--;
 				pt->nrel--;
+				pt->taken++;
 				if (take_pair(s, v, &x) < 0)
 					return -1;
 				taken++;
