@@ -61,8 +61,8 @@ struct point {
 	size_t qhead, qn, qcap, nrel;
 	vd_ns next_ts;	/* the point's next event: nothing earlier comes */
 	uint64_t taken; /* pairs taken so far: a pair's place in the point's order */
-	size_t kept;	   /* requests v->ev kept at the last compaction */
-	vd_ns flushed;	   /* next_ts when match.c's queue was last flushed */
+	size_t kept;	/* requests v->ev kept at the last compaction */
+	vd_ns flushed;	/* next_ts when match.c's queue was last flushed */
 	size_t pairs, probes, dups;
 };
 
@@ -79,7 +79,11 @@ struct vd_probe_stream {
 	uint32_t *free_slots;
 	size_t nfree;
 	uint64_t next_id;
-	uint32_t *out; /* live probes, a heap in the order they leave */
+	/* live probes in the order they leave: those that came in that order (most: probes are
+	 * made in time order) in a ring, the others in a heap */
+	uint32_t *run;
+	size_t run_head, run_n;
+	uint32_t *out;
 	size_t nout;
 	struct link by_seq[65536], by_seqonly[65536];
 	struct link *by_key;
@@ -138,7 +142,7 @@ static int probe_before(const struct vd_probe_stream *s, uint32_t a, uint32_t b)
 	return x->ord < y->ord;
 }
 
-static void out_push(struct vd_probe_stream *s, uint32_t slot)
+static void heap_push(struct vd_probe_stream *s, uint32_t slot)
 {
 	size_t i = s->nout++;
 	while (i && probe_before(s, slot, s->out[(i - 1) / 2])) {
@@ -148,7 +152,7 @@ static void out_push(struct vd_probe_stream *s, uint32_t slot)
 	s->out[i] = slot;
 }
 
-static void out_pop(struct vd_probe_stream *s)
+static void heap_pop(struct vd_probe_stream *s)
 {
 	uint32_t last = s->out[--s->nout];
 	size_t i = 0, n = s->nout;
@@ -165,6 +169,41 @@ static void out_pop(struct vd_probe_stream *s)
 	}
 	if (n)
 		s->out[i] = last;
+}
+
+static uint32_t *run_at(const struct vd_probe_stream *s, size_t i)
+{
+	return &s->run[(s->run_head + i) & (s->cap - 1)];
+}
+
+/* A new live probe: at the end of the ring when it leaves after its last, else in the heap, so
+ * that a probe costs a heap's O(log n) cache misses only when it comes out of order. */
+static void out_push(struct vd_probe_stream *s, uint32_t slot)
+{
+	if (s->run_n && probe_before(s, slot, *run_at(s, s->run_n - 1)))
+		heap_push(s, slot);
+	else
+		*run_at(s, s->run_n++) = slot;
+}
+
+/* The live probe to leave first (there is one). */
+static uint32_t out_first(const struct vd_probe_stream *s)
+{
+	if (!s->nout)
+		return *run_at(s, 0);
+	if (!s->run_n || probe_before(s, s->out[0], *run_at(s, 0)))
+		return s->out[0];
+	return *run_at(s, 0);
+}
+
+static void out_pop_first(struct vd_probe_stream *s)
+{
+	if (s->nout && (!s->run_n || probe_before(s, s->out[0], *run_at(s, 0)))) {
+		heap_pop(s);
+	} else {
+		s->run_head = (s->run_head + 1) & (s->cap - 1);
+		s->run_n--;
+	}
 }
 
 /* ---- the probe table ---- */
@@ -235,14 +274,20 @@ static int slot_new(struct vd_probe_stream *s, uint32_t *slot)
 		return -1;
 	s->cell = c;
 	uint32_t *fs = realloc(s->free_slots, cap * sizeof(*fs));
-	uint32_t *out = fs ? realloc(s->out, cap * sizeof(*out)) : NULL;
-	if (!fs || !out) {
-		if (fs)
-			s->free_slots = fs;
+	if (!fs)
 		return -1;
-	}
 	s->free_slots = fs;
+	uint32_t *out = realloc(s->out, cap * sizeof(*out));
+	if (!out)
+		return -1;
 	s->out = out;
+	uint32_t *run = realloc(s->run, cap * sizeof(*run));
+	if (!run)
+		return -1;
+	s->run = run; /* the ring's wrapped part (fewer than the old capacity) after the old end */
+	memcpy(run + s->cap, run,
+	       (s->run_head + s->run_n > s->cap ? s->run_head + s->run_n - s->cap : 0) *
+		   sizeof(*run));
 	for (size_t i = cap; i-- > s->cap + 1;)
 		s->free_slots[s->nfree++] = (uint32_t)i;
 	memset(&s->p[s->cap], 0, (cap - s->cap) * sizeof(*s->p));
@@ -468,13 +513,13 @@ static int emit_ready(struct vd_probe_stream *s)
 		vd_ns d = taken_to(s, &s->pt[v]);
 		low = d < low ? d : low;
 	}
-	while (s->nout) {
-		uint32_t i = s->out[0];
+	while (s->nout + s->run_n) {
+		uint32_t i = out_first(s);
 		struct sprobe *x = &s->p[i];
 		vd_ns last = vd_ns_add_sat(x->ref, x->rtt < s->window ? x->rtt : s->window);
 		if (low != VD_STREAM_END && last >= low)
 			break;
-		out_pop(s);
+		out_pop_first(s);
 		if (s->emit(s->ctx, cells_of(s, i), x->phase) < 0)
 			return -1;
 		s->n_seqonly -= !x->kh;
@@ -499,16 +544,19 @@ static int grow_keys(struct vd_probe_stream *s)
 {
 	size_t n = (s->key_mask + 1) * 4;
 	struct link *t = calloc(n, sizeof(*t));
-	uint32_t *order = vd_mem_alloc(s->nout ? s->nout : 1, sizeof(*order));
+	size_t nlive = s->nout + s->run_n;
+	uint32_t *order = vd_mem_alloc(nlive ? nlive : 1, sizeof(*order));
 	if (!t || !order) {
 		free(t);
 		free(order);
 		return -1;
 	}
 	size_t k = 0;
-	for (size_t i = 0; i < s->nout; i++)
-		if (s->p[s->out[i]].kh)
-			order[k++] = s->out[i];
+	for (size_t i = 0; i < nlive; i++) {
+		uint32_t slot = i < s->nout ? s->out[i] : *run_at(s, i - s->nout);
+		if (s->p[slot].kh)
+			order[k++] = slot;
+	}
 	qsort_r(order, k, sizeof(*order), cmp_age, s->p);
 	free(s->by_key);
 	s->by_key = t;
@@ -668,6 +716,7 @@ void vd_probe_stream_free(struct vd_probe_stream *s)
 	free(s->cell);
 	free(s->free_slots);
 	free(s->out);
+	free(s->run);
 	free(s->by_key);
 	free(s);
 }
