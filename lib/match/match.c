@@ -158,6 +158,11 @@ static void hset_add(struct hset *s, uint64_t h)
 #define FLOW_KEEP_ALL_16 ((uint32_t)1 << 10)
 #define FLOW_KEEP_ALL ((uint32_t)1 << 17)
 #define FLOW_FIRST_SIZE 8
+/* A table smaller than this grows fourfold: with many flows all growing at once (tens of
+ * thousands of hosts in random order) the blocks they leave are not taken again, and each size
+ * passed through is fresh memory the kernel must zero, which cost more than the pairing itself
+ * (tests/bench/match.sh, 65535 hosts); one ping's flow still holds only the first size. */
+#define FLOW_GROW_FOURFOLD 32
 
 /* Does the flow's seq fit 16 bits (ICMP ids and seqs from a trace)? */
 static int flow_seq16(const struct flow *f)
@@ -298,7 +303,7 @@ static int flow_make_room(struct vd_match_state *s, struct flow *f)
 {
 	int seq16 = flow_seq16(f);
 	if (f->size < (seq16 ? FLOW_KEEP_ALL_16 : FLOW_KEEP_ALL))
-		return flow_rehash(s, f, f->size * 2, 0);
+		return flow_rehash(s, f, f->size * (f->size < FLOW_GROW_FOURFOLD ? 4 : 2), 0);
 	if (seq16 && !swept_of(s, f) && swept_make(s, f) < 0)
 		return -1;
 	uint32_t waiting = 0, idle = 0;
