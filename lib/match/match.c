@@ -541,7 +541,7 @@ static int add_request(struct vd_match_state *s, struct vd_vantage *v, const str
 		return -1;
 	v->ev[req].flow = f->vflow;
 	struct sslot *sl = seq_lookup(f, seq);
-	if (!sl->used && 2 * (f->used + 1) > f->size) {
+	if (!sl->used && 4 * (f->used + 1) > 3 * f->size) {
 		if (flow_make_room(s, f) < 0)
 			return -1;
 		sl = seq_lookup(f, seq);
