@@ -433,6 +433,37 @@ static void across_many_flows(void **state)
 	vd_vantage_free(vp[1]);
 }
 
+/* Tens of thousands of hosts sending a few pings each in random order: each flow's seq table
+ * stays at the smallest size that holds its seqs three quarters full (every size a table passes
+ * through is memory the kernel zeroes for it), and its probe sequences stay short. */
+static void many_short_flows_stay_small(void **state)
+{
+	enum { FLOWS = 8192, SEQS = 20 };
+	static uint8_t sent[FLOWS];
+	memset(sent, 0, sizeof(sent));
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	vd_ns t = T0;
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	for (uint32_t k = 0; k < (uint32_t)FLOWS * SEQS; k++) {
+		uint32_t h;
+		do {
+			rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+			h = (uint32_t)(rng % FLOWS);
+		} while (sent[h] == SEQS);
+		add_host(v, VD_ECHO_REQUEST, h, (uint16_t)(h % 16), sent[h], t++);
+		add_host(v, VD_ECHO_REPLY, h, (uint16_t)(h % 16), sent[h], t++);
+		sent[h]++;
+	}
+	struct vd_match_table_stats st;
+	vd_match_table_stats(v, &st);
+	assert_int_equal(st.flows, FLOWS);
+	/* 32 seq slots a flow (20 seqs), and at most 4 index entries a flow */
+	if (st.slots > (size_t)FLOWS * 32 + 4 * FLOWS)
+		fail_msg("%zu slots for %d flows of %d seqs", st.slots, FLOWS, SEQS);
+	check_table(v, (size_t)FLOWS * SEQS);
+	vd_vantage_free(v);
+}
+
 /* One ICMP flow through three wraps of its 16-bit seq, 8 probes in flight: the table keeps what
  * is in flight (the answered seqs are swept into the flow's bitmap), and a late copy of a reply,
  * or a request repeating an answered key, still counts as a duplicate. */
@@ -583,6 +614,7 @@ int main(void)
 	    cmocka_unit_test(across_many_flows),
 	    cmocka_unit_test(probes_short_many_hosts_random),
 	    cmocka_unit_test(flush_pairs_what_came),
+	    cmocka_unit_test(many_short_flows_stay_small),
 	    cmocka_unit_test(long_flow_stays_small),
 	    cmocka_unit_test(lost_reply_across_wraps),
 	    cmocka_unit_test(memory_per_probe),
