@@ -595,6 +595,10 @@ static int pump(struct vd_probe_stream *s)
 				if (u < v)
 					break;
 				struct spair x = *sp;
+				/* a pair's flow (its addresses and id) is a miss among many flows
+				 */
+				if (pt->nrel > 8)
+					__builtin_prefetch(&pt->v->flows[qat(pt, 8)->flow]);
 				pt->qhead = (pt->qhead + 1) & (pt->qcap - 1);
 				pt->qn--;
 				pt->nrel--;
