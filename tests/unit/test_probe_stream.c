@@ -288,7 +288,7 @@ static void sums_hold_at_most_exact_max(void **state)
 		vd_ns t = T0 + (vd_ns)p * MS;
 		struct vd_delay_times tm[2] = {{t, t + 100 * US + (vd_ns)(p % 7) * US},
 					       {t - 50, t + 100 * US + 50}};
-		assert_int_equal(vd_delay_sums_add(s, tm, -1), 0);
+		assert_int_equal(vd_delay_sums_add(s, tm, -1, NULL), 0);
 		size_t h = vd_delay_sums_held(s);
 		most = h > most ? h : most;
 	}
