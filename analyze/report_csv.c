@@ -103,7 +103,7 @@ int report_csv_stream_open(struct report_csv_stream *s, FILE *out, enum report_c
 	if (sink == REPORT_CSV_CUT) {
 		/* appending (>>), writes go to the end, whatever the offset says */
 		int fd = fileno(out), fl = fcntl(fd, F_GETFL);
-		s->start = fflush(out) ? -1
+		s->start = fflush(out)			? -1
 			   : fl >= 0 && (fl & O_APPEND) ? lseek(fd, 0, SEEK_END)
 							: ftello(out);
 		if (s->start < 0)
