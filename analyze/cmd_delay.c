@@ -98,7 +98,8 @@ enum {
 };
 
 /* --csv on the streamed path: the rows go out as the probes leave (to -o's temporary file, or
- * through report_csv_sink_of for stdout). -1 with a message. */
+ * through report_csv_sink_of for stdout). 0; 1 when they cannot (then the analysis does not
+ * stream); -1 with a message. */
 static int open_csv_stream(const char *prog, const char *outpath, struct vd_afile *af, FILE **out,
 			   struct report_csv_stream *cs)
 {
@@ -113,11 +114,12 @@ static int open_csv_stream(const char *prog, const char *outpath, struct vd_afil
 		/* a temporary file is dropped whole; a device or FIFO cannot take rows back */
 		sink = af->tmp ? REPORT_CSV_DIRECT : REPORT_CSV_SPOOL;
 	}
+	/* no temporary file to spool to ($TMPDIR missing, full): the rows are written after
+	 * reading, as before, every probe held */
 	if (report_csv_stream_open(cs, *out, sink) < 0) {
-		fprintf(stderr, "%s: --csv: cannot start the rows: %s\n", prog, strerror(errno));
 		if (outpath)
 			vd_afile_discard(af);
-		return -1;
+		return 1;
 	}
 	return 0;
 }
@@ -299,16 +301,18 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	struct report_csv_stream cs;
 	if (!plot && !pcapng_out && vd_delay_stream_possible(specs, (size_t)nspec)) {
 		struct vd_delay_probe_out each = {report_csv_stream_probe, &cs};
-		if (mode == 1 && open_csv_stream(prog, outpath, &af, &out, &cs) < 0) {
+		int o = mode == 1 ? open_csv_stream(prog, outpath, &af, &out, &cs) : 0;
+		if (o < 0) {
 			rc = VD_EXIT_RUNTIME;
 			goto out_set;
 		}
-		out_open = outpath && mode == 1;
-		int s = vd_delay_stream(specs, (size_t)nspec, &ropts, &dopts,
-					mode == 1 ? &each : NULL, &set, &d, &err);
+		out_open = outpath && mode == 1 && o == 0;
+		int s = o ? 1
+			  : vd_delay_stream(specs, (size_t)nspec, &ropts, &dopts,
+					    mode == 1 ? &each : NULL, &set, &d, &err);
 		streamed = s == 0;
 		csv_streamed = streamed && mode == 1;
-		if (mode == 1 && !streamed) {
+		if (mode == 1 && !streamed && o == 0) {
 			out_open = 0;
 			if (drop_csv_stream(prog, outpath, &af, &cs) < 0) {
 				rc = VD_EXIT_RUNTIME;

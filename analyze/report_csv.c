@@ -97,6 +97,23 @@ enum report_csv_sink report_csv_sink_of(FILE *out)
 	return REPORT_CSV_SPOOL;
 }
 
+/* A temporary file in $TMPDIR (else /tmp), unlinked at once: no name left behind, whatever way
+ * the run ends. NULL (errno) on failure. */
+static FILE *spool_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/vmdelay-csv.XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return NULL;
+	unlink(path);
+	FILE *f = fdopen(fd, "w+");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 int report_csv_stream_open(struct report_csv_stream *s, FILE *out, enum report_csv_sink sink)
 {
 	*s = (struct report_csv_stream){.out = out, .f = out, .sink = sink};
@@ -109,8 +126,7 @@ int report_csv_stream_open(struct report_csv_stream *s, FILE *out, enum report_c
 		if (s->start < 0)
 			return -1;
 	}
-	/* tmpfile: no name left behind, whatever way the run ends */
-	if (sink == REPORT_CSV_SPOOL && !(s->f = tmpfile()))
+	if (sink == REPORT_CSV_SPOOL && !(s->f = spool_open()))
 		return -1;
 	if (!(s->o = vd_out_create(s->f, VD_OUT_CSV))) {
 		if (sink == REPORT_CSV_SPOOL)

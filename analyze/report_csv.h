@@ -15,7 +15,7 @@
 enum report_csv_sink {
 	REPORT_CSV_DIRECT, /* into out; the caller drops them (an -o temporary file) */
 	REPORT_CSV_CUT,	   /* into out, a regular file: cut back to where they began */
-	REPORT_CSV_SPOOL,  /* into a temporary file, copied to out at the end (a pipe, a tty) */
+	REPORT_CSV_SPOOL,  /* into a temporary file ($TMPDIR), copied to out at the end (a pipe) */
 };
 
 struct report_csv_stream {

@@ -94,6 +94,8 @@ for sink in file pipe; do
 	[ ! -s "$tmp/s.csv" ] || fail "cut trace, --csv to $sink: rows written: $(head -c 200 "$tmp/s.csv")"
 	grep -q 'truncated' "$tmp/s.err" || fail "cut trace, --csv to $sink: no error: $(cat "$tmp/s.err")"
 done
+# no temporary file for a pipe's rows ($TMPDIR missing): written after reading, as before
+TMPDIR=/nonexistent same_csv "TMPDIR missing" pipe "$tmp/l0.pcap" "$tmp/l1.pcap"
 # a file already holding bytes (>>): the rows taken back stop at them
 echo "kept line" >"$tmp/app.csv"
 "$AN" -q --csv "$tmp/l0.pcap" "$tmp/cut.pcap" >>"$tmp/app.csv" 2>/dev/null
