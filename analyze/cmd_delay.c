@@ -390,10 +390,13 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		 : mode == 1  ? report_csv(out, &ctx)
 		 : mode == 2  ? report_json(out, &ctx)
 			      : report_text(out, &ctx);
-	csv_streamed = 0;
 	/* a write error names the file: here for -o, in vd_cli_exit (main) for stdout */
-	if (wr < 0 && !ferror(out))
+	if (wr < 0 && csv_streamed && cs.spool_errno)
+		fprintf(stderr, "%s: --csv: the temporary file holding the rows: %s\n", prog,
+			strerror(cs.spool_errno));
+	else if (wr < 0 && !ferror(out))
 		fprintf(stderr, "%s: out of memory while writing the report\n", prog);
+	csv_streamed = 0;
 	if (wr < 0 || ferror(out))
 		rc = VD_EXIT_RUNTIME;
 	out_open = 0;

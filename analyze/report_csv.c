@@ -159,27 +159,34 @@ int report_csv_stream_probe(void *ctx, const struct vd_delay *d, size_t probe,
 	return 0;
 }
 
-/* The spool's bytes onto out. 0, or -1 on a read or write error. */
-static int copy_spool(FILE *spool, FILE *out)
+/* The spool's bytes onto out. 0, or -1 on a read or write error (spool_errno for the spool's). */
+static int copy_spool(struct report_csv_stream *s)
 {
 	char buf[1 << 16];
 	size_t n;
-	if (fflush(spool) || fseeko(spool, 0, SEEK_SET))
-		return -1;
-	while ((n = fread(buf, 1, sizeof(buf), spool)) > 0)
-		if (fwrite(buf, 1, n, out) != n)
+	if (fflush(s->f) || fseeko(s->f, 0, SEEK_SET))
+		goto spool_failed;
+	while ((n = fread(buf, 1, sizeof(buf), s->f)) > 0)
+		if (fwrite(buf, 1, n, s->out) != n)
 			return -1;
-	return ferror(spool) ? -1 : 0;
+	if (!ferror(s->f))
+		return 0;
+spool_failed:
+	s->spool_errno = errno ? errno : EIO;
+	return -1;
 }
 
 int report_csv_stream_close(struct report_csv_stream *s, int keep)
 {
+	errno = 0;
 	int rc = vd_out_destroy(s->o);
 	s->o = NULL;
 	if (!keep)
 		rc = 0;
+	if (rc < 0 && s->sink == REPORT_CSV_SPOOL && ferror(s->f))
+		s->spool_errno = errno ? errno : EIO;
 	if (keep && s->sink == REPORT_CSV_SPOOL && rc == 0)
-		rc = copy_spool(s->f, s->out);
+		rc = copy_spool(s);
 	/* dropped: back to where the rows began, as if none had been written */
 	if (!keep && s->sink == REPORT_CSV_CUT &&
 	    (fflush(s->out) || ftruncate(fileno(s->out), s->start) ||

@@ -23,6 +23,7 @@ struct report_csv_stream {
 	enum report_csv_sink sink;
 	off_t start; /* REPORT_CSV_CUT: out's offset before the first row */
 	struct vd_out *o;
+	int spool_errno; /* REPORT_CSV_SPOOL: why the temporary file failed (disk full), or 0 */
 };
 
 /* The sink out allows: CUT for a regular file at a known offset, else SPOOL. */
@@ -32,7 +33,8 @@ int report_csv_stream_open(struct report_csv_stream *s, FILE *out, enum report_c
 /* A vd_delay_probe_fn (ctx: the report_csv_stream): the probe's rows. */
 int report_csv_stream_probe(void *ctx, const struct vd_delay *d, size_t probe,
 			    const struct vd_stream_cell *cell, int8_t phase);
-/* keep: the analysis succeeded, the rows end in out (-1 out of memory or a write error);
+/* keep: the analysis succeeded, the rows end in out (-1 out of memory or a write error: on
+ * out, or on the temporary file, spool_errno);
  * else they are dropped (REPORT_CSV_DIRECT: by the caller) and out is as it was. */
 int report_csv_stream_close(struct report_csv_stream *s, int keep);
 
