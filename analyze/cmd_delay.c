@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "pcapng_out.h"
 #include "report.h"
+#include "report_csv.h"
 #include "vmdelay/out/afile.h"
 #include "vmdelay/delay/delay.h"
 #include "vmdelay/delay/delay_stream.h"
@@ -95,6 +96,47 @@ enum {
 	OPT_OUTER,
 	OPT_TUNNEL
 };
+
+/* --csv on the streamed path: the rows go out as the probes leave (to -o's temporary file, or
+ * through report_csv_sink_of for stdout). 0; 1 when they cannot (then the analysis does not
+ * stream); -1 with a message. */
+static int open_csv_stream(const char *prog, const char *outpath, struct vd_afile *af, FILE **out,
+			   struct report_csv_stream *cs)
+{
+	struct vd_err err;
+	enum report_csv_sink sink = report_csv_sink_of(stdout);
+	if (outpath) {
+		if (vd_afile_open(af, outpath, &err)) {
+			fprintf(stderr, "%s: -o %s\n", prog, err.msg);
+			return -1;
+		}
+		*out = af->f;
+		/* a temporary file is dropped whole; a device or FIFO cannot take rows back */
+		sink = af->tmp ? REPORT_CSV_DIRECT : REPORT_CSV_SPOOL;
+	}
+	/* no temporary file to spool to ($TMPDIR missing, full): the rows are written after
+	 * reading, as before, every probe held */
+	if (report_csv_stream_open(cs, *out, sink) < 0) {
+		if (outpath)
+			vd_afile_discard(af);
+		return 1;
+	}
+	return 0;
+}
+
+/* The streamed analysis gave way to the after-reading one: its rows are taken back. */
+static int drop_csv_stream(const char *prog, const char *outpath, struct vd_afile *af,
+			   struct report_csv_stream *cs)
+{
+	int rc = report_csv_stream_close(cs, 0);
+	if (outpath)
+		vd_afile_discard(af);
+	if (rc < 0)
+		fprintf(stderr,
+			"%s: --csv: cannot take back the rows written to standard output: %s\n",
+			prog, strerror(errno));
+	return rc;
+}
 
 int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 {
@@ -251,20 +293,40 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 					  .decode = decode};
 	int failed = 0;
 	struct vd_delay d;
-	/* The tables stream in bounded memory; the per-probe outputs (--csv, --plot,
-	 * --pcapng-out) still need every probe at the end. One vantage point is read whole: it has
-	 * no other point to wait for, and holding its pairs for the late-reply wait cost more
-	 * time than it saved (a dense capture fits in the wait: bench/match.sh 0.4-0.5x the bare
-	 * loop streamed against 0.6-0.9x read whole), so its memory still grows with its probes. */
-	int streamed = 0;
-	if (nspec >= 2 && mode != 1 && !plot && !pcapng_out) {
-		int s = vd_delay_stream(specs, (size_t)nspec, &ropts, &dopts, &set, &d, &err);
+	/* The tables and --csv stream in bounded memory; --plot and --pcapng-out still need
+	 * every probe at the end. One vantage point is read whole: it has no other point to wait
+	 * for, and holding its pairs for the late-reply wait cost more time than it saved (a dense
+	 * capture fits in the wait: 2M packets of one host 0.11 s CPU read whole, 0.16-0.22 s
+	 * streamed), so its memory still grows with its probes. */
+	int streamed = 0, csv_streamed = 0, out_open = 0;
+	FILE *out = stdout;
+	struct vd_afile af;
+	struct report_csv_stream cs;
+	if (nspec >= 2 && !plot && !pcapng_out && vd_delay_stream_possible(specs, (size_t)nspec)) {
+		struct vd_delay_probe_out each = {report_csv_stream_probe, &cs};
+		int o = mode == 1 ? open_csv_stream(prog, outpath, &af, &out, &cs) : 0;
+		if (o < 0) {
+			rc = VD_EXIT_RUNTIME;
+			goto out_set;
+		}
+		out_open = outpath && mode == 1 && o == 0;
+		int s = o ? 1
+			  : vd_delay_stream(specs, (size_t)nspec, &ropts, &dopts,
+					    mode == 1 ? &each : NULL, &set, &d, &err);
+		streamed = s == 0;
+		csv_streamed = streamed && mode == 1;
+		if (mode == 1 && !streamed && o == 0) {
+			out_open = 0;
+			if (drop_csv_stream(prog, outpath, &af, &cs) < 0) {
+				rc = VD_EXIT_RUNTIME;
+				goto out_set;
+			}
+		}
 		if (s < 0) {
 			fprintf(stderr, "%s: %s\n", prog, err.msg);
 			rc = VD_EXIT_RUNTIME;
 			goto out_set;
 		}
-		streamed = s == 0;
 	}
 	for (int i = 0; i < nspec && !streamed; i++) {
 		size_t before = set.n;
@@ -317,25 +379,30 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 			fprintf(stderr, "%s: warning: %s (%s): no request matched a reply\n", prog,
 				set.v[v]->name, set.v[v]->path);
 
-	FILE *out = stdout;
-	struct vd_afile af;
-	if (outpath) {
+	if (outpath && !out_open) {
 		if (vd_afile_open(&af, outpath, &err)) {
 			fprintf(stderr, "%s: -o %s\n", prog, err.msg);
 			rc = VD_EXIT_RUNTIME;
 			goto out_delay;
 		}
 		out = af.f;
+		out_open = 1;
 	}
 	struct report_ctx ctx = {.d = &d, .align = dopts.align, .rest = dopts.rest};
-	int wr = mode == 1   ? report_csv(out, &ctx)
-		 : mode == 2 ? report_json(out, &ctx)
-			     : report_text(out, &ctx);
+	int wr = csv_streamed ? report_csv_stream_close(&cs, 1)
+		 : mode == 1  ? report_csv(out, &ctx)
+		 : mode == 2  ? report_json(out, &ctx)
+			      : report_text(out, &ctx);
 	/* a write error names the file: here for -o, in vd_cli_exit (main) for stdout */
-	if (wr < 0 && !ferror(out))
+	if (wr < 0 && csv_streamed && cs.spool_errno)
+		fprintf(stderr, "%s: --csv: the temporary file holding the rows: %s\n", prog,
+			strerror(cs.spool_errno));
+	else if (wr < 0 && !ferror(out))
 		fprintf(stderr, "%s: out of memory while writing the report\n", prog);
+	csv_streamed = 0;
 	if (wr < 0 || ferror(out))
 		rc = VD_EXIT_RUNTIME;
+	out_open = 0;
 	if (outpath && vd_afile_finish(&af, wr < 0, &err)) {
 		fprintf(stderr, "%s: %s\n", prog, err.msg);
 		rc = VD_EXIT_RUNTIME;
@@ -357,6 +424,10 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 out_delay:
 	vd_delay_free(&d);
 out_set:
+	if (csv_streamed)
+		report_csv_stream_close(&cs, 0);
+	if (out_open)
+		vd_afile_discard(&af);
 	vd_vantage_set_free(&set);
 out_specs:
 	vd_filter_free(filter);

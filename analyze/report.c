@@ -1,6 +1,6 @@
 /* report.c — outputs of vmdelay-analyze's per-layer analysis: text tables (Whiteaker et al.
  * Table 1 as median/p99 per Δ and phase, Dantas et al. Table 2 as min/median/max/mean/SD per
- * vantage point), per-probe CSV, a JSON document and the SQLite store (plots: report_plot.c).
+ * vantage point), a JSON document and the SQLite store (CSV: report_csv.c, plots: report_plot.c).
  * Column and key names: docs/formats/analyze.md. */
 #include "report.h"
 
@@ -169,47 +169,6 @@ int report_text(FILE *f, const struct report_ctx *c)
 	}
 	rc |= vd_out_destroy(o);
 	return rc;
-}
-
-int report_csv(FILE *f, const struct report_ctx *c)
-{
-	const struct vd_delay *d = c->d;
-	struct vd_out *o = vd_out_create(f, VD_OUT_CSV);
-	if (!o)
-		return -1;
-	char sbuf[64], dbuf[64], ibuf[16];
-	for (size_t p = 0; p < d->map.n; p++)
-		for (size_t v = 0; v < d->nvp; v++) {
-			struct vd_echo qbuf, *q = &qbuf;
-			if (vd_probe_echo(&d->map, d->vps, p, v, q) < 0)
-				continue;
-			const struct vd_echo_pair *r = vd_probe_pair(&d->map, d->vps, p, v);
-			snprintf(ibuf, sizeof(ibuf), "%u", (unsigned)q->id);
-			vd_out_row_begin(o);
-			vd_out_str(o, "vantage", d->vps[v]->name);
-			vd_out_str(o, "family", vd_echo_family_name(q));
-			vd_out_str(o, "id", q->has_id ? ibuf : NULL);
-			vd_out_int(o, "seq", q->seq);
-			vd_out_ns(o, "req_ns", q->ts);
-			vd_out_ns(o, "rep_ns", r->rep_ts);
-			vd_out_ns(o, "rtt_ns", r->rep_ts - q->ts);
-			vd_out_ns(o, "delta_ns",
-				  v ? vd_delay_layer(d, p, v, VD_DIR_RTT) : VD_NS_NONE);
-			vd_out_ns(o, "send_ns",
-				  v ? vd_delay_layer(d, p, v, VD_DIR_SEND) : VD_NS_NONE);
-			vd_out_ns(o, "recv_ns",
-				  v ? vd_delay_layer(d, p, v, VD_DIR_RECV) : VD_NS_NONE);
-			vd_out_int(o, "probe", (int64_t)p);
-			vd_out_str(o, "phase",
-				   d->phase[p] >= 0 ? vd_delay_phase_name(d->phase[p]) : NULL);
-			vd_out_str(o, "clock", d->vps[v]->clock);
-			vd_out_str(o, "src", vd_addr_format(&q->src, sbuf, sizeof(sbuf)));
-			vd_out_str(o, "dst", vd_addr_format(&q->dst, dbuf, sizeof(dbuf)));
-			vd_out_int(o, "req_index", (int64_t)q->index);
-			vd_out_int(o, "rep_index", (int64_t)vd_pair_rep_index(d->vps[v], r));
-			vd_out_row_end(o);
-		}
-	return vd_out_destroy(o);
 }
 
 /* ---- JSON document ---- */

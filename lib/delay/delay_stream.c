@@ -36,6 +36,8 @@ struct feed {
 	struct vd_delay_sums *sums;
 	size_t nvp;
 	struct vd_delay_times *t;
+	const struct vd_delay_probe_out *each;
+	const struct vd_delay *d;
 };
 
 static int on_probe(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
@@ -44,7 +46,14 @@ static int on_probe(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
 	for (size_t v = 0; v < f->nvp; v++)
 		f->t[v] = cell[v].present ? (struct vd_delay_times){cell[v].req_ts, cell[v].rep_ts}
 					  : (struct vd_delay_times){VD_NS_NONE, VD_NS_NONE};
-	return vd_delay_sums_add(f->sums, f->t, phase);
+	/* the cells ride with the times: under --rest the sums know the phase last */
+	return vd_delay_sums_add(f->sums, f->t, phase, f->each ? cell : NULL);
+}
+
+static int on_phased(void *ctx, size_t probe, const void *cells, int8_t phase)
+{
+	const struct feed *f = ctx;
+	return f->each->fn(f->each->ctx, f->d, probe, cells, phase);
 }
 
 /* The reader's next event: 1, end: 0, a failure: -1. */
@@ -99,14 +108,15 @@ static int merge(struct reader *r, size_t n, struct vd_probe_stream *ps, struct 
 
 int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 		    const struct vd_echo_read_opts *ropts, const struct vd_delay_opts *opts,
-		    struct vd_vantage_set *set, struct vd_delay *d, struct vd_err *err)
+		    const struct vd_delay_probe_out *each, struct vd_vantage_set *set,
+		    struct vd_delay *d, struct vd_err *err)
 {
 	memset(d, 0, sizeof(*d));
 	if (!vd_delay_stream_possible(specs, n))
 		return 1;
 	struct reader *r = calloc(n, sizeof(*r));
 	struct vd_probe_stream *ps = NULL;
-	struct feed feed = {.nvp = n};
+	struct feed feed = {.nvp = n, .each = each && each->fn ? each : NULL, .d = d};
 	struct vd_err rerr;
 	int rc = 1;
 	if (!r)
@@ -123,7 +133,12 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 			goto oom;
 		}
 	}
+	/* the names the rows carry from the first probe: as cmd_delay makes them at the end */
+	vd_vantage_set_unique_names(set);
 	if (delay_init(d, set->v, n, opts) < 0 || !(feed.sums = vd_delay_sums_new(d, opts->rest)))
+		goto oom;
+	if (feed.each &&
+	    vd_delay_sums_each(feed.sums, n * sizeof(struct vd_stream_cell), on_phased, &feed) < 0)
 		goto oom;
 	feed.t = calloc(n, sizeof(*feed.t));
 	struct vd_match_opts mo = {.window = opts->window};
@@ -156,6 +171,7 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 		v->records = pt.records;
 		v->has_phase = pt.has_phase;
 	}
+	vd_vantage_set_unique_names(set); /* the probes held till the end carry them too */
 	if (vd_probe_stream_finish(ps, err) < 0 || vd_delay_sums_finish(feed.sums, d) < 0)
 		goto oom;
 	rc = 0;

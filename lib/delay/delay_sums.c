@@ -24,6 +24,11 @@ struct vd_delay_sums {
 	struct vd_delay_times *held;
 	int8_t *held_phase;
 	size_t held_first, held_n;
+	/* vd_delay_sums_each: a payload per probe, held alongside its times */
+	vd_delay_sums_each_fn each;
+	void *each_ctx;
+	size_t each_size;
+	unsigned char *held_payload;
 	uint8_t seen[VD_PHASE__COUNT];
 	struct vd_summary *sum; /* nseries * SLOTS, after finish */
 	uint8_t *have;		/* which of sum were computed */
@@ -48,6 +53,16 @@ struct vd_delay_sums *vd_delay_sums_new(const struct vd_delay *d, size_t rest)
 		}
 	}
 	return s;
+}
+
+int vd_delay_sums_each(struct vd_delay_sums *s, size_t size, vd_delay_sums_each_fn fn, void *ctx)
+{
+	if (s->rest && !(s->held_payload = vd_mem_alloc(s->rest, size)))
+		return -1;
+	s->each = fn;
+	s->each_ctx = ctx;
+	s->each_size = size;
+	return 0;
 }
 
 /* Value of series k for a probe with times t. */
@@ -90,8 +105,11 @@ static int to_sketch(struct vd_delay_sums *s)
 }
 
 /* A probe whose phase is final. */
-static int commit(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase)
+static int commit(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase,
+		  const void *payload)
 {
+	if (s->each && s->each(s->each_ctx, s->n, payload, phase) < 0)
+		return -1;
 	if (phase >= 0 && phase < VD_PHASE__COUNT)
 		s->seen[phase] = 1;
 	if (!s->sketch && s->n + 1 > s->d->exact_max && to_sketch(s) < 0)
@@ -112,21 +130,31 @@ static int commit(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_
 	return 0;
 }
 
-int vd_delay_sums_add(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase)
+/* The payload of held slot at (NULL without vd_delay_sums_each). */
+static const void *held_payload(const struct vd_delay_sums *s, size_t at)
+{
+	return s->held_payload ? s->held_payload + at * s->each_size : NULL;
+}
+
+int vd_delay_sums_add(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase,
+		      const void *payload)
 {
 	if (!s->rest)
-		return commit(s, t, phase);
+		return commit(s, t, phase, payload);
 	/* --rest N: the first N probes are rest-pre, the last N rest-post (known at the end) */
 	if (s->held_n == s->rest) {
 		size_t p = s->n;
 		int8_t ph = p < s->rest ? VD_PHASE_REST_PRE : VD_PHASE_LOAD;
-		if (commit(s, &s->held[s->held_first * s->nvp], ph) < 0)
+		if (commit(s, &s->held[s->held_first * s->nvp], ph,
+			   held_payload(s, s->held_first)) < 0)
 			return -1;
 		s->held_first = (s->held_first + 1) % s->rest;
 		s->held_n--;
 	}
 	size_t at = (s->held_first + s->held_n++) % s->rest;
 	memcpy(&s->held[at * s->nvp], t, s->nvp * sizeof(*t));
+	if (s->held_payload)
+		memcpy(s->held_payload + at * s->each_size, payload, s->each_size);
 	s->held_phase[at] = phase;
 	return 0;
 }
@@ -151,7 +179,8 @@ int vd_delay_sums_finish(struct vd_delay_sums *s, struct vd_delay *d)
 {
 	for (; s->held_n; s->held_n--) {
 		int8_t ph = s->n < s->rest ? VD_PHASE_REST_PRE : VD_PHASE_REST_POST;
-		if (commit(s, &s->held[s->held_first * s->nvp], ph) < 0)
+		if (commit(s, &s->held[s->held_first * s->nvp], ph,
+			   held_payload(s, s->held_first)) < 0)
 			return -1;
 		s->held_first = (s->held_first + 1) % s->rest;
 	}
@@ -201,6 +230,7 @@ void vd_delay_sums_free(struct vd_delay_sums *s)
 	free(s->phase);
 	free(s->held);
 	free(s->held_phase);
+	free(s->held_payload);
 	free(s->sum);
 	free(s->have);
 	free(s);

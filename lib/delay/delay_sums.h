@@ -16,8 +16,17 @@ struct vd_delay_sums;
 /* Summaries for d's vantage points and clocks (d->nvp, clock_id, aligned, exact_max), with
  * --rest N (0: the probes' own phases). NULL when out of memory. d must outlive them. */
 struct vd_delay_sums *vd_delay_sums_new(const struct vd_delay *d, size_t rest);
-/* The next probe: t[v] for every vantage point, its phase (enum vd_phase or -1). 0 or -1. */
-int vd_delay_sums_add(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase);
+/* Receives each probe once its phase is final (at once, or with --rest N when N probes came
+ * after it, or at the end): its number, the payload given with it to vd_delay_sums_add and the
+ * phase. 0, or -1 to stop (a write error, out of memory). */
+typedef int (*vd_delay_sums_each_fn)(void *ctx, size_t probe, const void *payload, int8_t phase);
+/* Before the first probe: each probe comes with size bytes of payload handed to fn (the last
+ * N held with their times under --rest N). 0, or -1 out of memory. */
+int vd_delay_sums_each(struct vd_delay_sums *s, size_t size, vd_delay_sums_each_fn fn, void *ctx);
+/* The next probe: t[v] for every vantage point, its phase (enum vd_phase or -1), and the
+ * payload for vd_delay_sums_each's fn (NULL without one). 0 or -1. */
+int vd_delay_sums_add(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase,
+		      const void *payload);
 /* After the last probe: computes every summary (of each series, over all probes and over each
  * phase some probe has) into d->sums (vd_delay_sum_index), d->sums_have and d->phase_seen,
  * and the probe count into d->map.n. 0, or -1 out of memory. */

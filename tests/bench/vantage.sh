@@ -7,6 +7,9 @@
 # analysis streams (docs/methodology.md, "Memory"), so peak RSS must not grow with the length:
 # it holds the probes within the matching window (--window, 10 s: 50000 probes here) and the
 # times of at most 2^20 probes (exact medians), then bounded sketches. Best of BENCH_RUNS (3).
+# "4 x N --csv": the same with one row per probe and point written to a file (-o) as each probe
+# leaves the window (one run: the rows of 4 x 8M packets are 2 GB); its peak RSS must not grow
+# with the length either.
 # Never fails on speed.
 set -eu
 . "$(dirname "$0")/common.bash"
@@ -42,5 +45,10 @@ for pk in "$n" $((n * long)); do
 			"$(awk -v a="$base_c" -v b="$ours_c" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
 			"$((ours_rss / 1024)) MiB"
 	done
-	rm -f "$tmp"/v*.pcap
+	read -r csv_c csv_rss <<<"$(runs=1 timed "$bin/vmdelay-analyze" -q --csv -o "$tmp/rows.csv" \
+		"l0=$tmp/v0.pcap" "l1=$tmp/v1.pcap" "l2=$tmp/v2.pcap" "l3=$tmp/v3.pcap")"
+	printf '%-28s %10s %10.2f %7s %10s\n' "4 x $pk --csv" - \
+		"$(awk -v n="$((pk * 4))" -v s="$csv_c" 'BEGIN { print (s > 0 ? n / s / 1e6 : 0) }')" - \
+		"$((csv_rss / 1024)) MiB"
+	rm -f "$tmp"/v*.pcap "$tmp/rows.csv"
 done

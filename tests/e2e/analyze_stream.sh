@@ -6,7 +6,10 @@
 # captures of the same probes at 1 to 4 layers (tests/bench/icmpgen.c), every host order it makes
 # (round robin, bursts, random, seq wrap; one request in 1000 unanswered), a packet every 1 µs
 # (the whole capture inside the 10 s window) and every 100 µs (many windows), with --rest and
-# --window; and a damaged trace among them is reported as it always was.
+# --window; and a damaged trace among them is reported as it always was. --csv streams too: its
+# rows, written as each probe leaves the window, must be those written after reading, byte for
+# byte, whether standard output is a file (cut back when a damaged trace sends the analysis
+# back to reading), a pipe (rows spooled until the end) or -o (a temporary file dropped).
 . "$(dirname "$0")/lib/analyze_lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -31,6 +34,36 @@ same() { # label args...: --json streamed and kept, text streamed and kept
 	cmp -s "$tmp/s.txt" "$tmp/k.txt" || fail "$label: text differs"
 }
 
+csv_to() { # sink out err args...: --csv into out through a file, a pipe or -o; the exit status
+	local sink=$1 out=$2 err=$3
+	shift 3
+	case $sink in
+	file) "$AN" -q --csv "$@" >"$out" 2>"$err" ;;
+	pipe)
+		"$AN" -q --csv "$@" 2>"$err" | cat >"$out"
+		return "${PIPESTATUS[0]}"
+		;;
+	o) "$AN" -q --csv -o "$out" "$@" >/dev/null 2>"$err" ;;
+	esac
+}
+
+same_csv() { # label sinks args...: --csv streamed (through each sink) and kept (--plot)
+	local label=$1 sinks=$2 rs rk sink
+	shift 2
+	rm -rf "$tmp/plots"
+	csv_to file "$tmp/k.csv" "$tmp/k.err" --plot "$tmp/plots" "$@"
+	rk=$?
+	grep -q '^[^,]*,icmpv4,' "$tmp/k.csv" || fail "$label: --csv: no row"
+	for sink in $sinks; do
+		rm -f "$tmp/s.csv"
+		csv_to "$sink" "$tmp/s.csv" "$tmp/s.err" "$@"
+		rs=$?
+		[ "$rs" = "$rk" ] || fail "$label: --csv to $sink: exit $rs, with --plot $rk: $(head -c 200 "$tmp/s.err")"
+		cmp -s "$tmp/s.csv" "$tmp/k.csv" || fail "$label: --csv to $sink differs: $(diff "$tmp/s.csv" "$tmp/k.csv" | head -n 4)"
+		cmp -s "$tmp/s.err" "$tmp/k.err" || fail "$label: --csv to $sink: stderr differs: $(diff "$tmp/s.err" "$tmp/k.err" | head -n 4)"
+	done
+}
+
 for gap in 1000 100000; do
 	for order in rr burst random wrap; do
 		for k in 0 1 2 3; do
@@ -38,12 +71,34 @@ for gap in 1000 100000; do
 		done
 		same "$order gap $gap, 1 point" "$tmp/l0.pcap"
 		same "$order gap $gap, 4 points" "w=$tmp/l0.pcap" "b=$tmp/l1.pcap" "k=$tmp/l2.pcap" "u=$tmp/l3.pcap"
+		same_csv "$order gap $gap, 1 point" file "$tmp/l0.pcap"
+		same_csv "$order gap $gap, 4 points" file "w=$tmp/l0.pcap" "b=$tmp/l1.pcap" "k=$tmp/l2.pcap" "u=$tmp/l3.pcap"
 	done
 	same "gap $gap, --rest 100" --rest 100 "$tmp/l0.pcap" "$tmp/l2.pcap" "$tmp/l3.pcap"
 	same "gap $gap, --window 2ms" --window 2ms "$tmp/l0.pcap" "$tmp/l1.pcap"
+	same_csv "gap $gap, --rest 100" "file pipe o" --rest 100 "$tmp/l0.pcap" "$tmp/l2.pcap" "$tmp/l3.pcap"
+	same_csv "gap $gap, --window 2ms" file --window 2ms "$tmp/l0.pcap" "$tmp/l1.pcap"
 done
+# the same file twice: the second point's rows carry the name made unique ("l0-2")
+same_csv "one trace twice" file "$tmp/l0.pcap" "$tmp/l0.pcap"
+grep -q '^l0-2,' "$tmp/s.csv" || fail "one trace twice: no row of l0-2"
 # a point lost at the middle layer for a while: cut the second trace short
 head -c 1000000 "$tmp/l1.pcap" >"$tmp/cut.pcap"
 same "a trace cut short (damaged), -k (exit 1 both ways)" -k "$tmp/l0.pcap" "$tmp/cut.pcap" "$tmp/l2.pcap"
+same_csv "a trace cut short (damaged), -k" "file pipe o" -k "$tmp/l0.pcap" "$tmp/cut.pcap" "$tmp/l2.pcap"
+# without -k: the error alone, no row (the streamed rows taken back)
+for sink in file pipe; do
+	csv_to "$sink" "$tmp/s.csv" "$tmp/s.err" "$tmp/l0.pcap" "$tmp/cut.pcap"
+	rs=$?
+	[ "$rs" = 1 ] || fail "cut trace, --csv to $sink: exit $rs, not 1"
+	[ ! -s "$tmp/s.csv" ] || fail "cut trace, --csv to $sink: rows written: $(head -c 200 "$tmp/s.csv")"
+	grep -q 'truncated' "$tmp/s.err" || fail "cut trace, --csv to $sink: no error: $(cat "$tmp/s.err")"
+done
+# no temporary file for a pipe's rows ($TMPDIR missing): written after reading, as before
+TMPDIR=/nonexistent same_csv "TMPDIR missing" pipe "$tmp/l0.pcap" "$tmp/l1.pcap"
+# a file already holding bytes (>>): the rows taken back stop at them
+echo "kept line" >"$tmp/app.csv"
+"$AN" -q --csv "$tmp/l0.pcap" "$tmp/cut.pcap" >>"$tmp/app.csv" 2>/dev/null
+[ "$(cat "$tmp/app.csv")" = "kept line" ] || fail "cut trace, --csv >> file: $(head -c 200 "$tmp/app.csv")"
 ((fails == 0)) || exit 1
-echo "stream: the streamed reports equal those computed after reading"
+echo "stream: the streamed reports and --csv rows equal those computed after reading"

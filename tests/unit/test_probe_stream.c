@@ -288,7 +288,7 @@ static void sums_hold_at_most_exact_max(void **state)
 		vd_ns t = T0 + (vd_ns)p * MS;
 		struct vd_delay_times tm[2] = {{t, t + 100 * US + (vd_ns)(p % 7) * US},
 					       {t - 50, t + 100 * US + 50}};
-		assert_int_equal(vd_delay_sums_add(s, tm, -1), 0);
+		assert_int_equal(vd_delay_sums_add(s, tm, -1, NULL), 0);
 		size_t h = vd_delay_sums_held(s);
 		most = h > most ? h : most;
 	}
@@ -310,13 +310,68 @@ static void sums_hold_at_most_exact_max(void **state)
 	vd_delay_sums_free(s);
 }
 
+/* What sums_each_in_order saw: the probes handed on, their payloads and phases. */
+struct each_seen {
+	size_t n, bad_order;
+	uint32_t payload[64];
+	int8_t phase[64];
+};
+
+static int each_record(void *ctx, size_t probe, const void *payload, int8_t phase)
+{
+	struct each_seen *e = ctx;
+	if (probe != e->n)
+		e->bad_order++;
+	memcpy(&e->payload[e->n], payload, sizeof(uint32_t));
+	e->phase[e->n++] = phase;
+	return 0;
+}
+
+/* --rest 5 over 30 probes: each probe's payload comes once, in order, with its final phase
+ * (the per-probe output of a streamed analysis: --csv). */
+static void sums_each_in_order(void **state)
+{
+	(void)state;
+	struct vd_vantage *vps[1];
+	size_t clock_id[1] = {0};
+	int aligned[1] = {1}, fit_of[1] = {-1};
+	struct vd_delay d = {.vps = vps,
+			     .nvp = 1,
+			     .clock_id = clock_id,
+			     .aligned = aligned,
+			     .fit_of = fit_of,
+			     .exact_max = 1000};
+	struct vd_delay_sums *s = vd_delay_sums_new(&d, 5);
+	assert_non_null(s);
+	struct each_seen seen = {0};
+	assert_int_equal(vd_delay_sums_each(s, sizeof(uint32_t), each_record, &seen), 0);
+	for (uint32_t p = 0; p < 30; p++) {
+		struct vd_delay_times tm = {T0 + p * MS, T0 + p * MS + 100 * US};
+		uint32_t payload = 1000 + p;
+		assert_int_equal(vd_delay_sums_add(s, &tm, -1, &payload), 0);
+		/* the last 5 wait: their phase is known at the end */
+		assert_int_equal(seen.n, p + 1 > 5 ? p + 1 - 5 : 0);
+	}
+	assert_int_equal(vd_delay_sums_finish(s, &d), 0);
+	assert_int_equal(seen.n, 30);
+	assert_int_equal(seen.bad_order, 0);
+	for (uint32_t p = 0; p < 30; p++) {
+		assert_int_equal(seen.payload[p], 1000 + p);
+		assert_int_equal(seen.phase[p], p < 5	 ? VD_PHASE_REST_PRE
+						: p < 25 ? VD_PHASE_LOAD
+							 : VD_PHASE_REST_POST);
+	}
+	free(d.sums);
+	free(d.sums_have);
+	vd_delay_sums_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(same_as_after_reading),
-	    cmocka_unit_test(same_with_many_held),
-	    cmocka_unit_test(held_bounded_by_window),
-	    cmocka_unit_test(sums_hold_at_most_exact_max),
+	    cmocka_unit_test(same_as_after_reading),  cmocka_unit_test(same_with_many_held),
+	    cmocka_unit_test(held_bounded_by_window), cmocka_unit_test(sums_hold_at_most_exact_max),
+	    cmocka_unit_test(sums_each_in_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
