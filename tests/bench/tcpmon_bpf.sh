@@ -48,13 +48,39 @@ veth_up vdbba$$ vdbbb$$ 10.202.0 || die "veth pair"
 a=$veth_a b=$veth_b
 start_rec() { rec_start "$@"; }
 stop_rec() { rec_stop || die "tcpmon record failed: $(cat "$1.log")"; rm -f "$1"; }
-xfer() { # one transfer; prints its throughput in bit/s (the sink's view)
-	ip netns exec "$b" "$bin/tperf" sink -p 5402 -c 1 -t 60s --csv -o "$work/sink.csv" 2>/dev/null &
-	local s=$!
+# placement of part 3 (CPU numbers for taskset; empty: unpinned): the sender, the sink, and the
+# reader (tcpmon record) with the poller that stands in for it
+read -r cpu_send cpu_sink cpu_reader <<<"${TCPMON_BENCH_CPUS-0 1 1}"
+pin() { # pin CPU CMD...: CMD on CPU, or where the scheduler puts it when CPU is empty
+	local c=$1
+	shift
+	if [ -n "$c" ]; then taskset -c "$c" "$@"; else "$@"; fi
+}
+run_ns() { cut -d' ' -f1 "/proc/$1/schedstat"; } # CPU time a task has run, ns
+TIMEFORMAT='%3U %3S' # bash's time: the user and system CPU seconds of the command
+# softirqs run in the task they interrupt (charged to it here: no IRQ_TIME_ACCOUNTING needed) or
+# in ksoftirqd; ksoftirqd's run time is counted, /proc/stat's softirq column (other tenants' too,
+# and double with the tasks' time when the kernel samples it by ticks) is not
+ksoftirqd_ns() { # the run time of every CPU's ksoftirqd, ns
+	local p t=0
+	for p in $(pgrep -x 'ksoftirqd/[0-9]+'); do t=$((t + $(run_ns "$p"))); done
+	echo $t
+}
+xfer() { # one transfer; prints "bit/s bytes sender-CPU-s sink-CPU-s ksoftirqd-CPU-s" (the
+	# sink's view of bytes and throughput; the sender's and sink's with the softirqs they ran)
+	( time pin "$cpu_sink" ip netns exec "$b" "$bin/tperf" sink -p 5402 -c 1 -t 60s --csv \
+		-o "$work/sink.csv" 2>/dev/null ) 2>"$work/sink.time" &
+	local s=$! si0 si1
 	sleep 0.2
-	ip netns exec "$a" "$bin/tperf" send 10.202.0.2 -p 5402 -n "$size" -t 60s >/dev/null 2>&1
+	si0=$(ksoftirqd_ns)
+	{ time pin "$cpu_send" ip netns exec "$a" "$bin/tperf" send 10.202.0.2 -p 5402 -n "$size" \
+		-t 60s >/dev/null 2>&1; } 2>"$work/send.time"
 	wait "$s"
-	awk -F, 'NR == 2 { print $7 }' "$work/sink.csv"
+	si1=$(ksoftirqd_ns)
+	awk -F, -v si=$((si1 - si0)) \
+		-v snd="$(cat "$work/send.time")" -v snk="$(cat "$work/sink.time")" 'NR == 2 {
+		split(snd, a, " "); split(snk, b, " ")
+		print $7, $3, a[1] + a[2], b[1] + b[2], si / 1e9 }' "$work/sink.csv"
 }
 
 echo "tcpmon bpf bench (kernel $(uname -r), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -141,59 +167,100 @@ sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 		printf "    %d x ping -f -l 16 -c 20000: %d echo replies, %.0f packets/s; %d records stored, %d lost\n", p, got, 2 * got / (t / 1e9), r[1], r[2] }'
 done
 
-# --- 3. TCP throughput with and without recording, interleaved: off (no programs), on
-# (recording), held (recording with the reader stopped by SIGSTOP: the programs' cost alone, the
-# ring holds the records of one transfer); each round's on/off ratio, and the reader's CPU time
-# (utime + stime) during the "on" transfer; and without recording beside a process that wakes
-# every 5 ms like the reader
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# --- 3. TCP throughput and CPU cost with and without recording. Four variants per round, the
+# order reversed every other round (ABBA: none always first or last): off (no programs), poll
+# (no programs, beside a process that wakes every 5 ms like an idle reader: on this VM that alone
+# raised veth TCP throughput 1.4-2.4x, vCPUs that stay awake), on (recording every layer, the
+# connection's port), held (recording with the reader stopped by SIGSTOP: the programs alone;
+# the ring holds one transfer). Throughput is swayed by the VM's idle states and the other
+# tenants; CPU seconds per GB transferred (sender + sink with the softirqs they ran + ksoftirqd,
+# plus the reader or the poller) much less. Each round gives a ratio to off and to poll of the
+# same round; the figures are median [min-max] over the rounds and a 95 % bootstrap interval of
+# the median.
 [[ $parts == *" tput "* ]] || rounds=0
 : >"$work/tput"
+reader_ns=0
 xfer_off() { off=$(xfer); }
-# the reader wakes every 5 ms; on this VM a process that only does that raised veth TCP
-# throughput 1.4-2.4x (vCPUs that stay awake): "recording" is compared with this too
 xfer_poll() {
-	perl -e 'select(undef, undef, undef, 0.005) while 1' &
+	pin "$cpu_reader" perl -e 'select(undef, undef, undef, 0.005) while 1' &
 	poller=$!
+	local r0
+	r0=$(run_ns "$poller")
 	polled=$(xfer)
+	poll_ns=$(($(run_ns "$poller") - r0))
 	kill "$poller"
 	wait "$poller" 2>/dev/null
 	poller=
 }
-xfer_on() {
+rec_pinned() {
 	start_rec "$work/tput.tcm" tcp port 5402
-	c0=$(cpu_ticks "$rec_pid")
+	[ -z "$cpu_reader" ] || taskset -apc "$cpu_reader" "$rec_pid" >/dev/null || die "taskset"
+}
+xfer_on() {
+	local r0
+	rec_pinned
+	r0=$(run_ns "$rec_pid")
 	on=$(xfer)
-	c1=$(cpu_ticks "$rec_pid")
+	reader_ns=$(($(run_ns "$rec_pid") - r0))
 	stop_rec "$work/tput.tcm"
 }
 xfer_held() {
-	start_rec "$work/tput.tcm" tcp port 5402
+	rec_pinned
 	kill -STOP "$rec_pid"
 	held=$(xfer)
 	kill -CONT "$rec_pid"
 	stop_rec "$work/tput.tcm"
 }
 for ((i = 0; i < rounds; i++)); do
-	# the order turns round every other round: no variant always goes first
-	if ((i % 2)); then xfer_held; xfer_poll; xfer_on; xfer_off; else xfer_off; xfer_on; xfer_poll; xfer_held; fi
-	echo "$off $on $held $(((c1 - c0) * 1000 / $(getconf CLK_TCK))) $polled" >>"$work/tput"
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	if ((i % 2)); then xfer_held; xfer_on; xfer_poll; xfer_off; else xfer_off; xfer_poll; xfer_on; xfer_held; fi
+	# off(5) poll(5) on(5) held(5) reader-s poller-s load(1 min) at the round's start
+	echo "$off $polled $on $held $((reader_ns / 1000000)) $((poll_ns / 1000000)) $load" >>"$work/tput"
 done
-[ "$rounds" -gt 0 ] && awk -v r="$rounds" -v s="$size" '
-	function stat(col,   n, i, j, t, v) { # "median [min-max]" of column col
+[ "$rounds" -gt 0 ] && awk -v r="$rounds" -v s="$size" -v place="${cpu_send:-any} ${cpu_sink:-any} ${cpu_reader:-any}" '
+	function sort(v, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t } }
+	function median(v, n) { sort(v, n); return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
+	# one line: name, median [min-max] of the rounds, 95 % bootstrap interval of the median, unit
+	function fig(name, col, unit, f,   i, b, v, w, m, lo, hi) {
 		for (i = 1; i <= NR; i++) v[i] = x[i, col]
-		for (i = 2; i <= NR; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-		return sprintf(fmt[col], v[int((NR + 1) / 2)], v[1], v[NR])
+		m = median(v, NR)
+		for (b = 1; b <= 2000; b++) {
+			for (i = 1; i <= NR; i++) w[i] = x[int(rand() * NR) + 1, col]
+			bm[b] = median(w, NR)
+		}
+		sort(bm, 2000)
+		printf "    %-20s " f " [" f "-" f "] boot95 [" f "-" f "] %s\n", name, m, v[1], v[NR], bm[50], bm[1951], unit
 	}
-	{ x[NR, 1] = $1 / 1e9; x[NR, 2] = $2 / 1e9; x[NR, 3] = $3 / 1e9; x[NR, 4] = $2 / $1; x[NR, 5] = $3 / $1; x[NR, 6] = $4
-	  x[NR, 7] = $5 / 1e9; x[NR, 8] = $2 / $5 }
+	BEGIN { split("off poll on held", nm, " "); for (k = 0; k < 4; k++) name[k] = nm[k + 1] }
+	{
+		# per variant: bit/s, bytes, sender s, sink s, ksoftirqd s
+		for (k = 0; k < 4; k++) { g[k] = $(1 + 5 * k) / 1e9; cpu[k] = ($(3 + 5 * k) + $(4 + 5 * k) + $(5 + 5 * k)) / ($(2 + 5 * k) / 1e9) }
+		cpu[1] += $22 / 1000 / ($7 / 1e9); cpu[2] += $21 / 1000 / ($12 / 1e9)
+		for (k = 0; k < 4; k++) { x[NR, k + 1] = g[k]; x[NR, k + 5] = cpu[k] }
+		x[NR, 9] = g[2] / g[0]; x[NR, 10] = g[2] / g[1]; x[NR, 11] = g[3] / g[0]
+		x[NR, 12] = cpu[2] / cpu[0]; x[NR, 13] = cpu[2] / cpu[1]; x[NR, 14] = cpu[3] / cpu[0]
+		x[NR, 15] = $21 / 1000 / ($12 / 1e9); x[NR, 16] = $23
+		# each round: per variant Gbit/s, then CPU s/GB (sender sink ksoftirqd reader-or-poller)
+		printf "    round %d load %s", NR, $23
+		for (k = 0; k < 4; k++) {
+			gb = $(2 + 5 * k) / 1e9
+			printf "  %s %.2f %.3f %.3f %.3f %.3f", name[k], g[k], $(3 + 5 * k) / gb, $(4 + 5 * k) / gb, $(5 + 5 * k) / gb, (k == 1 ? $22 : k == 2 ? $21 : 0) / 1000 / gb
+		}
+		printf "\n"
+	}
 	END {
-		fmt[1] = fmt[2] = fmt[3] = fmt[7] = "%.2f [%.2f-%.2f] Gbit/s"
-		fmt[4] = fmt[5] = fmt[8] = "%.3f [%.3f-%.3f]"; fmt[6] = "%.0f [%.0f-%.0f] ms"
-		printf "  TCP throughput over veth, %d interleaved rounds of %s (median [min-max]):\n", r, s
-		printf "    without recording          %s\n", stat(1)
-		printf "    without, a 5 ms poller     %s\n", stat(7)
-		printf "    recording (tcp port)       %s, ratio to the same round without: %s, to the poller: %s\n", stat(2), stat(4), stat(8)
-		printf "    recording, reader stopped  %s, ratio: %s\n", stat(3), stat(5)
-		printf "    the reader'"'"'s CPU time during a recorded transfer: %s\n", stat(6)
+		srand(1)
+		split(place, p, " ")
+		printf "  TCP over veth, %d rounds of one %s transfer per variant, ABBA order; CPUs: sender %s, sink %s, reader and poller %s;\n", r, s, p[1], p[2], p[3]
+		printf "  median [min-max] over the rounds, boot95: 95 %% bootstrap interval of the median; CPU: sender + sink\n"
+		printf "  (with the softirqs they ran) + ksoftirqd + reader (on) or poller (poll), seconds per GB received:\n"
+		fig("tput_off", 1, "Gbit/s", "%.2f"); fig("tput_poll", 2, "Gbit/s", "%.2f")
+		fig("tput_on", 3, "Gbit/s", "%.2f"); fig("tput_held", 4, "Gbit/s", "%.2f")
+		fig("tput_ratio_on_off", 9, "", "%.3f"); fig("tput_ratio_on_poll", 10, "", "%.3f")
+		fig("tput_ratio_held_off", 11, "", "%.3f")
+		fig("cpu_off", 5, "s/GB", "%.3f"); fig("cpu_poll", 6, "s/GB", "%.3f")
+		fig("cpu_on", 7, "s/GB", "%.3f"); fig("cpu_held", 8, "s/GB", "%.3f")
+		fig("cpu_ratio_on_off", 12, "", "%.3f"); fig("cpu_ratio_on_poll", 13, "", "%.3f")
+		fig("cpu_ratio_held_off", 14, "", "%.3f")
+		fig("cpu_reader", 15, "s/GB", "%.3f"); fig("load_1min", 16, "", "%.2f")
 	}' "$work/tput"
