@@ -167,100 +167,114 @@ sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 		printf "    %d x ping -f -l 16 -c 20000: %d echo replies, %.0f packets/s; %d records stored, %d lost\n", p, got, 2 * got / (t / 1e9), r[1], r[2] }'
 done
 
-# --- 3. TCP throughput and CPU cost with and without recording. Four variants per round, the
+# --- 3. TCP throughput and CPU cost with and without recording. Five variants per round, the
 # order reversed every other round (ABBA: none always first or last): off (no programs), poll
 # (no programs, beside a process that wakes every 5 ms like an idle reader: on this VM that alone
 # raised veth TCP throughput 1.4-2.4x, vCPUs that stay awake), on (recording every layer, the
 # connection's port), held (recording with the reader stopped by SIGSTOP: the programs alone;
-# the ring holds one transfer). Throughput is swayed by the VM's idle states and the other
-# tenants; CPU seconds per GB transferred (sender + sink with the softirqs they ran + ksoftirqd,
-# plus the reader or the poller) much less. Each round gives a ratio to off and to poll of the
-# same round; the figures are median [min-max] over the rounds and a 95 % bootstrap interval of
-# the median.
+# the ring holds one transfer), filtered (every program attached, a filter no packet matches:
+# attach points and parse without the ring writes). Throughput is swayed by the VM's idle states
+# and the other tenants; CPU seconds per GB transferred (sender + sink with the softirqs they ran
+# + ksoftirqd, plus the reader or the poller) much less. Each round gives ratios to off and to
+# poll of the same round; the figures are median [min-max] over the rounds and a 95 % bootstrap
+# interval of the median.
 [[ $parts == *" tput "* ]] || rounds=0
 : >"$work/tput"
-reader_ns=0
-xfer_off() { off=$(xfer); }
+# each variant leaves "bit/s bytes sender-s sink-s ksoftirqd-s" and the CPU ms of the reader or
+# poller beside it in $res
+with_side() { # with_side PID: one transfer, the CPU time PID takes meanwhile added to $res
+	local r0
+	r0=$(run_ns "$1")
+	res=$(xfer)
+	res="$res $((($(run_ns "$1") - r0) / 1000000))"
+}
+xfer_off() { res="$(xfer) 0"; }
 xfer_poll() {
 	pin "$cpu_reader" perl -e 'select(undef, undef, undef, 0.005) while 1' &
 	poller=$!
-	local r0
-	r0=$(run_ns "$poller")
-	polled=$(xfer)
-	poll_ns=$(($(run_ns "$poller") - r0))
+	with_side "$poller"
 	kill "$poller"
 	wait "$poller" 2>/dev/null
 	poller=
 }
 rec_pinned() {
-	start_rec "$work/tput.tcm" tcp port 5402
+	start_rec "$work/tput.tcm" "$@"
 	[ -z "$cpu_reader" ] || taskset -apc "$cpu_reader" "$rec_pid" >/dev/null || die "taskset"
 }
 xfer_on() {
-	local r0
-	rec_pinned
-	r0=$(run_ns "$rec_pid")
-	on=$(xfer)
-	reader_ns=$(($(run_ns "$rec_pid") - r0))
+	rec_pinned tcp port 5402
+	with_side "$rec_pid"
 	stop_rec "$work/tput.tcm"
 }
 xfer_held() {
-	rec_pinned
+	rec_pinned tcp port 5402
 	kill -STOP "$rec_pid"
-	held=$(xfer)
+	res="$(xfer) 0"
 	kill -CONT "$rec_pid"
 	stop_rec "$work/tput.tcm"
 }
+xfer_filtered() {
+	rec_pinned host 192.0.2.1
+	with_side "$rec_pid"
+	stop_rec "$work/tput.tcm"
+}
+variants="off poll on held filtered"
 for ((i = 0; i < rounds; i++)); do
 	load=$(cut -d' ' -f1 /proc/loadavg)
-	if ((i % 2)); then xfer_held; xfer_on; xfer_poll; xfer_off; else xfer_off; xfer_poll; xfer_on; xfer_held; fi
-	# off(5) poll(5) on(5) held(5) reader-s poller-s load(1 min) at the round's start
-	echo "$off $polled $on $held $((reader_ns / 1000000)) $((poll_ns / 1000000)) $load" >>"$work/tput"
+	order=$variants
+	((i % 2)) && order=$(echo "$variants" | tr ' ' '\n' | tac | tr '\n' ' ')
+	declare -A got=()
+	for v in $order; do
+		"xfer_$v"
+		got[$v]=$res
+	done
+	line=
+	for v in $variants; do line="$line ${got[$v]}"; done
+	echo "$line $load" >>"$work/tput" # 6 fields per variant in $variants order, the 1 min load
 done
-[ "$rounds" -gt 0 ] && awk -v r="$rounds" -v s="$size" -v place="${cpu_send:-any} ${cpu_sink:-any} ${cpu_reader:-any}" '
+if [ "$rounds" -gt 0 ]; then
+	awk -v r="$rounds" -v s="$size" -v vs="$variants" -v place="${cpu_send:-any} ${cpu_sink:-any} ${cpu_reader:-any}" '
 	function sort(v, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t } }
 	function median(v, n) { sort(v, n); return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
 	# one line: name, median [min-max] of the rounds, 95 % bootstrap interval of the median, unit
-	function fig(name, col, unit, f,   i, b, v, w, m, lo, hi) {
-		for (i = 1; i <= NR; i++) v[i] = x[i, col]
+	function fig(name, key, unit, f,   i, b, v, w, m) {
+		for (i = 1; i <= NR; i++) v[i] = x[i, key]
 		m = median(v, NR)
 		for (b = 1; b <= 2000; b++) {
-			for (i = 1; i <= NR; i++) w[i] = x[int(rand() * NR) + 1, col]
+			for (i = 1; i <= NR; i++) w[i] = x[int(rand() * NR) + 1, key]
 			bm[b] = median(w, NR)
 		}
 		sort(bm, 2000)
-		printf "    %-20s " f " [" f "-" f "] boot95 [" f "-" f "] %s\n", name, m, v[1], v[NR], bm[50], bm[1951], unit
+		printf "    %-24s " f " [" f "-" f "] boot95 [" f "-" f "]%s\n", name, m, v[1], v[NR], bm[50], bm[1951], unit == "" ? "" : " " unit
 	}
-	BEGIN { split("off poll on held", nm, " "); for (k = 0; k < 4; k++) name[k] = nm[k + 1] }
+	BEGIN { nv = split(vs, name, " ") }
 	{
-		# per variant: bit/s, bytes, sender s, sink s, ksoftirqd s
-		for (k = 0; k < 4; k++) { g[k] = $(1 + 5 * k) / 1e9; cpu[k] = ($(3 + 5 * k) + $(4 + 5 * k) + $(5 + 5 * k)) / ($(2 + 5 * k) / 1e9) }
-		cpu[1] += $22 / 1000 / ($7 / 1e9); cpu[2] += $21 / 1000 / ($12 / 1e9)
-		for (k = 0; k < 4; k++) { x[NR, k + 1] = g[k]; x[NR, k + 5] = cpu[k] }
-		x[NR, 9] = g[2] / g[0]; x[NR, 10] = g[2] / g[1]; x[NR, 11] = g[3] / g[0]
-		x[NR, 12] = cpu[2] / cpu[0]; x[NR, 13] = cpu[2] / cpu[1]; x[NR, 14] = cpu[3] / cpu[0]
-		x[NR, 15] = $21 / 1000 / ($12 / 1e9); x[NR, 16] = $23
-		# each round: per variant Gbit/s, then CPU s/GB (sender sink ksoftirqd reader-or-poller)
-		printf "    round %d load %s", NR, $23
-		for (k = 0; k < 4; k++) {
-			gb = $(2 + 5 * k) / 1e9
-			printf "  %s %.2f %.3f %.3f %.3f %.3f", name[k], g[k], $(3 + 5 * k) / gb, $(4 + 5 * k) / gb, $(5 + 5 * k) / gb, (k == 1 ? $22 : k == 2 ? $21 : 0) / 1000 / gb
+		printf "    round %d load %s", NR, $(6 * nv + 1)
+		x[NR, "load"] = $(6 * nv + 1)
+		for (k = 1; k <= nv; k++) {
+			o = 6 * (k - 1); gb = $(o + 2) / 1e9; v = name[k]
+			x[NR, "g" v] = $(o + 1) / 1e9
+			x[NR, "c" v] = ($(o + 3) + $(o + 4) + $(o + 5) + $(o + 6) / 1000) / gb
+			x[NR, "side" v] = $(o + 6) / 1000 / gb
+			# per variant: Gbit/s, then CPU s/GB of sender, sink, ksoftirqd, reader or poller
+			printf "  %s %.2f %.3f %.3f %.3f %.3f", v, x[NR, "g" v], $(o + 3) / gb, $(o + 4) / gb, $(o + 5) / gb, x[NR, "side" v]
 		}
 		printf "\n"
+		for (k = 1; k <= nv; k++) { v = name[k]; x[NR, "rgoff" v] = x[NR, "g" v] / x[NR, "goff"]; x[NR, "rcoff" v] = x[NR, "c" v] / x[NR, "coff"] }
+		x[NR, "rgpoll"] = x[NR, "gon"] / x[NR, "gpoll"]; x[NR, "rcpoll"] = x[NR, "con"] / x[NR, "cpoll"]
 	}
 	END {
 		srand(1)
 		split(place, p, " ")
 		printf "  TCP over veth, %d rounds of one %s transfer per variant, ABBA order; CPUs: sender %s, sink %s, reader and poller %s;\n", r, s, p[1], p[2], p[3]
 		printf "  median [min-max] over the rounds, boot95: 95 %% bootstrap interval of the median; CPU: sender + sink\n"
-		printf "  (with the softirqs they ran) + ksoftirqd + reader (on) or poller (poll), seconds per GB received:\n"
-		fig("tput_off", 1, "Gbit/s", "%.2f"); fig("tput_poll", 2, "Gbit/s", "%.2f")
-		fig("tput_on", 3, "Gbit/s", "%.2f"); fig("tput_held", 4, "Gbit/s", "%.2f")
-		fig("tput_ratio_on_off", 9, "", "%.3f"); fig("tput_ratio_on_poll", 10, "", "%.3f")
-		fig("tput_ratio_held_off", 11, "", "%.3f")
-		fig("cpu_off", 5, "s/GB", "%.3f"); fig("cpu_poll", 6, "s/GB", "%.3f")
-		fig("cpu_on", 7, "s/GB", "%.3f"); fig("cpu_held", 8, "s/GB", "%.3f")
-		fig("cpu_ratio_on_off", 12, "", "%.3f"); fig("cpu_ratio_on_poll", 13, "", "%.3f")
-		fig("cpu_ratio_held_off", 14, "", "%.3f")
-		fig("cpu_reader", 15, "s/GB", "%.3f"); fig("load_1min", 16, "", "%.2f")
+		printf "  (with the softirqs they ran) + ksoftirqd + reader or poller, seconds per GB received:\n"
+		for (k = 1; k <= nv; k++) fig("tput_" name[k], "g" name[k], "Gbit/s", "%.2f")
+		for (k = 2; k <= nv; k++) fig("tput_ratio_" name[k] "_off", "rgoff" name[k], "", "%.3f")
+		fig("tput_ratio_on_poll", "rgpoll", "", "%.3f")
+		for (k = 1; k <= nv; k++) fig("cpu_" name[k], "c" name[k], "s/GB", "%.3f")
+		for (k = 2; k <= nv; k++) fig("cpu_ratio_" name[k] "_off", "rcoff" name[k], "", "%.3f")
+		fig("cpu_ratio_on_poll", "rcpoll", "", "%.3f")
+		fig("cpu_reader", "sideon", "s/GB", "%.3f"); fig("load_1min", "load", "", "%.2f")
 	}' "$work/tput"
+fi
