@@ -11,17 +11,19 @@
 #      context is charged for the interrupts and softirqs that run inside it (sock-send,
 #      sock-copy, trans-rx when the socket's backlog is processed).
 #   2. the packet rate recorded without loss: 1, 2 and 4 ping floods in parallel.
-#   3. TCP throughput (tperf) with recording (every layer, the connection's port) against
-#      without and against recording with the reader stopped, interleaved (the order reversed
-#      every other round), ROUNDS each; medians,
-#      ranges, each round's ratio, the reader's CPU time. Statistics off here.
-#   tests/bench/tcpmon_bpf.sh [ROUNDS] [BYTES]      (defaults 5 rounds, 1G per transfer)
+#   3. TCP throughput (tperf) and CPU seconds per GB without recording, beside a 5 ms poller,
+#      recording, recording with the reader stopped, and every program attached with a filter no
+#      packet matches; sender, sink and reader pinned (TCPMON_BENCH_CPUS, default "0 1 1"),
+#      ROUNDS rounds in ABBA order; one line per round, then per figure the median [min-max] of
+#      the rounds and a 95 % bootstrap interval of the median (ratios taken within each round).
+#      Statistics off here. docs/formats/tcpmon.md says what each line holds.
+#   tests/bench/tcpmon_bpf.sh [ROUNDS] [BYTES]      (defaults 12 rounds, 1G per transfer)
 # TCPMON_BENCH_PARTS (default "cost flood tput") picks the parts, TCPMON_BENCH_COST_ROUNDS (3) the
 # rounds of part 1.
 set -u
 root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 1
-rounds=${1:-5} size=${2:-1G}
+rounds=${1:-12} size=${2:-1G}
 parts=" ${TCPMON_BENCH_PARTS:-cost flood tput} "
 skip() { echo "tcpmon_bpf bench: skipped: $*"; exit 0; }
 bin=${VMDELAY_BIN:-$root/build/release/bin}
