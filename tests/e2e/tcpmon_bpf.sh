@@ -69,8 +69,14 @@ echo "== ICMP"
 record "$work/icmp.tcm" host 10.201.1.1
 inA ping -q -c 5 -i 0.05 10.201.1.2 >/dev/null || die "ping"
 stop "$work/icmp.tcm"
+# The records of a file in time order: each CPU's ring is drained in turn, so the file holds
+# every CPU's records in order but not one CPU's against another's (docs/formats/tcpmon.md).
+by_time() { # FILE.csv -> rows sorted by mono_ns (stable), header first
+	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "mono_ns") c = i; print; fflush(); next }
+		{ print | ("sort -t, -s -k" c "," c "n") }' "$1"
+}
 "$bin/tcpmon" dump --csv "$work/icmp.tcm" >"$work/icmp.csv" || die "dump"
-awk -F, -v mode=icmp -v echoes=5 -f tests/e2e/tcpmon_bpf_check.awk "$work/icmp.csv" || die "ICMP layers"
+awk -F, -v mode=icmp -v echoes=5 -f tests/e2e/tcpmon_bpf_check.awk <(by_time "$work/icmp.csv") || die "ICMP layers"
 h=$(header "$work/icmp.tcm"); echo "$h"
 [[ $h == *"lost=0"* && $h == *ktime-only* ]] || die "header: $h"
 
@@ -78,7 +84,7 @@ record "$work/icmp6.tcm" icmp6 host fd20:1::1
 inA ping -6 -q -c 3 -i 0.05 fd20:1::2 >/dev/null || die "ping -6"
 stop "$work/icmp6.tcm"
 "$bin/tcpmon" dump --csv "$work/icmp6.tcm" >"$work/icmp6.csv" || die "dump"
-awk -F, -v mode=icmp -v echoes=3 -f tests/e2e/tcpmon_bpf_check.awk "$work/icmp6.csv" || die "ICMPv6 layers"
+awk -F, -v mode=icmp -v echoes=3 -f tests/e2e/tcpmon_bpf_check.awk <(by_time "$work/icmp6.csv") || die "ICMPv6 layers"
 
 # --- 2. TCP
 echo "== TCP"
@@ -93,7 +99,7 @@ inA "$tperf" send 10.201.1.2 -p 5301 -n 1M -t 30s >"$work/send.out" 2>&1 || { ca
 wait "$sink"
 stop "$work/tcp.tcm"
 "$bin/tcpmon" dump --csv "$work/tcp.tcm" >"$work/tcp.csv" || die "dump"
-awk -F, -v mode=tcp -v bytes=1048576 -f tests/e2e/tcpmon_bpf_check.awk "$work/tcp.csv" || die "TCP layers"
+awk -F, -v mode=tcp -v bytes=1048576 -f tests/e2e/tcpmon_bpf_check.awk <(by_time "$work/tcp.csv") || die "TCP layers"
 
 # --- 3. a ping flood: no loss
 echo "== ping flood"
@@ -106,7 +112,7 @@ stop "$work/flood.tcm"
 h=$(header "$work/flood.tcm"); echo "$h"
 [[ $h == *"records=$((15 * n)) lost=0"* ]] || die "flood: $h, expected $((15 * n)) records, none lost"
 "$bin/tcpmon" dump --csv "$work/flood.tcm" >"$work/flood.csv" || die "dump"
-awk -F, -v mode=icmp -v echoes=$n -f tests/e2e/tcpmon_bpf_check.awk "$work/flood.csv" | tail -n 3 || die "flood layers"
+awk -F, -v mode=icmp -v echoes=$n -f tests/e2e/tcpmon_bpf_check.awk <(by_time "$work/flood.csv") | tail -n 3 || die "flood layers"
 awk -v n=$n -v t0="$t0" -v t1="$t1" 'BEGIN { printf "flood: %d echo packets in %.2f s = %.0f packets/s, %.0f records/s recorded without loss\n", 2 * n, (t1 - t0) / 1e9, 2 * n / ((t1 - t0) / 1e9), 15 * n / ((t1 - t0) / 1e9) }'
 
 # --- 4. loss counted exactly: a 1 MiB ring the reader does not drain fast enough
@@ -152,7 +158,7 @@ inA ping -q -c 4 -i 0.05 10.201.1.2 >/dev/null || die "ping"
 rec_stop || die "second record after start: $(cat "$work/s2.tcm.log")"
 for f in s1:5 s2:4; do
 	"$bin/tcpmon" dump --csv "$work/${f%:*}.tcm" >"$work/${f%:*}.csv" || die "dump ${f%:*}"
-	awk -F, -v mode=icmp -v echoes="${f#*:}" -f tests/e2e/tcpmon_bpf_check.awk "$work/${f%:*}.csv" || die "${f%:*}: layers"
+	awk -F, -v mode=icmp -v echoes="${f#*:}" -f tests/e2e/tcpmon_bpf_check.awk <(by_time "$work/${f%:*}.csv") || die "${f%:*}: layers"
 	h=$(header "$work/${f%:*}.tcm"); echo "${f%:*}: $h"
 	[[ $h == *"records=$((15 * ${f#*:})) lost=0"* ]] || die "${f%:*}: $h, expected $((15 * ${f#*:})) records, none lost"
 done

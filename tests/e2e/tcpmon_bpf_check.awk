@@ -1,7 +1,8 @@
 # tcpmon_bpf_check.awk — assertions of tests/e2e/tcpmon_bpf.sh on a bpf-backend recording of
 # traffic between two network namespaces of one host (both ends recorded, one clock):
 #   awk -F, -v mode=icmp|tcp [-v echoes=N] [-v bytes=N] -f tcpmon_bpf_check.awk records.csv
-# records.csv: `tcpmon dump --csv`.
+# records.csv: `tcpmon dump --csv`, sorted by mono_ns (tcpmon_bpf.sh by_time): a sock-copy is
+#   checked against the trans-rx read before it.
 # icmp: every echo request and reply passes ip-local-out, ip-post, dev-queue, dev-tx on the
 #   sender, then dev-rx, ip-pre, ip-local-in on the receiver, and a reply also sock-copy (ping
 #   reads it), each exactly once and in that order by mono_ns; `echoes` requests and as many
