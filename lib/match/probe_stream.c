@@ -256,6 +256,16 @@ static int may_join(const struct vd_probe_stream *s, const struct sprobe *x, uin
 	return compatible(&key, e);
 }
 
+/* *p resized to n elements of size bytes: 0, or -1 with *p unchanged. */
+static int resize(void **p, size_t n, size_t size)
+{
+	void *q = realloc(*p, n * size);
+	if (!q)
+		return -1;
+	*p = q;
+	return 0;
+}
+
 static int slot_new(struct vd_probe_stream *s, uint32_t *slot)
 {
 	if (s->nfree) {
@@ -265,26 +275,15 @@ static int slot_new(struct vd_probe_stream *s, uint32_t *slot)
 	if (s->cap >= UINT32_MAX / 2)
 		return -1;
 	size_t cap = s->cap ? 2 * s->cap : 4096;
-	struct sprobe *p = realloc(s->p, cap * sizeof(*p));
-	if (!p)
+	/* the slot arrays share one capacity */
+	if (resize((void **)&s->p, cap, sizeof(*s->p)) ||
+	    resize((void **)&s->cell, cap * s->nvp, sizeof(*s->cell)) ||
+	    resize((void **)&s->free_slots, cap, sizeof(*s->free_slots)) ||
+	    resize((void **)&s->out, cap, sizeof(*s->out)) ||
+	    resize((void **)&s->run, cap, sizeof(*s->run)))
 		return -1;
-	s->p = p;
-	struct vd_stream_cell *c = realloc(s->cell, cap * s->nvp * sizeof(*c));
-	if (!c)
-		return -1;
-	s->cell = c;
-	uint32_t *fs = realloc(s->free_slots, cap * sizeof(*fs));
-	if (!fs)
-		return -1;
-	s->free_slots = fs;
-	uint32_t *out = realloc(s->out, cap * sizeof(*out));
-	if (!out)
-		return -1;
-	s->out = out;
-	uint32_t *run = realloc(s->run, cap * sizeof(*run));
-	if (!run)
-		return -1;
-	s->run = run; /* the ring's wrapped part (fewer than the old capacity) after the old end */
+	uint32_t *run = s->run;
+	/* the ring's wrapped part (fewer than the old capacity) after the old end */
 	memcpy(run + s->cap, run,
 	       (s->run_head + s->run_n > s->cap ? s->run_head + s->run_n - s->cap : 0) *
 		   sizeof(*run));
