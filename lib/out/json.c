@@ -124,6 +124,30 @@ void vd_json_uint(struct vd_json *j, uint64_t v)
 	put_uint(j->f, v);
 }
 
+/* printf's "%.*f" for the values that need no decimal expansion (reports of thousands of flows
+ * hold many rates rounded to integers and fractions that are 0 or 1: fprintf's conversion is
+ * most of their cost). 0 when v is not one of them. Same bytes: rounding to an integer is
+ * nearbyint's (to nearest, ties to even, as printf in the default rounding mode) and a
+ * negative value keeps its sign even when it rounds to 0 ("-0"). */
+static int put_fixed_fast(FILE *f, double v, int decimals)
+{
+	double a = fabs(v);
+	if (decimals > 0 ? a != trunc(a) : 0)
+		return 0;
+	a = nearbyint(a);
+	if (!(a < 0x1p63))
+		return 0;
+	if (signbit(v))
+		putc_unlocked('-', f);
+	put_uint(f, (uint64_t)a);
+	if (decimals > 0) {
+		putc_unlocked('.', f);
+		for (int i = 0; i < decimals; i++)
+			putc_unlocked('0', f);
+	}
+	return 1;
+}
+
 void vd_json_dbl(struct vd_json *j, double v, int decimals)
 {
 	separate(j);
@@ -131,7 +155,7 @@ void vd_json_dbl(struct vd_json *j, double v, int decimals)
 		fputs("null", j->f);
 	else if (decimals < 0)
 		fprintf(j->f, "%g", v);
-	else
+	else if (!put_fixed_fast(j->f, v, decimals))
 		fprintf(j->f, "%.*f", decimals, v);
 }
 

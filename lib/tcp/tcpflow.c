@@ -294,10 +294,34 @@ const struct vd_flowkey *vd_flowtab_key(const struct vd_flowtab *t, size_t i)
 	return i < t->n ? key_of(t, i) : NULL;
 }
 
+/* Decimal digits of v at p; returns the end. */
+static char *put_dec(char *p, unsigned v)
+{
+	char d[10];
+	int n = 0;
+	do
+		d[n++] = (char)('0' + v % 10);
+	while (v /= 10);
+	while (n)
+		*p++ = d[--n];
+	return p;
+}
+
 void vd_flowkey_endpoint(const struct vd_flowkey *k, int e, char *buf, size_t n)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
 	const struct vd_addr *ad = &k->addr[e ? 1 : 0];
+	/* IPv4 as inet_ntop and snprintf write it, without them: a report of thousands of flows
+	 * writes every endpoint several times */
+	if (ad->family != AF_INET6 && n >= sizeof("255.255.255.255:65535")) {
+		char *p = buf;
+		for (int i = 0; i < 4; i++) {
+			p = put_dec(p, ad->bytes[i]);
+			*p++ = i < 3 ? '.' : ':';
+		}
+		*put_dec(p, k->port[e ? 1 : 0]) = 0;
+		return;
+	}
 	inet_ntop(ad->family == AF_INET6 ? AF_INET6 : AF_INET, ad->bytes, a, sizeof(a));
 	if (ad->family == AF_INET6)
 		snprintf(buf, n, "[%s]:%u", a, k->port[e ? 1 : 0]);

@@ -134,6 +134,53 @@ static void doubles_keep_the_tools_formats(void **state)
 	free(s);
 }
 
+/* Doubles with a fixed number of decimals are the bytes printf's "%.*f" writes, whatever the
+ * path the writer takes for them: integers, ties (0.5, 2.5, -1.5), negatives that round to
+ * zero (-0), huge values, and values with decimals to expand. */
+static void fixed_decimals_are_printfs(void **state)
+{
+	(void)state;
+	double vals[2000];
+	size_t n = 0;
+	static const double edge[] = {
+	    0.0,     -0.0,   0.5,   1.5,      2.5,	 -0.5,	       -1.5,	  -0.3,
+	    0.3,     1e-7,   -1e-7, 1e15,     1e16,	 0x1p53,       0x1p62,	  0x1p63,
+	    -0x1p63, 0x1p64, 1e300, 123456.5, 7.0000005, 4294967296.5, 0.0000005, 0.9999995};
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		vals[n++] = edge[i];
+	srand(7);
+	while (n < sizeof(vals) / sizeof(vals[0])) {
+		double r = (double)rand() / RAND_MAX, v;
+		switch (n % 4) {
+		case 0: /* integers, as rates in bit/s */
+			v = floor(r * 1e12) * (n % 8 ? 1 : -1);
+			break;
+		case 1: /* halves and quarters: exact ties */
+			v = floor(r * 1e6) / 4;
+			break;
+		case 2:
+			v = r;
+			break;
+		default:
+			v = (r - 0.5) * pow(10, rand() % 30);
+		}
+		vals[n++] = v;
+	}
+	for (int decimals = 0; decimals <= 6; decimals += 2)
+		for (size_t i = 0; i < n; i++) {
+			struct capture c;
+			struct vd_json *j = capture_open(&c);
+			vd_json_dbl(j, vals[i], decimals);
+			char *s = capture_close(&c);
+			char want[400];
+			snprintf(want, sizeof(want), "%.*f", decimals, vals[i]);
+			if (strcmp(s, want))
+				fail_msg("%.17g with %d decimals: wrote %s, printf %s", vals[i],
+					 decimals, s, want);
+			free(s);
+		}
+}
+
 static void key_value_members(void **state)
 {
 	struct capture c;
@@ -207,6 +254,7 @@ int main(void)
 	    cmocka_unit_test(lines_and_spaced_document),
 	    cmocka_unit_test(strings_are_escaped),
 	    cmocka_unit_test(doubles_keep_the_tools_formats),
+	    cmocka_unit_test(fixed_decimals_are_printfs),
 	    cmocka_unit_test(key_value_members),
 	    cmocka_unit_test(deep_nesting_stays_balanced),
 	    cmocka_unit_test(object_in_memory),
