@@ -348,6 +348,12 @@ static int vantage_of(struct tcp_ctx *c, struct input *in, int file, uint32_t if
 		snprintf(v->name, sizeof(v->name), "%s", in->name);
 	}
 	snprintf(v->clock, sizeof(v->clock), "%s", in->spec.clock);
+	v->clock_id = c->nv;
+	for (uint32_t k = 0; k < c->nv; k++)
+		if (strcmp(c->v[k].clock, v->clock) == 0) {
+			v->clock_id = k;
+			break;
+		}
 	v->path = in->spec.path;
 	v->format = in->tcm ? VD_TCPAGG_FORMAT : vd_format_name(vd_source_format(in->src));
 	v->file = file;
@@ -443,7 +449,7 @@ static void on_match(void *ctx, uint32_t first, vd_ns t_first, uint32_t second, 
 	struct tcp_ctx *c = ctx;
 	uint32_t k = first == 0 ? second : first;
 	/* A delay between two clocks is not a delay: only points sharing a clock (CLOCK label). */
-	if (strcmp(c->v[first].clock, c->v[second].clock) == 0)
+	if (c->v[first].clock_id == c->v[second].clock_id)
 		vd_linhist_add(&c->delay[k][first == 0 ? 0 : 1], t_second - t_first, 0);
 	/* Paxson's two-point ACK compression, kept on the flow where the ACKs arrive. */
 	int dir;

@@ -20,6 +20,7 @@
 struct tcp_vantage {
 	char name[128];
 	char clock[64];
+	uint32_t clock_id; /* the first vantage point with this clock: same clock, same id */
 	const char *path;
 	const char *format;
 	int file; /* index of its trace */

@@ -62,33 +62,33 @@ void vd_pktmatch_destroy(struct vd_pktmatch *m)
 	free(m);
 }
 
-static uint64_t mix(uint64_t h, uint64_t v)
+/* The 128-bit product of a and b folded to 64 bits: every bit of each input reaches the
+ * middle bits of the result. */
+static uint64_t fold_mul(uint64_t a, uint64_t b)
 {
-	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-	return h * 0xff51afd7ed558ccdULL;
+	unsigned __int128 r = (unsigned __int128)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
 /* 64 bits of the packet's identity: a collision between two packets pending at the same time
- * is a 2^-64 event per pair. The last step spreads every input bit over the low bits that pick
- * the bucket (without it, successive segments of one connection, which differ in the seq only,
- * all fell in one bucket): a bijection, so equal hashes stay exactly the equal ones. */
+ * is a 2^-64 event per pair. Four products of independent input pairs (each word xor-ed with
+ * a constant of its own, so that no ordinary value zeroes a product) run in parallel, not a chain
+ * of dependent mixing steps; the last product spreads every bit over the low bits that pick the
+ * bucket (successive segments of one connection differ in the seq only). */
 static uint64_t key_hash(const struct vd_decoded *d)
 {
-	uint64_t h = 0x243f6a8885a308d3ULL;
-	for (int i = 0; i < 16; i += 8) {
-		uint64_t a, b;
-		memcpy(&a, d->src.bytes + i, 8);
-		memcpy(&b, d->dst.bytes + i, 8);
-		h = mix(mix(h, a), b);
-	}
-	h = mix(h, ((uint64_t)d->sport << 16) | d->dport | ((uint64_t)d->src.family << 32));
-	h = mix(h, ((uint64_t)d->tcp_seq << 32) | d->tcp_ack);
-	h = mix(h,
-		((uint64_t)d->tcp_payload_len << 32) | ((uint64_t)d->tcp_flags << 16) | d->tcp_win);
-	h = mix(h, d->ip_id);
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	return h ^ (h >> 33);
+	uint64_t a[2], b[2];
+	memcpy(a, d->src.bytes, 16);
+	memcpy(b, d->dst.bytes, 16);
+	uint64_t ports = ((uint64_t)d->sport << 16) | d->dport | ((uint64_t)d->src.family << 32);
+	uint64_t seqack = ((uint64_t)d->tcp_seq << 32) | d->tcp_ack;
+	uint64_t rest =
+	    ((uint64_t)d->tcp_payload_len << 32) | ((uint64_t)d->tcp_flags << 16) | d->tcp_win;
+	uint64_t h = fold_mul(a[0] ^ 0x243f6a8885a308d3ULL, b[0] ^ 0x13198a2e03707345ULL) ^
+		     fold_mul(a[1] ^ 0xa4093822299f31d1ULL, b[1] ^ 0x082efa98ec4e6c89ULL) ^
+		     fold_mul(ports ^ 0x452821e638d01377ULL, seqack ^ 0xbe5466cf34e90c6dULL) ^
+		     fold_mul(rest ^ 0xc0ac29b7c97c50ddULL, d->ip_id ^ 0x3f84d5b5b5470917ULL);
+	return fold_mul(h ^ 0x9216d5d98979fb1bULL, 0xd1310ba698dfb5adULL);
 }
 
 uint64_t vd_pktmatch_prefetch(const struct vd_pktmatch *m, const struct vd_decoded *d)
