@@ -322,7 +322,7 @@ static int load_transfers(struct tcp_ctx *c, struct vd_err *err)
 static int vantage_of(struct tcp_ctx *c, struct input *in, int file, uint32_t iface,
 		      struct vd_err *err)
 {
-	int per_iface = strcmp(in->spec.select, "*") == 0;
+	int per_iface = in->per_iface;
 	/* vidx[] caches the answers for the first interfaces; a higher number is looked up each
 	 * time, never from another interface's slot. */
 	int cached = iface < TCP_MAX_VANTAGE;
@@ -451,10 +451,11 @@ static void on_match(void *ctx, uint32_t first, vd_ns t_first, uint32_t second, 
 	/* A delay between two clocks is not a delay: only points sharing a clock (CLOCK label). */
 	if (c->v[first].clock_id == c->v[second].clock_id)
 		vd_linhist_add(&c->delay[k][first == 0 ? 0 : 1], t_second - t_first, 0);
-	/* Paxson's two-point ACK compression, kept on the flow where the ACKs arrive. */
+	/* Paxson's two-point ACK compression, kept on the flow where the ACKs arrive: the flow
+	 * of the packet just added (d, at vantage point second). */
 	int dir;
 	struct vd_tcpan_flow *f;
-	if (vd_tcp_is_pure_ack(d) && (f = vd_tcpan_lookup(c->an, second, d, &dir))) {
+	if (vd_tcp_is_pure_ack(d) && (f = vd_tcpan_last(c->an, &dir))) {
 		f->d[dir].xc.other = first;
 		vd_ackcomp_add(&f->d[dir].xc, t_first, t_second);
 	}

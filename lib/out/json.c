@@ -38,7 +38,7 @@ static void separate(struct vd_json *j)
 static void begin(struct vd_json *j, enum vd_json_layout layout, char open)
 {
 	separate(j);
-	fputc(open, j->f);
+	putc_unlocked(open, j->f);
 	if (j->depth < VD_JSON_MAX_DEPTH)
 		j->level[j->depth] = (typeof(j->level[0])){.layout = (uint8_t)layout};
 	else
@@ -54,7 +54,7 @@ static void end(struct vd_json *j, char close)
 	if (j->depth < VD_JSON_MAX_DEPTH && j->level[j->depth].layout == VD_JSON_LINES &&
 	    j->level[j->depth].members)
 		fprintf(j->f, "\n%*s", 2 * j->depth, "");
-	fputc(close, j->f);
+	putc_unlocked(close, j->f);
 }
 
 void vd_json_begin_object(struct vd_json *j, enum vd_json_layout layout)
@@ -114,7 +114,7 @@ void vd_json_int(struct vd_json *j, int64_t v)
 {
 	separate(j);
 	if (v < 0)
-		fputc('-', j->f);
+		putc_unlocked('-', j->f);
 	put_uint(j->f, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
 }
 
@@ -212,12 +212,12 @@ void vd_json_kv_ns(struct vd_json *j, const char *key, vd_ns v)
 
 void vd_json_newline(struct vd_json *j)
 {
-	fputc('\n', j->f);
+	putc_unlocked('\n', j->f);
 }
 
 void vd_json_string(FILE *f, const char *s)
 {
-	fputc('"', f);
+	putc_unlocked('"', f);
 	/* the plain characters straight into the stream's buffer (putc_unlocked: a writer is
 	 * never shared between threads), escapes through the usual calls */
 	for (const unsigned char *p = (const unsigned char *)s;; p++) {
@@ -227,7 +227,7 @@ void vd_json_string(FILE *f, const char *s)
 		}
 		switch (*p) {
 		case 0:
-			fputc('"', f);
+			putc_unlocked('"', f);
 			return;
 		case '"':
 			fputs("\\\"", f);

@@ -8,7 +8,9 @@
 struct vd_tcpan {
 	struct vd_tcpan_opts o;
 	struct vd_flowtab *flows;
-	uint64_t untimed; /* packets without a computable time, ignored */
+	uint64_t untimed;	    /* packets without a computable time, ignored */
+	struct vd_tcpan_flow *last; /* the flow of the last packet added, NULL if ignored */
+	int last_dir;
 };
 
 /* An acknowledgment that jumps further than this is not a plausible advance (a wrapped or
@@ -176,6 +178,7 @@ int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_deco
 int vd_tcpan_add_hashed(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d,
 			uint64_t hash)
 {
+	an->last = NULL;
 	/* Every RTT, gap and interval below is a difference of two times: only computable ones. */
 	if (!vd_ns_timed(ts)) {
 		an->untimed++;
@@ -188,6 +191,8 @@ int vd_tcpan_add_hashed(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct 
 		return -1;
 	if (vd_flowtab_count(an->flows) != before)
 		flow_init(an, f, v, d);
+	an->last = f;
+	an->last_dir = dir;
 	struct vd_tcpan_dir *s = &f->d[dir];
 	/* With thousands of concurrent flows this state is out of the cache: a pure ACK's lines
 	 * asked for at once, so that their misses overlap (only these four: more, and the
@@ -260,6 +265,12 @@ struct vd_tcpan_flow *vd_tcpan_find(struct vd_tcpan *an, uint32_t v, const struc
 				    int *same_dir)
 {
 	return vd_flowtab_find(an->flows, v, k, same_dir);
+}
+
+struct vd_tcpan_flow *vd_tcpan_last(struct vd_tcpan *an, int *dir)
+{
+	*dir = an->last_dir;
+	return an->last;
 }
 
 struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const struct vd_decoded *d,

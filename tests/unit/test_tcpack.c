@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -195,6 +198,65 @@ static void connection_through_tcpan(void **state)
 	vd_tcpan_destroy(an);
 }
 
+/* The flow of the packet just added (what the two-point matching updates) is the one a lookup
+ * finds, in either direction and at either vantage point; none for a packet the analysis
+ * ignored (no time) or refused (table full). */
+static void last_flow_is_the_lookups(void **state)
+{
+	struct vd_tcpan_opts o = {.bin_ns = 10 * US,
+				  .max_bins = 100,
+				  .ref_ns = 120 * US,
+				  .min_run = 2,
+				  .interval = VD_NS_PER_SEC,
+				  .max_flows = 2};
+	struct vd_tcpan *an = vd_tcpan_create(&o);
+	assert_non_null(an);
+	for (int i = 0; i < 40; i++) {
+		uint32_t v = (uint32_t)(i % 2);
+		struct vd_decoded d =
+		    seg(i % 3 != 0, 1000 + (uint32_t)i, 5000, VD_TCP_ACK, i % 3 ? 100 : 0);
+		assert_int_equal(vd_tcpan_add(an, v, VD_NS_PER_SEC + i * US, &d), 0);
+		int dir_last = -1, dir_lookup = -2;
+		struct vd_tcpan_flow *f = vd_tcpan_last(an, &dir_last);
+		assert_non_null(f);
+		assert_ptr_equal(f, vd_tcpan_lookup(an, v, &d, &dir_lookup));
+		assert_int_equal(dir_last, dir_lookup);
+	}
+	int dir;
+	struct vd_decoded d = seg(1, 1, 1, VD_TCP_ACK, 0);
+	vd_tcpan_add(an, 0, VD_NS_NONE, &d);
+	assert_null(vd_tcpan_last(an, &dir));
+	d.sport = 1; /* a third flow: the table holds two */
+	assert_int_equal(vd_tcpan_add(an, 0, VD_NS_PER_SEC, &d), -1);
+	assert_null(vd_tcpan_last(an, &dir));
+	vd_tcpan_destroy(an);
+}
+
+/* Endpoints are written as inet_ntop and "%s:%u" write them (IPv6 in brackets). */
+static void endpoints_as_inet_ntop(void **state)
+{
+	struct vd_flowkey k;
+	memset(&k, 0, sizeof(k));
+	srand(11);
+	for (int i = 0; i < 3000; i++) {
+		k.addr[0].family = AF_INET;
+		k.addr[1].family = i % 10 ? AF_INET : AF_INET6;
+		for (int b = 0; b < 16; b++)
+			k.addr[0].bytes[b] = k.addr[1].bytes[b] =
+			    (uint8_t)(i < 256 ? (b < 4 ? i : 0) : rand());
+		k.port[0] = (uint16_t)(i < 256 ? i * 257 : rand());
+		k.port[1] = (uint16_t)(i % 7 ? rand() : 65535);
+		for (int e = 0; e < 2; e++) {
+			char got[80], addr[64], want[80];
+			vd_flowkey_endpoint(&k, e, got, sizeof(got));
+			int v6 = k.addr[e].family == AF_INET6;
+			inet_ntop(v6 ? AF_INET6 : AF_INET, k.addr[e].bytes, addr, sizeof(addr));
+			snprintf(want, sizeof(want), v6 ? "[%s]:%u" : "%s:%u", addr, k.port[e]);
+			assert_string_equal(got, want);
+		}
+	}
+}
+
 static void mid_stream_flow_samples_rtt(void **state)
 {
 	struct vd_tcpan_opts o = {.bin_ns = 10 * US,
@@ -358,6 +420,8 @@ int main(void)
 	    cmocka_unit_test(runs_shorter_than_an_event_and_duplicates),
 	    cmocka_unit_test(connection_through_tcpan),
 	    cmocka_unit_test(mid_stream_flow_samples_rtt),
+	    cmocka_unit_test(last_flow_is_the_lookups),
+	    cmocka_unit_test(endpoints_as_inet_ntop),
 	    cmocka_unit_test(tput_intervals),
 	    cmocka_unit_test(tput_idle_stretch),
 	    cmocka_unit_test(two_point_batches),

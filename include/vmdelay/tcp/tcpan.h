@@ -118,6 +118,10 @@ size_t vd_tcpan_longest_probe(const struct vd_tcpan *an);
 struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const struct vd_decoded *d,
 				      int *dir);
 
+/* The flow of the packet last given to vd_tcpan_add (*dir as there), or NULL when that packet
+ * was ignored (untimed, or the table was full): vd_tcpan_lookup without a second lookup. */
+struct vd_tcpan_flow *vd_tcpan_last(struct vd_tcpan *an, int *dir);
+
 /* The endpoint that sent the most payload (its data is what the other side's ACKs clock). */
 int vd_tcpan_data_dir(const struct vd_tcpan_flow *f);
 
