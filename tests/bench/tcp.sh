@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: `vmdelay-analyze tcp` against a bare libpcap read loop (tests/bench/pcaploop.c) over
-# the same files, in the same run, on synthetic bulk transfers (tests/bench/tcpgen.c) with 1, 100
-# and 10000 concurrent connections (round robin: every packet is another connection's), at one
-# vantage point and at two (the same packets 30 µs later, matched across the two points).
+# the same files, in the same run, on synthetic bulk transfers (tests/bench/tcpgen.c) with
+# BENCH_FLOWS ("1 50 1000 10000 65535") concurrent connections (round robin: every packet is
+# another connection's), at one vantage point and at two (the same packets 30 µs later, matched
+# across the two points).
 # Rates are packets per CPU second (user + sys: on a shared machine the wall clock mostly
 # measures the neighbours). Each of BENCH_RUNS (3) runs times the loop and then the analysis, so
 # each run gives one ratio measured under the same load: the range of those ratios is printed.
@@ -61,7 +62,7 @@ shape() {
 printf '%-30s %10s %10s  %-9s %10s\n' "shape ($n packets per point)" "loop Mp/s" "ours Mp/s" \
 	"ratio" "peak kB"
 printf '%-30s %10s %10s  %-9s %10s\n' "" "(best)" "(best)" "(runs)" ""
-for flows in 1 100 10000; do
+for flows in ${BENCH_FLOWS:-1 50 1000 10000 65535}; do
 	traces "$flows" "$n"
 	for nv in 1 2; do
 		shape "$flows connections, $nv vantage" "$n" "$nv"
