@@ -41,25 +41,40 @@ static void skip_idle(struct vd_tput *t, int64_t n)
 	t->cur += n;
 }
 
-/* The interval TS falls in. Most samples fall in the open one: no division for them. The end
- * of the open interval is computed with overflow checks, since timestamps may be extreme. */
+/* The end of the open interval, computed with overflow checks since timestamps may be extreme
+ * (VD_NS_NONE, below every time, when it overflows). */
+static vd_ns open_end(const struct vd_tput *t)
+{
+	vd_ns end;
+	if (__builtin_mul_overflow(t->cur + 1, t->interval, &end) ||
+	    __builtin_add_overflow(end, t->t0, &end))
+		return VD_NS_NONE;
+	return end;
+}
+
+/* The interval TS falls in (after the open one: the caller tried that first). */
 static int64_t interval_index(const struct vd_tput *t, vd_ns ts)
 {
-	vd_ns open_end;
-	if (!__builtin_mul_overflow(t->cur + 1, t->interval, &open_end) &&
-	    !__builtin_add_overflow(open_end, t->t0, &open_end) && ts < open_end)
-		return t->cur;
 	return ts > t->t0 ? vd_ns_sub_sat(ts, t->t0) / t->interval : 0;
 }
 
 void vd_tput_add(struct vd_tput *t, vd_ns ts, uint64_t bytes)
 {
+	/* Most samples fall in the open interval: no division, nothing else read for them. */
+	if (t->started && ts < t->open_end) {
+		t->cur_bytes += bytes;
+		t->total += bytes;
+		if (ts > t->last_ts)
+			t->last_ts = ts;
+		return;
+	}
 	if (!t->started) {
 		t->started = 1;
 		t->t0 = ts;
 		t->cur = 0;
+		t->open_end = open_end(t);
 	}
-	int64_t idx = interval_index(t, ts);
+	int64_t idx = ts < t->open_end ? t->cur : interval_index(t, ts);
 	while (t->cur < idx) {
 		if (!t->cur_bytes && idx - t->cur > 1) {
 			skip_idle(t, idx - t->cur);
@@ -67,6 +82,7 @@ void vd_tput_add(struct vd_tput *t, vd_ns ts, uint64_t bytes)
 		}
 		close_interval(t);
 	}
+	t->open_end = open_end(t);
 	t->cur_bytes += bytes;
 	t->total += bytes;
 	if (ts > t->last_ts)

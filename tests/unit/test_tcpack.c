@@ -327,6 +327,66 @@ static void tput_idle_stretch(void **state)
 	assert_true(t.max_bps == 100 * 8e9 / (50 * US));
 }
 
+struct tiles {
+	vd_ns next; /* where the next row must start */
+	uint64_t bytes;
+	int rows, bad;
+};
+
+static void check_tile(void *ctx, vd_ns start, vd_ns len, uint64_t bytes, int partial)
+{
+	struct tiles *t = ctx;
+	if (t->rows++ && start != t->next)
+		t->bad++;
+	t->next = start + len;
+	t->bytes += bytes;
+}
+
+/* Whatever the sample times (in the open interval, far past it, before the start, or so large
+ * that the open interval's end is beyond the time range), the rows follow one another without
+ * gap or overlap and hold every byte added; the statistics count every closed interval. */
+static void tput_rows_tile_the_series(void **state)
+{
+	static const vd_ns intervals[] = {1000, 50 * US, VD_NS_PER_SEC, INT64_MAX / 4};
+	srand(5);
+	for (size_t k = 0; k < sizeof(intervals) / sizeof(intervals[0]); k++) {
+		struct tiles tl = {0};
+		struct vd_tput t;
+		vd_tput_init(&t, intervals[k], check_tile, &tl);
+		vd_ns ts = 1000;
+		uint64_t added = 0;
+		for (int i = 0; i < 20000; i++) {
+			int r = rand() % 100;
+			if (r < 80)
+				ts += rand() % 300; /* mostly within an interval */
+			else if (r < 95)
+				ts += (vd_ns)(rand() % 1000) * 1000;
+			else if (r < 97)
+				ts -= 500; /* a little back in time */
+			else if (ts < INT64_MAX / 2)
+				ts += INT64_MAX / 8; /* near the end of the time range */
+			uint64_t b = (uint64_t)(rand() % 1500);
+			vd_tput_add(&t, ts, b);
+			added += b;
+		}
+		uint64_t closed = t.intervals;
+		vd_tput_finish(&t);
+		assert_int_equal(tl.bad, 0);
+		assert_int_equal(tl.bytes, added);
+		assert_int_equal(t.total, added);
+		assert_true(closed >= (uint64_t)tl.rows - 1);
+	}
+	/* a sample on the open interval's end belongs to the next one */
+	struct vd_tput t;
+	vd_tput_init(&t, 100, NULL, NULL);
+	vd_tput_add(&t, 1000, 1);
+	vd_tput_add(&t, 1099, 1);
+	assert_int_equal(t.intervals, 0);
+	vd_tput_add(&t, 1100, 1);
+	assert_int_equal(t.intervals, 1);
+	assert_int_equal(t.cur_bytes, 1);
+}
+
 /* Paxson's two-point definition: ACKs leave the host NIC 240 µs apart and reach the guest in
  * batches of 5 (5 µs apart) released every 1200 µs: 4 compressed pairs per batch. */
 static void two_point_batches(void **state)
@@ -424,6 +484,7 @@ int main(void)
 	    cmocka_unit_test(endpoints_as_inet_ntop),
 	    cmocka_unit_test(tput_intervals),
 	    cmocka_unit_test(tput_idle_stretch),
+	    cmocka_unit_test(tput_rows_tile_the_series),
 	    cmocka_unit_test(two_point_batches),
 	    cmocka_unit_test(packets_match_across_vantage_points),
 	    cmocka_unit_test(histogram_quantiles),

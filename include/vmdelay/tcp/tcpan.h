@@ -43,18 +43,19 @@ struct vd_tcpan_opts {
 
 /* One direction of a flow: what endpoint e sent. Its ACKs acknowledge the other endpoint.
  * Laid out in cache lines by use (with thousands of concurrent flows each line a packet touches
- * is a miss): the first line is what every data segment and ACK updates, the second what some
- * do; then each throughput series and the ACK histogram begin a line with their own hot part. */
+ * is a miss): the first line is what every data segment and ACK updates (an advancing ACK
+ * included), the second what some do; then each throughput series and the ACK histogram begin
+ * a line with their own hot part. */
 struct vd_tcpan_dir {
 	_Alignas(64) uint64_t pkts;
 	uint64_t data_pkts, payload_bytes;
 	uint64_t wire_segs;   /* data segments on the wire: a super-packet counts its gso_segs */
 	uint64_t acked_bytes; /* bytes of the other side's data acknowledged */
 	uint32_t seq_hi, ack_hi;
-	int have_seq, have_ack, tp_rtt_on;
 	uint32_t max_segs; /* the most wire segments one data packet carried */
-	_Alignas(64) vd_ns last_adv_ts;
-	vd_ns first_ack_ts;
+	uint8_t have_seq, have_ack, tp_rtt_on;
+	vd_ns last_adv_ts;
+	_Alignas(64) vd_ns first_ack_ts;
 	uint64_t retrans;
 	int syn, fin;
 	uint32_t isn, fin_seq, seq_base, ack_base;

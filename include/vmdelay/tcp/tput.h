@@ -22,6 +22,7 @@ struct vd_tput {
 	uint64_t cur_bytes;
 	vd_ns last_ts;
 	uint64_t total; /* every byte added */
+	vd_ns open_end; /* where the open interval ends, VD_NS_NONE when not computable */
 	int started;
 	uint64_t intervals;	  /* closed full intervals */
 	double sum_bps, sum_bps2; /* over closed full intervals, for mean and SD */
