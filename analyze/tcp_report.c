@@ -344,19 +344,19 @@ static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const st
 	for (size_t i = 0; i < r->nmodes; i++) {
 		vd_json_begin_object(j, VD_JSON_COMPACT);
 		vd_json_kv_int(j, "lo_ns", (vd_ns)r->modes[i] * c->bin_ns);
-		vd_json_kv_uint(j, "count", ah->h.count[r->modes[i]]);
+		vd_json_kv_uint(j, "count", vd_linhist_bin(&ah->h, r->modes[i]));
 		vd_json_end_object(j);
 	}
 	vd_json_end_array(j);
 	vd_json_key(j, "bins");
 	vd_json_begin_array(j, VD_JSON_COMPACT);
-	for (size_t i = 0; i < ah->h.nbins; i++) {
-		if (!ah->h.count[i])
+	for (size_t i = vd_linhist_first(&ah->h); i < vd_linhist_end(&ah->h); i++) {
+		if (!vd_linhist_bin(&ah->h, i))
 			continue;
 		vd_json_begin_object(j, VD_JSON_COMPACT);
 		vd_json_kv_int(j, "lo_ns", (vd_ns)i * c->bin_ns);
-		vd_json_kv_uint(j, "count", ah->h.count[i]);
-		vd_json_kv_uint(j, "dups", ah->h.mark[i]);
+		vd_json_kv_uint(j, "count", vd_linhist_bin(&ah->h, i));
+		vd_json_kv_uint(j, "dups", vd_linhist_bin_marked(&ah->h, i));
 		vd_json_end_object(j);
 	}
 	vd_json_end_array(j);
@@ -534,10 +534,10 @@ static void delay_reports(struct sink *s)
 				if (h->underflow)
 					fprintf(f, "%lld,%.6f\n", (long long)h->min,
 						(double)cum / (double)h->total);
-				for (size_t i = 0; i < h->nbins; i++) {
-					if (!h->count[i])
+				for (size_t i = vd_linhist_first(h); i < vd_linhist_end(h); i++) {
+					if (!vd_linhist_bin(h, i))
 						continue;
-					cum += h->count[i];
+					cum += vd_linhist_bin(h, i);
 					fprintf(f, "%lld,%.6f\n", (long long)(i + 1) * h->bin_ns,
 						(double)cum / (double)h->total);
 				}
@@ -731,12 +731,12 @@ static void ackhist_plot(struct sink *s, FILE **files, const struct flow_row *r)
 		}
 	}
 	const struct vd_linhist *h = &r->acks->ah.h;
-	for (size_t i = 0; i < h->nbins; i++)
-		if (h->count[i])
+	for (size_t i = vd_linhist_first(h); i < vd_linhist_end(h); i++)
+		if (vd_linhist_bin(h, i))
 			fprintf(files[v], "%s,%lld,%llu,%llu,%.6f\n", r->label,
-				(long long)i * h->bin_ns, (unsigned long long)h->count[i],
-				(unsigned long long)h->mark[i],
-				(double)h->count[i] / (double)h->total);
+				(long long)i * h->bin_ns, (unsigned long long)vd_linhist_bin(h, i),
+				(unsigned long long)vd_linhist_bin_marked(h, i),
+				(double)vd_linhist_bin(h, i) / (double)h->total);
 }
 
 static void gnuplot_script(struct sink *s)

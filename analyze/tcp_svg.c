@@ -86,14 +86,14 @@ static int ackhist_chart(struct tcp_ctx *c, const struct vd_tcpan_flow *ref, con
 			continue;
 		/* up to the last non-empty bin, at most 20 times the reference line: the shape
 		 * near the reference is what the chart is for; the tail is in the CSV */
-		size_t end = ah->h.nbins;
-		while (end && !ah->h.count[end - 1])
+		size_t end = vd_linhist_end(&ah->h);
+		while (end && !vd_linhist_bin(&ah->h, end - 1))
 			end--;
 		size_t cap = (size_t)(20 * c->ref_ns / ah->h.bin_ns) + 1;
 		if (end > cap)
 			end = cap;
 		for (size_t i = 0; i < end && rc == 0; i++) {
-			double y = (double)ah->h.count[i] / (double)ah->gaps;
+			double y = (double)vd_linhist_bin(&ah->h, i) / (double)ah->gaps;
 			if (y > ymax)
 				ymax = y;
 			/* bin centre, µs */
@@ -266,10 +266,11 @@ static int delay_chart(struct tcp_ctx *c, struct vd_err *err)
 			if (!h->total)
 				continue;
 			uint64_t cum = h->underflow;
-			for (size_t i = 0; i < h->nbins && rc == 0; i++) {
-				if (!h->count[i])
+			for (size_t i = vd_linhist_first(h); i < vd_linhist_end(h) && rc == 0;
+			     i++) {
+				if (!vd_linhist_bin(h, i))
 					continue;
-				cum += h->count[i];
+				cum += vd_linhist_bin(h, i);
 				rc = pts_add(&p[ns], (double)(i + 1) * (double)h->bin_ns / 1e3,
 					     (double)cum / (double)h->total);
 			}

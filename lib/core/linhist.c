@@ -17,27 +17,38 @@ void vd_linhist_free(struct vd_linhist *h)
 	free(h->count);
 	free(h->mark);
 	h->count = h->mark = NULL;
-	h->nbins = 0;
+	h->nbins = h->lo = 0;
 }
 
-/* Grows to hold bin i (i < max_bins): doubling, so a stream of samples costs O(log) reallocs. */
+/* Grows the bins held to include bin i (outside them, i < max_bins): at least twice as many,
+ * so a stream of samples costs O(log) reallocations, extended towards i. */
 static int grow(struct vd_linhist *h, size_t i)
 {
-	size_t n = h->nbins ? h->nbins : 64;
-	while (n <= i)
-		n *= 2;
+	size_t lo = h->nbins ? h->lo : i & ~(size_t)63, hi = h->nbins ? h->lo + h->nbins : lo;
+	size_t need_lo = i < lo ? i : lo, need_hi = i + 1 > hi ? i + 1 : hi;
+	size_t n = h->nbins ? 2 * h->nbins : 64;
+	if (n < need_hi - need_lo)
+		n = need_hi - need_lo;
 	if (n > h->max_bins)
 		n = h->max_bins;
-	uint64_t *c = realloc(h->count, n * sizeof(*c));
-	if (!c)
+	size_t new_lo = i >= lo ? need_lo : need_hi > n ? need_hi - n : 0;
+	if (new_lo + n > h->max_bins)
+		new_lo = h->max_bins - n;
+	uint64_t *c = calloc(n, sizeof(*c)), *m = calloc(n, sizeof(*m));
+	if (!c || !m) {
+		free(c);
+		free(m);
 		return -1;
+	}
+	if (h->nbins) {
+		memcpy(c + (h->lo - new_lo), h->count, h->nbins * sizeof(*c));
+		memcpy(m + (h->lo - new_lo), h->mark, h->nbins * sizeof(*m));
+	}
+	free(h->count);
+	free(h->mark);
 	h->count = c;
-	uint64_t *m = realloc(h->mark, n * sizeof(*m));
-	if (!m)
-		return -1;
 	h->mark = m;
-	memset(c + h->nbins, 0, (n - h->nbins) * sizeof(*c));
-	memset(m + h->nbins, 0, (n - h->nbins) * sizeof(*m));
+	h->lo = new_lo;
 	h->nbins = n;
 	return 0;
 }
@@ -58,14 +69,14 @@ void vd_linhist_add(struct vd_linhist *h, vd_ns v, int marked)
 		h->overflow++;
 		return;
 	}
-	if (i >= h->nbins && grow(h, (size_t)i)) {
+	if ((i < h->lo || i - h->lo >= h->nbins) && grow(h, (size_t)i)) {
 		h->oom = 1;
 		h->overflow++;
 		return;
 	}
-	h->count[i]++;
+	h->count[i - h->lo]++;
 	if (marked)
-		h->mark[i]++;
+		h->mark[i - h->lo]++;
 }
 
 uint64_t vd_linhist_count_below(const struct vd_linhist *h, vd_ns limit)
@@ -74,8 +85,8 @@ uint64_t vd_linhist_count_below(const struct vd_linhist *h, vd_ns limit)
 		return 0;
 	uint64_t n = h->underflow;
 	uint64_t end = (uint64_t)(limit / h->bin_ns);
-	for (size_t i = 0; i < h->nbins && i < end; i++)
-		n += h->count[i];
+	for (size_t k = 0; k < h->nbins && h->lo + k < end; k++)
+		n += h->count[k];
 	return n;
 }
 
@@ -87,11 +98,11 @@ vd_ns vd_linhist_quantile(const struct vd_linhist *h, double p)
 	double cum = (double)h->underflow;
 	if (cum >= want && h->underflow)
 		return h->min;
-	for (size_t i = 0; i < h->nbins; i++) {
-		cum += (double)h->count[i];
-		if (h->count[i] && cum >= want) {
+	for (size_t k = 0; k < h->nbins; k++) {
+		cum += (double)h->count[k];
+		if (h->count[k] && cum >= want) {
 			/* the bin's upper edge, but never past the largest value seen */
-			vd_ns edge = (vd_ns)(i + 1) * h->bin_ns;
+			vd_ns edge = (vd_ns)(h->lo + k + 1) * h->bin_ns;
 			return edge < h->max ? edge : h->max;
 		}
 	}
@@ -102,20 +113,22 @@ size_t vd_linhist_modes(const struct vd_linhist *h, double min_share, size_t *id
 {
 	size_t n = 0;
 	double floor_count = min_share * (double)h->total;
-	for (size_t i = 0; i < h->nbins; i++) {
-		uint64_t c = h->count[i];
+	size_t end = vd_linhist_end(h);
+	/* bins outside those held are empty: never modes, and 0 as neighbours */
+	for (size_t i = vd_linhist_first(h); i < end; i++) {
+		uint64_t c = vd_linhist_bin(h, i);
 		if (!c || (double)c < floor_count)
 			continue;
-		if (i > 0 && h->count[i - 1] >= c)
+		if (i > 0 && vd_linhist_bin(h, i - 1) >= c)
 			continue;
 		size_t j = i + 1;
-		while (j < h->nbins && h->count[j] == c)
+		while (j < end && vd_linhist_bin(h, j) == c)
 			j++;
-		if (j < h->nbins && h->count[j] > c)
+		if (j < end && vd_linhist_bin(h, j) > c)
 			continue;
 		/* insert sorted by count (desc), keeping at most max */
 		size_t pos = n;
-		while (pos > 0 && h->count[idx[pos - 1]] < c)
+		while (pos > 0 && vd_linhist_bin(h, idx[pos - 1]) < c)
 			pos--;
 		if (pos >= max)
 			continue;

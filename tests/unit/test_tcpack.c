@@ -49,7 +49,7 @@ static void uncompressed_then_compressed(void **state)
 	assert_int_equal(a.gaps, 100);
 	assert_int_equal(a.below_ref, 0);
 	assert_int_equal(a.events, 0);
-	assert_int_equal(a.h.count[24], 100);
+	assert_int_equal(vd_linhist_bin(&a.h, 24), 100);
 	/* 20 batches of 5 ACKs 5 µs apart (4 compressed gaps each), batches 1000 µs apart. */
 	for (int b = 0; b < 20; b++) {
 		feed(&a, &g, 1000 * US, 0);
@@ -62,12 +62,12 @@ static void uncompressed_then_compressed(void **state)
 	assert_true(fabs(vd_ackhist_fraction_below(&a) - 0.4) < 1e-12);
 	assert_int_equal(a.events, 20);
 	assert_int_equal(a.event_acks, 100);
-	assert_int_equal(a.h.count[0], 80);
-	assert_int_equal(a.h.count[24], 100);
-	assert_int_equal(a.h.count[100], 20);
+	assert_int_equal(vd_linhist_bin(&a.h, 0), 80);
+	assert_int_equal(vd_linhist_bin(&a.h, 24), 100);
+	assert_int_equal(vd_linhist_bin(&a.h, 100), 20);
 	uint64_t sum = 0;
-	for (size_t i = 0; i < a.h.nbins; i++)
-		sum += a.h.count[i];
+	for (size_t i = vd_linhist_first(&a.h); i < vd_linhist_end(&a.h); i++)
+		sum += vd_linhist_bin(&a.h, i);
 	assert_int_equal(sum, 200);
 	assert_int_equal(vd_linhist_count_below(&a.h, 120 * US), 80);
 	/* The modes: 240 µs (100) first, then 0 µs (80), then 1000 µs (20). */
@@ -97,8 +97,8 @@ static void runs_shorter_than_an_event_and_duplicates(void **state)
 		feed(&a, &g, 20 * US, 1);
 	assert_int_equal(a.dups, 3);
 	assert_int_equal(a.events, 1);
-	assert_int_equal(a.h.mark[2], 3);
-	assert_int_equal(a.h.count[2], 3);
+	assert_int_equal(vd_linhist_bin_marked(&a.h, 2), 3);
+	assert_int_equal(vd_linhist_bin(&a.h, 2), 3);
 	/* a gap past the last bin (100 bins of 10 µs = 1 ms) goes to overflow */
 	feed(&a, &g, 5 * VD_NS_PER_MS, 0);
 	assert_int_equal(a.h.overflow, 1);
@@ -192,7 +192,7 @@ static void connection_through_tcpan(void **state)
 	assert_int_equal(sum.partial[VD_TPUT_LONG], 1);
 	/* 1000 pure ACKs (the FIN is not one), 999 gaps of 500 µs */
 	assert_int_equal(r->ah.acks, 1000);
-	assert_int_equal(r->ah.h.count[50], 999);
+	assert_int_equal(vd_linhist_bin(&r->ah.h, 50), 999);
 	assert_int_equal(r->ah.below_ref, 0);
 	assert_int_equal(f->d[0].data_pkts, 1000);
 	vd_tcpan_destroy(an);
@@ -473,6 +473,69 @@ static void histogram_quantiles(void **state)
 	vd_linhist_free(&h);
 }
 
+/* The histogram holds the range of bins its samples reached, not every bin from 0: thousands of
+ * flows whose gaps all sit near one value hold a few bins each. Whatever the order the samples
+ * come in (the range growing down, up, to the last bin), every bin reads what a plain array of
+ * all the bins would hold, and so do the counts below a limit, the quantiles and the modes. */
+static void histogram_holds_the_bins_reached(void **state)
+{
+	enum { BINS = 10000 };
+	struct vd_linhist h;
+	vd_linhist_init(&h, 10, BINS);
+	for (int i = 0; i < 1000; i++)
+		vd_linhist_add(&h, 50000 + i % 30, i % 7 == 0); /* bins 5000..5002 */
+	assert_true(h.nbins <= 64);
+	assert_true(vd_linhist_first(&h) <= 5000 && vd_linhist_end(&h) > 5002);
+	assert_int_equal(vd_linhist_bin(&h, 4999) + vd_linhist_bin(&h, 5003), 0);
+	vd_linhist_free(&h);
+
+	static uint64_t want[BINS], want_marked[BINS];
+	memset(want, 0, sizeof(want));
+	memset(want_marked, 0, sizeof(want_marked));
+	vd_linhist_init(&h, 10, BINS);
+	srand(3);
+	uint64_t total = 0;
+	for (int round = 0; round < 4; round++) {
+		/* around a centre that moves down, then up, then to both ends */
+		static const int centre[] = {7000, 2000, 9990, 0};
+		for (int i = 0; i < 5000; i++) {
+			int b = centre[round] + rand() % 200 - 100;
+			if (b < 0 || b >= BINS)
+				continue;
+			vd_ns v = (vd_ns)b * 10 + rand() % 10;
+			int marked = rand() % 5 == 0;
+			vd_linhist_add(&h, v, marked);
+			want[b]++;
+			want_marked[b] += (uint64_t)marked;
+			total++;
+		}
+		assert_int_equal(h.oom, 0);
+		uint64_t below = 0;
+		for (size_t b = 0; b < BINS; b++) {
+			assert_int_equal(vd_linhist_bin(&h, b), want[b]);
+			assert_int_equal(vd_linhist_bin_marked(&h, b), want_marked[b]);
+			if (b % 500 == 0)
+				assert_int_equal(vd_linhist_count_below(&h, (vd_ns)b * 10), below);
+			below += want[b];
+		}
+		/* the median: the upper edge of the bin where the counts reach half */
+		uint64_t cum = 0;
+		size_t mb = 0;
+		while ((double)(cum += want[mb]) < 0.5 * (double)total)
+			mb++;
+		vd_ns q = vd_linhist_quantile(&h, 0.5);
+		assert_true(q == (vd_ns)(mb + 1) * 10 || q == h.max);
+	}
+	size_t modes[3];
+	size_t nm = vd_linhist_modes(&h, 0.0001, modes, 3);
+	for (size_t k = 0; k < nm; k++) {
+		size_t b = modes[k];
+		assert_true(want[b] > 0 && (b == 0 || want[b - 1] < want[b]));
+	}
+	assert_true(h.nbins <= BINS);
+	vd_linhist_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +551,7 @@ int main(void)
 	    cmocka_unit_test(two_point_batches),
 	    cmocka_unit_test(packets_match_across_vantage_points),
 	    cmocka_unit_test(histogram_quantiles),
+	    cmocka_unit_test(histogram_holds_the_bins_reached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
