@@ -136,6 +136,34 @@ static void flow_table_probes_stay_short(void **state)
 	vd_tcpan_destroy(an);
 }
 
+/* Flow states are carved from chunks: a state never moves once created (callers keep
+ * pointers to it), and the chunks hold at most about twice the states in use. */
+static void flow_states_stay_put_chunks_bounded(void **state)
+{
+	(void)state;
+	struct vd_tcpan *an = analysis();
+	enum { FLOWS = 100000, KEPT = 1000 };
+	static struct vd_tcpan_flow *first[KEPT];
+	for (unsigned c = 0; c < FLOWS; c++) {
+		struct vd_decoded d = seg(c, 1, 1000, 0, VD_TCP_SYN, 0);
+		assert_int_equal(vd_tcpan_add(an, 0, VD_NS_PER_SEC + c, &d), 0);
+		if (c < KEPT)
+			first[c] = vd_tcpan_flow(an, c);
+	}
+	for (unsigned c = 0; c < KEPT; c++) {
+		int dir;
+		struct vd_decoded d = seg(c, 0, 5000, 1001, VD_TCP_SYN | VD_TCP_ACK, 0);
+		assert_ptr_equal(vd_tcpan_lookup(an, 0, &d, &dir), first[c]);
+		assert_ptr_equal(vd_tcpan_flow(an, c), first[c]);
+		assert_int_equal(dir, 1);
+	}
+	size_t per_flow = vd_tcpan_bytes(an) / FLOWS;
+	print_message("%zu bytes per flow (state %zu)\n", per_flow, sizeof(struct vd_tcpan_flow));
+	/* twice the state, the table's slots and order on top */
+	assert_true(per_flow <= 2 * sizeof(struct vd_tcpan_flow) + 64);
+	vd_tcpan_destroy(an);
+}
+
 struct counted {
 	uint64_t matches;
 	size_t most_pending;
@@ -191,6 +219,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(memory_per_connection_not_per_packet),
 	    cmocka_unit_test(flow_table_probes_stay_short),
+	    cmocka_unit_test(flow_states_stay_put_chunks_bounded),
 	    cmocka_unit_test(one_connection_pending_bounded_chains_short),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
