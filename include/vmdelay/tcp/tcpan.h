@@ -73,14 +73,15 @@ struct vd_tcpan_flow {
 	uint8_t fins; /* bit e: endpoint e sent a FIN (d[e].fin, read here by the other side) */
 	vd_ns first_ts, last_ts;
 	struct vd_tcpan_dir d[2];
+	/* the last line (flags as bytes: a state of 65535 connections is zeroed pages, and one
+	 * line less per flow is a 22nd less) */
 	struct vd_tcpan *an;
 	vd_ns syn_ts, probe_ts;
-	uint32_t probe_end;
-	int syn_dir, synack_seen;
 	size_t idx; /* order of appearance */
-	int first_was_syn;
 	vd_ns rtt;
 	void *user; /* for the caller (e.g. open plot files) */
+	uint32_t probe_end;
+	uint8_t syn_dir, synack_seen, first_was_syn;
 };
 
 struct vd_tcpan;
