@@ -43,7 +43,8 @@ shape() {
 	local rows=""
 	for ((r = 0; r < runs; r++)); do
 		read -r base_c _ <<<"$(cpu bash -c 'loop_all "$@"' _ "${files[@]}")"
-		read -r ours_c ours_rss <<<"$(cpu "$bin/vmdelay-analyze" tcp -q --json "${specs[@]}")"
+		# --max-flows: two points of 65,535 connections are 131,070 flows, past the default cap
+		read -r ours_c ours_rss <<<"$(cpu "$bin/vmdelay-analyze" tcp -q --json --max-flows 262144 "${specs[@]}")"
 		rows+="$base_c $ours_c $ours_rss"$'\n'
 	done
 	printf '%s' "$rows" | awk -v label="$label" -v n="$((pk * nv))" '
