@@ -67,7 +67,7 @@ int tcpmon_cmd_bench_empty_bpf(const char *layers)
 	/* one program at every place tcpmon's IP layers are hooked */
 	for (size_t i = 0; i < TCPMON_NF_NPLACES; i++)
 		prog_fd[i] = bpf_program__fd(s->progs.vd_empty_ip);
-	nhooks = tcpmon_nf_hooks(want, prog_fd, hooks);
+	nhooks = tcpmon_nf_hooks(want, TCPMON_NF_BOTH, prog_fd, hooks);
 	if (tcpmon_nf_attach_all(hooks, nhooks, &nf, &err)) {
 		fprintf(stderr, "tcpmon: %s\n", err.msg);
 		goto out;

@@ -229,11 +229,24 @@ xfer_filtered() {
 	with_side "$rec_pid"
 	stop_rec "$work/tput.tcm"
 }
-xfer_empty() { # the floor: programs that only read the clock at the attach points of layers $1
+empty_start() { # empty_start LAYERS: 0 once tcpmon bench-empty-bpf LAYERS is attached ($empty_pid)
+	local rc
 	"$bin/tcpmon" bench-empty-bpf "$1" 2>"$work/empty.log" &
 	empty_pid=$!
-	for _ in $(seq 300); do grep -qs attached "$work/empty.log" && break; sleep 0.1; done
-	grep -qs attached "$work/empty.log" || die "tcpmon bench-empty-bpf: $(cat "$work/empty.log")"
+	for _ in $(seq 300); do
+		grep -qs attached "$work/empty.log" && return 0
+		kill -0 "$empty_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -INT "$empty_pid" 2>/dev/null
+	wait "$empty_pid"
+	rc=$?
+	empty_pid=
+	echo "tcpmon bench-empty-bpf $1: exit $rc: $(cat "$work/empty.log")" >&2
+	return 1
+}
+xfer_empty() { # the floor: programs that only read the clock at the attach points of layers $1
+	empty_start "$1" || empty_start "$1" || die "tcpmon bench-empty-bpf failed twice"
 	res="$(xfer) 0"
 	kill -INT "$empty_pid"
 	wait "$empty_pid" || die "tcpmon bench-empty-bpf failed"

@@ -55,6 +55,8 @@ stop() { # FILE: ends the recording, checks its exit and that nothing is left
 	echo "nothing left: $(wc -l <"$out.ours") programs, maps and links gone"
 }
 # records, lost and the first lines of the header as key=value
+# netfilter links per namespace of a recording, from its log
+links_per_ns() { sed -n 's/.*recording (\([0-9]*\) netfilter links in \([0-9]*\) network.*/\1 \2/p' "$1.log" | awk '{ print $1 / $2 }'; }
 header() { "$bin/tcpmon" dump --header --csv "$1" | awk -F, 'NR==1{for(i=1;i<=NF;i++)c[$i]=i} NR==2{print "records=" $c["records"] " lost=" $c["lost"] " flags=" $c["clock_flags"]}'; }
 
 # --- usage errors
@@ -100,6 +102,7 @@ wait "$sink"
 stop "$work/tcp.tcm"
 "$bin/tcpmon" dump --csv "$work/tcp.tcm" >"$work/tcp.csv" || die "dump"
 awk -F, -v mode=tcp -v bytes=1048576 -f tests/e2e/tcpmon_bpf_check.awk <(by_time "$work/tcp.csv") || die "TCP layers"
+[ "$(links_per_ns "$work/tcp.tcm")" = 8 ] || die "tcp port: not 4 hooks x IPv4 and IPv6 links per namespace: $(cat "$work/tcp.tcm.log")"
 
 # --- 3. a ping flood: no loss
 echo "== ping flood"
@@ -116,6 +119,11 @@ h=$(header "$work/flood.tcm"); echo "$h"
 awk -F, -v mode=icmp -v echoes=$n -f tests/e2e/tcpmon_bpf_check.awk <(by_time "$work/flood.csv") >"$work/flood.check" ||
 	{ head -n 40 "$work/flood.check"; die "flood layers"; }
 tail -n 3 "$work/flood.check"
+# the flood's filter takes ICMP over IPv4 only: what could only reject is not attached, the
+# TCP-only layers (the header's layers say so) and the IPv6 netfilter links
+hl=$("$bin/tcpmon" dump --header --json "$work/flood.tcm")
+[[ $hl != *trans-rx* && $hl != *sock-send* && $hl == *ip-pre* && $hl == *sock-copy* ]] || die "flood: layers of an icmp filter: $hl"
+[ "$(links_per_ns "$work/flood.tcm")" = 4 ] || die "icmp host A: not IPv4 links only: $(cat "$work/flood.tcm.log")"
 awk -v n=$n -v t0="$t0" -v t1="$t1" 'BEGIN { printf "flood: %d echo packets in %.2f s = %.0f packets/s, %.0f records/s recorded without loss\n", 2 * n, (t1 - t0) / 1e9, 2 * n / ((t1 - t0) / 1e9), 15 * n / ((t1 - t0) / 1e9) }'
 
 # --- 4. loss counted exactly: a 1 MiB ring the reader does not drain fast enough
