@@ -24,9 +24,9 @@ enum { VD_NF_PRE_ROUTING, VD_NF_LOCAL_IN, VD_NF_FORWARD, VD_NF_LOCAL_OUT, VD_NF_
 struct tcpmon_nf_hook {
 	int prog_fd;
 	unsigned families; /* TCPMON_NF_IPV4 | TCPMON_NF_IPV6 */
-	uint32_t hook;	  /* VD_NF_* */
-	int32_t priority; /* NF_IP_PRI_FIRST/LAST themselves are refused to BPF */
-	const char *name; /* for messages */
+	uint32_t hook;	   /* VD_NF_* */
+	int32_t priority;  /* NF_IP_PRI_FIRST/LAST themselves are refused to BPF */
+	const char *name;  /* for messages */
 };
 
 /* Where tcpmon's IP layers are hooked: first priority on the way in and out of the host's IP

@@ -257,12 +257,18 @@ xfer_on_layers() { # recording the layers $1 only
 	with_side "$rec_pid"
 	stop_rec "$work/tput.tcm"
 }
+xfer_on_ring() { # recording every layer into rings of $1 MiB
+	rec_pinned tcp port 5402 --ring-mb "$1"
+	with_side "$rec_pid"
+	stop_rec "$work/tput.tcm"
+}
 run_variant() {
 	case $1 in
 	off | poll | on | held | filtered) "xfer_$1" ;;
 	empty) xfer_empty all ;;
 	empty-*) xfer_empty "${1#empty-}" ;;
 	on-*) xfer_on_layers "${1#on-}" ;;
+	ring-*) xfer_on_ring "${1#ring-}" ;;
 	*) die "TCPMON_BENCH_VARIANTS: unknown variant '$1'" ;;
 	esac
 }
