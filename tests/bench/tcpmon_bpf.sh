@@ -17,9 +17,12 @@
 #      ROUNDS rounds in ABBA order; one line per round, then per figure the median [min-max] of
 #      the rounds and a 95 % bootstrap interval of the median (ratios taken within each round).
 #      Statistics off here. docs/formats/tcpmon.md says what each line holds.
+#   4. (not by default) ablation: each variant of TCPMON_BENCH_ABLATE between transfers without
+#      programs just before and after it (off V V off), to tell what each attach point costs on a
+#      VM whose speed flips every few seconds.
 #   tests/bench/tcpmon_bpf.sh [ROUNDS] [BYTES]      (defaults 12 rounds, 1G per transfer)
-# TCPMON_BENCH_PARTS (default "cost flood tput") picks the parts, TCPMON_BENCH_COST_ROUNDS (3) the
-# rounds of part 1.
+# TCPMON_BENCH_PARTS (default "cost flood tput"; "ablate" for part 4) picks the parts,
+# TCPMON_BENCH_COST_ROUNDS (3) the rounds of part 1, TCPMON_BENCH_VARIANTS those of part 3 (below).
 set -u
 root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 1
@@ -272,6 +275,8 @@ run_variant() {
 	*) die "TCPMON_BENCH_VARIANTS: unknown variant '$1'" ;;
 	esac
 }
+# variants: the five above, empty[-LAYERS] (clock-only programs), on-LAYERS (recording those
+# layers only), ring-N (recording into rings of N MiB); LAYERS as in `layers LIST`
 variants=${TCPMON_BENCH_VARIANTS:-off poll on held filtered}
 [[ " $variants " == *" off "* ]] || die "TCPMON_BENCH_VARIANTS must hold off (the baseline)"
 variants="off ${variants/off/}"
