@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
+#include <netinet/in.h>
 
 #include "bpf_slots.h"
 #include "vmdelay/input/tcmrec.h"
@@ -100,7 +102,8 @@ int tcpmon_bpf_can_load(uint32_t *want)
 
 	*want &= tcpmon_bpf_layers();
 	if (!*want) {
-		fprintf(stderr, "tcpmon: none of the chosen layers exists in the bpf backend\n");
+		fprintf(stderr, "tcpmon: none of the chosen layers exists in the bpf backend (or "
+				"sees what the filter takes)\n");
 		return VD_EXIT_USAGE;
 	}
 	if (tcpmon_bpf_usable(&err)) {
@@ -108,6 +111,26 @@ int tcpmon_bpf_can_load(uint32_t *want)
 		return VD_EXIT_RUNTIME;
 	}
 	return 0;
+}
+
+/* The layers whose programs see TCP only (tcpmon.bpf.c): trans-rx (tcp_probe), sock-send
+ * (tcp_sendmsg_locked). */
+#define TCP_ONLY_LAYERS ((1u << TCPMON_L_TRANS_RX) | (1u << TCPMON_L_SOCK_SEND))
+
+unsigned tcpmon_bpf_narrow(const struct vd_tcmnl_filter *f, uint32_t *want)
+{
+	unsigned fam = TCPMON_NF_BOTH;
+
+	if (!f)
+		return fam;
+	if (f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6)
+		*want &= ~TCP_ONLY_LAYERS;
+	/* ICMP is IPv4's, ICMPv6 IPv6's; a host's address says its family */
+	if (f->family == AF_INET || f->proto == IPPROTO_ICMP || f->addr_len == 4)
+		fam &= TCPMON_NF_IPV4;
+	if (f->family == AF_INET6 || f->proto == IPPROTO_ICMPV6 || f->addr_len == 16)
+		fam &= TCPMON_NF_IPV6;
+	return fam;
 }
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -196,12 +219,12 @@ static int attach_programs(struct tcpmon_bpf_loaded *l, struct vd_err *err)
 	}
 	for (size_t i = 0; i < TCPMON_NF_NPLACES; i++)
 		prog_fd[i] = bpf_program__fd(nf_progs[i](l->skel));
-	nhooks = tcpmon_nf_hooks(l->layers, prog_fd, hooks);
+	nhooks = tcpmon_nf_hooks(l->layers, l->families, prog_fd, hooks);
 	return tcpmon_nf_attach_all(hooks, nhooks, &l->nf, err);
 }
 
-int tcpmon_bpf_load(struct tcpmon_bpf_loaded *l, uint32_t want, uint32_t ring_bytes,
-		    struct vd_err *err)
+int tcpmon_bpf_load(struct tcpmon_bpf_loaded *l, uint32_t want, unsigned families,
+		    uint32_t ring_bytes, struct vd_err *err)
 {
 	uint32_t missing = 0;
 	int rc;
@@ -215,6 +238,7 @@ int tcpmon_bpf_load(struct tcpmon_bpf_loaded *l, uint32_t want, uint32_t ring_by
 		return vd_err_set(err, "loading the BPF programs: %s (libbpf's messages above)",
 				  strerror(-rc));
 	l->layers = want & ~missing;
+	l->families = families;
 	l->map_fd[TCPMON_MAP_CONFIG] = bpf_map__fd(l->skel->maps.tcpmon_config);
 	l->map_fd[TCPMON_MAP_COUNTERS] = bpf_map__fd(l->skel->maps.tcpmon_counters);
 	l->map_fd[TCPMON_MAP_SLOTS] = bpf_map__fd(l->skel->maps.tcpmon_slots);

@@ -11,6 +11,7 @@
 #include "bpf_maps.h"
 #include "bpf_netns.h"
 #include "vmdelay/core/err.h"
+#include "vmdelay/input/tcmnl.h"
 
 /* The layers hooked by a tracepoint (the others by netfilter, bpf_netns.h). */
 #define TCPMON_BPF_NTRACEPOINTS 6
@@ -22,6 +23,7 @@ struct bpf_link;
 struct tcpmon_bpf_loaded {
 	int map_fd[TCPMON_NMAPS]; /* the skeleton's: open until unloaded */
 	uint32_t layers;	  /* those asked for, less the tracepoints this kernel lacks */
+	unsigned families;	  /* of the netfilter links: TCPMON_NF_IPV4 | TCPMON_NF_IPV6 */
 	uint32_t slot_bits;	  /* each CPU's ring holds 1 << slot_bits records */
 	unsigned ncpu;		  /* possible CPUs: one ring each */
 	struct tcpmon_nf_links nf;
@@ -37,11 +39,18 @@ int tcpmon_bpf_usable(struct vd_err *err);
  * code after saying why not (usage: none of the layers; runtime: not usable). */
 int tcpmon_bpf_can_load(uint32_t *want);
 
-/* Loads and attaches the programs of the wanted layers, a tracepoint this kernel lacks warned
- * about and left out, rings of ring_bytes over all CPUs. They return at once until the
- * configuration map says running (bpf_maps.h). 0, or -1 and why (unload l all the same). */
-int tcpmon_bpf_load(struct tcpmon_bpf_loaded *l, uint32_t want, uint32_t ring_bytes,
-		    struct vd_err *err);
+/* A program that could only reject what filter f lets through is not attached at all (every
+ * attach point costs each packet passing it, matched or not): narrows *want by the layers that
+ * see TCP only when f takes ICMP only, and returns the address families the IP layers'
+ * netfilter links are needed for (TCPMON_NF_*). f may be NULL (no filter). */
+unsigned tcpmon_bpf_narrow(const struct vd_tcmnl_filter *f, uint32_t *want);
+
+/* Loads and attaches the programs of the wanted layers (netfilter links for the families given,
+ * TCPMON_NF_*), a tracepoint this kernel lacks warned about and left out, rings of ring_bytes
+ * over all CPUs. They return at once until the configuration map says running (bpf_maps.h). 0,
+ * or -1 and why (unload l all the same). */
+int tcpmon_bpf_load(struct tcpmon_bpf_loaded *l, uint32_t want, unsigned families,
+		    uint32_t ring_bytes, struct vd_err *err);
 /* The fds of the links that hold the programs attached (to pin them): malloc'ed, *n of them;
  * NULL when out of memory. */
 int *tcpmon_bpf_link_fds(const struct tcpmon_bpf_loaded *l, size_t *n);

@@ -39,7 +39,7 @@ const struct tcpmon_nf_place tcpmon_nf_places[TCPMON_NF_NPLACES] = {
     {TCPMON_L_IP_POST, VD_NF_POST_ROUTING, INT_MAX - 1},
 };
 
-size_t tcpmon_nf_hooks(uint32_t layers, const int prog_fd[TCPMON_NF_NPLACES],
+size_t tcpmon_nf_hooks(uint32_t layers, unsigned families, const int prog_fd[TCPMON_NF_NPLACES],
 		       struct tcpmon_nf_hook hooks[TCPMON_NF_NPLACES])
 {
 	size_t n = 0;
@@ -48,6 +48,7 @@ size_t tcpmon_nf_hooks(uint32_t layers, const int prog_fd[TCPMON_NF_NPLACES],
 		if ((layers >> tcpmon_nf_places[i].layer) & 1)
 			hooks[n++] = (struct tcpmon_nf_hook){
 			    .prog_fd = prog_fd[i],
+			    .families = families,
 			    .hook = tcpmon_nf_places[i].hook,
 			    .priority = tcpmon_nf_places[i].priority,
 			    .name = vd_tcmrec_layer_name(tcpmon_nf_places[i].layer)};
@@ -80,8 +81,12 @@ static int attach_here(const struct tcpmon_nf_hook *hooks, size_t nhooks, struct
 
 	for (size_t i = 0; i < nhooks; i++) {
 		for (size_t p = 0; p < 2; p++) {
-			int fd = nf_link_create(hooks[i].prog_fd, pfs[p], hooks[i].hook,
-						hooks[i].priority);
+			int fd;
+
+			if (!((hooks[i].families >> p) & 1))
+				continue;
+			fd = nf_link_create(hooks[i].prog_fd, pfs[p], hooks[i].hook,
+					    hooks[i].priority);
 			if (fd < 0)
 				return vd_err_set(err, "netfilter link for %s (%s): %s",
 						  hooks[i].name, p ? "IPv6" : "IPv4",

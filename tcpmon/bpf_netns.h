@@ -15,12 +15,18 @@
 #define VD_BPF_NETFILTER 45
 enum { VD_NF_PRE_ROUTING, VD_NF_LOCAL_IN, VD_NF_FORWARD, VD_NF_LOCAL_OUT, VD_NF_POST_ROUTING };
 
-/* One program at one hook, attached for IPv4 and IPv6. */
+/* Address families a hook is attached for (bits). */
+#define TCPMON_NF_IPV4 1u
+#define TCPMON_NF_IPV6 2u
+#define TCPMON_NF_BOTH (TCPMON_NF_IPV4 | TCPMON_NF_IPV6)
+
+/* One program at one hook, attached for IPv4, IPv6 or both. */
 struct tcpmon_nf_hook {
 	int prog_fd;
-	uint32_t hook;	  /* VD_NF_* */
-	int32_t priority; /* NF_IP_PRI_FIRST/LAST themselves are refused to BPF */
-	const char *name; /* for messages */
+	unsigned families; /* TCPMON_NF_IPV4 | TCPMON_NF_IPV6 */
+	uint32_t hook;	   /* VD_NF_* */
+	int32_t priority;  /* NF_IP_PRI_FIRST/LAST themselves are refused to BPF */
+	const char *name;  /* for messages */
 };
 
 /* Where tcpmon's IP layers are hooked: first priority on the way in and out of the host's IP
@@ -34,8 +40,9 @@ struct tcpmon_nf_place {
 extern const struct tcpmon_nf_place tcpmon_nf_places[TCPMON_NF_NPLACES];
 
 /* Fills hooks with the places whose layer is in layers (1 << enum tcpmon_layer), each with the
- * program prog_fd[its index in tcpmon_nf_places]. Returns how many. */
-size_t tcpmon_nf_hooks(uint32_t layers, const int prog_fd[TCPMON_NF_NPLACES],
+ * program prog_fd[its index in tcpmon_nf_places], for the families given (TCPMON_NF_*).
+ * Returns how many. */
+size_t tcpmon_nf_hooks(uint32_t layers, unsigned families, const int prog_fd[TCPMON_NF_NPLACES],
 		       struct tcpmon_nf_hook hooks[TCPMON_NF_NPLACES]);
 
 struct bpf_program;

@@ -48,10 +48,10 @@ static void source_close(struct source *src)
 }
 
 /* Loads and attaches this recording's programs; they run once source_begin configures them. */
-static int source_open_own(struct source *src, uint32_t want, uint32_t ring_bytes,
-			   struct vd_err *err)
+static int source_open_own(struct source *src, uint32_t want, unsigned families,
+			   uint32_t ring_bytes, struct vd_err *err)
 {
-	if (tcpmon_bpf_load(&src->own, want, ring_bytes, err))
+	if (tcpmon_bpf_load(&src->own, want, families, ring_bytes, err))
 		return -1;
 	src->map_fd = src->own.map_fd;
 	src->layers = src->own.layers;
@@ -236,6 +236,7 @@ static int record_end(const struct tcpmon_bpf_opts *o, struct source *src, struc
 int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 {
 	uint32_t want = o->filter && o->filter->has_layers ? o->filter->layers : TCPMON_LAYERS_ALL;
+	unsigned families = tcpmon_bpf_narrow(o->filter, &want);
 	int live = vd_ns_valid(o->stats_every) || o->prometheus;
 	struct source src;
 	struct tcpmon_reader *rd;
@@ -255,7 +256,7 @@ int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 	tcpmon_catch_signals();
 	memset(&src, 0, sizeof(src));
 	if (tcpmon_pin_exists() ? source_open_pinned(&src, rd, &err)
-				: source_open_own(&src, want, o->ring_bytes, &err))
+				: source_open_own(&src, want, families, o->ring_bytes, &err))
 		goto fail;
 	if (writer_open(o->path, src.layers, rd, &err))
 		goto fail;

@@ -72,6 +72,7 @@ int tcpmon_bpf_started(void)
 int tcpmon_bpf_start(const struct vd_tcmnl_filter *f, uint32_t ring_bytes)
 {
 	uint32_t want = f->has_layers ? f->layers : TCPMON_LAYERS_ALL;
+	unsigned families = tcpmon_bpf_narrow(f, &want);
 	struct tcpmon_bpf_config cfg;
 	struct tcpmon_bpf_loaded l;
 	struct vd_err err;
@@ -84,7 +85,7 @@ int tcpmon_bpf_start(const struct vd_tcmnl_filter *f, uint32_t ring_bytes)
 	/* like the module's start: what an earlier start recorded is cleared */
 	if (tcpmon_pin_exists() && stop_pinned(1))
 		return VD_EXIT_RUNTIME;
-	if (tcpmon_bpf_load(&l, want, ring_bytes, &err) ||
+	if (tcpmon_bpf_load(&l, want, families, ring_bytes, &err) ||
 	    tcpmon_config_run(l.map_fd[TCPMON_MAP_CONFIG], f, l.layers, l.slot_bits, &cfg, &err))
 		goto fail;
 	if (!(link_fd = tcpmon_bpf_link_fds(&l, &nlinks))) {

@@ -165,7 +165,7 @@ static int run(int argc, char **argv)
 	if (!strcmp(cmd, "selftest-netlink"))
 		return tcpmon_cmd_selftest_netlink();
 	if (!strcmp(cmd, "bench-empty-bpf"))
-		return tcpmon_cmd_bench_empty_bpf();
+		return tcpmon_cmd_bench_empty_bpf(sub + 1 < argc ? argv[sub + 1] : NULL);
 
 	const char *allowed = NULL;
 	for (size_t i = 0; i < sizeof(cmd_opts) / sizeof(cmd_opts[0]); i++)

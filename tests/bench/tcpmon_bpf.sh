@@ -17,9 +17,12 @@
 #      ROUNDS rounds in ABBA order; one line per round, then per figure the median [min-max] of
 #      the rounds and a 95 % bootstrap interval of the median (ratios taken within each round).
 #      Statistics off here. docs/formats/tcpmon.md says what each line holds.
+#   4. (not by default) ablation: each variant of TCPMON_BENCH_ABLATE between transfers without
+#      programs just before and after it (off V V off), to tell what each attach point costs on a
+#      VM whose speed flips every few seconds.
 #   tests/bench/tcpmon_bpf.sh [ROUNDS] [BYTES]      (defaults 12 rounds, 1G per transfer)
-# TCPMON_BENCH_PARTS (default "cost flood tput") picks the parts, TCPMON_BENCH_COST_ROUNDS (3) the
-# rounds of part 1.
+# TCPMON_BENCH_PARTS (default "cost flood tput"; "ablate" for part 4) picks the parts,
+# TCPMON_BENCH_COST_ROUNDS (3) the rounds of part 1, TCPMON_BENCH_VARIANTS those of part 3 (below).
 set -u
 root=${VMDELAY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 1
@@ -180,7 +183,8 @@ done
 # + ksoftirqd, plus the reader or the poller) much less. Each round gives ratios to off and to
 # poll of the same round; the figures are median [min-max] over the rounds and a 95 % bootstrap
 # interval of the median.
-[[ $parts == *" tput "* ]] || rounds=0
+tput_rounds=$rounds
+[[ $parts == *" tput "* ]] || tput_rounds=0
 : >"$work/tput"
 # each variant leaves "bit/s bytes sender-s sink-s ksoftirqd-s" and the CPU ms of the reader or
 # poller beside it in $res
@@ -191,9 +195,17 @@ with_side() { # with_side PID: one transfer, the CPU time PID takes meanwhile ad
 	res="$res $((($(run_ns "$1") - r0) / 1000000))"
 }
 xfer_off() { res="$(xfer) 0"; }
-xfer_poll() {
-	pin "$cpu_reader" perl -e 'select(undef, undef, undef, 0.005) while 1' &
+poller_start() { # a process that wakes every 5 ms on the reader's CPU ($poller: its pid, not a
+	# subshell's: a function run in the background is one, and killing it would leave perl)
+	if [ -n "$cpu_reader" ]; then
+		taskset -c "$cpu_reader" perl -e 'select(undef, undef, undef, 0.005) while 1' &
+	else
+		perl -e 'select(undef, undef, undef, 0.005) while 1' &
+	fi
 	poller=$!
+}
+xfer_poll() {
+	poller_start
 	with_side "$poller"
 	kill "$poller"
 	wait "$poller" 2>/dev/null
@@ -220,22 +232,70 @@ xfer_filtered() {
 	with_side "$rec_pid"
 	stop_rec "$work/tput.tcm"
 }
-variants="off poll on held filtered"
-for ((i = 0; i < rounds; i++)); do
+empty_start() { # empty_start LAYERS: 0 once tcpmon bench-empty-bpf LAYERS is attached ($empty_pid)
+	local rc
+	"$bin/tcpmon" bench-empty-bpf "$1" 2>"$work/empty.log" &
+	empty_pid=$!
+	for _ in $(seq 300); do
+		grep -qs attached "$work/empty.log" && return 0
+		kill -0 "$empty_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -INT "$empty_pid" 2>/dev/null
+	wait "$empty_pid"
+	rc=$?
+	empty_pid=
+	echo "tcpmon bench-empty-bpf $1: exit $rc: $(cat "$work/empty.log")" >&2
+	return 1
+}
+xfer_empty() { # the floor: programs that only read the clock at the attach points of layers $1
+	empty_start "$1" || empty_start "$1" || die "tcpmon bench-empty-bpf failed twice"
+	res="$(xfer) 0"
+	kill -INT "$empty_pid"
+	wait "$empty_pid" || die "tcpmon bench-empty-bpf failed"
+	empty_pid=
+}
+xfer_on_layers() { # recording the layers $1 only
+	rec_pinned tcp port 5402 layers "$1"
+	with_side "$rec_pid"
+	stop_rec "$work/tput.tcm"
+}
+xfer_on_ring() { # recording every layer into rings of $1 MiB
+	rec_pinned tcp port 5402 --ring-mb "$1"
+	with_side "$rec_pid"
+	stop_rec "$work/tput.tcm"
+}
+run_variant() {
+	case $1 in
+	off | poll | on | held | filtered) "xfer_$1" ;;
+	empty) xfer_empty all ;;
+	empty-*) xfer_empty "${1#empty-}" ;;
+	on-*) xfer_on_layers "${1#on-}" ;;
+	ring-*) xfer_on_ring "${1#ring-}" ;;
+	*) die "TCPMON_BENCH_VARIANTS: unknown variant '$1'" ;;
+	esac
+}
+# variants: the five above, empty[-LAYERS] (clock-only programs), on-LAYERS (recording those
+# layers only), ring-N (recording into rings of N MiB); LAYERS as in `layers LIST`
+variants=${TCPMON_BENCH_VARIANTS:-off poll on held filtered}
+[[ " $variants " == *" off "* ]] || die "TCPMON_BENCH_VARIANTS must hold off (the baseline)"
+variants="off ${variants/off/}"
+variants=$(echo $variants) # one space between names
+for ((i = 0; i < tput_rounds; i++)); do
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	order=$variants
 	((i % 2)) && order=$(echo "$variants" | tr ' ' '\n' | tac | tr '\n' ' ')
 	declare -A got=()
 	for v in $order; do
-		"xfer_$v"
+		run_variant "$v"
 		got[$v]=$res
 	done
 	line=
 	for v in $variants; do line="$line ${got[$v]}"; done
 	echo "$line $load" >>"$work/tput" # 6 fields per variant in $variants order, the 1 min load
 done
-if [ "$rounds" -gt 0 ]; then
-	awk -v r="$rounds" -v s="$size" -v vs="$variants" -v place="${cpu_send:-any} ${cpu_sink:-any} ${cpu_reader:-any}" '
+if [ "$tput_rounds" -gt 0 ]; then
+	awk -v r="$tput_rounds" -v s="$size" -v vs="$variants" -v place="${cpu_send:-any} ${cpu_sink:-any} ${cpu_reader:-any}" '
 	function sort(v, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t } }
 	function median(v, n) { sort(v, n); return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
 	# one line: name, median [min-max] of the rounds, 95 % bootstrap interval of the median, unit
@@ -249,7 +309,7 @@ if [ "$rounds" -gt 0 ]; then
 		sort(bm, 2000)
 		printf "    %-24s " f " [" f "-" f "] boot95 [" f "-" f "]%s\n", name, m, v[1], v[NR], bm[50], bm[1951], unit == "" ? "" : " " unit
 	}
-	BEGIN { nv = split(vs, name, " ") }
+	BEGIN { nv = split(vs, name, " "); for (k = 1; k <= nv; k++) has[name[k]] = 1; onpoll = ("on" in has) && ("poll" in has) }
 	{
 		printf "    round %d load %s", NR, $(6 * nv + 1)
 		x[NR, "load"] = $(6 * nv + 1)
@@ -263,7 +323,7 @@ if [ "$rounds" -gt 0 ]; then
 		}
 		printf "\n"
 		for (k = 1; k <= nv; k++) { v = name[k]; x[NR, "rgoff" v] = x[NR, "g" v] / x[NR, "goff"]; x[NR, "rcoff" v] = x[NR, "c" v] / x[NR, "coff"] }
-		x[NR, "rgpoll"] = x[NR, "gon"] / x[NR, "gpoll"]; x[NR, "rcpoll"] = x[NR, "con"] / x[NR, "cpoll"]
+		if (onpoll) { x[NR, "rgpoll"] = x[NR, "gon"] / x[NR, "gpoll"]; x[NR, "rcpoll"] = x[NR, "con"] / x[NR, "cpoll"] }
 	}
 	END {
 		srand(1)
@@ -273,10 +333,80 @@ if [ "$rounds" -gt 0 ]; then
 		printf "  (with the softirqs they ran) + ksoftirqd + reader or poller, seconds per GB received:\n"
 		for (k = 1; k <= nv; k++) fig("tput_" name[k], "g" name[k], "Gbit/s", "%.2f")
 		for (k = 2; k <= nv; k++) fig("tput_ratio_" name[k] "_off", "rgoff" name[k], "", "%.3f")
-		fig("tput_ratio_on_poll", "rgpoll", "", "%.3f")
+		if (onpoll) fig("tput_ratio_on_poll", "rgpoll", "", "%.3f")
 		for (k = 1; k <= nv; k++) fig("cpu_" name[k], "c" name[k], "s/GB", "%.3f")
 		for (k = 2; k <= nv; k++) fig("cpu_ratio_" name[k] "_off", "rcoff" name[k], "", "%.3f")
-		fig("cpu_ratio_on_poll", "rcpoll", "", "%.3f")
-		fig("cpu_reader", "sideon", "s/GB", "%.3f"); fig("load_1min", "load", "", "%.2f")
+		if (onpoll) fig("cpu_ratio_on_poll", "rcpoll", "", "%.3f")
+		if ("on" in has) fig("cpu_reader", "sideon", "s/GB", "%.3f")
+		fig("load_1min", "load", "", "%.2f")
 	}' "$work/tput"
+fi
+
+# --- 4. ablation: what each attach point costs TCP throughput. This VM's speed flips between two
+# modes (about 8 and 20 Gbit/s over the veth, and twice the CPU per GB in the slow one) every few
+# seconds, whatever runs: a ratio of transfers a minute apart mostly says which mode each met.
+# So each variant is measured beside transfers without programs taken just before and after it:
+# off V V off with TCPMON_BENCH_ABLATE_SIZE (256M) each, under a 5 ms poller on the reader's CPU
+# throughout (so no variant is the only one keeping a vCPU awake), and the round's ratio is
+# (V1/off1 * V2/off2)^(1/2), adjacent transfers against each other. Variants
+# (TCPMON_BENCH_ABLATE): empty[-LAYER,LAYER...] (programs that only read the clock at those
+# layers' attach points, all by default), on-LAYER,LAYER... (recording those layers, the
+# connection's port), on, held, filtered (part 3's). Median [min-max] of ROUNDS rounds and a 95 %
+# bootstrap interval of the median, per variant.
+if [[ $parts == *" ablate "* ]]; then
+	nf_layers=ip-pre,ip-local-in,ip-local-out,ip-post
+	tp_layers=dev-rx,trans-rx,sock-copy,dev-tx,dev-queue,sock-send
+	ablate=${TCPMON_BENCH_ABLATE:-empty empty-$nf_layers empty-$tp_layers on on-$nf_layers on-$tp_layers}
+	size_was=$size size=${TCPMON_BENCH_ABLATE_SIZE:-256M}
+	poller_start
+	: >"$work/ablate"
+	for ((i = 0; i < rounds; i++)); do
+		for v in $ablate; do
+			xfer_off
+			o1=$res
+			run_variant "$v"
+			v1=$res
+			run_variant "$v"
+			v2=$res
+			xfer_off
+			echo "$v $o1 $v1 $v2 $res" >>"$work/ablate"
+		done
+	done
+	kill "$poller"
+	wait "$poller" 2>/dev/null
+	poller=
+	echo "  ablation: TCP over veth, off V V off per round, one $size transfer each, under a 5 ms poller;"
+	echo "  throughput ratio (V1/off1 * V2/off2)^(1/2) and CPU s/GB ratio the same way; median [min-max]"
+	echo "  of $rounds rounds, 95 % bootstrap interval of the median:"
+	awk -v nr="$rounds" '
+	function sort(v, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t } }
+	function median(v, n) { sort(v, n); return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
+	function fig(v, key,   i, b, n, s, w, m) {
+		n = cnt[v]
+		for (i = 1; i <= n; i++) s[i] = x[v, key, i]
+		m = median(s, n)
+		for (b = 1; b <= 2000; b++) {
+			for (i = 1; i <= n; i++) w[i] = x[v, key, int(rand() * n) + 1]
+			bm[b] = median(w, n)
+		}
+		sort(bm, 2000)
+		return sprintf("%.3f [%.3f-%.3f] boot95 [%.3f-%.3f]", m, s[1], s[n], bm[50], bm[1951])
+	}
+	function g(o) { return $(o + 1) } # Gbit/s field of the transfer at offset o
+	function cpu(o) { return ($(o + 3) + $(o + 4) + $(o + 5) + $(o + 6) / 1000) / ($(o + 2) / 1e9) }
+	{
+		v = $1; k = ++cnt[v]
+		if (k == 1) order[++nv] = v
+		x[v, "g", k] = sqrt(g(7) / g(1) * g(13) / g(19))
+		x[v, "c", k] = sqrt(cpu(7) / cpu(1) * cpu(13) / cpu(19))
+		x[v, "off", k] = (g(1) + g(19)) / 2e9
+	}
+	END {
+		srand(1)
+		for (j = 1; j <= nv; j++) {
+			v = order[j]
+			printf "    %s\n      tput_ratio %s\n      cpu_ratio  %s\n      off Gbit/s %s\n", v, fig(v, "g"), fig(v, "c"), fig(v, "off")
+		}
+	}' "$work/ablate"
+	size=$size_was
 fi

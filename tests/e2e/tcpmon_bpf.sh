@@ -55,6 +55,8 @@ stop() { # FILE: ends the recording, checks its exit and that nothing is left
 	echo "nothing left: $(wc -l <"$out.ours") programs, maps and links gone"
 }
 # records, lost and the first lines of the header as key=value
+# netfilter links per namespace of a recording, from its log
+links_per_ns() { sed -n 's/.*recording (\([0-9]*\) netfilter links in \([0-9]*\) network.*/\1 \2/p' "$1.log" | awk '{ print $1 / $2 }'; }
 header() { "$bin/tcpmon" dump --header --csv "$1" | awk -F, 'NR==1{for(i=1;i<=NF;i++)c[$i]=i} NR==2{print "records=" $c["records"] " lost=" $c["lost"] " flags=" $c["clock_flags"]}'; }
 
 # --- usage errors
@@ -100,11 +102,19 @@ wait "$sink"
 stop "$work/tcp.tcm"
 "$bin/tcpmon" dump --csv "$work/tcp.tcm" >"$work/tcp.csv" || die "dump"
 awk -F, -v mode=tcp -v bytes=1048576 -f tests/e2e/tcpmon_bpf_check.awk <(by_time "$work/tcp.csv") || die "TCP layers"
+[ "$(links_per_ns "$work/tcp.tcm")" = 8 ] || die "tcp port: not 4 hooks x IPv4 and IPv6 links per namespace: $(cat "$work/tcp.tcm.log")"
 
 # --- 3. a ping flood: no loss
 echo "== ping flood"
 n=50000
 record "$work/flood.tcm" icmp host 10.201.1.1 layers all
+# its filter takes ICMP over IPv4 only: what could only reject is not attached, the TCP-only
+# layers' programs and the IPv6 netfilter links
+progs=$(sed -n 's/^prog //p' "$work/flood.tcm.ours" | while read -r id; do bpftool prog show id "$id"; done |
+	sed -n 's/.* name \([a-z_]*\) .*/\1/p' | tr '\n' ' ')
+[[ $progs != *tcpmon_trans_rx* && $progs != *tcpmon_sock_send* && $progs == *tcpmon_sock_copy* ]] ||
+	die "icmp filter: programs attached: $progs"
+[ "$(links_per_ns "$work/flood.tcm")" = 4 ] || die "icmp host A: not IPv4 links only: $(cat "$work/flood.tcm.log")"
 t0=$(date +%s%N)
 inA ping -f -l 16 -c $n -q 10.201.1.2 >"$work/flood.out" 2>&1 || { cat "$work/flood.out"; die "ping -f"; }
 t1=$(date +%s%N)
