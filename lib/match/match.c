@@ -3,6 +3,7 @@
 #include "vmdelay/match/match.h"
 
 #include "echo_key.h"
+#include "seq_words.h"
 #include "slab.h"
 
 #include "vmdelay/core/mem.h"
@@ -20,10 +21,9 @@
 
 #define NIL UINT32_MAX /* no pool node */
 
-/* A seq seen in a request of the flow. Keys that have no request waiting any more leave a big
- * table when it fills up (flow_sweep), remembered in the answered set: the table is sized by the
- * outstanding probes, not by the keys a capture ever held (tping's seqs do not wrap), while a
- * capture's keys that come back every 65536 probes stay and are found without that set.
+/* A seq seen in a request of the flow. Keys that have no request waiting any more leave the
+ * table when it fills up (flow_make_room), remembered as answered outside it: the table is sized
+ * by the outstanding probes, not by the keys a capture ever held.
  * 16 bytes, four to a cache line (a FIFO's tail is kept in its first pool node). */
 struct sslot {
 	uint32_t seq;
@@ -35,10 +35,11 @@ struct sslot {
 
 /* A flow record is one cache line (64 bytes, 64-byte aligned): the line a packet of the flow
  * touches besides its seq slot. The flow's hash is not kept (computed again on the rare paths
- * that need it); a flow with a swept bitmap is told by a flag bit in the key's first word, above
- * the key's own bits. */
+ * that need it). Above the key's own bits, the key's first word says which blocks of
+ * FLOW_BLOCK_SEQS seqs have seqs swept out as answered (FLOW_BLOCKS), so that a request
+ * looks for one half a wrap away (add_request) only where there can be one. */
 struct flow {
-	struct fkey key;   /* w[0] (| FLOW_SWEPT) */
+	struct fkey key;   /* w[0] | FLOW_BLOCKS */
 	struct sslot *tab; /* size slots, a power of two */
 	uint32_t size, used;
 	uint32_t nreq;	/* requests of the flow so far */
@@ -48,12 +49,14 @@ struct flow {
 _Static_assert(sizeof(struct flow) == 64, "a flow record is a cache line");
 _Static_assert(sizeof(struct sslot) == 16, "four seq slots to a cache line");
 
-#define FLOW_SWEPT (UINT64_C(1) << 62) /* the flow has a swept bitmap (struct vd_match_state) */
+#define FLOW_BLOCKS_SHIFT 32
+#define FLOW_BLOCKS (UINT64_C(0xffffffff) << FLOW_BLOCKS_SHIFT)
+#define FLOW_BLOCK_SEQS (65536 / 32)
 
 /* Is f the flow of k? */
 static inline int flow_is(const struct flow *f, const struct fkey *k)
 {
-	return (((f->key.w[0] & ~FLOW_SWEPT) ^ k->w[0]) | (f->key.w[1] ^ k->w[1]) |
+	return (((f->key.w[0] & ~FLOW_BLOCKS) ^ k->w[0]) | (f->key.w[1] ^ k->w[1]) |
 		(f->key.w[2] ^ k->w[2]) | (f->key.w[3] ^ k->w[3]) | (f->key.w[4] ^ k->w[4])) == 0;
 }
 
@@ -61,7 +64,7 @@ static inline int flow_is(const struct flow *f, const struct fkey *k)
 static uint64_t flow_hash_of(const struct flow *f)
 {
 	struct fkey k = f->key;
-	k.w[0] &= ~FLOW_SWEPT;
+	k.w[0] &= ~FLOW_BLOCKS;
 	return flow_hash(&k);
 }
 
@@ -152,10 +155,13 @@ static void hset_add(struct hset *s, uint64_t h)
 }
 
 /* A flow's seqs are all kept, waiting or not, up to this many slots; then the seqs with nothing
- * waiting are swept out, remembered as answered: an ICMP flow's (16-bit seqs) in a bitmap of
- * its own (8 KiB), other flows' (tping's 32-bit seqs, which never wrap) in the answered set.
- * The table then holds what is in flight, not every seq a long capture went through. */
-#define FLOW_KEEP_ALL_16 ((uint32_t)1 << 10)
+ * waiting are swept out, remembered as answered: an ICMP flow's (16-bit seqs) as bits of the
+ * swept words (seq_words.h), other flows' (tping's 32-bit seqs, which never wrap) in the
+ * answered set. The table then holds what is in flight, not every seq a capture went through.
+ * An ICMP flow sweeps from its first size on: with tens of thousands of hosts in random order,
+ * tables that kept their answered seqs were hundreds of MiB, each line of them a cache miss
+ * and a page the kernel zeroed (tests/bench/match.sh, 65535 hosts). */
+#define FLOW_KEEP_ALL_16 ((uint32_t)FLOW_FIRST_SIZE)
 #define FLOW_KEEP_ALL ((uint32_t)1 << 17)
 #define FLOW_FIRST_SIZE 8
 /* A table smaller than this grows fourfold: with many flows all growing at once (tens of
@@ -225,10 +231,9 @@ struct vd_match_state {
 	struct flow *last; /* the flow of the previous echo: captures come in runs of one flow */
 	struct hset answered;
 	struct vd_slab seqtabs; /* the flows' seq tables */
-	/* by a flow's vflow, when FLOW_SWEPT: 16-bit seqs, a bit per seq answered within the last
-	 * half wrap and swept out of its table */
-	uint64_t **swept;
-	size_t swept_cap;
+	/* by a flow's vflow: 16-bit seqs answered within the last half wrap and swept out of its
+	 * table */
+	struct vd_seq_words swept;
 	struct pnode *pool;
 	size_t pool_cap;
 	uint32_t pool_used, free_list;
@@ -236,62 +241,58 @@ struct vd_match_state {
 	size_t stale_unmatched, stale_dups; /* requests wrap_stale dropped */
 };
 
-static uint64_t *swept_of(const struct vd_match_state *s, const struct flow *f)
+static uint64_t flow_block_bit(uint32_t seq)
 {
-	return f->key.w[0] & FLOW_SWEPT ? s->swept[f->vflow] : NULL;
+	return UINT64_C(1) << (FLOW_BLOCKS_SHIFT + seq / FLOW_BLOCK_SEQS);
 }
 
 static int swept_has(const struct vd_match_state *s, const struct flow *f, uint32_t seq)
 {
-	const uint64_t *b = swept_of(s, f);
-	return b && seq < 65536 && (b[seq >> 6] >> (seq & 63) & 1);
+	return seq < 65536 && (f->key.w[0] & flow_block_bit(seq)) &&
+	       vd_seq_words_has(&s->swept, f->vflow, seq);
 }
 
-/* Gives f its swept bitmap (all clear). */
-static int swept_make(struct vd_match_state *s, struct flow *f)
-{
-	if (f->vflow >= s->swept_cap) {
-		size_t cap = s->swept_cap;
-		if (vd_mem_reserve((void **)&s->swept, &cap, (size_t)f->vflow + 1,
-				   sizeof(*s->swept)) < 0)
-			return -1;
-		memset(s->swept + s->swept_cap, 0, (cap - s->swept_cap) * sizeof(*s->swept));
-		s->swept_cap = cap;
-	}
-	if (!(s->swept[f->vflow] = calloc(65536 / 64, sizeof(uint64_t))))
-		return -1;
-	f->key.w[0] |= FLOW_SWEPT;
-	return 0;
-}
+/* A sweep that keeps its table's size rehashes a table up to this many slots in place (through a
+ * copy on the stack): an ICMP flow sweeps every few requests, and a block from the slab's free
+ * list would be a cold line each time. */
+#define REHASH_IN_PLACE 64
 
-/* Rehashes f into size slots; with sweep, keys with nothing waiting go into its swept bitmap
+/* Rehashes f into size slots; with sweep, keys with nothing waiting go into the swept words
  * or the answered set instead (reserved for them). */
 static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, int sweep)
 {
-	struct sslot *tab = vd_slab_alloc(&s->seqtabs, (unsigned)__builtin_ctz(size));
-	if (!tab)
-		return -1;
+	struct sslot copy[REHASH_IN_PLACE];
+	const struct sslot *old = f->tab;
 	struct flow n = *f;
-	n.tab = tab;
+	if (size == f->size && size <= REHASH_IN_PLACE) {
+		memcpy(copy, f->tab, size * sizeof(*copy));
+		memset(f->tab, 0, size * sizeof(*copy));
+		old = copy;
+	} else if (!(n.tab = vd_slab_alloc(&s->seqtabs, (unsigned)__builtin_ctz(size)))) {
+		return -1;
+	}
 	n.size = size;
 	n.used = 0;
-	uint64_t *swept = swept_of(s, f);
-	uint64_t fh = sweep && !swept ? flow_hash_of(f) : 0;
+	int seq16 = flow_seq16(f);
+	uint64_t fh = sweep && !seq16 ? flow_hash_of(f) : 0;
 	for (uint32_t i = 0; i < f->size; i++) {
-		const struct sslot *sl = &f->tab[i];
+		const struct sslot *sl = &old[i];
 		if (!sl->used)
 			continue;
 		if (sweep && sl->head == NIL) {
-			if (swept && sl->seq < 65536)
-				swept[sl->seq >> 6] |= UINT64_C(1) << (sl->seq & 63);
-			else
+			if (seq16 && sl->seq < 65536) {
+				vd_seq_words_set(&s->swept, f->vflow, sl->seq);
+				n.key.w[0] |= flow_block_bit(sl->seq);
+			} else {
 				hset_add(&s->answered, key_hash(fh, sl->seq));
+			}
 			continue;
 		}
 		*seq_lookup(&n, sl->seq) = *sl;
 		n.used++;
 	}
-	vd_slab_free(&s->seqtabs, f->tab, (unsigned)__builtin_ctz(f->size));
+	if (old != copy)
+		vd_slab_free(&s->seqtabs, f->tab, (unsigned)__builtin_ctz(f->size));
 	*f = n;
 	return 0;
 }
@@ -304,8 +305,6 @@ static int flow_make_room(struct vd_match_state *s, struct flow *f)
 	int seq16 = flow_seq16(f);
 	if (f->size < (seq16 ? FLOW_KEEP_ALL_16 : FLOW_KEEP_ALL))
 		return flow_rehash(s, f, f->size * (f->size < FLOW_GROW_FOURFOLD ? 4 : 2), 0);
-	if (seq16 && !swept_of(s, f) && swept_make(s, f) < 0)
-		return -1;
 	uint32_t waiting = 0, idle = 0;
 	for (uint32_t i = 0; i < f->size; i++)
 		if (f->tab[i].used)
@@ -313,7 +312,8 @@ static int flow_make_room(struct vd_match_state *s, struct flow *f)
 	uint64_t size = f->size;
 	while (4 * ((uint64_t)waiting + 1) > size)
 		size *= 2;
-	if (size > (uint64_t)1 << 31 || (!seq16 && hset_reserve(&s->answered, idle) < 0))
+	if (size > (uint64_t)1 << 31 ||
+	    (seq16 ? vd_seq_words_reserve(&s->swept, idle) : hset_reserve(&s->answered, idle)) < 0)
 		return -1;
 	return flow_rehash(s, f, (uint32_t)size, 1);
 }
@@ -402,9 +402,7 @@ void vd_match_state_free(struct vd_match_state *s)
 	for (size_t i = 0; i < s->flows.npages; i++)
 		free(s->flows.pages[i]);
 	free(s->flows.pages);
-	for (size_t i = 0; i < s->swept_cap; i++)
-		free(s->swept[i]);
-	free(s->swept);
+	vd_seq_words_free(&s->swept);
 	vd_slab_destroy(&s->seqtabs);
 	free(s->flows.idx);
 	free(s->answered.tab);
@@ -552,10 +550,9 @@ static int add_request(struct vd_match_state *s, struct vd_vantage *v, const str
 	s->pool[nd].ord = f->nreq++;
 	/* the swept bits say "answered within the last half wrap": forget the seq half a wrap
 	 * away, which comes next after this one */
-	uint64_t *swept = swept_of(s, f);
-	if (swept)
-		swept[((seq + WRAP_STALE) & 0xffff) >> 6] &=
-		    ~(UINT64_C(1) << ((seq + WRAP_STALE) & 63));
+	uint32_t half_wrap = (seq + WRAP_STALE) & 0xffff;
+	if (f->key.w[0] & flow_block_bit(half_wrap))
+		vd_seq_words_clear(&s->swept, f->vflow, half_wrap);
 	if (!sl->used) {
 		*sl = (struct sslot){.seq = seq, .head = NIL, .used = 1};
 		f->used++;
@@ -679,6 +676,11 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 		if (f && flow_is(f, &a->k)) {
 			__builtin_prefetch(&f->tab[seq_home(a->e.seq, f->size)]);
 			a->found = f;
+			/* a request that fills an ICMP flow's table sweeps its answered seqs, most
+			 * likely the ones just before its own, into the swept words */
+			if (a->e.kind == VD_ECHO_REQUEST && 4 * (f->used + 1) > 3 * f->size &&
+			    flow_seq16(f) && f->vflow != NIL)
+				vd_seq_words_prefetch(&s->swept, f->vflow, a->e.seq - 1);
 		}
 	}
 	return 0;
@@ -724,6 +726,10 @@ int vd_match_table_stats(struct vd_vantage *v, struct vd_match_table_stats *st)
 				st->longest_probe = probe;
 		}
 	}
+	size_t words_probe;
+	vd_seq_words_stats(&s->swept, &st->answered, &words_probe);
+	if (words_probe > st->longest_probe)
+		st->longest_probe = words_probe;
 	return 0;
 }
 

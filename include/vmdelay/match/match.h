@@ -13,11 +13,13 @@
 
 /* Pairing is streamed: vd_vantage_add hands every echo to vd_match_add (pairing.h). */
 
-/* The shape of v's pending-request tables: flows, keys kept, slots, and the longest probe
- * sequence (slots examined to find a key that is there), which must stay small however the
- * flows interleave. Pairs the echoes still queued first (vd_match_flush); -1 out of memory. */
+/* The shape of v's pending-request tables: flows, keys kept in the flows' tables, their slots,
+ * keys swept out of them as answered (16-bit seqs answered within the last half wrap, kept as
+ * bits), and the longest probe sequence (slots examined to find a key or a word of swept bits
+ * that is there), which must stay small however the flows interleave. Pairs the echoes still
+ * queued first (vd_match_flush); -1 out of memory. */
 struct vd_match_table_stats {
-	size_t flows, keys, slots, longest_probe;
+	size_t flows, keys, slots, answered, longest_probe;
 };
 int vd_match_table_stats(struct vd_vantage *v, struct vd_match_table_stats *st);
 
