@@ -556,6 +556,12 @@ static int add_request(struct vd_match_state *s, struct vd_vantage *v, const str
 	if (!sl->used) {
 		*sl = (struct sslot){.seq = seq, .head = NIL, .used = 1};
 		f->used++;
+		/* a key swept out as answered within the last half wrap: this request is a copy
+		 * of the answered one, as if its slot had stayed (leftover_is_copy) */
+		if (flow_seq16(f) && swept_has(s, f, seq)) {
+			sl->answered = 1;
+			sl->answered_ord = s->pool[nd].ord;
+		}
 	} else if (sl->head != NIL && flow_seq16(f)) {
 		wrap_stale(s, f, sl);
 	}
@@ -676,11 +682,12 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 		if (f && flow_is(f, &a->k)) {
 			__builtin_prefetch(&f->tab[seq_home(a->e.seq, f->size)]);
 			a->found = f;
-			/* a request that fills an ICMP flow's table sweeps its answered seqs, most
-			 * likely the ones just before its own, into the swept words */
-			if (a->e.kind == VD_ECHO_REQUEST && 4 * (f->used + 1) > 3 * f->size &&
-			    flow_seq16(f) && f->vflow != NIL)
-				vd_seq_words_prefetch(&s->swept, f->vflow, a->e.seq - 1);
+			/* an ICMP request looks its seq up in the swept words (add_request), and
+			 * one that fills its flow's table sweeps the seqs before its own there */
+			if (a->e.kind == VD_ECHO_REQUEST && flow_seq16(f) && f->vflow != NIL &&
+			    ((f->key.w[0] & flow_block_bit(a->e.seq)) ||
+			     4 * (f->used + 1) > 3 * f->size))
+				vd_seq_words_prefetch(&s->swept, f->vflow, a->e.seq);
 		}
 	}
 	return 0;
