@@ -35,11 +35,12 @@ struct sslot {
 
 /* A flow record is one cache line (64 bytes, 64-byte aligned): the line a packet of the flow
  * touches besides its seq slot. The flow's hash is not kept (computed again on the rare paths
- * that need it). Above the key's own bits, the key's first word says which blocks of
- * FLOW_BLOCK_SEQS seqs have seqs swept out as answered (FLOW_BLOCKS), so that a request
- * looks for one half a wrap away (add_request) only where there can be one. */
+ * that need it). Above the key's own bits, the key's first word tells where the flow's swept
+ * seqs are: in a bitmap of its own (FLOW_DENSE), or in the shared swept words, in which case
+ * it says which blocks of FLOW_BLOCK_SEQS seqs have some there (FLOW_BLOCKS), so that a
+ * request looks for one (add_request) only where there can be one. */
 struct flow {
-	struct fkey key;   /* w[0] | FLOW_BLOCKS */
+	struct fkey key;   /* w[0] | FLOW_DENSE | FLOW_BLOCKS */
 	struct sslot *tab; /* size slots, a power of two */
 	uint32_t size, used;
 	uint32_t nreq;	/* requests of the flow so far */
@@ -49,14 +50,16 @@ struct flow {
 _Static_assert(sizeof(struct flow) == 64, "a flow record is a cache line");
 _Static_assert(sizeof(struct sslot) == 16, "four seq slots to a cache line");
 
+#define FLOW_DENSE (UINT64_C(1) << 31)
 #define FLOW_BLOCKS_SHIFT 32
 #define FLOW_BLOCKS (UINT64_C(0xffffffff) << FLOW_BLOCKS_SHIFT)
 #define FLOW_BLOCK_SEQS (65536 / 32)
+#define FLOW_META (FLOW_DENSE | FLOW_BLOCKS)
 
 /* Is f the flow of k? */
 static inline int flow_is(const struct flow *f, const struct fkey *k)
 {
-	return (((f->key.w[0] & ~FLOW_BLOCKS) ^ k->w[0]) | (f->key.w[1] ^ k->w[1]) |
+	return (((f->key.w[0] & ~FLOW_META) ^ k->w[0]) | (f->key.w[1] ^ k->w[1]) |
 		(f->key.w[2] ^ k->w[2]) | (f->key.w[3] ^ k->w[3]) | (f->key.w[4] ^ k->w[4])) == 0;
 }
 
@@ -64,7 +67,7 @@ static inline int flow_is(const struct flow *f, const struct fkey *k)
 static uint64_t flow_hash_of(const struct flow *f)
 {
 	struct fkey k = f->key;
-	k.w[0] &= ~FLOW_BLOCKS;
+	k.w[0] &= ~FLOW_META;
 	return flow_hash(&k);
 }
 
@@ -155,14 +158,18 @@ static void hset_add(struct hset *s, uint64_t h)
 }
 
 /* A flow's seqs are all kept, waiting or not, up to this many slots; then the seqs with nothing
- * waiting are swept out, remembered as answered: an ICMP flow's (16-bit seqs) as bits of the
- * swept words (seq_words.h), other flows' (tping's 32-bit seqs, which never wrap) in the
- * answered set. The table then holds what is in flight, not every seq a capture went through.
- * An ICMP flow sweeps from its first size on: with tens of thousands of hosts in random order,
- * tables that kept their answered seqs were hundreds of MiB, each line of them a cache miss
- * and a page the kernel zeroed (tests/bench/match.sh, 65535 hosts). */
-#define FLOW_KEEP_ALL_16 ((uint32_t)FLOW_FIRST_SIZE)
+ * waiting are swept out, remembered as answered: an ICMP flow's (16-bit seqs) in a bitmap of
+ * its own (8 KiB), other flows' (tping's 32-bit seqs, which never wrap) in the answered set.
+ * The table then holds what is in flight, not every seq a long capture went through. */
+#define FLOW_KEEP_ALL_16 ((uint32_t)1 << 10)
 #define FLOW_KEEP_ALL ((uint32_t)1 << 17)
+/* ... as long as the ICMP flows' tables together stay within this many slots (4 MiB): past it,
+ * an ICMP flow sweeps at the size it has (from its first on), its swept seqs as bits of the
+ * shared swept words (seq_words.h). With tens of thousands of hosts in random order, tables
+ * that kept every seq were hundreds of MiB, each line of them a cache miss and a page the
+ * kernel zeroed (tests/bench/match.sh, 65535 hosts); with a few flows, sweeping a small table
+ * every few requests cost more than the big tables. */
+#define SEQ16_SLOTS_BUDGET ((size_t)1 << 18)
 #define FLOW_FIRST_SIZE 8
 /* A table smaller than this grows fourfold: with many flows all growing at once (tens of
  * thousands of hosts in random order) the blocks they leave are not taken again, and each size
@@ -231,8 +238,12 @@ struct vd_match_state {
 	struct flow *last; /* the flow of the previous echo: captures come in runs of one flow */
 	struct hset answered;
 	struct vd_slab seqtabs; /* the flows' seq tables */
-	/* by a flow's vflow: 16-bit seqs answered within the last half wrap and swept out of its
-	 * table */
+	size_t seq16_slots;	/* in the ICMP flows' tables */
+	/* 16-bit seqs answered within the last half wrap and swept out of their flow's table: by
+	 * the flow's vflow, of flows that grew to FLOW_KEEP_ALL_16 (FLOW_DENSE), and of the others
+	 * as bits of the words (flow, seq / 64) */
+	uint64_t **dense;
+	size_t dense_cap;
 	struct vd_seq_words swept;
 	struct pnode *pool;
 	size_t pool_cap;
@@ -248,8 +259,49 @@ static uint64_t flow_block_bit(uint32_t seq)
 
 static int swept_has(const struct vd_match_state *s, const struct flow *f, uint32_t seq)
 {
-	return seq < 65536 && (f->key.w[0] & flow_block_bit(seq)) &&
-	       vd_seq_words_has(&s->swept, f->vflow, seq);
+	if (seq >= 65536)
+		return 0;
+	if (f->key.w[0] & FLOW_DENSE)
+		return s->dense[f->vflow][seq >> 6] >> (seq & 63) & 1;
+	return (f->key.w[0] & flow_block_bit(seq)) && vd_seq_words_has(&s->swept, f->vflow, seq);
+}
+
+/* Marks seq (< 65536) of f swept as answered (its words reserved when not FLOW_DENSE); the
+ * flow's key word is n's (the record being rebuilt). */
+static void swept_set(struct vd_match_state *s, struct flow *n, uint32_t seq)
+{
+	if (n->key.w[0] & FLOW_DENSE) {
+		s->dense[n->vflow][seq >> 6] |= UINT64_C(1) << (seq & 63);
+	} else {
+		vd_seq_words_set(&s->swept, n->vflow, seq);
+		n->key.w[0] |= flow_block_bit(seq);
+	}
+}
+
+static void swept_clear(struct vd_match_state *s, const struct flow *f, uint32_t seq)
+{
+	if (f->key.w[0] & FLOW_DENSE)
+		s->dense[f->vflow][seq >> 6] &= ~(UINT64_C(1) << (seq & 63));
+	else if (f->key.w[0] & flow_block_bit(seq))
+		vd_seq_words_clear(&s->swept, f->vflow, seq);
+}
+
+/* Gives f its own bitmap of swept seqs (all clear): it grew to FLOW_KEEP_ALL_16 and so has
+ * not swept yet. */
+static int dense_make(struct vd_match_state *s, struct flow *f)
+{
+	if (f->vflow >= s->dense_cap) {
+		size_t cap = s->dense_cap;
+		if (vd_mem_reserve((void **)&s->dense, &cap, (size_t)f->vflow + 1,
+				   sizeof(*s->dense)) < 0)
+			return -1;
+		memset(s->dense + s->dense_cap, 0, (cap - s->dense_cap) * sizeof(*s->dense));
+		s->dense_cap = cap;
+	}
+	if (!(s->dense[f->vflow] = calloc(65536 / 64, sizeof(uint64_t))))
+		return -1;
+	f->key.w[0] |= FLOW_DENSE;
+	return 0;
 }
 
 /* A sweep that keeps its table's size rehashes a table up to this many slots in place (through a
@@ -281,8 +333,7 @@ static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, 
 			continue;
 		if (sweep && sl->head == NIL) {
 			if (seq16 && sl->seq < 65536) {
-				vd_seq_words_set(&s->swept, f->vflow, sl->seq);
-				n.key.w[0] |= flow_block_bit(sl->seq);
+				swept_set(s, &n, sl->seq);
 			} else {
 				hset_add(&s->answered, key_hash(fh, sl->seq));
 			}
@@ -293,6 +344,8 @@ static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, 
 	}
 	if (old != copy)
 		vd_slab_free(&s->seqtabs, f->tab, (unsigned)__builtin_ctz(f->size));
+	if (seq16)
+		s->seq16_slots += (size_t)size - f->size;
 	*f = n;
 	return 0;
 }
@@ -303,8 +356,18 @@ static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, 
 static int flow_make_room(struct vd_match_state *s, struct flow *f)
 {
 	int seq16 = flow_seq16(f);
-	if (f->size < (seq16 ? FLOW_KEEP_ALL_16 : FLOW_KEEP_ALL))
-		return flow_rehash(s, f, f->size * (f->size < FLOW_GROW_FOURFOLD ? 4 : 2), 0);
+	uint32_t grown = f->size * (f->size < FLOW_GROW_FOURFOLD ? 4 : 2);
+	if (!seq16 && f->size < FLOW_KEEP_ALL)
+		return flow_rehash(s, f, grown, 0);
+	int dense = (f->key.w[0] & FLOW_DENSE) != 0;
+	if (seq16 && !dense && !(f->key.w[0] & FLOW_BLOCKS) && f->size < FLOW_KEEP_ALL_16 &&
+	    s->seq16_slots + (grown - f->size) <= SEQ16_SLOTS_BUDGET)
+		return flow_rehash(s, f, grown, 0);
+	if (seq16 && !dense && !(f->key.w[0] & FLOW_BLOCKS) && f->size >= FLOW_KEEP_ALL_16) {
+		if (dense_make(s, f) < 0)
+			return -1;
+		dense = 1;
+	}
 	uint32_t waiting = 0, idle = 0;
 	for (uint32_t i = 0; i < f->size; i++)
 		if (f->tab[i].used)
@@ -312,8 +375,8 @@ static int flow_make_room(struct vd_match_state *s, struct flow *f)
 	uint64_t size = f->size;
 	while (4 * ((uint64_t)waiting + 1) > size)
 		size *= 2;
-	if (size > (uint64_t)1 << 31 ||
-	    (seq16 ? vd_seq_words_reserve(&s->swept, idle) : hset_reserve(&s->answered, idle)) < 0)
+	if (size > (uint64_t)1 << 31 || (seq16 ? (dense ? 0 : vd_seq_words_reserve(&s->swept, idle))
+					       : hset_reserve(&s->answered, idle)) < 0)
 		return -1;
 	return flow_rehash(s, f, (uint32_t)size, 1);
 }
@@ -402,6 +465,9 @@ void vd_match_state_free(struct vd_match_state *s)
 	for (size_t i = 0; i < s->flows.npages; i++)
 		free(s->flows.pages[i]);
 	free(s->flows.pages);
+	for (size_t i = 0; i < s->dense_cap; i++)
+		free(s->dense[i]);
+	free(s->dense);
 	vd_seq_words_free(&s->swept);
 	vd_slab_destroy(&s->seqtabs);
 	free(s->flows.idx);
@@ -463,6 +529,8 @@ static struct flow *flow_of(struct vd_match_state *s, const struct fkey *k, uint
 			vd_slab_free(&s->seqtabs, tab, (unsigned)__builtin_ctz(FLOW_FIRST_SIZE));
 			return NULL;
 		}
+		if (flow_seq16(f))
+			s->seq16_slots += FLOW_FIRST_SIZE;
 	}
 	s->last = f;
 	return f;
@@ -550,9 +618,7 @@ static int add_request(struct vd_match_state *s, struct vd_vantage *v, const str
 	s->pool[nd].ord = f->nreq++;
 	/* the swept bits say "answered within the last half wrap": forget the seq half a wrap
 	 * away, which comes next after this one */
-	uint32_t half_wrap = (seq + WRAP_STALE) & 0xffff;
-	if (f->key.w[0] & flow_block_bit(half_wrap))
-		vd_seq_words_clear(&s->swept, f->vflow, half_wrap);
+	swept_clear(s, f, (seq + WRAP_STALE) & 0xffff);
 	if (!sl->used) {
 		*sl = (struct sslot){.seq = seq, .head = NIL, .used = 1};
 		f->used++;
@@ -685,6 +751,7 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 			/* an ICMP request looks its seq up in the swept words (add_request), and
 			 * one that fills its flow's table sweeps the seqs before its own there */
 			if (a->e.kind == VD_ECHO_REQUEST && flow_seq16(f) && f->vflow != NIL &&
+			    !(f->key.w[0] & FLOW_DENSE) &&
 			    ((f->key.w[0] & flow_block_bit(a->e.seq)) ||
 			     4 * (f->used + 1) > 3 * f->size))
 				vd_seq_words_prefetch(&s->swept, f->vflow, a->e.seq);
@@ -737,6 +804,9 @@ int vd_match_table_stats(struct vd_vantage *v, struct vd_match_table_stats *st)
 	vd_seq_words_stats(&s->swept, &st->answered, &words_probe);
 	if (words_probe > st->longest_probe)
 		st->longest_probe = words_probe;
+	for (size_t i = 0; i < s->dense_cap; i++)
+		for (size_t w = 0; s->dense[i] && w < 65536 / 64; w++)
+			st->answered += (size_t)__builtin_popcountll(s->dense[i][w]);
 	return 0;
 }
 
