@@ -230,6 +230,8 @@ struct queued_echo {
 #define RECORD_AGE 8
 #define SEQ_AGE 16
 #define LOOKAHEAD_FLOWS 32
+/* A table up to this many slots that a request will sweep is prefetched whole. */
+#define SWEEP_PREFETCH 16
 
 struct vd_match_state {
 	struct queued_echo queue[LOOKAHEAD]; /* a ring: qlen echoes from qhead */
@@ -749,11 +751,15 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 			__builtin_prefetch(&f->tab[seq_home(a->e.seq, f->size)]);
 			a->found = f;
 			/* an ICMP request looks its seq up in the swept words (add_request), and
-			 * one that fills its flow's table sweeps the seqs before its own there */
-			if (a->e.kind == VD_ECHO_REQUEST && flow_seq16(f) && f->vflow != NIL &&
-			    !(f->key.w[0] & FLOW_DENSE) &&
-			    ((f->key.w[0] & flow_block_bit(a->e.seq)) ||
-			     4 * (f->used + 1) > 3 * f->size))
+			 * one that fills its flow's small table sweeps all of it, the seqs before
+			 * its own going there */
+			if (a->e.kind != VD_ECHO_REQUEST || !flow_seq16(f) || f->vflow == NIL ||
+			    (f->key.w[0] & FLOW_DENSE))
+				return 0;
+			int sweeps = 4 * (f->used + 1) > 3 * f->size && f->size <= SWEEP_PREFETCH;
+			for (uint32_t i = 0; sweeps && i < f->size; i += 64 / sizeof(*f->tab))
+				__builtin_prefetch(&f->tab[i]);
+			if (sweeps || (f->key.w[0] & flow_block_bit(a->e.seq)))
 				vd_seq_words_prefetch(&s->swept, f->vflow, a->e.seq);
 		}
 	}
