@@ -352,9 +352,11 @@ static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, 
 	return 0;
 }
 
-/* Makes room for one more seq: a small table doubles; a big one drops the seqs with nothing
- * waiting into the answered set and is sized so that it is at most a quarter full (each sweep
- * is paid for by as many insertions as the table has slots). */
+/* Makes room for one more seq: a small table grows (an ICMP flow's while the ICMP tables fit
+ * SEQ16_SLOTS_BUDGET, and never again once it has swept into the shared words); a big one, or
+ * an ICMP flow's past the budget, drops the seqs with nothing waiting into the flow's bitmap,
+ * the swept words or the answered set and is sized so that it is at most a quarter full (each
+ * sweep is paid for by as many insertions as the table has slots). */
 static int flow_make_room(struct vd_match_state *s, struct flow *f)
 {
 	int seq16 = flow_seq16(f);
