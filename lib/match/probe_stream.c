@@ -551,7 +551,8 @@ static int compact(struct point *pt)
 	pt->kept = r.n;
 	free(r.idx);
 	/* every request kept is unanswered: the cursor starts again from the first */
-	memset(pt->answered, 0, pt->answered_words * sizeof(*pt->answered));
+	if (pt->answered)
+		memset(pt->answered, 0, pt->answered_words * sizeof(*pt->answered));
 	pt->waiting = 0;
 	return 0;
 }
