@@ -99,8 +99,9 @@ struct vd_probe_stream {
 	struct link *by_key;
 	size_t key_mask, n_seqonly;
 	size_t quiet; /* steps without a pump */
-	/* One point alone (solo_take): its probes in the order they leave, a ring */
-	struct vd_stream_cell *solo;
+	/* One point alone (solo_take): its probes in the order they leave, a ring of the pairs
+	 * that made them (40 bytes, not a cell's 48) */
+	struct spair *solo;
 	size_t solo_head, solo_n, solo_cap;
 	vd_ns solo_max_rep; /* the latest reply of a probe in the ring since it was last empty */
 };
@@ -470,8 +471,86 @@ static vd_ns taken_to(const struct vd_probe_stream *s, const struct point *pt)
 	return pt->qn && pt->q[pt->qhead].req_ts < h ? pt->q[pt->qhead].req_ts : h;
 }
 
-/* The pair match.c just made, moved out of v with its request. */
-static int drain(struct point *pt)
+/* ---- one point alone ---- */
+
+/* With one vantage point a pair joins only a probe its own point made (as a duplicate, which
+ * changes nothing in the probe), so the probe table is not needed: the probes wait in a ring
+ * in the order they leave, and a pair looks for one to join only when its interval may nest
+ * with one of theirs; pairs whose request and reply both come after every probe's (the usual
+ * capture) go straight in. The rules and the order are take_pair's and emit_ready's. On one
+ * point, two requests have the same probe key exactly when they have the same flow (family,
+ * addresses, id) and the same low 16 bits of seq.
+ * Nor do its pairs wait for their turn: a pair is taken as it is made, in the order the
+ * replies came, and the decisions are those taken in request order. A pair could only join
+ * a probe of its key (flow and seq), and a reply is paired with the earliest request of its
+ * key still waiting (match.c): while a request waits, no later request of its key has a
+ * pair, so the pairs of one key come in request order. Only the probes' order needs the
+ * wait, and they leave the ring in it. */
+static struct spair *solo_at(const struct vd_probe_stream *s, size_t i)
+{
+	return &s->solo[(s->solo_head + i) & (s->solo_cap - 1)];
+}
+
+/* Does probe x leave after a probe whose request was at t, packet number index? */
+static int solo_after(const struct spair *x, vd_ns t, uint64_t index)
+{
+	return x->req_ts != t ? x->req_ts > t : x->req_index > index;
+}
+
+static int solo_take(struct vd_probe_stream *s, const struct spair *sp)
+{
+	struct point *pt = &s->pt[0];
+	vd_ns t = sp->req_ts, rtt = sp->rep_ts - sp->req_ts, window = s->window;
+	if (s->solo_n &&
+	    (t <= solo_at(s, s->solo_n - 1)->req_ts || sp->rep_ts <= s->solo_max_rep)) {
+		size_t best = SIZE_MAX;
+		vd_ns best_d = 0;
+		/* newest first, as a chain by key (those after t: of other keys) */
+		for (size_t i = s->solo_n; i-- > 0;) {
+			const struct spair *x = solo_at(s, i);
+			if (x->req_ts > t + window)
+				continue;
+			if (x->req_ts < t - window)
+				break;
+			if (x->flow != sp->flow || ((x->seq ^ sp->seq) & 0xffff) ||
+			    !nests(x->req_ts, x->rep_ts, t, t + rtt))
+				continue;
+			vd_ns d = absdiff(t, x->req_ts);
+			if (best == SIZE_MAX || d < best_d) {
+				best = i;
+				best_d = d;
+			}
+			if (x->req_ts <= t)
+				break;
+		}
+		if (best != SIZE_MAX && best_d <= window) {
+			pt->dups++;
+			return 0;
+		}
+	}
+	if (s->solo_n == s->solo_cap) {
+		/* doubled (a power of two), in huge pages when big: behind a request waiting for
+		 * its reply, the reply wait's probes; then the ring's wrapped part after the old
+		 * end */
+		size_t old = s->solo_cap, cap = old;
+		if (vd_mem_reserve((void **)&s->solo, &cap, old + 1, sizeof(*s->solo)) < 0)
+			return -1;
+		memcpy(s->solo + old, s->solo, s->solo_head * sizeof(*s->solo));
+		s->solo_cap = cap;
+	}
+	/* in the order probes leave: time, then request order */
+	size_t i = s->solo_n++;
+	for (; i > 0 && solo_after(solo_at(s, i - 1), t, sp->req_index); i--)
+		*solo_at(s, i) = *solo_at(s, i - 1);
+	*solo_at(s, i) = *sp;
+	if (s->solo_n == 1 || sp->rep_ts > s->solo_max_rep)
+		s->solo_max_rep = sp->rep_ts;
+	pt->probes++;
+	return 0;
+}
+
+/* The pairs match.c just made, moved out of v with their requests (one point alone: taken). */
+static int drain(struct vd_probe_stream *s, struct point *pt)
 {
 	struct vd_vantage *v = pt->v;
 	for (size_t i = 0; i < v->npairs; i++) {
@@ -487,7 +566,8 @@ static int drain(struct point *pt)
 				   .phase = q->phase,
 				   .seq = q->seq,
 				   .flow = q->flow};
-		if (pair_insert(pt, &sp) < 0 || mark_answered(pt, pr->req) < 0)
+		if ((s->nvp == 1 ? solo_take(s, &sp) : pair_insert(pt, &sp)) < 0 ||
+		    mark_answered(pt, pr->req) < 0)
 			return -1;
 		pt->pairs++;
 	}
@@ -527,13 +607,13 @@ static size_t new_place(void *ctx, size_t req)
 
 /* Keeps in v->ev only the requests still waiting for a reply: the answered ones were moved out
  * with their pairs. Run when the kept requests have doubled, so it costs O(1) a request. */
-static int compact(struct point *pt)
+static int compact(struct vd_probe_stream *s, struct point *pt)
 {
 	struct vd_vantage *v = pt->v;
 	if (v->n < 2 * pt->kept + 16384)
 		return 0;
 	/* the echoes match.c still queues hold indices too: pair them and take their pairs */
-	if (vd_match_flush(v) < 0 || drain(pt) < 0)
+	if (vd_match_flush(v) < 0 || drain(s, pt) < 0)
 		return -1;
 	struct remap r = {0};
 	if (vd_match_pending_remap(v, note_pending, &r) < 0 || r.oom) {
@@ -584,87 +664,24 @@ static void release_all(struct vd_probe_stream *s)
 	}
 }
 
-/* ---- one point alone ---- */
-
-/* With one vantage point a pair joins only a probe its own point made (as a duplicate, which
- * changes nothing in the probe), so the probe table is not needed: the probes wait in a ring
- * in the order they leave, and a pair looks for one to join only when its interval may nest
- * with one of theirs; pairs whose request and reply both come after every probe's (the usual
- * capture) go straight in. The rules and the order are take_pair's and emit_ready's. On one
- * point, two requests have the same probe key exactly when they have the same flow (family,
- * addresses, id) and the same low 16 bits of seq. */
-static struct vd_stream_cell *solo_at(const struct vd_probe_stream *s, size_t i)
-{
-	return &s->solo[(s->solo_head + i) & (s->solo_cap - 1)];
-}
-
-static int solo_take(struct vd_probe_stream *s, const struct spair *sp)
-{
-	struct point *pt = &s->pt[0];
-	vd_ns t = sp->req_ts, rtt = sp->rep_ts - sp->req_ts, window = s->window;
-	if (s->solo_n &&
-	    (t <= solo_at(s, s->solo_n - 1)->req_ts || sp->rep_ts <= s->solo_max_rep)) {
-		size_t best = SIZE_MAX;
-		vd_ns best_d = 0;
-		for (size_t i = s->solo_n; i-- > 0;) { /* newest first, as a chain by key */
-			const struct vd_stream_cell *x = solo_at(s, i);
-			if (x->req_ts > t + window)
-				continue;
-			if (x->req_ts < t - window)
-				break;
-			if (x->flow != sp->flow || ((x->seq ^ sp->seq) & 0xffff) ||
-			    !nests(x->req_ts, x->rep_ts, t, t + rtt))
-				continue;
-			vd_ns d = absdiff(t, x->req_ts);
-			if (best == SIZE_MAX || d < best_d) {
-				best = i;
-				best_d = d;
-			}
-			if (x->req_ts <= t)
-				break;
-		}
-		if (best != SIZE_MAX && best_d <= window) {
-			pt->dups++;
-			return 0;
-		}
-	}
-	if (s->solo_n == s->solo_cap) {
-		size_t cap = s->solo_cap ? 2 * s->solo_cap : 1024;
-		if (resize((void **)&s->solo, cap, sizeof(*s->solo)) < 0)
-			return -1;
-		/* the ring's wrapped part after the old end */
-		memcpy(s->solo + s->solo_cap, s->solo, s->solo_head * sizeof(*s->solo));
-		s->solo_cap = cap;
-	}
-	/* in the order probes leave: time, then the order taken (a pair later than the reply
-	 * wait is taken out of order) */
-	size_t i = s->solo_n++;
-	for (; i > 0 && solo_at(s, i - 1)->req_ts > t; i--)
-		*solo_at(s, i) = *solo_at(s, i - 1);
-	*solo_at(s, i) = (struct vd_stream_cell){.req_ts = sp->req_ts,
-						 .rep_ts = sp->rep_ts,
-						 .req_index = sp->req_index,
-						 .rep_index = sp->rep_index,
-						 .seq = sp->seq,
-						 .flow = sp->flow,
-						 .phase = (int8_t)sp->phase,
-						 .present = 1};
-	if (s->solo_n == 1 || sp->rep_ts > s->solo_max_rep)
-		s->solo_max_rep = sp->rep_ts;
-	pt->probes++;
-	return 0;
-}
-
 /* emit_ready's rule on the ring of one point alone. */
 static int solo_emit(struct vd_probe_stream *s, vd_ns low)
 {
 	while (s->solo_n) {
-		const struct vd_stream_cell *x = solo_at(s, 0);
+		const struct spair *x = solo_at(s, 0);
 		vd_ns rtt = x->rep_ts - x->req_ts;
 		if (low != VD_STREAM_END &&
 		    vd_ns_add_sat(x->req_ts, rtt < s->window ? rtt : s->window) >= low)
 			break;
-		if (s->emit(s->ctx, x, x->phase) < 0)
+		const struct vd_stream_cell cell = {.req_ts = x->req_ts,
+						    .rep_ts = x->rep_ts,
+						    .req_index = x->req_index,
+						    .rep_index = x->rep_index,
+						    .seq = x->seq,
+						    .flow = x->flow,
+						    .phase = (int8_t)x->phase,
+						    .present = 1};
+		if (s->emit(s->ctx, &cell, cell.phase) < 0)
 			return -1;
 		s->solo_head = (s->solo_head + 1) & (s->solo_cap - 1);
 		s->solo_n--;
@@ -762,14 +779,14 @@ static int pump(struct vd_probe_stream *s)
 					break;
 				struct spair x = *sp;
 				/* a pair's flow (its addresses and id) is a miss among many flows
-				 * (one point alone compares flows by number) */
-				if (pt->nrel > 8 && s->nvp > 1)
+				 */
+				if (pt->nrel > 8)
 					__builtin_prefetch(&pt->v->flows[qat(pt, 8)->flow]);
 				pt->qhead = (pt->qhead + 1) & (pt->qcap - 1);
 				pt->qn--;
 				pt->nrel--;
 				pt->taken++;
-				if ((s->nvp == 1 ? solo_take(s, &x) : take_pair(s, v, &x)) < 0)
+				if (take_pair(s, v, &x) < 0)
 					return -1;
 				taken++;
 			}
@@ -843,7 +860,7 @@ static int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_er
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	if (next_ts != VD_STREAM_END && vd_ns_sub_sat(next_ts, pt->flushed) > VD_NS_PER_SEC)
 		pt->flushed = next_ts;
-	if (drain(pt) < 0 || compact(pt) < 0)
+	if (drain(s, pt) < 0 || compact(s, pt) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	skip_answered(s, pt);
 	/* Taking pairs later than their turn changes nothing (every condition only gets truer as
