@@ -4,8 +4,9 @@
 # tests/bench/icmpgen.c LAYER k: each capture one layer further in) against a bare libpcap loop
 # reading all of them, in the same run: packets per CPU second, the ratio, and peak RSS. Two
 # trace lengths: BENCH_PACKETS (2000000) packets per capture and BENCH_LONG (4) times that; the
-# analysis streams (docs/methodology.md, "Memory"), so peak RSS must not grow with the length:
-# it holds the probes within the matching window (--window, 10 s: 50000 probes here) and the
+# analysis streams (docs/methodology.md, "Memory"), one point too, so peak RSS must not grow with
+# the length: it holds the probes after the earliest request still waiting for its reply
+# (within the reply wait, 10 s: up to 50000 probes here, as 1 request in 1000 is lost) and the
 # times of at most 2^20 probes (exact medians), then bounded sketches. Best of BENCH_RUNS (3).
 # "4 x N --csv": the same with one row per probe and point written to a file (-o) as each probe
 # leaves the window (one run: the rows of 4 x 8M packets are 2 GB); its peak RSS must not grow
