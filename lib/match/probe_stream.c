@@ -762,6 +762,11 @@ static int grow_keys(struct vd_probe_stream *s)
 
 static int pump(struct vd_probe_stream *s)
 {
+	for (size_t v = 0; v < s->nvp; v++) {
+		if (drain(s, &s->pt[v]) < 0)
+			return -1;
+		skip_answered(s, &s->pt[v]);
+	}
 	for (;;) {
 		release_all(s);
 		size_t taken = 0;
@@ -860,11 +865,12 @@ static int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_er
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	if (next_ts != VD_STREAM_END && vd_ns_sub_sat(next_ts, pt->flushed) > VD_NS_PER_SEC)
 		pt->flushed = next_ts;
-	if (drain(s, pt) < 0 || compact(s, pt) < 0)
+	if (compact(s, pt) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
-	skip_answered(s, pt);
 	/* Taking pairs later than their turn changes nothing (every condition only gets truer as
-	 * the points go on): pump every 64 events, so that each pump has work for every point. */
+	 * the points go on): pump every 64 events, so that each pump has work for every point;
+	 * match.c's pairs wait in v->pairs until then (a batch: the matching's tables stay in
+	 * cache between). */
 	if ((++s->quiet % 64 == 0 || next_ts == VD_STREAM_END) && pump(s) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	return 0;
