@@ -294,15 +294,12 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	int failed = 0;
 	struct vd_delay d;
 	/* The tables and --csv stream in bounded memory; --plot and --pcapng-out still need
-	 * every probe at the end. One vantage point is read whole: it has no other point to wait
-	 * for, and holding its pairs for the late-reply wait cost more time than it saved (a dense
-	 * capture fits in the wait: 2M packets of one host 0.11 s CPU read whole, 0.16-0.22 s
-	 * streamed), so its memory still grows with its probes. */
+	 * every probe at the end. */
 	int streamed = 0, csv_streamed = 0, out_open = 0;
 	FILE *out = stdout;
 	struct vd_afile af;
 	struct report_csv_stream cs;
-	if (nspec >= 2 && !plot && !pcapng_out && vd_delay_stream_possible(specs, (size_t)nspec)) {
+	if (!plot && !pcapng_out && vd_delay_stream_possible(specs, (size_t)nspec)) {
 		struct vd_delay_probe_out each = {report_csv_stream_probe, &cs};
 		int o = mode == 1 ? open_csv_stream(prog, outpath, &af, &out, &cs) : 0;
 		if (o < 0) {

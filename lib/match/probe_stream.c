@@ -1,8 +1,10 @@
 /* probe_stream.c — the same probe across vantage points on one clock, matched as the points are
  * read side by side (probe_stream.h). The rules are vd_match_probes' (probe_key.h); what differs
  * is when each pair is taken, so that only a window of the trace is held:
- *  - a point's pairs leave it in request order once it is past their request by the window
- *    (at least 10 s: a reply later than that would come out of order);
+ *  - a point's pairs leave it in request order once no earlier request of the point can still
+ *    be answered: every earlier one was, or has waited for its reply longer than the window (at
+ *    least 10 s: a reply later than that comes out of order), so a capture whose requests are
+ *    answered promptly flows through and only what follows an unanswered request waits;
  *  - point v takes a pair [t, t + rtt] once every outer point has taken its pairs up to
  *    t + min(rtt, window): on one clock a probe only joins a probe whose interval nests with
  *    its own, so none later than that can be its match, and every one before is there, as it
@@ -59,7 +61,15 @@ struct point {
 	 * at or near the end. */
 	struct spair *q;
 	size_t qhead, qn, qcap, nrel;
-	vd_ns next_ts;	/* the point's next event: nothing earlier comes */
+	vd_ns next_ts; /* the point's next event: nothing earlier comes */
+	/* The requests of v->ev answered so far (a bit each, cleared when compact renumbers them),
+	 * and the first one neither answered nor waiting longer than the reply wait: no pair can
+	 * come before it any more (but one later than the wait). */
+	uint64_t *answered;
+	size_t answered_words, waiting;
+	/* how much earlier than its predecessors a packet of the point came, twice, at least
+	 * REORDER_SLACK: what a pair keeps besides, for the packets still to come */
+	vd_ns latest, slack;
 	uint64_t taken; /* pairs taken so far: a pair's place in the point's order */
 	size_t kept;	/* requests v->ev kept at the last compaction */
 	vd_ns flushed;	/* next_ts when match.c's queue was last flushed */
@@ -89,12 +99,22 @@ struct vd_probe_stream {
 	struct link *by_key;
 	size_t key_mask, n_seqonly;
 	size_t quiet; /* steps without a pump */
+	/* One point alone (solo_take): its probes in the order they leave, a ring of the pairs
+	 * that made them (40 bytes, not a cell's 48) */
+	struct spair *solo;
+	size_t solo_head, solo_n, solo_cap;
+	vd_ns solo_max_rep; /* the latest reply of a probe in the ring since it was last empty */
 };
 
 /* Chains by key to begin with: a probe is held only until no pair still to come can nest with
  * it (a few RTTs, at most the window), so few are held at once and a small table stays in
  * cache; it grows when more are held (grow_keys). */
 #define KEY_BUCKETS ((size_t)1 << 12)
+
+/* Packets of a file a little out of time order (several capture queues) must not come after
+ * pairs that left before them: a point keeps this much of its pairs besides, more when its
+ * file showed more. */
+#define REORDER_SLACK (100 * VD_NS_PER_MS)
 
 /* ---- pairs in request order, probes in the order they leave ---- */
 
@@ -295,17 +315,17 @@ static int slot_new(struct vd_probe_stream *s, uint32_t *slot)
 	return 0;
 }
 
-static int probe_new(struct vd_probe_stream *s, size_t v, const struct vd_echo *e,
-		     const struct spair *sp, struct vd_stream_cell *cell)
+/* A probe made by pair sp of point v (request e, its probe_key kh in bucket). */
+static int probe_new(struct vd_probe_stream *s, size_t v, const struct vd_echo *e, uint64_t kh,
+		     size_t bucket, const struct spair *sp, struct vd_stream_cell *cell)
 {
 	uint32_t i;
 	if (slot_new(s, &i) < 0)
 		return -1;
 	struct sprobe *x = &s->p[i];
-	size_t bucket;
 	*x = (struct sprobe){.ref = sp->req_ts,
 			     .rtt = sp->rep_ts - sp->req_ts,
-			     .kh = probe_key(e, s->key_mask, &bucket),
+			     .kh = kh,
 			     .id = s->next_id++,
 			     .ord = s->pt[v].taken - 1,
 			     .src_v = (uint16_t)v,
@@ -370,7 +390,7 @@ static int take_pair(struct vd_probe_stream *s, size_t v, const struct spair *sp
 				break; /* older probes in this chain are farther still */
 		}
 	if (best == UINT32_MAX || best_d > window) {
-		if (probe_new(s, v, &e, sp, &cell) < 0)
+		if (probe_new(s, v, &e, kh, bucket, sp, &cell) < 0)
 			return -1;
 		pt->probes++;
 		return 0;
@@ -396,22 +416,141 @@ static int take_pair(struct vd_probe_stream *s, size_t v, const struct spair *sp
 
 /* ---- pairs within a point ---- */
 
-/* Nothing of point v older than this is still to come: its next event less the time a reply
- * may take (one later than that comes out of order). */
+/* Requests of point v older than this have waited for their reply longer than it may take:
+ * one that still comes is taken out of order. */
+static vd_ns wait_from(const struct vd_probe_stream *s, const struct point *pt)
+{
+	return vd_ns_sub_sat(pt->next_ts, s->reply_wait);
+}
+
+/* Nothing of point v older than this is still to come: no request earlier than its next event
+ * or than its first request still waiting for a reply (less the slack for a file's disorder),
+ * and nothing that waited longer than the reply wait. */
 static vd_ns horizon(const struct vd_probe_stream *s, const struct point *pt)
 {
-	return pt->next_ts == VD_STREAM_END ? VD_STREAM_END
-					    : vd_ns_sub_sat(pt->next_ts, s->reply_wait);
+	if (pt->next_ts == VD_STREAM_END)
+		return VD_STREAM_END;
+	vd_ns h = pt->next_ts, old = wait_from(s, pt);
+	if (pt->waiting < pt->v->n && pt->v->ev[pt->waiting].ts < h)
+		h = pt->v->ev[pt->waiting].ts;
+	h = vd_ns_sub_sat(h, pt->slack);
+	return h > old ? h : old;
+}
+
+static int is_answered(const struct point *pt, size_t req)
+{
+	return req / 64 < pt->answered_words && (pt->answered[req / 64] >> (req % 64) & 1);
+}
+
+static int mark_answered(struct point *pt, size_t req)
+{
+	if (req / 64 >= pt->answered_words) {
+		size_t old = pt->answered_words;
+		if (vd_mem_reserve((void **)&pt->answered, &pt->answered_words, req / 64 + 1,
+				   sizeof(*pt->answered)) < 0)
+			return -1;
+		memset(pt->answered + old, 0, (pt->answered_words - old) * sizeof(*pt->answered));
+	}
+	pt->answered[req / 64] |= UINT64_C(1) << (req % 64);
+	return 0;
+}
+
+/* Moves v's cursor past the requests answered or waiting longer than the reply wait. */
+static void skip_answered(const struct vd_probe_stream *s, struct point *pt)
+{
+	vd_ns old = wait_from(s, pt);
+	const struct vd_vantage *v = pt->v;
+	while (pt->waiting < v->n && (is_answered(pt, pt->waiting) || v->ev[pt->waiting].ts < old))
+		pt->waiting++;
 }
 
 /* Every pair of point v with a request before this has been taken. */
 static vd_ns taken_to(const struct vd_probe_stream *s, const struct point *pt)
 {
-	return pt->nrel ? pt->q[pt->qhead].req_ts : horizon(s, pt);
+	vd_ns h = horizon(s, pt);
+	return pt->qn && pt->q[pt->qhead].req_ts < h ? pt->q[pt->qhead].req_ts : h;
 }
 
-/* The pair match.c just made, moved out of v with its request. */
-static int drain(struct point *pt)
+/* ---- one point alone ---- */
+
+/* With one vantage point a pair joins only a probe its own point made (as a duplicate, which
+ * changes nothing in the probe), so the probe table is not needed: the probes wait in a ring
+ * in the order they leave, and a pair looks for one to join only when its interval may nest
+ * with one of theirs; pairs whose request and reply both come after every probe's (the usual
+ * capture) go straight in. The rules and the order are take_pair's and emit_ready's. On one
+ * point, two requests have the same probe key exactly when they have the same flow (family,
+ * addresses, id) and the same low 16 bits of seq.
+ * Nor do its pairs wait for their turn: a pair is taken as it is made, in the order the
+ * replies came, and the decisions are those taken in request order. A pair could only join
+ * a probe of its key (flow and seq), and a reply is paired with the earliest request of its
+ * key still waiting (match.c): while a request waits, no later request of its key has a
+ * pair, so the pairs of one key come in request order. Only the probes' order needs the
+ * wait, and they leave the ring in it. */
+static struct spair *solo_at(const struct vd_probe_stream *s, size_t i)
+{
+	return &s->solo[(s->solo_head + i) & (s->solo_cap - 1)];
+}
+
+/* Does probe x leave after a probe whose request was at t, packet number index? */
+static int solo_after(const struct spair *x, vd_ns t, uint64_t index)
+{
+	return x->req_ts != t ? x->req_ts > t : x->req_index > index;
+}
+
+static int solo_take(struct vd_probe_stream *s, const struct spair *sp)
+{
+	struct point *pt = &s->pt[0];
+	vd_ns t = sp->req_ts, rtt = sp->rep_ts - sp->req_ts, window = s->window;
+	if (s->solo_n &&
+	    (t <= solo_at(s, s->solo_n - 1)->req_ts || sp->rep_ts <= s->solo_max_rep)) {
+		size_t best = SIZE_MAX;
+		vd_ns best_d = 0;
+		/* newest first, as a chain by key (those after t: of other keys) */
+		for (size_t i = s->solo_n; i-- > 0;) {
+			const struct spair *x = solo_at(s, i);
+			if (x->req_ts > t + window)
+				continue;
+			if (x->req_ts < t - window)
+				break;
+			if (x->flow != sp->flow || ((x->seq ^ sp->seq) & 0xffff) ||
+			    !nests(x->req_ts, x->rep_ts, t, t + rtt))
+				continue;
+			vd_ns d = absdiff(t, x->req_ts);
+			if (best == SIZE_MAX || d < best_d) {
+				best = i;
+				best_d = d;
+			}
+			if (x->req_ts <= t)
+				break;
+		}
+		if (best != SIZE_MAX && best_d <= window) {
+			pt->dups++;
+			return 0;
+		}
+	}
+	if (s->solo_n == s->solo_cap) {
+		/* doubled (a power of two), in huge pages when big: behind a request waiting for
+		 * its reply, the reply wait's probes; then the ring's wrapped part after the old
+		 * end */
+		size_t old = s->solo_cap, cap = old;
+		if (vd_mem_reserve((void **)&s->solo, &cap, old + 1, sizeof(*s->solo)) < 0)
+			return -1;
+		memcpy(s->solo + old, s->solo, s->solo_head * sizeof(*s->solo));
+		s->solo_cap = cap;
+	}
+	/* in the order probes leave: time, then request order */
+	size_t i = s->solo_n++;
+	for (; i > 0 && solo_after(solo_at(s, i - 1), t, sp->req_index); i--)
+		*solo_at(s, i) = *solo_at(s, i - 1);
+	*solo_at(s, i) = *sp;
+	if (s->solo_n == 1 || sp->rep_ts > s->solo_max_rep)
+		s->solo_max_rep = sp->rep_ts;
+	pt->probes++;
+	return 0;
+}
+
+/* The pairs match.c just made, moved out of v with their requests (one point alone: taken). */
+static int drain(struct vd_probe_stream *s, struct point *pt)
 {
 	struct vd_vantage *v = pt->v;
 	for (size_t i = 0; i < v->npairs; i++) {
@@ -427,7 +566,8 @@ static int drain(struct point *pt)
 				   .phase = q->phase,
 				   .seq = q->seq,
 				   .flow = q->flow};
-		if (pair_insert(pt, &sp) < 0)
+		if ((s->nvp == 1 ? solo_take(s, &sp) : pair_insert(pt, &sp)) < 0 ||
+		    mark_answered(pt, pr->req) < 0)
 			return -1;
 		pt->pairs++;
 	}
@@ -467,13 +607,13 @@ static size_t new_place(void *ctx, size_t req)
 
 /* Keeps in v->ev only the requests still waiting for a reply: the answered ones were moved out
  * with their pairs. Run when the kept requests have doubled, so it costs O(1) a request. */
-static int compact(struct point *pt)
+static int compact(struct vd_probe_stream *s, struct point *pt)
 {
 	struct vd_vantage *v = pt->v;
 	if (v->n < 2 * pt->kept + 16384)
 		return 0;
 	/* the echoes match.c still queues hold indices too: pair them and take their pairs */
-	if (vd_match_flush(v) < 0 || drain(pt) < 0)
+	if (vd_match_flush(v) < 0 || drain(s, pt) < 0)
 		return -1;
 	struct remap r = {0};
 	if (vd_match_pending_remap(v, note_pending, &r) < 0 || r.oom) {
@@ -490,17 +630,63 @@ static int compact(struct point *pt)
 	v->n = r.n;
 	pt->kept = r.n;
 	free(r.idx);
+	/* every request kept is unanswered: the cursor starts again from the first */
+	if (pt->answered)
+		memset(pt->answered, 0, pt->answered_words * sizeof(*pt->answered));
+	pt->waiting = 0;
 	return 0;
 }
 
-static void release(struct vd_probe_stream *s, struct point *pt)
+/* Takes the pairs whose turn has come, a few at a time from each point in turn (outermost
+ * first), handing on the probes that are done between rounds, so that a point with many pairs
+ * waiting (at the end, or after a gap) does not make every probe wait. */
+#define ROUND 256
+
+/* Releases every point's pairs up to the earliest horizon of all: a point that ran ahead of
+ * one still waiting for a reply would make probes that wait for it (a probe holds a cell for
+ * every point, more than the pairs it is made of). A round's worth ahead of the pump at most:
+ * pairs held long (behind a request waiting for its reply) are out of cache, read once here
+ * and once when taken. */
+static void release_all(struct vd_probe_stream *s)
 {
-	vd_ns h = horizon(s, pt);
-	while (pt->nrel < pt->qn && (h == VD_STREAM_END || qat(pt, pt->nrel)->req_ts < h)) {
-		/* a pair is released a window after it came: long out of cache */
-		__builtin_prefetch(qat(pt, pt->nrel + 8));
-		pt->nrel++;
+	vd_ns h = VD_STREAM_END;
+	for (size_t v = 0; v < s->nvp; v++) {
+		vd_ns hv = horizon(s, &s->pt[v]);
+		h = hv < h ? hv : h;
 	}
+	for (size_t v = 0; v < s->nvp; v++) {
+		struct point *pt = &s->pt[v];
+		while (pt->nrel < pt->qn && pt->nrel < 2 * ROUND &&
+		       (h == VD_STREAM_END || qat(pt, pt->nrel)->req_ts < h)) {
+			__builtin_prefetch(qat(pt, pt->nrel + 8));
+			pt->nrel++;
+		}
+	}
+}
+
+/* emit_ready's rule on the ring of one point alone. */
+static int solo_emit(struct vd_probe_stream *s, vd_ns low)
+{
+	while (s->solo_n) {
+		const struct spair *x = solo_at(s, 0);
+		vd_ns rtt = x->rep_ts - x->req_ts;
+		if (low != VD_STREAM_END &&
+		    vd_ns_add_sat(x->req_ts, rtt < s->window ? rtt : s->window) >= low)
+			break;
+		const struct vd_stream_cell cell = {.req_ts = x->req_ts,
+						    .rep_ts = x->rep_ts,
+						    .req_index = x->req_index,
+						    .rep_index = x->rep_index,
+						    .seq = x->seq,
+						    .flow = x->flow,
+						    .phase = (int8_t)x->phase,
+						    .present = 1};
+		if (s->emit(s->ctx, &cell, cell.phase) < 0)
+			return -1;
+		s->solo_head = (s->solo_head + 1) & (s->solo_cap - 1);
+		s->solo_n--;
+	}
+	return 0;
 }
 
 /* Hands on, in order, the probes no pair still to come can nest with: every pair not yet
@@ -512,6 +698,8 @@ static int emit_ready(struct vd_probe_stream *s)
 		vd_ns d = taken_to(s, &s->pt[v]);
 		low = d < low ? d : low;
 	}
+	if (s->nvp == 1)
+		return solo_emit(s, low);
 	while (s->nout + s->run_n) {
 		uint32_t i = out_first(s);
 		struct sprobe *x = &s->p[i];
@@ -572,14 +760,15 @@ static int grow_keys(struct vd_probe_stream *s)
 	return 0;
 }
 
-/* Takes the pairs whose turn has come, a few at a time from each point in turn (outermost
- * first), handing on the probes that are done between rounds, so that a point with many pairs
- * waiting (at the end, or after a gap) does not make every probe wait. */
-#define ROUND 256
-
 static int pump(struct vd_probe_stream *s)
 {
+	for (size_t v = 0; v < s->nvp; v++) {
+		if (drain(s, &s->pt[v]) < 0)
+			return -1;
+		skip_answered(s, &s->pt[v]);
+	}
 	for (;;) {
+		release_all(s);
 		size_t taken = 0;
 		for (size_t v = 0; v < s->nvp; v++) {
 			struct point *pt = &s->pt[v];
@@ -651,6 +840,8 @@ int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct 
 	for (size_t v = 0; v < nvp; v++) {
 		s->pt[v].v = vps[v];
 		s->pt[v].next_ts = INT64_MIN + 1; /* nothing known yet */
+		s->pt[v].latest = INT64_MIN + 1;
+		s->pt[v].slack = REORDER_SLACK;
 	}
 	*out = s;
 	return 0;
@@ -660,6 +851,13 @@ static int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_er
 {
 	struct point *pt = &s->pt[v];
 	pt->next_ts = next_ts;
+	if (next_ts != VD_STREAM_END && next_ts < pt->latest) {
+		vd_ns late = vd_ns_sub_sat(pt->latest, next_ts);
+		late = late < s->reply_wait / 2 ? 2 * late : s->reply_wait;
+		pt->slack = late > pt->slack ? late : pt->slack;
+	} else if (next_ts != VD_STREAM_END) {
+		pt->latest = next_ts;
+	}
 	/* match.c pairs an echo up to 32 echoes after it came (from 32 flows on): flushed at the
 	 * end and every second of the trace, so that no pair comes later than that */
 	if ((next_ts == VD_STREAM_END || vd_ns_sub_sat(next_ts, pt->flushed) > VD_NS_PER_SEC) &&
@@ -667,11 +865,12 @@ static int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_er
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	if (next_ts != VD_STREAM_END && vd_ns_sub_sat(next_ts, pt->flushed) > VD_NS_PER_SEC)
 		pt->flushed = next_ts;
-	if (drain(pt) < 0 || compact(pt) < 0)
+	if (compact(s, pt) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	/* Taking pairs later than their turn changes nothing (every condition only gets truer as
-	 * the points go on): pump every 64 events, so that each pump has work for every point. */
-	release(s, pt);
+	 * the points go on): pump every 64 events, so that each pump has work for every point;
+	 * match.c's pairs wait in v->pairs until then (a batch: the matching's tables stay in
+	 * cache between). */
 	if ((++s->quiet % 64 == 0 || next_ts == VD_STREAM_END) && pump(s) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	return 0;
@@ -713,6 +912,7 @@ void vd_probe_stream_free(struct vd_probe_stream *s)
 		return;
 	for (size_t v = 0; s->pt && v < s->nvp; v++) {
 		free(s->pt[v].q);
+		free(s->pt[v].answered);
 	}
 	free(s->pt);
 	free(s->p);
@@ -721,13 +921,14 @@ void vd_probe_stream_free(struct vd_probe_stream *s)
 	free(s->out);
 	free(s->run);
 	free(s->by_key);
+	free(s->solo);
 	free(s);
 }
 
 void vd_probe_stream_held(const struct vd_probe_stream *s, struct vd_probe_stream_held *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->probes = s->live;
+	h->probes = s->live + s->solo_n;
 	for (size_t v = 0; v < s->nvp; v++) {
 		h->pairs += s->pt[v].qn;
 		h->requests += s->pt[v].v->n;

@@ -10,7 +10,14 @@
 # rows, written as each probe leaves the window, must be those written after reading, byte for
 # byte, whether standard output is a file (cut back when a damaged trace sends the analysis
 # back to reading), a pipe (rows spooled until the end) or -o (a temporary file dropped).
+# One vantage point streams too, its pairs held only behind a request still waiting for its
+# reply: captures of one point (tests/e2e/lib/late_replies_pcap.py, 30 s of probes) with every
+# request answered within 3 ms, with replies lost, with replies 3 s late (within the 10 s reply
+# wait) and both; replies later than the wait are taken out of order (the same probes, counted
+# the same).
 . "$(dirname "$0")/lib/analyze_lib.sh"
+# one trace alone streams whatever its size (else under 128 MiB it is read whole)
+export VMDELAY_STREAM_ONE_MIN=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc -O2 -o "$tmp/icmpgen" "${VMDELAY_ROOT:-.}/tests/bench/icmpgen.c" || exit 1
@@ -78,6 +85,28 @@ for gap in 1000 100000; do
 	same "gap $gap, --window 2ms" --window 2ms "$tmp/l0.pcap" "$tmp/l1.pcap"
 	same_csv "gap $gap, --rest 100" "file pipe o" --rest 100 "$tmp/l0.pcap" "$tmp/l2.pcap" "$tmp/l3.pcap"
 	same_csv "gap $gap, --window 2ms" file --window 2ms "$tmp/l0.pcap" "$tmp/l1.pcap"
+done
+# one point: every reply prompt, 1 in 53 lost, 1 in 97 late by 3 s, both; 20 hosts, 1 ms apart
+late_gen="${VMDELAY_ROOT:-.}/tests/e2e/lib/late_replies_pcap.py"
+for shape in "0 0 0" "0 0 53" "97 3000 0" "97 3000 53"; do
+	read -r every by lost <<<"$shape"
+	python3 "$late_gen" "$tmp/one.pcap" 30000 20 1000 "$every" "$by" "$lost" || exit 1
+	same "one point, late 1/$every by $by ms, lost 1/$lost" "$tmp/one.pcap"
+	same_csv "one point, late 1/$every by $by ms, lost 1/$lost" "file pipe o" "$tmp/one.pcap"
+	same "one point, late 1/$every by $by ms, lost 1/$lost, --rest 100" --rest 100 "$tmp/one.pcap"
+done
+same "one point, late and lost, --window 2ms" --window 2ms "$tmp/one.pcap"
+same_csv "one point, late and lost, --window 2ms" file --window 2ms "$tmp/one.pcap"
+# the same capture at two points (the second 50 ns later): the wait is per point
+same "two points, late and lost" "$tmp/one.pcap" "$tmp/one.pcap"
+# replies 12 s late (past the 10 s reply wait): the same probes and counts either way
+python3 "$late_gen" "$tmp/one.pcap" 30000 20 1000 997 12000 53 || exit 1
+"$AN" -q --json "$tmp/one.pcap" >"$tmp/s.json" || fail "replies past the wait: exit $?"
+rm -rf "$tmp/plots"
+"$AN" -q --json --plot "$tmp/plots" "$tmp/one.pcap" >"$tmp/k.json" || fail "replies past the wait, --plot: exit $?"
+for key in probes pairs requests replies unmatched_requests unmatched_replies duplicates; do
+	[ "$(json_num "$tmp/s.json" "$key")" = "$(json_num "$tmp/k.json" "$key")" ] ||
+		fail "replies past the wait: $key $(json_num "$tmp/s.json" "$key") streamed, $(json_num "$tmp/k.json" "$key") after reading"
 done
 # the same file twice: the second point's rows carry the name made unique ("l0-2")
 same_csv "one trace twice" file "$tmp/l0.pcap" "$tmp/l0.pcap"

@@ -1,10 +1,12 @@
 /* probe_stream.h — the same ICMP echo probe across vantage points on one clock, matched while
  * the points are read side by side in time order, in memory that does not grow with the trace:
- * pairs are kept until no earlier pair of their point can still come (--window after their
- * request, at least 10 s), probes until no pair can still join them, and each probe is handed on as
- * it leaves, in the order vd_match_probes sorts its probes (docs/methodology.md, "Memory"). Gives
- * the probes and counts of vd_match_pairs + vd_match_probes (probes.h) whenever every reply comes
- * within max(window, 10 s) of its request and each file is in time order. */
+ * pairs are kept until no earlier pair of their point can still come (every earlier request
+ * answered, or waiting longer than --window, at least 10 s), probes until no pair can still join
+ * them, and each probe is handed on as it leaves, in the order vd_match_probes sorts its probes
+ * (docs/methodology.md, "Memory"). Gives the probes and counts of vd_match_pairs +
+ * vd_match_probes (probes.h) whenever every reply comes within max(window, 10 s) of its request
+ * and each file is in time order (a packet at most 100 ms earlier than its predecessors is
+ * still in order). */
 #ifndef VMDELAY_MATCH_PROBE_STREAM_H
 #define VMDELAY_MATCH_PROBE_STREAM_H
 
