@@ -26,6 +26,15 @@ static double cross(struct pt o, struct pt a, struct pt b)
 
 int vd_align_hull_line(const double *x, const double *y, size_t n, double *a, double *b)
 {
+	double mean = 0;
+	for (size_t i = 0; i < n; i++)
+		mean += x[i];
+	return vd_align_hull_line_at(x, y, n, n ? mean / (double)n : 0, a, b);
+}
+
+int vd_align_hull_line_at(const double *x, const double *y, size_t n, double mean, double *a,
+			  double *b)
+{
 	if (!n)
 		return -1;
 	struct pt *p = malloc(n * sizeof(*p));
@@ -35,12 +44,8 @@ int vd_align_hull_line(const double *x, const double *y, size_t n, double *a, do
 		free(h);
 		return -1;
 	}
-	double mean = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		p[i] = (struct pt){x[i], y[i]};
-		mean += x[i];
-	}
-	mean /= (double)n;
 	qsort(p, n, sizeof(*p), cmp_pt);
 	/* Lower hull (Andrew's monotone chain); of points sharing an x only the lowest counts. */
 	size_t k = 0;
