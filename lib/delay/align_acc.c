@@ -134,7 +134,8 @@ int vd_align_acc_add(struct vd_align_acc *a, const struct vd_align_sample *s)
 	if (s->in_req < a->t0)
 		a->t0 = s->in_req;
 	a->n++;
-	long double t = ((long double)(s->in_req - a->base) + (long double)(s->in_rep - a->base)) / 2;
+	long double t =
+	    ((long double)(s->in_req - a->base) + (long double)(s->in_rep - a->base)) / 2;
 	long double m = (long double)(m2 - a->m_base) / 2;
 	long double dt = t - a->mean_t, dm = m - a->mean_m;
 	a->mean_t += dt / (long double)a->n;

@@ -11,7 +11,10 @@
  * k vantage points further in, nearer the prober: requests k * 50 ns earlier, replies k * 50 ns
  * later, so that the captures of layers 0, 1, 2... nest as a wire's, a bridge's and a guest's
  * would (each layer adds 100 ns of RTT). GAP_NS (default 1000) sets the time between packets:
- * tests/bench/vantage.sh uses 100 µs, a realistic ping rate for 50 hosts (5000 probes/s). */
+ * tests/bench/vantage.sh uses 100 µs, a realistic ping rate for 50 hosts (5000 probes/s).
+ * OFFSET_NS and SKEW_PPB (default 0 0) write the times of another clock: t + OFFSET_NS +
+ * SKEW_PPB * 1e-9 * (t - start), as a guest's capture reads them beside its host's. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +48,9 @@ static uint64_t next_rand(void)
 static uint64_t t_ns = 1700000000ULL * 1000000000;
 static unsigned layer;
 static uint64_t gap_ns = 1000;
+static const uint64_t start_ns = 1700000000ULL * 1000000000;
+static int64_t clock_off;
+static double clock_skew;
 
 static void emit(const struct probe *p, int reply)
 {
@@ -67,6 +73,7 @@ static void emit(const struct probe *p, int reply)
 	put16(icmp + 4, 0x4000 + p->host % 16);
 	put16(icmp + 6, p->seq);
 	uint64_t t = reply ? t_ns + 50 * layer : t_ns - 50 * layer;
+	t += (uint64_t)(clock_off + llround(clock_skew * (double)(int64_t)(t - start_ns)));
 	uint32_t rh[4] = {(uint32_t)(t / 1000000000), (uint32_t)(t % 1000000000), SNAP, 98};
 	t_ns += gap_ns;
 	fwrite(rh, 4, 4, stdout);
@@ -75,20 +82,23 @@ static void emit(const struct probe *p, int reply)
 
 int main(int argc, char **argv)
 {
-	if (argc < 4 || argc > 6)
-		return fprintf(
-			   stderr,
-			   "usage: icmpgen PACKETS FLOWS rr|burst|random|wrap [LAYER [GAP_NS]]\n"),
+	if (argc < 4 || argc > 8)
+		return fprintf(stderr,
+			       "usage: icmpgen PACKETS FLOWS rr|burst|random|wrap [LAYER [GAP_NS "
+			       "[OFFSET_NS SKEW_PPB]]]\n"),
 		       2;
 	layer = argc >= 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 0;
-	gap_ns = argc == 6 ? strtoull(argv[5], NULL, 10) : 1000;
+	gap_ns = argc >= 6 ? strtoull(argv[5], NULL, 10) : 1000;
+	clock_off = argc >= 7 ? strtoll(argv[6], NULL, 10) : 0;
+	clock_skew = argc == 8 ? strtod(argv[7], NULL) * 1e-9 : 0;
 	unsigned long long n = strtoull(argv[1], NULL, 10);
 	unsigned long nflows = strtoul(argv[2], NULL, 10);
 	const char *order = argv[3];
 	int rr = !strcmp(order, "rr"), burst = !strcmp(order, "burst"),
 	    rnd = !strcmp(order, "random"), wrap = !strcmp(order, "wrap");
 	if (!n || !nflows || nflows > 65535 || !(rr || burst || rnd || wrap) || layer > 100 ||
-	    !gap_ns || gap_ns > 1000000000)
+	    !gap_ns || gap_ns > 1000000000 || clock_off < -3600000000000LL ||
+	    clock_off > 3600000000000LL || clock_skew < -1e-3 || clock_skew > 1e-3)
 		return fprintf(stderr, "icmpgen: bad arguments\n"), 2;
 	uint16_t *seq = calloc(nflows, sizeof(*seq));
 	if (!seq)

@@ -150,11 +150,13 @@ static void nothing_to_fit(void **state)
 	struct vd_clock_fit f;
 	assert_int_equal(vd_align_acc_fit(a, VD_ALIGN_HULL, &f), -1);
 	/* a time no clock gives is not a sample */
-	struct vd_align_sample bad = {.in_req = VD_NS_NONE, .in_rep = 5, .out_req = 1, .out_rep = 4};
+	struct vd_align_sample bad = {
+	    .in_req = VD_NS_NONE, .in_rep = 5, .out_req = 1, .out_rep = 4};
 	assert_int_equal(vd_align_acc_add(a, &bad), 0);
 	assert_int_equal(vd_align_acc_count(a), 0);
 	/* one sample: a flat line through it, as vd_align_fit */
-	struct vd_align_sample one = {.in_req = 1000, .out_req = 900, .out_rep = 1900, .in_rep = 2100};
+	struct vd_align_sample one = {
+	    .in_req = 1000, .out_req = 900, .out_rep = 1900, .in_rep = 2100};
 	struct vd_clock_fit whole;
 	assert_int_equal(vd_align_acc_add(a, &one), 0);
 	assert_int_equal(vd_align_acc_fit(a, VD_ALIGN_HULL, &f), 0);

@@ -18,8 +18,9 @@
 #include "vmdelay/match/vantage.h"
 
 /* Which inputs stream: every spec a regular file holding a packet trace that gives one vantage
- * point (no "#*"), all on one clock label. Others (tping and tcpmon files, several clocks,
- * which need the clock fit over every probe at rest, pipes) are read with vd_vantage_read and
+ * point (no "#*"). Several clock labels are fitted in a first pass over the traces
+ * (vmdelay/delay/clock_pass.h; vd_delay_stream gives way when that pass cannot: --rest,
+ * --align none). Others (tping and tcpmon files, pipes) are read with vd_vantage_read and
  * analysed with vd_delay_analyze. */
 int vd_delay_stream_possible(const struct vd_vantage_spec *specs, size_t n);
 
