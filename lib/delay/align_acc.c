@@ -6,7 +6,11 @@
  * vertices, the count and the mean give what every point gives. The hull of the points so far
  * is kept exactly (integer coordinates, 128-bit cross products) and merged with the newer
  * points a buffer at a time: hull(A u B) = hull(hull(A) u B), whatever the order.
- * Least squares: running means and co-moments (Welford), in long double. */
+ * Least squares: exact sums (128-bit integers) of the midpoints' times and offsets, their
+ * squares and products, so that the line does not depend on the order of the samples; past
+ * 2^47 ns (1.6 days) from the first sample or 2^31 samples they could overflow, and running
+ * means and co-moments in long double (Welford) are used instead.
+ * vd_align_fit is this over every sample: both give the same line for the same samples. */
 #include "vmdelay/delay/align_acc.h"
 
 #include <math.h>
@@ -30,11 +34,16 @@ struct ihull {
 	__int128 sum_x; /* of x - base, for the mean */
 };
 
+/* Beyond this (ns, doubled times and offsets from the first sample's) the sums could overflow. */
+#define EXACT_LIMIT ((__int128)1 << 47)
+
 struct vd_align_acc {
 	struct ihull req, rep;
 	size_t n;
-	vd_ns base, t0; /* the first sample's inner request time (the sums' origin); the least */
-	vd_ns m_base;	/* 2 * the first sample's midpoint offset */
+	vd_ns base, t0;	 /* the first sample's inner request time (the sums' origin); the least */
+	__int128 m_base; /* 2 * the first sample's midpoint offset */
+	int inexact;	 /* a sample past EXACT_LIMIT: the long double moments */
+	__int128 st, sm, stt, stm, smm; /* of 2t and 2m from the origins */
 	long double mean_t, mean_m, ctt, ctm, cmm;
 };
 
@@ -122,8 +131,8 @@ int vd_align_acc_add(struct vd_align_acc *a, const struct vd_align_sample *s)
 	if (!vd_ns_valid(s->in_req) || !vd_ns_valid(s->in_rep) || !vd_ns_valid(s->out_req) ||
 	    !vd_ns_valid(s->out_rep))
 		return 0;
-	/* the midpoint's doubles: t = (tq + tr) / 2, m = (xq + yr) / 2 as vd_align_fit has them */
-	vd_ns m2 = (s->in_req - s->out_req) + (s->in_rep - s->out_rep);
+	/* the midpoint: t = (tq + tr) / 2, m = (xq + yr) / 2, doubled */
+	__int128 m2 = (__int128)(s->in_req - s->out_req) + (s->in_rep - s->out_rep);
 	if (!a->n) {
 		a->base = a->t0 = s->in_req;
 		a->m_base = m2;
@@ -134,9 +143,16 @@ int vd_align_acc_add(struct vd_align_acc *a, const struct vd_align_sample *s)
 	if (s->in_req < a->t0)
 		a->t0 = s->in_req;
 	a->n++;
-	long double t =
-	    ((long double)(s->in_req - a->base) + (long double)(s->in_rep - a->base)) / 2;
-	long double m = (long double)(m2 - a->m_base) / 2;
+	__int128 t2 = (__int128)(s->in_req - a->base) + (s->in_rep - a->base), dm2 = m2 - a->m_base;
+	if (t2 >= EXACT_LIMIT || -t2 >= EXACT_LIMIT || dm2 >= EXACT_LIMIT || -dm2 >= EXACT_LIMIT ||
+	    a->n >= (size_t)1 << 31)
+		a->inexact = 1;
+	a->st += t2;
+	a->sm += dm2;
+	a->stt += t2 * t2;
+	a->stm += t2 * dm2;
+	a->smm += dm2 * dm2;
+	long double t = (long double)t2 / 2, m = (long double)dm2 / 2;
 	long double dt = t - a->mean_t, dm = m - a->mean_m;
 	a->mean_t += dt / (long double)a->n;
 	a->mean_m += dm / (long double)a->n;
@@ -202,22 +218,32 @@ int vd_align_acc_fit(struct vd_align_acc *a, enum vd_align_method method, struct
 		return -1;
 	out->t0 = a->t0;
 	out->n = a->n;
+	long double n = (long double)a->n, mt = a->mean_t, mm = a->mean_m, ctt = a->ctt,
+		    ctm = a->ctm, cmm = a->cmm;
+	if (!a->inexact) { /* from the exact sums of the doubled values */
+		long double st = (long double)a->st, sm = (long double)a->sm;
+		mt = st / n / 2;
+		mm = sm / n / 2;
+		ctt = ((long double)a->stt - st * st / n) / 4;
+		ctm = ((long double)a->stm - st * sm / n) / 4;
+		cmm = ((long double)a->smm - sm * sm / n) / 4;
+	}
 	/* the means on vd_align_fit's origin: t from t0, m whole */
-	long double mt = a->mean_t + (long double)(a->base - a->t0);
-	long double mm = a->mean_m + (long double)a->m_base / 2;
+	mt += (long double)(a->base - a->t0);
+	mm += (long double)a->m_base / 2;
 	double skew = 0, off = 0;
 	if (method == VD_ALIGN_HULL) {
 		if (fit_hull(a, &skew, &off) < 0)
 			return -1;
 	} else {
-		skew = a->ctt > 0 ? (double)(a->ctm / a->ctt) : 0;
+		skew = ctt > 0 ? (double)(ctm / ctt) : 0;
 		off = (double)(mm - (long double)skew * mt);
 	}
 	/* sum of (m - off - skew t)^2 from the co-moments about the means */
 	long double k = skew, d = mm - (long double)off - k * mt;
-	long double ss = a->cmm - 2 * k * a->ctm + k * k * a->ctt + (long double)a->n * d * d;
+	long double ss = cmm - 2 * k * ctm + k * k * ctt + n * d * d;
 	out->skew = skew;
 	out->offset_ns = off;
-	out->residual_ns = ss > 0 ? (double)sqrtl(ss / (long double)a->n) : 0;
+	out->residual_ns = ss > 0 ? (double)sqrtl(ss / n) : 0;
 	return 0;
 }

@@ -319,9 +319,9 @@ static int join_run(struct join *j, struct vd_err *err)
 		int ca = j->a.has_next, cv = j->v.has_next;
 		if (!ca && !cv)
 			break;
-		struct side *s =
-		    !cv || (ca && j->a.next.ts <= vd_ns_sub_sat(j->v.next.ts, j->off)) ? &j->a
-											: &j->v;
+		struct side *s = !cv || (ca && j->a.next.ts <= vd_ns_sub_sat(j->v.next.ts, j->off))
+				     ? &j->a
+				     : &j->v;
 		if ((rc = side_feed(s, err)) != 0)
 			return rc;
 	}
@@ -345,7 +345,7 @@ static int fit_pair(const struct vd_vantage_spec *specs, size_t a, size_t v,
 		goto out;
 	/* no probe seen at both: the usual way warns */
 	rc = vd_align_acc_fit(j.acc, opts->align, fit) < 0 ||
-			 vd_align_acc_fit(j.acc, VD_ALIGN_HULL, hull) < 0
+		     vd_align_acc_fit(j.acc, VD_ALIGN_HULL, hull) < 0
 		 ? 1
 		 : 0;
 out:
@@ -376,7 +376,8 @@ static int make_maps(const struct vd_delay *d, const struct vd_clock_fit *hull,
 		double dd = s * (double)(f->t0 - T) - (1 + s) * f->offset_ns;
 		if (!(fabs(dd) < 0x1p59))
 			return 1; /* clocks decades apart */
-		maps[v] = (struct vd_clock_map){.a = fmax(0, s - (1 + s) * f->skew), .b = f->t0, .d = dd};
+		maps[v] =
+		    (struct vd_clock_map){.a = fmax(0, s - (1 + s) * f->skew), .b = f->t0, .d = dd};
 	}
 	return 0;
 }

@@ -1,7 +1,7 @@
-/* Unit tests: the clock fit over samples handed one at a time (lib/delay/align_acc.c) against
- * the fit over every sample at once (lib/delay/align.c), on synthetic probes with a known skew
- * and offset: the same line, the truth recovered, and memory that holds the hulls, not the
- * samples. */
+/* Unit tests: the clock fit over samples handed one at a time (lib/delay/align_acc.c, which
+ * vd_align_fit uses too) against the estimators' formulas applied to every sample at once, on
+ * synthetic probes with a known skew and offset: the same line, whatever the order of the
+ * samples, the truth recovered, and memory that holds the hulls, not the samples. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -72,6 +72,71 @@ static void shuffle(struct vd_align_sample *s, size_t n)
 	}
 }
 
+/* The estimators over every sample, in doubles (align.h's definitions): Moon's hull line of each
+ * direction over every point and the offset between the bounds of every point; least squares in
+ * two passes. */
+static void every_sample_fit(const struct vd_align_sample *s, size_t n, enum vd_align_method m,
+			     struct vd_clock_fit *f)
+{
+	vd_ns t0 = s[0].in_req;
+	for (size_t i = 1; i < n; i++)
+		t0 = s[i].in_req < t0 ? s[i].in_req : t0;
+	double *tq = malloc(n * sizeof(double)), *tr = malloc(n * sizeof(double));
+	double *xq = malloc(n * sizeof(double)), *yr = malloc(n * sizeof(double));
+	double *neg = malloc(n * sizeof(double));
+	assert_true(tq && tr && xq && yr && neg);
+	for (size_t i = 0; i < n; i++) {
+		tq[i] = (double)(s[i].in_req - t0);
+		tr[i] = (double)(s[i].in_rep - t0);
+		xq[i] = (double)(s[i].in_req - s[i].out_req);
+		yr[i] = (double)(s[i].in_rep - s[i].out_rep);
+		neg[i] = -xq[i];
+	}
+	double skew, off;
+	if (m == VD_ALIGN_HULL) {
+		double as, bs, ar, br, lo = -INFINITY, hi = INFINITY;
+		assert_int_equal(vd_align_hull_line(tq, neg, n, &as, &bs), 0);
+		assert_int_equal(vd_align_hull_line(tr, yr, n, &ar, &br), 0);
+		skew = (br - bs) / 2;
+		for (size_t i = 0; i < n; i++) {
+			lo = fmax(lo, xq[i] - skew * tq[i]);
+			hi = fmin(hi, yr[i] - skew * tr[i]);
+		}
+		off = (lo + hi) / 2;
+	} else {
+		double mt = 0, mm = 0, sxy = 0, sxx = 0;
+		for (size_t i = 0; i < n; i++) {
+			mt += (tq[i] + tr[i]) / 2;
+			mm += (xq[i] + yr[i]) / 2;
+		}
+		mt /= (double)n;
+		mm /= (double)n;
+		for (size_t i = 0; i < n; i++) {
+			double t = (tq[i] + tr[i]) / 2 - mt, d = (xq[i] + yr[i]) / 2 - mm;
+			sxy += t * d;
+			sxx += t * t;
+		}
+		skew = sxx > 0 ? sxy / sxx : 0;
+		off = mm - skew * mt;
+	}
+	double ss = 0;
+	for (size_t i = 0; i < n; i++) {
+		double r = (xq[i] + yr[i]) / 2 - (off + skew * (tq[i] + tr[i]) / 2);
+		ss += r * r;
+	}
+	*f = (struct vd_clock_fit){.method = m,
+				   .n = n,
+				   .t0 = t0,
+				   .skew = skew,
+				   .offset_ns = off,
+				   .residual_ns = sqrt(ss / (double)n)};
+	free(tq);
+	free(tr);
+	free(xq);
+	free(yr);
+	free(neg);
+}
+
 static void acc_fit(const struct vd_align_sample *s, size_t n, enum vd_align_method m,
 		    struct vd_clock_fit *f, size_t *held)
 {
@@ -88,22 +153,34 @@ static void acc_fit(const struct vd_align_sample *s, size_t n, enum vd_align_met
 	vd_align_acc_free(a);
 }
 
-/* The streamed fit is vd_align_fit's, and both find the clock. */
+/* The accumulated fit is the estimators' over every sample, in any order, and finds the clock. */
 static void same_fit_as_every_sample(void **state)
 {
 	(void)state;
 	size_t n = 200000;
 	struct vd_align_sample *s = make(n, 12345);
+	struct vd_clock_fit first[3];
 	for (int shuffled = 0; shuffled < 2; shuffled++) {
 		if (shuffled)
 			shuffle(s, n); /* hulls merged a buffer at a time: any order */
 		for (int m = VD_ALIGN_LSQ; m <= VD_ALIGN_HULL; m++) {
 			struct vd_clock_fit whole, acc;
 			size_t held;
-			assert_int_equal(vd_align_fit((enum vd_align_method)m, s, n, &whole), 0);
+			every_sample_fit(s, n, (enum vd_align_method)m, &whole);
 			acc_fit(s, n, (enum vd_align_method)m, &acc, &held);
+			/* vd_align_fit is the accumulator's, and the order does not matter */
+			struct vd_clock_fit api;
+			assert_int_equal(vd_align_fit((enum vd_align_method)m, s, n, &api), 0);
+			assert_true(api.skew == acc.skew && api.offset_ns == acc.offset_ns &&
+				    api.residual_ns == acc.residual_ns);
+			if (!shuffled)
+				first[m] = acc;
+			else
+				assert_true(first[m].skew == acc.skew &&
+					    first[m].offset_ns == acc.offset_ns &&
+					    first[m].residual_ns == acc.residual_ns);
 			print_message("%s%s: skew %.6f / %.6f ppm, offset %.3f / %.3f ns, residual "
-				      "%.3f / %.3f ns (whole / streamed)\n",
+				      "%.3f / %.3f ns (every sample / accumulated)\n",
 				      vd_align_method_name((enum vd_align_method)m),
 				      shuffled ? " shuffled" : "", whole.skew * 1e6, acc.skew * 1e6,
 				      whole.offset_ns, acc.offset_ns, whole.residual_ns,
