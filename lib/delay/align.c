@@ -1,8 +1,8 @@
 /* align.c — clock offset and skew between two vantage points: least squares on the at-rest
  * probes (Whiteaker et al. 3.2) and the lower-convex-hull linear program of Moon, Skelly and
- * Towsley (INFOCOM 1999), applied to each direction; the fit itself is align_acc.c's. */
+ * Towsley (INFOCOM 1999), applied to each direction; the fit itself,
+ * vd_align_fit, is in align_acc.c. */
 #include "vmdelay/delay/align.h"
-#include "vmdelay/delay/align_acc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -72,26 +72,6 @@ int vd_align_hull_line_at(const double *x, const double *y, size_t n, double mea
 	free(p);
 	free(h);
 	return 0;
-}
-
-int vd_align_fit(enum vd_align_method method, const struct vd_align_sample *s, size_t n,
-		 struct vd_clock_fit *out)
-{
-	/* the streamed analysis fits from the same accumulator (align_acc.c): one line for the
-	 * same samples, whichever way they were read */
-	struct vd_align_acc *a = vd_align_acc_new();
-	int rc = -1;
-	memset(out, 0, sizeof(*out));
-	out->method = method;
-	if (!a)
-		return -1;
-	size_t i = 0;
-	while (i < n && vd_align_acc_add(a, &s[i]) == 0)
-		i++;
-	if (i == n)
-		rc = vd_align_acc_fit(a, method, out);
-	vd_align_acc_free(a);
-	return rc;
 }
 
 vd_ns vd_align_apply(const struct vd_clock_fit *f, vd_ns t)

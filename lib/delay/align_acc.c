@@ -247,3 +247,23 @@ int vd_align_acc_fit(struct vd_align_acc *a, enum vd_align_method method, struct
 	out->residual_ns = ss > 0 ? (double)sqrtl(ss / n) : 0;
 	return 0;
 }
+
+int vd_align_fit(enum vd_align_method method, const struct vd_align_sample *s, size_t n,
+		 struct vd_clock_fit *out)
+{
+	/* the streamed analysis fits from the same accumulator: one line for the same samples,
+	 * whichever way they were read */
+	struct vd_align_acc *a = vd_align_acc_new();
+	int rc = -1;
+	memset(out, 0, sizeof(*out));
+	out->method = method;
+	if (!a)
+		return -1;
+	size_t i = 0;
+	while (i < n && vd_align_acc_add(a, &s[i]) == 0)
+		i++;
+	if (i == n)
+		rc = vd_align_acc_fit(a, method, out);
+	vd_align_acc_free(a);
+	return rc;
+}
