@@ -14,7 +14,6 @@
  * tests/bench/vantage.sh uses 100 µs, a realistic ping rate for 50 hosts (5000 probes/s).
  * OFFSET_NS and SKEW_PPB (default 0 0) write the times of another clock: t + OFFSET_NS +
  * SKEW_PPB * 1e-9 * (t - start), as a guest's capture reads them beside its host's. */
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +72,8 @@ static void emit(const struct probe *p, int reply)
 	put16(icmp + 4, 0x4000 + p->host % 16);
 	put16(icmp + 6, p->seq);
 	uint64_t t = reply ? t_ns + 50 * layer : t_ns - 50 * layer;
-	t += (uint64_t)(clock_off + llround(clock_skew * (double)(int64_t)(t - start_ns)));
+	double drift = clock_skew * (double)(int64_t)(t - start_ns);
+	t += (uint64_t)(clock_off + (int64_t)(drift + (drift < 0 ? -0.5 : 0.5))); /* rounded */
 	uint32_t rh[4] = {(uint32_t)(t / 1000000000), (uint32_t)(t % 1000000000), SNAP, 98};
 	t_ns += gap_ns;
 	fwrite(rh, 4, 4, stdout);

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib/analyze_lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cc -O2 -o "$tmp/icmpgen" "${VMDELAY_ROOT:-.}/tests/bench/icmpgen.c" -lm || exit 1
+cc -O2 -o "$tmp/icmpgen" "${VMDELAY_ROOT:-.}/tests/bench/icmpgen.c" || exit 1
 . "$(dirname "$0")/lib/stream_same.sh"
 
 # near: |a - b| <= tol

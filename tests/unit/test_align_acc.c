@@ -180,11 +180,14 @@ static void same_fit_as_every_sample(void **state)
 					    first[m].offset_ns == acc.offset_ns &&
 					    first[m].residual_ns == acc.residual_ns);
 			print_message("%s%s: skew %.6f / %.6f ppm, offset %.3f / %.3f ns, residual "
-				      "%.3f / %.3f ns (every sample / accumulated)\n",
+				      "%.3f / %.3f ns (every sample / accumulated); differences "
+				      "%.2g ppm, %.2g ns, %.2g ns\n",
 				      vd_align_method_name((enum vd_align_method)m),
 				      shuffled ? " shuffled" : "", whole.skew * 1e6, acc.skew * 1e6,
 				      whole.offset_ns, acc.offset_ns, whole.residual_ns,
-				      acc.residual_ns);
+				      acc.residual_ns, fabs(whole.skew - acc.skew) * 1e6,
+				      fabs(whole.offset_ns - acc.offset_ns),
+				      fabs(whole.residual_ns - acc.residual_ns));
 			assert_int_equal(acc.t0, whole.t0);
 			assert_int_equal(acc.n, whole.n);
 			/* equal up to rounding: 1e-12 ppm, a thousandth of a ns */

@@ -2,6 +2,7 @@
 # stream_same.sh — sourced by the analyze_*stream*.sh end-to-end tests after analyze_lib.sh, with
 # $tmp set: the reports and --csv rows of a streamed analysis against those computed after
 # reading (--plot keeps every probe, so the analysis is not streamed).
+: "${tmp:?stream_same.sh: set tmp first}" "${AN:?}"
 same() { # label args...: --json streamed and kept, text streamed and kept
 	local label=$1
 	shift
