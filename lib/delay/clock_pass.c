@@ -47,8 +47,12 @@ vd_ns vd_clock_map_from(const struct vd_clock_map *m, vd_ns c)
 	/* t = c - shift(t): the shift barely moves with t (a is a few ppm), a few rounds settle
 	 * it, then the map being strictly increasing leaves one t for c */
 	vd_ns t = c - map_shift(m, c);
-	for (int i = 0; i < 4; i++)
-		t = c - map_shift(m, t);
+	for (int i = 0; i < 4; i++) {
+		vd_ns u = c - map_shift(m, t);
+		if (u == t)
+			return t; /* to(t) == t + shift(t) == c */
+		t = u;
+	}
 	for (int i = 0; i < 8 && vd_clock_map_to(m, t) < c; i++)
 		t++;
 	for (int i = 0; i < 8 && vd_clock_map_to(m, t) > c; i++)
@@ -119,26 +123,32 @@ static int grow(struct side *s)
 	return 0;
 }
 
-static uint64_t mix(uint64_t h, const void *p, size_t n)
+/* One 64-bit word into the hash (a multiply-xorshift round). */
+static uint64_t mix(uint64_t h, uint64_t w)
 {
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ULL;
-	return h;
+	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+static uint64_t word(const unsigned char *b)
+{
+	uint64_t w;
+	memcpy(&w, b, sizeof(w));
+	return w;
 }
 
 /* The key two points both see of a pair's request. */
 static uint64_t key_of(const struct vd_vantage *v, const struct vd_stream_cell *c)
 {
 	const struct vd_echo_flow *f = &v->flows[c->flow];
-	uint16_t seq = (uint16_t)c->seq;
-	uint64_t h = 0xcbf29ce484222325ULL;
-	h = mix(h, &f->src.family, sizeof(f->src.family));
-	h = mix(h, f->src.bytes, sizeof(f->src.bytes));
-	h = mix(h, f->dst.bytes, sizeof(f->dst.bytes));
-	h = mix(h, &f->id, sizeof(f->id));
-	h = mix(h, &f->has_id, sizeof(f->has_id));
-	h = mix(h, &seq, sizeof(seq));
+	_Static_assert(sizeof(f->src.bytes) == 16, "addresses of 16 bytes");
+	uint64_t h = mix(0, (uint64_t)f->src.family << 32 | (uint64_t)f->has_id << 24 |
+				(uint64_t)f->id << 8 | 1);
+	h = mix(h, word(f->src.bytes));
+	h = mix(h, word(f->src.bytes + 8));
+	h = mix(h, word(f->dst.bytes));
+	h = mix(h, word(f->dst.bytes + 8));
+	h = mix(h, (uint16_t)c->seq);
 	return h ? h : 1;
 }
 
