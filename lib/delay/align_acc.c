@@ -45,6 +45,7 @@ struct vd_align_acc {
 	int inexact;	 /* a sample past EXACT_LIMIT: the long double moments */
 	__int128 st, sm, stt, stm, smm; /* of 2t and 2m from the origins */
 	long double mean_t, mean_m, ctt, ctm, cmm;
+	double hull_gap; /* the last hull fit's replies' bound less its requests' */
 };
 
 struct vd_align_acc *vd_align_acc_new(void)
@@ -64,6 +65,11 @@ void vd_align_acc_free(struct vd_align_acc *a)
 size_t vd_align_acc_count(const struct vd_align_acc *a)
 {
 	return a->n;
+}
+
+double vd_align_acc_hull_gap(const struct vd_align_acc *a)
+{
+	return a->hull_gap;
 }
 
 size_t vd_align_acc_held(const struct vd_align_acc *a)
@@ -201,6 +207,7 @@ static int fit_hull(struct vd_align_acc *a, double *skew, double *off)
 	for (size_t i = 0; i < a->rep.k; i++)
 		hi = fmin(hi, yr[i] - *skew * tr[i]);
 	*off = (lo + hi) / 2;
+	a->hull_gap = hi - lo;
 	rc = 0;
 out:
 	free(tq);

@@ -25,6 +25,8 @@
 
 /* Pairs of each point the coarse offset is taken from: 13 s at 5000 probes/s. */
 #define PREFIX_PAIRS 65536
+/* Least send + receive delay (ns) the hull line must leave for matching on the timeline. */
+#define MIN_HULL_GAP 4.0
 
 /* ---- the matching timeline ---- */
 
@@ -353,11 +355,14 @@ static int fit_pair(const struct vd_vantage_spec *specs, size_t a, size_t v,
 	    (rc = side_open(&j.v, &specs[v], ropts, opts, 0, err)) != 0 ||
 	    (rc = join_run(&j, err)) != 0)
 		goto out;
-	/* no probe seen at both: the usual way warns */
-	rc = vd_align_acc_fit(j.acc, opts->align, fit) < 0 ||
-		     vd_align_acc_fit(j.acc, VD_ALIGN_HULL, hull) < 0
-		 ? 1
-		 : 0;
+	/* no probe seen at both: the usual way warns. The matching timeline takes the hull
+	 * line, under which every probe's fitted one-way delays are >= gap / 2: with a few ns
+	 * of room its intervals nest across the clocks as on one (the timeline rounds to 1 ns);
+	 * without, the usual way matches them (nearest in time) */
+	if (vd_align_acc_fit(j.acc, opts->align, fit) < 0 ||
+	    vd_align_acc_fit(j.acc, VD_ALIGN_HULL, hull) < 0 ||
+	    !(vd_align_acc_hull_gap(j.acc) >= MIN_HULL_GAP))
+		rc = 1;
 out:
 	side_free(&j.a);
 	side_free(&j.v);

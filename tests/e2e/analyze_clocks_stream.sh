@@ -7,7 +7,7 @@
 # behind and 37 ppm fast, or ahead and slow), every host order icmpgen makes, a packet every 1 µs
 # and every 100 µs, hull and lsq, --window; on three clocks (a fit against a fitted point); on
 # real captures copied onto another clock; and where the two passes give way (--rest, --align
-# none) the usual way's report is given. The fit must find the clock icmpgen wrote.
+# none, a damaged trace, no delay between the fitted points) the usual way's report is given. The fit must find the clock icmpgen wrote.
 . "$(dirname "$0")/lib/analyze_lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -56,6 +56,14 @@ done
 same "three clocks" "w:peer=$tmp/l0.pcap" "b:host=$tmp/l1.pcap" "k:vm=$tmp/l2.pcap" "u:vm=$tmp/l3.pcap"
 [ "$(grep -c '"against"' "$tmp/s.json")" = 2 ] || fail "three clocks: not two fits"
 same_csv "three clocks" file "w:peer=$tmp/l0.pcap" "b:host=$tmp/l1.pcap" "k:vm=$tmp/l2.pcap"
+
+# a guest trace cut short (damaged): the analysis goes back to reading, which reports it
+head -c 1000000 "$tmp/l2.pcap" >"$tmp/cut.pcap"
+same "two clocks, a trace cut short, -k (exit 1 both ways)" -k "w:host=$tmp/l0.pcap" "b:host=$tmp/l1.pcap" "k:vm=$tmp/cut.pcap"
+same_csv "two clocks, a trace cut short, -k" "file pipe o" -k "w:host=$tmp/l0.pcap" "b:host=$tmp/l1.pcap" "k:vm=$tmp/cut.pcap"
+# the bridge's trace again on another clock label: no delay between the two, so the hull line
+# leaves no room to nest on; read the usual way
+same "a trace and its shifted copy on another clock" "b:host=$tmp/l1.pcap" "c:vm=$tmp/l1.pcap"
 
 # real captures, the inner copy on a clock 2.5 s ahead with requests 200 µs earlier and
 # replies 300 µs later

@@ -195,6 +195,17 @@ static void same_fit_as_every_sample(void **state)
 			assert_true(fabs(acc.offset_ns - whole.offset_ns) < 1e-3);
 			assert_true(fabs(acc.residual_ns - whole.residual_ns) <
 				    1e-6 * whole.residual_ns + 1e-3);
+			/* the hull leaves the least send + receive delay: 80 µs */
+			if (m == VD_ALIGN_HULL) {
+				struct vd_align_acc *a = vd_align_acc_new();
+				for (size_t i = 0; i < n; i++)
+					assert_int_equal(vd_align_acc_add(a, &s[i]), 0);
+				assert_int_equal(vd_align_acc_fit(a, VD_ALIGN_HULL, &api), 0);
+				double gap = vd_align_acc_hull_gap(a);
+				print_message("hull gap %.1f ns\n", gap);
+				assert_true(gap > 79990 && gap < 81000); /* clocks read to 1 ns */
+				vd_align_acc_free(a);
+			}
 			/* the truth: skew within 0.05 ppm, theta(t0) within 20 µs */
 			assert_true(fabs(acc.skew - SKEW) < 0.05e-6);
 			double truth = OFFSET + SKEW * (double)(acc.t0 - OFFSET - T0);

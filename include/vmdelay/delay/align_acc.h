@@ -18,6 +18,11 @@ int vd_align_acc_add(struct vd_align_acc *a, const struct vd_align_sample *s);
 /* The fit vd_align_fit gives for the samples added (method lsq or hull), up to floating point
  * rounding (docs/methodology.md says where). 0, or -1 when none was added or out of memory. */
 int vd_align_acc_fit(struct vd_align_acc *a, enum vd_align_method method, struct vd_clock_fit *out);
+/* After a hull fit: the replies' bound on theta less the requests' (align.c), i.e. the least
+ * send plus receive delay the line leaves over the samples; under the line, every sample's
+ * one-way delays are at least half of it. Negative: the bounds cross (no line leaves every
+ * one-way delay >= 0). */
+double vd_align_acc_hull_gap(const struct vd_align_acc *a);
 /* Samples added, and points held for the hulls now (the memory: 16 bytes a point). */
 size_t vd_align_acc_count(const struct vd_align_acc *a);
 size_t vd_align_acc_held(const struct vd_align_acc *a);
