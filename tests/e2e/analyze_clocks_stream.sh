@@ -4,10 +4,11 @@
 # streams on them (docs/methodology.md, "Clock fit in two passes"). The report and --csv rows
 # must be those computed after reading (every probe kept: --plot), byte for byte, on captures of
 # the same probes at 4 layers (tests/bench/icmpgen.c) whose inner two read another clock (2.5 s
-# behind and 37 ppm fast, or ahead and slow), every host order icmpgen makes, a packet every 1 µs
-# and every 100 µs, hull and lsq, --window; on three clocks (a fit against a fitted point); on
-# real captures copied onto another clock; and where the two passes give way (--rest, --align
-# none, a damaged trace, no delay between the fitted points) the usual way's report is given. The fit must find the clock icmpgen wrote.
+# behind and 37 ppm fast, or ahead and slow), every host order icmpgen makes, a packet every
+# 1 µs and every 100 µs, hull and lsq, --window, layer delays that vary per probe; on three
+# clocks (a fit against a fitted point); on real captures copied onto another clock; and where
+# the two passes give way (--rest, --align none, a damaged trace, no delay between the fitted
+# points) the usual way's report is given. The fit must find the clock icmpgen wrote.
 . "$(dirname "$0")/lib/analyze_lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -49,6 +50,20 @@ for clock in "-2500000000 37000" "1800000000000 -12500"; do
 		same "clock $off, gap $gap, --rest 100" --rest 100 "${specs[@]}"
 		same "clock $off, gap $gap, --align none" --align none "${specs[@]}"
 	done
+done
+
+# one-way delays that vary per probe and layer (up to 10 µs a layer, a packet every 100 µs)
+for order in rr random wrap; do
+	for k in 0 1; do
+		"$tmp/icmpgen" 60000 50 "$order" "$k" 100000 0 0 10000 >"$tmp/j$k.pcap" || exit 1
+	done
+	for k in 2 3; do
+		"$tmp/icmpgen" 60000 50 "$order" "$k" 100000 -2500000000 37000 10000 >"$tmp/j$k.pcap" || exit 1
+	done
+	specs=("w:host=$tmp/j0.pcap" "b:host=$tmp/j1.pcap" "k:vm=$tmp/j2.pcap" "u:vm=$tmp/j3.pcap")
+	same "jittered layers, $order" "${specs[@]}"
+	same "jittered layers, $order, lsq" --align lsq "${specs[@]}"
+	same_csv "jittered layers, $order" file "${specs[@]}"
 done
 
 # three clocks: the guest's fit is against the bridge, itself fitted against the wire
