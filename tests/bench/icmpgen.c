@@ -120,7 +120,8 @@ int main(int argc, char **argv)
 	    rnd = !strcmp(order, "random"), wrap = !strcmp(order, "wrap");
 	if (!n || !nflows || nflows > 65535 || !(rr || burst || rnd || wrap) || layer > 100 ||
 	    !gap_ns || gap_ns > 1000000000 || clock_off < -3600000000000LL ||
-	    clock_off > 3600000000000LL || clock_skew < -1e-3 || clock_skew > 1e-3 || jitter_ns > 1000000)
+	    clock_off > 3600000000000LL || clock_skew < -1e-3 || clock_skew > 1e-3 ||
+	    jitter_ns > 1000000)
 		return fprintf(stderr, "icmpgen: bad arguments\n"), 2;
 	uint16_t *seq = calloc(nflows, sizeof(*seq));
 	if (!seq)
