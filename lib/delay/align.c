@@ -1,6 +1,7 @@
 /* align.c — clock offset and skew between two vantage points: least squares on the at-rest
  * probes (Whiteaker et al. 3.2) and the lower-convex-hull linear program of Moon, Skelly and
- * Towsley (INFOCOM 1999), applied to each direction. */
+ * Towsley (INFOCOM 1999), applied to each direction; the fit itself,
+ * vd_align_fit, is in align_acc.c. */
 #include "vmdelay/delay/align.h"
 
 #include <math.h>
@@ -26,6 +27,15 @@ static double cross(struct pt o, struct pt a, struct pt b)
 
 int vd_align_hull_line(const double *x, const double *y, size_t n, double *a, double *b)
 {
+	double mean = 0;
+	for (size_t i = 0; i < n; i++)
+		mean += x[i];
+	return vd_align_hull_line_at(x, y, n, n ? mean / (double)n : 0, a, b);
+}
+
+int vd_align_hull_line_at(const double *x, const double *y, size_t n, double mean, double *a,
+			  double *b)
+{
 	if (!n)
 		return -1;
 	struct pt *p = malloc(n * sizeof(*p));
@@ -35,12 +45,8 @@ int vd_align_hull_line(const double *x, const double *y, size_t n, double *a, do
 		free(h);
 		return -1;
 	}
-	double mean = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		p[i] = (struct pt){x[i], y[i]};
-		mean += x[i];
-	}
-	mean /= (double)n;
 	qsort(p, n, sizeof(*p), cmp_pt);
 	/* Lower hull (Andrew's monotone chain); of points sharing an x only the lowest counts. */
 	size_t k = 0;
@@ -66,82 +72,6 @@ int vd_align_hull_line(const double *x, const double *y, size_t n, double *a, do
 	free(p);
 	free(h);
 	return 0;
-}
-
-int vd_align_fit(enum vd_align_method method, const struct vd_align_sample *s, size_t n,
-		 struct vd_clock_fit *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->method = method;
-	if (!n)
-		return -1;
-	vd_ns t0 = s[0].in_req;
-	for (size_t i = 1; i < n; i++)
-		if (s[i].in_req < t0)
-			t0 = s[i].in_req;
-	out->t0 = t0;
-	out->n = n;
-	double *tq = malloc(n * sizeof(double)), *tr = malloc(n * sizeof(double));
-	double *xq = malloc(n * sizeof(double)), *yr = malloc(n * sizeof(double));
-	double *neg = malloc(n * sizeof(double));
-	int rc = -1;
-	if (!tq || !tr || !xq || !yr || !neg)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		tq[i] = (double)(s[i].in_req - t0);
-		tr[i] = (double)(s[i].in_rep - t0);
-		xq[i] = (double)(s[i].in_req - s[i].out_req); /* theta - send delay */
-		yr[i] = (double)(s[i].in_rep - s[i].out_rep); /* theta + receive delay */
-		neg[i] = -xq[i];			      /* send delay - theta */
-	}
-	double skew = 0, off = 0;
-	if (method == VD_ALIGN_HULL) {
-		double as, bs, ar, br;
-		if (vd_align_hull_line(tq, neg, n, &as, &bs) < 0 ||
-		    vd_align_hull_line(tr, yr, n, &ar, &br) < 0)
-			goto out;
-		skew = (br - bs) / 2;
-		/* theta lies between the requests' bound (theta >= x) and the replies' (theta <= y)
-		 */
-		double lo = -INFINITY, hi = INFINITY;
-		for (size_t i = 0; i < n; i++) {
-			lo = fmax(lo, xq[i] - skew * tq[i]);
-			hi = fmin(hi, yr[i] - skew * tr[i]);
-		}
-		off = (lo + hi) / 2;
-	} else {
-		double mt = 0, mm = 0;
-		for (size_t i = 0; i < n; i++) {
-			mt += (tq[i] + tr[i]) / 2;
-			mm += (xq[i] + yr[i]) / 2;
-		}
-		mt /= (double)n;
-		mm /= (double)n;
-		double sxy = 0, sxx = 0;
-		for (size_t i = 0; i < n; i++) {
-			double t = (tq[i] + tr[i]) / 2 - mt, m = (xq[i] + yr[i]) / 2 - mm;
-			sxy += t * m;
-			sxx += t * t;
-		}
-		skew = sxx > 0 ? sxy / sxx : 0;
-		off = mm - skew * mt;
-	}
-	double ss = 0;
-	for (size_t i = 0; i < n; i++) {
-		double r = (xq[i] + yr[i]) / 2 - (off + skew * (tq[i] + tr[i]) / 2);
-		ss += r * r;
-	}
-	out->skew = skew;
-	out->offset_ns = off;
-	out->residual_ns = sqrt(ss / (double)n);
-	rc = 0;
-out:
-	free(tq);
-	free(tr);
-	free(xq);
-	free(yr);
-	free(neg);
-	return rc;
 }
 
 vd_ns vd_align_apply(const struct vd_clock_fit *f, vd_ns t)

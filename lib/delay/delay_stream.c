@@ -1,5 +1,6 @@
 /* delay_stream.c — the streamed delay analysis (delay_stream.h): a merge of the traces' events
- * by time feeding the probe stream, whose probes feed the summaries. */
+ * by time feeding the probe stream, whose probes feed the summaries. On several clocks a first
+ * pass fits them (clock_pass.h) and the merge reads every time through its point's map. */
 #include "vmdelay/delay/delay_stream.h"
 
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "delay_sums.h"
+#include "vmdelay/delay/clock_pass.h"
 #include "vmdelay/input/echo_pull.h"
 #include "vmdelay/input/format.h"
 #include "vmdelay/match/probe_stream.h"
@@ -30,19 +32,20 @@ int vd_delay_stream_possible(const struct vd_vantage_spec *specs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		/* read again the usual way when a reader fails: a pipe cannot be */
-		if (strcmp(specs[i].clock, specs[0].clock) != 0 ||
-		    strcmp(specs[i].select, "*") == 0 || stat(specs[i].path, &st) < 0 ||
+		if (strcmp(specs[i].select, "*") == 0 || stat(specs[i].path, &st) < 0 ||
 		    !S_ISREG(st.st_mode) || (n == 1 && st.st_size < one_trace_min()))
 			return 0;
 	}
 	return n > 0;
 }
 
-/* One trace being read: its next event, read ahead. */
+/* One trace being read: its next event, read ahead, its time on the matching timeline (map;
+ * NULL: on one clock, as read). */
 struct reader {
 	struct vd_echo_pull *pull;
 	struct vd_echo next;
 	int has_next;
+	const struct vd_clock_map *map;
 };
 
 struct feed {
@@ -51,11 +54,24 @@ struct feed {
 	struct vd_delay_times *t;
 	const struct vd_delay_probe_out *each;
 	const struct vd_delay *d;
+	const struct vd_clock_map *maps; /* several clocks: each point's, else NULL */
+	struct vd_stream_cell *raw;	 /* the cells with the times of the traces */
 };
 
 static int on_probe(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
 {
 	struct feed *f = ctx;
+	if (f->maps) {
+		/* the summaries and rows take each point's own times, as read */
+		for (size_t v = 0; v < f->nvp; v++) {
+			f->raw[v] = cell[v];
+			if (cell[v].present) {
+				f->raw[v].req_ts = vd_clock_map_from(&f->maps[v], cell[v].req_ts);
+				f->raw[v].rep_ts = vd_clock_map_from(&f->maps[v], cell[v].rep_ts);
+			}
+		}
+		cell = f->raw;
+	}
 	for (size_t v = 0; v < f->nvp; v++)
 		f->t[v] = cell[v].present ? (struct vd_delay_times){cell[v].req_ts, cell[v].rep_ts}
 					  : (struct vd_delay_times){VD_NS_NONE, VD_NS_NONE};
@@ -74,10 +90,12 @@ static int read_ahead(struct reader *r, struct vd_err *err)
 {
 	int rc = vd_echo_pull_next(r->pull, &r->next, err);
 	r->has_next = rc > 0;
+	if (rc > 0 && r->map)
+		r->next.ts = vd_clock_map_to(r->map, r->next.ts);
 	return rc;
 }
 
-/* d's clocks for the summaries: one label, the reference. */
+/* d's clocks for the summaries: one label, the reference (vd_clock_pass sets several). */
 static int delay_init(struct vd_delay *d, struct vd_vantage *const *vps, size_t nvp,
 		      const struct vd_delay_opts *opts)
 {
@@ -130,6 +148,7 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 	struct reader *r = calloc(n, sizeof(*r));
 	struct vd_probe_stream *ps = NULL;
 	struct feed feed = {.nvp = n, .each = each && each->fn ? each : NULL, .d = d};
+	struct vd_clock_map *maps = NULL;
 	struct vd_err rerr;
 	int rc = 1;
 	if (!r)
@@ -148,7 +167,24 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 	}
 	/* the names the rows carry from the first probe: as cmd_delay makes them at the end */
 	vd_vantage_set_unique_names(set);
-	if (delay_init(d, set->v, n, opts) < 0 || !(feed.sums = vd_delay_sums_new(d, opts->rest)))
+	if (delay_init(d, set->v, n, opts) < 0)
+		goto oom;
+	for (size_t i = 1; i < n && !maps; i++)
+		if (strcmp(specs[i].clock, specs[0].clock) != 0) {
+			maps = calloc(n, sizeof(*maps));
+			feed.raw = calloc(n, sizeof(*feed.raw));
+			if (!maps || !feed.raw)
+				goto oom;
+			int c = vd_clock_pass(specs, n, ropts, opts, d, maps, err);
+			if (c < 0)
+				goto fail;
+			if (c > 0)
+				goto out;
+			feed.maps = maps;
+			for (size_t k = 0; k < n; k++)
+				r[k].map = &maps[k];
+		}
+	if (!(feed.sums = vd_delay_sums_new(d, opts->rest)))
 		goto oom;
 	if (feed.each &&
 	    vd_delay_sums_each(feed.sums, n * sizeof(struct vd_stream_cell), on_phased, &feed) < 0)
@@ -200,6 +236,8 @@ done:
 	vd_probe_stream_free(ps);
 	vd_delay_sums_free(feed.sums);
 	free(feed.t);
+	free(feed.raw);
+	free(maps);
 	for (size_t i = 0; r && i < n; i++)
 		vd_echo_pull_close(r[i].pull);
 	free(r);

@@ -815,9 +815,6 @@ int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct 
 	*out = NULL;
 	if (!nvp || nvp > UINT16_MAX)
 		return vd_err_set(err, "streaming match: %zu vantage points", nvp);
-	for (size_t v = 1; v < nvp; v++)
-		if (strcmp(vps[v]->clock, vps[0]->clock) != 0)
-			return vd_err_set(err, "streaming match: vantage points on several clocks");
 	struct vd_probe_stream *s = calloc(1, sizeof(*s));
 	if (!s)
 		return vd_err_set(err, "out of memory");

@@ -11,7 +11,13 @@
  * k vantage points further in, nearer the prober: requests k * 50 ns earlier, replies k * 50 ns
  * later, so that the captures of layers 0, 1, 2... nest as a wire's, a bridge's and a guest's
  * would (each layer adds 100 ns of RTT). GAP_NS (default 1000) sets the time between packets:
- * tests/bench/vantage.sh uses 100 µs, a realistic ping rate for 50 hosts (5000 probes/s). */
+ * tests/bench/vantage.sh uses 100 µs, a realistic ping rate for 50 hosts (5000 probes/s).
+ * OFFSET_NS and SKEW_PPB (default 0 0) write the times of another clock: t + OFFSET_NS +
+ * SKEW_PPB * 1e-9 * (t - start), as a guest's capture reads them beside its host's.
+ * JITTER_NS (default 0) adds to each layer's 50 ns a delay drawn per probe, per layer and per
+ * direction in [0, JITTER_NS) (a hash of host, seq and layer: every layer's file agrees), so the
+ * layers' one-way delays vary as queues make them; keep LAYER * JITTER_NS under GAP_NS / 2 so
+ * the packets stay in time order. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +51,23 @@ static uint64_t next_rand(void)
 static uint64_t t_ns = 1700000000ULL * 1000000000;
 static unsigned layer;
 static uint64_t gap_ns = 1000;
+static const uint64_t start_ns = 1700000000ULL * 1000000000;
+static int64_t clock_off;
+static double clock_skew;
+static uint64_t jitter_ns;
+
+/* The delay layer k adds to probe p's request (dir 0) or reply (dir 1). */
+static uint64_t layer_delay(const struct probe *p, unsigned k, int dir)
+{
+	if (!jitter_ns)
+		return 50;
+	uint64_t h = ((uint64_t)p->host << 32 | (uint64_t)p->seq << 8 | k << 1 | (unsigned)dir) *
+		     0x9e3779b97f4a7c15ull;
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	return 50 + h % jitter_ns;
+}
 
 static void emit(const struct probe *p, int reply)
 {
@@ -66,7 +89,12 @@ static void emit(const struct probe *p, int reply)
 	icmp[0] = reply ? 0 : 8;
 	put16(icmp + 4, 0x4000 + p->host % 16);
 	put16(icmp + 6, p->seq);
-	uint64_t t = reply ? t_ns + 50 * layer : t_ns - 50 * layer;
+	uint64_t d = 0;
+	for (unsigned k = 1; k <= layer; k++)
+		d += layer_delay(p, k, reply);
+	uint64_t t = reply ? t_ns + d : t_ns - d;
+	double drift = clock_skew * (double)(int64_t)(t - start_ns);
+	t += (uint64_t)(clock_off + (int64_t)(drift + (drift < 0 ? -0.5 : 0.5))); /* rounded */
 	uint32_t rh[4] = {(uint32_t)(t / 1000000000), (uint32_t)(t % 1000000000), SNAP, 98};
 	t_ns += gap_ns;
 	fwrite(rh, 4, 4, stdout);
@@ -75,20 +103,25 @@ static void emit(const struct probe *p, int reply)
 
 int main(int argc, char **argv)
 {
-	if (argc < 4 || argc > 6)
-		return fprintf(
-			   stderr,
-			   "usage: icmpgen PACKETS FLOWS rr|burst|random|wrap [LAYER [GAP_NS]]\n"),
+	if (argc < 4 || argc > 9)
+		return fprintf(stderr,
+			       "usage: icmpgen PACKETS FLOWS rr|burst|random|wrap [LAYER [GAP_NS "
+			       "[OFFSET_NS SKEW_PPB [JITTER_NS]]]]\n"),
 		       2;
 	layer = argc >= 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 0;
-	gap_ns = argc == 6 ? strtoull(argv[5], NULL, 10) : 1000;
+	gap_ns = argc >= 6 ? strtoull(argv[5], NULL, 10) : 1000;
+	clock_off = argc >= 7 ? strtoll(argv[6], NULL, 10) : 0;
+	clock_skew = argc >= 8 ? strtod(argv[7], NULL) * 1e-9 : 0;
+	jitter_ns = argc == 9 ? strtoull(argv[8], NULL, 10) : 0;
 	unsigned long long n = strtoull(argv[1], NULL, 10);
 	unsigned long nflows = strtoul(argv[2], NULL, 10);
 	const char *order = argv[3];
 	int rr = !strcmp(order, "rr"), burst = !strcmp(order, "burst"),
 	    rnd = !strcmp(order, "random"), wrap = !strcmp(order, "wrap");
 	if (!n || !nflows || nflows > 65535 || !(rr || burst || rnd || wrap) || layer > 100 ||
-	    !gap_ns || gap_ns > 1000000000)
+	    !gap_ns || gap_ns > 1000000000 || clock_off < -3600000000000LL ||
+	    clock_off > 3600000000000LL || clock_skew < -1e-3 || clock_skew > 1e-3 ||
+	    jitter_ns > 1000000)
 		return fprintf(stderr, "icmpgen: bad arguments\n"), 2;
 	uint16_t *seq = calloc(nflows, sizeof(*seq));
 	if (!seq)

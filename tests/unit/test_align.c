@@ -14,20 +14,7 @@
 #include "vmdelay/delay/align.h"
 #include "vmdelay/delay/delay.h"
 
-static uint64_t rng;
-
-static double uniform(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static vd_ns expo(double mean)
-{
-	return (vd_ns)llround(-mean * log(uniform()));
-}
+#include "noise.h"
 
 #define T0 INT64_C(1700000000000000000)
 #define SKEW 50e-6

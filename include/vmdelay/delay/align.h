@@ -44,6 +44,10 @@ vd_ns vd_align_apply(const struct vd_clock_fit *f, vd_ns t);
 /* Moon et al.'s one-way estimator alone: the line a + b * x under every point (x[i], y[i])
  * minimizing the sum of vertical distances. x in any unit (double). Returns 0, or -1. */
 int vd_align_hull_line(const double *x, const double *y, size_t n, double *a, double *b);
+/* The same line for a mean x given apart: the hull of a subset holding every vertex of the
+ * points' lower hull, with the mean of all of them, gives the line of all of them (align_acc.h). */
+int vd_align_hull_line_at(const double *x, const double *y, size_t n, double mean, double *a,
+			  double *b);
 
 const char *vd_align_method_name(enum vd_align_method m); /* "none", "lsq", "hull" */
 int vd_align_method_parse(const char *name, enum vd_align_method *m);

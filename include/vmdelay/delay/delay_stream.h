@@ -18,10 +18,11 @@
 #include "vmdelay/match/vantage.h"
 
 /* Which inputs stream: every spec a regular file holding a packet trace that gives one vantage
- * point (no "#*"), all on one clock label; one trace alone when it is at least 128 MiB
- * (VMDELAY_STREAM_ONE_MIN bytes, 0: any). Others (a small trace alone, cheaper read whole;
- * tping and tcpmon files, several clocks, which need the clock fit over every probe at rest,
- * pipes) are read with vd_vantage_read and analysed with vd_delay_analyze. */
+ * point (no "#*"); one trace alone when it is at least 128 MiB (VMDELAY_STREAM_ONE_MIN bytes,
+ * 0: any; a small trace alone is cheaper read whole). Several clock labels are fitted in a first
+ * pass over the traces (vmdelay/delay/clock_pass.h; vd_delay_stream gives way when that pass
+ * cannot: --rest, --align none). Others (tping and tcpmon files, pipes) are read with
+ * vd_vantage_read and analysed with vd_delay_analyze. */
 int vd_delay_stream_possible(const struct vd_vantage_spec *specs, size_t n);
 
 /* A per-probe output (--csv): each probe as it leaves, in the order and with the number

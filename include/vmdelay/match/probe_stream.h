@@ -38,9 +38,10 @@ struct vd_probe_stream;
 /* The next-event time of a point that has no more events. */
 #define VD_STREAM_END INT64_MAX
 
-/* Matches the echoes of vps[0..nvp) (outermost first, all on one clock label, made with
- * vd_vantage_new and given no event yet) into probes handed to emit. -1 with err when the
- * points are on several clocks or out of memory. */
+/* Matches the echoes of vps[0..nvp) (outermost first, made with vd_vantage_new and given no
+ * event yet) into probes handed to emit. The times must be on one clock: points on several
+ * labels come with their times put on one by the caller (vmdelay/delay/clock_pass.h). -1 with
+ * err when out of memory. */
 int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct vd_match_opts *opts,
 			vd_probe_emit_fn emit, void *ctx, struct vd_probe_stream **out,
 			struct vd_err *err);
