@@ -100,14 +100,22 @@ static int hull_flush(struct ihull *u)
 	struct ipt *p = malloc(m * sizeof(*p));
 	if (!p)
 		return -1;
-	if (u->k)
-		memcpy(p, u->h, u->k * sizeof(*p));
-	memcpy(p + u->k, u->buf, u->nbuf * sizeof(*p));
-	qsort(p, m, sizeof(*p), cmp_ipt);
+	/* the hull is in order already and samples mostly come in it: the buffer sorted (when it
+	 * is not) and merged in, the order a sort of both would give (equal points are alike) */
+	size_t i = 1;
+	while (i < u->nbuf && cmp_ipt(&u->buf[i - 1], &u->buf[i]) <= 0)
+		i++;
+	if (i < u->nbuf)
+		qsort(u->buf, u->nbuf, sizeof(*u->buf), cmp_ipt);
+	size_t ih = 0, ib = 0;
+	for (size_t o = 0; o < m; o++)
+		p[o] = ib == u->nbuf || (ih < u->k && cmp_ipt(&u->h[ih], &u->buf[ib]) <= 0)
+			   ? u->h[ih++]
+			   : u->buf[ib++];
 	/* Andrew's monotone chain, as vd_align_hull_line builds it: of points sharing an x only
 	 * the lowest counts, collinear points are dropped; in place (k <= i) */
 	size_t k = 0;
-	for (size_t i = 0; i < m; i++) {
+	for (i = 0; i < m; i++) {
 		if (i && p[i].x == p[i - 1].x)
 			continue;
 		while (k >= 2 && icross(p[k - 2], p[k - 1], p[i]) <= 0)

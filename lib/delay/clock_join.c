@@ -39,8 +39,10 @@ struct side {
 	struct jpair *q; /* a ring: pair number `first` at q[head] */
 	size_t head, n, cap;
 	uint64_t first;
-	vd_ns last_req;	 /* the request of the last pair the stream gave */
-	uint64_t *chain; /* the outer point's pairs by key: newest pair's number + 1 */
+	vd_ns last_req;	  /* the request of the last pair the stream gave */
+	uint64_t *chain;  /* the outer point's pairs by key: newest pair's number + 1 */
+	uint64_t *flow_h; /* flow_hash of the point's flows met so far */
+	size_t nflow_h, flow_h_cap;
 	size_t mask;
 	int oom;
 };
@@ -98,18 +100,37 @@ static uint64_t word(const unsigned char *b)
 	return w;
 }
 
-/* The key two points both see of a pair's request. */
-static uint64_t key_of(const struct vd_vantage *v, const struct vd_stream_cell *c)
+/* The flow's part of the key (family, addresses, id). */
+static uint64_t flow_hash(const struct vd_echo_flow *f)
 {
-	const struct vd_echo_flow *f = &v->flows[c->flow];
 	_Static_assert(sizeof(f->src.bytes) == 16, "addresses of 16 bytes");
 	uint64_t h = mix(0, (uint64_t)f->src.family << 32 | (uint64_t)f->has_id << 24 |
 				(uint64_t)f->id << 8 | 1);
 	h = mix(h, word(f->src.bytes));
 	h = mix(h, word(f->src.bytes + 8));
 	h = mix(h, word(f->dst.bytes));
-	h = mix(h, word(f->dst.bytes + 8));
-	h = mix(h, (uint16_t)c->seq);
+	return mix(h, word(f->dst.bytes + 8));
+}
+
+/* The key two points both see of a pair's request; its flow's part hashed once a flow (a
+ * flow's fields do not change once matching has opened it). 0 out of memory. */
+static uint64_t key_of(struct side *s, const struct vd_stream_cell *c)
+{
+	if (c->flow >= s->nflow_h) {
+		size_t n = s->vp->nflows; /* > c->flow */
+		if (n > s->flow_h_cap) {
+			size_t cap = 2 * s->flow_h_cap > n ? 2 * s->flow_h_cap : n;
+			uint64_t *fh = realloc(s->flow_h, cap * sizeof(*fh));
+			if (!fh)
+				return 0;
+			s->flow_h = fh;
+			s->flow_h_cap = cap;
+		}
+		for (size_t i = s->nflow_h; i < n; i++)
+			s->flow_h[i] = flow_hash(&s->vp->flows[i]);
+		s->nflow_h = n;
+	}
+	uint64_t h = mix(s->flow_h[c->flow], (uint16_t)c->seq);
 	return h ? h : 1;
 }
 
@@ -121,9 +142,13 @@ static int on_pair(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
 		s->oom = 1;
 		return -1;
 	}
+	uint64_t key = key_of(s, &cell[0]);
+	if (!key) {
+		s->oom = 1;
+		return -1;
+	}
 	uint64_t num = s->first + s->n++;
-	*at(s, num) = (struct jpair){
-	    .req = cell[0].req_ts, .rep = cell[0].rep_ts, .key = key_of(s->vp, &cell[0])};
+	*at(s, num) = (struct jpair){.req = cell[0].req_ts, .rep = cell[0].rep_ts, .key = key};
 	s->last_req = cell[0].req_ts;
 	if (s->chain)
 		chain_in(s, num);
@@ -137,6 +162,7 @@ static void side_free(struct side *s)
 	vd_vantage_free(s->vp);
 	free(s->q);
 	free(s->chain);
+	free(s->flow_h);
 	memset(s, 0, sizeof(*s));
 }
 
