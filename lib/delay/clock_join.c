@@ -21,6 +21,9 @@
 /* Pairs of each point the coarse offset is taken from: 13 s at 5000 probes/s. */
 #define PREFIX_PAIRS 65536
 
+/* How many inner pairs ahead join_ready fetches what a pair's join reads. */
+#define PREFETCH_AHEAD 8
+
 /* ---- one point's pairs, in request order ---- */
 
 struct jpair {
@@ -41,6 +44,7 @@ struct side {
 	uint64_t first;
 	vd_ns last_req;	  /* the request of the last pair the stream gave */
 	uint64_t *chain;  /* the outer point's pairs by key: newest pair's number + 1 */
+	uint64_t chained; /* pairs numbered below it are in their chains */
 	uint64_t *flow_h; /* flow_hash of the point's flows met so far */
 	size_t nflow_h, flow_h_cap;
 	size_t mask;
@@ -58,6 +62,21 @@ static void chain_in(struct side *s, uint64_t num)
 	uint64_t *b = &s->chain[p->key & s->mask];
 	p->prev = *b;
 	*b = num + 1;
+}
+
+/* The pairs read since into their chains, before a look-up: in a batch, each bucket (a miss:
+ * the table spans the window) fetched a few pairs ahead; in number order, as they came. */
+static void chain_pending(struct side *s)
+{
+	uint64_t end = s->first + s->n;
+	if (s->chained < s->first)
+		s->chained = s->first;
+	for (uint64_t num = s->chained; num < end; num++) {
+		if (num + PREFETCH_AHEAD < end)
+			__builtin_prefetch(&s->chain[at(s, num + PREFETCH_AHEAD)->key & s->mask]);
+		chain_in(s, num);
+	}
+	s->chained = end;
 }
 
 /* Room for one more pair: the ring doubled in order, the chains rebuilt when they are short. */
@@ -80,8 +99,8 @@ static int grow(struct side *s)
 		free(s->chain);
 		s->chain = c;
 		s->mask = 2 * cap - 1;
-		for (size_t i = 0; i < s->n; i++)
-			chain_in(s, s->first + i);
+		for (uint64_t num = s->first; num < s->chained; num++)
+			chain_in(s, num);
 	}
 	return 0;
 }
@@ -150,8 +169,6 @@ static int on_pair(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
 	uint64_t num = s->first + s->n++;
 	*at(s, num) = (struct jpair){.req = cell[0].req_ts, .rep = cell[0].rep_ts, .key = key};
 	s->last_req = cell[0].req_ts;
-	if (s->chain)
-		chain_in(s, num);
 	return 0;
 }
 
@@ -223,6 +240,7 @@ static vd_ns a_ref(const struct join *j, vd_ns t)
 /* The coarse offset, v's clock - a's, from the pairs read so far. 0, 1 none found, -1. */
 static int coarse_offset(struct join *j)
 {
+	chain_pending(&j->a);
 	vd_ns *d = malloc((j->v.n ? j->v.n : 1) * sizeof(*d));
 	size_t nd = 0;
 	if (!d)
@@ -253,7 +271,18 @@ static int coarse_offset(struct join *j)
 /* The inner point's pairs whose every candidate has come join their nearest outer pair. */
 static int join_ready(struct join *j)
 {
+	chain_pending(&j->a);
 	while (j->v.n) {
+		/* a bucket and the outer pair it leads to are misses (the tables span the window):
+		 * fetched ahead, the bucket a few pairs before the pair */
+		if (j->v.n > 2 * PREFETCH_AHEAD) {
+			const struct jpair *far = at(&j->v, j->v.first + 2 * PREFETCH_AHEAD);
+			const struct jpair *near = at(&j->v, j->v.first + PREFETCH_AHEAD);
+			__builtin_prefetch(&j->a.chain[far->key & j->a.mask]);
+			uint64_t k = j->a.chain[near->key & j->a.mask];
+			if (k)
+				__builtin_prefetch(at(&j->a, k - 1));
+		}
 		struct jpair *p = at(&j->v, j->v.first);
 		vd_ns t = p->req - j->off, w = j->window;
 		if (!j->a.ended && j->a.last_req <= vd_ns_add_sat(t, w))
