@@ -18,6 +18,7 @@
 
 #include "vmdelay/core/mem.h"
 #include "vmdelay/match/match.h"
+#include "vmdelay/match/pairing.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -553,16 +554,14 @@ static int solo_take(struct vd_probe_stream *s, const struct spair *sp)
 static int drain(struct vd_probe_stream *s, struct point *pt)
 {
 	struct vd_vantage *v = pt->v;
+	vd_vantage_far_sort(v); /* vd_pair_rep_index looks a far reply up by its request */
 	for (size_t i = 0; i < v->npairs; i++) {
 		const struct vd_echo_pair *pr = &v->pairs[i];
 		const struct vd_echo_req *q = &v->ev[pr->req];
-		uint64_t rep_index = pr->rep_after != VD_PAIR_FAR
-					 ? (uint64_t)((int64_t)q->index + pr->rep_after)
-					 : v->far_reps[v->nfar - 1].rep_index;
 		struct spair sp = {.req_ts = q->ts,
 				   .rep_ts = pr->rep_ts,
 				   .req_index = q->index,
-				   .rep_index = rep_index,
+				   .rep_index = vd_pair_rep_index(v, pr),
 				   .phase = q->phase,
 				   .seq = q->seq,
 				   .flow = q->flow};

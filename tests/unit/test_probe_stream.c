@@ -68,6 +68,9 @@ static vd_ns rtt_base = 100 * US, rtt_spread_us = 2900;
 static int lossy = 1;
 static size_t late_every;
 static vd_ns late_by;
+/* Packet numbers index_stride apart (1: consecutive); 2^30 puts every reply more than 2^31
+ * packets after its request, where a pair keeps its reply's number aside (VD_PAIR_FAR). */
+static uint64_t index_stride = 1;
 
 static struct ev *scenario(size_t nprobe, uint32_t flows, vd_ns gap, size_t nvp, size_t *n)
 {
@@ -102,7 +105,7 @@ static struct ev *scenario(size_t nprobe, uint32_t flows, vd_ns gap, size_t nvp,
 	uint64_t *idx = calloc(nvp, sizeof(*idx));
 	assert_non_null(idx);
 	for (size_t i = 0; i < k; i++)
-		ev[i].e.index = ++idx[ev[i].v];
+		ev[i].e.index = ++idx[ev[i].v] * index_stride;
 	free(idx);
 	*n = k;
 	return ev;
@@ -244,6 +247,17 @@ static void one_point_same_as_after_reading(void **state)
 	same_as_reading(60000, 1000 * US, 2);
 	lossy = 1;
 	late_every = 0;
+}
+
+/* Every reply far from its request in packet numbers, many of them in each batch the stream
+ * takes from the matcher: each pair keeps its own reply's number. */
+static void far_replies_same_as_after_reading(void **state)
+{
+	(void)state;
+	index_stride = (uint64_t)1 << 30;
+	same_as_reading(3000, 200 * US, 1);
+	same_as_reading(3000, 200 * US, 2);
+	index_stride = 1;
 }
 
 /* RTTs of 1 to 2 s, a probe every 50 µs: 30000 probes held at once, more than the chains by
@@ -424,6 +438,7 @@ int main(void)
 	    cmocka_unit_test(same_with_many_held),
 	    cmocka_unit_test(one_point_same_as_after_reading),
 	    cmocka_unit_test(one_point_held_bounded),
+	    cmocka_unit_test(far_replies_same_as_after_reading),
 	    cmocka_unit_test(held_bounded_by_window),
 	    cmocka_unit_test(sums_hold_at_most_exact_max),
 	    cmocka_unit_test(sums_each_in_order),
