@@ -117,20 +117,21 @@ int tcpmon_bpf_can_load(uint32_t *want)
  * (tcp_sendmsg_locked). */
 #define TCP_ONLY_LAYERS ((1u << TCPMON_L_TRANS_RX) | (1u << TCPMON_L_SOCK_SEND))
 
-unsigned tcpmon_bpf_narrow(const struct vd_tcmnl_filter *f, uint32_t *want)
+uint32_t tcpmon_bpf_wanted(const struct vd_tcmnl_filter *f, unsigned *families)
 {
-	unsigned fam = TCPMON_NF_BOTH;
+	uint32_t want = f && f->has_layers ? f->layers : TCPMON_LAYERS_ALL;
 
+	*families = TCPMON_NF_BOTH;
 	if (!f)
-		return fam;
+		return want;
 	if (f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6)
-		*want &= ~TCP_ONLY_LAYERS;
+		want &= ~TCP_ONLY_LAYERS;
 	/* ICMP is IPv4's, ICMPv6 IPv6's; a host's address says its family */
 	if (f->family == AF_INET || f->proto == IPPROTO_ICMP || f->addr_len == 4)
-		fam &= TCPMON_NF_IPV4;
+		*families &= TCPMON_NF_IPV4;
 	if (f->family == AF_INET6 || f->proto == IPPROTO_ICMPV6 || f->addr_len == 16)
-		fam &= TCPMON_NF_IPV6;
-	return fam;
+		*families &= TCPMON_NF_IPV6;
+	return want;
 }
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)

@@ -39,11 +39,12 @@ int tcpmon_bpf_usable(struct vd_err *err);
  * code after saying why not (usage: none of the layers; runtime: not usable). */
 int tcpmon_bpf_can_load(uint32_t *want);
 
-/* A program that could only reject what filter f lets through is not attached at all (every
- * attach point costs each packet passing it, matched or not): narrows *want by the layers that
- * see TCP only when f takes ICMP only, and returns the address families the IP layers'
- * netfilter links are needed for (TCPMON_NF_*). f may be NULL (no filter). */
-unsigned tcpmon_bpf_narrow(const struct vd_tcmnl_filter *f, uint32_t *want);
+/* The layers to load for filter f (f may be NULL: no filter): its layers (all when it names
+ * none), less those whose programs could only reject what f lets through (every attach point
+ * costs each packet passing it, matched or not): the layers that see TCP only when f takes ICMP
+ * only. *families gets the address families the IP layers' netfilter links are needed for
+ * (TCPMON_NF_*). */
+uint32_t tcpmon_bpf_wanted(const struct vd_tcmnl_filter *f, unsigned *families);
 
 /* Loads and attaches the programs of the wanted layers (netfilter links for the families given,
  * TCPMON_NF_*), a tracepoint this kernel lacks warned about and left out, rings of ring_bytes

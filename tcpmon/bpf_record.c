@@ -235,8 +235,8 @@ static int record_end(const struct tcpmon_bpf_opts *o, struct source *src, struc
 
 int tcpmon_bpf_record(const struct tcpmon_bpf_opts *o)
 {
-	uint32_t want = o->filter && o->filter->has_layers ? o->filter->layers : TCPMON_LAYERS_ALL;
-	unsigned families = tcpmon_bpf_narrow(o->filter, &want);
+	unsigned families;
+	uint32_t want = tcpmon_bpf_wanted(o->filter, &families);
 	int live = vd_ns_valid(o->stats_every) || o->prometheus;
 	struct source src;
 	struct tcpmon_reader *rd;

@@ -71,8 +71,8 @@ int tcpmon_bpf_started(void)
 
 int tcpmon_bpf_start(const struct vd_tcmnl_filter *f, uint32_t ring_bytes)
 {
-	uint32_t want = f->has_layers ? f->layers : TCPMON_LAYERS_ALL;
-	unsigned families = tcpmon_bpf_narrow(f, &want);
+	unsigned families;
+	uint32_t want = tcpmon_bpf_wanted(f, &families);
 	struct tcpmon_bpf_config cfg;
 	struct tcpmon_bpf_loaded l;
 	struct vd_err err;
