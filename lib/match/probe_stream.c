@@ -15,6 +15,7 @@
 #include "vmdelay/match/probe_stream.h"
 
 #include "probe_key.h"
+#include "probe_stream_solo.h"
 
 #include "vmdelay/core/mem.h"
 #include "vmdelay/match/match.h"
@@ -40,27 +41,13 @@ struct sprobe {
 	int8_t phase;
 };
 
-/* A pair within a point, as it waits for its turn. */
-struct spair {
-	vd_ns req_ts, rep_ts;
-	uint64_t req_index : 56; /* (< VD_VANTAGE_INDEX_LIMIT) */
-	int64_t phase : 8;
-	uint64_t rep_index;
-	uint32_t seq, flow;
-};
-
-/* A point holds every pair of the last reply wait (10 s: millions at a high probe rate): each
- * byte of a pair is a byte of fresh memory the kernel zeroes, as much as the rest of the pair's
- * work (tests/bench/match.sh). */
-_Static_assert(sizeof(struct spair) == 40, "a pair in 40 bytes");
-
 struct point {
 	struct vd_vantage *v;
 	/* completed pairs in request order (time, then packet number), a ring: the first nrel
 	 * are released (their place in the point's order is known), the others wait for every
 	 * earlier pair to have come. Replies come nearly in request order, so a pair is inserted
 	 * at or near the end. */
-	struct spair *q;
+	struct vd_stream_pair *q;
 	size_t qhead, qn, qcap, nrel;
 	vd_ns next_ts; /* the point's next event: nothing earlier comes */
 	/* The requests of v->ev answered so far (a bit each, cleared when compact renumbers them),
@@ -99,12 +86,8 @@ struct vd_probe_stream {
 	struct link by_seq[65536], by_seqonly[65536];
 	struct link *by_key;
 	size_t key_mask, n_seqonly;
-	size_t quiet; /* steps without a pump */
-	/* One point alone (solo_take): its probes in the order they leave, a ring of the pairs
-	 * that made them (40 bytes, not a cell's 48) */
-	struct spair *solo;
-	size_t solo_head, solo_n, solo_cap;
-	vd_ns solo_max_rep; /* the latest reply of a probe in the ring since it was last empty */
+	size_t quiet;		   /* steps without a pump */
+	struct vd_probe_solo solo; /* one point alone: its probes (probe_stream_solo.c) */
 };
 
 /* Chains by key to begin with: a probe is held only until no pair still to come can nest with
@@ -119,19 +102,19 @@ struct vd_probe_stream {
 
 /* ---- pairs in request order, probes in the order they leave ---- */
 
-static int pair_before(const struct spair *a, const struct spair *b)
+static int pair_before(const struct vd_stream_pair *a, const struct vd_stream_pair *b)
 {
 	return a->req_ts != b->req_ts ? a->req_ts < b->req_ts : a->req_index < b->req_index;
 }
 
-static struct spair *qat(struct point *pt, size_t i)
+static struct vd_stream_pair *qat(struct point *pt, size_t i)
 {
 	return &pt->q[(pt->qhead + i) & (pt->qcap - 1)];
 }
 
 /* Inserts a completed pair in request order, after the pairs already released: one that
  * comes after them (a reply later than the window) is taken out of order. */
-static int pair_insert(struct point *pt, const struct spair *x)
+static int pair_insert(struct point *pt, const struct vd_stream_pair *x)
 {
 	if (pt->qn == pt->qcap) {
 		/* grown in place (realloc moves a big block's pages, not its bytes): a copy would
@@ -318,7 +301,7 @@ static int slot_new(struct vd_probe_stream *s, uint32_t *slot)
 
 /* A probe made by pair sp of point v (request e, its probe_key kh in bucket). */
 static int probe_new(struct vd_probe_stream *s, size_t v, const struct vd_echo *e, uint64_t kh,
-		     size_t bucket, const struct spair *sp, struct vd_stream_cell *cell)
+		     size_t bucket, const struct vd_stream_pair *sp, struct vd_stream_cell *cell)
 {
 	uint32_t i;
 	if (slot_new(s, &i) < 0)
@@ -345,7 +328,7 @@ static int probe_new(struct vd_probe_stream *s, size_t v, const struct vd_echo *
 
 /* Pair sp of point v joins the nearest compatible probe within the window whose interval nests
  * with its own, or makes a probe (vd_match_probes' loop, on one clock). */
-static int take_pair(struct vd_probe_stream *s, size_t v, const struct spair *sp)
+static int take_pair(struct vd_probe_stream *s, size_t v, const struct vd_stream_pair *sp)
 {
 	struct point *pt = &s->pt[v];
 	struct vd_stream_cell cell = {.req_ts = sp->req_ts,
@@ -472,84 +455,6 @@ static vd_ns taken_to(const struct vd_probe_stream *s, const struct point *pt)
 	return pt->qn && pt->q[pt->qhead].req_ts < h ? pt->q[pt->qhead].req_ts : h;
 }
 
-/* ---- one point alone ---- */
-
-/* With one vantage point a pair joins only a probe its own point made (as a duplicate, which
- * changes nothing in the probe), so the probe table is not needed: the probes wait in a ring
- * in the order they leave, and a pair looks for one to join only when its interval may nest
- * with one of theirs; pairs whose request and reply both come after every probe's (the usual
- * capture) go straight in. The rules and the order are take_pair's and emit_ready's. On one
- * point, two requests have the same probe key exactly when they have the same flow (family,
- * addresses, id) and the same low 16 bits of seq.
- * Nor do its pairs wait for their turn: a pair is taken as it is made, in the order the
- * replies came, and the decisions are those taken in request order. A pair could only join
- * a probe of its key (flow and seq), and a reply is paired with the earliest request of its
- * key still waiting (match.c): while a request waits, no later request of its key has a
- * pair, so the pairs of one key come in request order. Only the probes' order needs the
- * wait, and they leave the ring in it. */
-static struct spair *solo_at(const struct vd_probe_stream *s, size_t i)
-{
-	return &s->solo[(s->solo_head + i) & (s->solo_cap - 1)];
-}
-
-/* Does probe x leave after a probe whose request was at t, packet number index? */
-static int solo_after(const struct spair *x, vd_ns t, uint64_t index)
-{
-	return x->req_ts != t ? x->req_ts > t : x->req_index > index;
-}
-
-static int solo_take(struct vd_probe_stream *s, const struct spair *sp)
-{
-	struct point *pt = &s->pt[0];
-	vd_ns t = sp->req_ts, rtt = sp->rep_ts - sp->req_ts, window = s->window;
-	if (s->solo_n &&
-	    (t <= solo_at(s, s->solo_n - 1)->req_ts || sp->rep_ts <= s->solo_max_rep)) {
-		size_t best = SIZE_MAX;
-		vd_ns best_d = 0;
-		/* newest first, as a chain by key (those after t: of other keys) */
-		for (size_t i = s->solo_n; i-- > 0;) {
-			const struct spair *x = solo_at(s, i);
-			if (x->req_ts > t + window)
-				continue;
-			if (x->req_ts < t - window)
-				break;
-			if (x->flow != sp->flow || ((x->seq ^ sp->seq) & 0xffff) ||
-			    !nests(x->req_ts, x->rep_ts, t, t + rtt))
-				continue;
-			vd_ns d = absdiff(t, x->req_ts);
-			if (best == SIZE_MAX || d < best_d) {
-				best = i;
-				best_d = d;
-			}
-			if (x->req_ts <= t)
-				break;
-		}
-		if (best != SIZE_MAX && best_d <= window) {
-			pt->dups++;
-			return 0;
-		}
-	}
-	if (s->solo_n == s->solo_cap) {
-		/* doubled (a power of two), in huge pages when big: behind a request waiting for
-		 * its reply, the reply wait's probes; then the ring's wrapped part after the old
-		 * end */
-		size_t old = s->solo_cap, cap = old;
-		if (vd_mem_reserve((void **)&s->solo, &cap, old + 1, sizeof(*s->solo)) < 0)
-			return -1;
-		memcpy(s->solo + old, s->solo, s->solo_head * sizeof(*s->solo));
-		s->solo_cap = cap;
-	}
-	/* in the order probes leave: time, then request order */
-	size_t i = s->solo_n++;
-	for (; i > 0 && solo_after(solo_at(s, i - 1), t, sp->req_index); i--)
-		*solo_at(s, i) = *solo_at(s, i - 1);
-	*solo_at(s, i) = *sp;
-	if (s->solo_n == 1 || sp->rep_ts > s->solo_max_rep)
-		s->solo_max_rep = sp->rep_ts;
-	pt->probes++;
-	return 0;
-}
-
 /* The pairs match.c just made, moved out of v with their requests (one point alone: taken). */
 static int drain(struct vd_probe_stream *s, struct point *pt)
 {
@@ -558,14 +463,14 @@ static int drain(struct vd_probe_stream *s, struct point *pt)
 	for (size_t i = 0; i < v->npairs; i++) {
 		const struct vd_echo_pair *pr = &v->pairs[i];
 		const struct vd_echo_req *q = &v->ev[pr->req];
-		struct spair sp = {.req_ts = q->ts,
-				   .rep_ts = pr->rep_ts,
-				   .req_index = q->index,
-				   .rep_index = vd_pair_rep_index(v, pr),
-				   .phase = q->phase,
-				   .seq = q->seq,
-				   .flow = q->flow};
-		if ((s->nvp == 1 ? solo_take(s, &sp) : pair_insert(pt, &sp)) < 0 ||
+		struct vd_stream_pair sp = {.req_ts = q->ts,
+					    .rep_ts = pr->rep_ts,
+					    .req_index = q->index,
+					    .rep_index = vd_pair_rep_index(v, pr),
+					    .phase = q->phase,
+					    .seq = q->seq,
+					    .flow = q->flow};
+		if ((s->nvp == 1 ? vd_probe_solo_take(&s->solo, &sp) : pair_insert(pt, &sp)) < 0 ||
 		    mark_answered(pt, pr->req) < 0)
 			return -1;
 		pt->pairs++;
@@ -666,12 +571,8 @@ static void release_all(struct vd_probe_stream *s)
 /* emit_ready's rule on the ring of one point alone. */
 static int solo_emit(struct vd_probe_stream *s, vd_ns low)
 {
-	while (s->solo_n) {
-		const struct spair *x = solo_at(s, 0);
-		vd_ns rtt = x->rep_ts - x->req_ts;
-		if (low != VD_STREAM_END &&
-		    vd_ns_add_sat(x->req_ts, rtt < s->window ? rtt : s->window) >= low)
-			break;
+	const struct vd_stream_pair *x;
+	while ((x = vd_probe_solo_ready(&s->solo, low))) {
 		const struct vd_stream_cell cell = {.req_ts = x->req_ts,
 						    .rep_ts = x->rep_ts,
 						    .req_index = x->req_index,
@@ -682,8 +583,7 @@ static int solo_emit(struct vd_probe_stream *s, vd_ns low)
 						    .present = 1};
 		if (s->emit(s->ctx, &cell, cell.phase) < 0)
 			return -1;
-		s->solo_head = (s->solo_head + 1) & (s->solo_cap - 1);
-		s->solo_n--;
+		vd_probe_solo_pop(&s->solo);
 	}
 	return 0;
 }
@@ -772,7 +672,7 @@ static int pump(struct vd_probe_stream *s)
 		for (size_t v = 0; v < s->nvp; v++) {
 			struct point *pt = &s->pt[v];
 			for (size_t k = 0; k < ROUND && pt->nrel; k++) {
-				const struct spair *sp = &pt->q[pt->qhead];
+				const struct vd_stream_pair *sp = &pt->q[pt->qhead];
 				vd_ns rtt = sp->rep_ts - sp->req_ts;
 				vd_ns need =
 				    vd_ns_add_sat(sp->req_ts, rtt < s->window ? rtt : s->window);
@@ -781,7 +681,7 @@ static int pump(struct vd_probe_stream *s)
 					u++;
 				if (u < v)
 					break;
-				struct spair x = *sp;
+				struct vd_stream_pair x = *sp;
 				/* a pair's flow (its addresses and id) is a miss among many flows
 				 */
 				if (pt->nrel > 8)
@@ -826,6 +726,7 @@ int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct 
 		s->window = VD_ECHO_TS_LIMIT / 8;
 	/* a small window narrows the matching, not the replies' delay */
 	s->reply_wait = s->window > 10 * VD_NS_PER_SEC ? s->window : 10 * VD_NS_PER_SEC;
+	s->solo.window = s->window;
 	s->key_mask = KEY_BUCKETS - 1;
 	s->pt = calloc(nvp, sizeof(*s->pt));
 	s->by_key = calloc(KEY_BUCKETS, sizeof(*s->by_key)); /* id 0: no probe */
@@ -896,8 +797,8 @@ int vd_probe_stream_finish(struct vd_probe_stream *s, struct vd_err *err)
 		if (vd_match_pairs(pt->v, err) < 0)
 			return -1;
 		pt->v->stats.pairs = pt->pairs;
-		pt->v->stats.probes = pt->probes;
-		pt->v->stats.duplicates += pt->dups;
+		pt->v->stats.probes = pt->probes + (s->nvp == 1 ? s->solo.probes : 0);
+		pt->v->stats.duplicates += pt->dups + (s->nvp == 1 ? s->solo.dups : 0);
 	}
 	return 0;
 }
@@ -917,14 +818,14 @@ void vd_probe_stream_free(struct vd_probe_stream *s)
 	free(s->out);
 	free(s->run);
 	free(s->by_key);
-	free(s->solo);
+	vd_probe_solo_free(&s->solo);
 	free(s);
 }
 
 void vd_probe_stream_held(const struct vd_probe_stream *s, struct vd_probe_stream_held *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->probes = s->live + s->solo_n;
+	h->probes = s->live + s->solo.n;
 	for (size_t v = 0; v < s->nvp; v++) {
 		h->pairs += s->pt[v].qn;
 		h->requests += s->pt[v].v->n;
