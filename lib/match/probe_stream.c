@@ -58,9 +58,10 @@ struct point {
 	/* how much earlier than its predecessors a packet of the point came, twice, at least
 	 * REORDER_SLACK: what a pair keeps besides, for the packets still to come */
 	vd_ns latest, slack;
-	uint64_t taken; /* pairs taken so far: a pair's place in the point's order */
-	size_t kept;	/* requests v->ev kept at the last compaction */
-	vd_ns flushed;	/* next_ts when match.c's queue was last flushed */
+	uint64_t taken;	   /* pairs taken so far: a pair's place in the point's order */
+	size_t kept;	   /* requests v->ev kept at the last compaction */
+	vd_ns flushed;	   /* next_ts when match.c's queue was last flushed */
+	vd_ns flush_after; /* the time past which it is due again (or earlier: step_more says) */
 	size_t pairs, probes, dups;
 };
 
@@ -104,7 +105,7 @@ struct vd_probe_stream {
 
 static int pair_before(const struct vd_stream_pair *a, const struct vd_stream_pair *b)
 {
-	return a->req_ts != b->req_ts ? a->req_ts < b->req_ts : a->req_index < b->req_index;
+	return a->req.ts != b->req.ts ? a->req.ts < b->req.ts : a->req.index < b->req.index;
 }
 
 static struct vd_stream_pair *qat(struct point *pt, size_t i)
@@ -307,8 +308,8 @@ static int probe_new(struct vd_probe_stream *s, size_t v, const struct vd_echo *
 	if (slot_new(s, &i) < 0)
 		return -1;
 	struct sprobe *x = &s->p[i];
-	*x = (struct sprobe){.ref = sp->req_ts,
-			     .rtt = sp->rep_ts - sp->req_ts,
+	*x = (struct sprobe){.ref = sp->req.ts,
+			     .rtt = sp->rep_ts - sp->req.ts,
 			     .kh = kh,
 			     .id = s->next_id++,
 			     .ord = s->pt[v].taken - 1,
@@ -331,13 +332,13 @@ static int probe_new(struct vd_probe_stream *s, size_t v, const struct vd_echo *
 static int take_pair(struct vd_probe_stream *s, size_t v, const struct vd_stream_pair *sp)
 {
 	struct point *pt = &s->pt[v];
-	struct vd_stream_cell cell = {.req_ts = sp->req_ts,
+	struct vd_stream_cell cell = {.req_ts = sp->req.ts,
 				      .rep_ts = sp->rep_ts,
-				      .req_index = sp->req_index,
+				      .req_index = sp->req.index,
 				      .rep_index = sp->rep_index,
-				      .seq = sp->seq,
-				      .flow = sp->flow,
-				      .phase = sp->phase,
+				      .seq = sp->req.seq,
+				      .flow = sp->req.flow,
+				      .phase = sp->req.phase,
 				      .present = 1};
 	struct vd_echo e;
 	cell_echo(s, v, &cell, &e);
@@ -353,7 +354,7 @@ static int take_pair(struct vd_probe_stream *s, size_t v, const struct vd_stream
 	} else {
 		head[nch++] = s->by_seq[e.seq & 0xffff];
 	}
-	vd_ns t = sp->req_ts, rtt = sp->rep_ts - sp->req_ts, window = s->window;
+	vd_ns t = sp->req.ts, rtt = sp->rep_ts - sp->req.ts, window = s->window;
 	uint32_t best = UINT32_MAX;
 	vd_ns best_d = 0;
 	for (size_t c = 0; c < nch; c++)
@@ -452,7 +453,7 @@ static void skip_answered(const struct vd_probe_stream *s, struct point *pt)
 static vd_ns taken_to(const struct vd_probe_stream *s, const struct point *pt)
 {
 	vd_ns h = horizon(s, pt);
-	return pt->qn && pt->q[pt->qhead].req_ts < h ? pt->q[pt->qhead].req_ts : h;
+	return pt->qn && pt->q[pt->qhead].req.ts < h ? pt->q[pt->qhead].req.ts : h;
 }
 
 /* The pairs match.c just made, moved out of v with their requests (one point alone: taken). */
@@ -463,13 +464,12 @@ static int drain(struct vd_probe_stream *s, struct point *pt)
 	for (size_t i = 0; i < v->npairs; i++) {
 		const struct vd_echo_pair *pr = &v->pairs[i];
 		const struct vd_echo_req *q = &v->ev[pr->req];
-		struct vd_stream_pair sp = {.req_ts = q->ts,
-					    .rep_ts = pr->rep_ts,
-					    .req_index = q->index,
-					    .rep_index = vd_pair_rep_index(v, pr),
-					    .phase = q->phase,
-					    .seq = q->seq,
-					    .flow = q->flow};
+		/* (vd_pair_rep_index's sum inline: a call a pair) */
+		uint64_t rep_index = pr->rep_after != VD_PAIR_FAR
+					 ? (uint64_t)((int64_t)q->index + pr->rep_after)
+					 : vd_pair_rep_index(v, pr);
+		const struct vd_stream_pair sp = {
+		    .req = *q, .rep_ts = pr->rep_ts, .rep_index = rep_index};
 		if ((s->nvp == 1 ? vd_probe_solo_take(&s->solo, &sp) : pair_insert(pt, &sp)) < 0 ||
 		    mark_answered(pt, pr->req) < 0)
 			return -1;
@@ -561,7 +561,7 @@ static void release_all(struct vd_probe_stream *s)
 	for (size_t v = 0; v < s->nvp; v++) {
 		struct point *pt = &s->pt[v];
 		while (pt->nrel < pt->qn && pt->nrel < 2 * ROUND &&
-		       (h == VD_STREAM_END || qat(pt, pt->nrel)->req_ts < h)) {
+		       (h == VD_STREAM_END || qat(pt, pt->nrel)->req.ts < h)) {
 			__builtin_prefetch(qat(pt, pt->nrel + 8));
 			pt->nrel++;
 		}
@@ -573,13 +573,13 @@ static int solo_emit(struct vd_probe_stream *s, vd_ns low)
 {
 	const struct vd_stream_pair *x;
 	while ((x = vd_probe_solo_ready(&s->solo, low))) {
-		const struct vd_stream_cell cell = {.req_ts = x->req_ts,
+		const struct vd_stream_cell cell = {.req_ts = x->req.ts,
 						    .rep_ts = x->rep_ts,
-						    .req_index = x->req_index,
+						    .req_index = x->req.index,
 						    .rep_index = x->rep_index,
-						    .seq = x->seq,
-						    .flow = x->flow,
-						    .phase = (int8_t)x->phase,
+						    .seq = x->req.seq,
+						    .flow = x->req.flow,
+						    .phase = (int8_t)x->req.phase,
 						    .present = 1};
 		if (s->emit(s->ctx, &cell, cell.phase) < 0)
 			return -1;
@@ -673,9 +673,9 @@ static int pump(struct vd_probe_stream *s)
 			struct point *pt = &s->pt[v];
 			for (size_t k = 0; k < ROUND && pt->nrel; k++) {
 				const struct vd_stream_pair *sp = &pt->q[pt->qhead];
-				vd_ns rtt = sp->rep_ts - sp->req_ts;
+				vd_ns rtt = sp->rep_ts - sp->req.ts;
 				vd_ns need =
-				    vd_ns_add_sat(sp->req_ts, rtt < s->window ? rtt : s->window);
+				    vd_ns_add_sat(sp->req.ts, rtt < s->window ? rtt : s->window);
 				size_t u = 0;
 				while (u < v && taken_to(s, &s->pt[u]) > need)
 					u++;
@@ -685,7 +685,7 @@ static int pump(struct vd_probe_stream *s)
 				/* a pair's flow (its addresses and id) is a miss among many flows
 				 */
 				if (pt->nrel > 8)
-					__builtin_prefetch(&pt->v->flows[qat(pt, 8)->flow]);
+					__builtin_prefetch(&pt->v->flows[qat(pt, 8)->req.flow]);
 				pt->qhead = (pt->qhead + 1) & (pt->qcap - 1);
 				pt->qn--;
 				pt->nrel--;
@@ -739,15 +739,16 @@ int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct 
 		s->pt[v].next_ts = INT64_MIN + 1; /* nothing known yet */
 		s->pt[v].latest = INT64_MIN + 1;
 		s->pt[v].slack = REORDER_SLACK;
+		s->pt[v].flush_after = VD_NS_PER_SEC; /* as flushed = 0 */
 	}
 	*out = s;
 	return 0;
 }
 
-static int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err)
+/* What step does beyond noting the time: a file out of order, a flush, a compaction, a pump. */
+static __attribute__((noinline)) int step_more(struct vd_probe_stream *s, struct point *pt,
+					       vd_ns next_ts, struct vd_err *err)
 {
-	struct point *pt = &s->pt[v];
-	pt->next_ts = next_ts;
 	if (next_ts != VD_STREAM_END && next_ts < pt->latest) {
 		vd_ns late = vd_ns_sub_sat(pt->latest, next_ts);
 		late = late < s->reply_wait / 2 ? 2 * late : s->reply_wait;
@@ -760,16 +761,31 @@ static int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_er
 	if ((next_ts == VD_STREAM_END || vd_ns_sub_sat(next_ts, pt->flushed) > VD_NS_PER_SEC) &&
 	    vd_match_flush(pt->v) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
-	if (next_ts != VD_STREAM_END && vd_ns_sub_sat(next_ts, pt->flushed) > VD_NS_PER_SEC)
+	if (next_ts != VD_STREAM_END && vd_ns_sub_sat(next_ts, pt->flushed) > VD_NS_PER_SEC) {
 		pt->flushed = next_ts;
+		pt->flush_after = vd_ns_add_sat(next_ts, VD_NS_PER_SEC);
+	}
 	if (compact(s, pt) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	/* Taking pairs later than their turn changes nothing (every condition only gets truer as
 	 * the points go on): pump every 64 events, so that each pump has work for every point;
 	 * match.c's pairs wait in v->pairs until then (a batch: the matching's tables stay in
 	 * cache between). */
-	if ((++s->quiet % 64 == 0 || next_ts == VD_STREAM_END) && pump(s) < 0)
+	if ((s->quiet % 64 == 0 || next_ts == VD_STREAM_END) && pump(s) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
+	return 0;
+}
+
+/* Point v's next event is at next_ts. Most events only note it: the rest (step_more) waits for
+ * the 64th event, a flush due or a file going back in time; a compaction waits with it (the
+ * requests grow by 64 at most meanwhile). */
+static inline int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err)
+{
+	struct point *pt = &s->pt[v];
+	pt->next_ts = next_ts;
+	if (++s->quiet % 64 == 0 || next_ts < pt->latest || next_ts >= pt->flush_after)
+		return step_more(s, pt, next_ts, err);
+	pt->latest = next_ts;
 	return 0;
 }
 

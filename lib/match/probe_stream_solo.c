@@ -21,39 +21,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct vd_stream_pair *solo_at(const struct vd_probe_solo *s, size_t i)
-{
-	return &s->ring[(s->head + i) & (s->cap - 1)];
-}
-
 /* Does probe x leave after a probe whose request was at t, packet number index? */
 static int solo_after(const struct vd_stream_pair *x, vd_ns t, uint64_t index)
 {
-	return x->req_ts != t ? x->req_ts > t : x->req_index > index;
+	return x->req.ts != t ? x->req.ts > t : x->req.index > index;
 }
 
-int vd_probe_solo_take(struct vd_probe_solo *s, const struct vd_stream_pair *sp)
+int vd_probe_solo_take_more(struct vd_probe_solo *s, const struct vd_stream_pair *sp)
 {
-	vd_ns t = sp->req_ts, rtt = sp->rep_ts - sp->req_ts, window = s->window;
-	if (s->n && (t <= solo_at(s, s->n - 1)->req_ts || sp->rep_ts <= s->max_rep)) {
+	vd_ns t = sp->req.ts, rtt = sp->rep_ts - sp->req.ts, window = s->window;
+	if (s->n && (t <= vd_probe_solo_at(s, s->n - 1)->req.ts || sp->rep_ts <= s->max_rep)) {
 		size_t best = SIZE_MAX;
 		vd_ns best_d = 0;
 		/* newest first, as a chain by key (those after t: of other keys) */
 		for (size_t i = s->n; i-- > 0;) {
-			const struct vd_stream_pair *x = solo_at(s, i);
-			if (x->req_ts > t + window)
+			const struct vd_stream_pair *x = vd_probe_solo_at(s, i);
+			if (x->req.ts > t + window)
 				continue;
-			if (x->req_ts < t - window)
+			if (x->req.ts < t - window)
 				break;
-			if (x->flow != sp->flow || ((x->seq ^ sp->seq) & 0xffff) ||
-			    !nests(x->req_ts, x->rep_ts, t, t + rtt))
+			if (x->req.flow != sp->req.flow || ((x->req.seq ^ sp->req.seq) & 0xffff) ||
+			    !nests(x->req.ts, x->rep_ts, t, t + rtt))
 				continue;
-			vd_ns d = absdiff(t, x->req_ts);
+			vd_ns d = absdiff(t, x->req.ts);
 			if (best == SIZE_MAX || d < best_d) {
 				best = i;
 				best_d = d;
 			}
-			if (x->req_ts <= t)
+			if (x->req.ts <= t)
 				break;
 		}
 		if (best != SIZE_MAX && best_d <= window) {
@@ -73,30 +68,13 @@ int vd_probe_solo_take(struct vd_probe_solo *s, const struct vd_stream_pair *sp)
 	}
 	/* in the order probes leave: time, then request order */
 	size_t i = s->n++;
-	for (; i > 0 && solo_after(solo_at(s, i - 1), t, sp->req_index); i--)
-		*solo_at(s, i) = *solo_at(s, i - 1);
-	*solo_at(s, i) = *sp;
+	for (; i > 0 && solo_after(vd_probe_solo_at(s, i - 1), t, sp->req.index); i--)
+		*vd_probe_solo_at(s, i) = *vd_probe_solo_at(s, i - 1);
+	*vd_probe_solo_at(s, i) = *sp;
 	if (s->n == 1 || sp->rep_ts > s->max_rep)
 		s->max_rep = sp->rep_ts;
 	s->probes++;
 	return 0;
-}
-
-const struct vd_stream_pair *vd_probe_solo_ready(const struct vd_probe_solo *s, vd_ns low)
-{
-	if (!s->n)
-		return NULL;
-	const struct vd_stream_pair *x = solo_at(s, 0);
-	vd_ns rtt = x->rep_ts - x->req_ts;
-	if (low != INT64_MAX && vd_ns_add_sat(x->req_ts, rtt < s->window ? rtt : s->window) >= low)
-		return NULL;
-	return x;
-}
-
-void vd_probe_solo_pop(struct vd_probe_solo *s)
-{
-	s->head = (s->head + 1) & (s->cap - 1);
-	s->n--;
 }
 
 void vd_probe_solo_free(struct vd_probe_solo *s)
