@@ -8,7 +8,7 @@
 # the length: it holds the probes after the earliest request still waiting for its reply
 # (within the reply wait, 10 s: up to 50000 probes here, as 1 request in 1000 is lost) and the
 # times of at most 2^20 probes (exact medians), then bounded sketches. Best of BENCH_RUNS (3).
-# "1 x N read whole": the same trace given as "FILE#*" (every interface a point: one here),
+# "1 x N, whole": the same trace given as "FILE#*" (every interface a point: one here),
 # which is read whole and analysed after reading: what streaming one point costs or saves.
 # "4 x N --csv": the same with one row per probe and point written to a file (-o) as each probe
 # leaves the window (one run: the rows of 4 x 8M packets are 2 GB); its peak RSS must not grow
@@ -41,7 +41,7 @@ for pk in "$n" $((n * long)); do
 		files=() specs=() whole="" label="${count%w} x $pk packets"
 		if [ "$count" = 1w ]; then
 			whole="#*"
-			label+=" read whole"
+			label+=", whole"
 			count=1
 		fi
 		for ((k = 0; k < count; k++)); do
