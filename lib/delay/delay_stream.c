@@ -14,26 +14,13 @@
 #include "vmdelay/input/format.h"
 #include "vmdelay/match/probe_stream.h"
 
-/* The size below which one trace alone is read whole (VMDELAY_STREAM_ONE_MIN, bytes; 0: every
- * trace streams). Reading it whole holds memory bounded by that size, and costs less CPU where
- * a capture is shorter than the reply wait and loses requests: the stream then holds all of it
- * too, and passes it through one more stage (2M packets of 50 to 65535 hosts at 1 Mpkt/s,
- * 84 MB: 15-30% more CPU streamed; tests/bench/match.sh). */
-static off_t one_trace_min(void)
-{
-	const char *e = getenv("VMDELAY_STREAM_ONE_MIN");
-	char *end = "";
-	long long v = e && *e ? strtoll(e, &end, 10) : -1;
-	return v >= 0 && !*end ? (off_t)v : (off_t)128 << 20;
-}
-
 int vd_delay_stream_possible(const struct vd_vantage_spec *specs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		/* read again the usual way when a reader fails: a pipe cannot be */
 		if (strcmp(specs[i].select, "*") == 0 || stat(specs[i].path, &st) < 0 ||
-		    !S_ISREG(st.st_mode) || (n == 1 && st.st_size < one_trace_min()))
+		    !S_ISREG(st.st_mode))
 			return 0;
 	}
 	return n > 0;

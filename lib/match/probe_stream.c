@@ -15,6 +15,7 @@
 #include "vmdelay/match/probe_stream.h"
 
 #include "probe_key.h"
+#include "probe_stream_solo.h"
 
 #include "vmdelay/core/mem.h"
 #include "vmdelay/match/match.h"
@@ -40,27 +41,13 @@ struct sprobe {
 	int8_t phase;
 };
 
-/* A pair within a point, as it waits for its turn. */
-struct spair {
-	vd_ns req_ts, rep_ts;
-	uint64_t req_index : 56; /* (< VD_VANTAGE_INDEX_LIMIT) */
-	int64_t phase : 8;
-	uint64_t rep_index;
-	uint32_t seq, flow;
-};
-
-/* A point holds every pair of the last reply wait (10 s: millions at a high probe rate): each
- * byte of a pair is a byte of fresh memory the kernel zeroes, as much as the rest of the pair's
- * work (tests/bench/match.sh). */
-_Static_assert(sizeof(struct spair) == 40, "a pair in 40 bytes");
-
 struct point {
 	struct vd_vantage *v;
 	/* completed pairs in request order (time, then packet number), a ring: the first nrel
 	 * are released (their place in the point's order is known), the others wait for every
 	 * earlier pair to have come. Replies come nearly in request order, so a pair is inserted
 	 * at or near the end. */
-	struct spair *q;
+	struct vd_stream_pair *q;
 	size_t qhead, qn, qcap, nrel;
 	vd_ns next_ts; /* the point's next event: nothing earlier comes */
 	/* The requests of v->ev answered so far (a bit each, cleared when compact renumbers them),
@@ -71,9 +58,10 @@ struct point {
 	/* how much earlier than its predecessors a packet of the point came, twice, at least
 	 * REORDER_SLACK: what a pair keeps besides, for the packets still to come */
 	vd_ns latest, slack;
-	uint64_t taken; /* pairs taken so far: a pair's place in the point's order */
-	size_t kept;	/* requests v->ev kept at the last compaction */
-	vd_ns flushed;	/* next_ts when match.c's queue was last flushed */
+	uint64_t taken;	   /* pairs taken so far: a pair's place in the point's order */
+	size_t kept;	   /* requests v->ev kept at the last compaction */
+	vd_ns flushed;	   /* next_ts when match.c's queue was last flushed */
+	vd_ns flush_after; /* the time past which it is due again (or earlier: step_more says) */
 	size_t pairs, probes, dups;
 };
 
@@ -99,12 +87,8 @@ struct vd_probe_stream {
 	struct link by_seq[65536], by_seqonly[65536];
 	struct link *by_key;
 	size_t key_mask, n_seqonly;
-	size_t quiet; /* steps without a pump */
-	/* One point alone (solo_take): its probes in the order they leave, a ring of the pairs
-	 * that made them (40 bytes, not a cell's 48) */
-	struct spair *solo;
-	size_t solo_head, solo_n, solo_cap;
-	vd_ns solo_max_rep; /* the latest reply of a probe in the ring since it was last empty */
+	size_t quiet;		   /* steps without a pump */
+	struct vd_probe_solo solo; /* one point alone: its probes (probe_stream_solo.c) */
 };
 
 /* Chains by key to begin with: a probe is held only until no pair still to come can nest with
@@ -119,19 +103,19 @@ struct vd_probe_stream {
 
 /* ---- pairs in request order, probes in the order they leave ---- */
 
-static int pair_before(const struct spair *a, const struct spair *b)
+static int pair_before(const struct vd_stream_pair *a, const struct vd_stream_pair *b)
 {
-	return a->req_ts != b->req_ts ? a->req_ts < b->req_ts : a->req_index < b->req_index;
+	return a->req.ts != b->req.ts ? a->req.ts < b->req.ts : a->req.index < b->req.index;
 }
 
-static struct spair *qat(struct point *pt, size_t i)
+static struct vd_stream_pair *qat(struct point *pt, size_t i)
 {
 	return &pt->q[(pt->qhead + i) & (pt->qcap - 1)];
 }
 
 /* Inserts a completed pair in request order, after the pairs already released: one that
  * comes after them (a reply later than the window) is taken out of order. */
-static int pair_insert(struct point *pt, const struct spair *x)
+static int pair_insert(struct point *pt, const struct vd_stream_pair *x)
 {
 	if (pt->qn == pt->qcap) {
 		/* grown in place (realloc moves a big block's pages, not its bytes): a copy would
@@ -318,14 +302,14 @@ static int slot_new(struct vd_probe_stream *s, uint32_t *slot)
 
 /* A probe made by pair sp of point v (request e, its probe_key kh in bucket). */
 static int probe_new(struct vd_probe_stream *s, size_t v, const struct vd_echo *e, uint64_t kh,
-		     size_t bucket, const struct spair *sp, struct vd_stream_cell *cell)
+		     size_t bucket, const struct vd_stream_pair *sp, struct vd_stream_cell *cell)
 {
 	uint32_t i;
 	if (slot_new(s, &i) < 0)
 		return -1;
 	struct sprobe *x = &s->p[i];
-	*x = (struct sprobe){.ref = sp->req_ts,
-			     .rtt = sp->rep_ts - sp->req_ts,
+	*x = (struct sprobe){.ref = sp->req.ts,
+			     .rtt = sp->rep_ts - sp->req.ts,
 			     .kh = kh,
 			     .id = s->next_id++,
 			     .ord = s->pt[v].taken - 1,
@@ -345,16 +329,16 @@ static int probe_new(struct vd_probe_stream *s, size_t v, const struct vd_echo *
 
 /* Pair sp of point v joins the nearest compatible probe within the window whose interval nests
  * with its own, or makes a probe (vd_match_probes' loop, on one clock). */
-static int take_pair(struct vd_probe_stream *s, size_t v, const struct spair *sp)
+static int take_pair(struct vd_probe_stream *s, size_t v, const struct vd_stream_pair *sp)
 {
 	struct point *pt = &s->pt[v];
-	struct vd_stream_cell cell = {.req_ts = sp->req_ts,
+	struct vd_stream_cell cell = {.req_ts = sp->req.ts,
 				      .rep_ts = sp->rep_ts,
-				      .req_index = sp->req_index,
+				      .req_index = sp->req.index,
 				      .rep_index = sp->rep_index,
-				      .seq = sp->seq,
-				      .flow = sp->flow,
-				      .phase = sp->phase,
+				      .seq = sp->req.seq,
+				      .flow = sp->req.flow,
+				      .phase = sp->req.phase,
 				      .present = 1};
 	struct vd_echo e;
 	cell_echo(s, v, &cell, &e);
@@ -370,7 +354,7 @@ static int take_pair(struct vd_probe_stream *s, size_t v, const struct spair *sp
 	} else {
 		head[nch++] = s->by_seq[e.seq & 0xffff];
 	}
-	vd_ns t = sp->req_ts, rtt = sp->rep_ts - sp->req_ts, window = s->window;
+	vd_ns t = sp->req.ts, rtt = sp->rep_ts - sp->req.ts, window = s->window;
 	uint32_t best = UINT32_MAX;
 	vd_ns best_d = 0;
 	for (size_t c = 0; c < nch; c++)
@@ -469,85 +453,7 @@ static void skip_answered(const struct vd_probe_stream *s, struct point *pt)
 static vd_ns taken_to(const struct vd_probe_stream *s, const struct point *pt)
 {
 	vd_ns h = horizon(s, pt);
-	return pt->qn && pt->q[pt->qhead].req_ts < h ? pt->q[pt->qhead].req_ts : h;
-}
-
-/* ---- one point alone ---- */
-
-/* With one vantage point a pair joins only a probe its own point made (as a duplicate, which
- * changes nothing in the probe), so the probe table is not needed: the probes wait in a ring
- * in the order they leave, and a pair looks for one to join only when its interval may nest
- * with one of theirs; pairs whose request and reply both come after every probe's (the usual
- * capture) go straight in. The rules and the order are take_pair's and emit_ready's. On one
- * point, two requests have the same probe key exactly when they have the same flow (family,
- * addresses, id) and the same low 16 bits of seq.
- * Nor do its pairs wait for their turn: a pair is taken as it is made, in the order the
- * replies came, and the decisions are those taken in request order. A pair could only join
- * a probe of its key (flow and seq), and a reply is paired with the earliest request of its
- * key still waiting (match.c): while a request waits, no later request of its key has a
- * pair, so the pairs of one key come in request order. Only the probes' order needs the
- * wait, and they leave the ring in it. */
-static struct spair *solo_at(const struct vd_probe_stream *s, size_t i)
-{
-	return &s->solo[(s->solo_head + i) & (s->solo_cap - 1)];
-}
-
-/* Does probe x leave after a probe whose request was at t, packet number index? */
-static int solo_after(const struct spair *x, vd_ns t, uint64_t index)
-{
-	return x->req_ts != t ? x->req_ts > t : x->req_index > index;
-}
-
-static int solo_take(struct vd_probe_stream *s, const struct spair *sp)
-{
-	struct point *pt = &s->pt[0];
-	vd_ns t = sp->req_ts, rtt = sp->rep_ts - sp->req_ts, window = s->window;
-	if (s->solo_n &&
-	    (t <= solo_at(s, s->solo_n - 1)->req_ts || sp->rep_ts <= s->solo_max_rep)) {
-		size_t best = SIZE_MAX;
-		vd_ns best_d = 0;
-		/* newest first, as a chain by key (those after t: of other keys) */
-		for (size_t i = s->solo_n; i-- > 0;) {
-			const struct spair *x = solo_at(s, i);
-			if (x->req_ts > t + window)
-				continue;
-			if (x->req_ts < t - window)
-				break;
-			if (x->flow != sp->flow || ((x->seq ^ sp->seq) & 0xffff) ||
-			    !nests(x->req_ts, x->rep_ts, t, t + rtt))
-				continue;
-			vd_ns d = absdiff(t, x->req_ts);
-			if (best == SIZE_MAX || d < best_d) {
-				best = i;
-				best_d = d;
-			}
-			if (x->req_ts <= t)
-				break;
-		}
-		if (best != SIZE_MAX && best_d <= window) {
-			pt->dups++;
-			return 0;
-		}
-	}
-	if (s->solo_n == s->solo_cap) {
-		/* doubled (a power of two), in huge pages when big: behind a request waiting for
-		 * its reply, the reply wait's probes; then the ring's wrapped part after the old
-		 * end */
-		size_t old = s->solo_cap, cap = old;
-		if (vd_mem_reserve((void **)&s->solo, &cap, old + 1, sizeof(*s->solo)) < 0)
-			return -1;
-		memcpy(s->solo + old, s->solo, s->solo_head * sizeof(*s->solo));
-		s->solo_cap = cap;
-	}
-	/* in the order probes leave: time, then request order */
-	size_t i = s->solo_n++;
-	for (; i > 0 && solo_after(solo_at(s, i - 1), t, sp->req_index); i--)
-		*solo_at(s, i) = *solo_at(s, i - 1);
-	*solo_at(s, i) = *sp;
-	if (s->solo_n == 1 || sp->rep_ts > s->solo_max_rep)
-		s->solo_max_rep = sp->rep_ts;
-	pt->probes++;
-	return 0;
+	return pt->qn && pt->q[pt->qhead].req.ts < h ? pt->q[pt->qhead].req.ts : h;
 }
 
 /* The pairs match.c just made, moved out of v with their requests (one point alone: taken). */
@@ -558,14 +464,13 @@ static int drain(struct vd_probe_stream *s, struct point *pt)
 	for (size_t i = 0; i < v->npairs; i++) {
 		const struct vd_echo_pair *pr = &v->pairs[i];
 		const struct vd_echo_req *q = &v->ev[pr->req];
-		struct spair sp = {.req_ts = q->ts,
-				   .rep_ts = pr->rep_ts,
-				   .req_index = q->index,
-				   .rep_index = vd_pair_rep_index(v, pr),
-				   .phase = q->phase,
-				   .seq = q->seq,
-				   .flow = q->flow};
-		if ((s->nvp == 1 ? solo_take(s, &sp) : pair_insert(pt, &sp)) < 0 ||
+		/* (vd_pair_rep_index's sum inline: a call a pair) */
+		uint64_t rep_index = pr->rep_after != VD_PAIR_FAR
+					 ? (uint64_t)((int64_t)q->index + pr->rep_after)
+					 : vd_pair_rep_index(v, pr);
+		const struct vd_stream_pair sp = {
+		    .req = *q, .rep_ts = pr->rep_ts, .rep_index = rep_index};
+		if ((s->nvp == 1 ? vd_probe_solo_take(&s->solo, &sp) : pair_insert(pt, &sp)) < 0 ||
 		    mark_answered(pt, pr->req) < 0)
 			return -1;
 		pt->pairs++;
@@ -656,7 +561,7 @@ static void release_all(struct vd_probe_stream *s)
 	for (size_t v = 0; v < s->nvp; v++) {
 		struct point *pt = &s->pt[v];
 		while (pt->nrel < pt->qn && pt->nrel < 2 * ROUND &&
-		       (h == VD_STREAM_END || qat(pt, pt->nrel)->req_ts < h)) {
+		       (h == VD_STREAM_END || qat(pt, pt->nrel)->req.ts < h)) {
 			__builtin_prefetch(qat(pt, pt->nrel + 8));
 			pt->nrel++;
 		}
@@ -666,24 +571,19 @@ static void release_all(struct vd_probe_stream *s)
 /* emit_ready's rule on the ring of one point alone. */
 static int solo_emit(struct vd_probe_stream *s, vd_ns low)
 {
-	while (s->solo_n) {
-		const struct spair *x = solo_at(s, 0);
-		vd_ns rtt = x->rep_ts - x->req_ts;
-		if (low != VD_STREAM_END &&
-		    vd_ns_add_sat(x->req_ts, rtt < s->window ? rtt : s->window) >= low)
-			break;
-		const struct vd_stream_cell cell = {.req_ts = x->req_ts,
+	const struct vd_stream_pair *x;
+	while ((x = vd_probe_solo_ready(&s->solo, low))) {
+		const struct vd_stream_cell cell = {.req_ts = x->req.ts,
 						    .rep_ts = x->rep_ts,
-						    .req_index = x->req_index,
+						    .req_index = x->req.index,
 						    .rep_index = x->rep_index,
-						    .seq = x->seq,
-						    .flow = x->flow,
-						    .phase = (int8_t)x->phase,
+						    .seq = x->req.seq,
+						    .flow = x->req.flow,
+						    .phase = (int8_t)x->req.phase,
 						    .present = 1};
 		if (s->emit(s->ctx, &cell, cell.phase) < 0)
 			return -1;
-		s->solo_head = (s->solo_head + 1) & (s->solo_cap - 1);
-		s->solo_n--;
+		vd_probe_solo_pop(&s->solo);
 	}
 	return 0;
 }
@@ -772,20 +672,20 @@ static int pump(struct vd_probe_stream *s)
 		for (size_t v = 0; v < s->nvp; v++) {
 			struct point *pt = &s->pt[v];
 			for (size_t k = 0; k < ROUND && pt->nrel; k++) {
-				const struct spair *sp = &pt->q[pt->qhead];
-				vd_ns rtt = sp->rep_ts - sp->req_ts;
+				const struct vd_stream_pair *sp = &pt->q[pt->qhead];
+				vd_ns rtt = sp->rep_ts - sp->req.ts;
 				vd_ns need =
-				    vd_ns_add_sat(sp->req_ts, rtt < s->window ? rtt : s->window);
+				    vd_ns_add_sat(sp->req.ts, rtt < s->window ? rtt : s->window);
 				size_t u = 0;
 				while (u < v && taken_to(s, &s->pt[u]) > need)
 					u++;
 				if (u < v)
 					break;
-				struct spair x = *sp;
+				struct vd_stream_pair x = *sp;
 				/* a pair's flow (its addresses and id) is a miss among many flows
 				 */
 				if (pt->nrel > 8)
-					__builtin_prefetch(&pt->v->flows[qat(pt, 8)->flow]);
+					__builtin_prefetch(&pt->v->flows[qat(pt, 8)->req.flow]);
 				pt->qhead = (pt->qhead + 1) & (pt->qcap - 1);
 				pt->qn--;
 				pt->nrel--;
@@ -826,6 +726,7 @@ int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct 
 		s->window = VD_ECHO_TS_LIMIT / 8;
 	/* a small window narrows the matching, not the replies' delay */
 	s->reply_wait = s->window > 10 * VD_NS_PER_SEC ? s->window : 10 * VD_NS_PER_SEC;
+	s->solo.window = s->window;
 	s->key_mask = KEY_BUCKETS - 1;
 	s->pt = calloc(nvp, sizeof(*s->pt));
 	s->by_key = calloc(KEY_BUCKETS, sizeof(*s->by_key)); /* id 0: no probe */
@@ -838,15 +739,16 @@ int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct 
 		s->pt[v].next_ts = INT64_MIN + 1; /* nothing known yet */
 		s->pt[v].latest = INT64_MIN + 1;
 		s->pt[v].slack = REORDER_SLACK;
+		s->pt[v].flush_after = VD_NS_PER_SEC; /* as flushed = 0 */
 	}
 	*out = s;
 	return 0;
 }
 
-static int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err)
+/* What step does beyond noting the time: a file out of order, a flush, a compaction, a pump. */
+static __attribute__((noinline)) int step_more(struct vd_probe_stream *s, struct point *pt,
+					       vd_ns next_ts, struct vd_err *err)
 {
-	struct point *pt = &s->pt[v];
-	pt->next_ts = next_ts;
 	if (next_ts != VD_STREAM_END && next_ts < pt->latest) {
 		vd_ns late = vd_ns_sub_sat(pt->latest, next_ts);
 		late = late < s->reply_wait / 2 ? 2 * late : s->reply_wait;
@@ -859,16 +761,31 @@ static int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_er
 	if ((next_ts == VD_STREAM_END || vd_ns_sub_sat(next_ts, pt->flushed) > VD_NS_PER_SEC) &&
 	    vd_match_flush(pt->v) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
-	if (next_ts != VD_STREAM_END && vd_ns_sub_sat(next_ts, pt->flushed) > VD_NS_PER_SEC)
+	if (next_ts != VD_STREAM_END && vd_ns_sub_sat(next_ts, pt->flushed) > VD_NS_PER_SEC) {
 		pt->flushed = next_ts;
+		pt->flush_after = vd_ns_add_sat(next_ts, VD_NS_PER_SEC);
+	}
 	if (compact(s, pt) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	/* Taking pairs later than their turn changes nothing (every condition only gets truer as
 	 * the points go on): pump every 64 events, so that each pump has work for every point;
 	 * match.c's pairs wait in v->pairs until then (a batch: the matching's tables stay in
 	 * cache between). */
-	if ((++s->quiet % 64 == 0 || next_ts == VD_STREAM_END) && pump(s) < 0)
+	if ((s->quiet % 64 == 0 || next_ts == VD_STREAM_END) && pump(s) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
+	return 0;
+}
+
+/* Point v's next event is at next_ts. Most events only note it: the rest (step_more) waits for
+ * the 64th event, a flush due or a file going back in time; a compaction waits with it (the
+ * requests grow by 64 at most meanwhile). */
+static inline int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err)
+{
+	struct point *pt = &s->pt[v];
+	pt->next_ts = next_ts;
+	if (++s->quiet % 64 == 0 || next_ts < pt->latest || next_ts >= pt->flush_after)
+		return step_more(s, pt, next_ts, err);
+	pt->latest = next_ts;
 	return 0;
 }
 
@@ -896,8 +813,8 @@ int vd_probe_stream_finish(struct vd_probe_stream *s, struct vd_err *err)
 		if (vd_match_pairs(pt->v, err) < 0)
 			return -1;
 		pt->v->stats.pairs = pt->pairs;
-		pt->v->stats.probes = pt->probes;
-		pt->v->stats.duplicates += pt->dups;
+		pt->v->stats.probes = pt->probes + (s->nvp == 1 ? s->solo.probes : 0);
+		pt->v->stats.duplicates += pt->dups + (s->nvp == 1 ? s->solo.dups : 0);
 	}
 	return 0;
 }
@@ -917,14 +834,14 @@ void vd_probe_stream_free(struct vd_probe_stream *s)
 	free(s->out);
 	free(s->run);
 	free(s->by_key);
-	free(s->solo);
+	vd_probe_solo_free(&s->solo);
 	free(s);
 }
 
 void vd_probe_stream_held(const struct vd_probe_stream *s, struct vd_probe_stream_held *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->probes = s->live + s->solo_n;
+	h->probes = s->live + s->solo.n;
 	for (size_t v = 0; v < s->nvp; v++) {
 		h->pairs += s->pt[v].qn;
 		h->requests += s->pt[v].v->n;

@@ -8,6 +8,8 @@
 # Rates are packets per CPU second (user + sys: on a shared machine the wall clock mostly
 # measures the neighbours), best of BENCH_RUNS (3); BENCH_PACKETS (2000000) per capture.
 # Prints Mpkt/s, the ratio to the bare loop and peak RSS per shape. Never fails on speed.
+# The ICMP analysis streams (docs/methodology.md, "Memory"): a capture of 2 s that loses
+# requests holds every probe after the first lost one, as the 10 s reply wait is not over.
 set -eu
 . "$(dirname "$0")/common.bash"
 bench_setup match

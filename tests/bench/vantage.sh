@@ -8,8 +8,8 @@
 # the length: it holds the probes after the earliest request still waiting for its reply
 # (within the reply wait, 10 s: up to 50000 probes here, as 1 request in 1000 is lost) and the
 # times of at most 2^20 probes (exact medians), then bounded sketches. Best of BENCH_RUNS (3).
-# One trace alone under 128 MiB is read whole (lib/delay/delay_stream.c): "1 x N streamed" is
-# it streamed all the same (VMDELAY_STREAM_ONE_MIN=0).
+# "1 x N, whole": the same trace given as "FILE#*" (every interface a point: one here),
+# which is read whole and analysed after reading: what streaming one point costs or saves.
 # "4 x N --csv": the same with one row per probe and point written to a file (-o) as each probe
 # leaves the window (one run: the rows of 4 x 8M packets are 2 GB); its peak RSS must not grow
 # with the length either.
@@ -37,19 +37,19 @@ for pk in "$n" $((n * long)); do
 	for k in 0 1 2 3 4 5 6 7; do
 		"$tmp/icmpgen" "$pk" 50 rr "$k" "$gap_ns" >"$tmp/v$k.pcap"
 	done
-	for count in 1 1s 2 4 8; do
-		files=() specs=() run=() label="${count%s} x $pk packets"
-		if [ "$count" = 1s ]; then
-			run=(env VMDELAY_STREAM_ONE_MIN=0)
-			label+=" streamed"
+	for count in 1 1w 2 4 8; do
+		files=() specs=() whole="" label="${count%w} x $pk packets"
+		if [ "$count" = 1w ]; then
+			whole="#*"
+			label+=", whole"
 			count=1
 		fi
 		for ((k = 0; k < count; k++)); do
 			files+=("$tmp/v$k.pcap")
-			specs+=("l$k=$tmp/v$k.pcap")
+			specs+=("l$k=$tmp/v$k.pcap$whole")
 		done
 		read -r base_c _ <<<"$(timed bash -c 'loop_all "$@"' _ "${files[@]}")"
-		read -r ours_c ours_rss <<<"$(timed "${run[@]}" "$bin/vmdelay-analyze" -q --json "${specs[@]}")"
+		read -r ours_c ours_rss <<<"$(timed "$bin/vmdelay-analyze" -q --json "${specs[@]}")"
 		total=$((pk * count))
 		printf '%-28s %10.2f %10.2f %7.2f %10s\n' "$label" \
 			"$(awk -v n="$total" -v s="$base_c" 'BEGIN { print (s > 0 ? n / s / 1e6 : 0) }')" \

@@ -16,8 +16,6 @@
 # wait) and both; replies later than the wait are taken out of order (the same probes, counted
 # the same).
 . "$(dirname "$0")/lib/analyze_lib.sh"
-# one trace alone streams whatever its size (else under 128 MiB it is read whole)
-export VMDELAY_STREAM_ONE_MIN=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc -O2 -o "$tmp/icmpgen" "${VMDELAY_ROOT:-.}/tests/bench/icmpgen.c" || exit 1

@@ -18,9 +18,8 @@
 #include "vmdelay/match/vantage.h"
 
 /* Which inputs stream: every spec a regular file holding a packet trace that gives one vantage
- * point (no "#*"); one trace alone when it is at least 128 MiB (VMDELAY_STREAM_ONE_MIN bytes,
- * 0: any; a small trace alone is cheaper read whole). Several clock labels are fitted in a first
- * pass over the traces (vmdelay/delay/clock_pass.h; vd_delay_stream gives way when that pass
+ * point (no "#*"), one trace alone too, whatever its size. Several clock labels are fitted in a
+ * first pass over the traces (vmdelay/delay/clock_pass.h; vd_delay_stream gives way when that pass
  * cannot: --rest, --align none). Others (tping and tcpmon files, pipes) are read with
  * vd_vantage_read and analysed with vd_delay_analyze. */
 int vd_delay_stream_possible(const struct vd_vantage_spec *specs, size_t n);

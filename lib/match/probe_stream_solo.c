@@ -1,0 +1,84 @@
+/* probe_stream_solo.c — one vantage point alone in the probe stream (probe_stream_solo.h).
+ * With one point a pair joins only a probe its own point made (as a duplicate, which changes
+ * nothing in the probe), so the probe table is not needed: the probes wait in a ring in the
+ * order they leave, and a pair looks for one to join only when its interval may nest with one
+ * of theirs; pairs whose request and reply both come after every probe's (the usual capture)
+ * go straight in. The rules and the order are those of the several points' table
+ * (probe_stream.c). On one point, two requests have the same probe key exactly when they have
+ * the same flow (family, addresses, id) and the same low 16 bits of seq.
+ * Nor do its pairs wait for their turn: a pair is taken as it is made, in the order the
+ * replies came, and the decisions are those taken in request order. A pair could only join
+ * a probe of its key (flow and seq), and a reply is paired with the earliest request of its
+ * key still waiting (match.c): while a request waits, no later request of its key has a
+ * pair, so the pairs of one key come in request order. Only the probes' order needs the
+ * wait, and they leave the ring in it. */
+#include "probe_stream_solo.h"
+
+#include "probe_key.h"
+
+#include "vmdelay/core/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Does probe x leave after a probe whose request was at t, packet number index? */
+static int solo_after(const struct vd_stream_pair *x, vd_ns t, uint64_t index)
+{
+	return x->req.ts != t ? x->req.ts > t : x->req.index > index;
+}
+
+int vd_probe_solo_take_more(struct vd_probe_solo *s, const struct vd_stream_pair *sp)
+{
+	vd_ns t = sp->req.ts, rtt = sp->rep_ts - sp->req.ts, window = s->window;
+	if (s->n && (t <= vd_probe_solo_at(s, s->n - 1)->req.ts || sp->rep_ts <= s->max_rep)) {
+		size_t best = SIZE_MAX;
+		vd_ns best_d = 0;
+		/* newest first, as a chain by key (those after t: of other keys) */
+		for (size_t i = s->n; i-- > 0;) {
+			const struct vd_stream_pair *x = vd_probe_solo_at(s, i);
+			if (x->req.ts > t + window)
+				continue;
+			if (x->req.ts < t - window)
+				break;
+			if (x->req.flow != sp->req.flow || ((x->req.seq ^ sp->req.seq) & 0xffff) ||
+			    !nests(x->req.ts, x->rep_ts, t, t + rtt))
+				continue;
+			vd_ns d = absdiff(t, x->req.ts);
+			if (best == SIZE_MAX || d < best_d) {
+				best = i;
+				best_d = d;
+			}
+			if (x->req.ts <= t)
+				break;
+		}
+		if (best != SIZE_MAX && best_d <= window) {
+			s->dups++;
+			return 0;
+		}
+	}
+	if (s->n == s->cap) {
+		/* doubled (a power of two), in huge pages when big: behind a request waiting for
+		 * its reply, the reply wait's probes; then the ring's wrapped part after the old
+		 * end */
+		size_t old = s->cap, cap = old;
+		if (vd_mem_reserve((void **)&s->ring, &cap, old + 1, sizeof(*s->ring)) < 0)
+			return -1;
+		memcpy(s->ring + old, s->ring, s->head * sizeof(*s->ring));
+		s->cap = cap;
+	}
+	/* in the order probes leave: time, then request order */
+	size_t i = s->n++;
+	for (; i > 0 && solo_after(vd_probe_solo_at(s, i - 1), t, sp->req.index); i--)
+		*vd_probe_solo_at(s, i) = *vd_probe_solo_at(s, i - 1);
+	*vd_probe_solo_at(s, i) = *sp;
+	if (s->n == 1 || sp->rep_ts > s->max_rep)
+		s->max_rep = sp->rep_ts;
+	s->probes++;
+	return 0;
+}
+
+void vd_probe_solo_free(struct vd_probe_solo *s)
+{
+	free(s->ring);
+	memset(s, 0, sizeof(*s));
+}
