@@ -17,6 +17,7 @@
 #include "vmdelay/core/progress.h"
 #include "vmdelay/core/units.h"
 #include "vmdelay/input/filter.h"
+#include "vmdelay/input/format.h"
 #include "vmdelay/match/vantage.h"
 
 static void usage(FILE *f, const char *prog, const struct analyze_command *commands)
@@ -122,6 +123,19 @@ static int open_csv_stream(const char *prog, const char *outpath, struct vd_afil
 		return 1;
 	}
 	return 0;
+}
+
+/* The failures the pull readers left (a pipe among the inputs), in the order of the inputs, as
+ * reading them one after the other reports them. Returns how many. */
+static int report_failures(const char *prog, const struct vd_echo_failures *f)
+{
+	int n = 0;
+	for (size_t i = 0; f && i < f->n; i++)
+		if (f->err[i].msg[0]) {
+			fprintf(stderr, "%s: %s\n", prog, f->err[i].msg);
+			n++;
+		}
+	return n;
 }
 
 /* The streamed analysis gave way to the after-reading one: its rows are taken back. */
@@ -276,6 +290,7 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		return VD_EXIT_RUNTIME;
 	int rc = VD_EXIT_OK;
 	struct vd_filter *filter = NULL;
+	struct vd_echo_failures failures = {0};
 	for (int i = 0; i < nspec; i++)
 		if (vd_vantage_spec_parse(argv[optind + i], &specs[i], &err) < 0) {
 			rc = vd_cli_usage_error(&cli, "%s", err.msg);
@@ -291,6 +306,18 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 							       : !quiet && isatty(STDERR_FILENO),
 					  .filter = filter,
 					  .decode = decode};
+	/* A pipe is read once: when the streamed analysis gives way, the failure its readers met
+	 * is reported here, never looked for by reading the inputs again. */
+	failures = (struct vd_echo_failures){
+	    .specs = specs, .n = (size_t)nspec, .end_on_damage = keep_going};
+	for (int i = 0; i < nspec && !ropts.failures; i++)
+		if (vd_format_is_stream(specs[i].path))
+			ropts.failures = &failures;
+	if (ropts.failures && !(failures.err = calloc((size_t)nspec, sizeof(*failures.err)))) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		rc = VD_EXIT_RUNTIME;
+		goto out_specs;
+	}
 	int failed = 0;
 	struct vd_delay d;
 	/* The tables and --csv stream in bounded memory; --plot and --pcapng-out still need
@@ -321,6 +348,25 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		}
 		if (s < 0) {
 			fprintf(stderr, "%s: %s\n", prog, err.msg);
+			rc = VD_EXIT_RUNTIME;
+			goto out_set;
+		}
+		/* -k: the traces damaged after their first echo ended there; reported as read */
+		if (s == 0 && report_failures(prog, ropts.failures))
+			failed = 1;
+		if (s == 1 && ropts.failures) {
+			if (!report_failures(prog, ropts.failures))
+				fprintf(stderr,
+					"%s: the streamed analysis gave way, and a pipe cannot be "
+					"read again\n",
+					prog);
+			if (keep_going)
+				fprintf(
+				    stderr,
+				    "%s: -k: an input without any echo before its failure "
+				    "cannot be left out when a pipe is read: the pipe cannot be "
+				    "read again\n",
+				    prog);
 			rc = VD_EXIT_RUNTIME;
 			goto out_set;
 		}
@@ -427,6 +473,7 @@ out_set:
 		vd_afile_discard(&af);
 	vd_vantage_set_free(&set);
 out_specs:
+	free(failures.err);
 	vd_filter_free(filter);
 	for (int i = 0; i < nspec; i++)
 		vd_vantage_spec_free(&specs[i]);

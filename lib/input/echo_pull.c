@@ -12,6 +12,7 @@
 
 struct vd_echo_pull {
 	const struct vd_vantage_spec *spec;
+	struct vd_echo_failures *failures;
 	struct vd_source *src;
 	struct vd_decode_opts decode;
 	struct vd_progress prog;
@@ -19,16 +20,28 @@ struct vd_echo_pull {
 	struct vd_echo_point pt; /* what the push reader would close the point with */
 };
 
+/* err, also left as spec's failure when the caller asked (its first only). Returns -1. */
+static int failed(struct vd_echo_failures *f, const struct vd_vantage_spec *spec,
+		  const struct vd_err *err)
+{
+	if (f && spec >= f->specs && spec < f->specs + f->n && !f->err[spec - f->specs].msg[0])
+		f->err[spec - f->specs] = *err;
+	return -1;
+}
+
 int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_read_opts *opts,
 		      struct vd_echo_pull **out, struct vd_err *err)
 {
 	*out = NULL;
+	struct vd_echo_failures *failures = opts ? opts->failures : NULL;
 	struct vd_echo_pull *p = calloc(1, sizeof(*p));
-	if (!p)
-		return vd_err_set(err, "out of memory");
+	if (!p) {
+		vd_err_set(err, "out of memory");
+		return failed(failures, spec, err);
+	}
 	if (vd_source_open(spec, VD_SOURCE_ANY, &p->src, err) < 0) {
 		free(p);
-		return -1;
+		return failed(failures, spec, err);
 	}
 	enum vd_format f = vd_source_format(p->src);
 	if (f == VD_FORMAT_TPING_CSV || f == VD_FORMAT_TPING_JSON || f == VD_FORMAT_SQLITE ||
@@ -40,6 +53,7 @@ int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_r
 	if (opts && opts->filter)
 		vd_source_set_filter(p->src, opts->filter);
 	p->spec = spec;
+	p->failures = failures;
 	if (opts)
 		p->decode = opts->decode;
 	int progress = opts ? opts->progress : 0;
@@ -56,19 +70,42 @@ int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_r
 	return 0;
 }
 
+/* The trace ended without any echo: the failure vd_echo_pull_finish will give, left for a
+ * caller that gives way at once. 0 (the end). */
+static int echoless(struct vd_echo_pull *p, struct vd_err *err)
+{
+	struct vd_err why;
+	if (vd_echo_trace_check(p->spec, p->spec->select[0] != 0, vd_source_records(p->src), 0,
+				p->pt.format, &why) < 0)
+		failed(p->failures, p->spec, &why);
+	(void)err;
+	return 0;
+}
+
+/* Damage (err): -1, or with end_on_damage after an echo the end of the trace (0). */
+static int damaged(struct vd_echo_pull *p, struct vd_err *err)
+{
+	failed(p->failures, p->spec, err);
+	return p->failures && p->failures->end_on_damage && p->pt.echoes ? 0 : -1;
+}
+
 int vd_echo_pull_next(struct vd_echo_pull *p, struct vd_echo *e, struct vd_err *err)
 {
 	for (;;) {
 		struct vd_item it;
 		int r = vd_source_next(p->src, &it, err);
-		if (r <= 0)
-			return r;
+		if (r == 0 && !p->pt.echoes) /* the reason the caller gives way: said now */
+			return echoless(p, err);
+		if (r < 0)
+			return damaged(p, err);
+		if (r == 0)
+			return 0;
 		uint64_t records = vd_source_records(p->src);
 		if (vd_progress_due(&p->prog, records))
 			vd_progress_update(&p->prog, records, it.pkt.offset);
 		int er = vd_echo_trace_packet(p->spec, &p->decode, &it.pkt, &p->pt, e, err);
 		if (er < 0)
-			return -1;
+			return damaged(p, err);
 		if (er) {
 			p->pt.echoes++;
 			return 1;
@@ -82,8 +119,10 @@ int vd_echo_pull_finish(struct vd_echo_pull *p, struct vd_echo_point *pt, struct
 	vd_progress_done(&p->prog, p->pt.records, p->size);
 	vd_echo_trace_notes(&p->pt, vd_trace_compression(vd_source_trace(p->src)));
 	*pt = p->pt;
-	return vd_echo_trace_check(p->spec, p->spec->select[0] != 0, p->pt.records, p->pt.echoes,
-				   p->pt.format, err);
+	if (vd_echo_trace_check(p->spec, p->spec->select[0] != 0, p->pt.records, p->pt.echoes,
+				p->pt.format, err) < 0)
+		return failed(p->failures, p->spec, err);
+	return 0;
 }
 
 void vd_echo_pull_close(struct vd_echo_pull *p)
@@ -92,4 +131,19 @@ void vd_echo_pull_close(struct vd_echo_pull *p)
 		return;
 	vd_source_close(p->src);
 	free(p);
+}
+
+int vd_echo_pull_all_traces(const struct vd_vantage_spec *specs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		enum vd_format f;
+		struct vd_err err;
+		if (strcmp(specs[i].select, "*") == 0)
+			return 0;
+		if (vd_format_is_stream(specs[i].path))
+			continue;
+		if (vd_format_detect_file(specs[i].path, &f, &err) < 0 || !vd_format_is_trace(f))
+			return 0;
+	}
+	return 1;
 }

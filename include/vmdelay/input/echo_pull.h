@@ -14,14 +14,23 @@ struct vd_echo_pull;
 
 /* Opens spec's trace. 0 with *out; 1 when spec is not one packet trace giving one vantage
  * point (a tping or tcpmon file, or "#*"): read it with vd_echo_read; -1 with a message naming
- * the file when it cannot be opened. spec and opts must outlive *out. */
+ * the file when it cannot be opened. spec and opts must outlive *out. With opts->failures, each
+ * failure of the reader (here, in next and finish, and a trace without any echo) is also left
+ * there (echo_read.h). */
 int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_read_opts *opts,
 		      struct vd_echo_pull **out, struct vd_err *err);
-/* The next echo in file order: 1, end: 0, damaged input: -1 naming the file and frame. */
+/* The next echo in file order: 1, end: 0, damaged input: -1 naming the file and frame (0 when
+ * opts->failures->end_on_damage and an echo came before the damage). */
 int vd_echo_pull_next(struct vd_echo_pull *p, struct vd_echo *e, struct vd_err *err);
 /* After the end: the point as vd_echo_read closes it (name, select, notes, records, echoes,
  * tunnels) in *pt, and 0, or -1 when the trace held no echo (the message vd_echo_read gives). */
 int vd_echo_pull_finish(struct vd_echo_pull *p, struct vd_echo_point *pt, struct vd_err *err);
 void vd_echo_pull_close(struct vd_echo_pull *p);
+
+/* Whether each of specs[0..n) opens here as one packet trace (not 1 from vd_echo_pull_open)
+ * without reading any input twice: every regular file's first bytes are a trace's, no "#*"; a
+ * pipe, read once, is a trace or a failure. A caller that cannot read a pipe again asks before
+ * opening anything. */
+int vd_echo_pull_all_traces(const struct vd_vantage_spec *specs, size_t n);
 
 #endif
