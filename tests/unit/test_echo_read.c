@@ -13,6 +13,7 @@
 
 #include "realdata.h"
 #include "testutil.h"
+#include "vmdelay/input/echo_pull.h"
 #include "vmdelay/input/echo_read.h"
 
 struct log {
@@ -118,11 +119,87 @@ static void trace_points(void **state)
 	assert_non_null(strstr(l.text, "keep 5-pings sel=if3 rec=10 ev=0"));
 }
 
+/* The first n bytes of the real capture name into the temporary file tmpname; its path
+ * (malloc'd). */
+static char *cut_copy(const char *name, long n, const char *tmpname)
+{
+	char p[1024];
+	FILE *in = fopen(realdata_path(p, sizeof(p), name), "rb");
+	FILE *out = fopen(testutil_tmp(tmpname), "wb");
+	assert_non_null(in);
+	assert_non_null(out);
+	for (int c; n-- > 0 && (c = fgetc(in)) != EOF;)
+		fputc(c, out);
+	fclose(in);
+	fclose(out);
+	char *path = strdup(testutil_tmp(tmpname));
+	assert_non_null(path);
+	return path;
+}
+
+/* Pulls every echo of spec: how many, and the last return of vd_echo_pull_next. */
+static int pull_all(const struct vd_vantage_spec *spec, const struct vd_echo_read_opts *o,
+		    int *echoes)
+{
+	struct vd_echo_pull *p;
+	struct vd_err err;
+	struct vd_echo e;
+	int rc = vd_echo_pull_open(spec, o, &p, &err);
+	for (*echoes = 0; rc == 0 && (rc = vd_echo_pull_next(p, &e, &err)) > 0; ++*echoes)
+		rc = 0;
+	vd_echo_pull_close(p);
+	return rc;
+}
+
+/* A pull reader's failures are left for a caller that cannot read a pipe again: the damage
+ * (the trace's end under end_on_damage once an echo came), a trace without echoes. */
+static void pull_failures_left(void **state)
+{
+	if (!realdata_dir())
+		skip();
+	/* 5-pings.pcap: a 24-byte header, ten frames of 16 + 98 bytes; the last one cut */
+	char *cut = cut_copy("5-pings.pcap", 24 + 10 * 114 - 5, "cut.pcap");
+	char *none = cut_copy("5-pings.pcap", 24, "none.pcap");
+	struct vd_vantage_spec spec[2] = {{.path = cut}, {.path = none}};
+	struct vd_err errs[2];
+	struct vd_echo_failures f = {.specs = spec, .n = 2, .err = errs};
+	struct vd_echo_read_opts o = {.failures = &f};
+	int n;
+	for (int end = 0; end < 2; end++) {
+		memset(errs, 0, sizeof(errs));
+		f.end_on_damage = end;
+		assert_int_equal(pull_all(&spec[0], &o, &n), end ? 0 : -1);
+		assert_int_equal(n, 9);
+		assert_non_null(strstr(errs[0].msg, "cut.pcap: offset 1050: packet 10: truncated"));
+		assert_int_equal(errs[1].msg[0], 0);
+		assert_int_equal(pull_all(&spec[1], &o, &n), 0);
+		assert_int_equal(n, 0);
+		assert_non_null(strstr(errs[1].msg, "none.pcap: no ICMP echo requests or replies"));
+	}
+	/* no failures asked for: the damage is only returned */
+	assert_int_equal(pull_all(&spec[0], NULL, &n), -1);
+	assert_int_equal(n, 9);
+	/* which inputs pull without reading any twice: traces, not '*' nor a tping file */
+	assert_int_equal(vd_echo_pull_all_traces(spec, 2), 1);
+	snprintf(spec[1].select, sizeof(spec[1].select), "*");
+	assert_int_equal(vd_echo_pull_all_traces(spec, 2), 0);
+	FILE *csv = fopen(testutil_tmp("r.csv"), "w");
+	assert_non_null(csv);
+	fputs("seq,phase,status,user_tx_ns,user_rx_ns\n1,load,ok,10,21\n", csv);
+	fclose(csv);
+	spec[1] = (struct vd_vantage_spec){.path = (char *)testutil_tmp("r.csv")};
+	assert_int_equal(vd_echo_pull_all_traces(spec, 2), 0);
+	assert_int_equal(vd_echo_pull_all_traces(spec, 1), 1);
+	free(cut);
+	free(none);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(tping_points_named_and_chosen),
 	    cmocka_unit_test(trace_points),
+	    cmocka_unit_test(pull_failures_left),
 	};
 	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }
