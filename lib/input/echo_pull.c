@@ -2,6 +2,7 @@
  * same steps as the push reader of echo_trace.c. */
 #include "vmdelay/input/echo_pull.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,8 +25,11 @@ struct vd_echo_pull {
 static int failed(struct vd_echo_failures *f, const struct vd_vantage_spec *spec,
 		  const struct vd_err *err)
 {
-	if (f && spec >= f->specs && spec < f->specs + f->n && !f->err[spec - f->specs].msg[0])
-		f->err[spec - f->specs] = *err;
+	/* addresses compared as numbers: spec may be another array's (a caller's copy) */
+	uintptr_t at = (uintptr_t)spec, first = f ? (uintptr_t)f->specs : 0;
+	size_t i = (at - first) / sizeof(*spec);
+	if (f && at >= first && i < f->n && &f->specs[i] == spec && !f->err[i].msg[0])
+		f->err[i] = *err;
 	return -1;
 }
 
@@ -72,13 +76,12 @@ int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_r
 
 /* The trace ended without any echo: the failure vd_echo_pull_finish will give, left for a
  * caller that gives way at once. 0 (the end). */
-static int echoless(struct vd_echo_pull *p, struct vd_err *err)
+static int echoless(struct vd_echo_pull *p)
 {
 	struct vd_err why;
 	if (vd_echo_trace_check(p->spec, p->spec->select[0] != 0, vd_source_records(p->src), 0,
 				p->pt.format, &why) < 0)
 		failed(p->failures, p->spec, &why);
-	(void)err;
 	return 0;
 }
 
@@ -95,7 +98,7 @@ int vd_echo_pull_next(struct vd_echo_pull *p, struct vd_echo *e, struct vd_err *
 		struct vd_item it;
 		int r = vd_source_next(p->src, &it, err);
 		if (r == 0 && !p->pt.echoes) /* the reason the caller gives way: said now */
-			return echoless(p, err);
+			return echoless(p);
 		if (r < 0)
 			return damaged(p, err);
 		if (r == 0)
