@@ -5,7 +5,8 @@
 # keeping only the probes in flight, and give the report of the same captures read whole
 # (--plot keeps every probe), byte for byte: text, JSON, --csv to a file and to a pipe, 1 and 4
 # points, -k. Peak RSS shows the streaming: fed 4 times more packets, the streamed analysis of a
-# pipe grows by far less than reading whole does, and stays far below the capture's size.
+# pipe grows by less than half what reading whole grows by, and stays below the capture's size
+# (release build: 39 MiB for 2 million packets, 113 MiB; read whole 97 MiB).
 # A pipe cannot be read twice, so a damaged one is reported from what was read: a truncated
 # pipe, garbage, a capture without echoes each give the message reading whole gives, naming
 # /dev/stdin and the offset, exit 1, and no --csv row. A pipe on a second clock label, or beside
@@ -82,7 +83,7 @@ s1=$(rss $n) s4=$(rss $((4 * n))) w1=$(rss $n --plot "$tmp/plots") w4=$(rss $((4
 bytes=$((4 * n * 58 / 1024)) # KiB of pcap: 16-byte record header + 42 bytes kept
 echo "peak RSS (KiB, $bin): streamed $s1 at $n packets, $s4 at $((4 * n)); read whole $w1, $w4; capture $bytes"
 ((s4 - s1 < (w4 - w1) / 2)) || fail "streamed pipe grew by $((s4 - s1)) KiB for 4x the packets, read whole by $((w4 - w1))"
-((s4 < w4 / 2 && s4 < bytes / 2)) || fail "streamed pipe: $s4 KiB peak, read whole $w4, for a $bytes KiB capture"
+((s4 < w4 * 2 / 3 && s4 < bytes * 2 / 3)) || fail "streamed pipe: $s4 KiB peak, read whole $w4, for a $bytes KiB capture"
 
 # damage: a truncated pipe, garbage, no echo: what reading the pipe whole says
 head -c 1000000 "$tmp/l1.pcap" >"$tmp/cut.pcap"
