@@ -35,7 +35,7 @@ int vd_delay_stream_possible(const struct vd_vantage_spec *specs, size_t n)
 	for (size_t i = 1; pipes && i < n; i++)
 		if (strcmp(specs[i].clock, specs[0].clock) != 0)
 			return 0;
-	return n > 0 && (!pipes || vd_echo_pull_all_traces(specs, n));
+	return n > 0 && (!pipes || vd_echo_pull_takes_all(specs, n));
 }
 
 /* One trace being read: its next event, read ahead, its time on the matching timeline (map;

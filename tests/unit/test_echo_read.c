@@ -180,16 +180,16 @@ static void pull_failures_left(void **state)
 	assert_int_equal(pull_all(&spec[0], NULL, &n), -1);
 	assert_int_equal(n, 9);
 	/* which inputs pull without reading any twice: traces, not '*' nor a tping file */
-	assert_int_equal(vd_echo_pull_all_traces(spec, 2), 1);
+	assert_int_equal(vd_echo_pull_takes_all(spec, 2), 1);
 	snprintf(spec[1].select, sizeof(spec[1].select), "*");
-	assert_int_equal(vd_echo_pull_all_traces(spec, 2), 0);
+	assert_int_equal(vd_echo_pull_takes_all(spec, 2), 0);
 	FILE *csv = fopen(testutil_tmp("r.csv"), "w");
 	assert_non_null(csv);
 	fputs("seq,phase,status,user_tx_ns,user_rx_ns\n1,load,ok,10,21\n", csv);
 	fclose(csv);
 	spec[1] = (struct vd_vantage_spec){.path = (char *)testutil_tmp("r.csv")};
-	assert_int_equal(vd_echo_pull_all_traces(spec, 2), 0);
-	assert_int_equal(vd_echo_pull_all_traces(spec, 1), 1);
+	assert_int_equal(vd_echo_pull_takes_all(spec, 2), 0);
+	assert_int_equal(vd_echo_pull_takes_all(spec, 1), 1);
 	free(cut);
 	free(none);
 }
