@@ -7,10 +7,12 @@
 #include "tping_read.h"
 #include "vmdelay/core/mem.h"
 
-/* An event waiting, and the order reading the whole file gives it (ties of time keep it). */
+/* An event waiting: its time, the order reading the whole file gives it (ties of time keep
+ * it), and where it is kept. The heap moves these keys only, not the events. */
 struct held {
-	struct vd_echo e;
+	vd_ns ts;
 	uint64_t order;
+	size_t slot;
 };
 
 struct vd_tping_pull {
@@ -19,9 +21,11 @@ struct vd_tping_pull {
 	int has_phase;
 	struct held *heap; /* a min-heap on (time, order) */
 	size_t n, cap;
+	struct vd_echo *ev; /* the events waiting, by slot */
+	size_t *free_slots, nfree, nslots, evcap, freecap;
 	uint64_t order;
-	vd_ns newest;	/* the latest time read */
-	vd_ns given;	/* the time of the last event given */
+	vd_ns newest; /* the latest time read */
+	vd_ns given;  /* the time of the last event given */
 	int end;
 };
 
@@ -49,15 +53,25 @@ struct vd_tping_pull *vd_tping_pull_new(int point)
 
 static int before(const struct held *a, const struct held *b)
 {
-	return a->e.ts != b->e.ts ? a->e.ts < b->e.ts : a->order < b->order;
+	return a->ts != b->ts ? a->ts < b->ts : a->order < b->order;
 }
 
 static int push(struct vd_tping_pull *t, const struct vd_echo *e)
 {
 	if (vd_mem_reserve((void **)&t->heap, &t->cap, t->n + 1, sizeof(*t->heap)) < 0)
 		return -1;
+	size_t slot;
+	if (t->nfree)
+		slot = t->free_slots[--t->nfree];
+	else if (vd_mem_reserve((void **)&t->ev, &t->evcap, t->nslots + 1, sizeof(*t->ev)) < 0 ||
+		 vd_mem_reserve((void **)&t->free_slots, &t->freecap, t->nslots + 1,
+				sizeof(*t->free_slots)) < 0)
+		return -1;
+	else
+		slot = t->nslots++;
+	t->ev[slot] = *e;
 	size_t i = t->n++;
-	struct held h = {*e, t->order++};
+	struct held h = {e->ts, t->order++, slot};
 	while (i && before(&h, &t->heap[(i - 1) / 2])) {
 		t->heap[i] = t->heap[(i - 1) / 2];
 		i = (i - 1) / 2;
@@ -68,7 +82,7 @@ static int push(struct vd_tping_pull *t, const struct vd_echo *e)
 
 static struct vd_echo pop(struct vd_tping_pull *t)
 {
-	struct vd_echo top = t->heap[0].e;
+	size_t top = t->heap[0].slot;
 	struct held last = t->heap[--t->n];
 	size_t i = 0;
 	for (;;) {
@@ -84,7 +98,8 @@ static struct vd_echo pop(struct vd_tping_pull *t)
 	}
 	if (t->n)
 		t->heap[i] = last;
-	return top;
+	t->free_slots[t->nfree++] = top; /* room made by push: one per slot */
+	return t->ev[top];
 }
 
 /* The row's events at the point into the heap; -1 when one is earlier than an event given. */
@@ -115,7 +130,7 @@ int vd_tping_pull_next(struct vd_tping_pull *t, struct vd_source *src, const cha
 {
 	for (;;) {
 		/* no row to come reaches back before newest - HOLD: what is older goes out */
-		if (t->n && (t->end || t->heap[0].e.ts < t->newest - VD_TPING_PULL_HOLD)) {
+		if (t->n && (t->end || t->heap[0].ts < t->newest - VD_TPING_PULL_HOLD)) {
 			*e = pop(t);
 			t->given = e->ts;
 			return 1;
@@ -147,6 +162,8 @@ void vd_tping_pull_free(struct vd_tping_pull *t)
 {
 	if (t) {
 		free(t->heap);
+		free(t->ev);
+		free(t->free_slots);
 		free(t);
 	}
 }

@@ -194,12 +194,87 @@ static void pull_failures_left(void **state)
 	free(none);
 }
 
+/* The events of one pulled point: "q1@1010 r2@2100 ...", and the last return of next. */
+static int pull_text(const struct vd_vantage_spec *spec, char *buf, size_t len,
+		     struct vd_echo_point *pt, struct vd_err *err)
+{
+	struct vd_echo_pull *p;
+	struct vd_echo e;
+	int rc = vd_echo_pull_open(spec, NULL, &p, err);
+	size_t n = 0;
+	buf[0] = '\0';
+	while (rc == 0 && (rc = vd_echo_pull_next(p, &e, err)) > 0 && n < len) {
+		n +=
+		    (size_t)snprintf(buf + n, len - n, "%c%u@%lld ",
+				     e.kind == VD_ECHO_REQUEST ? 'q' : 'r', e.seq, (long long)e.ts);
+		rc = 0;
+	}
+	if (rc == 0 && p)
+		rc = vd_echo_pull_finish(p, pt, err);
+	vd_echo_pull_close(p);
+	return rc;
+}
+
+/* A tping file split into the points vd_echo_read gives, each pulled in time order although
+ * tping writes a row when its probe finishes (a lost one at its timeout, after later ones); a
+ * row reaching back past what was given gives way. */
+static void tping_pull_time_order(void **state)
+{
+	FILE *f = fopen(testutil_tmp("fin.csv"), "w");
+	assert_non_null(f);
+	fputs("seq,phase,status,user_tx_ns,kernel_tx_ns,kernel_rx_ns,user_rx_ns\n"
+	      "2,load,ok,2000,2010,2100,2110\n"
+	      "1,load,lost,1000,1010,,\n"
+	      "3,load,ok,3000,3010,3050,3060\n"
+	      "1,load,late,,,3500,3510\n",
+	      f);
+	fclose(f);
+	struct vd_vantage_spec spec = {.name = "g", .path = strdup(testutil_tmp("fin.csv"))}, x[3];
+	struct vd_echo_point pt;
+	struct vd_err err;
+	char buf[512];
+	assert_int_equal(vd_echo_pull_split(&spec, x, &err), 2);
+	assert_string_equal(x[0].name, "g.kernel");
+	assert_string_equal(x[0].select, "kernel");
+	assert_string_equal(x[1].name, "g.user");
+	assert_int_equal(pull_text(&x[0], buf, sizeof(buf), &pt, &err), 0);
+	assert_string_equal(buf, "q1@1010 q2@2010 r2@2100 q3@3010 r3@3050 r1@3500 ");
+	assert_string_equal(pt.name, "g.kernel");
+	assert_string_equal(pt.select, "kernel");
+	assert_string_equal(pt.format, "tping-csv");
+	assert_int_equal(pt.records, 4);
+	assert_int_equal(pt.has_phase, 1);
+	/* one point named: NAME; the SQLite run kept in the selector */
+	snprintf(spec.select, sizeof(spec.select), "user,run=2");
+	for (int i = 0; i < 2; i++)
+		vd_vantage_spec_free(&x[i]);
+	assert_int_equal(vd_echo_pull_split(&spec, x, &err), 1);
+	assert_string_equal(x[0].name, "g");
+	assert_string_equal(x[0].select, "user,run=2");
+	vd_vantage_spec_free(&x[0]);
+	spec.select[0] = '\0';
+	f = fopen(spec.path, "w");
+	assert_non_null(f);
+	/* a row 100 s on lets the first go; the next reaches back before it */
+	fputs("seq,phase,status,user_tx_ns,kernel_tx_ns,kernel_rx_ns,user_rx_ns\n"
+	      "1,load,ok,1000000000,1000000000,1100000000,1100000000\n"
+	      "2,load,ok,100000000000,100000000000,100100000000,100100000000\n"
+	      "3,load,ok,1050000000,1050000000,1060000000,1060000000\n",
+	      f);
+	fclose(f);
+	snprintf(spec.select, sizeof(spec.select), "kernel");
+	assert_int_equal(pull_text(&spec, buf, sizeof(buf), &pt, &err), -1);
+	assert_non_null(strstr(err.msg, "fin.csv: row 3: a kernel time more than 60 s before"));
+	vd_vantage_spec_free(&spec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(tping_points_named_and_chosen),
 	    cmocka_unit_test(trace_points),
 	    cmocka_unit_test(pull_failures_left),
+	    cmocka_unit_test(tping_pull_time_order),
 	};
 	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }
