@@ -1,28 +1,35 @@
-/* tping_pull.c — a tping file's point pulled in time order through a heap (tping_pull.h). */
+/* tping_pull.c — a tping file's point pulled in time order through sorted runs
+ * (tping_pull.h). */
 #include "tping_pull.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tping_read.h"
 #include "vmdelay/core/mem.h"
 
-/* An event waiting: its time, the order reading the whole file gives it (ties of time keep
- * it), and where it is kept. The heap moves these keys only, not the events. */
+/* An event waiting, and the order reading the whole file gives it (ties of time keep it). */
 struct held {
-	vd_ns ts;
+	struct vd_echo e;
 	uint64_t order;
-	size_t slot;
 };
+
+/* A run of waiting events in time order: rows come nearly in time order (requests a round trip
+ * behind their replies, lost probes' requests a timeout behind), so a few runs hold them all,
+ * each appended at its end and taken from its head; the earliest head goes out first. */
+struct run {
+	struct held *ev;
+	size_t head, n, cap;
+};
+#define MAX_RUNS 64 /* rows more disordered than that give way */
 
 struct vd_tping_pull {
 	int point;
 	uint64_t rows;
 	int has_phase;
-	struct held *heap; /* a min-heap on (time, order) */
-	size_t n, cap;
-	struct vd_echo *ev; /* the events waiting, by slot */
-	size_t *free_slots, nfree, nslots, evcap, freecap;
+	struct run runs[MAX_RUNS];
+	size_t nruns, waiting;
 	uint64_t order;
 	vd_ns newest; /* the latest time read */
 	vd_ns given;  /* the time of the last event given */
@@ -53,56 +60,54 @@ struct vd_tping_pull *vd_tping_pull_new(int point)
 
 static int before(const struct held *a, const struct held *b)
 {
-	return a->ts != b->ts ? a->ts < b->ts : a->order < b->order;
+	return a->e.ts != b->e.ts ? a->e.ts < b->e.ts : a->order < b->order;
 }
 
+/* e at the end of the run whose last time is the latest not after e's (an empty run, else a new
+ * one when none): 0, or -1 out of memory or past MAX_RUNS runs. */
 static int push(struct vd_tping_pull *t, const struct vd_echo *e)
 {
-	if (vd_mem_reserve((void **)&t->heap, &t->cap, t->n + 1, sizeof(*t->heap)) < 0)
-		return -1;
-	size_t slot;
-	if (t->nfree)
-		slot = t->free_slots[--t->nfree];
-	else if (vd_mem_reserve((void **)&t->ev, &t->evcap, t->nslots + 1, sizeof(*t->ev)) < 0 ||
-		 vd_mem_reserve((void **)&t->free_slots, &t->freecap, t->nslots + 1,
-				sizeof(*t->free_slots)) < 0)
-		return -1;
-	else
-		slot = t->nslots++;
-	t->ev[slot] = *e;
-	size_t i = t->n++;
-	struct held h = {e->ts, t->order++, slot};
-	while (i && before(&h, &t->heap[(i - 1) / 2])) {
-		t->heap[i] = t->heap[(i - 1) / 2];
-		i = (i - 1) / 2;
+	struct run *best = NULL, *empty = NULL;
+	for (size_t i = 0; i < t->nruns; i++) {
+		struct run *r = &t->runs[i];
+		if (r->head == r->n)
+			empty = empty ? empty : r;
+		else if (r->ev[r->n - 1].e.ts <= e->ts &&
+			 (!best || r->ev[r->n - 1].e.ts > best->ev[best->n - 1].e.ts))
+			best = r;
 	}
-	t->heap[i] = h;
+	if (!best)
+		best = empty ? empty : t->nruns < MAX_RUNS ? &t->runs[t->nruns++] : NULL;
+	if (!best)
+		return -1;
+	if (best->head == best->n)
+		best->head = best->n = 0;
+	else if (best->head > best->cap / 2) { /* the taken half makes room */
+		memmove(best->ev, best->ev + best->head,
+			(best->n - best->head) * sizeof(*best->ev));
+		best->n -= best->head;
+		best->head = 0;
+	}
+	if (vd_mem_reserve((void **)&best->ev, &best->cap, best->n + 1, sizeof(*best->ev)) < 0)
+		return -1;
+	best->ev[best->n++] = (struct held){*e, t->order++};
+	t->waiting++;
 	return 0;
 }
 
-static struct vd_echo pop(struct vd_tping_pull *t)
+/* The run whose head is the earliest (something waits). */
+static struct run *earliest(struct vd_tping_pull *t)
 {
-	size_t top = t->heap[0].slot;
-	struct held last = t->heap[--t->n];
-	size_t i = 0;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= t->n)
-			break;
-		if (c + 1 < t->n && before(&t->heap[c + 1], &t->heap[c]))
-			c++;
-		if (!before(&t->heap[c], &last))
-			break;
-		t->heap[i] = t->heap[c];
-		i = c;
+	struct run *m = NULL;
+	for (size_t i = 0; i < t->nruns; i++) {
+		struct run *r = &t->runs[i];
+		if (r->head < r->n && (!m || before(&r->ev[r->head], &m->ev[m->head])))
+			m = r;
 	}
-	if (t->n)
-		t->heap[i] = last;
-	t->free_slots[t->nfree++] = top; /* room made by push: one per slot */
-	return t->ev[top];
+	return m;
 }
 
-/* The row's events at the point into the heap; -1 when one is earlier than an event given. */
+/* The row's events at the point into the runs; -1 when one is earlier than an event given. */
 static int take_row(struct vd_tping_pull *t, const struct vd_probe *p, const char *path,
 		    struct vd_err *err)
 {
@@ -118,7 +123,10 @@ static int take_row(struct vd_tping_pull *t, const struct vd_probe *p, const cha
 		if (e[i].kind == VD_ECHO_REQUEST && e[i].phase < 0)
 			t->has_phase = 0;
 		if (push(t, &e[i]) < 0)
-			return vd_err_set(err, "%s: out of memory", path);
+			return vd_err_set(err,
+					  "%s: row %" PRIu64 ": out of memory, or rows more out of "
+					  "time order than %d runs hold",
+					  path, t->rows, MAX_RUNS);
 		if (e[i].ts > t->newest)
 			t->newest = e[i].ts;
 	}
@@ -130,8 +138,11 @@ int vd_tping_pull_next(struct vd_tping_pull *t, struct vd_source *src, const cha
 {
 	for (;;) {
 		/* no row to come reaches back before newest - HOLD: what is older goes out */
-		if (t->n && (t->end || t->heap[0].ts < t->newest - VD_TPING_PULL_HOLD)) {
-			*e = pop(t);
+		struct run *first = t->waiting ? earliest(t) : NULL;
+		if (first &&
+		    (t->end || first->ev[first->head].e.ts < t->newest - VD_TPING_PULL_HOLD)) {
+			*e = first->ev[first->head++].e;
+			t->waiting--;
 			t->given = e->ts;
 			return 1;
 		}
@@ -161,9 +172,8 @@ int vd_tping_pull_has_phase(const struct vd_tping_pull *t)
 void vd_tping_pull_free(struct vd_tping_pull *t)
 {
 	if (t) {
-		free(t->heap);
-		free(t->ev);
-		free(t->free_slots);
+		for (size_t i = 0; i < t->nruns; i++)
+			free(t->runs[i].ev);
 		free(t);
 	}
 }

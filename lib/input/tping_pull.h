@@ -1,7 +1,8 @@
 /* tping_pull.h — one vantage point of a tping file (hw, kernel or user) pulled one event at a
  * time in time order, for the pull reader (echo_pull.c). A tping file lists its probes as they
  * finish (a reply, a timeout, a duplicate or late reply), so a point's requests and replies are
- * not in time order in it: they wait in a heap until no later row can hold an earlier time. */
+ * not in time order in it: they wait in a few sorted runs until no later row can hold an earlier
+ * time. */
 #ifndef VMDELAY_INPUT_TPING_PULL_H
 #define VMDELAY_INPUT_TPING_PULL_H
 

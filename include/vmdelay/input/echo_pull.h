@@ -1,7 +1,7 @@
 /* echo_pull.h — the ICMP echo events of one vantage point pulled one at a time in time order,
  * so that a consumer can read several inputs side by side (the streaming delay analysis,
  * vmdelay/delay/delay_stream.h) instead of one after the other: a packet trace (pcap, pcapng,
- * ERF) in file order, or one point of a tping file (its rows reordered in a bounded heap,
+ * ERF) in file order, or one point of a tping file (its rows reordered in bounded runs,
  * lib/input/tping_pull.h). The events, notes and errors are those vd_echo_read gives for the
  * same spec (echo_read.h). */
 #ifndef VMDELAY_INPUT_ECHO_PULL_H
