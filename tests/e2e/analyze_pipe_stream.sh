@@ -18,13 +18,6 @@ trap 'rm -rf "$tmp"' EXIT
 cc -O2 -o "$tmp/icmpgen" "${VMDELAY_ROOT:-.}/tests/bench/icmpgen.c" || exit 1
 gen() { "$tmp/icmpgen" "$1" 50 rr "$2" 100000; } # packets layer: 50 hosts, 100 µs apart
 
-# run OUT CMD...: stdout, stderr and exit status of CMD into OUT.{out,err,rc}
-run() {
-	local out=$1
-	shift
-	"$@" >"$out.out" 2>"$out.err"
-	echo $? >"$out.rc"
-}
 # same LABEL A B FILE...: A.* and B.* identical once B's FILEs (the pipes' bytes) read as
 # /dev/stdin
 same() {
