@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -16,7 +17,9 @@
 #include "vmdelay/core/cli.h"
 #include "vmdelay/core/progress.h"
 #include "vmdelay/core/units.h"
+#include "vmdelay/input/echo_pull.h"
 #include "vmdelay/input/filter.h"
+#include "vmdelay/input/format.h"
 #include "vmdelay/match/vantage.h"
 
 static void usage(FILE *f, const char *prog, const struct analyze_command *commands)
@@ -122,6 +125,59 @@ static int open_csv_stream(const char *prog, const char *outpath, struct vd_afil
 		return 1;
 	}
 	return 0;
+}
+
+/* The failures the pull readers left (a pipe among the inputs), in the order of the inputs, as
+ * reading them one after the other reports them. Returns how many. */
+static int report_failures(const char *prog, const struct vd_echo_failures *f)
+{
+	int n = 0;
+	for (size_t i = 0; f && i < f->n; i++)
+		if (f->err[i].msg[0]) {
+			fprintf(stderr, "%s: %s\n", prog, f->err[i].msg);
+			n++;
+		}
+	return n;
+}
+
+/* Whether a tping file is split to stream: at least VMDELAY_STREAM_TPING_MIN bytes (default
+ * 128 MiB; 0: any). Each point reads the whole file, and its points are found by reading it
+ * once more: 2 to 3 times the reading of a small file, whose rows read whole take little. */
+static int tping_split_wanted(const char *path)
+{
+	const char *e = getenv("VMDELAY_STREAM_TPING_MIN");
+	char *end = "";
+	long long min = e && *e ? strtoll(e, &end, 10) : -1;
+	struct stat st;
+	if (min < 0 || *end)
+		min = 128LL << 20;
+	return stat(path, &st) == 0 && st.st_size >= min;
+}
+
+/* The specs as the streamed analysis pulls them, one per vantage point: a large tping file
+ * split into its points (vd_echo_pull_split), the others as they are. NULL out of memory. */
+static struct vd_vantage_spec *pull_specs(const struct vd_vantage_spec *specs, size_t n, size_t *nx,
+					  struct vd_err *err)
+{
+	struct vd_vantage_spec *x = calloc(n * VD_ECHO_PULL_SPLIT_MAX, sizeof(*x));
+	*nx = 0;
+	for (size_t i = 0; x && i < n; i++) {
+		int k = tping_split_wanted(specs[i].path)
+			    ? vd_echo_pull_split(&specs[i], &x[*nx], err)
+			    : 0;
+		if (k == 0) {
+			x[*nx] = specs[i];
+			k = (x[*nx].path = strdup(specs[i].path)) ? 1 : -1;
+		}
+		if (k < 0) {
+			for (size_t j = 0; j < *nx; j++)
+				vd_vantage_spec_free(&x[j]);
+			free(x);
+			return NULL;
+		}
+		*nx += (size_t)k;
+	}
+	return x;
 }
 
 /* The streamed analysis gave way to the after-reading one: its rows are taken back. */
@@ -276,6 +332,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		return VD_EXIT_RUNTIME;
 	int rc = VD_EXIT_OK;
 	struct vd_filter *filter = NULL;
+	struct vd_echo_failures failures = {0};
+	struct vd_vantage_spec *xs = NULL; /* specs, tping files split (pull_specs) */
 	for (int i = 0; i < nspec; i++)
 		if (vd_vantage_spec_parse(argv[optind + i], &specs[i], &err) < 0) {
 			rc = vd_cli_usage_error(&cli, "%s", err.msg);
@@ -291,6 +349,24 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 							       : !quiet && isatty(STDERR_FILENO),
 					  .filter = filter,
 					  .decode = decode};
+	/* A pipe is read once: when the streamed analysis gives way, the failure its readers met
+	 * is reported here, never looked for by reading the inputs again. */
+	/* the streamed analysis pulls one vantage point a spec: tping files split */
+	size_t nx = 0;
+	if (!plot && !pcapng_out && !(xs = pull_specs(specs, (size_t)nspec, &nx, &err))) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		rc = VD_EXIT_RUNTIME;
+		goto out_specs;
+	}
+	failures = (struct vd_echo_failures){.specs = xs, .n = nx, .end_on_damage = keep_going};
+	for (size_t i = 0; i < nx && !ropts.failures; i++)
+		if (vd_format_is_stream(xs[i].path))
+			ropts.failures = &failures;
+	if (ropts.failures && !(failures.err = calloc(nx, sizeof(*failures.err)))) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		rc = VD_EXIT_RUNTIME;
+		goto out_specs;
+	}
 	int failed = 0;
 	struct vd_delay d;
 	/* The tables and --csv stream in bounded memory; --plot and --pcapng-out still need
@@ -299,7 +375,7 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	FILE *out = stdout;
 	struct vd_afile af;
 	struct report_csv_stream cs;
-	if (!plot && !pcapng_out && vd_delay_stream_possible(specs, (size_t)nspec)) {
+	if (xs && nx <= REPORT_MAX_VANTAGE && vd_delay_stream_possible(xs, nx)) {
 		struct vd_delay_probe_out each = {report_csv_stream_probe, &cs};
 		int o = mode == 1 ? open_csv_stream(prog, outpath, &af, &out, &cs) : 0;
 		if (o < 0) {
@@ -308,8 +384,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		}
 		out_open = outpath && mode == 1 && o == 0;
 		int s = o ? 1
-			  : vd_delay_stream(specs, (size_t)nspec, &ropts, &dopts,
-					    mode == 1 ? &each : NULL, &set, &d, &err);
+			  : vd_delay_stream(xs, nx, &ropts, &dopts, mode == 1 ? &each : NULL, &set,
+					    &d, &err);
 		streamed = s == 0;
 		csv_streamed = streamed && mode == 1;
 		if (mode == 1 && !streamed && o == 0) {
@@ -321,6 +397,25 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		}
 		if (s < 0) {
 			fprintf(stderr, "%s: %s\n", prog, err.msg);
+			rc = VD_EXIT_RUNTIME;
+			goto out_set;
+		}
+		/* -k: the traces damaged after their first echo ended there; reported as read */
+		if (s == 0 && report_failures(prog, ropts.failures))
+			failed = 1;
+		if (s == 1 && ropts.failures) {
+			if (!report_failures(prog, ropts.failures))
+				fprintf(stderr,
+					"%s: the streamed analysis gave way, and a pipe cannot be "
+					"read again\n",
+					prog);
+			if (keep_going)
+				fprintf(
+				    stderr,
+				    "%s: -k: an input without any echo before its failure "
+				    "cannot be left out when a pipe is read: the pipe cannot be "
+				    "read again\n",
+				    prog);
 			rc = VD_EXIT_RUNTIME;
 			goto out_set;
 		}
@@ -427,6 +522,10 @@ out_set:
 		vd_afile_discard(&af);
 	vd_vantage_set_free(&set);
 out_specs:
+	free(failures.err);
+	for (size_t i = 0; i < failures.n; i++)
+		vd_vantage_spec_free(&xs[i]);
+	free(xs);
 	vd_filter_free(filter);
 	for (int i = 0; i < nspec; i++)
 		vd_vantage_spec_free(&specs[i]);

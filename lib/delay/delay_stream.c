@@ -16,14 +16,26 @@
 
 int vd_delay_stream_possible(const struct vd_vantage_spec *specs, size_t n)
 {
+	int pipes = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
-		/* read again the usual way when a reader fails: a pipe cannot be */
-		if (strcmp(specs[i].select, "*") == 0 || stat(specs[i].path, &st) < 0 ||
-		    !S_ISREG(st.st_mode))
+		if (strcmp(specs[i].select, "*") == 0 || stat(specs[i].path, &st) < 0)
+			return 0;
+		/* a pipe is read once, so it streams (its length unknown, maybe endless) */
+		if (vd_format_is_stream(specs[i].path)) {
+			pipes = 1;
+			continue;
+		}
+		/* read again the usual way when a reader fails */
+		if (!S_ISREG(st.st_mode))
 			return 0;
 	}
-	return n > 0;
+	/* with a pipe, which its caller cannot read again, no reader may give way for want of a
+	 * format it reads, nor the clocks' first pass read the inputs twice */
+	for (size_t i = 1; pipes && i < n; i++)
+		if (strcmp(specs[i].clock, specs[0].clock) != 0)
+			return 0;
+	return n > 0 && (!pipes || vd_echo_pull_takes_all(specs, n));
 }
 
 /* One trace being read: its next event, read ahead, its time on the matching timeline (map;

@@ -2,44 +2,102 @@
  * same steps as the push reader of echo_trace.c. */
 #include "vmdelay/input/echo_pull.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "echo_trace.h"
+#include "tping_pull.h"
+#include "tping_read.h"
+#include "tping_rows.h"
 #include "vmdelay/core/progress.h"
 #include "vmdelay/input/source.h"
 #include "vmdelay/input/trace.h"
 
 struct vd_echo_pull {
 	const struct vd_vantage_spec *spec;
+	struct vd_echo_failures *failures;
 	struct vd_source *src;
+	struct vd_tping_pull *tping; /* a tping file's point, else NULL: a packet trace */
 	struct vd_decode_opts decode;
 	struct vd_progress prog;
 	uint64_t size;
 	struct vd_echo_point pt; /* what the push reader would close the point with */
 };
 
+/* err, also left as spec's failure when the caller asked (its first only). Returns -1. */
+static int failed(struct vd_echo_failures *f, const struct vd_vantage_spec *spec,
+		  const struct vd_err *err)
+{
+	/* addresses compared as numbers: spec may be another array's (a caller's copy) */
+	uintptr_t at = (uintptr_t)spec, first = f ? (uintptr_t)f->specs : 0;
+	size_t i = (at - first) / sizeof(*spec);
+	if (f && at >= first && i < f->n && &f->specs[i] == spec && !f->err[i].msg[0])
+		f->err[i] = *err;
+	return -1;
+}
+
+/* One point of a tping file, named as vd_echo_read names it when it is the one selected. */
+static int open_tping(struct vd_echo_pull *p, const struct vd_vantage_spec *spec, int point,
+		      struct vd_echo_failures *failures, struct vd_echo_pull **out,
+		      struct vd_err *err)
+{
+	p->spec = spec;
+	p->failures = failures;
+	if (!(p->tping = vd_tping_pull_new(point))) {
+		vd_echo_pull_close(p);
+		vd_err_set(err, "out of memory");
+		return failed(failures, spec, err);
+	}
+	snprintf(p->pt.name, sizeof(p->pt.name), "%s",
+		 spec->name[0] ? spec->name : vd_tping_point_name(point));
+	snprintf(p->pt.clock, sizeof(p->pt.clock), "%s", spec->clock);
+	snprintf(p->pt.format, sizeof(p->pt.format), "%s",
+		 vd_format_name(vd_source_format(p->src)));
+	snprintf(p->pt.select, sizeof(p->pt.select), "%s", vd_tping_point_name(point));
+	p->pt.path = spec->path;
+	*out = p;
+	return 0;
+}
+
+/* Why the point gave no echo, as vd_echo_read says it. -1. */
+static int no_echo(const struct vd_echo_pull *p, uint64_t records, struct vd_err *err)
+{
+	if (p->tping)
+		return vd_err_set(err, "%s: no %s timestamps in this tping file", p->spec->path,
+				  p->pt.select);
+	return vd_echo_trace_check(p->spec, p->spec->select[0] != 0, records, 0, p->pt.format, err);
+}
+
 int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_read_opts *opts,
 		      struct vd_echo_pull **out, struct vd_err *err)
 {
 	*out = NULL;
+	struct vd_echo_failures *failures = opts ? opts->failures : NULL;
 	struct vd_echo_pull *p = calloc(1, sizeof(*p));
-	if (!p)
-		return vd_err_set(err, "out of memory");
+	if (!p) {
+		vd_err_set(err, "out of memory");
+		return failed(failures, spec, err);
+	}
 	if (vd_source_open(spec, VD_SOURCE_ANY, &p->src, err) < 0) {
 		free(p);
-		return -1;
+		return failed(failures, spec, err);
 	}
 	enum vd_format f = vd_source_format(p->src);
-	if (f == VD_FORMAT_TPING_CSV || f == VD_FORMAT_TPING_JSON || f == VD_FORMAT_SQLITE ||
-	    f == VD_FORMAT_TCPMON || strcmp(spec->select, "*") == 0) {
+	int tping = f == VD_FORMAT_TPING_CSV || f == VD_FORMAT_TPING_JSON || f == VD_FORMAT_SQLITE;
+	int point = tping ? vd_tping_pull_point(spec) : -1;
+	if ((tping && point < 0) || f == VD_FORMAT_TCPMON || strcmp(spec->select, "*") == 0) {
 		vd_source_close(p->src);
 		free(p);
 		return 1;
 	}
+	if (tping)
+		return open_tping(p, spec, point, failures, out, err);
 	if (opts && opts->filter)
 		vd_source_set_filter(p->src, opts->filter);
 	p->spec = spec;
+	p->failures = failures;
 	if (opts)
 		p->decode = opts->decode;
 	int progress = opts ? opts->progress : 0;
@@ -56,19 +114,49 @@ int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_r
 	return 0;
 }
 
+/* The trace ended without any echo: the failure vd_echo_pull_finish will give, left for a
+ * caller that gives way at once. 0 (the end). */
+static int echoless(struct vd_echo_pull *p)
+{
+	struct vd_err why;
+	no_echo(p, vd_source_records(p->src), &why);
+	failed(p->failures, p->spec, &why);
+	return 0;
+}
+
+/* Damage (err): -1, or with end_on_damage after an echo the end of the trace (0). */
+static int damaged(struct vd_echo_pull *p, struct vd_err *err)
+{
+	failed(p->failures, p->spec, err);
+	return p->failures && p->failures->end_on_damage && p->pt.echoes ? 0 : -1;
+}
+
 int vd_echo_pull_next(struct vd_echo_pull *p, struct vd_echo *e, struct vd_err *err)
 {
+	if (p->tping) {
+		int r = vd_tping_pull_next(p->tping, p->src, p->spec->path, e, err);
+		if (r < 0)
+			return damaged(p, err);
+		if (r == 0)
+			return p->pt.echoes ? 0 : echoless(p);
+		p->pt.echoes++;
+		return 1;
+	}
 	for (;;) {
 		struct vd_item it;
 		int r = vd_source_next(p->src, &it, err);
-		if (r <= 0)
-			return r;
+		if (r == 0 && !p->pt.echoes) /* the reason the caller gives way: said now */
+			return echoless(p);
+		if (r < 0)
+			return damaged(p, err);
+		if (r == 0)
+			return 0;
 		uint64_t records = vd_source_records(p->src);
 		if (vd_progress_due(&p->prog, records))
 			vd_progress_update(&p->prog, records, it.pkt.offset);
 		int er = vd_echo_trace_packet(p->spec, &p->decode, &it.pkt, &p->pt, e, err);
 		if (er < 0)
-			return -1;
+			return damaged(p, err);
 		if (er) {
 			p->pt.echoes++;
 			return 1;
@@ -78,12 +166,23 @@ int vd_echo_pull_next(struct vd_echo_pull *p, struct vd_echo *e, struct vd_err *
 
 int vd_echo_pull_finish(struct vd_echo_pull *p, struct vd_echo_point *pt, struct vd_err *err)
 {
+	if (p->tping) {
+		p->pt.records = vd_tping_pull_rows(p->tping);
+		p->pt.has_phase = vd_tping_pull_has_phase(p->tping);
+		*pt = p->pt;
+		if (p->pt.echoes)
+			return 0;
+		no_echo(p, 0, err);
+		return failed(p->failures, p->spec, err);
+	}
 	p->pt.records = vd_source_records(p->src);
 	vd_progress_done(&p->prog, p->pt.records, p->size);
 	vd_echo_trace_notes(&p->pt, vd_trace_compression(vd_source_trace(p->src)));
 	*pt = p->pt;
-	return vd_echo_trace_check(p->spec, p->spec->select[0] != 0, p->pt.records, p->pt.echoes,
-				   p->pt.format, err);
+	if (vd_echo_trace_check(p->spec, p->spec->select[0] != 0, p->pt.records, p->pt.echoes,
+				p->pt.format, err) < 0)
+		return failed(p->failures, p->spec, err);
+	return 0;
 }
 
 void vd_echo_pull_close(struct vd_echo_pull *p)
@@ -91,5 +190,86 @@ void vd_echo_pull_close(struct vd_echo_pull *p)
 	if (!p)
 		return;
 	vd_source_close(p->src);
+	vd_tping_pull_free(p->tping);
 	free(p);
+}
+
+int vd_echo_pull_takes_all(const struct vd_vantage_spec *specs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		enum vd_format f;
+		struct vd_err err;
+		if (strcmp(specs[i].select, "*") == 0)
+			return 0;
+		if (vd_format_is_stream(specs[i].path))
+			continue;
+		if (vd_format_detect_file(specs[i].path, &f, &err) < 0)
+			return 0;
+		int tping =
+		    f == VD_FORMAT_TPING_CSV || f == VD_FORMAT_TPING_JSON || f == VD_FORMAT_SQLITE;
+		if (!vd_format_is_trace(f) && !(tping && vd_tping_pull_point(&specs[i]) >= 0))
+			return 0;
+	}
+	return 1;
+}
+
+/* Which points of a tping file have timestamps: read once, row by row. 0, or -1 when it cannot
+ * be read (then it is read whole, which says why). */
+static int tping_points(const struct vd_vantage_spec *spec, int has[VD_TPING_POINTS])
+{
+	struct vd_source *src;
+	struct vd_err err;
+	struct vd_item it;
+	struct vd_echo e[2];
+	int r;
+	if (vd_source_open(spec, VD_SOURCE_PROBES, &src, &err) < 0)
+		return -1;
+	while ((r = vd_source_next(src, &it, &err)) > 0)
+		for (int k = 0; k < VD_TPING_POINTS; k++)
+			has[k] |= vd_tping_row_events(&it.probe, k, it.index, e) > 0;
+	vd_source_close(src);
+	return r;
+}
+
+int vd_echo_pull_split(const struct vd_vantage_spec *spec,
+		       struct vd_vantage_spec out[VD_ECHO_PULL_SPLIT_MAX], struct vd_err *err)
+{
+	enum vd_format f;
+	struct vd_err ferr;
+	int chosen[VD_TPING_POINTS] = {0}, n = 0;
+	if (vd_format_is_stream(spec->path) || vd_format_detect_file(spec->path, &f, &ferr) < 0 ||
+	    !(f == VD_FORMAT_TPING_CSV || f == VD_FORMAT_TPING_JSON || f == VD_FORMAT_SQLITE))
+		return 0;
+	int named = vd_tping_select(spec, chosen, NULL);
+	if (named < 0 || (named == 0 && tping_points(spec, chosen) < 0))
+		return 0;
+	for (int k = 0; k < VD_TPING_POINTS; k++)
+		n += chosen[k];
+	int64_t run = vd_tping_select_run(spec->select);
+	for (int k = 0, i = 0; k < VD_TPING_POINTS; k++) {
+		if (!chosen[k])
+			continue;
+		struct vd_vantage_spec *o = &out[i++];
+		*o = (struct vd_vantage_spec){.path = strdup(spec->path)};
+		memcpy(o->clock, spec->clock, sizeof(o->clock));
+		/* vd_echo_read's names: NAME for one point, NAME.POINT for several, else POINT */
+		if (spec->name[0] && n == 1)
+			snprintf(o->name, sizeof(o->name), "%s", spec->name);
+		else if (spec->name[0])
+			snprintf(o->name, sizeof(o->name), "%.60s.%s", spec->name,
+				 vd_tping_point_name(k));
+		else
+			snprintf(o->name, sizeof(o->name), "%s", vd_tping_point_name(k));
+		if (run >= 0)
+			snprintf(o->select, sizeof(o->select), "%s,run=%lld",
+				 vd_tping_point_name(k), (long long)run);
+		else
+			snprintf(o->select, sizeof(o->select), "%s", vd_tping_point_name(k));
+		if (!o->path) {
+			for (int j = 0; j < i; j++)
+				vd_vantage_spec_free(&out[j]);
+			return vd_err_set(err, "out of memory");
+		}
+	}
+	return n;
 }

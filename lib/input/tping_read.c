@@ -10,8 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { PT_HW, PT_KERNEL, PT_USER, PT__COUNT };
+enum {
+	PT_HW = VD_TPING_HW,
+	PT_KERNEL = VD_TPING_KERNEL,
+	PT_USER = VD_TPING_USER,
+	PT__COUNT = VD_TPING_POINTS
+};
 static const char *const point_names[PT__COUNT] = {"hw", "kernel", "user"};
+
+const char *vd_tping_point_name(int k)
+{
+	return point_names[k];
+}
 
 struct tping_reader {
 	const struct vd_vantage_spec *spec;
@@ -22,19 +32,22 @@ struct tping_reader {
 	uint64_t rows;
 };
 
-static int tping_select(struct tping_reader *rd, struct vd_err *err)
+int vd_tping_select(const struct vd_vantage_spec *spec, int want[VD_TPING_POINTS],
+		    struct vd_err *err)
 {
-	if (!rd->spec->select[0])
+	int n = 0;
+	memset(want, 0, VD_TPING_POINTS * sizeof(*want));
+	if (!spec->select[0])
 		return 0;
 	char buf[VD_VANTAGE_SELECT_MAX];
-	snprintf(buf, sizeof(buf), "%s", rd->spec->select);
+	snprintf(buf, sizeof(buf), "%s", spec->select);
 	char *save = NULL;
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		int found = 0;
 		for (int p = 0; p < PT__COUNT; p++)
 			if (strcmp(tok, point_names[p]) == 0) {
-				rd->want[p] = 1;
-				rd->any_selected = 1;
+				n += !want[p];
+				want[p] = 1;
 				found = 1;
 			}
 		/* run=N is the source's: it picks the SQLite run (source.c) */
@@ -45,9 +58,38 @@ static int tping_select(struct tping_reader *rd, struct vd_err *err)
 			    err,
 			    "%s: bad selector '#%s' for a tping file (want hw, kernel, "
 			    "user or run=N, comma separated)",
-			    rd->spec->path, tok);
+			    spec->path, tok);
 	}
-	return 0;
+	return n;
+}
+
+static int tping_select(struct tping_reader *rd, struct vd_err *err)
+{
+	int n = vd_tping_select(rd->spec, rd->want, err);
+	rd->any_selected = n > 0;
+	return n < 0 ? -1 : 0;
+}
+
+size_t vd_tping_row_events(const struct vd_probe *p, int k, uint64_t row, struct vd_echo e[2])
+{
+	const vd_ns tx[PT__COUNT] = {p->hw_tx, p->kernel_tx, p->user_tx};
+	const vd_ns rx[PT__COUNT] = {p->hw_rx, p->kernel_rx, p->user_rx};
+	/* A duplicate or late row is a reply only: its request is the earlier row's. */
+	int reply_only = p->status == VD_PROBE_DUPLICATE || p->status == VD_PROBE_LATE;
+	size_t n = 0;
+	if (vd_ns_valid(tx[k]) && !reply_only)
+		e[n++] = (struct vd_echo){.ts = tx[k],
+					  .kind = VD_ECHO_REQUEST,
+					  .seq = p->seq,
+					  .phase = (int8_t)p->phase,
+					  .index = row};
+	if (vd_ns_valid(rx[k]))
+		e[n++] = (struct vd_echo){.ts = rx[k],
+					  .kind = VD_ECHO_REPLY,
+					  .seq = p->seq,
+					  .phase = (int8_t)p->phase,
+					  .index = row};
+	return n;
 }
 
 static int add(struct tping_reader *rd, int k, const struct vd_echo *e)
@@ -61,25 +103,13 @@ static int add(struct tping_reader *rd, int k, const struct vd_echo *e)
 /* One row: at each point, its request and its reply, when timed. */
 static int tping_row(struct tping_reader *rd, const struct vd_probe *p)
 {
-	const vd_ns tx[PT__COUNT] = {p->hw_tx, p->kernel_tx, p->user_tx};
-	const vd_ns rx[PT__COUNT] = {p->hw_rx, p->kernel_rx, p->user_rx};
-	/* A duplicate or late row is a reply only: its request is the earlier row's. */
-	int reply_only = p->status == VD_PROBE_DUPLICATE || p->status == VD_PROBE_LATE;
 	rd->rows++;
 	for (int k = 0; k < PT__COUNT; k++) {
-		struct vd_echo e = {.seq = p->seq, .phase = (int8_t)p->phase, .index = rd->rows};
-		if (vd_ns_valid(tx[k]) && !reply_only) {
-			e.ts = tx[k];
-			e.kind = VD_ECHO_REQUEST;
-			if (add(rd, k, &e) < 0)
+		struct vd_echo e[2];
+		size_t n = vd_tping_row_events(p, k, rd->rows, e);
+		for (size_t i = 0; i < n; i++)
+			if (add(rd, k, &e[i]) < 0)
 				return -1;
-		}
-		if (vd_ns_valid(rx[k])) {
-			e.ts = rx[k];
-			e.kind = VD_ECHO_REPLY;
-			if (add(rd, k, &e) < 0)
-				return -1;
-		}
 	}
 	return 0;
 }

@@ -10,13 +10,6 @@ for c in gzip zstd; do command -v $c >/dev/null || { echo "needs $c" >&2; exit 7
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# run OUT CMD...: stdout, stderr and the exit status of CMD into OUT.{out,err,rc}
-run() {
-	local out=$1
-	shift
-	"$@" >"$out.out" 2>"$out.err"
-	echo $? >"$out.rc"
-}
 # same WHAT A B: A.* and B.* identical
 same() {
 	local x

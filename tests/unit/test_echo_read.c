@@ -13,6 +13,7 @@
 
 #include "realdata.h"
 #include "testutil.h"
+#include "vmdelay/input/echo_pull.h"
 #include "vmdelay/input/echo_read.h"
 
 struct log {
@@ -118,11 +119,162 @@ static void trace_points(void **state)
 	assert_non_null(strstr(l.text, "keep 5-pings sel=if3 rec=10 ev=0"));
 }
 
+/* The first n bytes of the real capture name into the temporary file tmpname; its path
+ * (malloc'd). */
+static char *cut_copy(const char *name, long n, const char *tmpname)
+{
+	char p[1024];
+	FILE *in = fopen(realdata_path(p, sizeof(p), name), "rb");
+	FILE *out = fopen(testutil_tmp(tmpname), "wb");
+	assert_non_null(in);
+	assert_non_null(out);
+	for (int c; n-- > 0 && (c = fgetc(in)) != EOF;)
+		fputc(c, out);
+	fclose(in);
+	fclose(out);
+	char *path = strdup(testutil_tmp(tmpname));
+	assert_non_null(path);
+	return path;
+}
+
+/* Pulls every echo of spec: how many, and the last return of vd_echo_pull_next. */
+static int pull_all(const struct vd_vantage_spec *spec, const struct vd_echo_read_opts *o,
+		    int *echoes)
+{
+	struct vd_echo_pull *p;
+	struct vd_err err;
+	struct vd_echo e;
+	int rc = vd_echo_pull_open(spec, o, &p, &err);
+	for (*echoes = 0; rc == 0 && (rc = vd_echo_pull_next(p, &e, &err)) > 0; ++*echoes)
+		rc = 0;
+	vd_echo_pull_close(p);
+	return rc;
+}
+
+/* A pull reader's failures are left for a caller that cannot read a pipe again: the damage
+ * (the trace's end under end_on_damage once an echo came), a trace without echoes. */
+static void pull_failures_left(void **state)
+{
+	if (!realdata_dir())
+		skip();
+	/* 5-pings.pcap: a 24-byte header, ten frames of 16 + 98 bytes; the last one cut */
+	char *cut = cut_copy("5-pings.pcap", 24 + 10 * 114 - 5, "cut.pcap");
+	char *none = cut_copy("5-pings.pcap", 24, "none.pcap");
+	struct vd_vantage_spec spec[2] = {{.path = cut}, {.path = none}};
+	struct vd_err errs[2];
+	struct vd_echo_failures f = {.specs = spec, .n = 2, .err = errs};
+	struct vd_echo_read_opts o = {.failures = &f};
+	int n;
+	for (int end = 0; end < 2; end++) {
+		memset(errs, 0, sizeof(errs));
+		f.end_on_damage = end;
+		assert_int_equal(pull_all(&spec[0], &o, &n), end ? 0 : -1);
+		assert_int_equal(n, 9);
+		assert_non_null(strstr(errs[0].msg, "cut.pcap: offset 1050: packet 10: truncated"));
+		assert_int_equal(errs[1].msg[0], 0);
+		assert_int_equal(pull_all(&spec[1], &o, &n), 0);
+		assert_int_equal(n, 0);
+		assert_non_null(strstr(errs[1].msg, "none.pcap: no ICMP echo requests or replies"));
+	}
+	/* no failures asked for: the damage is only returned */
+	assert_int_equal(pull_all(&spec[0], NULL, &n), -1);
+	assert_int_equal(n, 9);
+	/* which inputs pull without reading any twice: traces, not '*' nor a tping file */
+	assert_int_equal(vd_echo_pull_takes_all(spec, 2), 1);
+	snprintf(spec[1].select, sizeof(spec[1].select), "*");
+	assert_int_equal(vd_echo_pull_takes_all(spec, 2), 0);
+	FILE *csv = fopen(testutil_tmp("r.csv"), "w");
+	assert_non_null(csv);
+	fputs("seq,phase,status,user_tx_ns,user_rx_ns\n1,load,ok,10,21\n", csv);
+	fclose(csv);
+	spec[1] = (struct vd_vantage_spec){.path = (char *)testutil_tmp("r.csv")};
+	assert_int_equal(vd_echo_pull_takes_all(spec, 2), 0);
+	assert_int_equal(vd_echo_pull_takes_all(spec, 1), 1);
+	free(cut);
+	free(none);
+}
+
+/* The events of one pulled point: "q1@1010 r2@2100 ...", and the last return of next. */
+static int pull_text(const struct vd_vantage_spec *spec, char *buf, size_t len,
+		     struct vd_echo_point *pt, struct vd_err *err)
+{
+	struct vd_echo_pull *p;
+	struct vd_echo e;
+	int rc = vd_echo_pull_open(spec, NULL, &p, err);
+	size_t n = 0;
+	buf[0] = '\0';
+	while (rc == 0 && (rc = vd_echo_pull_next(p, &e, err)) > 0 && n < len) {
+		n +=
+		    (size_t)snprintf(buf + n, len - n, "%c%u@%lld ",
+				     e.kind == VD_ECHO_REQUEST ? 'q' : 'r', e.seq, (long long)e.ts);
+		rc = 0;
+	}
+	if (rc == 0 && p)
+		rc = vd_echo_pull_finish(p, pt, err);
+	vd_echo_pull_close(p);
+	return rc;
+}
+
+/* A tping file split into the points vd_echo_read gives, each pulled in time order although
+ * tping writes a row when its probe finishes (a lost one at its timeout, after later ones); a
+ * row reaching back past what was given gives way. */
+static void tping_pull_time_order(void **state)
+{
+	FILE *f = fopen(testutil_tmp("fin.csv"), "w");
+	assert_non_null(f);
+	fputs("seq,phase,status,user_tx_ns,kernel_tx_ns,kernel_rx_ns,user_rx_ns\n"
+	      "2,load,ok,2000,2010,2100,2110\n"
+	      "1,load,lost,1000,1010,,\n"
+	      "3,load,ok,3000,3010,3050,3060\n"
+	      "1,load,late,,,3500,3510\n",
+	      f);
+	fclose(f);
+	struct vd_vantage_spec spec = {.name = "g", .path = strdup(testutil_tmp("fin.csv"))}, x[3];
+	struct vd_echo_point pt;
+	struct vd_err err;
+	char buf[512];
+	assert_int_equal(vd_echo_pull_split(&spec, x, &err), 2);
+	assert_string_equal(x[0].name, "g.kernel");
+	assert_string_equal(x[0].select, "kernel");
+	assert_string_equal(x[1].name, "g.user");
+	assert_int_equal(pull_text(&x[0], buf, sizeof(buf), &pt, &err), 0);
+	assert_string_equal(buf, "q1@1010 q2@2010 r2@2100 q3@3010 r3@3050 r1@3500 ");
+	assert_string_equal(pt.name, "g.kernel");
+	assert_string_equal(pt.select, "kernel");
+	assert_string_equal(pt.format, "tping-csv");
+	assert_int_equal(pt.records, 4);
+	assert_int_equal(pt.has_phase, 1);
+	/* one point named: NAME; the SQLite run kept in the selector */
+	snprintf(spec.select, sizeof(spec.select), "user,run=2");
+	for (int i = 0; i < 2; i++)
+		vd_vantage_spec_free(&x[i]);
+	assert_int_equal(vd_echo_pull_split(&spec, x, &err), 1);
+	assert_string_equal(x[0].name, "g");
+	assert_string_equal(x[0].select, "user,run=2");
+	vd_vantage_spec_free(&x[0]);
+	spec.select[0] = '\0';
+	f = fopen(spec.path, "w");
+	assert_non_null(f);
+	/* a row 100 s on lets the first go; the next reaches back before it */
+	fputs("seq,phase,status,user_tx_ns,kernel_tx_ns,kernel_rx_ns,user_rx_ns\n"
+	      "1,load,ok,1000000000,1000000000,1100000000,1100000000\n"
+	      "2,load,ok,100000000000,100000000000,100100000000,100100000000\n"
+	      "3,load,ok,1050000000,1050000000,1060000000,1060000000\n",
+	      f);
+	fclose(f);
+	snprintf(spec.select, sizeof(spec.select), "kernel");
+	assert_int_equal(pull_text(&spec, buf, sizeof(buf), &pt, &err), -1);
+	assert_non_null(strstr(err.msg, "fin.csv: row 3: a kernel time more than 60 s before"));
+	vd_vantage_spec_free(&spec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(tping_points_named_and_chosen),
 	    cmocka_unit_test(trace_points),
+	    cmocka_unit_test(pull_failures_left),
+	    cmocka_unit_test(tping_pull_time_order),
 	};
 	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }

@@ -1,7 +1,9 @@
-/* echo_pull.h — the ICMP echo events of one packet trace (pcap, pcapng, ERF) pulled one at a
- * time, so that a consumer can read several traces side by side in time order (the streaming
- * delay analysis, vmdelay/delay/delay_stream.h) instead of one after the other. The events,
- * notes and errors are those vd_echo_read gives for the same spec (echo_read.h). */
+/* echo_pull.h — the ICMP echo events of one vantage point pulled one at a time in time order,
+ * so that a consumer can read several inputs side by side (the streaming delay analysis,
+ * vmdelay/delay/delay_stream.h) instead of one after the other: a packet trace (pcap, pcapng,
+ * ERF) in file order, or one point of a tping file (its rows reordered in bounded runs,
+ * lib/input/tping_pull.h). The events, notes and errors are those vd_echo_read gives for the
+ * same spec (echo_read.h). */
 #ifndef VMDELAY_INPUT_ECHO_PULL_H
 #define VMDELAY_INPUT_ECHO_PULL_H
 
@@ -12,16 +14,35 @@
 
 struct vd_echo_pull;
 
-/* Opens spec's trace. 0 with *out; 1 when spec is not one packet trace giving one vantage
- * point (a tping or tcpmon file, or "#*"): read it with vd_echo_read; -1 with a message naming
- * the file when it cannot be opened. spec and opts must outlive *out. */
+/* Opens spec's input. 0 with *out; 1 when spec does not give exactly one vantage point here (a
+ * tcpmon file, "#*", a tping file without one point selected: vd_echo_pull_split makes it
+ * so): read it with vd_echo_read; -1 with a message naming
+ * the file when it cannot be opened. spec and opts must outlive *out. With opts->failures, each
+ * failure of the reader (here, in next and finish, and a trace without any echo) is also left
+ * there (echo_read.h). */
 int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_read_opts *opts,
 		      struct vd_echo_pull **out, struct vd_err *err);
-/* The next echo in file order: 1, end: 0, damaged input: -1 naming the file and frame. */
+/* The next echo in file order: 1, end: 0, damaged input: -1 naming the file and frame (0 when
+ * opts->failures->end_on_damage and an echo came before the damage). */
 int vd_echo_pull_next(struct vd_echo_pull *p, struct vd_echo *e, struct vd_err *err);
 /* After the end: the point as vd_echo_read closes it (name, select, notes, records, echoes,
  * tunnels) in *pt, and 0, or -1 when the trace held no echo (the message vd_echo_read gives). */
 int vd_echo_pull_finish(struct vd_echo_pull *p, struct vd_echo_point *pt, struct vd_err *err);
 void vd_echo_pull_close(struct vd_echo_pull *p);
+
+/* A tping file (CSV, JSON lines, SQLite) as one spec per vantage point, each of which opens
+ * here: the points vd_echo_read gives (the selected ones, else those with timestamps, found by
+ * reading the rows once), in its order and with its names. n specs into out (paths malloc'd:
+ * vd_vantage_spec_free); 0 when spec is not a tping file to split (a trace, a pipe, a tcpmon
+ * file, a bad selector, a file that cannot be read: use it as it is); -1 out of memory. */
+#define VD_ECHO_PULL_SPLIT_MAX 3
+int vd_echo_pull_split(const struct vd_vantage_spec *spec,
+		       struct vd_vantage_spec out[VD_ECHO_PULL_SPLIT_MAX], struct vd_err *err);
+
+/* Whether each of specs[0..n) opens here as one point (not 1 from vd_echo_pull_open) without
+ * reading any input twice: every regular file's first bytes are a trace's, or a tping file's
+ * with one point selected; no "#*"; a pipe, read once, is a trace or a failure. A caller that
+ * cannot read a pipe again asks before opening anything. */
+int vd_echo_pull_takes_all(const struct vd_vantage_spec *specs, size_t n);
 
 #endif

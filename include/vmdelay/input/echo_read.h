@@ -10,11 +10,23 @@
 
 struct vd_filter;
 
+/* Where the pull readers (echo_pull.h) leave each input's failure, for a caller that cannot
+ * read an input a second time (a pipe) to report it: a reader that gives way cannot say why,
+ * and reading the input again to find out is not possible. */
+struct vd_echo_failures {
+	const struct vd_vantage_spec *specs; /* the inputs, as the pull readers are opened on */
+	size_t n;
+	struct vd_err *err; /* err[i]: specs[i]'s first failure; msg "" when it had none */
+	int end_on_damage;  /* a trace damaged after its first echo ends there (--keep-going:
+			     * the echoes before the damage count, as when read whole) */
+};
+
 struct vd_echo_read_opts {
 	int progress; /* progress on stderr: 0 none, 1 when stderr is a terminal (the CLI's
 		       * default), VD_PROGRESS_FORCED (--progress) also when it is not */
 	struct vd_filter *filter;     /* packets of traces that fail it are skipped (filter.h) */
 	struct vd_decode_opts decode; /* packet traces: --outer, --tunnel (decode.h) */
+	struct vd_echo_failures *failures; /* NULL: the pull readers only return their errors */
 };
 
 /* Reads spec->path and opens its vantage point(s) on sink, kept in order from the outermost to

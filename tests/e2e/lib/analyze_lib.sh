@@ -12,6 +12,13 @@ fail() {
 need_real() {
 	[ -d "$REAL/expected" ] || { echo "no real captures in $REAL" >&2; exit 77; }
 }
+# run OUT CMD...: stdout, stderr and the exit status of CMD into OUT.{out,err,rc}
+run() {
+	local out=$1
+	shift
+	"$@" >"$out.out" 2>"$out.err"
+	echo $? >"$out.rc"
+}
 # JSON number after "key": in a one-key-per-match grep (first match).
 json_num() { # file key [nth]
 	grep -o "\"$2\": [-0-9.e]*" "$1" | sed -n "${3:-1}p" | sed 's/.*: //'

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# timeout: 300
+# tping files stream (docs/methodology.md, "Memory"): a tping file is split into its vantage
+# points (hw, kernel, user: those with timestamps, or the ones #SELECT names), each read in time
+# order through a bounded heap although tping writes its rows as the probes finish (a lost
+# probe's row at its timeout, late and duplicate replies in rows of their own:
+# tests/e2e/lib/tping_rows_gen.py). The report must be the one computed after reading (--plot),
+# byte for byte: CSV, JSON lines and SQLite (run=N), named and not, one point selected or two,
+# with and without the phase column, beside a second tping file, --csv; and a file whose rows
+# reach back more than 60 s (tping -W 70) is read whole, its report the same.
+# VMDELAY_STREAM_TPING_MIN=0: every tping file streams (else from 128 MiB).
+. "$(dirname "$0")/lib/analyze_lib.sh"
+export VMDELAY_STREAM_TPING_MIN=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+gen="${VMDELAY_ROOT:-.}/tests/e2e/lib/tping_rows_gen.py"
+
+same() { # label args...: --json, text and --csv, streamed and after reading (--plot)
+	local label=$1 mode rs rk
+	shift
+	for mode in --json "" --csv; do
+		"$AN" -q $mode "$@" >"$tmp/s.out" 2>"$tmp/s.err"
+		rs=$?
+		rm -rf "$tmp/plots"
+		"$AN" -q $mode --plot "$tmp/plots" "$@" >"$tmp/k.out" 2>"$tmp/k.err"
+		rk=$?
+		[ "$rs" = "$rk" ] || fail "$label ${mode:-text}: exit $rs streamed, $rk after reading: $(head -c 200 "$tmp/s.err")"
+		cmp -s "$tmp/s.out" "$tmp/k.out" || fail "$label ${mode:-text}: differs: $(diff "$tmp/s.out" "$tmp/k.out" | head -n 4)"
+		cmp -s "$tmp/s.err" "$tmp/k.err" || fail "$label ${mode:-text}: stderr differs: $(diff "$tmp/s.err" "$tmp/k.err" | head -n 4)"
+	done
+}
+probes() { # label args...: same, and the report has probes
+	same "$@"
+	"$AN" -q --json "${@:2}" 2>/dev/null | grep -q '"probes": [1-9]' || fail "$1: no probe"
+}
+
+python3 "$gen" "$tmp/a.csv" csv 20000 || exit 1
+python3 "$gen" "$tmp/a.json" json 20000 || exit 1
+python3 "$gen" "$tmp/np.csv" csv 20000 10000 0 || exit 1
+# a tping SQLite store holding two runs: the probes table the reader asks (docs/formats/tping.md)
+python3 - "$tmp/a.csv" "$tmp/np.csv" "$tmp/a.db" <<'EOF' || exit 1
+import csv, sqlite3, sys
+db = sqlite3.connect(sys.argv[3])
+db.execute("CREATE TABLE probes (run_id INTEGER, idx INTEGER, seq INTEGER, phase TEXT, status TEXT,"
+           " user_tx_ns INTEGER, kernel_tx_ns INTEGER, hw_tx_ns INTEGER, kernel_rx_ns INTEGER,"
+           " hw_rx_ns INTEGER, user_rx_ns INTEGER, PRIMARY KEY (run_id, idx))")
+for run, path in ((1, sys.argv[1]), (2, sys.argv[2])):
+    for i, r in enumerate(csv.DictReader(open(path))):
+        v = lambda c: int(r[c]) if r[c] else None
+        db.execute("INSERT INTO probes VALUES (?,?,?,?,?,?,?,NULL,?,NULL,?)",
+                   (run, i, int(r["seq"]), r["phase"] or "load", r["status"], v("user_tx_ns"),
+                    v("kernel_tx_ns"), v("kernel_rx_ns"), v("user_rx_ns")))
+db.commit()
+EOF
+
+probes "CSV" "$tmp/a.csv"
+probes "CSV named" "g=$tmp/a.csv"
+probes "JSON lines named" "g=$tmp/a.json"
+probes "CSV #kernel" "g=$tmp/a.csv#kernel"
+probes "CSV #user,kernel" "$tmp/a.csv#user,kernel"
+probes "CSV without phases" "g=$tmp/np.csv"
+probes "two tping files" "a=$tmp/a.csv" "b=$tmp/a.json"
+probes "SQLite, last run" "g=$tmp/a.db"
+probes "SQLite #kernel,run=1" "g=$tmp/a.db#kernel,run=1"
+probes "CSV --rest 20" --rest 20 "g=$tmp/a.csv"
+# rows reaching back 70 s: read whole (the heap holds 60 s), the same report
+python3 "$gen" "$tmp/w70.csv" csv 5000 70000 || exit 1
+probes "rows 70 s back" "g=$tmp/w70.csv"
+# errors as reading whole gives them: a point selected without timestamps, a bad row
+same "CSV #hw (no hw timestamps)" "g=$tmp/a.csv#hw"
+grep -q "a.csv: no hw timestamps in this tping file" "$tmp/s.err" || fail "#hw: $(cat "$tmp/s.err")"
+sed '5000s/^[0-9]*,/x,/' "$tmp/a.csv" >"$tmp/bad.csv"
+same "CSV with a bad row" "g=$tmp/bad.csv"
+grep -q "bad.csv" "$tmp/s.err" || fail "bad row: $(cat "$tmp/s.err")"
+((fails == 0)) || exit 1
+echo "tping stream: the streamed reports equal those computed after reading"
