@@ -42,8 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		return 0;
-	fputs("seq,phase,status,user_tx_ns,kernel_tx_ns,hw_tx_ns,kernel_rx_ns,hw_rx_ns,user_rx_ns\n",
-	      f);
+	fputs(
+	    "seq,phase,status,user_tx_ns,kernel_tx_ns,hw_tx_ns,kernel_rx_ns,hw_rx_ns,user_rx_ns\n",
+	    f);
 	fwrite(data, 1, size, f);
 	fclose(f);
 	struct vd_vantage_spec spec = {.path = path}, x[VD_ECHO_PULL_SPLIT_MAX];
