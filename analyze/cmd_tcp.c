@@ -455,10 +455,8 @@ static void on_match(void *ctx, uint32_t first, vd_ns t_first, uint32_t second, 
 	 * of the packet just added (d, at vantage point second). */
 	int dir;
 	struct vd_tcpan_flow *f;
-	if (vd_tcp_is_pure_ack(d) && (f = vd_tcpan_last(c->an, &dir))) {
-		f->d[dir].xc.other = first;
-		vd_ackcomp_add(&f->d[dir].xc, t_first, t_second);
-	}
+	if (vd_tcp_is_pure_ack(d) && (f = vd_tcpan_last(c->an, &dir)))
+		vd_tcpan_ackcomp_add(c->an, f, dir, first, t_first, t_second);
 }
 
 /* Reads every trace once, in time order across them. */

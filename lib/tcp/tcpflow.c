@@ -1,32 +1,18 @@
 /* tcpflow.c — bounded flow table keyed by vantage point and 4-tuple (see tcpflow.h). */
 #include "vmdelay/tcp/tcpflow.h"
 
+#include "arena.h"
+
 #include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 
-/* A flow's state holds its key and starts on a cache line boundary: a lookup that finds the key
- * has brought in the line around it, which a state laid out for it makes the line its packet
- * updates first (with many concurrent flows every packet misses the cache). */
-#define LINE 64
-
-/* States are carved from chunks mapped from the system (zeroed pages: a new flow costs no
- * allocation and no clearing), each twice the last up to CHUNK_MAX; chunks from HUGE_PAGE up are
- * mapped on huge page boundaries and asked to be backed by huge pages: with tens of thousands
- * of flows every packet reaches another flow's state, and 4 KiB pages would add a TLB miss. */
-#define CHUNK_MIN 4096
-#define CHUNK_MAX (8u << 20)
-#define HUGE_PAGE (2u << 20)
-
-struct chunk {
-	void *map; /* what to unmap */
-	size_t maplen;
-};
-
+/* A flow's state holds its key and starts on a cache line boundary (arena.h): a lookup that
+ * finds the key has brought in the line around it, which a state laid out for it makes the line
+ * its packet updates first (with many concurrent flows every packet misses the cache). */
 struct vd_flowtab {
 	size_t max_flows, value_size, key_offset;
 	unsigned char **entries; /* the states, in insertion order */
@@ -36,22 +22,12 @@ struct vd_flowtab {
 	uint64_t *slots;
 	size_t nslots; /* power of two, >= 2 * max used */
 	uint64_t refused;
-	struct chunk *chunks;
-	size_t nchunks, chunk_cap;
-	unsigned char *free_at; /* next state in the newest chunk */
-	size_t free_states;	/* states left there */
-	size_t mapped;		/* bytes of every chunk */
+	struct vd_arena states; /* in insertion order: a report reads them in sequence */
 };
 
 static struct vd_flowkey *key_of(const struct vd_flowtab *t, size_t i)
 {
 	return (struct vd_flowkey *)(t->entries[i] + t->key_offset);
-}
-
-/* A state's size, whole cache lines. */
-static size_t state_size(const struct vd_flowtab *t)
-{
-	return (t->value_size + LINE - 1) / LINE * LINE;
 }
 
 struct vd_flowtab *vd_flowtab_create(size_t max_flows, size_t value_size, size_t key_offset)
@@ -77,9 +53,7 @@ void vd_flowtab_destroy(struct vd_flowtab *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nchunks; i++)
-		munmap(t->chunks[i].map, t->chunks[i].maplen);
-	free(t->chunks);
+	vd_arena_destroy(&t->states);
 	free(t->entries);
 	free(t->slots);
 	free(t);
@@ -193,41 +167,6 @@ static int rehash(struct vd_flowtab *t)
 	return 0;
 }
 
-/* A new chunk of states, twice the last one (or CHUNK_MIN), zeroed. */
-static int add_chunk(struct vd_flowtab *t)
-{
-	if (t->nchunks == t->chunk_cap) {
-		size_t cap = t->chunk_cap ? t->chunk_cap * 2 : 8;
-		struct chunk *c = realloc(t->chunks, cap * sizeof(*c));
-		if (!c)
-			return -1;
-		t->chunks = c;
-		t->chunk_cap = cap;
-	}
-	size_t size = state_size(t);
-	size_t bytes = t->nchunks ? t->mapped : CHUNK_MIN;
-	if (bytes > CHUNK_MAX)
-		bytes = CHUNK_MAX;
-	if (bytes < size)
-		bytes = size;
-	size_t align = bytes >= HUGE_PAGE ? HUGE_PAGE : 0;
-	size_t maplen = bytes + align;
-	unsigned char *map =
-	    mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED)
-		return -1;
-	unsigned char *base = map;
-	if (align) {
-		base = (unsigned char *)(((uintptr_t)map + align - 1) & ~(uintptr_t)(align - 1));
-		madvise(base, bytes, MADV_HUGEPAGE); /* a hint: without, plain pages */
-	}
-	t->chunks[t->nchunks++] = (struct chunk){.map = map, .maplen = maplen};
-	t->mapped += bytes;
-	t->free_at = base;
-	t->free_states = bytes / size;
-	return 0;
-}
-
 uint64_t vd_flowtab_hash(const struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d)
 {
 	uint64_t h = hash_key(vantage, &d->src, d->sport, &d->dst, d->dport);
@@ -264,11 +203,9 @@ void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t h, uint32_t vantage,
 	}
 	if (t->n >= UINT32_MAX - 1)
 		return NULL;
-	if (!t->free_states && add_chunk(t))
+	unsigned char *e = vd_arena_alloc(&t->states, t->value_size);
+	if (!e)
 		return NULL;
-	unsigned char *e = t->free_at;
-	t->free_at += state_size(t);
-	t->free_states--;
 	struct vd_flowkey *k = (struct vd_flowkey *)(e + t->key_offset);
 	k->vantage = vantage;
 	k->addr[0] = d->src;
@@ -308,8 +245,8 @@ void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_fl
 
 size_t vd_flowtab_bytes(const struct vd_flowtab *t)
 {
-	return sizeof(*t) + t->mapped + t->chunk_cap * sizeof(*t->chunks) +
-	       t->cap * sizeof(*t->entries) + t->nslots * sizeof(*t->slots);
+	return sizeof(*t) + vd_arena_bytes(&t->states) + t->cap * sizeof(*t->entries) +
+	       t->nslots * sizeof(*t->slots);
 }
 
 size_t vd_flowtab_longest_probe(const struct vd_flowtab *t)
