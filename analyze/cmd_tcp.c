@@ -431,10 +431,13 @@ static int advance(struct tcp_ctx *c, struct input *in, struct vd_err *err)
 		in->qlen--;
 	}
 	fill(c, in);
-	if (c->match && !in->tcm && in->qlen > AHEAD_CHAIN) {
+	if (in->qlen > AHEAD_CHAIN) {
 		struct ahead *a = &in->q[(in->qhead + AHEAD_CHAIN) % AHEAD];
-		if (a->hinted)
-			vd_pktmatch_prefetch_chain(c->match, a->match_hash);
+		if (a->hinted) {
+			vd_tcpan_prefetch_flow(c->an, a->flow_hash);
+			if (c->match && !in->tcm)
+				vd_pktmatch_prefetch_chain(c->match, a->match_hash);
+		}
 	}
 	if (!in->qlen && in->failed) {
 		*err = in->ferr;

@@ -210,6 +210,13 @@ uint64_t vd_tcpan_prefetch(struct vd_tcpan *an, uint32_t v, const struct vd_deco
 	return vd_flowtab_hash(an->flows, v, d);
 }
 
+void vd_tcpan_prefetch_flow(const struct vd_tcpan *an, uint64_t hash)
+{
+	static const size_t lines[] = {0, offsetof(struct vd_tcpan_flow, d[0]),
+				       offsetof(struct vd_tcpan_flow, d[1])};
+	vd_flowtab_prefetch_value(an->flows, hash, lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d)
 {
 	return vd_tcpan_add_hashed(an, v, ts, d, vd_flowtab_hash(an->flows, v, d));
