@@ -217,6 +217,20 @@ void vd_tcpan_prefetch_flow(const struct vd_tcpan *an, uint64_t hash)
 	vd_flowtab_prefetch_value(an->flows, hash, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* The lines of s's ACK analysis that packet d will read: the series for any ACK (one may
+ * advance), the gap statistics and the last pure ACK for a pure one. */
+static void prefetch_acks(const struct vd_tcpan_dir *s, const struct vd_decoded *d, int pure)
+{
+	if (pure)
+		__builtin_prefetch(&s->pure, 1);
+	if (s->acks && (d->tcp_flags & VD_TCP_ACK)) {
+		const char *b = (const char *)s->acks;
+		size_t end = pure ? sizeof(*s->acks) : offsetof(struct vd_tcpan_acks, ah);
+		for (size_t off = 0; off < end; off += 64)
+			__builtin_prefetch(b + off, 1);
+	}
+}
+
 int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d)
 {
 	return vd_tcpan_add_hashed(an, v, ts, d, vd_flowtab_hash(an->flows, v, d));
@@ -241,17 +255,10 @@ int vd_tcpan_add_hashed(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct 
 	an->last = f;
 	an->last_dir = dir;
 	struct vd_tcpan_dir *s = &f->d[dir];
-	/* With thousands of concurrent flows this state is out of the cache: an ACK analysis
-	 * block's lines asked for at once, so that their misses overlap */
+	/* With thousands of concurrent flows this state is out of the cache: the lines of the
+	 * ACK analysis asked for at once, so that their misses overlap */
 	int pure = vd_tcp_is_pure_ack(d);
-	if (pure)
-		__builtin_prefetch(&s->pure, 1);
-	if (s->acks && (d->tcp_flags & VD_TCP_ACK)) {
-		const char *b = (const char *)s->acks;
-		size_t end = pure ? sizeof(*s->acks) : offsetof(struct vd_tcpan_acks, ah);
-		for (size_t off = 0; off < end; off += 64)
-			__builtin_prefetch(b + off, 1);
-	}
+	prefetch_acks(s, d, pure);
 	s->seen = 1;
 	if (!vd_ns_valid(f->first_ts) || ts < f->first_ts)
 		f->first_ts = ts;

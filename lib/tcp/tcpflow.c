@@ -17,17 +17,34 @@ struct vd_flowtab {
 	size_t max_flows, value_size, key_offset;
 	unsigned char **entries; /* the states, in insertion order */
 	size_t n, cap;
-	/* open addressing: entry index + 1 in the low 32 bits (0 = empty), the high 32 bits of
-	 * the key's hash above them, so that probing past other flows reads no other node */
+	/* open addressing: the state's address in the low STATE_BITS (0 = empty), the high bits
+	 * of the key's hash above them, so that probing past other flows reads no other state and
+	 * finding one reads no other array (a slot leads straight to the state's line) */
 	uint64_t *slots;
 	size_t nslots; /* power of two, >= 2 * max used */
 	uint64_t refused;
 	struct vd_arena states; /* in insertion order: a report reads them in sequence */
 };
 
+/* States are on cache line boundaries below 2^48 (the user address space of x86-64 and arm64
+ * Linux without an explicit hint): their address over 64 in the slot's low bits. */
+#define STATE_BITS 42
+#define STATE_MASK ((UINT64_C(1) << STATE_BITS) - 1)
+#define TAG_MASK (~STATE_MASK)
+
+static unsigned char *state_at(uint64_t slot)
+{
+	return (unsigned char *)(uintptr_t)((slot & STATE_MASK) << 6);
+}
+
+static struct vd_flowkey *key_in(const struct vd_flowtab *t, const unsigned char *state)
+{
+	return (struct vd_flowkey *)(state + t->key_offset);
+}
+
 static struct vd_flowkey *key_of(const struct vd_flowtab *t, size_t i)
 {
-	return (struct vd_flowkey *)(t->entries[i] + t->key_offset);
+	return key_in(t, t->entries[i]);
 }
 
 struct vd_flowtab *vd_flowtab_create(size_t max_flows, size_t value_size, size_t key_offset)
@@ -118,7 +135,7 @@ static size_t lookup_hashed(const struct vd_flowtab *t, uint64_t h, uint32_t van
 			    uint16_t p1, int *how)
 {
 	size_t mask = t->nslots - 1;
-	uint64_t tag = h & ~(uint64_t)UINT32_MAX;
+	uint64_t tag = h & TAG_MASK;
 	size_t s = (size_t)h & mask;
 	for (;; s = (s + 1) & mask) {
 		uint64_t e = t->slots[s];
@@ -126,9 +143,9 @@ static size_t lookup_hashed(const struct vd_flowtab *t, uint64_t h, uint32_t van
 			*how = 0;
 			return s;
 		}
-		if ((e & ~(uint64_t)UINT32_MAX) != tag)
+		if ((e & TAG_MASK) != tag)
 			continue;
-		int m = key_match(key_of(t, (uint32_t)e - 1), vantage, a0, p0, a1, p1);
+		int m = key_match(key_in(t, state_at(e)), vantage, a0, p0, a1, p1);
 		if (m) {
 			*how = m;
 			return s;
@@ -142,10 +159,10 @@ static size_t lookup(const struct vd_flowtab *t, uint32_t vantage, const struct 
 	return lookup_hashed(t, hash_key(vantage, a0, p0, a1, p1), vantage, a0, p0, a1, p1, how);
 }
 
-static uint64_t slot_of(const struct vd_flowkey *k, size_t i)
+static uint64_t slot_of(const struct vd_flowkey *k, const unsigned char *state)
 {
 	uint64_t h = hash_key(k->vantage, &k->addr[0], k->port[0], &k->addr[1], k->port[1]);
-	return (h & ~(uint64_t)UINT32_MAX) | (uint64_t)(i + 1);
+	return (h & TAG_MASK) | (uint64_t)((uintptr_t)state >> 6);
 }
 
 static int rehash(struct vd_flowtab *t)
@@ -162,7 +179,7 @@ static int rehash(struct vd_flowtab *t)
 		int how;
 		size_t s =
 		    lookup(t, k->vantage, &k->addr[0], k->port[0], &k->addr[1], k->port[1], &how);
-		t->slots[s] = slot_of(k, i);
+		t->slots[s] = slot_of(k, t->entries[i]);
 	}
 	return 0;
 }
@@ -177,9 +194,9 @@ uint64_t vd_flowtab_hash(const struct vd_flowtab *t, uint32_t vantage, const str
 void vd_flowtab_prefetch_value(const struct vd_flowtab *t, uint64_t h, const size_t *off, size_t n)
 {
 	uint64_t e = t->slots[(size_t)h & (t->nslots - 1)];
-	if (!e || (e & ~(uint64_t)UINT32_MAX) != (h & ~(uint64_t)UINT32_MAX))
+	if (!e || (e & TAG_MASK) != (h & TAG_MASK))
 		return;
-	const unsigned char *v = t->entries[(uint32_t)e - 1];
+	const unsigned char *v = state_at(e);
 	for (size_t i = 0; i < n; i++)
 		__builtin_prefetch(v + off[i], 1);
 }
@@ -197,7 +214,7 @@ void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t h, uint32_t vantage,
 	size_t s = lookup_hashed(t, h, vantage, &d->src, d->sport, &d->dst, d->dport, &how);
 	if (how) {
 		*dir = how == 1 ? 0 : 1;
-		return t->entries[(uint32_t)t->slots[s] - 1];
+		return state_at(t->slots[s]);
 	}
 	if (t->n >= t->max_flows) {
 		t->refused++;
@@ -214,7 +231,7 @@ void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t h, uint32_t vantage,
 	if (t->n >= UINT32_MAX - 1)
 		return NULL;
 	unsigned char *e = vd_arena_alloc(&t->states, t->value_size);
-	if (!e)
+	if (!e || (uintptr_t)e >> (STATE_BITS + 6)) /* (no such address on those systems) */
 		return NULL;
 	struct vd_flowkey *k = (struct vd_flowkey *)(e + t->key_offset);
 	k->vantage = vantage;
@@ -223,7 +240,7 @@ void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t h, uint32_t vantage,
 	k->port[0] = d->sport;
 	k->port[1] = d->dport;
 	t->entries[t->n] = e;
-	t->slots[s] = slot_of(k, t->n);
+	t->slots[s] = slot_of(k, e);
 	t->n++;
 	if (t->n * 2 > t->nslots && rehash(t))
 		return NULL;
@@ -238,7 +255,7 @@ void *vd_flowtab_peek(struct vd_flowtab *t, uint32_t vantage, const struct vd_de
 	if (!how)
 		return NULL;
 	*dir = how == 1 ? 0 : 1;
-	return t->entries[(uint32_t)t->slots[s] - 1];
+	return state_at(t->slots[s]);
 }
 
 void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_flowkey *key,
@@ -250,7 +267,7 @@ void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_fl
 	if (!how)
 		return NULL;
 	*same_dir = how == 1;
-	return t->entries[(uint32_t)t->slots[s] - 1];
+	return state_at(t->slots[s]);
 }
 
 size_t vd_flowtab_bytes(const struct vd_flowtab *t)
@@ -265,7 +282,7 @@ size_t vd_flowtab_longest_probe(const struct vd_flowtab *t)
 	for (size_t s = 0; s < t->nslots; s++) {
 		if (!t->slots[s])
 			continue;
-		const struct vd_flowkey *k = key_of(t, (uint32_t)t->slots[s] - 1);
+		const struct vd_flowkey *k = key_in(t, state_at(t->slots[s]));
 		size_t home =
 		    (size_t)hash_key(k->vantage, &k->addr[0], k->port[0], &k->addr[1], k->port[1]) &
 		    mask;

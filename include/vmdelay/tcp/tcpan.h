@@ -45,10 +45,10 @@ struct vd_tcpan_opts {
  * pure ACKs. Only an endpoint whose ACKs advance or that sends a second pure ACK has one (a
  * bulk transfer's data sender usually has none): allocated then, see vd_tcpan_acks. */
 struct vd_tcpan_acks {
-	struct vd_tput tp[2]; /* VD_TPUT_RTT, VD_TPUT_LONG */
-	struct vd_ackhist ah; /* this endpoint's pure ACKs from the second one on */
 	vd_ns rtt; /* the flow's rtt, the RTT series' interval: read here, on the lines an ACK
 		    * brings in anyway, not on the flow's last line */
+	struct vd_tput tp[2]; /* VD_TPUT_RTT, VD_TPUT_LONG */
+	struct vd_ackhist ah; /* this endpoint's pure ACKs from the second one on */
 };
 
 /* One direction of a flow: what endpoint e sent. Its ACKs acknowledge the other endpoint.
