@@ -256,10 +256,12 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 
 /* Packets are read this many ahead of the one analysed, and their hashes computed then: the
  * flow table slot and the pending packets' bucket (cross-vantage matching) of each are fetched
- * meanwhile, and the newest pending packet of that bucket AHEAD_CHAIN packets before its turn.
- * With thousands of concurrent connections those are out of the cache; the fetches of several
- * packets overlap with the work on earlier ones. (Fetching the flow's state lines the same way
- * measured slower: the processor drops software prefetches beyond the misses it can track.) */
+ * meanwhile; AHEAD_CHAIN packets before its turn, the newest pending packet of that bucket and
+ * the flow's lines every packet reads (its first and each side's first: three of the state's
+ * six, lib/tcp/README.md). With thousands of concurrent connections those are out of the
+ * cache; the fetches of several packets overlap with the work on earlier ones. (The ACK block's
+ * lines are fetched when the flow is found: finding it earlier, a second lookup, cost more than
+ * it saved; measured.) */
 #define AHEAD 16
 #define AHEAD_CHAIN 8
 
