@@ -20,13 +20,21 @@
 
 static const char *const rtt_src_names[] = {"none", "handshake", "sample", "fixed"};
 
+#define ENDPOINT_MAX 80
+
+/* The endpoints of f (dd sends the data) and "sender>receiver" in label. */
+static void flow_endpoints(const struct vd_tcpan_flow *f, int dd, char sender[ENDPOINT_MAX],
+			   char receiver[ENDPOINT_MAX], char *label, size_t n)
+{
+	vd_flowkey_endpoint(&f->key, dd, sender, ENDPOINT_MAX);
+	vd_flowkey_endpoint(&f->key, !dd, receiver, ENDPOINT_MAX);
+	snprintf(label, n, "%s>%s", sender, receiver);
+}
+
 void tcp_flow_label(const struct vd_tcpan_flow *f, char *buf, size_t n)
 {
-	int dd = vd_tcpan_data_dir(f);
-	char a[80], b[80];
-	vd_flowkey_endpoint(&f->key, dd, a, sizeof(a));
-	vd_flowkey_endpoint(&f->key, !dd, b, sizeof(b));
-	snprintf(buf, n, "%s>%s", a, b);
+	char a[ENDPOINT_MAX], b[ENDPOINT_MAX];
+	flow_endpoints(f, vd_tcpan_data_dir(f), a, b, buf, n);
 }
 
 /* ---- --plot files ---- */
@@ -177,9 +185,10 @@ struct flow_row {
 	struct vd_tcpan_flow *f;
 	int dd, ae; /* data endpoint, ACK endpoint */
 	const struct vd_tcpan_dir *data, *acks;
-	const struct vd_tcpan_acks *ack_an; /* acks' ACK analysis (vd_tcpan_acks) */
-	const struct vd_ackcomp *xc;	    /* and its two-point compression */
-	char label[200];
+	const struct vd_tcpan_acks *ack_an;		   /* acks' ACK analysis (vd_tcpan_acks) */
+	const struct vd_ackcomp *xc;			   /* and its two-point compression */
+	char sender[ENDPOINT_MAX], receiver[ENDPOINT_MAX]; /* "addr:port" */
+	char label[200];				   /* "sender>receiver" */
 	unsigned notes;
 	size_t modes[MAX_MODES], nmodes;
 	vd_ns mode_shift;    /* primary mode here minus at the reference vantage point */
@@ -219,7 +228,7 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 	r->acks = &f->d[r->ae];
 	r->ack_an = vd_tcpan_acks(c->an, r->acks);
 	r->xc = vd_tcpan_ackcomp(c->an, r->acks);
-	tcp_flow_label(f, r->label, sizeof(r->label));
+	flow_endpoints(f, r->dd, r->sender, r->receiver, r->label, sizeof(r->label));
 	if (!f->first_was_syn)
 		r->notes |= NOTE_MIDSTREAM;
 	if (!f->d[0].seen || !f->d[1].seen)
@@ -372,17 +381,14 @@ static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const st
 static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
 {
 	const struct vd_tcpan_dir *a = r->acks;
-	char ep[80];
 	struct vd_json jw, *j = &jw;
 	vd_json_init(j, f);
 	vd_json_begin_object(j, VD_JSON_COMPACT);
 	vd_json_kv_str(j, "type", "flow");
 	vd_json_kv_str(j, "vantage", c->v[r->f->key.vantage].name);
 	vd_json_kv_str(j, "flow", r->label);
-	vd_flowkey_endpoint(&r->f->key, r->dd, ep, sizeof(ep));
-	vd_json_kv_str(j, "data_sender", ep);
-	vd_flowkey_endpoint(&r->f->key, r->ae, ep, sizeof(ep));
-	vd_json_kv_str(j, "data_receiver", ep);
+	vd_json_kv_str(j, "data_sender", r->sender);
+	vd_json_kv_str(j, "data_receiver", r->receiver);
 	vd_json_key(j, "notes");
 	vd_json_begin_array(j, VD_JSON_COMPACT);
 	static const char *const names[] = {"mid-stream", "one-sided", "no-acks", "no-data",
