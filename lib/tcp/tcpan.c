@@ -210,13 +210,6 @@ uint64_t vd_tcpan_prefetch(struct vd_tcpan *an, uint32_t v, const struct vd_deco
 	return vd_flowtab_hash(an->flows, v, d);
 }
 
-void vd_tcpan_prefetch_flow(const struct vd_tcpan *an, uint64_t hash)
-{
-	static const size_t lines[] = {0, offsetof(struct vd_tcpan_flow, d[0]),
-				       offsetof(struct vd_tcpan_flow, d[1])};
-	vd_flowtab_prefetch_value(an->flows, hash, lines, sizeof(lines) / sizeof(lines[0]));
-}
-
 /* The lines of s's ACK analysis that packet d will read: the series for any ACK (one may
  * advance), the gap statistics and the last pure ACK for a pure one. */
 static void prefetch_acks(const struct vd_tcpan_dir *s, const struct vd_decoded *d, int pure)

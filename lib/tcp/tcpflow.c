@@ -191,16 +191,6 @@ uint64_t vd_flowtab_hash(const struct vd_flowtab *t, uint32_t vantage, const str
 	return h;
 }
 
-void vd_flowtab_prefetch_value(const struct vd_flowtab *t, uint64_t h, const size_t *off, size_t n)
-{
-	uint64_t e = t->slots[(size_t)h & (t->nslots - 1)];
-	if (!e || (e & TAG_MASK) != (h & TAG_MASK))
-		return;
-	const unsigned char *v = state_at(e);
-	for (size_t i = 0; i < n; i++)
-		__builtin_prefetch(v + off[i], 1);
-}
-
 void *vd_flowtab_get(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir)
 {
 	return vd_flowtab_get_hashed(t, hash_key(vantage, &d->src, d->sport, &d->dst, d->dport),

@@ -110,10 +110,6 @@ uint64_t vd_tcpan_prefetch(struct vd_tcpan *an, uint32_t v, const struct vd_deco
 int vd_tcpan_add_hashed(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d,
 			uint64_t hash);
 
-/* A few packets after vd_tcpan_prefetch (the table slot has arrived): the flow's lines that
- * every packet reads (the first, each side's first) fetched, when the slot holds the flow. */
-void vd_tcpan_prefetch_flow(const struct vd_tcpan *an, uint64_t hash);
-
 /* Closes every open throughput interval (call once, at the end of the traces). */
 void vd_tcpan_finish(struct vd_tcpan *an);
 

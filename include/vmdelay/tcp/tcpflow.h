@@ -55,12 +55,6 @@ uint64_t vd_flowtab_hash(const struct vd_flowtab *t, uint32_t vantage, const str
 void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t hash, uint32_t vantage,
 			    const struct vd_decoded *d, int *dir);
 
-/* A few packets later (its slot has arrived): the lines [off, off + 64) of the flow's state for
- * each of the n offsets, fetched when the slot holds the flow (a flow probed past, or a new one,
- * is left to the lookup). */
-void vd_flowtab_prefetch_value(const struct vd_flowtab *t, uint64_t hash, const size_t *off,
-			       size_t n);
-
 /* The flow of packet d at vantage point v, or NULL (never creates). */
 void *vd_flowtab_peek(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir);
 
