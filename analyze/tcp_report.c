@@ -20,13 +20,21 @@
 
 static const char *const rtt_src_names[] = {"none", "handshake", "sample", "fixed"};
 
+#define ENDPOINT_MAX 80
+
+/* The endpoints of f (dd sends the data) and "sender>receiver" in label. */
+static void flow_endpoints(const struct vd_tcpan_flow *f, int dd, char sender[ENDPOINT_MAX],
+			   char receiver[ENDPOINT_MAX], char *label, size_t n)
+{
+	vd_flowkey_endpoint(&f->key, dd, sender, ENDPOINT_MAX);
+	vd_flowkey_endpoint(&f->key, !dd, receiver, ENDPOINT_MAX);
+	snprintf(label, n, "%s>%s", sender, receiver);
+}
+
 void tcp_flow_label(const struct vd_tcpan_flow *f, char *buf, size_t n)
 {
-	int dd = vd_tcpan_data_dir(f);
-	char a[80], b[80];
-	vd_flowkey_endpoint(&f->key, dd, a, sizeof(a));
-	vd_flowkey_endpoint(&f->key, !dd, b, sizeof(b));
-	snprintf(buf, n, "%s>%s", a, b);
+	char a[ENDPOINT_MAX], b[ENDPOINT_MAX];
+	flow_endpoints(f, vd_tcpan_data_dir(f), a, b, buf, n);
 }
 
 /* ---- --plot files ---- */
@@ -177,7 +185,10 @@ struct flow_row {
 	struct vd_tcpan_flow *f;
 	int dd, ae; /* data endpoint, ACK endpoint */
 	const struct vd_tcpan_dir *data, *acks;
-	char label[200];
+	const struct vd_tcpan_acks *ack_an;		   /* acks' ACK analysis (vd_tcpan_acks) */
+	const struct vd_ackcomp *xc;			   /* and its two-point compression */
+	char sender[ENDPOINT_MAX], receiver[ENDPOINT_MAX]; /* "addr:port" */
+	char label[200];				   /* "sender>receiver" */
 	unsigned notes;
 	size_t modes[MAX_MODES], nmodes;
 	vd_ns mode_shift;    /* primary mode here minus at the reference vantage point */
@@ -199,12 +210,12 @@ static void notes_text(unsigned notes, char *buf, size_t n)
 		}
 }
 
-static vd_ns primary_mode(const struct vd_tcpan_dir *s)
+static vd_ns primary_mode(const struct vd_ackhist *ah)
 {
 	size_t m;
-	if (vd_linhist_modes(&s->ah.h, MODE_MIN_SHARE, &m, 1) != 1)
+	if (vd_linhist_modes(&ah->h, MODE_MIN_SHARE, &m, 1) != 1)
 		return VD_NS_NONE;
-	return (vd_ns)m * s->ah.h.bin_ns;
+	return (vd_ns)m * ah->h.bin_ns;
 }
 
 static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row *r)
@@ -215,18 +226,20 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 	r->ae = !r->dd;
 	r->data = &f->d[r->dd];
 	r->acks = &f->d[r->ae];
-	tcp_flow_label(f, r->label, sizeof(r->label));
+	r->ack_an = vd_tcpan_acks(c->an, r->acks);
+	r->xc = vd_tcpan_ackcomp(c->an, r->acks);
+	flow_endpoints(f, r->dd, r->sender, r->receiver, r->label, sizeof(r->label));
 	if (!f->first_was_syn)
 		r->notes |= NOTE_MIDSTREAM;
-	if (!f->d[0].pkts || !f->d[1].pkts)
+	if (!f->d[0].seen || !f->d[1].seen)
 		r->notes |= NOTE_ONE_SIDED;
-	if (!r->acks->ah.acks)
+	if (!r->acks->pure.acks)
 		r->notes |= NOTE_NO_ACKS;
 	if (!r->data->data_pkts)
 		r->notes |= NOTE_NO_DATA;
 	if (f->rtt_src == VD_RTT_NONE)
 		r->notes |= NOTE_NO_RTT;
-	r->nmodes = vd_linhist_modes(&r->acks->ah.h, MODE_MIN_SHARE, r->modes, MAX_MODES);
+	r->nmodes = vd_linhist_modes(&r->ack_an->ah.h, MODE_MIN_SHARE, r->modes, MAX_MODES);
 	r->mode_shift = VD_NS_NONE;
 	r->agg_rate = NAN;
 	r->segs_per_pkt = NAN;
@@ -239,7 +252,8 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 		if (g) {
 			const struct vd_tcpan_dir *gacks = &g->d[same ? r->ae : !r->ae];
 			const struct vd_tcpan_dir *gdata = &g->d[same ? r->dd : !r->dd];
-			vd_ns here = primary_mode(r->acks), there = primary_mode(gacks);
+			vd_ns here = primary_mode(&r->ack_an->ah),
+			      there = primary_mode(&vd_tcpan_acks(c->an, gacks)->ah);
 			if (vd_ns_valid(here) && vd_ns_valid(there))
 				r->mode_shift = vd_ns_sub_sat(here, there);
 			if (r->data->data_pkts)
@@ -255,6 +269,8 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 static void row_out(struct tcp_ctx *c, struct vd_out *o, const struct flow_row *r)
 {
 	const struct vd_tcpan_dir *a = r->acks;
+	const struct vd_ackhist *ah = &r->ack_an->ah;
+	const struct vd_tput *tp = r->ack_an->tp;
 	char notes[96];
 	notes_text(r->notes, notes, sizeof(notes));
 	vd_out_row_begin(o);
@@ -263,13 +279,13 @@ static void row_out(struct tcp_ctx *c, struct vd_out *o, const struct flow_row *
 	vd_out_int(o, "data_pkts", (int64_t)r->data->data_pkts);
 	vd_out_int(o, "data_bytes", (int64_t)r->data->payload_bytes);
 	vd_out_int(o, "retrans", (int64_t)r->data->retrans);
-	vd_out_int(o, "pure_acks", (int64_t)a->ah.acks);
-	vd_out_int(o, "dup_acks", (int64_t)a->ah.dups);
+	vd_out_int(o, "pure_acks", (int64_t)a->pure.acks);
+	vd_out_int(o, "dup_acks", (int64_t)ah->dups);
 	vd_out_ns(o, "ref_ns", c->ref_ns);
-	vd_out_dbl(o, "below_ref", vd_ackhist_fraction_below(&a->ah), 4);
-	vd_out_int(o, "compress_events", (int64_t)a->ah.events);
-	if (a->xc.pairs)
-		vd_out_int(o, "compress_2pt_events", (int64_t)a->xc.events);
+	vd_out_dbl(o, "below_ref", vd_ackhist_fraction_below(ah), 4);
+	vd_out_int(o, "compress_events", (int64_t)ah->events);
+	if (r->xc->pairs)
+		vd_out_int(o, "compress_2pt_events", (int64_t)r->xc->events);
 	else
 		vd_out_str(o, "compress_2pt_events", NULL);
 	vd_out_ns(o, "mode_ns", r->nmodes ? (vd_ns)r->modes[0] * c->bin_ns : VD_NS_NONE);
@@ -277,8 +293,8 @@ static void row_out(struct tcp_ctx *c, struct vd_out *o, const struct flow_row *
 	vd_out_ns(o, "rtt_ns", r->f->rtt);
 	vd_out_int(o, "acked_bytes", (int64_t)a->acked_bytes);
 	vd_out_dbl(o, "tput_bps", r->tput_bps, 0);
-	vd_out_dbl(o, "tput_rtt_sd_bps", vd_tput_sd_bps(&a->tp[VD_TPUT_RTT]), 0);
-	vd_out_dbl(o, "tput_long_sd_bps", vd_tput_sd_bps(&a->tp[VD_TPUT_LONG]), 0);
+	vd_out_dbl(o, "tput_rtt_sd_bps", vd_tput_sd_bps(&tp[VD_TPUT_RTT]), 0);
+	vd_out_dbl(o, "tput_long_sd_bps", vd_tput_sd_bps(&tp[VD_TPUT_LONG]), 0);
 	vd_out_dbl(o, "agg_rate", r->agg_rate, 3);
 	vd_out_dbl(o, "segs_per_pkt", r->segs_per_pkt, 3);
 	vd_out_str(o, "notes", notes);
@@ -301,13 +317,12 @@ static void json_tput(struct vd_json *j, const char *key, const struct vd_tput *
 
 static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const struct flow_row *r)
 {
-	const struct vd_tcpan_dir *a = r->acks;
-	const struct vd_ackhist *ah = &a->ah;
+	const struct vd_ackhist *ah = &r->ack_an->ah;
 	vd_json_key(j, "ack_interarrival");
 	vd_json_begin_object(j, VD_JSON_COMPACT);
 	vd_json_kv_int(j, "bin_ns", c->bin_ns);
 	vd_json_kv_int(j, "ref_ns", c->ref_ns);
-	vd_json_kv_uint(j, "acks", ah->acks);
+	vd_json_kv_uint(j, "acks", r->acks->pure.acks);
 	vd_json_kv_uint(j, "gaps", ah->gaps);
 	vd_json_kv_uint(j, "dups", ah->dups);
 	vd_json_kv_uint(j, "below_ref", ah->below_ref);
@@ -315,18 +330,18 @@ static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const st
 	vd_json_key(j, "compression");
 	vd_json_begin_object(j, VD_JSON_COMPACT);
 	char def[64];
-	snprintf(def, sizeof(def), "run of >= %u gaps below ref_ns", ah->min_run);
+	snprintf(def, sizeof(def), "run of >= %u gaps below ref_ns", c->min_run);
 	vd_json_kv_str(j, "definition", def);
-	vd_json_kv_uint(j, "min_run", ah->min_run);
+	vd_json_kv_uint(j, "min_run", c->min_run);
 	vd_json_kv_uint(j, "events", ah->events);
 	vd_json_kv_uint(j, "acks_in_events", ah->event_acks);
-	const struct vd_ackcomp *xc = &a->xc;
+	const struct vd_ackcomp *xc = r->xc;
 	vd_json_key(j, "two_point");
 	if (xc->pairs) {
 		vd_json_begin_object(j, VD_JSON_COMPACT);
 		vd_json_kv_str(j, "upstream", c->v[xc->other].name);
-		vd_json_kv_dbl(j, "factor", xc->factor, -1);
-		vd_json_kv_uint(j, "min_run", xc->min_run);
+		vd_json_kv_dbl(j, "factor", c->xc_factor, -1);
+		vd_json_kv_uint(j, "min_run", c->min_run);
 		vd_json_kv_uint(j, "pairs", xc->pairs);
 		vd_json_kv_uint(j, "compressed", xc->compressed);
 		vd_json_kv_dbl(j, "fraction", (double)xc->compressed / (double)xc->pairs, 6);
@@ -366,17 +381,14 @@ static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const st
 static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
 {
 	const struct vd_tcpan_dir *a = r->acks;
-	char ep[80];
 	struct vd_json jw, *j = &jw;
 	vd_json_init(j, f);
 	vd_json_begin_object(j, VD_JSON_COMPACT);
 	vd_json_kv_str(j, "type", "flow");
 	vd_json_kv_str(j, "vantage", c->v[r->f->key.vantage].name);
 	vd_json_kv_str(j, "flow", r->label);
-	vd_flowkey_endpoint(&r->f->key, r->dd, ep, sizeof(ep));
-	vd_json_kv_str(j, "data_sender", ep);
-	vd_flowkey_endpoint(&r->f->key, r->ae, ep, sizeof(ep));
-	vd_json_kv_str(j, "data_receiver", ep);
+	vd_json_kv_str(j, "data_sender", r->sender);
+	vd_json_kv_str(j, "data_receiver", r->receiver);
 	vd_json_key(j, "notes");
 	vd_json_begin_array(j, VD_JSON_COMPACT);
 	static const char *const names[] = {"mid-stream", "one-sided", "no-acks", "no-data",
@@ -411,8 +423,8 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
 	json_ack_interarrival(c, j, r);
 	vd_json_key(j, "throughput");
 	vd_json_begin_object(j, VD_JSON_COMPACT);
-	json_tput(j, "rtt", &a->tp[VD_TPUT_RTT], r->f->rtt);
-	json_tput(j, "long", &a->tp[VD_TPUT_LONG], c->interval);
+	json_tput(j, "rtt", &r->ack_an->tp[VD_TPUT_RTT], r->f->rtt);
+	json_tput(j, "long", &r->ack_an->tp[VD_TPUT_LONG], c->interval);
 	vd_json_end_object(j);
 	vd_json_end_object(j);
 	vd_json_newline(j);
@@ -679,17 +691,19 @@ static void flow_results(struct sink *s, const struct flow_row *r)
 {
 	const char *vn = s->c->v[r->f->key.vantage].name;
 	const struct vd_tcpan_dir *a = r->acks;
+	const struct vd_ackhist *ah = &r->ack_an->ah;
+	const struct vd_tput *tp = r->ack_an->tp;
 	store_result(s, vn, "ack_interarrival", r->label, "fraction_below_ref",
-		     vd_ackhist_fraction_below(&a->ah));
-	store_result(s, vn, "ack_interarrival", r->label, "gaps", (double)a->ah.gaps);
-	store_result(s, vn, "ack_interarrival", r->label, "dups", (double)a->ah.dups);
+		     vd_ackhist_fraction_below(ah));
+	store_result(s, vn, "ack_interarrival", r->label, "gaps", (double)ah->gaps);
+	store_result(s, vn, "ack_interarrival", r->label, "dups", (double)ah->dups);
 	store_result(s, vn, "ack_interarrival", r->label, "ref_ns", (double)s->c->ref_ns);
-	store_result(s, vn, "ack_compression", r->label, "events", (double)a->ah.events);
-	if (a->xc.pairs) {
+	store_result(s, vn, "ack_compression", r->label, "events", (double)ah->events);
+	if (r->xc->pairs) {
 		store_result(s, vn, "ack_compression_2pt", r->label, "events",
-			     (double)a->xc.events);
+			     (double)r->xc->events);
 		store_result(s, vn, "ack_compression_2pt", r->label, "fraction",
-			     (double)a->xc.compressed / (double)a->xc.pairs);
+			     (double)r->xc->compressed / (double)r->xc->pairs);
 	}
 	if (r->nmodes)
 		store_result(s, vn, "ack_interarrival", r->label, "mode_ns",
@@ -702,13 +716,12 @@ static void flow_results(struct sink *s, const struct flow_row *r)
 	store_result(s, vn, "throughput", r->label, "acked_bytes", (double)a->acked_bytes);
 	store_result(s, vn, "throughput", r->label, "mean_bps", r->tput_bps);
 	store_result(s, vn, "throughput_rtt", r->label, "mean_bps",
-		     vd_tput_mean_bps(&a->tp[VD_TPUT_RTT]));
-	store_result(s, vn, "throughput_rtt", r->label, "sd_bps",
-		     vd_tput_sd_bps(&a->tp[VD_TPUT_RTT]));
+		     vd_tput_mean_bps(&tp[VD_TPUT_RTT]));
+	store_result(s, vn, "throughput_rtt", r->label, "sd_bps", vd_tput_sd_bps(&tp[VD_TPUT_RTT]));
 	store_result(s, vn, "throughput_long", r->label, "mean_bps",
-		     vd_tput_mean_bps(&a->tp[VD_TPUT_LONG]));
+		     vd_tput_mean_bps(&tp[VD_TPUT_LONG]));
 	store_result(s, vn, "throughput_long", r->label, "sd_bps",
-		     vd_tput_sd_bps(&a->tp[VD_TPUT_LONG]));
+		     vd_tput_sd_bps(&tp[VD_TPUT_LONG]));
 	store_result(s, vn, "aggregation", r->label, "rate", r->agg_rate);
 	store_result(s, vn, "aggregation", r->label, "segs_per_pkt", r->segs_per_pkt);
 	if (!isnan(r->segs_per_pkt))
@@ -730,7 +743,7 @@ static void ackhist_plot(struct sink *s, FILE **files, const struct flow_row *r)
 			return;
 		}
 	}
-	const struct vd_linhist *h = &r->acks->ah.h;
+	const struct vd_linhist *h = &r->ack_an->ah.h;
 	for (size_t i = vd_linhist_first(h); i < vd_linhist_end(h); i++)
 		if (vd_linhist_bin(h, i))
 			fprintf(files[v], "%s,%lld,%llu,%llu,%.6f\n", r->label,

@@ -50,7 +50,7 @@ static struct vd_tcpan_flow *busiest(struct tcp_ctx *c)
 			struct vd_tcpan_flow *f = vd_tcpan_flow(c->an, i);
 			if (pass == 0 && f->key.vantage != 0)
 				continue;
-			uint64_t acks = f->d[!vd_tcpan_data_dir(f)].ah.acks;
+			uint64_t acks = f->d[!vd_tcpan_data_dir(f)].pure.acks;
 			if (acks > most) {
 				most = acks;
 				best = f;
@@ -81,7 +81,8 @@ static int ackhist_chart(struct tcp_ctx *c, const struct vd_tcpan_flow *ref, con
 		struct vd_tcpan_flow *f = vd_tcpan_find(c->an, v, &ref->key, &same);
 		if (!f)
 			continue;
-		const struct vd_ackhist *ah = &f->d[!vd_tcpan_data_dir(f)].ah;
+		const struct vd_ackhist *ah =
+		    &vd_tcpan_acks(c->an, &f->d[!vd_tcpan_data_dir(f)])->ah;
 		if (!ah->gaps)
 			continue;
 		/* up to the last non-empty bin, at most 20 times the reference line: the shape

@@ -1,30 +1,23 @@
 /* ackcomp.c — two-vantage-point ACK compression after Paxson (see ackcomp.h). */
 #include "vmdelay/tcp/ackcomp.h"
 
-#include <string.h>
-
-void vd_ackcomp_init(struct vd_ackcomp *c, double factor, unsigned min_run)
+void vd_ackcomp_add(struct vd_ackcomp *x, const struct vd_ackcomp_cfg *c, vd_ns t_up, vd_ns t_down)
 {
-	memset(c, 0, sizeof(*c));
-	c->factor = factor > 1 ? factor : 2;
-	c->min_run = min_run ? min_run : 1;
-}
-
-void vd_ackcomp_add(struct vd_ackcomp *c, vd_ns t_up, vd_ns t_down)
-{
-	if (c->have) {
-		vd_ns du = t_up - c->up, dd = t_down - c->down;
-		c->pairs++;
+	if (x->have) {
+		double factor = c->factor > 1 ? c->factor : 2;
+		unsigned min_run = c->min_run ? c->min_run : 1;
+		vd_ns du = t_up - x->up, dd = t_down - x->down;
+		x->pairs++;
 		/* du / dd > factor, without dividing (dd may be 0: a batch delivered at once) */
-		if (du > 0 && (double)dd * c->factor < (double)du) {
-			c->compressed++;
-			if (++c->run == c->min_run)
-				c->events++;
+		if (du > 0 && (double)dd * factor < (double)du) {
+			x->compressed++;
+			if (++x->run == min_run)
+				x->events++;
 		} else {
-			c->run = 0;
+			x->run = 0;
 		}
 	}
-	c->have = 1;
-	c->up = t_up;
-	c->down = t_down;
+	x->have = 1;
+	x->up = t_up;
+	x->down = t_down;
 }

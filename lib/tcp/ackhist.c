@@ -5,13 +5,10 @@
 #include <math.h>
 #include <string.h>
 
-void vd_ackhist_init(struct vd_ackhist *a, vd_ns bin_ns, size_t max_bins, vd_ns ref_ns,
-		     unsigned min_run)
+void vd_ackhist_init(struct vd_ackhist *a, const struct vd_ackhist_cfg *c)
 {
 	memset(a, 0, sizeof(*a));
-	vd_linhist_init(&a->h, bin_ns, max_bins);
-	a->ref_ns = ref_ns;
-	a->min_run = min_run ? min_run : 1;
+	vd_linhist_init(&a->h, c->bin_ns, c->max_bins);
 }
 
 void vd_ackhist_free(struct vd_ackhist *a)
@@ -19,38 +16,39 @@ void vd_ackhist_free(struct vd_ackhist *a)
 	vd_linhist_free(&a->h);
 }
 
-vd_ns vd_ackhist_add(struct vd_ackhist *a, vd_ns ts, uint32_t ack, uint16_t win)
+vd_ns vd_ackhist_add(struct vd_ackhist *a, const struct vd_ackhist_cfg *c, struct vd_acklast *last,
+		     vd_ns ts, uint32_t ack, uint16_t win)
 {
 	vd_ns gap = VD_NS_NONE;
-	a->acks++;
-	int dup = a->have_last && ack == a->last_ack && win == a->last_win;
-	if (dup)
-		a->dups++;
-	if (a->have_last) {
-		gap = ts - a->last_ts;
+	if (last->acks) {
+		unsigned min_run = c->min_run ? c->min_run : 1;
+		int dup = ack == last->ack && win == last->win;
+		if (dup)
+			a->dups++;
+		gap = ts - last->ts;
 		a->gaps++;
 		vd_linhist_add(&a->h, gap, dup);
 		if (gap < 0)
 			a->backwards++;
-		if (gap < a->ref_ns) {
+		if (gap < c->ref_ns) {
 			a->below_ref++;
 			a->run++;
 			/* The event is counted once, when its run reaches the threshold; the ACKs
 			 * of the run so far join it then, later ones one by one. */
-			if (a->run == a->min_run) {
+			if (a->run == min_run) {
 				a->events++;
-				a->event_acks += a->min_run + 1;
-			} else if (a->run > a->min_run) {
+				a->event_acks += min_run + 1;
+			} else if (a->run > min_run) {
 				a->event_acks++;
 			}
 		} else {
 			a->run = 0;
 		}
 	}
-	a->have_last = 1;
-	a->last_ts = ts;
-	a->last_ack = ack;
-	a->last_win = win;
+	last->acks++;
+	last->ts = ts;
+	last->ack = ack;
+	last->win = win;
 	return gap;
 }
 

@@ -5,9 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+
 struct vd_tcpan {
-	struct vd_tcpan_opts o;
+	struct vd_tcpan_opts o; /* o.interval > 0 */
+	struct vd_ackhist_cfg ahcfg;
+	struct vd_ackcomp_cfg xccfg;
 	struct vd_flowtab *flows;
+	struct vd_arena blocks;		  /* the flows' ACK analysis and compression blocks */
+	struct vd_tcpan_acks **with_acks; /* every such block, to free their histograms */
+	size_t nacks, cap_acks;
+	struct vd_tcpan_acks no_acks; /* what vd_tcpan_acks gives for a side without any */
+	struct vd_ackcomp no_xc;
 	uint64_t untimed;	    /* packets without a computable time, ignored */
 	struct vd_tcpan_flow *last; /* the flow of the last packet added, NULL if ignored */
 	int last_dir;
@@ -23,6 +32,14 @@ struct vd_tcpan *vd_tcpan_create(const struct vd_tcpan_opts *o)
 	if (!an)
 		return NULL;
 	an->o = *o;
+	if (an->o.interval <= 0)
+		an->o.interval = VD_NS_PER_SEC;
+	an->ahcfg = (struct vd_ackhist_cfg){.bin_ns = o->bin_ns,
+					    .max_bins = o->max_bins,
+					    .ref_ns = o->ref_ns,
+					    .min_run = o->min_run};
+	an->xccfg = (struct vd_ackcomp_cfg){.factor = o->xc_factor, .min_run = o->min_run};
+	vd_ackhist_init(&an->no_acks.ah, &an->ahcfg);
 	an->flows = vd_flowtab_create(o->max_flows, sizeof(struct vd_tcpan_flow),
 				      offsetof(struct vd_tcpan_flow, key));
 	if (!an->flows) {
@@ -36,46 +53,64 @@ void vd_tcpan_destroy(struct vd_tcpan *an)
 {
 	if (!an)
 		return;
-	for (size_t i = 0; i < vd_flowtab_count(an->flows); i++) {
-		struct vd_tcpan_flow *f = vd_flowtab_value(an->flows, i);
-		vd_ackhist_free(&f->d[0].ah);
-		vd_ackhist_free(&f->d[1].ah);
-	}
+	for (size_t i = 0; i < an->nacks; i++)
+		vd_ackhist_free(&an->with_acks[i]->ah);
+	free(an->with_acks);
+	vd_arena_destroy(&an->blocks);
 	vd_flowtab_destroy(an->flows);
 	free(an);
 }
 
-static void emit_rtt(void *ctx, vd_ns start, vd_ns len, uint64_t bytes, int partial)
+/* A flow's series emitter: only with a series callback (else intervals go nowhere). */
+struct series_ctx {
+	const struct vd_tcpan *an;
+	const struct vd_tcpan_flow *f;
+	int which;
+	struct vd_tput_emit e;
+};
+
+static void emit_series(void *ctx, vd_ns start, vd_ns len, uint64_t bytes, int partial)
 {
-	struct vd_tcpan_flow *f = ctx;
-	if (f->an->o.series)
-		f->an->o.series(f->an->o.ctx, f, VD_TPUT_RTT, start, len, bytes, partial);
+	const struct series_ctx *sc = ctx;
+	sc->an->o.series(sc->an->o.ctx, sc->f, sc->which, start, len, bytes, partial);
 }
 
-static void emit_long(void *ctx, vd_ns start, vd_ns len, uint64_t bytes, int partial)
+static const struct vd_tput_emit *series_emit(struct series_ctx *sc, const struct vd_tcpan *an,
+					      const struct vd_tcpan_flow *f, int which)
 {
-	struct vd_tcpan_flow *f = ctx;
-	if (f->an->o.series)
-		f->an->o.series(f->an->o.ctx, f, VD_TPUT_LONG, start, len, bytes, partial);
+	if (!an->o.series)
+		return NULL;
+	*sc = (struct series_ctx){.an = an, .f = f, .which = which};
+	sc->e = (struct vd_tput_emit){.fn = emit_series, .ctx = sc};
+	return &sc->e;
 }
 
-static void flow_init(struct vd_tcpan *an, struct vd_tcpan_flow *f, uint32_t v,
-		      const struct vd_decoded *d)
+/* Endpoint s's ACK analysis, allocated on first need; NULL out of memory. */
+static struct vd_tcpan_acks *acks_of(struct vd_tcpan *an, const struct vd_tcpan_flow *f,
+				     struct vd_tcpan_dir *s)
 {
-	f->an = an;
-	f->idx = vd_flowtab_count(an->flows) - 1; /* the table wrote f->key */
-	for (int e = 0; e < 2; e++) {
-		vd_ackhist_init(&f->d[e].ah, an->o.bin_ns, an->o.max_bins, an->o.ref_ns,
-				an->o.min_run);
-		vd_ackcomp_init(&f->d[e].xc, an->o.xc_factor, an->o.min_run);
-		/* without a series callback, none per interval (it would read the flow's far end)
-		 */
-		vd_tput_init(&f->d[e].tp[VD_TPUT_RTT], an->o.rtt, an->o.series ? emit_rtt : NULL,
-			     f);
-		vd_tput_init(&f->d[e].tp[VD_TPUT_LONG], an->o.interval,
-			     an->o.series ? emit_long : NULL, f);
-		f->d[e].tp_rtt_on = an->o.rtt > 0;
+	if (s->acks)
+		return s->acks;
+	if (an->nacks == an->cap_acks) {
+		size_t cap = an->cap_acks ? 2 * an->cap_acks : 64;
+		struct vd_tcpan_acks **w = realloc(an->with_acks, cap * sizeof(*w));
+		if (!w)
+			return NULL;
+		an->with_acks = w;
+		an->cap_acks = cap;
 	}
+	struct vd_tcpan_acks *b = vd_arena_alloc(&an->blocks, sizeof(*b));
+	if (!b)
+		return NULL;
+	vd_ackhist_init(&b->ah, &an->ahcfg); /* the series are empty zeroed */
+	b->rtt = f->rtt;
+	an->with_acks[an->nacks++] = b;
+	return s->acks = b;
+}
+
+static void flow_init(struct vd_tcpan *an, struct vd_tcpan_flow *f, const struct vd_decoded *d)
+{
+	/* the table wrote f->key and zeroed the rest */
 	f->first_was_syn = (d->tcp_flags & (VD_TCP_SYN | VD_TCP_ACK)) == VD_TCP_SYN;
 	f->rtt = an->o.rtt > 0 ? an->o.rtt : VD_NS_NONE;
 	f->rtt_src = an->o.rtt > 0 ? VD_RTT_FIXED : VD_RTT_NONE;
@@ -83,16 +118,17 @@ static void flow_init(struct vd_tcpan *an, struct vd_tcpan_flow *f, uint32_t v,
 	f->first_ts = VD_NS_NONE;
 }
 
+/* The RTT timescale's series start with the first advance after the RTT is known (none is
+ * added before: they are empty then). */
 static void set_rtt(struct vd_tcpan_flow *f, vd_ns rtt, enum vd_tcpan_rtt_src src)
 {
 	if (f->rtt_src != VD_RTT_NONE || rtt <= 0)
 		return;
 	f->rtt = rtt;
 	f->rtt_src = src;
-	for (int e = 0; e < 2; e++) {
-		vd_tput_init(&f->d[e].tp[VD_TPUT_RTT], rtt, f->an->o.series ? emit_rtt : NULL, f);
-		f->d[e].tp_rtt_on = 1;
-	}
+	for (int e = 0; e < 2; e++)
+		if (f->d[e].acks)
+			f->d[e].acks->rtt = rtt;
 }
 
 static void on_data(const struct vd_tcpan *an, struct vd_tcpan_flow *f, int dir, vd_ns ts,
@@ -128,7 +164,7 @@ static void on_data(const struct vd_tcpan *an, struct vd_tcpan_flow *f, int dir,
 		an->o.seqpoint(an->o.ctx, f, ts, 'D', d->tcp_seq - s->seq_base, d->tcp_payload_len);
 }
 
-static void on_ack(const struct vd_tcpan *an, struct vd_tcpan_flow *f, int dir, vd_ns ts,
+static void on_ack(struct vd_tcpan *an, struct vd_tcpan_flow *f, int dir, vd_ns ts,
 		   const struct vd_decoded *d)
 {
 	struct vd_tcpan_dir *s = &f->d[dir];
@@ -154,10 +190,14 @@ static void on_ack(const struct vd_tcpan *an, struct vd_tcpan_flow *f, int dir, 
 			s->ack_hi = ack;
 			s->acked_bytes += delta;
 			s->last_adv_ts = ts;
-			if (delta) {
-				vd_tput_add(&s->tp[VD_TPUT_LONG], ts, delta);
-				if (s->tp_rtt_on)
-					vd_tput_add(&s->tp[VD_TPUT_RTT], ts, delta);
+			struct vd_tcpan_acks *b;
+			if (delta && (b = acks_of(an, f, s))) {
+				struct series_ctx sc;
+				vd_tput_add(&b->tp[VD_TPUT_LONG], an->o.interval, ts, delta,
+					    series_emit(&sc, an, f, VD_TPUT_LONG));
+				if (f->rtt_src != VD_RTT_NONE)
+					vd_tput_add(&b->tp[VD_TPUT_RTT], b->rtt, ts, delta,
+						    series_emit(&sc, an, f, VD_TPUT_RTT));
 			}
 		}
 	}
@@ -168,6 +208,20 @@ static void on_ack(const struct vd_tcpan *an, struct vd_tcpan_flow *f, int dir, 
 uint64_t vd_tcpan_prefetch(struct vd_tcpan *an, uint32_t v, const struct vd_decoded *d)
 {
 	return vd_flowtab_hash(an->flows, v, d);
+}
+
+/* The lines of s's ACK analysis that packet d will read: the series for any ACK (one may
+ * advance), the gap statistics and the last pure ACK for a pure one. */
+static void prefetch_acks(const struct vd_tcpan_dir *s, const struct vd_decoded *d, int pure)
+{
+	if (pure)
+		__builtin_prefetch(&s->pure, 1);
+	if (s->acks && (d->tcp_flags & VD_TCP_ACK)) {
+		const char *b = (const char *)s->acks;
+		size_t end = pure ? sizeof(*s->acks) : offsetof(struct vd_tcpan_acks, ah);
+		for (size_t off = 0; off < end; off += 64)
+			__builtin_prefetch(b + off, 1);
+	}
 }
 
 int vd_tcpan_add(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct vd_decoded *d)
@@ -190,20 +244,15 @@ int vd_tcpan_add_hashed(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct 
 	if (!f)
 		return -1;
 	if (vd_flowtab_count(an->flows) != before)
-		flow_init(an, f, v, d);
+		flow_init(an, f, d);
 	an->last = f;
 	an->last_dir = dir;
 	struct vd_tcpan_dir *s = &f->d[dir];
-	/* With thousands of concurrent flows this state is out of the cache: a pure ACK's lines
-	 * asked for at once, so that their misses overlap (only these four: more, and the
-	 * processor drops software prefetches it cannot track; measured) */
-	if (vd_tcp_is_pure_ack(d)) {
-		__builtin_prefetch(&s->tp[0], 1);
-		__builtin_prefetch(&s->tp[1], 1);
-		__builtin_prefetch(&s->ah, 1);
-		__builtin_prefetch(&s->ah.h, 1);
-	}
-	s->pkts++;
+	/* With thousands of concurrent flows this state is out of the cache: the lines of the
+	 * ACK analysis asked for at once, so that their misses overlap */
+	int pure = vd_tcp_is_pure_ack(d);
+	prefetch_acks(s, d, pure);
+	s->seen = 1;
 	if (!vd_ns_valid(f->first_ts) || ts < f->first_ts)
 		f->first_ts = ts;
 	if (ts > f->last_ts)
@@ -234,8 +283,13 @@ int vd_tcpan_add_hashed(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct 
 		on_data(an, f, dir, ts, d);
 	if (fl & VD_TCP_ACK)
 		on_ack(an, f, dir, ts, d);
-	if (vd_tcp_is_pure_ack(d))
-		vd_ackhist_add(&s->ah, ts, d->tcp_ack, d->tcp_win);
+	if (pure) {
+		/* the gaps from the second ACK on; without memory, only this ACK's own counts */
+		struct vd_tcpan_acks *b = s->pure.acks ? acks_of(an, f, s) : NULL;
+		if (b || !s->pure.acks)
+			vd_ackhist_add(b ? &b->ah : NULL, &an->ahcfg, &s->pure, ts, d->tcp_ack,
+				       d->tcp_win);
+	}
 	return 0;
 }
 
@@ -244,9 +298,15 @@ void vd_tcpan_finish(struct vd_tcpan *an)
 	for (size_t i = 0; i < vd_flowtab_count(an->flows); i++) {
 		struct vd_tcpan_flow *f = vd_flowtab_value(an->flows, i);
 		for (int e = 0; e < 2; e++) {
-			vd_tput_finish(&f->d[e].tp[VD_TPUT_LONG]);
-			if (f->d[e].tp_rtt_on)
-				vd_tput_finish(&f->d[e].tp[VD_TPUT_RTT]);
+			struct vd_tcpan_acks *b = f->d[e].acks;
+			if (!b)
+				continue;
+			struct series_ctx sc;
+			vd_tput_finish(&b->tp[VD_TPUT_LONG], an->o.interval,
+				       series_emit(&sc, an, f, VD_TPUT_LONG));
+			if (f->rtt_src != VD_RTT_NONE)
+				vd_tput_finish(&b->tp[VD_TPUT_RTT], f->rtt,
+					       series_emit(&sc, an, f, VD_TPUT_RTT));
 		}
 	}
 }
@@ -281,12 +341,10 @@ struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const str
 
 size_t vd_tcpan_bytes(const struct vd_tcpan *an)
 {
-	size_t bytes = sizeof(*an) + vd_flowtab_bytes(an->flows);
-	for (size_t i = 0; i < vd_flowtab_count(an->flows); i++) {
-		const struct vd_tcpan_flow *f = vd_flowtab_value(an->flows, i);
-		for (int e = 0; e < 2; e++) /* the ACK histogram's count and mark arrays */
-			bytes += f->d[e].ah.h.nbins * 2 * sizeof(uint64_t);
-	}
+	size_t bytes = sizeof(*an) + vd_flowtab_bytes(an->flows) + vd_arena_bytes(&an->blocks) +
+		       an->cap_acks * sizeof(*an->with_acks);
+	for (size_t i = 0; i < an->nacks; i++) /* the ACK histogram's count and mark arrays */
+		bytes += an->with_acks[i]->ah.h.nbins * 2 * sizeof(uint64_t);
 	return bytes;
 }
 
@@ -310,5 +368,26 @@ int vd_tcpan_data_dir(const struct vd_tcpan_flow *f)
 	if (f->d[0].payload_bytes != f->d[1].payload_bytes)
 		return f->d[0].payload_bytes > f->d[1].payload_bytes ? 0 : 1;
 	/* No data either way: the endpoint whose peer sent the pure ACKs. */
-	return f->d[1].ah.acks >= f->d[0].ah.acks ? 0 : 1;
+	return f->d[1].pure.acks >= f->d[0].pure.acks ? 0 : 1;
+}
+
+const struct vd_tcpan_acks *vd_tcpan_acks(const struct vd_tcpan *an, const struct vd_tcpan_dir *s)
+{
+	return s->acks ? s->acks : &an->no_acks;
+}
+
+const struct vd_ackcomp *vd_tcpan_ackcomp(const struct vd_tcpan *an, const struct vd_tcpan_dir *s)
+{
+	return s->xc ? s->xc : &an->no_xc;
+}
+
+int vd_tcpan_ackcomp_add(struct vd_tcpan *an, struct vd_tcpan_flow *f, int dir, uint32_t upstream,
+			 vd_ns t_up, vd_ns t_down)
+{
+	struct vd_tcpan_dir *s = &f->d[dir];
+	if (!s->xc && !(s->xc = vd_arena_alloc(&an->blocks, sizeof(*s->xc))))
+		return -1;
+	s->xc->other = upstream;
+	vd_ackcomp_add(s->xc, &an->xccfg, t_up, t_down);
+	return 0;
 }

@@ -1,57 +1,50 @@
 /* tcpflow.c — bounded flow table keyed by vantage point and 4-tuple (see tcpflow.h). */
 #include "vmdelay/tcp/tcpflow.h"
 
+#include "arena.h"
+
 #include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 
-/* A flow's state holds its key and starts on a cache line boundary: a lookup that finds the key
- * has brought in the line around it, which a state laid out for it makes the line its packet
- * updates first (with many concurrent flows every packet misses the cache). */
-#define LINE 64
-
-/* States are carved from chunks mapped from the system (zeroed pages: a new flow costs no
- * allocation and no clearing), each twice the last up to CHUNK_MAX; chunks from HUGE_PAGE up are
- * mapped on huge page boundaries and asked to be backed by huge pages: with tens of thousands
- * of flows every packet reaches another flow's state, and 4 KiB pages would add a TLB miss. */
-#define CHUNK_MIN 4096
-#define CHUNK_MAX (8u << 20)
-#define HUGE_PAGE (2u << 20)
-
-struct chunk {
-	void *map; /* what to unmap */
-	size_t maplen;
-};
-
+/* A flow's state holds its key and starts on a cache line boundary (arena.h): a lookup that
+ * finds the key has brought in the line around it, which a state laid out for it makes the line
+ * its packet updates first (with many concurrent flows every packet misses the cache). */
 struct vd_flowtab {
 	size_t max_flows, value_size, key_offset;
 	unsigned char **entries; /* the states, in insertion order */
 	size_t n, cap;
-	/* open addressing: entry index + 1 in the low 32 bits (0 = empty), the high 32 bits of
-	 * the key's hash above them, so that probing past other flows reads no other node */
+	/* open addressing: the state's address in the low STATE_BITS (0 = empty), the high bits
+	 * of the key's hash above them, so that probing past other flows reads no other state and
+	 * finding one reads no other array (a slot leads straight to the state's line) */
 	uint64_t *slots;
 	size_t nslots; /* power of two, >= 2 * max used */
 	uint64_t refused;
-	struct chunk *chunks;
-	size_t nchunks, chunk_cap;
-	unsigned char *free_at; /* next state in the newest chunk */
-	size_t free_states;	/* states left there */
-	size_t mapped;		/* bytes of every chunk */
+	struct vd_arena states; /* in insertion order: a report reads them in sequence */
 };
+
+/* States are on cache line boundaries below 2^48 (the user address space of x86-64 and arm64
+ * Linux without an explicit hint): their address over 64 in the slot's low bits. */
+#define STATE_BITS 42
+#define STATE_MASK ((UINT64_C(1) << STATE_BITS) - 1)
+#define TAG_MASK (~STATE_MASK)
+
+static unsigned char *state_at(uint64_t slot)
+{
+	return (unsigned char *)(uintptr_t)((slot & STATE_MASK) << 6);
+}
+
+static struct vd_flowkey *key_in(const struct vd_flowtab *t, const unsigned char *state)
+{
+	return (struct vd_flowkey *)(state + t->key_offset);
+}
 
 static struct vd_flowkey *key_of(const struct vd_flowtab *t, size_t i)
 {
-	return (struct vd_flowkey *)(t->entries[i] + t->key_offset);
-}
-
-/* A state's size, whole cache lines. */
-static size_t state_size(const struct vd_flowtab *t)
-{
-	return (t->value_size + LINE - 1) / LINE * LINE;
+	return key_in(t, t->entries[i]);
 }
 
 struct vd_flowtab *vd_flowtab_create(size_t max_flows, size_t value_size, size_t key_offset)
@@ -77,9 +70,7 @@ void vd_flowtab_destroy(struct vd_flowtab *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nchunks; i++)
-		munmap(t->chunks[i].map, t->chunks[i].maplen);
-	free(t->chunks);
+	vd_arena_destroy(&t->states);
 	free(t->entries);
 	free(t->slots);
 	free(t);
@@ -144,7 +135,7 @@ static size_t lookup_hashed(const struct vd_flowtab *t, uint64_t h, uint32_t van
 			    uint16_t p1, int *how)
 {
 	size_t mask = t->nslots - 1;
-	uint64_t tag = h & ~(uint64_t)UINT32_MAX;
+	uint64_t tag = h & TAG_MASK;
 	size_t s = (size_t)h & mask;
 	for (;; s = (s + 1) & mask) {
 		uint64_t e = t->slots[s];
@@ -152,9 +143,9 @@ static size_t lookup_hashed(const struct vd_flowtab *t, uint64_t h, uint32_t van
 			*how = 0;
 			return s;
 		}
-		if ((e & ~(uint64_t)UINT32_MAX) != tag)
+		if ((e & TAG_MASK) != tag)
 			continue;
-		int m = key_match(key_of(t, (uint32_t)e - 1), vantage, a0, p0, a1, p1);
+		int m = key_match(key_in(t, state_at(e)), vantage, a0, p0, a1, p1);
 		if (m) {
 			*how = m;
 			return s;
@@ -168,10 +159,10 @@ static size_t lookup(const struct vd_flowtab *t, uint32_t vantage, const struct 
 	return lookup_hashed(t, hash_key(vantage, a0, p0, a1, p1), vantage, a0, p0, a1, p1, how);
 }
 
-static uint64_t slot_of(const struct vd_flowkey *k, size_t i)
+static uint64_t slot_of(const struct vd_flowkey *k, const unsigned char *state)
 {
 	uint64_t h = hash_key(k->vantage, &k->addr[0], k->port[0], &k->addr[1], k->port[1]);
-	return (h & ~(uint64_t)UINT32_MAX) | (uint64_t)(i + 1);
+	return (h & TAG_MASK) | (uint64_t)((uintptr_t)state >> 6);
 }
 
 static int rehash(struct vd_flowtab *t)
@@ -188,43 +179,8 @@ static int rehash(struct vd_flowtab *t)
 		int how;
 		size_t s =
 		    lookup(t, k->vantage, &k->addr[0], k->port[0], &k->addr[1], k->port[1], &how);
-		t->slots[s] = slot_of(k, i);
+		t->slots[s] = slot_of(k, t->entries[i]);
 	}
-	return 0;
-}
-
-/* A new chunk of states, twice the last one (or CHUNK_MIN), zeroed. */
-static int add_chunk(struct vd_flowtab *t)
-{
-	if (t->nchunks == t->chunk_cap) {
-		size_t cap = t->chunk_cap ? t->chunk_cap * 2 : 8;
-		struct chunk *c = realloc(t->chunks, cap * sizeof(*c));
-		if (!c)
-			return -1;
-		t->chunks = c;
-		t->chunk_cap = cap;
-	}
-	size_t size = state_size(t);
-	size_t bytes = t->nchunks ? t->mapped : CHUNK_MIN;
-	if (bytes > CHUNK_MAX)
-		bytes = CHUNK_MAX;
-	if (bytes < size)
-		bytes = size;
-	size_t align = bytes >= HUGE_PAGE ? HUGE_PAGE : 0;
-	size_t maplen = bytes + align;
-	unsigned char *map =
-	    mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED)
-		return -1;
-	unsigned char *base = map;
-	if (align) {
-		base = (unsigned char *)(((uintptr_t)map + align - 1) & ~(uintptr_t)(align - 1));
-		madvise(base, bytes, MADV_HUGEPAGE); /* a hint: without, plain pages */
-	}
-	t->chunks[t->nchunks++] = (struct chunk){.map = map, .maplen = maplen};
-	t->mapped += bytes;
-	t->free_at = base;
-	t->free_states = bytes / size;
 	return 0;
 }
 
@@ -248,7 +204,7 @@ void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t h, uint32_t vantage,
 	size_t s = lookup_hashed(t, h, vantage, &d->src, d->sport, &d->dst, d->dport, &how);
 	if (how) {
 		*dir = how == 1 ? 0 : 1;
-		return t->entries[(uint32_t)t->slots[s] - 1];
+		return state_at(t->slots[s]);
 	}
 	if (t->n >= t->max_flows) {
 		t->refused++;
@@ -264,11 +220,9 @@ void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t h, uint32_t vantage,
 	}
 	if (t->n >= UINT32_MAX - 1)
 		return NULL;
-	if (!t->free_states && add_chunk(t))
+	unsigned char *e = vd_arena_alloc(&t->states, t->value_size);
+	if (!e || (uintptr_t)e >> (STATE_BITS + 6)) /* (no such address on those systems) */
 		return NULL;
-	unsigned char *e = t->free_at;
-	t->free_at += state_size(t);
-	t->free_states--;
 	struct vd_flowkey *k = (struct vd_flowkey *)(e + t->key_offset);
 	k->vantage = vantage;
 	k->addr[0] = d->src;
@@ -276,7 +230,7 @@ void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t h, uint32_t vantage,
 	k->port[0] = d->sport;
 	k->port[1] = d->dport;
 	t->entries[t->n] = e;
-	t->slots[s] = slot_of(k, t->n);
+	t->slots[s] = slot_of(k, e);
 	t->n++;
 	if (t->n * 2 > t->nslots && rehash(t))
 		return NULL;
@@ -291,7 +245,7 @@ void *vd_flowtab_peek(struct vd_flowtab *t, uint32_t vantage, const struct vd_de
 	if (!how)
 		return NULL;
 	*dir = how == 1 ? 0 : 1;
-	return t->entries[(uint32_t)t->slots[s] - 1];
+	return state_at(t->slots[s]);
 }
 
 void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_flowkey *key,
@@ -303,13 +257,13 @@ void *vd_flowtab_find(struct vd_flowtab *t, uint32_t vantage, const struct vd_fl
 	if (!how)
 		return NULL;
 	*same_dir = how == 1;
-	return t->entries[(uint32_t)t->slots[s] - 1];
+	return state_at(t->slots[s]);
 }
 
 size_t vd_flowtab_bytes(const struct vd_flowtab *t)
 {
-	return sizeof(*t) + t->mapped + t->chunk_cap * sizeof(*t->chunks) +
-	       t->cap * sizeof(*t->entries) + t->nslots * sizeof(*t->slots);
+	return sizeof(*t) + vd_arena_bytes(&t->states) + t->cap * sizeof(*t->entries) +
+	       t->nslots * sizeof(*t->slots);
 }
 
 size_t vd_flowtab_longest_probe(const struct vd_flowtab *t)
@@ -318,7 +272,7 @@ size_t vd_flowtab_longest_probe(const struct vd_flowtab *t)
 	for (size_t s = 0; s < t->nslots; s++) {
 		if (!t->slots[s])
 			continue;
-		const struct vd_flowkey *k = key_of(t, (uint32_t)t->slots[s] - 1);
+		const struct vd_flowkey *k = key_in(t, state_at(t->slots[s]));
 		size_t home =
 		    (size_t)hash_key(k->vantage, &k->addr[0], k->port[0], &k->addr[1], k->port[1]) &
 		    mask;

@@ -4,17 +4,20 @@
 #include <math.h>
 #include <string.h>
 
-void vd_tput_init(struct vd_tput *t, vd_ns interval, vd_tput_emit_fn emit, void *ctx)
+void vd_tput_init(struct vd_tput *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->interval = interval > 0 ? interval : VD_NS_PER_SEC;
-	t->emit = emit;
-	t->ctx = ctx;
 }
 
-static void close_interval(struct vd_tput *t)
+static void emit(const struct vd_tput_emit *e, vd_ns start, vd_ns len, uint64_t bytes, int partial)
 {
-	double bps = (double)t->cur_bytes * 8.0 * 1e9 / (double)t->interval;
+	if (e && e->fn)
+		e->fn(e->ctx, start, len, bytes, partial);
+}
+
+static void close_interval(struct vd_tput *t, vd_ns interval, const struct vd_tput_emit *e)
+{
+	double bps = (double)t->cur_bytes * 8.0 * 1e9 / (double)interval;
 	if (!t->intervals || bps < t->min_bps)
 		t->min_bps = bps;
 	if (!t->intervals || bps > t->max_bps)
@@ -22,43 +25,42 @@ static void close_interval(struct vd_tput *t)
 	t->intervals++;
 	t->sum_bps += bps;
 	t->sum_bps2 += bps * bps;
-	if (t->emit)
-		t->emit(t->ctx, t->t0 + t->cur * t->interval, t->interval, t->cur_bytes, 0);
+	emit(e, t->t0 + t->cur * interval, interval, t->cur_bytes, 0);
 	t->cur++;
 	t->cur_bytes = 0;
 }
 
 /* A stretch of n > 1 empty intervals: counted one by one in the statistics but handed to the
  * callback as one row, so an idle hour at a 50 µs timescale is not 72 million calls. */
-static void skip_idle(struct vd_tput *t, int64_t n)
+static void skip_idle(struct vd_tput *t, vd_ns interval, const struct vd_tput_emit *e, int64_t n)
 {
 	if (!t->intervals)
 		t->max_bps = 0;
 	t->min_bps = 0;
 	t->intervals += (uint64_t)n;
-	if (t->emit)
-		t->emit(t->ctx, t->t0 + t->cur * t->interval, n * t->interval, 0, 0);
+	emit(e, t->t0 + t->cur * interval, n * interval, 0, 0);
 	t->cur += n;
 }
 
 /* The end of the open interval, computed with overflow checks since timestamps may be extreme
  * (VD_NS_NONE, below every time, when it overflows). */
-static vd_ns open_end(const struct vd_tput *t)
+static vd_ns open_end(const struct vd_tput *t, vd_ns interval)
 {
 	vd_ns end;
-	if (__builtin_mul_overflow(t->cur + 1, t->interval, &end) ||
+	if (__builtin_mul_overflow(t->cur + 1, interval, &end) ||
 	    __builtin_add_overflow(end, t->t0, &end))
 		return VD_NS_NONE;
 	return end;
 }
 
 /* The interval TS falls in (after the open one: the caller tried that first). */
-static int64_t interval_index(const struct vd_tput *t, vd_ns ts)
+static int64_t interval_index(const struct vd_tput *t, vd_ns interval, vd_ns ts)
 {
-	return ts > t->t0 ? vd_ns_sub_sat(ts, t->t0) / t->interval : 0;
+	return ts > t->t0 ? vd_ns_sub_sat(ts, t->t0) / interval : 0;
 }
 
-void vd_tput_add(struct vd_tput *t, vd_ns ts, uint64_t bytes)
+void vd_tput_add(struct vd_tput *t, vd_ns interval, vd_ns ts, uint64_t bytes,
+		 const struct vd_tput_emit *e)
 {
 	/* Most samples fall in the open interval: no division, nothing else read for them. */
 	if (t->started && ts < t->open_end) {
@@ -72,33 +74,32 @@ void vd_tput_add(struct vd_tput *t, vd_ns ts, uint64_t bytes)
 		t->started = 1;
 		t->t0 = ts;
 		t->cur = 0;
-		t->open_end = open_end(t);
+		t->open_end = open_end(t, interval);
 	}
-	int64_t idx = ts < t->open_end ? t->cur : interval_index(t, ts);
+	int64_t idx = ts < t->open_end ? t->cur : interval_index(t, interval, ts);
 	while (t->cur < idx) {
 		if (!t->cur_bytes && idx - t->cur > 1) {
-			skip_idle(t, idx - t->cur);
+			skip_idle(t, interval, e, idx - t->cur);
 			break;
 		}
-		close_interval(t);
+		close_interval(t, interval, e);
 	}
-	t->open_end = open_end(t);
+	t->open_end = open_end(t, interval);
 	t->cur_bytes += bytes;
 	t->total += bytes;
 	if (ts > t->last_ts)
 		t->last_ts = ts;
 }
 
-void vd_tput_finish(struct vd_tput *t)
+void vd_tput_finish(struct vd_tput *t, vd_ns interval, const struct vd_tput_emit *e)
 {
 	if (!t->started)
 		return;
-	vd_ns start = t->t0 + t->cur * t->interval;
+	vd_ns start = t->t0 + t->cur * interval;
 	vd_ns len = t->last_ts - start;
 	if (len <= 0)
 		len = 1; /* the last sample opened the interval: count it over one ns of coverage */
-	if (t->emit)
-		t->emit(t->ctx, start, len, t->cur_bytes, 1);
+	emit(e, start, len, t->cur_bytes, 1);
 	t->cur_bytes = 0;
 	t->started = 0;
 }

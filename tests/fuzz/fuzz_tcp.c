@@ -32,7 +32,7 @@ static void on_match(void *c, uint32_t first, vd_ns t_first, uint32_t second, vd
 	int dir;
 	struct vd_tcpan_flow *f = vd_tcpan_lookup(x->an, second, d, &dir);
 	if (f && vd_tcp_is_pure_ack(d))
-		vd_ackcomp_add(&f->d[dir].xc, t_first, t_second);
+		vd_tcpan_ackcomp_add(x->an, f, dir, first, t_first, t_second);
 }
 
 static void feed(struct ctx *x, struct vd_pktmatch *m, uint32_t v, vd_ns ts,
@@ -107,10 +107,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < vd_tcpan_flow_count(x.an); i++) {
 		struct vd_tcpan_flow *fl = vd_tcpan_flow(x.an, i);
 		int dd = vd_tcpan_data_dir(fl);
-		x.sink +=
-		    fl->d[!dd].acked_bytes + (uint64_t)vd_linhist_quantile(&fl->d[!dd].ah.h, 0.5);
+		const struct vd_linhist *h = &vd_tcpan_acks(x.an, &fl->d[!dd])->ah.h;
+		x.sink += fl->d[!dd].acked_bytes + (uint64_t)vd_linhist_quantile(h, 0.5);
 		size_t modes[3];
-		x.sink += vd_linhist_modes(&fl->d[!dd].ah.h, 0.01, modes, 3);
+		x.sink += vd_linhist_modes(h, 0.01, modes, 3);
 	}
 out:
 	vd_pktmatch_destroy(m);

@@ -27,6 +27,8 @@
 struct gen {
 	vd_ns t;
 	uint32_t ack;
+	struct vd_ackhist_cfg cfg;
+	struct vd_acklast last;
 };
 
 static void feed(struct vd_ackhist *a, struct gen *g, vd_ns gap, int dup)
@@ -34,14 +36,14 @@ static void feed(struct vd_ackhist *a, struct gen *g, vd_ns gap, int dup)
 	g->t += gap;
 	if (!dup)
 		g->ack += 1448;
-	vd_ackhist_add(a, g->t, g->ack, 512);
+	vd_ackhist_add(a, &g->cfg, &g->last, g->t, g->ack, 512);
 }
 
 static void uncompressed_then_compressed(void **state)
 {
 	struct vd_ackhist a;
-	vd_ackhist_init(&a, 10 * US, 10000, 120 * US, 2);
-	struct gen g = {.t = 1000 * VD_NS_PER_SEC, .ack = 1};
+	struct gen g = {.t = 1000 * VD_NS_PER_SEC, .ack = 1, .cfg = {10 * US, 10000, 120 * US, 2}};
+	vd_ackhist_init(&a, &g.cfg);
 	feed(&a, &g, 0, 0);
 	/* 100 gaps of 240 µs (delayed ACKs at 100 Mbit/s): nothing below 120 µs. */
 	for (int i = 0; i < 100; i++)
@@ -56,7 +58,7 @@ static void uncompressed_then_compressed(void **state)
 		for (int i = 0; i < 4; i++)
 			feed(&a, &g, 5 * US, 0);
 	}
-	assert_int_equal(a.acks, 201);
+	assert_int_equal(g.last.acks, 201);
 	assert_int_equal(a.gaps, 200);
 	assert_int_equal(a.below_ref, 80);
 	assert_true(fabs(vd_ackhist_fraction_below(&a) - 0.4) < 1e-12);
@@ -82,8 +84,8 @@ static void uncompressed_then_compressed(void **state)
 static void runs_shorter_than_an_event_and_duplicates(void **state)
 {
 	struct vd_ackhist a;
-	vd_ackhist_init(&a, 10 * US, 100, 120 * US, 2);
-	struct gen g = {.t = 0, .ack = 1};
+	struct gen g = {.t = 0, .ack = 1, .cfg = {10 * US, 100, 120 * US, 2}};
+	vd_ackhist_init(&a, &g.cfg);
 	feed(&a, &g, 0, 0);
 	/* pairs: one compressed gap then a normal one -> below_ref counts, no event */
 	for (int i = 0; i < 10; i++) {
@@ -191,9 +193,9 @@ static void connection_through_tcpan(void **state)
 	assert_int_equal(sum.bytes[VD_TPUT_RTT], 1000000);
 	assert_int_equal(sum.partial[VD_TPUT_LONG], 1);
 	/* 1000 pure ACKs (the FIN is not one), 999 gaps of 500 µs */
-	assert_int_equal(r->ah.acks, 1000);
-	assert_int_equal(vd_linhist_bin(&r->ah.h, 50), 999);
-	assert_int_equal(r->ah.below_ref, 0);
+	assert_int_equal(r->pure.acks, 1000);
+	assert_int_equal(vd_linhist_bin(&vd_tcpan_acks(an, r)->ah.h, 50), 999);
+	assert_int_equal(vd_tcpan_acks(an, r)->ah.below_ref, 0);
 	assert_int_equal(f->d[0].data_pkts, 1000);
 	vd_tcpan_destroy(an);
 }
@@ -285,10 +287,11 @@ static void mid_stream_flow_samples_rtt(void **state)
 static void tput_intervals(void **state)
 {
 	struct vd_tput t;
-	vd_tput_init(&t, 100, NULL, NULL);
-	vd_tput_add(&t, 1000, 10);
-	vd_tput_add(&t, 1050, 10);
-	vd_tput_add(&t, 1350, 30); /* closes [1000,1100) 20 B, [1100,1200) 0, [1200,1300) 0 */
+	vd_tput_init(&t);
+	vd_tput_add(&t, 100, 1000, 10, NULL);
+	vd_tput_add(&t, 100, 1050, 10, NULL);
+	vd_tput_add(&t, 100, 1350, 30,
+		    NULL); /* closes [1000,1100) 20 B, [1100,1200) 0, [1200,1300) 0 */
 	assert_int_equal(t.intervals, 3);
 	assert_int_equal(t.total, 50);
 	/* 20 bytes in 100 ns = 1.6e9 bit/s; mean over three intervals */
@@ -316,10 +319,11 @@ static void tput_idle_stretch(void **state)
 {
 	struct rows r = {0};
 	struct vd_tput t;
-	vd_tput_init(&t, 50 * US, count_rows, &r);
-	vd_tput_add(&t, 0, 100);
-	vd_tput_add(&t, 3600 * VD_NS_PER_SEC + 10 * US, 200);
-	vd_tput_finish(&t);
+	struct vd_tput_emit e = {count_rows, &r};
+	vd_tput_init(&t);
+	vd_tput_add(&t, 50 * US, 0, 100, &e);
+	vd_tput_add(&t, 50 * US, 3600 * VD_NS_PER_SEC + 10 * US, 200, &e);
+	vd_tput_finish(&t, 50 * US, &e);
 	assert_int_equal(r.n, 3); /* the first interval, the idle stretch, the last (partial) */
 	assert_int_equal(r.bytes, 300);
 	assert_int_equal(t.intervals, 3600 * 20000);
@@ -352,7 +356,8 @@ static void tput_rows_tile_the_series(void **state)
 	for (size_t k = 0; k < sizeof(intervals) / sizeof(intervals[0]); k++) {
 		struct tiles tl = {0};
 		struct vd_tput t;
-		vd_tput_init(&t, intervals[k], check_tile, &tl);
+		struct vd_tput_emit e = {check_tile, &tl};
+		vd_tput_init(&t);
 		vd_ns ts = 1000;
 		uint64_t added = 0;
 		for (int i = 0; i < 20000; i++) {
@@ -366,11 +371,11 @@ static void tput_rows_tile_the_series(void **state)
 			else if (ts < INT64_MAX / 2)
 				ts += INT64_MAX / 8; /* near the end of the time range */
 			uint64_t b = (uint64_t)(rand() % 1500);
-			vd_tput_add(&t, ts, b);
+			vd_tput_add(&t, intervals[k], ts, b, &e);
 			added += b;
 		}
 		uint64_t closed = t.intervals;
-		vd_tput_finish(&t);
+		vd_tput_finish(&t, intervals[k], &e);
 		assert_int_equal(tl.bad, 0);
 		assert_int_equal(tl.bytes, added);
 		assert_int_equal(t.total, added);
@@ -378,11 +383,11 @@ static void tput_rows_tile_the_series(void **state)
 	}
 	/* a sample on the open interval's end belongs to the next one */
 	struct vd_tput t;
-	vd_tput_init(&t, 100, NULL, NULL);
-	vd_tput_add(&t, 1000, 1);
-	vd_tput_add(&t, 1099, 1);
+	vd_tput_init(&t);
+	vd_tput_add(&t, 100, 1000, 1, NULL);
+	vd_tput_add(&t, 100, 1099, 1, NULL);
 	assert_int_equal(t.intervals, 0);
-	vd_tput_add(&t, 1100, 1);
+	vd_tput_add(&t, 100, 1100, 1, NULL);
 	assert_int_equal(t.intervals, 1);
 	assert_int_equal(t.cur_bytes, 1);
 }
@@ -391,20 +396,20 @@ static void tput_rows_tile_the_series(void **state)
  * batches of 5 (5 µs apart) released every 1200 µs: 4 compressed pairs per batch. */
 static void two_point_batches(void **state)
 {
-	struct vd_ackcomp c;
-	vd_ackcomp_init(&c, 2.0, 2);
+	const struct vd_ackcomp_cfg cfg = {.factor = 2.0, .min_run = 2};
+	struct vd_ackcomp c = {0};
 	for (int i = 0; i < 50; i++) {
 		vd_ns up = 1000000 + i * 240 * US;
 		vd_ns down = 5000000 + (i / 5) * 1200 * US + (i % 5) * 5 * US;
-		vd_ackcomp_add(&c, up, down);
+		vd_ackcomp_add(&c, &cfg, up, down);
 	}
 	assert_int_equal(c.pairs, 49);
 	assert_int_equal(c.compressed, 40);
 	assert_int_equal(c.events, 10);
 	/* the same stream delivered untouched: nothing compressed */
-	vd_ackcomp_init(&c, 2.0, 2);
+	c = (struct vd_ackcomp){0};
 	for (int i = 0; i < 50; i++)
-		vd_ackcomp_add(&c, i * 240 * US, 30 * US + i * 240 * US);
+		vd_ackcomp_add(&c, &cfg, i * 240 * US, 30 * US + i * 240 * US);
 	assert_int_equal(c.compressed, 0);
 	assert_int_equal(c.events, 0);
 }

@@ -114,6 +114,54 @@ static void memory_per_connection_not_per_packet(void **state)
 	vd_tcpan_destroy(an);
 }
 
+/* A flow is six cache lines, whatever the run's settings; a side gets an ACK-analysis block
+ * only when its ACKs advance or it sends a second pure ACK (a bulk transfer's data sender has
+ * none), and a two-point compression block only when one of its ACKs is matched upstream. */
+static void small_flows_blocks_only_where_needed(void **state)
+{
+	(void)state;
+	assert_true(sizeof(struct vd_tcpan_flow) <= 6 * 64);
+	assert_true(sizeof(struct vd_tcpan_dir) <= 2 * 64);
+	struct vd_tcpan *an = analysis();
+	struct bulk b = {.conns = 200, .t = VD_NS_PER_SEC};
+	bulk_handshakes(an, &b);
+	for (unsigned c = 0; c < b.conns; c++) { /* the handshakes' last ACK */
+		struct vd_decoded d = seg(c, 1, 1001, 5001, VD_TCP_ACK, 0);
+		assert_int_equal(vd_tcpan_add(an, 0, b.t += 10 * US, &d), 0);
+	}
+	bulk_rounds(an, &b, 10);
+	for (unsigned c = 0; c < b.conns; c++) {
+		struct vd_tcpan_flow *f = vd_tcpan_flow(an, c);
+		assert_int_equal(vd_tcpan_data_dir(f), 0);
+		/* the client: data, one pure ACK (the handshake's), an ack that never advances */
+		assert_int_equal(f->d[0].pure.acks, 1);
+		assert_null(f->d[0].acks);
+		/* read as an empty analysis with the run's settings */
+		const struct vd_tcpan_acks *none = vd_tcpan_acks(an, &f->d[0]);
+		assert_int_equal(none->ah.gaps, 0);
+		assert_int_equal(none->ah.h.bin_ns, 10 * US);
+		assert_int_equal(none->tp[VD_TPUT_LONG].intervals, 0);
+		/* the server: ten ACKs, each acknowledging two segments */
+		assert_non_null(f->d[1].acks);
+		assert_int_equal(f->d[1].pure.acks, 10);
+		assert_int_equal(vd_tcpan_acks(an, &f->d[1])->ah.gaps, 9);
+		assert_int_equal(f->d[1].acked_bytes, 10 * 2 * 1448);
+		assert_int_equal(f->rtt_src, VD_RTT_HANDSHAKE);
+		assert_null(f->d[0].xc);
+		assert_null(f->d[1].xc);
+		assert_int_equal(vd_tcpan_ackcomp(an, &f->d[1])->pairs, 0);
+	}
+	struct vd_tcpan_flow *f = vd_tcpan_flow(an, 0);
+	assert_int_equal(vd_tcpan_ackcomp_add(an, f, 1, 2, 100, 200), 0);
+	assert_int_equal(vd_tcpan_ackcomp_add(an, f, 1, 2, 300, 210), 0);
+	assert_non_null(f->d[1].xc);
+	assert_null(f->d[0].xc);
+	assert_int_equal(vd_tcpan_ackcomp(an, &f->d[1])->pairs, 1);
+	assert_int_equal(vd_tcpan_ackcomp(an, &f->d[1])->compressed, 1);
+	assert_int_equal(vd_tcpan_ackcomp(an, &f->d[1])->other, 2);
+	vd_tcpan_destroy(an);
+}
+
 static void flow_table_probes_stay_short(void **state)
 {
 	(void)state;
@@ -218,6 +266,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(memory_per_connection_not_per_packet),
+	    cmocka_unit_test(small_flows_blocks_only_where_needed),
 	    cmocka_unit_test(flow_table_probes_stay_short),
 	    cmocka_unit_test(flow_states_stay_put_chunks_bounded),
 	    cmocka_unit_test(one_connection_pending_bounded_chains_short),

@@ -41,27 +41,39 @@ struct vd_tcpan_opts {
 	void *ctx;
 };
 
+/* The ACK analysis of one endpoint's ACK stream: its throughput series and the gaps between its
+ * pure ACKs. Only an endpoint whose ACKs advance or that sends a second pure ACK has one (a
+ * bulk transfer's data sender usually has none): allocated then, see vd_tcpan_acks. */
+struct vd_tcpan_acks {
+	vd_ns rtt; /* the flow's rtt, the RTT series' interval: read here, on the lines an ACK
+		    * brings in anyway, not on the flow's last line */
+	struct vd_tput tp[2]; /* VD_TPUT_RTT, VD_TPUT_LONG */
+	struct vd_ackhist ah; /* this endpoint's pure ACKs from the second one on */
+};
+
 /* One direction of a flow: what endpoint e sent. Its ACKs acknowledge the other endpoint.
- * Laid out in cache lines by use (with thousands of concurrent flows each line a packet touches
- * is a miss): the first line is what every data segment and ACK updates (an advancing ACK
- * included), the second what some do; then each throughput series and the ACK histogram begin
- * a line with their own hot part. */
+ * Two cache lines, so that tens of thousands of flows stay close to the cache: the first is
+ * what every data segment and ACK of the endpoint reads or updates, the second what its pure
+ * ACKs and rarer events do. The ACK analysis and two-point compression blocks are allocated
+ * when first needed (NULL until then: read them through vd_tcpan_acks and vd_tcpan_ackcomp).
+ * No copy of a run-wide setting: those are the analysis' (struct vd_tcpan). */
 struct vd_tcpan_dir {
-	_Alignas(64) uint64_t pkts;
-	uint64_t data_pkts, payload_bytes;
+	_Alignas(64) uint64_t data_pkts;
+	uint64_t payload_bytes;
 	uint64_t wire_segs;   /* data segments on the wire: a super-packet counts its gso_segs */
 	uint64_t acked_bytes; /* bytes of the other side's data acknowledged */
 	uint32_t seq_hi, ack_hi;
 	uint32_t max_segs; /* the most wire segments one data packet carried */
-	uint8_t have_seq, have_ack, tp_rtt_on;
+	uint8_t seen : 1;  /* this endpoint sent a packet */
+	uint8_t have_seq : 1, have_ack : 1, syn : 1, fin : 1;
+	struct vd_tcpan_acks *acks; /* NULL: no advancing ACK and at most one pure ACK yet */
 	vd_ns last_adv_ts;
-	_Alignas(64) vd_ns first_ack_ts;
+	/* the second line */
+	struct vd_acklast pure; /* the last pure ACK, and how many */
+	vd_ns first_ack_ts;
 	uint64_t retrans;
-	int syn, fin;
 	uint32_t isn, fin_seq, seq_base, ack_base;
-	struct vd_tput tp[2]; /* VD_TPUT_RTT, VD_TPUT_LONG */
-	struct vd_ackhist ah; /* this endpoint's pure ACKs */
-	struct vd_ackcomp xc; /* the same ACKs against another vantage point (Paxson) */
+	struct vd_ackcomp *xc; /* two points: the same ACKs against another (Paxson) */
 };
 
 struct vd_tcpan_flow {
@@ -69,19 +81,16 @@ struct vd_tcpan_flow {
 	 * compares it in place, so a lookup that finds the flow has brought this line in). */
 	_Alignas(64) struct vd_flowkey key;
 	uint8_t rtt_src; /* enum vd_tcpan_rtt_src */
-	uint8_t probing, probe_dir;
+	uint8_t probing;
 	uint8_t fins; /* bit e: endpoint e sent a FIN (d[e].fin, read here by the other side) */
+	uint8_t probe_dir : 1, syn_dir : 1, synack_seen : 1, first_was_syn : 1;
 	vd_ns first_ts, last_ts;
 	struct vd_tcpan_dir d[2];
-	/* the last line (flags as bytes: a state of 65535 connections is zeroed pages, and one
-	 * line less per flow is a 22nd less) */
-	struct vd_tcpan *an;
+	/* the last line: the handshake, RTT sampling, the caller's */
 	vd_ns syn_ts, probe_ts;
-	size_t idx; /* order of appearance */
 	vd_ns rtt;
 	void *user; /* for the caller (e.g. open plot files) */
 	uint32_t probe_end;
-	uint8_t syn_dir, synack_seen, first_was_syn;
 };
 
 struct vd_tcpan;
@@ -123,6 +132,18 @@ struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const str
 /* The flow of the packet last given to vd_tcpan_add (*dir as there), or NULL when that packet
  * was ignored (untimed, or the table was full): vd_tcpan_lookup without a second lookup. */
 struct vd_tcpan_flow *vd_tcpan_last(struct vd_tcpan *an, int *dir);
+
+/* The ACK analysis of endpoint s of a flow of an: its own, or (when it has none yet) one with
+ * nothing counted, the settings of the run in place. Never NULL. */
+const struct vd_tcpan_acks *vd_tcpan_acks(const struct vd_tcpan *an, const struct vd_tcpan_dir *s);
+/* Its two-point ACK compression: its own, or one with no pair. Never NULL. */
+const struct vd_ackcomp *vd_tcpan_ackcomp(const struct vd_tcpan *an, const struct vd_tcpan_dir *s);
+
+/* Endpoint dir's pure ACK of flow f, seen upstream (vantage point `upstream`) at t_up and at f's
+ * vantage point at t_down: Paxson's two-point compression (ackcomp.h), with the run's settings.
+ * Returns -1 out of memory (the ACK is not counted). */
+int vd_tcpan_ackcomp_add(struct vd_tcpan *an, struct vd_tcpan_flow *f, int dir, uint32_t upstream,
+			 vd_ns t_up, vd_ns t_down);
 
 /* The endpoint that sent the most payload (its data is what the other side's ACKs clock). */
 int vd_tcpan_data_dir(const struct vd_tcpan_flow *f);

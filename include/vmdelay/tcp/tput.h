@@ -14,31 +14,39 @@
  * Two or more empty intervals in a row come as one call (bytes 0, len = their total length). */
 typedef void (*vd_tput_emit_fn)(void *ctx, vd_ns start, vd_ns len, uint64_t bytes, int partial);
 
-/* On its own cache lines, what each sample updates in the first (tcpan.h keeps many). */
-struct vd_tput {
-	_Alignas(64) vd_ns interval;
-	vd_ns t0;    /* start of the series: the first sample's time */
-	int64_t cur; /* index of the open interval */
-	uint64_t cur_bytes;
-	vd_ns last_ts;
-	uint64_t total; /* every byte added */
-	vd_ns open_end; /* where the open interval ends, VD_NS_NONE when not computable */
-	int started;
-	uint64_t intervals;	  /* closed full intervals */
-	double sum_bps, sum_bps2; /* over closed full intervals, for mean and SD */
-	double min_bps, max_bps;
-	vd_tput_emit_fn emit;
+/* Where closed intervals go: fn(ctx, ...), or nowhere (a NULL emitter or fn). */
+struct vd_tput_emit {
+	vd_tput_emit_fn fn;
 	void *ctx;
 };
 
-void vd_tput_init(struct vd_tput *t, vd_ns interval, vd_tput_emit_fn emit, void *ctx);
+/* A series. Zeroed, it is an empty one (vd_tput_init). The interval length and the emitter are
+ * the caller's, given to each call: tcpan.h keeps two series per ACK stream of tens of thousands
+ * of flows, and copies of run-wide settings would be most of their bytes. What a sample in the
+ * open interval updates comes first. */
+struct vd_tput {
+	vd_ns open_end; /* where the open interval ends, VD_NS_NONE when not computable */
+	uint64_t cur_bytes;
+	uint64_t total; /* every byte added */
+	vd_ns last_ts;
+	int started;
+	vd_ns t0;		  /* start of the series: the first sample's time */
+	int64_t cur;		  /* index of the open interval */
+	uint64_t intervals;	  /* closed full intervals */
+	double sum_bps, sum_bps2; /* over closed full intervals, for mean and SD */
+	double min_bps, max_bps;
+};
+
+void vd_tput_init(struct vd_tput *t);
 
 /* bytes newly acknowledged at ts (ts never earlier than the series start; earlier samples are
- * counted in the first interval). */
-void vd_tput_add(struct vd_tput *t, vd_ns ts, uint64_t bytes);
+ * counted in the first interval), in a series of intervals of interval ns (> 0, the same at
+ * every call); e (or NULL) is handed the intervals this closes. */
+void vd_tput_add(struct vd_tput *t, vd_ns interval, vd_ns ts, uint64_t bytes,
+		 const struct vd_tput_emit *e);
 
 /* Closes the open interval (emitted as partial unless it ended exactly on a boundary). */
-void vd_tput_finish(struct vd_tput *t);
+void vd_tput_finish(struct vd_tput *t, vd_ns interval, const struct vd_tput_emit *e);
 
 double vd_tput_mean_bps(const struct vd_tput *t); /* NAN with no full interval */
 double vd_tput_sd_bps(const struct vd_tput *t);	  /* NAN with fewer than two */
