@@ -36,11 +36,12 @@ struct sslot {
 /* A flow record is one cache line (64 bytes, 64-byte aligned): the line a packet of the flow
  * touches besides its seq slot. The flow's hash is not kept (computed again on the rare paths
  * that need it). Above the key's own bits, the key's first word tells where the flow's swept
- * seqs are: in a bitmap of its own (FLOW_DENSE), or in the shared swept words, in which case
- * it says which blocks of FLOW_BLOCK_SEQS seqs have some there (FLOW_BLOCKS), so that a
- * request looks for one (add_request) only where there can be one. */
+ * seqs are: in a bitmap of its own (FLOW_DENSE), or in the shared swept words (FLOW_SWEPT), in
+ * which case it holds a window of seqs [lo, hi] (counted round the wrap) outside which the flow
+ * has none there, so that a request looks for one (add_request) only where there can be one: a
+ * flow's next seq is past its newest swept one, and its words line is not touched. */
 struct flow {
-	struct fkey key;   /* w[0] | FLOW_DENSE | FLOW_BLOCKS */
+	struct fkey key;   /* w[0] | FLOW_DENSE | FLOW_SWEPT | window */
 	struct sslot *tab; /* size slots, a power of two */
 	uint32_t size, used;
 	uint32_t nreq;	/* requests of the flow so far */
@@ -51,10 +52,11 @@ _Static_assert(sizeof(struct flow) == 64, "a flow record is a cache line");
 _Static_assert(sizeof(struct sslot) == 16, "four seq slots to a cache line");
 
 #define FLOW_DENSE (UINT64_C(1) << 31)
-#define FLOW_BLOCKS_SHIFT 32
-#define FLOW_BLOCKS (UINT64_C(0xffffffff) << FLOW_BLOCKS_SHIFT)
-#define FLOW_BLOCK_SEQS (65536 / 32)
-#define FLOW_META (FLOW_DENSE | FLOW_BLOCKS)
+#define FLOW_SWEPT (UINT64_C(1) << 30)
+#define FLOW_LO_SHIFT 32 /* the window's first seq */
+#define FLOW_HI_SHIFT 48 /* its last */
+#define FLOW_WINDOW (UINT64_C(0xffffffff) << FLOW_LO_SHIFT)
+#define FLOW_META (FLOW_DENSE | FLOW_SWEPT | FLOW_WINDOW)
 
 /* Is f the flow of k? */
 static inline int flow_is(const struct flow *f, const struct fkey *k)
@@ -254,9 +256,53 @@ struct vd_match_state {
 	size_t stale_unmatched, stale_dups; /* requests wrap_stale dropped */
 };
 
-static uint64_t flow_block_bit(uint32_t seq)
+static uint32_t window_lo(uint64_t w0)
 {
-	return UINT64_C(1) << (FLOW_BLOCKS_SHIFT + seq / FLOW_BLOCK_SEQS);
+	return (uint32_t)(w0 >> FLOW_LO_SHIFT) & 0xffff;
+}
+
+static uint32_t window_hi(uint64_t w0)
+{
+	return (uint32_t)(w0 >> FLOW_HI_SHIFT) & 0xffff;
+}
+
+static uint64_t window_set(uint64_t w0, uint32_t lo, uint32_t hi)
+{
+	return (w0 & ~FLOW_WINDOW) | FLOW_SWEPT | (uint64_t)lo << FLOW_LO_SHIFT |
+	       (uint64_t)hi << FLOW_HI_SHIFT;
+}
+
+/* May the flow with key word w0 have seq (< 65536) in the shared swept words? */
+static inline int window_has(uint64_t w0, uint32_t seq)
+{
+	uint32_t lo = window_lo(w0);
+	return (w0 & FLOW_SWEPT) && ((seq - lo) & 0xffff) <= ((window_hi(w0) - lo) & 0xffff);
+}
+
+/* w0 with its window grown the shorter way round to take seq in. */
+static uint64_t window_add(uint64_t w0, uint32_t seq)
+{
+	if (!(w0 & FLOW_SWEPT))
+		return window_set(w0, seq, seq);
+	if (window_has(w0, seq))
+		return w0;
+	uint32_t lo = window_lo(w0), hi = window_hi(w0);
+	return ((seq - hi) & 0xffff) <= ((lo - seq) & 0xffff) ? window_set(w0, lo, seq)
+							      : window_set(w0, seq, hi);
+}
+
+/* w0 after seq left the words: a window's end that held it moves in (never to empty, so
+ * that FLOW_SWEPT stays: the flow has swept and does not grow again). */
+static uint64_t window_drop(uint64_t w0, uint32_t seq)
+{
+	uint32_t lo = window_lo(w0), hi = window_hi(w0);
+	if (lo == hi)
+		return w0;
+	if (seq == lo)
+		return window_set(w0, (lo + 1) & 0xffff, hi);
+	if (seq == hi)
+		return window_set(w0, lo, (hi - 1) & 0xffff);
+	return w0;
 }
 
 static int swept_has(const struct vd_match_state *s, const struct flow *f, uint32_t seq)
@@ -265,7 +311,7 @@ static int swept_has(const struct vd_match_state *s, const struct flow *f, uint3
 		return 0;
 	if (f->key.w[0] & FLOW_DENSE)
 		return s->dense[f->vflow][seq >> 6] >> (seq & 63) & 1;
-	return (f->key.w[0] & flow_block_bit(seq)) && vd_seq_words_has(&s->swept, f->vflow, seq);
+	return window_has(f->key.w[0], seq) && vd_seq_words_has(&s->swept, f->vflow, seq);
 }
 
 /* Marks seq (< 65536) of f swept as answered (its words reserved when not FLOW_DENSE); the
@@ -276,16 +322,18 @@ static void swept_set(struct vd_match_state *s, struct flow *n, uint32_t seq)
 		s->dense[n->vflow][seq >> 6] |= UINT64_C(1) << (seq & 63);
 	} else {
 		vd_seq_words_set(&s->swept, n->vflow, seq);
-		n->key.w[0] |= flow_block_bit(seq);
+		n->key.w[0] = window_add(n->key.w[0], seq);
 	}
 }
 
-static void swept_clear(struct vd_match_state *s, const struct flow *f, uint32_t seq)
+static void swept_clear(struct vd_match_state *s, struct flow *f, uint32_t seq)
 {
-	if (f->key.w[0] & FLOW_DENSE)
+	if (f->key.w[0] & FLOW_DENSE) {
 		s->dense[f->vflow][seq >> 6] &= ~(UINT64_C(1) << (seq & 63));
-	else if (f->key.w[0] & flow_block_bit(seq))
+	} else if (window_has(f->key.w[0], seq)) {
 		vd_seq_words_clear(&s->swept, f->vflow, seq);
+		f->key.w[0] = window_drop(f->key.w[0], seq);
+	}
 }
 
 /* Gives f its own bitmap of swept seqs (all clear): it grew to FLOW_KEEP_ALL_16 and so has
@@ -364,10 +412,10 @@ static int flow_make_room(struct vd_match_state *s, struct flow *f)
 	if (!seq16 && f->size < FLOW_KEEP_ALL)
 		return flow_rehash(s, f, grown, 0);
 	int dense = (f->key.w[0] & FLOW_DENSE) != 0;
-	if (seq16 && !dense && !(f->key.w[0] & FLOW_BLOCKS) && f->size < FLOW_KEEP_ALL_16 &&
+	if (seq16 && !dense && !(f->key.w[0] & FLOW_SWEPT) && f->size < FLOW_KEEP_ALL_16 &&
 	    s->seq16_slots + (grown - f->size) <= SEQ16_SLOTS_BUDGET)
 		return flow_rehash(s, f, grown, 0);
-	if (seq16 && !dense && !(f->key.w[0] & FLOW_BLOCKS) && f->size >= FLOW_KEEP_ALL_16) {
+	if (seq16 && !dense && !(f->key.w[0] & FLOW_SWEPT) && f->size >= FLOW_KEEP_ALL_16) {
 		if (dense_make(s, f) < 0)
 			return -1;
 		dense = 1;
@@ -761,7 +809,7 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 			int sweeps = 4 * (f->used + 1) > 3 * f->size && f->size <= SWEEP_PREFETCH;
 			for (uint32_t i = 0; sweeps && i < f->size; i += 64 / sizeof(*f->tab))
 				__builtin_prefetch(&f->tab[i]);
-			if (sweeps || (f->key.w[0] & flow_block_bit(a->e.seq)))
+			if (sweeps || window_has(f->key.w[0], a->e.seq))
 				vd_seq_words_prefetch(&s->swept, f->vflow, a->e.seq);
 		}
 	}
