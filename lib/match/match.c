@@ -249,6 +249,7 @@ struct vd_match_state {
 	uint64_t **dense;
 	size_t dense_cap;
 	struct vd_seq_words swept;
+	size_t words_lookups; /* of the swept words by requests (vd_match_table_stats) */
 	struct pnode *pool;
 	size_t pool_cap;
 	uint32_t pool_used, free_list;
@@ -314,6 +315,14 @@ static int swept_has(const struct vd_match_state *s, const struct flow *f, uint3
 	return window_has(f->key.w[0], seq) && vd_seq_words_has(&s->swept, f->vflow, seq);
 }
 
+/* swept_has for a request, counting the look-ups of the shared words it makes */
+static int request_swept_has(struct vd_match_state *s, const struct flow *f, uint32_t seq)
+{
+	s->words_lookups +=
+	    seq < 65536 && !(f->key.w[0] & FLOW_DENSE) && window_has(f->key.w[0], seq);
+	return swept_has(s, f, seq);
+}
+
 /* Marks seq (< 65536) of f swept as answered (its words reserved when not FLOW_DENSE); the
  * flow's key word is n's (the record being rebuilt). */
 static void swept_set(struct vd_match_state *s, struct flow *n, uint32_t seq)
@@ -331,6 +340,7 @@ static void swept_clear(struct vd_match_state *s, struct flow *f, uint32_t seq)
 	if (f->key.w[0] & FLOW_DENSE) {
 		s->dense[f->vflow][seq >> 6] &= ~(UINT64_C(1) << (seq & 63));
 	} else if (window_has(f->key.w[0], seq)) {
+		s->words_lookups++;
 		vd_seq_words_clear(&s->swept, f->vflow, seq);
 		f->key.w[0] = window_drop(f->key.w[0], seq);
 	}
@@ -676,7 +686,7 @@ static int add_request(struct vd_match_state *s, struct vd_vantage *v, const str
 		f->used++;
 		/* a key swept out as answered within the last half wrap: this request is a copy
 		 * of the answered one, as if its slot had stayed (leftover_is_copy) */
-		if (flow_seq16(f) && swept_has(s, f, seq)) {
+		if (flow_seq16(f) && request_swept_has(s, f, seq)) {
 			sl->answered = 1;
 			sl->answered_ord = s->pool[nd].ord;
 		}
@@ -856,6 +866,7 @@ int vd_match_table_stats(struct vd_vantage *v, struct vd_match_table_stats *st)
 				st->longest_probe = probe;
 		}
 	}
+	st->words_lookups = s->words_lookups;
 	size_t words_probe;
 	vd_seq_words_stats(&s->swept, &st->answered, &words_probe);
 	if (words_probe > st->longest_probe)
