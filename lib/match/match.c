@@ -323,18 +323,6 @@ static int request_swept_has(struct vd_match_state *s, const struct flow *f, uin
 	return swept_has(s, f, seq);
 }
 
-/* Marks seq (< 65536) of f swept as answered (its words reserved when not FLOW_DENSE); the
- * flow's key word is n's (the record being rebuilt). */
-static void swept_set(struct vd_match_state *s, struct flow *n, uint32_t seq)
-{
-	if (n->key.w[0] & FLOW_DENSE) {
-		s->dense[n->vflow][seq >> 6] |= UINT64_C(1) << (seq & 63);
-	} else {
-		vd_seq_words_set(&s->swept, n->vflow, seq);
-		n->key.w[0] = window_add(n->key.w[0], seq);
-	}
-}
-
 static void swept_clear(struct vd_match_state *s, struct flow *f, uint32_t seq)
 {
 	if (f->key.w[0] & FLOW_DENSE) {
@@ -369,8 +357,8 @@ static int dense_make(struct vd_match_state *s, struct flow *f)
  * list would be a cold line each time. */
 #define REHASH_IN_PLACE 64
 
-/* Rehashes f into size slots; with sweep, keys with nothing waiting go into the swept words
- * or the answered set instead (reserved for them). */
+/* Rehashes f into size slots; with sweep, keys with nothing waiting go into the flow's own
+ * bitmap, the swept words or the answered set instead (reserved for them). */
 static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, int sweep)
 {
 	struct sslot copy[REHASH_IN_PLACE];
@@ -387,21 +375,35 @@ static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, 
 	n.used = 0;
 	int seq16 = flow_seq16(f);
 	uint64_t fh = sweep && !seq16 ? flow_hash_of(f) : 0;
+	/* the swept seqs of one word of the shared words, set together (a group of a table's
+	 * slots holds consecutive seqs) */
+	uint32_t word_seq = 0;
+	uint64_t word_bits = 0;
 	for (uint32_t i = 0; i < f->size; i++) {
 		const struct sslot *sl = &old[i];
 		if (!sl->used)
 			continue;
 		if (sweep && sl->head == NIL) {
-			if (seq16 && sl->seq < 65536) {
-				swept_set(s, &n, sl->seq);
-			} else {
+			if (!seq16 || sl->seq >= 65536) {
 				hset_add(&s->answered, key_hash(fh, sl->seq));
+			} else if (n.key.w[0] & FLOW_DENSE) {
+				s->dense[n.vflow][sl->seq >> 6] |= UINT64_C(1) << (sl->seq & 63);
+			} else {
+				if (word_bits && (sl->seq ^ word_seq) >> 6) {
+					vd_seq_words_or(&s->swept, n.vflow, word_seq, word_bits);
+					word_bits = 0;
+				}
+				word_seq = sl->seq;
+				word_bits |= UINT64_C(1) << (sl->seq & 63);
+				n.key.w[0] = window_add(n.key.w[0], sl->seq);
 			}
 			continue;
 		}
 		*seq_lookup(&n, sl->seq) = *sl;
 		n.used++;
 	}
+	if (word_bits)
+		vd_seq_words_or(&s->swept, n.vflow, word_seq, word_bits);
 	if (old != copy)
 		vd_slab_free(&s->seqtabs, f->tab, (unsigned)__builtin_ctz(f->size));
 	if (seq16)
