@@ -352,25 +352,24 @@ static int dense_make(struct vd_match_state *s, struct flow *f)
 	return 0;
 }
 
-/* A sweep that keeps its table's size rehashes a table up to this many slots in place (through a
- * copy on the stack): an ICMP flow sweeps every few requests, and a block from the slab's free
- * list would be a cold line each time. */
+/* A sweep that keeps its table's size rehashes it in place when at most this many keys stay
+ * (they wait on the stack while the table is cleared): an ICMP flow sweeps every few requests
+ * (its small table) or every few hundred (a table of hundreds of slots with a few waiting), and
+ * a block from the slab's free list would be cold lines each time. */
 #define REHASH_IN_PLACE 64
 
 /* Rehashes f into size slots; with sweep, keys with nothing waiting go into the flow's own
- * bitmap, the swept words or the answered set instead (reserved for them). */
-static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, int sweep)
+ * bitmap, the swept words or the answered set instead (reserved for them), and waiting says how
+ * many keys stay. */
+static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, int sweep,
+		       uint32_t waiting)
 {
-	struct sslot copy[REHASH_IN_PLACE];
-	const struct sslot *old = f->tab;
+	struct sslot kept[REHASH_IN_PLACE];
+	uint32_t nkept = 0;
+	int in_place = sweep && size == f->size && waiting <= REHASH_IN_PLACE;
 	struct flow n = *f;
-	if (size == f->size && size <= REHASH_IN_PLACE) {
-		memcpy(copy, f->tab, size * sizeof(*copy));
-		memset(f->tab, 0, size * sizeof(*copy));
-		old = copy;
-	} else if (!(n.tab = vd_slab_alloc(&s->seqtabs, (unsigned)__builtin_ctz(size)))) {
+	if (!in_place && !(n.tab = vd_slab_alloc(&s->seqtabs, (unsigned)__builtin_ctz(size))))
 		return -1;
-	}
 	n.size = size;
 	n.used = 0;
 	int seq16 = flow_seq16(f);
@@ -380,7 +379,7 @@ static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, 
 	uint32_t word_seq = 0;
 	uint64_t word_bits = 0;
 	for (uint32_t i = 0; i < f->size; i++) {
-		const struct sslot *sl = &old[i];
+		const struct sslot *sl = &f->tab[i];
 		if (!sl->used)
 			continue;
 		if (sweep && sl->head == NIL) {
@@ -397,15 +396,23 @@ static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, 
 				word_bits |= UINT64_C(1) << (sl->seq & 63);
 				n.key.w[0] = window_add(n.key.w[0], sl->seq);
 			}
-			continue;
+		} else if (in_place) {
+			kept[nkept++] = *sl;
+		} else {
+			*seq_lookup(&n, sl->seq) = *sl;
+			n.used++;
 		}
-		*seq_lookup(&n, sl->seq) = *sl;
-		n.used++;
 	}
 	if (word_bits)
 		vd_seq_words_or(&s->swept, n.vflow, word_seq, word_bits);
-	if (old != copy)
+	if (in_place) {
+		memset(n.tab, 0, size * sizeof(*n.tab));
+		for (uint32_t k = 0; k < nkept; k++)
+			*seq_lookup(&n, kept[k].seq) = kept[k];
+		n.used = nkept;
+	} else {
 		vd_slab_free(&s->seqtabs, f->tab, (unsigned)__builtin_ctz(f->size));
+	}
 	if (seq16)
 		s->seq16_slots += (size_t)size - f->size;
 	*f = n;
@@ -422,11 +429,11 @@ static int flow_make_room(struct vd_match_state *s, struct flow *f)
 	int seq16 = flow_seq16(f);
 	uint32_t grown = f->size * (f->size < FLOW_GROW_FOURFOLD ? 4 : 2);
 	if (!seq16 && f->size < FLOW_KEEP_ALL)
-		return flow_rehash(s, f, grown, 0);
+		return flow_rehash(s, f, grown, 0, 0);
 	int dense = (f->key.w[0] & FLOW_DENSE) != 0;
 	if (seq16 && !dense && !(f->key.w[0] & FLOW_SWEPT) && f->size < FLOW_KEEP_ALL_16 &&
 	    s->seq16_slots + (grown - f->size) <= SEQ16_SLOTS_BUDGET)
-		return flow_rehash(s, f, grown, 0);
+		return flow_rehash(s, f, grown, 0, 0);
 	if (seq16 && !dense && !(f->key.w[0] & FLOW_SWEPT) && f->size >= FLOW_KEEP_ALL_16) {
 		if (dense_make(s, f) < 0)
 			return -1;
@@ -442,7 +449,7 @@ static int flow_make_room(struct vd_match_state *s, struct flow *f)
 	if (size > (uint64_t)1 << 31 || (seq16 ? (dense ? 0 : vd_seq_words_reserve(&s->swept, idle))
 					       : hset_reserve(&s->answered, idle)) < 0)
 		return -1;
-	return flow_rehash(s, f, (uint32_t)size, 1);
+	return flow_rehash(s, f, (uint32_t)size, 1, waiting);
 }
 
 static struct flow *record(const struct ftable *t, uint64_t num)
