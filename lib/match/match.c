@@ -36,11 +36,12 @@ struct sslot {
 /* A flow record is one cache line (64 bytes, 64-byte aligned): the line a packet of the flow
  * touches besides its seq slot. The flow's hash is not kept (computed again on the rare paths
  * that need it). Above the key's own bits, the key's first word tells where the flow's swept
- * seqs are: in a bitmap of its own (FLOW_DENSE), or in the shared swept words, in which case
- * it says which blocks of FLOW_BLOCK_SEQS seqs have some there (FLOW_BLOCKS), so that a
- * request looks for one (add_request) only where there can be one. */
+ * seqs are: in a bitmap of its own (FLOW_DENSE), or in the shared swept words (FLOW_SWEPT), in
+ * which case it holds a window of seqs [lo, hi] (counted round the wrap) outside which the flow
+ * has none there, so that a request looks for one (add_request) only where there can be one: a
+ * flow's next seq is past its newest swept one, and its words line is not touched. */
 struct flow {
-	struct fkey key;   /* w[0] | FLOW_DENSE | FLOW_BLOCKS */
+	struct fkey key;   /* w[0] | FLOW_DENSE | FLOW_SWEPT | window */
 	struct sslot *tab; /* size slots, a power of two */
 	uint32_t size, used;
 	uint32_t nreq;	/* requests of the flow so far */
@@ -51,10 +52,11 @@ _Static_assert(sizeof(struct flow) == 64, "a flow record is a cache line");
 _Static_assert(sizeof(struct sslot) == 16, "four seq slots to a cache line");
 
 #define FLOW_DENSE (UINT64_C(1) << 31)
-#define FLOW_BLOCKS_SHIFT 32
-#define FLOW_BLOCKS (UINT64_C(0xffffffff) << FLOW_BLOCKS_SHIFT)
-#define FLOW_BLOCK_SEQS (65536 / 32)
-#define FLOW_META (FLOW_DENSE | FLOW_BLOCKS)
+#define FLOW_SWEPT (UINT64_C(1) << 30)
+#define FLOW_LO_SHIFT 32 /* the window's first seq */
+#define FLOW_HI_SHIFT 48 /* its last */
+#define FLOW_WINDOW (UINT64_C(0xffffffff) << FLOW_LO_SHIFT)
+#define FLOW_META (FLOW_DENSE | FLOW_SWEPT | FLOW_WINDOW)
 
 /* Is f the flow of k? */
 static inline int flow_is(const struct flow *f, const struct fkey *k)
@@ -247,6 +249,7 @@ struct vd_match_state {
 	uint64_t **dense;
 	size_t dense_cap;
 	struct vd_seq_words swept;
+	size_t words_lookups; /* of the swept words by requests (vd_match_table_stats) */
 	struct pnode *pool;
 	size_t pool_cap;
 	uint32_t pool_used, free_list;
@@ -254,9 +257,53 @@ struct vd_match_state {
 	size_t stale_unmatched, stale_dups; /* requests wrap_stale dropped */
 };
 
-static uint64_t flow_block_bit(uint32_t seq)
+static uint32_t window_lo(uint64_t w0)
 {
-	return UINT64_C(1) << (FLOW_BLOCKS_SHIFT + seq / FLOW_BLOCK_SEQS);
+	return (uint32_t)(w0 >> FLOW_LO_SHIFT) & 0xffff;
+}
+
+static uint32_t window_hi(uint64_t w0)
+{
+	return (uint32_t)(w0 >> FLOW_HI_SHIFT) & 0xffff;
+}
+
+static uint64_t window_set(uint64_t w0, uint32_t lo, uint32_t hi)
+{
+	return (w0 & ~FLOW_WINDOW) | FLOW_SWEPT | (uint64_t)lo << FLOW_LO_SHIFT |
+	       (uint64_t)hi << FLOW_HI_SHIFT;
+}
+
+/* May the flow with key word w0 have seq (< 65536) in the shared swept words? */
+static inline int window_has(uint64_t w0, uint32_t seq)
+{
+	uint32_t lo = window_lo(w0);
+	return (w0 & FLOW_SWEPT) && ((seq - lo) & 0xffff) <= ((window_hi(w0) - lo) & 0xffff);
+}
+
+/* w0 with its window grown the shorter way round to take seq in. */
+static uint64_t window_add(uint64_t w0, uint32_t seq)
+{
+	if (!(w0 & FLOW_SWEPT))
+		return window_set(w0, seq, seq);
+	if (window_has(w0, seq))
+		return w0;
+	uint32_t lo = window_lo(w0), hi = window_hi(w0);
+	return ((seq - hi) & 0xffff) <= ((lo - seq) & 0xffff) ? window_set(w0, lo, seq)
+							      : window_set(w0, seq, hi);
+}
+
+/* w0 after seq left the words: a window's end that held it moves in (never to empty, so
+ * that FLOW_SWEPT stays: the flow has swept and does not grow again). */
+static uint64_t window_drop(uint64_t w0, uint32_t seq)
+{
+	uint32_t lo = window_lo(w0), hi = window_hi(w0);
+	if (lo == hi)
+		return w0;
+	if (seq == lo)
+		return window_set(w0, (lo + 1) & 0xffff, hi);
+	if (seq == hi)
+		return window_set(w0, lo, (hi - 1) & 0xffff);
+	return w0;
 }
 
 static int swept_has(const struct vd_match_state *s, const struct flow *f, uint32_t seq)
@@ -265,27 +312,26 @@ static int swept_has(const struct vd_match_state *s, const struct flow *f, uint3
 		return 0;
 	if (f->key.w[0] & FLOW_DENSE)
 		return s->dense[f->vflow][seq >> 6] >> (seq & 63) & 1;
-	return (f->key.w[0] & flow_block_bit(seq)) && vd_seq_words_has(&s->swept, f->vflow, seq);
+	return window_has(f->key.w[0], seq) && vd_seq_words_has(&s->swept, f->vflow, seq);
 }
 
-/* Marks seq (< 65536) of f swept as answered (its words reserved when not FLOW_DENSE); the
- * flow's key word is n's (the record being rebuilt). */
-static void swept_set(struct vd_match_state *s, struct flow *n, uint32_t seq)
+/* swept_has for a request, counting the look-ups of the shared words it makes */
+static int request_swept_has(struct vd_match_state *s, const struct flow *f, uint32_t seq)
 {
-	if (n->key.w[0] & FLOW_DENSE) {
-		s->dense[n->vflow][seq >> 6] |= UINT64_C(1) << (seq & 63);
-	} else {
-		vd_seq_words_set(&s->swept, n->vflow, seq);
-		n->key.w[0] |= flow_block_bit(seq);
-	}
+	s->words_lookups +=
+	    seq < 65536 && !(f->key.w[0] & FLOW_DENSE) && window_has(f->key.w[0], seq);
+	return swept_has(s, f, seq);
 }
 
-static void swept_clear(struct vd_match_state *s, const struct flow *f, uint32_t seq)
+static void swept_clear(struct vd_match_state *s, struct flow *f, uint32_t seq)
 {
-	if (f->key.w[0] & FLOW_DENSE)
+	if (f->key.w[0] & FLOW_DENSE) {
 		s->dense[f->vflow][seq >> 6] &= ~(UINT64_C(1) << (seq & 63));
-	else if (f->key.w[0] & flow_block_bit(seq))
+	} else if (window_has(f->key.w[0], seq)) {
+		s->words_lookups++;
 		vd_seq_words_clear(&s->swept, f->vflow, seq);
+		f->key.w[0] = window_drop(f->key.w[0], seq);
+	}
 }
 
 /* Gives f its own bitmap of swept seqs (all clear): it grew to FLOW_KEEP_ALL_16 and so has
@@ -306,46 +352,67 @@ static int dense_make(struct vd_match_state *s, struct flow *f)
 	return 0;
 }
 
-/* A sweep that keeps its table's size rehashes a table up to this many slots in place (through a
- * copy on the stack): an ICMP flow sweeps every few requests, and a block from the slab's free
- * list would be a cold line each time. */
+/* A sweep that keeps its table's size rehashes it in place when at most this many keys stay
+ * (they wait on the stack while the table is cleared): an ICMP flow sweeps every few requests
+ * (its small table) or every few hundred (a table of hundreds of slots with a few waiting), and
+ * a block from the slab's free list would be cold lines each time. */
 #define REHASH_IN_PLACE 64
 
-/* Rehashes f into size slots; with sweep, keys with nothing waiting go into the swept words
- * or the answered set instead (reserved for them). */
-static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, int sweep)
+/* Rehashes f into size slots; with sweep, keys with nothing waiting go into the flow's own
+ * bitmap, the swept words or the answered set instead (reserved for them), and waiting says how
+ * many keys stay. */
+static int flow_rehash(struct vd_match_state *s, struct flow *f, uint32_t size, int sweep,
+		       uint32_t waiting)
 {
-	struct sslot copy[REHASH_IN_PLACE];
-	const struct sslot *old = f->tab;
+	struct sslot kept[REHASH_IN_PLACE];
+	uint32_t nkept = 0;
+	int in_place = sweep && size == f->size && waiting <= REHASH_IN_PLACE;
 	struct flow n = *f;
-	if (size == f->size && size <= REHASH_IN_PLACE) {
-		memcpy(copy, f->tab, size * sizeof(*copy));
-		memset(f->tab, 0, size * sizeof(*copy));
-		old = copy;
-	} else if (!(n.tab = vd_slab_alloc(&s->seqtabs, (unsigned)__builtin_ctz(size)))) {
+	if (!in_place && !(n.tab = vd_slab_alloc(&s->seqtabs, (unsigned)__builtin_ctz(size))))
 		return -1;
-	}
 	n.size = size;
 	n.used = 0;
 	int seq16 = flow_seq16(f);
 	uint64_t fh = sweep && !seq16 ? flow_hash_of(f) : 0;
+	/* the swept seqs of one word of the shared words, set together (a group of a table's
+	 * slots holds consecutive seqs) */
+	uint32_t word_seq = 0;
+	uint64_t word_bits = 0;
 	for (uint32_t i = 0; i < f->size; i++) {
-		const struct sslot *sl = &old[i];
+		const struct sslot *sl = &f->tab[i];
 		if (!sl->used)
 			continue;
 		if (sweep && sl->head == NIL) {
-			if (seq16 && sl->seq < 65536) {
-				swept_set(s, &n, sl->seq);
-			} else {
+			if (!seq16 || sl->seq >= 65536) {
 				hset_add(&s->answered, key_hash(fh, sl->seq));
+			} else if (n.key.w[0] & FLOW_DENSE) {
+				s->dense[n.vflow][sl->seq >> 6] |= UINT64_C(1) << (sl->seq & 63);
+			} else {
+				if (word_bits && (sl->seq ^ word_seq) >> 6) {
+					vd_seq_words_or(&s->swept, n.vflow, word_seq, word_bits);
+					word_bits = 0;
+				}
+				word_seq = sl->seq;
+				word_bits |= UINT64_C(1) << (sl->seq & 63);
+				n.key.w[0] = window_add(n.key.w[0], sl->seq);
 			}
-			continue;
+		} else if (in_place) {
+			kept[nkept++] = *sl;
+		} else {
+			*seq_lookup(&n, sl->seq) = *sl;
+			n.used++;
 		}
-		*seq_lookup(&n, sl->seq) = *sl;
-		n.used++;
 	}
-	if (old != copy)
+	if (word_bits)
+		vd_seq_words_or(&s->swept, n.vflow, word_seq, word_bits);
+	if (in_place) {
+		memset(n.tab, 0, size * sizeof(*n.tab));
+		for (uint32_t k = 0; k < nkept; k++)
+			*seq_lookup(&n, kept[k].seq) = kept[k];
+		n.used = nkept;
+	} else {
 		vd_slab_free(&s->seqtabs, f->tab, (unsigned)__builtin_ctz(f->size));
+	}
 	if (seq16)
 		s->seq16_slots += (size_t)size - f->size;
 	*f = n;
@@ -362,12 +429,12 @@ static int flow_make_room(struct vd_match_state *s, struct flow *f)
 	int seq16 = flow_seq16(f);
 	uint32_t grown = f->size * (f->size < FLOW_GROW_FOURFOLD ? 4 : 2);
 	if (!seq16 && f->size < FLOW_KEEP_ALL)
-		return flow_rehash(s, f, grown, 0);
+		return flow_rehash(s, f, grown, 0, 0);
 	int dense = (f->key.w[0] & FLOW_DENSE) != 0;
-	if (seq16 && !dense && !(f->key.w[0] & FLOW_BLOCKS) && f->size < FLOW_KEEP_ALL_16 &&
+	if (seq16 && !dense && !(f->key.w[0] & FLOW_SWEPT) && f->size < FLOW_KEEP_ALL_16 &&
 	    s->seq16_slots + (grown - f->size) <= SEQ16_SLOTS_BUDGET)
-		return flow_rehash(s, f, grown, 0);
-	if (seq16 && !dense && !(f->key.w[0] & FLOW_BLOCKS) && f->size >= FLOW_KEEP_ALL_16) {
+		return flow_rehash(s, f, grown, 0, 0);
+	if (seq16 && !dense && !(f->key.w[0] & FLOW_SWEPT) && f->size >= FLOW_KEEP_ALL_16) {
 		if (dense_make(s, f) < 0)
 			return -1;
 		dense = 1;
@@ -382,7 +449,7 @@ static int flow_make_room(struct vd_match_state *s, struct flow *f)
 	if (size > (uint64_t)1 << 31 || (seq16 ? (dense ? 0 : vd_seq_words_reserve(&s->swept, idle))
 					       : hset_reserve(&s->answered, idle)) < 0)
 		return -1;
-	return flow_rehash(s, f, (uint32_t)size, 1);
+	return flow_rehash(s, f, (uint32_t)size, 1, waiting);
 }
 
 static struct flow *record(const struct ftable *t, uint64_t num)
@@ -628,7 +695,7 @@ static int add_request(struct vd_match_state *s, struct vd_vantage *v, const str
 		f->used++;
 		/* a key swept out as answered within the last half wrap: this request is a copy
 		 * of the answered one, as if its slot had stayed (leftover_is_copy) */
-		if (flow_seq16(f) && swept_has(s, f, seq)) {
+		if (flow_seq16(f) && request_swept_has(s, f, seq)) {
 			sl->answered = 1;
 			sl->answered_ord = s->pool[nd].ord;
 		}
@@ -761,7 +828,7 @@ int vd_match_add(struct vd_vantage *v, const struct vd_echo *e)
 			int sweeps = 4 * (f->used + 1) > 3 * f->size && f->size <= SWEEP_PREFETCH;
 			for (uint32_t i = 0; sweeps && i < f->size; i += 64 / sizeof(*f->tab))
 				__builtin_prefetch(&f->tab[i]);
-			if (sweeps || (f->key.w[0] & flow_block_bit(a->e.seq)))
+			if (sweeps || window_has(f->key.w[0], a->e.seq))
 				vd_seq_words_prefetch(&s->swept, f->vflow, a->e.seq);
 		}
 	}
@@ -808,6 +875,7 @@ int vd_match_table_stats(struct vd_vantage *v, struct vd_match_table_stats *st)
 				st->longest_probe = probe;
 		}
 	}
+	st->words_lookups = s->words_lookups;
 	size_t words_probe;
 	vd_seq_words_stats(&s->swept, &st->answered, &words_probe);
 	if (words_probe > st->longest_probe)

@@ -45,7 +45,7 @@ int vd_seq_words_reserve(struct vd_seq_words *w, size_t more)
 	return 0;
 }
 
-void vd_seq_words_set(struct vd_seq_words *w, uint32_t flow, uint32_t seq)
+void vd_seq_words_or(struct vd_seq_words *w, uint32_t flow, uint32_t seq, uint64_t bits)
 {
 	uint64_t key = word_key(flow, seq);
 	struct vd_seq_word *e = &w->tab[find(w, key)];
@@ -53,7 +53,7 @@ void vd_seq_words_set(struct vd_seq_words *w, uint32_t flow, uint32_t seq)
 		e->key = key;
 		w->used++;
 	}
-	e->bits |= UINT64_C(1) << (seq & 63);
+	e->bits |= bits;
 }
 
 void vd_seq_words_clear(struct vd_seq_words *w, uint32_t flow, uint32_t seq)

@@ -22,8 +22,10 @@ struct vd_seq_words {
 
 /* Makes room for more words to be added without failing; 0, or -1 out of memory. */
 int vd_seq_words_reserve(struct vd_seq_words *w, size_t more);
-/* Sets seq (< 65536) of flow; room must have been reserved for a new word. */
-void vd_seq_words_set(struct vd_seq_words *w, uint32_t flow, uint32_t seq);
+/* Sets the bits of the word of seq (< 65536) of flow, bit k standing for seq - seq % 64 + k (one
+ * look-up for the seqs of a word that a flow sweeps at once); room must have been reserved for
+ * a new word. */
+void vd_seq_words_or(struct vd_seq_words *w, uint32_t flow, uint32_t seq, uint64_t bits);
 /* Clears seq of flow (nothing when its word is not there). */
 void vd_seq_words_clear(struct vd_seq_words *w, uint32_t flow, uint32_t seq);
 int vd_seq_words_has(const struct vd_seq_words *w, uint32_t flow, uint32_t seq);

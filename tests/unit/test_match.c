@@ -535,6 +535,55 @@ static void swept_keys_stay_answered(void **state)
 	vd_vantage_free(v);
 }
 
+/* Many hosts in random order, past the seq tables' budget (most flows sweep their answered seqs
+ * into the shared words every few requests), every host's seq wrapping past 65535: a request on
+ * a seq its flow has not used yet does not look the shared words up (a cache line each, with
+ * many flows a miss), however the flows interleave; a copy of an answered request, across the
+ * wrap, still does and counts as a duplicate. */
+static void fresh_requests_skip_swept_words(void **state)
+{
+	enum { HOSTS = 20000, REQUESTS = 12 * HOSTS, INFLIGHT = 32 };
+	static uint16_t first_seq[HOSTS], next_seq[HOSTS];
+	uint32_t ring_host[INFLIGHT];
+	uint16_t ring_seq[INFLIGHT];
+	for (uint32_t h = 0; h < HOSTS; h++)
+		first_seq[h] = next_seq[h] = (uint16_t)(65535 - h % 8);
+	struct vd_vantage *v = vd_vantage_new("w", "", "p", "test");
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	vd_ns t = T0;
+	for (uint32_t k = 0; k < REQUESTS + INFLIGHT; k++) {
+		uint32_t slot = k % INFLIGHT;
+		if (k >= INFLIGHT)
+			add_host(v, VD_ECHO_REPLY, ring_host[slot], 7, ring_seq[slot], t++);
+		if (k >= REQUESTS)
+			continue;
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		uint32_t h = (uint32_t)(rng % HOSTS);
+		ring_host[slot] = h;
+		ring_seq[slot] = next_seq[h]++;
+		add_host(v, VD_ECHO_REQUEST, h, 7, ring_seq[slot], t++);
+	}
+	struct vd_match_table_stats st;
+	vd_match_table_stats(v, &st);
+	assert_int_equal(st.keys + st.answered, REQUESTS);
+	if (st.answered < REQUESTS / 4) /* (the key set must make the flows sweep) */
+		fail_msg("only %zu of %d keys swept", st.answered, REQUESTS);
+	if (st.words_lookups != 0)
+		fail_msg("%zu look-ups of the swept words by %d requests on fresh seqs",
+			 st.words_lookups, REQUESTS);
+	for (uint32_t h = 0; h < HOSTS; h++)
+		add_host(v, VD_ECHO_REQUEST, h, 7, first_seq[h],
+			 t++); /* a copy, seq before the wrap */
+	struct vd_err err;
+	assert_int_equal(vd_match_pairs(v, &err), 0);
+	assert_int_equal(v->stats.pairs, REQUESTS);
+	assert_int_equal(v->stats.duplicates, HOSTS);
+	assert_int_equal(v->stats.unmatched_requests + v->stats.unmatched_replies, 0);
+	vd_match_table_stats(v, &st);
+	assert_true(st.words_lookups > 0);
+	vd_vantage_free(v);
+}
+
 /* A copy of a request seen long after its key was answered (but within the wrap) is a duplicate
  * whether or not the capture goes on past half a wrap, when the key's swept bit is forgotten. */
 static void late_request_copy_is_duplicate(void **state)
@@ -680,6 +729,7 @@ int main(void)
 	    cmocka_unit_test(long_flow_stays_small),
 	    cmocka_unit_test(lost_reply_across_wraps),
 	    cmocka_unit_test(swept_keys_stay_answered),
+	    cmocka_unit_test(fresh_requests_skip_swept_words),
 	    cmocka_unit_test(late_request_copy_is_duplicate),
 	    cmocka_unit_test(memory_per_probe),
 	    cmocka_unit_test(far_reply_index),

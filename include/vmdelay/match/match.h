@@ -16,10 +16,12 @@
 /* The shape of v's pending-request tables: flows, keys kept in the flows' tables, their slots,
  * keys swept out of them as answered (16-bit seqs answered within the last half wrap, kept as
  * bits), and the longest probe sequence (slots examined to find a key or a word of swept bits
- * that is there), which must stay small however the flows interleave. Pairs the echoes still
- * queued first (vd_match_flush); -1 out of memory. */
+ * that is there), which must stay small however the flows interleave; words_lookups counts the
+ * requests' look-ups in the swept bits that many flows share (each a cache line a request
+ * touches): a request on a seq its flow has not swept does not make one. Pairs the echoes
+ * still queued first (vd_match_flush); -1 out of memory. */
 struct vd_match_table_stats {
-	size_t flows, keys, slots, answered, longest_probe;
+	size_t flows, keys, slots, answered, longest_probe, words_lookups;
 };
 int vd_match_table_stats(struct vd_vantage *v, struct vd_match_table_stats *st);
 
