@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "clock_join.h"
+#include "ns_round.h"
 #include "vmdelay/delay/align_acc.h"
 
 /* Least send + receive delay (ns) the hull line must leave for matching on the timeline. */
@@ -20,7 +21,7 @@
 
 static vd_ns map_shift(const struct vd_clock_map *m, vd_ns t)
 {
-	return (vd_ns)floor(m->a * (double)(t - m->b) + m->d);
+	return vd_ns_floor(m->a * (double)(t - m->b) + m->d);
 }
 
 vd_ns vd_clock_map_to(const struct vd_clock_map *m, vd_ns t)

@@ -6,6 +6,7 @@
 
 #include "vmdelay/core/mem.h"
 #include "vmdelay/core/qhist.h"
+#include "vmdelay/core/stats.h"
 #include "vmdelay/input/probe.h"
 
 #define SLOTS VD_DELAY_SUM_SLOTS /* VD_PHASE_ALL, then each phase */
@@ -159,20 +160,43 @@ int vd_delay_sums_add(struct vd_delay_sums *s, const struct vd_delay_times *t, i
 	return 0;
 }
 
-static int summarize(struct vd_delay_sums *s, size_t k, int slot, vd_ns *vals)
+/* The running moments of every series and slot, probe by probe: each probe's series side by
+ * side, so that their adds overlap (one series after the other, each add waits for the one
+ * before). In the order vd_summarize_inplace would take them. */
+static void run_all(const struct vd_delay_sums *s, struct vd_running *run)
 {
-	struct vd_summary *out = &s->sum[k * SLOTS + (size_t)slot];
+	for (size_t k = 0; k < s->nseries * SLOTS; k++)
+		vd_running_init(&run[k]);
+	for (size_t p = 0; p < s->n; p++) {
+		const struct vd_delay_times *t = &s->t[p * s->nvp];
+		int8_t ph = s->phase[p];
+		for (size_t k = 0; k < s->nseries; k++) {
+			vd_ns v = value_of(s, k, t);
+			vd_running_add(&run[k * SLOTS], v);
+			if (ph >= 0 && ph < VD_PHASE__COUNT)
+				vd_running_add(&run[k * SLOTS + 1 + (size_t)ph], v);
+		}
+	}
+}
+
+static int summarize(struct vd_delay_sums *s, size_t k, int slot, const struct vd_running *run,
+		     vd_ns *vals)
+{
+	size_t at = k * SLOTS + (size_t)slot;
 	if (s->sketch) {
-		if (s->sketch[k * SLOTS + (size_t)slot].oom)
+		if (s->sketch[at].oom)
 			return -1;
-		vd_qhist_summary(&s->sketch[k * SLOTS + (size_t)slot], out);
+		vd_qhist_summary(&s->sketch[at], &s->sum[at]);
 		return 0;
 	}
 	size_t m = 0;
 	for (size_t p = 0; p < s->n; p++)
-		if (slot == 0 || s->phase[p] == slot - 1)
-			vals[m++] = value_of(s, k, &s->t[p * s->nvp]);
-	return vd_summarize_inplace(vals, m, out);
+		if (slot == 0 || s->phase[p] == slot - 1) {
+			vd_ns v = value_of(s, k, &s->t[p * s->nvp]);
+			if (vd_ns_valid(v))
+				vals[m++] = v;
+		}
+	return vd_summarize_ran(vals, m, &run[at], &s->sum[at]);
 }
 
 int vd_delay_sums_finish(struct vd_delay_sums *s, struct vd_delay *d)
@@ -189,19 +213,24 @@ int vd_delay_sums_finish(struct vd_delay_sums *s, struct vd_delay *d)
 	s->sum = calloc(all, sizeof(*s->sum));
 	s->have = calloc(all, 1);
 	vd_ns *vals = s->sketch ? NULL : vd_mem_alloc(s->n ? s->n : 1, sizeof(*vals));
-	if (!s->sum || !s->have || (!s->sketch && !vals)) {
+	struct vd_running *run = s->sketch ? NULL : calloc(s->nseries * SLOTS, sizeof(*run));
+	if (!s->sum || !s->have || (!s->sketch && (!vals || !run))) {
 		free(vals);
+		free(run);
 		return -1;
 	}
+	if (run)
+		run_all(s, run);
 	int rc = 0;
 	for (size_t k = 0; k < s->nseries && rc == 0; k++)
 		for (int slot = 0; slot < SLOTS && rc == 0; slot++) {
 			if (slot && !s->seen[slot - 1])
 				continue;
-			rc = summarize(s, k, slot, vals);
+			rc = summarize(s, k, slot, run, vals);
 			s->have[k * SLOTS + (size_t)slot] = rc == 0;
 		}
 	free(vals);
+	free(run);
 	if (rc < 0)
 		return -1;
 	d->sums = s->sum;
