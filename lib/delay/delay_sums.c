@@ -105,6 +105,18 @@ static int to_sketch(struct vd_delay_sums *s)
 	return 0;
 }
 
+/* Room for need probes' times. The first time, room for every probe kept exact: address space
+ * only, its pages come as they are written, and the times are never copied as they grow. */
+static int reserve(struct vd_delay_sums *s, size_t need)
+{
+	size_t cap = s->cap, pcap = s->cap;
+	if (vd_mem_reserve((void **)&s->t, &cap, need, s->nvp * sizeof(*s->t)) < 0 ||
+	    vd_mem_reserve((void **)&s->phase, &pcap, need, sizeof(*s->phase)) < 0)
+		return -1;
+	s->cap = cap < pcap ? cap : pcap;
+	return 0;
+}
+
 /* A probe whose phase is final. */
 static int commit(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase,
 		  const void *payload)
@@ -119,13 +131,9 @@ static int commit(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_
 		s->n++;
 		return sketch_add(s, t, phase);
 	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap, pcap = s->cap;
-		if (vd_mem_reserve((void **)&s->t, &cap, s->n + 1, s->nvp * sizeof(*s->t)) < 0 ||
-		    vd_mem_reserve((void **)&s->phase, &pcap, s->n + 1, sizeof(*s->phase)) < 0)
-			return -1;
-		s->cap = cap < pcap ? cap : pcap;
-	}
+	if (s->n == s->cap && reserve(s, s->cap ? s->n + 1 : s->d->exact_max) < 0 &&
+	    (s->cap || reserve(s, s->n + 1) < 0))
+		return -1;
 	memcpy(&s->t[s->n * s->nvp], t, s->nvp * sizeof(*t));
 	s->phase[s->n++] = phase;
 	return 0;
@@ -160,43 +168,72 @@ int vd_delay_sums_add(struct vd_delay_sums *s, const struct vd_delay_times *t, i
 	return 0;
 }
 
-/* The running moments of every series and slot, probe by probe: each probe's series side by
- * side, so that their adds overlap (one series after the other, each add waits for the one
- * before). In the order vd_summarize_inplace would take them. */
-static void run_all(const struct vd_delay_sums *s, struct vd_running *run)
+/* Series summarized together: their values gathered in one pass over the probes, and their
+ * moments run side by side, so that the adds overlap (one series after the other, each add
+ * waits for the one before: a division). */
+#define GROUP 4
+
+/* The exact summaries of series k0..k0+g in slot, series j's values in vals[j * n]. */
+static void summarize_group(struct vd_delay_sums *s, size_t k0, size_t g, int slot, vd_ns *vals)
 {
-	for (size_t k = 0; k < s->nseries * SLOTS; k++)
-		vd_running_init(&run[k]);
+	struct vd_running run[GROUP];
+	size_t m[GROUP] = {0};
+	for (size_t j = 0; j < g; j++)
+		vd_running_init(&run[j]);
 	for (size_t p = 0; p < s->n; p++) {
+		if (slot && s->phase[p] != slot - 1)
+			continue;
 		const struct vd_delay_times *t = &s->t[p * s->nvp];
-		int8_t ph = s->phase[p];
-		for (size_t k = 0; k < s->nseries; k++) {
-			vd_ns v = value_of(s, k, t);
-			vd_running_add(&run[k * SLOTS], v);
-			if (ph >= 0 && ph < VD_PHASE__COUNT)
-				vd_running_add(&run[k * SLOTS + 1 + (size_t)ph], v);
+		for (size_t j = 0; j < g; j++) {
+			vd_ns v = value_of(s, k0 + j, t);
+			if (vd_ns_valid(v)) {
+				vals[j * s->n + m[j]++] = v;
+				vd_running_add(&run[j], v);
+			}
 		}
+	}
+	for (size_t j = 0; j < g; j++) {
+		size_t at = (k0 + j) * SLOTS + (size_t)slot;
+		vd_summarize_ran(&vals[j * s->n], m[j], &run[j], &s->sum[at]);
+		s->have[at] = 1;
 	}
 }
 
-static int summarize(struct vd_delay_sums *s, size_t k, int slot, const struct vd_running *run,
-		     vd_ns *vals)
+/* Every exact summary: GROUP series at a time (one at a time when there is no room for it). */
+static int summarize_exact(struct vd_delay_sums *s)
 {
-	size_t at = k * SLOTS + (size_t)slot;
-	if (s->sketch) {
-		if (s->sketch[at].oom)
-			return -1;
-		vd_qhist_summary(&s->sketch[at], &s->sum[at]);
-		return 0;
+	size_t group = GROUP;
+	vd_ns *vals = vd_mem_alloc(s->n ? group * s->n : 1, sizeof(*vals));
+	if (!vals) {
+		group = 1;
+		vals = vd_mem_alloc(s->n ? s->n : 1, sizeof(*vals));
 	}
-	size_t m = 0;
-	for (size_t p = 0; p < s->n; p++)
-		if (slot == 0 || s->phase[p] == slot - 1) {
-			vd_ns v = value_of(s, k, &s->t[p * s->nvp]);
-			if (vd_ns_valid(v))
-				vals[m++] = v;
+	if (!vals)
+		return -1;
+	for (size_t k = 0; k < s->nseries; k += group) {
+		size_t g = s->nseries - k < group ? s->nseries - k : group;
+		for (int slot = 0; slot < SLOTS; slot++)
+			if (!slot || s->seen[slot - 1])
+				summarize_group(s, k, g, slot, vals);
+	}
+	free(vals);
+	return 0;
+}
+
+/* Every summary from the sketches; -1 when one ran out of memory. */
+static int summarize_sketch(struct vd_delay_sums *s)
+{
+	for (size_t k = 0; k < s->nseries; k++)
+		for (int slot = 0; slot < SLOTS; slot++) {
+			size_t at = k * SLOTS + (size_t)slot;
+			if (slot && !s->seen[slot - 1])
+				continue;
+			if (s->sketch[at].oom)
+				return -1;
+			vd_qhist_summary(&s->sketch[at], &s->sum[at]);
+			s->have[at] = 1;
 		}
-	return vd_summarize_ran(vals, m, &run[at], &s->sum[at]);
+	return 0;
 }
 
 int vd_delay_sums_finish(struct vd_delay_sums *s, struct vd_delay *d)
@@ -212,26 +249,9 @@ int vd_delay_sums_finish(struct vd_delay_sums *s, struct vd_delay *d)
 	size_t all = d->nvp * (1 + VD_DIR__COUNT) * SLOTS;
 	s->sum = calloc(all, sizeof(*s->sum));
 	s->have = calloc(all, 1);
-	vd_ns *vals = s->sketch ? NULL : vd_mem_alloc(s->n ? s->n : 1, sizeof(*vals));
-	struct vd_running *run = s->sketch ? NULL : calloc(s->nseries * SLOTS, sizeof(*run));
-	if (!s->sum || !s->have || (!s->sketch && (!vals || !run))) {
-		free(vals);
-		free(run);
+	if (!s->sum || !s->have)
 		return -1;
-	}
-	if (run)
-		run_all(s, run);
-	int rc = 0;
-	for (size_t k = 0; k < s->nseries && rc == 0; k++)
-		for (int slot = 0; slot < SLOTS && rc == 0; slot++) {
-			if (slot && !s->seen[slot - 1])
-				continue;
-			rc = summarize(s, k, slot, run, vals);
-			s->have[k * SLOTS + (size_t)slot] = rc == 0;
-		}
-	free(vals);
-	free(run);
-	if (rc < 0)
+	if ((s->sketch ? summarize_sketch(s) : summarize_exact(s)) < 0)
 		return -1;
 	d->sums = s->sum;
 	d->sums_have = s->have;
