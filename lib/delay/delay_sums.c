@@ -171,7 +171,7 @@ int vd_delay_sums_add(struct vd_delay_sums *s, const struct vd_delay_times *t, i
 /* Series summarized together: their values gathered in one pass over the probes, and their
  * moments run side by side, so that the adds overlap (one series after the other, each add
  * waits for the one before: a division). */
-#define GROUP 4
+#define GROUP 2
 
 /* The exact summaries of series k0..k0+g in slot, series j's values in vals[j * n]. */
 static void summarize_group(struct vd_delay_sums *s, size_t k0, size_t g, int slot, vd_ns *vals)

@@ -6,7 +6,8 @@
 # reply waits long), the inner two on another clock (2.5 s behind, 37 ppm fast), as a guest's
 # beside its host's. Streamed, the analysis holds the probes of one reply wait, the fit's hulls
 # and at most 2^20 probes' times (docs/methodology.md, "Memory"): its peak must stay under a
-# third of the traces' size and under 256 MiB. Read whole (--align none, which the two passes
+# third of the traces' size and under 256 MiB; with --rest 100 too (a third pass fits the clock
+# from the 200 probes at rest, which it must have taken). Read whole (--align none, which the two passes
 # do not take), it holds every request and pair of every point: the same bound must fail there,
 # or this test could not tell the two apart. Release binaries: ASan's shadow and quarantine
 # would hide what the analysis holds.
@@ -52,6 +53,12 @@ grep -q '"probes": 1[0-9]\{6\}' "$tmp/s.json" ||
 [ "$(grep -c '"against"' "$tmp/s.json")" = 1 ] || fail "streamed: the vm clock was not fitted"
 ((streamed > 0 && streamed <= bound_kb)) ||
 	fail "two clocks: peak RSS $((streamed / 1024)) MiB, over $((bound_kb / 1024)) MiB (a third of the $((bytes >> 20)) MiB of traces, at most 256): read whole, not streamed?"
+
+# --rest N streams too (a third pass fits the clocks from the probes at rest)
+run_peak "$tmp/r.json" --rest 100 "${specs[@]}"
+((peak > 0 && peak <= bound_kb)) ||
+	fail "two clocks, --rest 100: peak RSS $((peak / 1024)) MiB, over $((bound_kb / 1024)) MiB: read whole, not streamed?"
+grep -q '"against": "b", "method": "hull", "n": 200,' "$tmp/r.json" || fail "--rest 100: the vm clock not fitted from the 200 probes at rest: $(grep -o '"against"[^}]*' "$tmp/r.json")"
 
 run_peak "$tmp/w.json" --align none "${specs[@]}"
 whole=$peak
