@@ -49,7 +49,7 @@ static vd_ns on_ref(const struct vd_delay *d, size_t v, vd_ns t)
  * them. 0, 1 a clock without such a probe (or its fit failing), -1 out of memory. */
 static int fit_at_rest(const struct rest *r, const struct vd_delay_opts *opts, struct vd_delay *d)
 {
-	size_t head = r->n < r->rest ? r->n : r->rest;		   /* [0, head) */
+	size_t head = r->n < r->rest ? r->n : r->rest;		     /* [0, head) */
 	size_t tail = r->n - head < r->rest ? head : r->n - r->rest; /* [tail, n) */
 	struct vd_align_sample *s = vd_mem_alloc(head + (r->n - tail) + 1, sizeof(*s));
 	if (!s)

@@ -11,8 +11,15 @@
 
 #define SLOTS VD_DELAY_SUM_SLOTS /* VD_PHASE_ALL, then each phase */
 
+/* A layer's series: its layer, direction and points, worked out once. */
+struct series {
+	size_t layer, outer, inner;
+	enum vd_delay_dir dir;
+};
+
 struct vd_delay_sums {
 	const struct vd_delay *d;
+	struct series *series; /* nseries - nvp, after the points' RTTs */
 	size_t nvp, nseries, rest;
 	size_t n; /* probes committed */
 	/* exact: the times of every probe committed (n * nvp) and its phase */
@@ -45,6 +52,18 @@ struct vd_delay_sums *vd_delay_sums_new(const struct vd_delay *d, size_t rest)
 	/* with one vantage point there is no layer */
 	s->nseries = d->nvp + (d->nvp > 1 ? d->nvp * VD_DIR__COUNT : 0);
 	s->rest = rest;
+	s->series = calloc(s->nseries - s->nvp + 1, sizeof(*s->series));
+	if (!s->series) {
+		vd_delay_sums_free(s);
+		return NULL;
+	}
+	for (size_t k = 0; k < s->nseries - s->nvp; k++) {
+		size_t layer = k / VD_DIR__COUNT;
+		s->series[k] = (struct series){.layer = layer,
+					       .outer = layer ? layer - 1 : 0,
+					       .inner = layer ? layer : s->nvp - 1,
+					       .dir = (enum vd_delay_dir)(k % VD_DIR__COUNT)};
+	}
 	if (rest) {
 		s->held = vd_mem_alloc(rest * s->nvp, sizeof(*s->held));
 		s->held_phase = malloc(rest);
@@ -71,10 +90,8 @@ static vd_ns value_of(const struct vd_delay_sums *s, size_t k, const struct vd_d
 {
 	if (k < s->nvp)
 		return vd_ns_valid(t[k].req) ? t[k].rep - t[k].req : VD_NS_NONE;
-	size_t layer = (k - s->nvp) / VD_DIR__COUNT;
-	enum vd_delay_dir dir = (enum vd_delay_dir)((k - s->nvp) % VD_DIR__COUNT);
-	size_t o = layer ? layer - 1 : 0, i = layer ? layer : s->nvp - 1;
-	return vd_delay_layer_from(s->d, layer, dir, &t[o], &t[i]);
+	const struct series *x = &s->series[k - s->nvp];
+	return vd_delay_layer_from(s->d, x->layer, x->dir, &t[x->outer], &t[x->inner]);
 }
 
 static int sketch_add(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase)
@@ -275,6 +292,7 @@ void vd_delay_sums_free(struct vd_delay_sums *s)
 		for (size_t k = 0; k < s->nseries * SLOTS; k++)
 			vd_qhist_free(&s->sketch[k]);
 	free(s->sketch);
+	free(s->series);
 	free(s->t);
 	free(s->phase);
 	free(s->held);
