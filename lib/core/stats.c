@@ -154,27 +154,32 @@ static vd_ns percentile_select(vd_ns *a, size_t n, double p, vd_ns min, vd_ns ma
 
 int vd_summarize_inplace(vd_ns *vals, size_t n, struct vd_summary *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->min = out->median = out->p99 = out->max = VD_NS_NONE;
-	out->mean = out->sd = NAN;
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (vd_ns_valid(vals[i]))
 			vals[k++] = vals[i];
-	out->n = k;
-	if (!k)
-		return 0;
 	struct vd_running r;
 	vd_running_init(&r);
 	for (size_t i = 0; i < k; i++)
 		vd_running_add(&r, vals[i]);
-	out->min = r.min;
-	out->max = r.max;
+	return vd_summarize_ran(vals, k, &r, out);
+}
+
+int vd_summarize_ran(vd_ns *vals, size_t n, const struct vd_running *run, struct vd_summary *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->min = out->median = out->p99 = out->max = VD_NS_NONE;
+	out->mean = out->sd = NAN;
+	out->n = n;
+	if (!n)
+		return 0;
+	out->min = run->min;
+	out->max = run->max;
 	/* order statistics by selection, not a sort: O(n) for a million samples per summary */
-	out->median = percentile_select(vals, k, 50, r.min, r.max);
-	out->p99 = percentile_select(vals, k, 99, r.min, r.max);
-	out->mean = r.mean;
-	out->sd = vd_running_sd(&r);
+	out->median = percentile_select(vals, n, 50, run->min, run->max);
+	out->p99 = percentile_select(vals, n, 99, run->min, run->max);
+	out->mean = run->mean;
+	out->sd = vd_running_sd(run);
 	return 0;
 }
 

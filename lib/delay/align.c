@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ns_round.h"
+
 struct pt {
 	double x, y;
 };
@@ -83,7 +85,7 @@ vd_ns vd_align_apply(const struct vd_clock_fit *f, vd_ns t)
 	double c = f->offset_ns + f->skew * ((double)t - (double)f->t0);
 	if (!(fabs(c) < 0x1p61))
 		return VD_NS_NONE;
-	return t - (vd_ns)llround(c);
+	return t - vd_ns_round(c);
 }
 
 static const char *const method_names[] = {"none", "lsq", "hull"};

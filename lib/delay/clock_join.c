@@ -9,12 +9,13 @@
  * pairs within the window are held. */
 #include "clock_join.h"
 
+#include "trace_merge.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vmdelay/core/stats.h"
-#include "vmdelay/input/echo_pull.h"
 #include "vmdelay/match/probe_stream.h"
 #include "vmdelay/match/vantage.h"
 
@@ -34,9 +35,8 @@ struct jpair {
 };
 
 struct side {
-	struct vd_echo_pull *pull;
-	struct vd_echo next;
-	int has_next, ended;
+	struct vd_trace_reader rd; /* its times as read */
+	int ended;
 	struct vd_vantage *vp;
 	struct vd_probe_stream *ps;
 	struct jpair *q; /* a ring: pair number `first` at q[head] */
@@ -175,7 +175,7 @@ static int on_pair(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
 static void side_free(struct side *s)
 {
 	vd_probe_stream_free(s->ps);
-	vd_echo_pull_close(s->pull);
+	vd_echo_pull_close(s->rd.pull);
 	vd_vantage_free(s->vp);
 	free(s->q);
 	free(s->chain);
@@ -190,37 +190,28 @@ static int side_open(struct side *s, const struct vd_vantage_spec *spec,
 {
 	struct vd_err rerr;
 	s->last_req = INT64_MIN;
-	if (vd_echo_pull_open(spec, ropts, &s->pull, &rerr) != 0)
+	if (vd_echo_pull_open(spec, ropts, &s->rd.pull, &rerr) != 0)
 		return 1;
-	int rc = vd_echo_pull_next(s->pull, &s->next, &rerr);
-	if (rc <= 0)
-		return 1;
-	s->has_next = 1;
 	struct vd_match_opts mo = {.window = opts->window};
 	s->vp = vd_vantage_new("", spec->clock, spec->path, "");
 	if (!s->vp || (chained && !(s->chain = calloc(2048, sizeof(*s->chain)))))
 		return vd_err_set(err, "out of memory");
 	s->mask = 2047;
-	if (vd_probe_stream_new(&s->vp, 1, &mo, on_pair, s, &s->ps, err) < 0 ||
-	    vd_probe_stream_advance(s->ps, 0, s->next.ts, err) < 0)
+	if (vd_probe_stream_new(&s->vp, 1, &mo, on_pair, s, &s->ps, err) < 0)
 		return -1;
-	return 0;
+	return vd_trace_reader_start(&s->rd, s->ps, 0, &rerr, err);
 }
 
 /* One echo of s into its stream. 0, 1 damaged, -1 out of memory. */
 static int side_feed(struct side *s, struct vd_err *err)
 {
-	struct vd_echo e = s->next;
 	struct vd_err rerr;
-	int rc = vd_echo_pull_next(s->pull, &s->next, &rerr);
-	if (rc < 0)
-		return 1;
-	s->has_next = rc > 0;
-	if (vd_probe_stream_add(s->ps, 0, &e, rc ? s->next.ts : VD_STREAM_END, err) < 0 ||
-	    (!rc && vd_probe_stream_finish(s->ps, err) < 0))
-		return s->oom ? vd_err_set(err, "out of memory") : -1;
-	s->ended = !rc;
-	return 0;
+	int rc = vd_trace_reader_feed(&s->rd, s->ps, 0, &rerr, err);
+	if (!rc && !s->rd.has_next) {
+		rc = vd_probe_stream_finish(s->ps, err) < 0 ? -1 : 0;
+		s->ended = 1;
+	}
+	return rc < 0 && s->oom ? vd_err_set(err, "out of memory") : rc;
 }
 
 /* ---- one fit: inner point v against outer point a ---- */
@@ -342,12 +333,13 @@ static int join_run(struct join *j, struct vd_err *err)
 	for (;;) {
 		if (join_ready(j) < 0)
 			return vd_err_set(err, "out of memory");
-		int ca = j->a.has_next, cv = j->v.has_next;
+		int ca = j->a.rd.has_next, cv = j->v.rd.has_next;
 		if (!ca && !cv)
 			break;
-		struct side *s = !cv || (ca && j->a.next.ts <= vd_ns_sub_sat(j->v.next.ts, j->off))
-				     ? &j->a
-				     : &j->v;
+		struct side *s =
+		    !cv || (ca && j->a.rd.next.ts <= vd_ns_sub_sat(j->v.rd.next.ts, j->off))
+			? &j->a
+			: &j->v;
 		if ((rc = side_feed(s, err)) != 0)
 			return rc;
 	}

@@ -3,7 +3,8 @@
  *
  * Each clock is fitted as vd_delay_analyze's alignment fits it: against the nearest outer
  * point already on the reference clock, from every probe both points saw, the two traces read
- * again side by side (clock_join.h), the fit kept as hulls and sums (align_acc.h). */
+ * again side by side (clock_join.h), the fit kept as hulls and sums (align_acc.h); under
+ * --rest N fitted again from the probes at rest (clock_rest.h). */
 #include "vmdelay/delay/clock_pass.h"
 
 #include <math.h>
@@ -11,44 +12,11 @@
 #include <string.h>
 
 #include "clock_join.h"
+#include "clock_rest.h"
 #include "vmdelay/delay/align_acc.h"
 
 /* Least send + receive delay (ns) the hull line must leave for matching on the timeline. */
 #define MIN_HULL_GAP 4.0
-
-/* ---- the matching timeline ---- */
-
-static vd_ns map_shift(const struct vd_clock_map *m, vd_ns t)
-{
-	return (vd_ns)floor(m->a * (double)(t - m->b) + m->d);
-}
-
-vd_ns vd_clock_map_to(const struct vd_clock_map *m, vd_ns t)
-{
-	if (!vd_ns_valid(t) || (m->a == 0 && m->d == 0))
-		return t;
-	return t + map_shift(m, t);
-}
-
-vd_ns vd_clock_map_from(const struct vd_clock_map *m, vd_ns c)
-{
-	if (!vd_ns_valid(c) || (m->a == 0 && m->d == 0))
-		return c;
-	/* t = c - shift(t): the shift barely moves with t (a is a few ppm), a few rounds settle
-	 * it, then the map being strictly increasing leaves one t for c */
-	vd_ns t = c - map_shift(m, c);
-	for (int i = 0; i < 4; i++) {
-		vd_ns u = c - map_shift(m, t);
-		if (u == t)
-			return t; /* to(t) == t + shift(t) == c */
-		t = u;
-	}
-	for (int i = 0; i < 8 && vd_clock_map_to(m, t) < c; i++)
-		t++;
-	for (int i = 0; i < 8 && vd_clock_map_to(m, t) > c; i++)
-		t--;
-	return t;
-}
 
 /* Fits v's clock against a: the fit by method and by hull (for the matching timeline). */
 static int fit_pair(const struct vd_vantage_spec *specs, size_t a, size_t v,
@@ -103,9 +71,8 @@ int vd_clock_pass(const struct vd_vantage_spec *specs, size_t n,
 		  const struct vd_echo_read_opts *ropts, const struct vd_delay_opts *opts,
 		  struct vd_delay *d, struct vd_clock_map *maps, struct vd_err *err)
 {
-	/* --rest counts probes across every point, which this pass does not make; --align none
-	 * matches on a coarse offset only */
-	if (opts->rest || opts->align == VD_ALIGN_NONE)
+	/* --align none matches on a coarse offset only */
+	if (opts->align == VD_ALIGN_NONE)
 		return 1;
 	struct vd_delay_align *al = realloc(d->aligns, n * sizeof(*al));
 	struct vd_clock_fit *hull = malloc(n * sizeof(*hull));
@@ -147,5 +114,9 @@ int vd_clock_pass(const struct vd_vantage_spec *specs, size_t n,
 	if (!rc)
 		rc = make_maps(d, hull, maps);
 	free(hull);
+	/* --rest N: the fits from the first and last N probes, which only matching every trace
+	 * numbers; the timeline stays the one of every probe */
+	if (!rc && opts->rest)
+		rc = vd_clock_rest(specs, n, ropts, opts, maps, d, err);
 	return rc;
 }

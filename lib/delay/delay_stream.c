@@ -9,10 +9,9 @@
 #include <sys/stat.h>
 
 #include "delay_sums.h"
+#include "trace_merge.h"
 #include "vmdelay/delay/clock_pass.h"
-#include "vmdelay/input/echo_pull.h"
 #include "vmdelay/input/format.h"
-#include "vmdelay/match/probe_stream.h"
 
 int vd_delay_stream_possible(const struct vd_vantage_spec *specs, size_t n)
 {
@@ -37,15 +36,6 @@ int vd_delay_stream_possible(const struct vd_vantage_spec *specs, size_t n)
 			return 0;
 	return n > 0 && (!pipes || vd_echo_pull_takes_all(specs, n));
 }
-
-/* One trace being read: its next event, read ahead, its time on the matching timeline (map;
- * NULL: on one clock, as read). */
-struct reader {
-	struct vd_echo_pull *pull;
-	struct vd_echo next;
-	int has_next;
-	const struct vd_clock_map *map;
-};
 
 struct feed {
 	struct vd_delay_sums *sums;
@@ -84,16 +74,6 @@ static int on_phased(void *ctx, size_t probe, const void *cells, int8_t phase)
 	return f->each->fn(f->each->ctx, f->d, probe, cells, phase);
 }
 
-/* The reader's next event: 1, end: 0, a failure: -1. */
-static int read_ahead(struct reader *r, struct vd_err *err)
-{
-	int rc = vd_echo_pull_next(r->pull, &r->next, err);
-	r->has_next = rc > 0;
-	if (rc > 0 && r->map)
-		r->next.ts = vd_clock_map_to(r->map, r->next.ts);
-	return rc;
-}
-
 /* d's clocks for the summaries: one label, the reference (vd_clock_pass sets several). */
 static int delay_init(struct vd_delay *d, struct vd_vantage *const *vps, size_t nvp,
 		      const struct vd_delay_opts *opts)
@@ -116,26 +96,6 @@ static int delay_init(struct vd_delay *d, struct vd_vantage *const *vps, size_t 
 	return 0;
 }
 
-/* The merge: the reader whose next event is earliest gives it. 0 done, 1 a reader failed. */
-static int merge(struct reader *r, size_t n, struct vd_probe_stream *ps, struct vd_err *err)
-{
-	for (;;) {
-		size_t best = n;
-		for (size_t i = 0; i < n; i++)
-			if (r[i].has_next && (best == n || r[i].next.ts < r[best].next.ts))
-				best = i;
-		if (best == n)
-			return 0;
-		struct vd_echo e = r[best].next;
-		int rc = read_ahead(&r[best], err);
-		if (rc < 0)
-			return 1;
-		if (vd_probe_stream_add(ps, best, &e, rc ? r[best].next.ts : VD_STREAM_END, err) <
-		    0)
-			return -1;
-	}
-}
-
 int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 		    const struct vd_echo_read_opts *ropts, const struct vd_delay_opts *opts,
 		    const struct vd_delay_probe_out *each, struct vd_vantage_set *set,
@@ -144,7 +104,7 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 	memset(d, 0, sizeof(*d));
 	if (!vd_delay_stream_possible(specs, n))
 		return 1;
-	struct reader *r = calloc(n, sizeof(*r));
+	struct vd_trace_reader *r = calloc(n, sizeof(*r));
 	struct vd_probe_stream *ps = NULL;
 	struct feed feed = {.nvp = n, .each = each && each->fn ? each : NULL, .d = d};
 	struct vd_clock_map *maps = NULL;
@@ -193,17 +153,15 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 	if (!feed.t || vd_probe_stream_new(set->v, n, &mo, on_probe, &feed, &ps, err) < 0)
 		goto oom;
 	for (size_t i = 0; i < n; i++) {
-		int a = read_ahead(&r[i], &rerr);
-		if (a <= 0) /* damaged, or no echo at all */
+		int a = vd_trace_reader_start(&r[i], ps, i, &rerr, err);
+		if (a < 0)
+			goto fail;
+		if (a > 0) /* damaged, or no echo at all */
 			goto out;
-		if (vd_probe_stream_advance(ps, i, r[i].next.ts, err) < 0)
-			goto oom;
 	}
-	int m = merge(r, n, ps, &rerr);
-	if (m < 0) {
-		*err = rerr;
+	int m = vd_trace_merge(r, n, ps, &rerr, err);
+	if (m < 0)
 		goto fail;
-	}
 	if (m > 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -220,7 +178,12 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 		v->has_phase = pt.has_phase;
 	}
 	vd_vantage_set_unique_names(set); /* the probes held till the end carry them too */
-	if (vd_probe_stream_finish(ps, err) < 0 || vd_delay_sums_finish(feed.sums, d) < 0)
+	if (vd_probe_stream_finish(ps, err) < 0)
+		goto oom;
+	/* the window's memory back before the summaries take theirs */
+	vd_probe_stream_free(ps);
+	ps = NULL;
+	if (vd_delay_sums_finish(feed.sums, d) < 0)
 		goto oom;
 	rc = 0;
 	goto done;

@@ -6,12 +6,20 @@
 
 #include "vmdelay/core/mem.h"
 #include "vmdelay/core/qhist.h"
+#include "vmdelay/core/stats.h"
 #include "vmdelay/input/probe.h"
 
 #define SLOTS VD_DELAY_SUM_SLOTS /* VD_PHASE_ALL, then each phase */
 
+/* A layer's series: its layer, direction and points, worked out once. */
+struct series {
+	size_t layer, outer, inner;
+	enum vd_delay_dir dir;
+};
+
 struct vd_delay_sums {
 	const struct vd_delay *d;
+	struct series *series; /* nseries - nvp, after the points' RTTs */
 	size_t nvp, nseries, rest;
 	size_t n; /* probes committed */
 	/* exact: the times of every probe committed (n * nvp) and its phase */
@@ -44,6 +52,18 @@ struct vd_delay_sums *vd_delay_sums_new(const struct vd_delay *d, size_t rest)
 	/* with one vantage point there is no layer */
 	s->nseries = d->nvp + (d->nvp > 1 ? d->nvp * VD_DIR__COUNT : 0);
 	s->rest = rest;
+	s->series = calloc(s->nseries - s->nvp + 1, sizeof(*s->series));
+	if (!s->series) {
+		vd_delay_sums_free(s);
+		return NULL;
+	}
+	for (size_t k = 0; k < s->nseries - s->nvp; k++) {
+		size_t layer = k / VD_DIR__COUNT;
+		s->series[k] = (struct series){.layer = layer,
+					       .outer = layer ? layer - 1 : 0,
+					       .inner = layer ? layer : s->nvp - 1,
+					       .dir = (enum vd_delay_dir)(k % VD_DIR__COUNT)};
+	}
 	if (rest) {
 		s->held = vd_mem_alloc(rest * s->nvp, sizeof(*s->held));
 		s->held_phase = malloc(rest);
@@ -70,10 +90,8 @@ static vd_ns value_of(const struct vd_delay_sums *s, size_t k, const struct vd_d
 {
 	if (k < s->nvp)
 		return vd_ns_valid(t[k].req) ? t[k].rep - t[k].req : VD_NS_NONE;
-	size_t layer = (k - s->nvp) / VD_DIR__COUNT;
-	enum vd_delay_dir dir = (enum vd_delay_dir)((k - s->nvp) % VD_DIR__COUNT);
-	size_t o = layer ? layer - 1 : 0, i = layer ? layer : s->nvp - 1;
-	return vd_delay_layer_from(s->d, layer, dir, &t[o], &t[i]);
+	const struct series *x = &s->series[k - s->nvp];
+	return vd_delay_layer_from(s->d, x->layer, x->dir, &t[x->outer], &t[x->inner]);
 }
 
 static int sketch_add(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase)
@@ -104,6 +122,18 @@ static int to_sketch(struct vd_delay_sums *s)
 	return 0;
 }
 
+/* Room for need probes' times. The first time, room for every probe kept exact: address space
+ * only, its pages come as they are written, and the times are never copied as they grow. */
+static int reserve(struct vd_delay_sums *s, size_t need)
+{
+	size_t cap = s->cap, pcap = s->cap;
+	if (vd_mem_reserve((void **)&s->t, &cap, need, s->nvp * sizeof(*s->t)) < 0 ||
+	    vd_mem_reserve((void **)&s->phase, &pcap, need, sizeof(*s->phase)) < 0)
+		return -1;
+	s->cap = cap < pcap ? cap : pcap;
+	return 0;
+}
+
 /* A probe whose phase is final. */
 static int commit(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase,
 		  const void *payload)
@@ -118,13 +148,9 @@ static int commit(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_
 		s->n++;
 		return sketch_add(s, t, phase);
 	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap, pcap = s->cap;
-		if (vd_mem_reserve((void **)&s->t, &cap, s->n + 1, s->nvp * sizeof(*s->t)) < 0 ||
-		    vd_mem_reserve((void **)&s->phase, &pcap, s->n + 1, sizeof(*s->phase)) < 0)
-			return -1;
-		s->cap = cap < pcap ? cap : pcap;
-	}
+	if (s->n == s->cap && reserve(s, s->cap ? s->n + 1 : s->d->exact_max) < 0 &&
+	    (s->cap || reserve(s, s->n + 1) < 0))
+		return -1;
 	memcpy(&s->t[s->n * s->nvp], t, s->nvp * sizeof(*t));
 	s->phase[s->n++] = phase;
 	return 0;
@@ -159,20 +185,72 @@ int vd_delay_sums_add(struct vd_delay_sums *s, const struct vd_delay_times *t, i
 	return 0;
 }
 
-static int summarize(struct vd_delay_sums *s, size_t k, int slot, vd_ns *vals)
+/* Series summarized together: their values gathered in one pass over the probes, and their
+ * moments run side by side, so that the adds overlap (one series after the other, each add
+ * waits for the one before: a division). */
+#define GROUP 2
+
+/* The exact summaries of series k0..k0+g in slot, series j's values in vals[j * n]. */
+static void summarize_group(struct vd_delay_sums *s, size_t k0, size_t g, int slot, vd_ns *vals)
 {
-	struct vd_summary *out = &s->sum[k * SLOTS + (size_t)slot];
-	if (s->sketch) {
-		if (s->sketch[k * SLOTS + (size_t)slot].oom)
-			return -1;
-		vd_qhist_summary(&s->sketch[k * SLOTS + (size_t)slot], out);
-		return 0;
+	struct vd_running run[GROUP];
+	size_t m[GROUP] = {0};
+	for (size_t j = 0; j < g; j++)
+		vd_running_init(&run[j]);
+	for (size_t p = 0; p < s->n; p++) {
+		if (slot && s->phase[p] != slot - 1)
+			continue;
+		const struct vd_delay_times *t = &s->t[p * s->nvp];
+		for (size_t j = 0; j < g; j++) {
+			vd_ns v = value_of(s, k0 + j, t);
+			if (vd_ns_valid(v)) {
+				vals[j * s->n + m[j]++] = v;
+				vd_running_add(&run[j], v);
+			}
+		}
 	}
-	size_t m = 0;
-	for (size_t p = 0; p < s->n; p++)
-		if (slot == 0 || s->phase[p] == slot - 1)
-			vals[m++] = value_of(s, k, &s->t[p * s->nvp]);
-	return vd_summarize_inplace(vals, m, out);
+	for (size_t j = 0; j < g; j++) {
+		size_t at = (k0 + j) * SLOTS + (size_t)slot;
+		vd_summarize_ran(&vals[j * s->n], m[j], &run[j], &s->sum[at]);
+		s->have[at] = 1;
+	}
+}
+
+/* Every exact summary: GROUP series at a time (one at a time when there is no room for it). */
+static int summarize_exact(struct vd_delay_sums *s)
+{
+	size_t group = GROUP;
+	vd_ns *vals = vd_mem_alloc(s->n ? group * s->n : 1, sizeof(*vals));
+	if (!vals) {
+		group = 1;
+		vals = vd_mem_alloc(s->n ? s->n : 1, sizeof(*vals));
+	}
+	if (!vals)
+		return -1;
+	for (size_t k = 0; k < s->nseries; k += group) {
+		size_t g = s->nseries - k < group ? s->nseries - k : group;
+		for (int slot = 0; slot < SLOTS; slot++)
+			if (!slot || s->seen[slot - 1])
+				summarize_group(s, k, g, slot, vals);
+	}
+	free(vals);
+	return 0;
+}
+
+/* Every summary from the sketches; -1 when one ran out of memory. */
+static int summarize_sketch(struct vd_delay_sums *s)
+{
+	for (size_t k = 0; k < s->nseries; k++)
+		for (int slot = 0; slot < SLOTS; slot++) {
+			size_t at = k * SLOTS + (size_t)slot;
+			if (slot && !s->seen[slot - 1])
+				continue;
+			if (s->sketch[at].oom)
+				return -1;
+			vd_qhist_summary(&s->sketch[at], &s->sum[at]);
+			s->have[at] = 1;
+		}
+	return 0;
 }
 
 int vd_delay_sums_finish(struct vd_delay_sums *s, struct vd_delay *d)
@@ -188,21 +266,9 @@ int vd_delay_sums_finish(struct vd_delay_sums *s, struct vd_delay *d)
 	size_t all = d->nvp * (1 + VD_DIR__COUNT) * SLOTS;
 	s->sum = calloc(all, sizeof(*s->sum));
 	s->have = calloc(all, 1);
-	vd_ns *vals = s->sketch ? NULL : vd_mem_alloc(s->n ? s->n : 1, sizeof(*vals));
-	if (!s->sum || !s->have || (!s->sketch && !vals)) {
-		free(vals);
+	if (!s->sum || !s->have)
 		return -1;
-	}
-	int rc = 0;
-	for (size_t k = 0; k < s->nseries && rc == 0; k++)
-		for (int slot = 0; slot < SLOTS && rc == 0; slot++) {
-			if (slot && !s->seen[slot - 1])
-				continue;
-			rc = summarize(s, k, slot, vals);
-			s->have[k * SLOTS + (size_t)slot] = rc == 0;
-		}
-	free(vals);
-	if (rc < 0)
+	if ((s->sketch ? summarize_sketch(s) : summarize_exact(s)) < 0)
 		return -1;
 	d->sums = s->sum;
 	d->sums_have = s->have;
@@ -226,6 +292,7 @@ void vd_delay_sums_free(struct vd_delay_sums *s)
 		for (size_t k = 0; k < s->nseries * SLOTS; k++)
 			vd_qhist_free(&s->sketch[k]);
 	free(s->sketch);
+	free(s->series);
 	free(s->t);
 	free(s->phase);
 	free(s->held);

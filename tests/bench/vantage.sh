@@ -17,6 +17,8 @@
 # fast), as a guest's beside its host's: a first pass fits the clock from the two captures
 # around it, a second streams (docs/methodology.md, "Clock fit in two passes"); peak RSS must
 # not grow with the length; the ratio is against the bare loop reading the 4 captures once.
+# "2 clocks --rest 100": the same with the clock fitted from the first and last 100 probes, which
+# takes a third pass over the 4 captures (lib/delay/clock_rest.c).
 # Never fails on speed.
 set -eu
 . "$(dirname "$0")/common.bash"
@@ -66,12 +68,14 @@ for pk in "$n" $((n * long)); do
 		"$tmp/icmpgen" "$pk" 50 rr "$k" "$gap_ns" -2500000000 37000 >"$tmp/c$k.pcap"
 	done
 	read -r base_c _ <<<"$(timed bash -c 'loop_all "$@"' _ "$tmp/v0.pcap" "$tmp/v1.pcap" "$tmp/c2.pcap" "$tmp/c3.pcap")"
-	read -r clk_c clk_rss <<<"$(timed "$bin/vmdelay-analyze" -q --json "l0:host=$tmp/v0.pcap" \
-		"l1:host=$tmp/v1.pcap" "l2:vm=$tmp/c2.pcap" "l3:vm=$tmp/c3.pcap")"
-	printf '%-28s %10.2f %10.2f %7.2f %10s\n' "4 x $pk, 2 clocks" \
-		"$(awk -v n="$((pk * 4))" -v s="$base_c" 'BEGIN { print (s > 0 ? n / s / 1e6 : 0) }')" \
-		"$(awk -v n="$((pk * 4))" -v s="$clk_c" 'BEGIN { print (s > 0 ? n / s / 1e6 : 0) }')" \
-		"$(awk -v a="$base_c" -v b="$clk_c" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
-		"$((clk_rss / 1024)) MiB"
+	for rest in "" "--rest 100"; do
+		read -r clk_c clk_rss <<<"$(timed "$bin/vmdelay-analyze" -q --json $rest "l0:host=$tmp/v0.pcap" \
+			"l1:host=$tmp/v1.pcap" "l2:vm=$tmp/c2.pcap" "l3:vm=$tmp/c3.pcap")"
+		printf '%-28s %10.2f %10.2f %7.2f %10s\n' "4 x $pk, 2 clocks${rest:+ $rest}" \
+			"$(awk -v n="$((pk * 4))" -v s="$base_c" 'BEGIN { print (s > 0 ? n / s / 1e6 : 0) }')" \
+			"$(awk -v n="$((pk * 4))" -v s="$clk_c" 'BEGIN { print (s > 0 ? n / s / 1e6 : 0) }')" \
+			"$(awk -v a="$base_c" -v b="$clk_c" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
+			"$((clk_rss / 1024)) MiB"
+	done
 	rm -f "$tmp"/v*.pcap "$tmp"/c*.pcap "$tmp/rows.csv"
 done

@@ -6,9 +6,10 @@
 # the same probes at 4 layers (tests/bench/icmpgen.c) whose inner two read another clock (2.5 s
 # behind and 37 ppm fast, or ahead and slow), every host order icmpgen makes, a packet every
 # 1 µs and every 100 µs, hull and lsq, --window, layer delays that vary per probe; on three
-# clocks (a fit against a fitted point); on real captures copied onto another clock; and where
-# the two passes give way (--rest, --align none, a damaged trace, no delay between the fitted
-# points) the usual way's report is given. The fit must find the clock icmpgen wrote.
+# clocks (a fit against a fitted point); with --rest N (the clocks fitted from the first and
+# last N probes: a third pass); on real captures copied onto another clock; and where the two
+# passes give way (--align none, a damaged trace, no delay between the fitted points) the usual
+# way's report is given. The fit must find the clock icmpgen wrote.
 . "$(dirname "$0")/lib/analyze_lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -46,8 +47,12 @@ for clock in "-2500000000 37000" "1800000000000 -12500"; do
 		done
 		same "clock $off, gap $gap, --window 2ms" --window 2ms "${specs[@]}"
 		same_csv "clock $off, gap $gap, --window 2ms" "file pipe o" --window 2ms "${specs[@]}"
-		# the two passes give way: the usual way's report
+		# --rest N: a third pass fits the clocks from the first and last N probes
 		same "clock $off, gap $gap, --rest 100" --rest 100 "${specs[@]}"
+		same_csv "clock $off, gap $gap, --rest 100" "file pipe o" --rest 100 "${specs[@]}"
+		# every probe at rest, the first and the last N overlapping
+		same "clock $off, gap $gap, --rest 20000" --rest 20000 "${specs[@]}"
+		# the two passes give way: the usual way's report
 		same "clock $off, gap $gap, --align none" --align none "${specs[@]}"
 	done
 done
@@ -70,6 +75,7 @@ done
 "$tmp/icmpgen" 60000 50 random 1 100000 700000000 -8000 >"$tmp/l1.pcap" || exit 1
 same "three clocks" "w:peer=$tmp/l0.pcap" "b:host=$tmp/l1.pcap" "k:vm=$tmp/l2.pcap" "u:vm=$tmp/l3.pcap"
 [ "$(grep -c '"against"' "$tmp/s.json")" = 2 ] || fail "three clocks: not two fits"
+same "three clocks, --rest 50" --rest 50 "w:peer=$tmp/l0.pcap" "b:host=$tmp/l1.pcap" "k:vm=$tmp/l2.pcap" "u:vm=$tmp/l3.pcap"
 same_csv "three clocks" file "w:peer=$tmp/l0.pcap" "b:host=$tmp/l1.pcap" "k:vm=$tmp/l2.pcap"
 
 # a guest trace cut short (damaged): the analysis goes back to reading, which reports it

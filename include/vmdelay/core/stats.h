@@ -48,4 +48,9 @@ void vd_running_init(struct vd_running *r);
 void vd_running_add(struct vd_running *r, vd_ns v);
 double vd_running_sd(const struct vd_running *r);
 
+/* vd_summarize_inplace on vals[0..n), every one a value, that r has taken in this order
+ * (vd_running_add): a caller summarizing many series runs them side by side, so that their
+ * adds (a division each) overlap. Reorders vals. 0. */
+int vd_summarize_ran(vd_ns *vals, size_t n, const struct vd_running *r, struct vd_summary *out);
+
 #endif

@@ -9,29 +9,18 @@
 #include <stddef.h>
 
 #include "vmdelay/core/err.h"
+#include "vmdelay/delay/clock_map.h"
 #include "vmdelay/delay/delay.h"
 #include "vmdelay/input/echo_read.h"
 #include "vmdelay/input/vantage_spec.h"
 
-/* A point's times on the matching timeline: t + floor(a * (t - b) + d), a >= 0. The timeline is
- * the reference clock stretched by (1 + s), s at least every fitted clock's skew, so that every
- * map is strictly increasing: a time on it gives back the point's own time exactly, and the
- * second pass hands the summaries the times each trace holds. */
-struct vd_clock_map {
-	double a, d;
-	vd_ns b;
-};
-
-vd_ns vd_clock_map_to(const struct vd_clock_map *m, vd_ns t);
-/* The time t with vd_clock_map_to(m, t) == c; VD_NS_NONE stays so. */
-vd_ns vd_clock_map_from(const struct vd_clock_map *m, vd_ns c);
-
 /* Fits the clocks of specs[0..n) (one vantage point each, d made for them: d->vps named, d's
  * per-point arrays allocated) as vd_delay_analyze's alignment does: fills d->clock_id, fit_of,
  * aligned, aligns, naligns, rest_probes, and maps[0..n). Each fit reads the two traces it needs
- * once more. 0; 1 when the clocks cannot be fitted this way (--rest, --align none, a clock seen
- * at no point with the reference, a damaged trace): the caller reads the usual way, which says
- * why; -1 out of memory (err). */
+ * once more (under --rest N, every trace once more too: the probes at rest are numbered across
+ * every point). 0; 1 when the clocks cannot be fitted this way (--align none, a clock seen at no
+ * point with the reference, or with none at rest, a damaged trace): the caller reads the usual
+ * way, which says why; -1 out of memory (err). */
 int vd_clock_pass(const struct vd_vantage_spec *specs, size_t n,
 		  const struct vd_echo_read_opts *ropts, const struct vd_delay_opts *opts,
 		  struct vd_delay *d, struct vd_clock_map *maps, struct vd_err *err);

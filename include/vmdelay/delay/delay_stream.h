@@ -20,7 +20,7 @@
 /* Which inputs stream: every spec a regular file holding a packet trace that gives one vantage
  * point (no "#*"), one trace alone too, whatever its size. Several clock labels are fitted in a
  * first pass over the traces (vmdelay/delay/clock_pass.h; vd_delay_stream gives way when that pass
- * cannot: --rest, --align none). Pipes (read once) stream, alone or with traces, on one clock
+ * cannot: --align none). Pipes (read once) stream, alone or with traces, on one clock
  * label: vd_delay_stream then gives way only on a failure, which its caller learns from
  * ropts->failures (echo_read.h). A tping file streams as one spec per point, each selecting
  * it (vd_echo_pull_split). Others (tcpmon files, tping files whole) are read with

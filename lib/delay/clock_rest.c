@@ -1,0 +1,131 @@
+/* clock_rest.c — the at-rest clock fits of a streamed analysis (clock_rest.h).
+ *
+ * Under --rest N the usual way fits each clock from the first and the last N probes, numbered
+ * across every point: only matching every trace numbers them, so this pass streams them all
+ * on the first pass's timeline (which matches the probes as the usual way does, whatever the
+ * fit: clock_pass.c), keeps the times of the first N probes and of the last N so far, and fits
+ * from them at the end. The second pass then takes these fits. */
+#include "clock_rest.h"
+
+#include <stdlib.h>
+
+#include "trace_merge.h"
+#include "vmdelay/core/mem.h"
+#include "vmdelay/match/vantage.h"
+
+struct rest {
+	size_t nvp, rest;
+	const struct vd_clock_map *maps;
+	/* each point's own times of probe p: first[p] for p < rest, then last[p % rest] */
+	struct vd_delay_times *first, *last;
+	size_t n; /* probes seen */
+};
+
+static struct vd_delay_times *times_of(const struct rest *r, size_t p)
+{
+	return p < r->rest ? &r->first[p * r->nvp] : &r->last[(p % r->rest) * r->nvp];
+}
+
+static int on_probe(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
+{
+	(void)phase;
+	struct rest *r = ctx;
+	struct vd_delay_times *t = times_of(r, r->n++);
+	for (size_t v = 0; v < r->nvp; v++)
+		t[v] = cell[v].present
+			   ? (struct vd_delay_times){vd_clock_map_from(&r->maps[v], cell[v].req_ts),
+						     vd_clock_map_from(&r->maps[v], cell[v].rep_ts)}
+			   : (struct vd_delay_times){VD_NS_NONE, VD_NS_NONE};
+	return 0;
+}
+
+/* A time of point v on the reference clock, through the fits made so far. */
+static vd_ns on_ref(const struct vd_delay *d, size_t v, vd_ns t)
+{
+	return d->fit_of[v] >= 0 ? vd_align_apply(&d->aligns[d->fit_of[v]].fit, t) : t;
+}
+
+/* Each clock fitted again from the probes at rest, in probe order, as vd_delay_analyze takes
+ * them. 0, 1 a clock without such a probe (or its fit failing), -1 out of memory. */
+static int fit_at_rest(const struct rest *r, const struct vd_delay_opts *opts, struct vd_delay *d)
+{
+	size_t head = r->n < r->rest ? r->n : r->rest;		     /* [0, head) */
+	size_t tail = r->n - head < r->rest ? head : r->n - r->rest; /* [tail, n) */
+	struct vd_align_sample *s = vd_mem_alloc(head + (r->n - tail) + 1, sizeof(*s));
+	if (!s)
+		return -1;
+	int rc = 0;
+	d->rest_probes = 0;
+	for (size_t k = 0; k < d->naligns && !rc; k++) {
+		size_t v = d->aligns[k].vantage, a = d->aligns[k].against, ns = 0;
+		for (size_t p = 0; p < r->n; p = p + 1 == head ? tail : p + 1) {
+			const struct vd_delay_times *t = times_of(r, p);
+			if (!vd_ns_valid(t[a].req) || !vd_ns_valid(t[v].req))
+				continue;
+			s[ns++] = (struct vd_align_sample){.in_req = t[v].req,
+							   .in_rep = t[v].rep,
+							   .out_req = on_ref(d, a, t[a].req),
+							   .out_rep = on_ref(d, a, t[a].rep)};
+		}
+		if (!ns || vd_align_fit(opts->align, s, ns, &d->aligns[k].fit) < 0)
+			rc = 1; /* the usual way warns */
+		else if (d->rest_probes < ns)
+			d->rest_probes = ns;
+	}
+	free(s);
+	return rc;
+}
+
+int vd_clock_rest(const struct vd_vantage_spec *specs, size_t n,
+		  const struct vd_echo_read_opts *ropts, const struct vd_delay_opts *opts,
+		  const struct vd_clock_map *maps, struct vd_delay *d, struct vd_err *err)
+{
+	struct rest r = {.nvp = n, .rest = opts->rest, .maps = maps};
+	struct vd_trace_reader *rd = calloc(n, sizeof(*rd));
+	struct vd_vantage **vps = calloc(n, sizeof(*vps));
+	struct vd_probe_stream *ps = NULL;
+	struct vd_err rerr;
+	struct vd_match_opts mo = {.window = opts->window};
+	int rc = -1;
+	r.first = vd_mem_alloc(r.rest, n * sizeof(*r.first));
+	r.last = vd_mem_alloc(r.rest, n * sizeof(*r.last));
+	if (!rd || !vps || !r.first || !r.last)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		if (vd_echo_pull_open(&specs[i], ropts, &rd[i].pull, &rerr) != 0) {
+			rc = 1;
+			goto out;
+		}
+		rd[i].map = &maps[i];
+		if (!(vps[i] = vd_vantage_new("", specs[i].clock, specs[i].path, "")))
+			goto oom;
+	}
+	if (vd_probe_stream_new(vps, n, &mo, on_probe, &r, &ps, err) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = vd_trace_reader_start(&rd[i], ps, i, &rerr, err)) != 0)
+			goto out;
+	if ((rc = vd_trace_merge(rd, n, ps, &rerr, err)) != 0)
+		goto out;
+	rc = -1;
+	if (vd_probe_stream_finish(ps, err) < 0)
+		goto out;
+	if ((rc = fit_at_rest(&r, opts, d)) < 0)
+		goto oom;
+	goto out;
+oom:
+	rc = vd_err_set(err, "out of memory");
+out:
+	vd_probe_stream_free(ps);
+	for (size_t i = 0; i < n; i++) {
+		if (rd)
+			vd_echo_pull_close(rd[i].pull);
+		if (vps)
+			vd_vantage_free(vps[i]);
+	}
+	free(rd);
+	free(vps);
+	free(r.first);
+	free(r.last);
+	return rc;
+}
