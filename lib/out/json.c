@@ -1,6 +1,7 @@
 /* json.c — the streaming JSON writer (json.h). */
 #include "vmdelay/out/json.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,13 @@ static void put_run(FILE *f, const char *s, size_t n)
 }
 
 static void put_quoted(FILE *f, const char *s, const char *tail, size_t tn);
+
+/* The characters a JSON string holds as they are: all but the controls, '"' and '\\' (and the
+ * terminating NUL, a control too). */
+static int plain(unsigned char c)
+{
+	return c >= 0x20 && c != '"' && c != '\\';
+}
 
 /* A constant word ("null", "true"...) without fputs's lock. */
 static void put_word(FILE *f, const char *w)
@@ -116,6 +124,22 @@ void vd_json_key(struct vd_json *j, const char *key)
 	int compact = j->depth > 0 && j->depth <= VD_JSON_MAX_DEPTH &&
 		      j->level[j->depth - 1].layout == VD_JSON_COMPACT;
 	put_quoted(j->f, key, compact ? ":" : ": ", compact ? 1 : 2);
+	j->after_key = 1;
+}
+
+void vd_json_key_lit(struct vd_json *j, struct vd_json_lit key)
+{
+#ifdef __SANITIZE_ADDRESS__
+	for (size_t i = 1; i + 1 < key.len; i++)
+		assert(plain((unsigned char)key.quoted[i]));
+#endif
+	separate(j);
+	int compact = j->depth > 0 && j->depth <= VD_JSON_MAX_DEPTH &&
+		      j->level[j->depth - 1].layout == VD_JSON_COMPACT;
+	put_run(j->f, key.quoted, key.len);
+	putc_unlocked(':', j->f);
+	if (!compact)
+		putc_unlocked(' ', j->f);
 	j->after_key = 1;
 }
 
@@ -255,6 +279,11 @@ void vd_json_kv_bool(struct vd_json *j, const char *key, int v)
 void vd_json_kv_ns(struct vd_json *j, const char *key, vd_ns v)
 {
 	vd_json_key(j, key);
+	vd_json_ns(j, v);
+}
+
+void vd_json_ns(struct vd_json *j, vd_ns v)
+{
 	if (vd_ns_valid(v))
 		vd_json_int(j, v);
 	else
@@ -264,13 +293,6 @@ void vd_json_kv_ns(struct vd_json *j, const char *key, vd_ns v)
 void vd_json_newline(struct vd_json *j)
 {
 	putc_unlocked('\n', j->f);
-}
-
-/* The characters a JSON string holds as they are: all but the controls, '"' and '\\' (and the
- * terminating NUL, a control too). */
-static int plain(unsigned char c)
-{
-	return c >= 0x20 && c != '"' && c != '\\';
 }
 
 /* s from its first character that is not plain (the n before it are), with its escapes, and
