@@ -28,7 +28,19 @@ static void flow_endpoints(const struct vd_tcpan_flow *f, int dd, char sender[EN
 {
 	vd_flowkey_endpoint(&f->key, dd, sender, ENDPOINT_MAX);
 	vd_flowkey_endpoint(&f->key, !dd, receiver, ENDPOINT_MAX);
-	snprintf(label, n, "%s>%s", sender, receiver);
+	/* snprintf(label, n, "%s>%s", ...) without the format's parsing (once per flow row) */
+	size_t ls = strlen(sender), lr = strlen(receiver);
+	if (!n)
+		return;
+	char *end = label + n - 1, *w = label;
+	size_t k = ls < (size_t)(end - w) ? ls : (size_t)(end - w);
+	memcpy(w, sender, k);
+	w += k;
+	if (w < end)
+		*w++ = '>';
+	k = lr < (size_t)(end - w) ? lr : (size_t)(end - w);
+	memcpy(w, receiver, k);
+	w[k] = 0;
 }
 
 void tcp_flow_label(const struct vd_tcpan_flow *f, char *buf, size_t n)
@@ -316,7 +328,14 @@ static void json_tput(struct vd_json *j, struct vd_json_lit key, const struct vd
 	vd_json_end_object(j);
 }
 
-static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const struct flow_row *r)
+/* The definition of an ACK compression event, the same in every row. */
+static void compression_definition(const struct tcp_ctx *c, char *def, size_t n)
+{
+	snprintf(def, n, "run of >= %u gaps below ref_ns", c->min_run);
+}
+
+static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const struct flow_row *r,
+				  const char *def)
 {
 	const struct vd_ackhist *ah = &r->ack_an->ah;
 	vd_json_key_lit(j, VD_JSON_LIT("ack_interarrival"));
@@ -330,8 +349,6 @@ static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const st
 	vd_json_kvl_dbl(j, VD_JSON_LIT("fraction_below_ref"), vd_ackhist_fraction_below(ah), 6);
 	vd_json_key_lit(j, VD_JSON_LIT("compression"));
 	vd_json_begin_object(j, VD_JSON_COMPACT);
-	char def[64];
-	snprintf(def, sizeof(def), "run of >= %u gaps below ref_ns", c->min_run);
 	vd_json_kvl_str(j, VD_JSON_LIT("definition"), def);
 	vd_json_kvl_uint(j, VD_JSON_LIT("min_run"), c->min_run);
 	vd_json_kvl_uint(j, VD_JSON_LIT("events"), ah->events);
@@ -380,7 +397,8 @@ static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const st
 	vd_json_end_object(j);
 }
 
-static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
+/* def: compression_definition's text, made once for all rows */
+static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r, const char *def)
 {
 	const struct vd_tcpan_dir *a = r->acks;
 	struct vd_json jw, *j = &jw;
@@ -422,7 +440,7 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
 		vd_json_end_object(j);
 	}
 	vd_json_kvl_ns(j, VD_JSON_LIT("mode_shift_ns"), r->mode_shift);
-	json_ack_interarrival(c, j, r);
+	json_ack_interarrival(c, j, r, def);
 	vd_json_key_lit(j, VD_JSON_LIT("throughput"));
 	vd_json_begin_object(j, VD_JSON_COMPACT);
 	json_tput(j, VD_JSON_LIT("rtt"), &r->ack_an->tp[VD_TPUT_RTT], r->f->rtt);
@@ -829,6 +847,8 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 	FILE *hist_files[TCP_MAX_VANTAGE] = {0};
 	uint64_t noted[5] = {0};
 	char example[5][300];
+	char def[64];
+	compression_definition(c, def, sizeof(def));
 	/* Rows grouped by flow, the reference vantage point first. */
 	size_t n = vd_tcpan_flow_count(c->an);
 	for (uint32_t v = 0; v < c->nv; v++)
@@ -841,7 +861,7 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 			if (o)
 				row_out(c, o, &r);
 			else
-				row_json(c, out, &r);
+				row_json(c, out, &r, def);
 			flow_results(&s, &r);
 			ackhist_plot(&s, hist_files, &r);
 			for (int k = 0; k < 5; k++)

@@ -152,6 +152,34 @@ void vd_json_str(struct vd_json *j, const char *s)
 		put_word(j->f, "null");
 }
 
+/* How many decimal digits v has: from its bit length (1233 / 4096 is a little under log10 2,
+ * so t is the count or one less), then one comparison. */
+static size_t decimal_digits(uint64_t v)
+{
+	static const uint64_t pow10[20] = {1ULL,
+					   10ULL,
+					   100ULL,
+					   1000ULL,
+					   10000ULL,
+					   100000ULL,
+					   1000000ULL,
+					   10000000ULL,
+					   100000000ULL,
+					   1000000000ULL,
+					   10000000000ULL,
+					   100000000000ULL,
+					   1000000000000ULL,
+					   10000000000000ULL,
+					   100000000000000ULL,
+					   1000000000000000ULL,
+					   10000000000000000ULL,
+					   100000000000000000ULL,
+					   1000000000000000000ULL,
+					   10000000000000000000ULL};
+	size_t t = ((size_t)(64 - __builtin_clzll(v | 1)) * 1233) >> 12;
+	return t + 1 - ((v | 1) < pow10[t]); /* v | 1: 0 has one digit too */
+}
+
 /* The digits of v, as printf's %PRIu64 writes them (reports of thousands of flows are mostly
  * integers, many of them 19-digit times: this is several times faster than fprintf), two at a
  * time, straight into the buffer when the longest number fits. */
@@ -165,9 +193,7 @@ static void put_uint(FILE *f, uint64_t v)
 	char *w = room(f, sizeof(buf));
 	if (!w)
 		w = buf;
-	size_t n = 1;
-	for (uint64_t t = v; t >= 10; t /= 10)
-		n++;
+	size_t n = decimal_digits(v);
 	char *p = w + n;
 	for (; v >= 100; v /= 100) {
 		p -= 2;
@@ -338,7 +364,7 @@ static int word_has_special(uint64_t x)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
 	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
+	return ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) != 0;
 }
 
 /* The length of s, or SIZE_MAX when it needs an escape: strlen (vectorised by libc), then its
