@@ -28,7 +28,19 @@ static void flow_endpoints(const struct vd_tcpan_flow *f, int dd, char sender[EN
 {
 	vd_flowkey_endpoint(&f->key, dd, sender, ENDPOINT_MAX);
 	vd_flowkey_endpoint(&f->key, !dd, receiver, ENDPOINT_MAX);
-	snprintf(label, n, "%s>%s", sender, receiver);
+	/* snprintf(label, n, "%s>%s", ...) without the format's parsing (once per flow row) */
+	size_t ls = strlen(sender), lr = strlen(receiver);
+	if (!n)
+		return;
+	char *end = label + n - 1, *w = label;
+	size_t k = ls < (size_t)(end - w) ? ls : (size_t)(end - w);
+	memcpy(w, sender, k);
+	w += k;
+	if (w < end)
+		*w++ = '>';
+	k = lr < (size_t)(end - w) ? lr : (size_t)(end - w);
+	memcpy(w, receiver, k);
+	w[k] = 0;
 }
 
 void tcp_flow_label(const struct vd_tcpan_flow *f, char *buf, size_t n)
@@ -301,95 +313,103 @@ static void row_out(struct tcp_ctx *c, struct vd_out *o, const struct flow_row *
 	vd_out_row_end(o);
 }
 
-static void json_tput(struct vd_json *j, const char *key, const struct vd_tput *t, vd_ns interval)
+static void json_tput(struct vd_json *j, struct vd_json_lit key, const struct vd_tput *t,
+		      vd_ns interval)
 {
-	vd_json_key(j, key);
+	vd_json_key_lit(j, key);
 	vd_json_begin_object(j, VD_JSON_COMPACT);
-	vd_json_kv_ns(j, "interval_ns", interval);
-	vd_json_kv_uint(j, "intervals", t->intervals);
-	vd_json_kv_uint(j, "bytes", t->total);
-	vd_json_kv_dbl(j, "mean_bps", vd_tput_mean_bps(t), 0);
-	vd_json_kv_dbl(j, "sd_bps", vd_tput_sd_bps(t), 0);
-	vd_json_kv_dbl(j, "min_bps", t->intervals ? t->min_bps : NAN, 0);
-	vd_json_kv_dbl(j, "max_bps", t->intervals ? t->max_bps : NAN, 0);
+	vd_json_kvl_ns(j, VD_JSON_LIT("interval_ns"), interval);
+	vd_json_kvl_uint(j, VD_JSON_LIT("intervals"), t->intervals);
+	vd_json_kvl_uint(j, VD_JSON_LIT("bytes"), t->total);
+	vd_json_kvl_dbl(j, VD_JSON_LIT("mean_bps"), vd_tput_mean_bps(t), 0);
+	vd_json_kvl_dbl(j, VD_JSON_LIT("sd_bps"), vd_tput_sd_bps(t), 0);
+	vd_json_kvl_dbl(j, VD_JSON_LIT("min_bps"), t->intervals ? t->min_bps : NAN, 0);
+	vd_json_kvl_dbl(j, VD_JSON_LIT("max_bps"), t->intervals ? t->max_bps : NAN, 0);
 	vd_json_end_object(j);
 }
 
-static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const struct flow_row *r)
+/* The definition of an ACK compression event, the same in every row. */
+static void compression_definition(const struct tcp_ctx *c, char *def, size_t n)
+{
+	snprintf(def, n, "run of >= %u gaps below ref_ns", c->min_run);
+}
+
+static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const struct flow_row *r,
+				  const char *def)
 {
 	const struct vd_ackhist *ah = &r->ack_an->ah;
-	vd_json_key(j, "ack_interarrival");
+	vd_json_key_lit(j, VD_JSON_LIT("ack_interarrival"));
 	vd_json_begin_object(j, VD_JSON_COMPACT);
-	vd_json_kv_int(j, "bin_ns", c->bin_ns);
-	vd_json_kv_int(j, "ref_ns", c->ref_ns);
-	vd_json_kv_uint(j, "acks", r->acks->pure.acks);
-	vd_json_kv_uint(j, "gaps", ah->gaps);
-	vd_json_kv_uint(j, "dups", ah->dups);
-	vd_json_kv_uint(j, "below_ref", ah->below_ref);
-	vd_json_kv_dbl(j, "fraction_below_ref", vd_ackhist_fraction_below(ah), 6);
-	vd_json_key(j, "compression");
+	vd_json_kvl_int(j, VD_JSON_LIT("bin_ns"), c->bin_ns);
+	vd_json_kvl_int(j, VD_JSON_LIT("ref_ns"), c->ref_ns);
+	vd_json_kvl_uint(j, VD_JSON_LIT("acks"), r->acks->pure.acks);
+	vd_json_kvl_uint(j, VD_JSON_LIT("gaps"), ah->gaps);
+	vd_json_kvl_uint(j, VD_JSON_LIT("dups"), ah->dups);
+	vd_json_kvl_uint(j, VD_JSON_LIT("below_ref"), ah->below_ref);
+	vd_json_kvl_dbl(j, VD_JSON_LIT("fraction_below_ref"), vd_ackhist_fraction_below(ah), 6);
+	vd_json_key_lit(j, VD_JSON_LIT("compression"));
 	vd_json_begin_object(j, VD_JSON_COMPACT);
-	char def[64];
-	snprintf(def, sizeof(def), "run of >= %u gaps below ref_ns", c->min_run);
-	vd_json_kv_str(j, "definition", def);
-	vd_json_kv_uint(j, "min_run", c->min_run);
-	vd_json_kv_uint(j, "events", ah->events);
-	vd_json_kv_uint(j, "acks_in_events", ah->event_acks);
+	vd_json_kvl_str(j, VD_JSON_LIT("definition"), def);
+	vd_json_kvl_uint(j, VD_JSON_LIT("min_run"), c->min_run);
+	vd_json_kvl_uint(j, VD_JSON_LIT("events"), ah->events);
+	vd_json_kvl_uint(j, VD_JSON_LIT("acks_in_events"), ah->event_acks);
 	const struct vd_ackcomp *xc = r->xc;
-	vd_json_key(j, "two_point");
+	vd_json_key_lit(j, VD_JSON_LIT("two_point"));
 	if (xc->pairs) {
 		vd_json_begin_object(j, VD_JSON_COMPACT);
-		vd_json_kv_str(j, "upstream", c->v[xc->other].name);
-		vd_json_kv_dbl(j, "factor", c->xc_factor, -1);
-		vd_json_kv_uint(j, "min_run", c->min_run);
-		vd_json_kv_uint(j, "pairs", xc->pairs);
-		vd_json_kv_uint(j, "compressed", xc->compressed);
-		vd_json_kv_dbl(j, "fraction", (double)xc->compressed / (double)xc->pairs, 6);
-		vd_json_kv_uint(j, "events", xc->events);
+		vd_json_kvl_str(j, VD_JSON_LIT("upstream"), c->v[xc->other].name);
+		vd_json_kvl_dbl(j, VD_JSON_LIT("factor"), c->xc_factor, -1);
+		vd_json_kvl_uint(j, VD_JSON_LIT("min_run"), c->min_run);
+		vd_json_kvl_uint(j, VD_JSON_LIT("pairs"), xc->pairs);
+		vd_json_kvl_uint(j, VD_JSON_LIT("compressed"), xc->compressed);
+		vd_json_kvl_dbl(j, VD_JSON_LIT("fraction"),
+				(double)xc->compressed / (double)xc->pairs, 6);
+		vd_json_kvl_uint(j, VD_JSON_LIT("events"), xc->events);
 		vd_json_end_object(j);
 	} else {
 		vd_json_null(j);
 	}
 	vd_json_end_object(j);
-	vd_json_kv_int(j, "overflow_from_ns", (vd_ns)ah->h.max_bins * ah->h.bin_ns);
-	vd_json_kv_uint(j, "overflow", ah->h.overflow);
-	vd_json_kv_uint(j, "negative", ah->h.underflow);
-	vd_json_key(j, "modes");
+	vd_json_kvl_int(j, VD_JSON_LIT("overflow_from_ns"), (vd_ns)ah->h.max_bins * ah->h.bin_ns);
+	vd_json_kvl_uint(j, VD_JSON_LIT("overflow"), ah->h.overflow);
+	vd_json_kvl_uint(j, VD_JSON_LIT("negative"), ah->h.underflow);
+	vd_json_key_lit(j, VD_JSON_LIT("modes"));
 	vd_json_begin_array(j, VD_JSON_COMPACT);
 	for (size_t i = 0; i < r->nmodes; i++) {
 		vd_json_begin_object(j, VD_JSON_COMPACT);
-		vd_json_kv_int(j, "lo_ns", (vd_ns)r->modes[i] * c->bin_ns);
-		vd_json_kv_uint(j, "count", vd_linhist_bin(&ah->h, r->modes[i]));
+		vd_json_kvl_int(j, VD_JSON_LIT("lo_ns"), (vd_ns)r->modes[i] * c->bin_ns);
+		vd_json_kvl_uint(j, VD_JSON_LIT("count"), vd_linhist_bin(&ah->h, r->modes[i]));
 		vd_json_end_object(j);
 	}
 	vd_json_end_array(j);
-	vd_json_key(j, "bins");
+	vd_json_key_lit(j, VD_JSON_LIT("bins"));
 	vd_json_begin_array(j, VD_JSON_COMPACT);
 	for (size_t i = vd_linhist_first(&ah->h); i < vd_linhist_end(&ah->h); i++) {
 		if (!vd_linhist_bin(&ah->h, i))
 			continue;
 		vd_json_begin_object(j, VD_JSON_COMPACT);
-		vd_json_kv_int(j, "lo_ns", (vd_ns)i * c->bin_ns);
-		vd_json_kv_uint(j, "count", vd_linhist_bin(&ah->h, i));
-		vd_json_kv_uint(j, "dups", vd_linhist_bin_marked(&ah->h, i));
+		vd_json_kvl_int(j, VD_JSON_LIT("lo_ns"), (vd_ns)i * c->bin_ns);
+		vd_json_kvl_uint(j, VD_JSON_LIT("count"), vd_linhist_bin(&ah->h, i));
+		vd_json_kvl_uint(j, VD_JSON_LIT("dups"), vd_linhist_bin_marked(&ah->h, i));
 		vd_json_end_object(j);
 	}
 	vd_json_end_array(j);
 	vd_json_end_object(j);
 }
 
-static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
+/* def: compression_definition's text, made once for all rows */
+static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r, const char *def)
 {
 	const struct vd_tcpan_dir *a = r->acks;
 	struct vd_json jw, *j = &jw;
 	vd_json_init(j, f);
 	vd_json_begin_object(j, VD_JSON_COMPACT);
-	vd_json_kv_str(j, "type", "flow");
-	vd_json_kv_str(j, "vantage", c->v[r->f->key.vantage].name);
-	vd_json_kv_str(j, "flow", r->label);
-	vd_json_kv_str(j, "data_sender", r->sender);
-	vd_json_kv_str(j, "data_receiver", r->receiver);
-	vd_json_key(j, "notes");
+	vd_json_kvl_str(j, VD_JSON_LIT("type"), "flow");
+	vd_json_kvl_str(j, VD_JSON_LIT("vantage"), c->v[r->f->key.vantage].name);
+	vd_json_kvl_str(j, VD_JSON_LIT("flow"), r->label);
+	vd_json_kvl_str(j, VD_JSON_LIT("data_sender"), r->sender);
+	vd_json_kvl_str(j, VD_JSON_LIT("data_receiver"), r->receiver);
+	vd_json_key_lit(j, VD_JSON_LIT("notes"));
 	vd_json_begin_array(j, VD_JSON_COMPACT);
 	static const char *const names[] = {"mid-stream", "one-sided", "no-acks", "no-data",
 					    "no-rtt"};
@@ -397,34 +417,34 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r)
 		if (r->notes & (1u << i))
 			vd_json_str(j, names[i]);
 	vd_json_end_array(j);
-	vd_json_kv_int(j, "first_ns", r->f->first_ts);
-	vd_json_kv_int(j, "last_ns", r->f->last_ts);
-	vd_json_kv_uint(j, "data_pkts", r->data->data_pkts);
-	vd_json_kv_uint(j, "data_bytes", r->data->payload_bytes);
-	vd_json_kv_uint(j, "retrans", r->data->retrans);
-	vd_json_kv_uint(j, "acked_bytes", a->acked_bytes);
-	vd_json_kv_ns(j, "rtt_ns", r->f->rtt);
-	vd_json_kv_str(j, "rtt_source", rtt_src_names[r->f->rtt_src]);
-	vd_json_kv_dbl(j, "throughput_bps", r->tput_bps, 0);
-	vd_json_kv_dbl(j, "agg_rate", r->agg_rate, 4);
-	vd_json_key(j, "delivered");
+	vd_json_kvl_int(j, VD_JSON_LIT("first_ns"), r->f->first_ts);
+	vd_json_kvl_int(j, VD_JSON_LIT("last_ns"), r->f->last_ts);
+	vd_json_kvl_uint(j, VD_JSON_LIT("data_pkts"), r->data->data_pkts);
+	vd_json_kvl_uint(j, VD_JSON_LIT("data_bytes"), r->data->payload_bytes);
+	vd_json_kvl_uint(j, VD_JSON_LIT("retrans"), r->data->retrans);
+	vd_json_kvl_uint(j, VD_JSON_LIT("acked_bytes"), a->acked_bytes);
+	vd_json_kvl_ns(j, VD_JSON_LIT("rtt_ns"), r->f->rtt);
+	vd_json_kvl_str(j, VD_JSON_LIT("rtt_source"), rtt_src_names[r->f->rtt_src]);
+	vd_json_kvl_dbl(j, VD_JSON_LIT("throughput_bps"), r->tput_bps, 0);
+	vd_json_kvl_dbl(j, VD_JSON_LIT("agg_rate"), r->agg_rate, 4);
+	vd_json_key_lit(j, VD_JSON_LIT("delivered"));
 	if (isnan(r->segs_per_pkt)) {
 		vd_json_null(j);
 	} else {
 		vd_json_begin_object(j, VD_JSON_COMPACT);
-		vd_json_kv_str(j, "layer", "trans-rx");
-		vd_json_kv_uint(j, "pkts", r->data->data_pkts);
-		vd_json_kv_uint(j, "wire_segs", r->data->wire_segs);
-		vd_json_kv_dbl(j, "segs_per_pkt", r->segs_per_pkt, 4);
-		vd_json_kv_uint(j, "max_segs", r->data->max_segs);
+		vd_json_kvl_str(j, VD_JSON_LIT("layer"), "trans-rx");
+		vd_json_kvl_uint(j, VD_JSON_LIT("pkts"), r->data->data_pkts);
+		vd_json_kvl_uint(j, VD_JSON_LIT("wire_segs"), r->data->wire_segs);
+		vd_json_kvl_dbl(j, VD_JSON_LIT("segs_per_pkt"), r->segs_per_pkt, 4);
+		vd_json_kvl_uint(j, VD_JSON_LIT("max_segs"), r->data->max_segs);
 		vd_json_end_object(j);
 	}
-	vd_json_kv_ns(j, "mode_shift_ns", r->mode_shift);
-	json_ack_interarrival(c, j, r);
-	vd_json_key(j, "throughput");
+	vd_json_kvl_ns(j, VD_JSON_LIT("mode_shift_ns"), r->mode_shift);
+	json_ack_interarrival(c, j, r, def);
+	vd_json_key_lit(j, VD_JSON_LIT("throughput"));
 	vd_json_begin_object(j, VD_JSON_COMPACT);
-	json_tput(j, "rtt", &r->ack_an->tp[VD_TPUT_RTT], r->f->rtt);
-	json_tput(j, "long", &r->ack_an->tp[VD_TPUT_LONG], c->interval);
+	json_tput(j, VD_JSON_LIT("rtt"), &r->ack_an->tp[VD_TPUT_RTT], r->f->rtt);
+	json_tput(j, VD_JSON_LIT("long"), &r->ack_an->tp[VD_TPUT_LONG], c->interval);
 	vd_json_end_object(j);
 	vd_json_end_object(j);
 	vd_json_newline(j);
@@ -827,6 +847,8 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 	FILE *hist_files[TCP_MAX_VANTAGE] = {0};
 	uint64_t noted[5] = {0};
 	char example[5][300];
+	char def[64];
+	compression_definition(c, def, sizeof(def));
 	/* Rows grouped by flow, the reference vantage point first. */
 	size_t n = vd_tcpan_flow_count(c->an);
 	for (uint32_t v = 0; v < c->nv; v++)
@@ -839,7 +861,7 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 			if (o)
 				row_out(c, o, &r);
 			else
-				row_json(c, out, &r);
+				row_json(c, out, &r, def);
 			flow_results(&s, &r);
 			ackhist_plot(&s, hist_files, &r);
 			for (int k = 0; k < 5; k++)

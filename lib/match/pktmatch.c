@@ -3,6 +3,24 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* len bytes (not zeroed) on whole huge pages when it is at least one: aligned to one, the
+ * kernel advised (best effort: without transparent huge pages, plain pages). Freed by free. */
+static void *alloc_huge(size_t len)
+{
+	if (len < HUGE_PAGE)
+		return malloc(len);
+	len = (len + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	void *p = aligned_alloc(HUGE_PAGE, len);
+#ifdef MADV_HUGEPAGE
+	if (p)
+		(void)madvise(p, len, MADV_HUGEPAGE);
+#endif
+	return p;
+}
 
 /* Pending packets live in a ring in arrival order; serial s is at ring[s % cap]. Bucket chains
  * link serials from the newest to the oldest, so the entries that left the ring (serial below
@@ -41,12 +59,16 @@ struct vd_pktmatch *vd_pktmatch_create(size_t cap, vd_ns horizon, vd_pktmatch_fn
 	m->nbuckets = 1;
 	while (m->nbuckets < 2 * m->cap)
 		m->nbuckets *= 2;
-	m->ring = calloc(m->cap, sizeof(*m->ring));
-	m->bucket = calloc(m->nbuckets, sizeof(*m->bucket));
+	/* Huge pages: 2^18 pending entries and twice as many buckets are
+	 * 12 MB read at random, a TLB miss per packet in 4 KiB pages. The ring needs no zeroing:
+	 * only entries from head to tail are ever read. */
+	m->ring = alloc_huge(m->cap * sizeof(*m->ring));
+	m->bucket = alloc_huge(m->nbuckets * sizeof(*m->bucket));
 	if (!m->ring || !m->bucket) {
 		vd_pktmatch_destroy(m);
 		return NULL;
 	}
+	memset(m->bucket, 0, m->nbuckets * sizeof(*m->bucket));
 	m->horizon = horizon;
 	m->fn = fn;
 	m->ctx = ctx;

@@ -247,6 +247,160 @@ static void object_in_memory(void **state)
 	free(text);
 }
 
+/* Integers straight into the stream's buffer: the bytes of printf, at every digit count (each
+ * power of ten and its neighbours), the extremes and pseudo-random values; then the same on an
+ * unbuffered stream (the fallback copy). */
+static void integers_are_printfs(void **state)
+{
+	(void)state;
+	for (int unbuffered = 0; unbuffered < 2; unbuffered++) {
+		/* (glibc's memory streams cannot be unbuffered: a temporary file then) */
+		struct capture c = {0};
+		struct vd_json *j = &c.j;
+		if (unbuffered) {
+			c.f = tmpfile();
+			assert_non_null(c.f);
+			setvbuf(c.f, NULL, _IONBF, 0);
+			vd_json_init(j, c.f);
+		} else {
+			capture_open(&c);
+		}
+		char *want = NULL;
+		size_t wlen = 0;
+		FILE *w = open_memstream(&want, &wlen);
+		assert_non_null(w);
+		vd_json_begin_array(j, VD_JSON_COMPACT);
+		fputc('[', w);
+		const char *sep = "";
+		uint64_t p = 1;
+		for (int i = 0; i < 20; i++, p *= 10)
+			for (uint64_t v = p - 1; v <= p + 1; v++) {
+				vd_json_uint(j, v);
+				fprintf(w, "%s%llu", sep, (unsigned long long)v);
+				sep = ",";
+			}
+		uint64_t x = 88172645463325252ULL;
+		for (int i = 0; i < 2000; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			int64_t s = (int64_t)(x >> (i % 63 + 1)) * (i % 2 ? -1 : 1);
+			vd_json_int(j, s);
+			fprintf(w, ",%lld", (long long)s);
+		}
+		vd_json_uint(j, UINT64_MAX);
+		vd_json_int(j, INT64_MIN);
+		fprintf(w, ",%llu,%lld]", (unsigned long long)UINT64_MAX, (long long)INT64_MIN);
+		vd_json_end_array(j);
+		fclose(w);
+		if (unbuffered) {
+			c.buf = calloc(1, wlen + 2);
+			assert_non_null(c.buf);
+			rewind(c.f);
+			assert_int_equal(fread(c.buf, 1, wlen + 1, c.f), wlen);
+			fclose(c.f);
+		} else {
+			capture_close(&c);
+		}
+		assert_string_equal(c.buf, want);
+		free(c.buf);
+		free(want);
+	}
+}
+
+/* A string escaped as RFC 8259 wants, one character at a time: the reference for the writer's
+ * eight-at-a-time scan. */
+static void escape_slowly(FILE *w, const char *s)
+{
+	fputc('"', w);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p == '"' || *p == '\\')
+			fprintf(w, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", w);
+		else if (*p == '\r')
+			fputs("\\r", w);
+		else if (*p == '\t')
+			fputs("\\t", w);
+		else if (*p < 0x20)
+			fprintf(w, "\\u%04x", *p);
+		else
+			fputc(*p, w);
+	fputc('"', w);
+}
+
+/* Strings of every length up to 20 with a character that needs an escape (or a byte from 0x80,
+ * which needs none) at every position: as a key and as a value, the same as escaping one
+ * character at a time. */
+static void strings_escaped_at_every_position(void **state)
+{
+	(void)state;
+	static const char specials[] = {'"',	'\\',	    '\n',	'\x01',
+					'\x1f', (char)0x80, (char)0xff, ' '};
+	struct capture c;
+	struct vd_json *j = capture_open(&c);
+	char *want = NULL;
+	size_t wlen = 0;
+	FILE *w = open_memstream(&want, &wlen);
+	assert_non_null(w);
+	vd_json_begin_object(j, VD_JSON_COMPACT);
+	fputc('{', w);
+	char s[24];
+	int first = 1;
+	for (size_t len = 1; len <= 20; len++)
+		for (size_t at = 0; at < len; at++)
+			for (size_t k = 0; k < sizeof(specials); k++) {
+				for (size_t i = 0; i < len; i++)
+					s[i] = (char)('a' + i);
+				s[at] = specials[k];
+				s[len] = 0;
+				vd_json_kv_str(j, s, s);
+				if (!first)
+					fputc(',', w);
+				first = 0;
+				escape_slowly(w, s);
+				fputc(':', w);
+				escape_slowly(w, s);
+			}
+	vd_json_end_object(j);
+	fputc('}', w);
+	fclose(w);
+	assert_string_equal(capture_close(&c), want);
+	free(c.buf);
+	free(want);
+}
+
+/* A key fixed when compiling writes the same bytes as the same key given at run time, in
+ * every layout. */
+static void literal_keys_are_keys(void **state)
+{
+	(void)state;
+	enum vd_json_layout layouts[] = {VD_JSON_COMPACT, VD_JSON_SPACED, VD_JSON_LINES};
+	for (size_t l = 0; l < 3; l++) {
+		struct capture a, b;
+		struct vd_json *ja = capture_open(&a), *jb = capture_open(&b);
+		vd_json_begin_object(ja, layouts[l]);
+		vd_json_begin_object(jb, layouts[l]);
+		vd_json_kv_uint(ja, "bytes", 7);
+		vd_json_kvl_uint(jb, VD_JSON_LIT("bytes"), 7);
+		vd_json_kv_int(ja, "delta_ns", -3);
+		vd_json_kvl_int(jb, VD_JSON_LIT("delta_ns"), -3);
+		vd_json_kv_dbl(ja, "rate", 0.5, 4);
+		vd_json_kvl_dbl(jb, VD_JSON_LIT("rate"), 0.5, 4);
+		vd_json_kv_str(ja, "label", "a>b");
+		vd_json_kvl_str(jb, VD_JSON_LIT("label"), "a>b");
+		vd_json_kv_ns(ja, "rtt_ns", VD_NS_NONE);
+		vd_json_kvl_ns(jb, VD_JSON_LIT("rtt_ns"), VD_NS_NONE);
+		vd_json_key(ja, "empty");
+		vd_json_key_lit(jb, VD_JSON_LIT("empty"));
+		vd_json_null(ja);
+		vd_json_null(jb);
+		vd_json_end_object(ja);
+		vd_json_end_object(jb);
+		assert_string_equal(capture_close(&b), capture_close(&a));
+		free(a.buf);
+		free(b.buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +412,9 @@ int main(void)
 	    cmocka_unit_test(key_value_members),
 	    cmocka_unit_test(deep_nesting_stays_balanced),
 	    cmocka_unit_test(object_in_memory),
+	    cmocka_unit_test(integers_are_printfs),
+	    cmocka_unit_test(strings_escaped_at_every_position),
+	    cmocka_unit_test(literal_keys_are_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
