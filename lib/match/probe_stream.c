@@ -371,11 +371,21 @@ static void release_all(struct vd_probe_stream *s)
 	}
 }
 
-/* emit_ready's rule on the ring of one point alone. */
+/* emit_ready's rule on the ring of one point alone (vd_probe_solo_ready's, the ring's state
+ * in locals across the calls to emit). */
 static int solo_emit(struct vd_probe_stream *s, vd_ns low)
 {
-	const struct vd_stream_pair *x;
-	while ((x = vd_probe_solo_ready(&s->solo, low))) {
+	struct vd_probe_solo *so = &s->solo;
+	const struct vd_stream_pair *ring = so->ring;
+	size_t head = so->head, n = so->n, mask = so->cap - 1;
+	vd_ns window = so->window;
+	int rc = 0;
+	for (; n; head = (head + 1) & mask, n--) {
+		const struct vd_stream_pair *x = &ring[head];
+		vd_ns rtt = x->rep_ts - x->req.ts;
+		if (low != INT64_MAX &&
+		    vd_ns_add_sat(x->req.ts, rtt < window ? rtt : window) >= low)
+			break;
 		const struct vd_stream_cell cell = {.req_ts = x->req.ts,
 						    .rep_ts = x->rep_ts,
 						    .req_index = x->req.index,
@@ -384,11 +394,14 @@ static int solo_emit(struct vd_probe_stream *s, vd_ns low)
 						    .flow = x->req.flow,
 						    .phase = (int8_t)x->req.phase,
 						    .present = 1};
-		if (s->emit(s->ctx, &cell, cell.phase) < 0)
-			return -1;
-		vd_probe_solo_pop(&s->solo);
+		if (s->emit(s->ctx, &cell, cell.phase) < 0) {
+			rc = -1;
+			break;
+		}
 	}
-	return 0;
+	so->head = head;
+	so->n = n;
+	return rc;
 }
 
 /* Hands on, in order, the probes no pair still to come can nest with: every pair not yet

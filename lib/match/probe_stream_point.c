@@ -42,16 +42,16 @@ static int is_answered(const struct vd_stream_point *pt, size_t req)
 	return req / 64 < pt->answered_words && (pt->answered[req / 64] >> (req % 64) & 1);
 }
 
-static int mark_answered(struct vd_stream_point *pt, size_t req)
+/* Room in the answered bits for every request v holds. */
+static int answered_room(struct vd_stream_point *pt)
 {
-	if (req / 64 >= pt->answered_words) {
-		size_t old = pt->answered_words;
-		if (vd_mem_reserve((void **)&pt->answered, &pt->answered_words, req / 64 + 1,
-				   sizeof(*pt->answered)) < 0)
-			return -1;
-		memset(pt->answered + old, 0, (pt->answered_words - old) * sizeof(*pt->answered));
-	}
-	pt->answered[req / 64] |= UINT64_C(1) << (req % 64);
+	size_t words = (pt->v->n + 63) / 64, old = pt->answered_words;
+	if (words <= old)
+		return 0;
+	if (vd_mem_reserve((void **)&pt->answered, &pt->answered_words, words,
+			   sizeof(*pt->answered)) < 0)
+		return -1;
+	memset(pt->answered + old, 0, (pt->answered_words - old) * sizeof(*pt->answered));
 	return 0;
 }
 
@@ -63,12 +63,32 @@ void vd_stream_point_skip_answered(struct vd_stream_point *pt)
 		pt->waiting++;
 }
 
+/* The pairs v made are gone from it. */
+static int drained(struct vd_stream_point *pt)
+{
+	pt->pairs += pt->v->npairs;
+	pt->v->npairs = 0;
+	pt->v->nfar = 0;
+	return 0;
+}
+
 int vd_stream_point_drain(struct vd_stream_point *pt, struct vd_probe_solo *solo)
 {
 	struct vd_vantage *v = pt->v;
+	if (!v->npairs)
+		return 0;
 	vd_vantage_far_sort(v); /* vd_pair_rep_index looks a far reply up by its request */
-	for (size_t i = 0; i < v->npairs; i++) {
-		const struct vd_echo_pair *pr = &v->pairs[i];
+	if (answered_room(pt) < 0)
+		return -1;
+	const struct vd_echo_pair *pairs = v->pairs;
+	size_t npairs = v->npairs;
+	uint64_t *answered = pt->answered;
+	for (size_t i = 0; i < npairs; i++)
+		answered[pairs[i].req / 64] |= UINT64_C(1) << (pairs[i].req % 64);
+	if (solo)
+		return vd_probe_solo_take_pairs(solo, v) < 0 ? -1 : drained(pt);
+	for (size_t i = 0; i < npairs; i++) {
+		const struct vd_echo_pair *pr = &pairs[i];
 		const struct vd_echo_req *q = &v->ev[pr->req];
 		/* (vd_pair_rep_index's sum inline: a call a pair) */
 		uint64_t rep_index = pr->rep_after != VD_PAIR_FAR
@@ -76,14 +96,10 @@ int vd_stream_point_drain(struct vd_stream_point *pt, struct vd_probe_solo *solo
 					 : vd_pair_rep_index(v, pr);
 		const struct vd_stream_pair sp = {
 		    .req = *q, .rep_ts = pr->rep_ts, .rep_index = rep_index};
-		if ((solo ? vd_probe_solo_take(solo, &sp) : pair_insert(pt, &sp)) < 0 ||
-		    mark_answered(pt, pr->req) < 0)
+		if (pair_insert(pt, &sp) < 0)
 			return -1;
-		pt->pairs++;
 	}
-	v->npairs = 0;
-	v->nfar = 0;
-	return 0;
+	return drained(pt);
 }
 
 struct remap {
