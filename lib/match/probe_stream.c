@@ -15,6 +15,7 @@
 #include "vmdelay/match/probe_stream.h"
 
 #include "probe_key.h"
+#include "probe_stream_point.h"
 #include "probe_stream_solo.h"
 
 #include "vmdelay/core/mem.h"
@@ -41,32 +42,8 @@ struct sprobe {
 	int8_t phase;
 };
 
-struct point {
-	struct vd_vantage *v;
-	/* completed pairs in request order (time, then packet number), a ring: the first nrel
-	 * are released (their place in the point's order is known), the others wait for every
-	 * earlier pair to have come. Replies come nearly in request order, so a pair is inserted
-	 * at or near the end. */
-	struct vd_stream_pair *q;
-	size_t qhead, qn, qcap, nrel;
-	vd_ns next_ts; /* the point's next event: nothing earlier comes */
-	/* The requests of v->ev answered so far (a bit each, cleared when compact renumbers them),
-	 * and the first one neither answered nor waiting longer than the reply wait: no pair can
-	 * come before it any more (but one later than the wait). */
-	uint64_t *answered;
-	size_t answered_words, waiting;
-	/* how much earlier than its predecessors a packet of the point came, twice, at least
-	 * REORDER_SLACK: what a pair keeps besides, for the packets still to come */
-	vd_ns latest, slack;
-	uint64_t taken;	   /* pairs taken so far: a pair's place in the point's order */
-	size_t kept;	   /* requests v->ev kept at the last compaction */
-	vd_ns flushed;	   /* next_ts when match.c's queue was last flushed */
-	vd_ns flush_after; /* the time past which it is due again (or earlier: step_more says) */
-	size_t pairs, probes, dups;
-};
-
 struct vd_probe_stream {
-	struct point *pt;
+	struct vd_stream_point *pt;
 	size_t nvp;
 	vd_ns window;
 	vd_ns reply_wait; /* how long a request may wait for its reply: the window, at least 10 s */
@@ -101,39 +78,7 @@ struct vd_probe_stream {
  * file showed more. */
 #define REORDER_SLACK (100 * VD_NS_PER_MS)
 
-/* ---- pairs in request order, probes in the order they leave ---- */
-
-static int pair_before(const struct vd_stream_pair *a, const struct vd_stream_pair *b)
-{
-	return a->req.ts != b->req.ts ? a->req.ts < b->req.ts : a->req.index < b->req.index;
-}
-
-static struct vd_stream_pair *qat(struct point *pt, size_t i)
-{
-	return &pt->q[(pt->qhead + i) & (pt->qcap - 1)];
-}
-
-/* Inserts a completed pair in request order, after the pairs already released: one that
- * comes after them (a reply later than the window) is taken out of order. */
-static int pair_insert(struct point *pt, const struct vd_stream_pair *x)
-{
-	if (pt->qn == pt->qcap) {
-		/* grown in place (realloc moves a big block's pages, not its bytes): a copy would
-		 * fault in twice the memory; then the ring's wrapped part, the first qhead pairs
-		 * (fewer than the room added: the capacity at least doubles), goes after the old
-		 * end */
-		size_t old = pt->qcap, cap = pt->qcap;
-		if (vd_mem_reserve((void **)&pt->q, &cap, old + 1, sizeof(*pt->q)) < 0)
-			return -1;
-		memcpy(pt->q + old, pt->q, pt->qhead * sizeof(*pt->q));
-		pt->qcap = cap;
-	}
-	size_t i = pt->qn++;
-	for (; i > pt->nrel && pair_before(x, qat(pt, i - 1)); i--)
-		*qat(pt, i) = *qat(pt, i - 1);
-	*qat(pt, i) = *x;
-	return 0;
-}
+/* ---- probes in the order they leave ---- */
 
 /* The order vd_match_probes sorts probes in: time, then the order it made them (outer points'
  * first, each point's in request order). */
@@ -331,7 +276,7 @@ static int probe_new(struct vd_probe_stream *s, size_t v, const struct vd_echo *
  * with its own, or makes a probe (vd_match_probes' loop, on one clock). */
 static int take_pair(struct vd_probe_stream *s, size_t v, const struct vd_stream_pair *sp)
 {
-	struct point *pt = &s->pt[v];
+	struct vd_stream_point *pt = &s->pt[v];
 	struct vd_stream_cell cell = {.req_ts = sp->req.ts,
 				      .rep_ts = sp->rep_ts,
 				      .req_index = sp->req.index,
@@ -399,148 +344,6 @@ static int take_pair(struct vd_probe_stream *s, size_t v, const struct vd_stream
 	return 0;
 }
 
-/* ---- pairs within a point ---- */
-
-/* Requests of point v older than this have waited for their reply longer than it may take:
- * one that still comes is taken out of order. */
-static vd_ns wait_from(const struct vd_probe_stream *s, const struct point *pt)
-{
-	return vd_ns_sub_sat(pt->next_ts, s->reply_wait);
-}
-
-/* Nothing of point v older than this is still to come: no request earlier than its next event
- * or than its first request still waiting for a reply (less the slack for a file's disorder),
- * and nothing that waited longer than the reply wait. */
-static vd_ns horizon(const struct vd_probe_stream *s, const struct point *pt)
-{
-	if (pt->next_ts == VD_STREAM_END)
-		return VD_STREAM_END;
-	vd_ns h = pt->next_ts, old = wait_from(s, pt);
-	if (pt->waiting < pt->v->n && pt->v->ev[pt->waiting].ts < h)
-		h = pt->v->ev[pt->waiting].ts;
-	h = vd_ns_sub_sat(h, pt->slack);
-	return h > old ? h : old;
-}
-
-static int is_answered(const struct point *pt, size_t req)
-{
-	return req / 64 < pt->answered_words && (pt->answered[req / 64] >> (req % 64) & 1);
-}
-
-static int mark_answered(struct point *pt, size_t req)
-{
-	if (req / 64 >= pt->answered_words) {
-		size_t old = pt->answered_words;
-		if (vd_mem_reserve((void **)&pt->answered, &pt->answered_words, req / 64 + 1,
-				   sizeof(*pt->answered)) < 0)
-			return -1;
-		memset(pt->answered + old, 0, (pt->answered_words - old) * sizeof(*pt->answered));
-	}
-	pt->answered[req / 64] |= UINT64_C(1) << (req % 64);
-	return 0;
-}
-
-/* Moves v's cursor past the requests answered or waiting longer than the reply wait. */
-static void skip_answered(const struct vd_probe_stream *s, struct point *pt)
-{
-	vd_ns old = wait_from(s, pt);
-	const struct vd_vantage *v = pt->v;
-	while (pt->waiting < v->n && (is_answered(pt, pt->waiting) || v->ev[pt->waiting].ts < old))
-		pt->waiting++;
-}
-
-/* Every pair of point v with a request before this has been taken. */
-static vd_ns taken_to(const struct vd_probe_stream *s, const struct point *pt)
-{
-	vd_ns h = horizon(s, pt);
-	return pt->qn && pt->q[pt->qhead].req.ts < h ? pt->q[pt->qhead].req.ts : h;
-}
-
-/* The pairs match.c just made, moved out of v with their requests (one point alone: taken). */
-static int drain(struct vd_probe_stream *s, struct point *pt)
-{
-	struct vd_vantage *v = pt->v;
-	vd_vantage_far_sort(v); /* vd_pair_rep_index looks a far reply up by its request */
-	for (size_t i = 0; i < v->npairs; i++) {
-		const struct vd_echo_pair *pr = &v->pairs[i];
-		const struct vd_echo_req *q = &v->ev[pr->req];
-		/* (vd_pair_rep_index's sum inline: a call a pair) */
-		uint64_t rep_index = pr->rep_after != VD_PAIR_FAR
-					 ? (uint64_t)((int64_t)q->index + pr->rep_after)
-					 : vd_pair_rep_index(v, pr);
-		const struct vd_stream_pair sp = {
-		    .req = *q, .rep_ts = pr->rep_ts, .rep_index = rep_index};
-		if ((s->nvp == 1 ? vd_probe_solo_take(&s->solo, &sp) : pair_insert(pt, &sp)) < 0 ||
-		    mark_answered(pt, pr->req) < 0)
-			return -1;
-		pt->pairs++;
-	}
-	v->npairs = 0;
-	v->nfar = 0;
-	return 0;
-}
-
-struct remap {
-	size_t *idx;
-	size_t n, cap;
-	int oom;
-};
-
-static size_t note_pending(void *ctx, size_t req)
-{
-	struct remap *r = ctx;
-	if (r->n == r->cap && vd_mem_reserve((void **)&r->idx, &r->cap, r->n + 1, sizeof(*r->idx)))
-		r->oom = 1;
-	else
-		r->idx[r->n++] = req;
-	return req;
-}
-
-static int cmp_size(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	return (x > y) - (x < y);
-}
-
-static size_t new_place(void *ctx, size_t req)
-{
-	const struct remap *r = ctx;
-	const size_t *at = bsearch(&req, r->idx, r->n, sizeof(*r->idx), cmp_size);
-	return (size_t)(at - r->idx);
-}
-
-/* Keeps in v->ev only the requests still waiting for a reply: the answered ones were moved out
- * with their pairs. Run when the kept requests have doubled, so it costs O(1) a request. */
-static int compact(struct vd_probe_stream *s, struct point *pt)
-{
-	struct vd_vantage *v = pt->v;
-	if (v->n < 2 * pt->kept + 16384)
-		return 0;
-	/* the echoes match.c still queues hold indices too: pair them and take their pairs */
-	if (vd_match_flush(v) < 0 || drain(s, pt) < 0)
-		return -1;
-	struct remap r = {0};
-	if (vd_match_pending_remap(v, note_pending, &r) < 0 || r.oom) {
-		free(r.idx);
-		return -1;
-	}
-	qsort(r.idx, r.n, sizeof(*r.idx), cmp_size);
-	for (size_t i = 0; i < r.n; i++)
-		v->ev[i] = v->ev[r.idx[i]];
-	if (vd_match_pending_remap(v, new_place, &r) < 0) { /* (nothing queued now) */
-		free(r.idx);
-		return -1;
-	}
-	v->n = r.n;
-	pt->kept = r.n;
-	free(r.idx);
-	/* every request kept is unanswered: the cursor starts again from the first */
-	if (pt->answered)
-		memset(pt->answered, 0, pt->answered_words * sizeof(*pt->answered));
-	pt->waiting = 0;
-	return 0;
-}
-
 /* Takes the pairs whose turn has come, a few at a time from each point in turn (outermost
  * first), handing on the probes that are done between rounds, so that a point with many pairs
  * waiting (at the end, or after a gap) does not make every probe wait. */
@@ -555,24 +358,34 @@ static void release_all(struct vd_probe_stream *s)
 {
 	vd_ns h = VD_STREAM_END;
 	for (size_t v = 0; v < s->nvp; v++) {
-		vd_ns hv = horizon(s, &s->pt[v]);
+		vd_ns hv = vd_stream_point_horizon(&s->pt[v]);
 		h = hv < h ? hv : h;
 	}
 	for (size_t v = 0; v < s->nvp; v++) {
-		struct point *pt = &s->pt[v];
+		struct vd_stream_point *pt = &s->pt[v];
 		while (pt->nrel < pt->qn && pt->nrel < 2 * ROUND &&
-		       (h == VD_STREAM_END || qat(pt, pt->nrel)->req.ts < h)) {
-			__builtin_prefetch(qat(pt, pt->nrel + 8));
+		       (h == VD_STREAM_END || vd_stream_point_at(pt, pt->nrel)->req.ts < h)) {
+			__builtin_prefetch(vd_stream_point_at(pt, pt->nrel + 8));
 			pt->nrel++;
 		}
 	}
 }
 
-/* emit_ready's rule on the ring of one point alone. */
+/* emit_ready's rule on the ring of one point alone (vd_probe_solo_ready's, the ring's state
+ * in locals across the calls to emit). */
 static int solo_emit(struct vd_probe_stream *s, vd_ns low)
 {
-	const struct vd_stream_pair *x;
-	while ((x = vd_probe_solo_ready(&s->solo, low))) {
+	struct vd_probe_solo *so = &s->solo;
+	const struct vd_stream_pair *ring = so->ring;
+	size_t head = so->head, n = so->n, mask = so->cap - 1;
+	vd_ns window = so->window;
+	int rc = 0;
+	for (; n; head = (head + 1) & mask, n--) {
+		const struct vd_stream_pair *x = &ring[head];
+		vd_ns rtt = x->rep_ts - x->req.ts;
+		if (low != INT64_MAX &&
+		    vd_ns_add_sat(x->req.ts, rtt < window ? rtt : window) >= low)
+			break;
 		const struct vd_stream_cell cell = {.req_ts = x->req.ts,
 						    .rep_ts = x->rep_ts,
 						    .req_index = x->req.index,
@@ -581,20 +394,23 @@ static int solo_emit(struct vd_probe_stream *s, vd_ns low)
 						    .flow = x->req.flow,
 						    .phase = (int8_t)x->req.phase,
 						    .present = 1};
-		if (s->emit(s->ctx, &cell, cell.phase) < 0)
-			return -1;
-		vd_probe_solo_pop(&s->solo);
+		if (s->emit(s->ctx, &cell, cell.phase) < 0) {
+			rc = -1;
+			break;
+		}
 	}
-	return 0;
+	so->head = head;
+	so->n = n;
+	return rc;
 }
 
 /* Hands on, in order, the probes no pair still to come can nest with: every pair not yet
- * taken has its request at or after the earliest taken_to. */
+ * taken has its request at or after the earliest vd_stream_point_taken_to. */
 static int emit_ready(struct vd_probe_stream *s)
 {
 	vd_ns low = VD_STREAM_END;
 	for (size_t v = 0; v < s->nvp; v++) {
-		vd_ns d = taken_to(s, &s->pt[v]);
+		vd_ns d = vd_stream_point_taken_to(&s->pt[v]);
 		low = d < low ? d : low;
 	}
 	if (s->nvp == 1)
@@ -662,22 +478,22 @@ static int grow_keys(struct vd_probe_stream *s)
 static int pump(struct vd_probe_stream *s)
 {
 	for (size_t v = 0; v < s->nvp; v++) {
-		if (drain(s, &s->pt[v]) < 0)
+		if (vd_stream_point_drain(&s->pt[v], s->nvp == 1 ? &s->solo : NULL) < 0)
 			return -1;
-		skip_answered(s, &s->pt[v]);
+		vd_stream_point_skip_answered(&s->pt[v]);
 	}
 	for (;;) {
 		release_all(s);
 		size_t taken = 0;
 		for (size_t v = 0; v < s->nvp; v++) {
-			struct point *pt = &s->pt[v];
+			struct vd_stream_point *pt = &s->pt[v];
 			for (size_t k = 0; k < ROUND && pt->nrel; k++) {
 				const struct vd_stream_pair *sp = &pt->q[pt->qhead];
 				vd_ns rtt = sp->rep_ts - sp->req.ts;
 				vd_ns need =
 				    vd_ns_add_sat(sp->req.ts, rtt < s->window ? rtt : s->window);
 				size_t u = 0;
-				while (u < v && taken_to(s, &s->pt[u]) > need)
+				while (u < v && vd_stream_point_taken_to(&s->pt[u]) > need)
 					u++;
 				if (u < v)
 					break;
@@ -685,7 +501,8 @@ static int pump(struct vd_probe_stream *s)
 				/* a pair's flow (its addresses and id) is a miss among many flows
 				 */
 				if (pt->nrel > 8)
-					__builtin_prefetch(&pt->v->flows[qat(pt, 8)->req.flow]);
+					__builtin_prefetch(
+					    &pt->v->flows[vd_stream_point_at(pt, 8)->req.flow]);
 				pt->qhead = (pt->qhead + 1) & (pt->qcap - 1);
 				pt->qn--;
 				pt->nrel--;
@@ -739,6 +556,7 @@ int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct 
 		s->pt[v].next_ts = INT64_MIN + 1; /* nothing known yet */
 		s->pt[v].latest = INT64_MIN + 1;
 		s->pt[v].slack = REORDER_SLACK;
+		s->pt[v].reply_wait = s->reply_wait;
 		s->pt[v].flush_after = VD_NS_PER_SEC; /* as flushed = 0 */
 	}
 	*out = s;
@@ -746,8 +564,8 @@ int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct 
 }
 
 /* What step does beyond noting the time: a file out of order, a flush, a compaction, a pump. */
-static __attribute__((noinline)) int step_more(struct vd_probe_stream *s, struct point *pt,
-					       vd_ns next_ts, struct vd_err *err)
+static __attribute__((noinline)) int
+step_more(struct vd_probe_stream *s, struct vd_stream_point *pt, vd_ns next_ts, struct vd_err *err)
 {
 	if (next_ts != VD_STREAM_END && next_ts < pt->latest) {
 		vd_ns late = vd_ns_sub_sat(pt->latest, next_ts);
@@ -765,7 +583,7 @@ static __attribute__((noinline)) int step_more(struct vd_probe_stream *s, struct
 		pt->flushed = next_ts;
 		pt->flush_after = vd_ns_add_sat(next_ts, VD_NS_PER_SEC);
 	}
-	if (compact(s, pt) < 0)
+	if (vd_stream_point_compact(pt, s->nvp == 1 ? &s->solo : NULL) < 0)
 		return vd_err_set(err, "out of memory matching probes across vantage points");
 	/* Taking pairs later than their turn changes nothing (every condition only gets truer as
 	 * the points go on): pump every 64 events, so that each pump has work for every point;
@@ -781,7 +599,7 @@ static __attribute__((noinline)) int step_more(struct vd_probe_stream *s, struct
  * requests grow by 64 at most meanwhile). */
 static inline int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err)
 {
-	struct point *pt = &s->pt[v];
+	struct vd_stream_point *pt = &s->pt[v];
 	pt->next_ts = next_ts;
 	if (++s->quiet % 64 == 0 || next_ts < pt->latest || next_ts >= pt->flush_after)
 		return step_more(s, pt, next_ts, err);
@@ -809,7 +627,7 @@ int vd_probe_stream_finish(struct vd_probe_stream *s, struct vd_err *err)
 		if (step(s, v, VD_STREAM_END, err) < 0)
 			return -1;
 	for (size_t v = 0; v < s->nvp; v++) {
-		struct point *pt = &s->pt[v];
+		struct vd_stream_point *pt = &s->pt[v];
 		if (vd_match_pairs(pt->v, err) < 0)
 			return -1;
 		pt->v->stats.pairs = pt->pairs;
@@ -823,10 +641,8 @@ void vd_probe_stream_free(struct vd_probe_stream *s)
 {
 	if (!s)
 		return;
-	for (size_t v = 0; s->pt && v < s->nvp; v++) {
-		free(s->pt[v].q);
-		free(s->pt[v].answered);
-	}
+	for (size_t v = 0; s->pt && v < s->nvp; v++)
+		vd_stream_point_free(&s->pt[v]);
 	free(s->pt);
 	free(s->p);
 	free(s->cell);

@@ -77,6 +77,57 @@ int vd_probe_solo_take_more(struct vd_probe_solo *s, const struct vd_stream_pair
 	return 0;
 }
 
+int vd_probe_solo_take_pairs(struct vd_probe_solo *s, const struct vd_vantage *v)
+{
+	/* the ring's state in locals: a store into the ring could otherwise be a store into *s or
+	 * *v (the same integer types), reloaded a pair */
+	struct vd_stream_pair *ring = s->ring;
+	size_t head = s->head, n = s->n, cap = s->cap, mask = cap - 1, unusual = 0;
+	vd_ns max_rep = s->max_rep, last_req = n ? ring[(head + n - 1) & mask].req.ts : 0;
+	const struct vd_echo_req *ev = v->ev;
+	const struct vd_echo_pair *pairs = v->pairs;
+	size_t npairs = v->npairs;
+	for (size_t i = 0; i < npairs; i++) {
+		const struct vd_echo_pair *pr = &pairs[i];
+		const struct vd_echo_req *q = &ev[pr->req];
+		/* (vd_pair_rep_index's sum inline: a call a pair) */
+		uint64_t rep_index = pr->rep_after != VD_PAIR_FAR
+					 ? (uint64_t)((int64_t)q->index + pr->rep_after)
+					 : vd_pair_rep_index(v, pr);
+		/* the usual pair, its request and its reply after every probe's held: a new probe,
+		 * last to leave */
+		if (n < cap && (!n || (q->ts > last_req && pr->rep_ts > max_rep))) {
+			struct vd_stream_pair *x = &ring[(head + n++) & mask];
+			x->req = *q;
+			x->rep_ts = pr->rep_ts;
+			x->rep_index = rep_index;
+			last_req = q->ts;
+			max_rep = pr->rep_ts;
+			continue;
+		}
+		unusual++;
+		s->n = n;
+		s->max_rep = max_rep;
+		const struct vd_stream_pair sp = {
+		    .req = *q, .rep_ts = pr->rep_ts, .rep_index = rep_index};
+		if (vd_probe_solo_take_more(s, &sp) < 0) {
+			s->probes += i + 1 - unusual;
+			return -1;
+		}
+		ring = s->ring;
+		head = s->head;
+		n = s->n;
+		cap = s->cap;
+		mask = cap - 1;
+		max_rep = s->max_rep;
+		last_req = ring[(head + n - 1) & mask].req.ts;
+	}
+	s->n = n;
+	s->max_rep = max_rep;
+	s->probes += npairs - unusual;
+	return 0;
+}
+
 void vd_probe_solo_free(struct vd_probe_solo *s)
 {
 	free(s->ring);

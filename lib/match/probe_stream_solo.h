@@ -39,23 +39,13 @@ static inline struct vd_stream_pair *vd_probe_solo_at(const struct vd_probe_solo
 	return &s->ring[(s->head + i) & (s->cap - 1)];
 }
 
-/* vd_probe_solo_take for a pair that is not the usual one. */
+/* Takes pair sp when it is not the usual one (vd_probe_solo_take_pairs): a duplicate of a
+ * probe held, or a new probe in its place. 0, or -1 out of memory. */
 int vd_probe_solo_take_more(struct vd_probe_solo *s, const struct vd_stream_pair *sp);
 
-/* Takes pair sp: a duplicate of a probe held, or a new probe. 0, or -1 out of memory. */
-static inline int vd_probe_solo_take(struct vd_probe_solo *s, const struct vd_stream_pair *sp)
-{
-	/* the usual pair, its request and its reply after every probe's held: a new probe, last
-	 * to leave (inline: one a pair, most of the stream's work) */
-	if (s->n < s->cap && (!s->n || (sp->req.ts > vd_probe_solo_at(s, s->n - 1)->req.ts &&
-					sp->rep_ts > s->max_rep))) {
-		*vd_probe_solo_at(s, s->n++) = *sp;
-		s->max_rep = sp->rep_ts;
-		s->probes++;
-		return 0;
-	}
-	return vd_probe_solo_take_more(s, sp);
-}
+/* Takes the pairs v made (v->pairs[0..npairs), far_reps sorted): each a duplicate of a probe
+ * held or a new probe. 0, or -1 out of memory. */
+int vd_probe_solo_take_pairs(struct vd_probe_solo *s, const struct vd_vantage *v);
 
 /* The probe to leave first if no pair still to come can nest with it (every pair not yet
  * taken has its request at or after low; INT64_MAX, VD_STREAM_END: none comes), else NULL. */
