@@ -15,6 +15,18 @@ static void emit(const struct vd_tput_emit *e, vd_ns start, vd_ns len, uint64_t 
 		e->fn(e->ctx, start, len, bytes, partial);
 }
 
+/* The index of the open interval: every interval before it is closed (and full). */
+static int64_t cur(const struct vd_tput *t)
+{
+	return (int64_t)t->intervals;
+}
+
+/* Not started: zeroed, or finished (see open_end in tput.h). */
+static int started(const struct vd_tput *t)
+{
+	return t->open_end != t->t0;
+}
+
 static void close_interval(struct vd_tput *t, vd_ns interval, const struct vd_tput_emit *e)
 {
 	double bps = (double)t->cur_bytes * 8.0 * 1e9 / (double)interval;
@@ -22,11 +34,10 @@ static void close_interval(struct vd_tput *t, vd_ns interval, const struct vd_tp
 		t->min_bps = bps;
 	if (!t->intervals || bps > t->max_bps)
 		t->max_bps = bps;
-	t->intervals++;
 	t->sum_bps += bps;
 	t->sum_bps2 += bps * bps;
-	emit(e, t->t0 + t->cur * interval, interval, t->cur_bytes, 0);
-	t->cur++;
+	emit(e, t->t0 + cur(t) * interval, interval, t->cur_bytes, 0);
+	t->intervals++;
 	t->cur_bytes = 0;
 }
 
@@ -37,9 +48,8 @@ static void skip_idle(struct vd_tput *t, vd_ns interval, const struct vd_tput_em
 	if (!t->intervals)
 		t->max_bps = 0;
 	t->min_bps = 0;
+	emit(e, t->t0 + cur(t) * interval, n * interval, 0, 0);
 	t->intervals += (uint64_t)n;
-	emit(e, t->t0 + t->cur * interval, n * interval, 0, 0);
-	t->cur += n;
 }
 
 /* The end of the open interval, computed with overflow checks since timestamps may be extreme
@@ -47,7 +57,7 @@ static void skip_idle(struct vd_tput *t, vd_ns interval, const struct vd_tput_em
 static vd_ns open_end(const struct vd_tput *t, vd_ns interval)
 {
 	vd_ns end;
-	if (__builtin_mul_overflow(t->cur + 1, interval, &end) ||
+	if (__builtin_mul_overflow(cur(t) + 1, interval, &end) ||
 	    __builtin_add_overflow(end, t->t0, &end))
 		return VD_NS_NONE;
 	return end;
@@ -63,23 +73,21 @@ void vd_tput_add(struct vd_tput *t, vd_ns interval, vd_ns ts, uint64_t bytes,
 		 const struct vd_tput_emit *e)
 {
 	/* Most samples fall in the open interval: no division, nothing else read for them. */
-	if (t->started && ts < t->open_end) {
+	if (ts < t->open_end && started(t)) {
 		t->cur_bytes += bytes;
 		t->total += bytes;
 		if (ts > t->last_ts)
 			t->last_ts = ts;
 		return;
 	}
-	if (!t->started) {
-		t->started = 1;
+	if (!started(t)) {
 		t->t0 = ts;
-		t->cur = 0;
 		t->open_end = open_end(t, interval);
 	}
-	int64_t idx = ts < t->open_end ? t->cur : interval_index(t, interval, ts);
-	while (t->cur < idx) {
-		if (!t->cur_bytes && idx - t->cur > 1) {
-			skip_idle(t, interval, e, idx - t->cur);
+	int64_t idx = ts < t->open_end ? cur(t) : interval_index(t, interval, ts);
+	while (cur(t) < idx) {
+		if (!t->cur_bytes && idx - cur(t) > 1) {
+			skip_idle(t, interval, e, idx - cur(t));
 			break;
 		}
 		close_interval(t, interval, e);
@@ -93,15 +101,15 @@ void vd_tput_add(struct vd_tput *t, vd_ns interval, vd_ns ts, uint64_t bytes,
 
 void vd_tput_finish(struct vd_tput *t, vd_ns interval, const struct vd_tput_emit *e)
 {
-	if (!t->started)
+	if (!started(t))
 		return;
-	vd_ns start = t->t0 + t->cur * interval;
+	vd_ns start = t->t0 + cur(t) * interval;
 	vd_ns len = t->last_ts - start;
 	if (len <= 0)
 		len = 1; /* the last sample opened the interval: count it over one ns of coverage */
 	emit(e, start, len, t->cur_bytes, 1);
 	t->cur_bytes = 0;
-	t->started = 0;
+	t->open_end = t->t0; /* ended */
 }
 
 double vd_tput_mean_bps(const struct vd_tput *t)

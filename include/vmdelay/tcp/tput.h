@@ -25,14 +25,13 @@ struct vd_tput_emit {
  * of flows, and copies of run-wide settings would be most of their bytes. What a sample in the
  * open interval updates comes first. */
 struct vd_tput {
-	vd_ns open_end; /* where the open interval ends, VD_NS_NONE when not computable */
+	vd_ns open_end; /* where the open interval ends, VD_NS_NONE when not computable; equal
+			 * to t0 (which a started series' never is) while not started */
 	uint64_t cur_bytes;
 	uint64_t total; /* every byte added */
 	vd_ns last_ts;
-	int started;
 	vd_ns t0;		  /* start of the series: the first sample's time */
-	int64_t cur;		  /* index of the open interval */
-	uint64_t intervals;	  /* closed full intervals */
+	uint64_t intervals;	  /* closed full intervals, also the index of the open one */
 	double sum_bps, sum_bps2; /* over closed full intervals, for mean and SD */
 	double min_bps, max_bps;
 };
@@ -45,7 +44,8 @@ void vd_tput_init(struct vd_tput *t);
 void vd_tput_add(struct vd_tput *t, vd_ns interval, vd_ns ts, uint64_t bytes,
 		 const struct vd_tput_emit *e);
 
-/* Closes the open interval (emitted as partial unless it ended exactly on a boundary). */
+/* Closes the open interval (emitted as partial unless it ended exactly on a boundary). The
+ * series ends there: no sample is added after it. */
 void vd_tput_finish(struct vd_tput *t, vd_ns interval, const struct vd_tput_emit *e);
 
 double vd_tput_mean_bps(const struct vd_tput *t); /* NAN with no full interval */
