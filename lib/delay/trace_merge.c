@@ -28,6 +28,31 @@ int vd_trace_reader_feed(struct vd_trace_reader *r, struct vd_probe_stream *ps, 
 	return vd_probe_stream_add(ps, v, &e, rc ? r->next.ts : VD_STREAM_END, err) < 0 ? -1 : 0;
 }
 
+/* The most echoes handed to the probe stream at once. */
+#define RUN_MAX 64
+
+/* Hands r's next echo and those after it that still come before every other reader's next
+ * (before: the reader a lower index than this one; at the latest: a higher) to ps in one run,
+ * as vd_trace_reader_feed one by one would, and reads the one after. 0; 1 damaged (rerr); -1
+ * (err). */
+static int feed_run(struct vd_trace_reader *r, size_t v, vd_ns before, vd_ns upto,
+		    struct vd_probe_stream *ps, struct vd_err *rerr, struct vd_err *err)
+{
+	struct vd_echo run[RUN_MAX];
+	size_t k = 0;
+	int rc;
+	do {
+		run[k++] = r->next;
+		rc = vd_trace_reader_ahead(r, rerr);
+	} while (rc > 0 && k < RUN_MAX && r->next.ts < before && r->next.ts <= upto);
+	/* damaged: the echo before the damage is not handed on, as vd_trace_reader_feed does */
+	size_t n = rc < 0 ? k - 1 : k;
+	vd_ns next_ts = rc < 0 ? run[k - 1].ts : rc ? r->next.ts : VD_STREAM_END;
+	if (n && vd_probe_stream_add_run(ps, v, run, n, next_ts, err) < 0)
+		return -1;
+	return rc < 0;
+}
+
 int vd_trace_merge(struct vd_trace_reader *r, size_t n, struct vd_probe_stream *ps,
 		   struct vd_err *rerr, struct vd_err *err)
 {
@@ -38,7 +63,14 @@ int vd_trace_merge(struct vd_trace_reader *r, size_t n, struct vd_probe_stream *
 				best = i;
 		if (best == n)
 			return 0;
-		int rc = vd_trace_reader_feed(&r[best], ps, best, rerr, err);
+		/* how long best stays the earliest: ties go to the lower index */
+		vd_ns before = VD_STREAM_END, upto = VD_STREAM_END;
+		for (size_t i = 0; i < n; i++)
+			if (r[i].has_next && i < best && r[i].next.ts < before)
+				before = r[i].next.ts;
+			else if (r[i].has_next && i > best && r[i].next.ts < upto)
+				upto = r[i].next.ts;
+		int rc = feed_run(&r[best], best, before, upto, ps, rerr, err);
 		if (rc)
 			return rc;
 	}
