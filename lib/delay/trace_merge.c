@@ -1,12 +1,19 @@
 /* trace_merge.c — traces read side by side into a probe stream (trace_merge.h). */
 #include "trace_merge.h"
 
+/* Reads r's next echo into *e, its time through r's map: as vd_trace_reader_ahead. */
+static inline int pull_into(struct vd_trace_reader *r, struct vd_echo *e, struct vd_err *err)
+{
+	int rc = vd_echo_pull_next(r->pull, e, err);
+	if (rc > 0 && r->map)
+		e->ts = vd_clock_map_to(r->map, e->ts);
+	return rc;
+}
+
 int vd_trace_reader_ahead(struct vd_trace_reader *r, struct vd_err *err)
 {
-	int rc = vd_echo_pull_next(r->pull, &r->next, err);
+	int rc = pull_into(r, &r->next, err);
 	r->has_next = rc > 0;
-	if (rc > 0 && r->map)
-		r->next.ts = vd_clock_map_to(r->map, r->next.ts);
 	return rc;
 }
 
@@ -38,16 +45,20 @@ int vd_trace_reader_feed(struct vd_trace_reader *r, struct vd_probe_stream *ps, 
 static int feed_run(struct vd_trace_reader *r, size_t v, vd_ns before, vd_ns upto,
 		    struct vd_probe_stream *ps, struct vd_err *rerr, struct vd_err *err)
 {
-	struct vd_echo run[RUN_MAX];
-	size_t k = 0;
+	/* read straight into the run, the echo past it copied back as r's next */
+	struct vd_echo run[RUN_MAX + 1];
+	size_t k = 1;
 	int rc;
-	do {
-		run[k++] = r->next;
-		rc = vd_trace_reader_ahead(r, rerr);
-	} while (rc > 0 && k < RUN_MAX && r->next.ts < before && r->next.ts <= upto);
+	run[0] = r->next;
+	while ((rc = pull_into(r, &run[k], rerr)) > 0 && k < RUN_MAX && run[k].ts < before &&
+	       run[k].ts <= upto)
+		k++;
+	r->has_next = rc > 0;
+	if (rc > 0)
+		r->next = run[k];
 	/* damaged: the echo before the damage is not handed on, as vd_trace_reader_feed does */
 	size_t n = rc < 0 ? k - 1 : k;
-	vd_ns next_ts = rc < 0 ? run[k - 1].ts : rc ? r->next.ts : VD_STREAM_END;
+	vd_ns next_ts = rc < 0 ? run[k - 1].ts : rc ? run[k].ts : VD_STREAM_END;
 	if (n && vd_probe_stream_add_run(ps, v, run, n, next_ts, err) < 0)
 		return -1;
 	return rc < 0;
