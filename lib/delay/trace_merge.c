@@ -38,20 +38,18 @@ int vd_trace_reader_feed(struct vd_trace_reader *r, struct vd_probe_stream *ps, 
 /* The most echoes handed to the probe stream at once. */
 #define RUN_MAX 64
 
-/* Hands r's next echo and those after it that still come before every other reader's next
- * (before: the reader a lower index than this one; at the latest: a higher) to ps in one run,
- * as vd_trace_reader_feed one by one would, and reads the one after. 0; 1 damaged (rerr); -1
- * (err). */
-static int feed_run(struct vd_trace_reader *r, size_t v, vd_ns before, vd_ns upto,
-		    struct vd_probe_stream *ps, struct vd_err *rerr, struct vd_err *err)
+/* Hands r's next echo and those after it up to upto (the last time at which r is still the
+ * earliest reader) to ps in one run, as vd_trace_reader_feed one by one would, and reads the one
+ * after. 0; 1 damaged (rerr); -1 (err). */
+static int feed_run(struct vd_trace_reader *r, size_t v, vd_ns upto, struct vd_probe_stream *ps,
+		    struct vd_err *rerr, struct vd_err *err)
 {
 	/* read straight into the run, the echo past it copied back as r's next */
 	struct vd_echo run[RUN_MAX + 1];
 	size_t k = 1;
 	int rc;
 	run[0] = r->next;
-	while ((rc = pull_into(r, &run[k], rerr)) > 0 && k < RUN_MAX && run[k].ts < before &&
-	       run[k].ts <= upto)
+	while ((rc = pull_into(r, &run[k], rerr)) > 0 && k < RUN_MAX && run[k].ts <= upto)
 		k++;
 	r->has_next = rc > 0;
 	if (rc > 0)
@@ -68,20 +66,26 @@ int vd_trace_merge(struct vd_trace_reader *r, size_t n, struct vd_probe_stream *
 		   struct vd_err *rerr, struct vd_err *err)
 {
 	for (;;) {
-		size_t best = n;
-		for (size_t i = 0; i < n; i++)
-			if (r[i].has_next && (best == n || r[i].next.ts < r[best].next.ts))
+		/* the earliest reader and the one after it (ties to the lower index) */
+		size_t best = n, second = n;
+		for (size_t i = 0; i < n; i++) {
+			if (!r[i].has_next)
+				continue;
+			if (best == n || r[i].next.ts < r[best].next.ts) {
+				second = best;
 				best = i;
+			} else if (second == n || r[i].next.ts < r[second].next.ts) {
+				second = i;
+			}
+		}
 		if (best == n)
 			return 0;
-		/* how long best stays the earliest: ties go to the lower index */
-		vd_ns before = VD_STREAM_END, upto = VD_STREAM_END;
-		for (size_t i = 0; i < n; i++)
-			if (r[i].has_next && i < best && r[i].next.ts < before)
-				before = r[i].next.ts;
-			else if (r[i].has_next && i > best && r[i].next.ts < upto)
-				upto = r[i].next.ts;
-		int rc = feed_run(&r[best], best, before, upto, ps, rerr, err);
+		/* best stays the earliest up to second's next time, that too when best's index is
+		 * lower */
+		vd_ns upto = second == n     ? VD_STREAM_END
+			     : best < second ? r[second].next.ts
+					     : r[second].next.ts - 1;
+		int rc = feed_run(&r[best], best, upto, ps, rerr, err);
 		if (rc)
 			return rc;
 	}
