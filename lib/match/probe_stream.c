@@ -616,6 +616,19 @@ int vd_probe_stream_add(struct vd_probe_stream *s, size_t v, const struct vd_ech
 	return step(s, v, next_ts, err);
 }
 
+int vd_probe_stream_add_run(struct vd_probe_stream *s, size_t v, const struct vd_echo *e, size_t n,
+			    vd_ns next_ts, struct vd_err *err)
+{
+	struct vd_vantage *vp = s->pt[v].v;
+	for (size_t i = 0; i < n; i++) {
+		if (vd_vantage_add(vp, &e[i]) < 0)
+			return vd_err_set(err, "%s: out of memory", vp->name);
+		if (step(s, v, i + 1 < n ? e[i + 1].ts : next_ts, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int vd_probe_stream_advance(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err)
 {
 	return step(s, v, next_ts, err);

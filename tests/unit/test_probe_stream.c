@@ -148,6 +148,9 @@ static void note_held(struct seen *s)
 		s->most.requests = h.requests;
 }
 
+/* More than 1: stream hands a point's echoes in a row over in runs of up to this many. */
+static size_t run_max;
+
 /* Feeds ev to a stream over nvp fresh points, noting the most it held. */
 static void stream(const struct ev *ev, size_t n, size_t nvp, vd_ns window, struct vd_vantage **vps,
 		   struct seen *s)
@@ -170,10 +173,26 @@ static void stream(const struct ev *ev, size_t n, size_t nvp, vd_ns window, stru
 	}
 	for (size_t v = 0; v < nvp; v++)
 		assert_int_equal(vd_probe_stream_advance(s->ps, v, after[v], &err), 0);
-	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(vd_probe_stream_add(s->ps, ev[i].v, &ev[i].e, next[i], &err), 0);
-		if (i % 64 == 0)
-			note_held(s);
+	for (size_t i = 0; i < n;) {
+		/* in runs: a point's echoes in a row, up to run_max of them, in one call */
+		size_t k = 1;
+		while (run_max > 1 && k < run_max && i + k < n && ev[i + k].v == ev[i].v)
+			k++;
+		if (run_max > 1) {
+			struct vd_echo run[80];
+			for (size_t j = 0; j < k; j++)
+				run[j] = ev[i + j].e;
+			assert_int_equal(
+			    vd_probe_stream_add_run(s->ps, ev[i].v, run, k, next[i + k - 1], &err),
+			    0);
+		} else {
+			assert_int_equal(
+			    vd_probe_stream_add(s->ps, ev[i].v, &ev[i].e, next[i], &err), 0);
+		}
+		for (size_t j = i; j < i + k; j++)
+			if (j % 64 == 0)
+				note_held(s);
+		i += k;
 	}
 	assert_int_equal(vd_probe_stream_finish(s->ps, &err), 0);
 	vd_probe_stream_free(s->ps);
@@ -258,6 +277,49 @@ static void far_replies_same_as_after_reading(void **state)
 	same_as_reading(3000, 200 * US, 1);
 	same_as_reading(3000, 200 * US, 2);
 	index_stride = 1;
+}
+
+/* Runs of a point's echoes in one call, as the streamed reading hands them over, give what
+ * one echo at a time gives: the same probes and counts, in the same order. */
+static void runs_same_as_one_by_one(void **state)
+{
+	(void)state;
+	static const size_t nvps[] = {1, 2, 3}, maxes[] = {2, 64, 80};
+	for (size_t a = 0; a < 3; a++)
+		for (size_t b = 0; b < 3; b++) {
+			size_t n, nvp = nvps[a];
+			rng = 0x9e3779b97f4a7c15ull;
+			struct ev *ev = scenario(20000, 40, 200 * US, nvp, &n);
+			struct vd_vantage *one[3], *runs[3];
+			struct seen s1 = {.keep = 1}, s2 = {.keep = 1};
+			run_max = 0;
+			stream(ev, n, nvp, 0, one, &s1);
+			run_max = maxes[b];
+			stream(ev, n, nvp, 0, runs, &s2);
+			run_max = 0;
+			assert_true(s1.n > 0);
+			assert_int_equal(s2.n, s1.n);
+			for (size_t c = 0; c < s1.n * nvp; c++) {
+				const struct vd_stream_cell *x = &s1.cells[c], *y = &s2.cells[c];
+				assert_int_equal(y->present, x->present);
+				assert_int_equal(y->req_ts, x->req_ts);
+				assert_int_equal(y->rep_ts, x->rep_ts);
+				assert_int_equal(y->req_index, x->req_index);
+				assert_int_equal(y->rep_index, x->rep_index);
+				assert_int_equal(y->seq, x->seq);
+				assert_int_equal(y->flow, x->flow);
+				assert_int_equal(y->phase, x->phase);
+			}
+			for (size_t v = 0; v < nvp; v++) {
+				assert_memory_equal(&runs[v]->stats, &one[v]->stats,
+						    sizeof(one[v]->stats));
+				vd_vantage_free(one[v]);
+				vd_vantage_free(runs[v]);
+			}
+			free(s1.cells);
+			free(s2.cells);
+			free(ev);
+		}
 }
 
 /* RTTs of 1 to 2 s, a probe every 50 µs: 30000 probes held at once, more than the chains by
@@ -436,6 +498,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(same_as_after_reading),
 	    cmocka_unit_test(same_with_many_held),
+	    cmocka_unit_test(runs_same_as_one_by_one),
 	    cmocka_unit_test(one_point_same_as_after_reading),
 	    cmocka_unit_test(one_point_held_bounded),
 	    cmocka_unit_test(far_replies_same_as_after_reading),

@@ -50,6 +50,11 @@ int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct 
  * before every point's next event can be matched and handed on. 0, or -1 (err). */
 int vd_probe_stream_add(struct vd_probe_stream *s, size_t v, const struct vd_echo *e, vd_ns next_ts,
 			struct vd_err *err);
+/* Adds e[0..n) of vantage point v in time order, as vd_probe_stream_add each with the next one's
+ * time (the last with next_ts), in one call: the streamed reading hands over runs of a point's
+ * echoes that come before every other point's next one. 0, or -1 (err). */
+int vd_probe_stream_add_run(struct vd_probe_stream *s, size_t v, const struct vd_echo *e, size_t n,
+			    vd_ns next_ts, struct vd_err *err);
 /* Sets v's next echo time without an echo (before the first one, or VD_STREAM_END at its end). */
 int vd_probe_stream_advance(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err);
 /* After every point's end: hands on every probe left and fills each point's stats as
