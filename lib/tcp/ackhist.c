@@ -28,8 +28,6 @@ vd_ns vd_ackhist_add(struct vd_ackhist *a, const struct vd_ackhist_cfg *c, struc
 		gap = ts - last->ts;
 		a->gaps++;
 		vd_linhist_add(&a->h, gap, dup);
-		if (gap < 0)
-			a->backwards++;
 		if (gap < c->ref_ns) {
 			a->below_ref++;
 			a->run++;

@@ -38,8 +38,8 @@ struct vd_ackhist {
 	uint64_t dups;	     /* of which duplicates: same ack number and window as the last */
 	uint64_t events;     /* ACK-compression events */
 	uint64_t event_acks; /* ACKs inside events (an event of k gaps holds k + 1 ACKs) */
-	struct vd_linhist h; /* gaps; a gap ending in a duplicate ACK is marked */
-	uint64_t backwards;  /* gaps < 0: the capture's clock stepped back */
+	struct vd_linhist h; /* gaps; a gap ending in a duplicate ACK is marked; gaps < 0 (the
+			      * capture's clock stepped back) are its underflow */
 };
 
 void vd_ackhist_init(struct vd_ackhist *a, const struct vd_ackhist_cfg *c);
