@@ -610,10 +610,7 @@ static inline int step(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struc
 int vd_probe_stream_add(struct vd_probe_stream *s, size_t v, const struct vd_echo *e, vd_ns next_ts,
 			struct vd_err *err)
 {
-	if (vd_vantage_add(s->pt[v].v, e) < 0)
-		return vd_err_set(err, "%s: out of memory", s->pt[v].v->name);
-	/* most events release nothing: pump only when this point's horizon moved on a pair */
-	return step(s, v, next_ts, err);
+	return vd_probe_stream_add_run(s, v, e, 1, next_ts, err);
 }
 
 int vd_probe_stream_add_run(struct vd_probe_stream *s, size_t v, const struct vd_echo *e, size_t n,
