@@ -85,7 +85,7 @@ int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_r
 		return failed(failures, spec, err);
 	}
 	enum vd_format f = vd_source_format(p->src);
-	int tping = f == VD_FORMAT_TPING_CSV || f == VD_FORMAT_TPING_JSON || f == VD_FORMAT_SQLITE;
+	int tping = vd_format_is_tping(f);
 	int point = tping ? vd_tping_pull_point(spec) : -1;
 	if ((tping && point < 0) || f == VD_FORMAT_TCPMON || strcmp(spec->select, "*") == 0) {
 		vd_source_close(p->src);
@@ -205,9 +205,8 @@ int vd_echo_pull_takes_all(const struct vd_vantage_spec *specs, size_t n)
 			continue;
 		if (vd_format_detect_file(specs[i].path, &f, &err) < 0)
 			return 0;
-		int tping =
-		    f == VD_FORMAT_TPING_CSV || f == VD_FORMAT_TPING_JSON || f == VD_FORMAT_SQLITE;
-		if (!vd_format_is_trace(f) && !(tping && vd_tping_pull_point(&specs[i]) >= 0))
+		if (!vd_format_is_trace(f) &&
+		    !(vd_format_is_tping(f) && vd_tping_pull_point(&specs[i]) >= 0))
 			return 0;
 	}
 	return 1;
@@ -238,7 +237,7 @@ int vd_echo_pull_split(const struct vd_vantage_spec *spec,
 	struct vd_err ferr;
 	int chosen[VD_TPING_POINTS] = {0}, n = 0;
 	if (vd_format_is_stream(spec->path) || vd_format_detect_file(spec->path, &f, &ferr) < 0 ||
-	    !(f == VD_FORMAT_TPING_CSV || f == VD_FORMAT_TPING_JSON || f == VD_FORMAT_SQLITE))
+	    !vd_format_is_tping(f))
 		return 0;
 	int named = vd_tping_select(spec, chosen, NULL);
 	if (named < 0 || (named == 0 && tping_points(spec, chosen) < 0))

@@ -102,3 +102,8 @@ int vd_format_is_trace(enum vd_format f)
 {
 	return f == VD_FORMAT_PCAP || f == VD_FORMAT_PCAPNG || f == VD_FORMAT_ERF;
 }
+
+int vd_format_is_tping(enum vd_format f)
+{
+	return f == VD_FORMAT_TPING_CSV || f == VD_FORMAT_TPING_JSON || f == VD_FORMAT_SQLITE;
+}

@@ -64,9 +64,7 @@ int vd_source_open(const struct vd_vantage_spec *spec, unsigned want, struct vd_
 		rc = -1;
 	else if (s->format == VD_FORMAT_TCPMON && (want & VD_SOURCE_TCPMON))
 		rc = vd_tcmrec_open(spec->path, &s->tcm, err);
-	else if ((s->format == VD_FORMAT_TPING_CSV || s->format == VD_FORMAT_TPING_JSON ||
-		  s->format == VD_FORMAT_SQLITE) &&
-		 (want & VD_SOURCE_PROBES))
+	else if (vd_format_is_tping(s->format) && (want & VD_SOURCE_PROBES))
 		rc = open_rows(s, err);
 	else /* the trace readers name the file when it is no trace at all */
 		rc = vd_trace_open(spec->path, &s->tr, err);

@@ -43,4 +43,7 @@ const char *vd_format_name(enum vd_format f);
 /* Is f a packet trace (pcap, pcapng, ERF)? */
 int vd_format_is_trace(enum vd_format f);
 
+/* Is f a file of tping's probes (CSV, JSON lines, SQLite)? */
+int vd_format_is_tping(enum vd_format f);
+
 #endif
