@@ -349,8 +349,6 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 							       : !quiet && isatty(STDERR_FILENO),
 					  .filter = filter,
 					  .decode = decode};
-	/* A pipe is read once: when the streamed analysis gives way, the failure its readers met
-	 * is reported here, never looked for by reading the inputs again. */
 	/* the streamed analysis pulls one vantage point a spec: tping files split */
 	size_t nx = 0;
 	if (!plot && !pcapng_out && !(xs = pull_specs(specs, (size_t)nspec, &nx, &err))) {
@@ -358,6 +356,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 		rc = VD_EXIT_RUNTIME;
 		goto out_specs;
 	}
+	/* A pipe is read once: when the streamed analysis gives way, the failure its readers met
+	 * is reported here, never looked for by reading the inputs again. */
 	failures = (struct vd_echo_failures){.specs = xs, .n = nx, .end_on_damage = keep_going};
 	for (size_t i = 0; i < nx && !ropts.failures; i++)
 		if (vd_format_is_stream(xs[i].path))
