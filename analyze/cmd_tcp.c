@@ -678,6 +678,12 @@ int cmd_tcp(int argc, char **argv)
 			" (none, as in pcapng Simple Packet Blocks, or beyond the years 1824-2116)"
 			" not analyzed\n",
 			(unsigned long long)vd_tcpan_untimed(c.an));
+	if (vd_tcpan_no_memory(c.an)) {
+		fprintf(stderr,
+			"vmdelay-analyze tcp: out of memory: %llu packets could not be analyzed\n",
+			(unsigned long long)vd_tcpan_no_memory(c.an));
+		goto out;
+	}
 	if (nin && !vd_tcpan_flow_count(c.an) && !c.transfers_path) {
 		fprintf(stderr, "vmdelay-analyze tcp: no TCP flow in any trace\n");
 		goto out;

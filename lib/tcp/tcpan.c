@@ -18,6 +18,7 @@ struct vd_tcpan {
 	struct vd_tcpan_acks no_acks; /* what vd_tcpan_acks gives for a side without any */
 	struct vd_ackcomp no_xc;
 	uint64_t untimed;	    /* packets without a computable time, ignored */
+	uint64_t no_memory;	    /* packets whose ACK analysis found no memory for its block */
 	struct vd_tcpan_flow *last; /* the flow of the last packet added, NULL if ignored */
 	int last_dir;
 };
@@ -94,14 +95,18 @@ static struct vd_tcpan_acks *acks_of(struct vd_tcpan *an, const struct vd_tcpan_
 	if (an->nacks == an->cap_acks) {
 		size_t cap = an->cap_acks ? 2 * an->cap_acks : 64;
 		struct vd_tcpan_acks **w = realloc(an->with_acks, cap * sizeof(*w));
-		if (!w)
+		if (!w) {
+			an->no_memory++;
 			return NULL;
+		}
 		an->with_acks = w;
 		an->cap_acks = cap;
 	}
 	struct vd_tcpan_acks *b = vd_arena_alloc(&an->blocks, sizeof(*b));
-	if (!b)
+	if (!b) {
+		an->no_memory++;
 		return NULL;
+	}
 	vd_ackhist_init(&b->ah, &an->ahcfg); /* the series are empty zeroed */
 	b->rtt = f->rtt;
 	an->with_acks[an->nacks++] = b;
@@ -353,6 +358,11 @@ size_t vd_tcpan_longest_probe(const struct vd_tcpan *an)
 	return vd_flowtab_longest_probe(an->flows);
 }
 
+uint64_t vd_tcpan_no_memory(const struct vd_tcpan *an)
+{
+	return an->no_memory + vd_flowtab_no_memory(an->flows);
+}
+
 uint64_t vd_tcpan_untimed(const struct vd_tcpan *an)
 {
 	return an->untimed;
@@ -385,8 +395,10 @@ int vd_tcpan_ackcomp_add(struct vd_tcpan *an, struct vd_tcpan_flow *f, int dir, 
 			 vd_ns t_up, vd_ns t_down)
 {
 	struct vd_tcpan_dir *s = &f->d[dir];
-	if (!s->xc && !(s->xc = vd_arena_alloc(&an->blocks, sizeof(*s->xc))))
+	if (!s->xc && !(s->xc = vd_arena_alloc(&an->blocks, sizeof(*s->xc)))) {
+		an->no_memory++;
 		return -1;
+	}
 	s->xc->other = upstream;
 	vd_ackcomp_add(s->xc, &an->xccfg, t_up, t_down);
 	return 0;

@@ -23,6 +23,7 @@ struct vd_flowtab {
 	uint64_t *slots;
 	size_t nslots; /* power of two, >= 2 * max used */
 	uint64_t refused;
+	uint64_t no_memory;	/* packets of new flows that found no memory */
 	struct vd_arena states; /* in insertion order: a report reads them in sequence */
 };
 
@@ -197,6 +198,13 @@ void *vd_flowtab_get(struct vd_flowtab *t, uint32_t vantage, const struct vd_dec
 				     vantage, d, dir);
 }
 
+/* A new flow found no memory: counted (vd_flowtab_no_memory). NULL. */
+static void *no_memory(struct vd_flowtab *t)
+{
+	t->no_memory++;
+	return NULL;
+}
+
 void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t h, uint32_t vantage,
 			    const struct vd_decoded *d, int *dir)
 {
@@ -214,15 +222,17 @@ void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t h, uint32_t vantage,
 		size_t cap = t->cap ? t->cap * 2 : 16;
 		unsigned char **e = realloc(t->entries, cap * sizeof(*e));
 		if (!e)
-			return NULL;
+			return no_memory(t);
 		t->entries = e;
 		t->cap = cap;
 	}
-	if (t->n >= UINT32_MAX - 1)
+	if (t->n >= UINT32_MAX - 1) {
+		t->refused++;
 		return NULL;
+	}
 	unsigned char *e = vd_arena_alloc(&t->states, t->value_size);
 	if (!e || (uintptr_t)e >> (STATE_BITS + 6)) /* (no such address on those systems) */
-		return NULL;
+		return no_memory(t);
 	struct vd_flowkey *k = (struct vd_flowkey *)(e + t->key_offset);
 	k->vantage = vantage;
 	k->addr[0] = d->src;
@@ -233,7 +243,7 @@ void *vd_flowtab_get_hashed(struct vd_flowtab *t, uint64_t h, uint32_t vantage,
 	t->slots[s] = slot_of(k, e);
 	t->n++;
 	if (t->n * 2 > t->nslots && rehash(t))
-		return NULL;
+		return no_memory(t);
 	*dir = 0;
 	return e;
 }
@@ -291,6 +301,11 @@ size_t vd_flowtab_count(const struct vd_flowtab *t)
 uint64_t vd_flowtab_refused(const struct vd_flowtab *t)
 {
 	return t->refused;
+}
+
+uint64_t vd_flowtab_no_memory(const struct vd_flowtab *t)
+{
+	return t->no_memory;
 }
 
 void *vd_flowtab_value(struct vd_flowtab *t, size_t i)

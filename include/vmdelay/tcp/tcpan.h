@@ -120,6 +120,9 @@ struct vd_tcpan_flow *vd_tcpan_find(struct vd_tcpan *an, uint32_t v, const struc
 				    int *same_dir);
 uint64_t vd_tcpan_refused(const struct vd_tcpan *an);
 uint64_t vd_tcpan_untimed(const struct vd_tcpan *an);
+/* Packets the analysis could not keep for want of memory (a new flow's state, an ACK analysis
+ * or compression block): the report would miss them, so a caller fails when this is not 0. */
+uint64_t vd_tcpan_no_memory(const struct vd_tcpan *an);
 /* Bounds, for tests: bytes held (per flow, never per packet), and the longest probe of the flow
  * table (tcpflow.h). */
 size_t vd_tcpan_bytes(const struct vd_tcpan *an);

@@ -45,7 +45,8 @@ struct vd_flowtab *vd_flowtab_create(size_t max_flows, size_t value_size, size_t
 void vd_flowtab_destroy(struct vd_flowtab *t);
 
 /* The flow of TCP packet d at vantage point v, created if new (unless the table is full: NULL,
- * counted in vd_flowtab_refused). *dir: 0 when d was sent by endpoint 0, else 1. */
+ * counted in vd_flowtab_refused; or memory ran out: NULL, counted in vd_flowtab_no_memory). *dir: 0
+ * when d was sent by endpoint 0, else 1. */
 void *vd_flowtab_get(struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d, int *dir);
 
 /* For a caller that sees packets a few ahead (with thousands of concurrent flows the table is
@@ -69,6 +70,8 @@ size_t vd_flowtab_count(const struct vd_flowtab *t);
 size_t vd_flowtab_bytes(const struct vd_flowtab *t);
 size_t vd_flowtab_longest_probe(const struct vd_flowtab *t);
 uint64_t vd_flowtab_refused(const struct vd_flowtab *t);
+/* Packets of new flows that were ignored because memory ran out (not counted as refused). */
+uint64_t vd_flowtab_no_memory(const struct vd_flowtab *t);
 void *vd_flowtab_value(struct vd_flowtab *t, size_t i); /* i-th flow in insertion order */
 const struct vd_flowkey *vd_flowtab_key(const struct vd_flowtab *t, size_t i);
 
