@@ -215,6 +215,84 @@ static void connection_through_tcpan(void **state)
 	vd_tcpan_destroy(an);
 }
 
+/* The gap counts a stream keeps without its detail, and the detail allocated at its first gap
+ * in range, below the reference or negative, give what one histogram over every gap gives (the
+ * layout before the split; the reference below is that algorithm): random gaps short, in the
+ * bins, past them and negative, duplicates among them, with the reference line inside the
+ * bins' range and past it. */
+static void gap_counts_equal_one_histogram_of_every_gap(void **state)
+{
+	(void)state;
+	const vd_ns refs[] = {120 * US, 3 * VD_NS_PER_MS};
+	for (size_t k = 0; k < sizeof(refs) / sizeof(refs[0]); k++) {
+		/* 100 bins of 10 µs: gaps from 1 ms on are overflow */
+		struct vd_tcpan_opts o = {.bin_ns = 10 * US,
+					  .max_bins = 100,
+					  .ref_ns = refs[k],
+					  .min_run = 2,
+					  .interval = VD_NS_PER_SEC,
+					  .max_flows = 4};
+		struct vd_tcpan *an = vd_tcpan_create(&o);
+		assert_non_null(an);
+		struct vd_linhist ref;
+		vd_linhist_init(&ref, o.bin_ns, o.max_bins);
+		uint64_t below = 0, events = 0, event_acks = 0, dups = 0;
+		unsigned run = 0;
+		srand(7 + (unsigned)k);
+		vd_ns t = 10 * VD_NS_PER_SEC;
+		uint32_t ack = 1;
+		uint16_t win = 1000;
+		/* long gaps only at first: the detail comes later, with the first short one */
+		for (int i = 0; i < 20000; i++) {
+			int r = rand() % 100;
+			vd_ns gap = i < 50 || r < 40 ? VD_NS_PER_MS + rand() % (50 * VD_NS_PER_MS)
+				    : r < 70	     ? rand() % (120 * US)
+				    : r < 97	     ? rand() % VD_NS_PER_MS
+						     : -(vd_ns)(rand() % (5 * US)) - 1;
+			int dup = i && rand() % 10 == 0;
+			if (!dup)
+				ack += 1448;
+			t += gap;
+			struct vd_decoded d = seg(0, 5001, ack, VD_TCP_ACK, 0);
+			d.tcp_win = win;
+			assert_int_equal(vd_tcpan_add(an, 0, t, &d), 0);
+			if (!i)
+				continue;
+			dups += dup;
+			vd_linhist_add(&ref, gap, dup);
+			if (gap < o.ref_ns) {
+				below++;
+				if (++run == o.min_run) {
+					events++;
+					event_acks += o.min_run + 1;
+				} else if (run > o.min_run) {
+					event_acks++;
+				}
+			} else {
+				run = 0;
+			}
+		}
+		struct vd_tcpan_flow *f = vd_tcpan_flow(an, 0);
+		struct vd_ackhist_stats st;
+		vd_tcpan_ackgaps(an, &f->d[0], &st);
+		assert_int_equal(st.gaps, ref.total);
+		assert_int_equal(st.dups, dups);
+		assert_int_equal(st.below_ref, below);
+		assert_int_equal(st.events, events);
+		assert_int_equal(st.event_acks, event_acks);
+		assert_int_equal(st.overflow, ref.overflow);
+		assert_int_equal(st.negative, ref.underflow);
+		assert_true(events > 0 && ref.overflow > 0 && ref.underflow > 0);
+		for (size_t i = 0; i < o.max_bins; i++) {
+			assert_int_equal(vd_linhist_bin(st.h, i), vd_linhist_bin(&ref, i));
+			assert_int_equal(vd_linhist_bin_marked(st.h, i),
+					 vd_linhist_bin_marked(&ref, i));
+		}
+		vd_linhist_free(&ref);
+		vd_tcpan_destroy(an);
+	}
+}
+
 /* The flow of the packet just added (what the two-point matching updates) is the one a lookup
  * finds, in either direction and at either vantage point; none for a packet the analysis
  * ignored (no time) or refused (table full). */
@@ -562,6 +640,7 @@ int main(void)
 	    cmocka_unit_test(uncompressed_then_compressed),
 	    cmocka_unit_test(runs_shorter_than_an_event_and_duplicates),
 	    cmocka_unit_test(connection_through_tcpan),
+	    cmocka_unit_test(gap_counts_equal_one_histogram_of_every_gap),
 	    cmocka_unit_test(mid_stream_flow_samples_rtt),
 	    cmocka_unit_test(last_flow_is_the_lookups),
 	    cmocka_unit_test(endpoints_as_inet_ntop),
