@@ -141,9 +141,10 @@ struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const str
 struct vd_tcpan_flow *vd_tcpan_last(struct vd_tcpan *an, int *dir);
 
 /* The ACK analysis of endpoint s of a flow of an: its own, or (when it has none yet) one with
- * nothing counted, the settings of the run in place. Never NULL. */
+ * nothing counted. Never NULL. Its gaps are read through vd_tcpan_ackgaps. */
 const struct vd_tcpan_acks *vd_tcpan_acks(const struct vd_tcpan *an, const struct vd_tcpan_dir *s);
-/* The gaps between endpoint s's pure ACKs (ackhist.h), with the run's histogram settings. */
+/* The gaps between endpoint s's pure ACKs (ackhist.h); st->h is an empty histogram with the
+ * run's settings when none of them needed the bins. */
 void vd_tcpan_ackgaps(const struct vd_tcpan *an, const struct vd_tcpan_dir *s,
 		      struct vd_ackhist_stats *st);
 /* Its two-point ACK compression: its own, or one with no pair. Never NULL. */
