@@ -198,6 +198,7 @@ struct flow_row {
 	int dd, ae; /* data endpoint, ACK endpoint */
 	const struct vd_tcpan_dir *data, *acks;
 	const struct vd_tcpan_acks *ack_an;		   /* acks' ACK analysis (vd_tcpan_acks) */
+	struct vd_ackhist_stats gaps;			   /* and its pure ACKs' gaps */
 	const struct vd_ackcomp *xc;			   /* and its two-point compression */
 	char sender[ENDPOINT_MAX], receiver[ENDPOINT_MAX]; /* "addr:port" */
 	char label[200];				   /* "sender>receiver" */
@@ -222,12 +223,12 @@ static void notes_text(unsigned notes, char *buf, size_t n)
 		}
 }
 
-static vd_ns primary_mode(const struct vd_ackhist *ah)
+static vd_ns primary_mode(const struct vd_linhist *h)
 {
 	size_t m;
-	if (vd_linhist_modes(&ah->h, MODE_MIN_SHARE, &m, 1) != 1)
+	if (vd_linhist_modes(h, MODE_MIN_SHARE, &m, 1) != 1)
 		return VD_NS_NONE;
-	return (vd_ns)m * ah->h.bin_ns;
+	return (vd_ns)m * h->bin_ns;
 }
 
 static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row *r)
@@ -239,6 +240,7 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 	r->data = &f->d[r->dd];
 	r->acks = &f->d[r->ae];
 	r->ack_an = vd_tcpan_acks(c->an, r->acks);
+	vd_tcpan_ackgaps(c->an, r->acks, &r->gaps);
 	r->xc = vd_tcpan_ackcomp(c->an, r->acks);
 	flow_endpoints(f, r->dd, r->sender, r->receiver, r->label, sizeof(r->label));
 	if (!f->first_was_syn)
@@ -251,7 +253,7 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 		r->notes |= NOTE_NO_DATA;
 	if (f->rtt_src == VD_RTT_NONE)
 		r->notes |= NOTE_NO_RTT;
-	r->nmodes = vd_linhist_modes(&r->ack_an->ah.h, MODE_MIN_SHARE, r->modes, MAX_MODES);
+	r->nmodes = vd_linhist_modes(r->gaps.h, MODE_MIN_SHARE, r->modes, MAX_MODES);
 	r->mode_shift = VD_NS_NONE;
 	r->agg_rate = NAN;
 	r->segs_per_pkt = NAN;
@@ -264,8 +266,9 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 		if (g) {
 			const struct vd_tcpan_dir *gacks = &g->d[same ? r->ae : !r->ae];
 			const struct vd_tcpan_dir *gdata = &g->d[same ? r->dd : !r->dd];
-			vd_ns here = primary_mode(&r->ack_an->ah),
-			      there = primary_mode(&vd_tcpan_acks(c->an, gacks)->ah);
+			struct vd_ackhist_stats gst;
+			vd_tcpan_ackgaps(c->an, gacks, &gst);
+			vd_ns here = primary_mode(r->gaps.h), there = primary_mode(gst.h);
 			if (vd_ns_valid(here) && vd_ns_valid(there))
 				r->mode_shift = vd_ns_sub_sat(here, there);
 			if (r->data->data_pkts)
@@ -281,7 +284,7 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 static void row_out(struct tcp_ctx *c, struct vd_out *o, const struct flow_row *r)
 {
 	const struct vd_tcpan_dir *a = r->acks;
-	const struct vd_ackhist *ah = &r->ack_an->ah;
+	const struct vd_ackhist_stats *ah = &r->gaps;
 	const struct vd_tput *tp = r->ack_an->tp;
 	char notes[96];
 	notes_text(r->notes, notes, sizeof(notes));
@@ -337,7 +340,7 @@ static void compression_definition(const struct tcp_ctx *c, char *def, size_t n)
 static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const struct flow_row *r,
 				  const char *def)
 {
-	const struct vd_ackhist *ah = &r->ack_an->ah;
+	const struct vd_ackhist_stats *ah = &r->gaps;
 	vd_json_key_lit(j, VD_JSON_LIT("ack_interarrival"));
 	vd_json_begin_object(j, VD_JSON_COMPACT);
 	vd_json_kvl_int(j, VD_JSON_LIT("bin_ns"), c->bin_ns);
@@ -370,27 +373,27 @@ static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const st
 		vd_json_null(j);
 	}
 	vd_json_end_object(j);
-	vd_json_kvl_int(j, VD_JSON_LIT("overflow_from_ns"), (vd_ns)ah->h.max_bins * ah->h.bin_ns);
-	vd_json_kvl_uint(j, VD_JSON_LIT("overflow"), ah->h.overflow);
-	vd_json_kvl_uint(j, VD_JSON_LIT("negative"), ah->h.underflow);
+	vd_json_kvl_int(j, VD_JSON_LIT("overflow_from_ns"), (vd_ns)ah->h->max_bins * ah->h->bin_ns);
+	vd_json_kvl_uint(j, VD_JSON_LIT("overflow"), ah->overflow);
+	vd_json_kvl_uint(j, VD_JSON_LIT("negative"), ah->negative);
 	vd_json_key_lit(j, VD_JSON_LIT("modes"));
 	vd_json_begin_array(j, VD_JSON_COMPACT);
 	for (size_t i = 0; i < r->nmodes; i++) {
 		vd_json_begin_object(j, VD_JSON_COMPACT);
 		vd_json_kvl_int(j, VD_JSON_LIT("lo_ns"), (vd_ns)r->modes[i] * c->bin_ns);
-		vd_json_kvl_uint(j, VD_JSON_LIT("count"), vd_linhist_bin(&ah->h, r->modes[i]));
+		vd_json_kvl_uint(j, VD_JSON_LIT("count"), vd_linhist_bin(ah->h, r->modes[i]));
 		vd_json_end_object(j);
 	}
 	vd_json_end_array(j);
 	vd_json_key_lit(j, VD_JSON_LIT("bins"));
 	vd_json_begin_array(j, VD_JSON_COMPACT);
-	for (size_t i = vd_linhist_first(&ah->h); i < vd_linhist_end(&ah->h); i++) {
-		if (!vd_linhist_bin(&ah->h, i))
+	for (size_t i = vd_linhist_first(ah->h); i < vd_linhist_end(ah->h); i++) {
+		if (!vd_linhist_bin(ah->h, i))
 			continue;
 		vd_json_begin_object(j, VD_JSON_COMPACT);
 		vd_json_kvl_int(j, VD_JSON_LIT("lo_ns"), (vd_ns)i * c->bin_ns);
-		vd_json_kvl_uint(j, VD_JSON_LIT("count"), vd_linhist_bin(&ah->h, i));
-		vd_json_kvl_uint(j, VD_JSON_LIT("dups"), vd_linhist_bin_marked(&ah->h, i));
+		vd_json_kvl_uint(j, VD_JSON_LIT("count"), vd_linhist_bin(ah->h, i));
+		vd_json_kvl_uint(j, VD_JSON_LIT("dups"), vd_linhist_bin_marked(ah->h, i));
 		vd_json_end_object(j);
 	}
 	vd_json_end_array(j);
@@ -711,7 +714,7 @@ static void flow_results(struct sink *s, const struct flow_row *r)
 {
 	const char *vn = s->c->v[r->f->key.vantage].name;
 	const struct vd_tcpan_dir *a = r->acks;
-	const struct vd_ackhist *ah = &r->ack_an->ah;
+	const struct vd_ackhist_stats *ah = &r->gaps;
 	const struct vd_tput *tp = r->ack_an->tp;
 	store_result(s, vn, "ack_interarrival", r->label, "fraction_below_ref",
 		     vd_ackhist_fraction_below(ah));
@@ -763,13 +766,13 @@ static void ackhist_plot(struct sink *s, FILE **files, const struct flow_row *r)
 			return;
 		}
 	}
-	const struct vd_linhist *h = &r->ack_an->ah.h;
+	const struct vd_linhist *h = r->gaps.h;
 	for (size_t i = vd_linhist_first(h); i < vd_linhist_end(h); i++)
 		if (vd_linhist_bin(h, i))
 			fprintf(files[v], "%s,%lld,%llu,%llu,%.6f\n", r->label,
 				(long long)i * h->bin_ns, (unsigned long long)vd_linhist_bin(h, i),
 				(unsigned long long)vd_linhist_bin_marked(h, i),
-				(double)vd_linhist_bin(h, i) / (double)h->total);
+				(double)vd_linhist_bin(h, i) / (double)r->gaps.gaps);
 }
 
 static void gnuplot_script(struct sink *s)

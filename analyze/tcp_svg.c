@@ -81,24 +81,24 @@ static int ackhist_chart(struct tcp_ctx *c, const struct vd_tcpan_flow *ref, con
 		struct vd_tcpan_flow *f = vd_tcpan_find(c->an, v, &ref->key, &same);
 		if (!f)
 			continue;
-		const struct vd_ackhist *ah =
-		    &vd_tcpan_acks(c->an, &f->d[!vd_tcpan_data_dir(f)])->ah;
-		if (!ah->gaps)
+		struct vd_ackhist_stats ah;
+		vd_tcpan_ackgaps(c->an, &f->d[!vd_tcpan_data_dir(f)], &ah);
+		if (!ah.gaps)
 			continue;
 		/* up to the last non-empty bin, at most 20 times the reference line: the shape
 		 * near the reference is what the chart is for; the tail is in the CSV */
-		size_t end = vd_linhist_end(&ah->h);
-		while (end && !vd_linhist_bin(&ah->h, end - 1))
+		size_t end = vd_linhist_end(ah.h);
+		while (end && !vd_linhist_bin(ah.h, end - 1))
 			end--;
-		size_t cap = (size_t)(20 * c->ref_ns / ah->h.bin_ns) + 1;
+		size_t cap = (size_t)(20 * c->ref_ns / ah.h->bin_ns) + 1;
 		if (end > cap)
 			end = cap;
 		for (size_t i = 0; i < end && rc == 0; i++) {
-			double y = (double)vd_linhist_bin(&ah->h, i) / (double)ah->gaps;
+			double y = (double)vd_linhist_bin(ah.h, i) / (double)ah.gaps;
 			if (y > ymax)
 				ymax = y;
 			/* bin centre, µs */
-			rc = pts_add(&p[ns], ((double)i + 0.5) * (double)ah->h.bin_ns / 1e3, y);
+			rc = pts_add(&p[ns], ((double)i + 0.5) * (double)ah.h->bin_ns / 1e3, y);
 		}
 		s[ns] = (struct vd_svg_series){c->v[v].name, p[ns].x, p[ns].y, p[ns].n};
 		ns++;

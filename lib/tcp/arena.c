@@ -56,6 +56,7 @@ void *vd_arena_alloc(struct vd_arena *a, size_t size)
 	void *p = a->free_at;
 	a->free_at += size;
 	a->left -= size;
+	a->used += size;
 	return p;
 }
 

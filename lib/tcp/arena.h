@@ -18,6 +18,7 @@ struct vd_arena {
 	unsigned char *free_at; /* the unused rest of the newest chunk */
 	size_t left;		/* its bytes */
 	size_t mapped;		/* bytes of every chunk */
+	size_t used;		/* bytes of every block handed out */
 };
 
 /* A zeroed block of size bytes (rounded up to whole cache lines), on a cache line boundary;
@@ -27,6 +28,11 @@ void *vd_arena_alloc(struct vd_arena *a, size_t size);
 void vd_arena_destroy(struct vd_arena *a);
 /* Bytes mapped, and the bookkeeping. */
 size_t vd_arena_bytes(const struct vd_arena *a);
+/* Bytes of the blocks handed out (each rounded up to whole cache lines). */
+static inline size_t vd_arena_used(const struct vd_arena *a)
+{
+	return a->used;
+}
 
 /* size rounded up to whole cache lines: what vd_arena_alloc takes for it. */
 static inline size_t vd_arena_round(size_t size)

@@ -12,10 +12,11 @@ struct vd_tcpan {
 	struct vd_ackhist_cfg ahcfg;
 	struct vd_ackcomp_cfg xccfg;
 	struct vd_flowtab *flows;
-	struct vd_arena blocks;		  /* the flows' ACK analysis and compression blocks */
-	struct vd_tcpan_acks **with_acks; /* every such block, to free their histograms */
-	size_t nacks, cap_acks;
+	struct vd_arena blocks; /* the flows' ACK analysis, gap detail and compression blocks */
+	struct vd_ackhist_detail **details; /* every gap detail, to free their histograms' bins */
+	size_t ndetails, cap_details;
 	struct vd_tcpan_acks no_acks; /* what vd_tcpan_acks gives for a side without any */
+	struct vd_linhist no_hist;    /* the bins of a stream without gap detail: none */
 	struct vd_ackcomp no_xc;
 	uint64_t untimed;	    /* packets without a computable time, ignored */
 	uint64_t no_memory;	    /* packets whose ACK analysis found no memory for its block */
@@ -40,7 +41,7 @@ struct vd_tcpan *vd_tcpan_create(const struct vd_tcpan_opts *o)
 					    .ref_ns = o->ref_ns,
 					    .min_run = o->min_run};
 	an->xccfg = (struct vd_ackcomp_cfg){.factor = o->xc_factor, .min_run = o->min_run};
-	vd_ackhist_init(&an->no_acks.ah, &an->ahcfg);
+	vd_linhist_init(&an->no_hist, o->bin_ns, o->max_bins);
 	an->flows = vd_flowtab_create(o->max_flows, sizeof(struct vd_tcpan_flow),
 				      offsetof(struct vd_tcpan_flow, key));
 	if (!an->flows) {
@@ -54,9 +55,9 @@ void vd_tcpan_destroy(struct vd_tcpan *an)
 {
 	if (!an)
 		return;
-	for (size_t i = 0; i < an->nacks; i++)
-		vd_ackhist_free(&an->with_acks[i]->ah);
-	free(an->with_acks);
+	for (size_t i = 0; i < an->ndetails; i++)
+		vd_linhist_free(&an->details[i]->h);
+	free(an->details);
 	vd_arena_destroy(&an->blocks);
 	vd_flowtab_destroy(an->flows);
 	free(an);
@@ -92,25 +93,39 @@ static struct vd_tcpan_acks *acks_of(struct vd_tcpan *an, const struct vd_tcpan_
 {
 	if (s->acks)
 		return s->acks;
-	if (an->nacks == an->cap_acks) {
-		size_t cap = an->cap_acks ? 2 * an->cap_acks : 64;
-		struct vd_tcpan_acks **w = realloc(an->with_acks, cap * sizeof(*w));
-		if (!w) {
-			an->no_memory++;
-			return NULL;
-		}
-		an->with_acks = w;
-		an->cap_acks = cap;
-	}
 	struct vd_tcpan_acks *b = vd_arena_alloc(&an->blocks, sizeof(*b));
 	if (!b) {
 		an->no_memory++;
 		return NULL;
 	}
-	vd_ackhist_init(&b->ah, &an->ahcfg); /* the series are empty zeroed */
+	/* zeroed: empty series and gaps */
 	b->rtt = f->rtt;
-	an->with_acks[an->nacks++] = b;
 	return s->acks = b;
+}
+
+/* The gap detail of ACK block b, allocated on first need; -1 out of memory. */
+static int attach_detail(struct vd_tcpan *an, struct vd_tcpan_acks *b)
+{
+	if (b->ah.detail)
+		return 0;
+	if (an->ndetails == an->cap_details) {
+		size_t cap = an->cap_details ? 2 * an->cap_details : 64;
+		struct vd_ackhist_detail **w = realloc(an->details, cap * sizeof(*w));
+		if (!w)
+			goto no_memory;
+		an->details = w;
+		an->cap_details = cap;
+	}
+	struct vd_ackhist_detail *d = vd_arena_alloc(&an->blocks, sizeof(*d));
+	if (!d)
+		goto no_memory;
+	vd_ackhist_detail_init(d, &an->ahcfg);
+	an->details[an->ndetails++] = d;
+	b->ah.detail = d;
+	return 0;
+no_memory:
+	an->no_memory++;
+	return -1;
 }
 
 static void flow_init(struct vd_tcpan *an, struct vd_tcpan_flow *f, const struct vd_decoded *d)
@@ -291,6 +306,9 @@ int vd_tcpan_add_hashed(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct 
 	if (pure) {
 		/* the gaps from the second ACK on; without memory, only this ACK's own counts */
 		struct vd_tcpan_acks *b = s->pure.acks ? acks_of(an, f, s) : NULL;
+		if (b && !b->ah.detail && vd_ackhist_needs_detail(&an->ahcfg, ts - s->pure.ts) &&
+		    attach_detail(an, b))
+			b = NULL;
 		if (b || !s->pure.acks)
 			vd_ackhist_add(b ? &b->ah : NULL, &an->ahcfg, &s->pure, ts, d->tcp_ack,
 				       d->tcp_win);
@@ -347,10 +365,15 @@ struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const str
 size_t vd_tcpan_bytes(const struct vd_tcpan *an)
 {
 	size_t bytes = sizeof(*an) + vd_flowtab_bytes(an->flows) + vd_arena_bytes(&an->blocks) +
-		       an->cap_acks * sizeof(*an->with_acks);
-	for (size_t i = 0; i < an->nacks; i++) /* the ACK histogram's count and mark arrays */
-		bytes += an->with_acks[i]->ah.h.nbins * 2 * sizeof(uint64_t);
+		       an->cap_details * sizeof(*an->details);
+	for (size_t i = 0; i < an->ndetails; i++) /* the ACK histogram's count and mark arrays */
+		bytes += an->details[i]->h.nbins * 2 * sizeof(uint64_t);
 	return bytes;
+}
+
+size_t vd_tcpan_block_bytes(const struct vd_tcpan *an)
+{
+	return vd_arena_used(&an->blocks);
 }
 
 size_t vd_tcpan_longest_probe(const struct vd_tcpan *an)
@@ -384,6 +407,12 @@ int vd_tcpan_data_dir(const struct vd_tcpan_flow *f)
 const struct vd_tcpan_acks *vd_tcpan_acks(const struct vd_tcpan *an, const struct vd_tcpan_dir *s)
 {
 	return s->acks ? s->acks : &an->no_acks;
+}
+
+void vd_tcpan_ackgaps(const struct vd_tcpan *an, const struct vd_tcpan_dir *s,
+		      struct vd_ackhist_stats *st)
+{
+	vd_ackhist_read(s->acks ? &s->acks->ah : NULL, &s->pure, &an->no_hist, st);
 }
 
 const struct vd_ackcomp *vd_tcpan_ackcomp(const struct vd_tcpan *an, const struct vd_tcpan_dir *s)

@@ -107,7 +107,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < vd_tcpan_flow_count(x.an); i++) {
 		struct vd_tcpan_flow *fl = vd_tcpan_flow(x.an, i);
 		int dd = vd_tcpan_data_dir(fl);
-		const struct vd_linhist *h = &vd_tcpan_acks(x.an, &fl->d[!dd])->ah.h;
+		struct vd_ackhist_stats st;
+		vd_tcpan_ackgaps(x.an, &fl->d[!dd], &st);
+		const struct vd_linhist *h = st.h;
 		x.sink += fl->d[!dd].acked_bytes + (uint64_t)vd_linhist_quantile(h, 0.5);
 		size_t modes[3];
 		x.sink += vd_linhist_modes(h, 0.01, modes, 3);

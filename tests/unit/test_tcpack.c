@@ -41,27 +41,33 @@ static void feed(struct vd_ackhist *a, struct gen *g, vd_ns gap, int dup)
 
 static void uncompressed_then_compressed(void **state)
 {
-	struct vd_ackhist a;
+	struct vd_ackhist ah;
+	struct vd_ackhist_detail a;
 	struct gen g = {.t = 1000 * VD_NS_PER_SEC, .ack = 1, .cfg = {10 * US, 10000, 120 * US, 2}};
-	vd_ackhist_init(&a, &g.cfg);
-	feed(&a, &g, 0, 0);
+	vd_ackhist_init(&ah);
+	vd_ackhist_detail_init(&a, &g.cfg);
+	ah.detail = &a;
+	feed(&ah, &g, 0, 0);
 	/* 100 gaps of 240 µs (delayed ACKs at 100 Mbit/s): nothing below 120 µs. */
 	for (int i = 0; i < 100; i++)
-		feed(&a, &g, 240 * US, 0);
-	assert_int_equal(a.gaps, 100);
+		feed(&ah, &g, 240 * US, 0);
+	assert_int_equal(a.h.total, 100);
 	assert_int_equal(a.below_ref, 0);
 	assert_int_equal(a.events, 0);
 	assert_int_equal(vd_linhist_bin(&a.h, 24), 100);
 	/* 20 batches of 5 ACKs 5 µs apart (4 compressed gaps each), batches 1000 µs apart. */
 	for (int b = 0; b < 20; b++) {
-		feed(&a, &g, 1000 * US, 0);
+		feed(&ah, &g, 1000 * US, 0);
 		for (int i = 0; i < 4; i++)
-			feed(&a, &g, 5 * US, 0);
+			feed(&ah, &g, 5 * US, 0);
 	}
 	assert_int_equal(g.last.acks, 201);
-	assert_int_equal(a.gaps, 200);
+	struct vd_ackhist_stats st;
+	vd_ackhist_read(&ah, &g.last, NULL, &st);
+	assert_int_equal(st.gaps, 200);
 	assert_int_equal(a.below_ref, 80);
-	assert_true(fabs(vd_ackhist_fraction_below(&a) - 0.4) < 1e-12);
+	assert_int_equal(st.below_ref, 80);
+	assert_true(fabs(vd_ackhist_fraction_below(&st) - 0.4) < 1e-12);
 	assert_int_equal(a.events, 20);
 	assert_int_equal(a.event_acks, 100);
 	assert_int_equal(vd_linhist_bin(&a.h, 0), 80);
@@ -78,34 +84,41 @@ static void uncompressed_then_compressed(void **state)
 	assert_int_equal(m[0], 24);
 	assert_int_equal(m[1], 0);
 	assert_int_equal(m[2], 100);
-	vd_ackhist_free(&a);
+	vd_ackhist_free(&ah);
 }
 
 static void runs_shorter_than_an_event_and_duplicates(void **state)
 {
-	struct vd_ackhist a;
+	struct vd_ackhist ah;
+	struct vd_ackhist_detail a;
 	struct gen g = {.t = 0, .ack = 1, .cfg = {10 * US, 100, 120 * US, 2}};
-	vd_ackhist_init(&a, &g.cfg);
-	feed(&a, &g, 0, 0);
+	vd_ackhist_init(&ah);
+	vd_ackhist_detail_init(&a, &g.cfg);
+	ah.detail = &a;
+	feed(&ah, &g, 0, 0);
 	/* pairs: one compressed gap then a normal one -> below_ref counts, no event */
 	for (int i = 0; i < 10; i++) {
-		feed(&a, &g, 50 * US, 0);
-		feed(&a, &g, 300 * US, 0);
+		feed(&ah, &g, 50 * US, 0);
+		feed(&ah, &g, 300 * US, 0);
 	}
 	assert_int_equal(a.below_ref, 10);
 	assert_int_equal(a.events, 0);
 	/* three duplicates 20 µs apart: one event, marked as duplicates in bin 2 */
 	for (int i = 0; i < 3; i++)
-		feed(&a, &g, 20 * US, 1);
-	assert_int_equal(a.dups, 3);
+		feed(&ah, &g, 20 * US, 1);
+	assert_int_equal(ah.dups, 3);
 	assert_int_equal(a.events, 1);
 	assert_int_equal(vd_linhist_bin_marked(&a.h, 2), 3);
 	assert_int_equal(vd_linhist_bin(&a.h, 2), 3);
-	/* a gap past the last bin (100 bins of 10 µs = 1 ms) goes to overflow */
-	feed(&a, &g, 5 * VD_NS_PER_MS, 0);
-	assert_int_equal(a.h.overflow, 1);
-	assert_int_equal(a.h.total, a.gaps);
-	vd_ackhist_free(&a);
+	/* a gap past the last bin (100 bins of 10 µs = 1 ms) goes to overflow, counted with the
+	 * gaps but not in the bins */
+	feed(&ah, &g, 5 * VD_NS_PER_MS, 0);
+	struct vd_ackhist_stats st;
+	vd_ackhist_read(&ah, &g.last, NULL, &st);
+	assert_int_equal(st.overflow, 1);
+	assert_int_equal(st.gaps, 24);
+	assert_int_equal(a.h.total, 23);
+	vd_ackhist_free(&ah);
 }
 
 struct series_sum {
@@ -194,10 +207,90 @@ static void connection_through_tcpan(void **state)
 	assert_int_equal(sum.partial[VD_TPUT_LONG], 1);
 	/* 1000 pure ACKs (the FIN is not one), 999 gaps of 500 µs */
 	assert_int_equal(r->pure.acks, 1000);
-	assert_int_equal(vd_linhist_bin(&vd_tcpan_acks(an, r)->ah.h, 50), 999);
-	assert_int_equal(vd_tcpan_acks(an, r)->ah.below_ref, 0);
+	struct vd_ackhist_stats st;
+	vd_tcpan_ackgaps(an, r, &st);
+	assert_int_equal(vd_linhist_bin(st.h, 50), 999);
+	assert_int_equal(st.below_ref, 0);
 	assert_int_equal(f->d[0].data_pkts, 1000);
 	vd_tcpan_destroy(an);
+}
+
+/* The gap counts a stream keeps without its detail, and the detail allocated at its first gap
+ * in range, below the reference or negative, give what one histogram over every gap gives (the
+ * layout before the split; the reference below is that algorithm): random gaps short, in the
+ * bins, past them and negative, duplicates among them, with the reference line inside the
+ * bins' range and past it. */
+static void gap_counts_equal_one_histogram_of_every_gap(void **state)
+{
+	(void)state;
+	const vd_ns refs[] = {120 * US, 3 * VD_NS_PER_MS};
+	for (size_t k = 0; k < sizeof(refs) / sizeof(refs[0]); k++) {
+		/* 100 bins of 10 µs: gaps from 1 ms on are overflow */
+		struct vd_tcpan_opts o = {.bin_ns = 10 * US,
+					  .max_bins = 100,
+					  .ref_ns = refs[k],
+					  .min_run = 2,
+					  .interval = VD_NS_PER_SEC,
+					  .max_flows = 4};
+		struct vd_tcpan *an = vd_tcpan_create(&o);
+		assert_non_null(an);
+		struct vd_linhist ref;
+		vd_linhist_init(&ref, o.bin_ns, o.max_bins);
+		uint64_t below = 0, events = 0, event_acks = 0, dups = 0;
+		unsigned run = 0;
+		srand(7 + (unsigned)k);
+		vd_ns t = 10 * VD_NS_PER_SEC;
+		uint32_t ack = 1;
+		uint16_t win = 1000;
+		/* long gaps only at first: the detail comes later, with the first short one */
+		for (int i = 0; i < 20000; i++) {
+			int r = rand() % 100;
+			vd_ns gap = i < 50 || r < 40 ? VD_NS_PER_MS + rand() % (50 * VD_NS_PER_MS)
+				    : r < 70	     ? rand() % (120 * US)
+				    : r < 97	     ? rand() % VD_NS_PER_MS
+						     : -(vd_ns)(rand() % (5 * US)) - 1;
+			int dup = i && rand() % 10 == 0;
+			if (!dup)
+				ack += 1448;
+			t += gap;
+			struct vd_decoded d = seg(0, 5001, ack, VD_TCP_ACK, 0);
+			d.tcp_win = win;
+			assert_int_equal(vd_tcpan_add(an, 0, t, &d), 0);
+			if (!i)
+				continue;
+			dups += dup;
+			vd_linhist_add(&ref, gap, dup);
+			if (gap < o.ref_ns) {
+				below++;
+				if (++run == o.min_run) {
+					events++;
+					event_acks += o.min_run + 1;
+				} else if (run > o.min_run) {
+					event_acks++;
+				}
+			} else {
+				run = 0;
+			}
+		}
+		struct vd_tcpan_flow *f = vd_tcpan_flow(an, 0);
+		struct vd_ackhist_stats st;
+		vd_tcpan_ackgaps(an, &f->d[0], &st);
+		assert_int_equal(st.gaps, ref.total);
+		assert_int_equal(st.dups, dups);
+		assert_int_equal(st.below_ref, below);
+		assert_int_equal(st.events, events);
+		assert_int_equal(st.event_acks, event_acks);
+		assert_int_equal(st.overflow, ref.overflow);
+		assert_int_equal(st.negative, ref.underflow);
+		assert_true(events > 0 && ref.overflow > 0 && ref.underflow > 0);
+		for (size_t i = 0; i < o.max_bins; i++) {
+			assert_int_equal(vd_linhist_bin(st.h, i), vd_linhist_bin(&ref, i));
+			assert_int_equal(vd_linhist_bin_marked(st.h, i),
+					 vd_linhist_bin_marked(&ref, i));
+		}
+		vd_linhist_free(&ref);
+		vd_tcpan_destroy(an);
+	}
 }
 
 /* The flow of the packet just added (what the two-point matching updates) is the one a lookup
@@ -547,6 +640,7 @@ int main(void)
 	    cmocka_unit_test(uncompressed_then_compressed),
 	    cmocka_unit_test(runs_shorter_than_an_event_and_duplicates),
 	    cmocka_unit_test(connection_through_tcpan),
+	    cmocka_unit_test(gap_counts_equal_one_histogram_of_every_gap),
 	    cmocka_unit_test(mid_stream_flow_samples_rtt),
 	    cmocka_unit_test(last_flow_is_the_lookups),
 	    cmocka_unit_test(endpoints_as_inet_ntop),

@@ -80,10 +80,10 @@ static void bulk_rounds(struct vd_tcpan *an, struct bulk *b, unsigned rounds)
 	}
 }
 
-static struct vd_tcpan *analysis(void)
+static struct vd_tcpan *analysis_bins(size_t max_bins)
 {
 	struct vd_tcpan_opts o = {.bin_ns = 10 * US,
-				  .max_bins = 10000,
+				  .max_bins = max_bins,
 				  .ref_ns = 120 * US,
 				  .min_run = 2,
 				  .xc_factor = 2,
@@ -92,6 +92,12 @@ static struct vd_tcpan *analysis(void)
 	struct vd_tcpan *an = vd_tcpan_create(&o);
 	assert_non_null(an);
 	return an;
+}
+
+/* 10 µs bins up to 100 ms */
+static struct vd_tcpan *analysis(void)
+{
+	return analysis_bins(10000);
 }
 
 static void memory_per_connection_not_per_packet(void **state)
@@ -114,23 +120,31 @@ static void memory_per_connection_not_per_packet(void **state)
 	vd_tcpan_destroy(an);
 }
 
-/* A flow is six cache lines, whatever the run's settings, and an ACK-analysis block five (one
- * per flow of a bulk transfer: a sixth line would be a sixth of its memory); a side gets one
- * only when its ACKs advance or it sends a second pure ACK (a bulk transfer's data sender has
- * none), and a two-point compression block only when one of its ACKs is matched upstream. */
+/* The handshakes' last ACK of every connection of b. */
+static void bulk_handshake_acks(struct vd_tcpan *an, struct bulk *b)
+{
+	for (unsigned c = 0; c < b->conns; c++) {
+		struct vd_decoded d = seg(c, 1, 1001, 5001, VD_TCP_ACK, 0);
+		assert_int_equal(vd_tcpan_add(an, 0, b->t += 10 * US, &d), 0);
+	}
+}
+
+/* A flow is six cache lines, whatever the run's settings, and an ACK-analysis block three (one
+ * per flow of a bulk transfer: each line is a ninth of what such a flow holds, and the kernel
+ * zeroes every page of them at first touch); a side gets one only when its ACKs advance or it
+ * sends a second pure ACK (a bulk transfer's data sender has none), the gaps' histogram and
+ * compression counts only when a gap lands in the histogram's range or below the reference,
+ * and a two-point compression block only when one of its ACKs is matched upstream. */
 static void small_flows_blocks_only_where_needed(void **state)
 {
 	(void)state;
 	assert_true(sizeof(struct vd_tcpan_flow) <= 6 * 64);
 	assert_true(sizeof(struct vd_tcpan_dir) <= 2 * 64);
-	assert_true(sizeof(struct vd_tcpan_acks) <= 5 * 64);
+	assert_true(sizeof(struct vd_tcpan_acks) <= 3 * 64);
 	struct vd_tcpan *an = analysis();
 	struct bulk b = {.conns = 200, .t = VD_NS_PER_SEC};
 	bulk_handshakes(an, &b);
-	for (unsigned c = 0; c < b.conns; c++) { /* the handshakes' last ACK */
-		struct vd_decoded d = seg(c, 1, 1001, 5001, VD_TCP_ACK, 0);
-		assert_int_equal(vd_tcpan_add(an, 0, b.t += 10 * US, &d), 0);
-	}
+	bulk_handshake_acks(an, &b);
 	bulk_rounds(an, &b, 10);
 	for (unsigned c = 0; c < b.conns; c++) {
 		struct vd_tcpan_flow *f = vd_tcpan_flow(an, c);
@@ -140,13 +154,20 @@ static void small_flows_blocks_only_where_needed(void **state)
 		assert_null(f->d[0].acks);
 		/* read as an empty analysis with the run's settings */
 		const struct vd_tcpan_acks *none = vd_tcpan_acks(an, &f->d[0]);
-		assert_int_equal(none->ah.gaps, 0);
-		assert_int_equal(none->ah.h.bin_ns, 10 * US);
+		struct vd_ackhist_stats st;
+		vd_tcpan_ackgaps(an, &f->d[0], &st);
+		assert_int_equal(st.gaps, 0);
+		assert_int_equal(st.h->bin_ns, 10 * US);
+		assert_int_equal(st.h->max_bins, 10000);
 		assert_int_equal(none->tp[VD_TPUT_LONG].intervals, 0);
-		/* the server: ten ACKs, each acknowledging two segments */
+		/* the server: ten ACKs, each acknowledging two segments, 6 ms apart: in the
+		 * histogram's range, so with its bins */
 		assert_non_null(f->d[1].acks);
+		assert_non_null(f->d[1].acks->ah.detail);
 		assert_int_equal(f->d[1].pure.acks, 10);
-		assert_int_equal(vd_tcpan_acks(an, &f->d[1])->ah.gaps, 9);
+		vd_tcpan_ackgaps(an, &f->d[1], &st);
+		assert_int_equal(st.gaps, 9);
+		assert_int_equal(vd_linhist_bin(st.h, 600), 9);
 		assert_int_equal(f->d[1].acked_bytes, 10 * 2 * 1448);
 		assert_int_equal(f->rtt_src, VD_RTT_HANDSHAKE);
 		assert_null(f->d[0].xc);
@@ -161,6 +182,47 @@ static void small_flows_blocks_only_where_needed(void **state)
 	assert_int_equal(vd_tcpan_ackcomp(an, &f->d[1])->pairs, 1);
 	assert_int_equal(vd_tcpan_ackcomp(an, &f->d[1])->compressed, 1);
 	assert_int_equal(vd_tcpan_ackcomp(an, &f->d[1])->other, 2);
+	vd_tcpan_destroy(an);
+}
+
+/* ACKs further apart than the histogram's range (here 1 ms) keep counts only: a connection is
+ * its state and a three-line ACK block, and the gap detail comes with the first gap that needs
+ * it (the block was five lines, the histogram's fields in it whatever the gaps). */
+static void gaps_past_the_bins_keep_counts_only(void **state)
+{
+	(void)state;
+	struct vd_tcpan *an = analysis_bins(100);
+	struct bulk b = {.conns = 2000, .t = VD_NS_PER_SEC};
+	bulk_handshakes(an, &b);
+	bulk_handshake_acks(an, &b);
+	bulk_rounds(an, &b, 10); /* ACKs 60 ms apart */
+	/* one three-line block a connection, nothing else */
+	assert_int_equal(vd_tcpan_block_bytes(an), b.conns * 3 * 64);
+	struct vd_ackhist_stats st;
+	for (unsigned c = 0; c < b.conns; c++) {
+		struct vd_tcpan_flow *f = vd_tcpan_flow(an, c);
+		assert_non_null(f->d[1].acks);
+		assert_null(f->d[1].acks->ah.detail);
+		vd_tcpan_ackgaps(an, &f->d[1], &st);
+		assert_int_equal(st.gaps, 9);
+		assert_int_equal(st.overflow, 9);
+		assert_int_equal(st.h->total, 0);
+	}
+	/* a duplicate of connection 0's last ACK 50 µs later: below the reference, in the bins */
+	struct vd_decoded d = seg(0, 0, b.sseq, b.cseq, VD_TCP_ACK, 0);
+	assert_int_equal(vd_tcpan_add(an, 0, b.t - (b.conns - 1) * 10 * US + 50 * US, &d), 0);
+	struct vd_tcpan_flow *f = vd_tcpan_flow(an, 0);
+	assert_non_null(f->d[1].acks->ah.detail);
+	vd_tcpan_ackgaps(an, &f->d[1], &st);
+	assert_int_equal(st.gaps, 10);
+	assert_int_equal(st.overflow, 9);
+	assert_int_equal(st.below_ref, 1);
+	assert_int_equal(st.dups, 1);
+	assert_int_equal(vd_linhist_bin(st.h, 5), 1);
+	assert_int_equal(vd_linhist_bin_marked(st.h, 5), 1);
+	assert_null(vd_tcpan_flow(an, 1)->d[1].acks->ah.detail);
+	/* the detail: two lines (and its bins, from the heap) */
+	assert_int_equal(vd_tcpan_block_bytes(an), b.conns * 3 * 64 + 2 * 64);
 	vd_tcpan_destroy(an);
 }
 
@@ -269,6 +331,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(memory_per_connection_not_per_packet),
 	    cmocka_unit_test(small_flows_blocks_only_where_needed),
+	    cmocka_unit_test(gaps_past_the_bins_keep_counts_only),
 	    cmocka_unit_test(flow_table_probes_stay_short),
 	    cmocka_unit_test(flow_states_stay_put_chunks_bounded),
 	    cmocka_unit_test(one_connection_pending_bounded_chains_short),

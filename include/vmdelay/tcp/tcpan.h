@@ -43,7 +43,9 @@ struct vd_tcpan_opts {
 
 /* The ACK analysis of one endpoint's ACK stream: its throughput series and the gaps between its
  * pure ACKs. Only an endpoint whose ACKs advance or that sends a second pure ACK has one (a
- * bulk transfer's data sender usually has none): allocated then, see vd_tcpan_acks. */
+ * bulk transfer's data sender usually has none): allocated then, see vd_tcpan_acks. Three
+ * cache lines: the gaps' histogram and compression counts are a block of their own, allocated
+ * when a gap first needs them (ackhist.h): read the gaps through vd_tcpan_ackgaps. */
 struct vd_tcpan_acks {
 	vd_ns rtt; /* the flow's rtt, the RTT series' interval: read here, on the lines an ACK
 		    * brings in anyway, not on the flow's last line */
@@ -126,6 +128,8 @@ uint64_t vd_tcpan_no_memory(const struct vd_tcpan *an);
 /* Bounds, for tests: bytes held (per flow, never per packet), and the longest probe of the flow
  * table (tcpflow.h). */
 size_t vd_tcpan_bytes(const struct vd_tcpan *an);
+/* Of which the blocks flows got as they needed them (ACK analysis, gap detail, compression). */
+size_t vd_tcpan_block_bytes(const struct vd_tcpan *an);
 size_t vd_tcpan_longest_probe(const struct vd_tcpan *an);
 
 /* The flow of packet d at vantage point v if it exists (never creates); *dir as in add. */
@@ -137,8 +141,12 @@ struct vd_tcpan_flow *vd_tcpan_lookup(struct vd_tcpan *an, uint32_t v, const str
 struct vd_tcpan_flow *vd_tcpan_last(struct vd_tcpan *an, int *dir);
 
 /* The ACK analysis of endpoint s of a flow of an: its own, or (when it has none yet) one with
- * nothing counted, the settings of the run in place. Never NULL. */
+ * nothing counted. Never NULL. Its gaps are read through vd_tcpan_ackgaps. */
 const struct vd_tcpan_acks *vd_tcpan_acks(const struct vd_tcpan *an, const struct vd_tcpan_dir *s);
+/* The gaps between endpoint s's pure ACKs (ackhist.h); st->h is an empty histogram with the
+ * run's settings when none of them needed the bins. */
+void vd_tcpan_ackgaps(const struct vd_tcpan *an, const struct vd_tcpan_dir *s,
+		      struct vd_ackhist_stats *st);
 /* Its two-point ACK compression: its own, or one with no pair. Never NULL. */
 const struct vd_ackcomp *vd_tcpan_ackcomp(const struct vd_tcpan *an, const struct vd_tcpan_dir *s);
 
