@@ -518,9 +518,12 @@ fail:
 struct vd_tcmrec_cursor {
 	struct blockfile bf;
 	struct tcmrec hdr; /* the header only */
-	uint64_t left;	   /* bytes of records left in the current block */
-	uint8_t *rec;	   /* one record's bytes */
+	uint64_t left;	   /* bytes of records of the current block not yet in buf */
+	uint8_t *buf;	   /* records read ahead from the current block */
+	size_t cap, len, at;
 };
+
+#define CURSOR_READ (1 << 16) /* bytes of records read at once, at least one record */
 
 int vd_tcmrec_cursor_open(const char *path, struct vd_tcmrec_cursor **out, struct vd_err *err)
 {
@@ -528,11 +531,14 @@ int vd_tcmrec_cursor_open(const char *path, struct vd_tcmrec_cursor **out, struc
 
 	if (!c)
 		return vd_err_set(err, "%s: out of memory", path);
-	if (bf_open(&c->bf, path, &c->hdr, err) < 0 ||
-	    (!(c->rec = malloc(c->hdr.info.record_size)) &&
-	     vd_err_set(err, "%s: out of memory", path))) {
+	if (bf_open(&c->bf, path, &c->hdr, err) < 0) {
 		vd_tcmrec_cursor_close(c);
 		return -1;
+	}
+	c->cap = c->hdr.info.record_size * (CURSOR_READ / c->hdr.info.record_size + 1);
+	if (!(c->buf = malloc(c->cap))) {
+		vd_tcmrec_cursor_close(c);
+		return vd_err_set(err, "%s: out of memory", path);
 	}
 	*out = c;
 	return 0;
@@ -543,7 +549,7 @@ int vd_tcmrec_cursor_next(struct vd_tcmrec_cursor *c, struct tcpmon_record *r, s
 	uint32_t size = c->hdr.info.record_size, type, blen;
 	uint64_t at;
 
-	while (!c->left) {
+	while (c->at == c->len && !c->left) {
 		int b = bf_block(&c->bf, &type, &blen, &at, err);
 		if (b <= 0)
 			return b;
@@ -555,12 +561,18 @@ int vd_tcmrec_cursor_next(struct vd_tcmrec_cursor *c, struct tcpmon_record *r, s
 			return -1;
 		}
 	}
-	if (fread(c->rec, 1, size, c->bf.f) != size)
-		return vd_err_set(err, "%s: offset %" PRIu64 ": read: %s", c->bf.name,
-				  c->bf.off - c->left,
-				  ferror(c->bf.f) ? strerror(errno) : "the file got shorter");
-	c->left -= size;
-	vd_tcmrec_decode_record(c->rec, size, r);
+	if (c->at == c->len) {
+		size_t want = c->left < c->cap ? (size_t)c->left : c->cap / size * size;
+		if (fread(c->buf, 1, want, c->bf.f) != want)
+			return vd_err_set(err, "%s: offset %" PRIu64 ": read: %s", c->bf.name,
+					  c->bf.off - c->left,
+					  ferror(c->bf.f) ? strerror(errno) : "the file got shorter");
+		c->left -= want;
+		c->len = want;
+		c->at = 0;
+	}
+	vd_tcmrec_decode_record(c->buf + c->at, size, r);
+	c->at += size;
 	return 1;
 }
 
@@ -570,7 +582,7 @@ void vd_tcmrec_cursor_close(struct vd_tcmrec_cursor *c)
 		return;
 	if (c->bf.f)
 		fclose(c->bf.f);
-	free(c->rec);
+	free(c->buf);
 	free(c);
 }
 

@@ -14,6 +14,8 @@ struct tcm_synth_opts {
 			* replies descend trans-tx .. dev-tx, no socket-layer records */
 	int lose; /* > 0: probe number `lose`'s receive-side records are lost by tcpmon (a gap in
 		   * CPU 1's seqnos, counted in the stats block as the module would) */
+	int batch; /* > 0: records blocks of this many probes' records, CPU 0's and CPU 1's taking
+		    * turns (else all of CPU 0's, then CPU 1's) */
 };
 
 #define TCM_SYNTH_ID 0x1234
