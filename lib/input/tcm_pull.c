@@ -262,7 +262,8 @@ int vd_tcm_pull_next(struct vd_tcm_pull *t, struct vd_echo *e, struct vd_err *er
 					  " is earlier than level %s's events already put in time "
 					  "order (more out of order than the %zu events held): the "
 					  "file is read whole",
-					  t->s.path, ev.index, vd_tcm_level_name(t->level), t->hold);
+					  t->s.path, ev.index, vd_tcm_level_name(t->level),
+					  t->hold);
 		if (heap_push(t, &ev) < 0)
 			return vd_err_set(err, "%s: out of memory", t->s.path);
 	}
@@ -282,8 +283,8 @@ int vd_tcm_pull_finish(struct vd_tcm_pull *t, struct vd_echo_point *pt, struct v
 			   sizeof(pt->notes));
 	pt->records = t->s.index;
 	if (!t->own)
-		return vd_err_set(err, "%s: no ICMP echo records at level %s (%" PRIu64
-				  " records read)",
+		return vd_err_set(err,
+				  "%s: no ICMP echo records at level %s (%" PRIu64 " records read)",
 				  spec->path, level, t->s.index);
 	return 0;
 }

@@ -566,7 +566,8 @@ int vd_tcmrec_cursor_next(struct vd_tcmrec_cursor *c, struct tcpmon_record *r, s
 		if (fread(c->buf, 1, want, c->bf.f) != want)
 			return vd_err_set(err, "%s: offset %" PRIu64 ": read: %s", c->bf.name,
 					  c->bf.off - c->left,
-					  ferror(c->bf.f) ? strerror(errno) : "the file got shorter");
+					  ferror(c->bf.f) ? strerror(errno)
+							  : "the file got shorter");
 		c->left -= want;
 		c->len = want;
 		c->at = 0;

@@ -154,7 +154,7 @@ int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *trut
 	struct tcpmon_record *rs[2] = {calloc((size_t)o->nprobes * 6 + 2, sizeof(*rs[0])),
 				       calloc((size_t)o->nprobes * 6 + 2, sizeof(*rs[1]))};
 	struct tcpmon_record *r = rs[0] && rs[1] ? rs[0] : NULL;
-	size_t nrec[2] = {0, 0}, nturns = o->batch > 0 ? (size_t)(o->nprobes / o->batch + 1) : 1;
+	size_t nturns = o->batch > 0 ? (size_t)(o->nprobes / o->batch + 1) : 1;
 	/* where each turn of o->batch probes ends in a CPU's records */
 	size_t *turn_end[2] = {calloc(nturns, sizeof(size_t)), calloc(nturns, sizeof(size_t))};
 	if (!turn_end[0] || !turn_end[1])
@@ -184,8 +184,8 @@ int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *trut
 		fill(o, &r[n], 1, TCPMON_L_DEV_RX, &seqno[cpu]);
 		r[n].cpu = (uint32_t)cpu;
 		r[n++].icmp_type = o->ipv6 ? 1 : 3;
-		nrec[cpu] = n;
-		for (size_t t = (size_t)(o->batch > 0 ? (o->nprobes - 1) / o->batch : 0); t < nturns; t++)
+		for (size_t t = (size_t)(o->batch > 0 ? (o->nprobes - 1) / o->batch : 0);
+		     t < nturns; t++)
 			turn_end[cpu][t] = n;
 	}
 	/* CPU by CPU, or the records of o->batch probes a CPU, the CPUs taking turns as tcpmon's
@@ -193,8 +193,8 @@ int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *trut
 	size_t at[2] = {0, 0};
 	for (size_t t = 0; r && rc == 0 && t < nturns; t++)
 		for (int cpu = 0; cpu < 2 && rc == 0; cpu++) {
-			rc = vd_tcmrec_write_records(w, rs[cpu] + at[cpu], turn_end[cpu][t] - at[cpu],
-						     &err);
+			rc = vd_tcmrec_write_records(w, rs[cpu] + at[cpu],
+						     turn_end[cpu][t] - at[cpu], &err);
 			at[cpu] = turn_end[cpu][t];
 		}
 	free(turn_end[0]);
