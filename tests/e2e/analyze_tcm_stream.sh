@@ -5,11 +5,11 @@
 # read in time order through a bounded heap although tcpmon writes its records in per-CPU
 # batches, after its calibration pairs were read from the end of the file. The report must be
 # the one computed after reading (--plot), byte for byte (text, JSON, CSV; named and not; one
-# level, two, a layer's name; beside a second file; stable and unstable TSC, IPv6); a file in
-# which tcpmon lost records, and one more out of order than the heap holds (each CPU's records
-# in one block), are read whole with the same report; damage gives reading whole's message and
-# exit. Peak RSS (release build): streaming a file 4 times longer stays below reading the
-# shorter one whole, and grows by less than a quarter of what reading whole grows by.
+# level, two, a layer's name; beside a second file; two clocks; stable and unstable TSC, IPv6);
+# a file in which tcpmon lost records, and one more out of order than the heap holds (each CPU's
+# records in one block), are read whole with the same report; damage gives reading whole's
+# message and exit. Peak RSS (release build): streaming a file 4 times longer stays below
+# reading the shorter one whole, and grows by less than a quarter of what reading whole grows by.
 . "$(dirname "$0")/lib/analyze_lib.sh"
 root="${VMDELAY_ROOT:-.}"
 bin=${VMDELAY_RELEASE_BIN:-$root/build/release/bin}
@@ -49,10 +49,12 @@ probes "#dev" "g=$tmp/b.tcm#dev"
 probes "#dev,trans" "g=$tmp/b.tcm#dev,trans"
 probes "#ip-local-in (a layer)" "$tmp/b.tcm#ip-local-in"
 probes "two files" "a=$tmp/b.tcm#dev" "b=$tmp/u.tcm#trans-tx"
+probes "two clocks (fitted in a first pass)" "a:vm=$tmp/b.tcm#dev" "b:host=$tmp/b.tcm#trans"
 probes "--rest 20" --rest 20 "g=$tmp/b.tcm"
 probes "unstable TSC" "g=$tmp/u.tcm"
 probes "IPv6, CPU by CPU" "g=$tmp/v6.tcm"
 probes "records lost by tcpmon" "g=$tmp/lost.tcm"
+probes "records lost by tcpmon, #dev" "g=$tmp/lost.tcm#dev"
 "$AN" -q "g=$tmp/lost.tcm" 2>/dev/null | grep -q "records lost by tcpmon" || fail "lost records: no note"
 # 70,000 probes, each CPU's records in one block: a level's 70,000 transmit events come before
 # its first receive event, more than the 65,536 the heap holds: read whole, the same report
