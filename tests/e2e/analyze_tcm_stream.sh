@@ -20,51 +20,32 @@ cc -std=gnu11 -O1 -I"$root/include" -I"$root/tests/golden" -o "$tmp/gen" "$root/
 	"$root/tests/golden/tcm_synth.c" "$root/lib/input/tcmrec.c" "$root/lib/core/mem.c" "$root/lib/core/err.c" \
 	"$root/lib/out/output.c" "$root/lib/out/json.c" "$root/lib/core/vdtime.c" -lm || { echo "cannot build gen_tcm" >&2; exit 1; }
 
-same() { # label args...: --json, text and --csv, streamed and after reading (--plot)
-	local label=$1 mode rs rk
-	shift
-	for mode in --json "" --csv; do
-		"$AN" -q $mode "$@" >"$tmp/s.out" 2>"$tmp/s.err"
-		rs=$?
-		rm -rf "$tmp/plots"
-		"$AN" -q $mode --plot "$tmp/plots" "$@" >"$tmp/k.out" 2>"$tmp/k.err"
-		rk=$?
-		[ "$rs" = "$rk" ] || fail "$label ${mode:-text}: exit $rs streamed, $rk after reading: $(head -c 200 "$tmp/s.err")"
-		cmp -s "$tmp/s.out" "$tmp/k.out" || fail "$label ${mode:-text}: differs: $(diff "$tmp/s.out" "$tmp/k.out" | head -n 4)"
-		cmp -s "$tmp/s.err" "$tmp/k.err" || fail "$label ${mode:-text}: stderr differs: $(diff "$tmp/s.err" "$tmp/k.err" | head -n 4)"
-	done
-}
-probes() { # label args...: same, and the report has probes
-	same "$@"
-	"$AN" -q --json "${@:2}" 2>/dev/null | grep -q '"probes": [1-9]' || fail "$1: no probe"
-}
-
 "$tmp/gen" "$tmp/b.tcm" 3000 batch=100 >/dev/null || exit 1
 "$tmp/gen" "$tmp/u.tcm" 500 unstable batch=30 >/dev/null || exit 1
 "$tmp/gen" "$tmp/v6.tcm" 500 ipv6 >/dev/null || exit 1
 "$tmp/gen" "$tmp/lost.tcm" 500 lose=200 batch=30 >/dev/null || exit 1
-probes "batches" "$tmp/b.tcm"
-probes "batches named, clock" "g:vm=$tmp/b.tcm"
-probes "#dev" "g=$tmp/b.tcm#dev"
-probes "#dev,trans" "g=$tmp/b.tcm#dev,trans"
-probes "#ip-local-in (a layer)" "$tmp/b.tcm#ip-local-in"
-probes "two files" "a=$tmp/b.tcm#dev" "b=$tmp/u.tcm#trans-tx"
-probes "two clocks (fitted in a first pass)" "a:vm=$tmp/b.tcm#dev" "b:host=$tmp/b.tcm#trans"
-probes "--rest 20" --rest 20 "g=$tmp/b.tcm"
-probes "unstable TSC" "g=$tmp/u.tcm"
-probes "IPv6, CPU by CPU" "g=$tmp/v6.tcm"
-probes "records lost by tcpmon" "g=$tmp/lost.tcm"
-probes "records lost by tcpmon, #dev" "g=$tmp/lost.tcm#dev"
+probes_as_read "batches" "$tmp/b.tcm"
+probes_as_read "batches named, clock" "g:vm=$tmp/b.tcm"
+probes_as_read "#dev" "g=$tmp/b.tcm#dev"
+probes_as_read "#dev,trans" "g=$tmp/b.tcm#dev,trans"
+probes_as_read "#ip-local-in (a layer)" "$tmp/b.tcm#ip-local-in"
+probes_as_read "two files" "a=$tmp/b.tcm#dev" "b=$tmp/u.tcm#trans-tx"
+probes_as_read "two clocks (fitted in a first pass)" "a:vm=$tmp/b.tcm#dev" "b:host=$tmp/b.tcm#trans"
+probes_as_read "--rest 20" --rest 20 "g=$tmp/b.tcm"
+probes_as_read "unstable TSC" "g=$tmp/u.tcm"
+probes_as_read "IPv6, CPU by CPU" "g=$tmp/v6.tcm"
+probes_as_read "records lost by tcpmon" "g=$tmp/lost.tcm"
+probes_as_read "records lost by tcpmon, #dev" "g=$tmp/lost.tcm#dev"
 "$AN" -q "g=$tmp/lost.tcm" 2>/dev/null | grep -q "records lost by tcpmon" || fail "lost records: no note"
 # 70,000 probes, each CPU's records in one block: a level's 70,000 transmit events come before
 # its first receive event, more than the 65,536 the heap holds: read whole, the same report
 "$tmp/gen" "$tmp/far.tcm" 70000 >/dev/null || exit 1
-probes "more out of order than the heap" "g=$tmp/far.tcm#dev"
+probes_as_read "more out of order than the heap" "g=$tmp/far.tcm#dev"
 # damage: as reading whole says it
 head -c 100000 "$tmp/b.tcm" >"$tmp/cut.tcm"
-same "truncated" "g=$tmp/cut.tcm"
+same_as_read "truncated" "g=$tmp/cut.tcm"
 grep -q "cut.tcm: offset" "$tmp/s.err" || fail "truncated: $(cat "$tmp/s.err")"
-same "a level without records" "g=$tmp/b.tcm#sock-copy,dev"
+same_as_read "a level without records" "g=$tmp/b.tcm#sock-copy,dev"
 
 # memory: 60,000 and 240,000 probes (67 and 269 MB), streamed and read whole (#*)
 "$tmp/gen" "$tmp/m1.tcm" 60000 batch=400 >/dev/null || exit 1
