@@ -154,17 +154,19 @@ static int tping_split_wanted(const char *path)
 	return stat(path, &st) == 0 && st.st_size >= min;
 }
 
-/* The specs as the streamed analysis pulls them, one per vantage point: a large tping file
- * split into its points (vd_echo_pull_split), the others as they are. NULL out of memory. */
+/* The specs as the streamed analysis pulls them, one per vantage point: a large tping file and
+ * a tcpmon file split into their points (vd_echo_pull_split), the others as they are. NULL out of
+ * memory. */
 static struct vd_vantage_spec *pull_specs(const struct vd_vantage_spec *specs, size_t n, size_t *nx,
 					  struct vd_err *err)
 {
 	struct vd_vantage_spec *x = calloc(n * VD_ECHO_PULL_SPLIT_MAX, sizeof(*x));
 	*nx = 0;
 	for (size_t i = 0; x && i < n; i++) {
-		int k = tping_split_wanted(specs[i].path)
-			    ? vd_echo_pull_split(&specs[i], &x[*nx], err)
-			    : 0;
+		int k =
+		    tping_split_wanted(specs[i].path) || vd_echo_pull_split_always(specs[i].path)
+			? vd_echo_pull_split(&specs[i], &x[*nx], err)
+			: 0;
 		if (k == 0) {
 			x[*nx] = specs[i];
 			k = (x[*nx].path = strdup(specs[i].path)) ? 1 : -1;

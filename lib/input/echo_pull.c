@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "echo_trace.h"
+#include "tcm_pull.h"
 #include "tping_pull.h"
 #include "tping_read.h"
 #include "tping_rows.h"
@@ -20,6 +21,7 @@ struct vd_echo_pull {
 	struct vd_echo_failures *failures;
 	struct vd_source *src;
 	struct vd_tping_pull *tping; /* a tping file's point, else NULL: a packet trace */
+	struct vd_tcm_pull *tcm;     /* a tcpmon file's level (then src is NULL) */
 	struct vd_decode_opts decode;
 	struct vd_progress prog;
 	uint64_t size;
@@ -61,6 +63,30 @@ static int open_tping(struct vd_echo_pull *p, const struct vd_vantage_spec *spec
 	return 0;
 }
 
+/* A tcpmon record file: one level pulled (vd_tcm_pull; vd_source_open would read it whole), 1
+ * (read whole) for several, -1 failed; 2 when spec is no tcpmon file. */
+static int open_tcm(struct vd_echo_pull *p, const struct vd_vantage_spec *spec,
+		    struct vd_echo_failures *failures, struct vd_echo_pull **out,
+		    struct vd_err *err)
+{
+	enum vd_format f;
+	struct vd_err ferr;
+	if (vd_format_is_stream(spec->path) || vd_format_detect_file(spec->path, &f, &ferr) < 0 ||
+	    f != VD_FORMAT_TCPMON)
+		return 2;
+	int level = vd_tcm_pull_level(spec), r = level < 0 ? 1 : 0;
+	if (r == 0)
+		r = vd_tcm_pull_open(spec, level, &p->tcm, err);
+	if (r != 0) {
+		free(p);
+		return r < 0 ? failed(failures, spec, err) : 1;
+	}
+	p->spec = spec;
+	p->failures = failures;
+	*out = p;
+	return 0;
+}
+
 /* Why the point gave no echo, as vd_echo_read says it. -1. */
 static int no_echo(const struct vd_echo_pull *p, uint64_t records, struct vd_err *err)
 {
@@ -80,6 +106,9 @@ int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_r
 		vd_err_set(err, "out of memory");
 		return failed(failures, spec, err);
 	}
+	int tcm = open_tcm(p, spec, failures, out, err);
+	if (tcm != 2)
+		return tcm;
 	if (vd_source_open(spec, VD_SOURCE_ANY, &p->src, err) < 0) {
 		free(p);
 		return failed(failures, spec, err);
@@ -133,6 +162,13 @@ static int damaged(struct vd_echo_pull *p, struct vd_err *err)
 
 int vd_echo_pull_next(struct vd_echo_pull *p, struct vd_echo *e, struct vd_err *err)
 {
+	if (p->tcm) {
+		int r = vd_tcm_pull_next(p->tcm, e, err);
+		if (r < 0)
+			return damaged(p, err);
+		p->pt.echoes += (uint64_t)r;
+		return r;
+	}
 	if (p->tping) {
 		int r = vd_tping_pull_next(p->tping, p->src, p->spec->path, e, err);
 		if (r < 0)
@@ -166,6 +202,11 @@ int vd_echo_pull_next(struct vd_echo_pull *p, struct vd_echo *e, struct vd_err *
 
 int vd_echo_pull_finish(struct vd_echo_pull *p, struct vd_echo_point *pt, struct vd_err *err)
 {
+	if (p->tcm) {
+		int r = vd_tcm_pull_finish(p->tcm, &p->pt, err);
+		*pt = p->pt;
+		return r < 0 ? failed(p->failures, p->spec, err) : 0;
+	}
 	if (p->tping) {
 		p->pt.records = vd_tping_pull_rows(p->tping);
 		p->pt.has_phase = vd_tping_pull_has_phase(p->tping);
@@ -191,7 +232,16 @@ void vd_echo_pull_close(struct vd_echo_pull *p)
 		return;
 	vd_source_close(p->src);
 	vd_tping_pull_free(p->tping);
+	vd_tcm_pull_free(p->tcm);
 	free(p);
+}
+
+int vd_echo_pull_split_always(const char *path)
+{
+	enum vd_format f;
+	struct vd_err err;
+	return !vd_format_is_stream(path) && vd_format_detect_file(path, &f, &err) == 0 &&
+	       f == VD_FORMAT_TCPMON;
 }
 
 int vd_echo_pull_takes_all(const struct vd_vantage_spec *specs, size_t n)
@@ -236,8 +286,11 @@ int vd_echo_pull_split(const struct vd_vantage_spec *spec,
 	enum vd_format f;
 	struct vd_err ferr;
 	int chosen[VD_TPING_POINTS] = {0}, n = 0;
-	if (vd_format_is_stream(spec->path) || vd_format_detect_file(spec->path, &f, &ferr) < 0 ||
-	    !vd_format_is_tping(f))
+	if (vd_format_is_stream(spec->path) || vd_format_detect_file(spec->path, &f, &ferr) < 0)
+		return 0;
+	if (f == VD_FORMAT_TCPMON)
+		return vd_tcm_pull_split(spec, out, err);
+	if (!vd_format_is_tping(f))
 		return 0;
 	int named = vd_tping_select(spec, chosen, NULL);
 	if (named < 0 || (named == 0 && tping_points(spec, chosen) < 0))

@@ -51,39 +51,63 @@ struct cpu_state {
 	vd_ns last;
 };
 
+int vd_tcm_seqnos_gap(struct vd_tcm_seqnos *s, const struct tcpmon_record *r, uint64_t *lost,
+		      vd_ns *before)
+{
+	size_t c;
+	int gap = 0;
+
+	for (c = 0; c < s->n && s->cs[c].cpu != r->cpu; c++)
+		;
+	if (c == s->n) {
+		if (vd_mem_reserve((void **)&s->cs, &s->cap, s->n + 1, sizeof(*s->cs)))
+			return -1;
+		s->cs[s->n++] = (struct cpu_state){r->cpu, 0, INT64_MIN};
+	}
+	if ((int32_t)(r->seqno - s->cs[c].next) > 0) {
+		*lost += r->seqno - s->cs[c].next;
+		*before = s->cs[c].last;
+		gap = 1;
+	}
+	if ((int32_t)(r->seqno - s->cs[c].next) >= 0) {
+		s->cs[c].next = r->seqno + 1;
+		s->cs[c].last = r->mono_ns;
+	}
+	return gap;
+}
+
+void vd_tcm_seqnos_free(struct vd_tcm_seqnos *s)
+{
+	free(s->cs);
+	memset(s, 0, sizeof(*s));
+}
+
 static int from_seqnos(struct wins *ws, const struct tcmrec *rd, uint64_t *lost, vd_ns *first_last)
 {
-	struct cpu_state *cs = NULL;
-	size_t ncs = 0, capcs = 0;
+	struct vd_tcm_seqnos s = {0};
 	int rc = 0;
 
 	*first_last = INT64_MAX;
 	for (size_t i = 0; i < vd_tcmrec_count(rd) && !rc; i++) {
 		const struct tcpmon_record *r = vd_tcmrec_get(rd, i);
-		size_t c;
-		for (c = 0; c < ncs && cs[c].cpu != r->cpu; c++)
-			;
-		if (c == ncs) {
-			if (vd_mem_reserve((void **)&cs, &capcs, ncs + 1, sizeof(*cs))) {
-				rc = -1;
-				break;
-			}
-			cs[ncs++] = (struct cpu_state){r->cpu, 0, INT64_MIN};
-		}
-		if ((int32_t)(r->seqno - cs[c].next) > 0) {
-			*lost += r->seqno - cs[c].next;
-			rc = add(ws, cs[c].last, r->mono_ns);
-		}
-		if ((int32_t)(r->seqno - cs[c].next) >= 0) {
-			cs[c].next = r->seqno + 1;
-			cs[c].last = r->mono_ns;
-		}
+		vd_ns before;
+		int gap = vd_tcm_seqnos_gap(&s, r, lost, &before);
+		rc = gap < 0 ? -1 : gap ? add(ws, before, r->mono_ns) : 0;
 	}
-	for (size_t c = 0; c < ncs; c++)
-		if (cs[c].last < *first_last)
-			*first_last = cs[c].last;
-	free(cs);
+	for (size_t c = 0; c < s.n; c++)
+		if (s.cs[c].last < *first_last)
+			*first_last = s.cs[c].last;
+	vd_tcm_seqnos_free(&s);
 	return rc;
+}
+
+int vd_tcm_loss_possible(const struct tcmrec *rd)
+{
+	const struct vd_tcmrec_info *in = vd_tcmrec_info(rd);
+	for (size_t i = 0; i < vd_tcmrec_loss_count(rd); i++)
+		if (vd_tcmrec_loss_get(rd, i)->lost)
+			return 1;
+	return in->has_stats && in->stats.lost > 0;
 }
 
 int vd_tcm_loss_init(struct vd_tcm_loss *l, const struct tcmrec *rd, struct vd_err *err)

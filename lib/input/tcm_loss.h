@@ -27,4 +27,19 @@ int vd_tcm_loss_covers(const struct vd_tcm_loss *l, vd_ns mono);
 vd_ns vd_tcm_loss_end(const struct vd_tcm_loss *l);
 void vd_tcm_loss_free(struct vd_tcm_loss *l);
 
+/* Whether the file's loss block or stats say records were lost (a reader of the first pass,
+ * vd_tcmrec_open_meta, which holds no record: its seqno gaps are the caller's to find). */
+int vd_tcm_loss_possible(const struct tcmrec *rd);
+
+/* The gaps in each CPU's record seqnos, fed one record at a time in file order. */
+struct vd_tcm_seqnos {
+	struct cpu_state *cs;
+	size_t n, cap;
+};
+/* 1 when records of r's CPU were lost just before r (their count added to *lost, the mono_ns of
+ * the CPU's record before them in *before), 0 when not, -1 out of memory. */
+int vd_tcm_seqnos_gap(struct vd_tcm_seqnos *s, const struct tcpmon_record *r, uint64_t *lost,
+		      vd_ns *before);
+void vd_tcm_seqnos_free(struct vd_tcm_seqnos *s);
+
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "vmdelay/core/mem.h"
 
@@ -209,40 +210,28 @@ static void cstr(char *dst, size_t cap, const uint8_t *src)
 
 #define HOFF(f) offsetof(struct tcpmon_file_header, f)
 
-int vd_tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcmrec **out,
-		    struct vd_err *err)
+/* The header of a file image of len bytes (at least the header's): into rd->info, its length
+ * into *hlen. */
+static int parse_header(struct tcmrec *rd, const uint8_t *buf, size_t len, const char *name,
+			size_t *hlen, struct vd_err *err)
 {
-	struct tcmrec *rd;
-	struct vd_tcmrec_info *in;
-	size_t off, hlen;
+	struct vd_tcmrec_info *in = &rd->info;
 
-	if (len < sizeof(struct tcpmon_file_header))
-		return vd_err_set(err, "%s: %zu bytes, shorter than the %zu-byte tcpmon header",
-				  name, len, sizeof(struct tcpmon_file_header));
 	if (memcmp(buf, TCPMON_FILE_MAGIC, 8))
 		return vd_err_set(err, "%s: offset 0: not a tcpmon record file (bad magic)", name);
-	rd = calloc(1, sizeof(*rd));
-	if (!rd)
-		return vd_err_set(err, "%s: out of memory", name);
-	in = &rd->info;
 	in->version = get_le16(buf + HOFF(version));
-	hlen = get_le16(buf + HOFF(header_len));
+	*hlen = get_le16(buf + HOFF(header_len));
 	in->record_size = get_le32(buf + HOFF(record_size));
-	if (in->version != TCPMON_FILE_VERSION) {
-		vd_err_set(err, "%s: offset %zu: unsupported version %u (this reader knows %u)",
-			   name, HOFF(version), in->version, TCPMON_FILE_VERSION);
-		goto fail;
-	}
-	if (hlen < sizeof(struct tcpmon_file_header) || hlen > len) {
-		vd_err_set(err, "%s: offset %zu: bad header length %zu", name, HOFF(header_len),
-			   hlen);
-		goto fail;
-	}
-	if (in->record_size < sizeof(struct tcpmon_record) || in->record_size > 65536) {
-		vd_err_set(err, "%s: offset %zu: bad record size %u", name, HOFF(record_size),
-			   in->record_size);
-		goto fail;
-	}
+	if (in->version != TCPMON_FILE_VERSION)
+		return vd_err_set(err,
+				  "%s: offset %zu: unsupported version %u (this reader knows %u)",
+				  name, HOFF(version), in->version, TCPMON_FILE_VERSION);
+	if (*hlen < sizeof(struct tcpmon_file_header) || *hlen > len)
+		return vd_err_set(err, "%s: offset %zu: bad header length %zu", name,
+				  HOFF(header_len), *hlen);
+	if (in->record_size < sizeof(struct tcpmon_record) || in->record_size > 65536)
+		return vd_err_set(err, "%s: offset %zu: bad record size %u", name,
+				  HOFF(record_size), in->record_size);
 	in->tsc_khz = get_le32(buf + HOFF(tsc_khz));
 	in->clock_flags = get_le32(buf + HOFF(clock_flags));
 	in->realtime_offset_ns = (int64_t)get_le64(buf + HOFF(realtime_offset_ns));
@@ -252,11 +241,107 @@ int vd_tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcm
 	cstr(in->kernel_release, sizeof(in->kernel_release), buf + HOFF(kernel_release));
 	cstr(in->hostname, sizeof(in->hostname), buf + HOFF(hostname));
 	cstr(in->clocksource, sizeof(in->clocksource), buf + HOFF(clocksource));
+	return 0;
+}
 
+/* A records block of blen bytes at off: a whole number of records. */
+static int check_records(const struct tcmrec *rd, uint32_t blen, const char *name, uint64_t off,
+			 struct vd_err *err)
+{
+	if (blen % rd->info.record_size)
+		return vd_err_set(err,
+				  "%s: offset %" PRIu64 ": records block of %u bytes is not a "
+				  "multiple of %u",
+				  name, off, blen, rd->info.record_size);
+	return 0;
+}
+
+/* One block's payload p of blen bytes (the block starts at off) into rd; records are appended
+ * only when rd keeps them (not a reader of the first pass). */
+static int parse_block(struct tcmrec *rd, uint32_t type, const uint8_t *p, uint32_t blen,
+		       const char *name, uint64_t off, struct vd_err *err)
+{
+	struct vd_tcmrec_info *in = &rd->info;
+	size_t i, n;
+
+	switch (type) {
+	case TCPMON_B_RECORDS:
+		if (check_records(rd, blen, name, off, err) < 0)
+			return -1;
+		n = blen / in->record_size;
+		if (vd_mem_reserve((void **)&rd->recs, &rd->caprecs, rd->nrecs + n,
+				   sizeof(*rd->recs)))
+			return vd_err_set(err, "%s: out of memory", name);
+		for (i = 0; i < n; i++)
+			vd_tcmrec_decode_record(p + i * in->record_size, in->record_size,
+						&rd->recs[rd->nrecs++]);
+		break;
+	case TCPMON_B_CALIB:
+		if (blen % sizeof(struct tcpmon_calib))
+			return vd_err_set(err,
+					  "%s: offset %" PRIu64 ": calibration block of %u bytes "
+					  "is not a multiple of %zu",
+					  name, off, blen, sizeof(struct tcpmon_calib));
+		n = blen / sizeof(struct tcpmon_calib);
+		if (vd_mem_reserve((void **)&rd->cal, &rd->capcal, rd->ncal + n, sizeof(*rd->cal)))
+			return vd_err_set(err, "%s: out of memory", name);
+		for (i = 0; i < n; i++)
+			vd_tcmrec_decode_calib(p + i * sizeof(struct tcpmon_calib),
+					       sizeof(struct tcpmon_calib), &rd->cal[rd->ncal++]);
+		break;
+	case TCPMON_B_LOSS:
+		if (blen % sizeof(struct tcpmon_file_loss))
+			return vd_err_set(err,
+					  "%s: offset %" PRIu64 ": loss block of %u bytes is not a "
+					  "multiple of %zu",
+					  name, off, blen, sizeof(struct tcpmon_file_loss));
+		n = blen / sizeof(struct tcpmon_file_loss);
+		if (vd_mem_reserve((void **)&rd->loss, &rd->caploss, rd->nloss + n,
+				   sizeof(*rd->loss)))
+			return vd_err_set(err, "%s: out of memory", name);
+		for (i = 0; i < n; i++) {
+			const uint8_t *q = p + i * sizeof(struct tcpmon_file_loss);
+			struct tcpmon_file_loss *l = &rd->loss[rd->nloss++];
+			l->cpu = get_le32(q);
+			l->pad = 0;
+			l->lost = get_le64(q + 8);
+			l->after_mono_ns = (int64_t)get_le64(q + 16);
+			l->before_mono_ns = (int64_t)get_le64(q + 24);
+		}
+		break;
+	case TCPMON_B_STATS:
+		if (blen < sizeof(struct tcpmon_file_stats))
+			return vd_err_set(
+			    err, "%s: offset %" PRIu64 ": stats block of %u bytes too short", name,
+			    off, blen);
+		in->has_stats = 1;
+		in->stats.recorded = get_le64(p);
+		in->stats.lost = get_le64(p + 8);
+		in->stats.read = get_le64(p + 16);
+		in->stats.filtered = get_le64(p + 24);
+		break;
+	default: /* a newer writer's block: skipped */
+		break;
+	}
+	return 0;
+}
+
+int vd_tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcmrec **out,
+		    struct vd_err *err)
+{
+	struct tcmrec *rd;
+	size_t off, hlen;
+
+	if (len < sizeof(struct tcpmon_file_header))
+		return vd_err_set(err, "%s: %zu bytes, shorter than the %zu-byte tcpmon header",
+				  name, len, sizeof(struct tcpmon_file_header));
+	rd = calloc(1, sizeof(*rd));
+	if (!rd)
+		return vd_err_set(err, "%s: out of memory", name);
+	if (parse_header(rd, buf, len, name, &hlen, err) < 0)
+		goto fail;
 	for (off = hlen; off < len;) {
 		uint32_t type, blen;
-		const uint8_t *p;
-		size_t i, n;
 
 		if (len - off < sizeof(struct tcpmon_block)) {
 			vd_err_set(err, "%s: offset %zu: truncated block header", name, off);
@@ -269,84 +354,9 @@ int vd_tcmrec_parse(const uint8_t *buf, size_t len, const char *name, struct tcm
 				   name, off, blen, len);
 			goto fail;
 		}
-		p = buf + off + sizeof(struct tcpmon_block);
-		switch (type) {
-		case TCPMON_B_RECORDS:
-			if (blen % in->record_size) {
-				vd_err_set(err,
-					   "%s: offset %zu: records block of %u bytes is not a "
-					   "multiple of %u",
-					   name, off, blen, in->record_size);
-				goto fail;
-			}
-			n = blen / in->record_size;
-			if (vd_mem_reserve((void **)&rd->recs, &rd->caprecs, rd->nrecs + n,
-					   sizeof(*rd->recs))) {
-				vd_err_set(err, "%s: out of memory", name);
-				goto fail;
-			}
-			for (i = 0; i < n; i++)
-				vd_tcmrec_decode_record(p + i * in->record_size, in->record_size,
-							&rd->recs[rd->nrecs++]);
-			break;
-		case TCPMON_B_CALIB:
-			if (blen % sizeof(struct tcpmon_calib)) {
-				vd_err_set(err,
-					   "%s: offset %zu: calibration block of %u bytes is not a "
-					   "multiple of %zu",
-					   name, off, blen, sizeof(struct tcpmon_calib));
-				goto fail;
-			}
-			n = blen / sizeof(struct tcpmon_calib);
-			if (vd_mem_reserve((void **)&rd->cal, &rd->capcal, rd->ncal + n,
-					   sizeof(*rd->cal))) {
-				vd_err_set(err, "%s: out of memory", name);
-				goto fail;
-			}
-			for (i = 0; i < n; i++)
-				vd_tcmrec_decode_calib(p + i * sizeof(struct tcpmon_calib),
-						       sizeof(struct tcpmon_calib),
-						       &rd->cal[rd->ncal++]);
-			break;
-		case TCPMON_B_LOSS:
-			if (blen % sizeof(struct tcpmon_file_loss)) {
-				vd_err_set(err,
-					   "%s: offset %zu: loss block of %u bytes is not a "
-					   "multiple of %zu",
-					   name, off, blen, sizeof(struct tcpmon_file_loss));
-				goto fail;
-			}
-			n = blen / sizeof(struct tcpmon_file_loss);
-			if (vd_mem_reserve((void **)&rd->loss, &rd->caploss, rd->nloss + n,
-					   sizeof(*rd->loss))) {
-				vd_err_set(err, "%s: out of memory", name);
-				goto fail;
-			}
-			for (i = 0; i < n; i++) {
-				const uint8_t *q = p + i * sizeof(struct tcpmon_file_loss);
-				struct tcpmon_file_loss *l = &rd->loss[rd->nloss++];
-				l->cpu = get_le32(q);
-				l->pad = 0;
-				l->lost = get_le64(q + 8);
-				l->after_mono_ns = (int64_t)get_le64(q + 16);
-				l->before_mono_ns = (int64_t)get_le64(q + 24);
-			}
-			break;
-		case TCPMON_B_STATS:
-			if (blen < sizeof(struct tcpmon_file_stats)) {
-				vd_err_set(err, "%s: offset %zu: stats block of %u bytes too short",
-					   name, off, blen);
-				goto fail;
-			}
-			in->has_stats = 1;
-			in->stats.recorded = get_le64(p);
-			in->stats.lost = get_le64(p + 8);
-			in->stats.read = get_le64(p + 16);
-			in->stats.filtered = get_le64(p + 24);
-			break;
-		default: /* a newer writer's block: skipped */
-			break;
-		}
+		if (parse_block(rd, type, buf + off + sizeof(struct tcpmon_block), blen, name, off,
+				err) < 0)
+			goto fail;
 		off += sizeof(struct tcpmon_block) + blen;
 	}
 	if (rd->ncal)
@@ -386,6 +396,195 @@ int vd_tcmrec_open(const char *path, struct tcmrec **out, struct vd_err *err)
 	fclose(f);
 	free(buf);
 	return rc;
+}
+
+/* ---- reading without holding the records: a regular file, block by block ---- */
+struct blockfile {
+	FILE *f;
+	const char *name;
+	uint64_t off, size; /* where the next block starts, the file's length */
+};
+
+/* Opens path (a regular file: the first pass seeks) and reads its header into rd. */
+static int bf_open(struct blockfile *bf, const char *path, struct tcmrec *rd, struct vd_err *err)
+{
+	uint8_t h[sizeof(struct tcpmon_file_header)];
+	struct stat st;
+	size_t hlen;
+
+	memset(bf, 0, sizeof(*bf));
+	bf->name = path;
+	if (!(bf->f = fopen(path, "rb")))
+		return vd_err_set(err, "%s: %s", path, strerror(errno));
+	setvbuf(bf->f, NULL, _IOFBF, 1 << 18); /* records are read one by one */
+	if (fstat(fileno(bf->f), &st) < 0 || !S_ISREG(st.st_mode))
+		return vd_err_set(err, "%s: not a regular file: a tcpmon file is read twice", path);
+	bf->size = (uint64_t)st.st_size;
+	if (fread(h, 1, sizeof(h), bf->f) != sizeof(h))
+		return vd_err_set(err,
+				  "%s: %" PRIu64 " bytes, shorter than the %zu-byte tcpmon header",
+				  path, bf->size, sizeof(h));
+	if (parse_header(rd, h, bf->size > SIZE_MAX ? SIZE_MAX : (size_t)bf->size, path, &hlen,
+			 err) < 0)
+		return -1;
+	bf->off = hlen;
+	if (fseeko(bf->f, (off_t)hlen, SEEK_SET) < 0)
+		return vd_err_set(err, "%s: seek: %s", path, strerror(errno));
+	return 0;
+}
+
+/* The next block's header: 1, end of file: 0, -1 damaged. On 1, the payload is next in f and
+ * bf->off already past it. */
+static int bf_block(struct blockfile *bf, uint32_t *type, uint32_t *blen, uint64_t *at,
+		    struct vd_err *err)
+{
+	uint8_t b[sizeof(struct tcpmon_block)];
+
+	if (bf->off >= bf->size)
+		return 0;
+	if (bf->size - bf->off < sizeof(b) || fread(b, 1, sizeof(b), bf->f) != sizeof(b))
+		return vd_err_set(err, "%s: offset %" PRIu64 ": truncated block header", bf->name,
+				  bf->off);
+	*type = get_le32(b);
+	*blen = get_le32(b + 4);
+	if (*blen > bf->size - bf->off - sizeof(b))
+		return vd_err_set(err,
+				  "%s: offset %" PRIu64 ": block of %u bytes runs past the end "
+				  "(%" PRIu64 ")",
+				  bf->name, bf->off, *blen, bf->size);
+	*at = bf->off;
+	bf->off += sizeof(b) + *blen;
+	return 1;
+}
+
+static int bf_skip(struct blockfile *bf, struct vd_err *err)
+{
+	if (fseeko(bf->f, (off_t)bf->off, SEEK_SET) < 0)
+		return vd_err_set(err, "%s: seek: %s", bf->name, strerror(errno));
+	return 0;
+}
+
+int vd_tcmrec_open_meta(const char *path, struct tcmrec **out, uint64_t *nrecords,
+			struct vd_err *err)
+{
+	struct tcmrec *rd = calloc(1, sizeof(*rd));
+	struct blockfile bf = {0};
+	uint8_t *p = NULL;
+	uint32_t type, blen;
+	uint64_t at;
+	int r;
+
+	*nrecords = 0;
+	if (!rd)
+		return vd_err_set(err, "%s: out of memory", path);
+	if (bf_open(&bf, path, rd, err) < 0)
+		goto fail;
+	while ((r = bf_block(&bf, &type, &blen, &at, err)) > 0) {
+		if (type == TCPMON_B_RECORDS) { /* counted, not read */
+			if (check_records(rd, blen, path, at, err) < 0 || bf_skip(&bf, err) < 0)
+				goto fail;
+			*nrecords += blen / rd->info.record_size;
+			continue;
+		}
+		free(p);
+		if (!(p = malloc(blen ? blen : 1))) {
+			vd_err_set(err, "%s: out of memory", path);
+			goto fail;
+		}
+		if (fread(p, 1, blen, bf.f) != blen) {
+			vd_err_set(err, "%s: offset %" PRIu64 ": read: %s", path, at,
+				   ferror(bf.f) ? strerror(errno) : "the file got shorter");
+			goto fail;
+		}
+		if (parse_block(rd, type, p, blen, path, at, err) < 0)
+			goto fail;
+	}
+	if (r < 0)
+		goto fail;
+	free(p);
+	fclose(bf.f);
+	if (rd->ncal)
+		qsort(rd->cal, rd->ncal, sizeof(*rd->cal), cal_cmp);
+	*out = rd;
+	return 0;
+fail:
+	free(p);
+	if (bf.f)
+		fclose(bf.f);
+	vd_tcmrec_free(rd);
+	return -1;
+}
+
+struct vd_tcmrec_cursor {
+	struct blockfile bf;
+	struct tcmrec hdr; /* the header only */
+	uint64_t left;	   /* bytes of records of the current block not yet in buf */
+	uint8_t *buf;	   /* records read ahead from the current block */
+	size_t cap, len, at;
+};
+
+#define CURSOR_READ (1 << 16) /* bytes of records read at once, at least one record */
+
+int vd_tcmrec_cursor_open(const char *path, struct vd_tcmrec_cursor **out, struct vd_err *err)
+{
+	struct vd_tcmrec_cursor *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return vd_err_set(err, "%s: out of memory", path);
+	if (bf_open(&c->bf, path, &c->hdr, err) < 0) {
+		vd_tcmrec_cursor_close(c);
+		return -1;
+	}
+	c->cap = c->hdr.info.record_size * (CURSOR_READ / c->hdr.info.record_size + 1);
+	if (!(c->buf = malloc(c->cap))) {
+		vd_tcmrec_cursor_close(c);
+		return vd_err_set(err, "%s: out of memory", path);
+	}
+	*out = c;
+	return 0;
+}
+
+int vd_tcmrec_cursor_next(struct vd_tcmrec_cursor *c, struct tcpmon_record *r, struct vd_err *err)
+{
+	uint32_t size = c->hdr.info.record_size, type, blen;
+	uint64_t at;
+
+	while (c->at == c->len && !c->left) {
+		int b = bf_block(&c->bf, &type, &blen, &at, err);
+		if (b <= 0)
+			return b;
+		if (type == TCPMON_B_RECORDS) {
+			if (check_records(&c->hdr, blen, c->bf.name, at, err) < 0)
+				return -1;
+			c->left = blen;
+		} else if (bf_skip(&c->bf, err) < 0) {
+			return -1;
+		}
+	}
+	if (c->at == c->len) {
+		size_t want = c->left < c->cap ? (size_t)c->left : c->cap / size * size;
+		if (fread(c->buf, 1, want, c->bf.f) != want)
+			return vd_err_set(err, "%s: offset %" PRIu64 ": read: %s", c->bf.name,
+					  c->bf.off - c->left,
+					  ferror(c->bf.f) ? strerror(errno)
+							  : "the file got shorter");
+		c->left -= want;
+		c->len = want;
+		c->at = 0;
+	}
+	vd_tcmrec_decode_record(c->buf + c->at, size, r);
+	c->at += size;
+	return 1;
+}
+
+void vd_tcmrec_cursor_close(struct vd_tcmrec_cursor *c)
+{
+	if (!c)
+		return;
+	if (c->bf.f)
+		fclose(c->bf.f);
+	free(c->buf);
+	free(c);
 }
 
 void vd_tcmrec_free(struct tcmrec *rd)

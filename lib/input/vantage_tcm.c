@@ -36,7 +36,23 @@ static const struct tcm_level levels[] = {
     {"sock-queue", TCPMON_L_TRANS_TX, TCPMON_L_SOCK_QUEUE, 1},
     {"sock-copy", TCPMON_L_TRANS_TX, TCPMON_L_SOCK_COPY, 1},
 };
-#define NLEVELS (sizeof(levels) / sizeof(levels[0]))
+#define NLEVELS VD_TCM_LEVELS
+_Static_assert(sizeof(levels) / sizeof(levels[0]) == VD_TCM_LEVELS, "one entry a level");
+
+const char *vd_tcm_level_name(size_t l)
+{
+	return levels[l].name;
+}
+
+int vd_tcm_level_has(size_t l, unsigned layer)
+{
+	return layer == levels[l].tx || layer == levels[l].rx;
+}
+
+int vd_tcm_level_own(size_t l, unsigned layer)
+{
+	return !levels[l].shared_tx || layer == levels[l].rx;
+}
 
 /* A level by its name, or by one of its layers' names (trans-tx is the transport level's). */
 static int level_parse(const char *s)
@@ -52,8 +68,8 @@ static int level_parse(const char *s)
 }
 
 /* want[l] = 1 for every selected level; *all when the selection is every level (default). */
-static int parse_select(const struct vd_vantage_spec *spec, int want[NLEVELS], int *all,
-			struct vd_err *err)
+int vd_tcm_select(const struct vd_vantage_spec *spec, int want[VD_TCM_LEVELS], int *all,
+		  struct vd_err *err)
 {
 	memset(want, 0, NLEVELS * sizeof(*want));
 	*all = !spec->select[0] || strcmp(spec->select, "*") == 0;
@@ -93,6 +109,25 @@ static void addr_of(const struct tcpmon_record *r, const uint8_t *bytes, struct 
 	memset(a, 0, sizeof(*a));
 	a->family = r->family;
 	memcpy(a->bytes, bytes, r->family == AF_INET ? 4 : 16);
+}
+
+int vd_tcm_echo(const struct tcpmon_record *r, vd_ns ts, uint64_t index, struct vd_echo *e)
+{
+	int kind = echo_kind(r);
+	if (kind < 0)
+		return 0;
+	*e = (struct vd_echo){
+	    .ts = ts,
+	    .seq = r->icmp_seq,
+	    .id = r->icmp_id,
+	    .kind = (uint8_t)kind,
+	    .has_id = 1,
+	    .phase = -1,
+	    .index = index,
+	};
+	addr_of(r, r->saddr, &e->src);
+	addr_of(r, r->daddr, &e->dst);
+	return 1;
 }
 
 /* An echo record and the layer it was stamped at, gathered before the levels see them. */
@@ -177,7 +212,7 @@ static int cmp_echo(const void *a, const void *b)
 }
 
 /* Why the times are not all TSC-based, into notes ("" when they are). */
-static void clock_notes(const struct tcmrec *rd, int use_tsc, uint64_t fallbacks,
+void vd_tcm_clock_notes(const struct tcmrec *rd, int use_tsc, uint64_t fallbacks,
 			const struct vd_tcm_loss *loss, size_t in_loss, size_t unanswered,
 			char *buf, size_t len)
 {
@@ -207,7 +242,7 @@ int vd_echo_read_tcm(const struct vd_vantage_spec *spec, struct vd_source *src,
 		     const struct vd_echo_sink *sink, struct vd_err *err)
 {
 	int want[NLEVELS], all;
-	if (parse_select(spec, want, &all, err) < 0)
+	if (vd_tcm_select(spec, want, &all, err) < 0)
 		return -1;
 	struct tcmrec *rd = vd_source_tcmrec(src);
 	int use_tsc = vd_tcmrec_use_tsc(rd);
@@ -238,8 +273,7 @@ int vd_echo_read_tcm(const struct vd_vantage_spec *spec, struct vd_source *src,
 	struct vd_item it;
 	while (vd_source_next(src, &it, err) > 0) {
 		const struct tcpmon_record *r = it.rec;
-		int kind = echo_kind(r);
-		if (kind < 0)
+		if (echo_kind(r) < 0)
 			continue;
 		if (loss.n && vd_tcm_loss_covers(&loss, r->mono_ns)) {
 			in_loss++;
@@ -249,20 +283,10 @@ int vd_echo_read_tcm(const struct vd_vantage_spec *spec, struct vd_source *src,
 		if (!vd_echo_ts_ok(ts))
 			continue;
 		struct layered_echo *le = &all_ev[nev++];
-		le->e = (struct vd_echo){
-		    .ts = ts,
-		    .seq = r->icmp_seq,
-		    .id = r->icmp_id,
-		    .kind = (uint8_t)kind,
-		    .has_id = 1,
-		    .phase = -1,
-		    .index = it.index,
-		};
+		vd_tcm_echo(r, ts, it.index, &le->e);
 		le->layer = r->layer;
 		le->mono = r->mono_ns;
 		le->left_out = 0;
-		addr_of(r, r->saddr, &le->e.src);
-		addr_of(r, r->daddr, &le->e.dst);
 	}
 	if (loss.n && leave_out_unanswered(all_ev, nev, vd_tcm_loss_end(&loss), &unanswered) < 0) {
 		free(all_ev);
@@ -286,7 +310,8 @@ int vd_echo_read_tcm(const struct vd_vantage_spec *spec, struct vd_source *src,
 	}
 	free(all_ev);
 	char notes[sizeof(v[0]->notes)];
-	clock_notes(rd, use_tsc, fallbacks, &loss, in_loss, unanswered, notes, sizeof(notes));
+	vd_tcm_clock_notes(rd, use_tsc, fallbacks, &loss, in_loss, unanswered, notes,
+			   sizeof(notes));
 	size_t nchosen = 0, nwant = 0;
 	for (size_t l = 0; l < NLEVELS; l++) {
 		nwant += (size_t)want[l];

@@ -8,6 +8,7 @@
 #include "tcm_synth.h"
 
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -150,12 +151,22 @@ int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *trut
 		fprintf(stderr, "%s\n", err.msg);
 		return -1;
 	}
-	struct tcpmon_record *r = calloc((size_t)o->nprobes * 6 + 2, sizeof(*r));
+	struct tcpmon_record *rs[2] = {calloc((size_t)o->nprobes * 6 + 2, sizeof(*rs[0])),
+				       calloc((size_t)o->nprobes * 6 + 2, sizeof(*rs[1]))};
+	struct tcpmon_record *r = rs[0] && rs[1] ? rs[0] : NULL;
+	size_t nturns = o->batch > 0 ? (size_t)(o->nprobes / o->batch + 1) : 1;
+	/* where each turn of o->batch probes ends in a CPU's records */
+	size_t *turn_end[2] = {calloc(nturns, sizeof(size_t)), calloc(nturns, sizeof(size_t))};
+	if (!turn_end[0] || !turn_end[1])
+		r = NULL;
 	uint32_t seqno[2] = {0, 0};
 	uint64_t lost = 0;
-	for (int cpu = 0; cpu < 2 && r && rc == 0; cpu++) {
+	for (int cpu = 0; cpu < 2 && r; cpu++) {
 		size_t n = 0;
+		r = rs[cpu];
 		for (int k = 0; k < o->nprobes; k++) {
+			if (o->batch > 0 && k % o->batch == 0 && k)
+				turn_end[cpu][k / o->batch - 1] = n;
 			unsigned lo = cpu ? TCPMON_L_DEV_RX : TCPMON_L_TRANS_TX;
 			unsigned hi = cpu ? (o->responder ? TCPMON_L_TRANS_RX : TCPMON_L_SOCK_COPY)
 					  : TCPMON_L_DEV_TX;
@@ -173,8 +184,21 @@ int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *trut
 		fill(o, &r[n], 1, TCPMON_L_DEV_RX, &seqno[cpu]);
 		r[n].cpu = (uint32_t)cpu;
 		r[n++].icmp_type = o->ipv6 ? 1 : 3;
-		rc = vd_tcmrec_write_records(w, r, n, &err);
+		for (size_t t = (size_t)(o->batch > 0 ? (o->nprobes - 1) / o->batch : 0);
+		     t < nturns; t++)
+			turn_end[cpu][t] = n;
 	}
+	/* CPU by CPU, or the records of o->batch probes a CPU, the CPUs taking turns as tcpmon's
+	 * READ dumps do */
+	size_t at[2] = {0, 0};
+	for (size_t t = 0; r && rc == 0 && t < nturns; t++)
+		for (int cpu = 0; cpu < 2 && rc == 0; cpu++) {
+			rc = vd_tcmrec_write_records(w, rs[cpu] + at[cpu],
+						     turn_end[cpu][t] - at[cpu], &err);
+			at[cpu] = turn_end[cpu][t];
+		}
+	free(turn_end[0]);
+	free(turn_end[1]);
 	if (rc == 0)
 		rc = vd_tcmrec_write_calib(w, cal + 3, 3, &err);
 	struct tcpmon_file_stats st = {.recorded = (uint64_t)o->nprobes * 10 + 4 - lost,
@@ -182,7 +206,8 @@ int tcm_synth_write(const char *path, const struct tcm_synth_opts *o, FILE *trut
 				       .read = (uint64_t)o->nprobes * 10 + 4 - lost};
 	if (rc == 0)
 		rc = vd_tcmrec_write_stats(w, &st, &err);
-	free(r);
+	free(rs[0]);
+	free(rs[1]);
 	if (vd_tcmrec_writer_close(w, &err) < 0 || rc < 0 || !r) {
 		fprintf(stderr, "%s: %s\n", path, r ? err.msg : "out of memory");
 		return -1;

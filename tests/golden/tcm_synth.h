@@ -12,8 +12,10 @@ struct tcm_synth_opts {
 	int ipv6;
 	int responder; /* the guest answers 10.0.0.1's pings: requests climb dev-rx .. trans-rx,
 			* replies descend trans-tx .. dev-tx, no socket-layer records */
-	int lose; /* > 0: probe number `lose`'s receive-side records are lost by tcpmon (a gap in
-		   * CPU 1's seqnos, counted in the stats block as the module would) */
+	int lose;  /* > 0: probe number `lose`'s receive-side records are lost by tcpmon (a gap in
+		    * CPU 1's seqnos, counted in the stats block as the module would) */
+	int batch; /* > 0: records blocks of this many probes' records, CPU 0's and CPU 1's taking
+		    * turns (else all of CPU 0's, then CPU 1's) */
 };
 
 #define TCM_SYNTH_ID 0x1234

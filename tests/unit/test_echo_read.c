@@ -229,7 +229,8 @@ static void tping_pull_time_order(void **state)
 	      "1,load,late,,,3500,3510\n",
 	      f);
 	fclose(f);
-	struct vd_vantage_spec spec = {.name = "g", .path = strdup(testutil_tmp("fin.csv"))}, x[3];
+	struct vd_vantage_spec spec = {.name = "g", .path = strdup(testutil_tmp("fin.csv"))},
+			       x[VD_ECHO_PULL_SPLIT_MAX];
 	struct vd_echo_point pt;
 	struct vd_err err;
 	char buf[512];

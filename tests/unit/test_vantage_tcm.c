@@ -17,6 +17,7 @@
 #include "testutil.h"
 #include "../golden/tcm_synth.h"
 #include "vmdelay/record.h"
+#include "vmdelay/input/echo_pull.h"
 #include "vmdelay/input/format.h"
 #include "vmdelay/match/vantage.h"
 
@@ -235,12 +236,92 @@ static void lost_records(void **state)
 	vd_vantage_set_free(&set);
 }
 
+/* Pulls spec's level to the end: the events in (time, record) order; returns the pull's last
+ * result (0 end, -1 gave way), the count in *n. */
+static int pull_all(const struct vd_vantage_spec *spec, uint64_t *n, struct vd_err *err)
+{
+	struct vd_echo_pull *p;
+	struct vd_echo e;
+	vd_ns last = INT64_MIN;
+	uint64_t last_index = 0;
+	int rc;
+	*n = 0;
+	assert_int_equal(vd_echo_pull_open(spec, NULL, &p, err), 0);
+	while ((rc = vd_echo_pull_next(p, &e, err)) > 0) {
+		assert_true(e.ts > last || (e.ts == last && e.index > last_index));
+		last = e.ts;
+		last_index = e.index;
+		(*n)++;
+	}
+	vd_echo_pull_close(p);
+	return rc;
+}
+
+/* Streamed (vd_echo_pull_split, then each level pulled): the levels, names and echo counts of
+ * reading whole, in time order, for a prober in per-CPU batches and a responder. */
+static void pulled_levels(void **state)
+{
+	(void)state;
+	const struct tcm_synth_opts opts[] = {{.nprobes = 200, .batch = 7},
+					      {.nprobes = 50, .responder = 1, .ipv6 = 1}};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		char *path = strdup(testutil_tmp("pull.tcm"));
+		struct vd_vantage_set set = {0};
+		struct vd_vantage_spec spec, x[VD_ECHO_PULL_SPLIT_MAX];
+		struct vd_err err;
+		assert_int_equal(tcm_synth_write(path, &opts[i], NULL), 0);
+		char arg[300];
+		snprintf(arg, sizeof(arg), "g=%s", path);
+		assert_int_equal(read_arg(arg, &set, &err), 0);
+		assert_int_equal(vd_vantage_spec_parse(arg, &spec, &err), 0);
+		int n = vd_echo_pull_split(&spec, x, &err);
+		assert_int_equal((size_t)n, set.n);
+		for (int k = 0; k < n; k++) {
+			uint64_t got;
+			assert_string_equal(x[k].name, set.v[k]->name);
+			assert_int_equal(pull_all(&x[k], &got, &err), 0);
+			assert_int_equal(got, set.v[k]->echoes);
+			vd_vantage_spec_free(&x[k]);
+		}
+		vd_vantage_spec_free(&spec);
+		vd_vantage_set_free(&set);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* Each CPU's records in one block: 70,000 transmit events of level dev before its first
+ * receive event, more than the heap holds (vd_tcm_pull_hold(2) = 65,536): the pull gives way,
+ * naming the file and saying it is read whole; a file that lost records is not split. */
+static void gives_way(void **state)
+{
+	(void)state;
+	char *path = strdup(testutil_tmp("far.tcm"));
+	struct tcm_synth_opts o = {.nprobes = 70000};
+	struct vd_vantage_spec spec = {.name = "g"}, x[VD_ECHO_PULL_SPLIT_MAX];
+	struct vd_err err;
+	uint64_t n;
+	assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
+	spec.path = path;
+	snprintf(spec.select, sizeof(spec.select), "dev");
+	assert_int_equal(pull_all(&spec, &n, &err), -1);
+	assert_non_null(strstr(err.msg, path));
+	assert_non_null(strstr(err.msg, "read whole"));
+	o = (struct tcm_synth_opts){.nprobes = 20, .lose = 5};
+	assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
+	spec.select[0] = '\0';
+	assert_int_equal(vd_echo_pull_split(&spec, x, &err), 0);
+	unlink(path);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(every_level),  cmocka_unit_test(responder),
 	    cmocka_unit_test(selectors),    cmocka_unit_test(damaged),
-	    cmocka_unit_test(lost_records),
+	    cmocka_unit_test(lost_records), cmocka_unit_test(pulled_levels),
+	    cmocka_unit_test(gives_way),
 	};
 	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }

@@ -1,9 +1,9 @@
 /* echo_pull.h — the ICMP echo events of one vantage point pulled one at a time in time order,
  * so that a consumer can read several inputs side by side (the streaming delay analysis,
  * vmdelay/delay/delay_stream.h) instead of one after the other: a packet trace (pcap, pcapng,
- * ERF) in file order, or one point of a tping file (its rows reordered in bounded runs,
- * lib/input/tping_pull.h). The events, notes and errors are those vd_echo_read gives for the
- * same spec (echo_read.h). */
+ * ERF) in file order, one point of a tping file (its rows reordered in bounded runs,
+ * lib/input/tping_pull.h), or one level of a tcpmon record file (lib/input/tcm_pull.h). The events,
+ * notes and errors are those vd_echo_read gives for the same spec (echo_read.h). */
 #ifndef VMDELAY_INPUT_ECHO_PULL_H
 #define VMDELAY_INPUT_ECHO_PULL_H
 
@@ -15,7 +15,8 @@
 struct vd_echo_pull;
 
 /* Opens spec's input. 0 with *out; 1 when spec does not give exactly one vantage point here (a
- * tcpmon file, "#*", a tping file without one point selected: vd_echo_pull_split makes it
+ * tcpmon file without one level selected or that lost records, "#*", a tping file without one
+ * point selected: vd_echo_pull_split makes it
  * so): read it with vd_echo_read; -1 with a message naming
  * the file when it cannot be opened. spec and opts must outlive *out. With opts->failures, each
  * failure of the reader (here, in next and finish, and a trace without any echo) is also left
@@ -30,14 +31,18 @@ int vd_echo_pull_next(struct vd_echo_pull *p, struct vd_echo *e, struct vd_err *
 int vd_echo_pull_finish(struct vd_echo_pull *p, struct vd_echo_point *pt, struct vd_err *err);
 void vd_echo_pull_close(struct vd_echo_pull *p);
 
-/* A tping file (CSV, JSON lines, SQLite) as one spec per vantage point, each of which opens
- * here: the points vd_echo_read gives (the selected ones, else those with timestamps, found by
- * reading the rows once), in its order and with its names. n specs into out (paths malloc'd:
- * vd_vantage_spec_free); 0 when spec is not a tping file to split (a trace, a pipe, a tcpmon
- * file, a bad selector, a file that cannot be read: use it as it is); -1 out of memory. */
-#define VD_ECHO_PULL_SPLIT_MAX 3
+/* A tping file (CSV, JSON lines, SQLite) or a tcpmon record file as one spec per vantage point,
+ * each of which opens here: the points vd_echo_read gives (the selected ones, else those with
+ * timestamps or records, found by reading the file once), in its order and with its names. n
+ * specs into out (paths malloc'd: vd_vantage_spec_free); 0 when spec is not a file to split (a
+ * trace, a pipe, a bad selector, a file that cannot be read, a tcpmon file that lost records or
+ * "#*": use it as it is); -1 out of memory. */
+#define VD_ECHO_PULL_SPLIT_MAX 6
 int vd_echo_pull_split(const struct vd_vantage_spec *spec,
 		       struct vd_vantage_spec out[VD_ECHO_PULL_SPLIT_MAX], struct vd_err *err);
+/* Whether path is split whatever its size: a tcpmon record file (read whole, its records take
+ * more memory than the echoes of its levels read once per level). */
+int vd_echo_pull_split_always(const char *path);
 
 /* Whether each of specs[0..n) opens here as one point (not 1 from vd_echo_pull_open) without
  * reading any input twice: every regular file's first bytes are a trace's, or a tping file's

@@ -57,6 +57,20 @@ int vd_tcmrec_open(const char *path, struct tcmrec **out, struct vd_err *err);
 int vd_tcmrec_is(const unsigned char *b, size_t n);
 void vd_tcmrec_free(struct tcmrec *rd);
 
+/* Reading a regular file in two passes without holding its records (the streamed analysis):
+ * vd_tcmrec_open_meta reads the header and every block but the records (calibration pairs, loss
+ * block, stats), seeking past the records, which it counts in *nrecords; the reader it gives
+ * holds no record (vd_tcmrec_count 0) but converts times and lists losses as the whole file's.
+ * A cursor then hands the records one at a time in file order. Errors as vd_tcmrec_open's
+ * (file and offset); a pipe, which cannot be read twice, is an error. */
+int vd_tcmrec_open_meta(const char *path, struct tcmrec **out, uint64_t *nrecords,
+			struct vd_err *err);
+struct vd_tcmrec_cursor;
+int vd_tcmrec_cursor_open(const char *path, struct vd_tcmrec_cursor **out, struct vd_err *err);
+/* The next record: 1, end of file: 0, damaged: -1 naming the file and offset. */
+int vd_tcmrec_cursor_next(struct vd_tcmrec_cursor *c, struct tcpmon_record *r, struct vd_err *err);
+void vd_tcmrec_cursor_close(struct vd_tcmrec_cursor *c);
+
 const struct vd_tcmrec_info *vd_tcmrec_info(const struct tcmrec *rd);
 size_t vd_tcmrec_count(const struct tcmrec *rd);
 const struct tcpmon_record *vd_tcmrec_get(const struct tcmrec *rd, size_t i);

@@ -41,3 +41,24 @@ pcap_shift() { # in req_us rep_us out
 		open(my $g, ">:raw", $out) or die "$out: $!"; print $g $o; close $g;
 	' "$@"
 }
+# same_as_read LABEL ARGS...: the --json, text and --csv reports (stdout, stderr, exit) of the
+# streamed analysis equal those computed after reading (--plot reads everything first); files
+# in the caller's $tmp. probes_as_read: the same, and the report has probes.
+same_as_read() {
+	local label=$1 mode rs rk tmp=${tmp:?same_as_read: set tmp to a scratch directory}
+	shift
+	for mode in --json "" --csv; do
+		"$AN" -q $mode "$@" >"$tmp/s.out" 2>"$tmp/s.err"
+		rs=$?
+		rm -rf "$tmp/plots"
+		"$AN" -q $mode --plot "$tmp/plots" "$@" >"$tmp/k.out" 2>"$tmp/k.err"
+		rk=$?
+		[ "$rs" = "$rk" ] || fail "$label ${mode:-text}: exit $rs streamed, $rk after reading: $(head -c 200 "$tmp/s.err")"
+		cmp -s "$tmp/s.out" "$tmp/k.out" || fail "$label ${mode:-text}: differs: $(diff "$tmp/s.out" "$tmp/k.out" | head -n 4)"
+		cmp -s "$tmp/s.err" "$tmp/k.err" || fail "$label ${mode:-text}: stderr differs: $(diff "$tmp/s.err" "$tmp/k.err" | head -n 4)"
+	done
+}
+probes_as_read() {
+	same_as_read "$@"
+	"$AN" -q --json "${@:2}" 2>/dev/null | grep -q '"probes": [1-9]' || fail "$1: no probe"
+}
