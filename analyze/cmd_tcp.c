@@ -256,15 +256,14 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 }
 
 /* Packets are read this many ahead of the one analysed, and their hashes computed then: the
- * flow table slot and the pending packets' bucket (cross-vantage matching) of each are fetched
- * meanwhile, and the newest pending packet of that bucket AHEAD_CHAIN packets before its turn.
- * With thousands of concurrent connections those are out of the cache; the fetches of several
- * packets overlap with the work on earlier ones. The flow's state is fetched when it is found
- * (lib/tcp/README.md): fetching its lines AHEAD_CHAIN packets ahead too, or its ACK block's a
- * few packets ahead, measured slower at 1,000 to 65,535 connections (the processor drops
- * software prefetches beyond the misses it can track). */
+ * flow table slot and the pending packets' bucket (cross-vantage matching: the bucket says
+ * whether a copy waits, lib/match/pktmatch.c) of each are fetched meanwhile. With thousands of
+ * concurrent connections those are out of the cache; the fetches of several packets overlap
+ * with the work on earlier ones. The flow's state is fetched when it is found
+ * (lib/tcp/README.md): fetching its lines 8 packets ahead too, or its ACK block's a few
+ * packets ahead, measured slower at 1,000 to 65,535 connections (the processor drops software
+ * prefetches beyond the misses it can track). */
 #define AHEAD 16
-#define AHEAD_CHAIN 8
 
 /* A packet read ahead, decoded. */
 struct ahead {
@@ -434,11 +433,6 @@ static int advance(struct tcp_ctx *c, struct input *in, struct vd_err *err)
 		in->qlen--;
 	}
 	fill(c, in);
-	if (c->match && !in->tcm && in->qlen > AHEAD_CHAIN) {
-		struct ahead *a = &in->q[(in->qhead + AHEAD_CHAIN) % AHEAD];
-		if (a->hinted)
-			vd_pktmatch_prefetch_chain(c->match, a->match_hash);
-	}
 	if (!in->qlen && in->failed) {
 		*err = in->ferr;
 		return -1;
