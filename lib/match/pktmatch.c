@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
@@ -110,11 +111,13 @@ static uint64_t fold_mul(uint64_t a, uint64_t b)
 }
 
 /* 64 bits of the packet's identity: a collision between two packets pending at the same time
- * is a 2^-64 event per pair. Three products of independent input pairs (each word xor-ed with
- * a constant of its own, so that no ordinary value zeroes a product) run in parallel, not a chain
- * of dependent mixing steps; the last product, with the rest of the identity, spreads every bit
- * over the low bits that pick the bucket (successive segments of one connection differ in the
- * seq only). Fields that sit side by side in struct vd_decoded are loaded as one word. */
+ * is a 2^-64 event per pair. Products of independent input pairs (each word xor-ed with a
+ * constant of its own, so that no ordinary value zeroes a product) run in parallel, not a chain
+ * of dependent mixing steps, and each spreads every bit of its inputs over the low bits that
+ * pick the bucket (successive segments of one connection differ in the seq only). An IPv4
+ * packet is two products: its addresses are 4 bytes each (the decoder zeroes the other 12,
+ * and loads of those would wait for the decoder's stores of different widths to retire). Fields
+ * that sit side by side in struct vd_decoded are loaded as one word. */
 _Static_assert(offsetof(struct vd_decoded, dport) == offsetof(struct vd_decoded, sport) + 2,
 	       "sport and dport are loaded as one word");
 _Static_assert(offsetof(struct vd_decoded, tcp_ack) == offsetof(struct vd_decoded, tcp_seq) + 4,
@@ -122,19 +125,26 @@ _Static_assert(offsetof(struct vd_decoded, tcp_ack) == offsetof(struct vd_decode
 
 static uint64_t key_hash(const struct vd_decoded *d)
 {
-	uint64_t a[2], b[2], seqack;
-	uint32_t ports;
-	memcpy(a, d->src.bytes, 16);
-	memcpy(b, d->dst.bytes, 16);
+	uint32_t ports, src4, dst4;
+	uint64_t seqack;
 	memcpy(&ports, &d->sport, sizeof(ports));     /* sport, dport */
 	memcpy(&seqack, &d->tcp_seq, sizeof(seqack)); /* tcp_seq, tcp_ack */
+	memcpy(&src4, d->src.bytes, 4);
+	memcpy(&dst4, d->dst.bytes, 4);
+	uint64_t addrs = ((uint64_t)src4 << 32) | dst4;
 	uint64_t ids = ports | ((uint64_t)d->src.family << 32) | ((uint64_t)d->ip_id << 48);
 	uint64_t rest =
 	    ((uint64_t)d->tcp_payload_len << 32) | ((uint64_t)d->tcp_flags << 16) | d->tcp_win;
-	uint64_t h = fold_mul(a[0] ^ 0x243f6a8885a308d3ULL, b[0] ^ 0x13198a2e03707345ULL) ^
-		     fold_mul(a[1] ^ 0xa4093822299f31d1ULL, b[1] ^ 0x082efa98ec4e6c89ULL) ^
-		     fold_mul(ids ^ 0x452821e638d01377ULL, seqack ^ 0xbe5466cf34e90c6dULL);
-	return fold_mul(h ^ 0x9216d5d98979fb1bULL, rest ^ 0xd1310ba698dfb5adULL);
+	uint64_t h = fold_mul(addrs ^ 0x243f6a8885a308d3ULL, seqack ^ 0x13198a2e03707345ULL) ^
+		     fold_mul(ids ^ 0xa4093822299f31d1ULL, rest ^ 0x082efa98ec4e6c89ULL);
+	if (d->src.family != AF_INET) { /* the whole 16 bytes of each address */
+		uint64_t a[2], b[2];
+		memcpy(a, d->src.bytes, 16);
+		memcpy(b, d->dst.bytes, 16);
+		h ^= fold_mul(a[0] ^ 0x452821e638d01377ULL, b[0] ^ 0xbe5466cf34e90c6dULL) ^
+		     fold_mul(a[1] ^ 0xc0ac29b7c97c50ddULL, b[1] ^ 0x3f84d5b5b5470917ULL);
+	}
+	return h;
 }
 
 uint64_t vd_pktmatch_prefetch(const struct vd_pktmatch *m, const struct vd_decoded *d)

@@ -115,9 +115,8 @@ static void matches_as_a_plain_list_of_pending(void **state)
 		struct vd_pktmatch *m = vd_pktmatch_create(cap, horizon, log_match, &got);
 		assert_non_null(m);
 		const size_t n = 20000;
-		struct ref r = {.p = calloc(n, sizeof(struct ref_pending)),
-				.cap = cap,
-				.horizon = horizon};
+		struct ref r = {
+		    .p = calloc(n, sizeof(struct ref_pending)), .cap = cap, .horizon = horizon};
 		assert_non_null(r.p);
 		vd_ns t = VD_NS_PER_SEC;
 		unsigned nkeys = 8 + (unsigned)(rand() % 200);
@@ -125,7 +124,8 @@ static void matches_as_a_plain_list_of_pending(void **state)
 			t += (vd_ns)(rand() % 8) * US; /* equal times too */
 			unsigned key = (unsigned)rand() % nkeys;
 			uint32_t v = (uint32_t)(rand() % 3);
-			struct vd_decoded d = seg(key % 40, (key / 40) & 1, 1000 + key, (uint16_t)key);
+			struct vd_decoded d =
+			    seg(key % 40, (key / 40) & 1, 1000 + key, (uint16_t)key);
 			vd_pktmatch_add(m, v, t, &d);
 			ref_add(&r, &want, key, v, t);
 			assert_true(vd_pktmatch_pending(m) <= cap);
@@ -165,12 +165,14 @@ static void lookups_read_the_bucket_alone(void **state)
 	for (unsigned i = 0; i < n + 3; i++, t += 10 * US) {
 		/* round robin over the connections; the copy at point 1 comes 30 us later */
 		if (i < n) {
-			struct vd_decoded d = seg(i % conns, 1, 1000 + (i / conns) * 1448, (uint16_t)i);
+			struct vd_decoded d =
+			    seg(i % conns, 1, 1000 + (i / conns) * 1448, (uint16_t)i);
 			vd_pktmatch_add(m, 0, t, &d);
 		}
 		if (i >= 3) {
 			unsigned j = i - 3;
-			struct vd_decoded d = seg(j % conns, 1, 1000 + (j / conns) * 1448, (uint16_t)j);
+			struct vd_decoded d =
+			    seg(j % conns, 1, 1000 + (j / conns) * 1448, (uint16_t)j);
 			vd_pktmatch_add(m, 1, t, &d);
 		}
 	}
