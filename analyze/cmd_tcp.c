@@ -396,7 +396,10 @@ static int known_vantage(const struct input *in, uint32_t iface)
 static void hint(struct tcp_ctx *c, struct input *in, struct ahead *a)
 {
 	a->hinted = 0;
-	if (!a->decoded || a->dec.l4 != VD_L4_TCP || a->dec.is_fragment)
+	/* l4 and is_fragment are adjacent ints the decoder has just stored one at a time: read
+	 * apart (the compiler's one 8-byte load of both waited for the stores to retire) */
+	if (!a->decoded || __atomic_load_n(&a->dec.l4, __ATOMIC_RELAXED) != VD_L4_TCP ||
+	    a->dec.is_fragment)
 		return;
 	int v = known_vantage(in, a->item.pkt.iface);
 	if (v < 0)

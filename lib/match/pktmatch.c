@@ -115,24 +115,18 @@ static uint64_t fold_mul(uint64_t a, uint64_t b)
  * constant of its own, so that no ordinary value zeroes a product) run in parallel, not a chain
  * of dependent mixing steps, and each spreads every bit of its inputs over the low bits that
  * pick the bucket (successive segments of one connection differ in the seq only). An IPv4
- * packet is two products: its addresses are 4 bytes each (the decoder zeroes the other 12,
- * and loads of those would wait for the decoder's stores of different widths to retire). Fields
- * that sit side by side in struct vd_decoded are loaded as one word. */
-_Static_assert(offsetof(struct vd_decoded, dport) == offsetof(struct vd_decoded, sport) + 2,
-	       "sport and dport are loaded as one word");
-_Static_assert(offsetof(struct vd_decoded, tcp_ack) == offsetof(struct vd_decoded, tcp_seq) + 4,
-	       "tcp_seq and tcp_ack are loaded as one word");
-
+ * packet is two products: its addresses are 4 bytes each (the decoder zeroes the other 12).
+ * The packet was just decoded: every field is loaded as the decoder stored it (one load over
+ * two narrower stores, or a 16-byte address over a 4-byte one, waits for them to retire). */
 static uint64_t key_hash(const struct vd_decoded *d)
 {
-	uint32_t ports, src4, dst4;
-	uint64_t seqack;
-	memcpy(&ports, &d->sport, sizeof(ports));     /* sport, dport */
-	memcpy(&seqack, &d->tcp_seq, sizeof(seqack)); /* tcp_seq, tcp_ack */
+	uint32_t src4, dst4;
 	memcpy(&src4, d->src.bytes, 4);
 	memcpy(&dst4, d->dst.bytes, 4);
 	uint64_t addrs = ((uint64_t)src4 << 32) | dst4;
-	uint64_t ids = ports | ((uint64_t)d->src.family << 32) | ((uint64_t)d->ip_id << 48);
+	uint64_t seqack = ((uint64_t)d->tcp_seq << 32) | d->tcp_ack;
+	uint64_t ids = ((uint64_t)d->ip_id << 48) | ((uint64_t)d->src.family << 32) |
+		       ((uint32_t)d->sport << 16) | d->dport;
 	uint64_t rest =
 	    ((uint64_t)d->tcp_payload_len << 32) | ((uint64_t)d->tcp_flags << 16) | d->tcp_win;
 	uint64_t h = fold_mul(addrs ^ 0x243f6a8885a308d3ULL, seqack ^ 0x13198a2e03707345ULL) ^
