@@ -256,19 +256,19 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
 }
 
 /* Packets are read this many ahead of the one analysed, and their hashes computed then: the
- * flow table slot and the pending packets' bucket (cross-vantage matching) of each are fetched
- * meanwhile, and the newest pending packet of that bucket AHEAD_CHAIN packets before its turn.
- * With thousands of concurrent connections those are out of the cache; the fetches of several
- * packets overlap with the work on earlier ones. The flow's state is fetched when it is found
- * (lib/tcp/README.md): fetching its lines AHEAD_CHAIN packets ahead too, or its ACK block's a
- * few packets ahead, measured slower at 1,000 to 65,535 connections (the processor drops
- * software prefetches beyond the misses it can track). */
+ * flow table slot and the pending packets' bucket (cross-vantage matching: the bucket says
+ * whether a copy waits, lib/match/pktmatch.c) of each are fetched meanwhile. With thousands of
+ * concurrent connections those are out of the cache; the fetches of several packets overlap
+ * with the work on earlier ones. The flow's state is fetched when it is found
+ * (lib/tcp/README.md): fetching its lines 8 packets ahead too, or its ACK block's a few
+ * packets ahead, measured slower at 1,000 to 65,535 connections (the processor drops software
+ * prefetches beyond the misses it can track). */
 #define AHEAD 16
-#define AHEAD_CHAIN 8
 
 /* A packet read ahead, decoded. */
 struct ahead {
-	struct vd_pkt pkt;
+	struct vd_item item; /* item.pkt: the packet (read in place: a copy would wait for the
+			      * reader's stores, of other widths, to retire) */
 	struct vd_decoded dec;
 	int decoded; /* dec is valid */
 	int hinted;  /* a TCP packet of a known vantage point v: the hashes are set */
@@ -370,18 +370,16 @@ static int vantage_of(struct tcp_ctx *c, struct input *in, int file, uint32_t if
 static int read_one(struct input *in, struct ahead *a, struct vd_err *err)
 {
 	if (in->tcm)
-		return a->decoded = vd_tcpagg_next(in->tcm, &a->pkt.ts, &a->dec);
-	struct vd_item it;
-	int rc = vd_source_next(in->src, &it, err);
+		return a->decoded = vd_tcpagg_next(in->tcm, &a->item.pkt.ts, &a->dec);
+	int rc = vd_source_next(in->src, &a->item, err);
 	if (rc <= 0)
 		return rc < 0 ? -1 : 0;
-	a->pkt = it.pkt;
 	struct vd_err derr;
-	a->decoded = vd_decode_with(&a->pkt, in->decode, &a->dec, &derr) == 0;
+	a->decoded = vd_decode_with(&a->item.pkt, in->decode, &a->dec, &derr) == 0;
 	if (a->dec.bad >= VD_BAD_TUNNEL)
 		return vd_err_set(err, "%s: frame %llu (offset %llu): %s", in->spec.path,
-				  (unsigned long long)a->pkt.index,
-				  (unsigned long long)a->pkt.offset, derr.msg);
+				  (unsigned long long)a->item.pkt.index,
+				  (unsigned long long)a->item.pkt.offset, derr.msg);
 	return 1;
 }
 
@@ -398,9 +396,12 @@ static int known_vantage(const struct input *in, uint32_t iface)
 static void hint(struct tcp_ctx *c, struct input *in, struct ahead *a)
 {
 	a->hinted = 0;
-	if (!a->decoded || a->dec.l4 != VD_L4_TCP || a->dec.is_fragment)
+	/* l4 and is_fragment are adjacent ints the decoder has just stored one at a time: read
+	 * apart (the compiler's one 8-byte load of both waited for the stores to retire) */
+	if (!a->decoded || __atomic_load_n(&a->dec.l4, __ATOMIC_RELAXED) != VD_L4_TCP ||
+	    a->dec.is_fragment)
 		return;
-	int v = known_vantage(in, a->pkt.iface);
+	int v = known_vantage(in, a->item.pkt.iface);
 	if (v < 0)
 		return;
 	a->hinted = 1;
@@ -434,11 +435,6 @@ static int advance(struct tcp_ctx *c, struct input *in, struct vd_err *err)
 		in->qlen--;
 	}
 	fill(c, in);
-	if (c->match && !in->tcm && in->qlen > AHEAD_CHAIN) {
-		struct ahead *a = &in->q[(in->qhead + AHEAD_CHAIN) % AHEAD];
-		if (a->hinted)
-			vd_pktmatch_prefetch_chain(c->match, a->match_hash);
-	}
 	if (!in->qlen && in->failed) {
 		*err = in->ferr;
 		return -1;
@@ -486,13 +482,13 @@ static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_er
 		int best = -1;
 		for (int i = 0; i < nin; i++)
 			if (in[i].qlen &&
-			    (best < 0 || head(&in[i])->pkt.ts < head(&in[best])->pkt.ts))
+			    (best < 0 || head(&in[i])->item.pkt.ts < head(&in[best])->item.pkt.ts))
 				best = i;
 		if (vd_progress_due(&prog, ++records) || best < 0) {
 			uint64_t done = 0;
 			for (int i = 0; i < nin; i++) {
 				int reading = in[i].qlen && !in[i].tcm;
-				done += reading ? head(&in[i])->pkt.offset
+				done += reading ? head(&in[i])->item.pkt.offset
 						: vd_progress_file_size(in[i].spec.path);
 			}
 			if (best < 0) {
@@ -503,7 +499,7 @@ static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_er
 		}
 		struct input *p = &in[best];
 		struct ahead *a = head(p);
-		int v = vantage_of(c, p, best, a->pkt.iface, err);
+		int v = vantage_of(c, p, best, a->item.pkt.iface, err);
 		if (v < 0)
 			return -1;
 		struct tcp_vantage *tv = &c->v[v];
@@ -521,17 +517,19 @@ static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_er
 			tv->tcp_pkts++;
 			int hinted = a->hinted && a->v == (uint32_t)v;
 			if (hinted)
-				vd_tcpan_add_hashed(c->an, (uint32_t)v, a->pkt.ts, &a->dec,
+				vd_tcpan_add_hashed(c->an, (uint32_t)v, a->item.pkt.ts, &a->dec,
 						    a->flow_hash);
 			else
-				vd_tcpan_add(c->an, (uint32_t)v, a->pkt.ts, &a->dec);
+				vd_tcpan_add(c->an, (uint32_t)v, a->item.pkt.ts, &a->dec);
 			/* tcpmon records carry no IP id: they would never match a capture */
 			if (c->match && !p->tcm) {
 				if (hinted)
-					vd_pktmatch_add_hashed(c->match, (uint32_t)v, a->pkt.ts,
-							       &a->dec, a->match_hash);
+					vd_pktmatch_add_hashed(c->match, (uint32_t)v,
+							       a->item.pkt.ts, &a->dec,
+							       a->match_hash);
 				else
-					vd_pktmatch_add(c->match, (uint32_t)v, a->pkt.ts, &a->dec);
+					vd_pktmatch_add(c->match, (uint32_t)v, a->item.pkt.ts,
+							&a->dec);
 			}
 		}
 		if (advance(c, p, err))

@@ -24,15 +24,14 @@ struct vd_pktmatch *vd_pktmatch_create(size_t cap, vd_ns horizon, vd_pktmatch_fn
 void vd_pktmatch_destroy(struct vd_pktmatch *m);
 
 /* Packets must come in time order across vantage points (a merge of the traces). A packet whose
- * time is missing or out of range (!vd_ns_timed) is ignored. */
+ * time is missing or out of range (!vd_ns_timed), or whose vantage point is 65535 or more, is
+ * ignored. */
 void vd_pktmatch_add(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts, const struct vd_decoded *d);
 
 /* For a caller that reads packets a few ahead (pending packets of thousands of connections are
- * out of the cache): the hash of packet d (its bucket fetched meanwhile), a few packets later
- * vd_pktmatch_prefetch_chain fetches the bucket's newest entry, then vd_pktmatch_add_hashed is
- * vd_pktmatch_add without hashing again. */
+ * out of the cache): the hash of packet d (its bucket fetched meanwhile), then, a few packets
+ * later, vd_pktmatch_add_hashed is vd_pktmatch_add without hashing again. */
 uint64_t vd_pktmatch_prefetch(const struct vd_pktmatch *m, const struct vd_decoded *d);
-void vd_pktmatch_prefetch_chain(const struct vd_pktmatch *m, uint64_t hash);
 void vd_pktmatch_add_hashed(struct vd_pktmatch *m, uint32_t vantage, vd_ns ts,
 			    const struct vd_decoded *d, uint64_t hash);
 
@@ -41,5 +40,8 @@ uint64_t vd_pktmatch_evicted(const struct vd_pktmatch *m); /* pushed out by cap,
  * ever had to look at (its bucket's chain: small unless the key hash clusters). */
 size_t vd_pktmatch_pending(const struct vd_pktmatch *m);
 size_t vd_pktmatch_longest_walk(const struct vd_pktmatch *m);
+/* Pending entries read from the ring to walk a chain past its newest entry (whose hash bits
+ * its bucket holds): few, a packet's look-up is its bucket's one cache line. */
+uint64_t vd_pktmatch_ring_walks(const struct vd_pktmatch *m);
 
 #endif
