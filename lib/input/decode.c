@@ -350,13 +350,54 @@ static inline void zero_decoded(struct vd_decoded *d)
 	memset((char *)d + 64, 0, HEAD - 64);
 }
 
+/* The frame most captures hold, Ethernet without tags, IPv4 without options, not a fragment,
+ * TCP with its whole header captured, decoded straight to the fields: what decode_link gives
+ * for it, without the calls and checks of the general walk (a capture of 65,535 connections
+ * spent a tenth of its instructions there). 1: d holds it; 0: the frame is another kind. */
+static int decode_plain_tcp4(const struct vd_pkt *pkt, struct vd_decoded *d)
+{
+	enum { IP = 14, TCP = IP + 20 };
+	const uint8_t *p = pkt->data, *ip = p + IP, *th = p + TCP;
+	if (pkt->linktype != VD_LINK_ETHERNET || pkt->caplen < TCP + 20 ||
+	    vd_be16(p + 12) != ET_IPV4 || ip[0] != 0x45 || ip[9] != 6 ||
+	    (vd_be16(ip + 6) & 0x1fff) || th[12] < 0x50)
+		return 0;
+	uint32_t end = pkt->wirelen > pkt->caplen ? pkt->wirelen : pkt->caplen;
+	uint32_t avail = end - TCP; /* end >= caplen >= TCP + 20 */
+	d->src.family = d->dst.family = AF_INET;
+	memcpy(d->src.bytes, ip + 12, 4);
+	memcpy(d->dst.bytes, ip + 16, 4);
+	d->ip_len = vd_be16(ip + 2);
+	d->ip_id = vd_be16(ip + 4);
+	d->ttl = ip[8];
+	d->ip_proto = 6;
+	/* as decode_ipv4: a total length below the header says nothing, one past the frame is
+	 * bounded and flagged */
+	uint32_t plen = d->ip_len >= 20 ? d->ip_len - 20 : avail;
+	if (plen > avail) {
+		d->bad = VD_BAD_IP_LEN;
+		plen = avail;
+	}
+	uint32_t hl = (uint32_t)(th[12] >> 4) * 4;
+	d->l4 = VD_L4_TCP;
+	d->sport = vd_be16(th);
+	d->dport = vd_be16(th + 2);
+	d->tcp_seq = vd_be32(th + 4);
+	d->tcp_ack = vd_be32(th + 8);
+	d->tcp_flags = th[13];
+	d->tcp_win = vd_be16(th + 14);
+	d->tcp_payload_len = plen > hl && d->bad != VD_BAD_IP_LEN ? plen - hl : 0;
+	d->l4_offset = TCP;
+	return 1;
+}
+
 int vd_decode_with(const struct vd_pkt *pkt, const struct vd_decode_opts *opts,
 		   struct vd_decoded *out, struct vd_err *err)
 {
 	static const struct vd_decode_opts defaults;
 	struct dc c = {.pkt = pkt, .opts = opts ? opts : &defaults, .d = out, .err = err};
 	zero_decoded(out);
-	int rc = decode_link(&c);
+	int rc = decode_plain_tcp4(pkt, out) ? 0 : decode_link(&c);
 	if (c.opts->tunnel.on && out->bad < VD_BAD_TUNNEL &&
 	    !vd_tunnel_filter_match(&c.opts->tunnel, out->encap, out->nencap))
 		return vd_err_set(err, "not in the selected tunnel");

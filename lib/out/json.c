@@ -30,6 +30,7 @@ static void put_run(FILE *f, const char *s, size_t n)
 }
 
 static void put_quoted(FILE *f, const char *s, const char *tail, size_t tn);
+static char *digits(char *w, uint64_t v);
 
 /* The characters a JSON string holds as they are: all but the controls, '"' and '\\' (and the
  * terminating NUL, a control too). */
@@ -127,12 +128,63 @@ void vd_json_key(struct vd_json *j, const char *key)
 	j->after_key = 1;
 }
 
-void vd_json_key_lit(struct vd_json *j, struct vd_json_lit key)
+/* n bytes from s to w, for the short keys of rows: a word or two at a time where libc's memcpy
+ * of a length it does not know is a call that costs more than the copy. */
+static inline void copy_short(char *w, const char *s, size_t n)
+{
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8)
+			memcpy(w + i, s + i, 8);
+		memcpy(w + n - 8, s + n - 8, 8); /* the last 8, overlapping what came before */
+	} else if (n >= 4) {
+		memcpy(w, s, 4);
+		memcpy(w + n - 4, s + n - 4, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			w[i] = s[i];
+	}
+}
+
+/* A member of a one-line object (compact or spaced) with a literal key: its separator, key and
+ * colon written at once, and the buffer's room for vmax more bytes of its value, where the
+ * caller writes it and sets f->_IO_write_ptr. NULL (nothing written) when the buffer has not
+ * that room or the container is another kind: the caller takes the general calls then. */
+static char *member_lit(struct vd_json *j, struct vd_json_lit key, size_t vmax)
 {
 #ifdef __SANITIZE_ADDRESS__
 	for (size_t i = 1; i + 1 < key.len; i++)
 		assert(plain((unsigned char)key.quoted[i]));
 #endif
+	if (j->after_key || j->depth == 0 || j->depth > VD_JSON_MAX_DEPTH)
+		return NULL;
+	typeof(j->level[0]) *l = &j->level[j->depth - 1];
+	int spaced = l->layout == VD_JSON_SPACED;
+	if (!spaced && l->layout != VD_JSON_COMPACT)
+		return NULL;
+	char *w = room(j->f, 2 + key.len + 2 + vmax);
+	if (!w)
+		return NULL;
+	if (l->members++) {
+		*w++ = ',';
+		if (spaced)
+			*w++ = ' ';
+	}
+	copy_short(w, key.quoted, key.len);
+	w += key.len;
+	*w++ = ':';
+	if (spaced)
+		*w++ = ' ';
+	return w;
+}
+
+void vd_json_key_lit(struct vd_json *j, struct vd_json_lit key)
+{
+	char *w = member_lit(j, key, 0);
+	if (w) {
+		j->f->_IO_write_ptr = w;
+		j->after_key = 1;
+		return;
+	}
 	separate(j);
 	int compact = j->depth > 0 && j->depth <= VD_JSON_MAX_DEPTH &&
 		      j->level[j->depth - 1].layout == VD_JSON_COMPACT;
@@ -141,6 +193,40 @@ void vd_json_key_lit(struct vd_json *j, struct vd_json_lit key)
 	if (!compact)
 		putc_unlocked(' ', j->f);
 	j->after_key = 1;
+}
+
+void vd_json_kvl_uint(struct vd_json *j, struct vd_json_lit key, uint64_t v)
+{
+	char *w = member_lit(j, key, 20);
+	if (w) {
+		j->f->_IO_write_ptr = digits(w, v);
+		return;
+	}
+	vd_json_key_lit(j, key);
+	vd_json_uint(j, v);
+}
+
+void vd_json_kvl_int(struct vd_json *j, struct vd_json_lit key, int64_t v)
+{
+	char *w = member_lit(j, key, 21);
+	if (w) {
+		if (v < 0)
+			*w++ = '-';
+		j->f->_IO_write_ptr = digits(w, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+		return;
+	}
+	vd_json_key_lit(j, key);
+	vd_json_int(j, v);
+}
+
+void vd_json_kvl_ns(struct vd_json *j, struct vd_json_lit key, vd_ns v)
+{
+	if (vd_ns_valid(v)) {
+		vd_json_kvl_int(j, key, v);
+	} else {
+		vd_json_key_lit(j, key);
+		vd_json_null(j);
+	}
 }
 
 void vd_json_str(struct vd_json *j, const char *s)
@@ -180,19 +266,15 @@ static size_t decimal_digits(uint64_t v)
 	return t + 1 - ((v | 1) < pow10[t]); /* v | 1: 0 has one digit too */
 }
 
-/* The digits of v, as printf's %PRIu64 writes them (reports of thousands of flows are mostly
- * integers, many of them 19-digit times: this is several times faster than fprintf), two at a
- * time, straight into the buffer when the longest number fits. */
-static void put_uint(FILE *f, uint64_t v)
+/* The digits of v at w (room for 20), as printf's %PRIu64 writes them (reports of thousands of
+ * flows are mostly integers, many of them 19-digit times: this is several times faster than
+ * fprintf), two at a time; returns the end. */
+static char *digits(char *w, uint64_t v)
 {
 	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
 				    "25262728293031323334353637383940414243444546474849"
 				    "50515253545556575859606162636465666768697071727374"
 				    "75767778798081828384858687888990919293949596979899";
-	char buf[20];
-	char *w = room(f, sizeof(buf));
-	if (!w)
-		w = buf;
 	size_t n = decimal_digits(v);
 	char *p = w + n;
 	for (; v >= 100; v /= 100) {
@@ -205,10 +287,19 @@ static void put_uint(FILE *f, uint64_t v)
 	} else {
 		*--p = (char)('0' + v);
 	}
-	if (w == buf)
-		put_run(f, buf, n);
-	else
-		f->_IO_write_ptr = w + n;
+	return w + n;
+}
+
+/* The digits of v, straight into the buffer when the longest number fits. */
+static void put_uint(FILE *f, uint64_t v)
+{
+	char buf[20];
+	char *w = room(f, sizeof(buf));
+	if (w) {
+		f->_IO_write_ptr = digits(w, v);
+		return;
+	}
+	put_run(f, buf, (size_t)(digits(buf, v) - buf));
 }
 
 void vd_json_int(struct vd_json *j, int64_t v)

@@ -269,6 +269,56 @@ static void not_ip_is_an_error_with_a_reason(void **state)
 	assert_int_equal(d.l4, VD_L4_OTHER);
 }
 
+/* The decoder takes a short way for Ethernet, IPv4 without options, TCP; the same IP packet as
+ * a raw IPv4 frame takes the general one. Both give the same fields (the TCP header 14 bytes
+ * earlier) on packets near that shape: options, other protocols, fragments, a TCP header length
+ * below 20, IP lengths below the header and past the frame, snapped inside the headers, an
+ * original length unknown (0) or longer. */
+static void plain_tcp4_as_the_general_walk(void **state)
+{
+	(void)state;
+	srand(7);
+	for (int i = 0; i < 20000; i++) {
+		struct frame e = {.n = 0}, r = {.n = 0};
+		int opt = rand() % 8 ? 0 : 4 * (rand() % 3);
+		eth(&e, rand() % 16 ? 0x0800 : 0x86dd);
+		ipv4(&e, rand() % 8 ? 6 : 17, (uint16_t)(20 + rand() % 200), opt,
+		     rand() % 8 ? 0x4000 : (uint16_t)rand());
+		tcp(&e, 4 * (rand() % 3), rand() % 200);
+		if (rand() % 4 ==
+		    0) /* total length: anything, below the header or past the frame */
+			memcpy(e.b + 16, (uint8_t[]){(uint8_t)rand(), (uint8_t)rand()}, 2);
+		if (rand() % 8 == 0) /* TCP header length nibble: anything */
+			e.b[14 + 20 + opt + 12] = (uint8_t)((rand() % 16) << 4);
+		put(&r, e.b + 14, e.n - 14);
+		uint32_t caplen = rand() % 4 ? e.n : (uint32_t)rand() % (e.n + 1);
+		uint32_t wirelen = rand() % 4 ? e.n : rand() % 2 ? 0 : e.n + (uint32_t)rand() % 300;
+		struct vd_pkt pe = {.linktype = VD_LINK_ETHERNET,
+				    .data = e.b,
+				    .caplen = caplen,
+				    .wirelen = wirelen};
+		struct vd_pkt pr = {.linktype = VD_LINK_IPV4,
+				    .data = r.b,
+				    .caplen = caplen < 14 ? 0 : caplen - 14,
+				    .wirelen = wirelen < 14 ? 0 : wirelen - 14};
+		struct vd_decoded de, dr;
+		struct vd_err err;
+		int rce = vd_decode(&pe, &de, &err), rcr = vd_decode(&pr, &dr, &err);
+		if (caplen < 14 || e.b[12] != 0x08 || e.b[13] != 0)
+			continue; /* no IP header in the Ethernet frame to compare */
+		assert_int_equal(rce, rcr);
+		if (rce)
+			continue;
+		assert_int_equal(de.l4, dr.l4);
+		assert_int_equal(de.bad, dr.bad);
+		assert_int_equal(de.ip_len, dr.ip_len);
+		assert_int_equal(de.tcp_payload_len, dr.tcp_payload_len);
+		assert_int_equal(de.l4_offset, dr.l4_offset ? dr.l4_offset + 14 : 0);
+		dr.l4_offset = de.l4_offset;
+		assert_memory_equal(&de, &dr, offsetof(struct vd_decoded, encap));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +329,7 @@ int main(void)
 	    cmocka_unit_test(ipv4_fragments),
 	    cmocka_unit_test(sll2_null_loop_and_raw),
 	    cmocka_unit_test(not_ip_is_an_error_with_a_reason),
+	    cmocka_unit_test(plain_tcp4_as_the_general_walk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -399,6 +399,60 @@ static void literal_keys_are_keys(void **state)
 	}
 }
 
+/* Literal keys of every length from 1 to 40 characters with integer values, in one-line and
+ * multi-line objects, thousands of members so that many of them meet the end of the stream's
+ * buffer: the same bytes as the same members through runtime keys. */
+static void literal_members_of_every_length(void **state)
+{
+	(void)state;
+	enum vd_json_layout layouts[] = {VD_JSON_COMPACT, VD_JSON_SPACED, VD_JSON_LINES};
+	char quoted[64];
+	for (size_t l = 0; l < 3; l++) {
+		struct capture a, b;
+		struct vd_json *ja = capture_open(&a), *jb = capture_open(&b);
+		vd_json_begin_object(ja, layouts[l]);
+		vd_json_begin_object(jb, layouts[l]);
+		for (int i = 0; i < 3000; i++) {
+			size_t n = 1 + (size_t)i % 40;
+			quoted[0] = '"';
+			for (size_t k = 1; k <= n; k++)
+				quoted[k] = (char)('a' + (i + k) % 26);
+			quoted[n + 1] = '"';
+			quoted[n + 2] = 0;
+			struct vd_json_lit key = {quoted, n + 2};
+			quoted[n + 1] = 0; /* the runtime key: the characters between the quotes */
+			char plain[64];
+			memcpy(plain, quoted + 1, n + 1);
+			quoted[n + 1] = '"';
+			int64_t v = (int64_t)((uint64_t)i * 7919 << (i % 40)) * (i % 3 ? 1 : -1);
+			switch (i % 4) {
+			case 0:
+				vd_json_kv_uint(ja, plain, (uint64_t)v);
+				vd_json_kvl_uint(jb, key, (uint64_t)v);
+				break;
+			case 1:
+				vd_json_kv_int(ja, plain, v);
+				vd_json_kvl_int(jb, key, v);
+				break;
+			case 2:
+				vd_json_kv_ns(ja, plain, i % 8 == 2 ? VD_NS_NONE : v);
+				vd_json_kvl_ns(jb, key, i % 8 == 2 ? VD_NS_NONE : v);
+				break;
+			default:
+				vd_json_key(ja, plain);
+				vd_json_key_lit(jb, key);
+				vd_json_str(ja, plain);
+				vd_json_str(jb, plain);
+			}
+		}
+		vd_json_end_object(ja);
+		vd_json_end_object(jb);
+		assert_string_equal(capture_close(&b), capture_close(&a));
+		free(a.buf);
+		free(b.buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +467,7 @@ int main(void)
 	    cmocka_unit_test(integers_are_printfs),
 	    cmocka_unit_test(strings_escaped_at_every_position),
 	    cmocka_unit_test(literal_keys_are_keys),
+	    cmocka_unit_test(literal_members_of_every_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
