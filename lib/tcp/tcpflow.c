@@ -185,6 +185,11 @@ static int rehash(struct vd_flowtab *t)
 	return 0;
 }
 
+/* d was just decoded: hash_key loads its fields with the widths the decoder stored them (family
+ * a byte, an IPv4 address 4 bytes, ports 2 bytes each), so no load waits for narrower stores to
+ * retire. A profile shows this function's time after the prefetch: that is the slot's miss
+ * being started (without it, at 65,535 connections, runs took 15-19% more CPU at their best and
+ * 18-77% more at their median, at one and two points). */
 uint64_t vd_flowtab_hash(const struct vd_flowtab *t, uint32_t vantage, const struct vd_decoded *d)
 {
 	uint64_t h = hash_key(vantage, &d->src, d->sport, &d->dst, d->dport);

@@ -248,6 +248,46 @@ static void flow_table_probes_stay_short(void **state)
 	vd_tcpan_destroy(an);
 }
 
+/* A packet between the same two hosts (IPv4, or IPv6 when v6) from client port cport to
+ * server port 443, or back. */
+static struct vd_decoded port_seg(uint16_t cport, int v6, int from_client)
+{
+	struct vd_decoded d = seg(0, from_client, 1000, 0, VD_TCP_SYN, 0);
+	if (v6) {
+		d.src.family = d.dst.family = AF_INET6;
+		struct vd_addr client = {.family = AF_INET6,
+					 .bytes = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}};
+		struct vd_addr server = {.family = AF_INET6,
+					 .bytes = {0x20, 0x01, 0x0d, 0xb8, [15] = 2}};
+		d.src = from_client ? client : server;
+		d.dst = from_client ? server : client;
+	}
+	d.sport = from_client ? cport : 443;
+	d.dport = from_client ? 443 : cport;
+	return d;
+}
+
+static void flow_table_probes_short_on_consecutive_ports(void **state)
+{
+	(void)state;
+	struct vd_tcpan *an = analysis();
+	/* one pair of hosts (IPv4 and IPv6) and every client port, the server's answer too (the
+	 * same flow), at two vantage points: the keys differ in one 16-bit field only */
+	for (unsigned p = 1; p <= 49000; p++)
+		for (int v6 = 0; v6 < 2; v6++) {
+			struct vd_decoded d = port_seg((uint16_t)p, v6, 1);
+			assert_int_equal(vd_tcpan_add(an, 0, VD_NS_PER_SEC + p, &d), 0);
+			assert_int_equal(vd_tcpan_add(an, 1, VD_NS_PER_SEC + p, &d), 0);
+			d = port_seg((uint16_t)p, v6, 0);
+			assert_int_equal(vd_tcpan_add(an, 0, VD_NS_PER_SEC + p, &d), 0);
+		}
+	assert_int_equal(vd_tcpan_flow_count(an), 4 * 49000);
+	size_t longest = vd_tcpan_longest_probe(an);
+	print_message("longest probe over %u flows: %zu\n", 4 * 49000, longest);
+	assert_true(longest <= 64);
+	vd_tcpan_destroy(an);
+}
+
 /* Flow states are carved from chunks: a state never moves once created (callers keep
  * pointers to it), and the chunks hold at most about twice the states in use. */
 static void flow_states_stay_put_chunks_bounded(void **state)
@@ -333,6 +373,7 @@ int main(void)
 	    cmocka_unit_test(small_flows_blocks_only_where_needed),
 	    cmocka_unit_test(gaps_past_the_bins_keep_counts_only),
 	    cmocka_unit_test(flow_table_probes_stay_short),
+	    cmocka_unit_test(flow_table_probes_short_on_consecutive_ports),
 	    cmocka_unit_test(flow_states_stay_put_chunks_bounded),
 	    cmocka_unit_test(one_connection_pending_bounded_chains_short),
 	};
