@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -138,48 +137,6 @@ static int report_failures(const char *prog, const struct vd_echo_failures *f)
 			n++;
 		}
 	return n;
-}
-
-/* Whether a tping file is split to stream: at least VMDELAY_STREAM_TPING_MIN bytes (default
- * 128 MiB; 0: any). Each point reads the whole file, and its points are found by reading it
- * once more: 2 to 3 times the reading of a small file, whose rows read whole take little. */
-static int tping_split_wanted(const char *path)
-{
-	const char *e = getenv("VMDELAY_STREAM_TPING_MIN");
-	char *end = "";
-	long long min = e && *e ? strtoll(e, &end, 10) : -1;
-	struct stat st;
-	if (min < 0 || *end)
-		min = 128LL << 20;
-	return stat(path, &st) == 0 && st.st_size >= min;
-}
-
-/* The specs as the streamed analysis pulls them, one per vantage point: a large tping file and
- * a tcpmon file split into their points (vd_echo_pull_split), the others as they are. NULL out of
- * memory. */
-static struct vd_vantage_spec *pull_specs(const struct vd_vantage_spec *specs, size_t n, size_t *nx,
-					  struct vd_err *err)
-{
-	struct vd_vantage_spec *x = calloc(n * VD_ECHO_PULL_SPLIT_MAX, sizeof(*x));
-	*nx = 0;
-	for (size_t i = 0; x && i < n; i++) {
-		int k =
-		    tping_split_wanted(specs[i].path) || vd_echo_pull_split_always(specs[i].path)
-			? vd_echo_pull_split(&specs[i], &x[*nx], err)
-			: 0;
-		if (k == 0) {
-			x[*nx] = specs[i];
-			k = (x[*nx].path = strdup(specs[i].path)) ? 1 : -1;
-		}
-		if (k < 0) {
-			for (size_t j = 0; j < *nx; j++)
-				vd_vantage_spec_free(&x[j]);
-			free(x);
-			return NULL;
-		}
-		*nx += (size_t)k;
-	}
-	return x;
 }
 
 /* The streamed analysis gave way to the after-reading one: its rows are taken back. */
@@ -335,7 +292,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	int rc = VD_EXIT_OK;
 	struct vd_filter *filter = NULL;
 	struct vd_echo_failures failures = {0};
-	struct vd_vantage_spec *xs = NULL; /* specs, tping files split (pull_specs) */
+	struct vd_vantage_spec *xs = NULL; /* specs, files split (vd_echo_pull_specs) */
+	struct vd_tping_split *split = NULL;
 	for (int i = 0; i < nspec; i++)
 		if (vd_vantage_spec_parse(argv[optind + i], &specs[i], &err) < 0) {
 			rc = vd_cli_usage_error(&cli, "%s", err.msg);
@@ -353,7 +311,8 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 					  .decode = decode};
 	/* the streamed analysis pulls one vantage point a spec: tping files split */
 	size_t nx = 0;
-	if (!plot && !pcapng_out && !(xs = pull_specs(specs, (size_t)nspec, &nx, &err))) {
+	if (!plot && !pcapng_out &&
+	    vd_echo_pull_specs(specs, (size_t)nspec, &xs, &nx, &split, &err) < 0) {
 		fprintf(stderr, "%s: out of memory\n", prog);
 		rc = VD_EXIT_RUNTIME;
 		goto out_specs;
@@ -374,6 +333,7 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	/* The tables and --csv stream in bounded memory; --plot and --pcapng-out still need
 	 * every probe at the end. */
 	int streamed = 0, csv_streamed = 0, out_open = 0;
+	ropts.tping_split = split;
 	FILE *out = stdout;
 	struct vd_afile af;
 	struct report_csv_stream cs;
@@ -422,6 +382,10 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 			goto out_set;
 		}
 	}
+	/* the tping files' first rows, kept for the streamed analysis, freed before reading whole
+	 */
+	vd_echo_pull_specs_free(split);
+	split = ropts.tping_split = NULL;
 	for (int i = 0; i < nspec && !streamed; i++) {
 		size_t before = set.n;
 		if (vd_vantage_read(&specs[i], &set, &ropts, &err) < 0) {
@@ -524,6 +488,7 @@ out_set:
 		vd_afile_discard(&af);
 	vd_vantage_set_free(&set);
 out_specs:
+	vd_echo_pull_specs_free(split);
 	free(failures.err);
 	for (size_t i = 0; i < failures.n; i++)
 		vd_vantage_spec_free(&xs[i]);

@@ -11,7 +11,7 @@
 #include "tcm_pull.h"
 #include "tping_pull.h"
 #include "tping_read.h"
-#include "tping_rows.h"
+#include "tping_split.h"
 #include "vmdelay/core/progress.h"
 #include "vmdelay/input/source.h"
 #include "vmdelay/input/trace.h"
@@ -20,7 +20,7 @@ struct vd_echo_pull {
 	const struct vd_vantage_spec *spec;
 	struct vd_echo_failures *failures;
 	struct vd_source *src;
-	struct vd_tping_pull *tping; /* a tping file's point, else NULL: a packet trace */
+	struct vd_tping_pull *tping; /* a tping file's point (src NULL), else NULL: a trace */
 	struct vd_tcm_pull *tcm;     /* a tcpmon file's level (then src is NULL) */
 	struct vd_decode_opts decode;
 	struct vd_progress prog;
@@ -40,14 +40,15 @@ static int failed(struct vd_echo_failures *f, const struct vd_vantage_spec *spec
 	return -1;
 }
 
-/* One point of a tping file, named as vd_echo_read names it when it is the one selected. */
+/* One point of a tping file (t, NULL out of memory), named as vd_echo_read names it when it
+ * is the one selected. */
 static int open_tping(struct vd_echo_pull *p, const struct vd_vantage_spec *spec, int point,
-		      struct vd_echo_failures *failures, struct vd_echo_pull **out,
-		      struct vd_err *err)
+		      struct vd_tping_pull *t, struct vd_echo_failures *failures,
+		      struct vd_echo_pull **out, struct vd_err *err)
 {
 	p->spec = spec;
 	p->failures = failures;
-	if (!(p->tping = vd_tping_pull_new(point))) {
+	if (!(p->tping = t)) {
 		vd_echo_pull_close(p);
 		vd_err_set(err, "out of memory");
 		return failed(failures, spec, err);
@@ -55,8 +56,7 @@ static int open_tping(struct vd_echo_pull *p, const struct vd_vantage_spec *spec
 	snprintf(p->pt.name, sizeof(p->pt.name), "%s",
 		 spec->name[0] ? spec->name : vd_tping_point_name(point));
 	snprintf(p->pt.clock, sizeof(p->pt.clock), "%s", spec->clock);
-	snprintf(p->pt.format, sizeof(p->pt.format), "%s",
-		 vd_format_name(vd_source_format(p->src)));
+	snprintf(p->pt.format, sizeof(p->pt.format), "%s", vd_format_name(vd_tping_pull_format(t)));
 	snprintf(p->pt.select, sizeof(p->pt.select), "%s", vd_tping_point_name(point));
 	p->pt.path = spec->path;
 	*out = p;
@@ -106,6 +106,16 @@ int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_r
 		vd_err_set(err, "out of memory");
 		return failed(failures, spec, err);
 	}
+	struct vd_tping_pull *t = NULL;
+	int alone =
+	    opts && opts->tping_split ? vd_tping_split_attach(opts->tping_split, spec, &t, err) : 1;
+	if (alone <= 0) {
+		if (alone == 0)
+			return open_tping(p, spec, vd_tping_pull_point(spec), t, failures, out,
+					  err);
+		free(p);
+		return failed(failures, spec, err);
+	}
 	int tcm = open_tcm(p, spec, failures, out, err);
 	if (tcm != 2)
 		return tcm;
@@ -121,8 +131,11 @@ int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_r
 		free(p);
 		return 1;
 	}
-	if (tping)
-		return open_tping(p, spec, point, failures, out, err);
+	if (tping) {
+		t = vd_tping_pull_open(p->src, spec->path, point);
+		p->src = NULL; /* the point's reading holds it */
+		return open_tping(p, spec, point, t, failures, out, err);
+	}
 	if (opts && opts->filter)
 		vd_source_set_filter(p->src, opts->filter);
 	p->spec = spec;
@@ -148,7 +161,7 @@ int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_r
 static int echoless(struct vd_echo_pull *p)
 {
 	struct vd_err why;
-	no_echo(p, vd_source_records(p->src), &why);
+	no_echo(p, p->tping ? 0 : vd_source_records(p->src), &why);
 	failed(p->failures, p->spec, &why);
 	return 0;
 }
@@ -170,7 +183,7 @@ int vd_echo_pull_next(struct vd_echo_pull *p, struct vd_echo *e, struct vd_err *
 		return r;
 	}
 	if (p->tping) {
-		int r = vd_tping_pull_next(p->tping, p->src, p->spec->path, e, err);
+		int r = vd_tping_pull_next(p->tping, e, err);
 		if (r < 0)
 			return damaged(p, err);
 		if (r == 0)
@@ -231,17 +244,9 @@ void vd_echo_pull_close(struct vd_echo_pull *p)
 	if (!p)
 		return;
 	vd_source_close(p->src);
-	vd_tping_pull_free(p->tping);
+	vd_tping_pull_close(p->tping);
 	vd_tcm_pull_free(p->tcm);
 	free(p);
-}
-
-int vd_echo_pull_split_always(const char *path)
-{
-	enum vd_format f;
-	struct vd_err err;
-	return !vd_format_is_stream(path) && vd_format_detect_file(path, &f, &err) == 0 &&
-	       f == VD_FORMAT_TCPMON;
 }
 
 int vd_echo_pull_takes_all(const struct vd_vantage_spec *specs, size_t n)
@@ -262,66 +267,55 @@ int vd_echo_pull_takes_all(const struct vd_vantage_spec *specs, size_t n)
 	return 1;
 }
 
-/* Which points of a tping file have timestamps: read once, row by row. 0, or -1 when it cannot
- * be read (then it is read whole, which says why). */
-static int tping_points(const struct vd_vantage_spec *spec, int has[VD_TPING_POINTS])
-{
-	struct vd_source *src;
-	struct vd_err err;
-	struct vd_item it;
-	struct vd_echo e[2];
-	int r;
-	if (vd_source_open(spec, VD_SOURCE_PROBES, &src, &err) < 0)
-		return -1;
-	while ((r = vd_source_next(src, &it, &err)) > 0)
-		for (int k = 0; k < VD_TPING_POINTS; k++)
-			has[k] |= vd_tping_row_events(&it.probe, k, it.index, e) > 0;
-	vd_source_close(src);
-	return r;
-}
-
 int vd_echo_pull_split(const struct vd_vantage_spec *spec,
 		       struct vd_vantage_spec out[VD_ECHO_PULL_SPLIT_MAX], struct vd_err *err)
 {
 	enum vd_format f;
 	struct vd_err ferr;
-	int chosen[VD_TPING_POINTS] = {0}, n = 0;
 	if (vd_format_is_stream(spec->path) || vd_format_detect_file(spec->path, &f, &ferr) < 0)
 		return 0;
 	if (f == VD_FORMAT_TCPMON)
 		return vd_tcm_pull_split(spec, out, err);
-	if (!vd_format_is_tping(f))
-		return 0;
-	int named = vd_tping_select(spec, chosen, NULL);
-	if (named < 0 || (named == 0 && tping_points(spec, chosen) < 0))
-		return 0;
-	for (int k = 0; k < VD_TPING_POINTS; k++)
-		n += chosen[k];
-	int64_t run = vd_tping_select_run(spec->select);
-	for (int k = 0, i = 0; k < VD_TPING_POINTS; k++) {
-		if (!chosen[k])
-			continue;
-		struct vd_vantage_spec *o = &out[i++];
-		*o = (struct vd_vantage_spec){.path = strdup(spec->path)};
-		memcpy(o->clock, spec->clock, sizeof(o->clock));
-		/* vd_echo_read's names: NAME for one point, NAME.POINT for several, else POINT */
-		if (spec->name[0] && n == 1)
-			snprintf(o->name, sizeof(o->name), "%s", spec->name);
-		else if (spec->name[0])
-			snprintf(o->name, sizeof(o->name), "%.60s.%s", spec->name,
-				 vd_tping_point_name(k));
-		else
-			snprintf(o->name, sizeof(o->name), "%s", vd_tping_point_name(k));
-		if (run >= 0)
-			snprintf(o->select, sizeof(o->select), "%s,run=%lld",
-				 vd_tping_point_name(k), (long long)run);
-		else
-			snprintf(o->select, sizeof(o->select), "%s", vd_tping_point_name(k));
-		if (!o->path) {
-			for (int j = 0; j < i; j++)
-				vd_vantage_spec_free(&out[j]);
-			return vd_err_set(err, "out of memory");
-		}
-	}
+	struct vd_tping_split *s = vd_format_is_tping(f) ? vd_tping_split_new() : NULL;
+	int n = s ? vd_tping_split_file(s, spec, out, err) : 0;
+	vd_tping_split_free(s); /* its points read alone */
 	return n;
+}
+
+int vd_echo_pull_specs(const struct vd_vantage_spec *specs, size_t n, struct vd_vantage_spec **out,
+		       size_t *nout, struct vd_tping_split **split, struct vd_err *err)
+{
+	struct vd_vantage_spec *x = calloc(n * VD_ECHO_PULL_SPLIT_MAX + 1, sizeof(*x));
+	struct vd_tping_split *s = vd_tping_split_new();
+	size_t nx = 0;
+	int rc = x && s ? 0 : vd_err_set(err, "out of memory");
+	for (size_t i = 0; i < n && !rc; i++) {
+		/* a tping file split here keeps its first rows for one reading */
+		int k = vd_tping_split_file(s, &specs[i], &x[nx], err);
+		if (k == 0)
+			k = vd_echo_pull_split(&specs[i], &x[nx], err);
+		if (k == 0) {
+			x[nx] = specs[i];
+			k = (x[nx].path = strdup(specs[i].path)) ? 1
+								 : vd_err_set(err, "out of memory");
+		}
+		rc = k < 0 ? -1 : 0;
+		nx += k < 0 ? 0 : (size_t)k;
+	}
+	if (rc < 0) {
+		for (size_t j = 0; j < nx; j++)
+			vd_vantage_spec_free(&x[j]);
+		free(x);
+		vd_tping_split_free(s);
+		return -1;
+	}
+	*out = x;
+	*nout = nx;
+	*split = s;
+	return 0;
+}
+
+void vd_echo_pull_specs_free(struct vd_tping_split *split)
+{
+	vd_tping_split_free(split);
 }

@@ -2,6 +2,8 @@
 #include "tping_rows.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +23,29 @@ int vd_tping_col_index(const char *name)
 	return -1;
 }
 
+/* text as a number: 0 with *v, -1 when strtoll would not take it whole. Up to 19 digits
+ * (every time and seq tping writes: 19 digits hold any uint64 sum below 10^19) are summed here,
+ * which is what strtoll gives them without its locale and sign handling; anything else,
+ * and a sum past LLONG_MAX, goes through strtoll. */
+static int cell_int(const char *text, long long *v)
+{
+	uint64_t n = 0;
+	size_t i = 0;
+	for (; i < 19 && text[i] >= '0' && text[i] <= '9'; i++)
+		n = n * 10 + (uint64_t)(text[i] - '0');
+	if (i && !text[i] && n <= (uint64_t)LLONG_MAX) {
+		*v = (long long)n;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	*v = strtoll(text, &end, 10);
+	return *end || errno || end == text ? -1 : 0;
+}
+
 int vd_tping_cell_set(struct vd_probe *p, int c, const char *text)
 {
-	if (!text || !*text || strcmp(text, "null") == 0)
+	if (!text || !*text || (text[0] == 'n' && strcmp(text, "null") == 0))
 		return c == VD_TPING_COL_SEQ ? -1 : 0;
 	if (c == VD_TPING_COL_PHASE) {
 		enum vd_phase ph;
@@ -39,10 +61,8 @@ int vd_tping_cell_set(struct vd_probe *p, int c, const char *text)
 		p->status = st;
 		return 0;
 	}
-	char *end;
-	errno = 0;
-	long long v = strtoll(text, &end, 10);
-	if (*end || errno || end == text)
+	long long v;
+	if (cell_int(text, &v) < 0)
 		return -1;
 	if (c == VD_TPING_COL_SEQ) {
 		if (v < 0 || v > UINT32_MAX)

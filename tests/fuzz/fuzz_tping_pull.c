@@ -1,8 +1,10 @@
 /* fuzz_tping_pull.c — libFuzzer harness for a tping CSV file split into its vantage points and
- * each point pulled in time order (lib/input/echo_pull.c: vd_echo_pull_split,
- * lib/input/tping_pull.c: the sorted runs): the input is the rows after tping's header; every
- * event pulled must come no earlier than the one before it, and a point ends, or gives way
- * naming the file. Corpus: fuzz_tping_pull.corpus. */
+ * its points pulled side by side from one shared reading (lib/input/echo_pull.c:
+ * vd_echo_pull_specs, lib/input/tping_split.c, lib/input/tping_pull.c: the reading of the rows
+ * and each point's sorted runs): the input is the rows after tping's header; every event a point
+ * gives must come no earlier than its one before, and a point ends, or gives way naming the file;
+ * then a second pass reads the file again for every point alone. Corpus:
+ * fuzz_tping_pull.corpus. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,26 +14,59 @@
 
 #include "vmdelay/input/echo_pull.h"
 
-static void pull_point(const struct vd_vantage_spec *spec)
-{
+struct point {
 	struct vd_echo_pull *p;
+	vd_ns last;
+	int more;
+};
+
+/* One event of pt, checked: 1, 0 at its end. */
+static int pull_one(struct point *pt, const char *path)
+{
 	struct vd_err err;
 	struct vd_echo e;
-	struct vd_echo_point pt;
-	if (vd_echo_pull_open(spec, NULL, &p, &err) != 0)
-		return;
-	vd_ns last = INT64_MIN;
-	int rc;
-	while ((rc = vd_echo_pull_next(p, &e, &err)) > 0) {
-		if (e.ts < last)
+	struct vd_echo_point out;
+	int rc = vd_echo_pull_next(pt->p, &e, &err);
+	if (rc > 0) {
+		if (e.ts < pt->last)
 			abort(); /* out of time order */
-		last = e.ts;
+		pt->last = e.ts;
+		return 1;
 	}
-	if (rc < 0 && !strstr(err.msg, spec->path))
+	if (rc < 0 && !strstr(err.msg, path))
 		abort(); /* a failure that does not name the file */
 	if (rc == 0)
-		vd_echo_pull_finish(p, &pt, &err);
-	vd_echo_pull_close(p);
+		vd_echo_pull_finish(pt->p, &out, &err);
+	return 0;
+}
+
+/* Points x[0..n) opened together, pulled in turn (side by side: lockstep=1) or each to its end
+ * before the next opens. */
+static void pull_points(const struct vd_vantage_spec *x, size_t n, struct vd_tping_split *split,
+			int lockstep)
+{
+	struct vd_echo_read_opts o = {.tping_split = split};
+	struct point pt[VD_ECHO_PULL_SPLIT_MAX] = {0};
+	struct vd_err err;
+	for (size_t i = 0; i < n; i++) {
+		pt[i].last = INT64_MIN;
+		if (!lockstep) {
+			if (vd_echo_pull_open(&x[i], &o, &pt[i].p, &err) == 0)
+				while (pull_one(&pt[i], x[i].path))
+					;
+			vd_echo_pull_close(pt[i].p);
+			continue;
+		}
+		pt[i].more = vd_echo_pull_open(&x[i], &o, &pt[i].p, &err) == 0;
+	}
+	for (int any = lockstep; any;) {
+		any = 0;
+		for (size_t i = 0; i < n; i++)
+			if (pt[i].more)
+				any |= pt[i].more = pull_one(&pt[i], x[i].path);
+	}
+	for (size_t i = 0; lockstep && i < n; i++)
+		vd_echo_pull_close(pt[i].p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -47,12 +82,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    f);
 	fwrite(data, 1, size, f);
 	fclose(f);
-	struct vd_vantage_spec spec = {.path = path}, x[VD_ECHO_PULL_SPLIT_MAX];
+	struct vd_vantage_spec spec = {.path = path}, *x;
+	struct vd_tping_split *split;
 	struct vd_err err;
-	int n = vd_echo_pull_split(&spec, x, &err);
-	for (int i = 0; i < n; i++) {
-		pull_point(&x[i]);
-		vd_vantage_spec_free(&x[i]);
+	size_t n;
+	if (vd_echo_pull_specs(&spec, 1, &x, &n, &split, &err) == 0) {
+		pull_points(x, n, split, 1);
+		pull_points(x, n, split, 0);
+		for (size_t i = 0; i < n; i++)
+			vd_vantage_spec_free(&x[i]);
+		free(x);
+		vd_echo_pull_specs_free(split);
 	}
 	unlink(path);
 	return 0;

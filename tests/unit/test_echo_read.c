@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -215,6 +216,115 @@ static int pull_text(const struct vd_vantage_spec *spec, char *buf, size_t len,
 	return rc;
 }
 
+static void split_free(struct vd_vantage_spec *x, size_t n, struct vd_tping_split *split)
+{
+	for (size_t i = 0; i < n; i++)
+		vd_vantage_spec_free(&x[i]);
+	free(x);
+	vd_echo_pull_specs_free(split);
+}
+
+/* The points x[0..n) of a split file pulled side by side with its shared reading, each one event
+ * in turn: each point's "q1@1010 r2@2100 ..." into buf[i]. The last failure, else 0. */
+static int pull_side_by_side(const struct vd_vantage_spec *x, size_t n,
+			     struct vd_tping_split *split, char buf[][256], struct vd_err *err)
+{
+	struct vd_echo_read_opts o = {.tping_split = split};
+	struct vd_echo_pull *p[VD_ECHO_PULL_SPLIT_MAX] = {0};
+	size_t len[VD_ECHO_PULL_SPLIT_MAX] = {0};
+	int more[VD_ECHO_PULL_SPLIT_MAX] = {0}, rc = 0, any = 1;
+	for (size_t i = 0; i < n; i++) {
+		buf[i][0] = '\0';
+		more[i] = vd_echo_pull_open(&x[i], &o, &p[i], err) == 0;
+		rc = more[i] ? rc : -1;
+	}
+	while (any && rc == 0) {
+		any = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct vd_echo e;
+			int r = more[i] ? vd_echo_pull_next(p[i], &e, err) : 0;
+			if (r < 0)
+				rc = -1;
+			more[i] = r > 0;
+			any |= more[i];
+			if (r > 0 && len[i] < 256)
+				len[i] += (size_t)snprintf(
+				    buf[i] + len[i], 256 - len[i], "%c%u@%lld ",
+				    e.kind == VD_ECHO_REQUEST ? 'q' : 'r', e.seq, (long long)e.ts);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct vd_echo_point pt;
+		if (rc == 0 && vd_echo_pull_finish(p[i], &pt, err) < 0)
+			rc = -1;
+		vd_echo_pull_close(p[i]);
+	}
+	return rc;
+}
+
+/* A tping file is read once for all its points: split, then removed, its points still pull
+ * every event side by side (the reading of its first rows goes on); a second pass opens it
+ * again. A point first timed after the first 60 s of rows fails the reading; a point selected
+ * that the first rows do not time leaves the file unsplit (read whole). */
+static void tping_split_reads_once(void **state)
+{
+	(void)state;
+	const char *path = testutil_tmp("once.csv");
+	const char *rows = "seq,phase,status,user_tx_ns,kernel_tx_ns,kernel_rx_ns,user_rx_ns\n"
+			   "2,load,ok,2000,2010,2100,2110\n"
+			   "1,load,lost,1000,1010,,\n"
+			   "3,load,ok,3000,3010,3050,3060\n";
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(rows, f);
+	fclose(f);
+	struct vd_vantage_spec spec = {.path = strdup(path)}, *x;
+	struct vd_tping_split *split;
+	struct vd_err err;
+	size_t nx;
+	char buf[VD_ECHO_PULL_SPLIT_MAX][256];
+	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, &err), 0);
+	assert_int_equal(nx, 2);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(pull_side_by_side(x, nx, split, buf, &err), 0);
+	assert_string_equal(buf[0], "q1@1010 q2@2010 r2@2100 q3@3010 r3@3050 ");
+	assert_string_equal(buf[1], "q1@1000 q2@2000 r2@2110 q3@3000 r3@3060 ");
+	/* a second pass reads the file again: gone, the open names it */
+	assert_int_equal(pull_side_by_side(x, nx, split, buf, &err), -1);
+	assert_non_null(strstr(err.msg, "once.csv"));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(rows, f);
+	fclose(f);
+	assert_int_equal(pull_side_by_side(x, nx, split, buf, &err), 0);
+	assert_string_equal(buf[1], "q1@1000 q2@2000 r2@2110 q3@3000 r3@3060 ");
+	split_free(x, nx, split);
+
+	/* hw first timed 100 s in, after 70 s of rows: not one of the points found, the reading
+	 * fails there */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("seq,phase,status,user_tx_ns,hw_tx_ns,hw_rx_ns,user_rx_ns\n"
+	      "1,load,ok,1000000000,,,1100000000\n"
+	      "2,load,ok,70000000000,,,70100000000\n"
+	      "3,load,ok,100000000000,100000000010,100000000090,100100000000\n",
+	      f);
+	fclose(f);
+	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, &err), 0);
+	assert_int_equal(nx, 1);
+	assert_string_equal(x[0].select, "user");
+	assert_int_equal(pull_side_by_side(x, nx, split, buf, &err), -1);
+	assert_non_null(strstr(err.msg, "once.csv: row 3: the first hw timestamps"));
+	split_free(x, nx, split);
+	/* selected, hw is not split from the first rows: the file stays whole */
+	snprintf(spec.select, sizeof(spec.select), "hw,user");
+	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, &err), 0);
+	assert_int_equal(nx, 1);
+	assert_string_equal(x[0].select, "hw,user");
+	split_free(x, nx, split);
+	vd_vantage_spec_free(&spec);
+}
+
 /* A tping file split into the points vd_echo_read gives, each pulled in time order although
  * tping writes a row when its probe finishes (a lost one at its timeout, after later ones); a
  * row reaching back past what was given gives way. */
@@ -229,12 +339,14 @@ static void tping_pull_time_order(void **state)
 	      "1,load,late,,,3500,3510\n",
 	      f);
 	fclose(f);
-	struct vd_vantage_spec spec = {.name = "g", .path = strdup(testutil_tmp("fin.csv"))},
-			       x[VD_ECHO_PULL_SPLIT_MAX];
+	struct vd_vantage_spec spec = {.name = "g", .path = strdup(testutil_tmp("fin.csv"))}, *x;
+	struct vd_tping_split *split;
+	size_t nx;
 	struct vd_echo_point pt;
 	struct vd_err err;
 	char buf[512];
-	assert_int_equal(vd_echo_pull_split(&spec, x, &err), 2);
+	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, &err), 0);
+	assert_int_equal(nx, 2);
 	assert_string_equal(x[0].name, "g.kernel");
 	assert_string_equal(x[0].select, "kernel");
 	assert_string_equal(x[1].name, "g.user");
@@ -247,12 +359,12 @@ static void tping_pull_time_order(void **state)
 	assert_int_equal(pt.has_phase, 1);
 	/* one point named: NAME; the SQLite run kept in the selector */
 	snprintf(spec.select, sizeof(spec.select), "user,run=2");
-	for (int i = 0; i < 2; i++)
-		vd_vantage_spec_free(&x[i]);
-	assert_int_equal(vd_echo_pull_split(&spec, x, &err), 1);
+	split_free(x, nx, split);
+	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, &err), 0);
+	assert_int_equal(nx, 1);
 	assert_string_equal(x[0].name, "g");
 	assert_string_equal(x[0].select, "user,run=2");
-	vd_vantage_spec_free(&x[0]);
+	split_free(x, nx, split);
 	spec.select[0] = '\0';
 	f = fopen(spec.path, "w");
 	assert_non_null(f);
@@ -276,6 +388,7 @@ int main(void)
 	    cmocka_unit_test(trace_points),
 	    cmocka_unit_test(pull_failures_left),
 	    cmocka_unit_test(tping_pull_time_order),
+	    cmocka_unit_test(tping_split_reads_once),
 	};
 	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }

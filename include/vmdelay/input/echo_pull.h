@@ -16,11 +16,11 @@ struct vd_echo_pull;
 
 /* Opens spec's input. 0 with *out; 1 when spec does not give exactly one vantage point here (a
  * tcpmon file without one level selected or that lost records, "#*", a tping file without one
- * point selected: vd_echo_pull_split makes it
- * so): read it with vd_echo_read; -1 with a message naming
- * the file when it cannot be opened. spec and opts must outlive *out. With opts->failures, each
- * failure of the reader (here, in next and finish, and a trace without any echo) is also left
- * there (echo_read.h). */
+ * point selected: vd_echo_pull_specs makes it so): read it with vd_echo_read; a point of a tping
+ * file in opts->tping_split reads the file's shared reading; -1 with a message naming the file when
+ * it cannot be opened. spec and opts must outlive *out. With opts->failures, each failure of the
+ * reader (here, in next and finish, and a trace without any echo) is also left there (echo_read.h).
+ */
 int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_read_opts *opts,
 		      struct vd_echo_pull **out, struct vd_err *err);
 /* The next echo in file order: 1, end: 0, damaged input: -1 naming the file and frame (0 when
@@ -33,16 +33,30 @@ void vd_echo_pull_close(struct vd_echo_pull *p);
 
 /* A tping file (CSV, JSON lines, SQLite) or a tcpmon record file as one spec per vantage point,
  * each of which opens here: the points vd_echo_read gives (the selected ones, else those with
- * timestamps or records, found by reading the file once), in its order and with its names. n
- * specs into out (paths malloc'd: vd_vantage_spec_free); 0 when spec is not a file to split (a
- * trace, a pipe, a bad selector, a file that cannot be read, a tcpmon file that lost records or
- * "#*": use it as it is); -1 out of memory. */
+ * timestamps or records), in its order and with its names. n specs into out (paths malloc'd:
+ * vd_vantage_spec_free); 0 when spec is not a file to split (a trace, a pipe, a bad selector, a
+ * file that cannot be read, a tcpmon file that lost records or "#*", a tping file that
+ * vd_echo_pull_specs leaves whole: use it as it is); -1 out of memory. A tping file's points
+ * opened from these specs read the file each: vd_echo_pull_specs shares one reading. */
 #define VD_ECHO_PULL_SPLIT_MAX 6
 int vd_echo_pull_split(const struct vd_vantage_spec *spec,
 		       struct vd_vantage_spec out[VD_ECHO_PULL_SPLIT_MAX], struct vd_err *err);
-/* Whether path is split whatever its size: a tcpmon record file (read whole, its records take
- * more memory than the echoes of its levels read once per level). */
-int vd_echo_pull_split_always(const char *path);
+
+/* specs[0..n) as the streamed analysis pulls them, one spec per vantage point, each file split
+ * by vd_echo_pull_split, the other inputs as they are. Every tping file streams this way,
+ * whatever its size, and is read once for all its points: its first rows (until every point
+ * shows or they span 60 s) are read here to find its points and wait in *split, and the pull
+ * readers opened with vd_echo_read_opts.tping_split = *split share that reading, each point's
+ * events waiting for it in time order. A point first timed after those rows fails the reading
+ * (the streamed analysis gives way to reading whole). A tping file not split (a point selected
+ * that its first rows do not time, none timed, a bad selector, damaged or unreadable first
+ * rows) stays as it is: read whole, which says why. *out (*nout specs, paths malloc'd:
+ * vd_vantage_spec_free each, free the array) and *split (vd_echo_pull_specs_free, after the pull
+ * readers are closed); -1 out of memory. */
+struct vd_tping_split;
+int vd_echo_pull_specs(const struct vd_vantage_spec *specs, size_t n, struct vd_vantage_spec **out,
+		       size_t *nout, struct vd_tping_split **split, struct vd_err *err);
+void vd_echo_pull_specs_free(struct vd_tping_split *split);
 
 /* Whether each of specs[0..n) opens here as one point (not 1 from vd_echo_pull_open) without
  * reading any input twice: every regular file's first bytes are a trace's, or a tping file's

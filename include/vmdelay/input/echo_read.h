@@ -9,6 +9,7 @@
 #include "vmdelay/input/vantage_spec.h"
 
 struct vd_filter;
+struct vd_tping_split;
 
 /* Where the pull readers (echo_pull.h) leave each input's failure, for a caller that cannot
  * read an input a second time (a pipe) to report it: a reader that gives way cannot say why,
@@ -26,7 +27,9 @@ struct vd_echo_read_opts {
 		       * default), VD_PROGRESS_FORCED (--progress) also when it is not */
 	struct vd_filter *filter;     /* packets of traces that fail it are skipped (filter.h) */
 	struct vd_decode_opts decode; /* packet traces: --outer, --tunnel (decode.h) */
-	struct vd_echo_failures *failures; /* NULL: the pull readers only return their errors */
+	struct vd_echo_failures *failures;  /* NULL: the pull readers only return their errors */
+	struct vd_tping_split *tping_split; /* the tping files vd_echo_pull_split split: the pull
+					     * readers of a file's points share one reading */
 };
 
 /* Reads spec->path and opens its vantage point(s) on sink, kept in order from the outermost to
