@@ -153,22 +153,27 @@ static uint64_t key_of(struct side *s, const struct vd_stream_cell *c)
 	return h ? h : 1;
 }
 
-static int on_pair(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
+/* The pairs of one point alone (a probe each, in request order) into its ring. */
+static int on_pairs(void *ctx, const struct vd_stream_cell *cells, const int8_t *phase, size_t n)
 {
 	(void)phase;
 	struct side *s = ctx;
-	if (s->n == s->cap && grow(s) < 0) {
-		s->oom = 1;
-		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s->n == s->cap && grow(s) < 0) {
+			s->oom = 1;
+			return -1;
+		}
+		uint64_t key = key_of(s, &cells[i]);
+		if (!key) {
+			s->oom = 1;
+			return -1;
+		}
+		uint64_t num = s->first + s->n++;
+		*at(s, num) =
+		    (struct jpair){.req = cells[i].req_ts, .rep = cells[i].rep_ts, .key = key};
 	}
-	uint64_t key = key_of(s, &cell[0]);
-	if (!key) {
-		s->oom = 1;
-		return -1;
-	}
-	uint64_t num = s->first + s->n++;
-	*at(s, num) = (struct jpair){.req = cell[0].req_ts, .rep = cell[0].rep_ts, .key = key};
-	s->last_req = cell[0].req_ts;
+	if (n)
+		s->last_req = cells[n - 1].req_ts;
 	return 0;
 }
 
@@ -197,7 +202,7 @@ static int side_open(struct side *s, const struct vd_vantage_spec *spec,
 	if (!s->vp || (chained && !(s->chain = calloc(2048, sizeof(*s->chain)))))
 		return vd_err_set(err, "out of memory");
 	s->mask = 2047;
-	if (vd_probe_stream_new(&s->vp, 1, &mo, on_pair, s, &s->ps, err) < 0)
+	if (vd_probe_stream_new(&s->vp, 1, &mo, on_pairs, s, &s->ps, err) < 0)
 		return -1;
 	return vd_trace_reader_start(&s->rd, s->ps, 0, &rerr, err);
 }

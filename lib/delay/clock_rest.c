@@ -26,16 +26,20 @@ static struct vd_delay_times *times_of(const struct rest *r, size_t p)
 	return p < r->rest ? &r->first[p * r->nvp] : &r->last[(p % r->rest) * r->nvp];
 }
 
-static int on_probe(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
+static int on_probes(void *ctx, const struct vd_stream_cell *cells, const int8_t *phase, size_t n)
 {
 	(void)phase;
 	struct rest *r = ctx;
-	struct vd_delay_times *t = times_of(r, r->n++);
-	for (size_t v = 0; v < r->nvp; v++)
-		t[v] = cell[v].present
-			   ? (struct vd_delay_times){vd_clock_map_from(&r->maps[v], cell[v].req_ts),
-						     vd_clock_map_from(&r->maps[v], cell[v].rep_ts)}
-			   : (struct vd_delay_times){VD_NS_NONE, VD_NS_NONE};
+	for (const struct vd_stream_cell *cell = cells; cell < cells + n * r->nvp; cell += r->nvp) {
+		struct vd_delay_times *t = times_of(r, r->n++);
+		for (size_t v = 0; v < r->nvp; v++)
+			t[v] = cell[v].present
+				   ? (struct vd_delay_times){vd_clock_map_from(&r->maps[v],
+									       cell[v].req_ts),
+							     vd_clock_map_from(&r->maps[v],
+									       cell[v].rep_ts)}
+				   : (struct vd_delay_times){VD_NS_NONE, VD_NS_NONE};
+	}
 	return 0;
 }
 
@@ -100,7 +104,7 @@ int vd_clock_rest(const struct vd_vantage_spec *specs, size_t n,
 		if (!(vps[i] = vd_vantage_new("", specs[i].clock, specs[i].path, "")))
 			goto oom;
 	}
-	if (vd_probe_stream_new(vps, n, &mo, on_probe, &r, &ps, err) < 0)
+	if (vd_probe_stream_new(vps, n, &mo, on_probes, &r, &ps, err) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		if ((rc = vd_trace_reader_start(&rd[i], ps, i, &rerr, err)) != 0)

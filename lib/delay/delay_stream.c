@@ -40,32 +40,36 @@ int vd_delay_stream_possible(const struct vd_vantage_spec *specs, size_t n)
 struct feed {
 	struct vd_delay_sums *sums;
 	size_t nvp;
-	struct vd_delay_times *t;
+	struct vd_delay_times *t; /* a run's probes' times: vd_probe_emit_run(nvp) * nvp */
 	const struct vd_delay_probe_out *each;
 	const struct vd_delay *d;
 	const struct vd_clock_map *maps; /* several clocks: each point's, else NULL */
-	struct vd_stream_cell *raw;	 /* the cells with the times of the traces */
+	struct vd_stream_cell *raw;	 /* a run's cells with the times of the traces */
 };
 
-static int on_probe(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
+static int on_probes(void *ctx, const struct vd_stream_cell *cells, const int8_t *phase, size_t n)
 {
 	struct feed *f = ctx;
+	size_t nvp = f->nvp, m = n * nvp;
 	if (f->maps) {
 		/* the summaries and rows take each point's own times, as read */
-		for (size_t v = 0; v < f->nvp; v++) {
-			f->raw[v] = cell[v];
-			if (cell[v].present) {
-				f->raw[v].req_ts = vd_clock_map_from(&f->maps[v], cell[v].req_ts);
-				f->raw[v].rep_ts = vd_clock_map_from(&f->maps[v], cell[v].rep_ts);
+		for (size_t c = 0; c < m; c += nvp)
+			for (size_t v = 0; v < nvp; v++) {
+				struct vd_stream_cell *r = &f->raw[c + v];
+				*r = cells[c + v];
+				if (r->present) {
+					r->req_ts = vd_clock_map_from(&f->maps[v], r->req_ts);
+					r->rep_ts = vd_clock_map_from(&f->maps[v], r->rep_ts);
+				}
 			}
-		}
-		cell = f->raw;
+		cells = f->raw;
 	}
-	for (size_t v = 0; v < f->nvp; v++)
-		f->t[v] = cell[v].present ? (struct vd_delay_times){cell[v].req_ts, cell[v].rep_ts}
-					  : (struct vd_delay_times){VD_NS_NONE, VD_NS_NONE};
+	for (size_t c = 0; c < m; c++)
+		f->t[c] = cells[c].present
+			      ? (struct vd_delay_times){cells[c].req_ts, cells[c].rep_ts}
+			      : (struct vd_delay_times){VD_NS_NONE, VD_NS_NONE};
 	/* the cells ride with the times: under --rest the sums know the phase last */
-	return vd_delay_sums_add(f->sums, f->t, phase, f->each ? cell : NULL);
+	return vd_delay_sums_add_run(f->sums, f->t, phase, f->each ? cells : NULL, n);
 }
 
 static int on_phased(void *ctx, size_t probe, const void *cells, int8_t phase)
@@ -131,7 +135,7 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 	for (size_t i = 1; i < n && !maps; i++)
 		if (strcmp(specs[i].clock, specs[0].clock) != 0) {
 			maps = calloc(n, sizeof(*maps));
-			feed.raw = calloc(n, sizeof(*feed.raw));
+			feed.raw = calloc(vd_probe_emit_run(n) * n, sizeof(*feed.raw));
 			if (!maps || !feed.raw)
 				goto oom;
 			int c = vd_clock_pass(specs, n, ropts, opts, d, maps, err);
@@ -148,9 +152,9 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 	if (feed.each &&
 	    vd_delay_sums_each(feed.sums, n * sizeof(struct vd_stream_cell), on_phased, &feed) < 0)
 		goto oom;
-	feed.t = calloc(n, sizeof(*feed.t));
+	feed.t = calloc(vd_probe_emit_run(n) * n, sizeof(*feed.t));
 	struct vd_match_opts mo = {.window = opts->window};
-	if (!feed.t || vd_probe_stream_new(set->v, n, &mo, on_probe, &feed, &ps, err) < 0)
+	if (!feed.t || vd_probe_stream_new(set->v, n, &mo, on_probes, &feed, &ps, err) < 0)
 		goto oom;
 	for (size_t i = 0; i < n; i++) {
 		int a = vd_trace_reader_start(&r[i], ps, i, &rerr, err);

@@ -185,6 +185,36 @@ int vd_delay_sums_add(struct vd_delay_sums *s, const struct vd_delay_times *t, i
 	return 0;
 }
 
+int vd_delay_sums_add_run(struct vd_delay_sums *s, const struct vd_delay_times *t,
+			  const int8_t *phase, const void *payload, size_t n)
+{
+	size_t nvp = s->nvp;
+	if (s->rest || s->each) { /* each probe its own way */
+		for (size_t i = 0; i < n; i++)
+			if (vd_delay_sums_add(s, &t[i * nvp], phase[i],
+					      payload ? (const unsigned char *)payload +
+							    i * s->each_size
+						      : NULL) < 0)
+				return -1;
+		return 0;
+	}
+	/* the usual run, exact with room for it: the times and phases copied at once, as commit
+	 * copies them one by one */
+	if (!s->sketch && s->n + n <= s->d->exact_max && s->n + n <= s->cap) {
+		memcpy(&s->t[s->n * nvp], t, n * nvp * sizeof(*t));
+		memcpy(&s->phase[s->n], phase, n);
+		for (size_t i = 0; i < n; i++)
+			if (phase[i] >= 0 && phase[i] < VD_PHASE__COUNT)
+				s->seen[phase[i]] = 1;
+		s->n += n;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (commit(s, &t[i * nvp], phase[i], NULL) < 0)
+			return -1;
+	return 0;
+}
+
 /* Series summarized together: their values gathered in one pass over the probes, and their
  * moments run side by side, so that the adds overlap (one series after the other, each add
  * waits for the one before: a division). */

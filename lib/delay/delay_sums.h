@@ -27,6 +27,11 @@ int vd_delay_sums_each(struct vd_delay_sums *s, size_t size, vd_delay_sums_each_
  * payload for vd_delay_sums_each's fn (NULL without one). 0 or -1. */
 int vd_delay_sums_add(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase,
 		      const void *payload);
+/* The next n probes, as vd_delay_sums_add each in turn: probe i's times t[i * nvp + v], its
+ * phase[i] and its payload at payload + i * the size given vd_delay_sums_each (payload NULL
+ * without one). 0 or -1. */
+int vd_delay_sums_add_run(struct vd_delay_sums *s, const struct vd_delay_times *t,
+			  const int8_t *phase, const void *payload, size_t n);
 /* After the last probe: computes every summary (of each series, over all probes and over each
  * phase some probe has) into d->sums (vd_delay_sum_index), d->sums_have and d->phase_seen,
  * and the probe count into d->map.n. 0, or -1 out of memory. */

@@ -29,9 +29,20 @@ struct vd_stream_cell {
 	uint8_t present;
 };
 
-/* Receives each probe as it leaves: cell[v] for every vantage point, the probe's phase (the
- * request's that made it, enum vd_phase, or -1). Returns 0, or -1 to stop (out of memory). */
-typedef int (*vd_probe_emit_fn)(void *ctx, const struct vd_stream_cell *cell, int8_t phase);
+/* Receives the probes as they leave, n at a time (1 to vd_probe_emit_run(nvp)) in the order
+ * they leave: probe p's cells[p * nvp + v] for every vantage point v, and its phase[p] (the
+ * request's that made it, enum vd_phase, or -1). A run is what left at once: the same probes
+ * in the same order as one at a time, whatever the runs (a call per probe cost as much as
+ * the summaries' work on it). Returns 0, or -1 to stop (out of memory). */
+typedef int (*vd_probe_emit_fn)(void *ctx, const struct vd_stream_cell *cells, const int8_t *phase,
+				size_t n);
+
+/* The most probes handed to vd_probe_emit_fn at once with nvp vantage points: 64, fewer when
+ * their cells would take more than 512 points' worth. */
+static inline size_t vd_probe_emit_run(size_t nvp)
+{
+	return nvp <= 8 ? 64 : nvp < 512 ? 512 / nvp : 1;
+}
 
 struct vd_probe_stream;
 
