@@ -354,7 +354,7 @@ static int join_run(struct join *j, struct vd_err *err)
 int vd_clock_join(const struct vd_vantage_spec *outer, const struct vd_vantage_spec *inner,
 		  const struct vd_echo_read_opts *ropts, const struct vd_delay_opts *opts,
 		  const struct vd_clock_fit *outer_fit, struct vd_align_acc *acc,
-		  struct vd_err *err)
+		  size_t *point_probes, struct vd_err *err)
 {
 	struct join j = {.window = opts->window > 0 ? opts->window : 10 * VD_NS_PER_SEC,
 			 .a_fit = outer_fit,
@@ -363,6 +363,10 @@ int vd_clock_join(const struct vd_vantage_spec *outer, const struct vd_vantage_s
 	if ((rc = side_open(&j.a, outer, ropts, opts, 1, err)) == 0 &&
 	    (rc = side_open(&j.v, inner, ropts, opts, 0, err)) == 0)
 		rc = join_run(&j, err);
+	/* a side's pairs: those dropped from its ring and those still in it */
+	uint64_t most =
+	    j.a.first + j.a.n > j.v.first + j.v.n ? j.a.first + j.a.n : j.v.first + j.v.n;
+	*point_probes = (size_t)most;
 	side_free(&j.a);
 	side_free(&j.v);
 	return rc;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clock_rest.h"
 #include "delay_sums.h"
 #include "trace_merge.h"
 #include "vmdelay/delay/clock_pass.h"
@@ -78,6 +79,35 @@ static int on_phased(void *ctx, size_t probe, const void *cells, int8_t phase)
 	return f->each->fn(f->each->ctx, f->d, probe, cells, phase);
 }
 
+/* --rest N on several clocks: the at-rest fits (clock_rest.h) from the probes the summaries keep,
+ * or from a pass of their own when they keep only sketches. */
+struct rest_fit {
+	const struct vd_vantage_spec *specs;
+	size_t n;
+	const struct vd_echo_read_opts *ropts;
+	const struct vd_delay_opts *opts;
+	const struct vd_clock_map *maps;
+	struct vd_delay *d;
+	struct vd_err *err;
+	int later; /* from the summaries' probes, after the stream */
+	int rc;	   /* vd_clock_rest's when it ran */
+};
+
+/* Past exact_max probes the sketches take values as they come, with the fits as they are: the
+ * at-rest fits need their pass first. */
+static int rest_pass_now(void *ctx)
+{
+	struct rest_fit *x = ctx;
+	x->later = 0;
+	x->rc = vd_clock_rest(x->specs, x->n, x->ropts, x->opts, x->maps, x->d, x->err);
+	return x->rc;
+}
+
+static const struct vd_delay_times *sums_times(void *ctx, size_t p)
+{
+	return vd_delay_sums_times(ctx, p);
+}
+
 /* d's clocks for the summaries: one label, the reference (vd_clock_pass sets several). */
 static int delay_init(struct vd_delay *d, struct vd_vantage *const *vps, size_t nvp,
 		      const struct vd_delay_opts *opts)
@@ -112,6 +142,8 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 	struct vd_probe_stream *ps = NULL;
 	struct feed feed = {.nvp = n, .each = each && each->fn ? each : NULL, .d = d};
 	struct vd_clock_map *maps = NULL;
+	struct rest_fit rest = {
+	    .specs = specs, .n = n, .ropts = ropts, .opts = opts, .d = d, .err = err};
 	struct vd_err rerr;
 	int rc = 1;
 	if (!r)
@@ -138,7 +170,15 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 			feed.raw = calloc(vd_probe_emit_run(n) * n, sizeof(*feed.raw));
 			if (!maps || !feed.raw)
 				goto oom;
-			int c = vd_clock_pass(specs, n, ropts, opts, d, maps, err);
+			size_t point_probes;
+			int c = vd_clock_pass(specs, n, ropts, opts, d, maps, &point_probes, err);
+			rest.maps = maps;
+			/* --rest N: a pass of its own, unless the summaries will keep every probe's
+			 * times (no --csv row waits for the fits; as many probes as a point of a
+			 * fit made can be kept exact) */
+			rest.later = !c && opts->rest && !feed.each && point_probes <= d->exact_max;
+			if (!c && opts->rest && !rest.later)
+				c = rest_pass_now(&rest);
 			if (c < 0)
 				goto fail;
 			if (c > 0)
@@ -149,6 +189,8 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 		}
 	if (!(feed.sums = vd_delay_sums_new(d, opts->rest)))
 		goto oom;
+	if (rest.later) /* more probes than a point of a fit made: the pass after all */
+		vd_delay_sums_before_sketch(feed.sums, rest_pass_now, &rest);
 	if (feed.each &&
 	    vd_delay_sums_each(feed.sums, n * sizeof(struct vd_stream_cell), on_phased, &feed) < 0)
 		goto oom;
@@ -165,7 +207,7 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 	}
 	int m = vd_trace_merge(r, n, ps, &rerr, err);
 	if (m < 0)
-		goto fail;
+		goto stopped;
 	if (m > 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -183,14 +225,33 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 	}
 	vd_vantage_set_unique_names(set); /* the probes held till the end carry them too */
 	if (vd_probe_stream_finish(ps, err) < 0)
-		goto oom;
+		goto stopped_oom;
 	/* the window's memory back before the summaries take theirs */
 	vd_probe_stream_free(ps);
 	ps = NULL;
+	if (vd_delay_sums_close(feed.sums) < 0)
+		goto stopped_oom;
+	if (rest.later) {
+		int c = vd_clock_rest_fit(vd_delay_sums_count(feed.sums), opts->rest, sums_times,
+					  feed.sums, opts, d);
+		if (c < 0)
+			goto oom;
+		if (c > 0)
+			goto out;
+	}
 	if (vd_delay_sums_finish(feed.sums, d) < 0)
 		goto oom;
 	rc = 0;
 	goto done;
+stopped: /* the summaries stopped the stream: out of memory, or the at-rest pass failed */
+	if (rest.rc > 0)
+		goto out;
+	goto fail;
+stopped_oom:
+	if (rest.rc > 0)
+		goto out;
+	if (rest.rc < 0)
+		goto fail;
 oom:
 	vd_err_set(err, "out of memory");
 fail:

@@ -37,6 +37,9 @@ struct vd_delay_sums {
 	void *each_ctx;
 	size_t each_size;
 	unsigned char *held_payload;
+	/* vd_delay_sums_before_sketch */
+	int (*before_sketch)(void *ctx);
+	void *before_ctx;
 	uint8_t seen[VD_PHASE__COUNT];
 	struct vd_summary *sum; /* nseries * SLOTS, after finish */
 	uint8_t *have;		/* which of sum were computed */
@@ -85,13 +88,14 @@ int vd_delay_sums_each(struct vd_delay_sums *s, size_t size, vd_delay_sums_each_
 	return 0;
 }
 
-/* Value of series k for a probe with times t. */
-static vd_ns value_of(const struct vd_delay_sums *s, size_t k, const struct vd_delay_times *t)
+/* Value of series k for a probe with times t (vd_delay_layer_from's, inline). */
+static inline __attribute__((always_inline)) vd_ns value_of(const struct vd_delay_sums *s, size_t k,
+							    const struct vd_delay_times *t)
 {
 	if (k < s->nvp)
 		return vd_ns_valid(t[k].req) ? t[k].rep - t[k].req : VD_NS_NONE;
 	const struct series *x = &s->series[k - s->nvp];
-	return vd_delay_layer_from(s->d, x->layer, x->dir, &t[x->outer], &t[x->inner]);
+	return vd_delay_layer_value(s->d, x->outer, x->inner, x->dir, &t[x->outer], &t[x->inner]);
 }
 
 static int sketch_add(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_t phase)
@@ -142,7 +146,8 @@ static int commit(struct vd_delay_sums *s, const struct vd_delay_times *t, int8_
 		return -1;
 	if (phase >= 0 && phase < VD_PHASE__COUNT)
 		s->seen[phase] = 1;
-	if (!s->sketch && s->n + 1 > s->d->exact_max && to_sketch(s) < 0)
+	if (!s->sketch && s->n + 1 > s->d->exact_max &&
+	    ((s->before_sketch && s->before_sketch(s->before_ctx) != 0) || to_sketch(s) < 0))
 		return -1;
 	if (s->sketch) {
 		s->n++;
@@ -220,49 +225,82 @@ int vd_delay_sums_add_run(struct vd_delay_sums *s, const struct vd_delay_times *
  * waits for the one before: a division). */
 #define GROUP 2
 
-/* The exact summaries of series k0..k0+g in slot, series j's values in vals[j * n]. */
-static void summarize_group(struct vd_delay_sums *s, size_t k0, size_t g, int slot, vd_ns *vals)
+/* Where a pass puts each slot's values of a series: slot 0 (every probe) first, then each
+ * phase's, at[slot] from the start of the series' part. */
+struct slot_places {
+	size_t at[SLOTS], width; /* width: a series' part */
+};
+
+static void slot_places(const struct vd_delay_sums *s, struct slot_places *pl)
 {
-	struct vd_running run[GROUP];
-	size_t m[GROUP] = {0};
-	for (size_t j = 0; j < g; j++)
-		vd_running_init(&run[j]);
-	for (size_t p = 0; p < s->n; p++) {
-		if (slot && s->phase[p] != slot - 1)
-			continue;
-		const struct vd_delay_times *t = &s->t[p * s->nvp];
-		for (size_t j = 0; j < g; j++) {
-			vd_ns v = value_of(s, k0 + j, t);
-			if (vd_ns_valid(v)) {
-				vals[j * s->n + m[j]++] = v;
-				vd_running_add(&run[j], v);
-			}
-		}
-	}
-	for (size_t j = 0; j < g; j++) {
-		size_t at = (k0 + j) * SLOTS + (size_t)slot;
-		vd_summarize_ran(&vals[j * s->n], m[j], &run[j], &s->sum[at]);
-		s->have[at] = 1;
+	size_t count[VD_PHASE__COUNT] = {0};
+	for (size_t p = 0; p < s->n; p++)
+		if (s->phase[p] >= 0 && s->phase[p] < VD_PHASE__COUNT && s->seen[s->phase[p]])
+			count[s->phase[p]]++;
+	pl->at[0] = 0;
+	pl->width = s->n;
+	for (int ph = 0; ph < VD_PHASE__COUNT; ph++) {
+		pl->at[ph + 1] = pl->width;
+		pl->width += count[ph];
 	}
 }
 
-/* Every exact summary: GROUP series at a time (one at a time when there is no room for it). */
+/* The exact summaries of series k0..k0+g in every slot some probe has, from one pass over the
+ * probes (each value computed once): series j's part of vals at j * pl->width. */
+static void summarize_group(struct vd_delay_sums *s, size_t k0, size_t g,
+			    const struct slot_places *pl, vd_ns *vals)
+{
+	struct vd_running run[GROUP][SLOTS];
+	size_t m[GROUP][SLOTS];
+	for (size_t j = 0; j < g; j++)
+		for (int slot = 0; slot < SLOTS; slot++) {
+			vd_running_init(&run[j][slot]);
+			m[j][slot] = pl->at[slot];
+		}
+	for (size_t p = 0; p < s->n; p++) {
+		const struct vd_delay_times *t = &s->t[p * s->nvp];
+		int8_t ph = s->phase[p];
+		int slot = ph >= 0 && ph < VD_PHASE__COUNT && s->seen[ph] ? ph + 1 : 0;
+		for (size_t j = 0; j < g; j++) {
+			vd_ns v = value_of(s, k0 + j, t);
+			if (!vd_ns_valid(v))
+				continue;
+			vd_ns *part = &vals[j * pl->width];
+			part[m[j][0]++] = v;
+			vd_running_add(&run[j][0], v);
+			if (slot) {
+				part[m[j][slot]++] = v;
+				vd_running_add(&run[j][slot], v);
+			}
+		}
+	}
+	for (size_t j = 0; j < g; j++)
+		for (int slot = 0; slot < SLOTS; slot++) {
+			if (slot && !s->seen[slot - 1])
+				continue;
+			size_t at = (k0 + j) * SLOTS + (size_t)slot;
+			vd_summarize_ran(&vals[j * pl->width + pl->at[slot]],
+					 m[j][slot] - pl->at[slot], &run[j][slot], &s->sum[at]);
+			s->have[at] = 1;
+		}
+}
+
+/* Every exact summary: GROUP series at a time (one at a time when there is no room for it, or
+ * when the probes have phases: each series then holds its values twice, by phase too). */
 static int summarize_exact(struct vd_delay_sums *s)
 {
-	size_t group = GROUP;
-	vd_ns *vals = vd_mem_alloc(s->n ? group * s->n : 1, sizeof(*vals));
-	if (!vals) {
+	struct slot_places pl;
+	slot_places(s, &pl);
+	size_t group = pl.width > s->n ? 1 : GROUP;
+	vd_ns *vals = vd_mem_alloc(pl.width ? group * pl.width : 1, sizeof(*vals));
+	if (!vals && group > 1) {
 		group = 1;
-		vals = vd_mem_alloc(s->n ? s->n : 1, sizeof(*vals));
+		vals = vd_mem_alloc(pl.width ? pl.width : 1, sizeof(*vals));
 	}
 	if (!vals)
 		return -1;
-	for (size_t k = 0; k < s->nseries; k += group) {
-		size_t g = s->nseries - k < group ? s->nseries - k : group;
-		for (int slot = 0; slot < SLOTS; slot++)
-			if (!slot || s->seen[slot - 1])
-				summarize_group(s, k, g, slot, vals);
-	}
+	for (size_t k = 0; k < s->nseries; k += group)
+		summarize_group(s, k, s->nseries - k < group ? s->nseries - k : group, &pl, vals);
 	free(vals);
 	return 0;
 }
@@ -283,7 +321,13 @@ static int summarize_sketch(struct vd_delay_sums *s)
 	return 0;
 }
 
-int vd_delay_sums_finish(struct vd_delay_sums *s, struct vd_delay *d)
+void vd_delay_sums_before_sketch(struct vd_delay_sums *s, int (*fn)(void *ctx), void *ctx)
+{
+	s->before_sketch = fn;
+	s->before_ctx = ctx;
+}
+
+int vd_delay_sums_close(struct vd_delay_sums *s)
 {
 	for (; s->held_n; s->held_n--) {
 		int8_t ph = s->n < s->rest ? VD_PHASE_REST_PRE : VD_PHASE_REST_POST;
@@ -292,6 +336,23 @@ int vd_delay_sums_finish(struct vd_delay_sums *s, struct vd_delay *d)
 			return -1;
 		s->held_first = (s->held_first + 1) % s->rest;
 	}
+	return 0;
+}
+
+size_t vd_delay_sums_count(const struct vd_delay_sums *s)
+{
+	return s->n + s->held_n;
+}
+
+const struct vd_delay_times *vd_delay_sums_times(const struct vd_delay_sums *s, size_t p)
+{
+	return s->sketch || p >= s->n ? NULL : &s->t[p * s->nvp];
+}
+
+int vd_delay_sums_finish(struct vd_delay_sums *s, struct vd_delay *d)
+{
+	if (vd_delay_sums_close(s) < 0)
+		return -1;
 	/* the series of every layer, even with one point (never asked for then) */
 	size_t all = d->nvp * (1 + VD_DIR__COUNT) * SLOTS;
 	s->sum = calloc(all, sizeof(*s->sum));
