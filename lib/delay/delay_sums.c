@@ -245,44 +245,85 @@ static void slot_places(const struct vd_delay_sums *s, struct slot_places *pl)
 	}
 }
 
-/* The exact summaries of series k0..k0+g in every slot some probe has, from one pass over the
- * probes (each value computed once): series j's part of vals at j * pl->width. */
+/* Value v of probe p into part: every probe's slot, and its phase's (the probes have phases). */
+static inline __attribute__((always_inline)) void put(const struct vd_delay_sums *s, size_t p,
+						      vd_ns v, int phased, vd_ns *part, size_t *m)
+{
+	if (!vd_ns_valid(v))
+		return;
+	part[m[0]++] = v;
+	int8_t ph = phased ? s->phase[p] : -1;
+	if (ph >= 0 && ph < VD_PHASE__COUNT && s->seen[ph])
+		part[m[ph + 1]++] = v;
+}
+
+/* A layer series' values (gather's loop, dir a constant where it is called: the layer's value
+ * computed without a test of the direction a probe). */
+static inline __attribute__((always_inline)) void gather_layer(const struct vd_delay_sums *s,
+							       const struct series *x,
+							       enum vd_delay_dir dir, int phased,
+							       vd_ns *part, size_t *m)
+{
+	size_t nvp = s->nvp;
+	const struct vd_delay_times *t = s->t;
+	for (size_t p = 0; p < s->n; p++, t += nvp)
+		put(s, p,
+		    vd_delay_layer_value(s->d, x->outer, x->inner, dir, &t[x->outer], &t[x->inner]),
+		    phased, part, m);
+}
+
+/* Series k's values of every probe, in probe order, into part: slot 0's from part, each
+ * phase's at its place (pl); m[slot] ends past each slot's last. */
+static void gather(const struct vd_delay_sums *s, size_t k, const struct slot_places *pl,
+		   vd_ns *part, size_t *m)
+{
+	int phased = pl->width > s->n;
+	for (int slot = 0; slot < SLOTS; slot++)
+		m[slot] = pl->at[slot];
+	if (k < s->nvp) {
+		const struct vd_delay_times *t = &s->t[k];
+		for (size_t p = 0; p < s->n; p++, t += s->nvp)
+			put(s, p, value_of(s, k, t - k), phased, part, m);
+		return;
+	}
+	const struct series *x = &s->series[k - s->nvp];
+	if (x->dir == VD_DIR_RTT)
+		gather_layer(s, x, VD_DIR_RTT, phased, part, m);
+	else if (x->dir == VD_DIR_SEND)
+		gather_layer(s, x, VD_DIR_SEND, phased, part, m);
+	else
+		gather_layer(s, x, VD_DIR_RECV, phased, part, m);
+}
+
+/* The exact summaries of series k0..k0+g in every slot some probe has: each series' values
+ * gathered once for every slot (series j's part of vals at j * pl->width), then their moments
+ * run side by side, slot by slot. */
 static void summarize_group(struct vd_delay_sums *s, size_t k0, size_t g,
 			    const struct slot_places *pl, vd_ns *vals)
 {
-	struct vd_running run[GROUP][SLOTS];
 	size_t m[GROUP][SLOTS];
 	for (size_t j = 0; j < g; j++)
-		for (int slot = 0; slot < SLOTS; slot++) {
-			vd_running_init(&run[j][slot]);
-			m[j][slot] = pl->at[slot];
-		}
-	for (size_t p = 0; p < s->n; p++) {
-		const struct vd_delay_times *t = &s->t[p * s->nvp];
-		int8_t ph = s->phase[p];
-		int slot = ph >= 0 && ph < VD_PHASE__COUNT && s->seen[ph] ? ph + 1 : 0;
+		gather(s, k0 + j, pl, &vals[j * pl->width], m[j]);
+	for (int slot = 0; slot < SLOTS; slot++) {
+		if (slot && !s->seen[slot - 1])
+			continue;
+		struct vd_running run[GROUP];
+		size_t most = 0;
 		for (size_t j = 0; j < g; j++) {
-			vd_ns v = value_of(s, k0 + j, t);
-			if (!vd_ns_valid(v))
-				continue;
-			vd_ns *part = &vals[j * pl->width];
-			part[m[j][0]++] = v;
-			vd_running_add(&run[j][0], v);
-			if (slot) {
-				part[m[j][slot]++] = v;
-				vd_running_add(&run[j][slot], v);
-			}
+			vd_running_init(&run[j]);
+			most = m[j][slot] > most ? m[j][slot] : most;
 		}
-	}
-	for (size_t j = 0; j < g; j++)
-		for (int slot = 0; slot < SLOTS; slot++) {
-			if (slot && !s->seen[slot - 1])
-				continue;
+		for (size_t i = pl->at[slot]; i < most; i++)
+			for (size_t j = 0; j < g; j++)
+				if (i < m[j][slot])
+					vd_running_add(&run[j], vals[j * pl->width + i]);
+		for (size_t j = 0; j < g; j++) {
 			size_t at = (k0 + j) * SLOTS + (size_t)slot;
 			vd_summarize_ran(&vals[j * pl->width + pl->at[slot]],
-					 m[j][slot] - pl->at[slot], &run[j][slot], &s->sum[at]);
+					 m[j][slot] - pl->at[slot], &run[j], &s->sum[at]);
 			s->have[at] = 1;
 		}
+	}
 }
 
 /* Every exact summary: GROUP series at a time (one at a time when there is no room for it, or

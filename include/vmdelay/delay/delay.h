@@ -76,7 +76,8 @@ vd_ns vd_delay_layer_from(const struct vd_delay *d, size_t layer, enum vd_delay_
 /* A time of vantage point v on the reference clock (VD_NS_NONE when not aligned). Inline, as
  * vd_delay_layer_value: the streamed summaries take them for every probe and series, where a
  * call or two cost as much as the value. */
-static inline vd_ns vd_delay_on_ref(const struct vd_delay *d, size_t v, vd_ns t)
+static inline __attribute__((always_inline)) vd_ns vd_delay_on_ref(const struct vd_delay *d,
+								   size_t v, vd_ns t)
 {
 	if (!d->aligned[v])
 		return VD_NS_NONE;
@@ -84,9 +85,9 @@ static inline vd_ns vd_delay_on_ref(const struct vd_delay *d, size_t v, vd_ns t)
 }
 
 /* vd_delay_layer_from for the layer between outer point ov and inner point iv. */
-static inline vd_ns vd_delay_layer_value(const struct vd_delay *d, size_t ov, size_t iv,
-					 enum vd_delay_dir dir, const struct vd_delay_times *o,
-					 const struct vd_delay_times *i)
+static inline __attribute__((always_inline)) vd_ns
+vd_delay_layer_value(const struct vd_delay *d, size_t ov, size_t iv, enum vd_delay_dir dir,
+		     const struct vd_delay_times *o, const struct vd_delay_times *i)
 {
 	if (dir == VD_DIR_RTT)
 		return vd_ns_diff(vd_ns_valid(i->req) ? i->rep - i->req : VD_NS_NONE,
