@@ -42,6 +42,7 @@ struct side {
 	struct jpair *q; /* a ring: pair number `first` at q[head] */
 	size_t head, n, cap;
 	uint64_t first;
+	uint64_t made;	  /* pairs the stream gave so far */
 	vd_ns last_req;	  /* the request of the last pair the stream gave */
 	uint64_t *chain;  /* the outer point's pairs by key: newest pair's number + 1 */
 	uint64_t chained; /* pairs numbered below it are in their chains */
@@ -174,6 +175,7 @@ static int on_pairs(void *ctx, const struct vd_stream_cell *cells, const int8_t 
 	}
 	if (n)
 		s->last_req = cells[n - 1].req_ts;
+	s->made += n;
 	return 0;
 }
 
@@ -334,10 +336,14 @@ static int join_run(struct join *j, struct vd_err *err)
 			return rc;
 	if ((rc = coarse_offset(j)) != 0)
 		return rc;
-	/* then side by side on a's clock */
+	/* then side by side on a's clock; join_ready again only when a side gave pairs or ended
+	 * (the stream gives them a batch at a time: most echoes give none) */
+	uint64_t known = UINT64_MAX;
 	for (;;) {
-		if (join_ready(j) < 0)
+		uint64_t now = j->a.made + j->v.made + (uint64_t)j->a.ended + (uint64_t)j->v.ended;
+		if (now != known && join_ready(j) < 0)
 			return vd_err_set(err, "out of memory");
+		known = now;
 		int ca = j->a.rd.has_next, cv = j->v.rd.has_next;
 		if (!ca && !cv)
 			break;
