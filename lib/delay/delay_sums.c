@@ -214,9 +214,18 @@ int vd_delay_sums_add_run(struct vd_delay_sums *s, const struct vd_delay_times *
 		s->n += n;
 		return 0;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (commit(s, &t[i * nvp], phase[i], NULL) < 0)
-			return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!s->sketch) {
+			if (commit(s, &t[i * nvp], phase[i], NULL) < 0)
+				return -1;
+			continue;
+		}
+		/* past exact_max: commit's sketch step without its tests a probe */
+		if (phase[i] >= 0 && phase[i] < VD_PHASE__COUNT)
+			s->seen[phase[i]] = 1;
+		s->n++;
+		sketch_add(s, &t[i * nvp], phase[i]);
+	}
 	return 0;
 }
 
