@@ -653,6 +653,19 @@ int vd_probe_stream_add_run(struct vd_probe_stream *s, size_t v, const struct vd
 	return 0;
 }
 
+int vd_probe_stream_add_events(struct vd_probe_stream *s, const struct vd_stream_event *ev,
+			       size_t n, struct vd_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct vd_vantage *vp = s->pt[ev[i].v].v;
+		if (vd_vantage_add(vp, &ev[i].e) < 0)
+			return vd_err_set(err, "%s: out of memory", vp->name);
+		if (step(s, ev[i].v, ev[i].next_ts, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int vd_probe_stream_advance(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err)
 {
 	return step(s, v, next_ts, err);

@@ -149,8 +149,10 @@ static void note_held(struct seen *s)
 		s->most.requests = h.requests;
 }
 
-/* More than 1: stream hands a point's echoes in a row over in runs of up to this many. */
+/* More than 1: stream hands a point's echoes in a row over in runs of up to this many; with
+ * by_events, batches of up to this many echoes of any points (vd_probe_stream_add_events). */
 static size_t run_max;
+static int by_events;
 
 /* Feeds ev to a stream over nvp fresh points, noting the most it held. */
 static void stream(const struct ev *ev, size_t n, size_t nvp, vd_ns window, struct vd_vantage **vps,
@@ -174,7 +176,19 @@ static void stream(const struct ev *ev, size_t n, size_t nvp, vd_ns window, stru
 	}
 	for (size_t v = 0; v < nvp; v++)
 		assert_int_equal(vd_probe_stream_advance(s->ps, v, after[v], &err), 0);
-	for (size_t i = 0; i < n;) {
+	for (size_t i = 0; i < n && by_events;) {
+		struct vd_stream_event batch[80];
+		size_t k = 0;
+		for (; k < run_max && i + k < n; k++)
+			batch[k] = (struct vd_stream_event){
+			    .e = ev[i + k].e, .next_ts = next[i + k], .v = ev[i + k].v};
+		assert_int_equal(vd_probe_stream_add_events(s->ps, batch, k, &err), 0);
+		for (size_t j = i; j < i + k; j++)
+			if (j % 64 == 0)
+				note_held(s);
+		i += k;
+	}
+	for (size_t i = 0; i < n && !by_events;) {
 		/* in runs: a point's echoes in a row, up to run_max of them, in one call */
 		size_t k = 1;
 		while (run_max > 1 && k < run_max && i + k < n && ev[i + k].v == ev[i].v)
@@ -280,14 +294,15 @@ static void far_replies_same_as_after_reading(void **state)
 	index_stride = 1;
 }
 
-/* Runs of a point's echoes in one call, as the streamed reading hands them over, give what
- * one echo at a time gives: the same probes and counts, in the same order. */
+/* Runs of a point's echoes in one call, and batches of echoes of every point, as the streamed
+ * reading hands them over, give what one echo at a time gives: the same probes and counts, in
+ * the same order. */
 static void runs_same_as_one_by_one(void **state)
 {
 	(void)state;
 	static const size_t nvps[] = {1, 2, 3}, maxes[] = {2, 64, 80};
 	for (size_t a = 0; a < 3; a++)
-		for (size_t b = 0; b < 3; b++) {
+		for (size_t b = 0; b < 6; b++) {
 			size_t n, nvp = nvps[a];
 			rng = 0x9e3779b97f4a7c15ull;
 			struct ev *ev = scenario(20000, 40, 200 * US, nvp, &n);
@@ -295,9 +310,11 @@ static void runs_same_as_one_by_one(void **state)
 			struct seen s1 = {.keep = 1}, s2 = {.keep = 1};
 			run_max = 0;
 			stream(ev, n, nvp, 0, one, &s1);
-			run_max = maxes[b];
+			run_max = maxes[b % 3];
+			by_events = b >= 3;
 			stream(ev, n, nvp, 0, runs, &s2);
 			run_max = 0;
+			by_events = 0;
 			assert_true(s1.n > 0);
 			assert_int_equal(s2.n, s1.n);
 			for (size_t c = 0; c < s1.n * nvp; c++) {

@@ -66,6 +66,18 @@ int vd_probe_stream_add(struct vd_probe_stream *s, size_t v, const struct vd_ech
  * echoes that come before every other point's next one. 0, or -1 (err). */
 int vd_probe_stream_add_run(struct vd_probe_stream *s, size_t v, const struct vd_echo *e, size_t n,
 			    vd_ns next_ts, struct vd_err *err);
+/* An echo of vantage point v and the time of v's next echo (VD_STREAM_END when v has no more),
+ * as vd_probe_stream_add takes them. */
+struct vd_stream_event {
+	struct vd_echo e;
+	vd_ns next_ts;
+	size_t v;
+};
+/* Adds ev[0..n) in order, as vd_probe_stream_add each in turn, whichever point each is of: the
+ * merge of several points' traces hands their echoes over a batch at a time (their runs are
+ * short when the points see the same probes). 0, or -1 (err). */
+int vd_probe_stream_add_events(struct vd_probe_stream *s, const struct vd_stream_event *ev,
+			       size_t n, struct vd_err *err);
 /* Sets v's next echo time without an echo (before the first one, or VD_STREAM_END at its end). */
 int vd_probe_stream_advance(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err);
 /* After every point's end: hands on every probe left and fills each point's stats as
