@@ -42,6 +42,7 @@ struct side {
 	struct jpair *q; /* a ring: pair number `first` at q[head] */
 	size_t head, n, cap;
 	uint64_t first;
+	uint64_t made;	  /* pairs the stream gave so far */
 	vd_ns last_req;	  /* the request of the last pair the stream gave */
 	uint64_t *chain;  /* the outer point's pairs by key: newest pair's number + 1 */
 	uint64_t chained; /* pairs numbered below it are in their chains */
@@ -153,22 +154,28 @@ static uint64_t key_of(struct side *s, const struct vd_stream_cell *c)
 	return h ? h : 1;
 }
 
-static int on_pair(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
+/* The pairs of one point alone (a probe each, in request order) into its ring. */
+static int on_pairs(void *ctx, const struct vd_stream_cell *cells, const int8_t *phase, size_t n)
 {
 	(void)phase;
 	struct side *s = ctx;
-	if (s->n == s->cap && grow(s) < 0) {
-		s->oom = 1;
-		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s->n == s->cap && grow(s) < 0) {
+			s->oom = 1;
+			return -1;
+		}
+		uint64_t key = key_of(s, &cells[i]);
+		if (!key) {
+			s->oom = 1;
+			return -1;
+		}
+		uint64_t num = s->first + s->n++;
+		*at(s, num) =
+		    (struct jpair){.req = cells[i].req_ts, .rep = cells[i].rep_ts, .key = key};
 	}
-	uint64_t key = key_of(s, &cell[0]);
-	if (!key) {
-		s->oom = 1;
-		return -1;
-	}
-	uint64_t num = s->first + s->n++;
-	*at(s, num) = (struct jpair){.req = cell[0].req_ts, .rep = cell[0].rep_ts, .key = key};
-	s->last_req = cell[0].req_ts;
+	if (n)
+		s->last_req = cells[n - 1].req_ts;
+	s->made += n;
 	return 0;
 }
 
@@ -197,7 +204,7 @@ static int side_open(struct side *s, const struct vd_vantage_spec *spec,
 	if (!s->vp || (chained && !(s->chain = calloc(2048, sizeof(*s->chain)))))
 		return vd_err_set(err, "out of memory");
 	s->mask = 2047;
-	if (vd_probe_stream_new(&s->vp, 1, &mo, on_pair, s, &s->ps, err) < 0)
+	if (vd_probe_stream_new(&s->vp, 1, &mo, on_pairs, s, &s->ps, err) < 0)
 		return -1;
 	return vd_trace_reader_start(&s->rd, s->ps, 0, &rerr, err);
 }
@@ -329,10 +336,14 @@ static int join_run(struct join *j, struct vd_err *err)
 			return rc;
 	if ((rc = coarse_offset(j)) != 0)
 		return rc;
-	/* then side by side on a's clock */
+	/* then side by side on a's clock; join_ready again only when a side gave pairs or ended
+	 * (the stream gives them a batch at a time: most echoes give none) */
+	uint64_t known = UINT64_MAX;
 	for (;;) {
-		if (join_ready(j) < 0)
+		uint64_t now = j->a.made + j->v.made + (uint64_t)j->a.ended + (uint64_t)j->v.ended;
+		if (now != known && join_ready(j) < 0)
 			return vd_err_set(err, "out of memory");
+		known = now;
 		int ca = j->a.rd.has_next, cv = j->v.rd.has_next;
 		if (!ca && !cv)
 			break;
@@ -349,7 +360,7 @@ static int join_run(struct join *j, struct vd_err *err)
 int vd_clock_join(const struct vd_vantage_spec *outer, const struct vd_vantage_spec *inner,
 		  const struct vd_echo_read_opts *ropts, const struct vd_delay_opts *opts,
 		  const struct vd_clock_fit *outer_fit, struct vd_align_acc *acc,
-		  struct vd_err *err)
+		  size_t *point_probes, struct vd_err *err)
 {
 	struct join j = {.window = opts->window > 0 ? opts->window : 10 * VD_NS_PER_SEC,
 			 .a_fit = outer_fit,
@@ -358,6 +369,10 @@ int vd_clock_join(const struct vd_vantage_spec *outer, const struct vd_vantage_s
 	if ((rc = side_open(&j.a, outer, ropts, opts, 1, err)) == 0 &&
 	    (rc = side_open(&j.v, inner, ropts, opts, 0, err)) == 0)
 		rc = join_run(&j, err);
+	/* a side's pairs: those dropped from its ring and those still in it */
+	uint64_t most =
+	    j.a.first + j.a.n > j.v.first + j.v.n ? j.a.first + j.a.n : j.v.first + j.v.n;
+	*point_probes = (size_t)most;
 	side_free(&j.a);
 	side_free(&j.v);
 	return rc;

@@ -3,8 +3,8 @@
  *
  * Each clock is fitted as vd_delay_analyze's alignment fits it: against the nearest outer
  * point already on the reference clock, from every probe both points saw, the two traces read
- * again side by side (clock_join.h), the fit kept as hulls and sums (align_acc.h); under
- * --rest N fitted again from the probes at rest (clock_rest.h). */
+ * again side by side (clock_join.h), the fit kept as hulls and sums (align_acc.h). Under
+ * --rest N the caller fits them again from the probes at rest (clock_rest.h). */
 #include "vmdelay/delay/clock_pass.h"
 
 #include <math.h>
@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "clock_join.h"
-#include "clock_rest.h"
 #include "vmdelay/delay/align_acc.h"
 
 /* Least send + receive delay (ns) the hull line must leave for matching on the timeline. */
@@ -22,12 +21,12 @@
 static int fit_pair(const struct vd_vantage_spec *specs, size_t a, size_t v,
 		    const struct vd_echo_read_opts *ropts, const struct vd_delay_opts *opts,
 		    const struct vd_clock_fit *a_fit, struct vd_clock_fit *fit,
-		    struct vd_clock_fit *hull, struct vd_err *err)
+		    struct vd_clock_fit *hull, size_t *point_probes, struct vd_err *err)
 {
 	struct vd_align_acc *acc = vd_align_acc_new();
 	if (!acc)
 		return vd_err_set(err, "out of memory");
-	int rc = vd_clock_join(&specs[a], &specs[v], ropts, opts, a_fit, acc, err);
+	int rc = vd_clock_join(&specs[a], &specs[v], ropts, opts, a_fit, acc, point_probes, err);
 	/* no probe seen at both: the usual way warns. The matching timeline takes the hull
 	 * line, under which every probe's fitted one-way delays are >= gap / 2: with a few ns
 	 * of room its intervals nest across the clocks as on one (the timeline rounds to 1 ns);
@@ -69,7 +68,8 @@ static int make_maps(const struct vd_delay *d, const struct vd_clock_fit *hull,
 
 int vd_clock_pass(const struct vd_vantage_spec *specs, size_t n,
 		  const struct vd_echo_read_opts *ropts, const struct vd_delay_opts *opts,
-		  struct vd_delay *d, struct vd_clock_map *maps, struct vd_err *err)
+		  struct vd_delay *d, struct vd_clock_map *maps, size_t *point_probes,
+		  struct vd_err *err)
 {
 	/* --align none matches on a coarse offset only */
 	if (opts->align == VD_ALIGN_NONE)
@@ -85,6 +85,7 @@ int vd_clock_pass(const struct vd_vantage_spec *specs, size_t n,
 	d->aligns = al;
 	d->naligns = 0;
 	int rc = 0;
+	*point_probes = 0;
 	for (size_t v = 0; v < n && !rc; v++) {
 		size_t u = 0;
 		while (strcmp(specs[u].clock, specs[v].clock) != 0)
@@ -100,8 +101,10 @@ int vd_clock_pass(const struct vd_vantage_spec *specs, size_t n,
 			struct vd_delay_align *x = &d->aligns[d->naligns];
 			const struct vd_clock_fit *a_fit =
 			    d->fit_of[a] >= 0 ? &d->aligns[d->fit_of[a]].fit : NULL;
+			size_t most = 0;
 			rc = fit_pair(specs, a, v, ropts, opts, a_fit, &x->fit, &hull[d->naligns],
-				      err);
+				      &most, err);
+			*point_probes = most > *point_probes ? most : *point_probes;
 			x->vantage = v;
 			x->against = a;
 			if (!rc) {
@@ -114,9 +117,5 @@ int vd_clock_pass(const struct vd_vantage_spec *specs, size_t n,
 	if (!rc)
 		rc = make_maps(d, hull, maps);
 	free(hull);
-	/* --rest N: the fits from the first and last N probes, which only matching every trace
-	 * numbers; the timeline stays the one of every probe */
-	if (!rc && opts->rest)
-		rc = vd_clock_rest(specs, n, ropts, opts, maps, d, err);
 	return rc;
 }

@@ -16,7 +16,8 @@
 struct rest {
 	size_t nvp, rest;
 	const struct vd_clock_map *maps;
-	/* each point's own times of probe p: first[p] for p < rest, then last[p % rest] */
+	/* the times of probe p at each point, on the timeline until mapped_back puts them on the
+	 * point's own clock: first[p] for p < rest, then last[p % rest] */
 	struct vd_delay_times *first, *last;
 	size_t n; /* probes seen */
 };
@@ -26,17 +27,33 @@ static struct vd_delay_times *times_of(const struct rest *r, size_t p)
 	return p < r->rest ? &r->first[p * r->nvp] : &r->last[(p % r->rest) * r->nvp];
 }
 
-static int on_probe(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
+/* Each probe's times on the timeline (only the first and the last rest are kept: the others are
+ * not put back on their clocks, mapped_back does it for those kept). */
+static int on_probes(void *ctx, const struct vd_stream_cell *cells, const int8_t *phase, size_t n)
 {
 	(void)phase;
 	struct rest *r = ctx;
-	struct vd_delay_times *t = times_of(r, r->n++);
-	for (size_t v = 0; v < r->nvp; v++)
-		t[v] = cell[v].present
-			   ? (struct vd_delay_times){vd_clock_map_from(&r->maps[v], cell[v].req_ts),
-						     vd_clock_map_from(&r->maps[v], cell[v].rep_ts)}
-			   : (struct vd_delay_times){VD_NS_NONE, VD_NS_NONE};
+	for (const struct vd_stream_cell *cell = cells; cell < cells + n * r->nvp; cell += r->nvp) {
+		struct vd_delay_times *t = times_of(r, r->n++);
+		for (size_t v = 0; v < r->nvp; v++)
+			t[v] = cell[v].present
+				   ? (struct vd_delay_times){cell[v].req_ts, cell[v].rep_ts}
+				   : (struct vd_delay_times){VD_NS_NONE, VD_NS_NONE};
+	}
 	return 0;
+}
+
+/* The probes kept, their times put back on each point's own clock. */
+static void mapped_back(struct rest *r)
+{
+	size_t kept = r->n < 2 * r->rest ? r->n : 2 * r->rest;
+	for (size_t k = 0; k < kept * r->nvp; k++) {
+		struct vd_delay_times *t =
+		    k < r->rest * r->nvp ? &r->first[k] : &r->last[k - r->rest * r->nvp];
+		const struct vd_clock_map *m = &r->maps[k % r->nvp];
+		*t = (struct vd_delay_times){vd_clock_map_from(m, t->req),
+					     vd_clock_map_from(m, t->rep)};
+	}
 }
 
 /* A time of point v on the reference clock, through the fits made so far. */
@@ -45,21 +62,25 @@ static vd_ns on_ref(const struct vd_delay *d, size_t v, vd_ns t)
 	return d->fit_of[v] >= 0 ? vd_align_apply(&d->aligns[d->fit_of[v]].fit, t) : t;
 }
 
-/* Each clock fitted again from the probes at rest, in probe order, as vd_delay_analyze takes
- * them. 0, 1 a clock without such a probe (or its fit failing), -1 out of memory. */
-static int fit_at_rest(const struct rest *r, const struct vd_delay_opts *opts, struct vd_delay *d)
+static const struct vd_delay_times *rest_times(void *ctx, size_t p)
 {
-	size_t head = r->n < r->rest ? r->n : r->rest;		     /* [0, head) */
-	size_t tail = r->n - head < r->rest ? head : r->n - r->rest; /* [tail, n) */
-	struct vd_align_sample *s = vd_mem_alloc(head + (r->n - tail) + 1, sizeof(*s));
+	return times_of(ctx, p);
+}
+
+int vd_clock_rest_fit(size_t n, size_t rest, vd_rest_times_fn times, void *ctx,
+		      const struct vd_delay_opts *opts, struct vd_delay *d)
+{
+	size_t head = n < rest ? n : rest;		 /* [0, head) */
+	size_t tail = n - head < rest ? head : n - rest; /* [tail, n) */
+	struct vd_align_sample *s = vd_mem_alloc(head + (n - tail) + 1, sizeof(*s));
 	if (!s)
 		return -1;
 	int rc = 0;
 	d->rest_probes = 0;
 	for (size_t k = 0; k < d->naligns && !rc; k++) {
 		size_t v = d->aligns[k].vantage, a = d->aligns[k].against, ns = 0;
-		for (size_t p = 0; p < r->n; p = p + 1 == head ? tail : p + 1) {
-			const struct vd_delay_times *t = times_of(r, p);
+		for (size_t p = 0; p < n; p = p + 1 == head ? tail : p + 1) {
+			const struct vd_delay_times *t = times(ctx, p);
 			if (!vd_ns_valid(t[a].req) || !vd_ns_valid(t[v].req))
 				continue;
 			s[ns++] = (struct vd_align_sample){.in_req = t[v].req,
@@ -100,7 +121,7 @@ int vd_clock_rest(const struct vd_vantage_spec *specs, size_t n,
 		if (!(vps[i] = vd_vantage_new("", specs[i].clock, specs[i].path, "")))
 			goto oom;
 	}
-	if (vd_probe_stream_new(vps, n, &mo, on_probe, &r, &ps, err) < 0)
+	if (vd_probe_stream_new(vps, n, &mo, on_probes, &r, &ps, err) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		if ((rc = vd_trace_reader_start(&rd[i], ps, i, &rerr, err)) != 0)
@@ -110,7 +131,8 @@ int vd_clock_rest(const struct vd_vantage_spec *specs, size_t n,
 	rc = -1;
 	if (vd_probe_stream_finish(ps, err) < 0)
 		goto out;
-	if ((rc = fit_at_rest(&r, opts, d)) < 0)
+	mapped_back(&r);
+	if ((rc = vd_clock_rest_fit(r.n, r.rest, rest_times, &r, opts, d)) < 0)
 		goto oom;
 	goto out;
 oom:

@@ -20,4 +20,15 @@ int vd_clock_rest(const struct vd_vantage_spec *specs, size_t n,
 		  const struct vd_echo_read_opts *ropts, const struct vd_delay_opts *opts,
 		  const struct vd_clock_map *maps, struct vd_delay *d, struct vd_err *err);
 
+/* Probe p's times at every point (each point's own), p < the n given vd_clock_rest_fit. */
+typedef const struct vd_delay_times *(*vd_rest_times_fn)(void *ctx, size_t p);
+
+/* Fits again each clock of d->aligns as vd_clock_rest does after its pass, from the probes
+ * among the first and the last rest of the n probes numbered across every point (only those
+ * are asked of times), in probe order; sets d->rest_probes. The streamed analysis, when its
+ * summaries keep every probe's times, takes them from there instead of a pass of their own.
+ * 0; 1 a clock with no such probe (or its fit failing); -1 out of memory. */
+int vd_clock_rest_fit(size_t n, size_t rest, vd_rest_times_fn times, void *ctx,
+		      const struct vd_delay_opts *opts, struct vd_delay *d);
+
 #endif

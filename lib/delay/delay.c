@@ -164,44 +164,23 @@ vd_ns vd_delay_rtt(const struct vd_delay *d, size_t probe, size_t v)
 	return pr->rep_ts - d->vps[v]->ev[pr->req].ts;
 }
 
-/* A time of vantage point v on the reference clock. */
-static vd_ns on_ref(const struct vd_delay *d, size_t v, vd_ns t)
-{
-	if (!d->aligned[v])
-		return VD_NS_NONE;
-	return d->fit_of[v] >= 0 ? vd_align_apply(&d->aligns[d->fit_of[v]].fit, t) : t;
-}
-
 vd_ns vd_delay_req_ref(const struct vd_delay *d, size_t probe, size_t v)
 {
 	const struct vd_echo_req *q = vd_probe_req(&d->map, d->vps, probe, v);
-	return q ? on_ref(d, v, q->ts) : VD_NS_NONE;
+	return q ? vd_delay_on_ref(d, v, q->ts) : VD_NS_NONE;
 }
 
 vd_ns vd_delay_rep_ref(const struct vd_delay *d, size_t probe, size_t v)
 {
 	const struct vd_echo_pair *r = vd_probe_pair(&d->map, d->vps, probe, v);
-	return r ? on_ref(d, v, r->rep_ts) : VD_NS_NONE;
+	return r ? vd_delay_on_ref(d, v, r->rep_ts) : VD_NS_NONE;
 }
 
 vd_ns vd_delay_layer_from(const struct vd_delay *d, size_t layer, enum vd_delay_dir dir,
 			  const struct vd_delay_times *o, const struct vd_delay_times *i)
 {
-	size_t ov = layer ? layer - 1 : 0, iv = layer ? layer : d->nvp - 1;
-	if (dir == VD_DIR_RTT)
-		return vd_ns_diff(vd_ns_valid(i->req) ? i->rep - i->req : VD_NS_NONE,
-				  vd_ns_valid(o->req) ? o->rep - o->req : VD_NS_NONE);
-	if (!vd_ns_valid(o->req) || !vd_ns_valid(i->req))
-		return VD_NS_NONE;
-	vd_ns oreq = o->req, orep = o->rep, ireq = i->req, irep = i->rep;
-	if (d->clock_id[ov] != d->clock_id[iv]) {
-		/* on one clock no alignment is needed, even when it is not the reference */
-		oreq = on_ref(d, ov, oreq);
-		orep = on_ref(d, ov, orep);
-		ireq = on_ref(d, iv, ireq);
-		irep = on_ref(d, iv, irep);
-	}
-	return dir == VD_DIR_SEND ? vd_ns_diff(oreq, ireq) : vd_ns_diff(irep, orep);
+	return vd_delay_layer_value(d, layer ? layer - 1 : 0, layer ? layer : d->nvp - 1, dir, o,
+				    i);
 }
 
 /* Probe p's times at vantage point v (VD_NS_NONE when v missed it). */

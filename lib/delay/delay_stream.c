@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clock_rest.h"
 #include "delay_sums.h"
 #include "trace_merge.h"
 #include "vmdelay/delay/clock_pass.h"
@@ -40,38 +41,71 @@ int vd_delay_stream_possible(const struct vd_vantage_spec *specs, size_t n)
 struct feed {
 	struct vd_delay_sums *sums;
 	size_t nvp;
-	struct vd_delay_times *t;
+	struct vd_delay_times *t; /* a run's probes' times: vd_probe_emit_run(nvp) * nvp */
 	const struct vd_delay_probe_out *each;
 	const struct vd_delay *d;
 	const struct vd_clock_map *maps; /* several clocks: each point's, else NULL */
-	struct vd_stream_cell *raw;	 /* the cells with the times of the traces */
+	struct vd_stream_cell *raw;	 /* a run's cells with the times of the traces */
 };
 
-static int on_probe(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
+static int on_probes(void *ctx, const struct vd_stream_cell *cells, const int8_t *phase, size_t n)
 {
 	struct feed *f = ctx;
+	size_t nvp = f->nvp, m = n * nvp;
 	if (f->maps) {
 		/* the summaries and rows take each point's own times, as read */
-		for (size_t v = 0; v < f->nvp; v++) {
-			f->raw[v] = cell[v];
-			if (cell[v].present) {
-				f->raw[v].req_ts = vd_clock_map_from(&f->maps[v], cell[v].req_ts);
-				f->raw[v].rep_ts = vd_clock_map_from(&f->maps[v], cell[v].rep_ts);
+		for (size_t c = 0; c < m; c += nvp)
+			for (size_t v = 0; v < nvp; v++) {
+				struct vd_stream_cell *r = &f->raw[c + v];
+				*r = cells[c + v];
+				if (r->present) {
+					r->req_ts = vd_clock_map_from(&f->maps[v], r->req_ts);
+					r->rep_ts = vd_clock_map_from(&f->maps[v], r->rep_ts);
+				}
 			}
-		}
-		cell = f->raw;
+		cells = f->raw;
 	}
-	for (size_t v = 0; v < f->nvp; v++)
-		f->t[v] = cell[v].present ? (struct vd_delay_times){cell[v].req_ts, cell[v].rep_ts}
-					  : (struct vd_delay_times){VD_NS_NONE, VD_NS_NONE};
+	for (size_t c = 0; c < m; c++)
+		f->t[c] = cells[c].present
+			      ? (struct vd_delay_times){cells[c].req_ts, cells[c].rep_ts}
+			      : (struct vd_delay_times){VD_NS_NONE, VD_NS_NONE};
 	/* the cells ride with the times: under --rest the sums know the phase last */
-	return vd_delay_sums_add(f->sums, f->t, phase, f->each ? cell : NULL);
+	return vd_delay_sums_add_run(f->sums, f->t, phase, f->each ? cells : NULL, n);
 }
 
 static int on_phased(void *ctx, size_t probe, const void *cells, int8_t phase)
 {
 	const struct feed *f = ctx;
 	return f->each->fn(f->each->ctx, f->d, probe, cells, phase);
+}
+
+/* --rest N on several clocks: the at-rest fits (clock_rest.h) from the probes the summaries keep,
+ * or from a pass of their own when they keep only sketches. */
+struct rest_fit {
+	const struct vd_vantage_spec *specs;
+	size_t n;
+	const struct vd_echo_read_opts *ropts;
+	const struct vd_delay_opts *opts;
+	const struct vd_clock_map *maps;
+	struct vd_delay *d;
+	struct vd_err *err;
+	int later; /* from the summaries' probes, after the stream */
+	int rc;	   /* vd_clock_rest's when it ran */
+};
+
+/* Past exact_max probes the sketches take values as they come, with the fits as they are: the
+ * at-rest fits need their pass first. */
+static int rest_pass_now(void *ctx)
+{
+	struct rest_fit *x = ctx;
+	x->later = 0;
+	x->rc = vd_clock_rest(x->specs, x->n, x->ropts, x->opts, x->maps, x->d, x->err);
+	return x->rc;
+}
+
+static const struct vd_delay_times *sums_times(void *ctx, size_t p)
+{
+	return vd_delay_sums_times(ctx, p);
 }
 
 /* d's clocks for the summaries: one label, the reference (vd_clock_pass sets several). */
@@ -108,6 +142,8 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 	struct vd_probe_stream *ps = NULL;
 	struct feed feed = {.nvp = n, .each = each && each->fn ? each : NULL, .d = d};
 	struct vd_clock_map *maps = NULL;
+	struct rest_fit rest = {
+	    .specs = specs, .n = n, .ropts = ropts, .opts = opts, .d = d, .err = err};
 	struct vd_err rerr;
 	int rc = 1;
 	if (!r)
@@ -131,10 +167,18 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 	for (size_t i = 1; i < n && !maps; i++)
 		if (strcmp(specs[i].clock, specs[0].clock) != 0) {
 			maps = calloc(n, sizeof(*maps));
-			feed.raw = calloc(n, sizeof(*feed.raw));
+			feed.raw = calloc(vd_probe_emit_run(n) * n, sizeof(*feed.raw));
 			if (!maps || !feed.raw)
 				goto oom;
-			int c = vd_clock_pass(specs, n, ropts, opts, d, maps, err);
+			size_t point_probes;
+			int c = vd_clock_pass(specs, n, ropts, opts, d, maps, &point_probes, err);
+			rest.maps = maps;
+			/* --rest N: a pass of its own, unless the summaries will keep every probe's
+			 * times (no --csv row waits for the fits; as many probes as a point of a
+			 * fit made can be kept exact) */
+			rest.later = !c && opts->rest && !feed.each && point_probes <= d->exact_max;
+			if (!c && opts->rest && !rest.later)
+				c = rest_pass_now(&rest);
 			if (c < 0)
 				goto fail;
 			if (c > 0)
@@ -145,12 +189,14 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 		}
 	if (!(feed.sums = vd_delay_sums_new(d, opts->rest)))
 		goto oom;
+	if (rest.later) /* more probes than a point of a fit made: the pass after all */
+		vd_delay_sums_before_sketch(feed.sums, rest_pass_now, &rest);
 	if (feed.each &&
 	    vd_delay_sums_each(feed.sums, n * sizeof(struct vd_stream_cell), on_phased, &feed) < 0)
 		goto oom;
-	feed.t = calloc(n, sizeof(*feed.t));
+	feed.t = calloc(vd_probe_emit_run(n) * n, sizeof(*feed.t));
 	struct vd_match_opts mo = {.window = opts->window};
-	if (!feed.t || vd_probe_stream_new(set->v, n, &mo, on_probe, &feed, &ps, err) < 0)
+	if (!feed.t || vd_probe_stream_new(set->v, n, &mo, on_probes, &feed, &ps, err) < 0)
 		goto oom;
 	for (size_t i = 0; i < n; i++) {
 		int a = vd_trace_reader_start(&r[i], ps, i, &rerr, err);
@@ -161,7 +207,7 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 	}
 	int m = vd_trace_merge(r, n, ps, &rerr, err);
 	if (m < 0)
-		goto fail;
+		goto stopped;
 	if (m > 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -179,14 +225,33 @@ int vd_delay_stream(const struct vd_vantage_spec *specs, size_t n,
 	}
 	vd_vantage_set_unique_names(set); /* the probes held till the end carry them too */
 	if (vd_probe_stream_finish(ps, err) < 0)
-		goto oom;
+		goto stopped_oom;
 	/* the window's memory back before the summaries take theirs */
 	vd_probe_stream_free(ps);
 	ps = NULL;
+	if (vd_delay_sums_close(feed.sums) < 0)
+		goto stopped_oom;
+	if (rest.later) {
+		int c = vd_clock_rest_fit(vd_delay_sums_count(feed.sums), opts->rest, sums_times,
+					  feed.sums, opts, d);
+		if (c < 0)
+			goto oom;
+		if (c > 0)
+			goto out;
+	}
 	if (vd_delay_sums_finish(feed.sums, d) < 0)
 		goto oom;
 	rc = 0;
 	goto done;
+stopped: /* the summaries stopped the stream: out of memory, or the at-rest pass failed */
+	if (rest.rc > 0)
+		goto out;
+	goto fail;
+stopped_oom:
+	if (rest.rc > 0)
+		goto out;
+	if (rest.rc < 0)
+		goto fail;
 oom:
 	vd_err_set(err, "out of memory");
 fail:

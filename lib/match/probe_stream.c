@@ -64,7 +64,11 @@ struct vd_probe_stream {
 	struct link by_seq[65536], by_seqonly[65536];
 	struct link *by_key;
 	size_t key_mask, n_seqonly;
-	size_t quiet;		   /* steps without a pump */
+	size_t quiet; /* steps without a pump */
+	/* the probes leaving, handed to emit a run at a time: emit_max probes' cells and phases */
+	struct vd_stream_cell *emit_cells;
+	int8_t *emit_phase;
+	size_t emit_max;
 	struct vd_probe_solo solo; /* one point alone: its probes (probe_stream_solo.c) */
 };
 
@@ -371,14 +375,22 @@ static void release_all(struct vd_probe_stream *s)
 	}
 }
 
+/* Probe k of the run being gathered for emit: its cells. */
+static struct vd_stream_cell *emit_at(const struct vd_probe_stream *s, size_t k)
+{
+	return &s->emit_cells[k * s->nvp];
+}
+
 /* emit_ready's rule on the ring of one point alone (vd_probe_solo_ready's, the ring's state
  * in locals across the calls to emit). */
 static int solo_emit(struct vd_probe_stream *s, vd_ns low)
 {
 	struct vd_probe_solo *so = &s->solo;
 	const struct vd_stream_pair *ring = so->ring;
-	size_t head = so->head, n = so->n, mask = so->cap - 1;
+	size_t head = so->head, n = so->n, mask = so->cap - 1, k = 0, max = s->emit_max;
 	vd_ns window = so->window;
+	struct vd_stream_cell *cells = s->emit_cells;
+	int8_t *phase = s->emit_phase;
 	int rc = 0;
 	for (; n; head = (head + 1) & mask, n--) {
 		const struct vd_stream_pair *x = &ring[head];
@@ -386,22 +398,26 @@ static int solo_emit(struct vd_probe_stream *s, vd_ns low)
 		if (low != INT64_MAX &&
 		    vd_ns_add_sat(x->req.ts, rtt < window ? rtt : window) >= low)
 			break;
-		const struct vd_stream_cell cell = {.req_ts = x->req.ts,
-						    .rep_ts = x->rep_ts,
-						    .req_index = x->req.index,
-						    .rep_index = x->rep_index,
-						    .seq = x->req.seq,
-						    .flow = x->req.flow,
-						    .phase = (int8_t)x->req.phase,
-						    .present = 1};
-		if (s->emit(s->ctx, &cell, cell.phase) < 0) {
-			rc = -1;
-			break;
+		cells[k] = (struct vd_stream_cell){.req_ts = x->req.ts,
+						   .rep_ts = x->rep_ts,
+						   .req_index = x->req.index,
+						   .rep_index = x->rep_index,
+						   .seq = x->req.seq,
+						   .flow = x->req.flow,
+						   .phase = (int8_t)x->req.phase,
+						   .present = 1};
+		phase[k] = cells[k].phase;
+		if (++k == max) {
+			if (s->emit(s->ctx, cells, phase, k) < 0) {
+				rc = -1;
+				break;
+			}
+			k = 0;
 		}
 	}
 	so->head = head;
 	so->n = n;
-	return rc;
+	return rc < 0 || !k ? rc : s->emit(s->ctx, cells, phase, k);
 }
 
 /* Hands on, in order, the probes no pair still to come can nest with: every pair not yet
@@ -415,6 +431,9 @@ static int emit_ready(struct vd_probe_stream *s)
 	}
 	if (s->nvp == 1)
 		return solo_emit(s, low);
+	/* the cells copied out of their slots (freed: none is taken again before the run is
+	 * handed on, here) */
+	size_t k = 0;
 	while (s->nout + s->run_n) {
 		uint32_t i = out_first(s);
 		struct sprobe *x = &s->p[i];
@@ -422,14 +441,19 @@ static int emit_ready(struct vd_probe_stream *s)
 		if (low != VD_STREAM_END && last >= low)
 			break;
 		out_pop_first(s);
-		if (s->emit(s->ctx, cells_of(s, i), x->phase) < 0)
-			return -1;
+		memcpy(emit_at(s, k), cells_of(s, i), s->nvp * sizeof(*s->cell));
+		s->emit_phase[k] = x->phase;
 		s->n_seqonly -= !x->kh;
 		x->id = 0;
 		s->free_slots[s->nfree++] = i;
 		s->live--;
+		if (++k == s->emit_max) {
+			if (s->emit(s->ctx, s->emit_cells, s->emit_phase, k) < 0)
+				return -1;
+			k = 0;
+		}
 	}
-	return 0;
+	return k ? s->emit(s->ctx, s->emit_cells, s->emit_phase, k) : 0;
 }
 
 static int cmp_age(const void *a, const void *b, void *ctx)
@@ -547,7 +571,10 @@ int vd_probe_stream_new(struct vd_vantage *const *vps, size_t nvp, const struct 
 	s->key_mask = KEY_BUCKETS - 1;
 	s->pt = calloc(nvp, sizeof(*s->pt));
 	s->by_key = calloc(KEY_BUCKETS, sizeof(*s->by_key)); /* id 0: no probe */
-	if (!s->pt || !s->by_key) {
+	s->emit_max = vd_probe_emit_run(nvp);
+	s->emit_cells = calloc(s->emit_max * nvp, sizeof(*s->emit_cells));
+	s->emit_phase = malloc(s->emit_max);
+	if (!s->pt || !s->by_key || !s->emit_cells || !s->emit_phase) {
 		vd_probe_stream_free(s);
 		return vd_err_set(err, "out of memory");
 	}
@@ -626,6 +653,19 @@ int vd_probe_stream_add_run(struct vd_probe_stream *s, size_t v, const struct vd
 	return 0;
 }
 
+int vd_probe_stream_add_events(struct vd_probe_stream *s, const struct vd_stream_event *ev,
+			       size_t n, struct vd_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct vd_vantage *vp = s->pt[ev[i].v].v;
+		if (vd_vantage_add(vp, &ev[i].e) < 0)
+			return vd_err_set(err, "%s: out of memory", vp->name);
+		if (step(s, ev[i].v, ev[i].next_ts, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int vd_probe_stream_advance(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err)
 {
 	return step(s, v, next_ts, err);
@@ -660,6 +700,8 @@ void vd_probe_stream_free(struct vd_probe_stream *s)
 	free(s->out);
 	free(s->run);
 	free(s->by_key);
+	free(s->emit_cells);
+	free(s->emit_phase);
 	vd_probe_solo_free(&s->solo);
 	free(s);
 }

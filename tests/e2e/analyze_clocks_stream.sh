@@ -7,7 +7,7 @@
 # behind and 37 ppm fast, or ahead and slow), every host order icmpgen makes, a packet every
 # 1 µs and every 100 µs, hull and lsq, --window, layer delays that vary per probe; on three
 # clocks (a fit against a fitted point); with --rest N (the clocks fitted from the first and
-# last N probes: a third pass); on real captures copied onto another clock; and where the two
+# last N probes: from the second pass's summaries, or with --csv a third pass); on real captures copied onto another clock; and where the two
 # passes give way (--align none, a damaged trace, no delay between the fitted points) the usual
 # way's report is given. The fit must find the clock icmpgen wrote.
 . "$(dirname "$0")/lib/analyze_lib.sh"
@@ -47,7 +47,7 @@ for clock in "-2500000000 37000" "1800000000000 -12500"; do
 		done
 		same "clock $off, gap $gap, --window 2ms" --window 2ms "${specs[@]}"
 		same_csv "clock $off, gap $gap, --window 2ms" "file pipe o" --window 2ms "${specs[@]}"
-		# --rest N: a third pass fits the clocks from the first and last N probes
+		# --rest N: the clocks fitted from the first and last N probes (--csv: a third pass)
 		same "clock $off, gap $gap, --rest 100" --rest 100 "${specs[@]}"
 		same_csv "clock $off, gap $gap, --rest 100" "file pipe o" --rest 100 "${specs[@]}"
 		# every probe at rest, the first and the last N overlapping

@@ -65,5 +65,24 @@ whole=$peak
 ((whole > bound_kb)) ||
 	fail "read whole (--align none): peak RSS $((whole / 1024)) MiB, within the $((bound_kb / 1024)) MiB bound: the bound cannot tell streaming apart"
 
+# --rest N takes the at-rest fits from the probes the summaries keep (up to 2^20) when the
+# clocks' first pass saw no more at a point: here it saw a million at each fitted point, but a
+# third point (on the reference clock) saw 10 % more probes, 1.1 million in all; past 2^20 the
+# at-rest pass must run before the sketches take a value. The report must be the one computed
+# after reading (--plot keeps every probe), within the memory bound.
+rm -f "$tmp"/l?.pcap
+"$tmp/icmpgen" 2000000 50 rr 0 100000 >"$tmp/m0.pcap" || exit 1
+"$tmp/icmpgen" 2000000 50 rr 1 100000 -2500000000 37000 >"$tmp/m1.pcap" || exit 1
+"$tmp/icmpgen" "$packets" 50 rr 2 100000 >"$tmp/m2.pcap" || exit 1
+more=("w:host=$tmp/m0.pcap" "k:vm=$tmp/m1.pcap" "u:host=$tmp/m2.pcap")
+run_peak "$tmp/m.json" --rest 100 "${more[@]}"
+((peak > 0 && peak <= bound_kb)) ||
+	fail "more probes than a fit's points saw, --rest 100: peak RSS $((peak / 1024)) MiB, over $((bound_kb / 1024)) MiB"
+grep -q '"probes": 1[0-9]\{6\}' "$tmp/m.json" || fail "more probes than a fit's points saw: not 1.1 million probes"
+"$an" -q --json --rest 100 --plot "$tmp/plots" "${more[@]}" >"$tmp/mk.json" 2>"$tmp/err" ||
+	fail "more probes than a fit's points saw, read whole: exit $?"
+cmp -s "$tmp/m.json" "$tmp/mk.json" ||
+	fail "more probes than a fit's points saw, --rest 100: differs from reading whole: $(diff "$tmp/m.json" "$tmp/mk.json" | head -n 4)"
+
 ((fails == 0)) || exit 1
 echo "two clocks stream: peak RSS $((streamed / 1024)) MiB for $((bytes >> 20)) MiB of traces (read whole: $((whole / 1024)) MiB)"

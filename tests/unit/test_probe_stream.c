@@ -120,19 +120,20 @@ struct seen {
 	struct vd_probe_stream_held most;
 };
 
-static int on_probe(void *ctx, const struct vd_stream_cell *cell, int8_t phase)
+static int on_probe(void *ctx, const struct vd_stream_cell *cells, const int8_t *phase, size_t n)
 {
 	struct seen *s = ctx;
 	(void)phase;
-	if (s->keep) {
-		if (s->n == s->cap) {
+	assert_true(n >= 1 && n <= vd_probe_emit_run(s->nvp));
+	for (size_t i = 0; s->keep && i < n; i++) {
+		if (s->n + i == s->cap) {
 			s->cap = s->cap ? 2 * s->cap : 1024;
 			s->cells = realloc(s->cells, s->cap * s->nvp * sizeof(*s->cells));
 			assert_non_null(s->cells);
 		}
-		memcpy(&s->cells[s->n * s->nvp], cell, s->nvp * sizeof(*cell));
+		memcpy(&s->cells[(s->n + i) * s->nvp], &cells[i * s->nvp], s->nvp * sizeof(*cells));
 	}
-	s->n++;
+	s->n += n;
 	return 0;
 }
 
@@ -148,8 +149,10 @@ static void note_held(struct seen *s)
 		s->most.requests = h.requests;
 }
 
-/* More than 1: stream hands a point's echoes in a row over in runs of up to this many. */
+/* More than 1: stream hands a point's echoes in a row over in runs of up to this many; with
+ * by_events, batches of up to this many echoes of any points (vd_probe_stream_add_events). */
 static size_t run_max;
+static int by_events;
 
 /* Feeds ev to a stream over nvp fresh points, noting the most it held. */
 static void stream(const struct ev *ev, size_t n, size_t nvp, vd_ns window, struct vd_vantage **vps,
@@ -173,7 +176,19 @@ static void stream(const struct ev *ev, size_t n, size_t nvp, vd_ns window, stru
 	}
 	for (size_t v = 0; v < nvp; v++)
 		assert_int_equal(vd_probe_stream_advance(s->ps, v, after[v], &err), 0);
-	for (size_t i = 0; i < n;) {
+	for (size_t i = 0; i < n && by_events;) {
+		struct vd_stream_event batch[80];
+		size_t k = 0;
+		for (; k < run_max && i + k < n; k++)
+			batch[k] = (struct vd_stream_event){
+			    .e = ev[i + k].e, .next_ts = next[i + k], .v = ev[i + k].v};
+		assert_int_equal(vd_probe_stream_add_events(s->ps, batch, k, &err), 0);
+		for (size_t j = i; j < i + k; j++)
+			if (j % 64 == 0)
+				note_held(s);
+		i += k;
+	}
+	for (size_t i = 0; i < n && !by_events;) {
 		/* in runs: a point's echoes in a row, up to run_max of them, in one call */
 		size_t k = 1;
 		while (run_max > 1 && k < run_max && i + k < n && ev[i + k].v == ev[i].v)
@@ -279,14 +294,15 @@ static void far_replies_same_as_after_reading(void **state)
 	index_stride = 1;
 }
 
-/* Runs of a point's echoes in one call, as the streamed reading hands them over, give what
- * one echo at a time gives: the same probes and counts, in the same order. */
+/* Runs of a point's echoes in one call, and batches of echoes of every point, as the streamed
+ * reading hands them over, give what one echo at a time gives: the same probes and counts, in
+ * the same order. */
 static void runs_same_as_one_by_one(void **state)
 {
 	(void)state;
 	static const size_t nvps[] = {1, 2, 3}, maxes[] = {2, 64, 80};
 	for (size_t a = 0; a < 3; a++)
-		for (size_t b = 0; b < 3; b++) {
+		for (size_t b = 0; b < 6; b++) {
 			size_t n, nvp = nvps[a];
 			rng = 0x9e3779b97f4a7c15ull;
 			struct ev *ev = scenario(20000, 40, 200 * US, nvp, &n);
@@ -294,9 +310,11 @@ static void runs_same_as_one_by_one(void **state)
 			struct seen s1 = {.keep = 1}, s2 = {.keep = 1};
 			run_max = 0;
 			stream(ev, n, nvp, 0, one, &s1);
-			run_max = maxes[b];
+			run_max = maxes[b % 3];
+			by_events = b >= 3;
 			stream(ev, n, nvp, 0, runs, &s2);
 			run_max = 0;
+			by_events = 0;
 			assert_true(s1.n > 0);
 			assert_int_equal(s2.n, s1.n);
 			for (size_t c = 0; c < s1.n * nvp; c++) {
@@ -440,8 +458,8 @@ static void sums_hold_at_most_exact_max(void **state)
 /* What sums_each_in_order saw: the probes handed on, their payloads and phases. */
 struct each_seen {
 	size_t n, bad_order;
-	uint32_t payload[64];
-	int8_t phase[64];
+	uint32_t payload[4096];
+	int8_t phase[4096];
 };
 
 static int each_record(void *ctx, size_t probe, const void *payload, int8_t phase)
@@ -493,6 +511,84 @@ static void sums_each_in_order(void **state)
 	vd_delay_sums_free(s);
 }
 
+/* The summaries of probes fed n at a time (runs of 1 to 64, crossing the change to sketches
+ * at exact_max, with a phase here and there) equal those of the probes fed one by one, with
+ * --rest and a payload too; a run's payloads reach the per-probe output in order. */
+static void sums_runs_same_as_one_by_one(void **state)
+{
+	(void)state;
+	enum { NP = 3000, NVP = 3 };
+	static struct vd_delay_times tm[NP * NVP];
+	static int8_t phase[NP];
+	static uint32_t payload[NP];
+	rng = 0x9e3779b97f4a7c15ull;
+	for (size_t p = 0; p < NP; p++) {
+		vd_ns t = T0 + (vd_ns)p * MS;
+		for (size_t v = 0; v < NVP; v++)
+			tm[p * NVP + v] =
+			    rnd(50) ? (struct vd_delay_times){t - (vd_ns)v * 50,
+							      t + 100 * US + rnd(3000) * US}
+				    : (struct vd_delay_times){VD_NS_NONE, VD_NS_NONE};
+		phase[p] = rnd(7) == 0 ? (int8_t)rnd(VD_PHASE__COUNT) : -1;
+		payload[p] = (uint32_t)p;
+	}
+	struct vd_vantage *vps[NVP];
+	size_t clock_id[NVP] = {0, 0, 0};
+	int aligned[NVP] = {1, 1, 1}, fit_of[NVP] = {-1, -1, -1};
+	static const size_t exact[] = {100000, 1000}, rests[] = {0, 7};
+	for (size_t e = 0; e < 2; e++)
+		for (size_t r = 0; r < 2; r++)
+			for (int each = 0; each < 2; each++) {
+				struct vd_delay d[2];
+				struct each_seen seen[2];
+				for (int by_runs = 0; by_runs < 2; by_runs++) {
+					d[by_runs] = (struct vd_delay){.vps = vps,
+								       .nvp = NVP,
+								       .clock_id = clock_id,
+								       .aligned = aligned,
+								       .fit_of = fit_of,
+								       .exact_max = exact[e]};
+					struct vd_delay_sums *s =
+					    vd_delay_sums_new(&d[by_runs], rests[r]);
+					assert_non_null(s);
+					memset(&seen[by_runs], 0, sizeof(seen[by_runs]));
+					if (each)
+						assert_int_equal(
+						    vd_delay_sums_each(s, sizeof(uint32_t),
+								       each_record, &seen[by_runs]),
+						    0);
+					const void *pl = each ? payload : NULL;
+					for (size_t p = 0, k; p < NP; p += k) {
+						k = by_runs ? 1 + rnd(64) : 1;
+						k = k < NP - p ? k : NP - p;
+						assert_int_equal(vd_delay_sums_add_run(
+								     s, &tm[p * NVP], &phase[p],
+								     pl ? &payload[p] : NULL, k),
+								 0);
+					}
+					assert_int_equal(vd_delay_sums_finish(s, &d[by_runs]), 0);
+					vd_delay_sums_free(s);
+				}
+				size_t all = NVP * (1 + VD_DIR__COUNT) * VD_DELAY_SUM_SLOTS;
+				assert_int_equal(d[1].map.n, NP);
+				assert_memory_equal(d[1].sums_have, d[0].sums_have, all);
+				assert_memory_equal(d[1].sums, d[0].sums, all * sizeof(*d[0].sums));
+				assert_memory_equal(d[1].phase_seen, d[0].phase_seen,
+						    sizeof(d[0].phase_seen));
+				assert_int_equal(seen[1].n, each ? NP : 0);
+				assert_int_equal(seen[1].n, seen[0].n);
+				assert_int_equal(seen[1].bad_order, 0);
+				for (size_t p = 0; p < seen[1].n; p++) {
+					assert_int_equal(seen[1].payload[p], p);
+					assert_int_equal(seen[1].phase[p], seen[0].phase[p]);
+				}
+				for (int k = 0; k < 2; k++) {
+					free(d[k].sums);
+					free(d[k].sums_have);
+				}
+			}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +601,7 @@ int main(void)
 	    cmocka_unit_test(held_bounded_by_window),
 	    cmocka_unit_test(sums_hold_at_most_exact_max),
 	    cmocka_unit_test(sums_each_in_order),
+	    cmocka_unit_test(sums_runs_same_as_one_by_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,7 +39,7 @@ int vd_align_fit(enum vd_align_method method, const struct vd_align_sample *s, s
 		 struct vd_clock_fit *out);
 
 /* Maps an inner-clock time to the reference clock: t - theta(t). VD_NS_NONE stays so. */
-vd_ns vd_align_apply(const struct vd_clock_fit *f, vd_ns t);
+__attribute__((pure)) vd_ns vd_align_apply(const struct vd_clock_fit *f, vd_ns t);
 
 /* Moon et al.'s one-way estimator alone: the line a + b * x under every point (x[i], y[i])
  * minimizing the sum of vertical distances. x in any unit (double). Returns 0, or -1. */

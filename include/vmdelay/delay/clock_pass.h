@@ -15,14 +15,17 @@
 #include "vmdelay/input/vantage_spec.h"
 
 /* Fits the clocks of specs[0..n) (one vantage point each, d made for them: d->vps named, d's
- * per-point arrays allocated) as vd_delay_analyze's alignment does: fills d->clock_id, fit_of,
- * aligned, aligns, naligns, rest_probes, and maps[0..n). Each fit reads the two traces it needs
- * once more (under --rest N, every trace once more too: the probes at rest are numbered across
- * every point). 0; 1 when the clocks cannot be fitted this way (--align none, a clock seen at no
- * point with the reference, or with none at rest, a damaged trace): the caller reads the usual
- * way, which says why; -1 out of memory (err). */
+ * per-point arrays allocated) as vd_delay_analyze's alignment does from every probe: fills
+ * d->clock_id, fit_of, aligned, aligns, naligns, rest_probes, and maps[0..n), and the most
+ * probes one point of a fit made into *point_probes (the probes of the analysis are at least
+ * as many). Each fit reads the two traces it needs once more. Under --rest N the caller fits
+ * the clocks again from the probes at rest, which only matching every trace numbers
+ * (lib/delay/clock_rest.h), on the same maps. 0; 1 when the clocks cannot be fitted this way
+ * (--align none, a clock seen at no point with the reference, a damaged trace): the caller
+ * reads the usual way, which says why; -1 out of memory (err). */
 int vd_clock_pass(const struct vd_vantage_spec *specs, size_t n,
 		  const struct vd_echo_read_opts *ropts, const struct vd_delay_opts *opts,
-		  struct vd_delay *d, struct vd_clock_map *maps, struct vd_err *err);
+		  struct vd_delay *d, struct vd_clock_map *maps, size_t *point_probes,
+		  struct vd_err *err);
 
 #endif

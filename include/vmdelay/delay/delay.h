@@ -73,6 +73,38 @@ struct vd_delay_times {
 vd_ns vd_delay_layer_from(const struct vd_delay *d, size_t layer, enum vd_delay_dir dir,
 			  const struct vd_delay_times *o, const struct vd_delay_times *i);
 
+/* A time of vantage point v on the reference clock (VD_NS_NONE when not aligned). Inline, as
+ * vd_delay_layer_value: the streamed summaries take them for every probe and series, where a
+ * call or two cost as much as the value. */
+static inline __attribute__((always_inline)) vd_ns vd_delay_on_ref(const struct vd_delay *d,
+								   size_t v, vd_ns t)
+{
+	if (!d->aligned[v])
+		return VD_NS_NONE;
+	return d->fit_of[v] >= 0 ? vd_align_apply(&d->aligns[d->fit_of[v]].fit, t) : t;
+}
+
+/* vd_delay_layer_from for the layer between outer point ov and inner point iv. */
+static inline __attribute__((always_inline)) vd_ns
+vd_delay_layer_value(const struct vd_delay *d, size_t ov, size_t iv, enum vd_delay_dir dir,
+		     const struct vd_delay_times *o, const struct vd_delay_times *i)
+{
+	if (dir == VD_DIR_RTT)
+		return vd_ns_diff(vd_ns_valid(i->req) ? i->rep - i->req : VD_NS_NONE,
+				  vd_ns_valid(o->req) ? o->rep - o->req : VD_NS_NONE);
+	if (!vd_ns_valid(o->req) || !vd_ns_valid(i->req))
+		return VD_NS_NONE;
+	vd_ns oreq = o->req, orep = o->rep, ireq = i->req, irep = i->rep;
+	if (d->clock_id[ov] != d->clock_id[iv]) {
+		/* on one clock no alignment is needed, even when it is not the reference */
+		oreq = vd_delay_on_ref(d, ov, oreq);
+		orep = vd_delay_on_ref(d, ov, orep);
+		ireq = vd_delay_on_ref(d, iv, ireq);
+		irep = vd_delay_on_ref(d, iv, irep);
+	}
+	return dir == VD_DIR_SEND ? vd_ns_diff(oreq, ireq) : vd_ns_diff(irep, orep);
+}
+
 /* Where a streamed summary is in d->sums: series are the RTT at each vantage point v (v), then
  * each layer's directions (nvp + layer * VD_DIR__COUNT + dir); each has a slot for
  * VD_PHASE_ALL and one per phase. */

@@ -29,9 +29,20 @@ struct vd_stream_cell {
 	uint8_t present;
 };
 
-/* Receives each probe as it leaves: cell[v] for every vantage point, the probe's phase (the
- * request's that made it, enum vd_phase, or -1). Returns 0, or -1 to stop (out of memory). */
-typedef int (*vd_probe_emit_fn)(void *ctx, const struct vd_stream_cell *cell, int8_t phase);
+/* Receives the probes as they leave, n at a time (1 to vd_probe_emit_run(nvp)) in the order
+ * they leave: probe p's cells[p * nvp + v] for every vantage point v, and its phase[p] (the
+ * request's that made it, enum vd_phase, or -1). A run is what left at once: the same probes
+ * in the same order as one at a time, whatever the runs (a call per probe cost as much as
+ * the summaries' work on it). Returns 0, or -1 to stop (out of memory). */
+typedef int (*vd_probe_emit_fn)(void *ctx, const struct vd_stream_cell *cells, const int8_t *phase,
+				size_t n);
+
+/* The most probes handed to vd_probe_emit_fn at once with nvp vantage points: 64, fewer when
+ * their cells would take more than 512 points' worth. */
+static inline size_t vd_probe_emit_run(size_t nvp)
+{
+	return nvp <= 8 ? 64 : nvp < 512 ? 512 / nvp : 1;
+}
 
 struct vd_probe_stream;
 
@@ -55,6 +66,18 @@ int vd_probe_stream_add(struct vd_probe_stream *s, size_t v, const struct vd_ech
  * echoes that come before every other point's next one. 0, or -1 (err). */
 int vd_probe_stream_add_run(struct vd_probe_stream *s, size_t v, const struct vd_echo *e, size_t n,
 			    vd_ns next_ts, struct vd_err *err);
+/* An echo of vantage point v and the time of v's next echo (VD_STREAM_END when v has no more),
+ * as vd_probe_stream_add takes them. */
+struct vd_stream_event {
+	struct vd_echo e;
+	vd_ns next_ts;
+	size_t v;
+};
+/* Adds ev[0..n) in order, as vd_probe_stream_add each in turn, whichever point each is of: the
+ * merge of several points' traces hands their echoes over a batch at a time (their runs are
+ * short when the points see the same probes). 0, or -1 (err). */
+int vd_probe_stream_add_events(struct vd_probe_stream *s, const struct vd_stream_event *ev,
+			       size_t n, struct vd_err *err);
 /* Sets v's next echo time without an echo (before the first one, or VD_STREAM_END at its end). */
 int vd_probe_stream_advance(struct vd_probe_stream *s, size_t v, vd_ns next_ts, struct vd_err *err);
 /* After every point's end: hands on every probe left and fills each point's stats as
