@@ -22,9 +22,10 @@
  * first pass over the traces (vmdelay/delay/clock_pass.h; vd_delay_stream gives way when that pass
  * cannot: --align none). Pipes (read once) stream, alone or with traces, on one clock
  * label: vd_delay_stream then gives way only on a failure, which its caller learns from
- * ropts->failures (echo_read.h). A tping file streams as one spec per point, each selecting
- * it (vd_echo_pull_split). Others (tcpmon files, tping files whole) are read with
- * vd_vantage_read and analysed with vd_delay_analyze. */
+ * ropts->failures (echo_read.h). A tping or tcpmon file streams as one spec per point (level),
+ * each selecting it (vd_echo_pull_specs: a tping file read once for all its points). Others
+ * ("#*", a tcpmon file that lost records) are read with vd_vantage_read and analysed with
+ * vd_delay_analyze. */
 int vd_delay_stream_possible(const struct vd_vantage_spec *specs, size_t n);
 
 /* A per-probe output (--csv): each probe as it leaves, in the order and with the number
