@@ -15,25 +15,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 gen="${VMDELAY_ROOT:-.}/tests/e2e/lib/tping_rows_gen.py"
 
-same() { # label args...: --json, text and --csv, streamed and after reading (--plot)
-	local label=$1 mode rs rk
-	shift
-	for mode in --json "" --csv; do
-		"$AN" -q $mode "$@" >"$tmp/s.out" 2>"$tmp/s.err"
-		rs=$?
-		rm -rf "$tmp/plots"
-		"$AN" -q $mode --plot "$tmp/plots" "$@" >"$tmp/k.out" 2>"$tmp/k.err"
-		rk=$?
-		[ "$rs" = "$rk" ] || fail "$label ${mode:-text}: exit $rs streamed, $rk after reading: $(head -c 200 "$tmp/s.err")"
-		cmp -s "$tmp/s.out" "$tmp/k.out" || fail "$label ${mode:-text}: differs: $(diff "$tmp/s.out" "$tmp/k.out" | head -n 4)"
-		cmp -s "$tmp/s.err" "$tmp/k.err" || fail "$label ${mode:-text}: stderr differs: $(diff "$tmp/s.err" "$tmp/k.err" | head -n 4)"
-	done
-}
-probes() { # label args...: same, and the report has probes
-	same "$@"
-	"$AN" -q --json "${@:2}" 2>/dev/null | grep -q '"probes": [1-9]' || fail "$1: no probe"
-}
-
 python3 "$gen" "$tmp/a.csv" csv 20000 || exit 1
 python3 "$gen" "$tmp/a.json" json 20000 || exit 1
 python3 "$gen" "$tmp/np.csv" csv 20000 10000 0 || exit 1
@@ -53,24 +34,24 @@ for run, path in ((1, sys.argv[1]), (2, sys.argv[2])):
 db.commit()
 EOF
 
-probes "CSV" "$tmp/a.csv"
-probes "CSV named" "g=$tmp/a.csv"
-probes "JSON lines named" "g=$tmp/a.json"
-probes "CSV #kernel" "g=$tmp/a.csv#kernel"
-probes "CSV #user,kernel" "$tmp/a.csv#user,kernel"
-probes "CSV without phases" "g=$tmp/np.csv"
-probes "two tping files" "a=$tmp/a.csv" "b=$tmp/a.json"
-probes "SQLite, last run" "g=$tmp/a.db"
-probes "SQLite #kernel,run=1" "g=$tmp/a.db#kernel,run=1"
-probes "CSV --rest 20" --rest 20 "g=$tmp/a.csv"
+probes_as_read "CSV" "$tmp/a.csv"
+probes_as_read "CSV named" "g=$tmp/a.csv"
+probes_as_read "JSON lines named" "g=$tmp/a.json"
+probes_as_read "CSV #kernel" "g=$tmp/a.csv#kernel"
+probes_as_read "CSV #user,kernel" "$tmp/a.csv#user,kernel"
+probes_as_read "CSV without phases" "g=$tmp/np.csv"
+probes_as_read "two tping files" "a=$tmp/a.csv" "b=$tmp/a.json"
+probes_as_read "SQLite, last run" "g=$tmp/a.db"
+probes_as_read "SQLite #kernel,run=1" "g=$tmp/a.db#kernel,run=1"
+probes_as_read "CSV --rest 20" --rest 20 "g=$tmp/a.csv"
 # rows reaching back 70 s: read whole (the heap holds 60 s), the same report
 python3 "$gen" "$tmp/w70.csv" csv 5000 70000 || exit 1
-probes "rows 70 s back" "g=$tmp/w70.csv"
+probes_as_read "rows 70 s back" "g=$tmp/w70.csv"
 # errors as reading whole gives them: a point selected without timestamps, a bad row
-same "CSV #hw (no hw timestamps)" "g=$tmp/a.csv#hw"
+same_as_read "CSV #hw (no hw timestamps)" "g=$tmp/a.csv#hw"
 grep -q "a.csv: no hw timestamps in this tping file" "$tmp/s.err" || fail "#hw: $(cat "$tmp/s.err")"
 sed '5000s/^[0-9]*,/x,/' "$tmp/a.csv" >"$tmp/bad.csv"
-same "CSV with a bad row" "g=$tmp/bad.csv"
+same_as_read "CSV with a bad row" "g=$tmp/bad.csv"
 grep -q "bad.csv" "$tmp/s.err" || fail "bad row: $(cat "$tmp/s.err")"
 # beside a pipe (read once: the analysis streams, or fails saying why): the report of the same
 # capture given as a file; a tping file whose rows reach back 70 s cannot stream: exit 1

@@ -14,27 +14,15 @@
 
 #include "vmdelay/match/pktmatch.h"
 
+#include "tcpsegs.h"
+
 #define US VD_NS_PER_US
 
-/* A segment of connection `conn` (client 10.H.L.1:40000, server 10.200.0.2:5001). */
+/* A segment of connection `conn` (< 65,536): a data segment from the client, its ACK from the
+ * server, the IP id telling copies apart. */
 static struct vd_decoded seg(unsigned conn, int from_client, uint32_t seq, uint16_t ip_id)
 {
-	struct vd_decoded d;
-	memset(&d, 0, sizeof(d));
-	d.l4 = VD_L4_TCP;
-	d.ip_proto = 6;
-	uint8_t client[4] = {10, (uint8_t)(conn >> 8), (uint8_t)conn, 1};
-	uint8_t server[4] = {10, 200, 0, 2};
-	d.src.family = d.dst.family = AF_INET;
-	memcpy(d.src.bytes, from_client ? client : server, 4);
-	memcpy(d.dst.bytes, from_client ? server : client, 4);
-	d.sport = from_client ? 40000 : 5001;
-	d.dport = from_client ? 5001 : 40000;
-	d.tcp_seq = seq;
-	d.tcp_ack = 1;
-	d.tcp_flags = 0x10;
-	d.tcp_win = 512;
-	d.tcp_payload_len = from_client ? 1448 : 0;
+	struct vd_decoded d = tcp_segment(conn, from_client, seq, 1, 0x10, from_client ? 1448 : 0);
 	d.ip_id = ip_id;
 	return d;
 }
