@@ -60,6 +60,21 @@ static uint32_t bound_payload(struct dc *c, uint32_t off, uint32_t plen, uint32_
 }
 
 /* ICMP / ICMPv6 / TCP header at off; plen is the L4 length the IP header announces. */
+/* The TCP header's fields (h: its 20 bytes, hl: its length) for both decoders, the general walk
+ * and the plain Ethernet/IPv4/TCP short way: they must give the same fields. */
+static inline void tcp_fields(struct vd_decoded *d, const uint8_t *h, uint32_t hl, uint32_t plen)
+{
+	d->l4 = VD_L4_TCP;
+	d->sport = vd_be16(h);
+	d->dport = vd_be16(h + 2);
+	d->tcp_seq = vd_be32(h + 4);
+	d->tcp_ack = vd_be32(h + 8);
+	d->tcp_flags = h[13];
+	d->tcp_win = vd_be16(h + 14);
+	/* A header that lied about its length carries no data we can trust. */
+	d->tcp_payload_len = plen > hl && d->bad != VD_BAD_IP_LEN ? plen - hl : 0;
+}
+
 static void decode_l4(struct dc *c, uint32_t off, uint32_t plen)
 {
 	const uint8_t *h;
@@ -83,15 +98,7 @@ static void decode_l4(struct dc *c, uint32_t off, uint32_t plen)
 		uint32_t hl = (uint32_t)(h[12] >> 4) * 4;
 		if (hl < 20)
 			return; /* not a TCP header we can trust: stays VD_L4_OTHER */
-		d->l4 = VD_L4_TCP;
-		d->sport = vd_be16(h);
-		d->dport = vd_be16(h + 2);
-		d->tcp_seq = vd_be32(h + 4);
-		d->tcp_ack = vd_be32(h + 8);
-		d->tcp_flags = h[13];
-		d->tcp_win = vd_be16(h + 14);
-		/* A header that lied about its length carries no data we can trust. */
-		d->tcp_payload_len = plen > hl && d->bad != VD_BAD_IP_LEN ? plen - hl : 0;
+		tcp_fields(d, h, hl, plen);
 	} else {
 		return;
 	}
@@ -379,14 +386,7 @@ static int decode_plain_tcp4(const struct vd_pkt *pkt, struct vd_decoded *d)
 		plen = avail;
 	}
 	uint32_t hl = (uint32_t)(th[12] >> 4) * 4;
-	d->l4 = VD_L4_TCP;
-	d->sport = vd_be16(th);
-	d->dport = vd_be16(th + 2);
-	d->tcp_seq = vd_be32(th + 4);
-	d->tcp_ack = vd_be32(th + 8);
-	d->tcp_flags = th[13];
-	d->tcp_win = vd_be16(th + 14);
-	d->tcp_payload_len = plen > hl && d->bad != VD_BAD_IP_LEN ? plen - hl : 0;
+	tcp_fields(d, th, hl, plen);
 	d->l4_offset = TCP;
 	return 1;
 }
