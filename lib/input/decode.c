@@ -152,6 +152,19 @@ short_frame:
 	    vd_encap_kind_name(s.encap.kind), c->pkt->caplen);
 }
 
+/* The IPv4 header's fields (h: its first 20 bytes) for both decoders, the general walk and the
+ * plain Ethernet/IPv4/TCP short way. */
+static inline void ipv4_fields(struct vd_decoded *d, const uint8_t *h)
+{
+	d->src.family = d->dst.family = AF_INET;
+	memcpy(d->src.bytes, h + 12, 4);
+	memcpy(d->dst.bytes, h + 16, 4);
+	d->ip_len = vd_be16(h + 2);
+	d->ip_id = vd_be16(h + 4);
+	d->ttl = h[8];
+	d->ip_proto = h[9];
+}
+
 static int decode_ipv4(struct dc *c, uint32_t off, uint32_t end)
 {
 	const uint8_t *h;
@@ -167,13 +180,7 @@ static int decode_ipv4(struct dc *c, uint32_t off, uint32_t end)
 		memset(&d->src, 0, sizeof(d->src));
 		memset(&d->dst, 0, sizeof(d->dst));
 	}
-	d->src.family = d->dst.family = AF_INET;
-	memcpy(d->src.bytes, h + 12, 4);
-	memcpy(d->dst.bytes, h + 16, 4);
-	d->ip_len = vd_be16(h + 2);
-	d->ip_id = vd_be16(h + 4);
-	d->ttl = h[8];
-	d->ip_proto = h[9];
+	ipv4_fields(d, h);
 	/* A total length below the header (0 with TSO, or damaged) says nothing: like tshark, fall
 	 * back on what the frame holds. */
 	uint32_t plen = d->ip_len >= hl ? d->ip_len - hl : UINT32_MAX;
@@ -371,13 +378,7 @@ static int decode_plain_tcp4(const struct vd_pkt *pkt, struct vd_decoded *d)
 		return 0;
 	uint32_t end = pkt->wirelen > pkt->caplen ? pkt->wirelen : pkt->caplen;
 	uint32_t avail = end - TCP; /* end >= caplen >= TCP + 20 */
-	d->src.family = d->dst.family = AF_INET;
-	memcpy(d->src.bytes, ip + 12, 4);
-	memcpy(d->dst.bytes, ip + 16, 4);
-	d->ip_len = vd_be16(ip + 2);
-	d->ip_id = vd_be16(ip + 4);
-	d->ttl = ip[8];
-	d->ip_proto = 6;
+	ipv4_fields(d, ip);
 	/* as decode_ipv4: a total length below the header says nothing, one past the frame is
 	 * bounded and flagged */
 	uint32_t plen = d->ip_len >= 20 ? d->ip_len - 20 : avail;
