@@ -162,7 +162,9 @@ static void hset_add(struct hset *s, uint64_t h)
 /* A flow's seqs are all kept, waiting or not, up to this many slots; then the seqs with nothing
  * waiting are swept out, remembered as answered: an ICMP flow's (16-bit seqs) in a bitmap of
  * its own (8 KiB), other flows' (tping's 32-bit seqs, which never wrap) in the answered set.
- * The table then holds what is in flight, not every seq a long capture went through. */
+ * The table then holds what is in flight, not every seq a long capture went through.
+ * (128 slots instead of 1024 for ICMP flows: as many instructions at 50 hosts in random order,
+ * 16-20% more CPU time.) */
 #define FLOW_KEEP_ALL_16 ((uint32_t)1 << 10)
 #define FLOW_KEEP_ALL ((uint32_t)1 << 17)
 /* ... as long as the ICMP flows' tables together stay within this many slots (4 MiB): past it,
@@ -227,7 +229,13 @@ struct queued_echo {
  * later, its seq slot SEQ_AGE echoes later (each time the line before is cached by then), so
  * that the misses of many echoes overlap instead of being waited for one by one. With a few flows
  * all is cached: echoes are paired as they come until the vantage point has LOOKAHEAD_FLOWS flows
- * (from 50 flows on, random order, the lookahead was faster: tests/bench/match.sh). */
+ * (from 50 flows on, random order, the lookahead was faster: tests/bench/match.sh).
+ * Measured at 65535 hosts in random order (CPU time, same run): without the index, record or
+ * seq slot prefetch 18-57% slower; prefetching into L2 only 15% slower; no faster: record / seq
+ * slot / pairing ages 4/8/16, 16/32/48 or 24/48/64 instead of 8/16/32, the steps taken on batches
+ * of 8 or 16 echoes (a loop over a batch each; +1% instructions at 50 hosts), a leaner queue
+ * (entries without the whole echo, 88 bytes not 136, the rare paths out of line; -0.5%), the
+ * index, the swept words and the first record page in huge pages. */
 #define LOOKAHEAD 32 /* a power of two */
 #define RECORD_AGE 8
 #define SEQ_AGE 16

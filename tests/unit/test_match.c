@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -399,6 +400,115 @@ static void flush_pairs_what_came(void **state)
 	vd_vantage_free(v);
 }
 
+/* One echo of a random stream (random_stream). */
+struct stream_echo {
+	uint32_t host, seq;
+	uint16_t id;
+	uint8_t kind;
+};
+
+static uint64_t xorshift(uint64_t *rng)
+{
+	*rng ^= *rng << 13, *rng ^= *rng >> 7, *rng ^= *rng << 17;
+	return *rng;
+}
+
+/* n echoes of hosts drawn at random from hosts, each host's seqs starting near 65535 (so that
+ * they wrap) with ids shared by every 16th host; each reply comes 1 to 64 echoes after its
+ * request; some requests are lost, repeated (the same seq again) or answered twice, and some
+ * replies answer nothing. */
+static size_t random_stream(struct stream_echo *out, size_t n, uint32_t hosts, uint64_t seed)
+{
+	enum { LAG = 64 };
+	struct stream_echo due[LAG];
+	uint8_t pending[LAG] = {0};
+	uint64_t rng = seed;
+	size_t k = 0;
+	for (size_t i = 0; k + 3 < n; i++) {
+		size_t slot = i % LAG;
+		if (pending[slot]) {
+			out[k++] = due[slot];
+			if (xorshift(&rng) % 200 == 0)
+				out[k++] = due[slot]; /* answered twice */
+			pending[slot] = 0;
+		}
+		uint32_t h = (uint32_t)(xorshift(&rng) % hosts);
+		uint32_t seq = (uint32_t)((65536 - 40 + i / hosts + h * 7) & 0xffff);
+		struct stream_echo req = {h, seq, (uint16_t)(0x4000 + h % 16), VD_ECHO_REQUEST};
+		out[k++] = req;
+		uint64_t r = xorshift(&rng) % 1000;
+		if (r < 5)
+			out[k++] = req; /* repeated */
+		else if (r < 10)
+			out[k++] = (struct stream_echo){h, (seq + 1000) & 0xffff, req.id,
+							VD_ECHO_REPLY}; /* answers nothing */
+		size_t at = (slot + 1 + xorshift(&rng) % (LAG - 1)) % LAG;
+		if (r >= 20 && !pending[at]) { /* (else lost) */
+			due[at] = req;
+			due[at].kind = VD_ECHO_REPLY;
+			pending[at] = 1;
+		}
+	}
+	return k;
+}
+
+/* From 32 flows on an echo waits in the lookahead queue while its flow's lines are prefetched,
+ * and is paired with the flow its hash found then: on random streams with repeats, losses, strays
+ * and wraps, the pairs, counts and flows are those of pairing each echo as it comes (a flush after
+ * every echo, so that each finds its flow anew). Few hosts with long runs (tables that sweep
+ * into their own bitmap) and many with short ones (past the tables' budget: the shared swept
+ * words). */
+static void lookahead_pairs_as_one_by_one(void **state)
+{
+	static const struct {
+		uint32_t hosts;
+		size_t echoes;
+	} runs[] = {{40, 150000}, {600, 150000}, {40000, 400000}};
+	for (size_t c = 0; c < sizeof(runs) / sizeof(runs[0]); c++) {
+		struct stream_echo *s = malloc(runs[c].echoes * sizeof(*s));
+		assert_non_null(s);
+		size_t n =
+		    random_stream(s, runs[c].echoes, runs[c].hosts, 0x9e3779b97f4a7c15ull + c);
+		struct vd_vantage *v[2] = {vd_vantage_new("ahead", "", "p", "test"),
+					   vd_vantage_new("one", "", "p", "test")};
+		for (int k = 0; k < 2; k++) {
+			vd_ns t = T0;
+			for (size_t i = 0; i < n; i++) {
+				add_host(v[k], s[i].kind, s[i].host, s[i].id, s[i].seq, t++);
+				if (k == 1)
+					assert_int_equal(vd_match_flush(v[k]), 0);
+			}
+			struct vd_err err;
+			assert_int_equal(vd_match_pairs(v[k], &err), 0);
+		}
+		const struct vd_vantage *a = v[0], *b = v[1];
+		assert_true(a->stats.pairs > n / 3);
+		assert_true(a->stats.duplicates > 0 && a->stats.unmatched_replies > 0 &&
+			    a->stats.unmatched_requests > 0);
+		assert_memory_equal(&a->stats, &b->stats, sizeof(a->stats));
+		assert_int_equal(a->npairs, b->npairs);
+		for (size_t i = 0; i < a->npairs; i++) {
+			assert_int_equal(a->pairs[i].req, b->pairs[i].req);
+			assert_int_equal(a->pairs[i].rep_ts, b->pairs[i].rep_ts);
+			assert_int_equal(a->pairs[i].rep_after, b->pairs[i].rep_after);
+		}
+		assert_int_equal(a->n, b->n);
+		for (size_t i = 0; i < a->n; i++)
+			assert_int_equal(a->ev[i].flow, b->ev[i].flow);
+		assert_int_equal(a->nflows, b->nflows);
+		for (size_t i = 0; i < a->nflows; i++) { /* (field by field: not the padding) */
+			const struct vd_echo_flow *x = &a->flows[i], *y = &b->flows[i];
+			assert_memory_equal(&x->src, &y->src, sizeof(x->src));
+			assert_memory_equal(&x->dst, &y->dst, sizeof(x->dst));
+			assert_int_equal(x->id, y->id);
+			assert_int_equal(x->has_id, y->has_id);
+		}
+		vd_vantage_free(v[0]);
+		vd_vantage_free(v[1]);
+		free(s);
+	}
+}
+
 /* The same 2000 flows at two vantage points: every pair joins its own flow's probe, however many
  * flows share the seq. */
 static void across_many_flows(void **state)
@@ -725,6 +835,7 @@ int main(void)
 	    cmocka_unit_test(across_many_flows),
 	    cmocka_unit_test(probes_short_many_hosts_random),
 	    cmocka_unit_test(flush_pairs_what_came),
+	    cmocka_unit_test(lookahead_pairs_as_one_by_one),
 	    cmocka_unit_test(many_short_flows_stay_small),
 	    cmocka_unit_test(long_flow_stays_small),
 	    cmocka_unit_test(lost_reply_across_wraps),
