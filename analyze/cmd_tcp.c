@@ -501,7 +501,8 @@ static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_er
 		}
 		struct input *p = &in[best];
 		struct ahead *a = head(p);
-		int v = vantage_of(c, p, best, a->item.pkt.iface, err);
+		/* a hinted packet's vantage point was registered when it was read */
+		int v = a->hinted ? (int)a->v : vantage_of(c, p, best, a->item.pkt.iface, err);
 		if (v < 0)
 			return -1;
 		struct tcp_vantage *tv = &c->v[v];
@@ -517,7 +518,7 @@ static int run_traces(struct tcp_ctx *c, struct input *in, int nin, struct vd_er
 			tv->not_tcp++;
 		else {
 			tv->tcp_pkts++;
-			int hinted = a->hinted && a->v == (uint32_t)v;
+			int hinted = a->hinted;
 			if (hinted)
 				vd_tcpan_add_hashed(c->an, (uint32_t)v, a->item.pkt.ts, &a->dec,
 						    a->flow_hash);
