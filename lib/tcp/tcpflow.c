@@ -323,22 +323,20 @@ const struct vd_flowkey *vd_flowtab_key(const struct vd_flowtab *t, size_t i)
 	return i < t->n ? key_of(t, i) : NULL;
 }
 
-/* Decimal digits of v at p; returns the end. */
+/* Decimal digits of v (< 100000: a byte or a port) at p, written from the last one back;
+ * returns the end. */
 static char *put_dec(char *p, unsigned v)
 {
-	char d[10];
-	int n = 0;
+	char *end = p + (v >= 10000 ? 5 : v >= 1000 ? 4 : v >= 100 ? 3 : v >= 10 ? 2 : 1);
+	char *q = end;
 	do
-		d[n++] = (char)('0' + v % 10);
+		*--q = (char)('0' + v % 10);
 	while (v /= 10);
-	while (n)
-		*p++ = d[--n];
-	return p;
+	return end;
 }
 
 void vd_flowkey_endpoint(const struct vd_flowkey *k, int e, char *buf, size_t n)
 {
-	char a[INET6_ADDRSTRLEN] = "?";
 	const struct vd_addr *ad = &k->addr[e ? 1 : 0];
 	/* IPv4 as inet_ntop and snprintf write it, without them: a report of thousands of flows
 	 * writes every endpoint several times */
@@ -351,6 +349,7 @@ void vd_flowkey_endpoint(const struct vd_flowkey *k, int e, char *buf, size_t n)
 		*put_dec(p, k->port[e ? 1 : 0]) = 0;
 		return;
 	}
+	char a[INET6_ADDRSTRLEN] = "?";
 	inet_ntop(ad->family == AF_INET6 ? AF_INET6 : AF_INET, ad->bytes, a, sizeof(a));
 	if (ad->family == AF_INET6)
 		snprintf(buf, n, "[%s]:%u", a, k->port[e ? 1 : 0]);
