@@ -117,8 +117,10 @@ static uint64_t hash_key(uint32_t vantage, const struct vd_addr *a0, uint16_t p0
 }
 
 /* 1: same orientation, 2: reversed, 0: other flow. */
-static int key_match(const struct vd_flowkey *k, uint32_t vantage, const struct vd_addr *a0,
-		     uint16_t p0, const struct vd_addr *a1, uint16_t p1)
+static inline __attribute__((always_inline)) int key_match(const struct vd_flowkey *k,
+							   uint32_t vantage,
+							   const struct vd_addr *a0, uint16_t p0,
+							   const struct vd_addr *a1, uint16_t p1)
 {
 	if (k->vantage != vantage)
 		return 0;
@@ -131,9 +133,9 @@ static int key_match(const struct vd_flowkey *k, uint32_t vantage, const struct 
 	return 0;
 }
 
-static size_t lookup_hashed(const struct vd_flowtab *t, uint64_t h, uint32_t vantage,
-			    const struct vd_addr *a0, uint16_t p0, const struct vd_addr *a1,
-			    uint16_t p1, int *how)
+static inline __attribute__((always_inline)) size_t
+lookup_hashed(const struct vd_flowtab *t, uint64_t h, uint32_t vantage, const struct vd_addr *a0,
+	      uint16_t p0, const struct vd_addr *a1, uint16_t p1, int *how)
 {
 	size_t mask = t->nslots - 1;
 	uint64_t tag = h & TAG_MASK;
