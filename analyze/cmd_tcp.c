@@ -264,7 +264,8 @@ static int parse_opts(struct vd_cli *cli, int argc, char **argv, struct tcp_ctx 
  * packets ahead, measured slower at 1,000 to 65,535 connections (the processor drops software
  * prefetches beyond the misses it can track); so did a second stage reading the (cached) slot
  * 8 or 4 packets ahead to fetch the state it leads to (2-11% more CPU at the median, 10,000 and
- * 65,535 connections, one and two points). */
+ * 65,535 connections, one and two points). Reading AHEAD / 2 ahead at each of two inputs (16
+ * in the merged order, as one input reads) measured no different at 65,535 connections. */
 #define AHEAD 16
 
 /* A packet read ahead, decoded. */

@@ -108,7 +108,11 @@ static uint64_t hash_ep(uint64_t h, const struct vd_addr *a, uint16_t port)
 	return mix64(h, port);
 }
 
-/* Symmetric in the two endpoints, so both directions land on the same chain. */
+/* Symmetric in the two endpoints, so both directions land on the same chain. With the vantage
+ * point in the hash, a connection's flows at two points have slots apart: leaving it out of
+ * the slot index (the vantage point in the tag only, the flows side by side on one slot line,
+ * the later point's state fetched from the earlier one's lookup) measured 5-8% more CPU at
+ * 65,535 connections, two points. */
 static uint64_t hash_key(uint32_t vantage, const struct vd_addr *a0, uint16_t p0,
 			 const struct vd_addr *a1, uint16_t p1)
 {
