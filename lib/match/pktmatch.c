@@ -118,7 +118,7 @@ static uint64_t fold_mul(uint64_t a, uint64_t b)
  * packet is two products: its addresses are 4 bytes each (the decoder zeroes the other 12).
  * The packet was just decoded: every field is loaded as the decoder stored it (one load over
  * two narrower stores, or a 16-byte address over a 4-byte one, waits for them to retire). */
-static uint64_t key_hash(const struct vd_decoded *d)
+static inline __attribute__((always_inline)) uint64_t key_hash(const struct vd_decoded *d)
 {
 	uint32_t src4, dst4;
 	memcpy(&src4, d->src.bytes, 4);

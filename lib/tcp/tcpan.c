@@ -131,6 +131,7 @@ no_memory:
 static void flow_init(struct vd_tcpan *an, struct vd_tcpan_flow *f, const struct vd_decoded *d)
 {
 	/* the table wrote f->key and zeroed the rest */
+	f->started = 1;
 	f->first_was_syn = (d->tcp_flags & (VD_TCP_SYN | VD_TCP_ACK)) == VD_TCP_SYN;
 	f->rtt = an->o.rtt > 0 ? an->o.rtt : VD_NS_NONE;
 	f->rtt_src = an->o.rtt > 0 ? VD_RTT_FIXED : VD_RTT_NONE;
@@ -259,11 +260,10 @@ int vd_tcpan_add_hashed(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct 
 		return 0;
 	}
 	int dir;
-	size_t before = vd_flowtab_count(an->flows);
 	struct vd_tcpan_flow *f = vd_flowtab_get_hashed(an->flows, hash, v, d, &dir);
 	if (!f)
 		return -1;
-	if (vd_flowtab_count(an->flows) != before)
+	if (!f->started) /* new: the table zeroed it */
 		flow_init(an, f, d);
 	an->last = f;
 	an->last_dir = dir;

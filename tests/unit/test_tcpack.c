@@ -327,9 +327,12 @@ static void last_flow_is_the_lookups(void **state)
 	vd_tcpan_destroy(an);
 }
 
-/* Endpoints are written as inet_ntop and "%s:%u" write them (IPv6 in brackets). */
+/* Endpoints are written as inet_ntop and "%s:%u" write them (IPv6 in brackets): every byte,
+ * and ports on both sides of each change in their number of digits. */
 static void endpoints_as_inet_ntop(void **state)
 {
+	static const uint16_t digits_edge[] = {0, 9, 10, 99, 100, 999, 1000, 9999, 10000, 65535};
+	size_t nedge = sizeof(digits_edge) / sizeof(digits_edge[0]);
 	struct vd_flowkey k;
 	memset(&k, 0, sizeof(k));
 	srand(11);
@@ -341,6 +344,8 @@ static void endpoints_as_inet_ntop(void **state)
 			    (uint8_t)(i < 256 ? (b < 4 ? i : 0) : rand());
 		k.port[0] = (uint16_t)(i < 256 ? i * 257 : rand());
 		k.port[1] = (uint16_t)(i % 7 ? rand() : 65535);
+		if ((size_t)i < nedge) /* (the first one's address is IPv6) */
+			k.port[1] = digits_edge[i];
 		for (int e = 0; e < 2; e++) {
 			char got[80], addr[64], want[80];
 			vd_flowkey_endpoint(&k, e, got, sizeof(got));

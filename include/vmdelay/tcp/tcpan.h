@@ -85,7 +85,8 @@ struct vd_tcpan_flow {
 	uint8_t rtt_src; /* enum vd_tcpan_rtt_src */
 	uint8_t probing;
 	uint8_t fins; /* bit e: endpoint e sent a FIN (d[e].fin, read here by the other side) */
-	uint8_t probe_dir : 1, syn_dir : 1, synack_seen : 1, first_was_syn : 1;
+	/* started: initialized (the table zeroes a new flow's state) */
+	uint8_t probe_dir : 1, syn_dir : 1, synack_seen : 1, first_was_syn : 1, started : 1;
 	vd_ns first_ts, last_ts;
 	struct vd_tcpan_dir d[2];
 	/* the last line: the handshake, RTT sampling, the caller's */
