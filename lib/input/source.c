@@ -116,6 +116,23 @@ static int kept(struct vd_source *s, uint32_t iface, struct vd_err *err)
 	return s->chosen[iface];
 }
 
+/* *to = *from field by field, each stored at its own width: the consumer (the decoder) loads
+ * them so at once, and a load from within a wider store (the compiler's 16-byte copy) waited
+ * for the store to retire, on AMD Zen at least (vd_decode_with's time +40% with the copy). */
+static inline void put_pkt(struct vd_pkt *to, const struct vd_pkt *from)
+{
+#define PUT(field) __atomic_store_n(&to->field, from->field, __ATOMIC_RELAXED)
+	PUT(ts);
+	PUT(iface);
+	PUT(linktype);
+	PUT(data);
+	PUT(caplen);
+	PUT(wirelen);
+	PUT(index);
+	PUT(offset);
+#undef PUT
+}
+
 /* vd_source_next for every case but a packet waiting in the batch with nothing to check. */
 static __attribute__((noinline)) int next_item(struct vd_source *s, struct vd_item *it,
 					       struct vd_err *err)
@@ -129,7 +146,7 @@ static __attribute__((noinline)) int next_item(struct vd_source *s, struct vd_it
 				s->bpos = 0;
 				s->blen = (unsigned)r;
 			}
-			it->pkt = s->batch[s->bpos++];
+			put_pkt(&it->pkt, &s->batch[s->bpos++]);
 			s->records++;
 			int keep = s->pick ? kept(s, it->pkt.iface, err) : 1;
 			if (keep > 0 && s->filter)
@@ -164,7 +181,7 @@ int vd_source_next(struct vd_source *s, struct vd_item *it, struct vd_err *err)
 	/* the common case in few instructions: no call, no registers to save */
 	if (s->bpos < s->blen && !s->pick && !s->filter) {
 		const struct vd_pkt *p = &s->batch[s->bpos++];
-		it->pkt = *p;
+		put_pkt(&it->pkt, p);
 		it->kind = VD_ITEM_PACKET;
 		it->index = p->index;
 		s->records++;
