@@ -400,6 +400,13 @@ static inline int decode_plain4(const struct vd_pkt *pkt, struct vd_decoded *d)
 	else
 		icmp_fields(d, h, 0);
 	d->l4_offset = L4;
+	/* The fields every caller reads at once, stored again at their own width: a load from
+	 * within the wider stores of zero_decoded waits until they retire (AMD Zen: a fifth of a
+	 * TCP capture's reading time went to the caller's load of bad). */
+	__atomic_store_n(&d->bad, d->bad, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->is_fragment, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->l4_truncated, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->nencap, 0, __ATOMIC_RELAXED);
 	return 1;
 }
 
@@ -407,7 +414,8 @@ static inline int decode_plain4(const struct vd_pkt *pkt, struct vd_decoded *d)
  * frame), then the tunnel filter. */
 static __attribute__((noinline)) int decode_walk(const struct vd_pkt *pkt,
 						 const struct vd_decode_opts *opts,
-						 struct vd_decoded *out, struct vd_err *err, int plain)
+						 struct vd_decoded *out, struct vd_err *err,
+						 int plain)
 {
 	static const struct vd_decode_opts defaults;
 	struct dc c = {.pkt = pkt, .opts = opts ? opts : &defaults, .d = out, .err = err};

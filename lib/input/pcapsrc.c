@@ -289,8 +289,7 @@ static int pcapsrc_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *
 	return 1;
 }
 
-static int pcapsrc_next_batch(struct vd_trace *tr, struct vd_pkt *pkts, int max,
-			      struct vd_err *err)
+static int pcapsrc_next_batch(struct vd_trace *tr, struct vd_pkt *pkts, int max, struct vd_err *err)
 {
 	struct pcapsrc *s = tr->priv;
 	if (s->p) { /* libpcap's buffer holds one record at a time */
