@@ -201,6 +201,59 @@ static int window_next(struct vd_trace *tr, struct pcapsrc *s, struct vd_pkt *pk
 	return 1;
 }
 
+/* The records lying whole in the read window, up to max, parsed in one loop with the file's
+ * byte order a constant (big): no refill, so every packet's data stays where it is until the
+ * next read. Stops at the first record that is cut by the window's end or that window_next
+ * would refuse: window_next reads that one (refilling the window) and says what is wrong. */
+static inline __attribute__((always_inline)) int
+window_run(struct vd_trace *tr, const struct pcapsrc *s, struct vd_pkt *pkts, int max, int big)
+{
+	const uint32_t fmax = s->nano ? 1000000000u : 1000000u, mul = s->nano ? 1 : 1000;
+	const uint32_t snapshot = s->snapshot; /* in locals: the stores to pkts may alias s */
+	const int linktype = s->linktype;
+	const uint8_t *buf = tr->buf;
+	size_t pos = tr->wpos, wlen = tr->wlen;
+	uint64_t off = tr->off, npkts = tr->npkts;
+	int n = 0;
+	while (n < max && wlen - pos >= 16) {
+		const uint8_t *h = buf + pos;
+		uint32_t caplen = vd_ld32(h + 8, big), frac = vd_ld32(h + 4, big);
+		if (caplen > PCAP_MAX_SNAPLEN || wlen - pos - 16 < caplen || frac >= fmax)
+			break;
+		struct vd_pkt *pkt = &pkts[n++];
+		pkt->ts = (vd_ns)vd_ld32(h, big) * VD_NS_PER_SEC + (vd_ns)frac * mul;
+		pkt->iface = 0;
+		pkt->linktype = linktype;
+		pkt->data = h + 16;
+		pkt->caplen = caplen > snapshot ? snapshot : caplen;
+		pkt->wirelen = vd_ld32(h + 12, big);
+		pkt->index = ++npkts;
+		pkt->offset = off;
+		pos += 16 + (size_t)caplen;
+		off += 16 + (uint64_t)caplen;
+	}
+	tr->wpos = pos;
+	tr->off = off;
+	tr->npkts = npkts;
+	return n;
+}
+
+static int window_batch(struct vd_trace *tr, struct pcapsrc *s, struct vd_pkt *pkts, int max,
+			struct vd_err *err)
+{
+	int n = s->big ? window_run(tr, s, pkts, max, 1) : window_run(tr, s, pkts, max, 0);
+	if (n)
+		return n;
+	/* the next record is cut by the window (or damaged): read it alone, then the records
+	 * after it that the refilled window holds */
+	int rc = window_next(tr, s, pkts, err);
+	if (rc <= 0)
+		return rc;
+	pkts->index = ++tr->npkts;
+	return 1 + (s->big ? window_run(tr, s, pkts + 1, max - 1, 1)
+			   : window_run(tr, s, pkts + 1, max - 1, 0));
+}
+
 static int pcapsrc_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err)
 {
 	struct pcapsrc *s = tr->priv;
@@ -236,6 +289,18 @@ static int pcapsrc_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *
 	return 1;
 }
 
+static int pcapsrc_next_batch(struct vd_trace *tr, struct vd_pkt *pkts, int max, struct vd_err *err)
+{
+	struct pcapsrc *s = tr->priv;
+	if (s->p) { /* libpcap's buffer holds one record at a time */
+		int rc = pcapsrc_next(tr, pkts, err);
+		if (rc == 1)
+			pkts->index = ++tr->npkts;
+		return rc;
+	}
+	return window_batch(tr, s, pkts, max, err);
+}
+
 static void pcapsrc_close(struct vd_trace *tr)
 {
 	struct pcapsrc *s = tr->priv;
@@ -265,6 +330,7 @@ const struct vd_trace_ops vd_pcapsrc_ops = {
     .format = "pcap",
     .open = pcapsrc_open,
     .next = pcapsrc_next,
+    .next_batch = pcapsrc_next_batch,
     .close = pcapsrc_close,
     .iface_count = pcapsrc_iface_count,
     .iface_name = pcapsrc_iface_name,

@@ -131,6 +131,13 @@ int vd_trace_next(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err)
 	return rc;
 }
 
+int vd_trace_next_batch(struct vd_trace *tr, struct vd_pkt *pkts, int max, struct vd_err *err)
+{
+	if (tr->ops->next_batch && max > 1)
+		return tr->ops->next_batch(tr, pkts, max, err);
+	return vd_trace_next(tr, pkts, err);
+}
+
 void vd_trace_close(struct vd_trace *tr)
 {
 	if (!tr)

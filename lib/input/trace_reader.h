@@ -20,6 +20,8 @@ struct vd_trace_ops {
 	/* Reads and checks the file header; f is positioned at offset 0. */
 	int (*open)(struct vd_trace *tr, struct vd_err *err);
 	int (*next)(struct vd_trace *tr, struct vd_pkt *pkt, struct vd_err *err);
+	/* Optional (vd_trace_next_batch): up to max packets, each given its index (npkts). */
+	int (*next_batch)(struct vd_trace *tr, struct vd_pkt *pkts, int max, struct vd_err *err);
 	void (*close)(struct vd_trace *tr);
 	size_t (*iface_count)(const struct vd_trace *tr);
 	const char *(*iface_name)(const struct vd_trace *tr, uint32_t iface);

@@ -22,5 +22,5 @@ bench_cc() {
 }
 
 bench_cc_readers() {
-	bench_cc readers_bench -std=gnu11 -I"$root/include" "$lib" -lpcap -lz -lzstd
+	bench_cc readers_bench -std=gnu11 -I"$root/include" "$lib" -lpcap -lz -lzstd -lsqlite3 -ljansson -lm
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Trace readers: packets/s of vd_trace_next + vd_decode against a bare libpcap pcap_next_ex loop
-# over the same generated pcap (2 million packets, BENCH_PACKETS to change), plus our own pcapng
-# and ERF readers over the same packets. Best of BENCH_RUNS (3) runs each; ratios to the
+# over the same generated pcap (2 million packets, BENCH_PACKETS to change), the same through
+# vd_source_next (the analyzer's way, pcap read in batches), plus our own pcapng and ERF readers
+# over the same packets. Best of BENCH_RUNS (3) runs each; ratios to the
 # baseline measured in this run. Never fails on speed, only if a reader fails.
 set -eu
 . "$(dirname "$0")/common.bash"
@@ -22,10 +23,12 @@ best() { # what file -> best packets/s of $runs runs (checks the packet count)
 
 base=$(best libpcap "$tmp/bench.pcap")
 vd_pcap=$(best vd "$tmp/bench.pcap")
+src_pcap=$(best source "$tmp/bench.pcap")
 vd_ng=$(best vd "$tmp/bench.pcapng")
 vd_erf=$(best vd "$tmp/bench.erf")
 printf '%-40s %12s %8s\n' "reader ($n packets, best of $runs)" "packets/s" "ratio"
 for row in "libpcap pcap_next_ex (baseline)|$base" "vd_trace_next+vd_decode, pcap|$vd_pcap" \
+	"vd_source_next+vd_decode, pcap (batched)|$src_pcap" \
 	"vd_trace_next+vd_decode, pcapng|$vd_ng" "vd_trace_next+vd_decode, ERF|$vd_erf"; do
 	name=${row%|*} pps=${row#*|}
 	printf '%-40s %12.0f %8.2f\n' "$name" "$pps" "$(awk -v a="$pps" -v b="$base" 'BEGIN { print a / b }')"

@@ -4,6 +4,7 @@
  *                               of up to 1514, 1 packet per 10 µs)
  *   readers_bench libpcap FILE  baseline: a bare pcap_next_ex loop
  *   readers_bench vd FILE       vd_trace_next + vd_decode
+ *   readers_bench source FILE   vd_source_next + vd_decode (the analyzer's way: pcap in batches)
  * A run prints "packets seconds packets_per_second". Built by readers.sh with cc against
  * build/release/libvmdelay.a. */
 #include <inttypes.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 
 #include "vmdelay/input/decode.h"
+#include "vmdelay/input/source.h"
 #include "vmdelay/input/trace.h"
 
 #define SNAP 74
@@ -173,25 +175,36 @@ static int run_libpcap(const char *file)
 	return bytes == 0;
 }
 
-static int run_vd(const char *file)
+/* via_source: through vd_source_next, as the analyzer reads (classic pcap in batches), else
+ * vd_trace_next one packet at a time. */
+static int run_vd(const char *file, int via_source)
 {
 	double t0 = now();
-	struct vd_trace *tr;
+	struct vd_trace *tr = NULL;
+	struct vd_source *src = NULL;
+	struct vd_vantage_spec spec;
 	struct vd_err err;
-	if (vd_trace_open(file, &tr, &err) < 0) {
+	int opened = via_source ? vd_vantage_spec_parse(file, &spec, &err) == 0 &&
+				      vd_source_open(&spec, VD_SOURCE_PACKETS, &src, &err) == 0
+				: vd_trace_open(file, &tr, &err) == 0;
+	if (!opened) {
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;
 	}
-	struct vd_pkt pkt;
+	struct vd_item it;
 	uint64_t n = 0, tcp = 0;
 	int rc;
-	while ((rc = vd_trace_next(tr, &pkt, &err)) == 1) {
+	while ((rc = src ? vd_source_next(src, &it, &err) : vd_trace_next(tr, &it.pkt, &err)) ==
+	       1) {
 		struct vd_decoded d;
 		n++;
-		if (vd_decode(&pkt, &d, &err) == 0 && d.l4 == VD_L4_TCP)
+		if (vd_decode(&it.pkt, &d, &err) == 0 && d.l4 == VD_L4_TCP)
 			tcp++;
 	}
 	vd_trace_close(tr);
+	vd_source_close(src);
+	if (src)
+		vd_vantage_spec_free(&spec);
 	double s = now() - t0;
 	if (rc < 0) {
 		fprintf(stderr, "%s\n", err.msg);
@@ -208,7 +221,9 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "libpcap") == 0)
 		return run_libpcap(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "vd") == 0)
-		return run_vd(argv[2]);
-	fprintf(stderr, "usage: %s gen DIR N | libpcap FILE | vd FILE\n", argv[0]);
+		return run_vd(argv[2], 0);
+	if (argc == 3 && strcmp(argv[1], "source") == 0)
+		return run_vd(argv[2], 1);
+	fprintf(stderr, "usage: %s gen DIR N | libpcap FILE | vd FILE | source FILE\n", argv[0]);
 	return 2;
 }

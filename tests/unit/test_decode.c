@@ -269,26 +269,34 @@ static void not_ip_is_an_error_with_a_reason(void **state)
 	assert_int_equal(d.l4, VD_L4_OTHER);
 }
 
-/* The decoder takes a short way for Ethernet, IPv4 without options, TCP; the same IP packet as
- * a raw IPv4 frame takes the general one. Both give the same fields (the TCP header 14 bytes
- * earlier) on packets near that shape: options, other protocols, fragments, a TCP header length
- * below 20, IP lengths below the header and past the frame, snapped inside the headers, an
- * original length unknown (0) or longer. */
-static void plain_tcp4_as_the_general_walk(void **state)
+/* The decoder takes a short way for Ethernet, IPv4 without options, TCP or ICMP; the same IP
+ * packet as a raw IPv4 frame takes the general one. Both give the same fields (the L4 header 14
+ * bytes earlier) on packets near that shape: options, other protocols, fragments, a TCP header
+ * length below 20, ICMP of every type, IP lengths below the header and past the frame, snapped
+ * inside the headers, an original length unknown (0) or longer. */
+static void plain_ipv4_as_the_general_walk(void **state)
 {
 	(void)state;
 	srand(7);
-	for (int i = 0; i < 20000; i++) {
+	static const uint8_t protos[] = {6, 6, 6, 1, 1, 17, 58, 47};
+	static const uint8_t types[] = {0, 8, 3, 11, 128};
+	for (int i = 0; i < 40000; i++) {
 		struct frame e = {.n = 0}, r = {.n = 0};
 		int opt = rand() % 8 ? 0 : 4 * (rand() % 3);
+		uint8_t proto = protos[rand() % sizeof(protos)];
+		int payload = rand() % 200;
 		eth(&e, rand() % 16 ? 0x0800 : 0x86dd);
-		ipv4(&e, rand() % 8 ? 6 : 17, (uint16_t)(20 + rand() % 200), opt,
+		ipv4(&e, proto, (uint16_t)((proto == 1 ? 8 : 20) + payload), opt,
 		     rand() % 8 ? 0x4000 : (uint16_t)rand());
-		tcp(&e, 4 * (rand() % 3), rand() % 200);
+		if (proto == 1)
+			echo(&e, types[rand() % sizeof(types)], (uint16_t)rand(), (uint16_t)rand(),
+			     payload);
+		else
+			tcp(&e, 4 * (rand() % 3), payload);
 		if (rand() % 4 ==
 		    0) /* total length: anything, below the header or past the frame */
 			memcpy(e.b + 16, (uint8_t[]){(uint8_t)rand(), (uint8_t)rand()}, 2);
-		if (rand() % 8 == 0) /* TCP header length nibble: anything */
+		if (proto != 1 && rand() % 8 == 0) /* TCP header length nibble: anything */
 			e.b[14 + 20 + opt + 12] = (uint8_t)((rand() % 16) << 4);
 		put(&r, e.b + 14, e.n - 14);
 		uint32_t caplen = rand() % 4 ? e.n : (uint32_t)rand() % (e.n + 1);
@@ -329,7 +337,7 @@ int main(void)
 	    cmocka_unit_test(ipv4_fragments),
 	    cmocka_unit_test(sll2_null_loop_and_raw),
 	    cmocka_unit_test(not_ip_is_an_error_with_a_reason),
-	    cmocka_unit_test(plain_tcp4_as_the_general_walk),
+	    cmocka_unit_test(plain_ipv4_as_the_general_walk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

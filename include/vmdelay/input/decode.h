@@ -14,8 +14,8 @@
 #define VD_MAX_VLANS 4
 
 struct vd_addr {
-	uint8_t family; /* AF_INET or AF_INET6 */
-	uint8_t bytes[16];
+	uint8_t family;	   /* AF_INET or AF_INET6 */
+	uint8_t bytes[16]; /* vd_decode: an IPv4 address in the first 4, the other 12 zero */
 };
 
 enum vd_l4 { VD_L4_OTHER, VD_L4_ICMP, VD_L4_TCP };

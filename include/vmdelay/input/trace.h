@@ -45,4 +45,11 @@ const char *vd_trace_compression(const struct vd_trace *tr);
 /* Records read but not returned as packets (ERF META/PAD and other non-packet types). */
 uint64_t vd_trace_skipped(const struct vd_trace *tr);
 
+/* The next packets, up to max (>= 1), in file order: how many (>= 1), 0 at the end of the file,
+ * -1 when the very next record is damaged (the packets before it are returned first, by this
+ * call or an earlier one). Every packet's data stays valid until the next vd_trace_next or
+ * vd_trace_next_batch. Equal to as many vd_trace_next calls; classic pcap files read through
+ * the window (pcapsrc.c) are parsed many records to a call, other readers give one. */
+int vd_trace_next_batch(struct vd_trace *tr, struct vd_pkt *pkts, int max, struct vd_err *err);
+
 #endif
