@@ -29,6 +29,7 @@ _Static_assert(sizeof(struct vd_stream_pair) == 40, "a pair in 40 bytes");
 struct vd_probe_solo {
 	struct vd_stream_pair *ring;
 	size_t head, n, cap; /* cap a power of two (0: none yet) */
+	size_t mapped;	     /* bytes of the ring's own huge-page mapping (0: malloc's) */
 	vd_ns max_rep;	     /* the latest reply of a probe in the ring since it was last empty */
 	vd_ns window;
 	size_t probes, dups;
