@@ -55,7 +55,9 @@ static char *huge_map(size_t len)
  * the ring has a mapping of its own on a huge-page boundary, moved whole to a bigger one as it
  * grows: in malloc's mapping, off the boundary, the first megabytes were faulted 4 KiB at a
  * time and every move split the huge pages (a third of an ICMP analysis' faults when the ring
- * holds a million probes). 0, or -1 out of memory (the ring unchanged). */
+ * holds a million probes; 2 MiB faults instead: 3-6% less CPU, 65,535 to 50 hosts in random
+ * order). Without the huge-page advice the faults doubled and it ran 5% slower. 0, or -1 out of
+ * memory (the ring unchanged). */
 static int ring_grow(struct vd_probe_solo *s, size_t *cap)
 {
 	size_t old = *cap, size = sizeof(*s->ring);
