@@ -12,19 +12,74 @@
  * key still waiting (match.c): while a request waits, no later request of its key has a
  * pair, so the pairs of one key come in request order. Only the probes' order needs the
  * wait, and they leave the ring in it. */
+#define _GNU_SOURCE /* mremap */
 #include "probe_stream_solo.h"
 
 #include "probe_key.h"
 
 #include "vmdelay/core/mem.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Does probe x leave after a probe whose request was at t, packet number index? */
 static int solo_after(const struct vd_stream_pair *x, vd_ns t, uint64_t index)
 {
 	return x->req.ts != t ? x->req.ts > t : x->req.index > index;
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* len bytes (a multiple of HUGE_PAGE) mapped on a HUGE_PAGE boundary with huge pages advised,
+ * so that every 2 MiB of it is one fault. NULL when out of memory. */
+static char *huge_map(size_t len)
+{
+	char *raw =
+	    mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	size_t lead = (HUGE_PAGE - (uintptr_t)raw % HUGE_PAGE) % HUGE_PAGE;
+	char *p = raw + lead;
+	if (lead)
+		(void)munmap(raw, lead);
+	(void)munmap(p + len, HUGE_PAGE - lead);
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, len, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+/* Doubles the ring (*cap, its capacity, updated; the contents kept in place). Past a huge page
+ * the ring has a mapping of its own on a huge-page boundary, moved whole to a bigger one as it
+ * grows: in malloc's mapping, off the boundary, the first megabytes were faulted 4 KiB at a
+ * time and every move split the huge pages (a third of an ICMP analysis' faults when the ring
+ * holds a million probes; 2 MiB faults instead: 3-6% less CPU, 65,535 to 50 hosts in random
+ * order). Without the huge-page advice the faults doubled and it ran 5% slower. 0, or -1 out of
+ * memory (the ring unchanged). */
+static int ring_grow(struct vd_probe_solo *s, size_t *cap)
+{
+	size_t old = *cap, size = sizeof(*s->ring);
+	if (!s->mapped && (old + 1) * size * 2 <= HUGE_PAGE)
+		return vd_mem_reserve((void **)&s->ring, cap, old + 1, size);
+	if (old > SIZE_MAX / 4 / size)
+		return -1;
+	size_t want = 2 * old, len = (want * size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+	char *p = huge_map(len);
+	if (!p)
+		return -1;
+	if (!s->mapped) {
+		memcpy(p, s->ring, old * size);
+		free(s->ring);
+	} else if (mremap(s->ring, s->mapped, s->mapped, MREMAP_MAYMOVE | MREMAP_FIXED, p) != p) {
+		(void)munmap(p, len);
+		return -1;
+	}
+	s->ring = (struct vd_stream_pair *)(void *)p;
+	s->mapped = len;
+	*cap = want;
+	return 0;
 }
 
 int vd_probe_solo_take_more(struct vd_probe_solo *s, const struct vd_stream_pair *sp)
@@ -61,7 +116,7 @@ int vd_probe_solo_take_more(struct vd_probe_solo *s, const struct vd_stream_pair
 		 * its reply, the reply wait's probes; then the ring's wrapped part after the old
 		 * end */
 		size_t old = s->cap, cap = old;
-		if (vd_mem_reserve((void **)&s->ring, &cap, old + 1, sizeof(*s->ring)) < 0)
+		if (ring_grow(s, &cap) < 0)
 			return -1;
 		memcpy(s->ring + old, s->ring, s->head * sizeof(*s->ring));
 		s->cap = cap;
@@ -130,6 +185,9 @@ int vd_probe_solo_take_pairs(struct vd_probe_solo *s, const struct vd_vantage *v
 
 void vd_probe_solo_free(struct vd_probe_solo *s)
 {
-	free(s->ring);
+	if (s->mapped)
+		munmap(s->ring, s->mapped);
+	else
+		free(s->ring);
 	memset(s, 0, sizeof(*s));
 }
