@@ -54,9 +54,11 @@ int vd_echo_pull_split(const struct vd_vantage_spec *spec,
  * vd_vantage_spec_free each, free the array) and *split (vd_echo_pull_specs_free, after the pull
  * readers are closed); -1 out of memory. */
 struct vd_tping_split;
+struct vd_tcm_split;
 int vd_echo_pull_specs(const struct vd_vantage_spec *specs, size_t n, struct vd_vantage_spec **out,
-		       size_t *nout, struct vd_tping_split **split, struct vd_err *err);
-void vd_echo_pull_specs_free(struct vd_tping_split *split);
+		       size_t *nout, struct vd_tping_split **split, struct vd_tcm_split **tcm_split,
+		       struct vd_err *err);
+void vd_echo_pull_specs_free(struct vd_tping_split *split, struct vd_tcm_split *tcm_split);
 
 /* Whether each of specs[0..n) opens here as one point (not 1 from vd_echo_pull_open) without
  * reading any input twice: every regular file's first bytes are a trace's, or a tping file's
