@@ -72,8 +72,10 @@ static int open_tcm(struct vd_echo_pull *p, const struct vd_vantage_spec *spec,
 	struct vd_echo_failures *failures = opts ? opts->failures : NULL;
 	enum vd_format f;
 	struct vd_err ferr;
-	if (vd_format_is_stream(spec->path) || vd_format_detect_file(spec->path, &f, &ferr) < 0 ||
-	    f != VD_FORMAT_TCPMON)
+	/* a file split is a tcpmon file: its levels may share a reading open (removed since) */
+	if (!vd_tcm_split_holds(opts ? opts->tcm_split : NULL, spec->path) &&
+	    (vd_format_is_stream(spec->path) || vd_format_detect_file(spec->path, &f, &ferr) < 0 ||
+	     f != VD_FORMAT_TCPMON))
 		return 2;
 	int level = vd_tcm_pull_level(spec), r = level < 0 ? 1 : 0;
 	if (r == 0)

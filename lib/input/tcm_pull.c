@@ -156,6 +156,11 @@ static struct split_file *split_find(struct vd_tcm_split *s, const char *path)
 	return NULL;
 }
 
+int vd_tcm_split_holds(struct vd_tcm_split *s, const char *path)
+{
+	return split_find(s, path) != NULL;
+}
+
 /* Each level's events at its own layers, from one reading of the records: 0, 1 when the file
  * is to be read whole (lost records, damage). */
 static int count_own(const char *path, uint64_t own[VD_TCM_LEVELS])

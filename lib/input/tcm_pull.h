@@ -41,6 +41,8 @@ struct vd_tcm_split;
 struct vd_tcm_split *vd_tcm_split_new(void); /* NULL out of memory */
 /* After the pull readers opened from s are closed (they hold the reading, not s). */
 void vd_tcm_split_free(struct vd_tcm_split *s);
+/* Whether path is a tcpmon file vd_tcm_pull_split split in s (NULL: none). */
+int vd_tcm_split_holds(struct vd_tcm_split *s, const char *path);
 
 /* spec (a tcpmon record file, regular, not "#*") as one spec per level vd_echo_read gives, in
  * its order and with its names, found by reading the records once (once a file in s; s may be
