@@ -411,7 +411,7 @@ static void level_left_behind_reads_alone(void **state)
 }
 
 /* Each CPU's records in one block: 70,000 transmit events of level dev before its first
- * receive event, more than the heap holds (vd_tcm_pull_hold(2) = 65,536): the pull gives way,
+ * receive event, more than the merge holds (vd_tcm_pull_hold(2) = 65,536): the pull gives way,
  * naming the file and saying it is read whole; a file that lost records is not split. */
 static void gives_way(void **state)
 {
