@@ -120,8 +120,8 @@ struct reading;
 
 struct split_file {
 	char *path;
-	uint64_t own[VD_TCM_LEVELS]; /* each level's events at its own layers */
-	struct reading *rd;	     /* the reading levels opened now share */
+	int own[VD_TCM_LEVELS]; /* whether a level has events at its own layers */
+	struct reading *rd;	/* the reading levels opened now share */
 };
 
 struct vd_tcm_split {
@@ -161,32 +161,36 @@ int vd_tcm_split_holds(struct vd_tcm_split *s, const char *path)
 	return split_find(s, path) != NULL;
 }
 
-/* Each level's events at its own layers, from one reading of the records: 0, 1 when the file
- * is to be read whole (lost records, damage). */
-static int count_own(const char *path, uint64_t own[VD_TCM_LEVELS])
+/* Which levels have events of their own (has[l]), reading the records until every level has
+ * or the end: 0, 1 when the file is to be read whole (lost records, damage). Damage or a gap in
+ * the seqnos after the records read here fails the reading of the levels later, which gives
+ * way to reading whole as well. */
+static int levels_of(const char *path, int has[VD_TCM_LEVELS])
 {
 	struct vd_err why;
 	struct scan s;
 	struct vd_echo e;
 	unsigned layer;
 	uint32_t cpu;
-	int r;
-	memset(own, 0, VD_TCM_LEVELS * sizeof(*own));
+	size_t found = 0;
+	int r = 0;
+	memset(has, 0, VD_TCM_LEVELS * sizeof(*has));
 	if (scan_open(&s, path, &why) != 0)
 		return 1;
-	while ((r = scan_next(&s, &e, &layer, &cpu, &why)) > 0)
+	while (found < VD_TCM_LEVELS && (r = scan_next(&s, &e, &layer, &cpu, &why)) > 0)
 		for (size_t l = 0; l < VD_TCM_LEVELS; l++)
-			if (vd_tcm_level_has(l, layer))
-				own[l] += (uint64_t)vd_tcm_level_own(l, layer);
+			if (!has[l] && vd_tcm_level_has(l, layer) && vd_tcm_level_own(l, layer)) {
+				has[l] = 1;
+				found++;
+			}
 	scan_close(&s);
-	return r < 0;
+	return found < VD_TCM_LEVELS && r < 0;
 }
 
 int vd_tcm_pull_split(struct vd_tcm_split *split, const struct vd_vantage_spec *spec,
 		      struct vd_vantage_spec *out, struct vd_err *err)
 {
-	int want[VD_TCM_LEVELS], all;
-	uint64_t own[VD_TCM_LEVELS];
+	int want[VD_TCM_LEVELS], all, own[VD_TCM_LEVELS];
 	struct vd_err why;
 	if (strcmp(spec->select, "*") == 0 || vd_tcm_select(spec, want, &all, &why) < 0)
 		return 0;
@@ -194,7 +198,7 @@ int vd_tcm_pull_split(struct vd_tcm_split *split, const struct vd_vantage_spec *
 	if (sf) {
 		memcpy(own, sf->own, sizeof(own));
 	} else {
-		if (count_own(spec->path, own))
+		if (levels_of(spec->path, own))
 			return 0;
 		if (split) { /* the next spec of the file, and the readers, find it here */
 			char *path = strdup(spec->path);
