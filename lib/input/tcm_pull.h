@@ -1,18 +1,18 @@
 /* tcm_pull.h — the stack levels of a tcpmon record file (lib/input/vantage_tcm.c) pulled one echo
  * at a time in time order, for the pull reader (echo_pull.c), in memory that does not grow with
- * the file. A file is split into its levels by one reading of its records (vd_tcm_pull_split);
- * then, once a pass, one reading feeds every level opened from it: its calibration pairs, loss
- * block and stats first, which come after the records (vd_tcmrec_open_meta seeks past them),
- * then its records, which come in per-CPU batches out of time order and wait in a bounded merge
- * (tcm_merge.h) before each level's events go to that level's queue. A file tcpmon lost records
- * in gives way (its unanswered requests are judged against every reply of the file), and so
- * does a record more out of order than the merge holds: the analysis then reads it whole, as it
- * does a pipe (read once) or "#*".
+ * the file. A file is split into its levels by reading its records until every level has shown
+ * (vd_tcm_pull_split); then, once a pass, one reading feeds every level opened from it: its
+ * calibration pairs, loss block and stats first, which come after the records (vd_tcmrec_open_meta
+ * seeks past them), then its records, which come in per-CPU batches out of time order and wait in a
+ * bounded merge (tcm_merge.h) before each level's events go to that level's queue. A file tcpmon
+ * lost records in gives way (its unanswered requests are judged against every reply of the file),
+ * and so does a record more out of order than the merge holds: the analysis then reads it whole, as
+ * it does a pipe (read once) or "#*".
  *
  * Memory of one reading: the merge holds vd_tcm_pull_hold events (64 B each), the levels' queues
- * at most as many more: a level that finds more waiting in the other levels' queues than that
- * when it needs the reading to go on (its own next event is far ahead of theirs) leaves it and
- * reads the file alone from where it is, with a merge of its own. */
+ * at most as many more (and the three of one step): a level that finds more waiting in the other
+ * levels' queues than that when it needs the reading to go on (its own next event is far ahead of
+ * theirs) leaves it and reads the file alone from where it is, with a merge of its own. */
 #ifndef VMDELAY_INPUT_TCM_PULL_H
 #define VMDELAY_INPUT_TCM_PULL_H
 
@@ -45,10 +45,10 @@ void vd_tcm_split_free(struct vd_tcm_split *s);
 int vd_tcm_split_holds(struct vd_tcm_split *s, const char *path);
 
 /* spec (a tcpmon record file, regular, not "#*") as one spec per level vd_echo_read gives, in
- * its order and with its names, found by reading the records once (once a file in s; s may be
- * NULL): n (1..VD_TCM_LEVELS) specs into out (paths malloc'd), 0 when the file is to be read
- * whole (a pipe, "#*", a bad selector, a level without records, damage, lost records: reading
- * whole says why), -1 out of memory. */
+ * its order and with its names, found by reading the records until every level has an event of
+ * its own (once a file in s; s may be NULL): n (1..VD_TCM_LEVELS) specs into out (paths malloc'd),
+ * 0 when the file is to be read whole (a pipe, "#*", a bad selector, a level without records,
+ * damage, lost records: reading whole says why), -1 out of memory. */
 int vd_tcm_pull_split(struct vd_tcm_split *s, const struct vd_vantage_spec *spec,
 		      struct vd_vantage_spec *out, struct vd_err *err);
 
