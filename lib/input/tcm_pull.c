@@ -364,6 +364,7 @@ static int reading_step(struct reading *rd)
 	struct vd_echo e;
 	unsigned layer;
 	uint32_t cpu;
+	rd->taken = 1; /* records read from now on: a level opened later would miss them */
 	while (!rd->end && !vd_tcm_merge_full(&rd->merge)) {
 		int r = scan_next(&rd->s, &e, &layer, &cpu, &err);
 		if (r < 0)
@@ -395,7 +396,6 @@ static int reading_step(struct reading *rd)
 	}
 	if (!vd_tcm_merge_pop(&rd->merge, &e))
 		return 0;
-	rd->taken = 1;
 	layer = (unsigned)e.phase;
 	e.phase = -1;
 	for (size_t l = 0; l < VD_TCM_LEVELS; l++)

@@ -46,7 +46,8 @@ static struct rec *file_of(size_t n, uint32_t ncpus, size_t dump, unsigned seed)
 			for (size_t g = s; g < s + dump && g < n; g++)
 				if (gen[g].cpu == cpu) {
 					f[at] = gen[g];
-					f[at].e.index = at + 1; /* record numbers grow in file order */
+					f[at].e.index =
+					    at + 1; /* record numbers grow in file order */
 					at++;
 				}
 	free(gen);
