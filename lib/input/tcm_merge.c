@@ -18,10 +18,20 @@ void vd_tcm_merge_init(struct vd_tcm_merge *m, uint32_t ncpus, size_t hold)
 		m->tail_ts[i] = INT64_MIN;
 }
 
+static void chunks_free(struct vd_tcm_chunk *c)
+{
+	while (c) {
+		struct vd_tcm_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+}
+
 void vd_tcm_merge_free(struct vd_tcm_merge *m)
 {
 	for (size_t i = 0; i < VD_TCM_MERGE_RUNS; i++)
-		free(m->runs[i].ev);
+		chunks_free(m->runs[i].head);
+	chunks_free(m->spare);
 	free(m->heap);
 	memset(m, 0, sizeof(*m));
 }
@@ -77,17 +87,24 @@ static void heap_pop(struct vd_tcm_merge *m, struct vd_echo *e)
 static int run_append(struct vd_tcm_merge *m, size_t k, const struct vd_echo *e)
 {
 	struct vd_tcm_run *r = &m->runs[k];
-	if (r->head == r->n) {
-		r->head = r->n = 0;
-	} else if (r->head > r->cap / 2) { /* the taken half makes room */
-		memmove(r->ev, r->ev + r->head, (r->n - r->head) * sizeof(*r->ev));
-		r->n -= r->head;
-		r->head = 0;
+	if (!r->tail || r->end == VD_TCM_CHUNK) {
+		struct vd_tcm_chunk *c = m->spare;
+		if (c)
+			m->spare = c->next;
+		else if (!(c = malloc(sizeof(*c))))
+			return -1;
+		c->next = NULL;
+		if (r->tail) {
+			r->tail->next = c;
+		} else {
+			r->head = c;
+			r->at = 0;
+		}
+		r->tail = c;
+		r->end = 0;
 	}
-	if (vd_mem_reserve((void **)&r->ev, &r->cap, r->n + 1, sizeof(*r->ev)))
-		return -1;
-	r->ev[r->n++] = *e;
-	if (r->n - r->head == 1) {
+	r->tail->ev[r->end++] = *e;
+	if (r->head == r->tail && r->end - r->at == 1) {
 		m->head_ts[k] = e->ts;
 		m->head_ix[k] = e->index;
 	}
@@ -95,16 +112,31 @@ static int run_append(struct vd_tcm_merge *m, size_t k, const struct vd_echo *e)
 	return 0;
 }
 
+static void spare(struct vd_tcm_merge *m, struct vd_tcm_chunk *c)
+{
+	c->next = m->spare;
+	m->spare = c;
+}
+
 static void run_take(struct vd_tcm_merge *m, size_t k, struct vd_echo *e)
 {
 	struct vd_tcm_run *r = &m->runs[k];
-	*e = r->ev[r->head++];
-	if (r->head < r->n) {
-		m->head_ts[k] = r->ev[r->head].ts;
-		m->head_ix[k] = r->ev[r->head].index;
-	} else {
+	*e = r->head->ev[r->at++];
+	if (r->head == r->tail && r->at == r->end) { /* empty */
+		spare(m, r->head);
+		r->head = r->tail = NULL;
+		r->at = r->end = 0;
 		m->head_ts[k] = INT64_MAX;
+		return;
 	}
+	if (r->at == VD_TCM_CHUNK) {
+		struct vd_tcm_chunk *c = r->head;
+		r->head = c->next;
+		r->at = 0;
+		spare(m, c);
+	}
+	m->head_ts[k] = r->head->ev[r->at].ts;
+	m->head_ix[k] = r->head->ev[r->at].index;
 }
 
 int vd_tcm_merge_push(struct vd_tcm_merge *m, uint32_t cpu, const struct vd_echo *e)
@@ -113,7 +145,7 @@ int vd_tcm_merge_push(struct vd_tcm_merge *m, uint32_t cpu, const struct vd_echo
 		return 1;
 	/* the file's indices grow, so an event no earlier than its run's last keeps it sorted */
 	size_t k = cpu % m->nruns;
-	int fits = m->runs[k].head == m->runs[k].n || e->ts >= m->tail_ts[k];
+	int fits = !m->runs[k].head || e->ts >= m->tail_ts[k];
 	int r = fits ? run_append(m, k, e) : heap_push(m, e);
 	if (r < 0)
 		return -1;

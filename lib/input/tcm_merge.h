@@ -16,9 +16,18 @@
 
 #define VD_TCM_MERGE_RUNS 64 /* CPUs beyond share runs (cpu % runs): the heap takes the misfits */
 
+/* A run is a list of chunks, taken from its head and appended at its tail; emptied chunks wait
+ * in a spare list for the next append of any run: the runs take the events waiting and a chunk
+ * or two each, where arrays grown each for its run's most took three times the events held. */
+#define VD_TCM_CHUNK 1024
+struct vd_tcm_chunk {
+	struct vd_tcm_chunk *next;
+	struct vd_echo ev[VD_TCM_CHUNK];
+};
+
 struct vd_tcm_run {
-	struct vd_echo *ev;
-	size_t head, n, cap;
+	struct vd_tcm_chunk *head, *tail; /* NULL: empty */
+	size_t at, end;			  /* the next taken from head, appended in tail */
 };
 
 struct vd_tcm_merge {
@@ -28,7 +37,8 @@ struct vd_tcm_merge {
 	vd_ns head_ts[VD_TCM_MERGE_RUNS + 1];
 	uint64_t head_ix[VD_TCM_MERGE_RUNS + 1];
 	vd_ns tail_ts[VD_TCM_MERGE_RUNS]; /* the time of each run's last event */
-	struct vd_echo *heap;		  /* min-heap on (ts, index): the misfits */
+	struct vd_tcm_chunk *spare;
+	struct vd_echo *heap; /* min-heap on (ts, index): the misfits */
 	size_t heap_n, heap_cap;
 	size_t nruns, held, hold;
 	int handed;	     /* an event went out: last is it */
