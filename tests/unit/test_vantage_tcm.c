@@ -333,6 +333,23 @@ static int pull_shared(struct vd_vantage_spec *x, size_t n, struct vd_tcm_split 
 	return rc;
 }
 
+/* spec split (vd_echo_pull_specs, its levels kept for their shared reading) into *nx levels,
+ * pulled by pull_shared: its result. */
+static int split_and_pull(const struct vd_vantage_spec *spec, int in_turn, const char *removed,
+			  size_t removed_after, size_t *nx, uint64_t got[], struct vd_err *err)
+{
+	struct vd_vantage_spec *x;
+	struct vd_tping_split *ts;
+	struct vd_tcm_split *split;
+	assert_int_equal(vd_echo_pull_specs(spec, 1, &x, nx, &ts, &split, err), 0);
+	int rc = pull_shared(x, *nx, split, in_turn, removed, removed_after, got, err);
+	for (size_t k = 0; k < *nx; k++)
+		vd_vantage_spec_free(&x[k]);
+	free(x);
+	vd_echo_pull_specs_free(ts, split);
+	return rc;
+}
+
 /* A tcpmon file is read once for all its levels: split (vd_echo_pull_specs keeps the levels
  * found), the first level opened, then the file removed: the other levels still open and pull
  * every echo reading whole gives them, from the first level's reading (read a level each, they
@@ -343,23 +360,16 @@ static void levels_read_once(void **state)
 	char *path = strdup(testutil_tmp("once.tcm"));
 	struct tcm_synth_opts o = {.nprobes = 300, .batch = 7};
 	struct vd_vantage_set set = {0};
-	struct vd_vantage_spec spec = {.path = path}, *x;
-	struct vd_tping_split *ts;
-	struct vd_tcm_split *split;
+	struct vd_vantage_spec spec = {.path = path};
 	struct vd_err err;
 	size_t nx;
 	uint64_t got[VD_ECHO_PULL_SPLIT_MAX];
 	assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
 	assert_int_equal(read_arg(path, &set, &err), 0);
-	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &ts, &split, &err), 0);
+	assert_int_equal(split_and_pull(&spec, 1, path, 0, &nx, got, &err), 0);
 	assert_int_equal(nx, set.n);
-	assert_int_equal(pull_shared(x, nx, split, 1, path, 0, got, &err), 0);
 	for (size_t k = 0; k < nx; k++)
 		assert_int_equal(got[k], set.v[k]->echoes);
-	for (size_t k = 0; k < nx; k++)
-		vd_vantage_spec_free(&x[k]);
-	free(x);
-	vd_echo_pull_specs_free(ts, split);
 	vd_vantage_set_free(&set);
 	free(path);
 }
@@ -375,9 +385,7 @@ static void level_left_behind_reads_alone(void **state)
 	char *path = strdup(testutil_tmp("behind.tcm"));
 	struct tcm_synth_opts o = {.nprobes = 36000, .batch = 400};
 	struct vd_vantage_set set = {0};
-	struct vd_vantage_spec spec = {.path = path}, *x;
-	struct vd_tping_split *ts;
-	struct vd_tcm_split *split;
+	struct vd_vantage_spec spec = {.path = path};
 	struct vd_err err;
 	size_t nx;
 	uint64_t got[VD_ECHO_PULL_SPLIT_MAX];
@@ -389,9 +397,8 @@ static void level_left_behind_reads_alone(void **state)
 	assert_int_equal(set.n, 2);
 	assert_true(set.v[1]->echoes > 65536);
 	for (int removed = 0; removed < 2; removed++) {
-		assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &ts, &split, &err), 0);
+		int rc = split_and_pull(&spec, 0, removed ? path : NULL, 1, &nx, got, &err);
 		assert_int_equal(nx, 2);
-		int rc = pull_shared(x, nx, split, 0, removed ? path : NULL, 1, got, &err);
 		if (!removed) {
 			assert_int_equal(rc, 0);
 			assert_int_equal(got[0], set.v[0]->echoes);
@@ -401,10 +408,6 @@ static void level_left_behind_reads_alone(void **state)
 			assert_non_null(strstr(err.msg, path));
 			assert_true(got[0] < set.v[0]->echoes);
 		}
-		for (size_t k = 0; k < nx; k++)
-			vd_vantage_spec_free(&x[k]);
-		free(x);
-		vd_echo_pull_specs_free(ts, split);
 	}
 	vd_vantage_set_free(&set);
 	free(path);
