@@ -294,6 +294,7 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	struct vd_echo_failures failures = {0};
 	struct vd_vantage_spec *xs = NULL; /* specs, files split (vd_echo_pull_specs) */
 	struct vd_tping_split *split = NULL;
+	struct vd_tcm_split *tcm_split = NULL;
 	for (int i = 0; i < nspec; i++)
 		if (vd_vantage_spec_parse(argv[optind + i], &specs[i], &err) < 0) {
 			rc = vd_cli_usage_error(&cli, "%s", err.msg);
@@ -309,10 +310,10 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 							       : !quiet && isatty(STDERR_FILENO),
 					  .filter = filter,
 					  .decode = decode};
-	/* the streamed analysis pulls one vantage point a spec: tping files split */
+	/* the streamed analysis pulls one vantage point a spec: tping and tcpmon files split */
 	size_t nx = 0;
 	if (!plot && !pcapng_out &&
-	    vd_echo_pull_specs(specs, (size_t)nspec, &xs, &nx, &split, &err) < 0) {
+	    vd_echo_pull_specs(specs, (size_t)nspec, &xs, &nx, &split, &tcm_split, &err) < 0) {
 		fprintf(stderr, "%s: out of memory\n", prog);
 		rc = VD_EXIT_RUNTIME;
 		goto out_specs;
@@ -334,6 +335,7 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	 * every probe at the end. */
 	int streamed = 0, csv_streamed = 0, out_open = 0;
 	ropts.tping_split = split;
+	ropts.tcm_split = tcm_split;
 	FILE *out = stdout;
 	struct vd_afile af;
 	struct report_csv_stream cs;
@@ -384,8 +386,9 @@ int cmd_delay(int argc, char **argv, const struct analyze_command *commands)
 	}
 	/* the tping files' first rows, kept for the streamed analysis, freed before reading whole
 	 */
-	vd_echo_pull_specs_free(split);
+	vd_echo_pull_specs_free(split, tcm_split);
 	split = ropts.tping_split = NULL;
+	tcm_split = ropts.tcm_split = NULL;
 	for (int i = 0; i < nspec && !streamed; i++) {
 		size_t before = set.n;
 		if (vd_vantage_read(&specs[i], &set, &ropts, &err) < 0) {
@@ -488,7 +491,7 @@ out_set:
 		vd_afile_discard(&af);
 	vd_vantage_set_free(&set);
 out_specs:
-	vd_echo_pull_specs_free(split);
+	vd_echo_pull_specs_free(split, tcm_split);
 	free(failures.err);
 	for (size_t i = 0; i < failures.n; i++)
 		vd_vantage_spec_free(&xs[i]);

@@ -66,17 +66,21 @@ static int open_tping(struct vd_echo_pull *p, const struct vd_vantage_spec *spec
 /* A tcpmon record file: one level pulled (vd_tcm_pull; vd_source_open would read it whole), 1
  * (read whole) for several, -1 failed; 2 when spec is no tcpmon file. */
 static int open_tcm(struct vd_echo_pull *p, const struct vd_vantage_spec *spec,
-		    struct vd_echo_failures *failures, struct vd_echo_pull **out,
+		    const struct vd_echo_read_opts *opts, struct vd_echo_pull **out,
 		    struct vd_err *err)
 {
+	struct vd_echo_failures *failures = opts ? opts->failures : NULL;
 	enum vd_format f;
 	struct vd_err ferr;
-	if (vd_format_is_stream(spec->path) || vd_format_detect_file(spec->path, &f, &ferr) < 0 ||
-	    f != VD_FORMAT_TCPMON)
+	/* a file split is a tcpmon file: its levels may share a reading open (removed since) */
+	if (!vd_tcm_split_holds(opts ? opts->tcm_split : NULL, spec->path) &&
+	    (vd_format_is_stream(spec->path) || vd_format_detect_file(spec->path, &f, &ferr) < 0 ||
+	     f != VD_FORMAT_TCPMON))
 		return 2;
 	int level = vd_tcm_pull_level(spec), r = level < 0 ? 1 : 0;
 	if (r == 0)
-		r = vd_tcm_pull_open(spec, level, &p->tcm, err);
+		r = vd_tcm_pull_open(opts ? opts->tcm_split : NULL, spec, level,
+				     opts ? opts->progress : 0, &p->tcm, err);
 	if (r != 0) {
 		free(p);
 		return r < 0 ? failed(failures, spec, err) : 1;
@@ -116,7 +120,7 @@ int vd_echo_pull_open(const struct vd_vantage_spec *spec, const struct vd_echo_r
 		free(p);
 		return failed(failures, spec, err);
 	}
-	int tcm = open_tcm(p, spec, failures, out, err);
+	int tcm = open_tcm(p, spec, opts, out, err);
 	if (tcm != 2)
 		return tcm;
 	if (vd_source_open(spec, VD_SOURCE_ANY, &p->src, err) < 0) {
@@ -267,33 +271,43 @@ int vd_echo_pull_takes_all(const struct vd_vantage_spec *specs, size_t n)
 	return 1;
 }
 
-int vd_echo_pull_split(const struct vd_vantage_spec *spec,
-		       struct vd_vantage_spec out[VD_ECHO_PULL_SPLIT_MAX], struct vd_err *err)
+/* vd_echo_pull_split, a tcpmon file's levels kept in ts (may be NULL) for their shared reading */
+static int pull_split(struct vd_tcm_split *ts, const struct vd_vantage_spec *spec,
+		      struct vd_vantage_spec out[VD_ECHO_PULL_SPLIT_MAX], struct vd_err *err)
 {
 	enum vd_format f;
 	struct vd_err ferr;
 	if (vd_format_is_stream(spec->path) || vd_format_detect_file(spec->path, &f, &ferr) < 0)
 		return 0;
 	if (f == VD_FORMAT_TCPMON)
-		return vd_tcm_pull_split(spec, out, err);
+		return vd_tcm_pull_split(ts, spec, out, err);
 	struct vd_tping_split *s = vd_format_is_tping(f) ? vd_tping_split_new() : NULL;
 	int n = s ? vd_tping_split_file(s, spec, out, err) : 0;
 	vd_tping_split_free(s); /* its points read alone */
 	return n;
 }
 
+int vd_echo_pull_split(const struct vd_vantage_spec *spec,
+		       struct vd_vantage_spec out[VD_ECHO_PULL_SPLIT_MAX], struct vd_err *err)
+{
+	return pull_split(NULL, spec, out, err);
+}
+
 int vd_echo_pull_specs(const struct vd_vantage_spec *specs, size_t n, struct vd_vantage_spec **out,
-		       size_t *nout, struct vd_tping_split **split, struct vd_err *err)
+		       size_t *nout, struct vd_tping_split **split, struct vd_tcm_split **tcm_split,
+		       struct vd_err *err)
 {
 	struct vd_vantage_spec *x = calloc(n * VD_ECHO_PULL_SPLIT_MAX + 1, sizeof(*x));
 	struct vd_tping_split *s = vd_tping_split_new();
+	struct vd_tcm_split *ts = tcm_split ? vd_tcm_split_new() : NULL;
 	size_t nx = 0;
-	int rc = x && s ? 0 : vd_err_set(err, "out of memory");
+	int rc = x && s && (ts || !tcm_split) ? 0 : vd_err_set(err, "out of memory");
 	for (size_t i = 0; i < n && !rc; i++) {
-		/* a tping file split here keeps its first rows for one reading */
+		/* a tping file split here keeps its first rows for one reading, a tcpmon file its
+		 * levels for the reading its levels will share */
 		int k = vd_tping_split_file(s, &specs[i], &x[nx], err);
 		if (k == 0)
-			k = vd_echo_pull_split(&specs[i], &x[nx], err);
+			k = pull_split(ts, &specs[i], &x[nx], err);
 		if (k == 0) {
 			x[nx] = specs[i];
 			k = (x[nx].path = strdup(specs[i].path)) ? 1
@@ -307,15 +321,19 @@ int vd_echo_pull_specs(const struct vd_vantage_spec *specs, size_t n, struct vd_
 			vd_vantage_spec_free(&x[j]);
 		free(x);
 		vd_tping_split_free(s);
+		vd_tcm_split_free(ts);
 		return -1;
 	}
 	*out = x;
 	*nout = nx;
 	*split = s;
+	if (tcm_split)
+		*tcm_split = ts;
 	return 0;
 }
 
-void vd_echo_pull_specs_free(struct vd_tping_split *split)
+void vd_echo_pull_specs_free(struct vd_tping_split *split, struct vd_tcm_split *tcm_split)
 {
 	vd_tping_split_free(split);
+	vd_tcm_split_free(tcm_split);
 }

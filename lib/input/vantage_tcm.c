@@ -54,6 +54,16 @@ int vd_tcm_level_own(size_t l, unsigned layer)
 	return !levels[l].shared_tx || layer == levels[l].rx;
 }
 
+unsigned vd_tcm_level_tx(size_t l)
+{
+	return levels[l].tx;
+}
+
+unsigned vd_tcm_level_rx(size_t l)
+{
+	return levels[l].rx;
+}
+
 /* A level by its name, or by one of its layers' names (trans-tx is the transport level's). */
 static int level_parse(const char *s)
 {

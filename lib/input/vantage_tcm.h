@@ -28,6 +28,8 @@ const char *vd_tcm_level_name(size_t l); /* "dev", ... "sock-copy", outermost fi
  * the transmit layer it shares with the transport level). */
 int vd_tcm_level_has(size_t l, unsigned layer);
 int vd_tcm_level_own(size_t l, unsigned layer);
+unsigned vd_tcm_level_tx(size_t l); /* level l's two layers (enum tcpmon_layer) */
+unsigned vd_tcm_level_rx(size_t l);
 /* An ICMP/ICMPv6 echo record as an event at time ts, index its 1-based record number: 1, or 0
  * when r is not an echo. */
 int vd_tcm_echo(const struct tcpmon_record *r, vd_ns ts, uint64_t index, struct vd_echo *e);

@@ -2,7 +2,7 @@
 # timeout: 300
 # Progress on stderr: shown while long inputs are read when stderr is a terminal (a pty made by
 # script(1)) or with --progress, never when stderr is a pipe or with -q; for the delay analysis
-# and for `tcp`. The reports on stdout are the same either way.
+# and for `tcp`, for traces and a tcpmon record file. The reports on stdout are the same either way.
 . "$(dirname "$0")/lib/analyze_lib.sh"
 command -v script >/dev/null || { echo "no script(1) (bsdutils)" >&2; exit 77; }
 tmp=$(mktemp -d)
@@ -11,6 +11,8 @@ cc -O2 -o "$tmp/icmpgen" "${VMDELAY_ROOT:-.}/tests/bench/icmpgen.c" || exit 1
 cc -O2 -o "$tmp/tcpgen" "${VMDELAY_ROOT:-.}/tests/bench/tcpgen.c" || exit 1
 "$tmp/icmpgen" 4000000 50 rr >"$tmp/icmp.pcap" || exit 1
 "$tmp/tcpgen" 4000000 100 >"$tmp/tcp.pcap" || exit 1
+build_gen_tcm "$tmp/gen_tcm"
+"$tmp/gen_tcm" "$tmp/long.tcm" 200000 batch=400 >/dev/null || exit 1
 
 check() { # label file args...: piped, --progress, pty, pty -q
 	local label=$1 file=$2
@@ -30,5 +32,6 @@ check() { # label file args...: piped, --progress, pty, pty -q
 }
 check "delay" "$tmp/icmp.pcap" --json
 check "tcp" "$tmp/tcp.pcap" tcp --json
+check "tcpmon file (streamed: its levels' shared reading)" "$tmp/long.tcm" --json
 ((fails == 0)) || exit 1
 echo "progress: shown on a terminal and with --progress, silent when piped or -q"

@@ -7,13 +7,9 @@
 # truncated file is an error naming the file and the offset, exit 1; a selector that names no
 # level is a usage error, exit 2.
 . "$(dirname "$0")/lib/analyze_lib.sh"
-root="${VMDELAY_ROOT:-.}"
-command -v cc >/dev/null || { echo "no C compiler for the generator" >&2; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cc -std=gnu11 -O1 -I"$root/include" -I"$root/tests/golden" -o "$tmp/gen" "$root/tests/golden/gen_tcm.c" \
-	"$root/tests/golden/tcm_synth.c" "$root/lib/input/tcmrec.c" "$root/lib/core/mem.c" "$root/lib/core/err.c" "$root/lib/out/output.c" "$root/lib/out/json.c" \
-	"$root/lib/core/vdtime.c" -lm || { echo "cannot build gen_tcm" >&2; exit 1; }
+build_gen_tcm "$tmp/gen"
 levels="dev ip-route ip-local trans sock-queue sock-copy"
 
 # check_csv FILE.csv truth.csv PREFIX: every row's rtt_ns and delta_ns against the truth

@@ -1,24 +1,22 @@
 #!/usr/bin/env bash
 # timeout: 600
 # tcpmon record files stream (docs/methodology.md, "Memory"; lib/input/tcm_pull.h): a file is
-# split into the levels reading whole gives (dev, ip-route, ...; or the ones #SELECT names), each
-# read in time order through a bounded heap although tcpmon writes its records in per-CPU
-# batches, after its calibration pairs were read from the end of the file. The report must be
-# the one computed after reading (--plot), byte for byte (text, JSON, CSV; named and not; one
-# level, two, a layer's name; beside a second file; two clocks; stable and unstable TSC, IPv6);
-# a file in which tcpmon lost records, and one more out of order than the heap holds (each CPU's
-# records in one block), are read whole with the same report; damage gives reading whole's
-# message and exit. Peak RSS (release build): streaming a file 4 times longer stays below
-# reading the shorter one whole, and grows by less than a quarter of what reading whole grows by.
+# split into the levels reading whole gives (dev, ip-route, ...; or the ones #SELECT names), all
+# fed by one reading in time order through a bounded merge of per-CPU runs although tcpmon writes
+# its records in per-CPU batches, after its calibration pairs were read from the end of the
+# file. The report must be the one computed after reading (--plot), byte for byte (text, JSON,
+# CSV; named and not; one level, two, a layer's name; beside a second file; two clocks; stable
+# and unstable TSC, IPv6); a file in which tcpmon lost records, and one more out of order than
+# the merge holds (each CPU's records in one block), are read whole with the same report; damage
+# gives reading whole's message and exit. Peak RSS (release build): streaming a file 4 times
+# longer stays below reading the shorter one whole, and grows by less than a quarter of what
+# reading whole grows by.
 . "$(dirname "$0")/lib/analyze_lib.sh"
 root="${VMDELAY_ROOT:-.}"
 bin=${VMDELAY_RELEASE_BIN:-$root/build/release/bin}
-command -v cc >/dev/null || { echo "no C compiler for the generator" >&2; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cc -std=gnu11 -O1 -I"$root/include" -I"$root/tests/golden" -o "$tmp/gen" "$root/tests/golden/gen_tcm.c" \
-	"$root/tests/golden/tcm_synth.c" "$root/lib/input/tcmrec.c" "$root/lib/core/mem.c" "$root/lib/core/err.c" \
-	"$root/lib/out/output.c" "$root/lib/out/json.c" "$root/lib/core/vdtime.c" -lm || { echo "cannot build gen_tcm" >&2; exit 1; }
+build_gen_tcm "$tmp/gen"
 
 "$tmp/gen" "$tmp/b.tcm" 3000 batch=100 >/dev/null || exit 1
 "$tmp/gen" "$tmp/u.tcm" 500 unstable batch=30 >/dev/null || exit 1
@@ -38,9 +36,9 @@ probes_as_read "records lost by tcpmon" "g=$tmp/lost.tcm"
 probes_as_read "records lost by tcpmon, #dev" "g=$tmp/lost.tcm#dev"
 "$AN" -q "g=$tmp/lost.tcm" 2>/dev/null | grep -q "records lost by tcpmon" || fail "lost records: no note"
 # 70,000 probes, each CPU's records in one block: a level's 70,000 transmit events come before
-# its first receive event, more than the 65,536 the heap holds: read whole, the same report
+# its first receive event, more than the 65,536 the merge holds: read whole, the same report
 "$tmp/gen" "$tmp/far.tcm" 70000 >/dev/null || exit 1
-probes_as_read "more out of order than the heap" "g=$tmp/far.tcm#dev"
+probes_as_read "more out of order than the merge" "g=$tmp/far.tcm#dev"
 # damage: as reading whole says it
 head -c 100000 "$tmp/b.tcm" >"$tmp/cut.tcm"
 same_as_read "truncated" "g=$tmp/cut.tcm"

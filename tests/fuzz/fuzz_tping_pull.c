@@ -86,13 +86,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vd_tping_split *split;
 	struct vd_err err;
 	size_t n;
-	if (vd_echo_pull_specs(&spec, 1, &x, &n, &split, &err) == 0) {
+	if (vd_echo_pull_specs(&spec, 1, &x, &n, &split, NULL, &err) == 0) {
 		pull_points(x, n, split, 1);
 		pull_points(x, n, split, 0);
 		for (size_t i = 0; i < n; i++)
 			vd_vantage_spec_free(&x[i]);
 		free(x);
-		vd_echo_pull_specs_free(split);
+		vd_echo_pull_specs_free(split, NULL);
 	}
 	unlink(path);
 	return 0;

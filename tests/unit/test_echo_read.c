@@ -221,7 +221,7 @@ static void split_free(struct vd_vantage_spec *x, size_t n, struct vd_tping_spli
 	for (size_t i = 0; i < n; i++)
 		vd_vantage_spec_free(&x[i]);
 	free(x);
-	vd_echo_pull_specs_free(split);
+	vd_echo_pull_specs_free(split, NULL);
 }
 
 /* The points x[0..n) of a split file pulled side by side with its shared reading, each one event
@@ -283,7 +283,7 @@ static void tping_split_reads_once(void **state)
 	struct vd_err err;
 	size_t nx;
 	char buf[VD_ECHO_PULL_SPLIT_MAX][256];
-	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, &err), 0);
+	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, NULL, &err), 0);
 	assert_int_equal(nx, 2);
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(pull_side_by_side(x, nx, split, buf, &err), 0);
@@ -310,7 +310,7 @@ static void tping_split_reads_once(void **state)
 	      "3,load,ok,100000000000,100000000010,100000000090,100100000000\n",
 	      f);
 	fclose(f);
-	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, &err), 0);
+	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, NULL, &err), 0);
 	assert_int_equal(nx, 1);
 	assert_string_equal(x[0].select, "user");
 	assert_int_equal(pull_side_by_side(x, nx, split, buf, &err), -1);
@@ -318,7 +318,7 @@ static void tping_split_reads_once(void **state)
 	split_free(x, nx, split);
 	/* selected, hw is not split from the first rows: the file stays whole */
 	snprintf(spec.select, sizeof(spec.select), "hw,user");
-	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, &err), 0);
+	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, NULL, &err), 0);
 	assert_int_equal(nx, 1);
 	assert_string_equal(x[0].select, "hw,user");
 	split_free(x, nx, split);
@@ -345,7 +345,7 @@ static void tping_pull_time_order(void **state)
 	struct vd_echo_point pt;
 	struct vd_err err;
 	char buf[512];
-	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, &err), 0);
+	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, NULL, &err), 0);
 	assert_int_equal(nx, 2);
 	assert_string_equal(x[0].name, "g.kernel");
 	assert_string_equal(x[0].select, "kernel");
@@ -360,7 +360,7 @@ static void tping_pull_time_order(void **state)
 	/* one point named: NAME; the SQLite run kept in the selector */
 	snprintf(spec.select, sizeof(spec.select), "user,run=2");
 	split_free(x, nx, split);
-	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, &err), 0);
+	assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, NULL, &err), 0);
 	assert_int_equal(nx, 1);
 	assert_string_equal(x[0].name, "g");
 	assert_string_equal(x[0].select, "user,run=2");

@@ -290,8 +290,131 @@ static void pulled_levels(void **state)
 	}
 }
 
+/* The levels x[0..n), opened on the shared reading of split, pulled one event each in turn
+ * (in_turn) or to the end one level after another (the next level's events wait meanwhile):
+ * got[k] events each, in time order; -1 at the first failure (err). The file removed (when
+ * removed is its path) once level removed_after is open. */
+static int pull_shared(struct vd_vantage_spec *x, size_t n, struct vd_tcm_split *split, int in_turn,
+		       const char *removed, size_t removed_after, uint64_t got[],
+		       struct vd_err *err)
+{
+	struct vd_echo_read_opts o = {.tcm_split = split};
+	struct vd_echo_pull *p[VD_ECHO_PULL_SPLIT_MAX] = {0};
+	vd_ns last[VD_ECHO_PULL_SPLIT_MAX];
+	uint64_t last_index[VD_ECHO_PULL_SPLIT_MAX] = {0};
+	int more[VD_ECHO_PULL_SPLIT_MAX], rc = 0;
+	for (size_t k = 0; k < n; k++) {
+		assert_int_equal(vd_echo_pull_open(&x[k], &o, &p[k], err), 0);
+		if (k == removed_after && removed)
+			unlink(removed);
+		last[k] = INT64_MIN;
+		got[k] = 0;
+		more[k] = 1;
+	}
+	for (size_t k = 0, any = 1; any && rc == 0;) {
+		struct vd_echo e;
+		int r = more[k] ? vd_echo_pull_next(p[k], &e, err) : 0;
+		if (r > 0) {
+			assert_true(e.ts > last[k] || (e.ts == last[k] && e.index > last_index[k]));
+			last[k] = e.ts;
+			last_index[k] = e.index;
+			got[k]++;
+		}
+		rc = r < 0 ? -1 : 0;
+		more[k] = r > 0;
+		if (in_turn || !more[k]) /* the next level */
+			k = (k + 1) % n;
+		any = 0;
+		for (size_t j = 0; j < n; j++)
+			any |= more[j];
+	}
+	for (size_t k = 0; k < n; k++)
+		vd_echo_pull_close(p[k]);
+	return rc;
+}
+
+/* spec split (vd_echo_pull_specs, its levels kept for their shared reading) into *nx levels,
+ * pulled by pull_shared: its result. */
+static int split_and_pull(const struct vd_vantage_spec *spec, int in_turn, const char *removed,
+			  size_t removed_after, size_t *nx, uint64_t got[], struct vd_err *err)
+{
+	struct vd_vantage_spec *x;
+	struct vd_tping_split *ts;
+	struct vd_tcm_split *split;
+	assert_int_equal(vd_echo_pull_specs(spec, 1, &x, nx, &ts, &split, err), 0);
+	int rc = pull_shared(x, *nx, split, in_turn, removed, removed_after, got, err);
+	for (size_t k = 0; k < *nx; k++)
+		vd_vantage_spec_free(&x[k]);
+	free(x);
+	vd_echo_pull_specs_free(ts, split);
+	return rc;
+}
+
+/* A tcpmon file is read once for all its levels: split (vd_echo_pull_specs keeps the levels
+ * found), the first level opened, then the file removed: the other levels still open and pull
+ * every echo reading whole gives them, from the first level's reading (read a level each, they
+ * could not open). */
+static void levels_read_once(void **state)
+{
+	(void)state;
+	char *path = strdup(testutil_tmp("once.tcm"));
+	struct tcm_synth_opts o = {.nprobes = 300, .batch = 7};
+	struct vd_vantage_set set = {0};
+	struct vd_vantage_spec spec = {.path = path};
+	struct vd_err err;
+	size_t nx;
+	uint64_t got[VD_ECHO_PULL_SPLIT_MAX];
+	assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
+	assert_int_equal(read_arg(path, &set, &err), 0);
+	assert_int_equal(split_and_pull(&spec, 1, path, 0, &nx, got, &err), 0);
+	assert_int_equal(nx, set.n);
+	for (size_t k = 0; k < nx; k++)
+		assert_int_equal(got[k], set.v[k]->echoes);
+	vd_vantage_set_free(&set);
+	free(path);
+}
+
+/* Memory stays bounded when one level is pulled far ahead of another on their shared reading:
+ * level dev pulled to its end while level trans (opened beside it, 72,000 events) waits. Once
+ * more of trans' events wait than the merge holds (65,536), dev reads the file alone: both give
+ * every echo of reading whole, in time order; with the file removed after opening, dev's own
+ * reading cannot open, and it says so (it would otherwise have queued all of trans' events). */
+static void level_left_behind_reads_alone(void **state)
+{
+	(void)state;
+	char *path = strdup(testutil_tmp("behind.tcm"));
+	struct tcm_synth_opts o = {.nprobes = 36000, .batch = 400};
+	struct vd_vantage_set set = {0};
+	struct vd_vantage_spec spec = {.path = path};
+	struct vd_err err;
+	size_t nx;
+	uint64_t got[VD_ECHO_PULL_SPLIT_MAX];
+	char arg[300];
+	assert_int_equal(tcm_synth_write(path, &o, NULL), 0);
+	snprintf(spec.select, sizeof(spec.select), "dev,trans");
+	snprintf(arg, sizeof(arg), "%s#dev,trans", path);
+	assert_int_equal(read_arg(arg, &set, &err), 0);
+	assert_int_equal(set.n, 2);
+	assert_true(set.v[1]->echoes > 65536);
+	for (int removed = 0; removed < 2; removed++) {
+		int rc = split_and_pull(&spec, 0, removed ? path : NULL, 1, &nx, got, &err);
+		assert_int_equal(nx, 2);
+		if (!removed) {
+			assert_int_equal(rc, 0);
+			assert_int_equal(got[0], set.v[0]->echoes);
+			assert_int_equal(got[1], set.v[1]->echoes);
+		} else {
+			assert_int_equal(rc, -1);
+			assert_non_null(strstr(err.msg, path));
+			assert_true(got[0] < set.v[0]->echoes);
+		}
+	}
+	vd_vantage_set_free(&set);
+	free(path);
+}
+
 /* Each CPU's records in one block: 70,000 transmit events of level dev before its first
- * receive event, more than the heap holds (vd_tcm_pull_hold(2) = 65,536): the pull gives way,
+ * receive event, more than the merge holds (vd_tcm_pull_hold(2) = 65,536): the pull gives way,
  * naming the file and saying it is read whole; a file that lost records is not split. */
 static void gives_way(void **state)
 {
@@ -318,10 +441,15 @@ static void gives_way(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(every_level),  cmocka_unit_test(responder),
-	    cmocka_unit_test(selectors),    cmocka_unit_test(damaged),
-	    cmocka_unit_test(lost_records), cmocka_unit_test(pulled_levels),
+	    cmocka_unit_test(every_level),
+	    cmocka_unit_test(responder),
+	    cmocka_unit_test(selectors),
+	    cmocka_unit_test(damaged),
+	    cmocka_unit_test(lost_records),
+	    cmocka_unit_test(pulled_levels),
 	    cmocka_unit_test(gives_way),
+	    cmocka_unit_test(levels_read_once),
+	    cmocka_unit_test(level_left_behind_reads_alone),
 	};
 	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }

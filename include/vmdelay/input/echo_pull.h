@@ -50,13 +50,18 @@ int vd_echo_pull_split(const struct vd_vantage_spec *spec,
  * events waiting for it in time order. A point first timed after those rows fails the reading
  * (the streamed analysis gives way to reading whole). A tping file not split (a point selected
  * that its first rows do not time, none timed, a bad selector, damaged or unreadable first
- * rows) stays as it is: read whole, which says why. *out (*nout specs, paths malloc'd:
- * vd_vantage_spec_free each, free the array) and *split (vd_echo_pull_specs_free, after the pull
- * readers are closed); -1 out of memory. */
+ * rows) stays as it is: read whole, which says why. A tcpmon file's levels are found by
+ * reading its records once (once a file), and kept in *tcm_split (when not NULL): the pull
+ * readers of its levels opened with vd_echo_read_opts.tcm_split = *tcm_split share one reading
+ * of the file a pass. *out (*nout specs, paths malloc'd: vd_vantage_spec_free each, free the
+ * array), *split and *tcm_split (vd_echo_pull_specs_free, after the pull readers are closed);
+ * -1 out of memory. */
 struct vd_tping_split;
+struct vd_tcm_split;
 int vd_echo_pull_specs(const struct vd_vantage_spec *specs, size_t n, struct vd_vantage_spec **out,
-		       size_t *nout, struct vd_tping_split **split, struct vd_err *err);
-void vd_echo_pull_specs_free(struct vd_tping_split *split);
+		       size_t *nout, struct vd_tping_split **split, struct vd_tcm_split **tcm_split,
+		       struct vd_err *err);
+void vd_echo_pull_specs_free(struct vd_tping_split *split, struct vd_tcm_split *tcm_split);
 
 /* Whether each of specs[0..n) opens here as one point (not 1 from vd_echo_pull_open) without
  * reading any input twice: every regular file's first bytes are a trace's, or a tping file's

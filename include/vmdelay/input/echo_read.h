@@ -10,6 +10,7 @@
 
 struct vd_filter;
 struct vd_tping_split;
+struct vd_tcm_split;
 
 /* Where the pull readers (echo_pull.h) leave each input's failure, for a caller that cannot
  * read an input a second time (a pipe) to report it: a reader that gives way cannot say why,
@@ -30,6 +31,7 @@ struct vd_echo_read_opts {
 	struct vd_echo_failures *failures;  /* NULL: the pull readers only return their errors */
 	struct vd_tping_split *tping_split; /* the tping files vd_echo_pull_split split: the pull
 					     * readers of a file's points share one reading */
+	struct vd_tcm_split *tcm_split;	    /* the tcpmon files it split: likewise their levels */
 };
 
 /* Reads spec->path and opens its vantage point(s) on sink, kept in order from the outermost to

@@ -19,6 +19,15 @@ run() {
 	"$@" >"$out.out" 2>"$out.err"
 	echo $? >"$out.rc"
 }
+# Builds tests/golden/gen_tcm.c (synthetic tcpmon record files) as OUT; exits 77 without cc.
+build_gen_tcm() { # out
+	local root="${VMDELAY_ROOT:-.}"
+	command -v cc >/dev/null || { echo "no C compiler for the generator" >&2; exit 77; }
+	cc -std=gnu11 -O1 -I"$root/include" -I"$root/tests/golden" -o "$1" "$root/tests/golden/gen_tcm.c" \
+		"$root/tests/golden/tcm_synth.c" "$root/lib/input/tcmrec.c" "$root/lib/core/mem.c" \
+		"$root/lib/core/err.c" "$root/lib/out/output.c" "$root/lib/out/json.c" \
+		"$root/lib/core/vdtime.c" -lm || { echo "cannot build gen_tcm" >&2; exit 1; }
+}
 # JSON number after "key": in a one-key-per-match grep (first match).
 json_num() { # file key [nth]
 	grep -o "\"$2\": [-0-9.e]*" "$1" | sed -n "${3:-1}p" | sed 's/.*: //'
