@@ -264,7 +264,7 @@ static int feed_row(struct vd_tping_feed *f)
 	return 1;
 }
 
-/* Whether t has had no event while another point fed moved more than VD_TPING_PULL_HOLD on
+/* Whether t has had no event while another point attached moved more than VD_TPING_PULL_HOLD on
  * (its clock's time): a point whose timestamps stop early in the file, taken as finished, so
  * that the others' events do not wait for the end of the file behind it. */
 static int silent(const struct vd_tping_pull *t)
@@ -272,10 +272,11 @@ static int silent(const struct vd_tping_pull *t)
 	const struct vd_tping_feed *f = t->feed;
 	for (int j = 0; j < VD_TPING_POINTS; j++) {
 		const struct vd_tping_pull *o = &f->pt[j];
-		if (j == t->point || o->state == PT_OFF || o->newest == INT64_MIN)
+		if (j == t->point || o->state != PT_ATTACHED || o->newest == INT64_MIN)
 			continue;
 		vd_ns since = t->mark[j] != INT64_MIN ? t->mark[j] : o->first;
-		if (o->newest - since > VD_TPING_PULL_HOLD)
+		/* as unsigned: any times a file holds, without overflow */
+		if (o->newest > since && (uint64_t)o->newest - (uint64_t)since > VD_TPING_PULL_HOLD)
 			return 1;
 	}
 	return 0;
