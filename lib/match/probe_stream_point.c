@@ -15,6 +15,69 @@ static int pair_before(const struct vd_stream_pair *a, const struct vd_stream_pa
 	return a->req.ts != b->req.ts ? a->req.ts < b->req.ts : a->req.index < b->req.index;
 }
 
+/* Where x goes among the pairs not released, which are in request order: after the last one
+ * not after it. Replies come a few dozen pairs out of request order (RTTs longer than the
+ * interval) and a late one thousands: a search from the end in steps that double, then halving,
+ * rather than a step a pair. */
+static size_t pair_place(const struct vd_stream_point *pt, const struct vd_stream_pair *x)
+{
+	size_t hi = pt->qn, step = 1; /* every pair from hi on is after x */
+	while (hi > pt->nrel) {
+		size_t lo = hi - pt->nrel > step ? hi - step : pt->nrel;
+		if (!pair_before(x, vd_stream_point_at(pt, lo))) {
+			/* the place is in (lo, hi]: halved down to it */
+			while (hi - lo > 1) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (pair_before(x, vd_stream_point_at(pt, mid)))
+					hi = mid;
+				else
+					lo = mid;
+			}
+			return hi;
+		}
+		hi = lo;
+		step *= 2;
+	}
+	return hi;
+}
+
+/* The pairs [from, to) of the ring one place on (to a free place at to), a block at a time:
+ * the ring's end splits them in two at most. */
+static void ring_shift(struct vd_stream_point *pt, size_t from, size_t to)
+{
+	size_t mask = pt->qcap - 1;
+	while (to > from) {
+		size_t last = (pt->qhead + to - 1) & mask; /* where the last to move is */
+		if (last == mask) {			   /* it moves across the end */
+			pt->q[0] = pt->q[mask];
+			to--;
+			continue;
+		}
+		size_t len = to - from < last + 1 ? to - from : last + 1;
+		memmove(&pt->q[last + 2 - len], &pt->q[last + 1 - len], len * sizeof(*pt->q));
+		to -= len;
+	}
+}
+
+/* The pairs [0, to) of the ring one place back (the ring's head moves back to a free place), a
+ * block at a time. */
+static void ring_shift_front(struct vd_stream_point *pt, size_t to)
+{
+	size_t mask = pt->qcap - 1;
+	for (size_t from = 0; from < to;) {
+		size_t first = (pt->qhead + from) & mask; /* where the first to move is */
+		if (first == 0) {			  /* it moves across the end */
+			pt->q[mask] = pt->q[0];
+			from++;
+			continue;
+		}
+		size_t len = to - from < pt->qcap - first ? to - from : pt->qcap - first;
+		memmove(&pt->q[first - 1], &pt->q[first], len * sizeof(*pt->q));
+		from += len;
+	}
+	pt->qhead = (pt->qhead + mask) & mask;
+}
+
 /* Inserts a completed pair in request order, after the pairs already released: one that
  * comes after them (a reply later than the window) is taken out of order. */
 static int pair_insert(struct vd_stream_point *pt, const struct vd_stream_pair *x)
@@ -30,9 +93,15 @@ static int pair_insert(struct vd_stream_point *pt, const struct vd_stream_pair *
 		memcpy(pt->q + old, pt->q, pt->qhead * sizeof(*pt->q));
 		pt->qcap = cap;
 	}
-	size_t i = pt->qn++;
-	for (; i > pt->nrel && pair_before(x, vd_stream_point_at(pt, i - 1)); i--)
-		*vd_stream_point_at(pt, i) = *vd_stream_point_at(pt, i - 1);
+	/* the pairs before its place move back instead when they are fewer: a late reply (one
+	 * past the reply wait, as a lost probe's) goes just after the released pairs, before a
+	 * reply wait's worth of pairs */
+	size_t i = pair_place(pt, x);
+	if (i < pt->qn - i)
+		ring_shift_front(pt, i);
+	else
+		ring_shift(pt, i, pt->qn);
+	pt->qn++;
 	*vd_stream_point_at(pt, i) = *x;
 	return 0;
 }
