@@ -10,10 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int pair_before(const struct vd_stream_pair *a, const struct vd_stream_pair *b)
-{
-	return a->req.ts != b->req.ts ? a->req.ts < b->req.ts : a->req.index < b->req.index;
-}
+#define pair_before vd_stream_pair_before
 
 /* Where x goes among the pairs not released, which are in request order: after the last one
  * not after it. Replies come a few dozen pairs out of request order (RTTs longer than the
@@ -78,9 +75,9 @@ static void ring_shift_front(struct vd_stream_point *pt, size_t to)
 	pt->qhead = (pt->qhead + mask) & mask;
 }
 
-/* Inserts a completed pair in request order, after the pairs already released: one that
- * comes after them (a reply later than the window) is taken out of order. */
-static int pair_insert(struct vd_stream_point *pt, const struct vd_stream_pair *x)
+/* x at place i of q: the pairs before it (when fewer) or after it moved one place. 0, or -1 out
+ * of memory. */
+static int ring_insert(struct vd_stream_point *pt, size_t i, const struct vd_stream_pair *x)
 {
 	if (pt->qn == pt->qcap) {
 		/* grown in place (realloc moves a big block's pages, not its bytes): a copy would
@@ -93,10 +90,6 @@ static int pair_insert(struct vd_stream_point *pt, const struct vd_stream_pair *
 		memcpy(pt->q + old, pt->q, pt->qhead * sizeof(*pt->q));
 		pt->qcap = cap;
 	}
-	/* the pairs before its place move back instead when they are fewer: a late reply (one
-	 * past the reply wait, as a lost probe's) goes just after the released pairs, before a
-	 * reply wait's worth of pairs */
-	size_t i = pair_place(pt, x);
 	if (i < pt->qn - i)
 		ring_shift_front(pt, i);
 	else
@@ -104,6 +97,57 @@ static int pair_insert(struct vd_stream_point *pt, const struct vd_stream_pair *
 	pt->qn++;
 	*vd_stream_point_at(pt, i) = *x;
 	return 0;
+}
+
+/* Pairs further than this from q's end wait among the late ones. */
+#define LATE_FROM 256
+
+/* x among the late pairs, in request order (they come nearly in order: at or near the end). */
+static int late_insert(struct vd_stream_point *pt, const struct vd_stream_pair *x)
+{
+	if (pt->late_head && pt->late_head >= pt->late_n / 2) { /* the taken part makes room */
+		memmove(pt->late, pt->late + pt->late_head,
+			(pt->late_n - pt->late_head) * sizeof(*pt->late));
+		pt->late_n -= pt->late_head;
+		pt->late_head = 0;
+	}
+	if (vd_mem_reserve((void **)&pt->late, &pt->late_cap, pt->late_n + 1, sizeof(*pt->late)) <
+	    0)
+		return -1;
+	size_t i = pt->late_n;
+	while (i > pt->late_head && pair_before(x, &pt->late[i - 1]))
+		i--;
+	memmove(&pt->late[i + 1], &pt->late[i], (pt->late_n - i) * sizeof(*pt->late));
+	pt->late[i] = *x;
+	pt->late_n++;
+	return 0;
+}
+
+int vd_stream_point_release_late(struct vd_stream_point *pt, vd_ns h)
+{
+	const struct vd_stream_pair *l = &pt->late[pt->late_head];
+	if (pt->nrel < pt->qn && !pair_before(l, vd_stream_point_at(pt, pt->nrel))) {
+		if (h != INT64_MAX && vd_stream_point_at(pt, pt->nrel)->req.ts >= h)
+			return 0;
+		pt->nrel++;
+		return 1;
+	}
+	if (h != INT64_MAX && l->req.ts >= h)
+		return 0;
+	if (ring_insert(pt, pt->nrel, l) < 0)
+		return -1;
+	if (++pt->late_head == pt->late_n)
+		pt->late_head = pt->late_n = 0;
+	pt->nrel++;
+	return 1;
+}
+
+/* Inserts a completed pair in request order, after the pairs already released: one that
+ * comes after them (a reply later than the window) is taken out of order. */
+static int pair_insert(struct vd_stream_point *pt, const struct vd_stream_pair *x)
+{
+	size_t i = pair_place(pt, x);
+	return pt->qn - i > LATE_FROM ? late_insert(pt, x) : ring_insert(pt, i, x);
 }
 
 static int is_answered(const struct vd_stream_point *pt, size_t req)
@@ -235,5 +279,6 @@ int vd_stream_point_compact(struct vd_stream_point *pt, struct vd_probe_solo *so
 void vd_stream_point_free(struct vd_stream_point *pt)
 {
 	free(pt->q);
+	free(pt->late);
 	free(pt->answered);
 }
