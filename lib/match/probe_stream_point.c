@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define pair_before vd_stream_pair_before
-
 /* Where x goes among the pairs not released, which are in request order: after the last one
  * not after it. Replies come a few dozen pairs out of request order (RTTs longer than the
  * interval) and a late one thousands: a search from the end in steps that double, then halving,
@@ -21,11 +19,11 @@ static size_t pair_place(const struct vd_stream_point *pt, const struct vd_strea
 	size_t hi = pt->qn, step = 1; /* every pair from hi on is after x */
 	while (hi > pt->nrel) {
 		size_t lo = hi - pt->nrel > step ? hi - step : pt->nrel;
-		if (!pair_before(x, vd_stream_point_at(pt, lo))) {
+		if (!vd_stream_pair_before(x, vd_stream_point_at(pt, lo))) {
 			/* the place is in (lo, hi]: halved down to it */
 			while (hi - lo > 1) {
 				size_t mid = lo + (hi - lo) / 2;
-				if (pair_before(x, vd_stream_point_at(pt, mid)))
+				if (vd_stream_pair_before(x, vd_stream_point_at(pt, mid)))
 					hi = mid;
 				else
 					lo = mid;
@@ -115,7 +113,7 @@ static int late_insert(struct vd_stream_point *pt, const struct vd_stream_pair *
 	    0)
 		return -1;
 	size_t i = pt->late_n;
-	while (i > pt->late_head && pair_before(x, &pt->late[i - 1]))
+	while (i > pt->late_head && vd_stream_pair_before(x, &pt->late[i - 1]))
 		i--;
 	memmove(&pt->late[i + 1], &pt->late[i], (pt->late_n - i) * sizeof(*pt->late));
 	pt->late[i] = *x;
@@ -126,7 +124,7 @@ static int late_insert(struct vd_stream_point *pt, const struct vd_stream_pair *
 int vd_stream_point_release_late(struct vd_stream_point *pt, vd_ns h)
 {
 	const struct vd_stream_pair *l = &pt->late[pt->late_head];
-	if (pt->nrel < pt->qn && !pair_before(l, vd_stream_point_at(pt, pt->nrel))) {
+	if (pt->nrel < pt->qn && !vd_stream_pair_before(l, vd_stream_point_at(pt, pt->nrel))) {
 		if (h != INT64_MAX && vd_stream_point_at(pt, pt->nrel)->req.ts >= h)
 			return 0;
 		pt->nrel++;

@@ -102,6 +102,7 @@ static inline size_t vd_stream_point_pairs(const struct vd_stream_point *pt)
 	return pt->qn + pt->late_n - pt->late_head;
 }
 
+/* vd_stream_point_release when late pairs wait: the earlier of q's next and the first late. */
 int vd_stream_point_release_late(struct vd_stream_point *pt, vd_ns h);
 
 /* Releases the point's next pair in request order if its request is before h (INT64_MAX:
