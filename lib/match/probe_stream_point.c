@@ -144,6 +144,11 @@ int vd_stream_point_release_late(struct vd_stream_point *pt, vd_ns h)
  * comes after them (a reply later than the window) is taken out of order. */
 static int pair_insert(struct vd_stream_point *pt, const struct vd_stream_pair *x)
 {
+	if (pt->qn < pt->qcap &&
+	    (pt->qn == pt->nrel || !vd_stream_pair_before(x, vd_stream_point_at(pt, pt->qn - 1)))) {
+		*vd_stream_point_at(pt, pt->qn++) = *x; /* most come in order: at the end */
+		return 0;
+	}
 	size_t i = pair_place(pt, x);
 	return pt->qn - i > LATE_FROM ? late_insert(pt, x) : ring_insert(pt, i, x);
 }

@@ -78,22 +78,16 @@ static inline int vd_stream_pair_before(const struct vd_stream_pair *a,
 	return a->req.ts != b->req.ts ? a->req.ts < b->req.ts : a->req.index < b->req.index;
 }
 
-/* The point's first pair in request order (the released ones first), NULL none. */
-static inline const struct vd_stream_pair *vd_stream_point_first(const struct vd_stream_point *pt)
-{
-	const struct vd_stream_pair *q = pt->qn ? &pt->q[pt->qhead] : NULL;
-	if (pt->late_head == pt->late_n || pt->nrel)
-		return q;
-	const struct vd_stream_pair *l = &pt->late[pt->late_head];
-	return !q || vd_stream_pair_before(l, q) ? l : q;
-}
-
-/* Every pair of the point with a request before this has been taken. */
+/* Every pair of the point with a request before this has been taken: the horizon, or the
+ * request of its first pair (the first released, else the earlier of q's and the late ones'). */
 static inline vd_ns vd_stream_point_taken_to(const struct vd_stream_point *pt)
 {
 	vd_ns h = vd_stream_point_horizon(pt);
-	const struct vd_stream_pair *f = vd_stream_point_first(pt);
-	return f && f->req.ts < h ? f->req.ts : h;
+	if (pt->qn && pt->q[pt->qhead].req.ts < h)
+		h = pt->q[pt->qhead].req.ts;
+	if (!pt->nrel && pt->late_head < pt->late_n && pt->late[pt->late_head].req.ts < h)
+		h = pt->late[pt->late_head].req.ts;
+	return h;
 }
 
 /* How many pairs the point holds. */
