@@ -42,8 +42,13 @@ struct vd_tping_pull {
 	 * lines, not every run's events: an empty run's head is INT64_MAX, its tail INT64_MIN */
 	vd_ns head_ts[MAX_RUNS], tail_ts[MAX_RUNS];
 	size_t nruns, waiting;
+	vd_ns first;  /* the time of the first event fed */
 	vd_ns newest; /* the latest time fed */
 	vd_ns given;  /* the time of the last event given */
+	/* every point's newest time when this one was last fed (INT64_MIN: none yet), so that its
+	 * silence is measured on the clocks of the points still timed */
+	vd_ns mark[VD_TPING_POINTS];
+	int done; /* silent longer than VD_TPING_PULL_HOLD: taken as finished */
 };
 
 struct vd_tping_feed {
@@ -97,8 +102,11 @@ struct vd_tping_feed *vd_tping_feed_new(struct vd_source *src, const char *path,
 						  .point = k,
 						  .state = f->fed[k] ? PT_FED : PT_OFF,
 						  .has_phase = 1,
+						  .first = INT64_MIN,
 						  .newest = INT64_MIN,
 						  .given = INT64_MIN};
+		for (int j = 0; j < VD_TPING_POINTS; j++)
+			f->pt[k].mark[j] = INT64_MIN;
 	}
 	return f;
 }
@@ -169,6 +177,18 @@ static struct held take_head(struct vd_tping_pull *t, size_t m)
 static void take(struct vd_tping_pull *t, uint64_t row, const struct vd_echo *e, size_t n)
 {
 	const char *path = t->feed->path;
+	if (t->done) {
+		/* its end was given: the merge went on without it */
+		t->feed->failed = 1;
+		vd_err_set(&t->feed->err,
+			   "%s: row %" PRIu64 ": %s timestamps again after none for more than %d "
+			   "s, when the point was taken as finished",
+			   path, row, vd_tping_point_name(t->point),
+			   (int)(VD_TPING_PULL_HOLD / VD_NS_PER_SEC));
+		return;
+	}
+	if (t->first == INT64_MIN && n)
+		t->first = e[0].ts;
 	for (size_t i = 0; i < n && !t->failed; i++) {
 		if (e[i].ts < t->given) {
 			t->failed = 1;
@@ -210,6 +230,7 @@ static int feed_row(struct vd_tping_feed *f)
 		return r;
 	}
 	f->rows++;
+	int timed = 0; /* the points fed in this row, a bit each */
 	for (int k = 0; k < VD_TPING_POINTS; k++) {
 		struct vd_echo e[2];
 		size_t n = vd_tping_row_events(&it.probe, k, f->rows, e);
@@ -229,10 +250,36 @@ static int feed_row(struct vd_tping_feed *f)
 			f->oldest = e[i].ts < f->oldest ? e[i].ts : f->oldest;
 			f->newest = e[i].ts > f->newest ? e[i].ts : f->newest;
 		}
-		if (f->pt[k].state != PT_OFF)
-			take(&f->pt[k], f->rows, e, n);
+		if (f->pt[k].state == PT_OFF)
+			continue;
+		take(&f->pt[k], f->rows, e, n);
+		if (f->failed)
+			return -1;
+		timed |= 1 << k;
 	}
+	for (int k = 0; timed >> k; k++)
+		if (timed >> k & 1)
+			for (int j = 0; j < VD_TPING_POINTS; j++)
+				f->pt[k].mark[j] = f->pt[j].newest;
 	return 1;
+}
+
+/* Whether t has had no event while another point attached moved more than VD_TPING_PULL_HOLD on
+ * (its clock's time): a point whose timestamps stop early in the file, taken as finished, so
+ * that the others' events do not wait for the end of the file behind it. */
+static int silent(const struct vd_tping_pull *t)
+{
+	const struct vd_tping_feed *f = t->feed;
+	for (int j = 0; j < VD_TPING_POINTS; j++) {
+		const struct vd_tping_pull *o = &f->pt[j];
+		if (j == t->point || o->state != PT_ATTACHED || o->newest == INT64_MIN)
+			continue;
+		vd_ns since = t->mark[j] != INT64_MIN ? t->mark[j] : o->first;
+		/* as unsigned: any times a file holds, without overflow */
+		if (o->newest > since && (uint64_t)o->newest - (uint64_t)since > VD_TPING_PULL_HOLD)
+			return 1;
+	}
+	return 0;
 }
 
 /* The first failure among the points fed, as err: -1; else 0. */
@@ -320,7 +367,8 @@ int vd_tping_pull_next(struct vd_tping_pull *t, struct vd_echo *e, struct vd_err
 		}
 		/* no row to come reaches back before newest - HOLD: what is older goes out */
 		size_t first = t->waiting ? earliest(t) : 0;
-		if (t->waiting && (f->end || t->head_ts[first] < t->newest - VD_TPING_PULL_HOLD)) {
+		int over = f->end || t->done;
+		if (t->waiting && (over || t->head_ts[first] < t->newest - VD_TPING_PULL_HOLD)) {
 			struct held h = take_head(t, first);
 			t->given = h.ts;
 			*e = (struct vd_echo){.ts = h.ts,
@@ -337,8 +385,12 @@ int vd_tping_pull_next(struct vd_tping_pull *t, struct vd_echo *e, struct vd_err
 			}
 			return 1;
 		}
-		if (f->end)
+		if (over)
 			return 0;
+		if (silent(t)) {
+			t->done = 1;
+			continue;
+		}
 		if (feed_row(f) < 0) {
 			*err = f->err;
 			return -1;

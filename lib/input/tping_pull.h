@@ -47,7 +47,10 @@ void vd_tping_feed_unref(struct vd_tping_feed *f);
 struct vd_tping_pull *vd_tping_pull_open(struct vd_source *src, const char *path, int k);
 
 /* The point's next event: 1, end: 0, -1 naming the file (a damaged row, a row reaching back
- * past VD_TPING_PULL_HOLD, a point timed late in a strict feed, out of memory). */
+ * past VD_TPING_PULL_HOLD, a point timed late in a strict feed, out of memory). A point without
+ * events while another point fed moves VD_TPING_PULL_HOLD on (on its own clock) is taken as
+ * finished: its end is given then, not at the end of the file, so the other points' events do
+ * not wait behind it; a later row timed at it fails the reading. */
 int vd_tping_pull_next(struct vd_tping_pull *t, struct vd_echo *e, struct vd_err *err);
 enum vd_format vd_tping_pull_format(const struct vd_tping_pull *t);
 uint64_t vd_tping_pull_rows(const struct vd_tping_pull *t);

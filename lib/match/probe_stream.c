@@ -358,7 +358,7 @@ static int take_pair(struct vd_probe_stream *s, size_t v, const struct vd_stream
  * every point, more than the pairs it is made of). A round's worth ahead of the pump at most:
  * pairs held long (behind a request waiting for its reply) are out of cache, read once here
  * and once when taken. */
-static void release_all(struct vd_probe_stream *s)
+static int release_all(struct vd_probe_stream *s)
 {
 	vd_ns h = VD_STREAM_END;
 	for (size_t v = 0; v < s->nvp; v++) {
@@ -367,12 +367,13 @@ static void release_all(struct vd_probe_stream *s)
 	}
 	for (size_t v = 0; v < s->nvp; v++) {
 		struct vd_stream_point *pt = &s->pt[v];
-		while (pt->nrel < pt->qn && pt->nrel < 2 * ROUND &&
-		       (h == VD_STREAM_END || vd_stream_point_at(pt, pt->nrel)->req.ts < h)) {
+		int r = 0;
+		while (pt->nrel < 2 * ROUND && (r = vd_stream_point_release(pt, h)) > 0)
 			__builtin_prefetch(vd_stream_point_at(pt, pt->nrel + 8));
-			pt->nrel++;
-		}
+		if (r < 0)
+			return -1;
 	}
+	return 0;
 }
 
 /* Probe k of the run being gathered for emit: its cells. */
@@ -507,7 +508,8 @@ static int pump(struct vd_probe_stream *s)
 		vd_stream_point_skip_answered(&s->pt[v]);
 	}
 	for (;;) {
-		release_all(s);
+		if (release_all(s) < 0)
+			return -1;
 		size_t taken = 0;
 		for (size_t v = 0; v < s->nvp; v++) {
 			struct vd_stream_point *pt = &s->pt[v];
@@ -711,7 +713,7 @@ void vd_probe_stream_held(const struct vd_probe_stream *s, struct vd_probe_strea
 	memset(h, 0, sizeof(*h));
 	h->probes = s->live + s->solo.n;
 	for (size_t v = 0; v < s->nvp; v++) {
-		h->pairs += s->pt[v].qn;
+		h->pairs += vd_stream_point_pairs(&s->pt[v]);
 		h->requests += s->pt[v].v->n;
 	}
 }

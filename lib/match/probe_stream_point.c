@@ -10,14 +10,72 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int pair_before(const struct vd_stream_pair *a, const struct vd_stream_pair *b)
+/* Where x goes among the pairs not released, which are in request order: after the last one
+ * not after it. Replies come a few dozen pairs out of request order (RTTs longer than the
+ * interval) and a late one thousands: a search from the end in steps that double, then halving,
+ * rather than a step a pair. */
+static size_t pair_place(const struct vd_stream_point *pt, const struct vd_stream_pair *x)
 {
-	return a->req.ts != b->req.ts ? a->req.ts < b->req.ts : a->req.index < b->req.index;
+	size_t hi = pt->qn, step = 1; /* every pair from hi on is after x */
+	while (hi > pt->nrel) {
+		size_t lo = hi - pt->nrel > step ? hi - step : pt->nrel;
+		if (!vd_stream_pair_before(x, vd_stream_point_at(pt, lo))) {
+			/* the place is in (lo, hi]: halved down to it */
+			while (hi - lo > 1) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (vd_stream_pair_before(x, vd_stream_point_at(pt, mid)))
+					hi = mid;
+				else
+					lo = mid;
+			}
+			return hi;
+		}
+		hi = lo;
+		step *= 2;
+	}
+	return hi;
 }
 
-/* Inserts a completed pair in request order, after the pairs already released: one that
- * comes after them (a reply later than the window) is taken out of order. */
-static int pair_insert(struct vd_stream_point *pt, const struct vd_stream_pair *x)
+/* The pairs [from, to) of the ring one place on (to a free place at to), a block at a time:
+ * the ring's end splits them in two at most. */
+static void ring_shift(struct vd_stream_point *pt, size_t from, size_t to)
+{
+	size_t mask = pt->qcap - 1;
+	while (to > from) {
+		size_t last = (pt->qhead + to - 1) & mask; /* where the last to move is */
+		if (last == mask) {			   /* it moves across the end */
+			pt->q[0] = pt->q[mask];
+			to--;
+			continue;
+		}
+		size_t len = to - from < last + 1 ? to - from : last + 1;
+		memmove(&pt->q[last + 2 - len], &pt->q[last + 1 - len], len * sizeof(*pt->q));
+		to -= len;
+	}
+}
+
+/* The pairs [0, to) of the ring one place back (the ring's head moves back to a free place), a
+ * block at a time. */
+static void ring_shift_front(struct vd_stream_point *pt, size_t to)
+{
+	size_t mask = pt->qcap - 1;
+	for (size_t from = 0; from < to;) {
+		size_t first = (pt->qhead + from) & mask; /* where the first to move is */
+		if (first == 0) {			  /* it moves across the end */
+			pt->q[mask] = pt->q[0];
+			from++;
+			continue;
+		}
+		size_t len = to - from < pt->qcap - first ? to - from : pt->qcap - first;
+		memmove(&pt->q[first - 1], &pt->q[first], len * sizeof(*pt->q));
+		from += len;
+	}
+	pt->qhead = (pt->qhead + mask) & mask;
+}
+
+/* x at place i of q: the pairs before it (when fewer) or after it moved one place. 0, or -1 out
+ * of memory. */
+static int ring_insert(struct vd_stream_point *pt, size_t i, const struct vd_stream_pair *x)
 {
 	if (pt->qn == pt->qcap) {
 		/* grown in place (realloc moves a big block's pages, not its bytes): a copy would
@@ -30,11 +88,69 @@ static int pair_insert(struct vd_stream_point *pt, const struct vd_stream_pair *
 		memcpy(pt->q + old, pt->q, pt->qhead * sizeof(*pt->q));
 		pt->qcap = cap;
 	}
-	size_t i = pt->qn++;
-	for (; i > pt->nrel && pair_before(x, vd_stream_point_at(pt, i - 1)); i--)
-		*vd_stream_point_at(pt, i) = *vd_stream_point_at(pt, i - 1);
+	if (i < pt->qn - i)
+		ring_shift_front(pt, i);
+	else
+		ring_shift(pt, i, pt->qn);
+	pt->qn++;
 	*vd_stream_point_at(pt, i) = *x;
 	return 0;
+}
+
+/* Pairs further than this from q's end wait among the late ones. */
+#define LATE_FROM 256
+
+/* x among the late pairs, in request order (they come nearly in order: at or near the end). */
+static int late_insert(struct vd_stream_point *pt, const struct vd_stream_pair *x)
+{
+	if (pt->late_head && pt->late_head >= pt->late_n / 2) { /* the taken part makes room */
+		memmove(pt->late, pt->late + pt->late_head,
+			(pt->late_n - pt->late_head) * sizeof(*pt->late));
+		pt->late_n -= pt->late_head;
+		pt->late_head = 0;
+	}
+	if (vd_mem_reserve((void **)&pt->late, &pt->late_cap, pt->late_n + 1, sizeof(*pt->late)) <
+	    0)
+		return -1;
+	size_t i = pt->late_n;
+	while (i > pt->late_head && vd_stream_pair_before(x, &pt->late[i - 1]))
+		i--;
+	memmove(&pt->late[i + 1], &pt->late[i], (pt->late_n - i) * sizeof(*pt->late));
+	pt->late[i] = *x;
+	pt->late_n++;
+	return 0;
+}
+
+int vd_stream_point_release_late(struct vd_stream_point *pt, vd_ns h)
+{
+	const struct vd_stream_pair *l = &pt->late[pt->late_head];
+	if (pt->nrel < pt->qn && !vd_stream_pair_before(l, vd_stream_point_at(pt, pt->nrel))) {
+		if (h != INT64_MAX && vd_stream_point_at(pt, pt->nrel)->req.ts >= h)
+			return 0;
+		pt->nrel++;
+		return 1;
+	}
+	if (h != INT64_MAX && l->req.ts >= h)
+		return 0;
+	if (ring_insert(pt, pt->nrel, l) < 0)
+		return -1;
+	if (++pt->late_head == pt->late_n)
+		pt->late_head = pt->late_n = 0;
+	pt->nrel++;
+	return 1;
+}
+
+/* Inserts a completed pair in request order, after the pairs already released: one that
+ * comes after them (a reply later than the window) is taken out of order. */
+static int pair_insert(struct vd_stream_point *pt, const struct vd_stream_pair *x)
+{
+	if (pt->qn < pt->qcap &&
+	    (pt->qn == pt->nrel || !vd_stream_pair_before(x, vd_stream_point_at(pt, pt->qn - 1)))) {
+		*vd_stream_point_at(pt, pt->qn++) = *x; /* most come in order: at the end */
+		return 0;
+	}
+	size_t i = pair_place(pt, x);
+	return pt->qn - i > LATE_FROM ? late_insert(pt, x) : ring_insert(pt, i, x);
 }
 
 static int is_answered(const struct vd_stream_point *pt, size_t req)
@@ -102,33 +218,25 @@ int vd_stream_point_drain(struct vd_stream_point *pt, struct vd_probe_solo *solo
 	return drained(pt);
 }
 
+/* The requests match.c still waits on, a bit each, and how many are set in the words before
+ * each: a request's place among them in O(1), no sort. */
 struct remap {
-	size_t *idx;
-	size_t n, cap;
-	int oom;
+	uint64_t *bits;
+	size_t *before;
 };
 
 static size_t note_pending(void *ctx, size_t req)
 {
 	struct remap *r = ctx;
-	if (r->n == r->cap && vd_mem_reserve((void **)&r->idx, &r->cap, r->n + 1, sizeof(*r->idx)))
-		r->oom = 1;
-	else
-		r->idx[r->n++] = req;
+	r->bits[req / 64] |= UINT64_C(1) << (req % 64);
 	return req;
-}
-
-static int cmp_size(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	return (x > y) - (x < y);
 }
 
 static size_t new_place(void *ctx, size_t req)
 {
 	const struct remap *r = ctx;
-	const size_t *at = bsearch(&req, r->idx, r->n, sizeof(*r->idx), cmp_size);
-	return (size_t)(at - r->idx);
+	uint64_t below = r->bits[req / 64] & ((UINT64_C(1) << (req % 64)) - 1);
+	return r->before[req / 64] + (size_t)__builtin_popcountll(below);
 }
 
 /* The answered requests were moved out with their pairs. Run when the kept requests have
@@ -141,21 +249,26 @@ int vd_stream_point_compact(struct vd_stream_point *pt, struct vd_probe_solo *so
 	/* the echoes match.c still queues hold indices too: pair them and take their pairs */
 	if (vd_match_flush(v) < 0 || vd_stream_point_drain(pt, solo) < 0)
 		return -1;
-	struct remap r = {0};
-	if (vd_match_pending_remap(v, note_pending, &r) < 0 || r.oom) {
-		free(r.idx);
+	size_t words = (v->n + 63) / 64, n = 0;
+	struct remap r = {calloc(words, sizeof(*r.bits)), malloc(words * sizeof(*r.before))};
+	if (!r.bits || !r.before || vd_match_pending_remap(v, note_pending, &r) < 0) {
+		free(r.bits);
+		free(r.before);
 		return -1;
 	}
-	qsort(r.idx, r.n, sizeof(*r.idx), cmp_size);
-	for (size_t i = 0; i < r.n; i++)
-		v->ev[i] = v->ev[r.idx[i]];
-	if (vd_match_pending_remap(v, new_place, &r) < 0) { /* (nothing queued now) */
-		free(r.idx);
-		return -1;
+	/* the waiting requests to the front, in their order */
+	for (size_t w = 0; w < words; w++) {
+		r.before[w] = n;
+		for (uint64_t b = r.bits[w]; b; b &= b - 1)
+			v->ev[n++] = v->ev[w * 64 + (size_t)__builtin_ctzll(b)];
 	}
-	v->n = r.n;
-	pt->kept = r.n;
-	free(r.idx);
+	int rc = vd_match_pending_remap(v, new_place, &r); /* (nothing queued now) */
+	free(r.bits);
+	free(r.before);
+	if (rc < 0)
+		return -1;
+	v->n = n;
+	pt->kept = n;
 	/* every request kept is unanswered: the cursor starts again from the first */
 	if (pt->answered)
 		memset(pt->answered, 0, pt->answered_words * sizeof(*pt->answered));
@@ -166,5 +279,6 @@ int vd_stream_point_compact(struct vd_stream_point *pt, struct vd_probe_solo *so
 void vd_stream_point_free(struct vd_stream_point *pt)
 {
 	free(pt->q);
+	free(pt->late);
 	free(pt->answered);
 }

@@ -22,6 +22,12 @@ struct vd_stream_point {
 	 * at or near the end. */
 	struct vd_stream_pair *q;
 	size_t qhead, qn, qcap, nrel;
+	/* Pairs whose place is far before the end of q (a reply later than the reply wait, its
+	 * request 10 s back among 20 s of pairs), in request order, moved into q when they are
+	 * released: inserted at their place, each would move thousands of pairs. The pairs not
+	 * released are q's after the first nrel and these, merged in request order. */
+	struct vd_stream_pair *late;
+	size_t late_head, late_n, late_cap;
 	vd_ns next_ts;	  /* the point's next event: nothing earlier comes (INT64_MAX,
 			   * VD_STREAM_END: none) */
 	vd_ns reply_wait; /* how long a request may wait for its reply */
@@ -66,11 +72,44 @@ static inline vd_ns vd_stream_point_horizon(const struct vd_stream_point *pt)
 	return h > old ? h : old;
 }
 
-/* Every pair of the point with a request before this has been taken. */
+static inline int vd_stream_pair_before(const struct vd_stream_pair *a,
+					const struct vd_stream_pair *b)
+{
+	return a->req.ts != b->req.ts ? a->req.ts < b->req.ts : a->req.index < b->req.index;
+}
+
+/* Every pair of the point with a request before this has been taken: the horizon, or the
+ * request of its first pair (the first released, else the earlier of q's and the late ones'). */
 static inline vd_ns vd_stream_point_taken_to(const struct vd_stream_point *pt)
 {
 	vd_ns h = vd_stream_point_horizon(pt);
-	return pt->qn && pt->q[pt->qhead].req.ts < h ? pt->q[pt->qhead].req.ts : h;
+	if (pt->qn && pt->q[pt->qhead].req.ts < h)
+		h = pt->q[pt->qhead].req.ts;
+	if (!pt->nrel && pt->late_head < pt->late_n && pt->late[pt->late_head].req.ts < h)
+		h = pt->late[pt->late_head].req.ts;
+	return h;
+}
+
+/* How many pairs the point holds. */
+static inline size_t vd_stream_point_pairs(const struct vd_stream_point *pt)
+{
+	return pt->qn + pt->late_n - pt->late_head;
+}
+
+/* vd_stream_point_release when late pairs wait: the earlier of q's next and the first late. */
+int vd_stream_point_release_late(struct vd_stream_point *pt, vd_ns h);
+
+/* Releases the point's next pair in request order if its request is before h (INT64_MAX:
+ * any): 1, 0 not, -1 out of memory (moving a late pair into q). */
+static inline int vd_stream_point_release(struct vd_stream_point *pt, vd_ns h)
+{
+	if (pt->late_head < pt->late_n)
+		return vd_stream_point_release_late(pt, h);
+	if (pt->nrel < pt->qn && (h == INT64_MAX || vd_stream_point_at(pt, pt->nrel)->req.ts < h)) {
+		pt->nrel++;
+		return 1;
+	}
+	return 0;
 }
 
 /* Moves the cursor past the requests answered or waiting longer than the reply wait. */

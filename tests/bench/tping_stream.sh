@@ -7,7 +7,10 @@
 # which with only tping files fails after the report (exit 1, expected here). Per format: CPU
 # seconds (best of BENCH_RUNS, 3, alternating), whole / streamed (the ratio, with the lowest
 # and highest of a round), peak RSS of both, and with strace installed how many times the
-# bytes of the file were read when streamed (1.00: once). Never fails on speed.
+# bytes of the file were read when streamed (1.00: once). BENCH_BASE=BIN (another build's
+# vmdelay-analyze, e.g. main's): then also its streamed CPU against this build's, a fresh copy of
+# each alternating in the same rounds (base / this: above 1, this build is faster). Never fails
+# on speed.
 set -eu
 . "$(dirname "$0")/common.bash"
 bench_setup tping_stream
@@ -16,6 +19,8 @@ gen="$root/tests/e2e/lib/tping_rows_gen.py"
 . "$root/tests/bench/timed.bash"
 # the file the linker wrote can run slower than a copy of it (tests/bench/match.sh)
 cp "$bin/vmdelay-analyze" "$tmp/analyze"
+base_bin=${BENCH_BASE:-}
+[ -z "$base_bin" ] || cp "$base_bin" "$tmp/base"
 whole() {
 	local rc=0
 	"$tmp/analyze" -q --json --pcapng-out "$tmp/none.pcapng" "$1" >/dev/null 2>"$tmp/whole.err" || rc=$?
@@ -61,4 +66,9 @@ for fmt in csv json db; do
 	command -v strace >/dev/null && reads=$(times_read "$file")
 	printf '%-22s %9.3f %9.3f %7.2f %13s %10s %10s %6s\n' "tping $fmt, 2 points" "$wc" "$sc" \
 		"$ratio" "$lo-$hi" "$((wrss / 1024)) MiB" "$((srss / 1024)) MiB" "$reads"
+	[ -n "$base_bin" ] || continue
+	read -r bc tc ratio lo hi _ <<<"$(timed_vs "$tmp/base" -q --json "$file" -- \
+		"$tmp/analyze" -q --json "$file")"
+	printf '%-22s %9s %9.3f %7.2f %13s   (streamed: BENCH_BASE %.3f s / this)\n' \
+		"  against BENCH_BASE" "" "$tc" "$ratio" "$lo-$hi" "$bc"
 done

@@ -3,8 +3,9 @@
  * vd_echo_pull_specs, lib/input/tping_split.c, lib/input/tping_pull.c: the reading of the rows
  * and each point's sorted runs): the input is the rows after tping's header; every event a point
  * gives must come no earlier than its one before, and a point ends, or gives way naming the file;
- * then a second pass reads the file again for every point alone. Corpus:
- * fuzz_tping_pull.corpus. */
+ * then a second pass reads the file again for every point alone, and a point that ended side by
+ * side without a failure must have given the events it gives alone (a point taken as finished
+ * early, its timestamps stopping, may not lose any). Corpus: fuzz_tping_pull.corpus. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@ struct point {
 	struct vd_echo_pull *p;
 	vd_ns last;
 	int more;
+	int failed;
+	uint64_t sum; /* of the events given, in order */
 };
 
 /* One event of pt, checked: 1, 0 at its end. */
@@ -31,23 +34,27 @@ static int pull_one(struct point *pt, const char *path)
 		if (e.ts < pt->last)
 			abort(); /* out of time order */
 		pt->last = e.ts;
+		uint64_t v[] = {(uint64_t)e.ts, e.kind, e.seq, (uint64_t)(int64_t)e.phase, e.index};
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+			pt->sum = (pt->sum ^ v[i]) * 0x100000001b3ULL;
 		return 1;
 	}
 	if (rc < 0 && !strstr(err.msg, path))
 		abort(); /* a failure that does not name the file */
+	pt->failed = rc < 0;
 	if (rc == 0)
 		vd_echo_pull_finish(pt->p, &out, &err);
 	return 0;
 }
 
 /* Points x[0..n) opened together, pulled in turn (side by side: lockstep=1) or each to its end
- * before the next opens. */
+ * before the next opens, into pt[0..n). */
 static void pull_points(const struct vd_vantage_spec *x, size_t n, struct vd_tping_split *split,
-			int lockstep)
+			int lockstep, struct point pt[VD_ECHO_PULL_SPLIT_MAX])
 {
 	struct vd_echo_read_opts o = {.tping_split = split};
-	struct point pt[VD_ECHO_PULL_SPLIT_MAX] = {0};
 	struct vd_err err;
+	memset(pt, 0, VD_ECHO_PULL_SPLIT_MAX * sizeof(*pt));
 	for (size_t i = 0; i < n; i++) {
 		pt[i].last = INT64_MIN;
 		if (!lockstep) {
@@ -87,8 +94,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vd_err err;
 	size_t n;
 	if (vd_echo_pull_specs(&spec, 1, &x, &n, &split, NULL, &err) == 0) {
-		pull_points(x, n, split, 1);
-		pull_points(x, n, split, 0);
+		struct point side[VD_ECHO_PULL_SPLIT_MAX], alone[VD_ECHO_PULL_SPLIT_MAX];
+		pull_points(x, n, split, 1, side);
+		pull_points(x, n, split, 0, alone);
+		int failed = 0;
+		for (size_t i = 0; i < n; i++)
+			failed |= side[i].failed;
+		for (size_t i = 0; i < n && !failed; i++)
+			if (!alone[i].failed && side[i].sum != alone[i].sum)
+				abort(); /* a point gave other events side by side than alone */
 		for (size_t i = 0; i < n; i++)
 			vd_vantage_spec_free(&x[i]);
 		free(x);

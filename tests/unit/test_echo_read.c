@@ -381,6 +381,73 @@ static void tping_pull_time_order(void **state)
 	vd_vantage_spec_free(&spec);
 }
 
+/* Rows 1 s apart whose kernel timestamps stop after the 10th (and with back, from the back-th
+ * on: 0 never) into path. */
+static void write_kernel_stops(const char *path, int back)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("seq,phase,status,user_tx_ns,kernel_tx_ns,kernel_rx_ns,user_rx_ns\n", f);
+	for (long long i = 1; i <= 200; i++) {
+		long long t = i * 1000000000LL;
+		if (i <= 10 || (back && i >= back))
+			fprintf(f, "%lld,load,ok,%lld,%lld,%lld,%lld\n", i, t, t + 10, t + 90,
+				t + 100);
+		else
+			fprintf(f, "%lld,load,ok,%lld,,,%lld\n", i, t, t + 100);
+	}
+	fclose(f);
+}
+
+/* A point whose timestamps stop early ends once another point has moved 60 s on without it,
+ * not at the end of the file (the other's events would wait there); timed again after that,
+ * the reading fails. */
+static void tping_point_stopping_early(void **state)
+{
+	(void)state;
+	struct vd_vantage_spec spec = {.path = strdup(testutil_tmp("stop.csv"))}, *x;
+	struct vd_tping_split *split;
+	struct vd_echo_pull *p[2];
+	struct vd_echo_point pt;
+	struct vd_echo e;
+	struct vd_err err;
+	size_t nx;
+	for (int back = 0; back <= 150; back += 150) {
+		write_kernel_stops(spec.path, back);
+		assert_int_equal(vd_echo_pull_specs(&spec, 1, &x, &nx, &split, NULL, &err), 0);
+		assert_int_equal(nx, 2);
+		assert_string_equal(x[0].select, "kernel");
+		struct vd_echo_read_opts o = {.tping_split = split};
+		for (size_t i = 0; i < 2; i++)
+			assert_int_equal(vd_echo_pull_open(&x[i], &o, &p[i], &err), 0);
+		int n = 0, r;
+		while ((r = vd_echo_pull_next(p[0], &e, &err)) > 0)
+			n++;
+		assert_int_equal(r, 0);
+		assert_int_equal(n, 20);
+		/* its end given after 10 + 60 s and a little of rows, not 200 */
+		assert_int_equal(vd_echo_pull_finish(p[0], &pt, &err), 0);
+		assert_in_range(pt.records, 70, 75);
+		n = 0;
+		while ((r = vd_echo_pull_next(p[1], &e, &err)) > 0)
+			n++;
+		if (back) {
+			assert_int_equal(r, -1);
+			assert_non_null(
+			    strstr(err.msg, "stop.csv: row 150: kernel timestamps again"));
+		} else {
+			assert_int_equal(r, 0);
+			assert_int_equal(n, 400);
+			assert_int_equal(vd_echo_pull_finish(p[1], &pt, &err), 0);
+			assert_int_equal(pt.records, 200);
+		}
+		for (size_t i = 0; i < 2; i++)
+			vd_echo_pull_close(p[i]);
+		split_free(x, nx, split);
+	}
+	vd_vantage_spec_free(&spec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +456,7 @@ int main(void)
 	    cmocka_unit_test(pull_failures_left),
 	    cmocka_unit_test(tping_pull_time_order),
 	    cmocka_unit_test(tping_split_reads_once),
+	    cmocka_unit_test(tping_point_stopping_early),
 	};
 	return cmocka_run_group_tests(tests, testutil_setup, testutil_teardown);
 }
