@@ -260,20 +260,18 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 	/* Only tcpmon records say how many wire segments a GRO super-packet merged. */
 	if (strcmp(c->v[f->key.vantage].format, VD_TCPAGG_FORMAT) == 0 && r->data->data_pkts)
 		r->segs_per_pkt = (double)r->data->wire_segs / (double)r->data->data_pkts;
-	if (f->key.vantage != 0) {
-		int same;
-		struct vd_tcpan_flow *g = vd_tcpan_find(c->an, 0, &f->key, &same);
-		if (g) {
-			const struct vd_tcpan_dir *gacks = &g->d[same ? r->ae : !r->ae];
-			const struct vd_tcpan_dir *gdata = &g->d[same ? r->dd : !r->dd];
-			struct vd_ackhist_stats gst;
-			vd_tcpan_ackgaps(c->an, gacks, &gst);
-			vd_ns here = primary_mode(r->gaps.h), there = primary_mode(gst.h);
-			if (vd_ns_valid(here) && vd_ns_valid(there))
-				r->mode_shift = vd_ns_sub_sat(here, there);
-			if (r->data->data_pkts)
-				r->agg_rate = (double)gdata->data_pkts / (double)r->data->data_pkts;
-		}
+	const struct vd_tcpan_flow *g = f->ref; /* at the reference point */
+	if (g) {
+		int same = f->ref_same_dir;
+		const struct vd_tcpan_dir *gacks = &g->d[same ? r->ae : !r->ae];
+		const struct vd_tcpan_dir *gdata = &g->d[same ? r->dd : !r->dd];
+		struct vd_ackhist_stats gst;
+		vd_tcpan_ackgaps(c->an, gacks, &gst);
+		vd_ns here = primary_mode(r->gaps.h), there = primary_mode(gst.h);
+		if (vd_ns_valid(here) && vd_ns_valid(there))
+			r->mode_shift = vd_ns_sub_sat(here, there);
+		if (r->data->data_pkts)
+			r->agg_rate = (double)gdata->data_pkts / (double)r->data->data_pkts;
 	}
 	vd_ns span = vd_ns_sub_sat(r->acks->last_adv_ts, r->acks->first_ack_ts);
 	r->tput_bps = r->acks->acked_bytes && span > 0

@@ -340,13 +340,29 @@ static int put_fixed_fast(FILE *f, double v, int decimals)
 	return 1;
 }
 
+/* printf's "%g" for a whole number below a million (a setting such as a factor of 2, written in
+ * every row of a report): %g's six significant digits hold it whole, without exponent or
+ * decimal point, so it is its integer digits (and the sign of -0). 0 when v is not one. */
+static int put_general_fast(FILE *f, double v)
+{
+	double a = fabs(v);
+	if (!(a < 1e6) || a != trunc(a))
+		return 0;
+	if (signbit(v))
+		putc_unlocked('-', f);
+	put_uint(f, (uint64_t)a);
+	return 1;
+}
+
 void vd_json_dbl(struct vd_json *j, double v, int decimals)
 {
 	separate(j);
 	if (isnan(v) || isinf(v))
 		put_word(j->f, "null");
-	else if (decimals < 0)
-		fprintf(j->f, "%g", v);
+	else if (decimals < 0) {
+		if (!put_general_fast(j->f, v))
+			fprintf(j->f, "%g", v);
+	}
 	else if (!put_fixed_fast(j->f, v, decimals))
 		fprintf(j->f, "%.*f", decimals, v);
 }

@@ -134,8 +134,9 @@ static void doubles_keep_the_tools_formats(void **state)
 	free(s);
 }
 
-/* Doubles with a fixed number of decimals are the bytes printf's "%.*f" writes, whatever the
- * path the writer takes for them: integers, ties (0.5, 2.5, -1.5), negatives that round to
+/* Doubles with a fixed number of decimals are the bytes printf's "%.*f" writes, and with
+ * decimals < 0 those of "%g", whatever the path the writer takes for them: integers (around
+ * %g's switch to an exponent at a million too), ties (0.5, 2.5, -1.5), negatives that round to
  * zero (-0), huge values, and values with decimals to expand. */
 static void fixed_decimals_are_printfs(void **state)
 {
@@ -145,7 +146,9 @@ static void fixed_decimals_are_printfs(void **state)
 	static const double edge[] = {
 	    0.0,     -0.0,   0.5,   1.5,      2.5,	 -0.5,	       -1.5,	  -0.3,
 	    0.3,     1e-7,   -1e-7, 1e15,     1e16,	 0x1p53,       0x1p62,	  0x1p63,
-	    -0x1p63, 0x1p64, 1e300, 123456.5, 7.0000005, 4294967296.5, 0.0000005, 0.9999995};
+	    -0x1p63, 0x1p64, 1e300, 123456.5, 7.0000005, 4294967296.5, 0.0000005, 0.9999995,
+	    2.0,     1000.0, 999999, -999999, 999999.5, 1e6,	       -1e6,	  1000001,
+	    100000,  1e-5,   0x1p-1074};
 	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
 		vals[n++] = edge[i];
 	srand(7);
@@ -166,14 +169,17 @@ static void fixed_decimals_are_printfs(void **state)
 		}
 		vals[n++] = v;
 	}
-	for (int decimals = 0; decimals <= 6; decimals += 2)
+	for (int decimals = -1; decimals <= 6; decimals += decimals < 0 ? 1 : 2)
 		for (size_t i = 0; i < n; i++) {
 			struct capture c;
 			struct vd_json *j = capture_open(&c);
 			vd_json_dbl(j, vals[i], decimals);
 			char *s = capture_close(&c);
 			char want[400];
-			snprintf(want, sizeof(want), "%.*f", decimals, vals[i]);
+			if (decimals < 0)
+				snprintf(want, sizeof(want), "%g", vals[i]);
+			else
+				snprintf(want, sizeof(want), "%.*f", decimals, vals[i]);
 			if (strcmp(s, want))
 				fail_msg("%.17g with %d decimals: wrote %s, printf %s", vals[i],
 					 decimals, s, want);
