@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "vmdelay/core/mem.h"
 #include "vmdelay/out/plot_svg.h"
@@ -817,9 +818,16 @@ static void gnuplot_script(struct sink *s)
 		s->failed = 1;
 }
 
+/* The report's stream buffer: a report of 65,535 connections at two points is 135 MB, tens of
+ * thousands of writes through a pipe's or a file's own 4 KiB buffer. */
+static char out_buf[1 << 20];
+
 int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 {
 	struct sink s = {.c = c, .out = out, .err = err};
+	/* Not for a terminal, which shows the lines as they come. */
+	if (!isatty(fileno(out)) && fflush(out) == 0)
+		setvbuf(out, out_buf, _IOFBF, sizeof(out_buf));
 	if (c->db_path) {
 		struct vd_run_info info = {.tool = "vmdelay-analyze",
 					   .testbed = c->testbed,
@@ -847,7 +855,7 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 	}
 	FILE *hist_files[TCP_MAX_VANTAGE] = {0};
 	uint64_t noted[5] = {0};
-	char example[5][300];
+	const struct vd_tcpan_flow *example[5] = {0};
 	char def[64];
 	compression_definition(c, def, sizeof(def));
 	/* Rows grouped by flow, the reference vantage point first. */
@@ -863,13 +871,13 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 				row_out(c, o, &r);
 			else
 				row_json(c, out, &r, def);
-			flow_results(&s, &r);
+			if (s.st)
+				flow_results(&s, &r);
 			ackhist_plot(&s, hist_files, &r);
 			for (int k = 0; k < 5; k++)
 				if (r.notes & (1u << k)) {
 					noted[k]++;
-					snprintf(example[k], sizeof(example[k]), "%s at %s",
-						 r.label, c->v[v].name);
+					example[k] = f; /* the last one noted */
 				}
 		}
 	for (uint32_t v = 0; v < TCP_MAX_VANTAGE; v++)
@@ -886,12 +894,20 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 	    "no data segments",
 	    "no RTT (no handshake and no data/ACK sample): no RTT-timescale series",
 	};
-	for (int k = 0; k < 5; k++)
+	for (int k = 0; k < 5; k++) {
+		if (!noted[k])
+			continue;
+		char label[200];
+		tcp_flow_label(example[k], label, sizeof(label)); /* the row's "flow" */
+		const char *at = c->v[example[k]->key.vantage].name;
 		if (noted[k] == 1)
-			fprintf(stderr, "vmdelay-analyze tcp: note: %s: %s\n", example[k], why[k]);
-		else if (noted[k])
-			fprintf(stderr, "vmdelay-analyze tcp: note: %llu flows (e.g. %s): %s\n",
-				(unsigned long long)noted[k], example[k], why[k]);
+			fprintf(stderr, "vmdelay-analyze tcp: note: %s at %s: %s\n", label, at,
+				why[k]);
+		else
+			fprintf(stderr,
+				"vmdelay-analyze tcp: note: %llu flows (e.g. %s at %s): %s\n",
+				(unsigned long long)noted[k], label, at, why[k]);
+	}
 	/* CSV holds one table, the flows: the other reports go to --plot files and --db only. */
 	vantage_report(&s);
 	delay_reports(&s);

@@ -350,8 +350,8 @@ void vd_json_uint(struct vd_json *j, uint64_t v)
  * the end; NULL (nothing written) when printf must do it. Reports of thousands of flows hold
  * many rates rounded to integers and fractions that are 0 or 1: printf's conversion was most
  * of their cost. NaN and infinities are null. With decimals >= 0 ("%.*f"): a whole value, or
- * any value rounded to an integer, nearbyint's way (to nearest, ties to even, as printf in the
- * default rounding mode). With decimals < 0 ("%g"): a whole number below a million (a setting
+ * any value rounded to an integer (to nearest, ties to even, as printf in the default rounding
+ * mode). With decimals < 0 ("%g"): a whole number below a million (a setting
  * such as a factor of 2), which %g's six significant digits write whole, with no exponent or
  * point. A negative value keeps its sign even when it is or rounds to 0 ("-0"). */
 static char *dbl_fast(char *w, double v, int decimals)
@@ -361,22 +361,26 @@ static char *dbl_fast(char *w, double v, int decimals)
 		return w + 4;
 	}
 	double a = fabs(v);
+	if (!(a < 0x1p63) || decimals > DBL_FAST_DECIMALS)
+		return NULL;
+	/* its integer part and fraction, both exact (no libm call: this runs for every rate) */
+	uint64_t u = (uint64_t)a;
+	double frac = a - (double)u;
 	if (decimals < 0) {
-		if (!(a < 1e6) || a != trunc(a))
+		if (frac != 0 || u >= 1000000)
 			return NULL;
-	} else {
-		if (decimals > DBL_FAST_DECIMALS || (decimals > 0 && a != trunc(a)))
+	} else if (frac != 0) {
+		if (decimals > 0)
 			return NULL;
-		a = nearbyint(a);
-		if (!(a < 0x1p63))
-			return NULL;
+		if (frac > 0.5 || (frac == 0.5 && (u & 1))) /* to nearest, ties to even */
+			u++;
 	}
 	if (signbit(v))
 		*w++ = '-';
-	w = digits(w, (uint64_t)a);
+	w = digits(w, u);
 	if (decimals > 0) {
 		*w++ = '.';
-		memset(w, '0', (size_t)decimals);
+		memset(w, '0', DBL_FAST_DECIMALS); /* within the room; the value ends before */
 		w += decimals;
 	}
 	return w;
