@@ -23,16 +23,21 @@ static const char *const rtt_src_names[] = {"none", "handshake", "sample", "fixe
 
 #define ENDPOINT_MAX 80
 
-/* The endpoints of f (dd sends the data) and "sender>receiver" in label. */
+/* The lengths of what flow_endpoints writes: sender, receiver, label. */
+struct endpoint_lens {
+	size_t sender, receiver, label;
+};
+
+/* The endpoints of f (dd sends the data) and "sender>receiver" in label (n > 0), their lengths
+ * in *len. */
 static void flow_endpoints(const struct vd_tcpan_flow *f, int dd, char sender[ENDPOINT_MAX],
-			   char receiver[ENDPOINT_MAX], char *label, size_t n)
+			   char receiver[ENDPOINT_MAX], char *label, size_t n,
+			   struct endpoint_lens *len)
 {
 	vd_flowkey_endpoint(&f->key, dd, sender, ENDPOINT_MAX);
 	vd_flowkey_endpoint(&f->key, !dd, receiver, ENDPOINT_MAX);
 	/* snprintf(label, n, "%s>%s", ...) without the format's parsing (once per flow row) */
 	size_t ls = strlen(sender), lr = strlen(receiver);
-	if (!n)
-		return;
 	char *end = label + n - 1, *w = label;
 	size_t k = ls < (size_t)(end - w) ? ls : (size_t)(end - w);
 	memcpy(w, sender, k);
@@ -42,12 +47,15 @@ static void flow_endpoints(const struct vd_tcpan_flow *f, int dd, char sender[EN
 	k = lr < (size_t)(end - w) ? lr : (size_t)(end - w);
 	memcpy(w, receiver, k);
 	w[k] = 0;
+	*len = (struct endpoint_lens){ls, lr, (size_t)(w + k - label)};
 }
 
 void tcp_flow_label(const struct vd_tcpan_flow *f, char *buf, size_t n)
 {
 	char a[ENDPOINT_MAX], b[ENDPOINT_MAX];
-	flow_endpoints(f, vd_tcpan_data_dir(f), a, b, buf, n);
+	struct endpoint_lens len;
+	if (n)
+		flow_endpoints(f, vd_tcpan_data_dir(f), a, b, buf, n, &len);
 }
 
 /* ---- --plot files ---- */
@@ -203,6 +211,7 @@ struct flow_row {
 	const struct vd_ackcomp *xc;			   /* and its two-point compression */
 	char sender[ENDPOINT_MAX], receiver[ENDPOINT_MAX]; /* "addr:port" */
 	char label[200];				   /* "sender>receiver" */
+	struct endpoint_lens len;			   /* of those three */
 	unsigned notes;
 	size_t modes[MAX_MODES], nmodes;
 	vd_ns mode_shift;    /* primary mode here minus at the reference vantage point */
@@ -243,7 +252,7 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 	r->ack_an = vd_tcpan_acks(c->an, r->acks);
 	vd_tcpan_ackgaps(c->an, r->acks, &r->gaps);
 	r->xc = vd_tcpan_ackcomp(c->an, r->acks);
-	flow_endpoints(f, r->dd, r->sender, r->receiver, r->label, sizeof(r->label));
+	flow_endpoints(f, r->dd, r->sender, r->receiver, r->label, sizeof(r->label), &r->len);
 	if (!f->first_was_syn)
 		r->notes |= NOTE_MIDSTREAM;
 	if (!f->d[0].seen || !f->d[1].seen)
@@ -351,7 +360,7 @@ static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const st
 	vd_json_kvl_dbl(j, VD_JSON_LIT("fraction_below_ref"), vd_ackhist_fraction_below(ah), 6);
 	vd_json_key_lit(j, VD_JSON_LIT("compression"));
 	vd_json_begin_object(j, VD_JSON_COMPACT);
-	vd_json_kvl_str(j, VD_JSON_LIT("definition"), def);
+	vd_json_kvl_plain(j, VD_JSON_LIT("definition"), def, strlen(def));
 	vd_json_kvl_uint(j, VD_JSON_LIT("min_run"), c->min_run);
 	vd_json_kvl_uint(j, VD_JSON_LIT("events"), ah->events);
 	vd_json_kvl_uint(j, VD_JSON_LIT("acks_in_events"), ah->event_acks);
@@ -406,11 +415,12 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r, const
 	struct vd_json jw, *j = &jw;
 	vd_json_init(j, f);
 	vd_json_begin_object(j, VD_JSON_COMPACT);
-	vd_json_kvl_str(j, VD_JSON_LIT("type"), "flow");
+	vd_json_kvl_plain(j, VD_JSON_LIT("type"), "flow", 4);
 	vd_json_kvl_str(j, VD_JSON_LIT("vantage"), c->v[r->f->key.vantage].name);
-	vd_json_kvl_str(j, VD_JSON_LIT("flow"), r->label);
-	vd_json_kvl_str(j, VD_JSON_LIT("data_sender"), r->sender);
-	vd_json_kvl_str(j, VD_JSON_LIT("data_receiver"), r->receiver);
+	/* addresses, ports and the words below are plain: their known lengths, no escape scan */
+	vd_json_kvl_plain(j, VD_JSON_LIT("flow"), r->label, r->len.label);
+	vd_json_kvl_plain(j, VD_JSON_LIT("data_sender"), r->sender, r->len.sender);
+	vd_json_kvl_plain(j, VD_JSON_LIT("data_receiver"), r->receiver, r->len.receiver);
 	vd_json_key_lit(j, VD_JSON_LIT("notes"));
 	vd_json_begin_array(j, VD_JSON_COMPACT);
 	static const char *const names[] = {"mid-stream", "one-sided", "no-acks", "no-data",
@@ -426,7 +436,8 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r, const
 	vd_json_kvl_uint(j, VD_JSON_LIT("retrans"), r->data->retrans);
 	vd_json_kvl_uint(j, VD_JSON_LIT("acked_bytes"), a->acked_bytes);
 	vd_json_kvl_ns(j, VD_JSON_LIT("rtt_ns"), r->f->rtt);
-	vd_json_kvl_str(j, VD_JSON_LIT("rtt_source"), rtt_src_names[r->f->rtt_src]);
+	const char *src = rtt_src_names[r->f->rtt_src];
+	vd_json_kvl_plain(j, VD_JSON_LIT("rtt_source"), src, strlen(src));
 	vd_json_kvl_dbl(j, VD_JSON_LIT("throughput_bps"), r->tput_bps, 0);
 	vd_json_kvl_dbl(j, VD_JSON_LIT("agg_rate"), r->agg_rate, 4);
 	vd_json_key_lit(j, VD_JSON_LIT("delivered"));

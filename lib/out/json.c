@@ -238,6 +238,28 @@ void vd_json_kvl_ns(struct vd_json *j, struct vd_json_lit key, vd_ns v)
 
 static size_t plain_len(const char *s);
 
+void vd_json_kvl_plain(struct vd_json *j, struct vd_json_lit key, const char *s, size_t n)
+{
+#ifdef __SANITIZE_ADDRESS__
+	for (size_t i = 0; i < n; i++)
+		assert(plain((unsigned char)s[i]));
+#endif
+	char *w = member_lit(j, key, n + 2);
+	if (!w) {
+		vd_json_key_lit(j, key);
+		separate(j); /* after the key: nothing */
+		putc_unlocked('"', j->f);
+		put_run(j->f, s, n);
+		putc_unlocked('"', j->f);
+		return;
+	}
+	*w++ = '"';
+	memcpy(w, s, n);
+	w += n;
+	*w++ = '"';
+	j->f->_IO_write_ptr = w;
+}
+
 void vd_json_kvl_str(struct vd_json *j, struct vd_json_lit key, const char *s)
 {
 	/* a string that needs no escape (names, addresses) with its key in one copy */

@@ -405,9 +405,10 @@ static void literal_keys_are_keys(void **state)
 	}
 }
 
-/* Literal keys of every length from 1 to 40 characters with integer values, in one-line and
- * multi-line objects, thousands of members so that many of them meet the end of the stream's
- * buffer: the same bytes as the same members through runtime keys. */
+/* Literal keys of every length from 1 to 40 characters with integer, string (plain, escaped,
+ * null, and known plain with its length), and double values, in one-line and multi-line
+ * objects, thousands of members so that many of them meet the end of the stream's buffer: the
+ * same bytes as the same members through runtime keys. */
 static void literal_members_of_every_length(void **state)
 {
 	(void)state;
@@ -431,7 +432,14 @@ static void literal_members_of_every_length(void **state)
 			memcpy(plain, quoted + 1, n + 1);
 			quoted[n + 1] = '"';
 			int64_t v = (int64_t)((uint64_t)i * 7919 << (i % 40)) * (i % 3 ? 1 : -1);
-			switch (i % 4) {
+			char text[300];
+			size_t tn = (size_t)(i * 37) % 260;
+			for (size_t k = 0; k < tn; k++)
+				text[k] =
+				    (char)(' ' + (i + k) % 90 + (i % 5 == 0 && k == 3 ? 2 : 0));
+			text[tn] = 0;
+			double d = (double)v / (i % 3 ? 1 : 8) * (i % 11 ? 1 : 0.001);
+			switch (i % 7) {
 			case 0:
 				vd_json_kv_uint(ja, plain, (uint64_t)v);
 				vd_json_kvl_uint(jb, key, (uint64_t)v);
@@ -443,6 +451,18 @@ static void literal_members_of_every_length(void **state)
 			case 2:
 				vd_json_kv_ns(ja, plain, i % 8 == 2 ? VD_NS_NONE : v);
 				vd_json_kvl_ns(jb, key, i % 8 == 2 ? VD_NS_NONE : v);
+				break;
+			case 3: /* strings, some with a '"' or '\\' to escape, some null */
+				vd_json_kv_str(ja, plain, i % 13 ? text : NULL);
+				vd_json_kvl_str(jb, key, i % 13 ? text : NULL);
+				break;
+			case 4: /* the same, known plain (letters only) */
+				vd_json_kv_str(ja, plain, plain);
+				vd_json_kvl_plain(jb, key, plain, n);
+				break;
+			case 5: /* doubles, whole and not, fixed, %g and null */
+				vd_json_kv_dbl(ja, plain, i % 17 ? d : NAN, i % 9 - 1);
+				vd_json_kvl_dbl(jb, key, i % 17 ? d : NAN, i % 9 - 1);
 				break;
 			default:
 				vd_json_key(ja, plain);
