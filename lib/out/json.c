@@ -316,7 +316,9 @@ static size_t decimal_digits(uint64_t v)
 
 /* The digits of v at w (room for 20), as printf's %PRIu64 writes them (reports of thousands of
  * flows are mostly integers, many of them 19-digit times: this is several times faster than
- * fprintf), two at a time; returns the end. */
+ * fprintf), two at a time; returns the end. Eight at a time in 32-bit arithmetic past eight
+ * digits measured no different (the report of 131,070 flows: 243 -> 238 M instructions here):
+ * most numbers are short, and the call and the digit count are most of the cost. */
 static char *digits(char *w, uint64_t v)
 {
 	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
