@@ -316,9 +316,9 @@ int vd_tcpan_add_hashed(struct vd_tcpan *an, uint32_t v, vd_ns ts, const struct 
 	return 0;
 }
 
-/* Each flow at another point than 0 with its reference flow. Lookups for flows one after the
- * other in a loop of their own: the processor overlaps their cache misses, which it cannot when
- * each waits inside a report's row of thousands of instructions. */
+/* Each flow at another point than 0 with its reference flow: the lookups in a loop of their
+ * own, where the processor can overlap their cache misses (in the report each one waited alone
+ * inside a row of thousands of instructions; not timed apart from the report's other cuts). */
 static void find_refs(struct vd_tcpan *an)
 {
 	for (size_t i = 0; i < vd_flowtab_count(an->flows); i++) {
