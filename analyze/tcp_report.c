@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "vmdelay/core/mem.h"
 #include "vmdelay/out/plot_svg.h"
@@ -22,16 +23,21 @@ static const char *const rtt_src_names[] = {"none", "handshake", "sample", "fixe
 
 #define ENDPOINT_MAX 80
 
-/* The endpoints of f (dd sends the data) and "sender>receiver" in label. */
+/* The lengths of what flow_endpoints writes: sender, receiver, label. */
+struct endpoint_lens {
+	size_t sender, receiver, label;
+};
+
+/* The endpoints of f (dd sends the data) and "sender>receiver" in label (n > 0), their lengths
+ * in *len. */
 static void flow_endpoints(const struct vd_tcpan_flow *f, int dd, char sender[ENDPOINT_MAX],
-			   char receiver[ENDPOINT_MAX], char *label, size_t n)
+			   char receiver[ENDPOINT_MAX], char *label, size_t n,
+			   struct endpoint_lens *len)
 {
 	vd_flowkey_endpoint(&f->key, dd, sender, ENDPOINT_MAX);
 	vd_flowkey_endpoint(&f->key, !dd, receiver, ENDPOINT_MAX);
 	/* snprintf(label, n, "%s>%s", ...) without the format's parsing (once per flow row) */
 	size_t ls = strlen(sender), lr = strlen(receiver);
-	if (!n)
-		return;
 	char *end = label + n - 1, *w = label;
 	size_t k = ls < (size_t)(end - w) ? ls : (size_t)(end - w);
 	memcpy(w, sender, k);
@@ -41,12 +47,15 @@ static void flow_endpoints(const struct vd_tcpan_flow *f, int dd, char sender[EN
 	k = lr < (size_t)(end - w) ? lr : (size_t)(end - w);
 	memcpy(w, receiver, k);
 	w[k] = 0;
+	*len = (struct endpoint_lens){ls, lr, (size_t)(w + k - label)};
 }
 
 void tcp_flow_label(const struct vd_tcpan_flow *f, char *buf, size_t n)
 {
 	char a[ENDPOINT_MAX], b[ENDPOINT_MAX];
-	flow_endpoints(f, vd_tcpan_data_dir(f), a, b, buf, n);
+	struct endpoint_lens len;
+	if (n)
+		flow_endpoints(f, vd_tcpan_data_dir(f), a, b, buf, n, &len);
 }
 
 /* ---- --plot files ---- */
@@ -202,6 +211,7 @@ struct flow_row {
 	const struct vd_ackcomp *xc;			   /* and its two-point compression */
 	char sender[ENDPOINT_MAX], receiver[ENDPOINT_MAX]; /* "addr:port" */
 	char label[200];				   /* "sender>receiver" */
+	struct endpoint_lens len;			   /* of those three */
 	unsigned notes;
 	size_t modes[MAX_MODES], nmodes;
 	vd_ns mode_shift;    /* primary mode here minus at the reference vantage point */
@@ -242,7 +252,7 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 	r->ack_an = vd_tcpan_acks(c->an, r->acks);
 	vd_tcpan_ackgaps(c->an, r->acks, &r->gaps);
 	r->xc = vd_tcpan_ackcomp(c->an, r->acks);
-	flow_endpoints(f, r->dd, r->sender, r->receiver, r->label, sizeof(r->label));
+	flow_endpoints(f, r->dd, r->sender, r->receiver, r->label, sizeof(r->label), &r->len);
 	if (!f->first_was_syn)
 		r->notes |= NOTE_MIDSTREAM;
 	if (!f->d[0].seen || !f->d[1].seen)
@@ -260,20 +270,18 @@ static void fill_row(struct tcp_ctx *c, struct vd_tcpan_flow *f, struct flow_row
 	/* Only tcpmon records say how many wire segments a GRO super-packet merged. */
 	if (strcmp(c->v[f->key.vantage].format, VD_TCPAGG_FORMAT) == 0 && r->data->data_pkts)
 		r->segs_per_pkt = (double)r->data->wire_segs / (double)r->data->data_pkts;
-	if (f->key.vantage != 0) {
-		int same;
-		struct vd_tcpan_flow *g = vd_tcpan_find(c->an, 0, &f->key, &same);
-		if (g) {
-			const struct vd_tcpan_dir *gacks = &g->d[same ? r->ae : !r->ae];
-			const struct vd_tcpan_dir *gdata = &g->d[same ? r->dd : !r->dd];
-			struct vd_ackhist_stats gst;
-			vd_tcpan_ackgaps(c->an, gacks, &gst);
-			vd_ns here = primary_mode(r->gaps.h), there = primary_mode(gst.h);
-			if (vd_ns_valid(here) && vd_ns_valid(there))
-				r->mode_shift = vd_ns_sub_sat(here, there);
-			if (r->data->data_pkts)
-				r->agg_rate = (double)gdata->data_pkts / (double)r->data->data_pkts;
-		}
+	const struct vd_tcpan_flow *g = f->ref; /* at the reference point */
+	if (g) {
+		int same = f->ref_same_dir;
+		const struct vd_tcpan_dir *gacks = &g->d[same ? r->ae : !r->ae];
+		const struct vd_tcpan_dir *gdata = &g->d[same ? r->dd : !r->dd];
+		struct vd_ackhist_stats gst;
+		vd_tcpan_ackgaps(c->an, gacks, &gst);
+		vd_ns here = primary_mode(r->gaps.h), there = primary_mode(gst.h);
+		if (vd_ns_valid(here) && vd_ns_valid(there))
+			r->mode_shift = vd_ns_sub_sat(here, there);
+		if (r->data->data_pkts)
+			r->agg_rate = (double)gdata->data_pkts / (double)r->data->data_pkts;
 	}
 	vd_ns span = vd_ns_sub_sat(r->acks->last_adv_ts, r->acks->first_ack_ts);
 	r->tput_bps = r->acks->acked_bytes && span > 0
@@ -352,7 +360,7 @@ static void json_ack_interarrival(struct tcp_ctx *c, struct vd_json *j, const st
 	vd_json_kvl_dbl(j, VD_JSON_LIT("fraction_below_ref"), vd_ackhist_fraction_below(ah), 6);
 	vd_json_key_lit(j, VD_JSON_LIT("compression"));
 	vd_json_begin_object(j, VD_JSON_COMPACT);
-	vd_json_kvl_str(j, VD_JSON_LIT("definition"), def);
+	vd_json_kvl_plain(j, VD_JSON_LIT("definition"), def, strlen(def));
 	vd_json_kvl_uint(j, VD_JSON_LIT("min_run"), c->min_run);
 	vd_json_kvl_uint(j, VD_JSON_LIT("events"), ah->events);
 	vd_json_kvl_uint(j, VD_JSON_LIT("acks_in_events"), ah->event_acks);
@@ -407,11 +415,12 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r, const
 	struct vd_json jw, *j = &jw;
 	vd_json_init(j, f);
 	vd_json_begin_object(j, VD_JSON_COMPACT);
-	vd_json_kvl_str(j, VD_JSON_LIT("type"), "flow");
+	vd_json_kvl_plain(j, VD_JSON_LIT("type"), "flow", 4);
 	vd_json_kvl_str(j, VD_JSON_LIT("vantage"), c->v[r->f->key.vantage].name);
-	vd_json_kvl_str(j, VD_JSON_LIT("flow"), r->label);
-	vd_json_kvl_str(j, VD_JSON_LIT("data_sender"), r->sender);
-	vd_json_kvl_str(j, VD_JSON_LIT("data_receiver"), r->receiver);
+	/* addresses, ports and the words below are plain: their known lengths, no escape scan */
+	vd_json_kvl_plain(j, VD_JSON_LIT("flow"), r->label, r->len.label);
+	vd_json_kvl_plain(j, VD_JSON_LIT("data_sender"), r->sender, r->len.sender);
+	vd_json_kvl_plain(j, VD_JSON_LIT("data_receiver"), r->receiver, r->len.receiver);
 	vd_json_key_lit(j, VD_JSON_LIT("notes"));
 	vd_json_begin_array(j, VD_JSON_COMPACT);
 	static const char *const names[] = {"mid-stream", "one-sided", "no-acks", "no-data",
@@ -427,7 +436,8 @@ static void row_json(struct tcp_ctx *c, FILE *f, const struct flow_row *r, const
 	vd_json_kvl_uint(j, VD_JSON_LIT("retrans"), r->data->retrans);
 	vd_json_kvl_uint(j, VD_JSON_LIT("acked_bytes"), a->acked_bytes);
 	vd_json_kvl_ns(j, VD_JSON_LIT("rtt_ns"), r->f->rtt);
-	vd_json_kvl_str(j, VD_JSON_LIT("rtt_source"), rtt_src_names[r->f->rtt_src]);
+	const char *src = rtt_src_names[r->f->rtt_src];
+	vd_json_kvl_plain(j, VD_JSON_LIT("rtt_source"), src, strlen(src));
 	vd_json_kvl_dbl(j, VD_JSON_LIT("throughput_bps"), r->tput_bps, 0);
 	vd_json_kvl_dbl(j, VD_JSON_LIT("agg_rate"), r->agg_rate, 4);
 	vd_json_key_lit(j, VD_JSON_LIT("delivered"));
@@ -819,9 +829,16 @@ static void gnuplot_script(struct sink *s)
 		s->failed = 1;
 }
 
+/* The report's stream buffer: a report of 65,535 connections at two points is 135 MB, tens of
+ * thousands of writes through a pipe's or a file's own 4 KiB buffer. */
+static char out_buf[1 << 20];
+
 int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 {
 	struct sink s = {.c = c, .out = out, .err = err};
+	/* Not for a terminal, which shows the lines as they come. */
+	if (!isatty(fileno(out)) && fflush(out) == 0)
+		setvbuf(out, out_buf, _IOFBF, sizeof(out_buf));
 	if (c->db_path) {
 		struct vd_run_info info = {.tool = "vmdelay-analyze",
 					   .testbed = c->testbed,
@@ -849,7 +866,7 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 	}
 	FILE *hist_files[TCP_MAX_VANTAGE] = {0};
 	uint64_t noted[5] = {0};
-	char example[5][300];
+	const struct vd_tcpan_flow *example[5] = {0};
 	char def[64];
 	compression_definition(c, def, sizeof(def));
 	/* Rows grouped by flow, the reference vantage point first. */
@@ -865,13 +882,13 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 				row_out(c, o, &r);
 			else
 				row_json(c, out, &r, def);
-			flow_results(&s, &r);
+			if (s.st)
+				flow_results(&s, &r);
 			ackhist_plot(&s, hist_files, &r);
 			for (int k = 0; k < 5; k++)
 				if (r.notes & (1u << k)) {
 					noted[k]++;
-					snprintf(example[k], sizeof(example[k]), "%s at %s",
-						 r.label, c->v[v].name);
+					example[k] = f; /* the last one noted */
 				}
 		}
 	for (uint32_t v = 0; v < TCP_MAX_VANTAGE; v++)
@@ -888,12 +905,20 @@ int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 	    "no data segments",
 	    "no RTT (no handshake and no data/ACK sample): no RTT-timescale series",
 	};
-	for (int k = 0; k < 5; k++)
+	for (int k = 0; k < 5; k++) {
+		if (!noted[k])
+			continue;
+		char label[200];
+		tcp_flow_label(example[k], label, sizeof(label)); /* the row's "flow" */
+		const char *at = c->v[example[k]->key.vantage].name;
 		if (noted[k] == 1)
-			fprintf(stderr, "vmdelay-analyze tcp: note: %s: %s\n", example[k], why[k]);
-		else if (noted[k])
-			fprintf(stderr, "vmdelay-analyze tcp: note: %llu flows (e.g. %s): %s\n",
-				(unsigned long long)noted[k], example[k], why[k]);
+			fprintf(stderr, "vmdelay-analyze tcp: note: %s at %s: %s\n", label, at,
+				why[k]);
+		else
+			fprintf(stderr,
+				"vmdelay-analyze tcp: note: %llu flows (e.g. %s at %s): %s\n",
+				(unsigned long long)noted[k], label, at, why[k]);
+	}
 	/* CSV holds one table, the flows: the other reports go to --plot files and --db only. */
 	vantage_report(&s);
 	delay_reports(&s);

@@ -134,8 +134,9 @@ static void doubles_keep_the_tools_formats(void **state)
 	free(s);
 }
 
-/* Doubles with a fixed number of decimals are the bytes printf's "%.*f" writes, whatever the
- * path the writer takes for them: integers, ties (0.5, 2.5, -1.5), negatives that round to
+/* Doubles with a fixed number of decimals are the bytes printf's "%.*f" writes, and with
+ * decimals < 0 those of "%g", whatever the path the writer takes for them: integers (around
+ * %g's switch to an exponent at a million too), ties (0.5, 2.5, -1.5), negatives that round to
  * zero (-0), huge values, and values with decimals to expand. */
 static void fixed_decimals_are_printfs(void **state)
 {
@@ -143,9 +144,11 @@ static void fixed_decimals_are_printfs(void **state)
 	double vals[2000];
 	size_t n = 0;
 	static const double edge[] = {
-	    0.0,     -0.0,   0.5,   1.5,      2.5,	 -0.5,	       -1.5,	  -0.3,
-	    0.3,     1e-7,   -1e-7, 1e15,     1e16,	 0x1p53,       0x1p62,	  0x1p63,
-	    -0x1p63, 0x1p64, 1e300, 123456.5, 7.0000005, 4294967296.5, 0.0000005, 0.9999995};
+	    0.0,	  -0.0,	     0.5,	1.5,	 2.5,	 -0.5,	   -1.5,
+	    -0.3,	  0.3,	     1e-7,	-1e-7,	 1e15,	 1e16,	   0x1p53,
+	    0x1p62,	  0x1p63,    -0x1p63,	0x1p64,	 1e300,	 123456.5, 7.0000005,
+	    4294967296.5, 0.0000005, 0.9999995, 2.0,	 1000.0, 999999,   -999999,
+	    999999.5,	  1e6,	     -1e6,	1000001, 100000, 1e-5,	   0x1p-1074};
 	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
 		vals[n++] = edge[i];
 	srand(7);
@@ -166,14 +169,17 @@ static void fixed_decimals_are_printfs(void **state)
 		}
 		vals[n++] = v;
 	}
-	for (int decimals = 0; decimals <= 6; decimals += 2)
+	for (int decimals = -1; decimals <= 6; decimals += decimals < 0 ? 1 : 2)
 		for (size_t i = 0; i < n; i++) {
 			struct capture c;
 			struct vd_json *j = capture_open(&c);
 			vd_json_dbl(j, vals[i], decimals);
 			char *s = capture_close(&c);
 			char want[400];
-			snprintf(want, sizeof(want), "%.*f", decimals, vals[i]);
+			if (decimals < 0)
+				snprintf(want, sizeof(want), "%g", vals[i]);
+			else
+				snprintf(want, sizeof(want), "%.*f", decimals, vals[i]);
 			if (strcmp(s, want))
 				fail_msg("%.17g with %d decimals: wrote %s, printf %s", vals[i],
 					 decimals, s, want);
@@ -399,9 +405,10 @@ static void literal_keys_are_keys(void **state)
 	}
 }
 
-/* Literal keys of every length from 1 to 40 characters with integer values, in one-line and
- * multi-line objects, thousands of members so that many of them meet the end of the stream's
- * buffer: the same bytes as the same members through runtime keys. */
+/* Literal keys of every length from 1 to 40 characters with integer, string (plain, escaped,
+ * null, and known plain with its length), and double values, in one-line and multi-line
+ * objects, thousands of members so that many of them meet the end of the stream's buffer: the
+ * same bytes as the same members through runtime keys. */
 static void literal_members_of_every_length(void **state)
 {
 	(void)state;
@@ -425,7 +432,14 @@ static void literal_members_of_every_length(void **state)
 			memcpy(plain, quoted + 1, n + 1);
 			quoted[n + 1] = '"';
 			int64_t v = (int64_t)((uint64_t)i * 7919 << (i % 40)) * (i % 3 ? 1 : -1);
-			switch (i % 4) {
+			char text[300];
+			size_t tn = (size_t)(i * 37) % 260;
+			for (size_t k = 0; k < tn; k++)
+				text[k] =
+				    (char)(' ' + (i + k) % 90 + (i % 5 == 0 && k == 3 ? 2 : 0));
+			text[tn] = 0;
+			double d = (double)v / (i % 3 ? 1 : 8) * (i % 11 ? 1 : 0.001);
+			switch (i % 7) {
 			case 0:
 				vd_json_kv_uint(ja, plain, (uint64_t)v);
 				vd_json_kvl_uint(jb, key, (uint64_t)v);
@@ -437,6 +451,18 @@ static void literal_members_of_every_length(void **state)
 			case 2:
 				vd_json_kv_ns(ja, plain, i % 8 == 2 ? VD_NS_NONE : v);
 				vd_json_kvl_ns(jb, key, i % 8 == 2 ? VD_NS_NONE : v);
+				break;
+			case 3: /* strings, some with a '"' or '\\' to escape, some null */
+				vd_json_kv_str(ja, plain, i % 13 ? text : NULL);
+				vd_json_kvl_str(jb, key, i % 13 ? text : NULL);
+				break;
+			case 4: /* the same, known plain (letters only) */
+				vd_json_kv_str(ja, plain, plain);
+				vd_json_kvl_plain(jb, key, plain, n);
+				break;
+			case 5: /* doubles, whole and not, fixed, %g and null */
+				vd_json_kv_dbl(ja, plain, i % 17 ? d : NAN, i % 9 - 1);
+				vd_json_kvl_dbl(jb, key, i % 17 ? d : NAN, i % 9 - 1);
 				break;
 			default:
 				vd_json_key(ja, plain);

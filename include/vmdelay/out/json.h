@@ -58,21 +58,17 @@ struct vd_json_lit {
 };
 #define VD_JSON_LIT(s) ((struct vd_json_lit){"\"" s "\"", sizeof(s) + 1})
 void vd_json_key_lit(struct vd_json *j, struct vd_json_lit key);
-/* A member with such a key (an integer one, in a one-line object, is written in one go). */
-static inline void vd_json_kvl_str(struct vd_json *j, struct vd_json_lit key, const char *s)
-{
-	vd_json_key_lit(j, key);
-	vd_json_str(j, s);
-}
+/* A member with such a key (in a one-line object, with room in the stream's buffer, written in
+ * one go: separator, key and value). */
+void vd_json_kvl_str(struct vd_json *j, struct vd_json_lit key, const char *s);
 void vd_json_kvl_int(struct vd_json *j, struct vd_json_lit key, int64_t v);
 void vd_json_kvl_uint(struct vd_json *j, struct vd_json_lit key, uint64_t v);
-static inline void vd_json_kvl_dbl(struct vd_json *j, struct vd_json_lit key, double v,
-				   int decimals)
-{
-	vd_json_key_lit(j, key);
-	vd_json_dbl(j, v, decimals);
-}
+void vd_json_kvl_dbl(struct vd_json *j, struct vd_json_lit key, double v, int decimals);
 void vd_json_kvl_ns(struct vd_json *j, struct vd_json_lit key, vd_ns v);
+/* A string member of n characters the caller made itself from characters that need no escape
+ * (digits, addresses, its own words): copied as it is, not scanned (as for literal keys, one
+ * that needs an escape is a caller's bug, caught by an assertion in sanitizer builds). */
+void vd_json_kvl_plain(struct vd_json *j, struct vd_json_lit key, const char *s, size_t n);
 
 /* A member of the current object: its key and value in one call. vd_json_kv_ns writes a time
  * or duration as integer ns, null when it is VD_NS_NONE (or not valid). */
