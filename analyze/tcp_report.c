@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "vmdelay/core/mem.h"
 #include "vmdelay/out/plot_svg.h"
@@ -829,16 +828,9 @@ static void gnuplot_script(struct sink *s)
 		s->failed = 1;
 }
 
-/* The report's stream buffer: a report of 65,535 connections at two points is 135 MB, tens of
- * thousands of writes through a pipe's or a file's own 4 KiB buffer. */
-static char out_buf[1 << 20];
-
 int tcp_report(struct tcp_ctx *c, FILE *out, struct vd_err *err)
 {
 	struct sink s = {.c = c, .out = out, .err = err};
-	/* Not for a terminal, which shows the lines as they come. */
-	if (!isatty(fileno(out)) && fflush(out) == 0)
-		setvbuf(out, out_buf, _IOFBF, sizeof(out_buf));
 	if (c->db_path) {
 		struct vd_run_info info = {.tool = "vmdelay-analyze",
 					   .testbed = c->testbed,
